@@ -1,0 +1,583 @@
+//! Functions: the validated configuration and the raw input it is built from.
+
+use std::collections::BTreeMap;
+
+use crate::limits::*;
+use crate::runtime::Runtime;
+use crate::validate::{Invalid, Violation};
+
+/// botocore's pattern for an execution role ARN.
+pub const ROLE_PATTERN: &str = "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+";
+const ENV_NAME_PATTERN: &str = "[a-zA-Z]([a-zA-Z0-9_])+";
+
+/// Environment variables Lambda sets itself, which a function may not override.
+const RESERVED_ENV: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+];
+
+/// The instruction set a function is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Architecture {
+    /// `x86_64`, the default.
+    X86_64,
+    /// `arm64`.
+    Arm64,
+}
+
+impl Architecture {
+    /// AWS's spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+
+    /// Parses AWS's spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "x86_64" => Some(Architecture::X86_64),
+            "arm64" => Some(Architecture::Arm64),
+            _ => None,
+        }
+    }
+}
+
+/// X-Ray tracing mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TracingMode {
+    /// `PassThrough`, the default.
+    PassThrough,
+    /// `Active`.
+    Active,
+}
+
+impl TracingMode {
+    /// AWS's spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TracingMode::PassThrough => "PassThrough",
+            TracingMode::Active => "Active",
+        }
+    }
+
+    /// Parses AWS's spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "PassThrough" => Some(TracingMode::PassThrough),
+            "Active" => Some(TracingMode::Active),
+            _ => None,
+        }
+    }
+}
+
+/// A function's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionState {
+    /// Being created.
+    Pending,
+    /// Ready to invoke.
+    Active,
+    /// Creation failed.
+    Failed,
+}
+
+impl FunctionState {
+    /// AWS's spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FunctionState::Pending => "Pending",
+            FunctionState::Active => "Active",
+            FunctionState::Failed => "Failed",
+        }
+    }
+}
+
+/// The outcome of the last update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastUpdateStatus {
+    /// Applied.
+    Successful,
+    /// Being applied.
+    InProgress,
+    /// Failed.
+    Failed,
+}
+
+impl LastUpdateStatus {
+    /// AWS's spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LastUpdateStatus::Successful => "Successful",
+            LastUpdateStatus::InProgress => "InProgress",
+            LastUpdateStatus::Failed => "Failed",
+        }
+    }
+}
+
+/// A function's validated configuration: everything a user sets, nothing derived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionConfig {
+    /// Runtime identifier; required for zip packages.
+    pub runtime: Runtime,
+    /// Execution role ARN (stored, not enforced).
+    pub role: String,
+    /// Handler string, e.g. `app.handler`.
+    pub handler: String,
+    /// Free text.
+    pub description: String,
+    /// Seconds before an invocation is stopped.
+    pub timeout_s: u32,
+    /// Memory limit in MB.
+    pub memory_mb: u32,
+    /// `/tmp` size in MB.
+    pub ephemeral_mb: u32,
+    /// The function's own environment variables.
+    pub environment: BTreeMap<String, String>,
+    /// Instruction set.
+    pub architecture: Architecture,
+    /// X-Ray mode (stored).
+    pub tracing: TracingMode,
+    /// `DeadLetterConfig.TargetArn`, if set.
+    pub dead_letter_target: Option<String>,
+}
+
+/// Code facts shown in a function's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeInfo {
+    /// SHA-256 of the zip, base64 (AWS's `CodeSha256`).
+    pub sha256_b64: String,
+    /// SHA-256 of the zip, lowercase hex: the blob's name in the code store.
+    pub sha256_hex: String,
+    /// Size of the zip in bytes.
+    pub size: u64,
+}
+
+/// A function as stored: `$LATEST` with its code and bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    /// The function's name.
+    pub name: String,
+    /// The owning account.
+    pub account: String,
+    /// The region it lives in.
+    pub region: String,
+    /// The configuration.
+    pub config: FunctionConfig,
+    /// The deployment package.
+    pub code: CodeInfo,
+    /// Changes on every update; used for optimistic concurrency.
+    pub revision_id: String,
+    /// Milliseconds since the Unix epoch of the last change.
+    pub last_modified_ms: i64,
+    /// Lifecycle state.
+    pub state: FunctionState,
+    /// Outcome of the last update.
+    pub last_update_status: LastUpdateStatus,
+    /// Resource tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Function {
+    /// The unqualified ARN.
+    pub fn arn(&self) -> String {
+        crate::arn::function_arn(&self.region, &self.account, &self.name)
+    }
+
+    /// The CloudWatch log group the function writes to.
+    pub fn log_group(&self) -> String {
+        format!("/aws/lambda/{}", self.name)
+    }
+}
+
+/// Raw CreateFunction input, before validation. Numbers are wide so that out-of-range
+/// values can be reported exactly as sent.
+#[derive(Debug, Clone, Default)]
+pub struct FunctionDraft {
+    /// `Runtime`.
+    pub runtime: Option<String>,
+    /// `Role`.
+    pub role: Option<String>,
+    /// `Handler`.
+    pub handler: Option<String>,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `Timeout`.
+    pub timeout: Option<i64>,
+    /// `MemorySize`.
+    pub memory_size: Option<i64>,
+    /// `EphemeralStorage.Size`.
+    pub ephemeral_size: Option<i64>,
+    /// `Environment.Variables`.
+    pub environment: Option<BTreeMap<String, String>>,
+    /// `Architectures`.
+    pub architectures: Option<Vec<String>>,
+    /// `TracingConfig.Mode`.
+    pub tracing_mode: Option<String>,
+    /// `DeadLetterConfig.TargetArn`.
+    pub dead_letter_target: Option<String>,
+}
+
+/// Raw UpdateFunctionConfiguration input: only the members that were sent.
+pub type FunctionPatch = FunctionDraft;
+
+struct Checker {
+    violations: Vec<Violation>,
+}
+
+impl Checker {
+    fn int(&mut self, value: Option<i64>, field: &str, min: i64, max: i64) -> Option<u32> {
+        let v = value?;
+        if v < min {
+            self.violations.push(Violation::min_value(v, field, min));
+            None
+        } else if v > max {
+            self.violations.push(Violation::max_value(v, field, max));
+            None
+        } else {
+            Some(v as u32)
+        }
+    }
+}
+
+impl FunctionDraft {
+    /// Validates a CreateFunction request into a configuration.
+    pub fn into_config(self) -> Result<FunctionConfig, Invalid> {
+        let role = self.role.clone();
+        let runtime = self.runtime.clone();
+        let handler = self.handler.clone();
+        let base = FunctionConfig {
+            // Placeholders; `apply` below checks and replaces every member that was sent,
+            // and the checks after it require the ones a zip function must have.
+            runtime: Runtime::parse("provided.al2023").expect("known runtime"),
+            role: String::new(),
+            handler: String::new(),
+            description: String::new(),
+            timeout_s: TIMEOUT_DEFAULT_S,
+            memory_mb: MEMORY_DEFAULT_MB,
+            ephemeral_mb: EPHEMERAL_DEFAULT_MB,
+            environment: BTreeMap::new(),
+            architecture: Architecture::X86_64,
+            tracing: TracingMode::PassThrough,
+            dead_letter_target: None,
+        };
+        let config = self.apply_to(base)?;
+        if role.is_none() {
+            return Err(Invalid::parameter("Role is required."));
+        }
+        if runtime.is_none() || handler.as_deref().unwrap_or("").is_empty() {
+            return Err(Invalid::parameter(
+                "Runtime and Handler are mandatory parameters for functions created with deployment packages.",
+            ));
+        }
+        Ok(config)
+    }
+
+    /// Validates the members that were sent and applies them to `config`.
+    pub fn apply_to(self, mut config: FunctionConfig) -> Result<FunctionConfig, Invalid> {
+        let mut c = Checker { violations: Vec::new() };
+
+        let runtime = match self.runtime.as_deref() {
+            Some(id) => match Runtime::parse(id) {
+                Some(r) => Some(r),
+                None => {
+                    c.violations.push(Violation::enumeration(id, "runtime", Runtime::all_ids()));
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some(role) = &self.role {
+            if !is_role_arn(role) {
+                c.violations.push(Violation::pattern(role, "role", ROLE_PATTERN));
+            }
+        }
+        if let Some(handler) = &self.handler {
+            if handler.len() > HANDLER_MAX {
+                c.violations.push(Violation::max_length(handler, "handler", HANDLER_MAX));
+            } else if !handler.is_empty() && handler.chars().any(char::is_whitespace) {
+                c.violations.push(Violation::pattern(handler, "handler", "[^\\s]+"));
+            }
+        }
+        if let Some(d) = &self.description {
+            if d.chars().count() > DESCRIPTION_MAX {
+                c.violations.push(Violation::max_length(d, "description", DESCRIPTION_MAX));
+            }
+        }
+        let timeout = match self.timeout {
+            // The shape has no maximum; the 900 s limit is a service check.
+            Some(t) if t < TIMEOUT_MIN_S => {
+                c.violations.push(Violation::min_value(t, "timeout", TIMEOUT_MIN_S));
+                None
+            }
+            t => t,
+        };
+        let memory = c.int(self.memory_size, "memorySize", MEMORY_MIN_MB, MEMORY_MAX_MB);
+        let ephemeral =
+            c.int(self.ephemeral_size, "ephemeralStorage.size", EPHEMERAL_MIN_MB, EPHEMERAL_MAX_MB);
+        let architecture = match &self.architectures {
+            Some(list) if list.len() != 1 => {
+                let shown = format!("[{}]", list.join(", "));
+                c.violations.push(Violation::new(
+                    shown,
+                    "architectures",
+                    if list.is_empty() {
+                        "Member must have length greater than or equal to 1"
+                    } else {
+                        "Member must have length less than or equal to 1"
+                    },
+                ));
+                None
+            }
+            Some(list) => match Architecture::parse(&list[0]) {
+                Some(a) => Some(a),
+                None => {
+                    c.violations.push(Violation::enumeration(&list[0], "architectures", &["x86_64", "arm64"]));
+                    None
+                }
+            },
+            None => None,
+        };
+        let tracing = match self.tracing_mode.as_deref() {
+            Some(m) => match TracingMode::parse(m) {
+                Some(t) => Some(t),
+                None => {
+                    c.violations.push(Violation::enumeration(m, "tracingConfig.mode", &["Active", "PassThrough"]));
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some(env) = &self.environment {
+            if env.keys().any(|k| !is_env_name(k)) {
+                c.violations.push(Violation::sensitive(
+                    "environment.variables",
+                    format!("Map keys must satisfy constraint: [Member must satisfy regular expression pattern: {ENV_NAME_PATTERN}]"),
+                ));
+            }
+        }
+        if !c.violations.is_empty() {
+            return Err(Invalid::Constraints(c.violations));
+        }
+
+        // Service-level checks, after the shape checks pass, as AWS orders them.
+        if let Some(t) = timeout {
+            if t > TIMEOUT_MAX_S {
+                return Err(Invalid::parameter(format!(
+                    "Timeout value {t} is invalid. Value must be between 1 and 900 seconds."
+                )));
+            }
+        }
+        if let Some(r) = runtime {
+            if let Some(instead) = r.create_blocked() {
+                return Err(Invalid::parameter(format!(
+                    "The runtime parameter of {r} is no longer supported for creating or updating AWS Lambda functions. \
+                     We recommend you use the new runtime ({instead}) while creating or updating functions."
+                )));
+            }
+        }
+        if let Some(env) = &self.environment {
+            let reserved: Vec<&str> = env.keys().map(String::as_str).filter(|k| RESERVED_ENV.contains(k)).collect();
+            if !reserved.is_empty() {
+                return Err(Invalid::parameter(format!(
+                    "Lambda was unable to configure your environment variables because the environment variables \
+                     you have provided contains reserved keys that are currently not supported for modification. \
+                     Reserved keys used in this request: {}",
+                    reserved.join(", ")
+                )));
+            }
+            let measured = environment_json(env);
+            if measured.len() > ENVIRONMENT_MAX_BYTES {
+                return Err(Invalid::parameter(format!(
+                    "Lambda was unable to configure your environment variables because the environment variables \
+                     you have provided exceeded the 4KB limit. String measured: {measured}"
+                )));
+            }
+        }
+        if let Some(dlq) = &self.dead_letter_target {
+            if !dlq.is_empty() && !(dlq.starts_with("arn:aws:sqs:") || dlq.starts_with("arn:aws:sns:")) {
+                return Err(Invalid::parameter(format!(
+                    "The provided dead letter target ARN is not valid: {dlq}. The target must be an SQS queue or SNS topic ARN."
+                )));
+            }
+        }
+
+        if let Some(r) = runtime {
+            config.runtime = r;
+        }
+        if let Some(role) = self.role {
+            config.role = role;
+        }
+        if let Some(h) = self.handler {
+            config.handler = h;
+        }
+        if let Some(d) = self.description {
+            config.description = d;
+        }
+        if let Some(t) = timeout {
+            config.timeout_s = t as u32;
+        }
+        if let Some(m) = memory {
+            config.memory_mb = m;
+        }
+        if let Some(e) = ephemeral {
+            config.ephemeral_mb = e;
+        }
+        if let Some(env) = self.environment {
+            config.environment = env;
+        }
+        if let Some(a) = architecture {
+            config.architecture = a;
+        }
+        if let Some(t) = tracing {
+            config.tracing = t;
+        }
+        if let Some(dlq) = self.dead_letter_target {
+            config.dead_letter_target = if dlq.is_empty() { None } else { Some(dlq) };
+        }
+        Ok(config)
+    }
+}
+
+fn is_role_arn(s: &str) -> bool {
+    // arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+
+    let Some(rest) = s.strip_prefix("arn:") else { return false };
+    let Some((partition, rest)) = rest.split_once(':') else { return false };
+    if !(partition.is_empty()
+        || (partition.starts_with("aws") && partition[3..].chars().all(|c| c.is_ascii_alphabetic() || c == '-')))
+    {
+        return false;
+    }
+    let Some(rest) = rest.strip_prefix("iam::") else { return false };
+    let Some((account, rest)) = rest.split_once(':') else { return false };
+    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let Some(path) = rest.strip_prefix("role") else { return false };
+    let path = path.strip_prefix('/').unwrap_or(path);
+    !path.is_empty() && path.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c))
+}
+
+fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && s.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The variables as the JSON object AWS measures against the 4 KB limit.
+fn environment_json(env: &BTreeMap<String, String>) -> String {
+    let body: Vec<String> = env.iter().map(|(k, v)| format!("\"{k}\":\"{v}\"")).collect();
+    format!("{{{}}}", body.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> FunctionDraft {
+        FunctionDraft {
+            runtime: Some("python3.12".into()),
+            role: Some("arn:aws:iam::123456789012:role/lambda-role".into()),
+            handler: Some("app.handler".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_match_aws() {
+        let c = draft().into_config().unwrap();
+        assert_eq!(c.timeout_s, 3);
+        assert_eq!(c.memory_mb, 128);
+        assert_eq!(c.ephemeral_mb, 512);
+        assert_eq!(c.architecture, Architecture::X86_64);
+        assert_eq!(c.runtime.as_str(), "python3.12");
+    }
+
+    #[test]
+    fn memory_out_of_range_is_a_validation_exception() {
+        let e = FunctionDraft { memory_size: Some(20000), ..draft() }.into_config().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "1 validation error detected: Value '20000' at 'memorySize' failed to satisfy constraint: \
+             Member must have value less than or equal to 10240"
+        );
+        let e = FunctionDraft { memory_size: Some(64), ..draft() }.into_config().unwrap_err();
+        assert!(matches!(e, Invalid::Constraints(_)));
+    }
+
+    #[test]
+    fn timeout_over_900_is_an_invalid_parameter() {
+        let e = FunctionDraft { timeout: Some(901), ..draft() }.into_config().unwrap_err();
+        assert_eq!(e, Invalid::parameter("Timeout value 901 is invalid. Value must be between 1 and 900 seconds."));
+        let e = FunctionDraft { timeout: Some(0), ..draft() }.into_config().unwrap_err();
+        assert!(matches!(e, Invalid::Constraints(_)));
+    }
+
+    #[test]
+    fn unknown_and_deprecated_runtimes() {
+        let e = FunctionDraft { runtime: Some("cobol".into()), ..draft() }.into_config().unwrap_err();
+        assert!(e.to_string().contains("Value 'cobol' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs, "));
+        let e = FunctionDraft { runtime: Some("python2.7".into()), ..draft() }.into_config().unwrap_err();
+        assert!(matches!(&e, Invalid::Parameter(m) if m.starts_with("The runtime parameter of python2.7 is no longer supported")));
+    }
+
+    #[test]
+    fn bad_role_and_handler() {
+        let e = FunctionDraft { role: Some("not-a-role".into()), ..draft() }.into_config().unwrap_err();
+        assert!(e.to_string().contains("at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern"));
+        let e = FunctionDraft { handler: Some("a b".into()), ..draft() }.into_config().unwrap_err();
+        assert!(e.to_string().contains("at 'handler'"));
+        assert!(is_role_arn("arn:aws:iam::000000000000:role/service-role/x"));
+    }
+
+    #[test]
+    fn missing_runtime_or_handler() {
+        let e = FunctionDraft { handler: None, ..draft() }.into_config().unwrap_err();
+        assert!(matches!(e, Invalid::Parameter(m) if m.contains("Runtime and Handler are mandatory")));
+    }
+
+    #[test]
+    fn environment_limits() {
+        let mut env = BTreeMap::new();
+        env.insert("BIG".to_string(), "x".repeat(4100));
+        let e = FunctionDraft { environment: Some(env), ..draft() }.into_config().unwrap_err();
+        assert!(matches!(&e, Invalid::Parameter(m) if m.contains("exceeded the 4KB limit")));
+
+        let mut env = BTreeMap::new();
+        env.insert("AWS_REGION".to_string(), "x".into());
+        let e = FunctionDraft { environment: Some(env), ..draft() }.into_config().unwrap_err();
+        assert!(matches!(&e, Invalid::Parameter(m) if m.ends_with("Reserved keys used in this request: AWS_REGION")));
+
+        let mut env = BTreeMap::new();
+        env.insert("1BAD".to_string(), "x".into());
+        let e = FunctionDraft { environment: Some(env), ..draft() }.into_config().unwrap_err();
+        assert!(e.to_string().starts_with("1 validation error detected: Value at 'environment.variables'"));
+    }
+
+    #[test]
+    fn patch_only_touches_what_was_sent() {
+        let base = draft().into_config().unwrap();
+        let patched = FunctionPatch { memory_size: Some(256), ..Default::default() }.apply_to(base.clone()).unwrap();
+        assert_eq!(patched.memory_mb, 256);
+        assert_eq!(patched.handler, base.handler);
+    }
+}

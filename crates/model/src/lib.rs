@@ -1,0 +1,25 @@
+//! Lamina's domain model: what a function *is*, independent of how it is stored,
+//! served or run.
+//!
+//! This crate owns the validated domain types ([`FunctionConfig`], [`Runtime`],
+//! [`FunctionRef`]), AWS Lambda's limits ([`limits`]) and the validation rules that
+//! turn raw user input into those types, reporting problems as [`Invalid`] values that
+//! carry AWS's own wording. It is used by the store, the invoker and every API crate.
+//!
+//! It must never do I/O, know about HTTP, JSON or SQL, or depend on tokio: every rule in
+//! here is testable with plain unit tests.
+#![deny(missing_docs)]
+
+pub mod arn;
+mod function;
+pub mod limits;
+mod runtime;
+mod validate;
+
+pub use arn::{FunctionRef, Qualifier};
+pub use function::{
+    Architecture, CodeInfo, Function, FunctionConfig, FunctionDraft, FunctionPatch, FunctionState,
+    LastUpdateStatus, TracingMode,
+};
+pub use runtime::{Runtime, RuntimeFamily};
+pub use validate::{Invalid, Violation};
