@@ -1,1 +1,228 @@
-//! stub
+//! Execution environments as isolated process trees.
+//!
+//! The invoker describes *what* to run in a [`LaunchSpec`]: a program, its arguments and
+//! environment, the host directories to expose as `/var/task`, `/var/runtime` and `/opt`,
+//! and the function's limits. A [`Sandbox`] decides *how*: it tells the invoker where
+//! those directories appear inside the environment ([`Sandbox::layout`]) and starts the
+//! process tree ([`Sandbox::launch`]), returning a [`Sandboxed`] handle that can wait for,
+//! kill, freeze and measure the whole tree.
+//!
+//! [`ProcessSandbox`] is the degraded implementation: a plain child process in its own
+//! process group, with a cleared environment and a private working `/tmp` directory,
+//! and no enforced limits. It is for laptops and for hosts where Lamina cannot create
+//! namespaces and cgroups, and Lamina says so loudly when it uses it.
+//!
+//! This crate owns process creation for environments and nothing else: it never speaks
+//! the Runtime API and never reads the store.
+#![deny(missing_docs)]
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+
+/// Why an environment could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The program could not be executed (missing, not executable, bad interpreter).
+    #[error("cannot start {program}: {source}")]
+    Spawn {
+        /// The program as the environment sees it.
+        program: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Setting up the environment's private directories failed.
+    #[error("cannot prepare the environment: {0}")]
+    Setup(std::io::Error),
+}
+
+/// Host directories an environment exposes to the function.
+#[derive(Debug, Clone)]
+pub struct Mounts {
+    /// The extracted deployment package, read-only (`/var/task`).
+    pub task: PathBuf,
+    /// Lamina's runtime client for the function's language (`/var/runtime`).
+    pub runtime: PathBuf,
+    /// Merged layers (`/opt`), when the function has any.
+    pub opt: Option<PathBuf>,
+}
+
+/// Where the mounts appear from inside the environment.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// `LAMBDA_TASK_ROOT`.
+    pub task_root: PathBuf,
+    /// `LAMBDA_RUNTIME_DIR`.
+    pub runtime_dir: PathBuf,
+    /// Where layers are, when present.
+    pub opt_dir: PathBuf,
+    /// The function's writable scratch space.
+    pub tmp_dir: PathBuf,
+}
+
+/// The limits an environment runs under.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Memory in MB (`MemorySize`).
+    pub memory_mb: u32,
+    /// `/tmp` in MB (`EphemeralStorage.Size`).
+    pub ephemeral_mb: u32,
+}
+
+/// Everything needed to start one execution environment.
+#[derive(Debug)]
+pub struct LaunchSpec {
+    /// Unique id of the environment; names its private directories.
+    pub id: String,
+    /// The program to execute, as a path inside the environment.
+    pub program: PathBuf,
+    /// Arguments after the program.
+    pub args: Vec<String>,
+    /// The complete environment; nothing is inherited from Lamina.
+    pub env: Vec<(String, String)>,
+    /// Host directories to expose.
+    pub mounts: Mounts,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Where stdout and stderr go (the write end of the environment's log pipe).
+    pub output: OwnedFd,
+}
+
+/// Creates execution environments.
+pub trait Sandbox: Send + Sync + 'static {
+    /// Where `mounts` appear inside environments this sandbox creates.
+    fn layout(&self, id: &str, mounts: &Mounts) -> Layout;
+    /// Starts the environment's first process.
+    fn launch(&self, spec: LaunchSpec) -> Result<Sandboxed, SandboxError>;
+    /// A short description for start-up logs, e.g. `process (no isolation)`.
+    fn describe(&self) -> String;
+}
+
+/// A running environment's process tree.
+#[derive(Debug)]
+pub struct Sandboxed {
+    child: tokio::process::Child,
+    pid: i32,
+    scratch: Option<PathBuf>,
+}
+
+impl Sandboxed {
+    /// The first process's pid, as the host sees it.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Waits for the first process to exit.
+    pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        self.child.wait().await
+    }
+
+    /// Kills every process of the environment at once.
+    pub fn kill(&self) {
+        use nix::sys::signal::{killpg, Signal};
+        use nix::unistd::Pid;
+        // The first process leads its own process group, so this reaches its children.
+        let _ = killpg(Pid::from_raw(self.pid), Signal::SIGKILL);
+    }
+
+    /// Peak memory of the environment in bytes, when the sandbox can measure it.
+    pub fn max_memory_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    }
+}
+
+impl Drop for Sandboxed {
+    fn drop(&mut self) {
+        self.kill();
+        if let Some(dir) = self.scratch.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Plain child processes: no namespaces, no cgroups, no enforced limits.
+#[derive(Debug, Clone)]
+pub struct ProcessSandbox {
+    scratch_root: PathBuf,
+}
+
+impl ProcessSandbox {
+    /// Environments get private scratch directories under `scratch_root`.
+    pub fn new(scratch_root: &Path) -> Self {
+        ProcessSandbox { scratch_root: scratch_root.to_owned() }
+    }
+}
+
+impl Sandbox for ProcessSandbox {
+    fn layout(&self, id: &str, mounts: &Mounts) -> Layout {
+        Layout {
+            task_root: mounts.task.clone(),
+            runtime_dir: mounts.runtime.clone(),
+            opt_dir: mounts.opt.clone().unwrap_or_else(|| PathBuf::from("/opt")),
+            tmp_dir: self.scratch_root.join(id),
+        }
+    }
+
+    fn launch(&self, spec: LaunchSpec) -> Result<Sandboxed, SandboxError> {
+        let layout = self.layout(&spec.id, &spec.mounts);
+        std::fs::create_dir_all(&layout.tmp_dir).map_err(SandboxError::Setup)?;
+        let stderr = spec.output.try_clone().map_err(SandboxError::Setup)?;
+        let mut cmd = tokio::process::Command::new(&spec.program);
+        cmd.args(&spec.args)
+            .env_clear()
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .env("TMPDIR", &layout.tmp_dir)
+            .current_dir(&layout.task_root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(spec.output))
+            .stderr(Stdio::from(stderr))
+            .process_group(0)
+            .kill_on_drop(true);
+        let child = cmd.spawn().map_err(|source| SandboxError::Spawn {
+            program: spec.program.display().to_string(),
+            source,
+        })?;
+        let pid = child.id().map(|p| p as i32).unwrap_or(-1);
+        Ok(Sandboxed { child, pid, scratch: Some(layout.tmp_dir) })
+    }
+
+    fn describe(&self) -> String {
+        "process (no isolation: plain child processes, limits not enforced)".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn launches_with_only_the_given_environment_and_kills_the_tree() {
+        let root = std::env::temp_dir().join(format!("lamina-sandbox-{}", std::process::id()));
+        let sandbox = ProcessSandbox::new(&root);
+        let (reader, writer) = std::io::pipe().unwrap();
+        let mounts = Mounts { task: std::env::temp_dir(), runtime: std::env::temp_dir(), opt: None };
+        let mut env = sandbox
+            .launch(LaunchSpec {
+                id: "t1".into(),
+                program: "/bin/sh".into(),
+                args: vec!["-c".into(), "echo \"$ONLY:$HOME\"; sleep 30 & wait".into()],
+                env: vec![("ONLY".into(), "yes".into())],
+                mounts,
+                limits: Limits { memory_mb: 128, ephemeral_mb: 512 },
+                output: writer.into(),
+            })
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(reader), &mut line).unwrap();
+        assert_eq!(line, "yes:\n", "nothing inherited from the parent");
+        assert!(root.join("t1").is_dir());
+        env.kill();
+        let status = env.wait().await.unwrap();
+        assert!(!status.success());
+        drop(env);
+        assert!(!root.join("t1").exists(), "scratch removed");
+    }
+}

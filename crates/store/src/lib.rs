@@ -1,1 +1,90 @@
-//! stub
+//! Lamina's durable state.
+//!
+//! Two halves, both under the data directory:
+//! - [`MetadataStore`], implemented by [`SqliteStore`]: functions and the async event
+//!   queue, in one SQLite database (WAL mode) so that everything a user created or an
+//!   invoke accepted survives a restart or a `kill -9`;
+//! - [`CodeStore`]: deployment packages stored once by SHA-256, and their extracted trees,
+//!   which execution environments read.
+//!
+//! The store owns persistence formats and nothing else: it never validates user input
+//! (the model does), never speaks HTTP, and never starts processes.
+#![deny(missing_docs)]
+
+mod code;
+mod sqlite;
+
+pub use code::{CodeError, CodeStore};
+pub use sqlite::SqliteStore;
+
+use model::Function;
+
+/// A failure of the metadata store. These are operator-facing: the API answers them
+/// with a `ServiceException`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused or failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored row could not be read back into the model.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// An accepted asynchronous invocation, waiting to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsyncEvent {
+    /// The request id returned to the caller (`x-amzn-RequestId`).
+    pub id: String,
+    /// Owning account of the function.
+    pub account: String,
+    /// Region of the function.
+    pub region: String,
+    /// The function's name.
+    pub function: String,
+    /// The event payload.
+    pub payload: Vec<u8>,
+    /// When the event was accepted, in ms since the epoch.
+    pub accepted_ms: i64,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Not to run before this time, in ms since the epoch.
+    pub next_attempt_ms: i64,
+}
+
+/// Where functions and async events are kept.
+pub trait MetadataStore: Send + Sync + 'static {
+    /// Inserts a new function; `Ok(false)` if one with that name already exists.
+    fn insert_function(&self, f: &Function) -> Result<bool, StoreError>;
+    /// Replaces a function's row; `Ok(false)` if it does not exist.
+    fn update_function(&self, f: &Function) -> Result<bool, StoreError>;
+    /// Reads one function.
+    fn get_function(&self, account: &str, region: &str, name: &str) -> Result<Option<Function>, StoreError>;
+    /// Deletes a function and its pending async events; `Ok(false)` if it did not exist.
+    fn delete_function(&self, account: &str, region: &str, name: &str) -> Result<bool, StoreError>;
+    /// Functions in name order, starting after `after`, at most `limit`.
+    fn list_functions(
+        &self,
+        account: &str,
+        region: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Function>, StoreError>;
+    /// Every function in every account, for start-up.
+    fn all_functions(&self) -> Result<Vec<Function>, StoreError>;
+    /// Number of functions and total code bytes in an account.
+    fn usage(&self, account: &str) -> Result<(u64, u64), StoreError>;
+    /// Whether any function still uses a code blob.
+    fn code_in_use(&self, sha256_hex: &str) -> Result<bool, StoreError>;
+
+    /// Durably records an accepted async event.
+    fn enqueue_event(&self, e: &AsyncEvent) -> Result<(), StoreError>;
+    /// Events due at `now_ms`, oldest first, at most `limit`.
+    fn due_events(&self, now_ms: i64, limit: usize) -> Result<Vec<AsyncEvent>, StoreError>;
+    /// Records a failed attempt and when to try again.
+    fn reschedule_event(&self, id: &str, attempts: u32, next_attempt_ms: i64) -> Result<(), StoreError>;
+    /// Removes a finished (or abandoned) event.
+    fn remove_event(&self, id: &str) -> Result<(), StoreError>;
+    /// The earliest `next_attempt_ms` of any queued event.
+    fn next_event_due(&self) -> Result<Option<i64>, StoreError>;
+}

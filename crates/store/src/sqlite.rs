@@ -1,0 +1,415 @@
+//! The SQLite implementation of [`MetadataStore`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use model::{Architecture, CodeInfo, Function, FunctionConfig, FunctionState, LastUpdateStatus, Runtime, TracingMode};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::{AsyncEvent, MetadataStore, StoreError};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS functions (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    runtime TEXT NOT NULL,
+    role TEXT NOT NULL,
+    handler TEXT NOT NULL,
+    description TEXT NOT NULL,
+    timeout_s INTEGER NOT NULL,
+    memory_mb INTEGER NOT NULL,
+    ephemeral_mb INTEGER NOT NULL,
+    environment TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    tracing TEXT NOT NULL,
+    dead_letter_target TEXT,
+    code_sha256_hex TEXT NOT NULL,
+    code_sha256_b64 TEXT NOT NULL,
+    code_size INTEGER NOT NULL,
+    revision_id TEXT NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    last_update_status TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    PRIMARY KEY (account, region, name)
+);
+CREATE TABLE IF NOT EXISTS async_events (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    function TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    accepted_ms INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS async_events_due ON async_events (next_attempt_ms);
+";
+
+const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
+    ephemeral_mb, environment, architecture, tracing, dead_letter_target, code_sha256_hex, code_sha256_b64, \
+    code_size, revision_id, last_modified_ms, state, last_update_status, tags";
+
+/// Functions and async events in one SQLite file, in WAL mode.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // NORMAL in WAL mode keeps every commit across a process kill; only an OS crash
+        // can lose the last transactions.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(f(&conn)?)
+    }
+}
+
+fn map_json(map: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(map).expect("string maps always serialize")
+}
+
+fn parse_map(text: &str) -> Result<BTreeMap<String, String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("map column: {e}")))
+}
+
+struct RawFunction {
+    f: Function,
+    environment: String,
+    tags: String,
+    runtime: String,
+    architecture: String,
+    tracing: String,
+    state: String,
+    last_update_status: String,
+}
+
+fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
+    let placeholder = Runtime::parse("provided.al2023").expect("known runtime");
+    Ok(RawFunction {
+        f: Function {
+            account: row.get(0)?,
+            region: row.get(1)?,
+            name: row.get(2)?,
+            config: FunctionConfig {
+                runtime: placeholder,
+                role: row.get(4)?,
+                handler: row.get(5)?,
+                description: row.get(6)?,
+                timeout_s: row.get(7)?,
+                memory_mb: row.get(8)?,
+                ephemeral_mb: row.get(9)?,
+                environment: BTreeMap::new(),
+                architecture: Architecture::X86_64,
+                tracing: TracingMode::PassThrough,
+                dead_letter_target: row.get(13)?,
+            },
+            code: CodeInfo { sha256_hex: row.get(14)?, sha256_b64: row.get(15)?, size: row.get(16)? },
+            revision_id: row.get(17)?,
+            last_modified_ms: row.get(18)?,
+            state: FunctionState::Active,
+            last_update_status: LastUpdateStatus::Successful,
+            tags: BTreeMap::new(),
+        },
+        runtime: row.get(3)?,
+        environment: row.get(10)?,
+        architecture: row.get(11)?,
+        tracing: row.get(12)?,
+        state: row.get(19)?,
+        tags: row.get(21)?,
+        last_update_status: row.get(20)?,
+    })
+}
+
+impl RawFunction {
+    fn finish(self) -> Result<Function, StoreError> {
+        let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("{what} {v:?}"));
+        let mut f = self.f;
+        f.config.runtime = Runtime::parse(&self.runtime).ok_or_else(|| corrupt("runtime", &self.runtime))?;
+        f.config.environment = parse_map(&self.environment)?;
+        f.config.architecture =
+            Architecture::parse(&self.architecture).ok_or_else(|| corrupt("architecture", &self.architecture))?;
+        f.config.tracing = TracingMode::parse(&self.tracing).ok_or_else(|| corrupt("tracing", &self.tracing))?;
+        f.state = match self.state.as_str() {
+            "Pending" => FunctionState::Pending,
+            "Active" => FunctionState::Active,
+            "Failed" => FunctionState::Failed,
+            other => return Err(corrupt("state", other)),
+        };
+        f.last_update_status = match self.last_update_status.as_str() {
+            "Successful" => LastUpdateStatus::Successful,
+            "InProgress" => LastUpdateStatus::InProgress,
+            "Failed" => LastUpdateStatus::Failed,
+            other => return Err(corrupt("last_update_status", other)),
+        };
+        f.tags = parse_map(&self.tags)?;
+        Ok(f)
+    }
+}
+
+fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; 22] {
+    let c = &f.config;
+    [
+        Box::new(&f.account),
+        Box::new(&f.region),
+        Box::new(&f.name),
+        Box::new(c.runtime.as_str()),
+        Box::new(&c.role),
+        Box::new(&c.handler),
+        Box::new(&c.description),
+        Box::new(c.timeout_s),
+        Box::new(c.memory_mb),
+        Box::new(c.ephemeral_mb),
+        Box::new(map_json(&c.environment)),
+        Box::new(c.architecture.as_str()),
+        Box::new(c.tracing.as_str()),
+        Box::new(&c.dead_letter_target),
+        Box::new(&f.code.sha256_hex),
+        Box::new(&f.code.sha256_b64),
+        Box::new(f.code.size),
+        Box::new(&f.revision_id),
+        Box::new(f.last_modified_ms),
+        Box::new(f.state.as_str()),
+        Box::new(f.last_update_status.as_str()),
+        Box::new(map_json(&f.tags)),
+    ]
+}
+
+fn read_event(row: &Row<'_>) -> rusqlite::Result<AsyncEvent> {
+    Ok(AsyncEvent {
+        id: row.get(0)?,
+        account: row.get(1)?,
+        region: row.get(2)?,
+        function: row.get(3)?,
+        payload: row.get(4)?,
+        accepted_ms: row.get(5)?,
+        attempts: row.get(6)?,
+        next_attempt_ms: row.get(7)?,
+    })
+}
+
+impl MetadataStore for SqliteStore {
+    fn insert_function(&self, f: &Function) -> Result<bool, StoreError> {
+        let sql = format!(
+            "INSERT OR IGNORE INTO functions ({FUNCTION_COLUMNS}) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+        );
+        let p = function_params(f);
+        let n = self.with(|c| c.execute(&sql, rusqlite::params_from_iter(p.iter())))?;
+        Ok(n == 1)
+    }
+
+    fn update_function(&self, f: &Function) -> Result<bool, StoreError> {
+        let sql = format!(
+            "REPLACE INTO functions ({FUNCTION_COLUMNS}) SELECT \
+             ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22 \
+             WHERE EXISTS (SELECT 1 FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3)"
+        );
+        let p = function_params(f);
+        let n = self.with(|c| c.execute(&sql, rusqlite::params_from_iter(p.iter())))?;
+        Ok(n >= 1)
+    }
+
+    fn get_function(&self, account: &str, region: &str, name: &str) -> Result<Option<Function>, StoreError> {
+        let sql = format!("SELECT {FUNCTION_COLUMNS} FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3");
+        let raw = self.with(|c| c.query_row(&sql, params![account, region, name], read_function).optional())?;
+        raw.map(RawFunction::finish).transpose()
+    }
+
+    fn delete_function(&self, account: &str, region: &str, name: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let n = tx.execute(
+                "DELETE FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3",
+                params![account, region, name],
+            )?;
+            tx.execute(
+                "DELETE FROM async_events WHERE account = ?1 AND region = ?2 AND function = ?3",
+                params![account, region, name],
+            )?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+    }
+
+    fn list_functions(
+        &self,
+        account: &str,
+        region: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Function>, StoreError> {
+        let sql = format!(
+            "SELECT {FUNCTION_COLUMNS} FROM functions WHERE account = ?1 AND region = ?2 AND name > ?3 \
+             ORDER BY name LIMIT ?4"
+        );
+        let raws = self.with(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![account, region, after.unwrap_or(""), limit as i64], read_function)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        raws.into_iter().map(RawFunction::finish).collect()
+    }
+
+    fn all_functions(&self) -> Result<Vec<Function>, StoreError> {
+        let sql = format!("SELECT {FUNCTION_COLUMNS} FROM functions");
+        let raws = self.with(|c| {
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map([], read_function)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        raws.into_iter().map(RawFunction::finish).collect()
+    }
+
+    fn usage(&self, account: &str) -> Result<(u64, u64), StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(code_size), 0) FROM functions WHERE account = ?1",
+                params![account],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+        })
+    }
+
+    fn code_in_use(&self, sha256_hex: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT EXISTS (SELECT 1 FROM functions WHERE code_sha256_hex = ?1)", params![sha256_hex], |r| {
+                r.get(0)
+            })
+        })
+    }
+
+    fn enqueue_event(&self, e: &AsyncEvent) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.prepare_cached(
+                "INSERT INTO async_events (id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![e.id, e.account, e.region, e.function, e.payload, e.accepted_ms, e.attempts, e.next_attempt_ms])
+            .map(drop)
+        })
+    }
+
+    fn due_events(&self, now_ms: i64, limit: usize) -> Result<Vec<AsyncEvent>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms \
+                 FROM async_events WHERE next_attempt_ms <= ?1 ORDER BY next_attempt_ms, accepted_ms LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![now_ms, limit as i64], read_event)?;
+            rows.collect()
+        })
+    }
+
+    fn reschedule_event(&self, id: &str, attempts: u32, next_attempt_ms: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.prepare_cached("UPDATE async_events SET attempts = ?2, next_attempt_ms = ?3 WHERE id = ?1")?
+                .execute(params![id, attempts, next_attempt_ms])
+                .map(drop)
+        })
+    }
+
+    fn remove_event(&self, id: &str) -> Result<(), StoreError> {
+        self.with(|c| c.prepare_cached("DELETE FROM async_events WHERE id = ?1")?.execute(params![id]).map(drop))
+    }
+
+    fn next_event_due(&self) -> Result<Option<i64>, StoreError> {
+        self.with(|c| c.query_row("SELECT MIN(next_attempt_ms) FROM async_events", [], |r| r.get(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn function(name: &str) -> Function {
+        Function {
+            name: name.into(),
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+            config: FunctionConfig {
+                runtime: Runtime::parse("python3.12").unwrap(),
+                role: "arn:aws:iam::000000000000:role/r".into(),
+                handler: "app.handler".into(),
+                description: String::new(),
+                timeout_s: 3,
+                memory_mb: 128,
+                ephemeral_mb: 512,
+                environment: BTreeMap::from([("A".to_string(), "b".to_string())]),
+                architecture: Architecture::X86_64,
+                tracing: TracingMode::PassThrough,
+                dead_letter_target: None,
+            },
+            code: CodeInfo { sha256_b64: "b64".into(), sha256_hex: "hex".into(), size: 10 },
+            revision_id: "r1".into(),
+            last_modified_ms: 1,
+            state: FunctionState::Active,
+            last_update_status: LastUpdateStatus::Successful,
+            tags: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn functions_round_trip_and_survive_reopen() {
+        let dir = std::env::temp_dir().join(format!("lamina-store-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let s = SqliteStore::open(&path).unwrap();
+            assert!(s.insert_function(&function("b")).unwrap());
+            assert!(s.insert_function(&function("a")).unwrap());
+            assert!(!s.insert_function(&function("a")).unwrap(), "duplicate refused");
+            let mut f = function("a");
+            f.config.memory_mb = 512;
+            assert!(s.update_function(&f).unwrap());
+            assert!(!s.update_function(&function("zzz")).unwrap());
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        let a = s.get_function("000000000000", "us-east-1", "a").unwrap().unwrap();
+        assert_eq!(a.config.memory_mb, 512);
+        assert_eq!(a.config.environment.get("A").map(String::as_str), Some("b"));
+        let page = s.list_functions("000000000000", "us-east-1", Some("a"), 10).unwrap();
+        assert_eq!(page.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert!(s.delete_function("000000000000", "us-east-1", "a").unwrap());
+        assert!(s.get_function("000000000000", "us-east-1", "a").unwrap().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn async_events_queue_in_due_order() {
+        let s = SqliteStore::open(Path::new(":memory:")).unwrap();
+        let ev = |id: &str, due: i64| AsyncEvent {
+            id: id.into(),
+            account: "a".into(),
+            region: "r".into(),
+            function: "f".into(),
+            payload: b"{}".to_vec(),
+            accepted_ms: 0,
+            attempts: 0,
+            next_attempt_ms: due,
+        };
+        s.enqueue_event(&ev("late", 50)).unwrap();
+        s.enqueue_event(&ev("early", 10)).unwrap();
+        assert_eq!(s.next_event_due().unwrap(), Some(10));
+        let due: Vec<_> = s.due_events(20, 10).unwrap().into_iter().map(|e| e.id).collect();
+        assert_eq!(due, ["early"]);
+        s.reschedule_event("early", 1, 100).unwrap();
+        let due: Vec<_> = s.due_events(100, 10).unwrap().into_iter().map(|e| (e.id, e.attempts)).collect();
+        assert_eq!(due, [("late".to_string(), 0), ("early".to_string(), 1)]);
+        s.remove_event("late").unwrap();
+        assert_eq!(s.due_events(1000, 10).unwrap().len(), 1);
+    }
+}
