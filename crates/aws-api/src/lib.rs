@@ -1,1 +1,74 @@
-//! stub
+//! AWS wire protocols for Lamina.
+//!
+//! One [`router`] serves every AWS API on one port, routed the way AWS clients address
+//! them (REST paths for Lambda today). Each handler parses a request into the typed
+//! arguments of a service call, calls the service, and turns the typed result or error
+//! into AWS's exact response shape. Errors become responses in exactly one place per
+//! protocol (`lambda_rest::error_response` for Lambda).
+//!
+//! **Invariant:** this is the only crate that knows AWS's JSON shapes. It never locks
+//! state, touches the store or starts processes; the services do.
+#![deny(missing_docs)]
+
+mod caller;
+mod lambda_rest;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+pub use caller::CallerPolicy;
+
+/// What the API layer needs to serve requests.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The Lambda service.
+    pub lambda: lambda::LambdaService,
+    /// How callers map to accounts and regions.
+    pub callers: CallerPolicy,
+}
+
+/// The id of the request being served: generated once, answered in `x-amzn-RequestId`,
+/// and used as the invocation id of an Invoke.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestId(pub String);
+
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut resp = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+async fn unknown_operation(req: Request) -> Response {
+    let message = format!(
+        "No AWS operation matches {} {}",
+        req.method(),
+        req.uri().path()
+    );
+    let body = serde_json::json!({ "message": message }).to_string();
+    (
+        StatusCode::NOT_FOUND,
+        [
+            ("content-type", "application/json"),
+            ("x-amzn-errortype", "UnknownOperationException"),
+        ],
+        Body::from(body),
+    )
+        .into_response()
+}
+
+/// Every AWS API Lamina serves, on one router.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .merge(lambda_rest::routes())
+        .fallback(unknown_operation)
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}

@@ -1,1 +1,495 @@
-//! stub
+//! Lamina's execution model.
+//!
+//! The [`Invoker`] runs invocations in execution environments, following AWS's model:
+//! an environment handles one invocation at a time and stays warm for the next; when
+//! every warm environment of a function is busy, another one is started; environments
+//! idle for longer than the configured time are reaped. Each environment is a process
+//! tree from a [`sandbox::Sandbox`], talking to its own [`runtime_api::RuntimeApi`].
+//!
+//! The invoker also owns the durable asynchronous queue ([`AsyncQueue`]): accepted
+//! `Event` invocations are written to the store before the caller gets its 202, then run
+//! in the background with retries, and survive restarts.
+//!
+//! It knows nothing of HTTP wire formats or AWS JSON; the API layer maps its results.
+#![deny(missing_docs)]
+
+mod environment;
+mod logs;
+mod queue;
+mod runtimes;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use bytes::Bytes;
+use model::Function;
+use runtime_api::{Invocation, RuntimeApi};
+use sandbox::{LaunchSpec, Limits, Mounts, Sandbox, SandboxError};
+use store::CodeStore;
+
+use environment::{error_doc, Environment};
+pub use queue::{now_ms, AsyncConfig, AsyncQueue, FunctionLookup};
+pub use runtimes::RuntimeCommands;
+
+/// How the invoker runs environments.
+#[derive(Debug, Clone)]
+pub struct InvokerConfig {
+    /// Host directory holding Lamina's runtime clients (`/var/runtime`).
+    pub runtime_dir: PathBuf,
+    /// Interpreters for each runtime.
+    pub runtimes: RuntimeCommands,
+    /// How long a warm environment may sit idle before it is reaped.
+    pub idle_timeout: Duration,
+    /// How long a runtime may take to initialise.
+    pub init_timeout: Duration,
+    /// Account-wide concurrent executions.
+    pub concurrency_limit: usize,
+    /// `AWS_ENDPOINT_URL` inside functions, so SDK calls reach Lamina.
+    pub endpoint_url: String,
+}
+
+/// One synchronous invocation request.
+#[derive(Debug, Clone)]
+pub struct InvokeRequest {
+    /// The request id (also the `x-amzn-RequestId` answered to the caller).
+    pub request_id: String,
+    /// The event.
+    pub payload: Bytes,
+    /// Whether to return the log tail.
+    pub log_tail: bool,
+    /// `X-Amz-Client-Context`, base64 as sent.
+    pub client_context: Option<String>,
+}
+
+/// What a caller of Invoke sees.
+#[derive(Debug, Clone)]
+pub struct InvokeResult {
+    /// The response payload, or the error document.
+    pub payload: Bytes,
+    /// `X-Amz-Function-Error`, when the function failed.
+    pub function_error: Option<&'static str>,
+    /// The last 4 KB of the invocation's log, base64 (`X-Amz-Log-Result`).
+    pub log_result: Option<String>,
+    /// `X-Amz-Executed-Version`.
+    pub executed_version: String,
+}
+
+/// Why an invocation could not be run at all.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum InvokeError {
+    /// The account is at its concurrency limit.
+    #[error("Rate Exceeded.")]
+    TooManyRequests,
+    /// The runtime cannot run on this host.
+    #[error("{0}")]
+    InvalidRuntime(String),
+    /// Lamina itself failed.
+    #[error("{0}")]
+    Service(String),
+}
+
+/// Runs invocations in warm, scaled-out execution environments.
+#[derive(Clone)]
+pub struct Invoker {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: InvokerConfig,
+    sandbox: Arc<dyn Sandbox>,
+    code: CodeStore,
+    resolver: Arc<runtimes::Resolver>,
+    pools: Mutex<HashMap<String, Vec<Environment>>>,
+    in_flight: AtomicUsize,
+    started: AtomicU64,
+}
+
+fn pool_key(f: &Function) -> String {
+    format!("{}:{}:{}", f.account, f.region, f.name)
+}
+
+fn trace_id() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
+        &id[..24],
+        &id[16..32]
+    )
+}
+
+enum LaunchFailure {
+    /// The function's entry point cannot start: reported to the caller as a function error.
+    Entrypoint(String),
+    Unavailable(String),
+    Internal(String),
+}
+
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Invoker {
+    /// Creates an invoker and starts its idle reaper. Must be called inside a tokio runtime.
+    pub fn new(
+        config: InvokerConfig,
+        sandbox: Arc<dyn Sandbox>,
+        code: CodeStore,
+    ) -> std::io::Result<Self> {
+        runtimes::install_clients(&config.runtime_dir)?;
+        let inner = Arc::new(Inner {
+            resolver: Arc::new(runtimes::Resolver::new(config.runtimes.clone())),
+            config,
+            sandbox,
+            code,
+            pools: Mutex::new(HashMap::new()),
+            in_flight: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
+        });
+        let weak = Arc::downgrade(&inner);
+        let period = (inner.config.idle_timeout / 4)
+            .clamp(Duration::from_millis(50), Duration::from_secs(5));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                inner.reap();
+            }
+        });
+        Ok(Invoker { inner })
+    }
+
+    /// Environments started since the invoker was created.
+    pub fn environments_started(&self) -> u64 {
+        self.inner.started.load(Ordering::Relaxed)
+    }
+
+    /// Warm environments currently idle.
+    pub fn environments_idle(&self) -> usize {
+        self.inner
+            .pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(Vec::len)
+            .sum()
+    }
+
+    /// Runs one invocation of `function`'s `$LATEST`. The invocation runs to completion
+    /// even if the caller goes away.
+    pub async fn invoke(
+        &self,
+        function: Arc<Function>,
+        req: InvokeRequest,
+    ) -> Result<InvokeResult, InvokeError> {
+        let inner = self.inner.clone();
+        tokio::spawn(async move { inner.invoke(&function, req).await })
+            .await
+            .map_err(|e| InvokeError::Service(format!("invocation task failed: {e}")))?
+    }
+
+    /// Stops the idle environments of a function (after an update or a delete).
+    pub fn retire(&self, function: &Function) {
+        let removed = self
+            .inner
+            .pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&pool_key(function));
+        drop(removed);
+    }
+
+    /// Stops every idle environment.
+    pub fn shutdown(&self) {
+        let all = std::mem::take(&mut *self.inner.pools.lock().unwrap_or_else(|p| p.into_inner()));
+        drop(all);
+    }
+}
+
+impl Inner {
+    fn reap(&self) {
+        let idle = self.config.idle_timeout;
+        let mut expired = Vec::new();
+        {
+            let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+            for envs in pools.values_mut() {
+                let (old, keep): (Vec<_>, Vec<_>) =
+                    envs.drain(..).partition(|e| e.last_used.elapsed() > idle);
+                *envs = keep;
+                expired.extend(old);
+            }
+            pools.retain(|_, envs| !envs.is_empty());
+        }
+        // Dropping kills the process trees, outside the lock.
+        drop(expired);
+    }
+
+    fn checkout(&self, key: &str, revision: &str) -> Option<Environment> {
+        let mut stale = Vec::new();
+        let found = {
+            let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+            let envs = pools.get_mut(key)?;
+            let mut found = None;
+            while let Some(mut env) = envs.pop() {
+                if env.revision == revision && env.alive() {
+                    found = Some(env);
+                    break;
+                }
+                stale.push(env);
+            }
+            found
+        };
+        drop(stale);
+        found
+    }
+
+    fn checkin(&self, key: String, env: Environment) {
+        self.pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_default()
+            .push(env);
+    }
+
+    async fn invoke(&self, f: &Function, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.config.concurrency_limit {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(InvokeError::TooManyRequests);
+        }
+        let _slot = InFlight(&self.in_flight);
+        let key = pool_key(f);
+        let version = "$LATEST";
+        let mut env = match self.checkout(&key, &f.revision_id) {
+            Some(env) => env,
+            None => match self.launch(f).await {
+                Ok(env) => env,
+                Err(LaunchFailure::Unavailable(m)) => return Err(InvokeError::InvalidRuntime(m)),
+                Err(LaunchFailure::Internal(m)) => return Err(InvokeError::Service(m)),
+                Err(LaunchFailure::Entrypoint(message)) => {
+                    let id = &req.request_id;
+                    let log = format!(
+                        "START RequestId: {id} Version: {version}\n{message}\nRuntime.InvalidEntrypoint\nEND RequestId: {id}\n\
+                         REPORT RequestId: {id}\tDuration: 0.00 ms\tBilled Duration: 0 ms\tMemory Size: {} MB\t\
+                         Max Memory Used: 0 MB\tStatus: error\tError Type: Runtime.InvalidEntrypoint\n",
+                        f.config.memory_mb
+                    );
+                    return Ok(self.result(
+                        error_doc(
+                            "Runtime.InvalidEntrypoint",
+                            format!("RequestId: {id} Error: {message}"),
+                        ),
+                        true,
+                        log.as_bytes(),
+                        req.log_tail,
+                    ));
+                }
+            },
+        };
+        let invocation = Invocation {
+            request_id: req.request_id.clone(),
+            payload: req.payload,
+            timeout: Duration::from_secs(u64::from(f.config.timeout_s)),
+            invoked_function_arn: f.arn(),
+            trace_id: trace_id(),
+            client_context: req.client_context.and_then(|b64| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .ok()
+                    .and_then(|v| String::from_utf8(v).ok())
+            }),
+            cognito_identity: None,
+        };
+        let (completion, reusable) = env.run(invocation, version).await;
+        if reusable {
+            self.checkin(key, env);
+        }
+        Ok(self.result(
+            completion.payload,
+            completion.function_error,
+            &completion.log,
+            req.log_tail,
+        ))
+    }
+
+    fn result(&self, payload: Bytes, function_error: bool, log: &[u8], tail: bool) -> InvokeResult {
+        InvokeResult {
+            payload,
+            function_error: function_error.then_some("Unhandled"),
+            log_result: tail.then(|| {
+                base64::engine::general_purpose::STANDARD
+                    .encode(logs::tail(log, model::limits::LOG_TAIL_BYTES))
+            }),
+            executed_version: "$LATEST".to_owned(),
+        }
+    }
+
+    async fn launch(&self, f: &Function) -> Result<Environment, LaunchFailure> {
+        let internal =
+            |what: &str, e: &dyn std::fmt::Display| LaunchFailure::Internal(format!("{what}: {e}"));
+        let resolver = self.resolver.clone();
+        let runtime = f.config.runtime;
+        let entry = tokio::task::spawn_blocking(move || resolver.entry(runtime))
+            .await
+            .map_err(|e| internal("resolving the runtime", &e))?
+            .map_err(|u| LaunchFailure::Unavailable(u.0))?;
+        let code = self.code.clone();
+        let hex = f.code.sha256_hex.clone();
+        let task_dir = tokio::task::spawn_blocking(move || code.extracted(&hex))
+            .await
+            .map_err(|e| internal("extracting code", &e))?
+            .map_err(|e| internal("extracting code", &e))?;
+
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let mounts = Mounts {
+            task: task_dir,
+            runtime: self.config.runtime_dir.clone(),
+            opt: None,
+        };
+        let layout = self.sandbox.layout(&id, &mounts);
+        let (program, args) = match entry {
+            runtimes::Entry::Client {
+                interpreter,
+                script,
+            } => (
+                interpreter,
+                vec![layout.runtime_dir.join(script).display().to_string()],
+            ),
+            runtimes::Entry::Bootstrap => {
+                if mounts.task.join("bootstrap").is_file() {
+                    (layout.task_root.join("bootstrap"), Vec::new())
+                } else if mounts
+                    .opt
+                    .as_ref()
+                    .is_some_and(|o| o.join("bootstrap").is_file())
+                {
+                    (layout.opt_dir.join("bootstrap"), Vec::new())
+                } else {
+                    return Err(LaunchFailure::Entrypoint(
+                        "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
+                            .to_owned(),
+                    ));
+                }
+            }
+        };
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| internal("runtime API", &e))?;
+        let (api, init_error) =
+            RuntimeApi::serve(listener).map_err(|e| internal("runtime API", &e))?;
+        let (reader, writer) = std::io::pipe().map_err(|e| internal("log pipe", &e))?;
+        let logs = logs::LogCapture::start(reader.into()).map_err(|e| internal("log pipe", &e))?;
+
+        let date = time::OffsetDateTime::now_utc();
+        let log_stream = format!(
+            "{:04}/{:02}/{:02}/[$LATEST]{id}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        );
+        let c = &f.config;
+        let task_root = layout.task_root.display().to_string();
+        let opt = layout.opt_dir.display().to_string();
+        let mut env: Vec<(String, String)> = vec![
+            ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
+            (
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
+                c.memory_mb.to_string(),
+            ),
+            ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group()),
+            ("AWS_LAMBDA_LOG_STREAM_NAME".into(), log_stream),
+            ("AWS_LAMBDA_RUNTIME_API".into(), api.address().to_string()),
+            ("AWS_REGION".into(), f.region.clone()),
+            ("AWS_DEFAULT_REGION".into(), f.region.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), f.account.clone()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "lamina".into()),
+            ("AWS_SESSION_TOKEN".into(), "lamina".into()),
+            ("AWS_ENDPOINT_URL".into(), self.config.endpoint_url.clone()),
+            ("_HANDLER".into(), c.handler.clone()),
+            ("LAMBDA_TASK_ROOT".into(), task_root.clone()),
+            (
+                "LAMBDA_RUNTIME_DIR".into(),
+                layout.runtime_dir.display().to_string(),
+            ),
+            ("LAMINA_OPT_DIR".into(), opt.clone()),
+            ("TZ".into(), ":UTC".into()),
+            ("LANG".into(), "en_US.UTF-8".into()),
+            (
+                "PATH".into(),
+                format!("/usr/local/bin:/usr/bin:/bin:{opt}/bin"),
+            ),
+            (
+                "LD_LIBRARY_PATH".into(),
+                format!("/lib64:/usr/lib64:{task_root}:{task_root}/lib:{opt}/lib"),
+            ),
+        ];
+        if let Some(exec_env) = c.runtime.execution_env() {
+            env.push(("AWS_EXECUTION_ENV".into(), exec_env));
+        }
+        if c.runtime.family() == model::RuntimeFamily::Node {
+            env.push((
+                "NODE_PATH".into(),
+                format!("{opt}/nodejs/node_modules:{task_root}"),
+            ));
+        }
+        env.extend(c.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+
+        let spec = LaunchSpec {
+            id,
+            program: program.clone(),
+            args,
+            env,
+            mounts,
+            limits: Limits {
+                memory_mb: c.memory_mb,
+                ephemeral_mb: c.ephemeral_mb,
+            },
+            output: writer.into(),
+        };
+        let launched = Instant::now();
+        let process = match self.sandbox.launch(spec) {
+            Ok(p) => p,
+            Err(SandboxError::Spawn { program, source }) => {
+                let why = match source.kind() {
+                    std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                    std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+                    _ => source.to_string(),
+                };
+                return Err(LaunchFailure::Entrypoint(format!(
+                    "fork/exec {program}: {why}"
+                )));
+            }
+            Err(e @ SandboxError::Setup(_)) => return Err(internal("sandbox", &e)),
+        };
+        self.started.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(function = %f.name, pid = process.pid(), "environment started");
+        Ok(Environment {
+            revision: f.revision_id.clone(),
+            last_used: launched,
+            api,
+            init_error: Some(init_error),
+            process,
+            logs,
+            launched,
+            initialized: false,
+            memory_mb: c.memory_mb,
+            max_memory_mb: 0,
+            init_timeout: self.config.init_timeout,
+        })
+    }
+}

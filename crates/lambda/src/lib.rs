@@ -1,1 +1,676 @@
-//! stub
+//! The Lambda service: AWS Lambda's control-plane commands and invocation entry points,
+//! executed against the model, the store and the invoker.
+//!
+//! The API layer turns requests into calls on [`LambdaService`] with plain Rust values
+//! and gets back domain values or a [`LambdaError`], whose variants are exactly the AWS
+//! error types a caller can see. This crate keeps the in-memory view of every function
+//! (so an invoke never touches SQLite) and keeps it in step with the store.
+//!
+//! It never parses HTTP or JSON requests and never formats AWS responses.
+#![deny(missing_docs)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+
+use bytes::Bytes;
+use invoker::{AsyncQueue, FunctionLookup, InvokeError, InvokeRequest, InvokeResult, Invoker};
+use model::arn::function_arn;
+use model::limits;
+use model::{
+    Function, FunctionDraft, FunctionPatch, FunctionRef, FunctionState, Invalid, LastUpdateStatus,
+    Qualifier,
+};
+use store::{AsyncEvent, CodeError, CodeStore, MetadataStore, StoreError};
+
+/// Every error a Lambda API caller can see, one variant per AWS error type.
+#[derive(Debug, thiserror::Error)]
+pub enum LambdaError {
+    /// `ValidationException` or `InvalidParameterValueException`.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// `ResourceNotFoundException`.
+    #[error("{0}")]
+    NotFound(String),
+    /// `ResourceConflictException`.
+    #[error("{0}")]
+    Conflict(String),
+    /// `PreconditionFailedException`.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// `RequestEntityTooLargeException`.
+    #[error("{0}")]
+    RequestTooLarge(String),
+    /// `InvalidRequestContentException`.
+    #[error("{0}")]
+    InvalidRequestContent(String),
+    /// `TooManyRequestsException`.
+    #[error("{message}")]
+    TooManyRequests {
+        /// The message.
+        message: String,
+        /// AWS's `Reason` member.
+        reason: &'static str,
+    },
+    /// `InvalidRuntimeException`.
+    #[error("{0}")]
+    InvalidRuntime(String),
+    /// `ServiceException`: Lamina failed.
+    #[error("{0}")]
+    Service(String),
+}
+
+impl From<StoreError> for LambdaError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store failure");
+        LambdaError::Service("An internal error occurred in the Lambda service.".into())
+    }
+}
+
+impl From<CodeError> for LambdaError {
+    fn from(e: CodeError) -> Self {
+        match e {
+            CodeError::InvalidZip(_) => LambdaError::Invalid(Invalid::parameter(
+                "Could not unzip uploaded file. Please check your file, then try to upload again.",
+            )),
+            CodeError::TooLarge(_) => LambdaError::Invalid(Invalid::parameter(format!(
+                "Unzipped size must be smaller than {} bytes",
+                limits::CODE_UNZIPPED_MAX_BYTES
+            ))),
+            CodeError::Missing(_) | CodeError::Io(_) => {
+                tracing::error!(error = %e, "code store failure");
+                LambdaError::Service("An internal error occurred in the Lambda service.".into())
+            }
+        }
+    }
+}
+
+/// Who is calling, as the API layer determined it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account the request acts in.
+    pub account: String,
+    /// The region the request was sent to.
+    pub region: String,
+}
+
+/// Where a function's code comes from in CreateFunction / UpdateFunctionCode.
+#[derive(Debug, Clone)]
+pub enum CodeSource {
+    /// `ZipFile`: the archive itself.
+    Zip(Vec<u8>),
+    /// `S3Bucket` / `S3Key`.
+    S3 {
+        /// The bucket.
+        bucket: String,
+    },
+    /// Nothing usable was given.
+    None,
+}
+
+/// A CreateFunction command.
+#[derive(Debug, Clone)]
+pub struct CreateFunction {
+    /// `FunctionName`.
+    pub name: String,
+    /// Every other configuration member.
+    pub draft: FunctionDraft,
+    /// `Code`.
+    pub code: CodeSource,
+    /// `Tags`.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A page of ListFunctions.
+#[derive(Debug)]
+pub struct FunctionPage {
+    /// The functions.
+    pub functions: Vec<Arc<Function>>,
+    /// `NextMarker`, when more remain.
+    pub next_marker: Option<String>,
+}
+
+/// Account limits and usage (GetAccountSettings).
+#[derive(Debug)]
+pub struct AccountSettings {
+    /// Concurrent executions allowed.
+    pub concurrency_limit: u32,
+    /// Concurrency not reserved by any function.
+    pub unreserved_concurrency: u32,
+    /// Functions in the account.
+    pub function_count: u64,
+    /// Bytes of code stored.
+    pub total_code_size: u64,
+}
+
+/// How an Invoke was asked to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvocationType {
+    /// `RequestResponse`.
+    RequestResponse,
+    /// `Event`.
+    Event,
+    /// `DryRun`.
+    DryRun,
+}
+
+/// What an Invoke call produced.
+#[derive(Debug)]
+pub enum InvokeOutcome {
+    /// A synchronous result.
+    Completed(InvokeResult),
+    /// The event was accepted for asynchronous processing.
+    Accepted,
+    /// DryRun: the caller may invoke.
+    Validated,
+}
+
+type Key = (String, String, String);
+
+struct Cache {
+    functions: RwLock<HashMap<Key, Arc<Function>>>,
+}
+
+impl FunctionLookup for Cache {
+    fn function(&self, account: &str, region: &str, name: &str) -> Option<Arc<Function>> {
+        let key = (account.to_owned(), region.to_owned(), name.to_owned());
+        self.functions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+    }
+}
+
+/// The Lambda service.
+#[derive(Clone)]
+pub struct LambdaService {
+    store: Arc<dyn MetadataStore>,
+    code: CodeStore,
+    invoker: Invoker,
+    queue: AsyncQueue,
+    cache: Arc<Cache>,
+    concurrency_limit: u32,
+    writes: Arc<Mutex<()>>,
+}
+
+fn now_ms() -> i64 {
+    invoker::now_ms()
+}
+
+fn new_revision() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn not_found(caller: &Caller, name: &str, qualifier: Option<&Qualifier>) -> LambdaError {
+    let mut arn = function_arn(&caller.region, &caller.account, name);
+    if let Some(q) = qualifier {
+        arn.push(':');
+        arn.push_str(q.as_str());
+    }
+    LambdaError::NotFound(format!("Function not found: {arn}"))
+}
+
+impl LambdaService {
+    /// Loads every function into memory and starts the async queue.
+    pub fn start(
+        store: Arc<dyn MetadataStore>,
+        code: CodeStore,
+        invoker: Invoker,
+        async_config: invoker::AsyncConfig,
+        concurrency_limit: u32,
+    ) -> Result<Self, StoreError> {
+        let mut functions = HashMap::new();
+        for f in store.all_functions()? {
+            functions.insert(
+                (f.account.clone(), f.region.clone(), f.name.clone()),
+                Arc::new(f),
+            );
+        }
+        let cache = Arc::new(Cache {
+            functions: RwLock::new(functions),
+        });
+        let queue = AsyncQueue::start(store.clone(), invoker.clone(), cache.clone(), async_config)?;
+        Ok(LambdaService {
+            store,
+            code,
+            invoker,
+            queue,
+            cache,
+            concurrency_limit,
+            writes: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// The invoker, for metrics and shutdown.
+    pub fn invoker(&self) -> &Invoker {
+        &self.invoker
+    }
+
+    fn cached(&self, caller: &Caller, name: &str) -> Option<Arc<Function>> {
+        self.cache.function(&caller.account, &caller.region, name)
+    }
+
+    fn remember(&self, f: Function) -> Arc<Function> {
+        let f = Arc::new(f);
+        let key = (f.account.clone(), f.region.clone(), f.name.clone());
+        self.cache
+            .functions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, f.clone());
+        f
+    }
+
+    /// Resolves a `FunctionName` to `$LATEST` of a function in the caller's account.
+    fn resolve(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Arc<Function>, LambdaError> {
+        let r = FunctionRef::parse(name, "functionName").map_err(Invalid::from)?;
+        let q = match qualifier {
+            Some(q) => Some(Qualifier::parse(q).ok_or_else(|| {
+                Invalid::from(model::Violation::pattern(
+                    q,
+                    "qualifier",
+                    "(|[a-zA-Z0-9$_-]+)",
+                ))
+            })?),
+            None => None,
+        };
+        if let (Some(Qualifier::Named(a)), Some(Qualifier::Named(b))) = (&r.qualifier, &q) {
+            if a != b {
+                return Err(Invalid::parameter("The derived qualifier from the function name does not match the specified qualifier.").into());
+            }
+        }
+        let q = q.or(r.qualifier.clone());
+        let wrong_place = r.account.as_deref().is_some_and(|a| a != caller.account)
+            || r.region.as_deref().is_some_and(|reg| reg != caller.region);
+        if wrong_place {
+            return Err(not_found(caller, &r.name, q.as_ref()));
+        }
+        let f = self
+            .cached(caller, &r.name)
+            .ok_or_else(|| not_found(caller, &r.name, q.as_ref()))?;
+        match q {
+            None | Some(Qualifier::Latest) => Ok(f),
+            Some(other) => Err(not_found(caller, &r.name, Some(&other))),
+        }
+    }
+
+    fn store_code(&self, source: CodeSource) -> Result<model::CodeInfo, LambdaError> {
+        match source {
+            CodeSource::Zip(zip) => {
+                if zip.len() as u64 > limits::CODE_ZIPPED_MAX_BYTES {
+                    return Err(LambdaError::RequestTooLarge(format!(
+                        "Request must be smaller than {} bytes for the CreateFunction operation",
+                        limits::CODE_REQUEST_MAX_BYTES
+                    )));
+                }
+                Ok(self.code.put(&zip)?)
+            }
+            CodeSource::S3 { bucket } => Err(Invalid::parameter(format!(
+                "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket {bucket} does not exist"
+            ))
+            .into()),
+            CodeSource::None => Err(Invalid::parameter("Please provide a source for function code.").into()),
+        }
+    }
+
+    /// CreateFunction. The returned view shows the function `Pending`, as AWS answers;
+    /// it is ready to invoke as soon as this returns.
+    pub fn create_function(
+        &self,
+        caller: &Caller,
+        cmd: CreateFunction,
+    ) -> Result<Function, LambdaError> {
+        let r = FunctionRef::parse(&cmd.name, "functionName").map_err(Invalid::from)?;
+        if r.qualifier.is_some() {
+            return Err(Invalid::from(model::Violation::pattern(
+                &cmd.name,
+                "functionName",
+                model::arn::FUNCTION_NAME_PATTERN,
+            ))
+            .into());
+        }
+        let config = cmd.draft.into_config()?;
+        check_tags(&cmd.tags)?;
+        let code = self.store_code(cmd.code)?;
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        if self.cached(caller, &r.name).is_some() {
+            return Err(LambdaError::Conflict(format!(
+                "Function already exist: {}",
+                r.name
+            )));
+        }
+        let f = Function {
+            name: r.name,
+            account: caller.account.clone(),
+            region: caller.region.clone(),
+            config,
+            code,
+            revision_id: new_revision(),
+            last_modified_ms: now_ms(),
+            state: FunctionState::Active,
+            last_update_status: LastUpdateStatus::Successful,
+            tags: cmd.tags,
+        };
+        if !self.store.insert_function(&f)? {
+            return Err(LambdaError::Conflict(format!(
+                "Function already exist: {}",
+                f.name
+            )));
+        }
+        let mut view = (*self.remember(f)).clone();
+        view.state = FunctionState::Pending;
+        Ok(view)
+    }
+
+    /// GetFunction / GetFunctionConfiguration.
+    pub fn get_function(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Arc<Function>, LambdaError> {
+        self.resolve(caller, name, qualifier)
+    }
+
+    /// The deployment package of a function, for `Code.Location`.
+    pub fn function_code(&self, caller: &Caller, name: &str) -> Result<Vec<u8>, LambdaError> {
+        let f = self.resolve(caller, name, None)?;
+        Ok(self.code.get(&f.code.sha256_hex)?)
+    }
+
+    /// ListFunctions.
+    pub fn list_functions(
+        &self,
+        caller: &Caller,
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> Result<FunctionPage, LambdaError> {
+        let limit = match max_items {
+            Some(n) if n < 1 => {
+                return Err(Invalid::from(model::Violation::min_value(n, "maxItems", 1)).into())
+            }
+            Some(n) if n > 10_000 => {
+                return Err(
+                    Invalid::from(model::Violation::max_value(n, "maxItems", 10_000)).into(),
+                )
+            }
+            Some(n) => (n as usize).min(limits::LIST_FUNCTIONS_PAGE_MAX),
+            None => limits::LIST_FUNCTIONS_PAGE_MAX,
+        };
+        let mut rows =
+            self.store
+                .list_functions(&caller.account, &caller.region, marker, limit + 1)?;
+        let next_marker = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|f| f.name.clone())
+        } else {
+            None
+        };
+        Ok(FunctionPage {
+            functions: rows.into_iter().map(Arc::new).collect(),
+            next_marker,
+        })
+    }
+
+    fn check_revision(f: &Function, revision: Option<&str>) -> Result<(), LambdaError> {
+        match revision {
+            Some(r) if r != f.revision_id => Err(LambdaError::PreconditionFailed(
+                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn replace(&self, old: &Function, mut new: Function) -> Result<Function, LambdaError> {
+        new.revision_id = new_revision();
+        new.last_modified_ms = now_ms();
+        if !self.store.update_function(&new)? {
+            return Err(not_found(
+                &Caller {
+                    account: old.account.clone(),
+                    region: old.region.clone(),
+                },
+                &old.name,
+                None,
+            ));
+        }
+        let stored = self.remember(new);
+        self.invoker.retire(old);
+        if old.code.sha256_hex != stored.code.sha256_hex
+            && !self.store.code_in_use(&old.code.sha256_hex)?
+        {
+            self.code.remove(&old.code.sha256_hex)?;
+        }
+        let mut view = (*stored).clone();
+        view.last_update_status = LastUpdateStatus::InProgress;
+        Ok(view)
+    }
+
+    /// UpdateFunctionCode. The returned view shows the update `InProgress`, as AWS answers.
+    pub fn update_code(
+        &self,
+        caller: &Caller,
+        name: &str,
+        source: CodeSource,
+        revision: Option<&str>,
+        architectures: Option<Vec<String>>,
+    ) -> Result<Function, LambdaError> {
+        let code = self.store_code(source)?;
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.resolve(caller, name, None)?;
+        Self::check_revision(&old, revision)?;
+        let mut new = (*old).clone();
+        if architectures.is_some() {
+            new.config = FunctionPatch {
+                architectures,
+                ..Default::default()
+            }
+            .apply_to(new.config)?;
+        }
+        new.code = code;
+        self.replace(&old, new)
+    }
+
+    /// UpdateFunctionConfiguration.
+    pub fn update_configuration(
+        &self,
+        caller: &Caller,
+        name: &str,
+        patch: FunctionPatch,
+        revision: Option<&str>,
+    ) -> Result<Function, LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.resolve(caller, name, None)?;
+        Self::check_revision(&old, revision)?;
+        let mut new = (*old).clone();
+        new.config = patch.apply_to(new.config)?;
+        self.replace(&old, new)
+    }
+
+    /// DeleteFunction.
+    pub fn delete_function(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(), LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let f = self.resolve(caller, name, qualifier)?;
+        if let Some(q) = qualifier {
+            if q == "$LATEST" {
+                return Err(Invalid::parameter(
+                    "$LATEST version cannot be deleted without deleting the function.",
+                )
+                .into());
+            }
+        }
+        self.store.delete_function(&f.account, &f.region, &f.name)?;
+        self.cache
+            .functions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(f.account.clone(), f.region.clone(), f.name.clone()));
+        self.invoker.retire(&f);
+        if !self.store.code_in_use(&f.code.sha256_hex)? {
+            self.code.remove(&f.code.sha256_hex)?;
+        }
+        Ok(())
+    }
+
+    /// GetAccountSettings.
+    pub fn account_settings(&self, caller: &Caller) -> Result<AccountSettings, LambdaError> {
+        let (function_count, total_code_size) = self.store.usage(&caller.account)?;
+        Ok(AccountSettings {
+            concurrency_limit: self.concurrency_limit,
+            unreserved_concurrency: self.concurrency_limit,
+            function_count,
+            total_code_size,
+        })
+    }
+
+    fn resolve_tagged(
+        &self,
+        caller: &Caller,
+        resource: &str,
+    ) -> Result<Arc<Function>, LambdaError> {
+        let r = FunctionRef::parse(resource, "resource")
+            .ok()
+            .filter(|r| r.account.is_some() && r.region.is_some());
+        let Some(r) = r else {
+            return Err(Invalid::from(model::Violation::pattern(
+                resource,
+                "resource",
+                "arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)",
+            ))
+            .into());
+        };
+        self.resolve(caller, resource, None).map_err(|e| match e {
+            LambdaError::NotFound(_) => not_found(caller, &r.name, None),
+            other => other,
+        })
+    }
+
+    /// ListTags.
+    pub fn list_tags(
+        &self,
+        caller: &Caller,
+        resource: &str,
+    ) -> Result<BTreeMap<String, String>, LambdaError> {
+        Ok(self.resolve_tagged(caller, resource)?.tags.clone())
+    }
+
+    /// TagResource.
+    pub fn tag_resource(
+        &self,
+        caller: &Caller,
+        resource: &str,
+        tags: BTreeMap<String, String>,
+    ) -> Result<(), LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.resolve_tagged(caller, resource)?;
+        let mut new = (*old).clone();
+        new.tags.extend(tags);
+        check_tags(&new.tags)?;
+        if !self.store.update_function(&new)? {
+            return Err(not_found(caller, &old.name, None));
+        }
+        self.remember(new);
+        Ok(())
+    }
+
+    /// UntagResource.
+    pub fn untag_resource(
+        &self,
+        caller: &Caller,
+        resource: &str,
+        keys: &[String],
+    ) -> Result<(), LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.resolve_tagged(caller, resource)?;
+        let mut new = (*old).clone();
+        for k in keys {
+            new.tags.remove(k);
+        }
+        if !self.store.update_function(&new)? {
+            return Err(not_found(caller, &old.name, None));
+        }
+        self.remember(new);
+        Ok(())
+    }
+
+    /// Invoke, in any of its three types.
+    pub async fn invoke(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+        kind: InvocationType,
+        request: InvokeRequest,
+    ) -> Result<InvokeOutcome, LambdaError> {
+        let f = self.resolve(caller, name, qualifier)?;
+        let limit = match kind {
+            InvocationType::Event => limits::ASYNC_PAYLOAD_MAX_BYTES,
+            _ => limits::SYNC_PAYLOAD_MAX_BYTES,
+        };
+        if request.payload.len() > limit {
+            return Err(LambdaError::RequestTooLarge(format!(
+                "Request must be smaller than {limit} bytes for the InvokeFunction operation"
+            )));
+        }
+        check_json(&request.payload)?;
+        match kind {
+            InvocationType::DryRun => Ok(InvokeOutcome::Validated),
+            InvocationType::Event => {
+                let event = AsyncEvent {
+                    id: request.request_id,
+                    account: f.account.clone(),
+                    region: f.region.clone(),
+                    function: f.name.clone(),
+                    payload: request.payload.to_vec(),
+                    accepted_ms: now_ms(),
+                    attempts: 0,
+                    next_attempt_ms: now_ms(),
+                };
+                self.queue.accept(&event)?;
+                Ok(InvokeOutcome::Accepted)
+            }
+            InvocationType::RequestResponse => match self.invoker.invoke(f, request).await {
+                Ok(result) => Ok(InvokeOutcome::Completed(result)),
+                Err(InvokeError::TooManyRequests) => Err(LambdaError::TooManyRequests {
+                    message: "Rate Exceeded.".into(),
+                    reason: "ConcurrentInvocationLimitExceeded",
+                }),
+                Err(InvokeError::InvalidRuntime(m)) => Err(LambdaError::InvalidRuntime(m)),
+                Err(InvokeError::Service(m)) => {
+                    tracing::error!(error = %m, "invocation failed inside Lamina");
+                    Err(LambdaError::Service(m))
+                }
+            },
+        }
+    }
+}
+
+fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), LambdaError> {
+    if tags.len() > limits::TAGS_MAX {
+        return Err(Invalid::parameter("Number of tags exceeds resource tag limit.").into());
+    }
+    Ok(())
+}
+
+fn check_json(payload: &Bytes) -> Result<(), LambdaError> {
+    if payload.is_empty() {
+        return Ok(());
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(payload)
+        .map(drop)
+        .map_err(|e| {
+            LambdaError::InvalidRequestContent(format!(
+                "Could not parse request body into json: Could not parse payload into json: {e}"
+            ))
+        })
+}

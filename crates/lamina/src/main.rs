@@ -1,1 +1,179 @@
-fn main() {}
+//! The `lamina` binary: reads the configuration, wires the store, sandbox, invoker,
+//! services and API router together, and serves until interrupted. It holds no logic
+//! of its own beyond that wiring.
+
+mod config;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "lamina",
+    version,
+    about = "AWS Lambda and API Gateway on machines you own"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every AWS API on one port.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "LAMINA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (default: ./.lamina).
+    #[arg(long, env = "LAMINA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on (default: 127.0.0.1).
+    #[arg(long, env = "LAMINA_LISTEN")]
+    listen: Option<std::net::IpAddr>,
+    /// Port (default: 4566; 0 picks a free one).
+    #[arg(long, env = "LAMINA_PORT")]
+    port: Option<u16>,
+    /// Default region (default: us-east-1).
+    #[arg(long, env = "LAMINA_REGION")]
+    region: Option<String>,
+}
+
+impl ServeArgs {
+    fn config(self) -> anyhow::Result<Config> {
+        let mut c = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        if let Some(d) = self.data_dir {
+            c.data_dir = d;
+        }
+        if let Some(l) = self.listen {
+            c.listen = l;
+        }
+        if let Some(p) = self.port {
+            c.port = p;
+        }
+        if let Some(r) = self.region {
+            c.region = r;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LAMINA_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let config = args.config()?;
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(serve(config))
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let data = &config.data_dir;
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("creating data directory {}", data.display()))?;
+    let data = data.canonicalize()?;
+    let store: Arc<dyn store::MetadataStore> =
+        Arc::new(store::SqliteStore::open(&data.join("state.db"))?);
+    let code = store::CodeStore::open(&data.join("code"))?;
+
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.listen, config.port))
+        .await
+        .with_context(|| format!("binding {}:{}", config.listen, config.port))?;
+    let addr = listener.local_addr()?;
+    let local = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+
+    let sandbox = Arc::new(sandbox::ProcessSandbox::new(&data.join("scratch")));
+    tracing::warn!(
+        "sandbox: {} -- functions run with Lamina's own privileges; do not run untrusted code",
+        sandbox::Sandbox::describe(&*sandbox)
+    );
+    let invoker = invoker::Invoker::new(
+        invoker::InvokerConfig {
+            runtime_dir: data.join("runtime"),
+            runtimes: invoker::RuntimeCommands {
+                overrides: config.runtimes.overrides.clone(),
+                python: config.runtimes.python.clone(),
+                node: config.runtimes.node.clone(),
+            },
+            idle_timeout: Duration::from_secs_f64(config.functions.idle_timeout_secs),
+            init_timeout: Duration::from_secs_f64(config.functions.init_timeout_secs),
+            concurrency_limit: config.functions.concurrency as usize,
+            endpoint_url: format!("http://{local}"),
+        },
+        sandbox,
+        code.clone(),
+    )?;
+    let async_config = invoker::AsyncConfig {
+        retry_delays: config
+            .async_
+            .retry_delays_secs
+            .iter()
+            .map(|s| Duration::from_secs_f64(*s))
+            .collect(),
+        parallelism: config.async_.parallelism,
+        ..Default::default()
+    };
+    let lambda = lambda::LambdaService::start(
+        store,
+        code,
+        invoker.clone(),
+        async_config,
+        config.functions.concurrency,
+    )?;
+    let app = aws_api::router(aws_api::ApiState {
+        lambda,
+        callers: aws_api::CallerPolicy {
+            default_account: config.account.clone(),
+            default_region: config.region.clone(),
+        },
+    });
+
+    tracing::info!(data_dir = %data.display(), "state directory");
+    // Tests and scripts read this line to find the port when started with --port 0.
+    println!("lamina listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    invoker.shutdown();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -5,13 +5,52 @@ use std::fmt;
 /// Every value of botocore's `Runtime` enum, in its order. AWS validates against this
 /// list before anything else, so an unknown identifier is a `ValidationException`.
 pub(crate) const RUNTIME_IDS: &[&str] = &[
-    "nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x",
-    "nodejs16.x", "java8", "java8.al2", "java11", "python2.7", "python3.6", "python3.7",
-    "python3.8", "python3.9", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
-    "dotnet6", "dotnet8", "nodejs4.3-edge", "go1.x", "ruby2.5", "ruby2.7", "provided",
-    "provided.al2", "nodejs18.x", "python3.10", "java17", "ruby3.2", "ruby3.3", "ruby3.4",
-    "python3.11", "nodejs20.x", "provided.al2023", "python3.12", "java21", "python3.13",
-    "nodejs22.x", "nodejs24.x", "python3.14", "java25", "dotnet10", "ruby4.0",
+    "nodejs",
+    "nodejs4.3",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "nodejs16.x",
+    "java8",
+    "java8.al2",
+    "java11",
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "python3.8",
+    "python3.9",
+    "dotnetcore1.0",
+    "dotnetcore2.0",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "dotnet6",
+    "dotnet8",
+    "nodejs4.3-edge",
+    "go1.x",
+    "ruby2.5",
+    "ruby2.7",
+    "provided",
+    "provided.al2",
+    "nodejs18.x",
+    "python3.10",
+    "java17",
+    "ruby3.2",
+    "ruby3.3",
+    "ruby3.4",
+    "python3.11",
+    "nodejs20.x",
+    "provided.al2023",
+    "python3.12",
+    "java21",
+    "python3.13",
+    "nodejs22.x",
+    "nodejs24.x",
+    "python3.14",
+    "java25",
+    "dotnet10",
+    "ruby4.0",
 ];
 
 /// Runtimes past AWS's "block function create" deprecation date: creating or updating a
@@ -68,7 +107,10 @@ pub struct Runtime(&'static str);
 impl Runtime {
     /// Looks up an identifier; `None` when AWS does not know it.
     pub fn parse(id: &str) -> Option<Runtime> {
-        RUNTIME_IDS.iter().find(|known| **known == id).map(|known| Runtime(known))
+        RUNTIME_IDS
+            .iter()
+            .find(|known| **known == id)
+            .map(|known| Runtime(known))
     }
 
     /// Every identifier AWS accepts, in botocore's order.
@@ -104,7 +146,10 @@ impl Runtime {
     /// When creating or updating a function with this runtime is refused, the runtime
     /// AWS recommends instead.
     pub fn create_blocked(&self) -> Option<&'static str> {
-        CREATE_BLOCKED.iter().find(|(id, _)| *id == self.0).map(|(_, instead)| *instead)
+        CREATE_BLOCKED
+            .iter()
+            .find(|(id, _)| *id == self.0)
+            .map(|(_, instead)| *instead)
     }
 
     /// The `AWS_EXECUTION_ENV` value Lambda sets, e.g. `AWS_Lambda_python3.12`.
@@ -134,18 +179,43 @@ mod tests {
 
     #[test]
     fn knows_every_supported_family() {
-        assert_eq!(Runtime::parse("python3.14").unwrap().family(), RuntimeFamily::Python);
-        assert_eq!(Runtime::parse("nodejs18.x").unwrap().family(), RuntimeFamily::Node);
-        assert_eq!(Runtime::parse("provided.al2023").unwrap().family(), RuntimeFamily::Provided);
-        assert_eq!(Runtime::parse("java21").unwrap().family(), RuntimeFamily::Java);
+        assert_eq!(
+            Runtime::parse("python3.14").unwrap().family(),
+            RuntimeFamily::Python
+        );
+        assert_eq!(
+            Runtime::parse("nodejs18.x").unwrap().family(),
+            RuntimeFamily::Node
+        );
+        assert_eq!(
+            Runtime::parse("provided.al2023").unwrap().family(),
+            RuntimeFamily::Provided
+        );
+        assert_eq!(
+            Runtime::parse("java21").unwrap().family(),
+            RuntimeFamily::Java
+        );
         assert!(Runtime::parse("python4").is_none());
     }
 
     #[test]
     fn deprecated_runtimes_are_blocked_and_current_ones_are_not() {
-        assert_eq!(Runtime::parse("python2.7").unwrap().create_blocked(), Some("python3.14"));
-        assert_eq!(Runtime::parse("go1.x").unwrap().create_blocked(), Some("provided.al2023"));
-        for id in ["python3.9", "python3.14", "nodejs18.x", "nodejs24.x", "provided.al2", "provided.al2023"] {
+        assert_eq!(
+            Runtime::parse("python2.7").unwrap().create_blocked(),
+            Some("python3.14")
+        );
+        assert_eq!(
+            Runtime::parse("go1.x").unwrap().create_blocked(),
+            Some("provided.al2023")
+        );
+        for id in [
+            "python3.9",
+            "python3.14",
+            "nodejs18.x",
+            "nodejs24.x",
+            "provided.al2",
+            "provided.al2023",
+        ] {
             assert_eq!(Runtime::parse(id).unwrap().create_blocked(), None, "{id}");
         }
     }
@@ -154,7 +224,10 @@ mod tests {
     fn blocked_list_only_names_known_runtimes() {
         for (id, instead) in CREATE_BLOCKED {
             assert!(Runtime::parse(id).is_some(), "{id}");
-            assert!(Runtime::parse(instead).unwrap().create_blocked().is_none(), "{instead}");
+            assert!(
+                Runtime::parse(instead).unwrap().create_blocked().is_none(),
+                "{instead}"
+            );
         }
     }
 }

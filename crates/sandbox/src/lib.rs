@@ -117,6 +117,11 @@ impl Sandboxed {
         self.child.wait().await
     }
 
+    /// The first process's exit status, if it has exited.
+    pub fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
+        self.child.try_wait()
+    }
+
     /// Kills every process of the environment at once.
     pub fn kill(&self) {
         use nix::sys::signal::{killpg, Signal};
@@ -152,7 +157,9 @@ pub struct ProcessSandbox {
 impl ProcessSandbox {
     /// Environments get private scratch directories under `scratch_root`.
     pub fn new(scratch_root: &Path) -> Self {
-        ProcessSandbox { scratch_root: scratch_root.to_owned() }
+        ProcessSandbox {
+            scratch_root: scratch_root.to_owned(),
+        }
     }
 }
 
@@ -186,7 +193,11 @@ impl Sandbox for ProcessSandbox {
             source,
         })?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Sandboxed { child, pid, scratch: Some(layout.tmp_dir) })
+        Ok(Sandboxed {
+            child,
+            pid,
+            scratch: Some(layout.tmp_dir),
+        })
     }
 
     fn describe(&self) -> String {
@@ -203,7 +214,11 @@ mod tests {
         let root = std::env::temp_dir().join(format!("lamina-sandbox-{}", std::process::id()));
         let sandbox = ProcessSandbox::new(&root);
         let (reader, writer) = std::io::pipe().unwrap();
-        let mounts = Mounts { task: std::env::temp_dir(), runtime: std::env::temp_dir(), opt: None };
+        let mounts = Mounts {
+            task: std::env::temp_dir(),
+            runtime: std::env::temp_dir(),
+            opt: None,
+        };
         let mut env = sandbox
             .launch(LaunchSpec {
                 id: "t1".into(),
@@ -211,7 +226,10 @@ mod tests {
                 args: vec!["-c".into(), "echo \"$ONLY:$HOME\"; sleep 30 & wait".into()],
                 env: vec![("ONLY".into(), "yes".into())],
                 mounts,
-                limits: Limits { memory_mb: 128, ephemeral_mb: 512 },
+                limits: Limits {
+                    memory_mb: 128,
+                    ephemeral_mb: 512,
+                },
                 output: writer.into(),
             })
             .unwrap();

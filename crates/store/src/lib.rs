@@ -59,7 +59,12 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Replaces a function's row; `Ok(false)` if it does not exist.
     fn update_function(&self, f: &Function) -> Result<bool, StoreError>;
     /// Reads one function.
-    fn get_function(&self, account: &str, region: &str, name: &str) -> Result<Option<Function>, StoreError>;
+    fn get_function(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<Function>, StoreError>;
     /// Deletes a function and its pending async events; `Ok(false)` if it did not exist.
     fn delete_function(&self, account: &str, region: &str, name: &str) -> Result<bool, StoreError>;
     /// Functions in name order, starting after `after`, at most `limit`.
@@ -79,12 +84,25 @@ pub trait MetadataStore: Send + Sync + 'static {
 
     /// Durably records an accepted async event.
     fn enqueue_event(&self, e: &AsyncEvent) -> Result<(), StoreError>;
-    /// Events due at `now_ms`, oldest first, at most `limit`.
-    fn due_events(&self, now_ms: i64, limit: usize) -> Result<Vec<AsyncEvent>, StoreError>;
-    /// Records a failed attempt and when to try again.
-    fn reschedule_event(&self, id: &str, attempts: u32, next_attempt_ms: i64) -> Result<(), StoreError>;
+    /// Takes the events due at `now_ms`, oldest first, at most `limit`, and leases them
+    /// until `lease_until_ms` so that they are not taken again while they run.
+    fn claim_due_events(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<AsyncEvent>, StoreError>;
+    /// Releases every lease: at start-up, nothing is running.
+    fn release_leases(&self) -> Result<(), StoreError>;
+    /// Records a failed attempt and when to try again, releasing the lease.
+    fn reschedule_event(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_ms: i64,
+    ) -> Result<(), StoreError>;
     /// Removes a finished (or abandoned) event.
     fn remove_event(&self, id: &str) -> Result<(), StoreError>;
-    /// The earliest `next_attempt_ms` of any queued event.
+    /// The earliest time any queued event may be taken.
     fn next_event_due(&self) -> Result<Option<i64>, StoreError>;
 }

@@ -1,0 +1,86 @@
+//! Who is calling: the account and region a request acts in.
+
+use axum::http::HeaderMap;
+
+/// Maps requests to accounts and regions (Lamina's open mode): an access key of twelve
+/// digits selects that account, as LocalStack does; any other key, or none, acts in the
+/// default account. The region comes from the SigV4 credential scope.
+#[derive(Debug, Clone)]
+pub struct CallerPolicy {
+    /// Account for keys that do not name one.
+    pub default_account: String,
+    /// Region for unsigned requests.
+    pub default_region: String,
+}
+
+impl CallerPolicy {
+    /// The caller of a request.
+    pub fn caller(&self, headers: &HeaderMap) -> lambda::Caller {
+        let scope = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|auth| auth.split("Credential=").nth(1))
+            .map(|cred| cred.split([',', ' ']).next().unwrap_or(""))
+            .map(|cred| cred.split('/').map(str::to_owned).collect::<Vec<_>>());
+        let (key, region) = match &scope {
+            Some(parts) => (parts.first().cloned(), parts.get(2).cloned()),
+            None => (None, None),
+        };
+        let account = key
+            .filter(|k| k.len() == 12 && k.chars().all(|c| c.is_ascii_digit()))
+            .unwrap_or_else(|| self.default_account.clone());
+        let region = region
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| self.default_region.clone());
+        lambda::Caller { account, region }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> CallerPolicy {
+        CallerPolicy {
+            default_account: "000000000000".into(),
+            default_region: "us-east-1".into(),
+        }
+    }
+
+    #[test]
+    fn twelve_digit_keys_select_the_account_and_scope_selects_the_region() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=123456789012/20261127/eu-west-1/lambda/aws4_request, SignedHeaders=host, Signature=x"
+                .parse()
+                .unwrap(),
+        );
+        let c = policy().caller(&h);
+        assert_eq!(
+            (c.account.as_str(), c.region.as_str()),
+            ("123456789012", "eu-west-1")
+        );
+    }
+
+    #[test]
+    fn other_keys_and_unsigned_requests_use_the_defaults() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20261127/us-west-2/lambda/aws4_request, SignedHeaders=host, Signature=x"
+                .parse()
+                .unwrap(),
+        );
+        let c = policy().caller(&h);
+        assert_eq!(
+            (c.account.as_str(), c.region.as_str()),
+            ("000000000000", "us-west-2")
+        );
+        let c = policy().caller(&HeaderMap::new());
+        assert_eq!(
+            (c.account.as_str(), c.region.as_str()),
+            ("000000000000", "us-east-1")
+        );
+    }
+}

@@ -1,0 +1,903 @@
+//! AWS Lambda's REST-JSON API (`/2015-03-31/...`): routes, wire shapes, error mapping.
+
+use std::collections::BTreeMap;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine;
+use lambda::{
+    AccountSettings, Caller, CodeSource, CreateFunction, InvocationType, InvokeOutcome, LambdaError,
+};
+use model::limits;
+use model::{Function, FunctionDraft, Invalid, Violation};
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiState, RequestId};
+
+pub(crate) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route(
+            "/2015-03-31/functions",
+            post(create_function).get(list_functions),
+        )
+        .route(
+            "/2015-03-31/functions/",
+            post(create_function).get(list_functions),
+        )
+        .route(
+            "/2015-03-31/functions/{name}",
+            get(get_function).delete(delete_function),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/configuration",
+            get(get_function_configuration).put(update_function_configuration),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/code",
+            axum::routing::put(update_function_code),
+        )
+        .route("/2015-03-31/functions/{name}/invocations", post(invoke))
+        .route("/2016-08-19/account-settings", get(account_settings))
+        .route("/2016-08-19/account-settings/", get(account_settings))
+        .route(
+            "/2017-03-31/tags/{arn}",
+            get(list_tags).post(tag_resource).delete(untag_resource),
+        )
+        .route(
+            "/_lamina/code/{account}/{region}/{name}/{file}",
+            get(download_code),
+        )
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors: the one place a LambdaError becomes a response.
+
+pub(crate) fn error_response(err: LambdaError) -> Response {
+    use serde_json::json;
+    let (status, kind, body) = match &err {
+        LambdaError::Invalid(Invalid::Constraints(_)) => (
+            StatusCode::BAD_REQUEST,
+            "ValidationException",
+            json!({ "message": err.to_string() }),
+        ),
+        LambdaError::Invalid(Invalid::Parameter(m)) => (
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterValueException",
+            json!({ "Type": "User", "message": m }),
+        ),
+        LambdaError::NotFound(m) => (
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            json!({ "Type": "User", "Message": m }),
+        ),
+        LambdaError::Conflict(m) => (
+            StatusCode::CONFLICT,
+            "ResourceConflictException",
+            json!({ "Type": "User", "message": m }),
+        ),
+        LambdaError::PreconditionFailed(m) => (
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailedException",
+            json!({ "Type": "User", "message": m }),
+        ),
+        LambdaError::RequestTooLarge(m) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLargeException",
+            json!({ "Type": "User", "message": m }),
+        ),
+        LambdaError::InvalidRequestContent(m) => (
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContentException",
+            json!({ "Type": "User", "message": m }),
+        ),
+        LambdaError::TooManyRequests { message, reason } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequestsException",
+            json!({ "Type": "User", "message": message, "Reason": reason }),
+        ),
+        LambdaError::InvalidRuntime(m) => (
+            StatusCode::BAD_GATEWAY,
+            "InvalidRuntimeException",
+            json!({ "Type": "User", "message": m }),
+        ),
+        LambdaError::Service(m) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ServiceException",
+            json!({ "Type": "Service", "message": m }),
+        ),
+    };
+    (
+        status,
+        [
+            ("content-type", "application/json"),
+            ("x-amzn-errortype", kind),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+type ApiResult = Result<Response, LambdaError>;
+
+fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
+    let body = serde_json::to_vec(value).expect("wire types always serialize");
+    (status, [("content-type", "application/json")], body).into_response()
+}
+
+fn respond(result: ApiResult) -> Response {
+    result.unwrap_or_else(error_response)
+}
+
+/// Reads a body of at most `limit` bytes; larger ones get AWS's 413 for `operation`.
+async fn read_body(body: Body, limit: usize, operation: &str) -> Result<Bytes, LambdaError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        LambdaError::RequestTooLarge(format!(
+            "Request must be smaller than {limit} bytes for the {operation} operation"
+        ))
+    })
+}
+
+fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, LambdaError> {
+    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
+    serde_json::from_slice(bytes).map_err(|e| {
+        LambdaError::InvalidRequestContent(format!("Could not parse request body into json: {e}"))
+    })
+}
+
+fn query(raw: &Option<String>) -> Vec<(String, String)> {
+    raw.as_deref()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+fn query_one(raw: &Option<String>, key: &str) -> Option<String> {
+    query(raw)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+// ---------------------------------------------------------------------------------------
+// Wire shapes.
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct EnvironmentWire {
+    variables: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct SizeWire {
+    size: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct ModeWire {
+    mode: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct TargetWire {
+    target_arn: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct CodeWire {
+    zip_file: Option<String>,
+    #[serde(rename = "S3Bucket")]
+    s3_bucket: Option<String>,
+    image_uri: Option<String>,
+}
+
+/// The members CreateFunction and UpdateFunctionConfiguration share.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct ConfigWire {
+    runtime: Option<String>,
+    role: Option<String>,
+    handler: Option<String>,
+    description: Option<String>,
+    timeout: Option<i64>,
+    memory_size: Option<i64>,
+    environment: Option<EnvironmentWire>,
+    ephemeral_storage: Option<SizeWire>,
+    tracing_config: Option<ModeWire>,
+    dead_letter_config: Option<TargetWire>,
+    layers: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateFunctionWire {
+    function_name: Option<String>,
+    code: Option<CodeWire>,
+    tags: Option<BTreeMap<String, String>>,
+    architectures: Option<Vec<String>>,
+    package_type: Option<String>,
+    #[serde(flatten)]
+    config: ConfigWire,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateConfigurationWire {
+    revision_id: Option<String>,
+    #[serde(flatten)]
+    config: ConfigWire,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateCodeWire {
+    zip_file: Option<String>,
+    #[serde(rename = "S3Bucket")]
+    s3_bucket: Option<String>,
+    image_uri: Option<String>,
+    revision_id: Option<String>,
+    architectures: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagsWire {
+    tags: Option<BTreeMap<String, String>>,
+}
+
+impl ConfigWire {
+    fn into_draft(self, architectures: Option<Vec<String>>) -> Result<FunctionDraft, LambdaError> {
+        if self.layers.as_ref().is_some_and(|l| !l.is_empty()) {
+            return Err(
+                Invalid::parameter("Layers are not supported by this Lamina version yet.").into(),
+            );
+        }
+        Ok(FunctionDraft {
+            runtime: self.runtime,
+            role: self.role,
+            handler: self.handler,
+            description: self.description,
+            timeout: self.timeout,
+            memory_size: self.memory_size,
+            ephemeral_size: self.ephemeral_storage.and_then(|e| e.size),
+            environment: self.environment.map(|e| e.variables.unwrap_or_default()),
+            architectures,
+            tracing_mode: self.tracing_config.and_then(|t| t.mode),
+            dead_letter_target: self
+                .dead_letter_config
+                .map(|d| d.target_arn.unwrap_or_default()),
+        })
+    }
+}
+
+fn code_source(
+    zip: Option<String>,
+    s3_bucket: Option<String>,
+    image: Option<String>,
+) -> Result<CodeSource, LambdaError> {
+    if image.is_some() {
+        return Err(Invalid::parameter(
+            "Lamina runs .zip deployment packages; container images (ImageUri) are not supported.",
+        )
+        .into());
+    }
+    match (zip, s3_bucket) {
+        (Some(b64), _) => base64::engine::general_purpose::STANDARD
+            .decode(b64.as_bytes())
+            .map(CodeSource::Zip)
+            .map_err(|_| {
+                LambdaError::InvalidRequestContent(
+                    "Could not parse request body into json: ZipFile is not valid base64".into(),
+                )
+            }),
+        (None, Some(bucket)) => Ok(CodeSource::S3 { bucket }),
+        (None, None) => Ok(CodeSource::None),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct FunctionConfigurationWire {
+    function_name: String,
+    function_arn: String,
+    runtime: &'static str,
+    role: String,
+    handler: String,
+    code_size: u64,
+    description: String,
+    timeout: u32,
+    memory_size: u32,
+    last_modified: String,
+    code_sha256: String,
+    version: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<EnvironmentOut>,
+    tracing_config: ModeOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dead_letter_config: Option<TargetOut>,
+    revision_id: String,
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_reason_code: Option<&'static str>,
+    last_update_status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_update_status_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_update_status_reason_code: Option<&'static str>,
+    package_type: &'static str,
+    architectures: [&'static str; 1],
+    ephemeral_storage: SizeOut,
+    snap_start: SnapStartOut,
+    logging_config: LoggingOut,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EnvironmentOut {
+    variables: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ModeOut {
+    mode: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TargetOut {
+    target_arn: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SizeOut {
+    size: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SnapStartOut {
+    apply_on: &'static str,
+    optimization_status: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct LoggingOut {
+    log_format: &'static str,
+    log_group: String,
+}
+
+/// AWS's `LastModified` format: `2026-11-27T09:09:30.123+0000`.
+fn last_modified(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+0000"
+    );
+    t.format(&fmt).unwrap_or_default()
+}
+
+fn configuration(f: &Function) -> FunctionConfigurationWire {
+    use model::{FunctionState, LastUpdateStatus};
+    let c = &f.config;
+    let (state_reason, state_reason_code) = match f.state {
+        FunctionState::Pending => (Some("The function is being created."), Some("Creating")),
+        FunctionState::Active | FunctionState::Failed => (None, None),
+    };
+    let (update_reason, update_reason_code) = match f.last_update_status {
+        LastUpdateStatus::InProgress => (Some("The function is being created."), Some("Creating")),
+        LastUpdateStatus::Successful | LastUpdateStatus::Failed => (None, None),
+    };
+    FunctionConfigurationWire {
+        function_name: f.name.clone(),
+        function_arn: f.arn(),
+        runtime: c.runtime.as_str(),
+        role: c.role.clone(),
+        handler: c.handler.clone(),
+        code_size: f.code.size,
+        description: c.description.clone(),
+        timeout: c.timeout_s,
+        memory_size: c.memory_mb,
+        last_modified: last_modified(f.last_modified_ms),
+        code_sha256: f.code.sha256_b64.clone(),
+        version: "$LATEST",
+        environment: (!c.environment.is_empty()).then(|| EnvironmentOut {
+            variables: c.environment.clone(),
+        }),
+        tracing_config: ModeOut {
+            mode: c.tracing.as_str(),
+        },
+        dead_letter_config: c
+            .dead_letter_target
+            .clone()
+            .map(|target_arn| TargetOut { target_arn }),
+        revision_id: f.revision_id.clone(),
+        state: f.state.as_str(),
+        state_reason,
+        state_reason_code,
+        last_update_status: f.last_update_status.as_str(),
+        last_update_status_reason: update_reason,
+        last_update_status_reason_code: update_reason_code,
+        package_type: "Zip",
+        architectures: [c.architecture.as_str()],
+        ephemeral_storage: SizeOut {
+            size: c.ephemeral_mb,
+        },
+        snap_start: SnapStartOut {
+            apply_on: "None",
+            optimization_status: "Off",
+        },
+        logging_config: LoggingOut {
+            log_format: "Text",
+            log_group: f.log_group(),
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Handlers.
+
+fn caller(state: &ApiState, headers: &HeaderMap) -> Caller {
+    state.callers.caller(headers)
+}
+
+async fn create_function(State(s): State<ApiState>, headers: HeaderMap, body: Body) -> Response {
+    respond(
+        async {
+            let bytes = read_body(body, limits::CODE_REQUEST_MAX_BYTES, "CreateFunction").await?;
+            let wire: CreateFunctionWire = parse_json(&bytes)?;
+            let mut missing = Vec::new();
+            if wire.function_name.is_none() {
+                missing.push(Violation::null("functionName"));
+            }
+            if wire.code.is_none() {
+                missing.push(Violation::null("code"));
+            }
+            if wire.config.role.is_none() {
+                missing.push(Violation::null("role"));
+            }
+            if !missing.is_empty() {
+                return Err(Invalid::Constraints(missing).into());
+            }
+            if wire.package_type.as_deref().is_some_and(|p| p != "Zip") {
+                return Err(Invalid::parameter(
+                    "Lamina runs .zip deployment packages; container images (PackageType Image) are not supported.",
+                )
+                .into());
+            }
+            let code = wire.code.unwrap_or_default();
+            let cmd = CreateFunction {
+                name: wire.function_name.unwrap_or_default(),
+                draft: wire.config.into_draft(wire.architectures)?,
+                code: code_source(code.zip_file, code.s3_bucket, code.image_uri)?,
+                tags: wire.tags.unwrap_or_default(),
+            };
+            let f = s.lambda.create_function(&caller(&s, &headers), cmd)?;
+            Ok(json_response(StatusCode::CREATED, &configuration(&f)))
+        }
+        .await,
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CodeLocationOut {
+    repository_type: &'static str,
+    location: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetFunctionOut {
+    configuration: FunctionConfigurationWire,
+    code: CodeLocationOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<BTreeMap<String, String>>,
+}
+
+async fn get_function(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond((|| {
+        let f = s.lambda.get_function(
+            &caller(&s, &headers),
+            &name,
+            query_one(&q, "Qualifier").as_deref(),
+        )?;
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost:4566");
+        let location = format!(
+            "http://{host}/_lamina/code/{}/{}/{}/{}.zip",
+            f.account, f.region, f.name, f.code.sha256_hex
+        );
+        let out = GetFunctionOut {
+            configuration: configuration(&f),
+            code: CodeLocationOut {
+                repository_type: "S3",
+                location,
+            },
+            tags: (!f.tags.is_empty()).then(|| f.tags.clone()),
+        };
+        Ok(json_response(StatusCode::OK, &out))
+    })())
+}
+
+async fn download_code(
+    State(s): State<ApiState>,
+    Path((account, region, name, file)): Path<(String, String, String, String)>,
+) -> Response {
+    let caller = Caller { account, region };
+    match s.lambda.get_function(&caller, &name, None) {
+        Ok(f) if file == format!("{}.zip", f.code.sha256_hex) => {
+            match s.lambda.function_code(&caller, &name) {
+                Ok(zip) => ([("content-type", "application/zip")], zip).into_response(),
+                Err(e) => error_response(e),
+            }
+        }
+        Ok(_) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn get_function_configuration(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        s.lambda
+            .get_function(
+                &caller(&s, &headers),
+                &name,
+                query_one(&q, "Qualifier").as_deref(),
+            )
+            .map(|f| json_response(StatusCode::OK, &configuration(&f))),
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListFunctionsOut {
+    functions: Vec<FunctionConfigurationWire>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+}
+
+async fn list_functions(
+    State(s): State<ApiState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond((|| {
+        let max_items = match query_one(&q, "MaxItems") {
+            Some(v) => Some(v.parse::<i64>().map_err(|_| {
+                LambdaError::InvalidRequestContent(format!(
+                    "Could not parse request: MaxItems '{v}' is not a number"
+                ))
+            })?),
+            None => None,
+        };
+        let marker = query_one(&q, "Marker");
+        let page = s
+            .lambda
+            .list_functions(&caller(&s, &headers), marker.as_deref(), max_items)?;
+        let out = ListFunctionsOut {
+            functions: page.functions.iter().map(|f| configuration(f)).collect(),
+            next_marker: page.next_marker,
+        };
+        Ok(json_response(StatusCode::OK, &out))
+    })())
+}
+
+async fn update_function_configuration(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond(
+        async {
+            let bytes = read_body(
+                body,
+                limits::CODE_REQUEST_MAX_BYTES,
+                "UpdateFunctionConfiguration",
+            )
+            .await?;
+            let wire: UpdateConfigurationWire = parse_json(&bytes)?;
+            let patch = wire.config.into_draft(None)?;
+            let f = s.lambda.update_configuration(
+                &caller(&s, &headers),
+                &name,
+                patch,
+                wire.revision_id.as_deref(),
+            )?;
+            Ok(json_response(StatusCode::OK, &configuration(&f)))
+        }
+        .await,
+    )
+}
+
+async fn update_function_code(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond(
+        async {
+            let bytes =
+                read_body(body, limits::CODE_REQUEST_MAX_BYTES, "UpdateFunctionCode").await?;
+            let wire: UpdateCodeWire = parse_json(&bytes)?;
+            let source = code_source(wire.zip_file, wire.s3_bucket, wire.image_uri)?;
+            let f = s.lambda.update_code(
+                &caller(&s, &headers),
+                &name,
+                source,
+                wire.revision_id.as_deref(),
+                wire.architectures,
+            )?;
+            Ok(json_response(StatusCode::OK, &configuration(&f)))
+        }
+        .await,
+    )
+}
+
+async fn delete_function(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        s.lambda
+            .delete_function(
+                &caller(&s, &headers),
+                &name,
+                query_one(&q, "Qualifier").as_deref(),
+            )
+            .map(|()| StatusCode::NO_CONTENT.into_response()),
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccountLimitOut {
+    total_code_size: u64,
+    code_size_unzipped: u64,
+    code_size_zipped: u64,
+    concurrent_executions: u32,
+    unreserved_concurrent_executions: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccountUsageOut {
+    total_code_size: u64,
+    function_count: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccountSettingsOut {
+    account_limit: AccountLimitOut,
+    account_usage: AccountUsageOut,
+}
+
+async fn account_settings(State(s): State<ApiState>, headers: HeaderMap) -> Response {
+    respond(
+        s.lambda
+            .account_settings(&caller(&s, &headers))
+            .map(|a: AccountSettings| {
+                json_response(
+                    StatusCode::OK,
+                    &AccountSettingsOut {
+                        account_limit: AccountLimitOut {
+                            total_code_size: limits::TOTAL_CODE_SIZE_BYTES,
+                            code_size_unzipped: limits::CODE_UNZIPPED_MAX_BYTES,
+                            code_size_zipped: limits::CODE_ZIPPED_MAX_BYTES,
+                            concurrent_executions: a.concurrency_limit,
+                            unreserved_concurrent_executions: a.unreserved_concurrency,
+                        },
+                        account_usage: AccountUsageOut {
+                            total_code_size: a.total_code_size,
+                            function_count: a.function_count,
+                        },
+                    },
+                )
+            }),
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListTagsOut {
+    tags: BTreeMap<String, String>,
+}
+
+async fn list_tags(
+    State(s): State<ApiState>,
+    Path(arn): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        s.lambda
+            .list_tags(&caller(&s, &headers), &arn)
+            .map(|tags| json_response(StatusCode::OK, &ListTagsOut { tags })),
+    )
+}
+
+async fn tag_resource(
+    State(s): State<ApiState>,
+    Path(arn): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond(
+        async {
+            let bytes = read_body(body, 1024 * 1024, "TagResource").await?;
+            let wire: TagsWire = parse_json(&bytes)?;
+            let tags = wire
+                .tags
+                .ok_or_else(|| LambdaError::from(Invalid::from(Violation::null("tags"))))?;
+            s.lambda.tag_resource(&caller(&s, &headers), &arn, tags)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        .await,
+    )
+}
+
+async fn untag_resource(
+    State(s): State<ApiState>,
+    Path(arn): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let keys: Vec<String> = query(&q)
+        .into_iter()
+        .filter(|(k, _)| k == "tagKeys")
+        .map(|(_, v)| v)
+        .collect();
+    respond(
+        s.lambda
+            .untag_resource(&caller(&s, &headers), &arn, &keys)
+            .map(|()| StatusCode::NO_CONTENT.into_response()),
+    )
+}
+
+async fn invoke(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond(
+        async {
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            let kind = match header("x-amz-invocation-type").unwrap_or("RequestResponse") {
+                "RequestResponse" => InvocationType::RequestResponse,
+                "Event" => InvocationType::Event,
+                "DryRun" => InvocationType::DryRun,
+                other => {
+                    return Err(Invalid::from(Violation::enumeration(
+                        other,
+                        "invocationType",
+                        &["Event", "RequestResponse", "DryRun"],
+                    ))
+                    .into())
+                }
+            };
+            let log_tail = match header("x-amz-log-type").unwrap_or("None") {
+                "None" => false,
+                "Tail" => true,
+                other => {
+                    return Err(Invalid::from(Violation::enumeration(
+                        other,
+                        "logType",
+                        &["None", "Tail"],
+                    ))
+                    .into())
+                }
+            };
+            let payload = read_body(body, limits::SYNC_PAYLOAD_MAX_BYTES, "InvokeFunction").await?;
+            let request = invoker::InvokeRequest {
+                request_id,
+                payload,
+                log_tail: log_tail && kind == InvocationType::RequestResponse,
+                client_context: header("x-amz-client-context").map(str::to_owned),
+            };
+            let qualifier = query_one(&q, "Qualifier");
+            let outcome = s
+                .lambda
+                .invoke(
+                    &caller(&s, &headers),
+                    &name,
+                    qualifier.as_deref(),
+                    kind,
+                    request,
+                )
+                .await?;
+            Ok(match outcome {
+                InvokeOutcome::Accepted => StatusCode::ACCEPTED.into_response(),
+                InvokeOutcome::Validated => StatusCode::NO_CONTENT.into_response(),
+                InvokeOutcome::Completed(r) => {
+                    let mut resp = Response::new(Body::from(r.payload));
+                    let h = resp.headers_mut();
+                    h.insert("content-type", HeaderValue::from_static("application/json"));
+                    if let Ok(v) = HeaderValue::from_str(&r.executed_version) {
+                        h.insert("x-amz-executed-version", v);
+                    }
+                    if let Some(fe) = r.function_error {
+                        h.insert("x-amz-function-error", HeaderValue::from_static(fe));
+                    }
+                    if let Some(log) = r.log_result.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                        h.insert("x-amz-log-result", log);
+                    }
+                    resp
+                }
+            })
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_modified_is_formatted_as_aws_does() {
+        assert_eq!(
+            last_modified(1_795_000_000_123),
+            "2026-11-18T09:46:40.123+0000"
+        );
+    }
+
+    #[tokio::test]
+    async fn errors_carry_type_header_and_body_shape() {
+        let resp = error_response(LambdaError::NotFound("Function not found: x".into()));
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            resp.headers()["x-amzn-errortype"],
+            "ResourceNotFoundException"
+        );
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"Type": "User", "Message": "Function not found: x"})
+        );
+
+        let resp = error_response(LambdaError::Invalid(Invalid::from(Violation::max_value(
+            2, "x", 1,
+        ))));
+        assert_eq!(resp.headers()["x-amzn-errortype"], "ValidationException");
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["message"]
+        );
+    }
+}

@@ -1,0 +1,204 @@
+// Lamina's Node.js runtime client.
+//
+// Speaks the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API) and calls the handler named by
+// _HANDLER ("file.export") with AWS's (event, context[, callback]) contract. CommonJS and
+// ES modules are both loaded. Node's standard library only.
+"use strict";
+
+const http = require("http");
+const path = require("path");
+const fs = require("fs");
+const { pathToFileURL } = require("url");
+const util = require("util");
+
+const [HOST, PORT] = (() => {
+  const api = process.env.AWS_LAMBDA_RUNTIME_API;
+  const i = api.lastIndexOf(":");
+  return [api.slice(0, i), Number(api.slice(i + 1))];
+})();
+const PREFIX = "/2018-06-01/runtime";
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function request(method, urlPath, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: HOST, port: PORT, method, path: PREFIX + urlPath, agent, headers: headers || {} },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("error", reject);
+      }
+    );
+    req.on("error", reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+function errorDoc(err) {
+  if (err instanceof Error) {
+    return {
+      errorType: err.name || "Error",
+      errorMessage: err.message,
+      trace: String(err.stack || "").split("\n"),
+    };
+  }
+  return { errorType: typeof err === "string" ? "string" : typeof err, errorMessage: String(err), trace: [] };
+}
+
+function logError(requestId, doc) {
+  const line = `${new Date().toISOString()}\t${requestId || "undefined"}\tERROR\t${JSON.stringify(doc)}`;
+  process.stdout.write(line.replace(/\n/g, "\r") + "\n");
+}
+
+async function postError(urlPath, doc) {
+  await request("POST", urlPath, JSON.stringify(doc), {
+    "Content-Type": "application/json",
+    "Lambda-Runtime-Function-Error-Type": doc.errorType,
+  });
+}
+
+async function initError(doc) {
+  logError(undefined, doc);
+  await postError("/init/error", doc);
+  process.exit(1);
+}
+
+async function loadHandler() {
+  const taskRoot = process.env.LAMBDA_TASK_ROOT || "/var/task";
+  const spec = process.env._HANDLER || "";
+  const dot = spec.lastIndexOf(".");
+  if (dot <= 0) {
+    return initError({ errorType: "Runtime.MalformedHandlerName", errorMessage: `Bad handler ${spec}`, trace: [] });
+  }
+  const modulePath = spec.slice(0, dot);
+  const exportPath = spec.slice(dot + 1);
+  const base = path.resolve(taskRoot, modulePath);
+  const candidates = [".js", ".mjs", ".cjs"].map((ext) => base + ext).filter((f) => fs.existsSync(f));
+  let mod;
+  try {
+    if (candidates.length === 0) {
+      const e = new Error(`Cannot find module '${modulePath}'`);
+      e.name = "Runtime.ImportModuleError";
+      throw e;
+    }
+    const file = candidates[0];
+    mod = file.endsWith(".mjs") ? await import(pathToFileURL(file).href) : require(file);
+    if (file.endsWith(".js") && mod && mod.__esModule === undefined && Object.keys(mod).length === 0) {
+      // A .js file in an ESM package ("type": "module") loads through import().
+      try {
+        mod = await import(pathToFileURL(file).href);
+      } catch (_) {
+        /* keep the CommonJS result */
+      }
+    }
+  } catch (err) {
+    if (err && err.code === "ERR_REQUIRE_ESM") {
+      mod = await import(pathToFileURL(candidates[0]).href);
+    } else {
+      const doc = errorDoc(err);
+      if (doc.errorType !== "Runtime.ImportModuleError" && err instanceof SyntaxError) {
+        doc.errorType = "Runtime.UserCodeSyntaxError";
+      } else if (doc.errorType !== "Runtime.ImportModuleError") {
+        doc.errorType = err && err.code === "MODULE_NOT_FOUND" ? "Runtime.ImportModuleError" : doc.errorType;
+      }
+      if (doc.errorType === "Runtime.ImportModuleError") doc.errorMessage = `Error: ${doc.errorMessage}`;
+      return initError(doc);
+    }
+  }
+  let handler = mod;
+  for (const part of exportPath.split(".")) handler = handler == null ? undefined : handler[part];
+  if (handler === undefined && mod && mod.default) handler = mod.default[exportPath];
+  if (typeof handler !== "function") {
+    return initError({
+      errorType: "Runtime.HandlerNotFound",
+      errorMessage: `${modulePath}.${exportPath} is undefined or not exported`,
+      trace: [],
+    });
+  }
+  return handler;
+}
+
+function makeContext(headers) {
+  const deadline = Number(headers["lambda-runtime-deadline-ms"] || 0);
+  const env = process.env;
+  const cc = headers["lambda-runtime-client-context"];
+  const ci = headers["lambda-runtime-cognito-identity"];
+  return {
+    awsRequestId: headers["lambda-runtime-aws-request-id"],
+    invokedFunctionArn: headers["lambda-runtime-invoked-function-arn"],
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+    clientContext: cc ? JSON.parse(cc) : undefined,
+    identity: ci ? JSON.parse(ci) : undefined,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+}
+
+function runHandler(handler, event, context) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const callback = (err, result) => {
+      if (settled) return;
+      settled = true;
+      if (err !== undefined && err !== null) reject(err);
+      else resolve(result);
+    };
+    try {
+      const r = handler(event, context, callback);
+      if (r && typeof r.then === "function") r.then((v) => callback(null, v), (e) => callback(e === undefined || e === null ? new Error(String(e)) : e));
+      else if (handler.length < 3) callback(null, r);
+    } catch (e) {
+      callback(e);
+    }
+  });
+}
+
+let currentRequestId;
+
+// AWS's Node runtime writes console output as "<time>\t<request id>\t<LEVEL>\t<message>".
+function patchConsole() {
+  const levels = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
+  for (const [method, level] of Object.entries(levels)) {
+    console[method] = (...args) => {
+      const msg = util.format(...args).replace(/\n/g, "\r");
+      process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${msg}\n`);
+    };
+  }
+}
+
+async function main() {
+  patchConsole();
+  const handler = await loadHandler();
+  for (;;) {
+    const next = await request("GET", "/invocation/next");
+    if (next.status !== 200) process.exit(0);
+    const requestId = next.headers["lambda-runtime-aws-request-id"];
+    currentRequestId = requestId;
+    process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"] || "";
+    const context = makeContext(next.headers);
+    let result;
+    try {
+      const text = next.body.toString("utf8");
+      const event = text.length ? JSON.parse(text) : {};
+      result = await runHandler(handler, event, context);
+    } catch (err) {
+      const doc = errorDoc(err);
+      logError(requestId, doc);
+      await postError(`/invocation/${requestId}/error`, doc);
+      continue;
+    }
+    const body = result === undefined ? "null" : JSON.stringify(result);
+    await request("POST", `/invocation/${requestId}/response`, body, { "Content-Type": "application/json" });
+  }
+}
+
+main().catch((err) => {
+  process.stdout.write(`Runtime failure: ${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+});

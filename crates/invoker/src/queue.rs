@@ -1,0 +1,209 @@
+//! The durable asynchronous invocation queue.
+//!
+//! An `Event` invocation is accepted only once it is committed to the store; the caller's
+//! 202 means it will run. A dispatcher takes due events under a lease (so a crash
+//! mid-run makes them due again after a restart), runs them through the [`Invoker`], and
+//! retries failures on AWS's schedule: up to `max_retries` more attempts, with the
+//! configured delays, while the event is younger than `max_event_age`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use model::Function;
+use store::{AsyncEvent, MetadataStore, StoreError};
+use tokio::sync::{Notify, Semaphore};
+
+use crate::{InvokeError, InvokeRequest, Invoker};
+
+/// Finds the current version of a function by name.
+pub trait FunctionLookup: Send + Sync + 'static {
+    /// The function, or `None` if it no longer exists.
+    fn function(&self, account: &str, region: &str, name: &str) -> Option<Arc<Function>>;
+}
+
+/// Retry policy and parallelism of the async queue.
+#[derive(Debug, Clone)]
+pub struct AsyncConfig {
+    /// Delay before each retry: AWS waits about one minute, then two.
+    pub retry_delays: Vec<Duration>,
+    /// Retries after the first attempt (AWS's `MaximumRetryAttempts`, default 2).
+    pub max_retries: u32,
+    /// Events older than this are dropped (AWS's `MaximumEventAgeInSeconds`).
+    pub max_event_age: Duration,
+    /// Events run at once.
+    pub parallelism: usize,
+}
+
+impl Default for AsyncConfig {
+    fn default() -> Self {
+        AsyncConfig {
+            retry_delays: vec![Duration::from_secs(60), Duration::from_secs(120)],
+            max_retries: model::limits::ASYNC_RETRIES_DEFAULT,
+            max_event_age: Duration::from_secs(model::limits::ASYNC_MAX_EVENT_AGE_S),
+            parallelism: 64,
+        }
+    }
+}
+
+/// Accepts async invocations durably and runs them in the background.
+#[derive(Clone)]
+pub struct AsyncQueue {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn MetadataStore>,
+    invoker: Invoker,
+    lookup: Arc<dyn FunctionLookup>,
+    config: AsyncConfig,
+    wake: Notify,
+    permits: Arc<Semaphore>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A lease long enough for the longest invocation (900 s) plus initialisation.
+const LEASE: Duration = Duration::from_secs(960);
+/// How long a throttled event waits before it is tried again.
+const THROTTLE_DELAY: Duration = Duration::from_secs(1);
+
+impl AsyncQueue {
+    /// Starts the dispatcher. Events leased by a previous run are released first: after
+    /// a restart, nothing is running.
+    pub fn start(
+        store: Arc<dyn MetadataStore>,
+        invoker: Invoker,
+        lookup: Arc<dyn FunctionLookup>,
+        config: AsyncConfig,
+    ) -> Result<Self, StoreError> {
+        store.release_leases()?;
+        let inner = Arc::new(Inner {
+            permits: Arc::new(Semaphore::new(config.parallelism.max(1))),
+            store,
+            invoker,
+            lookup,
+            config,
+            wake: Notify::new(),
+        });
+        let queue = AsyncQueue { inner };
+        let q = queue.clone();
+        tokio::spawn(async move { q.dispatch_loop().await });
+        Ok(queue)
+    }
+
+    /// Durably accepts one event. When this returns `Ok`, the event will run.
+    pub fn accept(&self, event: &AsyncEvent) -> Result<(), StoreError> {
+        self.inner.store.enqueue_event(event)?;
+        self.inner.wake.notify_one();
+        Ok(())
+    }
+
+    async fn dispatch_loop(self) {
+        loop {
+            let free = self.inner.permits.available_permits();
+            if free > 0 {
+                let now = now_ms();
+                match self
+                    .inner
+                    .store
+                    .claim_due_events(now, now + LEASE.as_millis() as i64, free)
+                {
+                    Ok(events) => {
+                        for event in events {
+                            let permit = match self.inner.permits.clone().acquire_owned().await {
+                                Ok(p) => p,
+                                Err(_) => return,
+                            };
+                            let q = self.clone();
+                            tokio::spawn(async move {
+                                q.run(event).await;
+                                drop(permit);
+                                q.inner.wake.notify_one();
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "async queue: cannot read due events"),
+                }
+            }
+            let wait = match self.inner.store.next_event_due() {
+                Ok(Some(due)) if self.inner.permits.available_permits() > 0 => {
+                    Duration::from_millis((due - now_ms()).clamp(0, 60_000) as u64)
+                }
+                _ => Duration::from_secs(60),
+            };
+            tokio::select! {
+                _ = self.inner.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    async fn run(&self, event: AsyncEvent) {
+        let inner = &self.inner;
+        let Some(function) = inner
+            .lookup
+            .function(&event.account, &event.region, &event.function)
+        else {
+            self.remove(&event.id);
+            return;
+        };
+        let age = Duration::from_millis((now_ms() - event.accepted_ms).max(0) as u64);
+        if age > inner.config.max_event_age {
+            tracing::warn!(function = %event.function, id = %event.id, "async event dropped: older than the maximum event age");
+            self.remove(&event.id);
+            return;
+        }
+        let request = InvokeRequest {
+            request_id: event.id.clone(),
+            payload: event.payload.clone().into(),
+            log_tail: false,
+            client_context: None,
+        };
+        let (failed_attempt, delay) = match inner.invoker.invoke(function, request).await {
+            Ok(r) if r.function_error.is_none() => {
+                self.remove(&event.id);
+                return;
+            }
+            // Throttles are retried without using up an attempt, as AWS does.
+            Err(InvokeError::TooManyRequests) => (false, THROTTLE_DELAY),
+            Ok(_) | Err(_) => {
+                let attempt = event.attempts as usize;
+                (
+                    true,
+                    inner
+                        .config
+                        .retry_delays
+                        .get(attempt)
+                        .or(inner.config.retry_delays.last())
+                        .copied()
+                        .unwrap_or_default(),
+                )
+            }
+        };
+        let attempts = event.attempts + u32::from(failed_attempt);
+        if attempts > inner.config.max_retries {
+            tracing::warn!(function = %event.function, id = %event.id, attempts, "async event dropped after its last retry");
+            self.remove(&event.id);
+            return;
+        }
+        if let Err(e) =
+            inner
+                .store
+                .reschedule_event(&event.id, attempts, now_ms() + delay.as_millis() as i64)
+        {
+            tracing::error!(error = %e, id = %event.id, "async queue: cannot reschedule");
+        }
+    }
+
+    fn remove(&self, id: &str) {
+        if let Err(e) = self.inner.store.remove_event(id) {
+            tracing::error!(error = %e, id, "async queue: cannot remove a finished event");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Which program starts an environment for each runtime identifier.
+//!
+//! - `pythonX.Y`: Lamina's Python client (`bootstrap.py`) under the host interpreter
+//!   configured for that identifier, else `pythonX.Y` on `PATH`, else the `python`
+//!   fallback (`python3`).
+//! - `nodejsNN.x`: Lamina's Node client (`bootstrap.js`) under the configured
+//!   interpreter, else `node` on `PATH`.
+//! - `provided*`: the package's own `bootstrap` (or one from a layer at `/opt`).
+//! - everything else needs an explicit interpreter mapping, and otherwise answers
+//!   `InvalidRuntimeException`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use model::{Runtime, RuntimeFamily};
+
+const PYTHON_CLIENT: &str = include_str!("../runtimes/bootstrap.py");
+const NODE_CLIENT: &str = include_str!("../runtimes/bootstrap.js");
+
+/// Host interpreters for runtime identifiers.
+#[derive(Debug, Clone)]
+pub struct RuntimeCommands {
+    /// Exact mappings, e.g. `python3.12 = "/usr/bin/python3.12"`.
+    pub overrides: BTreeMap<String, PathBuf>,
+    /// Fallback interpreter for every `python*` runtime.
+    pub python: PathBuf,
+    /// Fallback interpreter for every `nodejs*` runtime.
+    pub node: PathBuf,
+}
+
+impl Default for RuntimeCommands {
+    fn default() -> Self {
+        RuntimeCommands {
+            overrides: BTreeMap::new(),
+            python: "python3".into(),
+            node: "node".into(),
+        }
+    }
+}
+
+/// What to execute for one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Entry {
+    /// An interpreter running one of Lamina's clients from the runtime directory.
+    Client {
+        /// Host path of the interpreter.
+        interpreter: PathBuf,
+        /// File name of the client inside the runtime directory.
+        script: &'static str,
+    },
+    /// The function's own `bootstrap`.
+    Bootstrap,
+}
+
+/// Why no program could be chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unavailable(pub String);
+
+pub(crate) struct Resolver {
+    commands: RuntimeCommands,
+    cache: Mutex<HashMap<&'static str, Result<PathBuf, Unavailable>>>,
+}
+
+fn find_on_path(name: &Path) -> Option<PathBuf> {
+    if name.components().count() > 1 {
+        return name.is_file().then(|| name.to_owned());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Runs a candidate interpreter once and asks it for its real executable. This skips
+/// wrappers that cannot run (a pyenv shim for a version that is not selected) and
+/// resolves the ones that can to the interpreter itself, which starts faster.
+fn probe(candidate: &Path, family: RuntimeFamily) -> Option<PathBuf> {
+    let found = find_on_path(candidate)?;
+    let args: &[&str] = match family {
+        RuntimeFamily::Python => &["-c", "import sys; print(sys.executable)"],
+        _ => &["-p", "process.execPath"],
+    };
+    let out = std::process::Command::new(&found)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let real = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    Some(if real.is_file() { real } else { found })
+}
+
+impl Resolver {
+    pub(crate) fn new(commands: RuntimeCommands) -> Self {
+        Resolver {
+            commands,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn entry(&self, runtime: Runtime) -> Result<Entry, Unavailable> {
+        let script = match runtime.family() {
+            RuntimeFamily::Provided => return Ok(Entry::Bootstrap),
+            RuntimeFamily::Python => "bootstrap.py",
+            RuntimeFamily::Node => "bootstrap.js",
+            _ => {
+                return Err(Unavailable(format!(
+                    "The runtime {runtime} is not available on this Lamina host. \
+                     Supported here: python3.9-python3.14, nodejs18.x-nodejs24.x, provided.al2, provided.al2023."
+                )))
+            }
+        };
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let interpreter = cache
+            .entry(runtime.as_str())
+            .or_insert_with(|| self.interpreter(runtime))
+            .clone()?;
+        Ok(Entry::Client {
+            interpreter,
+            script,
+        })
+    }
+
+    fn interpreter(&self, runtime: Runtime) -> Result<PathBuf, Unavailable> {
+        let mut candidates: Vec<PathBuf> = Vec::new();
+        if let Some(p) = self.commands.overrides.get(runtime.as_str()) {
+            candidates.push(p.clone());
+        } else {
+            match runtime.family() {
+                RuntimeFamily::Python => {
+                    // The exact version when the host has it, else the family fallback.
+                    candidates.push(PathBuf::from(runtime.as_str()));
+                    candidates.push(self.commands.python.clone());
+                }
+                _ => candidates.push(self.commands.node.clone()),
+            }
+        }
+        candidates.iter().find_map(|c| probe(c, runtime.family())).ok_or_else(|| {
+            Unavailable(format!(
+                "The runtime {runtime} is not available on this Lamina host: none of {candidates:?} was found."
+            ))
+        })
+    }
+}
+
+/// Writes Lamina's runtime clients into `dir` (the host side of `/var/runtime`).
+pub(crate) fn install_clients(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in [
+        ("bootstrap.py", PYTHON_CLIENT),
+        ("bootstrap.js", NODE_CLIENT),
+    ] {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+            let tmp = dir.join(format!(".{name}.tmp"));
+            std::fs::write(&tmp, text)?;
+            std::fs::rename(&tmp, &path)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provided_runs_the_bootstrap_and_java_is_unavailable() {
+        let r = Resolver::new(RuntimeCommands::default());
+        assert_eq!(
+            r.entry(Runtime::parse("provided.al2023").unwrap()),
+            Ok(Entry::Bootstrap)
+        );
+        assert!(r.entry(Runtime::parse("java21").unwrap()).is_err());
+    }
+
+    #[test]
+    fn python_falls_back_to_the_family_interpreter() {
+        let r = Resolver::new(RuntimeCommands::default());
+        // python3.9 is rarely installed; the fallback `python3` is on every test host.
+        match r.entry(Runtime::parse("python3.9").unwrap()).unwrap() {
+            Entry::Client {
+                interpreter,
+                script,
+            } => {
+                assert!(interpreter.is_file());
+                assert_eq!(script, "bootstrap.py");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn explicit_mapping_wins_and_a_missing_one_is_reported() {
+        let mut commands = RuntimeCommands::default();
+        commands
+            .overrides
+            .insert("nodejs20.x".into(), "/nonexistent/node".into());
+        let r = Resolver::new(commands);
+        let err = r.entry(Runtime::parse("nodejs20.x").unwrap()).unwrap_err();
+        assert!(err.0.contains("/nonexistent/node"), "{}", err.0);
+    }
+}

@@ -1,0 +1,160 @@
+//! Lamina's configuration: one serde tree, filled from a TOML file, then environment
+//! variables and flags (flags win). Unknown keys are errors.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything `lamina serve` can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where state lives: `state.db`, code blobs, runtime clients, scratch space.
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    pub listen: IpAddr,
+    /// Port for every API (4566, as LocalStack, so its tooling works unchanged).
+    pub port: u16,
+    /// Region for requests that name none.
+    pub region: String,
+    /// Account for access keys that name none.
+    pub account: String,
+    /// Execution environments.
+    pub functions: FunctionsConfig,
+    /// Asynchronous invocation.
+    #[serde(rename = "async")]
+    pub async_: AsyncSection,
+    /// Interpreters per runtime.
+    pub runtimes: RuntimesConfig,
+}
+
+/// `[functions]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FunctionsConfig {
+    /// Seconds a warm environment may idle before it is stopped.
+    pub idle_timeout_secs: f64,
+    /// Seconds a runtime may take to initialise.
+    pub init_timeout_secs: f64,
+    /// Account-wide concurrent executions.
+    pub concurrency: u32,
+}
+
+/// `[async]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AsyncSection {
+    /// Seconds before each retry of a failed async event.
+    pub retry_delays_secs: Vec<f64>,
+    /// Async events run at once.
+    pub parallelism: usize,
+}
+
+/// `[runtimes]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimesConfig {
+    /// Interpreter for every `python*` runtime without its own entry.
+    pub python: PathBuf,
+    /// Interpreter for every `nodejs*` runtime without its own entry.
+    pub node: PathBuf,
+    /// Interpreter per runtime id, e.g. `"python3.12" = "/usr/bin/python3.12"`.
+    pub overrides: BTreeMap<String, PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from(".lamina"),
+            listen: IpAddr::from([127, 0, 0, 1]),
+            port: 4566,
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+            functions: FunctionsConfig::default(),
+            async_: AsyncSection::default(),
+            runtimes: RuntimesConfig::default(),
+        }
+    }
+}
+
+impl Default for FunctionsConfig {
+    fn default() -> Self {
+        FunctionsConfig {
+            idle_timeout_secs: 300.0,
+            init_timeout_secs: 10.0,
+            concurrency: 1000,
+        }
+    }
+}
+
+impl Default for AsyncSection {
+    fn default() -> Self {
+        AsyncSection {
+            retry_delays_secs: vec![60.0, 120.0],
+            parallelism: 64,
+        }
+    }
+}
+
+impl Default for RuntimesConfig {
+    fn default() -> Self {
+        RuntimesConfig {
+            python: "python3".into(),
+            node: "node".into(),
+            overrides: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+        toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display()))
+    }
+
+    /// Checks values no type can express.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.account.len() == 12 && self.account.chars().all(|c| c.is_ascii_digit()),
+            "account must be 12 digits"
+        );
+        anyhow::ensure!(
+            self.functions.idle_timeout_secs > 0.0,
+            "functions.idle_timeout_secs must be positive"
+        );
+        anyhow::ensure!(
+            self.functions.init_timeout_secs > 0.0,
+            "functions.init_timeout_secs must be positive"
+        );
+        anyhow::ensure!(
+            self.functions.concurrency > 0,
+            "functions.concurrency must be positive"
+        );
+        anyhow::ensure!(
+            self.async_.retry_delays_secs.iter().all(|d| *d >= 0.0),
+            "async.retry_delays_secs must not be negative"
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_values_override_defaults_and_unknown_keys_fail() {
+        let c: Config =
+            toml::from_str("port = 9000\n[functions]\nidle_timeout_secs = 1.5\n").unwrap();
+        assert_eq!(c.port, 9000);
+        assert_eq!(c.functions.idle_timeout_secs, 1.5);
+        assert_eq!(c.functions.concurrency, 1000);
+        assert!(toml::from_str::<Config>("prot = 1\n").is_err());
+        assert!(toml::from_str::<Config>("[functions]\nidle = 1\n").is_err());
+    }
+}
