@@ -1,1 +1,108 @@
-fn main() {}
+//! Lamina's developer tasks, one entry point:
+//!
+//! - `cargo xtask test`: installs what the tests need (a Python virtualenv in `.venv`
+//!   with boto3, the aws CLI, pytest and awslambdaric), checks formatting and lints,
+//!   builds the binary and the `lambda_runtime` fixture, then runs every Rust test and
+//!   the end-to-end suite.
+//! - `cargo xtask bench`: builds release binaries, measures cold starts, warm latency
+//!   and throughput against a real `lamina serve`, and rewrites `docs/PERFORMANCE.md`.
+
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {cmd:?}");
+    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Creates `.venv` and installs `tests/requirements.txt` into it, once per change of
+/// that file.
+fn venv(root: &Path) -> Result<PathBuf> {
+    let venv = root.join(".venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    let requirements = root.join("tests/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)?;
+    let stamp = venv.join(".installed-requirements");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        run(Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements))?;
+        std::fs::write(&stamp, wanted)?;
+    }
+    Ok(venv)
+}
+
+/// Builds the `lambda_runtime` fixture function; returns its `bootstrap`.
+fn build_fixture(root: &Path, release: bool) -> Result<PathBuf> {
+    let mut cmd = cargo();
+    cmd.current_dir(root).args([
+        "build",
+        "--quiet",
+        "--manifest-path",
+        "tests/fixtures/rust-echo/Cargo.toml",
+        "--target-dir",
+        "target/fixtures",
+    ]);
+    if release {
+        cmd.arg("--release");
+    }
+    run(&mut cmd)?;
+    Ok(root.join("target/fixtures").join(if release { "release" } else { "debug" }).join("bootstrap"))
+}
+
+fn test(pytest_args: &[String]) -> Result<()> {
+    let root = root();
+    let venv = venv(&root)?;
+    run(cargo().current_dir(&root).args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().current_dir(&root).args([
+        "clippy",
+        "--quiet",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().current_dir(&root).args(["build", "--quiet", "-p", "lamina"]))?;
+    let fixture = build_fixture(&root, false)?;
+    run(cargo().current_dir(&root).args(["test", "--quiet", "--workspace"]))?;
+    let path = format!("{}:{}", venv.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    run(Command::new(venv.join("bin/python"))
+        .current_dir(&root)
+        .args(["-m", "pytest", "tests/e2e", "-q", "-p", "no:cacheprovider"])
+        .args(pytest_args)
+        .env("PATH", path)
+        .env("LAMINA_BIN", root.join("target/debug/lamina"))
+        .env("RUST_ECHO_BIN", fixture))
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench::run(&root(), &args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask test [pytest args...] | cargo xtask bench [--quick]");
+            std::process::exit(2);
+        }
+    }
+}

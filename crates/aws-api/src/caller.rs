@@ -29,9 +29,7 @@ impl CallerPolicy {
         let account = key
             .filter(|k| k.len() == 12 && k.chars().all(|c| c.is_ascii_digit()))
             .unwrap_or_else(|| self.default_account.clone());
-        let region = region
-            .filter(|r| !r.is_empty())
-            .unwrap_or_else(|| self.default_region.clone());
+        let region = region.filter(|r| !r.is_empty()).unwrap_or_else(|| self.default_region.clone());
         lambda::Caller { account, region }
     }
 }
@@ -41,10 +39,7 @@ mod tests {
     use super::*;
 
     fn policy() -> CallerPolicy {
-        CallerPolicy {
-            default_account: "000000000000".into(),
-            default_region: "us-east-1".into(),
-        }
+        CallerPolicy { default_account: "000000000000".into(), default_region: "us-east-1".into() }
     }
 
     #[test]
@@ -57,10 +52,7 @@ mod tests {
                 .unwrap(),
         );
         let c = policy().caller(&h);
-        assert_eq!(
-            (c.account.as_str(), c.region.as_str()),
-            ("123456789012", "eu-west-1")
-        );
+        assert_eq!((c.account.as_str(), c.region.as_str()), ("123456789012", "eu-west-1"));
     }
 
     #[test]
@@ -73,14 +65,8 @@ mod tests {
                 .unwrap(),
         );
         let c = policy().caller(&h);
-        assert_eq!(
-            (c.account.as_str(), c.region.as_str()),
-            ("000000000000", "us-west-2")
-        );
+        assert_eq!((c.account.as_str(), c.region.as_str()), ("000000000000", "us-west-2"));
         let c = policy().caller(&HeaderMap::new());
-        assert_eq!(
-            (c.account.as_str(), c.region.as_str()),
-            ("000000000000", "us-east-1")
-        );
+        assert_eq!((c.account.as_str(), c.region.as_str()), ("000000000000", "us-east-1"));
     }
 }

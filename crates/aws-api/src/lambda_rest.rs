@@ -9,9 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
-use lambda::{
-    AccountSettings, Caller, CodeSource, CreateFunction, InvocationType, InvokeOutcome, LambdaError,
-};
+use lambda::{AccountSettings, Caller, CodeSource, CreateFunction, InvocationType, InvokeOutcome, LambdaError};
 use model::limits;
 use model::{Function, FunctionDraft, Invalid, Violation};
 use serde::{Deserialize, Serialize};
@@ -20,37 +18,19 @@ use crate::{ApiState, RequestId};
 
 pub(crate) fn routes() -> Router<ApiState> {
     Router::new()
-        .route(
-            "/2015-03-31/functions",
-            post(create_function).get(list_functions),
-        )
-        .route(
-            "/2015-03-31/functions/",
-            post(create_function).get(list_functions),
-        )
-        .route(
-            "/2015-03-31/functions/{name}",
-            get(get_function).delete(delete_function),
-        )
+        .route("/2015-03-31/functions", post(create_function).get(list_functions))
+        .route("/2015-03-31/functions/", post(create_function).get(list_functions))
+        .route("/2015-03-31/functions/{name}", get(get_function).delete(delete_function))
         .route(
             "/2015-03-31/functions/{name}/configuration",
             get(get_function_configuration).put(update_function_configuration),
         )
-        .route(
-            "/2015-03-31/functions/{name}/code",
-            axum::routing::put(update_function_code),
-        )
+        .route("/2015-03-31/functions/{name}/code", axum::routing::put(update_function_code))
         .route("/2015-03-31/functions/{name}/invocations", post(invoke))
         .route("/2016-08-19/account-settings", get(account_settings))
         .route("/2016-08-19/account-settings/", get(account_settings))
-        .route(
-            "/2017-03-31/tags/{arn}",
-            get(list_tags).post(tag_resource).delete(untag_resource),
-        )
-        .route(
-            "/_lamina/code/{account}/{region}/{name}/{file}",
-            get(download_code),
-        )
+        .route("/2017-03-31/tags/{arn}", get(list_tags).post(tag_resource).delete(untag_resource))
+        .route("/_lamina/code/{account}/{region}/{name}/{file}", get(download_code))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -59,66 +39,40 @@ pub(crate) fn routes() -> Router<ApiState> {
 pub(crate) fn error_response(err: LambdaError) -> Response {
     use serde_json::json;
     let (status, kind, body) = match &err {
-        LambdaError::Invalid(Invalid::Constraints(_)) => (
-            StatusCode::BAD_REQUEST,
-            "ValidationException",
-            json!({ "message": err.to_string() }),
-        ),
-        LambdaError::Invalid(Invalid::Parameter(m)) => (
-            StatusCode::BAD_REQUEST,
-            "InvalidParameterValueException",
-            json!({ "Type": "User", "message": m }),
-        ),
-        LambdaError::NotFound(m) => (
-            StatusCode::NOT_FOUND,
-            "ResourceNotFoundException",
-            json!({ "Type": "User", "Message": m }),
-        ),
-        LambdaError::Conflict(m) => (
-            StatusCode::CONFLICT,
-            "ResourceConflictException",
-            json!({ "Type": "User", "message": m }),
-        ),
-        LambdaError::PreconditionFailed(m) => (
-            StatusCode::PRECONDITION_FAILED,
-            "PreconditionFailedException",
-            json!({ "Type": "User", "message": m }),
-        ),
-        LambdaError::RequestTooLarge(m) => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestEntityTooLargeException",
-            json!({ "Type": "User", "message": m }),
-        ),
-        LambdaError::InvalidRequestContent(m) => (
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContentException",
-            json!({ "Type": "User", "message": m }),
-        ),
+        LambdaError::Invalid(Invalid::Constraints(_)) => {
+            (StatusCode::BAD_REQUEST, "ValidationException", json!({ "message": err.to_string() }))
+        }
+        LambdaError::Invalid(Invalid::Parameter(m)) => {
+            (StatusCode::BAD_REQUEST, "InvalidParameterValueException", json!({ "Type": "User", "message": m }))
+        }
+        LambdaError::NotFound(m) => {
+            (StatusCode::NOT_FOUND, "ResourceNotFoundException", json!({ "Type": "User", "Message": m }))
+        }
+        LambdaError::Conflict(m) => {
+            (StatusCode::CONFLICT, "ResourceConflictException", json!({ "Type": "User", "message": m }))
+        }
+        LambdaError::PreconditionFailed(m) => {
+            (StatusCode::PRECONDITION_FAILED, "PreconditionFailedException", json!({ "Type": "User", "message": m }))
+        }
+        LambdaError::RequestTooLarge(m) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLargeException", json!({ "Type": "User", "message": m }))
+        }
+        LambdaError::InvalidRequestContent(m) => {
+            (StatusCode::BAD_REQUEST, "InvalidRequestContentException", json!({ "Type": "User", "message": m }))
+        }
         LambdaError::TooManyRequests { message, reason } => (
             StatusCode::TOO_MANY_REQUESTS,
             "TooManyRequestsException",
             json!({ "Type": "User", "message": message, "Reason": reason }),
         ),
-        LambdaError::InvalidRuntime(m) => (
-            StatusCode::BAD_GATEWAY,
-            "InvalidRuntimeException",
-            json!({ "Type": "User", "message": m }),
-        ),
-        LambdaError::Service(m) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "ServiceException",
-            json!({ "Type": "Service", "message": m }),
-        ),
+        LambdaError::InvalidRuntime(m) => {
+            (StatusCode::BAD_GATEWAY, "InvalidRuntimeException", json!({ "Type": "User", "message": m }))
+        }
+        LambdaError::Service(m) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", json!({ "Type": "Service", "message": m }))
+        }
     };
-    (
-        status,
-        [
-            ("content-type", "application/json"),
-            ("x-amzn-errortype", kind),
-        ],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [("content-type", "application/json"), ("x-amzn-errortype", kind)], body.to_string()).into_response()
 }
 
 type ApiResult = Result<Response, LambdaError>;
@@ -143,22 +97,16 @@ async fn read_body(body: Body, limit: usize, operation: &str) -> Result<Bytes, L
 
 fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, LambdaError> {
     let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
-    serde_json::from_slice(bytes).map_err(|e| {
-        LambdaError::InvalidRequestContent(format!("Could not parse request body into json: {e}"))
-    })
+    serde_json::from_slice(bytes)
+        .map_err(|e| LambdaError::InvalidRequestContent(format!("Could not parse request body into json: {e}")))
 }
 
 fn query(raw: &Option<String>) -> Vec<(String, String)> {
-    raw.as_deref()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default()
+    raw.as_deref().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
 }
 
 fn query_one(raw: &Option<String>, key: &str) -> Option<String> {
-    query(raw)
-        .into_iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
+    query(raw).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -254,9 +202,7 @@ struct TagsWire {
 impl ConfigWire {
     fn into_draft(self, architectures: Option<Vec<String>>) -> Result<FunctionDraft, LambdaError> {
         if self.layers.as_ref().is_some_and(|l| !l.is_empty()) {
-            return Err(
-                Invalid::parameter("Layers are not supported by this Lamina version yet.").into(),
-            );
+            return Err(Invalid::parameter("Layers are not supported by this Lamina version yet.").into());
         }
         Ok(FunctionDraft {
             runtime: self.runtime,
@@ -269,9 +215,7 @@ impl ConfigWire {
             environment: self.environment.map(|e| e.variables.unwrap_or_default()),
             architectures,
             tracing_mode: self.tracing_config.and_then(|t| t.mode),
-            dead_letter_target: self
-                .dead_letter_config
-                .map(|d| d.target_arn.unwrap_or_default()),
+            dead_letter_target: self.dead_letter_config.map(|d| d.target_arn.unwrap_or_default()),
         })
     }
 }
@@ -288,14 +232,13 @@ fn code_source(
         .into());
     }
     match (zip, s3_bucket) {
-        (Some(b64), _) => base64::engine::general_purpose::STANDARD
-            .decode(b64.as_bytes())
-            .map(CodeSource::Zip)
-            .map_err(|_| {
+        (Some(b64), _) => {
+            base64::engine::general_purpose::STANDARD.decode(b64.as_bytes()).map(CodeSource::Zip).map_err(|_| {
                 LambdaError::InvalidRequestContent(
                     "Could not parse request body into json: ZipFile is not valid base64".into(),
                 )
-            }),
+            })
+        }
         (None, Some(bucket)) => Ok(CodeSource::S3 { bucket }),
         (None, None) => Ok(CodeSource::None),
     }
@@ -381,9 +324,8 @@ struct LoggingOut {
 fn last_modified(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+0000"
-    );
+    let fmt =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+0000");
     t.format(&fmt).unwrap_or_default()
 }
 
@@ -411,16 +353,9 @@ fn configuration(f: &Function) -> FunctionConfigurationWire {
         last_modified: last_modified(f.last_modified_ms),
         code_sha256: f.code.sha256_b64.clone(),
         version: "$LATEST",
-        environment: (!c.environment.is_empty()).then(|| EnvironmentOut {
-            variables: c.environment.clone(),
-        }),
-        tracing_config: ModeOut {
-            mode: c.tracing.as_str(),
-        },
-        dead_letter_config: c
-            .dead_letter_target
-            .clone()
-            .map(|target_arn| TargetOut { target_arn }),
+        environment: (!c.environment.is_empty()).then(|| EnvironmentOut { variables: c.environment.clone() }),
+        tracing_config: ModeOut { mode: c.tracing.as_str() },
+        dead_letter_config: c.dead_letter_target.clone().map(|target_arn| TargetOut { target_arn }),
         revision_id: f.revision_id.clone(),
         state: f.state.as_str(),
         state_reason,
@@ -430,17 +365,9 @@ fn configuration(f: &Function) -> FunctionConfigurationWire {
         last_update_status_reason_code: update_reason_code,
         package_type: "Zip",
         architectures: [c.architecture.as_str()],
-        ephemeral_storage: SizeOut {
-            size: c.ephemeral_mb,
-        },
-        snap_start: SnapStartOut {
-            apply_on: "None",
-            optimization_status: "Off",
-        },
-        logging_config: LoggingOut {
-            log_format: "Text",
-            log_group: f.log_group(),
-        },
+        ephemeral_storage: SizeOut { size: c.ephemeral_mb },
+        snap_start: SnapStartOut { apply_on: "None", optimization_status: "Off" },
+        logging_config: LoggingOut { log_format: "Text", log_group: f.log_group() },
     }
 }
 
@@ -512,25 +439,13 @@ async fn get_function(
     headers: HeaderMap,
 ) -> Response {
     respond((|| {
-        let f = s.lambda.get_function(
-            &caller(&s, &headers),
-            &name,
-            query_one(&q, "Qualifier").as_deref(),
-        )?;
-        let host = headers
-            .get("host")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost:4566");
-        let location = format!(
-            "http://{host}/_lamina/code/{}/{}/{}/{}.zip",
-            f.account, f.region, f.name, f.code.sha256_hex
-        );
+        let f = s.lambda.get_function(&caller(&s, &headers), &name, query_one(&q, "Qualifier").as_deref())?;
+        let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
+        let location =
+            format!("http://{host}/_lamina/code/{}/{}/{}/{}.zip", f.account, f.region, f.name, f.code.sha256_hex);
         let out = GetFunctionOut {
             configuration: configuration(&f),
-            code: CodeLocationOut {
-                repository_type: "S3",
-                location,
-            },
+            code: CodeLocationOut { repository_type: "S3", location },
             tags: (!f.tags.is_empty()).then(|| f.tags.clone()),
         };
         Ok(json_response(StatusCode::OK, &out))
@@ -543,12 +458,10 @@ async fn download_code(
 ) -> Response {
     let caller = Caller { account, region };
     match s.lambda.get_function(&caller, &name, None) {
-        Ok(f) if file == format!("{}.zip", f.code.sha256_hex) => {
-            match s.lambda.function_code(&caller, &name) {
-                Ok(zip) => ([("content-type", "application/zip")], zip).into_response(),
-                Err(e) => error_response(e),
-            }
-        }
+        Ok(f) if file == format!("{}.zip", f.code.sha256_hex) => match s.lambda.function_code(&caller, &name) {
+            Ok(zip) => ([("content-type", "application/zip")], zip).into_response(),
+            Err(e) => error_response(e),
+        },
         Ok(_) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => error_response(e),
     }
@@ -562,11 +475,7 @@ async fn get_function_configuration(
 ) -> Response {
     respond(
         s.lambda
-            .get_function(
-                &caller(&s, &headers),
-                &name,
-                query_one(&q, "Qualifier").as_deref(),
-            )
+            .get_function(&caller(&s, &headers), &name, query_one(&q, "Qualifier").as_deref())
             .map(|f| json_response(StatusCode::OK, &configuration(&f))),
     )
 }
@@ -579,24 +488,16 @@ struct ListFunctionsOut {
     next_marker: Option<String>,
 }
 
-async fn list_functions(
-    State(s): State<ApiState>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+async fn list_functions(State(s): State<ApiState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
     respond((|| {
         let max_items = match query_one(&q, "MaxItems") {
             Some(v) => Some(v.parse::<i64>().map_err(|_| {
-                LambdaError::InvalidRequestContent(format!(
-                    "Could not parse request: MaxItems '{v}' is not a number"
-                ))
+                LambdaError::InvalidRequestContent(format!("Could not parse request: MaxItems '{v}' is not a number"))
             })?),
             None => None,
         };
         let marker = query_one(&q, "Marker");
-        let page = s
-            .lambda
-            .list_functions(&caller(&s, &headers), marker.as_deref(), max_items)?;
+        let page = s.lambda.list_functions(&caller(&s, &headers), marker.as_deref(), max_items)?;
         let out = ListFunctionsOut {
             functions: page.functions.iter().map(|f| configuration(f)).collect(),
             next_marker: page.next_marker,
@@ -613,20 +514,10 @@ async fn update_function_configuration(
 ) -> Response {
     respond(
         async {
-            let bytes = read_body(
-                body,
-                limits::CODE_REQUEST_MAX_BYTES,
-                "UpdateFunctionConfiguration",
-            )
-            .await?;
+            let bytes = read_body(body, limits::CODE_REQUEST_MAX_BYTES, "UpdateFunctionConfiguration").await?;
             let wire: UpdateConfigurationWire = parse_json(&bytes)?;
             let patch = wire.config.into_draft(None)?;
-            let f = s.lambda.update_configuration(
-                &caller(&s, &headers),
-                &name,
-                patch,
-                wire.revision_id.as_deref(),
-            )?;
+            let f = s.lambda.update_configuration(&caller(&s, &headers), &name, patch, wire.revision_id.as_deref())?;
             Ok(json_response(StatusCode::OK, &configuration(&f)))
         }
         .await,
@@ -641,8 +532,7 @@ async fn update_function_code(
 ) -> Response {
     respond(
         async {
-            let bytes =
-                read_body(body, limits::CODE_REQUEST_MAX_BYTES, "UpdateFunctionCode").await?;
+            let bytes = read_body(body, limits::CODE_REQUEST_MAX_BYTES, "UpdateFunctionCode").await?;
             let wire: UpdateCodeWire = parse_json(&bytes)?;
             let source = code_source(wire.zip_file, wire.s3_bucket, wire.image_uri)?;
             let f = s.lambda.update_code(
@@ -666,11 +556,7 @@ async fn delete_function(
 ) -> Response {
     respond(
         s.lambda
-            .delete_function(
-                &caller(&s, &headers),
-                &name,
-                query_one(&q, "Qualifier").as_deref(),
-            )
+            .delete_function(&caller(&s, &headers), &name, query_one(&q, "Qualifier").as_deref())
             .map(|()| StatusCode::NO_CONTENT.into_response()),
     )
 }
@@ -700,28 +586,21 @@ struct AccountSettingsOut {
 }
 
 async fn account_settings(State(s): State<ApiState>, headers: HeaderMap) -> Response {
-    respond(
-        s.lambda
-            .account_settings(&caller(&s, &headers))
-            .map(|a: AccountSettings| {
-                json_response(
-                    StatusCode::OK,
-                    &AccountSettingsOut {
-                        account_limit: AccountLimitOut {
-                            total_code_size: limits::TOTAL_CODE_SIZE_BYTES,
-                            code_size_unzipped: limits::CODE_UNZIPPED_MAX_BYTES,
-                            code_size_zipped: limits::CODE_ZIPPED_MAX_BYTES,
-                            concurrent_executions: a.concurrency_limit,
-                            unreserved_concurrent_executions: a.unreserved_concurrency,
-                        },
-                        account_usage: AccountUsageOut {
-                            total_code_size: a.total_code_size,
-                            function_count: a.function_count,
-                        },
-                    },
-                )
-            }),
-    )
+    respond(s.lambda.account_settings(&caller(&s, &headers)).map(|a: AccountSettings| {
+        json_response(
+            StatusCode::OK,
+            &AccountSettingsOut {
+                account_limit: AccountLimitOut {
+                    total_code_size: limits::TOTAL_CODE_SIZE_BYTES,
+                    code_size_unzipped: limits::CODE_UNZIPPED_MAX_BYTES,
+                    code_size_zipped: limits::CODE_ZIPPED_MAX_BYTES,
+                    concurrent_executions: a.concurrency_limit,
+                    unreserved_concurrent_executions: a.unreserved_concurrency,
+                },
+                account_usage: AccountUsageOut { total_code_size: a.total_code_size, function_count: a.function_count },
+            },
+        )
+    }))
 }
 
 #[derive(Serialize)]
@@ -730,11 +609,7 @@ struct ListTagsOut {
     tags: BTreeMap<String, String>,
 }
 
-async fn list_tags(
-    State(s): State<ApiState>,
-    Path(arn): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+async fn list_tags(State(s): State<ApiState>, Path(arn): Path<String>, headers: HeaderMap) -> Response {
     respond(
         s.lambda
             .list_tags(&caller(&s, &headers), &arn)
@@ -742,19 +617,12 @@ async fn list_tags(
     )
 }
 
-async fn tag_resource(
-    State(s): State<ApiState>,
-    Path(arn): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+async fn tag_resource(State(s): State<ApiState>, Path(arn): Path<String>, headers: HeaderMap, body: Body) -> Response {
     respond(
         async {
             let bytes = read_body(body, 1024 * 1024, "TagResource").await?;
             let wire: TagsWire = parse_json(&bytes)?;
-            let tags = wire
-                .tags
-                .ok_or_else(|| LambdaError::from(Invalid::from(Violation::null("tags"))))?;
+            let tags = wire.tags.ok_or_else(|| LambdaError::from(Invalid::from(Violation::null("tags"))))?;
             s.lambda.tag_resource(&caller(&s, &headers), &arn, tags)?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
@@ -768,15 +636,9 @@ async fn untag_resource(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let keys: Vec<String> = query(&q)
-        .into_iter()
-        .filter(|(k, _)| k == "tagKeys")
-        .map(|(_, v)| v)
-        .collect();
+    let keys: Vec<String> = query(&q).into_iter().filter(|(k, _)| k == "tagKeys").map(|(_, v)| v).collect();
     respond(
-        s.lambda
-            .untag_resource(&caller(&s, &headers), &arn, &keys)
-            .map(|()| StatusCode::NO_CONTENT.into_response()),
+        s.lambda.untag_resource(&caller(&s, &headers), &arn, &keys).map(|()| StatusCode::NO_CONTENT.into_response()),
     )
 }
 
@@ -807,14 +669,7 @@ async fn invoke(
             let log_tail = match header("x-amz-log-type").unwrap_or("None") {
                 "None" => false,
                 "Tail" => true,
-                other => {
-                    return Err(Invalid::from(Violation::enumeration(
-                        other,
-                        "logType",
-                        &["None", "Tail"],
-                    ))
-                    .into())
-                }
+                other => return Err(Invalid::from(Violation::enumeration(other, "logType", &["None", "Tail"])).into()),
             };
             let payload = read_body(body, limits::SYNC_PAYLOAD_MAX_BYTES, "InvokeFunction").await?;
             let request = invoker::InvokeRequest {
@@ -824,16 +679,7 @@ async fn invoke(
                 client_context: header("x-amz-client-context").map(str::to_owned),
             };
             let qualifier = query_one(&q, "Qualifier");
-            let outcome = s
-                .lambda
-                .invoke(
-                    &caller(&s, &headers),
-                    &name,
-                    qualifier.as_deref(),
-                    kind,
-                    request,
-                )
-                .await?;
+            let outcome = s.lambda.invoke(&caller(&s, &headers), &name, qualifier.as_deref(), kind, request).await?;
             Ok(match outcome {
                 InvokeOutcome::Accepted => StatusCode::ACCEPTED.into_response(),
                 InvokeOutcome::Validated => StatusCode::NO_CONTENT.into_response(),
@@ -864,40 +710,22 @@ mod tests {
 
     #[test]
     fn last_modified_is_formatted_as_aws_does() {
-        assert_eq!(
-            last_modified(1_795_000_000_123),
-            "2026-11-18T09:46:40.123+0000"
-        );
+        assert_eq!(last_modified(1_795_000_000_123), "2026-11-18T11:06:40.123+0000");
     }
 
     #[tokio::test]
     async fn errors_carry_type_header_and_body_shape() {
         let resp = error_response(LambdaError::NotFound("Function not found: x".into()));
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-        assert_eq!(
-            resp.headers()["x-amzn-errortype"],
-            "ResourceNotFoundException"
-        );
-        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
+        assert_eq!(resp.headers()["x-amzn-errortype"], "ResourceNotFoundException");
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"Type": "User", "Message": "Function not found: x"})
-        );
+        assert_eq!(v, serde_json::json!({"Type": "User", "Message": "Function not found: x"}));
 
-        let resp = error_response(LambdaError::Invalid(Invalid::from(Violation::max_value(
-            2, "x", 1,
-        ))));
+        let resp = error_response(LambdaError::Invalid(Invalid::from(Violation::max_value(2, "x", 1))));
         assert_eq!(resp.headers()["x-amzn-errortype"], "ValidationException");
-        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(
-            v.as_object().unwrap().keys().collect::<Vec<_>>(),
-            ["message"]
-        );
+        assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), ["message"]);
     }
 }

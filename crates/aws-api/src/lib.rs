@@ -47,18 +47,11 @@ async fn request_id(mut req: Request, next: Next) -> Response {
 }
 
 async fn unknown_operation(req: Request) -> Response {
-    let message = format!(
-        "No AWS operation matches {} {}",
-        req.method(),
-        req.uri().path()
-    );
+    let message = format!("No AWS operation matches {} {}", req.method(), req.uri().path());
     let body = serde_json::json!({ "message": message }).to_string();
     (
         StatusCode::NOT_FOUND,
-        [
-            ("content-type", "application/json"),
-            ("x-amzn-errortype", "UnknownOperationException"),
-        ],
+        [("content-type", "application/json"), ("x-amzn-errortype", "UnknownOperationException")],
         Body::from(body),
     )
         .into_response()

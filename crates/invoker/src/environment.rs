@@ -62,8 +62,7 @@ fn exit_reason(status: Option<ExitStatus>) -> String {
 
 fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 impl Environment {
@@ -78,8 +77,7 @@ impl Environment {
         let request_id = inv.request_id.clone();
         let timeout = inv.timeout;
         let cold = !self.initialized;
-        self.logs
-            .line(&format!("START RequestId: {request_id} Version: {version}"));
+        self.logs.line(&format!("START RequestId: {request_id} Version: {version}"));
         let mut d = self.api.dispatch(inv);
 
         // Phase 1: the runtime picks the invocation up (after its init, when cold).
@@ -118,8 +116,7 @@ impl Environment {
             }
             _ = tokio::time::sleep_until(deadline.into()) => Phase::TimedOut(timeout),
         };
-        self.finish(phase, &request_id, run_started.elapsed(), init_duration)
-            .await
+        self.finish(phase, &request_id, run_started.elapsed(), init_duration).await
     }
 
     async fn finish(
@@ -139,7 +136,9 @@ impl Environment {
             Phase::Answered(Outcome::ResponseTooLarge) => (
                 error_doc(
                     "Function.ResponseSizeTooLarge",
-                    format!("Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
+                    format!(
+                        "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+                    ),
                 ),
                 true,
                 true,
@@ -168,7 +167,10 @@ impl Environment {
                 self.logs.line(&format!("{} {request_id} Task timed out after {secs} seconds", now_rfc3339()));
                 report_status = "Status: timeout";
                 (
-                    error_doc("Sandbox.Timedout", format!("RequestId: {request_id} Error: Task timed out after {secs} seconds")),
+                    error_doc(
+                        "Sandbox.Timedout",
+                        format!("RequestId: {request_id} Error: Task timed out after {secs} seconds"),
+                    ),
                     true,
                     false,
                 )
@@ -189,13 +191,6 @@ impl Environment {
         report.push_str(report_status);
         self.logs.line(&report);
         self.last_used = Instant::now();
-        (
-            Completion {
-                payload,
-                function_error,
-                log: self.logs.take(),
-            },
-            reusable,
-        )
+        (Completion { payload, function_error, log: self.logs.take() }, reusable)
     }
 }

@@ -113,16 +113,9 @@ fn pool_key(f: &Function) -> String {
 }
 
 fn trace_id() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let id = uuid::Uuid::new_v4().simple().to_string();
-    format!(
-        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
-        &id[..24],
-        &id[16..32]
-    )
+    format!("Root=1-{secs:08x}-{};Parent={};Sampled=0", &id[..24], &id[16..32])
 }
 
 enum LaunchFailure {
@@ -142,11 +135,7 @@ impl Drop for InFlight<'_> {
 
 impl Invoker {
     /// Creates an invoker and starts its idle reaper. Must be called inside a tokio runtime.
-    pub fn new(
-        config: InvokerConfig,
-        sandbox: Arc<dyn Sandbox>,
-        code: CodeStore,
-    ) -> std::io::Result<Self> {
+    pub fn new(config: InvokerConfig, sandbox: Arc<dyn Sandbox>, code: CodeStore) -> std::io::Result<Self> {
         runtimes::install_clients(&config.runtime_dir)?;
         let inner = Arc::new(Inner {
             resolver: Arc::new(runtimes::Resolver::new(config.runtimes.clone())),
@@ -158,8 +147,7 @@ impl Invoker {
             started: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&inner);
-        let period = (inner.config.idle_timeout / 4)
-            .clamp(Duration::from_millis(50), Duration::from_secs(5));
+        let period = (inner.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             loop {
@@ -178,22 +166,12 @@ impl Invoker {
 
     /// Warm environments currently idle.
     pub fn environments_idle(&self) -> usize {
-        self.inner
-            .pools
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .map(Vec::len)
-            .sum()
+        self.inner.pools.lock().unwrap_or_else(|p| p.into_inner()).values().map(Vec::len).sum()
     }
 
     /// Runs one invocation of `function`'s `$LATEST`. The invocation runs to completion
     /// even if the caller goes away.
-    pub async fn invoke(
-        &self,
-        function: Arc<Function>,
-        req: InvokeRequest,
-    ) -> Result<InvokeResult, InvokeError> {
+    pub async fn invoke(&self, function: Arc<Function>, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
         let inner = self.inner.clone();
         tokio::spawn(async move { inner.invoke(&function, req).await })
             .await
@@ -202,12 +180,7 @@ impl Invoker {
 
     /// Stops the idle environments of a function (after an update or a delete).
     pub fn retire(&self, function: &Function) {
-        let removed = self
-            .inner
-            .pools
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&pool_key(function));
+        let removed = self.inner.pools.lock().unwrap_or_else(|p| p.into_inner()).remove(&pool_key(function));
         drop(removed);
     }
 
@@ -225,8 +198,7 @@ impl Inner {
         {
             let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
             for envs in pools.values_mut() {
-                let (old, keep): (Vec<_>, Vec<_>) =
-                    envs.drain(..).partition(|e| e.last_used.elapsed() > idle);
+                let (old, keep): (Vec<_>, Vec<_>) = envs.drain(..).partition(|e| e.last_used.elapsed() > idle);
                 *envs = keep;
                 expired.extend(old);
             }
@@ -256,12 +228,7 @@ impl Inner {
     }
 
     fn checkin(&self, key: String, env: Environment) {
-        self.pools
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(key)
-            .or_default()
-            .push(env);
+        self.pools.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default().push(env);
     }
 
     async fn invoke(&self, f: &Function, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
@@ -287,10 +254,7 @@ impl Inner {
                         f.config.memory_mb
                     );
                     return Ok(self.result(
-                        error_doc(
-                            "Runtime.InvalidEntrypoint",
-                            format!("RequestId: {id} Error: {message}"),
-                        ),
+                        error_doc("Runtime.InvalidEntrypoint", format!("RequestId: {id} Error: {message}")),
                         true,
                         log.as_bytes(),
                         req.log_tail,
@@ -305,10 +269,7 @@ impl Inner {
             invoked_function_arn: f.arn(),
             trace_id: trace_id(),
             client_context: req.client_context.and_then(|b64| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .ok()
-                    .and_then(|v| String::from_utf8(v).ok())
+                base64::engine::general_purpose::STANDARD.decode(b64).ok().and_then(|v| String::from_utf8(v).ok())
             }),
             cognito_identity: None,
         };
@@ -316,12 +277,7 @@ impl Inner {
         if reusable {
             self.checkin(key, env);
         }
-        Ok(self.result(
-            completion.payload,
-            completion.function_error,
-            &completion.log,
-            req.log_tail,
-        ))
+        Ok(self.result(completion.payload, completion.function_error, &completion.log, req.log_tail))
     }
 
     fn result(&self, payload: Bytes, function_error: bool, log: &[u8], tail: bool) -> InvokeResult {
@@ -329,16 +285,14 @@ impl Inner {
             payload,
             function_error: function_error.then_some("Unhandled"),
             log_result: tail.then(|| {
-                base64::engine::general_purpose::STANDARD
-                    .encode(logs::tail(log, model::limits::LOG_TAIL_BYTES))
+                base64::engine::general_purpose::STANDARD.encode(logs::tail(log, model::limits::LOG_TAIL_BYTES))
             }),
             executed_version: "$LATEST".to_owned(),
         }
     }
 
     async fn launch(&self, f: &Function) -> Result<Environment, LaunchFailure> {
-        let internal =
-            |what: &str, e: &dyn std::fmt::Display| LaunchFailure::Internal(format!("{what}: {e}"));
+        let internal = |what: &str, e: &dyn std::fmt::Display| LaunchFailure::Internal(format!("{what}: {e}"));
         let resolver = self.resolver.clone();
         let runtime = f.config.runtime;
         let entry = tokio::task::spawn_blocking(move || resolver.entry(runtime))
@@ -353,62 +307,38 @@ impl Inner {
             .map_err(|e| internal("extracting code", &e))?;
 
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let mounts = Mounts {
-            task: task_dir,
-            runtime: self.config.runtime_dir.clone(),
-            opt: None,
-        };
+        let mounts = Mounts { task: task_dir, runtime: self.config.runtime_dir.clone(), opt: None };
         let layout = self.sandbox.layout(&id, &mounts);
         let (program, args) = match entry {
-            runtimes::Entry::Client {
-                interpreter,
-                script,
-            } => (
-                interpreter,
-                vec![layout.runtime_dir.join(script).display().to_string()],
-            ),
+            runtimes::Entry::Client { interpreter, script } => {
+                (interpreter, vec![layout.runtime_dir.join(script).display().to_string()])
+            }
             runtimes::Entry::Bootstrap => {
                 if mounts.task.join("bootstrap").is_file() {
                     (layout.task_root.join("bootstrap"), Vec::new())
-                } else if mounts
-                    .opt
-                    .as_ref()
-                    .is_some_and(|o| o.join("bootstrap").is_file())
-                {
+                } else if mounts.opt.as_ref().is_some_and(|o| o.join("bootstrap").is_file()) {
                     (layout.opt_dir.join("bootstrap"), Vec::new())
                 } else {
                     return Err(LaunchFailure::Entrypoint(
-                        "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
-                            .to_owned(),
+                        "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".to_owned(),
                     ));
                 }
             }
         };
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| internal("runtime API", &e))?;
-        let (api, init_error) =
-            RuntimeApi::serve(listener).map_err(|e| internal("runtime API", &e))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| internal("runtime API", &e))?;
+        let (api, init_error) = RuntimeApi::serve(listener).map_err(|e| internal("runtime API", &e))?;
         let (reader, writer) = std::io::pipe().map_err(|e| internal("log pipe", &e))?;
         let logs = logs::LogCapture::start(reader.into()).map_err(|e| internal("log pipe", &e))?;
 
         let date = time::OffsetDateTime::now_utc();
-        let log_stream = format!(
-            "{:04}/{:02}/{:02}/[$LATEST]{id}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        );
+        let log_stream = format!("{:04}/{:02}/{:02}/[$LATEST]{id}", date.year(), u8::from(date.month()), date.day());
         let c = &f.config;
         let task_root = layout.task_root.display().to_string();
         let opt = layout.opt_dir.display().to_string();
         let mut env: Vec<(String, String)> = vec![
             ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
-            (
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
-                c.memory_mb.to_string(),
-            ),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), c.memory_mb.to_string()),
             ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
             ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
             ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group()),
@@ -422,30 +352,18 @@ impl Inner {
             ("AWS_ENDPOINT_URL".into(), self.config.endpoint_url.clone()),
             ("_HANDLER".into(), c.handler.clone()),
             ("LAMBDA_TASK_ROOT".into(), task_root.clone()),
-            (
-                "LAMBDA_RUNTIME_DIR".into(),
-                layout.runtime_dir.display().to_string(),
-            ),
+            ("LAMBDA_RUNTIME_DIR".into(), layout.runtime_dir.display().to_string()),
             ("LAMINA_OPT_DIR".into(), opt.clone()),
             ("TZ".into(), ":UTC".into()),
             ("LANG".into(), "en_US.UTF-8".into()),
-            (
-                "PATH".into(),
-                format!("/usr/local/bin:/usr/bin:/bin:{opt}/bin"),
-            ),
-            (
-                "LD_LIBRARY_PATH".into(),
-                format!("/lib64:/usr/lib64:{task_root}:{task_root}/lib:{opt}/lib"),
-            ),
+            ("PATH".into(), format!("/usr/local/bin:/usr/bin:/bin:{opt}/bin")),
+            ("LD_LIBRARY_PATH".into(), format!("/lib64:/usr/lib64:{task_root}:{task_root}/lib:{opt}/lib")),
         ];
         if let Some(exec_env) = c.runtime.execution_env() {
             env.push(("AWS_EXECUTION_ENV".into(), exec_env));
         }
         if c.runtime.family() == model::RuntimeFamily::Node {
-            env.push((
-                "NODE_PATH".into(),
-                format!("{opt}/nodejs/node_modules:{task_root}"),
-            ));
+            env.push(("NODE_PATH".into(), format!("{opt}/nodejs/node_modules:{task_root}")));
         }
         env.extend(c.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
 
@@ -455,10 +373,7 @@ impl Inner {
             args,
             env,
             mounts,
-            limits: Limits {
-                memory_mb: c.memory_mb,
-                ephemeral_mb: c.ephemeral_mb,
-            },
+            limits: Limits { memory_mb: c.memory_mb, ephemeral_mb: c.ephemeral_mb },
             output: writer.into(),
         };
         let launched = Instant::now();
@@ -470,9 +385,7 @@ impl Inner {
                     std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
                     _ => source.to_string(),
                 };
-                return Err(LaunchFailure::Entrypoint(format!(
-                    "fork/exec {program}: {why}"
-                )));
+                return Err(LaunchFailure::Entrypoint(format!("fork/exec {program}: {why}")));
             }
             Err(e @ SandboxError::Setup(_)) => return Err(internal("sandbox", &e)),
         };

@@ -1,7 +1,7 @@
 //! An environment's log: its stdout and stderr, plus Lambda's own `START`, `END` and
 //! `REPORT` lines, gathered per invocation.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::unix::pipe;
@@ -31,13 +31,16 @@ fn append(buf: &Mutex<Vec<u8>>, bytes: &[u8]) {
     }
 }
 
+/// Reads until the pipe is empty. This always asks the kernel (never a cached
+/// readiness flag), so a flush sees every byte written before it.
 fn drain(rx: &pipe::Receiver, buf: &Mutex<Vec<u8>>) -> Drained {
     let mut chunk = [0u8; 16 * 1024];
     loop {
-        match rx.try_read(&mut chunk) {
+        match nix::unistd::read(rx.as_raw_fd(), &mut chunk) {
             Ok(0) => return Drained::Eof,
             Ok(n) => append(buf, &chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Drained::More,
+            Err(nix::errno::Errno::EAGAIN) => return Drained::More,
+            Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return Drained::Eof,
         }
     }
@@ -62,9 +65,17 @@ impl LogCapture {
                         }
                         let _ = ack.send(());
                     }
-                    ready = rx.readable(), if !eof => {
-                        eof = ready.is_err() || matches!(drain(&rx, &b), Drained::Eof);
-                    }
+                    ready = rx.readable(), if !eof => match ready {
+                        // `try_io` clears tokio's readiness flag once the pipe is empty.
+                        Ok(()) => match rx.try_io(|| match drain(&rx, &b) {
+                            Drained::More => Err(std::io::ErrorKind::WouldBlock.into()),
+                            Drained::Eof => Ok(()),
+                        }) {
+                            Ok(()) => eof = true,
+                            Err(_) => eof = false,
+                        },
+                        Err(_) => eof = true,
+                    },
                 }
             }
         });

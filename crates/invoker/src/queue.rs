@@ -62,10 +62,7 @@ struct Inner {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// A lease long enough for the longest invocation (900 s) plus initialisation.
@@ -109,11 +106,7 @@ impl AsyncQueue {
             let free = self.inner.permits.available_permits();
             if free > 0 {
                 let now = now_ms();
-                match self
-                    .inner
-                    .store
-                    .claim_due_events(now, now + LEASE.as_millis() as i64, free)
-                {
+                match self.inner.store.claim_due_events(now, now + LEASE.as_millis() as i64, free) {
                     Ok(events) => {
                         for event in events {
                             let permit = match self.inner.permits.clone().acquire_owned().await {
@@ -146,10 +139,7 @@ impl AsyncQueue {
 
     async fn run(&self, event: AsyncEvent) {
         let inner = &self.inner;
-        let Some(function) = inner
-            .lookup
-            .function(&event.account, &event.region, &event.function)
-        else {
+        let Some(function) = inner.lookup.function(&event.account, &event.region, &event.function) else {
             self.remove(&event.id);
             return;
         };
@@ -192,11 +182,7 @@ impl AsyncQueue {
             self.remove(&event.id);
             return;
         }
-        if let Err(e) =
-            inner
-                .store
-                .reschedule_event(&event.id, attempts, now_ms() + delay.as_millis() as i64)
-        {
+        if let Err(e) = inner.store.reschedule_event(&event.id, attempts, now_ms() + delay.as_millis() as i64) {
             tracing::error!(error = %e, id = %event.id, "async queue: cannot reschedule");
         }
     }

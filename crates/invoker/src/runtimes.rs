@@ -31,11 +31,7 @@ pub struct RuntimeCommands {
 
 impl Default for RuntimeCommands {
     fn default() -> Self {
-        RuntimeCommands {
-            overrides: BTreeMap::new(),
-            python: "python3".into(),
-            node: "node".into(),
-        }
+        RuntimeCommands { overrides: BTreeMap::new(), python: "python3".into(), node: "node".into() }
     }
 }
 
@@ -67,9 +63,7 @@ fn find_on_path(name: &Path) -> Option<PathBuf> {
         return name.is_file().then(|| name.to_owned());
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
 }
 
 /// Runs a candidate interpreter once and asks it for its real executable. This skips
@@ -81,11 +75,7 @@ fn probe(candidate: &Path, family: RuntimeFamily) -> Option<PathBuf> {
         RuntimeFamily::Python => &["-c", "import sys; print(sys.executable)"],
         _ => &["-p", "process.execPath"],
     };
-    let out = std::process::Command::new(&found)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .ok()?;
+    let out = std::process::Command::new(&found).args(args).stdin(std::process::Stdio::null()).output().ok()?;
     if !out.status.success() {
         return None;
     }
@@ -95,10 +85,7 @@ fn probe(candidate: &Path, family: RuntimeFamily) -> Option<PathBuf> {
 
 impl Resolver {
     pub(crate) fn new(commands: RuntimeCommands) -> Self {
-        Resolver {
-            commands,
-            cache: Mutex::new(HashMap::new()),
-        }
+        Resolver { commands, cache: Mutex::new(HashMap::new()) }
     }
 
     pub(crate) fn entry(&self, runtime: Runtime) -> Result<Entry, Unavailable> {
@@ -114,14 +101,8 @@ impl Resolver {
             }
         };
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let interpreter = cache
-            .entry(runtime.as_str())
-            .or_insert_with(|| self.interpreter(runtime))
-            .clone()?;
-        Ok(Entry::Client {
-            interpreter,
-            script,
-        })
+        let interpreter = cache.entry(runtime.as_str()).or_insert_with(|| self.interpreter(runtime)).clone()?;
+        Ok(Entry::Client { interpreter, script })
     }
 
     fn interpreter(&self, runtime: Runtime) -> Result<PathBuf, Unavailable> {
@@ -149,10 +130,7 @@ impl Resolver {
 /// Writes Lamina's runtime clients into `dir` (the host side of `/var/runtime`).
 pub(crate) fn install_clients(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    for (name, text) in [
-        ("bootstrap.py", PYTHON_CLIENT),
-        ("bootstrap.js", NODE_CLIENT),
-    ] {
+    for (name, text) in [("bootstrap.py", PYTHON_CLIENT), ("bootstrap.js", NODE_CLIENT)] {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
             let tmp = dir.join(format!(".{name}.tmp"));
@@ -170,10 +148,7 @@ mod tests {
     #[test]
     fn provided_runs_the_bootstrap_and_java_is_unavailable() {
         let r = Resolver::new(RuntimeCommands::default());
-        assert_eq!(
-            r.entry(Runtime::parse("provided.al2023").unwrap()),
-            Ok(Entry::Bootstrap)
-        );
+        assert_eq!(r.entry(Runtime::parse("provided.al2023").unwrap()), Ok(Entry::Bootstrap));
         assert!(r.entry(Runtime::parse("java21").unwrap()).is_err());
     }
 
@@ -182,10 +157,7 @@ mod tests {
         let r = Resolver::new(RuntimeCommands::default());
         // python3.9 is rarely installed; the fallback `python3` is on every test host.
         match r.entry(Runtime::parse("python3.9").unwrap()).unwrap() {
-            Entry::Client {
-                interpreter,
-                script,
-            } => {
+            Entry::Client { interpreter, script } => {
                 assert!(interpreter.is_file());
                 assert_eq!(script, "bootstrap.py");
             }
@@ -196,9 +168,7 @@ mod tests {
     #[test]
     fn explicit_mapping_wins_and_a_missing_one_is_reported() {
         let mut commands = RuntimeCommands::default();
-        commands
-            .overrides
-            .insert("nodejs20.x".into(), "/nonexistent/node".into());
+        commands.overrides.insert("nodejs20.x".into(), "/nonexistent/node".into());
         let r = Resolver::new(commands);
         let err = r.entry(Runtime::parse("nodejs20.x").unwrap()).unwrap_err();
         assert!(err.0.contains("/nonexistent/node"), "{}", err.0);

@@ -16,10 +16,7 @@ use bytes::Bytes;
 use invoker::{AsyncQueue, FunctionLookup, InvokeError, InvokeRequest, InvokeResult, Invoker};
 use model::arn::function_arn;
 use model::limits;
-use model::{
-    Function, FunctionDraft, FunctionPatch, FunctionRef, FunctionState, Invalid, LastUpdateStatus,
-    Qualifier,
-};
+use model::{Function, FunctionDraft, FunctionPatch, FunctionRef, FunctionState, Invalid, LastUpdateStatus, Qualifier};
 use store::{AsyncEvent, CodeError, CodeStore, MetadataStore, StoreError};
 
 /// Every error a Lambda API caller can see, one variant per AWS error type.
@@ -173,11 +170,7 @@ struct Cache {
 impl FunctionLookup for Cache {
     fn function(&self, account: &str, region: &str, name: &str) -> Option<Arc<Function>> {
         let key = (account.to_owned(), region.to_owned(), name.to_owned());
-        self.functions
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned()
+        self.functions.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()
     }
 }
 
@@ -221,24 +214,11 @@ impl LambdaService {
     ) -> Result<Self, StoreError> {
         let mut functions = HashMap::new();
         for f in store.all_functions()? {
-            functions.insert(
-                (f.account.clone(), f.region.clone(), f.name.clone()),
-                Arc::new(f),
-            );
+            functions.insert((f.account.clone(), f.region.clone(), f.name.clone()), Arc::new(f));
         }
-        let cache = Arc::new(Cache {
-            functions: RwLock::new(functions),
-        });
+        let cache = Arc::new(Cache { functions: RwLock::new(functions) });
         let queue = AsyncQueue::start(store.clone(), invoker.clone(), cache.clone(), async_config)?;
-        Ok(LambdaService {
-            store,
-            code,
-            invoker,
-            queue,
-            cache,
-            concurrency_limit,
-            writes: Arc::new(Mutex::new(())),
-        })
+        Ok(LambdaService { store, code, invoker, queue, cache, concurrency_limit, writes: Arc::new(Mutex::new(())) })
     }
 
     /// The invoker, for metrics and shutdown.
@@ -253,35 +233,26 @@ impl LambdaService {
     fn remember(&self, f: Function) -> Arc<Function> {
         let f = Arc::new(f);
         let key = (f.account.clone(), f.region.clone(), f.name.clone());
-        self.cache
-            .functions
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, f.clone());
+        self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).insert(key, f.clone());
         f
     }
 
     /// Resolves a `FunctionName` to `$LATEST` of a function in the caller's account.
-    fn resolve(
-        &self,
-        caller: &Caller,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<Arc<Function>, LambdaError> {
+    fn resolve(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<Arc<Function>, LambdaError> {
         let r = FunctionRef::parse(name, "functionName").map_err(Invalid::from)?;
         let q = match qualifier {
-            Some(q) => Some(Qualifier::parse(q).ok_or_else(|| {
-                Invalid::from(model::Violation::pattern(
-                    q,
-                    "qualifier",
-                    "(|[a-zA-Z0-9$_-]+)",
-                ))
-            })?),
+            Some(q) => Some(
+                Qualifier::parse(q)
+                    .ok_or_else(|| Invalid::from(model::Violation::pattern(q, "qualifier", "(|[a-zA-Z0-9$_-]+)")))?,
+            ),
             None => None,
         };
         if let (Some(Qualifier::Named(a)), Some(Qualifier::Named(b))) = (&r.qualifier, &q) {
             if a != b {
-                return Err(Invalid::parameter("The derived qualifier from the function name does not match the specified qualifier.").into());
+                return Err(Invalid::parameter(
+                    "The derived qualifier from the function name does not match the specified qualifier.",
+                )
+                .into());
             }
         }
         let q = q.or(r.qualifier.clone());
@@ -290,9 +261,7 @@ impl LambdaService {
         if wrong_place {
             return Err(not_found(caller, &r.name, q.as_ref()));
         }
-        let f = self
-            .cached(caller, &r.name)
-            .ok_or_else(|| not_found(caller, &r.name, q.as_ref()))?;
+        let f = self.cached(caller, &r.name).ok_or_else(|| not_found(caller, &r.name, q.as_ref()))?;
         match q {
             None | Some(Qualifier::Latest) => Ok(f),
             Some(other) => Err(not_found(caller, &r.name, Some(&other))),
@@ -320,11 +289,7 @@ impl LambdaService {
 
     /// CreateFunction. The returned view shows the function `Pending`, as AWS answers;
     /// it is ready to invoke as soon as this returns.
-    pub fn create_function(
-        &self,
-        caller: &Caller,
-        cmd: CreateFunction,
-    ) -> Result<Function, LambdaError> {
+    pub fn create_function(&self, caller: &Caller, cmd: CreateFunction) -> Result<Function, LambdaError> {
         let r = FunctionRef::parse(&cmd.name, "functionName").map_err(Invalid::from)?;
         if r.qualifier.is_some() {
             return Err(Invalid::from(model::Violation::pattern(
@@ -339,10 +304,7 @@ impl LambdaService {
         let code = self.store_code(cmd.code)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         if self.cached(caller, &r.name).is_some() {
-            return Err(LambdaError::Conflict(format!(
-                "Function already exist: {}",
-                r.name
-            )));
+            return Err(LambdaError::Conflict(format!("Function already exist: {}", r.name)));
         }
         let f = Function {
             name: r.name,
@@ -357,10 +319,7 @@ impl LambdaService {
             tags: cmd.tags,
         };
         if !self.store.insert_function(&f)? {
-            return Err(LambdaError::Conflict(format!(
-                "Function already exist: {}",
-                f.name
-            )));
+            return Err(LambdaError::Conflict(format!("Function already exist: {}", f.name)));
         }
         let mut view = (*self.remember(f)).clone();
         view.state = FunctionState::Pending;
@@ -391,30 +350,21 @@ impl LambdaService {
         max_items: Option<i64>,
     ) -> Result<FunctionPage, LambdaError> {
         let limit = match max_items {
-            Some(n) if n < 1 => {
-                return Err(Invalid::from(model::Violation::min_value(n, "maxItems", 1)).into())
-            }
+            Some(n) if n < 1 => return Err(Invalid::from(model::Violation::min_value(n, "maxItems", 1)).into()),
             Some(n) if n > 10_000 => {
-                return Err(
-                    Invalid::from(model::Violation::max_value(n, "maxItems", 10_000)).into(),
-                )
+                return Err(Invalid::from(model::Violation::max_value(n, "maxItems", 10_000)).into())
             }
             Some(n) => (n as usize).min(limits::LIST_FUNCTIONS_PAGE_MAX),
             None => limits::LIST_FUNCTIONS_PAGE_MAX,
         };
-        let mut rows =
-            self.store
-                .list_functions(&caller.account, &caller.region, marker, limit + 1)?;
+        let mut rows = self.store.list_functions(&caller.account, &caller.region, marker, limit + 1)?;
         let next_marker = if rows.len() > limit {
             rows.truncate(limit);
             rows.last().map(|f| f.name.clone())
         } else {
             None
         };
-        Ok(FunctionPage {
-            functions: rows.into_iter().map(Arc::new).collect(),
-            next_marker,
-        })
+        Ok(FunctionPage { functions: rows.into_iter().map(Arc::new).collect(), next_marker })
     }
 
     fn check_revision(f: &Function, revision: Option<&str>) -> Result<(), LambdaError> {
@@ -431,19 +381,14 @@ impl LambdaService {
         new.last_modified_ms = now_ms();
         if !self.store.update_function(&new)? {
             return Err(not_found(
-                &Caller {
-                    account: old.account.clone(),
-                    region: old.region.clone(),
-                },
+                &Caller { account: old.account.clone(), region: old.region.clone() },
                 &old.name,
                 None,
             ));
         }
         let stored = self.remember(new);
         self.invoker.retire(old);
-        if old.code.sha256_hex != stored.code.sha256_hex
-            && !self.store.code_in_use(&old.code.sha256_hex)?
-        {
+        if old.code.sha256_hex != stored.code.sha256_hex && !self.store.code_in_use(&old.code.sha256_hex)? {
             self.code.remove(&old.code.sha256_hex)?;
         }
         let mut view = (*stored).clone();
@@ -466,11 +411,7 @@ impl LambdaService {
         Self::check_revision(&old, revision)?;
         let mut new = (*old).clone();
         if architectures.is_some() {
-            new.config = FunctionPatch {
-                architectures,
-                ..Default::default()
-            }
-            .apply_to(new.config)?;
+            new.config = FunctionPatch { architectures, ..Default::default() }.apply_to(new.config)?;
         }
         new.code = code;
         self.replace(&old, new)
@@ -493,28 +434,22 @@ impl LambdaService {
     }
 
     /// DeleteFunction.
-    pub fn delete_function(
-        &self,
-        caller: &Caller,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<(), LambdaError> {
+    pub fn delete_function(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let f = self.resolve(caller, name, qualifier)?;
         if let Some(q) = qualifier {
             if q == "$LATEST" {
-                return Err(Invalid::parameter(
-                    "$LATEST version cannot be deleted without deleting the function.",
-                )
-                .into());
+                return Err(
+                    Invalid::parameter("$LATEST version cannot be deleted without deleting the function.").into()
+                );
             }
         }
         self.store.delete_function(&f.account, &f.region, &f.name)?;
-        self.cache
-            .functions
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&(f.account.clone(), f.region.clone(), f.name.clone()));
+        self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).remove(&(
+            f.account.clone(),
+            f.region.clone(),
+            f.name.clone(),
+        ));
         self.invoker.retire(&f);
         if !self.store.code_in_use(&f.code.sha256_hex)? {
             self.code.remove(&f.code.sha256_hex)?;
@@ -533,14 +468,8 @@ impl LambdaService {
         })
     }
 
-    fn resolve_tagged(
-        &self,
-        caller: &Caller,
-        resource: &str,
-    ) -> Result<Arc<Function>, LambdaError> {
-        let r = FunctionRef::parse(resource, "resource")
-            .ok()
-            .filter(|r| r.account.is_some() && r.region.is_some());
+    fn resolve_tagged(&self, caller: &Caller, resource: &str) -> Result<Arc<Function>, LambdaError> {
+        let r = FunctionRef::parse(resource, "resource").ok().filter(|r| r.account.is_some() && r.region.is_some());
         let Some(r) = r else {
             return Err(Invalid::from(model::Violation::pattern(
                 resource,
@@ -556,11 +485,7 @@ impl LambdaService {
     }
 
     /// ListTags.
-    pub fn list_tags(
-        &self,
-        caller: &Caller,
-        resource: &str,
-    ) -> Result<BTreeMap<String, String>, LambdaError> {
+    pub fn list_tags(&self, caller: &Caller, resource: &str) -> Result<BTreeMap<String, String>, LambdaError> {
         Ok(self.resolve_tagged(caller, resource)?.tags.clone())
     }
 
@@ -584,12 +509,7 @@ impl LambdaService {
     }
 
     /// UntagResource.
-    pub fn untag_resource(
-        &self,
-        caller: &Caller,
-        resource: &str,
-        keys: &[String],
-    ) -> Result<(), LambdaError> {
+    pub fn untag_resource(&self, caller: &Caller, resource: &str, keys: &[String]) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.resolve_tagged(caller, resource)?;
         let mut new = (*old).clone();
@@ -666,11 +586,9 @@ fn check_json(payload: &Bytes) -> Result<(), LambdaError> {
     if payload.is_empty() {
         return Ok(());
     }
-    serde_json::from_slice::<serde::de::IgnoredAny>(payload)
-        .map(drop)
-        .map_err(|e| {
-            LambdaError::InvalidRequestContent(format!(
-                "Could not parse request body into json: Could not parse payload into json: {e}"
-            ))
-        })
+    serde_json::from_slice::<serde::de::IgnoredAny>(payload).map(drop).map_err(|e| {
+        LambdaError::InvalidRequestContent(format!(
+            "Could not parse request body into json: Could not parse payload into json: {e}"
+        ))
+    })
 }

@@ -81,30 +81,19 @@ impl Default for Config {
 
 impl Default for FunctionsConfig {
     fn default() -> Self {
-        FunctionsConfig {
-            idle_timeout_secs: 300.0,
-            init_timeout_secs: 10.0,
-            concurrency: 1000,
-        }
+        FunctionsConfig { idle_timeout_secs: 300.0, init_timeout_secs: 10.0, concurrency: 1000 }
     }
 }
 
 impl Default for AsyncSection {
     fn default() -> Self {
-        AsyncSection {
-            retry_delays_secs: vec![60.0, 120.0],
-            parallelism: 64,
-        }
+        AsyncSection { retry_delays_secs: vec![60.0, 120.0], parallelism: 64 }
     }
 }
 
 impl Default for RuntimesConfig {
     fn default() -> Self {
-        RuntimesConfig {
-            python: "python3".into(),
-            node: "node".into(),
-            overrides: BTreeMap::new(),
-        }
+        RuntimesConfig { python: "python3".into(), node: "node".into(), overrides: BTreeMap::new() }
     }
 }
 
@@ -113,8 +102,7 @@ impl Config {
     pub fn from_file(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
-        toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display()))
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display()))
     }
 
     /// Checks values no type can express.
@@ -123,18 +111,9 @@ impl Config {
             self.account.len() == 12 && self.account.chars().all(|c| c.is_ascii_digit()),
             "account must be 12 digits"
         );
-        anyhow::ensure!(
-            self.functions.idle_timeout_secs > 0.0,
-            "functions.idle_timeout_secs must be positive"
-        );
-        anyhow::ensure!(
-            self.functions.init_timeout_secs > 0.0,
-            "functions.init_timeout_secs must be positive"
-        );
-        anyhow::ensure!(
-            self.functions.concurrency > 0,
-            "functions.concurrency must be positive"
-        );
+        anyhow::ensure!(self.functions.idle_timeout_secs > 0.0, "functions.idle_timeout_secs must be positive");
+        anyhow::ensure!(self.functions.init_timeout_secs > 0.0, "functions.init_timeout_secs must be positive");
+        anyhow::ensure!(self.functions.concurrency > 0, "functions.concurrency must be positive");
         anyhow::ensure!(
             self.async_.retry_delays_secs.iter().all(|d| *d >= 0.0),
             "async.retry_delays_secs must not be negative"
@@ -149,8 +128,7 @@ mod tests {
 
     #[test]
     fn file_values_override_defaults_and_unknown_keys_fail() {
-        let c: Config =
-            toml::from_str("port = 9000\n[functions]\nidle_timeout_secs = 1.5\n").unwrap();
+        let c: Config = toml::from_str("port = 9000\n[functions]\nidle_timeout_secs = 1.5\n").unwrap();
         assert_eq!(c.port, 9000);
         assert_eq!(c.functions.idle_timeout_secs, 1.5);
         assert_eq!(c.functions.concurrency, 1000);

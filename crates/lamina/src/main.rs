@@ -15,11 +15,7 @@ use clap::{Parser, Subcommand};
 use config::Config;
 
 #[derive(Parser)]
-#[command(
-    name = "lamina",
-    version,
-    about = "AWS Lambda and API Gateway on machines you own"
-)]
+#[command(name = "lamina", version, about = "AWS Lambda and API Gateway on machines you own")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -75,42 +71,30 @@ impl ServeArgs {
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LAMINA_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LAMINA_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
             let config = args.config()?;
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?
-                .block_on(serve(config))
+            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
         }
     }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let data = &config.data_dir;
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("creating data directory {}", data.display()))?;
+    std::fs::create_dir_all(data).with_context(|| format!("creating data directory {}", data.display()))?;
     let data = data.canonicalize()?;
-    let store: Arc<dyn store::MetadataStore> =
-        Arc::new(store::SqliteStore::open(&data.join("state.db"))?);
+    let store: Arc<dyn store::MetadataStore> = Arc::new(store::SqliteStore::open(&data.join("state.db"))?);
     let code = store::CodeStore::open(&data.join("code"))?;
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.listen, config.port))
         .await
         .with_context(|| format!("binding {}:{}", config.listen, config.port))?;
     let addr = listener.local_addr()?;
-    let local = if addr.ip().is_unspecified() {
-        SocketAddr::from(([127, 0, 0, 1], addr.port()))
-    } else {
-        addr
-    };
+    let local = if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
 
     let sandbox = Arc::new(sandbox::ProcessSandbox::new(&data.join("scratch")));
     tracing::warn!(
@@ -134,22 +118,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         code.clone(),
     )?;
     let async_config = invoker::AsyncConfig {
-        retry_delays: config
-            .async_
-            .retry_delays_secs
-            .iter()
-            .map(|s| Duration::from_secs_f64(*s))
-            .collect(),
+        retry_delays: config.async_.retry_delays_secs.iter().map(|s| Duration::from_secs_f64(*s)).collect(),
         parallelism: config.async_.parallelism,
         ..Default::default()
     };
-    let lambda = lambda::LambdaService::start(
-        store,
-        code,
-        invoker.clone(),
-        async_config,
-        config.functions.concurrency,
-    )?;
+    let lambda =
+        lambda::LambdaService::start(store, code, invoker.clone(), async_config, config.functions.concurrency)?;
     let app = aws_api::router(aws_api::ApiState {
         lambda,
         callers: aws_api::CallerPolicy {
@@ -161,9 +135,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(data_dir = %data.display(), "state directory");
     // Tests and scripts read this line to find the port when started with --port 0.
     println!("lamina listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     invoker.shutdown();
     tracing::info!("stopped");
     Ok(())

@@ -70,9 +70,7 @@ fn is_region(s: &str) -> bool {
         && digit.chars().all(|c| c.is_ascii_digit())
         && !words.is_empty()
         && words.len() <= 2
-        && words
-            .iter()
-            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+        && words.iter().all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 fn is_account(s: &str) -> bool {
@@ -155,18 +153,11 @@ mod tests {
         let r = FunctionRef::parse("123456789012:function:f:live", "functionName").unwrap();
         assert_eq!(r.account.as_deref(), Some("123456789012"));
         assert_eq!(r.qualifier, Some(Qualifier::Named("live".into())));
-        let r = FunctionRef::parse(
-            "arn:aws:lambda:eu-west-1:123456789012:function:f:7",
-            "functionName",
-        )
-        .unwrap();
+        let r = FunctionRef::parse("arn:aws:lambda:eu-west-1:123456789012:function:f:7", "functionName").unwrap();
         assert_eq!(r.region.as_deref(), Some("eu-west-1"));
         assert_eq!(r.name, "f");
         assert_eq!(r.qualifier, Some(Qualifier::Named("7".into())));
-        let r = FunctionRef::parse(
-            "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f",
-            "functionName",
-        );
+        let r = FunctionRef::parse("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f", "functionName");
         assert!(r.is_ok());
     }
 
@@ -181,24 +172,15 @@ mod tests {
             "arn:aws:lambda:nowhere:123456789012:function:f",
         ] {
             let v = FunctionRef::parse(bad, "functionName").unwrap_err();
-            assert!(
-                v.constraint.contains("regular expression pattern"),
-                "{bad}: {v}"
-            );
+            assert!(v.constraint.contains("regular expression pattern"), "{bad}: {v}");
         }
         let long = "a".repeat(65);
         let v = FunctionRef::parse(&long, "functionName").unwrap_err();
-        assert_eq!(
-            v.constraint,
-            "Member must have length less than or equal to 64"
-        );
+        assert_eq!(v.constraint, "Member must have length less than or equal to 64");
     }
 
     #[test]
     fn arn_format() {
-        assert_eq!(
-            function_arn("us-east-1", "000000000000", "f"),
-            "arn:aws:lambda:us-east-1:000000000000:function:f"
-        );
+        assert_eq!(function_arn("us-east-1", "000000000000", "f"), "arn:aws:lambda:us-east-1:000000000000:function:f");
     }
 }

@@ -293,16 +293,13 @@ impl FunctionDraft {
 
     /// Validates the members that were sent and applies them to `config`.
     pub fn apply_to(self, mut config: FunctionConfig) -> Result<FunctionConfig, Invalid> {
-        let mut c = Checker {
-            violations: Vec::new(),
-        };
+        let mut c = Checker { violations: Vec::new() };
 
         let runtime = match self.runtime.as_deref() {
             Some(id) => match Runtime::parse(id) {
                 Some(r) => Some(r),
                 None => {
-                    c.violations
-                        .push(Violation::enumeration(id, "runtime", Runtime::all_ids()));
+                    c.violations.push(Violation::enumeration(id, "runtime", Runtime::all_ids()));
                     None
                 }
             },
@@ -310,41 +307,31 @@ impl FunctionDraft {
         };
         if let Some(role) = &self.role {
             if !is_role_arn(role) {
-                c.violations
-                    .push(Violation::pattern(role, "role", ROLE_PATTERN));
+                c.violations.push(Violation::pattern(role, "role", ROLE_PATTERN));
             }
         }
         if let Some(handler) = &self.handler {
             if handler.len() > HANDLER_MAX {
-                c.violations
-                    .push(Violation::max_length(handler, "handler", HANDLER_MAX));
+                c.violations.push(Violation::max_length(handler, "handler", HANDLER_MAX));
             } else if !handler.is_empty() && handler.chars().any(char::is_whitespace) {
-                c.violations
-                    .push(Violation::pattern(handler, "handler", "[^\\s]+"));
+                c.violations.push(Violation::pattern(handler, "handler", "[^\\s]+"));
             }
         }
         if let Some(d) = &self.description {
             if d.chars().count() > DESCRIPTION_MAX {
-                c.violations
-                    .push(Violation::max_length(d, "description", DESCRIPTION_MAX));
+                c.violations.push(Violation::max_length(d, "description", DESCRIPTION_MAX));
             }
         }
         let timeout = match self.timeout {
             // The shape has no maximum; the 900 s limit is a service check.
             Some(t) if t < TIMEOUT_MIN_S => {
-                c.violations
-                    .push(Violation::min_value(t, "timeout", TIMEOUT_MIN_S));
+                c.violations.push(Violation::min_value(t, "timeout", TIMEOUT_MIN_S));
                 None
             }
             t => t,
         };
         let memory = c.int(self.memory_size, "memorySize", MEMORY_MIN_MB, MEMORY_MAX_MB);
-        let ephemeral = c.int(
-            self.ephemeral_size,
-            "ephemeralStorage.size",
-            EPHEMERAL_MIN_MB,
-            EPHEMERAL_MAX_MB,
-        );
+        let ephemeral = c.int(self.ephemeral_size, "ephemeralStorage.size", EPHEMERAL_MIN_MB, EPHEMERAL_MAX_MB);
         let architecture = match &self.architectures {
             Some(list) if list.len() != 1 => {
                 let shown = format!("[{}]", list.join(", "));
@@ -362,11 +349,7 @@ impl FunctionDraft {
             Some(list) => match Architecture::parse(&list[0]) {
                 Some(a) => Some(a),
                 None => {
-                    c.violations.push(Violation::enumeration(
-                        &list[0],
-                        "architectures",
-                        &["x86_64", "arm64"],
-                    ));
+                    c.violations.push(Violation::enumeration(&list[0], "architectures", &["x86_64", "arm64"]));
                     None
                 }
             },
@@ -376,11 +359,7 @@ impl FunctionDraft {
             Some(m) => match TracingMode::parse(m) {
                 Some(t) => Some(t),
                 None => {
-                    c.violations.push(Violation::enumeration(
-                        m,
-                        "tracingConfig.mode",
-                        &["Active", "PassThrough"],
-                    ));
+                    c.violations.push(Violation::enumeration(m, "tracingConfig.mode", &["Active", "PassThrough"]));
                     None
                 }
             },
@@ -415,11 +394,7 @@ impl FunctionDraft {
             }
         }
         if let Some(env) = &self.environment {
-            let reserved: Vec<&str> = env
-                .keys()
-                .map(String::as_str)
-                .filter(|k| RESERVED_ENV.contains(k))
-                .collect();
+            let reserved: Vec<&str> = env.keys().map(String::as_str).filter(|k| RESERVED_ENV.contains(k)).collect();
             if !reserved.is_empty() {
                 return Err(Invalid::parameter(format!(
                     "Lambda was unable to configure your environment variables because the environment variables \
@@ -437,9 +412,7 @@ impl FunctionDraft {
             }
         }
         if let Some(dlq) = &self.dead_letter_target {
-            if !dlq.is_empty()
-                && !(dlq.starts_with("arn:aws:sqs:") || dlq.starts_with("arn:aws:sns:"))
-            {
+            if !(dlq.is_empty() || dlq.starts_with("arn:aws:sqs:") || dlq.starts_with("arn:aws:sns:")) {
                 return Err(Invalid::parameter(format!(
                     "The provided dead letter target ARN is not valid: {dlq}. The target must be an SQS queue or SNS topic ARN."
                 )));
@@ -492,10 +465,7 @@ fn is_role_arn(s: &str) -> bool {
         return false;
     };
     if !(partition.is_empty()
-        || (partition.starts_with("aws")
-            && partition[3..]
-                .chars()
-                .all(|c| c.is_ascii_alphabetic() || c == '-')))
+        || (partition.starts_with("aws") && partition[3..].chars().all(|c| c.is_ascii_alphabetic() || c == '-')))
     {
         return false;
     }
@@ -512,10 +482,7 @@ fn is_role_arn(s: &str) -> bool {
         return false;
     };
     let path = path.strip_prefix('/').unwrap_or(path);
-    !path.is_empty()
-        && path
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c))
+    !path.is_empty() && path.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c))
 }
 
 fn is_env_name(s: &str) -> bool {
@@ -527,10 +494,7 @@ fn is_env_name(s: &str) -> bool {
 
 /// The variables as the JSON object AWS measures against the 4 KB limit.
 fn environment_json(env: &BTreeMap<String, String>) -> String {
-    let body: Vec<String> = env
-        .iter()
-        .map(|(k, v)| format!("\"{k}\":\"{v}\""))
-        .collect();
+    let body: Vec<String> = env.iter().map(|(k, v)| format!("\"{k}\":\"{v}\"")).collect();
     format!("{{{}}}", body.join(","))
 }
 
@@ -559,64 +523,31 @@ mod tests {
 
     #[test]
     fn memory_out_of_range_is_a_validation_exception() {
-        let e = FunctionDraft {
-            memory_size: Some(20000),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
+        let e = FunctionDraft { memory_size: Some(20000), ..draft() }.into_config().unwrap_err();
         assert_eq!(
             e.to_string(),
             "1 validation error detected: Value '20000' at 'memorySize' failed to satisfy constraint: \
              Member must have value less than or equal to 10240"
         );
-        let e = FunctionDraft {
-            memory_size: Some(64),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
+        let e = FunctionDraft { memory_size: Some(64), ..draft() }.into_config().unwrap_err();
         assert!(matches!(e, Invalid::Constraints(_)));
     }
 
     #[test]
     fn timeout_over_900_is_an_invalid_parameter() {
-        let e = FunctionDraft {
-            timeout: Some(901),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
-        assert_eq!(
-            e,
-            Invalid::parameter(
-                "Timeout value 901 is invalid. Value must be between 1 and 900 seconds."
-            )
-        );
-        let e = FunctionDraft {
-            timeout: Some(0),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
+        let e = FunctionDraft { timeout: Some(901), ..draft() }.into_config().unwrap_err();
+        assert_eq!(e, Invalid::parameter("Timeout value 901 is invalid. Value must be between 1 and 900 seconds."));
+        let e = FunctionDraft { timeout: Some(0), ..draft() }.into_config().unwrap_err();
         assert!(matches!(e, Invalid::Constraints(_)));
     }
 
     #[test]
     fn unknown_and_deprecated_runtimes() {
-        let e = FunctionDraft {
-            runtime: Some("cobol".into()),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
-        assert!(e.to_string().contains("Value 'cobol' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs, "));
-        let e = FunctionDraft {
-            runtime: Some("python2.7".into()),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
+        let e = FunctionDraft { runtime: Some("cobol".into()), ..draft() }.into_config().unwrap_err();
+        assert!(e.to_string().contains(
+            "Value 'cobol' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs, "
+        ));
+        let e = FunctionDraft { runtime: Some("python2.7".into()), ..draft() }.into_config().unwrap_err();
         assert!(
             matches!(&e, Invalid::Parameter(m) if m.starts_with("The runtime parameter of python2.7 is no longer supported"))
         );
@@ -624,82 +555,43 @@ mod tests {
 
     #[test]
     fn bad_role_and_handler() {
-        let e = FunctionDraft {
-            role: Some("not-a-role".into()),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
-        assert!(e.to_string().contains("at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern"));
-        let e = FunctionDraft {
-            handler: Some("a b".into()),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
+        let e = FunctionDraft { role: Some("not-a-role".into()), ..draft() }.into_config().unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern"));
+        let e = FunctionDraft { handler: Some("a b".into()), ..draft() }.into_config().unwrap_err();
         assert!(e.to_string().contains("at 'handler'"));
         assert!(is_role_arn("arn:aws:iam::000000000000:role/service-role/x"));
     }
 
     #[test]
     fn missing_runtime_or_handler() {
-        let e = FunctionDraft {
-            handler: None,
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
-        assert!(
-            matches!(e, Invalid::Parameter(m) if m.contains("Runtime and Handler are mandatory"))
-        );
+        let e = FunctionDraft { handler: None, ..draft() }.into_config().unwrap_err();
+        assert!(matches!(e, Invalid::Parameter(m) if m.contains("Runtime and Handler are mandatory")));
     }
 
     #[test]
     fn environment_limits() {
         let mut env = BTreeMap::new();
         env.insert("BIG".to_string(), "x".repeat(4100));
-        let e = FunctionDraft {
-            environment: Some(env),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
+        let e = FunctionDraft { environment: Some(env), ..draft() }.into_config().unwrap_err();
         assert!(matches!(&e, Invalid::Parameter(m) if m.contains("exceeded the 4KB limit")));
 
         let mut env = BTreeMap::new();
         env.insert("AWS_REGION".to_string(), "x".into());
-        let e = FunctionDraft {
-            environment: Some(env),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
-        assert!(
-            matches!(&e, Invalid::Parameter(m) if m.ends_with("Reserved keys used in this request: AWS_REGION"))
-        );
+        let e = FunctionDraft { environment: Some(env), ..draft() }.into_config().unwrap_err();
+        assert!(matches!(&e, Invalid::Parameter(m) if m.ends_with("Reserved keys used in this request: AWS_REGION")));
 
         let mut env = BTreeMap::new();
         env.insert("1BAD".to_string(), "x".into());
-        let e = FunctionDraft {
-            environment: Some(env),
-            ..draft()
-        }
-        .into_config()
-        .unwrap_err();
-        assert!(e
-            .to_string()
-            .starts_with("1 validation error detected: Value at 'environment.variables'"));
+        let e = FunctionDraft { environment: Some(env), ..draft() }.into_config().unwrap_err();
+        assert!(e.to_string().starts_with("1 validation error detected: Value at 'environment.variables'"));
     }
 
     #[test]
     fn patch_only_touches_what_was_sent() {
         let base = draft().into_config().unwrap();
-        let patched = FunctionPatch {
-            memory_size: Some(256),
-            ..Default::default()
-        }
-        .apply_to(base.clone())
-        .unwrap();
+        let patched = FunctionPatch { memory_size: Some(256), ..Default::default() }.apply_to(base.clone()).unwrap();
         assert_eq!(patched.memory_mb, 256);
         assert_eq!(patched.handler, base.handler);
     }

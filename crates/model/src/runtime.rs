@@ -107,10 +107,7 @@ pub struct Runtime(&'static str);
 impl Runtime {
     /// Looks up an identifier; `None` when AWS does not know it.
     pub fn parse(id: &str) -> Option<Runtime> {
-        RUNTIME_IDS
-            .iter()
-            .find(|known| **known == id)
-            .map(|known| Runtime(known))
+        RUNTIME_IDS.iter().find(|known| **known == id).map(|known| Runtime(known))
     }
 
     /// Every identifier AWS accepts, in botocore's order.
@@ -146,10 +143,7 @@ impl Runtime {
     /// When creating or updating a function with this runtime is refused, the runtime
     /// AWS recommends instead.
     pub fn create_blocked(&self) -> Option<&'static str> {
-        CREATE_BLOCKED
-            .iter()
-            .find(|(id, _)| *id == self.0)
-            .map(|(_, instead)| *instead)
+        CREATE_BLOCKED.iter().find(|(id, _)| *id == self.0).map(|(_, instead)| *instead)
     }
 
     /// The `AWS_EXECUTION_ENV` value Lambda sets, e.g. `AWS_Lambda_python3.12`.
@@ -179,43 +173,18 @@ mod tests {
 
     #[test]
     fn knows_every_supported_family() {
-        assert_eq!(
-            Runtime::parse("python3.14").unwrap().family(),
-            RuntimeFamily::Python
-        );
-        assert_eq!(
-            Runtime::parse("nodejs18.x").unwrap().family(),
-            RuntimeFamily::Node
-        );
-        assert_eq!(
-            Runtime::parse("provided.al2023").unwrap().family(),
-            RuntimeFamily::Provided
-        );
-        assert_eq!(
-            Runtime::parse("java21").unwrap().family(),
-            RuntimeFamily::Java
-        );
+        assert_eq!(Runtime::parse("python3.14").unwrap().family(), RuntimeFamily::Python);
+        assert_eq!(Runtime::parse("nodejs18.x").unwrap().family(), RuntimeFamily::Node);
+        assert_eq!(Runtime::parse("provided.al2023").unwrap().family(), RuntimeFamily::Provided);
+        assert_eq!(Runtime::parse("java21").unwrap().family(), RuntimeFamily::Java);
         assert!(Runtime::parse("python4").is_none());
     }
 
     #[test]
     fn deprecated_runtimes_are_blocked_and_current_ones_are_not() {
-        assert_eq!(
-            Runtime::parse("python2.7").unwrap().create_blocked(),
-            Some("python3.14")
-        );
-        assert_eq!(
-            Runtime::parse("go1.x").unwrap().create_blocked(),
-            Some("provided.al2023")
-        );
-        for id in [
-            "python3.9",
-            "python3.14",
-            "nodejs18.x",
-            "nodejs24.x",
-            "provided.al2",
-            "provided.al2023",
-        ] {
+        assert_eq!(Runtime::parse("python2.7").unwrap().create_blocked(), Some("python3.14"));
+        assert_eq!(Runtime::parse("go1.x").unwrap().create_blocked(), Some("provided.al2023"));
+        for id in ["python3.9", "python3.14", "nodejs18.x", "nodejs24.x", "provided.al2", "provided.al2023"] {
             assert_eq!(Runtime::parse(id).unwrap().create_blocked(), None, "{id}");
         }
     }
@@ -224,10 +193,7 @@ mod tests {
     fn blocked_list_only_names_known_runtimes() {
         for (id, instead) in CREATE_BLOCKED {
             assert!(Runtime::parse(id).is_some(), "{id}");
-            assert!(
-                Runtime::parse(instead).unwrap().create_blocked().is_none(),
-                "{instead}"
-            );
+            assert!(Runtime::parse(instead).unwrap().create_blocked().is_none(), "{instead}");
         }
     }
 }

@@ -19,86 +19,47 @@ pub struct Violation {
 impl Violation {
     /// A violation of `constraint` by `value` at `field`.
     pub fn new(value: impl ToString, field: &str, constraint: impl Into<String>) -> Self {
-        Violation {
-            value: Some(value.to_string()),
-            field: field.to_owned(),
-            constraint: constraint.into(),
-        }
+        Violation { value: Some(value.to_string()), field: field.to_owned(), constraint: constraint.into() }
     }
 
     /// A violation of a sensitive member, reported without its value.
     pub fn sensitive(field: &str, constraint: impl Into<String>) -> Self {
-        Violation {
-            value: None,
-            field: field.to_owned(),
-            constraint: constraint.into(),
-        }
+        Violation { value: None, field: field.to_owned(), constraint: constraint.into() }
     }
 
     /// A required member is missing: AWS words this `Value null at '...'`.
     pub fn null(field: &str) -> Self {
-        Violation {
-            value: Some("null".to_owned()),
-            field: field.to_owned(),
-            constraint: NOT_NULL.to_owned(),
-        }
+        Violation { value: Some("null".to_owned()), field: field.to_owned(), constraint: NOT_NULL.to_owned() }
     }
 
     /// The value is below the smallest allowed.
     pub fn min_value(value: i64, field: &str, min: i64) -> Self {
-        Self::new(
-            value,
-            field,
-            format!("Member must have value greater than or equal to {min}"),
-        )
+        Self::new(value, field, format!("Member must have value greater than or equal to {min}"))
     }
 
     /// The value is above the largest allowed.
     pub fn max_value(value: i64, field: &str, max: i64) -> Self {
-        Self::new(
-            value,
-            field,
-            format!("Member must have value less than or equal to {max}"),
-        )
+        Self::new(value, field, format!("Member must have value less than or equal to {max}"))
     }
 
     /// The string is longer than allowed.
     pub fn max_length(value: &str, field: &str, max: usize) -> Self {
-        Self::new(
-            value,
-            field,
-            format!("Member must have length less than or equal to {max}"),
-        )
+        Self::new(value, field, format!("Member must have length less than or equal to {max}"))
     }
 
     /// The string is shorter than allowed.
     pub fn min_length(value: &str, field: &str, min: usize) -> Self {
-        Self::new(
-            value,
-            field,
-            format!("Member must have length greater than or equal to {min}"),
-        )
+        Self::new(value, field, format!("Member must have length greater than or equal to {min}"))
     }
 
     /// The string does not match the member's pattern.
     pub fn pattern(value: &str, field: &str, pattern: &str) -> Self {
-        Self::new(
-            value,
-            field,
-            format!("Member must satisfy regular expression pattern: {pattern}"),
-        )
+        Self::new(value, field, format!("Member must satisfy regular expression pattern: {pattern}"))
     }
 
     /// The value is not one of the member's enum values.
     pub fn enumeration(value: &str, field: &str, allowed: &[&str]) -> Self {
-        Self::new(
-            value,
-            field,
-            format!(
-                "Member must satisfy enum value set: [{}]",
-                allowed.join(", ")
-            ),
-        )
+        Self::new(value, field, format!("Member must satisfy enum value set: [{}]", allowed.join(", ")))
     }
 }
 
@@ -177,10 +138,7 @@ mod tests {
             Violation::max_length("x", "description", 256),
         ]);
         let text = e.to_string();
-        assert!(
-            text.starts_with("2 validation errors detected: Value '0' at 'timeout'"),
-            "{text}"
-        );
+        assert!(text.starts_with("2 validation errors detected: Value '0' at 'timeout'"), "{text}");
         assert!(text.contains("; Value 'x' at 'description'"), "{text}");
     }
 }

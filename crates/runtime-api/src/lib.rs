@@ -102,18 +102,14 @@ pub struct RuntimeApi {
 
 impl std::fmt::Debug for Pending {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pending")
-            .field("request_id", &self.invocation.request_id)
-            .finish()
+        f.debug_struct("Pending").field("request_id", &self.invocation.request_id).finish()
     }
 }
 
 impl RuntimeApi {
     /// Serves a fresh Runtime API on `listener`. `init_error` fires if the runtime
     /// reports an initialisation failure.
-    pub fn serve(
-        listener: TcpListener,
-    ) -> std::io::Result<(RuntimeApi, oneshot::Receiver<InitError>)> {
+    pub fn serve(listener: TcpListener) -> std::io::Result<(RuntimeApi, oneshot::Receiver<InitError>)> {
         let addr = listener.local_addr()?;
         let (tx, rx) = mpsc::channel(1);
         let (init_tx, init_rx) = oneshot::channel();
@@ -124,24 +120,14 @@ impl RuntimeApi {
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(response),
-            )
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok((
-            RuntimeApi {
-                addr,
-                queue: tx,
-                server,
-            },
-            init_rx,
-        ))
+        Ok((RuntimeApi { addr, queue: tx, server }, init_rx))
     }
 
     /// The `host:port` for `AWS_LAMBDA_RUNTIME_API`.
@@ -154,11 +140,7 @@ impl RuntimeApi {
     pub fn dispatch(&self, invocation: Invocation) -> Dispatched {
         let (started_tx, started) = oneshot::channel();
         let (done_tx, done) = oneshot::channel();
-        let pending = Pending {
-            invocation,
-            started: started_tx,
-            done: done_tx,
-        };
+        let pending = Pending { invocation, started: started_tx, done: done_tx };
         if let Err(e) = self.queue.try_send(pending) {
             // Queue full or closed: drop it, so both receivers report cancellation.
             drop(e);
@@ -174,9 +156,7 @@ impl Drop for RuntimeApi {
 }
 
 fn epoch_ms(at: SystemTime) -> u128 {
-    at.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0)
+    at.duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
 }
 
 fn header(value: &str) -> HeaderValue {
@@ -185,21 +165,11 @@ fn header(value: &str) -> HeaderValue {
 
 fn runtime_error(status: StatusCode, error_type: &str, message: &str) -> Response {
     let body = serde_json::json!({ "errorMessage": message, "errorType": error_type });
-    (
-        status,
-        [("content-type", "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [("content-type", "application/json")], body.to_string()).into_response()
 }
 
 fn accepted() -> Response {
-    (
-        StatusCode::ACCEPTED,
-        [("content-type", "application/json")],
-        "{\"status\":\"OK\"}",
-    )
-        .into_response()
+    (StatusCode::ACCEPTED, [("content-type", "application/json")], "{\"status\":\"OK\"}").into_response()
 }
 
 async fn next(State(s): State<Arc<Shared>>) -> Response {
@@ -207,34 +177,21 @@ async fn next(State(s): State<Arc<Shared>>) -> Response {
         let mut queue = s.queue.lock().await;
         match queue.recv().await {
             Some(p) => p,
-            None => {
-                return runtime_error(
-                    StatusCode::GONE,
-                    "EnvironmentShutdown",
-                    "The environment is shutting down",
-                )
-            }
+            None => return runtime_error(StatusCode::GONE, "EnvironmentShutdown", "The environment is shutting down"),
         }
     };
     let inv = pending.invocation;
     let deadline = Instant::now() + inv.timeout;
     let deadline_wall = SystemTime::now() + inv.timeout;
-    *s.current.lock().unwrap_or_else(|p| p.into_inner()) =
-        Some((inv.request_id.clone(), pending.done));
+    *s.current.lock().unwrap_or_else(|p| p.into_inner()) = Some((inv.request_id.clone(), pending.done));
     let _ = pending.started.send(deadline);
 
     let mut resp = Response::new(Body::from(inv.payload));
     let h = resp.headers_mut();
     h.insert("content-type", HeaderValue::from_static("application/json"));
     h.insert("lambda-runtime-aws-request-id", header(&inv.request_id));
-    h.insert(
-        "lambda-runtime-deadline-ms",
-        header(&epoch_ms(deadline_wall).to_string()),
-    );
-    h.insert(
-        "lambda-runtime-invoked-function-arn",
-        header(&inv.invoked_function_arn),
-    );
+    h.insert("lambda-runtime-deadline-ms", header(&epoch_ms(deadline_wall).to_string()));
+    h.insert("lambda-runtime-invoked-function-arn", header(&inv.invoked_function_arn));
     h.insert("lambda-runtime-trace-id", header(&inv.trace_id));
     if let Some(cc) = &inv.client_context {
         h.insert("lambda-runtime-client-context", header(cc));
@@ -254,17 +211,11 @@ fn take_current(s: &Shared, id: &str) -> Option<oneshot::Sender<Outcome>> {
 }
 
 async fn read_limited(body: Body) -> Result<Bytes, ()> {
-    axum::body::to_bytes(body, MAX_RESPONSE_BYTES)
-        .await
-        .map_err(drop)
+    axum::body::to_bytes(body, MAX_RESPONSE_BYTES).await.map_err(drop)
 }
 
 fn invalid_id() -> Response {
-    runtime_error(
-        StatusCode::BAD_REQUEST,
-        "InvalidRequestID",
-        "Invalid request ID",
-    )
+    runtime_error(StatusCode::BAD_REQUEST, "InvalidRequestID", "Invalid request ID")
 }
 
 fn too_large() -> Response {
@@ -292,27 +243,16 @@ async fn response(State(s): State<Arc<Shared>>, Path(id): Path<String>, body: Bo
 }
 
 fn error_type(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("lambda-runtime-function-error-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    headers.get("lambda-runtime-function-error-type").and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
-async fn error(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+async fn error(State(s): State<Arc<Shared>>, Path(id): Path<String>, headers: HeaderMap, body: Body) -> Response {
     let Some(tx) = take_current(&s, &id) else {
         return invalid_id();
     };
     match read_limited(body).await {
         Ok(body) => {
-            let _ = tx.send(Outcome::Error {
-                error_type: error_type(&headers),
-                body,
-            });
+            let _ = tx.send(Outcome::Error { error_type: error_type(&headers), body });
             accepted()
         }
         Err(()) => {
@@ -324,17 +264,10 @@ async fn error(
 
 async fn init_error(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
     let body = read_limited(body).await.unwrap_or_default();
-    let tx = s
-        .init_error
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
+    let tx = s.init_error.lock().unwrap_or_else(|p| p.into_inner()).take();
     match tx {
         Some(tx) => {
-            let _ = tx.send(InitError {
-                error_type: error_type(&headers),
-                body,
-            });
+            let _ = tx.send(InitError { error_type: error_type(&headers), body });
             accepted()
         }
         None => runtime_error(
@@ -372,15 +305,15 @@ mod tests {
 
     #[tokio::test]
     async fn next_then_response_completes_the_invocation() {
-        let (api, _init) =
-            RuntimeApi::serve(TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap();
+        let (api, _init) = RuntimeApi::serve(TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap();
         let addr = api.address();
         let d = api.dispatch(invocation("req-1"));
-        let got = http(addr, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".into()).await;
-        assert!(
-            got.contains("lambda-runtime-aws-request-id: req-1"),
-            "{got}"
-        );
+        let got = http(
+            addr,
+            "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".into(),
+        )
+        .await;
+        assert!(got.contains("lambda-runtime-aws-request-id: req-1"), "{got}");
         assert!(got.contains("lambda-runtime-deadline-ms: "), "{got}");
         assert!(got.ends_with("{\"k\":1}"), "{got}");
         d.started.await.unwrap();
@@ -389,32 +322,23 @@ mod tests {
         assert!(wrong.starts_with("HTTP/1.1 400"), "{wrong}");
         let ok = http(addr, "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\nconnection: close\r\n\r\n\"hi\"".into()).await;
         assert!(ok.starts_with("HTTP/1.1 202"), "{ok}");
-        assert_eq!(
-            d.done.await.unwrap(),
-            Outcome::Response(Bytes::from_static(b"\"hi\""))
-        );
+        assert_eq!(d.done.await.unwrap(), Outcome::Response(Bytes::from_static(b"\"hi\"")));
     }
 
     #[tokio::test]
     async fn errors_and_init_errors_carry_their_type() {
-        let (api, init) =
-            RuntimeApi::serve(TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap();
+        let (api, init) = RuntimeApi::serve(TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap();
         let addr = api.address();
         let d = api.dispatch(invocation("req-2"));
-        http(addr, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".into()).await;
+        http(addr, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".into())
+            .await;
         http(addr, "POST /2018-06-01/runtime/invocation/req-2/error HTTP/1.1\r\nhost: x\r\nlambda-runtime-function-error-type: Boom\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".into()).await;
         assert_eq!(
             d.done.await.unwrap(),
-            Outcome::Error {
-                error_type: Some("Boom".into()),
-                body: Bytes::from_static(b"{}")
-            }
+            Outcome::Error { error_type: Some("Boom".into()), body: Bytes::from_static(b"{}") }
         );
 
         http(addr, "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nhost: x\r\nlambda-runtime-function-error-type: Runtime.ImportModuleError\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".into()).await;
-        assert_eq!(
-            init.await.unwrap().error_type.as_deref(),
-            Some("Runtime.ImportModuleError")
-        );
+        assert_eq!(init.await.unwrap().error_type.as_deref(), Some("Runtime.ImportModuleError"));
     }
 }

@@ -157,9 +157,7 @@ pub struct ProcessSandbox {
 impl ProcessSandbox {
     /// Environments get private scratch directories under `scratch_root`.
     pub fn new(scratch_root: &Path) -> Self {
-        ProcessSandbox {
-            scratch_root: scratch_root.to_owned(),
-        }
+        ProcessSandbox { scratch_root: scratch_root.to_owned() }
     }
 }
 
@@ -188,16 +186,11 @@ impl Sandbox for ProcessSandbox {
             .stderr(Stdio::from(stderr))
             .process_group(0)
             .kill_on_drop(true);
-        let child = cmd.spawn().map_err(|source| SandboxError::Spawn {
-            program: spec.program.display().to_string(),
-            source,
-        })?;
+        let child = cmd
+            .spawn()
+            .map_err(|source| SandboxError::Spawn { program: spec.program.display().to_string(), source })?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Sandboxed {
-            child,
-            pid,
-            scratch: Some(layout.tmp_dir),
-        })
+        Ok(Sandboxed { child, pid, scratch: Some(layout.tmp_dir) })
     }
 
     fn describe(&self) -> String {
@@ -214,11 +207,7 @@ mod tests {
         let root = std::env::temp_dir().join(format!("lamina-sandbox-{}", std::process::id()));
         let sandbox = ProcessSandbox::new(&root);
         let (reader, writer) = std::io::pipe().unwrap();
-        let mounts = Mounts {
-            task: std::env::temp_dir(),
-            runtime: std::env::temp_dir(),
-            opt: None,
-        };
+        let mounts = Mounts { task: std::env::temp_dir(), runtime: std::env::temp_dir(), opt: None };
         let mut env = sandbox
             .launch(LaunchSpec {
                 id: "t1".into(),
@@ -226,10 +215,7 @@ mod tests {
                 args: vec!["-c".into(), "echo \"$ONLY:$HOME\"; sleep 30 & wait".into()],
                 env: vec![("ONLY".into(), "yes".into())],
                 mounts,
-                limits: Limits {
-                    memory_mb: 128,
-                    ephemeral_mb: 512,
-                },
+                limits: Limits { memory_mb: 128, ephemeral_mb: 512 },
                 output: writer.into(),
             })
             .unwrap();

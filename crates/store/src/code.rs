@@ -38,9 +38,7 @@ impl CodeStore {
     pub fn open(root: &Path) -> Result<Self, CodeError> {
         fs::create_dir_all(root.join("blobs"))?;
         fs::create_dir_all(root.join("code"))?;
-        Ok(CodeStore {
-            root: root.to_owned(),
-        })
+        Ok(CodeStore { root: root.to_owned() })
     }
 
     /// Checks that `zip` is an archive Lambda would accept, then stores it durably.
@@ -90,10 +88,7 @@ impl CodeStore {
             return Ok(dir);
         }
         let zip = self.get(sha256_hex)?;
-        let tmp = self
-            .root
-            .join("code")
-            .join(format!(".{sha256_hex}.{}", uuid_like()));
+        let tmp = self.root.join("code").join(format!(".{sha256_hex}.{}", uuid_like()));
         let result = extract(&zip, &tmp).and_then(|()| match fs::rename(&tmp, &dir) {
             Ok(()) => Ok(()),
             // Another environment extracted the same package first.
@@ -116,10 +111,7 @@ impl CodeStore {
 
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{}-{nanos}", std::process::id())
 }
 
@@ -133,14 +125,9 @@ pub fn inspect(zip: &[u8]) -> Result<u64, CodeError> {
     let mut archive = open(zip)?;
     let mut total: u64 = 0;
     for i in 0..archive.len() {
-        let entry = archive
-            .by_index_raw(i)
-            .map_err(|e| CodeError::InvalidZip(e.to_string()))?;
+        let entry = archive.by_index_raw(i).map_err(|e| CodeError::InvalidZip(e.to_string()))?;
         if entry.enclosed_name().is_none() {
-            return Err(CodeError::InvalidZip(format!(
-                "entry {:?} escapes the archive",
-                entry.name()
-            )));
+            return Err(CodeError::InvalidZip(format!("entry {:?} escapes the archive", entry.name())));
         }
         total = total.saturating_add(entry.size());
     }
@@ -159,12 +146,10 @@ fn extract(zip: &[u8], dest: &Path) -> Result<(), CodeError> {
     fs::create_dir_all(dest)?;
     let mut budget = CODE_UNZIPPED_MAX_BYTES;
     for i in 0..archive.len() {
-        let mut entry = archive
-            .by_index(i)
-            .map_err(|e| CodeError::InvalidZip(e.to_string()))?;
-        let rel = entry.enclosed_name().ok_or_else(|| {
-            CodeError::InvalidZip(format!("entry {:?} escapes the archive", entry.name()))
-        })?;
+        let mut entry = archive.by_index(i).map_err(|e| CodeError::InvalidZip(e.to_string()))?;
+        let rel = entry
+            .enclosed_name()
+            .ok_or_else(|| CodeError::InvalidZip(format!("entry {:?} escapes the archive", entry.name())))?;
         let target = dest.join(&rel);
         if entry.is_dir() {
             fs::create_dir_all(&target)?;
@@ -191,9 +176,7 @@ fn extract(zip: &[u8], dest: &Path) -> Result<(), CodeError> {
                 })
             };
             if escapes {
-                return Err(CodeError::InvalidZip(format!(
-                    "symlink {rel:?} points outside the archive"
-                )));
+                return Err(CodeError::InvalidZip(format!("symlink {rel:?} points outside the archive")));
             }
             std::os::unix::fs::symlink(link_path, &target)?;
             continue;
@@ -220,8 +203,7 @@ mod tests {
     fn zip_of(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for (name, data, mode) in files {
-            w.start_file(*name, SimpleFileOptions::default().unix_permissions(*mode))
-                .unwrap();
+            w.start_file(*name, SimpleFileOptions::default().unix_permissions(*mode)).unwrap();
             w.write_all(data).unwrap();
         }
         w.finish().unwrap().into_inner()
@@ -237,36 +219,23 @@ mod tests {
     fn stores_by_hash_and_extracts_with_modes() {
         let root = temp_root("ok");
         let store = CodeStore::open(&root).unwrap();
-        let zip = zip_of(&[
-            ("bootstrap", b"#!/bin/sh\n", 0o755),
-            ("lib/a.py", b"x = 1\n", 0o644),
-        ]);
+        let zip = zip_of(&[("bootstrap", b"#!/bin/sh\n", 0o755), ("lib/a.py", b"x = 1\n", 0o644)]);
         let info = store.put(&zip).unwrap();
         assert_eq!(info.size, zip.len() as u64);
         assert_eq!(info.sha256_hex.len(), 64);
         assert_eq!(store.get(&info.sha256_hex).unwrap(), zip);
         let dir = store.extracted(&info.sha256_hex).unwrap();
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir.join("bootstrap"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = fs::metadata(dir.join("bootstrap")).unwrap().permissions().mode();
         assert_eq!(mode & 0o111, 0o111);
         assert_eq!(fs::read_to_string(dir.join("lib/a.py")).unwrap(), "x = 1\n");
-        assert_eq!(
-            store.extracted(&info.sha256_hex).unwrap(),
-            dir,
-            "second call reuses the tree"
-        );
+        assert_eq!(store.extracted(&info.sha256_hex).unwrap(), dir, "second call reuses the tree");
         fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
     fn refuses_garbage_and_escapes() {
-        assert!(matches!(
-            inspect(b"not a zip"),
-            Err(CodeError::InvalidZip(_))
-        ));
+        assert!(matches!(inspect(b"not a zip"), Err(CodeError::InvalidZip(_))));
         let evil = zip_of(&[("../../etc/evil", b"x", 0o644)]);
         assert!(matches!(inspect(&evil), Err(CodeError::InvalidZip(_))));
     }

@@ -59,12 +59,7 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Replaces a function's row; `Ok(false)` if it does not exist.
     fn update_function(&self, f: &Function) -> Result<bool, StoreError>;
     /// Reads one function.
-    fn get_function(
-        &self,
-        account: &str,
-        region: &str,
-        name: &str,
-    ) -> Result<Option<Function>, StoreError>;
+    fn get_function(&self, account: &str, region: &str, name: &str) -> Result<Option<Function>, StoreError>;
     /// Deletes a function and its pending async events; `Ok(false)` if it did not exist.
     fn delete_function(&self, account: &str, region: &str, name: &str) -> Result<bool, StoreError>;
     /// Functions in name order, starting after `after`, at most `limit`.
@@ -86,21 +81,11 @@ pub trait MetadataStore: Send + Sync + 'static {
     fn enqueue_event(&self, e: &AsyncEvent) -> Result<(), StoreError>;
     /// Takes the events due at `now_ms`, oldest first, at most `limit`, and leases them
     /// until `lease_until_ms` so that they are not taken again while they run.
-    fn claim_due_events(
-        &self,
-        now_ms: i64,
-        lease_until_ms: i64,
-        limit: usize,
-    ) -> Result<Vec<AsyncEvent>, StoreError>;
+    fn claim_due_events(&self, now_ms: i64, lease_until_ms: i64, limit: usize) -> Result<Vec<AsyncEvent>, StoreError>;
     /// Releases every lease: at start-up, nothing is running.
     fn release_leases(&self) -> Result<(), StoreError>;
     /// Records a failed attempt and when to try again, releasing the lease.
-    fn reschedule_event(
-        &self,
-        id: &str,
-        attempts: u32,
-        next_attempt_ms: i64,
-    ) -> Result<(), StoreError>;
+    fn reschedule_event(&self, id: &str, attempts: u32, next_attempt_ms: i64) -> Result<(), StoreError>;
     /// Removes a finished (or abandoned) event.
     fn remove_event(&self, id: &str) -> Result<(), StoreError>;
     /// The earliest time any queued event may be taken.

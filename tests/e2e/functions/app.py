@@ -1,0 +1,47 @@
+"""A Python function whose behaviour is chosen by the event's "action"."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+print("init: module loaded")
+
+
+def handler(event, context):
+    action = event.get("action", "echo")
+    if action == "echo":
+        print("echo", json.dumps(event))
+        return {"event": event, "pid": os.getpid(), "request_id": context.aws_request_id}
+    if action == "context":
+        return {
+            "function_name": context.function_name,
+            "function_version": context.function_version,
+            "invoked_function_arn": context.invoked_function_arn,
+            "memory_limit_in_mb": context.memory_limit_in_mb,
+            "log_group_name": context.log_group_name,
+            "log_stream_name": context.log_stream_name,
+            "remaining_ms": context.get_remaining_time_in_millis(),
+            "env": dict(os.environ),
+        }
+    if action == "error":
+        raise ValueError(event.get("message", "boom"))
+    if action == "sleep":
+        time.sleep(event["seconds"])
+        return {"slept": event["seconds"], "pid": os.getpid()}
+    if action == "spawn_and_hang":
+        child = subprocess.Popen(["sleep", "1000"])
+        print("child", child.pid, flush=True)
+        with open(event["pid_file"], "w") as f:
+            f.write(str(child.pid))
+        time.sleep(1000)
+    if action == "exit":
+        sys.stdout.flush()
+        os._exit(event.get("code", 1))
+    if action == "big":
+        return "x" * event["size"]
+    if action == "print":
+        for i in range(event["lines"]):
+            print("line", i)
+        return "printed"
+    raise RuntimeError("unknown action " + action)

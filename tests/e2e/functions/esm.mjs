@@ -1,0 +1,2 @@
+// A Node.js ES module handler.
+export const handler = async (event) => ({ esm: true, event });

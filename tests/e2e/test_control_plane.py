@@ -1,0 +1,229 @@
+"""The Lambda control plane through boto3, the aws CLI and raw HTTP, errors included."""
+import base64
+import hashlib
+import json
+import re
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ROLE, create, function_zip, zip_bytes
+
+APP = function_zip("app.py")
+
+
+def error_of(excinfo):
+    e = excinfo.value.response
+    return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_create_get_list_update_delete(lam):
+    created = create(lam, "fn-one", code=APP, Description="first", Environment={"Variables": {"AA": "1"}},
+                     Tags={"team": "core"})
+    assert created["FunctionArn"] == "arn:aws:lambda:us-east-1:000000000000:function:fn-one"
+    assert created["CodeSha256"] == base64.b64encode(hashlib.sha256(APP).digest()).decode()
+    assert created["CodeSize"] == len(APP)
+    assert created["State"] == "Pending" and created["StateReasonCode"] == "Creating"
+    assert created["Version"] == "$LATEST" and created["PackageType"] == "Zip"
+    assert created["Timeout"] == 3 and created["MemorySize"] == 128
+    assert created["EphemeralStorage"] == {"Size": 512}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", created["LastModified"])
+    assert re.fullmatch(r"[0-9a-f-]{36}", created["RevisionId"])
+
+    got = lam.get_function(FunctionName="fn-one")
+    assert got["Configuration"]["State"] == "Active"
+    assert got["Configuration"]["LastUpdateStatus"] == "Successful"
+    assert got["Configuration"]["Environment"] == {"Variables": {"AA": "1"}}
+    assert got["Tags"] == {"team": "core"}
+    with urllib.request.urlopen(got["Code"]["Location"]) as r:
+        assert r.read() == APP, "Code.Location downloads the deployment package"
+
+    conf = lam.get_function_configuration(FunctionName=created["FunctionArn"])
+    assert conf["Description"] == "first"
+
+    updated = lam.update_function_configuration(FunctionName="fn-one", MemorySize=256, Timeout=30,
+                                                 Environment={"Variables": {"BB": "2"}})
+    assert updated["MemorySize"] == 256 and updated["Timeout"] == 30
+    assert updated["LastUpdateStatus"] == "InProgress"
+    assert updated["RevisionId"] != created["RevisionId"]
+    assert lam.get_function_configuration(FunctionName="fn-one")["Environment"] == {"Variables": {"BB": "2"}}
+
+    new_zip = function_zip("app.py", extra="x")
+    code = lam.update_function_code(FunctionName="fn-one", ZipFile=new_zip)
+    assert code["CodeSha256"] == base64.b64encode(hashlib.sha256(new_zip).digest()).decode()
+    assert code["MemorySize"] == 256, "configuration survives a code update"
+
+    lam.delete_function(FunctionName="fn-one")
+    with pytest.raises(ClientError) as e:
+        lam.get_function(FunctionName="fn-one")
+    assert error_of(e)[0] == "ResourceNotFoundException"
+
+
+def test_list_functions_paginates(lam):
+    for i in range(7):
+        create(lam, f"page-{i}", code=APP)
+    first = lam.list_functions(MaxItems=3)
+    assert [f["FunctionName"] for f in first["Functions"]] == ["page-0", "page-1", "page-2"]
+    second = lam.list_functions(MaxItems=3, Marker=first["NextMarker"])
+    assert [f["FunctionName"] for f in second["Functions"]] == ["page-3", "page-4", "page-5"]
+    names = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 2})
+             for f in page["Functions"]]
+    assert names == [f"page-{i}" for i in range(7)]
+
+
+def test_account_settings_and_tags(lam):
+    create(lam, "tagged", code=APP)
+    s = lam.get_account_settings()
+    assert s["AccountLimit"]["ConcurrentExecutions"] == 1000
+    assert s["AccountLimit"]["CodeSizeUnzipped"] == 262144000
+    assert s["AccountUsage"]["FunctionCount"] == 1
+    assert s["AccountUsage"]["TotalCodeSize"] == len(APP)
+
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:tagged"
+    lam.tag_resource(Resource=arn, Tags={"a": "1", "b": "2"})
+    lam.untag_resource(Resource=arn, TagKeys=["a"])
+    assert lam.list_tags(Resource=arn)["Tags"] == {"b": "2"}
+    with pytest.raises(ClientError) as e:
+        lam.list_tags(Resource="arn:aws:lambda:us-east-1:000000000000:function:ghost")
+    assert error_of(e)[:2] == ("ResourceNotFoundException",
+                               "Function not found: arn:aws:lambda:us-east-1:000000000000:function:ghost")
+
+
+def test_twelve_digit_keys_select_the_account(lamina):
+    mine = lamina.client(key="111122223333")
+    create(mine, "acct-fn", code=APP)
+    assert mine.get_function(FunctionName="acct-fn")["Configuration"]["FunctionArn"].startswith(
+        "arn:aws:lambda:us-east-1:111122223333:function:")
+    with pytest.raises(ClientError):
+        lamina.client().get_function(FunctionName="acct-fn")
+
+
+@pytest.mark.parametrize("kwargs,code,message", [
+    ({"MemorySize": 20000}, "ValidationException",
+     "1 validation error detected: Value '20000' at 'memorySize' failed to satisfy constraint: "
+     "Member must have value less than or equal to 10240"),
+    ({"Timeout": 901}, "InvalidParameterValueException",
+     "Timeout value 901 is invalid. Value must be between 1 and 900 seconds."),
+    ({"Runtime": "python2.7"}, "InvalidParameterValueException",
+     "The runtime parameter of python2.7 is no longer supported for creating or updating AWS Lambda functions. "
+     "We recommend you use the new runtime (python3.14) while creating or updating functions."),
+    ({"Role": "not-a-role"}, "ValidationException",
+     "1 validation error detected: Value 'not-a-role' at 'role' failed to satisfy constraint: "
+     "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+"),
+    ({"Handler": "has space"}, "ValidationException",
+     "1 validation error detected: Value 'has space' at 'handler' failed to satisfy constraint: "
+     "Member must satisfy regular expression pattern: [^\\s]+"),
+    ({"Environment": {"Variables": {"AWS_REGION": "x"}}}, "InvalidParameterValueException",
+     "Lambda was unable to configure your environment variables because the environment variables you have "
+     "provided contains reserved keys that are currently not supported for modification. "
+     "Reserved keys used in this request: AWS_REGION"),
+    ({"FunctionName": "bad name!"}, "ValidationException", None),
+    ({"FunctionName": "x" * 65}, "ValidationException",
+     "1 validation error detected: Value '" + "x" * 65 + "' at 'functionName' failed to satisfy constraint: "
+     "Member must have length less than or equal to 64"),
+])
+def test_create_validation_errors(lam, kwargs, code, message):
+    args = {"FunctionName": "v", "Runtime": "python3.12", "Role": ROLE, "Handler": "app.handler",
+            "Code": {"ZipFile": APP}}
+    args.update(kwargs)
+    with pytest.raises(ClientError) as e:
+        lam.create_function(**args)
+    got_code, got_message, status = error_of(e)
+    assert (got_code, status) == (code, 400)
+    if message:
+        assert got_message == message
+
+
+def test_environment_over_4kb_and_bad_zip(lam):
+    with pytest.raises(ClientError) as e:
+        create(lam, "big-env", code=APP, Environment={"Variables": {"BIG": "x" * 5000}})
+    code, message, _ = error_of(e)
+    assert code == "InvalidParameterValueException"
+    assert message.startswith("Lambda was unable to configure your environment variables because the "
+                              "environment variables you have provided exceeded the 4KB limit.")
+    with pytest.raises(ClientError) as e:
+        create(lam, "bad-zip", code=b"this is not a zip")
+    assert error_of(e) == ("InvalidParameterValueException",
+                           "Could not unzip uploaded file. Please check your file, then try to upload again.", 400)
+    escaping = zip_bytes({"../../escape.py": "x = 1"})
+    with pytest.raises(ClientError) as e:
+        create(lam, "evil-zip", code=escaping)
+    assert error_of(e)[0] == "InvalidParameterValueException"
+
+
+def test_duplicate_and_missing_functions_answer_aws_shapes(lamina, lam):
+    create(lam, "dup", code=APP)
+    with pytest.raises(ClientError) as e:
+        create(lam, "dup", code=APP)
+    assert error_of(e) == ("ResourceConflictException", "Function already exist: dup", 409)
+
+    # The raw wire shapes: header, request id, and the body's member names.
+    status, headers, body = lamina.http("GET", "/2015-03-31/functions/nope")
+    assert status == 404
+    assert headers["x-amzn-ErrorType"] == "ResourceNotFoundException"
+    assert re.fullmatch(r"[0-9a-f-]{36}", headers["x-amzn-RequestId"])
+    assert json.loads(body) == {"Type": "User",
+                                "Message": "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope"}
+
+    payload = {"FunctionName": "dup", "Runtime": "python3.12", "Role": ROLE, "Handler": "app.handler",
+               "Code": {"ZipFile": base64.b64encode(APP).decode()}}
+    status, headers, body = lamina.http("POST", "/2015-03-31/functions", json.dumps(payload).encode(),
+                                        {"content-type": "application/json"})
+    assert (status, headers["x-amzn-ErrorType"]) == (409, "ResourceConflictException")
+    assert json.loads(body) == {"Type": "User", "message": "Function already exist: dup"}
+
+    payload.update(FunctionName="enum", Runtime="cobol85")
+    status, headers, body = lamina.http("POST", "/2015-03-31/functions", json.dumps(payload).encode())
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "ValidationException")
+    doc = json.loads(body)
+    assert list(doc) == ["message"]
+    assert doc["message"].startswith("1 validation error detected: Value 'cobol85' at 'runtime' failed to satisfy "
+                                     "constraint: Member must satisfy enum value set: [nodejs, nodejs4.3,")
+
+    status, headers, body = lamina.http("POST", "/2015-03-31/functions", b"{not json")
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "InvalidRequestContentException")
+
+    status, headers, body = lamina.http("POST", "/2015-03-31/functions", json.dumps({"Runtime": "python3.12"}).encode())
+    assert status == 400 and headers["x-amzn-ErrorType"] == "ValidationException"
+    assert json.loads(body)["message"].startswith(
+        "3 validation errors detected: Value null at 'functionName' failed to satisfy constraint: Member must not be null")
+
+
+def test_revision_id_is_a_precondition(lam):
+    f = create(lam, "rev", code=APP)
+    with pytest.raises(ClientError) as e:
+        lam.update_function_configuration(FunctionName="rev", Description="x", RevisionId="stale")
+    assert error_of(e)[0] == "PreconditionFailedException"
+    assert error_of(e)[2] == 412
+    ok = lam.update_function_configuration(FunctionName="rev", Description="x", RevisionId=f["RevisionId"])
+    assert ok["Description"] == "x"
+
+
+def test_aws_cli_drives_the_control_plane(lamina, tmp_path):
+    zip_path = tmp_path / "fn.zip"
+    zip_path.write_bytes(APP)
+    out = lamina.aws("lambda", "create-function", "--function-name", "cli-fn", "--runtime", "python3.13",
+                     "--handler", "app.handler", "--role", ROLE, "--zip-file", f"fileb://{zip_path}")
+    assert out["FunctionName"] == "cli-fn"
+    listed = lamina.aws("lambda", "list-functions")
+    assert [f["FunctionName"] for f in listed["Functions"]] == ["cli-fn"]
+    failed = lamina.aws("lambda", "get-function", "--function-name", "ghost", expect_ok=False)
+    assert failed.returncode != 0
+    assert "ResourceNotFoundException" in failed.stderr
+    lamina.aws("lambda", "delete-function", "--function-name", "cli-fn")
+    assert lamina.aws("lambda", "list-functions")["Functions"] == []
+
+
+def test_state_survives_restart_and_kill9(lamina):
+    lam = lamina.client()
+    create(lam, "durable", code=APP, Tags={"k": "v"})
+    lamina.restart()
+    lam = lamina.client()
+    assert lam.get_function(FunctionName="durable")["Tags"] == {"k": "v"}
+    lam.update_function_configuration(FunctionName="durable", MemorySize=512)
+    lamina.restart(hard=True)
+    lam = lamina.client()
+    assert lam.get_function_configuration(FunctionName="durable")["MemorySize"] == 512
+    r = lam.invoke(FunctionName="durable", Payload=b'{"action": "echo"}')
+    assert r["StatusCode"] == 200 and "FunctionError" not in r
