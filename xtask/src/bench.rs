@@ -1,3 +1,380 @@
-pub fn run(_root: &std::path::Path, _args: &[String]) -> anyhow::Result<()> {
+//! `cargo xtask bench`: measures a real `lamina serve` (release build) over loopback and
+//! rewrites `docs/PERFORMANCE.md` with medians, percentiles and ratios to the targets in
+//! PLATFORM.md. Every figure is the median of repeated runs, never a single one.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+
+use crate::{build_fixture, cargo, run as run_cmd};
+
+struct Settings {
+    cold_runs: usize,
+    warm_invokes: usize,
+    throughput_secs: f64,
+    throughput_rounds: usize,
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    _data: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(root: &Path) -> Result<Server> {
+    let data = TempDir(std::env::temp_dir().join(format!("lamina-bench-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&data.0);
+    std::fs::create_dir_all(&data.0)?;
+    let config = data.0.join("bench.toml");
+    std::fs::write(&config, "[functions]\nidle_timeout_secs = 600\n")?;
+    let mut child = Command::new(root.join("target/release/lamina"))
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(data.0.join("state"))
+        .arg("--config")
+        .arg(&config)
+        .env("LAMINA_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting lamina")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line)?;
+    let Some(url) = line.trim().strip_prefix("lamina listening on http://") else {
+        bail!("lamina did not start: {line:?}");
+    };
+    Ok(Server { child, addr: url.parse()?, _data: data })
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    sender: SendRequest<Full<Bytes>>,
+    host: String,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> Result<Conn> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        Ok(Conn { sender, host: addr.to_string() })
+    }
+
+    async fn call(&mut self, method: &str, path: &str, body: Bytes) -> Result<(u16, Bytes)> {
+        let req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.host)
+            .header("content-type", "application/json")
+            .body(Full::new(body))?;
+        self.sender.ready().await?;
+        let resp = self.sender.send_request(req).await?;
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await?.to_bytes();
+        Ok((status, body))
+    }
+
+    async fn invoke(&mut self, name: &str) -> Result<()> {
+        let (status, body) =
+            self.call("POST", &format!("/2015-03-31/functions/{name}/invocations"), Bytes::from_static(b"{}")).await?;
+        if status != 200 {
+            bail!("invoke {name}: {status} {}", String::from_utf8_lossy(&body));
+        }
+        Ok(())
+    }
+}
+
+fn zip(files: &[(&str, &[u8], u32)]) -> Result<Vec<u8>> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data, mode) in files {
+        w.start_file(*name, zip::write::SimpleFileOptions::default().unix_permissions(*mode))?;
+        w.write_all(data)?;
+    }
+    Ok(w.finish()?.into_inner())
+}
+
+struct Kind {
+    label: &'static str,
+    runtime: &'static str,
+    handler: &'static str,
+    zip: Vec<u8>,
+}
+
+async fn create(conn: &mut Conn, name: &str, kind: &Kind) -> Result<()> {
+    let body = serde_json::json!({
+        "FunctionName": name,
+        "Runtime": kind.runtime,
+        "Handler": kind.handler,
+        "Role": "arn:aws:iam::000000000000:role/bench",
+        "MemorySize": 256,
+        "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(&kind.zip) },
+    });
+    let (status, resp) = conn.call("POST", "/2015-03-31/functions", Bytes::from(body.to_string())).await?;
+    if status != 201 {
+        bail!("create {name}: {status} {}", String::from_utf8_lossy(&resp));
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    v
+}
+
+struct Row {
+    what: String,
+    median: String,
+    spread: String,
+    target: String,
+    ratio: String,
+}
+
+async fn cold_starts(addr: SocketAddr, kind: &Kind, runs: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    let mut conn = Conn::open(addr).await?;
+    let (mut create_ms, mut first_ms) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        let name = format!("cold-{}-{i}", kind.label);
+        let t = Instant::now();
+        create(&mut conn, &name, kind).await?;
+        create_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        conn.invoke(&name).await?;
+        first_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        conn.call("DELETE", &format!("/2015-03-31/functions/{name}"), Bytes::new()).await?;
+    }
+    Ok((sorted(create_ms), sorted(first_ms)))
+}
+
+async fn warm_latency(addr: SocketAddr, name: &str, n: usize) -> Result<Vec<f64>> {
+    let mut conn = Conn::open(addr).await?;
+    for _ in 0..200 {
+        conn.invoke(name).await?;
+    }
+    let mut us = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        conn.invoke(name).await?;
+        us.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    Ok(sorted(us))
+}
+
+async fn throughput(addr: SocketAddr, name: &str, connections: usize, secs: f64) -> Result<f64> {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let name = name.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await?;
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                conn.invoke(&name).await?;
+                n += 1;
+            }
+            anyhow::Ok(n)
+        }));
+    }
+    let start = Instant::now();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await??;
+    }
+    Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    format!("{cores} cores ({cpu}), {mem_gib:.0} GiB RAM")
+}
+
+fn output(cmd: &str, args: &[&str]) -> String {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+pub fn run(root: &Path, args: &[String]) -> Result<()> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let settings = if quick {
+        Settings { cold_runs: 5, warm_invokes: 500, throughput_secs: 1.0, throughput_rounds: 1 }
+    } else {
+        Settings { cold_runs: 20, warm_invokes: 5000, throughput_secs: 3.0, throughput_rounds: 3 }
+    };
+    run_cmd(cargo().current_dir(root).args(["build", "--quiet", "--release", "-p", "lamina"]))?;
+    let rust_bootstrap = std::fs::read(build_fixture(root, true)?)?;
+    let kinds = [
+        Kind {
+            label: "python",
+            runtime: "python3.12",
+            handler: "app.handler",
+            zip: zip(&[("app.py", b"def handler(event, context):\n    return None\n", 0o644)])?,
+        },
+        Kind {
+            label: "node",
+            runtime: "nodejs20.x",
+            handler: "index.handler",
+            zip: zip(&[("index.js", b"exports.handler = async () => null;\n", 0o644)])?,
+        },
+        Kind {
+            label: "provided",
+            runtime: "provided.al2023",
+            handler: "bootstrap",
+            zip: zip(&[("bootstrap", &rust_bootstrap, 0o755)])?,
+        },
+    ];
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let server = start_server(root)?;
+    let addr = server.addr;
+    let mut rows = Vec::new();
+    let ms = |v: f64| format!("{v:.2} ms");
+
+    rt.block_on(async {
+        for kind in &kinds {
+            eprintln!("cold starts: {}", kind.label);
+            let (create_ms, first_ms) = cold_starts(addr, kind, settings.cold_runs).await?;
+            let (target, ratio) = match kind.label {
+                "python" => ("≤ 15 ms p50", format!("{:.2}× target", percentile(&first_ms, 0.5) / 15.0)),
+                "node" => ("AWS: 134–138 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 136.0)),
+                _ => ("AWS: 15 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 15.0)),
+            };
+            rows.push(Row {
+                what: format!("Cold start, {} (first Invoke after CreateFunction)", kind.label),
+                median: ms(percentile(&first_ms, 0.5)),
+                spread: format!(
+                    "p90 {}; CreateFunction itself {}",
+                    ms(percentile(&first_ms, 0.9)),
+                    ms(percentile(&create_ms, 0.5))
+                ),
+                target: target.into(),
+                ratio,
+            });
+        }
+
+        let mut conn = Conn::open(addr).await?;
+        for kind in &kinds {
+            create(&mut conn, &format!("warm-{}", kind.label), kind).await?;
+        }
+        for kind in &kinds {
+            let name = format!("warm-{}", kind.label);
+            eprintln!("warm latency: {}", kind.label);
+            let us = warm_latency(addr, &name, settings.warm_invokes).await?;
+            let p50 = percentile(&us, 0.5);
+            let (target, ratio) = if kind.label == "provided" {
+                ("≤ 150 µs added", format!("{:.2}× target", p50 / 150.0))
+            } else {
+                ("—", "—".into())
+            };
+            rows.push(Row {
+                what: format!("Warm invoke latency, {} no-op, one keep-alive connection", kind.label),
+                median: format!("{p50:.0} µs"),
+                spread: format!("p99 {:.0} µs ({} invokes)", percentile(&us, 0.99), us.len()),
+                target: target.into(),
+                ratio,
+            });
+        }
+        for kind in &kinds {
+            let name = format!("warm-{}", kind.label);
+            for connections in [1usize, 8] {
+                eprintln!("throughput: {} x{connections}", kind.label);
+                let mut rates = Vec::new();
+                for _ in 0..settings.throughput_rounds {
+                    rates.push(throughput(addr, &name, connections, settings.throughput_secs).await?);
+                }
+                let rates = sorted(rates);
+                let median = percentile(&rates, 0.5);
+                let (target, ratio) = match kind.label {
+                    "provided" => ("≥ 10,000/s", format!("{:.2}× target", median / 10_000.0)),
+                    "python" => ("≥ 5,000/s", format!("{:.2}× target", median / 5_000.0)),
+                    _ => ("—", "—".to_owned()),
+                };
+                rows.push(Row {
+                    what: format!("Warm throughput, {} no-op, {connections} keep-alive connection(s)", kind.label),
+                    median: format!("{median:.0}/s"),
+                    spread: format!(
+                        "min {:.0}/s, max {:.0}/s over {} runs of {:.0} s",
+                        rates[0],
+                        rates[rates.len() - 1],
+                        rates.len(),
+                        settings.throughput_secs
+                    ),
+                    target: target.into(),
+                    ratio,
+                });
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    drop(server);
+
+    let date = output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+    let commit = output("git", &["-C", &root.display().to_string(), "rev-parse", "--short", "HEAD"]);
+    let rustc = output("rustc", &["--version"]);
+    let mut doc = String::new();
+    doc.push_str("# Performance\n\n");
+    doc.push_str("Written by `cargo xtask bench`; do not edit by hand. Every figure comes from a release build of\n");
+    doc.push_str("`lamina serve` driven over loopback HTTP/1.1 by the bench client on the same machine.\n\n");
+    doc.push_str(&format!("- Date: {date}\n- Machine: {}\n- Commit: {commit}; {rustc}\n", machine()));
+    doc.push_str(&format!(
+        "- Mode: {}; sandbox: plain processes (no isolation yet); functions have 256 MB\n\n",
+        if quick { "--quick (fewer runs)" } else { "full" }
+    ));
+    doc.push_str("| What | Median | Spread | Target | Ratio |\n|---|---|---|---|---|\n");
+    for r in &rows {
+        doc.push_str(&format!("| {} | {} | {} | {} | {} |\n", r.what, r.median, r.spread, r.target, r.ratio));
+    }
+    doc.push_str("\nTargets are PLATFORM.md's; the AWS figures are the maxday/lambda-perf init durations.\n");
+    doc.push_str("A ratio below 1 is better than the target for latencies, worse for throughputs.\n");
+    let path = root.join("docs/PERFORMANCE.md");
+    std::fs::create_dir_all(path.parent().expect("docs"))?;
+    std::fs::write(&path, &doc)?;
+    println!("{doc}");
+    eprintln!("wrote {}", path.display());
     Ok(())
 }
