@@ -3,12 +3,13 @@ import base64
 import json
 import os
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import create, function_zip, invoke_json, log_of, zip_bytes
+from conftest import Lamina, create, function_zip, invoke_json, log_of, zip_bytes
 
 APP = function_zip("app.py")
 
@@ -104,6 +105,30 @@ def test_timeout_kills_the_whole_process_tree(py, tmp_path):
     # A fresh environment serves the next call.
     r, body = invoke_json(py, "py", {"action": "echo"})
     assert "FunctionError" not in r
+
+
+def test_unserializable_result_is_a_marshal_error(py):
+    r, body = invoke_json(py, "py", {"action": "unmarshalable"})
+    assert r["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.MarshalError"
+    assert body["errorMessage"].startswith("Unable to marshal response: Object of type set is not JSON serializable")
+
+
+def test_idle_environments_are_reaped(tmp_path):
+    server = Lamina(tmp_path / "data", config="[functions]\nidle_timeout_secs = 0.3\n").start()
+    try:
+        lam = server.client()
+        create(lam, "idle", code=APP)
+        _, body = invoke_json(lam, "idle", {"action": "echo"})
+        pid = body["pid"]
+        deadline = time.monotonic() + 30
+        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not os.path.exists(f"/proc/{pid}"), "idle environment was not reaped"
+        r = lam.invoke(FunctionName="idle", Payload=b'{"action": "echo"}', LogType="Tail")
+        assert "Init Duration" in log_of(r), "the next invoke is a cold start"
+    finally:
+        server.stop()
 
 
 def test_exit_is_runtime_exit_error(py):

@@ -40,6 +40,8 @@ def handler(event, context):
         os._exit(event.get("code", 1))
     if action == "big":
         return "x" * event["size"]
+    if action == "unmarshalable":
+        return {"a set": {1, 2}}
     if action == "print":
         for i in range(event["lines"]):
             print("line", i)
