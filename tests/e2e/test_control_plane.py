@@ -146,6 +146,12 @@ def test_environment_over_4kb_and_bad_zip(lam):
         create(lam, "bad-zip", code=b"this is not a zip")
     assert error_of(e) == ("InvalidParameterValueException",
                            "Could not unzip uploaded file. Please check your file, then try to upload again.", 400)
+    # 300 MB of zeros zips to a few hundred KB: refused by its unzipped size.
+    bomb = zip_bytes({"zeros.bin": bytes(300 * 1024 * 1024)})
+    assert len(bomb) < 1024 * 1024
+    with pytest.raises(ClientError) as e:
+        create(lam, "bomb", code=bomb)
+    assert error_of(e) == ("InvalidParameterValueException", "Unzipped size must be smaller than 262144000 bytes", 400)
     escaping = zip_bytes({"../../escape.py": "x = 1"})
     with pytest.raises(ClientError) as e:
         create(lam, "evil-zip", code=escaping)

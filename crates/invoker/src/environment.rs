@@ -10,15 +10,26 @@ use tokio::sync::oneshot;
 
 use crate::logs::LogCapture;
 
-/// What one invocation produced.
+/// What the caller of one invocation sees, known before its log is complete.
 #[derive(Debug)]
-pub(crate) struct Completion {
+pub(crate) struct Settled {
     /// The response or error document.
     pub payload: Bytes,
     /// Whether the caller sees `X-Amz-Function-Error: Unhandled`.
     pub function_error: bool,
-    /// The invocation's whole log, `START` to `REPORT`.
-    pub log: Vec<u8>,
+    /// What is still to be written to the log.
+    pub closing: Closing,
+}
+
+/// The end of an invocation's log, written after the caller has its answer.
+#[derive(Debug)]
+pub(crate) struct Closing {
+    request_id: String,
+    duration: Duration,
+    init_duration: Option<Duration>,
+    status: &'static str,
+    extra_line: Option<String>,
+    reused_later: bool,
 }
 
 pub(crate) struct Environment {
@@ -71,9 +82,10 @@ impl Environment {
         !matches!(self.process.try_wait(), Ok(Some(_)) | Err(_))
     }
 
-    /// Runs one invocation to completion. Returns what it produced and whether the
-    /// environment can be reused.
-    pub(crate) async fn run(&mut self, inv: Invocation, version: &str) -> (Completion, bool) {
+    /// Runs one invocation until its outcome is known. The caller can answer with the
+    /// [`Settled`] payload at once, then must call [`Environment::close_log`] before the
+    /// environment is used again.
+    pub(crate) async fn run(&mut self, inv: Invocation, version: &str) -> Settled {
         let request_id = inv.request_id.clone();
         let timeout = inv.timeout;
         let cold = !self.initialized;
@@ -93,7 +105,7 @@ impl Environment {
         };
         let deadline = match picked_up {
             Ok(deadline) => deadline,
-            Err(phase) => return self.finish(phase, &request_id, Duration::ZERO, None).await,
+            Err(phase) => return self.settle(phase, request_id, Duration::ZERO, None),
         };
         let run_started = deadline - timeout;
         let init_duration = cold.then(|| run_started.saturating_duration_since(self.launched));
@@ -116,23 +128,29 @@ impl Environment {
             }
             _ = tokio::time::sleep_until(deadline.into()) => Phase::TimedOut(timeout),
         };
-        self.finish(phase, &request_id, run_started.elapsed(), init_duration).await
+        self.settle(phase, request_id, run_started.elapsed(), init_duration)
     }
 
-    async fn finish(
-        &mut self,
-        phase: Phase,
-        request_id: &str,
-        duration: Duration,
-        init_duration: Option<Duration>,
-    ) -> (Completion, bool) {
+    fn sample_memory(&mut self) {
         if let Some(bytes) = self.process.max_memory_bytes() {
             self.max_memory_mb = self.max_memory_mb.max(bytes.div_ceil(1024 * 1024));
         }
-        let mut report_status = "";
-        let (payload, function_error, reusable) = match phase {
-            Phase::Answered(Outcome::Response(body)) => (body, false, true),
-            Phase::Answered(Outcome::Error { body, .. }) => (body, true, true),
+    }
+
+    /// Decides what the caller sees; kills the environment when it cannot be reused.
+    fn settle(
+        &mut self,
+        phase: Phase,
+        request_id: String,
+        duration: Duration,
+        init_duration: Option<Duration>,
+    ) -> Settled {
+        let mut closing =
+            Closing { request_id, duration, init_duration, status: "", extra_line: None, reused_later: true };
+        let id = &closing.request_id;
+        let (payload, function_error) = match phase {
+            Phase::Answered(Outcome::Response(body)) => (body, false),
+            Phase::Answered(Outcome::Error { body, .. }) => (body, true),
             Phase::Answered(Outcome::ResponseTooLarge) => (
                 error_doc(
                     "Function.ResponseSizeTooLarge",
@@ -141,42 +159,56 @@ impl Environment {
                     ),
                 ),
                 true,
-                true,
             ),
             Phase::InitFailed(e) => {
+                self.sample_memory();
                 self.process.kill();
-                report_status = "Status: error\tError Type: Runtime.InitError";
+                closing.reused_later = false;
+                closing.status = "Status: error\tError Type: Runtime.InitError";
                 let body = if e.body.is_empty() {
                     error_doc(e.error_type.as_deref().unwrap_or("Runtime.Unknown"), "Init failed".into())
                 } else {
                     e.body
                 };
-                (body, true, false)
+                (body, true)
             }
             Phase::Exited(status) => {
                 let reason = exit_reason(status);
-                self.logs.flush().await;
-                self.logs.line(&format!("RequestId: {request_id} Error: {reason}\nRuntime.ExitError"));
-                report_status = "Status: error\tError Type: Runtime.ExitError";
-                (error_doc("Runtime.ExitError", format!("RequestId: {request_id} Error: {reason}")), true, false)
+                closing.reused_later = false;
+                closing.status = "Status: error\tError Type: Runtime.ExitError";
+                closing.extra_line = Some(format!("RequestId: {id} Error: {reason}\nRuntime.ExitError"));
+                (error_doc("Runtime.ExitError", format!("RequestId: {id} Error: {reason}")), true)
             }
             Phase::TimedOut(limit) => {
+                self.sample_memory();
                 self.process.kill();
                 let secs = format!("{:.2}", limit.as_secs_f64());
-                self.logs.flush().await;
-                self.logs.line(&format!("{} {request_id} Task timed out after {secs} seconds", now_rfc3339()));
-                report_status = "Status: timeout";
+                closing.reused_later = false;
+                closing.status = "Status: timeout";
+                closing.extra_line = Some(format!("{} {id} Task timed out after {secs} seconds", now_rfc3339()));
                 (
                     error_doc(
                         "Sandbox.Timedout",
-                        format!("RequestId: {request_id} Error: Task timed out after {secs} seconds"),
+                        format!("RequestId: {id} Error: Task timed out after {secs} seconds"),
                     ),
                     true,
-                    false,
                 )
             }
         };
-        self.logs.flush().await;
+        Settled { payload, function_error, closing }
+    }
+
+    /// Completes the invocation's log (`END`, `REPORT`) and returns it, and whether the
+    /// environment may serve another invocation.
+    pub(crate) fn close_log(&mut self, closing: Closing) -> (Vec<u8>, bool) {
+        if closing.reused_later {
+            self.sample_memory();
+        }
+        self.logs.flush();
+        let Closing { request_id, duration, init_duration, status, extra_line, reused_later } = closing;
+        if let Some(line) = extra_line {
+            self.logs.line(&line);
+        }
         let ms = duration.as_secs_f64() * 1000.0;
         let init_ms = init_duration.map(|d| d.as_secs_f64() * 1000.0);
         let billed = (ms + init_ms.unwrap_or(0.0)).ceil().max(1.0) as u64;
@@ -188,9 +220,9 @@ impl Environment {
         if let Some(init_ms) = init_ms {
             report.push_str(&format!("Init Duration: {init_ms:.2} ms\t"));
         }
-        report.push_str(report_status);
+        report.push_str(status);
         self.logs.line(&report);
         self.last_used = Instant::now();
-        (Completion { payload, function_error, log: self.logs.take() }, reusable)
+        (self.logs.take(), reused_later)
     }
 }

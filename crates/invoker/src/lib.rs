@@ -125,6 +125,8 @@ enum LaunchFailure {
     Internal(String),
 }
 
+type Reply = tokio::sync::oneshot::Sender<Result<InvokeResult, InvokeError>>;
+
 struct InFlight<'a>(&'a AtomicUsize);
 
 impl Drop for InFlight<'_> {
@@ -173,9 +175,18 @@ impl Invoker {
     /// even if the caller goes away.
     pub async fn invoke(&self, function: Arc<Function>, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
         let inner = self.inner.clone();
-        tokio::spawn(async move { inner.invoke(&function, req).await })
-            .await
-            .map_err(|e| InvokeError::Service(format!("invocation task failed: {e}")))?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move { inner.invoke(&function, req, reply).await });
+        answer.await.map_err(|_| InvokeError::Service("the invocation task failed".into()))?
+    }
+
+    /// Resolves a runtime's interpreter in the background, so that the first cold start
+    /// of a function does not pay for probing it.
+    pub fn prepare(&self, runtime: model::Runtime) {
+        let resolver = self.inner.resolver.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = resolver.entry(runtime);
+        });
     }
 
     /// Stops the idle environments of a function (after an update or a delete).
@@ -231,10 +242,13 @@ impl Inner {
         self.pools.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default().push(env);
     }
 
-    async fn invoke(&self, f: &Function, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
+    /// Runs one invocation and sends its result on `reply` as soon as it is known; the
+    /// environment's log is completed afterwards (before it, when the tail is wanted).
+    async fn invoke(&self, f: &Function, req: InvokeRequest, reply: Reply) {
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.config.concurrency_limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            return Err(InvokeError::TooManyRequests);
+            let _ = reply.send(Err(InvokeError::TooManyRequests));
+            return;
         }
         let _slot = InFlight(&self.in_flight);
         let key = pool_key(f);
@@ -243,8 +257,14 @@ impl Inner {
             Some(env) => env,
             None => match self.launch(f).await {
                 Ok(env) => env,
-                Err(LaunchFailure::Unavailable(m)) => return Err(InvokeError::InvalidRuntime(m)),
-                Err(LaunchFailure::Internal(m)) => return Err(InvokeError::Service(m)),
+                Err(LaunchFailure::Unavailable(m)) => {
+                    let _ = reply.send(Err(InvokeError::InvalidRuntime(m)));
+                    return;
+                }
+                Err(LaunchFailure::Internal(m)) => {
+                    let _ = reply.send(Err(InvokeError::Service(m)));
+                    return;
+                }
                 Err(LaunchFailure::Entrypoint(message)) => {
                     let id = &req.request_id;
                     let log = format!(
@@ -253,12 +273,12 @@ impl Inner {
                          Max Memory Used: 0 MB\tStatus: error\tError Type: Runtime.InvalidEntrypoint\n",
                         f.config.memory_mb
                     );
-                    return Ok(self.result(
+                    let _ = reply.send(Ok(self.result(
                         error_doc("Runtime.InvalidEntrypoint", format!("RequestId: {id} Error: {message}")),
                         true,
-                        log.as_bytes(),
-                        req.log_tail,
-                    ));
+                        Some(log.as_bytes()),
+                    )));
+                    return;
                 }
             },
         };
@@ -273,18 +293,30 @@ impl Inner {
             }),
             cognito_identity: None,
         };
-        let (completion, reusable) = env.run(invocation, version).await;
+        let settled = env.run(invocation, version).await;
+        let (payload, function_error) = (settled.payload, settled.function_error);
+        let reply = if req.log_tail {
+            Some(reply)
+        } else {
+            let _ = reply.send(Ok(self.result(payload.clone(), function_error, None)));
+            None
+        };
+        // Synchronous: no other invocation can miss this environment while its log closes.
+        let (log, reusable) = env.close_log(settled.closing);
+        if let Some(reply) = reply {
+            let _ = reply.send(Ok(self.result(payload, function_error, Some(&log))));
+        }
         if reusable {
             self.checkin(key, env);
         }
-        Ok(self.result(completion.payload, completion.function_error, &completion.log, req.log_tail))
     }
 
-    fn result(&self, payload: Bytes, function_error: bool, log: &[u8], tail: bool) -> InvokeResult {
+    /// What the caller sees; `log` is given when the caller asked for its tail.
+    fn result(&self, payload: Bytes, function_error: bool, log: Option<&[u8]>) -> InvokeResult {
         InvokeResult {
             payload,
             function_error: function_error.then_some("Unhandled"),
-            log_result: tail.then(|| {
+            log_result: log.map(|log| {
                 base64::engine::general_purpose::STANDARD.encode(logs::tail(log, model::limits::LOG_TAIL_BYTES))
             }),
             executed_version: "$LATEST".to_owned(),

@@ -5,43 +5,49 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::unix::pipe;
-use tokio::sync::{mpsc, oneshot};
 
 /// How much of one invocation's log is kept in memory (the tail is cut from it).
 const KEEP_BYTES: usize = 64 * 1024;
 
+struct Shared {
+    rx: pipe::Receiver,
+    /// The invocation's log so far. Reads from the pipe happen under this lock, so bytes
+    /// land in the order they were written whoever reads them.
+    buf: Mutex<Vec<u8>>,
+}
+
 /// Reads an environment's output pipe in the background.
 pub(crate) struct LogCapture {
-    buf: Arc<Mutex<Vec<u8>>>,
-    flush: mpsc::Sender<oneshot::Sender<()>>,
+    shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
 }
 
+#[derive(PartialEq)]
 enum Drained {
-    More,
+    Empty,
     Eof,
 }
 
-fn append(buf: &Mutex<Vec<u8>>, bytes: &[u8]) {
-    let mut b = buf.lock().unwrap_or_else(|p| p.into_inner());
-    b.extend_from_slice(bytes);
-    if b.len() > 2 * KEEP_BYTES {
-        let cut = b.len() - KEEP_BYTES;
-        b.drain(..cut);
-    }
-}
-
-/// Reads until the pipe is empty. This always asks the kernel (never a cached
-/// readiness flag), so a flush sees every byte written before it.
-fn drain(rx: &pipe::Receiver, buf: &Mutex<Vec<u8>>) -> Drained {
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        match nix::unistd::read(rx.as_raw_fd(), &mut chunk) {
-            Ok(0) => return Drained::Eof,
-            Ok(n) => append(buf, &chunk[..n]),
-            Err(nix::errno::Errno::EAGAIN) => return Drained::More,
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return Drained::Eof,
+impl Shared {
+    /// Reads until the pipe is empty, always asking the kernel (never tokio's cached
+    /// readiness), so a flush sees every byte written before it.
+    fn drain(&self) -> Drained {
+        let mut buf = self.buf.lock().unwrap_or_else(|p| p.into_inner());
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match nix::unistd::read(self.rx.as_raw_fd(), &mut chunk) {
+                Ok(0) => return Drained::Eof,
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    if buf.len() > 2 * KEEP_BYTES {
+                        let cut = buf.len() - KEEP_BYTES;
+                        buf.drain(..cut);
+                    }
+                }
+                Err(nix::errno::Errno::EAGAIN) => return Drained::Empty,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return Drained::Eof,
+            }
         }
     }
 }
@@ -49,59 +55,43 @@ fn drain(rx: &pipe::Receiver, buf: &Mutex<Vec<u8>>) -> Drained {
 impl LogCapture {
     /// Starts reading `reader`, the read end of the environment's output pipe.
     pub(crate) fn start(reader: OwnedFd) -> std::io::Result<Self> {
-        let rx = pipe::Receiver::from_owned_fd(reader)?;
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let (flush, mut flush_rx) = mpsc::channel::<oneshot::Sender<()>>(4);
-        let b = buf.clone();
+        let shared = Arc::new(Shared { rx: pipe::Receiver::from_owned_fd(reader)?, buf: Mutex::new(Vec::new()) });
+        let s = shared.clone();
         let task = tokio::spawn(async move {
-            let mut eof = false;
             loop {
-                tokio::select! {
-                    biased;
-                    ack = flush_rx.recv() => {
-                        let Some(ack) = ack else { break };
-                        if !eof {
-                            eof = matches!(drain(&rx, &b), Drained::Eof);
-                        }
-                        let _ = ack.send(());
-                    }
-                    ready = rx.readable(), if !eof => match ready {
-                        // `try_io` clears tokio's readiness flag once the pipe is empty.
-                        Ok(()) => match rx.try_io(|| match drain(&rx, &b) {
-                            Drained::More => Err(std::io::ErrorKind::WouldBlock.into()),
-                            Drained::Eof => Ok(()),
-                        }) {
-                            Ok(()) => eof = true,
-                            Err(_) => eof = false,
-                        },
-                        Err(_) => eof = true,
-                    },
+                if s.rx.readable().await.is_err() {
+                    break;
+                }
+                // `try_io` clears tokio's readiness flag once the pipe is empty.
+                let eof = s.rx.try_io(|| match s.drain() {
+                    Drained::Empty => Err(std::io::ErrorKind::WouldBlock.into()),
+                    Drained::Eof => Ok(()),
+                });
+                if eof.is_ok() {
+                    break;
                 }
             }
         });
-        Ok(LogCapture { buf, flush, task })
+        Ok(LogCapture { shared, task })
     }
 
     /// Appends one of Lambda's own lines.
     pub(crate) fn line(&self, line: &str) {
-        let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
+        let mut b = self.shared.buf.lock().unwrap_or_else(|p| p.into_inner());
         b.extend_from_slice(line.as_bytes());
         b.push(b'\n');
     }
 
-    /// Waits until everything written to the pipe so far is in the buffer. The runtime
-    /// writes its output before it posts its answer, so after a flush the invocation's
-    /// output is complete.
-    pub(crate) async fn flush(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.flush.send(tx).await.is_ok() {
-            let _ = rx.await;
-        }
+    /// Takes everything written to the pipe so far into the log. The runtime writes its
+    /// output before it posts its answer, so after a flush the invocation's output is
+    /// complete.
+    pub(crate) fn flush(&self) {
+        self.shared.drain();
     }
 
     /// Takes the log gathered since the last call.
     pub(crate) fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.buf.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(&mut *self.shared.buf.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -111,7 +101,7 @@ impl Drop for LogCapture {
     }
 }
 
-/// The last `n` bytes of `log`, starting at a line boundary when one is near.
+/// The last `n` bytes of `log`.
 pub(crate) fn tail(log: &[u8], n: usize) -> &[u8] {
     if log.len() <= n {
         return log;
@@ -132,14 +122,29 @@ mod tests {
         for i in 0..1000 {
             writeln!(writer, "line {i}").unwrap();
         }
-        cap.flush().await;
+        cap.flush();
         cap.line("END");
         let log = String::from_utf8(cap.take()).unwrap();
-        assert!(log.starts_with("START\nline 0\n"), "{}", &log[..40]);
+        assert!(log.starts_with("START\nline 0\n"), "{}", &log[..log.len().min(40)]);
         assert!(log.ends_with("line 999\nEND\n"));
         assert!(cap.take().is_empty());
         drop(writer);
-        cap.flush().await;
+        cap.flush();
+    }
+
+    #[tokio::test]
+    async fn the_background_reader_keeps_the_pipe_from_filling() {
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let cap = LogCapture::start(reader.into()).unwrap();
+        // Far more than a pipe holds: this blocks forever unless the log is being read.
+        let writer = std::thread::spawn(move || {
+            for _ in 0..64 {
+                writer.write_all(&[b'x'; 16 * 1024]).unwrap();
+            }
+        });
+        tokio::task::spawn_blocking(move || writer.join().unwrap()).await.unwrap();
+        cap.flush();
+        assert!(cap.take().len() >= KEEP_BYTES, "older output is dropped, the recent kept");
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub(crate) struct Unavailable(pub String);
 pub(crate) struct Resolver {
     commands: RuntimeCommands,
     cache: Mutex<HashMap<&'static str, Result<PathBuf, Unavailable>>>,
+    probes: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
 }
 
 fn find_on_path(name: &Path) -> Option<PathBuf> {
@@ -85,7 +86,7 @@ fn probe(candidate: &Path, family: RuntimeFamily) -> Option<PathBuf> {
 
 impl Resolver {
     pub(crate) fn new(commands: RuntimeCommands) -> Self {
-        Resolver { commands, cache: Mutex::new(HashMap::new()) }
+        Resolver { commands, cache: Mutex::new(HashMap::new()), probes: Mutex::new(HashMap::new()) }
     }
 
     pub(crate) fn entry(&self, runtime: Runtime) -> Result<Entry, Unavailable> {
@@ -119,7 +120,11 @@ impl Resolver {
                 _ => candidates.push(self.commands.node.clone()),
             }
         }
-        candidates.iter().find_map(|c| probe(c, runtime.family())).ok_or_else(|| {
+        let probe_once = |c: &PathBuf| {
+            let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
+            probes.entry(c.clone()).or_insert_with(|| probe(c, runtime.family())).clone()
+        };
+        candidates.iter().find_map(probe_once).ok_or_else(|| {
             Unavailable(format!(
                 "The runtime {runtime} is not available on this Lamina host: none of {candidates:?} was found."
             ))

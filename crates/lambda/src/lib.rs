@@ -214,6 +214,7 @@ impl LambdaService {
     ) -> Result<Self, StoreError> {
         let mut functions = HashMap::new();
         for f in store.all_functions()? {
+            invoker.prepare(f.config.runtime);
             functions.insert((f.account.clone(), f.region.clone(), f.name.clone()), Arc::new(f));
         }
         let cache = Arc::new(Cache { functions: RwLock::new(functions) });
@@ -321,6 +322,7 @@ impl LambdaService {
         if !self.store.insert_function(&f)? {
             return Err(LambdaError::Conflict(format!("Function already exist: {}", f.name)));
         }
+        self.invoker.prepare(f.config.runtime);
         let mut view = (*self.remember(f)).clone();
         view.state = FunctionState::Pending;
         Ok(view)
@@ -430,6 +432,7 @@ impl LambdaService {
         Self::check_revision(&old, revision)?;
         let mut new = (*old).clone();
         new.config = patch.apply_to(new.config)?;
+        self.invoker.prepare(new.config.runtime);
         self.replace(&old, new)
     }
 

@@ -135,6 +135,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(data_dir = %data.display(), "state directory");
     // Tests and scripts read this line to find the port when started with --port 0.
     println!("lamina listening on http://{addr}");
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     invoker.shutdown();
     tracing::info!("stopped");

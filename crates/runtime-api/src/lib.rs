@@ -125,6 +125,10 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared);
         let server = tokio::spawn(async move {
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(listener, app).await;
         });
         Ok((RuntimeApi { addr, queue: tx, server }, init_rx))
