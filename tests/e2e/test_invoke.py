@@ -68,6 +68,35 @@ def test_warm_reuse_and_logs(py):
     assert pids == {first_pid}
 
 
+def test_python_logging_is_formatted_as_on_aws(py):
+    r = py.invoke(FunctionName="py", Payload=b'{"action": "log", "what": "this"}', LogType="Tail")
+    rid = r["ResponseMetadata"]["RequestId"]
+    assert re.search(r"\[INFO\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t" + rid + r"\tlogged this\n", log_of(r))
+
+
+def test_concurrency_limit_answers_429(tmp_path, collector):
+    server = Lamina(tmp_path / "data", config="[functions]\nconcurrency = 2\n").start()
+    try:
+        lam = server.client()
+        create(lam, "busy", code=function_zip("reporter.py"), handler="reporter.handler", Timeout=30,
+               Environment={"Variables": {"REPORT_URL": collector.url}})
+        assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 2
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            calls = [pool.submit(invoke_json, lam, "busy", {"sleep": 2}) for _ in range(2)]
+            collector.get()
+            collector.get()  # both are running now
+            with pytest.raises(ClientError) as e:
+                invoke_json(lam, "busy", {})
+            assert all("FunctionError" not in c.result()[0] for c in calls)
+        throttled = e.value.response
+        assert throttled["ResponseMetadata"]["HTTPStatusCode"] == 429
+        assert throttled["Error"]["Code"] == "TooManyRequestsException"
+        assert throttled["Reason"] == "ConcurrentInvocationLimitExceeded"
+        assert invoke_json(lam, "busy", {})[1] == {"attempt": 1}, "capacity is back once they finish"
+    finally:
+        server.stop()
+
+
 def test_log_tail_is_the_last_4kb(py):
     r = py.invoke(FunctionName="py", Payload=b'{"action": "print", "lines": 2000}', LogType="Tail")
     log = log_of(r)

@@ -170,6 +170,7 @@ struct CreateFunctionWire {
     tags: Option<BTreeMap<String, String>>,
     architectures: Option<Vec<String>>,
     package_type: Option<String>,
+    publish: Option<bool>,
     #[serde(flatten)]
     config: ConfigWire,
 }
@@ -191,6 +192,8 @@ struct UpdateCodeWire {
     image_uri: Option<String>,
     revision_id: Option<String>,
     architectures: Option<Vec<String>>,
+    publish: Option<bool>,
+    dry_run: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -218,6 +221,15 @@ impl ConfigWire {
             dead_letter_target: self.dead_letter_config.map(|d| d.target_arn.unwrap_or_default()),
         })
     }
+}
+
+/// Versions arrive with a later release; until then `Publish: true` is refused rather
+/// than silently ignored.
+fn refuse_publish(publish: Option<bool>) -> Result<(), LambdaError> {
+    if publish == Some(true) {
+        return Err(Invalid::parameter("Lamina does not publish function versions yet; call without Publish.").into());
+    }
+    Ok(())
 }
 
 fn code_source(
@@ -402,6 +414,7 @@ async fn create_function(State(s): State<ApiState>, headers: HeaderMap, body: Bo
                 )
                 .into());
             }
+            refuse_publish(wire.publish)?;
             let code = wire.code.unwrap_or_default();
             let cmd = CreateFunction {
                 name: wire.function_name.unwrap_or_default(),
@@ -534,6 +547,10 @@ async fn update_function_code(
         async {
             let bytes = read_body(body, limits::CODE_REQUEST_MAX_BYTES, "UpdateFunctionCode").await?;
             let wire: UpdateCodeWire = parse_json(&bytes)?;
+            refuse_publish(wire.publish)?;
+            if wire.dry_run == Some(true) {
+                return Err(Invalid::parameter("Lamina does not support DryRun for UpdateFunctionCode yet.").into());
+            }
             let source = code_source(wire.zip_file, wire.s3_bucket, wire.image_uri)?;
             let f = s.lambda.update_code(
                 &caller(&s, &headers),

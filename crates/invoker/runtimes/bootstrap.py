@@ -6,6 +6,7 @@ so that no package has to be installed for a function to run.
 """
 import importlib
 import json
+import logging
 import os
 import socket
 import sys
@@ -154,6 +155,32 @@ class Context:
         sys.stdout.flush()
 
 
+class _RequestIdFilter(logging.Filter):
+    """Adds the current request id to every record, as AWS's handler does."""
+
+    request_id = None
+
+    def filter(self, record):
+        record.aws_request_id = self.request_id
+        return True
+
+
+_REQUEST_ID = _RequestIdFilter()
+
+
+def _setup_logging():
+    # AWS installs one handler on the root logger, writing
+    # "[LEVEL]\t<time>Z\t<request id>\t<message>" to the function's log.
+    handler = logging.StreamHandler(sys.stdout)
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+        "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.addFilter(_REQUEST_ID)
+    logging.getLogger().addHandler(handler)
+
+
 def _load_handler():
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
     opt = os.environ.get("LAMINA_OPT_DIR", "/opt")
@@ -187,12 +214,14 @@ def _load_handler():
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
+    _setup_logging()
     handler = _load_handler()
     while True:
         status, headers, body = CONN.request("GET", "/invocation/next")
         if status != 200:
             sys.exit(0)
         request_id = headers.get("lambda-runtime-aws-request-id")
+        _REQUEST_ID.request_id = request_id
         os.environ["_X_AMZN_TRACE_ID"] = headers.get("lambda-runtime-trace-id", "")
         context = Context(request_id, int(headers.get("lambda-runtime-deadline-ms", "0")),
                           headers.get("lambda-runtime-invoked-function-arn"), headers)

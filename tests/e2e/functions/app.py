@@ -1,5 +1,6 @@
 """A Python function whose behaviour is chosen by the event's "action"."""
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -40,6 +41,11 @@ def handler(event, context):
         os._exit(event.get("code", 1))
     if action == "big":
         return "x" * event["size"]
+    if action == "log":
+        logger = logging.getLogger()
+        logger.setLevel(logging.INFO)
+        logger.info("logged %s", event["what"])
+        return "logged"
     if action == "unmarshalable":
         return {"a set": {1, 2}}
     if action == "print":
