@@ -90,6 +90,7 @@ impl Environment {
         let timeout = inv.timeout;
         let cold = !self.initialized;
         self.logs.line(&format!("START RequestId: {request_id} Version: {version}"));
+        self.process.thaw();
         let mut d = self.api.dispatch(inv);
 
         // Phase 1: the runtime picks the invocation up (after its init, when cold).
@@ -174,10 +175,16 @@ impl Environment {
             }
             Phase::Exited(status) => {
                 let reason = exit_reason(status);
+                let kind = if self.process.out_of_memory() { "Runtime.OutOfMemory" } else { "Runtime.ExitError" };
+                self.process.kill();
                 closing.reused_later = false;
-                closing.status = "Status: error\tError Type: Runtime.ExitError";
-                closing.extra_line = Some(format!("RequestId: {id} Error: {reason}\nRuntime.ExitError"));
-                (error_doc("Runtime.ExitError", format!("RequestId: {id} Error: {reason}")), true)
+                closing.status = if kind == "Runtime.OutOfMemory" {
+                    "Status: error\tError Type: Runtime.OutOfMemory"
+                } else {
+                    "Status: error\tError Type: Runtime.ExitError"
+                };
+                closing.extra_line = Some(format!("RequestId: {id} Error: {reason}\n{kind}"));
+                (error_doc(kind, format!("RequestId: {id} Error: {reason}")), true)
             }
             Phase::TimedOut(limit) => {
                 self.sample_memory();
@@ -223,6 +230,9 @@ impl Environment {
         report.push_str(status);
         self.logs.line(&report);
         self.last_used = Instant::now();
+        if reused_later {
+            self.process.freeze();
+        }
         (self.logs.take(), reused_later)
     }
 }

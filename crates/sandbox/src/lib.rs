@@ -5,7 +5,8 @@
 //! and the function's limits. A [`Sandbox`] decides *how*: it tells the invoker where
 //! those directories appear inside the environment ([`Sandbox::layout`]) and starts the
 //! process tree ([`Sandbox::launch`]), returning a [`Sandboxed`] handle that can wait for,
-//! kill, freeze and measure the whole tree.
+//! kill, freeze and measure the whole tree. Resource controls plug in through
+//! [`Confinement`].
 //!
 //! [`ProcessSandbox`] is the degraded implementation: a plain child process in its own
 //! process group, with a cleared environment and a private working `/tmp` directory,
@@ -98,12 +99,29 @@ pub trait Sandbox: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
+/// The resource controls around an environment (a cgroup, for sandboxes that have one).
+/// A sandbox without them passes none, and [`Sandboxed`] falls back to what a plain
+/// process offers.
+pub trait Confinement: Send + std::fmt::Debug {
+    /// Stops every process of the environment between invocations.
+    fn freeze(&self);
+    /// Resumes the environment before an invocation.
+    fn thaw(&self);
+    /// Kills every process of the environment, wherever it moved.
+    fn kill_all(&self);
+    /// Peak memory of the environment in bytes.
+    fn peak_memory(&self) -> Option<u64>;
+    /// Whether the kernel killed a process of the environment for exceeding its memory.
+    fn out_of_memory(&self) -> bool;
+}
+
 /// A running environment's process tree.
 #[derive(Debug)]
 pub struct Sandboxed {
     child: tokio::process::Child,
     pid: i32,
     scratch: Option<PathBuf>,
+    confinement: Option<Box<dyn Confinement>>,
 }
 
 impl Sandboxed {
@@ -126,12 +144,38 @@ impl Sandboxed {
     pub fn kill(&self) {
         use nix::sys::signal::{killpg, Signal};
         use nix::unistd::Pid;
+        if let Some(c) = &self.confinement {
+            c.kill_all();
+        }
         // The first process leads its own process group, so this reaches its children.
         let _ = killpg(Pid::from_raw(self.pid), Signal::SIGKILL);
     }
 
-    /// Peak memory of the environment in bytes, when the sandbox can measure it.
+    /// Stops the environment between invocations (a no-op without confinement).
+    pub fn freeze(&self) {
+        if let Some(c) = &self.confinement {
+            c.freeze();
+        }
+    }
+
+    /// Resumes the environment for an invocation (a no-op without confinement).
+    pub fn thaw(&self) {
+        if let Some(c) = &self.confinement {
+            c.thaw();
+        }
+    }
+
+    /// Whether the environment died for exceeding its memory limit.
+    pub fn out_of_memory(&self) -> bool {
+        self.confinement.as_ref().is_some_and(|c| c.out_of_memory())
+    }
+
+    /// Peak memory of the environment in bytes, when the sandbox can measure it:
+    /// from the confinement, else the first process's high-water mark.
     pub fn max_memory_bytes(&self) -> Option<u64> {
+        if let Some(peak) = self.confinement.as_ref().and_then(|c| c.peak_memory()) {
+            return Some(peak);
+        }
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
         let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
         let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -190,7 +234,7 @@ impl Sandbox for ProcessSandbox {
             .spawn()
             .map_err(|source| SandboxError::Spawn { program: spec.program.display().to_string(), source })?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Sandboxed { child, pid, scratch: Some(layout.tmp_dir) })
+        Ok(Sandboxed { child, pid, scratch: Some(layout.tmp_dir), confinement: None })
     }
 
     fn describe(&self) -> String {
