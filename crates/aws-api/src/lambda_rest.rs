@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Extension, FromRequest, FromRequestParts, Path, RawQuery, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,6 +13,7 @@ use base64::Engine;
 use lambda::{AccountSettings, Caller, CodeSource, CreateFunction, InvocationType, InvokeOutcome, LambdaError};
 use model::limits;
 use model::{Function, FunctionDraft, Invalid, Violation};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::{ApiState, RequestId};
@@ -75,15 +77,9 @@ pub(crate) fn error_response(err: LambdaError) -> Response {
     (status, [("content-type", "application/json"), ("x-amzn-errortype", kind)], body.to_string()).into_response()
 }
 
-type ApiResult = Result<Response, LambdaError>;
-
 fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
     let body = serde_json::to_vec(value).expect("wire types always serialize");
     (status, [("content-type", "application/json")], body).into_response()
-}
-
-fn respond(result: ApiResult) -> Response {
-    result.unwrap_or_else(error_response)
 }
 
 /// Reads a body of at most `limit` bytes; larger ones get AWS's 413 for `operation`.
@@ -384,49 +380,114 @@ fn configuration(f: &Function) -> FunctionConfigurationWire {
 }
 
 // ---------------------------------------------------------------------------------------
-// Handlers.
+// Extractors: the caller, and a request body parsed as one operation's input.
 
-fn caller(state: &ApiState, headers: &HeaderMap) -> Caller {
-    state.callers.caller(headers)
+/// The error side of every handler: a [`LambdaError`] answered in AWS's shape.
+pub(crate) struct ApiError(LambdaError);
+
+impl<E: Into<LambdaError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
 }
 
-async fn create_function(State(s): State<ApiState>, headers: HeaderMap, body: Body) -> Response {
-    respond(
-        async {
-            let bytes = read_body(body, limits::CODE_REQUEST_MAX_BYTES, "CreateFunction").await?;
-            let wire: CreateFunctionWire = parse_json(&bytes)?;
-            let mut missing = Vec::new();
-            if wire.function_name.is_none() {
-                missing.push(Violation::null("functionName"));
-            }
-            if wire.code.is_none() {
-                missing.push(Violation::null("code"));
-            }
-            if wire.config.role.is_none() {
-                missing.push(Violation::null("role"));
-            }
-            if !missing.is_empty() {
-                return Err(Invalid::Constraints(missing).into());
-            }
-            if wire.package_type.as_deref().is_some_and(|p| p != "Zip") {
-                return Err(Invalid::parameter(
-                    "Lamina runs .zip deployment packages; container images (PackageType Image) are not supported.",
-                )
-                .into());
-            }
-            refuse_publish(wire.publish)?;
-            let code = wire.code.unwrap_or_default();
-            let cmd = CreateFunction {
-                name: wire.function_name.unwrap_or_default(),
-                draft: wire.config.into_draft(wire.architectures)?,
-                code: code_source(code.zip_file, code.s3_bucket, code.image_uri)?,
-                tags: wire.tags.unwrap_or_default(),
-            };
-            let f = s.lambda.create_function(&caller(&s, &headers), cmd)?;
-            Ok(json_response(StatusCode::CREATED, &configuration(&f)))
-        }
-        .await,
-    )
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(self.0)
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+/// The caller of a request, from its SigV4 credential.
+struct Who(Caller);
+
+impl FromRequestParts<ApiState> for Who {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        Ok(Who(state.callers.caller(&parts.headers)))
+    }
+}
+
+/// An operation's JSON input: its name and body limit, for AWS's 413 message.
+trait Operation: DeserializeOwned {
+    const NAME: &'static str;
+    const MAX_BYTES: usize = 1024 * 1024;
+}
+
+/// A request body read within its operation's limit and parsed.
+struct Input<T>(T);
+
+impl<T: Operation> FromRequest<ApiState> for Input<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &ApiState) -> Result<Self, ApiError> {
+        let bytes = read_body(req.into_body(), T::MAX_BYTES, T::NAME).await?;
+        Ok(Input(parse_json(&bytes)?))
+    }
+}
+
+impl Operation for CreateFunctionWire {
+    const NAME: &'static str = "CreateFunction";
+    const MAX_BYTES: usize = limits::CODE_REQUEST_MAX_BYTES;
+}
+
+impl Operation for UpdateConfigurationWire {
+    const NAME: &'static str = "UpdateFunctionConfiguration";
+}
+
+impl Operation for UpdateCodeWire {
+    const NAME: &'static str = "UpdateFunctionCode";
+    const MAX_BYTES: usize = limits::CODE_REQUEST_MAX_BYTES;
+}
+
+impl Operation for TagsWire {
+    const NAME: &'static str = "TagResource";
+}
+
+/// The `Qualifier` query parameter, where an operation takes one.
+fn qualifier(q: &Option<String>) -> Option<String> {
+    query_one(q, "Qualifier")
+}
+
+// ---------------------------------------------------------------------------------------
+// Handlers: parse, call the service, map the result.
+
+async fn create_function(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Input(wire): Input<CreateFunctionWire>,
+) -> ApiResult {
+    let mut missing = Vec::new();
+    if wire.function_name.is_none() {
+        missing.push(Violation::null("functionName"));
+    }
+    if wire.code.is_none() {
+        missing.push(Violation::null("code"));
+    }
+    if wire.config.role.is_none() {
+        missing.push(Violation::null("role"));
+    }
+    if !missing.is_empty() {
+        return Err(Invalid::Constraints(missing).into());
+    }
+    if wire.package_type.as_deref().is_some_and(|p| p != "Zip") {
+        return Err(Invalid::parameter(
+            "Lamina runs .zip deployment packages; container images (PackageType Image) are not supported.",
+        )
+        .into());
+    }
+    refuse_publish(wire.publish)?;
+    let code = wire.code.unwrap_or_default();
+    let cmd = CreateFunction {
+        name: wire.function_name.unwrap_or_default(),
+        draft: wire.config.into_draft(wire.architectures)?,
+        code: code_source(code.zip_file, code.s3_bucket, code.image_uri)?,
+        tags: wire.tags.unwrap_or_default(),
+    };
+    let f = s.lambda.create_function(&caller, cmd)?;
+    Ok(json_response(StatusCode::CREATED, &configuration(&f)))
 }
 
 #[derive(Serialize)]
@@ -447,50 +508,45 @@ struct GetFunctionOut {
 
 async fn get_function(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
-) -> Response {
-    respond((|| {
-        let f = s.lambda.get_function(&caller(&s, &headers), &name, query_one(&q, "Qualifier").as_deref())?;
-        let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
-        let location =
-            format!("http://{host}/_lamina/code/{}/{}/{}/{}.zip", f.account, f.region, f.name, f.code.sha256_hex);
-        let out = GetFunctionOut {
-            configuration: configuration(&f),
-            code: CodeLocationOut { repository_type: "S3", location },
-            tags: (!f.tags.is_empty()).then(|| f.tags.clone()),
-        };
-        Ok(json_response(StatusCode::OK, &out))
-    })())
+) -> ApiResult {
+    let f = s.lambda.get_function(&caller, &name, qualifier(&q).as_deref())?;
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
+    let location =
+        format!("http://{host}/_lamina/code/{}/{}/{}/{}.zip", f.account, f.region, f.name, f.code.sha256_hex);
+    let out = GetFunctionOut {
+        configuration: configuration(&f),
+        code: CodeLocationOut { repository_type: "S3", location },
+        tags: (!f.tags.is_empty()).then(|| f.tags.clone()),
+    };
+    Ok(json_response(StatusCode::OK, &out))
 }
 
+/// `Code.Location`: the deployment package, addressed by its hash.
 async fn download_code(
     State(s): State<ApiState>,
     Path((account, region, name, file)): Path<(String, String, String, String)>,
-) -> Response {
+) -> ApiResult {
     let caller = Caller { account, region };
-    match s.lambda.get_function(&caller, &name, None) {
-        Ok(f) if file == format!("{}.zip", f.code.sha256_hex) => match s.lambda.function_code(&caller, &name) {
-            Ok(zip) => ([("content-type", "application/zip")], zip).into_response(),
-            Err(e) => error_response(e),
-        },
-        Ok(_) => StatusCode::NOT_FOUND.into_response(),
-        Err(e) => error_response(e),
+    let f = s.lambda.get_function(&caller, &name, None)?;
+    if file != format!("{}.zip", f.code.sha256_hex) {
+        return Ok(StatusCode::NOT_FOUND.into_response());
     }
+    let zip = s.lambda.function_code(&caller, &name)?;
+    Ok(([("content-type", "application/zip")], zip).into_response())
 }
 
 async fn get_function_configuration(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        s.lambda
-            .get_function(&caller(&s, &headers), &name, query_one(&q, "Qualifier").as_deref())
-            .map(|f| json_response(StatusCode::OK, &configuration(&f))),
-    )
+) -> ApiResult {
+    let f = s.lambda.get_function(&caller, &name, qualifier(&q).as_deref())?;
+    Ok(json_response(StatusCode::OK, &configuration(&f)))
 }
 
 #[derive(Serialize)]
@@ -501,81 +557,55 @@ struct ListFunctionsOut {
     next_marker: Option<String>,
 }
 
-async fn list_functions(State(s): State<ApiState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
-    respond((|| {
-        let max_items = match query_one(&q, "MaxItems") {
-            Some(v) => Some(v.parse::<i64>().map_err(|_| {
-                LambdaError::InvalidRequestContent(format!("Could not parse request: MaxItems '{v}' is not a number"))
-            })?),
-            None => None,
-        };
-        let marker = query_one(&q, "Marker");
-        let page = s.lambda.list_functions(&caller(&s, &headers), marker.as_deref(), max_items)?;
-        let out = ListFunctionsOut {
-            functions: page.functions.iter().map(|f| configuration(f)).collect(),
-            next_marker: page.next_marker,
-        };
-        Ok(json_response(StatusCode::OK, &out))
-    })())
+async fn list_functions(State(s): State<ApiState>, Who(caller): Who, RawQuery(q): RawQuery) -> ApiResult {
+    let max_items = match query_one(&q, "MaxItems") {
+        Some(v) => Some(v.parse::<i64>().map_err(|_| {
+            LambdaError::InvalidRequestContent(format!("Could not parse request: MaxItems '{v}' is not a number"))
+        })?),
+        None => None,
+    };
+    let page = s.lambda.list_functions(&caller, query_one(&q, "Marker").as_deref(), max_items)?;
+    let out = ListFunctionsOut {
+        functions: page.functions.iter().map(|f| configuration(f)).collect(),
+        next_marker: page.next_marker,
+    };
+    Ok(json_response(StatusCode::OK, &out))
 }
 
 async fn update_function_configuration(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    respond(
-        async {
-            let bytes = read_body(body, limits::CODE_REQUEST_MAX_BYTES, "UpdateFunctionConfiguration").await?;
-            let wire: UpdateConfigurationWire = parse_json(&bytes)?;
-            let patch = wire.config.into_draft(None)?;
-            let f = s.lambda.update_configuration(&caller(&s, &headers), &name, patch, wire.revision_id.as_deref())?;
-            Ok(json_response(StatusCode::OK, &configuration(&f)))
-        }
-        .await,
-    )
+    Input(wire): Input<UpdateConfigurationWire>,
+) -> ApiResult {
+    let patch = wire.config.into_draft(None)?;
+    let f = s.lambda.update_configuration(&caller, &name, patch, wire.revision_id.as_deref())?;
+    Ok(json_response(StatusCode::OK, &configuration(&f)))
 }
 
 async fn update_function_code(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    respond(
-        async {
-            let bytes = read_body(body, limits::CODE_REQUEST_MAX_BYTES, "UpdateFunctionCode").await?;
-            let wire: UpdateCodeWire = parse_json(&bytes)?;
-            refuse_publish(wire.publish)?;
-            if wire.dry_run == Some(true) {
-                return Err(Invalid::parameter("Lamina does not support DryRun for UpdateFunctionCode yet.").into());
-            }
-            let source = code_source(wire.zip_file, wire.s3_bucket, wire.image_uri)?;
-            let f = s.lambda.update_code(
-                &caller(&s, &headers),
-                &name,
-                source,
-                wire.revision_id.as_deref(),
-                wire.architectures,
-            )?;
-            Ok(json_response(StatusCode::OK, &configuration(&f)))
-        }
-        .await,
-    )
+    Input(wire): Input<UpdateCodeWire>,
+) -> ApiResult {
+    refuse_publish(wire.publish)?;
+    if wire.dry_run == Some(true) {
+        return Err(Invalid::parameter("Lamina does not support DryRun for UpdateFunctionCode yet.").into());
+    }
+    let source = code_source(wire.zip_file, wire.s3_bucket, wire.image_uri)?;
+    let f = s.lambda.update_code(&caller, &name, source, wire.revision_id.as_deref(), wire.architectures)?;
+    Ok(json_response(StatusCode::OK, &configuration(&f)))
 }
 
 async fn delete_function(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        s.lambda
-            .delete_function(&caller(&s, &headers), &name, query_one(&q, "Qualifier").as_deref())
-            .map(|()| StatusCode::NO_CONTENT.into_response()),
-    )
+) -> ApiResult {
+    s.lambda.delete_function(&caller, &name, qualifier(&q).as_deref())?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Serialize)]
@@ -602,22 +632,19 @@ struct AccountSettingsOut {
     account_usage: AccountUsageOut,
 }
 
-async fn account_settings(State(s): State<ApiState>, headers: HeaderMap) -> Response {
-    respond(s.lambda.account_settings(&caller(&s, &headers)).map(|a: AccountSettings| {
-        json_response(
-            StatusCode::OK,
-            &AccountSettingsOut {
-                account_limit: AccountLimitOut {
-                    total_code_size: limits::TOTAL_CODE_SIZE_BYTES,
-                    code_size_unzipped: limits::CODE_UNZIPPED_MAX_BYTES,
-                    code_size_zipped: limits::CODE_ZIPPED_MAX_BYTES,
-                    concurrent_executions: a.concurrency_limit,
-                    unreserved_concurrent_executions: a.unreserved_concurrency,
-                },
-                account_usage: AccountUsageOut { total_code_size: a.total_code_size, function_count: a.function_count },
-            },
-        )
-    }))
+async fn account_settings(State(s): State<ApiState>, Who(caller): Who) -> ApiResult {
+    let a: AccountSettings = s.lambda.account_settings(&caller)?;
+    let out = AccountSettingsOut {
+        account_limit: AccountLimitOut {
+            total_code_size: limits::TOTAL_CODE_SIZE_BYTES,
+            code_size_unzipped: limits::CODE_UNZIPPED_MAX_BYTES,
+            code_size_zipped: limits::CODE_ZIPPED_MAX_BYTES,
+            concurrent_executions: a.concurrency_limit,
+            unreserved_concurrent_executions: a.unreserved_concurrency,
+        },
+        account_usage: AccountUsageOut { total_code_size: a.total_code_size, function_count: a.function_count },
+    };
+    Ok(json_response(StatusCode::OK, &out))
 }
 
 #[derive(Serialize)]
@@ -626,99 +653,88 @@ struct ListTagsOut {
     tags: BTreeMap<String, String>,
 }
 
-async fn list_tags(State(s): State<ApiState>, Path(arn): Path<String>, headers: HeaderMap) -> Response {
-    respond(
-        s.lambda
-            .list_tags(&caller(&s, &headers), &arn)
-            .map(|tags| json_response(StatusCode::OK, &ListTagsOut { tags })),
-    )
+async fn list_tags(State(s): State<ApiState>, Who(caller): Who, Path(arn): Path<String>) -> ApiResult {
+    let tags = s.lambda.list_tags(&caller, &arn)?;
+    Ok(json_response(StatusCode::OK, &ListTagsOut { tags }))
 }
 
-async fn tag_resource(State(s): State<ApiState>, Path(arn): Path<String>, headers: HeaderMap, body: Body) -> Response {
-    respond(
-        async {
-            let bytes = read_body(body, 1024 * 1024, "TagResource").await?;
-            let wire: TagsWire = parse_json(&bytes)?;
-            let tags = wire.tags.ok_or_else(|| LambdaError::from(Invalid::from(Violation::null("tags"))))?;
-            s.lambda.tag_resource(&caller(&s, &headers), &arn, tags)?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        .await,
-    )
+async fn tag_resource(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(arn): Path<String>,
+    Input(wire): Input<TagsWire>,
+) -> ApiResult {
+    let tags = wire.tags.ok_or_else(|| Invalid::from(Violation::null("tags")))?;
+    s.lambda.tag_resource(&caller, &arn, tags)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn untag_resource(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(arn): Path<String>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+) -> ApiResult {
     let keys: Vec<String> = query(&q).into_iter().filter(|(k, _)| k == "tagKeys").map(|(_, v)| v).collect();
-    respond(
-        s.lambda.untag_resource(&caller(&s, &headers), &arn, &keys).map(|()| StatusCode::NO_CONTENT.into_response()),
-    )
+    s.lambda.untag_resource(&caller, &arn, &keys)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn invoke(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
     Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    respond(
-        async {
-            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-            let kind = match header("x-amz-invocation-type").unwrap_or("RequestResponse") {
-                "RequestResponse" => InvocationType::RequestResponse,
-                "Event" => InvocationType::Event,
-                "DryRun" => InvocationType::DryRun,
-                other => {
-                    return Err(Invalid::from(Violation::enumeration(
-                        other,
-                        "invocationType",
-                        &["Event", "RequestResponse", "DryRun"],
-                    ))
-                    .into())
-                }
-            };
-            let log_tail = match header("x-amz-log-type").unwrap_or("None") {
-                "None" => false,
-                "Tail" => true,
-                other => return Err(Invalid::from(Violation::enumeration(other, "logType", &["None", "Tail"])).into()),
-            };
-            let payload = read_body(body, limits::SYNC_PAYLOAD_MAX_BYTES, "InvokeFunction").await?;
-            let request = invoker::InvokeRequest {
-                request_id,
-                payload,
-                log_tail: log_tail && kind == InvocationType::RequestResponse,
-                client_context: header("x-amz-client-context").map(str::to_owned),
-            };
-            let qualifier = query_one(&q, "Qualifier");
-            let outcome = s.lambda.invoke(&caller(&s, &headers), &name, qualifier.as_deref(), kind, request).await?;
-            Ok(match outcome {
-                InvokeOutcome::Accepted => StatusCode::ACCEPTED.into_response(),
-                InvokeOutcome::Validated => StatusCode::NO_CONTENT.into_response(),
-                InvokeOutcome::Completed(r) => {
-                    let mut resp = Response::new(Body::from(r.payload));
-                    let h = resp.headers_mut();
-                    h.insert("content-type", HeaderValue::from_static("application/json"));
-                    if let Ok(v) = HeaderValue::from_str(&r.executed_version) {
-                        h.insert("x-amz-executed-version", v);
-                    }
-                    if let Some(fe) = r.function_error {
-                        h.insert("x-amz-function-error", HeaderValue::from_static(fe));
-                    }
-                    if let Some(log) = r.log_result.and_then(|l| HeaderValue::from_str(&l).ok()) {
-                        h.insert("x-amz-log-result", log);
-                    }
-                    resp
-                }
-            })
+) -> ApiResult {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let kind = match header("x-amz-invocation-type").unwrap_or("RequestResponse") {
+        "RequestResponse" => InvocationType::RequestResponse,
+        "Event" => InvocationType::Event,
+        "DryRun" => InvocationType::DryRun,
+        other => {
+            return Err(Invalid::from(Violation::enumeration(
+                other,
+                "invocationType",
+                &["Event", "RequestResponse", "DryRun"],
+            ))
+            .into())
         }
-        .await,
-    )
+    };
+    let log_tail = match header("x-amz-log-type").unwrap_or("None") {
+        "None" => false,
+        "Tail" => true,
+        other => return Err(Invalid::from(Violation::enumeration(other, "logType", &["None", "Tail"])).into()),
+    };
+    let payload = read_body(body, limits::SYNC_PAYLOAD_MAX_BYTES, "InvokeFunction").await?;
+    let request = invoker::InvokeRequest {
+        request_id,
+        payload,
+        log_tail: log_tail && kind == InvocationType::RequestResponse,
+        client_context: header("x-amz-client-context").map(str::to_owned),
+    };
+    let outcome = s.lambda.invoke(&caller, &name, qualifier(&q).as_deref(), kind, request).await?;
+    Ok(match outcome {
+        InvokeOutcome::Accepted => StatusCode::ACCEPTED.into_response(),
+        InvokeOutcome::Validated => StatusCode::NO_CONTENT.into_response(),
+        InvokeOutcome::Completed(r) => {
+            let mut resp = Response::new(Body::from(r.payload));
+            let h = resp.headers_mut();
+            h.insert("content-type", HeaderValue::from_static("application/json"));
+            if let Ok(v) = HeaderValue::from_str(&r.executed_version) {
+                h.insert("x-amz-executed-version", v);
+            }
+            if let Some(fe) = r.function_error {
+                h.insert("x-amz-function-error", HeaderValue::from_static(fe));
+            }
+            if let Some(log) = r.log_result.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                h.insert("x-amz-log-result", log);
+            }
+            resp
+        }
+    })
 }
 
 #[cfg(test)]
