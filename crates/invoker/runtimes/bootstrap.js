@@ -5,7 +5,7 @@
 // ES modules are both loaded. Node's standard library only.
 "use strict";
 
-const http = require("http");
+const net = require("net");
 const path = require("path");
 const fs = require("fs");
 const { pathToFileURL } = require("url");
@@ -17,23 +17,92 @@ const [HOST, PORT] = (() => {
   return [api.slice(0, i), Number(api.slice(i + 1))];
 })();
 const PREFIX = "/2018-06-01/runtime";
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+// One keep-alive HTTP/1.1 connection over a raw socket, one request at a time: the
+// Runtime API needs no more, and Node's http client costs more than the rest of an
+// invocation.
+class Connection {
+  constructor() {
+    this.socket = null;
+    this.buf = Buffer.alloc(0);
+    this.waiting = null;
+  }
+
+  open() {
+    this.socket = net.connect({ host: HOST, port: PORT });
+    this.socket.setNoDelay(true);
+    this.buf = Buffer.alloc(0);
+    this.socket.on("data", (chunk) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+      this.parse();
+    });
+    const fail = (err) => {
+      this.socket = null;
+      const w = this.waiting;
+      this.waiting = null;
+      if (w) w.reject(err || new Error("runtime API connection closed"));
+    };
+    this.socket.on("error", fail);
+    this.socket.on("close", () => fail());
+  }
+
+  parse() {
+    if (!this.waiting) return;
+    const end = this.buf.indexOf("\r\n\r\n");
+    if (end < 0) return;
+    const lines = this.buf.subarray(0, end).toString("latin1").split("\r\n");
+    const status = Number(lines[0].split(" ")[1]);
+    const headers = {};
+    for (const line of lines.slice(1)) {
+      const i = line.indexOf(":");
+      headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+    let body;
+    let rest;
+    if ((headers["transfer-encoding"] || "").toLowerCase() === "chunked") {
+      const parts = [];
+      let at = end + 4;
+      for (;;) {
+        const lineEnd = this.buf.indexOf("\r\n", at);
+        if (lineEnd < 0) return;
+        const size = parseInt(this.buf.subarray(at, lineEnd).toString("latin1"), 16);
+        if (this.buf.length < lineEnd + 2 + size + 2) return;
+        if (size === 0) {
+          rest = this.buf.subarray(lineEnd + 4);
+          break;
+        }
+        parts.push(this.buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+        at = lineEnd + 2 + size + 2;
+      }
+      body = Buffer.concat(parts);
+    } else {
+      const len = Number(headers["content-length"] || 0);
+      if (this.buf.length < end + 4 + len) return;
+      body = Buffer.from(this.buf.subarray(end + 4, end + 4 + len));
+      rest = this.buf.subarray(end + 4 + len);
+    }
+    this.buf = rest;
+    const w = this.waiting;
+    this.waiting = null;
+    w.resolve({ status, headers, body });
+  }
+
+  request(method, urlPath, body, headers) {
+    if (!this.socket) this.open();
+    const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+    let head = `${method} ${PREFIX}${urlPath} HTTP/1.1\r\nHost: ${HOST}:${PORT}\r\nContent-Length: ${payload.length}\r\n`;
+    for (const [k, v] of Object.entries(headers || {})) head += `${k}: ${v}\r\n`;
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.socket.write(payload.length ? Buffer.concat([Buffer.from(head + "\r\n", "latin1"), payload]) : head + "\r\n");
+    });
+  }
+}
+
+const connection = new Connection();
 
 function request(method, urlPath, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: HOST, port: PORT, method, path: PREFIX + urlPath, agent, headers: headers || {} },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on("error", reject);
-      }
-    );
-    req.on("error", reject);
-    if (body !== undefined) req.end(body);
-    else req.end();
-  });
+  return connection.request(method, urlPath, body, headers);
 }
 
 function errorDoc(err) {
