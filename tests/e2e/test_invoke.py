@@ -48,6 +48,13 @@ def test_python_result_context_and_environment(py):
     assert "LAMINA_TEST_SECRET" not in env, "nothing leaks from Lamina's own environment"
 
 
+def test_functions_reach_lamina_through_the_sdk(py):
+    # AWS_ENDPOINT_URL and the function's credentials point boto3 back at Lamina.
+    r, body = invoke_json(py, "py", {"action": "call_lamina"})
+    assert "FunctionError" not in r, body
+    assert body == ["py"]
+
+
 def test_warm_reuse_and_logs(py):
     first = py.invoke(FunctionName="py", Payload=b'{"action": "echo"}', LogType="Tail")
     second = py.invoke(FunctionName="py", Payload=b'{"action": "echo"}', LogType="Tail")

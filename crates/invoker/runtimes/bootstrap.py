@@ -4,14 +4,21 @@ Speaks the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API) and calls the handler nam
 _HANDLER ("module.function") with AWS's (event, context) contract. Standard library only,
 so that no package has to be installed for a function to run.
 """
-import importlib
-import json
-import logging
-import os
-import socket
 import sys
-import time
-import traceback
+import site
+
+# Started with -S: add the interpreter's site-packages (boto3, if the host has it, as the
+# Lambda runtime has) without running their .pth files.
+for _p in site.getsitepackages():
+    if _p not in sys.path:
+        sys.path.append(_p)
+
+import importlib  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
 
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 PREFIX = "/2018-06-01/runtime"
@@ -98,6 +105,8 @@ CONN = _Conn()
 
 
 def _error_doc(exc, error_type=None):
+    import traceback  # only failures pay for it
+
     tb = traceback.extract_tb(exc.__traceback__)
     return {
         "errorMessage": str(exc),

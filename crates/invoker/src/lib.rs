@@ -342,8 +342,10 @@ impl Inner {
         let mounts = Mounts { task: task_dir, runtime: self.config.runtime_dir.clone(), opt: None };
         let layout = self.sandbox.layout(&id, &mounts);
         let (program, args) = match entry {
-            runtimes::Entry::Client { interpreter, script } => {
-                (interpreter, vec![layout.runtime_dir.join(script).display().to_string()])
+            runtimes::Entry::Client { interpreter, flags, script } => {
+                let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+                args.push(layout.runtime_dir.join(script).display().to_string());
+                (interpreter, args)
             }
             runtimes::Entry::Bootstrap => {
                 if mounts.task.join("bootstrap").is_file() {

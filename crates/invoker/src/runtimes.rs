@@ -42,6 +42,8 @@ pub(crate) enum Entry {
     Client {
         /// Host path of the interpreter.
         interpreter: PathBuf,
+        /// Interpreter flags before the script.
+        flags: &'static [&'static str],
         /// File name of the client inside the runtime directory.
         script: &'static str,
     },
@@ -73,7 +75,7 @@ fn find_on_path(name: &Path) -> Option<PathBuf> {
 fn probe(candidate: &Path, family: RuntimeFamily) -> Option<PathBuf> {
     let found = find_on_path(candidate)?;
     let args: &[&str] = match family {
-        RuntimeFamily::Python => &["-c", "import sys; print(sys.executable)"],
+        RuntimeFamily::Python => &["-S", "-c", "import sys; print(sys.executable)"],
         _ => &["-p", "process.execPath"],
     };
     let out = std::process::Command::new(&found).args(args).stdin(std::process::Stdio::null()).output().ok()?;
@@ -90,10 +92,13 @@ impl Resolver {
     }
 
     pub(crate) fn entry(&self, runtime: Runtime) -> Result<Entry, Unavailable> {
-        let script = match runtime.family() {
+        let (flags, script): (&[&str], _) = match runtime.family() {
             RuntimeFamily::Provided => return Ok(Entry::Bootstrap),
-            RuntimeFamily::Python => "bootstrap.py",
-            RuntimeFamily::Node => "bootstrap.js",
+            // -S: the client adds site-packages itself, without running the host's .pth
+            // files (which can cost more than the whole start-up). -B: /var/task is
+            // read-only on AWS; no bytecode is written into the package.
+            RuntimeFamily::Python => (&["-S", "-B"], "bootstrap.py"),
+            RuntimeFamily::Node => (&[], "bootstrap.js"),
             _ => {
                 return Err(Unavailable(format!(
                     "The runtime {runtime} is not available on this Lamina host. \
@@ -103,7 +108,7 @@ impl Resolver {
         };
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let interpreter = cache.entry(runtime.as_str()).or_insert_with(|| self.interpreter(runtime)).clone()?;
-        Ok(Entry::Client { interpreter, script })
+        Ok(Entry::Client { interpreter, flags, script })
     }
 
     fn interpreter(&self, runtime: Runtime) -> Result<PathBuf, Unavailable> {
@@ -162,7 +167,7 @@ mod tests {
         let r = Resolver::new(RuntimeCommands::default());
         // python3.9 is rarely installed; the fallback `python3` is on every test host.
         match r.entry(Runtime::parse("python3.9").unwrap()).unwrap() {
-            Entry::Client { interpreter, script } => {
+            Entry::Client { interpreter, script, .. } => {
                 assert!(interpreter.is_file());
                 assert_eq!(script, "bootstrap.py");
             }

@@ -46,6 +46,11 @@ def handler(event, context):
         logger.setLevel(logging.INFO)
         logger.info("logged %s", event["what"])
         return "logged"
+    if action == "call_lamina":
+        import boto3  # from the interpreter's site-packages, as the Lambda runtime provides it
+
+        functions = boto3.client("lambda").list_functions()["Functions"]
+        return sorted(f["FunctionName"] for f in functions)
     if action == "unmarshalable":
         return {"a set": {1, 2}}
     if action == "print":
