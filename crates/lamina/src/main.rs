@@ -83,7 +83,20 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Every environment holds a few descriptors (its Runtime API listener and connection,
+/// its log pipe); raise the soft limit to the hard one so that a busy host does not run
+/// out at the common default of 1024.
+fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err() {
+            tracing::warn!(soft, hard, "cannot raise the open-file limit");
+        }
+    }
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
+    raise_fd_limit();
     let data = &config.data_dir;
     std::fs::create_dir_all(data).with_context(|| format!("creating data directory {}", data.display()))?;
     let data = data.canonicalize()?;
