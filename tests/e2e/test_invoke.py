@@ -44,7 +44,8 @@ def test_python_result_context_and_environment(py):
                        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand", "TZ": ":UTC"}.items():
         assert env[key] == value, key
     assert re.fullmatch(r"127\.0\.0\.1:\d+", env["AWS_LAMBDA_RUNTIME_API"])
-    assert os.path.isfile(os.path.join(env["LAMBDA_TASK_ROOT"], "app.py"))
+    assert env["LAMBDA_TASK_ROOT"] == "/var/task"
+    assert env["LAMBDA_RUNTIME_DIR"] == "/var/runtime"
     assert "LAMINA_TEST_SECRET" not in env, "nothing leaks from Lamina's own environment"
 
 
@@ -58,8 +59,8 @@ def test_functions_reach_lamina_through_the_sdk(py):
 def test_warm_reuse_and_logs(py):
     first = py.invoke(FunctionName="py", Payload=b'{"action": "echo"}', LogType="Tail")
     second = py.invoke(FunctionName="py", Payload=b'{"action": "echo"}', LogType="Tail")
-    first_pid = json.loads(first["Payload"].read())["pid"]
-    assert first_pid == json.loads(second["Payload"].read())["pid"]
+    first_env = json.loads(first["Payload"].read())["environment"]
+    assert first_env == json.loads(second["Payload"].read())["environment"]
     cold, warm = log_of(first), log_of(second)
     rid = first["ResponseMetadata"]["RequestId"]
     assert cold.startswith(f"START RequestId: {rid} Version: $LATEST\n")
@@ -71,8 +72,8 @@ def test_warm_reuse_and_logs(py):
     assert "Init Duration" not in warm, "only a cold start reports its init"
     assert "REPORT RequestId: " in warm
     # Back-to-back invokes without a log tail reuse the same warm environment too.
-    pids = {invoke_json(py, "py", {"action": "echo"})[1]["pid"] for _ in range(20)}
-    assert pids == {first_pid}
+    envs = {invoke_json(py, "py", {"action": "echo"})[1]["environment"] for _ in range(20)}
+    assert envs == {first_env}
 
 
 def test_python_logging_is_formatted_as_on_aws(py):
@@ -123,28 +124,40 @@ def test_function_error_is_unhandled_with_aws_error_document(py):
     assert "FunctionError" not in r
 
 
-def process_state(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[1].split()[0]
-    except FileNotFoundError:
-        return None
+def host_processes(needle):
+    """Live host processes whose command line or environment contains `needle`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        if needle.encode() in cmdline or needle.encode() in environ:
+            found.append(int(entry))
+    return found
 
 
-def wait_until_dead(pid, seconds=10):
-    """SIGKILL was sent before the answer; delivery can lag on a busy machine. A zombie
-    (waiting for its parent to reap it) counts as dead."""
+def wait_until_gone(needle, seconds=10):
+    """SIGKILL is sent before the answer; delivery can lag on a busy machine."""
     deadline = time.monotonic() + seconds
-    while process_state(pid) not in (None, "Z"):
+    while host_processes(needle):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
     return True
 
 
-def test_timeout_kills_the_whole_process_tree(py, tmp_path):
-    pid_file = tmp_path / "child.pid"
-    r = py.invoke(FunctionName="py", Payload=json.dumps({"action": "spawn_and_hang", "pid_file": str(pid_file)}),
+def test_timeout_kills_the_whole_process_tree(py):
+    marker = "%d.%d" % (os.getpid(), time.monotonic_ns() % 10**9)
+    r = py.invoke(FunctionName="py", Payload=json.dumps({"action": "spawn_and_hang", "marker": marker}),
                   LogType="Tail")
     body = json.loads(r["Payload"].read())
     assert r["FunctionError"] == "Unhandled"
@@ -152,8 +165,7 @@ def test_timeout_kills_the_whole_process_tree(py, tmp_path):
     assert body == {"errorType": "Sandbox.Timedout",
                     "errorMessage": f"RequestId: {rid} Error: Task timed out after 2.00 seconds"}
     assert f"{rid} Task timed out after 2.00 seconds" in log_of(r)
-    child = int(pid_file.read_text())
-    assert wait_until_dead(child), f"the function's child {child} survived the timeout"
+    assert wait_until_gone(f"sleep {marker}"), "the function's orphaned grandchildren survived the timeout"
     # A fresh environment serves the next call.
     r, body = invoke_json(py, "py", {"action": "echo"})
     assert "FunctionError" not in r
@@ -172,7 +184,9 @@ def test_idle_environments_are_reaped(tmp_path):
         lam = server.client()
         create(lam, "idle", code=APP)
         _, body = invoke_json(lam, "idle", {"action": "echo"})
-        assert wait_until_dead(body["pid"], seconds=30), "idle environment was not reaped"
+        stream = "AWS_LAMBDA_LOG_STREAM_NAME=" + body["environment"]
+        assert host_processes(stream), "the environment runs until it is reaped"
+        assert wait_until_gone(stream, seconds=30), "idle environment was not reaped"
         r = lam.invoke(FunctionName="idle", Payload=b'{"action": "echo"}', LogType="Tail")
         assert "Init Duration" in log_of(r), "the next invoke is a cold start"
     finally:
@@ -255,8 +269,8 @@ def test_twenty_parallel_invokes_scale_out(lam):
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(lambda _: invoke_json(lam, "par", {"action": "sleep", "seconds": 1.5}), range(20)))
     assert all("FunctionError" not in r for r, _ in results)
-    pids = {body["pid"] for _, body in results}
-    assert len(pids) >= 18, f"20 overlapping invokes ran in only {len(pids)} environments"
+    envs = {body["environment"] for _, body in results}
+    assert len(envs) >= 18, f"20 overlapping invokes ran in only {len(envs)} environments"
 
 
 def test_node_runtimes(lam):

@@ -4,19 +4,24 @@ Speaks the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API) and calls the handler nam
 _HANDLER ("module.function") with AWS's (event, context) contract. Standard library only,
 so that no package has to be installed for a function to run.
 """
-import sys
+import os
 import site
+import sys
 
 # Started with -S: add the interpreter's site-packages (boto3, if the host has it, as the
-# Lambda runtime has) without running their .pth files.
-for _p in site.getsitepackages():
+# Lambda runtime has) without running their .pth files. -S also skips virtualenv
+# detection, so a virtualenv's own site-packages come first when the interpreter is one.
+_prefixes = [sys.prefix]
+_venv = os.path.dirname(os.path.dirname(sys.executable))
+if os.path.exists(os.path.join(_venv, "pyvenv.cfg")):
+    _prefixes.insert(0, _venv)
+for _p in site.getsitepackages(_prefixes):
     if _p not in sys.path:
         sys.path.append(_p)
 
 import importlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
-import os  # noqa: E402
 import socket  # noqa: E402
 import time  # noqa: E402
 

@@ -327,10 +327,10 @@ impl Inner {
         let internal = |what: &str, e: &dyn std::fmt::Display| LaunchFailure::Internal(format!("{what}: {e}"));
         let resolver = self.resolver.clone();
         let runtime = f.config.runtime;
-        let entry = tokio::task::spawn_blocking(move || resolver.entry(runtime))
+        let (entry, shared) = tokio::task::spawn_blocking(move || (resolver.entry(runtime), resolver.shared_roots()))
             .await
-            .map_err(|e| internal("resolving the runtime", &e))?
-            .map_err(|u| LaunchFailure::Unavailable(u.0))?;
+            .map_err(|e| internal("resolving the runtime", &e))?;
+        let entry = entry.map_err(|u| LaunchFailure::Unavailable(u.0))?;
         let code = self.code.clone();
         let hex = f.code.sha256_hex.clone();
         let task_dir = tokio::task::spawn_blocking(move || code.extracted(&hex))
@@ -339,7 +339,7 @@ impl Inner {
             .map_err(|e| internal("extracting code", &e))?;
 
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let mounts = Mounts { task: task_dir, runtime: self.config.runtime_dir.clone(), opt: None };
+        let mounts = Mounts { task: task_dir, runtime: self.config.runtime_dir.clone(), opt: None, shared };
         let layout = self.sandbox.layout(&id, &mounts);
         let (program, args) = match entry {
             runtimes::Entry::Client { interpreter, flags, script } => {

@@ -9,7 +9,7 @@
 //! - everything else needs an explicit interpreter mapping, and otherwise answers
 //!   `InvalidRuntimeException`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -58,7 +58,15 @@ pub(crate) struct Unavailable(pub String);
 pub(crate) struct Resolver {
     commands: RuntimeCommands,
     cache: Mutex<HashMap<&'static str, Result<PathBuf, Unavailable>>>,
-    probes: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    probes: Mutex<HashMap<PathBuf, Option<Probed>>>,
+    roots: Mutex<BTreeSet<PathBuf>>,
+}
+
+/// A working interpreter and the installation directories it needs at run time.
+#[derive(Debug, Clone)]
+struct Probed {
+    executable: PathBuf,
+    roots: Vec<PathBuf>,
 }
 
 fn find_on_path(name: &Path) -> Option<PathBuf> {
@@ -69,26 +77,66 @@ fn find_on_path(name: &Path) -> Option<PathBuf> {
     std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
 }
 
-/// Runs a candidate interpreter once and asks it for its real executable. This skips
-/// wrappers that cannot run (a pyenv shim for a version that is not selected) and
-/// resolves the ones that can to the interpreter itself, which starts faster.
-fn probe(candidate: &Path, family: RuntimeFamily) -> Option<PathBuf> {
+/// Runs a candidate interpreter once and asks it for its real executable and its
+/// installation directories (which a sandbox must expose). This skips wrappers that
+/// cannot run (a pyenv shim for a version that is not selected) and resolves the ones
+/// that can to the interpreter itself, which starts faster.
+fn probe(candidate: &Path, family: RuntimeFamily) -> Option<Probed> {
     let found = find_on_path(candidate)?;
     let args: &[&str] = match family {
-        RuntimeFamily::Python => &["-S", "-c", "import sys; print(sys.executable)"],
+        RuntimeFamily::Python => {
+            &["-S", "-c", "import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)"]
+        }
         _ => &["-p", "process.execPath"],
     };
     let out = std::process::Command::new(&found).args(args).stdin(std::process::Stdio::null()).output().ok()?;
     if !out.status.success() {
         return None;
     }
-    let real = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-    Some(if real.is_file() { real } else { found })
+    let text = String::from_utf8(out.stdout).ok()?;
+    let mut lines = text.lines().map(PathBuf::from);
+    let real = lines.next()?;
+    let executable = if real.is_file() { real } else { found };
+    // <prefix>/bin/<interpreter>: the installation (or virtualenv) it belongs to.
+    let mut roots: Vec<PathBuf> = executable.parent().and_then(Path::parent).map(Path::to_owned).into_iter().collect();
+    if family == RuntimeFamily::Python {
+        roots.extend(lines); // sys.prefix and sys.base_prefix
+    }
+    // The interpreter may be a symlink into yet another installation.
+    if let Ok(target) = std::fs::canonicalize(&executable) {
+        if let Some(prefix) = target.parent().and_then(Path::parent) {
+            roots.push(prefix.to_owned());
+        }
+    }
+    roots.retain(|r| r.is_absolute() && !r.starts_with("/usr") && r != Path::new("/"));
+    roots.sort();
+    roots.dedup();
+    Some(Probed { executable, roots })
 }
 
 impl Resolver {
     pub(crate) fn new(commands: RuntimeCommands) -> Self {
-        Resolver { commands, cache: Mutex::new(HashMap::new()), probes: Mutex::new(HashMap::new()) }
+        Resolver {
+            commands,
+            cache: Mutex::new(HashMap::new()),
+            probes: Mutex::new(HashMap::new()),
+            roots: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Installation directories of every interpreter found so far, after probing the
+    /// Python and Node fallbacks (so that a custom runtime can use them too).
+    pub(crate) fn shared_roots(&self) -> Vec<PathBuf> {
+        let _ = self.probe_once(&self.commands.python, RuntimeFamily::Python);
+        let _ = self.probe_once(&self.commands.node, RuntimeFamily::Node);
+        self.roots.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+    }
+
+    fn probe_once(&self, candidate: &Path, family: RuntimeFamily) -> Option<PathBuf> {
+        let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
+        let probed = probes.entry(candidate.to_owned()).or_insert_with(|| probe(candidate, family)).clone()?;
+        self.roots.lock().unwrap_or_else(|p| p.into_inner()).extend(probed.roots);
+        Some(probed.executable)
     }
 
     pub(crate) fn entry(&self, runtime: Runtime) -> Result<Entry, Unavailable> {
@@ -125,11 +173,7 @@ impl Resolver {
                 _ => candidates.push(self.commands.node.clone()),
             }
         }
-        let probe_once = |c: &PathBuf| {
-            let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
-            probes.entry(c.clone()).or_insert_with(|| probe(c, runtime.family())).clone()
-        };
-        candidates.iter().find_map(probe_once).ok_or_else(|| {
+        candidates.iter().find_map(|c| self.probe_once(c, runtime.family())).ok_or_else(|| {
             Unavailable(format!(
                 "The runtime {runtime} is not available on this Lamina host: none of {candidates:?} was found."
             ))

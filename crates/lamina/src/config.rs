@@ -28,6 +28,37 @@ pub struct Config {
     pub async_: AsyncSection,
     /// Interpreters per runtime.
     pub runtimes: RuntimesConfig,
+    /// How environments are isolated.
+    pub sandbox: SandboxConfig,
+}
+
+/// `[sandbox]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxConfig {
+    /// `auto` (namespaces when the host allows, else plain processes with a warning),
+    /// `namespace` (refuse to start without them) or `process` (never isolate).
+    pub mode: SandboxMode,
+    /// Freeze idle environments between invocations (the cgroup freezer), as AWS does.
+    pub freeze_idle: bool,
+}
+
+/// See [`SandboxConfig::mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxMode {
+    /// Namespaces when possible.
+    Auto,
+    /// Namespaces or nothing.
+    Namespace,
+    /// Plain processes.
+    Process,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig { mode: SandboxMode::Auto, freeze_idle: true }
+    }
 }
 
 /// `[functions]`
@@ -75,6 +106,7 @@ impl Default for Config {
             functions: FunctionsConfig::default(),
             async_: AsyncSection::default(),
             runtimes: RuntimesConfig::default(),
+            sandbox: SandboxConfig::default(),
         }
     }
 }

@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// Serve every AWS API on one port.
     Serve(ServeArgs),
+    /// Report which protections this host gives execution environments.
+    Doctor(ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -44,6 +46,9 @@ struct ServeArgs {
     /// Default region (default: us-east-1).
     #[arg(long, env = "LAMINA_REGION")]
     region: Option<String>,
+    /// Sandbox mode: auto, namespace or process (default: auto).
+    #[arg(long, env = "LAMINA_SANDBOX")]
+    sandbox: Option<config::SandboxMode>,
 }
 
 impl ServeArgs {
@@ -64,12 +69,20 @@ impl ServeArgs {
         if let Some(r) = self.region {
             c.region = r;
         }
+        if let Some(m) = self.sandbox {
+            c.sandbox.mode = m;
+        }
         c.validate()?;
         Ok(c)
     }
 }
 
 fn main() -> anyhow::Result<()> {
+    // The sandbox helper: a fresh single-threaded process that becomes an execution
+    // environment. Nothing else (no runtime, no logging threads) may start before it.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "sandbox-exec") {
+        sandbox::jail::run_helper();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LAMINA_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -79,6 +92,43 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             let config = args.config()?;
             tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
+        }
+        Command::Doctor(args) => doctor(&args.config()?),
+    }
+}
+
+/// Chooses the sandbox the configuration asks for and the host allows.
+fn choose_sandbox(config: &Config, data: &std::path::Path) -> anyhow::Result<Arc<dyn sandbox::Sandbox>> {
+    use config::SandboxMode;
+    let scratch = data.join("scratch");
+    if config.sandbox.mode == SandboxMode::Process {
+        tracing::warn!("sandbox mode `process`: environments run UNSANDBOXED, with Lamina's own privileges");
+        return Ok(Arc::new(sandbox::ProcessSandbox::new(&scratch)));
+    }
+    let helper = std::env::current_exe().context("locating the lamina binary")?;
+    match sandbox::NamespaceSandbox::new(&helper, &scratch, config.sandbox.freeze_idle) {
+        Ok(s) => Ok(Arc::new(s)),
+        Err(why) if config.sandbox.mode == SandboxMode::Auto => {
+            tracing::warn!("cannot sandbox environments ({why}); running them UNSANDBOXED as plain processes");
+            Ok(Arc::new(sandbox::ProcessSandbox::new(&scratch)))
+        }
+        Err(why) => anyhow::bail!("sandbox mode is `namespace` but this host cannot sandbox: {why}"),
+    }
+}
+
+fn doctor(config: &Config) -> anyhow::Result<()> {
+    let data = std::env::temp_dir().join(format!("lamina-doctor-{}", std::process::id()));
+    std::fs::create_dir_all(&data)?;
+    let chosen = choose_sandbox(config, &data);
+    let _ = std::fs::remove_dir_all(&data);
+    match chosen {
+        Ok(s) => {
+            println!("sandbox: {}", s.describe());
+            Ok(())
+        }
+        Err(e) => {
+            println!("sandbox: unavailable: {e}");
+            std::process::exit(1)
         }
     }
 }
@@ -109,11 +159,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let local = if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
 
-    let sandbox = Arc::new(sandbox::ProcessSandbox::new(&data.join("scratch")));
-    tracing::warn!(
-        "sandbox: {} -- functions run with Lamina's own privileges; do not run untrusted code",
-        sandbox::Sandbox::describe(&*sandbox)
-    );
+    let sandbox = choose_sandbox(&config, &data)?;
+    tracing::info!("sandbox: {}", sandbox.describe());
     let invoker = invoker::Invoker::new(
         invoker::InvokerConfig {
             runtime_dir: data.join("runtime"),

@@ -17,6 +17,13 @@
 //! the Runtime API and never reads the store.
 #![deny(missing_docs)]
 
+mod cgroup;
+#[allow(unsafe_code)]
+pub mod jail;
+mod namespaced;
+
+pub use namespaced::NamespaceSandbox;
+
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -46,6 +53,8 @@ pub struct Mounts {
     pub runtime: PathBuf,
     /// Merged layers (`/opt`), when the function has any.
     pub opt: Option<PathBuf>,
+    /// Host directories exposed read-only at the same path (interpreter installations).
+    pub shared: Vec<PathBuf>,
 }
 
 /// Where the mounts appear from inside the environment.
@@ -125,6 +134,15 @@ pub struct Sandboxed {
 }
 
 impl Sandboxed {
+    fn new(
+        child: tokio::process::Child,
+        pid: i32,
+        scratch: Option<PathBuf>,
+        confinement: Option<Box<dyn Confinement>>,
+    ) -> Self {
+        Sandboxed { child, pid, scratch, confinement }
+    }
+
     /// The first process's pid, as the host sees it.
     pub fn pid(&self) -> i32 {
         self.pid
@@ -234,7 +252,7 @@ impl Sandbox for ProcessSandbox {
             .spawn()
             .map_err(|source| SandboxError::Spawn { program: spec.program.display().to_string(), source })?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Sandboxed { child, pid, scratch: Some(layout.tmp_dir), confinement: None })
+        Ok(Sandboxed::new(child, pid, Some(layout.tmp_dir), None))
     }
 
     fn describe(&self) -> String {
@@ -251,7 +269,8 @@ mod tests {
         let root = std::env::temp_dir().join(format!("lamina-sandbox-{}", std::process::id()));
         let sandbox = ProcessSandbox::new(&root);
         let (reader, writer) = std::io::pipe().unwrap();
-        let mounts = Mounts { task: std::env::temp_dir(), runtime: std::env::temp_dir(), opt: None };
+        let mounts =
+            Mounts { task: std::env::temp_dir(), runtime: std::env::temp_dir(), opt: None, shared: Vec::new() };
         let mut env = sandbox
             .launch(LaunchSpec {
                 id: "t1".into(),

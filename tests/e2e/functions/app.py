@@ -13,7 +13,8 @@ def handler(event, context):
     action = event.get("action", "echo")
     if action == "echo":
         print("echo", json.dumps(event))
-        return {"event": event, "pid": os.getpid(), "request_id": context.aws_request_id}
+        return {"event": event, "pid": os.getpid(), "request_id": context.aws_request_id,
+                "environment": context.log_stream_name}
     if action == "context":
         return {
             "function_name": context.function_name,
@@ -29,12 +30,11 @@ def handler(event, context):
         raise ValueError(event.get("message", "boom"))
     if action == "sleep":
         time.sleep(event["seconds"])
-        return {"slept": event["seconds"], "pid": os.getpid()}
+        return {"slept": event["seconds"], "environment": context.log_stream_name}
     if action == "spawn_and_hang":
-        child = subprocess.Popen(["sleep", "1000"])
-        print("child", child.pid, flush=True)
-        with open(event["pid_file"], "w") as f:
-            f.write(str(child.pid))
+        # A grandchild that outlives its parent, marked so the test can look for it.
+        subprocess.Popen(["sh", "-c", "sleep %s & sleep %s" % (event["marker"], event["marker"])],
+                         start_new_session=True)
         time.sleep(1000)
     if action == "exit":
         sys.stdout.flush()

@@ -1,0 +1,217 @@
+//! Per-environment cgroups, on either hierarchy: v2 (one unified tree) or v1 (one tree
+//! per controller: memory, pids, cpu, freezer).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Which cgroup hierarchy the host offers, and where Lamina's groups live.
+#[derive(Debug, Clone)]
+pub enum Hierarchy {
+    /// The unified hierarchy, with Lamina's parent group.
+    V2 {
+        /// `<mount>/lamina`
+        parent: PathBuf,
+    },
+    /// One mount per controller, each with Lamina's parent group.
+    V1 {
+        /// `<memory mount>/lamina`
+        memory: PathBuf,
+        /// `<pids mount>/lamina`
+        pids: PathBuf,
+        /// `<cpu mount>/lamina`
+        cpu: PathBuf,
+        /// `<freezer mount>/lamina`
+        freezer: PathBuf,
+    },
+}
+
+const V1_CONTROLLERS: [&str; 4] = ["memory", "pids", "cpu", "freezer"];
+
+fn mounts() -> Vec<(PathBuf, String, String)> {
+    // (mount point, fs type, options)
+    fs::read_to_string("/proc/self/mounts")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f.len() >= 4).then(|| (PathBuf::from(f[1]), f[2].to_owned(), f[3].to_owned()))
+        })
+        .collect()
+}
+
+impl Hierarchy {
+    /// Finds a usable hierarchy and creates Lamina's parent groups in it. v2 is used
+    /// when its root offers the memory, pids and cpu controllers; otherwise v1 when all
+    /// four v1 controllers are mounted.
+    pub fn detect() -> Result<Hierarchy, String> {
+        let mounts = mounts();
+        if let Some((root, _, _)) = mounts.iter().find(|(_, t, _)| t == "cgroup2") {
+            let controllers = fs::read_to_string(root.join("cgroup.controllers")).unwrap_or_default();
+            let have = |c: &str| controllers.split_whitespace().any(|x| x == c);
+            if have("memory") && have("pids") && have("cpu") {
+                let parent = root.join("lamina");
+                fs::create_dir_all(&parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+                // Controllers must be enabled for children at every level below the root.
+                let enable = "+memory +pids +cpu";
+                let _ = fs::write(root.join("cgroup.subtree_control"), enable);
+                fs::write(parent.join("cgroup.subtree_control"), enable)
+                    .map_err(|e| format!("enabling controllers in {}: {e}", parent.display()))?;
+                return Ok(Hierarchy::V2 { parent });
+            }
+        }
+        let find = |controller: &str| {
+            mounts
+                .iter()
+                .find(|(_, t, opts)| t == "cgroup" && opts.split(',').any(|o| o == controller))
+                .map(|(p, _, _)| p.join("lamina"))
+        };
+        let found: Vec<Option<PathBuf>> = V1_CONTROLLERS.iter().map(|c| find(c)).collect();
+        if let [Some(memory), Some(pids), Some(cpu), Some(freezer)] = &found[..] {
+            for dir in [memory, pids, cpu, freezer] {
+                fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+            }
+            return Ok(Hierarchy::V1 {
+                memory: memory.clone(),
+                pids: pids.clone(),
+                cpu: cpu.clone(),
+                freezer: freezer.clone(),
+            });
+        }
+        let missing: Vec<&str> =
+            V1_CONTROLLERS.iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(c, _)| *c).collect();
+        Err(format!("no cgroup v2 with memory, pids and cpu, and cgroup v1 lacks {}", missing.join(", ")))
+    }
+
+    /// `v1` or `v2`, for reports.
+    pub fn version(&self) -> &'static str {
+        match self {
+            Hierarchy::V2 { .. } => "v2",
+            Hierarchy::V1 { .. } => "v1",
+        }
+    }
+}
+
+/// Limits applied to one environment's group.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupLimits {
+    /// Memory in bytes, swap included.
+    pub memory_bytes: u64,
+    /// Most processes and threads.
+    pub pids: u32,
+    /// CPU weight relative to other environments (v1 `cpu.shares` scale, 1024 = one CPU).
+    pub cpu_shares: u64,
+}
+
+/// One environment's cgroup (one directory per v1 controller).
+#[derive(Debug)]
+pub struct Group {
+    v2: bool,
+    /// Directories: v2 has one; v1 has memory, pids, cpu, freezer in that order.
+    dirs: Vec<PathBuf>,
+}
+
+fn write(path: &Path, value: &str) -> io::Result<()> {
+    fs::write(path, value).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+impl Group {
+    /// A group with no directories (what is left after its removal was handed off).
+    pub fn empty() -> Group {
+        Group { v2: false, dirs: Vec::new() }
+    }
+
+    /// Creates the group `name` and applies `limits`.
+    pub fn create(h: &Hierarchy, name: &str, limits: GroupLimits) -> io::Result<Group> {
+        match h {
+            Hierarchy::V2 { parent } => {
+                let dir = parent.join(name);
+                fs::create_dir(&dir)?;
+                let group = Group { v2: true, dirs: vec![dir.clone()] };
+                write(&dir.join("memory.max"), &limits.memory_bytes.to_string())?;
+                let _ = write(&dir.join("memory.swap.max"), "0");
+                write(&dir.join("pids.max"), &limits.pids.to_string())?;
+                // cpu.weight is 1..10000 with 100 the default; v1's 1024 maps to 100.
+                let weight = (limits.cpu_shares * 100 / 1024).clamp(1, 10_000);
+                write(&dir.join("cpu.weight"), &weight.to_string())?;
+                Ok(group)
+            }
+            Hierarchy::V1 { memory, pids, cpu, freezer } => {
+                let dirs: Vec<PathBuf> = [memory, pids, cpu, freezer].iter().map(|p| p.join(name)).collect();
+                for d in &dirs {
+                    fs::create_dir(d)?;
+                }
+                let group = Group { v2: false, dirs };
+                let mem = &group.dirs[0];
+                write(&mem.join("memory.limit_in_bytes"), &limits.memory_bytes.to_string())?;
+                // Only where swap accounting exists; without it there is no swap to limit.
+                let _ = write(&mem.join("memory.memsw.limit_in_bytes"), &limits.memory_bytes.to_string());
+                write(&group.dirs[1].join("pids.max"), &limits.pids.to_string())?;
+                write(&group.dirs[2].join("cpu.shares"), &limits.cpu_shares.max(2).to_string())?;
+                Ok(group)
+            }
+        }
+    }
+
+    /// The `cgroup.procs` files a process writes its pid into to join the group.
+    pub fn procs_files(&self) -> Vec<PathBuf> {
+        self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
+    }
+
+    fn freezer_write(&self, frozen: bool) {
+        if self.dirs.is_empty() {
+            return;
+        }
+        let _ = if self.v2 {
+            fs::write(self.dirs[0].join("cgroup.freeze"), if frozen { "1" } else { "0" })
+        } else {
+            fs::write(self.dirs[3].join("freezer.state"), if frozen { "FROZEN" } else { "THAWED" })
+        };
+    }
+
+    /// Stops every process in the group.
+    pub fn freeze(&self) {
+        self.freezer_write(true);
+    }
+
+    /// Resumes every process in the group.
+    pub fn thaw(&self) {
+        self.freezer_write(false);
+    }
+
+    /// Kills every process in the group.
+    pub fn kill_all(&self) {
+        if self.v2 && fs::write(self.dirs[0].join("cgroup.kill"), "1").is_ok() {
+            return;
+        }
+        // Frozen processes only die once thawed.
+        self.thaw();
+        let Some(procs) = self.procs_files().into_iter().next() else { return };
+        let procs = fs::read_to_string(procs).unwrap_or_default();
+        for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+
+    /// Peak memory use in bytes.
+    pub fn peak_memory(&self) -> Option<u64> {
+        let file =
+            if self.v2 { self.dirs[0].join("memory.peak") } else { self.dirs[0].join("memory.max_usage_in_bytes") };
+        fs::read_to_string(file).ok()?.trim().parse().ok()
+    }
+
+    /// Whether the kernel's OOM killer has killed a process of the group.
+    pub fn oom_killed(&self) -> bool {
+        let file = if self.v2 { self.dirs[0].join("memory.events") } else { self.dirs[0].join("memory.oom_control") };
+        fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.strip_prefix("oom_kill "))
+            .any(|n| n.trim().parse::<u64>().unwrap_or(0) > 0)
+    }
+
+    /// Removes the group's directories; they must be empty of processes.
+    pub fn remove(&self) -> bool {
+        self.dirs.iter().all(|d| fs::remove_dir(d).is_ok() || !d.exists())
+    }
+}

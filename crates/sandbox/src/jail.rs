@@ -1,0 +1,347 @@
+//! The privileged half of the namespace sandbox: `lamina sandbox-exec`.
+//!
+//! The server never forks itself. For each environment it starts a fresh, single-
+//! threaded copy of the `lamina` binary in this mode, with a [`JailSpec`] in its
+//! environment. That helper:
+//!
+//! 1. joins the environment's cgroups, so everything it starts is accounted;
+//! 2. unshares mount, pid, ipc and uts namespaces and forks the namespace's init;
+//! 3. the init builds a fresh root (a small tmpfs with read-only binds of `/usr`, a few
+//!    `/etc` files, the interpreters, `/var/task`, `/var/runtime`, `/opt`; a sized tmpfs
+//!    at `/tmp`; a new `/proc`; a minimal `/dev`), pivots into it and makes it read-only;
+//! 4. the init forks the runtime, which sets AWS's rlimits, drops every capability and
+//!    its uid/gid, sets `no_new_privs`, installs the seccomp filter and execs;
+//! 5. the init reaps orphans and exits with the runtime's status; its death kills
+//!    every process left in the namespace. The outer helper relays that status (a
+//!    signal as the same signal) to the server.
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::fs;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{unshare, CloneFlags};
+use nix::sys::signal::{kill, signal, SigHandler, Signal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{
+    chdir, execve, fork, getpid, setgid, setgroups, sethostname, setsid, setuid, ForkResult, Gid, Pid, Uid,
+};
+use serde::{Deserialize, Serialize};
+
+/// The environment variable carrying the [`JailSpec`] to the helper.
+pub const SPEC_ENV: &str = "LAMINA_JAIL_SPEC";
+
+/// A read-only bind mount into the new root.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Bind {
+    /// Host path.
+    pub source: PathBuf,
+    /// Path inside the environment.
+    pub target: PathBuf,
+}
+
+/// Everything the helper needs to build one environment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JailSpec {
+    /// Host directory on which the new root is mounted (in the helper's namespace only).
+    pub root: PathBuf,
+    /// Read-only binds, in order.
+    pub binds: Vec<Bind>,
+    /// Symlinks to create in the new root: (path, target).
+    pub symlinks: Vec<(PathBuf, PathBuf)>,
+    /// Small files to write into the new root: (path, contents).
+    pub files: Vec<(PathBuf, String)>,
+    /// Size of `/tmp` in MB.
+    pub tmp_mb: u32,
+    /// The program to exec, as a path inside the environment.
+    pub program: PathBuf,
+    /// Its arguments (after argv[0]).
+    pub args: Vec<String>,
+    /// Its complete environment.
+    pub env: Vec<(String, String)>,
+    /// Its working directory.
+    pub cwd: PathBuf,
+    /// Unprivileged uid and gid to run as.
+    pub uid: u32,
+    /// See `uid`.
+    pub gid: u32,
+    /// `cgroup.procs` files to join.
+    pub cgroup_procs: Vec<PathBuf>,
+    /// The environment's host name.
+    pub hostname: String,
+    /// `RLIMIT_NOFILE`.
+    pub nofile: u64,
+}
+
+/// Why the jail could not be built; printed to the environment's log.
+fn fail(step: &str, err: impl std::fmt::Display) -> ! {
+    eprintln!("lamina sandbox: {step}: {err}");
+    std::process::exit(126)
+}
+
+fn must<T, E: std::fmt::Display>(step: &str, r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| fail(step, e))
+}
+
+/// Runs the helper. Never returns: the process becomes the environment.
+pub fn run_helper() -> ! {
+    let spec = std::env::var(SPEC_ENV).unwrap_or_else(|_| fail("reading the spec", "missing"));
+    let spec: JailSpec = must("parsing the spec", serde_json::from_str(&spec));
+
+    // Die with the server: an environment never outlives the process that manages it.
+    must("pdeathsig", nix::sys::prctl::set_pdeathsig(Signal::SIGKILL));
+    let me = getpid().to_string();
+    for procs in &spec.cgroup_procs {
+        must("joining the cgroup", fs::write(procs, &me));
+    }
+    let flags =
+        CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS;
+    must("unshare", unshare(flags));
+
+    // SAFETY: this process is a fresh exec of the lamina binary in sandbox-exec mode; no
+    // thread other than this one exists, so the child may run arbitrary code.
+    match must("fork", unsafe { fork() }) {
+        ForkResult::Parent { child } => relay(child),
+        ForkResult::Child => init(&spec),
+    }
+}
+
+/// The outer helper: waits for the namespace's init and exits the same way.
+fn relay(child: Pid) -> ! {
+    loop {
+        match waitpid(child, None) {
+            Ok(WaitStatus::Exited(_, code)) if code > 128 && code <= 128 + 64 => {
+                // The init reports a runtime killed by a signal as 128 + signal (an init
+                // cannot die of its own signal); die of the same signal.
+                if let Ok(sig) = Signal::try_from(code - 128) {
+                    // SAFETY: restoring the default disposition of a signal is always sound.
+                    let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+                    let _ = kill(getpid(), sig);
+                }
+                std::process::exit(code)
+            }
+            Ok(WaitStatus::Exited(_, code)) => std::process::exit(code),
+            Ok(WaitStatus::Signaled(_, sig, _)) => std::process::exit(128 + sig as i32),
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => fail("waiting for the environment", e),
+        }
+    }
+}
+
+fn mkdirs(path: &Path) {
+    must("mkdir", fs::create_dir_all(path));
+}
+
+fn inside(root: &Path, target: &Path) -> PathBuf {
+    root.join(target.strip_prefix("/").unwrap_or(target))
+}
+
+fn bind_ro(source: &Path, target: &Path) {
+    let is_dir = fs::metadata(source).map(|m| m.is_dir()).unwrap_or(false);
+    if is_dir {
+        mkdirs(target);
+    } else {
+        if let Some(parent) = target.parent() {
+            mkdirs(parent);
+        }
+        must("creating a mount point", fs::write(target, b""));
+    }
+    let step = format!("binding {}", source.display());
+    must(&step, mount(Some(source), target, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>));
+    let ro = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    must(&step, mount(None::<&str>, target, None::<&str>, ro, None::<&str>));
+}
+
+fn build_root(spec: &JailSpec) {
+    let root = &spec.root;
+    must(
+        "making mounts private",
+        mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>),
+    );
+    must(
+        "mounting the root",
+        mount(Some("tmpfs"), root, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("size=16m,mode=0755")),
+    );
+    for bind in &spec.binds {
+        bind_ro(&bind.source, &inside(root, &bind.target));
+    }
+    for (path, target) in &spec.symlinks {
+        let at = inside(root, path);
+        if let Some(parent) = at.parent() {
+            mkdirs(parent);
+        }
+        must("symlink", symlink(target, &at));
+    }
+    for (path, contents) in &spec.files {
+        let at = inside(root, path);
+        if let Some(parent) = at.parent() {
+            mkdirs(parent);
+        }
+        must("writing a file", fs::write(&at, contents));
+    }
+
+    let tmp = inside(root, Path::new("/tmp"));
+    mkdirs(&tmp);
+    let size = format!("size={}m,mode=1777", spec.tmp_mb);
+    must(
+        "mounting /tmp",
+        mount(Some("tmpfs"), &tmp, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some(size.as_str())),
+    );
+
+    let proc_dir = inside(root, Path::new("/proc"));
+    mkdirs(&proc_dir);
+    let pflags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    must("mounting /proc", mount(Some("proc"), &proc_dir, Some("proc"), pflags, None::<&str>));
+
+    let dev = inside(root, Path::new("/dev"));
+    mkdirs(&dev);
+    must(
+        "mounting /dev",
+        mount(Some("tmpfs"), &dev, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some("size=64k,mode=0755")),
+    );
+    for name in ["null", "zero", "full", "random", "urandom"] {
+        let target = dev.join(name);
+        must("creating a device", fs::write(&target, b""));
+        let source = Path::new("/dev").join(name);
+        must("binding a device", mount(Some(&source), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>));
+    }
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        must("symlink", symlink(target, dev.join(name)));
+    }
+    let shm = dev.join("shm");
+    mkdirs(&shm);
+    must("mode of /dev/shm", fs::set_permissions(&shm, fs::Permissions::from_mode(0o1777)));
+
+    let old = root.join(".old-root");
+    mkdirs(&old);
+    must("pivot_root", nix::unistd::pivot_root(root, &old));
+    must("chdir /", chdir("/"));
+    must("detaching the old root", umount2("/.old-root", MntFlags::MNT_DETACH));
+    must("removing the old root", fs::remove_dir("/.old-root"));
+    let ro = MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    must("making / read-only", mount(None::<&str>, "/", None::<&str>, ro, Some("size=16m,mode=0755")));
+}
+
+/// PID 1 of the environment's namespace.
+fn init(spec: &JailSpec) -> ! {
+    must("pdeathsig", nix::sys::prctl::set_pdeathsig(Signal::SIGKILL));
+    build_root(spec);
+    must("sethostname", sethostname(&spec.hostname));
+    let filter = seccomp_filter();
+    // SAFETY: the init is single-threaded (it is the only thread of a process forked
+    // from a single-threaded one).
+    match must("fork", unsafe { fork() }) {
+        ForkResult::Child => runtime(spec, &filter),
+        ForkResult::Parent { child } => loop {
+            match waitpid(None::<Pid>, None) {
+                Ok(WaitStatus::Exited(pid, code)) if pid == child => std::process::exit(code),
+                Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => std::process::exit(128 + sig as i32),
+                Ok(_) => continue,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => fail("reaping", e),
+            }
+        },
+    }
+}
+
+/// The runtime process: limits, privileges, filter, exec.
+fn runtime(spec: &JailSpec, filter: &seccompiler::BpfProgram) -> ! {
+    use nix::sys::resource::{setrlimit, Resource};
+    must("setsid", setsid());
+    must("RLIMIT_NOFILE", setrlimit(Resource::RLIMIT_NOFILE, spec.nofile, spec.nofile));
+    must("RLIMIT_CORE", setrlimit(Resource::RLIMIT_CORE, 0, 0));
+    drop_bounding_set();
+    let gid = Gid::from_raw(spec.gid);
+    must("setgroups", setgroups(&[gid]));
+    must("setgid", setgid(gid));
+    must("setuid", setuid(Uid::from_raw(spec.uid)));
+    must("no_new_privs", nix::sys::prctl::set_no_new_privs());
+    must("chdir", chdir(&spec.cwd));
+    must("seccomp", seccompiler::apply_filter(filter));
+
+    let program = cstring(spec.program.as_os_str().as_encoded_bytes());
+    let mut argv = vec![program.clone()];
+    argv.extend(spec.args.iter().map(|a| cstring(a.as_bytes())));
+    let envp: Vec<CString> = spec.env.iter().map(|(k, v)| cstring(format!("{k}={v}").as_bytes())).collect();
+    let err = execve(&program, &argv, &envp).unwrap_err();
+    fail(&format!("fork/exec {}", spec.program.display()), err)
+}
+
+fn cstring(bytes: &[u8]) -> CString {
+    CString::new(bytes.to_vec()).unwrap_or_else(|_| fail("argument", "contains a NUL byte"))
+}
+
+fn drop_bounding_set() {
+    for cap in 0..=63 {
+        // SAFETY: PR_CAPBSET_DROP takes a capability number and no pointers; numbers past
+        // the kernel's last capability fail with EINVAL, which is ignored.
+        unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) };
+    }
+}
+
+/// System calls a function never needs: they answer `EPERM`.
+pub const DENIED_SYSCALLS: &[(&str, i64)] = &[
+    ("mount", libc::SYS_mount),
+    ("umount2", libc::SYS_umount2),
+    ("pivot_root", libc::SYS_pivot_root),
+    ("chroot", libc::SYS_chroot),
+    ("ptrace", libc::SYS_ptrace),
+    ("process_vm_readv", libc::SYS_process_vm_readv),
+    ("process_vm_writev", libc::SYS_process_vm_writev),
+    ("kexec_load", libc::SYS_kexec_load),
+    ("kexec_file_load", libc::SYS_kexec_file_load),
+    ("bpf", libc::SYS_bpf),
+    ("perf_event_open", libc::SYS_perf_event_open),
+    ("init_module", libc::SYS_init_module),
+    ("finit_module", libc::SYS_finit_module),
+    ("delete_module", libc::SYS_delete_module),
+    ("reboot", libc::SYS_reboot),
+    ("swapon", libc::SYS_swapon),
+    ("swapoff", libc::SYS_swapoff),
+    ("acct", libc::SYS_acct),
+    ("settimeofday", libc::SYS_settimeofday),
+    ("clock_settime", libc::SYS_clock_settime),
+    ("clock_adjtime", libc::SYS_clock_adjtime),
+    ("adjtimex", libc::SYS_adjtimex),
+    ("syslog", libc::SYS_syslog),
+    ("unshare", libc::SYS_unshare),
+    ("setns", libc::SYS_setns),
+    ("keyctl", libc::SYS_keyctl),
+    ("add_key", libc::SYS_add_key),
+    ("request_key", libc::SYS_request_key),
+    ("open_by_handle_at", libc::SYS_open_by_handle_at),
+    ("name_to_handle_at", libc::SYS_name_to_handle_at),
+    ("userfaultfd", libc::SYS_userfaultfd),
+    ("quotactl", libc::SYS_quotactl),
+    ("iopl", libc::SYS_iopl),
+    ("ioperm", libc::SYS_ioperm),
+    ("fsopen", libc::SYS_fsopen),
+    ("fsmount", libc::SYS_fsmount),
+    ("fsconfig", libc::SYS_fsconfig),
+    ("move_mount", libc::SYS_move_mount),
+    ("open_tree", libc::SYS_open_tree),
+    ("mount_setattr", libc::SYS_mount_setattr),
+    ("io_uring_setup", libc::SYS_io_uring_setup),
+    ("vhangup", libc::SYS_vhangup),
+    ("lookup_dcookie", libc::SYS_lookup_dcookie),
+];
+
+fn seccomp_filter() -> seccompiler::BpfProgram {
+    use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
+    let rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
+        DENIED_SYSCALLS.iter().map(|(_, nr)| (*nr, Vec::new())).collect();
+    let arch = if cfg!(target_arch = "aarch64") { TargetArch::aarch64 } else { TargetArch::x86_64 };
+    let filter = must(
+        "building the seccomp filter",
+        SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(libc::EPERM as u32), arch),
+    );
+    must("compiling the seccomp filter", filter.try_into())
+}

@@ -1,0 +1,254 @@
+//! The namespace sandbox: every environment in its own mount, pid, ipc and uts
+//! namespaces and cgroup, as an unprivileged user, under seccomp.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::cgroup::{Group, GroupLimits, Hierarchy};
+use crate::jail::{Bind, JailSpec, SPEC_ENV};
+use crate::{Confinement, LaunchSpec, Layout, Mounts, Sandbox, SandboxError, Sandboxed};
+
+/// The uid and gid functions run as (AWS's `sbx_user1051`).
+pub const SANDBOX_UID: u32 = 993;
+/// See [`SANDBOX_UID`].
+pub const SANDBOX_GID: u32 = 990;
+/// AWS's per-environment limit on processes and threads.
+pub const PIDS_MAX: u32 = 1024;
+/// AWS's open-file limit for functions.
+pub const NOFILE: u64 = 1024;
+/// Memory that buys one full vCPU on AWS.
+const MB_PER_VCPU: u64 = 1769;
+
+/// `/etc` entries functions may need (name resolution, TLS roots, time zones, the
+/// dynamic linker); nothing else of the host's `/etc` is visible.
+const ETC: &[&str] = &[
+    "resolv.conf",
+    "hosts",
+    "host.conf",
+    "nsswitch.conf",
+    "gai.conf",
+    "protocols",
+    "services",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "pki",
+    "localtime",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "mime.types",
+    "os-release",
+];
+
+/// Top-level host directories that are symlinks into `/usr` on merged-/usr systems, or
+/// directories to bind when they are not.
+const SYSTEM_DIRS: &[&str] = &["/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"];
+
+/// Launches environments through `lamina sandbox-exec`.
+#[derive(Debug)]
+pub struct NamespaceSandbox {
+    hierarchy: Hierarchy,
+    helper: PathBuf,
+    scratch_root: PathBuf,
+    system_binds: Vec<Bind>,
+    system_links: Vec<(PathBuf, PathBuf)>,
+    freeze_idle: bool,
+}
+
+/// An environment's cgroup as its [`Confinement`].
+#[derive(Debug)]
+struct CgroupConfinement {
+    group: Group,
+    freeze_idle: bool,
+}
+
+impl Confinement for CgroupConfinement {
+    fn freeze(&self) {
+        if self.freeze_idle {
+            self.group.freeze();
+        }
+    }
+    fn thaw(&self) {
+        if self.freeze_idle {
+            self.group.thaw();
+        }
+    }
+    fn kill_all(&self) {
+        self.group.kill_all();
+    }
+    fn peak_memory(&self) -> Option<u64> {
+        self.group.peak_memory()
+    }
+    fn out_of_memory(&self) -> bool {
+        self.group.oom_killed()
+    }
+}
+
+impl Drop for CgroupConfinement {
+    fn drop(&mut self) {
+        self.group.kill_all();
+        if self.group.remove() {
+            return;
+        }
+        // The last processes may still be exiting; remove the group once they are gone.
+        let group = std::mem::replace(&mut self.group, Group::empty());
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                if group.remove() {
+                    return;
+                }
+                group.kill_all();
+            }
+            tracing::warn!(?group, "could not remove an environment's cgroup");
+        });
+    }
+}
+
+impl NamespaceSandbox {
+    /// Checks that this host can sandbox (root, a cgroup hierarchy) and prepares the
+    /// parts every environment shares. `helper` is the `lamina` binary.
+    pub fn new(helper: &Path, scratch_root: &Path, freeze_idle: bool) -> Result<Self, String> {
+        if !nix::unistd::Uid::effective().is_root() {
+            return Err("not running as root".into());
+        }
+        let hierarchy = Hierarchy::detect()?;
+        let mut system_binds = vec![Bind { source: "/usr".into(), target: "/usr".into() }];
+        let mut system_links = Vec::new();
+        for dir in SYSTEM_DIRS {
+            let path = Path::new(dir);
+            match std::fs::read_link(path) {
+                Ok(target) => system_links.push((path.to_owned(), target)),
+                Err(_) if path.is_dir() => system_binds.push(Bind { source: path.into(), target: path.into() }),
+                Err(_) => {}
+            }
+        }
+        for name in ETC {
+            let path = Path::new("/etc").join(name);
+            if path.exists() {
+                system_binds.push(Bind { source: path.clone(), target: path });
+            }
+        }
+        Ok(NamespaceSandbox {
+            hierarchy,
+            helper: helper.to_owned(),
+            scratch_root: scratch_root.to_owned(),
+            system_binds,
+            system_links,
+            freeze_idle,
+        })
+    }
+
+    /// The host path behind a path inside the environment, for checks before launch.
+    fn host_path(&self, inner: &Path, mounts: &Mounts) -> PathBuf {
+        for (prefix, host) in
+            [("/var/task", Some(&mounts.task)), ("/var/runtime", Some(&mounts.runtime)), ("/opt", mounts.opt.as_ref())]
+        {
+            if let (Ok(rest), Some(host)) = (inner.strip_prefix(prefix), host) {
+                return host.join(rest);
+            }
+        }
+        inner.to_owned()
+    }
+}
+
+fn passwd_files() -> Vec<(PathBuf, String)> {
+    vec![
+        (
+            "/etc/passwd".into(),
+            format!(
+                "root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:{SANDBOX_UID}:{SANDBOX_GID}::/tmp:/sbin/nologin\n"
+            ),
+        ),
+        ("/etc/group".into(), format!("root:x:0:\nsbx_user1051:x:{SANDBOX_GID}:\n")),
+    ]
+}
+
+impl Sandbox for NamespaceSandbox {
+    fn layout(&self, _id: &str, _mounts: &Mounts) -> Layout {
+        Layout {
+            task_root: "/var/task".into(),
+            runtime_dir: "/var/runtime".into(),
+            opt_dir: "/opt".into(),
+            tmp_dir: "/tmp".into(),
+        }
+    }
+
+    fn launch(&self, spec: LaunchSpec) -> Result<Sandboxed, SandboxError> {
+        use std::os::unix::fs::PermissionsExt;
+        // The runtime runs as an unprivileged user: its program must be executable by
+        // others. Checked here so the caller gets the same error as without a sandbox.
+        let host_program = self.host_path(&spec.program, &spec.mounts);
+        match std::fs::metadata(&host_program) {
+            Err(e) => return Err(SandboxError::Spawn { program: spec.program.display().to_string(), source: e }),
+            Ok(m) if m.permissions().mode() & 0o001 == 0 => {
+                return Err(SandboxError::Spawn {
+                    program: spec.program.display().to_string(),
+                    source: std::io::ErrorKind::PermissionDenied.into(),
+                })
+            }
+            Ok(_) => {}
+        }
+
+        let scratch = self.scratch_root.join(&spec.id);
+        let root = scratch.join("root");
+        std::fs::create_dir_all(&root).map_err(SandboxError::Setup)?;
+        let memory_mb = u64::from(spec.limits.memory_mb);
+        let limits = GroupLimits {
+            memory_bytes: memory_mb * 1024 * 1024,
+            pids: PIDS_MAX,
+            cpu_shares: (1024 * memory_mb / MB_PER_VCPU).max(2),
+        };
+        let group = Group::create(&self.hierarchy, &spec.id, limits).map_err(SandboxError::Setup)?;
+        let confinement = CgroupConfinement { group, freeze_idle: self.freeze_idle };
+
+        let mut binds = self.system_binds.clone();
+        binds.extend(spec.mounts.shared.iter().map(|p| Bind { source: p.clone(), target: p.clone() }));
+        binds.push(Bind { source: spec.mounts.task.clone(), target: "/var/task".into() });
+        binds.push(Bind { source: spec.mounts.runtime.clone(), target: "/var/runtime".into() });
+        if let Some(opt) = &spec.mounts.opt {
+            binds.push(Bind { source: opt.clone(), target: "/opt".into() });
+        }
+        let jail = JailSpec {
+            root,
+            binds,
+            symlinks: self.system_links.clone(),
+            files: passwd_files(),
+            tmp_mb: spec.limits.ephemeral_mb,
+            program: spec.program.clone(),
+            args: spec.args.clone(),
+            env: spec.env.clone(),
+            cwd: "/var/task".into(),
+            uid: SANDBOX_UID,
+            gid: SANDBOX_GID,
+            cgroup_procs: confinement.group.procs_files(),
+            hostname: "localhost".into(),
+            nofile: NOFILE,
+        };
+        let json = serde_json::to_string(&jail).map_err(|e| SandboxError::Setup(std::io::Error::other(e)))?;
+        let stderr = spec.output.try_clone().map_err(SandboxError::Setup)?;
+        let child = tokio::process::Command::new(&self.helper)
+            .arg("sandbox-exec")
+            .env_clear()
+            .env(SPEC_ENV, json)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(spec.output))
+            .stderr(Stdio::from(stderr))
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|source| SandboxError::Spawn { program: self.helper.display().to_string(), source })?;
+        let pid = child.id().map(|p| p as i32).unwrap_or(-1);
+        Ok(Sandboxed::new(child, pid, Some(scratch), Some(Box::new(confinement))))
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "namespaces (mount, pid, ipc, uts), cgroup {} (memory, pids, cpu{}), seccomp, uid {SANDBOX_UID}, read-only root",
+            self.hierarchy.version(),
+            if self.freeze_idle { ", freezer" } else { "" }
+        )
+    }
+}
