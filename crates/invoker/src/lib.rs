@@ -195,10 +195,11 @@ impl Invoker {
         drop(removed);
     }
 
-    /// Stops every idle environment.
+    /// Stops every environment and releases the sandbox's host resources.
     pub fn shutdown(&self) {
         let all = std::mem::take(&mut *self.inner.pools.lock().unwrap_or_else(|p| p.into_inner()));
         drop(all);
+        self.inner.sandbox.shutdown();
     }
 }
 

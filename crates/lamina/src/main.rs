@@ -124,6 +124,7 @@ fn doctor(config: &Config) -> anyhow::Result<()> {
     match chosen {
         Ok(s) => {
             println!("sandbox: {}", s.describe());
+            s.shutdown();
             Ok(())
         }
         Err(e) => {

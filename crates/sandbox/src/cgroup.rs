@@ -41,10 +41,52 @@ fn mounts() -> Vec<(PathBuf, String, String)> {
 }
 
 impl Hierarchy {
-    /// Finds a usable hierarchy and creates Lamina's parent groups in it. v2 is used
-    /// when its root offers the memory, pids and cpu controllers; otherwise v1 when all
-    /// four v1 controllers are mounted.
+    /// Finds a usable hierarchy and creates this server's parent groups in it,
+    /// `lamina/<pid>`, after removing those of servers that are gone. v2 is used when
+    /// its root offers the memory, pids and cpu controllers; otherwise v1 when all four
+    /// v1 controllers are mounted.
     pub fn detect() -> Result<Hierarchy, String> {
+        let h = Self::detect_base()?;
+        for base in h.dirs() {
+            remove_stale(&base);
+        }
+        let instance = std::process::id().to_string();
+        let h = match h {
+            Hierarchy::V2 { parent } => {
+                let dir = parent.join(&instance);
+                fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+                fs::write(dir.join("cgroup.subtree_control"), "+memory +pids +cpu")
+                    .map_err(|e| format!("enabling controllers in {}: {e}", dir.display()))?;
+                Hierarchy::V2 { parent: dir }
+            }
+            Hierarchy::V1 { memory, pids, cpu, freezer } => {
+                let [memory, pids, cpu, freezer] = [memory, pids, cpu, freezer].map(|d| d.join(&instance));
+                for dir in [&memory, &pids, &cpu, &freezer] {
+                    fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+                }
+                Hierarchy::V1 { memory, pids, cpu, freezer }
+            }
+        };
+        Ok(h)
+    }
+
+    fn dirs(&self) -> Vec<PathBuf> {
+        match self {
+            Hierarchy::V2 { parent } => vec![parent.clone()],
+            Hierarchy::V1 { memory, pids, cpu, freezer } => {
+                vec![memory.clone(), pids.clone(), cpu.clone(), freezer.clone()]
+            }
+        }
+    }
+
+    /// Kills what is left in this server's groups and removes them (at shutdown).
+    pub fn remove_all(&self) {
+        for dir in self.dirs() {
+            remove_tree(&dir);
+        }
+    }
+
+    fn detect_base() -> Result<Hierarchy, String> {
         let mounts = mounts();
         if let Some((root, _, _)) = mounts.iter().find(|(_, t, _)| t == "cgroup2") {
             let controllers = fs::read_to_string(root.join("cgroup.controllers")).unwrap_or_default();
@@ -89,6 +131,49 @@ impl Hierarchy {
             Hierarchy::V2 { .. } => "v2",
             Hierarchy::V1 { .. } => "v1",
         }
+    }
+}
+
+/// Removes the groups of Lamina servers that no longer run.
+fn remove_stale(base: &Path) {
+    let Ok(entries) = fs::read_dir(base) else { return };
+    for entry in entries.flatten() {
+        if !entry.path().is_dir() {
+            continue;
+        }
+        let live = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()).is_some_and(|pid| {
+            // A live process of the same name: another Lamina server's groups.
+            let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            comm.trim() == "lamina"
+        });
+        if !live {
+            remove_tree(&entry.path());
+        }
+    }
+}
+
+/// Kills every process below `dir` and removes its groups, children first, waiting a
+/// little for the killed processes to exit.
+fn remove_tree(dir: &Path) {
+    let children: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|rd| rd.flatten().filter(|e| e.path().is_dir()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    for child in &children {
+        remove_tree(child);
+    }
+    for _ in 0..100 {
+        // v1 freezer groups must be thawed before their processes can die.
+        let _ = fs::write(dir.join("freezer.state"), "THAWED");
+        let _ = fs::write(dir.join("cgroup.freeze"), "0");
+        for pid in fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default().lines() {
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
+        }
+        if fs::remove_dir(dir).is_ok() || !dir.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 

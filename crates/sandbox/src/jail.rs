@@ -55,6 +55,9 @@ pub struct JailSpec {
     pub files: Vec<(PathBuf, String)>,
     /// Size of `/tmp` in MB.
     pub tmp_mb: u32,
+    /// A formatted ext4 image to mount at `/tmp` (disk-backed, so it is not charged
+    /// to the function's memory); without one, `/tmp` is a tmpfs of `tmp_mb`.
+    pub tmp_image: Option<PathBuf>,
     /// The program to exec, as a path inside the environment.
     pub program: PathBuf,
     /// Its arguments (after argv[0]).
@@ -185,11 +188,21 @@ fn build_root(spec: &JailSpec) {
 
     let tmp = inside(root, Path::new("/tmp"));
     mkdirs(&tmp);
-    let size = format!("size={}m,mode=1777", spec.tmp_mb);
-    must(
-        "mounting /tmp",
-        mount(Some("tmpfs"), &tmp, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some(size.as_str())),
-    );
+    match &spec.tmp_image {
+        Some(image) => {
+            // The open device must outlive the mount: with autoclear, closing the last
+            // reference to an unmounted loop device detaches it.
+            let (device, _open) = must("attaching /tmp's image", loop_attach(image));
+            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+            must("mounting /tmp", mount(Some(&device), &tmp, Some("ext4"), flags, None::<&str>));
+            must("mode of /tmp", fs::set_permissions(&tmp, fs::Permissions::from_mode(0o1777)));
+        }
+        None => {
+            let size = format!("size={}m,mode=1777", spec.tmp_mb);
+            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+            must("mounting /tmp", mount(Some("tmpfs"), &tmp, Some("tmpfs"), flags, Some(size.as_str())));
+        }
+    }
 
     let proc_dir = inside(root, Path::new("/proc"));
     mkdirs(&proc_dir);
@@ -228,6 +241,86 @@ fn build_root(spec: &JailSpec) {
     must("removing the old root", fs::remove_dir("/.old-root"));
     let ro = MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
     must("making / read-only", mount(None::<&str>, "/", None::<&str>, ro, Some("size=16m,mode=0755")));
+}
+
+// From <linux/loop.h>.
+const LOOP_CTL_GET_FREE: libc::c_ulong = 0x4C82;
+const LOOP_CONFIGURE: libc::c_ulong = 0x4C0A;
+const LO_FLAGS_AUTOCLEAR: u32 = 4;
+
+#[repr(C)]
+struct LoopInfo64 {
+    lo_device: u64,
+    lo_inode: u64,
+    lo_rdevice: u64,
+    lo_offset: u64,
+    lo_sizelimit: u64,
+    lo_number: u32,
+    lo_encrypt_type: u32,
+    lo_encrypt_key_size: u32,
+    lo_flags: u32,
+    lo_file_name: [u8; 64],
+    lo_crypt_name: [u8; 64],
+    lo_encrypt_key: [u8; 32],
+    lo_init: [u64; 2],
+}
+
+#[repr(C)]
+struct LoopConfig {
+    fd: u32,
+    block_size: u32,
+    info: LoopInfo64,
+    reserved: [u64; 8],
+}
+
+/// Attaches `image` to a free loop device that detaches itself when its last mount
+/// goes (with the environment's mount namespace). Returns the device path and the open
+/// device, which must stay open until the device is mounted.
+fn loop_attach(image: &Path) -> std::io::Result<(PathBuf, fs::File)> {
+    use std::os::fd::AsRawFd;
+    let control = fs::OpenOptions::new().read(true).write(true).open("/dev/loop-control")?;
+    let file = fs::OpenOptions::new().read(true).write(true).open(image)?;
+    for _ in 0..64 {
+        // SAFETY: LOOP_CTL_GET_FREE takes no argument and returns a device number.
+        let n = unsafe { libc::ioctl(control.as_raw_fd(), LOOP_CTL_GET_FREE) };
+        if n < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let path = PathBuf::from(format!("/dev/loop{n}"));
+        let device = fs::OpenOptions::new().read(true).write(true).open(&path)?;
+        let config = LoopConfig {
+            fd: file.as_raw_fd() as u32,
+            block_size: 0,
+            info: LoopInfo64 {
+                lo_device: 0,
+                lo_inode: 0,
+                lo_rdevice: 0,
+                lo_offset: 0,
+                lo_sizelimit: 0,
+                lo_number: 0,
+                lo_encrypt_type: 0,
+                lo_encrypt_key_size: 0,
+                lo_flags: LO_FLAGS_AUTOCLEAR,
+                lo_file_name: [0; 64],
+                lo_crypt_name: [0; 64],
+                lo_encrypt_key: [0; 32],
+                lo_init: [0; 2],
+            },
+            reserved: [0; 8],
+        };
+        // SAFETY: LOOP_CONFIGURE reads one `struct loop_config`, which `config` lays out
+        // exactly (repr(C), the kernel's field order and sizes), and keeps no pointer.
+        let r = unsafe { libc::ioctl(device.as_raw_fd(), LOOP_CONFIGURE, &config as *const LoopConfig) };
+        if r == 0 {
+            return Ok((path, device));
+        }
+        let err = std::io::Error::last_os_error();
+        // Another process took the device between the two calls: try the next one.
+        if err.raw_os_error() != Some(libc::EBUSY) {
+            return Err(err);
+        }
+    }
+    Err(std::io::Error::other("no free loop device"))
 }
 
 /// PID 1 of the environment's namespace.

@@ -106,6 +106,8 @@ pub trait Sandbox: Send + Sync + 'static {
     fn launch(&self, spec: LaunchSpec) -> Result<Sandboxed, SandboxError>;
     /// A short description for start-up logs, e.g. `process (no isolation)`.
     fn describe(&self) -> String;
+    /// Releases what the sandbox holds on the host, once every environment is gone.
+    fn shutdown(&self) {}
 }
 
 /// The resource controls around an environment (a cgroup, for sandboxes that have one).
