@@ -208,9 +208,8 @@ impl Environment {
     /// Completes the invocation's log (`END`, `REPORT`) and returns it, and whether the
     /// environment may serve another invocation.
     pub(crate) fn close_log(&mut self, closing: Closing) -> (Vec<u8>, bool) {
-        if closing.reused_later {
-            self.sample_memory();
-        }
+        // A cgroup keeps its peak after its processes are gone.
+        self.sample_memory();
         self.logs.flush();
         let Closing { request_id, duration, init_duration, status, extra_line, reused_later } = closing;
         if let Some(line) = extra_line {

@@ -1,0 +1,158 @@
+"""Hostile functions, end to end through Invoke. Each asserts what the caller gets and
+that the platform and other functions still work afterwards."""
+import json
+import os
+import re
+import threading
+import time
+
+import pytest
+
+from conftest import create, function_zip, invoke_json, log_of
+from test_invoke import host_processes, wait_until_gone
+
+HOSTILE = function_zip("hostile.py", "app.py")
+
+
+@pytest.fixture
+def lam(lamina):
+    lam = lamina.client()
+    create(lam, "healthy", code=HOSTILE, handler="app.handler")
+    return lam
+
+
+def assert_healthy(lam, lamina):
+    r, body = invoke_json(lam, "healthy", {"action": "echo", "still": "here"})
+    assert "FunctionError" not in r and body["event"]["still"] == "here"
+    status, _, _ = lamina.http("GET", "/2016-08-19/account-settings")
+    assert status == 200
+
+
+def hostile(lam, name, handler, **kw):
+    create(lam, name, code=HOSTILE, handler=f"hostile.{handler}", **kw)
+
+
+def test_memory_bomb_is_out_of_memory(lamina, lam):
+    hostile(lam, "membomb", "memory_bomb", MemorySize=128, Timeout=30)
+    r = lam.invoke(FunctionName="membomb", Payload=b"{}", LogType="Tail")
+    body = json.loads(r["Payload"].read())
+    rid = r["ResponseMetadata"]["RequestId"]
+    assert r["FunctionError"] == "Unhandled"
+    assert body == {"errorType": "Runtime.OutOfMemory",
+                    "errorMessage": f"RequestId: {rid} Error: Runtime exited with error: signal: killed"}
+    report = re.search(r"Memory Size: 128 MB\tMax Memory Used: (\d+) MB", log_of(r))
+    assert report and 100 <= int(report.group(1)) <= 128, log_of(r)
+    assert_healthy(lam, lamina)
+
+
+def test_a_128mb_function_sees_a_real_128mb_limit(lam):
+    create(lam, "limits", code=HOSTILE, handler="app.handler", MemorySize=128)
+    _, ctx = invoke_json(lam, "limits", {"action": "context"})
+    assert ctx["memory_limit_in_mb"] == "128"
+    hostile(lam, "membomb2", "memory_bomb", MemorySize=256, Timeout=30)
+    r = lam.invoke(FunctionName="membomb2", Payload=b"{}", LogType="Tail")
+    used = int(re.search(r"Max Memory Used: (\d+) MB", log_of(r)).group(1))
+    assert 200 <= used <= 256, "a bigger MemorySize allows more"
+
+
+def test_pids_limit_stops_forks(lamina, lam):
+    hostile(lam, "forks", "fork_counter", Timeout=30, MemorySize=2048)
+    r, body = invoke_json(lam, "forks", {})
+    assert "FunctionError" not in r, body
+    assert body["error"] == "EAGAIN"
+    assert 900 <= body["forked"] < 1024, body
+    assert_healthy(lam, lamina)
+
+
+def test_fork_bomb_times_out_and_leaves_nothing(lamina, lam):
+    hostile(lam, "bomb", "fork_bomb", Timeout=2)
+    r, body = invoke_json(lam, "bomb", {})
+    # Stopped by the pids limit until the timeout, or by the memory limit first.
+    assert body["errorType"] in ("Sandbox.Timedout", "Runtime.OutOfMemory"), body
+    assert wait_until_gone("AWS_LAMBDA_FUNCTION_NAME=bomb\0"), "fork bomb processes survived"
+    assert_healthy(lam, lamina)
+
+
+def test_tmp_fills_at_its_configured_size_not_before(lamina, lam):
+    hostile(lam, "filler", "tmp_filler", MemorySize=128, Timeout=120)
+    r, body = invoke_json(lam, "filler", {})
+    assert "FunctionError" not in r, body
+    assert body["error"] == "ENOSPC"
+    mb = body["written"] / (1024 * 1024)
+    assert 512 <= mb <= 512 * 1.02, f"/tmp took {mb:.1f} MB; a 128 MB function has 512 MB of /tmp"
+    assert_healthy(lam, lamina)
+
+
+def test_two_gb_of_tmp_is_usable(lam):
+    hostile(lam, "bigtmp", "tmp_allocate", EphemeralStorage={"Size": 2048}, Timeout=60)
+    r, body = invoke_json(lam, "bigtmp", {"mb": 2048})
+    assert "FunctionError" not in r, body
+    assert body == {"allocated_mb": 2048, "more": "ENOSPC"}
+
+
+def test_code_and_root_are_read_only(lam):
+    hostile(lam, "writer", "writer")
+    _, body = invoke_json(lam, "writer", {})
+    assert body == {"/var/task/evil.py": "EROFS", "/var/runtime/evil": "EROFS", "/evil": "EROFS",
+                    "/usr/evil": "EROFS", "/tmp/fine": "ok"}
+
+
+def test_data_directory_other_code_and_host_secrets_are_invisible(lamina, lam):
+    hostile(lam, "reader", "reader")
+    other_code = next((lamina.data_dir / "code" / "blobs").iterdir())
+    paths = [str(lamina.data_dir), str(lamina.data_dir / "state.db"), str(other_code), "/etc/shadow",
+             "/root/.ssh", "/var/task/hostile.py"]
+    _, body = invoke_json(lam, "reader", {"paths": paths})
+    for path in paths[:-1]:
+        assert body[path] == "ENOENT", (path, body[path])
+    assert body["/var/task/hostile.py"] == "ok", "its own code is readable"
+
+
+def test_a_function_sees_only_its_own_processes_as_an_unprivileged_user(lam):
+    hostile(lam, "lister", "lister")
+    _, body = invoke_json(lam, "lister", {})
+    assert body["pids"] == [1, 2] or (len(body["pids"]) <= 3 and body["pids"][:2] == [1, 2]), body["pids"]
+    assert body["uid"] != 0 and body["gid"] != 0
+    assert re.search(r"^CapEff:\s+0+$", body["status"], re.M)
+    assert re.search(r"^CapBnd:\s+0+$", body["status"], re.M)
+    assert re.search(r"^NoNewPrivs:\s+1$", body["status"], re.M)
+    assert re.search(r"^Seccomp:\s+2$", body["status"], re.M)
+
+
+def test_mount_ptrace_and_escalation_are_refused(lam):
+    hostile(lam, "sys", "syscalls")
+    _, body = invoke_json(lam, "sys", {})
+    assert body["mount"] == "EPERM"
+    assert body["ptrace"] == "EPERM"
+    assert body["unshare"] == "EPERM"
+    assert body["setuid0"] == "EPERM"
+    assert re.search(r"Max open files\s+1024\s+1024", body["nofile"])
+
+
+def test_orphaned_grandchildren_are_gone_after_a_timeout(lam):
+    create(lam, "orphans", code=HOSTILE, handler="app.handler", Timeout=1)
+    marker = "%d.%d" % (os.getpid(), time.monotonic_ns() % 10**9)
+    r, body = invoke_json(lam, "orphans", {"action": "spawn_and_hang", "marker": marker})
+    assert body["errorType"] == "Sandbox.Timedout"
+    assert wait_until_gone(f"sleep {marker}")
+
+
+def test_idle_environments_are_frozen(lam):
+    create(lam, "frozen", code=HOSTILE, handler="app.handler")
+    _, body = invoke_json(lam, "frozen", {"action": "echo"})
+    stream = "AWS_LAMBDA_LOG_STREAM_NAME=" + body["environment"]
+    pids = host_processes(stream)
+    assert pids
+    states = set()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        states = {open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] for p in pids}
+        if states <= {"D", "S"} and any(
+                open(f"/proc/{p}/wchan").read() in ("do_freezer_trap", "__refrigerator", "refrigerator")
+                for p in pids):
+            break
+        time.sleep(0.02)
+    wchans = {open(f"/proc/{p}/wchan").read() for p in pids}
+    assert wchans & {"do_freezer_trap", "__refrigerator", "refrigerator"}, wchans
+    r, _ = invoke_json(lam, "frozen", {"action": "echo"})
+    assert "FunctionError" not in r, "a frozen environment thaws for its next invocation"
