@@ -156,3 +156,16 @@ def test_idle_environments_are_frozen(lam):
     assert wchans & {"do_freezer_trap", "__refrigerator", "refrigerator"}, wchans
     r, _ = invoke_json(lam, "frozen", {"action": "echo"})
     assert "FunctionError" not in r, "a frozen environment thaws for its next invocation"
+
+
+def test_another_environments_runtime_api_is_out_of_reach(lamina, lam):
+    hostile(lam, "victim", "whoami")
+    _, victim = invoke_json(lam, "victim", {})
+    hostile(lam, "thief", "runtime_api")
+    # The victim's environment is idle, its runtime waiting in /next: a thief that could
+    # connect would be handed the victim's next invocation.
+    _, stolen = invoke_json(lam, "thief", {"address": victim["runtime_api"]})
+    assert stolen in ({"got": ""}, {"error": "ECONNRESET"}), stolen
+    _, again = invoke_json(lam, "victim", {})
+    assert again["environment"] == victim["environment"], "the victim's environment is intact"
+    assert_healthy(lam, lamina)

@@ -361,8 +361,17 @@ impl Inner {
             }
         };
 
+        // Only the environment's own processes may use its Runtime API: the sandbox names
+        // the uid they will run as before they start; without one, anyone may.
+        let owner: Arc<std::sync::OnceLock<Option<u32>>> = Arc::new(std::sync::OnceLock::new());
+        let admit_owner = owner.clone();
+        let admit: runtime_api::Admission = Arc::new(move |local, peer| match admit_owner.get() {
+            None => false,
+            Some(None) => true,
+            Some(Some(uid)) => sandbox::tcp_peer_uid(local, peer).is_ok_and(|u| u == *uid),
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| internal("runtime API", &e))?;
-        let (api, init_error) = RuntimeApi::serve(listener).map_err(|e| internal("runtime API", &e))?;
+        let (api, init_error) = RuntimeApi::serve(listener, admit).map_err(|e| internal("runtime API", &e))?;
         let (reader, writer) = std::io::pipe().map_err(|e| internal("log pipe", &e))?;
         let logs = logs::LogCapture::start(reader.into()).map_err(|e| internal("log pipe", &e))?;
 
@@ -410,6 +419,9 @@ impl Inner {
             mounts,
             limits: Limits { memory_mb: c.memory_mb, ephemeral_mb: c.ephemeral_mb },
             output: writer.into(),
+            on_uid: Box::new(move |uid| {
+                let _ = owner.set(uid);
+            }),
         };
         let launched = Instant::now();
         let process = match self.sandbox.launch(spec) {

@@ -106,10 +106,49 @@ impl std::fmt::Debug for Pending {
     }
 }
 
+/// Decides, for each accepted connection (local address, peer address), whether it may
+/// use this Runtime API. Refused connections are closed at once.
+pub type Admission = Arc<dyn Fn(SocketAddr, SocketAddr) -> bool + Send + Sync>;
+
+/// A listener that only hands over admitted connections.
+struct Admitting {
+    inner: TcpListener,
+    admit: Admission,
+}
+
+impl axum::serve::Listener for Admitting {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, peer)) => {
+                    let local = stream.local_addr().unwrap_or(peer);
+                    if (self.admit)(local, peer) {
+                        let _ = stream.set_nodelay(true);
+                        return (stream, peer);
+                    }
+                    tracing::warn!(%peer, "refused a connection to a Runtime API from outside its environment");
+                }
+                // Out of descriptors and the like: wait a moment rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
 impl RuntimeApi {
-    /// Serves a fresh Runtime API on `listener`. `init_error` fires if the runtime
-    /// reports an initialisation failure.
-    pub fn serve(listener: TcpListener) -> std::io::Result<(RuntimeApi, oneshot::Receiver<InitError>)> {
+    /// Serves a fresh Runtime API on `listener`, to the connections `admit` accepts.
+    /// `init_error` fires if the runtime reports an initialisation failure.
+    pub fn serve(
+        listener: TcpListener,
+        admit: Admission,
+    ) -> std::io::Result<(RuntimeApi, oneshot::Receiver<InitError>)> {
         let addr = listener.local_addr()?;
         let (tx, rx) = mpsc::channel(1);
         let (init_tx, init_rx) = oneshot::channel();
@@ -125,11 +164,7 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared);
         let server = tokio::spawn(async move {
-            use axum::serve::ListenerExt;
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(Admitting { inner: listener, admit }, app).await;
         });
         Ok((RuntimeApi { addr, queue: tx, server }, init_rx))
     }
@@ -295,6 +330,22 @@ mod tests {
         out
     }
 
+    fn admit_all() -> Admission {
+        Arc::new(|_, _| true)
+    }
+
+    #[tokio::test]
+    async fn refused_connections_are_closed_unserved() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (api, _init) = RuntimeApi::serve(listener, Arc::new(|_, _| false)).unwrap();
+        let _d = api.dispatch(invocation("secret"));
+        let mut s = tokio::net::TcpStream::connect(api.address()).await.unwrap();
+        let _ = s.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: x\r\n\r\n").await;
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out).await; // closed, or reset
+        assert!(out.is_empty(), "nothing is served to a refused connection");
+    }
+
     fn invocation(id: &str) -> Invocation {
         Invocation {
             request_id: id.into(),
@@ -309,7 +360,7 @@ mod tests {
 
     #[tokio::test]
     async fn next_then_response_completes_the_invocation() {
-        let (api, _init) = RuntimeApi::serve(TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap();
+        let (api, _init) = RuntimeApi::serve(TcpListener::bind("127.0.0.1:0").await.unwrap(), admit_all()).unwrap();
         let addr = api.address();
         let d = api.dispatch(invocation("req-1"));
         let got = http(
@@ -331,7 +382,7 @@ mod tests {
 
     #[tokio::test]
     async fn errors_and_init_errors_carry_their_type() {
-        let (api, init) = RuntimeApi::serve(TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap();
+        let (api, init) = RuntimeApi::serve(TcpListener::bind("127.0.0.1:0").await.unwrap(), admit_all()).unwrap();
         let addr = api.address();
         let d = api.dispatch(invocation("req-2"));
         http(addr, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".into())

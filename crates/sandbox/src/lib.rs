@@ -21,6 +21,9 @@ mod cgroup;
 #[allow(unsafe_code)]
 pub mod jail;
 mod namespaced;
+mod peer;
+
+pub use peer::tcp_peer_uid;
 
 pub use namespaced::NamespaceSandbox;
 
@@ -80,7 +83,6 @@ pub struct Limits {
 }
 
 /// Everything needed to start one execution environment.
-#[derive(Debug)]
 pub struct LaunchSpec {
     /// Unique id of the environment; names its private directories.
     pub id: String,
@@ -96,6 +98,9 @@ pub struct LaunchSpec {
     pub limits: Limits,
     /// Where stdout and stderr go (the write end of the environment's log pipe).
     pub output: OwnedFd,
+    /// Told the uid the environment will run as (`None` when it has no uid of its own)
+    /// before its first process starts, so its Runtime API can admit it alone.
+    pub on_uid: Box<dyn FnOnce(Option<u32>) + Send>,
 }
 
 /// Creates execution environments.
@@ -133,6 +138,7 @@ pub struct Sandboxed {
     pid: i32,
     scratch: Option<PathBuf>,
     confinement: Option<Box<dyn Confinement>>,
+    uid: Option<u32>,
 }
 
 impl Sandboxed {
@@ -141,8 +147,15 @@ impl Sandboxed {
         pid: i32,
         scratch: Option<PathBuf>,
         confinement: Option<Box<dyn Confinement>>,
+        uid: Option<u32>,
     ) -> Self {
-        Sandboxed { child, pid, scratch, confinement }
+        Sandboxed { child, pid, scratch, confinement, uid }
+    }
+
+    /// The uid the environment's processes run as, when it has one of its own: only
+    /// connections from that uid may reach its Runtime API.
+    pub fn uid(&self) -> Option<u32> {
+        self.uid
     }
 
     /// The first process's pid, as the host sees it.
@@ -236,6 +249,7 @@ impl Sandbox for ProcessSandbox {
     }
 
     fn launch(&self, spec: LaunchSpec) -> Result<Sandboxed, SandboxError> {
+        (spec.on_uid)(None);
         let layout = self.layout(&spec.id, &spec.mounts);
         std::fs::create_dir_all(&layout.tmp_dir).map_err(SandboxError::Setup)?;
         let stderr = spec.output.try_clone().map_err(SandboxError::Setup)?;
@@ -254,7 +268,7 @@ impl Sandbox for ProcessSandbox {
             .spawn()
             .map_err(|source| SandboxError::Spawn { program: spec.program.display().to_string(), source })?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Sandboxed::new(child, pid, Some(layout.tmp_dir), None))
+        Ok(Sandboxed::new(child, pid, Some(layout.tmp_dir), None, None))
     }
 
     fn describe(&self) -> String {
@@ -282,6 +296,7 @@ mod tests {
                 mounts,
                 limits: Limits { memory_mb: 128, ephemeral_mb: 512 },
                 output: writer.into(),
+                on_uid: Box::new(|_| {}),
             })
             .unwrap();
         let mut line = String::new();

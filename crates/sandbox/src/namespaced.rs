@@ -11,9 +11,10 @@ use crate::cgroup::{Group, GroupLimits, Hierarchy};
 use crate::jail::{Bind, JailSpec, SPEC_ENV};
 use crate::{Confinement, LaunchSpec, Layout, Mounts, Sandbox, SandboxError, Sandboxed};
 
-/// The uid and gid functions run as (AWS's `sbx_user1051`).
-pub const SANDBOX_UID: u32 = 993;
-/// See [`SANDBOX_UID`].
+/// Environments run as uids from this range, each its own (named `sbx_user1051`, as on
+/// AWS, inside): the Runtime API tells environments apart by uid.
+const UIDS: std::ops::Range<u32> = 20_000..60_000;
+/// The gid functions run as.
 pub const SANDBOX_GID: u32 = 990;
 /// AWS's per-environment limit on processes and threads.
 pub const PIDS_MAX: u32 = 1024;
@@ -59,6 +60,32 @@ pub struct NamespaceSandbox {
     system_links: Vec<(PathBuf, PathBuf)>,
     freeze_idle: bool,
     tmp_images: Option<Arc<TmpImages>>,
+    uids: Arc<UidPool>,
+}
+
+/// Uids of live environments.
+#[derive(Debug, Default)]
+struct UidPool {
+    state: Mutex<(u32, std::collections::BTreeSet<u32>)>,
+}
+
+impl UidPool {
+    fn take(&self) -> Option<u32> {
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (next, used) = &mut *guard;
+        for _ in 0..UIDS.len() {
+            let uid = UIDS.start + *next % UIDS.len() as u32;
+            *next = next.wrapping_add(1);
+            if used.insert(uid) {
+                return Some(uid);
+            }
+        }
+        None
+    }
+
+    fn give_back(&self, uid: u32) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).1.remove(&uid);
+    }
 }
 
 /// Formatted ext4 images for `/tmp`, one per environment, disk-backed so that files in
@@ -125,11 +152,14 @@ impl TmpImages {
     }
 }
 
-/// An environment's cgroup as its [`Confinement`].
+/// An environment's cgroup as its [`Confinement`]; it also holds the environment's uid
+/// until the environment is gone.
 #[derive(Debug)]
 struct CgroupConfinement {
     group: Group,
     freeze_idle: bool,
+    uid: u32,
+    uids: Arc<UidPool>,
 }
 
 impl Confinement for CgroupConfinement {
@@ -157,6 +187,7 @@ impl Confinement for CgroupConfinement {
 impl Drop for CgroupConfinement {
     fn drop(&mut self) {
         self.group.kill_all();
+        self.uids.give_back(self.uid);
         if self.group.remove() {
             return;
         }
@@ -211,6 +242,7 @@ impl NamespaceSandbox {
             system_links,
             freeze_idle,
             tmp_images,
+            uids: Arc::new(UidPool::default()),
         })
     }
 
@@ -227,13 +259,11 @@ impl NamespaceSandbox {
     }
 }
 
-fn passwd_files() -> Vec<(PathBuf, String)> {
+fn passwd_files(uid: u32) -> Vec<(PathBuf, String)> {
     vec![
         (
             "/etc/passwd".into(),
-            format!(
-                "root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:{SANDBOX_UID}:{SANDBOX_GID}::/tmp:/sbin/nologin\n"
-            ),
+            format!("root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:{uid}:{SANDBOX_GID}::/tmp:/sbin/nologin\n"),
         ),
         ("/etc/group".into(), format!("root:x:0:\nsbx_user1051:x:{SANDBOX_GID}:\n")),
     ]
@@ -282,8 +312,15 @@ impl Sandbox for NamespaceSandbox {
             pids: PIDS_MAX,
             cpu_shares: (1024 * memory_mb / MB_PER_VCPU).max(2),
         };
-        let group = Group::create(&self.hierarchy, &spec.id, limits).map_err(SandboxError::Setup)?;
-        let confinement = CgroupConfinement { group, freeze_idle: self.freeze_idle };
+        let uid = self.uids.take().ok_or_else(|| SandboxError::Setup(std::io::Error::other("no free sandbox uid")))?;
+        let group = match Group::create(&self.hierarchy, &spec.id, limits) {
+            Ok(g) => g,
+            Err(e) => {
+                self.uids.give_back(uid);
+                return Err(SandboxError::Setup(e));
+            }
+        };
+        let confinement = CgroupConfinement { group, freeze_idle: self.freeze_idle, uid, uids: self.uids.clone() };
 
         let mut binds = self.system_binds.clone();
         binds.extend(spec.mounts.shared.iter().map(|p| Bind { source: p.clone(), target: p.clone() }));
@@ -296,14 +333,14 @@ impl Sandbox for NamespaceSandbox {
             root,
             binds,
             symlinks: self.system_links.clone(),
-            files: passwd_files(),
+            files: passwd_files(uid),
             tmp_mb: spec.limits.ephemeral_mb,
             tmp_image,
             program: spec.program.clone(),
             args: spec.args.clone(),
             env: spec.env.clone(),
             cwd: "/var/task".into(),
-            uid: SANDBOX_UID,
+            uid,
             gid: SANDBOX_GID,
             cgroup_procs: confinement.group.procs_files(),
             hostname: "localhost".into(),
@@ -311,6 +348,7 @@ impl Sandbox for NamespaceSandbox {
         };
         let json = serde_json::to_string(&jail).map_err(|e| SandboxError::Setup(std::io::Error::other(e)))?;
         let stderr = spec.output.try_clone().map_err(SandboxError::Setup)?;
+        (spec.on_uid)(Some(uid));
         let child = tokio::process::Command::new(&self.helper)
             .arg("sandbox-exec")
             .env_clear()
@@ -323,7 +361,7 @@ impl Sandbox for NamespaceSandbox {
             .spawn()
             .map_err(|source| SandboxError::Spawn { program: self.helper.display().to_string(), source })?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Sandboxed::new(child, pid, Some(scratch), Some(Box::new(confinement))))
+        Ok(Sandboxed::new(child, pid, Some(scratch), Some(Box::new(confinement)), Some(uid)))
     }
 
     fn shutdown(&self) {
@@ -332,7 +370,7 @@ impl Sandbox for NamespaceSandbox {
 
     fn describe(&self) -> String {
         format!(
-            "namespaces (mount, pid, ipc, uts), cgroup {} (memory, pids, cpu{}), seccomp, uid {SANDBOX_UID}, \
+            "namespaces (mount, pid, ipc, uts), cgroup {} (memory, pids, cpu{}), seccomp, a uid of its own, \
              read-only root, /tmp on {}",
             self.hierarchy.version(),
             if self.freeze_idle { ", freezer" } else { "" },
