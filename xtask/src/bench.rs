@@ -45,14 +45,14 @@ impl Drop for Server {
     }
 }
 
-fn start_server(root: &Path) -> Result<Server> {
-    let data = TempDir(std::env::temp_dir().join(format!("lamina-bench-{}", std::process::id())));
+fn start_server(root: &Path, sandbox: &str) -> Result<Server> {
+    let data = TempDir(std::env::temp_dir().join(format!("lamina-bench-{}-{sandbox}", std::process::id())));
     let _ = std::fs::remove_dir_all(&data.0);
     std::fs::create_dir_all(&data.0)?;
     let config = data.0.join("bench.toml");
     std::fs::write(&config, "[functions]\nidle_timeout_secs = 600\n")?;
     let mut child = Command::new(root.join("target/release/lamina"))
-        .args(["serve", "--port", "0", "--data-dir"])
+        .args(["serve", "--port", "0", "--sandbox", sandbox, "--data-dir"])
         .arg(data.0.join("state"))
         .arg("--config")
         .arg(&config)
@@ -297,10 +297,35 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     ];
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let server = start_server(root)?;
-    let addr = server.addr;
     let mut rows = Vec::new();
     let ms = |v: f64| format!("{v:.2} ms");
+
+    // What the sandbox adds to a cold start: the same Python function, unsandboxed.
+    let plain = start_server(root, "process")?;
+    let plain_cold = rt.block_on(cold_starts(plain.addr, &kinds[0], settings.cold_runs))?.1;
+    drop(plain);
+    let server = start_server(root, "namespace")?;
+    let addr = server.addr;
+    let sandboxed_cold = rt.block_on(cold_starts(addr, &kinds[0], settings.cold_runs))?.1;
+    let (plain_p50, sandboxed_p50) = (percentile(&plain_cold, 0.5), percentile(&sandboxed_cold, 0.5));
+    rows.push(Row {
+        what: "Cold start, python, unsandboxed (`--sandbox process`)".into(),
+        median: ms(plain_p50),
+        spread: format!("p90 {}", ms(percentile(&plain_cold, 0.9))),
+        target: "—".into(),
+        ratio: "—".into(),
+    });
+    rows.push(Row {
+        what: "Sandbox cost: python cold start, sandboxed minus unsandboxed".into(),
+        median: ms(sandboxed_p50 - plain_p50),
+        spread: format!("sandboxed {} vs {}", ms(sandboxed_p50), ms(plain_p50)),
+        target: "≤ 2 ms added".into(),
+        ratio: format!(
+            "{:.2}× unsandboxed; {:.2}× target",
+            sandboxed_p50 / plain_p50,
+            (sandboxed_p50 - plain_p50) / 2.0
+        ),
+    });
 
     rt.block_on(async {
         for kind in &kinds {
@@ -404,7 +429,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     doc.push_str("`lamina serve` driven over loopback HTTP/1.1 by the bench client on the same machine.\n\n");
     doc.push_str(&format!("- Date: {date}\n- Machine: {}\n- Commit: {commit}; {rustc}\n", machine()));
     doc.push_str(&format!(
-        "- Mode: {}; sandbox: plain processes (no isolation yet); functions have 256 MB\n\n",
+        "- Mode: {}; sandbox: namespaces + cgroups unless a row says otherwise; functions have 256 MB\n\n",
         if quick { "--quick (fewer runs)" } else { "full" }
     ));
     doc.push_str("| What | Median | Spread | Target | Ratio |\n|---|---|---|---|---|\n");

@@ -44,6 +44,8 @@ pub(crate) struct Environment {
     pub memory_mb: u32,
     pub max_memory_mb: u64,
     pub init_timeout: Duration,
+    /// Whether the environment's processes are frozen (see `Invoker`'s freeze pass).
+    pub frozen: bool,
 }
 
 enum Phase {
@@ -77,6 +79,14 @@ fn now_rfc3339() -> String {
 }
 
 impl Environment {
+    /// Freezes an idle environment, once.
+    pub(crate) fn freeze(&mut self) {
+        if !self.frozen {
+            self.process.freeze();
+            self.frozen = true;
+        }
+    }
+
     /// Whether the first process is still running.
     pub(crate) fn alive(&mut self) -> bool {
         !matches!(self.process.try_wait(), Ok(Some(_)) | Err(_))
@@ -90,7 +100,9 @@ impl Environment {
         let timeout = inv.timeout;
         let cold = !self.initialized;
         self.logs.line(&format!("START RequestId: {request_id} Version: {version}"));
-        self.process.thaw();
+        if std::mem::take(&mut self.frozen) {
+            self.process.thaw();
+        }
         let mut d = self.api.dispatch(inv);
 
         // Phase 1: the runtime picks the invocation up (after its init, when cold).
@@ -229,9 +241,6 @@ impl Environment {
         report.push_str(status);
         self.logs.line(&report);
         self.last_used = Instant::now();
-        if reused_later {
-            self.process.freeze();
-        }
         (self.logs.take(), reused_later)
     }
 }

@@ -158,6 +158,15 @@ impl Invoker {
                 inner.reap();
             }
         });
+        let weak = Arc::downgrade(&inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FREEZE_AFTER);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                inner.freeze_idle();
+            }
+        });
         Ok(Invoker { inner })
     }
 
@@ -203,7 +212,21 @@ impl Invoker {
     }
 }
 
+/// Environments idle this long are frozen. Freezing right after every invocation would
+/// put two cgroup writes on the path of every warm invoke under load; an environment
+/// that is truly idle is frozen within twice this.
+const FREEZE_AFTER: Duration = Duration::from_millis(100);
+
 impl Inner {
+    fn freeze_idle(&self) {
+        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        for env in pools.values_mut().flatten() {
+            if env.last_used.elapsed() >= FREEZE_AFTER {
+                env.freeze();
+            }
+        }
+    }
+
     fn reap(&self) {
         let idle = self.config.idle_timeout;
         let mut expired = Vec::new();
@@ -450,6 +473,7 @@ impl Inner {
             memory_mb: c.memory_mb,
             max_memory_mb: 0,
             init_timeout: self.config.init_timeout,
+            frozen: false,
         })
     }
 }
