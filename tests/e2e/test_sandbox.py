@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import create, function_zip, invoke_json, log_of
+from conftest import Lamina, create, function_zip, invoke_json, log_of
 from test_invoke import host_processes, wait_until_gone
 
 HOSTILE = function_zip("hostile.py", "app.py")
@@ -169,3 +169,22 @@ def test_another_environments_runtime_api_is_out_of_reach(lamina, lam):
     _, again = invoke_json(lam, "victim", {})
     assert again["environment"] == victim["environment"], "the victim's environment is intact"
     assert_healthy(lam, lamina)
+
+
+def test_network_modes(tmp_path, lamina, lam):
+    # host (the default): the host's network is reachable, as from AWS Lambda.
+    hostile(lam, "net", "network")
+    target = f"127.0.0.1:{lamina.port}"
+    _, body = invoke_json(lam, "net", {"target": target})
+    assert body["reach"] == "ok"
+    # none: loopback only, and the Runtime API inside it at AWS's own address.
+    isolated = Lamina(tmp_path / "isolated", config='[sandbox]\nnetwork = "none"\n').start()
+    try:
+        iso = isolated.client()
+        hostile(iso, "net", "network")
+        r, body = invoke_json(iso, "net", {"target": target})
+        assert "FunctionError" not in r, body
+        assert body == {"runtime_api": "127.0.0.1:9001", "reach": "ECONNREFUSED"}
+        assert invoke_json(iso, "net", {"target": target})[1]["reach"] == "ECONNREFUSED", "warm reuse works"
+    finally:
+        isolated.stop()

@@ -384,17 +384,18 @@ impl Inner {
             }
         };
 
-        // Only the environment's own processes may use its Runtime API: the sandbox names
-        // the uid they will run as before they start; without one, anyone may.
-        let owner: Arc<std::sync::OnceLock<Option<u32>>> = Arc::new(std::sync::OnceLock::new());
-        let admit_owner = owner.clone();
-        let admit: runtime_api::Admission = Arc::new(move |local, peer| match admit_owner.get() {
-            None => false,
-            Some(None) => true,
-            Some(Some(uid)) => sandbox::tcp_peer_uid(local, peer).is_ok_and(|u| u == *uid),
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| internal("runtime API", &e))?;
-        let (api, init_error) = RuntimeApi::serve(listener, admit).map_err(|e| internal("runtime API", &e))?;
+        // Environments with a network of their own listen for their Runtime API inside it;
+        // the others share the host's loopback, where Lamina listens for them.
+        let isolated_api = self.sandbox.isolated_runtime_api();
+        let host_listener = match isolated_api {
+            Some(_) => None,
+            None => Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| internal("runtime API", &e))?),
+        };
+        let api_address = match (&host_listener, isolated_api) {
+            (Some(l), _) => l.local_addr().map_err(|e| internal("runtime API", &e))?.to_string(),
+            (None, Some(inside)) => inside.to_owned(),
+            (None, None) => unreachable!("one of the two is set"),
+        };
         let (reader, writer) = std::io::pipe().map_err(|e| internal("log pipe", &e))?;
         let logs = logs::LogCapture::start(reader.into()).map_err(|e| internal("log pipe", &e))?;
 
@@ -410,7 +411,7 @@ impl Inner {
             ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
             ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group()),
             ("AWS_LAMBDA_LOG_STREAM_NAME".into(), log_stream),
-            ("AWS_LAMBDA_RUNTIME_API".into(), api.address().to_string()),
+            ("AWS_LAMBDA_RUNTIME_API".into(), api_address),
             ("AWS_REGION".into(), f.region.clone()),
             ("AWS_DEFAULT_REGION".into(), f.region.clone()),
             ("AWS_ACCESS_KEY_ID".into(), f.account.clone()),
@@ -442,12 +443,9 @@ impl Inner {
             mounts,
             limits: Limits { memory_mb: c.memory_mb, ephemeral_mb: c.ephemeral_mb },
             output: writer.into(),
-            on_uid: Box::new(move |uid| {
-                let _ = owner.set(uid);
-            }),
         };
         let launched = Instant::now();
-        let process = match self.sandbox.launch(spec) {
+        let mut process = match self.sandbox.launch(spec) {
             Ok(p) => p,
             Err(SandboxError::Spawn { program, source }) => {
                 let why = match source.kind() {
@@ -459,6 +457,24 @@ impl Inner {
             }
             Err(e @ SandboxError::Setup(_)) => return Err(internal("sandbox", &e)),
         };
+        // Serve the Runtime API now; the runtime's first connection waits in the backlog.
+        let (listener, admit): (_, runtime_api::Admission) = match host_listener {
+            // On the shared loopback, only the environment's own uid is admitted (when the
+            // sandbox gives it one).
+            Some(listener) => match process.uid() {
+                Some(uid) => {
+                    (listener, Arc::new(move |local, peer| sandbox::tcp_peer_uid(local, peer).is_ok_and(|u| u == uid)))
+                }
+                None => (listener, Arc::new(|_, _| true)),
+            },
+            // Inside the environment's own network, only it can connect.
+            None => match process.runtime_api_listener().await {
+                Ok(Some(listener)) => (listener, Arc::new(|_, _| true)),
+                Ok(None) => return Err(LaunchFailure::Internal("the sandbox gave no Runtime API socket".into())),
+                Err(e) => return Err(internal("receiving the Runtime API socket", &e)),
+            },
+        };
+        let (api, init_error) = RuntimeApi::serve(listener, admit).map_err(|e| internal("runtime API", &e))?;
         self.started.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(function = %f.name, pid = process.pid(), "environment started");
         Ok(Environment {

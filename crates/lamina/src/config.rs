@@ -41,6 +41,19 @@ pub struct SandboxConfig {
     pub mode: SandboxMode,
     /// Freeze idle environments between invocations (the cgroup freezer), as AWS does.
     pub freeze_idle: bool,
+    /// `host`: functions share the host's network, like Lambda's default. `none`: each
+    /// environment has a network namespace of its own with loopback only.
+    pub network: NetworkMode,
+}
+
+/// See [`SandboxConfig::network`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// The host's network.
+    Host,
+    /// Loopback only.
+    None,
 }
 
 /// See [`SandboxConfig::mode`].
@@ -57,7 +70,7 @@ pub enum SandboxMode {
 
 impl Default for SandboxConfig {
     fn default() -> Self {
-        SandboxConfig { mode: SandboxMode::Auto, freeze_idle: true }
+        SandboxConfig { mode: SandboxMode::Auto, freeze_idle: true, network: NetworkMode::Host }
     }
 }
 

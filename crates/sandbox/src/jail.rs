@@ -76,7 +76,14 @@ pub struct JailSpec {
     pub hostname: String,
     /// `RLIMIT_NOFILE`.
     pub nofile: u64,
+    /// Give the environment a network namespace of its own (loopback only). The helper
+    /// then listens for the Runtime API inside it, at [`ISOLATED_API_ADDRESS`], and
+    /// hands the listening socket to the server over its stdin (a Unix socket).
+    pub isolated_network: bool,
 }
+
+/// Where the Runtime API listens inside an isolated network namespace (as on AWS).
+pub const ISOLATED_API_ADDRESS: &str = "127.0.0.1:9001";
 
 /// Why the jail could not be built; printed to the environment's log.
 fn fail(step: &str, err: impl std::fmt::Display) -> ! {
@@ -99,9 +106,17 @@ pub fn run_helper() -> ! {
     for procs in &spec.cgroup_procs {
         must("joining the cgroup", fs::write(procs, &me));
     }
-    let flags =
+    let mut flags =
         CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS;
+    if spec.isolated_network {
+        flags |= CloneFlags::CLONE_NEWNET;
+    }
     must("unshare", unshare(flags));
+    if spec.isolated_network {
+        must("bringing up loopback", loopback_up());
+        let listener = must("listening for the Runtime API", std::net::TcpListener::bind(ISOLATED_API_ADDRESS));
+        must("handing over the Runtime API socket", send_fd(0, &listener));
+    }
 
     // SAFETY: this process is a fresh exec of the lamina binary in sandbox-exec mode; no
     // thread other than this one exists, so the child may run arbitrary code.
@@ -323,6 +338,38 @@ fn loop_attach(image: &Path) -> std::io::Result<(PathBuf, fs::File)> {
     Err(std::io::Error::other("no free loop device"))
 }
 
+/// Sets `lo` up in a fresh network namespace.
+fn loopback_up() -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0")?;
+    // SAFETY: ifreq is plain data; all-zero is a valid value.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS fills the flags of the ifreq it is given, which lives on
+    // this stack frame for the whole call.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: reading and writing the flags member of the union SIOCGIFFLAGS just set.
+    unsafe { ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
+    // SAFETY: SIOCSIFFLAGS reads the ifreq, valid for the call.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &ifr) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Sends `listener`'s descriptor over the Unix socket at `channel`.
+fn send_fd(channel: i32, listener: &std::net::TcpListener) -> nix::Result<usize> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, UnixAddr};
+    use std::os::fd::AsRawFd;
+    let fds = [listener.as_raw_fd()];
+    let data = [std::io::IoSlice::new(b"L")];
+    sendmsg::<UnixAddr>(channel, &data, &[ControlMessage::ScmRights(&fds)], MsgFlags::empty(), None)
+}
+
 /// PID 1 of the environment's namespace.
 fn init(spec: &JailSpec) -> ! {
     must("pdeathsig", nix::sys::prctl::set_pdeathsig(Signal::SIGKILL));
@@ -349,6 +396,9 @@ fn init(spec: &JailSpec) -> ! {
 fn runtime(spec: &JailSpec, filter: &seccompiler::BpfProgram) -> ! {
     use nix::sys::resource::{setrlimit, Resource};
     must("setsid", setsid());
+    // Stdin may be the channel the Runtime API socket came over; the runtime gets none.
+    let null = must("opening /dev/null", fs::File::open("/dev/null"));
+    must("stdin", nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 0));
     must("RLIMIT_NOFILE", setrlimit(Resource::RLIMIT_NOFILE, spec.nofile, spec.nofile));
     must("RLIMIT_CORE", setrlimit(Resource::RLIMIT_CORE, 0, 0));
     drop_bounding_set();

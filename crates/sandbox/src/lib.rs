@@ -83,6 +83,7 @@ pub struct Limits {
 }
 
 /// Everything needed to start one execution environment.
+#[derive(Debug)]
 pub struct LaunchSpec {
     /// Unique id of the environment; names its private directories.
     pub id: String,
@@ -98,9 +99,6 @@ pub struct LaunchSpec {
     pub limits: Limits,
     /// Where stdout and stderr go (the write end of the environment's log pipe).
     pub output: OwnedFd,
-    /// Told the uid the environment will run as (`None` when it has no uid of its own)
-    /// before its first process starts, so its Runtime API can admit it alone.
-    pub on_uid: Box<dyn FnOnce(Option<u32>) + Send>,
 }
 
 /// Creates execution environments.
@@ -113,6 +111,12 @@ pub trait Sandbox: Send + Sync + 'static {
     fn describe(&self) -> String;
     /// Releases what the sandbox holds on the host, once every environment is gone.
     fn shutdown(&self) {}
+    /// When environments have a network of their own, the address their Runtime API has
+    /// inside it; the listener then comes from [`Sandboxed::runtime_api_listener`].
+    /// `None`: environments share the host's loopback, and the caller listens there.
+    fn isolated_runtime_api(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// The resource controls around an environment (a cgroup, for sandboxes that have one).
@@ -139,6 +143,7 @@ pub struct Sandboxed {
     scratch: Option<PathBuf>,
     confinement: Option<Box<dyn Confinement>>,
     uid: Option<u32>,
+    api_channel: Option<std::os::unix::net::UnixStream>,
 }
 
 impl Sandboxed {
@@ -148,8 +153,19 @@ impl Sandboxed {
         scratch: Option<PathBuf>,
         confinement: Option<Box<dyn Confinement>>,
         uid: Option<u32>,
+        api_channel: Option<std::os::unix::net::UnixStream>,
     ) -> Self {
-        Sandboxed { child, pid, scratch, confinement, uid }
+        Sandboxed { child, pid, scratch, confinement, uid, api_channel }
+    }
+
+    /// With an isolated network, the Runtime API listener the environment created inside
+    /// it. Connections made before the caller serves it wait in its backlog.
+    pub async fn runtime_api_listener(&mut self) -> std::io::Result<Option<tokio::net::TcpListener>> {
+        let Some(channel) = self.api_channel.take() else { return Ok(None) };
+        let listener =
+            tokio::task::spawn_blocking(move || receive_listener(&channel)).await.map_err(std::io::Error::other)??;
+        listener.set_nonblocking(true)?;
+        Ok(Some(tokio::net::TcpListener::from_std(listener)?))
     }
 
     /// The uid the environment's processes run as, when it has one of its own: only
@@ -225,6 +241,28 @@ impl Drop for Sandboxed {
     }
 }
 
+/// Receives one listening socket sent by the helper (`jail::send_fd`).
+fn receive_listener(channel: &std::os::unix::net::UnixStream) -> std::io::Result<std::net::TcpListener> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let mut byte = [0u8; 1];
+    let mut iov = [std::io::IoSliceMut::new(&mut byte)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<UnixAddr>(channel.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)?;
+    for cmsg in msg.cmsgs()? {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            if let Some(&fd) = fds.first() {
+                // SAFETY: SCM_RIGHTS just installed `fd` in this process; nothing else
+                // owns it.
+                #[allow(unsafe_code)]
+                let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+                return Ok(std::net::TcpListener::from(owned));
+            }
+        }
+    }
+    Err(std::io::Error::other("the environment did not hand over its Runtime API socket"))
+}
+
 /// Plain child processes: no namespaces, no cgroups, no enforced limits.
 #[derive(Debug, Clone)]
 pub struct ProcessSandbox {
@@ -249,7 +287,6 @@ impl Sandbox for ProcessSandbox {
     }
 
     fn launch(&self, spec: LaunchSpec) -> Result<Sandboxed, SandboxError> {
-        (spec.on_uid)(None);
         let layout = self.layout(&spec.id, &spec.mounts);
         std::fs::create_dir_all(&layout.tmp_dir).map_err(SandboxError::Setup)?;
         let stderr = spec.output.try_clone().map_err(SandboxError::Setup)?;
@@ -268,7 +305,7 @@ impl Sandbox for ProcessSandbox {
             .spawn()
             .map_err(|source| SandboxError::Spawn { program: spec.program.display().to_string(), source })?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Sandboxed::new(child, pid, Some(layout.tmp_dir), None, None))
+        Ok(Sandboxed::new(child, pid, Some(layout.tmp_dir), None, None, None))
     }
 
     fn describe(&self) -> String {
@@ -296,7 +333,6 @@ mod tests {
                 mounts,
                 limits: Limits { memory_mb: 128, ephemeral_mb: 512 },
                 output: writer.into(),
-                on_uid: Box::new(|_| {}),
             })
             .unwrap();
         let mut line = String::new();

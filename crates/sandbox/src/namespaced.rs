@@ -61,6 +61,7 @@ pub struct NamespaceSandbox {
     freeze_idle: bool,
     tmp_images: Option<Arc<TmpImages>>,
     uids: Arc<UidPool>,
+    isolated_network: bool,
 }
 
 /// Uids of live environments.
@@ -209,7 +210,9 @@ impl Drop for CgroupConfinement {
 impl NamespaceSandbox {
     /// Checks that this host can sandbox (root, a cgroup hierarchy) and prepares the
     /// parts every environment shares. `helper` is the `lamina` binary.
-    pub fn new(helper: &Path, scratch_root: &Path, freeze_idle: bool) -> Result<Self, String> {
+    /// With `isolated_network`, each environment has a network namespace of its own with
+    /// loopback only (the `none` network mode); otherwise it shares the host's.
+    pub fn new(helper: &Path, scratch_root: &Path, freeze_idle: bool, isolated_network: bool) -> Result<Self, String> {
         if !nix::unistd::Uid::effective().is_root() {
             return Err("not running as root".into());
         }
@@ -243,6 +246,7 @@ impl NamespaceSandbox {
             freeze_idle,
             tmp_images,
             uids: Arc::new(UidPool::default()),
+            isolated_network,
         })
     }
 
@@ -345,15 +349,21 @@ impl Sandbox for NamespaceSandbox {
             cgroup_procs: confinement.group.procs_files(),
             hostname: "localhost".into(),
             nofile: NOFILE,
+            isolated_network: self.isolated_network,
         };
         let json = serde_json::to_string(&jail).map_err(|e| SandboxError::Setup(std::io::Error::other(e)))?;
         let stderr = spec.output.try_clone().map_err(SandboxError::Setup)?;
-        (spec.on_uid)(Some(uid));
+        let (api_channel, stdin) = if self.isolated_network {
+            let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(SandboxError::Setup)?;
+            (Some(ours), Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+        } else {
+            (None, Stdio::null())
+        };
         let child = tokio::process::Command::new(&self.helper)
             .arg("sandbox-exec")
             .env_clear()
             .env(SPEC_ENV, json)
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::from(spec.output))
             .stderr(Stdio::from(stderr))
             .process_group(0)
@@ -361,17 +371,22 @@ impl Sandbox for NamespaceSandbox {
             .spawn()
             .map_err(|source| SandboxError::Spawn { program: self.helper.display().to_string(), source })?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Sandboxed::new(child, pid, Some(scratch), Some(Box::new(confinement)), Some(uid)))
+        Ok(Sandboxed::new(child, pid, Some(scratch), Some(Box::new(confinement)), Some(uid), api_channel))
     }
 
     fn shutdown(&self) {
         self.hierarchy.remove_all();
     }
 
+    fn isolated_runtime_api(&self) -> Option<&'static str> {
+        self.isolated_network.then_some(crate::jail::ISOLATED_API_ADDRESS)
+    }
+
     fn describe(&self) -> String {
         format!(
-            "namespaces (mount, pid, ipc, uts), cgroup {} (memory, pids, cpu{}), seccomp, a uid of its own, \
+            "namespaces (mount, pid, ipc, uts{}), cgroup {} (memory, pids, cpu{}), seccomp, a uid of its own, \
              read-only root, /tmp on {}",
+            if self.isolated_network { ", net: loopback only" } else { "; host network" },
             self.hierarchy.version(),
             if self.freeze_idle { ", freezer" } else { "" },
             if self.tmp_images.is_some() { "its own ext4 image" } else { "tmpfs (counted as memory)" }

@@ -115,3 +115,14 @@ def runtime_api(event, context):
 
 def whoami(event, context):
     return {"runtime_api": os.environ["AWS_LAMBDA_RUNTIME_API"], "environment": context.log_stream_name}
+
+
+def network(event, context):
+    """Reports the Runtime API address and whether the host's loopback is reachable."""
+    host, _, port = event["target"].rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+        reach = "ok"
+    except OSError as e:
+        reach = errno.errorcode.get(e.errno, str(e)) if e.errno else "timeout"
+    return {"runtime_api": os.environ["AWS_LAMBDA_RUNTIME_API"], "reach": reach}
