@@ -396,8 +396,6 @@ impl Inner {
             (None, Some(inside)) => inside.to_owned(),
             (None, None) => unreachable!("one of the two is set"),
         };
-        let (reader, writer) = std::io::pipe().map_err(|e| internal("log pipe", &e))?;
-        let logs = logs::LogCapture::start(reader.into()).map_err(|e| internal("log pipe", &e))?;
 
         let date = time::OffsetDateTime::now_utc();
         let log_stream = format!("{:04}/{:02}/{:02}/[$LATEST]{id}", date.year(), u8::from(date.month()), date.day());
@@ -442,7 +440,6 @@ impl Inner {
             env,
             mounts,
             limits: Limits { memory_mb: c.memory_mb, ephemeral_mb: c.ephemeral_mb },
-            output: writer.into(),
         };
         let launched = Instant::now();
         let mut process = match self.sandbox.launch(spec) {
@@ -457,6 +454,9 @@ impl Inner {
             }
             Err(e @ SandboxError::Setup(_)) => return Err(internal("sandbox", &e)),
         };
+        let output =
+            process.take_output().ok_or_else(|| LaunchFailure::Internal("the sandbox gave no output".into()))?;
+        let logs = logs::LogCapture::start(output).map_err(|e| internal("log pipe", &e))?;
         // Serve the Runtime API now; the runtime's first connection waits in the backlog.
         let (listener, admit): (_, runtime_api::Admission) = match host_listener {
             // On the shared loopback, only the environment's own uid is admitted (when the

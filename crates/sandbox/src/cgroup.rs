@@ -238,6 +238,36 @@ impl Group {
         }
     }
 
+    /// Rewrites the group's limits (when a ready cell is given to a function).
+    pub fn set_limits(&self, limits: GroupLimits) -> io::Result<()> {
+        if self.v2 {
+            let dir = &self.dirs[0];
+            write(&dir.join("memory.max"), &limits.memory_bytes.to_string())?;
+            write(&dir.join("pids.max"), &limits.pids.to_string())?;
+            let weight = (limits.cpu_shares * 100 / 1024).clamp(1, 10_000);
+            write(&dir.join("cpu.weight"), &weight.to_string())
+        } else {
+            let mem = &self.dirs[0];
+            // With swap accounting, memsw must stay >= the memory limit: order the writes.
+            let memsw = mem.join("memory.memsw.limit_in_bytes");
+            let value = limits.memory_bytes.to_string();
+            if memsw.exists() {
+                let current: u64 = fs::read_to_string(&memsw).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+                if limits.memory_bytes > current {
+                    write(&memsw, &value)?;
+                    write(&mem.join("memory.limit_in_bytes"), &value)?;
+                } else {
+                    write(&mem.join("memory.limit_in_bytes"), &value)?;
+                    write(&memsw, &value)?;
+                }
+            } else {
+                write(&mem.join("memory.limit_in_bytes"), &value)?;
+            }
+            write(&self.dirs[1].join("pids.max"), &limits.pids.to_string())?;
+            write(&self.dirs[2].join("cpu.shares"), &limits.cpu_shares.max(2).to_string())
+        }
+    }
+
     /// The `cgroup.procs` files a process writes its pid into to join the group.
     pub fn procs_files(&self) -> Vec<PathBuf> {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()

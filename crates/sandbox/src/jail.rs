@@ -1,14 +1,17 @@
 //! The privileged half of the namespace sandbox: `lamina sandbox-exec`.
 //!
 //! The server never forks itself. For each environment it starts a fresh, single-
-//! threaded copy of the `lamina` binary in this mode, with a [`JailSpec`] in its
+//! threaded copy of the `lamina` binary in this mode, with a [`CellSpec`] in its
 //! environment. That helper:
 //!
 //! 1. joins the environment's cgroups, so everything it starts is accounted;
-//! 2. unshares mount, pid, ipc and uts namespaces and forks the namespace's init;
+//! 2. unshares mount, pid, ipc and uts (and, for the `none` network, net) namespaces
+//!    and forks the namespace's init, which waits for the [`JailSpec`] on stdin: steps 1
+//!    and 2 run ahead of time, in a pool of ready cells;
 //! 3. the init builds a fresh root (a small tmpfs with read-only binds of `/usr`, a few
-//!    `/etc` files, the interpreters, `/var/task`, `/var/runtime`, `/opt`; a sized tmpfs
-//!    at `/tmp`; a new `/proc`; a minimal `/dev`), pivots into it and makes it read-only;
+//!    `/etc` files, the interpreters, `/var/task`, `/var/runtime`, `/opt`; its own ext4
+//!    image (or a sized tmpfs) at `/tmp`; a new `/proc`; a minimal `/dev`), pivots into
+//!    it and makes it read-only;
 //! 4. the init forks the runtime, which sets AWS's rlimits, drops every capability and
 //!    its uid/gid, sets `no_new_privs`, installs the seccomp filter and execs;
 //! 5. the init reaps orphans and exits with the runtime's status; its death kills
@@ -30,8 +33,27 @@ use nix::unistd::{
 };
 use serde::{Deserialize, Serialize};
 
-/// The environment variable carrying the [`JailSpec`] to the helper.
-pub const SPEC_ENV: &str = "LAMINA_JAIL_SPEC";
+/// The environment variable carrying the [`CellSpec`] to the helper.
+pub const CELL_ENV: &str = "LAMINA_JAIL_CELL";
+
+/// What a helper needs to prepare an empty cell, before it knows its function: joining
+/// the cgroup (slow on cgroup v1) and entering fresh namespaces happen here, ahead of
+/// time. The [`JailSpec`] follows on stdin when the cell is claimed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CellSpec {
+    /// `cgroup.procs` files to join.
+    pub cgroup_procs: Vec<PathBuf>,
+    /// Host directory on which the new root is mounted (in the helper's namespace only).
+    pub root: PathBuf,
+    /// Read-only binds every environment has (`/usr`, `/etc` files, interpreters).
+    pub binds: Vec<Bind>,
+    /// Symlinks to create in the new root: (path, target).
+    pub symlinks: Vec<(PathBuf, PathBuf)>,
+    /// Give the environment a network namespace of its own (loopback only). The helper
+    /// then listens for the Runtime API inside it, at [`ISOLATED_API_ADDRESS`], and
+    /// hands the listening socket to the server over its stdin (a Unix socket).
+    pub isolated_network: bool,
+}
 
 /// A read-only bind mount into the new root.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,12 +67,8 @@ pub struct Bind {
 /// Everything the helper needs to build one environment.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JailSpec {
-    /// Host directory on which the new root is mounted (in the helper's namespace only).
-    pub root: PathBuf,
-    /// Read-only binds, in order.
+    /// Read-only binds of this function (its code, the runtime client, layers), in order.
     pub binds: Vec<Bind>,
-    /// Symlinks to create in the new root: (path, target).
-    pub symlinks: Vec<(PathBuf, PathBuf)>,
     /// Small files to write into the new root: (path, contents).
     pub files: Vec<(PathBuf, String)>,
     /// Size of `/tmp` in MB.
@@ -70,16 +88,10 @@ pub struct JailSpec {
     pub uid: u32,
     /// See `uid`.
     pub gid: u32,
-    /// `cgroup.procs` files to join.
-    pub cgroup_procs: Vec<PathBuf>,
     /// The environment's host name.
     pub hostname: String,
     /// `RLIMIT_NOFILE`.
     pub nofile: u64,
-    /// Give the environment a network namespace of its own (loopback only). The helper
-    /// then listens for the Runtime API inside it, at [`ISOLATED_API_ADDRESS`], and
-    /// hands the listening socket to the server over its stdin (a Unix socket).
-    pub isolated_network: bool,
 }
 
 /// Where the Runtime API listens inside an isolated network namespace (as on AWS).
@@ -97,8 +109,8 @@ fn must<T, E: std::fmt::Display>(step: &str, r: Result<T, E>) -> T {
 
 /// Runs the helper. Never returns: the process becomes the environment.
 pub fn run_helper() -> ! {
-    let spec = std::env::var(SPEC_ENV).unwrap_or_else(|_| fail("reading the spec", "missing"));
-    let spec: JailSpec = must("parsing the spec", serde_json::from_str(&spec));
+    let cell = std::env::var(CELL_ENV).unwrap_or_else(|_| fail("reading the cell spec", "missing"));
+    let spec: CellSpec = must("parsing the cell spec", serde_json::from_str(&cell));
 
     // Die with the server: an environment never outlives the process that manages it.
     must("pdeathsig", nix::sys::prctl::set_pdeathsig(Signal::SIGKILL));
@@ -122,7 +134,19 @@ pub fn run_helper() -> ! {
     // thread other than this one exists, so the child may run arbitrary code.
     match must("fork", unsafe { fork() }) {
         ForkResult::Parent { child } => relay(child),
-        ForkResult::Child => init(&spec),
+        ForkResult::Child => {
+            must("pdeathsig", nix::sys::prctl::set_pdeathsig(Signal::SIGKILL));
+            prepare_root(&spec);
+            // Wait here, ready, until the cell is claimed for a function.
+            let mut text = String::new();
+            must("reading the spec", std::io::Read::read_to_string(&mut std::io::stdin(), &mut text));
+            if text.is_empty() {
+                // Never claimed: the server let the cell go.
+                std::process::exit(0);
+            }
+            let job: JailSpec = must("parsing the spec", serde_json::from_str(&text));
+            init(&spec.root, &job)
+        }
     }
 }
 
@@ -173,8 +197,9 @@ fn bind_ro(source: &Path, target: &Path) {
     must(&step, mount(None::<&str>, target, None::<&str>, ro, None::<&str>));
 }
 
-fn build_root(spec: &JailSpec) {
-    let root = &spec.root;
+/// The part of the root every environment shares, built while the cell waits.
+fn prepare_root(cell: &CellSpec) {
+    let root = &cell.root;
     must(
         "making mounts private",
         mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>),
@@ -183,42 +208,16 @@ fn build_root(spec: &JailSpec) {
         "mounting the root",
         mount(Some("tmpfs"), root, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("size=16m,mode=0755")),
     );
-    for bind in &spec.binds {
+    for bind in &cell.binds {
         bind_ro(&bind.source, &inside(root, &bind.target));
     }
-    for (path, target) in &spec.symlinks {
+    for (path, target) in &cell.symlinks {
         let at = inside(root, path);
         if let Some(parent) = at.parent() {
             mkdirs(parent);
         }
         must("symlink", symlink(target, &at));
     }
-    for (path, contents) in &spec.files {
-        let at = inside(root, path);
-        if let Some(parent) = at.parent() {
-            mkdirs(parent);
-        }
-        must("writing a file", fs::write(&at, contents));
-    }
-
-    let tmp = inside(root, Path::new("/tmp"));
-    mkdirs(&tmp);
-    match &spec.tmp_image {
-        Some(image) => {
-            // The open device must outlive the mount: with autoclear, closing the last
-            // reference to an unmounted loop device detaches it.
-            let (device, _open) = must("attaching /tmp's image", loop_attach(image));
-            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-            must("mounting /tmp", mount(Some(&device), &tmp, Some("ext4"), flags, None::<&str>));
-            must("mode of /tmp", fs::set_permissions(&tmp, fs::Permissions::from_mode(0o1777)));
-        }
-        None => {
-            let size = format!("size={}m,mode=1777", spec.tmp_mb);
-            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-            must("mounting /tmp", mount(Some("tmpfs"), &tmp, Some("tmpfs"), flags, Some(size.as_str())));
-        }
-    }
-
     let proc_dir = inside(root, Path::new("/proc"));
     mkdirs(&proc_dir);
     let pflags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
@@ -247,6 +246,38 @@ fn build_root(spec: &JailSpec) {
     let shm = dev.join("shm");
     mkdirs(&shm);
     must("mode of /dev/shm", fs::set_permissions(&shm, fs::Permissions::from_mode(0o1777)));
+}
+
+/// The function's part of the root, then the pivot into it.
+fn finish_root(root: &Path, spec: &JailSpec) {
+    for bind in &spec.binds {
+        bind_ro(&bind.source, &inside(root, &bind.target));
+    }
+    for (path, contents) in &spec.files {
+        let at = inside(root, path);
+        if let Some(parent) = at.parent() {
+            mkdirs(parent);
+        }
+        must("writing a file", fs::write(&at, contents));
+    }
+
+    let tmp = inside(root, Path::new("/tmp"));
+    mkdirs(&tmp);
+    match &spec.tmp_image {
+        Some(image) => {
+            // The open device must outlive the mount: with autoclear, closing the last
+            // reference to an unmounted loop device detaches it.
+            let (device, _open) = must("attaching /tmp's image", loop_attach(image));
+            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+            must("mounting /tmp", mount(Some(&device), &tmp, Some("ext4"), flags, None::<&str>));
+            must("mode of /tmp", fs::set_permissions(&tmp, fs::Permissions::from_mode(0o1777)));
+        }
+        None => {
+            let size = format!("size={}m,mode=1777", spec.tmp_mb);
+            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+            must("mounting /tmp", mount(Some("tmpfs"), &tmp, Some("tmpfs"), flags, Some(size.as_str())));
+        }
+    }
 
     let old = root.join(".old-root");
     mkdirs(&old);
@@ -371,9 +402,8 @@ fn send_fd(channel: i32, listener: &std::net::TcpListener) -> nix::Result<usize>
 }
 
 /// PID 1 of the environment's namespace.
-fn init(spec: &JailSpec) -> ! {
-    must("pdeathsig", nix::sys::prctl::set_pdeathsig(Signal::SIGKILL));
-    build_root(spec);
+fn init(root: &Path, spec: &JailSpec) -> ! {
+    finish_root(root, spec);
     must("sethostname", sethostname(&spec.hostname));
     let filter = seccomp_filter();
     // SAFETY: the init is single-threaded (it is the only thread of a process forked

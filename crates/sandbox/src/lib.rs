@@ -97,8 +97,6 @@ pub struct LaunchSpec {
     pub mounts: Mounts,
     /// Resource limits.
     pub limits: Limits,
-    /// Where stdout and stderr go (the write end of the environment's log pipe).
-    pub output: OwnedFd,
 }
 
 /// Creates execution environments.
@@ -144,6 +142,7 @@ pub struct Sandboxed {
     confinement: Option<Box<dyn Confinement>>,
     uid: Option<u32>,
     api_channel: Option<std::os::unix::net::UnixStream>,
+    output: Option<OwnedFd>,
 }
 
 impl Sandboxed {
@@ -154,8 +153,14 @@ impl Sandboxed {
         confinement: Option<Box<dyn Confinement>>,
         uid: Option<u32>,
         api_channel: Option<std::os::unix::net::UnixStream>,
+        output: OwnedFd,
     ) -> Self {
-        Sandboxed { child, pid, scratch, confinement, uid, api_channel }
+        Sandboxed { child, pid, scratch, confinement, uid, api_channel, output: Some(output) }
+    }
+
+    /// The read end of the environment's output (its stdout and stderr), once.
+    pub fn take_output(&mut self) -> Option<OwnedFd> {
+        self.output.take()
     }
 
     /// With an isolated network, the Runtime API listener the environment created inside
@@ -289,7 +294,9 @@ impl Sandbox for ProcessSandbox {
     fn launch(&self, spec: LaunchSpec) -> Result<Sandboxed, SandboxError> {
         let layout = self.layout(&spec.id, &spec.mounts);
         std::fs::create_dir_all(&layout.tmp_dir).map_err(SandboxError::Setup)?;
-        let stderr = spec.output.try_clone().map_err(SandboxError::Setup)?;
+        let (reader, writer) = std::io::pipe().map_err(SandboxError::Setup)?;
+        let writer = OwnedFd::from(writer);
+        let stderr = writer.try_clone().map_err(SandboxError::Setup)?;
         let mut cmd = tokio::process::Command::new(&spec.program);
         cmd.args(&spec.args)
             .env_clear()
@@ -297,7 +304,7 @@ impl Sandbox for ProcessSandbox {
             .env("TMPDIR", &layout.tmp_dir)
             .current_dir(&layout.task_root)
             .stdin(Stdio::null())
-            .stdout(Stdio::from(spec.output))
+            .stdout(Stdio::from(writer))
             .stderr(Stdio::from(stderr))
             .process_group(0)
             .kill_on_drop(true);
@@ -305,7 +312,8 @@ impl Sandbox for ProcessSandbox {
             .spawn()
             .map_err(|source| SandboxError::Spawn { program: spec.program.display().to_string(), source })?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Sandboxed::new(child, pid, Some(layout.tmp_dir), None, None, None))
+        drop(cmd);
+        Ok(Sandboxed::new(child, pid, Some(layout.tmp_dir), None, None, None, reader.into()))
     }
 
     fn describe(&self) -> String {
@@ -321,7 +329,6 @@ mod tests {
     async fn launches_with_only_the_given_environment_and_kills_the_tree() {
         let root = std::env::temp_dir().join(format!("lamina-sandbox-{}", std::process::id()));
         let sandbox = ProcessSandbox::new(&root);
-        let (reader, writer) = std::io::pipe().unwrap();
         let mounts =
             Mounts { task: std::env::temp_dir(), runtime: std::env::temp_dir(), opt: None, shared: Vec::new() };
         let mut env = sandbox
@@ -332,9 +339,9 @@ mod tests {
                 env: vec![("ONLY".into(), "yes".into())],
                 mounts,
                 limits: Limits { memory_mb: 128, ephemeral_mb: 512 },
-                output: writer.into(),
             })
             .unwrap();
+        let reader = std::io::PipeReader::from(env.take_output().unwrap());
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(reader), &mut line).unwrap();
         assert_eq!(line, "yes:\n", "nothing inherited from the parent");

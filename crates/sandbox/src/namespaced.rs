@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::cgroup::{Group, GroupLimits, Hierarchy};
-use crate::jail::{Bind, JailSpec, SPEC_ENV};
+use crate::jail::{Bind, CellSpec, JailSpec, CELL_ENV};
 use crate::{Confinement, LaunchSpec, Layout, Mounts, Sandbox, SandboxError, Sandboxed};
 
 /// Environments run as uids from this range, each its own (named `sbx_user1051`, as on
@@ -62,6 +62,8 @@ pub struct NamespaceSandbox {
     tmp_images: Option<Arc<TmpImages>>,
     uids: Arc<UidPool>,
     isolated_network: bool,
+    cells: Mutex<Vec<Cell>>,
+    cells_made: AtomicU64,
 }
 
 /// Uids of live environments.
@@ -207,7 +209,96 @@ impl Drop for CgroupConfinement {
     }
 }
 
+/// A helper that has joined its cgroup and entered its namespaces ahead of time, and
+/// waits on its channel for the spec of the environment it will become.
+#[derive(Debug)]
+struct Cell {
+    child: tokio::process::Child,
+    pid: i32,
+    scratch: PathBuf,
+    confinement: CgroupConfinement,
+    channel: std::os::unix::net::UnixStream,
+    output: std::os::fd::OwnedFd,
+}
+
+/// Cells kept ready. Joining a cgroup costs milliseconds on cgroup v1 (an RCU grace
+/// period); a ready cell takes that off the cold start.
+const READY_CELLS: usize = 2;
+
 impl NamespaceSandbox {
+    fn spawn_cell(&self) -> std::io::Result<Cell> {
+        let n = self.cells_made.fetch_add(1, Ordering::Relaxed);
+        let id = format!("cell-{n}");
+        let uid = self.uids.take().ok_or_else(|| std::io::Error::other("no free sandbox uid"))?;
+        // Generous until claimed; the function's limits are written then.
+        let limits = GroupLimits { memory_bytes: 256 * 1024 * 1024, pids: PIDS_MAX, cpu_shares: 1024 };
+        let group = match Group::create(&self.hierarchy, &id, limits) {
+            Ok(g) => g,
+            Err(e) => {
+                self.uids.give_back(uid);
+                return Err(e);
+            }
+        };
+        let confinement = CgroupConfinement { group, freeze_idle: self.freeze_idle, uid, uids: self.uids.clone() };
+        let scratch = self.scratch_root.join(&id);
+        let root = scratch.join("root");
+        std::fs::create_dir_all(&root)?;
+        let cell_spec = CellSpec {
+            cgroup_procs: confinement.group.procs_files(),
+            root,
+            binds: self.system_binds.clone(),
+            symlinks: self.system_links.clone(),
+            isolated_network: self.isolated_network,
+        };
+        let (reader, writer) = std::io::pipe()?;
+        let writer = std::os::fd::OwnedFd::from(writer);
+        let stderr = writer.try_clone()?;
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+        let child = tokio::process::Command::new(&self.helper)
+            .arg("sandbox-exec")
+            .env_clear()
+            .env(CELL_ENV, serde_json::to_string(&cell_spec).map_err(std::io::Error::other)?)
+            .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::from(stderr))
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()?;
+        let pid = child.id().map(|p| p as i32).unwrap_or(-1);
+        Ok(Cell { child, pid, scratch, confinement, channel: ours, output: reader.into() })
+    }
+
+    /// A ready cell, or a new one when none is.
+    fn claim_cell(&self) -> std::io::Result<Cell> {
+        loop {
+            let ready = self.cells.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            match ready {
+                Some(mut cell) => {
+                    if matches!(cell.child.try_wait(), Ok(None)) {
+                        return Ok(cell);
+                    }
+                }
+                None => return self.spawn_cell(),
+            }
+        }
+    }
+
+    /// Tops the ready cells up (only inside a tokio runtime, which spawning needs).
+    fn refill(&self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        while self.cells.lock().unwrap_or_else(|p| p.into_inner()).len() < READY_CELLS {
+            match self.spawn_cell() {
+                Ok(cell) => self.cells.lock().unwrap_or_else(|p| p.into_inner()).push(cell),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot prepare a sandbox cell");
+                    return;
+                }
+            }
+        }
+    }
+
     /// Checks that this host can sandbox (root, a cgroup hierarchy) and prepares the
     /// parts every environment shares. `helper` is the `lamina` binary.
     /// With `isolated_network`, each environment has a network namespace of its own with
@@ -247,7 +338,10 @@ impl NamespaceSandbox {
             tmp_images,
             uids: Arc::new(UidPool::default()),
             isolated_network,
+            cells: Mutex::new(Vec::new()),
+            cells_made: AtomicU64::new(0),
         })
+        .inspect(|sandbox| sandbox.refill())
     }
 
     /// The host path behind a path inside the environment, for checks before launch.
@@ -284,6 +378,7 @@ impl Sandbox for NamespaceSandbox {
     }
 
     fn launch(&self, spec: LaunchSpec) -> Result<Sandboxed, SandboxError> {
+        use std::io::Write;
         use std::os::unix::fs::PermissionsExt;
         // The runtime runs as an unprivileged user: its program must be executable by
         // others. Checked here so the caller gets the same error as without a sandbox.
@@ -299,44 +394,39 @@ impl Sandbox for NamespaceSandbox {
             Ok(_) => {}
         }
 
-        let scratch = self.scratch_root.join(&spec.id);
-        let root = scratch.join("root");
-        std::fs::create_dir_all(&root).map_err(SandboxError::Setup)?;
-        let tmp_image = match &self.tmp_images {
-            Some(pool) => {
-                let image = scratch.join("tmp.img");
-                pool.take(spec.limits.ephemeral_mb, &image).map_err(SandboxError::Setup)?;
-                Some(image)
-            }
-            None => None,
-        };
+        let cell = self.claim_cell().map_err(SandboxError::Setup)?;
         let memory_mb = u64::from(spec.limits.memory_mb);
         let limits = GroupLimits {
             memory_bytes: memory_mb * 1024 * 1024,
             pids: PIDS_MAX,
             cpu_shares: (1024 * memory_mb / MB_PER_VCPU).max(2),
         };
-        let uid = self.uids.take().ok_or_else(|| SandboxError::Setup(std::io::Error::other("no free sandbox uid")))?;
-        let group = match Group::create(&self.hierarchy, &spec.id, limits) {
-            Ok(g) => g,
-            Err(e) => {
-                self.uids.give_back(uid);
-                return Err(SandboxError::Setup(e));
+        cell.confinement.group.set_limits(limits).map_err(SandboxError::Setup)?;
+        let tmp_image = match &self.tmp_images {
+            Some(pool) => {
+                let image = cell.scratch.join("tmp.img");
+                pool.take(spec.limits.ephemeral_mb, &image).map_err(SandboxError::Setup)?;
+                Some(image)
             }
+            None => None,
         };
-        let confinement = CgroupConfinement { group, freeze_idle: self.freeze_idle, uid, uids: self.uids.clone() };
 
-        let mut binds = self.system_binds.clone();
-        binds.extend(spec.mounts.shared.iter().map(|p| Bind { source: p.clone(), target: p.clone() }));
+        // Interpreters found since the cell was made are bound now.
+        let mut binds: Vec<Bind> = spec
+            .mounts
+            .shared
+            .iter()
+            .filter(|p| !self.system_binds.iter().any(|b| &b.source == *p))
+            .map(|p| Bind { source: p.clone(), target: p.clone() })
+            .collect();
         binds.push(Bind { source: spec.mounts.task.clone(), target: "/var/task".into() });
         binds.push(Bind { source: spec.mounts.runtime.clone(), target: "/var/runtime".into() });
         if let Some(opt) = &spec.mounts.opt {
             binds.push(Bind { source: opt.clone(), target: "/opt".into() });
         }
+        let uid = cell.confinement.uid;
         let jail = JailSpec {
-            root,
             binds,
-            symlinks: self.system_links.clone(),
             files: passwd_files(uid),
             tmp_mb: spec.limits.ephemeral_mb,
             tmp_image,
@@ -346,35 +436,28 @@ impl Sandbox for NamespaceSandbox {
             cwd: "/var/task".into(),
             uid,
             gid: SANDBOX_GID,
-            cgroup_procs: confinement.group.procs_files(),
             hostname: "localhost".into(),
             nofile: NOFILE,
-            isolated_network: self.isolated_network,
         };
-        let json = serde_json::to_string(&jail).map_err(|e| SandboxError::Setup(std::io::Error::other(e)))?;
-        let stderr = spec.output.try_clone().map_err(SandboxError::Setup)?;
-        let (api_channel, stdin) = if self.isolated_network {
-            let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(SandboxError::Setup)?;
-            (Some(ours), Stdio::from(std::os::fd::OwnedFd::from(theirs)))
-        } else {
-            (None, Stdio::null())
-        };
-        let child = tokio::process::Command::new(&self.helper)
-            .arg("sandbox-exec")
-            .env_clear()
-            .env(SPEC_ENV, json)
-            .stdin(stdin)
-            .stdout(Stdio::from(spec.output))
-            .stderr(Stdio::from(stderr))
-            .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|source| SandboxError::Spawn { program: self.helper.display().to_string(), source })?;
-        let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Sandboxed::new(child, pid, Some(scratch), Some(Box::new(confinement)), Some(uid), api_channel))
+        let json = serde_json::to_vec(&jail).map_err(|e| SandboxError::Setup(std::io::Error::other(e)))?;
+        // The cell's init reads the spec to its end, then builds the environment.
+        (&cell.channel).write_all(&json).map_err(SandboxError::Setup)?;
+        cell.channel.shutdown(std::net::Shutdown::Write).map_err(SandboxError::Setup)?;
+        self.refill();
+        let api_channel = self.isolated_network.then_some(cell.channel);
+        Ok(Sandboxed::new(
+            cell.child,
+            cell.pid,
+            Some(cell.scratch),
+            Some(Box::new(cell.confinement)),
+            Some(uid),
+            api_channel,
+            cell.output,
+        ))
     }
 
     fn shutdown(&self) {
+        drop(std::mem::take(&mut *self.cells.lock().unwrap_or_else(|p| p.into_inner())));
         self.hierarchy.remove_all();
     }
 
