@@ -250,17 +250,8 @@ fn prepare_root(cell: &CellSpec) {
 
 /// The function's part of the root, then the pivot into it.
 fn finish_root(root: &Path, spec: &JailSpec) {
-    for bind in &spec.binds {
-        bind_ro(&bind.source, &inside(root, &bind.target));
-    }
-    for (path, contents) in &spec.files {
-        let at = inside(root, path);
-        if let Some(parent) = at.parent() {
-            mkdirs(parent);
-        }
-        must("writing a file", fs::write(&at, contents));
-    }
-
+    // /tmp first: a bind below it (an interpreter installed under /tmp) must land on top
+    // of the function's /tmp, not be hidden by it.
     let tmp = inside(root, Path::new("/tmp"));
     mkdirs(&tmp);
     match &spec.tmp_image {
@@ -277,6 +268,16 @@ fn finish_root(root: &Path, spec: &JailSpec) {
             let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
             must("mounting /tmp", mount(Some("tmpfs"), &tmp, Some("tmpfs"), flags, Some(size.as_str())));
         }
+    }
+    for bind in &spec.binds {
+        bind_ro(&bind.source, &inside(root, &bind.target));
+    }
+    for (path, contents) in &spec.files {
+        let at = inside(root, path);
+        if let Some(parent) = at.parent() {
+            mkdirs(parent);
+        }
+        must("writing a file", fs::write(&at, contents));
     }
 
     let old = root.join(".old-root");
