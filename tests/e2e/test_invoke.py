@@ -145,10 +145,31 @@ def host_processes(needle):
     return found
 
 
+def uid_processes(uid):
+    """Live host processes running as `uid` (each sandboxed environment has its own)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("State", "").strip().startswith("Z"):
+            continue
+        if int(fields["Uid"].split()[0]) == uid:
+            found.append(int(entry))
+    return found
+
+
 def wait_until_gone(needle, seconds=10):
-    """SIGKILL is sent before the answer; delivery can lag on a busy machine."""
+    """SIGKILL is sent before the answer; delivery can lag on a busy machine. `needle`
+    is a uid, or a string in a process's command line or environment."""
+    find = uid_processes if isinstance(needle, int) else host_processes
     deadline = time.monotonic() + seconds
-    while host_processes(needle):
+    while find(needle):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
@@ -184,9 +205,8 @@ def test_idle_environments_are_reaped(tmp_path):
         lam = server.client()
         create(lam, "idle", code=APP)
         _, body = invoke_json(lam, "idle", {"action": "echo"})
-        stream = "AWS_LAMBDA_LOG_STREAM_NAME=" + body["environment"]
-        assert host_processes(stream), "the environment runs until it is reaped"
-        assert wait_until_gone(stream, seconds=30), "idle environment was not reaped"
+        assert uid_processes(body["uid"]), "the environment runs until it is reaped"
+        assert wait_until_gone(body["uid"], seconds=30), "idle environment was not reaped"
         r = lam.invoke(FunctionName="idle", Payload=b'{"action": "echo"}', LogType="Tail")
         assert "Init Duration" in log_of(r), "the next invoke is a cold start"
     finally:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import Lamina, create, function_zip, invoke_json, log_of
-from test_invoke import host_processes, wait_until_gone
+from test_invoke import uid_processes, wait_until_gone
 
 HOSTILE = function_zip("hostile.py", "app.py")
 
@@ -66,10 +66,11 @@ def test_pids_limit_stops_forks(lamina, lam):
 
 def test_fork_bomb_times_out_and_leaves_nothing(lamina, lam):
     hostile(lam, "bomb", "fork_bomb", Timeout=2)
+    uid = invoke_json(lam, "bomb", {"uid": True})[1]
     r, body = invoke_json(lam, "bomb", {})
     # Stopped by the pids limit until the timeout, or by the memory limit first.
     assert body["errorType"] in ("Sandbox.Timedout", "Runtime.OutOfMemory"), body
-    assert wait_until_gone("AWS_LAMBDA_FUNCTION_NAME=bomb\0"), "fork bomb processes survived"
+    assert wait_until_gone(uid), "fork bomb processes survived"
     assert_healthy(lam, lamina)
 
 
@@ -140,8 +141,7 @@ def test_orphaned_grandchildren_are_gone_after_a_timeout(lam):
 def test_idle_environments_are_frozen(lam):
     create(lam, "frozen", code=HOSTILE, handler="app.handler")
     _, body = invoke_json(lam, "frozen", {"action": "echo"})
-    stream = "AWS_LAMBDA_LOG_STREAM_NAME=" + body["environment"]
-    pids = host_processes(stream)
+    pids = uid_processes(body["uid"])
     assert pids
     states = set()
     deadline = time.monotonic() + 10
@@ -188,3 +188,18 @@ def test_network_modes(tmp_path, lamina, lam):
         assert invoke_json(iso, "net", {"target": target})[1]["reach"] == "ECONNREFUSED", "warm reuse works"
     finally:
         isolated.stop()
+
+
+def test_prestarted_runtimes_become_their_function(lam):
+    # After the first Python cold start, the sandbox keeps Python runtimes started ahead
+    # of time; each must still become exactly the function it is given.
+    for i in range(4):
+        create(lam, f"pre{i}", code=HOSTILE, handler="app.handler", MemorySize=128 + 64 * i,
+               Environment={"Variables": {"WHICH": f"function-{i}"}})
+    for i in range(4):
+        _, ctx = invoke_json(lam, f"pre{i}", {"action": "context"})
+        assert ctx["function_name"] == f"pre{i}"
+        assert ctx["memory_limit_in_mb"] == str(128 + 64 * i)
+        assert ctx["env"]["WHICH"] == f"function-{i}"
+        assert ctx["env"]["LAMBDA_TASK_ROOT"] == "/var/task"
+        assert "LAMINA_PRESTART" not in ctx["env"]

@@ -25,7 +25,6 @@ import logging  # noqa: E402
 import socket  # noqa: E402
 import time  # noqa: E402
 
-API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 PREFIX = "/2018-06-01/runtime"
 
 
@@ -36,7 +35,7 @@ class _Conn:
     the email package behind it) costs more than the rest of the runtime's start-up."""
 
     def __init__(self):
-        host, _, port = API.rpartition(":")
+        host, _, port = os.environ["AWS_LAMBDA_RUNTIME_API"].rpartition(":")
         self.addr = (host, int(port))
         self.sock = None
         self.buf = b""
@@ -106,7 +105,7 @@ class _Conn:
                     raise
 
 
-CONN = _Conn()
+CONN = None
 
 
 def _error_doc(exc, error_type=None):
@@ -225,7 +224,20 @@ def _load_handler():
     return handler
 
 
+def _await_function():
+    """Started ahead of its function (LAMINA_PRESTART=1): everything above is loaded;
+    the function's environment arrives on stdin when the environment is claimed."""
+    go = json.loads(sys.stdin.buffer.read())
+    os.environ.clear()
+    os.environ.update(go["env"])
+    os.chdir(go["cwd"])
+
+
 def main():
+    global CONN
+    if os.environ.get("LAMINA_PRESTART") == "1":
+        _await_function()
+    CONN = _Conn()
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
     _setup_logging()

@@ -365,6 +365,7 @@ impl Inner {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let mounts = Mounts { task: task_dir, runtime: self.config.runtime_dir.clone(), opt: None, shared };
         let layout = self.sandbox.layout(&id, &mounts);
+        let prestart = matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py", .. });
         let (program, args) = match entry {
             runtimes::Entry::Client { interpreter, flags, script } => {
                 let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
@@ -440,6 +441,7 @@ impl Inner {
             env,
             mounts,
             limits: Limits { memory_mb: c.memory_mb, ephemeral_mb: c.ephemeral_mb },
+            prestart,
         };
         let launched = Instant::now();
         let mut process = match self.sandbox.launch(spec) {

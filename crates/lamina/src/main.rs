@@ -107,7 +107,9 @@ fn choose_sandbox(config: &Config, data: &std::path::Path) -> anyhow::Result<Arc
     }
     let helper = std::env::current_exe().context("locating the lamina binary")?;
     let isolated_network = config.sandbox.network == config::NetworkMode::None;
-    match sandbox::NamespaceSandbox::new(&helper, &scratch, config.sandbox.freeze_idle, isolated_network) {
+    let runtime_dir = data.join("runtime");
+    match sandbox::NamespaceSandbox::new(&helper, &scratch, &runtime_dir, config.sandbox.freeze_idle, isolated_network)
+    {
         Ok(s) => Ok(Arc::new(s)),
         Err(why) if config.sandbox.mode == SandboxMode::Auto => {
             tracing::warn!("cannot sandbox environments ({why}); running them UNSANDBOXED as plain processes");

@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::fs;
+use std::io::Write;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -49,6 +50,8 @@ pub struct CellSpec {
     pub binds: Vec<Bind>,
     /// Symlinks to create in the new root: (path, target).
     pub symlinks: Vec<(PathBuf, PathBuf)>,
+    /// Start the runtime before the function is known (see [`Prestart`]).
+    pub prestart: Option<Prestart>,
     /// Give the environment a network namespace of its own (loopback only). The helper
     /// then listens for the Runtime API inside it, at [`ISOLATED_API_ADDRESS`], and
     /// hands the listening socket to the server over its stdin (a Unix socket).
@@ -94,6 +97,36 @@ pub struct JailSpec {
     pub nofile: u64,
 }
 
+/// A runtime started ahead of time, in the cell, as its unprivileged user, inside the
+/// pivoted root: it loads itself (an interpreter and Lamina's client) and then waits on
+/// its stdin for the function's environment. When the cell is claimed, the init mounts
+/// the function's code and `/tmp` and tells the runtime to go.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Prestart {
+    /// The program, as a path inside the environment.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Its environment until it is told the function's.
+    pub env: Vec<(String, String)>,
+    /// Read-only binds it needs to start (the runtime client, the interpreter).
+    pub binds: Vec<Bind>,
+    /// Files to write into the root (passwd, group).
+    pub files: Vec<(PathBuf, String)>,
+    /// Its uid and gid.
+    pub uid: u32,
+    /// See `uid`.
+    pub gid: u32,
+    /// `RLIMIT_NOFILE`.
+    pub nofile: u64,
+    /// The host name.
+    pub hostname: String,
+}
+
+/// Where the host's root stays reachable, to the init only, until a prestarted cell is
+/// claimed.
+const HOST_DIR: &str = "/.host";
+
 /// Where the Runtime API listens inside an isolated network namespace (as on AWS).
 pub const ISOLATED_API_ADDRESS: &str = "127.0.0.1:9001";
 
@@ -137,6 +170,9 @@ pub fn run_helper() -> ! {
         ForkResult::Child => {
             must("pdeathsig", nix::sys::prctl::set_pdeathsig(Signal::SIGKILL));
             prepare_root(&spec);
+            if let Some(prestart) = &spec.prestart {
+                prestarted_init(&spec.root, prestart);
+            }
             // Wait here, ready, until the cell is claimed for a function.
             let mut text = String::new();
             must("reading the spec", std::io::Read::read_to_string(&mut std::io::stdin(), &mut text));
@@ -254,21 +290,7 @@ fn finish_root(root: &Path, spec: &JailSpec) {
     // of the function's /tmp, not be hidden by it.
     let tmp = inside(root, Path::new("/tmp"));
     mkdirs(&tmp);
-    match &spec.tmp_image {
-        Some(image) => {
-            // The open device must outlive the mount: with autoclear, closing the last
-            // reference to an unmounted loop device detaches it.
-            let (device, _open) = must("attaching /tmp's image", loop_attach(image));
-            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-            must("mounting /tmp", mount(Some(&device), &tmp, Some("ext4"), flags, None::<&str>));
-            must("mode of /tmp", fs::set_permissions(&tmp, fs::Permissions::from_mode(0o1777)));
-        }
-        None => {
-            let size = format!("size={}m,mode=1777", spec.tmp_mb);
-            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-            must("mounting /tmp", mount(Some("tmpfs"), &tmp, Some("tmpfs"), flags, Some(size.as_str())));
-        }
-    }
+    mount_tmp(&tmp, spec, Path::new("/"));
     for bind in &spec.binds {
         bind_ro(&bind.source, &inside(root, &bind.target));
     }
@@ -288,6 +310,104 @@ fn finish_root(root: &Path, spec: &JailSpec) {
     must("removing the old root", fs::remove_dir("/.old-root"));
     let ro = MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
     must("making / read-only", mount(None::<&str>, "/", None::<&str>, ro, Some("size=16m,mode=0755")));
+}
+
+/// Mounts the function's `/tmp` at `tmp`; `host` is where the host's root is visible.
+fn mount_tmp(tmp: &Path, spec: &JailSpec, host: &Path) {
+    match &spec.tmp_image {
+        Some(image) => {
+            // The open device must outlive the mount: with autoclear, closing the last
+            // reference to an unmounted loop device detaches it.
+            let (device, _open) = must("attaching /tmp's image", loop_attach(&inside(host, image), &host.join("dev")));
+            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+            must("mounting /tmp", mount(Some(&device), tmp, Some("ext4"), flags, None::<&str>));
+            must("mode of /tmp", fs::set_permissions(tmp, fs::Permissions::from_mode(0o1777)));
+        }
+        None => {
+            let size = format!("size={}m,mode=1777", spec.tmp_mb);
+            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+            must("mounting /tmp", mount(Some("tmpfs"), tmp, Some("tmpfs"), flags, Some(size.as_str())));
+        }
+    }
+}
+
+/// The init of a cell whose runtime starts before its function is known.
+fn prestarted_init(root: &Path, p: &Prestart) -> ! {
+    for bind in &p.binds {
+        bind_ro(&bind.source, &inside(root, &bind.target));
+    }
+    for (path, contents) in &p.files {
+        let at = inside(root, path);
+        if let Some(parent) = at.parent() {
+            mkdirs(parent);
+        }
+        must("writing a file", fs::write(&at, contents));
+    }
+    mkdirs(&inside(root, Path::new("/tmp")));
+    mkdirs(&inside(root, Path::new("/var/task")));
+    mkdirs(&inside(root, Path::new("/opt")));
+    // Keep the host reachable, for the init alone, until the function's mounts are made.
+    let host = inside(root, Path::new(HOST_DIR));
+    mkdirs(&host);
+    must("mode of the host dir", fs::set_permissions(&host, fs::Permissions::from_mode(0o700)));
+    must("pivot_root", nix::unistd::pivot_root(root, &host));
+    must("chdir /", chdir("/"));
+    let ro = MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    must("making / read-only", mount(None::<&str>, "/", None::<&str>, ro, Some("size=16m,mode=0755")));
+    must("sethostname", sethostname(&p.hostname));
+
+    let (go_read, go_write) = must("go pipe", nix::unistd::pipe());
+    let filter = seccomp_filter();
+    // SAFETY: the init is single-threaded (it is the only thread of a process forked
+    // from a single-threaded one).
+    let child = match must("fork", unsafe { fork() }) {
+        ForkResult::Child => {
+            drop(go_write);
+            let target = Target {
+                program: &p.program,
+                args: &p.args,
+                env: &p.env,
+                cwd: Path::new("/"),
+                uid: p.uid,
+                gid: p.gid,
+                nofile: p.nofile,
+                stdin: Some(std::os::fd::AsRawFd::as_raw_fd(&go_read)),
+            };
+            exec_runtime(&target, &filter)
+        }
+        ForkResult::Parent { child } => child,
+    };
+    drop(go_read);
+
+    // Wait for the cell to be claimed.
+    let mut text = String::new();
+    must("reading the spec", std::io::Read::read_to_string(&mut std::io::stdin(), &mut text));
+    if text.is_empty() {
+        std::process::exit(0);
+    }
+    let spec: JailSpec = must("parsing the spec", serde_json::from_str(&text));
+    let host = Path::new(HOST_DIR);
+    mount_tmp(Path::new("/tmp"), &spec, host);
+    for bind in &spec.binds {
+        bind_ro(&inside(host, &bind.source), &bind.target);
+    }
+    must("detaching the host", umount2(HOST_DIR, MntFlags::MNT_DETACH));
+    let go = serde_json::json!({ "env": spec.env.iter().cloned().collect::<BTreeMap<_, _>>(), "cwd": spec.cwd });
+    must("telling the runtime to go", fs::File::from(go_write).write_all(go.to_string().as_bytes()));
+    reap(child)
+}
+
+/// Waits for the runtime, reaping orphans, and exits as it did.
+fn reap(child: Pid) -> ! {
+    loop {
+        match waitpid(None::<Pid>, None) {
+            Ok(WaitStatus::Exited(pid, code)) if pid == child => std::process::exit(code),
+            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => std::process::exit(128 + sig as i32),
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => fail("reaping", e),
+        }
+    }
 }
 
 // From <linux/loop.h>.
@@ -323,9 +443,9 @@ struct LoopConfig {
 /// Attaches `image` to a free loop device that detaches itself when its last mount
 /// goes (with the environment's mount namespace). Returns the device path and the open
 /// device, which must stay open until the device is mounted.
-fn loop_attach(image: &Path) -> std::io::Result<(PathBuf, fs::File)> {
+fn loop_attach(image: &Path, dev: &Path) -> std::io::Result<(PathBuf, fs::File)> {
     use std::os::fd::AsRawFd;
-    let control = fs::OpenOptions::new().read(true).write(true).open("/dev/loop-control")?;
+    let control = fs::OpenOptions::new().read(true).write(true).open(dev.join("loop-control"))?;
     let file = fs::OpenOptions::new().read(true).write(true).open(image)?;
     for _ in 0..64 {
         // SAFETY: LOOP_CTL_GET_FREE takes no argument and returns a device number.
@@ -333,7 +453,7 @@ fn loop_attach(image: &Path) -> std::io::Result<(PathBuf, fs::File)> {
         if n < 0 {
             return Err(std::io::Error::last_os_error());
         }
-        let path = PathBuf::from(format!("/dev/loop{n}"));
+        let path = dev.join(format!("loop{n}"));
         let device = fs::OpenOptions::new().read(true).write(true).open(&path)?;
         let config = LoopConfig {
             fd: file.as_raw_fd() as u32,
@@ -410,43 +530,62 @@ fn init(root: &Path, spec: &JailSpec) -> ! {
     // SAFETY: the init is single-threaded (it is the only thread of a process forked
     // from a single-threaded one).
     match must("fork", unsafe { fork() }) {
-        ForkResult::Child => runtime(spec, &filter),
-        ForkResult::Parent { child } => loop {
-            match waitpid(None::<Pid>, None) {
-                Ok(WaitStatus::Exited(pid, code)) if pid == child => std::process::exit(code),
-                Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => std::process::exit(128 + sig as i32),
-                Ok(_) => continue,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => fail("reaping", e),
-            }
-        },
+        ForkResult::Child => {
+            let target = Target {
+                program: &spec.program,
+                args: &spec.args,
+                env: &spec.env,
+                cwd: &spec.cwd,
+                uid: spec.uid,
+                gid: spec.gid,
+                nofile: spec.nofile,
+                stdin: None,
+            };
+            exec_runtime(&target, &filter)
+        }
+        ForkResult::Parent { child } => reap(child),
     }
 }
 
+/// What the runtime process becomes.
+struct Target<'a> {
+    program: &'a Path,
+    args: &'a [String],
+    env: &'a [(String, String)],
+    cwd: &'a Path,
+    uid: u32,
+    gid: u32,
+    nofile: u64,
+    /// Its stdin; `/dev/null` when `None`.
+    stdin: Option<i32>,
+}
+
 /// The runtime process: limits, privileges, filter, exec.
-fn runtime(spec: &JailSpec, filter: &seccompiler::BpfProgram) -> ! {
+fn exec_runtime(t: &Target<'_>, filter: &seccompiler::BpfProgram) -> ! {
     use nix::sys::resource::{setrlimit, Resource};
     must("setsid", setsid());
-    // Stdin may be the channel the Runtime API socket came over; the runtime gets none.
+    // Stdin may be the channel the Runtime API socket came over; the runtime gets none,
+    // or its go pipe.
     let null = must("opening /dev/null", fs::File::open("/dev/null"));
-    must("stdin", nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 0));
-    must("RLIMIT_NOFILE", setrlimit(Resource::RLIMIT_NOFILE, spec.nofile, spec.nofile));
+    let stdin = t.stdin.unwrap_or(std::os::fd::AsRawFd::as_raw_fd(&null));
+    must("stdin", nix::unistd::dup2(stdin, 0));
+    must("RLIMIT_NOFILE", setrlimit(Resource::RLIMIT_NOFILE, t.nofile, t.nofile));
     must("RLIMIT_CORE", setrlimit(Resource::RLIMIT_CORE, 0, 0));
     drop_bounding_set();
-    let gid = Gid::from_raw(spec.gid);
+    let gid = Gid::from_raw(t.gid);
     must("setgroups", setgroups(&[gid]));
     must("setgid", setgid(gid));
-    must("setuid", setuid(Uid::from_raw(spec.uid)));
+    must("setuid", setuid(Uid::from_raw(t.uid)));
     must("no_new_privs", nix::sys::prctl::set_no_new_privs());
-    must("chdir", chdir(&spec.cwd));
+    must("chdir", chdir(t.cwd));
     must("seccomp", seccompiler::apply_filter(filter));
 
-    let program = cstring(spec.program.as_os_str().as_encoded_bytes());
+    let program = cstring(t.program.as_os_str().as_encoded_bytes());
     let mut argv = vec![program.clone()];
-    argv.extend(spec.args.iter().map(|a| cstring(a.as_bytes())));
-    let envp: Vec<CString> = spec.env.iter().map(|(k, v)| cstring(format!("{k}={v}").as_bytes())).collect();
+    argv.extend(t.args.iter().map(|a| cstring(a.as_bytes())));
+    let envp: Vec<CString> = t.env.iter().map(|(k, v)| cstring(format!("{k}={v}").as_bytes())).collect();
     let err = execve(&program, &argv, &envp).unwrap_err();
-    fail(&format!("fork/exec {}", spec.program.display()), err)
+    fail(&format!("fork/exec {}", t.program.display()), err)
 }
 
 fn cstring(bytes: &[u8]) -> CString {

@@ -97,6 +97,10 @@ pub struct LaunchSpec {
     pub mounts: Mounts,
     /// Resource limits.
     pub limits: Limits,
+    /// The program is one of Lamina's runtime clients that can start before its function
+    /// is known (it waits on stdin for `{"env": ..., "cwd": ...}` when
+    /// `LAMINA_PRESTART=1`). A sandbox may then keep such runtimes ready.
+    pub prestart: bool,
 }
 
 /// Creates execution environments.
@@ -339,6 +343,7 @@ mod tests {
                 env: vec![("ONLY".into(), "yes".into())],
                 mounts,
                 limits: Limits { memory_mb: 128, ephemeral_mb: 512 },
+                prestart: false,
             })
             .unwrap();
         let reader = std::io::PipeReader::from(env.take_output().unwrap());

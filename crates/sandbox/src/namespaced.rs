@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::cgroup::{Group, GroupLimits, Hierarchy};
-use crate::jail::{Bind, CellSpec, JailSpec, CELL_ENV};
+use crate::jail::{Bind, CellSpec, JailSpec, Prestart, CELL_ENV};
 use crate::{Confinement, LaunchSpec, Layout, Mounts, Sandbox, SandboxError, Sandboxed};
 
 /// Environments run as uids from this range, each its own (named `sbx_user1051`, as on
@@ -62,8 +62,18 @@ pub struct NamespaceSandbox {
     tmp_images: Option<Arc<TmpImages>>,
     uids: Arc<UidPool>,
     isolated_network: bool,
-    cells: Mutex<Vec<Cell>>,
+    cells: Mutex<HashMap<Option<RuntimeKey>, Vec<Cell>>>,
     cells_made: AtomicU64,
+    runtime_dir: PathBuf,
+}
+
+/// Which prestarted runtime a cell holds: its program and arguments, and the host
+/// directories it reads (the runtime client, the interpreter).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RuntimeKey {
+    program: PathBuf,
+    args: Vec<String>,
+    binds: Vec<PathBuf>,
 }
 
 /// Uids of live environments.
@@ -226,7 +236,7 @@ struct Cell {
 const READY_CELLS: usize = 2;
 
 impl NamespaceSandbox {
-    fn spawn_cell(&self) -> std::io::Result<Cell> {
+    fn spawn_cell(&self, key: Option<&RuntimeKey>) -> std::io::Result<Cell> {
         let n = self.cells_made.fetch_add(1, Ordering::Relaxed);
         let id = format!("cell-{n}");
         let uid = self.uids.take().ok_or_else(|| std::io::Error::other("no free sandbox uid"))?;
@@ -248,6 +258,28 @@ impl NamespaceSandbox {
             root,
             binds: self.system_binds.clone(),
             symlinks: self.system_links.clone(),
+            prestart: key.map(|k| Prestart {
+                program: k.program.clone(),
+                args: k.args.clone(),
+                env: vec![
+                    ("LAMINA_PRESTART".into(), "1".into()),
+                    ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+                    ("LANG".into(), "en_US.UTF-8".into()),
+                ],
+                binds: k
+                    .binds
+                    .iter()
+                    .map(|p| Bind {
+                        source: p.clone(),
+                        target: if p == &self.runtime_dir { "/var/runtime".into() } else { p.clone() },
+                    })
+                    .collect(),
+                files: passwd_files(uid),
+                uid,
+                gid: SANDBOX_GID,
+                nofile: NOFILE,
+                hostname: "localhost".into(),
+            }),
             isolated_network: self.isolated_network,
         };
         let (reader, writer) = std::io::pipe()?;
@@ -268,29 +300,28 @@ impl NamespaceSandbox {
         Ok(Cell { child, pid, scratch, confinement, channel: ours, output: reader.into() })
     }
 
-    /// A ready cell, or a new one when none is.
-    fn claim_cell(&self) -> std::io::Result<Cell> {
+    /// A ready cell of `key`, if one is.
+    fn ready_cell(&self, key: &Option<RuntimeKey>) -> Option<Cell> {
         loop {
-            let ready = self.cells.lock().unwrap_or_else(|p| p.into_inner()).pop();
-            match ready {
-                Some(mut cell) => {
-                    if matches!(cell.child.try_wait(), Ok(None)) {
-                        return Ok(cell);
-                    }
-                }
-                None => return self.spawn_cell(),
+            let mut ready = self.cells.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key)?.pop()?;
+            if matches!(ready.child.try_wait(), Ok(None)) {
+                return Some(ready);
             }
         }
     }
 
-    /// Tops the ready cells up (only inside a tokio runtime, which spawning needs).
-    fn refill(&self) {
+    /// Tops the ready cells of `key` up (only inside a tokio runtime, which spawning
+    /// needs).
+    fn refill(&self, key: Option<RuntimeKey>) {
         if tokio::runtime::Handle::try_current().is_err() {
             return;
         }
-        while self.cells.lock().unwrap_or_else(|p| p.into_inner()).len() < READY_CELLS {
-            match self.spawn_cell() {
-                Ok(cell) => self.cells.lock().unwrap_or_else(|p| p.into_inner()).push(cell),
+        let ready = |this: &Self| this.cells.lock().unwrap_or_else(|p| p.into_inner()).get(&key).map_or(0, Vec::len);
+        while ready(self) < READY_CELLS {
+            match self.spawn_cell(key.as_ref()) {
+                Ok(cell) => {
+                    self.cells.lock().unwrap_or_else(|p| p.into_inner()).entry(key.clone()).or_default().push(cell)
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot prepare a sandbox cell");
                     return;
@@ -303,7 +334,13 @@ impl NamespaceSandbox {
     /// parts every environment shares. `helper` is the `lamina` binary.
     /// With `isolated_network`, each environment has a network namespace of its own with
     /// loopback only (the `none` network mode); otherwise it shares the host's.
-    pub fn new(helper: &Path, scratch_root: &Path, freeze_idle: bool, isolated_network: bool) -> Result<Self, String> {
+    pub fn new(
+        helper: &Path,
+        scratch_root: &Path,
+        runtime_dir: &Path,
+        freeze_idle: bool,
+        isolated_network: bool,
+    ) -> Result<Self, String> {
         if !nix::unistd::Uid::effective().is_root() {
             return Err("not running as root".into());
         }
@@ -338,10 +375,11 @@ impl NamespaceSandbox {
             tmp_images,
             uids: Arc::new(UidPool::default()),
             isolated_network,
-            cells: Mutex::new(Vec::new()),
+            cells: Mutex::new(HashMap::new()),
             cells_made: AtomicU64::new(0),
+            runtime_dir: runtime_dir.to_owned(),
         })
-        .inspect(|sandbox| sandbox.refill())
+        .inspect(|sandbox| sandbox.refill(None))
     }
 
     /// The host path behind a path inside the environment, for checks before launch.
@@ -394,7 +432,19 @@ impl Sandbox for NamespaceSandbox {
             Ok(_) => {}
         }
 
-        let cell = self.claim_cell().map_err(SandboxError::Setup)?;
+        // A cell with this runtime already started, else a plain ready cell.
+        let key = spec.prestart.then(|| RuntimeKey {
+            program: spec.program.clone(),
+            args: spec.args.clone(),
+            binds: std::iter::once(spec.mounts.runtime.clone()).chain(spec.mounts.shared.iter().cloned()).collect(),
+        });
+        let cell = match key.as_ref().and_then(|_| self.ready_cell(&key)) {
+            Some(cell) => cell,
+            None => match self.ready_cell(&None) {
+                Some(cell) => cell,
+                None => self.spawn_cell(None).map_err(SandboxError::Setup)?,
+            },
+        };
         let memory_mb = u64::from(spec.limits.memory_mb);
         let limits = GroupLimits {
             memory_bytes: memory_mb * 1024 * 1024,
@@ -443,7 +493,10 @@ impl Sandbox for NamespaceSandbox {
         // The cell's init reads the spec to its end, then builds the environment.
         (&cell.channel).write_all(&json).map_err(SandboxError::Setup)?;
         cell.channel.shutdown(std::net::Shutdown::Write).map_err(SandboxError::Setup)?;
-        self.refill();
+        self.refill(None);
+        if key.is_some() {
+            self.refill(key);
+        }
         let api_channel = self.isolated_network.then_some(cell.channel);
         Ok(Sandboxed::new(
             cell.child,

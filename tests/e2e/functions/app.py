@@ -14,7 +14,7 @@ def handler(event, context):
     if action == "echo":
         print("echo", json.dumps(event))
         return {"event": event, "pid": os.getpid(), "request_id": context.aws_request_id,
-                "environment": context.log_stream_name}
+                "environment": context.log_stream_name, "uid": os.getuid()}
     if action == "context":
         return {
             "function_name": context.function_name,

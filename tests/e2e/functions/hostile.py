@@ -27,6 +27,8 @@ def fork_counter(event, context):
 
 
 def fork_bomb(event, context):
+    if event.get("uid"):
+        return os.getuid()
     while True:
         try:
             os.fork()
