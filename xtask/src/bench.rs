@@ -161,11 +161,14 @@ struct Row {
     ratio: String,
 }
 
-async fn cold_starts(addr: SocketAddr, kind: &Kind, runs: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+/// Creates and first-invokes `runs` functions; with a `gap`, waits that long before each
+/// (so the sandbox's ready cells are back), else runs them back to back.
+async fn cold_starts(addr: SocketAddr, kind: &Kind, runs: usize, gap: Duration) -> Result<(Vec<f64>, Vec<f64>)> {
     let mut conn = Conn::open(addr).await?;
     let (mut create_ms, mut first_ms) = (Vec::new(), Vec::new());
     for i in 0..runs {
-        let name = format!("cold-{}-{i}", kind.label);
+        tokio::time::sleep(gap).await;
+        let name = format!("cold-{}-{}-{i}", kind.label, gap.as_millis());
         let t = Instant::now();
         create(&mut conn, &name, kind).await?;
         create_ms.push(t.elapsed().as_secs_f64() * 1e3);
@@ -302,35 +305,36 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 
     // What the sandbox adds to a cold start: the same Python function, unsandboxed.
     let plain = start_server(root, "process")?;
-    let plain_cold = rt.block_on(cold_starts(plain.addr, &kinds[0], settings.cold_runs))?.1;
+    let gap = Duration::from_millis(200);
+    let plain_cold = rt.block_on(cold_starts(plain.addr, &kinds[0], settings.cold_runs, gap))?.1;
     drop(plain);
     let server = start_server(root, "namespace")?;
     let addr = server.addr;
-    let sandboxed_cold = rt.block_on(cold_starts(addr, &kinds[0], settings.cold_runs))?.1;
+    let sandboxed_cold = rt.block_on(cold_starts(addr, &kinds[0], settings.cold_runs, gap))?.1;
     let (plain_p50, sandboxed_p50) = (percentile(&plain_cold, 0.5), percentile(&sandboxed_cold, 0.5));
     rows.push(Row {
-        what: "Cold start, python, unsandboxed (`--sandbox process`)".into(),
+        what: "Cold start, python, unsandboxed (`--sandbox process`), 200 ms apart".into(),
         median: ms(plain_p50),
         spread: format!("p90 {}", ms(percentile(&plain_cold, 0.9))),
         target: "—".into(),
         ratio: "—".into(),
     });
     rows.push(Row {
-        what: "Sandbox cost: python cold start, sandboxed minus unsandboxed".into(),
-        median: ms(sandboxed_p50 - plain_p50),
-        spread: format!("sandboxed {} vs {}", ms(sandboxed_p50), ms(plain_p50)),
-        target: "≤ 2 ms added".into(),
-        ratio: format!(
-            "{:.2}× unsandboxed; {:.2}× target",
-            sandboxed_p50 / plain_p50,
-            (sandboxed_p50 - plain_p50) / 2.0
+        what: "Cold start, python, sandboxed, 200 ms apart (ready cells, prestarted runtime)".into(),
+        median: ms(sandboxed_p50),
+        spread: format!(
+            "p90 {}; {:+.2} ms against unsandboxed",
+            ms(percentile(&sandboxed_cold, 0.9)),
+            sandboxed_p50 - plain_p50
         ),
+        target: "≤ 15 ms p50; ≤ 2 ms over unsandboxed (stretch ≤ 3 ms)".into(),
+        ratio: format!("{:.2}× target; {:.2}× unsandboxed", sandboxed_p50 / 15.0, sandboxed_p50 / plain_p50),
     });
 
     rt.block_on(async {
         for kind in &kinds {
             eprintln!("cold starts: {}", kind.label);
-            let (create_ms, first_ms) = cold_starts(addr, kind, settings.cold_runs).await?;
+            let (create_ms, first_ms) = cold_starts(addr, kind, settings.cold_runs, Duration::ZERO).await?;
             let (target, ratio) = match kind.label {
                 "python" => ("≤ 15 ms p50", format!("{:.2}× target", percentile(&first_ms, 0.5) / 15.0)),
                 "node" => ("AWS: 134–138 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 136.0)),
@@ -338,7 +342,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                 _ => ("AWS: 15 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 15.0)),
             };
             rows.push(Row {
-                what: format!("Cold start, {} (first Invoke after CreateFunction)", kind.label),
+                what: format!("Cold start, {}, back to back (first Invoke right after CreateFunction)", kind.label),
                 median: ms(percentile(&first_ms, 0.5)),
                 spread: format!(
                     "p90 {}; CreateFunction itself {}",
