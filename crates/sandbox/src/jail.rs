@@ -254,6 +254,8 @@ fn prepare_root(cell: &CellSpec) {
         }
         must("symlink", symlink(target, &at));
     }
+    // /opt exists, empty, until layers fill it, as on AWS.
+    mkdirs(&inside(root, Path::new("/opt")));
     let proc_dir = inside(root, Path::new("/proc"));
     mkdirs(&proc_dir);
     let pflags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
