@@ -512,6 +512,9 @@ impl Sandbox for NamespaceSandbox {
     fn shutdown(&self) {
         drop(std::mem::take(&mut *self.cells.lock().unwrap_or_else(|p| p.into_inner())));
         self.hierarchy.remove_all();
+        if let Some(pool) = &self.tmp_images {
+            let _ = std::fs::remove_dir_all(&pool.dir);
+        }
     }
 
     fn isolated_runtime_api(&self) -> Option<&'static str> {
