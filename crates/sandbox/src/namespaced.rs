@@ -361,6 +361,7 @@ impl NamespaceSandbox {
                 system_binds.push(Bind { source: path.clone(), target: path });
             }
         }
+        remove_cell_dirs(scratch_root);
         let tmp_images = TmpImages::new(scratch_root.join(".tmp-images")).map(Arc::new);
         if tmp_images.is_none() {
             tracing::warn!("mkfs.ext4 not found: /tmp is a tmpfs, and files in it count against a function's memory");
@@ -392,6 +393,17 @@ impl NamespaceSandbox {
             }
         }
         inner.to_owned()
+    }
+}
+
+/// Removes the scratch directories of cells (unclaimed ones at shutdown, and those a
+/// killed server left behind at start-up).
+fn remove_cell_dirs(scratch_root: &Path) {
+    let Ok(entries) = std::fs::read_dir(scratch_root) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("cell-") {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -515,6 +527,7 @@ impl Sandbox for NamespaceSandbox {
         if let Some(pool) = &self.tmp_images {
             let _ = std::fs::remove_dir_all(&pool.dir);
         }
+        remove_cell_dirs(&self.scratch_root);
     }
 
     fn isolated_runtime_api(&self) -> Option<&'static str> {
