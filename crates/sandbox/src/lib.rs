@@ -5,16 +5,17 @@
 //! and the function's limits. A [`Sandbox`] decides *how*: it tells the invoker where
 //! those directories appear inside the environment ([`Sandbox::layout`]) and starts the
 //! process tree ([`Sandbox::launch`]), returning a [`Sandboxed`] handle that can wait for,
-//! kill, freeze and measure the whole tree. Resource controls plug in through
-//! [`Confinement`].
+//! kill, freeze and measure the whole tree, and that hands over its output pipe.
 //!
-//! [`ProcessSandbox`] is the degraded implementation: a plain child process in its own
-//! process group, with a cleared environment and a private working `/tmp` directory,
-//! and no enforced limits. It is for laptops and for hosts where Lamina cannot create
-//! namespaces and cgroups, and Lamina says so loudly when it uses it.
+//! [`NamespaceSandbox`] is the real one: namespaces, a cgroup, a uid of its own, a
+//! read-only root, a disk-backed `/tmp`, seccomp, all set up by the `lamina sandbox-exec`
+//! helper ([`jail`]), with ready cells and prestarted runtimes to keep cold starts short.
+//! [`tcp_peer_uid`] lets the Runtime API admit only its environment. [`ProcessSandbox`]
+//! is the degraded fallback: plain child processes with no enforced limits, for hosts
+//! where Lamina cannot be root or has no cgroups; Lamina warns loudly when it uses it.
 //!
-//! This crate owns process creation for environments and nothing else: it never speaks
-//! the Runtime API and never reads the store.
+//! This crate owns process creation for environments and all of Lamina's `unsafe` code;
+//! it never speaks the Runtime API and never reads the store.
 #![deny(missing_docs)]
 
 mod cgroup;
