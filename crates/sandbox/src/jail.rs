@@ -81,7 +81,7 @@ pub struct JailSpec {
     pub tmp_image: Option<PathBuf>,
     /// The program to exec, as a path inside the environment.
     pub program: PathBuf,
-    /// Its arguments (after argv[0]).
+    /// Its arguments (after `argv[0]`).
     pub args: Vec<String>,
     /// Its complete environment.
     pub env: Vec<(String, String)>,
