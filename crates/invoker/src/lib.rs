@@ -444,7 +444,11 @@ impl Inner {
             prestart,
         };
         let launched = Instant::now();
-        let mut process = match self.sandbox.launch(spec) {
+        // Launching may format a /tmp image or spawn helpers: keep it off the async threads.
+        let sandbox = self.sandbox.clone();
+        let launched_result =
+            tokio::task::spawn_blocking(move || sandbox.launch(spec)).await.map_err(|e| internal("sandbox", &e))?;
+        let mut process = match launched_result {
             Ok(p) => p,
             Err(SandboxError::Spawn { program, source }) => {
                 let why = match source.kind() {
