@@ -29,6 +29,11 @@ pub(crate) fn routes() -> Router<ApiState> {
         )
         .route("/2015-03-31/functions/{name}/code", axum::routing::put(update_function_code))
         .route("/2015-03-31/functions/{name}/invocations", post(invoke))
+        .route(
+            "/2017-10-31/functions/{name}/concurrency",
+            axum::routing::put(put_function_concurrency).delete(delete_function_concurrency),
+        )
+        .route("/2019-09-30/functions/{name}/concurrency", get(get_function_concurrency))
         .route("/2016-08-19/account-settings", get(account_settings))
         .route("/2016-08-19/account-settings/", get(account_settings))
         .route("/2017-03-31/tags/{arn}", get(list_tags).post(tag_resource).delete(untag_resource))
@@ -446,6 +451,17 @@ impl Operation for TagsWire {
     const NAME: &'static str = "TagResource";
 }
 
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ConcurrencyWire {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reserved_concurrent_executions: Option<i64>,
+}
+
+impl Operation for ConcurrencyWire {
+    const NAME: &'static str = "PutFunctionConcurrency";
+}
+
 /// The `Qualifier` query parameter, where an operation takes one.
 fn qualifier(q: &Option<String>) -> Option<String> {
     query_one(q, "Qualifier")
@@ -504,6 +520,8 @@ struct GetFunctionOut {
     code: CodeLocationOut,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency: Option<ConcurrencyWire>,
 }
 
 async fn get_function(
@@ -521,6 +539,9 @@ async fn get_function(
         configuration: configuration(&f),
         code: CodeLocationOut { repository_type: "S3", location },
         tags: (!f.tags.is_empty()).then(|| f.tags.clone()),
+        concurrency: f
+            .reserved_concurrency
+            .map(|n| ConcurrencyWire { reserved_concurrent_executions: Some(i64::from(n)) }),
     };
     Ok(json_response(StatusCode::OK, &out))
 }
@@ -680,6 +701,33 @@ async fn untag_resource(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+async fn put_function_concurrency(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    Input(wire): Input<ConcurrencyWire>,
+) -> ApiResult {
+    let requested = wire
+        .reserved_concurrent_executions
+        .ok_or_else(|| Invalid::from(Violation::null("reservedConcurrentExecutions")))?;
+    let n = s.lambda.put_concurrency(&caller, &name, requested)?;
+    Ok(json_response(StatusCode::OK, &ConcurrencyWire { reserved_concurrent_executions: Some(i64::from(n)) }))
+}
+
+async fn get_function_concurrency(State(s): State<ApiState>, Who(caller): Who, Path(name): Path<String>) -> ApiResult {
+    let n = s.lambda.get_concurrency(&caller, &name)?;
+    Ok(json_response(StatusCode::OK, &ConcurrencyWire { reserved_concurrent_executions: n.map(i64::from) }))
+}
+
+async fn delete_function_concurrency(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+) -> ApiResult {
+    s.lambda.delete_concurrency(&caller, &name)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 async fn invoke(
     State(s): State<ApiState>,
     Who(caller): Who,
@@ -709,7 +757,7 @@ async fn invoke(
         other => return Err(Invalid::from(Violation::enumeration(other, "logType", &["None", "Tail"])).into()),
     };
     let payload = read_body(body, limits::SYNC_PAYLOAD_MAX_BYTES, "InvokeFunction").await?;
-    let request = invoker::InvokeRequest {
+    let request = lambda::InvokeInput {
         request_id,
         payload,
         log_tail: log_tail && kind == InvocationType::RequestResponse,

@@ -20,7 +20,7 @@ mod runtimes;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,8 +46,6 @@ pub struct InvokerConfig {
     pub idle_timeout: Duration,
     /// How long a runtime may take to initialise.
     pub init_timeout: Duration,
-    /// Account-wide concurrent executions.
-    pub concurrency_limit: usize,
     /// `AWS_ENDPOINT_URL` inside functions, so SDK calls reach Lamina.
     pub endpoint_url: String,
 }
@@ -63,6 +61,18 @@ pub struct InvokeRequest {
     pub log_tail: bool,
     /// `X-Amz-Client-Context`, base64 as sent.
     pub client_context: Option<String>,
+    /// The concurrency this invocation may use.
+    pub capacity: Capacity,
+}
+
+/// Which concurrency pool an invocation draws on, and its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capacity {
+    /// The function's reserved concurrency.
+    Reserved(u32),
+    /// The account's unreserved concurrency, shared by every function without a
+    /// reservation.
+    Unreserved(u32),
 }
 
 /// What a caller of Invoke sees.
@@ -81,9 +91,13 @@ pub struct InvokeResult {
 /// Why an invocation could not be run at all.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum InvokeError {
-    /// The account is at its concurrency limit.
+    /// The pool the invocation draws on is full: the function's reserved concurrency
+    /// (`reserved`) or the account's unreserved concurrency.
     #[error("Rate Exceeded.")]
-    TooManyRequests,
+    TooManyRequests {
+        /// Whether the function's own reservation is what is full.
+        reserved: bool,
+    },
     /// The runtime cannot run on this host.
     #[error("{0}")]
     InvalidRuntime(String),
@@ -104,7 +118,7 @@ struct Inner {
     code: CodeStore,
     resolver: Arc<runtimes::Resolver>,
     pools: Mutex<HashMap<String, Vec<Environment>>>,
-    in_flight: AtomicUsize,
+    running: Mutex<Running>,
     started: AtomicU64,
 }
 
@@ -127,11 +141,47 @@ enum LaunchFailure {
 
 type Reply = tokio::sync::oneshot::Sender<Result<InvokeResult, InvokeError>>;
 
-struct InFlight<'a>(&'a AtomicUsize);
+/// Invocations running now, per reserving function and per account (unreserved).
+#[derive(Default)]
+struct Running {
+    counts: HashMap<String, u32>,
+}
 
-impl Drop for InFlight<'_> {
+/// One running invocation's place in its pool, given back on drop.
+struct Slot<'a> {
+    running: &'a Mutex<Running>,
+    pool: String,
+}
+
+impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = running.counts.get_mut(&self.pool) {
+            *n -= 1;
+            if *n == 0 {
+                running.counts.remove(&self.pool);
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// Takes a place in the invocation's pool, or says which pool is full.
+    fn admit(&self, f: &Function, capacity: Capacity) -> Result<Slot<'_>, InvokeError> {
+        let (pool, limit, reserved) = match capacity {
+            Capacity::Reserved(n) => (format!("f:{}", pool_key(f)), n, true),
+            Capacity::Unreserved(n) => (format!("a:{}", f.account), n, false),
+        };
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let count = running.counts.entry(pool.clone()).or_insert(0);
+        if *count >= limit {
+            if *count == 0 {
+                running.counts.remove(&pool);
+            }
+            return Err(InvokeError::TooManyRequests { reserved });
+        }
+        *count += 1;
+        Ok(Slot { running: &self.running, pool })
     }
 }
 
@@ -145,7 +195,7 @@ impl Invoker {
             sandbox,
             code,
             pools: Mutex::new(HashMap::new()),
-            in_flight: AtomicUsize::new(0),
+            running: Mutex::new(Running::default()),
             started: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&inner);
@@ -269,12 +319,13 @@ impl Inner {
     /// Runs one invocation and sends its result on `reply` as soon as it is known; the
     /// environment's log is completed afterwards (before it, when the tail is wanted).
     async fn invoke(&self, f: &Function, req: InvokeRequest, reply: Reply) {
-        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.config.concurrency_limit {
-            self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            let _ = reply.send(Err(InvokeError::TooManyRequests));
-            return;
-        }
-        let _slot = InFlight(&self.in_flight);
+        let _slot = match self.admit(f, req.capacity) {
+            Ok(slot) => slot,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
         let key = pool_key(f);
         let version = "$LATEST";
         let mut env = match self.checkout(&key, &f.revision_id) {

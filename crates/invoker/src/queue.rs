@@ -19,6 +19,8 @@ use crate::{InvokeError, InvokeRequest, Invoker};
 pub trait FunctionLookup: Send + Sync + 'static {
     /// The function, or `None` if it no longer exists.
     fn function(&self, account: &str, region: &str, name: &str) -> Option<Arc<Function>>;
+    /// The concurrency pool an invocation of `function` draws on.
+    fn capacity(&self, function: &Function) -> crate::Capacity;
 }
 
 /// Retry policy and parallelism of the async queue.
@@ -154,6 +156,7 @@ impl AsyncQueue {
             payload: event.payload.clone().into(),
             log_tail: false,
             client_context: None,
+            capacity: inner.lookup.capacity(&function),
         };
         let (failed_attempt, delay) = match inner.invoker.invoke(function, request).await {
             Ok(r) if r.function_error.is_none() => {
@@ -161,7 +164,7 @@ impl AsyncQueue {
                 return;
             }
             // Throttles are retried without using up an attempt, as AWS does.
-            Err(InvokeError::TooManyRequests) => (false, THROTTLE_DELAY),
+            Err(InvokeError::TooManyRequests { .. }) => (false, THROTTLE_DELAY),
             Ok(_) | Err(_) => {
                 let attempt = event.attempts as usize;
                 (

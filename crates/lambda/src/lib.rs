@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
-use invoker::{AsyncQueue, FunctionLookup, InvokeError, InvokeRequest, InvokeResult, Invoker};
+use invoker::{AsyncQueue, Capacity, FunctionLookup, InvokeError, InvokeRequest, InvokeResult, Invoker};
 use model::arn::function_arn;
 use model::limits;
 use model::{Function, FunctionDraft, FunctionPatch, FunctionRef, FunctionState, Invalid, LastUpdateStatus, Qualifier};
@@ -161,16 +161,57 @@ pub enum InvokeOutcome {
     Validated,
 }
 
+/// One invocation as the API layer received it.
+#[derive(Debug, Clone)]
+pub struct InvokeInput {
+    /// The request id, which becomes the invocation's id.
+    pub request_id: String,
+    /// The event.
+    pub payload: Bytes,
+    /// `LogType: Tail`.
+    pub log_tail: bool,
+    /// `X-Amz-Client-Context`.
+    pub client_context: Option<String>,
+}
+
 type Key = (String, String, String);
 
 struct Cache {
     functions: RwLock<HashMap<Key, Arc<Function>>>,
+    /// Concurrency reserved by the functions of each account.
+    reserved: RwLock<HashMap<String, u32>>,
+    limit: u32,
+}
+
+impl Cache {
+    fn reserved_in(&self, account: &str) -> u32 {
+        self.reserved.read().unwrap_or_else(|p| p.into_inner()).get(account).copied().unwrap_or(0)
+    }
+
+    fn recount_reserved(&self, account: &str) {
+        let sum: u32 = self
+            .functions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|f| f.account == account)
+            .filter_map(|f| f.reserved_concurrency)
+            .sum();
+        self.reserved.write().unwrap_or_else(|p| p.into_inner()).insert(account.to_owned(), sum);
+    }
 }
 
 impl FunctionLookup for Cache {
     fn function(&self, account: &str, region: &str, name: &str) -> Option<Arc<Function>> {
         let key = (account.to_owned(), region.to_owned(), name.to_owned());
         self.functions.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()
+    }
+
+    fn capacity(&self, f: &Function) -> Capacity {
+        match f.reserved_concurrency {
+            Some(n) => Capacity::Reserved(n),
+            None => Capacity::Unreserved(self.limit.saturating_sub(self.reserved_in(&f.account))),
+        }
     }
 }
 
@@ -217,7 +258,15 @@ impl LambdaService {
             invoker.prepare(f.config.runtime);
             functions.insert((f.account.clone(), f.region.clone(), f.name.clone()), Arc::new(f));
         }
-        let cache = Arc::new(Cache { functions: RwLock::new(functions) });
+        let accounts: std::collections::BTreeSet<String> = functions.keys().map(|(a, _, _)| a.clone()).collect();
+        let cache = Arc::new(Cache {
+            functions: RwLock::new(functions),
+            reserved: RwLock::new(HashMap::new()),
+            limit: concurrency_limit,
+        });
+        for account in accounts {
+            cache.recount_reserved(&account);
+        }
         let queue = AsyncQueue::start(store.clone(), invoker.clone(), cache.clone(), async_config)?;
         Ok(LambdaService { store, code, invoker, queue, cache, concurrency_limit, writes: Arc::new(Mutex::new(())) })
     }
@@ -235,6 +284,7 @@ impl LambdaService {
         let f = Arc::new(f);
         let key = (f.account.clone(), f.region.clone(), f.name.clone());
         self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).insert(key, f.clone());
+        self.cache.recount_reserved(&f.account);
         f
     }
 
@@ -318,6 +368,7 @@ impl LambdaService {
             state: FunctionState::Active,
             last_update_status: LastUpdateStatus::Successful,
             tags: cmd.tags,
+            reserved_concurrency: None,
         };
         if !self.store.insert_function(&f)? {
             return Err(LambdaError::Conflict(format!("Function already exist: {}", f.name)));
@@ -465,7 +516,7 @@ impl LambdaService {
         let (function_count, total_code_size) = self.store.usage(&caller.account)?;
         Ok(AccountSettings {
             concurrency_limit: self.concurrency_limit,
-            unreserved_concurrency: self.concurrency_limit,
+            unreserved_concurrency: self.concurrency_limit.saturating_sub(self.cache.reserved_in(&caller.account)),
             function_count,
             total_code_size,
         })
@@ -526,6 +577,51 @@ impl LambdaService {
         Ok(())
     }
 
+    /// PutFunctionConcurrency: reserves concurrency for a function, keeping at least
+    /// 100 unreserved in the account, as AWS does.
+    pub fn put_concurrency(&self, caller: &Caller, name: &str, reserved: i64) -> Result<u32, LambdaError> {
+        if reserved < 0 {
+            return Err(Invalid::from(model::Violation::min_value(reserved, "reservedConcurrentExecutions", 0)).into());
+        }
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.resolve(caller, name, None)?;
+        let others = self.cache.reserved_in(&caller.account).saturating_sub(old.reserved_concurrency.unwrap_or(0));
+        let unreserved = i64::from(self.concurrency_limit) - i64::from(others) - reserved;
+        if unreserved < i64::from(limits::UNRESERVED_MIN) {
+            return Err(Invalid::parameter(format!(
+                "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution \
+                 below its minimum value of [{}].",
+                limits::UNRESERVED_MIN
+            ))
+            .into());
+        }
+        let mut new = (*old).clone();
+        new.reserved_concurrency = Some(reserved as u32);
+        if !self.store.update_function(&new)? {
+            return Err(not_found(caller, &old.name, None));
+        }
+        self.remember(new);
+        Ok(reserved as u32)
+    }
+
+    /// GetFunctionConcurrency.
+    pub fn get_concurrency(&self, caller: &Caller, name: &str) -> Result<Option<u32>, LambdaError> {
+        Ok(self.resolve(caller, name, None)?.reserved_concurrency)
+    }
+
+    /// DeleteFunctionConcurrency.
+    pub fn delete_concurrency(&self, caller: &Caller, name: &str) -> Result<(), LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.resolve(caller, name, None)?;
+        let mut new = (*old).clone();
+        new.reserved_concurrency = None;
+        if !self.store.update_function(&new)? {
+            return Err(not_found(caller, &old.name, None));
+        }
+        self.remember(new);
+        Ok(())
+    }
+
     /// Invoke, in any of its three types.
     pub async fn invoke(
         &self,
@@ -533,9 +629,16 @@ impl LambdaService {
         name: &str,
         qualifier: Option<&str>,
         kind: InvocationType,
-        request: InvokeRequest,
+        input: InvokeInput,
     ) -> Result<InvokeOutcome, LambdaError> {
         let f = self.resolve(caller, name, qualifier)?;
+        let request = InvokeRequest {
+            request_id: input.request_id,
+            payload: input.payload,
+            log_tail: input.log_tail,
+            client_context: input.client_context,
+            capacity: self.cache.capacity(&f),
+        };
         let limit = match kind {
             InvocationType::Event => limits::ASYNC_PAYLOAD_MAX_BYTES,
             _ => limits::SYNC_PAYLOAD_MAX_BYTES,
@@ -564,9 +667,13 @@ impl LambdaService {
             }
             InvocationType::RequestResponse => match self.invoker.invoke(f, request).await {
                 Ok(result) => Ok(InvokeOutcome::Completed(result)),
-                Err(InvokeError::TooManyRequests) => Err(LambdaError::TooManyRequests {
+                Err(InvokeError::TooManyRequests { reserved }) => Err(LambdaError::TooManyRequests {
                     message: "Rate Exceeded.".into(),
-                    reason: "ConcurrentInvocationLimitExceeded",
+                    reason: if reserved {
+                        "ReservedFunctionConcurrentInvocationLimitExceeded"
+                    } else {
+                        "ConcurrentInvocationLimitExceeded"
+                    },
                 }),
                 Err(InvokeError::InvalidRuntime(m)) => Err(LambdaError::InvalidRuntime(m)),
                 Err(InvokeError::Service(m)) => {

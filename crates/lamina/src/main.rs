@@ -175,7 +175,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             },
             idle_timeout: Duration::from_secs_f64(config.functions.idle_timeout_secs),
             init_timeout: Duration::from_secs_f64(config.functions.init_timeout_secs),
-            concurrency_limit: config.functions.concurrency as usize,
             endpoint_url: format!("http://{local}"),
         },
         sandbox,

@@ -194,6 +194,8 @@ pub struct Function {
     pub last_update_status: LastUpdateStatus,
     /// Resource tags.
     pub tags: BTreeMap<String, String>,
+    /// Concurrency reserved for this function (PutFunctionConcurrency), if any.
+    pub reserved_concurrency: Option<u32>,
 }
 
 impl Function {

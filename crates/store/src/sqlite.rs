@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS functions (
     state TEXT NOT NULL,
     last_update_status TEXT NOT NULL,
     tags TEXT NOT NULL,
+    reserved_concurrency INTEGER,
     PRIMARY KEY (account, region, name)
 );
 CREATE TABLE IF NOT EXISTS async_events (
@@ -51,7 +52,7 @@ CREATE INDEX IF NOT EXISTS async_events_due ON async_events (next_attempt_ms);
 
 const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
     ephemeral_mb, environment, architecture, tracing, dead_letter_target, code_sha256_hex, code_sha256_b64, \
-    code_size, revision_id, last_modified_ms, state, last_update_status, tags";
+    code_size, revision_id, last_modified_ms, state, last_update_status, tags, reserved_concurrency";
 
 /// Functions and async events in one SQLite file, in WAL mode.
 pub struct SqliteStore {
@@ -69,6 +70,8 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        // Columns added after the first release; adding one that exists fails harmlessly.
+        let _ = conn.execute("ALTER TABLE functions ADD COLUMN reserved_concurrency INTEGER", []);
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
@@ -123,6 +126,7 @@ fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
             state: FunctionState::Active,
             last_update_status: LastUpdateStatus::Successful,
             tags: BTreeMap::new(),
+            reserved_concurrency: row.get(22)?,
         },
         runtime: row.get(3)?,
         environment: row.get(10)?,
@@ -160,7 +164,7 @@ impl RawFunction {
     }
 }
 
-fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; 22] {
+fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; 23] {
     let c = &f.config;
     [
         Box::new(&f.account),
@@ -185,6 +189,7 @@ fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; 22] {
         Box::new(f.state.as_str()),
         Box::new(f.last_update_status.as_str()),
         Box::new(map_json(&f.tags)),
+        Box::new(f.reserved_concurrency),
     ]
 }
 
@@ -205,7 +210,7 @@ impl MetadataStore for SqliteStore {
     fn insert_function(&self, f: &Function) -> Result<bool, StoreError> {
         let sql = format!(
             "INSERT OR IGNORE INTO functions ({FUNCTION_COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
         );
         let p = function_params(f);
         let n = self.with(|c| c.execute(&sql, rusqlite::params_from_iter(p.iter())))?;
@@ -215,7 +220,7 @@ impl MetadataStore for SqliteStore {
     fn update_function(&self, f: &Function) -> Result<bool, StoreError> {
         let sql = format!(
             "REPLACE INTO functions ({FUNCTION_COLUMNS}) SELECT \
-             ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22 \
+             ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23 \
              WHERE EXISTS (SELECT 1 FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3)"
         );
         let p = function_params(f);
@@ -377,6 +382,7 @@ mod tests {
             state: FunctionState::Active,
             last_update_status: LastUpdateStatus::Successful,
             tags: BTreeMap::new(),
+            reserved_concurrency: None,
         }
     }
 
