@@ -3,8 +3,9 @@ import json
 import queue
 
 import pytest
+from botocore.exceptions import ClientError
 
-from conftest import Lamina, create, function_zip
+from conftest import Collector, Lamina, create, function_zip
 
 REPORTER = function_zip("reporter.py")
 
@@ -47,7 +48,6 @@ def test_retries_stop_after_two(lam, collector):
 
 def test_async_payload_limit(lam, collector):
     reporter(lam, collector)
-    from botocore.exceptions import ClientError
     with pytest.raises(ClientError) as e:
         lam.invoke(FunctionName="rep", InvocationType="Event", Payload=json.dumps({"pad": "x" * (1024 * 1024)}))
     assert e.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
@@ -71,3 +71,84 @@ def test_accepted_events_survive_a_server_stop(tmp_path, collector, hard):
         assert ids <= delivered
     finally:
         server.stop()
+
+
+def test_event_invoke_config_api_and_validation(lamina, lam):
+    create(lam, "cfg", code=REPORTER, handler="reporter.handler")
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:cfg"
+    with pytest.raises(ClientError) as e:
+        lam.get_function_event_invoke_config(FunctionName="cfg")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert e.value.response["Error"]["Message"] == f"The function {arn}:$LATEST doesn't have an EventInvokeConfig"
+
+    put = lam.put_function_event_invoke_config(
+        FunctionName="cfg", MaximumRetryAttempts=1, MaximumEventAgeInSeconds=120,
+        DestinationConfig={"OnFailure": {"Destination": arn}})
+    assert put["FunctionArn"] == f"{arn}:$LATEST"
+    assert (put["MaximumRetryAttempts"], put["MaximumEventAgeInSeconds"]) == (1, 120)
+    assert put["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {"Destination": arn}}
+    assert put["LastModified"].year >= 2026
+
+    updated = lam.update_function_event_invoke_config(FunctionName="cfg", MaximumRetryAttempts=0)
+    assert (updated["MaximumRetryAttempts"], updated["MaximumEventAgeInSeconds"]) == (0, 120), "update merges"
+    replaced = lam.put_function_event_invoke_config(FunctionName="cfg", MaximumRetryAttempts=2)
+    assert "MaximumEventAgeInSeconds" not in replaced, "put replaces"
+    listed = lam.list_function_event_invoke_configs(FunctionName="cfg")["FunctionEventInvokeConfigs"]
+    assert [c["MaximumRetryAttempts"] for c in listed] == [2]
+    lamina.restart()
+    lam = lamina.client()
+    assert lam.get_function_event_invoke_config(FunctionName="cfg")["MaximumRetryAttempts"] == 2
+    lam.delete_function_event_invoke_config(FunctionName="cfg")
+    assert lam.list_function_event_invoke_configs(FunctionName="cfg")["FunctionEventInvokeConfigs"] == []
+
+    for body, message in [
+        ({"MaximumRetryAttempts": 3}, "1 validation error detected: Value '3' at 'maximumRetryAttempts' failed to "
+                                      "satisfy constraint: Member must have value less than or equal to 2"),
+        ({"MaximumEventAgeInSeconds": 59}, "1 validation error detected: Value '59' at 'maximumEventAgeInSeconds' "
+                                           "failed to satisfy constraint: Member must have value greater than or equal to 60"),
+    ]:
+        status, headers, raw = lamina.http("PUT", "/2019-09-25/functions/cfg/event-invoke-config",
+                                           json.dumps(body).encode())
+        assert (status, headers["x-amzn-ErrorType"], json.loads(raw)) == (400, "ValidationException", {"message": message})
+    with pytest.raises(ClientError) as e:
+        lam.put_function_event_invoke_config(
+            FunctionName="cfg", DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_failures_and_successes_reach_their_destinations(lam, collector):
+    sink_collector = Collector()
+    try:
+        create(lam, "sink", code=REPORTER, handler="reporter.handler",
+               Environment={"Variables": {"REPORT_URL": sink_collector.url}})
+        sink = "arn:aws:lambda:us-east-1:000000000000:function:sink"
+        reporter(lam, collector, name="flaky")
+        lam.put_function_event_invoke_config(
+            FunctionName="flaky", MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": sink}, "OnSuccess": {"Destination": sink}})
+
+        failed = lam.invoke(FunctionName="flaky", InvocationType="Event", Payload=json.dumps({"fail_times": 9}))
+        rid = failed["ResponseMetadata"]["RequestId"]
+        assert collector.get()["request_id"] == rid
+        record = sink_collector.get()["event"]
+        assert record["version"] == "1.0"
+        assert record["requestContext"] == {
+            "requestId": rid, "functionArn": "arn:aws:lambda:us-east-1:000000000000:function:flaky:$LATEST",
+            "condition": "RetriesExhausted", "approximateInvokeCount": 1}
+        assert record["requestPayload"] == {"fail_times": 9}
+        assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST",
+                                             "functionError": "Unhandled"}
+        assert record["responsePayload"]["errorType"] == "RuntimeError"
+        assert record["responsePayload"]["errorMessage"] == "failing attempt 1 on purpose"
+        with pytest.raises(queue.Empty):
+            collector.get(timeout=1), "MaximumRetryAttempts=0: no retry"
+
+        ok = lam.invoke(FunctionName="flaky", InvocationType="Event", Payload=json.dumps({"n": 1}))
+        collector.get()
+        record = sink_collector.get()["event"]
+        assert record["requestContext"]["condition"] == "Success"
+        assert record["requestContext"]["requestId"] == ok["ResponseMetadata"]["RequestId"]
+        assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
+        assert record["responsePayload"] == {"attempt": 1}
+    finally:
+        sink_collector.close()

@@ -34,6 +34,14 @@ pub(crate) fn routes() -> Router<ApiState> {
             axum::routing::put(put_function_concurrency).delete(delete_function_concurrency),
         )
         .route("/2019-09-30/functions/{name}/concurrency", get(get_function_concurrency))
+        .route(
+            "/2019-09-25/functions/{name}/event-invoke-config",
+            get(get_event_invoke_config)
+                .put(put_event_invoke_config)
+                .post(update_event_invoke_config)
+                .delete(delete_event_invoke_config),
+        )
+        .route("/2019-09-25/functions/{name}/event-invoke-config/list", get(list_event_invoke_configs))
         .route("/2016-08-19/account-settings", get(account_settings))
         .route("/2016-08-19/account-settings/", get(account_settings))
         .route("/2017-03-31/tags/{arn}", get(list_tags).post(tag_resource).delete(untag_resource))
@@ -462,6 +470,70 @@ impl Operation for ConcurrencyWire {
     const NAME: &'static str = "PutFunctionConcurrency";
 }
 
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct DestinationWire {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct DestinationConfigWire {
+    on_success: Option<DestinationWire>,
+    on_failure: Option<DestinationWire>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EventInvokeConfigIn {
+    maximum_retry_attempts: Option<i64>,
+    maximum_event_age_in_seconds: Option<i64>,
+    destination_config: Option<DestinationConfigWire>,
+}
+
+impl Operation for EventInvokeConfigIn {
+    const NAME: &'static str = "PutFunctionEventInvokeConfig";
+}
+
+impl EventInvokeConfigIn {
+    fn into_input(self) -> lambda::EventInvokeInput {
+        let d = self.destination_config.unwrap_or_default();
+        let dest = |w: Option<DestinationWire>| w.map(|w| w.destination.unwrap_or_default());
+        lambda::EventInvokeInput {
+            max_retries: self.maximum_retry_attempts,
+            max_event_age: self.maximum_event_age_in_seconds,
+            on_success: dest(d.on_success),
+            on_failure: dest(d.on_failure),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EventInvokeConfigOut {
+    last_modified: f64,
+    function_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    maximum_retry_attempts: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    maximum_event_age_in_seconds: Option<u32>,
+    destination_config: DestinationConfigWire,
+}
+
+fn event_invoke_out(f: &Function, c: &model::EventInvokeConfig) -> EventInvokeConfigOut {
+    EventInvokeConfigOut {
+        last_modified: c.last_modified_ms as f64 / 1000.0,
+        function_arn: format!("{}:$LATEST", f.arn()),
+        maximum_retry_attempts: c.max_retries,
+        maximum_event_age_in_seconds: c.max_event_age_s,
+        destination_config: DestinationConfigWire {
+            on_success: Some(DestinationWire { destination: c.on_success.clone() }),
+            on_failure: Some(DestinationWire { destination: c.on_failure.clone() }),
+        },
+    }
+}
+
 /// The `Qualifier` query parameter, where an operation takes one.
 fn qualifier(q: &Option<String>) -> Option<String> {
     query_one(q, "Qualifier")
@@ -726,6 +798,63 @@ async fn delete_function_concurrency(
 ) -> ApiResult {
     s.lambda.delete_concurrency(&caller, &name)?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn put_event_invoke_config(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    Input(wire): Input<EventInvokeConfigIn>,
+) -> ApiResult {
+    let (f, c) =
+        s.lambda.put_event_invoke_config(&caller, &name, qualifier(&q).as_deref(), wire.into_input(), false)?;
+    Ok(json_response(StatusCode::OK, &event_invoke_out(&f, &c)))
+}
+
+async fn update_event_invoke_config(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    Input(wire): Input<EventInvokeConfigIn>,
+) -> ApiResult {
+    let (f, c) = s.lambda.put_event_invoke_config(&caller, &name, qualifier(&q).as_deref(), wire.into_input(), true)?;
+    Ok(json_response(StatusCode::OK, &event_invoke_out(&f, &c)))
+}
+
+async fn get_event_invoke_config(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let (f, c) = s.lambda.get_event_invoke_config(&caller, &name, qualifier(&q).as_deref())?;
+    Ok(json_response(StatusCode::OK, &event_invoke_out(&f, &c)))
+}
+
+async fn delete_event_invoke_config(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    s.lambda.delete_event_invoke_config(&caller, &name, qualifier(&q).as_deref())?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EventInvokeConfigListOut {
+    function_event_invoke_configs: Vec<EventInvokeConfigOut>,
+}
+
+async fn list_event_invoke_configs(State(s): State<ApiState>, Who(caller): Who, Path(name): Path<String>) -> ApiResult {
+    let (f, configs) = s.lambda.list_event_invoke_configs(&caller, &name)?;
+    let out = EventInvokeConfigListOut {
+        function_event_invoke_configs: configs.iter().map(|c| event_invoke_out(&f, c)).collect(),
+    };
+    Ok(json_response(StatusCode::OK, &out))
 }
 
 async fn invoke(

@@ -67,6 +67,63 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// Why an event ended, as destination records name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Condition {
+    Success,
+    RetriesExhausted,
+    EventAgeExceeded,
+}
+
+impl Condition {
+    fn as_str(self) -> &'static str {
+        match self {
+            Condition::Success => "Success",
+            Condition::RetriesExhausted => "RetriesExhausted",
+            Condition::EventAgeExceeded => "EventAgeExceeded",
+        }
+    }
+}
+
+/// AWS's destination record for an asynchronous invocation.
+fn destination_record(
+    function: &Function,
+    event: &AsyncEvent,
+    condition: Condition,
+    invokes: u32,
+    last: Option<&crate::InvokeResult>,
+) -> serde_json::Value {
+    let timestamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))
+        .unwrap_or_default();
+    let as_json = |bytes: &[u8]| {
+        serde_json::from_slice::<serde_json::Value>(bytes)
+            .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned()))
+    };
+    let mut record = serde_json::json!({
+        "version": "1.0",
+        "timestamp": timestamp,
+        "requestContext": {
+            "requestId": event.id,
+            "functionArn": format!("{}:$LATEST", function.arn()),
+            "condition": condition.as_str(),
+            "approximateInvokeCount": invokes,
+        },
+        "requestPayload": as_json(&event.payload),
+    });
+    if let Some(r) = last {
+        let mut context = serde_json::json!({ "statusCode": 200, "executedVersion": r.executed_version });
+        if let Some(fe) = r.function_error {
+            context["functionError"] = fe.into();
+        }
+        record["responseContext"] = context;
+        record["responsePayload"] = as_json(&r.payload);
+    }
+    record
+}
+
 /// A lease long enough for the longest invocation (900 s) plus initialisation.
 const LEASE: Duration = Duration::from_secs(960);
 /// How long a throttled event waits before it is tried again.
@@ -145,10 +202,14 @@ impl AsyncQueue {
             self.remove(&event.id);
             return;
         };
+        let settings = function.event_invoke.clone().unwrap_or_default();
+        let max_retries = settings.max_retries.unwrap_or(inner.config.max_retries);
+        let max_age =
+            settings.max_event_age_s.map(|s| Duration::from_secs(u64::from(s))).unwrap_or(inner.config.max_event_age);
         let age = Duration::from_millis((now_ms() - event.accepted_ms).max(0) as u64);
-        if age > inner.config.max_event_age {
-            tracing::warn!(function = %event.function, id = %event.id, "async event dropped: older than the maximum event age");
-            self.remove(&event.id);
+        if age > max_age {
+            tracing::warn!(function = %event.function, id = %event.id, "async event expired: older than its maximum event age");
+            self.conclude(&function, &event, Condition::EventAgeExceeded, event.attempts, None);
             return;
         }
         let request = InvokeRequest {
@@ -158,35 +219,76 @@ impl AsyncQueue {
             client_context: None,
             capacity: inner.lookup.capacity(&function),
         };
-        let (failed_attempt, delay) = match inner.invoker.invoke(function, request).await {
+        let outcome = inner.invoker.invoke(function.clone(), request).await;
+        let (failed_attempt, delay) = match &outcome {
             Ok(r) if r.function_error.is_none() => {
-                self.remove(&event.id);
+                self.conclude(&function, &event, Condition::Success, event.attempts + 1, outcome.ok().as_ref());
                 return;
             }
             // Throttles are retried without using up an attempt, as AWS does.
             Err(InvokeError::TooManyRequests { .. }) => (false, THROTTLE_DELAY),
             Ok(_) | Err(_) => {
                 let attempt = event.attempts as usize;
-                (
-                    true,
-                    inner
-                        .config
-                        .retry_delays
-                        .get(attempt)
-                        .or(inner.config.retry_delays.last())
-                        .copied()
-                        .unwrap_or_default(),
-                )
+                let delays = &inner.config.retry_delays;
+                (true, delays.get(attempt).or(delays.last()).copied().unwrap_or_default())
             }
         };
         let attempts = event.attempts + u32::from(failed_attempt);
-        if attempts > inner.config.max_retries {
-            tracing::warn!(function = %event.function, id = %event.id, attempts, "async event dropped after its last retry");
-            self.remove(&event.id);
+        if attempts > max_retries {
+            tracing::warn!(function = %event.function, id = %event.id, attempts, "async event failed its last retry");
+            self.conclude(&function, &event, Condition::RetriesExhausted, attempts, outcome.ok().as_ref());
             return;
         }
         if let Err(e) = inner.store.reschedule_event(&event.id, attempts, now_ms() + delay.as_millis() as i64) {
             tracing::error!(error = %e, id = %event.id, "async queue: cannot reschedule");
+        }
+    }
+
+    /// Ends an event: sends its record to the destination its outcome calls for, if the
+    /// function has one, then removes it. The record is queued durably before the event
+    /// goes, so a crash between the two delivers it twice rather than never.
+    fn conclude(
+        &self,
+        function: &Function,
+        event: &AsyncEvent,
+        condition: Condition,
+        invokes: u32,
+        last: Option<&crate::InvokeResult>,
+    ) {
+        let settings = function.event_invoke.clone().unwrap_or_default();
+        let destination = match condition {
+            Condition::Success => settings.on_success,
+            Condition::RetriesExhausted | Condition::EventAgeExceeded => settings.on_failure,
+        };
+        if let Some(arn) = destination {
+            let record = destination_record(function, event, condition, invokes, last);
+            self.deliver(&arn, record);
+        }
+        self.remove(&event.id);
+    }
+
+    /// Queues `record` as an asynchronous invocation of the Lambda function `arn`.
+    fn deliver(&self, arn: &str, record: serde_json::Value) {
+        let target = model::FunctionRef::parse(arn, "destination").ok().and_then(|r| {
+            let (account, region) = (r.account?, r.region?);
+            self.inner.lookup.function(&account, &region, &r.name)
+        });
+        let Some(target) = target else {
+            tracing::warn!(destination = arn, "async destination not found; record dropped");
+            return;
+        };
+        let event = AsyncEvent {
+            id: uuid::Uuid::new_v4().to_string(),
+            account: target.account.clone(),
+            region: target.region.clone(),
+            function: target.name.clone(),
+            payload: record.to_string().into_bytes(),
+            accepted_ms: now_ms(),
+            attempts: 0,
+            next_attempt_ms: now_ms(),
+        };
+        if let Err(e) = self.accept(&event) {
+            tracing::error!(error = %e, destination = arn, "async queue: cannot queue a destination record");
         }
     }
 

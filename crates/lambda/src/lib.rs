@@ -16,7 +16,10 @@ use bytes::Bytes;
 use invoker::{AsyncQueue, Capacity, FunctionLookup, InvokeError, InvokeRequest, InvokeResult, Invoker};
 use model::arn::function_arn;
 use model::limits;
-use model::{Function, FunctionDraft, FunctionPatch, FunctionRef, FunctionState, Invalid, LastUpdateStatus, Qualifier};
+use model::{
+    EventInvokeConfig, Function, FunctionDraft, FunctionPatch, FunctionRef, FunctionState, Invalid, LastUpdateStatus,
+    Qualifier,
+};
 use store::{AsyncEvent, CodeError, CodeStore, MetadataStore, StoreError};
 
 /// Every error a Lambda API caller can see, one variant per AWS error type.
@@ -369,6 +372,7 @@ impl LambdaService {
             last_update_status: LastUpdateStatus::Successful,
             tags: cmd.tags,
             reserved_concurrency: None,
+            event_invoke: None,
         };
         if !self.store.insert_function(&f)? {
             return Err(LambdaError::Conflict(format!("Function already exist: {}", f.name)));
@@ -622,6 +626,97 @@ impl LambdaService {
         Ok(())
     }
 
+    fn store_event_invoke(&self, old: &Function, config: Option<EventInvokeConfig>) -> Result<Function, LambdaError> {
+        let mut new = old.clone();
+        new.event_invoke = config;
+        if !self.store.update_function(&new)? {
+            return Err(not_found(
+                &Caller { account: old.account.clone(), region: old.region.clone() },
+                &old.name,
+                None,
+            ));
+        }
+        Ok((*self.remember(new)).clone())
+    }
+
+    /// PutFunctionEventInvokeConfig (`merge: false`, replacing the whole configuration)
+    /// and UpdateFunctionEventInvokeConfig (`merge: true`, changing what is given).
+    pub fn put_event_invoke_config(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+        input: EventInvokeInput,
+        merge: bool,
+    ) -> Result<(Arc<Function>, EventInvokeConfig), LambdaError> {
+        let (retries, age) = EventInvokeConfig::check(input.max_retries, input.max_event_age)?;
+        for arn in [&input.on_success, &input.on_failure].into_iter().flatten() {
+            check_destination(arn)?;
+        }
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.resolve(caller, name, qualifier)?;
+        let base = if merge { old.event_invoke.clone().unwrap_or_default() } else { EventInvokeConfig::default() };
+        let nonempty = |d: Option<String>| d.filter(|a| !a.is_empty());
+        let config = EventInvokeConfig {
+            max_retries: retries.or(if merge { base.max_retries } else { None }),
+            max_event_age_s: age.or(if merge { base.max_event_age_s } else { None }),
+            on_success: match input.on_success {
+                Some(d) => nonempty(Some(d)),
+                None => base.on_success,
+            },
+            on_failure: match input.on_failure {
+                Some(d) => nonempty(Some(d)),
+                None => base.on_failure,
+            },
+            last_modified_ms: now_ms(),
+        };
+        let stored = self.store_event_invoke(&old, Some(config.clone()))?;
+        Ok((Arc::new(stored), config))
+    }
+
+    fn no_event_invoke_config(f: &Function) -> LambdaError {
+        LambdaError::NotFound(format!("The function {}:$LATEST doesn't have an EventInvokeConfig", f.arn()))
+    }
+
+    /// GetFunctionEventInvokeConfig.
+    pub fn get_event_invoke_config(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(Arc<Function>, EventInvokeConfig), LambdaError> {
+        let f = self.resolve(caller, name, qualifier)?;
+        let config = f.event_invoke.clone().ok_or_else(|| Self::no_event_invoke_config(&f))?;
+        Ok((f, config))
+    }
+
+    /// DeleteFunctionEventInvokeConfig.
+    pub fn delete_event_invoke_config(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(), LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let f = self.resolve(caller, name, qualifier)?;
+        if f.event_invoke.is_none() {
+            return Err(Self::no_event_invoke_config(&f));
+        }
+        self.store_event_invoke(&f, None).map(drop)
+    }
+
+    /// ListFunctionEventInvokeConfigs: the configurations of a function's versions
+    /// (only `$LATEST` exists so far).
+    pub fn list_event_invoke_configs(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<(Arc<Function>, Vec<EventInvokeConfig>), LambdaError> {
+        let f = self.resolve(caller, name, None)?;
+        let configs = f.event_invoke.clone().into_iter().collect();
+        Ok((f, configs))
+    }
+
     /// Invoke, in any of its three types.
     pub async fn invoke(
         &self,
@@ -683,6 +778,37 @@ impl LambdaService {
             },
         }
     }
+}
+
+/// Raw PutFunctionEventInvokeConfig input. A destination of `Some("")` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct EventInvokeInput {
+    /// `MaximumRetryAttempts`.
+    pub max_retries: Option<i64>,
+    /// `MaximumEventAgeInSeconds`.
+    pub max_event_age: Option<i64>,
+    /// `DestinationConfig.OnSuccess.Destination`.
+    pub on_success: Option<String>,
+    /// `DestinationConfig.OnFailure.Destination`.
+    pub on_failure: Option<String>,
+}
+
+/// Destinations Lamina can deliver to: Lambda functions for now.
+fn check_destination(arn: &str) -> Result<(), LambdaError> {
+    if arn.is_empty() {
+        return Ok(());
+    }
+    if FunctionRef::parse(arn, "destination").is_ok_and(|r| r.account.is_some() && r.region.is_some()) {
+        return Ok(());
+    }
+    let service = arn.split(':').nth(2).unwrap_or("");
+    if arn.starts_with("arn:") && matches!(service, "sqs" | "sns" | "events" | "s3") {
+        return Err(Invalid::parameter(format!(
+            "Lamina cannot deliver to {service} destinations yet: {arn}. Use a Lambda function ARN."
+        ))
+        .into());
+    }
+    Err(Invalid::parameter(format!("The destination ARN {arn} is invalid.")).into())
 }
 
 fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), LambdaError> {

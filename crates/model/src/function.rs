@@ -196,6 +196,37 @@ pub struct Function {
     pub tags: BTreeMap<String, String>,
     /// Concurrency reserved for this function (PutFunctionConcurrency), if any.
     pub reserved_concurrency: Option<u32>,
+    /// How asynchronous invocations are retried and where their outcomes go.
+    pub event_invoke: Option<EventInvokeConfig>,
+}
+
+/// PutFunctionEventInvokeConfig: retries, event age and destinations for async invokes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventInvokeConfig {
+    /// Retries after the first attempt, 0–2 (default 2).
+    pub max_retries: Option<u32>,
+    /// Oldest an event may be, 60–21600 s (default 21600).
+    pub max_event_age_s: Option<u32>,
+    /// Where a successful invocation's record goes.
+    pub on_success: Option<String>,
+    /// Where a failed (or expired) invocation's record goes.
+    pub on_failure: Option<String>,
+    /// Milliseconds since the epoch of the last change.
+    pub last_modified_ms: i64,
+}
+
+impl EventInvokeConfig {
+    /// Validates the numeric members as AWS does (a ValidationException).
+    pub fn check(retries: Option<i64>, age: Option<i64>) -> Result<(Option<u32>, Option<u32>), Invalid> {
+        let mut c = Checker { violations: Vec::new() };
+        let r = c.int(retries, "maximumRetryAttempts", 0, 2);
+        let a = c.int(age, "maximumEventAgeInSeconds", 60, ASYNC_MAX_EVENT_AGE_S as i64);
+        if c.violations.is_empty() {
+            Ok((r, a))
+        } else {
+            Err(Invalid::Constraints(c.violations))
+        }
+    }
 }
 
 impl Function {

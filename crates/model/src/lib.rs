@@ -18,8 +18,8 @@ mod validate;
 
 pub use arn::{FunctionRef, Qualifier};
 pub use function::{
-    Architecture, CodeInfo, Function, FunctionConfig, FunctionDraft, FunctionPatch, FunctionState, LastUpdateStatus,
-    TracingMode,
+    Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionDraft, FunctionPatch, FunctionState,
+    LastUpdateStatus, TracingMode,
 };
 pub use runtime::{Runtime, RuntimeFamily};
 pub use validate::{Invalid, Violation};

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use model::{Architecture, CodeInfo, Function, FunctionConfig, FunctionState, LastUpdateStatus, Runtime, TracingMode};
+use model::{
+    Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionState, LastUpdateStatus, Runtime,
+    TracingMode,
+};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::{AsyncEvent, MetadataStore, StoreError};
@@ -34,6 +37,7 @@ CREATE TABLE IF NOT EXISTS functions (
     last_update_status TEXT NOT NULL,
     tags TEXT NOT NULL,
     reserved_concurrency INTEGER,
+    event_invoke TEXT,
     PRIMARY KEY (account, region, name)
 );
 CREATE TABLE IF NOT EXISTS async_events (
@@ -52,7 +56,7 @@ CREATE INDEX IF NOT EXISTS async_events_due ON async_events (next_attempt_ms);
 
 const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
     ephemeral_mb, environment, architecture, tracing, dead_letter_target, code_sha256_hex, code_sha256_b64, \
-    code_size, revision_id, last_modified_ms, state, last_update_status, tags, reserved_concurrency";
+    code_size, revision_id, last_modified_ms, state, last_update_status, tags, reserved_concurrency, event_invoke";
 
 /// Functions and async events in one SQLite file, in WAL mode.
 pub struct SqliteStore {
@@ -72,6 +76,7 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         // Columns added after the first release; adding one that exists fails harmlessly.
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN reserved_concurrency INTEGER", []);
+        let _ = conn.execute("ALTER TABLE functions ADD COLUMN event_invoke TEXT", []);
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
@@ -91,6 +96,7 @@ fn parse_map(text: &str) -> Result<BTreeMap<String, String>, StoreError> {
 
 struct RawFunction {
     f: Function,
+    event_invoke: Option<String>,
     environment: String,
     tags: String,
     runtime: String,
@@ -127,7 +133,9 @@ fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
             last_update_status: LastUpdateStatus::Successful,
             tags: BTreeMap::new(),
             reserved_concurrency: row.get(22)?,
+            event_invoke: None,
         },
+        event_invoke: row.get(23)?,
         runtime: row.get(3)?,
         environment: row.get(10)?,
         architecture: row.get(11)?,
@@ -160,11 +168,37 @@ impl RawFunction {
             other => return Err(corrupt("last_update_status", other)),
         };
         f.tags = parse_map(&self.tags)?;
+        f.event_invoke = self.event_invoke.as_deref().map(parse_event_invoke).transpose()?;
         Ok(f)
     }
 }
 
-fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; 23] {
+fn event_invoke_json(c: &EventInvokeConfig) -> String {
+    serde_json::json!({
+        "max_retries": c.max_retries,
+        "max_event_age_s": c.max_event_age_s,
+        "on_success": c.on_success,
+        "on_failure": c.on_failure,
+        "last_modified_ms": c.last_modified_ms,
+    })
+    .to_string()
+}
+
+fn parse_event_invoke(text: &str) -> Result<EventInvokeConfig, StoreError> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("event_invoke: {e}")))?;
+    let num = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).map(|n| n as u32);
+    let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+    Ok(EventInvokeConfig {
+        max_retries: num("max_retries"),
+        max_event_age_s: num("max_event_age_s"),
+        on_success: text("on_success"),
+        on_failure: text("on_failure"),
+        last_modified_ms: v.get("last_modified_ms").and_then(serde_json::Value::as_i64).unwrap_or(0),
+    })
+}
+
+fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; 24] {
     let c = &f.config;
     [
         Box::new(&f.account),
@@ -190,6 +224,7 @@ fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; 23] {
         Box::new(f.last_update_status.as_str()),
         Box::new(map_json(&f.tags)),
         Box::new(f.reserved_concurrency),
+        Box::new(f.event_invoke.as_ref().map(event_invoke_json)),
     ]
 }
 
@@ -210,7 +245,7 @@ impl MetadataStore for SqliteStore {
     fn insert_function(&self, f: &Function) -> Result<bool, StoreError> {
         let sql = format!(
             "INSERT OR IGNORE INTO functions ({FUNCTION_COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
         );
         let p = function_params(f);
         let n = self.with(|c| c.execute(&sql, rusqlite::params_from_iter(p.iter())))?;
@@ -220,7 +255,7 @@ impl MetadataStore for SqliteStore {
     fn update_function(&self, f: &Function) -> Result<bool, StoreError> {
         let sql = format!(
             "REPLACE INTO functions ({FUNCTION_COLUMNS}) SELECT \
-             ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23 \
+             ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24 \
              WHERE EXISTS (SELECT 1 FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3)"
         );
         let p = function_params(f);
@@ -383,6 +418,11 @@ mod tests {
             last_update_status: LastUpdateStatus::Successful,
             tags: BTreeMap::new(),
             reserved_concurrency: None,
+            event_invoke: Some(EventInvokeConfig {
+                max_retries: Some(0),
+                on_failure: Some("arn:aws:lambda:us-east-1:000000000000:function:dlq".into()),
+                ..Default::default()
+            }),
         }
     }
 
@@ -406,6 +446,10 @@ mod tests {
         let a = s.get_function("000000000000", "us-east-1", "a").unwrap().unwrap();
         assert_eq!(a.config.memory_mb, 512);
         assert_eq!(a.config.environment.get("A").map(String::as_str), Some("b"));
+        assert_eq!(
+            a.event_invoke.as_ref().and_then(|e| e.on_failure.as_deref()),
+            Some("arn:aws:lambda:us-east-1:000000000000:function:dlq")
+        );
         let page = s.list_functions("000000000000", "us-east-1", Some("a"), 10).unwrap();
         assert_eq!(page.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["b"]);
         assert!(s.delete_function("000000000000", "us-east-1", "a").unwrap());
