@@ -152,3 +152,20 @@ def test_failures_and_successes_reach_their_destinations(lam, collector):
         assert record["responsePayload"] == {"attempt": 1}
     finally:
         sink_collector.close()
+
+
+def test_zero_reserved_concurrency_sends_events_to_failure(lam, collector):
+    create(lam, "sink0", code=REPORTER, handler="reporter.handler",
+           Environment={"Variables": {"REPORT_URL": collector.url}})
+    create(lam, "never", code=REPORTER, handler="reporter.handler")
+    lam.put_function_concurrency(FunctionName="never", ReservedConcurrentExecutions=0)
+    lam.put_function_event_invoke_config(
+        FunctionName="never",
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:lambda:us-east-1:000000000000:function:sink0"}})
+    r = lam.invoke(FunctionName="never", InvocationType="Event", Payload=b'{"k": "v"}')
+    assert r["StatusCode"] == 202
+    record = collector.get()["event"]
+    assert record["requestContext"]["condition"] == "ZeroReservedConcurrency"
+    assert record["requestContext"]["approximateInvokeCount"] == 0
+    assert record["requestPayload"] == {"k": "v"}
+    assert "responsePayload" not in record

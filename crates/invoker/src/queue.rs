@@ -73,6 +73,7 @@ enum Condition {
     Success,
     RetriesExhausted,
     EventAgeExceeded,
+    ZeroReservedConcurrency,
 }
 
 impl Condition {
@@ -81,6 +82,7 @@ impl Condition {
             Condition::Success => "Success",
             Condition::RetriesExhausted => "RetriesExhausted",
             Condition::EventAgeExceeded => "EventAgeExceeded",
+            Condition::ZeroReservedConcurrency => "ZeroReservedConcurrency",
         }
     }
 }
@@ -212,12 +214,18 @@ impl AsyncQueue {
             self.conclude(&function, &event, Condition::EventAgeExceeded, event.attempts, None);
             return;
         }
+        let capacity = inner.lookup.capacity(&function);
+        if capacity == crate::Capacity::Reserved(0) {
+            // A function that may never run: AWS sends its events straight to failure.
+            self.conclude(&function, &event, Condition::ZeroReservedConcurrency, 0, None);
+            return;
+        }
         let request = InvokeRequest {
             request_id: event.id.clone(),
             payload: event.payload.clone().into(),
             log_tail: false,
             client_context: None,
-            capacity: inner.lookup.capacity(&function),
+            capacity,
         };
         let outcome = inner.invoker.invoke(function.clone(), request).await;
         let (failed_attempt, delay) = match &outcome {
@@ -258,7 +266,9 @@ impl AsyncQueue {
         let settings = function.event_invoke.clone().unwrap_or_default();
         let destination = match condition {
             Condition::Success => settings.on_success,
-            Condition::RetriesExhausted | Condition::EventAgeExceeded => settings.on_failure,
+            Condition::RetriesExhausted | Condition::EventAgeExceeded | Condition::ZeroReservedConcurrency => {
+                settings.on_failure
+            }
         };
         if let Some(arn) = destination {
             let record = destination_record(function, event, condition, invokes, last);
