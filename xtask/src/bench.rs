@@ -40,7 +40,8 @@ impl Drop for TempDir {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // A graceful stop, so the server removes its environments and cgroups.
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let _ = self.child.wait();
     }
 }

@@ -47,9 +47,8 @@ impl Hierarchy {
     /// v1 controllers are mounted.
     pub fn detect() -> Result<Hierarchy, String> {
         let h = Self::detect_base()?;
-        for base in h.dirs() {
-            remove_stale(&base);
-        }
+        let stale: Vec<PathBuf> = h.dirs().iter().flat_map(|base| stale(base)).collect();
+        remove_trees(&stale);
         let instance = std::process::id().to_string();
         let h = match h {
             Hierarchy::V2 { parent } => {
@@ -81,9 +80,7 @@ impl Hierarchy {
 
     /// Kills what is left in this server's groups and removes them (at shutdown).
     pub fn remove_all(&self) {
-        for dir in self.dirs() {
-            remove_tree(&dir);
-        }
+        remove_trees(&self.dirs());
     }
 
     fn detect_base() -> Result<Hierarchy, String> {
@@ -134,47 +131,62 @@ impl Hierarchy {
     }
 }
 
-/// Removes the groups of Lamina servers that no longer run.
-fn remove_stale(base: &Path) {
-    let Ok(entries) = fs::read_dir(base) else { return };
-    for entry in entries.flatten() {
-        if !entry.path().is_dir() {
-            continue;
-        }
-        let live = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()).is_some_and(|pid| {
-            // A live process of the same name: another Lamina server's groups.
-            let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            comm.trim() == "lamina"
-        });
-        if !live {
-            remove_tree(&entry.path());
-        }
-    }
+/// The groups of Lamina servers that no longer run, in every hierarchy.
+fn stale(base: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(base) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter(|e| {
+            let live = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()).is_some_and(|pid| {
+                // A live process of the same name: another Lamina server's groups.
+                let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                comm.trim() == "lamina"
+            });
+            !live
+        })
+        .map(|e| e.path())
+        .collect()
 }
 
-/// Kills every process below `dir` and removes its groups, children first, waiting a
-/// little for the killed processes to exit.
-fn remove_tree(dir: &Path) {
-    let children: Vec<PathBuf> = fs::read_dir(dir)
-        .map(|rd| rd.flatten().filter(|e| e.path().is_dir()).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    for child in &children {
-        remove_tree(child);
+/// Every group at or below `dir`, children after their parent.
+fn subtree(dir: &Path) -> Vec<PathBuf> {
+    let mut all = vec![dir.to_owned()];
+    let mut i = 0;
+    while i < all.len() {
+        if let Ok(entries) = fs::read_dir(&all[i]) {
+            all.extend(entries.flatten().filter(|e| e.path().is_dir()).map(|e| e.path()));
+        }
+        i += 1;
     }
-    for _ in 0..100 {
-        // v1 freezer groups must be thawed before their processes can die.
-        let _ = fs::write(dir.join("freezer.state"), "THAWED");
-        let _ = fs::write(dir.join("cgroup.freeze"), "0");
-        for pid in fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default().lines() {
+    all
+}
+
+/// Kills every process in the groups at or below `dirs` (across hierarchies) and removes
+/// the groups. Frozen processes cannot die, so everything is thawed first; a killed
+/// process leaves its groups a moment later, so removal is retried briefly.
+fn remove_trees(dirs: &[PathBuf]) {
+    let groups: Vec<PathBuf> = dirs.iter().flat_map(|d| subtree(d)).collect();
+    for g in &groups {
+        let _ = fs::write(g.join("freezer.state"), "THAWED");
+        let _ = fs::write(g.join("cgroup.freeze"), "0");
+    }
+    for g in &groups {
+        for pid in fs::read_to_string(g.join("cgroup.procs")).unwrap_or_default().lines() {
             if let Ok(pid) = pid.trim().parse::<i32>() {
                 let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
             }
         }
-        if fs::remove_dir(dir).is_ok() || !dir.exists() {
+    }
+    let mut left: Vec<&PathBuf> = groups.iter().rev().collect(); // children first
+    for _ in 0..200 {
+        left.retain(|g| fs::remove_dir(g).is_err() && g.exists());
+        if left.is_empty() {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    tracing::warn!(left = left.len(), "some cgroups could not be removed");
 }
 
 /// Limits applied to one environment's group.
@@ -208,42 +220,29 @@ impl Group {
 
     /// Creates the group `name` and applies `limits`.
     pub fn create(h: &Hierarchy, name: &str, limits: GroupLimits) -> io::Result<Group> {
-        match h {
-            Hierarchy::V2 { parent } => {
-                let dir = parent.join(name);
-                fs::create_dir(&dir)?;
-                let group = Group { v2: true, dirs: vec![dir.clone()] };
-                write(&dir.join("memory.max"), &limits.memory_bytes.to_string())?;
-                let _ = write(&dir.join("memory.swap.max"), "0");
-                write(&dir.join("pids.max"), &limits.pids.to_string())?;
-                // cpu.weight is 1..10000 with 100 the default; v1's 1024 maps to 100.
-                let weight = (limits.cpu_shares * 100 / 1024).clamp(1, 10_000);
-                write(&dir.join("cpu.weight"), &weight.to_string())?;
-                Ok(group)
-            }
+        let group = match h {
+            Hierarchy::V2 { parent } => Group { v2: true, dirs: vec![parent.join(name)] },
             Hierarchy::V1 { memory, pids, cpu, freezer } => {
-                let dirs: Vec<PathBuf> = [memory, pids, cpu, freezer].iter().map(|p| p.join(name)).collect();
-                for d in &dirs {
-                    fs::create_dir(d)?;
-                }
-                let group = Group { v2: false, dirs };
-                let mem = &group.dirs[0];
-                write(&mem.join("memory.limit_in_bytes"), &limits.memory_bytes.to_string())?;
-                // Only where swap accounting exists; without it there is no swap to limit.
-                let _ = write(&mem.join("memory.memsw.limit_in_bytes"), &limits.memory_bytes.to_string());
-                write(&group.dirs[1].join("pids.max"), &limits.pids.to_string())?;
-                write(&group.dirs[2].join("cpu.shares"), &limits.cpu_shares.max(2).to_string())?;
-                Ok(group)
+                Group { v2: false, dirs: [memory, pids, cpu, freezer].iter().map(|p| p.join(name)).collect() }
             }
+        };
+        for d in &group.dirs {
+            fs::create_dir(d)?;
         }
+        if group.v2 {
+            let _ = write(&group.dirs[0].join("memory.swap.max"), "0");
+        }
+        group.set_limits(limits)?;
+        Ok(group)
     }
 
-    /// Rewrites the group's limits (when a ready cell is given to a function).
+    /// Writes the group's limits (again when a ready cell is given to a function).
     pub fn set_limits(&self, limits: GroupLimits) -> io::Result<()> {
         if self.v2 {
             let dir = &self.dirs[0];
             write(&dir.join("memory.max"), &limits.memory_bytes.to_string())?;
             write(&dir.join("pids.max"), &limits.pids.to_string())?;
+            // cpu.weight is 1..10000 with 100 the default; v1's 1024 maps to 100.
             let weight = (limits.cpu_shares * 100 / 1024).clamp(1, 10_000);
             write(&dir.join("cpu.weight"), &weight.to_string())
         } else {
