@@ -1,6 +1,7 @@
 """Asynchronous invocation: accepted durably, retried, never lost across restarts."""
 import json
 import queue
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -169,3 +170,43 @@ def test_zero_reserved_concurrency_sends_events_to_failure(lam, collector):
     assert record["requestContext"]["approximateInvokeCount"] == 0
     assert record["requestPayload"] == {"k": "v"}
     assert "responsePayload" not in record
+
+
+def test_kill9_mid_delivery_loses_nothing(tmp_path, collector):
+    """SIGKILL while events are being accepted and run: after a restart, every accepted
+    event has run to success or reached its failure destination."""
+    server = Lamina(tmp_path / "data", config="[async]\nparallelism = 1\nretry_delays_secs = [0.2, 0.2]\n").start()
+    sink_collector = Collector()
+    try:
+        lam = server.client()
+        create(lam, "sink", code=REPORTER, handler="reporter.handler",
+               Environment={"Variables": {"REPORT_URL": sink_collector.url}})
+        reporter(lam, collector, name="work")
+        lam.put_function_event_invoke_config(
+            FunctionName="work", MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": "arn:aws:lambda:us-east-1:000000000000:function:sink"}})
+        succeed, fail = set(), set()
+        for i in range(40):
+            doomed = i % 2 == 1
+            r = lam.invoke(FunctionName="work", InvocationType="Event",
+                           Payload=json.dumps({"i": i, "fail_times": 99 if doomed else 0, "sleep": 0.02}))
+            (fail if doomed else succeed).add(r["ResponseMetadata"]["RequestId"])
+        server.restart(hard=True)
+        ran, failed_over = set(), set()
+        deadline = time.monotonic() + 120
+        while not (succeed <= ran and fail <= failed_over) and time.monotonic() < deadline:
+            try:
+                ran.add(collector.get(timeout=0.2)["request_id"])
+            except queue.Empty:
+                pass
+            try:
+                record = sink_collector.get(timeout=0.2)["event"]
+                assert record["requestContext"]["condition"] == "RetriesExhausted"
+                failed_over.add(record["requestContext"]["requestId"])
+            except queue.Empty:
+                pass
+        assert succeed <= ran, f"{len(succeed - ran)} accepted events never ran"
+        assert fail <= failed_over, f"{len(fail - failed_over)} failed events never reached their destination"
+    finally:
+        sink_collector.close()
+        server.stop()
