@@ -233,3 +233,17 @@ def test_state_survives_restart_and_kill9(lamina):
     assert lam.get_function_configuration(FunctionName="durable")["MemorySize"] == 512
     r = lam.invoke(FunctionName="durable", Payload=b'{"action": "echo"}')
     assert r["StatusCode"] == 200 and "FunctionError" not in r
+
+
+def test_failed_commands_leave_no_code_behind(lamina, lam):
+    create(lam, "keep", code=APP)
+    blobs = lamina.data_dir / "code" / "blobs"
+    before = sorted(p.name for p in blobs.iterdir())
+    other = zip_bytes({"app.py": "def handler(e, c):\n    return 'other'\n"})
+    with pytest.raises(ClientError):
+        create(lam, "keep", code=other)  # duplicate name
+    with pytest.raises(ClientError):
+        lam.update_function_code(FunctionName="ghost", ZipFile=other)
+    with pytest.raises(ClientError):
+        lam.update_function_code(FunctionName="keep", ZipFile=other, RevisionId="stale")
+    assert sorted(p.name for p in blobs.iterdir()) == before

@@ -496,6 +496,15 @@ impl Operation for EventInvokeConfigIn {
     const NAME: &'static str = "PutFunctionEventInvokeConfig";
 }
 
+/// UpdateFunctionEventInvokeConfig's input: the same members.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct EventInvokeConfigUpdate(EventInvokeConfigIn);
+
+impl Operation for EventInvokeConfigUpdate {
+    const NAME: &'static str = "UpdateFunctionEventInvokeConfig";
+}
+
 impl EventInvokeConfigIn {
     fn into_input(self) -> lambda::EventInvokeInput {
         let d = self.destination_config.unwrap_or_default();
@@ -817,7 +826,7 @@ async fn update_event_invoke_config(
     Who(caller): Who,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
-    Input(wire): Input<EventInvokeConfigIn>,
+    Input(EventInvokeConfigUpdate(wire)): Input<EventInvokeConfigUpdate>,
 ) -> ApiResult {
     let (f, c) = s.lambda.put_event_invoke_config(&caller, &name, qualifier(&q).as_deref(), wire.into_input(), true)?;
     Ok(json_response(StatusCode::OK, &event_invoke_out(&f, &c)))

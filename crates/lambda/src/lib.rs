@@ -358,6 +358,7 @@ impl LambdaService {
         let code = self.store_code(cmd.code)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         if self.cached(caller, &r.name).is_some() {
+            self.discard_if_unused(&code);
             return Err(LambdaError::Conflict(format!("Function already exist: {}", r.name)));
         }
         let f = Function {
@@ -375,6 +376,7 @@ impl LambdaService {
             event_invoke: None,
         };
         if !self.store.insert_function(&f)? {
+            self.discard_if_unused(&f.code);
             return Err(LambdaError::Conflict(format!("Function already exist: {}", f.name)));
         }
         self.invoker.prepare(f.config.runtime);
@@ -464,14 +466,28 @@ impl LambdaService {
     ) -> Result<Function, LambdaError> {
         let code = self.store_code(source)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let old = self.resolve(caller, name, None)?;
-        Self::check_revision(&old, revision)?;
-        let mut new = (*old).clone();
-        if architectures.is_some() {
-            new.config = FunctionPatch { architectures, ..Default::default() }.apply_to(new.config)?;
+        let result = (|| {
+            let old = self.resolve(caller, name, None)?;
+            Self::check_revision(&old, revision)?;
+            let mut new = (*old).clone();
+            if architectures.is_some() {
+                new.config = FunctionPatch { architectures, ..Default::default() }.apply_to(new.config)?;
+            }
+            new.code = code.clone();
+            self.replace(&old, new)
+        })();
+        if result.is_err() {
+            self.discard_if_unused(&code);
         }
-        new.code = code;
-        self.replace(&old, new)
+        result
+    }
+
+    /// Removes a just-stored package that no function ended up using (the command that
+    /// stored it failed).
+    fn discard_if_unused(&self, code: &model::CodeInfo) {
+        if matches!(self.store.code_in_use(&code.sha256_hex), Ok(false)) {
+            let _ = self.code.remove(&code.sha256_hex);
+        }
     }
 
     /// UpdateFunctionConfiguration.
