@@ -210,3 +210,58 @@ def test_kill9_mid_delivery_loses_nothing(tmp_path, collector):
     finally:
         sink_collector.close()
         server.stop()
+
+
+def test_event_age_expiry_under_an_adjusted_clock(tmp_path, collector):
+    """An event that keeps failing waits a minute for its retry (AWS's schedule); moving
+    the queue's clock past MaximumEventAgeInSeconds ends it as EventAgeExceeded."""
+    server = Lamina(tmp_path / "data", config="[async]\nadjustable_clock = true\n").start()
+    sink_collector = Collector()
+    try:
+        lam = server.client()
+        create(lam, "aged-sink", code=REPORTER, handler="reporter.handler",
+               Environment={"Variables": {"REPORT_URL": sink_collector.url}})
+        reporter(lam, collector, name="aging")
+        lam.put_function_event_invoke_config(
+            FunctionName="aging", MaximumEventAgeInSeconds=60, MaximumRetryAttempts=2,
+            DestinationConfig={"OnFailure": {"Destination": "arn:aws:lambda:us-east-1:000000000000:function:aged-sink"}})
+        r = lam.invoke(FunctionName="aging", InvocationType="Event", Payload=json.dumps({"fail_times": 99}))
+        rid = r["ResponseMetadata"]["RequestId"]
+        assert collector.get()["request_id"] == rid  # the first attempt; the retry is due in 60 s
+
+        # The attempt reports before it fails and is rescheduled: move the clock until the
+        # rescheduled retry comes due (each move ages the event further).
+        for _ in range(30):
+            status, _, _ = server.http("POST", "/_lamina/clock?advance_secs=61")
+            assert status == 204
+            try:
+                record = sink_collector.get(timeout=1)["event"]
+                break
+            except queue.Empty:
+                continue
+        else:
+            pytest.fail("the expired event never reached its failure destination")
+        assert record["requestContext"] == {
+            "requestId": rid, "functionArn": "arn:aws:lambda:us-east-1:000000000000:function:aging:$LATEST",
+            "condition": "EventAgeExceeded", "approximateInvokeCount": 1}
+        assert record["requestPayload"] == {"fail_times": 99}
+        with pytest.raises(queue.Empty):
+            collector.get(timeout=1), "an expired event is not retried"
+    finally:
+        sink_collector.close()
+        server.stop()
+
+
+def test_the_clock_cannot_be_moved_unless_configured(lamina):
+    status, headers, _ = lamina.http("POST", "/_lamina/clock?advance_secs=61")
+    assert (status, headers["x-amzn-ErrorType"]) == (404, "UnknownOperationException")
+
+
+def test_dead_letter_targets_are_refused_until_queues_exist(lam):
+    with pytest.raises(ClientError) as e:
+        create(lam, "dlq", code=REPORTER, handler="reporter.handler",
+               DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq"})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "dead-letter" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError):
+        lam.get_function(FunctionName="dlq")

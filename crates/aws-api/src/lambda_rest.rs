@@ -46,6 +46,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/2016-08-19/account-settings/", get(account_settings))
         .route("/2017-03-31/tags/{arn}", get(list_tags).post(tag_resource).delete(untag_resource))
         .route("/_lamina/code/{account}/{region}/{name}/{file}", get(download_code))
+        .merge(crate::lambda_versions::routes())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -63,6 +64,11 @@ pub(crate) fn error_response(err: LambdaError) -> Response {
         LambdaError::NotFound(m) => {
             (StatusCode::NOT_FOUND, "ResourceNotFoundException", json!({ "Type": "User", "Message": m }))
         }
+        LambdaError::ProvisionedConfigNotFound(m) => (
+            StatusCode::NOT_FOUND,
+            "ProvisionedConcurrencyConfigNotFoundException",
+            json!({ "Type": "User", "message": m }),
+        ),
         LambdaError::Conflict(m) => {
             (StatusCode::CONFLICT, "ResourceConflictException", json!({ "Type": "User", "message": m }))
         }
@@ -90,7 +96,7 @@ pub(crate) fn error_response(err: LambdaError) -> Response {
     (status, [("content-type", "application/json"), ("x-amzn-errortype", kind)], body.to_string()).into_response()
 }
 
-fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
+pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
     let body = serde_json::to_vec(value).expect("wire types always serialize");
     (status, [("content-type", "application/json")], body).into_response()
 }
@@ -114,7 +120,7 @@ fn query(raw: &Option<String>) -> Vec<(String, String)> {
     raw.as_deref().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
 }
 
-fn query_one(raw: &Option<String>, key: &str) -> Option<String> {
+pub(crate) fn query_one(raw: &Option<String>, key: &str) -> Option<String> {
     query(raw).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
@@ -232,15 +238,6 @@ impl ConfigWire {
     }
 }
 
-/// Versions arrive with a later release; until then `Publish: true` is refused rather
-/// than silently ignored.
-fn refuse_publish(publish: Option<bool>) -> Result<(), LambdaError> {
-    if publish == Some(true) {
-        return Err(Invalid::parameter("Lamina does not publish function versions yet; call without Publish.").into());
-    }
-    Ok(())
-}
-
 fn code_source(
     zip: Option<String>,
     s3_bucket: Option<String>,
@@ -267,7 +264,7 @@ fn code_source(
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct FunctionConfigurationWire {
+pub(crate) struct FunctionConfigurationWire {
     function_name: String,
     function_arn: String,
     runtime: &'static str,
@@ -279,7 +276,7 @@ struct FunctionConfigurationWire {
     memory_size: u32,
     last_modified: String,
     code_sha256: String,
-    version: &'static str,
+    version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     environment: Option<EnvironmentOut>,
     tracing_config: ModeOut,
@@ -342,7 +339,7 @@ struct LoggingOut {
 }
 
 /// AWS's `LastModified` format: `2026-11-27T09:09:30.123+0000`.
-fn last_modified(ms: i64) -> String {
+pub(crate) fn last_modified(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let fmt =
@@ -350,7 +347,9 @@ fn last_modified(ms: i64) -> String {
     t.format(&fmt).unwrap_or_default()
 }
 
-fn configuration(f: &Function) -> FunctionConfigurationWire {
+/// A function's configuration as AWS shows it. `shown` is the qualifier the caller gave
+/// (a version, an alias or `$LATEST`), which qualifies `FunctionArn`.
+pub(crate) fn configuration(f: &Function, shown: Option<&str>) -> FunctionConfigurationWire {
     use model::{FunctionState, LastUpdateStatus};
     let c = &f.config;
     let (state_reason, state_reason_code) = match f.state {
@@ -363,7 +362,10 @@ fn configuration(f: &Function) -> FunctionConfigurationWire {
     };
     FunctionConfigurationWire {
         function_name: f.name.clone(),
-        function_arn: f.arn(),
+        function_arn: match shown {
+            Some(q) => format!("{}:{q}", f.arn()),
+            None => f.arn(),
+        },
         runtime: c.runtime.as_str(),
         role: c.role.clone(),
         handler: c.handler.clone(),
@@ -373,7 +375,7 @@ fn configuration(f: &Function) -> FunctionConfigurationWire {
         memory_size: c.memory_mb,
         last_modified: last_modified(f.last_modified_ms),
         code_sha256: f.code.sha256_b64.clone(),
-        version: "$LATEST",
+        version: f.version_label(),
         environment: (!c.environment.is_empty()).then(|| EnvironmentOut { variables: c.environment.clone() }),
         tracing_config: ModeOut { mode: c.tracing.as_str() },
         dead_letter_config: c.dead_letter_target.clone().map(|target_arn| TargetOut { target_arn }),
@@ -410,10 +412,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult = Result<Response, ApiError>;
+pub(crate) type ApiResult = Result<Response, ApiError>;
 
 /// The caller of a request, from its SigV4 credential.
-struct Who(Caller);
+pub(crate) struct Who(pub(crate) Caller);
 
 impl FromRequestParts<ApiState> for Who {
     type Rejection = std::convert::Infallible;
@@ -424,13 +426,13 @@ impl FromRequestParts<ApiState> for Who {
 }
 
 /// An operation's JSON input: its name and body limit, for AWS's 413 message.
-trait Operation: DeserializeOwned {
+pub(crate) trait Operation: DeserializeOwned {
     const NAME: &'static str;
     const MAX_BYTES: usize = 1024 * 1024;
 }
 
 /// A request body read within its operation's limit and parsed.
-struct Input<T>(T);
+pub(crate) struct Input<T>(pub(crate) T);
 
 impl<T: Operation> FromRequest<ApiState> for Input<T> {
     type Rejection = ApiError;
@@ -544,7 +546,7 @@ fn event_invoke_out(f: &Function, c: &model::EventInvokeConfig) -> EventInvokeCo
 }
 
 /// The `Qualifier` query parameter, where an operation takes one.
-fn qualifier(q: &Option<String>) -> Option<String> {
+pub(crate) fn qualifier(q: &Option<String>) -> Option<String> {
     query_one(q, "Qualifier")
 }
 
@@ -575,16 +577,16 @@ async fn create_function(
         )
         .into());
     }
-    refuse_publish(wire.publish)?;
     let code = wire.code.unwrap_or_default();
     let cmd = CreateFunction {
         name: wire.function_name.unwrap_or_default(),
         draft: wire.config.into_draft(wire.architectures)?,
         code: code_source(code.zip_file, code.s3_bucket, code.image_uri)?,
         tags: wire.tags.unwrap_or_default(),
+        publish: wire.publish == Some(true),
     };
     let f = s.lambda.create_function(&caller, cmd)?;
-    Ok(json_response(StatusCode::CREATED, &configuration(&f)))
+    Ok(json_response(StatusCode::CREATED, &configuration(&f, f.version.map(|_| f.version_label()).as_deref())))
 }
 
 #[derive(Serialize)]
@@ -612,12 +614,12 @@ async fn get_function(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult {
-    let f = s.lambda.get_function(&caller, &name, qualifier(&q).as_deref())?;
+    let (f, shown) = s.lambda.get_function(&caller, &name, qualifier(&q).as_deref())?;
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
     let location =
         format!("http://{host}/_lamina/code/{}/{}/{}/{}.zip", f.account, f.region, f.name, f.code.sha256_hex);
     let out = GetFunctionOut {
-        configuration: configuration(&f),
+        configuration: configuration(&f, shown.as_deref()),
         code: CodeLocationOut { repository_type: "S3", location },
         tags: (!f.tags.is_empty()).then(|| f.tags.clone()),
         concurrency: f
@@ -633,11 +635,10 @@ async fn download_code(
     Path((account, region, name, file)): Path<(String, String, String, String)>,
 ) -> ApiResult {
     let caller = Caller { account, region };
-    let f = s.lambda.get_function(&caller, &name, None)?;
-    if file != format!("{}.zip", f.code.sha256_hex) {
+    let Some(hex) = file.strip_suffix(".zip") else {
         return Ok(StatusCode::NOT_FOUND.into_response());
-    }
-    let zip = s.lambda.function_code(&caller, &name)?;
+    };
+    let zip = s.lambda.function_code(&caller, &name, hex)?;
     Ok(([("content-type", "application/zip")], zip).into_response())
 }
 
@@ -647,8 +648,8 @@ async fn get_function_configuration(
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let f = s.lambda.get_function(&caller, &name, qualifier(&q).as_deref())?;
-    Ok(json_response(StatusCode::OK, &configuration(&f)))
+    let (f, shown) = s.lambda.get_function(&caller, &name, qualifier(&q).as_deref())?;
+    Ok(json_response(StatusCode::OK, &configuration(&f, shown.as_deref())))
 }
 
 #[derive(Serialize)]
@@ -659,16 +660,20 @@ struct ListFunctionsOut {
     next_marker: Option<String>,
 }
 
-async fn list_functions(State(s): State<ApiState>, Who(caller): Who, RawQuery(q): RawQuery) -> ApiResult {
-    let max_items = match query_one(&q, "MaxItems") {
-        Some(v) => Some(v.parse::<i64>().map_err(|_| {
+/// The `MaxItems` query parameter of a List operation.
+pub(crate) fn max_items(q: &Option<String>) -> Result<Option<i64>, LambdaError> {
+    match query_one(q, "MaxItems") {
+        Some(v) => Ok(Some(v.parse::<i64>().map_err(|_| {
             LambdaError::InvalidRequestContent(format!("Could not parse request: MaxItems '{v}' is not a number"))
-        })?),
-        None => None,
-    };
-    let page = s.lambda.list_functions(&caller, query_one(&q, "Marker").as_deref(), max_items)?;
+        })?)),
+        None => Ok(None),
+    }
+}
+
+async fn list_functions(State(s): State<ApiState>, Who(caller): Who, RawQuery(q): RawQuery) -> ApiResult {
+    let page = s.lambda.list_functions(&caller, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
     let out = ListFunctionsOut {
-        functions: page.functions.iter().map(|f| configuration(f)).collect(),
+        functions: page.functions.iter().map(|f| configuration(f, None)).collect(),
         next_marker: page.next_marker,
     };
     Ok(json_response(StatusCode::OK, &out))
@@ -682,7 +687,7 @@ async fn update_function_configuration(
 ) -> ApiResult {
     let patch = wire.config.into_draft(None)?;
     let f = s.lambda.update_configuration(&caller, &name, patch, wire.revision_id.as_deref())?;
-    Ok(json_response(StatusCode::OK, &configuration(&f)))
+    Ok(json_response(StatusCode::OK, &configuration(&f, None)))
 }
 
 async fn update_function_code(
@@ -691,13 +696,13 @@ async fn update_function_code(
     Path(name): Path<String>,
     Input(wire): Input<UpdateCodeWire>,
 ) -> ApiResult {
-    refuse_publish(wire.publish)?;
     if wire.dry_run == Some(true) {
         return Err(Invalid::parameter("Lamina does not support DryRun for UpdateFunctionCode yet.").into());
     }
     let source = code_source(wire.zip_file, wire.s3_bucket, wire.image_uri)?;
-    let f = s.lambda.update_code(&caller, &name, source, wire.revision_id.as_deref(), wire.architectures)?;
-    Ok(json_response(StatusCode::OK, &configuration(&f)))
+    let publish = wire.publish == Some(true);
+    let f = s.lambda.update_code(&caller, &name, source, wire.revision_id.as_deref(), wire.architectures, publish)?;
+    Ok(json_response(StatusCode::OK, &configuration(&f, f.version.map(|_| f.version_label()).as_deref())))
 }
 
 async fn delete_function(

@@ -12,6 +12,7 @@
 
 mod caller;
 mod lambda_rest;
+mod lambda_versions;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -29,6 +30,9 @@ pub struct ApiState {
     pub lambda: lambda::LambdaService,
     /// How callers map to accounts and regions.
     pub callers: CallerPolicy,
+    /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
+    /// of event age; off unless configured).
+    pub adjustable_clock: bool,
 }
 
 /// The id of the request being served: generated once, answered in `x-amzn-RequestId`,
@@ -57,10 +61,30 @@ async fn unknown_operation(req: Request) -> Response {
         .into_response()
 }
 
+/// `POST /_lamina/clock?advance_secs=N`: moves the async queue's clock forward, when the
+/// server was started with an adjustable clock.
+async fn advance_clock(
+    axum::extract::State(s): axum::extract::State<ApiState>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+    req: Request,
+) -> Response {
+    let secs = q.as_deref().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "advance_secs").and_then(|(_, v)| v.parse::<f64>().ok())
+    });
+    match secs {
+        Some(secs) if s.adjustable_clock && secs.is_finite() && secs >= 0.0 => {
+            s.lambda.queue().advance_clock(std::time::Duration::from_secs_f64(secs));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => unknown_operation(req).await,
+    }
+}
+
 /// Every AWS API Lamina serves, on one router.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(lambda_rest::routes())
+        .route("/_lamina/clock", axum::routing::post(advance_clock))
         .fallback(unknown_operation)
         .layer(middleware::from_fn(request_id))
         .with_state(state)

@@ -46,6 +46,8 @@ pub(crate) struct Environment {
     pub init_timeout: Duration,
     /// Whether the environment's processes are frozen (see `Invoker`'s freeze pass).
     pub frozen: bool,
+    /// Whether it was started for provisioned concurrency (and is kept, not reaped).
+    pub provisioned: bool,
 }
 
 enum Phase {
@@ -84,6 +86,35 @@ impl Environment {
         if !self.frozen {
             self.process.freeze();
             self.frozen = true;
+        }
+    }
+
+    /// Waits for the runtime to finish its initialisation (its first poll for work), as
+    /// provisioned concurrency does ahead of any invocation. The error says why it did not.
+    pub(crate) async fn initialize(&mut self) -> Result<(), String> {
+        let deadline = tokio::time::Instant::from_std(self.launched + self.init_timeout);
+        let init_error = &mut self.init_error;
+        let failure = tokio::select! {
+            biased;
+            _ = self.api.initialized() => None,
+            Some(e) = async { match init_error.as_mut() { Some(rx) => rx.await.ok(), None => None } } =>
+                Some(e.error_type.unwrap_or_else(|| "Runtime.Unknown".to_owned())),
+            status = self.process.wait() => Some(exit_reason(status.ok())),
+            _ = tokio::time::sleep_until(deadline) => Some(format!(
+                "Init timed out after {:.2} seconds", self.init_timeout.as_secs_f64()
+            )),
+        };
+        match failure {
+            None => {
+                self.initialized = true;
+                self.init_error = None;
+                self.last_used = Instant::now();
+                Ok(())
+            }
+            Some(why) => {
+                self.process.kill();
+                Err(why)
+            }
         }
     }
 

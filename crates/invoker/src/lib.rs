@@ -63,6 +63,8 @@ pub struct InvokeRequest {
     pub client_context: Option<String>,
     /// The concurrency this invocation may use.
     pub capacity: Capacity,
+    /// The version or alias the caller named, which qualifies the invoked function ARN.
+    pub qualifier: Option<String>,
 }
 
 /// Which concurrency pool an invocation draws on, and its size.
@@ -117,13 +119,55 @@ struct Inner {
     sandbox: Arc<dyn Sandbox>,
     code: CodeStore,
     resolver: Arc<runtimes::Resolver>,
-    pools: Mutex<HashMap<String, Vec<Environment>>>,
+    pools: Mutex<HashMap<String, Pool>>,
     running: Mutex<Running>,
     started: AtomicU64,
+    /// Provisioned environments initialising at once, so that a large allocation does
+    /// not starve invocations of CPU.
+    warmups: Arc<tokio::sync::Semaphore>,
 }
 
-fn pool_key(f: &Function) -> String {
+/// The environments of one version of one function.
+#[derive(Default)]
+struct Pool {
+    /// Idle on-demand environments.
+    warm: Vec<Environment>,
+    /// Idle provisioned environments, initialised ahead of any invocation.
+    provisioned: Vec<Environment>,
+    /// Provisioned concurrency wanted, and the version it is for.
+    target: u32,
+    function: Option<Arc<Function>>,
+    /// Provisioned environments initialised and alive (idle or running an invocation).
+    live: u32,
+    /// Provisioned environments being started.
+    starting: u32,
+    /// Why the last provisioned environment failed to initialise, if it did.
+    failure: Option<String>,
+}
+
+impl Pool {
+    fn is_empty(&self) -> bool {
+        self.warm.is_empty() && self.provisioned.is_empty() && self.target == 0 && self.live == 0 && self.starting == 0
+    }
+}
+
+/// Where a function's reserved concurrency is counted: every version shares it.
+fn function_key(f: &Function) -> String {
     format!("{}:{}:{}", f.account, f.region, f.name)
+}
+
+/// Where one version's environments are kept.
+fn pool_key(f: &Function) -> String {
+    format!("{}:{}", function_key(f), f.version_label())
+}
+
+/// Provisioned concurrency of one version, as GetProvisionedConcurrencyConfig reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionedStatus {
+    /// Environments initialised and kept.
+    pub allocated: u32,
+    /// Why initialising an environment failed, when it did.
+    pub failure: Option<String>,
 }
 
 fn trace_id() -> String {
@@ -169,7 +213,7 @@ impl Inner {
     /// Takes a place in the invocation's pool, or says which pool is full.
     fn admit(&self, f: &Function, capacity: Capacity) -> Result<Slot<'_>, InvokeError> {
         let (pool, limit, reserved) = match capacity {
-            Capacity::Reserved(n) => (format!("f:{}", pool_key(f)), n, true),
+            Capacity::Reserved(n) => (format!("f:{}", function_key(f)), n, true),
             Capacity::Unreserved(n) => (format!("a:{}", f.account), n, false),
         };
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
@@ -197,6 +241,7 @@ impl Invoker {
             pools: Mutex::new(HashMap::new()),
             running: Mutex::new(Running::default()),
             started: AtomicU64::new(0),
+            warmups: Arc::new(tokio::sync::Semaphore::new(WARMUPS_AT_ONCE)),
         });
         let weak = Arc::downgrade(&inner);
         let period = (inner.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
@@ -206,6 +251,7 @@ impl Invoker {
                 tick.tick().await;
                 let Some(inner) = weak.upgrade() else { break };
                 inner.reap();
+                inner.provision_missing();
             }
         });
         let weak = Arc::downgrade(&inner);
@@ -225,13 +271,48 @@ impl Invoker {
         self.inner.started.load(Ordering::Relaxed)
     }
 
-    /// Warm environments currently idle.
+    /// Warm environments currently idle, provisioned ones included.
     pub fn environments_idle(&self) -> usize {
-        self.inner.pools.lock().unwrap_or_else(|p| p.into_inner()).values().map(Vec::len).sum()
+        self.inner
+            .pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|p| p.warm.len() + p.provisioned.len())
+            .sum()
     }
 
-    /// Runs one invocation of `function`'s `$LATEST`. The invocation runs to completion
-    /// even if the caller goes away.
+    /// Keeps `target` environments of this version initialised ahead of invocations,
+    /// with `AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency`; 0 releases them.
+    /// Environments are started in the background; [`Invoker::provisioned`] reports
+    /// progress.
+    pub fn provision(&self, function: Arc<Function>, target: u32) {
+        {
+            let mut pools = self.inner.pools.lock().unwrap_or_else(|p| p.into_inner());
+            let pool = pools.entry(pool_key(&function)).or_default();
+            pool.target = target;
+            pool.failure = None;
+            pool.function = (target > 0).then_some(function);
+            let excess = (pool.live as usize).saturating_sub(target as usize).min(pool.provisioned.len());
+            let released: Vec<_> = pool.provisioned.drain(..excess).collect();
+            pool.live -= released.len() as u32;
+            drop(pools);
+            drop(released);
+        }
+        self.inner.provision_missing();
+    }
+
+    /// How far provisioning of this version has got.
+    pub fn provisioned(&self, function: &Function) -> ProvisionedStatus {
+        let pools = self.inner.pools.lock().unwrap_or_else(|p| p.into_inner());
+        match pools.get(&pool_key(function)) {
+            Some(p) => ProvisionedStatus { allocated: p.live.min(p.target), failure: p.failure.clone() },
+            None => ProvisionedStatus { allocated: 0, failure: None },
+        }
+    }
+
+    /// Runs one invocation of `function` (a version, or `$LATEST`). The invocation runs to
+    /// completion even if the caller goes away.
     pub async fn invoke(&self, function: Arc<Function>, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
         let inner = self.inner.clone();
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -248,9 +329,30 @@ impl Invoker {
         });
     }
 
-    /// Stops the idle environments of a function (after an update or a delete).
+    /// Stops the idle on-demand environments of a version (after `$LATEST` is updated).
     pub fn retire(&self, function: &Function) {
-        let removed = self.inner.pools.lock().unwrap_or_else(|p| p.into_inner()).remove(&pool_key(function));
+        let removed = self
+            .inner
+            .pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&pool_key(function))
+            .map(|p| std::mem::take(&mut p.warm));
+        drop(removed);
+    }
+
+    /// Stops every environment of a function, all versions and provisioned ones included
+    /// (after a delete).
+    pub fn retire_all(&self, function: &Function) {
+        let prefix = format!("{}:", function_key(function));
+        let mut removed = Vec::new();
+        self.inner.pools.lock().unwrap_or_else(|p| p.into_inner()).retain(|k, pool| {
+            let gone = k.starts_with(&prefix);
+            if gone {
+                removed.push(std::mem::take(pool));
+            }
+            !gone
+        });
         drop(removed);
     }
 
@@ -262,6 +364,9 @@ impl Invoker {
     }
 }
 
+/// Provisioned environments initialised at once.
+const WARMUPS_AT_ONCE: usize = 4;
+
 /// Environments idle this long are frozen. Freezing right after every invocation would
 /// put two cgroup writes on the path of every warm invoke under load; an environment
 /// that is truly idle is frozen within twice this.
@@ -270,10 +375,56 @@ const FREEZE_AFTER: Duration = Duration::from_millis(100);
 impl Inner {
     fn freeze_idle(&self) {
         let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
-        for env in pools.values_mut().flatten() {
+        for env in pools.values_mut().flat_map(|p| p.warm.iter_mut().chain(p.provisioned.iter_mut())) {
             if env.last_used.elapsed() >= FREEZE_AFTER {
                 env.freeze();
             }
+        }
+    }
+
+    /// Starts the provisioned environments each pool lacks, in the background.
+    fn provision_missing(self: &Arc<Self>) {
+        let mut wanted = Vec::new();
+        {
+            let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+            for pool in pools.values_mut() {
+                let Some(f) = pool.function.clone() else { continue };
+                if pool.failure.is_some() {
+                    continue;
+                }
+                let missing = pool.target.saturating_sub(pool.live + pool.starting);
+                pool.starting += missing;
+                wanted.extend(std::iter::repeat_n(f, missing as usize));
+            }
+        }
+        for f in wanted {
+            let inner = self.clone();
+            tokio::spawn(async move {
+                let permit = inner.warmups.clone().acquire_owned().await;
+                let started = match inner.launch(&f, true).await {
+                    Ok(mut env) => env.initialize().await.map(|()| env),
+                    Err(LaunchFailure::Entrypoint(m) | LaunchFailure::Unavailable(m) | LaunchFailure::Internal(m)) => {
+                        Err(m)
+                    }
+                };
+                drop(permit);
+                let mut pools = inner.pools.lock().unwrap_or_else(|p| p.into_inner());
+                let pool = pools.entry(pool_key(&f)).or_default();
+                pool.starting = pool.starting.saturating_sub(1);
+                let current = pool.function.as_ref().is_some_and(|c| c.revision_id == f.revision_id);
+                match started {
+                    Ok(env) if current && pool.live < pool.target => {
+                        pool.live += 1;
+                        pool.provisioned.push(env);
+                    }
+                    Ok(env) => drop(env),
+                    Err(why) => {
+                        tracing::warn!(function = %f.name, version = %f.version_label(), error = %why,
+                            "a provisioned environment failed to initialise");
+                        pool.failure = Some(why);
+                    }
+                }
+            });
         }
     }
 
@@ -282,29 +433,39 @@ impl Inner {
         let mut expired = Vec::new();
         {
             let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
-            for envs in pools.values_mut() {
-                let (old, keep): (Vec<_>, Vec<_>) = envs.drain(..).partition(|e| e.last_used.elapsed() > idle);
-                *envs = keep;
+            for pool in pools.values_mut() {
+                let (old, keep): (Vec<_>, Vec<_>) = pool.warm.drain(..).partition(|e| e.last_used.elapsed() > idle);
+                pool.warm = keep;
                 expired.extend(old);
             }
-            pools.retain(|_, envs| !envs.is_empty());
+            pools.retain(|_, pool| !pool.is_empty());
         }
         // Dropping kills the process trees, outside the lock.
         drop(expired);
     }
 
+    /// Takes an idle environment of this version: a provisioned one first, then a warm one.
     fn checkout(&self, key: &str, revision: &str) -> Option<Environment> {
         let mut stale = Vec::new();
         let found = {
             let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
-            let envs = pools.get_mut(key)?;
+            let pool = pools.get_mut(key)?;
             let mut found = None;
-            while let Some(mut env) = envs.pop() {
-                if env.revision == revision && env.alive() {
+            while let Some(mut env) = pool.provisioned.pop() {
+                if env.alive() {
                     found = Some(env);
                     break;
                 }
+                pool.live = pool.live.saturating_sub(1);
                 stale.push(env);
+            }
+            while found.is_none() {
+                let Some(mut env) = pool.warm.pop() else { break };
+                if env.revision == revision && env.alive() {
+                    found = Some(env);
+                } else {
+                    stale.push(env);
+                }
             }
             found
         };
@@ -312,8 +473,29 @@ impl Inner {
         found
     }
 
-    fn checkin(&self, key: String, env: Environment) {
-        self.pools.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default().push(env);
+    /// Returns an environment after an invocation; `reusable: false` means it is gone.
+    fn checkin(&self, key: String, env: Environment, reusable: bool) {
+        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        let pool = pools.entry(key).or_default();
+        let dropped = match (env.provisioned, reusable) {
+            (false, true) => {
+                pool.warm.push(env);
+                None
+            }
+            (false, false) => Some(env),
+            (true, true) if pool.live <= pool.target => {
+                pool.provisioned.push(env);
+                None
+            }
+            (true, _) => {
+                // Dead, or no longer wanted (the configuration shrank): the pool tops
+                // itself up from the reaper's tick.
+                pool.live = pool.live.saturating_sub(1);
+                Some(env)
+            }
+        };
+        drop(pools);
+        drop(dropped);
     }
 
     /// Runs one invocation and sends its result on `reply` as soon as it is known; the
@@ -327,10 +509,10 @@ impl Inner {
             }
         };
         let key = pool_key(f);
-        let version = "$LATEST";
+        let version = f.version_label();
         let mut env = match self.checkout(&key, &f.revision_id) {
             Some(env) => env,
-            None => match self.launch(f).await {
+            None => match self.launch(f, false).await {
                 Ok(env) => env,
                 Err(LaunchFailure::Unavailable(m)) => {
                     let _ = reply.send(Err(InvokeError::InvalidRuntime(m)));
@@ -349,6 +531,7 @@ impl Inner {
                         f.config.memory_mb
                     );
                     let _ = reply.send(Ok(self.result(
+                        f,
                         error_doc("Runtime.InvalidEntrypoint", format!("RequestId: {id} Error: {message}")),
                         true,
                         Some(log.as_bytes()),
@@ -361,44 +544,45 @@ impl Inner {
             request_id: req.request_id.clone(),
             payload: req.payload,
             timeout: Duration::from_secs(u64::from(f.config.timeout_s)),
-            invoked_function_arn: f.arn(),
+            invoked_function_arn: match &req.qualifier {
+                Some(q) => format!("{}:{q}", f.arn()),
+                None => f.arn(),
+            },
             trace_id: trace_id(),
             client_context: req.client_context.and_then(|b64| {
                 base64::engine::general_purpose::STANDARD.decode(b64).ok().and_then(|v| String::from_utf8(v).ok())
             }),
             cognito_identity: None,
         };
-        let settled = env.run(invocation, version).await;
+        let settled = env.run(invocation, &version).await;
         let (payload, function_error) = (settled.payload, settled.function_error);
         let reply = if req.log_tail {
             Some(reply)
         } else {
-            let _ = reply.send(Ok(self.result(payload.clone(), function_error, None)));
+            let _ = reply.send(Ok(self.result(f, payload.clone(), function_error, None)));
             None
         };
         // Synchronous: no other invocation can miss this environment while its log closes.
         let (log, reusable) = env.close_log(settled.closing);
         if let Some(reply) = reply {
-            let _ = reply.send(Ok(self.result(payload, function_error, Some(&log))));
+            let _ = reply.send(Ok(self.result(f, payload, function_error, Some(&log))));
         }
-        if reusable {
-            self.checkin(key, env);
-        }
+        self.checkin(key, env, reusable);
     }
 
     /// What the caller sees; `log` is given when the caller asked for its tail.
-    fn result(&self, payload: Bytes, function_error: bool, log: Option<&[u8]>) -> InvokeResult {
+    fn result(&self, f: &Function, payload: Bytes, function_error: bool, log: Option<&[u8]>) -> InvokeResult {
         InvokeResult {
             payload,
             function_error: function_error.then_some("Unhandled"),
             log_result: log.map(|log| {
                 base64::engine::general_purpose::STANDARD.encode(logs::tail(log, model::limits::LOG_TAIL_BYTES))
             }),
-            executed_version: "$LATEST".to_owned(),
+            executed_version: f.version_label(),
         }
     }
 
-    async fn launch(&self, f: &Function) -> Result<Environment, LaunchFailure> {
+    async fn launch(&self, f: &Function, provisioned: bool) -> Result<Environment, LaunchFailure> {
         let internal = |what: &str, e: &dyn std::fmt::Display| LaunchFailure::Internal(format!("{what}: {e}"));
         let resolver = self.resolver.clone();
         let runtime = f.config.runtime;
@@ -450,15 +634,19 @@ impl Inner {
         };
 
         let date = time::OffsetDateTime::now_utc();
-        let log_stream = format!("{:04}/{:02}/{:02}/[$LATEST]{id}", date.year(), u8::from(date.month()), date.day());
+        let version = f.version_label();
+        let log_stream = format!("{:04}/{:02}/{:02}/[{version}]{id}", date.year(), u8::from(date.month()), date.day());
         let c = &f.config;
         let task_root = layout.task_root.display().to_string();
         let opt = layout.opt_dir.display().to_string();
         let mut env: Vec<(String, String)> = vec![
             ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), c.memory_mb.to_string()),
-            ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
-            ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
+            ("AWS_LAMBDA_FUNCTION_VERSION".into(), version),
+            (
+                "AWS_LAMBDA_INITIALIZATION_TYPE".into(),
+                if provisioned { "provisioned-concurrency" } else { "on-demand" }.into(),
+            ),
             ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group()),
             ("AWS_LAMBDA_LOG_STREAM_NAME".into(), log_stream),
             ("AWS_LAMBDA_RUNTIME_API".into(), api_address),
@@ -547,6 +735,7 @@ impl Inner {
             max_memory_mb: 0,
             init_timeout: self.config.init_timeout,
             frozen: false,
+            provisioned,
         })
     }
 }

@@ -5,7 +5,11 @@
 //! mid-run makes them due again after a restart), runs them through the [`Invoker`], and
 //! retries failures on AWS's schedule: up to `max_retries` more attempts, with the
 //! configured delays, while the event is younger than `max_event_age`.
+//!
+//! Time comes from a [`Clock`], which tests may move forward to age events without
+//! waiting for hours.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,10 +19,11 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::{InvokeError, InvokeRequest, Invoker};
 
-/// Finds the current version of a function by name.
+/// Finds the version of a function an event is for.
 pub trait FunctionLookup: Send + Sync + 'static {
-    /// The function, or `None` if it no longer exists.
-    fn function(&self, account: &str, region: &str, name: &str) -> Option<Arc<Function>>;
+    /// The version `qualifier` names (a number or an alias, resolved now; `$LATEST` when
+    /// `None`), or `None` if it no longer exists.
+    fn function(&self, account: &str, region: &str, name: &str, qualifier: Option<&str>) -> Option<Arc<Function>>;
     /// The concurrency pool an invocation of `function` draws on.
     fn capacity(&self, function: &Function) -> crate::Capacity;
 }
@@ -34,6 +39,26 @@ pub struct AsyncConfig {
     pub max_event_age: Duration,
     /// Events run at once.
     pub parallelism: usize,
+    /// What the queue takes the time from.
+    pub clock: Clock,
+}
+
+/// The queue's time: the system clock plus an offset that only moves forward.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// Milliseconds since the Unix epoch, as the queue sees it.
+    pub fn now_ms(&self) -> i64 {
+        now_ms() + self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves this clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        self.offset_ms.fetch_add(by.as_millis() as i64, Ordering::Relaxed);
+    }
 }
 
 impl Default for AsyncConfig {
@@ -43,6 +68,7 @@ impl Default for AsyncConfig {
             max_retries: model::limits::ASYNC_RETRIES_DEFAULT,
             max_event_age: Duration::from_secs(model::limits::ASYNC_MAX_EVENT_AGE_S),
             parallelism: 64,
+            clock: Clock::default(),
         }
     }
 }
@@ -94,8 +120,10 @@ fn destination_record(
     condition: Condition,
     invokes: u32,
     last: Option<&crate::InvokeResult>,
+    now: i64,
 ) -> serde_json::Value {
-    let timestamp = time::OffsetDateTime::now_utc()
+    let timestamp = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
         .format(time::macros::format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
         ))
@@ -109,7 +137,7 @@ fn destination_record(
         "timestamp": timestamp,
         "requestContext": {
             "requestId": event.id,
-            "functionArn": format!("{}:$LATEST", function.arn()),
+            "functionArn": function.qualified_arn(),
             "condition": condition.as_str(),
             "approximateInvokeCount": invokes,
         },
@@ -155,18 +183,33 @@ impl AsyncQueue {
         Ok(queue)
     }
 
-    /// Durably accepts one event. When this returns `Ok`, the event will run.
-    pub fn accept(&self, event: &AsyncEvent) -> Result<(), StoreError> {
-        self.inner.store.enqueue_event(event)?;
+    /// Durably accepts one event, stamped with the queue's time. When this returns `Ok`,
+    /// the event will run.
+    pub fn accept(&self, mut event: AsyncEvent) -> Result<(), StoreError> {
+        let now = self.inner.config.clock.now_ms();
+        event.accepted_ms = now;
+        event.next_attempt_ms = now;
+        self.inner.store.enqueue_event(&event)?;
         self.inner.wake.notify_one();
         Ok(())
+    }
+
+    /// Moves the queue's clock forward (for tests of event age), and looks again for
+    /// events that are now due.
+    pub fn advance_clock(&self, by: Duration) {
+        self.inner.config.clock.advance(by);
+        self.inner.wake.notify_one();
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.inner.config.clock.now_ms()
     }
 
     async fn dispatch_loop(self) {
         loop {
             let free = self.inner.permits.available_permits();
             if free > 0 {
-                let now = now_ms();
+                let now = self.now_ms();
                 match self.inner.store.claim_due_events(now, now + LEASE.as_millis() as i64, free) {
                     Ok(events) => {
                         for event in events {
@@ -187,7 +230,7 @@ impl AsyncQueue {
             }
             let wait = match self.inner.store.next_event_due() {
                 Ok(Some(due)) if self.inner.permits.available_permits() > 0 => {
-                    Duration::from_millis((due - now_ms()).clamp(0, 60_000) as u64)
+                    Duration::from_millis((due - self.now_ms()).clamp(0, 60_000) as u64)
                 }
                 _ => Duration::from_secs(60),
             };
@@ -200,7 +243,8 @@ impl AsyncQueue {
 
     async fn run(&self, event: AsyncEvent) {
         let inner = &self.inner;
-        let Some(function) = inner.lookup.function(&event.account, &event.region, &event.function) else {
+        let found = inner.lookup.function(&event.account, &event.region, &event.function, event.qualifier.as_deref());
+        let Some(function) = found else {
             self.remove(&event.id);
             return;
         };
@@ -208,7 +252,7 @@ impl AsyncQueue {
         let max_retries = settings.max_retries.unwrap_or(inner.config.max_retries);
         let max_age =
             settings.max_event_age_s.map(|s| Duration::from_secs(u64::from(s))).unwrap_or(inner.config.max_event_age);
-        let age = Duration::from_millis((now_ms() - event.accepted_ms).max(0) as u64);
+        let age = Duration::from_millis((self.now_ms() - event.accepted_ms).max(0) as u64);
         if age > max_age {
             tracing::warn!(function = %event.function, id = %event.id, "async event expired: older than its maximum event age");
             self.conclude(&function, &event, Condition::EventAgeExceeded, event.attempts, None);
@@ -226,6 +270,7 @@ impl AsyncQueue {
             log_tail: false,
             client_context: None,
             capacity,
+            qualifier: event.qualifier.clone(),
         };
         let outcome = inner.invoker.invoke(function.clone(), request).await;
         let (failed_attempt, delay) = match &outcome {
@@ -247,7 +292,7 @@ impl AsyncQueue {
             self.conclude(&function, &event, Condition::RetriesExhausted, attempts, outcome.ok().as_ref());
             return;
         }
-        if let Err(e) = inner.store.reschedule_event(&event.id, attempts, now_ms() + delay.as_millis() as i64) {
+        if let Err(e) = inner.store.reschedule_event(&event.id, attempts, self.now_ms() + delay.as_millis() as i64) {
             tracing::error!(error = %e, id = %event.id, "async queue: cannot reschedule");
         }
     }
@@ -271,7 +316,7 @@ impl AsyncQueue {
             }
         };
         if let Some(arn) = destination {
-            let record = destination_record(function, event, condition, invokes, last);
+            let record = destination_record(function, event, condition, invokes, last, self.now_ms());
             self.deliver(&arn, record);
         }
         self.remove(&event.id);
@@ -281,9 +326,10 @@ impl AsyncQueue {
     fn deliver(&self, arn: &str, record: serde_json::Value) {
         let target = model::FunctionRef::parse(arn, "destination").ok().and_then(|r| {
             let (account, region) = (r.account?, r.region?);
-            self.inner.lookup.function(&account, &region, &r.name)
+            let qualifier = r.qualifier.as_ref().map(|q| q.as_str().to_owned());
+            self.inner.lookup.function(&account, &region, &r.name, qualifier.as_deref()).map(|f| (f, qualifier))
         });
-        let Some(target) = target else {
+        let Some((target, qualifier)) = target else {
             tracing::warn!(destination = arn, "async destination not found; record dropped");
             return;
         };
@@ -293,11 +339,12 @@ impl AsyncQueue {
             region: target.region.clone(),
             function: target.name.clone(),
             payload: record.to_string().into_bytes(),
-            accepted_ms: now_ms(),
+            accepted_ms: 0,
             attempts: 0,
-            next_attempt_ms: now_ms(),
+            next_attempt_ms: 0,
+            qualifier,
         };
-        if let Err(e) = self.accept(&event) {
+        if let Err(e) = self.accept(event) {
             tracing::error!(error = %e, destination = arn, "async queue: cannot queue a destination record");
         }
     }

@@ -17,10 +17,13 @@ use invoker::{AsyncQueue, Capacity, FunctionLookup, InvokeError, InvokeRequest, 
 use model::arn::function_arn;
 use model::limits;
 use model::{
-    EventInvokeConfig, Function, FunctionDraft, FunctionPatch, FunctionRef, FunctionState, Invalid, LastUpdateStatus,
-    Qualifier,
+    Alias, EventInvokeConfig, Function, FunctionDraft, FunctionPatch, FunctionRef, FunctionState, Invalid,
+    LastUpdateStatus, ProvisionedConfig, Qualifier,
 };
 use store::{AsyncEvent, CodeError, CodeStore, MetadataStore, StoreError};
+
+mod versions;
+pub use versions::{AliasPage, ProvisionedView, VersionPage};
 
 /// Every error a Lambda API caller can see, one variant per AWS error type.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,9 @@ pub enum LambdaError {
     /// `ResourceNotFoundException`.
     #[error("{0}")]
     NotFound(String),
+    /// `ProvisionedConcurrencyConfigNotFoundException`.
+    #[error("{0}")]
+    ProvisionedConfigNotFound(String),
     /// `ResourceConflictException`.
     #[error("{0}")]
     Conflict(String),
@@ -118,6 +124,8 @@ pub struct CreateFunction {
     pub code: CodeSource,
     /// `Tags`.
     pub tags: BTreeMap<String, String>,
+    /// `Publish`: publish version 1 at once.
+    pub publish: bool,
 }
 
 /// A page of ListFunctions.
@@ -179,8 +187,47 @@ pub struct InvokeInput {
 
 type Key = (String, String, String);
 
+fn key_of(f: &Function) -> Key {
+    (f.account.clone(), f.region.clone(), f.name.clone())
+}
+
+/// What a function has besides `$LATEST`.
+#[derive(Default, Clone)]
+struct Family {
+    versions: BTreeMap<u32, Arc<Function>>,
+    aliases: BTreeMap<String, Arc<Alias>>,
+    /// Provisioned-concurrency configurations by qualifier (version number or alias).
+    provisioned: BTreeMap<String, ProvisionedConfig>,
+}
+
+impl Family {
+    /// The version an alias or version-number qualifier names now, choosing between an
+    /// alias's two versions by their weights.
+    fn pick(&self, latest: &Arc<Function>, qualifier: &str) -> Option<Arc<Function>> {
+        let version = if model::is_version_number(qualifier) {
+            qualifier.to_owned()
+        } else {
+            let alias = self.aliases.get(qualifier)?;
+            match alias.routing {
+                Some((extra, weight)) if unit_random() < weight => extra.to_string(),
+                _ => alias.function_version.clone(),
+            }
+        };
+        if version == "$LATEST" {
+            return Some(latest.clone());
+        }
+        self.versions.get(&version.parse().ok()?).cloned()
+    }
+}
+
+/// A uniformly distributed number in [0, 1).
+fn unit_random() -> f64 {
+    (uuid::Uuid::new_v4().as_u64_pair().0 >> 11) as f64 / (1u64 << 53) as f64
+}
+
 struct Cache {
     functions: RwLock<HashMap<Key, Arc<Function>>>,
+    families: RwLock<HashMap<Key, Family>>,
     /// Concurrency reserved by the functions of each account.
     reserved: RwLock<HashMap<String, u32>>,
     limit: u32,
@@ -205,13 +252,27 @@ impl Cache {
 }
 
 impl FunctionLookup for Cache {
-    fn function(&self, account: &str, region: &str, name: &str) -> Option<Arc<Function>> {
+    fn function(&self, account: &str, region: &str, name: &str, qualifier: Option<&str>) -> Option<Arc<Function>> {
         let key = (account.to_owned(), region.to_owned(), name.to_owned());
-        self.functions.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()
+        let latest = self.functions.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()?;
+        match qualifier {
+            None | Some("$LATEST") => Some(latest),
+            Some(q) => self.families.read().unwrap_or_else(|p| p.into_inner()).get(&key)?.pick(&latest, q),
+        }
     }
 
     fn capacity(&self, f: &Function) -> Capacity {
-        match f.reserved_concurrency {
+        // A reservation belongs to the function; published versions share `$LATEST`'s.
+        let reserved = match f.version {
+            None => f.reserved_concurrency,
+            Some(_) => self
+                .functions
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key_of(f))
+                .and_then(|latest| latest.reserved_concurrency),
+        };
+        match reserved {
             Some(n) => Capacity::Reserved(n),
             None => Capacity::Unreserved(self.limit.saturating_sub(self.reserved_in(&f.account))),
         }
@@ -259,11 +320,26 @@ impl LambdaService {
         let mut functions = HashMap::new();
         for f in store.all_functions()? {
             invoker.prepare(f.config.runtime);
-            functions.insert((f.account.clone(), f.region.clone(), f.name.clone()), Arc::new(f));
+            functions.insert(key_of(&f), Arc::new(f));
+        }
+        let mut families: HashMap<Key, Family> = HashMap::new();
+        for v in store.all_versions()? {
+            let n = v.version.unwrap_or(0);
+            families.entry(key_of(&v)).or_default().versions.insert(n, Arc::new(v));
+        }
+        for a in store.all_aliases()? {
+            let family = families.entry((a.account, a.region, a.function)).or_default();
+            family.aliases.insert(a.item.name.clone(), Arc::new(a.item));
+        }
+        for p in store.all_provisioned()? {
+            let family = families.entry((p.account, p.region, p.function)).or_default();
+            family.provisioned.insert(p.item.qualifier.clone(), p.item);
         }
         let accounts: std::collections::BTreeSet<String> = functions.keys().map(|(a, _, _)| a.clone()).collect();
+        let keys: Vec<Key> = families.keys().cloned().collect();
         let cache = Arc::new(Cache {
             functions: RwLock::new(functions),
+            families: RwLock::new(families),
             reserved: RwLock::new(HashMap::new()),
             limit: concurrency_limit,
         });
@@ -271,7 +347,17 @@ impl LambdaService {
             cache.recount_reserved(&account);
         }
         let queue = AsyncQueue::start(store.clone(), invoker.clone(), cache.clone(), async_config)?;
-        Ok(LambdaService { store, code, invoker, queue, cache, concurrency_limit, writes: Arc::new(Mutex::new(())) })
+        let service =
+            LambdaService { store, code, invoker, queue, cache, concurrency_limit, writes: Arc::new(Mutex::new(())) };
+        for key in keys {
+            service.apply_provisioning(&key);
+        }
+        Ok(service)
+    }
+
+    /// The async queue, whose clock tests may move forward.
+    pub fn queue(&self) -> &AsyncQueue {
+        &self.queue
     }
 
     /// The invoker, for metrics and shutdown.
@@ -280,19 +366,24 @@ impl LambdaService {
     }
 
     fn cached(&self, caller: &Caller, name: &str) -> Option<Arc<Function>> {
-        self.cache.function(&caller.account, &caller.region, name)
+        self.cache.function(&caller.account, &caller.region, name, None)
     }
 
     fn remember(&self, f: Function) -> Arc<Function> {
         let f = Arc::new(f);
-        let key = (f.account.clone(), f.region.clone(), f.name.clone());
-        self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).insert(key, f.clone());
+        self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).insert(key_of(&f), f.clone());
         self.cache.recount_reserved(&f.account);
         f
     }
 
-    /// Resolves a `FunctionName` to `$LATEST` of a function in the caller's account.
-    fn resolve(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<Arc<Function>, LambdaError> {
+    /// Resolves a `FunctionName` (and `Qualifier`) to `$LATEST` of a function in the
+    /// caller's account, and the qualifier asked for, if any.
+    fn resolve_ref(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(Arc<Function>, Option<Qualifier>), LambdaError> {
         let r = FunctionRef::parse(name, "functionName").map_err(Invalid::from)?;
         let q = match qualifier {
             Some(q) => Some(
@@ -316,10 +407,45 @@ impl LambdaService {
             return Err(not_found(caller, &r.name, q.as_ref()));
         }
         let f = self.cached(caller, &r.name).ok_or_else(|| not_found(caller, &r.name, q.as_ref()))?;
-        match q {
-            None | Some(Qualifier::Latest) => Ok(f),
-            Some(other) => Err(not_found(caller, &r.name, Some(&other))),
+        Ok((f, q))
+    }
+
+    /// Resolves a `FunctionName` to `$LATEST`, for operations on `$LATEST` only.
+    fn resolve(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<Arc<Function>, LambdaError> {
+        match self.resolve_ref(caller, name, qualifier)? {
+            (f, None | Some(Qualifier::Latest)) => Ok(f),
+            (f, Some(other)) => Err(not_found(caller, &f.name, Some(&other))),
         }
+    }
+
+    /// Resolves a `FunctionName` and `Qualifier` to the version they name: `$LATEST`, a
+    /// published version, or (choosing by the routing weights) an alias's version. Also
+    /// returns the qualifier as given, which qualifies the ARN the caller sees.
+    fn resolve_version(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
+        let (latest, q) = self.resolve_ref(caller, name, qualifier)?;
+        match q {
+            None => Ok((latest, None)),
+            Some(Qualifier::Latest) => Ok((latest, Some("$LATEST".to_owned()))),
+            Some(Qualifier::Named(q)) => {
+                let found = {
+                    let families = self.cache.families.read().unwrap_or_else(|p| p.into_inner());
+                    families.get(&key_of(&latest)).and_then(|fam| fam.pick(&latest, &q))
+                };
+                match found {
+                    Some(v) => Ok((v, Some(q))),
+                    None => Err(not_found(caller, &latest.name, Some(&Qualifier::Named(q)))),
+                }
+            }
+        }
+    }
+
+    fn family(&self, f: &Function) -> Option<Family> {
+        self.cache.families.read().unwrap_or_else(|p| p.into_inner()).get(&key_of(f)).cloned()
     }
 
     fn store_code(&self, source: CodeSource) -> Result<model::CodeInfo, LambdaError> {
@@ -354,6 +480,7 @@ impl LambdaService {
             .into());
         }
         let config = cmd.draft.into_config()?;
+        check_dead_letter(&config)?;
         check_tags(&cmd.tags)?;
         let code = self.store_code(cmd.code)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
@@ -374,31 +501,43 @@ impl LambdaService {
             tags: cmd.tags,
             reserved_concurrency: None,
             event_invoke: None,
+            version: None,
+            last_version: 0,
         };
         if !self.store.insert_function(&f)? {
             self.discard_if_unused(&f.code);
             return Err(LambdaError::Conflict(format!("Function already exist: {}", f.name)));
         }
         self.invoker.prepare(f.config.runtime);
-        let mut view = (*self.remember(f)).clone();
+        let latest = self.remember(f);
+        let mut view = match cmd.publish {
+            true => (*self.publish_locked(&latest, None)?).clone(),
+            false => (*latest).clone(),
+        };
         view.state = FunctionState::Pending;
         Ok(view)
     }
 
-    /// GetFunction / GetFunctionConfiguration.
+    /// GetFunction / GetFunctionConfiguration: the version the name and qualifier select,
+    /// and the qualifier as given (which qualifies the ARN shown).
     pub fn get_function(
         &self,
         caller: &Caller,
         name: &str,
         qualifier: Option<&str>,
-    ) -> Result<Arc<Function>, LambdaError> {
-        self.resolve(caller, name, qualifier)
+    ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
+        self.resolve_version(caller, name, qualifier)
     }
 
-    /// The deployment package of a function, for `Code.Location`.
-    pub fn function_code(&self, caller: &Caller, name: &str) -> Result<Vec<u8>, LambdaError> {
-        let f = self.resolve(caller, name, None)?;
-        Ok(self.code.get(&f.code.sha256_hex)?)
+    /// A deployment package of a function or one of its versions, for `Code.Location`.
+    pub fn function_code(&self, caller: &Caller, name: &str, sha256_hex: &str) -> Result<Vec<u8>, LambdaError> {
+        let latest = self.resolve(caller, name, None)?;
+        let in_use = latest.code.sha256_hex == sha256_hex
+            || self.family(&latest).is_some_and(|f| f.versions.values().any(|v| v.code.sha256_hex == sha256_hex));
+        if !in_use {
+            return Err(not_found(caller, name, None));
+        }
+        Ok(self.code.get(sha256_hex)?)
     }
 
     /// ListFunctions.
@@ -463,6 +602,7 @@ impl LambdaService {
         source: CodeSource,
         revision: Option<&str>,
         architectures: Option<Vec<String>>,
+        publish: bool,
     ) -> Result<Function, LambdaError> {
         let code = self.store_code(source)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
@@ -474,7 +614,14 @@ impl LambdaService {
                 new.config = FunctionPatch { architectures, ..Default::default() }.apply_to(new.config)?;
             }
             new.code = code.clone();
-            self.replace(&old, new)
+            let view = self.replace(&old, new)?;
+            if !publish {
+                return Ok(view);
+            }
+            let latest = self.resolve(caller, name, None)?;
+            let mut version = (*self.publish_locked(&latest, None)?).clone();
+            version.last_update_status = LastUpdateStatus::InProgress;
+            Ok(version)
         })();
         if result.is_err() {
             self.discard_if_unused(&code);
@@ -503,31 +650,36 @@ impl LambdaService {
         Self::check_revision(&old, revision)?;
         let mut new = (*old).clone();
         new.config = patch.apply_to(new.config)?;
+        check_dead_letter(&new.config)?;
         self.invoker.prepare(new.config.runtime);
         self.replace(&old, new)
     }
 
-    /// DeleteFunction.
+    /// DeleteFunction: the whole function, or (with a version qualifier) one version.
     pub fn delete_function(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let f = self.resolve(caller, name, qualifier)?;
-        if let Some(q) = qualifier {
-            if q == "$LATEST" {
+        let (f, q) = self.resolve_ref(caller, name, qualifier)?;
+        match q {
+            None => {}
+            Some(Qualifier::Latest) => {
                 return Err(
                     Invalid::parameter("$LATEST version cannot be deleted without deleting the function.").into()
-                );
+                )
             }
+            Some(Qualifier::Named(q)) => return self.delete_version(caller, &f, &q),
         }
         self.store.delete_function(&f.account, &f.region, &f.name)?;
-        self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).remove(&(
-            f.account.clone(),
-            f.region.clone(),
-            f.name.clone(),
-        ));
-        self.invoker.retire(&f);
-        if !self.store.code_in_use(&f.code.sha256_hex)? {
-            self.code.remove(&f.code.sha256_hex)?;
+        self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
+        let family = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
+        self.invoker.retire_all(&f);
+        let blobs = std::iter::once(f.code.sha256_hex.clone())
+            .chain(family.iter().flat_map(|fam| fam.versions.values().map(|v| v.code.sha256_hex.clone())));
+        for hex in blobs.collect::<std::collections::BTreeSet<_>>() {
+            if !self.store.code_in_use(&hex)? {
+                self.code.remove(&hex)?;
+            }
         }
+        self.cache.recount_reserved(&f.account);
         Ok(())
     }
 
@@ -670,7 +822,7 @@ impl LambdaService {
             check_destination(arn)?;
         }
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let old = self.resolve(caller, name, qualifier)?;
+        let old = self.resolve_event_invoke(caller, name, qualifier)?;
         let base = if merge { old.event_invoke.clone().unwrap_or_default() } else { EventInvokeConfig::default() };
         let nonempty = |d: Option<String>| d.filter(|a| !a.is_empty());
         let config = EventInvokeConfig {
@@ -690,6 +842,27 @@ impl LambdaService {
         Ok((Arc::new(stored), config))
     }
 
+    /// The function whose EventInvokeConfig a request names: Lamina keeps it for
+    /// `$LATEST` only, and says so rather than apply one version's to another.
+    fn resolve_event_invoke(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Arc<Function>, LambdaError> {
+        match self.resolve_ref(caller, name, qualifier)? {
+            (f, None | Some(Qualifier::Latest)) => Ok(f),
+            (f, Some(Qualifier::Named(q))) => {
+                self.resolve_version(caller, name, qualifier)?;
+                Err(Invalid::parameter(format!(
+                    "Lamina keeps EventInvokeConfig for $LATEST only so far; {}:{q} cannot have its own.",
+                    f.arn()
+                ))
+                .into())
+            }
+        }
+    }
+
     fn no_event_invoke_config(f: &Function) -> LambdaError {
         LambdaError::NotFound(format!("The function {}:$LATEST doesn't have an EventInvokeConfig", f.arn()))
     }
@@ -701,7 +874,7 @@ impl LambdaService {
         name: &str,
         qualifier: Option<&str>,
     ) -> Result<(Arc<Function>, EventInvokeConfig), LambdaError> {
-        let f = self.resolve(caller, name, qualifier)?;
+        let f = self.resolve_event_invoke(caller, name, qualifier)?;
         let config = f.event_invoke.clone().ok_or_else(|| Self::no_event_invoke_config(&f))?;
         Ok((f, config))
     }
@@ -714,7 +887,7 @@ impl LambdaService {
         qualifier: Option<&str>,
     ) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let f = self.resolve(caller, name, qualifier)?;
+        let f = self.resolve_event_invoke(caller, name, qualifier)?;
         if f.event_invoke.is_none() {
             return Err(Self::no_event_invoke_config(&f));
         }
@@ -722,7 +895,7 @@ impl LambdaService {
     }
 
     /// ListFunctionEventInvokeConfigs: the configurations of a function's versions
-    /// (only `$LATEST` exists so far).
+    /// (Lamina keeps one, for `$LATEST`).
     pub fn list_event_invoke_configs(
         &self,
         caller: &Caller,
@@ -742,13 +915,14 @@ impl LambdaService {
         kind: InvocationType,
         input: InvokeInput,
     ) -> Result<InvokeOutcome, LambdaError> {
-        let f = self.resolve(caller, name, qualifier)?;
+        let (f, shown) = self.resolve_version(caller, name, qualifier)?;
         let request = InvokeRequest {
             request_id: input.request_id,
             payload: input.payload,
             log_tail: input.log_tail,
             client_context: input.client_context,
             capacity: self.cache.capacity(&f),
+            qualifier: shown.clone(),
         };
         let limit = match kind {
             InvocationType::Event => limits::ASYNC_PAYLOAD_MAX_BYTES,
@@ -769,11 +943,12 @@ impl LambdaService {
                     region: f.region.clone(),
                     function: f.name.clone(),
                     payload: request.payload.to_vec(),
-                    accepted_ms: now_ms(),
+                    accepted_ms: 0,
                     attempts: 0,
-                    next_attempt_ms: now_ms(),
+                    next_attempt_ms: 0,
+                    qualifier: shown,
                 };
-                self.queue.accept(&event)?;
+                self.queue.accept(event)?;
                 Ok(InvokeOutcome::Accepted)
             }
             InvocationType::RequestResponse => match self.invoker.invoke(f, request).await {
@@ -825,6 +1000,19 @@ fn check_destination(arn: &str) -> Result<(), LambdaError> {
         .into());
     }
     Err(Invalid::parameter(format!("The destination ARN {arn} is invalid.")).into())
+}
+
+/// Dead-letter queues are SQS queues or SNS topics, which Lamina does not serve yet: a
+/// target is refused rather than accepted and never delivered to.
+fn check_dead_letter(config: &model::FunctionConfig) -> Result<(), LambdaError> {
+    match &config.dead_letter_target {
+        Some(arn) => Err(Invalid::parameter(format!(
+            "Lamina cannot deliver to dead-letter queues yet: {arn}. Use an OnFailure destination \
+             (PutFunctionEventInvokeConfig) with a Lambda function ARN."
+        ))
+        .into()),
+        None => Ok(()),
+    }
 }
 
 fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), LambdaError> {

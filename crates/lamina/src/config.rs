@@ -94,6 +94,10 @@ pub struct AsyncSection {
     pub retry_delays_secs: Vec<f64>,
     /// Async events run at once.
     pub parallelism: usize,
+    /// Lets `POST /_lamina/clock?advance_secs=N` move the async queue's clock forward, so
+    /// that tests can age events past `MaximumEventAgeInSeconds` without waiting. Never
+    /// enable it where real events flow.
+    pub adjustable_clock: bool,
 }
 
 /// `[runtimes]`
@@ -132,7 +136,7 @@ impl Default for FunctionsConfig {
 
 impl Default for AsyncSection {
     fn default() -> Self {
-        AsyncSection { retry_delays_secs: vec![60.0, 120.0], parallelism: 64 }
+        AsyncSection { retry_delays_secs: vec![60.0, 120.0], parallelism: 64, adjustable_clock: false }
     }
 }
 

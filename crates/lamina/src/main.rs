@@ -193,7 +193,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
         },
+        adjustable_clock: config.async_.adjustable_clock,
     });
+    if config.async_.adjustable_clock {
+        tracing::warn!("async.adjustable_clock is on: POST /_lamina/clock moves the async queue's clock forward");
+    }
 
     tracing::info!(data_dir = %data.display(), "state directory");
     // Tests and scripts read this line to find the port when started with --port 0.

@@ -171,7 +171,8 @@ pub struct CodeInfo {
     pub size: u64,
 }
 
-/// A function as stored: `$LATEST` with its code and bookkeeping.
+/// A function as stored: `$LATEST` with its code and bookkeeping, or a published version
+/// (a frozen copy of `$LATEST` as it was when published).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
     /// The function's name.
@@ -198,6 +199,10 @@ pub struct Function {
     pub reserved_concurrency: Option<u32>,
     /// How asynchronous invocations are retried and where their outcomes go.
     pub event_invoke: Option<EventInvokeConfig>,
+    /// `None` for `$LATEST`; the number of a published version.
+    pub version: Option<u32>,
+    /// On `$LATEST`: the highest version number ever published (numbers are never reused).
+    pub last_version: u32,
 }
 
 /// PutFunctionEventInvokeConfig: retries, event age and destinations for async invokes.
@@ -233,6 +238,24 @@ impl Function {
     /// The unqualified ARN.
     pub fn arn(&self) -> String {
         crate::arn::function_arn(&self.region, &self.account, &self.name)
+    }
+
+    /// The version as AWS names it: `$LATEST` or the number.
+    pub fn version_label(&self) -> String {
+        self.version.map_or_else(|| "$LATEST".to_owned(), |n| n.to_string())
+    }
+
+    /// The ARN qualified with this version.
+    pub fn qualified_arn(&self) -> String {
+        format!("{}:{}", self.arn(), self.version_label())
+    }
+
+    /// Whether `other` has the same code and configuration, so that publishing this one
+    /// after it would publish nothing new. Descriptions do not count: PublishVersion can
+    /// give a version its own.
+    pub fn same_release(&self, other: &Function) -> bool {
+        let plain = |c: &FunctionConfig| FunctionConfig { description: String::new(), ..c.clone() };
+        self.code == other.code && plain(&self.config) == plain(&other.config)
     }
 
     /// The CloudWatch log group the function writes to.

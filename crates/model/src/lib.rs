@@ -2,7 +2,7 @@
 //! served or run.
 //!
 //! This crate owns the validated domain types ([`FunctionConfig`], [`Runtime`],
-//! [`FunctionRef`]), AWS Lambda's limits ([`limits`]) and the validation rules that
+//! [`FunctionRef`], [`Alias`], [`ProvisionedConfig`]), AWS Lambda's limits ([`limits`]) and the validation rules that
 //! turn raw user input into those types, reporting problems as [`Invalid`] values that
 //! carry AWS's own wording. It is used by the store, the invoker and every API crate.
 //!
@@ -10,12 +10,14 @@
 //! here is testable with plain unit tests.
 #![deny(missing_docs)]
 
+mod alias;
 pub mod arn;
 mod function;
 pub mod limits;
 mod runtime;
 mod validate;
 
+pub use alias::{check_alias_name, is_version_number, Alias, AliasDraft, ProvisionedConfig};
 pub use arn::{FunctionRef, Qualifier};
 pub use function::{
     Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionDraft, FunctionPatch, FunctionState,

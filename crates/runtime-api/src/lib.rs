@@ -90,6 +90,8 @@ struct Shared {
     queue: tokio::sync::Mutex<mpsc::Receiver<Pending>>,
     current: Mutex<Option<(String, oneshot::Sender<Outcome>)>>,
     init_error: Mutex<Option<oneshot::Sender<InitError>>>,
+    /// Set once the runtime first asks for an invocation: its initialisation is done.
+    polled: tokio::sync::watch::Sender<bool>,
 }
 
 /// The Runtime API of one environment.
@@ -98,6 +100,7 @@ pub struct RuntimeApi {
     addr: SocketAddr,
     queue: mpsc::Sender<Pending>,
     server: tokio::task::JoinHandle<()>,
+    polled: tokio::sync::watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for Pending {
@@ -152,10 +155,12 @@ impl RuntimeApi {
         let addr = listener.local_addr()?;
         let (tx, rx) = mpsc::channel(1);
         let (init_tx, init_rx) = oneshot::channel();
+        let (polled_tx, polled) = tokio::sync::watch::channel(false);
         let shared = Arc::new(Shared {
             queue: tokio::sync::Mutex::new(rx),
             current: Mutex::new(None),
             init_error: Mutex::new(Some(init_tx)),
+            polled: polled_tx,
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -166,12 +171,21 @@ impl RuntimeApi {
         let server = tokio::spawn(async move {
             let _ = axum::serve(Admitting { inner: listener, admit }, app).await;
         });
-        Ok((RuntimeApi { addr, queue: tx, server }, init_rx))
+        Ok((RuntimeApi { addr, queue: tx, server, polled }, init_rx))
     }
 
     /// The `host:port` for `AWS_LAMBDA_RUNTIME_API`.
     pub fn address(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Resolves once the runtime has asked for its first invocation, that is, once its
+    /// initialisation is done (it never resolves if the runtime dies first).
+    pub async fn initialized(&self) {
+        let mut polled = self.polled.clone();
+        if polled.wait_for(|p| *p).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 
     /// Queues one invocation. The environment handles one at a time; the invoker must
@@ -212,6 +226,7 @@ fn accepted() -> Response {
 }
 
 async fn next(State(s): State<Arc<Shared>>) -> Response {
+    s.polled.send_replace(true);
     let pending = {
         let mut queue = s.queue.lock().await;
         match queue.recv().await {
@@ -372,6 +387,7 @@ mod tests {
         assert!(got.contains("lambda-runtime-deadline-ms: "), "{got}");
         assert!(got.ends_with("{\"k\":1}"), "{got}");
         d.started.await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), api.initialized()).await.expect("the first poll marks init done");
 
         let wrong = http(addr, "POST /2018-06-01/runtime/invocation/nope/response HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".into()).await;
         assert!(wrong.starts_with("HTTP/1.1 400"), "{wrong}");

@@ -1,7 +1,8 @@
 //! Lamina's durable state.
 //!
 //! Two halves, both under the data directory:
-//! - [`MetadataStore`], implemented by [`SqliteStore`]: functions and the async event
+//! - [`MetadataStore`], implemented by [`SqliteStore`]: functions, their published
+//!   versions, aliases and provisioned-concurrency configurations, and the async event
 //!   queue, in one SQLite database (WAL mode) so that everything a user created or an
 //!   invoke accepted survives a restart or a `kill -9`;
 //! - [`CodeStore`]: deployment packages stored once by SHA-256, and their extracted trees,
@@ -17,7 +18,7 @@ mod sqlite;
 pub use code::{CodeError, CodeStore};
 pub use sqlite::SqliteStore;
 
-use model::Function;
+use model::{Alias, Function, ProvisionedConfig};
 
 /// A failure of the metadata store. These are operator-facing: the API answers them
 /// with a `ServiceException`.
@@ -50,6 +51,21 @@ pub struct AsyncEvent {
     pub attempts: u32,
     /// Not to run before this time, in ms since the epoch.
     pub next_attempt_ms: i64,
+    /// The version or alias invoked, if the caller named one.
+    pub qualifier: Option<String>,
+}
+
+/// Something that belongs to one function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scoped<T> {
+    /// The function's account.
+    pub account: String,
+    /// The function's region.
+    pub region: String,
+    /// The function's name.
+    pub function: String,
+    /// The thing itself.
+    pub item: T,
 }
 
 /// Where functions and async events are kept.
@@ -60,7 +76,8 @@ pub trait MetadataStore: Send + Sync + 'static {
     fn update_function(&self, f: &Function) -> Result<bool, StoreError>;
     /// Reads one function.
     fn get_function(&self, account: &str, region: &str, name: &str) -> Result<Option<Function>, StoreError>;
-    /// Deletes a function and its pending async events; `Ok(false)` if it did not exist.
+    /// Deletes a function with its versions, aliases, provisioned-concurrency configurations
+    /// and pending async events; `Ok(false)` if it did not exist.
     fn delete_function(&self, account: &str, region: &str, name: &str) -> Result<bool, StoreError>;
     /// Functions in name order, starting after `after`, at most `limit`.
     fn list_functions(
@@ -74,7 +91,7 @@ pub trait MetadataStore: Send + Sync + 'static {
     fn all_functions(&self) -> Result<Vec<Function>, StoreError>;
     /// Number of functions and total code bytes in an account.
     fn usage(&self, account: &str) -> Result<(u64, u64), StoreError>;
-    /// Whether any function still uses a code blob.
+    /// Whether any function or version still uses a code blob.
     fn code_in_use(&self, sha256_hex: &str) -> Result<bool, StoreError>;
 
     /// Durably records an accepted async event.
@@ -90,4 +107,36 @@ pub trait MetadataStore: Send + Sync + 'static {
     fn remove_event(&self, id: &str) -> Result<(), StoreError>;
     /// The earliest time any queued event may be taken.
     fn next_event_due(&self) -> Result<Option<i64>, StoreError>;
+
+    /// Stores a published `version` and `$LATEST`'s new `last_version`, at once;
+    /// `Ok(false)` if the function no longer exists.
+    fn publish_version(&self, latest: &Function, version: &Function) -> Result<bool, StoreError>;
+    /// Deletes a published version and its provisioned-concurrency configuration.
+    fn delete_version(&self, account: &str, region: &str, name: &str, version: u32) -> Result<bool, StoreError>;
+    /// Every published version, for start-up.
+    fn all_versions(&self) -> Result<Vec<Function>, StoreError>;
+    /// Creates or replaces an alias.
+    fn put_alias(&self, account: &str, region: &str, function: &str, alias: &Alias) -> Result<(), StoreError>;
+    /// Deletes an alias and its provisioned-concurrency configuration.
+    fn delete_alias(&self, account: &str, region: &str, function: &str, name: &str) -> Result<bool, StoreError>;
+    /// Every alias, for start-up.
+    fn all_aliases(&self) -> Result<Vec<Scoped<Alias>>, StoreError>;
+    /// Creates or replaces a provisioned-concurrency configuration.
+    fn put_provisioned(
+        &self,
+        account: &str,
+        region: &str,
+        function: &str,
+        config: &ProvisionedConfig,
+    ) -> Result<(), StoreError>;
+    /// Deletes a provisioned-concurrency configuration.
+    fn delete_provisioned(
+        &self,
+        account: &str,
+        region: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<(), StoreError>;
+    /// Every provisioned-concurrency configuration, for start-up.
+    fn all_provisioned(&self) -> Result<Vec<Scoped<ProvisionedConfig>>, StoreError>;
 }

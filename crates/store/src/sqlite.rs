@@ -5,12 +5,12 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use model::{
-    Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionState, LastUpdateStatus, Runtime,
-    TracingMode,
+    Alias, Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionState, LastUpdateStatus,
+    ProvisionedConfig, Runtime, TracingMode,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::{AsyncEvent, MetadataStore, StoreError};
+use crate::{AsyncEvent, MetadataStore, Scoped, StoreError};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS functions (
@@ -38,7 +38,58 @@ CREATE TABLE IF NOT EXISTS functions (
     tags TEXT NOT NULL,
     reserved_concurrency INTEGER,
     event_invoke TEXT,
+    last_version INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (account, region, name)
+);
+CREATE TABLE IF NOT EXISTS function_versions (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    runtime TEXT NOT NULL,
+    role TEXT NOT NULL,
+    handler TEXT NOT NULL,
+    description TEXT NOT NULL,
+    timeout_s INTEGER NOT NULL,
+    memory_mb INTEGER NOT NULL,
+    ephemeral_mb INTEGER NOT NULL,
+    environment TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    tracing TEXT NOT NULL,
+    dead_letter_target TEXT,
+    code_sha256_hex TEXT NOT NULL,
+    code_sha256_b64 TEXT NOT NULL,
+    code_size INTEGER NOT NULL,
+    revision_id TEXT NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    last_update_status TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    reserved_concurrency INTEGER,
+    event_invoke TEXT,
+    last_version INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (account, region, name, version)
+);
+CREATE TABLE IF NOT EXISTS aliases (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    function TEXT NOT NULL,
+    name TEXT NOT NULL,
+    function_version TEXT NOT NULL,
+    description TEXT NOT NULL,
+    routing_version INTEGER,
+    routing_weight REAL,
+    revision_id TEXT NOT NULL,
+    PRIMARY KEY (account, region, function, name)
+);
+CREATE TABLE IF NOT EXISTS provisioned_concurrency (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    requested INTEGER NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, region, function, qualifier)
 );
 CREATE TABLE IF NOT EXISTS async_events (
     id TEXT PRIMARY KEY,
@@ -49,14 +100,22 @@ CREATE TABLE IF NOT EXISTS async_events (
     accepted_ms INTEGER NOT NULL,
     attempts INTEGER NOT NULL,
     next_attempt_ms INTEGER NOT NULL,
-    lease_ms INTEGER NOT NULL DEFAULT 0
+    lease_ms INTEGER NOT NULL DEFAULT 0,
+    qualifier TEXT
 );
 CREATE INDEX IF NOT EXISTS async_events_due ON async_events (next_attempt_ms);
 ";
 
 const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
     ephemeral_mb, environment, architecture, tracing, dead_letter_target, code_sha256_hex, code_sha256_b64, \
-    code_size, revision_id, last_modified_ms, state, last_update_status, tags, reserved_concurrency, event_invoke";
+    code_size, revision_id, last_modified_ms, state, last_update_status, tags, reserved_concurrency, event_invoke, \
+    last_version";
+const FUNCTION_PARAMS: usize = 25;
+
+/// `?1, ?2, …, ?n`.
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
 
 /// Functions and async events in one SQLite file, in WAL mode.
 pub struct SqliteStore {
@@ -77,6 +136,8 @@ impl SqliteStore {
         // Columns added after the first release; adding one that exists fails harmlessly.
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN reserved_concurrency INTEGER", []);
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN event_invoke TEXT", []);
+        let _ = conn.execute("ALTER TABLE functions ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0", []);
+        let _ = conn.execute("ALTER TABLE async_events ADD COLUMN qualifier TEXT", []);
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
@@ -134,6 +195,8 @@ fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
             tags: BTreeMap::new(),
             reserved_concurrency: row.get(22)?,
             event_invoke: None,
+            version: None,
+            last_version: row.get(24)?,
         },
         event_invoke: row.get(23)?,
         runtime: row.get(3)?,
@@ -198,7 +261,13 @@ fn parse_event_invoke(text: &str) -> Result<EventInvokeConfig, StoreError> {
     })
 }
 
-fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; 24] {
+fn read_version(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
+    let mut raw = read_function(row)?;
+    raw.f.version = Some(row.get(FUNCTION_PARAMS)?);
+    Ok(raw)
+}
+
+fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; FUNCTION_PARAMS] {
     let c = &f.config;
     [
         Box::new(&f.account),
@@ -225,6 +294,7 @@ fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; 24] {
         Box::new(map_json(&f.tags)),
         Box::new(f.reserved_concurrency),
         Box::new(f.event_invoke.as_ref().map(event_invoke_json)),
+        Box::new(f.last_version),
     ]
 }
 
@@ -238,15 +308,52 @@ fn read_event(row: &Row<'_>) -> rusqlite::Result<AsyncEvent> {
         accepted_ms: row.get(5)?,
         attempts: row.get(6)?,
         next_attempt_ms: row.get(7)?,
+        qualifier: row.get(8)?,
     })
+}
+
+fn read_alias(row: &Row<'_>) -> rusqlite::Result<Scoped<Alias>> {
+    let routing = match (row.get::<_, Option<u32>>(6)?, row.get::<_, Option<f64>>(7)?) {
+        (Some(v), Some(w)) => Some((v, w)),
+        _ => None,
+    };
+    Ok(Scoped {
+        account: row.get(0)?,
+        region: row.get(1)?,
+        function: row.get(2)?,
+        item: Alias {
+            name: row.get(3)?,
+            function_version: row.get(4)?,
+            description: row.get(5)?,
+            routing,
+            revision_id: row.get(8)?,
+        },
+    })
+}
+
+fn read_provisioned(row: &Row<'_>) -> rusqlite::Result<Scoped<ProvisionedConfig>> {
+    Ok(Scoped {
+        account: row.get(0)?,
+        region: row.get(1)?,
+        function: row.get(2)?,
+        item: ProvisionedConfig { qualifier: row.get(3)?, requested: row.get(4)?, last_modified_ms: row.get(5)? },
+    })
+}
+
+fn collect<T>(
+    c: &Connection,
+    sql: &str,
+    read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = c.prepare(sql)?;
+    let rows = stmt.query_map([], read)?;
+    rows.collect()
 }
 
 impl MetadataStore for SqliteStore {
     fn insert_function(&self, f: &Function) -> Result<bool, StoreError> {
-        let sql = format!(
-            "INSERT OR IGNORE INTO functions ({FUNCTION_COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
-        );
+        let sql =
+            format!("INSERT OR IGNORE INTO functions ({FUNCTION_COLUMNS}) VALUES ({})", placeholders(FUNCTION_PARAMS));
         let p = function_params(f);
         let n = self.with(|c| c.execute(&sql, rusqlite::params_from_iter(p.iter())))?;
         Ok(n == 1)
@@ -254,9 +361,9 @@ impl MetadataStore for SqliteStore {
 
     fn update_function(&self, f: &Function) -> Result<bool, StoreError> {
         let sql = format!(
-            "REPLACE INTO functions ({FUNCTION_COLUMNS}) SELECT \
-             ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24 \
-             WHERE EXISTS (SELECT 1 FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3)"
+            "REPLACE INTO functions ({FUNCTION_COLUMNS}) SELECT {} \
+             WHERE EXISTS (SELECT 1 FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3)",
+            placeholders(FUNCTION_PARAMS)
         );
         let p = function_params(f);
         let n = self.with(|c| c.execute(&sql, rusqlite::params_from_iter(p.iter())))?;
@@ -276,8 +383,14 @@ impl MetadataStore for SqliteStore {
                 "DELETE FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3",
                 params![account, region, name],
             )?;
+            for table in ["async_events", "aliases", "provisioned_concurrency"] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND function = ?3"),
+                    params![account, region, name],
+                )?;
+            }
             tx.execute(
-                "DELETE FROM async_events WHERE account = ?1 AND region = ?2 AND function = ?3",
+                "DELETE FROM function_versions WHERE account = ?1 AND region = ?2 AND name = ?3",
                 params![account, region, name],
             )?;
             tx.commit()?;
@@ -317,7 +430,9 @@ impl MetadataStore for SqliteStore {
     fn usage(&self, account: &str) -> Result<(u64, u64), StoreError> {
         self.with(|c| {
             c.query_row(
-                "SELECT COUNT(*), COALESCE(SUM(code_size), 0) FROM functions WHERE account = ?1",
+                "SELECT COUNT(*), COALESCE(SUM(code_size), 0) \
+                 + (SELECT COALESCE(SUM(code_size), 0) FROM function_versions WHERE account = ?1) \
+                 FROM functions WHERE account = ?1",
                 params![account],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
             )
@@ -327,7 +442,8 @@ impl MetadataStore for SqliteStore {
     fn code_in_use(&self, sha256_hex: &str) -> Result<bool, StoreError> {
         self.with(|c| {
             c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM functions WHERE code_sha256_hex = ?1)",
+                "SELECT EXISTS (SELECT 1 FROM functions WHERE code_sha256_hex = ?1) \
+                 OR EXISTS (SELECT 1 FROM function_versions WHERE code_sha256_hex = ?1)",
                 params![sha256_hex],
                 |r| r.get(0),
             )
@@ -337,10 +453,20 @@ impl MetadataStore for SqliteStore {
     fn enqueue_event(&self, e: &AsyncEvent) -> Result<(), StoreError> {
         self.with(|c| {
             c.prepare_cached(
-                "INSERT INTO async_events (id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO async_events (id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms, \
+                 qualifier) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
-            .execute(params![e.id, e.account, e.region, e.function, e.payload, e.accepted_ms, e.attempts, e.next_attempt_ms])
+            .execute(params![
+                e.id,
+                e.account,
+                e.region,
+                e.function,
+                e.payload,
+                e.accepted_ms,
+                e.attempts,
+                e.next_attempt_ms,
+                e.qualifier
+            ])
             .map(drop)
         })
     }
@@ -350,8 +476,8 @@ impl MetadataStore for SqliteStore {
             let tx = c.unchecked_transaction()?;
             let events = {
                 let mut stmt = tx.prepare_cached(
-                    "SELECT id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms \
-                     FROM async_events WHERE next_attempt_ms <= ?1 AND lease_ms <= ?1 \
+                    "SELECT id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms, \
+                     qualifier FROM async_events WHERE next_attempt_ms <= ?1 AND lease_ms <= ?1 \
                      ORDER BY next_attempt_ms, accepted_ms LIMIT ?2",
                 )?;
                 let rows = stmt.query_map(params![now_ms, limit as i64], read_event)?;
@@ -387,6 +513,143 @@ impl MetadataStore for SqliteStore {
     fn next_event_due(&self) -> Result<Option<i64>, StoreError> {
         self.with(|c| c.query_row("SELECT MIN(MAX(next_attempt_ms, lease_ms)) FROM async_events", [], |r| r.get(0)))
     }
+
+    fn publish_version(&self, latest: &Function, version: &Function) -> Result<bool, StoreError> {
+        let sql = format!(
+            "INSERT INTO function_versions ({FUNCTION_COLUMNS}, version) VALUES ({})",
+            placeholders(FUNCTION_PARAMS + 1)
+        );
+        let mut p: Vec<Box<dyn rusqlite::ToSql + '_>> = function_params(version).into_iter().collect();
+        p.push(Box::new(version.version));
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let n = tx.execute(
+                "UPDATE functions SET last_version = ?4 WHERE account = ?1 AND region = ?2 AND name = ?3",
+                params![latest.account, latest.region, latest.name, latest.last_version],
+            )?;
+            if n == 1 {
+                tx.execute(&sql, rusqlite::params_from_iter(p.iter()))?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
+    }
+
+    fn delete_version(&self, account: &str, region: &str, name: &str, version: u32) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let n = tx.execute(
+                "DELETE FROM function_versions WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
+                params![account, region, name, version],
+            )?;
+            tx.execute(
+                "DELETE FROM provisioned_concurrency WHERE account = ?1 AND region = ?2 AND function = ?3 \
+                 AND qualifier = ?4",
+                params![account, region, name, version.to_string()],
+            )?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+    }
+
+    fn all_versions(&self) -> Result<Vec<Function>, StoreError> {
+        let sql = format!("SELECT {FUNCTION_COLUMNS}, version FROM function_versions");
+        let raws = self.with(|c| collect(c, &sql, read_version))?;
+        raws.into_iter().map(RawFunction::finish).collect()
+    }
+
+    fn put_alias(&self, account: &str, region: &str, function: &str, a: &Alias) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "REPLACE INTO aliases (account, region, function, name, function_version, description, \
+                 routing_version, routing_weight, revision_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    account,
+                    region,
+                    function,
+                    a.name,
+                    a.function_version,
+                    a.description,
+                    a.routing.map(|r| r.0),
+                    a.routing.map(|r| r.1),
+                    a.revision_id
+                ],
+            )
+            .map(drop)
+        })
+    }
+
+    fn delete_alias(&self, account: &str, region: &str, function: &str, name: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let n = tx.execute(
+                "DELETE FROM aliases WHERE account = ?1 AND region = ?2 AND function = ?3 AND name = ?4",
+                params![account, region, function, name],
+            )?;
+            tx.execute(
+                "DELETE FROM provisioned_concurrency WHERE account = ?1 AND region = ?2 AND function = ?3 \
+                 AND qualifier = ?4",
+                params![account, region, function, name],
+            )?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+    }
+
+    fn all_aliases(&self) -> Result<Vec<Scoped<Alias>>, StoreError> {
+        self.with(|c| {
+            collect(
+                c,
+                "SELECT account, region, function, name, function_version, description, routing_version, \
+                 routing_weight, revision_id FROM aliases",
+                read_alias,
+            )
+        })
+    }
+
+    fn put_provisioned(
+        &self,
+        account: &str,
+        region: &str,
+        function: &str,
+        p: &ProvisionedConfig,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "REPLACE INTO provisioned_concurrency (account, region, function, qualifier, requested, \
+                 last_modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![account, region, function, p.qualifier, p.requested, p.last_modified_ms],
+            )
+            .map(drop)
+        })
+    }
+
+    fn delete_provisioned(
+        &self,
+        account: &str,
+        region: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM provisioned_concurrency WHERE account = ?1 AND region = ?2 AND function = ?3 \
+                 AND qualifier = ?4",
+                params![account, region, function, qualifier],
+            )
+            .map(drop)
+        })
+    }
+
+    fn all_provisioned(&self) -> Result<Vec<Scoped<ProvisionedConfig>>, StoreError> {
+        self.with(|c| {
+            collect(
+                c,
+                "SELECT account, region, function, qualifier, requested, last_modified_ms FROM provisioned_concurrency",
+                read_provisioned,
+            )
+        })
+    }
 }
 
 #[cfg(test)]
@@ -418,6 +681,8 @@ mod tests {
             last_update_status: LastUpdateStatus::Successful,
             tags: BTreeMap::new(),
             reserved_concurrency: None,
+            version: None,
+            last_version: 0,
             event_invoke: Some(EventInvokeConfig {
                 max_retries: Some(0),
                 on_failure: Some("arn:aws:lambda:us-east-1:000000000000:function:dlq".into()),
@@ -469,6 +734,7 @@ mod tests {
             accepted_ms: 0,
             attempts: 0,
             next_attempt_ms: due,
+            qualifier: None,
         };
         s.enqueue_event(&ev("late", 50)).unwrap();
         s.enqueue_event(&ev("early", 10)).unwrap();

@@ -1,0 +1,150 @@
+"""Published versions and aliases: frozen code and configuration, qualified ARNs,
+weighted routing, and AWS's preconditions and errors."""
+import json
+from collections import Counter
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import create, function_zip, invoke_json
+
+APP = function_zip("app.py")
+ARN = "arn:aws:lambda:us-east-1:000000000000:function:v"
+
+
+def context_of(lam, qualifier=None, name="v"):
+    kw = {"Qualifier": qualifier} if qualifier else {}
+    r, body = invoke_json(lam, name, {"action": "context"}, **kw)
+    return r["ExecutedVersion"], body
+
+
+def error_of(call, **kw):
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    r = e.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
+
+
+def test_publish_freezes_code_and_configuration(lamina, lam):
+    create(lam, "v", code=APP, Environment={"Variables": {"MARK": "one"}})
+    v1 = lam.publish_version(FunctionName="v", Description="first")
+    assert (v1["Version"], v1["FunctionArn"], v1["Description"]) == ("1", ARN + ":1", "first")
+    assert lam.publish_version(FunctionName="v")["Version"] == "1", "nothing changed: nothing published"
+
+    lam.update_function_configuration(FunctionName="v", Environment={"Variables": {"MARK": "two"}})
+    latest = lam.get_function(FunctionName="v")["Configuration"]
+    assert error_of(lam.publish_version, FunctionName="v", RevisionId="stale")[:2] == \
+        (412, "PreconditionFailedException")
+    status, code, message = error_of(lam.publish_version, FunctionName="v", CodeSha256="bm9wZQ==")
+    assert (status, code) == (400, "InvalidParameterValueException")
+    assert message == (f"CodeSHA256 (bm9wZQ==) is different from current CodeSHA256 in $LATEST "
+                       f"({latest['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST.")
+    v2 = lam.publish_version(FunctionName="v", CodeSha256=latest["CodeSha256"], RevisionId=latest["RevisionId"])
+    assert v2["Version"] == "2"
+
+    for qualifier, mark in [("1", "one"), ("2", "two"), ("$LATEST", "two"), (None, "two")]:
+        executed, ctx = context_of(lam, qualifier)
+        assert executed == (qualifier if qualifier in ("1", "2") else "$LATEST")
+        assert ctx["env"]["MARK"] == mark
+        assert ctx["function_version"] == executed
+        assert ctx["env"]["AWS_LAMBDA_FUNCTION_VERSION"] == executed
+        assert ctx["invoked_function_arn"] == (f"{ARN}:{qualifier}" if qualifier else ARN)
+        assert f"[{executed}]" in ctx["log_stream_name"]
+
+    got = lam.get_function_configuration(FunctionName="v", Qualifier="1")
+    assert (got["Version"], got["FunctionArn"], got["Environment"]["Variables"]) == ("1", ARN + ":1", {"MARK": "one"})
+    versions = lam.list_versions_by_function(FunctionName="v")["Versions"]
+    assert [(x["Version"], x["FunctionArn"]) for x in versions] == \
+        [("$LATEST", ARN + ":$LATEST"), ("1", ARN + ":1"), ("2", ARN + ":2")]
+    page = lam.list_versions_by_function(FunctionName="v", MaxItems=2)
+    assert [x["Version"] for x in page["Versions"]] == ["$LATEST", "1"]
+    rest = lam.list_versions_by_function(FunctionName="v", Marker=page["NextMarker"])
+    assert [x["Version"] for x in rest["Versions"]] == ["2"] and "NextMarker" not in rest
+
+    lamina.restart()
+    lam = lamina.client()
+    assert context_of(lam, "1")[1]["env"]["MARK"] == "one", "versions survive a restart"
+    lam.delete_function(FunctionName="v", Qualifier="1")
+    assert error_of(context_of, lam=lam, qualifier="1")[:2] == (404, "ResourceNotFoundException")
+    assert lam.publish_version(FunctionName="v")["Version"] == "2", "numbers are never reused"
+    status, code, message = error_of(lam.delete_function, FunctionName="v", Qualifier="$LATEST")
+    assert (code, message) == ("InvalidParameterValueException",
+                               "$LATEST version cannot be deleted without deleting the function.")
+
+
+def test_publish_on_create_and_update_and_with_the_cli(lamina, lam):
+    created = create(lam, "v", code=APP, Publish=True)
+    assert (created["Version"], created["FunctionArn"]) == ("1", ARN + ":1")
+    updated = lam.update_function_code(FunctionName="v", ZipFile=function_zip("app.py", extra="x"), Publish=True)
+    assert updated["Version"] == "2"
+    out = lamina.aws("lambda", "list-versions-by-function", "--function-name", "v")
+    assert [x["Version"] for x in out["Versions"]] == ["$LATEST", "1", "2"]
+    out = lamina.aws("lambda", "publish-version", "--function-name", "v")
+    assert out["Version"] == "2"
+
+
+def test_aliases_route_between_versions(lamina, lam):
+    create(lam, "v", code=APP, Environment={"Variables": {"MARK": "one"}}, Publish=True)
+    lam.update_function_configuration(FunctionName="v", Environment={"Variables": {"MARK": "two"}})
+    lam.publish_version(FunctionName="v")
+
+    alias = lam.create_alias(FunctionName="v", Name="live", FunctionVersion="1", Description="prod")
+    assert (alias["AliasArn"], alias["FunctionVersion"], alias["Description"]) == (ARN + ":live", "1", "prod")
+    assert error_of(lam.create_alias, FunctionName="v", Name="live", FunctionVersion="1") == \
+        (409, "ResourceConflictException", f"Alias already exists: {ARN}:live")
+    assert error_of(lam.create_alias, FunctionName="v", Name="12", FunctionVersion="1")[:2] == \
+        (400, "ValidationException")
+    assert error_of(lam.create_alias, FunctionName="v", Name="x", FunctionVersion="9")[:2] == \
+        (404, "ResourceNotFoundException")
+    assert error_of(lam.create_alias, FunctionName="v", Name="x", FunctionVersion="$LATEST",
+                    RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}}) == \
+        (400, "InvalidParameterValueException", "$LATEST is not supported for an alias pointing to more than 1 version")
+    assert error_of(lam.get_alias, FunctionName="v", Name="nope") == \
+        (404, "ResourceNotFoundException", f"Cannot find alias arn: {ARN}:nope")
+
+    executed, ctx = context_of(lam, "live")
+    assert (executed, ctx["env"]["MARK"], ctx["invoked_function_arn"]) == ("1", "one", ARN + ":live")
+    for name in [ARN + ":live", "000000000000:function:v:live", "v:live"]:
+        r, _ = invoke_json(lam, name, {})
+        assert r["ExecutedVersion"] == "1", name
+    assert error_of(lam.invoke, FunctionName="v:live", Qualifier="1", Payload=b"{}") == \
+        (400, "InvalidParameterValueException",
+         "The derived qualifier from the function name does not match the specified qualifier.")
+    got = lam.get_function(FunctionName="v", Qualifier="live")["Configuration"]
+    assert (got["FunctionArn"], got["Version"]) == (ARN + ":live", "1")
+
+    assert error_of(lam.update_alias, FunctionName="v", Name="live", FunctionVersion="2", RevisionId="stale")[:2] == \
+        (412, "PreconditionFailedException")
+    shifted = lam.update_alias(FunctionName="v", Name="live", FunctionVersion="2", RevisionId=alias["RevisionId"],
+                               RoutingConfig={"AdditionalVersionWeights": {"1": 0.3}})
+    assert shifted["RoutingConfig"] == {"AdditionalVersionWeights": {"1": 0.3}}
+    assert shifted["Description"] == "prod", "UpdateAlias changes only what it is given"
+    seen = Counter(context_of(lam, "live")[0] for _ in range(300))
+    # Binomial(300, 0.3): mean 90, standard deviation 7.9; this range is ±5 deviations.
+    assert set(seen) == {"1", "2"} and 50 <= seen["1"] <= 130, seen
+
+    lam.create_alias(FunctionName="v", Name="old", FunctionVersion="1")
+    names = [a["Name"] for a in lam.list_aliases(FunctionName="v")["Aliases"]]
+    assert names == ["live", "old"]
+    assert [a["Name"] for a in lam.list_aliases(FunctionName="v", FunctionVersion="1")["Aliases"]] == ["old"]
+    status, code, message = error_of(lam.delete_function, FunctionName="v", Qualifier="1")
+    assert (status, code) == (409, "ResourceConflictException")
+    assert message == "Unable to delete version because the following aliases reference it: [live, old]"
+
+    lamina.restart()
+    lam = lamina.client()
+    assert lam.get_alias(FunctionName="v", Name="live")["RoutingConfig"] == {"AdditionalVersionWeights": {"1": 0.3}}
+    lam.delete_alias(FunctionName="v", Name="old")
+    lam.update_alias(FunctionName="v", Name="live", RoutingConfig={"AdditionalVersionWeights": {}})
+    assert "RoutingConfig" not in lam.get_alias(FunctionName="v", Name="live")
+    lam.delete_function(FunctionName="v", Qualifier="1")
+    assert [a["Name"] for a in lam.list_aliases(FunctionName="v")["Aliases"]] == ["live"]
+
+
+def test_async_invocations_run_the_version_they_named(lam, collector):
+    create(lam, "av", code=function_zip("reporter.py"), handler="reporter.handler",
+           Environment={"Variables": {"REPORT_URL": collector.url, "MARK": "one"}}, Publish=True)
+    lam.create_alias(FunctionName="av", Name="live", FunctionVersion="1")
+    lam.update_function_configuration(FunctionName="av", Environment={"Variables": {"REPORT_URL": "http://0.0.0.0:9/"}})
+    r = lam.invoke(FunctionName="av", Qualifier="live", InvocationType="Event", Payload=json.dumps({"n": 1}))
+    assert collector.get()["request_id"] == r["ResponseMetadata"]["RequestId"]
