@@ -203,3 +203,41 @@ def test_prestarted_runtimes_become_their_function(lam):
         assert ctx["env"]["WHICH"] == f"function-{i}"
         assert ctx["env"]["LAMBDA_TASK_ROOT"] == "/var/task"
         assert "LAMINA_PRESTART" not in ctx["env"]
+
+
+def metric(lamina, name):
+    _, _, body = lamina.http("GET", "/_lamina/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError(f"no metric {name}")
+
+
+def test_environments_outlive_the_threads_that_launched_them(lamina, lam):
+    """Environments are launched from a pool of threads that retire when idle; a thread's
+    exit must not take the environments it started with it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    create(lam, "burst", code=function_zip("app.py"))
+    tasks = f"/proc/{lamina.proc.pid}/task"
+    baseline = len(os.listdir(tasks))
+
+    def sleep(_):
+        r, body = invoke_json(lam, "burst", {"action": "sleep", "seconds": 0.5})
+        assert "FunctionError" not in r, body
+        return body["environment"]
+
+    with ThreadPoolExecutor(6) as pool:
+        first = set(pool.map(sleep, range(6)))
+    started = metric(lamina, "lamina_environments_started_total")
+    assert len(os.listdir(tasks)) > baseline, "the burst started launcher threads"
+    for _ in range(400):  # the launcher threads retire after about 10 s idle
+        if len(os.listdir(tasks)) <= baseline:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the launcher threads never retired")
+    with ThreadPoolExecutor(6) as pool:
+        second = set(pool.map(sleep, range(6)))
+    assert second == first, "the same warm environments answered"
+    assert metric(lamina, "lamina_environments_started_total") == started

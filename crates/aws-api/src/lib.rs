@@ -80,11 +80,35 @@ async fn advance_clock(
     }
 }
 
+/// `GET /_lamina/metrics`: operational figures in the Prometheus text format.
+async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Response {
+    let m = match s.lambda.metrics() {
+        Ok(m) => m,
+        Err(e) => return lambda_rest::error_response(e),
+    };
+    let i = m.invoker;
+    let gauges: [(&str, &str, u64); 6] = [
+        ("lamina_functions", "Functions in every account.", m.functions as u64),
+        ("lamina_async_events_queued", "Async events accepted and not yet finished.", m.async_queued),
+        ("lamina_environments_started_total", "Execution environments started.", i.environments_started),
+        ("lamina_environments_idle", "Warm environments waiting for work.", i.environments_idle as u64),
+        ("lamina_environments_provisioned", "Provisioned environments initialised.", i.environments_provisioned as u64),
+        ("lamina_invocations_running", "Invocations running now.", i.invocations_running as u64),
+    ];
+    let mut body = String::new();
+    for (name, help, value) in gauges {
+        let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
+        body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+    }
+    ([("content-type", "text/plain; version=0.0.4")], body).into_response()
+}
+
 /// Every AWS API Lamina serves, on one router.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(lambda_rest::routes())
         .route("/_lamina/clock", axum::routing::post(advance_clock))
+        .route("/_lamina/metrics", axum::routing::get(metrics))
         .fallback(unknown_operation)
         .layer(middleware::from_fn(request_id))
         .with_state(state)

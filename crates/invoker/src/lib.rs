@@ -161,6 +161,19 @@ fn pool_key(f: &Function) -> String {
     format!("{}:{}", function_key(f), f.version_label())
 }
 
+/// A snapshot of the invoker's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvokerStats {
+    /// Environments started since the invoker was created.
+    pub environments_started: u64,
+    /// Environments idle and warm, provisioned ones included.
+    pub environments_idle: usize,
+    /// Provisioned environments initialised (idle or busy).
+    pub environments_provisioned: usize,
+    /// Invocations running now.
+    pub invocations_running: usize,
+}
+
 /// Provisioned concurrency of one version, as GetProvisionedConcurrencyConfig reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProvisionedStatus {
@@ -266,20 +279,17 @@ impl Invoker {
         Ok(Invoker { inner })
     }
 
-    /// Environments started since the invoker was created.
-    pub fn environments_started(&self) -> u64 {
-        self.inner.started.load(Ordering::Relaxed)
-    }
-
-    /// Warm environments currently idle, provisioned ones included.
-    pub fn environments_idle(&self) -> usize {
-        self.inner
-            .pools
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .map(|p| p.warm.len() + p.provisioned.len())
-            .sum()
+    /// What the invoker is doing now, for `/_lamina/metrics`.
+    pub fn stats(&self) -> InvokerStats {
+        let pools = self.inner.pools.lock().unwrap_or_else(|p| p.into_inner());
+        let running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
+        InvokerStats {
+            environments_started: self.inner.started.load(Ordering::Relaxed),
+            environments_idle: pools.values().map(|p| p.warm.len() + p.provisioned.len()).sum(),
+            environments_provisioned: pools.values().map(|p| p.live as usize).sum(),
+            // Every invocation holds a place in exactly one pool.
+            invocations_running: running.counts.values().map(|n| *n as usize).sum(),
+        }
     }
 
     /// Keeps `target` environments of this version initialised ahead of invocations,

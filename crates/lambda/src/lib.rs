@@ -355,6 +355,15 @@ impl LambdaService {
         Ok(service)
     }
 
+    /// Operational figures, for `/_lamina/metrics`.
+    pub fn metrics(&self) -> Result<Metrics, LambdaError> {
+        Ok(Metrics {
+            invoker: self.invoker.stats(),
+            async_queued: self.store.queued_events()?,
+            functions: self.cache.functions.read().unwrap_or_else(|p| p.into_inner()).len(),
+        })
+    }
+
     /// The async queue, whose clock tests may move forward.
     pub fn queue(&self) -> &AsyncQueue {
         &self.queue
@@ -969,6 +978,17 @@ impl LambdaService {
             },
         }
     }
+}
+
+/// Operational figures of the Lambda service.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    /// The invoker's environments and running invocations.
+    pub invoker: invoker::InvokerStats,
+    /// Async events accepted and not yet finished.
+    pub async_queued: u64,
+    /// Functions in every account.
+    pub functions: usize,
 }
 
 /// Raw PutFunctionEventInvokeConfig input. A destination of `Some("")` clears it.

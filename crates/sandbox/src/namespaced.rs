@@ -65,6 +65,39 @@ pub struct NamespaceSandbox {
     cells: Mutex<HashMap<Option<RuntimeKey>, Vec<Cell>>>,
     cells_made: AtomicU64,
     runtime_dir: PathBuf,
+    spawner: std::sync::OnceLock<Spawner>,
+}
+
+type SpawnRequest = (tokio::process::Command, std::sync::mpsc::SyncSender<std::io::Result<tokio::process::Child>>);
+
+/// Starts helper processes from one thread that lives as long as the sandbox. A helper's
+/// parent-death signal fires when the *thread* that forked it exits, so a helper forked
+/// from a blocking-pool thread would be killed, environment and all, when that thread
+/// retires after a burst of launches.
+#[derive(Debug)]
+struct Spawner {
+    requests: Mutex<std::sync::mpsc::Sender<SpawnRequest>>,
+}
+
+impl Spawner {
+    fn start(runtime: tokio::runtime::Handle) -> std::io::Result<Spawner> {
+        let (requests, incoming) = std::sync::mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new().name("lamina-spawner".into()).spawn(move || {
+            // Children are reaped by the runtime's process driver.
+            let _runtime = runtime.enter();
+            for (mut command, reply) in incoming {
+                let _ = reply.send(command.spawn());
+            }
+        })?;
+        Ok(Spawner { requests: Mutex::new(requests) })
+    }
+
+    fn spawn(&self, command: tokio::process::Command) -> std::io::Result<tokio::process::Child> {
+        let gone = || std::io::Error::other("the sandbox's spawner thread has stopped");
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.requests.lock().unwrap_or_else(|p| p.into_inner()).send((command, reply)).map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
+    }
 }
 
 /// Which prestarted runtime a cell holds: its program and arguments, and the host
@@ -286,7 +319,8 @@ impl NamespaceSandbox {
         let writer = std::os::fd::OwnedFd::from(writer);
         let stderr = writer.try_clone()?;
         let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
-        let child = tokio::process::Command::new(&self.helper)
+        let mut command = tokio::process::Command::new(&self.helper);
+        command
             .arg("sandbox-exec")
             .env_clear()
             .env(CELL_ENV, serde_json::to_string(&cell_spec).map_err(std::io::Error::other)?)
@@ -294,8 +328,16 @@ impl NamespaceSandbox {
             .stdout(Stdio::from(writer))
             .stderr(Stdio::from(stderr))
             .process_group(0)
-            .kill_on_drop(true)
-            .spawn()?;
+            .kill_on_drop(true);
+        let spawner = match self.spawner.get() {
+            Some(s) => s,
+            None => {
+                let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
+                let started = Spawner::start(runtime)?;
+                self.spawner.get_or_init(|| started)
+            }
+        };
+        let child = spawner.spawn(command)?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
         Ok(Cell { child, pid, scratch, confinement, channel: ours, output: reader.into() })
     }
@@ -379,6 +421,7 @@ impl NamespaceSandbox {
             cells: Mutex::new(HashMap::new()),
             cells_made: AtomicU64::new(0),
             runtime_dir: runtime_dir.to_owned(),
+            spawner: std::sync::OnceLock::new(),
         })
         .inspect(|sandbox| sandbox.refill(None))
     }

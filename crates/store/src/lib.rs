@@ -107,6 +107,8 @@ pub trait MetadataStore: Send + Sync + 'static {
     fn remove_event(&self, id: &str) -> Result<(), StoreError>;
     /// The earliest time any queued event may be taken.
     fn next_event_due(&self) -> Result<Option<i64>, StoreError>;
+    /// Events accepted and not yet finished.
+    fn queued_events(&self) -> Result<u64, StoreError>;
 
     /// Stores a published `version` and `$LATEST`'s new `last_version`, at once;
     /// `Ok(false)` if the function no longer exists.

@@ -514,6 +514,10 @@ impl MetadataStore for SqliteStore {
         self.with(|c| c.query_row("SELECT MIN(MAX(next_attempt_ms, lease_ms)) FROM async_events", [], |r| r.get(0)))
     }
 
+    fn queued_events(&self) -> Result<u64, StoreError> {
+        self.with(|c| c.query_row("SELECT COUNT(*) FROM async_events", [], |r| r.get::<_, i64>(0)).map(|n| n as u64))
+    }
+
     fn publish_version(&self, latest: &Function, version: &Function) -> Result<bool, StoreError> {
         let sql = format!(
             "INSERT INTO function_versions ({FUNCTION_COLUMNS}, version) VALUES ({})",
