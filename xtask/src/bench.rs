@@ -22,6 +22,8 @@ struct Settings {
     warm_invokes: usize,
     throughput_secs: f64,
     throughput_rounds: usize,
+    drain_events: usize,
+    density_envs: u32,
 }
 
 struct Server {
@@ -47,11 +49,15 @@ impl Drop for Server {
 }
 
 fn start_server(root: &Path, sandbox: &str) -> Result<Server> {
-    let data = TempDir(std::env::temp_dir().join(format!("lamina-bench-{}-{sandbox}", std::process::id())));
+    start_server_with(root, sandbox, "bench", "[functions]\nidle_timeout_secs = 600\n")
+}
+
+fn start_server_with(root: &Path, sandbox: &str, label: &str, config_toml: &str) -> Result<Server> {
+    let data = TempDir(std::env::temp_dir().join(format!("lamina-bench-{}-{sandbox}-{label}", std::process::id())));
     let _ = std::fs::remove_dir_all(&data.0);
     std::fs::create_dir_all(&data.0)?;
     let config = data.0.join("bench.toml");
-    std::fs::write(&config, "[functions]\nidle_timeout_secs = 600\n")?;
+    std::fs::write(&config, config_toml)?;
     let mut child = Command::new(root.join("target/release/lamina"))
         .args(["serve", "--port", "0", "--sandbox", sandbox, "--data-dir"])
         .arg(data.0.join("state"))
@@ -68,6 +74,40 @@ fn start_server(root: &Path, sandbox: &str) -> Result<Server> {
         bail!("lamina did not start: {line:?}");
     };
     Ok(Server { child, addr: url.parse()?, _data: data })
+}
+
+impl Server {
+    /// The server process's resident memory, in KiB.
+    fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+}
+
+/// The machine's `MemAvailable`, in KiB.
+fn mem_available_kib() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().find(|l| l.starts_with("MemAvailable:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// One gauge or counter from `/_lamina/metrics`.
+async fn metric(conn: &mut Conn, name: &str) -> Result<u64> {
+    let (status, body) = conn.call("GET", "/_lamina/metrics", Bytes::new()).await?;
+    if status != 200 {
+        bail!("metrics: {status}");
+    }
+    let text = String::from_utf8_lossy(&body);
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
+        .with_context(|| format!("no metric {name}"))
 }
 
 /// One keep-alive HTTP/1.1 connection.
@@ -214,6 +254,113 @@ async fn api_floor(addr: SocketAddr, name: &str, n: usize) -> Result<Vec<f64>> {
     Ok(sorted(us))
 }
 
+/// Seconds from the first accepted event to the last one finished, for `events` async
+/// invokes of a warm no-op function; and how long accepting took.
+async fn drain(addr: SocketAddr, name: &str, events: usize) -> Result<(f64, f64)> {
+    let mut conn = Conn::open(addr).await?;
+    let start = Instant::now();
+    async_accept_rate(addr, name, ACCEPT_CONNECTIONS, events).await?;
+    let accepted = start.elapsed().as_secs_f64();
+    while metric(&mut conn, "lamina_async_events_queued").await? > 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok((start.elapsed().as_secs_f64(), accepted))
+}
+
+/// Provisions `envs` environments of a Python function and reports how long they took
+/// to be ready, the memory each costs the machine, and the server's own growth; then
+/// checks that invocations are served by them without another start.
+async fn density(server: &Server, kind: &Kind, envs: u32) -> Result<Vec<Row>> {
+    let addr = server.addr;
+    let mut conn = Conn::open(addr).await?;
+    create(&mut conn, "dense", kind).await?;
+    let (status, body) = conn.call("POST", "/2015-03-31/functions/dense/versions", Bytes::from_static(b"{}")).await?;
+    if status != 201 {
+        bail!("publish: {status} {}", String::from_utf8_lossy(&body));
+    }
+    // Let start-up settle (ready cells, runtime probes) before the baseline.
+    let (status, _) =
+        conn.call("POST", "/2015-03-31/functions/dense/invocations?Qualifier=1", Bytes::from_static(b"{}")).await?;
+    if status != 200 {
+        bail!("invoke: {status}");
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (available_before, rss_before) = (mem_available_kib(), server.rss_kib());
+    let path = "/2019-09-30/functions/dense/provisioned-concurrency?Qualifier=1";
+    let start = Instant::now();
+    let body = serde_json::json!({ "ProvisionedConcurrentExecutions": envs }).to_string();
+    let (status, resp) = conn.call("PUT", path, Bytes::from(body)).await?;
+    if status != 202 {
+        bail!("provision: {status} {}", String::from_utf8_lossy(&resp));
+    }
+    loop {
+        let (_, resp) = conn.call("GET", path, Bytes::new()).await?;
+        let v: serde_json::Value = serde_json::from_slice(&resp)?;
+        match v["Status"].as_str() {
+            Some("READY") => break,
+            Some("IN_PROGRESS") => tokio::time::sleep(Duration::from_millis(100)).await,
+            _ => bail!("provisioning failed: {v}"),
+        }
+    }
+    let ready_secs = start.elapsed().as_secs_f64();
+    // Page tables and slab settle a moment after the last start.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let per_env_mib = (available_before.saturating_sub(mem_available_kib())) as f64 / f64::from(envs) / 1024.0;
+    let server_kib = server.rss_kib().saturating_sub(rss_before) as f64 / f64::from(envs);
+    let started = metric(&mut conn, "lamina_environments_started_total").await?;
+    let invokes = 2 * envs as usize;
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await?;
+            for _ in 0..invokes / 50 {
+                let (status, body) = conn
+                    .call("POST", "/2015-03-31/functions/dense/invocations?Qualifier=1", Bytes::from_static(b"{}"))
+                    .await?;
+                if status != 200 {
+                    bail!("invoke: {status} {}", String::from_utf8_lossy(&body));
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let rate = invokes as f64 / t.elapsed().as_secs_f64();
+    let restarted = metric(&mut conn, "lamina_environments_started_total").await? - started;
+    let target = "1,000 concurrent warm Python environments";
+    Ok(vec![
+        Row {
+            what: format!("Density: {envs} provisioned Python environments, all initialised (READY)"),
+            median: format!("{ready_secs:.1} s to READY"),
+            spread: format!("{:.0} environments/s started", f64::from(envs) / ready_secs),
+            target: target.into(),
+            ratio: format!("{:.2}× target", f64::from(envs) / 1000.0),
+        },
+        Row {
+            what: format!("Density: memory per warm Python environment, {envs} at once"),
+            median: format!("{per_env_mib:.1} MiB"),
+            spread: format!(
+                "machine's MemAvailable drop / {envs}; the server's own RSS grew {server_kib:.0} KiB per environment"
+            ),
+            target: "1,000 within 24 GB (≤ 24 MiB each)".into(),
+            ratio: format!("{:.2}× budget", per_env_mib / 24.0),
+        },
+        Row {
+            what: format!("Density: warm Python invokes with {envs} environments up, 50 connections"),
+            median: format!("{rate:.0}/s"),
+            spread: format!("{invokes} invokes; {restarted} environments started meanwhile"),
+            target: "—".into(),
+            ratio: "—".into(),
+        },
+    ])
+}
+
+/// Producers of async events at once: many clients, each waiting for its 202.
+const ACCEPT_CONNECTIONS: usize = 32;
+
 /// Accepted `Event` invokes per second over `connections` keep-alive connections.
 async fn async_accept_rate(addr: SocketAddr, name: &str, connections: usize, events: usize) -> Result<f64> {
     let per = events / connections;
@@ -297,9 +444,23 @@ fn output(cmd: &str, args: &[&str]) -> String {
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
     let settings = if quick {
-        Settings { cold_runs: 5, warm_invokes: 500, throughput_secs: 1.0, throughput_rounds: 1 }
+        Settings {
+            cold_runs: 5,
+            warm_invokes: 500,
+            throughput_secs: 1.0,
+            throughput_rounds: 1,
+            drain_events: 2_000,
+            density_envs: 100,
+        }
     } else {
-        Settings { cold_runs: 20, warm_invokes: 5000, throughput_secs: 3.0, throughput_rounds: 3 }
+        Settings {
+            cold_runs: 20,
+            warm_invokes: 5000,
+            throughput_secs: 3.0,
+            throughput_rounds: 3,
+            drain_events: 10_000,
+            density_envs: 1_000,
+        }
     };
     run_cmd(cargo().current_dir(root).args(["build", "--quiet", "--release", "-p", "lamina"]))?;
     let fixture = build_fixture(root, true)?;
@@ -456,12 +617,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         eprintln!("async accept rate");
         let mut rates = Vec::new();
         for _ in 0..settings.throughput_rounds {
-            rates.push(async_accept_rate(addr, "warm-provided-minimal", 8, 4000).await?);
+            rates.push(async_accept_rate(addr, "warm-provided-minimal", ACCEPT_CONNECTIONS, 4000).await?);
         }
         let rates = sorted(rates);
         let median = percentile(&rates, 0.5);
         rows.push(Row {
-            what: "Async `Event` invokes accepted (durably stored before the 202), 8 connections".into(),
+            what: format!(
+                "Async `Event` invokes accepted (durably stored before the 202), {ACCEPT_CONNECTIONS} connections"
+            ),
             median: format!("{median:.0}/s"),
             spread: format!(
                 "min {:.0}/s, max {:.0}/s over {} runs of 4,000",
@@ -474,6 +637,50 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         });
         anyhow::Ok(())
     })?;
+    drop(server);
+
+    // Draining: a fresh server, so no earlier events are queued.
+    let server = start_server_with(root, "namespace", "drain", "[functions]\nidle_timeout_secs = 600\n")?;
+    let (mut totals, mut accepts) = (Vec::new(), Vec::new());
+    rt.block_on(async {
+        let mut conn = Conn::open(server.addr).await?;
+        create(&mut conn, "drain", &kinds[3]).await?;
+        conn.invoke("drain").await?;
+        for _ in 0..settings.throughput_rounds {
+            eprintln!("drain {} events", settings.drain_events);
+            let (total, accepted) = drain(server.addr, "drain", settings.drain_events).await?;
+            totals.push(total);
+            accepts.push(accepted);
+        }
+        anyhow::Ok(())
+    })?;
+    drop(server);
+    let (totals, accepts) = (sorted(totals), sorted(accepts));
+    let total = percentile(&totals, 0.5);
+    rows.push(Row {
+        what: format!(
+            "Async drain: {} `Event` invokes of a warm no-op, from the first accepted to the last finished",
+            settings.drain_events
+        ),
+        median: format!("{total:.2} s"),
+        spread: format!(
+            "{:.0} events/s end to end; accepting took {:.2} s; min {:.2} s, max {:.2} s over {} runs",
+            settings.drain_events as f64 / total,
+            percentile(&accepts, 0.5),
+            totals[0],
+            totals[totals.len() - 1],
+            totals.len()
+        ),
+        target: "—".into(),
+        ratio: "—".into(),
+    });
+
+    // Density: account concurrency above 1,000, so that AWS's rule (100 stay unreserved)
+    // leaves room for 1,000 provisioned environments.
+    let server =
+        start_server_with(root, "namespace", "density", "[functions]\nidle_timeout_secs = 600\nconcurrency = 1100\n")?;
+    eprintln!("density: {} Python environments", settings.density_envs);
+    rows.extend(rt.block_on(density(&server, &kinds[0], settings.density_envs))?);
     drop(server);
 
     let date = output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);

@@ -84,8 +84,58 @@ struct Inner {
     invoker: Invoker,
     lookup: Arc<dyn FunctionLookup>,
     config: AsyncConfig,
-    wake: Notify,
+    wake: Arc<Notify>,
     permits: Arc<Semaphore>,
+    /// Writes on their way to the group-commit writer.
+    commits: std::sync::mpsc::Sender<Write>,
+}
+
+type Ack = tokio::sync::oneshot::Sender<Result<(), String>>;
+
+/// A write to the event table, made by the group-commit writer.
+enum Write {
+    /// Accept an event; the caller waits for the commit.
+    Add(AsyncEvent, Ack),
+    /// Remove a finished event. Nobody waits: the event is leased until then, and if a
+    /// crash loses the removal the event runs again (delivery is at least once).
+    Remove(String),
+}
+
+/// Events committed in one transaction at most.
+const COMMIT_BATCH: usize = 512;
+
+/// Commits accepted and finished events in groups: whatever arrived while the last
+/// transaction was being written goes into the next one, so concurrent accepts share a
+/// commit. Runs on a thread of its own, keeping SQLite off the async workers.
+fn commit_loop(store: Arc<dyn MetadataStore>, incoming: std::sync::mpsc::Receiver<Write>, wake: Arc<Notify>) {
+    while let Ok(first) = incoming.recv() {
+        let mut batch = vec![first];
+        while batch.len() < COMMIT_BATCH {
+            match incoming.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        for write in &batch {
+            match write {
+                Write::Add(event, _) => added.push(event),
+                Write::Remove(id) => removed.push(id.as_str()),
+            }
+        }
+        let result = store.write_events(&added, &removed).map_err(|e| e.to_string());
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "async queue: cannot commit");
+        }
+        if !added.is_empty() {
+            wake.notify_one();
+        }
+        for write in batch {
+            if let Write::Add(_, ack) = write {
+                let _ = ack.send(result.clone());
+            }
+        }
+    }
 }
 
 /// Milliseconds since the Unix epoch.
@@ -169,13 +219,23 @@ impl AsyncQueue {
         config: AsyncConfig,
     ) -> Result<Self, StoreError> {
         store.release_leases()?;
+        let wake = Arc::new(Notify::new());
+        let (commits, incoming) = std::sync::mpsc::channel();
+        {
+            let (store, wake) = (store.clone(), wake.clone());
+            std::thread::Builder::new()
+                .name("lamina-async-commit".into())
+                .spawn(move || commit_loop(store, incoming, wake))
+                .map_err(|e| StoreError::Unavailable(format!("cannot start the commit thread: {e}")))?;
+        }
         let inner = Arc::new(Inner {
             permits: Arc::new(Semaphore::new(config.parallelism.max(1))),
             store,
             invoker,
             lookup,
             config,
-            wake: Notify::new(),
+            wake,
+            commits,
         });
         let queue = AsyncQueue { inner };
         let q = queue.clone();
@@ -184,14 +244,15 @@ impl AsyncQueue {
     }
 
     /// Durably accepts one event, stamped with the queue's time. When this returns `Ok`,
-    /// the event will run.
-    pub fn accept(&self, mut event: AsyncEvent) -> Result<(), StoreError> {
+    /// the event is committed and will run.
+    pub async fn accept(&self, mut event: AsyncEvent) -> Result<(), StoreError> {
         let now = self.inner.config.clock.now_ms();
         event.accepted_ms = now;
         event.next_attempt_ms = now;
-        self.inner.store.enqueue_event(&event)?;
-        self.inner.wake.notify_one();
-        Ok(())
+        let (ack, committed) = tokio::sync::oneshot::channel();
+        let gone = || StoreError::Unavailable("the async commit thread has stopped".into());
+        self.inner.commits.send(Write::Add(event, ack)).map_err(|_| gone())?;
+        committed.await.map_err(|_| gone())?.map_err(StoreError::Unavailable)
     }
 
     /// Moves the queue's clock forward (for tests of event age), and looks again for
@@ -255,13 +316,13 @@ impl AsyncQueue {
         let age = Duration::from_millis((self.now_ms() - event.accepted_ms).max(0) as u64);
         if age > max_age {
             tracing::warn!(function = %event.function, id = %event.id, "async event expired: older than its maximum event age");
-            self.conclude(&function, &event, Condition::EventAgeExceeded, event.attempts, None);
+            self.conclude(&function, &event, Condition::EventAgeExceeded, event.attempts, None).await;
             return;
         }
         let capacity = inner.lookup.capacity(&function);
         if capacity == crate::Capacity::Reserved(0) {
             // A function that may never run: AWS sends its events straight to failure.
-            self.conclude(&function, &event, Condition::ZeroReservedConcurrency, 0, None);
+            self.conclude(&function, &event, Condition::ZeroReservedConcurrency, 0, None).await;
             return;
         }
         let request = InvokeRequest {
@@ -275,7 +336,7 @@ impl AsyncQueue {
         let outcome = inner.invoker.invoke(function.clone(), request).await;
         let (failed_attempt, delay) = match &outcome {
             Ok(r) if r.function_error.is_none() => {
-                self.conclude(&function, &event, Condition::Success, event.attempts + 1, outcome.ok().as_ref());
+                self.conclude(&function, &event, Condition::Success, event.attempts + 1, outcome.ok().as_ref()).await;
                 return;
             }
             // Throttles are retried without using up an attempt, as AWS does.
@@ -289,7 +350,7 @@ impl AsyncQueue {
         let attempts = event.attempts + u32::from(failed_attempt);
         if attempts > max_retries {
             tracing::warn!(function = %event.function, id = %event.id, attempts, "async event failed its last retry");
-            self.conclude(&function, &event, Condition::RetriesExhausted, attempts, outcome.ok().as_ref());
+            self.conclude(&function, &event, Condition::RetriesExhausted, attempts, outcome.ok().as_ref()).await;
             return;
         }
         if let Err(e) = inner.store.reschedule_event(&event.id, attempts, self.now_ms() + delay.as_millis() as i64) {
@@ -300,7 +361,7 @@ impl AsyncQueue {
     /// Ends an event: sends its record to the destination its outcome calls for, if the
     /// function has one, then removes it. The record is queued durably before the event
     /// goes, so a crash between the two delivers it twice rather than never.
-    fn conclude(
+    async fn conclude(
         &self,
         function: &Function,
         event: &AsyncEvent,
@@ -317,13 +378,13 @@ impl AsyncQueue {
         };
         if let Some(arn) = destination {
             let record = destination_record(function, event, condition, invokes, last, self.now_ms());
-            self.deliver(&arn, record);
+            self.deliver(&arn, record).await;
         }
         self.remove(&event.id);
     }
 
     /// Queues `record` as an asynchronous invocation of the Lambda function `arn`.
-    fn deliver(&self, arn: &str, record: serde_json::Value) {
+    async fn deliver(&self, arn: &str, record: serde_json::Value) {
         let target = model::FunctionRef::parse(arn, "destination").ok().and_then(|r| {
             let (account, region) = (r.account?, r.region?);
             let qualifier = r.qualifier.as_ref().map(|q| q.as_str().to_owned());
@@ -344,14 +405,14 @@ impl AsyncQueue {
             next_attempt_ms: 0,
             qualifier,
         };
-        if let Err(e) = self.accept(event) {
+        if let Err(e) = self.accept(event).await {
             tracing::error!(error = %e, destination = arn, "async queue: cannot queue a destination record");
         }
     }
 
     fn remove(&self, id: &str) {
-        if let Err(e) = self.inner.store.remove_event(id) {
-            tracing::error!(error = %e, id, "async queue: cannot remove a finished event");
+        if self.inner.commits.send(Write::Remove(id.to_owned())).is_err() {
+            tracing::error!(id, "async queue: cannot remove a finished event: the commit thread has stopped");
         }
     }
 }

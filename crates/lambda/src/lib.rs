@@ -957,7 +957,7 @@ impl LambdaService {
                     next_attempt_ms: 0,
                     qualifier: shown,
                 };
-                self.queue.accept(event)?;
+                self.queue.accept(event).await?;
                 Ok(InvokeOutcome::Accepted)
             }
             InvocationType::RequestResponse => match self.invoker.invoke(f, request).await {

@@ -30,6 +30,9 @@ pub enum StoreError {
     /// A stored row could not be read back into the model.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The write could not be made (reported through another thread).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// An accepted asynchronous invocation, waiting to run.
@@ -94,8 +97,9 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Whether any function or version still uses a code blob.
     fn code_in_use(&self, sha256_hex: &str) -> Result<bool, StoreError>;
 
-    /// Durably records an accepted async event.
-    fn enqueue_event(&self, e: &AsyncEvent) -> Result<(), StoreError>;
+    /// Durably records accepted async events and removes finished ones, all in one
+    /// transaction.
+    fn write_events(&self, added: &[&AsyncEvent], removed: &[&str]) -> Result<(), StoreError>;
     /// Takes the events due at `now_ms`, oldest first, at most `limit`, and leases them
     /// until `lease_until_ms` so that they are not taken again while they run.
     fn claim_due_events(&self, now_ms: i64, lease_until_ms: i64, limit: usize) -> Result<Vec<AsyncEvent>, StoreError>;
@@ -103,8 +107,6 @@ pub trait MetadataStore: Send + Sync + 'static {
     fn release_leases(&self) -> Result<(), StoreError>;
     /// Records a failed attempt and when to try again, releasing the lease.
     fn reschedule_event(&self, id: &str, attempts: u32, next_attempt_ms: i64) -> Result<(), StoreError>;
-    /// Removes a finished (or abandoned) event.
-    fn remove_event(&self, id: &str) -> Result<(), StoreError>;
     /// The earliest time any queued event may be taken.
     fn next_event_due(&self) -> Result<Option<i64>, StoreError>;
     /// Events accepted and not yet finished.

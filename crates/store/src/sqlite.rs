@@ -450,24 +450,33 @@ impl MetadataStore for SqliteStore {
         })
     }
 
-    fn enqueue_event(&self, e: &AsyncEvent) -> Result<(), StoreError> {
+    fn write_events(&self, added: &[&AsyncEvent], removed: &[&str]) -> Result<(), StoreError> {
         self.with(|c| {
-            c.prepare_cached(
+            let tx = c.unchecked_transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
                 "INSERT INTO async_events (id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms, \
                  qualifier) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                e.id,
-                e.account,
-                e.region,
-                e.function,
-                e.payload,
-                e.accepted_ms,
-                e.attempts,
-                e.next_attempt_ms,
-                e.qualifier
-            ])
-            .map(drop)
+                )?;
+                for e in added {
+                    insert.execute(params![
+                        e.id,
+                        e.account,
+                        e.region,
+                        e.function,
+                        e.payload,
+                        e.accepted_ms,
+                        e.attempts,
+                        e.next_attempt_ms,
+                        e.qualifier
+                    ])?;
+                }
+                let mut delete = tx.prepare_cached("DELETE FROM async_events WHERE id = ?1")?;
+                for id in removed {
+                    delete.execute(params![id])?;
+                }
+            }
+            tx.commit()
         })
     }
 
@@ -504,10 +513,6 @@ impl MetadataStore for SqliteStore {
                 .execute(params![id, attempts, next_attempt_ms])
                 .map(drop)
         })
-    }
-
-    fn remove_event(&self, id: &str) -> Result<(), StoreError> {
-        self.with(|c| c.prepare_cached("DELETE FROM async_events WHERE id = ?1")?.execute(params![id]).map(drop))
     }
 
     fn next_event_due(&self) -> Result<Option<i64>, StoreError> {
@@ -740,8 +745,7 @@ mod tests {
             next_attempt_ms: due,
             qualifier: None,
         };
-        s.enqueue_event(&ev("late", 50)).unwrap();
-        s.enqueue_event(&ev("early", 10)).unwrap();
+        s.write_events(&[&ev("late", 50), &ev("early", 10)], &[]).unwrap();
         assert_eq!(s.next_event_due().unwrap(), Some(10));
         let due: Vec<_> = s.claim_due_events(20, 500, 10).unwrap().into_iter().map(|e| e.id).collect();
         assert_eq!(due, ["early"]);
@@ -749,7 +753,7 @@ mod tests {
         s.reschedule_event("early", 1, 100).unwrap();
         let due: Vec<_> = s.claim_due_events(100, 500, 10).unwrap().into_iter().map(|e| (e.id, e.attempts)).collect();
         assert_eq!(due, [("late".to_string(), 0), ("early".to_string(), 1)]);
-        s.remove_event("late").unwrap();
+        s.write_events(&[], &["late"]).unwrap();
         assert!(s.claim_due_events(400, 1500, 10).unwrap().is_empty(), "still leased");
         s.release_leases().unwrap();
         assert_eq!(s.claim_due_events(400, 1500, 10).unwrap().len(), 1, "a restart releases leases");
