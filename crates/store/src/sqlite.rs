@@ -12,64 +12,45 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::{AsyncEvent, MetadataStore, Scoped, StoreError};
 
+/// The columns of a function row, shared by `$LATEST` (`functions`) and published
+/// versions (`function_versions`, which add the version number).
+const FUNCTION_TABLE_COLUMNS: &str = "
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    runtime TEXT NOT NULL,
+    role TEXT NOT NULL,
+    handler TEXT NOT NULL,
+    description TEXT NOT NULL,
+    timeout_s INTEGER NOT NULL,
+    memory_mb INTEGER NOT NULL,
+    ephemeral_mb INTEGER NOT NULL,
+    environment TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    tracing TEXT NOT NULL,
+    dead_letter_target TEXT,
+    code_sha256_hex TEXT NOT NULL,
+    code_sha256_b64 TEXT NOT NULL,
+    code_size INTEGER NOT NULL,
+    revision_id TEXT NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    last_update_status TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    reserved_concurrency INTEGER,
+    event_invoke TEXT,
+    last_version INTEGER NOT NULL DEFAULT 0";
+
+/// The function tables, built from [`FUNCTION_TABLE_COLUMNS`].
+fn function_tables() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS functions ({FUNCTION_TABLE_COLUMNS}, PRIMARY KEY (account, region, name));
+         CREATE TABLE IF NOT EXISTS function_versions ({FUNCTION_TABLE_COLUMNS}, version INTEGER NOT NULL,
+             PRIMARY KEY (account, region, name, version));"
+    )
+}
+
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS functions (
-    account TEXT NOT NULL,
-    region TEXT NOT NULL,
-    name TEXT NOT NULL,
-    runtime TEXT NOT NULL,
-    role TEXT NOT NULL,
-    handler TEXT NOT NULL,
-    description TEXT NOT NULL,
-    timeout_s INTEGER NOT NULL,
-    memory_mb INTEGER NOT NULL,
-    ephemeral_mb INTEGER NOT NULL,
-    environment TEXT NOT NULL,
-    architecture TEXT NOT NULL,
-    tracing TEXT NOT NULL,
-    dead_letter_target TEXT,
-    code_sha256_hex TEXT NOT NULL,
-    code_sha256_b64 TEXT NOT NULL,
-    code_size INTEGER NOT NULL,
-    revision_id TEXT NOT NULL,
-    last_modified_ms INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    last_update_status TEXT NOT NULL,
-    tags TEXT NOT NULL,
-    reserved_concurrency INTEGER,
-    event_invoke TEXT,
-    last_version INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (account, region, name)
-);
-CREATE TABLE IF NOT EXISTS function_versions (
-    account TEXT NOT NULL,
-    region TEXT NOT NULL,
-    name TEXT NOT NULL,
-    runtime TEXT NOT NULL,
-    role TEXT NOT NULL,
-    handler TEXT NOT NULL,
-    description TEXT NOT NULL,
-    timeout_s INTEGER NOT NULL,
-    memory_mb INTEGER NOT NULL,
-    ephemeral_mb INTEGER NOT NULL,
-    environment TEXT NOT NULL,
-    architecture TEXT NOT NULL,
-    tracing TEXT NOT NULL,
-    dead_letter_target TEXT,
-    code_sha256_hex TEXT NOT NULL,
-    code_sha256_b64 TEXT NOT NULL,
-    code_size INTEGER NOT NULL,
-    revision_id TEXT NOT NULL,
-    last_modified_ms INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    last_update_status TEXT NOT NULL,
-    tags TEXT NOT NULL,
-    reserved_concurrency INTEGER,
-    event_invoke TEXT,
-    last_version INTEGER NOT NULL DEFAULT 0,
-    version INTEGER NOT NULL,
-    PRIMARY KEY (account, region, name, version)
-);
 CREATE TABLE IF NOT EXISTS aliases (
     account TEXT NOT NULL,
     region TEXT NOT NULL,
@@ -132,6 +113,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(&function_tables())?;
         conn.execute_batch(SCHEMA)?;
         // Columns added after the first release; adding one that exists fails harmlessly.
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN reserved_concurrency INTEGER", []);
@@ -728,6 +710,49 @@ mod tests {
         assert_eq!(page.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["b"]);
         assert!(s.delete_function("000000000000", "us-east-1", "a").unwrap());
         assert!(s.get_function("000000000000", "us-east-1", "a").unwrap().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_database_from_before_versions_opens_and_keeps_its_rows() {
+        let dir = std::env::temp_dir().join(format!("lamina-store-migrate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            // The tables as the release before versions created them.
+            let c = Connection::open(&path).unwrap();
+            let old_columns = FUNCTION_TABLE_COLUMNS.replace(",\n    last_version INTEGER NOT NULL DEFAULT 0", "");
+            c.execute_batch(&format!(
+                "CREATE TABLE functions ({old_columns}, PRIMARY KEY (account, region, name));
+                 CREATE TABLE async_events (id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
+                     function TEXT NOT NULL, payload BLOB NOT NULL, accepted_ms INTEGER NOT NULL,
+                     attempts INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL, lease_ms INTEGER NOT NULL DEFAULT 0);
+                 INSERT INTO async_events (id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms)
+                     VALUES ('e1', 'a', 'r', 'f', x'7b7d', 0, 0, 0);"
+            ))
+            .unwrap();
+            let mut f = function("old");
+            f.event_invoke = None;
+            let p = function_params(&f);
+            let sql = format!(
+                "INSERT INTO functions ({}) VALUES ({})",
+                FUNCTION_COLUMNS.replace(", last_version", ""),
+                placeholders(FUNCTION_PARAMS - 1)
+            );
+            c.execute(&sql, rusqlite::params_from_iter(p.iter().take(FUNCTION_PARAMS - 1))).unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        let old = s.get_function("000000000000", "us-east-1", "old").unwrap().unwrap();
+        assert_eq!(old.last_version, 0);
+        let mut version = old.clone();
+        version.version = Some(1);
+        let mut latest = old;
+        latest.last_version = 1;
+        assert!(s.publish_version(&latest, &version).unwrap());
+        assert_eq!(s.all_versions().unwrap().len(), 1);
+        let events = s.claim_due_events(10, 100, 10).unwrap();
+        assert_eq!((events[0].id.as_str(), events[0].qualifier.as_deref()), ("e1", None));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
