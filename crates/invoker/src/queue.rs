@@ -28,6 +28,47 @@ pub trait FunctionLookup: Send + Sync + 'static {
     fn capacity(&self, function: &Function) -> crate::Capacity;
 }
 
+/// A message for a queue or topic: a destination record, or a dead-letter message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The message body.
+    pub body: String,
+    /// String message attributes.
+    pub attributes: Vec<(String, String)>,
+}
+
+/// Delivers messages to the resources of one AWS service (SQS queues, SNS topics), as
+/// destinations and dead-letter queues of asynchronous invocations. Lamina's messaging
+/// services implement it; an ARN of a service with no sink is refused when configured.
+pub trait MessageSink: Send + Sync + 'static {
+    /// The ARN service part this sink serves (`sqs`, `sns`).
+    fn service(&self) -> &'static str;
+    /// Durably delivers `message` to `target_arn`, or says why it cannot.
+    fn send(&self, target_arn: &str, message: Message) -> Result<(), String>;
+}
+
+/// The ARN's service part (`lambda`, `sqs`, …).
+fn arn_service(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:")?.split(':').nth(1)
+}
+
+/// AWS's dead-letter message: the original event, with the request id, the status code
+/// and the error message as attributes.
+fn dead_letter(event: &AsyncEvent, condition: Condition, last: Option<&crate::InvokeResult>) -> Message {
+    let error_message = last
+        .and_then(|r| serde_json::from_slice::<serde_json::Value>(&r.payload).ok())
+        .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| condition.as_str().to_owned());
+    Message {
+        body: String::from_utf8_lossy(&event.payload).into_owned(),
+        attributes: vec![
+            ("RequestID".to_owned(), event.id.clone()),
+            ("ErrorCode".to_owned(), "200".to_owned()),
+            ("ErrorMessage".to_owned(), error_message.chars().take(1024).collect()),
+        ],
+    }
+}
+
 /// Retry policy and parallelism of the async queue.
 #[derive(Debug, Clone)]
 pub struct AsyncConfig {
@@ -88,6 +129,8 @@ struct Inner {
     permits: Arc<Semaphore>,
     /// Writes on their way to the group-commit writer.
     commits: std::sync::mpsc::Sender<Write>,
+    /// Where messages for queues and topics go.
+    sinks: Vec<Arc<dyn MessageSink>>,
 }
 
 type Ack = tokio::sync::oneshot::Sender<Result<(), String>>;
@@ -217,6 +260,7 @@ impl AsyncQueue {
         invoker: Invoker,
         lookup: Arc<dyn FunctionLookup>,
         config: AsyncConfig,
+        sinks: Vec<Arc<dyn MessageSink>>,
     ) -> Result<Self, StoreError> {
         store.release_leases()?;
         let wake = Arc::new(Notify::new());
@@ -236,6 +280,7 @@ impl AsyncQueue {
             config,
             wake,
             commits,
+            sinks,
         });
         let queue = AsyncQueue { inner };
         let q = queue.clone();
@@ -253,6 +298,20 @@ impl AsyncQueue {
         let gone = || StoreError::Unavailable("the async commit thread has stopped".into());
         self.inner.commits.send(Write::Add(event, ack)).map_err(|_| gone())?;
         committed.await.map_err(|_| gone())?.map_err(StoreError::Unavailable)
+    }
+
+    /// Whether records and messages can be delivered to `arn`: a Lambda function, or a
+    /// resource of a service with a [`MessageSink`].
+    pub fn can_deliver(&self, arn: &str) -> bool {
+        match arn_service(arn) {
+            Some("lambda") => true,
+            Some(service) => self.sink(service).is_some(),
+            None => false,
+        }
+    }
+
+    fn sink(&self, service: &str) -> Option<&Arc<dyn MessageSink>> {
+        self.inner.sinks.iter().find(|s| s.service() == service)
     }
 
     /// Moves the queue's clock forward (for tests of event age), and looks again for
@@ -358,9 +417,10 @@ impl AsyncQueue {
         }
     }
 
-    /// Ends an event: sends its record to the destination its outcome calls for, if the
-    /// function has one, then removes it. The record is queued durably before the event
-    /// goes, so a crash between the two delivers it twice rather than never.
+    /// Ends an event: sends its record to the destination its outcome calls for, and a
+    /// failed event to the function's dead-letter queue, if it has them; then removes it.
+    /// Both are delivered durably before the event goes, so a crash between the two
+    /// delivers them twice rather than never.
     async fn conclude(
         &self,
         function: &Function,
@@ -380,11 +440,30 @@ impl AsyncQueue {
             let record = destination_record(function, event, condition, invokes, last, self.now_ms());
             self.deliver(&arn, record).await;
         }
+        if let (Some(dlq), false) = (&function.config.dead_letter_target, condition == Condition::Success) {
+            self.send(dlq, dead_letter(event, condition, last));
+        }
         self.remove(&event.id);
     }
 
-    /// Queues `record` as an asynchronous invocation of the Lambda function `arn`.
+    /// Sends a message to the queue or topic `arn` through its service's sink.
+    fn send(&self, arn: &str, message: Message) {
+        let sent = match arn_service(arn).and_then(|s| self.sink(s)) {
+            Some(sink) => sink.send(arn, message),
+            None => Err("no service delivers to it".to_owned()),
+        };
+        if let Err(e) = sent {
+            tracing::error!(error = %e, target = arn, "async queue: cannot deliver a message");
+        }
+    }
+
+    /// Delivers a destination record: as an asynchronous invocation of a Lambda
+    /// function, or as a message to a queue or topic.
     async fn deliver(&self, arn: &str, record: serde_json::Value) {
+        if arn_service(arn) != Some("lambda") {
+            self.send(arn, Message { body: record.to_string(), attributes: Vec::new() });
+            return;
+        }
         let target = model::FunctionRef::parse(arn, "destination").ok().and_then(|r| {
             let (account, region) = (r.account?, r.region?);
             let qualifier = r.qualifier.as_ref().map(|q| q.as_str().to_owned());
@@ -414,5 +493,42 @@ impl AsyncQueue {
         if self.inner.commits.send(Write::Remove(id.to_owned())).is_err() {
             tracing::error!(id, "async queue: cannot remove a finished event: the commit thread has stopped");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_letters_carry_the_event_and_awss_attributes() {
+        let event = AsyncEvent {
+            id: "req-1".into(),
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+            function: "f".into(),
+            payload: br#"{"k":"v"}"#.to_vec(),
+            accepted_ms: 0,
+            attempts: 2,
+            next_attempt_ms: 0,
+            qualifier: None,
+        };
+        let failed = crate::InvokeResult {
+            payload: bytes::Bytes::from_static(br#"{"errorMessage":"boom","errorType":"ValueError"}"#),
+            function_error: Some("Unhandled"),
+            log_result: None,
+            executed_version: "$LATEST".into(),
+        };
+        let m = dead_letter(&event, Condition::RetriesExhausted, Some(&failed));
+        assert_eq!(m.body, r#"{"k":"v"}"#);
+        let attr = |k: &str| m.attributes.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(
+            (attr("RequestID"), attr("ErrorCode"), attr("ErrorMessage")),
+            (Some("req-1"), Some("200"), Some("boom"))
+        );
+        let expired = dead_letter(&event, Condition::EventAgeExceeded, None);
+        assert_eq!(expired.attributes[2].1, "EventAgeExceeded");
+        assert_eq!(arn_service("arn:aws:sqs:us-east-1:000000000000:q"), Some("sqs"));
+        assert_eq!(arn_service("queue"), None);
     }
 }

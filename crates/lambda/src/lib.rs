@@ -316,6 +316,7 @@ impl LambdaService {
         invoker: Invoker,
         async_config: invoker::AsyncConfig,
         concurrency_limit: u32,
+        sinks: Vec<Arc<dyn invoker::MessageSink>>,
     ) -> Result<Self, StoreError> {
         let mut functions = HashMap::new();
         for f in store.all_functions()? {
@@ -346,13 +347,49 @@ impl LambdaService {
         for account in accounts {
             cache.recount_reserved(&account);
         }
-        let queue = AsyncQueue::start(store.clone(), invoker.clone(), cache.clone(), async_config)?;
+        let queue = AsyncQueue::start(store.clone(), invoker.clone(), cache.clone(), async_config, sinks)?;
         let service =
             LambdaService { store, code, invoker, queue, cache, concurrency_limit, writes: Arc::new(Mutex::new(())) };
         for key in keys {
             service.apply_provisioning(&key);
         }
         Ok(service)
+    }
+
+    /// Checks a destination ARN: a Lambda function, or a queue or topic of a service
+    /// Lamina delivers to.
+    fn check_destination(&self, arn: &str) -> Result<(), LambdaError> {
+        if arn.is_empty() {
+            return Ok(());
+        }
+        let service = arn.split(':').nth(2).unwrap_or("");
+        if service == "lambda" {
+            if FunctionRef::parse(arn, "destination").is_ok_and(|r| r.account.is_some() && r.region.is_some()) {
+                return Ok(());
+            }
+        } else if arn.starts_with("arn:") && matches!(service, "sqs" | "sns" | "events" | "s3") {
+            if self.queue.can_deliver(arn) {
+                return Ok(());
+            }
+            return Err(Invalid::parameter(format!(
+                "Lamina cannot deliver to {service} destinations yet: {arn}. Use a Lambda function ARN."
+            ))
+            .into());
+        }
+        Err(Invalid::parameter(format!("The destination ARN {arn} is invalid.")).into())
+    }
+
+    /// Checks a dead-letter target (the model has checked it is an SQS or SNS ARN): it is
+    /// refused while no service delivers to it, rather than accepted and never used.
+    fn check_dead_letter(&self, config: &model::FunctionConfig) -> Result<(), LambdaError> {
+        match &config.dead_letter_target {
+            Some(arn) if !self.queue.can_deliver(arn) => Err(Invalid::parameter(format!(
+                "Lamina cannot deliver to dead-letter queues yet: {arn}. Use an OnFailure destination \
+                 (PutFunctionEventInvokeConfig) with a Lambda function ARN."
+            ))
+            .into()),
+            _ => Ok(()),
+        }
     }
 
     /// Operational figures, for `/_lamina/metrics`.
@@ -489,7 +526,7 @@ impl LambdaService {
             .into());
         }
         let config = cmd.draft.into_config()?;
-        check_dead_letter(&config)?;
+        self.check_dead_letter(&config)?;
         check_tags(&cmd.tags)?;
         let code = self.store_code(cmd.code)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
@@ -659,7 +696,7 @@ impl LambdaService {
         Self::check_revision(&old, revision)?;
         let mut new = (*old).clone();
         new.config = patch.apply_to(new.config)?;
-        check_dead_letter(&new.config)?;
+        self.check_dead_letter(&new.config)?;
         self.invoker.prepare(new.config.runtime);
         self.replace(&old, new)
     }
@@ -828,7 +865,7 @@ impl LambdaService {
     ) -> Result<(Arc<Function>, EventInvokeConfig), LambdaError> {
         let (retries, age) = EventInvokeConfig::check(input.max_retries, input.max_event_age)?;
         for arn in [&input.on_success, &input.on_failure].into_iter().flatten() {
-            check_destination(arn)?;
+            self.check_destination(arn)?;
         }
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.resolve_event_invoke(caller, name, qualifier)?;
@@ -1002,37 +1039,6 @@ pub struct EventInvokeInput {
     pub on_success: Option<String>,
     /// `DestinationConfig.OnFailure.Destination`.
     pub on_failure: Option<String>,
-}
-
-/// Destinations Lamina can deliver to: Lambda functions for now.
-fn check_destination(arn: &str) -> Result<(), LambdaError> {
-    if arn.is_empty() {
-        return Ok(());
-    }
-    if FunctionRef::parse(arn, "destination").is_ok_and(|r| r.account.is_some() && r.region.is_some()) {
-        return Ok(());
-    }
-    let service = arn.split(':').nth(2).unwrap_or("");
-    if arn.starts_with("arn:") && matches!(service, "sqs" | "sns" | "events" | "s3") {
-        return Err(Invalid::parameter(format!(
-            "Lamina cannot deliver to {service} destinations yet: {arn}. Use a Lambda function ARN."
-        ))
-        .into());
-    }
-    Err(Invalid::parameter(format!("The destination ARN {arn} is invalid.")).into())
-}
-
-/// Dead-letter queues are SQS queues or SNS topics, which Lamina does not serve yet: a
-/// target is refused rather than accepted and never delivered to.
-fn check_dead_letter(config: &model::FunctionConfig) -> Result<(), LambdaError> {
-    match &config.dead_letter_target {
-        Some(arn) => Err(Invalid::parameter(format!(
-            "Lamina cannot deliver to dead-letter queues yet: {arn}. Use an OnFailure destination \
-             (PutFunctionEventInvokeConfig) with a Lambda function ARN."
-        ))
-        .into()),
-        None => Ok(()),
-    }
 }
 
 fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), LambdaError> {

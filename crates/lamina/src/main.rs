@@ -186,7 +186,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         ..Default::default()
     };
     let lambda =
-        lambda::LambdaService::start(store, code, invoker.clone(), async_config, config.functions.concurrency)?;
+        // SQS and SNS sinks for destinations and dead-letter queues slot in here.
+        lambda::LambdaService::start(store, code, invoker.clone(), async_config, config.functions.concurrency, Vec::new())?;
     let app = aws_api::router(aws_api::ApiState {
         lambda,
         callers: aws_api::CallerPolicy {
