@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import create, function_zip, invoke_json
+from conftest import Collector, create, function_zip, invoke_json
 
 APP = function_zip("app.py")
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:v"
@@ -148,3 +148,48 @@ def test_async_invocations_run_the_version_they_named(lam, collector):
     lam.update_function_configuration(FunctionName="av", Environment={"Variables": {"REPORT_URL": "http://0.0.0.0:9/"}})
     r = lam.invoke(FunctionName="av", Qualifier="live", InvocationType="Event", Payload=json.dumps({"n": 1}))
     assert collector.get()["request_id"] == r["ResponseMetadata"]["RequestId"]
+
+
+def test_versions_and_aliases_have_their_own_event_invoke_configs(lamina, lam, collector):
+    sink_collector = Collector()
+    try:
+        create(lam, "sink", code=function_zip("reporter.py"), handler="reporter.handler",
+               Environment={"Variables": {"REPORT_URL": sink_collector.url}})
+        create(lam, "ev", code=function_zip("reporter.py"), handler="reporter.handler",
+               Environment={"Variables": {"REPORT_URL": collector.url}}, Publish=True)
+        lam.create_alias(FunctionName="ev", Name="live", FunctionVersion="1")
+        sink = "arn:aws:lambda:us-east-1:000000000000:function:sink"
+        arn = "arn:aws:lambda:us-east-1:000000000000:function:ev"
+        put = lam.put_function_event_invoke_config(FunctionName="ev", Qualifier="live", MaximumRetryAttempts=0,
+                                                   DestinationConfig={"OnFailure": {"Destination": sink}})
+        assert put["FunctionArn"] == arn + ":live"
+        lam.put_function_event_invoke_config(FunctionName="ev", Qualifier="1", MaximumRetryAttempts=1)
+        with pytest.raises(ClientError) as e:
+            lam.get_function_event_invoke_config(FunctionName="ev")
+        assert e.value.response["Error"]["Message"] == \
+            f"The function {arn}:$LATEST doesn't have an EventInvokeConfig"
+        lamina.restart()
+        lam = lamina.client()
+        listed = lam.list_function_event_invoke_configs(FunctionName="ev")["FunctionEventInvokeConfigs"]
+        assert sorted((c["FunctionArn"], c["MaximumRetryAttempts"]) for c in listed) == \
+            [(arn + ":1", 1), (arn + ":live", 0)], "kept across a restart"
+
+        r = lam.invoke(FunctionName="ev", Qualifier="live", InvocationType="Event",
+                       Payload=json.dumps({"fail_times": 9}))
+        rid = r["ResponseMetadata"]["RequestId"]
+        assert collector.get()["request_id"] == rid
+        record = sink_collector.get()["event"]
+        assert record["requestContext"]["requestId"] == rid
+        assert record["requestContext"]["condition"] == "RetriesExhausted"
+        assert record["requestContext"]["approximateInvokeCount"] == 1, "the alias's MaximumRetryAttempts=0"
+        assert record["responseContext"]["executedVersion"] == "1"
+
+        lam.delete_function_event_invoke_config(FunctionName="ev", Qualifier="live")
+        with pytest.raises(ClientError) as e:
+            lam.get_function_event_invoke_config(FunctionName="ev", Qualifier="live")
+        assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        with pytest.raises(ClientError) as e:
+            lam.put_function_event_invoke_config(FunctionName="ev", Qualifier="nope", MaximumRetryAttempts=0)
+        assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    finally:
+        sink_collector.close()

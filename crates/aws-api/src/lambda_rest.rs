@@ -532,10 +532,10 @@ struct EventInvokeConfigOut {
     destination_config: DestinationConfigWire,
 }
 
-fn event_invoke_out(f: &Function, c: &model::EventInvokeConfig) -> EventInvokeConfigOut {
+fn event_invoke_out(function_arn: String, c: &model::EventInvokeConfig) -> EventInvokeConfigOut {
     EventInvokeConfigOut {
         last_modified: c.last_modified_ms as f64 / 1000.0,
-        function_arn: format!("{}:$LATEST", f.arn()),
+        function_arn,
         maximum_retry_attempts: c.max_retries,
         maximum_event_age_in_seconds: c.max_event_age_s,
         destination_config: DestinationConfigWire {
@@ -821,9 +821,9 @@ async fn put_event_invoke_config(
     RawQuery(q): RawQuery,
     Input(wire): Input<EventInvokeConfigIn>,
 ) -> ApiResult {
-    let (f, c) =
+    let (arn, c) =
         s.lambda.put_event_invoke_config(&caller, &name, qualifier(&q).as_deref(), wire.into_input(), false)?;
-    Ok(json_response(StatusCode::OK, &event_invoke_out(&f, &c)))
+    Ok(json_response(StatusCode::OK, &event_invoke_out(arn, &c)))
 }
 
 async fn update_event_invoke_config(
@@ -833,8 +833,9 @@ async fn update_event_invoke_config(
     RawQuery(q): RawQuery,
     Input(EventInvokeConfigUpdate(wire)): Input<EventInvokeConfigUpdate>,
 ) -> ApiResult {
-    let (f, c) = s.lambda.put_event_invoke_config(&caller, &name, qualifier(&q).as_deref(), wire.into_input(), true)?;
-    Ok(json_response(StatusCode::OK, &event_invoke_out(&f, &c)))
+    let (arn, c) =
+        s.lambda.put_event_invoke_config(&caller, &name, qualifier(&q).as_deref(), wire.into_input(), true)?;
+    Ok(json_response(StatusCode::OK, &event_invoke_out(arn, &c)))
 }
 
 async fn get_event_invoke_config(
@@ -843,8 +844,8 @@ async fn get_event_invoke_config(
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let (f, c) = s.lambda.get_event_invoke_config(&caller, &name, qualifier(&q).as_deref())?;
-    Ok(json_response(StatusCode::OK, &event_invoke_out(&f, &c)))
+    let (arn, c) = s.lambda.get_event_invoke_config(&caller, &name, qualifier(&q).as_deref())?;
+    Ok(json_response(StatusCode::OK, &event_invoke_out(arn, &c)))
 }
 
 async fn delete_event_invoke_config(
@@ -864,9 +865,9 @@ struct EventInvokeConfigListOut {
 }
 
 async fn list_event_invoke_configs(State(s): State<ApiState>, Who(caller): Who, Path(name): Path<String>) -> ApiResult {
-    let (f, configs) = s.lambda.list_event_invoke_configs(&caller, &name)?;
+    let configs = s.lambda.list_event_invoke_configs(&caller, &name)?;
     let out = EventInvokeConfigListOut {
-        function_event_invoke_configs: configs.iter().map(|c| event_invoke_out(&f, c)).collect(),
+        function_event_invoke_configs: configs.into_iter().map(|(arn, c)| event_invoke_out(arn, &c)).collect(),
     };
     Ok(json_response(StatusCode::OK, &out))
 }

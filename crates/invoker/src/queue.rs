@@ -24,6 +24,15 @@ pub trait FunctionLookup: Send + Sync + 'static {
     /// The version `qualifier` names (a number or an alias, resolved now; `$LATEST` when
     /// `None`), or `None` if it no longer exists.
     fn function(&self, account: &str, region: &str, name: &str, qualifier: Option<&str>) -> Option<Arc<Function>>;
+    /// The EventInvokeConfig of what `qualifier` names (`$LATEST` when `None`, a version,
+    /// or an alias), if it has one.
+    fn event_invoke(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Option<model::EventInvokeConfig>;
     /// The concurrency pool an invocation of `function` draws on.
     fn capacity(&self, function: &Function) -> crate::Capacity;
 }
@@ -368,7 +377,7 @@ impl AsyncQueue {
             self.remove(&event.id);
             return;
         };
-        let settings = function.event_invoke.clone().unwrap_or_default();
+        let settings = self.settings(&event);
         let max_retries = settings.max_retries.unwrap_or(inner.config.max_retries);
         let max_age =
             settings.max_event_age_s.map(|s| Duration::from_secs(u64::from(s))).unwrap_or(inner.config.max_event_age);
@@ -429,7 +438,7 @@ impl AsyncQueue {
         invokes: u32,
         last: Option<&crate::InvokeResult>,
     ) {
-        let settings = function.event_invoke.clone().unwrap_or_default();
+        let settings = self.settings(event);
         let destination = match condition {
             Condition::Success => settings.on_success,
             Condition::RetriesExhausted | Condition::EventAgeExceeded | Condition::ZeroReservedConcurrency => {
@@ -444,6 +453,13 @@ impl AsyncQueue {
             self.send(dlq, dead_letter(event, condition, last));
         }
         self.remove(&event.id);
+    }
+
+    /// The retry and destination settings for an event: those of the version or alias it
+    /// was invoked through.
+    fn settings(&self, event: &AsyncEvent) -> model::EventInvokeConfig {
+        let qualifier = event.qualifier.as_deref();
+        self.inner.lookup.event_invoke(&event.account, &event.region, &event.function, qualifier).unwrap_or_default()
     }
 
     /// Sends a message to the queue or topic `arn` through its service's sink.

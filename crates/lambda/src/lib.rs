@@ -22,6 +22,7 @@ use model::{
 };
 use store::{AsyncEvent, CodeError, CodeStore, MetadataStore, StoreError};
 
+mod event_invoke;
 mod versions;
 pub use versions::{AliasPage, ProvisionedView, VersionPage};
 
@@ -258,6 +259,29 @@ impl FunctionLookup for Cache {
         match qualifier {
             None | Some("$LATEST") => Some(latest),
             Some(q) => self.families.read().unwrap_or_else(|p| p.into_inner()).get(&key)?.pick(&latest, q),
+        }
+    }
+
+    fn event_invoke(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Option<EventInvokeConfig> {
+        let key = (account.to_owned(), region.to_owned(), name.to_owned());
+        match qualifier {
+            None | Some("$LATEST") => {
+                self.functions.read().unwrap_or_else(|p| p.into_inner()).get(&key)?.event_invoke.clone()
+            }
+            Some(q) => {
+                let families = self.families.read().unwrap_or_else(|p| p.into_inner());
+                let family = families.get(&key)?;
+                match q.parse::<u32>() {
+                    Ok(n) => family.versions.get(&n)?.event_invoke.clone(),
+                    Err(_) => family.aliases.get(q)?.event_invoke.clone(),
+                }
+            }
         }
     }
 
@@ -838,118 +862,6 @@ impl LambdaService {
         }
         self.remember(new);
         Ok(())
-    }
-
-    fn store_event_invoke(&self, old: &Function, config: Option<EventInvokeConfig>) -> Result<Function, LambdaError> {
-        let mut new = old.clone();
-        new.event_invoke = config;
-        if !self.store.update_function(&new)? {
-            return Err(not_found(
-                &Caller { account: old.account.clone(), region: old.region.clone() },
-                &old.name,
-                None,
-            ));
-        }
-        Ok((*self.remember(new)).clone())
-    }
-
-    /// PutFunctionEventInvokeConfig (`merge: false`, replacing the whole configuration)
-    /// and UpdateFunctionEventInvokeConfig (`merge: true`, changing what is given).
-    pub fn put_event_invoke_config(
-        &self,
-        caller: &Caller,
-        name: &str,
-        qualifier: Option<&str>,
-        input: EventInvokeInput,
-        merge: bool,
-    ) -> Result<(Arc<Function>, EventInvokeConfig), LambdaError> {
-        let (retries, age) = EventInvokeConfig::check(input.max_retries, input.max_event_age)?;
-        for arn in [&input.on_success, &input.on_failure].into_iter().flatten() {
-            self.check_destination(arn)?;
-        }
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let old = self.resolve_event_invoke(caller, name, qualifier)?;
-        let base = if merge { old.event_invoke.clone().unwrap_or_default() } else { EventInvokeConfig::default() };
-        let nonempty = |d: Option<String>| d.filter(|a| !a.is_empty());
-        let config = EventInvokeConfig {
-            max_retries: retries.or(if merge { base.max_retries } else { None }),
-            max_event_age_s: age.or(if merge { base.max_event_age_s } else { None }),
-            on_success: match input.on_success {
-                Some(d) => nonempty(Some(d)),
-                None => base.on_success,
-            },
-            on_failure: match input.on_failure {
-                Some(d) => nonempty(Some(d)),
-                None => base.on_failure,
-            },
-            last_modified_ms: now_ms(),
-        };
-        let stored = self.store_event_invoke(&old, Some(config.clone()))?;
-        Ok((Arc::new(stored), config))
-    }
-
-    /// The function whose EventInvokeConfig a request names: Lamina keeps it for
-    /// `$LATEST` only, and says so rather than apply one version's to another.
-    fn resolve_event_invoke(
-        &self,
-        caller: &Caller,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<Arc<Function>, LambdaError> {
-        match self.resolve_ref(caller, name, qualifier)? {
-            (f, None | Some(Qualifier::Latest)) => Ok(f),
-            (f, Some(Qualifier::Named(q))) => {
-                self.resolve_version(caller, name, qualifier)?;
-                Err(Invalid::parameter(format!(
-                    "Lamina keeps EventInvokeConfig for $LATEST only so far; {}:{q} cannot have its own.",
-                    f.arn()
-                ))
-                .into())
-            }
-        }
-    }
-
-    fn no_event_invoke_config(f: &Function) -> LambdaError {
-        LambdaError::NotFound(format!("The function {}:$LATEST doesn't have an EventInvokeConfig", f.arn()))
-    }
-
-    /// GetFunctionEventInvokeConfig.
-    pub fn get_event_invoke_config(
-        &self,
-        caller: &Caller,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<(Arc<Function>, EventInvokeConfig), LambdaError> {
-        let f = self.resolve_event_invoke(caller, name, qualifier)?;
-        let config = f.event_invoke.clone().ok_or_else(|| Self::no_event_invoke_config(&f))?;
-        Ok((f, config))
-    }
-
-    /// DeleteFunctionEventInvokeConfig.
-    pub fn delete_event_invoke_config(
-        &self,
-        caller: &Caller,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let f = self.resolve_event_invoke(caller, name, qualifier)?;
-        if f.event_invoke.is_none() {
-            return Err(Self::no_event_invoke_config(&f));
-        }
-        self.store_event_invoke(&f, None).map(drop)
-    }
-
-    /// ListFunctionEventInvokeConfigs: the configurations of a function's versions
-    /// (Lamina keeps one, for `$LATEST`).
-    pub fn list_event_invoke_configs(
-        &self,
-        caller: &Caller,
-        name: &str,
-    ) -> Result<(Arc<Function>, Vec<EventInvokeConfig>), LambdaError> {
-        let f = self.resolve(caller, name, None)?;
-        let configs = f.event_invoke.clone().into_iter().collect();
-        Ok((f, configs))
     }
 
     /// Invoke, in any of its three types.

@@ -251,6 +251,7 @@ impl LambdaService {
             description: String::new(),
             routing: None,
             revision_id: new_revision(),
+            event_invoke: None,
         };
         let alias = draft.apply_to(empty)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());

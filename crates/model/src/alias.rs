@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::function::EventInvokeConfig;
 use crate::limits::DESCRIPTION_MAX;
 use crate::validate::{Invalid, Violation};
 
@@ -26,6 +27,9 @@ pub struct Alias {
     pub routing: Option<(u32, f64)>,
     /// Changes on every update; used for optimistic concurrency.
     pub revision_id: String,
+    /// How asynchronous invocations through the alias are retried and where their
+    /// outcomes go.
+    pub event_invoke: Option<EventInvokeConfig>,
 }
 
 /// Raw CreateAlias / UpdateAlias input: only the members that were sent.
@@ -145,6 +149,7 @@ mod tests {
             description: String::new(),
             routing: None,
             revision_id: "r".into(),
+            event_invoke: None,
         }
     }
 

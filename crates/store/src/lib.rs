@@ -125,6 +125,16 @@ pub trait MetadataStore: Send + Sync + 'static {
     fn delete_alias(&self, account: &str, region: &str, function: &str, name: &str) -> Result<bool, StoreError>;
     /// Every alias, for start-up.
     fn all_aliases(&self) -> Result<Vec<Scoped<Alias>>, StoreError>;
+    /// Sets (or with `None` removes) a published version's EventInvokeConfig, the one
+    /// thing about a version that can change; `Ok(false)` if the version does not exist.
+    fn set_version_event_invoke(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        version: u32,
+        config: Option<&model::EventInvokeConfig>,
+    ) -> Result<bool, StoreError>;
     /// Creates or replaces a provisioned-concurrency configuration.
     fn put_provisioned(
         &self,

@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS aliases (
     routing_version INTEGER,
     routing_weight REAL,
     revision_id TEXT NOT NULL,
+    event_invoke TEXT,
     PRIMARY KEY (account, region, function, name)
 );
 CREATE TABLE IF NOT EXISTS provisioned_concurrency (
@@ -120,6 +121,7 @@ impl SqliteStore {
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN event_invoke TEXT", []);
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0", []);
         let _ = conn.execute("ALTER TABLE async_events ADD COLUMN qualifier TEXT", []);
+        let _ = conn.execute("ALTER TABLE aliases ADD COLUMN event_invoke TEXT", []);
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
@@ -309,6 +311,7 @@ fn read_alias(row: &Row<'_>) -> rusqlite::Result<Scoped<Alias>> {
             description: row.get(5)?,
             routing,
             revision_id: row.get(8)?,
+            event_invoke: None,
         },
     })
 }
@@ -553,7 +556,8 @@ impl MetadataStore for SqliteStore {
         self.with(|c| {
             c.execute(
                 "REPLACE INTO aliases (account, region, function, name, function_version, description, \
-                 routing_version, routing_weight, revision_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 routing_version, routing_weight, revision_id, event_invoke) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     account,
                     region,
@@ -563,7 +567,8 @@ impl MetadataStore for SqliteStore {
                     a.description,
                     a.routing.map(|r| r.0),
                     a.routing.map(|r| r.1),
-                    a.revision_id
+                    a.revision_id,
+                    a.event_invoke.as_ref().map(event_invoke_json)
                 ],
             )
             .map(drop)
@@ -592,10 +597,34 @@ impl MetadataStore for SqliteStore {
             collect(
                 c,
                 "SELECT account, region, function, name, function_version, description, routing_version, \
-                 routing_weight, revision_id FROM aliases",
-                read_alias,
+                 routing_weight, revision_id, event_invoke FROM aliases",
+                |row| Ok((read_alias(row)?, row.get::<_, Option<String>>(9)?)),
             )
+        })?
+        .into_iter()
+        .map(|(mut alias, config)| {
+            alias.item.event_invoke = config.as_deref().map(parse_event_invoke).transpose()?;
+            Ok(alias)
         })
+        .collect()
+    }
+
+    fn set_version_event_invoke(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        version: u32,
+        config: Option<&EventInvokeConfig>,
+    ) -> Result<bool, StoreError> {
+        let n = self.with(|c| {
+            c.execute(
+                "UPDATE function_versions SET event_invoke = ?5 WHERE account = ?1 AND region = ?2 AND name = ?3 \
+                 AND version = ?4",
+                params![account, region, name, version, config.map(event_invoke_json)],
+            )
+        })?;
+        Ok(n == 1)
     }
 
     fn put_provisioned(

@@ -1,0 +1,166 @@
+//! EventInvokeConfig: how asynchronous invocations of `$LATEST`, of a published version or
+//! through an alias are retried, and where their outcomes go. Each has its own.
+
+use std::sync::Arc;
+
+use model::{Alias, EventInvokeConfig, Function, Qualifier};
+
+use crate::{key_of, not_found, now_ms, Caller, EventInvokeInput, LambdaError, LambdaService};
+
+/// What an EventInvokeConfig belongs to.
+enum Holder {
+    Latest(Arc<Function>),
+    Version(Arc<Function>),
+    /// `$LATEST` (for the ARN and the store) and the alias.
+    Alias(Arc<Function>, Arc<Alias>),
+}
+
+impl Holder {
+    /// The qualified ARN AWS shows as the configuration's `FunctionArn`.
+    fn arn(&self) -> String {
+        match self {
+            Holder::Latest(f) | Holder::Version(f) => f.qualified_arn(),
+            Holder::Alias(f, a) => format!("{}:{}", f.arn(), a.name),
+        }
+    }
+
+    fn config(&self) -> Option<EventInvokeConfig> {
+        match self {
+            Holder::Latest(f) | Holder::Version(f) => f.event_invoke.clone(),
+            Holder::Alias(_, a) => a.event_invoke.clone(),
+        }
+    }
+
+    fn missing(&self) -> LambdaError {
+        LambdaError::NotFound(format!("The function {} doesn't have an EventInvokeConfig", self.arn()))
+    }
+}
+
+impl LambdaService {
+    /// Resolves `FunctionName` and `Qualifier` to `$LATEST`, a version or an alias.
+    fn holder(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<Holder, LambdaError> {
+        let (latest, q) = self.resolve_ref(caller, name, qualifier)?;
+        let q = match q {
+            None | Some(Qualifier::Latest) => return Ok(Holder::Latest(latest)),
+            Some(Qualifier::Named(q)) => q,
+        };
+        let family = self.family(&latest).unwrap_or_default();
+        let found = match q.parse::<u32>() {
+            Ok(n) => family.versions.get(&n).cloned().map(Holder::Version),
+            Err(_) => family.aliases.get(&q).cloned().map(|a| Holder::Alias(latest.clone(), a)),
+        };
+        found.ok_or_else(|| not_found(caller, &latest.name, Some(&Qualifier::Named(q))))
+    }
+
+    /// Stores a holder's configuration (the caller holds the write lock).
+    fn store_event_invoke(&self, holder: &Holder, config: Option<EventInvokeConfig>) -> Result<(), LambdaError> {
+        let gone =
+            |f: &Function| not_found(&Caller { account: f.account.clone(), region: f.region.clone() }, &f.name, None);
+        match holder {
+            Holder::Latest(f) => {
+                let mut new = (**f).clone();
+                new.event_invoke = config;
+                if !self.store.update_function(&new)? {
+                    return Err(gone(f));
+                }
+                self.remember(new);
+            }
+            Holder::Version(v) => {
+                let n = v.version.unwrap_or(0);
+                if !self.store.set_version_event_invoke(&v.account, &v.region, &v.name, n, config.as_ref())? {
+                    return Err(gone(v));
+                }
+                let mut new = (**v).clone();
+                new.event_invoke = config;
+                let mut families = self.cache.families.write().unwrap_or_else(|p| p.into_inner());
+                families.entry(key_of(v)).or_default().versions.insert(n, Arc::new(new));
+            }
+            Holder::Alias(f, a) => {
+                let mut new = (**a).clone();
+                new.event_invoke = config;
+                self.store.put_alias(&f.account, &f.region, &f.name, &new)?;
+                let mut families = self.cache.families.write().unwrap_or_else(|p| p.into_inner());
+                families.entry(key_of(f)).or_default().aliases.insert(new.name.clone(), Arc::new(new));
+            }
+        }
+        Ok(())
+    }
+
+    /// PutFunctionEventInvokeConfig (`merge: false`, replacing the whole configuration)
+    /// and UpdateFunctionEventInvokeConfig (`merge: true`, changing what is given).
+    /// Returns the qualified ARN it applies to, and the configuration.
+    pub fn put_event_invoke_config(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+        input: EventInvokeInput,
+        merge: bool,
+    ) -> Result<(String, EventInvokeConfig), LambdaError> {
+        let (retries, age) = EventInvokeConfig::check(input.max_retries, input.max_event_age)?;
+        for arn in [&input.on_success, &input.on_failure].into_iter().flatten() {
+            self.check_destination(arn)?;
+        }
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let holder = self.holder(caller, name, qualifier)?;
+        let base = if merge { holder.config().unwrap_or_default() } else { EventInvokeConfig::default() };
+        let nonempty = |d: Option<String>| d.filter(|a| !a.is_empty());
+        let config = EventInvokeConfig {
+            max_retries: retries.or(if merge { base.max_retries } else { None }),
+            max_event_age_s: age.or(if merge { base.max_event_age_s } else { None }),
+            on_success: match input.on_success {
+                Some(d) => nonempty(Some(d)),
+                None => base.on_success,
+            },
+            on_failure: match input.on_failure {
+                Some(d) => nonempty(Some(d)),
+                None => base.on_failure,
+            },
+            last_modified_ms: now_ms(),
+        };
+        self.store_event_invoke(&holder, Some(config.clone()))?;
+        Ok((holder.arn(), config))
+    }
+
+    /// GetFunctionEventInvokeConfig.
+    pub fn get_event_invoke_config(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(String, EventInvokeConfig), LambdaError> {
+        let holder = self.holder(caller, name, qualifier)?;
+        let config = holder.config().ok_or_else(|| holder.missing())?;
+        Ok((holder.arn(), config))
+    }
+
+    /// DeleteFunctionEventInvokeConfig.
+    pub fn delete_event_invoke_config(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(), LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let holder = self.holder(caller, name, qualifier)?;
+        if holder.config().is_none() {
+            return Err(holder.missing());
+        }
+        self.store_event_invoke(&holder, None)
+    }
+
+    /// ListFunctionEventInvokeConfigs: the configurations of `$LATEST`, the versions and
+    /// the aliases of a function, with the ARN each applies to.
+    pub fn list_event_invoke_configs(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<Vec<(String, EventInvokeConfig)>, LambdaError> {
+        let latest = self.resolve(caller, name, None)?;
+        let family = self.family(&latest).unwrap_or_default();
+        let holders = std::iter::once(Holder::Latest(latest.clone()))
+            .chain(family.versions.into_values().map(Holder::Version))
+            .chain(family.aliases.into_values().map(|a| Holder::Alias(latest.clone(), a)));
+        Ok(holders.filter_map(|h| h.config().map(|c| (h.arn(), c))).collect())
+    }
+}
