@@ -172,3 +172,11 @@ def lam_http_put(lam, name, qualifier, n):
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
+
+
+def test_provisioning_a_function_whose_init_fails_reports_failed(lam):
+    create(lam, "pf", code=function_zip("bad_import.py"), handler="bad_import.handler", Publish=True)
+    lam.put_provisioned_concurrency_config(FunctionName="pf", Qualifier="1", ProvisionedConcurrentExecutions=1)
+    got = wait_ready(lam, "pf", "1")
+    assert (got["Status"], got["AllocatedProvisionedConcurrentExecutions"]) == ("FAILED", 0)
+    assert got["StatusReason"].startswith("FUNCTION_ERROR_INIT_FAILURE"), got["StatusReason"]
