@@ -99,6 +99,9 @@ def test_aliases_route_between_versions(lamina, lam):
     assert error_of(lam.create_alias, FunctionName="v", Name="x", FunctionVersion="$LATEST",
                     RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}}) == \
         (400, "InvalidParameterValueException", "$LATEST is not supported for an alias pointing to more than 1 version")
+    assert error_of(lam.create_alias, FunctionName="v", Name="x", FunctionVersion="1",
+                    RoutingConfig={"AdditionalVersionWeights": {"2": 0.1, "3": 0.1}})[:2] == \
+        (400, "InvalidParameterValueException"), "one extra version at most"
     assert error_of(lam.get_alias, FunctionName="v", Name="nope") == \
         (404, "ResourceNotFoundException", f"Cannot find alias arn: {ARN}:nope")
 

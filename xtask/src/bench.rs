@@ -163,6 +163,8 @@ struct Kind {
     runtime: &'static str,
     handler: &'static str,
     zip: Vec<u8>,
+    /// Layer version ARNs for the function's `Layers`.
+    layers: Vec<String>,
 }
 
 async fn create(conn: &mut Conn, name: &str, kind: &Kind) -> Result<()> {
@@ -173,12 +175,34 @@ async fn create(conn: &mut Conn, name: &str, kind: &Kind) -> Result<()> {
         "Role": "arn:aws:iam::000000000000:role/bench",
         "MemorySize": 256,
         "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(&kind.zip) },
+        "Layers": kind.layers,
     });
     let (status, resp) = conn.call("POST", "/2015-03-31/functions", Bytes::from(body.to_string())).await?;
     if status != 201 {
         bail!("create {name}: {status} {}", String::from_utf8_lossy(&resp));
     }
     Ok(())
+}
+
+/// Publishes `count` layers of 20 small Python modules each; returns their version ARNs.
+async fn publish_layers(conn: &mut Conn, count: usize) -> Result<Vec<String>> {
+    let mut arns = Vec::new();
+    for n in 0..count {
+        let files: Vec<(String, Vec<u8>)> =
+            (0..20).map(|i| (format!("python/pkg{n}/mod{i}.py"), format!("VALUE = {i}\n").into_bytes())).collect();
+        let refs: Vec<(&str, &[u8], u32)> = files.iter().map(|(f, d)| (f.as_str(), d.as_slice(), 0o644)).collect();
+        let body = serde_json::json!({
+            "Content": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(zip(&refs)?) },
+        });
+        let (status, resp) =
+            conn.call("POST", &format!("/2018-10-31/layers/bench-{n}/versions"), Bytes::from(body.to_string())).await?;
+        if status != 201 {
+            bail!("publish layer: {status} {}", String::from_utf8_lossy(&resp));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&resp)?;
+        arns.push(v["LayerVersionArn"].as_str().context("LayerVersionArn")?.to_owned());
+    }
+    Ok(arns)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -472,24 +496,28 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             runtime: "python3.12",
             handler: "app.handler",
             zip: zip(&[("app.py", b"def handler(event, context):\n    return None\n", 0o644)])?,
+            layers: Vec::new(),
         },
         Kind {
             label: "node",
             runtime: "nodejs20.x",
             handler: "index.handler",
             zip: zip(&[("index.js", b"exports.handler = async () => null;\n", 0o644)])?,
+            layers: Vec::new(),
         },
         Kind {
             label: "provided",
             runtime: "provided.al2023",
             handler: "bootstrap",
             zip: zip(&[("bootstrap", &rust_bootstrap, 0o755)])?,
+            layers: Vec::new(),
         },
         Kind {
             label: "provided-minimal",
             runtime: "provided.al2023",
             handler: "bootstrap",
             zip: zip(&[("bootstrap", &minimal_bootstrap, 0o755)])?,
+            layers: Vec::new(),
         },
     ];
 
@@ -549,6 +577,30 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
 
         let mut conn = Conn::open(addr).await?;
+        eprintln!("cold starts: python with 5 layers");
+        let layered = Kind {
+            label: "python-5-layers",
+            runtime: kinds[0].runtime,
+            handler: kinds[0].handler,
+            zip: kinds[0].zip.clone(),
+            layers: publish_layers(&mut conn, 5).await?,
+        };
+        // Both 200 ms apart, one after the other, so that each finds the same ready cells.
+        let (_, plain_ms) = cold_starts(addr, &kinds[0], settings.cold_runs, gap).await?;
+        let (_, layered_ms) = cold_starts(addr, &layered, settings.cold_runs, gap).await?;
+        let (plain_p50, layered_p50) = (percentile(&plain_ms, 0.5), percentile(&layered_ms, 0.5));
+        rows.push(Row {
+            what: "Cold start, python with 5 layers (20 modules each) against none, 200 ms apart".into(),
+            median: ms(layered_p50),
+            spread: format!(
+                "p90 {}; without layers {} in the same run ({:+.2} ms)",
+                ms(percentile(&layered_ms, 0.9)),
+                ms(plain_p50),
+                layered_p50 - plain_p50
+            ),
+            target: "—".into(),
+            ratio: format!("{:.2}× without layers", layered_p50 / plain_p50),
+        });
         for kind in &kinds {
             create(&mut conn, &format!("warm-{}", kind.label), kind).await?;
         }

@@ -47,6 +47,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/2017-03-31/tags/{arn}", get(list_tags).post(tag_resource).delete(untag_resource))
         .route("/_lamina/code/{account}/{region}/{name}/{file}", get(download_code))
         .merge(crate::lambda_versions::routes())
+        .merge(crate::lambda_layers::routes())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -219,9 +220,6 @@ struct TagsWire {
 
 impl ConfigWire {
     fn into_draft(self, architectures: Option<Vec<String>>) -> Result<FunctionDraft, LambdaError> {
-        if self.layers.as_ref().is_some_and(|l| !l.is_empty()) {
-            return Err(Invalid::parameter("Layers are not supported by this Lamina version yet.").into());
-        }
         Ok(FunctionDraft {
             runtime: self.runtime,
             role: self.role,
@@ -234,11 +232,12 @@ impl ConfigWire {
             architectures,
             tracing_mode: self.tracing_config.and_then(|t| t.mode),
             dead_letter_target: self.dead_letter_config.map(|d| d.target_arn.unwrap_or_default()),
+            layers: self.layers,
         })
     }
 }
 
-fn code_source(
+pub(crate) fn code_source(
     zip: Option<String>,
     s3_bucket: Option<String>,
     image: Option<String>,
@@ -298,6 +297,15 @@ pub(crate) struct FunctionConfigurationWire {
     ephemeral_storage: SizeOut,
     snap_start: SnapStartOut,
     logging_config: LoggingOut,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    layers: Vec<LayerOut>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct LayerOut {
+    arn: String,
+    code_size: u64,
 }
 
 #[derive(Serialize)]
@@ -391,6 +399,7 @@ pub(crate) fn configuration(f: &Function, shown: Option<&str>) -> FunctionConfig
         ephemeral_storage: SizeOut { size: c.ephemeral_mb },
         snap_start: SnapStartOut { apply_on: "None", optimization_status: "Off" },
         logging_config: LoggingOut { log_format: "Text", log_group: f.log_group() },
+        layers: c.layers.iter().map(|l| LayerOut { arn: l.arn.clone(), code_size: l.code_size }).collect(),
     }
 }
 

@@ -198,7 +198,8 @@ def _load_handler():
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
     opt = os.environ.get("LAMINA_OPT_DIR", "/opt")
     ver = "python%d.%d" % sys.version_info[:2]
-    for p in reversed([task_root, opt + "/python", opt + "/python/lib/%s/site-packages" % ver]):
+    # AWS's order: the package, then a layer's site-packages, then its python/.
+    for p in reversed([task_root, opt + "/python/lib/%s/site-packages" % ver, opt + "/python"]):
         if p not in sys.path:
             sys.path.insert(0, p)
     spec = os.environ.get("_HANDLER", "")

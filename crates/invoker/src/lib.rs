@@ -602,13 +602,18 @@ impl Inner {
         let entry = entry.map_err(|u| LaunchFailure::Unavailable(u.0))?;
         let code = self.code.clone();
         let hex = f.code.sha256_hex.clone();
-        let task_dir = tokio::task::spawn_blocking(move || code.extracted(&hex))
-            .await
-            .map_err(|e| internal("extracting code", &e))?
-            .map_err(|e| internal("extracting code", &e))?;
+        let layers: Vec<String> = f.config.layers.iter().map(|l| l.sha256_hex.clone()).collect();
+        let (task_dir, opt) = tokio::task::spawn_blocking(move || {
+            let task = code.extracted(&hex)?;
+            let opt = if layers.is_empty() { None } else { Some(code.merged(&layers)?) };
+            Ok::<_, store::CodeError>((task, opt))
+        })
+        .await
+        .map_err(|e| internal("extracting code", &e))?
+        .map_err(|e| internal("extracting code", &e))?;
 
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let mounts = Mounts { task: task_dir, runtime: self.config.runtime_dir.clone(), opt: None, shared };
+        let mounts = Mounts { task: task_dir, runtime: self.config.runtime_dir.clone(), opt, shared };
         let layout = self.sandbox.layout(&id, &mounts);
         let prestart = matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py", .. });
         let (program, args) = match entry {
@@ -679,7 +684,12 @@ impl Inner {
             env.push(("AWS_EXECUTION_ENV".into(), exec_env));
         }
         if c.runtime.family() == model::RuntimeFamily::Node {
-            env.push(("NODE_PATH".into(), format!("{opt}/nodejs/node_modules:{task_root}")));
+            // As on AWS: a layer's node_modules for this Node major version, then any.
+            let major = c.runtime.as_str().trim_start_matches("nodejs").trim_end_matches(".x");
+            env.push((
+                "NODE_PATH".into(),
+                format!("{opt}/nodejs/node{major}/node_modules:{opt}/nodejs/node_modules:{task_root}"),
+            ));
         }
         env.extend(c.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
 

@@ -23,7 +23,9 @@ use model::{
 use store::{AsyncEvent, CodeError, CodeStore, MetadataStore, StoreError};
 
 mod event_invoke;
+mod layers;
 mod versions;
+pub use layers::{LayerFilter, LayerPage};
 pub use versions::{AliasPage, ProvisionedView, VersionPage};
 
 /// Every error a Lambda API caller can see, one variant per AWS error type.
@@ -549,7 +551,11 @@ impl LambdaService {
             ))
             .into());
         }
-        let config = cmd.draft.into_config()?;
+        let layer_arns = cmd.draft.layers.clone();
+        let mut config = cmd.draft.into_config()?;
+        if let Some(arns) = layer_arns {
+            config.layers = self.resolve_layers(caller, &arns)?;
+        }
         self.check_dead_letter(&config)?;
         check_tags(&cmd.tags)?;
         let code = self.store_code(cmd.code)?;
@@ -719,7 +725,11 @@ impl LambdaService {
         let old = self.resolve(caller, name, None)?;
         Self::check_revision(&old, revision)?;
         let mut new = (*old).clone();
+        let layer_arns = patch.layers.clone();
         new.config = patch.apply_to(new.config)?;
+        if let Some(arns) = layer_arns {
+            new.config.layers = self.resolve_layers(caller, &arns)?;
+        }
         self.check_dead_letter(&new.config)?;
         self.invoker.prepare(new.config.runtime);
         self.replace(&old, new)

@@ -59,7 +59,12 @@ fn page_size(max_items: Option<i64>, cap: usize) -> Result<usize, LambdaError> {
 }
 
 /// Takes the page after `marker` (an item's key) from `items`, in their order.
-fn page<T>(items: Vec<T>, key: impl Fn(&T) -> String, marker: Option<&str>, size: usize) -> (Vec<T>, Option<String>) {
+pub(crate) fn page<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    marker: Option<&str>,
+    size: usize,
+) -> (Vec<T>, Option<String>) {
     let start = match marker {
         Some(m) => items.iter().position(|i| key(i) == m).map_or(items.len(), |p| p + 1),
         None => 0,

@@ -158,6 +158,8 @@ pub struct FunctionConfig {
     pub tracing: TracingMode,
     /// `DeadLetterConfig.TargetArn`, if set.
     pub dead_letter_target: Option<String>,
+    /// `Layers`, resolved, in the order they are merged into `/opt`.
+    pub layers: Vec<crate::layer::FunctionLayer>,
 }
 
 /// Code facts shown in a function's configuration.
@@ -290,6 +292,8 @@ pub struct FunctionDraft {
     pub tracing_mode: Option<String>,
     /// `DeadLetterConfig.TargetArn`.
     pub dead_letter_target: Option<String>,
+    /// `Layers`, as ARNs; resolved by the service, which sets [`FunctionConfig::layers`].
+    pub layers: Option<Vec<String>>,
 }
 
 /// Raw UpdateFunctionConfiguration input: only the members that were sent.
@@ -334,6 +338,7 @@ impl FunctionDraft {
             architecture: Architecture::X86_64,
             tracing: TracingMode::PassThrough,
             dead_letter_target: None,
+            layers: Vec::new(),
         };
         let config = self.apply_to(base)?;
         if role.is_none() {
@@ -466,6 +471,9 @@ impl FunctionDraft {
                      you have provided exceeded the 4KB limit. String measured: {measured}"
                 )));
             }
+        }
+        if let Some(layers) = &self.layers {
+            crate::layer::check_function_layers(layers)?;
         }
         if let Some(dlq) = &self.dead_letter_target {
             if !(dlq.is_empty() || dlq.starts_with("arn:aws:sqs:") || dlq.starts_with("arn:aws:sns:")) {

@@ -13,6 +13,7 @@
 mod alias;
 pub mod arn;
 mod function;
+mod layer;
 pub mod limits;
 mod runtime;
 mod validate;
@@ -22,6 +23,10 @@ pub use arn::{FunctionRef, Qualifier};
 pub use function::{
     Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionDraft, FunctionPatch, FunctionState,
     LastUpdateStatus, TracingMode,
+};
+pub use layer::{
+    check_function_layers, check_layer_name, layer_arn, FunctionLayer, LayerDraft, LayerPolicy, LayerStatement,
+    LayerVersion, LayerVersionRef, FUNCTION_LAYERS_MAX, LAYER_VERSION_ARN_PATTERN,
 };
 pub use runtime::{Runtime, RuntimeFamily};
 pub use validate::{Invalid, Violation};

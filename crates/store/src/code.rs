@@ -104,9 +104,71 @@ impl CodeStore {
         result.map(|()| dir)
     }
 
+    /// The merged `/opt` of a list of layers: later layers' files shadow earlier ones'.
+    /// One layer is its extracted tree itself. Several are merged once per distinct list,
+    /// under `opt/<hash of the list>/`, as a tree of hard links into the layers' extracted
+    /// trees: no file is copied, and every function with the same layers shares it.
+    pub fn merged(&self, layers: &[String]) -> Result<PathBuf, CodeError> {
+        let trees = layers.iter().map(|hex| self.extracted(hex)).collect::<Result<Vec<_>, _>>()?;
+        if let [one] = trees.as_slice() {
+            return Ok(one.clone());
+        }
+        let key: String = Sha256::digest(layers.join(",").as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let opt = self.root.join("opt");
+        let dir = opt.join(&key);
+        if dir.is_dir() {
+            return Ok(dir);
+        }
+        fs::create_dir_all(&opt)?;
+        let tmp = opt.join(format!(".{key}.{}", uuid_like()));
+        let result =
+            trees.iter().try_for_each(|tree| link_tree(tree, &tmp)).and_then(|()| match fs::rename(&tmp, &dir) {
+                Ok(()) => Ok(()),
+                Err(_) if dir.is_dir() => {
+                    let _ = fs::remove_dir_all(&tmp);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            });
+        if result.is_err() {
+            let _ = fs::remove_dir_all(&tmp);
+        }
+        result.map(|()| dir).map_err(CodeError::Io)
+    }
+
     fn blob_path(&self, hex: &str) -> PathBuf {
         self.root.join("blobs").join(format!("{hex}.zip"))
     }
+}
+
+/// Mirrors `from` into `to` with hard links (symlinks are recreated), replacing what is
+/// already there: the later tree shadows the earlier.
+fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        let existing = fs::symlink_metadata(&target).ok();
+        if kind.is_dir() {
+            if existing.as_ref().is_some_and(|m| !m.is_dir()) {
+                fs::remove_file(&target)?;
+            }
+            link_tree(&source, &target)?;
+            continue;
+        }
+        match existing {
+            Some(m) if m.is_dir() => fs::remove_dir_all(&target)?,
+            Some(_) => fs::remove_file(&target)?,
+            None => {}
+        }
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(&source)?, &target)?;
+        } else {
+            fs::hard_link(&source, &target)?;
+        }
+    }
+    Ok(())
 }
 
 fn uuid_like() -> String {
@@ -230,6 +292,25 @@ mod tests {
         assert_eq!(mode & 0o111, 0o111);
         assert_eq!(fs::read_to_string(dir.join("lib/a.py")).unwrap(), "x = 1\n");
         assert_eq!(store.extracted(&info.sha256_hex).unwrap(), dir, "second call reuses the tree");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn layers_merge_in_order_by_links_and_are_shared() {
+        use std::os::unix::fs::MetadataExt;
+        let root = temp_root("merge");
+        let store = CodeStore::open(&root).unwrap();
+        let a = store.put(&zip_of(&[("python/m.py", b"a", 0o644), ("bin/tool", b"a", 0o755)])).unwrap();
+        let b = store.put(&zip_of(&[("python/m.py", b"b", 0o644), ("lib/x.so", b"b", 0o644)])).unwrap();
+        let list = [a.sha256_hex.clone(), b.sha256_hex.clone()];
+        let merged = store.merged(&list).unwrap();
+        assert_eq!(fs::read(merged.join("python/m.py")).unwrap(), b"b", "the later layer shadows");
+        assert_eq!(fs::read(merged.join("bin/tool")).unwrap(), b"a");
+        let linked = fs::metadata(merged.join("lib/x.so")).unwrap();
+        let original = fs::metadata(store.extracted(&b.sha256_hex).unwrap().join("lib/x.so")).unwrap();
+        assert_eq!(linked.ino(), original.ino(), "hard-linked, not copied");
+        assert_eq!(store.merged(&list).unwrap(), merged, "cached");
+        assert_eq!(store.merged(&list[..1]).unwrap(), store.extracted(&a.sha256_hex).unwrap());
         fs::remove_dir_all(&root).unwrap();
     }
 

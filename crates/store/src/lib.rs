@@ -2,8 +2,8 @@
 //!
 //! Two halves, both under the data directory:
 //! - [`MetadataStore`], implemented by [`SqliteStore`]: functions, their published
-//!   versions, aliases and provisioned-concurrency configurations, and the async event
-//!   queue, in one SQLite database (WAL mode) so that everything a user created or an
+//!   versions, aliases and provisioned-concurrency configurations, layer versions, and
+//!   the async event queue, in one SQLite database (WAL mode) so that everything a user created or an
 //!   invoke accepted survives a restart or a `kill -9`;
 //! - [`CodeStore`]: deployment packages stored once by SHA-256, and their extracted trees,
 //!   which execution environments read.
@@ -18,7 +18,7 @@ mod sqlite;
 pub use code::{CodeError, CodeStore};
 pub use sqlite::SqliteStore;
 
-use model::{Alias, Function, ProvisionedConfig};
+use model::{Alias, Function, LayerVersion, ProvisionedConfig};
 
 /// A failure of the metadata store. These are operator-facing: the API answers them
 /// with a `ServiceException`.
@@ -153,4 +153,29 @@ pub trait MetadataStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Every provisioned-concurrency configuration, for start-up.
     fn all_provisioned(&self) -> Result<Vec<Scoped<ProvisionedConfig>>, StoreError>;
+
+    /// Stores a new version of a layer under the next number (numbers are never
+    /// reused), and returns that number; `layer.version` is ignored.
+    fn publish_layer_version(&self, layer: &LayerVersion) -> Result<u32, StoreError>;
+    /// The versions of one layer (`name`), or of every layer, by name then version.
+    fn layer_versions(&self, account: &str, region: &str, name: Option<&str>) -> Result<Vec<LayerVersion>, StoreError>;
+    /// One layer version.
+    fn get_layer_version(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<LayerVersion>, StoreError>;
+    /// Deletes one layer version; `Ok(false)` if it did not exist.
+    fn delete_layer_version(&self, account: &str, region: &str, name: &str, version: u32) -> Result<bool, StoreError>;
+    /// Replaces a layer version's policy; `Ok(false)` if it does not exist.
+    fn set_layer_policy(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        version: u32,
+        policy: &model::LayerPolicy,
+    ) -> Result<bool, StoreError>;
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use model::{
-    Alias, Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionState, LastUpdateStatus,
-    ProvisionedConfig, Runtime, TracingMode,
+    Alias, Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionLayer, FunctionState,
+    LastUpdateStatus, LayerPolicy, LayerStatement, LayerVersion, ProvisionedConfig, Runtime, TracingMode,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -39,7 +39,8 @@ const FUNCTION_TABLE_COLUMNS: &str = "
     tags TEXT NOT NULL,
     reserved_concurrency INTEGER,
     event_invoke TEXT,
-    last_version INTEGER NOT NULL DEFAULT 0";
+    last_version INTEGER NOT NULL DEFAULT 0,
+    layers TEXT NOT NULL DEFAULT '[]'";
 
 /// The function tables, built from [`FUNCTION_TABLE_COLUMNS`].
 fn function_tables() -> String {
@@ -63,6 +64,29 @@ CREATE TABLE IF NOT EXISTS aliases (
     revision_id TEXT NOT NULL,
     event_invoke TEXT,
     PRIMARY KEY (account, region, function, name)
+);
+CREATE TABLE IF NOT EXISTS layers (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    last_version INTEGER NOT NULL,
+    PRIMARY KEY (account, region, name)
+);
+CREATE TABLE IF NOT EXISTS layer_versions (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    license TEXT,
+    runtimes TEXT NOT NULL,
+    architectures TEXT NOT NULL,
+    code_sha256_hex TEXT NOT NULL,
+    code_sha256_b64 TEXT NOT NULL,
+    code_size INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    policy TEXT NOT NULL,
+    PRIMARY KEY (account, region, name, version)
 );
 CREATE TABLE IF NOT EXISTS provisioned_concurrency (
     account TEXT NOT NULL,
@@ -91,8 +115,8 @@ CREATE INDEX IF NOT EXISTS async_events_due ON async_events (next_attempt_ms);
 const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
     ephemeral_mb, environment, architecture, tracing, dead_letter_target, code_sha256_hex, code_sha256_b64, \
     code_size, revision_id, last_modified_ms, state, last_update_status, tags, reserved_concurrency, event_invoke, \
-    last_version";
-const FUNCTION_PARAMS: usize = 25;
+    last_version, layers";
+const FUNCTION_PARAMS: usize = 26;
 
 /// `?1, ?2, …, ?n`.
 fn placeholders(n: usize) -> String {
@@ -122,6 +146,9 @@ impl SqliteStore {
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0", []);
         let _ = conn.execute("ALTER TABLE async_events ADD COLUMN qualifier TEXT", []);
         let _ = conn.execute("ALTER TABLE aliases ADD COLUMN event_invoke TEXT", []);
+        for table in ["functions", "function_versions"] {
+            let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN layers TEXT NOT NULL DEFAULT '[]'"), []);
+        }
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
@@ -142,6 +169,7 @@ fn parse_map(text: &str) -> Result<BTreeMap<String, String>, StoreError> {
 struct RawFunction {
     f: Function,
     event_invoke: Option<String>,
+    layers: String,
     environment: String,
     tags: String,
     runtime: String,
@@ -170,6 +198,7 @@ fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
                 architecture: Architecture::X86_64,
                 tracing: TracingMode::PassThrough,
                 dead_letter_target: row.get(13)?,
+                layers: Vec::new(),
             },
             code: CodeInfo { sha256_hex: row.get(14)?, sha256_b64: row.get(15)?, size: row.get(16)? },
             revision_id: row.get(17)?,
@@ -183,6 +212,7 @@ fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
             last_version: row.get(24)?,
         },
         event_invoke: row.get(23)?,
+        layers: row.get(25)?,
         runtime: row.get(3)?,
         environment: row.get(10)?,
         architecture: row.get(11)?,
@@ -216,8 +246,32 @@ impl RawFunction {
         };
         f.tags = parse_map(&self.tags)?;
         f.event_invoke = self.event_invoke.as_deref().map(parse_event_invoke).transpose()?;
+        f.config.layers = parse_layers(&self.layers)?;
         Ok(f)
     }
+}
+
+fn layers_json(layers: &[FunctionLayer]) -> String {
+    let list: Vec<serde_json::Value> = layers
+        .iter()
+        .map(|l| serde_json::json!({ "arn": l.arn, "code_size": l.code_size, "sha256_hex": l.sha256_hex }))
+        .collect();
+    serde_json::Value::from(list).to_string()
+}
+
+fn parse_layers(text: &str) -> Result<Vec<FunctionLayer>, StoreError> {
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("layers: {e}"));
+    let list: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| corrupt(&e))?;
+    list.iter()
+        .map(|v| {
+            let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+            Ok(FunctionLayer {
+                arn: text("arn").ok_or_else(|| corrupt(&"no arn"))?,
+                code_size: v.get("code_size").and_then(serde_json::Value::as_u64).unwrap_or(0),
+                sha256_hex: text("sha256_hex").ok_or_else(|| corrupt(&"no sha256_hex"))?,
+            })
+        })
+        .collect()
 }
 
 fn event_invoke_json(c: &EventInvokeConfig) -> String {
@@ -279,6 +333,7 @@ fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; FUNCTION_PAR
         Box::new(f.reserved_concurrency),
         Box::new(f.event_invoke.as_ref().map(event_invoke_json)),
         Box::new(f.last_version),
+        Box::new(layers_json(&c.layers)),
     ]
 }
 
@@ -323,6 +378,70 @@ fn read_provisioned(row: &Row<'_>) -> rusqlite::Result<Scoped<ProvisionedConfig>
         function: row.get(2)?,
         item: ProvisionedConfig { qualifier: row.get(3)?, requested: row.get(4)?, last_modified_ms: row.get(5)? },
     })
+}
+
+const LAYER_COLUMNS: &str = "account, region, name, version, description, license, runtimes, architectures, \
+    code_sha256_hex, code_sha256_b64, code_size, created_ms, policy";
+
+fn policy_json(p: &LayerPolicy) -> String {
+    let statements: Vec<serde_json::Value> = p
+        .statements
+        .iter()
+        .map(|s| serde_json::json!({ "sid": s.sid, "principal": s.principal, "organization": s.organization }))
+        .collect();
+    serde_json::json!({ "revision_id": p.revision_id, "statements": statements }).to_string()
+}
+
+fn parse_policy(text: &str) -> Result<LayerPolicy, StoreError> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("policy: {e}")))?;
+    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+    let statements = v.get("statements").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+    Ok(LayerPolicy {
+        revision_id: text(&v, "revision_id").unwrap_or_default(),
+        statements: statements
+            .iter()
+            .map(|s| LayerStatement {
+                sid: text(s, "sid").unwrap_or_default(),
+                principal: text(s, "principal").unwrap_or_default(),
+                organization: text(s, "organization"),
+            })
+            .collect(),
+    })
+}
+
+fn list_json(items: &[String]) -> String {
+    serde_json::to_string(items).expect("string lists always serialize")
+}
+
+fn read_layer(row: &Row<'_>) -> rusqlite::Result<(LayerVersion, String, String, String)> {
+    Ok((
+        LayerVersion {
+            account: row.get(0)?,
+            region: row.get(1)?,
+            name: row.get(2)?,
+            version: row.get(3)?,
+            description: row.get(4)?,
+            license: row.get(5)?,
+            runtimes: Vec::new(),
+            architectures: Vec::new(),
+            code: CodeInfo { sha256_hex: row.get(8)?, sha256_b64: row.get(9)?, size: row.get(10)? },
+            created_ms: row.get(11)?,
+            policy: LayerPolicy::default(),
+        },
+        row.get(6)?,
+        row.get(7)?,
+        row.get(12)?,
+    ))
+}
+
+fn finish_layer(
+    (mut layer, runtimes, architectures, policy): (LayerVersion, String, String, String),
+) -> Result<LayerVersion, StoreError> {
+    let list = |t: &str| serde_json::from_str::<Vec<String>>(t).map_err(|e| StoreError::Corrupt(format!("list: {e}")));
+    layer.runtimes = list(&runtimes)?;
+    layer.architectures = list(&architectures)?;
+    layer.policy = parse_policy(&policy)?;
+    Ok(layer)
 }
 
 fn collect<T>(
@@ -428,7 +547,10 @@ impl MetadataStore for SqliteStore {
         self.with(|c| {
             c.query_row(
                 "SELECT EXISTS (SELECT 1 FROM functions WHERE code_sha256_hex = ?1) \
-                 OR EXISTS (SELECT 1 FROM function_versions WHERE code_sha256_hex = ?1)",
+                 OR EXISTS (SELECT 1 FROM function_versions WHERE code_sha256_hex = ?1) \
+                 OR EXISTS (SELECT 1 FROM layer_versions WHERE code_sha256_hex = ?1) \
+                 OR EXISTS (SELECT 1 FROM functions WHERE instr(layers, ?1) > 0) \
+                 OR EXISTS (SELECT 1 FROM function_versions WHERE instr(layers, ?1) > 0)",
                 params![sha256_hex],
                 |r| r.get(0),
             )
@@ -661,6 +783,96 @@ impl MetadataStore for SqliteStore {
         })
     }
 
+    fn publish_layer_version(&self, layer: &LayerVersion) -> Result<u32, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute(
+                "INSERT INTO layers (account, region, name, last_version) VALUES (?1, ?2, ?3, 1) \
+                 ON CONFLICT (account, region, name) DO UPDATE SET last_version = last_version + 1",
+                params![layer.account, layer.region, layer.name],
+            )?;
+            let version: u32 = tx.query_row(
+                "SELECT last_version FROM layers WHERE account = ?1 AND region = ?2 AND name = ?3",
+                params![layer.account, layer.region, layer.name],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                &format!("INSERT INTO layer_versions ({LAYER_COLUMNS}) VALUES ({})", placeholders(13)),
+                params![
+                    layer.account,
+                    layer.region,
+                    layer.name,
+                    version,
+                    layer.description,
+                    layer.license,
+                    list_json(&layer.runtimes),
+                    list_json(&layer.architectures),
+                    layer.code.sha256_hex,
+                    layer.code.sha256_b64,
+                    layer.code.size,
+                    layer.created_ms,
+                    policy_json(&layer.policy)
+                ],
+            )?;
+            tx.commit()?;
+            Ok(version)
+        })
+    }
+
+    fn layer_versions(&self, account: &str, region: &str, name: Option<&str>) -> Result<Vec<LayerVersion>, StoreError> {
+        let sql = format!(
+            "SELECT {LAYER_COLUMNS} FROM layer_versions WHERE account = ?1 AND region = ?2 \
+             AND (?3 IS NULL OR name = ?3) ORDER BY name, version"
+        );
+        let rows = self.with(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![account, region, name], read_layer)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        rows.into_iter().map(finish_layer).collect()
+    }
+
+    fn get_layer_version(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<LayerVersion>, StoreError> {
+        let sql = format!(
+            "SELECT {LAYER_COLUMNS} FROM layer_versions WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4"
+        );
+        let row = self.with(|c| c.query_row(&sql, params![account, region, name, version], read_layer).optional())?;
+        row.map(finish_layer).transpose()
+    }
+
+    fn delete_layer_version(&self, account: &str, region: &str, name: &str, version: u32) -> Result<bool, StoreError> {
+        let n = self.with(|c| {
+            c.execute(
+                "DELETE FROM layer_versions WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
+                params![account, region, name, version],
+            )
+        })?;
+        Ok(n == 1)
+    }
+
+    fn set_layer_policy(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        version: u32,
+        policy: &LayerPolicy,
+    ) -> Result<bool, StoreError> {
+        let n = self.with(|c| {
+            c.execute(
+                "UPDATE layer_versions SET policy = ?5 WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
+                params![account, region, name, version, policy_json(policy)],
+            )
+        })?;
+        Ok(n == 1)
+    }
+
     fn all_provisioned(&self) -> Result<Vec<Scoped<ProvisionedConfig>>, StoreError> {
         self.with(|c| {
             collect(
@@ -693,6 +905,11 @@ mod tests {
                 architecture: Architecture::X86_64,
                 tracing: TracingMode::PassThrough,
                 dead_letter_target: None,
+                layers: vec![FunctionLayer {
+                    arn: "arn:aws:lambda:us-east-1:000000000000:layer:l:1".into(),
+                    code_size: 5,
+                    sha256_hex: "layerhex".into(),
+                }],
             },
             code: CodeInfo { sha256_b64: "b64".into(), sha256_hex: "hex".into(), size: 10 },
             revision_id: "r1".into(),
@@ -731,6 +948,8 @@ mod tests {
         let a = s.get_function("000000000000", "us-east-1", "a").unwrap().unwrap();
         assert_eq!(a.config.memory_mb, 512);
         assert_eq!(a.config.environment.get("A").map(String::as_str), Some("b"));
+        assert_eq!(a.config.layers[0].sha256_hex, "layerhex");
+        assert!(s.code_in_use("layerhex").unwrap(), "a layer a function uses stays");
         assert_eq!(
             a.event_invoke.as_ref().and_then(|e| e.on_failure.as_deref()),
             Some("arn:aws:lambda:us-east-1:000000000000:function:dlq")
@@ -751,7 +970,9 @@ mod tests {
         {
             // The tables as the release before versions created them.
             let c = Connection::open(&path).unwrap();
-            let old_columns = FUNCTION_TABLE_COLUMNS.replace(",\n    last_version INTEGER NOT NULL DEFAULT 0", "");
+            let old_columns = FUNCTION_TABLE_COLUMNS
+                .replace(",\n    last_version INTEGER NOT NULL DEFAULT 0", "")
+                .replace(",\n    layers TEXT NOT NULL DEFAULT '[]'", "");
             c.execute_batch(&format!(
                 "CREATE TABLE functions ({old_columns}, PRIMARY KEY (account, region, name));
                  CREATE TABLE async_events (id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
@@ -766,10 +987,10 @@ mod tests {
             let p = function_params(&f);
             let sql = format!(
                 "INSERT INTO functions ({}) VALUES ({})",
-                FUNCTION_COLUMNS.replace(", last_version", ""),
-                placeholders(FUNCTION_PARAMS - 1)
+                FUNCTION_COLUMNS.replace(", last_version, layers", ""),
+                placeholders(FUNCTION_PARAMS - 2)
             );
-            c.execute(&sql, rusqlite::params_from_iter(p.iter().take(FUNCTION_PARAMS - 1))).unwrap();
+            c.execute(&sql, rusqlite::params_from_iter(p.iter().take(FUNCTION_PARAMS - 2))).unwrap();
         }
         let s = SqliteStore::open(&path).unwrap();
         let old = s.get_function("000000000000", "us-east-1", "old").unwrap().unwrap();
