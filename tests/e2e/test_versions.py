@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Collector, create, function_zip, invoke_json
+from conftest import Collector, create, function_zip, invoke_json, zip_bytes
 
 APP = function_zip("app.py")
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:v"
@@ -196,3 +196,17 @@ def test_versions_and_aliases_have_their_own_event_invoke_configs(lamina, lam, c
         assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
     finally:
         sink_collector.close()
+
+
+def test_a_published_version_keeps_running_its_own_code(lam):
+    def code(text):
+        return zip_bytes({"app.py": f"def handler(event, context):\n    return {text!r}\n"})
+
+    create(lam, "frozen", code=code("old code"), Publish=True)
+    lam.update_function_code(FunctionName="frozen", ZipFile=code("new code"))
+    assert invoke_json(lam, "frozen", {})[1] == "new code"
+    r, body = invoke_json(lam, "frozen", {}, Qualifier="1")
+    assert (r["ExecutedVersion"], body) == ("1", "old code")
+    v1 = lam.get_function(FunctionName="frozen", Qualifier="1")
+    latest = lam.get_function(FunctionName="frozen")
+    assert v1["Configuration"]["CodeSha256"] != latest["Configuration"]["CodeSha256"]
