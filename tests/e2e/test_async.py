@@ -113,8 +113,8 @@ def test_event_invoke_config_api_and_validation(lamina, lam):
         assert (status, headers["x-amzn-ErrorType"], json.loads(raw)) == (400, "ValidationException", {"message": message})
     with pytest.raises(ClientError) as e:
         lam.put_function_event_invoke_config(
-            FunctionName="cfg", DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}})
-    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
+            FunctionName="cfg", DestinationConfig={"OnFailure": {"Destination": "arn:aws:sns:us-east-1:000000000000:t"}})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException", "no SNS yet"
 
 
 def test_failures_and_successes_reach_their_destinations(lam, collector):
@@ -257,10 +257,10 @@ def test_the_clock_cannot_be_moved_unless_configured(lamina):
     assert (status, headers["x-amzn-ErrorType"]) == (404, "UnknownOperationException")
 
 
-def test_dead_letter_targets_are_refused_until_queues_exist(lam):
+def test_dead_letter_topics_are_refused_until_sns_exists(lam):
     with pytest.raises(ClientError) as e:
         create(lam, "dlq", code=REPORTER, handler="reporter.handler",
-               DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq"})
+               DeadLetterConfig={"TargetArn": "arn:aws:sns:us-east-1:000000000000:dlq"})
     assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert "dead-letter" in e.value.response["Error"]["Message"]
     with pytest.raises(ClientError):

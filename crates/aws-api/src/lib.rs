@@ -14,6 +14,7 @@ mod caller;
 mod lambda_layers;
 mod lambda_rest;
 mod lambda_versions;
+mod sqs_json;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -29,6 +30,8 @@ pub use caller::CallerPolicy;
 pub struct ApiState {
     /// The Lambda service.
     pub lambda: lambda::LambdaService,
+    /// SQS.
+    pub sqs: sqs::SqsService,
     /// How callers map to accounts and regions.
     pub callers: CallerPolicy,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -74,7 +77,9 @@ async fn advance_clock(
     });
     match secs {
         Some(secs) if s.adjustable_clock && secs.is_finite() && secs >= 0.0 => {
+            // One clock: the async queue's and SQS's.
             s.lambda.queue().advance_clock(std::time::Duration::from_secs_f64(secs));
+            s.sqs.advance_clock(std::time::Duration::ZERO);
             StatusCode::NO_CONTENT.into_response()
         }
         _ => unknown_operation(req).await,
@@ -104,12 +109,33 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
     ([("content-type", "text/plain; version=0.0.4")], body).into_response()
 }
 
+/// `POST /`: the JSON protocols name their operation in `X-Amz-Target`.
+async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req: Request) -> Response {
+    let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let Some(operation) = target.as_deref().and_then(|t| t.strip_prefix("AmazonSQS.")).map(str::to_owned) else {
+        return unknown_operation(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    let caller = s.callers.caller(&parts.headers);
+    let caller = sqs::Caller { account: caller.account, region: caller.region };
+    let body = match axum::body::to_bytes(body, sqs_json::MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return sqs_json::error_response(&sqs::SqsError::invalid_parameter(
+                "The request is larger than SQS accepts.",
+            ))
+        }
+    };
+    sqs_json::handle(&s.sqs, &caller, &operation, &parts.headers, &body).await
+}
+
 /// Every AWS API Lamina serves, on one router.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(lambda_rest::routes())
         .route("/_lamina/clock", axum::routing::post(advance_clock))
         .route("/_lamina/metrics", axum::routing::get(metrics))
+        .route("/", axum::routing::post(root_post))
         .fallback(unknown_operation)
         .layer(middleware::from_fn(request_id))
         .with_state(state)

@@ -32,7 +32,8 @@ use sandbox::{LaunchSpec, Limits, Mounts, Sandbox, SandboxError};
 use store::CodeStore;
 
 use environment::{error_doc, Environment};
-pub use queue::{now_ms, AsyncConfig, AsyncQueue, Clock, FunctionLookup, Message, MessageSink};
+pub use model::Clock;
+pub use queue::{now_ms, AsyncConfig, AsyncQueue, FunctionLookup, Message, MessageSink};
 pub use runtimes::RuntimeCommands;
 
 /// How the invoker runs environments.

@@ -9,11 +9,10 @@
 //! Time comes from a [`Clock`], which tests may move forward to age events without
 //! waiting for hours.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use model::Function;
+use model::{Clock, Function};
 use store::{AsyncEvent, MetadataStore, StoreError};
 use tokio::sync::{Notify, Semaphore};
 
@@ -91,24 +90,6 @@ pub struct AsyncConfig {
     pub parallelism: usize,
     /// What the queue takes the time from.
     pub clock: Clock,
-}
-
-/// The queue's time: the system clock plus an offset that only moves forward.
-#[derive(Debug, Clone, Default)]
-pub struct Clock {
-    offset_ms: Arc<AtomicI64>,
-}
-
-impl Clock {
-    /// Milliseconds since the Unix epoch, as the queue sees it.
-    pub fn now_ms(&self) -> i64 {
-        now_ms() + self.offset_ms.load(Ordering::Relaxed)
-    }
-
-    /// Moves this clock forward by `by`.
-    pub fn advance(&self, by: Duration) {
-        self.offset_ms.fetch_add(by.as_millis() as i64, Ordering::Relaxed);
-    }
 }
 
 impl Default for AsyncConfig {
@@ -190,10 +171,7 @@ fn commit_loop(store: Arc<dyn MetadataStore>, incoming: std::sync::mpsc::Receive
     }
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+pub use model::clock::now_ms;
 
 /// Why an event ended, as destination records name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -154,7 +154,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let data = &config.data_dir;
     std::fs::create_dir_all(data).with_context(|| format!("creating data directory {}", data.display()))?;
     let data = data.canonicalize()?;
-    let store: Arc<dyn store::MetadataStore> = Arc::new(store::SqliteStore::open(&data.join("state.db"))?);
+    let database = Arc::new(store::SqliteStore::open(&data.join("state.db"))?);
+    let store: Arc<dyn store::MetadataStore> = database.clone();
     let code = store::CodeStore::open(&data.join("code"))?;
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.listen, config.port))
@@ -180,16 +181,28 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         sandbox,
         code.clone(),
     )?;
+    // One clock for everything that keeps time, so tests can move it once.
+    let clock = model::Clock::default();
+    let sqs = sqs::SqsService::start(database, clock.clone()).map_err(|e| anyhow::anyhow!("starting SQS: {e}"))?;
     let async_config = invoker::AsyncConfig {
         retry_delays: config.async_.retry_delays_secs.iter().map(|s| Duration::from_secs_f64(*s)).collect(),
         parallelism: config.async_.parallelism,
+        clock,
         ..Default::default()
     };
     let lambda =
-        // SQS and SNS sinks for destinations and dead-letter queues slot in here.
-        lambda::LambdaService::start(store, code, invoker.clone(), async_config, config.functions.concurrency, Vec::new())?;
+        // Queues and topics for destinations and dead-letter queues (SNS joins here).
+        lambda::LambdaService::start(
+            store,
+            code,
+            invoker.clone(),
+            async_config,
+            config.functions.concurrency,
+            vec![Arc::new(SqsSink(sqs.clone()))],
+        )?;
     let app = aws_api::router(aws_api::ApiState {
         lambda,
+        sqs,
         callers: aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
@@ -211,6 +224,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     invoker.shutdown();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Delivers Lambda's destination records and dead-letter messages to SQS queues.
+struct SqsSink(sqs::SqsService);
+
+impl invoker::MessageSink for SqsSink {
+    fn service(&self) -> &'static str {
+        "sqs"
+    }
+
+    fn send(&self, target_arn: &str, message: invoker::Message) -> Result<(), String> {
+        let attributes = message
+            .attributes
+            .into_iter()
+            .map(|(k, v)| (k, sqs::AttributeValue { data_type: "String".into(), string: Some(v), binary: None }))
+            .collect();
+        let input = sqs::SendInput { body: message.body, attributes, ..Default::default() };
+        match self.0.send_to_arn(target_arn, input) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the queue does not exist".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }
 
 async fn shutdown_signal() {

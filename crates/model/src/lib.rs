@@ -12,6 +12,7 @@
 
 mod alias;
 pub mod arn;
+pub mod clock;
 mod function;
 mod layer;
 pub mod limits;
@@ -20,6 +21,7 @@ mod validate;
 
 pub use alias::{check_alias_name, is_version_number, Alias, AliasDraft, ProvisionedConfig};
 pub use arn::{FunctionRef, Qualifier};
+pub use clock::Clock;
 pub use function::{
     Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionDraft, FunctionPatch, FunctionState,
     LastUpdateStatus, TracingMode,

@@ -140,6 +140,7 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(&function_tables())?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(crate::queues::QUEUE_SCHEMA)?;
         // Columns added after the first release; adding one that exists fails harmlessly.
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN reserved_concurrency INTEGER", []);
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN event_invoke TEXT", []);
@@ -152,7 +153,7 @@ impl SqliteStore {
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         Ok(f(&conn)?)
     }

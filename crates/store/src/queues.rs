@@ -1,0 +1,443 @@
+//! Durable SQS state: queues, their messages, and FIFO deduplication records.
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use crate::{SqliteStore, StoreError};
+
+/// The tables, created with the rest of the schema.
+pub(crate) const QUEUE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS queues (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, region, name)
+);
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    system TEXT NOT NULL,
+    sent_ms INTEGER NOT NULL,
+    visible_ms INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL,
+    first_receive_ms INTEGER NOT NULL,
+    receipt TEXT,
+    group_id TEXT,
+    dedup_id TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_visible ON messages (queue, visible_ms, seq);
+CREATE INDEX IF NOT EXISTS messages_receipt ON messages (receipt);
+CREATE TABLE IF NOT EXISTS dedup (
+    queue TEXT NOT NULL,
+    dedup_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (queue, dedup_id)
+);
+";
+
+/// A queue as stored: its settable attributes and tags as JSON objects of strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRecord {
+    /// The owning account.
+    pub account: String,
+    /// The region.
+    pub region: String,
+    /// The queue's name.
+    pub name: String,
+    /// The attributes set on it, JSON.
+    pub attributes: String,
+    /// Its tags, JSON.
+    pub tags: String,
+    /// Milliseconds since the epoch it was created.
+    pub created_ms: i64,
+    /// Milliseconds since the epoch its attributes last changed.
+    pub modified_ms: i64,
+}
+
+impl QueueRecord {
+    /// The key its messages are stored under.
+    pub fn key(&self) -> String {
+        format!("{}/{}/{}", self.account, self.region, self.name)
+    }
+}
+
+/// A message as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// The position in the queue (and, for FIFO queues, the sequence number).
+    pub seq: i64,
+    /// `MessageId`.
+    pub id: String,
+    /// The body.
+    pub body: String,
+    /// The message attributes, JSON.
+    pub attributes: String,
+    /// The system attributes (`AWSTraceHeader`, the sender), JSON.
+    pub system: String,
+    /// When it was sent.
+    pub sent_ms: i64,
+    /// When it is (again) visible.
+    pub visible_ms: i64,
+    /// Times received.
+    pub receive_count: u32,
+    /// When it was first received; 0 if never.
+    pub first_receive_ms: i64,
+    /// The receipt handle of its latest receive.
+    pub receipt: Option<String>,
+    /// `MessageGroupId` (FIFO).
+    pub group_id: Option<String>,
+    /// `MessageDeduplicationId` (FIFO).
+    pub dedup_id: Option<String>,
+}
+
+/// A received message's new state.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The message.
+    pub seq: i64,
+    /// Its new receipt handle.
+    pub receipt: String,
+    /// When it becomes visible again.
+    pub visible_ms: i64,
+    /// Its receive count now.
+    pub receive_count: u32,
+    /// Its first receive time.
+    pub first_receive_ms: i64,
+}
+
+/// Counts behind `ApproximateNumberOfMessages*`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    /// Visible now.
+    pub visible: u64,
+    /// Received and not yet visible again.
+    pub in_flight: u64,
+    /// Not yet visible because of a delay.
+    pub delayed: u64,
+}
+
+const MESSAGE_COLUMNS: &str = "seq, id, body, attributes, system, sent_ms, visible_ms, receive_count, \
+    first_receive_ms, receipt, group_id, dedup_id";
+
+fn read_message(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
+    Ok(StoredMessage {
+        seq: row.get(0)?,
+        id: row.get(1)?,
+        body: row.get(2)?,
+        attributes: row.get(3)?,
+        system: row.get(4)?,
+        sent_ms: row.get(5)?,
+        visible_ms: row.get(6)?,
+        receive_count: row.get(7)?,
+        first_receive_ms: row.get(8)?,
+        receipt: row.get(9)?,
+        group_id: row.get(10)?,
+        dedup_id: row.get(11)?,
+    })
+}
+
+fn read_queue(row: &Row<'_>) -> rusqlite::Result<QueueRecord> {
+    Ok(QueueRecord {
+        account: row.get(0)?,
+        region: row.get(1)?,
+        name: row.get(2)?,
+        attributes: row.get(3)?,
+        tags: row.get(4)?,
+        created_ms: row.get(5)?,
+        modified_ms: row.get(6)?,
+    })
+}
+
+/// Where SQS keeps its queues and messages. Every call is one transaction.
+pub trait QueueStore: Send + Sync + 'static {
+    /// Creates a queue; `Ok(false)` if one with that name exists.
+    fn create_queue(&self, q: &QueueRecord) -> Result<bool, StoreError>;
+    /// Replaces a queue's attributes and tags.
+    fn update_queue(&self, q: &QueueRecord) -> Result<(), StoreError>;
+    /// Deletes a queue and its messages.
+    fn delete_queue(&self, q: &QueueRecord) -> Result<(), StoreError>;
+    /// Every queue, for start-up.
+    fn all_queues(&self) -> Result<Vec<QueueRecord>, StoreError>;
+    /// Stores new messages; returns their positions.
+    fn add_messages(&self, queue: &str, messages: &[StoredMessage]) -> Result<Vec<i64>, StoreError>;
+    /// Messages visible at `now`, oldest first, at most `limit`.
+    fn visible_messages(&self, queue: &str, now: i64, limit: usize) -> Result<Vec<StoredMessage>, StoreError>;
+    /// The earliest time after `now` at which a message of the queue becomes visible.
+    fn next_visible(&self, queue: &str, now: i64) -> Result<Option<i64>, StoreError>;
+    /// FIFO message groups with a message in flight at `now`.
+    fn groups_in_flight(&self, queue: &str, now: i64) -> Result<Vec<String>, StoreError>;
+    /// Records receives.
+    fn mark_received(&self, received: &[Received]) -> Result<(), StoreError>;
+    /// Moves messages to another queue (dead-letter redrive), as new sends there.
+    fn move_messages(&self, seqs: &[i64], to_queue: &str, now: i64) -> Result<(), StoreError>;
+    /// The message a receipt handle was issued for, if it is still in the queue.
+    fn message_by_receipt(&self, queue: &str, receipt: &str) -> Result<Option<StoredMessage>, StoreError>;
+    /// Deletes messages by position.
+    fn delete_messages(&self, seqs: &[i64]) -> Result<(), StoreError>;
+    /// Sets when messages become visible again.
+    fn set_visible(&self, updates: &[(i64, i64)]) -> Result<(), StoreError>;
+    /// Deletes every message of a queue.
+    fn purge(&self, queue: &str) -> Result<(), StoreError>;
+    /// Deletes messages sent before `before_ms` (past their retention).
+    fn expire(&self, queue: &str, before_ms: i64) -> Result<(), StoreError>;
+    /// The queue's message counts at `now`.
+    fn counts(&self, queue: &str, now: i64) -> Result<QueueCounts, StoreError>;
+    /// A FIFO deduplication record still live at `now`: the message id and sequence.
+    fn dedup(&self, queue: &str, dedup_id: &str, now: i64) -> Result<Option<(String, i64)>, StoreError>;
+    /// Records a FIFO deduplication id until `expires_ms`.
+    fn remember_dedup(
+        &self,
+        queue: &str,
+        dedup_id: &str,
+        message_id: &str,
+        sequence: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError>;
+}
+
+fn in_list(n: usize) -> String {
+    (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
+
+impl QueueStore for SqliteStore {
+    fn create_queue(&self, q: &QueueRecord) -> Result<bool, StoreError> {
+        let n = self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO queues (account, region, name, attributes, tags, created_ms, modified_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![q.account, q.region, q.name, q.attributes, q.tags, q.created_ms, q.modified_ms],
+            )
+        })?;
+        Ok(n == 1)
+    }
+
+    fn update_queue(&self, q: &QueueRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE queues SET attributes = ?4, tags = ?5, modified_ms = ?6 \
+                 WHERE account = ?1 AND region = ?2 AND name = ?3",
+                params![q.account, q.region, q.name, q.attributes, q.tags, q.modified_ms],
+            )
+            .map(drop)
+        })
+    }
+
+    fn delete_queue(&self, q: &QueueRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute(
+                "DELETE FROM queues WHERE account = ?1 AND region = ?2 AND name = ?3",
+                params![q.account, q.region, q.name],
+            )?;
+            tx.execute("DELETE FROM messages WHERE queue = ?1", params![q.key()])?;
+            tx.execute("DELETE FROM dedup WHERE queue = ?1", params![q.key()])?;
+            tx.commit()
+        })
+    }
+
+    fn all_queues(&self) -> Result<Vec<QueueRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT account, region, name, attributes, tags, created_ms, modified_ms FROM queues ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], read_queue)?;
+            rows.collect()
+        })
+    }
+
+    fn add_messages(&self, queue: &str, messages: &[StoredMessage]) -> Result<Vec<i64>, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let mut seqs = Vec::with_capacity(messages.len());
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO messages (queue, id, body, attributes, system, sent_ms, visible_ms, receive_count, \
+                     first_receive_ms, receipt, group_id, dedup_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, NULL, ?8, ?9)",
+                )?;
+                for m in messages {
+                    insert.execute(params![
+                        queue,
+                        m.id,
+                        m.body,
+                        m.attributes,
+                        m.system,
+                        m.sent_ms,
+                        m.visible_ms,
+                        m.group_id,
+                        m.dedup_id
+                    ])?;
+                    seqs.push(tx.last_insert_rowid());
+                }
+            }
+            tx.commit()?;
+            Ok(seqs)
+        })
+    }
+
+    fn visible_messages(&self, queue: &str, now: i64, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE queue = ?1 AND visible_ms <= ?2 ORDER BY seq LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![queue, now, limit as i64], read_message)?;
+            rows.collect()
+        })
+    }
+
+    fn next_visible(&self, queue: &str, now: i64) -> Result<Option<i64>, StoreError> {
+        self.with(|c| {
+            c.prepare_cached("SELECT MIN(visible_ms) FROM messages WHERE queue = ?1 AND visible_ms > ?2")?
+                .query_row(params![queue, now], |r| r.get(0))
+        })
+    }
+
+    fn groups_in_flight(&self, queue: &str, now: i64) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT group_id FROM messages WHERE queue = ?1 AND visible_ms > ?2 AND receive_count > 0 \
+                 AND group_id IS NOT NULL",
+            )?;
+            let rows = stmt.query_map(params![queue, now], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
+    fn mark_received(&self, received: &[Received]) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            {
+                let mut update = tx.prepare_cached(
+                    "UPDATE messages SET receipt = ?2, visible_ms = ?3, receive_count = ?4, first_receive_ms = ?5 \
+                     WHERE seq = ?1",
+                )?;
+                for r in received {
+                    update.execute(params![r.seq, r.receipt, r.visible_ms, r.receive_count, r.first_receive_ms])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    fn move_messages(&self, seqs: &[i64], to_queue: &str, now: i64) -> Result<(), StoreError> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        self.with(|c| {
+            // A new position at the end of the dead-letter queue, visible at once, never
+            // received there; the id, body, attributes and sent time stay.
+            let tx = c.unchecked_transaction()?;
+            {
+                let mut copy = tx.prepare_cached(
+                    "INSERT INTO messages (queue, id, body, attributes, system, sent_ms, visible_ms, receive_count, \
+                     first_receive_ms, receipt, group_id, dedup_id) \
+                     SELECT ?2, id, body, attributes, system, sent_ms, ?3, 0, 0, NULL, group_id, dedup_id \
+                     FROM messages WHERE seq = ?1",
+                )?;
+                let mut delete = tx.prepare_cached("DELETE FROM messages WHERE seq = ?1")?;
+                for seq in seqs {
+                    copy.execute(params![seq, to_queue, now])?;
+                    delete.execute(params![seq])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    fn message_by_receipt(&self, queue: &str, receipt: &str) -> Result<Option<StoredMessage>, StoreError> {
+        self.with(|c| {
+            c.prepare_cached(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE receipt = ?2 AND queue = ?1"))?
+                .query_row(params![queue, receipt], read_message)
+                .optional()
+        })
+    }
+
+    fn delete_messages(&self, seqs: &[i64]) -> Result<(), StoreError> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        self.with(|c| {
+            c.execute(
+                &format!("DELETE FROM messages WHERE seq IN ({})", in_list(seqs.len())),
+                rusqlite::params_from_iter(seqs.iter()),
+            )
+            .map(drop)
+        })
+    }
+
+    fn set_visible(&self, updates: &[(i64, i64)]) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            {
+                let mut update = tx.prepare_cached("UPDATE messages SET visible_ms = ?2 WHERE seq = ?1")?;
+                for (seq, visible) in updates {
+                    update.execute(params![seq, visible])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    fn purge(&self, queue: &str) -> Result<(), StoreError> {
+        self.with(|c| c.execute("DELETE FROM messages WHERE queue = ?1", params![queue]).map(drop))
+    }
+
+    fn expire(&self, queue: &str, before_ms: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute("DELETE FROM messages WHERE queue = ?1 AND sent_ms < ?2", params![queue, before_ms])?;
+            tx.execute("DELETE FROM dedup WHERE queue = ?1 AND expires_ms < ?2", params![queue, before_ms])?;
+            tx.commit()
+        })
+    }
+
+    fn counts(&self, queue: &str, now: i64) -> Result<QueueCounts, StoreError> {
+        self.with(|c| {
+            c.prepare_cached(
+                "SELECT COALESCE(SUM(visible_ms <= ?2), 0), COALESCE(SUM(visible_ms > ?2 AND receive_count > 0), 0), \
+                 COALESCE(SUM(visible_ms > ?2 AND receive_count = 0), 0) FROM messages WHERE queue = ?1",
+            )?
+            .query_row(params![queue, now], |r| {
+                Ok(QueueCounts {
+                    visible: r.get::<_, i64>(0)? as u64,
+                    in_flight: r.get::<_, i64>(1)? as u64,
+                    delayed: r.get::<_, i64>(2)? as u64,
+                })
+            })
+        })
+    }
+
+    fn dedup(&self, queue: &str, dedup_id: &str, now: i64) -> Result<Option<(String, i64)>, StoreError> {
+        self.with(|c| {
+            c.prepare_cached(
+                "SELECT message_id, sequence FROM dedup WHERE queue = ?1 AND dedup_id = ?2 AND expires_ms > ?3",
+            )?
+            .query_row(params![queue, dedup_id, now], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+        })
+    }
+
+    fn remember_dedup(
+        &self,
+        queue: &str,
+        dedup_id: &str,
+        message_id: &str,
+        sequence: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "REPLACE INTO dedup (queue, dedup_id, message_id, sequence, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![queue, dedup_id, message_id, sequence, expires_ms],
+            )
+            .map(drop)
+        })
+    }
+}

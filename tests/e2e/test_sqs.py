@@ -1,0 +1,246 @@
+"""SQS over its JSON protocol, driven by boto3 and the aws CLI: queues, messages, digests,
+long polling, visibility, redrive, FIFO, durability, and Lambda's dead letters."""
+import hashlib
+import json
+import struct
+import threading
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import Lamina, create, function_zip
+
+
+@pytest.fixture
+def sqs(lamina):
+    return lamina.client("sqs")
+
+
+def error_of(call, **kw):
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    r = e.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
+
+
+def md5_of_attributes(attrs):
+    buf = b""
+    for name in sorted(attrs):
+        a = attrs[name]
+        buf += struct.pack(">I", len(name)) + name.encode()
+        buf += struct.pack(">I", len(a["DataType"])) + a["DataType"].encode()
+        if "BinaryValue" in a:
+            buf += b"\x02" + struct.pack(">I", len(a["BinaryValue"])) + a["BinaryValue"]
+        else:
+            value = a["StringValue"].encode()
+            buf += b"\x01" + struct.pack(">I", len(value)) + value
+    return hashlib.md5(buf).hexdigest()
+
+
+def test_queue_life_cycle(lamina, sqs):
+    url = sqs.create_queue(QueueName="jobs", Attributes={"VisibilityTimeout": "45"}, tags={"team": "a"})["QueueUrl"]
+    assert url.endswith("/000000000000/jobs")
+    assert sqs.create_queue(QueueName="jobs", Attributes={"VisibilityTimeout": "45"})["QueueUrl"] == url
+    status, code, message = error_of(sqs.create_queue, QueueName="jobs", Attributes={"VisibilityTimeout": "10"})
+    assert (status, code) == (400, "QueueAlreadyExists")
+    assert message == "A queue already exists with the same name and a different value for attribute VisibilityTimeout"
+    sqs.create_queue(QueueName="jobs-2")
+    sqs.create_queue(QueueName="other")
+    assert sqs.get_queue_url(QueueName="jobs")["QueueUrl"] == url
+    assert sorted(sqs.list_queues(QueueNamePrefix="jobs")["QueueUrls"]) == [url, url + "-2"]
+    page = sqs.list_queues(MaxResults=2)
+    assert len(page["QueueUrls"]) == 2 and "NextToken" in page
+
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attrs["QueueArn"] == "arn:aws:sqs:us-east-1:000000000000:jobs"
+    assert (attrs["VisibilityTimeout"], attrs["MessageRetentionPeriod"], attrs["ApproximateNumberOfMessages"]) == \
+        ("45", "345600", "0")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "5", "ReceiveMessageWaitTimeSeconds": "1"})
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["DelaySeconds", "ReceiveMessageWaitTimeSeconds"])
+    assert got["Attributes"] == {"DelaySeconds": "5", "ReceiveMessageWaitTimeSeconds": "1"}
+    status, code, message = error_of(sqs.set_queue_attributes, QueueUrl=url, Attributes={"VisibilityTimeout": "99999"})
+    assert (status, code, message) == (400, "InvalidAttributeValue", "Invalid value for the parameter VisibilityTimeout.")
+
+    sqs.tag_queue(QueueUrl=url, Tags={"env": "test"})
+    sqs.untag_queue(QueueUrl=url, TagKeys=["team"])
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"env": "test"}
+
+    lamina.restart()
+    sqs = lamina.client("sqs")
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["DelaySeconds"])["Attributes"] == {"DelaySeconds": "5"}
+    sqs.delete_queue(QueueUrl=url)
+    status, code, message = error_of(sqs.get_queue_url, QueueName="jobs")
+    assert (status, code, message) == (400, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.send_message(QueueUrl=url, MessageBody="x")
+
+
+def test_messages_round_trip_with_correct_digests(sqs):
+    url = sqs.create_queue(QueueName="m")["QueueUrl"]
+    attrs = {"kind": {"DataType": "String", "StringValue": "order"},
+             "count": {"DataType": "Number", "StringValue": "3"},
+             "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}}
+    sent = sqs.send_message(QueueUrl=url, MessageBody="héllo", MessageAttributes=attrs)
+    assert sent["MD5OfMessageBody"] == hashlib.md5("héllo".encode()).hexdigest()
+    assert sent["MD5OfMessageAttributes"] == md5_of_attributes(attrs)
+
+    got = sqs.receive_message(QueueUrl=url, AttributeNames=["All"], MessageAttributeNames=["All"])["Messages"]
+    [m] = got
+    assert (m["MessageId"], m["Body"], m["MD5OfBody"]) == (sent["MessageId"], "héllo", sent["MD5OfMessageBody"])
+    assert m["MessageAttributes"] == attrs and m["MD5OfMessageAttributes"] == md5_of_attributes(attrs)
+    assert m["Attributes"]["ApproximateReceiveCount"] == "1"
+    assert {"SenderId", "SentTimestamp", "ApproximateFirstReceiveTimestamp"} <= set(m["Attributes"])
+    assert "Messages" not in sqs.receive_message(QueueUrl=url), "in flight: invisible"
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+    again = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])["Messages"][0]
+    assert again["Attributes"] == {"ApproximateReceiveCount": "2"}
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"])
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"])  # deleting twice is fine
+    assert error_of(sqs.delete_message, QueueUrl=url, ReceiptHandle="garbage")[1] == "ReceiptHandleIsInvalid"
+
+    batch = sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "a", "MessageBody": "one"}, {"Id": "b", "MessageBody": "two"},
+        {"Id": "c", "MessageBody": "x" * 300_000}])
+    assert sorted(s["Id"] for s in batch["Successful"]) == ["a", "b"]
+    assert [(f["Id"], f["Code"], f["SenderFault"]) for f in batch["Failed"]] == [("c", "InvalidParameterValue", True)]
+    msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(x["Body"] for x in msgs) == ["one", "two"]
+    deleted = sqs.delete_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "ReceiptHandle": x["ReceiptHandle"]} for i, x in enumerate(msgs)])
+    assert len(deleted["Successful"]) == 2
+    assert error_of(sqs.send_message_batch, QueueUrl=url, Entries=[
+        {"Id": "same", "MessageBody": "1"}, {"Id": "same", "MessageBody": "2"}])[1] == \
+        "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_long_polling_returns_as_soon_as_a_message_arrives(sqs):
+    url = sqs.create_queue(QueueName="lp")["QueueUrl"]
+    sender = threading.Timer(0.3, lambda: sqs.send_message(QueueUrl=url, MessageBody="late"))
+    sender.start()
+    started = time.monotonic()
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10)["Messages"]
+    assert got[0]["Body"] == "late"
+    assert time.monotonic() - started < 5, "the receive returned on arrival, not at the end of its wait"
+    sender.join()
+
+
+def test_visibility_and_redrive_under_an_adjusted_clock(tmp_path):
+    server = Lamina(tmp_path / "data", config="[async]\nadjustable_clock = true\n").start()
+    try:
+        sqs = server.client("sqs")
+        dlq = sqs.create_queue(QueueName="dead")["QueueUrl"]
+        policy = json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dead", "maxReceiveCount": 2})
+        url = sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": policy, "VisibilityTimeout": "30"})[
+            "QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="poison")
+        for attempt in (1, 2):
+            m = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])["Messages"][0]
+            assert m["Attributes"]["ApproximateReceiveCount"] == str(attempt)
+            assert "Messages" not in sqs.receive_message(QueueUrl=url)
+            status, _, _ = server.http("POST", "/_lamina/clock?advance_secs=31")
+            assert status == 204
+        # The third receive finds it received twice: it moves to the dead-letter queue.
+        assert "Messages" not in sqs.receive_message(QueueUrl=url)
+        moved = sqs.receive_message(QueueUrl=dlq)["Messages"]
+        assert moved[0]["Body"] == "poison"
+        assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == [url]
+        status, code, _ = error_of(sqs.create_queue, QueueName="bad", Attributes={"RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:nowhere", "maxReceiveCount": 2})})
+        assert (status, code) == (400, "InvalidAttributeValue")
+    finally:
+        server.stop()
+
+
+def test_fifo_order_groups_and_deduplication(sqs):
+    assert error_of(sqs.create_queue, QueueName="plain.fifo")[1] == "InvalidParameterValue"
+    url = sqs.create_queue(QueueName="orders.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    assert error_of(sqs.send_message, QueueUrl=url, MessageBody="x", MessageGroupId="g")[1] == "InvalidParameterValue"
+    first = sqs.send_message(QueueUrl=url, MessageBody="a1", MessageGroupId="a", MessageDeduplicationId="1")
+    again = sqs.send_message(QueueUrl=url, MessageBody="a1", MessageGroupId="a", MessageDeduplicationId="1")
+    assert again["MessageId"] == first["MessageId"], "deduplicated"
+    for body, group in [("a2", "a"), ("b1", "b"), ("a3", "a")]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group, MessageDeduplicationId=body)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    assert [m["Body"] for m in got] == ["a1", "a2", "b1", "a3"]
+    seqs = [int(m["Attributes"]["SequenceNumber"]) for m in got]
+    assert seqs == sorted(seqs)
+    assert "Messages" not in sqs.receive_message(QueueUrl=url), "every group has messages in flight"
+    sqs.send_message(QueueUrl=url, MessageBody="b2", MessageGroupId="b", MessageDeduplicationId="b2")
+    sqs.send_message(QueueUrl=url, MessageBody="c1", MessageGroupId="c", MessageDeduplicationId="c1")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == ["c1"], \
+        "group b waits for its message in flight"
+
+    content = sqs.create_queue(QueueName="cbd.fifo", Attributes={"FifoQueue": "true",
+                                                                 "ContentBasedDeduplication": "true"})["QueueUrl"]
+    one = sqs.send_message(QueueUrl=content, MessageBody="same", MessageGroupId="g")
+    two = sqs.send_message(QueueUrl=content, MessageBody="same", MessageGroupId="g")
+    assert one["MessageId"] == two["MessageId"]
+    assert sqs.get_queue_attributes(QueueUrl=content, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"] == "1"
+
+
+def test_sent_messages_survive_kill_9(tmp_path):
+    server = Lamina(tmp_path / "data").start()
+    try:
+        sqs = server.client("sqs")
+        url = sqs.create_queue(QueueName="durable")["QueueUrl"]
+        for i in range(0, 50, 10):
+            sqs.send_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(n), "MessageBody": f"m{n}"} for n in range(i, i + 10)])
+        server.restart(hard=True)
+        sqs = server.client("sqs")
+        bodies = set()
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                break
+            bodies.update(m["Body"] for m in got)
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+        assert bodies == {f"m{n}" for n in range(50)}
+    finally:
+        server.stop()
+
+
+def test_async_failures_land_in_an_sqs_dead_letter_queue_and_destination(lam, sqs):
+    dlq = sqs.create_queue(QueueName="fn-dlq")["QueueUrl"]
+    dest = sqs.create_queue(QueueName="fn-failures")["QueueUrl"]
+    create(lam, "fails", code=function_zip("app.py"),
+           DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:fn-dlq"})
+    lam.put_function_event_invoke_config(
+        FunctionName="fails", MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:fn-failures"}})
+    r = lam.invoke(FunctionName="fails", InvocationType="Event",
+                   Payload=json.dumps({"action": "error", "message": "no good"}))
+    rid = r["ResponseMetadata"]["RequestId"]
+
+    dead = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=20, MessageAttributeNames=["All"])["Messages"][0]
+    assert json.loads(dead["Body"]) == {"action": "error", "message": "no good"}
+    assert {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()} == \
+        {"RequestID": rid, "ErrorCode": "200", "ErrorMessage": "no good"}
+    record = json.loads(sqs.receive_message(QueueUrl=dest, WaitTimeSeconds=20)["Messages"][0]["Body"])
+    assert record["requestContext"]["requestId"] == rid
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["responsePayload"]["errorMessage"] == "no good"
+
+
+def test_the_aws_cli_drives_sqs(lamina):
+    url = lamina.aws("sqs", "create-queue", "--queue-name", "cli")["QueueUrl"]
+    lamina.aws("sqs", "send-message", "--queue-url", url, "--message-body", "from the cli")
+    got = lamina.aws("sqs", "receive-message", "--queue-url", url)
+    assert got["Messages"][0]["Body"] == "from the cli"
+
+
+def test_a_waiting_receive_gets_a_delayed_message_when_it_becomes_visible(sqs):
+    url = sqs.create_queue(QueueName="delayed")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+    assert "Messages" not in sqs.receive_message(QueueUrl=url), "delayed: not yet visible"
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    assert attrs["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"
+    started = time.monotonic()
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10)["Messages"]
+    assert got[0]["Body"] == "later"
+    assert time.monotonic() - started < 5
