@@ -48,6 +48,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/_lamina/code/{account}/{region}/{name}/{file}", get(download_code))
         .merge(crate::lambda_versions::routes())
         .merge(crate::lambda_layers::routes())
+        .merge(crate::lambda_esm::routes())
 }
 
 // ---------------------------------------------------------------------------------------

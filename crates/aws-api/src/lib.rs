@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 mod caller;
+mod lambda_esm;
 mod lambda_layers;
 mod lambda_rest;
 mod lambda_versions;

@@ -22,9 +22,11 @@ use model::{
 };
 use store::{AsyncEvent, CodeError, CodeStore, MetadataStore, StoreError};
 
+mod esm;
 mod event_invoke;
 mod layers;
 mod versions;
+pub use esm::{Mapping, MappingInput};
 pub use layers::{LayerFilter, LayerPage};
 pub use versions::{AliasPage, ProvisionedView, VersionPage};
 
@@ -315,6 +317,7 @@ pub struct LambdaService {
     cache: Arc<Cache>,
     concurrency_limit: u32,
     writes: Arc<Mutex<()>>,
+    sources: Arc<esm::EventSources>,
 }
 
 fn now_ms() -> i64 {
@@ -374,8 +377,16 @@ impl LambdaService {
             cache.recount_reserved(&account);
         }
         let queue = AsyncQueue::start(store.clone(), invoker.clone(), cache.clone(), async_config, sinks)?;
-        let service =
-            LambdaService { store, code, invoker, queue, cache, concurrency_limit, writes: Arc::new(Mutex::new(())) };
+        let service = LambdaService {
+            store,
+            code,
+            invoker,
+            queue,
+            cache,
+            concurrency_limit,
+            writes: Arc::new(Mutex::new(())),
+            sources: Arc::new(esm::EventSources::default()),
+        };
         for key in keys {
             service.apply_provisioning(&key);
         }

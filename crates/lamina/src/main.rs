@@ -200,6 +200,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.functions.concurrency,
             vec![Arc::new(SqsSink(sqs.clone()))],
         )?;
+    lambda.start_event_sources(sqs.clone()).map_err(|e| anyhow::anyhow!("starting event source mappings: {e}"))?;
     let app = aws_api::router(aws_api::ApiState {
         lambda,
         sqs,

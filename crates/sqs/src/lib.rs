@@ -1012,6 +1012,11 @@ impl SqsService {
         }
     }
 
+    /// Whether the queue an ARN names is a FIFO queue; `None` if there is no such queue.
+    pub fn is_fifo(&self, arn: &str) -> Option<bool> {
+        self.by_arn(arn).map(|q| q.settings().fifo)
+    }
+
     /// Whether a queue with this ARN exists.
     pub fn exists(&self, arn: &str) -> bool {
         self.by_arn(arn).is_some()

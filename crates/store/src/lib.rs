@@ -157,6 +157,14 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Every provisioned-concurrency configuration, for start-up.
     fn all_provisioned(&self) -> Result<Vec<Scoped<ProvisionedConfig>>, StoreError>;
 
+    /// Creates or replaces an event source mapping (its configuration, JSON).
+    fn put_mapping(&self, uuid: &str, account: &str, region: &str, config: &str) -> Result<(), StoreError>;
+    /// Deletes an event source mapping.
+    fn delete_mapping(&self, uuid: &str) -> Result<(), StoreError>;
+    /// Every event source mapping, for start-up: `function` holds the UUID, `item` the
+    /// configuration.
+    fn all_mappings(&self) -> Result<Vec<Scoped<String>>, StoreError>;
+
     /// Stores a new version of a layer under the next number (numbers are never
     /// reused), and returns that number; `layer.version` is ignored.
     fn publish_layer_version(&self, layer: &LayerVersion) -> Result<u32, StoreError>;

@@ -88,6 +88,12 @@ CREATE TABLE IF NOT EXISTS layer_versions (
     policy TEXT NOT NULL,
     PRIMARY KEY (account, region, name, version)
 );
+CREATE TABLE IF NOT EXISTS event_source_mappings (
+    uuid TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    config TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS provisioned_concurrency (
     account TEXT NOT NULL,
     region TEXT NOT NULL,
@@ -781,6 +787,28 @@ impl MetadataStore for SqliteStore {
                 params![account, region, function, qualifier],
             )
             .map(drop)
+        })
+    }
+
+    fn put_mapping(&self, uuid: &str, account: &str, region: &str, config: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "REPLACE INTO event_source_mappings (uuid, account, region, config) VALUES (?1, ?2, ?3, ?4)",
+                params![uuid, account, region, config],
+            )
+            .map(drop)
+        })
+    }
+
+    fn delete_mapping(&self, uuid: &str) -> Result<(), StoreError> {
+        self.with(|c| c.execute("DELETE FROM event_source_mappings WHERE uuid = ?1", params![uuid]).map(drop))
+    }
+
+    fn all_mappings(&self) -> Result<Vec<Scoped<String>>, StoreError> {
+        self.with(|c| {
+            collect(c, "SELECT account, region, uuid, config FROM event_source_mappings", |r| {
+                Ok(Scoped { account: r.get(0)?, region: r.get(1)?, function: r.get(2)?, item: r.get(3)? })
+            })
         })
     }
 

@@ -1,0 +1,143 @@
+//! Lambda's event source mapping operations (`/2015-03-31/event-source-mappings`).
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use lambda::{Mapping, MappingInput};
+use serde::{Deserialize, Serialize};
+
+use crate::lambda_rest::{json_response, max_items, query_one, ApiResult, Input, Operation, Who};
+use crate::ApiState;
+
+pub(crate) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/2015-03-31/event-source-mappings", get(list_mappings).post(create_mapping))
+        .route("/2015-03-31/event-source-mappings/", get(list_mappings).post(create_mapping))
+        .route("/2015-03-31/event-source-mappings/{uuid}", get(get_mapping).put(update_mapping).delete(delete_mapping))
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct ScalingWire {
+    maximum_concurrency: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MappingIn {
+    event_source_arn: Option<String>,
+    function_name: Option<String>,
+    enabled: Option<bool>,
+    batch_size: Option<i64>,
+    maximum_batching_window_in_seconds: Option<i64>,
+    scaling_config: Option<ScalingWire>,
+    function_response_types: Option<Vec<String>>,
+}
+
+impl Operation for MappingIn {
+    const NAME: &'static str = "CreateEventSourceMapping";
+}
+
+/// UpdateEventSourceMapping's input: the same members.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct MappingUpdate(MappingIn);
+
+impl Operation for MappingUpdate {
+    const NAME: &'static str = "UpdateEventSourceMapping";
+}
+
+impl MappingIn {
+    fn into_input(self) -> MappingInput {
+        MappingInput {
+            source_arn: self.event_source_arn,
+            function: self.function_name,
+            enabled: self.enabled,
+            batch_size: self.batch_size,
+            window_s: self.maximum_batching_window_in_seconds,
+            max_concurrency: self.scaling_config.map(|s| s.maximum_concurrency),
+            response_types: self.function_response_types,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MappingOut {
+    #[serde(rename = "UUID")]
+    uuid: String,
+    batch_size: u32,
+    maximum_batching_window_in_seconds: u32,
+    event_source_arn: String,
+    function_arn: String,
+    last_modified: f64,
+    state: &'static str,
+    state_transition_reason: &'static str,
+    function_response_types: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scaling_config: Option<ScalingWire>,
+    event_source_mapping_arn: String,
+}
+
+/// A mapping as AWS shows it; `transition` is the state an operation leaves it in.
+fn mapping_out(m: Mapping, transition: Option<&'static str>) -> MappingOut {
+    MappingOut {
+        event_source_mapping_arn: format!("arn:aws:lambda:{}:{}:event-source-mapping:{}", m.region, m.account, m.uuid),
+        uuid: m.uuid,
+        batch_size: m.batch_size,
+        maximum_batching_window_in_seconds: m.window_s,
+        event_source_arn: m.source_arn,
+        function_arn: m.function_arn,
+        last_modified: m.last_modified_ms as f64 / 1000.0,
+        state: transition.unwrap_or(if m.enabled { "Enabled" } else { "Disabled" }),
+        state_transition_reason: "USER_INITIATED",
+        function_response_types: if m.report_failures { vec!["ReportBatchItemFailures"] } else { Vec::new() },
+        scaling_config: m.max_concurrency.map(|c| ScalingWire { maximum_concurrency: Some(i64::from(c)) }),
+    }
+}
+
+async fn create_mapping(State(s): State<ApiState>, Who(caller): Who, Input(wire): Input<MappingIn>) -> ApiResult {
+    let m = s.lambda.create_mapping(&caller, wire.into_input())?;
+    Ok(json_response(StatusCode::ACCEPTED, &mapping_out(m, Some("Creating"))))
+}
+
+async fn get_mapping(State(s): State<ApiState>, Who(caller): Who, Path(uuid): Path<String>) -> ApiResult {
+    Ok(json_response(StatusCode::OK, &mapping_out(s.lambda.get_mapping(&caller, &uuid)?, None)))
+}
+
+async fn update_mapping(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(uuid): Path<String>,
+    Input(MappingUpdate(wire)): Input<MappingUpdate>,
+) -> ApiResult {
+    let m = s.lambda.update_mapping(&caller, &uuid, wire.into_input())?;
+    Ok(json_response(StatusCode::ACCEPTED, &mapping_out(m, Some("Updating"))))
+}
+
+async fn delete_mapping(State(s): State<ApiState>, Who(caller): Who, Path(uuid): Path<String>) -> ApiResult {
+    let m = s.lambda.delete_mapping(&caller, &uuid)?;
+    Ok(json_response(StatusCode::ACCEPTED, &mapping_out(m, Some("Deleting"))))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListOut {
+    event_source_mappings: Vec<MappingOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+}
+
+async fn list_mappings(State(s): State<ApiState>, Who(caller): Who, RawQuery(q): RawQuery) -> ApiResult {
+    let (mappings, next_marker) = s.lambda.list_mappings(
+        &caller,
+        query_one(&q, "EventSourceArn").as_deref(),
+        query_one(&q, "FunctionName").as_deref(),
+        query_one(&q, "Marker").as_deref(),
+        max_items(&q)?,
+    )?;
+    let out =
+        ListOut { event_source_mappings: mappings.into_iter().map(|m| mapping_out(m, None)).collect(), next_marker };
+    Ok(json_response(StatusCode::OK, &out))
+}

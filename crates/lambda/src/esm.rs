@@ -1,0 +1,541 @@
+//! Event source mappings for SQS: the API, and the pollers that turn messages into
+//! synchronous invocations.
+//!
+//! Each enabled mapping runs pollers (its `ScalingConfig.MaximumConcurrency`, 5 by
+//! default, as AWS starts with). A poller long-polls the queue, so a message reaches the
+//! function as soon as it is sent; gathers up to `BatchSize` messages within
+//! `MaximumBatchingWindowInSeconds`; invokes the function with AWS's SQS event; and deletes
+//! the batch when it succeeds — all of it, or with `ReportBatchItemFailures` all but the
+//! items the function names. Failed messages become visible again after the queue's
+//! visibility timeout, and SQS redrives them once `maxReceiveCount` is reached.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use base64::Engine;
+use model::{FunctionRef, Invalid, Violation};
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use crate::{now_ms, Caller, InvocationType, InvokeInput, InvokeOutcome, LambdaError, LambdaService};
+
+/// An event source mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mapping {
+    /// `UUID`.
+    pub uuid: String,
+    /// The owning account.
+    pub account: String,
+    /// The region.
+    pub region: String,
+    /// `FunctionName` as given (a name or ARN, possibly qualified).
+    pub function: String,
+    /// The function's ARN (qualified when the mapping names a version or alias).
+    pub function_arn: String,
+    /// `EventSourceArn`: the queue.
+    pub source_arn: String,
+    /// `BatchSize`.
+    pub batch_size: u32,
+    /// `MaximumBatchingWindowInSeconds`.
+    pub window_s: u32,
+    /// `Enabled`.
+    pub enabled: bool,
+    /// `ScalingConfig.MaximumConcurrency`.
+    pub max_concurrency: Option<u32>,
+    /// `FunctionResponseTypes` contains `ReportBatchItemFailures`.
+    pub report_failures: bool,
+    /// Milliseconds since the epoch of the last change.
+    pub last_modified_ms: i64,
+}
+
+impl Mapping {
+    fn to_json(&self) -> String {
+        json!({
+            "function": self.function, "function_arn": self.function_arn, "source_arn": self.source_arn,
+            "batch_size": self.batch_size, "window_s": self.window_s, "enabled": self.enabled,
+            "max_concurrency": self.max_concurrency, "report_failures": self.report_failures,
+            "last_modified_ms": self.last_modified_ms,
+        })
+        .to_string()
+    }
+
+    fn from_json(uuid: String, account: String, region: String, text: &str) -> Option<Mapping> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        Some(Mapping {
+            uuid,
+            account,
+            region,
+            function: v["function"].as_str()?.to_owned(),
+            function_arn: v["function_arn"].as_str()?.to_owned(),
+            source_arn: v["source_arn"].as_str()?.to_owned(),
+            batch_size: v["batch_size"].as_u64()? as u32,
+            window_s: v["window_s"].as_u64().unwrap_or(0) as u32,
+            enabled: v["enabled"].as_bool().unwrap_or(true),
+            max_concurrency: v["max_concurrency"].as_u64().map(|n| n as u32),
+            report_failures: v["report_failures"].as_bool().unwrap_or(false),
+            last_modified_ms: v["last_modified_ms"].as_i64().unwrap_or(0),
+        })
+    }
+}
+
+/// Create/UpdateEventSourceMapping input: only the members that were sent.
+#[derive(Debug, Clone, Default)]
+pub struct MappingInput {
+    /// `EventSourceArn` (create only).
+    pub source_arn: Option<String>,
+    /// `FunctionName`.
+    pub function: Option<String>,
+    /// `Enabled`.
+    pub enabled: Option<bool>,
+    /// `BatchSize`.
+    pub batch_size: Option<i64>,
+    /// `MaximumBatchingWindowInSeconds`.
+    pub window_s: Option<i64>,
+    /// `ScalingConfig.MaximumConcurrency`; `Some(None)` clears it.
+    pub max_concurrency: Option<Option<i64>>,
+    /// `FunctionResponseTypes`.
+    pub response_types: Option<Vec<String>>,
+}
+
+/// The running pollers of every mapping, and SQS once it is attached.
+#[derive(Default)]
+pub(crate) struct EventSources {
+    sqs: OnceLock<sqs::SqsService>,
+    mappings: Mutex<BTreeMap<String, Mapping>>,
+    /// Tells a mapping's pollers its configuration changed (or, dropped, that it is gone).
+    pollers: Mutex<HashMap<String, watch::Sender<Mapping>>>,
+}
+
+const DEFAULT_POLLERS: u32 = 5;
+
+fn not_found() -> LambdaError {
+    LambdaError::NotFound("The resource you requested does not exist.".into())
+}
+
+impl LambdaService {
+    /// Attaches SQS and starts the pollers of every stored mapping.
+    pub fn start_event_sources(&self, sqs: sqs::SqsService) -> Result<(), LambdaError> {
+        let _ = self.sources.sqs.set(sqs);
+        for row in self.store.all_mappings()? {
+            if let Some(m) = Mapping::from_json(row.function, row.account, row.region, &row.item) {
+                self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner()).insert(m.uuid.clone(), m.clone());
+                self.run_pollers(m);
+            }
+        }
+        Ok(())
+    }
+
+    fn sqs(&self) -> Result<&sqs::SqsService, LambdaError> {
+        self.sources.sqs.get().ok_or_else(|| LambdaError::Service("SQS is not attached".into()))
+    }
+
+    fn check_mapping(m: &Mapping, fifo: bool) -> Result<(), LambdaError> {
+        let max = if fifo { 10 } else { 10_000 };
+        if m.batch_size < 1 || m.batch_size > max {
+            return Err(Invalid::parameter(format!(
+                "BatchSize must be between 1 and {max} for {} queues.",
+                if fifo { "FIFO" } else { "standard" }
+            ))
+            .into());
+        }
+        if m.batch_size > 10 && m.window_s == 0 {
+            return Err(Invalid::parameter(
+                "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    fn apply_input(&self, caller: &Caller, m: &mut Mapping, input: MappingInput) -> Result<(), LambdaError> {
+        let mut violations = Vec::new();
+        if let Some(b) = input.batch_size {
+            if !(1..=10_000).contains(&b) {
+                violations.push(if b < 1 {
+                    Violation::min_value(b, "batchSize", 1)
+                } else {
+                    Violation::max_value(b, "batchSize", 10_000)
+                });
+            }
+        }
+        if let Some(w) = input.window_s {
+            if !(0..=300).contains(&w) {
+                violations.push(if w < 0 {
+                    Violation::min_value(w, "maximumBatchingWindowInSeconds", 0)
+                } else {
+                    Violation::max_value(w, "maximumBatchingWindowInSeconds", 300)
+                });
+            }
+        }
+        if let Some(Some(c)) = input.max_concurrency {
+            if !(2..=1000).contains(&c) {
+                violations.push(if c < 2 {
+                    Violation::min_value(c, "scalingConfig.maximumConcurrency", 2)
+                } else {
+                    Violation::max_value(c, "scalingConfig.maximumConcurrency", 1000)
+                });
+            }
+        }
+        if !violations.is_empty() {
+            return Err(Invalid::Constraints(violations).into());
+        }
+        if let Some(types) = &input.response_types {
+            if let Some(bad) = types.iter().find(|t| *t != "ReportBatchItemFailures") {
+                return Err(Invalid::from(Violation::enumeration(
+                    bad,
+                    "functionResponseTypes",
+                    &["ReportBatchItemFailures"],
+                ))
+                .into());
+            }
+            m.report_failures = !types.is_empty();
+        }
+        if let Some(f) = input.function {
+            let (latest, shown) = self.resolve_version(caller, &f, None)?;
+            m.function_arn = match shown {
+                Some(q) => format!("{}:{q}", latest.arn()),
+                None => latest.arn(),
+            };
+            m.function = f;
+        }
+        if let Some(b) = input.batch_size {
+            m.batch_size = b as u32;
+        }
+        if let Some(w) = input.window_s {
+            m.window_s = w as u32;
+        }
+        if let Some(e) = input.enabled {
+            m.enabled = e;
+        }
+        if let Some(c) = input.max_concurrency {
+            m.max_concurrency = c.map(|c| c as u32);
+        }
+        Ok(())
+    }
+
+    /// CreateEventSourceMapping (SQS sources).
+    pub fn create_mapping(&self, caller: &Caller, input: MappingInput) -> Result<Mapping, LambdaError> {
+        let source = input.source_arn.clone().ok_or_else(|| Invalid::parameter("Unrecognized event source."))?;
+        let function = input.function.clone().ok_or_else(|| Invalid::from(Violation::null("functionName")))?;
+        FunctionRef::parse(&function, "functionName").map_err(Invalid::from)?;
+        if source.split(':').nth(2) != Some("sqs") {
+            return Err(Invalid::parameter(format!(
+                "Lamina maps SQS queues to functions; {source} is not an SQS queue ARN."
+            ))
+            .into());
+        }
+        let sqs = self.sqs()?;
+        let Some(fifo) = sqs.is_fifo(&source) else {
+            return Err(Invalid::parameter(format!(
+                "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist for this wsdl version. Queue: {source}"
+            ))
+            .into());
+        };
+        let mut m = Mapping {
+            uuid: uuid::Uuid::new_v4().to_string(),
+            account: caller.account.clone(),
+            region: caller.region.clone(),
+            function: String::new(),
+            function_arn: String::new(),
+            source_arn: source.clone(),
+            batch_size: 10,
+            window_s: 0,
+            enabled: true,
+            max_concurrency: None,
+            report_failures: false,
+            last_modified_ms: now_ms(),
+        };
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        self.apply_input(caller, &mut m, input)?;
+        Self::check_mapping(&m, fifo)?;
+        let existing = self
+            .sources
+            .mappings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .find(|o| o.source_arn == m.source_arn && o.function_arn == m.function_arn)
+            .map(|o| o.uuid.clone());
+        if let Some(uuid) = existing {
+            return Err(LambdaError::Conflict(format!(
+                "An event source mapping with SQS arn (\" {} \") and function (\" {} \") already exists. Please update or delete the existing mapping with UUID {uuid}",
+                m.source_arn, function
+            )));
+        }
+        self.store.put_mapping(&m.uuid, &m.account, &m.region, &m.to_json())?;
+        self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner()).insert(m.uuid.clone(), m.clone());
+        self.run_pollers(m.clone());
+        Ok(m)
+    }
+
+    fn mapping(&self, caller: &Caller, uuid: &str) -> Result<Mapping, LambdaError> {
+        let mappings = self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner());
+        mappings
+            .get(uuid)
+            .filter(|m| m.account == caller.account && m.region == caller.region)
+            .cloned()
+            .ok_or_else(not_found)
+    }
+
+    /// GetEventSourceMapping.
+    pub fn get_mapping(&self, caller: &Caller, uuid: &str) -> Result<Mapping, LambdaError> {
+        self.mapping(caller, uuid)
+    }
+
+    /// UpdateEventSourceMapping.
+    pub fn update_mapping(&self, caller: &Caller, uuid: &str, input: MappingInput) -> Result<Mapping, LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = self.mapping(caller, uuid)?;
+        self.apply_input(caller, &mut m, input)?;
+        let fifo = self.sqs()?.is_fifo(&m.source_arn).unwrap_or(false);
+        Self::check_mapping(&m, fifo)?;
+        m.last_modified_ms = now_ms();
+        self.store.put_mapping(&m.uuid, &m.account, &m.region, &m.to_json())?;
+        self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner()).insert(m.uuid.clone(), m.clone());
+        let restart = {
+            let pollers = self.sources.pollers.lock().unwrap_or_else(|p| p.into_inner());
+            match pollers.get(uuid) {
+                // Running pollers pick the change up; a new poller count needs a restart.
+                Some(tx) => {
+                    let count_changed = tx.borrow().max_concurrency != m.max_concurrency;
+                    let _ = tx.send(m.clone());
+                    count_changed
+                }
+                None => true,
+            }
+        };
+        if restart {
+            self.sources.pollers.lock().unwrap_or_else(|p| p.into_inner()).remove(uuid);
+            self.run_pollers(m.clone());
+        }
+        Ok(m)
+    }
+
+    /// DeleteEventSourceMapping: its pollers stop.
+    pub fn delete_mapping(&self, caller: &Caller, uuid: &str) -> Result<Mapping, LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let m = self.mapping(caller, uuid)?;
+        self.store.delete_mapping(uuid)?;
+        self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner()).remove(uuid);
+        self.sources.pollers.lock().unwrap_or_else(|p| p.into_inner()).remove(uuid);
+        Ok(m)
+    }
+
+    /// ListEventSourceMappings, optionally by queue and function.
+    pub fn list_mappings(
+        &self,
+        caller: &Caller,
+        source_arn: Option<&str>,
+        function: Option<&str>,
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> Result<(Vec<Mapping>, Option<String>), LambdaError> {
+        let function_arn = match function {
+            Some(f) => {
+                let (latest, shown) = self.resolve_version(caller, f, None)?;
+                Some(shown.map_or_else(|| latest.arn(), |q| format!("{}:{q}", latest.arn())))
+            }
+            None => None,
+        };
+        let all: Vec<Mapping> = self
+            .sources
+            .mappings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|m| m.account == caller.account && m.region == caller.region)
+            .filter(|m| source_arn.is_none_or(|s| m.source_arn == s))
+            .filter(|m| function_arn.as_ref().is_none_or(|f| &m.function_arn == f))
+            .cloned()
+            .collect();
+        let size = match max_items {
+            Some(n) if !(1..=10_000).contains(&n) => {
+                return Err(Invalid::from(Violation::max_value(n, "maxItems", 10_000)).into())
+            }
+            Some(n) => (n as usize).min(100),
+            None => 100,
+        };
+        Ok(crate::versions::page(all, |m| m.uuid.clone(), marker, size))
+    }
+
+    /// Starts (or restarts) the pollers of a mapping. They stop when the mapping's
+    /// sender is dropped (deleted or replaced).
+    fn run_pollers(&self, m: Mapping) {
+        let (tx, rx) = watch::channel(m.clone());
+        self.sources.pollers.lock().unwrap_or_else(|p| p.into_inner()).insert(m.uuid.clone(), tx);
+        for _ in 0..m.max_concurrency.unwrap_or(DEFAULT_POLLERS) {
+            let service = self.clone();
+            let rx = rx.clone();
+            tokio::spawn(async move { service.poll(rx).await });
+        }
+    }
+
+    async fn poll(self, mut rx: watch::Receiver<Mapping>) {
+        loop {
+            let m = rx.borrow_and_update().clone();
+            if rx.has_changed().is_err() {
+                return;
+            }
+            if !m.enabled {
+                if rx.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            let batch = tokio::select! {
+                batch = self.gather(&m) => batch,
+                changed = rx.changed() => {
+                    if changed.is_err() { return; }
+                    continue;
+                }
+            };
+            match batch {
+                Ok(messages) if messages.is_empty() => {}
+                Ok(messages) => self.deliver(&m, messages).await,
+                Err(e) => {
+                    tracing::warn!(mapping = %m.uuid, error = %e, "event source mapping: cannot read the queue");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        changed = rx.changed() => if changed.is_err() { return; },
+                    }
+                }
+            }
+        }
+    }
+
+    /// Long-polls for up to `BatchSize` messages, waiting at most the batching window
+    /// for more once the first has arrived.
+    async fn gather(&self, m: &Mapping) -> Result<Vec<sqs::Message>, sqs::SqsError> {
+        let sqs = self.sqs().map_err(|e| sqs::SqsError::invalid_parameter(e.to_string()))?;
+        let (account, name) = queue_of(&m.source_arn);
+        let caller = sqs::Caller { account: account.clone(), region: m.region.clone() };
+        let url = format!("http://lamina/{account}/{name}");
+        let receive = |wait_s: i64, max: usize| sqs::ReceiveInput {
+            max: Some(max.min(10) as i64),
+            wait_s: Some(wait_s),
+            visibility_s: None,
+            attribute_names: vec!["All".into()],
+            message_attribute_names: vec!["All".into()],
+        };
+        let mut batch = sqs.receive(&caller, &url, receive(20, m.batch_size as usize)).await?;
+        if batch.is_empty() || m.window_s == 0 {
+            return Ok(batch);
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(m.window_s));
+        while batch.len() < m.batch_size as usize {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let more = sqs.receive(
+                &caller,
+                &url,
+                receive(left.as_secs().clamp(1, 20) as i64, m.batch_size as usize - batch.len()),
+            );
+            match tokio::time::timeout(left, more).await {
+                Ok(Ok(more)) => batch.extend(more),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(batch)
+    }
+
+    async fn deliver(&self, m: &Mapping, messages: Vec<sqs::Message>) {
+        let event = sqs_event(m, &messages);
+        let caller = Caller { account: m.account.clone(), region: m.region.clone() };
+        let input = InvokeInput {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            payload: event.to_string().into(),
+            log_tail: false,
+            client_context: None,
+        };
+        let outcome = self.invoke(&caller, &m.function_arn, None, InvocationType::RequestResponse, input).await;
+        let failed: Vec<String> = match outcome {
+            Ok(InvokeOutcome::Completed(r)) if r.function_error.is_none() => {
+                if m.report_failures {
+                    batch_item_failures(&r.payload, &messages)
+                } else {
+                    Vec::new()
+                }
+            }
+            // A failed or throttled batch: every message comes back after its visibility
+            // timeout (and is redriven by the queue when it has been received too often).
+            Ok(_) | Err(_) => return,
+        };
+        let done: Vec<String> =
+            messages.iter().filter(|msg| !failed.contains(&msg.id)).map(|msg| msg.receipt.clone()).collect();
+        if let Ok(sqs) = self.sqs() {
+            let (account, name) = queue_of(&m.source_arn);
+            let caller = sqs::Caller { account: account.clone(), region: m.region.clone() };
+            if let Err(e) = sqs.delete_batch(&caller, &format!("http://lamina/{account}/{name}"), &done) {
+                tracing::warn!(mapping = %m.uuid, error = %e, "event source mapping: cannot delete a processed batch");
+            }
+        }
+    }
+}
+
+/// The account and name in an SQS ARN.
+fn queue_of(arn: &str) -> (String, String) {
+    let parts: Vec<&str> = arn.split(':').collect();
+    (parts.get(4).copied().unwrap_or("").to_owned(), parts.get(5).copied().unwrap_or("").to_owned())
+}
+
+/// The ids the function reported in `batchItemFailures`. A response that does not parse,
+/// or names an id not in the batch, fails the whole batch, as on AWS.
+fn batch_item_failures(payload: &[u8], messages: &[sqs::Message]) -> Vec<String> {
+    let everything = || messages.iter().map(|m| m.id.clone()).collect();
+    let Ok(v) = serde_json::from_slice::<Value>(payload) else { return Vec::new() };
+    let Some(items) = v.get("batchItemFailures") else { return Vec::new() };
+    let Some(items) = items.as_array() else { return everything() };
+    let mut ids = Vec::new();
+    for item in items {
+        match item.get("itemIdentifier").and_then(Value::as_str) {
+            Some(id) if messages.iter().any(|m| m.id == id) => ids.push(id.to_owned()),
+            _ => return everything(),
+        }
+    }
+    ids
+}
+
+/// AWS's SQS event for a batch.
+fn sqs_event(m: &Mapping, messages: &[sqs::Message]) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|msg| {
+            let attributes: serde_json::Map<String, Value> =
+                msg.attributes.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            let message_attributes: serde_json::Map<String, Value> = msg
+                .message_attributes
+                .iter()
+                .map(|(k, v)| {
+                    let mut a = json!({ "stringListValues": [], "binaryListValues": [], "dataType": v.data_type });
+                    if let Some(s) = &v.string {
+                        a["stringValue"] = json!(s);
+                    }
+                    if let Some(b) = &v.binary {
+                        a["binaryValue"] = json!(base64::engine::general_purpose::STANDARD.encode(b));
+                    }
+                    (k.clone(), a)
+                })
+                .collect();
+            let mut record = json!({
+                "messageId": msg.id,
+                "receiptHandle": msg.receipt,
+                "body": msg.body,
+                "attributes": attributes,
+                "messageAttributes": message_attributes,
+                "md5OfBody": msg.md5_body,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": m.source_arn,
+                "awsRegion": m.region,
+            });
+            if let Some(md5) = &msg.md5_attributes {
+                record["md5OfMessageAttributes"] = json!(md5);
+            }
+            record
+        })
+        .collect();
+    json!({ "Records": records })
+}
