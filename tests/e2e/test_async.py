@@ -113,8 +113,8 @@ def test_event_invoke_config_api_and_validation(lamina, lam):
         assert (status, headers["x-amzn-ErrorType"], json.loads(raw)) == (400, "ValidationException", {"message": message})
     with pytest.raises(ClientError) as e:
         lam.put_function_event_invoke_config(
-            FunctionName="cfg", DestinationConfig={"OnFailure": {"Destination": "arn:aws:sns:us-east-1:000000000000:t"}})
-    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException", "no SNS yet"
+            FunctionName="cfg", DestinationConfig={"OnFailure": {"Destination": "arn:aws:events:us-east-1:000000000000:event-bus/b"}})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException", "no EventBridge"
 
 
 def test_failures_and_successes_reach_their_destinations(lam, collector):
@@ -255,13 +255,3 @@ def test_event_age_expiry_under_an_adjusted_clock(tmp_path, collector):
 def test_the_clock_cannot_be_moved_unless_configured(lamina):
     status, headers, _ = lamina.http("POST", "/_lamina/clock?advance_secs=61")
     assert (status, headers["x-amzn-ErrorType"]) == (404, "UnknownOperationException")
-
-
-def test_dead_letter_topics_are_refused_until_sns_exists(lam):
-    with pytest.raises(ClientError) as e:
-        create(lam, "dlq", code=REPORTER, handler="reporter.handler",
-               DeadLetterConfig={"TargetArn": "arn:aws:sns:us-east-1:000000000000:dlq"})
-    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
-    assert "dead-letter" in e.value.response["Error"]["Message"]
-    with pytest.raises(ClientError):
-        lam.get_function(FunctionName="dlq")

@@ -15,6 +15,7 @@ mod lambda_esm;
 mod lambda_layers;
 mod lambda_rest;
 mod lambda_versions;
+mod sns_query;
 mod sqs_json;
 
 use axum::body::Body;
@@ -33,6 +34,8 @@ pub struct ApiState {
     pub lambda: lambda::LambdaService,
     /// SQS.
     pub sqs: sqs::SqsService,
+    /// SNS.
+    pub sns: sns::SnsService,
     /// How callers map to accounts and regions.
     pub callers: CallerPolicy,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -110,11 +113,12 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
     ([("content-type", "text/plain; version=0.0.4")], body).into_response()
 }
 
-/// `POST /`: the JSON protocols name their operation in `X-Amz-Target`.
+/// `POST /` (and `GET /?Action=…`): the JSON protocols name their operation in
+/// `X-Amz-Target`; the query protocol in an `Action` form or query parameter.
 async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req: Request) -> Response {
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let Some(operation) = target.as_deref().and_then(|t| t.strip_prefix("AmazonSQS.")).map(str::to_owned) else {
-        return unknown_operation(req).await;
+        return query_request(s, req).await;
     };
     let (parts, body) = req.into_parts();
     let caller = s.callers.caller(&parts.headers);
@@ -130,13 +134,35 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
     sqs_json::handle(&s.sqs, &caller, &operation, &parts.headers, &body).await
 }
 
+async fn query_request(s: ApiState, req: Request) -> Response {
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let (parts, body) = req.into_parts();
+    let mut params: Vec<(String, String)> =
+        parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    if let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await {
+        params.extend(form_urlencoded::parse(&bytes).into_owned());
+    }
+    let action = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
+    if !sns_query::ACTIONS.contains(&action.as_str()) {
+        let req = Request::from_parts(parts, Body::empty());
+        return unknown_operation(req).await;
+    }
+    let caller = s.callers.caller(&parts.headers);
+    let caller = sns::Caller { account: caller.account, region: caller.region };
+    sns_query::handle(&s.sns, &caller, params, &request_id).await
+}
+
+async fn root_get(axum::extract::State(s): axum::extract::State<ApiState>, req: Request) -> Response {
+    query_request(s, req).await
+}
+
 /// Every AWS API Lamina serves, on one router.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(lambda_rest::routes())
         .route("/_lamina/clock", axum::routing::post(advance_clock))
         .route("/_lamina/metrics", axum::routing::get(metrics))
-        .route("/", axum::routing::post(root_post))
+        .route("/", axum::routing::post(root_post).get(root_get))
         .fallback(unknown_operation)
         .layer(middleware::from_fn(request_id))
         .with_state(state)

@@ -52,7 +52,11 @@ pub trait MessageSink: Send + Sync + 'static {
     /// The ARN service part this sink serves (`sqs`, `sns`).
     fn service(&self) -> &'static str;
     /// Durably delivers `message` to `target_arn`, or says why it cannot.
-    fn send(&self, target_arn: &str, message: Message) -> Result<(), String>;
+    fn send<'a>(
+        &'a self,
+        target_arn: &'a str,
+        message: Message,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
 }
 
 /// The ARN's service part (`lambda`, `sqs`, …).
@@ -428,7 +432,7 @@ impl AsyncQueue {
             self.deliver(&arn, record).await;
         }
         if let (Some(dlq), false) = (&function.config.dead_letter_target, condition == Condition::Success) {
-            self.send(dlq, dead_letter(event, condition, last));
+            self.send(dlq, dead_letter(event, condition, last)).await;
         }
         self.remove(&event.id);
     }
@@ -441,9 +445,9 @@ impl AsyncQueue {
     }
 
     /// Sends a message to the queue or topic `arn` through its service's sink.
-    fn send(&self, arn: &str, message: Message) {
+    async fn send(&self, arn: &str, message: Message) {
         let sent = match arn_service(arn).and_then(|s| self.sink(s)) {
-            Some(sink) => sink.send(arn, message),
+            Some(sink) => sink.send(arn, message).await,
             None => Err("no service delivers to it".to_owned()),
         };
         if let Err(e) = sent {
@@ -455,7 +459,7 @@ impl AsyncQueue {
     /// function, or as a message to a queue or topic.
     async fn deliver(&self, arn: &str, record: serde_json::Value) {
         if arn_service(arn) != Some("lambda") {
-            self.send(arn, Message { body: record.to_string(), attributes: Vec::new() });
+            self.send(arn, Message { body: record.to_string(), attributes: Vec::new() }).await;
             return;
         }
         let target = model::FunctionRef::parse(arn, "destination").ok().and_then(|r| {

@@ -4,8 +4,10 @@
 
 mod config;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -183,7 +185,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     )?;
     // One clock for everything that keeps time, so tests can move it once.
     let clock = model::Clock::default();
-    let sqs = sqs::SqsService::start(database, clock.clone()).map_err(|e| anyhow::anyhow!("starting SQS: {e}"))?;
+    let sqs =
+        sqs::SqsService::start(database.clone(), clock.clone()).map_err(|e| anyhow::anyhow!("starting SQS: {e}"))?;
+    let functions = Arc::new(Functions(std::sync::OnceLock::new()));
+    let sns = sns::SnsService::start(database, sqs.clone(), functions.clone(), format!("http://{local}"))
+        .map_err(|e| anyhow::anyhow!("starting SNS: {e}"))?;
     let async_config = invoker::AsyncConfig {
         retry_delays: config.async_.retry_delays_secs.iter().map(|s| Duration::from_secs_f64(*s)).collect(),
         parallelism: config.async_.parallelism,
@@ -198,12 +204,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             invoker.clone(),
             async_config,
             config.functions.concurrency,
-            vec![Arc::new(SqsSink(sqs.clone()))],
+            vec![Arc::new(SqsSink(sqs.clone())), Arc::new(SnsSink(sns.clone()))],
         )?;
+    let _ = functions.0.set(lambda.clone());
     lambda.start_event_sources(sqs.clone()).map_err(|e| anyhow::anyhow!("starting event source mappings: {e}"))?;
     let app = aws_api::router(aws_api::ApiState {
         lambda,
         sqs,
+        sns,
         callers: aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
@@ -235,18 +243,84 @@ impl invoker::MessageSink for SqsSink {
         "sqs"
     }
 
-    fn send(&self, target_arn: &str, message: invoker::Message) -> Result<(), String> {
+    fn send<'a>(
+        &'a self,
+        target_arn: &'a str,
+        message: invoker::Message,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         let attributes = message
             .attributes
             .into_iter()
             .map(|(k, v)| (k, sqs::AttributeValue { data_type: "String".into(), string: Some(v), binary: None }))
             .collect();
         let input = sqs::SendInput { body: message.body, attributes, ..Default::default() };
-        match self.0.send_to_arn(target_arn, input) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err("the queue does not exist".into()),
-            Err(e) => Err(e.to_string()),
-        }
+        Box::pin(async move {
+            match self.0.send_to_arn(target_arn, input) {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("the queue does not exist".into()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
+}
+
+/// Delivers Lambda's destination records and dead-letter messages to SNS topics.
+struct SnsSink(sns::SnsService);
+
+impl invoker::MessageSink for SnsSink {
+    fn service(&self) -> &'static str {
+        "sns"
+    }
+
+    fn send<'a>(
+        &'a self,
+        target_arn: &'a str,
+        message: invoker::Message,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        let attributes = message
+            .attributes
+            .into_iter()
+            .map(|(k, v)| (k, sns::Attribute { data_type: "String".into(), value: v }))
+            .collect();
+        let input = sns::PublishInput { message: message.body, attributes, ..Default::default() };
+        Box::pin(async move {
+            match self.0.publish_to_arn(target_arn, input).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("the topic does not exist".into()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
+}
+
+/// Lets SNS start asynchronous invocations (the `lambda` protocol).
+struct Functions(std::sync::OnceLock<lambda::LambdaService>);
+
+impl sns::FunctionTarget for Functions {
+    fn invoke_event<'a>(
+        &'a self,
+        arn: &'a str,
+        payload: String,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let lambda = self.0.get().ok_or("Lambda is not started")?;
+            let parts: Vec<&str> = arn.split(':').collect();
+            let (Some(region), Some(account)) = (parts.get(3), parts.get(4)) else {
+                return Err(format!("not a function ARN: {arn}"));
+            };
+            let caller = lambda::Caller { account: (*account).to_owned(), region: (*region).to_owned() };
+            let input = lambda::InvokeInput {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                payload: payload.into(),
+                log_tail: false,
+                client_context: None,
+            };
+            lambda
+                .invoke(&caller, arn, None, lambda::InvocationType::Event, input)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
     }
 }
 

@@ -3,8 +3,8 @@
 //! Two halves, both under the data directory:
 //! - [`MetadataStore`], implemented by [`SqliteStore`]: functions, their published
 //!   versions, aliases and provisioned-concurrency configurations, layer versions, and
-//!   the async event queue; and [`QueueStore`], SQS's queues and messages, in the same
-//!   database, in one SQLite database (WAL mode) so that everything a user created or an
+//!   the async event queue; [`QueueStore`], SQS's queues and messages, and
+//!   [`TopicStore`], SNS's topics and subscriptions, in the same database, in one SQLite database (WAL mode) so that everything a user created or an
 //!   invoke accepted survives a restart or a `kill -9`;
 //! - [`CodeStore`]: deployment packages stored once by SHA-256, and their extracted trees,
 //!   which execution environments read.
@@ -16,10 +16,12 @@
 mod code;
 mod queues;
 mod sqlite;
+mod topics;
 
 pub use code::{CodeError, CodeStore};
 pub use queues::{QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;
+pub use topics::{SubscriptionRecord, TopicRecord, TopicStore};
 
 use model::{Alias, Function, LayerVersion, ProvisionedConfig};
 

@@ -1,0 +1,136 @@
+//! Durable SNS state: topics and their subscriptions.
+
+use rusqlite::{params, Row};
+
+use crate::{SqliteStore, StoreError};
+
+/// The tables, created with the rest of the schema.
+pub(crate) const TOPIC_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS topics (
+    arn TEXT PRIMARY KEY,
+    attributes TEXT NOT NULL,
+    tags TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    arn TEXT PRIMARY KEY,
+    topic_arn TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    token TEXT
+);
+";
+
+/// A topic as stored: attributes and tags as JSON objects of strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicRecord {
+    /// `TopicArn`.
+    pub arn: String,
+    /// Its attributes, JSON.
+    pub attributes: String,
+    /// Its tags, JSON.
+    pub tags: String,
+}
+
+/// A subscription as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRecord {
+    /// `SubscriptionArn`.
+    pub arn: String,
+    /// The topic.
+    pub topic_arn: String,
+    /// `Protocol`.
+    pub protocol: String,
+    /// `Endpoint`.
+    pub endpoint: String,
+    /// The subscriber's account.
+    pub owner: String,
+    /// Its attributes, JSON.
+    pub attributes: String,
+    /// The confirmation token while it waits to be confirmed; `None` once confirmed.
+    pub token: Option<String>,
+}
+
+fn read_subscription(row: &Row<'_>) -> rusqlite::Result<SubscriptionRecord> {
+    Ok(SubscriptionRecord {
+        arn: row.get(0)?,
+        topic_arn: row.get(1)?,
+        protocol: row.get(2)?,
+        endpoint: row.get(3)?,
+        owner: row.get(4)?,
+        attributes: row.get(5)?,
+        token: row.get(6)?,
+    })
+}
+
+/// Where SNS keeps its topics and subscriptions.
+pub trait TopicStore: Send + Sync + 'static {
+    /// Creates or replaces a topic.
+    fn put_topic(&self, t: &TopicRecord) -> Result<(), StoreError>;
+    /// Deletes a topic and its subscriptions.
+    fn delete_topic(&self, arn: &str) -> Result<(), StoreError>;
+    /// Every topic.
+    fn all_topics(&self) -> Result<Vec<TopicRecord>, StoreError>;
+    /// Creates or replaces a subscription.
+    fn put_subscription(&self, s: &SubscriptionRecord) -> Result<(), StoreError>;
+    /// Deletes a subscription.
+    fn delete_subscription(&self, arn: &str) -> Result<(), StoreError>;
+    /// Every subscription.
+    fn all_subscriptions(&self) -> Result<Vec<SubscriptionRecord>, StoreError>;
+}
+
+impl TopicStore for SqliteStore {
+    fn put_topic(&self, t: &TopicRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "REPLACE INTO topics (arn, attributes, tags) VALUES (?1, ?2, ?3)",
+                params![t.arn, t.attributes, t.tags],
+            )
+            .map(drop)
+        })
+    }
+
+    fn delete_topic(&self, arn: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute("DELETE FROM topics WHERE arn = ?1", params![arn])?;
+            tx.execute("DELETE FROM subscriptions WHERE topic_arn = ?1", params![arn])?;
+            tx.commit()
+        })
+    }
+
+    fn all_topics(&self) -> Result<Vec<TopicRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT arn, attributes, tags FROM topics ORDER BY arn")?;
+            let rows =
+                stmt.query_map([], |r| Ok(TopicRecord { arn: r.get(0)?, attributes: r.get(1)?, tags: r.get(2)? }))?;
+            rows.collect()
+        })
+    }
+
+    fn put_subscription(&self, s: &SubscriptionRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "REPLACE INTO subscriptions (arn, topic_arn, protocol, endpoint, owner, attributes, token) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![s.arn, s.topic_arn, s.protocol, s.endpoint, s.owner, s.attributes, s.token],
+            )
+            .map(drop)
+        })
+    }
+
+    fn delete_subscription(&self, arn: &str) -> Result<(), StoreError> {
+        self.with(|c| c.execute("DELETE FROM subscriptions WHERE arn = ?1", params![arn]).map(drop))
+    }
+
+    fn all_subscriptions(&self) -> Result<Vec<SubscriptionRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT arn, topic_arn, protocol, endpoint, owner, attributes, token FROM subscriptions ORDER BY arn",
+            )?;
+            let rows = stmt.query_map([], read_subscription)?;
+            rows.collect()
+        })
+    }
+}

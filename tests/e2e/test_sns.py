@@ -1,0 +1,159 @@
+"""SNS over its query protocol: topics, subscriptions, filter policies, and fan-out to
+SQS, Lambda and HTTP; SNS topics as Lambda destinations."""
+import json
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import create, function_zip
+
+ACCOUNT = "000000000000"
+
+
+def error_of(call, **kw):
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    r = e.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
+
+
+def queue(sqs, name):
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    return url, f"arn:aws:sqs:us-east-1:{ACCOUNT}:{name}"
+
+
+def test_topic_life_cycle(lamina):
+    sns = lamina.client("sns")
+    arn = sns.create_topic(Name="orders", Attributes={"DisplayName": "Orders"}, Tags=[{"Key": "k", "Value": "v"}])[
+        "TopicArn"]
+    assert arn == f"arn:aws:sns:us-east-1:{ACCOUNT}:orders"
+    assert sns.create_topic(Name="orders", Attributes={"DisplayName": "Orders"})["TopicArn"] == arn
+    assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [arn]
+    attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert (attrs["DisplayName"], attrs["Owner"], attrs["SubscriptionsConfirmed"]) == ("Orders", ACCOUNT, "0")
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue="New")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "New"
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+    sns.untag_resource(ResourceArn=arn, TagKeys=["k"])
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == []
+    lamina.restart()
+    sns = lamina.client("sns")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "New"
+    sns.delete_topic(TopicArn=arn)
+    assert error_of(sns.get_topic_attributes, TopicArn=arn) == (404, "NotFound", "Topic does not exist")
+    assert error_of(sns.publish, TopicArn=arn, Message="x")[:2] == (404, "NotFound")
+    assert error_of(sns.create_topic, Name="bad name")[:2] == (400, "InvalidParameter")
+
+
+def test_fan_out_to_sqs_with_raw_delivery_and_filters(lamina):
+    sns, sqs = lamina.client("sns"), lamina.client("sqs")
+    topic = sns.create_topic(Name="events")["TopicArn"]
+    wrapped_url, wrapped = queue(sqs, "wrapped")
+    raw_url, raw = queue(sqs, "raw")
+    red_url, red = queue(sqs, "red")
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=wrapped)["SubscriptionArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=raw, Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=red,
+                  Attributes={"FilterPolicy": json.dumps({"colour": ["red"], "size": [{"numeric": [">", 2]}]})})
+    assert sub.startswith(topic + ":")
+    assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["Endpoint"] == wrapped
+    assert len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 3
+
+    attrs = {"colour": {"DataType": "String", "StringValue": "blue"}, "size": {"DataType": "Number", "StringValue": "3"}}
+    published = sns.publish(TopicArn=topic, Message="hello", Subject="greeting", MessageAttributes=attrs)
+    note = json.loads(sqs.receive_message(QueueUrl=wrapped_url)["Messages"][0]["Body"])
+    assert (note["Type"], note["MessageId"], note["TopicArn"]) == ("Notification", published["MessageId"], topic)
+    assert (note["Message"], note["Subject"]) == ("hello", "greeting")
+    assert note["MessageAttributes"]["colour"] == {"Type": "String", "Value": "blue"}
+    assert {"Timestamp", "SignatureVersion", "Signature", "SigningCertURL", "UnsubscribeURL"} <= set(note)
+    plain = sqs.receive_message(QueueUrl=raw_url, MessageAttributeNames=["All"])["Messages"][0]
+    assert plain["Body"] == "hello"
+    assert plain["MessageAttributes"]["colour"] == {"DataType": "String", "StringValue": "blue"}
+    assert "Messages" not in sqs.receive_message(QueueUrl=red_url), "blue is filtered out"
+
+    attrs["colour"]["StringValue"] = "red"
+    sns.publish(TopicArn=topic, Message="a red one", MessageAttributes=attrs)
+    assert json.loads(sqs.receive_message(QueueUrl=red_url)["Messages"][0]["Body"])["Message"] == "a red one"
+
+    batch = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "1", "Message": "one"}, {"Id": "2", "Message": "two"}])
+    assert sorted(s["Id"] for s in batch["Successful"]) == ["1", "2"] and batch["Failed"] == []
+    bodies = {m["Body"] for m in sqs.receive_message(QueueUrl=raw_url, MaxNumberOfMessages=10)["Messages"]}
+    assert bodies == {"a red one", "one", "two"}
+
+    sns.unsubscribe(SubscriptionArn=sub)
+    sqs.purge_queue(QueueUrl=wrapped_url)
+    sns.publish(TopicArn=topic, Message="after")
+    assert "Messages" not in sqs.receive_message(QueueUrl=wrapped_url)
+    assert error_of(sns.subscribe, TopicArn=topic, Protocol="sms", Endpoint="+1555")[:2] == (400, "InvalidParameter")
+    assert error_of(sns.set_subscription_attributes, SubscriptionArn=sub + "x", AttributeName="RawMessageDelivery",
+                    AttributeValue="true")[:2] == (404, "NotFound")
+
+
+def test_lambda_subscriptions_get_awss_sns_event(lamina, lam, collector):
+    sns = lamina.client("sns")
+    topic = sns.create_topic(Name="to-lambda")["TopicArn"]
+    create(lam, "sub", code=function_zip("reporter.py"), handler="reporter.handler",
+           Environment={"Variables": {"REPORT_URL": collector.url}})
+    fn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:sub"
+    sub = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn)["SubscriptionArn"]
+    mid = sns.publish(TopicArn=topic, Message="to a function", Subject="s",
+                      MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})["MessageId"]
+    record = collector.get()["event"]["Records"][0]
+    assert (record["EventSource"], record["EventVersion"], record["EventSubscriptionArn"]) == ("aws:sns", "1.0", sub)
+    assert (record["Sns"]["Type"], record["Sns"]["MessageId"], record["Sns"]["TopicArn"]) == ("Notification", mid, topic)
+    assert (record["Sns"]["Message"], record["Sns"]["Subject"]) == ("to a function", "s")
+    assert record["Sns"]["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
+    assert {"SigningCertUrl", "UnsubscribeUrl", "Signature", "Timestamp"} <= set(record["Sns"])
+
+
+def test_http_subscriptions_confirm_then_receive(lamina, collector):
+    sns = lamina.client("sns")
+    topic = sns.create_topic(Name="to-http")["TopicArn"]
+    assert sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=collector.url)["SubscriptionArn"] == \
+        "pending confirmation"
+    confirmation = collector.get()
+    assert confirmation["Type"] == "SubscriptionConfirmation"
+    with urllib.request.urlopen(confirmation["SubscribeURL"], timeout=10) as r:
+        assert b"<SubscriptionArn>" in r.read()
+    [sub] = sns.list_subscriptions()["Subscriptions"]
+    assert sub["SubscriptionArn"].startswith(topic)
+    sns.publish(TopicArn=topic, Message="over http")
+    note = collector.get()
+    assert (note["Type"], note["Message"], note["TopicArn"]) == ("Notification", "over http", topic)
+
+
+def test_sns_as_a_lambda_destination(lamina, lam):
+    sns, sqs = lamina.client("sns"), lamina.client("sqs")
+    topic = sns.create_topic(Name="failures")["TopicArn"]
+    url, arn = queue(sqs, "failure-feed")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    create(lam, "fails", code=function_zip("app.py"))
+    lam.put_function_event_invoke_config(FunctionName="fails", MaximumRetryAttempts=0,
+                                         DestinationConfig={"OnFailure": {"Destination": topic}})
+    r = lam.invoke(FunctionName="fails", InvocationType="Event", Payload=json.dumps({"action": "error"}))
+    record = json.loads(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)["Messages"][0]["Body"])
+    assert record["requestContext"]["requestId"] == r["ResponseMetadata"]["RequestId"]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+
+
+def test_the_aws_cli_drives_sns(lamina):
+    arn = lamina.aws("sns", "create-topic", "--name", "cli")["TopicArn"]
+    out = lamina.aws("sns", "publish", "--topic-arn", arn, "--message", "from the cli")
+    assert out["MessageId"]
+
+
+def test_a_dead_letter_topic_gets_the_failed_event(lamina, lam):
+    sns, sqs = lamina.client("sns"), lamina.client("sqs")
+    topic = sns.create_topic(Name="dead-letters")["TopicArn"]
+    url, arn = queue(sqs, "dead-letter-feed")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    create(lam, "fails-dlq", code=function_zip("app.py"), DeadLetterConfig={"TargetArn": topic})
+    lam.put_function_event_invoke_config(FunctionName="fails-dlq", MaximumRetryAttempts=0)
+    r = lam.invoke(FunctionName="fails-dlq", InvocationType="Event",
+                   Payload=json.dumps({"action": "error", "message": "bad"}))
+    m = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20, MessageAttributeNames=["All"])["Messages"][0]
+    assert json.loads(m["Body"]) == {"action": "error", "message": "bad"}
+    assert {k: v["StringValue"] for k, v in m["MessageAttributes"].items()} == \
+        {"RequestID": r["ResponseMetadata"]["RequestId"], "ErrorCode": "200", "ErrorMessage": "bad"}
