@@ -114,6 +114,7 @@ async fn metric(conn: &mut Conn, name: &str) -> Result<u64> {
 struct Conn {
     sender: SendRequest<Full<Bytes>>,
     host: String,
+    addr: SocketAddr,
 }
 
 impl Conn {
@@ -122,16 +123,29 @@ impl Conn {
         stream.set_nodelay(true)?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
-        Ok(Conn { sender, host: addr.to_string() })
+        Ok(Conn { sender, host: addr.to_string(), addr })
     }
 
     async fn call(&mut self, method: &str, path: &str, body: Bytes) -> Result<(u16, Bytes)> {
-        let req = hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", &self.host)
-            .header("content-type", "application/json")
-            .body(Full::new(body))?;
+        self.call_with(method, path, &[("content-type", "application/json")], body).await
+    }
+
+    async fn call_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<(u16, Bytes)> {
+        let mut req = hyper::Request::builder().method(method).uri(path).header("host", &self.host);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(body))?;
+        // A server that closes connections after each answer (moto's) gets a new one.
+        if self.sender.is_closed() || self.sender.ready().await.is_err() {
+            *self = Conn::open(self.addr).await?;
+        }
         self.sender.ready().await?;
         let resp = self.sender.send_request(req).await?;
         let status = resp.status().as_u16();
@@ -380,6 +394,186 @@ async fn density(server: &Server, kind: &Kind, envs: u32) -> Result<Vec<Row>> {
             ratio: "—".into(),
         },
     ])
+}
+
+/// One SQS JSON-protocol call.
+async fn sqs_call(conn: &mut Conn, operation: &str, body: serde_json::Value) -> Result<serde_json::Value> {
+    let target = format!("AmazonSQS.{operation}");
+    // A credential scope names the service, which is how moto routes a request; Lamina in
+    // its open mode accepts any signature.
+    let auth = "AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0";
+    let headers =
+        [("content-type", "application/x-amz-json-1.0"), ("x-amz-target", target.as_str()), ("authorization", auth)];
+    let (status, resp) = conn.call_with("POST", "/", &headers, Bytes::from(body.to_string())).await?;
+    if status != 200 {
+        bail!("SQS {operation}: {status} {}", String::from_utf8_lossy(&resp));
+    }
+    Ok(serde_json::from_slice(&resp)?)
+}
+
+/// Messages per second through SendMessageBatch, ReceiveMessage and DeleteMessageBatch,
+/// ten at a time, each connection on a queue of its own.
+async fn sqs_throughput(addr: SocketAddr, connections: usize, secs: f64, tag: &str) -> Result<f64> {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let name = format!("bench-{tag}-{c}-{}", uuid_suffix());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await?;
+            let url = sqs_call(&mut conn, "CreateQueue", serde_json::json!({ "QueueName": name })).await?["QueueUrl"]
+                .as_str()
+                .context("QueueUrl")?
+                .to_owned();
+            let entries: Vec<serde_json::Value> =
+                (0..10).map(|i| serde_json::json!({ "Id": i.to_string(), "MessageBody": format!("message {i}") })).collect();
+            let mut done = 0u64;
+            while Instant::now() < deadline {
+                sqs_call(&mut conn, "SendMessageBatch", serde_json::json!({ "QueueUrl": url, "Entries": entries })).await?;
+                let got = sqs_call(
+                    &mut conn,
+                    "ReceiveMessage",
+                    serde_json::json!({ "QueueUrl": url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": 0 }),
+                )
+                .await?;
+                let receipts: Vec<serde_json::Value> = got["Messages"]
+                    .as_array()
+                    .map(|ms| {
+                        ms.iter()
+                            .enumerate()
+                            .map(|(i, m)| serde_json::json!({ "Id": i.to_string(), "ReceiptHandle": m["ReceiptHandle"] }))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !receipts.is_empty() {
+                    done += receipts.len() as u64;
+                    sqs_call(&mut conn, "DeleteMessageBatch", serde_json::json!({ "QueueUrl": url, "Entries": receipts }))
+                        .await?;
+                }
+            }
+            anyhow::Ok(done)
+        }));
+    }
+    let start = Instant::now();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await??;
+    }
+    Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
+fn uuid_suffix() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    )
+}
+
+/// Starts moto's server from `.venv-bench` (installing it first), on a free port.
+fn start_moto(root: &Path) -> Result<(Child, SocketAddr)> {
+    let venv = root.join(".venv-bench");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        run_cmd(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    let requirements = root.join("bench/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)?;
+    let stamp = venv.join(".installed-requirements");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        run_cmd(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+                .arg(&requirements),
+        )?;
+        std::fs::write(&stamp, wanted)?;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = Command::new(&python)
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting moto")?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok((child, addr));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("moto did not start on {addr}")
+}
+
+/// The latency from SendMessage to the function's invocation through an event source
+/// mapping: the function reports to a listener here, and the gap is measured on one clock.
+async fn esm_latency(addr: SocketAddr, samples: usize) -> Result<Vec<f64>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let report = format!("http://{}/", listener.local_addr()?);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // The function sends a small POST; its end is the end of its body.
+                while let Ok(n) = sock.read(&mut chunk).await {
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let _ = tx.send(Instant::now());
+                let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            });
+        }
+    });
+    let mut conn = Conn::open(addr).await?;
+    let code = format!(
+        "import urllib.request\n\ndef handler(event, context):\n    urllib.request.urlopen(urllib.request.Request({report:?}, data=b'x', method='POST'), timeout=10).read()\n"
+    );
+    let body = serde_json::json!({
+        "FunctionName": "esm-latency", "Runtime": "python3.12", "Handler": "app.handler",
+        "Role": "arn:aws:iam::000000000000:role/bench", "MemorySize": 256,
+        "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(zip(&[("app.py", code.as_bytes(), 0o644)])?) },
+    });
+    let (status, resp) = conn.call("POST", "/2015-03-31/functions", Bytes::from(body.to_string())).await?;
+    if status != 201 {
+        bail!("create: {status} {}", String::from_utf8_lossy(&resp));
+    }
+    let url = sqs_call(&mut conn, "CreateQueue", serde_json::json!({ "QueueName": "esm-latency" })).await?["QueueUrl"]
+        .as_str()
+        .context("QueueUrl")?
+        .to_owned();
+    let mapping = serde_json::json!({
+        "EventSourceArn": "arn:aws:sqs:us-east-1:000000000000:esm-latency", "FunctionName": "esm-latency", "BatchSize": 1,
+    });
+    let (status, resp) =
+        conn.call("POST", "/2015-03-31/event-source-mappings", Bytes::from(mapping.to_string())).await?;
+    if status != 202 {
+        bail!("mapping: {status} {}", String::from_utf8_lossy(&resp));
+    }
+    let mut ms = Vec::new();
+    // The first message meets a cold start: it is not a sample.
+    for i in 0..=samples {
+        let sent = Instant::now();
+        sqs_call(&mut conn, "SendMessage", serde_json::json!({ "QueueUrl": url, "MessageBody": "ping" })).await?;
+        let arrived = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await?.context("listener closed")?;
+        if i > 0 {
+            ms.push(arrived.duration_since(sent).as_secs_f64() * 1e3);
+        }
+    }
+    Ok(sorted(ms))
 }
 
 /// Producers of async events at once: many clients, each waiting for its 202.
@@ -724,6 +918,66 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             totals.len()
         ),
         target: "—".into(),
+        ratio: "—".into(),
+    });
+
+    // SQS against moto, the peer users run for it, on the same machine in the same run.
+    let server = start_server_with(root, "namespace", "sqs", "[functions]\nidle_timeout_secs = 600\n")?;
+    let rounds = settings.throughput_rounds;
+    let secs = settings.throughput_secs;
+    let lamina_sqs = rt.block_on(async {
+        let mut rates = Vec::new();
+        for r in 0..rounds {
+            eprintln!("sqs throughput: lamina");
+            rates.push(sqs_throughput(server.addr, 4, secs, &format!("l{r}")).await?);
+        }
+        anyhow::Ok(sorted(rates))
+    })?;
+    eprintln!("esm latency");
+    let latency = rt.block_on(esm_latency(server.addr, settings.cold_runs))?;
+    drop(server);
+    let moto_sqs = match start_moto(root) {
+        Ok((mut moto, addr)) => {
+            let rates = rt.block_on(async {
+                let mut rates = Vec::new();
+                for r in 0..rounds {
+                    eprintln!("sqs throughput: moto");
+                    rates.push(sqs_throughput(addr, 4, secs, &format!("m{r}")).await?);
+                }
+                anyhow::Ok(sorted(rates))
+            });
+            let _ = moto.kill();
+            let _ = moto.wait();
+            rates.map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    let lamina_rate = percentile(&lamina_sqs, 0.5);
+    let (moto_text, ratio) = match &moto_sqs {
+        Ok(rates) => {
+            let moto_rate = percentile(rates, 0.5);
+            (format!("moto 5.2.5 in the same run: {moto_rate:.0}/s"), format!("{:.1}× moto", lamina_rate / moto_rate))
+        }
+        Err(e) => (format!("moto could not run: {e}"), "—".into()),
+    };
+    rows.push(Row {
+        what: "SQS send + receive + delete, batches of 10, 4 connections (a queue each)".into(),
+        median: format!("{lamina_rate:.0} messages/s"),
+        spread: format!(
+            "min {:.0}/s, max {:.0}/s over {} runs of {:.0} s; {moto_text}",
+            lamina_sqs[0],
+            lamina_sqs[lamina_sqs.len() - 1],
+            lamina_sqs.len(),
+            secs
+        ),
+        target: "—".into(),
+        ratio,
+    });
+    rows.push(Row {
+        what: "SendMessage to the function's invocation through an event source mapping (warm)".into(),
+        median: ms(percentile(&latency, 0.5)),
+        spread: format!("p90 {}; {} messages, one at a time", ms(percentile(&latency, 0.9)), latency.len()),
+        target: "near zero (long polling)".into(),
         ratio: "—".into(),
     });
 
