@@ -244,3 +244,51 @@ def test_a_waiting_receive_gets_a_delayed_message_when_it_becomes_visible(sqs):
     got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10)["Messages"]
     assert got[0]["Body"] == "later"
     assert time.monotonic() - started < 5
+
+
+def query(lamina, params, path="/"):
+    """An SQS query-protocol request, as older SDKs send it; returns (status, XML root)."""
+    import urllib.parse
+    import xml.etree.ElementTree as ET
+    body = urllib.parse.urlencode(dict(params, Version="2012-11-05")).encode()
+    status, _, raw = lamina.http("POST", path, body, {"content-type": "application/x-www-form-urlencoded",
+                                                       "authorization": "AWS4-HMAC-SHA256 Credential=test/20261127/"
+                                                                        "us-east-1/sqs/aws4_request, Signature=0"})
+    return status, ET.fromstring(raw)
+
+
+def test_the_query_protocol_of_older_sdks(lamina, sqs):
+    ns = {"q": "http://queue.amazonaws.com/doc/2012-11-05/"}
+    status, root = query(lamina, {"Action": "CreateQueue", "QueueName": "old", "Attribute.1.Name": "VisibilityTimeout",
+                                  "Attribute.1.Value": "40"})
+    assert status == 200
+    url = root.find("q:CreateQueueResult/q:QueueUrl", ns).text
+    assert url.endswith("/000000000000/old")
+    path = "/" + "/".join(url.rsplit("/", 2)[-2:])
+    status, root = query(lamina, {"Action": "SendMessage", "MessageBody": "from 2012", "MessageAttribute.1.Name": "k",
+                                  "MessageAttribute.1.Value.DataType": "String",
+                                  "MessageAttribute.1.Value.StringValue": "v"}, path)
+    assert status == 200
+    assert root.find("q:SendMessageResult/q:MD5OfMessageBody", ns).text == hashlib.md5(b"from 2012").hexdigest()
+    # The JSON protocol sees the same queue and message.
+    m = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"][0]
+    assert (m["Body"], m["MessageAttributes"]["k"]["StringValue"]) == ("from 2012", "v")
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+    status, root = query(lamina, {"Action": "ReceiveMessage", "QueueUrl": url, "AttributeName.1": "All",
+                                  "MessageAttributeName.1": "All"})
+    message = root.find("q:ReceiveMessageResult/q:Message", ns)
+    assert message.find("q:Body", ns).text == "from 2012"
+    names = {a.find("q:Name", ns).text for a in message.findall("q:Attribute", ns)}
+    assert "ApproximateReceiveCount" in names
+    assert message.find("q:MessageAttribute/q:Value/q:StringValue", ns).text == "v"
+    status, root = query(lamina, {"Action": "DeleteMessage", "QueueUrl": url,
+                                  "ReceiptHandle": message.find("q:ReceiptHandle", ns).text})
+    assert status == 200
+    status, root = query(lamina, {"Action": "GetQueueAttributes", "QueueUrl": url, "AttributeName.1": "All"})
+    attrs = {a.find("q:Name", ns).text: a.find("q:Value", ns).text
+             for a in root.findall("q:GetQueueAttributesResult/q:Attribute", ns)}
+    assert (attrs["VisibilityTimeout"], attrs["ApproximateNumberOfMessages"]) == ("40", "0")
+    status, root = query(lamina, {"Action": "GetQueueUrl", "QueueName": "missing"})
+    assert status == 400
+    assert root.find("q:Error/q:Code", ns).text == "AWS.SimpleQueueService.NonExistentQueue"
+    assert root.find("q:Error/q:Type", ns).text == "Sender"

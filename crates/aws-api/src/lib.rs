@@ -17,6 +17,7 @@ mod lambda_rest;
 mod lambda_versions;
 mod sns_query;
 mod sqs_json;
+mod sqs_query;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -134,7 +135,19 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
     sqs_json::handle(&s.sqs, &caller, &operation, &parts.headers, &body).await
 }
 
+/// The service a SigV4 credential scope names (`…/<region>/<service>/aws4_request`).
+fn signed_service(headers: &axum::http::HeaderMap) -> Option<String> {
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    let credential = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
+    credential.split('/').nth(3).map(str::to_owned)
+}
+
 async fn query_request(s: ApiState, req: Request) -> Response {
+    query_request_for(s, req, None).await
+}
+
+/// A query-protocol request; `path_queue` is the SQS queue URL it was posted to, if any.
+async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>) -> Response {
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let (parts, body) = req.into_parts();
     let mut params: Vec<(String, String)> =
@@ -143,13 +156,38 @@ async fn query_request(s: ApiState, req: Request) -> Response {
         params.extend(form_urlencoded::parse(&bytes).into_owned());
     }
     let action = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
-    if !sns_query::ACTIONS.contains(&action.as_str()) {
-        let req = Request::from_parts(parts, Body::empty());
-        return unknown_operation(req).await;
-    }
+    let service = match signed_service(&parts.headers).as_deref() {
+        Some("sqs") => "sqs",
+        Some("sns") => "sns",
+        _ if path_queue.is_some() || sqs_query::ACTIONS.contains(&action.as_str()) => "sqs",
+        _ if sns_query::ACTIONS.contains(&action.as_str()) => "sns",
+        _ => "",
+    };
     let caller = s.callers.caller(&parts.headers);
-    let caller = sns::Caller { account: caller.account, region: caller.region };
-    sns_query::handle(&s.sns, &caller, params, &request_id).await
+    match service {
+        "sqs" => {
+            let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_owned();
+            let caller = sqs::Caller { account: caller.account, region: caller.region };
+            let path_queue = path_queue.map(|p| {
+                sqs_json::queue_url(&host, p.split('/').nth(1).unwrap_or(""), p.split('/').nth(2).unwrap_or(""))
+            });
+            sqs_query::handle(&s.sqs, &caller, params, &host, path_queue, &request_id).await
+        }
+        "sns" => {
+            let caller = sns::Caller { account: caller.account, region: caller.region };
+            sns_query::handle(&s.sns, &caller, params, &request_id).await
+        }
+        _ => unknown_operation(Request::from_parts(parts, Body::empty())).await,
+    }
+}
+
+/// `POST /<account>/<queue>`: SQS's query protocol addressed to a queue's URL.
+async fn queue_post(
+    axum::extract::State(s): axum::extract::State<ApiState>,
+    axum::extract::Path((account, queue)): axum::extract::Path<(String, String)>,
+    req: Request,
+) -> Response {
+    query_request_for(s, req, Some(format!("/{account}/{queue}"))).await
 }
 
 async fn root_get(axum::extract::State(s): axum::extract::State<ApiState>, req: Request) -> Response {
@@ -163,6 +201,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/_lamina/clock", axum::routing::post(advance_clock))
         .route("/_lamina/metrics", axum::routing::get(metrics))
         .route("/", axum::routing::post(root_post).get(root_get))
+        .route("/{account}/{queue}", axum::routing::post(queue_post))
         .fallback(unknown_operation)
         .layer(middleware::from_fn(request_id))
         .with_state(state)

@@ -29,7 +29,7 @@ pub(crate) const ACTIONS: &[&str] = &[
     "ListTagsForResource",
 ];
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -45,7 +45,7 @@ fn escape(s: &str) -> String {
     out
 }
 
-fn element(name: &str, value: &str) -> String {
+pub(crate) fn element(name: &str, value: &str) -> String {
     format!("<{name}>{}</{name}>", escape(value))
 }
 
