@@ -7,8 +7,11 @@
 //!   notification, or with `RawMessageDelivery` the message itself with its attributes);
 //! - `lambda`: an asynchronous invocation, accepted durably before Publish answers, with
 //!   AWS's `Records[].Sns` event;
-//! - `http`/`https`: a POST of the JSON notification, retried in the background.
+//! - `http`: a POST of the JSON notification from a durable outbox (committed before
+//!   Publish answers), retried three times 20 s apart as SNS's default HTTP policy does.
 //!   Subscribing sends a `SubscriptionConfirmation` first; the subscriber confirms.
+//!   `https` endpoints are accepted, but Lamina has no TLS client: their deliveries fail
+//!   and are logged.
 //!
 //! It knows nothing of the query protocol; `aws-api` speaks it.
 #![deny(missing_docs)]
@@ -22,7 +25,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use store::{StoreError, SubscriptionRecord, TopicRecord, TopicStore};
+use store::{HttpDelivery, StoreError, SubscriptionRecord, TopicRecord, TopicStore};
 
 /// An SNS error: its code, HTTP status and message.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -137,7 +140,15 @@ struct Inner {
     functions: Arc<dyn FunctionTarget>,
     /// The base URL subscribers reach Lamina by (for `UnsubscribeURL` and confirmations).
     base_url: String,
+    /// Wakes the HTTP outbox's dispatcher.
+    outbox: tokio::sync::Notify,
 }
+
+/// How long a claimed HTTP delivery is leased (a crash mid-delivery sends it again).
+const DELIVERY_LEASE_MS: i64 = 60_000;
+/// SNS's default HTTP retry policy: three retries, 20 s apart.
+const HTTP_RETRIES: u32 = 3;
+const HTTP_RETRY_DELAY_MS: i64 = 20_000;
 
 const TOPIC_ATTRIBUTES: &[&str] = &[
     "DisplayName",
@@ -186,16 +197,34 @@ impl SnsService {
     ) -> Result<Self, SnsError> {
         let topics = store.all_topics()?.into_iter().map(|t| (t.arn.clone(), t)).collect();
         let subscriptions = store.all_subscriptions()?.into_iter().map(|s| (s.arn.clone(), s)).collect();
-        Ok(SnsService {
-            inner: Arc::new(Inner {
-                store,
-                topics: RwLock::new(topics),
-                subscriptions: RwLock::new(subscriptions),
-                sqs,
-                functions,
-                base_url,
-            }),
-        })
+        let inner = Arc::new(Inner {
+            store,
+            topics: RwLock::new(topics),
+            subscriptions: RwLock::new(subscriptions),
+            sqs,
+            functions,
+            base_url,
+            outbox: tokio::sync::Notify::new(),
+        });
+        tokio::spawn(dispatch(inner.clone()));
+        Ok(SnsService { inner })
+    }
+
+    /// Queues an HTTP delivery durably; the dispatcher sends it.
+    fn queue_http(&self, url: &str, headers: &[(&str, String)], body: String) -> Result<(), SnsError> {
+        let headers: serde_json::Map<String, Value> =
+            headers.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
+        let delivery = HttpDelivery {
+            id: 0,
+            url: url.to_owned(),
+            headers: Value::Object(headers).to_string(),
+            body,
+            attempts: 0,
+            next_ms: model::clock::now_ms(),
+        };
+        self.inner.store.add_deliveries(&[delivery])?;
+        self.inner.outbox.notify_one();
+        Ok(())
     }
 
     fn topic(&self, caller: &Caller, arn: &str) -> Result<TopicRecord, SnsError> {
@@ -392,7 +421,7 @@ impl SnsService {
         self.inner.store.put_subscription(&record)?;
         self.inner.subscriptions.write().unwrap_or_else(|p| p.into_inner()).insert(record.arn.clone(), record.clone());
         if http {
-            self.send_confirmation(&record);
+            self.send_confirmation(&record)?;
         }
         Ok(view(&record))
     }
@@ -672,19 +701,18 @@ impl SnsService {
             }
             _ => {
                 let body = self.notification(s, id, input, &message).to_string();
-                let headers = vec![
+                let headers = [
                     ("x-amz-sns-message-type", "Notification".to_owned()),
                     ("x-amz-sns-message-id", id.to_owned()),
                     ("x-amz-sns-topic-arn", s.topic_arn.clone()),
                     ("x-amz-sns-subscription-arn", s.arn.clone()),
                 ];
-                spawn_http(s.endpoint.clone(), headers, if raw { message } else { body });
-                Ok(())
+                self.queue_http(&s.endpoint, &headers, if raw { message } else { body }).map_err(|e| e.to_string())
             }
         }
     }
 
-    fn send_confirmation(&self, s: &SubscriptionRecord) {
+    fn send_confirmation(&self, s: &SubscriptionRecord) -> Result<(), SnsError> {
         let token = s.token.clone().unwrap_or_default();
         let body = json!({
             "Type": "SubscriptionConfirmation",
@@ -698,11 +726,11 @@ impl SnsService {
             "Signature": "TGFtaW5hIGRvZXMgbm90IHNpZ24gU05TIG1lc3NhZ2Vz",
             "SigningCertURL": format!("{}/_lamina/sns/SimpleNotificationService.pem", self.inner.base_url),
         });
-        let headers = vec![
+        let headers = [
             ("x-amz-sns-message-type", "SubscriptionConfirmation".to_owned()),
             ("x-amz-sns-topic-arn", s.topic_arn.clone()),
         ];
-        spawn_http(s.endpoint.clone(), headers, body.to_string());
+        self.queue_http(&s.endpoint, &headers, body.to_string())
     }
 }
 
@@ -718,27 +746,58 @@ fn view(s: &SubscriptionRecord) -> Subscription {
     }
 }
 
-/// POSTs to an HTTP endpoint in the background, retrying three times, 1 s apart (SNS's
-/// default HTTP retry policy, shortened). `https` endpoints are refused at subscribe time
-/// only when malformed; Lamina posts to them without TLS verification support and logs
-/// the failure.
-fn spawn_http(url: String, headers: Vec<(&'static str, String)>, body: String) {
-    tokio::spawn(async move {
-        for attempt in 0..4 {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_secs(1)).await;
+/// Sends the HTTP outbox's due deliveries, for as long as the service lives.
+async fn dispatch(inner: Arc<Inner>) {
+    loop {
+        let now = model::clock::now_ms();
+        match inner.store.claim_deliveries(now, now + DELIVERY_LEASE_MS, 32) {
+            Ok(due) => {
+                for d in due {
+                    let inner = inner.clone();
+                    tokio::spawn(async move { attempt(&inner, d).await });
+                }
             }
-            match post(&url, &headers, body.clone()).await {
-                Ok(status) if (200..300).contains(&status) => return,
-                Ok(status) => tracing::debug!(url, status, "sns: http delivery refused"),
-                Err(e) => tracing::debug!(url, error = %e, "sns: http delivery failed"),
-            }
+            Err(e) => tracing::error!(error = %e, "sns: cannot read the http outbox"),
         }
-        tracing::warn!(url, "sns: http delivery abandoned after 4 attempts");
-    });
+        let wait = match inner.store.next_delivery_due() {
+            Ok(Some(due)) => Duration::from_millis((due - model::clock::now_ms()).clamp(0, 60_000) as u64),
+            _ => Duration::from_secs(60),
+        };
+        tokio::select! {
+            _ = inner.outbox.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
 }
 
-async fn post(url: &str, headers: &[(&'static str, String)], body: String) -> Result<u16, String> {
+/// One attempt at an HTTP delivery: removed when the endpoint takes it, retried on SNS's
+/// schedule when it does not, abandoned (and logged) after the last retry.
+async fn attempt(inner: &Inner, d: HttpDelivery) {
+    let headers: BTreeMap<String, String> = serde_json::from_str(&d.headers).unwrap_or_default();
+    let outcome = post(&d.url, &headers, d.body.clone()).await;
+    let result = match outcome {
+        Ok(status) if (200..300).contains(&status) => inner.store.remove_delivery(d.id),
+        failed => {
+            let why = match failed {
+                Ok(status) => format!("status {status}"),
+                Err(e) => e,
+            };
+            if d.attempts >= HTTP_RETRIES {
+                tracing::warn!(url = %d.url, error = %why, "sns: http delivery abandoned after its retries");
+                inner.store.remove_delivery(d.id)
+            } else {
+                tracing::debug!(url = %d.url, error = %why, "sns: http delivery failed; retrying");
+                inner.store.retry_delivery(d.id, d.attempts + 1, model::clock::now_ms() + HTTP_RETRY_DELAY_MS)
+            }
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(error = %e, "sns: cannot update the http outbox");
+    }
+    inner.outbox.notify_one();
+}
+
+async fn post(url: &str, headers: &BTreeMap<String, String>, body: String) -> Result<u16, String> {
     use http_body_util::Full;
     let uri: hyper::Uri = url.parse().map_err(|e| format!("{e}"))?;
     if uri.scheme_str() != Some("http") {
@@ -747,7 +806,7 @@ async fn post(url: &str, headers: &[(&'static str, String)], body: String) -> Re
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let mut req = hyper::Request::post(uri).header("content-type", "text/plain; charset=UTF-8");
     for (k, v) in headers {
-        req = req.header(*k, v);
+        req = req.header(k.as_str(), v);
     }
     let req = req.body(Full::new(bytes::Bytes::from(body))).map_err(|e| e.to_string())?;
     let resp = tokio::time::timeout(Duration::from_secs(15), client.request(req))

@@ -21,7 +21,7 @@ mod topics;
 pub use code::{CodeError, CodeStore};
 pub use queues::{QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;
-pub use topics::{SubscriptionRecord, TopicRecord, TopicStore};
+pub use topics::{HttpDelivery, SubscriptionRecord, TopicRecord, TopicStore};
 
 use model::{Alias, Function, LayerVersion, ProvisionedConfig};
 

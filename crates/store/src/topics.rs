@@ -11,6 +11,15 @@ CREATE TABLE IF NOT EXISTS topics (
     attributes TEXT NOT NULL,
     tags TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sns_deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    url TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sns_deliveries_due ON sns_deliveries (next_ms);
 CREATE TABLE IF NOT EXISTS subscriptions (
     arn TEXT PRIMARY KEY,
     topic_arn TEXT NOT NULL,
@@ -64,6 +73,34 @@ fn read_subscription(row: &Row<'_>) -> rusqlite::Result<SubscriptionRecord> {
     })
 }
 
+/// A pending HTTP delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpDelivery {
+    /// Its position in the outbox (0 before it is stored).
+    pub id: i64,
+    /// The endpoint.
+    pub url: String,
+    /// The `x-amz-sns-*` headers, JSON.
+    pub headers: String,
+    /// The body.
+    pub body: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Not before this time, in ms since the epoch.
+    pub next_ms: i64,
+}
+
+fn read_delivery(row: &Row<'_>) -> rusqlite::Result<HttpDelivery> {
+    Ok(HttpDelivery {
+        id: row.get(0)?,
+        url: row.get(1)?,
+        headers: row.get(2)?,
+        body: row.get(3)?,
+        attempts: row.get(4)?,
+        next_ms: row.get(5)?,
+    })
+}
+
 /// Where SNS keeps its topics and subscriptions.
 pub trait TopicStore: Send + Sync + 'static {
     /// Creates or replaces a topic.
@@ -78,6 +115,16 @@ pub trait TopicStore: Send + Sync + 'static {
     fn delete_subscription(&self, arn: &str) -> Result<(), StoreError>;
     /// Every subscription.
     fn all_subscriptions(&self) -> Result<Vec<SubscriptionRecord>, StoreError>;
+    /// Queues HTTP deliveries, in one transaction.
+    fn add_deliveries(&self, deliveries: &[HttpDelivery]) -> Result<(), StoreError>;
+    /// Takes the deliveries due at `now`, at most `limit`, leasing them until `lease_ms`.
+    fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<HttpDelivery>, StoreError>;
+    /// Schedules another attempt.
+    fn retry_delivery(&self, id: i64, attempts: u32, next_ms: i64) -> Result<(), StoreError>;
+    /// Removes a finished (or abandoned) delivery.
+    fn remove_delivery(&self, id: i64) -> Result<(), StoreError>;
+    /// The earliest time a queued delivery is due.
+    fn next_delivery_due(&self) -> Result<Option<i64>, StoreError>;
 }
 
 impl TopicStore for SqliteStore {
@@ -122,6 +169,58 @@ impl TopicStore for SqliteStore {
 
     fn delete_subscription(&self, arn: &str) -> Result<(), StoreError> {
         self.with(|c| c.execute("DELETE FROM subscriptions WHERE arn = ?1", params![arn]).map(drop))
+    }
+
+    fn add_deliveries(&self, deliveries: &[HttpDelivery]) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO sns_deliveries (url, headers, body, attempts, next_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for d in deliveries {
+                    insert.execute(params![d.url, d.headers, d.body, d.attempts, d.next_ms])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<HttpDelivery>, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let due = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT id, url, headers, body, attempts, next_ms FROM sns_deliveries WHERE next_ms <= ?1 \
+                     ORDER BY next_ms LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![now, limit as i64], read_delivery)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            for d in &due {
+                tx.execute("UPDATE sns_deliveries SET next_ms = ?2 WHERE id = ?1", params![d.id, lease_ms])?;
+            }
+            tx.commit()?;
+            Ok(due)
+        })
+    }
+
+    fn retry_delivery(&self, id: i64, attempts: u32, next_ms: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE sns_deliveries SET attempts = ?2, next_ms = ?3 WHERE id = ?1",
+                params![id, attempts, next_ms],
+            )
+            .map(drop)
+        })
+    }
+
+    fn remove_delivery(&self, id: i64) -> Result<(), StoreError> {
+        self.with(|c| c.execute("DELETE FROM sns_deliveries WHERE id = ?1", params![id]).map(drop))
+    }
+
+    fn next_delivery_due(&self) -> Result<Option<i64>, StoreError> {
+        self.with(|c| c.query_row("SELECT MIN(next_ms) FROM sns_deliveries", [], |r| r.get(0)))
     }
 
     fn all_subscriptions(&self) -> Result<Vec<SubscriptionRecord>, StoreError> {
