@@ -35,8 +35,9 @@ retry_delays_secs = [0.2, 0.2]
 class Lamina:
     """One `lamina serve` process with its own data directory."""
 
-    def __init__(self, data_dir, config=CONFIG):
+    def __init__(self, data_dir, config=CONFIG, env=None):
         self.data_dir = Path(data_dir)
+        self.env = env or {}
         self.config_path = self.data_dir.parent / (self.data_dir.name + ".toml")
         self.config_path.write_text(config)
         self.proc = None
@@ -48,7 +49,7 @@ class Lamina:
              "--config", str(self.config_path)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             # A secret in Lamina's own environment: functions must never see it.
-            env=dict(os.environ, LAMINA_TEST_SECRET="do-not-leak"),
+            env=dict(os.environ, LAMINA_TEST_SECRET="do-not-leak", **self.env),
         )
         line = self.proc.stdout.readline()
         if not line.startswith("lamina listening on "):
@@ -161,7 +162,8 @@ class Collector:
     """A loopback HTTP server that functions report to; tests wait on what arrives. Each
     reply tells the function how many reports its request id has made so far."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        """`tls`: (certificate file, key file) to serve HTTPS."""
         self.items = queue.Queue()
         self.seen = {}
         self.lock = threading.Lock()
@@ -185,8 +187,15 @@ class Collector:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        scheme = "http"
+        if tls:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/"
 
     def get(self, timeout=30):
         return self.items.get(timeout=timeout)

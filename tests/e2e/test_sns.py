@@ -157,3 +157,34 @@ def test_a_dead_letter_topic_gets_the_failed_event(lamina, lam):
     assert json.loads(m["Body"]) == {"action": "error", "message": "bad"}
     assert {k: v["StringValue"] for k, v in m["MessageAttributes"].items()} == \
         {"RequestID": r["ResponseMetadata"]["RequestId"], "ErrorCode": "200", "ErrorMessage": "bad"}
+
+
+def test_https_subscriptions_verify_the_endpoint_certificate(tmp_path):
+    """An HTTPS endpoint with a certificate from a CA Lamina trusts (SSL_CERT_FILE) gets
+    its confirmation and notifications over TLS."""
+    import subprocess
+    from conftest import Collector, Lamina
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+            "-subj", "/CN=Lamina Test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
+            "/CN=127.0.0.1")
+    (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "server.pem", "-days", "1", "-extfile", "san.ext")
+    endpoint = Collector(tls=(str(tmp_path / "server.pem"), str(tmp_path / "server.key")))
+    server = Lamina(tmp_path / "data", env={"SSL_CERT_FILE": str(tmp_path / "ca.pem")}).start()
+    try:
+        sns = server.client("sns")
+        topic = sns.create_topic(Name="tls")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=endpoint.url)
+        confirmation = endpoint.get()
+        sns.confirm_subscription(TopicArn=topic, Token=confirmation["Token"])
+        sns.publish(TopicArn=topic, Message="over tls")
+        assert endpoint.get()["Message"] == "over tls"
+    finally:
+        server.stop()
+        endpoint.close()

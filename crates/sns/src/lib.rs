@@ -7,11 +7,10 @@
 //!   notification, or with `RawMessageDelivery` the message itself with its attributes);
 //! - `lambda`: an asynchronous invocation, accepted durably before Publish answers, with
 //!   AWS's `Records[].Sns` event;
-//! - `http`: a POST of the JSON notification from a durable outbox (committed before
-//!   Publish answers), retried three times 20 s apart as SNS's default HTTP policy does.
+//! - `http` and `https`: a POST of the JSON notification from a durable outbox (committed
+//!   before Publish answers), retried three times 20 s apart as SNS's default HTTP policy
+//!   does; `https` endpoints must present a certificate the system trusts.
 //!   Subscribing sends a `SubscriptionConfirmation` first; the subscriber confirms.
-//!   `https` endpoints are accepted, but Lamina has no TLS client: their deliveries fail
-//!   and are logged.
 //!
 //! It knows nothing of the query protocol; `aws-api` speaks it.
 #![deny(missing_docs)]
@@ -797,21 +796,40 @@ async fn attempt(inner: &Inner, d: HttpDelivery) {
     inner.outbox.notify_one();
 }
 
+type HttpClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Full<bytes::Bytes>,
+>;
+
+/// One client for every delivery: plain HTTP, and HTTPS verified against the system's
+/// trusted certificates (`SSL_CERT_FILE` / `SSL_CERT_DIR` name others, as usual).
+fn client() -> Result<&'static HttpClient, String> {
+    static CLIENT: std::sync::OnceLock<Result<HttpClient, String>> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_native_roots()
+                .map_err(|e| format!("no trusted certificates for https deliveries: {e}"))?
+                .https_or_http()
+                .enable_http1()
+                .build();
+            Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 async fn post(url: &str, headers: &BTreeMap<String, String>, body: String) -> Result<u16, String> {
     use http_body_util::Full;
     let uri: hyper::Uri = url.parse().map_err(|e| format!("{e}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err("Lamina delivers to http endpoints only".into());
-    }
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let mut req = hyper::Request::post(uri).header("content-type", "text/plain; charset=UTF-8");
     for (k, v) in headers {
         req = req.header(k.as_str(), v);
     }
     let req = req.body(Full::new(bytes::Bytes::from(body))).map_err(|e| e.to_string())?;
-    let resp = tokio::time::timeout(Duration::from_secs(15), client.request(req))
+    let resp = tokio::time::timeout(Duration::from_secs(15), client()?.request(req))
         .await
         .map_err(|_| "timed out".to_owned())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{e:?}"))?;
     Ok(resp.status().as_u16())
 }
