@@ -235,6 +235,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A sink's outcome: `Ok(false)` means the target `what` does not exist.
+fn delivered<E: std::fmt::Display>(outcome: Result<bool, E>, what: &str) -> Result<(), String> {
+    match outcome {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("the {what} does not exist")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Delivers Lambda's destination records and dead-letter messages to SQS queues.
 struct SqsSink(sqs::SqsService);
 
@@ -254,13 +263,7 @@ impl invoker::MessageSink for SqsSink {
             .map(|(k, v)| (k, sqs::AttributeValue { data_type: "String".into(), string: Some(v), binary: None }))
             .collect();
         let input = sqs::SendInput { body: message.body, attributes, ..Default::default() };
-        Box::pin(async move {
-            match self.0.send_to_arn(target_arn, input) {
-                Ok(true) => Ok(()),
-                Ok(false) => Err("the queue does not exist".into()),
-                Err(e) => Err(e.to_string()),
-            }
-        })
+        Box::pin(async move { delivered(self.0.send_to_arn(target_arn, input), "queue") })
     }
 }
 
@@ -283,13 +286,7 @@ impl invoker::MessageSink for SnsSink {
             .map(|(k, v)| (k, sns::Attribute { data_type: "String".into(), value: v }))
             .collect();
         let input = sns::PublishInput { message: message.body, attributes, ..Default::default() };
-        Box::pin(async move {
-            match self.0.publish_to_arn(target_arn, input).await {
-                Ok(true) => Ok(()),
-                Ok(false) => Err("the topic does not exist".into()),
-                Err(e) => Err(e.to_string()),
-            }
-        })
+        Box::pin(async move { delivered(self.0.publish_to_arn(target_arn, input).await, "topic") })
     }
 }
 

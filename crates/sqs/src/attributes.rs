@@ -64,30 +64,20 @@ const SETTABLE: &[&str] = &[
     "SqsManagedSseEnabled",
 ];
 
-/// Every attribute GetQueueAttributes can name.
-pub const READABLE: &[&str] = &[
+/// The attributes SQS computes; GetQueueAttributes can name these and the settable ones.
+const COMPUTED: &[&str] = &[
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesDelayed",
     "ApproximateNumberOfMessagesNotVisible",
     "CreatedTimestamp",
-    "DelaySeconds",
     "LastModifiedTimestamp",
-    "MaximumMessageSize",
-    "MessageRetentionPeriod",
-    "Policy",
     "QueueArn",
-    "ReceiveMessageWaitTimeSeconds",
-    "RedrivePolicy",
-    "RedriveAllowPolicy",
-    "VisibilityTimeout",
-    "FifoQueue",
-    "ContentBasedDeduplication",
-    "DeduplicationScope",
-    "FifoThroughputLimit",
-    "KmsMasterKeyId",
-    "KmsDataKeyReusePeriodSeconds",
-    "SqsManagedSseEnabled",
 ];
+
+/// Whether GetQueueAttributes knows the attribute `name`.
+pub fn readable(name: &str) -> bool {
+    COMPUTED.contains(&name) || SETTABLE.contains(&name)
+}
 
 fn invalid_value(name: &str) -> SqsError {
     SqsError::invalid_attribute_value(format!("Invalid value for the parameter {name}."))

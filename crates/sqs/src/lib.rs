@@ -549,7 +549,7 @@ impl SqsService {
     ) -> Result<BTreeMap<String, String>, SqsError> {
         let q = self.by_url(caller, url)?;
         for n in names {
-            if n != "All" && !attributes::READABLE.contains(&n.as_str()) {
+            if n != "All" && !attributes::readable(n) {
                 return Err(SqsError::invalid_attribute_name(format!("Unknown Attribute {n}.")));
             }
         }
