@@ -200,6 +200,9 @@ struct Queue {
     /// Serialises receives and visibility changes of this queue.
     busy: tokio::sync::Mutex<()>,
     last_purge_ms: Mutex<i64>,
+    /// When messages past their retention were last deleted (a scan of the queue, so at
+    /// most once a minute).
+    last_expiry_ms: Mutex<i64>,
 }
 
 impl Queue {
@@ -233,6 +236,7 @@ struct Inner {
 const QUEUE_NAME_MAX: usize = 80;
 const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
 const BATCH_MAX: usize = 10;
+const EXPIRY_EVERY_MS: i64 = 60_000;
 
 /// The ARN of a queue.
 pub fn queue_arn(region: &str, account: &str, name: &str) -> String {
@@ -870,8 +874,18 @@ impl SqsService {
         let settings = q.settings();
         let key = q.key();
         let now = self.now();
-        self.inner.store.expire(&key, now - settings.retention_s * 1000)?;
-        let candidates = self.inner.store.visible_messages(&key, now, max * 4 + 10)?;
+        let expire = {
+            let mut last = q.last_expiry_ms.lock().unwrap_or_else(|p| p.into_inner());
+            let due = now - *last >= EXPIRY_EVERY_MS;
+            if due {
+                *last = now;
+            }
+            due
+        };
+        if expire {
+            self.inner.store.expire(&key, now - settings.retention_s * 1000)?;
+        }
+        let candidates = self.inner.store.visible_messages(&key, now, max * 4 + 10, settings.fifo)?;
         let blocked: HashSet<String> = if settings.fifo {
             self.inner.store.groups_in_flight(&key, now)?.into_iter().collect()
         } else {
@@ -1060,6 +1074,7 @@ fn new_queue(record: QueueRecord, settings: Settings) -> Queue {
         arrivals: Notify::new(),
         busy: tokio::sync::Mutex::new(()),
         last_purge_ms: Mutex::new(0),
+        last_expiry_ms: Mutex::new(0),
     }
 }
 

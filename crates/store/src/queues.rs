@@ -168,8 +168,15 @@ pub trait QueueStore: Send + Sync + 'static {
     fn all_queues(&self) -> Result<Vec<QueueRecord>, StoreError>;
     /// Stores new messages; returns their positions.
     fn add_messages(&self, queue: &str, messages: &[StoredMessage]) -> Result<Vec<i64>, StoreError>;
-    /// Messages visible at `now`, oldest first, at most `limit`.
-    fn visible_messages(&self, queue: &str, now: i64, limit: usize) -> Result<Vec<StoredMessage>, StoreError>;
+    /// Messages visible at `now`, at most `limit`: in queue order for FIFO queues
+    /// (`in_order`), else longest-visible first (which the index serves without sorting).
+    fn visible_messages(
+        &self,
+        queue: &str,
+        now: i64,
+        limit: usize,
+        in_order: bool,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
     /// The earliest time after `now` at which a message of the queue becomes visible.
     fn next_visible(&self, queue: &str, now: i64) -> Result<Option<i64>, StoreError>;
     /// FIFO message groups with a message in flight at `now`.
@@ -282,10 +289,17 @@ impl QueueStore for SqliteStore {
         })
     }
 
-    fn visible_messages(&self, queue: &str, now: i64, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
+    fn visible_messages(
+        &self,
+        queue: &str,
+        now: i64,
+        limit: usize,
+        in_order: bool,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let order = if in_order { "seq" } else { "visible_ms, seq" };
         self.with(|c| {
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE queue = ?1 AND visible_ms <= ?2 ORDER BY seq LIMIT ?3"
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE queue = ?1 AND visible_ms <= ?2 ORDER BY {order} LIMIT ?3"
             ))?;
             let rows = stmt.query_map(params![queue, now, limit as i64], read_message)?;
             rows.collect()
