@@ -202,7 +202,11 @@ def test_a_published_version_keeps_running_its_own_code(lam):
     def code(text):
         return zip_bytes({"app.py": f"def handler(event, context):\n    return {text!r}\n"})
 
-    create(lam, "frozen", code=code("old code"), Publish=True)
+    create(lam, "frozen", code=code("old code"), Publish=True, Tags={"team": "a"})
+    lam.put_function_concurrency(FunctionName="frozen", ReservedConcurrentExecutions=5)
+    v1 = lam.get_function(FunctionName="frozen", Qualifier="1")
+    assert (v1["Tags"], v1["Concurrency"]) == ({"team": "a"}, {"ReservedConcurrentExecutions": 5}), \
+        "a version shows its function's tags and concurrency"
     lam.update_function_code(FunctionName="frozen", ZipFile=code("new code"))
     assert invoke_json(lam, "frozen", {})[1] == "new code"
     r, body = invoke_json(lam, "frozen", {}, Qualifier="1")

@@ -628,11 +628,16 @@ async fn get_function(
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
     let location =
         format!("http://{host}/_lamina/code/{}/{}/{}/{}.zip", f.account, f.region, f.name, f.code.sha256_hex);
+    // Tags and reserved concurrency belong to the function, whichever version is shown.
+    let function = match f.version {
+        Some(_) => s.lambda.get_function(&caller, &f.name, None)?.0,
+        None => f.clone(),
+    };
     let out = GetFunctionOut {
         configuration: configuration(&f, shown.as_deref()),
         code: CodeLocationOut { repository_type: "S3", location },
-        tags: (!f.tags.is_empty()).then(|| f.tags.clone()),
-        concurrency: f
+        tags: (!function.tags.is_empty()).then(|| function.tags.clone()),
+        concurrency: function
             .reserved_concurrency
             .map(|n| ConcurrencyWire { reserved_concurrent_executions: Some(i64::from(n)) }),
     };
