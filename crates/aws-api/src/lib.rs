@@ -1,13 +1,15 @@
 //! AWS wire protocols for Lamina.
 //!
 //! One [`router`] serves every AWS API on one port, routed the way AWS clients address
-//! them (REST paths for Lambda today). Each handler parses a request into the typed
-//! arguments of a service call, calls the service, and turns the typed result or error
-//! into AWS's exact response shape. Errors become responses in exactly one place per
-//! protocol (`lambda_rest::error_response` for Lambda).
+//! them: Lambda's REST paths; SQS's JSON protocol (`X-Amz-Target`); and the query
+//! protocol (form `Action=…`) of SQS and SNS, told apart by the SigV4 credential scope or
+//! the action. Each handler parses a request into the typed arguments of a service call,
+//! calls the service, and turns the typed result or error into AWS's exact response shape.
+//! Errors become responses in exactly one place per protocol (`lambda_rest::error_response`,
+//! `sqs_json::error_response`, and the query modules' own).
 //!
-//! **Invariant:** this is the only crate that knows AWS's JSON shapes. It never locks
-//! state, touches the store or starts processes; the services do.
+//! **Invariant:** this is the only crate that knows AWS's JSON and XML shapes. It never
+//! locks state, touches the store or starts processes; the services do.
 #![deny(missing_docs)]
 
 mod caller;

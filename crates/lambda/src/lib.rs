@@ -3,8 +3,10 @@
 //!
 //! The API layer turns requests into calls on [`LambdaService`] with plain Rust values
 //! and gets back domain values or a [`LambdaError`], whose variants are exactly the AWS
-//! error types a caller can see. This crate keeps the in-memory view of every function
-//! (so an invoke never touches SQLite) and keeps it in step with the store.
+//! error types a caller can see. This crate keeps the in-memory view of every function,
+//! version, alias and layer reference (so an invoke never touches SQLite) and keeps it in
+//! step with the store. It also runs the SQS event source mappings' pollers (`esm.rs`),
+//! which read queues through the `sqs` crate and invoke through this service.
 //!
 //! It never parses HTTP or JSON requests and never formats AWS responses.
 #![deny(missing_docs)]
