@@ -188,3 +188,18 @@ def test_https_subscriptions_verify_the_endpoint_certificate(tmp_path):
     finally:
         server.stop()
         endpoint.close()
+
+
+def test_bad_batches_and_attributes_are_refused_whole(lamina):
+    sns, sqs = lamina.client("sns"), lamina.client("sqs")
+    topic = sns.create_topic(Name="strict")["TopicArn"]
+    url, arn = queue(sqs, "strict-feed")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    status, code, _ = error_of(sns.publish_batch, TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": str(i), "Message": f"m{i}"} for i in range(11)])
+    assert (status, code) == (400, "TooManyEntriesInBatchRequest")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url), "nothing of a refused batch was published"
+    status, code, message = error_of(sns.subscribe, TopicArn=topic, Protocol="sqs", Endpoint=arn + "-2",
+                                     Attributes={"FilterPolicyScope": "Everything"})
+    assert (status, code) == (400, "InvalidParameter")
+    assert "Invalid value [Everything]" in message

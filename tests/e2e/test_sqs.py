@@ -292,3 +292,24 @@ def test_the_query_protocol_of_older_sdks(lamina, sqs):
     assert status == 400
     assert root.find("q:Error/q:Code", ns).text == "AWS.SimpleQueueService.NonExistentQueue"
     assert root.find("q:Error/q:Type", ns).text == "Sender"
+
+
+def test_an_oversized_query_request_gets_an_sqs_error(lamina, sqs):
+    """A body over the limit is refused from its length, before it is read."""
+    import socket
+    import xml.etree.ElementTree as ET
+    url = sqs.create_queue(QueueName="big")["QueueUrl"]
+    with socket.create_connection(("127.0.0.1", lamina.port), timeout=30) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-www-form-urlencoded\r\n"
+                     b"content-length: 41943040\r\n\r\nAction=SendMessage&MessageBody=xxxx")
+        raw = b""
+        while b"</ErrorResponse>" not in raw:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    ns = {"q": "http://queue.amazonaws.com/doc/2012-11-05/"}
+    assert ET.fromstring(body).find("q:Error/q:Code", ns).text == "InvalidParameterValue"
+    assert sqs.list_queues()["QueueUrls"] == [url], "the server is still up"

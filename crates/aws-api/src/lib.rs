@@ -154,8 +154,24 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
     let (parts, body) = req.into_parts();
     let mut params: Vec<(String, String)> =
         parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
-    if let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await {
-        params.extend(form_urlencoded::parse(&bytes).into_owned());
+    // Room for an SQS batch of ten 1 MiB messages, form-encoded; a larger body is refused
+    // rather than read in part.
+    const LIMIT: usize = sqs_json::MAX_BODY * 3;
+    let declared =
+        parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let read = match declared {
+        Some(n) if n > LIMIT as u64 => Err(()),
+        _ => axum::body::to_bytes(body, LIMIT).await.map_err(drop),
+    };
+    match read {
+        Ok(bytes) => params.extend(form_urlencoded::parse(&bytes).into_owned()),
+        Err(_) => {
+            let message = "The request is larger than the service accepts.";
+            return match signed_service(&parts.headers).as_deref() {
+                Some("sns") => sns_query::error_response(&sns::SnsError::invalid(message), &request_id),
+                _ => sqs_query::error_response(&sqs::SqsError::invalid_parameter(message), &request_id),
+            };
+        }
     }
     let action = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
     let service = match signed_service(&parts.headers).as_deref() {

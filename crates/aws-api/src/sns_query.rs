@@ -72,7 +72,7 @@ fn success(action: &str, result: Option<String>, request_id: &str) -> Response {
 }
 
 /// An SNS error in the query protocol's XML shape.
-fn error_response(e: &SnsError, request_id: &str) -> Response {
+pub(crate) fn error_response(e: &SnsError, request_id: &str) -> Response {
     let fault = if e.status >= 500 { "Receiver" } else { "Sender" };
     xml(
         StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -246,10 +246,26 @@ async fn run(sns: &SnsService, caller: &Caller, action: &str, p: &Params) -> Res
         }
         "PublishBatch" => {
             let topic = p.need("TopicArn")?;
+            let ids: Vec<&str> =
+                (1..).map_while(|n| p.get(&format!("PublishBatchRequestEntries.member.{n}.Id"))).collect();
+            // The whole batch is refused before any entry is published.
+            if ids.is_empty() {
+                return Err(SnsError {
+                    code: "EmptyBatchRequest",
+                    status: 400,
+                    message: "The batch request doesn't contain any entries".into(),
+                });
+            }
+            if ids.len() > 10 {
+                return Err(SnsError {
+                    code: "TooManyEntriesInBatchRequest",
+                    status: 400,
+                    message: "The batch request contains more entries than permissible.".into(),
+                });
+            }
             let (mut ok, mut failed) = (String::new(), String::new());
-            let mut n = 1;
-            while let Some(id) = p.get(&format!("PublishBatchRequestEntries.member.{n}.Id")) {
-                let prefix = format!("PublishBatchRequestEntries.member.{n}");
+            for (n, id) in ids.into_iter().enumerate() {
+                let prefix = format!("PublishBatchRequestEntries.member.{}", n + 1);
                 let result = match p.publish_input(&prefix) {
                     Ok(input) => sns.publish(caller, topic, input).await,
                     Err(e) => Err(e),
@@ -267,21 +283,6 @@ async fn run(sns: &SnsService, caller: &Caller, action: &str, p: &Params) -> Res
                         element("Message", &e.message)
                     )),
                 }
-                n += 1;
-            }
-            if n == 1 {
-                return Err(SnsError {
-                    code: "EmptyBatchRequest",
-                    status: 400,
-                    message: "The batch request doesn't contain any entries".into(),
-                });
-            }
-            if n > 11 {
-                return Err(SnsError {
-                    code: "TooManyEntriesInBatchRequest",
-                    status: 400,
-                    message: "The batch request contains more entries than permissible.".into(),
-                });
             }
             Some(format!("<Successful>{ok}</Successful><Failed>{failed}</Failed>"))
         }

@@ -39,7 +39,7 @@ fn xml(status: StatusCode, body: String) -> Response {
     (status, [("content-type", "text/xml")], body).into_response()
 }
 
-fn error_response(e: &SqsError, request_id: &str) -> Response {
+pub(crate) fn error_response(e: &SqsError, request_id: &str) -> Response {
     let (status, fault) = if e.sender_fault {
         (StatusCode::BAD_REQUEST, "Sender")
     } else {

@@ -434,9 +434,9 @@ impl SnsService {
                 filter::check(value).map_err(|e| SnsError::invalid(format!("Invalid parameter: {e}")))?;
             }
             "FilterPolicyScope" if value != "MessageAttributes" && value != "MessageBody" => {
-                return Err(SnsError::invalid(
-                    "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [{value}]. Please use either MessageBody or MessageAttributes",
-                ))
+                return Err(SnsError::invalid(format!(
+                    "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [{value}]. Please use either MessageBody or MessageAttributes"
+                )))
             }
             "RawMessageDelivery" if !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") => {
                 return Err(SnsError::invalid("Invalid parameter: RawMessageDelivery"))
