@@ -12,7 +12,11 @@
 //! locks state, touches the store or starts processes; the services do.
 #![deny(missing_docs)]
 
+mod apigw_common;
+mod apigw_rest;
+mod apigw_v2;
 mod caller;
+mod execute_api;
 mod lambda_esm;
 mod lambda_layers;
 mod lambda_rest;
@@ -39,6 +43,8 @@ pub struct ApiState {
     pub sqs: sqs::SqsService,
     /// SNS.
     pub sns: sns::SnsService,
+    /// API Gateway.
+    pub gateway: apigateway::GatewayService,
     /// How callers map to accounts and regions.
     pub callers: CallerPolicy,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -216,11 +222,14 @@ async fn root_get(axum::extract::State(s): axum::extract::State<ApiState>, req: 
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(lambda_rest::routes())
+        .merge(apigw_rest::routes())
+        .merge(apigw_v2::routes())
         .route("/_lamina/clock", axum::routing::post(advance_clock))
         .route("/_lamina/metrics", axum::routing::get(metrics))
         .route("/", axum::routing::post(root_post).get(root_get))
         .route("/{account}/{queue}", axum::routing::post(queue_post))
         .fallback(unknown_operation)
+        .layer(middleware::from_fn_with_state(state.clone(), execute_api::front_door))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -188,7 +188,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let sqs =
         sqs::SqsService::start(database.clone(), clock.clone()).map_err(|e| anyhow::anyhow!("starting SQS: {e}"))?;
     let functions = Arc::new(Functions(std::sync::OnceLock::new()));
-    let sns = sns::SnsService::start(database, sqs.clone(), functions.clone(), format!("http://{local}"))
+    let sns = sns::SnsService::start(database.clone(), sqs.clone(), functions.clone(), format!("http://{local}"))
         .map_err(|e| anyhow::anyhow!("starting SNS: {e}"))?;
     let async_config = invoker::AsyncConfig {
         retry_delays: config.async_.retry_delays_secs.iter().map(|s| Duration::from_secs_f64(*s)).collect(),
@@ -208,10 +208,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         )?;
     let _ = functions.0.set(lambda.clone());
     lambda.start_event_sources(sqs.clone()).map_err(|e| anyhow::anyhow!("starting event source mappings: {e}"))?;
+    let gateway = apigateway::GatewayService::start(
+        database.clone(),
+        functions.clone(),
+        apigateway::GatewaySettings { endpoint_host: format!("localhost:{}", local.port()) },
+    )
+    .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;
     let app = aws_api::router(aws_api::ApiState {
         lambda,
         sqs,
         sns,
+        gateway,
         callers: aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
@@ -229,7 +236,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    // The peer's address is the gateway's `sourceIp`.
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     invoker.shutdown();
     tracing::info!("stopped");
     Ok(())
@@ -317,6 +327,39 @@ impl sns::FunctionTarget for Functions {
                 .await
                 .map(drop)
                 .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Lets API Gateway invoke functions synchronously (`AWS_PROXY` integrations).
+impl apigateway::Functions for Functions {
+    fn invoke<'a>(
+        &'a self,
+        arn: &'a str,
+        payload: bytes::Bytes,
+    ) -> Pin<Box<dyn Future<Output = apigateway::FunctionReply> + Send + 'a>> {
+        use apigateway::FunctionReply;
+        Box::pin(async move {
+            let Some(lambda) = self.0.get() else { return FunctionReply::Unavailable("Lambda is not started".into()) };
+            let parts: Vec<&str> = arn.split(':').collect();
+            let (Some(region), Some(account)) = (parts.get(3), parts.get(4)) else {
+                return FunctionReply::Unavailable(format!("not a function ARN: {arn}"));
+            };
+            let caller = lambda::Caller { account: (*account).to_owned(), region: (*region).to_owned() };
+            let input = lambda::InvokeInput {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                payload,
+                log_tail: false,
+                client_context: None,
+            };
+            match lambda.invoke(&caller, arn, None, lambda::InvocationType::RequestResponse, input).await {
+                Ok(lambda::InvokeOutcome::Completed(r)) if r.function_error.is_some() => {
+                    FunctionReply::Failed(r.payload)
+                }
+                Ok(lambda::InvokeOutcome::Completed(r)) => FunctionReply::Returned(r.payload),
+                Ok(_) => FunctionReply::Unavailable("the invocation did not complete".into()),
+                Err(e) => FunctionReply::Unavailable(e.to_string()),
+            }
         })
     }
 }

@@ -4,8 +4,10 @@
 //! - [`MetadataStore`], implemented by [`SqliteStore`]: functions, their published
 //!   versions, aliases and provisioned-concurrency configurations, layer versions, and
 //!   the async event queue; [`QueueStore`], SQS's queues and messages, and
-//!   [`TopicStore`], SNS's topics and subscriptions, in the same database, in one SQLite database (WAL mode) so that everything a user created or an
-//!   invoke accepted survives a restart or a `kill -9`;
+//!   [`TopicStore`], SNS's topics and subscriptions; and [`GatewayStore`], API Gateway's
+//!   APIs, keys and usage plans, as documents; all in one SQLite database (WAL mode) so
+//!   that everything a user created or an invoke accepted survives a restart or a
+//!   `kill -9`;
 //! - [`CodeStore`]: deployment packages stored once by SHA-256, and their extracted trees,
 //!   which execution environments read.
 //!
@@ -14,11 +16,13 @@
 #![deny(missing_docs)]
 
 mod code;
+mod gateway;
 mod queues;
 mod sqlite;
 mod topics;
 
 pub use code::{CodeError, CodeStore};
+pub use gateway::{GatewayDocument, GatewayStore};
 pub use queues::{QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;
 pub use topics::{HttpDelivery, SubscriptionRecord, TopicRecord, TopicStore};

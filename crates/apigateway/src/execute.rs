@@ -1,0 +1,755 @@
+//! The execute-api data plane: a request addressed to an API is matched against the
+//! deployment its stage serves, sent to its integration, and answered as API Gateway
+//! answers — including its own error responses.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use serde_json::Value;
+
+use crate::events::{self, ProxyResponse, RequestFacts, RestRoute};
+use crate::rest::{Integration, Resource};
+use crate::routing::{self, Address, RouteKey};
+use crate::v2::{HttpIntegration, HttpSnapshot};
+use crate::{FunctionReply, GatewayService};
+
+/// An HTTP request addressed to an API.
+#[derive(Debug, Clone)]
+pub struct GatewayRequest {
+    /// The method.
+    pub method: String,
+    /// The `Host` it was sent to.
+    pub host: String,
+    /// The raw path as requested.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    /// The headers, in order, names lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+    /// The client's address.
+    pub source_ip: String,
+    /// The request's id.
+    pub request_id: String,
+}
+
+/// The answer.
+#[derive(Debug, Clone)]
+pub struct GatewayResponse {
+    /// The status.
+    pub status: u16,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// The largest payload API Gateway passes: 10 MB.
+pub const MAX_PAYLOAD: usize = 10 * 1024 * 1024;
+
+impl GatewayResponse {
+    /// API Gateway's answer to a request body over [`MAX_PAYLOAD`].
+    pub fn too_large() -> GatewayResponse {
+        answers::too_large()
+    }
+}
+
+pub(crate) type HttpClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Full<Bytes>,
+>;
+
+/// One pooled keep-alive client for every HTTP integration: plain HTTP, and HTTPS
+/// verified against the system's trusted certificates when there are any.
+pub(crate) fn http_client() -> HttpClient {
+    let connector = match hyper_rustls::HttpsConnectorBuilder::new().with_native_roots() {
+        Ok(b) => b.https_or_http().enable_http1().build(),
+        Err(e) => {
+            tracing::warn!("no trusted certificates for https integrations ({e}); https backends will be refused");
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            let tls = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default protocol versions")
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build()
+        }
+    };
+    let mut http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new());
+    http.pool_idle_timeout(Duration::from_secs(60)).pool_max_idle_per_host(256);
+    http.build(connector)
+}
+
+fn json_error(status: u16, message: &str, error_type: Option<&str>) -> GatewayResponse {
+    let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+    if let Some(t) = error_type {
+        headers.push(("x-amzn-errortype".into(), t.into()));
+    }
+    GatewayResponse { status, headers, body: Bytes::from(serde_json::json!({ "message": message }).to_string()) }
+}
+
+/// API Gateway's own answers.
+mod answers {
+    use super::{json_error, GatewayResponse};
+
+    pub fn missing_token() -> GatewayResponse {
+        json_error(403, "Missing Authentication Token", Some("MissingAuthenticationTokenException"))
+    }
+    pub fn forbidden() -> GatewayResponse {
+        json_error(403, "Forbidden", Some("ForbiddenException"))
+    }
+    pub fn rest_internal() -> GatewayResponse {
+        json_error(500, "Internal server error", Some("InternalServerErrorException"))
+    }
+    pub fn rest_bad_gateway() -> GatewayResponse {
+        json_error(502, "Internal server error", Some("InternalServerErrorException"))
+    }
+    pub fn rest_timeout() -> GatewayResponse {
+        json_error(504, "Endpoint request timed out", None)
+    }
+    pub fn too_large() -> GatewayResponse {
+        json_error(413, "Request Too Long", None)
+    }
+    pub fn not_found() -> GatewayResponse {
+        json_error(404, "Not Found", None)
+    }
+    pub fn http_internal() -> GatewayResponse {
+        json_error(500, "Internal Server Error", None)
+    }
+    pub fn http_unavailable() -> GatewayResponse {
+        json_error(503, "Service Unavailable", None)
+    }
+}
+
+/// What a REST request needs from the API, copied out under the lock.
+struct RestTarget {
+    api_id: String,
+    account: String,
+    binary_media_types: Vec<String>,
+    stage: String,
+    variables: BTreeMap<String, String>,
+    resources: Arc<Vec<Resource>>,
+}
+
+/// What an HTTP API request needs from the API.
+struct HttpTarget {
+    api_id: String,
+    account: String,
+    stage: String,
+    variables: BTreeMap<String, String>,
+    snapshot: Arc<HttpSnapshot>,
+}
+
+enum Target {
+    Rest(RestTarget, String),
+    Http(HttpTarget, String),
+    Unknown(GatewayResponse),
+}
+
+impl GatewayService {
+    /// Which API a request addresses, if any (by host or path form).
+    pub fn address(&self, host: &str, path: &str) -> Option<Address> {
+        routing::address(host, path)
+    }
+
+    fn target(&self, address: &Address) -> Target {
+        let state = self.read();
+        if let Some(api) = state.rest.get(&address.api_id) {
+            let (stage_name, rest) = routing::split_first_segment(&address.path);
+            let Some(stage) = api.stages.get(stage_name) else { return Target::Unknown(answers::forbidden()) };
+            let Some(d) = api.deployments.get(&stage.deployment_id) else {
+                return Target::Unknown(answers::forbidden());
+            };
+            return Target::Rest(
+                RestTarget {
+                    api_id: api.id.clone(),
+                    account: api.account.clone(),
+                    binary_media_types: api.binary_media_types.clone(),
+                    stage: stage.name.clone(),
+                    variables: stage.variables.clone(),
+                    resources: d.resources.clone(),
+                },
+                rest.to_owned(),
+            );
+        }
+        if let Some(api) = state.http.get(&address.api_id) {
+            let (first, rest) = routing::split_first_segment(&address.path);
+            let (stage, path) = match api.stages.get(first).filter(|s| s.name != "$default") {
+                Some(s) => (s, rest.to_owned()),
+                None => match api.stages.get("$default") {
+                    Some(s) => (s, address.path.clone()),
+                    None => return Target::Unknown(answers::not_found()),
+                },
+            };
+            let Some(d) = stage.deployment_id.as_ref().and_then(|d| api.deployments.get(d)) else {
+                return Target::Unknown(answers::not_found());
+            };
+            return Target::Http(
+                HttpTarget {
+                    api_id: api.id.clone(),
+                    account: api.account.clone(),
+                    stage: stage.name.clone(),
+                    variables: stage.variables.clone(),
+                    snapshot: d.snapshot.clone(),
+                },
+                path,
+            );
+        }
+        Target::Unknown(answers::not_found())
+    }
+
+    /// Serves one execute-api request.
+    pub async fn execute(&self, address: Address, req: GatewayRequest) -> GatewayResponse {
+        let now = model::clock::now_ms();
+        match self.target(&address) {
+            Target::Unknown(r) => r,
+            Target::Rest(t, path) => {
+                let mut resp = self.execute_rest(&t, &path, &req, now).await;
+                resp.headers.push(("x-amzn-requestid".into(), req.request_id.clone()));
+                resp.headers.push(("x-amz-apigw-id".into(), apigw_id(&req.request_id)));
+                resp
+            }
+            Target::Http(t, path) => {
+                let mut resp = self.execute_http(&t, &path, &req, now).await;
+                resp.headers.push(("apigw-requestid".into(), apigw_id(&req.request_id)));
+                resp
+            }
+        }
+    }
+
+    async fn execute_rest(&self, t: &RestTarget, path: &str, req: &GatewayRequest, now: i64) -> GatewayResponse {
+        let candidates = t.resources.iter().map(|r| (r.path.as_str(), r));
+        let Some((resource, params)) = routing::best_match(candidates, path) else { return answers::missing_token() };
+        let method = resource.methods.get(&req.method).or_else(|| resource.methods.get("ANY"));
+        let Some(integration) = method.and_then(|m| m.integration.as_ref()) else { return answers::missing_token() };
+        let full_path = format!("/{}{}", t.stage, if path == "/" { "" } else { path });
+        let facts = RequestFacts {
+            method: &req.method,
+            path,
+            full_path: &full_path,
+            query: req.query.as_deref(),
+            headers: &req.headers,
+            body: &req.body,
+            source_ip: &req.source_ip,
+            domain_name: &req.host,
+            api_id: &t.api_id,
+            account: &t.account,
+            stage: &t.stage,
+            request_id: &req.request_id,
+            time_ms: now,
+            stage_variables: &t.variables,
+            path_parameters: &params,
+            protocol: "HTTP/1.1",
+        };
+        let timeout = Duration::from_millis(integration.timeout_ms);
+        match integration.kind.as_str() {
+            "AWS_PROXY" => {
+                let uri = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
+                let Some(function) = routing::lambda_function_of(&uri) else { return answers::rest_internal() };
+                let route = RestRoute {
+                    resource_path: &resource.path,
+                    resource_id: &resource.id,
+                    binary: events::is_binary_type(facts.header("content-type"), &t.binary_media_types),
+                    ..Default::default()
+                };
+                let event = events::rest_event(&facts, &route, &forwarded_headers(req, true));
+                let reply =
+                    tokio::time::timeout(timeout, self.inner.functions.invoke(&function, event.to_string().into()));
+                match reply.await {
+                    Err(_) => answers::rest_timeout(),
+                    Ok(FunctionReply::Unavailable(why)) => {
+                        tracing::warn!(function, "integration failed: {why}");
+                        answers::rest_internal()
+                    }
+                    Ok(FunctionReply::Failed(_)) => answers::rest_bad_gateway(),
+                    Ok(FunctionReply::Returned(payload)) => match events::rest_proxy_response(&payload) {
+                        None => answers::rest_bad_gateway(),
+                        Some(p) => {
+                            let accept = facts.header("accept");
+                            let decode = accept.is_some_and(|a| {
+                                a.split(',').any(|m| events::is_binary_type(Some(m), &t.binary_media_types))
+                            });
+                            proxy_answer(p, decode, true)
+                        }
+                    },
+                }
+            }
+            "HTTP_PROXY" => {
+                let url = backend_url(integration, &t.variables, &params, req.query.as_deref(), None);
+                let method =
+                    integration.http_method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
+                match self.forward(&method, &url, req, timeout).await {
+                    Ok(r) => r,
+                    Err(Failure::Timeout) => answers::rest_timeout(),
+                    Err(Failure::Unreachable) => answers::rest_internal(),
+                }
+            }
+            "HTTP" => {
+                let url = backend_url(integration, &t.variables, &params, req.query.as_deref(), None);
+                let method =
+                    integration.http_method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
+                match self.forward(&method, &url, req, timeout).await {
+                    Ok(r) => mapped_answer(integration, r.status, &r.headers, r.body),
+                    Err(Failure::Timeout) => answers::rest_timeout(),
+                    Err(Failure::Unreachable) => answers::rest_internal(),
+                }
+            }
+            "MOCK" => {
+                let status = mock_status(integration, facts.header("content-type"));
+                mapped_answer(integration, status, &[], Bytes::new())
+            }
+            _ => answers::rest_internal(),
+        }
+    }
+
+    async fn execute_http(&self, t: &HttpTarget, path: &str, req: &GatewayRequest, now: i64) -> GatewayResponse {
+        let cors = t.snapshot.cors.as_ref();
+        let origin = req.headers.iter().find(|(k, _)| k == "origin").map(|(_, v)| v.clone());
+        if let (Some(c), Some(o)) = (cors, &origin) {
+            let preflight =
+                req.method == "OPTIONS" && req.headers.iter().any(|(k, _)| k == "access-control-request-method");
+            if preflight {
+                return preflight_answer(c, o, req);
+            }
+        }
+        let keys: Vec<(RouteKey, usize)> = t
+            .snapshot
+            .routes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| RouteKey::parse(&r.route_key).ok().map(|k| (k, i)))
+            .collect();
+        let Some((i, params)) = routing::match_route(keys.iter().map(|(k, i)| (k, *i)), &req.method, path) else {
+            return answers::not_found();
+        };
+        let route = &t.snapshot.routes[i];
+        let integration = route
+            .target
+            .as_deref()
+            .and_then(|t| t.strip_prefix("integrations/"))
+            .and_then(|id| t.snapshot.integrations.get(id));
+        let Some(integration) = integration else { return answers::not_found() };
+        let full_path = if t.stage == "$default" { path.to_owned() } else { format!("/{}{}", t.stage, path) };
+        let facts = RequestFacts {
+            method: &req.method,
+            path,
+            full_path: &full_path,
+            query: req.query.as_deref(),
+            headers: &req.headers,
+            body: &req.body,
+            source_ip: &req.source_ip,
+            domain_name: &req.host,
+            api_id: &t.api_id,
+            account: &t.account,
+            stage: &t.stage,
+            request_id: &req.request_id,
+            time_ms: now,
+            stage_variables: &t.variables,
+            path_parameters: &params,
+            protocol: "HTTP/1.1",
+        };
+        let timeout = Duration::from_millis(integration.timeout_ms);
+        let mut resp = match integration.integration_type.as_str() {
+            "AWS_PROXY" => self.http_lambda(integration, &facts, &route.route_key, t, req, timeout).await,
+            "HTTP_PROXY" => {
+                let url = http_backend_url(integration, &t.variables, &params, path, req.query.as_deref());
+                let method = integration.method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
+                match self.forward(&method, &url, req, timeout).await {
+                    Ok(r) => r,
+                    Err(Failure::Timeout) => answers::http_unavailable(),
+                    Err(Failure::Unreachable) => answers::http_internal(),
+                }
+            }
+            _ => answers::http_internal(),
+        };
+        if let (Some(c), Some(o)) = (cors, &origin) {
+            add_cors_headers(&mut resp, c, o);
+        }
+        resp
+    }
+
+    async fn http_lambda(
+        &self,
+        integration: &HttpIntegration,
+        facts: &RequestFacts<'_>,
+        route_key: &str,
+        t: &HttpTarget,
+        req: &GatewayRequest,
+        timeout: Duration,
+    ) -> GatewayResponse {
+        let uri = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
+        let Some(function) = routing::lambda_function_of(&uri) else { return answers::http_internal() };
+        let v2 = integration.payload_format_version == "2.0";
+        let extra = forwarded_headers(req, false);
+        let event = if v2 {
+            events::http_event_v2(facts, route_key, &extra, None)
+        } else {
+            let route_path = route_key.split_once(' ').map_or(facts.path, |(_, p)| p);
+            events::http_event_v1(facts, route_key, route_path, &extra)
+        };
+        let reply = tokio::time::timeout(timeout, self.inner.functions.invoke(&function, event.to_string().into()));
+        let payload = match reply.await {
+            Err(_) => return answers::http_unavailable(),
+            Ok(FunctionReply::Unavailable(why)) => {
+                tracing::warn!(function, "integration failed: {why}");
+                return answers::http_internal();
+            }
+            Ok(FunctionReply::Failed(_)) => return answers::http_internal(),
+            Ok(FunctionReply::Returned(p)) => p,
+        };
+        let parsed = if v2 { events::http_proxy_response_v2(&payload) } else { events::rest_proxy_response(&payload) };
+        match parsed {
+            Some(p) => proxy_answer(p, true, !v2),
+            None => answers::http_internal(),
+        }
+    }
+
+    /// Sends a request to an HTTP backend and returns its answer as it is.
+    async fn forward(
+        &self,
+        method: &str,
+        url: &str,
+        req: &GatewayRequest,
+        timeout: Duration,
+    ) -> Result<GatewayResponse, Failure> {
+        let uri: hyper::Uri = url.parse().map_err(|_| Failure::Unreachable)?;
+        let mut b = hyper::Request::builder().method(method).uri(uri);
+        for (k, v) in &req.headers {
+            if !is_hop_by_hop(k) && k != "host" {
+                b = b.header(k.as_str(), v.as_str());
+            }
+        }
+        for (k, v) in forwarded_headers(req, false) {
+            b = b.header(k, v);
+        }
+        let outbound = b.body(http_body_util::Full::new(req.body.clone())).map_err(|_| Failure::Unreachable)?;
+        let call = async {
+            let resp = self.inner.http.request(outbound).await.map_err(|e| {
+                tracing::debug!(url, "backend unreachable: {e:?}");
+                Failure::Unreachable
+            })?;
+            let (parts, body) = resp.into_parts();
+            let body =
+                http_body_util::Limited::new(body, MAX_PAYLOAD).collect().await.map_err(|_| Failure::Unreachable)?;
+            let headers = parts
+                .headers
+                .iter()
+                .filter(|(k, _)| !is_hop_by_hop(k.as_str()) && k.as_str() != "content-length")
+                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect();
+            Ok(GatewayResponse { status: parts.status.as_u16(), headers, body: body.to_bytes() })
+        };
+        tokio::time::timeout(timeout, call).await.map_err(|_| Failure::Timeout)?
+    }
+}
+
+enum Failure {
+    Timeout,
+    Unreachable,
+}
+
+/// API Gateway's own id for a request, a short derivative of the request id.
+fn apigw_id(request_id: &str) -> String {
+    let mut id: String = request_id.chars().filter(|c| c.is_ascii_alphanumeric()).take(14).collect();
+    id.push('=');
+    id
+}
+
+fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+/// The headers API Gateway adds to what it passes on.
+fn forwarded_headers(req: &GatewayRequest, title: bool) -> Vec<(String, String)> {
+    let port = req.host.rsplit_once(':').map(|(_, p)| p.to_owned()).unwrap_or_else(|| "80".into());
+    let forwarded_for = match req.headers.iter().find(|(k, _)| k == "x-forwarded-for") {
+        Some((_, v)) => format!("{v}, {}", req.source_ip),
+        None => req.source_ip.clone(),
+    };
+    let trace = format!(
+        "Root=1-{:08x}-{}",
+        model::clock::now_ms() / 1000,
+        &req.request_id.replace('-', "")[..24.min(req.request_id.replace('-', "").len())]
+    );
+    let names = if title {
+        ["X-Amzn-Trace-Id", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto"]
+    } else {
+        ["x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"]
+    };
+    let existing = |n: &str| req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+    let mut out = Vec::with_capacity(4);
+    if !existing(names[0]) {
+        out.push((names[0].to_owned(), trace));
+    }
+    out.push((names[1].to_owned(), forwarded_for));
+    if !existing(names[2]) {
+        out.push((names[2].to_owned(), port));
+    }
+    if !existing(names[3]) {
+        out.push((names[3].to_owned(), "http".to_owned()));
+    }
+    // X-Forwarded-For replaces the client's own, which it extends.
+    out
+}
+
+/// A function's validated proxy response as the client sees it.
+fn proxy_answer(p: ProxyResponse, decode: bool, default_json: bool) -> GatewayResponse {
+    let Some(body) = p.body_bytes(decode) else { return answers::rest_bad_gateway() };
+    let mut headers = p.headers;
+    if default_json && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        headers.push(("content-type".into(), "application/json".into()));
+    }
+    headers.retain(|(k, _)| !is_hop_by_hop(&k.to_ascii_lowercase()) && !k.eq_ignore_ascii_case("content-length"));
+    GatewayResponse { status: p.status, headers, body: Bytes::from(body) }
+}
+
+/// The status a `MOCK` integration answers: its request template's `statusCode`.
+fn mock_status(i: &Integration, content_type: Option<&str>) -> u16 {
+    let ct = content_type.map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let template = ct
+        .and_then(|c| i.request_templates.get(&c))
+        .or_else(|| i.request_templates.get("application/json"))
+        .or_else(|| i.request_templates.values().next());
+    template
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
+        .map_or(200, |s| s as u16)
+}
+
+/// A non-proxy integration's answer, mapped through its integration responses: the one
+/// whose selection pattern matches the backend's status, else the default one.
+fn mapped_answer(i: &Integration, status: u16, backend_headers: &[(String, String)], body: Bytes) -> GatewayResponse {
+    let status_text = status.to_string();
+    let chosen = i
+        .responses
+        .values()
+        .find(|r| {
+            r.selection_pattern
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .and_then(|p| routing::Pattern::new(p).ok())
+                .is_some_and(|p| p.matches(&status_text))
+        })
+        .or_else(|| i.responses.values().find(|r| r.selection_pattern.as_deref().is_none_or(str::is_empty)));
+    let Some(chosen) = chosen else {
+        // A backend answer with no integration response to map it is API Gateway's 500.
+        return answers::rest_internal();
+    };
+    let status = chosen.status_code.parse().unwrap_or(200);
+    let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+    for (target, source) in &chosen.response_parameters {
+        let Some(name) = target.strip_prefix("method.response.header.") else { continue };
+        let value = if let Some(lit) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+            Some(lit.to_owned())
+        } else if let Some(h) = source.strip_prefix("integration.response.header.") {
+            backend_headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(h)).map(|(_, v)| v.clone())
+        } else {
+            None
+        };
+        if let Some(v) = value {
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+            headers.push((name.to_owned(), v));
+        }
+    }
+    let body =
+        match chosen.response_templates.get("application/json").or_else(|| chosen.response_templates.values().next()) {
+            Some(t) if !t.is_empty() => Bytes::from(t.clone()),
+            _ => body,
+        };
+    GatewayResponse { status, headers, body }
+}
+
+/// A REST integration's backend URL: `{name}` placeholders filled from the path
+/// parameters its request parameters map (or of the same name), and the query string
+/// passed on.
+fn backend_url(
+    i: &Integration,
+    variables: &BTreeMap<String, String>,
+    params: &BTreeMap<String, String>,
+    query: Option<&str>,
+    _path: Option<&str>,
+) -> String {
+    let mut url = routing::with_stage_variables(i.uri.as_deref().unwrap_or(""), variables);
+    for (target, source) in &i.request_parameters {
+        if let (Some(name), Some(from)) =
+            (target.strip_prefix("integration.request.path."), source.strip_prefix("method.request.path."))
+        {
+            if let Some(v) = params.get(from) {
+                url = url.replace(&format!("{{{name}}}"), v);
+            }
+        }
+    }
+    for (name, v) in params {
+        url = url.replace(&format!("{{{name}}}"), v).replace(&format!("{{{name}+}}"), v);
+    }
+    with_query(url, query)
+}
+
+/// An HTTP API's backend URL: `{name}` placeholders from the path parameters; a URI with
+/// no path gets the request's path; the query string is passed on.
+fn http_backend_url(
+    i: &HttpIntegration,
+    variables: &BTreeMap<String, String>,
+    params: &BTreeMap<String, String>,
+    path: &str,
+    query: Option<&str>,
+) -> String {
+    let mut url = routing::with_stage_variables(i.uri.as_deref().unwrap_or(""), variables);
+    for (name, v) in params {
+        url = url.replace(&format!("{{{name}}}"), v).replace(&format!("{{{name}+}}"), v);
+    }
+    let after_scheme = url.split_once("://").map_or("", |(_, rest)| rest);
+    if !after_scheme.contains('/') {
+        url.push_str(path);
+    }
+    with_query(url, query)
+}
+
+fn with_query(mut url: String, query: Option<&str>) -> String {
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(q);
+    }
+    url
+}
+
+fn origin_allowed(c: &crate::v2::Cors, origin: &str) -> bool {
+    c.allow_origins.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+}
+
+/// An HTTP API answers CORS preflight requests itself when CORS is configured.
+fn preflight_answer(c: &crate::v2::Cors, origin: &str, req: &GatewayRequest) -> GatewayResponse {
+    let mut headers = Vec::new();
+    if origin_allowed(c, origin) {
+        let requested = req.headers.iter().find(|(k, _)| k == "access-control-request-method").map(|(_, v)| v.as_str());
+        let method_ok =
+            requested.is_some_and(|m| c.allow_methods.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(m)));
+        if method_ok {
+            let allow_origin = if c.allow_origins.iter().any(|o| o == "*") && c.allow_credentials != Some(true) {
+                "*"
+            } else {
+                origin
+            };
+            headers.push(("access-control-allow-origin".to_owned(), allow_origin.to_owned()));
+            headers.push(("access-control-allow-methods".into(), c.allow_methods.join(",")));
+            if !c.allow_headers.is_empty() {
+                let allow = if c.allow_headers.iter().any(|h| h == "*") {
+                    req.headers
+                        .iter()
+                        .find(|(k, _)| k == "access-control-request-headers")
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                } else {
+                    c.allow_headers.join(",")
+                };
+                headers.push(("access-control-allow-headers".into(), allow));
+            }
+            if c.allow_credentials == Some(true) {
+                headers.push(("access-control-allow-credentials".into(), "true".into()));
+            }
+            if let Some(age) = c.max_age {
+                headers.push(("access-control-max-age".into(), age.to_string()));
+            }
+        }
+    }
+    GatewayResponse { status: 204, headers, body: Bytes::new() }
+}
+
+fn add_cors_headers(resp: &mut GatewayResponse, c: &crate::v2::Cors, origin: &str) {
+    if !origin_allowed(c, origin) {
+        return;
+    }
+    let allow_origin =
+        if c.allow_origins.iter().any(|o| o == "*") && c.allow_credentials != Some(true) { "*" } else { origin };
+    resp.headers.retain(|(k, _)| !k.to_ascii_lowercase().starts_with("access-control-"));
+    resp.headers.push(("access-control-allow-origin".into(), allow_origin.into()));
+    if c.allow_credentials == Some(true) {
+        resp.headers.push(("access-control-allow-credentials".into(), "true".into()));
+    }
+    if !c.expose_headers.is_empty() {
+        resp.headers.push(("access-control-expose-headers".into(), c.expose_headers.join(",")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_urls_fill_placeholders_and_pass_the_query_on() {
+        let i = Integration {
+            uri: Some("http://127.0.0.1:9000/api/{proxy}".into()),
+            request_parameters: BTreeMap::from([(
+                "integration.request.path.proxy".to_owned(),
+                "method.request.path.proxy".to_owned(),
+            )]),
+            ..Default::default()
+        };
+        let params = BTreeMap::from([("proxy".to_owned(), "a/b".to_owned())]);
+        assert_eq!(backend_url(&i, &BTreeMap::new(), &params, Some("x=1"), None), "http://127.0.0.1:9000/api/a/b?x=1");
+        let h = HttpIntegration { uri: Some("http://127.0.0.1:9000".into()), ..Default::default() };
+        assert_eq!(
+            http_backend_url(&h, &BTreeMap::new(), &BTreeMap::new(), "/items/1", None),
+            "http://127.0.0.1:9000/items/1"
+        );
+        let h = HttpIntegration { uri: Some("http://127.0.0.1:9000/v1/{proxy}".into()), ..Default::default() };
+        assert_eq!(
+            http_backend_url(&h, &BTreeMap::new(), &params, "/a/b", Some("q=2")),
+            "http://127.0.0.1:9000/v1/a/b?q=2"
+        );
+    }
+
+    #[test]
+    fn mock_integrations_answer_their_mapped_response() {
+        let mut i = Integration {
+            kind: "MOCK".into(),
+            request_templates: BTreeMap::from([("application/json".to_owned(), "{\"statusCode\": 404}".to_owned())]),
+            ..Default::default()
+        };
+        i.responses.insert(
+            "200".into(),
+            crate::rest::IntegrationResponse {
+                status_code: "200".into(),
+                response_templates: BTreeMap::from([("application/json".to_owned(), "ok".to_owned())]),
+                ..Default::default()
+            },
+        );
+        i.responses.insert(
+            "404".into(),
+            crate::rest::IntegrationResponse {
+                status_code: "404".into(),
+                selection_pattern: Some("404".into()),
+                response_parameters: BTreeMap::from([(
+                    "method.response.header.X-Why".to_owned(),
+                    "'missing'".to_owned(),
+                )]),
+                response_templates: BTreeMap::from([(
+                    "application/json".to_owned(),
+                    "{\"error\": \"gone\"}".to_owned(),
+                )]),
+                ..Default::default()
+            },
+        );
+        let status = mock_status(&i, Some("application/json"));
+        let r = mapped_answer(&i, status, &[], Bytes::new());
+        assert_eq!(r.status, 404);
+        assert_eq!(&r.body[..], b"{\"error\": \"gone\"}");
+        assert!(r.headers.contains(&("X-Why".into(), "missing".into())));
+        let r = mapped_answer(&i, 200, &[], Bytes::new());
+        assert_eq!((r.status, &r.body[..]), (200, &b"ok"[..]));
+    }
+}

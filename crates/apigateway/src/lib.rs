@@ -1,0 +1,209 @@
+//! Lamina's API Gateway: REST APIs (`apigateway`) and HTTP APIs (`apigatewayv2`), and
+//! the execute-api data plane that serves them.
+//!
+//! [`GatewayService`] owns every API's configuration — for REST APIs the resource tree,
+//! methods, integrations, deployments and stages (`rest.rs`); for HTTP APIs the routes,
+//! integrations, deployments and stages (`v2.rs`) — keeps it in memory, and writes each API
+//! whole to the store's `GatewayStore` on every change, so it survives a restart. A
+//! deployment is a snapshot: a stage serves the deployment it points at, never the API's
+//! live configuration (an HTTP API stage with auto-deploy gets a new deployment on every
+//! change, as on AWS).
+//!
+//! The data plane (`execute.rs`) takes a plain HTTP request addressed to an API, matches
+//! it against the stage's deployment (`routing.rs`, pure), builds AWS's proxy events
+//! (`events.rs`, pure: the REST v1 event and the HTTP API 1.0 and 2.0 payloads), calls the
+//! integration — a function through [`Functions`], an HTTP backend through its own pooled
+//! client, or a `MOCK` — and validates and maps the answer as API Gateway does.
+//!
+//! It knows nothing of the control plane's JSON: `aws-api` speaks it. It never starts
+//! processes; functions run through the [`Functions`] the binary wires in.
+#![deny(missing_docs)]
+
+pub mod events;
+mod execute;
+mod patch;
+pub mod rest;
+pub mod routing;
+pub mod v2;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use store::{GatewayDocument, GatewayStore, StoreError};
+
+pub use execute::{GatewayRequest, GatewayResponse, MAX_PAYLOAD};
+pub use patch::PatchOperation;
+
+/// An API Gateway error, as the control plane answers it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GatewayError {
+    /// `BadRequestException` (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// `NotFoundException` (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// `ConflictException` (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// `LimitExceededException` (429).
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// A failure of Lamina's own (500).
+    #[error("{0}")]
+    Service(String),
+}
+
+impl From<StoreError> for GatewayError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store failure");
+        GatewayError::Service("Lamina could not store the change.".into())
+    }
+}
+
+/// Who is calling the control plane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The account.
+    pub account: String,
+    /// The region.
+    pub region: String,
+}
+
+/// How a function answered an integration's invocation.
+#[derive(Debug)]
+pub enum FunctionReply {
+    /// The function returned this payload.
+    Returned(Bytes),
+    /// The function failed (`X-Amz-Function-Error`); the payload is its error document.
+    Failed(Bytes),
+    /// Lambda could not run it: throttled, missing, or not permitted. The text says why,
+    /// for Lamina's own log.
+    Unavailable(String),
+}
+
+/// Lets the gateway invoke functions synchronously (wired to the Lambda service).
+pub trait Functions: Send + Sync + 'static {
+    /// Invokes the function `arn` (a function ARN, possibly qualified) with `payload`.
+    fn invoke<'a>(&'a self, arn: &'a str, payload: Bytes) -> Pin<Box<dyn Future<Output = FunctionReply> + Send + 'a>>;
+}
+
+/// Where the gateway says its APIs can be reached.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// The host and port the server listens on, e.g. `localhost:4566`; APIs are at
+    /// `{api-id}.execute-api.{this}`.
+    pub endpoint_host: String,
+}
+
+/// API Gateway's control plane and data plane.
+#[derive(Clone)]
+pub struct GatewayService {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for GatewayService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayService").finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    store: Arc<dyn GatewayStore>,
+    functions: Arc<dyn Functions>,
+    settings: GatewaySettings,
+    state: RwLock<State>,
+    http: execute::HttpClient,
+}
+
+#[derive(Default)]
+struct State {
+    rest: HashMap<String, rest::RestApi>,
+    http: HashMap<String, v2::HttpApi>,
+}
+
+const REST_KIND: &str = "restapi";
+const HTTP_KIND: &str = "httpapi";
+
+impl GatewayService {
+    /// Loads every API from the store.
+    pub fn start(
+        store: Arc<dyn GatewayStore>,
+        functions: Arc<dyn Functions>,
+        settings: GatewaySettings,
+    ) -> Result<Self, GatewayError> {
+        let mut state = State::default();
+        for d in store.documents(REST_KIND)? {
+            let api: rest::RestApi = serde_json::from_str(&d.doc)
+                .map_err(|e| GatewayError::Service(format!("stored REST API {} is unreadable: {e}", d.id)))?;
+            state.rest.insert(api.id.clone(), api);
+        }
+        for d in store.documents(HTTP_KIND)? {
+            let api: v2::HttpApi = serde_json::from_str(&d.doc)
+                .map_err(|e| GatewayError::Service(format!("stored HTTP API {} is unreadable: {e}", d.id)))?;
+            state.http.insert(api.id.clone(), api);
+        }
+        Ok(GatewayService {
+            inner: Arc::new(Inner {
+                store,
+                functions,
+                settings,
+                state: RwLock::new(state),
+                http: execute::http_client(),
+            }),
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.inner.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.inner.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn save<T: serde::Serialize>(&self, kind: &str, id: &str, doc: &T) -> Result<(), GatewayError> {
+        let doc = serde_json::to_string(doc).map_err(|e| GatewayError::Service(e.to_string()))?;
+        self.inner.store.put_document(&GatewayDocument { kind: kind.into(), id: id.into(), doc })?;
+        Ok(())
+    }
+
+    /// The host an API's execute-api URLs use: `{api-id}.execute-api.{endpoint}`.
+    pub fn api_host(&self, api_id: &str) -> String {
+        format!("{api_id}.execute-api.{}", self.inner.settings.endpoint_host)
+    }
+}
+
+/// A fresh identifier of `len` lowercase letters and digits, as API Gateway's ids are.
+pub(crate) fn new_id(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        for b in uuid::Uuid::new_v4().as_bytes() {
+            // 252 is the largest multiple of 36 below 256: no bias.
+            if *b < 252 && out.len() < len {
+                out.push(ALPHABET[(*b % 36) as usize] as char);
+            }
+        }
+    }
+    out
+}
+
+/// Seconds since the epoch.
+pub(crate) fn now_secs() -> i64 {
+    model::clock::now_ms() / 1000
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_lowercase_alphanumerics_of_the_asked_length() {
+        let a = super::new_id(10);
+        assert_eq!(a.len(), 10);
+        assert!(a.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert_ne!(a, super::new_id(10));
+    }
+}

@@ -1,0 +1,557 @@
+//! API Gateway's REST API control plane (`apigateway`, REST-JSON under `/restapis`).
+
+use apigateway::rest::{
+    Deployment, DeploymentInput, Integration, IntegrationResponse, Method, MethodResponse, Resource, RestApi,
+    RestApiInput, Stage,
+};
+use apigateway::PatchOperation;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+use crate::apigw_common::{
+    bool_map, boolean, done, integer, put as put_field, reply, string, string_map, strings, GwCaller, JsonBody,
+};
+use crate::ApiState;
+
+pub(crate) fn routes() -> Router<ApiState> {
+    let method = "/restapis/{api}/resources/{resource}/methods/{method}";
+    Router::new()
+        .route("/restapis", post(create_rest_api).get(get_rest_apis))
+        .route("/restapis/{api}", get(get_rest_api).patch(update_rest_api).delete(delete_rest_api))
+        .route("/restapis/{api}/resources", get(get_resources))
+        .route("/restapis/{api}/resources/{resource}", get(get_resource).post(create_resource).delete(delete_resource))
+        .route(method, put(put_method).get(get_method).delete(delete_method))
+        .route(&format!("{method}/integration"), put(put_integration).get(get_integration).delete(delete_integration))
+        .route(
+            &format!("{method}/responses/{{status}}"),
+            put(put_method_response).get(get_method_response).delete(delete_method_response),
+        )
+        .route(
+            &format!("{method}/integration/responses/{{status}}"),
+            put(put_integration_response).get(get_integration_response).delete(delete_integration_response),
+        )
+        .route("/restapis/{api}/deployments", post(create_deployment).get(get_deployments))
+        .route("/restapis/{api}/deployments/{id}", get(get_deployment).delete(delete_deployment))
+        .route("/restapis/{api}/stages", post(create_stage).get(get_stages))
+        .route("/restapis/{api}/stages/{stage}", get(get_stage).patch(update_stage).delete(delete_stage))
+}
+
+#[derive(serde::Deserialize)]
+struct Paging {
+    position: Option<String>,
+    limit: Option<i64>,
+    embed: Option<String>,
+    #[serde(rename = "deploymentId")]
+    deployment_id: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Wire shapes out.
+
+fn rest_api_json(a: &RestApi) -> Value {
+    let mut o = json!({
+        "id": a.id,
+        "name": a.name,
+        "createdDate": a.created,
+        "apiKeySource": a.api_key_source,
+        "endpointConfiguration": {"types": a.endpoint_types, "ipAddressType": "ipv4"},
+        "disableExecuteApiEndpoint": a.disable_execute_api_endpoint,
+        "rootResourceId": a.root_id,
+    });
+    put_field(&mut o, "description", json!(a.description));
+    put_field(&mut o, "version", json!(a.version));
+    put_field(&mut o, "binaryMediaTypes", json!(a.binary_media_types));
+    put_field(&mut o, "minimumCompressionSize", json!(a.minimum_compression_size));
+    put_field(&mut o, "policy", json!(a.policy));
+    put_field(&mut o, "tags", json!(a.tags));
+    if !a.vpc_endpoint_ids.is_empty() {
+        o["endpointConfiguration"]["vpcEndpointIds"] = json!(a.vpc_endpoint_ids);
+    }
+    o
+}
+
+fn resource_json(r: &Resource, embed_methods: bool) -> Value {
+    let mut o = json!({ "id": r.id, "path": r.path });
+    put_field(&mut o, "parentId", json!(r.parent_id));
+    if r.parent_id.is_some() {
+        o["pathPart"] = json!(r.path_part);
+    }
+    let methods: Map<String, Value> = r
+        .methods
+        .iter()
+        .map(|(k, m)| (k.clone(), if embed_methods { method_json(m, &r.id) } else { json!({}) }))
+        .collect();
+    put_field(&mut o, "resourceMethods", Value::Object(methods));
+    o
+}
+
+fn method_json(m: &Method, resource_id: &str) -> Value {
+    let mut o = json!({
+        "httpMethod": m.http_method,
+        "authorizationType": m.authorization_type,
+        "apiKeyRequired": m.api_key_required,
+    });
+    put_field(&mut o, "authorizerId", json!(m.authorizer_id));
+    put_field(&mut o, "operationName", json!(m.operation_name));
+    put_field(&mut o, "requestValidatorId", json!(m.request_validator_id));
+    put_field(&mut o, "requestParameters", json!(m.request_parameters));
+    put_field(&mut o, "requestModels", json!(m.request_models));
+    put_field(&mut o, "authorizationScopes", json!(m.authorization_scopes));
+    let responses: Map<String, Value> = m.responses.iter().map(|(k, r)| (k.clone(), method_response_json(r))).collect();
+    put_field(&mut o, "methodResponses", Value::Object(responses));
+    if let Some(i) = &m.integration {
+        o["methodIntegration"] = integration_json(i, resource_id);
+    }
+    o
+}
+
+fn method_response_json(r: &MethodResponse) -> Value {
+    let mut o = json!({ "statusCode": r.status_code });
+    put_field(&mut o, "responseParameters", json!(r.response_parameters));
+    put_field(&mut o, "responseModels", json!(r.response_models));
+    o
+}
+
+fn integration_json(i: &Integration, resource_id: &str) -> Value {
+    let mut o = json!({
+        "type": i.kind,
+        "connectionType": i.connection_type.as_deref().unwrap_or("INTERNET"),
+        "passthroughBehavior": i.passthrough_behavior.as_deref().unwrap_or("WHEN_NO_MATCH"),
+        "timeoutInMillis": i.timeout_ms,
+        "cacheNamespace": i.cache_namespace.as_deref().unwrap_or(resource_id),
+        "cacheKeyParameters": i.cache_key_parameters,
+    });
+    put_field(&mut o, "httpMethod", json!(i.http_method));
+    put_field(&mut o, "uri", json!(i.uri));
+    put_field(&mut o, "connectionId", json!(i.connection_id));
+    put_field(&mut o, "credentials", json!(i.credentials));
+    put_field(&mut o, "requestParameters", json!(i.request_parameters));
+    put_field(&mut o, "requestTemplates", json!(i.request_templates));
+    put_field(&mut o, "contentHandling", json!(i.content_handling));
+    let responses: Map<String, Value> =
+        i.responses.iter().map(|(k, r)| (k.clone(), integration_response_json(r))).collect();
+    put_field(&mut o, "integrationResponses", Value::Object(responses));
+    o
+}
+
+fn integration_response_json(r: &IntegrationResponse) -> Value {
+    let mut o = json!({ "statusCode": r.status_code });
+    put_field(&mut o, "selectionPattern", json!(r.selection_pattern));
+    put_field(&mut o, "responseParameters", json!(r.response_parameters));
+    put_field(&mut o, "responseTemplates", json!(r.response_templates));
+    put_field(&mut o, "contentHandling", json!(r.content_handling));
+    o
+}
+
+fn deployment_json(d: &Deployment) -> Value {
+    let mut o = json!({ "id": d.id, "createdDate": d.created });
+    put_field(&mut o, "description", json!(d.description));
+    o
+}
+
+fn stage_json(s: &Stage) -> Value {
+    let settings: Map<String, Value> = s
+        .method_settings
+        .iter()
+        .map(|(k, m)| {
+            (
+                k.clone(),
+                json!({
+                    "metricsEnabled": m.metrics_enabled,
+                    "loggingLevel": m.logging_level,
+                    "dataTraceEnabled": m.data_trace_enabled,
+                    "throttlingBurstLimit": m.throttling_burst_limit,
+                    "throttlingRateLimit": m.throttling_rate_limit,
+                    "cachingEnabled": m.caching_enabled,
+                    "cacheTtlInSeconds": m.cache_ttl_seconds,
+                    "cacheDataEncrypted": m.cache_data_encrypted,
+                    "requireAuthorizationForCacheControl": m.require_authorization_for_cache_control,
+                    "unauthorizedCacheControlHeaderStrategy": m.unauthorized_cache_control_header_strategy,
+                }),
+            )
+        })
+        .collect();
+    let mut o = json!({
+        "deploymentId": s.deployment_id,
+        "stageName": s.name,
+        "cacheClusterEnabled": s.cache_cluster_enabled,
+        "cacheClusterStatus": "NOT_AVAILABLE",
+        "methodSettings": settings,
+        "tracingEnabled": s.tracing_enabled,
+        "createdDate": s.created,
+        "lastUpdatedDate": s.last_updated,
+    });
+    put_field(&mut o, "description", json!(s.description));
+    put_field(&mut o, "cacheClusterSize", json!(s.cache_cluster_size));
+    put_field(&mut o, "variables", json!(s.variables));
+    put_field(&mut o, "tags", json!(s.tags));
+    if let Some(l) = &s.access_log {
+        let mut log = json!({});
+        put_field(&mut log, "destinationArn", json!(l.destination_arn));
+        put_field(&mut log, "format", json!(l.format));
+        o["accessLogSettings"] = log;
+    }
+    o
+}
+
+fn items<T>(page: apigateway::rest::Page<T>, f: impl Fn(&T) -> Value) -> Value {
+    let mut o = json!({ "item": page.items.iter().map(f).collect::<Vec<_>>() });
+    put_field(&mut o, "position", json!(page.position));
+    o
+}
+
+fn patch_operations(body: &Value) -> Vec<PatchOperation> {
+    body.get("patchOperations")
+        .and_then(Value::as_array)
+        .map(|ops| {
+            ops.iter()
+                .map(|p| PatchOperation {
+                    op: string(p, "op").unwrap_or_default(),
+                    path: string(p, "path").unwrap_or_default(),
+                    value: string(p, "value"),
+                    from: string(p, "from"),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+// Handlers: parse, call the service, map.
+
+async fn create_rest_api(State(s): State<ApiState>, GwCaller(c): GwCaller, JsonBody(b): JsonBody) -> Response {
+    let endpoint = b.get("endpointConfiguration").cloned().unwrap_or(Value::Null);
+    let input = RestApiInput {
+        name: string(&b, "name").unwrap_or_default(),
+        description: string(&b, "description"),
+        version: string(&b, "version"),
+        binary_media_types: strings(&b, "binaryMediaTypes"),
+        minimum_compression_size: integer(&b, "minimumCompressionSize"),
+        api_key_source: string(&b, "apiKeySource"),
+        endpoint_types: strings(&endpoint, "types"),
+        vpc_endpoint_ids: strings(&endpoint, "vpcEndpointIds"),
+        policy: string(&b, "policy"),
+        tags: string_map(&b, "tags"),
+        disable_execute_api_endpoint: boolean(&b, "disableExecuteApiEndpoint").unwrap_or(false),
+    };
+    reply(s.gateway.create_rest_api(&c, input), StatusCode::CREATED, |a| rest_api_json(&a))
+}
+
+async fn get_rest_apis(State(s): State<ApiState>, GwCaller(c): GwCaller, Query(q): Query<Paging>) -> Response {
+    reply(s.gateway.rest_apis(&c, q.position.as_deref(), q.limit), StatusCode::OK, |p| items(p, rest_api_json))
+}
+
+async fn get_rest_api(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(s.gateway.rest_api(&c, &api), StatusCode::OK, |a| rest_api_json(&a))
+}
+
+async fn update_rest_api(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.update_rest_api(&c, &api, &patch_operations(&b)), StatusCode::OK, |a| rest_api_json(&a))
+}
+
+async fn delete_rest_api(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    done(s.gateway.delete_rest_api(&c, &api), StatusCode::ACCEPTED)
+}
+
+async fn get_resources(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    Query(q): Query<Paging>,
+) -> Response {
+    let embed = q.embed.as_deref() == Some("methods");
+    reply(s.gateway.resources(&c, &api, q.position.as_deref(), q.limit), StatusCode::OK, |p| {
+        items(p, |r| resource_json(r, embed))
+    })
+}
+
+async fn get_resource(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+    Query(q): Query<Paging>,
+) -> Response {
+    let embed = q.embed.as_deref() == Some("methods");
+    reply(s.gateway.resource(&c, &api, &id), StatusCode::OK, |r| resource_json(&r, embed))
+}
+
+async fn create_resource(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, parent)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let part = string(&b, "pathPart").unwrap_or_default();
+    reply(s.gateway.create_resource(&c, &api, &parent, &part), StatusCode::CREATED, |r| resource_json(&r, false))
+}
+
+async fn delete_resource(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_resource(&c, &api, &id), StatusCode::ACCEPTED)
+}
+
+type MethodPath = Path<(String, String, String)>;
+
+async fn put_method(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method)): MethodPath,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let m = Method {
+        http_method: method,
+        authorization_type: string(&b, "authorizationType").unwrap_or_default(),
+        authorizer_id: string(&b, "authorizerId"),
+        api_key_required: boolean(&b, "apiKeyRequired").unwrap_or(false),
+        operation_name: string(&b, "operationName"),
+        request_parameters: bool_map(&b, "requestParameters"),
+        request_models: string_map(&b, "requestModels"),
+        request_validator_id: string(&b, "requestValidatorId"),
+        authorization_scopes: strings(&b, "authorizationScopes"),
+        ..Default::default()
+    };
+    reply(s.gateway.put_method(&c, &api, &resource, m), StatusCode::CREATED, |m| method_json(&m, &resource))
+}
+
+async fn get_method(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method)): MethodPath,
+) -> Response {
+    reply(s.gateway.method(&c, &api, &resource, &method), StatusCode::OK, |m| method_json(&m, &resource))
+}
+
+async fn delete_method(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method)): MethodPath,
+) -> Response {
+    done(s.gateway.delete_method(&c, &api, &resource, &method), StatusCode::NO_CONTENT)
+}
+
+async fn put_integration(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method)): MethodPath,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let i = Integration {
+        kind: string(&b, "type").unwrap_or_default(),
+        http_method: string(&b, "httpMethod"),
+        uri: string(&b, "uri"),
+        connection_type: string(&b, "connectionType"),
+        connection_id: string(&b, "connectionId"),
+        credentials: string(&b, "credentials"),
+        request_parameters: string_map(&b, "requestParameters"),
+        request_templates: string_map(&b, "requestTemplates"),
+        passthrough_behavior: string(&b, "passthroughBehavior"),
+        content_handling: string(&b, "contentHandling"),
+        timeout_ms: integer(&b, "timeoutInMillis").map_or(0, |t| t.max(1) as u64),
+        cache_namespace: string(&b, "cacheNamespace"),
+        cache_key_parameters: strings(&b, "cacheKeyParameters"),
+        ..Default::default()
+    };
+    reply(s.gateway.put_integration(&c, &api, &resource, &method, i), StatusCode::CREATED, |i| {
+        integration_json(&i, &resource)
+    })
+}
+
+async fn get_integration(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method)): MethodPath,
+) -> Response {
+    reply(s.gateway.integration(&c, &api, &resource, &method), StatusCode::OK, |i| integration_json(&i, &resource))
+}
+
+async fn delete_integration(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method)): MethodPath,
+) -> Response {
+    done(s.gateway.delete_integration(&c, &api, &resource, &method), StatusCode::NO_CONTENT)
+}
+
+type StatusPath = Path<(String, String, String, String)>;
+
+async fn put_method_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method, status)): StatusPath,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let r = MethodResponse {
+        status_code: status,
+        response_parameters: bool_map(&b, "responseParameters"),
+        response_models: string_map(&b, "responseModels"),
+    };
+    reply(s.gateway.put_method_response(&c, &api, &resource, &method, r), StatusCode::CREATED, |r| {
+        method_response_json(&r)
+    })
+}
+
+async fn get_method_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method, status)): StatusPath,
+) -> Response {
+    reply(s.gateway.method_response(&c, &api, &resource, &method, &status), StatusCode::OK, |r| {
+        method_response_json(&r)
+    })
+}
+
+async fn delete_method_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method, status)): StatusPath,
+) -> Response {
+    done(s.gateway.delete_method_response(&c, &api, &resource, &method, &status), StatusCode::NO_CONTENT)
+}
+
+async fn put_integration_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method, status)): StatusPath,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let r = IntegrationResponse {
+        status_code: status,
+        selection_pattern: string(&b, "selectionPattern"),
+        response_parameters: string_map(&b, "responseParameters"),
+        response_templates: string_map(&b, "responseTemplates"),
+        content_handling: string(&b, "contentHandling"),
+    };
+    reply(s.gateway.put_integration_response(&c, &api, &resource, &method, r), StatusCode::CREATED, |r| {
+        integration_response_json(&r)
+    })
+}
+
+async fn get_integration_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method, status)): StatusPath,
+) -> Response {
+    reply(s.gateway.integration_response(&c, &api, &resource, &method, &status), StatusCode::OK, |r| {
+        integration_response_json(&r)
+    })
+}
+
+async fn delete_integration_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method, status)): StatusPath,
+) -> Response {
+    done(s.gateway.delete_integration_response(&c, &api, &resource, &method, &status), StatusCode::NO_CONTENT)
+}
+
+async fn create_deployment(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let input = DeploymentInput {
+        stage_name: string(&b, "stageName"),
+        stage_description: string(&b, "stageDescription"),
+        description: string(&b, "description"),
+        variables: string_map(&b, "variables"),
+    };
+    reply(s.gateway.create_deployment(&c, &api, input), StatusCode::CREATED, |d| deployment_json(&d))
+}
+
+async fn get_deployments(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    Query(q): Query<Paging>,
+) -> Response {
+    reply(s.gateway.deployments(&c, &api, q.position.as_deref(), q.limit), StatusCode::OK, |p| {
+        items(p, deployment_json)
+    })
+}
+
+async fn get_deployment(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.deployment(&c, &api, &id), StatusCode::OK, |d| deployment_json(&d))
+}
+
+async fn delete_deployment(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_deployment(&c, &api, &id), StatusCode::ACCEPTED)
+}
+
+async fn create_stage(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let stage = Stage {
+        name: string(&b, "stageName").unwrap_or_default(),
+        deployment_id: string(&b, "deploymentId").unwrap_or_default(),
+        description: string(&b, "description"),
+        variables: string_map(&b, "variables"),
+        cache_cluster_enabled: boolean(&b, "cacheClusterEnabled").unwrap_or(false),
+        cache_cluster_size: string(&b, "cacheClusterSize"),
+        tracing_enabled: boolean(&b, "tracingEnabled").unwrap_or(false),
+        tags: string_map(&b, "tags"),
+        ..Default::default()
+    };
+    reply(s.gateway.create_stage(&c, &api, stage), StatusCode::CREATED, |s| stage_json(&s))
+}
+
+async fn get_stages(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    Query(q): Query<Paging>,
+) -> Response {
+    reply(
+        s.gateway.stages(&c, &api, q.deployment_id.as_deref()),
+        StatusCode::OK,
+        |stages| json!({ "item": stages.iter().map(stage_json).collect::<Vec<_>>() }),
+    )
+}
+
+async fn get_stage(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, name)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.stage(&c, &api, &name), StatusCode::OK, |s| stage_json(&s))
+}
+
+async fn update_stage(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, name)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.update_stage(&c, &api, &name, &patch_operations(&b)), StatusCode::OK, |s| stage_json(&s))
+}
+
+async fn delete_stage(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, name)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_stage(&c, &api, &name), StatusCode::ACCEPTED)
+}

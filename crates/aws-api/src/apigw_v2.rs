@@ -1,0 +1,441 @@
+//! API Gateway's HTTP API control plane (`apigatewayv2`, REST-JSON under `/v2/apis`).
+
+use std::collections::BTreeMap;
+
+use apigateway::v2::{
+    ApiInput, Cors, HttpApi, HttpDeployment, HttpIntegration, HttpStage, IntegrationInput, Route, RouteInput,
+    RouteSettings, StageInput,
+};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+use crate::apigw_common::{
+    boolean, done, integer, iso8601, put, reply, string, string_map, strings, GwCaller, JsonBody,
+};
+use crate::ApiState;
+
+pub(crate) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/v2/apis", post(create_api).get(get_apis))
+        .route("/v2/apis/{api}", get(get_api).patch(update_api).delete(delete_api))
+        .route("/v2/apis/{api}/cors", axum::routing::delete(delete_cors))
+        .route("/v2/apis/{api}/routes", post(create_route).get(get_routes))
+        .route("/v2/apis/{api}/routes/{id}", get(get_route).patch(update_route).delete(delete_route))
+        .route("/v2/apis/{api}/integrations", post(create_integration).get(get_integrations))
+        .route(
+            "/v2/apis/{api}/integrations/{id}",
+            get(get_integration).patch(update_integration).delete(delete_integration),
+        )
+        .route("/v2/apis/{api}/stages", post(create_stage).get(get_stages))
+        .route("/v2/apis/{api}/stages/{name}", get(get_stage).patch(update_stage).delete(delete_stage))
+        .route("/v2/apis/{api}/deployments", post(create_deployment).get(get_deployments))
+        .route("/v2/apis/{api}/deployments/{id}", get(get_deployment).delete(delete_deployment))
+}
+
+// ---------------------------------------------------------------------------------------
+// Wire shapes.
+
+fn cors_json(c: &Cors) -> Value {
+    let mut o = json!({});
+    put(&mut o, "allowCredentials", json!(c.allow_credentials));
+    put(&mut o, "allowHeaders", json!(c.allow_headers));
+    put(&mut o, "allowMethods", json!(c.allow_methods));
+    put(&mut o, "allowOrigins", json!(c.allow_origins));
+    put(&mut o, "exposeHeaders", json!(c.expose_headers));
+    put(&mut o, "maxAge", json!(c.max_age));
+    o
+}
+
+fn cors_of(v: &Value) -> Option<Cors> {
+    let c = v.get("corsConfiguration")?;
+    Some(Cors {
+        allow_credentials: boolean(c, "allowCredentials"),
+        allow_headers: strings(c, "allowHeaders"),
+        allow_methods: strings(c, "allowMethods"),
+        allow_origins: strings(c, "allowOrigins"),
+        expose_headers: strings(c, "exposeHeaders"),
+        max_age: integer(c, "maxAge"),
+    })
+}
+
+fn api_json(a: &HttpApi, endpoint: String) -> Value {
+    let mut o = json!({
+        "apiId": a.id,
+        "name": a.name,
+        "protocolType": a.protocol_type,
+        "routeSelectionExpression": a.route_selection_expression,
+        "apiKeySelectionExpression": a.api_key_selection_expression,
+        "apiEndpoint": endpoint,
+        "createdDate": iso8601(a.created_ms),
+        "disableExecuteApiEndpoint": a.disable_execute_api_endpoint,
+        "disableSchemaValidation": a.disable_schema_validation,
+        "ipAddressType": "ipv4",
+        "tags": a.tags,
+    });
+    put(&mut o, "description", json!(a.description));
+    put(&mut o, "version", json!(a.version));
+    if a.managed {
+        o["apiGatewayManaged"] = json!(true);
+    }
+    if let Some(c) = &a.cors {
+        o["corsConfiguration"] = cors_json(c);
+    }
+    o
+}
+
+fn route_json(r: &Route) -> Value {
+    let mut o = json!({
+        "routeId": r.id,
+        "routeKey": r.route_key,
+        "authorizationType": r.authorization_type,
+        "apiKeyRequired": r.api_key_required,
+    });
+    put(&mut o, "authorizerId", json!(r.authorizer_id));
+    put(&mut o, "authorizationScopes", json!(r.authorization_scopes));
+    put(&mut o, "operationName", json!(r.operation_name));
+    put(&mut o, "target", json!(r.target));
+    if r.managed {
+        o["apiGatewayManaged"] = json!(true);
+    }
+    o
+}
+
+fn integration_json(i: &HttpIntegration) -> Value {
+    let mut o = json!({
+        "integrationId": i.id,
+        "integrationType": i.integration_type,
+        "payloadFormatVersion": i.payload_format_version,
+        "timeoutInMillis": i.timeout_ms,
+        "connectionType": i.connection_type,
+    });
+    put(&mut o, "integrationUri", json!(i.uri));
+    put(&mut o, "integrationMethod", json!(i.method));
+    put(&mut o, "integrationSubtype", json!(i.subtype));
+    put(&mut o, "credentialsArn", json!(i.credentials_arn));
+    put(&mut o, "description", json!(i.description));
+    put(&mut o, "requestParameters", json!(i.request_parameters));
+    if i.managed {
+        o["apiGatewayManaged"] = json!(true);
+    }
+    o
+}
+
+fn settings_json(r: &RouteSettings) -> Value {
+    let mut o = json!({ "detailedMetricsEnabled": r.detailed_metrics_enabled.unwrap_or(false) });
+    put(&mut o, "throttlingBurstLimit", json!(r.throttling_burst_limit));
+    put(&mut o, "throttlingRateLimit", json!(r.throttling_rate_limit));
+    put(&mut o, "loggingLevel", json!(r.logging_level));
+    put(&mut o, "dataTraceEnabled", json!(r.data_trace_enabled));
+    o
+}
+
+fn settings_of(v: &Value) -> RouteSettings {
+    RouteSettings {
+        throttling_burst_limit: integer(v, "throttlingBurstLimit"),
+        throttling_rate_limit: v.get("throttlingRateLimit").and_then(Value::as_f64),
+        detailed_metrics_enabled: boolean(v, "detailedMetricsEnabled"),
+        logging_level: string(v, "loggingLevel"),
+        data_trace_enabled: boolean(v, "dataTraceEnabled"),
+    }
+}
+
+fn stage_json(s: &HttpStage) -> Value {
+    let routes: Map<String, Value> = s.route_settings.iter().map(|(k, r)| (k.clone(), settings_json(r))).collect();
+    let mut o = json!({
+        "stageName": s.name,
+        "autoDeploy": s.auto_deploy,
+        "defaultRouteSettings": settings_json(&s.default_route_settings),
+        "routeSettings": routes,
+        "stageVariables": s.variables,
+        "createdDate": iso8601(s.created_ms),
+        "lastUpdatedDate": iso8601(s.last_updated_ms),
+        "tags": s.tags,
+    });
+    put(&mut o, "deploymentId", json!(s.deployment_id));
+    put(&mut o, "description", json!(s.description));
+    if s.managed {
+        o["apiGatewayManaged"] = json!(true);
+    }
+    if let Some(l) = &s.access_log {
+        let mut log = json!({});
+        put(&mut log, "destinationArn", json!(l.destination_arn));
+        put(&mut log, "format", json!(l.format));
+        o["accessLogSettings"] = log;
+    }
+    o
+}
+
+fn deployment_json(d: &HttpDeployment) -> Value {
+    let mut o = json!({
+        "deploymentId": d.id,
+        "deploymentStatus": "DEPLOYED",
+        "createdDate": iso8601(d.created_ms),
+        "autoDeployed": d.auto_deployed,
+    });
+    put(&mut o, "description", json!(d.description));
+    o
+}
+
+fn items<T>(list: Vec<T>, f: impl Fn(&T) -> Value) -> Value {
+    json!({ "items": list.iter().map(f).collect::<Vec<_>>() })
+}
+
+fn api_input(b: &Value) -> ApiInput {
+    ApiInput {
+        name: string(b, "name"),
+        protocol_type: string(b, "protocolType"),
+        description: string(b, "description"),
+        version: string(b, "version"),
+        route_selection_expression: string(b, "routeSelectionExpression"),
+        api_key_selection_expression: string(b, "apiKeySelectionExpression"),
+        cors: cors_of(b),
+        disable_execute_api_endpoint: boolean(b, "disableExecuteApiEndpoint"),
+        disable_schema_validation: boolean(b, "disableSchemaValidation"),
+        tags: string_map(b, "tags"),
+        target: string(b, "target"),
+        route_key: string(b, "routeKey"),
+        credentials_arn: string(b, "credentialsArn"),
+    }
+}
+
+fn route_input(b: &Value) -> RouteInput {
+    RouteInput {
+        route_key: string(b, "routeKey"),
+        authorization_type: string(b, "authorizationType"),
+        authorizer_id: string(b, "authorizerId"),
+        authorization_scopes: b.get("authorizationScopes").map(|_| strings(b, "authorizationScopes")),
+        api_key_required: boolean(b, "apiKeyRequired"),
+        operation_name: string(b, "operationName"),
+        target: string(b, "target"),
+    }
+}
+
+fn integration_input(b: &Value) -> IntegrationInput {
+    IntegrationInput {
+        integration_type: string(b, "integrationType"),
+        uri: string(b, "integrationUri"),
+        method: string(b, "integrationMethod"),
+        subtype: string(b, "integrationSubtype"),
+        payload_format_version: string(b, "payloadFormatVersion"),
+        timeout_ms: integer(b, "timeoutInMillis"),
+        connection_type: string(b, "connectionType"),
+        credentials_arn: string(b, "credentialsArn"),
+        description: string(b, "description"),
+        request_parameters: b.get("requestParameters").map(|_| string_map(b, "requestParameters")),
+    }
+}
+
+fn stage_input(b: &Value) -> StageInput {
+    let route_settings = b
+        .get("routeSettings")
+        .and_then(Value::as_object)
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), settings_of(v))).collect::<BTreeMap<_, _>>());
+    let access_log = b.get("accessLogSettings").map(|l| apigateway::rest::AccessLog {
+        destination_arn: string(l, "destinationArn"),
+        format: string(l, "format"),
+    });
+    StageInput {
+        name: string(b, "stageName"),
+        deployment_id: string(b, "deploymentId"),
+        auto_deploy: boolean(b, "autoDeploy"),
+        description: string(b, "description"),
+        variables: b.get("stageVariables").map(|_| string_map(b, "stageVariables")),
+        default_route_settings: b.get("defaultRouteSettings").map(settings_of),
+        route_settings,
+        access_log,
+        tags: string_map(b, "tags"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Handlers.
+
+async fn create_api(State(s): State<ApiState>, GwCaller(c): GwCaller, JsonBody(b): JsonBody) -> Response {
+    let g = s.gateway.clone();
+    reply(s.gateway.create_api(&c, api_input(&b)), StatusCode::CREATED, |a| api_json(&a, endpoint(&g, &a.id)))
+}
+
+fn endpoint(g: &apigateway::GatewayService, id: &str) -> String {
+    format!("http://{}", g.api_host(id))
+}
+
+async fn get_apis(State(s): State<ApiState>, GwCaller(c): GwCaller) -> Response {
+    let g = s.gateway.clone();
+    reply(Ok(s.gateway.apis(&c)), StatusCode::OK, |apis| items(apis, |a| api_json(a, endpoint(&g, &a.id))))
+}
+
+async fn get_api(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    let g = s.gateway.clone();
+    reply(s.gateway.api(&c, &api), StatusCode::OK, |a| api_json(&a, endpoint(&g, &a.id)))
+}
+
+async fn update_api(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let g = s.gateway.clone();
+    reply(s.gateway.update_api(&c, &api, api_input(&b)), StatusCode::OK, |a| api_json(&a, endpoint(&g, &a.id)))
+}
+
+async fn delete_api(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    done(s.gateway.delete_api(&c, &api), StatusCode::NO_CONTENT)
+}
+
+async fn delete_cors(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    done(s.gateway.delete_cors(&c, &api), StatusCode::NO_CONTENT)
+}
+
+async fn create_route(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.create_route(&c, &api, route_input(&b)), StatusCode::CREATED, |r| route_json(&r))
+}
+
+async fn get_routes(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(s.gateway.routes(&c, &api), StatusCode::OK, |r| items(r, route_json))
+}
+
+async fn get_route(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.route(&c, &api, &id), StatusCode::OK, |r| route_json(&r))
+}
+
+async fn update_route(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.update_route(&c, &api, &id, route_input(&b)), StatusCode::OK, |r| route_json(&r))
+}
+
+async fn delete_route(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_route(&c, &api, &id), StatusCode::NO_CONTENT)
+}
+
+async fn create_integration(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.create_integration(&c, &api, integration_input(&b)), StatusCode::CREATED, |i| integration_json(&i))
+}
+
+async fn get_integrations(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(s.gateway.integrations_v2(&c, &api), StatusCode::OK, |i| items(i, integration_json))
+}
+
+async fn get_integration(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.integration_v2(&c, &api, &id), StatusCode::OK, |i| integration_json(&i))
+}
+
+async fn update_integration(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.update_integration_v2(&c, &api, &id, integration_input(&b)), StatusCode::OK, |i| {
+        integration_json(&i)
+    })
+}
+
+async fn delete_integration(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_integration_v2(&c, &api, &id), StatusCode::NO_CONTENT)
+}
+
+async fn create_stage(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.create_stage_v2(&c, &api, stage_input(&b)), StatusCode::CREATED, |s| stage_json(&s))
+}
+
+async fn get_stages(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(s.gateway.stages_v2(&c, &api), StatusCode::OK, |st| items(st, stage_json))
+}
+
+async fn get_stage(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, name)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.stage_v2(&c, &api, &name), StatusCode::OK, |s| stage_json(&s))
+}
+
+async fn update_stage(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, name)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.update_stage_v2(&c, &api, &name, stage_input(&b)), StatusCode::OK, |s| stage_json(&s))
+}
+
+async fn delete_stage(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, name)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_stage_v2(&c, &api, &name), StatusCode::NO_CONTENT)
+}
+
+async fn create_deployment(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(
+        s.gateway.create_deployment_v2(&c, &api, string(&b, "description"), string(&b, "stageName")),
+        StatusCode::CREATED,
+        |d| deployment_json(&d),
+    )
+}
+
+async fn get_deployments(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(s.gateway.deployments_v2(&c, &api), StatusCode::OK, |d| items(d, deployment_json))
+}
+
+async fn get_deployment(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.deployment_v2(&c, &api, &id), StatusCode::OK, |d| deployment_json(&d))
+}
+
+async fn delete_deployment(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_deployment_v2(&c, &api, &id), StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,465 @@
+"""API Gateway: REST APIs and HTTP APIs created with boto3 and the aws CLI, called with
+plain HTTP, in front of functions, HTTP backends and mocks."""
+import base64
+import glob
+import http.client
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import RUST_ECHO_BIN, create, function_zip, zip_bytes
+
+PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0xFF])
+
+
+def call(lamina, method, path, api_id=None, body=None, headers=None):
+    """One HTTP request to the server: addressed to `api_id`'s host when given. Returns
+    (status, headers as a list of pairs, body bytes)."""
+    conn = http.client.HTTPConnection("127.0.0.1", lamina.port, timeout=60)
+    h = dict(headers or {})
+    if api_id:
+        h["Host"] = f"{api_id}.execute-api.localhost:{lamina.port}"
+    conn.request(method, path, body=body, headers=h)
+    r = conn.getresponse()
+    out = (r.status, r.getheaders(), r.read())
+    conn.close()
+    return out
+
+
+def header(headers, name):
+    values = [v for k, v in headers if k.lower() == name.lower()]
+    return values[0] if values else None
+
+
+def function_arn(lam, name, code=None, **kw):
+    f = create(lam, name, handler="api.handler", code=code or function_zip("api.py"), **kw)
+    return f["FunctionArn"]
+
+
+def lambda_uri(arn):
+    return f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
+
+
+def rest_proxy_api(lamina, target_arn, stage="prod", variables=None, binary=None, timeout=None):
+    """A REST API with `ANY /{proxy+}` and `ANY /` to a function, deployed to `stage`."""
+    apigw = lamina.client("apigateway")
+    api = apigw.create_rest_api(name="proxy", binaryMediaTypes=binary or [],
+                                endpointConfiguration={"types": ["REGIONAL"]})
+    root = api["rootResourceId"]
+    proxy = apigw.create_resource(restApiId=api["id"], parentId=root, pathPart="{proxy+}")
+    extra = {"timeoutInMillis": timeout} if timeout else {}
+    for rid in (root, proxy["id"]):
+        apigw.put_method(restApiId=api["id"], resourceId=rid, httpMethod="ANY", authorizationType="NONE")
+        apigw.put_integration(restApiId=api["id"], resourceId=rid, httpMethod="ANY", type="AWS_PROXY",
+                              integrationHttpMethod="POST", uri=lambda_uri(target_arn), **extra)
+    apigw.create_deployment(restApiId=api["id"], stageName=stage, variables=variables or {})
+    return api["id"], proxy["id"]
+
+
+def test_rest_proxy_resource_sends_the_v1_event(lamina, lam):
+    arn = function_arn(lam, "rest-echo")
+    api_id, proxy_id = rest_proxy_api(lamina, arn, variables={"color": "blue"})
+    status, headers, body = call(lamina, "POST", "/prod/items/42?tag=a&tag=b&one=1", api_id=api_id,
+                                 body=b'{"k": 1}', headers={"Content-Type": "application/json",
+                                                            "X-Custom": "hello", "User-Agent": "tester/1.0"})
+    assert status == 200, body
+    assert header(headers, "x-echo") == "yes"
+    assert [v for k, v in headers if k.lower() == "x-multi"] == ["one", "two"]
+    assert header(headers, "x-amzn-RequestId")
+    e = json.loads(body)["event"]
+    assert e["resource"] == "/{proxy+}"
+    assert e["path"] == "/items/42"
+    assert e["httpMethod"] == "POST"
+    assert e["headers"]["Content-Type"] == "application/json"
+    assert e["headers"]["X-Custom"] == "hello"
+    assert e["multiValueHeaders"]["X-Custom"] == ["hello"]
+    assert e["headers"]["X-Forwarded-Proto"] == "http"
+    assert e["queryStringParameters"] == {"tag": "b", "one": "1"}
+    assert e["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "one": ["1"]}
+    assert e["pathParameters"] == {"proxy": "items/42"}
+    assert e["stageVariables"] == {"color": "blue"}
+    assert e["body"] == '{"k": 1}' and e["isBase64Encoded"] is False
+    ctx = e["requestContext"]
+    assert ctx["accountId"] == "000000000000"
+    assert ctx["apiId"] == api_id
+    assert ctx["stage"] == "prod"
+    assert ctx["resourcePath"] == "/{proxy+}" and ctx["resourceId"] == proxy_id
+    assert ctx["path"] == "/prod/items/42"
+    assert ctx["httpMethod"] == "POST" and ctx["protocol"] == "HTTP/1.1"
+    assert ctx["identity"]["sourceIp"] == "127.0.0.1"
+    assert ctx["identity"]["userAgent"] == "tester/1.0"
+    assert ctx["requestId"] and isinstance(ctx["requestTimeEpoch"], int)
+    assert ctx["domainName"] == f"{api_id}.execute-api.localhost:{lamina.port}"
+
+    # The root resource, and the path form for clients that cannot set a host.
+    status, _, body = call(lamina, "GET", f"/restapis/{api_id}/prod/_user_request_/")
+    assert status == 200
+    e = json.loads(body)["event"]
+    assert (e["resource"], e["path"], e["pathParameters"]) == ("/", "/", None)
+    assert e["body"] is None and e["queryStringParameters"] is None
+    status, _, body = call(lamina, "GET", f"/_aws/execute-api/{api_id}/prod/a/b")
+    assert status == 200 and json.loads(body)["event"]["pathParameters"] == {"proxy": "a/b"}
+
+
+def test_http_api_quick_create_sends_the_v2_event(lamina, lam):
+    arn = function_arn(lam, "http-echo")
+    api = lamina.client("apigatewayv2").create_api(Name="quick", ProtocolType="HTTP", Target=arn)
+    assert api["ApiEndpoint"] == f"http://{api['ApiId']}.execute-api.localhost:{lamina.port}"
+    status, headers, body = call(lamina, "PUT", "/things/7?a=1&a=2&b=x%20y", api_id=api["ApiId"],
+                                 body=b"text body", headers={"Content-Type": "text/plain", "Cookie": "c1=v1; c2=v2",
+                                                             "X-Custom": "hello"})
+    assert status == 200, body
+    assert header(headers, "apigw-requestid")
+    e = json.loads(body)["event"]
+    assert e["version"] == "2.0"
+    assert e["routeKey"] == "$default"
+    assert e["rawPath"] == "/things/7"
+    assert e["rawQueryString"] == "a=1&a=2&b=x%20y"
+    assert e["queryStringParameters"] == {"a": "1,2", "b": "x y"}
+    assert e["cookies"] == ["c1=v1", "c2=v2"]
+    assert "cookie" not in e["headers"]
+    assert e["headers"]["x-custom"] == "hello" and e["headers"]["content-type"] == "text/plain"
+    assert e["body"] == "text body" and e["isBase64Encoded"] is False
+    assert "pathParameters" not in e and "stageVariables" not in e
+    ctx = e["requestContext"]
+    assert ctx["http"] == {"method": "PUT", "path": "/things/7", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                           "userAgent": ""}
+    assert (ctx["stage"], ctx["routeKey"], ctx["apiId"]) == ("$default", "$default", api["ApiId"])
+    assert isinstance(ctx["timeEpoch"], int) and ctx["time"].endswith("+0000")
+
+    # A plain JSON answer is a 200 application/json body; cookies become Set-Cookie.
+    status, headers, body = call(lamina, "GET", "/?mode=plain", api_id=api["ApiId"])
+    assert (status, json.loads(body)) == (200, {"hello": "world"})
+    assert header(headers, "content-type") == "application/json"
+    status, headers, body = call(lamina, "GET", "/?mode=cookies", api_id=api["ApiId"])
+    assert status == 201 and body == b"with cookies"
+    assert [v for k, v in headers if k.lower() == "set-cookie"] == ["a=1; Path=/", "b=2"]
+
+
+def test_http_api_routes_stages_and_payload_format_1(lamina, lam):
+    arn = function_arn(lam, "http-routes")
+    v2 = lamina.client("apigatewayv2")
+    api = v2.create_api(Name="routes", ProtocolType="HTTP")
+    i2 = v2.create_integration(ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=arn,
+                               PayloadFormatVersion="2.0")
+    i1 = v2.create_integration(ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=arn,
+                               PayloadFormatVersion="1.0")
+    v2.create_route(ApiId=api["ApiId"], RouteKey="GET /items/{id}", Target=f"integrations/{i2['IntegrationId']}")
+    v2.create_route(ApiId=api["ApiId"], RouteKey="ANY /v1/{proxy+}", Target=f"integrations/{i1['IntegrationId']}")
+    v2.create_stage(ApiId=api["ApiId"], StageName="live", AutoDeploy=True, StageVariables={"env": "test"})
+
+    status, _, body = call(lamina, "GET", "/live/items/9", api_id=api["ApiId"])
+    assert status == 200, body
+    e = json.loads(body)["event"]
+    assert (e["routeKey"], e["pathParameters"], e["stageVariables"]) == ("GET /items/{id}", {"id": "9"}, {"env": "test"})
+    assert e["rawPath"] == "/live/items/9" and e["requestContext"]["stage"] == "live"
+
+    status, _, body = call(lamina, "POST", "/live/v1/a/b?q=1&q=2", api_id=api["ApiId"], body=b"{}",
+                           headers={"Content-Type": "application/json"})
+    assert status == 200, body
+    e = json.loads(body)["event"]
+    assert e["version"] == "1.0"
+    assert e["resource"] == "/v1/{proxy+}" and e["pathParameters"] == {"proxy": "a/b"}
+    assert e["multiValueQueryStringParameters"] == {"q": ["1", "2"]}
+    assert e["requestContext"]["resourcePath"] == "/v1/{proxy+}"
+
+    # Unmatched routes, and routes of other methods, are 404s; so is an unknown stage.
+    for method, path in [("POST", "/live/items/9"), ("GET", "/live/nothing"), ("GET", "/other/items/9")]:
+        status, headers, body = call(lamina, method, path, api_id=api["ApiId"])
+        assert (status, json.loads(body)) == (404, {"message": "Not Found"}), path
+
+    # Auto-deploy: a new route serves at once.
+    v2.create_route(ApiId=api["ApiId"], RouteKey="$default", Target=f"integrations/{i2['IntegrationId']}")
+    status, _, body = call(lamina, "GET", "/live/nothing", api_id=api["ApiId"])
+    assert status == 200 and json.loads(body)["event"]["routeKey"] == "$default"
+
+
+def test_unknown_rest_routes_answer_missing_authentication_token(lamina, lam):
+    arn = function_arn(lam, "rest-missing")
+    apigw = lamina.client("apigateway")
+    api = apigw.create_rest_api(name="narrow")
+    items = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="items")
+    apigw.put_method(restApiId=api["id"], resourceId=items["id"], httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api["id"], resourceId=items["id"], httpMethod="GET", type="AWS_PROXY",
+                          integrationHttpMethod="POST", uri=lambda_uri(arn))
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    assert call(lamina, "GET", "/v1/items", api_id=api["id"])[0] == 200
+    for method, path in [("GET", "/v1/nothing"), ("POST", "/v1/items"), ("GET", "/v1/items/1")]:
+        status, headers, body = call(lamina, method, path, api_id=api["id"])
+        assert status == 403, path
+        assert json.loads(body) == {"message": "Missing Authentication Token"}
+        assert header(headers, "x-amzn-ErrorType") == "MissingAuthenticationTokenException"
+    # A stage that does not exist.
+    status, _, body = call(lamina, "GET", "/v2/items", api_id=api["id"])
+    assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
+
+
+def test_bad_proxy_responses_function_errors_and_timeouts(lamina, lam):
+    arn = function_arn(lam, "rest-bad", Timeout=10)
+    api_id, _ = rest_proxy_api(lamina, arn, timeout=1000)
+    for mode in ["malformed", "extra-field", "error"]:
+        status, headers, body = call(lamina, "GET", f"/prod/x?mode={mode}", api_id=api_id)
+        assert (status, json.loads(body)) == (502, {"message": "Internal server error"}), mode
+    status, _, body = call(lamina, "GET", "/prod/x?mode=sleep&seconds=3", api_id=api_id)
+    assert (status, json.loads(body)) == (504, {"message": "Endpoint request timed out"})
+
+    v2 = lamina.client("apigatewayv2")
+    api = v2.create_api(Name="bad", ProtocolType="HTTP")
+    i = v2.create_integration(ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=arn,
+                              PayloadFormatVersion="2.0", TimeoutInMillis=1000)
+    v2.create_route(ApiId=api["ApiId"], RouteKey="$default", Target=f"integrations/{i['IntegrationId']}")
+    v2.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+    for mode in ["malformed", "error"]:
+        status, _, body = call(lamina, "GET", f"/x?mode={mode}", api_id=api["ApiId"])
+        assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"}), mode
+    status, _, body = call(lamina, "GET", "/x?mode=sleep&seconds=3", api_id=api["ApiId"])
+    assert (status, json.loads(body)) == (503, {"message": "Service Unavailable"})
+
+
+class Backend:
+    """A local HTTP backend that answers with what it received."""
+
+    def __init__(self):
+        class Handler(BaseHTTPRequestHandler):
+            def answer(self):
+                n = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(n).decode()
+                reply = json.dumps({"method": self.command, "path": self.path, "body": body,
+                                    "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+                self.send_response(207)
+                self.send_header("content-type", "application/json")
+                self.send_header("x-backend", "yes")
+                self.send_header("content-length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            do_GET = do_POST = do_PUT = do_DELETE = answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def backend():
+    b = Backend()
+    yield b
+    b.server.shutdown()
+
+
+def test_http_proxy_forwards_path_query_and_body(lamina, backend):
+    apigw = lamina.client("apigateway")
+    api = apigw.create_rest_api(name="http-proxy")
+    proxy = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="{proxy+}")
+    apigw.put_method(restApiId=api["id"], resourceId=proxy["id"], httpMethod="ANY", authorizationType="NONE",
+                     requestParameters={"method.request.path.proxy": True})
+    apigw.put_integration(restApiId=api["id"], resourceId=proxy["id"], httpMethod="ANY", type="HTTP_PROXY",
+                          integrationHttpMethod="ANY", uri=backend.url + "/backend/{proxy}",
+                          requestParameters={"integration.request.path.proxy": "method.request.path.proxy"})
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    status, headers, body = call(lamina, "POST", "/prod/a/b?x=1&y=2", api_id=api["id"], body=b"payload",
+                                 headers={"X-Custom": "hi"})
+    assert status == 207 and header(headers, "x-backend") == "yes"
+    got = json.loads(body)
+    assert (got["method"], got["path"], got["body"]) == ("POST", "/backend/a/b?x=1&y=2", "payload")
+    assert got["headers"]["x-custom"] == "hi"
+    assert got["headers"]["x-forwarded-for"] == "127.0.0.1"
+
+    v2 = lamina.client("apigatewayv2")
+    api = v2.create_api(Name="http-proxy", ProtocolType="HTTP")
+    i = v2.create_integration(ApiId=api["ApiId"], IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                              IntegrationUri=backend.url + "/v2/{proxy}", PayloadFormatVersion="1.0")
+    v2.create_route(ApiId=api["ApiId"], RouteKey="ANY /{proxy+}", Target=f"integrations/{i['IntegrationId']}")
+    v2.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+    status, _, body = call(lamina, "DELETE", "/c/d?z=3", api_id=api["ApiId"])
+    got = json.loads(body)
+    assert (status, got["method"], got["path"]) == (207, "DELETE", "/v2/c/d?z=3")
+
+    # Quick create with an HTTP URL: the request's path is appended.
+    api = v2.create_api(Name="quick-proxy", ProtocolType="HTTP", Target=backend.url)
+    status, _, body = call(lamina, "GET", "/e/f?g=h", api_id=api["ApiId"])
+    assert (status, json.loads(body)["path"]) == (207, "/e/f?g=h")
+
+
+def test_mock_integrations_answer_from_their_templates(lamina):
+    apigw = lamina.client("apigateway")
+    api = apigw.create_rest_api(name="mock")
+    health = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="health")
+    kw = dict(restApiId=api["id"], resourceId=health["id"], httpMethod="GET")
+    apigw.put_method(authorizationType="NONE", **kw)
+    apigw.put_integration(type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'}, **kw)
+    apigw.put_method_response(statusCode="200", responseParameters={"method.response.header.X-Mock": True}, **kw)
+    apigw.put_integration_response(statusCode="200", responseTemplates={"application/json": '{"status": "ok"}'},
+                                   responseParameters={"method.response.header.X-Mock": "'mocked'"}, **kw)
+    got = apigw.get_method(**kw)
+    assert got["methodIntegration"]["type"] == "MOCK"
+    assert got["methodIntegration"]["integrationResponses"]["200"]["responseTemplates"] == {
+        "application/json": '{"status": "ok"}'}
+    assert got["methodResponses"]["200"]["responseParameters"] == {"method.response.header.X-Mock": True}
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    status, headers, body = call(lamina, "GET", "/prod/health", api_id=api["id"])
+    assert (status, json.loads(body), header(headers, "x-mock")) == (200, {"status": "ok"}, "mocked")
+
+
+def test_binary_bodies_with_binary_media_types(lamina, lam):
+    arn = function_arn(lam, "rest-binary")
+    api_id, _ = rest_proxy_api(lamina, arn, binary=["image/png"])
+    status, _, body = call(lamina, "POST", "/prod/upload", api_id=api_id, body=PNG,
+                           headers={"Content-Type": "image/png"})
+    e = json.loads(body)["event"]
+    assert e["isBase64Encoded"] is True and base64.b64decode(e["body"]) == PNG
+    # A base64 answer is decoded when the client accepts a binary media type...
+    status, headers, body = call(lamina, "GET", "/prod/x?mode=binary", api_id=api_id, headers={"Accept": "image/png"})
+    assert (status, body, header(headers, "content-type")) == (200, PNG, "image/png")
+    # ...and passed as text otherwise.
+    status, _, body = call(lamina, "GET", "/prod/x?mode=binary", api_id=api_id, headers={"Accept": "text/plain"})
+    assert base64.b64decode(body) == PNG
+
+    api = lamina.client("apigatewayv2").create_api(Name="bin", ProtocolType="HTTP", Target=arn)
+    status, _, body = call(lamina, "POST", "/up", api_id=api["ApiId"], body=PNG,
+                           headers={"Content-Type": "application/octet-stream"})
+    e = json.loads(body)["event"]
+    assert e["isBase64Encoded"] is True and base64.b64decode(e["body"]) == PNG
+    status, _, body = call(lamina, "GET", "/?mode=binary", api_id=api["ApiId"])
+    assert (status, body) == (200, PNG)
+
+
+def test_cors_preflight_and_response_headers(lamina, lam):
+    arn = function_arn(lam, "cors-echo")
+    v2 = lamina.client("apigatewayv2")
+    api = v2.create_api(Name="cors", ProtocolType="HTTP", Target=arn, CorsConfiguration={
+        "AllowOrigins": ["https://app.example"], "AllowMethods": ["GET", "POST"], "AllowHeaders": ["x-token"],
+        "ExposeHeaders": ["x-echo"], "MaxAge": 600})
+    assert v2.get_api(ApiId=api["ApiId"])["CorsConfiguration"]["AllowOrigins"] == ["https://app.example"]
+    status, headers, body = call(lamina, "OPTIONS", "/items", api_id=api["ApiId"], headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-token"})
+    assert status == 204 and body == b""
+    assert header(headers, "access-control-allow-origin") == "https://app.example"
+    assert header(headers, "access-control-allow-methods") == "GET,POST"
+    assert header(headers, "access-control-allow-headers") == "x-token"
+    assert header(headers, "access-control-max-age") == "600"
+    status, headers, _ = call(lamina, "GET", "/items", api_id=api["ApiId"], headers={"Origin": "https://app.example"})
+    assert status == 200
+    assert header(headers, "access-control-allow-origin") == "https://app.example"
+    assert header(headers, "access-control-expose-headers") == "x-echo"
+    # Another origin gets no CORS headers.
+    status, headers, _ = call(lamina, "OPTIONS", "/items", api_id=api["ApiId"], headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert header(headers, "access-control-allow-origin") is None
+
+
+def test_control_plane_errors_and_state_that_survives_a_restart(lamina, lam):
+    apigw = lamina.client("apigateway")
+    with pytest.raises(apigw.exceptions.NotFoundException) as e:
+        apigw.get_rest_api(restApiId="nope")
+    assert e.value.response["Error"]["Message"] == "Invalid API identifier specified 000000000000:nope"
+    api = apigw.create_rest_api(name="errors", endpointConfiguration={"types": ["PRIVATE"]}, description="d")
+    assert api["endpointConfiguration"]["types"] == ["PRIVATE"]
+    with pytest.raises(apigw.exceptions.BadRequestException) as e:
+        apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    assert e.value.response["Error"]["Message"] == "The REST API doesn't contain any methods"
+    apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="items")
+    with pytest.raises(apigw.exceptions.ConflictException):
+        apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="items")
+    with pytest.raises(apigw.exceptions.BadRequestException):
+        apigw.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="FETCH",
+                         authorizationType="NONE")
+    updated = apigw.update_rest_api(restApiId=api["id"], patchOperations=[
+        {"op": "replace", "path": "/name", "value": "renamed"},
+        {"op": "add", "path": "/binaryMediaTypes/image~1png"}])
+    assert (updated["name"], updated["binaryMediaTypes"]) == ("renamed", ["image/png"])
+
+    # Another account sees none of it.
+    other = lamina.client("apigateway", key="111111111111")
+    assert other.get_rest_apis()["items"] == []
+    with pytest.raises(other.exceptions.NotFoundException):
+        other.get_rest_api(restApiId=api["id"])
+
+    arn = function_arn(lam, "persisted")
+    api_id, _ = rest_proxy_api(lamina, arn)
+    http_api = lamina.client("apigatewayv2").create_api(Name="persisted", ProtocolType="HTTP", Target=arn)
+    lamina.restart(hard=True)
+    apigw = lamina.client("apigateway")
+    names = sorted(a["name"] for a in apigw.get_rest_apis()["items"])
+    assert names == ["proxy", "renamed"]
+    assert {r["path"] for r in apigw.get_resources(restApiId=api_id)["items"]} == {"/", "/{proxy+}"}
+    assert call(lamina, "GET", "/prod/after", api_id=api_id)[0] == 200
+    assert call(lamina, "GET", "/after", api_id=http_api["ApiId"])[0] == 200
+
+
+def test_stages_with_the_aws_cli(lamina, lam):
+    arn = function_arn(lam, "cli-stage")
+    api_id, _ = rest_proxy_api(lamina, arn, stage="dev")
+    stage = lamina.aws("apigateway", "update-stage", "--rest-api-id", api_id, "--stage-name", "dev",
+                       "--patch-operations", "op=replace,path=/variables/flavor,value=mint",
+                       "op=replace,path=/*/*/throttling/rateLimit,value=50")
+    assert stage["variables"] == {"flavor": "mint"}
+    assert stage["methodSettings"]["*/*"]["throttlingRateLimit"] == 50.0
+    deployments = lamina.aws("apigateway", "get-deployments", "--rest-api-id", api_id)["items"]
+    lamina.aws("apigateway", "create-stage", "--rest-api-id", api_id, "--stage-name", "qa",
+               "--deployment-id", deployments[0]["id"], "--variables", "flavor=lime")
+    for stage_name, flavor in [("dev", "mint"), ("qa", "lime")]:
+        status, _, body = call(lamina, "GET", f"/{stage_name}/x", api_id=api_id)
+        assert json.loads(body)["event"]["stageVariables"] == {"flavor": flavor}
+    got = lamina.aws("apigateway", "get-stages", "--rest-api-id", api_id)["item"]
+    assert sorted(s["stageName"] for s in got) == ["dev", "qa"]
+    p = lamina.aws("apigateway", "get-stage", "--rest-api-id", api_id, "--stage-name", "nope", expect_ok=False)
+    assert p.returncode != 0 and "NotFoundException" in p.stderr
+
+
+def keys(v):
+    return set(v) if isinstance(v, dict) else set()
+
+
+def fixture(name):
+    home = os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo"))
+    found = sorted(glob.glob(f"{home}/registry/src/*/aws_lambda_events-*/src/fixtures/{name}"))
+    assert found, f"aws_lambda_events fixture {name} not found under {home}"
+    return json.loads(Path(found[-1]).read_text())
+
+
+def test_events_parse_as_aws_lambda_events_types_and_match_its_fixtures(lamina, lam):
+    """Every member of AWS's own example events (the `aws_lambda_events` crate's fixtures)
+    is in Lamina's events, and Lamina's events parse as that crate's types."""
+    binary = Path(RUST_ECHO_BIN).with_name("apigw")
+    code = zip_bytes({"bootstrap": (binary.read_bytes(), 0o755)})
+    arn = lam.create_function(FunctionName="typed", Runtime="provided.al2023", Role="arn:aws:iam::000000000000:role/r",
+                              Handler="x", Code={"ZipFile": code})["FunctionArn"]
+    api_id, _ = rest_proxy_api(lamina, arn)
+    status, _, body = call(lamina, "POST", "/prod/a?b=c", api_id=api_id, body=b"x",
+                           headers={"Content-Type": "text/plain"})
+    assert status == 200, body
+    got = json.loads(body)
+    raw, typed = got["raw"], got["typed"]
+    want = fixture("example-apigw-request.json")
+    # `authorizer` comes with authorizers, `apiKey`/`apiKeyId` with API keys.
+    assert keys(want) <= keys(raw)
+    assert keys(want["requestContext"]) - {"authorizer"} <= keys(raw["requestContext"])
+    assert keys(want["requestContext"]["identity"]) - {"apiKey", "apiKeyId"} <= keys(raw["requestContext"]["identity"])
+    # Newer members than that fixture, which AWS sends today.
+    assert keys(raw) - keys(want) == {"isBase64Encoded"}
+    assert keys(raw["requestContext"]) - keys(want["requestContext"]) == {"extendedRequestId"}
+    assert keys(raw["requestContext"]["identity"]) - keys(want["requestContext"]["identity"]) == {"principalOrgId"}
+    assert typed["path"] == "/a" and typed["httpMethod"] == "POST"
+    assert typed["queryStringParameters"] == {"b": "c"} and typed["requestContext"]["stage"] == "prod"
+
+    api = lamina.client("apigatewayv2").create_api(Name="typed", ProtocolType="HTTP", Target=arn)
+    status, _, body = call(lamina, "GET", "/a/b?c=d", api_id=api["ApiId"])
+    assert status == 200, body
+    got = json.loads(body)
+    raw, typed = got["raw"], got["typed"]
+    want = fixture("example-apigw-v2-request-no-authorizer.json")
+    assert keys(want) <= keys(raw)
+    # `authentication` is for mutual TLS, which Lamina's plain-HTTP endpoint does not do.
+    assert keys(want["requestContext"]) - {"authentication"} == keys(raw["requestContext"])
+    assert keys(want["requestContext"]["http"]) == keys(raw["requestContext"]["http"])
+    assert keys(raw) - keys(want) == {"queryStringParameters"}
+    assert typed["rawPath"] == "/a/b" and typed["requestContext"]["http"]["method"] == "GET"
