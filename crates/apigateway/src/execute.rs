@@ -4,16 +4,18 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use serde_json::Value;
 
+use crate::authorizer::{self, Decision, Grant};
 use crate::events::{self, ProxyResponse, RequestFacts, RestRoute};
-use crate::rest::{Integration, Resource};
+use crate::rest::{Authorizer, Integration, Resource};
 use crate::routing::{self, Address, RouteKey};
-use crate::v2::{HttpIntegration, HttpSnapshot};
+use crate::usage::Refusal;
+use crate::v2::{HttpAuthorizer, HttpIntegration, HttpSnapshot};
 use crate::{FunctionReply, GatewayService};
 
 /// An HTTP request addressed to an API.
@@ -114,11 +116,54 @@ mod answers {
     pub fn too_large() -> GatewayResponse {
         json_error(413, "Request Too Long", None)
     }
+    pub fn too_many_requests() -> GatewayResponse {
+        json_error(429, "Too Many Requests", Some("TooManyRequestsException"))
+    }
+    pub fn limit_exceeded() -> GatewayResponse {
+        json_error(429, "Limit Exceeded", Some("LimitExceededException"))
+    }
+    pub fn unauthorized() -> GatewayResponse {
+        json_error(401, "Unauthorized", Some("UnauthorizedException"))
+    }
+    pub fn denied(explicit: bool) -> GatewayResponse {
+        let message = if explicit {
+            "User is not authorized to access this resource with an explicit deny"
+        } else {
+            "User is not authorized to access this resource"
+        };
+        GatewayResponse {
+            status: 403,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("x-amzn-errortype".into(), "AccessDeniedException".into()),
+            ],
+            body: bytes::Bytes::from(serde_json::json!({ "Message": message }).to_string()),
+        }
+    }
+    pub fn authorizer_failed() -> GatewayResponse {
+        GatewayResponse {
+            status: 500,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("x-amzn-errortype".into(), "AuthorizerConfigurationException".into()),
+            ],
+            body: bytes::Bytes::from_static(b"{\"message\":null}"),
+        }
+    }
     pub fn not_found() -> GatewayResponse {
         json_error(404, "Not Found", None)
     }
     pub fn http_internal() -> GatewayResponse {
         json_error(500, "Internal Server Error", None)
+    }
+    pub fn too_many_requests_http() -> GatewayResponse {
+        json_error(429, "Too Many Requests", None)
+    }
+    pub fn http_unauthorized() -> GatewayResponse {
+        json_error(401, "Unauthorized", None)
+    }
+    pub fn http_forbidden() -> GatewayResponse {
+        json_error(403, "Forbidden", None)
     }
     pub fn http_unavailable() -> GatewayResponse {
         json_error(503, "Service Unavailable", None)
@@ -129,16 +174,23 @@ mod answers {
 struct RestTarget {
     api_id: String,
     account: String,
+    region: String,
     binary_media_types: Vec<String>,
+    api_key_source: String,
     stage: String,
     variables: BTreeMap<String, String>,
+    method_settings: BTreeMap<String, crate::rest::MethodSetting>,
     resources: Arc<Vec<Resource>>,
+    authorizers: Arc<BTreeMap<String, Authorizer>>,
 }
 
 /// What an HTTP API request needs from the API.
 struct HttpTarget {
     api_id: String,
     account: String,
+    region: String,
+    default_route_settings: crate::v2::RouteSettings,
+    route_settings: BTreeMap<String, crate::v2::RouteSettings>,
     stage: String,
     variables: BTreeMap<String, String>,
     snapshot: Arc<HttpSnapshot>,
@@ -168,10 +220,14 @@ impl GatewayService {
                 RestTarget {
                     api_id: api.id.clone(),
                     account: api.account.clone(),
+                    region: api.region.clone(),
                     binary_media_types: api.binary_media_types.clone(),
+                    api_key_source: api.api_key_source.clone(),
                     stage: stage.name.clone(),
                     variables: stage.variables.clone(),
+                    method_settings: stage.method_settings.clone(),
                     resources: d.resources.clone(),
+                    authorizers: d.authorizers.clone(),
                 },
                 rest.to_owned(),
             );
@@ -192,6 +248,9 @@ impl GatewayService {
                 HttpTarget {
                     api_id: api.id.clone(),
                     account: api.account.clone(),
+                    region: api.region.clone(),
+                    default_route_settings: stage.default_route_settings.clone(),
+                    route_settings: stage.route_settings.clone(),
                     stage: stage.name.clone(),
                     variables: stage.variables.clone(),
                     snapshot: d.snapshot.clone(),
@@ -224,8 +283,13 @@ impl GatewayService {
     async fn execute_rest(&self, t: &RestTarget, path: &str, req: &GatewayRequest, now: i64) -> GatewayResponse {
         let candidates = t.resources.iter().map(|r| (r.path.as_str(), r));
         let Some((resource, params)) = routing::best_match(candidates, path) else { return answers::missing_token() };
-        let method = resource.methods.get(&req.method).or_else(|| resource.methods.get("ANY"));
-        let Some(integration) = method.and_then(|m| m.integration.as_ref()) else { return answers::missing_token() };
+        let Some(method) = resource.methods.get(&req.method).or_else(|| resource.methods.get("ANY")) else {
+            return answers::missing_token();
+        };
+        let Some(integration) = method.integration.as_ref() else { return answers::missing_token() };
+        if !self.admit_rest(t, &resource.path, &method.http_method) {
+            return answers::too_many_requests();
+        }
         let full_path = format!("/{}{}", t.stage, if path == "/" { "" } else { path });
         let facts = RequestFacts {
             method: &req.method,
@@ -245,6 +309,47 @@ impl GatewayService {
             path_parameters: &params,
             protocol: "HTTP/1.1",
         };
+        let mut grant = None;
+        match method.authorization_type.as_str() {
+            "CUSTOM" => {
+                let authorizer = method.authorizer_id.as_deref().and_then(|id| t.authorizers.get(id));
+                let Some(authorizer) = authorizer else { return answers::authorizer_failed() };
+                let arn =
+                    authorizer::method_arn(&t.region, &t.account, &t.api_id, &t.stage, &req.method, &resource.path);
+                match self.authorize_rest(authorizer, &facts, &resource.path, &arn).await {
+                    Ok(g) => grant = Some(g),
+                    Err(refused) => return refused,
+                }
+            }
+            // Lamina's open mode does not verify signatures (the `--auth sigv4` mode
+            // will): an AWS_IAM method needs a SigV4 Authorization header, as any caller
+            // of it on AWS sends.
+            "AWS_IAM" if !facts.header("authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 ")) => {
+                return answers::missing_token();
+            }
+            _ => {}
+        }
+        let mut api_key = None;
+        if method.api_key_required {
+            let value = if t.api_key_source == "AUTHORIZER" {
+                grant.as_ref().and_then(|g| g.usage_key.clone())
+            } else {
+                facts.header("x-api-key").map(str::to_owned)
+            };
+            let method_key = format!("{}/{}", resource.path, method.http_method);
+            match self.admit_key(&t.api_id, &t.stage, &method_key, value.as_deref()) {
+                Ok(k) => api_key = Some(k),
+                Err(Refusal::Forbidden) => return answers::forbidden(),
+                Err(Refusal::Throttled) => return answers::too_many_requests(),
+                Err(Refusal::QuotaExceeded) => return answers::limit_exceeded(),
+            }
+        }
+        let authorizer_context = grant.as_ref().map(|g| {
+            let mut c = g.context.clone();
+            c.insert("principalId".into(), g.principal_id.clone().map_or(Value::Null, Value::String));
+            c.insert("integrationLatency".into(), Value::from(0));
+            Value::Object(c)
+        });
         let timeout = Duration::from_millis(integration.timeout_ms);
         match integration.kind.as_str() {
             "AWS_PROXY" => {
@@ -254,7 +359,8 @@ impl GatewayService {
                     resource_path: &resource.path,
                     resource_id: &resource.id,
                     binary: events::is_binary_type(facts.header("content-type"), &t.binary_media_types),
-                    ..Default::default()
+                    api_key: api_key.as_ref().map(|(v, id)| (v.as_str(), id.as_str())),
+                    authorizer: authorizer_context,
                 };
                 let event = events::rest_event(&facts, &route, &forwarded_headers(req, true));
                 let reply =
@@ -327,6 +433,9 @@ impl GatewayService {
             return answers::not_found();
         };
         let route = &t.snapshot.routes[i];
+        if !self.admit_http(t, &route.route_key) {
+            return answers::too_many_requests_http();
+        }
         let integration = route
             .target
             .as_deref()
@@ -352,9 +461,29 @@ impl GatewayService {
             path_parameters: &params,
             protocol: "HTTP/1.1",
         };
+        let authorizer = route.authorizer_id.as_deref().and_then(|id| t.snapshot.authorizers.get(id));
+        let mut grant = None;
+        match (route.authorization_type.as_str(), authorizer) {
+            ("JWT", Some(a)) => match self.authorize_jwt(a, &route.authorization_scopes, &facts).await {
+                Ok(v) => grant = Some(v),
+                Err(r) => return r,
+            },
+            ("CUSTOM", Some(a)) => {
+                let arn = authorizer::method_arn(&t.region, &t.account, &t.api_id, &t.stage, &req.method, path);
+                match self.authorize_http(a, &route.route_key, &arn, &facts).await {
+                    Ok(v) => grant = Some(v),
+                    Err(r) => return r,
+                }
+            }
+            ("JWT" | "CUSTOM", None) => return answers::http_internal(),
+            ("AWS_IAM", _) if !facts.header("authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 ")) => {
+                return json_error(403, "Forbidden", None);
+            }
+            _ => {}
+        }
         let timeout = Duration::from_millis(integration.timeout_ms);
         let mut resp = match integration.integration_type.as_str() {
-            "AWS_PROXY" => self.http_lambda(integration, &facts, &route.route_key, t, req, timeout).await,
+            "AWS_PROXY" => self.http_lambda(integration, &facts, &route.route_key, t, req, timeout, grant).await,
             "HTTP_PROXY" => {
                 let url = http_backend_url(integration, &t.variables, &params, path, req.query.as_deref());
                 let method = integration.method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
@@ -372,6 +501,7 @@ impl GatewayService {
         resp
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn http_lambda(
         &self,
         integration: &HttpIntegration,
@@ -380,16 +510,21 @@ impl GatewayService {
         t: &HttpTarget,
         req: &GatewayRequest,
         timeout: Duration,
+        authorizer: Option<Value>,
     ) -> GatewayResponse {
         let uri = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
         let Some(function) = routing::lambda_function_of(&uri) else { return answers::http_internal() };
         let v2 = integration.payload_format_version == "2.0";
         let extra = forwarded_headers(req, false);
         let event = if v2 {
-            events::http_event_v2(facts, route_key, &extra, None)
+            events::http_event_v2(facts, route_key, &extra, authorizer)
         } else {
             let route_path = route_key.split_once(' ').map_or(facts.path, |(_, p)| p);
-            events::http_event_v1(facts, route_key, route_path, &extra)
+            let mut e = events::http_event_v1(facts, route_key, route_path, &extra);
+            if let Some(a) = authorizer {
+                e["requestContext"]["authorizer"] = a;
+            }
+            e
         };
         let reply = tokio::time::timeout(timeout, self.inner.functions.invoke(&function, event.to_string().into()));
         let payload = match reply.await {
@@ -444,6 +579,237 @@ impl GatewayService {
             Ok(GatewayResponse { status: parts.status.as_u16(), headers, body: body.to_bytes() })
         };
         tokio::time::timeout(timeout, call).await.map_err(|_| Failure::Timeout)?
+    }
+}
+
+impl GatewayService {
+    /// The account's and the stage's (or method's) throttles for a REST request.
+    fn admit_rest(&self, t: &RestTarget, resource_path: &str, method: &str) -> bool {
+        let now = Instant::now();
+        let account = format!("account:{}:{}", t.account, t.region);
+        if !self.inner.buckets.allow(&account, routing::ACCOUNT_RATE_LIMIT, routing::ACCOUNT_BURST_LIMIT as f64, now) {
+            return false;
+        }
+        let exact = format!("{}/{method}", resource_path.replace('/', "~1"));
+        let (key, setting) = match t.method_settings.get(&exact) {
+            Some(s) => (exact, s),
+            None => match t.method_settings.get("*/*") {
+                Some(s) => ("*/*".to_owned(), s),
+                None => return true,
+            },
+        };
+        let bucket = format!("stage:{}:{}:{key}", t.api_id, t.stage);
+        self.inner.buckets.allow(&bucket, setting.throttling_rate_limit, setting.throttling_burst_limit as f64, now)
+    }
+
+    /// Runs a REST method's Lambda authorizer (or takes its cached answer) and decides.
+    async fn authorize_rest(
+        &self,
+        a: &Authorizer,
+        facts: &RequestFacts<'_>,
+        resource_path: &str,
+        arn: &str,
+    ) -> Result<Arc<Grant>, GatewayResponse> {
+        let source = a.identity_source.as_deref().unwrap_or("");
+        let identity = if source.trim().is_empty() && a.kind == "REQUEST" && a.ttl_seconds == 0 {
+            Vec::new()
+        } else {
+            authorizer::rest_identity(source, facts).ok_or_else(answers::unauthorized)?
+        };
+        if a.kind == "TOKEN" {
+            if let Some(p) = a.identity_validation_expression.as_deref().and_then(|e| routing::Pattern::new(e).ok()) {
+                if !identity.first().is_some_and(|t| p.matches(t)) {
+                    return Err(answers::unauthorized());
+                }
+            }
+        }
+        let cache_key = format!("{}:{}:{}", a.id, facts.api_id, identity.join("\u{1f}"));
+        let now = Instant::now();
+        let cached = (a.ttl_seconds > 0).then(|| self.inner.grants.get(&cache_key, now)).flatten();
+        let grant = match cached {
+            Some(g) => g,
+            None => {
+                let uri = routing::with_stage_variables(a.uri.as_deref().unwrap_or(""), facts.stage_variables);
+                let function = routing::lambda_function_of(&uri).ok_or_else(answers::authorizer_failed)?;
+                let event = if a.kind == "TOKEN" {
+                    serde_json::json!({
+                        "type": "TOKEN",
+                        "authorizationToken": identity.first().cloned().unwrap_or_default(),
+                        "methodArn": arn,
+                    })
+                } else {
+                    let route = RestRoute { resource_path, resource_id: "", ..Default::default() };
+                    let mut e = events::rest_event(facts, &route, &[]);
+                    if let Some(o) = e.as_object_mut() {
+                        o.remove("body");
+                        o.remove("isBase64Encoded");
+                        o.insert("type".into(), "REQUEST".into());
+                        o.insert("methodArn".into(), arn.into());
+                    }
+                    e
+                };
+                let reply = tokio::time::timeout(
+                    Duration::from_secs(30),
+                    self.inner.functions.invoke(&function, event.to_string().into()),
+                );
+                let grant = match reply.await {
+                    Ok(FunctionReply::Returned(p)) => Grant::parse(&p, false).ok_or_else(answers::authorizer_failed)?,
+                    Ok(FunctionReply::Failed(p)) => {
+                        let message =
+                            serde_json::from_slice::<Value>(&p).ok().and_then(|v| v.get("errorMessage").cloned());
+                        return Err(if message.as_ref().and_then(Value::as_str) == Some("Unauthorized") {
+                            answers::unauthorized()
+                        } else {
+                            answers::authorizer_failed()
+                        });
+                    }
+                    Ok(FunctionReply::Unavailable(why)) => {
+                        tracing::warn!(function, "authorizer failed: {why}");
+                        return Err(answers::authorizer_failed());
+                    }
+                    Err(_) => return Err(answers::authorizer_failed()),
+                };
+                let grant = Arc::new(grant);
+                if a.ttl_seconds > 0 {
+                    self.inner.grants.put(cache_key, grant.clone(), Duration::from_secs(a.ttl_seconds as u64), now);
+                }
+                grant
+            }
+        };
+        match grant.decide(arn) {
+            Decision::Allow => Ok(grant),
+            Decision::Deny => Err(answers::denied(true)),
+            Decision::NoMatch => Err(answers::denied(false)),
+        }
+    }
+}
+
+impl GatewayService {
+    /// The account's and the route's throttles for an HTTP API request.
+    fn admit_http(&self, t: &HttpTarget, route_key: &str) -> bool {
+        let now = Instant::now();
+        let account = format!("account:{}:{}", t.account, t.region);
+        if !self.inner.buckets.allow(&account, routing::ACCOUNT_RATE_LIMIT, routing::ACCOUNT_BURST_LIMIT as f64, now) {
+            return false;
+        }
+        let own = t.route_settings.get(route_key);
+        let rate = own.and_then(|s| s.throttling_rate_limit).or(t.default_route_settings.throttling_rate_limit);
+        let burst = own.and_then(|s| s.throttling_burst_limit).or(t.default_route_settings.throttling_burst_limit);
+        if rate.is_none() && burst.is_none() {
+            return true;
+        }
+        let rate = rate.unwrap_or(routing::ACCOUNT_RATE_LIMIT);
+        let burst = burst.map_or(routing::ACCOUNT_BURST_LIMIT as f64, |b| b as f64);
+        let bucket = format!("route:{}:{}:{route_key}", t.api_id, t.stage);
+        self.inner.buckets.allow(&bucket, rate, burst, now)
+    }
+
+    /// A JWT authorizer's check; the `authorizer` member of the event on success.
+    async fn authorize_jwt(
+        &self,
+        a: &HttpAuthorizer,
+        scopes: &[String],
+        facts: &RequestFacts<'_>,
+    ) -> Result<Value, GatewayResponse> {
+        let token = authorizer::http_identity(&a.identity_source, facts)
+            .and_then(|v| v.into_iter().next())
+            .ok_or_else(answers::http_unauthorized)?;
+        let issuer = a.jwt_issuer.as_deref().unwrap_or("");
+        match self.inner.jwks.verify(&self.inner.http, &token, issuer, &a.jwt_audience, scopes).await {
+            Ok(v) => Ok(serde_json::json!({ "jwt": { "claims": v.claims, "scopes": v.scopes } })),
+            Err(crate::jwt::JwtRefusal::Unauthorized) => Err(answers::http_unauthorized()),
+            Err(crate::jwt::JwtRefusal::Forbidden) => Err(answers::http_forbidden()),
+        }
+    }
+
+    /// A Lambda `REQUEST` authorizer of an HTTP API; the `authorizer` member of the event.
+    async fn authorize_http(
+        &self,
+        a: &HttpAuthorizer,
+        route_key: &str,
+        arn: &str,
+        facts: &RequestFacts<'_>,
+    ) -> Result<Value, GatewayResponse> {
+        let identity = if a.identity_source.is_empty() {
+            Vec::new()
+        } else {
+            authorizer::http_identity(&a.identity_source, facts).ok_or_else(answers::http_unauthorized)?
+        };
+        let v2 = a.payload_format_version.as_deref() == Some("2.0");
+        let cache_key = format!("{}:{}:{}", a.id, facts.api_id, identity.join("\u{1f}"));
+        let now = Instant::now();
+        let cached = (a.ttl_seconds > 0).then(|| self.inner.grants.get(&cache_key, now)).flatten();
+        let grant = match cached {
+            Some(g) => g,
+            None => {
+                let uri = routing::with_stage_variables(a.uri.as_deref().unwrap_or(""), facts.stage_variables);
+                let function = routing::lambda_function_of(&uri).ok_or_else(answers::http_internal)?;
+                let mut event = if v2 {
+                    events::http_event_v2(facts, route_key, &[], None)
+                } else {
+                    let route = RestRoute {
+                        resource_path: route_key.split_once(' ').map_or(facts.path, |(_, p)| p),
+                        ..Default::default()
+                    };
+                    events::rest_event(facts, &route, &[])
+                };
+                if let Some(o) = event.as_object_mut() {
+                    o.remove("body");
+                    o.remove("isBase64Encoded");
+                    o.insert("type".into(), "REQUEST".into());
+                    if v2 {
+                        o.insert("routeArn".into(), arn.into());
+                        o.insert("identitySource".into(), identity.clone().into());
+                    } else {
+                        o.insert("methodArn".into(), arn.into());
+                        o.insert("identitySource".into(), identity.join(",").into());
+                    }
+                }
+                let reply = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    self.inner.functions.invoke(&function, event.to_string().into()),
+                );
+                let grant = match reply.await {
+                    Ok(FunctionReply::Returned(p)) => {
+                        Grant::parse(&p, a.simple_responses).ok_or_else(answers::http_internal)?
+                    }
+                    Ok(FunctionReply::Failed(p)) => {
+                        let message =
+                            serde_json::from_slice::<Value>(&p).ok().and_then(|v| v.get("errorMessage").cloned());
+                        return Err(if message.as_ref().and_then(Value::as_str) == Some("Unauthorized") {
+                            answers::http_unauthorized()
+                        } else {
+                            answers::http_internal()
+                        });
+                    }
+                    Ok(FunctionReply::Unavailable(why)) => {
+                        tracing::warn!(function, "authorizer failed: {why}");
+                        return Err(answers::http_internal());
+                    }
+                    Err(_) => return Err(answers::http_internal()),
+                };
+                let grant = Arc::new(grant);
+                if a.ttl_seconds > 0 {
+                    self.inner.grants.put(cache_key, grant.clone(), Duration::from_secs(a.ttl_seconds as u64), now);
+                }
+                grant
+            }
+        };
+        match grant.decide(arn) {
+            Decision::Allow => {}
+            _ => return Err(answers::http_forbidden()),
+        }
+        let mut context = grant.context.clone();
+        Ok(if v2 {
+            if let Some(p) = &grant.principal_id {
+                context.entry("principalId").or_insert_with(|| Value::String(p.clone()));
+            }
+            serde_json::json!({ "lambda": context })
+        } else {
+            context.insert("principalId".into(), grant.principal_id.clone().map_or(Value::Null, Value::String));
+            context.insert("integrationLatency".into(), Value::from(0));
+            Value::Object(context)
+        })
     }
 }
 

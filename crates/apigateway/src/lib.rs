@@ -19,11 +19,15 @@
 //! processes; functions run through the [`Functions`] the binary wires in.
 #![deny(missing_docs)]
 
+pub mod authorizer;
 pub mod events;
 mod execute;
+pub mod jwt;
 mod patch;
 pub mod rest;
 pub mod routing;
+pub mod throttle;
+pub mod usage;
 pub mod v2;
 
 use std::collections::HashMap;
@@ -117,12 +121,18 @@ struct Inner {
     settings: GatewaySettings,
     state: RwLock<State>,
     http: execute::HttpClient,
+    buckets: throttle::Buckets,
+    quotas: throttle::Quotas,
+    grants: authorizer::Cache,
+    jwks: jwt::Jwks,
 }
 
 #[derive(Default)]
 struct State {
     rest: HashMap<String, rest::RestApi>,
     http: HashMap<String, v2::HttpApi>,
+    keys: HashMap<String, usage::ApiKey>,
+    plans: HashMap<String, usage::UsagePlan>,
 }
 
 const REST_KIND: &str = "restapi";
@@ -137,14 +147,20 @@ impl GatewayService {
     ) -> Result<Self, GatewayError> {
         let mut state = State::default();
         for d in store.documents(REST_KIND)? {
-            let api: rest::RestApi = serde_json::from_str(&d.doc)
-                .map_err(|e| GatewayError::Service(format!("stored REST API {} is unreadable: {e}", d.id)))?;
+            let api: rest::RestApi = read_doc(&d)?;
             state.rest.insert(api.id.clone(), api);
         }
         for d in store.documents(HTTP_KIND)? {
-            let api: v2::HttpApi = serde_json::from_str(&d.doc)
-                .map_err(|e| GatewayError::Service(format!("stored HTTP API {} is unreadable: {e}", d.id)))?;
+            let api: v2::HttpApi = read_doc(&d)?;
             state.http.insert(api.id.clone(), api);
+        }
+        for d in store.documents(usage::KEY_KIND)? {
+            let key: usage::ApiKey = read_doc(&d)?;
+            state.keys.insert(key.id.clone(), key);
+        }
+        for d in store.documents(usage::PLAN_KIND)? {
+            let plan: usage::UsagePlan = read_doc(&d)?;
+            state.plans.insert(plan.id.clone(), plan);
         }
         Ok(GatewayService {
             inner: Arc::new(Inner {
@@ -153,6 +169,10 @@ impl GatewayService {
                 settings,
                 state: RwLock::new(state),
                 http: execute::http_client(),
+                buckets: throttle::Buckets::default(),
+                quotas: throttle::Quotas::default(),
+                grants: authorizer::Cache::default(),
+                jwks: jwt::Jwks::default(),
             }),
         })
     }
@@ -175,6 +195,11 @@ impl GatewayService {
     pub fn api_host(&self, api_id: &str) -> String {
         format!("{api_id}.execute-api.{}", self.inner.settings.endpoint_host)
     }
+}
+
+fn read_doc<T: serde::de::DeserializeOwned>(d: &GatewayDocument) -> Result<T, GatewayError> {
+    serde_json::from_str(&d.doc)
+        .map_err(|e| GatewayError::Service(format!("stored {} {} is unreadable: {e}", d.kind, d.id)))
 }
 
 /// A fresh identifier of `len` lowercase letters and digits, as API Gateway's ids are.

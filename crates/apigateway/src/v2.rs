@@ -50,6 +50,143 @@ pub struct HttpApi {
     pub deployments: BTreeMap<String, HttpDeployment>,
     /// Stages, by name.
     pub stages: BTreeMap<String, HttpStage>,
+    /// Authorizers, by id.
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, HttpAuthorizer>,
+}
+
+/// An HTTP API authorizer: `JWT`, or a Lambda `REQUEST` authorizer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HttpAuthorizer {
+    /// `authorizerId`.
+    pub id: String,
+    /// `name`.
+    pub name: String,
+    /// `authorizerType`: `JWT` or `REQUEST`.
+    pub authorizer_type: String,
+    /// `identitySource` (`$request.header.Authorization`, …).
+    pub identity_source: Vec<String>,
+    /// `jwtConfiguration.issuer`.
+    pub jwt_issuer: Option<String>,
+    /// `jwtConfiguration.audience`.
+    pub jwt_audience: Vec<String>,
+    /// `authorizerUri`: the function, for `REQUEST`.
+    pub uri: Option<String>,
+    /// `authorizerPayloadFormatVersion`: `1.0` or `2.0`.
+    pub payload_format_version: Option<String>,
+    /// `enableSimpleResponses`.
+    pub simple_responses: bool,
+    /// `authorizerResultTtlInSeconds` (0–3600).
+    pub ttl_seconds: i64,
+    /// `authorizerCredentialsArn`.
+    pub credentials_arn: Option<String>,
+}
+
+/// CreateAuthorizer's and UpdateAuthorizer's fields.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizerInput {
+    /// `name`.
+    pub name: Option<String>,
+    /// `authorizerType`.
+    pub authorizer_type: Option<String>,
+    /// `identitySource`.
+    pub identity_source: Option<Vec<String>>,
+    /// `jwtConfiguration.issuer`.
+    pub jwt_issuer: Option<String>,
+    /// `jwtConfiguration.audience`.
+    pub jwt_audience: Option<Vec<String>>,
+    /// `authorizerUri`.
+    pub uri: Option<String>,
+    /// `authorizerPayloadFormatVersion`.
+    pub payload_format_version: Option<String>,
+    /// `enableSimpleResponses`.
+    pub simple_responses: Option<bool>,
+    /// `authorizerResultTtlInSeconds`.
+    pub ttl_seconds: Option<i64>,
+    /// `authorizerCredentialsArn`.
+    pub credentials_arn: Option<String>,
+}
+
+fn apply_authorizer(a: &mut HttpAuthorizer, i: AuthorizerInput) -> Result<(), GatewayError> {
+    if let Some(v) = i.name {
+        a.name = v;
+    }
+    if let Some(v) = i.authorizer_type {
+        a.authorizer_type = v;
+    }
+    if let Some(v) = i.identity_source {
+        a.identity_source = v;
+    }
+    if i.jwt_issuer.is_some() {
+        a.jwt_issuer = i.jwt_issuer;
+    }
+    if let Some(v) = i.jwt_audience {
+        a.jwt_audience = v;
+    }
+    if i.uri.is_some() {
+        a.uri = i.uri;
+    }
+    if i.payload_format_version.is_some() {
+        a.payload_format_version = i.payload_format_version;
+    }
+    if let Some(v) = i.simple_responses {
+        a.simple_responses = v;
+    }
+    if let Some(v) = i.ttl_seconds {
+        a.ttl_seconds = v;
+    }
+    if i.credentials_arn.is_some() {
+        a.credentials_arn = i.credentials_arn;
+    }
+    if a.name.trim().is_empty() {
+        return Err(GatewayError::BadRequest("Name is required".into()));
+    }
+    if !(0..=3600).contains(&a.ttl_seconds) {
+        return Err(GatewayError::BadRequest("AuthorizerResultTtlInSeconds must be between 0 and 3600".into()));
+    }
+    match a.authorizer_type.as_str() {
+        "JWT" => {
+            if a.jwt_issuer.as_deref().is_none_or(str::is_empty) || a.jwt_audience.is_empty() {
+                return Err(GatewayError::BadRequest(
+                    "JwtConfiguration with an Issuer and an Audience is required for JWT authorizers".into(),
+                ));
+            }
+            if a.identity_source.len() != 1 {
+                return Err(GatewayError::BadRequest("JWT authorizers take exactly one identity source".into()));
+            }
+        }
+        "REQUEST" => {
+            let uri = a.uri.as_deref().unwrap_or("");
+            if crate::routing::lambda_function_of(uri).is_none() {
+                return Err(GatewayError::BadRequest(format!("Invalid authorizer URI specified: {uri}")));
+            }
+            let version = a.payload_format_version.as_deref().unwrap_or("");
+            if !["1.0", "2.0"].contains(&version) {
+                return Err(GatewayError::BadRequest(
+                    "AuthorizerPayloadFormatVersion must be 1.0 or 2.0 for REQUEST authorizers".into(),
+                ));
+            }
+            if a.simple_responses && version != "2.0" {
+                return Err(GatewayError::BadRequest(
+                    "Simple responses are only supported with payload format version 2.0".into(),
+                ));
+            }
+            if a.ttl_seconds > 0 && a.identity_source.is_empty() {
+                return Err(GatewayError::BadRequest("Identity source is required when caching is enabled".into()));
+            }
+        }
+        other => {
+            return Err(GatewayError::BadRequest(format!(
+                "Invalid authorizer type specified: {other}. Valid values are JWT, REQUEST"
+            )))
+        }
+    }
+    for s in &a.identity_source {
+        if !s.starts_with('$') {
+            return Err(GatewayError::BadRequest(format!("Invalid identity source specified: {s}")));
+        }
+    }
+    Ok(())
 }
 
 /// A CORS configuration.
@@ -124,6 +261,9 @@ pub struct HttpIntegration {
 /// What an HTTP API's stage serves: routes and integrations as they were deployed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HttpSnapshot {
+    /// The authorizers, by id.
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, HttpAuthorizer>,
     /// The routes.
     pub routes: Vec<Route>,
     /// The integrations, by id.
@@ -292,6 +432,7 @@ pub struct StageInput {
 impl HttpApi {
     fn snapshot(&self) -> HttpSnapshot {
         HttpSnapshot {
+            authorizers: self.authorizers.clone(),
             routes: self.routes.values().cloned().collect(),
             integrations: self.integrations.clone(),
             cors: self.cors.clone(),
@@ -462,11 +603,16 @@ fn apply_route(api: &HttpApi, r: &mut Route, input: RouteInput) -> Result<(), Ga
         }
         r.target = (!t.is_empty()).then_some(t);
     }
-    if matches!(r.authorization_type.as_str(), "JWT" | "CUSTOM") && r.authorizer_id.is_none() {
-        return Err(GatewayError::BadRequest(format!(
-            "Unable to set authorization type {} without an authorizer",
-            r.authorization_type
-        )));
+    match (r.authorization_type.as_str(), r.authorizer_id.as_deref().and_then(|id| api.authorizers.get(id))) {
+        ("JWT", Some(a)) if a.authorizer_type == "JWT" => {}
+        ("CUSTOM", Some(a)) if a.authorizer_type == "REQUEST" => {}
+        ("JWT" | "CUSTOM", _) => {
+            return Err(GatewayError::BadRequest(format!(
+                "Unable to set authorization type {} without an authorizer of that kind",
+                r.authorization_type
+            )))
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -578,6 +724,7 @@ impl GatewayService {
             integrations: BTreeMap::new(),
             deployments: BTreeMap::new(),
             stages: BTreeMap::new(),
+            authorizers: BTreeMap::new(),
         };
         if let Some(target) = input.target {
             // Quick create: an integration, a route to it, and an auto-deploying
@@ -925,6 +1072,68 @@ impl GatewayService {
                 .ok_or_else(|| GatewayError::NotFound(format!("Invalid deployment identifier specified {id}")))
         })
     }
+}
+
+impl GatewayService {
+    /// CreateAuthorizer.
+    pub fn create_authorizer_v2(
+        &self,
+        caller: &Caller,
+        api: &str,
+        input: AuthorizerInput,
+    ) -> Result<HttpAuthorizer, GatewayError> {
+        self.change_http(caller, api, true, |api| {
+            let mut a = HttpAuthorizer { id: new_id(6), ..Default::default() };
+            apply_authorizer(&mut a, input)?;
+            api.authorizers.insert(a.id.clone(), a.clone());
+            Ok(a)
+        })
+    }
+
+    /// GetAuthorizer.
+    pub fn authorizer_v2(&self, caller: &Caller, api: &str, id: &str) -> Result<HttpAuthorizer, GatewayError> {
+        self.read_http(caller, api, |a| a.authorizers.get(id).cloned().ok_or_else(|| no_authorizer(id)))
+    }
+
+    /// GetAuthorizers.
+    pub fn authorizers_v2(&self, caller: &Caller, api: &str) -> Result<Vec<HttpAuthorizer>, GatewayError> {
+        self.read_http(caller, api, |a| Ok(a.authorizers.values().cloned().collect()))
+    }
+
+    /// UpdateAuthorizer.
+    pub fn update_authorizer_v2(
+        &self,
+        caller: &Caller,
+        api: &str,
+        id: &str,
+        input: AuthorizerInput,
+    ) -> Result<HttpAuthorizer, GatewayError> {
+        self.change_http(caller, api, true, |api| {
+            let a = api.authorizers.get_mut(id).ok_or_else(|| no_authorizer(id))?;
+            apply_authorizer(a, input)?;
+            Ok(a.clone())
+        })
+    }
+
+    /// DeleteAuthorizer: refused while a route uses it.
+    pub fn delete_authorizer_v2(&self, caller: &Caller, api: &str, id: &str) -> Result<(), GatewayError> {
+        self.change_http(caller, api, true, |api| {
+            if !api.authorizers.contains_key(id) {
+                return Err(no_authorizer(id));
+            }
+            if api.routes.values().any(|r| r.authorizer_id.as_deref() == Some(id)) {
+                return Err(GatewayError::Conflict(format!(
+                    "Authorizer {id} is used by a route and cannot be deleted"
+                )));
+            }
+            api.authorizers.remove(id);
+            Ok(())
+        })
+    }
+}
+
+fn no_authorizer(id: &str) -> GatewayError {
+    GatewayError::NotFound(format!("Invalid Authorizer identifier specified {id}"))
 }
 
 fn no_api(id: &str) -> GatewayError {

@@ -1,8 +1,8 @@
 //! API Gateway's REST API control plane (`apigateway`, REST-JSON under `/restapis`).
 
 use apigateway::rest::{
-    Deployment, DeploymentInput, Integration, IntegrationResponse, Method, MethodResponse, Resource, RestApi,
-    RestApiInput, Stage,
+    Authorizer, Deployment, DeploymentInput, Integration, IntegrationResponse, Method, MethodResponse, Resource,
+    RestApi, RestApiInput, Stage,
 };
 use apigateway::PatchOperation;
 use axum::extract::{Path, Query, State};
@@ -38,6 +38,11 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/restapis/{api}/deployments/{id}", get(get_deployment).delete(delete_deployment))
         .route("/restapis/{api}/stages", post(create_stage).get(get_stages))
         .route("/restapis/{api}/stages/{stage}", get(get_stage).patch(update_stage).delete(delete_stage))
+        .route("/restapis/{api}/authorizers", post(create_authorizer).get(get_authorizers))
+        .route(
+            "/restapis/{api}/authorizers/{id}",
+            get(get_authorizer).patch(update_authorizer).delete(delete_authorizer),
+        )
 }
 
 #[derive(serde::Deserialize)]
@@ -198,13 +203,24 @@ fn stage_json(s: &Stage) -> Value {
     o
 }
 
-fn items<T>(page: apigateway::rest::Page<T>, f: impl Fn(&T) -> Value) -> Value {
+fn authorizer_json(a: &Authorizer) -> Value {
+    let mut o = json!({ "id": a.id, "name": a.name, "type": a.kind, "authorizerResultTtlInSeconds": a.ttl_seconds });
+    put_field(&mut o, "providerARNs", json!(a.provider_arns));
+    put_field(&mut o, "authType", json!(a.auth_type));
+    put_field(&mut o, "authorizerUri", json!(a.uri));
+    put_field(&mut o, "authorizerCredentials", json!(a.credentials));
+    put_field(&mut o, "identitySource", json!(a.identity_source));
+    put_field(&mut o, "identityValidationExpression", json!(a.identity_validation_expression));
+    o
+}
+
+pub(crate) fn items<T>(page: apigateway::rest::Page<T>, f: impl Fn(&T) -> Value) -> Value {
     let mut o = json!({ "item": page.items.iter().map(f).collect::<Vec<_>>() });
     put_field(&mut o, "position", json!(page.position));
     o
 }
 
-fn patch_operations(body: &Value) -> Vec<PatchOperation> {
+pub(crate) fn patch_operations(body: &Value) -> Vec<PatchOperation> {
     body.get("patchOperations")
         .and_then(Value::as_array)
         .map(|ops| {
@@ -554,4 +570,58 @@ async fn delete_stage(
     Path((api, name)): Path<(String, String)>,
 ) -> Response {
     done(s.gateway.delete_stage(&c, &api, &name), StatusCode::ACCEPTED)
+}
+
+async fn create_authorizer(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let a = Authorizer {
+        id: String::new(),
+        name: string(&b, "name").unwrap_or_default(),
+        kind: string(&b, "type").unwrap_or_default(),
+        provider_arns: strings(&b, "providerARNs"),
+        auth_type: string(&b, "authType"),
+        uri: string(&b, "authorizerUri"),
+        credentials: string(&b, "authorizerCredentials"),
+        identity_source: string(&b, "identitySource"),
+        identity_validation_expression: string(&b, "identityValidationExpression"),
+        ttl_seconds: integer(&b, "authorizerResultTtlInSeconds").unwrap_or(300),
+    };
+    reply(s.gateway.create_authorizer(&c, &api, a), StatusCode::CREATED, |a| authorizer_json(&a))
+}
+
+async fn get_authorizers(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(
+        s.gateway.authorizers(&c, &api),
+        StatusCode::OK,
+        |list| json!({ "item": list.iter().map(authorizer_json).collect::<Vec<_>>() }),
+    )
+}
+
+async fn get_authorizer(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.authorizer(&c, &api, &id), StatusCode::OK, |a| authorizer_json(&a))
+}
+
+async fn update_authorizer(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.update_authorizer(&c, &api, &id, &patch_operations(&b)), StatusCode::OK, |a| authorizer_json(&a))
+}
+
+async fn delete_authorizer(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_authorizer(&c, &api, &id), StatusCode::ACCEPTED)
 }

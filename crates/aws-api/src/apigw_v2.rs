@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use apigateway::v2::{
-    ApiInput, Cors, HttpApi, HttpDeployment, HttpIntegration, HttpStage, IntegrationInput, Route, RouteInput,
-    RouteSettings, StageInput,
+    ApiInput, AuthorizerInput, Cors, HttpApi, HttpAuthorizer, HttpDeployment, HttpIntegration, HttpStage,
+    IntegrationInput, Route, RouteInput, RouteSettings, StageInput,
 };
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -34,6 +34,11 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/v2/apis/{api}/stages/{name}", get(get_stage).patch(update_stage).delete(delete_stage))
         .route("/v2/apis/{api}/deployments", post(create_deployment).get(get_deployments))
         .route("/v2/apis/{api}/deployments/{id}", get(get_deployment).delete(delete_deployment))
+        .route("/v2/apis/{api}/authorizers", post(create_authorizer).get(get_authorizers))
+        .route(
+            "/v2/apis/{api}/authorizers/{id}",
+            get(get_authorizer).patch(update_authorizer).delete(delete_authorizer),
+        )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -178,6 +183,41 @@ fn deployment_json(d: &HttpDeployment) -> Value {
     });
     put(&mut o, "description", json!(d.description));
     o
+}
+
+fn authorizer_json(a: &HttpAuthorizer) -> Value {
+    let mut o = json!({
+        "authorizerId": a.id,
+        "name": a.name,
+        "authorizerType": a.authorizer_type,
+        "identitySource": a.identity_source,
+    });
+    if a.authorizer_type == "JWT" {
+        o["jwtConfiguration"] = json!({ "audience": a.jwt_audience, "issuer": a.jwt_issuer });
+    } else {
+        o["authorizerResultTtlInSeconds"] = json!(a.ttl_seconds);
+        o["enableSimpleResponses"] = json!(a.simple_responses);
+    }
+    put(&mut o, "authorizerUri", json!(a.uri));
+    put(&mut o, "authorizerPayloadFormatVersion", json!(a.payload_format_version));
+    put(&mut o, "authorizerCredentialsArn", json!(a.credentials_arn));
+    o
+}
+
+fn authorizer_input(b: &Value) -> AuthorizerInput {
+    let jwt = b.get("jwtConfiguration");
+    AuthorizerInput {
+        name: string(b, "name"),
+        authorizer_type: string(b, "authorizerType"),
+        identity_source: b.get("identitySource").map(|_| strings(b, "identitySource")),
+        jwt_issuer: jwt.and_then(|j| string(j, "issuer")),
+        jwt_audience: jwt.and_then(|j| j.get("audience")).map(|_| strings(jwt.unwrap_or(&Value::Null), "audience")),
+        uri: string(b, "authorizerUri"),
+        payload_format_version: string(b, "authorizerPayloadFormatVersion"),
+        simple_responses: boolean(b, "enableSimpleResponses"),
+        ttl_seconds: integer(b, "authorizerResultTtlInSeconds"),
+        credentials_arn: string(b, "authorizerCredentialsArn"),
+    }
 }
 
 fn items<T>(list: Vec<T>, f: impl Fn(&T) -> Value) -> Value {
@@ -438,4 +478,42 @@ async fn delete_deployment(
     Path((api, id)): Path<(String, String)>,
 ) -> Response {
     done(s.gateway.delete_deployment_v2(&c, &api, &id), StatusCode::NO_CONTENT)
+}
+
+async fn create_authorizer(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.create_authorizer_v2(&c, &api, authorizer_input(&b)), StatusCode::CREATED, |a| authorizer_json(&a))
+}
+
+async fn get_authorizers(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(s.gateway.authorizers_v2(&c, &api), StatusCode::OK, |a| items(a, authorizer_json))
+}
+
+async fn get_authorizer(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.authorizer_v2(&c, &api, &id), StatusCode::OK, |a| authorizer_json(&a))
+}
+
+async fn update_authorizer(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.update_authorizer_v2(&c, &api, &id, authorizer_input(&b)), StatusCode::OK, |a| authorizer_json(&a))
+}
+
+async fn delete_authorizer(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_authorizer_v2(&c, &api, &id), StatusCode::NO_CONTENT)
 }

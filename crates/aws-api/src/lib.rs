@@ -14,6 +14,7 @@
 
 mod apigw_common;
 mod apigw_rest;
+mod apigw_usage;
 mod apigw_v2;
 mod caller;
 mod execute_api;
@@ -224,6 +225,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(lambda_rest::routes())
         .merge(apigw_rest::routes())
         .merge(apigw_v2::routes())
+        .merge(apigw_usage::routes())
         .route("/_lamina/clock", axum::routing::post(advance_clock))
         .route("/_lamina/metrics", axum::routing::get(metrics))
         .route("/", axum::routing::post(root_post).get(root_get))
