@@ -463,3 +463,46 @@ def test_events_parse_as_aws_lambda_events_types_and_match_its_fixtures(lamina, 
     assert keys(want["requestContext"]["http"]) == keys(raw["requestContext"]["http"])
     assert keys(raw) - keys(want) == {"queryStringParameters"}
     assert typed["rawPath"] == "/a/b" and typed["requestContext"]["http"]["method"] == "GET"
+
+
+def test_aws_integrations_send_to_sqs_and_map_a_function_without_proxy(lamina, lam):
+    sqs = lamina.client("sqs")
+    queue_url = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    apigw = lamina.client("apigateway")
+    api = apigw.create_rest_api(name="service-integrations")
+    orders = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="orders")
+    kw = dict(restApiId=api["id"], resourceId=orders["id"], httpMethod="POST")
+    apigw.put_method(authorizationType="NONE", **kw)
+    apigw.put_integration(
+        type="AWS", integrationHttpMethod="POST", passthroughBehavior="NEVER",
+        uri="arn:aws:apigateway:us-east-1:sqs:path/000000000000/orders",
+        requestParameters={"integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"},
+        requestTemplates={"application/json": "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"}, **kw)
+    apigw.put_method_response(statusCode="200", **kw)
+    apigw.put_integration_response(statusCode="200", responseTemplates={
+        "application/json": "{\"queued\": \"$input.path('$.SendMessageResponse.SendMessageResult.MessageId')\"}"}, **kw)
+
+    compute = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="compute")
+    ck = dict(restApiId=api["id"], resourceId=compute["id"], httpMethod="GET")
+    arn = create(lam, "non-proxy", code=function_zip("app.py"))["FunctionArn"]
+    apigw.put_method(authorizationType="NONE", **ck)
+    apigw.put_integration(type="AWS", integrationHttpMethod="POST", uri=lambda_uri(arn), requestTemplates={
+        "application/json": "{\"action\": \"$input.params('action')\", \"who\": \"$input.params('who')\", "
+                            "\"message\": \"Bad request: $input.params('who')\"}"}, **ck)
+    apigw.put_integration_response(statusCode="200", responseTemplates={
+        "application/json": "{\"who\": \"$input.path('$.event.who')\"}"}, **ck)
+    apigw.put_integration_response(statusCode="400", selectionPattern="Bad request.*", **ck)
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+
+    status, _, body = call(lamina, "POST", "/prod/orders", api_id=api["id"], body=b'{"order": 1, "note": "a&b"}',
+                           headers={"Content-Type": "application/json"})
+    assert status == 200, body
+    message_id = json.loads(body)["queued"]
+    got = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"][0]
+    assert (got["MessageId"], got["Body"]) == (message_id, '{"order": 1, "note": "a&b"}')
+
+    status, _, body = call(lamina, "GET", "/prod/compute?action=echo&who=ann", api_id=api["id"])
+    assert (status, json.loads(body)) == (200, {"who": "ann"})
+    # A function error is mapped by its message.
+    status, _, body = call(lamina, "GET", "/prod/compute?action=error&who=bob", api_id=api["id"])
+    assert status == 400 and json.loads(body)["errorMessage"] == "Bad request: bob"

@@ -16,7 +16,7 @@ use crate::rest::{Authorizer, Integration, Resource};
 use crate::routing::{self, Address, RouteKey};
 use crate::usage::Refusal;
 use crate::v2::{HttpAuthorizer, HttpIntegration, HttpSnapshot};
-use crate::{FunctionReply, GatewayService};
+use crate::{mapped, FunctionReply, GatewayService};
 
 /// An HTTP request addressed to an API.
 #[derive(Debug, Clone)]
@@ -86,7 +86,7 @@ pub(crate) fn http_client() -> HttpClient {
     http.build(connector)
 }
 
-fn json_error(status: u16, message: &str, error_type: Option<&str>) -> GatewayResponse {
+pub(crate) fn json_error(status: u16, message: &str, error_type: Option<&str>) -> GatewayResponse {
     let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
     if let Some(t) = error_type {
         headers.push(("x-amzn-errortype".into(), t.into()));
@@ -95,7 +95,7 @@ fn json_error(status: u16, message: &str, error_type: Option<&str>) -> GatewayRe
 }
 
 /// API Gateway's own answers.
-mod answers {
+pub(crate) mod answers {
     use super::{json_error, GatewayResponse};
 
     pub fn missing_token() -> GatewayResponse {
@@ -398,15 +398,27 @@ impl GatewayService {
                 let url = backend_url(integration, &t.variables, &params, req.query.as_deref(), None);
                 let method =
                     integration.http_method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
-                match self.forward(&method, &url, req, timeout).await {
-                    Ok(r) => mapped_answer(integration, r.status, &r.headers, r.body),
+                let scope = mapped::scope(&facts, &resource.path);
+                let outbound =
+                    GatewayRequest { body: mapped::request_body(integration, &facts, &scope).into(), ..req.clone() };
+                match self.forward(&method, &url, &outbound, timeout).await {
+                    Ok(r) => mapped::answer(integration, Some(&r.status.to_string()), &r.headers, r.body, &scope),
                     Err(Failure::Timeout) => answers::rest_timeout(),
                     Err(Failure::Unreachable) => answers::rest_internal(),
                 }
             }
             "MOCK" => {
-                let status = mock_status(integration, facts.header("content-type"));
-                mapped_answer(integration, status, &[], Bytes::new())
+                let scope = mapped::scope(&facts, &resource.path);
+                let status = mapped::mock_status(integration, &facts, &scope);
+                mapped::answer(integration, Some(&status.to_string()), &[], Bytes::new(), &scope)
+            }
+            "AWS" => {
+                let scope = mapped::scope(&facts, &resource.path);
+                let reply = tokio::time::timeout(timeout, self.integrate_aws(integration, &facts, &scope, &t.region));
+                match reply.await {
+                    Ok(r) => r,
+                    Err(_) => answers::rest_timeout(),
+                }
             }
             _ => answers::rest_internal(),
         }
@@ -883,62 +895,6 @@ fn proxy_answer(p: ProxyResponse, decode: bool, default_json: bool) -> GatewayRe
     GatewayResponse { status: p.status, headers, body: Bytes::from(body) }
 }
 
-/// The status a `MOCK` integration answers: its request template's `statusCode`.
-fn mock_status(i: &Integration, content_type: Option<&str>) -> u16 {
-    let ct = content_type.map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-    let template = ct
-        .and_then(|c| i.request_templates.get(&c))
-        .or_else(|| i.request_templates.get("application/json"))
-        .or_else(|| i.request_templates.values().next());
-    template
-        .and_then(|t| serde_json::from_str::<Value>(t).ok())
-        .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
-        .map_or(200, |s| s as u16)
-}
-
-/// A non-proxy integration's answer, mapped through its integration responses: the one
-/// whose selection pattern matches the backend's status, else the default one.
-fn mapped_answer(i: &Integration, status: u16, backend_headers: &[(String, String)], body: Bytes) -> GatewayResponse {
-    let status_text = status.to_string();
-    let chosen = i
-        .responses
-        .values()
-        .find(|r| {
-            r.selection_pattern
-                .as_deref()
-                .filter(|p| !p.is_empty())
-                .and_then(|p| routing::Pattern::new(p).ok())
-                .is_some_and(|p| p.matches(&status_text))
-        })
-        .or_else(|| i.responses.values().find(|r| r.selection_pattern.as_deref().is_none_or(str::is_empty)));
-    let Some(chosen) = chosen else {
-        // A backend answer with no integration response to map it is API Gateway's 500.
-        return answers::rest_internal();
-    };
-    let status = chosen.status_code.parse().unwrap_or(200);
-    let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
-    for (target, source) in &chosen.response_parameters {
-        let Some(name) = target.strip_prefix("method.response.header.") else { continue };
-        let value = if let Some(lit) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
-            Some(lit.to_owned())
-        } else if let Some(h) = source.strip_prefix("integration.response.header.") {
-            backend_headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(h)).map(|(_, v)| v.clone())
-        } else {
-            None
-        };
-        if let Some(v) = value {
-            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-            headers.push((name.to_owned(), v));
-        }
-    }
-    let body =
-        match chosen.response_templates.get("application/json").or_else(|| chosen.response_templates.values().next()) {
-            Some(t) if !t.is_empty() => Bytes::from(t.clone()),
-            _ => body,
-        };
-    GatewayResponse { status, headers, body }
-}
-
 /// A REST integration's backend URL: `{name}` placeholders filled from the path
 /// parameters its request parameters map (or of the same name), and the query string
 /// passed on.
@@ -1077,45 +1033,5 @@ mod tests {
             http_backend_url(&h, &BTreeMap::new(), &params, "/a/b", Some("q=2")),
             "http://127.0.0.1:9000/v1/a/b?q=2"
         );
-    }
-
-    #[test]
-    fn mock_integrations_answer_their_mapped_response() {
-        let mut i = Integration {
-            kind: "MOCK".into(),
-            request_templates: BTreeMap::from([("application/json".to_owned(), "{\"statusCode\": 404}".to_owned())]),
-            ..Default::default()
-        };
-        i.responses.insert(
-            "200".into(),
-            crate::rest::IntegrationResponse {
-                status_code: "200".into(),
-                response_templates: BTreeMap::from([("application/json".to_owned(), "ok".to_owned())]),
-                ..Default::default()
-            },
-        );
-        i.responses.insert(
-            "404".into(),
-            crate::rest::IntegrationResponse {
-                status_code: "404".into(),
-                selection_pattern: Some("404".into()),
-                response_parameters: BTreeMap::from([(
-                    "method.response.header.X-Why".to_owned(),
-                    "'missing'".to_owned(),
-                )]),
-                response_templates: BTreeMap::from([(
-                    "application/json".to_owned(),
-                    "{\"error\": \"gone\"}".to_owned(),
-                )]),
-                ..Default::default()
-            },
-        );
-        let status = mock_status(&i, Some("application/json"));
-        let r = mapped_answer(&i, status, &[], Bytes::new());
-        assert_eq!(r.status, 404);
-        assert_eq!(&r.body[..], b"{\"error\": \"gone\"}");
-        assert!(r.headers.contains(&("X-Why".into(), "missing".into())));
-        let r = mapped_answer(&i, 200, &[], Bytes::new());
-        assert_eq!((r.status, &r.body[..]), (200, &b"ok"[..]));
     }
 }

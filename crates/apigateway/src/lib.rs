@@ -23,9 +23,11 @@ pub mod authorizer;
 pub mod events;
 mod execute;
 pub mod jwt;
+mod mapped;
 mod patch;
 pub mod rest;
 pub mod routing;
+pub mod template;
 pub mod throttle;
 pub mod usage;
 pub mod v2;
@@ -95,6 +97,43 @@ pub trait Functions: Send + Sync + 'static {
     fn invoke<'a>(&'a self, arn: &'a str, payload: Bytes) -> Pin<Box<dyn Future<Output = FunctionReply> + Send + 'a>>;
 }
 
+/// A message an `AWS` integration sends to SQS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsMessage {
+    /// The queue's region.
+    pub region: String,
+    /// The queue's account.
+    pub account: String,
+    /// The queue's name.
+    pub queue: String,
+    /// `MessageBody`.
+    pub body: String,
+    /// `DelaySeconds`.
+    pub delay_seconds: Option<u32>,
+    /// `MessageGroupId`.
+    pub group_id: Option<String>,
+    /// `MessageDeduplicationId`.
+    pub deduplication_id: Option<String>,
+}
+
+/// What SQS answered a send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsSent {
+    /// `MessageId`.
+    pub message_id: String,
+    /// `MD5OfMessageBody`.
+    pub md5_of_body: String,
+    /// `SequenceNumber`, for FIFO queues.
+    pub sequence_number: Option<String>,
+}
+
+/// Lets the gateway send messages to queues (`AWS` integrations with SQS); wired to SQS.
+pub trait Queues: Send + Sync + 'static {
+    /// Sends a message; an error is SQS's error code and message.
+    fn send(&self, message: SqsMessage)
+        -> Pin<Box<dyn Future<Output = Result<SqsSent, (String, String)>> + Send + '_>>;
+}
+
 /// Where the gateway says its APIs can be reached.
 #[derive(Debug, Clone)]
 pub struct GatewaySettings {
@@ -118,6 +157,7 @@ impl std::fmt::Debug for GatewayService {
 struct Inner {
     store: Arc<dyn GatewayStore>,
     functions: Arc<dyn Functions>,
+    queues: Arc<dyn Queues>,
     settings: GatewaySettings,
     state: RwLock<State>,
     http: execute::HttpClient,
@@ -143,6 +183,7 @@ impl GatewayService {
     pub fn start(
         store: Arc<dyn GatewayStore>,
         functions: Arc<dyn Functions>,
+        queues: Arc<dyn Queues>,
         settings: GatewaySettings,
     ) -> Result<Self, GatewayError> {
         let mut state = State::default();
@@ -166,6 +207,7 @@ impl GatewayService {
             inner: Arc::new(Inner {
                 store,
                 functions,
+                queues,
                 settings,
                 state: RwLock::new(state),
                 http: execute::http_client(),

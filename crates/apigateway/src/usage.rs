@@ -482,8 +482,7 @@ impl GatewayService {
                 .plans
                 .values()
                 .find(|p| {
-                    p.keys.contains(&key.id)
-                        && p.api_stages.iter().any(|s| s.api_id == api_id && s.stage == stage)
+                    p.keys.contains(&key.id) && p.api_stages.iter().any(|s| s.api_id == api_id && s.stage == stage)
                 })
                 .ok_or(Refusal::Forbidden)?;
             (key.clone(), plan.clone())

@@ -211,6 +211,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let gateway = apigateway::GatewayService::start(
         database.clone(),
         functions.clone(),
+        Arc::new(Queues(sqs.clone())),
         apigateway::GatewaySettings { endpoint_host: format!("localhost:{}", local.port()) },
     )
     .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;
@@ -327,6 +328,31 @@ impl sns::FunctionTarget for Functions {
                 .await
                 .map(drop)
                 .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Lets API Gateway send messages to SQS (`AWS` integrations).
+struct Queues(sqs::SqsService);
+
+impl apigateway::Queues for Queues {
+    fn send(
+        &self,
+        m: apigateway::SqsMessage,
+    ) -> Pin<Box<dyn Future<Output = Result<apigateway::SqsSent, (String, String)>> + Send + '_>> {
+        let caller = sqs::Caller { account: m.account.clone(), region: m.region.clone() };
+        let url = format!("http://localhost/{}/{}", m.account, m.queue);
+        let input = sqs::SendInput {
+            body: m.body,
+            delay_s: m.delay_seconds.map(i64::from),
+            group_id: m.group_id,
+            dedup_id: m.deduplication_id,
+            ..Default::default()
+        };
+        let sent = self.0.send(&caller, &url, input);
+        Box::pin(async move {
+            sent.map(|s| apigateway::SqsSent { message_id: s.id, md5_of_body: s.md5_body, sequence_number: s.sequence })
+                .map_err(|e| (e.query_code.to_owned(), e.message))
         })
     }
 }
