@@ -127,11 +127,22 @@ pub struct SqsSent {
     pub sequence_number: Option<String>,
 }
 
+/// SQS's refusal of a send: its error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsFailure {
+    /// The query-protocol error code (`AWS.SimpleQueueService.NonExistentQueue`).
+    pub code: String,
+    /// The message.
+    pub message: String,
+}
+
+/// A send's outcome, to come.
+pub type SqsSending<'a> = Pin<Box<dyn Future<Output = Result<SqsSent, SqsFailure>> + Send + 'a>>;
+
 /// Lets the gateway send messages to queues (`AWS` integrations with SQS); wired to SQS.
 pub trait Queues: Send + Sync + 'static {
-    /// Sends a message; an error is SQS's error code and message.
-    fn send(&self, message: SqsMessage)
-        -> Pin<Box<dyn Future<Output = Result<SqsSent, (String, String)>> + Send + '_>>;
+    /// Sends a message.
+    fn send(&self, message: SqsMessage) -> SqsSending<'_>;
 }
 
 /// Where the gateway says its APIs can be reached.

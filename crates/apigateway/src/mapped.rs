@@ -142,14 +142,21 @@ pub(crate) fn answer(
 /// The SQS queue an `AWS` integration's URI names:
 /// `arn:aws:apigateway:{region}:sqs:path/{account}/{queue}`, or `…:sqs:action/SendMessage`
 /// with the queue in the `QueueUrl` parameter.
-fn sqs_target(uri: &str) -> Option<(Option<(String, String)>, Option<String>)> {
+#[derive(Debug, PartialEq, Eq)]
+enum SqsTarget {
+    /// `path/{account}/{queue}`.
+    Queue(String, String),
+    /// `action/{Action}`.
+    Action(String),
+}
+
+fn sqs_target(uri: &str) -> Option<SqsTarget> {
     let (_, rest) = uri.split_once(":sqs:")?;
     if let Some(path) = rest.strip_prefix("path/") {
         let (account, queue) = path.trim_matches('/').split_once('/')?;
-        return Some((Some((account.to_owned(), queue.to_owned())), None));
+        return Some(SqsTarget::Queue(account.to_owned(), queue.to_owned()));
     }
-    let action = rest.strip_prefix("action/")?;
-    Some((None, Some(action.to_owned())))
+    rest.strip_prefix("action/").map(|a| SqsTarget::Action(a.to_owned()))
 }
 
 /// The value of an integration request parameter's source: `'literal'`,
@@ -211,8 +218,8 @@ impl GatewayService {
                 }
             };
         }
-        let Some((queue, action)) = sqs_target(&uri) else { return answers::rest_internal() };
-        let (status, body) = self.send_to_queue(i, f, scope, region, queue, action).await;
+        let Some(target) = sqs_target(&uri) else { return answers::rest_internal() };
+        let (status, body) = self.send_to_queue(i, f, scope, region, target).await;
         answer(i, Some(&status.to_string()), &[], Bytes::from(body.to_string()), scope)
     }
 
@@ -222,8 +229,7 @@ impl GatewayService {
         f: &RequestFacts<'_>,
         scope: &Scope<'_>,
         region: &str,
-        queue: Option<(String, String)>,
-        action: Option<String>,
+        target: SqsTarget,
     ) -> (u16, Value) {
         // The action's parameters: the mapped body as a form, then the mapped query string.
         let body = request_body(i, f, scope);
@@ -238,9 +244,13 @@ impl GatewayService {
                 }
             }
         }
-        if let Some(a) = action {
-            params.entry("Action".into()).or_insert(a);
-        }
+        let queue = match target {
+            SqsTarget::Queue(account, queue) => Some((account, queue)),
+            SqsTarget::Action(a) => {
+                params.entry("Action".into()).or_insert(a);
+                None
+            }
+        };
         let request_id = f.request_id;
         match params.get("Action").map(String::as_str) {
             Some("SendMessage") => {}
@@ -296,7 +306,7 @@ impl GatewayService {
                     }
                 }}),
             ),
-            Err((code, message)) => sqs_error(&code, &message, request_id),
+            Err(e) => sqs_error(&e.code, &e.message, request_id),
         }
     }
 }
@@ -367,10 +377,14 @@ mod tests {
 
     #[test]
     fn sqs_uris_name_their_queue_or_action() {
-        let (q, a) = sqs_target("arn:aws:apigateway:us-east-1:sqs:path/000000000000/jobs").unwrap();
-        assert_eq!((q, a), (Some(("000000000000".into(), "jobs".into())), None));
-        let (q, a) = sqs_target("arn:aws:apigateway:us-east-1:sqs:action/SendMessage").unwrap();
-        assert_eq!((q, a.as_deref()), (None, Some("SendMessage")));
+        assert_eq!(
+            sqs_target("arn:aws:apigateway:us-east-1:sqs:path/000000000000/jobs"),
+            Some(SqsTarget::Queue("000000000000".into(), "jobs".into()))
+        );
+        assert_eq!(
+            sqs_target("arn:aws:apigateway:us-east-1:sqs:action/SendMessage"),
+            Some(SqsTarget::Action("SendMessage".into()))
+        );
         assert!(sqs_target("arn:aws:apigateway:us-east-1:lambda:path/x").is_none());
     }
 

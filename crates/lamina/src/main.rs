@@ -336,10 +336,7 @@ impl sns::FunctionTarget for Functions {
 struct Queues(sqs::SqsService);
 
 impl apigateway::Queues for Queues {
-    fn send(
-        &self,
-        m: apigateway::SqsMessage,
-    ) -> Pin<Box<dyn Future<Output = Result<apigateway::SqsSent, (String, String)>> + Send + '_>> {
+    fn send(&self, m: apigateway::SqsMessage) -> apigateway::SqsSending<'_> {
         let caller = sqs::Caller { account: m.account.clone(), region: m.region.clone() };
         let url = format!("http://localhost/{}/{}", m.account, m.queue);
         let input = sqs::SendInput {
@@ -352,7 +349,7 @@ impl apigateway::Queues for Queues {
         let sent = self.0.send(&caller, &url, input);
         Box::pin(async move {
             sent.map(|s| apigateway::SqsSent { message_id: s.id, md5_of_body: s.md5_body, sequence_number: s.sequence })
-                .map_err(|e| (e.query_code.to_owned(), e.message))
+                .map_err(|e| apigateway::SqsFailure { code: e.query_code.to_owned(), message: e.message })
         })
     }
 }
