@@ -506,3 +506,42 @@ def test_aws_integrations_send_to_sqs_and_map_a_function_without_proxy(lamina, l
     # A function error is mapped by its message.
     status, _, body = call(lamina, "GET", "/prod/compute?action=error&who=bob", api_id=api["id"])
     assert status == 400 and json.loads(body)["errorMessage"] == "Bad request: bob"
+
+
+APIS = Path(__file__).resolve().parent / "apis"
+
+
+def test_apis_imported_from_openapi_and_swagger_files(lamina, lam):
+    function_arn(lam, "pets")
+    api = lamina.aws("apigateway", "import-rest-api", "--body", f"fileb://{APIS / 'pets.yaml'}",
+                     "--parameters", "endpointConfigurationTypes=REGIONAL")
+    assert (api["name"], api["description"]) == ("pets", "Pets, from an OpenAPI file")
+    assert api["binaryMediaTypes"] == ["image/png"]
+    assert api["endpointConfiguration"]["types"] == ["REGIONAL"]
+    apigw = lamina.client("apigateway")
+    resources = {r["path"]: r for r in apigw.get_resources(restApiId=api["id"], embed=["methods"])["items"]}
+    assert set(resources) == {"/", "/pets", "/pets/{id}", "/admin", "/health"}
+    get_pet = resources["/pets/{id}"]["resourceMethods"]["GET"]
+    assert get_pet["requestParameters"] == {"method.request.path.id": True}
+    assert get_pet["methodIntegration"]["type"] == "AWS_PROXY"
+    assert resources["/admin"]["resourceMethods"]["POST"]["apiKeyRequired"] is True
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+
+    status, _, body = call(lamina, "GET", "/v1/pets/7", api_id=api["id"])
+    assert status == 200, body
+    assert json.loads(body)["event"]["pathParameters"] == {"id": "7"}
+    status, _, body = call(lamina, "GET", "/v1/health", api_id=api["id"])
+    assert (status, json.loads(body)) == (200, {"healthy": True})
+    assert call(lamina, "POST", "/v1/admin", api_id=api["id"])[0] == 403
+
+    # PutRestApi overwrites the definition with a Swagger 2 one.
+    apigw.put_rest_api(restApiId=api["id"], mode="overwrite", body=(APIS / "orders.swagger.json").read_bytes())
+    paths = {r["path"] for r in apigw.get_resources(restApiId=api["id"])["items"]}
+    assert paths == {"/", "/orders"}
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    status, _, body = call(lamina, "DELETE", "/v1/orders", api_id=api["id"])
+    assert (status, json.loads(body)) == (201, {"created": True})
+    assert call(lamina, "GET", "/v1/health", api_id=api["id"])[0] == 403
+
+    with pytest.raises(apigw.exceptions.BadRequestException):
+        apigw.import_rest_api(body=b"{\"not\": \"openapi\"}")

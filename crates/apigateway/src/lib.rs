@@ -24,6 +24,7 @@ pub mod events;
 mod execute;
 pub mod jwt;
 mod mapped;
+pub mod openapi;
 mod patch;
 pub mod rest;
 pub mod routing;

@@ -1113,6 +1113,138 @@ impl GatewayService {
     }
 }
 
+/// How PutRestApi combines a definition with the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutMode {
+    /// `overwrite`: the definition replaces the API's resources, methods and authorizers.
+    Overwrite,
+    /// `merge`: the definition's are added, replacing those of the same path and method.
+    Merge,
+}
+
+impl RestApi {
+    /// The id of the resource at `path`, made (with its parents) if it does not exist.
+    fn ensure_path(&mut self, path: &str) -> Result<String, GatewayError> {
+        let mut id = self.root_id.clone();
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            let existing =
+                self.resources.values().find(|r| r.parent_id.as_deref() == Some(id.as_str()) && r.path_part == part);
+            id = match existing {
+                Some(r) => r.id.clone(),
+                None => self.add_resource(&id, part)?.id,
+            };
+        }
+        Ok(id)
+    }
+
+    /// Applies an OpenAPI definition.
+    fn apply(&mut self, def: crate::openapi::Definition, mode: PutMode) -> Result<(), GatewayError> {
+        if mode == PutMode::Overwrite {
+            let root = self.root_id.clone();
+            self.resources.retain(|id, _| *id == root);
+            if let Some(r) = self.resources.get_mut(&root) {
+                r.methods.clear();
+            }
+            self.authorizers.clear();
+            self.binary_media_types = def.binary_media_types.clone();
+            self.name = def.name.clone();
+            self.description = def.description.clone();
+            self.version = def.version.clone();
+        } else {
+            for t in &def.binary_media_types {
+                if !self.binary_media_types.contains(t) {
+                    self.binary_media_types.push(t.clone());
+                }
+            }
+        }
+        if let Some(source) = def.api_key_source {
+            self.api_key_source = source.to_ascii_uppercase();
+        }
+        let mut ids = BTreeMap::new();
+        for (name, mut a) in def.authorizers {
+            a.id = self.authorizers.values().find(|x| x.name == name).map_or_else(|| new_id(6), |x| x.id.clone());
+            check_authorizer(&mut a)?;
+            ids.insert(name, a.id.clone());
+            self.authorizers.insert(a.id.clone(), a);
+        }
+        for (path, methods) in def.paths {
+            let resource = self.ensure_path(&path)?;
+            for mut m in methods {
+                check_http_method(&m.http_method)?;
+                if let Some(name) = m.authorizer_id.take() {
+                    m.authorizer_id = ids.get(&name).cloned();
+                }
+                if let Some(i) = m.integration.as_mut() {
+                    check_integration(i).map_err(|e| {
+                        GatewayError::BadRequest(format!("Errors found during import: {} {path}: {e}", m.http_method))
+                    })?;
+                }
+                self.resource_mut(&resource)?.methods.insert(m.http_method.clone(), m);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl GatewayService {
+    /// ImportRestApi: a new REST API from an OpenAPI 3 or Swagger 2 definition (JSON or
+    /// YAML). `endpoint_type` is the `endpointConfigurationTypes` parameter.
+    pub fn import_rest_api(
+        &self,
+        caller: &Caller,
+        document: &[u8],
+        fail_on_warnings: bool,
+        endpoint_type: Option<String>,
+    ) -> Result<RestApi, GatewayError> {
+        let def = crate::openapi::parse(document)?;
+        if fail_on_warnings && !def.warnings.is_empty() {
+            return Err(GatewayError::BadRequest(format!(
+                "Warnings found during import:\n{}",
+                def.warnings.join("\n")
+            )));
+        }
+        let endpoint_types = match endpoint_type {
+            Some(t) => vec![t],
+            None => def.endpoint_types.clone(),
+        };
+        let created = self.create_rest_api(
+            caller,
+            RestApiInput {
+                name: def.name.clone(),
+                description: def.description.clone(),
+                version: def.version.clone(),
+                endpoint_types,
+                ..Default::default()
+            },
+        )?;
+        let outcome = self.change_rest(caller, &created.id, |api| api.apply(def, PutMode::Merge).map(|()| api.clone()));
+        if outcome.is_err() {
+            // An import is all or nothing.
+            let _ = self.delete_rest_api(caller, &created.id);
+        }
+        outcome
+    }
+
+    /// PutRestApi: updates a REST API from a definition.
+    pub fn put_rest_api(
+        &self,
+        caller: &Caller,
+        id: &str,
+        document: &[u8],
+        mode: PutMode,
+        fail_on_warnings: bool,
+    ) -> Result<RestApi, GatewayError> {
+        let def = crate::openapi::parse(document)?;
+        if fail_on_warnings && !def.warnings.is_empty() {
+            return Err(GatewayError::BadRequest(format!(
+                "Warnings found during import:\n{}",
+                def.warnings.join("\n")
+            )));
+        }
+        self.change_rest(caller, id, |api| api.apply(def, mode).map(|()| api.clone()))
+    }
+}
+
 fn no_authorizer() -> GatewayError {
     GatewayError::NotFound("Invalid Authorizer identifier specified".into())
 }

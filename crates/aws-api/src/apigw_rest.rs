@@ -1,8 +1,8 @@
 //! API Gateway's REST API control plane (`apigateway`, REST-JSON under `/restapis`).
 
 use apigateway::rest::{
-    Authorizer, Deployment, DeploymentInput, Integration, IntegrationResponse, Method, MethodResponse, Resource,
-    RestApi, RestApiInput, Stage,
+    Authorizer, Deployment, DeploymentInput, Integration, IntegrationResponse, Method, MethodResponse, PutMode,
+    Resource, RestApi, RestApiInput, Stage,
 };
 use apigateway::PatchOperation;
 use axum::extract::{Path, Query, State};
@@ -21,7 +21,7 @@ pub(crate) fn routes() -> Router<ApiState> {
     let method = "/restapis/{api}/resources/{resource}/methods/{method}";
     Router::new()
         .route("/restapis", post(create_rest_api).get(get_rest_apis))
-        .route("/restapis/{api}", get(get_rest_api).patch(update_rest_api).delete(delete_rest_api))
+        .route("/restapis/{api}", get(get_rest_api).patch(update_rest_api).delete(delete_rest_api).put(put_rest_api))
         .route("/restapis/{api}/resources", get(get_resources))
         .route("/restapis/{api}/resources/{resource}", get(get_resource).post(create_resource).delete(delete_resource))
         .route(method, put(put_method).get(get_method).delete(delete_method))
@@ -239,7 +239,29 @@ pub(crate) fn patch_operations(body: &Value) -> Vec<PatchOperation> {
 // ---------------------------------------------------------------------------------------
 // Handlers: parse, call the service, map.
 
-async fn create_rest_api(State(s): State<ApiState>, GwCaller(c): GwCaller, JsonBody(b): JsonBody) -> Response {
+#[derive(serde::Deserialize)]
+struct ImportQuery {
+    mode: Option<String>,
+    failonwarnings: Option<bool>,
+    #[serde(rename = "endpointConfigurationTypes")]
+    endpoint_types: Option<String>,
+}
+
+/// CreateRestApi, or with `?mode=import` ImportRestApi (the body is the definition).
+async fn create_rest_api(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Query(q): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Response {
+    if q.mode.as_deref() == Some("import") {
+        let imported = s.gateway.import_rest_api(&c, &body, q.failonwarnings.unwrap_or(false), q.endpoint_types);
+        return reply(imported, StatusCode::CREATED, |a| rest_api_json(&a));
+    }
+    let b = match crate::apigw_common::parse_json(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let endpoint = b.get("endpointConfiguration").cloned().unwrap_or(Value::Null);
     let input = RestApiInput {
         name: string(&b, "name").unwrap_or_default(),
@@ -624,4 +646,25 @@ async fn delete_authorizer(
     Path((api, id)): Path<(String, String)>,
 ) -> Response {
     done(s.gateway.delete_authorizer(&c, &api, &id), StatusCode::ACCEPTED)
+}
+
+/// PutRestApi: `?mode=overwrite` (the default) or `merge`.
+async fn put_rest_api(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Response {
+    let mode = match q.mode.as_deref() {
+        None | Some("overwrite") => PutMode::Overwrite,
+        Some("merge") => PutMode::Merge,
+        Some(other) => {
+            return crate::apigw_common::error_response(apigateway::GatewayError::BadRequest(format!(
+                "Invalid mode: {other}. Valid values are merge, overwrite"
+            )))
+        }
+    };
+    let put = s.gateway.put_rest_api(&c, &api, &body, mode, q.failonwarnings.unwrap_or(false));
+    reply(put, StatusCode::OK, |a| rest_api_json(&a))
 }
