@@ -298,7 +298,7 @@ paths:
         assert_eq!(get.http_method, "GET");
         assert!(get.api_key_required);
         assert_eq!((get.authorization_type.as_str(), get.authorizer_id.as_deref()), ("CUSTOM", Some("tokens")));
-        assert_eq!(get.request_parameters["method.request.path.id"], true);
+        assert!(get.request_parameters["method.request.path.id"]);
         assert_eq!(get.integration.as_ref().unwrap().kind, "AWS_PROXY");
         assert_eq!(d.authorizers["tokens"].identity_source.as_deref(), Some("method.request.header.Authorization"));
         assert_eq!(d.authorizers["tokens"].ttl_seconds, 60);

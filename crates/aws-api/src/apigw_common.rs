@@ -38,17 +38,16 @@ impl FromRequest<ApiState> for JsonBody {
         let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY)
             .await
             .map_err(|_| error_response(GatewayError::BadRequest("Request body is too large".into())))?;
-        parse_json(&bytes).map(JsonBody)
+        parse_json(&bytes).map(JsonBody).map_err(error_response)
     }
 }
 
 /// A JSON body (`Null` when empty); malformed JSON is a `BadRequestException`.
-pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, Response> {
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, GatewayError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| error_response(GatewayError::BadRequest(format!("Invalid JSON in request body: {e}"))))
+    serde_json::from_slice(bytes).map_err(|e| GatewayError::BadRequest(format!("Invalid JSON in request body: {e}")))
 }
 
 /// The one place a `GatewayError` becomes a response: status, `x-amzn-ErrorType` and

@@ -260,7 +260,7 @@ async fn create_rest_api(
     }
     let b = match crate::apigw_common::parse_json(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return crate::apigw_common::error_response(e),
     };
     let endpoint = b.get("endpointConfiguration").cloned().unwrap_or(Value::Null);
     let input = RestApiInput {
