@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -545,3 +546,34 @@ def test_apis_imported_from_openapi_and_swagger_files(lamina, lam):
 
     with pytest.raises(apigw.exceptions.BadRequestException):
         apigw.import_rest_api(body=b"{\"not\": \"openapi\"}")
+
+
+def test_access_logs_and_metrics_per_stage(lamina, lam):
+    arn = function_arn(lam, "observed")
+    api_id, _ = rest_proxy_api(lamina, arn)
+    destination = "arn:aws:logs:us-east-1:000000000000:log-group:/gateway/access"
+    fmt = ('{"requestId":"$context.requestId","status":"$context.status","path":"$context.path",'
+           '"resource":"$context.resourcePath","ip":"$context.identity.sourceIp","method":"$context.httpMethod",'
+           '"latency":"$context.responseLatency","error":"$context.error.message"}')
+    lamina.client("apigateway").update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": destination},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
+    call(lamina, "GET", "/prod/one", api_id=api_id)
+    call(lamina, "GET", "/prod/two?mode=malformed", api_id=api_id)
+    log = lamina.data_dir / "logs" / "apigateway" / "gateway_access.log"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 2):
+        time.sleep(0.05)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(l["status"], l["path"], l["resource"], l["method"]) for l in lines] == [
+        ("200", "/prod/one", "/{proxy+}", "GET"), ("502", "/prod/two", "/{proxy+}", "GET")]
+    assert lines[1]["error"] == "Internal server error" and lines[0]["ip"] == "127.0.0.1"
+    assert int(lines[0]["latency"]) >= 0
+
+    status, _, metrics = lamina.http("GET", "/_lamina/metrics")
+    text = metrics.decode()
+    label = f'{{api_id="{api_id}",stage="prod"}}'
+    assert f"lamina_apigateway_requests_total{label} 2" in text
+    assert f"lamina_apigateway_5xx_total{label} 1" in text
+    assert f"lamina_apigateway_4xx_total{label} 0" in text
+    assert f"lamina_apigateway_integration_latency_ms_total{label}" in text

@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use crate::authorizer::{self, Decision, Grant};
 use crate::events::{self, ProxyResponse, RequestFacts, RestRoute};
-use crate::rest::{Authorizer, Integration, Resource};
+use crate::observe::Trace;
+use crate::rest::{AccessLog, Authorizer, Integration, Resource};
 use crate::routing::{self, Address, RouteKey};
 use crate::usage::Refusal;
 use crate::v2::{HttpAuthorizer, HttpIntegration, HttpSnapshot};
@@ -172,6 +173,7 @@ pub(crate) mod answers {
 
 /// What a REST request needs from the API, copied out under the lock.
 struct RestTarget {
+    access_log: Option<AccessLog>,
     api_id: String,
     account: String,
     region: String,
@@ -186,6 +188,7 @@ struct RestTarget {
 
 /// What an HTTP API request needs from the API.
 struct HttpTarget {
+    access_log: Option<AccessLog>,
     api_id: String,
     account: String,
     region: String,
@@ -218,6 +221,7 @@ impl GatewayService {
             };
             return Target::Rest(
                 RestTarget {
+                    access_log: stage.access_log.clone(),
                     api_id: api.id.clone(),
                     account: api.account.clone(),
                     region: api.region.clone(),
@@ -246,6 +250,7 @@ impl GatewayService {
             };
             return Target::Http(
                 HttpTarget {
+                    access_log: stage.access_log.clone(),
                     api_id: api.id.clone(),
                     account: api.account.clone(),
                     region: api.region.clone(),
@@ -263,26 +268,49 @@ impl GatewayService {
 
     /// Serves one execute-api request.
     pub async fn execute(&self, address: Address, req: GatewayRequest) -> GatewayResponse {
+        let started = Instant::now();
         let now = model::clock::now_ms();
-        match self.target(&address) {
-            Target::Unknown(r) => r,
+        let mut trace = Trace::default();
+        let (resp, served) = match self.target(&address) {
+            Target::Unknown(r) => (r, None),
             Target::Rest(t, path) => {
-                let mut resp = self.execute_rest(&t, &path, &req, now).await;
+                let mut resp = self.execute_rest(&t, &path, &req, now, &mut trace).await;
                 resp.headers.push(("x-amzn-requestid".into(), req.request_id.clone()));
                 resp.headers.push(("x-amz-apigw-id".into(), apigw_id(&req.request_id)));
-                resp
+                (resp, Some((t.api_id, t.stage, t.access_log)))
             }
             Target::Http(t, path) => {
-                let mut resp = self.execute_http(&t, &path, &req, now).await;
+                let mut resp = self.execute_http(&t, &path, &req, now, &mut trace).await;
                 resp.headers.push(("apigw-requestid".into(), apigw_id(&req.request_id)));
-                resp
+                (resp, Some((t.api_id, t.stage, t.access_log)))
+            }
+        };
+        if let Some((api_id, stage, access_log)) = served {
+            let finished = Instant::now();
+            let latency = finished - started;
+            let integration = trace.integration_started.map(|s| finished - s);
+            self.inner.metrics.record(&api_id, &stage, resp.status, latency, integration);
+            if let Some(log) = access_log {
+                if let (Some(destination), Some(format)) = (&log.destination_arn, &log.format) {
+                    let context = access_context(&req, &resp, &api_id, &stage, now, latency, integration, &trace);
+                    self.inner.access_logs.write(destination, crate::observe::access_line(format, context));
+                }
             }
         }
+        resp
     }
 
-    async fn execute_rest(&self, t: &RestTarget, path: &str, req: &GatewayRequest, now: i64) -> GatewayResponse {
+    async fn execute_rest(
+        &self,
+        t: &RestTarget,
+        path: &str,
+        req: &GatewayRequest,
+        now: i64,
+        trace: &mut Trace,
+    ) -> GatewayResponse {
         let candidates = t.resources.iter().map(|r| (r.path.as_str(), r));
         let Some((resource, params)) = routing::best_match(candidates, path) else { return answers::missing_token() };
+        trace.resource_path = Some(resource.path.clone());
         let Some(method) = resource.methods.get(&req.method).or_else(|| resource.methods.get("ANY")) else {
             return answers::missing_token();
         };
@@ -344,6 +372,7 @@ impl GatewayService {
                 Err(Refusal::QuotaExceeded) => return answers::limit_exceeded(),
             }
         }
+        trace.principal_id = grant.as_ref().and_then(|g| g.principal_id.clone());
         let authorizer_context = grant.as_ref().map(|g| {
             let mut c = g.context.clone();
             c.insert("principalId".into(), g.principal_id.clone().map_or(Value::Null, Value::String));
@@ -351,6 +380,7 @@ impl GatewayService {
             Value::Object(c)
         });
         let timeout = Duration::from_millis(integration.timeout_ms);
+        trace.integration_started = Some(Instant::now());
         match integration.kind.as_str() {
             "AWS_PROXY" => {
                 let uri = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
@@ -424,7 +454,14 @@ impl GatewayService {
         }
     }
 
-    async fn execute_http(&self, t: &HttpTarget, path: &str, req: &GatewayRequest, now: i64) -> GatewayResponse {
+    async fn execute_http(
+        &self,
+        t: &HttpTarget,
+        path: &str,
+        req: &GatewayRequest,
+        now: i64,
+        trace: &mut Trace,
+    ) -> GatewayResponse {
         let cors = t.snapshot.cors.as_ref();
         let origin = req.headers.iter().find(|(k, _)| k == "origin").map(|(_, v)| v.clone());
         if let (Some(c), Some(o)) = (cors, &origin) {
@@ -445,6 +482,8 @@ impl GatewayService {
             return answers::not_found();
         };
         let route = &t.snapshot.routes[i];
+        trace.route_key = Some(route.route_key.clone());
+        trace.resource_path = Some(route.route_key.split_once(' ').map_or(path, |(_, p)| p).to_owned());
         if !self.admit_http(t, &route.route_key) {
             return answers::too_many_requests_http();
         }
@@ -494,6 +533,7 @@ impl GatewayService {
             _ => {}
         }
         let timeout = Duration::from_millis(integration.timeout_ms);
+        trace.integration_started = Some(Instant::now());
         let mut resp = match integration.integration_type.as_str() {
             "AWS_PROXY" => self.http_lambda(integration, &facts, &route.route_key, t, req, timeout, grant).await,
             "HTTP_PROXY" => {
@@ -828,6 +868,53 @@ impl GatewayService {
 enum Failure {
     Timeout,
     Unreachable,
+}
+
+/// The `$context` variables of an access log line.
+#[allow(clippy::too_many_arguments)]
+fn access_context(
+    req: &GatewayRequest,
+    resp: &GatewayResponse,
+    api_id: &str,
+    stage: &str,
+    now: i64,
+    latency: Duration,
+    integration: Option<Duration>,
+    trace: &Trace,
+) -> BTreeMap<String, String> {
+    let header = |name: &str| req.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let error_type = resp.headers.iter().find(|(k, _)| k == "x-amzn-errortype").map(|(_, v)| v.clone());
+    let error_message = error_type
+        .as_ref()
+        .and_then(|_| serde_json::from_slice::<Value>(&resp.body).ok()?.get("message")?.as_str().map(str::to_owned));
+    let ms = |d: Option<Duration>| d.map_or_else(|| "-".to_owned(), |d| d.as_millis().to_string());
+    let entries = [
+        ("requestId", req.request_id.clone()),
+        ("extendedRequestId", req.request_id.clone()),
+        ("apiId", api_id.to_owned()),
+        ("stage", stage.to_owned()),
+        ("domainName", req.host.clone()),
+        ("httpMethod", req.method.clone()),
+        ("path", req.path.clone()),
+        ("resourcePath", trace.resource_path.clone().unwrap_or_default()),
+        ("routeKey", trace.route_key.clone().unwrap_or_else(|| "-".into())),
+        ("protocol", "HTTP/1.1".to_owned()),
+        ("status", resp.status.to_string()),
+        ("responseLength", resp.body.len().to_string()),
+        ("responseLatency", latency.as_millis().to_string()),
+        ("integrationLatency", ms(integration)),
+        ("integration.latency", ms(integration)),
+        ("identity.sourceIp", req.source_ip.clone()),
+        ("identity.userAgent", header("user-agent")),
+        ("identity.caller", "-".to_owned()),
+        ("identity.user", "-".to_owned()),
+        ("requestTime", events::request_time(now)),
+        ("requestTimeEpoch", now.to_string()),
+        ("authorizer.principalId", trace.principal_id.clone().unwrap_or_else(|| "-".into())),
+        ("error.responseType", error_type.unwrap_or_else(|| "-".into())),
+        ("error.message", error_message.unwrap_or_else(|| "-".into())),
+    ];
+    entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 /// API Gateway's own id for a request, a short derivative of the request id.

@@ -24,6 +24,7 @@ pub mod events;
 mod execute;
 pub mod jwt;
 mod mapped;
+mod observe;
 pub mod openapi;
 mod patch;
 pub mod rest;
@@ -42,6 +43,7 @@ use bytes::Bytes;
 use store::{GatewayDocument, GatewayStore, StoreError};
 
 pub use execute::{GatewayRequest, GatewayResponse, MAX_PAYLOAD};
+pub use observe::StageMetrics;
 pub use patch::PatchOperation;
 
 /// An API Gateway error, as the control plane answers it.
@@ -152,6 +154,8 @@ pub struct GatewaySettings {
     /// The host and port the server listens on, e.g. `localhost:4566`; APIs are at
     /// `{api-id}.execute-api.{this}`.
     pub endpoint_host: String,
+    /// Where access logs are written (`{dir}/{log group}.log`); none keeps no access logs.
+    pub access_log_dir: Option<std::path::PathBuf>,
 }
 
 /// API Gateway's control plane and data plane.
@@ -177,6 +181,8 @@ struct Inner {
     quotas: throttle::Quotas,
     grants: authorizer::Cache,
     jwks: jwt::Jwks,
+    metrics: observe::Metrics,
+    access_logs: observe::AccessLogs,
 }
 
 #[derive(Default)]
@@ -220,13 +226,15 @@ impl GatewayService {
                 store,
                 functions,
                 queues,
-                settings,
+                settings: settings.clone(),
                 state: RwLock::new(state),
                 http: execute::http_client(),
                 buckets: throttle::Buckets::default(),
                 quotas: throttle::Quotas::default(),
                 grants: authorizer::Cache::default(),
                 jwks: jwt::Jwks::default(),
+                metrics: observe::Metrics::default(),
+                access_logs: observe::AccessLogs::new(settings.access_log_dir.clone()),
             }),
         })
     }
@@ -243,6 +251,11 @@ impl GatewayService {
         let doc = serde_json::to_string(doc).map_err(|e| GatewayError::Service(e.to_string()))?;
         self.inner.store.put_document(&GatewayDocument { kind: kind.into(), id: id.into(), doc })?;
         Ok(())
+    }
+
+    /// Requests served per API and stage since start-up.
+    pub fn metrics(&self) -> std::collections::BTreeMap<(String, String), StageMetrics> {
+        self.inner.metrics.snapshot()
     }
 
     /// The host an API's execute-api URLs use: `{api-id}.execute-api.{endpoint}`.

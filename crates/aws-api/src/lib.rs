@@ -120,6 +120,23 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
         let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
         body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
     }
+    // API Gateway, per API and stage.
+    let stages = s.gateway.metrics();
+    let series: [(&str, &str, fn(&apigateway::StageMetrics) -> f64); 5] = [
+        ("lamina_apigateway_requests_total", "Requests answered.", |m| m.count as f64),
+        ("lamina_apigateway_4xx_total", "Requests answered with a 4xx status.", |m| m.client_errors as f64),
+        ("lamina_apigateway_5xx_total", "Requests answered with a 5xx status.", |m| m.server_errors as f64),
+        ("lamina_apigateway_latency_ms_total", "Time to answer, summed, ms.", |m| m.latency_ms),
+        ("lamina_apigateway_integration_latency_ms_total", "Time in the integration, summed, ms.", |m| {
+            m.integration_latency_ms
+        }),
+    ];
+    for (name, help, value) in series {
+        body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n"));
+        for ((api, stage), m) in &stages {
+            body.push_str(&format!("{name}{{api_id=\"{api}\",stage=\"{stage}\"}} {}\n", value(m)));
+        }
+    }
     ([("content-type", "text/plain; version=0.0.4")], body).into_response()
 }
 

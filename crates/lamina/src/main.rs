@@ -212,7 +212,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         database.clone(),
         functions.clone(),
         Arc::new(Queues(sqs.clone())),
-        apigateway::GatewaySettings { endpoint_host: format!("localhost:{}", local.port()) },
+        apigateway::GatewaySettings {
+            endpoint_host: format!("localhost:{}", local.port()),
+            access_log_dir: Some(data.join("logs").join("apigateway")),
+        },
     )
     .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;
     let app = aws_api::router(aws_api::ApiState {

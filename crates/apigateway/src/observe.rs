@@ -1,0 +1,156 @@
+//! What the gateway records of each request: per API and stage metrics (count, 4xx, 5xx,
+//! latency, integration latency), and access log lines in the stage's format, with its
+//! `$context` variables, appended by a writer thread so a request never waits on a disk.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::template::{self, Scope};
+
+/// What the data plane learned about one request on its way through.
+#[derive(Debug, Default)]
+pub(crate) struct Trace {
+    /// The matched resource path (REST) or route key (HTTP API).
+    pub resource_path: Option<String>,
+    /// The route key (HTTP APIs).
+    pub route_key: Option<String>,
+    /// When the integration was called.
+    pub integration_started: Option<Instant>,
+    /// The authorizer's principal.
+    pub principal_id: Option<String>,
+}
+
+/// One API stage's figures since start-up.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StageMetrics {
+    /// Requests answered.
+    pub count: u64,
+    /// Of them, 4xx answers.
+    pub client_errors: u64,
+    /// Of them, 5xx answers.
+    pub server_errors: u64,
+    /// Total latency, ms.
+    pub latency_ms: f64,
+    /// Total integration latency, ms.
+    pub integration_latency_ms: f64,
+}
+
+/// Metrics by (API id, stage).
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    stages: Mutex<HashMap<(String, String), StageMetrics>>,
+}
+
+impl Metrics {
+    pub fn record(&self, api: &str, stage: &str, status: u16, latency: Duration, integration: Option<Duration>) {
+        let mut stages = self.stages.lock().unwrap_or_else(|p| p.into_inner());
+        let m = match stages.get_mut(&(api.to_owned(), stage.to_owned())) {
+            Some(m) => m,
+            None => stages.entry((api.to_owned(), stage.to_owned())).or_default(),
+        };
+        m.count += 1;
+        m.client_errors += u64::from((400..500).contains(&status));
+        m.server_errors += u64::from(status >= 500);
+        m.latency_ms += latency.as_secs_f64() * 1000.0;
+        m.integration_latency_ms += integration.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<(String, String), StageMetrics> {
+        let stages = self.stages.lock().unwrap_or_else(|p| p.into_inner());
+        stages.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+/// Appends access log lines to `{dir}/{log group}.log`, one file per destination, from a
+/// thread of its own.
+pub(crate) struct AccessLogs {
+    sender: Option<Mutex<mpsc::Sender<(String, String)>>>,
+}
+
+impl AccessLogs {
+    pub fn new(dir: Option<PathBuf>) -> AccessLogs {
+        let Some(dir) = dir else { return AccessLogs { sender: None } };
+        let (tx, rx) = mpsc::channel::<(String, String)>();
+        let spawned = std::thread::Builder::new().name("access-logs".into()).spawn(move || {
+            let mut files: HashMap<String, std::fs::File> = HashMap::new();
+            for (destination, line) in rx {
+                let file = match files.get_mut(&destination) {
+                    Some(f) => f,
+                    None => {
+                        let _ = std::fs::create_dir_all(&dir);
+                        let path = dir.join(format!("{}.log", file_name(&destination)));
+                        match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+                            Ok(f) => files.entry(destination.clone()).or_insert(f),
+                            Err(e) => {
+                                tracing::warn!(path = %path.display(), "cannot write the access log: {e}");
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let _ = writeln!(file, "{line}");
+            }
+        });
+        match spawned {
+            Ok(_) => AccessLogs { sender: Some(Mutex::new(tx)) },
+            Err(e) => {
+                tracing::warn!("no access logs: {e}");
+                AccessLogs { sender: None }
+            }
+        }
+    }
+
+    pub fn write(&self, destination: &str, line: String) {
+        if let Some(s) = &self.sender {
+            let _ = s.lock().unwrap_or_else(|p| p.into_inner()).send((destination.to_owned(), line));
+        }
+    }
+}
+
+/// A log file's name for a destination: the log group's name from its ARN
+/// (`arn:aws:logs:…:log-group:/api/access` → `api/access` → `api_access`).
+pub fn file_name(destination: &str) -> String {
+    let group = destination.split(":log-group:").nth(1).unwrap_or(destination);
+    let group = group.strip_suffix(":*").unwrap_or(group);
+    group
+        .trim_matches('/')
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .collect()
+}
+
+/// An access log line: the stage's format with its `$context` variables filled.
+pub fn access_line(format: &str, context: BTreeMap<String, String>) -> String {
+    template::render(format, &Scope { context, ..Default::default() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_fill_context_variables_and_files_are_named_by_log_group() {
+        let ctx = BTreeMap::from([("requestId".to_owned(), "r1".to_owned()), ("status".to_owned(), "200".to_owned())]);
+        assert_eq!(
+            access_line("{\"id\":\"$context.requestId\",\"s\":$context.status}", ctx),
+            "{\"id\":\"r1\",\"s\":200}"
+        );
+        assert_eq!(file_name("arn:aws:logs:us-east-1:000000000000:log-group:/api/access:*"), "api_access");
+        assert_eq!(file_name("arn:aws:logs:us-east-1:000000000000:log-group:gw-logs"), "gw-logs");
+    }
+
+    #[test]
+    fn metrics_count_by_stage_and_class() {
+        let m = Metrics::default();
+        m.record("a", "prod", 200, Duration::from_millis(2), Some(Duration::from_millis(1)));
+        m.record("a", "prod", 404, Duration::from_millis(2), None);
+        m.record("a", "prod", 502, Duration::from_millis(2), None);
+        let s = &m.snapshot()[&("a".to_owned(), "prod".to_owned())];
+        assert_eq!((s.count, s.client_errors, s.server_errors), (3, 1, 1));
+        assert!((s.latency_ms - 6.0).abs() < 1e-9 && (s.integration_latency_ms - 1.0).abs() < 1e-9);
+    }
+}
