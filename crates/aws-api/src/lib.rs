@@ -122,7 +122,8 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
     }
     // API Gateway, per API and stage.
     let stages = s.gateway.metrics();
-    let series: [(&str, &str, fn(&apigateway::StageMetrics) -> f64); 5] = [
+    type Series = (&'static str, &'static str, fn(&apigateway::StageMetrics) -> f64);
+    let series: [Series; 5] = [
         ("lamina_apigateway_requests_total", "Requests answered.", |m| m.count as f64),
         ("lamina_apigateway_4xx_total", "Requests answered with a 4xx status.", |m| m.client_errors as f64),
         ("lamina_apigateway_5xx_total", "Requests answered with a 5xx status.", |m| m.server_errors as f64),
