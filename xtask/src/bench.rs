@@ -17,6 +17,9 @@ use hyper_util::rt::TokioIo;
 
 use crate::{build_fixture, cargo, run as run_cmd};
 
+#[path = "bench_gateway.rs"]
+mod gateway;
+
 struct Settings {
     cold_runs: usize,
     warm_invokes: usize,
@@ -717,6 +720,23 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut rows = Vec::new();
+    if args.iter().any(|a| a == "--gateway-only") {
+        // A shorter loop for work on the gateway: its rows only, printed, not written.
+        let server = start_server(root, "namespace")?;
+        let rows = rt.block_on(async {
+            let mut conn = Conn::open(server.addr).await?;
+            for kind in &kinds[2..] {
+                create(&mut conn, &format!("warm-{}", kind.label), kind).await?;
+            }
+            let floor = percentile(&api_floor(server.addr, "warm-provided", settings.warm_invokes).await?, 0.5);
+            println!("API floor {floor:.0} µs");
+            gateway::rows(&mut conn, server.addr, floor, &settings).await
+        })?;
+        for r in rows {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(());
+    }
     let ms = |v: f64| format!("{v:.2} ms");
 
     // What the sandbox adds to a cold start: the same Python function, unsandboxed.
@@ -830,6 +850,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                 ratio,
             });
         }
+        rows.extend(gateway::rows(&mut conn, addr, floor_p50, &settings).await?);
         for kind in &kinds {
             let name = format!("warm-{}", kind.label);
             for connections in [1usize, 8] {

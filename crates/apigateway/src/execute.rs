@@ -7,14 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use serde_json::Value;
 
 use crate::authorizer::{self, Decision, Grant};
 use crate::events::{self, ProxyResponse, RequestFacts, RestRoute};
 use crate::observe::Trace;
 use crate::rest::{AccessLog, Authorizer, Integration, Resource};
-use crate::routing::{self, Address, RouteKey};
+use crate::routing::{self, Address};
 use crate::usage::Refusal;
 use crate::v2::{HttpAuthorizer, HttpIntegration, HttpSnapshot};
 use crate::{mapped, FunctionReply, GatewayService};
@@ -68,9 +67,14 @@ pub(crate) type HttpClient = hyper_util::client::legacy::Client<
 
 /// One pooled keep-alive client for every HTTP integration: plain HTTP, and HTTPS
 /// verified against the system's trusted certificates when there are any.
-pub(crate) fn http_client() -> HttpClient {
-    let connector = match hyper_rustls::HttpsConnectorBuilder::new().with_native_roots() {
-        Ok(b) => b.https_or_http().enable_http1().build(),
+/// The connector of every outbound connection: plain HTTP, and HTTPS verified against the
+/// system's trusted certificates when there are any.
+pub(crate) fn connector() -> hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector> {
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    match hyper_rustls::HttpsConnectorBuilder::new().with_native_roots() {
+        Ok(b) => b.https_or_http().enable_http1().wrap_connector(http),
         Err(e) => {
             tracing::warn!("no trusted certificates for https integrations ({e}); https backends will be refused");
             let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
@@ -79,12 +83,20 @@ pub(crate) fn http_client() -> HttpClient {
                 .expect("ring supports the default protocol versions")
                 .with_root_certificates(rustls::RootCertStore::empty())
                 .with_no_client_auth();
-            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build()
+            hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(tls)
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http)
         }
-    };
+    }
+}
+
+/// A pooled client, for the few requests the gateway makes of its own (JWKS).
+pub(crate) fn http_client() -> HttpClient {
     let mut http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new());
-    http.pool_idle_timeout(Duration::from_secs(60)).pool_max_idle_per_host(256);
-    http.build(connector)
+    http.pool_idle_timeout(Duration::from_secs(60));
+    http.build(connector())
 }
 
 pub(crate) fn json_error(status: u16, message: &str, error_type: Option<&str>) -> GatewayResponse {
@@ -471,13 +483,7 @@ impl GatewayService {
                 return preflight_answer(c, o, req);
             }
         }
-        let keys: Vec<(RouteKey, usize)> = t
-            .snapshot
-            .routes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| RouteKey::parse(&r.route_key).ok().map(|k| (k, i)))
-            .collect();
+        let keys = t.snapshot.route_keys();
         let Some((i, params)) = routing::match_route(keys.iter().map(|(k, i)| (k, *i)), &req.method, path) else {
             return answers::not_found();
         };
@@ -615,20 +621,17 @@ impl GatewayService {
         }
         let outbound = b.body(http_body_util::Full::new(req.body.clone())).map_err(|_| Failure::Unreachable)?;
         let call = async {
-            let resp = self.inner.http.request(outbound).await.map_err(|e| {
-                tracing::debug!(url, "backend unreachable: {e:?}");
+            let (parts, body) = self.inner.backends.send(outbound, MAX_PAYLOAD).await.map_err(|e| {
+                tracing::debug!(url, "backend failed: {e}");
                 Failure::Unreachable
             })?;
-            let (parts, body) = resp.into_parts();
-            let body =
-                http_body_util::Limited::new(body, MAX_PAYLOAD).collect().await.map_err(|_| Failure::Unreachable)?;
             let headers = parts
                 .headers
                 .iter()
                 .filter(|(k, _)| !is_hop_by_hop(k.as_str()) && k.as_str() != "content-length")
                 .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
                 .collect();
-            Ok(GatewayResponse { status: parts.status.as_u16(), headers, body: body.to_bytes() })
+            Ok(GatewayResponse { status: parts.status.as_u16(), headers, body })
         };
         tokio::time::timeout(timeout, call).await.map_err(|_| Failure::Timeout)?
     }
@@ -945,11 +948,8 @@ fn forwarded_headers(req: &GatewayRequest, title: bool) -> Vec<(String, String)>
         Some((_, v)) => format!("{v}, {}", req.source_ip),
         None => req.source_ip.clone(),
     };
-    let trace = format!(
-        "Root=1-{:08x}-{}",
-        model::clock::now_ms() / 1000,
-        &req.request_id.replace('-', "")[..24.min(req.request_id.replace('-', "").len())]
-    );
+    let id: String = req.request_id.chars().filter(|c| *c != '-').take(24).collect();
+    let trace = format!("Root=1-{:08x}-{id}", model::clock::now_ms() / 1000);
     let names = if title {
         ["X-Amzn-Trace-Id", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto"]
     } else {

@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod authorizer;
+mod backend;
 pub mod events;
 mod execute;
 pub mod jwt;
@@ -177,6 +178,7 @@ struct Inner {
     settings: GatewaySettings,
     state: RwLock<State>,
     http: execute::HttpClient,
+    backends: backend::Backends,
     buckets: throttle::Buckets,
     quotas: throttle::Quotas,
     grants: authorizer::Cache,
@@ -229,6 +231,7 @@ impl GatewayService {
                 settings: settings.clone(),
                 state: RwLock::new(state),
                 http: execute::http_client(),
+                backends: backend::Backends::new(execute::connector()),
                 buckets: throttle::Buckets::default(),
                 quotas: throttle::Quotas::default(),
                 grants: authorizer::Cache::default(),

@@ -39,18 +39,22 @@ pub struct StageMetrics {
     pub integration_latency_ms: f64,
 }
 
-/// Metrics by (API id, stage).
+/// Metrics by API id, then stage.
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
-    stages: Mutex<HashMap<(String, String), StageMetrics>>,
+    apis: Mutex<HashMap<String, HashMap<String, StageMetrics>>>,
 }
 
 impl Metrics {
     pub fn record(&self, api: &str, stage: &str, status: u16, latency: Duration, integration: Option<Duration>) {
-        let mut stages = self.stages.lock().unwrap_or_else(|p| p.into_inner());
-        let m = match stages.get_mut(&(api.to_owned(), stage.to_owned())) {
+        let mut apis = self.apis.lock().unwrap_or_else(|p| p.into_inner());
+        let stages = match apis.get_mut(api) {
+            Some(s) => s,
+            None => apis.entry(api.to_owned()).or_default(),
+        };
+        let m = match stages.get_mut(stage) {
             Some(m) => m,
-            None => stages.entry((api.to_owned(), stage.to_owned())).or_default(),
+            None => stages.entry(stage.to_owned()).or_default(),
         };
         m.count += 1;
         m.client_errors += u64::from((400..500).contains(&status));
@@ -60,8 +64,10 @@ impl Metrics {
     }
 
     pub fn snapshot(&self) -> BTreeMap<(String, String), StageMetrics> {
-        let stages = self.stages.lock().unwrap_or_else(|p| p.into_inner());
-        stages.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        let apis = self.apis.lock().unwrap_or_else(|p| p.into_inner());
+        apis.iter()
+            .flat_map(|(api, stages)| stages.iter().map(move |(stage, m)| ((api.clone(), stage.clone()), m.clone())))
+            .collect()
     }
 }
 

@@ -270,6 +270,22 @@ pub struct HttpSnapshot {
     pub integrations: BTreeMap<String, HttpIntegration>,
     /// The CORS configuration.
     pub cors: Option<Cors>,
+    /// The routes' keys, parsed once, with their index in `routes`.
+    #[serde(skip)]
+    parsed: std::sync::OnceLock<Vec<(RouteKey, usize)>>,
+}
+
+impl HttpSnapshot {
+    /// The routes' keys, parsed, each with its route's index.
+    pub fn route_keys(&self) -> &[(RouteKey, usize)] {
+        self.parsed.get_or_init(|| {
+            self.routes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| RouteKey::parse(&r.route_key).ok().map(|k| (k, i)))
+                .collect()
+        })
+    }
 }
 
 /// A deployment.
@@ -436,6 +452,7 @@ impl HttpApi {
             routes: self.routes.values().cloned().collect(),
             integrations: self.integrations.clone(),
             cors: self.cors.clone(),
+            parsed: std::sync::OnceLock::new(),
         }
     }
 

@@ -3,17 +3,17 @@
 
 use std::net::SocketAddr;
 
-use apigateway::{GatewayRequest, GatewayResponse, MAX_PAYLOAD};
+use apigateway::{GatewayRequest, GatewayResponse, GatewayService, MAX_PAYLOAD};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::{ApiState, RequestId};
+use crate::RequestId;
 
 /// Serves execute-api requests; passes every other request on.
-pub(crate) async fn front_door(State(s): State<ApiState>, req: Request, next: Next) -> Response {
+pub(crate) async fn front_door(State(gateway): State<GatewayService>, req: Request, next: Next) -> Response {
     let host = req
         .headers()
         .get("host")
@@ -21,7 +21,7 @@ pub(crate) async fn front_door(State(s): State<ApiState>, req: Request, next: Ne
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .unwrap_or("")
         .to_owned();
-    let Some(address) = s.gateway.address(&host, req.uri().path()) else { return next.run(req).await };
+    let Some(address) = gateway.address(&host, req.uri().path()) else { return next.run(req).await };
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let source_ip = req
         .extensions()
@@ -51,7 +51,7 @@ pub(crate) async fn front_door(State(s): State<ApiState>, req: Request, next: Ne
         source_ip,
         request_id,
     };
-    to_response(s.gateway.execute(address, request).await)
+    to_response(gateway.execute(address, request).await)
 }
 
 fn to_response(r: GatewayResponse) -> Response {

@@ -1,15 +1,19 @@
 //! AWS wire protocols for Lamina.
 //!
 //! One [`router`] serves every AWS API on one port, routed the way AWS clients address
-//! them: Lambda's REST paths; SQS's JSON protocol (`X-Amz-Target`); and the query
+//! them: Lambda's and API Gateway's REST paths (`/2015-03-31/…`, `/restapis`, `/apikeys`,
+//! `/usageplans`, `/v2/apis`); SQS's JSON protocol (`X-Amz-Target`); and the query
 //! protocol (form `Action=…`) of SQS and SNS, told apart by the SigV4 credential scope or
-//! the action. Each handler parses a request into the typed arguments of a service call,
-//! calls the service, and turns the typed result or error into AWS's exact response shape.
-//! Errors become responses in exactly one place per protocol (`lambda_rest::error_response`,
-//! `sqs_json::error_response`, and the query modules' own).
+//! the action. Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
+//! a path form) go to API Gateway's data plane first. Each handler parses a request into
+//! the typed arguments of a service call, calls the service, and turns the typed result or
+//! error into AWS's exact response shape. Errors become responses in exactly one place per
+//! protocol (`lambda_rest::error_response`, `sqs_json::error_response`,
+//! `apigw_common::error_response`, and the query modules' own).
 //!
-//! **Invariant:** this is the only crate that knows AWS's JSON and XML shapes. It never
-//! locks state, touches the store or starts processes; the services do.
+//! **Invariant:** this is the only crate that knows AWS's control-plane JSON and XML
+//! shapes (the events functions receive are built by the services that send them). It
+//! never locks state, touches the store or starts processes; the services do.
 #![deny(missing_docs)]
 
 mod apigw_common;
@@ -46,8 +50,8 @@ pub struct ApiState {
     pub sns: sns::SnsService,
     /// API Gateway.
     pub gateway: apigateway::GatewayService,
-    /// How callers map to accounts and regions.
-    pub callers: CallerPolicy,
+    /// How callers map to accounts and regions (shared: the state is cloned per request).
+    pub callers: std::sync::Arc<CallerPolicy>,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
     /// of event age; off unless configured).
     pub adjustable_clock: bool,
@@ -249,7 +253,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/", axum::routing::post(root_post).get(root_get))
         .route("/{account}/{queue}", axum::routing::post(queue_post))
         .fallback(unknown_operation)
-        .layer(middleware::from_fn_with_state(state.clone(), execute_api::front_door))
+        .layer(middleware::from_fn_with_state(state.gateway.clone(), execute_api::front_door))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -16,6 +16,11 @@ use clap::{Parser, Subcommand};
 
 use config::Config;
 
+/// mimalloc: the server allocates small, short-lived buffers on every request from
+/// several threads at once, where glibc's allocator contends on its arena locks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "lamina", version, about = "AWS Lambda and API Gateway on machines you own")]
 struct Cli {
@@ -223,10 +228,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         sqs,
         sns,
         gateway,
-        callers: aws_api::CallerPolicy {
+        callers: Arc::new(aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
-        },
+        }),
         adjustable_clock: config.async_.adjustable_clock,
     });
     if config.async_.adjustable_clock {
