@@ -577,3 +577,13 @@ def test_access_logs_and_metrics_per_stage(lamina, lam):
     assert f"lamina_apigateway_5xx_total{label} 1" in text
     assert f"lamina_apigateway_4xx_total{label} 0" in text
     assert f"lamina_apigateway_integration_latency_ms_total{label}" in text
+
+
+def test_a_disabled_default_endpoint_answers_forbidden(lamina, lam):
+    arn = function_arn(lam, "disabled-endpoint")
+    api_id, _ = rest_proxy_api(lamina, arn)
+    assert call(lamina, "GET", "/prod/x", api_id=api_id)[0] == 200
+    lamina.client("apigateway").update_rest_api(restApiId=api_id, patchOperations=[
+        {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"}])
+    status, _, body = call(lamina, "GET", "/prod/x", api_id=api_id)
+    assert (status, json.loads(body)) == (403, {"message": "Forbidden"})

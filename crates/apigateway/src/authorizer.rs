@@ -76,6 +76,36 @@ pub fn decide(policy: &Value, arn: &str) -> Decision {
     }
 }
 
+/// Where an identity source reads from.
+enum Source<'s> {
+    Header(&'s str),
+    Query(&'s str),
+    StageVariable(&'s str),
+    Context(&'s str),
+}
+
+impl Source<'_> {
+    /// The value for this request; `None` when missing or empty.
+    fn value(&self, r: &RequestFacts<'_>) -> Option<String> {
+        let v = match self {
+            Source::Header(h) => {
+                let values: Vec<&str> =
+                    r.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(h)).map(|(_, v)| v.as_str()).collect();
+                (!values.is_empty()).then(|| values.join(","))
+            }
+            Source::Query(q) => query_value(r, q),
+            Source::StageVariable(v) => r.stage_variables.get(*v).cloned(),
+            Source::Context(c) => match *c {
+                "httpMethod" => Some(r.method.to_owned()),
+                "stage" => Some(r.stage.to_owned()),
+                "identity.sourceIp" => Some(r.source_ip.to_owned()),
+                _ => None,
+            },
+        };
+        v.filter(|v| !v.is_empty())
+    }
+}
+
 /// The values of a REST authorizer's identity sources (comma-separated
 /// `method.request.header.X`, `method.request.querystring.X`, `stageVariables.X`,
 /// `context.X`); `None` if any is missing or empty, which API Gateway answers with 401.
@@ -85,23 +115,16 @@ pub fn rest_identity(source: &str, r: &RequestFacts<'_>) -> Option<Vec<String>> 
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
-            let v = if let Some(h) = s.strip_prefix("method.request.header.") {
-                r.header(h).map(str::to_owned)
+            let source = if let Some(h) = s.strip_prefix("method.request.header.") {
+                Source::Header(h)
             } else if let Some(q) = s.strip_prefix("method.request.querystring.") {
-                query_value(r, q)
+                Source::Query(q)
             } else if let Some(v) = s.strip_prefix("stageVariables.") {
-                r.stage_variables.get(v).cloned()
-            } else if let Some(c) = s.strip_prefix("context.") {
-                match c {
-                    "httpMethod" => Some(r.method.to_owned()),
-                    "stage" => Some(r.stage.to_owned()),
-                    "identity.sourceIp" => Some(r.source_ip.to_owned()),
-                    _ => None,
-                }
+                Source::StageVariable(v)
             } else {
-                None
+                Source::Context(s.strip_prefix("context.")?)
             };
-            v.filter(|v| !v.is_empty())
+            source.value(r)
         })
         .collect()
 }
@@ -112,25 +135,16 @@ pub fn http_identity(sources: &[String], r: &RequestFacts<'_>) -> Option<Vec<Str
     sources
         .iter()
         .map(|s| {
-            let v = if let Some(h) = s.strip_prefix("$request.header.") {
-                let values: Vec<&str> =
-                    r.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(h)).map(|(_, v)| v.as_str()).collect();
-                (!values.is_empty()).then(|| values.join(","))
+            let source = if let Some(h) = s.strip_prefix("$request.header.") {
+                Source::Header(h)
             } else if let Some(q) = s.strip_prefix("$request.querystring.") {
-                query_value(r, q)
+                Source::Query(q)
             } else if let Some(v) = s.strip_prefix("$stageVariables.") {
-                r.stage_variables.get(v).cloned()
-            } else if let Some(c) = s.strip_prefix("$context.") {
-                match c {
-                    "httpMethod" => Some(r.method.to_owned()),
-                    "stage" => Some(r.stage.to_owned()),
-                    "identity.sourceIp" => Some(r.source_ip.to_owned()),
-                    _ => None,
-                }
+                Source::StageVariable(v)
             } else {
-                None
+                Source::Context(s.strip_prefix("$context.")?)
             };
-            v.filter(|v| !v.is_empty())
+            source.value(r)
         })
         .collect()
 }

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::authorizer::{self, Decision, Grant};
+use crate::authorizer;
 use crate::events::{self, ProxyResponse, RequestFacts, RestRoute};
 use crate::observe::Trace;
 use crate::rest::{AccessLog, Authorizer, Integration, Resource};
 use crate::routing::{self, Address};
 use crate::usage::Refusal;
-use crate::v2::{HttpAuthorizer, HttpIntegration, HttpSnapshot};
+use crate::v2::{HttpIntegration, HttpSnapshot};
 use crate::{mapped, FunctionReply, GatewayService};
 
 /// An HTTP request addressed to an API.
@@ -184,31 +184,31 @@ pub(crate) mod answers {
 }
 
 /// What a REST request needs from the API, copied out under the lock.
-struct RestTarget {
-    access_log: Option<AccessLog>,
-    api_id: String,
-    account: String,
-    region: String,
-    binary_media_types: Vec<String>,
-    api_key_source: String,
-    stage: String,
-    variables: BTreeMap<String, String>,
-    method_settings: BTreeMap<String, crate::rest::MethodSetting>,
-    resources: Arc<Vec<Resource>>,
-    authorizers: Arc<BTreeMap<String, Authorizer>>,
+pub(crate) struct RestTarget {
+    pub(crate) access_log: Option<AccessLog>,
+    pub(crate) api_id: String,
+    pub(crate) account: String,
+    pub(crate) region: String,
+    pub(crate) binary_media_types: Vec<String>,
+    pub(crate) api_key_source: String,
+    pub(crate) stage: String,
+    pub(crate) variables: BTreeMap<String, String>,
+    pub(crate) method_settings: BTreeMap<String, crate::rest::MethodSetting>,
+    pub(crate) resources: Arc<Vec<Resource>>,
+    pub(crate) authorizers: Arc<BTreeMap<String, Authorizer>>,
 }
 
 /// What an HTTP API request needs from the API.
-struct HttpTarget {
-    access_log: Option<AccessLog>,
-    api_id: String,
-    account: String,
-    region: String,
-    default_route_settings: crate::v2::RouteSettings,
-    route_settings: BTreeMap<String, crate::v2::RouteSettings>,
-    stage: String,
-    variables: BTreeMap<String, String>,
-    snapshot: Arc<HttpSnapshot>,
+pub(crate) struct HttpTarget {
+    pub(crate) access_log: Option<AccessLog>,
+    pub(crate) api_id: String,
+    pub(crate) account: String,
+    pub(crate) region: String,
+    pub(crate) default_route_settings: crate::v2::RouteSettings,
+    pub(crate) route_settings: BTreeMap<String, crate::v2::RouteSettings>,
+    pub(crate) stage: String,
+    pub(crate) variables: BTreeMap<String, String>,
+    pub(crate) snapshot: Arc<HttpSnapshot>,
 }
 
 enum Target {
@@ -226,6 +226,9 @@ impl GatewayService {
     fn target(&self, address: &Address) -> Target {
         let state = self.read();
         if let Some(api) = state.rest.get(&address.api_id) {
+            if api.disable_execute_api_endpoint {
+                return Target::Unknown(answers::forbidden());
+            }
             let (stage_name, rest) = routing::split_first_segment(&address.path);
             let Some(stage) = api.stages.get(stage_name) else { return Target::Unknown(answers::forbidden()) };
             let Some(d) = api.deployments.get(&stage.deployment_id) else {
@@ -249,6 +252,9 @@ impl GatewayService {
             );
         }
         if let Some(api) = state.http.get(&address.api_id) {
+            if api.disable_execute_api_endpoint {
+                return Target::Unknown(answers::http_forbidden());
+            }
             let (first, rest) = routing::split_first_segment(&address.path);
             let (stage, path) = match api.stages.get(first).filter(|s| s.name != "$default") {
                 Some(s) => (s, rest.to_owned()),
@@ -634,237 +640,6 @@ impl GatewayService {
             Ok(GatewayResponse { status: parts.status.as_u16(), headers, body })
         };
         tokio::time::timeout(timeout, call).await.map_err(|_| Failure::Timeout)?
-    }
-}
-
-impl GatewayService {
-    /// The account's and the stage's (or method's) throttles for a REST request.
-    fn admit_rest(&self, t: &RestTarget, resource_path: &str, method: &str) -> bool {
-        let now = Instant::now();
-        let account = format!("account:{}:{}", t.account, t.region);
-        if !self.inner.buckets.allow(&account, routing::ACCOUNT_RATE_LIMIT, routing::ACCOUNT_BURST_LIMIT as f64, now) {
-            return false;
-        }
-        let exact = format!("{}/{method}", resource_path.replace('/', "~1"));
-        let (key, setting) = match t.method_settings.get(&exact) {
-            Some(s) => (exact, s),
-            None => match t.method_settings.get("*/*") {
-                Some(s) => ("*/*".to_owned(), s),
-                None => return true,
-            },
-        };
-        let bucket = format!("stage:{}:{}:{key}", t.api_id, t.stage);
-        self.inner.buckets.allow(&bucket, setting.throttling_rate_limit, setting.throttling_burst_limit as f64, now)
-    }
-
-    /// Runs a REST method's Lambda authorizer (or takes its cached answer) and decides.
-    async fn authorize_rest(
-        &self,
-        a: &Authorizer,
-        facts: &RequestFacts<'_>,
-        resource_path: &str,
-        arn: &str,
-    ) -> Result<Arc<Grant>, GatewayResponse> {
-        let source = a.identity_source.as_deref().unwrap_or("");
-        let identity = if source.trim().is_empty() && a.kind == "REQUEST" && a.ttl_seconds == 0 {
-            Vec::new()
-        } else {
-            authorizer::rest_identity(source, facts).ok_or_else(answers::unauthorized)?
-        };
-        if a.kind == "TOKEN" {
-            if let Some(p) = a.identity_validation_expression.as_deref().and_then(|e| routing::Pattern::new(e).ok()) {
-                if !identity.first().is_some_and(|t| p.matches(t)) {
-                    return Err(answers::unauthorized());
-                }
-            }
-        }
-        let cache_key = format!("{}:{}:{}", a.id, facts.api_id, identity.join("\u{1f}"));
-        let now = Instant::now();
-        let cached = (a.ttl_seconds > 0).then(|| self.inner.grants.get(&cache_key, now)).flatten();
-        let grant = match cached {
-            Some(g) => g,
-            None => {
-                let uri = routing::with_stage_variables(a.uri.as_deref().unwrap_or(""), facts.stage_variables);
-                let function = routing::lambda_function_of(&uri).ok_or_else(answers::authorizer_failed)?;
-                let event = if a.kind == "TOKEN" {
-                    serde_json::json!({
-                        "type": "TOKEN",
-                        "authorizationToken": identity.first().cloned().unwrap_or_default(),
-                        "methodArn": arn,
-                    })
-                } else {
-                    let route = RestRoute { resource_path, resource_id: "", ..Default::default() };
-                    let mut e = events::rest_event(facts, &route, &[]);
-                    if let Some(o) = e.as_object_mut() {
-                        o.remove("body");
-                        o.remove("isBase64Encoded");
-                        o.insert("type".into(), "REQUEST".into());
-                        o.insert("methodArn".into(), arn.into());
-                    }
-                    e
-                };
-                let reply = tokio::time::timeout(
-                    Duration::from_secs(30),
-                    self.inner.functions.invoke(&function, event.to_string().into()),
-                );
-                let grant = match reply.await {
-                    Ok(FunctionReply::Returned(p)) => Grant::parse(&p, false).ok_or_else(answers::authorizer_failed)?,
-                    Ok(FunctionReply::Failed(p)) => {
-                        let message =
-                            serde_json::from_slice::<Value>(&p).ok().and_then(|v| v.get("errorMessage").cloned());
-                        return Err(if message.as_ref().and_then(Value::as_str) == Some("Unauthorized") {
-                            answers::unauthorized()
-                        } else {
-                            answers::authorizer_failed()
-                        });
-                    }
-                    Ok(FunctionReply::Unavailable(why)) => {
-                        tracing::warn!(function, "authorizer failed: {why}");
-                        return Err(answers::authorizer_failed());
-                    }
-                    Err(_) => return Err(answers::authorizer_failed()),
-                };
-                let grant = Arc::new(grant);
-                if a.ttl_seconds > 0 {
-                    self.inner.grants.put(cache_key, grant.clone(), Duration::from_secs(a.ttl_seconds as u64), now);
-                }
-                grant
-            }
-        };
-        match grant.decide(arn) {
-            Decision::Allow => Ok(grant),
-            Decision::Deny => Err(answers::denied(true)),
-            Decision::NoMatch => Err(answers::denied(false)),
-        }
-    }
-}
-
-impl GatewayService {
-    /// The account's and the route's throttles for an HTTP API request.
-    fn admit_http(&self, t: &HttpTarget, route_key: &str) -> bool {
-        let now = Instant::now();
-        let account = format!("account:{}:{}", t.account, t.region);
-        if !self.inner.buckets.allow(&account, routing::ACCOUNT_RATE_LIMIT, routing::ACCOUNT_BURST_LIMIT as f64, now) {
-            return false;
-        }
-        let own = t.route_settings.get(route_key);
-        let rate = own.and_then(|s| s.throttling_rate_limit).or(t.default_route_settings.throttling_rate_limit);
-        let burst = own.and_then(|s| s.throttling_burst_limit).or(t.default_route_settings.throttling_burst_limit);
-        if rate.is_none() && burst.is_none() {
-            return true;
-        }
-        let rate = rate.unwrap_or(routing::ACCOUNT_RATE_LIMIT);
-        let burst = burst.map_or(routing::ACCOUNT_BURST_LIMIT as f64, |b| b as f64);
-        let bucket = format!("route:{}:{}:{route_key}", t.api_id, t.stage);
-        self.inner.buckets.allow(&bucket, rate, burst, now)
-    }
-
-    /// A JWT authorizer's check; the `authorizer` member of the event on success.
-    async fn authorize_jwt(
-        &self,
-        a: &HttpAuthorizer,
-        scopes: &[String],
-        facts: &RequestFacts<'_>,
-    ) -> Result<Value, GatewayResponse> {
-        let token = authorizer::http_identity(&a.identity_source, facts)
-            .and_then(|v| v.into_iter().next())
-            .ok_or_else(answers::http_unauthorized)?;
-        let issuer = a.jwt_issuer.as_deref().unwrap_or("");
-        match self.inner.jwks.verify(&self.inner.http, &token, issuer, &a.jwt_audience, scopes).await {
-            Ok(v) => Ok(serde_json::json!({ "jwt": { "claims": v.claims, "scopes": v.scopes } })),
-            Err(crate::jwt::JwtRefusal::Unauthorized) => Err(answers::http_unauthorized()),
-            Err(crate::jwt::JwtRefusal::Forbidden) => Err(answers::http_forbidden()),
-        }
-    }
-
-    /// A Lambda `REQUEST` authorizer of an HTTP API; the `authorizer` member of the event.
-    async fn authorize_http(
-        &self,
-        a: &HttpAuthorizer,
-        route_key: &str,
-        arn: &str,
-        facts: &RequestFacts<'_>,
-    ) -> Result<Value, GatewayResponse> {
-        let identity = if a.identity_source.is_empty() {
-            Vec::new()
-        } else {
-            authorizer::http_identity(&a.identity_source, facts).ok_or_else(answers::http_unauthorized)?
-        };
-        let v2 = a.payload_format_version.as_deref() == Some("2.0");
-        let cache_key = format!("{}:{}:{}", a.id, facts.api_id, identity.join("\u{1f}"));
-        let now = Instant::now();
-        let cached = (a.ttl_seconds > 0).then(|| self.inner.grants.get(&cache_key, now)).flatten();
-        let grant = match cached {
-            Some(g) => g,
-            None => {
-                let uri = routing::with_stage_variables(a.uri.as_deref().unwrap_or(""), facts.stage_variables);
-                let function = routing::lambda_function_of(&uri).ok_or_else(answers::http_internal)?;
-                let mut event = if v2 {
-                    events::http_event_v2(facts, route_key, &[], None)
-                } else {
-                    let route = RestRoute {
-                        resource_path: route_key.split_once(' ').map_or(facts.path, |(_, p)| p),
-                        ..Default::default()
-                    };
-                    events::rest_event(facts, &route, &[])
-                };
-                if let Some(o) = event.as_object_mut() {
-                    o.remove("body");
-                    o.remove("isBase64Encoded");
-                    o.insert("type".into(), "REQUEST".into());
-                    if v2 {
-                        o.insert("routeArn".into(), arn.into());
-                        o.insert("identitySource".into(), identity.clone().into());
-                    } else {
-                        o.insert("methodArn".into(), arn.into());
-                        o.insert("identitySource".into(), identity.join(",").into());
-                    }
-                }
-                let reply = tokio::time::timeout(
-                    Duration::from_secs(10),
-                    self.inner.functions.invoke(&function, event.to_string().into()),
-                );
-                let grant = match reply.await {
-                    Ok(FunctionReply::Returned(p)) => {
-                        Grant::parse(&p, a.simple_responses).ok_or_else(answers::http_internal)?
-                    }
-                    Ok(FunctionReply::Failed(p)) => {
-                        let message =
-                            serde_json::from_slice::<Value>(&p).ok().and_then(|v| v.get("errorMessage").cloned());
-                        return Err(if message.as_ref().and_then(Value::as_str) == Some("Unauthorized") {
-                            answers::http_unauthorized()
-                        } else {
-                            answers::http_internal()
-                        });
-                    }
-                    Ok(FunctionReply::Unavailable(why)) => {
-                        tracing::warn!(function, "authorizer failed: {why}");
-                        return Err(answers::http_internal());
-                    }
-                    Err(_) => return Err(answers::http_internal()),
-                };
-                let grant = Arc::new(grant);
-                if a.ttl_seconds > 0 {
-                    self.inner.grants.put(cache_key, grant.clone(), Duration::from_secs(a.ttl_seconds as u64), now);
-                }
-                grant
-            }
-        };
-        match grant.decide(arn) {
-            Decision::Allow => {}
-            _ => return Err(answers::http_forbidden()),
-        }
-        let mut context = grant.context.clone();
-        Ok(if v2 {
-            if let Some(p) = &grant.principal_id {
-                context.entry("principalId").or_insert_with(|| Value::String(p.clone()));
-            }
-            serde_json::json!({ "lambda": context })
-        } else {
-            context.insert("principalId".into(), grant.principal_id.clone().map_or(Value::Null, Value::String));
-            context.insert("integrationLatency".into(), Value::from(0));
-            Value::Object(context)
-        })
     }
 }
 

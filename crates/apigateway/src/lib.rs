@@ -23,6 +23,7 @@ pub mod authorizer;
 mod backend;
 pub mod events;
 mod execute;
+mod gates;
 pub mod jwt;
 mod mapped;
 mod observe;

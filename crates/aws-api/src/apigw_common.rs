@@ -58,7 +58,7 @@ pub(crate) fn error_response(err: GatewayError) -> Response {
         GatewayError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundException"),
         GatewayError::Conflict(_) => (StatusCode::CONFLICT, "ConflictException"),
         GatewayError::LimitExceeded(_) => (StatusCode::TOO_MANY_REQUESTS, "LimitExceededException"),
-        GatewayError::Service(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServiceUnavailableException"),
+        GatewayError::Service(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableException"),
     };
     (
         status,
