@@ -39,6 +39,39 @@ pub struct GatewayRequest {
     pub request_id: String,
 }
 
+impl GatewayRequest {
+    /// What events and templates are built from: this request, routed to `path` (and
+    /// `full_path`, with the stage) of the API and stage `(api id, account, stage, stage
+    /// variables)`.
+    fn facts<'a>(
+        &'a self,
+        (api_id, account, stage, variables): (&'a str, &'a str, &'a str, &'a BTreeMap<String, String>),
+        path: &'a str,
+        full_path: &'a str,
+        params: &'a BTreeMap<String, String>,
+        now: i64,
+    ) -> RequestFacts<'a> {
+        RequestFacts {
+            method: &self.method,
+            path,
+            full_path,
+            query: self.query.as_deref(),
+            headers: &self.headers,
+            body: &self.body,
+            source_ip: &self.source_ip,
+            domain_name: &self.host,
+            api_id,
+            account,
+            stage,
+            request_id: &self.request_id,
+            time_ms: now,
+            stage_variables: variables,
+            path_parameters: params,
+            protocol: "HTTP/1.1",
+        }
+    }
+}
+
 /// The answer.
 #[derive(Debug, Clone)]
 pub struct GatewayResponse {
@@ -337,24 +370,7 @@ impl GatewayService {
             return answers::too_many_requests();
         }
         let full_path = format!("/{}{}", t.stage, if path == "/" { "" } else { path });
-        let facts = RequestFacts {
-            method: &req.method,
-            path,
-            full_path: &full_path,
-            query: req.query.as_deref(),
-            headers: &req.headers,
-            body: &req.body,
-            source_ip: &req.source_ip,
-            domain_name: &req.host,
-            api_id: &t.api_id,
-            account: &t.account,
-            stage: &t.stage,
-            request_id: &req.request_id,
-            time_ms: now,
-            stage_variables: &t.variables,
-            path_parameters: &params,
-            protocol: "HTTP/1.1",
-        };
+        let facts = req.facts((&t.api_id, &t.account, &t.stage, &t.variables), path, &full_path, &params, now);
         let mut grant = None;
         match method.authorization_type.as_str() {
             "CUSTOM" => {
@@ -506,24 +522,7 @@ impl GatewayService {
             .and_then(|id| t.snapshot.integrations.get(id));
         let Some(integration) = integration else { return answers::not_found() };
         let full_path = if t.stage == "$default" { path.to_owned() } else { format!("/{}{}", t.stage, path) };
-        let facts = RequestFacts {
-            method: &req.method,
-            path,
-            full_path: &full_path,
-            query: req.query.as_deref(),
-            headers: &req.headers,
-            body: &req.body,
-            source_ip: &req.source_ip,
-            domain_name: &req.host,
-            api_id: &t.api_id,
-            account: &t.account,
-            stage: &t.stage,
-            request_id: &req.request_id,
-            time_ms: now,
-            stage_variables: &t.variables,
-            path_parameters: &params,
-            protocol: "HTTP/1.1",
-        };
+        let facts = req.facts((&t.api_id, &t.account, &t.stage, &t.variables), path, &full_path, &params, now);
         let authorizer = route.authorizer_id.as_deref().and_then(|id| t.snapshot.authorizers.get(id));
         let mut grant = None;
         match (route.authorization_type.as_str(), authorizer) {
