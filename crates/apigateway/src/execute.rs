@@ -449,7 +449,7 @@ impl GatewayService {
                 }
             }
             "HTTP_PROXY" => {
-                let url = backend_url(integration, &t.variables, &params, req.query.as_deref(), None);
+                let url = backend_url(integration, &t.variables, &params, req.query.as_deref());
                 let method =
                     integration.http_method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
                 match self.forward(&method, &url, req, timeout).await {
@@ -459,7 +459,7 @@ impl GatewayService {
                 }
             }
             "HTTP" => {
-                let url = backend_url(integration, &t.variables, &params, req.query.as_deref(), None);
+                let url = backend_url(integration, &t.variables, &params, req.query.as_deref());
                 let method =
                     integration.http_method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
                 let scope = mapped::scope(&facts, &resource.path);
@@ -764,7 +764,6 @@ fn backend_url(
     variables: &BTreeMap<String, String>,
     params: &BTreeMap<String, String>,
     query: Option<&str>,
-    _path: Option<&str>,
 ) -> String {
     let mut url = routing::with_stage_variables(i.uri.as_deref().unwrap_or(""), variables);
     for (target, source) in &i.request_parameters {
@@ -883,7 +882,7 @@ mod tests {
             ..Default::default()
         };
         let params = BTreeMap::from([("proxy".to_owned(), "a/b".to_owned())]);
-        assert_eq!(backend_url(&i, &BTreeMap::new(), &params, Some("x=1"), None), "http://127.0.0.1:9000/api/a/b?x=1");
+        assert_eq!(backend_url(&i, &BTreeMap::new(), &params, Some("x=1")), "http://127.0.0.1:9000/api/a/b?x=1");
         let h = HttpIntegration { uri: Some("http://127.0.0.1:9000".into()), ..Default::default() };
         assert_eq!(
             http_backend_url(&h, &BTreeMap::new(), &BTreeMap::new(), "/items/1", None),

@@ -16,11 +16,6 @@ use clap::{Parser, Subcommand};
 
 use config::Config;
 
-/// mimalloc: the server allocates small, short-lived buffers on every request from
-/// several threads at once, where glibc's allocator contends on its arena locks.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "lamina", version, about = "AWS Lambda and API Gateway on machines you own")]
 struct Cli {
