@@ -2,18 +2,22 @@
 //! the execute-api data plane that serves them.
 //!
 //! [`GatewayService`] owns every API's configuration — for REST APIs the resource tree,
-//! methods, integrations, deployments and stages (`rest.rs`); for HTTP APIs the routes,
-//! integrations, deployments and stages (`v2.rs`) — keeps it in memory, and writes each API
-//! whole to the store's `GatewayStore` on every change, so it survives a restart. A
-//! deployment is a snapshot: a stage serves the deployment it points at, never the API's
-//! live configuration (an HTTP API stage with auto-deploy gets a new deployment on every
-//! change, as on AWS).
+//! methods, integrations, authorizers, deployments and stages (`rest.rs`); for HTTP APIs
+//! the routes, integrations, authorizers, deployments and stages (`v2.rs`); API keys and
+//! usage plans (`usage.rs`) — keeps it in memory, and writes each whole to the store's
+//! `GatewayStore` on every change, so it survives a restart. A deployment is a snapshot: a
+//! stage serves the deployment it points at, never the API's live configuration (an HTTP
+//! API stage with auto-deploy gets a new deployment on every change, as on AWS).
+//! Definitions can be imported from OpenAPI 3 or Swagger 2 (`openapi.rs`).
 //!
 //! The data plane (`execute.rs`) takes a plain HTTP request addressed to an API, matches
-//! it against the stage's deployment (`routing.rs`, pure), builds AWS's proxy events
-//! (`events.rs`, pure: the REST v1 event and the HTTP API 1.0 and 2.0 payloads), calls the
-//! integration — a function through [`Functions`], an HTTP backend through its own pooled
-//! client, or a `MOCK` — and validates and maps the answer as API Gateway does.
+//! it against the stage's deployment (`routing.rs`, pure), passes it through the gates
+//! (`gates.rs`: throttles, Lambda and JWT authorizers, then API keys), builds AWS's proxy
+//! events (`events.rs`, pure), calls the integration — a function through [`Functions`],
+//! an HTTP backend through its own keep-alive connections (`backend.rs`), SQS through
+//! [`Queues`], or a `MOCK`, mapping non-proxy requests and answers with templates
+//! (`mapped.rs`, `template.rs`) — validates and maps the answer as API Gateway does, and
+//! records metrics and access logs (`observe.rs`).
 //!
 //! It knows nothing of the control plane's JSON: `aws-api` speaks it. It never starts
 //! processes; functions run through the [`Functions`] the binary wires in.
