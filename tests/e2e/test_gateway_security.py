@@ -311,3 +311,25 @@ def test_jwt_authorizer_checks_signature_issuer_audience_expiry_and_scopes(lamin
     status, _, body = get("/admin", issuer.token())
     assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
     assert get("/admin", issuer.token(scope="admin"))[0] == 200
+
+
+def test_methods_whose_authorizer_cannot_be_checked_here_are_closed(lamina, lam):
+    """A Cognito user pool authorizer has no Cognito to ask, and an AWS_IAM method wants a
+    signed request: neither lets an anonymous caller through."""
+    target = function_arn(lam, "closed")
+    apigw = lamina.client("apigateway")
+    api = apigw.create_rest_api(name="closed")
+    pool = apigw.create_authorizer(restApiId=api["id"], name="pool", type="COGNITO_USER_POOLS",
+                                   providerARNs=["arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_x"],
+                                   identitySource="method.request.header.Authorization")
+    for part, kw in [("cognito", {"authorizationType": "COGNITO_USER_POOLS", "authorizerId": pool["id"]}),
+                     ("iam", {"authorizationType": "AWS_IAM"})]:
+        r = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart=part)
+        apigw.put_method(restApiId=api["id"], resourceId=r["id"], httpMethod="GET", **kw)
+        apigw.put_integration(restApiId=api["id"], resourceId=r["id"], httpMethod="GET", type="AWS_PROXY",
+                              integrationHttpMethod="POST", uri=lambda_uri(target))
+    deploy(lamina, api["id"])
+    status, _, body = call(lamina, "GET", "/prod/cognito", api_id=api["id"], headers={"Authorization": "token"})
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    status, _, body = call(lamina, "GET", "/prod/iam", api_id=api["id"])
+    assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})

@@ -389,6 +389,9 @@ impl GatewayService {
             "AWS_IAM" if !facts.header("authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 ")) => {
                 return answers::missing_token();
             }
+            // There is no Cognito here to check a user pool's tokens against: refused,
+            // rather than let through unchecked.
+            "COGNITO_USER_POOLS" => return answers::unauthorized(),
             _ => {}
         }
         let mut api_key = None;
