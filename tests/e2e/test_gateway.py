@@ -587,3 +587,13 @@ def test_a_disabled_default_endpoint_answers_forbidden(lamina, lam):
         {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"}])
     status, _, body = call(lamina, "GET", "/prod/x", api_id=api_id)
     assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
+
+
+def test_bad_control_plane_input_gets_bad_request_exception(lamina):
+    for method, path, body in [("GET", "/restapis?limit=lots", None), ("POST", "/restapis", b"{not json"),
+                               ("GET", "/apikeys?includeValues=perhaps", None), ("POST", "/v2/apis", b"[1, 2"),
+                               ("POST", "/v2/apis", b'{"name": "x", "protocolType": "SMTP"}')]:
+        status, headers, answer = lamina.http(method, path, body, {"content-type": "application/json"})
+        assert status == 400, (path, answer)
+        assert headers["x-amzn-ErrorType"] == "BadRequestException"
+        assert json.loads(answer)["message"]

@@ -25,6 +25,35 @@ impl FromRequestParts<ApiState> for GwCaller {
     }
 }
 
+/// A query string's parameters; malformed ones are a `BadRequestException`, as every
+/// other bad input to API Gateway's control planes.
+pub(crate) struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromRequestParts<ApiState> for Query<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Response> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(q)) => Ok(Query(q)),
+            Err(e) => Err(error_response(GatewayError::BadRequest(format!("Invalid query string: {}", e.body_text())))),
+        }
+    }
+}
+
+/// A raw body (an imported definition), up to the control plane's limit.
+pub(crate) struct RawBody(pub axum::body::Bytes);
+
+impl FromRequest<ApiState> for RawBody {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, _: &ApiState) -> Result<Self, Response> {
+        axum::body::to_bytes(req.into_body(), MAX_BODY)
+            .await
+            .map(RawBody)
+            .map_err(|_| error_response(GatewayError::BadRequest("Request body is too large".into())))
+    }
+}
+
 /// A JSON body (`Null` when empty); malformed JSON is a `BadRequestException`.
 pub(crate) struct JsonBody(pub Value);
 

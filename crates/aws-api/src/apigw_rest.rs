@@ -5,7 +5,7 @@ use apigateway::rest::{
     Resource, RestApi, RestApiInput, Stage,
 };
 use apigateway::PatchOperation;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post, put};
@@ -13,7 +13,8 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use crate::apigw_common::{
-    bool_map, boolean, done, integer, put as put_field, reply, string, string_map, strings, GwCaller, JsonBody,
+    bool_map, boolean, done, integer, put as put_field, reply, string, string_map, strings, GwCaller, JsonBody, Query,
+    RawBody,
 };
 use crate::ApiState;
 
@@ -252,7 +253,7 @@ async fn create_rest_api(
     State(s): State<ApiState>,
     GwCaller(c): GwCaller,
     Query(q): Query<ImportQuery>,
-    body: axum::body::Bytes,
+    RawBody(body): RawBody,
 ) -> Response {
     if q.mode.as_deref() == Some("import") {
         let imported = s.gateway.import_rest_api(&c, &body, q.failonwarnings.unwrap_or(false), q.endpoint_types);
@@ -654,7 +655,7 @@ async fn put_rest_api(
     GwCaller(c): GwCaller,
     Path(api): Path<String>,
     Query(q): Query<ImportQuery>,
-    body: axum::body::Bytes,
+    RawBody(body): RawBody,
 ) -> Response {
     let mode = match q.mode.as_deref() {
         None | Some("overwrite") => PutMode::Overwrite,

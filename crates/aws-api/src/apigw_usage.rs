@@ -1,14 +1,14 @@
 //! API Gateway's API keys and usage plans (`/apikeys`, `/usageplans`).
 
 use apigateway::usage::{ApiKey, ApiKeyInput, ApiStage, Quota, Throttle, UsagePlan};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use crate::apigw_common::{boolean, done, integer, put, reply, string, string_map, GwCaller, JsonBody};
+use crate::apigw_common::{boolean, done, integer, put, reply, string, string_map, GwCaller, JsonBody, Query};
 use crate::apigw_rest::{items, patch_operations};
 use crate::ApiState;
 
