@@ -80,7 +80,7 @@ class Lamina:
     def client(self, service="lambda", **kw):
         return boto3.client(
             service,
-            endpoint_url=self.url,
+            endpoint_url=kw.pop("endpoint_url", self.url),
             region_name=kw.pop("region", "us-east-1"),
             aws_access_key_id=kw.pop("key", "test"),
             aws_secret_access_key="test",

@@ -74,6 +74,17 @@ pub fn request_time(ms: i64) -> String {
 /// (`content-type` → `Content-Type`). HTTP/1 servers here see names lower case; REST
 /// events keep a client's capitalisation, and nearly every client sends this form.
 pub fn title_case(name: &str) -> String {
+    // The names whose usual form is not plain title case.
+    if let Some(rest) = name.strip_prefix("sec-websocket-") {
+        return format!("Sec-WebSocket-{}", title_case(rest));
+    }
+    match name {
+        "www-authenticate" => return "WWW-Authenticate".into(),
+        "content-md5" => return "Content-MD5".into(),
+        "dnt" => return "DNT".into(),
+        "te" => return "TE".into(),
+        _ => {}
+    }
     let mut out = String::with_capacity(name.len());
     let mut upper = true;
     for c in name.chars() {
@@ -355,6 +366,119 @@ pub fn http_event_v2(
     event
 }
 
+/// What a WebSocket event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WsEventType {
+    /// `$connect`.
+    Connect,
+    /// A message.
+    Message,
+    /// `$disconnect`.
+    Disconnect,
+}
+
+/// A WebSocket connection as its events describe it.
+#[derive(Debug, Clone)]
+pub struct WsFacts<'a> {
+    /// `connectionId`.
+    pub connection_id: &'a str,
+    /// `connectedAt`, ms.
+    pub connected_at_ms: i64,
+    /// `domainName`: the host the client connected to.
+    pub domain_name: &'a str,
+    /// `apiId`.
+    pub api_id: &'a str,
+    /// `stage`.
+    pub stage: &'a str,
+    /// The client's address.
+    pub source_ip: &'a str,
+    /// Its `User-Agent`.
+    pub user_agent: Option<&'a str>,
+    /// The handshake's headers (for `$connect` and `$disconnect`), names lower case.
+    pub headers: &'a [(String, String)],
+    /// The handshake's query string (for `$connect`).
+    pub query: Option<&'a str>,
+    /// The stage's variables.
+    pub stage_variables: &'a BTreeMap<String, String>,
+}
+
+/// A WebSocket API's event: `$connect` (with the handshake's headers and query string),
+/// a message (with its body), or `$disconnect` (with the close status and reason).
+#[allow(clippy::too_many_arguments)]
+pub fn websocket_event(
+    c: &WsFacts<'_>,
+    kind: WsEventType,
+    route_key: &str,
+    request_id: &str,
+    now_ms: i64,
+    body: Option<(&[u8], bool)>,
+    message_id: Option<&str>,
+    disconnect: Option<(u16, &str)>,
+) -> Value {
+    let mut context = json!({
+        "routeKey": route_key,
+        "eventType": match kind {
+            WsEventType::Connect => "CONNECT",
+            WsEventType::Message => "MESSAGE",
+            WsEventType::Disconnect => "DISCONNECT",
+        },
+        "extendedRequestId": request_id,
+        "requestTime": request_time(now_ms),
+        "messageDirection": "IN",
+        "stage": c.stage,
+        "connectedAt": c.connected_at_ms,
+        "requestTimeEpoch": now_ms,
+        "identity": { "sourceIp": c.source_ip, "userAgent": c.user_agent },
+        "requestId": request_id,
+        "domainName": c.domain_name,
+        "connectionId": c.connection_id,
+        "apiId": c.api_id,
+    });
+    if let Some(id) = message_id {
+        context["messageId"] = json!(id);
+    }
+    if let Some((code, reason)) = disconnect {
+        context["disconnectStatusCode"] = json!(code);
+        context["disconnectReason"] = json!(reason);
+    }
+    let mut event = json!({ "requestContext": context, "isBase64Encoded": false });
+    if kind != WsEventType::Message {
+        let facts = RequestFacts {
+            method: "GET",
+            path: "/",
+            full_path: "/",
+            query: if kind == WsEventType::Connect { c.query } else { None },
+            headers: c.headers,
+            body: b"",
+            source_ip: c.source_ip,
+            domain_name: c.domain_name,
+            api_id: c.api_id,
+            account: "",
+            stage: c.stage,
+            request_id,
+            time_ms: now_ms,
+            stage_variables: c.stage_variables,
+            path_parameters: &BTreeMap::new(),
+            protocol: "HTTP/1.1",
+        };
+        let [headers, multi_headers, qs, mqs] = v1_maps(&facts, &[], true);
+        event["headers"] = headers;
+        event["multiValueHeaders"] = multi_headers;
+        if kind == WsEventType::Connect {
+            event["queryStringParameters"] = qs;
+            event["multiValueQueryStringParameters"] = mqs;
+        }
+    }
+    if !c.stage_variables.is_empty() {
+        event["stageVariables"] = string_map(c.stage_variables);
+    }
+    if let Some((data, binary)) = body {
+        event["body"] = body_field(data, binary);
+        event["isBase64Encoded"] = json!(binary);
+    }
+    event
+}
+
 /// A function's proxy response, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxyResponse {
@@ -601,5 +725,6 @@ mod tests {
         assert!(is_text_type(Some("application/json; charset=utf-8")));
         assert!(!is_text_type(Some("application/x-www-form-urlencoded")));
         assert_eq!(title_case("x-forwarded-for"), "X-Forwarded-For");
+        assert_eq!(title_case("sec-websocket-key"), "Sec-WebSocket-Key");
     }
 }

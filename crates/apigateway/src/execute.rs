@@ -247,6 +247,8 @@ pub(crate) struct HttpTarget {
 enum Target {
     Rest(RestTarget, String),
     Http(HttpTarget, String),
+    /// A plain request to a WebSocket API: only `@connections` answers those.
+    WebSocket(String),
     Unknown(GatewayResponse),
 }
 
@@ -288,6 +290,9 @@ impl GatewayService {
             if api.disable_execute_api_endpoint {
                 return Target::Unknown(answers::http_forbidden());
             }
+            if api.protocol_type == "WEBSOCKET" {
+                return Target::WebSocket(api.id.clone());
+            }
             let (first, rest) = routing::split_first_segment(&address.path);
             let (stage, path) = match api.stages.get(first).filter(|s| s.name != "$default") {
                 Some(s) => (s, rest.to_owned()),
@@ -324,6 +329,10 @@ impl GatewayService {
         let mut trace = Trace::default();
         let (resp, served) = match self.target(&address) {
             Target::Unknown(r) => (r, None),
+            Target::WebSocket(api_id) => (
+                self.manage_connection(Some(&api_id), &address.path, &req).unwrap_or_else(answers::http_forbidden),
+                None,
+            ),
             Target::Rest(t, path) => {
                 let mut resp = self.execute_rest(&t, &path, &req, now, &mut trace).await;
                 resp.headers.push(("x-amzn-requestid".into(), req.request_id.clone()));

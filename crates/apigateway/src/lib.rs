@@ -39,6 +39,7 @@ pub mod template;
 pub mod throttle;
 pub mod usage;
 pub mod v2;
+pub mod websocket;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -162,6 +163,8 @@ pub struct GatewaySettings {
     pub endpoint_host: String,
     /// Where access logs are written (`{dir}/{log group}.log`); none keeps no access logs.
     pub access_log_dir: Option<std::path::PathBuf>,
+    /// WebSocket APIs' limits.
+    pub websocket: websocket::WsLimits,
 }
 
 /// API Gateway's control plane and data plane.
@@ -189,6 +192,7 @@ struct Inner {
     grants: authorizer::Cache,
     jwks: jwt::Jwks,
     metrics: observe::Metrics,
+    connections: websocket::Connections,
     access_logs: observe::AccessLogs,
 }
 
@@ -242,6 +246,7 @@ impl GatewayService {
                 grants: authorizer::Cache::default(),
                 jwks: jwt::Jwks::default(),
                 metrics: observe::Metrics::default(),
+                connections: websocket::Connections::default(),
                 access_logs: observe::AccessLogs::new(settings.access_log_dir.clone()),
             }),
         })

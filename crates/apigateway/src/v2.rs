@@ -227,6 +227,10 @@ pub struct Route {
     pub target: Option<String>,
     /// `apiGatewayManaged`.
     pub managed: bool,
+    /// `routeResponseSelectionExpression` (WebSocket APIs): when set, the route is two-way
+    /// and the integration's answer goes back to the client.
+    #[serde(default)]
+    pub route_response_selection_expression: Option<String>,
 }
 
 /// An integration.
@@ -395,6 +399,8 @@ pub struct RouteInput {
     pub operation_name: Option<String>,
     /// `target`.
     pub target: Option<String>,
+    /// `routeResponseSelectionExpression`.
+    pub route_response_selection_expression: Option<String>,
 }
 
 /// CreateIntegration's and UpdateIntegration's fields.
@@ -508,7 +514,7 @@ fn check_cors(c: &Cors) -> Result<(), GatewayError> {
     Ok(())
 }
 
-fn apply_integration(i: &mut HttpIntegration, input: IntegrationInput) -> Result<(), GatewayError> {
+fn apply_integration(i: &mut HttpIntegration, input: IntegrationInput, websocket: bool) -> Result<(), GatewayError> {
     if let Some(t) = input.integration_type {
         i.integration_type = t;
     }
@@ -541,6 +547,15 @@ fn apply_integration(i: &mut HttpIntegration, input: IntegrationInput) -> Result
     }
     if let Some(p) = input.request_parameters {
         i.request_parameters = p;
+    }
+    if websocket {
+        // WebSocket integrations always speak payload format 1.0.
+        if i.payload_format_version.is_empty() {
+            i.payload_format_version = "1.0".into();
+        }
+        if i.integration_type == "MOCK" {
+            return Ok(());
+        }
     }
     match i.integration_type.as_str() {
         "AWS_PROXY" => {
@@ -590,7 +605,13 @@ fn apply_integration(i: &mut HttpIntegration, input: IntegrationInput) -> Result
 
 fn apply_route(api: &HttpApi, r: &mut Route, input: RouteInput) -> Result<(), GatewayError> {
     if let Some(k) = input.route_key {
-        RouteKey::parse(&k).map_err(GatewayError::BadRequest)?;
+        if api.protocol_type == "WEBSOCKET" {
+            if k.is_empty() || k.len() > 128 {
+                return Err(GatewayError::BadRequest(format!("Invalid route key specified: {k}")));
+            }
+        } else {
+            RouteKey::parse(&k).map_err(GatewayError::BadRequest)?;
+        }
         if api.routes.values().any(|o| o.id != r.id && o.route_key == k) {
             return Err(GatewayError::Conflict(format!("Route with key {k} already exists for this API")));
         }
@@ -619,6 +640,14 @@ fn apply_route(api: &HttpApi, r: &mut Route, input: RouteInput) -> Result<(), Ga
             api.check_target(&t)?;
         }
         r.target = (!t.is_empty()).then_some(t);
+    }
+    if let Some(e) = input.route_response_selection_expression {
+        if api.protocol_type != "WEBSOCKET" {
+            return Err(GatewayError::BadRequest(
+                "RouteResponseSelectionExpression is only supported for WebSocket APIs".into(),
+            ));
+        }
+        r.route_response_selection_expression = (!e.is_empty()).then_some(e);
     }
     match (r.authorization_type.as_str(), r.authorizer_id.as_deref().and_then(|id| api.authorizers.get(id))) {
         ("JWT", Some(a)) if a.authorizer_type == "JWT" => {}
@@ -708,10 +737,27 @@ impl GatewayService {
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| GatewayError::BadRequest("Name is required".into()))?;
         let protocol_type = input.protocol_type.unwrap_or_default();
-        if protocol_type != "HTTP" {
-            return Err(GatewayError::BadRequest(format!(
-                "Unsupported protocol type {protocol_type}: Lamina serves HTTP APIs here"
-            )));
+        let websocket = match protocol_type.as_str() {
+            "HTTP" => false,
+            "WEBSOCKET" => true,
+            other => {
+                return Err(GatewayError::BadRequest(format!(
+                    "Invalid protocol type specified: {other}. Valid values are HTTP, WEBSOCKET"
+                )))
+            }
+        };
+        if websocket {
+            let e = input.route_selection_expression.as_deref().unwrap_or("");
+            if !e.starts_with("$request.body.") && e != "${request.body.action}" && !e.starts_with("${request.body.") {
+                return Err(GatewayError::BadRequest(
+                    "A WebSocket API needs a RouteSelectionExpression of the form $request.body.<field>".into(),
+                ));
+            }
+            if input.target.is_some() || input.cors.is_some() {
+                return Err(GatewayError::BadRequest(
+                    "Target and CorsConfiguration are only supported for HTTP APIs".into(),
+                ));
+            }
         }
         if let Some(c) = &input.cors {
             check_cors(c)?;
@@ -764,6 +810,7 @@ impl GatewayService {
                     credentials_arn: input.credentials_arn,
                     ..Default::default()
                 },
+                false,
             )?;
             let route_key = input.route_key.unwrap_or_else(|| "$default".into());
             RouteKey::parse(&route_key).map_err(GatewayError::BadRequest)?;
@@ -915,7 +962,7 @@ impl GatewayService {
                 connection_type: "INTERNET".into(),
                 ..Default::default()
             };
-            apply_integration(&mut i, input)?;
+            apply_integration(&mut i, input, api.protocol_type == "WEBSOCKET")?;
             api.integrations.insert(i.id.clone(), i.clone());
             Ok(i)
         })
@@ -940,8 +987,9 @@ impl GatewayService {
         input: IntegrationInput,
     ) -> Result<HttpIntegration, GatewayError> {
         self.change_http(caller, api, true, |api| {
+            let websocket = api.protocol_type == "WEBSOCKET";
             let i = api.integrations.get_mut(id).ok_or_else(|| no_integration(id))?;
-            apply_integration(i, input)?;
+            apply_integration(i, input, websocket)?;
             Ok(i.clone())
         })
     }

@@ -103,6 +103,7 @@ fn route_json(r: &Route) -> Value {
     put(&mut o, "authorizationScopes", json!(r.authorization_scopes));
     put(&mut o, "operationName", json!(r.operation_name));
     put(&mut o, "target", json!(r.target));
+    put(&mut o, "routeResponseSelectionExpression", json!(r.route_response_selection_expression));
     if r.managed {
         o["apiGatewayManaged"] = json!(true);
     }
@@ -251,6 +252,7 @@ fn route_input(b: &Value) -> RouteInput {
         api_key_required: boolean(b, "apiKeyRequired"),
         operation_name: string(b, "operationName"),
         target: string(b, "target"),
+        route_response_selection_expression: string(b, "routeResponseSelectionExpression"),
     }
 }
 

@@ -1,11 +1,14 @@
 //! The execute-api front door: requests addressed to an API (by host or path form) go to
-//! the gateway's data plane before any AWS API route sees them.
+//! the gateway's data plane before any AWS API route sees them; a WebSocket handshake to
+//! a WebSocket API becomes a connection whose frames the gateway routes.
 
 use std::net::SocketAddr;
 
+use apigateway::websocket::{Outbound, WsAccepted, WsLimits};
 use apigateway::{GatewayRequest, GatewayResponse, GatewayService, MAX_PAYLOAD};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -21,13 +24,26 @@ pub(crate) async fn front_door(State(gateway): State<GatewayService>, req: Reque
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .unwrap_or("")
         .to_owned();
-    let Some(address) = gateway.address(&host, req.uri().path()) else { return next.run(req).await };
+    let address = gateway.address(&host, req.uri().path());
+    let management = address.is_none() && req.uri().path().contains("/@connections/");
+    if address.is_none() && !management {
+        return next.run(req).await;
+    }
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let source_ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    let upgrade = match address.as_ref().and_then(|a| gateway.websocket(a)) {
+        Some(t) if parts.headers.get("upgrade").is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(b"websocket")) => {
+            match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+                Ok(u) => Some((t, u)),
+                Err(rejection) => return rejection.into_response(),
+            }
+        }
+        _ => None,
+    };
     let declared =
         parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_PAYLOAD as u64) {
@@ -51,7 +67,92 @@ pub(crate) async fn front_door(State(gateway): State<GatewayService>, req: Reque
         source_ip,
         request_id,
     };
-    to_response(gateway.execute(address, request).await)
+    if let Some((target, upgrade)) = upgrade {
+        return match gateway.ws_connect(target, &request).await {
+            Err(refused) => to_response(refused),
+            Ok(accepted) => {
+                let limits = gateway.websocket_limits();
+                let id = accepted.id.clone();
+                let on_failure = gateway.clone();
+                upgrade
+                    .max_frame_size(limits.max_frame)
+                    .max_message_size(limits.max_message)
+                    .on_failed_upgrade(move |_| {
+                        tokio::spawn(async move { on_failure.ws_disconnect(&id, 1006, "The handshake failed").await });
+                    })
+                    .on_upgrade(move |socket| serve_connection(gateway, accepted, socket, limits))
+            }
+        };
+    }
+    match address {
+        Some(address) => to_response(gateway.execute(address, request).await),
+        None => match gateway.manage_connection(None, &request.path, &request) {
+            Some(answer) => to_response(answer),
+            None => crate::unknown_operation(Request::from_parts(parts, Body::empty())).await,
+        },
+    }
+}
+
+/// One WebSocket connection, until it closes however it closes (the client's close frame,
+/// a vanished client, an oversized frame, the idle timeout, the maximum duration, or
+/// DeleteConnection); then `$disconnect` runs.
+async fn serve_connection(gateway: GatewayService, mut accepted: WsAccepted, mut socket: WebSocket, limits: WsLimits) {
+    let deadline = tokio::time::Instant::now() + limits.max_duration;
+    let mut idle_until = tokio::time::Instant::now() + limits.idle_timeout;
+    let close = |code: u16, reason: &'static str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
+    let (status, reason) = loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    idle_until = tokio::time::Instant::now() + limits.idle_timeout;
+                    gateway.ws_message(&accepted.id, text.as_bytes(), false).await;
+                }
+                Some(Ok(Message::Binary(data))) => {
+                    idle_until = tokio::time::Instant::now() + limits.idle_timeout;
+                    gateway.ws_message(&accepted.id, &data, true).await;
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    let (code, text) = frame.map_or((1005, String::new()), |f| (f.code, f.reason.to_string()));
+                    break (code, format!("Client-side close frame status code '{code}' and reason '{text}'"));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    let too_big = e.to_string().to_ascii_lowercase().contains("too");
+                    if too_big {
+                        let _ = socket.send(close(1009, "Message too big")).await;
+                        break (1009, "Message too big".to_owned());
+                    }
+                    break (1006, "Going away".to_owned());
+                }
+                None => break (1006, "Going away".to_owned()),
+            },
+            out = accepted.outbound.recv() => match out {
+                Some(Outbound::Text(t)) => {
+                    if socket.send(Message::Text(t.into())).await.is_err() {
+                        break (1006, "Going away".to_owned());
+                    }
+                }
+                Some(Outbound::Binary(b)) => {
+                    if socket.send(Message::Binary(b)).await.is_err() {
+                        break (1006, "Going away".to_owned());
+                    }
+                }
+                Some(Outbound::Close) | None => {
+                    let _ = socket.send(close(1000, "Connection closed by the server")).await;
+                    break (1000, "Connection closed by DeleteConnection".to_owned());
+                }
+            },
+            _ = tokio::time::sleep_until(idle_until) => {
+                let _ = socket.send(close(1001, "Going away")).await;
+                break (1001, "Idle timeout".to_owned());
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                let _ = socket.send(close(1001, "Going away")).await;
+                break (1001, "Maximum connection duration".to_owned());
+            }
+        }
+    };
+    gateway.ws_disconnect(&accepted.id, status, &reason).await;
 }
 
 fn to_response(r: GatewayResponse) -> Response {

@@ -30,6 +30,33 @@ pub struct Config {
     pub runtimes: RuntimesConfig,
     /// How environments are isolated.
     pub sandbox: SandboxConfig,
+    /// WebSocket APIs' limits.
+    pub websocket: WebSocketConfig,
+}
+
+/// `[websocket]`: AWS's limits by default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSocketConfig {
+    /// The largest frame a client may send, bytes.
+    pub max_frame_bytes: usize,
+    /// The largest message, bytes.
+    pub max_message_bytes: usize,
+    /// A connection with no message for this long is closed.
+    pub idle_timeout_secs: f64,
+    /// No connection lasts longer.
+    pub max_connection_secs: f64,
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        WebSocketConfig {
+            max_frame_bytes: 32 * 1024,
+            max_message_bytes: 128 * 1024,
+            idle_timeout_secs: 600.0,
+            max_connection_secs: 7200.0,
+        }
+    }
 }
 
 /// `[sandbox]`
@@ -124,6 +151,7 @@ impl Default for Config {
             async_: AsyncSection::default(),
             runtimes: RuntimesConfig::default(),
             sandbox: SandboxConfig::default(),
+            websocket: WebSocketConfig::default(),
         }
     }
 }
@@ -166,6 +194,15 @@ impl Config {
         anyhow::ensure!(
             self.async_.retry_delays_secs.iter().all(|d| *d >= 0.0),
             "async.retry_delays_secs must not be negative"
+        );
+        let ws = &self.websocket;
+        anyhow::ensure!(
+            ws.max_frame_bytes > 0 && ws.max_message_bytes >= ws.max_frame_bytes,
+            "websocket: a message must allow at least one frame"
+        );
+        anyhow::ensure!(
+            ws.idle_timeout_secs > 0.0 && ws.max_connection_secs > 0.0,
+            "websocket timeouts must be positive"
         );
         Ok(())
     }

@@ -215,6 +215,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         apigateway::GatewaySettings {
             endpoint_host: format!("localhost:{}", local.port()),
             access_log_dir: Some(data.join("logs").join("apigateway")),
+            websocket: apigateway::websocket::WsLimits {
+                max_frame: config.websocket.max_frame_bytes,
+                max_message: config.websocket.max_message_bytes,
+                idle_timeout: Duration::from_secs_f64(config.websocket.idle_timeout_secs),
+                max_duration: Duration::from_secs_f64(config.websocket.max_connection_secs),
+            },
         },
     )
     .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;

@@ -1,0 +1,128 @@
+"""WebSocket APIs: connections routed to a function by the selection expression, the
+`@connections` management API, and AWS's limits; driven by a real WebSocket client."""
+import json
+import socket
+import struct
+
+import pytest
+import websocket
+
+from conftest import create, function_zip
+from test_gateway import lambda_uri
+
+
+def chat_api(lamina, lam, collector):
+    arn = create(lam, "chat", handler="chat.handler", code=function_zip("chat.py"), Timeout=10,
+                 Environment={"Variables": {"COLLECTOR": collector.url}})["FunctionArn"]
+    v2 = lamina.client("apigatewayv2")
+    api = v2.create_api(Name="chat", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")
+    assert api["ProtocolType"] == "WEBSOCKET"
+    i = v2.create_integration(ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=lambda_uri(arn))
+    target = f"integrations/{i['IntegrationId']}"
+    for key in ["$connect", "$disconnect", "$default", "send", "gone"]:
+        v2.create_route(ApiId=api["ApiId"], RouteKey=key, Target=target)
+    v2.create_route(ApiId=api["ApiId"], RouteKey="whoami", Target=target, RouteResponseSelectionExpression="$default")
+    v2.create_stage(ApiId=api["ApiId"], StageName="prod", AutoDeploy=True)
+    return api["ApiId"]
+
+
+def connect(lamina, api_id, token="let-me-in"):
+    return websocket.create_connection(
+        f"ws://127.0.0.1:{lamina.port}/_aws/execute-api/{api_id}/prod?token={token}", timeout=20)
+
+
+def events_until(collector, predicate):
+    """Reported events, until one satisfies `predicate`; returns that one."""
+    while True:
+        event = collector.get()["event"]
+        if predicate(event):
+            return event
+
+
+def whoami(ws):
+    ws.send(json.dumps({"action": "whoami"}))
+    return json.loads(ws.recv())["you"]
+
+
+def test_a_chat_connects_routes_by_action_and_broadcasts(lamina, lam, collector):
+    api_id = chat_api(lamina, lam, collector)
+    alice, bob = connect(lamina, api_id), connect(lamina, api_id)
+    a, b = whoami(alice), whoami(bob)
+    assert a != b and len(a) == 12
+
+    alice.send(json.dumps({"action": "send", "to": [a, b], "text": "hello"}))
+    assert json.loads(alice.recv()) == {"from": a, "text": "hello"}
+    assert json.loads(bob.recv()) == {"from": a, "text": "hello"}
+    # No route named "dance": $default answers.
+    bob.send(json.dumps({"action": "dance", "n": 1}))
+    assert json.loads(bob.recv()) == {"echo": {"action": "dance", "n": 1}}
+
+    connected = events_until(collector, lambda e: e["requestContext"]["eventType"] == "CONNECT")
+    ctx = connected["requestContext"]
+    assert (ctx["routeKey"], ctx["stage"], ctx["apiId"], ctx["messageDirection"]) == ("$connect", "prod", api_id, "IN")
+    assert connected["queryStringParameters"] == {"token": "let-me-in"}
+    assert connected["headers"]["Sec-WebSocket-Version"] == "13" and connected["headers"]["Sec-WebSocket-Key"]
+    sent = events_until(collector, lambda e: e["requestContext"]["routeKey"] == "send")
+    ctx = sent["requestContext"]
+    assert (ctx["eventType"], ctx["connectionId"], ctx["domainName"]) == ("MESSAGE", a, f"127.0.0.1:{lamina.port}")
+    assert ctx["messageId"] and ctx["requestId"] and isinstance(ctx["connectedAt"], int)
+    assert ctx["identity"]["sourceIp"] == "127.0.0.1"
+    assert json.loads(sent["body"])["text"] == "hello" and sent["isBase64Encoded"] is False
+
+    status, _, metrics = lamina.http("GET", "/_lamina/metrics")
+    assert "lamina_websocket_connections 2" in metrics.decode()
+    alice.close()
+    bob.close()
+
+
+def test_connect_can_refuse_and_the_api_host_works_too(lamina, lam, collector):
+    api_id = chat_api(lamina, lam, collector)
+    by_host = websocket.create_connection(f"ws://127.0.0.1:{lamina.port}/prod?token=let-me-in", timeout=20,
+                                          host=f"{api_id}.execute-api.localhost:{lamina.port}")
+    assert len(whoami(by_host)) == 12
+    by_host.close()
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        connect(lamina, api_id, token="wrong")
+    assert refused.value.status_code == 403
+
+
+def test_disconnect_runs_for_a_vanished_client_and_its_id_is_then_gone(lamina, lam, collector):
+    api_id = chat_api(lamina, lam, collector)
+    doomed, survivor = connect(lamina, api_id), connect(lamina, api_id)
+    doomed_id, survivor_id = whoami(doomed), whoami(survivor)
+    manage = lamina.client("apigatewaymanagementapi", endpoint_url=f"{lamina.url}/prod")
+    got = manage.get_connection(ConnectionId=doomed_id)
+    assert got["Identity"]["SourceIp"] == "127.0.0.1" and got["ConnectedAt"]
+
+    # The client vanishes: no close frame, the socket just goes.
+    doomed.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    doomed.sock.close()
+    gone = events_until(collector, lambda e: e["requestContext"]["eventType"] == "DISCONNECT")
+    assert gone["requestContext"]["connectionId"] == doomed_id
+    assert gone["requestContext"]["routeKey"] == "$disconnect"
+    assert gone["requestContext"]["disconnectStatusCode"] == 1006
+
+    with pytest.raises(manage.exceptions.GoneException):
+        manage.post_to_connection(ConnectionId=doomed_id, Data=b"anyone?")
+    survivor.send(json.dumps({"action": "gone", "id": doomed_id}))
+    assert survivor.recv() == "that one is gone"
+
+    # DeleteConnection closes a connection from the server side.
+    manage.delete_connection(ConnectionId=survivor_id)
+    opcode, data = survivor.recv_data(control_frame=True)
+    assert opcode == websocket.ABNF.OPCODE_CLOSE
+    closed = events_until(collector, lambda e: e["requestContext"]["eventType"] == "DISCONNECT")
+    assert closed["requestContext"]["connectionId"] == survivor_id
+
+
+def test_oversized_frames_close_the_connection_with_1009(lamina, lam, collector):
+    api_id = chat_api(lamina, lam, collector)
+    ws = connect(lamina, api_id)
+    ws.send(json.dumps({"action": "dance", "pad": "x" * 100}))
+    assert json.loads(ws.recv())["echo"]["pad"] == "x" * 100
+    ws.send(json.dumps({"action": "dance", "pad": "x" * (33 * 1024)}))
+    opcode, data = ws.recv_data(control_frame=True)
+    assert opcode == websocket.ABNF.OPCODE_CLOSE
+    assert struct.unpack("!H", data[:2])[0] == 1009
+    disconnected = events_until(collector, lambda e: e["requestContext"]["eventType"] == "DISCONNECT")
+    assert disconnected["requestContext"]["disconnectStatusCode"] == 1009
