@@ -21,7 +21,11 @@ def chat_api(lamina, lam, collector):
     target = f"integrations/{i['IntegrationId']}"
     for key in ["$connect", "$disconnect", "$default", "send", "gone"]:
         v2.create_route(ApiId=api["ApiId"], RouteKey=key, Target=target)
-    v2.create_route(ApiId=api["ApiId"], RouteKey="whoami", Target=target, RouteResponseSelectionExpression="$default")
+    whoami = v2.create_route(ApiId=api["ApiId"], RouteKey="whoami", Target=target,
+                             RouteResponseSelectionExpression="$default")
+    v2.create_route_response(ApiId=api["ApiId"], RouteId=whoami["RouteId"], RouteResponseKey="$default")
+    assert [r["RouteResponseKey"] for r in
+            v2.get_route_responses(ApiId=api["ApiId"], RouteId=whoami["RouteId"])["Items"]] == ["$default"]
     v2.create_stage(ApiId=api["ApiId"], StageName="prod", AutoDeploy=True)
     return api["ApiId"]
 
@@ -126,3 +130,26 @@ def test_oversized_frames_close_the_connection_with_1009(lamina, lam, collector)
     assert struct.unpack("!H", data[:2])[0] == 1009
     disconnected = events_until(collector, lambda e: e["requestContext"]["eventType"] == "DISCONNECT")
     assert disconnected["requestContext"]["disconnectStatusCode"] == 1009
+
+
+def test_a_connect_authorizer_admits_and_refuses_by_query_string(lamina, lam, collector):
+    api_id = chat_api(lamina, lam, collector)
+    authz = create(lam, "ws-authz", handler="authorizer.handler", code=function_zip("authorizer.py"))["FunctionArn"]
+    v2 = lamina.client("apigatewayv2")
+    a = v2.create_authorizer(ApiId=api_id, Name="tokens", AuthorizerType="REQUEST", AuthorizerUri=lambda_uri(authz),
+                             IdentitySource=["route.request.querystring.token"])
+    connect_route = next(r for r in v2.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "$connect")
+    v2.update_route(ApiId=api_id, RouteId=connect_route["RouteId"], AuthorizationType="CUSTOM",
+                    AuthorizerId=a["AuthorizerId"])
+    url = f"ws://127.0.0.1:{lamina.port}/_aws/execute-api/{api_id}/prod"
+    for query, status in [("?token=deny-mallory", 403), ("", 401)]:
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(url + query, timeout=20)
+        assert refused.value.status_code == status
+    ws = websocket.create_connection(url + "?token=allow-ann", timeout=20)
+    assert len(whoami(ws)) == 12
+    connected = events_until(collector, lambda e: e["requestContext"]["eventType"] == "CONNECT")
+    assert connected["requestContext"]["authorizer"]["principalId"] == "user-allow-ann"
+    asked = events_until(collector, lambda e: e["requestContext"]["routeKey"] == "whoami")
+    assert asked["requestContext"]["authorizer"]["token"] == "allow-ann"
+    ws.close()

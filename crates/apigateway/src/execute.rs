@@ -43,7 +43,7 @@ impl GatewayRequest {
     /// What events and templates are built from: this request, routed to `path` (and
     /// `full_path`, with the stage) of the API and stage `(api id, account, stage, stage
     /// variables)`.
-    fn facts<'a>(
+    pub(crate) fn facts<'a>(
         &'a self,
         (api_id, account, stage, variables): (&'a str, &'a str, &'a str, &'a BTreeMap<String, String>),
         path: &'a str,

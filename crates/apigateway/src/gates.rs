@@ -15,7 +15,7 @@ use crate::v2::HttpAuthorizer;
 use crate::{routing, FunctionReply, GatewayResponse, GatewayService};
 
 /// Why an authorizer let nothing through.
-enum Refused {
+pub(crate) enum Refused {
     /// It said `Unauthorized`, or there was no identity: 401.
     Unauthorized,
     /// It failed or answered nonsense: API Gateway's 500.
@@ -24,12 +24,12 @@ enum Refused {
 
 /// One run of a Lambda authorizer: what to invoke, with what, and how its answer is
 /// cached.
-struct Run<'a> {
-    authorizer_id: &'a str,
-    uri: &'a str,
-    identity: &'a [String],
-    ttl_seconds: i64,
-    simple: bool,
+pub(crate) struct Run<'a> {
+    pub authorizer_id: &'a str,
+    pub uri: &'a str,
+    pub identity: &'a [String],
+    pub ttl_seconds: i64,
+    pub simple: bool,
 }
 
 impl GatewayService {
@@ -73,7 +73,7 @@ impl GatewayService {
 
     /// Runs a Lambda authorizer with the event `event()` builds, or takes the answer it
     /// gave this identity within its TTL.
-    async fn run_authorizer(
+    pub(crate) async fn run_authorizer(
         &self,
         run: Run<'_>,
         facts: &RequestFacts<'_>,

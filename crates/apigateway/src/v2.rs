@@ -107,7 +107,7 @@ pub struct AuthorizerInput {
     pub credentials_arn: Option<String>,
 }
 
-fn apply_authorizer(a: &mut HttpAuthorizer, i: AuthorizerInput) -> Result<(), GatewayError> {
+fn apply_authorizer(a: &mut HttpAuthorizer, i: AuthorizerInput, websocket: bool) -> Result<(), GatewayError> {
     if let Some(v) = i.name {
         a.name = v;
     }
@@ -145,6 +145,9 @@ fn apply_authorizer(a: &mut HttpAuthorizer, i: AuthorizerInput) -> Result<(), Ga
         return Err(GatewayError::BadRequest("AuthorizerResultTtlInSeconds must be between 0 and 3600".into()));
     }
     match a.authorizer_type.as_str() {
+        "JWT" if websocket => {
+            return Err(GatewayError::BadRequest("JWT authorizers are not supported for WebSocket APIs".into()))
+        }
         "JWT" => {
             if a.jwt_issuer.as_deref().is_none_or(str::is_empty) || a.jwt_audience.is_empty() {
                 return Err(GatewayError::BadRequest(
@@ -154,6 +157,20 @@ fn apply_authorizer(a: &mut HttpAuthorizer, i: AuthorizerInput) -> Result<(), Ga
             if a.identity_source.len() != 1 {
                 return Err(GatewayError::BadRequest("JWT authorizers take exactly one identity source".into()));
             }
+        }
+        "REQUEST" if websocket => {
+            // A WebSocket API's authorizer runs on `$connect` and answers with a policy.
+            let uri = a.uri.as_deref().unwrap_or("");
+            if crate::routing::lambda_function_of(uri).is_none() {
+                return Err(GatewayError::BadRequest(format!("Invalid authorizer URI specified: {uri}")));
+            }
+            for s in &a.identity_source {
+                let known = ["route.request.header.", "route.request.querystring.", "stageVariables.", "context."];
+                if !known.iter().any(|p| s.starts_with(p)) {
+                    return Err(GatewayError::BadRequest(format!("Invalid identity source specified: {s}")));
+                }
+            }
+            return Ok(());
         }
         "REQUEST" => {
             let uri = a.uri.as_deref().unwrap_or("");
@@ -227,10 +244,33 @@ pub struct Route {
     pub target: Option<String>,
     /// `apiGatewayManaged`.
     pub managed: bool,
-    /// `routeResponseSelectionExpression` (WebSocket APIs): when set, the route is two-way
-    /// and the integration's answer goes back to the client.
+    /// `routeResponseSelectionExpression` (WebSocket APIs): with it and a route
+    /// response, the route is two-way and the integration's answer goes back to the client.
     #[serde(default)]
     pub route_response_selection_expression: Option<String>,
+    /// Route responses, by id.
+    #[serde(default)]
+    pub responses: BTreeMap<String, RouteResponse>,
+}
+
+impl Route {
+    /// Whether the integration's answer goes back to the client (WebSocket APIs).
+    pub fn two_way(&self) -> bool {
+        self.route_response_selection_expression.is_some() && !self.responses.is_empty()
+    }
+}
+
+/// A route response of a WebSocket API's route.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteResponse {
+    /// `routeResponseId`.
+    pub id: String,
+    /// `routeResponseKey` (`$default`).
+    pub key: String,
+    /// `modelSelectionExpression`.
+    pub model_selection_expression: Option<String>,
+    /// `responseModels`.
+    pub response_models: BTreeMap<String, String>,
 }
 
 /// An integration.
@@ -1149,7 +1189,7 @@ impl GatewayService {
     ) -> Result<HttpAuthorizer, GatewayError> {
         self.change_http(caller, api, true, |api| {
             let mut a = HttpAuthorizer { id: new_id(6), ..Default::default() };
-            apply_authorizer(&mut a, input)?;
+            apply_authorizer(&mut a, input, api.protocol_type == "WEBSOCKET")?;
             api.authorizers.insert(a.id.clone(), a.clone());
             Ok(a)
         })
@@ -1174,8 +1214,9 @@ impl GatewayService {
         input: AuthorizerInput,
     ) -> Result<HttpAuthorizer, GatewayError> {
         self.change_http(caller, api, true, |api| {
+            let websocket = api.protocol_type == "WEBSOCKET";
             let a = api.authorizers.get_mut(id).ok_or_else(|| no_authorizer(id))?;
-            apply_authorizer(a, input)?;
+            apply_authorizer(a, input, websocket)?;
             Ok(a.clone())
         })
     }
@@ -1195,6 +1236,71 @@ impl GatewayService {
             Ok(())
         })
     }
+}
+
+impl GatewayService {
+    /// CreateRouteResponse.
+    pub fn create_route_response(
+        &self,
+        caller: &Caller,
+        api: &str,
+        route: &str,
+        mut response: RouteResponse,
+    ) -> Result<RouteResponse, GatewayError> {
+        if response.key.is_empty() {
+            return Err(GatewayError::BadRequest("RouteResponseKey is required".into()));
+        }
+        self.change_http(caller, api, true, |api| {
+            if api.protocol_type != "WEBSOCKET" {
+                return Err(GatewayError::BadRequest("Route responses are only supported for WebSocket APIs".into()));
+            }
+            let r = api.routes.get_mut(route).ok_or_else(|| no_route(route))?;
+            if r.responses.values().any(|x| x.key == response.key) {
+                return Err(GatewayError::Conflict(format!("Route response {} already exists", response.key)));
+            }
+            response.id = new_id(6);
+            r.responses.insert(response.id.clone(), response.clone());
+            Ok(response)
+        })
+    }
+
+    /// GetRouteResponses.
+    pub fn route_responses(&self, caller: &Caller, api: &str, route: &str) -> Result<Vec<RouteResponse>, GatewayError> {
+        self.read_http(caller, api, |a| {
+            Ok(a.routes.get(route).ok_or_else(|| no_route(route))?.responses.values().cloned().collect())
+        })
+    }
+
+    /// GetRouteResponse.
+    pub fn route_response(
+        &self,
+        caller: &Caller,
+        api: &str,
+        route: &str,
+        id: &str,
+    ) -> Result<RouteResponse, GatewayError> {
+        self.read_http(caller, api, |a| {
+            a.routes
+                .get(route)
+                .ok_or_else(|| no_route(route))?
+                .responses
+                .get(id)
+                .cloned()
+                .ok_or_else(|| no_route_response(id))
+        })
+    }
+
+    /// DeleteRouteResponse.
+    pub fn delete_route_response(&self, caller: &Caller, api: &str, route: &str, id: &str) -> Result<(), GatewayError> {
+        self.change_http(caller, api, true, |a| {
+            let r = a.routes.get_mut(route).ok_or_else(|| no_route(route))?;
+            r.responses.remove(id).map(drop).ok_or_else(|| no_route_response(id))
+        })
+    }
+}
+
+fn no_route_response(id: &str) -> GatewayError {
+    GatewayError::NotFound(format!("Invalid RouteResponse identifier specified {id}"))
 }
 
 fn no_authorizer(id: &str) -> GatewayError {

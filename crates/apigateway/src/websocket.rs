@@ -57,6 +57,8 @@ pub enum Outbound {
 #[derive(Debug, Clone)]
 pub struct WsTarget {
     api_id: String,
+    account: String,
+    region: String,
     stage: String,
     variables: BTreeMap<String, String>,
     snapshot: Arc<HttpSnapshot>,
@@ -81,6 +83,8 @@ struct Connection {
     connected_at_ms: i64,
     last_active_ms: AtomicI64,
     sender: mpsc::Sender<Outbound>,
+    /// What the `$connect` authorizer granted: every event's `requestContext.authorizer`.
+    authorizer: Option<Value>,
 }
 
 /// Every open connection, by id.
@@ -145,6 +149,8 @@ impl GatewayService {
         let d = stage.deployment_id.as_ref().and_then(|d| api.deployments.get(d))?;
         Some(WsTarget {
             api_id: api.id.clone(),
+            account: api.account.clone(),
+            region: api.region.clone(),
             stage: stage.name.clone(),
             variables: stage.variables.clone(),
             snapshot: d.snapshot.clone(),
@@ -205,7 +211,7 @@ impl GatewayService {
         let now = model::clock::now_ms();
         let (sender, outbound) = mpsc::channel(1024);
         let header = |n: &str| req.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-        let conn = Arc::new(Connection {
+        let mut conn = Connection {
             domain: req.host.clone(),
             source_ip: req.source_ip.clone(),
             user_agent: header("user-agent"),
@@ -213,12 +219,16 @@ impl GatewayService {
             connected_at_ms: now,
             last_active_ms: AtomicI64::new(now),
             sender,
+            authorizer: None,
             target: t,
-        });
+        };
         if let Some(route) = Self::ws_route(&conn.target, "$connect") {
+            if route.authorization_type == "CUSTOM" {
+                conn.authorizer = Some(self.ws_authorize(&conn, &id, route, req, now).await?);
+            }
             let mut facts = self.facts(&conn, &id);
             facts.query = req.query.as_deref();
-            let event = events::websocket_event(
+            let mut event = events::websocket_event(
                 &facts,
                 WsEventType::Connect,
                 "$connect",
@@ -228,6 +238,9 @@ impl GatewayService {
                 None,
                 None,
             );
+            if let Some(a) = &conn.authorizer {
+                event["requestContext"]["authorizer"] = a.clone();
+            }
             match self.ws_integrate(&conn.target, route, event).await {
                 Err(()) => return Err(answers::http_internal()),
                 Ok(Some(payload)) => {
@@ -241,8 +254,80 @@ impl GatewayService {
                 Ok(None) => {}
             }
         }
-        self.inner.connections.open.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), conn);
+        self.inner.connections.open.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), Arc::new(conn));
         Ok(WsAccepted { id, outbound })
+    }
+
+    /// Runs the `$connect` route's Lambda authorizer: the `authorizer` member of the
+    /// connection's events if it allows, else the refusal.
+    async fn ws_authorize(
+        &self,
+        conn: &Connection,
+        id: &str,
+        route: &Route,
+        req: &GatewayRequest,
+        now: i64,
+    ) -> Result<Value, GatewayResponse> {
+        let a = route
+            .authorizer_id
+            .as_deref()
+            .and_then(|a| conn.target.snapshot.authorizers.get(a))
+            .ok_or_else(answers::http_internal)?;
+        let empty = BTreeMap::new();
+        let facts =
+            req.facts((&conn.target.api_id, "", &conn.target.stage, &conn.target.variables), "/", "/", &empty, now);
+        // A WebSocket API's identity sources are a REST method's, by another name.
+        let sources: Vec<String> =
+            a.identity_source.iter().map(|s| s.replacen("route.request.", "method.request.", 1)).collect();
+        let identity = if sources.is_empty() {
+            Vec::new()
+        } else {
+            crate::authorizer::rest_identity(&sources.join(","), &facts).ok_or_else(answers::http_unauthorized)?
+        };
+        let arn = crate::authorizer::method_arn(
+            &conn.target.region,
+            &conn.target.account,
+            &conn.target.api_id,
+            &conn.target.stage,
+            "$connect",
+            "",
+        );
+        let arn = arn.trim_end_matches('/').to_owned();
+        let run = crate::gates::Run {
+            authorizer_id: &a.id,
+            uri: a.uri.as_deref().unwrap_or(""),
+            identity: &identity,
+            ttl_seconds: a.ttl_seconds,
+            simple: false,
+        };
+        let event = || {
+            let mut facts = self.facts(conn, id);
+            facts.query = req.query.as_deref();
+            let mut e = events::websocket_event(
+                &facts,
+                WsEventType::Connect,
+                "$connect",
+                &req.request_id,
+                now,
+                None,
+                None,
+                None,
+            );
+            e["type"] = json!("REQUEST");
+            e["methodArn"] = json!(arn);
+            e
+        };
+        let grant = match self.run_authorizer(run, &facts, event).await {
+            Ok(g) => g,
+            Err(crate::gates::Refused::Unauthorized) => return Err(answers::http_unauthorized()),
+            Err(crate::gates::Refused::Failed) => return Err(answers::http_internal()),
+        };
+        if grant.decide(&arn) != crate::authorizer::Decision::Allow {
+            return Err(answers::http_forbidden());
+        }
+        let mut context = grant.context.clone();
+        context.insert("principalId".into(), grant.principal_id.clone().map_or(Value::Null, Value::String));
+        Ok(Value::Object(context))
     }
 
     /// A message from the client: routed by the API's selection expression, its
@@ -271,12 +356,16 @@ impl GatewayService {
             Some(&message_id),
             None,
         );
+        let mut event = event;
+        if let Some(a) = &c.authorizer {
+            event["requestContext"]["authorizer"] = a.clone();
+        }
         match self.ws_integrate(&c.target, route, event).await {
             Err(()) => {
                 let error = json!({ "message": "Internal server error", "connectionId": id, "requestId": request_id });
                 let _ = c.sender.try_send(Outbound::Text(error.to_string()));
             }
-            Ok(Some(payload)) if route.route_response_selection_expression.is_some() => {
+            Ok(Some(payload)) if route.two_way() => {
                 // A proxy answer's body, or the answer itself.
                 let parsed: Option<Value> = serde_json::from_slice(&payload).ok();
                 let body = match parsed.as_ref().and_then(|v| v.get("body")) {
@@ -308,6 +397,10 @@ impl GatewayService {
                 None,
                 Some((status, reason)),
             );
+            let mut event = event;
+            if let Some(a) = &c.authorizer {
+                event["requestContext"]["authorizer"] = a.clone();
+            }
             let _ = self.ws_integrate(&c.target, route, event).await;
         }
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use apigateway::v2::{
     ApiInput, AuthorizerInput, Cors, HttpApi, HttpAuthorizer, HttpDeployment, HttpIntegration, HttpStage,
-    IntegrationInput, Route, RouteInput, RouteSettings, StageInput,
+    IntegrationInput, Route, RouteInput, RouteResponse, RouteSettings, StageInput,
 };
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -34,6 +34,11 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/v2/apis/{api}/stages/{name}", get(get_stage).patch(update_stage).delete(delete_stage))
         .route("/v2/apis/{api}/deployments", post(create_deployment).get(get_deployments))
         .route("/v2/apis/{api}/deployments/{id}", get(get_deployment).delete(delete_deployment))
+        .route("/v2/apis/{api}/routes/{route}/routeresponses", post(create_route_response).get(get_route_responses))
+        .route(
+            "/v2/apis/{api}/routes/{route}/routeresponses/{id}",
+            get(get_route_response).delete(delete_route_response),
+        )
         .route("/v2/apis/{api}/authorizers", post(create_authorizer).get(get_authorizers))
         .route(
             "/v2/apis/{api}/authorizers/{id}",
@@ -518,4 +523,50 @@ async fn delete_authorizer(
     Path((api, id)): Path<(String, String)>,
 ) -> Response {
     done(s.gateway.delete_authorizer_v2(&c, &api, &id), StatusCode::NO_CONTENT)
+}
+
+fn route_response_json(r: &RouteResponse) -> Value {
+    let mut o = json!({ "routeResponseId": r.id, "routeResponseKey": r.key });
+    put(&mut o, "modelSelectionExpression", json!(r.model_selection_expression));
+    put(&mut o, "responseModels", json!(r.response_models));
+    o
+}
+
+async fn create_route_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, route)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let r = RouteResponse {
+        id: String::new(),
+        key: string(&b, "routeResponseKey").unwrap_or_default(),
+        model_selection_expression: string(&b, "modelSelectionExpression"),
+        response_models: string_map(&b, "responseModels"),
+    };
+    reply(s.gateway.create_route_response(&c, &api, &route, r), StatusCode::CREATED, |r| route_response_json(&r))
+}
+
+async fn get_route_responses(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, route)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.route_responses(&c, &api, &route), StatusCode::OK, |r| items(r, route_response_json))
+}
+
+async fn get_route_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, route, id)): Path<(String, String, String)>,
+) -> Response {
+    reply(s.gateway.route_response(&c, &api, &route, &id), StatusCode::OK, |r| route_response_json(&r))
+}
+
+async fn delete_route_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, route, id)): Path<(String, String, String)>,
+) -> Response {
+    done(s.gateway.delete_route_response(&c, &api, &route, &id), StatusCode::NO_CONTENT)
 }

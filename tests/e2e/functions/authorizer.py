@@ -13,7 +13,8 @@ def handler(event, context):
     if event["type"] == "TOKEN":
         token = event["authorizationToken"]
     else:
-        token = (event.get("headers") or {}).get("X-Token") or ""
+        token = ((event.get("headers") or {}).get("X-Token")
+                 or (event.get("queryStringParameters") or {}).get("token") or "")
     if token == "unauthorized":
         raise Exception("Unauthorized")
     if token == "broken":
