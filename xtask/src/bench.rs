@@ -19,6 +19,8 @@ use crate::{build_fixture, cargo, run as run_cmd};
 
 #[path = "bench_gateway.rs"]
 mod gateway;
+#[path = "bench_websocket.rs"]
+mod websocket;
 
 struct Settings {
     cold_runs: usize,
@@ -27,6 +29,7 @@ struct Settings {
     throughput_rounds: usize,
     drain_events: usize,
     density_envs: u32,
+    ws_connections: usize,
 }
 
 struct Server {
@@ -672,6 +675,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             throughput_rounds: 1,
             drain_events: 2_000,
             density_envs: 100,
+            ws_connections: 10_000,
         }
     } else {
         Settings {
@@ -681,6 +685,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             throughput_rounds: 3,
             drain_events: 10_000,
             density_envs: 1_000,
+            ws_connections: 100_000,
         }
     };
     run_cmd(cargo().current_dir(root).args(["build", "--quiet", "--release", "-p", "lamina"]))?;
@@ -720,6 +725,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut rows = Vec::new();
+    if args.iter().any(|a| a == "--websocket-only") {
+        websocket::raise_fd_limit();
+        let server = start_server_with(root, "namespace", "websocket", "[functions]\nidle_timeout_secs = 600\n")?;
+        for r in rt.block_on(websocket::rows(&server, settings.ws_connections, 10_000))? {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(());
+    }
     if args.iter().any(|a| a == "--gateway-only") {
         // A shorter loop for work on the gateway: its rows only, printed, not written.
         let server = start_server(root, "namespace")?;
@@ -1001,6 +1014,13 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         target: "near zero (long polling)".into(),
         ratio: "—".into(),
     });
+
+    // WebSocket connections: a fresh server, with room for them.
+    websocket::raise_fd_limit();
+    let server = start_server_with(root, "namespace", "websocket", "[functions]\nidle_timeout_secs = 600\n")?;
+    eprintln!("websocket: {} connections", settings.ws_connections);
+    rows.extend(rt.block_on(websocket::rows(&server, settings.ws_connections, 10_000))?);
+    drop(server);
 
     // Density: account concurrency above 1,000, so that AWS's rule (100 stay unreserved)
     // leaves room for 1,000 provisioned environments.

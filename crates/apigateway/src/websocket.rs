@@ -209,7 +209,9 @@ impl GatewayService {
     pub async fn ws_connect(&self, t: WsTarget, req: &GatewayRequest) -> Result<WsAccepted, GatewayResponse> {
         let id = connection_id();
         let now = model::clock::now_ms();
-        let (sender, outbound) = mpsc::channel(1024);
+        // Room for a burst of broadcasts while the client reads; beyond it, PostToConnection
+        // answers LimitExceededException, as AWS does when a client's buffer is full.
+        let (sender, outbound) = mpsc::channel(256);
         let header = |n: &str| req.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
         let mut conn = Connection {
             domain: req.host.clone(),

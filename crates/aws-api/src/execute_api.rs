@@ -77,6 +77,10 @@ pub(crate) async fn front_door(State(gateway): State<GatewayService>, req: Reque
                 upgrade
                     .max_frame_size(limits.max_frame)
                     .max_message_size(limits.max_message)
+                    // Small buffers, grown as messages need: an idle connection should cost
+                    // a few KiB, not the 128 KiB apiece these default to.
+                    .read_buffer_size(1024)
+                    .write_buffer_size(0)
                     .on_failed_upgrade(move |_| {
                         tokio::spawn(async move { on_failure.ws_disconnect(&id, 1006, "The handshake failed").await });
                     })

@@ -140,14 +140,20 @@ fn doctor(config: &Config) -> anyhow::Result<()> {
 }
 
 /// Every environment holds a few descriptors (its Runtime API listener and connection,
-/// its log pipe); raise the soft limit to the hard one so that a busy host does not run
-/// out at the common default of 1024.
+/// its log pipe), and every WebSocket connection one; raise the limit so that a busy host
+/// does not run out at the common default of 1024.
 fn raise_fd_limit() {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
-    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
-        if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err() {
-            tracing::warn!(soft, hard, "cannot raise the open-file limit");
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else { return };
+    // As root, up to the kernel's ceiling: every WebSocket connection holds a descriptor.
+    let ceiling = std::fs::read_to_string("/proc/sys/fs/nr_open").ok().and_then(|s| s.trim().parse::<u64>().ok());
+    if let Some(max) = ceiling.filter(|max| *max > hard) {
+        if setrlimit(Resource::RLIMIT_NOFILE, max, max).is_ok() {
+            return;
         }
+    }
+    if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err() {
+        tracing::warn!(soft, hard, "cannot raise the open-file limit");
     }
 }
 
