@@ -17,7 +17,8 @@
 //! an HTTP backend through its own keep-alive connections (`backend.rs`), SQS through
 //! [`Queues`], or a `MOCK`, mapping non-proxy requests and answers with templates
 //! (`mapped.rs`, `template.rs`) — validates and maps the answer as API Gateway does, and
-//! records metrics and access logs (`observe.rs`).
+//! records metrics and access logs (`observe.rs`). WebSocket APIs' connections, routes and
+//! `@connections` are `websocket.rs`'s.
 //!
 //! It knows nothing of the control plane's JSON: `aws-api` speaks it. It never starts
 //! processes; functions run through the [`Functions`] the binary wires in.
