@@ -204,6 +204,13 @@ impl GatewayService {
         }
     }
 
+    /// The `$connect` event of a handshake: its headers and query string.
+    fn connect_event(&self, conn: &Connection, id: &str, req: &GatewayRequest, now: i64) -> Value {
+        let mut facts = self.facts(conn, id);
+        facts.query = req.query.as_deref();
+        events::websocket_event(&facts, WsEventType::Connect, "$connect", &req.request_id, now, None, None, None)
+    }
+
     /// A handshake: runs `$connect` (if the API has it) and accepts the connection unless
     /// it refuses (a function error or a non-2xx `statusCode`).
     pub async fn ws_connect(&self, t: WsTarget, req: &GatewayRequest) -> Result<WsAccepted, GatewayResponse> {
@@ -228,18 +235,7 @@ impl GatewayService {
             if route.authorization_type == "CUSTOM" {
                 conn.authorizer = Some(self.ws_authorize(&conn, &id, route, req, now).await?);
             }
-            let mut facts = self.facts(&conn, &id);
-            facts.query = req.query.as_deref();
-            let mut event = events::websocket_event(
-                &facts,
-                WsEventType::Connect,
-                "$connect",
-                &req.request_id,
-                now,
-                None,
-                None,
-                None,
-            );
+            let mut event = self.connect_event(&conn, &id, req, now);
             if let Some(a) = &conn.authorizer {
                 event["requestContext"]["authorizer"] = a.clone();
             }
@@ -303,18 +299,7 @@ impl GatewayService {
             simple: false,
         };
         let event = || {
-            let mut facts = self.facts(conn, id);
-            facts.query = req.query.as_deref();
-            let mut e = events::websocket_event(
-                &facts,
-                WsEventType::Connect,
-                "$connect",
-                &req.request_id,
-                now,
-                None,
-                None,
-                None,
-            );
+            let mut e = self.connect_event(conn, id, req, now);
             e["type"] = json!("REQUEST");
             e["methodArn"] = json!(arn);
             e
