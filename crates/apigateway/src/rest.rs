@@ -783,10 +783,7 @@ impl GatewayService {
         method: &str,
         status: &str,
     ) -> Result<MethodResponse, GatewayError> {
-        self.method(caller, api, resource, method)?
-            .responses
-            .remove(status)
-            .ok_or_else(|| GatewayError::NotFound("Invalid Response status code specified".into()))
+        self.method(caller, api, resource, method)?.responses.remove(status).ok_or_else(no_status)
     }
 
     /// DeleteMethodResponse.
@@ -799,11 +796,7 @@ impl GatewayService {
         status: &str,
     ) -> Result<(), GatewayError> {
         self.change_rest(caller, api, |api| {
-            api.method_mut(resource, method)?
-                .responses
-                .remove(status)
-                .map(drop)
-                .ok_or_else(|| GatewayError::NotFound("Invalid Response status code specified".into()))
+            api.method_mut(resource, method)?.responses.remove(status).map(drop).ok_or_else(no_status)
         })
     }
 
@@ -837,10 +830,7 @@ impl GatewayService {
         method: &str,
         status: &str,
     ) -> Result<IntegrationResponse, GatewayError> {
-        self.integration(caller, api, resource, method)?
-            .responses
-            .remove(status)
-            .ok_or_else(|| GatewayError::NotFound("Invalid Response status code specified".into()))
+        self.integration(caller, api, resource, method)?.responses.remove(status).ok_or_else(no_status)
     }
 
     /// DeleteIntegrationResponse.
@@ -853,11 +843,7 @@ impl GatewayService {
         status: &str,
     ) -> Result<(), GatewayError> {
         self.change_rest(caller, api, |api| {
-            api.integration_mut(resource, method)?
-                .responses
-                .remove(status)
-                .map(drop)
-                .ok_or_else(|| GatewayError::NotFound("Invalid Response status code specified".into()))
+            api.integration_mut(resource, method)?.responses.remove(status).map(drop).ok_or_else(no_status)
         })
     }
 
@@ -1243,6 +1229,10 @@ impl GatewayService {
         }
         self.change_rest(caller, id, |api| api.apply(def, mode).map(|()| api.clone()))
     }
+}
+
+fn no_status() -> GatewayError {
+    GatewayError::NotFound("Invalid Response status code specified".into())
 }
 
 fn no_authorizer() -> GatewayError {

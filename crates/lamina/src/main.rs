@@ -316,6 +316,18 @@ impl invoker::MessageSink for SnsSink {
     }
 }
 
+/// The account and region a function ARN names: the caller that invokes it on behalf of
+/// another service.
+fn owner_of(arn: &str) -> Result<lambda::Caller, String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    match (parts.get(3), parts.get(4)) {
+        (Some(region), Some(account)) => {
+            Ok(lambda::Caller { account: (*account).to_owned(), region: (*region).to_owned() })
+        }
+        _ => Err(format!("not a function ARN: {arn}")),
+    }
+}
+
 /// Lets SNS start asynchronous invocations (the `lambda` protocol).
 struct Functions(std::sync::OnceLock<lambda::LambdaService>);
 
@@ -327,11 +339,7 @@ impl sns::FunctionTarget for Functions {
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
             let lambda = self.0.get().ok_or("Lambda is not started")?;
-            let parts: Vec<&str> = arn.split(':').collect();
-            let (Some(region), Some(account)) = (parts.get(3), parts.get(4)) else {
-                return Err(format!("not a function ARN: {arn}"));
-            };
-            let caller = lambda::Caller { account: (*account).to_owned(), region: (*region).to_owned() };
+            let caller = owner_of(arn)?;
             let input = lambda::InvokeInput {
                 request_id: uuid::Uuid::new_v4().to_string(),
                 payload: payload.into(),
@@ -379,11 +387,10 @@ impl apigateway::Functions for Functions {
         use apigateway::FunctionReply;
         Box::pin(async move {
             let Some(lambda) = self.0.get() else { return FunctionReply::Unavailable("Lambda is not started".into()) };
-            let parts: Vec<&str> = arn.split(':').collect();
-            let (Some(region), Some(account)) = (parts.get(3), parts.get(4)) else {
-                return FunctionReply::Unavailable(format!("not a function ARN: {arn}"));
+            let caller = match owner_of(arn) {
+                Ok(c) => c,
+                Err(why) => return FunctionReply::Unavailable(why),
             };
-            let caller = lambda::Caller { account: (*account).to_owned(), region: (*region).to_owned() };
             let input = lambda::InvokeInput {
                 request_id: uuid::Uuid::new_v4().to_string(),
                 payload,
