@@ -97,11 +97,12 @@ class Lamina:
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
 
-    def aws(self, *args, expect_ok=True):
-        """Runs the aws CLI against this server; returns parsed JSON output (or None)."""
+    def aws(self, *args, expect_ok=True, endpoint=None):
+        """Runs the aws CLI against this server (at `endpoint`, if given); returns parsed
+        JSON output (or None)."""
         env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
                    AWS_DEFAULT_REGION="us-east-1", AWS_MAX_ATTEMPTS="1", AWS_PAGER="")
-        p = subprocess.run(["aws", "--endpoint-url", self.url, *args], capture_output=True, text=True, env=env,
+        p = subprocess.run(["aws", "--endpoint-url", endpoint or self.url, *args], capture_output=True, text=True, env=env,
                            timeout=120)
         if expect_ok:
             assert p.returncode == 0, p.stderr

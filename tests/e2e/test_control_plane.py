@@ -247,3 +247,15 @@ def test_failed_commands_leave_no_code_behind(lamina, lam):
     with pytest.raises(ClientError):
         lam.update_function_code(FunctionName="keep", ZipFile=other, RevisionId="stale")
     assert sorted(p.name for p in blobs.iterdir()) == before
+
+
+def test_the_same_port_speaks_https_with_a_certificate_of_the_data_directorys_own_ca(lamina):
+    ca = lamina.data_dir / "tls" / "ca.pem"
+    for host in ["localhost", "127.0.0.1"]:
+        secure = lamina.client(endpoint_url=f"https://{host}:{lamina.port}", verify=str(ca))
+        assert secure.list_functions()["Functions"] == []
+    # Real TLS: a client that does not trust the authority refuses the certificate.
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        urllib.request.urlopen(f"https://localhost:{lamina.port}/2015-03-31/functions", timeout=10)
+    out = lamina.aws("lambda", "list-functions", "--ca-bundle", str(ca), endpoint=f"https://localhost:{lamina.port}")
+    assert out["Functions"] == []

@@ -3,11 +3,12 @@
 import json
 import socket
 import struct
+import time
 
 import pytest
 import websocket
 
-from conftest import create, function_zip
+from conftest import CONFIG, Lamina, create, function_zip
 from test_gateway import lambda_uri
 
 
@@ -105,6 +106,9 @@ def test_disconnect_runs_for_a_vanished_client_and_its_id_is_then_gone(lamina, l
     assert gone["requestContext"]["connectionId"] == doomed_id
     assert gone["requestContext"]["routeKey"] == "$disconnect"
     assert gone["requestContext"]["disconnectStatusCode"] == 1006
+    # As on AWS: not the handshake's headers, but these.
+    assert gone["headers"] == {"Host": f"127.0.0.1:{lamina.port}", "x-api-key": "", "X-Forwarded-For": "127.0.0.1",
+                               "x-restapi": ""}
 
     with pytest.raises(manage.exceptions.GoneException):
         manage.post_to_connection(ConnectionId=doomed_id, Data=b"anyone?")
@@ -119,11 +123,30 @@ def test_disconnect_runs_for_a_vanished_client_and_its_id_is_then_gone(lamina, l
     assert closed["requestContext"]["connectionId"] == survivor_id
 
 
-def test_oversized_frames_close_the_connection_with_1009(lamina, lam, collector):
+def send_in_frames(ws, text, frame_size):
+    """One message, sent as frames of `frame_size` bytes."""
+    chunks = [text[i:i + frame_size] for i in range(0, len(text), frame_size)]
+    for n, chunk in enumerate(chunks):
+        opcode = websocket.ABNF.OPCODE_TEXT if n == 0 else websocket.ABNF.OPCODE_CONT
+        ws.send_frame(websocket.ABNF.create_frame(chunk, opcode, fin=int(n == len(chunks) - 1)))
+
+
+def test_oversized_frames_and_messages_close_the_connection_with_1009(lamina, lam, collector):
     api_id = chat_api(lamina, lam, collector)
     ws = connect(lamina, api_id)
     ws.send(json.dumps({"action": "dance", "pad": "x" * 100}))
     assert json.loads(ws.recv())["echo"]["pad"] == "x" * 100
+    # A message may span frames, up to 128 KB in all.
+    send_in_frames(ws, json.dumps({"action": "dance", "pad": "y" * (120 * 1024)}), 30 * 1024)
+    assert json.loads(ws.recv())["echo"]["pad"] == "y" * (120 * 1024)
+    send_in_frames(ws, json.dumps({"action": "dance", "pad": "z" * (130 * 1024)}), 30 * 1024)
+    opcode, data = ws.recv_data(control_frame=True)
+    assert opcode == websocket.ABNF.OPCODE_CLOSE
+    assert struct.unpack("!H", data[:2])[0] == 1009
+    disconnected = events_until(collector, lambda e: e["requestContext"]["eventType"] == "DISCONNECT")
+    assert disconnected["requestContext"]["disconnectStatusCode"] == 1009
+
+    ws = connect(lamina, api_id)
     ws.send(json.dumps({"action": "dance", "pad": "x" * (33 * 1024)}))
     opcode, data = ws.recv_data(control_frame=True)
     assert opcode == websocket.ABNF.OPCODE_CLOSE
@@ -153,3 +176,105 @@ def test_a_connect_authorizer_admits_and_refuses_by_query_string(lamina, lam, co
     asked = events_until(collector, lambda e: e["requestContext"]["routeKey"] == "whoami")
     assert asked["requestContext"]["authorizer"]["token"] == "allow-ann"
     ws.close()
+
+
+def test_mock_and_non_proxy_routes_answer_through_their_templates(lamina, lam):
+    arn = create(lam, "mapped", handler="app.handler", code=function_zip("app.py"))["FunctionArn"]
+    v2 = lamina.client("apigatewayv2")
+    api = v2.create_api(Name="mapped", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")
+    api_id = api["ApiId"]
+    mock = v2.create_integration(ApiId=api_id, IntegrationType="MOCK", TemplateSelectionExpression="\\$default",
+                                 RequestTemplates={"$default": '{"statusCode": 200}'})
+    assert mock["RequestTemplates"] == {"$default": '{"statusCode": 200}'}
+    pong = v2.create_integration_response(
+        ApiId=api_id, IntegrationId=mock["IntegrationId"], IntegrationResponseKey="$default",
+        TemplateSelectionExpression="\\$default",
+        ResponseTemplates={"$default": '{"pong": "$context.connectionId", "route": "$context.routeKey"}'})
+    assert v2.get_integration_responses(ApiId=api_id, IntegrationId=mock["IntegrationId"])["Items"] == [
+        {k: pong[k] for k in ["IntegrationResponseId", "IntegrationResponseKey", "ResponseTemplates",
+                              "TemplateSelectionExpression"]}]
+    with pytest.raises(v2.exceptions.BadRequestException):
+        v2.create_integration_response(ApiId=api_id, IntegrationId=mock["IntegrationId"],
+                                       IntegrationResponseKey="2xx")
+    function = v2.create_integration(
+        ApiId=api_id, IntegrationType="AWS", IntegrationUri=lambda_uri(arn),
+        RequestTemplates={"$default": '{"action": "$input.path(\'$.do\')", "said": $input.json(\'$.text\'), '
+                                      '"who": "$context.connectionId", '
+                                      '"message": "refused: $input.path(\'$.text\')"}'})
+    v2.create_integration_response(
+        ApiId=api_id, IntegrationId=function["IntegrationId"], IntegrationResponseKey="$default",
+        ResponseTemplates={"$default": '{"heard": $input.json(\'$.event.said\'), '
+                                       '"from": $input.json(\'$.event.who\')}'})
+    v2.create_integration_response(
+        ApiId=api_id, IntegrationId=function["IntegrationId"], IntegrationResponseKey="/.*refused.*/",
+        ResponseTemplates={"$default": '{"failed": "$input.path(\'$.errorMessage\')"}'})
+
+    def two_way(key, integration):
+        route = v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration['IntegrationId']}",
+                                RouteResponseSelectionExpression="$default")
+        v2.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+
+    v2.create_route(ApiId=api_id, RouteKey="$connect", Target=f"integrations/{mock['IntegrationId']}")
+    two_way("ping", mock)
+    two_way("say", function)
+    v2.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
+
+    ws = connect(lamina, api_id)
+    ws.send(json.dumps({"action": "ping"}))
+    pong = json.loads(ws.recv())
+    assert pong["route"] == "ping" and len(pong["pong"]) == 12
+    ws.send(json.dumps({"action": "say", "do": "echo", "text": "hi there"}))
+    assert json.loads(ws.recv()) == {"heard": "hi there", "from": pong["pong"]}
+    ws.send(json.dumps({"action": "say", "do": "error", "text": "x"}))
+    assert json.loads(ws.recv()) == {"failed": "refused: x"}
+    ws.close()
+
+    # A MOCK $connect whose template answers 403 refuses every connection.
+    v2.update_integration(ApiId=api_id, IntegrationId=mock["IntegrationId"],
+                          RequestTemplates={"$default": '{"statusCode": 403}'})
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        connect(lamina, api_id)
+    assert refused.value.status_code == 403
+
+
+def test_idle_connections_and_connections_past_their_maximum_age_are_closed(tmp_path):
+    server = Lamina(tmp_path / "data", config=CONFIG + "[websocket]\nidle_timeout_secs = 1\nmax_connection_secs = 3\n")
+    server.start()
+    try:
+        v2 = server.client("apigatewayv2")
+        api_id = v2.create_api(Name="clock", ProtocolType="WEBSOCKET",
+                               RouteSelectionExpression="$request.body.action")["ApiId"]
+        mock = v2.create_integration(ApiId=api_id, IntegrationType="MOCK",
+                                     RequestTemplates={"$default": '{"statusCode": 200}'})
+        v2.create_integration_response(ApiId=api_id, IntegrationId=mock["IntegrationId"],
+                                       IntegrationResponseKey="$default",
+                                       ResponseTemplates={"$default": "$context.connectionId"})
+        route = v2.create_route(ApiId=api_id, RouteKey="$default", Target=f"integrations/{mock['IntegrationId']}",
+                                RouteResponseSelectionExpression="$default")
+        v2.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+        v2.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
+        manage = server.client("apigatewaymanagementapi", endpoint_url=f"{server.url}/prod")
+
+        # Silent for a second: closed, and gone.
+        idle = connect(server, api_id)
+        opcode, data = idle.recv_data(control_frame=True)
+        assert opcode == websocket.ABNF.OPCODE_CLOSE and struct.unpack("!H", data[:2])[0] == 1001
+
+        # Busy: outlives the idle timeout, but not the maximum connection time.
+        busy = connect(server, api_id)
+        started, ids = time.monotonic(), set()
+        while True:
+            busy.send("ping")
+            opcode, data = busy.recv_data(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                break
+            ids.add(data.decode())
+            # The client's pace: a message every 200 ms keeps the connection from idling.
+            time.sleep(0.2)
+        assert struct.unpack("!H", data[:2])[0] == 1001
+        assert time.monotonic() - started > 2, f"closed after {len(ids)} answers"
+        [busy_id] = ids
+        with pytest.raises(manage.exceptions.GoneException):
+            manage.get_connection(ConnectionId=busy_id)
+    finally:
+        server.stop()

@@ -394,7 +394,7 @@ pub struct WsFacts<'a> {
     pub source_ip: &'a str,
     /// Its `User-Agent`.
     pub user_agent: Option<&'a str>,
-    /// The handshake's headers (for `$connect` and `$disconnect`), names lower case.
+    /// The handshake's headers (for `$connect`), names lower case.
     pub headers: &'a [(String, String)],
     /// The handshake's query string (for `$connect`).
     pub query: Option<&'a str>,
@@ -442,12 +442,25 @@ pub fn websocket_event(
         context["disconnectReason"] = json!(reason);
     }
     let mut event = json!({ "requestContext": context, "isBase64Encoded": false });
-    if kind != WsEventType::Message {
+    if kind == WsEventType::Disconnect {
+        // Not the handshake's headers: the few API Gateway sends every `$disconnect`.
+        let headers = json!({
+            "Host": c.domain_name,
+            "x-api-key": "",
+            "X-Forwarded-For": c.source_ip,
+            "x-restapi": "",
+        });
+        let multi: serde_json::Map<String, Value> =
+            headers.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), json!([v]))).collect();
+        event["headers"] = headers;
+        event["multiValueHeaders"] = Value::Object(multi);
+    }
+    if kind == WsEventType::Connect {
         let facts = RequestFacts {
             method: "GET",
             path: "/",
             full_path: "/",
-            query: if kind == WsEventType::Connect { c.query } else { None },
+            query: c.query,
             headers: c.headers,
             body: b"",
             source_ip: c.source_ip,
@@ -464,10 +477,8 @@ pub fn websocket_event(
         let [headers, multi_headers, qs, mqs] = v1_maps(&facts, &[], true);
         event["headers"] = headers;
         event["multiValueHeaders"] = multi_headers;
-        if kind == WsEventType::Connect {
-            event["queryStringParameters"] = qs;
-            event["multiValueQueryStringParameters"] = mqs;
-        }
+        event["queryStringParameters"] = qs;
+        event["multiValueQueryStringParameters"] = mqs;
     }
     if !c.stage_variables.is_empty() {
         event["stageVariables"] = string_map(c.stage_variables);

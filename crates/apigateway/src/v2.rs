@@ -300,6 +300,56 @@ pub struct HttpIntegration {
     pub request_parameters: BTreeMap<String, String>,
     /// `apiGatewayManaged`.
     pub managed: bool,
+    /// `requestTemplates` (WebSocket APIs' `MOCK` and `AWS` integrations), by the key the
+    /// template selection expression picks.
+    #[serde(default)]
+    pub request_templates: BTreeMap<String, String>,
+    /// `templateSelectionExpression`.
+    #[serde(default)]
+    pub template_selection_expression: Option<String>,
+    /// `passthroughBehavior`.
+    #[serde(default)]
+    pub passthrough_behavior: Option<String>,
+    /// `contentHandlingStrategy`.
+    #[serde(default)]
+    pub content_handling_strategy: Option<String>,
+    /// `integrationResponseSelectionExpression`.
+    #[serde(default)]
+    pub integration_response_selection_expression: Option<String>,
+    /// Integration responses (WebSocket APIs), by id.
+    #[serde(default)]
+    pub responses: BTreeMap<String, WsIntegrationResponse>,
+}
+
+/// An integration response of a WebSocket API's integration: how a non-proxy
+/// integration's answer becomes the message a two-way route sends back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WsIntegrationResponse {
+    /// `integrationResponseId`.
+    pub id: String,
+    /// `integrationResponseKey`: `$default`, or a pattern between slashes (`/4\d\d/`)
+    /// the integration's status code (or a function's error message) must match.
+    pub key: String,
+    /// `responseTemplates`, by the key the template selection expression picks.
+    pub response_templates: BTreeMap<String, String>,
+    /// `templateSelectionExpression`.
+    pub template_selection_expression: Option<String>,
+    /// `contentHandlingStrategy`.
+    pub content_handling_strategy: Option<String>,
+    /// `responseParameters`.
+    pub response_parameters: BTreeMap<String, String>,
+}
+
+impl WsIntegrationResponse {
+    /// The pattern of a key other than `$default`; an error for a malformed key.
+    pub fn pattern(key: &str) -> Result<Option<crate::routing::Pattern>, GatewayError> {
+        if key == "$default" {
+            return Ok(None);
+        }
+        let invalid = || GatewayError::BadRequest(format!("Invalid integration response key specified: {key}"));
+        let inner = key.strip_prefix('/').and_then(|k| k.strip_suffix('/')).filter(|k| !k.is_empty());
+        crate::routing::Pattern::new(inner.ok_or_else(invalid)?).map(Some).map_err(|_| invalid())
+    }
 }
 
 /// What an HTTP API's stage serves: routes and integrations as they were deployed.
@@ -466,6 +516,16 @@ pub struct IntegrationInput {
     pub description: Option<String>,
     /// `requestParameters`.
     pub request_parameters: Option<BTreeMap<String, String>>,
+    /// `requestTemplates`.
+    pub request_templates: Option<BTreeMap<String, String>>,
+    /// `templateSelectionExpression`.
+    pub template_selection_expression: Option<String>,
+    /// `passthroughBehavior`.
+    pub passthrough_behavior: Option<String>,
+    /// `contentHandlingStrategy`.
+    pub content_handling_strategy: Option<String>,
+    /// `integrationResponseSelectionExpression`.
+    pub integration_response_selection_expression: Option<String>,
 }
 
 /// CreateStage's and UpdateStage's fields.
@@ -588,13 +648,58 @@ fn apply_integration(i: &mut HttpIntegration, input: IntegrationInput, websocket
     if let Some(p) = input.request_parameters {
         i.request_parameters = p;
     }
+    let templating = input.request_templates.is_some()
+        || input.template_selection_expression.is_some()
+        || input.passthrough_behavior.is_some()
+        || input.content_handling_strategy.is_some()
+        || input.integration_response_selection_expression.is_some();
+    if templating && !websocket {
+        return Err(GatewayError::BadRequest(
+            "Request templates and integration responses are only supported for WebSocket APIs".into(),
+        ));
+    }
+    if let Some(t) = input.request_templates {
+        i.request_templates = t;
+    }
+    if input.template_selection_expression.is_some() {
+        i.template_selection_expression = input.template_selection_expression;
+    }
+    if let Some(p) = input.passthrough_behavior {
+        if !["WHEN_NO_MATCH", "NEVER", "WHEN_NO_TEMPLATES"].contains(&p.as_str()) {
+            return Err(GatewayError::BadRequest(format!("Invalid passthrough behavior specified: {p}")));
+        }
+        i.passthrough_behavior = Some(p);
+    }
+    if input.content_handling_strategy.is_some() {
+        i.content_handling_strategy = input.content_handling_strategy;
+    }
+    if input.integration_response_selection_expression.is_some() {
+        i.integration_response_selection_expression = input.integration_response_selection_expression;
+    }
     if websocket {
         // WebSocket integrations always speak payload format 1.0.
         if i.payload_format_version.is_empty() {
             i.payload_format_version = "1.0".into();
         }
-        if i.integration_type == "MOCK" {
-            return Ok(());
+        match i.integration_type.as_str() {
+            "MOCK" => return Ok(()),
+            "AWS" => {
+                let uri = i.uri.as_deref().unwrap_or("");
+                if crate::routing::lambda_function_of(uri).is_none() {
+                    return Err(GatewayError::BadRequest(format!(
+                        "Invalid integration URI specified: {uri}. Lamina's AWS integrations for WebSocket APIs \
+                         take a Lambda function's invocation URI"
+                    )));
+                }
+                return Ok(());
+            }
+            "HTTP" | "HTTP_PROXY" => {
+                return Err(GatewayError::BadRequest(format!(
+                    "Integration type {} is not supported by Lamina for WebSocket APIs; use AWS_PROXY, AWS or MOCK",
+                    i.integration_type
+                )))
+            }
+            _ => {}
         }
     }
     match i.integration_type.as_str() {
@@ -1297,6 +1402,114 @@ impl GatewayService {
             r.responses.remove(id).map(drop).ok_or_else(|| no_route_response(id))
         })
     }
+}
+
+impl GatewayService {
+    fn change_integration<T>(
+        &self,
+        caller: &Caller,
+        api: &str,
+        integration: &str,
+        f: impl FnOnce(&mut HttpIntegration) -> Result<T, GatewayError>,
+    ) -> Result<T, GatewayError> {
+        self.change_http(caller, api, true, |api| {
+            if api.protocol_type != "WEBSOCKET" {
+                return Err(GatewayError::BadRequest(
+                    "Integration responses are only supported for WebSocket APIs".into(),
+                ));
+            }
+            f(api.integrations.get_mut(integration).ok_or_else(|| no_integration(integration))?)
+        })
+    }
+
+    /// CreateIntegrationResponse.
+    pub fn create_integration_response_v2(
+        &self,
+        caller: &Caller,
+        api: &str,
+        integration: &str,
+        mut response: WsIntegrationResponse,
+    ) -> Result<WsIntegrationResponse, GatewayError> {
+        WsIntegrationResponse::pattern(&response.key)?;
+        self.change_integration(caller, api, integration, |i| {
+            if i.responses.values().any(|x| x.key == response.key) {
+                return Err(GatewayError::Conflict(format!("Integration response {} already exists", response.key)));
+            }
+            response.id = new_id(6);
+            i.responses.insert(response.id.clone(), response.clone());
+            Ok(response)
+        })
+    }
+
+    /// UpdateIntegrationResponse: the members `change` sets replace the stored ones.
+    pub fn update_integration_response_v2(
+        &self,
+        caller: &Caller,
+        api: &str,
+        integration: &str,
+        id: &str,
+        change: impl FnOnce(&mut WsIntegrationResponse),
+    ) -> Result<WsIntegrationResponse, GatewayError> {
+        self.change_integration(caller, api, integration, |i| {
+            let mut updated = i.responses.get(id).cloned().ok_or_else(|| no_integration_response(id))?;
+            change(&mut updated);
+            WsIntegrationResponse::pattern(&updated.key)?;
+            if i.responses.values().any(|x| x.id != id && x.key == updated.key) {
+                return Err(GatewayError::Conflict(format!("Integration response {} already exists", updated.key)));
+            }
+            i.responses.insert(id.to_owned(), updated.clone());
+            Ok(updated)
+        })
+    }
+
+    /// GetIntegrationResponses.
+    pub fn integration_responses_v2(
+        &self,
+        caller: &Caller,
+        api: &str,
+        integration: &str,
+    ) -> Result<Vec<WsIntegrationResponse>, GatewayError> {
+        self.read_http(caller, api, |a| {
+            Ok(a.integrations
+                .get(integration)
+                .ok_or_else(|| no_integration(integration))?
+                .responses
+                .values()
+                .cloned()
+                .collect())
+        })
+    }
+
+    /// GetIntegrationResponse.
+    pub fn integration_response_v2(
+        &self,
+        caller: &Caller,
+        api: &str,
+        integration: &str,
+        id: &str,
+    ) -> Result<WsIntegrationResponse, GatewayError> {
+        self.read_http(caller, api, |a| {
+            let i = a.integrations.get(integration).ok_or_else(|| no_integration(integration))?;
+            i.responses.get(id).cloned().ok_or_else(|| no_integration_response(id))
+        })
+    }
+
+    /// DeleteIntegrationResponse.
+    pub fn delete_integration_response_v2(
+        &self,
+        caller: &Caller,
+        api: &str,
+        integration: &str,
+        id: &str,
+    ) -> Result<(), GatewayError> {
+        self.change_integration(caller, api, integration, |i| {
+            i.responses.remove(id).map(drop).ok_or_else(|| no_integration_response(id))
+        })
+    }
+}
+
+fn no_integration_response(id: &str) -> GatewayError {
+    GatewayError::NotFound(format!("Invalid IntegrationResponse identifier specified {id}"))
 }
 
 fn no_route_response(id: &str) -> GatewayError {

@@ -3,19 +3,20 @@
 //! describes and closes them. The socket itself is `aws-api`'s; this module sees frames
 //! as data and answers with what to send.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 use crate::events::{self, WsEventType, WsFacts};
 use crate::execute::{answers, json_error};
 use crate::routing::{self, Address};
-use crate::v2::{HttpSnapshot, Route};
+use crate::template::{self, Scope};
+use crate::v2::{HttpIntegration, HttpSnapshot, Route, WsIntegrationResponse};
 use crate::{new_id, FunctionReply, GatewayRequest, GatewayResponse, GatewayService};
 
 /// AWS's WebSocket limits, configurable.
@@ -66,31 +67,94 @@ pub struct WsTarget {
 }
 
 /// An accepted connection: its id, and what to send down it.
-#[derive(Debug)]
 pub struct WsAccepted {
     /// `connectionId`.
     pub id: String,
     /// Messages for the client, from `@connections` and two-way routes.
-    pub outbound: mpsc::Receiver<Outbound>,
+    pub outbox: Arc<Outbox>,
+}
+
+/// Room for a burst of broadcasts while the client reads; beyond it, PostToConnection
+/// answers LimitExceededException, as AWS does when a client's buffer is full.
+const OUTBOX_CAPACITY: usize = 256;
+
+/// What waits to go down one connection. Cheaper than a channel while empty (no
+/// allocation at all), which is how an idle connection spends its life.
+#[derive(Default)]
+pub struct Outbox {
+    queue: Mutex<VecDeque<Outbound>>,
+    ready: Notify,
+    closed: AtomicBool,
+}
+
+/// Why a message could not be queued.
+enum Refused {
+    /// The connection has closed.
+    Gone,
+    /// The client is not reading fast enough.
+    Full,
+}
+
+impl Outbox {
+    fn push(&self, message: Outbound) -> Result<(), Refused> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Refused::Gone);
+        }
+        {
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            if queue.len() >= OUTBOX_CAPACITY {
+                return Err(Refused::Full);
+            }
+            queue.push_back(message);
+        }
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// The next message to send, when there is one.
+    pub async fn next(&self) -> Outbound {
+        loop {
+            if let Some(m) = self.queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() {
+                return m;
+            }
+            // A notification sent while nobody waited is kept for the next wait.
+            self.ready.notified().await;
+        }
+    }
+
+    /// The connection has ended: nothing more is queued, and what was is dropped.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
 }
 
 struct Connection {
-    target: WsTarget,
+    /// Shared by every connection to the stage's deployment.
+    target: Arc<WsTarget>,
     domain: String,
     source_ip: String,
     user_agent: Option<String>,
-    headers: Vec<(String, String)>,
     connected_at_ms: i64,
     last_active_ms: AtomicI64,
-    sender: mpsc::Sender<Outbound>,
+    outbox: Arc<Outbox>,
     /// What the `$connect` authorizer granted: every event's `requestContext.authorizer`.
     authorizer: Option<Value>,
 }
 
-/// Every open connection, by id.
+impl Connection {
+    fn send(&self, message: Outbound) {
+        let _ = self.outbox.push(message);
+    }
+}
+
+/// Every open connection, by id; and the stages they connect to.
 #[derive(Default)]
 pub(crate) struct Connections {
     open: Mutex<HashMap<String, Arc<Connection>>>,
+    /// By API and stage: what a handshake needs of it, shared by its connections until
+    /// the stage's deployment or variables change.
+    targets: Mutex<HashMap<(String, String), Arc<WsTarget>>>,
 }
 
 impl Connections {
@@ -114,40 +178,130 @@ fn gone() -> GatewayResponse {
     json_error(410, "The connection is gone", Some("GoneException"))
 }
 
-/// The route key a message selects: its body's member named by the selection expression
-/// (`$request.body.action`) if there is a route for it, else `$default`.
-pub fn select_route<'a>(selection: &str, body: &[u8], routes: impl Iterator<Item = &'a str> + Clone) -> Option<String> {
-    let path = selection
+/// A selection expression's value for a message: a member of its JSON body
+/// (`$request.body.action`, `${request.body.a.b}`), or the expression itself as a literal
+/// (`\$default` is `$default`).
+pub fn evaluate(expression: &str, body: &[u8]) -> Option<String> {
+    let member = expression
         .strip_prefix("$request.body.")
-        .or_else(|| selection.strip_prefix("${request.body.").and_then(|p| p.strip_suffix('}')))
-        .unwrap_or("");
-    let chosen = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
-        let mut cur = &v;
-        for part in path.split('.') {
-            cur = cur.get(part)?;
-        }
-        match cur {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
-    });
+        .or_else(|| expression.strip_prefix("${request.body.").and_then(|p| p.strip_suffix('}')));
+    let Some(path) = member else {
+        return Some(expression.replace('\\', ""));
+    };
+    let v = serde_json::from_slice::<Value>(body).ok()?;
+    let mut cur = &v;
+    for part in path.split('.') {
+        cur = cur.get(part)?;
+    }
+    match cur {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The route key a message selects: the value the API's selection expression
+/// (`$request.body.action`) finds in it if there is a route for that, else `$default`.
+pub fn select_route<'a>(selection: &str, body: &[u8], routes: impl Iterator<Item = &'a str> + Clone) -> Option<String> {
+    let chosen = selection.starts_with("$").then(|| evaluate(selection, body)).flatten();
     match chosen {
         Some(key) if !key.starts_with('$') && routes.clone().any(|r| r == key) => Some(key),
         _ => routes.into_iter().any(|r| r == "$default").then(|| "$default".to_owned()),
     }
 }
 
+/// A template chosen by a selection expression from `templates`: the one its value names,
+/// else the `$default` one.
+fn choose_template<'a>(
+    templates: &'a BTreeMap<String, String>,
+    expression: Option<&str>,
+    body: &[u8],
+) -> Option<&'a String> {
+    expression.and_then(|e| evaluate(e, body)).and_then(|k| templates.get(&k)).or_else(|| templates.get("$default"))
+}
+
+/// What a route's integration answered.
+enum Answer {
+    /// A proxy integration's payload: the function's result.
+    Proxy(Bytes),
+    /// A non-proxy integration's answer mapped through its integration response: a
+    /// status (a `MOCK`'s `statusCode`; 200, or 500 for a function's error), and the
+    /// message a two-way route sends back.
+    Mapped { status: u16, message: Bytes },
+}
+
+/// What a non-proxy integration's templates can refer to: the event's body, query string,
+/// headers and `requestContext` (`$context.connectionId`, `$context.routeKey`, …).
+fn scope_of(event: &Value) -> Scope<'_> {
+    let strings = |v: &Value| -> BTreeMap<String, String> {
+        v.as_object()
+            .map(|o| o.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+            .unwrap_or_default()
+    };
+    let mut context = BTreeMap::new();
+    if let Some(c) = event["requestContext"].as_object() {
+        for (k, v) in c {
+            match v {
+                Value::String(s) => drop(context.insert(k.clone(), s.clone())),
+                Value::Number(n) => drop(context.insert(k.clone(), n.to_string())),
+                Value::Object(inner) => {
+                    for (ik, iv) in inner {
+                        if let Some(s) = iv.as_str() {
+                            context.insert(format!("{k}.{ik}"), s.to_owned());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Scope {
+        body: event["body"].as_str().unwrap_or(""),
+        query: strings(&event["queryStringParameters"]),
+        headers: strings(&event["headers"]),
+        context,
+        stage_variables: strings(&event["stageVariables"]),
+        ..Scope::default()
+    }
+}
+
+/// A non-proxy integration's answer (`integration_body`, selected by `selector`: a
+/// status code or a function's error message) through the integration response whose
+/// key matches, else the `$default` one; without one, the answer passes through.
+fn map_answer(i: &HttpIntegration, selector: &str, integration_body: &[u8], request: &Scope<'_>) -> Bytes {
+    let matches = |key: &str| WsIntegrationResponse::pattern(key).ok().flatten().is_some_and(|p| p.matches(selector));
+    let chosen =
+        i.responses.values().find(|r| matches(&r.key)).or_else(|| i.responses.values().find(|r| r.key == "$default"));
+    let Some(chosen) = chosen else { return Bytes::copy_from_slice(integration_body) };
+    match choose_template(&chosen.response_templates, chosen.template_selection_expression.as_deref(), integration_body)
+    {
+        Some(t) => {
+            let text = String::from_utf8_lossy(integration_body);
+            Bytes::from(template::render(t, &Scope { body: &text, ..request.clone() }))
+        }
+        None => Bytes::copy_from_slice(integration_body),
+    }
+}
+
 impl GatewayService {
     /// The WebSocket API stage `address` names, if it names one.
-    pub fn websocket(&self, address: &Address) -> Option<WsTarget> {
+    pub fn websocket(&self, address: &Address) -> Option<Arc<WsTarget>> {
         let state = self.read();
         let api = state.http.get(&address.api_id).filter(|a| a.protocol_type == "WEBSOCKET")?;
         let (stage_name, _) = routing::split_first_segment(&address.path);
         let stage = api.stages.get(stage_name)?;
         let d = stage.deployment_id.as_ref().and_then(|d| api.deployments.get(d))?;
-        Some(WsTarget {
+        let mut targets = self.inner.connections.targets.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (api.id.clone(), stage.name.clone());
+        if let Some(t) = targets.get(&key).filter(|t| {
+            Arc::ptr_eq(&t.snapshot, &d.snapshot)
+                && t.variables == stage.variables
+                && t.selection == api.route_selection_expression
+        }) {
+            return Some(t.clone());
+        }
+        let target = Arc::new(WsTarget {
             api_id: api.id.clone(),
             account: api.account.clone(),
             region: api.region.clone(),
@@ -155,41 +309,87 @@ impl GatewayService {
             variables: stage.variables.clone(),
             snapshot: d.snapshot.clone(),
             selection: api.route_selection_expression.clone(),
-        })
+        });
+        // A miss is a new deployment: the time to forget the stages of deleted APIs.
+        targets.retain(|(a, _), _| state.http.contains_key(a));
+        targets.insert(key, target.clone());
+        Some(target)
     }
 
     fn ws_route<'a>(t: &'a WsTarget, key: &str) -> Option<&'a Route> {
         t.snapshot.routes.iter().find(|r| r.route_key == key)
     }
 
-    /// Runs a route's integration; the function's answer, if it has one.
-    async fn ws_integrate(&self, t: &WsTarget, route: &Route, event: Value) -> Result<Option<Bytes>, ()> {
+    /// Runs a route's integration: a function by proxy, or a `MOCK` or function through
+    /// the integration's request template and integration responses.
+    async fn ws_integrate(&self, t: &WsTarget, route: &Route, event: Value) -> Result<Answer, ()> {
         let integration = route
             .target
             .as_deref()
             .and_then(|x| x.strip_prefix("integrations/"))
             .and_then(|id| t.snapshot.integrations.get(id))
             .ok_or(())?;
-        match integration.integration_type.as_str() {
-            "MOCK" => Ok(None),
-            "AWS_PROXY" => {
-                let uri = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
-                let function = routing::lambda_function_of(&uri).ok_or(())?;
-                let call = self.inner.functions.invoke(&function, event.to_string().into());
-                match tokio::time::timeout(Duration::from_millis(integration.timeout_ms), call).await {
-                    Ok(FunctionReply::Returned(p)) => Ok(Some(p)),
-                    Ok(FunctionReply::Failed(_)) | Err(_) => Err(()),
-                    Ok(FunctionReply::Unavailable(why)) => {
-                        tracing::warn!(function, "integration failed: {why}");
-                        Err(())
-                    }
+        let function = || {
+            let uri = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
+            routing::lambda_function_of(&uri).ok_or(())
+        };
+        let invoke = |function: String, payload: Bytes| async move {
+            let call = self.inner.functions.invoke(&function, payload);
+            match tokio::time::timeout(Duration::from_millis(integration.timeout_ms), call).await {
+                Ok(FunctionReply::Unavailable(why)) => {
+                    tracing::warn!(function, "integration failed: {why}");
+                    None
                 }
+                Ok(reply) => Some(reply),
+                Err(_) => None,
             }
+        };
+        if integration.integration_type == "AWS_PROXY" {
+            return match invoke(function()?, event.to_string().into()).await {
+                Some(FunctionReply::Returned(p)) => Ok(Answer::Proxy(p)),
+                _ => Err(()),
+            };
+        }
+        let scope = scope_of(&event);
+        let body = scope.body.as_bytes();
+        let payload = match choose_template(
+            &integration.request_templates,
+            integration.template_selection_expression.as_deref(),
+            body,
+        ) {
+            Some(template) => template::render(template, &scope),
+            None => match integration.passthrough_behavior.as_deref() {
+                Some("NEVER") => return Err(()),
+                Some("WHEN_NO_TEMPLATES") if !integration.request_templates.is_empty() => return Err(()),
+                _ => scope.body.to_owned(),
+            },
+        };
+        match integration.integration_type.as_str() {
+            "MOCK" => {
+                let status = serde_json::from_str::<Value>(&payload)
+                    .ok()
+                    .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
+                    .map_or(200, |s| s as u16);
+                Ok(Answer::Mapped { status, message: map_answer(integration, &status.to_string(), b"", &scope) })
+            }
+            "AWS" => match invoke(function()?, payload.into()).await {
+                Some(FunctionReply::Returned(p)) => {
+                    Ok(Answer::Mapped { status: 200, message: map_answer(integration, "200", &p, &scope) })
+                }
+                Some(FunctionReply::Failed(error)) => {
+                    let message = serde_json::from_slice::<Value>(&error)
+                        .ok()
+                        .and_then(|e| e.get("errorMessage").and_then(Value::as_str).map(str::to_owned))
+                        .unwrap_or_default();
+                    Ok(Answer::Mapped { status: 500, message: map_answer(integration, &message, &error, &scope) })
+                }
+                _ => Err(()),
+            },
             _ => Err(()),
         }
     }
 
-    fn facts<'a>(&self, c: &'a Connection, id: &'a str) -> WsFacts<'a> {
+    fn facts<'a>(&self, c: &'a Connection, id: &'a str, headers: &'a [(String, String)]) -> WsFacts<'a> {
         WsFacts {
             connection_id: id,
             connected_at_ms: c.connected_at_ms,
@@ -198,7 +398,7 @@ impl GatewayService {
             stage: &c.target.stage,
             source_ip: &c.source_ip,
             user_agent: c.user_agent.as_deref(),
-            headers: &c.headers,
+            headers,
             query: None,
             stage_variables: &c.target.variables,
         }
@@ -206,28 +406,25 @@ impl GatewayService {
 
     /// The `$connect` event of a handshake: its headers and query string.
     fn connect_event(&self, conn: &Connection, id: &str, req: &GatewayRequest, now: i64) -> Value {
-        let mut facts = self.facts(conn, id);
+        let mut facts = self.facts(conn, id, &req.headers);
         facts.query = req.query.as_deref();
         events::websocket_event(&facts, WsEventType::Connect, "$connect", &req.request_id, now, None, None, None)
     }
 
     /// A handshake: runs `$connect` (if the API has it) and accepts the connection unless
     /// it refuses (a function error or a non-2xx `statusCode`).
-    pub async fn ws_connect(&self, t: WsTarget, req: &GatewayRequest) -> Result<WsAccepted, GatewayResponse> {
+    pub async fn ws_connect(&self, t: Arc<WsTarget>, req: &GatewayRequest) -> Result<WsAccepted, GatewayResponse> {
         let id = connection_id();
         let now = model::clock::now_ms();
-        // Room for a burst of broadcasts while the client reads; beyond it, PostToConnection
-        // answers LimitExceededException, as AWS does when a client's buffer is full.
-        let (sender, outbound) = mpsc::channel(256);
+        let outbox = Arc::new(Outbox::default());
         let header = |n: &str| req.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
         let mut conn = Connection {
             domain: req.host.clone(),
             source_ip: req.source_ip.clone(),
             user_agent: header("user-agent"),
-            headers: req.headers.clone(),
             connected_at_ms: now,
             last_active_ms: AtomicI64::new(now),
-            sender,
+            outbox: outbox.clone(),
             authorizer: None,
             target: t,
         };
@@ -239,21 +436,20 @@ impl GatewayService {
             if let Some(a) = &conn.authorizer {
                 event["requestContext"]["authorizer"] = a.clone();
             }
-            match self.ws_integrate(&conn.target, route, event).await {
+            let status = match self.ws_integrate(&conn.target, route, event).await {
                 Err(()) => return Err(answers::http_internal()),
-                Ok(Some(payload)) => {
-                    let status = serde_json::from_slice::<Value>(&payload)
-                        .ok()
-                        .and_then(|v| v.get("statusCode").and_then(Value::as_u64));
-                    if let Some(s) = status.filter(|s| !(200..300).contains(s)) {
-                        return Err(json_error(s as u16, "Forbidden", None));
-                    }
-                }
-                Ok(None) => {}
+                Ok(Answer::Proxy(payload)) => serde_json::from_slice::<Value>(&payload)
+                    .ok()
+                    .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
+                    .map_or(200, |s| s as u16),
+                Ok(Answer::Mapped { status, .. }) => status,
+            };
+            if !(200..300).contains(&status) {
+                return Err(json_error(status, "Forbidden", None));
             }
         }
         self.inner.connections.open.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), Arc::new(conn));
-        Ok(WsAccepted { id, outbound })
+        Ok(WsAccepted { id, outbox })
     }
 
     /// Runs the `$connect` route's Lambda authorizer: the `authorizer` member of the
@@ -328,11 +524,11 @@ impl GatewayService {
         let route = select_route(&c.target.selection, data, keys).and_then(|k| Self::ws_route(&c.target, &k));
         let Some(route) = route else {
             let error = json!({ "message": "Forbidden", "connectionId": id, "requestId": request_id });
-            let _ = c.sender.try_send(Outbound::Text(error.to_string()));
+            c.send(Outbound::Text(error.to_string()));
             return;
         };
         let message_id = new_id(12);
-        let facts = self.facts(&c, id);
+        let facts = self.facts(&c, id, &[]);
         let event = events::websocket_event(
             &facts,
             WsEventType::Message,
@@ -350,9 +546,9 @@ impl GatewayService {
         match self.ws_integrate(&c.target, route, event).await {
             Err(()) => {
                 let error = json!({ "message": "Internal server error", "connectionId": id, "requestId": request_id });
-                let _ = c.sender.try_send(Outbound::Text(error.to_string()));
+                c.send(Outbound::Text(error.to_string()));
             }
-            Ok(Some(payload)) if route.two_way() => {
+            Ok(Answer::Proxy(payload)) if route.two_way() => {
                 // A proxy answer's body, or the answer itself.
                 let parsed: Option<Value> = serde_json::from_slice(&payload).ok();
                 let body = match parsed.as_ref().and_then(|v| v.get("body")) {
@@ -360,7 +556,14 @@ impl GatewayService {
                     Some(other) => other.to_string(),
                     None => String::from_utf8_lossy(&payload).into_owned(),
                 };
-                let _ = c.sender.try_send(Outbound::Text(body));
+                c.send(Outbound::Text(body));
+            }
+            Ok(Answer::Mapped { message, .. }) if route.two_way() && !message.is_empty() => {
+                let out = match String::from_utf8(message.to_vec()) {
+                    Ok(text) => Outbound::Text(text),
+                    Err(_) => Outbound::Binary(message),
+                };
+                c.send(out);
             }
             Ok(_) => {}
         }
@@ -370,9 +573,10 @@ impl GatewayService {
     pub async fn ws_disconnect(&self, id: &str, status: u16, reason: &str) {
         let removed = self.inner.connections.open.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
         let Some(c) = removed else { return };
+        c.outbox.close();
         if let Some(route) = Self::ws_route(&c.target, "$disconnect") {
             let request_id = uuid::Uuid::new_v4().to_string();
-            let facts = self.facts(&c, id);
+            let facts = self.facts(&c, id, &[]);
             let now = model::clock::now_ms();
             let event = events::websocket_event(
                 &facts,
@@ -414,10 +618,10 @@ impl GatewayService {
                     Ok(text) => Outbound::Text(text.to_owned()),
                     Err(_) => Outbound::Binary(req.body.clone()),
                 };
-                match c.sender.try_send(message) {
+                match c.outbox.push(message) {
                     Ok(()) => GatewayResponse { status: 200, headers: Vec::new(), body: Bytes::new() },
-                    Err(mpsc::error::TrySendError::Closed(_)) => gone(),
-                    Err(mpsc::error::TrySendError::Full(_)) => {
+                    Err(Refused::Gone) => gone(),
+                    Err(Refused::Full) => {
                         json_error(429, "The client's buffer is full", Some("LimitExceededException"))
                     }
                 }
@@ -441,7 +645,7 @@ impl GatewayService {
                 }
             }
             "DELETE" => {
-                let _ = c.sender.try_send(Outbound::Close);
+                c.send(Outbound::Close);
                 GatewayResponse { status: 204, headers: Vec::new(), body: Bytes::new() }
             }
             _ => json_error(405, "Method Not Allowed", None),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use apigateway::v2::{
     ApiInput, AuthorizerInput, Cors, HttpApi, HttpAuthorizer, HttpDeployment, HttpIntegration, HttpStage,
-    IntegrationInput, Route, RouteInput, RouteResponse, RouteSettings, StageInput,
+    IntegrationInput, Route, RouteInput, RouteResponse, RouteSettings, StageInput, WsIntegrationResponse,
 };
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -29,6 +29,14 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route(
             "/v2/apis/{api}/integrations/{id}",
             get(get_integration).patch(update_integration).delete(delete_integration),
+        )
+        .route(
+            "/v2/apis/{api}/integrations/{integration}/integrationresponses",
+            post(create_integration_response).get(get_integration_responses),
+        )
+        .route(
+            "/v2/apis/{api}/integrations/{integration}/integrationresponses/{id}",
+            get(get_integration_response).patch(update_integration_response).delete(delete_integration_response),
         )
         .route("/v2/apis/{api}/stages", post(create_stage).get(get_stages))
         .route("/v2/apis/{api}/stages/{name}", get(get_stage).patch(update_stage).delete(delete_stage))
@@ -129,6 +137,11 @@ fn integration_json(i: &HttpIntegration) -> Value {
     put(&mut o, "credentialsArn", json!(i.credentials_arn));
     put(&mut o, "description", json!(i.description));
     put(&mut o, "requestParameters", json!(i.request_parameters));
+    put(&mut o, "requestTemplates", json!(i.request_templates));
+    put(&mut o, "templateSelectionExpression", json!(i.template_selection_expression));
+    put(&mut o, "passthroughBehavior", json!(i.passthrough_behavior));
+    put(&mut o, "contentHandlingStrategy", json!(i.content_handling_strategy));
+    put(&mut o, "integrationResponseSelectionExpression", json!(i.integration_response_selection_expression));
     if i.managed {
         o["apiGatewayManaged"] = json!(true);
     }
@@ -273,6 +286,11 @@ fn integration_input(b: &Value) -> IntegrationInput {
         credentials_arn: string(b, "credentialsArn"),
         description: string(b, "description"),
         request_parameters: b.get("requestParameters").map(|_| string_map(b, "requestParameters")),
+        request_templates: b.get("requestTemplates").map(|_| string_map(b, "requestTemplates")),
+        template_selection_expression: string(b, "templateSelectionExpression"),
+        passthrough_behavior: string(b, "passthroughBehavior"),
+        content_handling_strategy: string(b, "contentHandlingStrategy"),
+        integration_response_selection_expression: string(b, "integrationResponseSelectionExpression"),
     }
 }
 
@@ -569,4 +587,84 @@ async fn delete_route_response(
     Path((api, route, id)): Path<(String, String, String)>,
 ) -> Response {
     done(s.gateway.delete_route_response(&c, &api, &route, &id), StatusCode::NO_CONTENT)
+}
+
+fn integration_response_json(r: &WsIntegrationResponse) -> Value {
+    let mut o = json!({ "integrationResponseId": r.id, "integrationResponseKey": r.key });
+    put(&mut o, "responseTemplates", json!(r.response_templates));
+    put(&mut o, "templateSelectionExpression", json!(r.template_selection_expression));
+    put(&mut o, "contentHandlingStrategy", json!(r.content_handling_strategy));
+    put(&mut o, "responseParameters", json!(r.response_parameters));
+    o
+}
+
+/// The members of an integration response a request sets.
+fn apply_integration_response(r: &mut WsIntegrationResponse, b: &Value) {
+    if let Some(k) = string(b, "integrationResponseKey") {
+        r.key = k;
+    }
+    if b.get("responseTemplates").is_some() {
+        r.response_templates = string_map(b, "responseTemplates");
+    }
+    if let Some(t) = string(b, "templateSelectionExpression") {
+        r.template_selection_expression = Some(t);
+    }
+    if let Some(c) = string(b, "contentHandlingStrategy") {
+        r.content_handling_strategy = Some(c);
+    }
+    if b.get("responseParameters").is_some() {
+        r.response_parameters = string_map(b, "responseParameters");
+    }
+}
+
+async fn create_integration_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, integration)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let mut r = WsIntegrationResponse::default();
+    apply_integration_response(&mut r, &b);
+    reply(s.gateway.create_integration_response_v2(&c, &api, &integration, r), StatusCode::CREATED, |r| {
+        integration_response_json(&r)
+    })
+}
+
+async fn get_integration_responses(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, integration)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.integration_responses_v2(&c, &api, &integration), StatusCode::OK, |r| {
+        items(r, integration_response_json)
+    })
+}
+
+async fn get_integration_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, integration, id)): Path<(String, String, String)>,
+) -> Response {
+    reply(s.gateway.integration_response_v2(&c, &api, &integration, &id), StatusCode::OK, |r| {
+        integration_response_json(&r)
+    })
+}
+
+async fn update_integration_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, integration, id)): Path<(String, String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let updated =
+        s.gateway.update_integration_response_v2(&c, &api, &integration, &id, |r| apply_integration_response(r, &b));
+    reply(updated, StatusCode::OK, |r| integration_response_json(&r))
+}
+
+async fn delete_integration_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, integration, id)): Path<(String, String, String)>,
+) -> Response {
+    done(s.gateway.delete_integration_response_v2(&c, &api, &integration, &id), StatusCode::NO_CONTENT)
 }

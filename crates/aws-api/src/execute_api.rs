@@ -12,6 +12,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 
 use crate::RequestId;
 
@@ -99,65 +100,100 @@ pub(crate) async fn front_door(State(gateway): State<GatewayService>, req: Reque
 
 /// One WebSocket connection, until it closes however it closes (the client's close frame,
 /// a vanished client, an oversized frame, the idle timeout, the maximum duration, or
-/// DeleteConnection); then `$disconnect` runs.
-async fn serve_connection(gateway: GatewayService, mut accepted: WsAccepted, mut socket: WebSocket, limits: WsLimits) {
-    let deadline = tokio::time::Instant::now() + limits.max_duration;
-    let mut idle_until = tokio::time::Instant::now() + limits.idle_timeout;
-    let close = |code: u16, reason: &'static str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
-    let (status, reason) = loop {
-        tokio::select! {
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    idle_until = tokio::time::Instant::now() + limits.idle_timeout;
-                    gateway.ws_message(&accepted.id, text.as_bytes(), false).await;
-                }
-                Some(Ok(Message::Binary(data))) => {
-                    idle_until = tokio::time::Instant::now() + limits.idle_timeout;
-                    gateway.ws_message(&accepted.id, &data, true).await;
-                }
-                Some(Ok(Message::Close(frame))) => {
-                    let (code, text) = frame.map_or((1005, String::new()), |f| (f.code, f.reason.to_string()));
-                    break (code, format!("Client-side close frame status code '{code}' and reason '{text}'"));
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    let too_big = e.to_string().to_ascii_lowercase().contains("too");
-                    if too_big {
-                        let _ = socket.send(close(1009, "Message too big")).await;
-                        break (1009, "Message too big".to_owned());
+/// DeleteConnection); then `$disconnect` runs. An idle connection is this task and
+/// little else, so what it holds across its waits is kept small: one timer, and the
+/// rarer work (a message's route, the close) boxed rather than inline.
+async fn serve_connection(gateway: GatewayService, accepted: WsAccepted, mut socket: WebSocket, limits: WsLimits) {
+    let (status, reason, we_closed) = converse(&gateway, &accepted, &mut socket, limits).await;
+    accepted.outbox.close();
+    Box::pin(async move {
+        // The closing handshake: a close frame sent is answered by the client's before
+        // the socket goes (or after a grace period, for a client that never answers).
+        if status == 1009 {
+            // The rest of the oversized frame cannot be read past: the socket stays open
+            // a while so the client reads the close frame before the reset that closing
+            // on unread data sends.
+            tokio::spawn(async move {
+                tokio::time::sleep(CLOSE_GRACE).await;
+                drop(socket);
+            });
+        } else {
+            if we_closed {
+                let _ = tokio::time::timeout(CLOSE_GRACE, async {
+                    while let Some(Ok(m)) = socket.recv().await {
+                        if matches!(m, Message::Close(_)) {
+                            break;
+                        }
                     }
-                    break (1006, "Going away".to_owned());
-                }
-                None => break (1006, "Going away".to_owned()),
-            },
-            out = accepted.outbound.recv() => match out {
-                Some(Outbound::Text(t)) => {
-                    if socket.send(Message::Text(t.into())).await.is_err() {
-                        break (1006, "Going away".to_owned());
-                    }
-                }
-                Some(Outbound::Binary(b)) => {
-                    if socket.send(Message::Binary(b)).await.is_err() {
-                        break (1006, "Going away".to_owned());
-                    }
-                }
-                Some(Outbound::Close) | None => {
-                    let _ = socket.send(close(1000, "Connection closed by the server")).await;
-                    break (1000, "Connection closed by DeleteConnection".to_owned());
-                }
-            },
-            _ = tokio::time::sleep_until(idle_until) => {
-                let _ = socket.send(close(1001, "Going away")).await;
-                break (1001, "Idle timeout".to_owned());
+                })
+                .await;
             }
-            _ = tokio::time::sleep_until(deadline) => {
-                let _ = socket.send(close(1001, "Going away")).await;
-                break (1001, "Maximum connection duration".to_owned());
-            }
+            drop(socket);
         }
-    };
-    gateway.ws_disconnect(&accepted.id, status, &reason).await;
+        gateway.ws_disconnect(&accepted.id, status, &reason).await;
+    })
+    .await;
 }
+
+/// Frames in and messages out until the connection ends: how it ended (status, reason),
+/// and whether this side sent the close frame.
+async fn converse(
+    gateway: &GatewayService,
+    accepted: &WsAccepted,
+    socket: &mut WebSocket,
+    limits: WsLimits,
+) -> (u16, String, bool) {
+    let deadline = tokio::time::Instant::now() + limits.max_duration;
+    let timer = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + limits.idle_timeout));
+    tokio::pin!(timer);
+    let close = |code: u16, reason: &'static str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
+    loop {
+        let sent = tokio::select! {
+            incoming = socket.recv() => {
+                let (data, binary) = match incoming {
+                    Some(Ok(Message::Text(text))) => (Bytes::from(text), false),
+                    Some(Ok(Message::Binary(data))) => (data, true),
+                    Some(Ok(Message::Close(frame))) => {
+                        let (code, text) = frame.map_or((1005, String::new()), |f| (f.code, f.reason.to_string()));
+                        let reason = format!("Client-side close frame status code '{code}' and reason '{text}'");
+                        return (code, reason, false);
+                    }
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) if e.to_string().to_ascii_lowercase().contains("too") => {
+                        let _ = socket.send(close(1009, "Message too big")).await;
+                        return (1009, "Message too big".into(), true);
+                    }
+                    Some(Err(_)) | None => return (1006, "Going away".into(), false),
+                };
+                let idle_until = tokio::time::Instant::now() + limits.idle_timeout;
+                timer.as_mut().reset(idle_until.min(deadline));
+                Box::pin(gateway.ws_message(&accepted.id, &data, binary)).await;
+                Ok(())
+            }
+            out = accepted.outbox.next() => match out {
+                Outbound::Text(t) => socket.send(Message::Text(t.into())).await,
+                Outbound::Binary(b) => socket.send(Message::Binary(b)).await,
+                Outbound::Close => {
+                    let _ = socket.send(close(1000, "Connection closed by the server")).await;
+                    return (1000, "Connection closed by DeleteConnection".into(), true);
+                }
+            },
+            () = &mut timer => {
+                let _ = socket.send(close(1001, "Going away")).await;
+                if tokio::time::Instant::now() >= deadline {
+                    return (1001, "Maximum connection duration".into(), true);
+                }
+                return (1001, "Idle timeout".into(), true);
+            }
+        };
+        if sent.is_err() {
+            return (1006, "Going away".into(), false);
+        }
+    }
+}
+
+/// How long a closing connection waits for the client's close frame.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn to_response(r: GatewayResponse) -> Response {
     let mut resp = Body::from(r.body).into_response();

@@ -49,6 +49,29 @@ pub struct InvokerConfig {
     pub init_timeout: Duration,
     /// `AWS_ENDPOINT_URL` inside functions, so SDK calls reach Lamina.
     pub endpoint_url: String,
+    /// Lamina's certificate authority (PEM), which functions trust beside the system's
+    /// roots, so they reach Lamina's HTTPS endpoints.
+    pub trusted_ca: Option<PathBuf>,
+}
+
+/// In the runtime directory: the system's roots and Lamina's authority, for
+/// `AWS_CA_BUNDLE` and `SSL_CERT_FILE`; and the authority alone, for `NODE_EXTRA_CA_CERTS`.
+const CA_BUNDLE: &str = "ca-bundle.pem";
+const LAMINA_CA: &str = "lamina-ca.pem";
+
+/// The system's trusted roots, where Debian, Fedora and Alpine keep them.
+const SYSTEM_ROOTS: &[&str] =
+    &["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
+
+fn install_trust(runtime_dir: &std::path::Path, ca: &std::path::Path) -> std::io::Result<()> {
+    let ca = std::fs::read(ca)?;
+    let mut bundle = SYSTEM_ROOTS.iter().find_map(|p| std::fs::read(p).ok()).unwrap_or_default();
+    if !bundle.ends_with(b"\n") && !bundle.is_empty() {
+        bundle.push(b'\n');
+    }
+    bundle.extend_from_slice(&ca);
+    std::fs::write(runtime_dir.join(CA_BUNDLE), bundle)?;
+    std::fs::write(runtime_dir.join(LAMINA_CA), ca)
 }
 
 /// One synchronous invocation request.
@@ -247,6 +270,9 @@ impl Invoker {
     /// Creates an invoker and starts its idle reaper. Must be called inside a tokio runtime.
     pub fn new(config: InvokerConfig, sandbox: Arc<dyn Sandbox>, code: CodeStore) -> std::io::Result<Self> {
         runtimes::install_clients(&config.runtime_dir)?;
+        if let Some(ca) = &config.trusted_ca {
+            install_trust(&config.runtime_dir, ca)?;
+        }
         let inner = Arc::new(Inner {
             resolver: Arc::new(runtimes::Resolver::new(config.runtimes.clone())),
             config,
@@ -691,6 +717,16 @@ impl Inner {
                 "NODE_PATH".into(),
                 format!("{opt}/nodejs/node{major}/node_modules:{opt}/nodejs/node_modules:{task_root}"),
             ));
+        }
+        if self.config.trusted_ca.is_some() {
+            let dir = &layout.runtime_dir;
+            for (name, file) in
+                [("AWS_CA_BUNDLE", CA_BUNDLE), ("SSL_CERT_FILE", CA_BUNDLE), ("NODE_EXTRA_CA_CERTS", LAMINA_CA)]
+            {
+                if !c.environment.contains_key(name) {
+                    env.push((name.into(), dir.join(file).display().to_string()));
+                }
+            }
         }
         env.extend(c.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
 

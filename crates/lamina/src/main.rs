@@ -3,6 +3,7 @@
 //! of its own beyond that wiring.
 
 mod config;
+mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -172,6 +173,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let local = if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
 
+    let authority = tls::authority(&data.join("tls"))?;
     let sandbox = choose_sandbox(&config, &data)?;
     tracing::info!("sandbox: {}", sandbox.describe());
     let invoker = invoker::Invoker::new(
@@ -185,6 +187,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             idle_timeout: Duration::from_secs_f64(config.functions.idle_timeout_secs),
             init_timeout: Duration::from_secs_f64(config.functions.init_timeout_secs),
             endpoint_url: format!("http://{local}"),
+            trusted_ca: Some(authority.ca_file.clone()),
         },
         sandbox,
         code.clone(),
@@ -249,10 +252,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port when started with --port 0.
     println!("lamina listening on http://{addr}");
     use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    // The peer's address is the gateway's `sourceIp`.
+    // HTTP and HTTPS on the one port. The (empty) tap is what lets axum hand the peer's
+    // address to handlers: it is the gateway's `sourceIp`.
+    let listener = tls::DualListener::new(listener, authority.server)?.tap_io(|_| {});
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

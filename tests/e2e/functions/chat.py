@@ -24,7 +24,7 @@ def handler(event, context):
     if route == "$disconnect":
         return {"statusCode": 200}
     # The management API, at the endpoint AWS's own examples build from the event.
-    api = boto3.client("apigatewaymanagementapi", endpoint_url=f"http://{ctx['domainName']}/{ctx['stage']}")
+    api = boto3.client("apigatewaymanagementapi", endpoint_url=f"https://{ctx['domainName']}/{ctx['stage']}")
     message = json.loads(event.get("body") or "{}")
     if route == "send":
         for connection in message["to"]:
