@@ -84,7 +84,14 @@ def test_connect_can_refuse_and_the_api_host_works_too(lamina, lam, collector):
     api_id = chat_api(lamina, lam, collector)
     by_host = websocket.create_connection(f"ws://127.0.0.1:{lamina.port}/prod?token=let-me-in", timeout=20,
                                           host=f"{api_id}.execute-api.localhost:{lamina.port}")
-    assert len(whoami(by_host)) == 12
+    me = whoami(by_host)
+    # The function answers through https://{api-id}.execute-api.localhost:{port}/prod, the
+    # endpoint it builds from its event: a name its environment resolves, and a
+    # certificate it trusts.
+    by_host.send(json.dumps({"action": "send", "to": [me], "text": "by name"}))
+    assert json.loads(by_host.recv()) == {"from": me, "text": "by name"}
+    sent = events_until(collector, lambda e: e["requestContext"]["routeKey"] == "send")
+    assert sent["requestContext"]["domainName"] == f"{api_id}.execute-api.localhost:{lamina.port}"
     by_host.close()
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         connect(lamina, api_id, token="wrong")

@@ -18,7 +18,8 @@
 //! [`Queues`], or a `MOCK`, mapping non-proxy requests and answers with templates
 //! (`mapped.rs`, `template.rs`) — validates and maps the answer as API Gateway does, and
 //! records metrics and access logs (`observe.rs`). WebSocket APIs' connections, routes and
-//! `@connections` are `websocket.rs`'s.
+//! `@connections` are `websocket.rs`'s; the hosts file that lets sandboxed functions
+//! resolve every API's host is `hosts.rs`'s.
 //!
 //! It knows nothing of the control plane's JSON: `aws-api` speaks it. It never starts
 //! processes; functions run through the [`Functions`] the binary wires in.
@@ -29,6 +30,7 @@ mod backend;
 pub mod events;
 mod execute;
 mod gates;
+pub mod hosts;
 pub mod jwt;
 mod mapped;
 mod observe;
@@ -162,6 +164,9 @@ pub struct GatewaySettings {
     /// The host and port the server listens on, e.g. `localhost:4566`; APIs are at
     /// `{api-id}.execute-api.{this}`.
     pub endpoint_host: String,
+    /// A hosts file to keep naming every API's host (`{api-id}.execute-api.localhost`)
+    /// beside the system's entries, for environments to resolve them; see [`hosts`].
+    pub hosts_file: Option<std::path::PathBuf>,
     /// Where access logs are written (`{dir}/{log group}.log`); none keeps no access logs.
     pub access_log_dir: Option<std::path::PathBuf>,
     /// WebSocket APIs' limits.
@@ -233,7 +238,7 @@ impl GatewayService {
             let plan: usage::UsagePlan = read_doc(&d)?;
             state.plans.insert(plan.id.clone(), plan);
         }
-        Ok(GatewayService {
+        let service = GatewayService {
             inner: Arc::new(Inner {
                 store,
                 functions,
@@ -250,7 +255,19 @@ impl GatewayService {
                 connections: websocket::Connections::default(),
                 access_logs: observe::AccessLogs::new(settings.access_log_dir.clone()),
             }),
-        })
+        };
+        service.publish_hosts(&service.read());
+        Ok(service)
+    }
+
+    /// Rewrites the hosts file with the APIs there are now.
+    fn publish_hosts(&self, state: &State) {
+        let Some(path) = &self.inner.settings.hosts_file else { return };
+        let domain = self.inner.settings.endpoint_host.split(':').next().unwrap_or("localhost");
+        let names = state.rest.keys().chain(state.http.keys()).map(|id| format!("{id}.execute-api.{domain}"));
+        if let Err(e) = hosts::write(path, names) {
+            tracing::warn!("writing {}: {e}", path.display());
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {

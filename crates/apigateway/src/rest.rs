@@ -481,6 +481,7 @@ impl GatewayService {
         let mut state = self.write();
         self.save(REST_KIND, &api.id, &api)?;
         state.rest.insert(api.id.clone(), api.clone());
+        self.publish_hosts(&state);
         Ok(api)
     }
 
@@ -560,6 +561,7 @@ impl GatewayService {
         }
         self.inner.store.delete_document(REST_KIND, id)?;
         state.rest.remove(id);
+        self.publish_hosts(&state);
         Ok(())
     }
 

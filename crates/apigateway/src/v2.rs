@@ -986,6 +986,7 @@ impl GatewayService {
         let mut state = self.write();
         self.save(HTTP_KIND, &api.id, &api)?;
         state.http.insert(api.id.clone(), api.clone());
+        self.publish_hosts(&state);
         Ok(api)
     }
 
@@ -1052,6 +1053,7 @@ impl GatewayService {
         }
         self.inner.store.delete_document(HTTP_KIND, id)?;
         state.http.remove(id);
+        self.publish_hosts(&state);
         Ok(())
     }
 

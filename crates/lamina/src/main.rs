@@ -1,6 +1,6 @@
 //! The `lamina` binary: reads the configuration, wires the store, sandbox, invoker,
-//! services and API router together, and serves until interrupted. It holds no logic
-//! of its own beyond that wiring.
+//! services and API router together, and serves them, over HTTP and HTTPS on one port
+//! (`tls.rs`), until interrupted. It holds no logic of its own beyond that wiring.
 
 mod config;
 mod tls;
@@ -111,8 +111,10 @@ fn choose_sandbox(config: &Config, data: &std::path::Path) -> anyhow::Result<Arc
     let helper = std::env::current_exe().context("locating the lamina binary")?;
     let isolated_network = config.sandbox.network == config::NetworkMode::None;
     let runtime_dir = data.join("runtime");
-    match sandbox::NamespaceSandbox::new(&helper, &scratch, &runtime_dir, config.sandbox.freeze_idle, isolated_network)
-    {
+    let hosts = data.join("etc").join("hosts");
+    let hosts = apigateway::hosts::prepare(&hosts).map(|()| hosts.as_path());
+    let freeze = config.sandbox.freeze_idle;
+    match sandbox::NamespaceSandbox::new(&helper, &scratch, &runtime_dir, freeze, isolated_network, hosts.ok()) {
         Ok(s) => Ok(Arc::new(s)),
         Err(why) if config.sandbox.mode == SandboxMode::Auto => {
             tracing::warn!("cannot sandbox environments ({why}); running them UNSANDBOXED as plain processes");
@@ -223,6 +225,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Arc::new(Queues(sqs.clone())),
         apigateway::GatewaySettings {
             endpoint_host: format!("localhost:{}", local.port()),
+            hosts_file: Some(data.join("etc").join("hosts")),
             access_log_dir: Some(data.join("logs").join("apigateway")),
             websocket: apigateway::websocket::WsLimits {
                 max_frame: config.websocket.max_frame_bytes,

@@ -382,6 +382,7 @@ impl NamespaceSandbox {
         runtime_dir: &Path,
         freeze_idle: bool,
         isolated_network: bool,
+        hosts: Option<&Path>,
     ) -> Result<Self, String> {
         if !nix::unistd::Uid::effective().is_root() {
             return Err("not running as root".into());
@@ -399,8 +400,13 @@ impl NamespaceSandbox {
         }
         for name in ETC {
             let path = Path::new("/etc").join(name);
-            if path.exists() {
-                system_binds.push(Bind { source: path.clone(), target: path });
+            // Lamina's own hosts file, when it keeps one, names its APIs too.
+            let source = match hosts {
+                Some(h) if *name == "hosts" => h.to_owned(),
+                _ => path.clone(),
+            };
+            if source.exists() {
+                system_binds.push(Bind { source, target: path });
             }
         }
         remove_cell_dirs(scratch_root);
