@@ -93,6 +93,16 @@ def test_connect_can_refuse_and_the_api_host_works_too(lamina, lam, collector):
     sent = events_until(collector, lambda e: e["requestContext"]["routeKey"] == "send")
     assert sent["requestContext"]["domainName"] == f"{api_id}.execute-api.localhost:{lamina.port}"
     by_host.close()
+    # wss:// on the same port, with the data directory's certificate authority.
+    url = f"wss://localhost:{lamina.port}/_aws/execute-api/{api_id}/prod?token=let-me-in"
+    secure = websocket.create_connection(url, timeout=20, sslopt={"ca_certs": str(lamina.data_dir / "tls" / "ca.pem")})
+    assert len(whoami(secure)) == 12
+    secure.close()
+    # $connect picks the subprotocol, and its headers answer the handshake.
+    chosen = websocket.create_connection(f"ws://127.0.0.1:{lamina.port}/_aws/execute-api/{api_id}/prod?token=let-me-in",
+                                         timeout=20, subprotocols=["chat.v1", "chat.v2"])
+    assert chosen.getsubprotocol() == "chat.v2" and chosen.getheaders()["x-chat"] == "v2"
+    chosen.close()
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         connect(lamina, api_id, token="wrong")
     assert refused.value.status_code == 403
@@ -285,3 +295,21 @@ def test_idle_connections_and_connections_past_their_maximum_age_are_closed(tmp_
             manage.get_connection(ConnectionId=busy_id)
     finally:
         server.stop()
+
+
+def test_a_connect_route_can_require_an_api_key_of_a_usage_plan(lamina, lam, collector):
+    api_id = chat_api(lamina, lam, collector)
+    v2, gw = lamina.client("apigatewayv2"), lamina.client("apigateway")
+    connect_route = next(r for r in v2.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "$connect")
+    v2.update_route(ApiId=api_id, RouteId=connect_route["RouteId"], ApiKeyRequired=True)
+    key = gw.create_api_key(name="chatter", enabled=True)
+    plan = gw.create_usage_plan(name="chat", apiStages=[{"apiId": api_id, "stage": "prod"}])
+    gw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    url = f"ws://127.0.0.1:{lamina.port}/_aws/execute-api/{api_id}/prod?token=let-me-in"
+    for header in [[], ["x-api-key: not-a-key"]]:
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(url, timeout=20, header=header)
+        assert refused.value.status_code == 403
+    ws = websocket.create_connection(url, timeout=20, header=[f"x-api-key: {key['value']}"])
+    assert len(whoami(ws)) == 12
+    ws.close()

@@ -250,14 +250,21 @@ impl GatewayService {
     fn check_api_stages(&self, caller: &Caller, stages: &[ApiStage]) -> Result<(), GatewayError> {
         let state = self.read();
         for s in stages {
-            let api = state
-                .rest
-                .get(&s.api_id)
-                .filter(|a| a.account == caller.account && a.region == caller.region)
-                .ok_or_else(|| {
-                    GatewayError::NotFound(format!("Invalid API identifier specified {}:{}", caller.account, s.api_id))
-                })?;
-            if !api.stages.contains_key(&s.stage) {
+            let mine = |account: &str, region: &str| account == caller.account && region == caller.region;
+            // A REST API's stage, or a WebSocket API's (whose `$connect` may want a key).
+            let has_stage = match (state.rest.get(&s.api_id), state.http.get(&s.api_id)) {
+                (Some(a), _) if mine(&a.account, &a.region) => a.stages.contains_key(&s.stage),
+                (_, Some(a)) if mine(&a.account, &a.region) && a.protocol_type == "WEBSOCKET" => {
+                    a.stages.contains_key(&s.stage)
+                }
+                _ => {
+                    return Err(GatewayError::NotFound(format!(
+                        "Invalid API identifier specified {}:{}",
+                        caller.account, s.api_id
+                    )))
+                }
+            };
+            if !has_stage {
                 return Err(GatewayError::NotFound(format!("Invalid stage identifier specified {}", s.stage)));
             }
         }

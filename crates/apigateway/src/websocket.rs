@@ -64,6 +64,8 @@ pub struct WsTarget {
     variables: BTreeMap<String, String>,
     snapshot: Arc<HttpSnapshot>,
     selection: String,
+    /// `apiKeySelectionExpression`.
+    api_key_selection: String,
 }
 
 /// An accepted connection: its id, and what to send down it.
@@ -298,6 +300,7 @@ impl GatewayService {
             Arc::ptr_eq(&t.snapshot, &d.snapshot)
                 && t.variables == stage.variables
                 && t.selection == api.route_selection_expression
+                && t.api_key_selection == api.api_key_selection_expression
         }) {
             return Some(t.clone());
         }
@@ -309,6 +312,7 @@ impl GatewayService {
             variables: stage.variables.clone(),
             snapshot: d.snapshot.clone(),
             selection: api.route_selection_expression.clone(),
+            api_key_selection: api.api_key_selection_expression.clone(),
         });
         // A miss is a new deployment: the time to forget the stages of deleted APIs.
         targets.retain(|(a, _), _| state.http.contains_key(a));
@@ -412,8 +416,13 @@ impl GatewayService {
     }
 
     /// A handshake: runs `$connect` (if the API has it) and accepts the connection unless
-    /// it refuses (a function error or a non-2xx `statusCode`).
-    pub async fn ws_connect(&self, t: Arc<WsTarget>, req: &GatewayRequest) -> Result<WsAccepted, GatewayResponse> {
+    /// it refuses (a function error or a non-2xx `statusCode`); with the connection, the
+    /// headers `$connect` answered for the handshake's response (`Sec-WebSocket-Protocol`).
+    pub async fn ws_connect(
+        &self,
+        t: Arc<WsTarget>,
+        req: &GatewayRequest,
+    ) -> Result<(WsAccepted, Vec<(String, String)>), GatewayResponse> {
         let id = connection_id();
         let now = model::clock::now_ms();
         let outbox = Arc::new(Outbox::default());
@@ -428,9 +437,16 @@ impl GatewayService {
             authorizer: None,
             target: t,
         };
+        let mut headers = Vec::new();
         if let Some(route) = Self::ws_route(&conn.target, "$connect") {
+            let mut usage_key = None;
             if route.authorization_type == "CUSTOM" {
-                conn.authorizer = Some(self.ws_authorize(&conn, &id, route, req, now).await?);
+                let (context, key) = self.ws_authorize(&conn, &id, route, req, now).await?;
+                conn.authorizer = Some(context);
+                usage_key = key;
+            }
+            if route.api_key_required {
+                self.ws_admit_key(&conn.target, req, usage_key)?;
             }
             let mut event = self.connect_event(&conn, &id, req, now);
             if let Some(a) = &conn.authorizer {
@@ -438,10 +454,14 @@ impl GatewayService {
             }
             let status = match self.ws_integrate(&conn.target, route, event).await {
                 Err(()) => return Err(answers::http_internal()),
-                Ok(Answer::Proxy(payload)) => serde_json::from_slice::<Value>(&payload)
-                    .ok()
-                    .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
-                    .map_or(200, |s| s as u16),
+                Ok(Answer::Proxy(payload)) => {
+                    let answer = serde_json::from_slice::<Value>(&payload).unwrap_or_default();
+                    if let Some(h) = answer.get("headers").and_then(Value::as_object) {
+                        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                        headers.extend(h.iter().map(|(k, v)| (k.clone(), text(v))));
+                    }
+                    answer.get("statusCode").and_then(Value::as_u64).map_or(200, |s| s as u16)
+                }
                 Ok(Answer::Mapped { status, .. }) => status,
             };
             if !(200..300).contains(&status) {
@@ -449,11 +469,34 @@ impl GatewayService {
             }
         }
         self.inner.connections.open.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), Arc::new(conn));
-        Ok(WsAccepted { id, outbox })
+        Ok((WsAccepted { id, outbox }, headers))
+    }
+
+    /// The API key a `$connect` that requires one was given (by the API's key selection
+    /// expression: the `x-api-key` header, or the authorizer's `usageIdentifierKey`),
+    /// admitted by a usage plan of the stage.
+    fn ws_admit_key(
+        &self,
+        t: &WsTarget,
+        req: &GatewayRequest,
+        usage_key: Option<String>,
+    ) -> Result<(), GatewayResponse> {
+        let value = if t.api_key_selection.contains("authorizer.usageIdentifierKey") {
+            usage_key
+        } else {
+            let name = t.api_key_selection.trim_start_matches("$request.header.");
+            req.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+        };
+        match self.admit_key(&t.api_id, &t.stage, "$connect", value.as_deref()) {
+            Ok(_) => Ok(()),
+            Err(crate::usage::Refusal::Forbidden) => Err(answers::http_forbidden()),
+            Err(_) => Err(json_error(429, "Too Many Requests", None)),
+        }
     }
 
     /// Runs the `$connect` route's Lambda authorizer: the `authorizer` member of the
-    /// connection's events if it allows, else the refusal.
+    /// connection's events (and the `usageIdentifierKey` it named) if it allows, else the
+    /// refusal.
     async fn ws_authorize(
         &self,
         conn: &Connection,
@@ -461,7 +504,7 @@ impl GatewayService {
         route: &Route,
         req: &GatewayRequest,
         now: i64,
-    ) -> Result<Value, GatewayResponse> {
+    ) -> Result<(Value, Option<String>), GatewayResponse> {
         let a = route
             .authorizer_id
             .as_deref()
@@ -510,7 +553,7 @@ impl GatewayService {
         }
         let mut context = grant.context.clone();
         context.insert("principalId".into(), grant.principal_id.clone().map_or(Value::Null, Value::String));
-        Ok(Value::Object(context))
+        Ok((Value::Object(context), grant.usage_key.clone()))
     }
 
     /// A message from the client: routed by the API's selection expression, its

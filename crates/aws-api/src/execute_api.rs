@@ -71,11 +71,17 @@ pub(crate) async fn front_door(State(gateway): State<GatewayService>, req: Reque
     if let Some((target, upgrade)) = upgrade {
         return match gateway.ws_connect(target, &request).await {
             Err(refused) => to_response(refused),
-            Ok(accepted) => {
+            Ok((accepted, headers)) => {
                 let limits = gateway.websocket_limits();
                 let id = accepted.id.clone();
                 let on_failure = gateway.clone();
-                upgrade
+                // The subprotocol `$connect` chose (of those the client offered), as on AWS.
+                let protocol = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"));
+                let upgrade = match protocol {
+                    Some((_, p)) => upgrade.protocols([p.trim().to_owned()]),
+                    None => upgrade,
+                };
+                let mut response = upgrade
                     .max_frame_size(limits.max_frame)
                     .max_message_size(limits.max_message)
                     // Small buffers, grown as messages need: an idle connection should cost
@@ -85,7 +91,18 @@ pub(crate) async fn front_door(State(gateway): State<GatewayService>, req: Reque
                     .on_failed_upgrade(move |_| {
                         tokio::spawn(async move { on_failure.ws_disconnect(&id, 1006, "The handshake failed").await });
                     })
-                    .on_upgrade(move |socket| serve_connection(gateway, accepted, socket, limits))
+                    .on_upgrade(move |socket| serve_connection(gateway, accepted, socket, limits));
+                // `$connect`'s other headers go out with the handshake's answer.
+                for (k, v) in headers {
+                    let handshake = ["sec-websocket-protocol", "sec-websocket-accept", "upgrade", "connection"];
+                    if handshake.iter().any(|h| k.eq_ignore_ascii_case(h)) {
+                        continue;
+                    }
+                    if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+                        response.headers_mut().append(k, v);
+                    }
+                }
+                response
             }
         };
     }

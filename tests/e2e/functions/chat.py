@@ -20,7 +20,12 @@ def handler(event, context):
     route = ctx["routeKey"]
     if route == "$connect":
         token = (event.get("queryStringParameters") or {}).get("token")
-        return {"statusCode": 200 if token == "let-me-in" or (token or "").startswith("allow") else 403}
+        answer = {"statusCode": 200 if token == "let-me-in" or (token or "").startswith("allow") else 403}
+        offered = event["headers"].get("Sec-WebSocket-Protocol")
+        if offered:
+            # The subprotocol this backend speaks, of those the client offered.
+            answer["headers"] = {"Sec-WebSocket-Protocol": offered.split(",")[-1].strip(), "X-Chat": "v2"}
+        return answer
     if route == "$disconnect":
         return {"statusCode": 200}
     # The management API, at the endpoint AWS's own examples build from the event.
