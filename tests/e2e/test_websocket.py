@@ -313,3 +313,32 @@ def test_a_connect_route_can_require_an_api_key_of_a_usage_plan(lamina, lam, col
     ws = websocket.create_connection(url, timeout=20, header=[f"x-api-key: {key['value']}"])
     assert len(whoami(ws)) == 12
     ws.close()
+
+
+def test_http_routes_send_messages_to_a_backend_and_answer_with_what_it_says(lamina, collector):
+    v2 = lamina.client("apigatewayv2")
+    api_id = v2.create_api(Name="relay", ProtocolType="WEBSOCKET",
+                           RouteSelectionExpression="$request.body.action")["ApiId"]
+    proxy = v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationUri=collector.url,
+                                  IntegrationMethod="POST")
+    mapped = v2.create_integration(
+        ApiId=api_id, IntegrationType="HTTP", IntegrationUri=collector.url, IntegrationMethod="POST",
+        RequestTemplates={"$default": '{"request_id": "$context.connectionId", "said": $input.json(\'$.text\')}'})
+    v2.create_integration_response(ApiId=api_id, IntegrationId=mapped["IntegrationId"],
+                                   IntegrationResponseKey="/2\\d\\d/",
+                                   ResponseTemplates={"$default": '{"times": $input.json(\'$.seen\')}'})
+    for key, integration in [("relay", proxy), ("count", mapped)]:
+        route = v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration['IntegrationId']}",
+                                RouteResponseSelectionExpression="$default")
+        v2.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+    v2.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
+
+    ws = connect(lamina, api_id)
+    ws.send(json.dumps({"action": "relay", "text": "as is"}))
+    assert json.loads(ws.recv()) == {"seen": 1}
+    assert collector.get() == {"action": "relay", "text": "as is"}
+    for n in [1, 2]:
+        ws.send(json.dumps({"action": "count", "text": "mapped"}))
+        assert json.loads(ws.recv()) == {"times": n}
+        assert collector.get()["said"] == "mapped"
+    ws.close()

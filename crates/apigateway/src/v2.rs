@@ -694,10 +694,14 @@ fn apply_integration(i: &mut HttpIntegration, input: IntegrationInput, websocket
                 return Ok(());
             }
             "HTTP" | "HTTP_PROXY" => {
-                return Err(GatewayError::BadRequest(format!(
-                    "Integration type {} is not supported by Lamina for WebSocket APIs; use AWS_PROXY, AWS or MOCK",
-                    i.integration_type
-                )))
+                let uri = i.uri.as_deref().unwrap_or("");
+                if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+                    return Err(GatewayError::BadRequest(format!("Invalid integration URI specified: {uri}")));
+                }
+                if i.method.is_none() {
+                    i.method = Some("POST".into());
+                }
+                return Ok(());
             }
             _ => {}
         }

@@ -324,8 +324,9 @@ impl GatewayService {
         t.snapshot.routes.iter().find(|r| r.route_key == key)
     }
 
-    /// Runs a route's integration: a function by proxy, or a `MOCK` or function through
-    /// the integration's request template and integration responses.
+    /// Runs a route's integration: a function by proxy, an HTTP endpoint by proxy, or a
+    /// `MOCK`, function or HTTP endpoint through the integration's request template and
+    /// integration responses.
     async fn ws_integrate(&self, t: &WsTarget, route: &Route, event: Value) -> Result<Answer, ()> {
         let integration = route
             .target
@@ -376,6 +377,17 @@ impl GatewayService {
                     .map_or(200, |s| s as u16);
                 Ok(Answer::Mapped { status, message: map_answer(integration, &status.to_string(), b"", &scope) })
             }
+            "HTTP" | "HTTP_PROXY" => {
+                let url = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
+                let method = integration.method.as_deref().unwrap_or("POST");
+                let proxy = integration.integration_type == "HTTP_PROXY";
+                let body = if proxy { Bytes::copy_from_slice(body) } else { Bytes::from(payload) };
+                let timeout = Duration::from_millis(integration.timeout_ms);
+                let (status, answer) = self.ws_http(method, &url, body, timeout).await.ok_or(())?;
+                let message =
+                    if proxy { answer } else { map_answer(integration, &status.to_string(), &answer, &scope) };
+                Ok(Answer::Mapped { status, message })
+            }
             "AWS" => match invoke(function()?, payload.into()).await {
                 Some(FunctionReply::Returned(p)) => {
                     Ok(Answer::Mapped { status: 200, message: map_answer(integration, "200", &p, &scope) })
@@ -390,6 +402,25 @@ impl GatewayService {
                 _ => Err(()),
             },
             _ => Err(()),
+        }
+    }
+
+    /// Calls an HTTP backend with a message: its status and body, or nothing if it
+    /// cannot be reached in time.
+    async fn ws_http(&self, method: &str, url: &str, body: Bytes, timeout: Duration) -> Option<(u16, Bytes)> {
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(url)
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(body))
+            .ok()?;
+        match tokio::time::timeout(timeout, self.inner.backends.send(request, crate::MAX_PAYLOAD)).await {
+            Ok(Ok((parts, body))) => Some((parts.status.as_u16(), body)),
+            Ok(Err(e)) => {
+                tracing::debug!(url, "backend failed: {e}");
+                None
+            }
+            Err(_) => None,
         }
     }
 
