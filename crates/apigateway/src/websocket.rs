@@ -104,7 +104,8 @@ impl Outbox {
         }
         {
             let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            if queue.len() >= OUTBOX_CAPACITY {
+            // A close is never refused for want of room.
+            if queue.len() >= OUTBOX_CAPACITY && message != Outbound::Close {
                 return Err(Refused::Full);
             }
             queue.push_back(message);
@@ -381,7 +382,15 @@ impl GatewayService {
                 let url = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
                 let method = integration.method.as_deref().unwrap_or("POST");
                 let proxy = integration.integration_type == "HTTP_PROXY";
-                let body = if proxy { Bytes::copy_from_slice(body) } else { Bytes::from(payload) };
+                let body = match (proxy, event["isBase64Encoded"].as_bool()) {
+                    // A binary message goes on as the bytes the client sent.
+                    (true, Some(true)) => {
+                        use base64::Engine;
+                        Bytes::from(base64::engine::general_purpose::STANDARD.decode(body).map_err(|_| ())?)
+                    }
+                    (true, _) => Bytes::copy_from_slice(body),
+                    (false, _) => Bytes::from(payload),
+                };
                 let timeout = Duration::from_millis(integration.timeout_ms);
                 let (status, answer) = self.ws_http(method, &url, body, timeout).await.ok_or(())?;
                 let message =
@@ -718,10 +727,10 @@ impl GatewayService {
                     body: Bytes::from(body.to_string()),
                 }
             }
-            "DELETE" => {
-                c.send(Outbound::Close);
-                GatewayResponse { status: 204, headers: Vec::new(), body: Bytes::new() }
-            }
+            "DELETE" => match c.outbox.push(Outbound::Close) {
+                Err(Refused::Gone) => gone(),
+                _ => GatewayResponse { status: 204, headers: Vec::new(), body: Bytes::new() },
+            },
             _ => json_error(405, "Method Not Allowed", None),
         })
     }

@@ -112,7 +112,9 @@ fn choose_sandbox(config: &Config, data: &std::path::Path) -> anyhow::Result<Arc
     let isolated_network = config.sandbox.network == config::NetworkMode::None;
     let runtime_dir = data.join("runtime");
     let hosts = data.join("etc").join("hosts");
-    let hosts = apigateway::hosts::prepare(&hosts).map(|()| hosts.as_path());
+    let hosts = apigateway::hosts::prepare(&hosts)
+        .inspect_err(|e| tracing::warn!("{}: {e}; environments resolve only the system's hosts", hosts.display()))
+        .map(|()| hosts.as_path());
     let freeze = config.sandbox.freeze_idle;
     match sandbox::NamespaceSandbox::new(&helper, &scratch, &runtime_dir, freeze, isolated_network, hosts.ok()) {
         Ok(s) => Ok(Arc::new(s)),
