@@ -20,7 +20,7 @@ impl FromRequestParts<ApiState> for GwCaller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Response> {
-        let c = state.callers.caller(&parts.headers);
+        let c = state.callers.caller(parts);
         Ok(GwCaller(Caller { account: c.account, region: c.region }))
     }
 }

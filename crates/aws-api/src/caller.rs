@@ -1,21 +1,38 @@
 //! Who is calling: the account and region a request acts in.
 
+use std::sync::Arc;
+
+use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
-/// Maps requests to accounts and regions (Lamina's open mode): an access key of twelve
-/// digits selects that account, as LocalStack does; any other key, or none, acts in the
-/// default account. The region comes from the SigV4 credential scope.
+use crate::auth::{Authenticated, Authenticator};
+
+/// Maps requests to accounts and regions. In authenticated mode (`auth`), a request acts
+/// in the account of the key that signed it, verified before any handler runs. In open
+/// mode, an access key of twelve digits selects that account, as LocalStack does; any
+/// other key, or none, acts in the default account. The region comes from the SigV4
+/// credential scope.
 #[derive(Debug, Clone)]
 pub struct CallerPolicy {
-    /// Account for keys that do not name one.
+    /// Account for keys that do not name one (open mode).
     pub default_account: String,
     /// Region for unsigned requests.
     pub default_region: String,
+    /// The keys of authenticated mode; `None` is open mode.
+    pub auth: Option<Arc<Authenticator>>,
 }
 
 impl CallerPolicy {
     /// The caller of a request.
-    pub fn caller(&self, headers: &HeaderMap) -> lambda::Caller {
+    pub fn caller(&self, parts: &Parts) -> lambda::Caller {
+        if let Some(who) = parts.extensions.get::<Authenticated>() {
+            return lambda::Caller { account: who.account.clone(), region: who.region.clone() };
+        }
+        self.open_caller(&parts.headers)
+    }
+
+    /// The caller of a request in open mode: by the key its credential names.
+    fn open_caller(&self, headers: &HeaderMap) -> lambda::Caller {
         let scope = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
@@ -39,7 +56,7 @@ mod tests {
     use super::*;
 
     fn policy() -> CallerPolicy {
-        CallerPolicy { default_account: "000000000000".into(), default_region: "us-east-1".into() }
+        CallerPolicy { default_account: "000000000000".into(), default_region: "us-east-1".into(), auth: None }
     }
 
     #[test]
@@ -51,7 +68,7 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        let c = policy().caller(&h);
+        let c = policy().open_caller(&h);
         assert_eq!((c.account.as_str(), c.region.as_str()), ("123456789012", "eu-west-1"));
     }
 
@@ -64,9 +81,9 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        let c = policy().caller(&h);
+        let c = policy().open_caller(&h);
         assert_eq!((c.account.as_str(), c.region.as_str()), ("000000000000", "us-west-2"));
-        let c = policy().caller(&HeaderMap::new());
+        let c = policy().open_caller(&HeaderMap::new());
         assert_eq!((c.account.as_str(), c.region.as_str()), ("000000000000", "us-east-1"));
     }
 }

@@ -17,7 +17,8 @@ use bytes::Bytes;
 use crate::RequestId;
 
 /// Serves execute-api requests; passes every other request on.
-pub(crate) async fn front_door(State(gateway): State<GatewayService>, req: Request, next: Next) -> Response {
+pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, next: Next) -> Response {
+    let gateway = s.gateway;
     let host = req
         .headers()
         .get("host")
@@ -68,6 +69,12 @@ pub(crate) async fn front_door(State(gateway): State<GatewayService>, req: Reque
         source_ip,
         request_id,
     };
+    // `@connections` is an AWS API (apigatewaymanagementapi): signed, in authenticated mode.
+    if let Some(auth) = s.callers.auth.as_ref().filter(|_| request.path.contains("/@connections/")) {
+        if let Err(refusal) = auth.check(&parts, &request.body) {
+            return crate::auth::refused(&parts, &refusal, &request.request_id);
+        }
+    }
     if let Some((target, upgrade)) = upgrade {
         return match gateway.ws_connect(target, &request).await {
             Err(refused) => to_response(refused),

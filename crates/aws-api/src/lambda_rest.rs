@@ -431,7 +431,7 @@ impl FromRequestParts<ApiState> for Who {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
-        Ok(Who(state.callers.caller(&parts.headers)))
+        Ok(Who(state.callers.caller(parts)))
     }
 }
 

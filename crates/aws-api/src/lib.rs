@@ -20,6 +20,7 @@ mod apigw_common;
 mod apigw_rest;
 mod apigw_usage;
 mod apigw_v2;
+mod auth;
 mod caller;
 mod execute_api;
 mod lambda_esm;
@@ -37,6 +38,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
+pub use auth::{AccessKey, Authenticator};
 pub use caller::CallerPolicy;
 
 /// What the API layer needs to serve requests.
@@ -154,7 +156,7 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
         return query_request(s, req).await;
     };
     let (parts, body) = req.into_parts();
-    let caller = s.callers.caller(&parts.headers);
+    let caller = s.callers.caller(&parts);
     let caller = sqs::Caller { account: caller.account, region: caller.region };
     let body = match axum::body::to_bytes(body, sqs_json::MAX_BODY).await {
         Ok(b) => b,
@@ -211,7 +213,7 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
         _ if sns_query::ACTIONS.contains(&action.as_str()) => "sns",
         _ => "",
     };
-    let caller = s.callers.caller(&parts.headers);
+    let caller = s.callers.caller(&parts);
     match service {
         "sqs" => {
             let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_owned();
@@ -254,7 +256,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/", axum::routing::post(root_post).get(root_get))
         .route("/{account}/{queue}", axum::routing::post(queue_post))
         .fallback(unknown_operation)
-        .layer(middleware::from_fn_with_state(state.gateway.clone(), execute_api::front_door))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), execute_api::front_door))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -52,6 +52,16 @@ pub struct InvokerConfig {
     /// Lamina's certificate authority (PEM), which functions trust beside the system's
     /// roots, so they reach Lamina's HTTPS endpoints.
     pub trusted_ca: Option<PathBuf>,
+    /// Issues functions' credentials when requests must be signed; without it they get
+    /// placeholder keys naming their account, which open mode accepts.
+    pub credentials: Option<Arc<dyn CredentialIssuer>>,
+}
+
+/// Issues the temporary credentials a function's environment gets, as Lambda hands a
+/// function its execution role's.
+pub trait CredentialIssuer: std::fmt::Debug + Send + Sync + 'static {
+    /// (access key ID, secret access key, session token), acting in `account`.
+    fn issue(&self, account: &str) -> (String, String, String);
 }
 
 /// In the runtime directory: the system's roots and Lamina's authority, for
@@ -681,6 +691,10 @@ impl Inner {
         let c = &f.config;
         let task_root = layout.task_root.display().to_string();
         let opt = layout.opt_dir.display().to_string();
+        let (key_id, secret, token) = match &self.config.credentials {
+            Some(issuer) => issuer.issue(&f.account),
+            None => (f.account.clone(), "lamina".into(), "lamina".into()),
+        };
         let mut env: Vec<(String, String)> = vec![
             ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), c.memory_mb.to_string()),
@@ -694,9 +708,9 @@ impl Inner {
             ("AWS_LAMBDA_RUNTIME_API".into(), api_address),
             ("AWS_REGION".into(), f.region.clone()),
             ("AWS_DEFAULT_REGION".into(), f.region.clone()),
-            ("AWS_ACCESS_KEY_ID".into(), f.account.clone()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "lamina".into()),
-            ("AWS_SESSION_TOKEN".into(), "lamina".into()),
+            ("AWS_ACCESS_KEY_ID".into(), key_id),
+            ("AWS_SECRET_ACCESS_KEY".into(), secret),
+            ("AWS_SESSION_TOKEN".into(), token),
             ("AWS_ENDPOINT_URL".into(), self.config.endpoint_url.clone()),
             ("_HANDLER".into(), c.handler.clone()),
             ("LAMBDA_TASK_ROOT".into(), task_root.clone()),

@@ -32,6 +32,100 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     /// WebSocket APIs' limits.
     pub websocket: WebSocketConfig,
+    /// Who may call the AWS APIs.
+    pub auth: AuthConfig,
+}
+
+/// `[auth]`: open (any key; the default) or SigV4-verified against known keys.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// `open` or `sigv4`.
+    pub mode: AuthMode,
+    /// An AWS shared-credentials file: a section per key, with `aws_access_key_id`,
+    /// `aws_secret_access_key` and `aws_account_id`.
+    pub credentials_file: Option<PathBuf>,
+    /// Keys given here directly.
+    pub keys: Vec<KeyConfig>,
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Any credentials; a 12-digit access key selects that account.
+    #[default]
+    Open,
+    /// Only requests signed (SigV4) by a known key, acting in its account.
+    Sigv4,
+}
+
+/// `[[auth.keys]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// The access key ID.
+    pub access_key_id: String,
+    /// Its secret.
+    pub secret_access_key: String,
+    /// The account it acts in (12 digits).
+    pub account: String,
+}
+
+impl AuthConfig {
+    /// Every key: the file's, then those given directly.
+    pub fn keys(&self) -> anyhow::Result<Vec<KeyConfig>> {
+        let mut keys = match &self.credentials_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read credentials file {}: {e}", path.display()))?;
+                parse_credentials(&text).map_err(|e| anyhow::anyhow!("credentials file {}: {e}", path.display()))?
+            }
+            None => Vec::new(),
+        };
+        keys.extend(self.keys.iter().cloned());
+        for k in &keys {
+            anyhow::ensure!(
+                k.account.len() == 12 && k.account.bytes().all(|b| b.is_ascii_digit()),
+                "auth: key {} has account {:?}, which is not 12 digits",
+                k.access_key_id,
+                k.account
+            );
+            anyhow::ensure!(!k.secret_access_key.is_empty(), "auth: key {} has an empty secret", k.access_key_id);
+        }
+        Ok(keys)
+    }
+}
+
+/// Reads AWS's shared-credentials format (INI): `[profile]` sections of `name = value`
+/// lines, `#` and `;` comments.
+fn parse_credentials(text: &str) -> Result<Vec<KeyConfig>, String> {
+    let mut sections: Vec<(String, BTreeMap<String, String>)> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            sections.push((name.trim().to_owned(), BTreeMap::new()));
+            continue;
+        }
+        let (Some((k, v)), Some((_, entries))) = (line.split_once('='), sections.last_mut()) else {
+            return Err(format!("line {}: expected `[profile]` or `name = value`", n + 1));
+        };
+        entries.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+    }
+    sections
+        .into_iter()
+        .map(|(name, e)| {
+            let get = |k: &str| e.get(k).cloned().ok_or(format!("[{name}] has no {k}"));
+            Ok(KeyConfig {
+                access_key_id: get("aws_access_key_id")?,
+                secret_access_key: get("aws_secret_access_key")?,
+                account: get("aws_account_id")?,
+            })
+        })
+        .collect()
 }
 
 /// `[websocket]`: AWS's limits by default.
@@ -152,6 +246,7 @@ impl Default for Config {
             runtimes: RuntimesConfig::default(),
             sandbox: SandboxConfig::default(),
             websocket: WebSocketConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -204,6 +299,9 @@ impl Config {
             ws.idle_timeout_secs > 0.0 && ws.max_connection_secs > 0.0,
             "websocket timeouts must be positive"
         );
+        if self.auth.mode == AuthMode::Sigv4 {
+            anyhow::ensure!(!self.auth.keys()?.is_empty(), "auth.mode is sigv4, but no keys are configured");
+        }
         Ok(())
     }
 }
@@ -220,5 +318,18 @@ mod tests {
         assert_eq!(c.functions.concurrency, 1000);
         assert!(toml::from_str::<Config>("prot = 1\n").is_err());
         assert!(toml::from_str::<Config>("[functions]\nidle = 1\n").is_err());
+    }
+
+    #[test]
+    fn credentials_files_map_keys_to_secrets_and_accounts() {
+        let text = "# team keys\n[alice]\naws_access_key_id = AKIAALICE\naws_secret_access_key = s1\n\
+                    aws_account_id = 111111111111\n\n[bob]\nAWS_ACCESS_KEY_ID=AKIABOB\naws_secret_access_key=s2\n\
+                    aws_account_id=222222222222\n";
+        let keys = parse_credentials(text).unwrap();
+        let got: Vec<(&str, &str, &str)> =
+            keys.iter().map(|k| (k.access_key_id.as_str(), k.secret_access_key.as_str(), k.account.as_str())).collect();
+        assert_eq!(got, [("AKIAALICE", "s1", "111111111111"), ("AKIABOB", "s2", "222222222222")]);
+        assert!(parse_credentials("[x]\naws_access_key_id = A\n").unwrap_err().contains("aws_secret_access_key"));
+        assert!(parse_credentials("aws_access_key_id = A\n").is_err());
     }
 }

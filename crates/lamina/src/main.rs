@@ -52,6 +52,9 @@ struct ServeArgs {
     /// Sandbox mode: auto, namespace or process (default: auto).
     #[arg(long, env = "LAMINA_SANDBOX")]
     sandbox: Option<config::SandboxMode>,
+    /// Authentication: open (any credentials) or sigv4 (signed by a configured key).
+    #[arg(long, env = "LAMINA_AUTH")]
+    auth: Option<config::AuthMode>,
 }
 
 impl ServeArgs {
@@ -74,6 +77,9 @@ impl ServeArgs {
         }
         if let Some(m) = self.sandbox {
             c.sandbox.mode = m;
+        }
+        if let Some(a) = self.auth {
+            c.auth.mode = a;
         }
         c.validate()?;
         Ok(c)
@@ -178,6 +184,25 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let local = if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
 
     let authority = tls::authority(&data.join("tls"))?;
+    let auth = match config.auth.mode {
+        config::AuthMode::Open => {
+            tracing::warn!(
+                "auth: open — any credentials are accepted; a 12-digit access key acts in that account, any other in {}",
+                config.account
+            );
+            None
+        }
+        config::AuthMode::Sigv4 => {
+            let keys: Vec<aws_api::AccessKey> = config
+                .auth
+                .keys()?
+                .into_iter()
+                .map(|k| aws_api::AccessKey { id: k.access_key_id, secret: k.secret_access_key, account: k.account })
+                .collect();
+            tracing::info!("auth: sigv4 — requests must be signed by one of {} keys", keys.len());
+            Some(Arc::new(aws_api::Authenticator::new(keys)))
+        }
+    };
     let sandbox = choose_sandbox(&config, &data)?;
     tracing::info!("sandbox: {}", sandbox.describe());
     let invoker = invoker::Invoker::new(
@@ -192,6 +217,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             init_timeout: Duration::from_secs_f64(config.functions.init_timeout_secs),
             endpoint_url: format!("http://{local}"),
             trusted_ca: Some(authority.ca_file.clone()),
+            credentials: auth.clone().map(|a| Arc::new(FunctionKeys(a)) as Arc<dyn invoker::CredentialIssuer>),
         },
         sandbox,
         code.clone(),
@@ -246,6 +272,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         callers: Arc::new(aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
+            auth,
         }),
         adjustable_clock: config.async_.adjustable_clock,
     });
@@ -336,6 +363,16 @@ fn owner_of(arn: &str) -> Result<lambda::Caller, String> {
 }
 
 /// Lets SNS start asynchronous invocations (the `lambda` protocol).
+/// Functions' credentials in authenticated mode: temporary keys of their account.
+#[derive(Debug)]
+struct FunctionKeys(Arc<aws_api::Authenticator>);
+
+impl invoker::CredentialIssuer for FunctionKeys {
+    fn issue(&self, account: &str) -> (String, String, String) {
+        self.0.session_for(account)
+    }
+}
+
 struct Functions(std::sync::OnceLock<lambda::LambdaService>);
 
 impl sns::FunctionTarget for Functions {

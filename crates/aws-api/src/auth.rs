@@ -1,0 +1,187 @@
+//! Authenticated mode: every AWS API request must carry a valid Signature Version 4 (in
+//! its `Authorization` header or a presigned URL) by a key this server knows, and acts in
+//! that key's account. Refusals have AWS's codes in each protocol's shape, and say no more
+//! than AWS does. Functions get temporary keys of their own account.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sigv4::Refusal;
+
+use crate::ApiState;
+
+/// The largest body any AWS API here takes (a function's code, base64, in JSON): the most
+/// this layer reads to hash a body. Each API applies its own, smaller limit after.
+const MAX_SIGNED_BODY: usize = model::limits::CODE_REQUEST_MAX_BYTES;
+
+/// An access key this server accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    /// The access key ID.
+    pub id: String,
+    /// Its secret.
+    pub secret: String,
+    /// The account it acts in.
+    pub account: String,
+}
+
+struct Known {
+    secret: sigv4::Secret,
+    account: String,
+}
+
+/// The keys of authenticated mode: configured ones, and the temporary ones issued to
+/// functions.
+pub struct Authenticator {
+    keys: RwLock<HashMap<String, Arc<Known>>>,
+    /// Temporary credentials by account: (key id, secret, session token).
+    sessions: RwLock<HashMap<String, (String, String, String)>>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator").finish_non_exhaustive()
+    }
+}
+
+/// Who a verified request is.
+#[derive(Debug, Clone)]
+pub(crate) struct Authenticated {
+    pub account: String,
+    pub region: String,
+}
+
+impl Authenticator {
+    /// An authenticator accepting `keys`.
+    pub fn new(keys: Vec<AccessKey>) -> Authenticator {
+        let keys = keys
+            .into_iter()
+            .map(|k| {
+                let known =
+                    Known { secret: sigv4::Secret { secret_key: k.secret, session_token: None }, account: k.account };
+                (k.id, Arc::new(known))
+            })
+            .collect();
+        Authenticator { keys: RwLock::new(keys), sessions: RwLock::new(HashMap::new()) }
+    }
+
+    /// Temporary credentials acting in `account` — (access key id, secret, session token)
+    /// — for functions' environments, made once per account.
+    pub fn session_for(&self, account: &str) -> (String, String, String) {
+        if let Some(s) = self.sessions.read().unwrap_or_else(|p| p.into_inner()).get(account) {
+            return s.clone();
+        }
+        let mut sessions = self.sessions.write().unwrap_or_else(|p| p.into_inner());
+        let issued = sessions
+            .entry(account.to_owned())
+            .or_insert_with(|| {
+                let random = || uuid::Uuid::new_v4().simple().to_string();
+                let id = format!("ASIA{}", random()[..16].to_ascii_uppercase());
+                (id, format!("{}{}", random(), &random()[..8]), format!("{}{}", random(), random()))
+            })
+            .clone();
+        let known = Known {
+            secret: sigv4::Secret { secret_key: issued.1.clone(), session_token: Some(issued.2.clone()) },
+            account: account.to_owned(),
+        };
+        self.keys.write().unwrap_or_else(|p| p.into_inner()).insert(issued.0.clone(), Arc::new(known));
+        issued
+    }
+
+    /// Verifies a request's signature: who it is, or why not.
+    pub(crate) fn check(&self, parts: &axum::http::request::Parts, body: &[u8]) -> Result<Authenticated, Refusal> {
+        let headers: Vec<(&str, &str)> =
+            parts.headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect();
+        let req = sigv4::Request {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &headers,
+            body,
+        };
+        let sig = sigv4::parse(&req)?.ok_or(Refusal::Missing)?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let known = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(&sig.access_key).cloned();
+        sigv4::verify(&req, &sig, now, |_| known.as_ref().map(|k| k.secret.clone()))?;
+        let account = known.map(|k| k.account.clone()).unwrap_or_default();
+        Ok(Authenticated { account, region: sig.region })
+    }
+}
+
+/// Lets through only requests signed by a known key (in authenticated mode); each goes on
+/// with its account. Lamina's own `/_lamina/` endpoints are not AWS APIs and need none.
+pub(crate) async fn authenticate(State(s): State<ApiState>, req: Request, next: Next) -> Response {
+    let Some(auth) = s.callers.auth.as_ref() else { return next.run(req).await };
+    if req.uri().path().starts_with("/_lamina/") {
+        return next.run(req).await;
+    }
+    let request_id = req.extensions().get::<crate::RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let (mut parts, body) = req.into_parts();
+    let declared =
+        parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_SIGNED_BODY as u64) {
+        return too_large();
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_SIGNED_BODY).await else { return too_large() };
+    match auth.check(&parts, &bytes) {
+        Ok(who) => {
+            parts.extensions.insert(who);
+            next.run(Request::from_parts(parts, Body::from(bytes))).await
+        }
+        Err(refusal) => refused(&parts, &refusal, &request_id),
+    }
+}
+
+fn too_large() -> Response {
+    (StatusCode::PAYLOAD_TOO_LARGE, [("content-type", "application/json")], r#"{"message":"Request Entity Too Large"}"#)
+        .into_response()
+}
+
+/// A refusal in the shape of the protocol the request speaks.
+pub(crate) fn refused(parts: &axum::http::request::Parts, refusal: &Refusal, request_id: &str) -> Response {
+    const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+    // (status, code in JSON protocols, code in the query protocol, message)
+    let (status, json_code, query_code, message) = match refusal {
+        Refusal::Missing => {
+            (403, "MissingAuthenticationTokenException", "MissingAuthenticationToken", "Missing Authentication Token")
+        }
+        Refusal::Incomplete(m) => (403, "IncompleteSignatureException", "IncompleteSignature", m.as_str()),
+        Refusal::UnknownKey => (403, "UnrecognizedClientException", "InvalidClientTokenId", INVALID_TOKEN),
+        Refusal::Mismatch(m) | Refusal::Expired(m) => {
+            (403, "InvalidSignatureException", "SignatureDoesNotMatch", m.as_str())
+        }
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+    let path = parts.uri.path();
+    let json_protocol = parts.headers.contains_key("x-amz-target");
+    let queue_path = path.split('/').nth(1).is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+    if json_protocol {
+        // SQS's JSON protocol, which also names the query protocol's code.
+        let body = json!({ "__type": format!("com.amazon.coral.service#{json_code}"), "message": message });
+        let mut resp = (status, [("content-type", "application/x-amz-json-1.0")], body.to_string()).into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("{query_code};Sender")) {
+            resp.headers_mut().insert("x-amzn-query-error", v);
+        }
+        resp
+    } else if path == "/" || queue_path {
+        let xml = format!(
+            "<ErrorResponse><Error><Type>Sender</Type>{}{}</Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+            crate::sns_query::element("Code", query_code),
+            crate::sns_query::element("Message", message)
+        );
+        (status, [("content-type", "text/xml")], xml).into_response()
+    } else {
+        let mut resp =
+            (status, [("content-type", "application/json")], json!({ "message": message }).to_string()).into_response();
+        if let Ok(v) = HeaderValue::from_str(json_code) {
+            resp.headers_mut().insert("x-amzn-ErrorType", v);
+        }
+        resp
+    }
+}

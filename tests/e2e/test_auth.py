@@ -1,0 +1,168 @@
+"""Authenticated mode (`--auth sigv4`): only requests signed by a configured key get in,
+each acting in its key's account; refusals carry AWS's codes. Driven by boto3 and the aws
+CLI signing for real, and by requests signed and then tampered with."""
+import datetime
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.request
+from unittest import mock
+
+import boto3
+import botocore.auth
+import pytest
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from conftest import CONFIG, LAMINA_BIN, Lamina, create, function_zip, zip_bytes
+
+ALICE = ("AKIAALICEEXAMPLE", "alice-secret", "111111111111")
+BOB = ("AKIABOBEXAMPLE00", "bob-secret", "222222222222")
+
+
+@pytest.fixture
+def secured(tmp_path):
+    credentials = tmp_path / "credentials"
+    credentials.write_text(f"[alice]\naws_access_key_id = {ALICE[0]}\naws_secret_access_key = {ALICE[1]}\n"
+                           f"aws_account_id = {ALICE[2]}\n")
+    config = CONFIG + (f'[auth]\nmode = "sigv4"\ncredentials_file = "{credentials}"\n'
+                       f'[[auth.keys]]\naccess_key_id = "{BOB[0]}"\nsecret_access_key = "{BOB[1]}"\n'
+                       f'account = "{BOB[2]}"\n')
+    server = Lamina(tmp_path / "data", config=config).start()
+    yield server
+    server.stop()
+
+
+def client(server, service, who, **kw):
+    return boto3.client(service, endpoint_url=server.url, region_name="us-east-1", aws_access_key_id=who[0],
+                        aws_secret_access_key=who[1],
+                        config=Config(retries={"total_max_attempts": 1}, read_timeout=120), **kw)
+
+
+def error_of(call):
+    with pytest.raises(ClientError) as e:
+        call()
+    return e.value.response["ResponseMetadata"]["HTTPStatusCode"], e.value.response["Error"]["Code"], \
+        e.value.response["Error"]["Message"]
+
+
+def signed(server, method, path, body, who=ALICE, service="lambda", headers=None):
+    """A request signed by botocore's SigV4 signer, not yet sent."""
+    req = AWSRequest(method=method, url=server.url + path, data=body, headers=headers or {})
+    botocore.auth.SigV4Auth(Credentials(who[0], who[1]), service, "us-east-1").add_auth(req)
+    return req
+
+
+def send(req, body=None):
+    r = urllib.request.Request(req.url, data=req.body if body is None else body, method=req.method,
+                               headers=dict(req.headers.items()))
+    try:
+        with urllib.request.urlopen(r, timeout=30) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def test_the_right_keys_get_in_and_act_in_their_account(secured):
+    lam = client(secured, "lambda", ALICE)
+    arn = create(lam, "mine", code=function_zip("app.py"))["FunctionArn"]
+    assert arn.split(":")[4] == ALICE[2]
+    queue = client(secured, "sqs", ALICE).create_queue(QueueName="jobs")["QueueUrl"]
+    assert f"/{ALICE[2]}/jobs" in queue
+    assert client(secured, "sns", ALICE).create_topic(Name="news")["TopicArn"].split(":")[4] == ALICE[2]
+    assert client(secured, "apigatewayv2", ALICE).create_api(Name="a", ProtocolType="HTTP")["ApiId"]
+    def cli(secret):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=ALICE[0], AWS_SECRET_ACCESS_KEY=secret, AWS_DEFAULT_REGION="us-east-1",
+                   AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
+        return subprocess.run(["aws", "--endpoint-url", secured.url, "lambda", "list-functions"], capture_output=True,
+                              text=True, timeout=120, env=env)
+    out = cli(ALICE[1])
+    assert out.returncode == 0, out.stderr
+    assert [f["FunctionName"] for f in json.loads(out.stdout)["Functions"]] == ["mine"]
+    bad = cli("guess")
+    assert bad.returncode != 0 and "InvalidSignatureException" in bad.stderr
+
+
+def test_two_accounts_cannot_see_each_others_resources(secured):
+    alice, bob = client(secured, "lambda", ALICE), client(secured, "lambda", BOB)
+    create(alice, "private", code=function_zip("app.py"))
+    assert bob.list_functions()["Functions"] == []
+    assert error_of(lambda: bob.get_function(FunctionName="private"))[1] == "ResourceNotFoundException"
+    alice_sqs, bob_sqs = client(secured, "sqs", ALICE), client(secured, "sqs", BOB)
+    alice_sqs.create_queue(QueueName="secret-jobs")
+    assert "QueueUrls" not in bob_sqs.list_queues()
+    assert error_of(lambda: bob_sqs.get_queue_url(QueueName="secret-jobs"))[1] in (
+        "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+
+
+def test_wrong_unknown_missing_expired_and_tampered_signatures_are_refused(secured):
+    wrong = client(secured, "lambda", (ALICE[0], "not-the-secret"))
+    status, code, message = error_of(wrong.list_functions)
+    assert (status, code) == (403, "InvalidSignatureException")
+    assert message.startswith("The request signature we calculated does not match")
+    assert error_of(client(secured, "lambda", ("AKIAUNKNOWN00000", "x")).list_functions)[:2] == \
+        (403, "UnrecognizedClientException")
+    assert error_of(client(secured, "sqs", ("AKIAUNKNOWN00000", "x")).list_queues)[:2] == (403, "InvalidClientTokenId")
+    assert error_of(client(secured, "sns", (ALICE[0], "nope")).list_topics)[:2] == (403, "SignatureDoesNotMatch")
+
+    status, headers, body = secured.http("GET", "/2015-03-31/functions/")
+    assert (status, headers["x-amzn-ErrorType"]) == (403, "MissingAuthenticationTokenException")
+    assert json.loads(body) == {"message": "Missing Authentication Token"}
+
+    # Signed twenty minutes ago: outside the fifteen AWS allows.
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=20)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=past.replace(tzinfo=None)):
+        status, code, message = error_of(client(secured, "lambda", ALICE).list_functions)
+    assert (status, code) == (403, "InvalidSignatureException") and message.startswith("Signature expired: ")
+
+    body = json.dumps({"FunctionName": "x"}).encode()
+    req = signed(secured, "POST", "/2015-03-31/functions/x/invocations", body)
+    status, headers, _ = send(req, body.replace(b"x", b"y"))
+    assert (status, headers["x-amzn-ErrorType"]) == (403, "InvalidSignatureException")
+    # Untouched, the same signed request gets through to Lambda (which has no such function).
+    status, headers, _ = send(req)
+    assert (status, headers["x-amzn-ErrorType"]) == (404, "ResourceNotFoundException")
+
+
+def test_presigned_urls_work_until_they_expire(secured):
+    lam = client(secured, "lambda", ALICE)
+    create(lam, "listed", code=function_zip("app.py"))
+    url = lam.generate_presigned_url("list_functions", ExpiresIn=300)
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert [f["FunctionName"] for f in json.loads(r.read())["Functions"]] == ["listed"]
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=10)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=past.replace(tzinfo=None)):
+        stale = lam.generate_presigned_url("list_functions", ExpiresIn=60)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(stale, timeout=30)
+    assert e.value.code == 403 and e.value.headers["x-amzn-ErrorType"] == "InvalidSignatureException"
+
+
+def test_functions_call_back_with_keys_of_their_own_account(secured):
+    code = zip_bytes({"sdk.py": "import boto3\n\ndef handler(event, context):\n"
+                                "    sqs = boto3.client('sqs')\n"
+                                "    url = sqs.create_queue(QueueName='made-inside')['QueueUrl']\n"
+                                "    return {'url': url, 'queues': sqs.list_queues().get('QueueUrls', [])}\n"})
+    lam = client(secured, "lambda", ALICE)
+    create(lam, "caller", handler="sdk.handler", code=code, Timeout=30)
+    out = json.loads(lam.invoke(FunctionName="caller")["Payload"].read())
+    assert f"/{ALICE[2]}/made-inside" in out["url"], out
+    assert client(secured, "sqs", ALICE).get_queue_url(QueueName="made-inside")["QueueUrl"]
+    # Unsigned, @connections is refused too.
+    status, headers, _ = secured.http("POST", "/prod/@connections/abc", body=b"hi")
+    assert (status, headers["x-amzn-ErrorType"]) == (403, "MissingAuthenticationTokenException")
+
+
+def test_open_mode_says_so_at_start_up(tmp_path):
+    config = tmp_path / "open.toml"
+    config.write_text(CONFIG)
+    proc = subprocess.Popen([LAMINA_BIN, "serve", "--port", "0", "--data-dir", str(tmp_path / "d"), "--config",
+                             str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # What it logs while starting is written before it says where it listens.
+    assert proc.stdout.readline().startswith("lamina listening on ")
+    proc.terminate()
+    _, logged = proc.communicate(timeout=20)
+    assert "auth: open — any credentials are accepted" in logged
