@@ -17,6 +17,8 @@ use hyper_util::rt::TokioIo;
 
 use crate::{build_fixture, cargo, run as run_cmd};
 
+#[path = "bench_auth.rs"]
+mod auth;
 #[path = "bench_gateway.rs"]
 mod gateway;
 #[path = "bench_websocket.rs"]
@@ -733,6 +735,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         return Ok(());
     }
+    if args.iter().any(|a| a == "--auth-only") {
+        let open = start_server_with(root, "namespace", "open", "[functions]\nidle_timeout_secs = 600\n")?;
+        let secured = start_server_with(root, "namespace", "sigv4", &auth::config())?;
+        let minimal = kinds.iter().find(|k| k.label == "provided-minimal").context("no provided-minimal kind")?;
+        for r in rt.block_on(auth::rows(open.addr, secured.addr, minimal, settings.warm_invokes / 5))? {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(());
+    }
     if args.iter().any(|a| a == "--gateway-only") {
         // A shorter loop for work on the gateway: its rows only, printed, not written.
         let server = start_server(root, "namespace")?;
@@ -1014,6 +1025,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         target: "near zero (long polling)".into(),
         ratio: "—".into(),
     });
+
+    // Authenticated mode against open mode: two fresh servers, the same function.
+    let open = start_server_with(root, "namespace", "open", "[functions]\nidle_timeout_secs = 600\n")?;
+    let secured = start_server_with(root, "namespace", "sigv4", &auth::config())?;
+    eprintln!("sigv4 verification");
+    let minimal = kinds.iter().find(|k| k.label == "provided-minimal").context("no provided-minimal kind")?;
+    rows.extend(rt.block_on(auth::rows(open.addr, secured.addr, minimal, settings.warm_invokes / 5))?);
+    drop((open, secured));
 
     // WebSocket connections: a fresh server, with room for them.
     websocket::raise_fd_limit();

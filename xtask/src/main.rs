@@ -101,7 +101,9 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&root(), &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask test [pytest args...] | cargo xtask bench [--quick]");
+            eprintln!(
+                "usage: cargo xtask test [pytest args...] | cargo xtask bench [--quick | --gateway-only | --websocket-only | --auth-only]"
+            );
             std::process::exit(2);
         }
     }

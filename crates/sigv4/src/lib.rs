@@ -425,6 +425,42 @@ fn collapse_spaces(v: &str) -> String {
     v.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Signs a request as a client does, at `now` (Unix seconds), over its `host` and
+/// `x-amz-date`: the headers to add (`x-amz-date`, `authorization`).
+pub fn sign_request(
+    req: &Request<'_>,
+    access_key: &str,
+    secret: &str,
+    region: &str,
+    service: &str,
+    now: i64,
+) -> Vec<(&'static str, String)> {
+    let amz = amz_date(now);
+    let sig = Signature {
+        carrier: Carrier::Header,
+        access_key: access_key.into(),
+        date: amz[..8].into(),
+        region: region.into(),
+        service: service.into(),
+        signed_headers: vec!["host".into(), "x-amz-date".into()],
+        signature: String::new(),
+        amz_date: amz.clone(),
+        expires: None,
+        security_token: None,
+    };
+    let mut headers: Vec<(&str, &str)> = req.headers.iter().filter(|(k, _)| *k != "x-amz-date").copied().collect();
+    headers.push(("x-amz-date", &amz));
+    let payload = hex(digest::digest(&digest::SHA256, req.body).as_ref());
+    let canonical = canonical_request(&Request { headers: &headers, ..*req }, &sig, &payload);
+    let signature = sign(&signing_key(secret, &sig.date, region, service), &string_to_sign(&sig, &canonical));
+    let authorization = format!(
+        "{ALGORITHM} Credential={access_key}/{}/{region}/{service}/aws4_request, SignedHeaders=host;x-amz-date, \
+         Signature={signature}",
+        sig.date
+    );
+    vec![("x-amz-date", amz), ("authorization", authorization)]
+}
+
 /// The string a signature signs.
 pub fn string_to_sign(sig: &Signature, canonical_request: &str) -> String {
     let hashed = hex(digest::digest(&digest::SHA256, canonical_request.as_bytes()).as_ref());
