@@ -166,3 +166,56 @@ def test_open_mode_says_so_at_start_up(tmp_path):
     proc.terminate()
     _, logged = proc.communicate(timeout=20)
     assert "auth: open — any credentials are accepted" in logged
+
+
+def test_a_cross_account_invoke_fails_until_add_permission_allows_it(secured):
+    alice, bob = client(secured, "lambda", ALICE), client(secured, "lambda", BOB)
+    arn = create(alice, "shared", code=function_zip("app.py"))["FunctionArn"]
+    status, code, message = error_of(lambda: bob.invoke(FunctionName=arn, Payload=b"{}"))
+    assert (status, code) == (403, "AccessDeniedException")
+    assert message == (f"User: arn:aws:iam::{BOB[2]}:root is not authorized to perform: lambda:InvokeFunction on "
+                       f"resource: {arn} because no resource-based policy allows the lambda:InvokeFunction action")
+    assert error_of(lambda: alice.get_policy(FunctionName="shared"))[:2] == (404, "ResourceNotFoundException")
+
+    added = json.loads(alice.add_permission(FunctionName="shared", StatementId="bob", Action="lambda:InvokeFunction",
+                                            Principal=BOB[2])["Statement"])
+    assert added == {"Sid": "bob", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{BOB[2]}:root"},
+                     "Action": "lambda:InvokeFunction", "Resource": arn}
+    out = json.loads(bob.invoke(FunctionName=arn, Payload=b'{"action": "echo"}')["Payload"].read())
+    assert out["event"] == {"action": "echo"}
+    policy = alice.get_policy(FunctionName="shared")
+    assert json.loads(policy["Policy"]) == {"Version": "2012-10-17", "Id": "default", "Statement": [added]}
+
+    assert error_of(lambda: alice.add_permission(FunctionName="shared", StatementId="bob", Action="lambda:*",
+                                                 Principal=BOB[2]))[:2] == (409, "ResourceConflictException")
+    assert error_of(lambda: alice.add_permission(FunctionName="shared", StatementId="x", Action="s3:GetObject",
+                                                 Principal=BOB[2]))[:2] == (400, "ValidationException")
+    # Bob can grant himself nothing on Alice's function.
+    assert error_of(lambda: bob.add_permission(FunctionName=arn, StatementId="me", Action="lambda:InvokeFunction",
+                                               Principal=BOB[2]))[1] == "ResourceNotFoundException"
+    # A service principal, held to its source, admits no account.
+    topic = f"arn:aws:sns:us-east-1:{ALICE[2]}:news"
+    service = json.loads(alice.add_permission(FunctionName="shared", StatementId="news", Principal="sns.amazonaws.com",
+                                              Action="lambda:InvokeFunction", SourceArn=topic)["Statement"])
+    assert service["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert service["Condition"] == {"ArnLike": {"AWS:SourceArn": topic}}
+
+    assert error_of(lambda: alice.remove_permission(FunctionName="shared", StatementId="bob",
+                                                    RevisionId="stale"))[:2] == (412, "PreconditionFailedException")
+    alice.remove_permission(FunctionName="shared", StatementId="bob")
+    assert error_of(lambda: bob.invoke(FunctionName=arn))[1] == "AccessDeniedException"
+    assert error_of(lambda: alice.remove_permission(FunctionName="shared", StatementId="bob"))[1] == \
+        "ResourceNotFoundException"
+
+    # A permission on an alias covers the alias, not the function.
+    version = alice.publish_version(FunctionName="shared")["Version"]
+    alice.create_alias(FunctionName="shared", Name="live", FunctionVersion=version)
+    alice.add_permission(FunctionName="shared", Qualifier="live", StatementId="bob-live",
+                         Action="lambda:InvokeFunction", Principal=f"arn:aws:iam::{BOB[2]}:root")
+    assert bob.invoke(FunctionName=f"{arn}:live")["StatusCode"] == 200
+    assert error_of(lambda: bob.invoke(FunctionName=arn))[1] == "AccessDeniedException"
+    assert json.loads(alice.get_policy(FunctionName="shared", Qualifier="live")["Policy"])["Statement"][0][
+        "Resource"] == f"{arn}:live"
+    # Policies survive a restart.
+    secured.restart()
+    assert client(secured, "lambda", BOB).invoke(FunctionName=f"{arn}:live")["StatusCode"] == 200

@@ -88,6 +88,12 @@ pub(crate) fn error_response(err: LambdaError) -> Response {
             "TooManyRequestsException",
             json!({ "Type": "User", "message": message, "Reason": reason }),
         ),
+        LambdaError::AccessDenied(m) => {
+            (StatusCode::FORBIDDEN, "AccessDeniedException", json!({ "Type": "User", "Message": m }))
+        }
+        LambdaError::PolicyLengthExceeded(m) => {
+            (StatusCode::BAD_REQUEST, "PolicyLengthExceededException", json!({ "Type": "User", "message": m }))
+        }
         LambdaError::InvalidRuntime(m) => {
             (StatusCode::BAD_GATEWAY, "InvalidRuntimeException", json!({ "Type": "User", "message": m }))
         }

@@ -25,6 +25,7 @@ mod caller;
 mod execute_api;
 mod lambda_esm;
 mod lambda_layers;
+mod lambda_policy;
 mod lambda_rest;
 mod lambda_versions;
 mod sns_query;
@@ -248,6 +249,7 @@ async fn root_get(axum::extract::State(s): axum::extract::State<ApiState>, req: 
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(lambda_rest::routes())
+        .merge(lambda_policy::routes())
         .merge(apigw_rest::routes())
         .merge(apigw_v2::routes())
         .merge(apigw_usage::routes())

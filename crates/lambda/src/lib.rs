@@ -27,6 +27,7 @@ use store::{AsyncEvent, CodeError, CodeStore, MetadataStore, StoreError};
 mod esm;
 mod event_invoke;
 mod layers;
+pub mod policy;
 mod versions;
 pub use esm::{Mapping, MappingInput};
 pub use layers::{LayerFilter, LayerPage};
@@ -67,6 +68,12 @@ pub enum LambdaError {
     /// `InvalidRuntimeException`.
     #[error("{0}")]
     InvalidRuntime(String),
+    /// 403 `AccessDeniedException`: no resource policy lets the caller do this.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// 400 `PolicyLengthExceededException`.
+    #[error("{0}")]
+    PolicyLengthExceeded(String),
     /// `ServiceException`: Lamina failed.
     #[error("{0}")]
     Service(String),
@@ -887,6 +894,33 @@ impl LambdaService {
         Ok(())
     }
 
+    /// The version an Invoke names: in the caller's account, or — named by ARN — in
+    /// another account whose resource policy lets the caller invoke it.
+    fn resolve_invoked(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
+        let owner =
+            FunctionRef::parse(name, "functionName").ok().and_then(|r| r.account).filter(|a| *a != caller.account);
+        let Some(owner) = owner else { return self.resolve_version(caller, name, qualifier) };
+        let as_owner = Caller { account: owner, region: caller.region.clone() };
+        let (f, shown) = self.resolve_version(&as_owner, name, qualifier)?;
+        if !self.policy_allows(&f, shown.as_deref(), policy::Principal::Account(&caller.account), policy::INVOKE) {
+            let mut arn = function_arn(&f.region, &f.account, &f.name);
+            if let Some(q) = &shown {
+                arn = format!("{arn}:{q}");
+            }
+            return Err(LambdaError::AccessDenied(format!(
+                "User: arn:aws:iam::{}:root is not authorized to perform: lambda:InvokeFunction on resource: {arn} \
+                 because no resource-based policy allows the lambda:InvokeFunction action",
+                caller.account
+            )));
+        }
+        Ok((f, shown))
+    }
+
     /// Invoke, in any of its three types.
     pub async fn invoke(
         &self,
@@ -896,7 +930,7 @@ impl LambdaService {
         kind: InvocationType,
         input: InvokeInput,
     ) -> Result<InvokeOutcome, LambdaError> {
-        let (f, shown) = self.resolve_version(caller, name, qualifier)?;
+        let (f, shown) = self.resolve_invoked(caller, name, qualifier)?;
         let request = InvokeRequest {
             request_id: input.request_id,
             payload: input.payload,

@@ -163,6 +163,25 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Every provisioned-concurrency configuration, for start-up.
     fn all_provisioned(&self) -> Result<Vec<Scoped<ProvisionedConfig>>, StoreError>;
 
+    /// A function's resource policy for one qualifier (`""`: the unqualified function),
+    /// as the Lambda service wrote it.
+    fn function_policy(
+        &self,
+        account: &str,
+        region: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<Option<String>, StoreError>;
+    /// Replaces (or, with `None`, removes) a function's resource policy for a qualifier.
+    fn set_function_policy(
+        &self,
+        account: &str,
+        region: &str,
+        function: &str,
+        qualifier: &str,
+        policy: Option<&str>,
+    ) -> Result<(), StoreError>;
+
     /// Creates or replaces an event source mapping (its configuration, JSON).
     fn put_mapping(&self, uuid: &str, account: &str, region: &str, config: &str) -> Result<(), StoreError>;
     /// Deletes an event source mapping.

@@ -116,6 +116,14 @@ CREATE TABLE IF NOT EXISTS async_events (
     qualifier TEXT
 );
 CREATE INDEX IF NOT EXISTS async_events_due ON async_events (next_attempt_ms);
+CREATE TABLE IF NOT EXISTS function_policies (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    PRIMARY KEY (account, region, function, qualifier)
+);
 ";
 
 const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
@@ -496,7 +504,7 @@ impl MetadataStore for SqliteStore {
                 "DELETE FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3",
                 params![account, region, name],
             )?;
-            for table in ["async_events", "aliases", "provisioned_concurrency"] {
+            for table in ["async_events", "aliases", "provisioned_concurrency", "function_policies"] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND function = ?3"),
                     params![account, region, name],
@@ -902,6 +910,50 @@ impl MetadataStore for SqliteStore {
             )
         })?;
         Ok(n == 1)
+    }
+
+    fn function_policy(
+        &self,
+        account: &str,
+        region: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT policy FROM function_policies WHERE account = ?1 AND region = ?2 AND function = ?3 \
+                 AND qualifier = ?4",
+                params![account, region, function, qualifier],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn set_function_policy(
+        &self,
+        account: &str,
+        region: &str,
+        function: &str,
+        qualifier: &str,
+        policy: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.with(|c| match policy {
+            Some(p) => c
+                .execute(
+                    "INSERT OR REPLACE INTO function_policies (account, region, function, qualifier, policy) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![account, region, function, qualifier, p],
+                )
+                .map(drop),
+            None => c
+                .execute(
+                    "DELETE FROM function_policies WHERE account = ?1 AND region = ?2 AND function = ?3 \
+                     AND qualifier = ?4",
+                    params![account, region, function, qualifier],
+                )
+                .map(drop),
+        })
     }
 
     fn all_provisioned(&self) -> Result<Vec<Scoped<ProvisionedConfig>>, StoreError> {
