@@ -219,3 +219,22 @@ def test_a_cross_account_invoke_fails_until_add_permission_allows_it(secured):
     # Policies survive a restart.
     secured.restart()
     assert client(secured, "lambda", BOB).invoke(FunctionName=f"{arn}:live")["StatusCode"] == 200
+
+
+def test_api_gateway_invokes_a_function_only_when_its_policy_allows_the_api(secured):
+    lam = client(secured, "lambda", ALICE)
+    arn = create(lam, "behind-api", handler="api.handler", code=function_zip("api.py"))["FunctionArn"]
+    api = client(secured, "apigatewayv2", ALICE).create_api(Name="pub", ProtocolType="HTTP", Target=arn)
+    path = f"/_aws/execute-api/{api['ApiId']}/hello"
+    # Execute-api traffic needs no signature; the function, a permission for the API.
+    status, _, body = secured.http("GET", path)
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+    lam.add_permission(FunctionName="behind-api", StatementId="other-api", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:us-east-1:{ALICE[2]}:someotherapi/*")
+    assert secured.http("GET", path)[0] == 500
+    lam.add_permission(FunctionName="behind-api", StatementId="this-api", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:us-east-1:{ALICE[2]}:{api['ApiId']}/*/*/hello")
+    status, _, body = secured.http("GET", path)
+    assert status == 200, body

@@ -16,6 +16,12 @@ pub fn method_arn(region: &str, account: &str, api: &str, stage: &str, method: &
     format!("arn:aws:execute-api:{region}:{account}:{api}/{stage}/{method}/{}", resource_path.trim_start_matches('/'))
 }
 
+/// The ARN an authorizer invokes its function as: the API's, with `/authorizers/{id}`.
+pub fn authorizer_arn(method_arn: &str, authorizer_id: &str) -> String {
+    let api = method_arn.split('/').next().unwrap_or(method_arn);
+    format!("{api}/authorizers/{authorizer_id}")
+}
+
 /// Whether `arn` matches an IAM resource pattern (`*` any run, `?` any one character).
 pub fn arn_matches(pattern: &str, arn: &str) -> bool {
     fn go(p: &[u8], s: &[u8]) -> bool {

@@ -439,8 +439,10 @@ impl GatewayService {
                     authorizer: authorizer_context,
                 };
                 let event = events::rest_event(&facts, &route, &forwarded_headers(req, true));
-                let reply =
-                    tokio::time::timeout(timeout, self.inner.functions.invoke(&function, event.to_string().into()));
+                let source =
+                    authorizer::method_arn(&t.region, &t.account, &t.api_id, &t.stage, &req.method, &resource.path);
+                let call = self.inner.functions.invoke(&function, event.to_string().into(), &source);
+                let reply = tokio::time::timeout(timeout, call);
                 match reply.await {
                     Err(_) => answers::rest_timeout(),
                     Ok(FunctionReply::Unavailable(why)) => {
@@ -601,7 +603,9 @@ impl GatewayService {
             }
             e
         };
-        let reply = tokio::time::timeout(timeout, self.inner.functions.invoke(&function, event.to_string().into()));
+        let source = authorizer::method_arn(&t.region, &t.account, &t.api_id, &t.stage, &req.method, facts.path);
+        let call = self.inner.functions.invoke(&function, event.to_string().into(), &source);
+        let reply = tokio::time::timeout(timeout, call);
         let payload = match reply.await {
             Err(_) => return answers::http_unavailable(),
             Ok(FunctionReply::Unavailable(why)) => {

@@ -26,6 +26,8 @@ pub(crate) enum Refused {
 /// cached.
 pub(crate) struct Run<'a> {
     pub authorizer_id: &'a str,
+    /// What the authorizer invokes its function as (see [`authorizer::authorizer_arn`]).
+    pub source_arn: String,
     pub uri: &'a str,
     pub identity: &'a [String],
     pub ttl_seconds: i64,
@@ -88,7 +90,7 @@ impl GatewayService {
         }
         let uri = routing::with_stage_variables(run.uri, facts.stage_variables);
         let function = routing::lambda_function_of(&uri).ok_or(Refused::Failed)?;
-        let reply = self.inner.functions.invoke(&function, event().to_string().into());
+        let reply = self.inner.functions.invoke(&function, event().to_string().into(), &run.source_arn);
         let grant = match tokio::time::timeout(Duration::from_secs(30), reply).await {
             Ok(FunctionReply::Returned(p)) => Grant::parse(&p, run.simple).ok_or(Refused::Failed)?,
             Ok(FunctionReply::Failed(p)) => {
@@ -135,6 +137,7 @@ impl GatewayService {
         }
         let run = Run {
             authorizer_id: &a.id,
+            source_arn: authorizer::authorizer_arn(arn, &a.id),
             uri: a.uri.as_deref().unwrap_or(""),
             identity: &identity,
             ttl_seconds: a.ttl_seconds,
@@ -204,6 +207,7 @@ impl GatewayService {
         let v2 = a.payload_format_version.as_deref() == Some("2.0");
         let run = Run {
             authorizer_id: &a.id,
+            source_arn: authorizer::authorizer_arn(arn, &a.id),
             uri: a.uri.as_deref().unwrap_or(""),
             identity: &identity,
             ttl_seconds: a.ttl_seconds,

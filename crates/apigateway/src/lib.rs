@@ -106,8 +106,15 @@ pub enum FunctionReply {
 
 /// Lets the gateway invoke functions synchronously (wired to the Lambda service).
 pub trait Functions: Send + Sync + 'static {
-    /// Invokes the function `arn` (a function ARN, possibly qualified) with `payload`.
-    fn invoke<'a>(&'a self, arn: &'a str, payload: Bytes) -> Pin<Box<dyn Future<Output = FunctionReply> + Send + 'a>>;
+    /// Invokes the function `arn` (a function ARN, possibly qualified) with `payload`, on
+    /// behalf of `source_arn` (the method, route or authorizer: what a resource policy's
+    /// `SourceArn` for `apigateway.amazonaws.com` names).
+    fn invoke<'a>(
+        &'a self,
+        arn: &'a str,
+        payload: Bytes,
+        source_arn: &'a str,
+    ) -> Pin<Box<dyn Future<Output = FunctionReply> + Send + 'a>>;
 }
 
 /// A message an `AWS` integration sends to SQS.

@@ -203,7 +203,8 @@ impl GatewayService {
             if payload.trim().is_empty() {
                 payload = "{}".into();
             }
-            return match self.inner.functions.invoke(&function, payload.into()).await {
+            let source = crate::authorizer::method_arn(region, f.account, f.api_id, f.stage, f.method, f.path);
+            return match self.inner.functions.invoke(&function, payload.into(), &source).await {
                 FunctionReply::Returned(p) => answer(i, None, &[], p, scope),
                 FunctionReply::Failed(p) => {
                     let message = serde_json::from_slice::<Value>(&p)

@@ -339,8 +339,11 @@ impl GatewayService {
             let uri = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
             routing::lambda_function_of(&uri).ok_or(())
         };
+        let source_arn =
+            crate::authorizer::method_arn(&t.region, &t.account, &t.api_id, &t.stage, &route.route_key, "");
+        let source_arn = source_arn.trim_end_matches('/');
         let invoke = |function: String, payload: Bytes| async move {
-            let call = self.inner.functions.invoke(&function, payload);
+            let call = self.inner.functions.invoke(&function, payload, source_arn);
             match tokio::time::timeout(Duration::from_millis(integration.timeout_ms), call).await {
                 Ok(FunctionReply::Unavailable(why)) => {
                     tracing::warn!(function, "integration failed: {why}");
@@ -572,6 +575,7 @@ impl GatewayService {
         let arn = arn.trim_end_matches('/').to_owned();
         let run = crate::gates::Run {
             authorizer_id: &a.id,
+            source_arn: crate::authorizer::authorizer_arn(&arn, &a.id),
             uri: a.uri.as_deref().unwrap_or(""),
             identity: &identity,
             ttl_seconds: a.ttl_seconds,

@@ -277,6 +277,18 @@ impl LambdaService {
         Ok((doc.to_string(), policy.revision_id))
     }
 
+    /// Whether `service` (e.g. `sns.amazonaws.com`), acting for the resource
+    /// `source_arn`, may invoke the function `arn` (qualified or not): whether the
+    /// function's policy for that qualifier allows it. A function that does not exist
+    /// allows nothing.
+    pub fn service_may_invoke(&self, arn: &str, service: &str, source_arn: &str) -> bool {
+        let Ok(r) = model::FunctionRef::parse(arn, "functionName") else { return false };
+        let (Some(account), Some(region)) = (r.account, r.region) else { return false };
+        let Ok((f, shown)) = self.resolve_version(&Caller { account, region }, arn, None) else { return false };
+        let source_account = source_arn.split(':').nth(4).unwrap_or("");
+        self.policy_allows(&f, shown.as_deref(), Principal::Service { service, source_arn, source_account }, INVOKE)
+    }
+
     /// Whether the policy of `f` (for `qualifier`) lets `who` perform `action`.
     pub fn policy_allows(&self, f: &Function, qualifier: Option<&str>, who: Principal<'_>, action: &str) -> bool {
         self.policy_of(f, qualifier).is_ok_and(|p| p.statements.iter().any(|s| s.allows(who, action)))

@@ -226,7 +226,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let clock = model::Clock::default();
     let sqs =
         sqs::SqsService::start(database.clone(), clock.clone()).map_err(|e| anyhow::anyhow!("starting SQS: {e}"))?;
-    let functions = Arc::new(Functions(std::sync::OnceLock::new()));
+    let functions = Arc::new(Functions {
+        lambda: std::sync::OnceLock::new(),
+        check_policies: config.auth.mode == config::AuthMode::Sigv4,
+    });
     let sns = sns::SnsService::start(database.clone(), sqs.clone(), functions.clone(), format!("http://{local}"))
         .map_err(|e| anyhow::anyhow!("starting SNS: {e}"))?;
     let async_config = invoker::AsyncConfig {
@@ -245,7 +248,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.functions.concurrency,
             vec![Arc::new(SqsSink(sqs.clone())), Arc::new(SnsSink(sns.clone()))],
         )?;
-    let _ = functions.0.set(lambda.clone());
+    let _ = functions.lambda.set(lambda.clone());
     lambda.start_event_sources(sqs.clone()).map_err(|e| anyhow::anyhow!("starting event source mappings: {e}"))?;
     let gateway = apigateway::GatewayService::start(
         database.clone(),
@@ -373,16 +376,39 @@ impl invoker::CredentialIssuer for FunctionKeys {
     }
 }
 
-struct Functions(std::sync::OnceLock<lambda::LambdaService>);
+/// Lets SNS and API Gateway invoke functions. In authenticated mode, only functions whose
+/// resource policy allows the service, for the topic or API at hand.
+struct Functions {
+    lambda: std::sync::OnceLock<lambda::LambdaService>,
+    check_policies: bool,
+}
+
+impl Functions {
+    /// Whether `service`, acting for `source_arn`, may invoke `arn`.
+    fn permitted(
+        &self,
+        lambda: &lambda::LambdaService,
+        arn: &str,
+        service: &str,
+        source_arn: &str,
+    ) -> Result<(), String> {
+        if !self.check_policies || lambda.service_may_invoke(arn, service, source_arn) {
+            return Ok(());
+        }
+        Err(format!("no resource policy of {arn} allows {service} to invoke it for {source_arn}"))
+    }
+}
 
 impl sns::FunctionTarget for Functions {
     fn invoke_event<'a>(
         &'a self,
         arn: &'a str,
         payload: String,
+        topic_arn: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
-            let lambda = self.0.get().ok_or("Lambda is not started")?;
+            let lambda = self.lambda.get().ok_or("Lambda is not started")?;
+            self.permitted(lambda, arn, "sns.amazonaws.com", topic_arn)?;
             let caller = owner_of(arn)?;
             let input = lambda::InvokeInput {
                 request_id: uuid::Uuid::new_v4().to_string(),
@@ -427,10 +453,17 @@ impl apigateway::Functions for Functions {
         &'a self,
         arn: &'a str,
         payload: bytes::Bytes,
+        source_arn: &'a str,
     ) -> Pin<Box<dyn Future<Output = apigateway::FunctionReply> + Send + 'a>> {
         use apigateway::FunctionReply;
         Box::pin(async move {
-            let Some(lambda) = self.0.get() else { return FunctionReply::Unavailable("Lambda is not started".into()) };
+            let Some(lambda) = self.lambda.get() else {
+                return FunctionReply::Unavailable("Lambda is not started".into());
+            };
+            if let Err(why) = self.permitted(lambda, arn, "apigateway.amazonaws.com", source_arn) {
+                // API Gateway's "Invalid permissions on Lambda function": a 500 to the client.
+                return FunctionReply::Unavailable(why);
+            }
             let caller = match owner_of(arn) {
                 Ok(c) => c,
                 Err(why) => return FunctionReply::Unavailable(why),

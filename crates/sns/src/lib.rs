@@ -72,11 +72,14 @@ pub struct Caller {
 
 /// Starts asynchronous invocations of Lambda functions (the `lambda` protocol).
 pub trait FunctionTarget: Send + Sync + 'static {
-    /// Queues one `Event` invocation of the function `arn`; resolves once it is accepted.
+    /// Queues one `Event` invocation of the function `arn` for a message of the topic
+    /// `topic_arn` (what a resource policy's `SourceArn` for `sns.amazonaws.com` names);
+    /// resolves once it is accepted.
     fn invoke_event<'a>(
         &'a self,
         arn: &'a str,
         payload: String,
+        topic_arn: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 }
 
@@ -696,7 +699,7 @@ impl SnsService {
                 let event = json!({ "Records": [{
                     "EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": s.arn, "Sns": sns,
                 }]});
-                self.inner.functions.invoke_event(&s.endpoint, event.to_string()).await
+                self.inner.functions.invoke_event(&s.endpoint, event.to_string(), &s.topic_arn).await
             }
             _ => {
                 let body = self.notification(s, id, input, &message).to_string();
