@@ -92,10 +92,22 @@ def test_two_accounts_cannot_see_each_others_resources(secured):
     assert bob.list_functions()["Functions"] == []
     assert error_of(lambda: bob.get_function(FunctionName="private"))[1] == "ResourceNotFoundException"
     alice_sqs, bob_sqs = client(secured, "sqs", ALICE), client(secured, "sqs", BOB)
-    alice_sqs.create_queue(QueueName="secret-jobs")
+    url = alice_sqs.create_queue(QueueName="secret-jobs")["QueueUrl"]
     assert "QueueUrls" not in bob_sqs.list_queues()
     assert error_of(lambda: bob_sqs.get_queue_url(QueueName="secret-jobs"))[1] in (
         "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+    # Knowing the URL is not enough.
+    for call in [lambda: bob_sqs.send_message(QueueUrl=url, MessageBody="x"),
+                 lambda: bob_sqs.receive_message(QueueUrl=url), lambda: bob_sqs.delete_queue(QueueUrl=url)]:
+        status, code, message = error_of(call)
+        assert (status, code, message) == (403, "AccessDenied", f"Access to the resource {url} is denied.")
+    assert alice_sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"] == "0"
+    topic = client(secured, "sns", ALICE).create_topic(Name="private-news")["TopicArn"]
+    assert error_of(lambda: client(secured, "sns", BOB).publish(TopicArn=topic, Message="x"))[1] == "NotFound"
+    rest = client(secured, "apigateway", ALICE).create_rest_api(name="mine")["id"]
+    assert error_of(lambda: client(secured, "apigateway", BOB).delete_rest_api(restApiId=rest))[1] == \
+        "NotFoundException"
 
 
 def test_wrong_unknown_missing_expired_and_tampered_signatures_are_refused(secured):

@@ -18,7 +18,7 @@ pub(crate) const MAX_BODY: usize = 11 * 1024 * 1024;
 
 /// An SQS error in the JSON protocol's shape.
 pub(crate) fn error_response(e: &SqsError) -> Response {
-    let status = if e.sender_fault { StatusCode::BAD_REQUEST } else { StatusCode::INTERNAL_SERVER_ERROR };
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let body = json!({ "__type": format!("com.amazonaws.sqs#{}", e.code), "message": e.message });
     let fault = if e.sender_fault { "Sender" } else { "Receiver" };
     let mut resp = (status, [("content-type", "application/x-amz-json-1.0")], body.to_string()).into_response();
@@ -389,6 +389,7 @@ async fn single(
                 query_code: "AWS.SimpleQueueService.UnsupportedOperation",
                 message: format!("Lamina does not support the SQS operation {other}."),
                 sender_fault: true,
+                status: 400,
             })
         }
     })

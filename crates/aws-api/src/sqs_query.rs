@@ -40,11 +40,8 @@ fn xml(status: StatusCode, body: String) -> Response {
 }
 
 pub(crate) fn error_response(e: &SqsError, request_id: &str) -> Response {
-    let (status, fault) = if e.sender_fault {
-        (StatusCode::BAD_REQUEST, "Sender")
-    } else {
-        (StatusCode::INTERNAL_SERVER_ERROR, "Receiver")
-    };
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let fault = if e.sender_fault { "Sender" } else { "Receiver" };
     xml(
         status,
         format!(

@@ -35,11 +35,13 @@ pub struct SqsError {
     pub message: String,
     /// Whether the caller (`Sender`) or SQS (`Receiver`) is at fault.
     pub sender_fault: bool,
+    /// The HTTP status: 400 for the caller's faults but for 403 `AccessDenied`, 500 for SQS's.
+    pub status: u16,
 }
 
 impl SqsError {
     fn new(code: &'static str, query_code: &'static str, message: impl Into<String>) -> Self {
-        SqsError { code, query_code, message: message.into(), sender_fault: true }
+        SqsError { code, query_code, message: message.into(), sender_fault: true, status: 400 }
     }
 
     /// `QueueDoesNotExist`.
@@ -95,6 +97,7 @@ impl SqsError {
         tracing::error!(error = %e, "sqs store failure");
         SqsError {
             sender_fault: false,
+            status: 500,
             ..Self::new("InternalError", "InternalError", "We encountered an internal error. Please try again.")
         }
     }
@@ -393,9 +396,16 @@ impl SqsService {
         self.inner.queues.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned().ok_or_else(SqsError::no_queue)
     }
 
-    /// The queue a `QueueUrl` names.
+    /// The queue a `QueueUrl` names, which must be the caller's: queue policies, which
+    /// could grant another account, are not modelled.
     fn by_url(&self, caller: &Caller, url: &str) -> Result<Arc<Queue>, SqsError> {
         let (account, name) = parse_queue_url(url).ok_or_else(SqsError::no_queue)?;
+        if account != caller.account {
+            return Err(SqsError {
+                status: 403,
+                ..SqsError::new("AccessDenied", "AccessDenied", format!("Access to the resource {url} is denied."))
+            });
+        }
         self.queue(caller, &account, &name)
     }
 
