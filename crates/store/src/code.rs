@@ -181,15 +181,25 @@ fn open(zip: &[u8]) -> Result<zip::ZipArchive<io::Cursor<&[u8]>>, CodeError> {
     zip::ZipArchive::new(io::Cursor::new(zip)).map_err(|e| CodeError::InvalidZip(e.to_string()))
 }
 
-/// Validates an archive without extracting it: readable, entries inside the tree, and
-/// within the unzipped size limit. Returns the unzipped size.
+/// Validates an archive without extracting it: readable; every entry inside the tree,
+/// named once, and every symlink pointing inside it; within the unzipped size limit (as
+/// declared: extraction counts what really comes out). Returns the declared size.
 pub fn inspect(zip: &[u8]) -> Result<u64, CodeError> {
     let mut archive = open(zip)?;
     let mut total: u64 = 0;
+    let mut names = std::collections::HashSet::new();
     for i in 0..archive.len() {
-        let entry = archive.by_index_raw(i).map_err(|e| CodeError::InvalidZip(e.to_string()))?;
-        if entry.enclosed_name().is_none() {
-            return Err(CodeError::InvalidZip(format!("entry {:?} escapes the archive", entry.name())));
+        let mut entry = archive.by_index(i).map_err(|e| CodeError::InvalidZip(e.to_string()))?;
+        let rel = entry
+            .enclosed_name()
+            .ok_or_else(|| CodeError::InvalidZip(format!("entry {:?} escapes the archive", entry.name())))?;
+        // `a`, `a/` and `./a` are one path: a second entry for it could hide the first.
+        let key: PathBuf = rel.components().filter(|c| matches!(c, Component::Normal(_))).collect();
+        if !names.insert(key) {
+            return Err(CodeError::InvalidZip(format!("entry {:?} appears twice", entry.name())));
+        }
+        if is_symlink(&entry) {
+            symlink_target(&mut entry, &rel)?;
         }
         total = total.saturating_add(entry.size());
     }
@@ -202,11 +212,42 @@ pub fn inspect(zip: &[u8]) -> Result<u64, CodeError> {
 const S_IFMT: u32 = 0o170000;
 const S_IFLNK: u32 = 0o120000;
 
+fn is_symlink<R: Read>(entry: &zip::read::ZipFile<'_, R>) -> bool {
+    entry.unix_mode().is_some_and(|m| m & S_IFMT == S_IFLNK)
+}
+
+/// A symlink entry's target, which must stay inside the tree when resolved from the
+/// link's own directory (read as written: no other link is followed).
+fn symlink_target<R: Read>(entry: &mut zip::read::ZipFile<'_, R>, rel: &Path) -> Result<PathBuf, CodeError> {
+    let mut link = String::new();
+    entry.take(4096).read_to_string(&mut link).map_err(|_| CodeError::InvalidZip("unreadable symlink".into()))?;
+    let link_path = PathBuf::from(link);
+    let mut depth: i64 = rel.components().count() as i64 - 1;
+    let escapes = link_path.is_absolute()
+        || link_path.components().any(|c| {
+            match c {
+                Component::ParentDir => depth -= 1,
+                Component::Normal(_) => depth += 1,
+                _ => {}
+            }
+            depth < 0
+        });
+    if escapes {
+        return Err(CodeError::InvalidZip(format!("symlink {rel:?} points outside the archive")));
+    }
+    Ok(link_path)
+}
+
+/// Extracts an archive [`inspect`] accepted into `dest`: directories and files first,
+/// symlinks last, so that nothing is ever written through a link (a link that resolves
+/// outside the tree through others, `a -> b/../..` with `b -> .`, cannot be a path to
+/// write by); the unzipped limit is enforced on the bytes that really come out.
 fn extract(zip: &[u8], dest: &Path) -> Result<(), CodeError> {
     use std::os::unix::fs::PermissionsExt;
     let mut archive = open(zip)?;
     fs::create_dir_all(dest)?;
     let mut budget = CODE_UNZIPPED_MAX_BYTES;
+    let mut links = Vec::new();
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(|e| CodeError::InvalidZip(e.to_string()))?;
         let rel = entry
@@ -217,33 +258,15 @@ fn extract(zip: &[u8], dest: &Path) -> Result<(), CodeError> {
             fs::create_dir_all(&target)?;
             continue;
         }
+        if is_symlink(&entry) {
+            links.push((symlink_target(&mut entry, &rel)?, target));
+            continue;
+        }
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent)?;
         }
         let mode = entry.unix_mode().unwrap_or(0o644);
-        if mode & S_IFMT == S_IFLNK {
-            let mut link = String::new();
-            entry.read_to_string(&mut link)?;
-            let link_path = Path::new(&link);
-            let escapes = link_path.is_absolute() || {
-                // Resolve lexically from the link's directory; it must stay in the tree.
-                let mut depth: i64 = rel.components().count() as i64 - 1;
-                link_path.components().any(|c| {
-                    match c {
-                        Component::ParentDir => depth -= 1,
-                        Component::Normal(_) => depth += 1,
-                        _ => {}
-                    }
-                    depth < 0
-                })
-            };
-            if escapes {
-                return Err(CodeError::InvalidZip(format!("symlink {rel:?} points outside the archive")));
-            }
-            std::os::unix::fs::symlink(link_path, &target)?;
-            continue;
-        }
-        let mut out = fs::File::create(&target)?;
+        let mut out = fs::OpenOptions::new().write(true).create_new(true).open(&target)?;
         let copied = io::copy(&mut (&mut entry).take(budget + 1), &mut out)?;
         if copied > budget {
             return Err(CodeError::TooLarge(CODE_UNZIPPED_MAX_BYTES + 1));
@@ -252,6 +275,12 @@ fn extract(zip: &[u8], dest: &Path) -> Result<(), CodeError> {
         // Everyone may read; execute bits are kept as packaged.
         let perm = 0o444 | (mode & 0o755);
         fs::set_permissions(&target, fs::Permissions::from_mode(perm))?;
+    }
+    for (link, target) in links {
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        std::os::unix::fs::symlink(link, &target)?;
     }
     Ok(())
 }
@@ -311,6 +340,67 @@ mod tests {
         assert_eq!(linked.ino(), original.ino(), "hard-linked, not copied");
         assert_eq!(store.merged(&list).unwrap(), merged, "cached");
         assert_eq!(store.merged(&list[..1]).unwrap(), store.extracted(&a.sha256_hex).unwrap());
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    fn zip_with(build: impl FnOnce(&mut zip::ZipWriter<Cursor<Vec<u8>>>)) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        build(&mut w);
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn refuses_a_name_given_twice_and_links_out_of_the_tree() {
+        let twice = zip_with(|w| {
+            w.start_file("a", SimpleFileOptions::default()).unwrap();
+            w.write_all(b"first").unwrap();
+            w.start_file("./a", SimpleFileOptions::default()).unwrap();
+            w.write_all(b"second").unwrap();
+        });
+        assert!(matches!(inspect(&twice), Err(CodeError::InvalidZip(m)) if m.contains("twice")));
+        let file_and_dir = zip_with(|w| {
+            w.start_file("a", SimpleFileOptions::default()).unwrap();
+            w.add_directory("a", SimpleFileOptions::default()).unwrap();
+        });
+        assert!(matches!(inspect(&file_and_dir), Err(CodeError::InvalidZip(_))));
+        for target in ["/etc/passwd", "../outside", "sub/../../outside"] {
+            let out = zip_with(|w| w.add_symlink("link", target, SimpleFileOptions::default()).unwrap());
+            assert!(matches!(inspect(&out), Err(CodeError::InvalidZip(m)) if m.contains("outside")), "{target}");
+        }
+        let inside = zip_with(|w| {
+            w.add_symlink("node_modules/.bin/tool", "../pkg/bin/tool", SimpleFileOptions::default()).unwrap();
+        });
+        assert!(inspect(&inside).is_ok());
+    }
+
+    #[test]
+    fn nothing_is_written_through_a_link() {
+        // `b -> .` makes `a -> b/b/b/../../..` lead three levels up, though it reads as
+        // inside; a file under `a/` must not land there.
+        let root = temp_root("links");
+        let store = CodeStore::open(&root).unwrap();
+        let zip = zip_with(|w| {
+            w.add_symlink("b", ".", SimpleFileOptions::default()).unwrap();
+            w.add_symlink("a", "b/b/b/../../..", SimpleFileOptions::default()).unwrap();
+            w.start_file("a/escaped", SimpleFileOptions::default()).unwrap();
+            w.write_all(b"x").unwrap();
+        });
+        let info = store.put(&zip).unwrap();
+        let extracted = store.extracted(&info.sha256_hex);
+        assert!(extracted.is_err(), "a link over a directory of the archive fails the extraction");
+        let mut found = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for e in fs::read_dir(&dir).unwrap().flatten() {
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                } else if e.file_name() == "escaped" {
+                    found.push(e.path());
+                }
+            }
+        }
+        assert!(found.is_empty(), "{found:?}");
+        assert!(!root.parent().unwrap().join("escaped").exists());
         fs::remove_dir_all(&root).unwrap();
     }
 
