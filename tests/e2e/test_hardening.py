@@ -1,6 +1,8 @@
 """Hostile input: archives that try to escape or explode, and what the server does with
 them; refused with AWS's errors, with nothing written outside the data directory."""
 import io
+import socket
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -8,7 +10,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import create
+from conftest import CONFIG, Lamina, create, function_zip
 
 UNZIP = "Could not unzip uploaded file. Please check your file, then try to upload again."
 
@@ -56,3 +58,50 @@ def test_an_archive_that_unzips_past_the_limit_is_refused(lamina, lam):
     status, code, message = refusal(lam, bomb)
     assert (status, code) == (400, "InvalidParameterValueException")
     assert message == "Unzipped size must be smaller than 262144000 bytes"
+
+
+def test_slow_and_silent_clients_are_let_go_while_others_are_served(tmp_path):
+    server = Lamina(tmp_path / "data", config=CONFIG + "[server]\nheader_timeout_secs = 1\n").start()
+    try:
+        lam = server.client()
+        slow = []
+        for i in range(200):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            if i % 2:
+                s.sendall(b"GET /2015-03-31/functions/ HTTP/1.1\r\nHost: x\r\nX-Trickle: ")  # never finished
+            slow.append(s)
+        # Everyone else is served meanwhile.
+        for _ in range(20):
+            assert lam.list_functions()["Functions"] == []
+        # And the slow ones are closed by the server: their reads end.
+        started = time.monotonic()
+        for s in slow:
+            assert s.recv(1024) == b""
+            s.close()
+        assert time.monotonic() - started < 25
+    finally:
+        server.stop()
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(lamina, lam):
+    create(lam, "small", code=function_zip("app.py"))
+    s = socket.create_connection(("127.0.0.1", lamina.port), timeout=30)
+    s.sendall(b"POST /2015-03-31/functions/small/invocations HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Length: 209715200\r\n\r\n" + b"{" * 65536)
+    answer = s.recv(4096).decode()
+    s.close()
+    assert answer.startswith("HTTP/1.1 413"), answer
+    assert "RequestEntityTooLargeException" in answer
+    assert lam.invoke(FunctionName="small", Payload=b'{"action": "echo"}')["StatusCode"] == 200
+
+
+def test_malformed_and_deeply_nested_bodies_get_a_clean_400(lamina, lam):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for body in [b"{not json", deep, b"\xff\xfe\x00garbage"]:
+        status, headers, text = lamina.http("POST", "/2015-03-31/functions", body=body,
+                                            headers={"content-type": "application/json"})
+        assert status == 400, (body[:20], text)
+    status, _, text = lamina.http("POST", "/", body=b"Action=SendMessage&" + b"a" * 10 + b"=%%%zz",
+                                  headers={"content-type": "application/x-www-form-urlencoded"})
+    assert status == 400, text
+    assert lam.list_functions()["Functions"] == []

@@ -16,9 +16,16 @@ use sigv4::Refusal;
 
 use crate::ApiState;
 
-/// The largest body any AWS API here takes (a function's code, base64, in JSON): the most
-/// this layer reads to hash a body. Each API applies its own, smaller limit after.
-const MAX_SIGNED_BODY: usize = model::limits::CODE_REQUEST_MAX_BYTES;
+/// The most this layer reads of a body to hash it: the largest body the API at `path`
+/// takes — a function's or layer's code, base64, in JSON; else an SQS batch,
+/// form-encoded. Each API applies its own limit after.
+fn body_limit(path: &str) -> usize {
+    if path.starts_with("/2015-03-31/functions") || path.starts_with("/2018-10-31/layers") {
+        model::limits::CODE_REQUEST_MAX_BYTES
+    } else {
+        3 * crate::sqs_json::MAX_BODY
+    }
+}
 
 /// An access key this server accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,10 +134,11 @@ pub(crate) async fn authenticate(State(s): State<ApiState>, req: Request, next: 
     let (mut parts, body) = req.into_parts();
     let declared =
         parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_SIGNED_BODY as u64) {
+    let limit = body_limit(parts.uri.path());
+    if declared.is_some_and(|n| n > limit as u64) {
         return too_large();
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_SIGNED_BODY).await else { return too_large() };
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else { return too_large() };
     match auth.check(&parts, &bytes) {
         Ok(who) => {
             parts.extensions.insert(who);

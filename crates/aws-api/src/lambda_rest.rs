@@ -109,13 +109,19 @@ pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Respo
     (status, [("content-type", "application/json")], body).into_response()
 }
 
-/// Reads a body of at most `limit` bytes; larger ones get AWS's 413 for `operation`.
-async fn read_body(body: Body, limit: usize, operation: &str) -> Result<Bytes, LambdaError> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
+/// Reads a body of at most `limit` bytes; larger ones get AWS's 413 for `operation` —
+/// at once when its `Content-Length` says so, else as soon as it grows past the limit.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize, operation: &str) -> Result<Bytes, LambdaError> {
+    let too_large = || {
         LambdaError::RequestTooLarge(format!(
             "Request must be smaller than {limit} bytes for the {operation} operation"
         ))
-    })
+    };
+    let declared = headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
 }
 
 fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, LambdaError> {
@@ -454,7 +460,8 @@ impl<T: Operation> FromRequest<ApiState> for Input<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _: &ApiState) -> Result<Self, ApiError> {
-        let bytes = read_body(req.into_body(), T::MAX_BYTES, T::NAME).await?;
+        let (parts, body) = req.into_parts();
+        let bytes = read_body(&parts.headers, body, T::MAX_BYTES, T::NAME).await?;
         Ok(Input(parse_json(&bytes)?))
     }
 }
@@ -921,7 +928,7 @@ async fn invoke(
         "Tail" => true,
         other => return Err(Invalid::from(Violation::enumeration(other, "logType", &["None", "Tail"])).into()),
     };
-    let payload = read_body(body, limits::SYNC_PAYLOAD_MAX_BYTES, "InvokeFunction").await?;
+    let payload = read_body(&headers, body, limits::SYNC_PAYLOAD_MAX_BYTES, "InvokeFunction").await?;
     let request = lambda::InvokeInput {
         request_id,
         payload,

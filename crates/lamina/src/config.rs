@@ -34,6 +34,25 @@ pub struct Config {
     pub websocket: WebSocketConfig,
     /// Who may call the AWS APIs.
     pub auth: AuthConfig,
+    /// What clients are allowed.
+    pub server: ServerConfig,
+}
+
+/// `[server]`: limits on clients.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// A request's headers must arrive within this.
+    pub header_timeout_secs: f64,
+    /// HTTP connections open at once, at most; beyond it, accepting waits. (A connection
+    /// upgraded to a WebSocket leaves this count: those are bounded by the open-file limit.)
+    pub max_connections: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { header_timeout_secs: 30.0, max_connections: 100_000 }
+    }
 }
 
 /// `[auth]`: open (any key; the default) or SigV4-verified against known keys.
@@ -247,6 +266,7 @@ impl Default for Config {
             sandbox: SandboxConfig::default(),
             websocket: WebSocketConfig::default(),
             auth: AuthConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -299,6 +319,8 @@ impl Config {
             ws.idle_timeout_secs > 0.0 && ws.max_connection_secs > 0.0,
             "websocket timeouts must be positive"
         );
+        anyhow::ensure!(self.server.header_timeout_secs > 0.0, "server.header_timeout_secs must be positive");
+        anyhow::ensure!(self.server.max_connections > 0, "server.max_connections must be positive");
         if self.auth.mode == AuthMode::Sigv4 {
             anyhow::ensure!(!self.auth.keys()?.is_empty(), "auth.mode is sigv4, but no keys are configured");
         }

@@ -3,6 +3,7 @@
 //! (`tls.rs`), until interrupted. It holds no logic of its own beyond that wiring.
 
 mod config;
+mod serve;
 mod tls;
 
 use std::future::Future;
@@ -286,13 +287,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(data_dir = %data.display(), "state directory");
     // Tests and scripts read this line to find the port when started with --port 0.
     println!("lamina listening on http://{addr}");
-    use axum::serve::ListenerExt;
-    // HTTP and HTTPS on the one port. The (empty) tap is what lets axum hand the peer's
-    // address to handlers: it is the gateway's `sourceIp`.
-    let listener = tls::DualListener::new(listener, authority.server)?.tap_io(|_| {});
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // HTTP and HTTPS on the one port; the peer's address is the gateway's `sourceIp`.
+    let limits = serve::Limits {
+        header_timeout: Duration::from_secs_f64(config.server.header_timeout_secs),
+        max_connections: config.server.max_connections,
+    };
+    let listener = tls::DualListener::new(listener, authority.server, limits.header_timeout);
+    serve::serve(listener, app, limits, shutdown_signal()).await;
     invoker.shutdown();
     tracing::info!("stopped");
     Ok(())

@@ -23,8 +23,6 @@ use tokio_rustls::TlsAcceptor;
 
 /// The first byte of a TLS record carrying a handshake.
 const TLS_HANDSHAKE: u8 = 0x16;
-/// How long a new connection has to say which protocol it speaks.
-const FIRST_BYTES: Duration = Duration::from_secs(30);
 
 /// Lamina's certificate authority and the server certificate it signed.
 pub struct Authority {
@@ -105,12 +103,12 @@ pub enum Conn {
 /// their own tasks so a slow client holds up no one.
 pub struct DualListener {
     ready: mpsc::Receiver<(Conn, SocketAddr)>,
-    local: SocketAddr,
 }
 
 impl DualListener {
-    pub fn new(listener: TcpListener, tls: Arc<rustls::ServerConfig>) -> io::Result<Self> {
-        let local = listener.local_addr()?;
+    /// Accepts on `listener`; a connection that sends nothing within `first_bytes` is
+    /// dropped.
+    pub fn new(listener: TcpListener, tls: Arc<rustls::ServerConfig>, first_bytes: Duration) -> Self {
         let (tx, ready) = mpsc::channel(1024);
         let acceptor = TlsAcceptor::from(tls);
         tokio::spawn(async move {
@@ -127,13 +125,13 @@ impl DualListener {
                 let _ = tcp.set_nodelay(true);
                 let (ready, acceptor) = (tx.clone(), acceptor.clone());
                 tokio::spawn(async move {
-                    if let Ok(Some(conn)) = tokio::time::timeout(FIRST_BYTES, classify(tcp, &acceptor)).await {
+                    if let Ok(Some(conn)) = tokio::time::timeout(first_bytes, classify(tcp, &acceptor)).await {
                         let _ = ready.send((conn, peer)).await;
                     }
                 });
             }
         });
-        Ok(DualListener { ready, local })
+        DualListener { ready }
     }
 }
 
@@ -146,20 +144,14 @@ async fn classify(tcp: TcpStream, acceptor: &TlsAcceptor) -> Option<Conn> {
     }
 }
 
-impl axum::serve::Listener for DualListener {
-    type Io = Conn;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Conn, SocketAddr) {
+impl DualListener {
+    /// The next connection, in whichever protocol it speaks.
+    pub async fn accept(&mut self) -> (Conn, SocketAddr) {
         match self.ready.recv().await {
             Some(accepted) => accepted,
             // The accept loop has ended, which it does only when this listener is gone.
             None => std::future::pending().await,
         }
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.local)
     }
 }
 
