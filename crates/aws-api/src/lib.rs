@@ -40,6 +40,19 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 pub use auth::{AccessKey, Authenticator};
+
+/// Entry points for the fuzz targets (`fuzz/`): the parsers of untrusted input, without
+/// the services behind them.
+#[doc(hidden)]
+pub mod fuzz {
+    /// A query-protocol body (form-encoded, or a query string), read as SQS and SNS read
+    /// their parameters.
+    pub fn query_form(body: &[u8]) {
+        let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+        crate::sqs_query::exercise(params.clone());
+        crate::sns_query::exercise(params);
+    }
+}
 pub use caller::CallerPolicy;
 
 /// What the API layer needs to serve requests.

@@ -84,6 +84,16 @@ pub(crate) fn error_response(e: &SnsError, request_id: &str) -> Response {
     )
 }
 
+/// Reads `params` every way SNS's actions do (a publish, its attributes, attribute maps
+/// and lists), for the query-protocol fuzz target.
+pub(crate) fn exercise(params: Vec<(String, String)>) {
+    let p = Params(params);
+    let _ = p.publish_input("");
+    let _ = p.map("Attributes.entry", "key", "value");
+    let _ = p.list("AttributeNames.member");
+    let _ = p.message_attributes("MessageAttributes.entry");
+}
+
 /// Query parameters, with the list and map flattening the protocol uses.
 struct Params(Vec<(String, String)>);
 

@@ -348,6 +348,19 @@ async fn run(sqs: &SqsService, caller: &Caller, action: &str, p: &Params, host: 
     })
 }
 
+/// Reads `params` every way SQS's actions do (a message, its attributes, attribute maps,
+/// lists and batch entries), for the query-protocol fuzz target.
+pub(crate) fn exercise(params: Vec<(String, String)>) {
+    let p = Params(params);
+    let _ = p.send_input("");
+    let _ = p.pairs("Attribute", "Name", "Value");
+    let _ = p.list("AttributeName");
+    let _ = p.int("MaxNumberOfMessages");
+    for (n, _) in p.list_ids("SendMessageBatchRequestEntry").iter().enumerate() {
+        let _ = p.send_input(&format!("SendMessageBatchRequestEntry.{}", n + 1));
+    }
+}
+
 impl Params {
     /// The `Id`s of a batch's entries, in order.
     fn list_ids(&self, prefix: &str) -> Vec<String> {

@@ -21,7 +21,7 @@ mod queues;
 mod sqlite;
 mod topics;
 
-pub use code::{CodeError, CodeStore};
+pub use code::{inspect as inspect_zip, CodeError, CodeStore};
 pub use gateway::{GatewayDocument, GatewayStore};
 pub use queues::{QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;
