@@ -105,3 +105,14 @@ def test_malformed_and_deeply_nested_bodies_get_a_clean_400(lamina, lam):
                                   headers={"content-type": "application/x-www-form-urlencoded"})
     assert status == 400, text
     assert lam.list_functions()["Functions"] == []
+
+
+def test_deeply_nested_api_definitions_get_a_clean_400(lamina):
+    gw = lamina.client("apigateway")
+    for body in [b"[" * 50_000 + b"]" * 50_000, b"a:\n" + b"".join(b"  " * i + b"- \n" for i in range(2000)),
+                 b"openapi: 3.0.1\npaths: {/x: " + b"{a: " * 5000 + b"1" + b"}" * 5001]:
+        with pytest.raises(ClientError) as e:
+            gw.import_rest_api(body=body)
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, body[:30]
+        assert e.value.response["Error"]["Code"] == "BadRequestException"
+    assert gw.get_rest_apis()["items"] == []

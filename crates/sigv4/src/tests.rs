@@ -170,3 +170,33 @@ fn dates_round_trip() {
     assert_eq!(parse_amz_date("20150830T123600"), None);
     assert_eq!(parse_amz_date("2015-08-30T12:36:00Z"), None);
 }
+
+#[test]
+fn an_unsigned_payload_is_declared_and_a_declared_hash_must_be_the_bodys() {
+    let headers = [("host", "localhost:4566"), ("x-amz-content-sha256", UNSIGNED_PAYLOAD)];
+    let req = Request { method: "PUT", path: "/x", query: None, headers: &headers, body: b"anything" };
+    let mut sig = Signature {
+        carrier: Carrier::Header,
+        access_key: KEY.into(),
+        date: "20150830".into(),
+        region: "us-east-1".into(),
+        service: "lambda".into(),
+        signed_headers: vec!["host".into(), "x-amz-content-sha256".into(), "x-amz-date".into()],
+        signature: String::new(),
+        amz_date: WHEN.into(),
+        expires: None,
+        security_token: None,
+    };
+    let with_date = [headers[0], headers[1], ("x-amz-date", WHEN)];
+    let req = Request { headers: &with_date, ..req };
+    let canonical = canonical_request(&req, &sig, UNSIGNED_PAYLOAD);
+    sig.signature = sign(&signing_key(SECRET, "20150830", "us-east-1", "lambda"), &string_to_sign(&sig, &canonical));
+    assert_eq!(verify(&req, &sig, now(), secret), Ok(()));
+    assert_eq!(verify(&Request { body: b"something else", ..req }, &sig, now(), secret), Ok(()));
+    // A declared hash that is not the body's is refused, whatever the signature.
+    let lying = [headers[0], ("x-amz-content-sha256", "00"), ("x-amz-date", WHEN)];
+    let req = Request { headers: &lying, ..req };
+    assert!(
+        matches!(verify(&req, &sig, now(), secret), Err(Refusal::Mismatch(m)) if m.contains("x-amz-content-sha256"))
+    );
+}
