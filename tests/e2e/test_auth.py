@@ -123,6 +123,13 @@ def test_wrong_unknown_missing_expired_and_tampered_signatures_are_refused(secur
     status, headers, body = secured.http("GET", "/2015-03-31/functions/")
     assert (status, headers["x-amzn-ErrorType"]) == (403, "MissingAuthenticationTokenException")
     assert json.loads(body) == {"message": "Missing Authentication Token"}
+    partial = f"AWS4-HMAC-SHA256 Credential={ALICE[0]}/20261127/us-east-1/lambda/aws4_request"
+    status, headers, body = secured.http("GET", "/2015-03-31/functions/", headers={"Authorization": partial})
+    assert (status, headers["x-amzn-ErrorType"]) == (403, "IncompleteSignatureException")
+    assert "Authorization header requires 'Signature' parameter." in json.loads(body)["message"]
+    status, _, body = secured.http("POST", "/", body=b"Action=ListQueues", headers={
+        "Authorization": partial, "content-type": "application/x-www-form-urlencoded"})
+    assert status == 403 and b"<Code>IncompleteSignature</Code>" in body
 
     # Signed twenty minutes ago: outside the fifteen AWS allows.
     past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=20)
