@@ -257,3 +257,19 @@ def test_api_gateway_invokes_a_function_only_when_its_policy_allows_the_api(secu
                        SourceArn=f"arn:aws:execute-api:us-east-1:{ALICE[2]}:{api['ApiId']}/*/*/hello")
     status, _, body = secured.http("GET", path)
     assert status == 200, body
+
+
+def test_sns_invokes_a_function_only_when_its_policy_allows_the_topic(secured, collector):
+    lam, sns = client(secured, "lambda", ALICE), client(secured, "sns", ALICE)
+    arn = create(lam, "subscriber", handler="reporter.handler", code=function_zip("reporter.py"),
+                 Environment={"Variables": {"REPORT_URL": collector.url}})["FunctionArn"]
+    # One at a time, in the order accepted: a message accepted first would be reported first.
+    lam.put_function_concurrency(FunctionName="subscriber", ReservedConcurrentExecutions=1)
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="before the permission")
+    lam.add_permission(FunctionName="subscriber", StatementId="alerts", Action="lambda:InvokeFunction",
+                       Principal="sns.amazonaws.com", SourceArn=topic)
+    sns.publish(TopicArn=topic, Message="after the permission")
+    first = collector.get()["event"]["Records"][0]["Sns"]
+    assert first["Message"] == "after the permission"
