@@ -23,18 +23,7 @@ pub fn authorizer_arn(method_arn: &str, authorizer_id: &str) -> String {
 }
 
 /// Whether `arn` matches an IAM resource pattern (`*` any run, `?` any one character).
-pub fn arn_matches(pattern: &str, arn: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    go(pattern.as_bytes(), arn.as_bytes())
-}
+pub use model::arn::arn_like as arn_matches;
 
 /// What a policy says of a method ARN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use model::arn::function_arn;
+use model::arn::{arn_like, function_arn};
 use model::{Function, Invalid, Violation};
 
 use crate::{new_revision, Caller, LambdaError, LambdaService};
@@ -150,20 +150,6 @@ impl Statement {
         }
         Ok(())
     }
-}
-
-/// IAM's `ArnLike`: `*` matches any run of characters, `?` any one.
-fn arn_like(pattern: &str, arn: &str) -> bool {
-    fn matches(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => matches(&p[1..], s) || (!s.is_empty() && matches(p, &s[1..])),
-            (Some(b'?'), Some(_)) => matches(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => matches(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    matches(pattern.as_bytes(), arn.as_bytes())
 }
 
 /// The key a policy is kept under: its qualifier, or `""` for the unqualified function
