@@ -273,3 +273,30 @@ def test_sns_invokes_a_function_only_when_its_policy_allows_the_topic(secured, c
     sns.publish(TopicArn=topic, Message="after the permission")
     first = collector.get()["event"]["Records"][0]["Sns"]
     assert first["Message"] == "after the permission"
+
+
+def test_assumed_role_credentials_are_accepted_in_their_account_only(secured):
+    sts = client(secured, "sts", ALICE)
+    who = sts.get_caller_identity()
+    assert (who["Account"], who["Arn"]) == (ALICE[2], f"arn:aws:iam::{ALICE[2]}:root")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{ALICE[2]}:role/deployer", RoleSessionName="ci")["Credentials"]
+    session = boto3.client("sts", endpoint_url=secured.url, region_name="us-east-1",
+                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"])
+    assumed = session.get_caller_identity()
+    assert assumed["Arn"] == f"arn:aws:sts::{ALICE[2]}:assumed-role/deployer/ci"
+    assert assumed["UserId"].startswith("AROA") and assumed["Account"] == ALICE[2]
+    lam = boto3.client("lambda", endpoint_url=secured.url, region_name="us-east-1",
+                       aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                       aws_session_token=creds["SessionToken"])
+    assert lam.list_functions()["Functions"] == []
+    # Without its session token the key is refused.
+    bare = boto3.client("lambda", endpoint_url=secured.url, region_name="us-east-1",
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"])
+    assert error_of(bare.list_functions)[:2] == (403, "UnrecognizedClientException")
+    # Another account's role is out of reach.
+    status, code, message = error_of(lambda: sts.assume_role(RoleArn=f"arn:aws:iam::{BOB[2]}:role/admin",
+                                                             RoleSessionName="sneaky"))
+    assert (status, code) == (403, "AccessDenied")
+    assert message == (f"User: arn:aws:iam::{ALICE[2]}:root is not authorized to perform: sts:AssumeRole on "
+                       f"resource: arn:aws:iam::{BOB[2]}:role/admin")

@@ -41,6 +41,23 @@ pub struct AccessKey {
 struct Known {
     secret: sigv4::Secret,
     account: String,
+    /// Who the key is: `arn:aws:iam::{account}:root`, or an assumed role's session.
+    principal: String,
+    /// When temporary credentials stop working (Unix seconds).
+    expires_at: Option<i64>,
+}
+
+/// Temporary credentials (STS's `Credentials`).
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// `AccessKeyId`.
+    pub access_key: String,
+    /// `SecretAccessKey`.
+    pub secret: String,
+    /// `SessionToken`.
+    pub token: String,
+    /// When they expire (Unix seconds).
+    pub expires_at: i64,
 }
 
 /// The keys of authenticated mode: configured ones, and the temporary ones issued to
@@ -62,6 +79,19 @@ impl std::fmt::Debug for Authenticator {
 pub(crate) struct Authenticated {
     pub account: String,
     pub region: String,
+    /// `arn:aws:iam::{account}:root`, or an assumed role's session.
+    pub principal: String,
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A fresh (access key ID, secret, session token), random.
+fn new_credentials() -> (String, String, String) {
+    let random = || uuid::Uuid::new_v4().simple().to_string();
+    let id = format!("ASIA{}", random()[..16].to_ascii_uppercase());
+    (id, format!("{}{}", random(), &random()[..8]), format!("{}{}", random(), random()))
 }
 
 impl Authenticator {
@@ -70,8 +100,12 @@ impl Authenticator {
         let keys = keys
             .into_iter()
             .map(|k| {
-                let known =
-                    Known { secret: sigv4::Secret { secret_key: k.secret, session_token: None }, account: k.account };
+                let known = Known {
+                    secret: sigv4::Secret { secret_key: k.secret, session_token: None },
+                    principal: format!("arn:aws:iam::{}:root", k.account),
+                    account: k.account,
+                    expires_at: None,
+                };
                 (k.id, Arc::new(known))
             })
             .collect();
@@ -85,20 +119,34 @@ impl Authenticator {
             return s.clone();
         }
         let mut sessions = self.sessions.write().unwrap_or_else(|p| p.into_inner());
-        let issued = sessions
-            .entry(account.to_owned())
-            .or_insert_with(|| {
-                let random = || uuid::Uuid::new_v4().simple().to_string();
-                let id = format!("ASIA{}", random()[..16].to_ascii_uppercase());
-                (id, format!("{}{}", random(), &random()[..8]), format!("{}{}", random(), random()))
-            })
-            .clone();
+        let issued = sessions.entry(account.to_owned()).or_insert_with(new_credentials).clone();
         let known = Known {
             secret: sigv4::Secret { secret_key: issued.1.clone(), session_token: Some(issued.2.clone()) },
             account: account.to_owned(),
+            principal: format!("arn:aws:iam::{account}:root"),
+            expires_at: None,
         };
         self.keys.write().unwrap_or_else(|p| p.into_inner()).insert(issued.0.clone(), Arc::new(known));
         issued
+    }
+
+    /// New temporary credentials acting in `account` as `principal` (an assumed role's
+    /// session ARN) for `seconds`: what STS's AssumeRole hands out.
+    pub fn assume(&self, account: &str, principal: &str, seconds: i64) -> Session {
+        let (access_key, secret, token) = new_credentials();
+        let now = unix_now();
+        let expires_at = now + seconds;
+        let known = Known {
+            secret: sigv4::Secret { secret_key: secret.clone(), session_token: Some(token.clone()) },
+            account: account.to_owned(),
+            principal: principal.to_owned(),
+            expires_at: Some(expires_at),
+        };
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        // Expired sessions are forgotten as new ones are made.
+        keys.retain(|_, k| k.expires_at.is_none_or(|e| e > now));
+        keys.insert(access_key.clone(), Arc::new(known));
+        Session { access_key, secret, token, expires_at }
     }
 
     /// Verifies a request's signature: who it is, or why not.
@@ -113,11 +161,13 @@ impl Authenticator {
             body,
         };
         let sig = sigv4::parse(&req)?.ok_or(Refusal::Missing)?;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let now = unix_now();
         let known = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(&sig.access_key).cloned();
+        // Expired temporary credentials are unknown ones.
+        let known = known.filter(|k| k.expires_at.is_none_or(|e| e > now));
         sigv4::verify(&req, &sig, now, |_| known.as_ref().map(|k| k.secret.clone()))?;
-        let account = known.map(|k| k.account.clone()).unwrap_or_default();
-        Ok(Authenticated { account, region: sig.region })
+        let known = known.ok_or(Refusal::UnknownKey)?;
+        Ok(Authenticated { account: known.account.clone(), region: sig.region, principal: known.principal.clone() })
     }
 }
 

@@ -31,6 +31,7 @@ mod lambda_versions;
 mod sns_query;
 mod sqs_json;
 mod sqs_query;
+mod sts_query;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -223,7 +224,9 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
     let service = match signed_service(&parts.headers).as_deref() {
         Some("sqs") => "sqs",
         Some("sns") => "sns",
+        Some("sts") => "sts",
         _ if path_queue.is_some() || sqs_query::ACTIONS.contains(&action.as_str()) => "sqs",
+        _ if sts_query::ACTIONS.contains(&action.as_str()) => "sts",
         _ if sns_query::ACTIONS.contains(&action.as_str()) => "sns",
         _ => "",
     };
@@ -241,6 +244,7 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
             let caller = sns::Caller { account: caller.account, region: caller.region };
             sns_query::handle(&s.sns, &caller, params, &request_id).await
         }
+        "sts" => sts_query::handle(&s.callers, &parts, &params, &request_id),
         _ => unknown_operation(Request::from_parts(parts, Body::empty())).await,
     }
 }
