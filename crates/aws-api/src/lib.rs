@@ -23,6 +23,7 @@ mod apigw_v2;
 mod auth;
 mod caller;
 mod execute_api;
+mod iam_query;
 mod lambda_esm;
 mod lambda_layers;
 mod lambda_policy;
@@ -67,6 +68,8 @@ pub struct ApiState {
     pub sns: sns::SnsService,
     /// API Gateway.
     pub gateway: apigateway::GatewayService,
+    /// IAM (roles and policies; not enforced).
+    pub iam: iam::IamService,
     /// How callers map to accounts and regions (shared: the state is cloned per request).
     pub callers: std::sync::Arc<CallerPolicy>,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -225,8 +228,10 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
         Some("sqs") => "sqs",
         Some("sns") => "sns",
         Some("sts") => "sts",
+        Some("iam") => "iam",
         _ if path_queue.is_some() || sqs_query::ACTIONS.contains(&action.as_str()) => "sqs",
         _ if sts_query::ACTIONS.contains(&action.as_str()) => "sts",
+        _ if iam_query::ACTIONS.contains(&action.as_str()) => "iam",
         _ if sns_query::ACTIONS.contains(&action.as_str()) => "sns",
         _ => "",
     };
@@ -245,6 +250,7 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
             sns_query::handle(&s.sns, &caller, params, &request_id).await
         }
         "sts" => sts_query::handle(&s.callers, &parts, &params, &request_id),
+        "iam" => iam_query::handle(&s.iam, &caller.account, &params, &request_id),
         _ => unknown_operation(Request::from_parts(parts, Body::empty())).await,
     }
 }

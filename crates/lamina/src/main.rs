@@ -268,11 +268,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         },
     )
     .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;
+    let iam = iam::IamService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting IAM: {e}"))?;
     let app = aws_api::router(aws_api::ApiState {
         lambda,
         sqs,
         sns,
         gateway,
+        iam,
         callers: Arc::new(aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),

@@ -1,8 +1,10 @@
-//! Durable API Gateway state: each API, API key and usage plan is one document.
+//! Durable documents: API Gateway's APIs, API keys and usage plans, and IAM's roles and
+//! policies, each one document.
 //!
 //! An API's resources, methods, routes, integrations, deployments and stages change
 //! together and are read together, so the gateway stores each API whole, as a document
-//! whose format the `apigateway` crate owns; the store only keeps it.
+//! whose format the `apigateway` crate owns (a role, with its policies, likewise for
+//! `iam`); the store only keeps it.
 
 use rusqlite::params;
 
