@@ -1,4 +1,9 @@
-"""STS: who a key is (GetCallerIdentity), and temporary credentials (AssumeRole)."""
+"""STS: who a key is (GetCallerIdentity), and temporary credentials (AssumeRole); and the
+other calls tools make first (awslocal, Terraform's reads)."""
+import json
+import os
+import subprocess
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -25,3 +30,17 @@ def test_assume_role_answers_credentials_in_aws_shape(lamina):
         sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/deployer", RoleSessionName="has space")
     assert (e.value.response["ResponseMetadata"]["HTTPStatusCode"], e.value.response["Error"]["Code"]) == \
         (400, "ValidationError")
+
+
+def test_awslocal_and_the_calls_terraform_reads_with(lamina, lam, tmp_path):
+    from conftest import create, function_zip
+    create(lam, "tf", code=function_zip("app.py"))
+    env = dict(os.environ, LOCALSTACK_HOST=f"127.0.0.1:{lamina.port}", AWS_ACCESS_KEY_ID="test",
+               AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1", DISABLE_DEPRECATION_NOTICE="1")
+    out = subprocess.run(["awslocal", "lambda", "list-functions"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert [f["FunctionName"] for f in json.loads(out.stdout)["Functions"]] == ["tf"]
+    assert lam.get_function_code_signing_config(FunctionName="tf")["FunctionName"] == "tf"
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function_code_signing_config(FunctionName="none")
