@@ -300,3 +300,22 @@ def test_assumed_role_credentials_are_accepted_in_their_account_only(secured):
     assert (status, code) == (403, "AccessDenied")
     assert message == (f"User: arn:aws:iam::{ALICE[2]}:root is not authorized to perform: sts:AssumeRole on "
                        f"resource: arn:aws:iam::{BOB[2]}:role/admin")
+
+
+def test_aws_iam_routes_take_only_verified_signatures(secured):
+    lam = client(secured, "lambda", ALICE)
+    arn = create(lam, "iam-route", handler="api.handler", code=function_zip("api.py"))["FunctionArn"]
+    lam.add_permission(FunctionName="iam-route", StatementId="api", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com")
+    v2 = client(secured, "apigatewayv2", ALICE)
+    api = v2.create_api(Name="private", ProtocolType="HTTP", Target=arn)["ApiId"]
+    route = v2.get_routes(ApiId=api)["Items"][0]
+    v2.update_route(ApiId=api, RouteId=route["RouteId"], AuthorizationType="AWS_IAM")
+    path = f"/_aws/execute-api/{api}/private"
+    assert secured.http("GET", path)[0] == 403
+    good = signed(secured, "GET", path, b"", service="execute-api")
+    assert send(good)[0] == 200
+    forged = signed(secured, "GET", path, b"", who=(ALICE[0], "not-alices-secret"), service="execute-api")
+    assert send(forged)[0] == 403
+    stranger = signed(secured, "GET", path, b"", who=("AKIASTRANGER0000", "x"), service="execute-api")
+    assert send(stranger)[0] == 403

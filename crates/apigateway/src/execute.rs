@@ -37,6 +37,33 @@ pub struct GatewayRequest {
     pub source_ip: String,
     /// The request's id.
     pub request_id: String,
+    /// What the server made of its SigV4 signature, for `AWS_IAM` methods.
+    pub signature: Signed,
+}
+
+/// What the server made of a request's SigV4 signature.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Signed {
+    /// Not verified (open mode): an `AWS_IAM` method only needs one to be there.
+    #[default]
+    Unchecked,
+    /// Verified, by a key of this account.
+    By(String),
+    /// Verification failed, or there is none (authenticated mode).
+    Refused,
+}
+
+impl GatewayRequest {
+    /// Whether an `AWS_IAM` method lets this request through.
+    fn iam_allows(&self) -> bool {
+        match &self.signature {
+            Signed::Unchecked => {
+                self.headers.iter().any(|(k, v)| k == "authorization" && v.starts_with("AWS4-HMAC-SHA256 "))
+            }
+            Signed::By(_) => true,
+            Signed::Refused => false,
+        }
+    }
 }
 
 impl GatewayRequest {
@@ -392,10 +419,9 @@ impl GatewayService {
                     Err(refused) => return refused,
                 }
             }
-            // Lamina's open mode does not verify signatures (the `--auth sigv4` mode
-            // will): an AWS_IAM method needs a SigV4 Authorization header, as any caller
-            // of it on AWS sends.
-            "AWS_IAM" if !facts.header("authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 ")) => {
+            // In authenticated mode the signature was verified; in open mode an AWS_IAM
+            // method needs one there, as any caller of it on AWS sends.
+            "AWS_IAM" if !req.iam_allows() => {
                 return answers::missing_token();
             }
             // There is no Cognito here to check a user pool's tokens against: refused,
@@ -552,7 +578,7 @@ impl GatewayService {
                 }
             }
             ("JWT" | "CUSTOM", None) => return answers::http_internal(),
-            ("AWS_IAM", _) if !facts.header("authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 ")) => {
+            ("AWS_IAM", _) if !req.iam_allows() => {
                 return json_error(403, "Forbidden", None);
             }
             _ => {}

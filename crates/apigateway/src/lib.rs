@@ -52,7 +52,7 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 use store::{GatewayDocument, GatewayStore, StoreError};
 
-pub use execute::{GatewayRequest, GatewayResponse, MAX_PAYLOAD};
+pub use execute::{GatewayRequest, GatewayResponse, Signed, MAX_PAYLOAD};
 pub use observe::StageMetrics;
 pub use patch::PatchOperation;
 

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use apigateway::websocket::{Outbound, WsAccepted, WsLimits};
-use apigateway::{GatewayRequest, GatewayResponse, GatewayService, MAX_PAYLOAD};
+use apigateway::{GatewayRequest, GatewayResponse, GatewayService, Signed, MAX_PAYLOAD};
 use axum::body::Body;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -59,7 +59,7 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    let request = GatewayRequest {
+    let mut request = GatewayRequest {
         method: parts.method.as_str().to_owned(),
         host,
         path: parts.uri.path().to_owned(),
@@ -68,7 +68,18 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
         body,
         source_ip,
         request_id,
+        signature: Signed::Unchecked,
     };
+    // `AWS_IAM` methods: in authenticated mode the signature is verified here, where the
+    // keys are.
+    if let Some(auth) = s.callers.auth.as_ref().filter(|_| address.is_some()) {
+        let signed = request.headers.iter().any(|(k, _)| k == "authorization")
+            || request.query.as_deref().is_some_and(|q| q.contains("X-Amz-Signature="));
+        request.signature = match signed.then(|| auth.check(&parts, &request.body)) {
+            Some(Ok(who)) => Signed::By(who.account),
+            _ => Signed::Refused,
+        };
+    }
     // `@connections` is an AWS API (apigatewaymanagementapi): signed, in authenticated mode.
     if let Some(auth) = s.callers.auth.as_ref().filter(|_| request.path.contains("/@connections/")) {
         if let Err(refusal) = auth.check(&parts, &request.body) {
