@@ -342,3 +342,20 @@ def test_http_routes_send_messages_to_a_backend_and_answer_with_what_it_says(lam
         assert json.loads(ws.recv()) == {"times": n}
         assert collector.get()["said"] == "mapped"
     ws.close()
+
+
+def test_an_aws_iam_connect_route_wants_a_signed_handshake(lamina, lam, collector):
+    api_id = chat_api(lamina, lam, collector)
+    v2 = lamina.client("apigatewayv2")
+    connect_route = next(r for r in v2.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "$connect")
+    v2.update_route(ApiId=api_id, RouteId=connect_route["RouteId"], AuthorizationType="AWS_IAM")
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        connect(lamina, api_id)
+    assert refused.value.status_code == 403
+    # Open mode checks that a SigV4 signature is there (authenticated mode verifies it).
+    signed = ["Authorization: AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/execute-api/aws4_request, "
+              "SignedHeaders=host, Signature=0"]
+    ws = websocket.create_connection(f"ws://127.0.0.1:{lamina.port}/_aws/execute-api/{api_id}/prod?token=let-me-in",
+                                     timeout=20, header=signed)
+    assert len(whoami(ws)) == 12
+    ws.close()

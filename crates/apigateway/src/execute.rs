@@ -55,7 +55,7 @@ pub enum Signed {
 
 impl GatewayRequest {
     /// Whether an `AWS_IAM` method lets this request through.
-    fn iam_allows(&self) -> bool {
+    pub(crate) fn iam_allows(&self) -> bool {
         match &self.signature {
             Signed::Unchecked => {
                 self.headers.iter().any(|(k, v)| k == "authorization" && v.starts_with("AWS4-HMAC-SHA256 "))

@@ -483,6 +483,9 @@ impl GatewayService {
         let mut headers = Vec::new();
         if let Some(route) = Self::ws_route(&conn.target, "$connect") {
             let mut usage_key = None;
+            if route.authorization_type == "AWS_IAM" && !req.iam_allows() {
+                return Err(answers::http_forbidden());
+            }
             if route.authorization_type == "CUSTOM" {
                 let (context, key) = self.ws_authorize(&conn, &id, route, req, now).await?;
                 conn.authorizer = Some(context);
