@@ -64,6 +64,8 @@ pub struct Session {
 /// functions.
 pub struct Authenticator {
     keys: RwLock<HashMap<String, Arc<Known>>>,
+    /// Signing keys derived from the secrets above.
+    signing: sigv4::SigningKeys,
     /// Temporary credentials by account: (key id, secret, session token).
     sessions: RwLock<HashMap<String, (String, String, String)>>,
 }
@@ -109,7 +111,11 @@ impl Authenticator {
                 (k.id, Arc::new(known))
             })
             .collect();
-        Authenticator { keys: RwLock::new(keys), sessions: RwLock::new(HashMap::new()) }
+        Authenticator {
+            keys: RwLock::new(keys),
+            signing: sigv4::SigningKeys::default(),
+            sessions: RwLock::new(HashMap::new()),
+        }
     }
 
     /// Temporary credentials acting in `account` — (access key id, secret, session token)
@@ -165,7 +171,7 @@ impl Authenticator {
         let known = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(&sig.access_key).cloned();
         // Expired temporary credentials are unknown ones.
         let known = known.filter(|k| k.expires_at.is_none_or(|e| e > now));
-        sigv4::verify(&req, &sig, now, |_| known.as_ref().map(|k| k.secret.clone()))?;
+        sigv4::verify_with(&req, &sig, now, |_| known.as_ref().map(|k| k.secret.clone()), &self.signing)?;
         let known = known.ok_or(Refusal::UnknownKey)?;
         Ok(Authenticated { account: known.account.clone(), region: sig.region, principal: known.principal.clone() })
     }

@@ -229,6 +229,29 @@ fn scope(credential: &str) -> Result<(String, String, String, String), Refusal> 
     Ok((key.to_owned(), date.to_owned(), region.to_owned(), service.to_owned()))
 }
 
+/// Signing keys already derived, by secret, date, region and service: a key serves every
+/// request of its day, so a server derives it once rather than per request.
+#[derive(Debug, Default)]
+pub struct SigningKeys(std::sync::Mutex<std::collections::HashMap<(String, String, String, String), hmac::Key>>);
+
+impl SigningKeys {
+    /// The signing key for these, derived on first use.
+    pub fn get(&self, secret: &str, date: &str, region: &str, service: &str) -> hmac::Key {
+        let mut keys = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let id = (secret.to_owned(), date.to_owned(), region.to_owned(), service.to_owned());
+        if let Some(k) = keys.get(&id) {
+            return k.clone();
+        }
+        // Yesterday's keys go as today's come.
+        if keys.len() >= 4096 {
+            keys.clear();
+        }
+        let key = signing_key(secret, date, region, service);
+        keys.insert(id, key.clone());
+        key
+    }
+}
+
 /// Checks a signature read from `req`: its time against `now` (Unix seconds), its key
 /// (and session token) through `lookup`, and the signature itself.
 pub fn verify(
@@ -236,6 +259,17 @@ pub fn verify(
     sig: &Signature,
     now: i64,
     lookup: impl FnOnce(&str) -> Option<Secret>,
+) -> Result<(), Refusal> {
+    verify_with(req, sig, now, lookup, &SigningKeys::default())
+}
+
+/// [`verify`], taking signing keys from `keys`.
+pub fn verify_with(
+    req: &Request<'_>,
+    sig: &Signature,
+    now: i64,
+    lookup: impl FnOnce(&str) -> Option<Secret>,
+    keys: &SigningKeys,
 ) -> Result<(), Refusal> {
     let signed_at = parse_amz_date(&sig.amz_date).ok_or_else(|| {
         Refusal::Incomplete(format!("Date must be in ISO-8601 'basic format'. Got '{}'.", sig.amz_date))
@@ -261,7 +295,7 @@ pub fn verify(
     }
     let payload = payload_hash(req)?;
     let canonical = canonical_request(req, sig, &payload);
-    let key = signing_key(&secret.secret_key, &sig.date, &sig.region, &sig.service);
+    let key = keys.get(&secret.secret_key, &sig.date, &sig.region, &sig.service);
     let expected = sign(&key, &string_to_sign(sig, &canonical));
     if constant_time_eq(expected.as_bytes(), sig.signature.as_bytes()) {
         Ok(())
