@@ -3,8 +3,9 @@
 //! One [`router`] serves every AWS API on one port, routed the way AWS clients address
 //! them: Lambda's and API Gateway's REST paths (`/2015-03-31/…`, `/restapis`, `/apikeys`,
 //! `/usageplans`, `/v2/apis`); SQS's JSON protocol (`X-Amz-Target`); and the query
-//! protocol (form `Action=…`) of SQS and SNS, told apart by the SigV4 credential scope or
-//! the action. Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
+//! protocol (form `Action=…`) of SQS, SNS, STS and IAM, told apart by the SigV4 credential
+//! scope or the action. In authenticated mode (`auth.rs`) a request gets this far only
+//! with a valid signature by a known key, and acts in that key's account. Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
 //! a path form) go to API Gateway's data plane first. Each handler parses a request into
 //! the typed arguments of a service call, calls the service, and turns the typed result or
 //! error into AWS's exact response shape. Errors become responses in exactly one place per

@@ -6,7 +6,9 @@
 //! error types a caller can see. This crate keeps the in-memory view of every function,
 //! version, alias and layer reference (so an invoke never touches SQLite) and keeps it in
 //! step with the store. It also runs the SQS event source mappings' pollers (`esm.rs`),
-//! which read queues through the `sqs` crate and invoke through this service.
+//! which read queues through the `sqs` crate and invoke through this service, and keeps
+//! functions' resource policies (`policy.rs`), which decide cross-account invokes and, in
+//! authenticated mode, services' invokes.
 //!
 //! It never parses HTTP or JSON requests and never formats AWS responses.
 #![deny(missing_docs)]
