@@ -24,6 +24,7 @@ pub(crate) const ACTIONS: &[&str] = &[
     "GetRolePolicy",
     "DeleteRolePolicy",
     "ListRolePolicies",
+    "ListInstanceProfilesForRole",
     "CreatePolicy",
     "GetPolicy",
     "GetPolicyVersion",
@@ -212,6 +213,12 @@ pub(crate) fn handle(iam: &IamService, account: &str, params: &[(String, String)
             let role = iam.role(account, need("RoleName")?)?;
             let names = role.inline.keys().map(|n| crate::sns_query::escape(n));
             Ok(format!("<PolicyNames>{}</PolicyNames><IsTruncated>false</IsTruncated>", members(names)))
+        }
+        // Instance profiles are not modelled: a role has none (Terraform asks before
+        // deleting one).
+        "ListInstanceProfilesForRole" => {
+            iam.role(account, need("RoleName")?)?;
+            Ok("<InstanceProfiles/><IsTruncated>false</IsTruncated>".into())
         }
         "CreatePolicy" => {
             let description = get("Description").map(str::to_owned);

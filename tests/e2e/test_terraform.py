@@ -1,0 +1,64 @@
+"""The calls the Terraform AWS provider makes for an `aws_iam_role` and an
+`aws_lambda_function` using it — create, read, update (waiting on `LastUpdateStatus`),
+destroy — replayed with boto3 (Terraform itself cannot be downloaded here). Every call
+must answer as AWS does: a 404 or a wrong shape would stop a `terraform apply`."""
+import json
+
+import pytest
+
+from conftest import function_zip
+
+TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                 "Action": "sts:AssumeRole"}]}
+BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def test_terraform_creates_reads_updates_and_destroys_a_role_and_a_function(lamina):
+    iam, lam, sts = lamina.client("iam"), lamina.client("lambda"), lamina.client("sts")
+    account = sts.get_caller_identity()["Account"]
+
+    # aws_iam_role: create, then read back.
+    role = iam.create_role(RoleName="tf-exec", AssumeRolePolicyDocument=json.dumps(TRUST), Path="/",
+                           Description="managed by terraform", MaxSessionDuration=3600,
+                           Tags=[{"Key": "managed-by", "Value": "terraform"}])["Role"]
+    assert iam.get_role(RoleName="tf-exec")["Role"]["Arn"] == role["Arn"] == f"arn:aws:iam::{account}:role/tf-exec"
+    assert iam.list_role_policies(RoleName="tf-exec")["PolicyNames"] == []
+    assert iam.list_attached_role_policies(RoleName="tf-exec")["AttachedPolicies"] == []
+    iam.attach_role_policy(RoleName="tf-exec", PolicyArn=BASIC)
+
+    # aws_lambda_function: create, wait for Active, read.
+    lam.create_function(FunctionName="tf-fn", Runtime="python3.12", Role=role["Arn"], Handler="app.handler",
+                        Code={"ZipFile": function_zip("app.py")}, Publish=False, Timeout=3, MemorySize=128,
+                        Tags={"managed-by": "terraform"}, Environment={"Variables": {"STAGE": "dev"}})
+    lam.get_waiter("function_active_v2").wait(FunctionName="tf-fn")
+    got = lam.get_function(FunctionName="tf-fn")
+    assert {"Code", "Configuration", "Tags"} <= set(got)
+    assert got["Configuration"]["Role"] == role["Arn"] and got["Tags"] == {"managed-by": "terraform"}
+    assert got["Code"]["RepositoryType"] == "S3" and got["Code"]["Location"]
+    assert lam.get_function_code_signing_config(FunctionName="tf-fn")["CodeSigningConfigArn"] == ""
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="tf-fn")["Versions"]] == ["$LATEST"]
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_policy(FunctionName="tf-fn")
+
+    # Update: configuration, then code, each waited on.
+    lam.update_function_configuration(FunctionName="tf-fn", Timeout=10, Environment={"Variables": {"STAGE": "prod"}})
+    lam.get_waiter("function_updated_v2").wait(FunctionName="tf-fn")
+    lam.put_function_concurrency(FunctionName="tf-fn", ReservedConcurrentExecutions=2)
+    lam.update_function_code(FunctionName="tf-fn", ZipFile=function_zip("app.py", extra="x"))
+    lam.get_waiter("function_updated_v2").wait(FunctionName="tf-fn")
+    got = lam.get_function(FunctionName="tf-fn")
+    assert got["Configuration"]["Timeout"] == 10 and got["Configuration"]["LastUpdateStatus"] == "Successful"
+    assert got["Concurrency"] == {"ReservedConcurrentExecutions": 2}
+    assert lam.invoke(FunctionName="tf-fn", Payload=b'{"action": "echo"}')["StatusCode"] == 200
+
+    # Destroy: the function, then the role (the provider looks for instance profiles and
+    # policies first).
+    lam.delete_function(FunctionName="tf-fn")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName="tf-fn")
+    assert iam.list_instance_profiles_for_role(RoleName="tf-exec")["InstanceProfiles"] == []
+    for p in iam.list_attached_role_policies(RoleName="tf-exec")["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName="tf-exec", PolicyArn=p["PolicyArn"])
+    iam.delete_role(RoleName="tf-exec")
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName="tf-exec")
