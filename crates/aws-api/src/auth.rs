@@ -169,8 +169,9 @@ impl Authenticator {
         let sig = sigv4::parse(&req)?.ok_or(Refusal::Missing)?;
         let now = unix_now();
         let known = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(&sig.access_key).cloned();
-        // Expired temporary credentials are unknown ones.
-        let known = known.filter(|k| k.expires_at.is_none_or(|e| e > now));
+        if known.as_ref().is_some_and(|k| k.expires_at.is_some_and(|e| e <= now)) {
+            return Err(Refusal::ExpiredToken);
+        }
         sigv4::verify_with(&req, &sig, now, |_| known.as_ref().map(|k| k.secret.clone()), &self.signing)?;
         let known = known.ok_or(Refusal::UnknownKey)?;
         Ok(Authenticated { account: known.account.clone(), region: sig.region, principal: known.principal.clone() })
@@ -219,6 +220,9 @@ pub(crate) fn refused(parts: &axum::http::request::Parts, refusal: &Refusal, req
         }
         Refusal::Incomplete(m) => (403, "IncompleteSignatureException", "IncompleteSignature", m.as_str()),
         Refusal::UnknownKey => (403, "UnrecognizedClientException", "InvalidClientTokenId", INVALID_TOKEN),
+        Refusal::ExpiredToken => {
+            (403, "ExpiredTokenException", "ExpiredToken", "The security token included in the request is expired")
+        }
         Refusal::Mismatch(m) | Refusal::Expired(m) => {
             (403, "InvalidSignatureException", "SignatureDoesNotMatch", m.as_str())
         }
@@ -249,5 +253,40 @@ pub(crate) fn refused(parts: &axum::http::request::Parts, refusal: &Refusal, req
             resp.headers_mut().insert("x-amzn-ErrorType", v);
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed_parts(key: &str, secret: &str, token: &str) -> axum::http::request::Parts {
+        let now = unix_now();
+        let headers = [("host", "localhost:4566")];
+        let req =
+            sigv4::Request { method: "GET", path: "/2015-03-31/functions/", query: None, headers: &headers, body: b"" };
+        let mut builder =
+            axum::http::Request::builder().method("GET").uri("/2015-03-31/functions/").header("host", "localhost:4566");
+        for (k, v) in sigv4::sign_request(&req, key, secret, "us-east-1", "lambda", now) {
+            builder = builder.header(k, v);
+        }
+        // The token is not part of what `sign_request` signs; it is checked beside it.
+        builder.header("x-amz-security-token", token).body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn temporary_credentials_work_until_they_expire() {
+        let auth = Authenticator::new(Vec::new());
+        let live = auth.assume("111111111111", "arn:aws:sts::111111111111:assumed-role/r/s", 900);
+        let who = auth.check(&signed_parts(&live.access_key, &live.secret, &live.token), b"").unwrap();
+        assert_eq!(
+            (who.account.as_str(), who.principal.as_str()),
+            ("111111111111", "arn:aws:sts::111111111111:assumed-role/r/s")
+        );
+        let gone = auth.assume("111111111111", "arn:aws:sts::111111111111:assumed-role/r/s", -1);
+        let refused = auth.check(&signed_parts(&gone.access_key, &gone.secret, &gone.token), b"");
+        assert!(matches!(refused, Err(Refusal::ExpiredToken)));
+        let wrong_token = auth.check(&signed_parts(&live.access_key, &live.secret, "other"), b"");
+        assert!(matches!(wrong_token, Err(Refusal::UnknownKey)));
     }
 }

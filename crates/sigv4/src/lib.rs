@@ -86,6 +86,8 @@ pub enum Refusal {
     Incomplete(String),
     /// An access key (or session token) this server does not know.
     UnknownKey,
+    /// Temporary credentials that have expired.
+    ExpiredToken,
     /// The signature does not match the request.
     Mismatch(String),
     /// The request's time is outside the allowed window.
