@@ -237,7 +237,18 @@ def test_a_cross_account_invoke_fails_until_add_permission_allows_it(secured):
         "Resource"] == f"{arn}:live"
     # Policies survive a restart.
     secured.restart()
-    assert client(secured, "lambda", BOB).invoke(FunctionName=f"{arn}:live")["StatusCode"] == 200
+    alice, bob = client(secured, "lambda", ALICE), client(secured, "lambda", BOB)
+    assert bob.invoke(FunctionName=f"{arn}:live")["StatusCode"] == 200
+    # They go with what they are on: an alias or a function made again starts without.
+    alice.delete_alias(FunctionName="shared", Name="live")
+    alice.create_alias(FunctionName="shared", Name="live", FunctionVersion=version)
+    assert error_of(lambda: bob.invoke(FunctionName=f"{arn}:live"))[1] == "AccessDeniedException"
+    alice.add_permission(FunctionName="shared", StatementId="bob", Action="lambda:InvokeFunction",
+                         Principal=BOB[2])
+    assert bob.invoke(FunctionName=arn)["StatusCode"] == 200
+    alice.delete_function(FunctionName="shared")
+    create(alice, "shared", code=function_zip("app.py"))
+    assert error_of(lambda: bob.invoke(FunctionName=arn))[1] == "AccessDeniedException"
 
 
 def test_api_gateway_invokes_a_function_only_when_its_policy_allows_the_api(secured):

@@ -49,6 +49,8 @@ def test_roles_and_policies_are_kept_and_answered_as_aws_does(lamina):
     assert error(lambda: iam.create_role(RoleName="bad", AssumeRolePolicyDocument="{not json")) == \
         (400, "MalformedPolicyDocument")
     assert error(lambda: iam.get_role(RoleName="ghost")) == (404, "NoSuchEntity")
+    huge = json.dumps({**TRUST, "Padding": "x" * 200_000})
+    assert error(lambda: iam.create_role(RoleName="huge", AssumeRolePolicyDocument=huge)) == (400, "ValidationError")
     assert [r["RoleName"] for r in iam.list_roles(PathPrefix="/service-role/")["Roles"]] == ["app"]
 
     policy = iam.create_policy(PolicyName="logs", PolicyDocument=json.dumps(LOGS))["Policy"]

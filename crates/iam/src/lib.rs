@@ -173,6 +173,14 @@ fn check_path(path: &str) -> Result<(), IamError> {
 }
 
 fn check_document(doc: &str) -> Result<(), IamError> {
+    // The API's own bound on a policy document's length.
+    if doc.len() > 131_072 {
+        return Err(IamError::Validation(
+            "1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: Member must have \
+             length less than or equal to 131072"
+                .into(),
+        ));
+    }
     match serde_json::from_str::<serde_json::Value>(doc) {
         Ok(serde_json::Value::Object(o)) if o.contains_key("Statement") => Ok(()),
         _ => Err(IamError::MalformedPolicyDocument("Syntax errors in policy.".into())),

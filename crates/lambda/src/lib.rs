@@ -246,6 +246,9 @@ struct Cache {
     families: RwLock<HashMap<Key, Family>>,
     /// Concurrency reserved by the functions of each account.
     reserved: RwLock<HashMap<String, u32>>,
+    /// Resource policies read so far, by function and qualifier (`""`: unqualified), so
+    /// that the invokes they decide need not read the store.
+    policies: RwLock<HashMap<(Key, String), Arc<policy::Policy>>>,
     limit: u32,
 }
 
@@ -382,6 +385,7 @@ impl LambdaService {
             functions: RwLock::new(functions),
             families: RwLock::new(families),
             reserved: RwLock::new(HashMap::new()),
+            policies: RwLock::new(HashMap::new()),
             limit: concurrency_limit,
         });
         for account in accounts {
@@ -772,6 +776,7 @@ impl LambdaService {
         }
         self.store.delete_function(&f.account, &f.region, &f.name)?;
         self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
+        self.cache.policies.write().unwrap_or_else(|p| p.into_inner()).retain(|(k, _), _| *k != key_of(&f));
         let family = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
         self.invoker.retire_all(&f);
         let blobs = std::iter::once(f.code.sha256_hex.clone())

@@ -8,14 +8,16 @@ use serde_json::{json, Value};
 use model::arn::{arn_like, function_arn};
 use model::{Function, Invalid, Violation};
 
-use crate::{new_revision, Caller, LambdaError, LambdaService};
+use std::sync::Arc;
+
+use crate::{key_of, new_revision, Caller, LambdaError, LambdaService};
 
 /// The action an invoke needs.
 pub const INVOKE: &str = "lambda:InvokeFunction";
 
 /// A policy as stored: its statements and revision.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Policy {
+pub(crate) struct Policy {
     revision_id: String,
     statements: Vec<Statement>,
 }
@@ -162,9 +164,36 @@ fn key(qualifier: Option<&str>) -> &str {
 }
 
 impl LambdaService {
-    fn policy_of(&self, f: &Function, qualifier: Option<&str>) -> Result<Policy, LambdaError> {
-        let stored = self.store.function_policy(&f.account, &f.region, &f.name, key(qualifier))?;
-        Ok(stored.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default())
+    fn policy_of(&self, f: &Function, qualifier: Option<&str>) -> Result<Arc<Policy>, LambdaError> {
+        let id = (key_of(f), key(qualifier).to_owned());
+        if let Some(p) = self.cache.policies.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            return Ok(p.clone());
+        }
+        let stored = self.store.function_policy(&f.account, &f.region, &f.name, &id.1)?;
+        let policy: Arc<Policy> =
+            Arc::new(stored.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default());
+        self.cache.policies.write().unwrap_or_else(|p| p.into_inner()).insert(id, policy.clone());
+        Ok(policy)
+    }
+
+    /// Stores a qualifier's policy (none, once it has no statement left) and remembers it.
+    fn keep_policy(&self, f: &Function, qualifier: Option<&str>, policy: Policy) -> Result<(), LambdaError> {
+        let text = serde_json::to_string(&policy).map_err(|e| LambdaError::Service(e.to_string()))?;
+        if text.len() > 20 * 1024 {
+            return Err(LambdaError::PolicyLengthExceeded("The final policy size is bigger than the limit.".into()));
+        }
+        let stored = (!policy.statements.is_empty()).then_some(text.as_str());
+        self.store.set_function_policy(&f.account, &f.region, &f.name, key(qualifier), stored)?;
+        let id = (key_of(f), key(qualifier).to_owned());
+        self.cache.policies.write().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::new(policy));
+        Ok(())
+    }
+
+    /// Drops the policy of a version or alias being deleted.
+    pub(crate) fn forget_policy(&self, f: &Function, qualifier: &str) -> Result<(), LambdaError> {
+        self.store.set_function_policy(&f.account, &f.region, &f.name, qualifier, None)?;
+        self.cache.policies.write().unwrap_or_else(|p| p.into_inner()).remove(&(key_of(f), qualifier.to_owned()));
+        Ok(())
     }
 
     /// The ARN a qualifier's policy statements name.
@@ -201,7 +230,7 @@ impl LambdaService {
         statement.check()?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let (f, q) = self.policy_target(caller, name, qualifier)?;
-        let mut policy = self.policy_of(&f, q.as_deref())?;
+        let mut policy = (*self.policy_of(&f, q.as_deref())?).clone();
         check_revision(&policy, revision)?;
         if policy.statements.iter().any(|s| s.sid == statement.sid) {
             return Err(LambdaError::Conflict(format!(
@@ -212,11 +241,7 @@ impl LambdaService {
         let shown = statement.json(&Self::policy_resource(&f, q.as_deref()));
         policy.statements.push(statement);
         policy.revision_id = new_revision();
-        let text = serde_json::to_string(&policy).map_err(|e| LambdaError::Service(e.to_string()))?;
-        if text.len() > 20 * 1024 {
-            return Err(LambdaError::PolicyLengthExceeded("The final policy size is bigger than the limit.".into()));
-        }
-        self.store.set_function_policy(&f.account, &f.region, &f.name, key(q.as_deref()), Some(&text))?;
+        self.keep_policy(&f, q.as_deref(), policy)?;
         Ok(shown.to_string())
     }
 
@@ -231,7 +256,7 @@ impl LambdaService {
     ) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let (f, q) = self.policy_target(caller, name, qualifier)?;
-        let mut policy = self.policy_of(&f, q.as_deref())?;
+        let mut policy = (*self.policy_of(&f, q.as_deref())?).clone();
         check_revision(&policy, revision)?;
         let before = policy.statements.len();
         policy.statements.retain(|s| s.sid != sid);
@@ -239,10 +264,7 @@ impl LambdaService {
             return Err(LambdaError::NotFound(format!("Statement {sid} is not found in resource policy.")));
         }
         policy.revision_id = new_revision();
-        let text = serde_json::to_string(&policy).map_err(|e| LambdaError::Service(e.to_string()))?;
-        let stored = (!policy.statements.is_empty()).then_some(text.as_str());
-        self.store.set_function_policy(&f.account, &f.region, &f.name, key(q.as_deref()), stored)?;
-        Ok(())
+        self.keep_policy(&f, q.as_deref(), policy)
     }
 
     /// GetPolicy: the policy document and its revision.
@@ -260,7 +282,7 @@ impl LambdaService {
         let resource = Self::policy_resource(&f, q.as_deref());
         let statements: Vec<Value> = policy.statements.iter().map(|s| s.json(&resource)).collect();
         let doc = json!({ "Version": "2012-10-17", "Id": "default", "Statement": statements });
-        Ok((doc.to_string(), policy.revision_id))
+        Ok((doc.to_string(), policy.revision_id.clone()))
     }
 
     /// Whether `service` (e.g. `sns.amazonaws.com`), acting for the resource

@@ -200,6 +200,7 @@ impl LambdaService {
             )));
         }
         self.store.delete_version(&v.account, &v.region, &v.name, v.version.unwrap_or(0))?;
+        self.forget_policy(latest, &label)?;
         if let Some(fam) = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).get_mut(&key_of(&v)) {
             fam.versions.remove(&v.version.unwrap_or(0));
             fam.provisioned.remove(&label);
@@ -319,6 +320,8 @@ impl LambdaService {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let (latest, _) = self.get_alias(caller, name, alias_name)?;
         self.store.delete_alias(&latest.account, &latest.region, &latest.name, alias_name)?;
+        // Its permissions go with it: an alias made again under the name starts without.
+        self.forget_policy(&latest, alias_name)?;
         if let Some(fam) = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).get_mut(&key_of(&latest)) {
             fam.aliases.remove(alias_name);
             fam.provisioned.remove(alias_name);
