@@ -1,7 +1,7 @@
 //! Lamina's developer tasks, one entry point:
 //!
 //! - `cargo xtask test`: installs what the tests need (a Python virtualenv in `.venv`
-//!   with boto3, the aws CLI, pytest and awslambdaric), checks formatting and lints,
+//!   with boto3, the aws CLI, pytest and awslambdaric, and aws CLI v2 in `.venv-awscli2`), checks formatting and lints,
 //!   builds the binary and the `lambda_runtime` fixture, then runs every Rust test and
 //!   the end-to-end suite.
 //! - `cargo xtask bench`: builds release binaries, measures cold starts, warm latency
@@ -51,6 +51,28 @@ fn venv(root: &Path) -> Result<PathBuf> {
     Ok(venv)
 }
 
+/// Creates `.venv-awscli2` with aws CLI v2 (for `aws logs tail`, which v1 lacks): its
+/// dependencies from `tests/requirements-awscli2.txt`, the CLI from Debian's package.
+fn awscli_v2(root: &Path) -> Result<PathBuf> {
+    let venv = root.join(".venv-awscli2");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    let requirements = root.join("tests/requirements-awscli2.txt");
+    let installer = root.join("tests/tools/install_awscli2.py");
+    let wanted = std::fs::read_to_string(&requirements)? + &std::fs::read_to_string(&installer)?;
+    let stamp = venv.join(".installed-requirements");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        run(Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements))?;
+        run(Command::new(&python).arg(&installer).arg(&venv))?;
+        std::fs::write(&stamp, wanted)?;
+    }
+    Ok(venv.join("bin/aws"))
+}
+
 /// Builds the `lambda_runtime` fixture function; returns its `bootstrap`.
 fn build_fixture(root: &Path, release: bool) -> Result<PathBuf> {
     let mut cmd = cargo();
@@ -72,6 +94,7 @@ fn build_fixture(root: &Path, release: bool) -> Result<PathBuf> {
 fn test(pytest_args: &[String]) -> Result<()> {
     let root = root();
     let venv = venv(&root)?;
+    let aws_v2 = awscli_v2(&root)?;
     run(cargo().current_dir(&root).args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().current_dir(&root).args([
         "clippy",
@@ -92,6 +115,7 @@ fn test(pytest_args: &[String]) -> Result<()> {
         .args(pytest_args)
         .env("PATH", path)
         .env("LAMINA_BIN", root.join("target/debug/lamina"))
+        .env("AWS_CLI_V2", aws_v2)
         .env("RUST_ECHO_BIN", fixture))
 }
 

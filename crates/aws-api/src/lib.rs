@@ -2,14 +2,14 @@
 //!
 //! One [`router`] serves every AWS API on one port, routed the way AWS clients address
 //! them: Lambda's and API Gateway's REST paths (`/2015-03-31/…`, `/restapis`, `/apikeys`,
-//! `/usageplans`, `/v2/apis`); SQS's JSON protocol (`X-Amz-Target`); and the query
+//! `/usageplans`, `/v2/apis`); SQS's and CloudWatch Logs' JSON protocols (`X-Amz-Target`); and the query
 //! protocol (form `Action=…`) of SQS, SNS, STS and IAM, told apart by the SigV4 credential
 //! scope or the action. In authenticated mode (`auth.rs`) a request gets this far only
 //! with a valid signature by a known key, and acts in that key's account. Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
 //! a path form) go to API Gateway's data plane first. Each handler parses a request into
 //! the typed arguments of a service call, calls the service, and turns the typed result or
 //! error into AWS's exact response shape. Errors become responses in exactly one place per
-//! protocol (`lambda_rest::error_response`, `sqs_json::error_response`,
+//! protocol (`lambda_rest::error_response`, `sqs_json::error_response`, `logs_json::error_response`,
 //! `apigw_common::error_response`, and the query modules' own).
 //!
 //! **Invariant:** this is the only crate that knows AWS's control-plane JSON and XML
@@ -30,6 +30,7 @@ mod lambda_layers;
 mod lambda_policy;
 mod lambda_rest;
 mod lambda_versions;
+mod logs_json;
 mod sns_query;
 mod sqs_json;
 mod sqs_query;
@@ -71,6 +72,8 @@ pub struct ApiState {
     pub gateway: apigateway::GatewayService,
     /// IAM (roles and policies; not enforced).
     pub iam: iam::IamService,
+    /// CloudWatch Logs.
+    pub logs: logs::LogsService,
     /// How callers map to accounts and regions (shared: the state is cloned per request).
     pub callers: std::sync::Arc<CallerPolicy>,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -171,6 +174,18 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
 /// `X-Amz-Target`; the query protocol in an `Action` form or query parameter.
 async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req: Request) -> Response {
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(operation) = target.as_deref().and_then(|t| t.strip_prefix("Logs_20140328.")) {
+        let (parts, body) = req.into_parts();
+        let caller = s.callers.caller(&parts);
+        let caller = logs::Caller { account: caller.account, region: caller.region };
+        return match axum::body::to_bytes(body, logs_json::MAX_BODY).await {
+            Ok(body) => logs_json::handle(&s.logs, &caller, operation, &body),
+            Err(_) => logs_json::error_response(&logs::LogsError::InvalidParameter(format!(
+                "Upload too large: the request exceeds {} bytes",
+                logs_json::MAX_BODY
+            ))),
+        };
+    }
     let Some(operation) = target.as_deref().and_then(|t| t.strip_prefix("AmazonSQS.")).map(str::to_owned) else {
         return query_request(s, req).await;
     };

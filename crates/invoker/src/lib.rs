@@ -55,6 +55,29 @@ pub struct InvokerConfig {
     /// Issues functions' credentials when requests must be signed; without it they get
     /// placeholder keys naming their account, which open mode accepts.
     pub credentials: Option<Arc<dyn CredentialIssuer>>,
+    /// Where functions' output goes, line by line as it is printed (CloudWatch Logs);
+    /// without it, output is only kept for `LogType: Tail`.
+    pub log_sink: Option<Arc<dyn LogSink>>,
+}
+
+/// Receives functions' log lines as they are printed, with Lambda's own `START`, `END`
+/// and `REPORT` lines among them. Must not block: it is called on the invoke path.
+pub trait LogSink: std::fmt::Debug + Send + Sync + 'static {
+    /// Lines for one environment's stream: `(timestamp ms, message with its newline)`.
+    fn write(&self, stream: &LogStreamId, lines: Vec<(i64, String)>);
+}
+
+/// An execution environment's log stream, named as Lambda names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogStreamId {
+    /// The function's account.
+    pub account: String,
+    /// Its region.
+    pub region: String,
+    /// `/aws/lambda/<name>`, or the function's configured group.
+    pub group: String,
+    /// `YYYY/MM/DD/[<version>]<environment id>`.
+    pub stream: String,
 }
 
 /// Issues the temporary credentials a function's environment gets, as Lambda hands a
@@ -704,7 +727,7 @@ impl Inner {
                 if provisioned { "provisioned-concurrency" } else { "on-demand" }.into(),
             ),
             ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group()),
-            ("AWS_LAMBDA_LOG_STREAM_NAME".into(), log_stream),
+            ("AWS_LAMBDA_LOG_STREAM_NAME".into(), log_stream.clone()),
             ("AWS_LAMBDA_RUNTIME_API".into(), api_address),
             ("AWS_REGION".into(), f.region.clone()),
             ("AWS_DEFAULT_REGION".into(), f.region.clone()),
@@ -772,7 +795,16 @@ impl Inner {
         };
         let output =
             process.take_output().ok_or_else(|| LaunchFailure::Internal("the sandbox gave no output".into()))?;
-        let logs = logs::LogCapture::start(output).map_err(|e| internal("log pipe", &e))?;
+        let destination = self.config.log_sink.clone().map(|sink| {
+            let id = LogStreamId {
+                account: f.account.clone(),
+                region: f.region.clone(),
+                group: f.log_group(),
+                stream: log_stream.clone(),
+            };
+            (sink, id)
+        });
+        let logs = logs::LogCapture::start(output, destination).map_err(|e| internal("log pipe", &e))?;
         // Serve the Runtime API now; the runtime's first connection waits in the backlog.
         let (listener, admit): (_, runtime_api::Admission) = match host_listener {
             // On the shared loopback, only the environment's own uid is admitted (when the

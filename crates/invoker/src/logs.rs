@@ -1,19 +1,60 @@
 //! An environment's log: its stdout and stderr, plus Lambda's own `START`, `END` and
-//! `REPORT` lines, gathered per invocation.
+//! `REPORT` lines, gathered per invocation (for `LogType: Tail`) and handed, line by line
+//! as they are printed, to the [`LogSink`] (CloudWatch Logs).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::unix::pipe;
 
+use crate::{LogSink, LogStreamId};
+
 /// How much of one invocation's log is kept in memory (the tail is cut from it).
 const KEEP_BYTES: usize = 64 * 1024;
+/// The longest event a line becomes; a longer line is split, as Lambda splits them.
+const MAX_EVENT_BYTES: usize = 256 * 1024;
+
+/// Where complete lines go, and the start of a line not yet ended.
+struct Forward {
+    sink: Arc<dyn LogSink>,
+    stream: LogStreamId,
+    partial: Vec<u8>,
+}
+
+impl Forward {
+    /// Sends the complete lines of `partial` + `fresh` (and, when `all`, the rest).
+    fn push(&mut self, fresh: &[u8], all: bool) {
+        self.partial.extend_from_slice(fresh);
+        let now = model::clock::now_ms();
+        let mut lines = Vec::new();
+        let mut start = 0;
+        while let Some(n) = self.partial[start..].iter().position(|&b| b == b'\n') {
+            let end = start + n + 1;
+            for piece in self.partial[start..end].chunks(MAX_EVENT_BYTES) {
+                lines.push((now, String::from_utf8_lossy(piece).into_owned()));
+            }
+            start = end;
+        }
+        self.partial.drain(..start);
+        if all || self.partial.len() >= MAX_EVENT_BYTES {
+            for piece in self.partial.chunks(MAX_EVENT_BYTES) {
+                lines.push((now, String::from_utf8_lossy(piece).into_owned()));
+            }
+            self.partial.clear();
+        }
+        if !lines.is_empty() {
+            self.sink.write(&self.stream, lines);
+        }
+    }
+}
 
 struct Shared {
     rx: pipe::Receiver,
     /// The invocation's log so far. Reads from the pipe happen under this lock, so bytes
     /// land in the order they were written whoever reads them.
     buf: Mutex<Vec<u8>>,
+    /// Where lines go as they are read; under its own lock, taken inside `buf`'s.
+    forward: Option<Mutex<Forward>>,
 }
 
 /// Reads an environment's output pipe in the background.
@@ -38,6 +79,9 @@ impl Shared {
             match nix::unistd::read(self.rx.as_raw_fd(), &mut chunk) {
                 Ok(0) => return Drained::Eof,
                 Ok(n) => {
+                    if let Some(f) = &self.forward {
+                        f.lock().unwrap_or_else(|p| p.into_inner()).push(&chunk[..n], false);
+                    }
                     buf.extend_from_slice(&chunk[..n]);
                     if buf.len() > 2 * KEEP_BYTES {
                         let cut = buf.len() - KEEP_BYTES;
@@ -53,9 +97,15 @@ impl Shared {
 }
 
 impl LogCapture {
-    /// Starts reading `reader`, the read end of the environment's output pipe.
-    pub(crate) fn start(reader: OwnedFd) -> std::io::Result<Self> {
-        let shared = Arc::new(Shared { rx: pipe::Receiver::from_owned_fd(reader)?, buf: Mutex::new(Vec::new()) });
+    /// Starts reading `reader`, the read end of the environment's output pipe; lines go
+    /// to `destination` as they are read.
+    pub(crate) fn start(
+        reader: OwnedFd,
+        destination: Option<(Arc<dyn LogSink>, LogStreamId)>,
+    ) -> std::io::Result<Self> {
+        let forward = destination.map(|(sink, stream)| Mutex::new(Forward { sink, stream, partial: Vec::new() }));
+        let shared =
+            Arc::new(Shared { rx: pipe::Receiver::from_owned_fd(reader)?, buf: Mutex::new(Vec::new()), forward });
         let s = shared.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -75,11 +125,16 @@ impl LogCapture {
         Ok(LogCapture { shared, task })
     }
 
-    /// Appends one of Lambda's own lines.
+    /// Appends one of Lambda's own lines (after any unended line of output).
     pub(crate) fn line(&self, line: &str) {
         let mut b = self.shared.buf.lock().unwrap_or_else(|p| p.into_inner());
         b.extend_from_slice(line.as_bytes());
         b.push(b'\n');
+        if let Some(f) = &self.shared.forward {
+            let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+            f.push(&[], true);
+            f.push(format!("{line}\n").as_bytes(), false);
+        }
     }
 
     /// Takes everything written to the pipe so far into the log. The runtime writes its
@@ -87,6 +142,9 @@ impl LogCapture {
     /// complete.
     pub(crate) fn flush(&self) {
         self.shared.drain();
+        if let Some(f) = &self.shared.forward {
+            f.lock().unwrap_or_else(|p| p.into_inner()).push(&[], true);
+        }
     }
 
     /// Takes the log gathered since the last call.
@@ -117,7 +175,7 @@ mod tests {
     #[tokio::test]
     async fn flush_sees_everything_written_before_it() {
         let (reader, mut writer) = std::io::pipe().unwrap();
-        let cap = LogCapture::start(reader.into()).unwrap();
+        let cap = LogCapture::start(reader.into(), None).unwrap();
         cap.line("START");
         for i in 0..1000 {
             writeln!(writer, "line {i}").unwrap();
@@ -135,7 +193,7 @@ mod tests {
     #[tokio::test]
     async fn the_background_reader_keeps_the_pipe_from_filling() {
         let (reader, mut writer) = std::io::pipe().unwrap();
-        let cap = LogCapture::start(reader.into()).unwrap();
+        let cap = LogCapture::start(reader.into(), None).unwrap();
         // Far more than a pipe holds: this blocks forever unless the log is being read.
         let writer = std::thread::spawn(move || {
             for _ in 0..64 {
@@ -145,6 +203,37 @@ mod tests {
         tokio::task::spawn_blocking(move || writer.join().unwrap()).await.unwrap();
         cap.flush();
         assert!(cap.take().len() >= KEEP_BYTES, "older output is dropped, the recent kept");
+    }
+
+    #[derive(Debug, Default)]
+    struct Collect(Mutex<Vec<String>>);
+
+    impl LogSink for Collect {
+        fn write(&self, stream: &LogStreamId, lines: Vec<(i64, String)>) {
+            assert_eq!(stream.stream, "2026/01/01/[$LATEST]abc");
+            self.0.lock().unwrap().extend(lines.into_iter().map(|(_, l)| l));
+        }
+    }
+
+    #[tokio::test]
+    async fn lines_are_forwarded_whole_and_unended_output_at_the_flush() {
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let sink = Arc::new(Collect::default());
+        let stream = LogStreamId {
+            account: "1".into(),
+            region: "r".into(),
+            group: "/aws/lambda/f".into(),
+            stream: "2026/01/01/[$LATEST]abc".into(),
+        };
+        let cap = LogCapture::start(reader.into(), Some((sink.clone(), stream))).unwrap();
+        cap.line("START RequestId: 1");
+        write!(writer, "one\ntw").unwrap();
+        cap.flush();
+        write!(writer, "three").unwrap();
+        cap.flush();
+        cap.line("END RequestId: 1");
+        let got = sink.0.lock().unwrap().clone();
+        assert_eq!(got, ["START RequestId: 1\n", "one\n", "tw", "three", "END RequestId: 1\n"]);
     }
 
     #[test]

@@ -204,6 +204,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             Some(Arc::new(aws_api::Authenticator::new(keys)))
         }
     };
+    let logs = logs::LogsService::start(store::LogStore::open(&data.join("logs.db"))?)
+        .map_err(|e| anyhow::anyhow!("starting CloudWatch Logs: {e}"))?;
     let sandbox = choose_sandbox(&config, &data)?;
     tracing::info!("sandbox: {}", sandbox.describe());
     let invoker = invoker::Invoker::new(
@@ -219,6 +221,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             endpoint_url: format!("http://{local}"),
             trusted_ca: Some(authority.ca_file.clone()),
             credentials: auth.clone().map(|a| Arc::new(FunctionKeys(a)) as Arc<dyn invoker::CredentialIssuer>),
+            log_sink: Some(Arc::new(FunctionLogs(logs.clone()))),
         },
         sandbox,
         code.clone(),
@@ -275,6 +278,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         sns,
         gateway,
         iam,
+        logs,
         callers: Arc::new(aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
@@ -307,6 +311,21 @@ fn delivered<E: std::fmt::Display>(outcome: Result<bool, E>, what: &str) -> Resu
         Ok(true) => Ok(()),
         Ok(false) => Err(format!("the {what} does not exist")),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Functions' output, into their CloudWatch Logs groups.
+struct FunctionLogs(logs::LogsService);
+
+impl std::fmt::Debug for FunctionLogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FunctionLogs")
+    }
+}
+
+impl invoker::LogSink for FunctionLogs {
+    fn write(&self, s: &invoker::LogStreamId, lines: Vec<(i64, String)>) {
+        self.0.ingest(&s.account, &s.region, &s.group, &s.stream, lines);
     }
 }
 

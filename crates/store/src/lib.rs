@@ -8,6 +8,8 @@
 //!   APIs, keys and usage plans, as documents; all in one SQLite database (WAL mode) so
 //!   that everything a user created or an invoke accepted survives a restart or a
 //!   `kill -9`;
+//! - [`LogStore`]: CloudWatch Logs' groups, streams and events, in a second SQLite file
+//!   so that log traffic never waits on the first;
 //! - [`CodeStore`]: deployment packages stored once by SHA-256, and their extracted trees,
 //!   which execution environments read.
 //!
@@ -17,12 +19,14 @@
 
 mod code;
 mod gateway;
+mod logs;
 mod queues;
 mod sqlite;
 mod topics;
 
 pub use code::{inspect as inspect_zip, CodeError, CodeStore};
 pub use gateway::{GatewayDocument, GatewayStore};
+pub use logs::{EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoredLogEvent, StreamCursor};
 pub use queues::{QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;
 pub use topics::{HttpDelivery, SubscriptionRecord, TopicRecord, TopicStore};

@@ -1,0 +1,895 @@
+//! Lamina's CloudWatch Logs: log groups, log streams and their events, durable in the
+//! store's `LogStore` (a SQLite file of its own).
+//!
+//! [`LogsService`] executes the Logs operations with plain Rust values: groups with
+//! retention (enforced on every read at once, and swept from disk every minute), tags,
+//! streams, `PutLogEvents` with AWS's acceptance rules, `GetLogEvents` with forward and
+//! backward tokens, and `FilterLogEvents` with filter patterns (`pattern.rs`). Functions'
+//! output arrives through [`LogsService::ingest`], which never blocks an invocation: a
+//! writer thread commits what is pending in one transaction, so a line is readable
+//! milliseconds after it is printed. Errors are [`LogsError`]s named as AWS names them.
+//!
+//! It knows nothing of HTTP or the wire protocol; `aws-api` speaks it.
+#![deny(missing_docs)]
+
+pub mod pattern;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+pub use pattern::{Pattern, PatternError};
+use store::{
+    EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoreError, StoredLogEvent, StreamCursor,
+};
+
+/// The retention periods AWS accepts, in days.
+pub const RETENTION_DAYS: [i64; 22] =
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+/// The most a `PutLogEvents` batch may hold: messages plus 26 bytes per event.
+pub const MAX_BATCH_BYTES: usize = 1_048_576;
+/// The most events a read returns, and its default.
+pub const MAX_EVENTS: usize = 10_000;
+/// Lines of function output waiting to be written beyond which new ones are dropped
+/// (and counted) rather than let memory grow without bound.
+const MAX_PENDING_LINES: usize = 500_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// A Logs error, with AWS's error shape name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LogsError {
+    /// `ResourceNotFoundException`.
+    #[error("{0}")]
+    ResourceNotFound(String),
+    /// `ResourceAlreadyExistsException`.
+    #[error("{0}")]
+    ResourceAlreadyExists(String),
+    /// `InvalidParameterException`.
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// `ServiceUnavailableException`: the store failed.
+    #[error("{0}")]
+    ServiceUnavailable(String),
+}
+
+impl From<StoreError> for LogsError {
+    fn from(e: StoreError) -> Self {
+        LogsError::ServiceUnavailable(e.to_string())
+    }
+}
+
+fn validation(value: &str, member: &str, constraint: &str) -> LogsError {
+    LogsError::InvalidParameter(format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
+    ))
+}
+
+fn no_group() -> LogsError {
+    LogsError::ResourceNotFound("The specified log group does not exist.".into())
+}
+
+fn no_stream() -> LogsError {
+    LogsError::ResourceNotFound("The specified log stream does not exist.".into())
+}
+
+fn bad_token() -> LogsError {
+    LogsError::InvalidParameter("The specified nextToken is invalid.".into())
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account.
+    pub account: String,
+    /// The region.
+    pub region: String,
+}
+
+/// A log group as the API describes it.
+#[derive(Debug, Clone)]
+pub struct LogGroup {
+    /// `logGroupName`.
+    pub name: String,
+    /// `arn` (with `:*`); `logGroupArn` is without.
+    pub arn: String,
+    /// `creationTime`.
+    pub created_ms: i64,
+    /// `retentionInDays`.
+    pub retention_days: Option<i64>,
+    /// `kmsKeyId`.
+    pub kms_key: Option<String>,
+    /// `logGroupClass`.
+    pub class: String,
+    /// `storedBytes`.
+    pub stored_bytes: i64,
+}
+
+/// A log stream as the API describes it.
+#[derive(Debug, Clone)]
+pub struct LogStream {
+    /// `logStreamName`.
+    pub name: String,
+    /// `arn`.
+    pub arn: String,
+    /// `creationTime`.
+    pub created_ms: i64,
+    /// `firstEventTimestamp`.
+    pub first_event_ms: Option<i64>,
+    /// `lastEventTimestamp`.
+    pub last_event_ms: Option<i64>,
+    /// `lastIngestionTime`.
+    pub last_ingestion_ms: Option<i64>,
+    /// `storedBytes`.
+    pub stored_bytes: i64,
+}
+
+/// An event read back.
+#[derive(Debug, Clone)]
+pub struct LogEvent {
+    /// `eventId` (for `FilterLogEvents`).
+    pub id: String,
+    /// `logStreamName`.
+    pub stream: String,
+    /// `timestamp`.
+    pub timestamp_ms: i64,
+    /// `ingestionTime`.
+    pub ingestion_ms: i64,
+    /// `message`.
+    pub message: String,
+}
+
+impl From<StoredLogEvent> for LogEvent {
+    fn from(e: StoredLogEvent) -> Self {
+        LogEvent {
+            id: format!("{:020}{:036}", e.timestamp_ms.max(0), e.seq),
+            stream: e.stream,
+            timestamp_ms: e.timestamp_ms,
+            ingestion_ms: e.ingestion_ms,
+            message: e.message,
+        }
+    }
+}
+
+/// `DescribeLogStreams`' order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StreamOrder {
+    /// By name (the default).
+    #[default]
+    Name,
+    /// By the last event's timestamp.
+    LastEventTime,
+}
+
+/// `DescribeLogStreams`' arguments.
+#[derive(Debug, Clone, Default)]
+pub struct StreamQuery {
+    /// `logStreamNamePrefix`.
+    pub prefix: Option<String>,
+    /// `orderBy`.
+    pub order: StreamOrder,
+    /// `descending`.
+    pub descending: bool,
+    /// `nextToken`.
+    pub token: Option<String>,
+    /// `limit`.
+    pub limit: Option<i64>,
+}
+
+/// `PutLogEvents`' rejected events, as indexes into the batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rejected {
+    /// `tooNewLogEventStartIndex`: this event and the ones after are over two hours ahead.
+    pub too_new_start: Option<usize>,
+    /// `tooOldLogEventEndIndex`: this event and the ones before are over 14 days old.
+    pub too_old_end: Option<usize>,
+    /// `expiredLogEventEndIndex`: this event and the ones before are past the group's
+    /// retention.
+    pub expired_end: Option<usize>,
+}
+
+/// `GetLogEvents`' arguments.
+#[derive(Debug, Clone, Default)]
+pub struct GetQuery {
+    /// `startTime`.
+    pub start_ms: Option<i64>,
+    /// `endTime`.
+    pub end_ms: Option<i64>,
+    /// `nextToken`.
+    pub token: Option<String>,
+    /// `limit`.
+    pub limit: Option<i64>,
+    /// `startFromHead`.
+    pub from_head: bool,
+}
+
+/// `GetLogEvents`' answer.
+#[derive(Debug, Clone)]
+pub struct GetPage {
+    /// `events`, oldest first.
+    pub events: Vec<LogEvent>,
+    /// `nextForwardToken`.
+    pub forward: String,
+    /// `nextBackwardToken`.
+    pub backward: String,
+}
+
+/// `FilterLogEvents`' arguments.
+#[derive(Debug, Clone, Default)]
+pub struct FilterQuery {
+    /// `logStreamNames`.
+    pub streams: Option<Vec<String>>,
+    /// `logStreamNamePrefix`.
+    pub prefix: Option<String>,
+    /// `startTime`.
+    pub start_ms: Option<i64>,
+    /// `endTime`.
+    pub end_ms: Option<i64>,
+    /// `filterPattern`.
+    pub pattern: Option<String>,
+    /// `nextToken`.
+    pub token: Option<String>,
+    /// `limit`.
+    pub limit: Option<i64>,
+}
+
+/// Lines of a function's output waiting for the writer.
+#[derive(Default)]
+struct Pending {
+    batches: Vec<LogAppend>,
+    lines: usize,
+}
+
+struct Inner {
+    store: LogStore,
+    pending: Mutex<Pending>,
+    wake: Condvar,
+    dropped: AtomicU64,
+}
+
+/// CloudWatch Logs.
+#[derive(Clone)]
+pub struct LogsService {
+    inner: Arc<Inner>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+fn encode_token(s: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+fn decode_token(t: &str) -> Result<String, LogsError> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t).map_err(|_| bad_token())?;
+    String::from_utf8(bytes).map_err(|_| bad_token())
+}
+
+fn check_group_name(name: &str, member: &str) -> Result<(), LogsError> {
+    if name.is_empty() || name.len() > 512 {
+        return Err(validation(name, member, "Member must have length between 1 and 512"));
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-/#".contains(c)) {
+        return Err(validation(name, member, r"Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+"));
+    }
+    Ok(())
+}
+
+fn check_stream_name(name: &str) -> Result<(), LogsError> {
+    if name.is_empty() || name.len() > 512 {
+        return Err(validation(name, "logStreamName", "Member must have length between 1 and 512"));
+    }
+    if name.contains([':', '*']) {
+        return Err(validation(name, "logStreamName", "Member must satisfy regular expression pattern: [^:*]*"));
+    }
+    Ok(())
+}
+
+fn limit(value: Option<i64>, max: usize) -> Result<usize, LogsError> {
+    match value {
+        None => Ok(max),
+        Some(n) if n >= 1 && n as usize <= max => Ok(n as usize),
+        Some(n) => Err(validation(&n.to_string(), "limit", &format!("Member must have value between 1 and {max}"))),
+    }
+}
+
+/// A group's name from `logGroupName` or `logGroupIdentifier` (a name or an ARN).
+pub fn group_name(name: Option<&str>, identifier: Option<&str>) -> Result<String, LogsError> {
+    match (name, identifier) {
+        (Some(_), Some(_)) => {
+            Err(LogsError::InvalidParameter("LogGroup name and LogGroup ARN are mutually exclusive parameters.".into()))
+        }
+        (Some(n), None) => Ok(n.to_owned()),
+        (None, Some(id)) => {
+            let name = match id.strip_prefix("arn:") {
+                Some(_) => id.split(":log-group:").nth(1).map(|n| n.trim_end_matches(":*")).ok_or_else(no_group)?,
+                None => id,
+            };
+            Ok(name.to_owned())
+        }
+        (None, None) => {
+            Err(LogsError::InvalidParameter("Should provide either logGroupName or logGroupIdentifier.".into()))
+        }
+    }
+}
+
+impl LogsService {
+    /// Starts the service on its store: a writer thread for functions' output and a
+    /// sweeper that deletes events past their group's retention.
+    pub fn start(store: LogStore) -> std::io::Result<Self> {
+        let inner = Arc::new(Inner {
+            store,
+            pending: Mutex::new(Pending::default()),
+            wake: Condvar::new(),
+            dropped: AtomicU64::new(0),
+        });
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new().name("logs-writer".into()).spawn(move || writer(weak))?;
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new().name("logs-retention".into()).spawn(move || loop {
+            let Some(inner) = weak.upgrade() else { return };
+            sweep(&inner.store, now_ms());
+            drop(inner);
+            std::thread::sleep(Duration::from_secs(60));
+        })?;
+        Ok(LogsService { inner })
+    }
+
+    /// Lines of function output dropped because the writer fell too far behind.
+    pub fn dropped_lines(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Queues a function's output for its log stream (creating the group and stream if
+    /// need be). Never blocks on the store.
+    pub fn ingest(&self, account: &str, region: &str, group: &str, stream: &str, events: Vec<(i64, String)>) {
+        if events.is_empty() {
+            return;
+        }
+        let mut p = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if p.lines + events.len() > MAX_PENDING_LINES {
+            self.inner.dropped.fetch_add(events.len() as u64, Ordering::Relaxed);
+            return;
+        }
+        p.lines += events.len();
+        p.batches.push(LogAppend {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            group: group.to_owned(),
+            stream: stream.to_owned(),
+            ingestion_ms: now_ms(),
+            events,
+            create: true,
+        });
+        drop(p);
+        self.inner.wake.notify_one();
+    }
+
+    fn group(&self, c: &Caller, name: &str) -> Result<LogGroupRecord, LogsError> {
+        self.inner.store.group(&c.account, &c.region, name)?.ok_or_else(no_group)
+    }
+
+    fn describe_group(&self, g: LogGroupRecord) -> LogGroup {
+        LogGroup {
+            arn: format!("arn:aws:logs:{}:{}:log-group:{}:*", g.region, g.account, g.name),
+            name: g.name,
+            created_ms: g.created_ms,
+            retention_days: g.retention_days,
+            kms_key: g.kms_key,
+            class: g.class,
+            stored_bytes: g.stored_bytes,
+        }
+    }
+
+    /// `CreateLogGroup`.
+    pub fn create_group(
+        &self,
+        c: &Caller,
+        name: &str,
+        kms_key: Option<String>,
+        class: Option<String>,
+        tags: BTreeMap<String, String>,
+    ) -> Result<(), LogsError> {
+        check_group_name(name, "logGroupName")?;
+        let class = class.unwrap_or_else(|| "STANDARD".into());
+        if !["STANDARD", "INFREQUENT_ACCESS", "DELIVERY"].contains(&class.as_str()) {
+            return Err(validation(
+                &class,
+                "logGroupClass",
+                "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]",
+            ));
+        }
+        let record = LogGroupRecord {
+            id: 0,
+            account: c.account.clone(),
+            region: c.region.clone(),
+            name: name.to_owned(),
+            created_ms: now_ms(),
+            retention_days: None,
+            kms_key,
+            class,
+            tags: serde_json::to_string(&tags).expect("string maps serialize"),
+            stored_bytes: 0,
+        };
+        if !self.inner.store.create_group(&record)? {
+            return Err(LogsError::ResourceAlreadyExists("The specified log group already exists".into()));
+        }
+        Ok(())
+    }
+
+    /// `DescribeLogGroups`: groups in name order, and the token for the next page.
+    pub fn describe_groups(
+        &self,
+        c: &Caller,
+        prefix: Option<&str>,
+        pattern: Option<&str>,
+        token: Option<&str>,
+        limit_: Option<i64>,
+    ) -> Result<(Vec<LogGroup>, Option<String>), LogsError> {
+        if prefix.is_some() && pattern.is_some() {
+            return Err(LogsError::InvalidParameter(
+                "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.".into(),
+            ));
+        }
+        if let Some(p) = prefix {
+            check_group_name(p, "logGroupNamePrefix")?;
+        }
+        let limit = limit(limit_, 50)?;
+        let mut after = token.map(decode_token).transpose()?;
+        let needle = pattern.map(str::to_ascii_lowercase);
+        let mut out = Vec::new();
+        loop {
+            let page = self.inner.store.groups(&c.account, &c.region, prefix.unwrap_or(""), after.as_deref(), 200)?;
+            let done = page.len() < 200;
+            for g in page {
+                after = Some(g.name.clone());
+                if needle.as_ref().is_some_and(|n| !g.name.to_ascii_lowercase().contains(n.as_str())) {
+                    continue;
+                }
+                out.push(self.describe_group(g));
+                if out.len() == limit {
+                    let more = !self
+                        .inner
+                        .store
+                        .groups(&c.account, &c.region, prefix.unwrap_or(""), after.as_deref(), 1)?
+                        .is_empty();
+                    return Ok((out, more.then(|| encode_token(after.as_deref().unwrap_or("")))));
+                }
+            }
+            if done {
+                return Ok((out, None));
+            }
+        }
+    }
+
+    /// `DeleteLogGroup`.
+    pub fn delete_group(&self, c: &Caller, name: &str) -> Result<(), LogsError> {
+        check_group_name(name, "logGroupName")?;
+        let g = self.group(c, name)?;
+        self.inner.store.delete_group(g.id)?;
+        Ok(())
+    }
+
+    /// `PutRetentionPolicy` (`Some(days)`) and `DeleteRetentionPolicy` (`None`). Events
+    /// past the new period stop being returned at once and leave the disk with the next
+    /// sweep.
+    pub fn set_retention(&self, c: &Caller, name: &str, days: Option<i64>) -> Result<(), LogsError> {
+        check_group_name(name, "logGroupName")?;
+        if let Some(d) = days {
+            if !RETENTION_DAYS.contains(&d) {
+                let set: Vec<String> = RETENTION_DAYS.iter().map(i64::to_string).collect();
+                return Err(validation(
+                    &d.to_string(),
+                    "retentionInDays",
+                    &format!("Member must satisfy enum value set: [{}]", set.join(", ")),
+                ));
+            }
+        }
+        let mut g = self.group(c, name)?;
+        g.retention_days = days;
+        self.inner.store.update_group(&g)?;
+        if let Some(d) = days {
+            self.inner.store.expire(g.id, now_ms() - d * DAY_MS)?;
+        }
+        Ok(())
+    }
+
+    /// A group's tags (`ListTagsLogGroup`, `ListTagsForResource`).
+    pub fn tags(&self, c: &Caller, name: &str) -> Result<BTreeMap<String, String>, LogsError> {
+        let g = self.group(c, name)?;
+        Ok(serde_json::from_str(&g.tags).unwrap_or_default())
+    }
+
+    /// Adds tags to a group (`set`) and removes others (`remove`).
+    pub fn retag(
+        &self,
+        c: &Caller,
+        name: &str,
+        set: BTreeMap<String, String>,
+        remove: &[String],
+    ) -> Result<(), LogsError> {
+        let mut g = self.group(c, name)?;
+        let mut tags: BTreeMap<String, String> = serde_json::from_str(&g.tags).unwrap_or_default();
+        tags.extend(set);
+        for k in remove {
+            tags.remove(k);
+        }
+        if tags.len() > 50 {
+            return Err(LogsError::InvalidParameter("A log group can have at most 50 tags.".into()));
+        }
+        g.tags = serde_json::to_string(&tags).expect("string maps serialize");
+        self.inner.store.update_group(&g)?;
+        Ok(())
+    }
+
+    /// `CreateLogStream`.
+    pub fn create_stream(&self, c: &Caller, group: &str, stream: &str) -> Result<(), LogsError> {
+        check_group_name(group, "logGroupName")?;
+        check_stream_name(stream)?;
+        let g = self.group(c, group)?;
+        if !self.inner.store.create_stream(g.id, stream, now_ms())? {
+            return Err(LogsError::ResourceAlreadyExists("The specified log stream already exists".into()));
+        }
+        Ok(())
+    }
+
+    /// `DeleteLogStream`.
+    pub fn delete_stream(&self, c: &Caller, group: &str, stream: &str) -> Result<(), LogsError> {
+        check_stream_name(stream)?;
+        let g = self.group(c, group)?;
+        let s = self.inner.store.stream(g.id, stream)?.ok_or_else(no_stream)?;
+        self.inner.store.delete_stream(g.id, s.id)?;
+        Ok(())
+    }
+
+    fn describe_stream(&self, g: &LogGroupRecord, s: LogStreamRecord) -> LogStream {
+        LogStream {
+            arn: format!("arn:aws:logs:{}:{}:log-group:{}:log-stream:{}", g.region, g.account, g.name, s.name),
+            name: s.name,
+            created_ms: s.created_ms,
+            first_event_ms: s.first_event_ms,
+            last_event_ms: s.last_event_ms,
+            last_ingestion_ms: s.last_ingestion_ms,
+            stored_bytes: s.stored_bytes,
+        }
+    }
+
+    /// `DescribeLogStreams`.
+    pub fn describe_streams(
+        &self,
+        c: &Caller,
+        group: &str,
+        q: StreamQuery,
+    ) -> Result<(Vec<LogStream>, Option<String>), LogsError> {
+        if q.prefix.is_some() && q.order == StreamOrder::LastEventTime {
+            return Err(LogsError::InvalidParameter(
+                "Cannot order by LastEventTime with a logStreamNamePrefix.".into(),
+            ));
+        }
+        let limit = limit(q.limit, 50)?;
+        let g = self.group(c, group)?;
+        let mut streams = self.inner.store.streams(g.id)?;
+        if let Some(p) = &q.prefix {
+            streams.retain(|s| s.name.starts_with(p.as_str()));
+        }
+        if q.order == StreamOrder::LastEventTime {
+            streams.sort_by(|a, b| a.last_event_ms.cmp(&b.last_event_ms).then_with(|| a.name.cmp(&b.name)));
+        }
+        if q.descending {
+            streams.reverse();
+        }
+        let skip = match q.token.as_deref() {
+            None => 0,
+            Some(t) => decode_token(t)?.parse::<usize>().map_err(|_| bad_token())?,
+        };
+        let total = streams.len();
+        let page: Vec<LogStream> =
+            streams.into_iter().skip(skip).take(limit).map(|s| self.describe_stream(&g, s)).collect();
+        let next = (skip + page.len() < total).then(|| encode_token(&(skip + page.len()).to_string()));
+        Ok((page, next))
+    }
+
+    /// `PutLogEvents`: stores the acceptable events (committed before it returns) and
+    /// says which were rejected.
+    pub fn put_events(
+        &self,
+        c: &Caller,
+        group: &str,
+        stream: &str,
+        events: Vec<(i64, String)>,
+    ) -> Result<Rejected, LogsError> {
+        check_group_name(group, "logGroupName")?;
+        check_stream_name(stream)?;
+        if events.is_empty() || events.len() > MAX_EVENTS {
+            return Err(validation(
+                &format!("{} events", events.len()),
+                "logEvents",
+                "Member must have length between 1 and 10000",
+            ));
+        }
+        let size: usize = events.iter().map(|(_, m)| m.len() + 26).sum();
+        if size > MAX_BATCH_BYTES {
+            return Err(LogsError::InvalidParameter(format!(
+                "Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}"
+            )));
+        }
+        if events.iter().any(|(_, m)| m.is_empty()) {
+            return Err(validation(
+                "",
+                "logEvents.member.message",
+                "Member must have length greater than or equal to 1",
+            ));
+        }
+        if events.windows(2).any(|w| w[1].0 < w[0].0) {
+            return Err(LogsError::InvalidParameter(
+                "Log events in a single PutLogEvents request must be in chronological order.".into(),
+            ));
+        }
+        if let (Some(first), Some(last)) = (events.first(), events.last()) {
+            if last.0 - first.0 > DAY_MS {
+                return Err(LogsError::InvalidParameter(
+                    "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.".into(),
+                ));
+            }
+        }
+        let g = self.group(c, group)?;
+        self.inner.store.stream(g.id, stream)?.ok_or_else(no_stream)?;
+        let now = now_ms();
+        let too_new = now + 2 * 3_600_000;
+        let too_old = now - 14 * DAY_MS;
+        let expired = g.retention_days.map(|d| now - d * DAY_MS);
+        let mut rejected = Rejected::default();
+        let mut kept = Vec::with_capacity(events.len());
+        for (i, (ts, message)) in events.into_iter().enumerate() {
+            if ts > too_new {
+                rejected.too_new_start.get_or_insert(i);
+            } else if expired.is_some_and(|e| ts < e) {
+                rejected.expired_end = Some(i);
+            } else if ts < too_old {
+                rejected.too_old_end = Some(i);
+            } else {
+                kept.push((ts, message));
+            }
+        }
+        self.inner.store.append(&[LogAppend {
+            account: c.account.clone(),
+            region: c.region.clone(),
+            group: group.to_owned(),
+            stream: stream.to_owned(),
+            events: kept,
+            ingestion_ms: now,
+            create: false,
+        }])?;
+        Ok(rejected)
+    }
+
+    /// The earliest timestamp a group's retention still keeps.
+    fn retained_from(g: &LogGroupRecord) -> i64 {
+        g.retention_days.map_or(i64::MIN, |d| now_ms() - d * DAY_MS)
+    }
+
+    /// `GetLogEvents`.
+    pub fn get_events(&self, c: &Caller, group: &str, stream: &str, q: GetQuery) -> Result<GetPage, LogsError> {
+        let limit = limit(q.limit, MAX_EVENTS)?;
+        let g = self.group(c, group)?;
+        let s = self.inner.store.stream(g.id, stream)?.ok_or_else(no_stream)?;
+        let cursor = match q.token.as_deref() {
+            None if q.from_head => StreamCursor::After(0),
+            None => StreamCursor::Before(i64::MAX),
+            Some(t) => {
+                let (dir, seq) = t.split_once('/').ok_or_else(bad_token)?;
+                let seq: i64 = seq.parse().map_err(|_| bad_token())?;
+                match dir {
+                    "f" => StreamCursor::After(seq),
+                    "b" => StreamCursor::Before(seq),
+                    _ => return Err(bad_token()),
+                }
+            }
+        };
+        let start = q.start_ms.unwrap_or(i64::MIN).max(Self::retained_from(&g));
+        let end = q.end_ms.map_or(i64::MAX, |e| e - 1);
+        let mut events = self.inner.store.stream_events(s.id, start, end, cursor, limit)?;
+        if matches!(cursor, StreamCursor::Before(_)) {
+            events.reverse();
+        }
+        let token = |dir: char, seq: i64| format!("{dir}/{:056}", seq.max(0));
+        let (forward, backward) = match (events.first(), events.last(), cursor) {
+            (Some(first), Some(last), _) => (token('f', last.seq), token('b', first.seq)),
+            (_, _, StreamCursor::After(seq)) => (token('f', seq), token('b', seq + 1)),
+            (_, _, StreamCursor::Before(seq)) if seq == i64::MAX => (token('f', 0), token('b', 0)),
+            (_, _, StreamCursor::Before(seq)) => (token('f', seq - 1), token('b', seq)),
+        };
+        Ok(GetPage { events: events.into_iter().map(LogEvent::from).collect(), forward, backward })
+    }
+
+    /// `FilterLogEvents`: events in time order across the group's streams that match the
+    /// pattern, and a token when the limit cut the answer short.
+    pub fn filter_events(
+        &self,
+        c: &Caller,
+        group: &str,
+        q: FilterQuery,
+    ) -> Result<(Vec<LogEvent>, Option<String>), LogsError> {
+        if q.streams.is_some() && q.prefix.is_some() {
+            return Err(LogsError::InvalidParameter(
+                "logStreamNames and logStreamNamePrefix are mutually exclusive parameters.".into(),
+            ));
+        }
+        let limit = limit(q.limit, MAX_EVENTS)?;
+        let pattern = Pattern::parse(q.pattern.as_deref().unwrap_or(""))
+            .map_err(|e| LogsError::InvalidParameter(e.to_string()))?;
+        let g = self.group(c, group)?;
+        let streams = match (&q.streams, &q.prefix) {
+            (None, None) => None,
+            (names, prefix) => Some(
+                self.inner
+                    .store
+                    .streams(g.id)?
+                    .into_iter()
+                    .filter(|s| {
+                        names.as_ref().is_none_or(|n| n.contains(&s.name))
+                            && prefix.as_ref().is_none_or(|p| s.name.starts_with(p.as_str()))
+                    })
+                    .map(|s| s.id)
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        if streams.as_ref().is_some_and(Vec::is_empty) {
+            return Ok((Vec::new(), None));
+        }
+        let range = EventRange {
+            start_ms: q.start_ms.unwrap_or(i64::MIN).max(Self::retained_from(&g)),
+            end_ms: q.end_ms.unwrap_or(i64::MAX),
+            streams,
+        };
+        let mut after = match q.token.as_deref() {
+            None => (i64::MIN, 0),
+            Some(t) => {
+                let t = decode_token(t)?;
+                let (ts, seq) = t.split_once(':').ok_or_else(bad_token)?;
+                (ts.parse().map_err(|_| bad_token())?, seq.parse().map_err(|_| bad_token())?)
+            }
+        };
+        const PAGE: usize = 1000;
+        let mut out = Vec::new();
+        loop {
+            let rows = self.inner.store.group_events(g.id, &range, after, PAGE)?;
+            let exhausted = rows.len() < PAGE;
+            for e in rows {
+                after = (e.timestamp_ms, e.seq);
+                if pattern.matches(&e.message) {
+                    out.push(LogEvent::from(e));
+                    if out.len() == limit {
+                        let more = !self.inner.store.group_events(g.id, &range, after, 1)?.is_empty();
+                        return Ok((out, more.then(|| encode_token(&format!("{}:{}", after.0, after.1)))));
+                    }
+                }
+            }
+            if exhausted {
+                return Ok((out, None));
+            }
+        }
+    }
+}
+
+/// Commits pending function output, one transaction per wake-up, until the service goes.
+fn writer(inner: std::sync::Weak<Inner>) {
+    loop {
+        let Some(i) = inner.upgrade() else { return };
+        let batches = {
+            let mut p = i.pending.lock().unwrap_or_else(|e| e.into_inner());
+            while p.batches.is_empty() {
+                let (guard, _) = i.wake.wait_timeout(p, Duration::from_secs(1)).unwrap_or_else(|e| e.into_inner());
+                p = guard;
+                if p.batches.is_empty() && Arc::strong_count(&i) == 1 {
+                    return;
+                }
+            }
+            p.lines = 0;
+            std::mem::take(&mut p.batches)
+        };
+        if let Err(e) = i.store.append(&batches) {
+            let lines: usize = batches.iter().map(|b| b.events.len()).sum();
+            i.dropped.fetch_add(lines as u64, Ordering::Relaxed);
+            tracing::warn!("function logs not written: {e}");
+        }
+    }
+}
+
+/// Deletes events past their group's retention.
+fn sweep(store: &LogStore, now: i64) {
+    match store.groups_with_retention() {
+        Ok(groups) => {
+            for g in groups {
+                if let Some(days) = g.retention_days {
+                    if let Err(e) = store.expire(g.id, now - days * DAY_MS) {
+                        tracing::warn!(group = %g.name, "retention sweep failed: {e}");
+                    }
+                }
+            }
+        }
+        Err(e) => tracing::warn!("retention sweep failed: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service() -> LogsService {
+        let dir = std::env::temp_dir().join(format!("lamina-logs-svc-{}-{}", std::process::id(), now_ms()));
+        std::fs::create_dir_all(&dir).unwrap();
+        LogsService::start(LogStore::open(&dir.join(format!("{}.db", uuid::Uuid::new_v4()))).unwrap()).unwrap()
+    }
+
+    fn caller() -> Caller {
+        Caller { account: "000000000000".into(), region: "us-east-1".into() }
+    }
+
+    #[test]
+    fn get_log_events_pages_forward_and_backward() {
+        let s = service();
+        let c = caller();
+        s.create_group(&c, "/g", None, None, BTreeMap::new()).unwrap();
+        s.create_stream(&c, "/g", "st").unwrap();
+        let now = now_ms();
+        s.put_events(&c, "/g", "st", (0..5).map(|i| (now + i, format!("m{i}"))).collect()).unwrap();
+        let msgs = |p: &GetPage| p.events.iter().map(|e| e.message.clone()).collect::<Vec<_>>();
+        let tail = s.get_events(&c, "/g", "st", GetQuery { limit: Some(2), ..Default::default() }).unwrap();
+        assert_eq!(msgs(&tail), ["m3", "m4"]);
+        let back =
+            s.get_events(&c, "/g", "st", GetQuery { limit: Some(2), token: Some(tail.backward), ..Default::default() });
+        assert_eq!(msgs(&back.unwrap()), ["m1", "m2"]);
+        let end = s.get_events(&c, "/g", "st", GetQuery { token: Some(tail.forward.clone()), ..Default::default() });
+        let end = end.unwrap();
+        assert!(end.events.is_empty());
+        assert_eq!(end.forward, tail.forward, "at the end the forward token comes back unchanged");
+        let head = s.get_events(&c, "/g", "st", GetQuery { from_head: true, limit: Some(3), ..Default::default() });
+        assert_eq!(msgs(&head.unwrap()), ["m0", "m1", "m2"]);
+    }
+
+    #[test]
+    fn put_log_events_rejects_what_aws_rejects() {
+        let s = service();
+        let c = caller();
+        s.create_group(&c, "g", None, None, BTreeMap::new()).unwrap();
+        s.create_stream(&c, "g", "st").unwrap();
+        let now = now_ms();
+        let out = order_err(&s, vec![(now, "b".into()), (now - 1, "a".into())]);
+        assert!(out.contains("chronological"), "{out}");
+        let span = order_err(&s, vec![(now - 2 * DAY_MS, "a".into()), (now, "b".into())]);
+        assert!(span.contains("24 hours"), "{span}");
+        let r = s.put_events(&c, "g", "st", vec![(now, "ok".into()), (now + 3 * 3_600_000, "new".into())]).unwrap();
+        assert_eq!(r, Rejected { too_new_start: Some(1), ..Default::default() });
+        let old = now - 15 * DAY_MS;
+        let r = s.put_events(&c, "g", "st", vec![(old, "a".into()), (old + 1, "b".into())]).unwrap();
+        assert_eq!(r, Rejected { too_old_end: Some(1), ..Default::default() });
+        let (kept, _) = s.filter_events(&c, "g", FilterQuery::default()).unwrap();
+        assert_eq!(kept.len(), 1);
+    }
+
+    fn order_err(s: &LogsService, events: Vec<(i64, String)>) -> String {
+        s.put_events(&caller(), "g", "st", events).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn retention_hides_old_events_at_once() {
+        let s = service();
+        let c = caller();
+        s.create_group(&c, "g", None, None, BTreeMap::new()).unwrap();
+        s.create_stream(&c, "g", "st").unwrap();
+        let now = now_ms();
+        s.put_events(&c, "g", "st", vec![(now - 3 * DAY_MS, "old".into())]).unwrap();
+        s.put_events(&c, "g", "st", vec![(now, "new".into())]).unwrap();
+        s.set_retention(&c, "g", Some(1)).unwrap();
+        let (events, _) = s.filter_events(&c, "g", FilterQuery::default()).unwrap();
+        assert_eq!(events.iter().map(|e| e.message.as_str()).collect::<Vec<_>>(), ["new"]);
+        let r = s
+            .put_events(&c, "g", "st", vec![(now - DAY_MS - 60_000, "late".into()), (now - 120_000, "x".into())])
+            .unwrap();
+        assert_eq!(r.expired_end, Some(0));
+        assert!(s.set_retention(&c, "g", Some(2)).unwrap_err().to_string().contains("enum value set"));
+    }
+}
