@@ -788,7 +788,7 @@ fn forwarded_headers(req: &GatewayRequest, title: bool) -> Vec<(String, String)>
 }
 
 /// A function's validated proxy response as the client sees it.
-fn proxy_answer(p: ProxyResponse, decode: bool, default_json: bool) -> GatewayResponse {
+pub(crate) fn proxy_answer(p: ProxyResponse, decode: bool, default_json: bool) -> GatewayResponse {
     let Some(body) = p.body_bytes(decode) else { return answers::rest_bad_gateway() };
     let mut headers = p.headers;
     if default_json && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
@@ -856,7 +856,7 @@ fn origin_allowed(c: &crate::v2::Cors, origin: &str) -> bool {
 }
 
 /// An HTTP API answers CORS preflight requests itself when CORS is configured.
-fn preflight_answer(c: &crate::v2::Cors, origin: &str, req: &GatewayRequest) -> GatewayResponse {
+pub(crate) fn preflight_answer(c: &crate::v2::Cors, origin: &str, req: &GatewayRequest) -> GatewayResponse {
     let mut headers = Vec::new();
     if origin_allowed(c, origin) {
         let requested = req.headers.iter().find(|(k, _)| k == "access-control-request-method").map(|(_, v)| v.as_str());
@@ -893,7 +893,7 @@ fn preflight_answer(c: &crate::v2::Cors, origin: &str, req: &GatewayRequest) -> 
     GatewayResponse { status: 204, headers, body: Bytes::new() }
 }
 
-fn add_cors_headers(resp: &mut GatewayResponse, c: &crate::v2::Cors, origin: &str) {
+pub(crate) fn add_cors_headers(resp: &mut GatewayResponse, c: &crate::v2::Cors, origin: &str) {
     if !origin_allowed(c, origin) {
         return;
     }

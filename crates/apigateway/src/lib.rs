@@ -29,6 +29,7 @@ pub mod authorizer;
 mod backend;
 pub mod events;
 mod execute;
+pub mod function_urls;
 mod gates;
 pub mod hosts;
 pub mod jwt;
@@ -115,6 +116,15 @@ pub trait Functions: Send + Sync + 'static {
         payload: Bytes,
         source_arn: &'a str,
     ) -> Pin<Box<dyn Future<Output = FunctionReply> + Send + 'a>>;
+
+    /// The function URL whose id is `url_id`, if there is one.
+    fn function_url(&self, url_id: &str) -> Option<function_urls::UrlTarget>;
+
+    /// Invokes the function behind the URL `url_id` with `payload`, for `caller` (the
+    /// signer's account; none for an unsigned call), if the function's resource policy
+    /// lets that caller in.
+    fn invoke_url<'a>(&'a self, url_id: &'a str, caller: Option<&'a str>, payload: Bytes)
+        -> function_urls::UrlCall<'a>;
 }
 
 /// A message an `AWS` integration sends to SQS.

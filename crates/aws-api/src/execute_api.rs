@@ -16,6 +16,49 @@ use bytes::Bytes;
 
 use crate::RequestId;
 
+/// A request to a Lambda function URL: its signer, if signed (verified in authenticated
+/// mode), is the caller an `AWS_IAM` URL needs.
+async fn function_url(
+    callers: &crate::CallerPolicy,
+    gateway: &GatewayService,
+    url_id: &str,
+    host: String,
+    req: Request,
+) -> Response {
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let source_ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_PAYLOAD).await else {
+        return to_response(GatewayResponse::too_large());
+    };
+    let signed = parts.headers.contains_key("authorization")
+        || parts.uri.query().is_some_and(|q| q.contains("X-Amz-Signature="));
+    let caller = match (&callers.auth, signed) {
+        (_, false) => None,
+        (Some(auth), true) => auth.check(&parts, &body).ok().map(|who| who.account),
+        (None, true) => Some(callers.caller(&parts).account),
+    };
+    let request = GatewayRequest {
+        method: parts.method.as_str().to_owned(),
+        host,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        body,
+        source_ip,
+        request_id,
+        signature: Signed::Unchecked,
+    };
+    to_response(gateway.function_url(url_id, caller.as_deref(), &request).await)
+}
+
 /// Serves execute-api requests; passes every other request on.
 pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, next: Next) -> Response {
     let gateway = s.gateway;
@@ -26,6 +69,9 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .unwrap_or("")
         .to_owned();
+    if let Some((url_id, _)) = apigateway::function_urls::url_id(&host) {
+        return function_url(&s.callers, &gateway, &url_id, host, req).await;
+    }
     let address = gateway.address(&host, req.uri().path());
     let management = address.is_none() && req.uri().path().contains("/@connections/");
     if address.is_none() && !management {

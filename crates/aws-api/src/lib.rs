@@ -29,6 +29,7 @@ mod lambda_esm;
 mod lambda_layers;
 mod lambda_policy;
 mod lambda_rest;
+mod lambda_urls;
 mod lambda_versions;
 mod logs_json;
 mod sns_query;
@@ -289,6 +290,7 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(lambda_rest::routes())
         .merge(lambda_policy::routes())
+        .merge(lambda_urls::routes())
         .merge(apigw_rest::routes())
         .merge(apigw_v2::routes())
         .merge(apigw_usage::routes())

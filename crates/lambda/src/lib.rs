@@ -30,6 +30,7 @@ mod esm;
 mod event_invoke;
 mod layers;
 pub mod policy;
+pub mod urls;
 mod versions;
 pub use esm::{Mapping, MappingInput};
 pub use layers::{LayerFilter, LayerPage};
@@ -249,6 +250,8 @@ struct Cache {
     /// Resource policies read so far, by function and qualifier (`""`: unqualified), so
     /// that the invokes they decide need not read the store.
     policies: RwLock<HashMap<(Key, String), Arc<policy::Policy>>>,
+    /// Function URLs by URL id.
+    urls: RwLock<HashMap<String, (Key, urls::UrlConfig)>>,
     limit: u32,
 }
 
@@ -386,6 +389,7 @@ impl LambdaService {
             families: RwLock::new(families),
             reserved: RwLock::new(HashMap::new()),
             policies: RwLock::new(HashMap::new()),
+            urls: RwLock::new(HashMap::new()),
             limit: concurrency_limit,
         });
         for account in accounts {
@@ -402,6 +406,7 @@ impl LambdaService {
             writes: Arc::new(Mutex::new(())),
             sources: Arc::new(esm::EventSources::default()),
         };
+        service.load_urls()?;
         for key in keys {
             service.apply_provisioning(&key);
         }
@@ -777,6 +782,7 @@ impl LambdaService {
         self.store.delete_function(&f.account, &f.region, &f.name)?;
         self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
         self.cache.policies.write().unwrap_or_else(|p| p.into_inner()).retain(|(k, _), _| *k != key_of(&f));
+        self.forget_urls_of(&key_of(&f));
         let family = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
         self.invoker.retire_all(&f);
         let blobs = std::iter::once(f.code.sha256_hex.clone())

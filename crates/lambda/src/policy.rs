@@ -297,6 +297,23 @@ impl LambdaService {
         self.policy_allows(&f, shown.as_deref(), Principal::Service { service, source_arn, source_account }, INVOKE)
     }
 
+    /// Whether the policy of `f` (for `qualifier`) grants `who` `lambda:InvokeFunctionUrl`
+    /// for a URL of `auth_type` (a statement's `FunctionUrlAuthType` must match, if set).
+    pub(crate) fn url_statement_allows(
+        &self,
+        f: &Function,
+        qualifier: Option<&str>,
+        who: Principal<'_>,
+        auth_type: &str,
+    ) -> bool {
+        self.policy_of(f, qualifier).is_ok_and(|p| {
+            p.statements.iter().any(|s| {
+                s.allows(who, crate::urls::INVOKE_URL)
+                    && s.function_url_auth_type.as_deref().is_none_or(|t| t == auth_type)
+            })
+        })
+    }
+
     /// Whether the policy of `f` (for `qualifier`) lets `who` perform `action`.
     pub fn policy_allows(&self, f: &Function, qualifier: Option<&str>, who: Principal<'_>, action: &str) -> bool {
         self.policy_of(f, qualifier).is_ok_and(|p| p.statements.iter().any(|s| s.allows(who, action)))

@@ -322,6 +322,7 @@ impl LambdaService {
         self.store.delete_alias(&latest.account, &latest.region, &latest.name, alias_name)?;
         // Its permissions go with it: an alias made again under the name starts without.
         self.forget_policy(&latest, alias_name)?;
+        self.forget_url(&latest, Some(alias_name))?;
         if let Some(fam) = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).get_mut(&key_of(&latest)) {
             fam.aliases.remove(alias_name);
             fam.provisioned.remove(alias_name);

@@ -486,26 +486,77 @@ impl apigateway::Functions for Functions {
                 // API Gateway's "Invalid permissions on Lambda function": a 500 to the client.
                 return FunctionReply::Unavailable(why);
             }
-            let caller = match owner_of(arn) {
-                Ok(c) => c,
-                Err(why) => return FunctionReply::Unavailable(why),
-            };
-            let input = lambda::InvokeInput {
-                request_id: uuid::Uuid::new_v4().to_string(),
-                payload,
-                log_tail: false,
-                client_context: None,
-            };
-            match lambda.invoke(&caller, arn, None, lambda::InvocationType::RequestResponse, input).await {
-                Ok(lambda::InvokeOutcome::Completed(r)) if r.function_error.is_some() => {
-                    FunctionReply::Failed(r.payload)
-                }
-                Ok(lambda::InvokeOutcome::Completed(r)) => FunctionReply::Returned(r.payload),
-                Ok(_) => FunctionReply::Unavailable("the invocation did not complete".into()),
+            match invoke_owned(lambda, arn, payload).await {
+                Ok(reply) => reply,
                 Err(e) => FunctionReply::Unavailable(e.to_string()),
             }
         })
     }
+
+    fn function_url(&self, url_id: &str) -> Option<apigateway::function_urls::UrlTarget> {
+        let url = self.lambda.get()?.function_url(url_id)?;
+        let cors = url.config.cors.map(|c| apigateway::v2::Cors {
+            allow_credentials: c.allow_credentials,
+            allow_headers: c.allow_headers,
+            allow_methods: c.allow_methods,
+            allow_origins: c.allow_origins,
+            expose_headers: c.expose_headers,
+            max_age: c.max_age,
+        });
+        Some(apigateway::function_urls::UrlTarget {
+            function_arn: url.function_arn,
+            account: url.account,
+            iam: url.config.auth_type == "AWS_IAM",
+            cors,
+        })
+    }
+
+    fn invoke_url<'a>(
+        &'a self,
+        url_id: &'a str,
+        caller: Option<&'a str>,
+        payload: bytes::Bytes,
+    ) -> apigateway::function_urls::UrlCall<'a> {
+        use apigateway::function_urls::UrlReply;
+        use apigateway::FunctionReply;
+        Box::pin(async move {
+            let Some(lambda) = self.lambda.get() else {
+                return UrlReply::Function(FunctionReply::Unavailable("Lambda is not started".into()));
+            };
+            // Resource policies decide in authenticated mode, as for the other services.
+            if self.check_policies && !lambda.url_permits(url_id, caller) {
+                return UrlReply::Forbidden;
+            }
+            let Some(url) = lambda.function_url(url_id) else { return UrlReply::Forbidden };
+            match invoke_owned(lambda, &url.function_arn, payload).await {
+                Ok(reply) => UrlReply::Function(reply),
+                Err(lambda::LambdaError::TooManyRequests { .. }) => UrlReply::Throttled,
+                Err(e) => UrlReply::Function(FunctionReply::Unavailable(e.to_string())),
+            }
+        })
+    }
+}
+
+/// Invokes `arn` synchronously in its own account, for a service calling on a client's
+/// behalf (API Gateway, a function URL).
+async fn invoke_owned(
+    lambda: &lambda::LambdaService,
+    arn: &str,
+    payload: bytes::Bytes,
+) -> Result<apigateway::FunctionReply, lambda::LambdaError> {
+    use apigateway::FunctionReply;
+    let caller = owner_of(arn).map_err(lambda::LambdaError::Service)?;
+    let input = lambda::InvokeInput {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        payload,
+        log_tail: false,
+        client_context: None,
+    };
+    Ok(match lambda.invoke(&caller, arn, None, lambda::InvocationType::RequestResponse, input).await? {
+        lambda::InvokeOutcome::Completed(r) if r.function_error.is_some() => FunctionReply::Failed(r.payload),
+        lambda::InvokeOutcome::Completed(r) => FunctionReply::Returned(r.payload),
+        _ => FunctionReply::Unavailable("the invocation did not complete".into()),
+    })
 }
 
 async fn shutdown_signal() {

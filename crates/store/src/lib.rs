@@ -186,6 +186,19 @@ pub trait MetadataStore: Send + Sync + 'static {
         policy: Option<&str>,
     ) -> Result<(), StoreError>;
 
+    /// Sets (`Some`, a document the `lambda` crate owns) or removes (`None`) the function
+    /// URL of a function's qualifier (`""`: unqualified).
+    fn set_function_url(
+        &self,
+        account: &str,
+        region: &str,
+        function: &str,
+        qualifier: &str,
+        config: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Every function URL configuration.
+    fn all_function_urls(&self) -> Result<Vec<Scoped<String>>, StoreError>;
+
     /// Creates or replaces an event source mapping (its configuration, JSON).
     fn put_mapping(&self, uuid: &str, account: &str, region: &str, config: &str) -> Result<(), StoreError>;
     /// Deletes an event source mapping.

@@ -124,6 +124,14 @@ CREATE TABLE IF NOT EXISTS function_policies (
     policy TEXT NOT NULL,
     PRIMARY KEY (account, region, function, qualifier)
 );
+CREATE TABLE IF NOT EXISTS function_urls (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (account, region, function, qualifier)
+);
 ";
 
 const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
@@ -504,7 +512,7 @@ impl MetadataStore for SqliteStore {
                 "DELETE FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3",
                 params![account, region, name],
             )?;
-            for table in ["async_events", "aliases", "provisioned_concurrency", "function_policies"] {
+            for table in ["async_events", "aliases", "provisioned_concurrency", "function_policies", "function_urls"] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND function = ?3"),
                     params![account, region, name],
@@ -953,6 +961,42 @@ impl MetadataStore for SqliteStore {
                     params![account, region, function, qualifier],
                 )
                 .map(drop),
+        })
+    }
+
+    fn set_function_url(
+        &self,
+        account: &str,
+        region: &str,
+        function: &str,
+        qualifier: &str,
+        config: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.with(|c| match config {
+            Some(doc) => c
+                .execute(
+                    "INSERT OR REPLACE INTO function_urls (account, region, function, qualifier, config) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![account, region, function, qualifier, doc],
+                )
+                .map(drop),
+            None => c
+                .execute(
+                    "DELETE FROM function_urls WHERE account = ?1 AND region = ?2 AND function = ?3 \
+                     AND qualifier = ?4",
+                    params![account, region, function, qualifier],
+                )
+                .map(drop),
+        })
+    }
+
+    fn all_function_urls(&self) -> Result<Vec<Scoped<String>>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT account, region, function, config FROM function_urls")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Scoped { account: r.get(0)?, region: r.get(1)?, function: r.get(2)?, item: r.get(3)? })
+            })?;
+            rows.collect()
         })
     }
 

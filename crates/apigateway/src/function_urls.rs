@@ -1,0 +1,182 @@
+//! Lambda function URLs' data plane: a request to `<url-id>.lambda-url.<region>.localhost`
+//! becomes the payload format 2.0 event Lambda sends for function URLs (route and stage
+//! `$default`, `accountId` `anonymous` unless signed, the signer under `authorizer.iam`),
+//! its answer an HTTP response as an HTTP API maps one; CORS preflights are answered
+//! here, without invoking. Which URL exists and who may call it is Lambda's to say,
+//! through [`Functions`](crate::Functions).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use serde_json::json;
+
+use crate::events::{self, RequestFacts};
+use crate::execute::{add_cors_headers, preflight_answer, proxy_answer};
+use crate::{FunctionReply, GatewayRequest, GatewayResponse, GatewayService};
+
+/// The host suffixes a function URL is reached by, after `<url-id>.lambda-url.<region>`.
+const HOST_SUFFIXES: [&str; 2] = [".localhost.localstack.cloud", ".localhost"];
+
+/// A function URL, as its data plane needs it.
+#[derive(Debug, Clone)]
+pub struct UrlTarget {
+    /// The function (qualified by its alias, if the URL is an alias's).
+    pub function_arn: String,
+    /// The function's account.
+    pub account: String,
+    /// `AuthType`: whether calls must be signed (`AWS_IAM`) or not (`NONE`).
+    pub iam: bool,
+    /// Its CORS settings.
+    pub cors: Option<crate::v2::Cors>,
+}
+
+/// How a function URL's call went.
+#[derive(Debug)]
+pub enum UrlReply {
+    /// The function ran (or failed, or could not be run).
+    Function(FunctionReply),
+    /// The function's resource policy does not let this caller in.
+    Forbidden,
+    /// Lambda's concurrency is exhausted.
+    Throttled,
+}
+
+/// A boxed [`UrlReply`] on its way.
+pub type UrlCall<'a> = Pin<Box<dyn Future<Output = UrlReply> + Send + 'a>>;
+
+/// The URL id (and region) a host names: `<url-id>.lambda-url.<region>.localhost[:port]`
+/// or LocalStack's `….localhost.localstack.cloud`.
+pub fn url_id(host: &str) -> Option<(String, String)> {
+    let hostname =
+        host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+    let hostname = hostname.to_ascii_lowercase();
+    let rest = HOST_SUFFIXES.iter().find_map(|s| hostname.strip_suffix(s))?;
+    let (id, region) = rest.split_once(".lambda-url.")?;
+    let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    (ok(id) && ok(region)).then(|| (id.to_owned(), region.to_owned()))
+}
+
+fn answer(status: u16, message: &str, kind: &str, request_id: &str) -> GatewayResponse {
+    GatewayResponse {
+        status,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-amzn-errortype".into(), kind.into()),
+            ("x-amzn-requestid".into(), request_id.into()),
+        ],
+        body: Bytes::from(json!({ "Message": message }).to_string()),
+    }
+}
+
+fn forbidden(request_id: &str) -> GatewayResponse {
+    answer(403, "Forbidden", "AccessDeniedException", request_id)
+}
+
+/// The access key a SigV4 request was signed with.
+fn access_key(req: &GatewayRequest) -> Option<String> {
+    let from_header = req
+        .headers
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .and_then(|(_, v)| v.split("Credential=").nth(1)?.split('/').next().map(str::to_owned));
+    from_header.or_else(|| {
+        let q = req.query.as_deref()?;
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "X-Amz-Credential")
+            .and_then(|(_, v)| v.split('/').next().map(str::to_owned))
+    })
+}
+
+impl GatewayService {
+    /// Serves a request to the function URL `url_id`. `caller` is the account of the
+    /// request's signer, if it was signed (and, in authenticated mode, verified).
+    pub async fn function_url(&self, url_id: &str, caller: Option<&str>, req: &GatewayRequest) -> GatewayResponse {
+        let functions = &self.inner.functions;
+        let Some(url) = functions.function_url(url_id) else { return forbidden(&req.request_id) };
+        let origin = req.headers.iter().find(|(k, _)| k == "origin").map(|(_, v)| v.clone());
+        if let (Some(c), Some(o)) = (&url.cors, &origin) {
+            if req.method == "OPTIONS" && req.headers.iter().any(|(k, _)| k == "access-control-request-method") {
+                let mut resp = preflight_answer(c, o, req);
+                resp.headers.push(("x-amzn-requestid".into(), req.request_id.clone()));
+                return resp;
+            }
+        }
+        if url.iam && caller.is_none() {
+            return forbidden(&req.request_id);
+        }
+        let now = model::clock::now_ms();
+        let no_map = BTreeMap::new();
+        let account = if url.iam { caller.unwrap_or("anonymous") } else { "anonymous" };
+        let facts = RequestFacts {
+            method: &req.method,
+            path: &req.path,
+            full_path: &req.path,
+            query: req.query.as_deref(),
+            headers: &req.headers,
+            body: &req.body,
+            source_ip: &req.source_ip,
+            domain_name: req.host.rsplit_once(':').map_or(req.host.as_str(), |(h, _)| h),
+            api_id: url_id,
+            account,
+            stage: "$default",
+            request_id: &req.request_id,
+            time_ms: now,
+            stage_variables: &no_map,
+            path_parameters: &no_map,
+            protocol: "HTTP/1.1",
+        };
+        let authorizer = url.iam.then(|| {
+            let key = access_key(req).unwrap_or_default();
+            json!({ "iam": {
+                "accessKey": key,
+                "accountId": account,
+                "callerId": key,
+                "cognitoIdentity": null,
+                "principalOrgId": null,
+                "userArn": format!("arn:aws:iam::{account}:root"),
+                "userId": account,
+            }})
+        });
+        let event = events::http_event_v2(&facts, "$default", &[], authorizer);
+        let signer = if url.iam { caller } else { None };
+        let mut resp = match functions.invoke_url(url_id, signer, Bytes::from(event.to_string())).await {
+            UrlReply::Forbidden => return forbidden(&req.request_id),
+            UrlReply::Throttled => answer(429, "Rate Exceeded.", "TooManyRequestsException", &req.request_id),
+            UrlReply::Function(FunctionReply::Returned(payload)) => match events::http_proxy_response_v2(&payload) {
+                Some(p) => proxy_answer(p, true, false),
+                None => answer(502, "Internal Server Error", "InternalServerError", &req.request_id),
+            },
+            UrlReply::Function(FunctionReply::Failed(_)) => {
+                answer(502, "Internal Server Error", "InternalServerError", &req.request_id)
+            }
+            UrlReply::Function(FunctionReply::Unavailable(why)) => {
+                tracing::warn!(url_id, "function URL call failed: {why}");
+                answer(502, "Internal Server Error", "InternalServerError", &req.request_id)
+            }
+        };
+        if let (Some(c), Some(o)) = (&url.cors, &origin) {
+            add_cors_headers(&mut resp, c, o);
+        }
+        resp.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("x-amzn-requestid"));
+        resp.headers.push(("x-amzn-requestid".into(), req.request_id.clone()));
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_hosts_name_their_id_and_region() {
+        let id = |h: &str| url_id(h);
+        assert_eq!(id("abc123.lambda-url.us-east-1.localhost:4566"), Some(("abc123".into(), "us-east-1".into())));
+        assert_eq!(id("ABC.lambda-url.eu-west-1.localhost.localstack.cloud"), Some(("abc".into(), "eu-west-1".into())));
+        assert_eq!(id("abc.execute-api.localhost:4566"), None);
+        assert_eq!(id("a.b.lambda-url.us-east-1.localhost"), None);
+        assert_eq!(id(".lambda-url.us-east-1.localhost"), None);
+        assert_eq!(id("localhost:4566"), None);
+    }
+}

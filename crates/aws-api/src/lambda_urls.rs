@@ -1,0 +1,190 @@
+//! Function URLs' configuration (`/2021-10-31/functions/{name}/url`, `/urls`):
+//! CreateFunctionUrlConfig, GetFunctionUrlConfig, UpdateFunctionUrlConfig,
+//! DeleteFunctionUrlConfig and ListFunctionUrlConfigs. A URL is answered as
+//! `http://<url-id>.lambda-url.<region>.localhost:<port>/`, on the port the call came in on.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use lambda::urls::{FunctionUrl, UrlCors, UrlInput};
+use serde::{Deserialize, Serialize};
+
+use crate::lambda_rest::{json_response, query_one, ApiResult, Input, Operation, Who};
+use crate::ApiState;
+
+pub(crate) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/2021-10-31/functions/{name}/url", get(get_url).post(create_url).put(update_url).delete(delete_url))
+        .route("/2021-10-31/functions/{name}/urls", get(list_urls))
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct CorsWire {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_credentials: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_headers: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_methods: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_origins: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expose_headers: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_age: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UrlWire {
+    auth_type: Option<String>,
+    cors: Option<CorsWire>,
+    invoke_mode: Option<String>,
+}
+
+impl Operation for UrlWire {
+    const NAME: &'static str = "CreateFunctionUrlConfig";
+}
+
+impl UrlWire {
+    fn into_input(self) -> UrlInput {
+        UrlInput {
+            auth_type: self.auth_type,
+            cors: self.cors.map(|c| UrlCors {
+                allow_credentials: c.allow_credentials,
+                allow_headers: c.allow_headers.unwrap_or_default(),
+                allow_methods: c.allow_methods.unwrap_or_default(),
+                allow_origins: c.allow_origins.unwrap_or_default(),
+                expose_headers: c.expose_headers.unwrap_or_default(),
+                max_age: c.max_age,
+            }),
+            invoke_mode: self.invoke_mode,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UrlOut {
+    function_url: String,
+    function_arn: String,
+    auth_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cors: Option<CorsWire>,
+    creation_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_modified_time: Option<String>,
+    invoke_mode: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListOut {
+    function_url_configs: Vec<UrlOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+}
+
+/// `2026-11-27T09:09:30.123Z`, as Function URLs' times are written.
+fn url_time(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    t.format(&fmt).unwrap_or_default()
+}
+
+/// The URL a function URL is reached at, on the port this request came in on.
+fn url_address(headers: &HeaderMap, url: &FunctionUrl) -> String {
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
+    let port = host.rsplit_once(':').map(|(_, p)| p).filter(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+    format!("http://{}.lambda-url.{}.localhost{port}/", url.config.url_id, url.region)
+}
+
+fn url_out(headers: &HeaderMap, url: FunctionUrl, modified: bool) -> UrlOut {
+    let c = &url.config;
+    UrlOut {
+        function_url: url_address(headers, &url),
+        function_arn: url.function_arn.clone(),
+        auth_type: c.auth_type.clone(),
+        cors: c.cors.as_ref().map(|c| CorsWire {
+            allow_credentials: c.allow_credentials,
+            allow_headers: Some(c.allow_headers.clone()).filter(|v| !v.is_empty()),
+            allow_methods: Some(c.allow_methods.clone()).filter(|v| !v.is_empty()),
+            allow_origins: Some(c.allow_origins.clone()).filter(|v| !v.is_empty()),
+            expose_headers: Some(c.expose_headers.clone()).filter(|v| !v.is_empty()),
+            max_age: c.max_age,
+        }),
+        creation_time: url_time(c.created_ms),
+        last_modified_time: modified.then(|| url_time(c.modified_ms)),
+        invoke_mode: c.invoke_mode.clone(),
+    }
+}
+
+async fn create_url(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    Input(wire): Input<UrlWire>,
+) -> ApiResult {
+    let qualifier = query_one(&q, "Qualifier");
+    let url = s.lambda.create_function_url(&caller, &name, qualifier.as_deref(), wire.into_input())?;
+    Ok(json_response(StatusCode::CREATED, &url_out(&headers, url, false)))
+}
+
+async fn get_url(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult {
+    let url = s.lambda.get_function_url(&caller, &name, query_one(&q, "Qualifier").as_deref())?;
+    Ok(json_response(StatusCode::OK, &url_out(&headers, url, true)))
+}
+
+async fn update_url(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    Input(wire): Input<UrlWire>,
+) -> ApiResult {
+    let qualifier = query_one(&q, "Qualifier");
+    let url = s.lambda.update_function_url(&caller, &name, qualifier.as_deref(), wire.into_input())?;
+    Ok(json_response(StatusCode::OK, &url_out(&headers, url, true)))
+}
+
+async fn delete_url(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    s.lambda.delete_function_url(&caller, &name, query_one(&q, "Qualifier").as_deref())?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_urls(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult {
+    let max = match query_one(&q, "MaxItems") {
+        Some(m) => Some(m.parse::<i64>().map_err(|_| {
+            model::Invalid::from(model::Violation::pattern(&m, "maxItems", "an integer between 1 and 50"))
+        })?),
+        None => None,
+    };
+    let (urls, next) = s.lambda.list_function_urls(&caller, &name, query_one(&q, "Marker").as_deref(), max)?;
+    let function_url_configs = urls.into_iter().map(|u| url_out(&headers, u, true)).collect();
+    Ok(json_response(StatusCode::OK, &ListOut { function_url_configs, next_marker: next }))
+}

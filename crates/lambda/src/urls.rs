@@ -1,0 +1,363 @@
+//! Function URLs: CreateFunctionUrlConfig, GetFunctionUrlConfig, UpdateFunctionUrlConfig,
+//! DeleteFunctionUrlConfig and ListFunctionUrlConfigs, one URL per function or alias, kept
+//! in memory by URL id (the host's first label) and persisted; and who may call one.
+//! The HTTP side (the payload 2.0 event, CORS, the answer) is API Gateway's data plane.
+
+use std::sync::Arc;
+
+use model::arn::function_arn;
+use model::{Function, Invalid, Qualifier, Violation};
+use serde::{Deserialize, Serialize};
+
+use crate::policy::Principal;
+use crate::{key_of, not_found, Caller, Key, LambdaError, LambdaService};
+
+/// The action a function URL's caller needs.
+pub const INVOKE_URL: &str = "lambda:InvokeFunctionUrl";
+const QUALIFIER_PATTERN: &str = r"((?!^\d+$)^[0-9a-zA-Z-_]+$)";
+const AUTH_TYPES: [&str; 2] = ["NONE", "AWS_IAM"];
+const INVOKE_MODES: [&str; 2] = ["BUFFERED", "RESPONSE_STREAM"];
+
+/// A URL's CORS settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlCors {
+    /// `AllowCredentials`.
+    pub allow_credentials: Option<bool>,
+    /// `AllowHeaders`.
+    pub allow_headers: Vec<String>,
+    /// `AllowMethods`.
+    pub allow_methods: Vec<String>,
+    /// `AllowOrigins`.
+    pub allow_origins: Vec<String>,
+    /// `ExposeHeaders`.
+    pub expose_headers: Vec<String>,
+    /// `MaxAge`, seconds.
+    pub max_age: Option<i64>,
+}
+
+/// A function URL's configuration, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlConfig {
+    /// The URL's id: the first label of its host.
+    pub url_id: String,
+    /// The alias it invokes; none for the unqualified function (`$LATEST`).
+    pub qualifier: Option<String>,
+    /// `AuthType`: `NONE` or `AWS_IAM`.
+    pub auth_type: String,
+    /// `Cors`.
+    pub cors: Option<UrlCors>,
+    /// `InvokeMode`.
+    pub invoke_mode: String,
+    /// `CreationTime`, ms.
+    pub created_ms: i64,
+    /// `LastModifiedTime`, ms.
+    pub modified_ms: i64,
+}
+
+/// A URL with the function it invokes, as the API describes it.
+#[derive(Debug, Clone)]
+pub struct FunctionUrl {
+    /// `FunctionArn`: qualified by the alias, if any.
+    pub function_arn: String,
+    /// The function's account.
+    pub account: String,
+    /// The function's region.
+    pub region: String,
+    /// The configuration.
+    pub config: UrlConfig,
+}
+
+/// Create or Update arguments; `None` leaves a setting as it is (or at its default).
+#[derive(Debug, Clone, Default)]
+pub struct UrlInput {
+    /// `AuthType`.
+    pub auth_type: Option<String>,
+    /// `Cors`.
+    pub cors: Option<UrlCors>,
+    /// `InvokeMode`.
+    pub invoke_mode: Option<String>,
+}
+
+fn check(input: &UrlInput) -> Result<(), LambdaError> {
+    let mut violations = Vec::new();
+    if let Some(a) = input.auth_type.as_deref().filter(|a| !AUTH_TYPES.contains(a)) {
+        violations.push(Violation::enumeration(a, "authType", &AUTH_TYPES));
+    }
+    if let Some(m) = input.invoke_mode.as_deref().filter(|m| !INVOKE_MODES.contains(m)) {
+        violations.push(Violation::enumeration(m, "invokeMode", &INVOKE_MODES));
+    }
+    if let Some(c) = &input.cors {
+        if let Some(age) = c.max_age.filter(|a| !(0..=86_400).contains(a)) {
+            violations.push(if age < 0 {
+                Violation::min_value(age, "cors.maxAge", 0)
+            } else {
+                Violation::max_value(age, "cors.maxAge", 86_400)
+            });
+        }
+        if c.allow_methods.len() > 6 {
+            violations.push(Violation::new(
+                format!("{:?}", c.allow_methods),
+                "cors.allowMethods",
+                "Member must have length less than or equal to 6",
+            ));
+        }
+    }
+    if !violations.is_empty() {
+        return Err(Invalid::Constraints(violations).into());
+    }
+    if let Some(c) = &input.cors {
+        const METHODS: [&str; 8] = ["GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS", "*"];
+        if let Some(bad) = c.allow_methods.iter().find(|m| !METHODS.contains(&m.to_ascii_uppercase().as_str())) {
+            return Err(Invalid::parameter(format!("{bad} is not a valid HTTP method.")).into());
+        }
+    }
+    Ok(())
+}
+
+/// The URL id for a new URL: 32 lower-case letters and digits, as AWS's are.
+fn new_url_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+impl LambdaService {
+    /// The function and the alias a URL call names: an alias must exist; `$LATEST` and
+    /// version numbers are refused, as AWS refuses them.
+    fn url_target(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
+        if let Some(q) = qualifier {
+            if q.is_empty() || q.len() > 128 || q.bytes().all(|b| b.is_ascii_digit()) || q.contains('$') {
+                return Err(Invalid::from(Violation::pattern(q, "qualifier", QUALIFIER_PATTERN)).into());
+            }
+        }
+        let (latest, q) = self.resolve_ref(caller, name, qualifier)?;
+        match q {
+            None => Ok((latest, None)),
+            Some(Qualifier::Latest) => {
+                Err(Invalid::from(Violation::pattern("$LATEST", "qualifier", QUALIFIER_PATTERN)).into())
+            }
+            Some(Qualifier::Named(q)) => {
+                let exists = self.family(&latest).is_some_and(|f| f.aliases.contains_key(&q));
+                if q.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Invalid::from(Violation::pattern(&q, "qualifier", QUALIFIER_PATTERN)).into());
+                }
+                if !exists {
+                    return Err(not_found(caller, &latest.name, Some(&Qualifier::Named(q))));
+                }
+                Ok((latest, Some(q)))
+            }
+        }
+    }
+
+    fn described(f: &Function, config: UrlConfig) -> FunctionUrl {
+        let mut arn = function_arn(&f.region, &f.account, &f.name);
+        if let Some(q) = &config.qualifier {
+            arn.push(':');
+            arn.push_str(q);
+        }
+        FunctionUrl { function_arn: arn, account: f.account.clone(), region: f.region.clone(), config }
+    }
+
+    fn url_of(&self, f: &Function, qualifier: Option<&str>) -> Option<UrlConfig> {
+        let key = key_of(f);
+        let urls = self.cache.urls.read().unwrap_or_else(|p| p.into_inner());
+        urls.values().find(|(k, c)| *k == key && c.qualifier.as_deref() == qualifier).map(|(_, c)| c.clone())
+    }
+
+    fn keep_url(&self, f: &Function, config: &UrlConfig) -> Result<(), LambdaError> {
+        let doc = serde_json::to_string(config).expect("a URL configuration serializes");
+        let q = config.qualifier.as_deref().unwrap_or("");
+        self.store.set_function_url(&f.account, &f.region, &f.name, q, Some(&doc))?;
+        let mut urls = self.cache.urls.write().unwrap_or_else(|p| p.into_inner());
+        urls.insert(config.url_id.clone(), (key_of(f), config.clone()));
+        Ok(())
+    }
+
+    /// Drops the URL of `f`'s `qualifier` (`None`: unqualified), if it has one.
+    pub(crate) fn forget_url(&self, f: &Function, qualifier: Option<&str>) -> Result<bool, LambdaError> {
+        let Some(config) = self.url_of(f, qualifier) else { return Ok(false) };
+        self.store.set_function_url(&f.account, &f.region, &f.name, qualifier.unwrap_or(""), None)?;
+        self.cache.urls.write().unwrap_or_else(|p| p.into_inner()).remove(&config.url_id);
+        Ok(true)
+    }
+
+    /// Drops every URL of a deleted function from memory (the store dropped its rows).
+    pub(crate) fn forget_urls_of(&self, key: &Key) {
+        self.cache.urls.write().unwrap_or_else(|p| p.into_inner()).retain(|_, (k, _)| k != key);
+    }
+
+    /// CreateFunctionUrlConfig.
+    pub fn create_function_url(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+        input: UrlInput,
+    ) -> Result<FunctionUrl, LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        if input.auth_type.is_none() {
+            return Err(Invalid::from(Violation::null("authType")).into());
+        }
+        check(&input)?;
+        let (f, q) = self.url_target(caller, name, qualifier)?;
+        if self.url_of(&f, q.as_deref()).is_some() {
+            let arn = Self::described(&f, UrlConfig::placeholder(q.clone())).function_arn;
+            return Err(LambdaError::Conflict(format!(
+                "Failed to create function url config for [functionArn = {arn}]. Error message:  FunctionUrlConfig exists for this Lambda function"
+            )));
+        }
+        let now = crate::now_ms();
+        let config = UrlConfig {
+            url_id: new_url_id(),
+            qualifier: q,
+            auth_type: input.auth_type.unwrap_or_default(),
+            cors: input.cors,
+            invoke_mode: input.invoke_mode.unwrap_or_else(|| "BUFFERED".into()),
+            created_ms: now,
+            modified_ms: now,
+        };
+        self.keep_url(&f, &config)?;
+        Ok(Self::described(&f, config))
+    }
+
+    /// GetFunctionUrlConfig.
+    pub fn get_function_url(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<FunctionUrl, LambdaError> {
+        let (f, q) = self.url_target(caller, name, qualifier)?;
+        let config = self.url_of(&f, q.as_deref()).ok_or_else(no_url)?;
+        Ok(Self::described(&f, config))
+    }
+
+    /// UpdateFunctionUrlConfig: the settings given replace the stored ones.
+    pub fn update_function_url(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+        input: UrlInput,
+    ) -> Result<FunctionUrl, LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        check(&input)?;
+        let (f, q) = self.url_target(caller, name, qualifier)?;
+        let mut config = self.url_of(&f, q.as_deref()).ok_or_else(no_url)?;
+        if let Some(a) = input.auth_type {
+            config.auth_type = a;
+        }
+        if let Some(c) = input.cors {
+            config.cors = Some(c);
+        }
+        if let Some(m) = input.invoke_mode {
+            config.invoke_mode = m;
+        }
+        config.modified_ms = crate::now_ms();
+        self.keep_url(&f, &config)?;
+        Ok(Self::described(&f, config))
+    }
+
+    /// DeleteFunctionUrlConfig.
+    pub fn delete_function_url(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<(), LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let (f, q) = self.url_target(caller, name, qualifier)?;
+        if !self.forget_url(&f, q.as_deref())? {
+            return Err(no_url());
+        }
+        Ok(())
+    }
+
+    /// ListFunctionUrlConfigs: the function's URLs (unqualified first, then by alias),
+    /// after `marker`, at most `max_items`, and the marker for the next page.
+    pub fn list_function_urls(
+        &self,
+        caller: &Caller,
+        name: &str,
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> Result<(Vec<FunctionUrl>, Option<String>), LambdaError> {
+        let max = match max_items {
+            None => 50,
+            Some(n) if (1..=50).contains(&n) => n as usize,
+            Some(n) if n < 1 => return Err(Invalid::from(Violation::min_value(n, "maxItems", 1)).into()),
+            Some(n) => return Err(Invalid::from(Violation::max_value(n, "maxItems", 50)).into()),
+        };
+        let (f, _) = self.resolve_ref(caller, name, None)?;
+        let key = key_of(&f);
+        let mut configs: Vec<UrlConfig> = {
+            let urls = self.cache.urls.read().unwrap_or_else(|p| p.into_inner());
+            urls.values().filter(|(k, _)| *k == key).map(|(_, c)| c.clone()).collect()
+        };
+        configs.sort_by(|a, b| a.qualifier.cmp(&b.qualifier));
+        let start = match marker {
+            None => 0,
+            Some(m) => configs.iter().position(|c| c.url_id == m).ok_or_else(|| {
+                LambdaError::Invalid(Invalid::parameter("The marker is not valid for this function."))
+            })?,
+        };
+        let page: Vec<UrlConfig> = configs.iter().skip(start).take(max).cloned().collect();
+        let next = configs.get(start + page.len()).map(|c| c.url_id.clone());
+        Ok((page.into_iter().map(|c| Self::described(&f, c)).collect(), next))
+    }
+
+    fn url_entry(&self, url_id: &str) -> Option<(Arc<Function>, UrlConfig)> {
+        let (key, config) = self.cache.urls.read().unwrap_or_else(|p| p.into_inner()).get(url_id).cloned()?;
+        let f = self.cache.functions.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()?;
+        Some((f, config))
+    }
+
+    /// The URL whose id is `url_id`, for its data plane.
+    pub fn function_url(&self, url_id: &str) -> Option<FunctionUrl> {
+        self.url_entry(url_id).map(|(f, config)| Self::described(&f, config))
+    }
+
+    /// Whether a call to the URL `url_id` may invoke its function under the function's
+    /// resource policy: `caller` is the signer's account (`AWS_IAM`), none for `NONE`.
+    /// A signer of the function's own account needs no statement (identity policies
+    /// are not modelled); anyone else needs `lambda:InvokeFunctionUrl` granted with the
+    /// URL's auth type.
+    pub fn url_permits(&self, url_id: &str, caller: Option<&str>) -> bool {
+        let Some((f, config)) = self.url_entry(url_id) else { return false };
+        if caller == Some(f.account.as_str()) {
+            return true;
+        }
+        let who = Principal::Account(caller.unwrap_or("*"));
+        self.url_statement_allows(&f, config.qualifier.as_deref(), who, &config.auth_type)
+    }
+
+    /// Loads the stored URLs into memory, at start.
+    pub(crate) fn load_urls(&self) -> Result<(), store::StoreError> {
+        let mut urls = self.cache.urls.write().unwrap_or_else(|p| p.into_inner());
+        for stored in self.store.all_function_urls()? {
+            match serde_json::from_str::<UrlConfig>(&stored.item) {
+                Ok(c) => {
+                    urls.insert(c.url_id.clone(), ((stored.account, stored.region, stored.function), c));
+                }
+                Err(e) => tracing::error!(function = %stored.function, "unreadable function URL: {e}"),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl UrlConfig {
+    fn placeholder(qualifier: Option<String>) -> Self {
+        UrlConfig {
+            url_id: String::new(),
+            qualifier,
+            auth_type: String::new(),
+            cors: None,
+            invoke_mode: String::new(),
+            created_ms: 0,
+            modified_ms: 0,
+        }
+    }
+}
+
+fn no_url() -> LambdaError {
+    LambdaError::NotFound("The resource you requested does not exist.".into())
+}

@@ -1,0 +1,16 @@
+"""A function URL's backend: echoes its event as JSON, or fails when asked to."""
+import json
+import os
+
+
+def handler(event, context):
+    if event.get("rawPath") == "/fail":
+        raise RuntimeError("asked to fail")
+    if event.get("rawPath") == "/plain":
+        return "just a string"
+    return {
+        "statusCode": 201,
+        "headers": {"content-type": "application/json", "x-version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"]},
+        "cookies": ["session=abc; Path=/"],
+        "body": json.dumps(event),
+    }
