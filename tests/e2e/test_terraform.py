@@ -1,8 +1,10 @@
-"""The calls the Terraform AWS provider makes for an `aws_iam_role` and an
-`aws_lambda_function` using it — create, read, update (waiting on `LastUpdateStatus`),
+"""The calls the Terraform AWS provider makes for an `aws_iam_role`, an
+`aws_lambda_function` using it, its `aws_lambda_function_url` and its
+`aws_cloudwatch_log_group` — create, read, update (waiting on `LastUpdateStatus`),
 destroy — replayed with boto3 (Terraform itself cannot be downloaded here). Every call
 must answer as AWS does: a 404 or a wrong shape would stop a `terraform apply`."""
 import json
+import subprocess
 
 import pytest
 
@@ -14,7 +16,7 @@ BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
 def test_terraform_creates_reads_updates_and_destroys_a_role_and_a_function(lamina):
-    iam, lam, sts = lamina.client("iam"), lamina.client("lambda"), lamina.client("sts")
+    iam, lam, sts, logs = lamina.client("iam"), lamina.client("lambda"), lamina.client("sts"), lamina.client("logs")
     account = sts.get_caller_identity()["Account"]
 
     # aws_iam_role: create, then read back.
@@ -40,6 +42,24 @@ def test_terraform_creates_reads_updates_and_destroys_a_role_and_a_function(lami
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_policy(FunctionName="tf-fn")
 
+    # aws_cloudwatch_log_group for the function: create, retention, read (tags by ARN).
+    logs.create_log_group(logGroupName="/aws/lambda/tf-fn", tags={"managed-by": "terraform"})
+    logs.put_retention_policy(logGroupName="/aws/lambda/tf-fn", retentionInDays=14)
+    group = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/tf-fn")["logGroups"][0]
+    assert group["retentionInDays"] == 14
+    assert logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"] == {"managed-by": "terraform"}
+
+    # aws_lambda_function_url (and the aws_lambda_permission that opens it): create, read.
+    made = lam.create_function_url_config(FunctionName="tf-fn", AuthType="NONE",
+                                          Cors={"AllowOrigins": ["*"], "AllowMethods": ["GET"]})
+    lam.add_permission(FunctionName="tf-fn", StatementId="FunctionURLAllowPublicAccess",
+                       Action="lambda:InvokeFunctionUrl", Principal="*", FunctionUrlAuthType="NONE")
+    url = lam.get_function_url_config(FunctionName="tf-fn")
+    assert url["FunctionUrl"] == made["FunctionUrl"] and url["AuthType"] == "NONE"
+    assert url["Cors"] == {"AllowOrigins": ["*"], "AllowMethods": ["GET"]} and url["InvokeMode"] == "BUFFERED"
+    policy = json.loads(lam.get_policy(FunctionName="tf-fn")["Policy"])
+    assert policy["Statement"][0]["Condition"] == {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}
+
     # Update: configuration, then code, each waited on.
     lam.update_function_configuration(FunctionName="tf-fn", Timeout=10, Environment={"Variables": {"STAGE": "prod"}})
     lam.get_waiter("function_updated_v2").wait(FunctionName="tf-fn")
@@ -50,9 +70,20 @@ def test_terraform_creates_reads_updates_and_destroys_a_role_and_a_function(lami
     assert got["Configuration"]["Timeout"] == 10 and got["Configuration"]["LastUpdateStatus"] == "Successful"
     assert got["Concurrency"] == {"ReservedConcurrentExecutions": 2}
     assert lam.invoke(FunctionName="tf-fn", Payload=b'{"action": "echo"}')["StatusCode"] == 200
+    lam.update_function_url_config(FunctionName="tf-fn", AuthType="NONE", Cors={"AllowOrigins": ["https://a.example"]})
+    assert lam.get_function_url_config(FunctionName="tf-fn")["Cors"] == {"AllowOrigins": ["https://a.example"]}
+    served = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", made["FunctionUrl"]],
+                            capture_output=True, text=True, timeout=90).stdout
+    assert served == "200"
 
-    # Destroy: the function, then the role (the provider looks for instance profiles and
+    # Destroy: the URL, the log group, the function, then the role (the provider looks for instance profiles and
     # policies first).
+    lam.delete_function_url_config(FunctionName="tf-fn")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function_url_config(FunctionName="tf-fn")
+    logs.delete_log_group(logGroupName="/aws/lambda/tf-fn")
+    with pytest.raises(logs.exceptions.ResourceNotFoundException):
+        logs.delete_log_group(logGroupName="/aws/lambda/tf-fn")
     lam.delete_function(FunctionName="tf-fn")
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_function(FunctionName="tf-fn")
