@@ -21,6 +21,8 @@ use crate::{build_fixture, cargo, run as run_cmd};
 mod auth;
 #[path = "bench_gateway.rs"]
 mod gateway;
+#[path = "bench_logs.rs"]
+mod logs;
 #[path = "bench_websocket.rs"]
 mod websocket;
 
@@ -744,6 +746,19 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         return Ok(());
     }
+    if args.iter().any(|a| a == "--logs-only") {
+        let server = start_server(root, "namespace")?;
+        let rows = rt.block_on(async {
+            let mut conn = Conn::open(server.addr).await?;
+            create(&mut conn, "warm-provided-minimal", &kinds[3]).await?;
+            let floor = percentile(&api_floor(server.addr, "warm-provided-minimal", settings.warm_invokes).await?, 0.5);
+            logs::rows(&mut conn, server.addr, floor, settings.warm_invokes).await
+        })?;
+        for r in rows {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(());
+    }
     if args.iter().any(|a| a == "--gateway-only") {
         // A shorter loop for work on the gateway: its rows only, printed, not written.
         let server = start_server(root, "namespace")?;
@@ -875,6 +890,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             });
         }
         rows.extend(gateway::rows(&mut conn, addr, floor_p50, &settings).await?);
+        rows.extend(logs::rows(&mut conn, addr, floor_p50, settings.warm_invokes).await?);
         for kind in &kinds {
             let name = format!("warm-{}", kind.label);
             for connections in [1usize, 8] {

@@ -126,7 +126,7 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [pytest args...] | cargo xtask bench [--quick | --gateway-only | --websocket-only | --auth-only]"
+                "usage: cargo xtask test [pytest args...] | cargo xtask bench [--quick | --gateway-only | --websocket-only | --auth-only | --logs-only]"
             );
             std::process::exit(2);
         }
