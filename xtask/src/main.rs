@@ -31,46 +31,30 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-/// Creates `.venv` and installs `tests/requirements.txt` into it, once per change of
-/// that file.
-fn venv(root: &Path) -> Result<PathBuf> {
-    let venv = root.join(".venv");
+/// Creates the virtualenv `dir` and installs `requirements` into it (then runs
+/// `installer`, a Python script given the virtualenv, if any), once per change of either.
+fn virtualenv(root: &Path, dir: &str, requirements: &str, installer: Option<&str>) -> Result<PathBuf> {
+    let venv = root.join(dir);
     let python = venv.join("bin/python");
     if !python.exists() {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     }
-    let requirements = root.join("tests/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements)?;
+    let requirements = root.join(requirements);
+    let mut wanted = std::fs::read_to_string(&requirements)?;
+    if let Some(script) = installer {
+        wanted += &std::fs::read_to_string(root.join(script))?;
+    }
     let stamp = venv.join(".installed-requirements");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         run(Command::new(&python)
             .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
             .arg(&requirements))?;
+        if let Some(script) = installer {
+            run(Command::new(&python).arg(root.join(script)).arg(&venv))?;
+        }
         std::fs::write(&stamp, wanted)?;
     }
     Ok(venv)
-}
-
-/// Creates `.venv-awscli2` with aws CLI v2 (for `aws logs tail`, which v1 lacks): its
-/// dependencies from `tests/requirements-awscli2.txt`, the CLI from Debian's package.
-fn awscli_v2(root: &Path) -> Result<PathBuf> {
-    let venv = root.join(".venv-awscli2");
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-    }
-    let requirements = root.join("tests/requirements-awscli2.txt");
-    let installer = root.join("tests/tools/install_awscli2.py");
-    let wanted = std::fs::read_to_string(&requirements)? + &std::fs::read_to_string(&installer)?;
-    let stamp = venv.join(".installed-requirements");
-    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
-        run(Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements))?;
-        run(Command::new(&python).arg(&installer).arg(&venv))?;
-        std::fs::write(&stamp, wanted)?;
-    }
-    Ok(venv.join("bin/aws"))
 }
 
 /// Builds the `lambda_runtime` fixture function; returns its `bootstrap`.
@@ -93,8 +77,12 @@ fn build_fixture(root: &Path, release: bool) -> Result<PathBuf> {
 
 fn test(pytest_args: &[String]) -> Result<()> {
     let root = root();
-    let venv = venv(&root)?;
-    let aws_v2 = awscli_v2(&root)?;
+    let venv = virtualenv(&root, ".venv", "tests/requirements.txt", None)?;
+    // aws CLI v2, for `aws logs tail` (v1 lacks it): its dependencies from PyPI, the CLI
+    // itself from Debian's package (AWS does not publish v2 on PyPI).
+    let aws_v2 =
+        virtualenv(&root, ".venv-awscli2", "tests/requirements-awscli2.txt", Some("tests/tools/install_awscli2.py"))?
+            .join("bin/aws");
     run(cargo().current_dir(&root).args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().current_dir(&root).args([
         "clippy",

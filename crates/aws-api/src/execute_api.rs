@@ -16,6 +16,11 @@ use bytes::Bytes;
 
 use crate::RequestId;
 
+/// A request's headers, in order, as the gateway takes them.
+fn header_list(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers.iter().map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
+}
+
 /// A request to a Lambda function URL: its signer, if signed (verified in authenticated
 /// mode), is the caller an `AWS_IAM` URL needs.
 async fn function_url(
@@ -46,11 +51,7 @@ async fn function_url(
         host,
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect(),
+        headers: header_list(&parts.headers),
         body,
         source_ip,
         request_id,
@@ -100,11 +101,7 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
     let Ok(body) = axum::body::to_bytes(body, MAX_PAYLOAD).await else {
         return to_response(GatewayResponse::too_large());
     };
-    let headers = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
+    let headers = header_list(&parts.headers);
     let mut request = GatewayRequest {
         method: parts.method.as_str().to_owned(),
         host,

@@ -140,6 +140,31 @@ const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, d
     last_version, layers";
 const FUNCTION_PARAMS: usize = 26;
 
+/// Sets (`Some`) or deletes (`None`) the `column` of a table keyed by account, region,
+/// function and qualifier.
+fn set_per_qualifier(
+    c: &Connection,
+    table: &str,
+    column: &str,
+    [account, region, function, qualifier]: [&str; 4],
+    value: Option<&str>,
+) -> rusqlite::Result<()> {
+    match value {
+        Some(v) => c.execute(
+            &format!(
+                "INSERT OR REPLACE INTO {table} (account, region, function, qualifier, {column}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)"
+            ),
+            params![account, region, function, qualifier, v],
+        ),
+        None => c.execute(
+            &format!("DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND function = ?3 AND qualifier = ?4"),
+            params![account, region, function, qualifier],
+        ),
+    }
+    .map(drop)
+}
+
 /// `?1, ?2, …, ?n`.
 fn placeholders(n: usize) -> String {
     (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
@@ -972,22 +997,7 @@ impl MetadataStore for SqliteStore {
         qualifier: &str,
         config: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.with(|c| match config {
-            Some(doc) => c
-                .execute(
-                    "INSERT OR REPLACE INTO function_urls (account, region, function, qualifier, config) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![account, region, function, qualifier, doc],
-                )
-                .map(drop),
-            None => c
-                .execute(
-                    "DELETE FROM function_urls WHERE account = ?1 AND region = ?2 AND function = ?3 \
-                     AND qualifier = ?4",
-                    params![account, region, function, qualifier],
-                )
-                .map(drop),
-        })
+        self.with(|c| set_per_qualifier(c, "function_urls", "config", [account, region, function, qualifier], config))
     }
 
     fn all_function_urls(&self) -> Result<Vec<Scoped<String>>, StoreError> {
