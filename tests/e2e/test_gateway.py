@@ -560,11 +560,20 @@ def test_access_logs_and_metrics_per_stage(lamina, lam):
         {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
     call(lamina, "GET", "/prod/one", api_id=api_id)
     call(lamina, "GET", "/prod/two?mode=malformed", api_id=api_id)
-    log = lamina.data_dir / "logs" / "apigateway" / "gateway_access.log"
+    logs = lamina.client("logs")
+
+    def logged():
+        try:
+            return [e["message"] for e in logs.filter_log_events(logGroupName="/gateway/access")["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 2):
+    while time.monotonic() < deadline and len(logged()) < 2:
         time.sleep(0.05)
-    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    lines = [json.loads(line) for line in logged()]
+    streams = logs.describe_log_streams(logGroupName="/gateway/access")["logStreams"]
+    assert [s["logStreamName"] for s in streams] == [f"{api_id}/prod"]
     assert [(l["status"], l["path"], l["resource"], l["method"]) for l in lines] == [
         ("200", "/prod/one", "/{proxy+}", "GET"), ("502", "/prod/two", "/{proxy+}", "GET")]
     assert lines[1]["error"] == "Internal server error" and lines[0]["ip"] == "127.0.0.1"

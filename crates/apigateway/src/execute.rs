@@ -380,7 +380,10 @@ impl GatewayService {
             if let Some(log) = access_log {
                 if let (Some(destination), Some(format)) = (&log.destination_arn, &log.format) {
                     let context = access_context(&req, &resp, &api_id, &stage, now, latency, integration, &trace);
-                    self.inner.access_logs.write(destination, crate::observe::access_line(format, context));
+                    if let Some(sink) = &self.inner.settings.access_logs {
+                        let line = crate::observe::access_line(format, context);
+                        sink.write(destination, &format!("{api_id}/{stage}"), line);
+                    }
                 }
             }
         }

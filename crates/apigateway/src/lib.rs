@@ -175,8 +175,15 @@ pub trait Queues: Send + Sync + 'static {
     fn send(&self, message: SqsMessage) -> SqsSending<'_>;
 }
 
+/// Receives stages' access log lines (wired to CloudWatch Logs). Must not block: it is
+/// called on the request path.
+pub trait AccessLogSink: Send + Sync + 'static {
+    /// Appends `line` to the log group `destination_arn` names, in the stream `stream`.
+    fn write(&self, destination_arn: &str, stream: &str, line: String);
+}
+
 /// Where the gateway says its APIs can be reached.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GatewaySettings {
     /// The host and port the server listens on, e.g. `localhost:4566`; APIs are at
     /// `{api-id}.execute-api.{this}`.
@@ -184,8 +191,8 @@ pub struct GatewaySettings {
     /// A hosts file to keep naming every API's host (`{api-id}.execute-api.localhost`)
     /// beside the system's entries, for environments to resolve them; see [`hosts`].
     pub hosts_file: Option<std::path::PathBuf>,
-    /// Where access logs are written (`{dir}/{log group}.log`); none keeps no access logs.
-    pub access_log_dir: Option<std::path::PathBuf>,
+    /// Where access log lines go (CloudWatch Logs); none keeps no access logs.
+    pub access_logs: Option<Arc<dyn AccessLogSink>>,
     /// WebSocket APIs' limits.
     pub websocket: websocket::WsLimits,
 }
@@ -216,7 +223,6 @@ struct Inner {
     jwks: jwt::Jwks,
     metrics: observe::Metrics,
     connections: websocket::Connections,
-    access_logs: observe::AccessLogs,
 }
 
 #[derive(Default)]
@@ -270,7 +276,6 @@ impl GatewayService {
                 jwks: jwt::Jwks::default(),
                 metrics: observe::Metrics::default(),
                 connections: websocket::Connections::default(),
-                access_logs: observe::AccessLogs::new(settings.access_log_dir.clone()),
             }),
         };
         service.publish_hosts(&service.read());

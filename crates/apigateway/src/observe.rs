@@ -1,11 +1,8 @@
 //! What the gateway records of each request: per API and stage metrics (count, 4xx, 5xx,
 //! latency, integration latency), and access log lines in the stage's format, with its
-//! `$context` variables, appended by a writer thread so a request never waits on a disk.
+//! `$context` variables, handed to CloudWatch Logs (which never makes a request wait).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::PathBuf;
-use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -71,64 +68,6 @@ impl Metrics {
     }
 }
 
-/// Appends access log lines to `{dir}/{log group}.log`, one file per destination, from a
-/// thread of its own.
-pub(crate) struct AccessLogs {
-    sender: Option<Mutex<mpsc::Sender<(String, String)>>>,
-}
-
-impl AccessLogs {
-    pub fn new(dir: Option<PathBuf>) -> AccessLogs {
-        let Some(dir) = dir else { return AccessLogs { sender: None } };
-        let (tx, rx) = mpsc::channel::<(String, String)>();
-        let spawned = std::thread::Builder::new().name("access-logs".into()).spawn(move || {
-            let mut files: HashMap<String, std::fs::File> = HashMap::new();
-            for (destination, line) in rx {
-                let file = match files.get_mut(&destination) {
-                    Some(f) => f,
-                    None => {
-                        let _ = std::fs::create_dir_all(&dir);
-                        let path = dir.join(format!("{}.log", file_name(&destination)));
-                        match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
-                            Ok(f) => files.entry(destination.clone()).or_insert(f),
-                            Err(e) => {
-                                tracing::warn!(path = %path.display(), "cannot write the access log: {e}");
-                                continue;
-                            }
-                        }
-                    }
-                };
-                let _ = writeln!(file, "{line}");
-            }
-        });
-        match spawned {
-            Ok(_) => AccessLogs { sender: Some(Mutex::new(tx)) },
-            Err(e) => {
-                tracing::warn!("no access logs: {e}");
-                AccessLogs { sender: None }
-            }
-        }
-    }
-
-    pub fn write(&self, destination: &str, line: String) {
-        if let Some(s) = &self.sender {
-            let _ = s.lock().unwrap_or_else(|p| p.into_inner()).send((destination.to_owned(), line));
-        }
-    }
-}
-
-/// A log file's name for a destination: the log group's name from its ARN
-/// (`arn:aws:logs:…:log-group:/api/access` → `api/access` → `api_access`).
-pub fn file_name(destination: &str) -> String {
-    let group = destination.split(":log-group:").nth(1).unwrap_or(destination);
-    let group = group.strip_suffix(":*").unwrap_or(group);
-    group
-        .trim_matches('/')
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
-        .collect()
-}
-
 /// An access log line: the stage's format with its `$context` variables filled.
 pub fn access_line(format: &str, context: BTreeMap<String, String>) -> String {
     template::render(format, &Scope { context, ..Default::default() })
@@ -139,14 +78,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lines_fill_context_variables_and_files_are_named_by_log_group() {
+    fn lines_fill_context_variables() {
         let ctx = BTreeMap::from([("requestId".to_owned(), "r1".to_owned()), ("status".to_owned(), "200".to_owned())]);
         assert_eq!(
             access_line("{\"id\":\"$context.requestId\",\"s\":$context.status}", ctx),
             "{\"id\":\"r1\",\"s\":200}"
         );
-        assert_eq!(file_name("arn:aws:logs:us-east-1:000000000000:log-group:/api/access:*"), "api_access");
-        assert_eq!(file_name("arn:aws:logs:us-east-1:000000000000:log-group:gw-logs"), "gw-logs");
     }
 
     #[test]

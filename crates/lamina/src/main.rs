@@ -221,7 +221,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             endpoint_url: format!("http://{local}"),
             trusted_ca: Some(authority.ca_file.clone()),
             credentials: auth.clone().map(|a| Arc::new(FunctionKeys(a)) as Arc<dyn invoker::CredentialIssuer>),
-            log_sink: Some(Arc::new(FunctionLogs(logs.clone()))),
+            log_sink: Some(Arc::new(Logs(logs.clone()))),
         },
         sandbox,
         code.clone(),
@@ -261,7 +261,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         apigateway::GatewaySettings {
             endpoint_host: format!("localhost:{}", local.port()),
             hosts_file: Some(data.join("etc").join("hosts")),
-            access_log_dir: Some(data.join("logs").join("apigateway")),
+            access_logs: Some(Arc::new(Logs(logs.clone()))),
             websocket: apigateway::websocket::WsLimits {
                 max_frame: config.websocket.max_frame_bytes,
                 max_message: config.websocket.max_message_bytes,
@@ -314,18 +314,33 @@ fn delivered<E: std::fmt::Display>(outcome: Result<bool, E>, what: &str) -> Resu
     }
 }
 
-/// Functions' output, into their CloudWatch Logs groups.
-struct FunctionLogs(logs::LogsService);
+/// Functions' output and stages' access logs, into CloudWatch Logs.
+struct Logs(logs::LogsService);
 
-impl std::fmt::Debug for FunctionLogs {
+impl std::fmt::Debug for Logs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FunctionLogs")
+        f.write_str("Logs")
     }
 }
 
-impl invoker::LogSink for FunctionLogs {
+impl invoker::LogSink for Logs {
     fn write(&self, s: &invoker::LogStreamId, lines: Vec<(i64, String)>) {
         self.0.ingest(&s.account, &s.region, &s.group, &s.stream, lines);
+    }
+}
+
+impl apigateway::AccessLogSink for Logs {
+    /// `destination_arn` is `arn:aws:logs:<region>:<account>:log-group:<name>[:*]`; a
+    /// line for anything else is dropped.
+    fn write(&self, destination_arn: &str, stream: &str, line: String) {
+        let parts: Vec<&str> = destination_arn.splitn(7, ':').collect();
+        let (Some(&"logs"), Some(region), Some(account), Some(&"log-group"), Some(group)) =
+            (parts.get(2), parts.get(3), parts.get(4), parts.get(5), parts.get(6))
+        else {
+            return;
+        };
+        let group = group.strip_suffix(":*").unwrap_or(group);
+        self.0.ingest(account, region, group, stream, vec![(model::clock::now_ms(), line)]);
     }
 }
 
