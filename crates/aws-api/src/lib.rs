@@ -136,7 +136,7 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
         Err(e) => return lambda_rest::error_response(e),
     };
     let i = m.invoker;
-    let gauges: [(&str, &str, u64); 7] = [
+    let gauges: [(&str, &str, u64); 8] = [
         ("lamina_functions", "Functions in every account.", m.functions as u64),
         ("lamina_async_events_queued", "Async events accepted and not yet finished.", m.async_queued),
         ("lamina_environments_started_total", "Execution environments started.", i.environments_started),
@@ -144,6 +144,7 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
         ("lamina_environments_provisioned", "Provisioned environments initialised.", i.environments_provisioned as u64),
         ("lamina_invocations_running", "Invocations running now.", i.invocations_running as u64),
         ("lamina_websocket_connections", "Open WebSocket API connections.", s.gateway.websocket_connections() as u64),
+        ("lamina_log_lines_dropped_total", "Log lines dropped: CloudWatch Logs' writer fell behind.", s.logs.dropped_lines()),
     ];
     let mut body = String::new();
     for (name, help, value) in gauges {
