@@ -144,7 +144,11 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
         ("lamina_environments_provisioned", "Provisioned environments initialised.", i.environments_provisioned as u64),
         ("lamina_invocations_running", "Invocations running now.", i.invocations_running as u64),
         ("lamina_websocket_connections", "Open WebSocket API connections.", s.gateway.websocket_connections() as u64),
-        ("lamina_log_lines_dropped_total", "Log lines dropped: CloudWatch Logs' writer fell behind.", s.logs.dropped_lines()),
+        (
+            "lamina_log_lines_dropped_total",
+            "Log lines dropped: CloudWatch Logs' writer fell behind.",
+            s.logs.dropped_lines(),
+        ),
     ];
     let mut body = String::new();
     for (name, help, value) in gauges {
