@@ -353,6 +353,7 @@ impl LogsService {
             self.inner.dropped.fetch_add(events.len() as u64, Ordering::Relaxed);
             return;
         }
+        let idle = p.batches.is_empty();
         p.lines += events.len();
         p.batches.push(LogAppend {
             account: account.to_owned(),
@@ -364,7 +365,11 @@ impl LogsService {
             create: true,
         });
         drop(p);
-        self.inner.wake.notify_one();
+        // The writer waits only when nothing is pending; otherwise it is busy and will
+        // take this with the rest.
+        if idle {
+            self.inner.wake.notify_one();
+        }
     }
 
     fn group(&self, c: &Caller, name: &str) -> Result<LogGroupRecord, LogsError> {
@@ -774,11 +779,15 @@ impl LogsService {
     }
 }
 
+/// How long the writer lets output gather after the first line before it commits: a
+/// transaction per burst rather than per line, for a few milliseconds of delay.
+const GATHER: Duration = Duration::from_millis(10);
+
 /// Commits pending function output, one transaction per wake-up, until the service goes.
 fn writer(inner: std::sync::Weak<Inner>) {
     loop {
         let Some(i) = inner.upgrade() else { return };
-        let batches = {
+        {
             let mut p = i.pending.lock().unwrap_or_else(|e| e.into_inner());
             while p.batches.is_empty() {
                 let (guard, _) = i.wake.wait_timeout(p, Duration::from_secs(1)).unwrap_or_else(|e| e.into_inner());
@@ -787,15 +796,40 @@ fn writer(inner: std::sync::Weak<Inner>) {
                     return;
                 }
             }
+        }
+        std::thread::sleep(GATHER);
+        let batches = {
+            let mut p = i.pending.lock().unwrap_or_else(|e| e.into_inner());
             p.lines = 0;
             std::mem::take(&mut p.batches)
         };
+        let batches = by_stream(batches);
         if let Err(e) = i.store.append(&batches) {
             let lines: usize = batches.iter().map(|b| b.events.len()).sum();
             i.dropped.fetch_add(lines as u64, Ordering::Relaxed);
             tracing::warn!("function logs not written: {e}");
         }
     }
+}
+
+/// Merges batches for the same stream, keeping each stream's lines in order.
+fn by_stream(batches: Vec<LogAppend>) -> Vec<LogAppend> {
+    let mut merged: Vec<LogAppend> = Vec::new();
+    let mut index: std::collections::HashMap<(String, String, String, String), usize> = Default::default();
+    for b in batches {
+        let key = (b.account.clone(), b.region.clone(), b.group.clone(), b.stream.clone());
+        match index.get(&key) {
+            Some(&i) => {
+                merged[i].events.extend(b.events);
+                merged[i].ingestion_ms = b.ingestion_ms;
+            }
+            None => {
+                index.insert(key, merged.len());
+                merged.push(b);
+            }
+        }
+    }
+    merged
 }
 
 /// Deletes events past their group's retention.
@@ -826,6 +860,23 @@ mod tests {
 
     fn caller() -> Caller {
         Caller { account: "000000000000".into(), region: "us-east-1".into() }
+    }
+
+    #[test]
+    fn pending_output_is_merged_by_stream_in_order() {
+        let b = |stream: &str, line: &str| LogAppend {
+            account: "a".into(),
+            region: "r".into(),
+            group: "g".into(),
+            stream: stream.into(),
+            events: vec![(1, line.into())],
+            ingestion_ms: 1,
+            create: true,
+        };
+        let merged = by_stream(vec![b("x", "1"), b("y", "2"), b("x", "3")]);
+        let lines: Vec<(String, Vec<String>)> =
+            merged.into_iter().map(|m| (m.stream, m.events.into_iter().map(|e| e.1).collect())).collect();
+        assert_eq!(lines, [("x".into(), vec!["1".into(), "3".into()]), ("y".into(), vec!["2".into()])]);
     }
 
     #[test]
