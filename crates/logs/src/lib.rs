@@ -143,7 +143,7 @@ pub struct LogEvent {
 impl From<StoredLogEvent> for LogEvent {
     fn from(e: StoredLogEvent) -> Self {
         LogEvent {
-            id: format!("{:020}{:036}", e.timestamp_ms.max(0), e.seq),
+            id: position_text(e.timestamp_ms, e.seq),
             stream: e.stream,
             timestamp_ms: e.timestamp_ms,
             ingestion_ms: e.ingestion_ms,
@@ -256,6 +256,19 @@ pub struct LogsService {
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// An event's position as tokens write it: 56 digits, the timestamp's 20 then the
+/// sequence number's 36, as AWS's tokens look.
+fn position_text(ts: i64, seq: i64) -> String {
+    format!("{:020}{:036}", ts.max(0), seq.max(0))
+}
+
+fn parse_position(text: &str) -> Option<(i64, i64)> {
+    if text.len() != 56 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((text[..20].parse().ok()?, text[20..].parse().ok()?))
 }
 
 fn encode_token(s: &str) -> String {
@@ -681,30 +694,32 @@ impl LogsService {
         let g = self.group(c, group)?;
         let s = self.inner.store.stream(g.id, stream)?.ok_or_else(no_stream)?;
         let cursor = match q.token.as_deref() {
-            None if q.from_head => StreamCursor::After(0),
-            None => StreamCursor::Before(i64::MAX),
+            None if q.from_head => StreamCursor::After((0, 0)),
+            None => StreamCursor::Before((i64::MAX, i64::MAX)),
             Some(t) => {
-                let (dir, seq) = t.split_once('/').ok_or_else(bad_token)?;
-                let seq: i64 = seq.parse().map_err(|_| bad_token())?;
+                let (dir, position) = t.split_once('/').ok_or_else(bad_token)?;
+                let position = parse_position(position).ok_or_else(bad_token)?;
                 match dir {
-                    "f" => StreamCursor::After(seq),
-                    "b" => StreamCursor::Before(seq),
+                    "f" => StreamCursor::After(position),
+                    "b" => StreamCursor::Before(position),
                     _ => return Err(bad_token()),
                 }
             }
         };
         let start = q.start_ms.unwrap_or(i64::MIN).max(Self::retained_from(&g));
         let end = q.end_ms.map_or(i64::MAX, |e| e - 1);
-        let mut events = self.inner.store.stream_events(s.id, start, end, cursor, limit)?;
+        let mut events = self.inner.store.stream_events(&s, start, end, cursor, limit)?;
         if matches!(cursor, StreamCursor::Before(_)) {
             events.reverse();
         }
-        let token = |dir: char, seq: i64| format!("{dir}/{:056}", seq.max(0));
+        let token = |dir: char, (ts, seq): (i64, i64)| format!("{dir}/{}", position_text(ts, seq));
         let (forward, backward) = match (events.first(), events.last(), cursor) {
-            (Some(first), Some(last), _) => (token('f', last.seq), token('b', first.seq)),
-            (_, _, StreamCursor::After(seq)) => (token('f', seq), token('b', seq + 1)),
-            (_, _, StreamCursor::Before(seq)) if seq == i64::MAX => (token('f', 0), token('b', 0)),
-            (_, _, StreamCursor::Before(seq)) => (token('f', seq - 1), token('b', seq)),
+            (Some(first), Some(last), _) => {
+                (token('f', (last.timestamp_ms, last.seq)), token('b', (first.timestamp_ms, first.seq)))
+            }
+            (_, _, StreamCursor::After((ts, seq))) => (token('f', (ts, seq)), token('b', (ts, seq + 1))),
+            (_, _, StreamCursor::Before((i64::MAX, _))) => (token('f', (0, 0)), token('b', (0, 0))),
+            (_, _, StreamCursor::Before((ts, seq))) => (token('f', (ts, seq - 1)), token('b', (ts, seq))),
         };
         Ok(GetPage { events: events.into_iter().map(LogEvent::from).collect(), forward, backward })
     }

@@ -1,11 +1,17 @@
 //! Durable CloudWatch Logs state: log groups, their streams and their events, in a SQLite
 //! file of their own (`logs.db`), so that a busy function's output never queues behind
 //! the async events and messages in `state.db`.
+//!
+//! Events are clustered by stream and time (one B-tree, no secondary index, so that a
+//! line costs one insert): a stream reads in order directly, and a group's events are
+//! merged across its streams in time order as they are read.
 
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::StoreError;
 
@@ -34,16 +40,14 @@ CREATE TABLE IF NOT EXISTS log_streams (
     stored_bytes INTEGER NOT NULL DEFAULT 0,
     UNIQUE (group_id, name)
 );
-CREATE TABLE IF NOT EXISTS log_events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    group_id INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS stream_events (
     stream_id INTEGER NOT NULL,
     ts_ms INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
     ingest_ms INTEGER NOT NULL,
-    message TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS log_events_by_stream ON log_events (stream_id, seq);
-CREATE INDEX IF NOT EXISTS log_events_by_time ON log_events (group_id, ts_ms, seq);
+    message TEXT NOT NULL,
+    PRIMARY KEY (stream_id, ts_ms, seq)
+) WITHOUT ROWID;
 ";
 
 /// A log group as stored.
@@ -93,7 +97,8 @@ pub struct LogStreamRecord {
 /// A stored event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredLogEvent {
-    /// Its position: unique, and increasing in the order events were stored.
+    /// Its sequence number: unique, increasing in the order events were stored; with the
+    /// timestamp, its position (`(timestamp_ms, seq)` orders events).
     pub seq: i64,
     /// The stream's name.
     pub stream: String,
@@ -138,7 +143,13 @@ pub struct EventRange {
 
 /// Where the log groups, streams and events are kept.
 pub struct LogStore {
-    conn: Mutex<Connection>,
+    conn: Mutex<Db>,
+}
+
+struct Db {
+    conn: Connection,
+    /// The next event's sequence number.
+    next_seq: i64,
 }
 
 fn group_row(r: &Row<'_>) -> rusqlite::Result<LogGroupRecord> {
@@ -182,15 +193,24 @@ fn event_row(r: &Row<'_>) -> rusqlite::Result<StoredLogEvent> {
     })
 }
 
-/// `AND e.stream_id IN (…)` for a range's streams, numbered from `?{first}`.
-fn stream_clause(range: &EventRange, first: usize) -> String {
-    match &range.streams {
-        None => String::new(),
-        Some(ids) => {
-            let list: Vec<String> = (0..ids.len()).map(|i| format!("?{}", first + i)).collect();
-            format!(" AND e.stream_id IN ({})", list.join(", "))
-        }
-    }
+/// A stream's next events after a position, in order, within a range; at most `limit`.
+fn events_after(
+    c: &Connection,
+    stream: &LogStreamRecord,
+    range: &EventRange,
+    after: (i64, i64),
+    limit: usize,
+) -> rusqlite::Result<Vec<StoredLogEvent>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT seq, ?2, ts_ms, ingest_ms, message FROM stream_events
+         WHERE stream_id = ?1 AND ts_ms >= ?3 AND ts_ms <= ?4 AND (ts_ms > ?5 OR (ts_ms = ?5 AND seq > ?6))
+         ORDER BY ts_ms, seq LIMIT ?7",
+    )?;
+    let rows = stmt.query_map(
+        params![stream.id, stream.name, range.start_ms, range.end_ms, after.0, after.1, limit as i64],
+        event_row,
+    )?;
+    rows.collect()
 }
 
 impl LogStore {
@@ -203,12 +223,13 @@ impl LogStore {
         conn.pragma_update(None, "synchronous", "OFF")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(LogStore { conn: Mutex::new(conn) })
+        let last: Option<i64> = conn.query_row("SELECT max(seq) FROM stream_events", [], |r| r.get(0))?;
+        Ok(LogStore { conn: Mutex::new(Db { conn, next_seq: last.unwrap_or(0) + 1 }) })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        Ok(f(&mut conn)?)
+        let mut db = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(f(&mut db.conn)?)
     }
 
     /// Creates a group; `false` if one of that name exists.
@@ -280,7 +301,10 @@ impl LogStore {
     pub fn delete_group(&self, id: i64) -> Result<bool, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
-            tx.execute("DELETE FROM log_events WHERE group_id = ?1", params![id])?;
+            tx.execute(
+                "DELETE FROM stream_events WHERE stream_id IN (SELECT id FROM log_streams WHERE group_id = ?1)",
+                params![id],
+            )?;
             tx.execute("DELETE FROM log_streams WHERE group_id = ?1", params![id])?;
             let n = tx.execute("DELETE FROM log_groups WHERE id = ?1", params![id])?;
             tx.commit()?;
@@ -325,7 +349,7 @@ impl LogStore {
     pub fn delete_stream(&self, group_id: i64, stream_id: i64) -> Result<bool, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
-            tx.execute("DELETE FROM log_events WHERE stream_id = ?1", params![stream_id])?;
+            tx.execute("DELETE FROM stream_events WHERE stream_id = ?1", params![stream_id])?;
             let bytes: Option<i64> = tx
                 .query_row("SELECT stored_bytes FROM log_streams WHERE id = ?1", params![stream_id], |r| r.get(0))
                 .optional()?;
@@ -342,8 +366,11 @@ impl LogStore {
     /// Appends batches of events in one transaction. A batch whose group or stream is
     /// missing, and that may not create them, is skipped (it was deleted meanwhile).
     pub fn append(&self, batches: &[LogAppend]) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.transaction()?;
+        let mut db = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Db { conn, next_seq } = &mut *db;
+        let mut seq = *next_seq;
+        let written = (|| {
+            let tx = conn.transaction()?;
             for b in batches {
                 if b.events.is_empty() {
                     continue;
@@ -380,11 +407,12 @@ impl LogStore {
                 let mut bytes = 0i64;
                 {
                     let mut insert = tx.prepare_cached(
-                        "INSERT INTO log_events (group_id, stream_id, ts_ms, ingest_ms, message)
+                        "INSERT INTO stream_events (stream_id, ts_ms, seq, ingest_ms, message)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                     )?;
                     for (ts, message) in &b.events {
-                        insert.execute(params![group, stream, ts, b.ingestion_ms, message])?;
+                        insert.execute(params![stream, ts, seq, b.ingestion_ms, message])?;
+                        seq += 1;
                         bytes += message.len() as i64;
                     }
                 }
@@ -405,37 +433,40 @@ impl LogStore {
                 )?;
             }
             tx.commit()
-        })
+        })();
+        // Numbers a failed transaction took are skipped, never reused.
+        *next_seq = seq;
+        Ok(written?)
     }
 
-    /// A stream's events by position: those after `after` ascending, or those before
-    /// `before` descending, at most `limit`, within `[start_ms, end_ms]`.
+    /// A stream's events in time order: those after `After` ascending, or those before
+    /// `Before` descending, at most `limit`, within `[start_ms, end_ms]`.
     pub fn stream_events(
         &self,
-        stream_id: i64,
+        stream: &LogStreamRecord,
         start_ms: i64,
         end_ms: i64,
         from: StreamCursor,
         limit: usize,
     ) -> Result<Vec<StoredLogEvent>, StoreError> {
-        let (condition, order, seq) = match from {
-            StreamCursor::After(seq) => ("e.seq > ?4", "ASC", seq),
-            StreamCursor::Before(seq) => ("e.seq < ?4", "DESC", seq),
-        };
-        self.with(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT e.seq, s.name, e.ts_ms, e.ingest_ms, e.message FROM log_events e
-                 JOIN log_streams s ON s.id = e.stream_id
-                 WHERE e.stream_id = ?1 AND e.ts_ms >= ?2 AND e.ts_ms <= ?3 AND {condition}
-                 ORDER BY e.seq {order} LIMIT ?5"
-            ))?;
-            let rows = stmt.query_map(params![stream_id, start_ms, end_ms, seq, limit as i64], event_row)?;
-            rows.collect()
-        })
+        let range = EventRange { start_ms, end_ms, streams: None };
+        match from {
+            StreamCursor::After(at) => self.with(|c| events_after(c, stream, &range, at, limit)),
+            StreamCursor::Before((ts, seq)) => self.with(|c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT seq, ?2, ts_ms, ingest_ms, message FROM stream_events
+                     WHERE stream_id = ?1 AND ts_ms >= ?3 AND ts_ms <= ?4 AND (ts_ms < ?5 OR (ts_ms = ?5 AND seq < ?6))
+                     ORDER BY ts_ms DESC, seq DESC LIMIT ?7",
+                )?;
+                let rows = stmt
+                    .query_map(params![stream.id, stream.name, start_ms, end_ms, ts, seq, limit as i64], event_row)?;
+                rows.collect()
+            }),
+        }
     }
 
     /// A group's events in time order (ties in the order stored), those after the
-    /// position `(timestamp, seq)`, at most `limit`.
+    /// position `(timestamp, seq)`, at most `limit`: each stream's, merged.
     pub fn group_events(
         &self,
         group_id: i64,
@@ -443,20 +474,39 @@ impl LogStore {
         after: (i64, i64),
         limit: usize,
     ) -> Result<Vec<StoredLogEvent>, StoreError> {
-        let sql = format!(
-            "SELECT e.seq, s.name, e.ts_ms, e.ingest_ms, e.message FROM log_events e
-             JOIN log_streams s ON s.id = e.stream_id
-             WHERE e.group_id = ?1 AND e.ts_ms >= ?2 AND e.ts_ms <= ?3
-               AND (e.ts_ms > ?4 OR (e.ts_ms = ?4 AND e.seq > ?5)){}
-             ORDER BY e.ts_ms, e.seq LIMIT ?6",
-            stream_clause(range, 7)
-        );
-        let mut values: Vec<i64> = vec![group_id, range.start_ms, range.end_ms, after.0, after.1, limit as i64];
-        values.extend(range.streams.iter().flatten());
+        let streams: Vec<LogStreamRecord> = self
+            .streams(group_id)?
+            .into_iter()
+            .filter(|s| range.streams.as_ref().is_none_or(|ids| ids.contains(&s.id)))
+            // A stream whose events all lie before the position, or outside the range,
+            // has nothing to give.
+            .filter(|s| s.last_event_ms.is_some_and(|last| last >= after.0.max(range.start_ms)))
+            .filter(|s| s.first_event_ms.is_some_and(|first| first <= range.end_ms))
+            .collect();
+        const CHUNK: usize = 64;
         self.with(|c| {
-            let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map(params_from_iter(values.iter()), event_row)?;
-            rows.collect()
+            let mut pending: Vec<VecDeque<StoredLogEvent>> = Vec::with_capacity(streams.len());
+            let mut heap = BinaryHeap::new();
+            for (i, s) in streams.iter().enumerate() {
+                let first: VecDeque<_> = events_after(c, s, range, after, CHUNK)?.into();
+                if let Some(e) = first.front() {
+                    heap.push(Reverse((e.timestamp_ms, e.seq, i)));
+                }
+                pending.push(first);
+            }
+            let mut out = Vec::with_capacity(limit.min(1024));
+            while out.len() < limit {
+                let Some(Reverse((_, _, i))) = heap.pop() else { break };
+                let Some(e) = pending[i].pop_front() else { break };
+                if pending[i].is_empty() {
+                    pending[i] = events_after(c, &streams[i], range, (e.timestamp_ms, e.seq), CHUNK)?.into();
+                }
+                if let Some(next) = pending[i].front() {
+                    heap.push(Reverse((next.timestamp_ms, next.seq, i)));
+                }
+                out.push(e);
+            }
+            Ok(out)
         })
     }
 
@@ -464,13 +514,16 @@ impl LogStore {
     pub fn expire(&self, group_id: i64, before_ms: i64) -> Result<usize, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
-            let n =
-                tx.execute("DELETE FROM log_events WHERE group_id = ?1 AND ts_ms < ?2", params![group_id, before_ms])?;
+            let n = tx.execute(
+                "DELETE FROM stream_events WHERE stream_id IN (SELECT id FROM log_streams WHERE group_id = ?1)
+                 AND ts_ms < ?2",
+                params![group_id, before_ms],
+            )?;
             if n > 0 {
                 tx.execute(
                     "UPDATE log_streams SET stored_bytes = (SELECT coalesce(sum(length(CAST(message AS BLOB))), 0)
-                     FROM log_events WHERE stream_id = log_streams.id),
-                     first_event_ms = (SELECT min(ts_ms) FROM log_events WHERE stream_id = log_streams.id)
+                     FROM stream_events WHERE stream_id = log_streams.id),
+                     first_event_ms = (SELECT min(ts_ms) FROM stream_events WHERE stream_id = log_streams.id)
                      WHERE group_id = ?1",
                     params![group_id],
                 )?;
@@ -486,13 +539,13 @@ impl LogStore {
     }
 }
 
-/// Where a stream read starts.
+/// Where a stream read starts: a position `(timestamp ms, seq)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamCursor {
-    /// Events stored after this position, oldest first.
-    After(i64),
-    /// Events stored before this position, newest first.
-    Before(i64),
+    /// Events after this position, oldest first.
+    After((i64, i64)),
+    /// Events before this position, newest first.
+    Before((i64, i64)),
 }
 
 #[cfg(test)]
@@ -537,7 +590,7 @@ mod tests {
         assert_eq!((a.first_event_ms, a.last_event_ms), (Some(10), Some(20)));
         let only_a = EventRange { streams: Some(vec![a.id]), ..range };
         assert_eq!(s.group_events(g.id, &only_a, (i64::MIN, 0), 10).unwrap().len(), 2);
-        let newest = s.stream_events(a.id, 0, i64::MAX, StreamCursor::Before(i64::MAX), 1).unwrap();
+        let newest = s.stream_events(&a, 0, i64::MAX, StreamCursor::Before((i64::MAX, i64::MAX)), 1).unwrap();
         assert_eq!(newest[0].message, "tie");
     }
 
