@@ -19,7 +19,9 @@
 //! (`mapped.rs`, `template.rs`) — validates and maps the answer as API Gateway does, and
 //! records metrics and access logs (`observe.rs`). WebSocket APIs' connections, routes and
 //! `@connections` are `websocket.rs`'s; the hosts file that lets sandboxed functions
-//! resolve every API's host is `hosts.rs`'s.
+//! resolve every API's host is `hosts.rs`'s. Lambda function URLs' data plane is
+//! `function_urls.rs`'s: the same event building and answer mapping, for a URL Lambda
+//! names; access log lines go to CloudWatch Logs through an [`AccessLogSink`].
 //!
 //! It knows nothing of the control plane's JSON: `aws-api` speaks it. It never starts
 //! processes; functions run through the [`Functions`] the binary wires in.

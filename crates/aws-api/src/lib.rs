@@ -6,7 +6,8 @@
 //! protocol (form `Action=…`) of SQS, SNS, STS and IAM, told apart by the SigV4 credential
 //! scope or the action. In authenticated mode (`auth.rs`) a request gets this far only
 //! with a valid signature by a known key, and acts in that key's account. Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
-//! a path form) go to API Gateway's data plane first. Each handler parses a request into
+//! a path form), or to a function URL (`{url-id}.lambda-url.{region}.localhost`), go to
+//! API Gateway's data plane first. Each handler parses a request into
 //! the typed arguments of a service call, calls the service, and turns the typed result or
 //! error into AWS's exact response shape. Errors become responses in exactly one place per
 //! protocol (`lambda_rest::error_response`, `sqs_json::error_response`, `logs_json::error_response`,
