@@ -10,6 +10,9 @@
 //! `Event` invocations are written to the store before the caller gets its 202, then run
 //! in the background with retries, and survive restarts.
 //!
+//! Environments' output goes, line by line as it is printed, to a [`LogSink`] (the binary
+//! wires CloudWatch Logs), each environment to a stream of its own.
+//!
 //! It knows nothing of HTTP wire formats or AWS JSON; the API layer maps its results.
 #![deny(missing_docs)]
 

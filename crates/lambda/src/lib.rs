@@ -8,7 +8,8 @@
 //! step with the store. It also runs the SQS event source mappings' pollers (`esm.rs`),
 //! which read queues through the `sqs` crate and invoke through this service, and keeps
 //! functions' resource policies (`policy.rs`), which decide cross-account invokes and, in
-//! authenticated mode, services' invokes.
+//! authenticated mode, services' invokes, and function URLs' configurations (`urls.rs`),
+//! with who may call each.
 //!
 //! It never parses HTTP or JSON requests and never formats AWS responses.
 #![deny(missing_docs)]
