@@ -216,3 +216,25 @@ def test_the_logs_api_as_aws_answers_it(lamina):
     logs.delete_log_group(logGroupName="app/orders")
     assert logs.describe_log_groups()["logGroups"] == []
     assert error(lambda: logs.delete_log_group(logGroupName="app/orders"))[:2] == (400, "ResourceNotFoundException")
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_function_flooding_its_log_leaves_the_server_bounded_and_up(lamina, lam):
+    create(lam, "flood", code=function_zip("hostile.py"), handler="hostile.log_flood", Timeout=120)
+    before = rss_kib(lamina.proc.pid)
+    out = lam.invoke(FunctionName="flood", Payload=b'{"megabytes": 400}')
+    assert out["StatusCode"] == 200 and json.loads(out["Payload"].read()) == "flooded"
+    grown_mib = (rss_kib(lamina.proc.pid) - before) / 1024
+    # Lines waiting for the disk are capped at 64 MiB; the rest is dropped and counted.
+    assert grown_mib < 200, f"the server grew {grown_mib:.0f} MiB for 400 MiB of output"
+    logs = lamina.client("logs")
+    assert logs.filter_log_events(logGroupName="/aws/lambda/flood", limit=1)["events"]
+    _, _, metrics = lamina.http("GET", "/_lamina/metrics")
+    assert "lamina_log_lines_dropped_total" in metrics.decode()
+    assert lam.invoke(FunctionName="flood", Payload=b'{"megabytes": 1}')["StatusCode"] == 200

@@ -32,9 +32,10 @@ pub const RETENTION_DAYS: [i64; 22] =
 pub const MAX_BATCH_BYTES: usize = 1_048_576;
 /// The most events a read returns, and its default.
 pub const MAX_EVENTS: usize = 10_000;
-/// Lines of function output waiting to be written beyond which new ones are dropped
-/// (and counted) rather than let memory grow without bound.
+/// Lines, and bytes, of function output waiting to be written beyond which new ones are
+/// dropped (and counted) rather than let memory grow without bound.
 const MAX_PENDING_LINES: usize = 500_000;
+const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
 const DAY_MS: i64 = 86_400_000;
 
 /// A Logs error, with AWS's error shape name.
@@ -239,6 +240,7 @@ pub struct FilterQuery {
 struct Pending {
     batches: Vec<LogAppend>,
     lines: usize,
+    bytes: usize,
 }
 
 struct Inner {
@@ -361,13 +363,15 @@ impl LogsService {
         if events.is_empty() {
             return;
         }
+        let bytes: usize = events.iter().map(|(_, m)| m.len()).sum();
         let mut p = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if p.lines + events.len() > MAX_PENDING_LINES {
+        if p.lines + events.len() > MAX_PENDING_LINES || p.bytes + bytes > MAX_PENDING_BYTES {
             self.inner.dropped.fetch_add(events.len() as u64, Ordering::Relaxed);
             return;
         }
         let idle = p.batches.is_empty();
         p.lines += events.len();
+        p.bytes += bytes;
         p.batches.push(LogAppend {
             account: account.to_owned(),
             region: region.to_owned(),
@@ -816,6 +820,7 @@ fn writer(inner: std::sync::Weak<Inner>) {
         let batches = {
             let mut p = i.pending.lock().unwrap_or_else(|e| e.into_inner());
             p.lines = 0;
+            p.bytes = 0;
             std::mem::take(&mut p.batches)
         };
         let batches = by_stream(batches);
@@ -875,6 +880,20 @@ mod tests {
 
     fn caller() -> Caller {
         Caller { account: "000000000000".into(), region: "us-east-1".into() }
+    }
+
+    #[test]
+    fn output_past_the_pending_limit_is_dropped_and_counted() {
+        let s = service();
+        // Nothing is pending, so the writer waits and leaves the count alone.
+        let big = "x".repeat(1024 * 1024);
+        let mut p = s.inner.pending.lock().unwrap();
+        p.bytes = MAX_PENDING_BYTES - 10;
+        drop(p);
+        s.ingest("a", "r", "g", "st", vec![(1, big)]);
+        assert_eq!(s.dropped_lines(), 1);
+        s.ingest("a", "r", "g", "st", vec![(1, "small".into())]);
+        assert_eq!(s.dropped_lines(), 1, "what still fits is kept");
     }
 
     #[test]

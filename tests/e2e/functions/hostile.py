@@ -12,6 +12,16 @@ def memory_bomb(event, context):
         hoard.append(bytearray(16 * 1024 * 1024))
 
 
+def log_flood(event, context):
+    """Prints `megabytes` of output as fast as it can, in 64 KiB lines."""
+    line = "y" * (64 * 1024 - 1) + "\n"
+    out = os.fdopen(1, "w", buffering=1 << 20, closefd=False)
+    for _ in range(event["megabytes"] * 16):
+        out.write(line)
+    out.flush()
+    return "flooded"
+
+
 def fork_counter(event, context):
     """Forks children that wait, until the kernel refuses; returns how many it got."""
     count = 0
