@@ -125,6 +125,10 @@ def test_url_configs_are_managed_as_aws_does(lamina, lam):
     assert sorted(u["FunctionArn"].split(":")[-1] for u in listed) == ["live", "site"]
     first = lam.list_function_url_configs(FunctionName="site", MaxItems=1)
     assert len(first["FunctionUrlConfigs"]) == 1 and "NextMarker" in first
+    for bad in ["0", "51", "lots"]:
+        status, headers, _ = lamina.http("GET", f"/2021-10-31/functions/site/urls?MaxItems={bad}")
+        assert status == 400 and headers["x-amzn-ErrorType"] in ("ValidationException",
+                                                                 "InvalidRequestContentException")
     # The aws CLI, as scripts call it.
     got = lamina.aws("lambda", "get-function-url-config", "--function-name", "site", "--qualifier", "live")
     assert got["FunctionUrl"] == live["FunctionUrl"]

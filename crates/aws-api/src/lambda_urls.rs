@@ -11,7 +11,7 @@ use axum::Router;
 use lambda::urls::{FunctionUrl, UrlCors, UrlInput};
 use serde::{Deserialize, Serialize};
 
-use crate::lambda_rest::{json_response, query_one, ApiResult, Input, Operation, Who};
+use crate::lambda_rest::{json_response, max_items, query_one, ApiResult, Input, Operation, Who};
 use crate::ApiState;
 
 pub(crate) fn routes() -> Router<ApiState> {
@@ -178,13 +178,8 @@ async fn list_urls(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult {
-    let max = match query_one(&q, "MaxItems") {
-        Some(m) => Some(m.parse::<i64>().map_err(|_| {
-            model::Invalid::from(model::Violation::pattern(&m, "maxItems", "an integer between 1 and 50"))
-        })?),
-        None => None,
-    };
-    let (urls, next) = s.lambda.list_function_urls(&caller, &name, query_one(&q, "Marker").as_deref(), max)?;
+    let (urls, next) =
+        s.lambda.list_function_urls(&caller, &name, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
     let function_url_configs = urls.into_iter().map(|u| url_out(&headers, u, true)).collect();
     Ok(json_response(StatusCode::OK, &ListOut { function_url_configs, next_marker: next }))
 }

@@ -21,6 +21,7 @@ pub(crate) fn error_response(e: &LogsError) -> Response {
         LogsError::ResourceNotFound(_) => (StatusCode::BAD_REQUEST, "ResourceNotFoundException"),
         LogsError::ResourceAlreadyExists(_) => (StatusCode::BAD_REQUEST, "ResourceAlreadyExistsException"),
         LogsError::InvalidParameter(_) => (StatusCode::BAD_REQUEST, "InvalidParameterException"),
+        LogsError::Serialization(_) => (StatusCode::BAD_REQUEST, "SerializationException"),
         LogsError::ServiceUnavailable(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServiceUnavailableException"),
     };
     let body = json!({ "__type": kind, "message": e.to_string() });
@@ -34,7 +35,13 @@ fn ok(value: Value) -> Response {
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, LogsError> {
     let body: &[u8] = if body.is_empty() { b"{}" } else { body };
-    serde_json::from_slice(body).map_err(|e| LogsError::InvalidParameter(format!("Could not parse the request: {e}")))
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| LogsError::Serialization("The request body is not valid JSON.".into()))?;
+    if !value.is_object() {
+        return Err(LogsError::Serialization("The request body must be a JSON object.".into()));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| LogsError::Serialization(format!("The request does not fit the operation: {e}")))
 }
 
 fn required<T>(v: Option<T>, member: &str) -> Result<T, LogsError> {

@@ -349,13 +349,7 @@ impl LambdaService {
             .filter(|m| function_arn.as_ref().is_none_or(|f| &m.function_arn == f))
             .cloned()
             .collect();
-        let size = match max_items {
-            Some(n) if !(1..=10_000).contains(&n) => {
-                return Err(Invalid::from(Violation::max_value(n, "maxItems", 10_000)).into())
-            }
-            Some(n) => (n as usize).min(100),
-            None => 100,
-        };
+        let size = crate::versions::page_size(max_items, 10_000, 100)?;
         Ok(crate::versions::page(all, |m| m.uuid.clone(), marker, size))
     }
 

@@ -62,12 +62,7 @@ fn page(
     marker: Option<&str>,
     max: Option<i64>,
 ) -> Result<LayerPage, LambdaError> {
-    let size = match max {
-        Some(n) if n < 1 => return Err(Invalid::from(Violation::min_value(n, "maxItems", 1)).into()),
-        Some(n) if n > 50 => return Err(Invalid::from(Violation::max_value(n, "maxItems", 50)).into()),
-        Some(n) => n as usize,
-        None => 50,
-    };
+    let size = crate::versions::page_size(max, 50, 50)?;
     let (versions, next_marker) = crate::versions::page(items, key, marker, size);
     Ok(LayerPage { versions, next_marker })
 }

@@ -655,14 +655,7 @@ impl LambdaService {
         marker: Option<&str>,
         max_items: Option<i64>,
     ) -> Result<FunctionPage, LambdaError> {
-        let limit = match max_items {
-            Some(n) if n < 1 => return Err(Invalid::from(model::Violation::min_value(n, "maxItems", 1)).into()),
-            Some(n) if n > 10_000 => {
-                return Err(Invalid::from(model::Violation::max_value(n, "maxItems", 10_000)).into())
-            }
-            Some(n) => (n as usize).min(limits::LIST_FUNCTIONS_PAGE_MAX),
-            None => limits::LIST_FUNCTIONS_PAGE_MAX,
-        };
+        let limit = versions::page_size(max_items, 10_000, limits::LIST_FUNCTIONS_PAGE_MAX)?;
         let mut rows = self.store.list_functions(&caller.account, &caller.region, marker, limit + 1)?;
         let next_marker = if rows.len() > limit {
             rows.truncate(limit);

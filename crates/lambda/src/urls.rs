@@ -272,7 +272,8 @@ impl LambdaService {
     }
 
     /// ListFunctionUrlConfigs: the function's URLs (unqualified first, then by alias),
-    /// after `marker`, at most `max_items`, and the marker for the next page.
+    /// after `marker` (the last URL id of the previous page), at most `max_items`, and the
+    /// marker for the next page.
     pub fn list_function_urls(
         &self,
         caller: &Caller,
@@ -280,12 +281,7 @@ impl LambdaService {
         marker: Option<&str>,
         max_items: Option<i64>,
     ) -> Result<(Vec<FunctionUrl>, Option<String>), LambdaError> {
-        let max = match max_items {
-            None => 50,
-            Some(n) if (1..=50).contains(&n) => n as usize,
-            Some(n) if n < 1 => return Err(Invalid::from(Violation::min_value(n, "maxItems", 1)).into()),
-            Some(n) => return Err(Invalid::from(Violation::max_value(n, "maxItems", 50)).into()),
-        };
+        let size = crate::versions::page_size(max_items, 50, 50)?;
         let (f, _) = self.resolve_ref(caller, name, None)?;
         let key = key_of(&f);
         let mut configs: Vec<UrlConfig> = {
@@ -293,14 +289,7 @@ impl LambdaService {
             urls.values().filter(|(k, _)| *k == key).map(|(_, c)| c.clone()).collect()
         };
         configs.sort_by(|a, b| a.qualifier.cmp(&b.qualifier));
-        let start = match marker {
-            None => 0,
-            Some(m) => configs.iter().position(|c| c.url_id == m).ok_or_else(|| {
-                LambdaError::Invalid(Invalid::parameter("The marker is not valid for this function."))
-            })?,
-        };
-        let page: Vec<UrlConfig> = configs.iter().skip(start).take(max).cloned().collect();
-        let next = configs.get(start + page.len()).map(|c| c.url_id.clone());
+        let (page, next) = crate::versions::page(configs, |c| c.url_id.clone(), marker, size);
         Ok((page.into_iter().map(|c| Self::described(&f, c)).collect(), next))
     }
 

@@ -48,11 +48,12 @@ pub struct ProvisionedView {
 
 const PAGE_MAX: usize = 50;
 
-/// Checks `MaxItems` (1–10000, as botocore states it) and returns the page size.
-fn page_size(max_items: Option<i64>, cap: usize) -> Result<usize, LambdaError> {
+/// Checks `MaxItems` against the operation's range (1 to `most`, as botocore states it)
+/// and returns the page size: at most `cap`, and `cap` when not given.
+pub(crate) fn page_size(max_items: Option<i64>, most: i64, cap: usize) -> Result<usize, LambdaError> {
     match max_items {
         Some(n) if n < 1 => Err(Invalid::from(Violation::min_value(n, "maxItems", 1)).into()),
-        Some(n) if n > 10_000 => Err(Invalid::from(Violation::max_value(n, "maxItems", 10_000)).into()),
+        Some(n) if n > most => Err(Invalid::from(Violation::max_value(n, "maxItems", most)).into()),
         Some(n) => Ok((n as usize).min(cap)),
         None => Ok(cap),
     }
@@ -171,7 +172,7 @@ impl LambdaService {
         marker: Option<&str>,
         max_items: Option<i64>,
     ) -> Result<VersionPage, LambdaError> {
-        let size = page_size(max_items, PAGE_MAX)?;
+        let size = page_size(max_items, 10_000, PAGE_MAX)?;
         let latest = self.resolve(caller, name, None)?;
         let mut all = vec![latest.clone()];
         all.extend(self.family(&latest).into_iter().flat_map(|f| f.versions.into_values()));
@@ -340,7 +341,7 @@ impl LambdaService {
         marker: Option<&str>,
         max_items: Option<i64>,
     ) -> Result<AliasPage, LambdaError> {
-        let size = page_size(max_items, PAGE_MAX)?;
+        let size = page_size(max_items, 10_000, PAGE_MAX)?;
         let latest = self.resolve(caller, name, None)?;
         let all: Vec<Arc<Alias>> = self
             .family(&latest)
@@ -559,7 +560,7 @@ impl LambdaService {
         marker: Option<&str>,
         max_items: Option<i64>,
     ) -> Result<(Vec<ProvisionedView>, Option<String>), LambdaError> {
-        let size = page_size(max_items, PAGE_MAX)?;
+        let size = page_size(max_items, 10_000, PAGE_MAX)?;
         let latest = self.resolve(caller, name, None)?;
         let family = self.family(&latest).unwrap_or_default();
         let configs: BTreeMap<_, _> = family.provisioned.clone();

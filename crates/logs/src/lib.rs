@@ -50,6 +50,9 @@ pub enum LogsError {
     /// `InvalidParameterException`.
     #[error("{0}")]
     InvalidParameter(String),
+    /// `SerializationException`: the request is not JSON of the operation's shape.
+    #[error("{0}")]
+    Serialization(String),
     /// `ServiceUnavailableException`: the store failed.
     #[error("{0}")]
     ServiceUnavailable(String),
