@@ -23,10 +23,11 @@ def error(call):
     return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
 
 
-def curl(url, *args):
+def curl(url, *args, stdin=None):
     """curl, which resolves `*.localhost` to the loopback by itself; returns (status,
     headers, body)."""
-    out = subprocess.run(["curl", "-s", "-i", "--max-time", "60", *args, url], capture_output=True, timeout=90)
+    out = subprocess.run(["curl", "-s", "-i", "--max-time", "60", *args, url], input=stdin, capture_output=True,
+                         timeout=90)
     head, _, body = out.stdout.partition(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
     headers = {}
@@ -84,6 +85,8 @@ def test_a_function_url_called_with_curl_gets_the_payload_2_event(lamina, lam):
     assert (status, body) == (200, b"just a string") and headers["content-type"] == ["application/json"]
     status, _, body = curl(url + "fail")
     assert status == 502 and json.loads(body) == {"Message": "Internal Server Error"}
+    status, headers, body = curl(url, "-H", "Expect:", "--data-binary", "@-", stdin=b"x" * (7 * 1024 * 1024))
+    assert status == 413 and "smaller than" in json.loads(body)["Message"]
 
     # It survives a restart, at the same address.
     lamina.restart()

@@ -41,6 +41,8 @@ pub enum UrlReply {
     Forbidden,
     /// Lambda's concurrency is exhausted.
     Throttled,
+    /// The request is over the invoke payload limit; the text says what it is.
+    TooLarge(String),
 }
 
 /// A boxed [`UrlReply`] on its way.
@@ -144,6 +146,7 @@ impl GatewayService {
         let mut resp = match functions.invoke_url(url_id, signer, Bytes::from(event.to_string())).await {
             UrlReply::Forbidden => return forbidden(&req.request_id),
             UrlReply::Throttled => answer(429, "Rate Exceeded.", "TooManyRequestsException", &req.request_id),
+            UrlReply::TooLarge(why) => answer(413, &why, "RequestEntityTooLargeException", &req.request_id),
             UrlReply::Function(FunctionReply::Returned(payload)) => match events::http_proxy_response_v2(&payload) {
                 Some(p) => proxy_answer(p, true, false),
                 None => answer(502, "Internal Server Error", "InternalServerError", &req.request_id),

@@ -546,6 +546,7 @@ impl apigateway::Functions for Functions {
             match invoke_owned(lambda, &url.function_arn, payload).await {
                 Ok(reply) => UrlReply::Function(reply),
                 Err(lambda::LambdaError::TooManyRequests { .. }) => UrlReply::Throttled,
+                Err(lambda::LambdaError::RequestTooLarge(why)) => UrlReply::TooLarge(why),
                 Err(e) => UrlReply::Function(FunctionReply::Unavailable(e.to_string())),
             }
         })
