@@ -1,6 +1,7 @@
 """Hostile input: archives that try to escape or explode, and what the server does with
 them; refused with AWS's errors, with nothing written outside the data directory."""
 import io
+import json
 import socket
 import time
 import uuid
@@ -116,3 +117,85 @@ def test_deeply_nested_api_definitions_get_a_clean_400(lamina):
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, body[:30]
         assert e.value.response["Error"]["Code"] == "BadRequestException"
     assert gw.get_rest_apis()["items"] == []
+
+
+def logs_error(call):
+    with pytest.raises(ClientError) as e:
+        call()
+    err = e.value.response
+    return err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"], err["Error"]["Message"]
+
+
+def test_filter_pattern_bombs_are_refused_and_the_server_stays_up(lamina):
+    logs = lamina.client("logs")
+    logs.create_log_group(logGroupName="bombs")
+    logs.create_log_stream(logGroupName="bombs", logStreamName="s")
+    logs.put_log_events(logGroupName="bombs", logStreamName="s",
+                        logEvents=[{"timestamp": int(time.time() * 1000), "message": '{"a": 1}'}])
+    nested = "{ " + "(" * 5000 + "$.a = 1" + ")" * 5000 + " }"
+    chain = "{ " + " && ".join(["$.a = 1"] * 50_000) + " }"
+    for bomb in (nested, chain):
+        status, code, message = logs_error(lambda: logs.filter_log_events(logGroupName="bombs", filterPattern=bomb))
+        assert (status, code) == (400, "InvalidParameterException")
+        assert message.endswith("at 'filterPattern' failed to satisfy constraint: "
+                                "Member must have length less than or equal to 1024"), message[-200:]
+    # Within AWS's 1,024 characters: nesting past the parser's depth is refused too...
+    deep = "{ " + "(" * 400 + "$.a = 1" + ")" * 400 + " }"
+    status, code, _ = logs_error(lambda: logs.filter_log_events(logGroupName="bombs", filterPattern=deep))
+    assert (status, code) == (400, "InvalidParameterException")
+    # ...and a long flat chain, or many `...`, still answers.
+    chain = "{ " + " && ".join(["$.a = 1"] * 90) + " }"
+    assert [e["message"] for e in logs.filter_log_events(logGroupName="bombs", filterPattern=chain)["events"]] == [
+        '{"a": 1}']
+    dots = "[" + ", ".join(["..."] * 200) + ", x = 2]"
+    assert logs.filter_log_events(logGroupName="bombs", filterPattern=dots)["events"] == []
+    assert logs.describe_log_groups()["logGroups"][0]["logGroupName"] == "bombs"
+
+
+def mock_api(lamina, response_template):
+    """A REST API whose `GET /bomb` is a MOCK answering through `response_template`,
+    deployed to `prod`."""
+    apigw = lamina.client("apigateway")
+    api = apigw.create_rest_api(name="bomb")
+    res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="bomb")
+    kw = dict(restApiId=api["id"], resourceId=res["id"], httpMethod="GET")
+    apigw.put_method(authorizationType="NONE", **kw)
+    apigw.put_integration(type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'}, **kw)
+    apigw.put_method_response(statusCode="200", **kw)
+    apigw.put_integration_response(statusCode="200", responseTemplates={"application/json": response_template},
+                                   **kw)
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    return api["id"]
+
+
+def test_mapping_template_bombs_answer_500_and_the_server_stays_up(tmp_path):
+    server = Lamina(tmp_path / "data").start()
+    try:
+        deep = mock_api(server, "$util.escapeJavaScript(" * 5000 + "'x'" + ")" * 5000)
+        grows = mock_api(server, "$util.base64Encode(" * 48 + "'0123456789'" + ")" * 48)
+        fine = mock_api(server, '{"ok": "$util.base64Encode(\'hi\')"}')
+        for _ in range(2):
+            for api_id in (deep, grows):
+                status, _, body = server.http("GET", f"/restapis/{api_id}/prod/_user_request_/bomb")
+                assert (status, json.loads(body)) == (500, {"message": "Internal server error"})
+            status, _, body = server.http("GET", f"/restapis/{fine}/prod/_user_request_/bomb")
+            assert (status, json.loads(body)) == (200, {"ok": "aGk="})
+            # The APIs are stored: after a restart they are served, and refused, the same.
+            server.restart()
+    finally:
+        server.stop()
+
+
+def test_huge_headers_are_refused_and_the_server_stays_up(lamina, lam):
+    s = socket.create_connection(("127.0.0.1", lamina.port), timeout=30)
+    s.sendall(b"GET /2015-03-31/functions/ HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (1024 * 1024) + b"\r\n\r\n")
+    answer = s.recv(4096).decode(errors="replace")
+    s.close()
+    assert answer.startswith("HTTP/1.1 431"), answer[:100]
+    many = "".join(f"X-H{i}: v\r\n" for i in range(5000)).encode()
+    s = socket.create_connection(("127.0.0.1", lamina.port), timeout=30)
+    s.sendall(b"GET /2015-03-31/functions/ HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+    answer = s.recv(4096).decode(errors="replace")
+    s.close()
+    assert answer.startswith("HTTP/1.1 431"), answer[:100]
+    assert lam.list_functions()["Functions"] == []

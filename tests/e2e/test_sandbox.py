@@ -241,3 +241,19 @@ def test_environments_outlive_the_threads_that_launched_them(lamina, lam):
         second = set(pool.map(sleep, range(6)))
     assert second == first, "the same warm environments answered"
     assert metric(lamina, "lamina_environments_started_total") == started
+
+
+def test_namespaces_raw_packet_and_netlink_sockets_are_refused(lamina, lam):
+    hostile(lam, "ns", "namespaces")
+    r, body = invoke_json(lam, "ns", {})
+    assert "FunctionError" not in r, body
+    refused = ["clone_newuser", "clone_newuser_newnet", "clone_newns", "clone_newpid", "clone_high_bits",
+               "unshare_newuser", "packet", "packet_high_bits", "raw_inet", "netlink_netfilter", "netlink_audit",
+               "bpf", "perf_event_open", "userfaultfd", "keyctl"]
+    assert {k: body[k] for k in refused} == {k: "EPERM" for k in refused}
+    # clone3 answers ENOSYS, as under Docker's default profile, so the C library uses clone.
+    assert (body["clone3_newuser"], body["clone3_plain"]) == ("ENOSYS", "ENOSYS")
+    assert {k: body[k] for k in ["netlink_route", "tcp", "udp", "unix"]} == dict.fromkeys(
+        ["netlink_route", "tcp", "udp", "unix"], "ok")
+    assert (body["fork"], body["subprocess"]) == (7, "sub\n")
+    assert_healthy(lam, lamina)

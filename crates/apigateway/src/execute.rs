@@ -506,8 +506,10 @@ impl GatewayService {
                 let method =
                     integration.http_method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
                 let scope = mapped::scope(&facts, &resource.path);
-                let outbound =
-                    GatewayRequest { body: mapped::request_body(integration, &facts, &scope).into(), ..req.clone() };
+                let Ok(body) = mapped::request_body(integration, &facts, &scope) else {
+                    return answers::rest_internal();
+                };
+                let outbound = GatewayRequest { body: body.into(), ..req.clone() };
                 match self.forward(&method, &url, &outbound, timeout).await {
                     Ok(r) => mapped::answer(integration, Some(&r.status.to_string()), &r.headers, r.body, &scope),
                     Err(Failure::Timeout) => answers::rest_timeout(),
@@ -516,7 +518,9 @@ impl GatewayService {
             }
             "MOCK" => {
                 let scope = mapped::scope(&facts, &resource.path);
-                let status = mapped::mock_status(integration, &facts, &scope);
+                let Ok(status) = mapped::mock_status(integration, &facts, &scope) else {
+                    return answers::rest_internal();
+                };
                 mapped::answer(integration, Some(&status.to_string()), &[], Bytes::new(), &scope)
             }
             "AWS" => {

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::events::{self, RequestFacts};
 use crate::execute::answers;
 use crate::rest::{Integration, IntegrationResponse};
-use crate::template::{self, Scope};
+use crate::template::{self, Scope, TemplateError};
 use crate::{routing, FunctionReply, GatewayResponse, GatewayService, SqsMessage};
 
 /// What a request's templates can refer to.
@@ -55,11 +55,11 @@ fn media_type(content_type: Option<&str>) -> String {
 /// The request body a non-proxy integration sends: its request template for the
 /// request's content type rendered, or the body passed through when none matches (the
 /// default `WHEN_NO_MATCH`; `NEVER` refuses such a request, which this answers with an
-/// empty body).
-pub(crate) fn request_body(i: &Integration, f: &RequestFacts<'_>, scope: &Scope<'_>) -> String {
+/// empty body). A template that cannot be rendered within its bounds fails the request.
+pub(crate) fn request_body(i: &Integration, f: &RequestFacts<'_>, scope: &Scope<'_>) -> Result<String, TemplateError> {
     let ct = media_type(f.header("content-type"));
-    match i.request_templates.get(&ct) {
-        Some(t) => template::render(t, scope),
+    Ok(match i.request_templates.get(&ct) {
+        Some(t) => template::render(t, scope)?,
         None if i.request_templates.is_empty() || i.passthrough_behavior.as_deref() != Some("WHEN_NO_TEMPLATES") => {
             if i.passthrough_behavior.as_deref() == Some("NEVER") {
                 String::new()
@@ -68,18 +68,18 @@ pub(crate) fn request_body(i: &Integration, f: &RequestFacts<'_>, scope: &Scope<
             }
         }
         None => scope.body.to_owned(),
-    }
+    })
 }
 
 /// The status a `MOCK` integration answers: its request template's `statusCode`.
-pub(crate) fn mock_status(i: &Integration, f: &RequestFacts<'_>, scope: &Scope<'_>) -> u16 {
+pub(crate) fn mock_status(i: &Integration, f: &RequestFacts<'_>, scope: &Scope<'_>) -> Result<u16, TemplateError> {
     let ct = media_type(f.header("content-type"));
     let template = i.request_templates.get(&ct).or_else(|| i.request_templates.get("application/json"));
-    template
-        .map(|t| template::render(t, scope))
+    let rendered = template.map(|t| template::render(t, scope)).transpose()?;
+    Ok(rendered
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
-        .map_or(200, |s| s as u16)
+        .map_or(200, |s| s as u16))
 }
 
 /// The integration response for a backend answer: the one whose selection pattern
@@ -132,7 +132,13 @@ pub(crate) fn answer(
         Some(t) if !t.trim().is_empty() => {
             let text = String::from_utf8_lossy(&body).into_owned();
             let scope = Scope { body: &text, ..request.clone() };
-            Bytes::from(template::render(t, &scope))
+            match template::render(t, &scope) {
+                Ok(rendered) => Bytes::from(rendered),
+                Err(e) => {
+                    tracing::warn!("integration response template: {e}");
+                    return answers::rest_internal();
+                }
+            }
         }
         _ => body,
     };
@@ -199,7 +205,7 @@ impl GatewayService {
     ) -> GatewayResponse {
         let uri = routing::with_stage_variables(i.uri.as_deref().unwrap_or(""), f.stage_variables);
         if let Some(function) = routing::lambda_function_of(&uri) {
-            let mut payload = request_body(i, f, scope);
+            let Ok(mut payload) = request_body(i, f, scope) else { return answers::rest_internal() };
             if payload.trim().is_empty() {
                 payload = "{}".into();
             }
@@ -220,20 +226,21 @@ impl GatewayService {
             };
         }
         let Some(target) = sqs_target(&uri) else { return answers::rest_internal() };
-        let (status, body) = self.send_to_queue(i, f, scope, region, target).await;
+        let Ok(body) = request_body(i, f, scope) else { return answers::rest_internal() };
+        let (status, body) = self.send_to_queue(i, body, scope, region, target, f.request_id).await;
         answer(i, Some(&status.to_string()), &[], Bytes::from(body.to_string()), scope)
     }
 
     async fn send_to_queue(
         &self,
         i: &Integration,
-        f: &RequestFacts<'_>,
+        body: String,
         scope: &Scope<'_>,
         region: &str,
         target: SqsTarget,
+        request_id: &str,
     ) -> (u16, Value) {
         // The action's parameters: the mapped body as a form, then the mapped query string.
-        let body = request_body(i, f, scope);
         let mut params: BTreeMap<String, String> = BTreeMap::new();
         if body.contains('=') && !body.trim_start().starts_with('{') {
             params.extend(form_urlencoded::parse(body.as_bytes()).into_owned());
@@ -252,7 +259,6 @@ impl GatewayService {
                 None
             }
         };
-        let request_id = f.request_id;
         match params.get("Action").map(String::as_str) {
             Some("SendMessage") => {}
             Some(other) => {
@@ -368,7 +374,7 @@ mod tests {
             protocol: "HTTP/1.1",
         };
         let scope = scope(&f, "/");
-        let status = mock_status(&i, &f, &scope);
+        let status = mock_status(&i, &f, &scope).unwrap();
         let r = answer(&i, Some(&status.to_string()), &[], Bytes::new(), &scope);
         assert_eq!((r.status, &r.body[..]), (404, &b"{\"id\": \"r-9\"}"[..]));
         assert!(r.headers.contains(&("X-Why".into(), "missing".into())));

@@ -68,9 +68,10 @@ impl Metrics {
     }
 }
 
-/// An access log line: the stage's format with its `$context` variables filled.
+/// An access log line: the stage's format with its `$context` variables filled (empty
+/// when the format cannot be rendered within a template's bounds).
 pub fn access_line(format: &str, context: BTreeMap<String, String>) -> String {
-    template::render(format, &Scope { context, ..Default::default() })
+    template::render(format, &Scope { context, ..Default::default() }).unwrap_or_default()
 }
 
 #[cfg(test)]

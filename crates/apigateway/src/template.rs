@@ -3,7 +3,12 @@
 //! `$input.params(…)`, `$context.*`, `$stageVariables.*` and `$util.*` around any of
 //! them. Velocity's directives (`#set`, `#if`, `#foreach`) are not interpreted; a template
 //! that uses them is passed on as written. Pure: no I/O.
+//!
+//! Rendering is bounded: `$util` calls nest at most [`MAX_NESTING`] deep and no value or
+//! output grows past [`MAX_OUTPUT`] (API Gateway's 10 MB payload limit); past either,
+//! [`render`] fails and the request is answered as a failed mapping.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use base64::Engine;
@@ -26,6 +31,23 @@ pub struct Scope<'a> {
     pub stage_variables: BTreeMap<String, String>,
 }
 
+/// How deep `$util.f($util.g(…))` calls may nest.
+pub const MAX_NESTING: usize = 16;
+
+/// The most a template may render, or any value inside it may grow to, in bytes.
+pub const MAX_OUTPUT: usize = 10 * 1024 * 1024;
+
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `$util` calls nest deeper than [`MAX_NESTING`].
+    #[error("mapping template calls nest more than {MAX_NESTING} deep")]
+    TooDeep,
+    /// The output, or a value in it, would pass [`MAX_OUTPUT`].
+    #[error("mapping template output exceeds {MAX_OUTPUT} bytes")]
+    TooLarge,
+}
+
 impl Scope<'_> {
     fn param(&self, name: &str) -> String {
         self.path
@@ -35,9 +57,26 @@ impl Scope<'_> {
             .cloned()
             .unwrap_or_default()
     }
+}
 
-    fn json(&self) -> Option<Value> {
-        serde_json::from_str(self.body).ok()
+/// One rendering: the scope, and the payload parsed once however often it is referred to.
+struct Renderer<'s, 'a> {
+    scope: &'s Scope<'a>,
+    json: OnceCell<Option<Value>>,
+}
+
+impl Renderer<'_, '_> {
+    fn json_at(&self, path: &str) -> Value {
+        let doc = self.json.get_or_init(|| serde_json::from_str(self.scope.body).ok());
+        doc.as_ref().and_then(|j| json_path(j, path)).cloned().unwrap_or(Value::Null)
+    }
+}
+
+fn bounded(s: String) -> Result<String, TemplateError> {
+    if s.len() > MAX_OUTPUT {
+        Err(TemplateError::TooLarge)
+    } else {
+        Ok(s)
     }
 }
 
@@ -93,37 +132,45 @@ fn identifier(s: &str) -> (&str, &str) {
 }
 
 /// Evaluates one reference at the start of `s` (just after `$`); returns its text and
-/// the rest, or `None` when it is not one this renderer knows.
-fn reference<'s>(s: &'s str, scope: &Scope<'_>) -> Option<(String, &'s str)> {
-    if let Some(r) = s.strip_prefix("input.body") {
-        return Some((scope.body.to_owned(), r));
+/// the rest, `Ok(None)` when it is not one this renderer knows. `depth` counts the
+/// `$util` calls around it.
+fn reference<'s>(s: &'s str, r: &Renderer<'_, '_>, depth: usize) -> Result<Option<(String, &'s str)>, TemplateError> {
+    let scope = r.scope;
+    if let Some(rest) = s.strip_prefix("input.body") {
+        return Ok(Some((scope.body.to_owned(), rest)));
     }
-    if let Some(r) = s.strip_prefix("input.json") {
-        let (path, r) = argument(r)?;
-        let v = scope.json().and_then(|j| json_path(&j, path).cloned()).unwrap_or(Value::Null);
-        return Some((v.to_string(), r));
+    if let Some(rest) = s.strip_prefix("input.json") {
+        let Some((path, rest)) = argument(rest) else { return Ok(None) };
+        return Ok(Some((bounded(r.json_at(path).to_string())?, rest)));
     }
-    if let Some(r) = s.strip_prefix("input.path") {
-        let (path, r) = argument(r)?;
-        let v = scope.json().and_then(|j| json_path(&j, path).cloned()).unwrap_or(Value::Null);
-        return Some((if v.is_null() { String::new() } else { text_of(&v) }, r));
+    if let Some(rest) = s.strip_prefix("input.path") {
+        let Some((path, rest)) = argument(rest) else { return Ok(None) };
+        let v = r.json_at(path);
+        return Ok(Some((if v.is_null() { String::new() } else { bounded(text_of(&v))? }, rest)));
     }
-    if let Some(r) = s.strip_prefix("input.params") {
-        let (name, r) = argument(r)?;
-        return Some((scope.param(name), r));
+    if let Some(rest) = s.strip_prefix("input.params") {
+        let Some((name, rest)) = argument(rest) else { return Ok(None) };
+        return Ok(Some((scope.param(name), rest)));
     }
-    if let Some(r) = s.strip_prefix("util.") {
-        let (func, r) = identifier(r);
-        let r = r.strip_prefix('(')?.trim_start();
-        let (inner, r) = match r.strip_prefix('$') {
-            Some(r) => reference(r, scope)?,
+    if let Some(rest) = s.strip_prefix("util.") {
+        if depth == MAX_NESTING {
+            return Err(TemplateError::TooDeep);
+        }
+        let (func, rest) = identifier(rest);
+        let Some(rest) = rest.strip_prefix('(') else { return Ok(None) };
+        let rest = rest.trim_start();
+        let (inner, rest) = match rest.strip_prefix('$') {
+            Some(rest) => match reference(rest, r, depth + 1)? {
+                Some(found) => found,
+                None => return Ok(None),
+            },
             None => {
-                let quote = r.chars().next().filter(|c| *c == '\'' || *c == '"')?;
-                let end = r[1..].find(quote)? + 1;
-                (r[1..end].to_owned(), &r[end + 1..])
+                let Some(quote) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') else { return Ok(None) };
+                let Some(end) = rest[1..].find(quote) else { return Ok(None) };
+                (rest[1..end + 1].to_owned(), &rest[end + 2..])
             }
         };
-        let r = r.trim_start().strip_prefix(')')?;
+        let Some(rest) = rest.trim_start().strip_prefix(')') else { return Ok(None) };
         let out = match func {
             "urlEncode" => form_urlencoded::byte_serialize(inner.as_bytes()).collect(),
             "urlDecode" => form_urlencoded::parse(format!("x={inner}").as_bytes())
@@ -135,28 +182,29 @@ fn reference<'s>(s: &'s str, scope: &Scope<'_>) -> Option<(String, &'s str)> {
                 quoted[1..quoted.len() - 1].replace('\'', "\\'")
             }
             "base64Encode" => base64::engine::general_purpose::STANDARD.encode(inner.as_bytes()),
-            "base64Decode" => {
-                String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(inner.trim()).ok()?)
-                    .into_owned()
-            }
-            _ => return None,
+            "base64Decode" => match base64::engine::general_purpose::STANDARD.decode(inner.trim()) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(_) => return Ok(None),
+            },
+            _ => return Ok(None),
         };
-        return Some((out, r));
+        return Ok(Some((bounded(out)?, rest)));
     }
-    if let Some(r) = s.strip_prefix("context.") {
-        let (name, r) = identifier(r);
-        return Some((scope.context.get(name).cloned().unwrap_or_default(), r));
+    if let Some(rest) = s.strip_prefix("context.") {
+        let (name, rest) = identifier(rest);
+        return Ok(Some((scope.context.get(name).cloned().unwrap_or_default(), rest)));
     }
-    if let Some(r) = s.strip_prefix("stageVariables.") {
-        let (name, r) = identifier(r);
-        return Some((scope.stage_variables.get(name).cloned().unwrap_or_default(), r));
+    if let Some(rest) = s.strip_prefix("stageVariables.") {
+        let (name, rest) = identifier(rest);
+        return Ok(Some((scope.stage_variables.get(name).cloned().unwrap_or_default(), rest)));
     }
-    None
+    Ok(None)
 }
 
 /// Renders a mapping template.
-pub fn render(template: &str, scope: &Scope<'_>) -> String {
-    let mut out = String::with_capacity(template.len() + scope.body.len());
+pub fn render(template: &str, scope: &Scope<'_>) -> Result<String, TemplateError> {
+    let r = Renderer { scope, json: OnceCell::new() };
+    let mut out = String::with_capacity(template.len().min(MAX_OUTPUT));
     let mut rest = template;
     while let Some(i) = rest.find('$') {
         out.push_str(&rest[..i]);
@@ -164,8 +212,8 @@ pub fn render(template: &str, scope: &Scope<'_>) -> String {
         // `${context.requestId}` is the formal form of `$context.requestId`.
         let formal = after.strip_prefix('{').and_then(|a| a.find('}').map(|end| (&a[..end], &a[end + 1..])));
         let done = match formal {
-            Some((inner, tail)) => reference(inner, scope).filter(|(_, r)| r.is_empty()).map(|(v, _)| (v, tail)),
-            None => reference(after, scope),
+            Some((inner, tail)) => reference(inner, &r, 0)?.filter(|(_, r)| r.is_empty()).map(|(v, _)| (v, tail)),
+            None => reference(after, &r, 0)?,
         };
         match done {
             Some((value, tail)) => {
@@ -177,14 +225,22 @@ pub fn render(template: &str, scope: &Scope<'_>) -> String {
                 rest = after;
             }
         }
+        if out.len() > MAX_OUTPUT {
+            return Err(TemplateError::TooLarge);
+        }
     }
     out.push_str(rest);
-    out
+    bounded(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Renders what must render.
+    fn render(template: &str, scope: &Scope<'_>) -> String {
+        super::render(template, scope).unwrap()
+    }
 
     fn scope(body: &str) -> Scope<'_> {
         Scope {
@@ -229,5 +285,21 @@ mod tests {
         assert_eq!(render("$util.base64Encode('hi')", &s), "aGk=");
         // What it does not know stays as written.
         assert_eq!(render("#set($x = 1) costs $5", &s), "#set($x = 1) costs $5");
+    }
+
+    #[test]
+    fn bombs_are_refused_not_rendered() {
+        let s = scope("{\"a\": \"b\"}");
+        let deep = format!("{}'x'{}", "$util.escapeJavaScript(".repeat(20_000), ")".repeat(20_000));
+        assert_eq!(super::render(&deep, &s), Err(TemplateError::TooDeep));
+        let ok = format!("{}'x'{}", "$util.escapeJavaScript(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert_eq!(render(&ok, &s), "x");
+        // Each base64 grows its input by a third: nested deep enough, it would pass 10 MB.
+        let grow = format!("{}$input.body{}", "$util.base64Encode(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        let big = "x".repeat(MAX_OUTPUT / 8);
+        assert_eq!(super::render(&grow, &scope(&big)), Err(TemplateError::TooLarge));
+        // Many references to a large body: the output is capped as it grows.
+        let many = "$input.body".repeat(100);
+        assert_eq!(super::render(&many, &scope(&"y".repeat(MAX_OUTPUT / 50))), Err(TemplateError::TooLarge));
     }
 }

@@ -272,18 +272,20 @@ fn scope_of(event: &Value) -> Scope<'_> {
 /// A non-proxy integration's answer (`integration_body`, selected by `selector`: a
 /// status code or a function's error message) through the integration response whose
 /// key matches, else the `$default` one; without one, the answer passes through.
-fn map_answer(i: &HttpIntegration, selector: &str, integration_body: &[u8], request: &Scope<'_>) -> Bytes {
+fn map_answer(i: &HttpIntegration, selector: &str, integration_body: &[u8], request: &Scope<'_>) -> Result<Bytes, ()> {
     let matches = |key: &str| WsIntegrationResponse::pattern(key).ok().flatten().is_some_and(|p| p.matches(selector));
     let chosen =
         i.responses.values().find(|r| matches(&r.key)).or_else(|| i.responses.values().find(|r| r.key == "$default"));
-    let Some(chosen) = chosen else { return Bytes::copy_from_slice(integration_body) };
+    let Some(chosen) = chosen else { return Ok(Bytes::copy_from_slice(integration_body)) };
     match choose_template(&chosen.response_templates, chosen.template_selection_expression.as_deref(), integration_body)
     {
         Some(t) => {
             let text = String::from_utf8_lossy(integration_body);
-            Bytes::from(template::render(t, &Scope { body: &text, ..request.clone() }))
+            template::render(t, &Scope { body: &text, ..request.clone() }).map(Bytes::from).map_err(|e| {
+                tracing::warn!("integration response template: {e}");
+            })
         }
-        None => Bytes::copy_from_slice(integration_body),
+        None => Ok(Bytes::copy_from_slice(integration_body)),
     }
 }
 
@@ -366,7 +368,9 @@ impl GatewayService {
             integration.template_selection_expression.as_deref(),
             body,
         ) {
-            Some(template) => template::render(template, &scope),
+            Some(template) => template::render(template, &scope).map_err(|e| {
+                tracing::warn!("integration request template: {e}");
+            })?,
             None => match integration.passthrough_behavior.as_deref() {
                 Some("NEVER") => return Err(()),
                 Some("WHEN_NO_TEMPLATES") if !integration.request_templates.is_empty() => return Err(()),
@@ -379,7 +383,7 @@ impl GatewayService {
                     .ok()
                     .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
                     .map_or(200, |s| s as u16);
-                Ok(Answer::Mapped { status, message: map_answer(integration, &status.to_string(), b"", &scope) })
+                Ok(Answer::Mapped { status, message: map_answer(integration, &status.to_string(), b"", &scope)? })
             }
             "HTTP" | "HTTP_PROXY" => {
                 let url = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
@@ -397,19 +401,19 @@ impl GatewayService {
                 let timeout = Duration::from_millis(integration.timeout_ms);
                 let (status, answer) = self.ws_http(method, &url, body, timeout).await.ok_or(())?;
                 let message =
-                    if proxy { answer } else { map_answer(integration, &status.to_string(), &answer, &scope) };
+                    if proxy { answer } else { map_answer(integration, &status.to_string(), &answer, &scope)? };
                 Ok(Answer::Mapped { status, message })
             }
             "AWS" => match invoke(function()?, payload.into()).await {
                 Some(FunctionReply::Returned(p)) => {
-                    Ok(Answer::Mapped { status: 200, message: map_answer(integration, "200", &p, &scope) })
+                    Ok(Answer::Mapped { status: 200, message: map_answer(integration, "200", &p, &scope)? })
                 }
                 Some(FunctionReply::Failed(error)) => {
                     let message = serde_json::from_slice::<Value>(&error)
                         .ok()
                         .and_then(|e| e.get("errorMessage").and_then(Value::as_str).map(str::to_owned))
                         .unwrap_or_default();
-                    Ok(Answer::Mapped { status: 500, message: map_answer(integration, &message, &error, &scope) })
+                    Ok(Answer::Mapped { status: 500, message: map_answer(integration, &message, &error, &scope)? })
                 }
                 _ => Err(()),
             },

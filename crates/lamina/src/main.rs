@@ -141,6 +141,9 @@ fn doctor(config: &Config) -> anyhow::Result<()> {
     match chosen {
         Ok(s) => {
             println!("sandbox: {}", s.describe());
+            for line in sandbox::jail::seccomp_policy() {
+                println!("seccomp: {line}");
+            }
             s.shutdown();
             Ok(())
         }

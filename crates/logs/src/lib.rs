@@ -745,8 +745,15 @@ impl LogsService {
             ));
         }
         let limit = limit(q.limit, MAX_EVENTS)?;
-        let pattern = Pattern::parse(q.pattern.as_deref().unwrap_or(""))
-            .map_err(|e| LogsError::InvalidParameter(e.to_string()))?;
+        let text = q.pattern.as_deref().unwrap_or("");
+        if text.chars().count() > pattern::MAX_PATTERN_CHARS {
+            return Err(validation(
+                text,
+                "filterPattern",
+                &format!("Member must have length less than or equal to {}", pattern::MAX_PATTERN_CHARS),
+            ));
+        }
+        let pattern = Pattern::parse(text).map_err(|e| LogsError::InvalidParameter(e.to_string()))?;
         let g = self.group(c, group)?;
         let streams = match (&q.streams, &q.prefix) {
             (None, None) => None,

@@ -32,13 +32,15 @@ pub enum Pattern {
     Delimited(Vec<Field>),
 }
 
-/// A JSON pattern's expression.
+/// A JSON pattern's expression. `&&` and `||` chains are flat lists, and parentheses
+/// nest at most [`MAX_NESTING`] deep, so no request builds a tree deep enough to exhaust
+/// the stack when it is evaluated or dropped.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JsonExpr {
-    /// Both hold.
-    And(Box<JsonExpr>, Box<JsonExpr>),
-    /// Either holds.
-    Or(Box<JsonExpr>, Box<JsonExpr>),
+    /// Every one holds.
+    And(Vec<JsonExpr>),
+    /// At least one holds.
+    Or(Vec<JsonExpr>),
     /// The selected value compares so.
     Compare(Vec<Step>, Op, Literal),
     /// The selected value is there (`EXISTS`) or not (`NOT EXISTS`).
@@ -104,6 +106,13 @@ fn invalid(what: impl Into<String>) -> PatternError {
     PatternError(what.into())
 }
 
+/// The longest filter pattern AWS accepts, in characters (`filterPattern`'s length
+/// constraint); callers answer a longer one with that validation error.
+pub const MAX_PATTERN_CHARS: usize = 1024;
+
+/// How deep parentheses may nest in a JSON pattern.
+pub const MAX_NESTING: usize = 32;
+
 impl Pattern {
     /// Parses a filter pattern.
     pub fn parse(text: &str) -> Result<Pattern, PatternError> {
@@ -114,7 +123,7 @@ impl Pattern {
         if let Some(inner) = t.strip_prefix('{') {
             let inner = inner.strip_suffix('}').ok_or_else(|| invalid("a JSON pattern ends with '}'"))?;
             let tokens = lex(inner)?;
-            let mut p = Parser { tokens, at: 0 };
+            let mut p = Parser { tokens, at: 0, depth: 0 };
             let e = p.or()?;
             if p.at != p.tokens.len() {
                 return Err(invalid(format!("unexpected '{}'", p.tokens[p.at].text())));
@@ -250,21 +259,38 @@ fn split_fields(message: &str) -> Vec<&str> {
     out
 }
 
+/// Whether the fields match the values: `...` stands for any run of values, every other
+/// field for one. Matched as a glob is, remembering only the last `...` to fall back to,
+/// so a pattern of many `...` costs at most fields × values steps, never exponential.
 fn delimited_matches(fields: &[Field], values: &[&str]) -> bool {
-    match fields.split_first() {
-        None => values.is_empty(),
-        Some((Field::Rest, rest)) => (0..=values.len()).any(|skip| delimited_matches(rest, &values[skip..])),
-        Some((f, rest)) => match values.split_first() {
-            None => false,
-            Some((v, more)) => {
-                let ok = match f {
-                    Field::Any | Field::Rest => true,
-                    Field::Compare(op, lit) => compare_text(v, *op, lit),
-                };
-                ok && delimited_matches(rest, more)
+    let one = |f: &Field, v: &str| match f {
+        Field::Any | Field::Rest => true,
+        Field::Compare(op, lit) => compare_text(v, *op, lit),
+    };
+    let (mut f, mut v) = (0, 0);
+    // After the last `...` seen: the field just past it, and the value it resumes at.
+    let mut fallback: Option<(usize, usize)> = None;
+    while v < values.len() {
+        match fields.get(f) {
+            Some(Field::Rest) => {
+                f += 1;
+                fallback = Some((f, v));
             }
-        },
+            Some(field) if one(field, values[v]) => {
+                f += 1;
+                v += 1;
+            }
+            _ => match fallback {
+                Some((after, from)) => {
+                    fallback = Some((after, from + 1));
+                    f = after;
+                    v = from + 1;
+                }
+                None => return false,
+            },
+        }
     }
+    fields[f..].iter().all(|f| *f == Field::Rest)
 }
 
 /// `*` matches any run of characters.
@@ -312,8 +338,8 @@ fn compare_text(value: &str, op: Op, lit: &Literal) -> bool {
 impl JsonExpr {
     fn holds(&self, doc: &Value) -> bool {
         match self {
-            JsonExpr::And(a, b) => a.holds(doc) && b.holds(doc),
-            JsonExpr::Or(a, b) => a.holds(doc) || b.holds(doc),
+            JsonExpr::And(all) => all.iter().all(|e| e.holds(doc)),
+            JsonExpr::Or(any) => any.iter().any(|e| e.holds(doc)),
             JsonExpr::Exists(path, wanted) => select(doc, path).is_some() == *wanted,
             JsonExpr::IsNull(path) => select(doc, path).is_some_and(Value::is_null),
             JsonExpr::IsBool(path, b) => select(doc, path).and_then(Value::as_bool) == Some(*b),
@@ -447,6 +473,8 @@ fn selector(path: &str) -> Result<Vec<Step>, PatternError> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// Parentheses open around the current position.
+    depth: usize,
 }
 
 impl Parser {
@@ -461,27 +489,32 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<JsonExpr, PatternError> {
-        let mut left = self.and()?;
+        let mut any = vec![self.and()?];
         while self.peek() == Some(&Token::Or) {
             self.at += 1;
-            left = JsonExpr::Or(Box::new(left), Box::new(self.and()?));
+            any.push(self.and()?);
         }
-        Ok(left)
+        Ok(if any.len() == 1 { any.remove(0) } else { JsonExpr::Or(any) })
     }
 
     fn and(&mut self) -> Result<JsonExpr, PatternError> {
-        let mut left = self.unary()?;
+        let mut all = vec![self.unary()?];
         while self.peek() == Some(&Token::And) {
             self.at += 1;
-            left = JsonExpr::And(Box::new(left), Box::new(self.unary()?));
+            all.push(self.unary()?);
         }
-        Ok(left)
+        Ok(if all.len() == 1 { all.remove(0) } else { JsonExpr::And(all) })
     }
 
     fn unary(&mut self) -> Result<JsonExpr, PatternError> {
         match self.next() {
             Some(Token::Open) => {
+                if self.depth == MAX_NESTING {
+                    return Err(invalid(format!("parentheses nest more than {MAX_NESTING} deep")));
+                }
+                self.depth += 1;
                 let e = self.or()?;
+                self.depth -= 1;
                 match self.next() {
                     Some(Token::Close) => Ok(e),
                     _ => Err(invalid("a '(' is not closed")),
@@ -561,5 +594,28 @@ mod tests {
         assert!(m(r#"[..., request = "GET *", status_code, size]"#, line));
         assert!(!m("[ip, user]", line), "a pattern without ... matches every field");
         assert!(Pattern::parse("[a b]").is_err());
+        assert!(m("[..., a = 1, ..., b = 2, ...]", "0 1 0 0 2 0"));
+        assert!(!m("[..., a = 1, ..., b = 2, ...]", "0 2 0 0 1 0"));
+        assert!(m("[..., last = z]", "a b z"));
+        assert!(!m("[..., last = z]", "a z b"));
+        assert!(m("[first, ...]", "a"));
+        assert!(m("[...]", ""));
+    }
+
+    #[test]
+    fn hostile_patterns_are_refused_or_cheap() {
+        let deep = format!("{{ {}$.a = 1{} }}", "(".repeat(5000), ")".repeat(5000));
+        assert!(Pattern::parse(&deep).is_err());
+        let nested_ok = format!("{{ {}$.a = 1{} }}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert!(Pattern::parse(&nested_ok).unwrap().matches(r#"{"a": 1}"#));
+        // A flat chain is a list, however long: evaluating and dropping it recurses once.
+        let chain = format!("{{ {} }}", vec!["$.a = 1"; 50_000].join(" && "));
+        let p = Pattern::parse(&chain).unwrap();
+        assert!(p.matches(r#"{"a": 1}"#));
+        drop(p);
+        // Many `...` against many fields: a glob match, not a search of every split.
+        let fields = vec!["..."; 200].join(", ") + ", x = never";
+        let line = vec!["v"; 5000].join(" ");
+        assert!(!m(&format!("[{fields}]"), &line));
     }
 }

@@ -359,7 +359,7 @@ fn prestarted_init(root: &Path, p: &Prestart) -> ! {
     must("sethostname", sethostname(&p.hostname));
 
     let (go_read, go_write) = must("go pipe", nix::unistd::pipe());
-    let filter = seccomp_filter();
+    let filters = seccomp_filters();
     // SAFETY: the init is single-threaded (it is the only thread of a process forked
     // from a single-threaded one).
     let child = match must("fork", unsafe { fork() }) {
@@ -375,7 +375,7 @@ fn prestarted_init(root: &Path, p: &Prestart) -> ! {
                 nofile: p.nofile,
                 stdin: Some(std::os::fd::AsRawFd::as_raw_fd(&go_read)),
             };
-            exec_runtime(&target, &filter)
+            exec_runtime(&target, &filters)
         }
         ForkResult::Parent { child } => child,
     };
@@ -528,7 +528,7 @@ fn send_fd(channel: i32, listener: &std::net::TcpListener) -> nix::Result<usize>
 fn init(root: &Path, spec: &JailSpec) -> ! {
     finish_root(root, spec);
     must("sethostname", sethostname(&spec.hostname));
-    let filter = seccomp_filter();
+    let filters = seccomp_filters();
     // SAFETY: the init is single-threaded (it is the only thread of a process forked
     // from a single-threaded one).
     match must("fork", unsafe { fork() }) {
@@ -543,7 +543,7 @@ fn init(root: &Path, spec: &JailSpec) -> ! {
                 nofile: spec.nofile,
                 stdin: None,
             };
-            exec_runtime(&target, &filter)
+            exec_runtime(&target, &filters)
         }
         ForkResult::Parent { child } => reap(child),
     }
@@ -563,7 +563,7 @@ struct Target<'a> {
 }
 
 /// The runtime process: limits, privileges, filter, exec.
-fn exec_runtime(t: &Target<'_>, filter: &seccompiler::BpfProgram) -> ! {
+fn exec_runtime(t: &Target<'_>, filters: &[seccompiler::BpfProgram]) -> ! {
     use nix::sys::resource::{setrlimit, Resource};
     must("setsid", setsid());
     // Stdin may be the channel the Runtime API socket came over; the runtime gets none,
@@ -580,7 +580,9 @@ fn exec_runtime(t: &Target<'_>, filter: &seccompiler::BpfProgram) -> ! {
     must("setuid", setuid(Uid::from_raw(t.uid)));
     must("no_new_privs", nix::sys::prctl::set_no_new_privs());
     must("chdir", chdir(t.cwd));
-    must("seccomp", seccompiler::apply_filter(filter));
+    for filter in filters {
+        must("seccomp", seccompiler::apply_filter(filter));
+    }
 
     let program = cstring(t.program.as_os_str().as_encoded_bytes());
     let mut argv = vec![program.clone()];
@@ -649,14 +651,80 @@ pub const DENIED_SYSCALLS: &[(&str, i64)] = &[
     ("lookup_dcookie", libc::SYS_lookup_dcookie),
 ];
 
-fn seccomp_filter() -> seccompiler::BpfProgram {
+/// Namespace flags `clone` may not carry: a function makes no namespaces, so it never
+/// becomes root in one of its own (where raw, packet and netfilter sockets open).
+const NAMESPACE_FLAGS: &[(&str, u64)] = &[
+    ("CLONE_NEWUSER", libc::CLONE_NEWUSER as u64),
+    ("CLONE_NEWNET", libc::CLONE_NEWNET as u64),
+    ("CLONE_NEWNS", libc::CLONE_NEWNS as u64),
+    ("CLONE_NEWPID", libc::CLONE_NEWPID as u64),
+    ("CLONE_NEWUTS", libc::CLONE_NEWUTS as u64),
+    ("CLONE_NEWIPC", libc::CLONE_NEWIPC as u64),
+    ("CLONE_NEWCGROUP", libc::CLONE_NEWCGROUP as u64),
+];
+
+/// What the sandbox's seccomp policy refuses, one line each, for `lamina doctor`.
+pub fn seccomp_policy() -> Vec<String> {
+    let mut out =
+        vec![format!("EPERM: {}", DENIED_SYSCALLS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", "))];
+    let flags: Vec<&str> = NAMESPACE_FLAGS.iter().map(|(name, _)| *name).collect();
+    out.push(format!("EPERM: clone with {}", flags.join(" | ")));
+    out.push("ENOSYS: clone3 (its flags sit behind a pointer; the C library falls back to clone)".into());
+    out.push("EPERM: socket(AF_PACKET, …), socket(AF_INET or AF_INET6, SOCK_RAW, …)".into());
+    out.push("EPERM: socket(AF_NETLINK, …, protocol) for every protocol but NETLINK_ROUTE".into());
+    out
+}
+
+/// A condition on an `int` argument: only its low 32 bits, which are all the kernel reads
+/// of it, so that setting the high ones cannot slip past the filter.
+fn int_arg(index: u8, op: seccompiler::SeccompCmpOp, value: u64) -> seccompiler::SeccompCondition {
+    use seccompiler::{SeccompCmpArgLen, SeccompCondition};
+    must("a seccomp condition", SeccompCondition::new(index, SeccompCmpArgLen::Dword, op, value))
+}
+
+fn rule(conditions: Vec<seccompiler::SeccompCondition>) -> seccompiler::SeccompRule {
+    must("a seccomp rule", seccompiler::SeccompRule::new(conditions))
+}
+
+/// The filters every runtime process is put under, in the order they are installed:
+/// `clone3` answers `ENOSYS` (as Docker's default profile does, so that the C library
+/// uses `clone`, whose flags a filter can see); everything else refused answers `EPERM`.
+fn seccomp_filters() -> [seccompiler::BpfProgram; 2] {
+    use seccompiler::SeccompCmpOp::{Eq, MaskedEq, Ne};
     use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
-    let rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
-        DENIED_SYSCALLS.iter().map(|(_, nr)| (*nr, Vec::new())).collect();
     let arch = if cfg!(target_arch = "aarch64") { TargetArch::aarch64 } else { TargetArch::x86_64 };
-    let filter = must(
-        "building the seccomp filter",
-        SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(libc::EPERM as u32), arch),
+    let compile = |rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>>, errno: i32| -> seccompiler::BpfProgram {
+        let filter = must(
+            "building the seccomp filter",
+            SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(errno as u32), arch),
+        );
+        must("compiling the seccomp filter", filter.try_into())
+    };
+    let clone3 = compile(BTreeMap::from([(libc::SYS_clone3, Vec::new())]), libc::ENOSYS);
+
+    let mut rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
+        DENIED_SYSCALLS.iter().map(|(_, nr)| (*nr, Vec::new())).collect();
+    // clone's flags are its first argument on both architectures; every namespace flag
+    // sits in the low 32 bits.
+    rules.insert(
+        libc::SYS_clone,
+        NAMESPACE_FLAGS.iter().map(|(_, flag)| rule(vec![int_arg(0, MaskedEq(*flag), *flag)])).collect(),
     );
-    must("compiling the seccomp filter", filter.try_into())
+    let sock_type_mask = 0xf; // SOCK_NONBLOCK and SOCK_CLOEXEC ride above the type
+    rules.insert(
+        libc::SYS_socket,
+        vec![
+            rule(vec![int_arg(0, Eq, libc::AF_PACKET as u64)]),
+            rule(vec![
+                int_arg(0, Eq, libc::AF_INET as u64),
+                int_arg(1, MaskedEq(sock_type_mask), libc::SOCK_RAW as u64),
+            ]),
+            rule(vec![
+                int_arg(0, Eq, libc::AF_INET6 as u64),
+                int_arg(1, MaskedEq(sock_type_mask), libc::SOCK_RAW as u64),
+            ]),
+            rule(vec![int_arg(0, Eq, libc::AF_NETLINK as u64), int_arg(2, Ne, libc::NETLINK_ROUTE as u64)]),
+        ],
+    );
+    [clone3, compile(rules, libc::EPERM)]
 }
