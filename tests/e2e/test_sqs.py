@@ -313,3 +313,47 @@ def test_an_oversized_query_request_gets_an_sqs_error(lamina, sqs):
     ns = {"q": "http://queue.amazonaws.com/doc/2012-11-05/"}
     assert ET.fromstring(body).find("q:Error/q:Code", ns).text == "InvalidParameterValue"
     assert sqs.list_queues()["QueueUrls"] == [url], "the server is still up"
+
+
+def test_fifo_sends_retried_across_kill_9_arrive_once_and_in_order(tmp_path):
+    server = Lamina(tmp_path / "data").start()
+    try:
+        url = server.client("sqs").create_queue(
+            QueueName="exactly.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        up, sent, total = threading.Event(), [], 300
+        up.set()
+
+        def sender():
+            sqs = server.client("sqs")
+            for n in range(total):
+                while True:  # a client retrying with the same deduplication id, as the SDKs do
+                    try:
+                        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}", MessageGroupId="g",
+                                         MessageDeduplicationId=f"d{n}")
+                        break
+                    except Exception:  # the server is down: wait until it is back
+                        up.wait(timeout=60)
+                sent.append(n)
+
+        t = threading.Thread(target=sender)
+        t.start()
+        for kill_at in range(40, total, 50):
+            while len(sent) < kill_at and t.is_alive():
+                time.sleep(0.005)
+            up.clear()
+            server.restart(hard=True)
+            up.set()
+        t.join(timeout=120)
+        assert len(sent) == total
+        sqs = server.client("sqs")
+        bodies = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                break
+            bodies += [m["Body"] for m in got]
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+        assert bodies == [f"m{n}" for n in range(total)]
+    finally:
+        server.stop()

@@ -20,7 +20,7 @@ use std::time::Duration;
 use attributes::Settings;
 pub use digest::AttributeValue;
 use model::Clock;
-use store::{QueueRecord, QueueStore, Received, StoreError, StoredMessage};
+use store::{Added, DedupWindow, QueueRecord, QueueStore, Received, StoreError, StoredMessage};
 use tokio::sync::Notify;
 
 /// An SQS error: the modelled shape name, AWS's query-protocol code, the message.
@@ -736,7 +736,6 @@ impl SqsService {
         let now = self.now();
         let mut results: Vec<Option<Result<Sent, SqsError>>> = Vec::with_capacity(inputs.len());
         let mut fresh: Vec<(usize, StoredMessage, Sent)> = Vec::new();
-        let mut batch_dedup: HashMap<String, usize> = HashMap::new();
         for input in inputs {
             if let Err(e) = self.check_send(q, &input, &settings) {
                 results.push(Some(Err(e)));
@@ -751,24 +750,6 @@ impl SqsService {
                 }
                 _ => None,
             };
-            if let Some(d) = &dedup_id {
-                let earlier = self.inner.store.dedup(&key, d, now)?.or_else(|| {
-                    batch_dedup
-                        .get(d)
-                        .and_then(|&i| fresh.iter().find(|(j, ..)| *j == i))
-                        .map(|(_, m, _)| (m.id.clone(), 0))
-                });
-                if let Some((id, seq)) = earlier {
-                    results.push(Some(Ok(Sent {
-                        id,
-                        md5_body,
-                        md5_attributes: digest::attributes(&input.attributes),
-                        md5_system: digest::attributes(&input.system),
-                        sequence: Some(format!("{seq:020}")),
-                    })));
-                    continue;
-                }
-            }
             let id = uuid::Uuid::new_v4().to_string();
             let mut system = BTreeMap::new();
             system.insert("SenderId".to_owned(), caller.account.clone());
@@ -800,21 +781,25 @@ impl SqsService {
                 sequence: None,
             };
             let index = results.len();
-            if let Some(d) = dedup_id {
-                batch_dedup.insert(d, index);
-            }
             results.push(None);
             fresh.push((index, stored, sent));
         }
         if !fresh.is_empty() {
             let messages: Vec<StoredMessage> = fresh.iter().map(|(_, m, _)| m.clone()).collect();
-            let seqs = self.inner.store.add_messages(&key, &messages)?;
-            for ((index, stored, mut sent), seq) in fresh.into_iter().zip(seqs) {
+            // The deduplication check and record are the store's, in the transaction that
+            // stores the messages: concurrent retries and crashes cannot let a duplicate in.
+            let window = settings.fifo.then_some(DedupWindow { now_ms: now, expires_ms: now + DEDUP_WINDOW_MS });
+            let added = self.inner.store.add_messages(&key, &messages, window)?;
+            for ((index, _, mut sent), added) in fresh.into_iter().zip(added) {
+                let seq = match added {
+                    Added::New(seq) => seq,
+                    Added::Duplicate(id, seq) => {
+                        sent.id = id;
+                        seq
+                    }
+                };
                 if settings.fifo {
                     sent.sequence = Some(format!("{seq:020}"));
-                    if let Some(d) = &stored.dedup_id {
-                        self.inner.store.remember_dedup(&key, d, &stored.id, seq, now + DEDUP_WINDOW_MS)?;
-                    }
                 }
                 results[index] = Some(Ok(sent));
             }

@@ -27,7 +27,7 @@ mod topics;
 pub use code::{inspect as inspect_zip, CodeError, CodeStore};
 pub use gateway::{GatewayDocument, GatewayStore};
 pub use logs::{EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoredLogEvent, StreamCursor};
-pub use queues::{QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
+pub use queues::{Added, DedupWindow, QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;
 pub use topics::{HttpDelivery, SubscriptionRecord, TopicRecord, TopicStore};
 

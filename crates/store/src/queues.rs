@@ -113,6 +113,25 @@ pub struct Received {
     pub first_receive_ms: i64,
 }
 
+/// FIFO deduplication for [`QueueStore::add_messages`]: records live at `now_ms` hold
+/// back a message with the same id, and each new one is recorded until `expires_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DedupWindow {
+    /// Now, in milliseconds since the epoch.
+    pub now_ms: i64,
+    /// When the records of messages stored now expire.
+    pub expires_ms: i64,
+}
+
+/// What [`QueueStore::add_messages`] did with one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// Stored, at this position.
+    New(i64),
+    /// Not stored: its deduplication id names this earlier message (id, position).
+    Duplicate(String, i64),
+}
+
 /// Counts behind `ApproximateNumberOfMessages*`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueCounts {
@@ -166,8 +185,16 @@ pub trait QueueStore: Send + Sync + 'static {
     fn delete_queue(&self, q: &QueueRecord) -> Result<(), StoreError>;
     /// Every queue, for start-up.
     fn all_queues(&self) -> Result<Vec<QueueRecord>, StoreError>;
-    /// Stores new messages; returns their positions.
-    fn add_messages(&self, queue: &str, messages: &[StoredMessage]) -> Result<Vec<i64>, StoreError>;
+    /// Stores new messages, in one transaction. With a `dedup` window, a message whose
+    /// deduplication id is still live (from an earlier call or earlier in this one) is not
+    /// stored, and each one stored has its id recorded in the same transaction, so a crash
+    /// leaves both or neither.
+    fn add_messages(
+        &self,
+        queue: &str,
+        messages: &[StoredMessage],
+        dedup: Option<DedupWindow>,
+    ) -> Result<Vec<Added>, StoreError>;
     /// Messages visible at `now`, at most `limit`: in queue order for FIFO queues
     /// (`in_order`), else longest-visible first (which the index serves without sorting).
     fn visible_messages(
@@ -197,17 +224,6 @@ pub trait QueueStore: Send + Sync + 'static {
     fn expire(&self, queue: &str, before_ms: i64) -> Result<(), StoreError>;
     /// The queue's message counts at `now`.
     fn counts(&self, queue: &str, now: i64) -> Result<QueueCounts, StoreError>;
-    /// A FIFO deduplication record still live at `now`: the message id and sequence.
-    fn dedup(&self, queue: &str, dedup_id: &str, now: i64) -> Result<Option<(String, i64)>, StoreError>;
-    /// Records a FIFO deduplication id until `expires_ms`.
-    fn remember_dedup(
-        &self,
-        queue: &str,
-        dedup_id: &str,
-        message_id: &str,
-        sequence: i64,
-        expires_ms: i64,
-    ) -> Result<(), StoreError>;
 }
 
 fn in_list(n: usize) -> String {
@@ -260,16 +276,36 @@ impl QueueStore for SqliteStore {
         })
     }
 
-    fn add_messages(&self, queue: &str, messages: &[StoredMessage]) -> Result<Vec<i64>, StoreError> {
+    fn add_messages(
+        &self,
+        queue: &str,
+        messages: &[StoredMessage],
+        dedup: Option<DedupWindow>,
+    ) -> Result<Vec<Added>, StoreError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
-            let mut seqs = Vec::with_capacity(messages.len());
+            let mut added = Vec::with_capacity(messages.len());
             {
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO messages (queue, id, body, attributes, system, sent_ms, visible_ms, receive_count, \
                      first_receive_ms, receipt, group_id, dedup_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, NULL, ?8, ?9)",
                 )?;
+                let mut earlier = tx.prepare_cached(
+                    "SELECT message_id, sequence FROM dedup WHERE queue = ?1 AND dedup_id = ?2 AND expires_ms > ?3",
+                )?;
+                let mut remember = tx.prepare_cached(
+                    "REPLACE INTO dedup (queue, dedup_id, message_id, sequence, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
                 for m in messages {
+                    let window = dedup.zip(m.dedup_id.as_deref());
+                    if let Some((w, d)) = window {
+                        let found: Option<(String, i64)> =
+                            earlier.query_row(params![queue, d, w.now_ms], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+                        if let Some((id, seq)) = found {
+                            added.push(Added::Duplicate(id, seq));
+                            continue;
+                        }
+                    }
                     insert.execute(params![
                         queue,
                         m.id,
@@ -281,11 +317,15 @@ impl QueueStore for SqliteStore {
                         m.group_id,
                         m.dedup_id
                     ])?;
-                    seqs.push(tx.last_insert_rowid());
+                    let seq = tx.last_insert_rowid();
+                    if let Some((w, d)) = window {
+                        remember.execute(params![queue, d, m.id, seq, w.expires_ms])?;
+                    }
+                    added.push(Added::New(seq));
                 }
             }
             tx.commit()?;
-            Ok(seqs)
+            Ok(added)
         })
     }
 
@@ -427,31 +467,57 @@ impl QueueStore for SqliteStore {
             })
         })
     }
+}
 
-    fn dedup(&self, queue: &str, dedup_id: &str, now: i64) -> Result<Option<(String, i64)>, StoreError> {
-        self.with(|c| {
-            c.prepare_cached(
-                "SELECT message_id, sequence FROM dedup WHERE queue = ?1 AND dedup_id = ?2 AND expires_ms > ?3",
-            )?
-            .query_row(params![queue, dedup_id, now], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-        })
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+
+    fn message(id: &str, dedup: &str) -> StoredMessage {
+        StoredMessage {
+            seq: 0,
+            id: id.into(),
+            body: "b".into(),
+            attributes: "{}".into(),
+            system: "{}".into(),
+            sent_ms: 0,
+            visible_ms: 0,
+            receive_count: 0,
+            first_receive_ms: 0,
+            receipt: None,
+            group_id: Some("g".into()),
+            dedup_id: Some(dedup.into()),
+        }
     }
 
-    fn remember_dedup(
-        &self,
-        queue: &str,
-        dedup_id: &str,
-        message_id: &str,
-        sequence: i64,
-        expires_ms: i64,
-    ) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "REPLACE INTO dedup (queue, dedup_id, message_id, sequence, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![queue, dedup_id, message_id, sequence, expires_ms],
-            )
-            .map(drop)
-        })
+    #[test]
+    fn concurrent_sends_with_one_deduplication_id_store_one_message() {
+        let dir = std::env::temp_dir().join(format!("lamina-dedup-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = std::sync::Arc::new(SqliteStore::open(&dir.join("state.db")).unwrap());
+        let window = Some(DedupWindow { now_ms: 1_000, expires_ms: 301_000 });
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    store.add_messages("q", &[message(&format!("m{i}"), "same")], window).unwrap().remove(0)
+                })
+            })
+            .collect();
+        let added: Vec<Added> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let new: Vec<i64> = added.iter().filter_map(|a| if let Added::New(s) = a { Some(*s) } else { None }).collect();
+        assert_eq!(new.len(), 1, "{added:?}");
+        assert!(added.iter().all(|a| match a {
+            Added::New(_) => true,
+            Added::Duplicate(_, seq) => *seq == new[0],
+        }));
+        assert_eq!(store.visible_messages("q", 1_000, 10, true).unwrap().len(), 1);
+        // Within one batch too; and after the window, the id is free again.
+        let batch = store.add_messages("q", &[message("a", "x"), message("b", "x")], window).unwrap();
+        assert!(matches!(&batch[..], [Added::New(s), Added::Duplicate(id, d)] if id == "a" && d == s));
+        let later = Some(DedupWindow { now_ms: 400_000, expires_ms: 700_000 });
+        assert!(matches!(store.add_messages("q", &[message("c", "x")], later).unwrap()[..], [Added::New(_)]));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
