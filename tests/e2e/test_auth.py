@@ -2,6 +2,7 @@
 each acting in its key's account; refusals carry AWS's codes. Driven by boto3 and the aws
 CLI signing for real, and by requests signed and then tampered with."""
 import datetime
+import hashlib
 import json
 import os
 import subprocess
@@ -144,6 +145,31 @@ def test_wrong_unknown_missing_expired_and_tampered_signatures_are_refused(secur
     # Untouched, the same signed request gets through to Lambda (which has no such function).
     status, headers, _ = send(req)
     assert (status, headers["x-amzn-ErrorType"]) == (404, "ResourceNotFoundException")
+
+
+def test_a_signature_for_another_service_or_an_unsigned_body_is_refused(secured):
+    create(client(secured, "lambda", ALICE), "echo", code=function_zip("app.py"))
+    path = "/2015-03-31/functions/echo/invocations"
+    body = json.dumps({"action": "echo"}).encode()
+    for service in ("sqs", "s3", "execute-api"):
+        status, headers, text = send(signed(secured, "POST", path, body, service=service))
+        assert (status, headers["x-amzn-ErrorType"]) == (403, "IncompleteSignatureException"), service
+        assert json.loads(text) == {"message": "Credential should be scoped to correct service: 'lambda'. "}
+    # The query protocol names its service in the scope; a Lambda-scoped signature is not SQS's.
+    form = b"Action=ListQueues&Version=2012-11-05"
+    status, _, text = send(signed(secured, "POST", "/", form, service="lambda",
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"}))
+    assert status == 403 and b"<Code>IncompleteSignature</Code>" in text, text
+    assert b"Credential should be scoped to correct service: &apos;sqs&apos;. " in text, text
+    # UNSIGNED-PAYLOAD is S3's alone: on Lambda the signature must cover the body, so a
+    # body swapped under it is refused.
+    req = signed(secured, "POST", path, body, headers={"X-Amz-Content-Sha256": "UNSIGNED-PAYLOAD"})
+    status, headers, _ = send(req, json.dumps({"action": "echo", "swapped": True}).encode())
+    assert (status, headers["x-amzn-ErrorType"]) == (403, "InvalidSignatureException")
+    # Signed with the body's hash, the same call goes through.
+    req = signed(secured, "POST", path, body, headers={"X-Amz-Content-Sha256": hashlib.sha256(body).hexdigest()})
+    status, _, out = send(req)
+    assert status == 200 and json.loads(out)["event"] == {"action": "echo"}
 
 
 def test_presigned_urls_work_until_they_expire(secured):

@@ -155,8 +155,14 @@ impl Authenticator {
         Session { access_key, secret, token, expires_at }
     }
 
-    /// Verifies a request's signature: who it is, or why not.
-    pub(crate) fn check(&self, parts: &axum::http::request::Parts, body: &[u8]) -> Result<Authenticated, Refusal> {
+    /// Verifies a request's signature for the service whose signing name is `service`
+    /// (its credential must be scoped to it, when one is named): who it is, or why not.
+    pub(crate) fn check(
+        &self,
+        parts: &axum::http::request::Parts,
+        body: &[u8],
+        service: Option<&str>,
+    ) -> Result<Authenticated, Refusal> {
         let headers: Vec<(&str, &str)> =
             parts.headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect();
         let req = sigv4::Request {
@@ -167,6 +173,9 @@ impl Authenticator {
             body,
         };
         let sig = sigv4::parse(&req)?.ok_or(Refusal::Missing)?;
+        if let Some(service) = service.filter(|s| *s != sig.service) {
+            return Err(Refusal::Incomplete(format!("Credential should be scoped to correct service: '{service}'. ")));
+        }
         let now = unix_now();
         let known = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(&sig.access_key).cloned();
         if known.as_ref().is_some_and(|k| k.expires_at.is_some_and(|e| e <= now)) {
@@ -196,13 +205,60 @@ pub(crate) async fn authenticate(State(s): State<ApiState>, req: Request, next: 
         return too_large();
     }
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else { return too_large() };
-    match auth.check(&parts, &bytes) {
+    match auth.check(&parts, &bytes, endpoint_service(&parts, &bytes)) {
         Ok(who) => {
             parts.extensions.insert(who);
             next.run(Request::from_parts(parts, Body::from(bytes))).await
         }
         Err(refusal) => refused(&parts, &refusal, &request_id),
     }
+}
+
+/// The query protocol's services: a request to `/` goes to the one its credential scope
+/// names.
+const QUERY_SERVICES: [&str; 4] = ["sqs", "sns", "sts", "iam"];
+
+/// The signing name of the service a request is addressed to, which its credential scope
+/// must name, as each AWS endpoint requires of its own; `None` for what no AWS service
+/// answers (Lamina's own paths, and what will be answered 404).
+pub(crate) fn endpoint_service(parts: &axum::http::request::Parts, body: &[u8]) -> Option<&'static str> {
+    if let Some(target) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        return match target.split_once('.').map(|(prefix, _)| prefix) {
+            Some("Logs_20140328") => Some("logs"),
+            Some("AmazonSQS") => Some("sqs"),
+            _ => None,
+        };
+    }
+    let path = parts.uri.path();
+    let first = path.split('/').nth(1).unwrap_or("");
+    let dated = first.len() == 10 && first.starts_with("20") && first.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    if dated {
+        return Some("lambda");
+    }
+    if matches!(first, "restapis" | "apikeys" | "usageplans" | "v2" | "tags" | "account" | "domainnames") {
+        return Some("apigateway");
+    }
+    let queue_path = first.len() == 12 && first.bytes().all(|b| b.is_ascii_digit());
+    if queue_path {
+        return Some("sqs");
+    }
+    if path != "/" {
+        return None;
+    }
+    // The query protocol: routed by the scope when it names one of its services, else by
+    // the action, whose service the scope must then name.
+    if let Some(scoped) = crate::signed_service(&parts.headers) {
+        if let Some(known) = QUERY_SERVICES.iter().find(|s| **s == scoped) {
+            return Some(known);
+        }
+    }
+    let query = parts.uri.query().unwrap_or("").as_bytes();
+    let action = form_urlencoded::parse(query)
+        .chain(form_urlencoded::parse(body))
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    crate::query_service_of(&action)
 }
 
 fn too_large() -> Response {
@@ -278,15 +334,15 @@ mod tests {
     fn temporary_credentials_work_until_they_expire() {
         let auth = Authenticator::new(Vec::new());
         let live = auth.assume("111111111111", "arn:aws:sts::111111111111:assumed-role/r/s", 900);
-        let who = auth.check(&signed_parts(&live.access_key, &live.secret, &live.token), b"").unwrap();
+        let who = auth.check(&signed_parts(&live.access_key, &live.secret, &live.token), b"", None).unwrap();
         assert_eq!(
             (who.account.as_str(), who.principal.as_str()),
             ("111111111111", "arn:aws:sts::111111111111:assumed-role/r/s")
         );
         let gone = auth.assume("111111111111", "arn:aws:sts::111111111111:assumed-role/r/s", -1);
-        let refused = auth.check(&signed_parts(&gone.access_key, &gone.secret, &gone.token), b"");
+        let refused = auth.check(&signed_parts(&gone.access_key, &gone.secret, &gone.token), b"", None);
         assert!(matches!(refused, Err(Refusal::ExpiredToken)));
-        let wrong_token = auth.check(&signed_parts(&live.access_key, &live.secret, "other"), b"");
+        let wrong_token = auth.check(&signed_parts(&live.access_key, &live.secret, "other"), b"", None);
         assert!(matches!(wrong_token, Err(Refusal::UnknownKey)));
     }
 }

@@ -43,7 +43,7 @@ async fn function_url(
         || parts.uri.query().is_some_and(|q| q.contains("X-Amz-Signature="));
     let caller = match (&callers.auth, signed) {
         (_, false) => None,
-        (Some(auth), true) => auth.check(&parts, &body).ok().map(|who| who.account),
+        (Some(auth), true) => auth.check(&parts, &body, Some("lambda")).ok().map(|who| who.account),
         (None, true) => Some(callers.caller(&parts).account),
     };
     let request = GatewayRequest {
@@ -118,14 +118,14 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
     if let Some(auth) = s.callers.auth.as_ref().filter(|_| address.is_some()) {
         let signed = request.headers.iter().any(|(k, _)| k == "authorization")
             || request.query.as_deref().is_some_and(|q| q.contains("X-Amz-Signature="));
-        request.signature = match signed.then(|| auth.check(&parts, &request.body)) {
+        request.signature = match signed.then(|| auth.check(&parts, &request.body, Some("execute-api"))) {
             Some(Ok(who)) => Signed::By(who.account),
             _ => Signed::Refused,
         };
     }
     // `@connections` is an AWS API (apigatewaymanagementapi): signed, in authenticated mode.
     if let Some(auth) = s.callers.auth.as_ref().filter(|_| request.path.contains("/@connections/")) {
-        if let Err(refusal) = auth.check(&parts, &request.body) {
+        if let Err(refusal) = auth.check(&parts, &request.body, Some("execute-api")) {
             return crate::auth::refused(&parts, &refusal, &request.request_id);
         }
     }

@@ -211,10 +211,25 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
 }
 
 /// The service a SigV4 credential scope names (`…/<region>/<service>/aws4_request`).
-fn signed_service(headers: &axum::http::HeaderMap) -> Option<String> {
+pub(crate) fn signed_service(headers: &axum::http::HeaderMap) -> Option<String> {
     let auth = headers.get("authorization")?.to_str().ok()?;
     let credential = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
     credential.split('/').nth(3).map(str::to_owned)
+}
+
+/// The query-protocol service an action belongs to.
+pub(crate) fn query_service_of(action: &str) -> Option<&'static str> {
+    if sqs_query::ACTIONS.contains(&action) {
+        Some("sqs")
+    } else if sts_query::ACTIONS.contains(&action) {
+        Some("sts")
+    } else if iam_query::ACTIONS.contains(&action) {
+        Some("iam")
+    } else if sns_query::ACTIONS.contains(&action) {
+        Some("sns")
+    } else {
+        None
+    }
 }
 
 async fn query_request(s: ApiState, req: Request) -> Response {
@@ -252,11 +267,8 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
         Some("sns") => "sns",
         Some("sts") => "sts",
         Some("iam") => "iam",
-        _ if path_queue.is_some() || sqs_query::ACTIONS.contains(&action.as_str()) => "sqs",
-        _ if sts_query::ACTIONS.contains(&action.as_str()) => "sts",
-        _ if iam_query::ACTIONS.contains(&action.as_str()) => "iam",
-        _ if sns_query::ACTIONS.contains(&action.as_str()) => "sns",
-        _ => "",
+        _ if path_queue.is_some() => "sqs",
+        _ => query_service_of(&action).unwrap_or(""),
     };
     let caller = s.callers.caller(&parts);
     match service {

@@ -7,8 +7,10 @@
 //! The canonical form follows AWS's rules for every service but S3: the path is
 //! normalised (dot segments and repeated slashes removed) and encoded once more, the query
 //! is decoded, encoded strictly and sorted, header values are trimmed with inner runs of
-//! spaces collapsed, and the payload is the body's SHA-256 (or `UNSIGNED-PAYLOAD`, when
-//! the request declares it in `X-Amz-Content-Sha256`).
+//! spaces collapsed, and the payload is the body's SHA-256. Only S3 lets a request leave
+//! its body unsigned (`UNSIGNED-PAYLOAD` in `X-Amz-Content-Sha256`); for every other
+//! service the body's own hash is what the signature must cover, so a body cannot be
+//! swapped under a signature that declared it unsigned.
 
 use ring::{digest, hmac};
 
@@ -295,7 +297,7 @@ pub fn verify_with(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
         ));
     }
-    let payload = payload_hash(req)?;
+    let payload = payload_hash(req, &sig.service)?;
     let canonical = canonical_request(req, sig, &payload);
     let key = keys.get(&secret.secret_key, &sig.date, &sig.region, &sig.service);
     let expected = sign(&key, &string_to_sign(sig, &canonical));
@@ -334,14 +336,17 @@ fn check_time(sig: &Signature, signed_at: i64, now: i64) -> Result<(), Refusal> 
     }
 }
 
-/// The payload hash the client signed: `UNSIGNED-PAYLOAD` for a body declared unsigned,
-/// else the body's SHA-256 (presigned URLs included: only S3's sign no payload), which a
-/// declared `X-Amz-Content-Sha256` must equal. Either way the hash is part of what is
-/// signed, so declaring a body unsigned cannot swap it.
-fn payload_hash(req: &Request<'_>) -> Result<String, Refusal> {
+/// The payload hash the client must have signed: for S3, `UNSIGNED-PAYLOAD` when the body
+/// is declared unsigned; otherwise the body's SHA-256 (presigned URLs included), which a
+/// declared `X-Amz-Content-Sha256` must equal.
+fn payload_hash(req: &Request<'_>, service: &str) -> Result<String, Refusal> {
     let declared = req.header("x-amz-content-sha256");
     if declared == Some(UNSIGNED_PAYLOAD) {
-        return Ok(UNSIGNED_PAYLOAD.into());
+        if service == "s3" {
+            return Ok(UNSIGNED_PAYLOAD.into());
+        }
+        // Not S3's: the signature must cover the body as it arrived.
+        return Ok(hex(digest::digest(&digest::SHA256, req.body).as_ref()));
     }
     let actual = hex(digest::digest(&digest::SHA256, req.body).as_ref());
     match declared {

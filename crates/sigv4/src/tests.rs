@@ -172,7 +172,7 @@ fn dates_round_trip() {
 }
 
 #[test]
-fn an_unsigned_payload_is_declared_and_a_declared_hash_must_be_the_bodys() {
+fn only_s3_takes_an_unsigned_payload_and_a_declared_hash_must_be_the_bodys() {
     let headers = [("host", "localhost:4566"), ("x-amz-content-sha256", UNSIGNED_PAYLOAD)];
     let req = Request { method: "PUT", path: "/x", query: None, headers: &headers, body: b"anything" };
     let mut sig = Signature {
@@ -180,7 +180,7 @@ fn an_unsigned_payload_is_declared_and_a_declared_hash_must_be_the_bodys() {
         access_key: KEY.into(),
         date: "20150830".into(),
         region: "us-east-1".into(),
-        service: "lambda".into(),
+        service: "s3".into(),
         signed_headers: vec!["host".into(), "x-amz-content-sha256".into(), "x-amz-date".into()],
         signature: String::new(),
         amz_date: WHEN.into(),
@@ -190,9 +190,21 @@ fn an_unsigned_payload_is_declared_and_a_declared_hash_must_be_the_bodys() {
     let with_date = [headers[0], headers[1], ("x-amz-date", WHEN)];
     let req = Request { headers: &with_date, ..req };
     let canonical = canonical_request(&req, &sig, UNSIGNED_PAYLOAD);
-    sig.signature = sign(&signing_key(SECRET, "20150830", "us-east-1", "lambda"), &string_to_sign(&sig, &canonical));
+    sig.signature = sign(&signing_key(SECRET, "20150830", "us-east-1", "s3"), &string_to_sign(&sig, &canonical));
     assert_eq!(verify(&req, &sig, now(), secret), Ok(()));
     assert_eq!(verify(&Request { body: b"something else", ..req }, &sig, now(), secret), Ok(()));
+    // Any other service signs its body: the same request scoped to Lambda does not verify,
+    // and neither does its body swapped under a signature over the real one.
+    let mut lambda = Signature { service: "lambda".into(), ..sig.clone() };
+    lambda.signature =
+        sign(&signing_key(SECRET, "20150830", "us-east-1", "lambda"), &string_to_sign(&lambda, &canonical));
+    assert!(matches!(verify(&req, &lambda, now(), secret), Err(Refusal::Mismatch(_))));
+    let hashed = hex(digest::digest(&digest::SHA256, b"anything").as_ref());
+    let canonical = canonical_request(&req, &lambda, &hashed);
+    lambda.signature =
+        sign(&signing_key(SECRET, "20150830", "us-east-1", "lambda"), &string_to_sign(&lambda, &canonical));
+    assert_eq!(verify(&req, &lambda, now(), secret), Ok(()));
+    assert!(matches!(verify(&Request { body: b"swapped", ..req }, &lambda, now(), secret), Err(Refusal::Mismatch(_))));
     // A declared hash that is not the body's is refused, whatever the signature.
     let lying = [headers[0], ("x-amz-content-sha256", "00"), ("x-amz-date", WHEN)];
     let req = Request { headers: &lying, ..req };
