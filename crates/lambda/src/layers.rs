@@ -78,7 +78,7 @@ impl LambdaService {
     ) -> Result<LayerVersion, LambdaError> {
         let name = check_layer_name(layer_name)?;
         draft.check()?;
-        let code = self.store_code(content)?;
+        let (code, pin) = self.store_code(content)?;
         let mut layer = LayerVersion {
             account: caller.account.clone(),
             region: caller.region.clone(),
@@ -92,7 +92,13 @@ impl LambdaService {
             created_ms: now_ms(),
             policy: LayerPolicy::default(),
         };
-        layer.version = self.store.publish_layer_version(&layer)?;
+        layer.version = match self.store.publish_layer_version(&layer) {
+            Ok(version) => version,
+            Err(e) => {
+                self.abandon(&layer.code, pin);
+                return Err(e.into());
+            }
+        };
         Ok(layer)
     }
 
@@ -183,9 +189,7 @@ impl LambdaService {
             return Ok(());
         };
         self.store.delete_layer_version(&v.account, &v.region, &v.name, v.version)?;
-        if !self.store.code_in_use(&v.code.sha256_hex)? {
-            self.code.remove(&v.code.sha256_hex)?;
-        }
+        self.discard_if_unused(&v.code)?;
         Ok(())
     }
 

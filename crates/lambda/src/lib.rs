@@ -25,7 +25,7 @@ use model::{
     Alias, EventInvokeConfig, Function, FunctionDraft, FunctionPatch, FunctionRef, FunctionState, Invalid,
     LastUpdateStatus, ProvisionedConfig, Qualifier,
 };
-use store::{AsyncEvent, CodeError, CodeStore, MetadataStore, StoreError};
+use store::{AsyncEvent, CodeError, CodePin, CodeStore, MetadataStore, StoreError};
 
 mod esm;
 mod event_invoke;
@@ -552,7 +552,8 @@ impl LambdaService {
         self.cache.families.read().unwrap_or_else(|p| p.into_inner()).get(&key_of(f)).cloned()
     }
 
-    fn store_code(&self, source: CodeSource) -> Result<model::CodeInfo, LambdaError> {
+    /// Stores a deployment package; the pin keeps it until the command records its user.
+    fn store_code(&self, source: CodeSource) -> Result<(model::CodeInfo, CodePin), LambdaError> {
         match source {
             CodeSource::Zip(zip) => {
                 if zip.len() as u64 > limits::CODE_ZIPPED_MAX_BYTES {
@@ -590,10 +591,10 @@ impl LambdaService {
         }
         self.check_dead_letter(&config)?;
         check_tags(&cmd.tags)?;
-        let code = self.store_code(cmd.code)?;
+        let (code, pin) = self.store_code(cmd.code)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         if self.cached(caller, &r.name).is_some() {
-            self.discard_if_unused(&code);
+            self.abandon(&code, pin);
             return Err(LambdaError::Conflict(format!("Function already exist: {}", r.name)));
         }
         let f = Function {
@@ -613,7 +614,7 @@ impl LambdaService {
             last_version: 0,
         };
         if !self.store.insert_function(&f)? {
-            self.discard_if_unused(&f.code);
+            self.abandon(&f.code, pin);
             return Err(LambdaError::Conflict(format!("Function already exist: {}", f.name)));
         }
         self.invoker.prepare(f.config.runtime);
@@ -687,8 +688,8 @@ impl LambdaService {
         }
         let stored = self.remember(new);
         self.invoker.retire(old);
-        if old.code.sha256_hex != stored.code.sha256_hex && !self.store.code_in_use(&old.code.sha256_hex)? {
-            self.code.remove(&old.code.sha256_hex)?;
+        if old.code.sha256_hex != stored.code.sha256_hex {
+            self.discard_if_unused(&old.code)?;
         }
         let mut view = (*stored).clone();
         view.last_update_status = LastUpdateStatus::InProgress;
@@ -705,7 +706,7 @@ impl LambdaService {
         architectures: Option<Vec<String>>,
         publish: bool,
     ) -> Result<Function, LambdaError> {
-        let code = self.store_code(source)?;
+        let (code, pin) = self.store_code(source)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let result = (|| {
             let old = self.resolve(caller, name, None)?;
@@ -725,16 +726,24 @@ impl LambdaService {
             Ok(version)
         })();
         if result.is_err() {
-            self.discard_if_unused(&code);
+            self.abandon(&code, pin);
         }
         result
     }
 
-    /// Removes a just-stored package that no function ended up using (the command that
-    /// stored it failed).
-    fn discard_if_unused(&self, code: &model::CodeInfo) {
-        if matches!(self.store.code_in_use(&code.sha256_hex), Ok(false)) {
-            let _ = self.code.remove(&code.sha256_hex);
+    /// Removes a package that no recorded function, version or layer uses, and that no
+    /// command is storing right now (its pin).
+    pub(crate) fn discard_if_unused(&self, code: &model::CodeInfo) -> Result<(), LambdaError> {
+        let hex = &code.sha256_hex;
+        self.code.remove_unused(hex, || self.store.code_in_use(hex).map_err(LambdaError::from))
+    }
+
+    /// After a command that stored `code` failed: lets go of its pin, and of the package
+    /// if nothing else uses it.
+    pub(crate) fn abandon(&self, code: &model::CodeInfo, pin: CodePin) {
+        drop(pin);
+        if let Err(e) = self.discard_if_unused(code) {
+            tracing::warn!("removing an unused package: {e}");
         }
     }
 
@@ -782,9 +791,7 @@ impl LambdaService {
         let blobs = std::iter::once(f.code.sha256_hex.clone())
             .chain(family.iter().flat_map(|fam| fam.versions.values().map(|v| v.code.sha256_hex.clone())));
         for hex in blobs.collect::<std::collections::BTreeSet<_>>() {
-            if !self.store.code_in_use(&hex)? {
-                self.code.remove(&hex)?;
-            }
+            self.code.remove_unused(&hex, || self.store.code_in_use(&hex).map_err(LambdaError::from))?;
         }
         self.cache.recount_reserved(&f.account);
         Ok(())

@@ -208,9 +208,7 @@ impl LambdaService {
         }
         self.invoker.provision(v.clone(), 0);
         self.invoker.retire(&v);
-        if !self.store.code_in_use(&v.code.sha256_hex)? {
-            self.code.remove(&v.code.sha256_hex)?;
-        }
+        self.discard_if_unused(&v.code)?;
         Ok(())
     }
 

@@ -1,8 +1,10 @@
 //! Deployment packages, stored once by content hash and extracted once for execution.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use model::limits::CODE_UNZIPPED_MAX_BYTES;
@@ -27,10 +29,34 @@ pub enum CodeError {
 }
 
 /// Content-addressed zip blobs (`blobs/<hex>.zip`) and their extracted trees
-/// (`code/<hex>/`), under one root.
+/// (`code/<hex>/`), under one root. Clones share one set of pins.
 #[derive(Debug, Clone)]
 pub struct CodeStore {
     root: PathBuf,
+    /// Blobs that a command has stored and not yet recorded as used, by how many such
+    /// commands: [`CodeStore::remove_unused`] leaves them alone.
+    pins: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// A stored blob held against removal until this is dropped: keep it until the function
+/// or layer that uses the blob is recorded, so that a concurrent delete of another user
+/// of the same package cannot take it away in between.
+#[derive(Debug)]
+pub struct CodePin {
+    pins: Arc<Mutex<HashMap<String, usize>>>,
+    hex: String,
+}
+
+impl Drop for CodePin {
+    fn drop(&mut self) {
+        let mut pins = self.pins.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = pins.get_mut(&self.hex) {
+            *n -= 1;
+            if *n == 0 {
+                pins.remove(&self.hex);
+            }
+        }
+    }
 }
 
 impl CodeStore {
@@ -38,11 +64,13 @@ impl CodeStore {
     pub fn open(root: &Path) -> Result<Self, CodeError> {
         fs::create_dir_all(root.join("blobs"))?;
         fs::create_dir_all(root.join("code"))?;
-        Ok(CodeStore { root: root.to_owned() })
+        Ok(CodeStore { root: root.to_owned(), pins: Arc::default() })
     }
 
-    /// Checks that `zip` is an archive Lambda would accept, then stores it durably.
-    pub fn put(&self, zip: &[u8]) -> Result<CodeInfo, CodeError> {
+    /// Checks that `zip` is an archive Lambda would accept, then stores it durably; the
+    /// pin holds it until its user is recorded. Many callers may store the same package at
+    /// once.
+    pub fn put(&self, zip: &[u8]) -> Result<(CodeInfo, CodePin), CodeError> {
         inspect(zip)?;
         let digest = Sha256::digest(zip);
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
@@ -51,15 +79,22 @@ impl CodeStore {
             sha256_hex: hex,
             size: zip.len() as u64,
         };
+        *self.pins.lock().unwrap_or_else(|p| p.into_inner()).entry(info.sha256_hex.clone()).or_default() += 1;
+        let pin = CodePin { pins: self.pins.clone(), hex: info.sha256_hex.clone() };
         let path = self.blob_path(&info.sha256_hex);
         if !path.exists() {
-            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(zip)?;
-            file.sync_all()?;
-            fs::rename(&tmp, &path)?;
+            // Each writer its own temporary file; the rename is atomic, and the last of
+            // several identical ones wins.
+            let tmp = self.root.join("blobs").join(format!(".{}.{}", info.sha256_hex, unique()));
+            let written = fs::File::create(&tmp)
+                .and_then(|mut file| file.write_all(zip).and_then(|()| file.sync_all()))
+                .and_then(|()| fs::rename(&tmp, &path));
+            if let Err(e) = written {
+                let _ = fs::remove_file(&tmp);
+                return Err(e.into());
+            }
         }
-        Ok(info)
+        Ok((info, pin))
     }
 
     /// The stored zip.
@@ -70,8 +105,25 @@ impl CodeStore {
         })
     }
 
-    /// Deletes a blob and its extracted tree (when no function uses it any more).
-    pub fn remove(&self, sha256_hex: &str) -> Result<(), CodeError> {
+    /// Deletes a blob and its extracted tree unless it is pinned or `in_use` says a
+    /// recorded function or layer still uses it; both are asked while new pins wait, so a
+    /// package being stored again is never removed under its new user.
+    pub fn remove_unused<E: From<CodeError>>(
+        &self,
+        sha256_hex: &str,
+        in_use: impl FnOnce() -> Result<bool, E>,
+    ) -> Result<(), E> {
+        let pins = self.pins.lock().unwrap_or_else(|p| p.into_inner());
+        if pins.contains_key(sha256_hex) || in_use()? {
+            return Ok(());
+        }
+        self.remove(sha256_hex)?;
+        drop(pins);
+        Ok(())
+    }
+
+    /// Deletes a blob and its extracted tree.
+    fn remove(&self, sha256_hex: &str) -> Result<(), CodeError> {
         let _ = fs::remove_file(self.blob_path(sha256_hex));
         let dir = self.root.join("code").join(sha256_hex);
         if dir.exists() {
@@ -88,7 +140,7 @@ impl CodeStore {
             return Ok(dir);
         }
         let zip = self.get(sha256_hex)?;
-        let tmp = self.root.join("code").join(format!(".{sha256_hex}.{}", uuid_like()));
+        let tmp = self.root.join("code").join(format!(".{sha256_hex}.{}", unique()));
         let result = extract(&zip, &tmp).and_then(|()| match fs::rename(&tmp, &dir) {
             Ok(()) => Ok(()),
             // Another environment extracted the same package first.
@@ -120,7 +172,7 @@ impl CodeStore {
             return Ok(dir);
         }
         fs::create_dir_all(&opt)?;
-        let tmp = opt.join(format!(".{key}.{}", uuid_like()));
+        let tmp = opt.join(format!(".{key}.{}", unique()));
         let result =
             trees.iter().try_for_each(|tree| link_tree(tree, &tmp)).and_then(|()| match fs::rename(&tmp, &dir) {
                 Ok(()) => Ok(()),
@@ -171,10 +223,13 @@ fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn uuid_like() -> String {
+/// A name no other temporary file of this process, or of another, has.
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::{SystemTime, UNIX_EPOCH};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{}-{nanos}", std::process::id())
+    format!("{}-{nanos}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 fn open(zip: &[u8]) -> Result<zip::ZipArchive<io::Cursor<&[u8]>>, CodeError> {
@@ -311,7 +366,7 @@ mod tests {
         let root = temp_root("ok");
         let store = CodeStore::open(&root).unwrap();
         let zip = zip_of(&[("bootstrap", b"#!/bin/sh\n", 0o755), ("lib/a.py", b"x = 1\n", 0o644)]);
-        let info = store.put(&zip).unwrap();
+        let (info, _pin) = store.put(&zip).unwrap();
         assert_eq!(info.size, zip.len() as u64);
         assert_eq!(info.sha256_hex.len(), 64);
         assert_eq!(store.get(&info.sha256_hex).unwrap(), zip);
@@ -329,8 +384,8 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let root = temp_root("merge");
         let store = CodeStore::open(&root).unwrap();
-        let a = store.put(&zip_of(&[("python/m.py", b"a", 0o644), ("bin/tool", b"a", 0o755)])).unwrap();
-        let b = store.put(&zip_of(&[("python/m.py", b"b", 0o644), ("lib/x.so", b"b", 0o644)])).unwrap();
+        let (a, _) = store.put(&zip_of(&[("python/m.py", b"a", 0o644), ("bin/tool", b"a", 0o755)])).unwrap();
+        let (b, _) = store.put(&zip_of(&[("python/m.py", b"b", 0o644), ("lib/x.so", b"b", 0o644)])).unwrap();
         let list = [a.sha256_hex.clone(), b.sha256_hex.clone()];
         let merged = store.merged(&list).unwrap();
         assert_eq!(fs::read(merged.join("python/m.py")).unwrap(), b"b", "the later layer shadows");
@@ -385,7 +440,7 @@ mod tests {
             w.start_file("a/escaped", SimpleFileOptions::default()).unwrap();
             w.write_all(b"x").unwrap();
         });
-        let info = store.put(&zip).unwrap();
+        let (info, _pin) = store.put(&zip).unwrap();
         let extracted = store.extracted(&info.sha256_hex);
         assert!(extracted.is_err(), "a link over a directory of the archive fails the extraction");
         let mut found = Vec::new();
@@ -409,5 +464,35 @@ mod tests {
         assert!(matches!(inspect(b"not a zip"), Err(CodeError::InvalidZip(_))));
         let evil = zip_of(&[("../../etc/evil", b"x", 0o644)]);
         assert!(matches!(inspect(&evil), Err(CodeError::InvalidZip(_))));
+    }
+
+    #[test]
+    fn one_package_stored_and_extracted_by_many_at_once_and_held_while_pinned() {
+        let root = temp_root("concurrent");
+        let store = CodeStore::open(&root).unwrap();
+        let zip = zip_of(&[("app.py", b"x = 1", 0o644)]);
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (store, zip) = (store.clone(), zip.clone());
+                std::thread::spawn(move || {
+                    let (info, pin) = store.put(&zip).unwrap();
+                    (store.extracted(&info.sha256_hex).unwrap(), info, pin)
+                })
+            })
+            .collect();
+        let done: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let (dir, info, _) = &done[0];
+        assert_eq!(fs::read(dir.join("app.py")).unwrap(), b"x = 1");
+        // Pinned, a package no recorded user has is kept; unpinned, it goes.
+        store.remove_unused::<CodeError>(&info.sha256_hex, || Ok(false)).unwrap();
+        assert!(store.get(&info.sha256_hex).is_ok());
+        let hex = info.sha256_hex.clone();
+        drop(done);
+        store.remove_unused::<CodeError>(&hex, || Ok(true)).unwrap();
+        assert!(store.get(&hex).is_ok(), "still in use");
+        store.remove_unused::<CodeError>(&hex, || Ok(false)).unwrap();
+        assert!(matches!(store.get(&hex), Err(CodeError::Missing(_))));
+        let leftovers: Vec<_> = fs::read_dir(root.join("blobs")).unwrap().collect();
+        assert!(leftovers.is_empty(), "no temporary file is left behind");
     }
 }

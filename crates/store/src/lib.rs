@@ -24,7 +24,7 @@ mod queues;
 mod sqlite;
 mod topics;
 
-pub use code::{inspect as inspect_zip, CodeError, CodeStore};
+pub use code::{inspect as inspect_zip, CodeError, CodePin, CodeStore};
 pub use gateway::{GatewayDocument, GatewayStore};
 pub use logs::{EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoredLogEvent, StreamCursor};
 pub use queues::{Added, DedupWindow, QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
