@@ -3,12 +3,13 @@ that the platform and other functions still work afterwards."""
 import json
 import os
 import re
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import Lamina, create, function_zip, invoke_json, log_of
+from conftest import LAMINA_BIN, Lamina, create, function_zip, invoke_json, log_of
 from test_invoke import uid_processes, wait_until_gone
 
 HOSTILE = function_zip("hostile.py", "app.py")
@@ -257,3 +258,82 @@ def test_namespaces_raw_packet_and_netlink_sockets_are_refused(lamina, lam):
         ["netlink_route", "tcp", "udp", "unix"], "ok")
     assert (body["fork"], body["subprocess"]) == (7, "sub\n")
     assert_healthy(lam, lamina)
+
+
+def frozen_uids(lam, names):
+    """Invokes each function once and waits until its environment is frozen; returns
+    their uids."""
+    uids = []
+    for name in names:
+        create(lam, name, code=HOSTILE, handler="app.handler")
+        _, body = invoke_json(lam, name, {"action": "echo"})
+        uids.append(body["uid"])
+    deadline = time.monotonic() + 10
+    for uid in uids:
+        while not any(open(f"/proc/{p}/wchan").read() in ("do_freezer_trap", "__refrigerator", "refrigerator")
+                      for p in uid_processes(uid)):
+            assert time.monotonic() < deadline, "idle environments are frozen"
+            time.sleep(0.02)
+    return uids
+
+
+def cgroup_dirs_of(pid):
+    return [d for d in ("/sys/fs/cgroup/lamina", "/sys/fs/cgroup/freezer/lamina", "/sys/fs/cgroup/memory/lamina",
+                        "/sys/fs/cgroup/pids/lamina", "/sys/fs/cgroup/cpu/lamina")
+            if os.path.isdir(f"{d}/{pid}")]
+
+
+def test_kill_9_of_the_server_leaves_no_process_behind(tmp_path):
+    server = Lamina(tmp_path / "data").start()
+    lam = server.client()
+    uids = frozen_uids(lam, ["idle-a", "idle-b"])
+    pid = server.proc.pid
+    assert cgroup_dirs_of(pid)
+    server.kill9()
+    # Frozen environments, ready cells and helpers: all gone, with their groups, without
+    # waiting for another start.
+    for uid in uids:
+        assert wait_until_gone(uid), uid
+    deadline = time.monotonic() + 10
+    while cgroup_dirs_of(pid):
+        assert time.monotonic() < deadline, cgroup_dirs_of(pid)
+        time.sleep(0.02)
+    assert wait_until_gone(str(tmp_path / "data"))
+
+
+def test_two_servers_on_one_host_keep_their_environments_apart(tmp_path):
+    a = Lamina(tmp_path / "a").start()
+    b = Lamina(tmp_path / "b").start()
+    try:
+        uids = {}
+        for name, server in (("a", a), ("b", b)):
+            lam = server.client()
+            create(lam, "who", code=HOSTILE, handler="app.handler")
+            uids[name] = {invoke_json(lam, "who", {"action": "echo"})[1]["uid"] for _ in range(3)}
+        assert not uids["a"] & uids["b"]
+        # Each one's environments take their own invocations, many times over, side by side.
+        def hammer(server, results):
+            lam = server.client()
+            for i in range(20):
+                r, body = invoke_json(lam, "who", {"action": "echo", "i": i})
+                results.append("FunctionError" not in r and body["event"]["i"] == i)
+        results = []
+        threads = [threading.Thread(target=hammer, args=(s, results)) for s in (a, b, a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results == [True] * 80
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_a_second_server_on_the_same_data_directory_refuses_to_start(lamina):
+    second = subprocess.run([LAMINA_BIN, "serve", "--port", "0", "--data-dir", str(lamina.data_dir)],
+                            capture_output=True, text=True, timeout=60)
+    assert second.returncode != 0
+    assert f"data directory {lamina.data_dir.resolve()} is in use by another `lamina serve` (pid {lamina.proc.pid})" \
+        in second.stderr
+    # The first one is untouched.
+    assert lamina.client().list_functions()["Functions"] == []

@@ -93,6 +93,9 @@ fn main() -> anyhow::Result<()> {
     if std::env::args_os().nth(1).is_some_and(|a| a == "sandbox-exec") {
         sandbox::jail::run_helper();
     }
+    if std::env::args_os().nth(1).is_some_and(|a| a == sandbox::reaper::SUBCOMMAND) {
+        sandbox::reaper::run();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LAMINA_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -154,6 +157,38 @@ fn doctor(config: &Config) -> anyhow::Result<()> {
     }
 }
 
+/// Holds `<data>/lamina.lock` for as long as the server runs (the kernel lets go of it
+/// however the process ends): a second server on the same data directory would corrupt
+/// what the first one holds in memory, so it refuses to start.
+fn lock_data_dir(data: &std::path::Path) -> anyhow::Result<nix::fcntl::Flock<std::fs::File>> {
+    use nix::fcntl::{Flock, FlockArg};
+    use std::io::Write;
+    let path = data.join("lamina.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(mut lock) => {
+            lock.set_len(0)?;
+            writeln!(lock, "{}", std::process::id())?;
+            Ok(lock)
+        }
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            anyhow::bail!(
+                "data directory {} is in use by another `lamina serve` (pid {}); stop it, or give this one its own --data-dir",
+                data.display(),
+                holder.trim()
+            )
+        }
+        Err((_, e)) => Err(anyhow::anyhow!("locking {}: {e}", path.display())),
+    }
+}
+
 /// Every environment holds a few descriptors (its Runtime API listener and connection,
 /// its log pipe), and every WebSocket connection one; raise the limit so that a busy host
 /// does not run out at the common default of 1024.
@@ -177,6 +212,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let data = &config.data_dir;
     std::fs::create_dir_all(data).with_context(|| format!("creating data directory {}", data.display()))?;
     let data = data.canonicalize()?;
+    let _lock = lock_data_dir(&data)?;
     let database = Arc::new(store::SqliteStore::open(&data.join("state.db"))?);
     let store: Arc<dyn store::MetadataStore> = database.clone();
     let code = store::CodeStore::open(&data.join("code"))?;

@@ -69,7 +69,8 @@ impl Hierarchy {
         Ok(h)
     }
 
-    fn dirs(&self) -> Vec<PathBuf> {
+    /// This server's parent groups, one per hierarchy in use.
+    pub fn dirs(&self) -> Vec<PathBuf> {
         match self {
             Hierarchy::V2 { parent } => vec![parent.clone()],
             Hierarchy::V1 { memory, pids, cpu, freezer } => {
@@ -165,7 +166,7 @@ fn subtree(dir: &Path) -> Vec<PathBuf> {
 /// Kills every process in the groups at or below `dirs` (across hierarchies) and removes
 /// the groups. Frozen processes cannot die, so everything is thawed first; a killed
 /// process leaves its groups a moment later, so removal is retried briefly.
-fn remove_trees(dirs: &[PathBuf]) {
+pub(crate) fn remove_trees(dirs: &[PathBuf]) {
     let groups: Vec<PathBuf> = dirs.iter().flat_map(|d| subtree(d)).collect();
     for g in &groups {
         let _ = fs::write(g.join("freezer.state"), "THAWED");

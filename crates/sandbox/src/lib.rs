@@ -23,6 +23,7 @@ mod cgroup;
 pub mod jail;
 mod namespaced;
 mod peer;
+pub mod reaper;
 
 pub use peer::tcp_peer_uid;
 

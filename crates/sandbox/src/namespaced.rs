@@ -12,8 +12,13 @@ use crate::jail::{Bind, CellSpec, JailSpec, Prestart, CELL_ENV};
 use crate::{Confinement, LaunchSpec, Layout, Mounts, Sandbox, SandboxError, Sandboxed};
 
 /// Environments run as uids from this range, each its own (named `sbx_user1051`, as on
-/// AWS, inside): the Runtime API tells environments apart by uid.
+/// AWS, inside): the Runtime API tells environments apart by uid. Each server on the host
+/// claims a slice of [`UID_SLICE`] of its own.
 const UIDS: std::ops::Range<u32> = 20_000..60_000;
+/// How many uids one server claims: room for its concurrency and ready cells.
+const UID_SLICE: u32 = 4_000;
+/// Where servers claim their uid slices (a lock file each), host-wide.
+const UID_CLAIMS: &str = "/run/lamina/uids";
 /// The gid functions run as.
 pub const SANDBOX_GID: u32 = 990;
 /// AWS's per-environment limit on processes and threads.
@@ -66,6 +71,8 @@ pub struct NamespaceSandbox {
     cells_made: AtomicU64,
     runtime_dir: PathBuf,
     spawner: std::sync::OnceLock<Spawner>,
+    /// Cleans up after this server if it dies without doing so itself.
+    reaper: Mutex<Option<crate::reaper::Reaper>>,
 }
 
 type SpawnRequest = (tokio::process::Command, std::sync::mpsc::SyncSender<std::io::Result<tokio::process::Child>>);
@@ -109,18 +116,44 @@ struct RuntimeKey {
     binds: Vec<PathBuf>,
 }
 
-/// Uids of live environments.
-#[derive(Debug, Default)]
+/// Uids of live environments, from this server's slice.
+#[derive(Debug)]
 struct UidPool {
+    range: std::ops::Range<u32>,
+    /// The lock that holds the slice for as long as this server lives (the kernel lets
+    /// go of it however the process ends).
+    _claim: nix::fcntl::Flock<std::fs::File>,
     state: Mutex<(u32, std::collections::BTreeSet<u32>)>,
 }
 
 impl UidPool {
+    /// Claims the first slice of [`UIDS`] no other server on the host holds.
+    fn claim() -> Result<UidPool, String> {
+        use nix::fcntl::{Flock, FlockArg};
+        let dir = Path::new(UID_CLAIMS);
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        for slice in 0..UIDS.len() as u32 / UID_SLICE {
+            let path = dir.join(format!("{slice}.lock"));
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|e| format!("opening {}: {e}", path.display()))?;
+            if let Ok(claim) = Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                let start = UIDS.start + slice * UID_SLICE;
+                return Ok(UidPool { range: start..start + UID_SLICE, _claim: claim, state: Mutex::default() });
+            }
+        }
+        Err(format!("every sandbox uid range is held by another Lamina server on this host (see {UID_CLAIMS})"))
+    }
+
     fn take(&self) -> Option<u32> {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let (next, used) = &mut *guard;
-        for _ in 0..UIDS.len() {
-            let uid = UIDS.start + *next % UIDS.len() as u32;
+        let size = self.range.len() as u32;
+        for _ in 0..size {
+            let uid = self.range.start + *next % size;
             *next = next.wrapping_add(1);
             if used.insert(uid) {
                 return Some(uid);
@@ -410,6 +443,9 @@ impl NamespaceSandbox {
             }
         }
         remove_cell_dirs(scratch_root);
+        let uids = Arc::new(UidPool::claim()?);
+        let reaper = crate::reaper::Reaper::start(helper, &hierarchy.dirs())
+            .map_err(|e| format!("starting the sandbox reaper: {e}"))?;
         let tmp_images = TmpImages::new(scratch_root.join(".tmp-images")).map(Arc::new);
         if tmp_images.is_none() {
             tracing::warn!("mkfs.ext4 not found: /tmp is a tmpfs, and files in it count against a function's memory");
@@ -422,12 +458,13 @@ impl NamespaceSandbox {
             system_links,
             freeze_idle,
             tmp_images,
-            uids: Arc::new(UidPool::default()),
+            uids,
             isolated_network,
             cells: Mutex::new(HashMap::new()),
             cells_made: AtomicU64::new(0),
             runtime_dir: runtime_dir.to_owned(),
             spawner: std::sync::OnceLock::new(),
+            reaper: Mutex::new(Some(reaper)),
         })
         .inspect(|sandbox| sandbox.refill(None))
     }
@@ -577,6 +614,9 @@ impl Sandbox for NamespaceSandbox {
             let _ = std::fs::remove_dir_all(&pool.dir);
         }
         remove_cell_dirs(&self.scratch_root);
+        if let Some(reaper) = self.reaper.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            reaper.finish();
+        }
     }
 
     fn isolated_runtime_api(&self) -> Option<&'static str> {
