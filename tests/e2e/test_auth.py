@@ -6,7 +6,9 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from unittest import mock
 
@@ -170,6 +172,29 @@ def test_a_signature_for_another_service_or_an_unsigned_body_is_refused(secured)
     req = signed(secured, "POST", path, body, headers={"X-Amz-Content-Sha256": hashlib.sha256(body).hexdigest()})
     status, _, out = send(req)
     assert status == 200 and json.loads(out)["event"] == {"action": "echo"}
+
+
+def test_code_links_work_for_ten_minutes_and_only_as_issued(secured):
+    alice = client(secured, "lambda", ALICE)
+    create(alice, "private", code=function_zip("app.py"))
+    alice.publish_layer_version(LayerName="private-layer", Content={"ZipFile": function_zip("app.py")})
+    location = alice.get_function(FunctionName="private")["Code"]["Location"]
+    layer = alice.get_layer_version(LayerName="private-layer", VersionNumber=1)["Content"]["Location"]
+    for link in (location, layer):
+        # The link is the credential: it works with none, as a presigned S3 URL does...
+        with urllib.request.urlopen(link, timeout=30) as r:
+            assert r.read()[:2] == b"PK"
+        expires = int(urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["expires"][0])
+        assert abs(expires - (time.time() + 600)) < 60
+        # ...but not without its signature, nor stretched, nor pointed at other code.
+        bare = link.split("?")[0]
+        for forged in (bare, link.replace(f"expires={expires}", f"expires={expires + 3600}"),
+                       link.replace(ALICE[2], BOB[2])):
+            status, headers, body = send(AWSRequest(method="GET", url=forged))
+            assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body, (forged, body)
+    # Bob, signing with his own key, gets nothing of Alice's code either.
+    status, _, _ = send(signed(secured, "GET", location.split(str(secured.port), 1)[1].split("?")[0], b"", who=BOB))
+    assert status == 403
 
 
 def test_presigned_urls_work_until_they_expire(secured):

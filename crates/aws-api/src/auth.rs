@@ -191,9 +191,13 @@ impl Authenticator {
 /// with its account.
 pub(crate) async fn authenticate(State(s): State<ApiState>, req: Request, next: Next) -> Response {
     let Some(auth) = s.callers.auth.as_ref() else { return next.run(req).await };
-    // Lamina's own operational endpoints are not AWS APIs (its code downloads are, in
-    // effect, and stay signed).
-    if ["/_lamina/metrics", "/_lamina/clock"].contains(&req.uri().path()) {
+    // Lamina's own operational endpoints are not AWS APIs; archive links carry their own
+    // signature, as presigned S3 URLs do.
+    let path = req.uri().path();
+    if ["/_lamina/metrics", "/_lamina/clock"].contains(&path)
+        || path.starts_with("/_lamina/code/")
+        || path.starts_with("/_lamina/layer-code/")
+    {
         return next.run(req).await;
     }
     let request_id = req.extensions().get::<crate::RequestId>().map(|r| r.0.clone()).unwrap_or_default();

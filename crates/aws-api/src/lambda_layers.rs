@@ -88,15 +88,35 @@ fn host(headers: &HeaderMap) -> &str {
     headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566")
 }
 
-/// GetLayerVersion's shape (`host` given), or a list item's (without `Content`).
-fn layer_out(v: LayerVersion, host: Option<&str>) -> LayerVersionOut {
+/// Where `Content.Location` links to: the version's archive, for `caller`'s account, on
+/// the host the request came to.
+struct Link<'a> {
+    host: &'a str,
+    urls: &'a crate::CodeUrls,
+    caller: &'a str,
+}
+
+impl<'a> Link<'a> {
+    fn new(s: &'a ApiState, headers: &'a HeaderMap, caller: &'a Caller) -> Link<'a> {
+        Link { host: host(headers), urls: &s.code_urls, caller: &caller.account }
+    }
+}
+
+/// GetLayerVersion's shape (with a link to the archive), or a list item's (without
+/// `Content`).
+fn layer_out(v: LayerVersion, link: Option<Link<'_>>) -> LayerVersionOut {
+    let layer_arn = link.as_ref().map(|_| v.layer_arn());
     LayerVersionOut {
-        content: host.map(|h| ContentOut {
-            location: format!("http://{h}/_lamina/layer-code/{}/{}/{}/{}", v.account, v.region, v.name, v.version),
-            code_sha256: v.code.sha256_b64.clone(),
-            code_size: v.code.size,
+        content: link.map(|l| {
+            let path = format!("/_lamina/layer-code/{}/{}/{}/{}", v.account, v.region, v.name, v.version);
+            let query = l.urls.sign(&path, l.caller, crate::lambda_rest::unix_now());
+            ContentOut {
+                location: format!("http://{}{path}?{query}", l.host),
+                code_sha256: v.code.sha256_b64.clone(),
+                code_size: v.code.size,
+            }
         }),
-        layer_arn: host.map(|_| v.layer_arn()),
+        layer_arn,
         layer_version_arn: v.arn(),
         description: v.description,
         created_date: last_modified(v.created_ms),
@@ -127,7 +147,7 @@ async fn publish_layer_version(
         code_source(content.zip_file, content.s3_bucket, None)?,
         draft,
     )?;
-    Ok(json_response(StatusCode::CREATED, &layer_out(v, Some(host(&headers)))))
+    Ok(json_response(StatusCode::CREATED, &layer_out(v, Some(Link::new(&s, &headers, &caller)))))
 }
 
 async fn get_layer_version(
@@ -137,7 +157,7 @@ async fn get_layer_version(
     headers: HeaderMap,
 ) -> ApiResult {
     let v = s.lambda.get_layer_version(&caller, &name, version_number(&version)?)?;
-    Ok(json_response(StatusCode::OK, &layer_out(v, Some(host(&headers)))))
+    Ok(json_response(StatusCode::OK, &layer_out(v, Some(Link::new(&s, &headers, &caller)))))
 }
 
 async fn delete_layer_version(
@@ -203,7 +223,7 @@ async fn list_layers_or_find(
     if query_one(&q, "find").as_deref() == Some("LayerVersion") {
         let arn = query_one(&q, "Arn").ok_or_else(|| Invalid::from(Violation::null("arn")))?;
         let v = s.lambda.get_layer_version_by_arn(&caller, &arn)?;
-        return Ok(json_response(StatusCode::OK, &layer_out(v, Some(host(&headers)))));
+        return Ok(json_response(StatusCode::OK, &layer_out(v, Some(Link::new(&s, &headers, &caller)))));
     }
     let page = s.lambda.list_layers(&caller, filter(&q), query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
     let out = ListLayersOut {
@@ -307,11 +327,15 @@ async fn remove_layer_permission(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `Content.Location`: a layer version's archive.
+/// `Content.Location`: a layer version's archive, through a link GetLayerVersion signed.
 async fn download_layer(
     State(s): State<ApiState>,
     Path((account, region, name, version)): Path<(String, String, String, String)>,
+    uri: axum::http::Uri,
 ) -> ApiResult {
+    if let Err(refused) = s.code_urls.check(uri.path(), uri.query(), crate::lambda_rest::unix_now()) {
+        return Ok(crate::lambda_rest::link_refused(refused));
+    }
     let caller = Caller { account, region };
     let zip = s.lambda.layer_code(&caller, &name, version_number(&version)?)?;
     Ok(([("content-type", "application/zip")], zip).into_response())

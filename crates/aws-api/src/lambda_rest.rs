@@ -640,8 +640,9 @@ async fn get_function(
 ) -> ApiResult {
     let (f, shown) = s.lambda.get_function(&caller, &name, qualifier(&q).as_deref())?;
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
-    let location =
-        format!("http://{host}/_lamina/code/{}/{}/{}/{}.zip", f.account, f.region, f.name, f.code.sha256_hex);
+    let path = format!("/_lamina/code/{}/{}/{}/{}.zip", f.account, f.region, f.name, f.code.sha256_hex);
+    let link = s.code_urls.sign(&path, &caller.account, unix_now());
+    let location = format!("http://{host}{path}?{link}");
     // Tags and reserved concurrency belong to the function, whichever version is shown.
     let function = match f.version {
         Some(_) => s.lambda.get_function(&caller, &f.name, None)?.0,
@@ -658,17 +659,43 @@ async fn get_function(
     Ok(json_response(StatusCode::OK, &out))
 }
 
-/// `Code.Location`: the deployment package, addressed by its hash.
+/// `Code.Location`: the deployment package, addressed by its hash, through a link that
+/// GetFunction signed.
 async fn download_code(
     State(s): State<ApiState>,
     Path((account, region, name, file)): Path<(String, String, String, String)>,
+    uri: axum::http::Uri,
 ) -> ApiResult {
+    if let Err(refused) = s.code_urls.check(uri.path(), uri.query(), unix_now()) {
+        return Ok(link_refused(refused));
+    }
     let caller = Caller { account, region };
     let Some(hex) = file.strip_suffix(".zip") else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
     let zip = s.lambda.function_code(&caller, &name, hex)?;
     Ok(([("content-type", "application/zip")], zip).into_response())
+}
+
+/// Seconds since the epoch.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// S3's answer to a presigned link that is expired or not genuine.
+pub(crate) fn link_refused(refused: crate::code_urls::LinkRefusal) -> Response {
+    let (code, message) = match refused {
+        crate::code_urls::LinkRefusal::Expired => ("AccessDenied", "Request has expired"),
+        crate::code_urls::LinkRefusal::Invalid => (
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided. \
+             Check your key and signing method.",
+        ),
+    };
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    );
+    (StatusCode::FORBIDDEN, [("content-type", "application/xml")], xml).into_response()
 }
 
 async fn get_function_configuration(

@@ -24,6 +24,7 @@ mod apigw_usage;
 mod apigw_v2;
 mod auth;
 mod caller;
+mod code_urls;
 mod execute_api;
 mod iam_query;
 mod lambda_esm;
@@ -37,6 +38,8 @@ mod sns_query;
 mod sqs_json;
 mod sqs_query;
 mod sts_query;
+
+pub use code_urls::CodeUrls;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -81,6 +84,8 @@ pub struct ApiState {
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
     /// of event age; off unless configured).
     pub adjustable_clock: bool,
+    /// Signs the archive links GetFunction and GetLayerVersion answer.
+    pub code_urls: CodeUrls,
 }
 
 /// The id of the request being served: generated once, answered in `x-amzn-RequestId`,

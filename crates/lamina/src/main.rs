@@ -324,6 +324,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             auth,
         }),
         adjustable_clock: config.async_.adjustable_clock,
+        code_urls: aws_api::CodeUrls::open(&data.join("code-url.key")).context("opening the code link key")?,
     });
     if config.async_.adjustable_clock {
         tracing::warn!("async.adjustable_clock is on: POST /_lamina/clock moves the async queue's clock forward");
