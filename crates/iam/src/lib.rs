@@ -6,7 +6,13 @@
 //! that create an execution role first (Terraform, test fixtures, the aws CLI) find what
 //! they expect. AWS managed policies (`arn:aws:iam::aws:policy/…`) can be attached
 //! without being created.
+//!
+//! Resource policies are the exception: [`resource_policy`] (pure) checks and evaluates
+//! them for the services that own such resources (SQS queues, SNS topics), which is how
+//! one account reaches another's resources, as on AWS.
 #![deny(missing_docs)]
+
+pub mod resource_policy;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};

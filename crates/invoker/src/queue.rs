@@ -51,10 +51,15 @@ pub struct Message {
 pub trait MessageSink: Send + Sync + 'static {
     /// The ARN service part this sink serves (`sqs`, `sns`).
     fn service(&self) -> &'static str;
-    /// Durably delivers `message` to `target_arn`, or says why it cannot.
+    /// Whether a function of account `sender` may deliver to `target_arn` (its resource
+    /// policy decides for another account); `None` if there is no such resource.
+    fn permits(&self, target_arn: &str, sender: &str) -> Option<bool>;
+    /// Durably delivers `message` to `target_arn` for a function of account `sender`, or
+    /// says why it cannot (the target's policy is asked again at every delivery).
     fn send<'a>(
         &'a self,
         target_arn: &'a str,
+        sender: &'a str,
         message: Message,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
 }
@@ -301,6 +306,12 @@ impl AsyncQueue {
         }
     }
 
+    /// Whether a function of account `sender` may deliver to the queue or topic `arn`;
+    /// `None` when no such resource exists (or no service delivers to it).
+    pub fn permits(&self, arn: &str, sender: &str) -> Option<bool> {
+        self.sink(arn_service(arn)?)?.permits(arn, sender)
+    }
+
     fn sink(&self, service: &str) -> Option<&Arc<dyn MessageSink>> {
         self.inner.sinks.iter().find(|s| s.service() == service)
     }
@@ -429,10 +440,10 @@ impl AsyncQueue {
         };
         if let Some(arn) = destination {
             let record = destination_record(function, event, condition, invokes, last, self.now_ms());
-            self.deliver(&arn, record).await;
+            self.deliver(&arn, &event.account, record).await;
         }
         if let (Some(dlq), false) = (&function.config.dead_letter_target, condition == Condition::Success) {
-            self.send(dlq, dead_letter(event, condition, last)).await;
+            self.send(dlq, &event.account, dead_letter(event, condition, last)).await;
         }
         self.remove(&event.id);
     }
@@ -444,10 +455,11 @@ impl AsyncQueue {
         self.inner.lookup.event_invoke(&event.account, &event.region, &event.function, qualifier).unwrap_or_default()
     }
 
-    /// Sends a message to the queue or topic `arn` through its service's sink.
-    async fn send(&self, arn: &str, message: Message) {
+    /// Sends a message for a function of account `sender` to the queue or topic `arn`
+    /// through its service's sink.
+    async fn send(&self, arn: &str, sender: &str, message: Message) {
         let sent = match arn_service(arn).and_then(|s| self.sink(s)) {
-            Some(sink) => sink.send(arn, message).await,
+            Some(sink) => sink.send(arn, sender, message).await,
             None => Err("no service delivers to it".to_owned()),
         };
         if let Err(e) = sent {
@@ -457,9 +469,9 @@ impl AsyncQueue {
 
     /// Delivers a destination record: as an asynchronous invocation of a Lambda
     /// function, or as a message to a queue or topic.
-    async fn deliver(&self, arn: &str, record: serde_json::Value) {
+    async fn deliver(&self, arn: &str, sender: &str, record: serde_json::Value) {
         if arn_service(arn) != Some("lambda") {
-            self.send(arn, Message { body: record.to_string(), attributes: Vec::new() }).await;
+            self.send(arn, sender, Message { body: record.to_string(), attributes: Vec::new() }).await;
             return;
         }
         let target = model::FunctionRef::parse(arn, "destination").ok().and_then(|r| {

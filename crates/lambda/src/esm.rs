@@ -232,6 +232,17 @@ impl LambdaService {
             ))
             .into());
         };
+        // The mapping reads as the function's account: another account's queue must
+        // grant it, in its policy, what a poller does.
+        for action in ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"] {
+            let who = sqs::Requester::Account(&caller.account);
+            if sqs.allows(&source, &who, &format!("sqs:{action}")) == Some(false) {
+                return Err(Invalid::parameter(format!(
+                    "The function execution role does not have permissions to call {action} on SQS"
+                ))
+                .into());
+            }
+        }
         let mut m = Mapping {
             uuid: uuid::Uuid::new_v4().to_string(),
             account: caller.account.clone(),
@@ -402,8 +413,10 @@ impl LambdaService {
     /// for more once the first has arrived.
     async fn gather(&self, m: &Mapping) -> Result<Vec<sqs::Message>, sqs::SqsError> {
         let sqs = self.sqs().map_err(|e| sqs::SqsError::invalid_parameter(e.to_string()))?;
+        // The function's account reads the queue, which may be another's (its policy then
+        // decides, at every receive).
         let (account, name) = queue_of(&m.source_arn);
-        let caller = sqs::Caller { account: account.clone(), region: m.region.clone() };
+        let caller = sqs::Caller { account: m.account.clone(), region: m.region.clone() };
         let url = format!("http://lamina/{account}/{name}");
         let receive = |wait_s: i64, max: usize| sqs::ReceiveInput {
             max: Some(max.min(10) as i64),
@@ -462,7 +475,7 @@ impl LambdaService {
             messages.iter().filter(|msg| !failed.contains(&msg.id)).map(|msg| msg.receipt.clone()).collect();
         if let Ok(sqs) = self.sqs() {
             let (account, name) = queue_of(&m.source_arn);
-            let caller = sqs::Caller { account: account.clone(), region: m.region.clone() };
+            let caller = sqs::Caller { account: m.account.clone(), region: m.region.clone() };
             if let Err(e) = sqs.delete_batch(&caller, &format!("http://lamina/{account}/{name}"), &done) {
                 tracing::warn!(mapping = %m.uuid, error = %e, "event source mapping: cannot delete a processed batch");
             }

@@ -98,11 +98,11 @@ impl LambdaService {
         merge: bool,
     ) -> Result<(String, EventInvokeConfig), LambdaError> {
         let (retries, age) = EventInvokeConfig::check(input.max_retries, input.max_event_age)?;
-        for arn in [&input.on_success, &input.on_failure].into_iter().flatten() {
-            self.check_destination(arn)?;
-        }
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let holder = self.holder(caller, name, qualifier)?;
+        for arn in [&input.on_success, &input.on_failure].into_iter().flatten() {
+            self.check_destination(arn, &caller.account)?;
+        }
         let base = if merge { holder.config().unwrap_or_default() } else { EventInvokeConfig::default() };
         let nonempty = |d: Option<String>| d.filter(|a| !a.is_empty());
         let config = EventInvokeConfig {

@@ -325,6 +325,12 @@ impl FunctionLookup for Cache {
     }
 }
 
+/// AWS's refusal of a destination the function's execution role cannot use.
+fn no_permission(action: &str, arn: &str) -> LambdaError {
+    Invalid::parameter(format!("The function's execution role does not have permissions to call {action} on {arn}"))
+        .into()
+}
+
 /// The Lambda service.
 #[derive(Clone)]
 pub struct LambdaService {
@@ -414,19 +420,38 @@ impl LambdaService {
         Ok(service)
     }
 
-    /// Checks a destination ARN: a Lambda function, or a queue or topic of a service
-    /// Lamina delivers to.
-    fn check_destination(&self, arn: &str) -> Result<(), LambdaError> {
+    /// Checks a destination ARN for a function of `account`: a Lambda function, or a queue
+    /// or topic of a service Lamina delivers to; another account's only where its
+    /// resource policy lets `account` send there.
+    pub(crate) fn check_destination(&self, arn: &str, account: &str) -> Result<(), LambdaError> {
         if arn.is_empty() {
             return Ok(());
         }
         let service = arn.split(':').nth(2).unwrap_or("");
         if service == "lambda" {
-            if FunctionRef::parse(arn, "destination").is_ok_and(|r| r.account.is_some() && r.region.is_some()) {
-                return Ok(());
+            let Ok(r) = FunctionRef::parse(arn, "destination") else {
+                return Err(Invalid::parameter(format!("The destination ARN {arn} is invalid.")).into());
+            };
+            let (Some(owner), Some(region)) = (&r.account, &r.region) else {
+                return Err(Invalid::parameter(format!("The destination ARN {arn} is invalid.")).into());
+            };
+            if owner != account {
+                let target = self.cache.function(owner, region, &r.name, r.qualifier.as_ref().map(|q| q.as_str()));
+                let allowed = target.is_some_and(|f| {
+                    let q = r.qualifier.as_ref().map(|q| q.as_str().to_owned());
+                    self.policy_allows(&f, q.as_deref(), policy::Principal::Account(account), policy::INVOKE)
+                });
+                if !allowed {
+                    return Err(no_permission("InvokeFunction", arn));
+                }
             }
+            return Ok(());
         } else if arn.starts_with("arn:") && matches!(service, "sqs" | "sns" | "events" | "s3") {
             if self.queue.can_deliver(arn) {
+                if self.queue.permits(arn, account) == Some(false) {
+                    let action = if service == "sns" { "Publish" } else { "SendMessage" };
+                    return Err(no_permission(action, arn));
+                }
                 return Ok(());
             }
             return Err(Invalid::parameter(format!(
@@ -437,15 +462,25 @@ impl LambdaService {
         Err(Invalid::parameter(format!("The destination ARN {arn} is invalid.")).into())
     }
 
-    /// Checks a dead-letter target (the model has checked it is an SQS or SNS ARN): it is
-    /// refused while no service delivers to it, rather than accepted and never used.
-    fn check_dead_letter(&self, config: &model::FunctionConfig) -> Result<(), LambdaError> {
+    /// Checks a dead-letter target of a function of `account` (the model has checked it
+    /// is an SQS or SNS ARN): it is refused while no service delivers to it, rather than
+    /// accepted and never used, and, in another account, unless its policy lets `account`
+    /// send there.
+    fn check_dead_letter(&self, config: &model::FunctionConfig, account: &str) -> Result<(), LambdaError> {
         match &config.dead_letter_target {
             Some(arn) if !self.queue.can_deliver(arn) => Err(Invalid::parameter(format!(
                 "Lamina cannot deliver to dead-letter queues yet: {arn}. Use an OnFailure destination \
                  (PutFunctionEventInvokeConfig) with a Lambda function ARN."
             ))
             .into()),
+            Some(arn) if self.queue.permits(arn, account) == Some(false) => {
+                let (action, service) =
+                    if arn.split(':').nth(2) == Some("sns") { ("Publish", "SNS") } else { ("SendMessage", "SQS") };
+                Err(Invalid::parameter(format!(
+                    "The provided execution role does not have permissions to call {action} on {service}"
+                ))
+                .into())
+            }
             _ => Ok(()),
         }
     }
@@ -589,7 +624,7 @@ impl LambdaService {
         if let Some(arns) = layer_arns {
             config.layers = self.resolve_layers(caller, &arns)?;
         }
-        self.check_dead_letter(&config)?;
+        self.check_dead_letter(&config, &caller.account)?;
         check_tags(&cmd.tags)?;
         let (code, pin) = self.store_code(cmd.code)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
@@ -764,7 +799,7 @@ impl LambdaService {
         if let Some(arns) = layer_arns {
             new.config.layers = self.resolve_layers(caller, &arns)?;
         }
-        self.check_dead_letter(&new.config)?;
+        self.check_dead_letter(&new.config, &old.account)?;
         self.invoker.prepare(new.config.runtime);
         self.replace(&old, new)
     }

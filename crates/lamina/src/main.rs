@@ -392,9 +392,14 @@ impl invoker::MessageSink for SqsSink {
         "sqs"
     }
 
+    fn permits(&self, target_arn: &str, sender: &str) -> Option<bool> {
+        self.0.allows(target_arn, &sqs::Requester::Account(sender), "sqs:SendMessage")
+    }
+
     fn send<'a>(
         &'a self,
         target_arn: &'a str,
+        sender: &'a str,
         message: invoker::Message,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         let attributes = message
@@ -403,7 +408,9 @@ impl invoker::MessageSink for SqsSink {
             .map(|(k, v)| (k, sqs::AttributeValue { data_type: "String".into(), string: Some(v), binary: None }))
             .collect();
         let input = sqs::SendInput { body: message.body, attributes, ..Default::default() };
-        Box::pin(async move { delivered(self.0.send_to_arn(target_arn, input), "queue") })
+        Box::pin(
+            async move { delivered(self.0.send_to_arn(target_arn, &sqs::Requester::Account(sender), input), "queue") },
+        )
     }
 }
 
@@ -415,9 +422,14 @@ impl invoker::MessageSink for SnsSink {
         "sns"
     }
 
+    fn permits(&self, target_arn: &str, sender: &str) -> Option<bool> {
+        self.0.permits(target_arn, sender)
+    }
+
     fn send<'a>(
         &'a self,
         target_arn: &'a str,
+        sender: &'a str,
         message: invoker::Message,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         let attributes = message
@@ -426,7 +438,7 @@ impl invoker::MessageSink for SnsSink {
             .map(|(k, v)| (k, sns::Attribute { data_type: "String".into(), value: v }))
             .collect();
         let input = sns::PublishInput { message: message.body, attributes, ..Default::default() };
-        Box::pin(async move { delivered(self.0.publish_to_arn(target_arn, input).await, "topic") })
+        Box::pin(async move { delivered(self.0.publish_to_arn(target_arn, sender, input).await, "topic") })
     }
 }
 

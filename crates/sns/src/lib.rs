@@ -23,6 +23,7 @@ use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use iam::resource_policy::{Requester, ResourcePolicy};
 use serde_json::{json, Value};
 use store::{HttpDelivery, StoreError, SubscriptionRecord, TopicRecord, TopicStore};
 
@@ -47,6 +48,17 @@ impl SnsError {
     /// `InvalidParameter`.
     pub fn invalid(message: impl Into<String>) -> Self {
         SnsError { code: "InvalidParameter", status: 400, message: message.into() }
+    }
+
+    /// `AuthorizationError`: the topic's policy does not let `account` perform `action`.
+    pub fn not_authorized(account: &str, action: &str, resource: &str) -> Self {
+        SnsError {
+            code: "AuthorizationError",
+            status: 403,
+            message: format!(
+                "User: arn:aws:iam::{account}:root is not authorized to perform: {action} on resource: {resource}"
+            ),
+        }
     }
 
     fn internal(e: StoreError) -> Self {
@@ -336,6 +348,10 @@ impl SnsService {
         if !TOPIC_ATTRIBUTES.contains(&name) || name == "FifoTopic" {
             return Err(SnsError::invalid("Invalid parameter: AttributeName"));
         }
+        if name == "Policy" {
+            ResourcePolicy::parse(value)
+                .map_err(|e| SnsError::invalid(format!("Invalid parameter: Policy Error: {e}")))?;
+        }
         let mut attrs = json_map(&t.attributes);
         attrs.insert(name.to_owned(), value.to_owned());
         t.attributes = to_json(&attrs);
@@ -371,8 +387,9 @@ impl SnsService {
         Ok(tags)
     }
 
-    /// Subscribe: `sqs` and `lambda` subscriptions are confirmed at once; `http(s)` ones
-    /// get a `SubscriptionConfirmation` and wait (unless `confirm_http` is set).
+    /// Subscribe: `sqs` subscriptions of the caller's own queues and `lambda` ones are
+    /// confirmed at once; `http(s)` ones, and another account's queue, get a
+    /// `SubscriptionConfirmation` and wait.
     pub async fn subscribe(
         &self,
         caller: &Caller,
@@ -408,9 +425,17 @@ impl SnsService {
             .find(|s| s.topic_arn == topic && s.protocol == protocol && s.endpoint == endpoint)
             .cloned();
         if let Some(s) = existing {
+            // A pending subscription is asked to confirm again.
+            if s.token.is_some() {
+                self.send_confirmation(&s)?;
+            }
             return Ok(view(&s));
         }
         let http = protocol.starts_with("http");
+        // A queue of another account is the queue owner's to confirm, as on AWS: SNS sends
+        // it a SubscriptionConfirmation (if the queue's policy lets SNS send) and delivers
+        // nothing until the owner confirms.
+        let foreign_queue = protocol == "sqs" && endpoint.split(':').nth(4) != Some(caller.account.as_str());
         let record = SubscriptionRecord {
             arn: format!("{topic}:{}", uuid::Uuid::new_v4()),
             topic_arn: topic.to_owned(),
@@ -418,11 +443,11 @@ impl SnsService {
             endpoint: endpoint.to_owned(),
             owner: caller.account.clone(),
             attributes: to_json(&attributes),
-            token: http.then(|| uuid::Uuid::new_v4().simple().to_string()),
+            token: (http || foreign_queue).then(|| uuid::Uuid::new_v4().simple().to_string()),
         };
         self.inner.store.put_subscription(&record)?;
         self.inner.subscriptions.write().unwrap_or_else(|p| p.into_inner()).insert(record.arn.clone(), record.clone());
-        if http {
+        if http || foreign_queue {
             self.send_confirmation(&record)?;
         }
         Ok(view(&record))
@@ -545,16 +570,32 @@ impl SnsService {
         Ok((id, sequence))
     }
 
-    /// Publishes to a topic named by ARN on behalf of its owner (Lambda destinations and
-    /// dead-letter topics); `Ok(false)` if there is no such topic.
-    pub async fn publish_to_arn(&self, topic: &str, input: PublishInput) -> Result<bool, SnsError> {
+    /// Publishes to a topic named by ARN for a function of account `sender` (Lambda
+    /// destinations and dead-letter topics), if the topic's policy lets it; `Ok(false)` if
+    /// there is no such topic.
+    pub async fn publish_to_arn(&self, topic: &str, sender: &str, input: PublishInput) -> Result<bool, SnsError> {
         let parts: Vec<&str> = topic.split(':').collect();
         let (Some(region), Some(account)) = (parts.get(3), parts.get(4)) else { return Ok(false) };
         let caller = Caller { account: (*account).to_owned(), region: (*region).to_owned() };
-        if self.topic(&caller, topic).is_err() {
-            return Ok(false);
+        let Ok(t) = self.topic(&caller, topic) else { return Ok(false) };
+        if !Self::topic_permits(&t, &Requester::Account(sender), "SNS:Publish") {
+            return Err(SnsError::not_authorized(sender, "SNS:Publish", topic));
         }
         self.publish(&caller, topic, input).await.map(|_| true)
+    }
+
+    /// Whether a function of account `sender` may publish to the topic this ARN names;
+    /// `None` if there is no such topic.
+    pub fn permits(&self, topic: &str, sender: &str) -> Option<bool> {
+        let t = self.inner.topics.read().unwrap_or_else(|p| p.into_inner()).get(topic).cloned()?;
+        Some(Self::topic_permits(&t, &Requester::Account(sender), "SNS:Publish"))
+    }
+
+    /// The topic's policy decides for another account; with none set, only the owner.
+    fn topic_permits(t: &TopicRecord, who: &Requester<'_>, action: &str) -> bool {
+        let owner = t.arn.split(':').nth(4).unwrap_or_default();
+        let policy = json_map(&t.attributes).get("Policy").and_then(|p| ResourcePolicy::parse(p).ok());
+        iam::resource_policy::allows(policy.as_ref(), owner, &t.arn, who, action)
     }
 
     /// Whether a topic with this ARN exists.
@@ -677,7 +718,15 @@ impl SnsService {
                     dedup_id: input.dedup_id.clone().or_else(|| input.group_id.as_ref().map(|_| id.to_owned())),
                     ..Default::default()
                 };
-                match self.inner.sqs.send_to_arn(&s.endpoint, send) {
+                // SNS sends for the topic; the queue's policy must let it, unless the
+                // queue is the topic owner's own.
+                let owner = s.topic_arn.split(':').nth(4).unwrap_or_default();
+                let sns = Requester::Service {
+                    service: "sns.amazonaws.com",
+                    source_arn: &s.topic_arn,
+                    source_account: owner,
+                };
+                match self.inner.sqs.send_to_arn(&s.endpoint, &sns, send) {
                     Ok(true) => Ok(()),
                     Ok(false) => Err("the queue does not exist".into()),
                     Err(e) => Err(e.to_string()),
@@ -728,6 +777,16 @@ impl SnsService {
             "Signature": "TGFtaW5hIGRvZXMgbm90IHNpZ24gU05TIG1lc3NhZ2Vz",
             "SigningCertURL": format!("{}/_lamina/sns/SimpleNotificationService.pem", self.inner.base_url),
         });
+        if s.protocol == "sqs" {
+            let owner = s.topic_arn.split(':').nth(4).unwrap_or_default();
+            let sns =
+                Requester::Service { service: "sns.amazonaws.com", source_arn: &s.topic_arn, source_account: owner };
+            let send = sqs::SendInput { body: body.to_string(), ..Default::default() };
+            if let Err(e) = self.inner.sqs.send_to_arn(&s.endpoint, &sns, send) {
+                tracing::warn!(subscription = %s.arn, error = %e, "sns: the confirmation did not reach the queue");
+            }
+            return Ok(());
+        }
         let headers = [
             ("x-amz-sns-message-type", "SubscriptionConfirmation".to_owned()),
             ("x-amz-sns-topic-arn", s.topic_arn.clone()),

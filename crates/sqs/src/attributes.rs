@@ -1,6 +1,9 @@
-//! Queue attributes: defaults, AWS's ranges, and the redrive policy.
+//! Queue attributes: defaults, AWS's ranges, the redrive policy and the queue policy.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use iam::resource_policy::ResourcePolicy;
 
 use crate::SqsError;
 
@@ -23,6 +26,8 @@ pub struct Settings {
     pub fifo: bool,
     /// `ContentBasedDeduplication`.
     pub content_dedup: bool,
+    /// `Policy`: who besides the owner may act on the queue.
+    pub policy: Option<Arc<ResourcePolicy>>,
 }
 
 /// Where messages go after too many receives.
@@ -110,6 +115,9 @@ pub fn check(attrs: &BTreeMap<String, String>) -> Result<(), SqsError> {
             parse_redrive(policy)?;
         }
     }
+    if let Some(policy) = attrs.get("Policy").filter(|p| !p.is_empty()) {
+        ResourcePolicy::parse(policy).map_err(|_| invalid_value("Policy"))?;
+    }
     boolean(attrs, "FifoQueue")?;
     boolean(attrs, "ContentBasedDeduplication")?;
     Ok(())
@@ -153,6 +161,11 @@ impl Settings {
             redrive: attrs.get("RedrivePolicy").filter(|p| !p.is_empty()).and_then(|p| parse_redrive(p).ok()),
             fifo: boolean(attrs, "FifoQueue").unwrap_or(false),
             content_dedup: boolean(attrs, "ContentBasedDeduplication").unwrap_or(false),
+            policy: attrs
+                .get("Policy")
+                .filter(|p| !p.is_empty())
+                .and_then(|p| ResourcePolicy::parse(p).ok())
+                .map(Arc::new),
         }
     }
 }

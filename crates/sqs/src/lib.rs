@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use attributes::Settings;
 pub use digest::AttributeValue;
+pub use iam::resource_policy::Requester;
 use model::Clock;
 use store::{Added, DedupWindow, QueueRecord, QueueStore, Received, StoreError, StoredMessage};
 use tokio::sync::Notify;
@@ -241,7 +242,16 @@ const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
 const BATCH_MAX: usize = 10;
 const EXPIRY_EVERY_MS: i64 = 60_000;
 
-/// The ARN of a queue.
+/// The action a tags call performs, as a queue policy names it.
+fn tag_action(add: &BTreeMap<String, String>, remove: &[String]) -> &'static str {
+    match (add.is_empty(), remove.is_empty()) {
+        (true, true) => "sqs:ListQueueTags",
+        (false, _) => "sqs:TagQueue",
+        (true, false) => "sqs:UntagQueue",
+    }
+}
+
+/// A queue's ARN.
 pub fn queue_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:sqs:{region}:{account}:{name}")
 }
@@ -398,15 +408,46 @@ impl SqsService {
 
     /// The queue a `QueueUrl` names, which must be the caller's: queue policies, which
     /// could grant another account, are not modelled.
-    fn by_url(&self, caller: &Caller, url: &str) -> Result<Arc<Queue>, SqsError> {
+    /// The queue a URL names, if `caller` may perform `action` on it: any queue of its own
+    /// account (unless the queue's policy denies it), another account's only as the
+    /// queue's policy allows.
+    fn by_url(&self, caller: &Caller, url: &str, action: &str) -> Result<Arc<Queue>, SqsError> {
         let (account, name) = parse_queue_url(url).ok_or_else(SqsError::no_queue)?;
+        let denied = || SqsError {
+            status: 403,
+            ..SqsError::new("AccessDenied", "AccessDenied", format!("Access to the resource {url} is denied."))
+        };
+        let found = self.queue(caller, &account, &name);
         if account != caller.account {
-            return Err(SqsError {
-                status: 403,
-                ..SqsError::new("AccessDenied", "AccessDenied", format!("Access to the resource {url} is denied."))
-            });
+            // Another account's queue that does not exist is as refused as one that does.
+            let q = found.map_err(|_| denied())?;
+            return match self.permits(&q, &Requester::Account(&caller.account), action) {
+                true => Ok(q),
+                false => Err(denied()),
+            };
         }
-        self.queue(caller, &account, &name)
+        let q = found?;
+        match self.permits(&q, &Requester::Account(&caller.account), action) {
+            true => Ok(q),
+            false => Err(denied()),
+        }
+    }
+
+    /// Whether `who` may perform `action` (`sqs:SendMessage`, …) on the queue, under its
+    /// policy.
+    fn permits(&self, q: &Queue, who: &Requester<'_>, action: &str) -> bool {
+        let (owner, arn) = {
+            let r = q.record.lock().unwrap_or_else(|p| p.into_inner());
+            (r.account.clone(), queue_arn(&r.region, &r.account, &r.name))
+        };
+        iam::resource_policy::allows(q.settings().policy.as_deref(), &owner, &arn, who, action)
+    }
+
+    /// Whether `who` may perform `action` on the queue this ARN names; `None` when there
+    /// is no such queue. For the services that configure a queue as a target or source
+    /// (event source mappings, dead-letter queues, destinations, subscriptions).
+    pub fn allows(&self, arn: &str, who: &Requester<'_>, action: &str) -> Option<bool> {
+        self.by_arn(arn).map(|q| self.permits(&q, who, action))
     }
 
     /// The queue an SQS ARN names, in any region.
@@ -487,7 +528,12 @@ impl SqsService {
         owner: Option<&str>,
     ) -> Result<(String, String), SqsError> {
         let account = owner.unwrap_or(&caller.account);
-        self.queue(caller, account, name).map(|_| (account.to_owned(), name.to_owned()))
+        let q = self.queue(caller, account, name)?;
+        // Another account's queue is found only when its policy lets the caller.
+        if !self.permits(&q, &Requester::Account(&caller.account), "sqs:GetQueueUrl") {
+            return Err(SqsError::no_queue());
+        }
+        Ok((account.to_owned(), name.to_owned()))
     }
 
     /// ListQueues: names with the prefix, in name order, paginated by `next_token` (the
@@ -525,7 +571,7 @@ impl SqsService {
     /// DeleteQueue, with its messages.
     pub fn delete_queue(&self, caller: &Caller, url: &str) -> Result<(), SqsError> {
         let _guard = self.inner.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:DeleteQueue")?;
         let record = q.record.lock().unwrap_or_else(|p| p.into_inner()).clone();
         self.inner.store.delete_queue(&record)?;
         let key = QueueKey { account: record.account, region: record.region, name: record.name };
@@ -536,7 +582,7 @@ impl SqsService {
 
     /// PurgeQueue; once a minute at most, as on AWS.
     pub fn purge_queue(&self, caller: &Caller, url: &str) -> Result<(), SqsError> {
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:PurgeQueue")?;
         let now = self.now();
         {
             let mut last = q.last_purge_ms.lock().unwrap_or_else(|p| p.into_inner());
@@ -561,7 +607,7 @@ impl SqsService {
         url: &str,
         names: &[String],
     ) -> Result<BTreeMap<String, String>, SqsError> {
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:GetQueueAttributes")?;
         for n in names {
             if n != "All" && !attributes::readable(n) {
                 return Err(SqsError::invalid_attribute_name(format!("Unknown Attribute {n}.")));
@@ -589,7 +635,7 @@ impl SqsService {
     ) -> Result<(), SqsError> {
         attributes::check(&changes)?;
         let _guard = self.inner.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:SetQueueAttributes")?;
         let mut attrs = q.attributes();
         let fifo = q.settings().fifo;
         if changes.get("FifoQueue").is_some_and(|v| v.eq_ignore_ascii_case("true") != fifo) {
@@ -613,7 +659,7 @@ impl SqsService {
         Ok(())
     }
 
-    /// TagQueue, UntagQueue and ListQueueTags.
+    /// TagQueue, UntagQueue and ListQueueTags (with nothing to add or remove).
     pub fn tags(
         &self,
         caller: &Caller,
@@ -622,7 +668,7 @@ impl SqsService {
         remove: &[String],
     ) -> Result<BTreeMap<String, String>, SqsError> {
         let _guard = self.inner.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, tag_action(&add, remove))?;
         let mut record = q.record.lock().unwrap_or_else(|p| p.into_inner());
         let mut tags: BTreeMap<String, String> = serde_json::from_str(&record.tags).unwrap_or_default();
         if add.is_empty() && remove.is_empty() {
@@ -642,7 +688,7 @@ impl SqsService {
 
     /// SendMessage.
     pub fn send(&self, caller: &Caller, url: &str, input: SendInput) -> Result<Sent, SqsError> {
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:SendMessage")?;
         let mut sent = self.send_all(caller, &q, vec![input])?;
         sent.pop().expect("one message, one result")
     }
@@ -654,14 +700,21 @@ impl SqsService {
         url: &str,
         entries: Vec<SendInput>,
     ) -> Result<Vec<Result<Sent, SqsError>>, SqsError> {
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:SendMessage")?;
         self.send_all(caller, &q, entries)
     }
 
-    /// Sends a message to the queue an ARN names (Lambda destinations and dead-letter
-    /// queues); `Ok(false)` if there is no such queue.
-    pub fn send_to_arn(&self, arn: &str, input: SendInput) -> Result<bool, SqsError> {
+    /// Sends a message, on `who`'s behalf, to the queue an ARN names (Lambda destinations
+    /// and dead-letter queues, SNS deliveries) if the queue's policy lets `who` send;
+    /// `Ok(false)` if there is no such queue.
+    pub fn send_to_arn(&self, arn: &str, who: &Requester<'_>, input: SendInput) -> Result<bool, SqsError> {
         let Some(q) = self.by_arn(arn) else { return Ok(false) };
+        if !self.permits(&q, who, "sqs:SendMessage") {
+            return Err(SqsError {
+                status: 403,
+                ..SqsError::new("AccessDenied", "AccessDenied", format!("Access to the resource {arn} is denied."))
+            });
+        }
         let record = q.record.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let caller = Caller { account: record.account, region: record.region };
         self.send_all(&caller, &q, vec![input])?.pop().expect("one message, one result")?;
@@ -810,7 +863,7 @@ impl SqsService {
 
     /// ReceiveMessage, long-polling up to the wait time when nothing is there.
     pub async fn receive(&self, caller: &Caller, url: &str, input: ReceiveInput) -> Result<Vec<Message>, SqsError> {
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:ReceiveMessage")?;
         let max = input.max.unwrap_or(1);
         if !(1..=10).contains(&max) {
             return Err(SqsError::invalid_parameter(format!(
@@ -929,7 +982,7 @@ impl SqsService {
 
     /// DeleteMessage. A receipt handle of a message already deleted is accepted, as on AWS.
     pub fn delete(&self, caller: &Caller, url: &str, receipt: &str) -> Result<(), SqsError> {
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:DeleteMessage")?;
         self.delete_in(&q, receipt)
     }
 
@@ -950,13 +1003,13 @@ impl SqsService {
         url: &str,
         receipts: &[String],
     ) -> Result<Vec<Result<(), SqsError>>, SqsError> {
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:DeleteMessage")?;
         Ok(receipts.iter().map(|r| self.delete_in(&q, r)).collect())
     }
 
     /// ChangeMessageVisibility.
     pub fn change_visibility(&self, caller: &Caller, url: &str, receipt: &str, timeout_s: i64) -> Result<(), SqsError> {
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:ChangeMessageVisibility")?;
         self.change_visibility_in(&q, receipt, timeout_s)
     }
 
@@ -994,13 +1047,13 @@ impl SqsService {
         url: &str,
         entries: &[(String, i64)],
     ) -> Result<Vec<Result<(), SqsError>>, SqsError> {
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:ChangeMessageVisibility")?;
         Ok(entries.iter().map(|(r, t)| self.change_visibility_in(&q, r, *t)).collect())
     }
 
     /// ListDeadLetterSourceQueues: queues whose redrive policy targets this one.
     pub fn dead_letter_sources(&self, caller: &Caller, url: &str) -> Result<Vec<(String, String)>, SqsError> {
-        let q = self.by_url(caller, url)?;
+        let q = self.by_url(caller, url, "sqs:ListDeadLetterSourceQueues")?;
         let record = q.record.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let arn = queue_arn(&record.region, &record.account, &record.name);
         let queues = self.inner.queues.read().unwrap_or_else(|p| p.into_inner());
