@@ -67,7 +67,18 @@ pub struct InvokerConfig {
 /// and `REPORT` lines among them. Must not block: it is called on the invoke path.
 pub trait LogSink: std::fmt::Debug + Send + Sync + 'static {
     /// Lines for one environment's stream: `(timestamp ms, message with its newline)`.
+    /// Always taken.
     fn write(&self, stream: &LogStreamId, lines: Vec<(i64, String)>);
+    /// Whether the sink has room for more output now. While it has none, environments'
+    /// pipes are not read, so a function printing faster than the sink writes is slowed
+    /// by its own blocking writes rather than losing lines.
+    fn has_room(&self) -> bool {
+        true
+    }
+    /// Resolves once the sink may have room again.
+    fn until_room(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// An execution environment's log stream, named as Lambda names it.

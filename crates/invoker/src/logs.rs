@@ -11,6 +11,10 @@ use crate::{LogSink, LogStreamId};
 
 /// How much of one invocation's log is kept in memory (the tail is cut from it).
 const KEEP_BYTES: usize = 64 * 1024;
+/// The most a flush reads: what the pipe can hold, with room to spare. Only a process
+/// still printing after its runtime answered could offer more; the background reader
+/// takes that, as the sink has room.
+const FLUSH_BYTES: usize = 4 * 1024 * 1024;
 /// The longest event a line becomes; a longer line is split, as Lambda splits them.
 const MAX_EVENT_BYTES: usize = 256 * 1024;
 
@@ -67,18 +71,28 @@ pub(crate) struct LogCapture {
 enum Drained {
     Empty,
     Eof,
+    /// Stopped with bytes still in the pipe: the sink has no room, or the budget is spent.
+    Paused,
 }
 
 impl Shared {
     /// Reads until the pipe is empty, always asking the kernel (never tokio's cached
-    /// readiness), so a flush sees every byte written before it.
-    fn drain(&self) -> Drained {
+    /// readiness), so a flush sees every byte written before it; or until `budget` bytes
+    /// are read, or (when `wait_for_room`) the sink has no room.
+    fn drain(&self, budget: usize, wait_for_room: bool) -> Drained {
         let mut buf = self.buf.lock().unwrap_or_else(|p| p.into_inner());
         let mut chunk = [0u8; 16 * 1024];
+        let mut read = 0;
         loop {
+            let full = wait_for_room
+                && self.forward.as_ref().is_some_and(|f| !f.lock().unwrap_or_else(|p| p.into_inner()).sink.has_room());
+            if read >= budget || full {
+                return Drained::Paused;
+            }
             match nix::unistd::read(self.rx.as_raw_fd(), &mut chunk) {
                 Ok(0) => return Drained::Eof,
                 Ok(n) => {
+                    read += n;
                     if let Some(f) = &self.forward {
                         f.lock().unwrap_or_else(|p| p.into_inner()).push(&chunk[..n], false);
                     }
@@ -103,21 +117,29 @@ impl LogCapture {
         reader: OwnedFd,
         destination: Option<(Arc<dyn LogSink>, LogStreamId)>,
     ) -> std::io::Result<Self> {
+        let sink = destination.as_ref().map(|(sink, _)| sink.clone());
         let forward = destination.map(|(sink, stream)| Mutex::new(Forward { sink, stream, partial: Vec::new() }));
         let shared =
             Arc::new(Shared { rx: pipe::Receiver::from_owned_fd(reader)?, buf: Mutex::new(Vec::new()), forward });
         let s = shared.clone();
         let task = tokio::spawn(async move {
             loop {
+                // While the sink has no room, the pipe is left to fill and the function's
+                // writes block: backpressure, not loss.
+                if let Some(sink) = &sink {
+                    sink.until_room().await;
+                }
                 if s.rx.readable().await.is_err() {
                     break;
                 }
-                // `try_io` clears tokio's readiness flag once the pipe is empty.
-                let eof = s.rx.try_io(|| match s.drain() {
+                // `try_io` clears tokio's readiness flag once the pipe is empty (and only
+                // then: a paused read leaves bytes, and the pipe readable).
+                let done = s.rx.try_io(|| match s.drain(usize::MAX, true) {
                     Drained::Empty => Err(std::io::ErrorKind::WouldBlock.into()),
-                    Drained::Eof => Ok(()),
+                    Drained::Eof => Ok(true),
+                    Drained::Paused => Ok(false),
                 });
-                if eof.is_ok() {
+                if done.unwrap_or(false) {
                     break;
                 }
             }
@@ -141,7 +163,7 @@ impl LogCapture {
     /// output before it posts its answer, so after a flush the invocation's output is
     /// complete.
     pub(crate) fn flush(&self) {
-        self.shared.drain();
+        self.shared.drain(FLUSH_BYTES, false);
         if let Some(f) = &self.shared.forward {
             f.lock().unwrap_or_else(|p| p.into_inner()).push(&[], true);
         }
@@ -188,6 +210,69 @@ mod tests {
         assert!(cap.take().is_empty());
         drop(writer);
         cap.flush();
+    }
+
+    /// A sink that has no room until told.
+    #[derive(Debug, Default)]
+    struct Gate {
+        open: std::sync::atomic::AtomicBool,
+        opened: tokio::sync::Notify,
+        lines: Mutex<usize>,
+    }
+
+    impl LogSink for Gate {
+        fn write(&self, _: &LogStreamId, lines: Vec<(i64, String)>) {
+            *self.lines.lock().unwrap() += lines.len();
+        }
+        fn has_room(&self) -> bool {
+            self.open.load(std::sync::atomic::Ordering::SeqCst)
+        }
+        fn until_room(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+            Box::pin(async move {
+                loop {
+                    let opened = self.opened.notified();
+                    tokio::pin!(opened);
+                    opened.as_mut().enable();
+                    if self.has_room() {
+                        return;
+                    }
+                    opened.await;
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_sink_blocks_the_writer_instead_of_losing_lines() {
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let gate = Arc::new(Gate::default());
+        let stream = LogStreamId { account: "1".into(), region: "r".into(), group: "g".into(), stream: "s".into() };
+        let cap = LogCapture::start(reader.into(), Some((gate.clone(), stream))).unwrap();
+        let lines = 20_000; // about 1.3 MB: far more than the pipe holds
+        let (tx, rx) = std::sync::mpsc::channel();
+        let printer = std::thread::spawn(move || {
+            for i in 0..lines {
+                writeln!(writer, "line {i:060}").unwrap();
+                let _ = tx.send(i);
+            }
+        });
+        // The printer fills the pipe and then blocks: it cannot get far while the gate is shut.
+        let stalled = tokio::task::spawn_blocking(move || {
+            let mut last = 0;
+            while let Ok(i) = rx.recv_timeout(std::time::Duration::from_millis(500)) {
+                last = i;
+            }
+            (last, rx)
+        });
+        let (last, rx) = stalled.await.unwrap();
+        assert!(last < lines - 1, "the printer was not held back");
+        assert_eq!(*gate.lines.lock().unwrap(), 0);
+        gate.open.store(true, std::sync::atomic::Ordering::SeqCst);
+        gate.opened.notify_waiters();
+        tokio::task::spawn_blocking(move || printer.join().unwrap()).await.unwrap();
+        drop(rx);
+        cap.flush();
+        assert_eq!(*gate.lines.lock().unwrap(), lines, "every line arrives");
     }
 
     #[tokio::test]

@@ -367,6 +367,14 @@ impl invoker::LogSink for Logs {
     fn write(&self, s: &invoker::LogStreamId, lines: Vec<(i64, String)>) {
         self.0.ingest(&s.account, &s.region, &s.group, &s.stream, lines);
     }
+
+    fn has_room(&self) -> bool {
+        self.0.has_room()
+    }
+
+    fn until_room(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(self.0.until_room())
+    }
 }
 
 impl apigateway::AccessLogSink for Logs {

@@ -32,10 +32,16 @@ pub const RETENTION_DAYS: [i64; 22] =
 pub const MAX_BATCH_BYTES: usize = 1_048_576;
 /// The most events a read returns, and its default.
 pub const MAX_EVENTS: usize = 10_000;
-/// Lines, and bytes, of function output waiting to be written beyond which new ones are
-/// dropped (and counted) rather than let memory grow without bound.
-const MAX_PENDING_LINES: usize = 500_000;
-const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
+/// Lines, and bytes, waiting for the writer past which functions' output waits: readers of
+/// environments' pipes stop reading until the writer has taken what is pending, so a fast
+/// printer is slowed (its writes block), never truncated.
+const ROOM_LINES: usize = 50_000;
+const ROOM_BYTES: usize = 8 * 1024 * 1024;
+/// The hard limit, past which lines are dropped (and counted) rather than let memory grow
+/// without bound: only output that does not wait for room (Lambda's own lines, a flush's
+/// last bytes, stages' access logs) can pass the soft limit, by a bounded amount.
+const MAX_PENDING_LINES: usize = 16 * ROOM_LINES;
+const MAX_PENDING_BYTES: usize = 16 * ROOM_BYTES;
 const DAY_MS: i64 = 86_400_000;
 
 /// A Logs error, with AWS's error shape name.
@@ -250,6 +256,8 @@ struct Inner {
     store: LogStore,
     pending: Mutex<Pending>,
     wake: Condvar,
+    /// Woken whenever the writer takes what was pending.
+    room: tokio::sync::Notify,
     dropped: AtomicU64,
 }
 
@@ -341,6 +349,7 @@ impl LogsService {
             store,
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
+            room: tokio::sync::Notify::new(),
             dropped: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&inner);
@@ -360,8 +369,28 @@ impl LogsService {
         self.inner.dropped.load(Ordering::Relaxed)
     }
 
+    /// Whether output may be queued now without passing the soft limit.
+    pub fn has_room(&self) -> bool {
+        let p = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+        p.lines < ROOM_LINES && p.bytes < ROOM_BYTES
+    }
+
+    /// Resolves once there is room for more output (at once if there is now).
+    pub async fn until_room(&self) {
+        loop {
+            let taken = self.inner.room.notified();
+            tokio::pin!(taken);
+            taken.as_mut().enable();
+            if self.has_room() {
+                return;
+            }
+            taken.await;
+        }
+    }
+
     /// Queues a function's output for its log stream (creating the group and stream if
-    /// need be). Never blocks on the store.
+    /// need be). Never blocks on the store; callers that can wait ask [`Self::has_room`]
+    /// first.
     pub fn ingest(&self, account: &str, region: &str, group: &str, stream: &str, events: Vec<(i64, String)>) {
         if events.is_empty() {
             return;
@@ -833,6 +862,7 @@ fn writer(inner: std::sync::Weak<Inner>) {
             p.bytes = 0;
             std::mem::take(&mut p.batches)
         };
+        i.room.notify_waiters();
         let batches = by_stream(batches);
         if let Err(e) = i.store.append(&batches) {
             let lines: usize = batches.iter().map(|b| b.events.len()).sum();
@@ -890,6 +920,19 @@ mod tests {
 
     fn caller() -> Caller {
         Caller { account: "000000000000".into(), region: "us-east-1".into() }
+    }
+
+    #[tokio::test]
+    async fn output_waits_for_room_and_the_writer_makes_it() {
+        let s = service();
+        assert!(s.has_room());
+        let line = "y".repeat(64 * 1024);
+        while s.has_room() {
+            s.ingest("a", "r", "g", "st", vec![(1, line.clone())]);
+        }
+        // The writer takes what is pending, and whoever waits for room goes on.
+        tokio::time::timeout(Duration::from_secs(30), s.until_room()).await.unwrap();
+        assert_eq!(s.dropped_lines(), 0);
     }
 
     #[test]

@@ -16,8 +16,10 @@ def log_flood(event, context):
     """Prints `megabytes` of output as fast as it can, in 64 KiB lines."""
     line = "y" * (64 * 1024 - 1) + "\n"
     out = os.fdopen(1, "w", buffering=1 << 20, closefd=False)
-    for _ in range(event["megabytes"] * 16):
+    lines = event["megabytes"] * 16
+    for _ in range(lines):
         out.write(line)
+    out.write(f"flooded: {lines} lines\n")
     out.flush()
     return "flooded"
 
