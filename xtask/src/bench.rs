@@ -34,6 +34,8 @@ struct Settings {
     drain_events: usize,
     density_envs: u32,
     ws_connections: usize,
+    /// How much the log-flood function prints.
+    flood_megabytes: u64,
 }
 
 struct Server {
@@ -87,6 +89,11 @@ fn start_server_with(root: &Path, sandbox: &str, label: &str, config_toml: &str)
 }
 
 impl Server {
+    /// The server's data directory.
+    fn data_dir(&self) -> std::path::PathBuf {
+        self._data.0.join("state")
+    }
+
     /// The server process's resident memory, in KiB.
     fn rss_kib(&self) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
@@ -680,6 +687,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             drain_events: 2_000,
             density_envs: 100,
             ws_connections: 10_000,
+            flood_megabytes: 128,
         }
     } else {
         Settings {
@@ -690,6 +698,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             drain_events: 10_000,
             density_envs: 1_000,
             ws_connections: 100_000,
+            flood_megabytes: 1024,
         }
     };
     run_cmd(cargo().current_dir(root).args(["build", "--quiet", "--release", "-p", "lamina"]))?;
@@ -752,7 +761,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             let mut conn = Conn::open(server.addr).await?;
             create(&mut conn, "warm-provided-minimal", &kinds[3]).await?;
             let floor = percentile(&api_floor(server.addr, "warm-provided-minimal", settings.warm_invokes).await?, 0.5);
-            logs::rows(&mut conn, server.addr, floor, settings.warm_invokes).await
+            let mut rows = logs::rows(&mut conn, server.addr, floor, settings.warm_invokes).await?;
+            eprintln!("logs: flood");
+            rows.push(
+                logs::flood(server.addr, &server.data_dir(), &|| server.rss_kib(), settings.flood_megabytes).await?,
+            );
+            anyhow::Ok(rows)
         })?;
         for r in rows {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
@@ -891,6 +905,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         rows.extend(gateway::rows(&mut conn, addr, floor_p50, &settings).await?);
         rows.extend(logs::rows(&mut conn, addr, floor_p50, settings.warm_invokes).await?);
+        eprintln!("logs: flood");
+        rows.push(logs::flood(addr, &server.data_dir(), &|| server.rss_kib(), settings.flood_megabytes).await?);
         for kind in &kinds {
             let name = format!("warm-{}", kind.label);
             for connections in [1usize, 8] {

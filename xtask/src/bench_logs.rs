@@ -1,8 +1,9 @@
 //! CloudWatch Logs and function URLs: how soon a printed line can be read back with
-//! FilterLogEvents (while the invocation that printed it still runs), and a function URL
-//! in front of a warm function, against the API floor.
+//! FilterLogEvents (while the invocation that printed it still runs), a function URL in
+//! front of a warm function, against the API floor, and a function flooding its log.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -121,4 +122,81 @@ pub(super) async fn rows(conn: &mut Conn, addr: SocketAddr, floor_p50: f64, warm
         ratio: format!("{:.4}× target", p50 / 1000.0),
     });
     Ok(rows)
+}
+
+/// The size of `logs.db` and its WAL, in bytes.
+fn logs_db_bytes(data: &Path) -> u64 {
+    ["logs.db", "logs.db-wal", "logs.db-shm"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(data.join(f)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// A function printing `megabytes` of 64 KiB lines as fast as it can: how fast the
+/// output is accepted, how many lines are lost (none may be), what the disk holds a byte
+/// printed, and the server's memory before and after.
+pub(super) async fn flood(addr: SocketAddr, data: &Path, rss_kib: &dyn Fn() -> u64, megabytes: u64) -> Result<Row> {
+    let mut conn = Conn::open(addr).await?;
+    let code = b"import os\ndef handler(event, context):\n    line = 'y' * (64 * 1024 - 1) + '\\n'\n    out = os.fdopen(1, 'w', buffering=1 << 20, closefd=False)\n    for _ in range(event['lines']):\n        out.write(line)\n    out.flush()\n    return 'flooded'\n";
+    let body = serde_json::json!({
+        "FunctionName": "log-flood",
+        "Runtime": "python3.12",
+        "Handler": "app.handler",
+        "Role": "arn:aws:iam::000000000000:role/bench",
+        "MemorySize": 256,
+        "Timeout": 900,
+        "Code": { "ZipFile": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, zip(&[("app.py", code, 0o644)])?) },
+    });
+    let (status, resp) = conn.call("POST", "/2015-03-31/functions", Bytes::from(body.to_string())).await?;
+    if status != 201 {
+        bail!("create log-flood: {status} {}", String::from_utf8_lossy(&resp));
+    }
+    let invoke = |lines: u64| {
+        let payload = Bytes::from(serde_json::json!({ "lines": lines }).to_string());
+        async move {
+            let mut c = Conn::open(addr).await?;
+            let (status, body) = c.call("POST", "/2015-03-31/functions/log-flood/invocations", payload).await?;
+            if status != 200 || body.as_ref() != b"\"flooded\"" {
+                bail!("flood invoke: {status} {}", String::from_utf8_lossy(&body));
+            }
+            anyhow::Ok(())
+        }
+    };
+    invoke(16).await?; // warm: the environment exists, the group too
+    let stored = |v: &serde_json::Value| v["logGroups"][0]["storedBytes"].as_u64().unwrap_or(0);
+    let query = serde_json::json!({ "logGroupNamePrefix": "/aws/lambda/log-flood" });
+    let stored_before = stored(&logs_call(&mut conn, "DescribeLogGroups", query.clone()).await?);
+    let (disk_before, rss_before) = (logs_db_bytes(data), rss_kib());
+    let lines = megabytes * 16;
+    let printed = lines * 64 * 1024;
+    let started = Instant::now();
+    invoke(lines).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    // What was printed is in the store once the writer has caught up (within its gather).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let stored_output = loop {
+        let now = stored(&logs_call(&mut conn, "DescribeLogGroups", query.clone()).await?) - stored_before;
+        if now >= printed || Instant::now() > deadline {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // Lambda's own START, END and REPORT lines are a few hundred bytes; whole lines of
+    // output missing show in the division.
+    let lost = printed.saturating_sub(stored_output).div_ceil(64 * 1024);
+    let disk = logs_db_bytes(data).saturating_sub(disk_before) as f64 / printed as f64;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_after = rss_kib();
+    Ok(Row {
+        what: format!("A function printing {megabytes} MiB of 64 KiB lines as fast as it can (python)"),
+        median: format!("{:.0} MiB/s accepted", megabytes as f64 / seconds),
+        spread: format!(
+            "{lost} lines lost; {disk:.2} bytes on disk a byte printed; server RSS {} MiB before, {} MiB 2 s after",
+            rss_before / 1024,
+            rss_after / 1024
+        ),
+        target: "0 lost; ≤ 1.5 bytes a byte; RSS within 20%".into(),
+        ratio: format!("{:.2}× RSS", rss_after as f64 / rss_before.max(1) as f64),
+    })
 }

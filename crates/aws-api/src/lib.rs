@@ -5,7 +5,9 @@
 //! `/usageplans`, `/v2/apis`); SQS's and CloudWatch Logs' JSON protocols (`X-Amz-Target`); and the query
 //! protocol (form `Action=…`) of SQS, SNS, STS and IAM, told apart by the SigV4 credential
 //! scope or the action. In authenticated mode (`auth.rs`) a request gets this far only
-//! with a valid signature by a known key, and acts in that key's account. Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
+//! with a valid signature by a known key, scoped to the endpoint's service, and acts in
+//! that key's account; code download links carry a signature of the server's own
+//! (`code_urls.rs`). Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
 //! a path form), or to a function URL (`{url-id}.lambda-url.{region}.localhost`), go to
 //! API Gateway's data plane first. Each handler parses a request into
 //! the typed arguments of a service call, calls the service, and turns the typed result or

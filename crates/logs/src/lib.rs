@@ -7,7 +7,9 @@
 //! backward tokens, and `FilterLogEvents` with filter patterns (`pattern.rs`). Functions'
 //! output arrives through [`LogsService::ingest`], which never blocks an invocation: a
 //! writer thread commits what is pending in one transaction, so a line is readable
-//! milliseconds after it is printed. Errors are [`LogsError`]s named as AWS names them.
+//! milliseconds after it is printed. Readers of functions' output wait for
+//! [`LogsService::until_room`] when the writer falls behind, so output is slowed, never
+//! dropped. Errors are [`LogsError`]s named as AWS names them.
 //!
 //! It knows nothing of HTTP or the wire protocol; `aws-api` speaks it.
 #![deny(missing_docs)]

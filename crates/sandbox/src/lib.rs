@@ -10,7 +10,9 @@
 //! [`NamespaceSandbox`] is the real one: namespaces, a cgroup, a uid of its own, a
 //! read-only root, a disk-backed `/tmp`, seccomp, all set up by the `lamina sandbox-exec`
 //! helper ([`jail`]), with ready cells and prestarted runtimes to keep cold starts short.
-//! [`tcp_peer_uid`] lets the Runtime API admit only its environment. [`ProcessSandbox`]
+//! [`tcp_peer_uid`] lets the Runtime API admit only its environment, each server's
+//! environments running under a uid slice of its own; the [`reaper`] kills what a server
+//! leaves when it dies. [`ProcessSandbox`]
 //! is the degraded fallback: plain child processes with no enforced limits, for hosts
 //! where Lamina cannot be root or has no cgroups; Lamina warns loudly when it uses it.
 //!

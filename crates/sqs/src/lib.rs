@@ -4,8 +4,9 @@
 //! queues, message and system attributes with their MD5 digests, visibility timeouts,
 //! long polling (a receive waits on its queue, never on a poll interval), dead-letter
 //! redrive after `maxReceiveCount`, retention, FIFO per-group ordering and five-minute
-//! deduplication, and tags. Every accepted message is committed before the caller hears
-//! of it. Errors are [`SqsError`]s carrying AWS's error shape names and query codes.
+//! deduplication, queue policies (another account, or a service acting for another
+//! account's resource, reaches a queue only as its `Policy` allows), and tags. Every
+//! accepted message is committed before the caller hears of it. Errors are [`SqsError`]s carrying AWS's error shape names and query codes.
 //!
 //! It knows nothing of HTTP or the wire protocols; `aws-api` speaks them.
 #![deny(missing_docs)]
