@@ -4,6 +4,8 @@ the owner's resource policy allows it, as on AWS; in open mode (accounts chosen 
 12-digit keys) and in authenticated mode (signed keys) alike."""
 import json
 import time
+import urllib.error
+import urllib.request
 
 import boto3
 import pytest
@@ -166,3 +168,28 @@ def test_sns_delivers_to_another_accounts_queue_only_as_its_policy_allows_and_it
     sns_b.publish(TopicArn=other, Message="not allowed by a's policy")
     got = sqs_a.receive_message(QueueUrl=url, WaitTimeSeconds=5, MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"])["Message"] for m in got] == ["hello a"]
+
+
+def test_code_links_and_layers_of_another_account(server):
+    lam_a, lam_b = as_(server, A, "lambda"), as_(server, B, "lambda")
+    create(lam_a, "a-code", code=function_zip("app.py"))
+    layer = lam_a.publish_layer_version(LayerName="a-layer", Content={"ZipFile": function_zip("app.py")})
+    # B cannot read A's function, so it gets no link; and A's link, bent to name other
+    # code or to last longer, is refused.
+    assert error_of(lam_b.get_function, FunctionName=f"arn:aws:lambda:us-east-1:{A[0]}:function:a-code")[1] in (
+        "ResourceNotFoundException", "AccessDeniedException")
+    link = lam_a.get_function(FunctionName="a-code")["Code"]["Location"]
+    with urllib.request.urlopen(link, timeout=30) as r:
+        assert r.read()[:2] == b"PK"
+    for forged in (link.split("?")[0], link.replace("expires=", "expires=9")):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(forged, timeout=30)
+        assert e.value.code == 403
+    # A's layer is B's to use only once A grants it.
+    status, code, _ = error_of(lambda: create(lam_b, "b-uses", code=function_zip("app.py"),
+                                              Layers=[layer["LayerVersionArn"]]))
+    assert (status, code) == (400, "InvalidParameterValueException")
+    assert error_of(lam_b.get_layer_version_by_arn, Arn=layer["LayerVersionArn"])[0] in (403, 404)
+    lam_a.add_layer_version_permission(LayerName="a-layer", VersionNumber=1, StatementId="b",
+                                       Action="lambda:GetLayerVersion", Principal=B[0])
+    create(lam_b, "b-uses", code=function_zip("app.py"), Layers=[layer["LayerVersionArn"]])
