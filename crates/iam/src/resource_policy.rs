@@ -19,7 +19,7 @@
 //! `aws:SourceAccount`, `aws:SourceOwner` and `aws:PrincipalAccount`; a statement with any
 //! other operator or key never applies.
 
-use model::arn::glob;
+use model::wildcard::glob;
 use serde_json::Value;
 
 /// The longest policy document accepted, in bytes (SQS's and SNS's 30 KB).
@@ -309,12 +309,5 @@ mod tests {
         assert!(ResourcePolicy::parse(&huge).is_err());
         let deep = "[".repeat(20_000);
         assert!(ResourcePolicy::parse(&deep).is_err());
-        // Many stars: linear, not exponential.
-        assert!(!glob(
-            "*a".repeat(200).as_bytes(),
-            "a".repeat(5000).as_bytes().iter().chain(b"b").copied().collect::<Vec<_>>().as_slice(),
-            false
-        ));
-        assert!(glob(b"arn:aws:sqs:*:111111111111:q?", b"arn:aws:sqs:us-east-1:111111111111:q1", false));
     }
 }

@@ -260,37 +260,17 @@ fn split_fields(message: &str) -> Vec<&str> {
 }
 
 /// Whether the fields match the values: `...` stands for any run of values, every other
-/// field for one. Matched as a glob is, remembering only the last `...` to fall back to,
-/// so a pattern of many `...` costs at most fields × values steps, never exponential.
+/// field for one; a wildcard match, so a pattern of many `...` is never exponential.
 fn delimited_matches(fields: &[Field], values: &[&str]) -> bool {
-    let one = |f: &Field, v: &str| match f {
-        Field::Any | Field::Rest => true,
-        Field::Compare(op, lit) => compare_text(v, *op, lit),
-    };
-    let (mut f, mut v) = (0, 0);
-    // After the last `...` seen: the field just past it, and the value it resumes at.
-    let mut fallback: Option<(usize, usize)> = None;
-    while v < values.len() {
-        match fields.get(f) {
-            Some(Field::Rest) => {
-                f += 1;
-                fallback = Some((f, v));
-            }
-            Some(field) if one(field, values[v]) => {
-                f += 1;
-                v += 1;
-            }
-            _ => match fallback {
-                Some((after, from)) => {
-                    fallback = Some((after, from + 1));
-                    f = after;
-                    v = from + 1;
-                }
-                None => return false,
-            },
-        }
-    }
-    fields[f..].iter().all(|f| *f == Field::Rest)
+    model::wildcard::matches_by(
+        fields,
+        values,
+        |f| *f == Field::Rest,
+        |f, v| match f {
+            Field::Any | Field::Rest => true,
+            Field::Compare(op, lit) => compare_text(v, *op, lit),
+        },
+    )
 }
 
 /// `*` matches any run of characters.

@@ -132,38 +132,7 @@ impl FunctionRef {
 /// Whether `arn` matches an IAM ARN pattern (`ArnLike`): `*` matches any run of
 /// characters, `?` any one.
 pub fn arn_like(pattern: &str, arn: &str) -> bool {
-    glob(pattern.as_bytes(), arn.as_bytes(), false)
-}
-
-/// IAM's wildcard match: `*` matches any run, `?` any one character (ASCII case folded
-/// when `fold_case`). Iterative, remembering only the last `*`, so no pattern costs more
-/// than pattern × text steps, and none recurses.
-pub fn glob(pattern: &[u8], text: &[u8], fold_case: bool) -> bool {
-    let eq = |a: u8, b: u8| if fold_case { a.eq_ignore_ascii_case(&b) } else { a == b };
-    let (mut p, mut t) = (0, 0);
-    // After the last `*` seen: the pattern position past it, and where the text resumes.
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                p += 1;
-                star = Some((p, t));
-            }
-            Some(&c) if c == b'?' || eq(c, text[t]) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((after, from)) => {
-                    star = Some((after, from + 1));
-                    p = after;
-                    t = from + 1;
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|c| *c == b'*')
+    crate::wildcard::glob(pattern.as_bytes(), arn.as_bytes(), false)
 }
 
 /// The unqualified ARN of a function.

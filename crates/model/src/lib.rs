@@ -4,7 +4,8 @@
 //! This crate owns the validated domain types ([`FunctionConfig`], [`Runtime`],
 //! [`FunctionRef`], [`Alias`], [`ProvisionedConfig`]), AWS Lambda's limits ([`limits`]) and the validation rules that
 //! turn raw user input into those types, reporting problems as [`Invalid`] values that
-//! carry AWS's own wording. It is used by the store, the invoker and every API crate.
+//! carry AWS's own wording; and [`wildcard`], the one bounded matcher for IAM's `*`/`?`
+//! patterns and CloudWatch Logs' `...` fields. It is used by the store, the invoker and every API crate.
 //!
 //! It must never do I/O, know about HTTP, JSON or SQL, or depend on tokio: every rule in
 //! here is testable with plain unit tests.
@@ -18,6 +19,7 @@ mod layer;
 pub mod limits;
 mod runtime;
 mod validate;
+pub mod wildcard;
 
 pub use alias::{check_alias_name, is_version_number, Alias, AliasDraft, ProvisionedConfig};
 pub use arn::{FunctionRef, Qualifier};
