@@ -83,3 +83,18 @@ def test_concurrent_layer_versions_permissions_aliases_and_queues(lamina):
     arns = []
     got = at_once([(lambda s=s: arns.append(s.create_topic(Name="same")["TopicArn"])) for s in sns])
     assert got == ["ok"] * 8 and len(set(arns)) == 1
+
+
+def test_concurrent_roles_log_groups_and_apis_of_one_name(lamina):
+    iam = [lamina.client("iam") for _ in range(8)]
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    got = at_once([(lambda c=c: c.create_role(RoleName="same", AssumeRolePolicyDocument=trust)) for c in iam])
+    assert sorted(got) == ["EntityAlreadyExists"] * 7 + ["ok"], got
+    logs = [lamina.client("logs") for _ in range(8)]
+    got = at_once([(lambda c=c: c.create_log_group(logGroupName="same")) for c in logs])
+    assert sorted(got) == ["ResourceAlreadyExistsException"] * 7 + ["ok"], got
+    # API Gateway names need not be unique: eight APIs, eight ids.
+    apigw = [lamina.client("apigateway") for _ in range(8)]
+    ids = []
+    got = at_once([(lambda c=c: ids.append(c.create_rest_api(name="same")["id"])) for c in apigw])
+    assert got == ["ok"] * 8 and len(set(ids)) == 8
