@@ -23,9 +23,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let store = store::CodeStore::open(&base().join("store")).expect("a code store");
-    if let Ok(info) = store.put(data) {
+    if let Ok((info, pin)) = store.put(data) {
         let _ = store.extracted(&info.sha256_hex);
-        let _ = store.remove(&info.sha256_hex);
+        drop(pin);
+        let _ = store.remove_unused::<store::CodeError>(&info.sha256_hex, || Ok(false));
     }
     let beside: Vec<_> = std::fs::read_dir(base()).expect("readable").flatten().map(|e| e.file_name()).collect();
     assert_eq!(beside, ["store"], "an archive wrote outside the store");
