@@ -720,13 +720,7 @@ impl SnsService {
                 };
                 // SNS sends for the topic; the queue's policy must let it, unless the
                 // queue is the topic owner's own.
-                let owner = s.topic_arn.split(':').nth(4).unwrap_or_default();
-                let sns = Requester::Service {
-                    service: "sns.amazonaws.com",
-                    source_arn: &s.topic_arn,
-                    source_account: owner,
-                };
-                match self.inner.sqs.send_to_arn(&s.endpoint, &sns, send) {
+                match self.inner.sqs.send_to_arn(&s.endpoint, &for_topic(&s.topic_arn), send) {
                     Ok(true) => Ok(()),
                     Ok(false) => Err("the queue does not exist".into()),
                     Err(e) => Err(e.to_string()),
@@ -778,11 +772,8 @@ impl SnsService {
             "SigningCertURL": format!("{}/_lamina/sns/SimpleNotificationService.pem", self.inner.base_url),
         });
         if s.protocol == "sqs" {
-            let owner = s.topic_arn.split(':').nth(4).unwrap_or_default();
-            let sns =
-                Requester::Service { service: "sns.amazonaws.com", source_arn: &s.topic_arn, source_account: owner };
             let send = sqs::SendInput { body: body.to_string(), ..Default::default() };
-            if let Err(e) = self.inner.sqs.send_to_arn(&s.endpoint, &sns, send) {
+            if let Err(e) = self.inner.sqs.send_to_arn(&s.endpoint, &for_topic(&s.topic_arn), send) {
                 tracing::warn!(subscription = %s.arn, error = %e, "sns: the confirmation did not reach the queue");
             }
             return Ok(());
@@ -793,6 +784,12 @@ impl SnsService {
         ];
         self.queue_http(&s.endpoint, &headers, body.to_string())
     }
+}
+
+/// SNS acting for a topic: what a queue's policy is asked about SNS's deliveries.
+fn for_topic(topic_arn: &str) -> Requester<'_> {
+    let owner = topic_arn.split(':').nth(4).unwrap_or_default();
+    Requester::Service { service: "sns.amazonaws.com", source_arn: topic_arn, source_account: owner }
 }
 
 fn view(s: &SubscriptionRecord) -> Subscription {
