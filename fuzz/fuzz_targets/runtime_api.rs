@@ -13,20 +13,26 @@ struct Server {
     rt: tokio::runtime::Runtime,
     addr: std::net::SocketAddr,
     _api: runtime_api::RuntimeApi,
+    /// Catching SIGPIPE keeps it from killing the fuzzer when the server closes a
+    /// connection the input is still being written to (libFuzzer's C `main` does not
+    /// ignore it, as a Rust `main` would).
+    _sigpipe: tokio::signal::unix::Signal,
 }
 
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a runtime");
-        let (api, addr) = rt.block_on(async {
+        let (api, addr, sigpipe) = rt.block_on(async {
+            let sigpipe =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::pipe()).expect("a SIGPIPE handler");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
             let (api, _init) =
                 runtime_api::RuntimeApi::serve(listener, std::sync::Arc::new(|_, _| true)).expect("served");
             let addr = api.address();
-            (api, addr)
+            (api, addr, sigpipe)
         });
-        Server { rt, addr, _api: api }
+        Server { rt, addr, _api: api, _sigpipe: sigpipe }
     })
 }
 
