@@ -240,14 +240,22 @@ def test_a_function_flooding_its_log_is_slowed_and_loses_nothing(lamina, lam):
     assert out["StatusCode"] == 200 and json.loads(out["Payload"].read()) == "flooded"
     printed = 400 * 1024 * 1024 + 1024 * 1024
     logs = lamina.client("logs")
-    # Every byte printed is stored (START, END and REPORT besides), in order, to the last line.
-    group = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/flood")["logGroups"][0]
-    assert printed <= group["storedBytes"] < printed + 4096, group["storedBytes"]
+    # The writer commits what was printed last a few milliseconds after the answer: the
+    # stream ends, once it has, with the function's last line, then END and REPORT.
     stream = logs.describe_log_streams(logGroupName="/aws/lambda/flood")["logStreams"][0]["logStreamName"]
-    last = [e["message"] for e in logs.get_log_events(logGroupName="/aws/lambda/flood", logStreamName=stream,
-                                                      limit=3)["events"]]
+    deadline = time.monotonic() + 30
+    while True:
+        last = [e["message"] for e in logs.get_log_events(logGroupName="/aws/lambda/flood", logStreamName=stream,
+                                                          limit=3)["events"]]
+        done = len(last) == 3 and last[0] == "flooded: 6400 lines\n" and last[2].startswith("REPORT")
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert last[0] == "flooded: 6400 lines\n" and last[1].startswith("END") and last[2].startswith("REPORT"), \
         [m[:40] for m in last]
+    # Every byte printed is stored (START, END and REPORT besides).
+    stored = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/flood")["logGroups"][0]["storedBytes"]
+    assert printed <= stored < printed + 4096, stored
     _, _, metrics = lamina.http("GET", "/_lamina/metrics")
     assert "lamina_log_lines_dropped_total 0" in metrics.decode()
     # Storage costs at most 1.5 bytes a byte printed.
@@ -256,7 +264,6 @@ def test_a_function_flooding_its_log_is_slowed_and_loses_nothing(lamina, lam):
     assert logs_db.exists()
     assert lam.invoke(FunctionName="flood", Payload=b'{"megabytes": 1}')["StatusCode"] == 200
     # The server's memory comes back to where it was.
-    print("rss warm", warm, "after", rss_kib(lamina.proc.pid))
     deadline = time.monotonic() + 30
     while rss_kib(lamina.proc.pid) > 1.2 * warm:
         assert time.monotonic() < deadline, f"RSS {rss_kib(lamina.proc.pid)} KiB after the flood, {warm} KiB warm"
