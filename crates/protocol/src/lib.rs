@@ -1,0 +1,478 @@
+//! AWS's wire protocols, driven by AWS's own service models.
+//!
+//! The models (botocore's `service-2.json`, vendored compressed under `models/` with their
+//! licence) say, per service, which protocol it speaks, how each operation is addressed
+//! (an `X-Amz-Target`, an `Action`, or a method and URI template), what its input and
+//! output shapes are, and which constraints input must meet. One codec per protocol reads
+//! them: [`address`] finds the service and protocol a request uses, [`Model::parse`]
+//! routes it to an operation and reads it into a canonical JSON tree (checking the
+//! model's constraints in AWS's words), [`Model::respond`] writes an operation's output,
+//! and [`ServiceError::render`] an error, in that protocol.
+//!
+//! The canonical tree is `serde_json::Value`: structures are objects keyed by member
+//! name, lists arrays, maps objects, timestamps numbers of seconds, blobs base64 text,
+//! except a REST payload blob, which travels as bytes beside the tree. Services read and
+//! write only this tree; they never see HTTP, XML or query strings.
+//!
+//! **Invariant:** no I/O, no async, no service logic. Where a service departs from the
+//! generic rules, the departure is a row of `rules.rs`.
+#![deny(missing_docs)]
+
+mod cbor;
+mod error;
+mod json;
+pub mod model;
+mod query;
+mod rest;
+pub mod route;
+pub mod rules;
+mod scalar;
+pub mod timestamp;
+pub mod validate;
+mod xml;
+mod xmlbody;
+
+use std::io::Read;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+pub use error::ServiceError;
+pub use model::{Model, Operation, Protocol};
+
+/// A service with a vendored model: Lamina's name for it and the facts needed to
+/// recognise its requests before its model is loaded (checked against the model by a
+/// test).
+#[derive(Debug)]
+pub struct ServiceInfo {
+    /// Lamina's name: the model's folder in botocore.
+    pub name: &'static str,
+    /// The name SigV4 credential scopes carry.
+    pub signing_name: &'static str,
+    /// The json protocol's `X-Amz-Target` prefix (and the CBOR protocol's service name).
+    pub target_prefix: Option<&'static str>,
+    /// Whether it answers the query protocol (natively, or for older SQS clients).
+    pub query: bool,
+}
+
+macro_rules! services {
+    ($( $name:literal, $signing:literal, $target:expr, $query:literal; )*) => {
+        /// Every service whose model is vendored.
+        pub const SERVICES: &[ServiceInfo] = &[
+            $( ServiceInfo { name: $name, signing_name: $signing, target_prefix: $target, query: $query }, )*
+        ];
+        const MODEL_FILES: &[(&str, &[u8])] = &[
+            $( ($name, include_bytes!(concat!("../models/", $name, ".json.gz"))), )*
+        ];
+    };
+}
+
+services! {
+    "lambda", "lambda", None, false;
+    "apigateway", "apigateway", None, false;
+    "apigatewayv2", "apigateway", None, false;
+    "apigatewaymanagementapi", "execute-api", None, false;
+    "sqs", "sqs", Some("AmazonSQS"), true;
+    "sns", "sns", None, true;
+    "logs", "logs", Some("Logs_20140328"), false;
+    "sts", "sts", None, true;
+    "iam", "iam", None, true;
+    "s3", "s3", None, false;
+    "ssm", "ssm", Some("AmazonSSM"), false;
+    "cloudformation", "cloudformation", None, true;
+    "events", "events", Some("AWSEvents"), false;
+    "scheduler", "scheduler", None, false;
+    "dynamodb", "dynamodb", Some("DynamoDB_20120810"), false;
+    "dynamodbstreams", "dynamodb", Some("DynamoDBStreams_20120810"), false;
+    "kinesis", "kinesis", Some("Kinesis_20131202"), false;
+    "cloudwatch", "monitoring", Some("GraniteServiceVersion20100801"), true;
+}
+
+/// Lamina's own additions to models, by service.
+const OVERLAYS: &[(&str, &[u8])] = &[("sqs", include_bytes!("../models/overlays/sqs.json"))];
+
+/// The model of a service, loaded on first use.
+pub fn service(name: &str) -> Option<&'static Model> {
+    static LOADED: [OnceLock<Option<Model>>; 18] = [const { OnceLock::new() }; 18];
+    let i = SERVICES.iter().position(|s| s.name == name)?;
+    LOADED[i].get_or_init(|| load(SERVICES[i].name).ok()).as_ref()
+}
+
+/// Reads a vendored model; errors say what is wrong with it.
+pub fn load(name: &'static str) -> Result<Model, String> {
+    let (_, gz) = MODEL_FILES.iter().find(|(n, _)| *n == name).ok_or_else(|| format!("no model for {name}"))?;
+    let mut doc = Vec::new();
+    flate2::read::GzDecoder::new(*gz).read_to_end(&mut doc).map_err(|e| format!("{name}: {e}"))?;
+    let overlay = OVERLAYS.iter().find(|(n, _)| *n == name).map(|(_, o)| *o);
+    Model::from_json(name, &doc, overlay)
+}
+
+/// An HTTP request, as the codecs read it.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// The method.
+    pub method: &'a http::Method,
+    /// The path, still percent-encoded.
+    pub path: &'a str,
+    /// The query string, without `?`.
+    pub query: &'a str,
+    /// The headers.
+    pub headers: &'a http::HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+}
+
+impl Request<'_> {
+    fn query_pairs(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.query.as_bytes()).into_owned().collect()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The service its SigV4 credential scope names.
+    pub fn signed_service(&self) -> Option<&str> {
+        let auth = self.header("authorization")?;
+        let credential = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
+        credential.split('/').nth(3)
+    }
+
+    fn is_form(&self) -> bool {
+        self.header("content-type").is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
+    }
+
+    /// The query protocol's parameters: the query string's, then the form body's.
+    fn form(&self) -> Vec<(String, String)> {
+        let mut pairs = self.query_pairs();
+        if self.is_form()
+            || (self.method == http::Method::POST && !self.body.is_empty() && !self.body.starts_with(b"{"))
+        {
+            pairs.extend(form_urlencoded::parse(&self.body).into_owned());
+        }
+        pairs
+    }
+}
+
+/// An operation's input, read from a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    /// The operation's name.
+    pub operation: String,
+    /// Its input structure, as the canonical tree.
+    pub value: Value,
+    /// The body, when the operation's input binds it whole as a blob (Lambda's `Invoke`
+    /// payload, S3's object data).
+    pub payload: Option<Bytes>,
+}
+
+/// An operation's output, to be written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Output {
+    /// Its output structure, as the canonical tree.
+    pub value: Value,
+    /// The body, when the output binds a blob payload.
+    pub payload: Option<Bytes>,
+}
+
+impl Output {
+    /// An output of a tree.
+    pub fn new(value: Value) -> Output {
+        Output { value, payload: None }
+    }
+}
+
+/// An HTTP response, as the codecs write it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// The status.
+    pub status: u16,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// Which service a request is for, and in which protocol it is written.
+#[derive(Debug)]
+pub struct Addressed {
+    /// The service's model, or the name of a service Lamina has no model for (`None`
+    /// when even that is unknown).
+    pub service: Result<&'static Model, Option<String>>,
+    /// The protocol the request uses (and its answer will).
+    pub protocol: Protocol,
+}
+
+/// Finds the service and protocol of a request: by `X-Amz-Target`, by the CBOR
+/// protocol's path, by the `Action` of a query request, by the SigV4 scope, and, for an
+/// unsigned REST request, by the first service whose URI templates match (never S3,
+/// which only its scope or host selects).
+pub fn address(req: &Request) -> Addressed {
+    let signed = req.signed_service().map(str::to_owned);
+    let by_signing = |protocol: Protocol| -> Addressed {
+        let candidates: Vec<&ServiceInfo> =
+            SERVICES.iter().filter(|s| Some(s.signing_name) == signed.as_deref()).collect();
+        if candidates.is_empty() {
+            return Addressed { service: Err(signed.clone()), protocol };
+        }
+        // Several services share a scope (API Gateway's two versions): the one whose
+        // templates match.
+        if candidates.len() > 1 {
+            let pairs = req.query_pairs();
+            for c in &candidates {
+                if let Some(m) = service(c.name) {
+                    if m.find_rest(req.method, req.path, &pairs).is_some() {
+                        return Addressed { service: Ok(m), protocol: m.protocol() };
+                    }
+                }
+            }
+        }
+        match service(candidates[0].name) {
+            Some(m) => Addressed {
+                service: Ok(m),
+                protocol: if protocol == Protocol::RestJson { m.protocol() } else { protocol },
+            },
+            None => Addressed { service: Err(Some(candidates[0].name.to_owned())), protocol },
+        }
+    };
+    if req.header("smithy-protocol") == Some("rpc-v2-cbor") {
+        let name = req.path.strip_prefix("/service/").and_then(|p| p.split('/').next()).unwrap_or("");
+        let hit = SERVICES.iter().find(|s| s.target_prefix == Some(name)).and_then(|s| service(s.name));
+        return match hit {
+            Some(m) => Addressed { service: Ok(m), protocol: Protocol::Cbor },
+            None => Addressed { service: Err(Some(name.to_owned())), protocol: Protocol::Cbor },
+        };
+    }
+    if let Some(target) = req.header("x-amz-target") {
+        let prefix = target.split('.').next().unwrap_or("");
+        let hit = SERVICES.iter().find(|s| s.target_prefix == Some(prefix)).and_then(|s| service(s.name));
+        return match hit {
+            Some(m) => Addressed { service: Ok(m), protocol: Protocol::Json },
+            None => Addressed { service: Err(signed.or_else(|| Some(prefix.to_owned()))), protocol: Protocol::Json },
+        };
+    }
+    let is_query = req.path == "/" && (req.is_form() || req.query_pairs().iter().any(|(k, _)| k == "Action"));
+    if is_query
+        || (req.is_form() && signed.as_deref().is_some_and(|s| SERVICES.iter().any(|i| i.signing_name == s && i.query)))
+    {
+        if signed.is_some() {
+            return by_signing(Protocol::Query);
+        }
+        let form = req.form();
+        let action = form.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.as_str()).unwrap_or("");
+        for s in SERVICES.iter().filter(|s| s.query) {
+            if let Some(m) = service(s.name).filter(|m| m.operation(action).is_some()) {
+                return Addressed { service: Ok(m), protocol: Protocol::Query };
+            }
+        }
+        return Addressed { service: Err(None), protocol: Protocol::Query };
+    }
+    if signed.is_some() {
+        return by_signing(Protocol::RestJson);
+    }
+    let pairs = req.query_pairs();
+    for s in SERVICES.iter().filter(|s| s.name != "s3" && s.target_prefix.is_none() && !s.query) {
+        if let Some(m) = service(s.name) {
+            if m.find_rest(req.method, req.path, &pairs).is_some() {
+                return Addressed { service: Ok(m), protocol: m.protocol() };
+            }
+        }
+    }
+    let xml = req.header("content-type").is_some_and(|t| t.contains("xml"));
+    Addressed { service: Err(None), protocol: if xml { Protocol::RestXml } else { Protocol::RestJson } }
+}
+
+impl Model {
+    /// The REST operation a method, path and query name, with its labels.
+    pub fn find_rest(
+        &self,
+        method: &http::Method,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Option<(&Operation, route::Labels)> {
+        let (i, labels) = self.routes().find(|i| &self.operations[i].template, method, path, query)?;
+        Some((&self.operations[i], labels))
+    }
+
+    /// Routes a request to an operation and reads its input, checking the model's
+    /// constraints unless the service checks its own.
+    pub fn parse(&self, protocol: Protocol, req: &Request) -> Result<Input, ServiceError> {
+        let rules = rules::of(self.service);
+        let malformed = |detail: String| ServiceError::new(rules.malformed, detail);
+        let type_error = |e: json::TypeError| {
+            ServiceError::new(rules.malformed, format!("Value for parameter {} is not a valid {}.", e.path, e.expected))
+        };
+        let (op, value, payload) = match protocol {
+            Protocol::Json | Protocol::Cbor => {
+                let name = match protocol {
+                    Protocol::Json => req.header("x-amz-target").and_then(|t| t.split_once('.')).map(|(_, op)| op),
+                    _ => req.path.rsplit_once("/operation/").map(|(_, op)| op),
+                }
+                .unwrap_or("");
+                let op = self.operation(name).ok_or_else(|| unknown_operation(name))?;
+                let body = if req.body.is_empty() {
+                    Value::Object(Map::new())
+                } else if protocol == Protocol::Cbor {
+                    cbor::decode(&req.body).map_err(malformed)?
+                } else {
+                    serde_json::from_slice(&req.body).map_err(|e| malformed(e.to_string()))?
+                };
+                let value = match op.input {
+                    Some(shape) => json::read(self, shape, body, "").map_err(type_error)?,
+                    None => Value::Object(Map::new()),
+                };
+                (op, value, None)
+            }
+            Protocol::Query => {
+                let params = query::Params::new(req.form());
+                let action = params.get("Action").unwrap_or("");
+                let op = self.operation(action).ok_or_else(|| {
+                    ServiceError::new(
+                        "InvalidAction",
+                        format!("The action {action} is not valid for this web service."),
+                    )
+                })?;
+                let value = match op.input {
+                    Some(shape) => query::read(self, shape, &params).map_err(type_error)?,
+                    None => Value::Object(Map::new()),
+                };
+                (op, value, None)
+            }
+            Protocol::RestJson | Protocol::RestXml => {
+                let pairs = req.query_pairs();
+                let (op, labels) = self
+                    .find_rest(req.method, req.path, &pairs)
+                    .ok_or_else(|| unknown_operation(&format!("{} {}", req.method, req.path)).status(404))?;
+                let input = rest::read(self, op, protocol, labels, &pairs, req.headers, req.body.clone()).map_err(
+                    |e| match e {
+                        rest::Unreadable::Type(t) => type_error(t),
+                        rest::Unreadable::Body(b) => malformed(b),
+                    },
+                )?;
+                (op, input.value, input.payload)
+            }
+        };
+        let mut value = value;
+        fill_idempotency_tokens(self, op, &mut value);
+        if let (rules::Validation::Checked(code), Some(shape)) = (rules.validation, op.input) {
+            let violations = validate::check(self, &op.name, shape, &value, &rules);
+            if !violations.is_empty() {
+                return Err(ServiceError::new(code, validate::message(&violations)));
+            }
+        }
+        Ok(Input { operation: op.name.clone(), value, payload })
+    }
+
+    /// Writes an operation's output in a protocol.
+    pub fn respond(&self, protocol: Protocol, operation: &str, output: Output, request_id: &str) -> Response {
+        let Some(op) = self.operation(operation) else {
+            return ServiceError::new("InternalFailure", format!("no operation {operation}")).status(500).render(
+                Some(self),
+                protocol,
+                request_id,
+            );
+        };
+        match protocol {
+            Protocol::Json => {
+                let body = match op.output {
+                    Some(shape) => json::write(self, shape, &output.value, model::TimestampFormat::EpochSeconds),
+                    None => Value::Object(Map::new()),
+                };
+                let version = self.json_version.as_deref().unwrap_or("1.0");
+                Response {
+                    status: 200,
+                    headers: vec![("content-type".into(), format!("application/x-amz-json-{version}"))],
+                    body: body.to_string().into(),
+                }
+            }
+            Protocol::Cbor => {
+                let body = match op.output {
+                    Some(shape) => cbor::encode_shaped(self, shape, &output.value),
+                    None => cbor::encode(&Value::Object(Map::new())),
+                };
+                Response {
+                    status: 200,
+                    headers: vec![
+                        ("content-type".into(), "application/cbor".into()),
+                        ("smithy-protocol".into(), "rpc-v2-cbor".into()),
+                    ],
+                    body: body.into(),
+                }
+            }
+            Protocol::Query => {
+                let mut w = xml::XmlWriter::new();
+                let root = format!("{}Response", op.name);
+                let ns = self.xml_namespace.clone().unwrap_or_default();
+                w.open(&root, Some(("xmlns", &ns)));
+                if let Some(shape) = op.output {
+                    let result = op.result_wrapper.clone().unwrap_or_else(|| format!("{}Result", op.name));
+                    w.open(&result, None);
+                    xmlbody::write_members(&mut w, self, shape, &output.value);
+                    w.close(&result);
+                }
+                w.open("ResponseMetadata", None);
+                w.leaf("RequestId", request_id);
+                w.close("ResponseMetadata");
+                w.close(&root);
+                Response {
+                    status: 200,
+                    headers: vec![("content-type".into(), "text/xml".into())],
+                    body: w.finish().into(),
+                }
+            }
+            Protocol::RestJson | Protocol::RestXml => rest::write(self, op, protocol, output),
+        }
+    }
+
+    fn routes(&self) -> &route::RouteTable {
+        self.route_table
+            .get_or_init(|| route::RouteTable::new(self.operations.iter().map(|o| (&o.method, &o.template))))
+    }
+}
+
+/// An operation a model does not have.
+fn unknown_operation(name: &str) -> ServiceError {
+    ServiceError::new("UnknownOperationException", format!("Operation {name} is not supported."))
+}
+
+/// Members marked `idempotencyToken` that the caller left out get a fresh token, as the
+/// SDKs would have sent.
+fn fill_idempotency_tokens(model: &Model, op: &Operation, value: &mut Value) {
+    let Some(shape) = op.input else { return };
+    let model::Kind::Structure { members, .. } = &model.shape(shape).kind else { return };
+    let Value::Object(obj) = value else { return };
+    for m in members.iter().filter(|m| m.idempotency_token) {
+        obj.entry(m.name.clone()).or_insert_with(|| Value::String(uuid::Uuid::new_v4().to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_loads_and_agrees_with_the_service_table() {
+        let mut broken = Vec::new();
+        for s in SERVICES {
+            let m = load(s.name).unwrap();
+            assert_eq!(m.signing_name, s.signing_name, "{}", s.name);
+            assert_eq!(m.target_prefix.as_deref(), s.target_prefix, "{}", s.name);
+            assert_eq!(
+                s.query,
+                m.protocols.contains(&Protocol::Query) || m.query_compatible,
+                "{} answers the query protocol",
+                s.name
+            );
+            assert!(!m.operations.is_empty());
+            // Every pattern compiles in one of the two engines.
+            broken.extend(
+                m.shapes()
+                    .iter()
+                    .filter(|shape| shape.constraints.pattern.is_some() && shape.constraints.regex().is_none())
+                    .map(|shape| format!("{} {}: {:?}", s.name, shape.name, shape.constraints.pattern)),
+            );
+        }
+        assert!(broken.is_empty(), "{broken:#?}");
+    }
+}

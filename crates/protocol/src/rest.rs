@@ -1,0 +1,287 @@
+//! The REST protocols' HTTP bindings (rest-json and rest-xml): members bound to URI labels,
+//! query parameters, headers, a prefix of headers, the status code, a payload member or
+//! the body's other members.
+
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use crate::json::TypeError;
+use crate::model::{Kind, Location, Member, Model, Operation, Protocol, TimestampFormat};
+use crate::route::Labels;
+use crate::{json, scalar, xml, xmlbody, Input, Output, Response};
+
+/// Why a REST request could not be read.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// A member's text is not of its shape's type.
+    Type(TypeError),
+    /// The body is not JSON or XML.
+    Body(String),
+}
+
+impl From<TypeError> for Unreadable {
+    fn from(e: TypeError) -> Self {
+        Unreadable::Type(e)
+    }
+}
+
+/// Reads a REST request into the operation's input.
+pub fn read(
+    model: &Model,
+    op: &Operation,
+    protocol: Protocol,
+    labels: Labels,
+    query: &[(String, String)],
+    headers: &http::HeaderMap,
+    body: Bytes,
+) -> Result<Input, Unreadable> {
+    let mut input = Input { operation: op.name.clone(), value: Value::Object(Map::new()), payload: None };
+    let Some(shape) = op.input else { return Ok(input) };
+    let Kind::Structure { members, payload, .. } = &model.shape(shape).kind else { return Ok(input) };
+    let mut out = Map::new();
+    let text = |m: &Member, t: &str| {
+        scalar::from_text(model, m.shape, t).map_err(|expected| TypeError { path: m.name.clone(), expected })
+    };
+    // Query parameters bound to named members; the rest go to a map member, if any.
+    let named: Vec<&str> = members.iter().filter(|m| m.location == Location::Query).map(|m| m.wire_name()).collect();
+    for (i, m) in members.iter().enumerate() {
+        let v = match m.location {
+            Location::Uri => match labels.iter().find(|(k, _)| k == m.wire_name()) {
+                Some((_, t)) => Some(text(m, t)?),
+                None => None,
+            },
+            Location::Query => {
+                let shape = model.shape(m.shape);
+                match &shape.kind {
+                    Kind::Map(_, val) => {
+                        let multi = matches!(model.shape(val.shape).kind, Kind::List(_));
+                        let mut map = Map::new();
+                        for (k, v) in query.iter().filter(|(k, _)| !named.contains(&k.as_str())) {
+                            if multi {
+                                let e = map.entry(k.clone()).or_insert_with(|| Value::Array(Vec::new()));
+                                if let Value::Array(a) = e {
+                                    a.push(Value::String(v.clone()));
+                                }
+                            } else {
+                                map.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
+                            }
+                        }
+                        (!map.is_empty()).then_some(Value::Object(map))
+                    }
+                    Kind::List(item) => {
+                        let items: Vec<Value> = query
+                            .iter()
+                            .filter(|(k, _)| k == m.wire_name())
+                            .map(|(_, t)| text(item, t))
+                            .collect::<Result<_, _>>()?;
+                        (!items.is_empty()).then_some(Value::Array(items))
+                    }
+                    _ => match query.iter().find(|(k, _)| k == m.wire_name()) {
+                        Some((_, t)) => Some(text(m, t)?),
+                        None => None,
+                    },
+                }
+            }
+            Location::Header => match headers.get(m.wire_name()).and_then(|v| v.to_str().ok()) {
+                Some(t) => Some(header_value(model, m, t)?),
+                None => None,
+            },
+            Location::Headers => {
+                let prefix = m.wire_name().to_ascii_lowercase();
+                let map: Map<String, Value> = headers
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        let rest = k.as_str().strip_prefix(&prefix)?;
+                        Some((rest.to_owned(), Value::String(v.to_str().ok()?.to_owned())))
+                    })
+                    .collect();
+                (!map.is_empty()).then_some(Value::Object(map))
+            }
+            Location::StatusCode => None,
+            Location::Body if *payload == Some(i) => {
+                let shape = model.shape(m.shape);
+                match &shape.kind {
+                    Kind::Blob => {
+                        input.payload = Some(body.clone());
+                        None
+                    }
+                    Kind::String => Some(Value::String(String::from_utf8_lossy(&body).into_owned())),
+                    _ if body.is_empty() => None,
+                    _ => Some(match protocol {
+                        Protocol::RestXml => {
+                            let root = xml::parse(&body).map_err(Unreadable::Body)?;
+                            xmlbody::element(model, m, &root, &m.name)?
+                        }
+                        _ => {
+                            let v: Value =
+                                serde_json::from_slice(&body).map_err(|e| Unreadable::Body(e.to_string()))?;
+                            json::read(model, m.shape, v, &m.name)?
+                        }
+                    }),
+                }
+            }
+            Location::Body => None,
+        };
+        if let Some(v) = v {
+            out.insert(m.name.clone(), v);
+        }
+    }
+    // Without a payload member, the body holds the members bound to nothing else.
+    if payload.is_none() && !body.is_empty() && members.iter().any(|m| m.location == Location::Body) {
+        let body_members = match protocol {
+            Protocol::RestXml => {
+                let root = xml::parse(&body).map_err(Unreadable::Body)?;
+                xmlbody::read_structure(model, shape, &root, "")?
+            }
+            _ => {
+                let v: Value = serde_json::from_slice(&body).map_err(|e| Unreadable::Body(e.to_string()))?;
+                json::read(model, shape, v, "")?
+            }
+        };
+        if let Value::Object(obj) = body_members {
+            for m in members.iter().filter(|m| m.location == Location::Body) {
+                if let Some(v) = obj.get(&m.name) {
+                    out.insert(m.name.clone(), v.clone());
+                }
+            }
+        }
+    }
+    input.value = Value::Object(out);
+    Ok(input)
+}
+
+fn header_value(model: &Model, m: &Member, text: &str) -> Result<Value, TypeError> {
+    let wrong = |expected| TypeError { path: m.name.clone(), expected };
+    if m.json_value {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|_| wrong("JSON"))?;
+        return serde_json::from_slice(&decoded).map_err(|_| wrong("JSON"));
+    }
+    match &model.shape(m.shape).kind {
+        Kind::List(item) => text
+            .split(',')
+            .map(|t| scalar::from_text(model, item.shape, t.trim()).map_err(wrong))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        _ => scalar::from_text(model, m.shape, text).map_err(wrong),
+    }
+}
+
+/// Writes an operation's output as a REST response.
+pub fn write(model: &Model, op: &Operation, protocol: Protocol, output: Output) -> Response {
+    let mut response = Response { status: op.response_code, headers: Vec::new(), body: Bytes::new() };
+    let Some(shape) = op.output else {
+        return response;
+    };
+    let Kind::Structure { members, payload, .. } = &model.shape(shape).kind else { return response };
+    let obj = output.value.as_object().cloned().unwrap_or_default();
+    for m in members {
+        let Some(v) = obj.get(&m.name).filter(|v| !v.is_null()) else { continue };
+        match m.location {
+            Location::StatusCode => {
+                if let Some(code) = v.as_u64().and_then(|c| u16::try_from(c).ok()) {
+                    response.status = code;
+                }
+            }
+            Location::Header => {
+                if let Some(t) = header_text(model, m, v) {
+                    response.headers.push((m.wire_name().to_owned(), t));
+                }
+            }
+            Location::Headers => {
+                if let Value::Object(map) = v {
+                    for (k, v) in map {
+                        if let Some(t) = v.as_str() {
+                            response.headers.push((format!("{}{k}", m.wire_name()), t.to_owned()));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let has_header = |name: &str| response.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let content_type = |default: &str| if has_header("content-type") { None } else { Some(default.to_owned()) };
+    let mut body_type = None;
+    if let Some(p) = payload.map(|i| &members[i]) {
+        let shape = model.shape(p.shape);
+        match (&shape.kind, obj.get(&p.name)) {
+            (Kind::Blob, v) => {
+                response.body = match (output.payload, v) {
+                    (Some(bytes), _) => bytes,
+                    (None, Some(Value::String(b64))) => {
+                        base64::engine::general_purpose::STANDARD.decode(b64).unwrap_or_default().into()
+                    }
+                    _ => Bytes::new(),
+                };
+                body_type = content_type("application/octet-stream");
+            }
+            (Kind::String, Some(Value::String(s))) => {
+                response.body = Bytes::from(s.clone());
+                body_type = content_type("text/plain");
+            }
+            (_, Some(v)) if !v.is_null() => match protocol {
+                Protocol::RestXml => {
+                    let mut w = xml::XmlWriter::new();
+                    let name = shape.xml_name.as_deref().unwrap_or(p.wire_name());
+                    xmlbody::write_member(&mut w, model, p, name, v);
+                    response.body = w.finish().into();
+                    body_type = content_type("application/xml");
+                }
+                _ => {
+                    response.body = json::write(model, p.shape, v, TimestampFormat::EpochSeconds).to_string().into();
+                    body_type = content_type("application/json");
+                }
+            },
+            _ => {}
+        }
+    } else if members.iter().any(|m| m.location == Location::Body) {
+        match protocol {
+            Protocol::RestXml => {
+                let root = model.shape(shape).xml_name.clone().unwrap_or_else(|| op.name.clone() + "Result");
+                let mut w = xml::XmlWriter::new();
+                let mut attrs = Vec::new();
+                if let Some(ns) = model.xml_namespace.as_ref().or(model.shape(shape).xml_namespace.as_ref()) {
+                    attrs.push(("xmlns".to_owned(), ns.clone()));
+                }
+                w.open_with(&root, &attrs);
+                xmlbody::write_members(&mut w, model, shape, &output.value);
+                w.close(&root);
+                response.body = w.finish().into();
+                body_type = content_type("application/xml");
+            }
+            _ => {
+                let body: Map<String, Value> =
+                    match json::write(model, shape, &output.value, TimestampFormat::EpochSeconds) {
+                        Value::Object(o) => o
+                            .into_iter()
+                            .filter(|(k, _)| members.iter().any(|m| m.location == Location::Body && m.wire_name() == k))
+                            .collect(),
+                        _ => Map::new(),
+                    };
+                response.body = Value::Object(body).to_string().into();
+                body_type = content_type("application/json");
+            }
+        }
+    }
+    if let Some(t) = body_type {
+        response.headers.push(("content-type".into(), t));
+    }
+    response
+}
+
+fn header_text(model: &Model, m: &Member, v: &Value) -> Option<String> {
+    if m.json_value {
+        return Some(base64::engine::general_purpose::STANDARD.encode(v.to_string()));
+    }
+    match (&model.shape(m.shape).kind, v) {
+        (Kind::List(item), Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter_map(|i| scalar::to_text(model, item.shape, i, TimestampFormat::Rfc822))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        _ => scalar::to_text(model, m.shape, v, m.timestamp_format.unwrap_or(TimestampFormat::Rfc822)),
+    }
+}

@@ -1,0 +1,59 @@
+//! Where services depart from the generic rules, in one table: which error invalid input
+//! answers, how validation paths are written, how JSON errors name their type.
+
+/// How a service answers input that breaks the model's constraints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validation {
+    /// AWS's generic validation (`1 validation error detected: Value … at … failed to
+    /// satisfy constraint: …`), answered with this code and status 400.
+    Checked(&'static str),
+    /// The service checks its own input, in its own words (S3, SQS).
+    Unchecked,
+}
+
+/// A service's departures from the generic rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// How invalid input is answered.
+    pub validation: Validation,
+    /// Validation paths of body members start with `<operation>Input.` (API Gateway's
+    /// `createRestApiInput.endpointConfiguration.types`).
+    pub input_prefix: bool,
+    /// A list whose members break their constraints lists `Member must not be null`
+    /// among them (Lambda does; API Gateway does not).
+    pub list_not_null: bool,
+    /// Prefix of `__type` in the json protocol's errors (`com.amazonaws.sqs#`).
+    pub json_type_prefix: &'static str,
+    /// The code answered when the body cannot be read.
+    pub malformed: &'static str,
+}
+
+const DEFAULT: Rules = Rules {
+    validation: Validation::Checked("ValidationException"),
+    input_prefix: false,
+    list_not_null: true,
+    json_type_prefix: "",
+    malformed: "SerializationException",
+};
+
+/// The rules of a service, by Lamina's name for it.
+pub fn of(service: &str) -> Rules {
+    match service {
+        "lambda" => Rules { malformed: "InvalidRequestContentException", ..DEFAULT },
+        "apigateway" => Rules { input_prefix: true, list_not_null: false, malformed: "BadRequestException", ..DEFAULT },
+        "apigatewayv2" | "apigatewaymanagementapi" => Rules { malformed: "BadRequestException", ..DEFAULT },
+        "logs" => Rules { validation: Validation::Checked("InvalidParameterException"), ..DEFAULT },
+        "sns" | "sts" | "iam" | "cloudformation" | "cloudwatch" => {
+            Rules { validation: Validation::Checked("ValidationError"), malformed: "MalformedQueryString", ..DEFAULT }
+        }
+        "sqs" => Rules {
+            validation: Validation::Unchecked,
+            json_type_prefix: "com.amazonaws.sqs#",
+            malformed: "InvalidParameterValue",
+            ..DEFAULT
+        },
+        "dynamodb" | "dynamodbstreams" => Rules { json_type_prefix: "com.amazonaws.dynamodb.v20120810#", ..DEFAULT },
+        "s3" => Rules { validation: Validation::Unchecked, malformed: "MalformedXML", ..DEFAULT },
+        _ => DEFAULT,
+    }
+}
