@@ -56,8 +56,12 @@ class Lamina:
             err = self.proc.stderr.read() if self.proc.poll() is not None else ""
             raise RuntimeError(f"lamina did not start: {line!r} {err}")
         self.port = int(line.rsplit(":", 1)[1])
-        # Keep draining stderr so the server never blocks on a full pipe.
-        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
+        # Testcontainers waits for this line: it comes once requests are accepted.
+        self.ready_line = self.proc.stdout.readline()
+        # Keep draining stderr so the server never blocks on a full pipe; the lines are
+        # kept for tests of the server's own output.
+        self.stderr_lines = []
+        threading.Thread(target=lambda: self.stderr_lines.extend(self.proc.stderr), daemon=True).start()
         return self
 
     @property

@@ -6,8 +6,13 @@
 //!   the end-to-end suite.
 //! - `cargo xtask bench`: builds release binaries, measures cold starts, warm latency
 //!   and throughput against a real `lamina serve`, and rewrites `docs/PERFORMANCE.md`.
+//! - `cargo xtask coverage`: asks a running server for every operation of every vendored
+//!   model and rewrites `docs/COVERAGE.md`.
+//! - `cargo xtask models [botocore-version]`: refreshes the vendored service models.
 
 mod bench;
+mod coverage;
+mod models;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -112,9 +117,11 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&root(), &args[1..]),
+        Some("coverage") => coverage::run(&root()),
+        Some("models") => models::run(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [pytest args...] | cargo xtask bench [--quick | --gateway-only | --websocket-only | --auth-only | --logs-only]"
+                "usage: cargo xtask test [pytest args...] | cargo xtask bench [--quick | --gateway-only | --websocket-only | --auth-only | --logs-only] | cargo xtask coverage | cargo xtask models [botocore-version]"
             );
             std::process::exit(2);
         }

@@ -171,7 +171,7 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
         Some(address) => to_response(gateway.execute(address, request).await),
         None => match gateway.manage_connection(None, &request.path, &request) {
             Some(answer) => to_response(answer),
-            None => crate::unknown_operation(Request::from_parts(parts, Body::empty())).await,
+            None => crate::ingress::unserved(Request::from_parts(parts, Body::from(request.body.clone()))).await,
         },
     }
 }

@@ -29,6 +29,7 @@ mod caller;
 mod code_urls;
 mod execute_api;
 mod iam_query;
+mod ingress;
 mod lambda_esm;
 mod lambda_layers;
 mod lambda_policy;
@@ -43,7 +44,6 @@ mod sts_query;
 
 pub use code_urls::CodeUrls;
 
-use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -105,17 +105,6 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     resp
 }
 
-async fn unknown_operation(req: Request) -> Response {
-    let message = format!("No AWS operation matches {} {}", req.method(), req.uri().path());
-    let body = serde_json::json!({ "message": message }).to_string();
-    (
-        StatusCode::NOT_FOUND,
-        [("content-type", "application/json"), ("x-amzn-errortype", "UnknownOperationException")],
-        Body::from(body),
-    )
-        .into_response()
-}
-
 /// `POST /_lamina/clock?advance_secs=N`: moves the async queue's clock forward, when the
 /// server was started with an adjustable clock.
 async fn advance_clock(
@@ -133,7 +122,7 @@ async fn advance_clock(
             s.sqs.advance_clock(std::time::Duration::ZERO);
             StatusCode::NO_CONTENT.into_response()
         }
-        _ => unknown_operation(req).await,
+        _ => ingress::unserved(req).await,
     }
 }
 
@@ -189,6 +178,9 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
 async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req: Request) -> Response {
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
     if let Some(operation) = target.as_deref().and_then(|t| t.strip_prefix("Logs_20140328.")) {
+        if !logs_json::OPERATIONS.contains(&operation) {
+            return ingress::unserved(req).await;
+        }
         let (parts, body) = req.into_parts();
         let caller = s.callers.caller(&parts);
         let caller = logs::Caller { account: caller.account, region: caller.region };
@@ -200,9 +192,15 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
             ))),
         };
     }
+    if target.is_some() && !target.as_deref().is_some_and(|t| t.starts_with("AmazonSQS.")) {
+        return ingress::unserved(req).await;
+    }
     let Some(operation) = target.as_deref().and_then(|t| t.strip_prefix("AmazonSQS.")).map(str::to_owned) else {
         return query_request(s, req).await;
     };
+    if !sqs_query::ACTIONS.contains(&operation.as_str()) {
+        return ingress::unserved(req).await;
+    }
     let (parts, body) = req.into_parts();
     let caller = s.callers.caller(&parts);
     let caller = sqs::Caller { account: caller.account, region: caller.region };
@@ -245,6 +243,10 @@ async fn query_request(s: ApiState, req: Request) -> Response {
 
 /// A query-protocol request; `path_queue` is the SQS queue URL it was posted to, if any.
 async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>) -> Response {
+    // `GET /` or `POST /` signed for another service (S3's ListBuckets, CloudFormation).
+    if signed_service(req.headers()).is_some_and(|svc| !["sqs", "sns", "sts", "iam"].contains(&svc.as_str())) {
+        return ingress::unserved(req).await;
+    }
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let (parts, body) = req.into_parts();
     let mut params: Vec<(String, String)> =
@@ -269,14 +271,22 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
         }
     }
     let action = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
-    let service = match signed_service(&parts.headers).as_deref() {
-        Some("sqs") => "sqs",
-        Some("sns") => "sns",
-        Some("sts") => "sts",
-        Some("iam") => "iam",
-        _ if path_queue.is_some() => "sqs",
-        _ => query_service_of(&action).unwrap_or(""),
+    let signed = signed_service(&parts.headers);
+    let service = match signed.as_deref() {
+        Some(name) => name,
+        None if path_queue.is_some() => "sqs",
+        None => query_service_of(&action).or_else(|| ingress::query_service_for(&action)).unwrap_or(""),
     };
+    let served = match service {
+        "sqs" => sqs_query::ACTIONS,
+        "sns" => sns_query::ACTIONS,
+        "sts" => sts_query::ACTIONS,
+        "iam" => iam_query::ACTIONS,
+        _ => &[],
+    };
+    if !served.contains(&action.as_str()) {
+        return ingress::unserved_operation(service, protocol::Protocol::Query, &action, &request_id);
+    }
     let caller = s.callers.caller(&parts);
     match service {
         "sqs" => {
@@ -293,7 +303,7 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
         }
         "sts" => sts_query::handle(&s.callers, &parts, &params, &request_id),
         "iam" => iam_query::handle(&s.iam, &caller.account, &params, &request_id),
-        _ => unknown_operation(Request::from_parts(parts, Body::empty())).await,
+        _ => ingress::unserved_operation(service, protocol::Protocol::Query, &action, &request_id),
     }
 }
 
@@ -321,10 +331,14 @@ pub fn router(state: ApiState) -> Router {
         .merge(apigw_usage::routes())
         .route("/_lamina/clock", axum::routing::post(advance_clock))
         .route("/_lamina/metrics", axum::routing::get(metrics))
+        .route("/_lamina/health", axum::routing::get(ingress::health))
+        .route("/_localstack/health", axum::routing::get(ingress::localstack_health))
         .route("/", axum::routing::post(root_post).get(root_get))
         .route("/{account}/{queue}", axum::routing::post(queue_post))
-        .fallback(unknown_operation)
+        .fallback(ingress::unserved)
+        .method_not_allowed_fallback(ingress::unserved)
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), ingress::request_log))
         .layer(middleware::from_fn_with_state(state.clone(), execute_api::front_door))
         .layer(middleware::from_fn(request_id))
         .with_state(state)

@@ -152,7 +152,7 @@ fn arn_group(arn: &str) -> Result<String, LogsError> {
     logs::group_name(None, Some(arn))
 }
 
-const OPERATIONS: [&str; 17] = [
+pub(crate) const OPERATIONS: [&str; 17] = [
     "CreateLogGroup",
     "DescribeLogGroups",
     "DeleteLogGroup",

@@ -47,11 +47,41 @@ pub struct ServerConfig {
     /// HTTP connections open at once, at most; beyond it, accepting waits. (A connection
     /// upgraded to a WebSocket leaves this count: those are bounded by the open-file limit.)
     pub max_connections: usize,
+    /// The request log: one line per AWS API request (account, service, operation,
+    /// status, error code, duration) at this level and above: `info` logs every request,
+    /// `warn` those answered 4xx or 5xx, `error` those answered 5xx, `off` none.
+    pub request_log: RequestLog,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { header_timeout_secs: 30.0, max_connections: 100_000 }
+        ServerConfig { header_timeout_secs: 30.0, max_connections: 100_000, request_log: RequestLog::Info }
+    }
+}
+
+/// Which requests the request log shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestLog {
+    /// None.
+    Off,
+    /// Those answered 5xx.
+    Error,
+    /// Those answered 4xx or 5xx.
+    Warn,
+    /// Every request.
+    Info,
+}
+
+impl RequestLog {
+    /// The tracing directive for the log's target.
+    pub fn directive(self) -> &'static str {
+        match self {
+            RequestLog::Off => "lamina::requests=off",
+            RequestLog::Error => "lamina::requests=error",
+            RequestLog::Warn => "lamina::requests=warn",
+            RequestLog::Info => "lamina::requests=info",
+        }
     }
 }
 

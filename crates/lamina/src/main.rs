@@ -56,6 +56,9 @@ struct ServeArgs {
     /// Authentication: open (any credentials) or sigv4 (signed by a configured key).
     #[arg(long, env = "LAMINA_AUTH")]
     auth: Option<config::AuthMode>,
+    /// Request log: off, error, warn or info (default: info).
+    #[arg(long, env = "LAMINA_REQUEST_LOG")]
+    request_log: Option<config::RequestLog>,
 }
 
 impl ServeArgs {
@@ -82,6 +85,9 @@ impl ServeArgs {
         if let Some(a) = self.auth {
             c.auth.mode = a;
         }
+        if let Some(l) = self.request_log {
+            c.server.request_log = l;
+        }
         c.validate()?;
         Ok(c)
     }
@@ -96,18 +102,22 @@ fn main() -> anyhow::Result<()> {
     if std::env::args_os().nth(1).is_some_and(|a| a == sandbox::reaper::SUBCOMMAND) {
         sandbox::reaper::run();
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LAMINA_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
-    match cli.command {
-        Command::Serve(args) => {
-            let config = args.config()?;
-            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
-        }
-        Command::Doctor(args) => doctor(&args.config()?),
+    let (args, doctor_only) = match cli.command {
+        Command::Serve(args) => (args, false),
+        Command::Doctor(args) => (args, true),
+    };
+    let config = args.config()?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LAMINA_LOG")
+        .unwrap_or_else(|_| "info".into())
+        .add_directive(config.server.request_log.directive().parse()?);
+    // Colours only for a terminal: piped logs stay plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    if doctor_only {
+        return doctor(&config);
     }
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
 }
 
 /// Chooses the sandbox the configuration asks for and the host allows.
@@ -339,6 +349,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         max_connections: config.server.max_connections,
     };
     let listener = tls::DualListener::new(listener, authority.server, limits.header_timeout);
+    // The service models, read before the first request needs them.
+    std::thread::spawn(|| {
+        for s in protocol::SERVICES {
+            protocol::service(s.name);
+        }
+    });
+    // Testcontainers and LocalStack's tooling wait for this line.
+    println!("Ready.");
     serve::serve(listener, app, limits, shutdown_signal()).await;
     invoker.shutdown();
     tracing::info!("stopped");

@@ -31,6 +31,7 @@ fn expected(kind: &Kind) -> &'static str {
         Kind::Boolean => "boolean",
         Kind::Timestamp => "timestamp",
         Kind::Blob => "blob",
+        Kind::Document => "document",
     }
 }
 
@@ -89,6 +90,7 @@ pub fn read(model: &Model, shape: ShapeId, value: Value, path: &str) -> Result<V
         (Kind::Boolean, v @ Value::Bool(_)) => v,
         (Kind::Timestamp, v) => timestamp::seconds_of(&v).map(Value::from).ok_or_else(wrong)?,
         (Kind::Blob, v @ Value::String(_)) => v,
+        (Kind::Document, v) => v,
         _ => return Err(wrong()),
     })
 }

@@ -27,6 +27,8 @@ mod rest;
 pub mod route;
 pub mod rules;
 mod scalar;
+#[cfg(test)]
+mod sdk_fixtures;
 pub mod timestamp;
 pub mod validate;
 mod xml;
@@ -300,6 +302,15 @@ impl Model {
     pub fn parse(&self, protocol: Protocol, req: &Request) -> Result<Input, ServiceError> {
         let rules = rules::of(self.service);
         let malformed = |detail: String| ServiceError::new(rules.malformed, detail);
+        // The SDKs compress some bodies (CloudWatch's metric data), adding `gzip` last.
+        let inflated;
+        let req = match req.header("content-encoding") {
+            Some(enc) if enc.split(',').next_back().is_some_and(|e| e.trim().eq_ignore_ascii_case("gzip")) => {
+                inflated = Request { body: gunzip(&req.body).map_err(malformed)?, ..*req };
+                &inflated
+            }
+            _ => req,
+        };
         let type_error = |e: json::TypeError| {
             ServiceError::new(rules.malformed, format!("Value for parameter {} is not a valid {}.", e.path, e.expected))
         };
@@ -431,6 +442,21 @@ impl Model {
     }
 }
 
+/// The largest body a compressed request may inflate to.
+const MAX_INFLATED: u64 = 32 * 1024 * 1024;
+
+fn gunzip(body: &[u8]) -> Result<Bytes, String> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(MAX_INFLATED + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("The body is not valid gzip: {e}"))?;
+    if out.len() as u64 > MAX_INFLATED {
+        return Err("The body inflates past 32 MiB.".into());
+    }
+    Ok(out.into())
+}
+
 /// An operation a model does not have.
 fn unknown_operation(name: &str) -> ServiceError {
     ServiceError::new("UnknownOperationException", format!("Operation {name} is not supported."))
@@ -450,6 +476,166 @@ fn fill_idempotency_tokens(model: &Model, op: &Operation, value: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn request<'a>(
+        method: &'a http::Method,
+        path: &'a str,
+        query: &'a str,
+        headers: &'a http::HeaderMap,
+        body: &[u8],
+    ) -> Request<'a> {
+        Request { method, path, query, headers, body: Bytes::copy_from_slice(body) }
+    }
+
+    #[test]
+    fn a_lambda_invoke_reads_labels_headers_query_and_payload() {
+        let lambda = service("lambda").unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-amz-invocation-type", "Event".parse().unwrap());
+        headers.insert("x-amz-log-type", "Tail".parse().unwrap());
+        let post = http::Method::POST;
+        let req = request(&post, "/2015-03-31/functions/my%3Afn/invocations", "Qualifier=prod", &headers, b"{\"k\":1}");
+        let input = lambda.parse(Protocol::RestJson, &req).unwrap();
+        assert_eq!(input.operation, "Invoke");
+        assert_eq!(
+            input.value,
+            json!({"FunctionName": "my:fn", "InvocationType": "Event", "LogType": "Tail", "Qualifier": "prod"})
+        );
+        assert_eq!(input.payload.as_deref(), Some(&b"{\"k\":1}"[..]));
+        // And the answer: status, headers and the raw payload.
+        let out = Output {
+            value: json!({"StatusCode": 202, "FunctionError": "Unhandled", "ExecutedVersion": "1"}),
+            payload: Some(Bytes::from_static(b"[1]")),
+        };
+        let r = lambda.respond(Protocol::RestJson, "Invoke", out, "id");
+        assert_eq!(r.status, 202);
+        assert!(r.headers.contains(&("X-Amz-Function-Error".into(), "Unhandled".into())), "{:?}", r.headers);
+        assert!(r.headers.contains(&("X-Amz-Executed-Version".into(), "1".into())));
+        assert_eq!(&r.body[..], b"[1]");
+    }
+
+    #[test]
+    fn validation_answers_in_the_services_words() {
+        let lambda = service("lambda").unwrap();
+        let get = http::Method::GET;
+        let headers = http::HeaderMap::new();
+        let e = lambda
+            .parse(Protocol::RestJson, &request(&get, "/2015-03-31/functions/bad!name", "", &headers, b""))
+            .unwrap_err();
+        assert_eq!(e.code, "ValidationException");
+        assert!(
+            e.message.starts_with("1 validation error detected: Value 'bad!name' at 'functionName'"),
+            "{}",
+            e.message
+        );
+        let r = e.render(Some(lambda), Protocol::RestJson, "id");
+        assert_eq!(r.status, 400);
+        assert_eq!(serde_json::from_slice::<Value>(&r.body).unwrap(), json!({"message": e.message}));
+        // Lambda's modelled errors carry `Type`, and the shape's own casing of `Message`.
+        let r = ServiceError::new("ResourceNotFoundException", "Function not found: x").render(
+            Some(lambda),
+            Protocol::RestJson,
+            "id",
+        );
+        assert_eq!(r.status, 404);
+        assert!(r.headers.contains(&("x-amzn-errortype".into(), "ResourceNotFoundException".into())));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&r.body).unwrap(),
+            json!({"Type": "User", "Message": "Function not found: x"})
+        );
+    }
+
+    #[test]
+    fn sqs_answers_both_its_protocols_from_one_model() {
+        let sqs = service("sqs").unwrap();
+        let post = http::Method::POST;
+        let mut form = http::HeaderMap::new();
+        form.insert("content-type", "application/x-www-form-urlencoded".parse().unwrap());
+        let body = b"Action=SendMessage&QueueUrl=u&MessageBody=b&MessageAttribute.1.Name=a&MessageAttribute.1.Value.DataType=String&MessageAttribute.1.Value.StringValue=v";
+        let query = sqs.parse(Protocol::Query, &request(&post, "/", "", &form, body)).unwrap();
+        let mut json_headers = http::HeaderMap::new();
+        json_headers.insert("x-amz-target", "AmazonSQS.SendMessage".parse().unwrap());
+        let body =
+            br#"{"QueueUrl":"u","MessageBody":"b","MessageAttributes":{"a":{"DataType":"String","StringValue":"v"}}}"#;
+        let json = sqs.parse(Protocol::Json, &request(&post, "/", "", &json_headers, body)).unwrap();
+        assert_eq!(query, json);
+        let out = Output::new(json!({"Messages": [{"MessageId": "m", "Body": "b", "Attributes": {"SenderId": "s"}}]}));
+        let xml = sqs.respond(Protocol::Query, "ReceiveMessage", out, "rid");
+        let xml = String::from_utf8(xml.body.to_vec()).unwrap();
+        assert!(xml.contains("<ReceiveMessageResult><Message><MessageId>m</MessageId><Body>b</Body><Attribute><Name>SenderId</Name><Value>s</Value></Attribute></Message></ReceiveMessageResult>"), "{xml}");
+        assert!(xml.contains("xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\""));
+        // Errors: the JSON type and the query code, from the model.
+        let e = ServiceError::new("QueueDoesNotExist", "The specified queue does not exist.");
+        let r = e.render(Some(sqs), Protocol::Json, "rid");
+        assert!(r
+            .headers
+            .contains(&("x-amzn-query-error".into(), "AWS.SimpleQueueService.NonExistentQueue;Sender".into())));
+        assert_eq!(serde_json::from_slice::<Value>(&r.body).unwrap()["__type"], "com.amazonaws.sqs#QueueDoesNotExist");
+        let r = e.render(Some(sqs), Protocol::Query, "rid");
+        assert!(String::from_utf8_lossy(&r.body).contains("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>"));
+    }
+
+    #[test]
+    fn compressed_bodies_are_inflated_within_a_bound() {
+        use std::io::Write;
+        let logs = service("logs").unwrap();
+        let post = http::Method::POST;
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-amz-target", "Logs_20140328.CreateLogGroup".parse().unwrap());
+        headers.insert("content-encoding", "gzip".parse().unwrap());
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(br#"{"logGroupName":"g"}"#).unwrap();
+        let body = gz.finish().unwrap();
+        let input = logs.parse(Protocol::Json, &request(&post, "/", "", &headers, &body)).unwrap();
+        assert_eq!(input.value, json!({"logGroupName": "g"}));
+        // A bomb: 40 MiB of zeros in a few KiB.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![b' '; 40 << 20]).unwrap();
+        let bomb = gz.finish().unwrap();
+        let e = logs.parse(Protocol::Json, &request(&post, "/", "", &headers, &bomb)).unwrap_err();
+        assert!(e.message.contains("32 MiB"), "{}", e.message);
+    }
+
+    #[test]
+    fn requests_find_their_service_and_protocol() {
+        let post = http::Method::POST;
+        let get = http::Method::GET;
+        let mut h = http::HeaderMap::new();
+        h.insert("x-amz-target", "DynamoDB_20120810.ListTables".parse().unwrap());
+        let a = address(&request(&post, "/", "", &h, b"{}"));
+        assert_eq!((a.service.unwrap().service, a.protocol), ("dynamodb", Protocol::Json));
+        let mut h = http::HeaderMap::new();
+        h.insert("smithy-protocol", "rpc-v2-cbor".parse().unwrap());
+        let a = address(&request(&post, "/service/GraniteServiceVersion20100801/operation/ListMetrics", "", &h, b""));
+        assert_eq!((a.service.unwrap().service, a.protocol), ("cloudwatch", Protocol::Cbor));
+        let h = http::HeaderMap::new();
+        let a = address(&request(&get, "/2015-03-31/functions/", "", &h, b""));
+        assert_eq!((a.service.unwrap().service, a.protocol), ("lambda", Protocol::RestJson));
+        let a = address(&request(&get, "/v2/apis", "", &h, b""));
+        assert_eq!(a.service.unwrap().service, "apigatewayv2");
+        let a = address(&request(&post, "/", "Action=DescribeStacks", &h, b""));
+        assert_eq!((a.service.unwrap().service, a.protocol), ("cloudformation", Protocol::Query));
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=k/20261205/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"
+                .parse()
+                .unwrap(),
+        );
+        let a = address(&request(&get, "/", "", &h, b""));
+        assert_eq!((a.service.unwrap().service, a.protocol), ("s3", Protocol::RestXml));
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=k/20261205/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=0"
+                .parse()
+                .unwrap(),
+        );
+        h.insert("x-amz-target", "TrentService.ListKeys".parse().unwrap());
+        let a = address(&request(&post, "/", "", &h, b"{}"));
+        assert_eq!((a.service.unwrap_err(), a.protocol), (Some("kms".to_owned()), Protocol::Json));
+    }
 
     #[test]
     fn every_model_loads_and_agrees_with_the_service_table() {

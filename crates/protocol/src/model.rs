@@ -72,6 +72,8 @@ pub enum Kind {
     Timestamp,
     /// Bytes (base64 in JSON and XML bodies).
     Blob,
+    /// Any JSON value (a Smithy document).
+    Document,
 }
 
 /// How a timestamp is written.
@@ -460,6 +462,8 @@ struct OverlayShape {
     #[serde(default)]
     location_name: Option<String>,
     #[serde(default)]
+    error: Option<RawError>,
+    #[serde(default)]
     members: HashMap<String, OverlayMember>,
 }
 
@@ -483,6 +487,9 @@ impl Overlay {
             let shape = raw.shapes.get_mut(&name).ok_or_else(|| format!("no shape {name}"))?;
             if over.location_name.is_some() {
                 shape.location_name = over.location_name;
+            }
+            if over.error.is_some() {
+                shape.error = over.error;
             }
             for (mname, m) in over.members {
                 let target = match mname.as_str() {
@@ -577,9 +584,20 @@ struct RawOperation {
     deprecated: bool,
 }
 
-#[derive(Deserialize, Default)]
-struct RawXmlNamespace {
-    uri: Option<String>,
+/// `xmlNamespace`: a URI, or a URI with a prefix.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawXmlNamespace {
+    Uri(String),
+    Full { uri: String },
+}
+
+impl RawXmlNamespace {
+    fn uri(&self) -> String {
+        match self {
+            RawXmlNamespace::Uri(u) | RawXmlNamespace::Full { uri: u } => u.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -664,6 +682,8 @@ struct RawShape {
     eventstream: bool,
     #[serde(default)]
     union: bool,
+    #[serde(default)]
+    document: bool,
 }
 
 fn resolve(service: &'static str, raw: RawModel) -> Result<Model, String> {
@@ -691,7 +711,7 @@ fn resolve(service: &'static str, raw: RawModel) -> Result<Model, String> {
             location_name: m.location_name.clone(),
             query_name: m.query_name.clone(),
             xml_attribute: m.xml_attribute,
-            xml_namespace: m.xml_namespace.as_ref().and_then(|n| n.uri.clone()),
+            xml_namespace: m.xml_namespace.as_ref().map(RawXmlNamespace::uri),
             flattened: m.flattened,
             json_value: m.jsonvalue,
             idempotency_token: m.idempotency_token,
@@ -704,6 +724,7 @@ fn resolve(service: &'static str, raw: RawModel) -> Result<Model, String> {
     for name in &names {
         let s = &raw.shapes[*name];
         let kind = match s.kind.as_str() {
+            "structure" if s.document => Kind::Document,
             "structure" | "union" => {
                 let mut members = Vec::new();
                 let mut payload = None;
@@ -756,7 +777,7 @@ fn resolve(service: &'static str, raw: RawModel) -> Result<Model, String> {
                 compiled: OnceLock::new(),
             },
             xml_name: s.location_name.clone(),
-            xml_namespace: s.xml_namespace.as_ref().and_then(|n| n.uri.clone()),
+            xml_namespace: s.xml_namespace.as_ref().map(RawXmlNamespace::uri),
             flattened: s.flattened,
             timestamp_format: s.timestamp_format.as_deref().and_then(TimestampFormat::from_name),
             error,

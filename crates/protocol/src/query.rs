@@ -65,19 +65,17 @@ fn structure(model: &Model, shape: ShapeId, params: &Params, prefix: &str) -> Re
 
 fn value(model: &Model, m: &Member, params: &Params, name: &str) -> Result<Option<Value>, TypeError> {
     let shape = model.shape(m.shape);
+    // Only what the request has is read: a shape may contain itself.
+    if !params.has(name) {
+        return Ok(None);
+    }
     match &shape.kind {
         Kind::Structure { .. } => structure(model, m.shape, params, name),
         Kind::List(item) => {
             let flattened = m.flattened || shape.flattened;
+            // A flattened list's items are numbered under the member's own name.
             let base = if flattened {
-                match &item.location_name {
-                    // A flattened list's items are named by the list's member.
-                    Some(n) => match name.rsplit_once('.') {
-                        Some((parent, _)) => format!("{parent}.{n}"),
-                        None => n.clone(),
-                    },
-                    None => name.to_owned(),
-                }
+                name.to_owned()
             } else {
                 format!("{name}.{}", item.location_name.as_deref().unwrap_or("member"))
             };

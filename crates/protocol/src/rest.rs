@@ -43,8 +43,6 @@ pub fn read(
     let text = |m: &Member, t: &str| {
         scalar::from_text(model, m.shape, t).map_err(|expected| TypeError { path: m.name.clone(), expected })
     };
-    // Query parameters bound to named members; the rest go to a map member, if any.
-    let named: Vec<&str> = members.iter().filter(|m| m.location == Location::Query).map(|m| m.wire_name()).collect();
     for (i, m) in members.iter().enumerate() {
         let v = match m.location {
             Location::Uri => match labels.iter().find(|(k, _)| k == m.wire_name()) {
@@ -57,7 +55,8 @@ pub fn read(
                     Kind::Map(_, val) => {
                         let multi = matches!(model.shape(val.shape).kind, Kind::List(_));
                         let mut map = Map::new();
-                        for (k, v) in query.iter().filter(|(k, _)| !named.contains(&k.as_str())) {
+                        // Every parameter, those other members name too.
+                        for (k, v) in query {
                             if multi {
                                 let e = map.entry(k.clone()).or_insert_with(|| Value::Array(Vec::new()));
                                 if let Value::Array(a) = e {
@@ -102,12 +101,12 @@ pub fn read(
             Location::Body if *payload == Some(i) => {
                 let shape = model.shape(m.shape);
                 match &shape.kind {
+                    _ if body.is_empty() => None,
                     Kind::Blob => {
                         input.payload = Some(body.clone());
                         None
                     }
                     Kind::String => Some(Value::String(String::from_utf8_lossy(&body).into_owned())),
-                    _ if body.is_empty() => None,
                     _ => Some(match protocol {
                         Protocol::RestXml => {
                             let root = xml::parse(&body).map_err(Unreadable::Body)?;
@@ -118,7 +117,9 @@ pub fn read(
                                 serde_json::from_slice(&body).map_err(|e| Unreadable::Body(e.to_string()))?;
                             json::read(model, m.shape, v, &m.name)?
                         }
-                    }),
+                    })
+                    // An empty structure is no structure.
+                    .filter(|v| v.as_object().is_none_or(|o| !o.is_empty())),
                 }
             }
             Location::Body => None,
@@ -154,17 +155,56 @@ pub fn read(
 fn header_value(model: &Model, m: &Member, text: &str) -> Result<Value, TypeError> {
     let wrong = |expected| TypeError { path: m.name.clone(), expected };
     if m.json_value {
+        // A JSON document, base64-encoded; the tree keeps its text.
         let decoded = base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|_| wrong("JSON"))?;
-        return serde_json::from_slice(&decoded).map_err(|_| wrong("JSON"));
+        return String::from_utf8(decoded).map(Value::String).map_err(|_| wrong("JSON"));
     }
     match &model.shape(m.shape).kind {
-        Kind::List(item) => text
-            .split(',')
-            .map(|t| scalar::from_text(model, item.shape, t.trim()).map_err(wrong))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
+        Kind::List(item) => {
+            let timestamps = matches!(model.shape(item.shape).kind, Kind::Timestamp);
+            split_header_list(text, timestamps)
+                .iter()
+                .map(|t| scalar::from_text(model, item.shape, t).map_err(wrong))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array)
+        }
         _ => scalar::from_text(model, m.shape, text).map_err(wrong),
     }
+}
+
+/// A list header's items: split at commas outside double quotes (quotes and their
+/// escapes removed); HTTP dates, which hold a comma of their own, split at every second.
+fn split_header_list(text: &str, http_dates: bool) -> Vec<String> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    if http_dates {
+        let parts: Vec<&str> = text.split(',').collect();
+        return parts.chunks(2).map(|c| c.join(",").trim().to_owned()).collect();
+    }
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                was_quoted = true;
+            }
+            '\\' if quoted => current.extend(chars.next()),
+            ',' if !quoted => {
+                items.push(if was_quoted { std::mem::take(&mut current) } else { current.trim().to_owned() });
+                current.clear();
+                was_quoted = false;
+            }
+            c if !quoted && c.is_whitespace() && current.is_empty() => {}
+            c => current.push(c),
+        }
+    }
+    items.push(if was_quoted { current } else { current.trim().to_owned() });
+    items
 }
 
 /// Writes an operation's output as a REST response.
@@ -240,9 +280,9 @@ pub fn write(model: &Model, op: &Operation, protocol: Protocol, output: Output) 
             Protocol::RestXml => {
                 let root = model.shape(shape).xml_name.clone().unwrap_or_else(|| op.name.clone() + "Result");
                 let mut w = xml::XmlWriter::new();
-                let mut attrs = Vec::new();
+                let mut attrs = xmlbody::attributes(model, shape, &output.value);
                 if let Some(ns) = model.xml_namespace.as_ref().or(model.shape(shape).xml_namespace.as_ref()) {
-                    attrs.push(("xmlns".to_owned(), ns.clone()));
+                    attrs.insert(0, ("xmlns".to_owned(), ns.clone()));
                 }
                 w.open_with(&root, &attrs);
                 xmlbody::write_members(&mut w, model, shape, &output.value);
@@ -272,7 +312,8 @@ pub fn write(model: &Model, op: &Operation, protocol: Protocol, output: Output) 
 
 fn header_text(model: &Model, m: &Member, v: &Value) -> Option<String> {
     if m.json_value {
-        return Some(base64::engine::general_purpose::STANDARD.encode(v.to_string()));
+        let text = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+        return Some(base64::engine::general_purpose::STANDARD.encode(text));
     }
     match (&model.shape(m.shape).kind, v) {
         (Kind::List(item), Value::Array(items)) => Some(

@@ -59,6 +59,30 @@ impl Template {
         Ok(Template { segments, query })
     }
 
+    /// A request target this template matches: labels filled with `x` (a greedy one
+    /// with `x/y`), the query literals appended. For tools that probe every operation.
+    pub fn example(&self) -> String {
+        let mut path = String::new();
+        for seg in &self.segments {
+            path.push('/');
+            path.push_str(match seg {
+                Segment::Literal(l) => l,
+                Segment::Label(_) => "x",
+                Segment::Greedy(_) => "x/y",
+            });
+        }
+        if path.is_empty() {
+            path.push('/');
+        }
+        for (i, (k, v)) in self.query.iter().enumerate() {
+            path.push(if i == 0 { '?' } else { '&' });
+            path.push_str(k);
+            path.push('=');
+            path.push_str(v.as_deref().unwrap_or(""));
+        }
+        path
+    }
+
     /// The first path segment when it is a literal: what the route index keys on.
     fn first_literal(&self) -> Option<&str> {
         match self.segments.first() {
@@ -246,6 +270,8 @@ mod tests {
         assert_eq!(find("/b/k", &[]), Some(2));
         assert_eq!(find("/2015-03-31/functions/f", &[]), Some(3));
         assert_eq!(find("/2015-03-31/functions/f/configuration", &[]), Some(4));
+        assert_eq!(templates[1].1.example(), "/x?list-type=2");
+        assert_eq!(templates[2].1.example(), "/x/x/y");
         assert_eq!(table.find(|i| &templates[i].1, &http::Method::PUT, "/b", &[]), None);
         assert!(table.any_method(|i| &templates[i].1, "/b", &[]));
     }

@@ -47,9 +47,9 @@ pub fn write_member(w: &mut XmlWriter, model: &Model, m: &Member, name: &str, v:
         }
         (Kind::List(item), Value::Array(items)) => {
             if m.flattened || shape.flattened {
-                let item_name = item.location_name.as_deref().unwrap_or(name);
+                // A flattened list's items take the member's own name.
                 for i in items {
-                    write_member(w, model, item, item_name, i);
+                    write_member(w, model, item, name, i);
                 }
             } else {
                 w.open(name, None);
@@ -118,8 +118,7 @@ fn read_member(model: &Model, m: &Member, parent: &Element, path: &str) -> Resul
     let name = m.wire_name();
     match &shape.kind {
         Kind::List(item) if m.flattened || shape.flattened => {
-            let item_name = item.location_name.as_deref().unwrap_or(name);
-            let items: Vec<&Element> = parent.named(item_name).collect();
+            let items: Vec<&Element> = parent.named(name).collect();
             if items.is_empty() {
                 return Ok(None);
             }
