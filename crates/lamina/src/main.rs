@@ -93,6 +93,15 @@ impl ServeArgs {
     }
 }
 
+/// A line on standard output for whoever started the server. A closed stdout (the reader
+/// took the first line and left) must not stop it, so errors are ignored.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
 fn main() -> anyhow::Result<()> {
     // The sandbox helper: a fresh single-threaded process that becomes an execution
     // environment. Nothing else (no runtime, no logging threads) may start before it.
@@ -342,7 +351,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     tracing::info!(data_dir = %data.display(), "state directory");
     // Tests and scripts read this line to find the port when started with --port 0.
-    println!("lamina listening on http://{addr}");
+    say(&format!("lamina listening on http://{addr}"));
     // HTTP and HTTPS on the one port; the peer's address is the gateway's `sourceIp`.
     let limits = serve::Limits {
         header_timeout: Duration::from_secs_f64(config.server.header_timeout_secs),
@@ -356,7 +365,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         }
     });
     // Testcontainers and LocalStack's tooling wait for this line.
-    println!("Ready.");
+    say("Ready.");
     serve::serve(listener, app, limits, shutdown_signal()).await;
     invoker.shutdown();
     tracing::info!("stopped");
