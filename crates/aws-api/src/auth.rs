@@ -23,7 +23,7 @@ fn body_limit(path: &str) -> usize {
     if path.starts_with("/2015-03-31/functions") || path.starts_with("/2018-10-31/layers") {
         model::limits::CODE_REQUEST_MAX_BYTES
     } else {
-        3 * crate::sqs_json::MAX_BODY
+        3 * crate::sqs_api::MAX_BODY
     }
 }
 

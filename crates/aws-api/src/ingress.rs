@@ -41,7 +41,8 @@ pub(crate) fn to_response(r: protocol::Response, code: Option<&str>) -> Response
 
 /// An error of a modelled service, in a protocol.
 pub(crate) fn error(service: &str, protocol: Protocol, e: &ServiceError, request_id: &str) -> Response {
-    to_response(e.render(protocol::service(service), protocol, request_id), Some(&e.code))
+    let model = protocol::service(service);
+    to_response(e.render(model, protocol, request_id), Some(&e.client_code(model, protocol)))
 }
 
 /// An operation no handler took, of a service Lamina serves: 501 if the model has it,
@@ -49,9 +50,7 @@ pub(crate) fn error(service: &str, protocol: Protocol, e: &ServiceError, request
 pub(crate) fn unserved_operation(service: &str, protocol: Protocol, operation: &str, request_id: &str) -> Response {
     let e = match protocol::service(service).and_then(|m| m.operation(operation)) {
         Some(_) => ServiceError::not_implemented(service, operation),
-        None if protocol == Protocol::Query => {
-            ServiceError::new("InvalidAction", format!("The action {operation} is not valid for this web service."))
-        }
+        None if protocol == Protocol::Query => protocol::rules::of(service).invalid_action(operation),
         None => ServiceError::new("UnknownOperationException", format!("Operation {operation} is not supported.")),
     };
     error(service, protocol, &e, request_id)

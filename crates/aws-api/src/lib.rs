@@ -12,7 +12,7 @@
 //! API Gateway's data plane first. Each handler parses a request into
 //! the typed arguments of a service call, calls the service, and turns the typed result or
 //! error into AWS's exact response shape. Errors become responses in exactly one place per
-//! protocol (`lambda_rest::error_response`, `sqs_json::error_response`, `logs_json::error_response`,
+//! protocol (`lambda_rest::error_response`, `sqs_api::service_error`, `logs_json::error_response`,
 //! `apigw_common::error_response`, and the query modules' own).
 //!
 //! **Invariant:** this is the only crate that knows AWS's control-plane JSON and XML
@@ -38,8 +38,7 @@ mod lambda_urls;
 mod lambda_versions;
 mod logs_json;
 mod sns_query;
-mod sqs_json;
-mod sqs_query;
+mod sqs_api;
 mod sts_query;
 
 pub use code_urls::CodeUrls;
@@ -60,8 +59,20 @@ pub mod fuzz {
     /// their parameters.
     pub fn query_form(body: &[u8]) {
         let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-        crate::sqs_query::exercise(params.clone());
         crate::sns_query::exercise(params);
+        // SQS reads its forms through the protocol layer, from its model.
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("content-type", axum::http::HeaderValue::from_static("application/x-www-form-urlencoded"));
+        let req = protocol::Request {
+            method: &axum::http::Method::POST,
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: bytes::Bytes::copy_from_slice(body),
+        };
+        if let Some(sqs) = protocol::service("sqs") {
+            let _ = sqs.parse(protocol::Protocol::Query, &req);
+        }
     }
 }
 pub use caller::CallerPolicy;
@@ -192,27 +203,11 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
             ))),
         };
     }
-    if target.is_some() && !target.as_deref().is_some_and(|t| t.starts_with("AmazonSQS.")) {
-        return ingress::unserved(req).await;
+    match target.as_deref() {
+        Some(t) if t.starts_with("AmazonSQS.") => sqs_api::handle(&s, req, protocol::Protocol::Json, None).await,
+        Some(_) => ingress::unserved(req).await,
+        None => query_request(s, req).await,
     }
-    let Some(operation) = target.as_deref().and_then(|t| t.strip_prefix("AmazonSQS.")).map(str::to_owned) else {
-        return query_request(s, req).await;
-    };
-    if !sqs_query::ACTIONS.contains(&operation.as_str()) {
-        return ingress::unserved(req).await;
-    }
-    let (parts, body) = req.into_parts();
-    let caller = s.callers.caller(&parts);
-    let caller = sqs::Caller { account: caller.account, region: caller.region };
-    let body = match axum::body::to_bytes(body, sqs_json::MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            return sqs_json::error_response(&sqs::SqsError::invalid_parameter(
-                "The request is larger than SQS accepts.",
-            ))
-        }
-    };
-    sqs_json::handle(&s.sqs, &caller, &operation, &parts.headers, &body).await
 }
 
 /// The service a SigV4 credential scope names (`…/<region>/<service>/aws4_request`).
@@ -224,7 +219,7 @@ pub(crate) fn signed_service(headers: &axum::http::HeaderMap) -> Option<String> 
 
 /// The query-protocol service an action belongs to.
 pub(crate) fn query_service_of(action: &str) -> Option<&'static str> {
-    if sqs_query::ACTIONS.contains(&action) {
+    if sqs_api::OPERATIONS.contains(&action) {
         Some("sqs")
     } else if sts_query::ACTIONS.contains(&action) {
         Some("sts")
@@ -241,11 +236,16 @@ async fn query_request(s: ApiState, req: Request) -> Response {
     query_request_for(s, req, None).await
 }
 
-/// A query-protocol request; `path_queue` is the SQS queue URL it was posted to, if any.
-async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>) -> Response {
+/// A query-protocol request; `path_queue` is the SQS queue (account, name) whose URL it
+/// was sent to, if any.
+async fn query_request_for(s: ApiState, req: Request, path_queue: Option<(String, String)>) -> Response {
     // `GET /` or `POST /` signed for another service (S3's ListBuckets, CloudFormation).
-    if signed_service(req.headers()).is_some_and(|svc| !["sqs", "sns", "sts", "iam"].contains(&svc.as_str())) {
+    let signed = signed_service(req.headers());
+    if signed.as_deref().is_some_and(|svc| !["sqs", "sns", "sts", "iam"].contains(&svc)) {
         return ingress::unserved(req).await;
+    }
+    if signed.as_deref() == Some("sqs") || path_queue.is_some() {
+        return sqs_api::handle(&s, req, protocol::Protocol::Query, path_queue).await;
     }
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let (parts, body) = req.into_parts();
@@ -253,32 +253,34 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
         parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     // Room for an SQS batch of ten 1 MiB messages, form-encoded; a larger body is refused
     // rather than read in part.
-    const LIMIT: usize = sqs_json::MAX_BODY * 3;
+    const LIMIT: usize = sqs_api::MAX_BODY * 3;
     let declared =
         parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let read = match declared {
-        Some(n) if n > LIMIT as u64 => Err(()),
-        _ => axum::body::to_bytes(body, LIMIT).await.map_err(drop),
+    let bytes = match declared {
+        Some(n) if n > LIMIT as u64 => None,
+        _ => axum::body::to_bytes(body, LIMIT).await.ok(),
     };
-    match read {
-        Ok(bytes) => params.extend(form_urlencoded::parse(&bytes).into_owned()),
-        Err(_) => {
-            let message = "The request is larger than the service accepts.";
-            return match signed_service(&parts.headers).as_deref() {
-                Some("sns") => sns_query::error_response(&sns::SnsError::invalid(message), &request_id),
-                _ => sqs_query::error_response(&sqs::SqsError::invalid_parameter(message), &request_id),
-            };
-        }
-    }
+    let Some(bytes) = bytes else {
+        let e = protocol::ServiceError::new("InvalidParameterValue", "The request is larger than the service accepts.");
+        let service = signed.as_deref().unwrap_or("sqs");
+        return ingress::error(service, protocol::Protocol::Query, &e, &request_id);
+    };
+    params.extend(form_urlencoded::parse(&bytes).into_owned());
     let action = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
-    let signed = signed_service(&parts.headers);
     let service = match signed.as_deref() {
         Some(name) => name,
-        None if path_queue.is_some() => "sqs",
         None => query_service_of(&action).or_else(|| ingress::query_service_for(&action)).unwrap_or(""),
     };
+    if service == "sqs" {
+        return sqs_api::handle(
+            &s,
+            Request::from_parts(parts, axum::body::Body::from(bytes)),
+            protocol::Protocol::Query,
+            None,
+        )
+        .await;
+    }
     let served = match service {
-        "sqs" => sqs_query::ACTIONS,
         "sns" => sns_query::ACTIONS,
         "sts" => sts_query::ACTIONS,
         "iam" => iam_query::ACTIONS,
@@ -289,14 +291,6 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
     }
     let caller = s.callers.caller(&parts);
     match service {
-        "sqs" => {
-            let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_owned();
-            let caller = sqs::Caller { account: caller.account, region: caller.region };
-            let path_queue = path_queue.map(|p| {
-                sqs_json::queue_url(&host, p.split('/').nth(1).unwrap_or(""), p.split('/').nth(2).unwrap_or(""))
-            });
-            sqs_query::handle(&s.sqs, &caller, params, &host, path_queue, &request_id).await
-        }
         "sns" => {
             let caller = sns::Caller { account: caller.account, region: caller.region };
             sns_query::handle(&s.sns, &caller, params, &request_id).await
@@ -307,13 +301,17 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<String>
     }
 }
 
-/// `POST /<account>/<queue>`: SQS's query protocol addressed to a queue's URL.
+/// `POST` or `GET /<account>/<queue>`: SQS addressed to a queue's URL.
 async fn queue_post(
     axum::extract::State(s): axum::extract::State<ApiState>,
     axum::extract::Path((account, queue)): axum::extract::Path<(String, String)>,
     req: Request,
 ) -> Response {
-    query_request_for(s, req, Some(format!("/{account}/{queue}"))).await
+    // Current SDKs post the JSON protocol to a queue's URL too.
+    if req.headers().get("x-amz-target").and_then(|t| t.to_str().ok()).is_some_and(|t| t.starts_with("AmazonSQS.")) {
+        return sqs_api::handle(&s, req, protocol::Protocol::Json, None).await;
+    }
+    query_request_for(s, req, Some((account, queue))).await
 }
 
 async fn root_get(axum::extract::State(s): axum::extract::State<ApiState>, req: Request) -> Response {
@@ -334,7 +332,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/_lamina/health", axum::routing::get(ingress::health))
         .route("/_localstack/health", axum::routing::get(ingress::localstack_health))
         .route("/", axum::routing::post(root_post).get(root_get))
-        .route("/{account}/{queue}", axum::routing::post(queue_post))
+        .route("/{account}/{queue}", axum::routing::post(queue_post).get(queue_post))
         .fallback(ingress::unserved)
         .method_not_allowed_fallback(ingress::unserved)
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))

@@ -106,6 +106,19 @@ impl ServiceError {
         }
     }
 
+    /// The code the client reports: the query code where the protocol (or the service's
+    /// query compatibility) carries it, else the shape's name.
+    pub fn client_code(&self, model: Option<&Model>, protocol: Protocol) -> String {
+        let (query_code, shape_name) = self.codes(model);
+        let query =
+            matches!(protocol, Protocol::Query | Protocol::RestXml) || model.is_some_and(|m| m.query_compatible);
+        if query {
+            query_code
+        } else {
+            shape_name
+        }
+    }
+
     /// The error's body members as JSON: the message under the shape's own member name,
     /// `Type` where the shape has one, and the extra fields.
     fn json_members(&self, model: Option<&Model>, default_message: &str) -> Map<String, Value> {

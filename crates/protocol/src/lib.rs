@@ -338,12 +338,7 @@ impl Model {
             Protocol::Query => {
                 let params = query::Params::new(req.form());
                 let action = params.get("Action").unwrap_or("");
-                let op = self.operation(action).ok_or_else(|| {
-                    ServiceError::new(
-                        "InvalidAction",
-                        format!("The action {action} is not valid for this web service."),
-                    )
-                })?;
+                let op = self.operation(action).ok_or_else(|| rules.invalid_action(action))?;
                 let value = match op.input {
                     Some(shape) => query::read(self, shape, &params).map_err(type_error)?,
                     None => Value::Object(Map::new()),
@@ -418,9 +413,16 @@ impl Model {
                 w.open(&root, Some(("xmlns", &ns)));
                 if let Some(shape) = op.output {
                     let result = op.result_wrapper.clone().unwrap_or_else(|| format!("{}Result", op.name));
-                    w.open(&result, None);
-                    xmlbody::write_members(&mut w, self, shape, &output.value);
-                    w.close(&result);
+                    let mut inner = xml::XmlWriter::empty();
+                    xmlbody::write_members(&mut inner, self, shape, &output.value);
+                    // An empty result is written as AWS writes it: `<ReceiveMessageResult/>`.
+                    if inner.is_empty() {
+                        w.empty_element(&result);
+                    } else {
+                        w.open(&result, None);
+                        w.append(inner);
+                        w.close(&result);
+                    }
                 }
                 w.open("ResponseMetadata", None);
                 w.leaf("RequestId", request_id);

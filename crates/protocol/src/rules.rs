@@ -26,6 +26,19 @@ pub struct Rules {
     pub json_type_prefix: &'static str,
     /// The code answered when the body cannot be read.
     pub malformed: &'static str,
+    /// Where the query protocol's `InvalidAction` says an action is not valid
+    /// (`for this web service`, SQS's `for this endpoint`).
+    pub invalid_action_for: &'static str,
+}
+
+impl Rules {
+    /// The query protocol's answer to an action the service does not have.
+    pub fn invalid_action(&self, action: &str) -> crate::ServiceError {
+        crate::ServiceError::new(
+            "InvalidAction",
+            format!("The action {action} is not valid {}.", self.invalid_action_for),
+        )
+    }
 }
 
 const DEFAULT: Rules = Rules {
@@ -34,6 +47,7 @@ const DEFAULT: Rules = Rules {
     list_not_null: true,
     json_type_prefix: "",
     malformed: "SerializationException",
+    invalid_action_for: "for this web service",
 };
 
 /// The rules of a service, by Lamina's name for it.
@@ -50,6 +64,7 @@ pub fn of(service: &str) -> Rules {
             validation: Validation::Unchecked,
             json_type_prefix: "com.amazonaws.sqs#",
             malformed: "InvalidParameterValue",
+            invalid_action_for: "for this endpoint",
             ..DEFAULT
         },
         "dynamodb" | "dynamodbstreams" => Rules { json_type_prefix: "com.amazonaws.dynamodb.v20120810#", ..DEFAULT },

@@ -20,10 +20,26 @@ impl XmlWriter {
         XmlWriter { out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>") }
     }
 
-    /// An element fragment, without a declaration.
-    #[cfg(test)]
-    pub fn fragment() -> XmlWriter {
+    /// A fragment, without a declaration.
+    pub fn empty() -> XmlWriter {
         XmlWriter { out: String::new() }
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
+    /// Another writer's text, here.
+    pub fn append(&mut self, other: XmlWriter) {
+        self.out.push_str(&other.out);
+    }
+
+    /// `<name/>`.
+    pub fn empty_element(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push_str("/>");
     }
 
     /// `<name attr="value">`.
@@ -200,7 +216,7 @@ mod tests {
         assert_eq!(root.name, "Delete");
         assert_eq!(root.named("Object").next().unwrap().named("Key").next().unwrap().text, "a&b");
         assert_eq!(root.named("Grantee").next().unwrap().attributes, vec![("type".into(), "User".into())]);
-        let mut w = XmlWriter::fragment();
+        let mut w = XmlWriter::empty();
         w.leaf("K", "<a&'\">");
         assert_eq!(String::from_utf8(w.finish()).unwrap(), "<K>&lt;a&amp;&apos;&quot;&gt;</K>");
     }

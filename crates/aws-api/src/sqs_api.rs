@@ -1,40 +1,139 @@
-//! SQS's JSON protocol (`X-Amz-Target: AmazonSQS.<Operation>`, `application/x-amz-json-1.0`),
-//! which current SDKs and the aws CLI speak. Errors carry the shape name in `__type` and
-//! the query-protocol code in `x-amzn-query-error`, as AWS sends them.
+//! SQS, both its protocols: the JSON protocol (`X-Amz-Target: AmazonSQS.<Operation>`) that
+//! current SDKs and the aws CLI speak, and the query protocol (form `Action=…` to `/` or
+//! to a queue's URL, by POST or GET) of older ones. The protocol layer reads either into
+//! one input tree, from SQS's model, and writes the answer and errors back in the same
+//! protocol; this module only turns trees into service calls and results into trees.
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use protocol::{Output, Protocol, ServiceError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sqs::{AttributeValue, Caller, ReceiveInput, SendInput, SqsError, SqsService};
 
-/// The largest SQS request body: a batch of ten 1 MiB messages, with room for JSON.
+use crate::ingress;
+
+/// The largest SQS request body: a batch of ten 1 MiB messages, with room for JSON; a
+/// form-encoded batch may take three times that.
 pub(crate) const MAX_BODY: usize = 11 * 1024 * 1024;
 
-/// An SQS error in the JSON protocol's shape.
-pub(crate) fn error_response(e: &SqsError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = json!({ "__type": format!("com.amazonaws.sqs#{}", e.code), "message": e.message });
-    let fault = if e.sender_fault { "Sender" } else { "Receiver" };
-    let mut resp = (status, [("content-type", "application/x-amz-json-1.0")], body.to_string()).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{};{fault}", e.query_code)) {
-        resp.headers_mut().insert("x-amzn-query-error", v);
+/// The operations Lamina implements; the model's others answer 501.
+pub(crate) const OPERATIONS: &[&str] = &[
+    "CreateQueue",
+    "GetQueueUrl",
+    "ListQueues",
+    "DeleteQueue",
+    "PurgeQueue",
+    "GetQueueAttributes",
+    "SetQueueAttributes",
+    "SendMessage",
+    "SendMessageBatch",
+    "ReceiveMessage",
+    "DeleteMessage",
+    "DeleteMessageBatch",
+    "ChangeMessageVisibility",
+    "ChangeMessageVisibilityBatch",
+    "TagQueue",
+    "UntagQueue",
+    "ListQueueTags",
+    "ListDeadLetterSourceQueues",
+];
+
+/// An SQS error as the protocol layer writes it: the shape name, AWS's status and fault
+/// (the query code comes from the model).
+pub(crate) fn service_error(e: &SqsError) -> ServiceError {
+    let mut out = ServiceError::new(e.code, e.message.clone()).status(e.status);
+    out.sender_fault = Some(e.sender_fault);
+    out
+}
+
+/// Serves one SQS request in `protocol`; `path_queue` is the queue URL a query request
+/// was sent to, if any.
+pub(crate) async fn handle(
+    s: &crate::ApiState,
+    req: Request,
+    protocol: Protocol,
+    path_queue: Option<(String, String)>,
+) -> Response {
+    let request_id = req.extensions().get::<crate::RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let (parts, body) = req.into_parts();
+    let fail = |e: &ServiceError| ingress::error("sqs", protocol, e, &request_id);
+    let limit = if protocol == Protocol::Query { MAX_BODY * 3 } else { MAX_BODY };
+    let declared =
+        parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let body = match declared {
+        Some(n) if n > limit as u64 => None,
+        _ => axum::body::to_bytes(body, limit).await.ok(),
+    };
+    let Some(body) = body else {
+        return fail(&ServiceError::new("InvalidParameterValue", "The request is larger than SQS accepts."));
+    };
+    let Some(model) = protocol::service("sqs") else {
+        return fail(&ServiceError::new("InternalFailure", "SQS's model is missing.").status(500));
+    };
+    let preq = protocol::Request {
+        method: &parts.method,
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body,
+    };
+    // A queue's URL without an action names no operation.
+    if protocol == Protocol::Query && path_queue.is_some() {
+        let named = form_urlencoded::parse(preq.query.as_bytes())
+            .chain(form_urlencoded::parse(&preq.body))
+            .any(|(k, v)| k == "Action" && !v.is_empty());
+        if !named {
+            let body = "<?xml version=\"1.0\"?><UnknownOperationException/>";
+            return (axum::http::StatusCode::NOT_FOUND, [("content-type", "text/xml")], body).into_response();
+        }
     }
-    resp
+    let mut input = match model.parse(protocol, &preq) {
+        Ok(input) => input,
+        Err(e) => return fail(&e),
+    };
+    // The account's own actions are not sent to a queue's URL.
+    if path_queue.is_some() && ["CreateQueue", "ListQueues"].contains(&input.operation.as_str()) {
+        return fail(&protocol::rules::of("sqs").invalid_action(&input.operation));
+    }
+    if !OPERATIONS.contains(&input.operation.as_str()) {
+        return ingress::unserved_operation("sqs", protocol, &input.operation, &request_id);
+    }
+    let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_owned();
+    // A query request sent to a queue's URL names that queue.
+    if let (Some((account, name)), Value::Object(obj)) = (path_queue, &mut input.value) {
+        obj.entry("QueueUrl").or_insert_with(|| json!(queue_url(&host, &account, &name)));
+    }
+    // The query protocol's GetQueueAttributes without names means all of them.
+    if protocol == Protocol::Query
+        && input.operation == "GetQueueAttributes"
+        && input.value.get("AttributeNames").is_none()
+    {
+        input.value["AttributeNames"] = json!(["All"]);
+    }
+    let caller = s.callers.caller(&parts);
+    let caller = Caller { account: caller.account, region: caller.region };
+    match run(&s.sqs, &caller, &input.operation, &host, input.value).await {
+        Ok(v) => {
+            crate::ingress::to_response(model.respond(protocol, &input.operation, Output::new(v), &request_id), None)
+        }
+        Err(e) => {
+            let mut e = service_error(&e);
+            // The query protocol words a missing queue as its WSDL-era API did.
+            if protocol == Protocol::Query && e.code == "QueueDoesNotExist" {
+                e.message = "The specified queue does not exist for this wsdl version.".into();
+            }
+            fail(&e)
+        }
+    }
 }
 
-fn ok(value: Value) -> Response {
-    (StatusCode::OK, [("content-type", "application/x-amz-json-1.0")], value.to_string()).into_response()
-}
-
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, SqsError> {
-    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
-    serde_json::from_slice(body).map_err(|e| SqsError::invalid_parameter(format!("Could not parse the request: {e}")))
+fn parse<T: DeserializeOwned>(input: &Value) -> Result<T, SqsError> {
+    T::deserialize(input).map_err(|e| SqsError::invalid_parameter(format!("Could not parse the request: {e}")))
 }
 
 /// The URL callers use for a queue, on the host they reached Lamina by.
@@ -133,7 +232,7 @@ fn failed_json(id: &str, e: &SqsError) -> Value {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct Request {
+struct Wire {
     queue_url: Option<String>,
     queue_name: Option<String>,
     #[serde(rename = "QueueOwnerAWSAccountId")]
@@ -177,26 +276,11 @@ fn batch_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Result<(), SqsError> {
     SqsService::check_batch_ids(&ids)
 }
 
-/// Runs one JSON-protocol operation.
-pub(crate) async fn handle(
-    sqs: &SqsService,
-    caller: &Caller,
-    operation: &str,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Response {
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_owned();
-    match run(sqs, caller, operation, &host, body).await {
-        Ok(v) => ok(v),
-        Err(e) => error_response(&e),
-    }
-}
-
-async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, body: &Bytes) -> Result<Value, SqsError> {
+async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, body: Value) -> Result<Value, SqsError> {
     let url_of = |(account, name): (String, String)| queue_url(host, &account, &name);
     Ok(match operation {
         "SendMessageBatch" => {
-            let r: EntriesRequest<SendWire> = parse(body)?;
+            let r: EntriesRequest<SendWire> = parse(&body)?;
             let url = need(&r.queue_url, "QueueUrl")?;
             let entries = r.entries.unwrap_or_default();
             batch_ids(entries.iter().map(|e| e.id.as_deref().unwrap_or("")))?;
@@ -230,7 +314,7 @@ async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, bod
             json!({ "Successful": successful, "Failed": failed })
         }
         "DeleteMessageBatch" | "ChangeMessageVisibilityBatch" => {
-            let r: EntriesRequest<ReceiptEntry> = parse(body)?;
+            let r: EntriesRequest<ReceiptEntry> = parse(&body)?;
             let url = need(&r.queue_url, "QueueUrl")?;
             let entries = r.entries.unwrap_or_default();
             batch_ids(entries.iter().map(|e| e.id.as_str()))?;
@@ -255,12 +339,12 @@ async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, bod
             json!({ "Successful": successful, "Failed": failed })
         }
         "SendMessage" => {
-            let w: SendWire = parse(body)?;
+            let w: SendWire = parse(&body)?;
             let url = need(&w.queue_url, "QueueUrl")?.to_owned();
             sent_json(&sqs.send(caller, &url, w.into_input()?)?)
         }
         _ => {
-            let r: Request = parse(body)?;
+            let r: Wire = parse(&body)?;
             single(sqs, caller, operation, r, &url_of).await?
         }
     })
@@ -270,7 +354,7 @@ async fn single(
     sqs: &SqsService,
     caller: &Caller,
     operation: &str,
-    r: Request,
+    r: Wire,
     url_of: &(dyn Fn((String, String)) -> String + Sync),
 ) -> Result<Value, SqsError> {
     let url = || need(&r.queue_url, "QueueUrl");
