@@ -300,12 +300,8 @@ pub(crate) fn refused(parts: &axum::http::request::Parts, refusal: &Refusal, req
         }
         resp
     } else if path == "/" || queue_path {
-        let xml = format!(
-            "<ErrorResponse><Error><Type>Sender</Type>{}{}</Error><RequestId>{request_id}</RequestId></ErrorResponse>",
-            crate::sns_query::element("Code", query_code),
-            crate::sns_query::element("Message", message)
-        );
-        (status, [("content-type", "text/xml")], xml).into_response()
+        let e = protocol::ServiceError::new(query_code, message).status(status.as_u16());
+        crate::ingress::to_response(e.render(None, protocol::Protocol::Query, request_id), Some(query_code))
     } else {
         let mut resp =
             (status, [("content-type", "application/json")], json!({ "message": message }).to_string()).into_response();

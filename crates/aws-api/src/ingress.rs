@@ -45,6 +45,38 @@ pub(crate) fn error(service: &str, protocol: Protocol, e: &ServiceError, request
     to_response(e.render(model, protocol, request_id), Some(&e.client_code(model, protocol)))
 }
 
+/// Reads a request of a modelled service: its model, operation and input tree, checked
+/// against the model; or the error a request that does not hold answers.
+pub(crate) fn read(
+    service: &str,
+    protocol: Protocol,
+    parts: &axum::http::request::Parts,
+    body: bytes::Bytes,
+) -> Result<(&'static protocol::Model, protocol::Input), ServiceError> {
+    let model = protocol::service(service).ok_or_else(|| {
+        ServiceError::new("InternalFailure", format!("The model of {service} is missing.")).status(500)
+    })?;
+    let req = protocol::Request {
+        method: &parts.method,
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body,
+    };
+    model.parse(protocol, &req).map(|input| (model, input))
+}
+
+/// An operation's output tree, answered in the request's protocol.
+pub(crate) fn answer(
+    model: &protocol::Model,
+    protocol: Protocol,
+    operation: &str,
+    output: serde_json::Value,
+    request_id: &str,
+) -> Response {
+    to_response(model.respond(protocol, operation, protocol::Output::new(output), request_id), None)
+}
+
 /// An operation no handler took, of a service Lamina serves: 501 if the model has it,
 /// else the protocol's own unknown-operation answer.
 pub(crate) fn unserved_operation(service: &str, protocol: Protocol, operation: &str, request_id: &str) -> Response {

@@ -28,7 +28,7 @@ mod auth;
 mod caller;
 mod code_urls;
 mod execute_api;
-mod iam_query;
+mod iam_api;
 mod ingress;
 mod lambda_esm;
 mod lambda_layers;
@@ -37,9 +37,9 @@ mod lambda_rest;
 mod lambda_urls;
 mod lambda_versions;
 mod logs_json;
-mod sns_query;
+mod sns_api;
 mod sqs_api;
-mod sts_query;
+mod sts_api;
 
 pub use code_urls::CodeUrls;
 
@@ -55,12 +55,9 @@ pub use auth::{AccessKey, Authenticator};
 /// the services behind them.
 #[doc(hidden)]
 pub mod fuzz {
-    /// A query-protocol body (form-encoded, or a query string), read as SQS and SNS read
-    /// their parameters.
+    /// A query-protocol body (form-encoded), read as SQS and SNS read their parameters.
     pub fn query_form(body: &[u8]) {
-        let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-        crate::sns_query::exercise(params);
-        // SQS reads its forms through the protocol layer, from its model.
+        // SQS and SNS read their forms through the protocol layer, from their models.
         let mut headers = axum::http::HeaderMap::new();
         headers.insert("content-type", axum::http::HeaderValue::from_static("application/x-www-form-urlencoded"));
         let req = protocol::Request {
@@ -70,8 +67,10 @@ pub mod fuzz {
             headers: &headers,
             body: bytes::Bytes::copy_from_slice(body),
         };
-        if let Some(sqs) = protocol::service("sqs") {
-            let _ = sqs.parse(protocol::Protocol::Query, &req);
+        for service in ["sqs", "sns"] {
+            if let Some(model) = protocol::service(service) {
+                let _ = model.parse(protocol::Protocol::Query, &req);
+            }
         }
     }
 }
@@ -221,11 +220,11 @@ pub(crate) fn signed_service(headers: &axum::http::HeaderMap) -> Option<String> 
 pub(crate) fn query_service_of(action: &str) -> Option<&'static str> {
     if sqs_api::OPERATIONS.contains(&action) {
         Some("sqs")
-    } else if sts_query::ACTIONS.contains(&action) {
+    } else if sts_api::OPERATIONS.contains(&action) {
         Some("sts")
-    } else if iam_query::ACTIONS.contains(&action) {
+    } else if iam_api::OPERATIONS.contains(&action) {
         Some("iam")
-    } else if sns_query::ACTIONS.contains(&action) {
+    } else if sns_api::OPERATIONS.contains(&action) {
         Some("sns")
     } else {
         None
@@ -272,32 +271,50 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<(String
         None => query_service_of(&action).or_else(|| ingress::query_service_for(&action)).unwrap_or(""),
     };
     if service == "sqs" {
-        return sqs_api::handle(
-            &s,
-            Request::from_parts(parts, axum::body::Body::from(bytes)),
-            protocol::Protocol::Query,
-            None,
-        )
-        .await;
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        return sqs_api::handle(&s, req, protocol::Protocol::Query, None).await;
     }
-    let served = match service {
-        "sns" => sns_query::ACTIONS,
-        "sts" => sts_query::ACTIONS,
-        "iam" => iam_query::ACTIONS,
-        _ => &[],
-    };
-    if !served.contains(&action.as_str()) {
+    if !["sns", "sts", "iam"].contains(&service) {
         return ingress::unserved_operation(service, protocol::Protocol::Query, &action, &request_id);
     }
-    let caller = s.callers.caller(&parts);
-    match service {
+    query_service(&s, service, &parts, bytes, &request_id).await
+}
+
+/// A request of SNS, STS or IAM (the query protocol), on the protocol layer: read and
+/// checked from the service's model, run, and answered from it.
+async fn query_service(
+    s: &ApiState,
+    service: &str,
+    parts: &axum::http::request::Parts,
+    body: bytes::Bytes,
+    request_id: &str,
+) -> Response {
+    let q = protocol::Protocol::Query;
+    let (model, input) = match ingress::read(service, q, parts, body) {
+        Ok(read) => read,
+        Err(e) => return ingress::error(service, q, &e, request_id),
+    };
+    let op = input.operation.as_str();
+    let served = match service {
+        "sns" => sns_api::OPERATIONS,
+        "sts" => sts_api::OPERATIONS,
+        _ => iam_api::OPERATIONS,
+    };
+    if !served.contains(&op) {
+        return ingress::unserved_operation(service, q, op, request_id);
+    }
+    let caller = s.callers.caller(parts);
+    let result = match service {
         "sns" => {
             let caller = sns::Caller { account: caller.account, region: caller.region };
-            sns_query::handle(&s.sns, &caller, params, &request_id).await
+            sns_api::run(&s.sns, &caller, op, input.value.clone()).await.map_err(|e| sns_api::service_error(&e))
         }
-        "sts" => sts_query::handle(&s.callers, &parts, &params, &request_id),
-        "iam" => iam_query::handle(&s.iam, &caller.account, &params, &request_id),
-        _ => ingress::unserved_operation(service, protocol::Protocol::Query, &action, &request_id),
+        "sts" => sts_api::run(&s.callers, parts, op, &input.value),
+        _ => iam_api::run(&s.iam, &caller.account, op, &input.value),
+    };
+    match result {
+        Ok(v) => ingress::answer(model, q, op, v, request_id),
+        Err(e) => ingress::error(service, q, &e, request_id),
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use protocol::{Output, Protocol, ServiceError};
+use protocol::{Protocol, ServiceError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -72,28 +72,18 @@ pub(crate) async fn handle(
     let Some(body) = body else {
         return fail(&ServiceError::new("InvalidParameterValue", "The request is larger than SQS accepts."));
     };
-    let Some(model) = protocol::service("sqs") else {
-        return fail(&ServiceError::new("InternalFailure", "SQS's model is missing.").status(500));
-    };
-    let preq = protocol::Request {
-        method: &parts.method,
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        body,
-    };
     // A queue's URL without an action names no operation.
     if protocol == Protocol::Query && path_queue.is_some() {
-        let named = form_urlencoded::parse(preq.query.as_bytes())
-            .chain(form_urlencoded::parse(&preq.body))
+        let named = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .chain(form_urlencoded::parse(&body))
             .any(|(k, v)| k == "Action" && !v.is_empty());
         if !named {
             let body = "<?xml version=\"1.0\"?><UnknownOperationException/>";
             return (axum::http::StatusCode::NOT_FOUND, [("content-type", "text/xml")], body).into_response();
         }
     }
-    let mut input = match model.parse(protocol, &preq) {
-        Ok(input) => input,
+    let (model, mut input) = match ingress::read("sqs", protocol, &parts, body) {
+        Ok(read) => read,
         Err(e) => return fail(&e),
     };
     // The account's own actions are not sent to a queue's URL.
@@ -118,9 +108,7 @@ pub(crate) async fn handle(
     let caller = s.callers.caller(&parts);
     let caller = Caller { account: caller.account, region: caller.region };
     match run(&s.sqs, &caller, &input.operation, &host, input.value).await {
-        Ok(v) => {
-            crate::ingress::to_response(model.respond(protocol, &input.operation, Output::new(v), &request_id), None)
-        }
+        Ok(v) => ingress::answer(model, protocol, &input.operation, v, &request_id),
         Err(e) => {
             let mut e = service_error(&e);
             // The query protocol words a missing queue as its WSDL-era API did.
