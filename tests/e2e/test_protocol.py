@@ -5,7 +5,9 @@ gets a line in the request log."""
 import json
 import time
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 
@@ -79,3 +81,59 @@ def test_the_server_says_ready_and_logs_each_request(lamina):
     for w in wanted:
         line = next(l for l in lines if w in l)
         assert "123456789012" in line and "ms=" in line
+
+
+def test_input_breaking_the_model_is_refused_in_aws_words(lamina):
+    # Lambda: the current model's pattern, the lower-camel member path, `{"message"}` only.
+    lam = lamina.client("lambda")
+    r = error_of(lambda: lam.get_function(FunctionName="invalid:function:name"))
+    assert r["Error"]["Code"] == "ValidationException"
+    assert r["Error"]["Message"].startswith(
+        "1 validation error detected: Value 'invalid:function:name' at 'functionName' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?")
+    status, headers, body = lamina.http("GET", "/2015-03-31/functions/bad!name")
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "ValidationException")
+    assert list(json.loads(body)) == ["message"]
+    # API Gateway: paths of body members start with the operation's input.
+    gw = lamina.client("apigateway")
+    api = gw.create_rest_api(name="v")["id"]
+    r = error_of(lambda: gw.update_rest_api(restApiId=api, patchOperations=[
+        {"op": "replace", "path": "/name", "value": "n"}, {"op": "wrong", "path": "/name", "value": "n"}]))
+    assert r["Error"]["Code"] == "ValidationException"
+    assert r["Error"]["Message"].startswith(
+        "1 validation error detected: Value 'wrong' at 'updateRestApiInput.patchOperations.2.member.op' "
+        "failed to satisfy constraint: Member must satisfy enum value set: [")
+    # CloudWatch Logs answers the same check as InvalidParameterException.
+    logs = lamina.client("logs")
+    logs.create_log_group(logGroupName="g")
+    logs.create_log_stream(logGroupName="g", logStreamName="s")
+    r = error_of(lambda: logs.get_log_events(logGroupName="g", logStreamName="s", limit=10001))
+    assert r["Error"] == {
+        "Code": "InvalidParameterException",
+        "Message": "1 validation error detected: Value '10001' at 'limit' failed to satisfy constraint: "
+                   "Member must have value less than or equal to 10000"}
+    # STS (query protocol): ValidationError, with two violations in the model's order.
+    sts = boto3.client("sts", endpoint_url=lamina.url, region_name="us-east-1", aws_access_key_id="test",
+                       aws_secret_access_key="test", config=Config(parameter_validation=False))
+    r = error_of(lambda: sts.assume_role(RoleArn="arn:aws:iam::000000000000:role/r", RoleSessionName="bad name!",
+                                         DurationSeconds=60))
+    assert r["Error"]["Code"] == "ValidationError"
+    assert r["Error"]["Message"] == (
+        "2 validation errors detected: Value 'bad name!' at 'roleSessionName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\w+=,.@-]*; Value '60' at 'durationSeconds' failed "
+        "to satisfy constraint: Member must have value greater than or equal to 900")
+
+
+def test_sqs_answers_its_query_protocol_by_get_and_post(lamina):
+    url = lamina.client("sqs").create_queue(QueueName="q")["QueueUrl"]
+    path = "/" + url.split("/", 3)[3]
+    status, _, body = lamina.http("GET", path + "?Action=SendMessage&MessageBody=hi")
+    assert status == 200 and b"<SendMessageResult><MD5OfMessageBody>" in body
+    status, _, body = lamina.http("POST", "/", b"Action=ReceiveMessage&QueueUrl=" + url.encode(),
+                                  {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200 and b"<Body>hi</Body>" in body
+    # The account's own actions are not for a queue's URL; a URL alone names nothing.
+    status, _, body = lamina.http("GET", path + "?Action=ListQueues")
+    assert status == 400 and b"The action ListQueues is not valid for this endpoint." in body
+    status, _, body = lamina.http("GET", path)
+    assert status == 404 and b"<UnknownOperationException" in body

@@ -12,7 +12,7 @@
 //! API Gateway's data plane first. Each handler parses a request into
 //! the typed arguments of a service call, calls the service, and turns the typed result or
 //! error into AWS's exact response shape. Errors become responses in exactly one place per
-//! protocol (`lambda_rest::error_response`, `sqs_api::service_error`, `logs_json::error_response`,
+//! protocol (`lambda_rest::error_response`, `sqs_api::service_error`, `logs_api::service_error`,
 //! `apigw_common::error_response`, and the query modules' own).
 //!
 //! **Invariant:** this is the only crate that knows AWS's control-plane JSON and XML
@@ -36,7 +36,7 @@ mod lambda_policy;
 mod lambda_rest;
 mod lambda_urls;
 mod lambda_versions;
-mod logs_json;
+mod logs_api;
 mod sns_api;
 mod sqs_api;
 mod sts_api;
@@ -187,20 +187,15 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
 /// `X-Amz-Target`; the query protocol in an `Action` form or query parameter.
 async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req: Request) -> Response {
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if let Some(operation) = target.as_deref().and_then(|t| t.strip_prefix("Logs_20140328.")) {
-        if !logs_json::OPERATIONS.contains(&operation) {
-            return ingress::unserved(req).await;
-        }
+    if target.as_deref().is_some_and(|t| t.starts_with("Logs_20140328.")) {
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
         let (parts, body) = req.into_parts();
-        let caller = s.callers.caller(&parts);
-        let caller = logs::Caller { account: caller.account, region: caller.region };
-        return match axum::body::to_bytes(body, logs_json::MAX_BODY).await {
-            Ok(body) => logs_json::handle(&s.logs, &caller, operation, &body),
-            Err(_) => logs_json::error_response(&logs::LogsError::InvalidParameter(format!(
-                "Upload too large: the request exceeds {} bytes",
-                logs_json::MAX_BODY
-            ))),
+        let Ok(body) = axum::body::to_bytes(body, logs_api::MAX_BODY).await else {
+            let message = format!("Upload too large: the request exceeds {} bytes", logs_api::MAX_BODY);
+            let e = protocol::ServiceError::new("InvalidParameterException", message);
+            return ingress::error("logs", protocol::Protocol::Json, &e, &request_id);
         };
+        return modelled(&s, "logs", protocol::Protocol::Json, &parts, body, &request_id).await;
     }
     match target.as_deref() {
         Some(t) if t.starts_with("AmazonSQS.") => sqs_api::handle(&s, req, protocol::Protocol::Json, None).await,
@@ -277,19 +272,19 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<(String
     if !["sns", "sts", "iam"].contains(&service) {
         return ingress::unserved_operation(service, protocol::Protocol::Query, &action, &request_id);
     }
-    query_service(&s, service, &parts, bytes, &request_id).await
+    modelled(&s, service, protocol::Protocol::Query, &parts, bytes, &request_id).await
 }
 
-/// A request of SNS, STS or IAM (the query protocol), on the protocol layer: read and
-/// checked from the service's model, run, and answered from it.
-async fn query_service(
+/// A request of SNS, STS, IAM or CloudWatch Logs, on the protocol layer: read and checked
+/// from the service's model, run, and answered from it in the request's protocol.
+async fn modelled(
     s: &ApiState,
     service: &str,
+    q: protocol::Protocol,
     parts: &axum::http::request::Parts,
     body: bytes::Bytes,
     request_id: &str,
 ) -> Response {
-    let q = protocol::Protocol::Query;
     let (model, input) = match ingress::read(service, q, parts, body) {
         Ok(read) => read,
         Err(e) => return ingress::error(service, q, &e, request_id),
@@ -298,6 +293,7 @@ async fn query_service(
     let served = match service {
         "sns" => sns_api::OPERATIONS,
         "sts" => sts_api::OPERATIONS,
+        "logs" => logs_api::OPERATIONS.as_slice(),
         _ => iam_api::OPERATIONS,
     };
     if !served.contains(&op) {
@@ -310,6 +306,10 @@ async fn query_service(
             sns_api::run(&s.sns, &caller, op, input.value.clone()).await.map_err(|e| sns_api::service_error(&e))
         }
         "sts" => sts_api::run(&s.callers, parts, op, &input.value),
+        "logs" => {
+            let caller = logs::Caller { account: caller.account, region: caller.region };
+            logs_api::run(&s.logs, &caller, op, &input.value)
+        }
         _ => iam_api::run(&s.iam, &caller.account, op, &input.value),
     };
     match result {
@@ -352,6 +352,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/{account}/{queue}", axum::routing::post(queue_post).get(queue_post))
         .fallback(ingress::unserved)
         .method_not_allowed_fallback(ingress::unserved)
+        .layer(middleware::from_fn(ingress::model_check))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), ingress::request_log))
         .layer(middleware::from_fn_with_state(state.clone(), execute_api::front_door))

@@ -362,7 +362,16 @@ impl Model {
         let mut value = value;
         fill_idempotency_tokens(self, op, &mut value);
         if let (rules::Validation::Checked(code), Some(shape)) = (rules.validation, op.input) {
-            let violations = validate::check(self, &op.name, shape, &value, &rules);
+            // A blob payload travels beside the tree: it is there if the body is.
+            let mut checked = std::borrow::Cow::Borrowed(&value);
+            if let (Some(_), model::Kind::Structure { members, payload: Some(i), .. }) =
+                (&payload, &self.shape(shape).kind)
+            {
+                if let Value::Object(obj) = checked.to_mut() {
+                    obj.insert(members[*i].name.clone(), Value::Bool(true));
+                }
+            }
+            let violations = validate::check(self, &op.name, shape, &checked, &rules);
             if !violations.is_empty() {
                 return Err(ServiceError::new(code, validate::message(&violations)));
             }

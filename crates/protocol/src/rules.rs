@@ -55,7 +55,10 @@ pub fn of(service: &str) -> Rules {
     match service {
         "lambda" => Rules { malformed: "InvalidRequestContentException", ..DEFAULT },
         "apigateway" => Rules { input_prefix: true, list_not_null: false, malformed: "BadRequestException", ..DEFAULT },
-        "apigatewayv2" | "apigatewaymanagementapi" => Rules { malformed: "BadRequestException", ..DEFAULT },
+        // Until AWS's answers are recorded, API Gateway v2 checks its own input.
+        "apigatewayv2" | "apigatewaymanagementapi" => {
+            Rules { validation: Validation::Unchecked, malformed: "BadRequestException", ..DEFAULT }
+        }
         "logs" => Rules { validation: Validation::Checked("InvalidParameterException"), ..DEFAULT },
         "sns" | "sts" | "iam" | "cloudformation" | "cloudwatch" => {
             Rules { validation: Validation::Checked("ValidationError"), malformed: "MalformedQueryString", ..DEFAULT }

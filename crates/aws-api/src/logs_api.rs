@@ -1,13 +1,14 @@
-//! CloudWatch Logs' JSON protocol (`X-Amz-Target: Logs_20140328.<Operation>`,
-//! `application/x-amz-json-1.1`), camelCase members, errors as `{"__type", "message"}`.
+//! CloudWatch Logs (json 1.1 protocol, `X-Amz-Target: Logs_20140328.<Operation>`). The
+//! protocol layer reads and checks the input against Logs' model (in AWS's words:
+//! `InvalidParameterException`, `1 validation error detected: …`) and writes the answer;
+//! this module turns input trees into service calls and results into output trees.
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use logs::{
     Caller, FilterQuery, GetQuery, LogEvent, LogGroup, LogStream, LogsError, LogsService, StreamOrder, StreamQuery,
 };
+use protocol::ServiceError;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,33 +16,20 @@ use serde_json::{json, Value};
 /// The largest request body Logs reads: a full `PutLogEvents` batch, with room for JSON.
 pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
 
-/// A Logs error in the JSON protocol's shape; the one place errors become responses.
-pub(crate) fn error_response(e: &LogsError) -> Response {
-    let (status, kind) = match e {
-        LogsError::ResourceNotFound(_) => (StatusCode::BAD_REQUEST, "ResourceNotFoundException"),
-        LogsError::ResourceAlreadyExists(_) => (StatusCode::BAD_REQUEST, "ResourceAlreadyExistsException"),
-        LogsError::InvalidParameter(_) => (StatusCode::BAD_REQUEST, "InvalidParameterException"),
-        LogsError::Serialization(_) => (StatusCode::BAD_REQUEST, "SerializationException"),
-        LogsError::ServiceUnavailable(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServiceUnavailableException"),
+/// A Logs error as the protocol layer writes it; the one place they are mapped.
+pub(crate) fn service_error(e: &LogsError) -> ServiceError {
+    let code = match e {
+        LogsError::ResourceNotFound(_) => "ResourceNotFoundException",
+        LogsError::ResourceAlreadyExists(_) => "ResourceAlreadyExistsException",
+        LogsError::InvalidParameter(_) => "InvalidParameterException",
+        LogsError::Serialization(_) => "SerializationException",
+        LogsError::ServiceUnavailable(_) => "ServiceUnavailableException",
     };
-    let body = json!({ "__type": kind, "message": e.to_string() });
-    (status, [("content-type", "application/x-amz-json-1.1"), ("x-amzn-errortype", kind)], body.to_string())
-        .into_response()
+    ServiceError::new(code, e.to_string())
 }
 
-fn ok(value: Value) -> Response {
-    (StatusCode::OK, [("content-type", "application/x-amz-json-1.1")], value.to_string()).into_response()
-}
-
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, LogsError> {
-    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| LogsError::Serialization("The request body is not valid JSON.".into()))?;
-    if !value.is_object() {
-        return Err(LogsError::Serialization("The request body must be a JSON object.".into()));
-    }
-    serde_json::from_value(value)
-        .map_err(|e| LogsError::Serialization(format!("The request does not fit the operation: {e}")))
+fn parse<T: DeserializeOwned>(input: &Value) -> Result<T, LogsError> {
+    T::deserialize(input).map_err(|e| LogsError::Serialization(format!("The request does not fit the operation: {e}")))
 }
 
 fn required<T>(v: Option<T>, member: &str) -> Result<T, LogsError> {
@@ -172,23 +160,13 @@ pub(crate) const OPERATIONS: [&str; 17] = [
     "UntagResource",
 ];
 
-/// Executes one operation.
-pub(crate) fn handle(s: &LogsService, caller: &Caller, operation: &str, body: &[u8]) -> Response {
-    if !OPERATIONS.contains(&operation) {
-        let body =
-            json!({ "__type": "UnknownOperationException", "message": format!("Unknown operation {operation}") });
-        let headers =
-            [("content-type", "application/x-amz-json-1.1"), ("x-amzn-errortype", "UnknownOperationException")];
-        return (StatusCode::BAD_REQUEST, headers, body.to_string()).into_response();
-    }
-    match dispatch(s, caller, operation, body) {
-        Ok(v) => ok(v),
-        Err(e) => error_response(&e),
-    }
+/// Runs one operation on its input tree.
+pub(crate) fn run(s: &LogsService, caller: &Caller, operation: &str, input: &Value) -> Result<Value, ServiceError> {
+    dispatch(s, caller, operation, input).map_err(|e| service_error(&e))
 }
 
-fn dispatch(s: &LogsService, c: &Caller, operation: &str, body: &[u8]) -> Result<Value, LogsError> {
-    let w: Wire = parse(body)?;
+fn dispatch(s: &LogsService, c: &Caller, operation: &str, input: &Value) -> Result<Value, LogsError> {
+    let w: Wire = parse(input)?;
     let group = |w: &Wire| logs::group_name(w.log_group_name.as_deref(), w.log_group_identifier.as_deref());
     match operation {
         "CreateLogGroup" => {
