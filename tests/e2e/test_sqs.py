@@ -77,7 +77,11 @@ def test_queue_life_cycle(lamina, sqs):
 
 
 def test_messages_round_trip_with_correct_digests(sqs):
-    url = sqs.create_queue(QueueName="m")["QueueUrl"]
+    # The default largest message is AWS's 1 MiB; this queue takes 256 KiB at most.
+    url = sqs.create_queue(QueueName="m", Attributes={"MaximumMessageSize": "262144"})["QueueUrl"]
+    assert sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="d")["QueueUrl"],
+                                    AttributeNames=["MaximumMessageSize"])["Attributes"] == {
+        "MaximumMessageSize": "1048576"}
     attrs = {"kind": {"DataType": "String", "StringValue": "order"},
              "count": {"DataType": "Number", "StringValue": "3"},
              "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}}
@@ -357,3 +361,15 @@ def test_fifo_sends_retried_across_kill_9_arrive_once_and_in_order(tmp_path):
         assert bodies == [f"m{n}" for n in range(total)]
     finally:
         server.stop()
+
+
+def test_fifo_messages_take_a_zero_delay_and_refuse_others(sqs):
+    url = sqs.create_queue(QueueName="d.fifo", Attributes={"FifoQueue": "true",
+                                                            "ContentBasedDeduplication": "true"})["QueueUrl"]
+    assert sqs.send_message(QueueUrl=url, MessageBody="now", MessageGroupId="g", DelaySeconds=0)["MessageId"]
+    with pytest.raises(ClientError) as e:
+        sqs.send_message(QueueUrl=url, MessageBody="later", MessageGroupId="g", DelaySeconds=2)
+    assert e.value.response["Error"] == {
+        "Code": "InvalidParameterValue", "Type": "Sender", "QueryErrorCode": "InvalidParameterValueException",
+        "Message": "Value 2 for parameter DelaySeconds is invalid. Reason: The request include parameter that is "
+                   "not valid for this queue type."}

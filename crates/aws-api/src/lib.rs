@@ -255,7 +255,10 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<(String
         _ => axum::body::to_bytes(body, LIMIT).await.ok(),
     };
     let Some(bytes) = bytes else {
-        let e = protocol::ServiceError::new("InvalidParameterValue", "The request is larger than the service accepts.");
+        let e = protocol::ServiceError::new(
+            "InvalidParameterValueException",
+            "The request is larger than the service accepts.",
+        );
         let service = signed.as_deref().unwrap_or("sqs");
         return ingress::error(service, protocol::Protocol::Query, &e, &request_id);
     };

@@ -70,7 +70,7 @@ pub(crate) async fn handle(
         _ => axum::body::to_bytes(body, limit).await.ok(),
     };
     let Some(body) = body else {
-        return fail(&ServiceError::new("InvalidParameterValue", "The request is larger than SQS accepts."));
+        return fail(&ServiceError::new("InvalidParameterValueException", "The request is larger than SQS accepts."));
     };
     // A queue's URL without an action names no operation.
     if protocol == Protocol::Query && path_queue.is_some() {

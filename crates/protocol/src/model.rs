@@ -448,6 +448,10 @@ struct Overlay {
     #[serde(default)]
     metadata: Option<OverlayMetadata>,
     shapes: HashMap<String, OverlayShape>,
+    /// Shapes the model does not have at all (errors a service answers without declaring
+    /// them), in the model's own format.
+    #[serde(default)]
+    added: HashMap<String, RawShape>,
 }
 
 #[derive(Deserialize)]
@@ -482,6 +486,11 @@ impl Overlay {
     fn apply(self, raw: &mut RawModel) -> Result<(), String> {
         if let Some(ns) = self.metadata.and_then(|m| m.xml_namespace) {
             raw.metadata.xml_namespace = Some(ns);
+        }
+        for (name, shape) in self.added {
+            if raw.shapes.insert(name.clone(), shape).is_some() {
+                return Err(format!("shape {name} is in the model already"));
+            }
         }
         for (name, over) in self.shapes {
             let shape = raw.shapes.get_mut(&name).ok_or_else(|| format!("no shape {name}"))?;

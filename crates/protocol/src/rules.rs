@@ -66,7 +66,7 @@ pub fn of(service: &str) -> Rules {
         "sqs" => Rules {
             validation: Validation::Unchecked,
             json_type_prefix: "com.amazonaws.sqs#",
-            malformed: "InvalidParameterValue",
+            malformed: "InvalidParameterValueException",
             invalid_action_for: "for this endpoint",
             ..DEFAULT
         },

@@ -12,7 +12,7 @@ use crate::SqsError;
 pub struct Settings {
     /// `DelaySeconds`, 0–900.
     pub delay_s: i64,
-    /// `MaximumMessageSize`, 1024–262144 bytes (AWS now allows up to 1 MiB).
+    /// `MaximumMessageSize`, 1024–1048576 bytes (1 MiB, AWS's limit and default since 2025).
     pub max_size: i64,
     /// `MessageRetentionPeriod`, 60–1209600 s.
     pub retention_s: i64,
@@ -44,7 +44,7 @@ pub const MESSAGE_MAX_BYTES: i64 = 1_048_576;
 
 const RANGES: &[(&str, i64, i64, i64)] = &[
     ("DelaySeconds", 0, 900, 0),
-    ("MaximumMessageSize", 1024, MESSAGE_MAX_BYTES, 262_144),
+    ("MaximumMessageSize", 1024, MESSAGE_MAX_BYTES, MESSAGE_MAX_BYTES),
     ("MessageRetentionPeriod", 60, 1_209_600, 345_600),
     ("ReceiveMessageWaitTimeSeconds", 0, 20, 0),
     ("VisibilityTimeout", 0, 43_200, 30),
@@ -206,7 +206,7 @@ mod tests {
         );
         assert_eq!(check(&attrs(&[("Colour", "blue")])).unwrap_err().message, "Unknown Attribute Colour.");
         let s = Settings::from_attributes(&attrs(&[]));
-        assert_eq!((s.visibility_s, s.retention_s, s.max_size), (30, 345_600, 262_144));
+        assert_eq!((s.visibility_s, s.retention_s, s.max_size), (30, 345_600, 1_048_576));
     }
 
     #[test]

@@ -61,15 +61,16 @@ impl SqsError {
         Self::new("InvalidAttributeName", "InvalidAttributeName", message)
     }
 
-    /// `InvalidParameterValue` (not modelled: a plain query code).
+    /// `InvalidParameterValue` (not in SQS's model: JSON clients see
+    /// `InvalidParameterValueException`).
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
-        Self::new("InvalidParameterValue", "InvalidParameterValue", message)
+        Self::new("InvalidParameterValueException", "InvalidParameterValue", message)
     }
 
     /// `MissingParameter`.
     pub fn missing(parameter: &str) -> Self {
         Self::new(
-            "MissingParameter",
+            "MissingRequiredParameterException",
             "MissingParameter",
             format!("The request must contain the parameter {parameter}."),
         )
@@ -757,10 +758,11 @@ impl SqsService {
                     "Value {d} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."
                 )));
             }
-            if settings.fifo {
-                return Err(SqsError::invalid_parameter(
-                    "Value 0 for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.",
-                ));
+            // A FIFO queue delays whole queues only: a message's own delay may be 0.
+            if settings.fifo && d != 0 {
+                return Err(SqsError::invalid_parameter(format!(
+                    "Value {d} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type."
+                )));
             }
         }
         let _ = q;
