@@ -25,6 +25,9 @@ def test_create_get_list_update_delete(lam):
     assert created["CodeSha256"] == base64.b64encode(hashlib.sha256(APP).digest()).decode()
     assert created["CodeSize"] == len(APP)
     assert created["State"] == "Pending" and created["StateReasonCode"] == "Creating"
+    assert "LastUpdateStatus" not in created, "a function being created has no update yet"
+    assert re.fullmatch(r"arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}",
+                        created["RuntimeVersionConfig"]["RuntimeVersionArn"])
     assert created["Version"] == "$LATEST" and created["PackageType"] == "Zip"
     assert created["Timeout"] == 3 and created["MemorySize"] == 128
     assert created["EphemeralStorage"] == {"Size": 512}

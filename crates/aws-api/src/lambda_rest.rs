@@ -301,7 +301,8 @@ pub(crate) struct FunctionConfigurationWire {
     state_reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     state_reason_code: Option<&'static str>,
-    last_update_status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_update_status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_update_status_reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -311,8 +312,24 @@ pub(crate) struct FunctionConfigurationWire {
     ephemeral_storage: SizeOut,
     snap_start: SnapStartOut,
     logging_config: LoggingOut,
+    runtime_version_config: RuntimeVersionOut,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     layers: Vec<LayerOut>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RuntimeVersionOut {
+    runtime_version_arn: String,
+}
+
+/// The runtime version a function runs on, as AWS names it
+/// (`arn:aws:lambda:<region>::runtime:<64 hex digits>`): one per runtime and region here,
+/// since Lamina runs one version of each runtime.
+fn runtime_version_arn(region: &str, runtime: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, runtime.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("arn:aws:lambda:{region}::runtime:{hex}")
 }
 
 #[derive(Serialize)]
@@ -405,7 +422,8 @@ pub(crate) fn configuration(f: &Function, shown: Option<&str>) -> FunctionConfig
         state: f.state.as_str(),
         state_reason,
         state_reason_code,
-        last_update_status: f.last_update_status.as_str(),
+        // A function being created has no update to report yet.
+        last_update_status: (f.state != FunctionState::Pending).then(|| f.last_update_status.as_str()),
         last_update_status_reason: update_reason,
         last_update_status_reason_code: update_reason_code,
         package_type: "Zip",
@@ -413,6 +431,9 @@ pub(crate) fn configuration(f: &Function, shown: Option<&str>) -> FunctionConfig
         ephemeral_storage: SizeOut { size: c.ephemeral_mb },
         snap_start: SnapStartOut { apply_on: "None", optimization_status: "Off" },
         logging_config: LoggingOut { log_format: "Text", log_group: f.log_group() },
+        runtime_version_config: RuntimeVersionOut {
+            runtime_version_arn: runtime_version_arn(&f.region, c.runtime.as_str()),
+        },
         layers: c.layers.iter().map(|l| LayerOut { arn: l.arn.clone(), code_size: l.code_size }).collect(),
     }
 }
