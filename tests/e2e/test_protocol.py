@@ -137,3 +137,15 @@ def test_sqs_answers_its_query_protocol_by_get_and_post(lamina):
     assert status == 400 and b"The action ListQueues is not valid for this endpoint." in body
     status, _, body = lamina.http("GET", path)
     assert status == 404 and b"<UnknownOperationException" in body
+
+
+def test_an_operation_lamina_lacks_answers_501_whatever_its_input(lamina):
+    iam = boto3.client("iam", endpoint_url=lamina.url, region_name="us-east-1", aws_access_key_id="test",
+                       aws_secret_access_key="test", config=Config(parameter_validation=False))
+    r = error_of(lambda: iam.create_user())  # UserName is required, but CreateUser is not served
+    assert (r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]) == (501, "NotImplemented")
+    # A served operation with the same fault is refused as AWS refuses it.
+    r = error_of(lambda: iam.get_role())
+    assert (r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]) == (400, "ValidationError")
+    assert r["Error"]["Message"] == ("1 validation error detected: Value null at 'roleName' failed to satisfy "
+                                     "constraint: Member must not be null")

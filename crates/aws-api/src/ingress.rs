@@ -45,13 +45,15 @@ pub(crate) fn error(service: &str, protocol: Protocol, e: &ServiceError, request
     to_response(e.render(model, protocol, request_id), Some(&e.client_code(model, protocol)))
 }
 
-/// Reads a request of a modelled service: its model, operation and input tree, checked
-/// against the model; or the error a request that does not hold answers.
+/// Reads a request of a modelled service: its model, operation and input tree (checked
+/// against the model only if `implemented` says Lamina serves the operation: one it does
+/// not answers 501 whatever its input); or the error a request that does not hold answers.
 pub(crate) fn read(
     service: &str,
     protocol: Protocol,
     parts: &axum::http::request::Parts,
     body: bytes::Bytes,
+    implemented: &[&str],
 ) -> Result<(&'static protocol::Model, protocol::Input), ServiceError> {
     let model = protocol::service(service).ok_or_else(|| {
         ServiceError::new("InternalFailure", format!("The model of {service} is missing.")).status(500)
@@ -63,7 +65,12 @@ pub(crate) fn read(
         headers: &parts.headers,
         body,
     };
-    model.parse(protocol, &req).map(|input| (model, input))
+    let input = model.read(protocol, &req)?;
+    if !implemented.contains(&input.operation.as_str()) {
+        return Err(ServiceError::not_implemented(service, &input.operation));
+    }
+    model.check(&input)?;
+    Ok((model, input))
 }
 
 /// An operation's output tree, answered in the request's protocol.

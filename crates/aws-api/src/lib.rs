@@ -288,20 +288,17 @@ async fn modelled(
     body: bytes::Bytes,
     request_id: &str,
 ) -> Response {
-    let (model, input) = match ingress::read(service, q, parts, body) {
-        Ok(read) => read,
-        Err(e) => return ingress::error(service, q, &e, request_id),
-    };
-    let op = input.operation.as_str();
     let served = match service {
         "sns" => sns_api::OPERATIONS,
         "sts" => sts_api::OPERATIONS,
         "logs" => logs_api::OPERATIONS.as_slice(),
         _ => iam_api::OPERATIONS,
     };
-    if !served.contains(&op) {
-        return ingress::unserved_operation(service, q, op, request_id);
-    }
+    let (model, input) = match ingress::read(service, q, parts, body, served) {
+        Ok(read) => read,
+        Err(e) => return ingress::error(service, q, &e, request_id),
+    };
+    let op = input.operation.as_str();
     let caller = s.callers.caller(parts);
     let result = match service {
         "sns" => {
@@ -340,13 +337,18 @@ async fn root_get(axum::extract::State(s): axum::extract::State<ApiState>, req: 
 
 /// Every AWS API Lamina serves, on one router.
 pub fn router(state: ApiState) -> Router {
-    Router::new()
+    // Lambda's and API Gateway's routes: the model checks their input once a route has
+    // matched (an operation without a route answers 501, whatever its input).
+    let rest = Router::new()
         .merge(lambda_rest::routes())
         .merge(lambda_policy::routes())
         .merge(lambda_urls::routes())
         .merge(apigw_rest::routes())
         .merge(apigw_v2::routes())
         .merge(apigw_usage::routes())
+        .route_layer(middleware::from_fn(ingress::model_check));
+    Router::new()
+        .merge(rest)
         .route("/_lamina/clock", axum::routing::post(advance_clock))
         .route("/_lamina/metrics", axum::routing::get(metrics))
         .route("/_lamina/health", axum::routing::get(ingress::health))
@@ -355,7 +357,6 @@ pub fn router(state: ApiState) -> Router {
         .route("/{account}/{queue}", axum::routing::post(queue_post).get(queue_post))
         .fallback(ingress::unserved)
         .method_not_allowed_fallback(ingress::unserved)
-        .layer(middleware::from_fn(ingress::model_check))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), ingress::request_log))
         .layer(middleware::from_fn_with_state(state.clone(), execute_api::front_door))

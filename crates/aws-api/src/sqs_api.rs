@@ -82,16 +82,13 @@ pub(crate) async fn handle(
             return (axum::http::StatusCode::NOT_FOUND, [("content-type", "text/xml")], body).into_response();
         }
     }
-    let (model, mut input) = match ingress::read("sqs", protocol, &parts, body) {
+    let (model, mut input) = match ingress::read("sqs", protocol, &parts, body, OPERATIONS) {
         Ok(read) => read,
         Err(e) => return fail(&e),
     };
     // The account's own actions are not sent to a queue's URL.
     if path_queue.is_some() && ["CreateQueue", "ListQueues"].contains(&input.operation.as_str()) {
         return fail(&protocol::rules::of("sqs").invalid_action(&input.operation));
-    }
-    if !OPERATIONS.contains(&input.operation.as_str()) {
-        return ingress::unserved_operation("sqs", protocol, &input.operation, &request_id);
     }
     let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_owned();
     // A query request sent to a queue's URL names that queue.

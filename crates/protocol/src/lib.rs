@@ -300,6 +300,14 @@ impl Model {
     /// Routes a request to an operation and reads its input, checking the model's
     /// constraints unless the service checks its own.
     pub fn parse(&self, protocol: Protocol, req: &Request) -> Result<Input, ServiceError> {
+        let input = self.read(protocol, req)?;
+        self.check(&input)?;
+        Ok(input)
+    }
+
+    /// Routes a request to an operation and reads its input, without checking the
+    /// model's constraints (see [`Model::check`]).
+    pub fn read(&self, protocol: Protocol, req: &Request) -> Result<Input, ServiceError> {
         let rules = rules::of(self.service);
         let malformed = |detail: String| ServiceError::new(rules.malformed, detail);
         // The SDKs compress some bodies (CloudWatch's metric data), adding `gzip` last.
@@ -361,22 +369,30 @@ impl Model {
         };
         let mut value = value;
         fill_idempotency_tokens(self, op, &mut value);
-        if let (rules::Validation::Checked(code), Some(shape)) = (rules.validation, op.input) {
-            // A blob payload travels beside the tree: it is there if the body is.
-            let mut checked = std::borrow::Cow::Borrowed(&value);
-            if let (Some(_), model::Kind::Structure { members, payload: Some(i), .. }) =
-                (&payload, &self.shape(shape).kind)
-            {
-                if let Value::Object(obj) = checked.to_mut() {
-                    obj.insert(members[*i].name.clone(), Value::Bool(true));
-                }
-            }
-            let violations = validate::check(self, &op.name, shape, &checked, &rules);
-            if !violations.is_empty() {
-                return Err(ServiceError::new(code, validate::message(&violations)));
+        Ok(Input { operation: op.name.clone(), value, payload })
+    }
+
+    /// Checks an input against the model's constraints, unless the service checks its own;
+    /// the error answers every violation, in AWS's words and order.
+    pub fn check(&self, input: &Input) -> Result<(), ServiceError> {
+        let rules = rules::of(self.service);
+        let Some(op) = self.operation(&input.operation) else { return Ok(()) };
+        let (rules::Validation::Checked(code), Some(shape)) = (rules.validation, op.input) else { return Ok(()) };
+        // A blob payload travels beside the tree: it is there if the body is.
+        let mut checked = std::borrow::Cow::Borrowed(&input.value);
+        if let (Some(_), model::Kind::Structure { members, payload: Some(i), .. }) =
+            (&input.payload, &self.shape(shape).kind)
+        {
+            if let Value::Object(obj) = checked.to_mut() {
+                obj.insert(members[*i].name.clone(), Value::Bool(true));
             }
         }
-        Ok(Input { operation: op.name.clone(), value, payload })
+        let violations = validate::check(self, &op.name, shape, &checked, &rules);
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::new(code, validate::message(&violations)))
+        }
     }
 
     /// Writes an operation's output in a protocol.
