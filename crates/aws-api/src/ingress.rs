@@ -45,6 +45,17 @@ pub(crate) fn error(service: &str, protocol: Protocol, e: &ServiceError, request
     to_response(e.render(model, protocol, request_id), Some(&e.client_code(model, protocol)))
 }
 
+/// A request's whole body, if it fits `limit` (refused before reading when its declared
+/// length does not).
+pub(crate) async fn read_body(parts: &axum::http::request::Parts, body: Body, limit: usize) -> Option<bytes::Bytes> {
+    let declared =
+        parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => None,
+        _ => axum::body::to_bytes(body, limit).await.ok(),
+    }
+}
+
 /// Reads a request of a modelled service: its model, operation and input tree (checked
 /// against the model only if `implemented` says Lamina serves the operation: one it does
 /// not answers 501 whatever its input); or the error a request that does not hold answers.

@@ -248,13 +248,7 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<(String
     // Room for an SQS batch of ten 1 MiB messages, form-encoded; a larger body is refused
     // rather than read in part.
     const LIMIT: usize = sqs_api::MAX_BODY * 3;
-    let declared =
-        parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let bytes = match declared {
-        Some(n) if n > LIMIT as u64 => None,
-        _ => axum::body::to_bytes(body, LIMIT).await.ok(),
-    };
-    let Some(bytes) = bytes else {
+    let Some(bytes) = ingress::read_body(&parts, body, LIMIT).await else {
         let e = protocol::ServiceError::new(
             "InvalidParameterValueException",
             "The request is larger than the service accepts.",

@@ -63,13 +63,7 @@ pub(crate) async fn handle(
     let (parts, body) = req.into_parts();
     let fail = |e: &ServiceError| ingress::error("sqs", protocol, e, &request_id);
     let limit = if protocol == Protocol::Query { MAX_BODY * 3 } else { MAX_BODY };
-    let declared =
-        parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let body = match declared {
-        Some(n) if n > limit as u64 => None,
-        _ => axum::body::to_bytes(body, limit).await.ok(),
-    };
-    let Some(body) = body else {
+    let Some(body) = ingress::read_body(&parts, body, limit).await else {
         return fail(&ServiceError::new("InvalidParameterValueException", "The request is larger than SQS accepts."));
     };
     // A queue's URL without an action names no operation.

@@ -284,7 +284,7 @@ pub fn write(model: &Model, op: &Operation, protocol: Protocol, output: Output) 
                 if let Some(ns) = model.xml_namespace.as_ref().or(model.shape(shape).xml_namespace.as_ref()) {
                     attrs.insert(0, ("xmlns".to_owned(), ns.clone()));
                 }
-                w.open_with(&root, &attrs);
+                w.open_with(&root, attrs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
                 xmlbody::write_members(&mut w, model, shape, &output.value);
                 w.close(&root);
                 response.body = w.finish().into();

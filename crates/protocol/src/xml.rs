@@ -44,20 +44,11 @@ impl XmlWriter {
 
     /// `<name attr="value">`.
     pub fn open(&mut self, name: &str, attr: Option<(&str, &str)>) {
-        self.out.push('<');
-        self.out.push_str(name);
-        if let Some((k, v)) = attr {
-            self.out.push(' ');
-            self.out.push_str(k);
-            self.out.push_str("=\"");
-            escape_into(&mut self.out, v);
-            self.out.push('"');
-        }
-        self.out.push('>');
+        self.open_with(name, attr.iter().map(|(k, v)| (*k, *v)));
     }
 
     /// `<name a="1" b="2">`.
-    pub fn open_with(&mut self, name: &str, attrs: &[(String, String)]) {
+    pub fn open_with<'a>(&mut self, name: &str, attrs: impl IntoIterator<Item = (&'a str, &'a str)>) {
         self.out.push('<');
         self.out.push_str(name);
         for (k, v) in attrs {

@@ -41,7 +41,7 @@ pub fn write_member(w: &mut XmlWriter, model: &Model, m: &Member, name: &str, v:
             if let Some(ns) = m.xml_namespace.as_ref().or(shape.xml_namespace.as_ref()) {
                 attrs.insert(0, ("xmlns".into(), ns.clone()));
             }
-            w.open_with(name, &attrs);
+            w.open_with(name, attrs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             write_members(w, model, m.shape, v);
             w.close(name);
         }
