@@ -1,6 +1,7 @@
-//! What every request passes through, whichever service it is for: the request log, the
-//! answer to operations and services Lamina does not serve (in the protocol the request
-//! used, from the service's model), and the health endpoints.
+//! What every request passes through, whichever service it is for: the request log;
+//! reading a request of a service on the protocol layer and writing its answer or error;
+//! the answer to operations and services Lamina does not serve (in the protocol the request
+//! used, from the service's model); and the health endpoints.
 
 use std::time::Instant;
 
@@ -279,52 +280,6 @@ pub(crate) async fn request_log(State(s): State<ApiState>, req: Request, next: N
         line!(tracing::Level::INFO);
     }
     resp
-}
-
-/// The REST services whose handlers are still Lamina's own routes: the model checks their
-/// input first, so constraint violations answer in AWS's words (`1 validation error
-/// detected: …`), from the current models' patterns.
-const MODEL_CHECKED: &[&str] = &["lambda", "apigateway", "apigatewayv2"];
-
-/// Checks a REST request against its service's model before its handler runs; a request
-/// that breaks the model's constraints gets the model's validation error. Anything else
-/// (a body that is not JSON, an operation no template matches) is left to the handler.
-pub(crate) async fn model_check(req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    if path.starts_with("/_lamina/") || req.headers().contains_key("x-amz-target") {
-        return next.run(req).await;
-    }
-    // Only bodies of a declared, bounded length are read here; others (a large code
-    // upload, a chunked body) go to their handler untouched, which applies its own limits.
-    let length =
-        req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    let bodiless = length.is_none() && !req.headers().contains_key("transfer-encoding");
-    if !bodiless && length.is_none_or(|n| n > MAX_UNSERVED_BODY) {
-        return next.run(req).await;
-    }
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    let (parts, body) = req.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_UNSERVED_BODY).await else {
-        let e = ServiceError::new("SerializationException", "The request body could not be read.");
-        return to_response(e.render(None, Protocol::RestJson, &request_id), Some("SerializationException"));
-    };
-    let preq = protocol::Request {
-        method: &parts.method,
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        body: body.clone(),
-    };
-    let Addressed { service, protocol } = protocol::address(&preq);
-    if let Some(model) = service.ok().filter(|m| MODEL_CHECKED.contains(&m.service)) {
-        if let Err(e) = model.parse(protocol, &preq) {
-            let rules = protocol::rules::of(model.service);
-            if matches!(rules.validation, protocol::rules::Validation::Checked(code) if code == e.code) {
-                return error(model.service, protocol, &e, &request_id);
-            }
-        }
-    }
-    next.run(Request::from_parts(parts, Body::from(body))).await
 }
 
 /// `GET /_lamina/health`: each modelled service, whether Lamina serves it, and its
