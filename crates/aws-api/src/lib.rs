@@ -9,15 +9,18 @@
 //! that key's account; code download links carry a signature of the server's own
 //! (`code_urls.rs`). Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
 //! a path form), or to a function URL (`{url-id}.lambda-url.{region}.localhost`), go to
-//! API Gateway's data plane first. Each handler parses a request into
-//! the typed arguments of a service call, calls the service, and turns the typed result or
-//! error into AWS's exact response shape. Errors become responses in exactly one place per
-//! protocol (`lambda_rest::error_response`, `sqs_api::service_error`, `logs_api::service_error`,
-//! `apigw_common::error_response`, and the query modules' own).
+//! API Gateway's data plane first. SQS, SNS, STS, IAM and CloudWatch Logs are served on
+//! the `protocol` crate: it reads a request into the service's input tree from the
+//! service's model, and writes the output tree or error back (`ingress.rs`); their modules
+//! (`*_api.rs`) only turn trees into service calls and map each service's errors in one
+//! place (`sqs_api::service_error`, `sns_api::service_error`, `logs_api::service_error`, …).
+//! Lambda's and API Gateway's handlers still parse their own JSON and map errors in
+//! `lambda_rest::error_response` and `apigw_common::error_response`. Anything no handler
+//! takes is answered by `ingress::unserved` in the protocol the request used.
 //!
-//! **Invariant:** this is the only crate that knows AWS's control-plane JSON and XML
-//! shapes (the events functions receive are built by the services that send them). It
-//! never locks state, touches the store or starts processes; the services do.
+//! **Invariant:** the wire formats are `protocol`'s and this crate's alone (the events
+//! functions receive are built by the services that send them). It never locks state,
+//! touches the store or starts processes; the services do.
 #![deny(missing_docs)]
 
 mod apigw_common;
