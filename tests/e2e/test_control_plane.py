@@ -200,13 +200,29 @@ def test_duplicate_and_missing_functions_answer_aws_shapes(lamina, lam):
 
 
 def test_revision_id_is_a_precondition(lam):
-    f = create(lam, "rev", code=APP)
-    with pytest.raises(ClientError) as e:
-        lam.update_function_configuration(FunctionName="rev", Description="x", RevisionId="stale")
-    assert error_of(e)[0] == "PreconditionFailedException"
-    assert error_of(e)[2] == 412
-    ok = lam.update_function_configuration(FunctionName="rev", Description="x", RevisionId=f["RevisionId"])
-    assert ok["Description"] == "x"
+    created = create(lam, "rev", code=APP)
+    active = lam.get_function_configuration(FunctionName="rev")
+    # As on AWS, becoming Active is a revision of its own: the one CreateFunction answered is stale.
+    assert active["RevisionId"] != created["RevisionId"]
+    for stale in ["stale", created["RevisionId"]]:
+        with pytest.raises(ClientError) as e:
+            lam.update_function_configuration(FunctionName="rev", Description="x", RevisionId=stale)
+        assert error_of(e)[0] == "PreconditionFailedException"
+        assert error_of(e)[2] == 412
+    ok = lam.update_function_configuration(FunctionName="rev", Description="x", RevisionId=active["RevisionId"])
+    assert ok["Description"] == "x" and ok["LastUpdateStatus"] == "InProgress"
+    done = lam.get_function_configuration(FunctionName="rev")
+    assert done["LastUpdateStatus"] == "Successful" and done["RevisionId"] not in (ok["RevisionId"], active["RevisionId"])
+
+
+def test_an_empty_environment_given_is_echoed_and_none_given_is_absent(lamina, lam):
+    empty = create(lam, "env-empty", code=APP, Environment={"Variables": {}})
+    assert empty["Environment"] == {"Variables": {}}
+    bare = create(lam, "env-none", code=APP)
+    assert "Environment" not in bare
+    lamina.restart()
+    assert lam.get_function(FunctionName="env-empty")["Configuration"]["Environment"] == {"Variables": {}}
+    assert "Environment" not in lam.get_function_configuration(FunctionName="env-none")
 
 
 def test_aws_cli_drives_the_control_plane(lamina, tmp_path):

@@ -268,3 +268,31 @@ def test_a_function_flooding_its_log_is_slowed_and_loses_nothing(lamina, lam):
     while rss_kib(lamina.proc.pid) > 1.2 * warm:
         assert time.monotonic() < deadline, f"RSS {rss_kib(lamina.proc.pid)} KiB after the flood, {warm} KiB warm"
         time.sleep(0.1)
+
+
+def test_logging_config_is_merged_as_aws_does_and_names_the_log_group(lamina, lam):
+    default_group = "/aws/lambda/logcfg"
+    created = create(lam, "logcfg", code=function_zip("app.py"), LoggingConfig={"LogFormat": "JSON"})
+    assert created["LoggingConfig"] == {"LogFormat": "JSON", "ApplicationLogLevel": "INFO",
+                                        "SystemLogLevel": "INFO", "LogGroup": default_group}
+    updated = lam.update_function_configuration(
+        FunctionName="logcfg", LoggingConfig={"ApplicationLogLevel": "DEBUG", "LogGroup": "cool_lambda"})
+    assert updated["LoggingConfig"] == {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG",
+                                        "SystemLogLevel": "INFO", "LogGroup": "cool_lambda"}
+    lam.get_waiter("function_updated_v2").wait(FunctionName="logcfg")
+    text = lam.update_function_configuration(FunctionName="logcfg", LoggingConfig={"LogFormat": "Text"})
+    assert text["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "cool_lambda"}
+    lamina.restart()
+    assert lam.get_function_configuration(FunctionName="logcfg")["LoggingConfig"] == text["LoggingConfig"]
+
+    # The function's logs go to the group it names.
+    lam.invoke(FunctionName="logcfg", Payload=b"{}")
+    logs = lamina.client("logs")
+
+    def streams():
+        try:
+            return logs.describe_log_streams(logGroupName="cool_lambda")["logStreams"]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+
+    wait_for(streams, "a log stream in the configured group")

@@ -84,6 +84,28 @@ def test_the_server_says_ready_and_logs_each_request(lamina):
 
 
 def test_input_breaking_the_model_is_refused_in_aws_words(lamina):
+    # Lambda: the current model's pattern, the lower-camel member path, `{"message"}` only.
+    lam = lamina.client("lambda")
+    r = error_of(lambda: lam.get_function(FunctionName="invalid:function:name"))
+    assert r["Error"]["Code"] == "ValidationException"
+    assert r["Error"]["Message"].startswith(
+        "1 validation error detected: Value 'invalid:function:name' at 'functionName' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?")
+    status, headers, body = lamina.http("GET", "/2015-03-31/functions/bad!name")
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "ValidationException")
+    assert list(json.loads(body)) == ["message"]
+    # Invoke is checked too, its payload untouched.
+    r = error_of(lambda: lam.invoke(FunctionName="bad!name", Payload=b"{}"))
+    assert r["Error"]["Code"] == "ValidationException"
+    # API Gateway: paths of body members start with the operation's input.
+    gw = lamina.client("apigateway")
+    api = gw.create_rest_api(name="v")["id"]
+    r = error_of(lambda: gw.update_rest_api(restApiId=api, patchOperations=[
+        {"op": "replace", "path": "/name", "value": "n"}, {"op": "wrong", "path": "/name", "value": "n"}]))
+    assert r["Error"]["Code"] == "ValidationException"
+    assert r["Error"]["Message"].startswith(
+        "1 validation error detected: Value 'wrong' at 'updateRestApiInput.patchOperations.2.member.op' "
+        "failed to satisfy constraint: Member must satisfy enum value set: [")
     # CloudWatch Logs answers the same check as InvalidParameterException.
     logs = lamina.client("logs")
     logs.create_log_group(logGroupName="g")

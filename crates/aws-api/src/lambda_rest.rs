@@ -190,6 +190,16 @@ struct ConfigWire {
     tracing_config: Option<ModeWire>,
     dead_letter_config: Option<TargetWire>,
     layers: Option<Vec<String>>,
+    logging_config: Option<LoggingWire>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct LoggingWire {
+    log_format: Option<String>,
+    application_log_level: Option<String>,
+    system_log_level: Option<String>,
+    log_group: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -247,6 +257,12 @@ impl ConfigWire {
             tracing_mode: self.tracing_config.and_then(|t| t.mode),
             dead_letter_target: self.dead_letter_config.map(|d| d.target_arn.unwrap_or_default()),
             layers: self.layers,
+            logging: self.logging_config.map(|l| model::LoggingDraft {
+                log_format: l.log_format,
+                application_level: l.application_log_level,
+                system_level: l.system_log_level,
+                log_group: l.log_group,
+            }),
         })
     }
 }
@@ -296,7 +312,8 @@ pub(crate) struct FunctionConfigurationWire {
     #[serde(skip_serializing_if = "Option::is_none")]
     dead_letter_config: Option<TargetOut>,
     revision_id: String,
-    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     state_reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -312,7 +329,8 @@ pub(crate) struct FunctionConfigurationWire {
     ephemeral_storage: SizeOut,
     snap_start: SnapStartOut,
     logging_config: LoggingOut,
-    runtime_version_config: RuntimeVersionOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime_version_config: Option<RuntimeVersionOut>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     layers: Vec<LayerOut>,
 }
@@ -374,6 +392,10 @@ struct SnapStartOut {
 #[serde(rename_all = "PascalCase")]
 struct LoggingOut {
     log_format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    application_log_level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_log_level: Option<String>,
     log_group: String,
 }
 
@@ -415,11 +437,11 @@ pub(crate) fn configuration(f: &Function, shown: Option<&str>) -> FunctionConfig
         last_modified: last_modified(f.last_modified_ms),
         code_sha256: f.code.sha256_b64.clone(),
         version: f.version_label(),
-        environment: (!c.environment.is_empty()).then(|| EnvironmentOut { variables: c.environment.clone() }),
+        environment: c.environment.clone().map(|variables| EnvironmentOut { variables }),
         tracing_config: ModeOut { mode: c.tracing.as_str() },
         dead_letter_config: c.dead_letter_target.clone().map(|target_arn| TargetOut { target_arn }),
         revision_id: f.revision_id.clone(),
-        state: f.state.as_str(),
+        state: Some(f.state.as_str()),
         state_reason,
         state_reason_code,
         // A function being created has no update to report yet.
@@ -430,11 +452,31 @@ pub(crate) fn configuration(f: &Function, shown: Option<&str>) -> FunctionConfig
         architectures: [c.architecture.as_str()],
         ephemeral_storage: SizeOut { size: c.ephemeral_mb },
         snap_start: SnapStartOut { apply_on: "None", optimization_status: "Off" },
-        logging_config: LoggingOut { log_format: "Text", log_group: f.log_group() },
-        runtime_version_config: RuntimeVersionOut {
-            runtime_version_arn: runtime_version_arn(&f.region, c.runtime.as_str()),
+        logging_config: LoggingOut {
+            log_format: if c.logging.json { "JSON" } else { "Text" },
+            application_log_level: c.logging.application_level.clone(),
+            system_log_level: c.logging.system_level.clone(),
+            log_group: f.log_group(),
         },
+        runtime_version_config: Some(RuntimeVersionOut {
+            runtime_version_arn: runtime_version_arn(&f.region, c.runtime.as_str()),
+        }),
         layers: c.layers.iter().map(|l| LayerOut { arn: l.arn.clone(), code_size: l.code_size }).collect(),
+    }
+}
+
+/// A function's configuration as the List operations show it: without its state, its
+/// last update and its runtime version, as AWS lists functions and versions.
+pub(crate) fn listed(f: &Function, shown: Option<&str>) -> FunctionConfigurationWire {
+    FunctionConfigurationWire {
+        state: None,
+        state_reason: None,
+        state_reason_code: None,
+        last_update_status: None,
+        last_update_status_reason: None,
+        last_update_status_reason_code: None,
+        runtime_version_config: None,
+        ..configuration(f, shown)
     }
 }
 
@@ -761,7 +803,7 @@ pub(crate) fn max_items(q: &Option<String>) -> Result<Option<i64>, LambdaError> 
 async fn list_functions(State(s): State<ApiState>, Who(caller): Who, RawQuery(q): RawQuery) -> ApiResult {
     let page = s.lambda.list_functions(&caller, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
     let out = ListFunctionsOut {
-        functions: page.functions.iter().map(|f| configuration(f, None)).collect(),
+        functions: page.functions.iter().map(|f| listed(f, None)).collect(),
         next_marker: page.next_marker,
     };
     Ok(json_response(StatusCode::OK, &out))

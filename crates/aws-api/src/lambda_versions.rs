@@ -13,8 +13,8 @@ use model::{Alias, AliasDraft, Function};
 use serde::{Deserialize, Serialize};
 
 use crate::lambda_rest::{
-    configuration, json_response, last_modified, max_items, qualifier, query_one, ApiResult, FunctionConfigurationWire,
-    Input, Operation, Who,
+    configuration, json_response, last_modified, listed, max_items, qualifier, query_one, ApiResult,
+    FunctionConfigurationWire, Input, Operation, Who,
 };
 use crate::ApiState;
 
@@ -73,7 +73,7 @@ async fn list_versions(
 ) -> ApiResult {
     let page = s.lambda.list_versions(&caller, &name, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
     let out = ListVersionsOut {
-        versions: page.versions.iter().map(|v| configuration(v, Some(&v.version_label()))).collect(),
+        versions: page.versions.iter().map(|v| listed(v, Some(&v.version_label()))).collect(),
         next_marker: page.next_marker,
     };
     Ok(json_response(StatusCode::OK, &out))

@@ -334,13 +334,21 @@ async fn root_get(axum::extract::State(s): axum::extract::State<ApiState>, req: 
 
 /// Every AWS API Lamina serves, on one router.
 pub fn router(state: ApiState) -> Router {
-    Router::new()
+    // Lambda's and API Gateway's routes: the model checks their input once a route has
+    // matched (an operation without a route answers 501, whatever its input).
+    let lambda = Router::new()
         .merge(lambda_rest::routes())
         .merge(lambda_policy::routes())
         .merge(lambda_urls::routes())
+        .route_layer(middleware::from_fn(|req, next| ingress::model_check("lambda", req, next)));
+    let apigateway = Router::new()
         .merge(apigw_rest::routes())
-        .merge(apigw_v2::routes())
         .merge(apigw_usage::routes())
+        .route_layer(middleware::from_fn(|req, next| ingress::model_check("apigateway", req, next)));
+    Router::new()
+        .merge(lambda)
+        .merge(apigateway)
+        .merge(apigw_v2::routes())
         .route("/_lamina/clock", axum::routing::post(advance_clock))
         .route("/_lamina/metrics", axum::routing::get(metrics))
         .route("/_lamina/health", axum::routing::get(ingress::health))

@@ -758,6 +758,13 @@ impl Inner {
             ("PATH".into(), format!("/usr/local/bin:/usr/bin:/bin:{opt}/bin")),
             ("LD_LIBRARY_PATH".into(), format!("/lib64:/usr/lib64:{task_root}:{task_root}/lib:{opt}/lib")),
         ];
+        // The JSON log format, as AWS tells the runtimes.
+        if c.logging.json {
+            env.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
+            if let Some(level) = &c.logging.application_level {
+                env.push(("AWS_LAMBDA_LOG_LEVEL".into(), level.clone()));
+            }
+        }
         if let Some(exec_env) = c.runtime.execution_env() {
             env.push(("AWS_EXECUTION_ENV".into(), exec_env));
         }
@@ -774,12 +781,12 @@ impl Inner {
             for (name, file) in
                 [("AWS_CA_BUNDLE", CA_BUNDLE), ("SSL_CERT_FILE", CA_BUNDLE), ("NODE_EXTRA_CA_CERTS", LAMINA_CA)]
             {
-                if !c.environment.contains_key(name) {
+                if !c.environment.as_ref().is_some_and(|e| e.contains_key(name)) {
                     env.push((name.into(), dir.join(file).display().to_string()));
                 }
             }
         }
-        env.extend(c.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env.extend(c.environment.iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
 
         let spec = LaunchSpec {
             id,

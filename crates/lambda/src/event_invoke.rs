@@ -36,6 +36,25 @@ impl Holder {
     }
 }
 
+/// AWS's words when the function (or alias) to configure does not exist.
+const NO_FUNCTION: &str = "The function doesn't exist.";
+
+/// Get and Delete answer a function or qualifier that does not exist as having no
+/// configuration.
+fn without_config(e: LambdaError, caller: &Caller, name: &str, qualifier: Option<&str>) -> LambdaError {
+    let LambdaError::NotFound(_) = &e else { return e };
+    let Ok(r) = model::FunctionRef::parse(name, "functionName") else { return e };
+    if r.region.as_deref().is_some_and(|reg| reg != caller.region) {
+        return e;
+    }
+    let q = qualifier.map(str::to_owned).or_else(|| r.qualifier.map(|q| q.as_str().to_owned()));
+    let arn = crate::function_arn(&caller.region, &caller.account, &r.name);
+    LambdaError::NotFound(format!(
+        "The function {arn}:{} doesn't have an EventInvokeConfig",
+        q.as_deref().unwrap_or("$LATEST")
+    ))
+}
+
 impl LambdaService {
     /// Resolves `FunctionName` and `Qualifier` to `$LATEST`, a version or an alias.
     fn holder(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<Holder, LambdaError> {
@@ -99,7 +118,7 @@ impl LambdaService {
     ) -> Result<(String, EventInvokeConfig), LambdaError> {
         let (retries, age) = EventInvokeConfig::check(input.max_retries, input.max_event_age)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let holder = self.holder(caller, name, qualifier)?;
+        let holder = self.holder(caller, name, qualifier).map_err(|e| crate::missing_function_as(e, NO_FUNCTION))?;
         for arn in [&input.on_success, &input.on_failure].into_iter().flatten() {
             self.check_destination(arn, &caller.account)?;
         }
@@ -129,7 +148,7 @@ impl LambdaService {
         name: &str,
         qualifier: Option<&str>,
     ) -> Result<(String, EventInvokeConfig), LambdaError> {
-        let holder = self.holder(caller, name, qualifier)?;
+        let holder = self.holder(caller, name, qualifier).map_err(|e| without_config(e, caller, name, qualifier))?;
         let config = holder.config().ok_or_else(|| holder.missing())?;
         Ok((holder.arn(), config))
     }
@@ -142,7 +161,7 @@ impl LambdaService {
         qualifier: Option<&str>,
     ) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let holder = self.holder(caller, name, qualifier)?;
+        let holder = self.holder(caller, name, qualifier).map_err(|e| without_config(e, caller, name, qualifier))?;
         if holder.config().is_none() {
             return Err(holder.missing());
         }
@@ -156,7 +175,7 @@ impl LambdaService {
         caller: &Caller,
         name: &str,
     ) -> Result<Vec<(String, EventInvokeConfig)>, LambdaError> {
-        let latest = self.resolve(caller, name, None)?;
+        let latest = self.resolve(caller, name, None).map_err(|e| crate::missing_function_as(e, NO_FUNCTION))?;
         let family = self.family(&latest).unwrap_or_default();
         let holders = std::iter::once(Holder::Latest(latest.clone()))
             .chain(family.versions.into_values().map(Holder::Version))

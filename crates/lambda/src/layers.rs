@@ -108,6 +108,24 @@ impl LambdaService {
         self.store.get_layer_version(&caller.account, &caller.region, &name, version)?.ok_or_else(no_such_layer)
     }
 
+    /// A layer version whose policy is read or changed: one that does not exist is named
+    /// in the answer, as AWS names it.
+    fn layer_version_for_policy(
+        &self,
+        caller: &Caller,
+        layer_name: &str,
+        version: i64,
+    ) -> Result<LayerVersion, LambdaError> {
+        self.layer_version(caller, layer_name, version).map_err(|e| match e {
+            LambdaError::NotFound(_) => {
+                let name = layer_name.rsplit(':').next().unwrap_or(layer_name);
+                let arn = model::layer_arn(&caller.region, &caller.account, name);
+                LambdaError::NotFound(format!("Layer version {arn}:{version} does not exist."))
+            }
+            e => e,
+        })
+    }
+
     /// GetLayerVersion.
     pub fn get_layer_version(
         &self,
@@ -231,7 +249,7 @@ impl LambdaService {
             .into());
         }
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let mut v = self.layer_version(caller, layer_name, version)?;
+        let mut v = self.layer_version_for_policy(caller, layer_name, version)?;
         check_policy_revision(&v.policy, revision)?;
         if v.policy.statements.iter().any(|s| s.sid == statement.sid) {
             return Err(LambdaError::Conflict(format!(
@@ -256,7 +274,7 @@ impl LambdaService {
         revision: Option<&str>,
     ) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let mut v = self.layer_version(caller, layer_name, version)?;
+        let mut v = self.layer_version_for_policy(caller, layer_name, version)?;
         check_policy_revision(&v.policy, revision)?;
         let before = v.policy.statements.len();
         v.policy.statements.retain(|s| s.sid != sid);
@@ -275,7 +293,7 @@ impl LambdaService {
         layer_name: &str,
         version: i64,
     ) -> Result<(String, String), LambdaError> {
-        let v = self.layer_version(caller, layer_name, version)?;
+        let v = self.layer_version_for_policy(caller, layer_name, version)?;
         if v.policy.statements.is_empty() {
             return Err(LambdaError::NotFound("No policy is associated with the given resource.".into()));
         }
@@ -305,7 +323,7 @@ impl LambdaService {
 fn check_policy_revision(policy: &LayerPolicy, revision: Option<&str>) -> Result<(), LambdaError> {
     match revision {
         Some(r) if r != policy.revision_id => Err(LambdaError::PreconditionFailed(
-            "The Revision Id provided does not match the latest Revision Id. Call the GetLayerVersionPolicy API to retrieve the latest Revision Id".into(),
+            "The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to retrieve the latest Revision Id".into(),
         )),
         _ => Ok(()),
     }

@@ -352,6 +352,20 @@ fn new_revision() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Rewords "no such function" (or alias) the way an operation answers it: URL configs,
+/// event invoke configs and policies each have their own words. Other answers (a wrong
+/// region) stay as they are.
+pub(crate) fn missing_function_as(e: LambdaError, message: &str) -> LambdaError {
+    match e {
+        LambdaError::NotFound(m)
+            if m.starts_with("Function not found: ") || m.starts_with("Cannot find alias arn: ") =>
+        {
+            LambdaError::NotFound(message.to_owned())
+        }
+        e => e,
+    }
+}
+
 fn not_found(caller: &Caller, name: &str, qualifier: Option<&Qualifier>) -> LambdaError {
     let mut arn = function_arn(&caller.region, &caller.account, name);
     if let Some(q) = qualifier {
@@ -524,14 +538,16 @@ impl LambdaService {
         qualifier: Option<&str>,
     ) -> Result<(Arc<Function>, Option<Qualifier>), LambdaError> {
         let r = FunctionRef::parse(name, "functionName").map_err(Invalid::from)?;
-        let q = match qualifier {
-            Some(q) => Some(
-                Qualifier::parse(q)
-                    .ok_or_else(|| Invalid::from(model::Violation::pattern(q, "qualifier", "(|[a-zA-Z0-9$_-]+)")))?,
-            ),
-            None => None,
-        };
-        if let (Some(Qualifier::Named(a)), Some(Qualifier::Named(b))) = (&r.qualifier, &q) {
+        if let Some(region) = r.region.as_deref().filter(|reg| *reg != caller.region) {
+            return Err(LambdaError::NotFound(format!(
+                "Functions from '{region}' are not reachable in this region ('{}')",
+                caller.region
+            )));
+        }
+        // The model admits `$` anywhere in a qualifier; one that no version or alias can
+        // have (`$latest`) names nothing.
+        let q = qualifier.map(|q| Qualifier::parse(q).unwrap_or_else(|| Qualifier::Named(q.to_owned())));
+        if let (Some(a), Some(b)) = (&r.qualifier, &q) {
             if a != b {
                 return Err(Invalid::parameter(
                     "The derived qualifier from the function name does not match the specified qualifier.",
@@ -540,9 +556,7 @@ impl LambdaService {
             }
         }
         let q = q.or(r.qualifier.clone());
-        let wrong_place = r.account.as_deref().is_some_and(|a| a != caller.account)
-            || r.region.as_deref().is_some_and(|reg| reg != caller.region);
-        if wrong_place {
+        if r.account.as_deref().is_some_and(|a| a != caller.account) {
             return Err(not_found(caller, &r.name, q.as_ref()));
         }
         let f = self.cached(caller, &r.name).ok_or_else(|| not_found(caller, &r.name, q.as_ref()))?;
@@ -658,7 +672,10 @@ impl LambdaService {
             true => (*self.publish_locked(&latest, None)?).clone(),
             false => (*latest).clone(),
         };
+        // As on AWS, the function answered is the one being created: `Pending`, under a
+        // revision of its own; the stored one is `Active` under the revision that follows.
         view.state = FunctionState::Pending;
+        view.revision_id = new_revision();
         Ok(view)
     }
 
@@ -726,8 +743,11 @@ impl LambdaService {
         if old.code.sha256_hex != stored.code.sha256_hex {
             self.discard_if_unused(&old.code)?;
         }
+        // The function answered is the update in progress, under a revision of its own;
+        // the stored one has finished it, under the revision that follows.
         let mut view = (*stored).clone();
         view.last_update_status = LastUpdateStatus::InProgress;
+        view.revision_id = new_revision();
         Ok(view)
     }
 

@@ -274,7 +274,9 @@ impl LambdaService {
         name: &str,
         qualifier: Option<&str>,
     ) -> Result<(String, String), LambdaError> {
-        let (f, q) = self.policy_target(caller, name, qualifier)?;
+        let (f, q) = self
+            .policy_target(caller, name, qualifier)
+            .map_err(|e| crate::missing_function_as(e, "The resource you requested does not exist."))?;
         let policy = self.policy_of(&f, q.as_deref())?;
         if policy.statements.is_empty() {
             return Err(LambdaError::NotFound("The resource you requested does not exist.".into()));

@@ -202,7 +202,9 @@ impl LambdaService {
             return Err(Invalid::from(Violation::null("authType")).into());
         }
         check(&input)?;
-        let (f, q) = self.url_target(caller, name, qualifier)?;
+        let (f, q) = self
+            .url_target(caller, name, qualifier)
+            .map_err(|e| crate::missing_function_as(e, "Function does not exist"))?;
         if self.url_of(&f, q.as_deref()).is_some() {
             let arn = Self::described(&f, UrlConfig::placeholder(q.clone())).function_arn;
             return Err(LambdaError::Conflict(format!(
@@ -230,7 +232,8 @@ impl LambdaService {
         name: &str,
         qualifier: Option<&str>,
     ) -> Result<FunctionUrl, LambdaError> {
-        let (f, q) = self.url_target(caller, name, qualifier)?;
+        let (f, q) =
+            self.url_target(caller, name, qualifier).map_err(|e| crate::missing_function_as(e, NO_RESOURCE))?;
         let config = self.url_of(&f, q.as_deref()).ok_or_else(no_url)?;
         Ok(Self::described(&f, config))
     }
@@ -245,7 +248,9 @@ impl LambdaService {
     ) -> Result<FunctionUrl, LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         check(&input)?;
-        let (f, q) = self.url_target(caller, name, qualifier)?;
+        let (f, q) = self
+            .url_target(caller, name, qualifier)
+            .map_err(|e| crate::missing_function_as(e, "Function does not exist"))?;
         let mut config = self.url_of(&f, q.as_deref()).ok_or_else(no_url)?;
         if let Some(a) = input.auth_type {
             config.auth_type = a;
@@ -264,7 +269,8 @@ impl LambdaService {
     /// DeleteFunctionUrlConfig.
     pub fn delete_function_url(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let (f, q) = self.url_target(caller, name, qualifier)?;
+        let (f, q) =
+            self.url_target(caller, name, qualifier).map_err(|e| crate::missing_function_as(e, NO_RESOURCE))?;
         if !self.forget_url(&f, q.as_deref())? {
             return Err(no_url());
         }
@@ -282,7 +288,9 @@ impl LambdaService {
         max_items: Option<i64>,
     ) -> Result<(Vec<FunctionUrl>, Option<String>), LambdaError> {
         let size = crate::versions::page_size(max_items, 50, 50)?;
-        let (f, _) = self.resolve_ref(caller, name, None)?;
+        let (f, _) = self
+            .resolve_ref(caller, name, None)
+            .map_err(|e| crate::missing_function_as(e, "Function does not exist"))?;
         let key = key_of(&f);
         let mut configs: Vec<UrlConfig> = {
             let urls = self.cache.urls.read().unwrap_or_else(|p| p.into_inner());
@@ -347,6 +355,9 @@ impl UrlConfig {
     }
 }
 
+/// AWS's words for a URL config (or its function) that does not exist.
+const NO_RESOURCE: &str = "The resource you requested does not exist.";
+
 fn no_url() -> LambdaError {
-    LambdaError::NotFound("The resource you requested does not exist.".into())
+    LambdaError::NotFound(NO_RESOURCE.into())
 }

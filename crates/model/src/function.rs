@@ -150,8 +150,9 @@ pub struct FunctionConfig {
     pub memory_mb: u32,
     /// `/tmp` size in MB.
     pub ephemeral_mb: u32,
-    /// The function's own environment variables.
-    pub environment: BTreeMap<String, String>,
+    /// The function's own environment variables: `None` if `Environment` was never
+    /// given (AWS then shows none; an empty map given is shown empty).
+    pub environment: Option<BTreeMap<String, String>>,
     /// Instruction set.
     pub architecture: Architecture,
     /// X-Ray mode (stored).
@@ -160,6 +161,57 @@ pub struct FunctionConfig {
     pub dead_letter_target: Option<String>,
     /// `Layers`, resolved, in the order they are merged into `/opt`.
     pub layers: Vec<crate::layer::FunctionLayer>,
+    /// `LoggingConfig`.
+    pub logging: LoggingConfig,
+}
+
+/// `LoggingConfig`: the format of a function's logs, their levels, and their log group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoggingConfig {
+    /// `LogFormat` is `JSON` (else `Text`).
+    pub json: bool,
+    /// `ApplicationLogLevel`, with the JSON format only.
+    pub application_level: Option<String>,
+    /// `SystemLogLevel`, with the JSON format only.
+    pub system_level: Option<String>,
+    /// `LogGroup`, when not the function's own `/aws/lambda/<name>`.
+    pub log_group: Option<String>,
+}
+
+/// `LoggingConfig` as sent: only the members given change.
+#[derive(Debug, Clone, Default)]
+pub struct LoggingDraft {
+    /// `LogFormat`.
+    pub log_format: Option<String>,
+    /// `ApplicationLogLevel`.
+    pub application_level: Option<String>,
+    /// `SystemLogLevel`.
+    pub system_level: Option<String>,
+    /// `LogGroup`.
+    pub log_group: Option<String>,
+}
+
+impl LoggingConfig {
+    /// The configuration after `draft`, as AWS merges it: members not sent are kept; the
+    /// JSON format has both levels (`INFO` unless given), the text format neither.
+    pub fn merged(&self, draft: LoggingDraft) -> LoggingConfig {
+        let mut next = self.clone();
+        if let Some(format) = draft.log_format {
+            next.json = format == "JSON";
+        }
+        if let Some(group) = draft.log_group {
+            next.log_group = Some(group);
+        }
+        if next.json {
+            let info = || Some("INFO".to_owned());
+            next.application_level = draft.application_level.or(next.application_level).or_else(info);
+            next.system_level = draft.system_level.or(next.system_level).or_else(info);
+        } else {
+            next.application_level = None;
+            next.system_level = None;
+        }
+        next
+    }
 }
 
 /// Code facts shown in a function's configuration.
@@ -262,7 +314,10 @@ impl Function {
 
     /// The CloudWatch log group the function writes to.
     pub fn log_group(&self) -> String {
-        format!("/aws/lambda/{}", self.name)
+        match &self.config.logging.log_group {
+            Some(group) => group.clone(),
+            None => format!("/aws/lambda/{}", self.name),
+        }
     }
 }
 
@@ -294,6 +349,8 @@ pub struct FunctionDraft {
     pub dead_letter_target: Option<String>,
     /// `Layers`, as ARNs; resolved by the service, which sets [`FunctionConfig::layers`].
     pub layers: Option<Vec<String>>,
+    /// `LoggingConfig`.
+    pub logging: Option<LoggingDraft>,
 }
 
 /// Raw UpdateFunctionConfiguration input: only the members that were sent.
@@ -334,11 +391,12 @@ impl FunctionDraft {
             timeout_s: TIMEOUT_DEFAULT_S,
             memory_mb: MEMORY_DEFAULT_MB,
             ephemeral_mb: EPHEMERAL_DEFAULT_MB,
-            environment: BTreeMap::new(),
+            environment: None,
             architecture: Architecture::X86_64,
             tracing: TracingMode::PassThrough,
             dead_letter_target: None,
             layers: Vec::new(),
+            logging: LoggingConfig::default(),
         };
         let config = self.apply_to(base)?;
         if role.is_none() {
@@ -505,7 +563,10 @@ impl FunctionDraft {
             config.ephemeral_mb = e;
         }
         if let Some(env) = self.environment {
-            config.environment = env;
+            config.environment = Some(env);
+        }
+        if let Some(logging) = self.logging {
+            config.logging = config.logging.merged(logging);
         }
         if let Some(a) = architecture {
             config.architecture = a;
@@ -565,6 +626,23 @@ fn environment_json(env: &BTreeMap<String, String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logging_config_merges_as_aws_does() {
+        let draft = |format: Option<&str>, app: Option<&str>, group: Option<&str>| LoggingDraft {
+            log_format: format.map(str::to_owned),
+            application_level: app.map(str::to_owned),
+            system_level: None,
+            log_group: group.map(str::to_owned),
+        };
+        let json = LoggingConfig::default().merged(draft(Some("JSON"), None, None));
+        assert!(json.json);
+        assert_eq!((json.application_level.as_deref(), json.system_level.as_deref()), (Some("INFO"), Some("INFO")));
+        let debug = json.merged(draft(None, Some("DEBUG"), Some("g")));
+        assert_eq!((debug.application_level.as_deref(), debug.log_group.as_deref()), (Some("DEBUG"), Some("g")));
+        let text = debug.merged(draft(Some("Text"), None, None));
+        assert_eq!(text, LoggingConfig { log_group: Some("g".into()), ..Default::default() });
+    }
 
     fn draft() -> FunctionDraft {
         FunctionDraft {

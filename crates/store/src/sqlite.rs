@@ -6,7 +6,8 @@ use std::sync::Mutex;
 
 use model::{
     Alias, Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionLayer, FunctionState,
-    LastUpdateStatus, LayerPolicy, LayerStatement, LayerVersion, ProvisionedConfig, Runtime, TracingMode,
+    LastUpdateStatus, LayerPolicy, LayerStatement, LayerVersion, LoggingConfig, ProvisionedConfig, Runtime,
+    TracingMode,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -40,7 +41,8 @@ const FUNCTION_TABLE_COLUMNS: &str = "
     reserved_concurrency INTEGER,
     event_invoke TEXT,
     last_version INTEGER NOT NULL DEFAULT 0,
-    layers TEXT NOT NULL DEFAULT '[]'";
+    layers TEXT NOT NULL DEFAULT '[]',
+    logging TEXT";
 
 /// The function tables, built from [`FUNCTION_TABLE_COLUMNS`].
 fn function_tables() -> String {
@@ -137,8 +139,8 @@ CREATE TABLE IF NOT EXISTS function_urls (
 const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
     ephemeral_mb, environment, architecture, tracing, dead_letter_target, code_sha256_hex, code_sha256_b64, \
     code_size, revision_id, last_modified_ms, state, last_update_status, tags, reserved_concurrency, event_invoke, \
-    last_version, layers";
-const FUNCTION_PARAMS: usize = 26;
+    last_version, layers, logging";
+const FUNCTION_PARAMS: usize = 27;
 
 /// Sets (`Some`) or deletes (`None`) the `column` of a table keyed by account, region,
 /// function and qualifier.
@@ -198,6 +200,7 @@ impl SqliteStore {
         let _ = conn.execute("ALTER TABLE aliases ADD COLUMN event_invoke TEXT", []);
         for table in ["functions", "function_versions"] {
             let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN layers TEXT NOT NULL DEFAULT '[]'"), []);
+            let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN logging TEXT"), []);
         }
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
@@ -220,6 +223,7 @@ struct RawFunction {
     f: Function,
     event_invoke: Option<String>,
     layers: String,
+    logging: Option<String>,
     environment: String,
     tags: String,
     runtime: String,
@@ -244,11 +248,12 @@ fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
                 timeout_s: row.get(7)?,
                 memory_mb: row.get(8)?,
                 ephemeral_mb: row.get(9)?,
-                environment: BTreeMap::new(),
+                environment: None,
                 architecture: Architecture::X86_64,
                 tracing: TracingMode::PassThrough,
                 dead_letter_target: row.get(13)?,
                 layers: Vec::new(),
+                logging: LoggingConfig::default(),
             },
             code: CodeInfo { sha256_hex: row.get(14)?, sha256_b64: row.get(15)?, size: row.get(16)? },
             revision_id: row.get(17)?,
@@ -263,6 +268,7 @@ fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
         },
         event_invoke: row.get(23)?,
         layers: row.get(25)?,
+        logging: row.get(26)?,
         runtime: row.get(3)?,
         environment: row.get(10)?,
         architecture: row.get(11)?,
@@ -278,7 +284,11 @@ impl RawFunction {
         let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("{what} {v:?}"));
         let mut f = self.f;
         f.config.runtime = Runtime::parse(&self.runtime).ok_or_else(|| corrupt("runtime", &self.runtime))?;
-        f.config.environment = parse_map(&self.environment)?;
+        // `null`: no `Environment` was ever given.
+        f.config.environment = match self.environment.as_str() {
+            "null" => None,
+            text => Some(parse_map(text)?),
+        };
         f.config.architecture =
             Architecture::parse(&self.architecture).ok_or_else(|| corrupt("architecture", &self.architecture))?;
         f.config.tracing = TracingMode::parse(&self.tracing).ok_or_else(|| corrupt("tracing", &self.tracing))?;
@@ -297,6 +307,7 @@ impl RawFunction {
         f.tags = parse_map(&self.tags)?;
         f.event_invoke = self.event_invoke.as_deref().map(parse_event_invoke).transpose()?;
         f.config.layers = parse_layers(&self.layers)?;
+        f.config.logging = self.logging.as_deref().map(parse_logging).transpose()?.unwrap_or_default();
         Ok(f)
     }
 }
@@ -322,6 +333,30 @@ fn parse_layers(text: &str) -> Result<Vec<FunctionLayer>, StoreError> {
             })
         })
         .collect()
+}
+
+/// `LoggingConfig`; a function with the defaults stores none.
+fn logging_json(l: &LoggingConfig) -> Option<String> {
+    (*l != LoggingConfig::default()).then(|| {
+        serde_json::json!({
+            "json": l.json,
+            "application_level": l.application_level,
+            "system_level": l.system_level,
+            "log_group": l.log_group,
+        })
+        .to_string()
+    })
+}
+
+fn parse_logging(text: &str) -> Result<LoggingConfig, StoreError> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("logging: {e}")))?;
+    let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+    Ok(LoggingConfig {
+        json: v.get("json").and_then(serde_json::Value::as_bool).unwrap_or(false),
+        application_level: text("application_level"),
+        system_level: text("system_level"),
+        log_group: text("log_group"),
+    })
 }
 
 fn event_invoke_json(c: &EventInvokeConfig) -> String {
@@ -368,7 +403,7 @@ fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; FUNCTION_PAR
         Box::new(c.timeout_s),
         Box::new(c.memory_mb),
         Box::new(c.ephemeral_mb),
-        Box::new(map_json(&c.environment)),
+        Box::new(c.environment.as_ref().map_or_else(|| "null".to_owned(), map_json)),
         Box::new(c.architecture.as_str()),
         Box::new(c.tracing.as_str()),
         Box::new(&c.dead_letter_target),
@@ -384,6 +419,7 @@ fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; FUNCTION_PAR
         Box::new(f.event_invoke.as_ref().map(event_invoke_json)),
         Box::new(f.last_version),
         Box::new(layers_json(&c.layers)),
+        Box::new(logging_json(&c.logging)),
     ]
 }
 
@@ -1038,10 +1074,11 @@ mod tests {
                 timeout_s: 3,
                 memory_mb: 128,
                 ephemeral_mb: 512,
-                environment: BTreeMap::from([("A".to_string(), "b".to_string())]),
+                environment: Some(BTreeMap::from([("A".to_string(), "b".to_string())])),
                 architecture: Architecture::X86_64,
                 tracing: TracingMode::PassThrough,
                 dead_letter_target: None,
+                logging: LoggingConfig { json: true, log_group: Some("custom".into()), ..Default::default() },
                 layers: vec![FunctionLayer {
                     arn: "arn:aws:lambda:us-east-1:000000000000:layer:l:1".into(),
                     code_size: 5,
@@ -1084,7 +1121,8 @@ mod tests {
         let s = SqliteStore::open(&path).unwrap();
         let a = s.get_function("000000000000", "us-east-1", "a").unwrap().unwrap();
         assert_eq!(a.config.memory_mb, 512);
-        assert_eq!(a.config.environment.get("A").map(String::as_str), Some("b"));
+        assert_eq!(a.config.environment.as_ref().and_then(|e| e.get("A")).map(String::as_str), Some("b"));
+        assert_eq!(a.config.logging.log_group.as_deref(), Some("custom"));
         assert_eq!(a.config.layers[0].sha256_hex, "layerhex");
         assert!(s.code_in_use("layerhex").unwrap(), "a layer a function uses stays");
         assert_eq!(
