@@ -141,6 +141,7 @@ def test_provisioned_concurrency_rules(lam):
                  ProvisionedConcurrentExecutions=1)[:2] == (400, "InvalidParameterValueException")
     assert error(lam.get_provisioned_concurrency_config, FunctionName="pr", Qualifier="1") == \
         (404, "ProvisionedConcurrencyConfigNotFoundException", "No Provisioned Concurrency Config found for this function")
+    lam.delete_provisioned_concurrency_config(FunctionName="pr", Qualifier="1")  # none to delete: succeeds, as on AWS
     assert error(lam.put_provisioned_concurrency_config, FunctionName="pr", Qualifier="7",
                  ProvisionedConcurrentExecutions=1)[:2] == (404, "ResourceNotFoundException")
     status, _, body = lam_http_put(lam, "pr", "1", 0)

@@ -122,7 +122,8 @@ def test_twelve_digit_keys_select_the_account(lamina):
      "provided contains reserved keys that are currently not supported for modification. "
      "Reserved keys used in this request: AWS_REGION"),
     ({"FunctionName": "bad name!"}, "ValidationException", None),
-    ({"FunctionName": "x" * 65}, "ValidationException",
+    # AWS's recorded answer: the validation wording, under InvalidParameterValueException.
+    ({"FunctionName": "x" * 65}, "InvalidParameterValueException",
      "1 validation error detected: Value '" + "x" * 65 + "' at 'functionName' failed to satisfy constraint: "
      "Member must have length less than or equal to 64"),
 ])
@@ -184,11 +185,13 @@ def test_duplicate_and_missing_functions_answer_aws_shapes(lamina, lam):
 
     payload.update(FunctionName="enum", Runtime="cobol85")
     status, headers, body = lamina.http("POST", "/2015-03-31/functions", json.dumps(payload).encode())
-    assert (status, headers["x-amzn-ErrorType"]) == (400, "ValidationException")
+    # Lambda's own words for an unknown runtime (AWS's recorded answer), not the model's.
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "InvalidParameterValueException")
     doc = json.loads(body)
-    assert list(doc) == ["message"]
-    assert doc["message"].startswith("1 validation error detected: Value 'cobol85' at 'runtime' failed to satisfy "
-                                     "constraint: Member must satisfy enum value set: [nodejs, nodejs4.3,")
+    assert doc["Type"] == "User"
+    assert doc["message"].startswith("Value cobol85 at 'runtime' failed to satisfy constraint: Member must satisfy "
+                                     "enum value set: [nodejs20.x, python3.14, provided.al2023,")
+    assert doc["message"].endswith(", provided.al2, java8.al2] or be a valid ARN")
 
     status, headers, body = lamina.http("POST", "/2015-03-31/functions", b"{not json")
     assert (status, headers["x-amzn-ErrorType"]) == (400, "InvalidRequestContentException")
@@ -278,3 +281,35 @@ def test_the_same_port_speaks_https_with_a_certificate_of_the_data_directorys_ow
         urllib.request.urlopen(f"https://localhost:{lamina.port}/2015-03-31/functions", timeout=10)
     out = lamina.aws("lambda", "list-functions", "--ca-bundle", str(ca), endpoint=f"https://localhost:{lamina.port}")
     assert out["Functions"] == []
+
+
+def test_each_operation_answers_a_missing_or_wrong_target_in_aws_words(lam):
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:"
+
+    def err(call, **kw):
+        with pytest.raises(ClientError) as e:
+            call(**kw)
+        return error_of(e)
+
+    long = "x" * 65  # too long to be a function's name: it names none
+    assert err(lam.get_function, FunctionName=long) == ("ResourceNotFoundException", f"Function not found: {arn}{long}", 404)
+    assert err(lam.get_function, FunctionName="arn:aws:lambda:eu-west-1:000000000000:function:f") == (
+        "ResourceNotFoundException", "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')", 404)
+    create(lam, "look", code=APP)
+    assert err(lam.get_function, FunctionName="look", Qualifier="$latest")[1] == f"Function not found: {arn}look:$latest"
+    assert err(lam.delete_function, FunctionName="gone", Qualifier="3")[1] == f"Function not found: {arn}gone"
+    assert err(lam.delete_function, FunctionName="look:$LATEST") == (
+        "InvalidParameterValueException", "$LATEST version cannot be deleted without deleting the function.", 400)
+    assert err(lam.get_function_url_config, FunctionName="gone")[1] == "The resource you requested does not exist."
+    assert err(lam.create_function_url_config, FunctionName="gone", AuthType="NONE")[1] == "Function does not exist"
+    assert err(lam.put_function_event_invoke_config, FunctionName="gone", MaximumRetryAttempts=1)[1] == \
+        "The function doesn't exist."
+    assert err(lam.get_function_event_invoke_config, FunctionName="gone")[1] == \
+        f"The function {arn}gone:$LATEST doesn't have an EventInvokeConfig"
+    assert err(lam.put_function_event_invoke_config, FunctionName="look") == (
+        "InvalidParameterValueException", "You must specify at least one of error handling or destination setting.", 400)
+    assert err(lam.put_function_concurrency, FunctionName="look:$LATEST", ReservedConcurrentExecutions=1)[1].startswith(
+        "This operation is permitted on Lambda functions only.")
+    assert err(lam.add_permission, FunctionName="look", Qualifier="$LATEST", StatementId="s", Principal="*",
+               Action="lambda:InvokeFunction")[1] == "We currently do not support adding policies for $LATEST."
+    assert err(lam.get_policy, FunctionName="gone")[1] == "The resource you requested does not exist."

@@ -66,6 +66,7 @@ def test_publish_freezes_code_and_configuration(lamina, lam):
     assert context_of(lam, "1")[1]["env"]["MARK"] == "one", "versions survive a restart"
     lam.delete_function(FunctionName="v", Qualifier="1")
     assert error_of(context_of, lam=lam, qualifier="1")[:2] == (404, "ResourceNotFoundException")
+    lam.delete_function(FunctionName="v", Qualifier="1")  # deleting what is gone succeeds, as on AWS
     assert lam.publish_version(FunctionName="v")["Version"] == "2", "numbers are never reused"
     status, code, message = error_of(lam.delete_function, FunctionName="v", Qualifier="$LATEST")
     assert (code, message) == ("InvalidParameterValueException",
@@ -104,6 +105,8 @@ def test_aliases_route_between_versions(lamina, lam):
         (400, "InvalidParameterValueException"), "one extra version at most"
     assert error_of(lam.get_alias, FunctionName="v", Name="nope") == \
         (404, "ResourceNotFoundException", f"Cannot find alias arn: {ARN}:nope")
+    assert error_of(lam.update_alias, FunctionName="v", Name="nope", Description="d") == \
+        (404, "ResourceNotFoundException", f"Alias not found: {ARN}:nope"), "UpdateAlias words it its own way"
 
     executed, ctx = context_of(lam, "live")
     assert (executed, ctx["env"]["MARK"], ctx["invoked_function_arn"]) == ("1", "one", ARN + ":live")
@@ -138,6 +141,7 @@ def test_aliases_route_between_versions(lamina, lam):
     lam = lamina.client()
     assert lam.get_alias(FunctionName="v", Name="live")["RoutingConfig"] == {"AdditionalVersionWeights": {"1": 0.3}}
     lam.delete_alias(FunctionName="v", Name="old")
+    lam.delete_alias(FunctionName="v", Name="old")  # again: succeeds, as on AWS
     lam.update_alias(FunctionName="v", Name="live", RoutingConfig={"AdditionalVersionWeights": {}})
     assert "RoutingConfig" not in lam.get_alias(FunctionName="v", Name="live")
     lam.delete_function(FunctionName="v", Qualifier="1")
@@ -214,3 +218,17 @@ def test_a_published_version_keeps_running_its_own_code(lam):
     v1 = lam.get_function(FunctionName="frozen", Qualifier="1")
     latest = lam.get_function(FunctionName="frozen")
     assert v1["Configuration"]["CodeSha256"] != latest["Configuration"]["CodeSha256"]
+
+
+def test_list_functions_with_all_versions_pages_through_them(lam):
+    create(lam, "all-a", code=APP, Publish=True)
+    create(lam, "all-b", code=APP)
+    pages = lam.get_paginator("list_functions").paginate(FunctionVersion="ALL", PaginationConfig={"PageSize": 1})
+    listed = pages.build_full_result()["Functions"]
+    assert [(f["FunctionName"], f["Version"]) for f in listed] == [("all-a", "$LATEST"), ("all-a", "1"),
+                                                                  ("all-b", "$LATEST")]
+    assert listed[1]["FunctionArn"].endswith(":function:all-a:1")
+    assert "State" not in listed[0], "the List operations show no state, as AWS lists functions"
+    default = lam.list_functions()["Functions"]
+    assert [f["FunctionName"] for f in default] == ["all-a", "all-b"]
+    assert error_of(lam.list_functions, FunctionVersion="latest")[:2] == (400, "ValidationException")

@@ -801,9 +801,10 @@ pub(crate) fn max_items(q: &Option<String>) -> Result<Option<i64>, LambdaError> 
 }
 
 async fn list_functions(State(s): State<ApiState>, Who(caller): Who, RawQuery(q): RawQuery) -> ApiResult {
-    let page = s.lambda.list_functions(&caller, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
+    let all = query_one(&q, "FunctionVersion").as_deref() == Some("ALL");
+    let page = s.lambda.list_functions(&caller, query_one(&q, "Marker").as_deref(), max_items(&q)?, all)?;
     let out = ListFunctionsOut {
-        functions: page.functions.iter().map(|f| listed(f, None)).collect(),
+        functions: page.functions.iter().map(|f| listed(f, f.version.map(|_| f.version_label()).as_deref())).collect(),
         next_marker: page.next_marker,
     };
     Ok(json_response(StatusCode::OK, &out))
@@ -992,12 +993,21 @@ async fn delete_event_invoke_config(
 #[serde(rename_all = "PascalCase")]
 struct EventInvokeConfigListOut {
     function_event_invoke_configs: Vec<EventInvokeConfigOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
 }
 
-async fn list_event_invoke_configs(State(s): State<ApiState>, Who(caller): Who, Path(name): Path<String>) -> ApiResult {
-    let configs = s.lambda.list_event_invoke_configs(&caller, &name)?;
+async fn list_event_invoke_configs(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let (configs, next_marker) =
+        s.lambda.list_event_invoke_configs(&caller, &name, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
     let out = EventInvokeConfigListOut {
         function_event_invoke_configs: configs.into_iter().map(|(arn, c)| event_invoke_out(arn, &c)).collect(),
+        next_marker,
     };
     Ok(json_response(StatusCode::OK, &out))
 }

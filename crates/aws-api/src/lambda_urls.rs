@@ -77,7 +77,8 @@ struct UrlOut {
     creation_time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_modified_time: Option<String>,
-    invoke_mode: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoke_mode: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -104,7 +105,9 @@ fn url_address(headers: &HeaderMap, url: &FunctionUrl) -> String {
     format!("http://{}.lambda-url.{}.localhost{port}/", url.config.url_id, url.region)
 }
 
-fn url_out(headers: &HeaderMap, url: FunctionUrl, modified: bool) -> UrlOut {
+/// A URL config as AWS shows it: Create and Update show `LastModifiedTime` (Update only)
+/// and `InvokeMode` only when the request set it (`modified`, `invoke_mode`).
+fn url_out(headers: &HeaderMap, url: FunctionUrl, modified: bool, invoke_mode: bool) -> UrlOut {
     let c = &url.config;
     UrlOut {
         function_url: url_address(headers, &url),
@@ -120,7 +123,7 @@ fn url_out(headers: &HeaderMap, url: FunctionUrl, modified: bool) -> UrlOut {
         }),
         creation_time: url_time(c.created_ms),
         last_modified_time: modified.then(|| url_time(c.modified_ms)),
-        invoke_mode: c.invoke_mode.clone(),
+        invoke_mode: invoke_mode.then(|| c.invoke_mode.clone()),
     }
 }
 
@@ -133,8 +136,9 @@ async fn create_url(
     Input(wire): Input<UrlWire>,
 ) -> ApiResult {
     let qualifier = query_one(&q, "Qualifier");
+    let mode = wire.invoke_mode.is_some();
     let url = s.lambda.create_function_url(&caller, &name, qualifier.as_deref(), wire.into_input())?;
-    Ok(json_response(StatusCode::CREATED, &url_out(&headers, url, false)))
+    Ok(json_response(StatusCode::CREATED, &url_out(&headers, url, false, mode)))
 }
 
 async fn get_url(
@@ -145,7 +149,7 @@ async fn get_url(
     headers: HeaderMap,
 ) -> ApiResult {
     let url = s.lambda.get_function_url(&caller, &name, query_one(&q, "Qualifier").as_deref())?;
-    Ok(json_response(StatusCode::OK, &url_out(&headers, url, true)))
+    Ok(json_response(StatusCode::OK, &url_out(&headers, url, true, true)))
 }
 
 async fn update_url(
@@ -157,8 +161,9 @@ async fn update_url(
     Input(wire): Input<UrlWire>,
 ) -> ApiResult {
     let qualifier = query_one(&q, "Qualifier");
+    let mode = wire.invoke_mode.is_some();
     let url = s.lambda.update_function_url(&caller, &name, qualifier.as_deref(), wire.into_input())?;
-    Ok(json_response(StatusCode::OK, &url_out(&headers, url, true)))
+    Ok(json_response(StatusCode::OK, &url_out(&headers, url, true, mode)))
 }
 
 async fn delete_url(
@@ -180,6 +185,6 @@ async fn list_urls(
 ) -> ApiResult {
     let (urls, next) =
         s.lambda.list_function_urls(&caller, &name, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
-    let function_url_configs = urls.into_iter().map(|u| url_out(&headers, u, true)).collect();
+    let function_url_configs = urls.into_iter().map(|u| url_out(&headers, u, true, true)).collect();
     Ok(json_response(StatusCode::OK, &ListOut { function_url_configs, next_marker: next }))
 }

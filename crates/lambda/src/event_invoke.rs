@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use model::{Alias, EventInvokeConfig, Function, Qualifier};
+use model::{Alias, EventInvokeConfig, Function, Invalid, Qualifier};
 
 use crate::{key_of, not_found, now_ms, Caller, EventInvokeInput, LambdaError, LambdaService};
 
@@ -35,6 +35,9 @@ impl Holder {
         LambdaError::NotFound(format!("The function {} doesn't have an EventInvokeConfig", self.arn()))
     }
 }
+
+/// A configuration and the ARN (function, version or alias) it belongs to.
+pub type ArnConfig = (String, EventInvokeConfig);
 
 /// AWS's words when the function (or alias) to configure does not exist.
 const NO_FUNCTION: &str = "The function doesn't exist.";
@@ -116,6 +119,15 @@ impl LambdaService {
         input: EventInvokeInput,
         merge: bool,
     ) -> Result<(String, EventInvokeConfig), LambdaError> {
+        let nothing = input.max_retries.is_none()
+            && input.max_event_age.is_none()
+            && input.on_success.is_none()
+            && input.on_failure.is_none();
+        if nothing && !merge {
+            return Err(
+                Invalid::parameter("You must specify at least one of error handling or destination setting.").into()
+            );
+        }
         let (retries, age) = EventInvokeConfig::check(input.max_retries, input.max_event_age)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let holder = self.holder(caller, name, qualifier).map_err(|e| crate::missing_function_as(e, NO_FUNCTION))?;
@@ -174,12 +186,16 @@ impl LambdaService {
         &self,
         caller: &Caller,
         name: &str,
-    ) -> Result<Vec<(String, EventInvokeConfig)>, LambdaError> {
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> Result<(Vec<ArnConfig>, Option<String>), LambdaError> {
+        let size = crate::versions::page_size(max_items, 50, 50)?;
         let latest = self.resolve(caller, name, None).map_err(|e| crate::missing_function_as(e, NO_FUNCTION))?;
         let family = self.family(&latest).unwrap_or_default();
         let holders = std::iter::once(Holder::Latest(latest.clone()))
             .chain(family.versions.into_values().map(Holder::Version))
             .chain(family.aliases.into_values().map(|a| Holder::Alias(latest.clone(), a)));
-        Ok(holders.filter_map(|h| h.config().map(|c| (h.arn(), c))).collect())
+        let all: Vec<(String, EventInvokeConfig)> = holders.filter_map(|h| h.config().map(|c| (h.arn(), c))).collect();
+        Ok(crate::versions::page(all, |(arn, _)| arn.clone(), marker, size))
     }
 }

@@ -607,8 +607,8 @@ impl LambdaService {
             CodeSource::Zip(zip) => {
                 if zip.len() as u64 > limits::CODE_ZIPPED_MAX_BYTES {
                     return Err(LambdaError::RequestTooLarge(format!(
-                        "Request must be smaller than {} bytes for the CreateFunction operation",
-                        limits::CODE_REQUEST_MAX_BYTES
+                        "Zipped size must be smaller than {} bytes",
+                        limits::CODE_ZIPPED_MAX_BYTES
                     )));
                 }
                 Ok(self.code.put(&zip)?)
@@ -625,6 +625,11 @@ impl LambdaService {
     /// it is ready to invoke as soon as this returns.
     pub fn create_function(&self, caller: &Caller, cmd: CreateFunction) -> Result<Function, LambdaError> {
         let r = FunctionRef::parse(&cmd.name, "functionName").map_err(Invalid::from)?;
+        if r.name_too_long() {
+            // AWS words it as a validation error, under InvalidParameterValueException.
+            let v = model::Violation::max_length(&cmd.name, "functionName", limits::FUNCTION_NAME_MAX);
+            return Err(Invalid::parameter(Invalid::from(v).to_string()).into());
+        }
         if r.qualifier.is_some() {
             return Err(Invalid::from(model::Violation::pattern(
                 &cmd.name,
@@ -701,14 +706,29 @@ impl LambdaService {
         Ok(self.code.get(sha256_hex)?)
     }
 
-    /// ListFunctions.
+    /// ListFunctions; with `all_versions` (`FunctionVersion=ALL`), each function's
+    /// published versions follow its `$LATEST`.
     pub fn list_functions(
         &self,
         caller: &Caller,
         marker: Option<&str>,
         max_items: Option<i64>,
+        all_versions: bool,
     ) -> Result<FunctionPage, LambdaError> {
         let limit = versions::page_size(max_items, 10_000, limits::LIST_FUNCTIONS_PAGE_MAX)?;
+        if all_versions {
+            let latest = self.store.list_functions(&caller.account, &caller.region, None, i64::MAX as usize)?;
+            let mut all = Vec::new();
+            for f in latest {
+                let f = Arc::new(f);
+                let versions = self.family(&f).map(|fam| fam.versions.into_values().collect::<Vec<_>>());
+                all.push(f);
+                all.extend(versions.into_iter().flatten());
+            }
+            let key = |f: &Arc<Function>| format!("{}:{}", f.name, f.version_label());
+            let (functions, next_marker) = versions::page(all, key, marker, limit);
+            return Ok(FunctionPage { functions, next_marker });
+        }
         let mut rows = self.store.list_functions(&caller.account, &caller.region, marker, limit + 1)?;
         let next_marker = if rows.len() > limit {
             rows.truncate(limit);
@@ -827,15 +847,23 @@ impl LambdaService {
     /// DeleteFunction: the whole function, or (with a version qualifier) one version.
     pub fn delete_function(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let (f, q) = self.resolve_ref(caller, name, qualifier)?;
-        match q {
-            None => {}
-            Some(Qualifier::Latest) => {
-                return Err(
-                    Invalid::parameter("$LATEST version cannot be deleted without deleting the function.").into()
-                )
+        let latest = qualifier == Some("$LATEST")
+            || FunctionRef::parse(name, "functionName").is_ok_and(|r| r.qualifier == Some(Qualifier::Latest));
+        if latest {
+            return Err(Invalid::parameter("$LATEST version cannot be deleted without deleting the function.").into());
+        }
+        // A function that does not exist is named without the version asked for.
+        let (f, q) = self.resolve_ref(caller, name, qualifier).map_err(|e| match e {
+            LambdaError::NotFound(m) if m.starts_with("Function not found: ") => {
+                match FunctionRef::parse(name, "functionName") {
+                    Ok(r) => not_found(caller, &r.name, None),
+                    Err(_) => LambdaError::NotFound(m),
+                }
             }
-            Some(Qualifier::Named(q)) => return self.delete_version(caller, &f, &q),
+            e => e,
+        })?;
+        if let Some(Qualifier::Named(q)) = q {
+            return self.delete_version(caller, &f, &q);
         }
         self.store.delete_function(&f.account, &f.region, &f.name)?;
         self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
@@ -923,6 +951,13 @@ impl LambdaService {
     pub fn put_concurrency(&self, caller: &Caller, name: &str, reserved: i64) -> Result<u32, LambdaError> {
         if reserved < 0 {
             return Err(Invalid::from(model::Violation::min_value(reserved, "reservedConcurrentExecutions", 0)).into());
+        }
+        if FunctionRef::parse(name, "functionName").is_ok_and(|r| r.qualifier.is_some()) {
+            return Err(Invalid::parameter(
+                "This operation is permitted on Lambda functions only. Aliases and versions do not support this \
+                 operation. Please specify either a function name or an unqualified function ARN.",
+            )
+            .into());
         }
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.resolve(caller, name, None)?;

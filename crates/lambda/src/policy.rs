@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use model::arn::{arn_like, function_arn};
-use model::{Function, Invalid, Violation};
+use model::{Function, Invalid, Qualifier, Violation};
 
 use std::sync::Arc;
 
@@ -230,6 +230,11 @@ impl LambdaService {
         statement.check()?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let (f, q) = self.policy_target(caller, name, qualifier)?;
+        let named_latest = qualifier == Some("$LATEST")
+            || model::FunctionRef::parse(name, "functionName").is_ok_and(|r| r.qualifier == Some(Qualifier::Latest));
+        if named_latest {
+            return Err(Invalid::parameter("We currently do not support adding policies for $LATEST.").into());
+        }
         let mut policy = (*self.policy_of(&f, q.as_deref())?).clone();
         check_revision(&policy, revision)?;
         if policy.statements.iter().any(|s| s.sid == statement.sid) {

@@ -84,6 +84,11 @@ fn alias_not_found(f: &Function, name: &str) -> LambdaError {
     LambdaError::NotFound(format!("Cannot find alias arn: {}", alias_arn(f, name)))
 }
 
+/// PutProvisionedConcurrencyConfig's answer to `$LATEST`.
+const UNPUBLISHED: &str = "Provisioned Concurrency Configs cannot be applied to unpublished function versions.";
+/// Get's and Delete's answer to `$LATEST`.
+const NOT_A_VERSION: &str = "The function resource provided must be an alias or a published version.";
+
 impl LambdaService {
     /// PublishVersion: freezes `$LATEST` as the next version, honouring the `CodeSha256`
     /// and `RevisionId` preconditions; when nothing changed since the last version, that
@@ -185,6 +190,10 @@ impl LambdaService {
         let family = self.family(latest).unwrap_or_default();
         let version = is_version_number(q).then(|| q.parse::<u32>().ok()).flatten();
         let Some(v) = version.and_then(|n| family.versions.get(&n).cloned()) else {
+            // Deleting a version that is not there (any more) succeeds, as on AWS.
+            if version.is_some() {
+                return Ok(());
+            }
             return Err(not_found(caller, &latest.name, Some(&model::Qualifier::Named(q.to_owned()))));
         };
         let label = v.version_label();
@@ -293,7 +302,11 @@ impl LambdaService {
         revision: Option<&str>,
     ) -> Result<(Arc<Function>, Arc<Alias>), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let (latest, old) = self.get_alias(caller, name, alias_name)?;
+        let latest = self.resolve(caller, name, None)?;
+        let old = self.family(&latest).and_then(|f| f.aliases.get(alias_name).cloned());
+        // UpdateAlias words a missing alias its own way.
+        let old =
+            old.ok_or_else(|| LambdaError::NotFound(format!("Alias not found: {}", alias_arn(&latest, alias_name))))?;
         if revision.is_some_and(|r| r != old.revision_id) {
             return Err(LambdaError::PreconditionFailed(
                 "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id".into(),
@@ -317,7 +330,11 @@ impl LambdaService {
     /// DeleteAlias, with its provisioned concurrency.
     pub fn delete_alias(&self, caller: &Caller, name: &str, alias_name: &str) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let (latest, _) = self.get_alias(caller, name, alias_name)?;
+        let latest = self.resolve(caller, name, None)?;
+        // Deleting an alias that is not there succeeds, as on AWS.
+        if self.family(&latest).is_none_or(|f| !f.aliases.contains_key(alias_name)) {
+            return Ok(());
+        }
         self.store.delete_alias(&latest.account, &latest.region, &latest.name, alias_name)?;
         // Its permissions go with it: an alias made again under the name starts without.
         self.forget_policy(&latest, alias_name)?;
@@ -386,21 +403,34 @@ impl LambdaService {
 
     /// Resolves the qualifier of a provisioned-concurrency request: a published version
     /// or an alias of one.
+    /// The version or alias a provisioned-concurrency operation addresses; `on_latest` is
+    /// the operation's answer to `$LATEST`.
     fn provisioned_target(
         &self,
         caller: &Caller,
         name: &str,
         qualifier: Option<&str>,
+        on_latest: &str,
     ) -> Result<(Arc<Function>, crate::Family, String), LambdaError> {
-        let (latest, q) = self.resolve_ref(caller, name, qualifier)?;
+        if qualifier == Some("$LATEST") {
+            return Err(Invalid::parameter(on_latest).into());
+        }
+        // An alias of a function that does not exist is itself what is missing.
+        let (latest, q) = self.resolve_ref(caller, name, qualifier).map_err(|e| match (e, qualifier) {
+            (LambdaError::NotFound(m), Some(q)) if m.starts_with("Function not found: ") && !is_version_number(q) => {
+                match model::FunctionRef::parse(name, "functionName") {
+                    Ok(r) => LambdaError::NotFound(format!(
+                        "Cannot find alias arn: {}:{q}",
+                        crate::function_arn(&caller.region, &caller.account, &r.name)
+                    )),
+                    Err(_) => LambdaError::NotFound(m),
+                }
+            }
+            (e, _) => e,
+        })?;
         let q = match q {
             None => return Err(Invalid::from(Violation::null("qualifier")).into()),
-            Some(model::Qualifier::Latest) => {
-                return Err(Invalid::parameter(
-                    "The function resource provided must be an alias or a published version.",
-                )
-                .into())
-            }
+            Some(model::Qualifier::Latest) => return Err(Invalid::parameter(on_latest).into()),
             Some(model::Qualifier::Named(q)) => q,
         };
         let family = self.family(&latest).unwrap_or_default();
@@ -459,7 +489,7 @@ impl LambdaService {
             return Err(Invalid::from(Violation::min_value(requested, "provisionedConcurrentExecutions", 1)).into());
         }
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let (latest, family, q) = self.provisioned_target(caller, name, qualifier)?;
+        let (latest, family, q) = self.provisioned_target(caller, name, qualifier, UNPUBLISHED)?;
         if let Some(alias) = family.aliases.get(&q) {
             if alias.function_version == "$LATEST" {
                 return Err(Invalid::parameter(
@@ -498,9 +528,17 @@ impl LambdaService {
             None => {
                 let unreserved = self.concurrency_limit.saturating_sub(self.cache.reserved_in(&latest.account));
                 let allowed = unreserved.saturating_sub(model::limits::UNRESERVED_MIN);
-                if total > i64::from(allowed) {
+                if total > i64::from(unreserved) {
                     return Err(Invalid::parameter(format!(
                         "Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [{unreserved}]."
+                    ))
+                    .into());
+                }
+                if total > i64::from(allowed) {
+                    return Err(Invalid::parameter(format!(
+                        "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution \
+                         below its minimum value of [{}].",
+                        model::limits::UNRESERVED_MIN
                     ))
                     .into());
                 }
@@ -526,7 +564,7 @@ impl LambdaService {
         name: &str,
         qualifier: Option<&str>,
     ) -> Result<ProvisionedView, LambdaError> {
-        let (latest, family, q) = self.provisioned_target(caller, name, qualifier)?;
+        let (latest, family, q) = self.provisioned_target(caller, name, qualifier, NOT_A_VERSION)?;
         let config = family.provisioned.get(&q).ok_or_else(|| {
             LambdaError::ProvisionedConfigNotFound("No Provisioned Concurrency Config found for this function".into())
         })?;
@@ -536,11 +574,10 @@ impl LambdaService {
     /// DeleteProvisionedConcurrencyConfig: releases the environments.
     pub fn delete_provisioned(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let (latest, family, q) = self.provisioned_target(caller, name, qualifier)?;
+        let (latest, family, q) = self.provisioned_target(caller, name, qualifier, NOT_A_VERSION)?;
+        // Deleting a configuration that is not there succeeds, as on AWS.
         if !family.provisioned.contains_key(&q) {
-            return Err(LambdaError::ProvisionedConfigNotFound(
-                "No Provisioned Concurrency Config found for this function".into(),
-            ));
+            return Ok(());
         }
         self.store.delete_provisioned(&latest.account, &latest.region, &latest.name, &q)?;
         if let Some(fam) = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).get_mut(&key_of(&latest)) {

@@ -78,55 +78,71 @@ fn is_account(s: &str) -> bool {
 }
 
 impl FunctionRef {
-    /// Parses a `FunctionName` path or body member. `field` is the member name used in
-    /// the ValidationException (`functionName`).
+    /// Parses a `FunctionName` path or body member as the model's pattern reads it
+    /// (`[arn:aws:lambda:][region:][account:][function:]name[:qualifier]`, each prefix
+    /// optional). `field` is the member name used in the ValidationException
+    /// (`functionName`). The name's length is not checked here: a name too long for a
+    /// function names none ([`FunctionRef::name_too_long`]).
     pub fn parse(input: &str, field: &str) -> Result<FunctionRef, Violation> {
-        let bad = || Violation::pattern(input, field, FUNCTION_NAME_PATTERN);
         if input.is_empty() {
             return Err(Violation::min_length(input, field, 1));
         }
-        if input.len() > 140 {
-            return Err(Violation::max_length(input, field, 140));
-        }
         let parts: Vec<&str> = input.split(':').collect();
-        let (account, region, rest): (Option<&str>, Option<&str>, &[&str]) = if parts[0] == "arn" {
-            // arn:aws:lambda:region:account:function:name[:qualifier]
-            if parts.len() < 7
-                || !parts[1].starts_with("aws")
-                || parts[2] != "lambda"
-                || !is_region(parts[3])
-                || !is_account(parts[4])
-                || parts[5] != "function"
-            {
-                return Err(bad());
+        // The optional groups, tried as the pattern's matcher tries them: each present
+        // before absent, left to right; the first reading that matches wins.
+        for mask in (0u8..16).rev() {
+            let (prefix, region, account, function) = (mask & 8 != 0, mask & 4 != 0, mask & 2 != 0, mask & 1 != 0);
+            let mut rest: &[&str] = &parts;
+            let mut take = |n: usize, ok: &dyn Fn(&[&str]) -> bool| -> Option<Vec<String>> {
+                let (head, tail) = (rest.get(..n)?, rest.get(n..)?);
+                ok(head).then(|| {
+                    rest = tail;
+                    head.iter().map(|s| (*s).to_owned()).collect()
+                })
+            };
+            if prefix && take(3, &|h| h[0] == "arn" && h[1].starts_with("aws") && h[2] == "lambda").is_none() {
+                continue;
             }
-            (Some(parts[4]), Some(parts[3]), &parts[6..])
-        } else if parts.len() >= 3 && parts[1] == "function" {
-            if !is_account(parts[0]) {
-                return Err(bad());
+            let region = match region {
+                true => match take(1, &|h| is_region(h[0].strip_prefix("eusc-").unwrap_or(h[0]))) {
+                    Some(mut r) => Some(r.remove(0)),
+                    None => continue,
+                },
+                false => None,
+            };
+            let account = match account {
+                true => match take(1, &|h| is_account(h[0])) {
+                    Some(mut a) => Some(a.remove(0)),
+                    None => continue,
+                },
+                false => None,
+            };
+            if function && take(1, &|h| h[0] == "function").is_none() {
+                continue;
             }
-            (Some(parts[0]), None, &parts[2..])
-        } else {
-            (None, None, &parts[..])
-        };
-        let (name, qualifier) = match rest {
-            [name] => (*name, None),
-            [name, q] => (*name, Some(Qualifier::parse(q).ok_or_else(bad)?)),
-            _ => return Err(bad()),
-        };
-        if name.is_empty() || !name.chars().all(is_name_char) {
-            return Err(bad());
+            let (name, qualifier) = match rest {
+                [name] => (*name, None),
+                [name, q] if is_qualifier(q) => (*name, Qualifier::parse(q)),
+                _ => continue,
+            };
+            if name.is_empty() || !name.chars().all(|c| is_name_char(c) || c == '.') {
+                continue;
+            }
+            return Ok(FunctionRef { name: name.to_owned(), account, region, qualifier });
         }
-        if account.is_none() && name.len() > FUNCTION_NAME_MAX {
-            return Err(Violation::max_length(input, field, FUNCTION_NAME_MAX));
-        }
-        Ok(FunctionRef {
-            name: name.to_owned(),
-            account: account.map(str::to_owned),
-            region: region.map(str::to_owned),
-            qualifier,
-        })
+        Err(Violation::pattern(input, field, FUNCTION_NAME_PATTERN))
     }
+
+    /// Whether the name is longer than a function's name may be (64), as written
+    /// without an account.
+    pub fn name_too_long(&self) -> bool {
+        self.name.len() > FUNCTION_NAME_MAX
+    }
+}
+
+/// `(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+)`.
+fn is_qualifier(q: &str) -> bool {
+    q == "$LATEST" || q == "$LATEST.PUBLISHED" || (!q.is_empty() && q.chars().all(is_name_char))
 }
 
 /// Whether `arn` matches an IAM ARN pattern (`ArnLike`): `*` matches any run of
@@ -173,16 +189,18 @@ mod tests {
             "bad name",
             "arn:aws:s3:::bucket",
             "a:b:c:d",
-            "12:function:f",
+            "12:function:f:g:h",
             "f:",
             "arn:aws:lambda:nowhere:123456789012:function:f",
         ] {
             let v = FunctionRef::parse(bad, "functionName").unwrap_err();
             assert!(v.constraint.contains("regular expression pattern"), "{bad}: {v}");
         }
-        let long = "a".repeat(65);
-        let v = FunctionRef::parse(&long, "functionName").unwrap_err();
-        assert_eq!(v.constraint, "Member must have length less than or equal to 64");
+        let long = FunctionRef::parse(&"a".repeat(65), "functionName").unwrap();
+        assert!(long.name_too_long(), "a name too long parses, and names no function");
+        // The pattern's reading of an ARN without a name: `function` is the name.
+        let r = FunctionRef::parse("arn:aws:lambda:us-east-1:123456789012:function", "functionName").unwrap();
+        assert_eq!((r.name.as_str(), r.account.as_deref()), ("function", Some("123456789012")));
     }
 
     #[test]

@@ -417,9 +417,14 @@ impl FunctionDraft {
         let runtime = match self.runtime.as_deref() {
             Some(id) => match Runtime::parse(id) {
                 Some(r) => Some(r),
+                // Lambda words an unknown runtime its own way, under
+                // InvalidParameterValueException (the model's check leaves it here).
                 None => {
-                    c.violations.push(Violation::enumeration(id, "runtime", Runtime::all_ids()));
-                    None
+                    return Err(Invalid::parameter(format!(
+                        "Value {id} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: \
+                         [{}] or be a valid ARN",
+                        crate::runtime::LISTED_IN_ERRORS.join(", ")
+                    )))
                 }
             },
             None => None,
@@ -686,9 +691,9 @@ mod tests {
     #[test]
     fn unknown_and_deprecated_runtimes() {
         let e = FunctionDraft { runtime: Some("cobol".into()), ..draft() }.into_config().unwrap_err();
-        assert!(e.to_string().contains(
-            "Value 'cobol' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs, "
-        ));
+        assert!(matches!(&e, Invalid::Parameter(m) if m.starts_with(
+            "Value cobol at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs20.x, "
+        )));
         let e = FunctionDraft { runtime: Some("python2.7".into()), ..draft() }.into_config().unwrap_err();
         assert!(
             matches!(&e, Invalid::Parameter(m) if m.starts_with("The runtime parameter of python2.7 is no longer supported"))

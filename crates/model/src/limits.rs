@@ -25,8 +25,9 @@ pub const ENVIRONMENT_MAX_BYTES: usize = 4096;
 pub const CODE_ZIPPED_MAX_BYTES: u64 = 50 * 1024 * 1024;
 /// Largest deployment package once unzipped.
 pub const CODE_UNZIPPED_MAX_BYTES: u64 = 262_144_000;
-/// Largest CreateFunction / UpdateFunctionCode request body (the zip is base64 in JSON).
-pub const CODE_REQUEST_MAX_BYTES: usize = 69_905_067;
+/// Largest CreateFunction / UpdateFunctionCode request body (the zip is base64 in JSON),
+/// as AWS answers it.
+pub const CODE_REQUEST_MAX_BYTES: usize = 70_167_211;
 /// Largest synchronous invocation request and response payload.
 pub const SYNC_PAYLOAD_MAX_BYTES: usize = 6 * 1024 * 1024;
 /// Largest asynchronous (`Event`) invocation payload.

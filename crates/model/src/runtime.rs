@@ -53,6 +53,36 @@ pub(crate) const RUNTIME_IDS: &[&str] = &[
     "ruby4.0",
 ];
 
+/// The runtimes AWS's answer to an unknown `Runtime` lists, in the order it lists them
+/// (its own, not the model's).
+pub(crate) const LISTED_IN_ERRORS: &[&str] = &[
+    "nodejs20.x",
+    "python3.14",
+    "provided.al2023",
+    "python3.12",
+    "python3.13",
+    "nodejs24.x",
+    "nodejs22.x",
+    "java25",
+    "python3.10",
+    "python3.11",
+    "java21",
+    "ruby3.3",
+    "ruby3.4",
+    "ruby3.2",
+    "python3.8",
+    "python3.9",
+    "java17",
+    "nodejs16.x",
+    "dotnet10",
+    "dotnet8",
+    "java11",
+    "dotnet6",
+    "nodejs18.x",
+    "provided.al2",
+    "java8.al2",
+];
+
 /// Runtimes past AWS's "block function create" deprecation date: creating or updating a
 /// function with one of them is refused.
 const CREATE_BLOCKED: &[(&str, &str)] = &[

@@ -29,6 +29,10 @@ pub struct Rules {
     /// Where the query protocol's `InvalidAction` says an action is not valid
     /// (`for this web service`, SQS's `for this endpoint`).
     pub invalid_action_for: &'static str,
+    /// Members (validation paths) the service checks itself, in its own words: the
+    /// model's check leaves them alone (Lambda's `runtime`, answered as
+    /// `InvalidParameterValueException` with its own list of runtimes).
+    pub own_checks: &'static [&'static str],
 }
 
 impl Rules {
@@ -48,12 +52,13 @@ const DEFAULT: Rules = Rules {
     json_type_prefix: "",
     malformed: "SerializationException",
     invalid_action_for: "for this web service",
+    own_checks: &[],
 };
 
 /// The rules of a service, by Lamina's name for it.
 pub fn of(service: &str) -> Rules {
     match service {
-        "lambda" => Rules { malformed: "InvalidRequestContentException", ..DEFAULT },
+        "lambda" => Rules { malformed: "InvalidRequestContentException", own_checks: &["runtime"], ..DEFAULT },
         "apigateway" => Rules { input_prefix: true, list_not_null: false, malformed: "BadRequestException", ..DEFAULT },
         // Until AWS's answers are recorded, API Gateway v2 checks its own input.
         "apigatewayv2" | "apigatewaymanagementapi" => {

@@ -51,6 +51,7 @@ pub fn check(model: &Model, operation: &str, input: ShapeId, value: &Value, rule
         };
         member(model, m, value.get(&m.name), &path, rules, &mut out);
     }
+    out.retain(|v| !rules.own_checks.contains(&v.path.as_str()));
     out.truncate(MAX_REPORTED);
     out
 }
