@@ -82,12 +82,14 @@ def test_event_invoke_config_api_and_validation(lamina, lam):
     assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert e.value.response["Error"]["Message"] == f"The function {arn}:$LATEST doesn't have an EventInvokeConfig"
 
+    create(lam, "cfg-sink", code=REPORTER, handler="reporter.handler")
+    sink = "arn:aws:lambda:us-east-1:000000000000:function:cfg-sink"
     put = lam.put_function_event_invoke_config(
         FunctionName="cfg", MaximumRetryAttempts=1, MaximumEventAgeInSeconds=120,
-        DestinationConfig={"OnFailure": {"Destination": arn}})
+        DestinationConfig={"OnFailure": {"Destination": sink}})
     assert put["FunctionArn"] == f"{arn}:$LATEST"
     assert (put["MaximumRetryAttempts"], put["MaximumEventAgeInSeconds"]) == (1, 120)
-    assert put["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {"Destination": arn}}
+    assert put["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {"Destination": sink}}
     assert put["LastModified"].year >= 2026
 
     updated = lam.update_function_event_invoke_config(FunctionName="cfg", MaximumRetryAttempts=0)

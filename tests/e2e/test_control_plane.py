@@ -313,3 +313,14 @@ def test_each_operation_answers_a_missing_or_wrong_target_in_aws_words(lam):
     assert err(lam.add_permission, FunctionName="look", Qualifier="$LATEST", StatementId="s", Principal="*",
                Action="lambda:InvokeFunction")[1] == "We currently do not support adding policies for $LATEST."
     assert err(lam.get_policy, FunctionName="gone")[1] == "The resource you requested does not exist."
+    assert err(lam.add_permission, FunctionName="look", StatementId="s", Principal="invalid.nonaws.com",
+               Action="lambda:InvokeFunction") == (
+        "InvalidParameterValueException", "The provided principal was invalid. Please check the principal and try again.",
+        400)
+    assert err(lam.put_function_event_invoke_config, FunctionName="look",
+               DestinationConfig={"OnSuccess": {"Destination": arn + "look"}})[1] == \
+        "You can't specify the function as a destination for itself."
+    assert err(lam.put_function_event_invoke_config, FunctionName="look",
+               DestinationConfig={"OnSuccess": {"Destination": arn + "gone"}})[1] == \
+        f"The destination ARN {arn}gone is invalid."
+    assert lam.list_event_source_mappings(FunctionName="gone")["EventSourceMappings"] == []

@@ -124,3 +124,35 @@ def test_mapping_errors(lamina, lam, collector):
         lam.create_event_source_mapping(EventSourceArn="arn:aws:sqs:us-east-1:000000000000:q",
                                         FunctionName="nobody")
     assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_mappings_and_functions_are_tagged_as_aws_tags_them(lamina, lam, collector):
+    lamina.client("sqs").create_queue(QueueName="tagged")
+    consumer(lam, collector)
+    m = lam.create_event_source_mapping(EventSourceArn="arn:aws:sqs:us-east-1:000000000000:tagged",
+                                        FunctionName="consumer", Tags={"team": "a"})
+    arn = m["EventSourceMappingArn"]
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "a"}
+    lam.tag_resource(Resource=arn, Tags={"stage": "dev"})
+    lam.untag_resource(Resource=arn, TagKeys=["team"])
+    lamina.restart()
+    assert lam.list_tags(Resource=arn)["Tags"] == {"stage": "dev"}, "a mapping's tags survive a restart"
+
+    def err(call, **kw):
+        with pytest.raises(ClientError) as e:
+            call(**kw)
+        return e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]
+
+    missing = "arn:aws:lambda:us-east-1:000000000000:event-source-mapping:00000000-0000-0000-0000-000000000000"
+    assert err(lam.list_tags, Resource=missing) == (
+        "ResourceNotFoundException", f"Event source mapping not found: {missing}")
+    provider = "arn:aws:lambda:us-east-1:000000000000:capacity-provider:p"
+    assert err(lam.tag_resource, Resource=provider, Tags={"a": "b"}) == (
+        "ResourceNotFoundException", f"Capacity provider not found: {provider}")
+    function = "arn:aws:lambda:us-east-1:000000000000:function:consumer"
+    before = lam.get_function_configuration(FunctionName="consumer")["RevisionId"]
+    lam.tag_resource(Resource=function, Tags={"a": "b"})
+    assert lam.get_function_configuration(FunctionName="consumer")["RevisionId"] != before, "tags are a revision"
+    assert err(lam.tag_resource, Resource=function + ":1", Tags={"a": "b"}) == (
+        "InvalidParameterValueException",
+        "Tags on function aliases and versions are not supported. Please specify a function ARN.")

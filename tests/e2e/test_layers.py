@@ -144,6 +144,13 @@ def test_function_layer_errors(lam):
         (400, "ValidationException")
     create(lam, "five", code=function_zip("app.py"), Layers=arns[:5])
     assert len(lam.get_function(FunctionName="five")["Configuration"]["Layers"]) == 5
+    second = publish(lam, "l0", {"python/m0.py": "x = 2"})["LayerVersionArn"]
+    assert error_of(lam.update_function_configuration, FunctionName="five", Layers=[arns[0], second]) == (
+        400, "InvalidParameterValueException",
+        "Two different versions of the same layer are not allowed to be referenced in the same function. "
+        f"{arns[0]} and {second} are versions of the same layer.")
+    assert error_of(lam.get_layer_version, LayerName="l0", VersionNumber=0) == \
+        (400, "InvalidParameterValueException", "Layer Version Cannot be less than 1")
 
 
 def test_layer_permissions_gate_other_accounts(lamina, lam):

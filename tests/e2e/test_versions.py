@@ -227,8 +227,18 @@ def test_list_functions_with_all_versions_pages_through_them(lam):
     listed = pages.build_full_result()["Functions"]
     assert [(f["FunctionName"], f["Version"]) for f in listed] == [("all-a", "$LATEST"), ("all-a", "1"),
                                                                   ("all-b", "$LATEST")]
-    assert listed[1]["FunctionArn"].endswith(":function:all-a:1")
+    assert listed[0]["FunctionArn"].endswith(":function:all-a:$LATEST") and listed[1]["FunctionArn"].endswith(":all-a:1")
     assert "State" not in listed[0], "the List operations show no state, as AWS lists functions"
     default = lam.list_functions()["Functions"]
     assert [f["FunctionName"] for f in default] == ["all-a", "all-b"]
     assert error_of(lam.list_functions, FunctionVersion="latest")[:2] == (400, "ValidationException")
+
+
+def test_a_configuration_only_change_is_published_as_a_new_version(lam):
+    create(lam, "desc", code=APP)
+    assert lam.publish_version(FunctionName="desc")["Version"] == "1"
+    lam.update_function_configuration(FunctionName="desc", Description="changed")
+    lam.get_waiter("function_updated_v2").wait(FunctionName="desc")
+    v2 = lam.publish_version(FunctionName="desc")
+    assert (v2["Version"], v2["Description"]) == ("2", "changed")
+    assert lam.publish_version(FunctionName="desc")["Version"] == "2", "nothing changed since: nothing published"

@@ -33,6 +33,7 @@ struct MappingIn {
     maximum_batching_window_in_seconds: Option<i64>,
     scaling_config: Option<ScalingWire>,
     function_response_types: Option<Vec<String>>,
+    tags: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl Operation for MappingIn {
@@ -58,6 +59,7 @@ impl MappingIn {
             window_s: self.maximum_batching_window_in_seconds,
             max_concurrency: self.scaling_config.map(|s| s.maximum_concurrency),
             response_types: self.function_response_types,
+            tags: self.tags,
         }
     }
 }

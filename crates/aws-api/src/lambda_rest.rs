@@ -804,7 +804,8 @@ async fn list_functions(State(s): State<ApiState>, Who(caller): Who, RawQuery(q)
     let all = query_one(&q, "FunctionVersion").as_deref() == Some("ALL");
     let page = s.lambda.list_functions(&caller, query_one(&q, "Marker").as_deref(), max_items(&q)?, all)?;
     let out = ListFunctionsOut {
-        functions: page.functions.iter().map(|f| listed(f, f.version.map(|_| f.version_label()).as_deref())).collect(),
+        // Listing every version qualifies every ARN, `$LATEST`'s too.
+        functions: page.functions.iter().map(|f| listed(f, all.then(|| f.version_label()).as_deref())).collect(),
         next_marker: page.next_marker,
     };
     Ok(json_response(StatusCode::OK, &out))

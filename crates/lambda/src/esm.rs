@@ -47,15 +47,22 @@ pub struct Mapping {
     pub report_failures: bool,
     /// Milliseconds since the epoch of the last change.
     pub last_modified_ms: i64,
+    /// Resource tags.
+    pub tags: BTreeMap<String, String>,
 }
 
 impl Mapping {
+    /// The mapping's ARN.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:lambda:{}:{}:event-source-mapping:{}", self.region, self.account, self.uuid)
+    }
+
     fn to_json(&self) -> String {
         json!({
             "function": self.function, "function_arn": self.function_arn, "source_arn": self.source_arn,
             "batch_size": self.batch_size, "window_s": self.window_s, "enabled": self.enabled,
             "max_concurrency": self.max_concurrency, "report_failures": self.report_failures,
-            "last_modified_ms": self.last_modified_ms,
+            "last_modified_ms": self.last_modified_ms, "tags": self.tags,
         })
         .to_string()
     }
@@ -75,6 +82,10 @@ impl Mapping {
             max_concurrency: v["max_concurrency"].as_u64().map(|n| n as u32),
             report_failures: v["report_failures"].as_bool().unwrap_or(false),
             last_modified_ms: v["last_modified_ms"].as_i64().unwrap_or(0),
+            tags: v["tags"]
+                .as_object()
+                .map(|t| t.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+                .unwrap_or_default(),
         })
     }
 }
@@ -96,6 +107,8 @@ pub struct MappingInput {
     pub max_concurrency: Option<Option<i64>>,
     /// `FunctionResponseTypes`.
     pub response_types: Option<Vec<String>>,
+    /// `Tags` (create only).
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// The running pollers of every mapping, and SQS once it is attached.
@@ -256,7 +269,9 @@ impl LambdaService {
             max_concurrency: None,
             report_failures: false,
             last_modified_ms: now_ms(),
+            tags: input.tags.clone().unwrap_or_default(),
         };
+        crate::check_tags(&m.tags)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         self.apply_input(caller, &mut m, input)?;
         Self::check_mapping(&m, fifo)?;
@@ -287,6 +302,38 @@ impl LambdaService {
             .filter(|m| m.account == caller.account && m.region == caller.region)
             .cloned()
             .ok_or_else(not_found)
+    }
+
+    /// Changes a mapping's tags (TagResource, UntagResource), by its ARN.
+    pub(crate) fn retag_mapping(
+        &self,
+        caller: &Caller,
+        arn: &str,
+        uuid: &str,
+        change: impl FnOnce(&mut BTreeMap<String, String>),
+    ) -> Result<BTreeMap<String, String>, LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = self
+            .mapping(caller, uuid)
+            .map_err(|_| LambdaError::NotFound(format!("Event source mapping not found: {arn}")))?;
+        change(&mut m.tags);
+        crate::check_tags(&m.tags)?;
+        self.store.put_mapping(&m.uuid, &m.account, &m.region, &m.to_json())?;
+        self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner()).insert(m.uuid.clone(), m.clone());
+        Ok(m.tags)
+    }
+
+    /// A mapping's tags, by its ARN.
+    pub(crate) fn retag_mapping_read(
+        &self,
+        caller: &Caller,
+        arn: &str,
+        uuid: &str,
+    ) -> Result<BTreeMap<String, String>, LambdaError> {
+        let m = self
+            .mapping(caller, uuid)
+            .map_err(|_| LambdaError::NotFound(format!("Event source mapping not found: {arn}")))?;
+        Ok(m.tags)
     }
 
     /// GetEventSourceMapping.
@@ -343,10 +390,12 @@ impl LambdaService {
         max_items: Option<i64>,
     ) -> Result<(Vec<Mapping>, Option<String>), LambdaError> {
         let function_arn = match function {
-            Some(f) => {
-                let (latest, shown) = self.resolve_version(caller, f, None)?;
-                Some(shown.map_or_else(|| latest.arn(), |q| format!("{}:{q}", latest.arn())))
-            }
+            // A function that does not exist has no mappings: the list is empty.
+            Some(f) => match self.resolve_version(caller, f, None) {
+                Ok((latest, shown)) => Some(shown.map_or_else(|| latest.arn(), |q| format!("{}:{q}", latest.arn()))),
+                Err(LambdaError::NotFound(_)) => return Ok((Vec::new(), None)),
+                Err(e) => return Err(e),
+            },
             None => None,
         };
         let all: Vec<Mapping> = self

@@ -16,6 +16,13 @@ enum Holder {
 }
 
 impl Holder {
+    /// The function the configuration belongs to.
+    fn function(&self) -> &Function {
+        match self {
+            Holder::Latest(f) | Holder::Version(f) | Holder::Alias(f, _) => f,
+        }
+    }
+
     /// The qualified ARN AWS shows as the configuration's `FunctionArn`.
     fn arn(&self) -> String {
         match self {
@@ -131,7 +138,11 @@ impl LambdaService {
         let (retries, age) = EventInvokeConfig::check(input.max_retries, input.max_event_age)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let holder = self.holder(caller, name, qualifier).map_err(|e| crate::missing_function_as(e, NO_FUNCTION))?;
+        let own = holder.function().arn();
         for arn in [&input.on_success, &input.on_failure].into_iter().flatten() {
+            if arn.split(':').take(7).collect::<Vec<_>>().join(":") == own {
+                return Err(Invalid::parameter("You can't specify the function as a destination for itself.").into());
+            }
             self.check_destination(arn, &caller.account)?;
         }
         let base = if merge { holder.config().unwrap_or_default() } else { EventInvokeConfig::default() };

@@ -104,6 +104,9 @@ impl LambdaService {
 
     fn layer_version(&self, caller: &Caller, layer_name: &str, version: i64) -> Result<LayerVersion, LambdaError> {
         let name = check_layer_name(layer_name)?;
+        if version < 1 {
+            return Err(Invalid::parameter("Layer Version Cannot be less than 1").into());
+        }
         let version = u32::try_from(version).map_err(|_| no_such_layer())?;
         self.store.get_layer_version(&caller.account, &caller.region, &name, version)?.ok_or_else(no_such_layer)
     }
@@ -305,8 +308,23 @@ impl LambdaService {
     /// Resolves a function's `Layers` ARNs to the versions they name, which must exist
     /// and be usable by the caller's account.
     pub(crate) fn resolve_layers(&self, caller: &Caller, arns: &[String]) -> Result<Vec<FunctionLayer>, LambdaError> {
-        check_function_layers(arns)?
-            .into_iter()
+        let refs = check_function_layers(arns)?;
+        for (i, a) in refs.iter().enumerate() {
+            if let Some((j, _)) = refs
+                .iter()
+                .enumerate()
+                .skip(i + 1)
+                .find(|(_, b)| (&b.account, &b.region, &b.name) == (&a.account, &a.region, &a.name))
+            {
+                return Err(Invalid::parameter(format!(
+                    "Two different versions of the same layer are not allowed to be referenced in the same function. \
+                     {} and {} are versions of the same layer.",
+                    arns[i], arns[j]
+                ))
+                .into());
+            }
+        }
+        refs.into_iter()
             .zip(arns)
             .map(|(r, arn)| {
                 let missing = || Invalid::parameter(format!("Layer version {arn} does not exist."));

@@ -449,7 +449,12 @@ impl LambdaService {
             let (Some(owner), Some(region)) = (&r.account, &r.region) else {
                 return Err(Invalid::parameter(format!("The destination ARN {arn} is invalid.")).into());
             };
-            if owner != account {
+            if owner == account {
+                // A function of the caller's own must exist.
+                if self.cache.function(owner, region, &r.name, r.qualifier.as_ref().map(|q| q.as_str())).is_none() {
+                    return Err(Invalid::parameter(format!("The destination ARN {arn} is invalid.")).into());
+                }
+            } else {
                 let target = self.cache.function(owner, region, &r.name, r.qualifier.as_ref().map(|q| q.as_str()));
                 let allowed = target.is_some_and(|f| {
                     let q = r.qualifier.as_ref().map(|q| q.as_str().to_owned());
@@ -750,7 +755,10 @@ impl LambdaService {
 
     fn replace(&self, old: &Function, mut new: Function) -> Result<Function, LambdaError> {
         new.revision_id = new_revision();
-        new.last_modified_ms = now_ms();
+        // Later than the newest version, even within its millisecond: PublishVersion tells
+        // a change since that version by it.
+        let newest = self.family(old).and_then(|f| f.versions.values().next_back().map(|v| v.last_modified_ms));
+        new.last_modified_ms = now_ms().max(newest.map_or(0, |t| t + 1));
         if !self.store.update_function(&new)? {
             return Err(not_found(
                 &Caller { account: old.account.clone(), region: old.region.clone() },
@@ -847,9 +855,17 @@ impl LambdaService {
     /// DeleteFunction: the whole function, or (with a version qualifier) one version.
     pub fn delete_function(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let latest = qualifier == Some("$LATEST")
-            || FunctionRef::parse(name, "functionName").is_ok_and(|r| r.qualifier == Some(Qualifier::Latest));
-        if latest {
+        let named = FunctionRef::parse(name, "functionName").ok().and_then(|r| r.qualifier);
+        let given = qualifier.map(|q| Qualifier::parse(q).unwrap_or_else(|| Qualifier::Named(q.to_owned())));
+        if let (Some(a), Some(b)) = (&named, &given) {
+            if a != b {
+                return Err(Invalid::parameter(
+                    "The derived qualifier from the function name does not match the specified qualifier.",
+                )
+                .into());
+            }
+        }
+        if named.or(given) == Some(Qualifier::Latest) {
             return Err(Invalid::parameter("$LATEST version cannot be deleted without deleting the function.").into());
         }
         // A function that does not exist is named without the version asked for.
@@ -891,25 +907,68 @@ impl LambdaService {
         })
     }
 
-    fn resolve_tagged(&self, caller: &Caller, resource: &str) -> Result<Arc<Function>, LambdaError> {
-        let r = FunctionRef::parse(resource, "resource").ok().filter(|r| r.account.is_some() && r.region.is_some());
-        let Some(r) = r else {
-            return Err(Invalid::from(model::Violation::pattern(
-                resource,
-                "resource",
-                "arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)",
-            ))
-            .into());
-        };
-        self.resolve(caller, resource, None).map_err(|e| match e {
-            LambdaError::NotFound(_) => not_found(caller, &r.name, None),
-            other => other,
-        })
+    /// What a tagging operation's `Resource` names: a function (unqualified: AWS tags
+    /// neither versions nor aliases), an event source mapping, or a capacity provider
+    /// (Lamina has none).
+    fn tagged(&self, caller: &Caller, resource: &str) -> Result<Tagged, LambdaError> {
+        let parts: Vec<&str> = resource.splitn(7, ':').collect();
+        match parts.as_slice() {
+            ["arn", _, "lambda", _, _, "event-source-mapping", uuid] => Ok(Tagged::Mapping((*uuid).to_owned())),
+            ["arn", _, "lambda", _, _, "capacity-provider", _] => {
+                Err(LambdaError::NotFound(format!("Capacity provider not found: {resource}")))
+            }
+            _ => {
+                let r = FunctionRef::parse(resource, "resource")
+                    .ok()
+                    .filter(|r| r.account.is_some() && r.region.is_some())
+                    .ok_or_else(|| Invalid::from(model::Violation::pattern(resource, "resource", TAGGABLE_PATTERN)))?;
+                if r.qualifier.is_some() {
+                    return Err(Invalid::parameter(
+                        "Tags on function aliases and versions are not supported. Please specify a function ARN.",
+                    )
+                    .into());
+                }
+                let f = self.resolve(caller, resource, None).map_err(|e| match e {
+                    LambdaError::NotFound(_) => not_found(caller, &r.name, None),
+                    other => other,
+                })?;
+                Ok(Tagged::Function(f))
+            }
+        }
+    }
+
+    /// Changes a function's or mapping's tags; a function's revision changes with them,
+    /// as on AWS.
+    fn retag(
+        &self,
+        caller: &Caller,
+        resource: &str,
+        change: impl FnOnce(&mut BTreeMap<String, String>),
+    ) -> Result<(), LambdaError> {
+        match self.tagged(caller, resource)? {
+            Tagged::Mapping(uuid) => self.retag_mapping(caller, resource, &uuid, change).map(drop),
+            Tagged::Function(_) => {
+                let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+                let Tagged::Function(old) = self.tagged(caller, resource)? else { return Ok(()) };
+                let mut new = (*old).clone();
+                change(&mut new.tags);
+                check_tags(&new.tags)?;
+                new.revision_id = new_revision();
+                if !self.store.update_function(&new)? {
+                    return Err(not_found(caller, &old.name, None));
+                }
+                self.remember(new);
+                Ok(())
+            }
+        }
     }
 
     /// ListTags.
     pub fn list_tags(&self, caller: &Caller, resource: &str) -> Result<BTreeMap<String, String>, LambdaError> {
-        Ok(self.resolve_tagged(caller, resource)?.tags.clone())
+        match self.tagged(caller, resource)? {
+            Tagged::Function(f) => Ok(f.tags.clone()),
+            Tagged::Mapping(uuid) => self.retag_mapping_read(caller, resource, &uuid),
+        }
     }
 
     /// TagResource.
@@ -919,31 +978,16 @@ impl LambdaService {
         resource: &str,
         tags: BTreeMap<String, String>,
     ) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let old = self.resolve_tagged(caller, resource)?;
-        let mut new = (*old).clone();
-        new.tags.extend(tags);
-        check_tags(&new.tags)?;
-        if !self.store.update_function(&new)? {
-            return Err(not_found(caller, &old.name, None));
-        }
-        self.remember(new);
-        Ok(())
+        self.retag(caller, resource, |t| t.extend(tags))
     }
 
     /// UntagResource.
     pub fn untag_resource(&self, caller: &Caller, resource: &str, keys: &[String]) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let old = self.resolve_tagged(caller, resource)?;
-        let mut new = (*old).clone();
-        for k in keys {
-            new.tags.remove(k);
-        }
-        if !self.store.update_function(&new)? {
-            return Err(not_found(caller, &old.name, None));
-        }
-        self.remember(new);
-        Ok(())
+        self.retag(caller, resource, |t| {
+            for k in keys {
+                t.remove(k);
+            }
+        })
     }
 
     /// PutFunctionConcurrency: reserves concurrency for a function, keeping at least
@@ -1114,7 +1158,16 @@ pub struct EventInvokeInput {
     pub on_failure: Option<String>,
 }
 
-fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), LambdaError> {
+/// The resources the tagging operations take, as the model's `resource` pattern names them.
+const TAGGABLE_PATTERN: &str = "arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)";
+
+/// A resource the tagging operations address.
+enum Tagged {
+    Function(Arc<Function>),
+    Mapping(String),
+}
+
+pub(crate) fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), LambdaError> {
     if tags.len() > limits::TAGS_MAX {
         return Err(Invalid::parameter("Number of tags exceeds resource tag limit.").into());
     }

@@ -143,6 +143,19 @@ impl Statement {
         if self.principal.is_empty() || self.principal.contains(char::is_whitespace) {
             return Err(Invalid::from(Violation::pattern(&self.principal, "principal", "[^\\s]+")).into());
         }
+        // Anyone, an account, an IAM ARN, or a service of AWS's.
+        let p = &self.principal;
+        let known = p == "*"
+            || (p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()))
+            || p.starts_with("arn:")
+            || p.ends_with(".amazonaws.com")
+            || p.ends_with(".amazon.com");
+        if !known {
+            return Err(Invalid::parameter(
+                "The provided principal was invalid. Please check the principal and try again.",
+            )
+            .into());
+        }
         if let Some(t) = &self.function_url_auth_type {
             if t != "NONE" && t != "AWS_IAM" {
                 return Err(

@@ -130,7 +130,10 @@ impl LambdaService {
         description: Option<String>,
     ) -> Result<Arc<Function>, LambdaError> {
         let newest = self.family(latest).and_then(|f| f.versions.values().next_back().cloned());
-        if let Some(newest) = newest.filter(|v| v.same_release(latest)) {
+        // Nothing to publish when neither code nor configuration changed since the newest
+        // version; a change of `$LATEST` after it (its description alone, say) is one.
+        if let Some(newest) = newest.filter(|v| v.same_release(latest) && latest.last_modified_ms <= v.last_modified_ms)
+        {
             return Ok(newest);
         }
         let number = latest.last_version + 1;
@@ -138,7 +141,7 @@ impl LambdaService {
         version.version = Some(number);
         version.last_version = 0;
         version.revision_id = new_revision();
-        version.last_modified_ms = now_ms();
+        version.last_modified_ms = now_ms().max(latest.last_modified_ms);
         version.tags.clear();
         version.reserved_concurrency = None;
         version.event_invoke = None;
