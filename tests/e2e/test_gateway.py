@@ -606,3 +606,48 @@ def test_bad_control_plane_input_gets_bad_request_exception(lamina):
         assert status == 400, (path, answer)
         assert headers["x-amzn-ErrorType"] == "BadRequestException"
         assert json.loads(answer)["message"]
+
+
+def test_models_and_request_validators_are_kept_and_patched_as_aws_does(lamina):
+    from botocore.exceptions import ClientError
+    gw = lamina.client("apigateway")
+    api = gw.create_rest_api(name="defs")["id"]
+
+    def err(call, **kw):
+        with pytest.raises(ClientError) as e:
+            call(**kw)
+        r = e.value.response
+        return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
+
+    schema = json.dumps({"title": "Pet", "type": "object"})
+    made = gw.create_model(restApiId=api, name="Pet", contentType="application/json", schema=schema)
+    assert (made["name"], made["schema"], made["ResponseMetadata"]["HTTPStatusCode"]) == ("Pet", schema, 201)
+    assert err(gw.create_model, restApiId=api, name="Pet", contentType="application/json", schema=schema) == (
+        409, "ConflictException", "Model name already exists for this REST API")
+    assert err(gw.create_model, restApiId=api, name="Blank", contentType="application/json", schema="") == (
+        400, "BadRequestException", "Model schema must have at least 1 property or array items defined")
+    updated = gw.update_model(restApiId=api, modelName="Pet", patchOperations=[
+        {"op": "replace", "path": "/description", "value": "a pet"}])
+    assert updated["description"] == "a pet"
+    assert err(gw.update_model, restApiId=api, modelName="Pet", patchOperations=[
+        {"op": "replace", "path": "/name", "value": "x"}])[2] == \
+        "Invalid patch path  '/name' specified for op 'replace'. Must be one of: [/description, /schema]"
+
+    v = gw.create_request_validator(restApiId=api, name="body", validateRequestBody=True)
+    assert (v["validateRequestBody"], v["validateRequestParameters"]) == (True, False)
+    off = gw.update_request_validator(restApiId=api, requestValidatorId=v["id"], patchOperations=[
+        {"op": "replace", "path": "/validateRequestBody"}])
+    assert off["validateRequestBody"] is False
+    assert err(gw.create_request_validator, restApiId="nope", name="x") == (
+        400, "BadRequestException", "Invalid REST API identifier specified")
+
+    lamina.restart()
+    gw = lamina.client("apigateway")
+    assert [m["name"] for m in gw.get_models(restApiId=api)["items"]] == ["Empty", "Error", "Pet"], "with the two defaults"
+    assert [x["name"] for x in gw.get_request_validators(restApiId=api)["items"]] == ["body"]
+    gw.delete_model(restApiId=api, modelName="Pet")
+    gw.delete_request_validator(restApiId=api, requestValidatorId=v["id"])
+    assert err(gw.get_model, restApiId=api, modelName="Pet") == (
+        404, "NotFoundException", "Invalid model name specified: Pet")
+    assert err(gw.get_request_validator, restApiId=api, requestValidatorId=v["id"]) == (
+        404, "NotFoundException", "Invalid Request Validator identifier specified")

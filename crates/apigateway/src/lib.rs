@@ -29,6 +29,7 @@
 
 pub mod authorizer;
 mod backend;
+pub mod definitions;
 pub mod events;
 mod execute;
 pub mod function_urls;
@@ -43,6 +44,7 @@ pub mod rest;
 pub mod routing;
 pub mod template;
 pub mod throttle;
+mod updates;
 pub mod usage;
 pub mod v2;
 pub mod websocket;

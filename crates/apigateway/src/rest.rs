@@ -56,6 +56,12 @@ pub struct RestApi {
     /// Authorizers, by id.
     #[serde(default)]
     pub authorizers: BTreeMap<String, Authorizer>,
+    /// Models, by name.
+    #[serde(default)]
+    pub models: BTreeMap<String, crate::definitions::Model>,
+    /// Request validators, by id.
+    #[serde(default)]
+    pub request_validators: BTreeMap<String, crate::definitions::RequestValidator>,
 }
 
 /// A Lambda (or Cognito) authorizer of a REST API.
@@ -360,7 +366,7 @@ fn check_http_method(m: &str) -> Result<(), GatewayError> {
     }
 }
 
-fn check_path_part(part: &str) -> Result<(), GatewayError> {
+pub(crate) fn check_path_part(part: &str) -> Result<(), GatewayError> {
     let inner = part.strip_prefix('{').and_then(|p| p.strip_suffix('}'));
     let name = inner.map(|n| n.strip_suffix('+').unwrap_or(n)).unwrap_or(part);
     let ok = !name.is_empty()
@@ -380,22 +386,22 @@ fn is_variable(part: &str) -> bool {
 }
 
 impl RestApi {
-    fn resource(&self, id: &str) -> Result<&Resource, GatewayError> {
+    pub(crate) fn resource(&self, id: &str) -> Result<&Resource, GatewayError> {
         self.resources.get(id).ok_or_else(|| GatewayError::NotFound("Invalid Resource identifier specified".into()))
     }
 
-    fn resource_mut(&mut self, id: &str) -> Result<&mut Resource, GatewayError> {
+    pub(crate) fn resource_mut(&mut self, id: &str) -> Result<&mut Resource, GatewayError> {
         self.resources.get_mut(id).ok_or_else(|| GatewayError::NotFound("Invalid Resource identifier specified".into()))
     }
 
-    fn method_mut(&mut self, resource: &str, method: &str) -> Result<&mut Method, GatewayError> {
+    pub(crate) fn method_mut(&mut self, resource: &str, method: &str) -> Result<&mut Method, GatewayError> {
         self.resource_mut(resource)?
             .methods
             .get_mut(method)
             .ok_or_else(|| GatewayError::NotFound("Invalid Method identifier specified".into()))
     }
 
-    fn integration_mut(&mut self, resource: &str, method: &str) -> Result<&mut Integration, GatewayError> {
+    pub(crate) fn integration_mut(&mut self, resource: &str, method: &str) -> Result<&mut Integration, GatewayError> {
         self.method_mut(resource, method)?
             .integration
             .as_mut()
@@ -444,7 +450,7 @@ impl RestApi {
 
 impl GatewayService {
     /// Reads a REST API of the caller's.
-    fn read_rest<T>(
+    pub(crate) fn read_rest<T>(
         &self,
         caller: &Caller,
         id: &str,
@@ -457,8 +463,30 @@ impl GatewayService {
         }
     }
 
+    /// Reads a REST API for an operation on one of its resources: an API that does not
+    /// exist answers as a resource that does not, as AWS answers.
+    pub(crate) fn read_under_api<T>(
+        &self,
+        caller: &Caller,
+        id: &str,
+        f: impl FnOnce(&RestApi) -> Result<T, GatewayError>,
+    ) -> Result<T, GatewayError> {
+        self.read_rest(caller, id, f).map_err(crate::updates::missing_api_as_resource)
+    }
+
+    /// Changes a REST API for an operation on one of its resources (see
+    /// [`GatewayService::read_under_api`]).
+    pub(crate) fn change_under_api<T>(
+        &self,
+        caller: &Caller,
+        id: &str,
+        f: impl FnOnce(&mut RestApi) -> Result<T, GatewayError>,
+    ) -> Result<T, GatewayError> {
+        self.change_rest(caller, id, f).map_err(crate::updates::missing_api_as_resource)
+    }
+
     /// Changes a REST API of the caller's and stores it; nothing changes if `f` fails.
-    fn change_rest<T>(
+    pub(crate) fn change_rest<T>(
         &self,
         caller: &Caller,
         id: &str,
@@ -529,6 +557,8 @@ impl GatewayService {
             deployments: BTreeMap::new(),
             stages: BTreeMap::new(),
             authorizers: BTreeMap::new(),
+            models: crate::definitions::default_models(),
+            request_validators: BTreeMap::new(),
         };
         self.put_rest(api)
     }
@@ -628,7 +658,7 @@ impl GatewayService {
 
     /// GetResource.
     pub fn resource(&self, caller: &Caller, api: &str, id: &str) -> Result<Resource, GatewayError> {
-        self.read_rest(caller, api, |api| api.resource(id).cloned())
+        self.read_under_api(caller, api, |api| api.resource(id).cloned())
     }
 
     /// CreateResource.
@@ -644,7 +674,7 @@ impl GatewayService {
 
     /// DeleteResource: the resource and everything under it.
     pub fn delete_resource(&self, caller: &Caller, api: &str, id: &str) -> Result<(), GatewayError> {
-        self.change_rest(caller, api, |api| {
+        self.change_under_api(caller, api, |api| {
             let r = api.resource(id)?;
             if r.parent_id.is_none() {
                 return Err(GatewayError::BadRequest("Cannot delete root resource".into()));
@@ -671,7 +701,7 @@ impl GatewayService {
             "CUSTOM" => return Err(GatewayError::BadRequest("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.".into())),
             other => return Err(GatewayError::BadRequest(format!("Invalid authorization type specified: {other}"))),
         }
-        self.change_rest(caller, api, |api| {
+        self.change_under_api(caller, api, |api| {
             if let Some(id) = method.authorizer_id.as_deref().filter(|_| method.authorization_type == "CUSTOM") {
                 if !api.authorizers.contains_key(id) {
                     return Err(GatewayError::BadRequest(format!("Invalid authorizer ID specified: {id}")));
@@ -688,7 +718,7 @@ impl GatewayService {
 
     /// GetMethod.
     pub fn method(&self, caller: &Caller, api: &str, resource: &str, method: &str) -> Result<Method, GatewayError> {
-        self.read_rest(caller, api, |api| {
+        self.read_under_api(caller, api, |api| {
             api.resource(resource)?
                 .methods
                 .get(method)
@@ -699,7 +729,7 @@ impl GatewayService {
 
     /// DeleteMethod.
     pub fn delete_method(&self, caller: &Caller, api: &str, resource: &str, method: &str) -> Result<(), GatewayError> {
-        self.change_rest(caller, api, |api| {
+        self.change_under_api(caller, api, |api| {
             api.resource_mut(resource)?
                 .methods
                 .remove(method)
@@ -718,7 +748,7 @@ impl GatewayService {
         mut integration: Integration,
     ) -> Result<Integration, GatewayError> {
         check_integration(&mut integration)?;
-        self.change_rest(caller, api, |api| {
+        self.change_under_api(caller, api, |api| {
             let m = api.method_mut(resource, method)?;
             // A re-put keeps the integration responses already defined.
             if let Some(old) = m.integration.take() {
@@ -750,7 +780,7 @@ impl GatewayService {
         resource: &str,
         method: &str,
     ) -> Result<(), GatewayError> {
-        self.change_rest(caller, api, |api| {
+        self.change_under_api(caller, api, |api| {
             api.method_mut(resource, method)?
                 .integration
                 .take()
@@ -769,7 +799,7 @@ impl GatewayService {
         response: MethodResponse,
     ) -> Result<MethodResponse, GatewayError> {
         check_status(&response.status_code)?;
-        self.change_rest(caller, api, |api| {
+        self.change_under_api(caller, api, |api| {
             let m = api.method_mut(resource, method)?;
             m.responses.insert(response.status_code.clone(), response.clone());
             Ok(response)
@@ -797,7 +827,7 @@ impl GatewayService {
         method: &str,
         status: &str,
     ) -> Result<(), GatewayError> {
-        self.change_rest(caller, api, |api| {
+        self.change_under_api(caller, api, |api| {
             api.method_mut(resource, method)?.responses.remove(status).map(drop).ok_or_else(no_status)
         })
     }
@@ -816,7 +846,7 @@ impl GatewayService {
             crate::routing::Pattern::new(p)
                 .map_err(|e| GatewayError::BadRequest(format!("Invalid selection pattern specified: {e}")))?;
         }
-        self.change_rest(caller, api, |api| {
+        self.change_under_api(caller, api, |api| {
             let i = api.integration_mut(resource, method)?;
             i.responses.insert(response.status_code.clone(), response.clone());
             Ok(response)
@@ -844,8 +874,15 @@ impl GatewayService {
         method: &str,
         status: &str,
     ) -> Result<(), GatewayError> {
-        self.change_rest(caller, api, |api| {
-            api.integration_mut(resource, method)?.responses.remove(status).map(drop).ok_or_else(no_status)
+        self.change_under_api(caller, api, |api| {
+            // A method that does not exist has no integration: that is what is missing.
+            let integration = api.integration_mut(resource, method).map_err(|e| match e {
+                GatewayError::NotFound(m) if m.starts_with("Invalid Method") => {
+                    GatewayError::NotFound("Invalid Integration identifier specified".into())
+                }
+                e => e,
+            })?;
+            integration.responses.remove(status).map(drop).ok_or_else(no_status)
         })
     }
 
@@ -1040,6 +1077,13 @@ impl GatewayService {
         self.change_rest(caller, api, |api| {
             api.authorizers.insert(a.id.clone(), a.clone());
             Ok(a)
+        })
+        // AWS's answer for an API that does not exist, word for word.
+        .map_err(|e| match e {
+            GatewayError::NotFound(_) => GatewayError::Conflict(
+                "Unable to complete operation due to concurrent modification. Please try again later.".into(),
+            ),
+            e => e,
         })
     }
 

@@ -24,16 +24,25 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/restapis", post(create_rest_api).get(get_rest_apis))
         .route("/restapis/{api}", get(get_rest_api).patch(update_rest_api).delete(delete_rest_api).put(put_rest_api))
         .route("/restapis/{api}/resources", get(get_resources))
-        .route("/restapis/{api}/resources/{resource}", get(get_resource).post(create_resource).delete(delete_resource))
-        .route(method, put(put_method).get(get_method).delete(delete_method))
+        .route(
+            "/restapis/{api}/resources/{resource}",
+            get(get_resource).post(create_resource).delete(delete_resource).patch(update_resource),
+        )
+        .route(method, put(put_method).get(get_method).delete(delete_method).patch(update_method))
         .route(&format!("{method}/integration"), put(put_integration).get(get_integration).delete(delete_integration))
         .route(
             &format!("{method}/responses/{{status}}"),
-            put(put_method_response).get(get_method_response).delete(delete_method_response),
+            put(put_method_response)
+                .get(get_method_response)
+                .delete(delete_method_response)
+                .patch(update_method_response),
         )
         .route(
             &format!("{method}/integration/responses/{{status}}"),
-            put(put_integration_response).get(get_integration_response).delete(delete_integration_response),
+            put(put_integration_response)
+                .get(get_integration_response)
+                .delete(delete_integration_response)
+                .patch(update_integration_response),
         )
         .route("/restapis/{api}/deployments", post(create_deployment).get(get_deployments))
         .route("/restapis/{api}/deployments/{id}", get(get_deployment).delete(delete_deployment))
@@ -438,6 +447,50 @@ async fn put_method_response(
     };
     reply(s.gateway.put_method_response(&c, &api, &resource, &method, r), StatusCode::CREATED, |r| {
         method_response_json(&r)
+    })
+}
+
+async fn update_resource(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.update_resource(&c, &api, &id, &patch_operations(&b)), StatusCode::OK, |r| resource_json(&r, false))
+}
+
+async fn update_method(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method)): Path<(String, String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let patch = patch_operations(&b);
+    reply(s.gateway.update_method(&c, &api, &resource, &method, &patch), StatusCode::OK, |m| method_json(&m, &resource))
+}
+
+/// UpdateMethodResponse answers 201, as AWS does.
+async fn update_method_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method, status)): StatusPath,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let patch = patch_operations(&b);
+    reply(s.gateway.update_method_response(&c, &api, &resource, &method, &status, &patch), StatusCode::CREATED, |r| {
+        method_response_json(&r)
+    })
+}
+
+async fn update_integration_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method, status)): StatusPath,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let patch = patch_operations(&b);
+    reply(s.gateway.update_integration_response(&c, &api, &resource, &method, &status, &patch), StatusCode::OK, |r| {
+        integration_response_json(&r)
     })
 }
 

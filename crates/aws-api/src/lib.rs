@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 mod apigw_common;
+mod apigw_definitions;
 mod apigw_rest;
 mod apigw_usage;
 mod apigw_v2;
@@ -343,6 +344,7 @@ pub fn router(state: ApiState) -> Router {
         .route_layer(middleware::from_fn(|req, next| ingress::model_check("lambda", req, next)));
     let apigateway = Router::new()
         .merge(apigw_rest::routes())
+        .merge(apigw_definitions::routes())
         .merge(apigw_usage::routes())
         .route_layer(middleware::from_fn(|req, next| ingress::model_check("apigateway", req, next)));
     Router::new()

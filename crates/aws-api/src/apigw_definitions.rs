@@ -1,0 +1,138 @@
+//! API Gateway's models and request validators (`/restapis/{api}/models`,
+//! `/restapis/{api}/requestvalidators`): routes and wire shapes.
+
+use apigateway::definitions::{Model, RequestValidator};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::apigw_common::{boolean, done, put as put_field, reply, string, GwCaller, JsonBody};
+use crate::apigw_rest::patch_operations;
+use crate::ApiState;
+
+pub(crate) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/restapis/{api}/models", post(create_model).get(get_models))
+        .route("/restapis/{api}/models/{name}", get(get_model).patch(update_model).delete(delete_model))
+        .route("/restapis/{api}/requestvalidators", post(create_validator).get(get_validators))
+        .route(
+            "/restapis/{api}/requestvalidators/{id}",
+            get(get_validator).patch(update_validator).delete(delete_validator),
+        )
+}
+
+fn model_json(m: &Model) -> Value {
+    let mut o = json!({ "id": m.id, "name": m.name, "contentType": m.content_type, "schema": m.schema });
+    put_field(&mut o, "description", json!(m.description));
+    o
+}
+
+fn validator_json(v: &RequestValidator) -> Value {
+    json!({
+        "id": v.id,
+        "name": v.name,
+        "validateRequestBody": v.validate_body,
+        "validateRequestParameters": v.validate_parameters,
+    })
+}
+
+async fn create_model(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let m = Model {
+        id: String::new(),
+        name: string(&b, "name").unwrap_or_default(),
+        description: string(&b, "description"),
+        schema: string(&b, "schema").unwrap_or_default(),
+        content_type: string(&b, "contentType").unwrap_or_else(|| "application/json".into()),
+    };
+    reply(s.gateway.create_model(&c, &api, m), StatusCode::CREATED, |m| model_json(&m))
+}
+
+async fn get_models(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(
+        s.gateway.models(&c, &api),
+        StatusCode::OK,
+        |list| json!({ "item": list.iter().map(model_json).collect::<Vec<_>>() }),
+    )
+}
+
+async fn get_model(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, name)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.model(&c, &api, &name), StatusCode::OK, |m| model_json(&m))
+}
+
+async fn update_model(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, name)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    reply(s.gateway.update_model(&c, &api, &name, &patch_operations(&b)), StatusCode::OK, |m| model_json(&m))
+}
+
+async fn delete_model(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, name)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_model(&c, &api, &name), StatusCode::ACCEPTED)
+}
+
+async fn create_validator(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let v = RequestValidator {
+        id: String::new(),
+        name: string(&b, "name").unwrap_or_default(),
+        validate_body: boolean(&b, "validateRequestBody").unwrap_or(false),
+        validate_parameters: boolean(&b, "validateRequestParameters").unwrap_or(false),
+    };
+    reply(s.gateway.create_request_validator(&c, &api, v), StatusCode::CREATED, |v| validator_json(&v))
+}
+
+async fn get_validators(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(
+        s.gateway.request_validators(&c, &api),
+        StatusCode::OK,
+        |list| json!({ "item": list.iter().map(validator_json).collect::<Vec<_>>() }),
+    )
+}
+
+async fn get_validator(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.request_validator(&c, &api, &id), StatusCode::OK, |v| validator_json(&v))
+}
+
+async fn update_validator(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let patch = patch_operations(&b);
+    reply(s.gateway.update_request_validator(&c, &api, &id, &patch), StatusCode::OK, |v| validator_json(&v))
+}
+
+async fn delete_validator(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_request_validator(&c, &api, &id), StatusCode::ACCEPTED)
+}
