@@ -651,3 +651,26 @@ def test_models_and_request_validators_are_kept_and_patched_as_aws_does(lamina):
         404, "NotFoundException", "Invalid model name specified: Pet")
     assert err(gw.get_request_validator, restApiId=api, requestValidatorId=v["id"]) == (
         404, "NotFoundException", "Invalid Request Validator identifier specified")
+
+
+def test_documentation_parts_are_kept_by_location(lamina):
+    from botocore.exceptions import ClientError
+    gw = lamina.client("apigateway")
+    api = gw.create_rest_api(name="docs")["id"]
+    part = gw.create_documentation_part(restApiId=api, location={"type": "METHOD", "path": "/", "method": "GET"},
+                                        properties='{"description": "lists things"}')
+    assert part["location"] == {"type": "METHOD", "path": "/", "method": "GET"}
+    with pytest.raises(ClientError) as e:
+        gw.create_documentation_part(restApiId=api, location={"type": "METHOD", "path": "/", "method": "GET"},
+                                     properties="{}")
+    assert e.value.response["Error"]["Code"] == "ConflictException"
+    gw.update_documentation_part(restApiId=api, documentationPartId=part["id"], patchOperations=[
+        {"op": "replace", "path": "/properties", "value": '{"description": "changed"}'}])
+    lamina.restart()
+    gw = lamina.client("apigateway")
+    [kept] = gw.get_documentation_parts(restApiId=api)["items"]
+    assert json.loads(kept["properties"]) == {"description": "changed"}
+    gw.delete_documentation_part(restApiId=api, documentationPartId=part["id"])
+    with pytest.raises(ClientError) as e:
+        gw.get_documentation_part(restApiId=api, documentationPartId=part["id"])
+    assert e.value.response["Error"]["Message"] == "Invalid Documentation part identifier specified"

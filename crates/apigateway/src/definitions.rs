@@ -1,5 +1,6 @@
-//! A REST API's models (the JSON schemas of its bodies) and request validators, with
-//! the control-plane operations on them and AWS's answers to wrong input.
+//! A REST API's models (the JSON schemas of its bodies), request validators and
+//! documentation parts, with the control-plane operations on them and AWS's answers to
+//! wrong input.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,29 @@ pub struct RequestValidator {
     pub validate_body: bool,
     /// `validateRequestParameters`.
     pub validate_parameters: bool,
+}
+
+/// A documentation part: properties (a JSON text) attached to a location of the API.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DocumentationPart {
+    /// `id`.
+    pub id: String,
+    /// `location.type`: `API`, `METHOD`, `RESOURCE`, `MODEL`, …
+    pub location_type: String,
+    /// `location.path`.
+    pub path: Option<String>,
+    /// `location.method`.
+    pub method: Option<String>,
+    /// `location.statusCode`.
+    pub status_code: Option<String>,
+    /// `location.name`.
+    pub name: Option<String>,
+    /// `properties`, as given.
+    pub properties: String,
+}
+
+fn no_part() -> GatewayError {
+    GatewayError::NotFound("Invalid Documentation part identifier specified".into())
 }
 
 /// AWS's answer to a patch path an operation cannot take: `replace` names the paths it
@@ -228,6 +252,72 @@ impl GatewayService {
                 GatewayError::NotFound(_) => no_validator(),
                 e => e,
             })
+    }
+}
+
+impl GatewayService {
+    /// CreateDocumentationPart.
+    pub fn create_documentation_part(
+        &self,
+        caller: &Caller,
+        api: &str,
+        mut part: DocumentationPart,
+    ) -> Result<DocumentationPart, GatewayError> {
+        part.id = new_id(6);
+        self.change_rest(caller, api, |api| {
+            let same_place = |p: &DocumentationPart| {
+                (&p.location_type, &p.path, &p.method, &p.status_code, &p.name)
+                    == (&part.location_type, &part.path, &part.method, &part.status_code, &part.name)
+            };
+            if api.documentation_parts.values().any(same_place) {
+                return Err(GatewayError::Conflict(
+                    "Documentation part already exists for the specified location".into(),
+                ));
+            }
+            api.documentation_parts.insert(part.id.clone(), part.clone());
+            Ok(part)
+        })
+    }
+
+    /// GetDocumentationParts.
+    pub fn documentation_parts(&self, caller: &Caller, api: &str) -> Result<Vec<DocumentationPart>, GatewayError> {
+        self.read_rest(caller, api, |api| Ok(api.documentation_parts.values().cloned().collect()))
+    }
+
+    /// GetDocumentationPart; a missing API reads as a missing part.
+    pub fn documentation_part(&self, caller: &Caller, api: &str, id: &str) -> Result<DocumentationPart, GatewayError> {
+        self.read_rest(caller, api, |api| api.documentation_parts.get(id).cloned().ok_or_else(no_part))
+            .map_err(|_| no_part())
+    }
+
+    /// UpdateDocumentationPart: `replace` of `/properties`.
+    pub fn update_documentation_part(
+        &self,
+        caller: &Caller,
+        api: &str,
+        id: &str,
+        patch: &[PatchOperation],
+    ) -> Result<DocumentationPart, GatewayError> {
+        self.change_rest(caller, api, |api| {
+            let mut part = api.documentation_parts.get(id).cloned().ok_or_else(no_part)?;
+            for p in patch {
+                match (p.op.as_str(), p.path.as_str()) {
+                    ("replace", "/properties") => part.properties = p.value.clone().unwrap_or_default(),
+                    _ => return Err(bad_path(p, &["/properties"])),
+                }
+            }
+            api.documentation_parts.insert(id.to_owned(), part.clone());
+            Ok(part)
+        })
+        .map_err(|e| match e {
+            GatewayError::NotFound(_) => no_part(),
+            e => e,
+        })
+    }
+
+    /// DeleteDocumentationPart.
+    pub fn delete_documentation_part(&self, caller: &Caller, api: &str, id: &str) -> Result<(), GatewayError> {
+        self.change_rest(caller, api, |api| api.documentation_parts.remove(id).map(drop).ok_or_else(no_part))
     }
 }
 

@@ -62,6 +62,9 @@ pub struct RestApi {
     /// Request validators, by id.
     #[serde(default)]
     pub request_validators: BTreeMap<String, crate::definitions::RequestValidator>,
+    /// Documentation parts, by id.
+    #[serde(default)]
+    pub documentation_parts: BTreeMap<String, crate::definitions::DocumentationPart>,
 }
 
 /// A Lambda (or Cognito) authorizer of a REST API.
@@ -559,6 +562,7 @@ impl GatewayService {
             authorizers: BTreeMap::new(),
             models: crate::definitions::default_models(),
             request_validators: BTreeMap::new(),
+            documentation_parts: BTreeMap::new(),
         };
         self.put_rest(api)
     }

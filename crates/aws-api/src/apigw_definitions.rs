@@ -1,7 +1,8 @@
-//! API Gateway's models and request validators (`/restapis/{api}/models`,
-//! `/restapis/{api}/requestvalidators`): routes and wire shapes.
+//! API Gateway's models, request validators and documentation parts
+//! (`/restapis/{api}/models`, `…/requestvalidators`, `…/documentation/parts`): routes and
+//! wire shapes.
 
-use apigateway::definitions::{Model, RequestValidator};
+use apigateway::definitions::{DocumentationPart, Model, RequestValidator};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -22,6 +23,70 @@ pub(crate) fn routes() -> Router<ApiState> {
             "/restapis/{api}/requestvalidators/{id}",
             get(get_validator).patch(update_validator).delete(delete_validator),
         )
+        .route("/restapis/{api}/documentation/parts", post(create_part).get(get_parts))
+        .route("/restapis/{api}/documentation/parts/{id}", get(get_part).patch(update_part).delete(delete_part))
+}
+
+fn part_json(p: &DocumentationPart) -> Value {
+    let mut location = json!({ "type": p.location_type });
+    put_field(&mut location, "path", json!(p.path));
+    put_field(&mut location, "method", json!(p.method));
+    put_field(&mut location, "statusCode", json!(p.status_code));
+    put_field(&mut location, "name", json!(p.name));
+    json!({ "id": p.id, "location": location, "properties": p.properties })
+}
+
+async fn create_part(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let location = b.get("location").cloned().unwrap_or(Value::Null);
+    let part = DocumentationPart {
+        id: String::new(),
+        location_type: string(&location, "type").unwrap_or_default(),
+        path: string(&location, "path"),
+        method: string(&location, "method"),
+        status_code: string(&location, "statusCode"),
+        name: string(&location, "name"),
+        properties: string(&b, "properties").unwrap_or_default(),
+    };
+    reply(s.gateway.create_documentation_part(&c, &api, part), StatusCode::CREATED, |p| part_json(&p))
+}
+
+async fn get_parts(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(
+        s.gateway.documentation_parts(&c, &api),
+        StatusCode::OK,
+        |list| json!({ "item": list.iter().map(part_json).collect::<Vec<_>>() }),
+    )
+}
+
+async fn get_part(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.documentation_part(&c, &api, &id), StatusCode::OK, |p| part_json(&p))
+}
+
+async fn update_part(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let patch = patch_operations(&b);
+    reply(s.gateway.update_documentation_part(&c, &api, &id, &patch), StatusCode::OK, |p| part_json(&p))
+}
+
+async fn delete_part(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, id)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_documentation_part(&c, &api, &id), StatusCode::ACCEPTED)
 }
 
 fn model_json(m: &Model) -> Value {
