@@ -193,3 +193,26 @@ def test_code_links_and_layers_of_another_account(server):
     lam_a.add_layer_version_permission(LayerName="a-layer", VersionNumber=1, StatementId="b",
                                        Action="lambda:GetLayerVersion", Principal=B[0])
     create(lam_b, "b-uses", code=function_zip("app.py"), Layers=[layer["LayerVersionArn"]])
+
+
+def test_another_accounts_function_by_arn_as_its_policy_grants(server):
+    owner, other = as_(server, A, "lambda"), as_(server, B, "lambda")
+    create(owner, "shared-fn", code=function_zip("app.py"))
+    arn = f"arn:aws:lambda:us-east-1:{A[0]}:function:shared-fn"
+
+    def code_of(call, **kw):
+        with pytest.raises(ClientError) as e:
+            call(**kw)
+        return e.value.response["Error"]["Code"]
+
+    # Not granted: the ARN is looked for in the caller's own account.
+    assert code_of(other.get_function, FunctionName=arn) == "ResourceNotFoundException"
+    owner.add_permission(FunctionName="shared-fn", StatementId="read", Principal=B[0],
+                         Action="lambda:GetFunctionConfiguration")
+    assert other.get_function_configuration(FunctionName=arn)["FunctionArn"] == arn
+    assert code_of(other.get_function, FunctionName=arn) == "ResourceNotFoundException", "only what is granted"
+    assert code_of(other.delete_function, FunctionName=arn) == "ResourceNotFoundException"
+    owner.add_permission(FunctionName="shared-fn", StatementId="all", Principal=B[0], Action="lambda:*")
+    other.tag_resource(Resource=arn, Tags={"by": "b"})
+    assert owner.list_tags(Resource=arn)["Tags"] == {"by": "b"}
+    assert other.get_function(FunctionName=arn)["Configuration"]["FunctionName"] == "shared-fn"

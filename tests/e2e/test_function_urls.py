@@ -86,7 +86,7 @@ def test_a_function_url_called_with_curl_gets_the_payload_2_event(lamina, lam):
     status, headers, body = curl(url + "plain")
     assert (status, body) == (200, b"just a string") and headers["content-type"] == ["application/json"]
     status, _, body = curl(url + "fail")
-    assert status == 502 and json.loads(body) == {"Message": "Internal Server Error"}
+    assert (status, body) == (502, b"Internal Server Error"), "AWS answers a failed function in plain text"
     status, headers, body = curl(url, "-H", "Expect:", "--data-binary", "@-", stdin=b"x" * (7 * 1024 * 1024))
     assert status == 413 and "smaller than" in json.loads(body)["Message"]
 
@@ -173,6 +173,10 @@ def test_aws_iam_urls_want_a_signature(lamina, lam):
     url = lam.create_function_url_config(FunctionName="private", AuthType="AWS_IAM")["FunctionUrl"]
     status, _, body = curl(url)
     assert status == 403 and json.loads(body) == {"Message": "Forbidden"}
+    gone = url.replace(urlsplit(url).hostname.split(".")[0], "0" * 32)
+    status, headers, body = curl(gone)
+    assert (status, json.loads(body)) == (403, {"Message": None}), "a URL no function has"
+    assert headers["x-amzn-errortype"] == ["AccessDeniedException"]
     status, body = call(url, "POST", "/who", b"{}", sign=("000000000000", "secret"))
     assert status == 201
     ctx = json.loads(body)["requestContext"]

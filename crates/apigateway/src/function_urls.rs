@@ -76,6 +76,19 @@ fn forbidden(request_id: &str) -> GatewayResponse {
     answer(403, "Forbidden", "AccessDeniedException", request_id)
 }
 
+/// A URL no function has: AWS's 403, whose message is `null`.
+fn no_such_url(request_id: &str) -> GatewayResponse {
+    GatewayResponse { body: Bytes::from_static(b"{\"Message\":null}"), ..forbidden(request_id) }
+}
+
+/// A function that failed, or answered what a URL cannot return: AWS's 502, in plain text.
+fn function_failed(request_id: &str) -> GatewayResponse {
+    GatewayResponse {
+        body: Bytes::from_static(b"Internal Server Error"),
+        ..answer(502, "Internal Server Error", "InternalServerError", request_id)
+    }
+}
+
 /// The access key a SigV4 request was signed with.
 fn access_key(req: &GatewayRequest) -> Option<String> {
     let from_header = req
@@ -96,7 +109,7 @@ impl GatewayService {
     /// request's signer, if it was signed (and, in authenticated mode, verified).
     pub async fn function_url(&self, url_id: &str, caller: Option<&str>, req: &GatewayRequest) -> GatewayResponse {
         let functions = &self.inner.functions;
-        let Some(url) = functions.function_url(url_id) else { return forbidden(&req.request_id) };
+        let Some(url) = functions.function_url(url_id) else { return no_such_url(&req.request_id) };
         let origin = req.headers.iter().find(|(k, _)| k == "origin").map(|(_, v)| v.clone());
         if let (Some(c), Some(o)) = (&url.cors, &origin) {
             if req.method == "OPTIONS" && req.headers.iter().any(|(k, _)| k == "access-control-request-method") {
@@ -149,14 +162,12 @@ impl GatewayService {
             UrlReply::TooLarge(why) => answer(413, &why, "RequestEntityTooLargeException", &req.request_id),
             UrlReply::Function(FunctionReply::Returned(payload)) => match events::http_proxy_response_v2(&payload) {
                 Some(p) => proxy_answer(p, true, false),
-                None => answer(502, "Internal Server Error", "InternalServerError", &req.request_id),
+                None => function_failed(&req.request_id),
             },
-            UrlReply::Function(FunctionReply::Failed(_)) => {
-                answer(502, "Internal Server Error", "InternalServerError", &req.request_id)
-            }
+            UrlReply::Function(FunctionReply::Failed(_)) => function_failed(&req.request_id),
             UrlReply::Function(FunctionReply::Unavailable(why)) => {
                 tracing::warn!(url_id, "function URL call failed: {why}");
-                answer(502, "Internal Server Error", "InternalServerError", &req.request_id)
+                function_failed(&req.request_id)
             }
         };
         if let (Some(c), Some(o)) = (&url.cors, &origin) {

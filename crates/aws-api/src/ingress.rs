@@ -331,6 +331,30 @@ pub(crate) async fn model_check(service: &'static str, req: Request, next: Next)
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// A Lambda request naming another account's function by ARN (`FunctionName`, or a
+/// tagging operation's `Resource`) acts in that account when the function's resource
+/// policy grants the caller's account the operation (`lambda:GetFunction`, …), as on AWS;
+/// otherwise it looks in the caller's own account. Invoke checks its own grant.
+pub(crate) async fn lambda_grants(State(s): State<ApiState>, mut req: Request, next: Next) -> Response {
+    let Some(model) = protocol::service("lambda") else { return next.run(req).await };
+    let pairs: Vec<(String, String)> =
+        req.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let Some((op, labels)) = model.find_rest(req.method(), req.uri().path(), &pairs) else {
+        return next.run(req).await;
+    };
+    let named = labels.iter().find(|(k, _)| k == "FunctionName" || k == "Resource").map(|(_, v)| v.as_str());
+    if let Some(name) = named.filter(|n| n.contains(':') && !op.name.starts_with("Invoke")) {
+        let (parts, body) = req.into_parts();
+        let caller = s.callers.caller(&parts);
+        let grant = s.lambda.grant_of(&caller, name, &format!("lambda:{}", op.name));
+        req = Request::from_parts(parts, body);
+        if let Some(owner) = grant {
+            req.extensions_mut().insert(crate::caller::ActingFor(owner));
+        }
+    }
+    next.run(req).await
+}
+
 /// `GET /_lamina/health`: each modelled service, whether Lamina serves it, and its
 /// model's operation count.
 pub(crate) async fn health() -> Response {

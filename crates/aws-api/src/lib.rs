@@ -342,7 +342,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(lambda_rest::routes())
         .merge(lambda_policy::routes())
         .merge(lambda_urls::routes())
-        .route_layer(middleware::from_fn(|req, next| ingress::model_check("lambda", req, next)));
+        .route_layer(middleware::from_fn(|req, next| ingress::model_check("lambda", req, next)))
+        .route_layer(middleware::from_fn_with_state(state.clone(), ingress::lambda_grants));
     let apigateway = Router::new()
         .merge(apigw_rest::routes())
         .merge(apigw_definitions::routes())

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use invoker::FunctionLookup;
 use model::arn::{arn_like, function_arn};
 use model::{Function, Invalid, Qualifier, Violation};
 
@@ -332,6 +333,25 @@ impl LambdaService {
                     && s.function_url_auth_type.as_deref().is_none_or(|t| t == auth_type)
             })
         })
+    }
+
+    /// The account a caller acts in when it names another account's function by ARN
+    /// (`FunctionName` or a tagging `Resource`): that account, if the function's resource
+    /// policy (for the qualifier named) grants the caller's account `action`; else `None`,
+    /// and the call looks in the caller's own account, as AWS answers one not granted.
+    pub fn grant_of(&self, caller: &Caller, name: &str, action: &str) -> Option<Caller> {
+        let r = model::FunctionRef::parse(name, "functionName").ok()?;
+        let owner = r.account.as_deref().filter(|a| *a != caller.account)?;
+        let region = r.region.clone().unwrap_or_else(|| caller.region.clone());
+        let qualifier = r.qualifier.as_ref().map(|q| q.as_str().to_owned());
+        let f = self.cache.function(owner, &region, &r.name, None)?;
+        self.policy_allows(
+            &f,
+            qualifier.as_deref().filter(|q| *q != "$LATEST"),
+            Principal::Account(&caller.account),
+            action,
+        )
+        .then(|| Caller { account: owner.to_owned(), region })
     }
 
     /// Whether the policy of `f` (for `qualifier`) lets `who` perform `action`.
