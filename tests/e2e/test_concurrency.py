@@ -153,6 +153,9 @@ def test_provisioned_concurrency_rules(lam):
     assert error(lam.put_provisioned_concurrency_config, FunctionName="pr", Qualifier="1",
                  ProvisionedConcurrentExecutions=1) == \
         (409, "ResourceConflictException", "Version is pointed by a Provisioned Concurrency alias")
+    assert error(lam.put_function_concurrency, FunctionName="pr", ReservedConcurrentExecutions=0) == (
+        400, "InvalidParameterValueException",
+        " ReservedConcurrentExecutions  0 should not be lower than function's total provisioned concurrency [1].")
     lam.put_function_concurrency(FunctionName="pr", ReservedConcurrentExecutions=3)
     assert error(lam.put_provisioned_concurrency_config, FunctionName="pr", Qualifier="live",
                  ProvisionedConcurrentExecutions=4) == \

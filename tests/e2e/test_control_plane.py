@@ -324,3 +324,4 @@ def test_each_operation_answers_a_missing_or_wrong_target_in_aws_words(lam):
                DestinationConfig={"OnSuccess": {"Destination": arn + "gone"}})[1] == \
         f"The destination ARN {arn}gone is invalid."
     assert lam.list_event_source_mappings(FunctionName="gone")["EventSourceMappings"] == []
+    assert err(lam.invoke, FunctionName="gone")[1] == f"Function not found: {arn}gone:$LATEST"

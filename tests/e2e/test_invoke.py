@@ -119,6 +119,7 @@ def test_function_error_is_unhandled_with_aws_error_document(py):
     assert body["errorMessage"] == "bad input"
     assert body["errorType"] == "ValueError"
     assert isinstance(body["stackTrace"], list) and any("app.py" in line for line in body["stackTrace"])
+    assert not any("bootstrap" in line for line in body["stackTrace"]), "only the function's own frames, as AWS"
     # The environment survives a handled error.
     r, body = invoke_json(py, "py", {"action": "echo"})
     assert "FunctionError" not in r

@@ -111,7 +111,8 @@ CONN = None
 def _error_doc(exc, error_type=None):
     import traceback  # only failures pay for it
 
-    tb = traceback.extract_tb(exc.__traceback__)
+    # AWS shows the function's own frames only, never the runtime's.
+    tb = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
     return {
         "errorMessage": str(exc),
         "errorType": error_type or type(exc).__name__,

@@ -352,6 +352,19 @@ fn new_revision() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Invoke and PutFunctionConcurrency name a missing function with the version they
+/// address, `$LATEST` when none is named.
+fn latest_named(e: LambdaError, name: &str, qualifier: Option<&str>) -> LambdaError {
+    let unqualified =
+        qualifier.is_none() && FunctionRef::parse(name, "functionName").is_ok_and(|r| r.qualifier.is_none());
+    match e {
+        LambdaError::NotFound(m) if unqualified && m.starts_with("Function not found: ") => {
+            LambdaError::NotFound(format!("{m}:$LATEST"))
+        }
+        e => e,
+    }
+}
+
 /// Rewords "no such function" (or alias) the way an operation answers it: URL configs,
 /// event invoke configs and policies each have their own words. Other answers (a wrong
 /// region) stay as they are.
@@ -1004,7 +1017,16 @@ impl LambdaService {
             .into());
         }
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let old = self.resolve(caller, name, None)?;
+        let old = self.resolve(caller, name, None).map_err(|e| latest_named(e, name, None))?;
+        let provisioned: i64 =
+            self.family(&old).map_or(0, |fam| fam.provisioned.values().map(|c| i64::from(c.requested)).sum());
+        if reserved < provisioned {
+            return Err(Invalid::parameter(format!(
+                " ReservedConcurrentExecutions  {reserved} should not be lower than function's total provisioned \
+                 concurrency [{provisioned}]."
+            ))
+            .into());
+        }
         let others = self.cache.reserved_in(&caller.account).saturating_sub(old.reserved_concurrency.unwrap_or(0));
         let unreserved = i64::from(self.concurrency_limit) - i64::from(others) - reserved;
         if unreserved < i64::from(limits::UNRESERVED_MIN) {
@@ -1078,7 +1100,7 @@ impl LambdaService {
         kind: InvocationType,
         input: InvokeInput,
     ) -> Result<InvokeOutcome, LambdaError> {
-        let (f, shown) = self.resolve_invoked(caller, name, qualifier)?;
+        let (f, shown) = self.resolve_invoked(caller, name, qualifier).map_err(|e| latest_named(e, name, qualifier))?;
         let request = InvokeRequest {
             request_id: input.request_id,
             payload: input.payload,
