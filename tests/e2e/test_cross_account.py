@@ -190,9 +190,13 @@ def test_code_links_and_layers_of_another_account(server):
                                               Layers=[layer["LayerVersionArn"]]))
     assert (status, code) == (400, "InvalidParameterValueException")
     assert error_of(lam_b.get_layer_version_by_arn, Arn=layer["LayerVersionArn"])[0] in (403, 404)
+    layer_arn = layer["LayerArn"]
+    assert error_of(lam_b.get_layer_version, LayerName=layer_arn, VersionNumber=1)[0] == 404
     lam_a.add_layer_version_permission(LayerName="a-layer", VersionNumber=1, StatementId="b",
                                        Action="lambda:GetLayerVersion", Principal=B[0])
     create(lam_b, "b-uses", code=function_zip("app.py"), Layers=[layer["LayerVersionArn"]])
+    # Granted, B reads A's layer version by its layer ARN too.
+    assert lam_b.get_layer_version(LayerName=layer_arn, VersionNumber=1)["LayerVersionArn"] == layer["LayerVersionArn"]
 
 
 def test_another_accounts_function_by_arn_as_its_policy_grants(server):

@@ -136,7 +136,20 @@ impl LambdaService {
         layer_name: &str,
         version: i64,
     ) -> Result<LayerVersion, LambdaError> {
-        self.layer_version(caller, layer_name, version)
+        // A layer ARN of another account addresses that account's layer, which its
+        // policy must let the caller use.
+        let owner = match layer_name.split(':').collect::<Vec<_>>().as_slice() {
+            ["arn", _, "lambda", region, account, "layer", _] if *account != caller.account => {
+                Some(Caller { account: (*account).to_owned(), region: (*region).to_owned() })
+            }
+            _ => None,
+        };
+        let Some(owner) = owner else { return self.layer_version(caller, layer_name, version) };
+        let v = self.layer_version(&owner, layer_name, version)?;
+        if !v.usable_by(&caller.account) {
+            return Err(no_such_layer());
+        }
+        Ok(v)
     }
 
     /// A layer version's archive, for `Content.Location`.
