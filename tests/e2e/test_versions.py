@@ -242,3 +242,19 @@ def test_a_configuration_only_change_is_published_as_a_new_version(lam):
     v2 = lam.publish_version(FunctionName="desc")
     assert (v2["Version"], v2["Description"]) == ("2", "changed")
     assert lam.publish_version(FunctionName="desc")["Version"] == "2", "nothing changed since: nothing published"
+
+
+def test_snap_start_is_kept_and_published_versions_are_optimized(lamina, lam):
+    created = create(lam, "snappy", code=APP)
+    assert created["SnapStart"] == {"ApplyOn": "None", "OptimizationStatus": "Off"}
+    updated = lam.update_function_configuration(FunctionName="snappy", SnapStart={"ApplyOn": "PublishedVersions"})
+    assert updated["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "Off"}
+    lam.get_waiter("function_updated_v2").wait(FunctionName="snappy")
+    v1 = lam.publish_version(FunctionName="snappy")
+    assert v1["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
+    lamina.restart()
+    lam = lamina.client()
+    assert lam.get_function_configuration(FunctionName="snappy")["SnapStart"]["ApplyOn"] == "PublishedVersions"
+    with pytest.raises(ClientError) as e:
+        lam.update_function_configuration(FunctionName="snappy", SnapStart={"ApplyOn": "Sometimes"})
+    assert e.value.response["Error"]["Code"] == "ValidationException"

@@ -191,6 +191,13 @@ struct ConfigWire {
     dead_letter_config: Option<TargetWire>,
     layers: Option<Vec<String>>,
     logging_config: Option<LoggingWire>,
+    snap_start: Option<SnapStartWire>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct SnapStartWire {
+    apply_on: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -263,6 +270,7 @@ impl ConfigWire {
                 system_level: l.system_log_level,
                 log_group: l.log_group,
             }),
+            snap_start: self.snap_start.map(|s| s.apply_on.unwrap_or_else(|| "None".into())),
         })
     }
 }
@@ -451,7 +459,11 @@ pub(crate) fn configuration(f: &Function, shown: Option<&str>) -> FunctionConfig
         package_type: "Zip",
         architectures: [c.architecture.as_str()],
         ephemeral_storage: SizeOut { size: c.ephemeral_mb },
-        snap_start: SnapStartOut { apply_on: "None", optimization_status: "Off" },
+        // A published version of a function with SnapStart is optimized, as on AWS.
+        snap_start: SnapStartOut {
+            apply_on: if c.snap_start { "PublishedVersions" } else { "None" },
+            optimization_status: if c.snap_start && f.version.is_some() { "On" } else { "Off" },
+        },
         logging_config: LoggingOut {
             log_format: if c.logging.json { "JSON" } else { "Text" },
             application_log_level: c.logging.application_level.clone(),

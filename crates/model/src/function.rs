@@ -163,6 +163,9 @@ pub struct FunctionConfig {
     pub layers: Vec<crate::layer::FunctionLayer>,
     /// `LoggingConfig`.
     pub logging: LoggingConfig,
+    /// `SnapStart.ApplyOn` is `PublishedVersions` (stored; Lamina's cold starts need no
+    /// snapshot).
+    pub snap_start: bool,
 }
 
 /// `LoggingConfig`: the format of a function's logs, their levels, and their log group.
@@ -351,6 +354,8 @@ pub struct FunctionDraft {
     pub layers: Option<Vec<String>>,
     /// `LoggingConfig`.
     pub logging: Option<LoggingDraft>,
+    /// `SnapStart.ApplyOn`.
+    pub snap_start: Option<String>,
 }
 
 /// Raw UpdateFunctionConfiguration input: only the members that were sent.
@@ -397,6 +402,7 @@ impl FunctionDraft {
             dead_letter_target: None,
             layers: Vec::new(),
             logging: LoggingConfig::default(),
+            snap_start: false,
         };
         let config = self.apply_to(base)?;
         if role.is_none() {
@@ -572,6 +578,9 @@ impl FunctionDraft {
         }
         if let Some(logging) = self.logging {
             config.logging = config.logging.merged(logging);
+        }
+        if let Some(apply_on) = self.snap_start {
+            config.snap_start = apply_on == "PublishedVersions";
         }
         if let Some(a) = architecture {
             config.architecture = a;

@@ -42,7 +42,8 @@ const FUNCTION_TABLE_COLUMNS: &str = "
     event_invoke TEXT,
     last_version INTEGER NOT NULL DEFAULT 0,
     layers TEXT NOT NULL DEFAULT '[]',
-    logging TEXT";
+    logging TEXT,
+    snap_start INTEGER NOT NULL DEFAULT 0";
 
 /// The function tables, built from [`FUNCTION_TABLE_COLUMNS`].
 fn function_tables() -> String {
@@ -139,8 +140,8 @@ CREATE TABLE IF NOT EXISTS function_urls (
 const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
     ephemeral_mb, environment, architecture, tracing, dead_letter_target, code_sha256_hex, code_sha256_b64, \
     code_size, revision_id, last_modified_ms, state, last_update_status, tags, reserved_concurrency, event_invoke, \
-    last_version, layers, logging";
-const FUNCTION_PARAMS: usize = 27;
+    last_version, layers, logging, snap_start";
+const FUNCTION_PARAMS: usize = 28;
 
 /// Sets (`Some`) or deletes (`None`) the `column` of a table keyed by account, region,
 /// function and qualifier.
@@ -201,6 +202,7 @@ impl SqliteStore {
         for table in ["functions", "function_versions"] {
             let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN layers TEXT NOT NULL DEFAULT '[]'"), []);
             let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN logging TEXT"), []);
+            let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN snap_start INTEGER NOT NULL DEFAULT 0"), []);
         }
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
@@ -254,6 +256,7 @@ fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
                 dead_letter_target: row.get(13)?,
                 layers: Vec::new(),
                 logging: LoggingConfig::default(),
+                snap_start: row.get(27)?,
             },
             code: CodeInfo { sha256_hex: row.get(14)?, sha256_b64: row.get(15)?, size: row.get(16)? },
             revision_id: row.get(17)?,
@@ -420,6 +423,7 @@ fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; FUNCTION_PAR
         Box::new(f.last_version),
         Box::new(layers_json(&c.layers)),
         Box::new(logging_json(&c.logging)),
+        Box::new(c.snap_start),
     ]
 }
 
@@ -1079,6 +1083,7 @@ mod tests {
                 tracing: TracingMode::PassThrough,
                 dead_letter_target: None,
                 logging: LoggingConfig { json: true, log_group: Some("custom".into()), ..Default::default() },
+                snap_start: true,
                 layers: vec![FunctionLayer {
                     arn: "arn:aws:lambda:us-east-1:000000000000:layer:l:1".into(),
                     code_size: 5,
@@ -1147,7 +1152,9 @@ mod tests {
             let c = Connection::open(&path).unwrap();
             let old_columns = FUNCTION_TABLE_COLUMNS
                 .replace(",\n    last_version INTEGER NOT NULL DEFAULT 0", "")
-                .replace(",\n    layers TEXT NOT NULL DEFAULT '[]'", "");
+                .replace(",\n    layers TEXT NOT NULL DEFAULT '[]'", "")
+                .replace(",\n    logging TEXT", "")
+                .replace(",\n    snap_start INTEGER NOT NULL DEFAULT 0", "");
             c.execute_batch(&format!(
                 "CREATE TABLE functions ({old_columns}, PRIMARY KEY (account, region, name));
                  CREATE TABLE async_events (id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
@@ -1162,14 +1169,15 @@ mod tests {
             let p = function_params(&f);
             let sql = format!(
                 "INSERT INTO functions ({}) VALUES ({})",
-                FUNCTION_COLUMNS.replace(", last_version, layers", ""),
-                placeholders(FUNCTION_PARAMS - 2)
+                FUNCTION_COLUMNS.replace(", last_version, layers, logging, snap_start", ""),
+                placeholders(FUNCTION_PARAMS - 4)
             );
-            c.execute(&sql, rusqlite::params_from_iter(p.iter().take(FUNCTION_PARAMS - 2))).unwrap();
+            c.execute(&sql, rusqlite::params_from_iter(p.iter().take(FUNCTION_PARAMS - 4))).unwrap();
         }
         let s = SqliteStore::open(&path).unwrap();
         let old = s.get_function("000000000000", "us-east-1", "old").unwrap().unwrap();
         assert_eq!(old.last_version, 0);
+        assert!(!old.config.snap_start && old.config.logging == LoggingConfig::default(), "later columns default");
         let mut version = old.clone();
         version.version = Some(1);
         let mut latest = old;
