@@ -674,3 +674,54 @@ def test_documentation_parts_are_kept_by_location(lamina):
     with pytest.raises(ClientError) as e:
         gw.get_documentation_part(restApiId=api, documentationPartId=part["id"])
     assert e.value.response["Error"]["Message"] == "Invalid Documentation part identifier specified"
+
+
+def test_every_rest_resource_kind_takes_patch_updates(lamina):
+    from botocore.exceptions import ClientError
+    gw = lamina.client("apigateway")
+    api = gw.create_rest_api(name="patches")
+    root = api["rootResourceId"]
+    gw.update_rest_api(restApiId=api["id"], patchOperations=[
+        {"op": "add", "path": "/binaryMediaTypes/image~1png"}, {"op": "add", "path": "/binaryMediaTypes/image~1jpeg"}])
+    out = gw.update_rest_api(restApiId=api["id"], patchOperations=[
+        {"op": "replace", "path": "/binaryMediaTypes/image~1png", "value": "image/gif"},
+        {"op": "replace", "path": "/minimumCompressionSize", "value": "10"}])
+    assert (out["binaryMediaTypes"], out["minimumCompressionSize"]) == (["image/jpeg", "image/gif"], 10)
+    with pytest.raises(ClientError) as e:
+        gw.update_rest_api(restApiId=api["id"], patchOperations=[
+            {"op": "replace", "path": "/minimumCompressionSize", "value": "-1"}])
+    assert e.value.response["Error"]["Message"] == "Invalid minimum compression size, must be between 0 and 10485760"
+
+    pets = gw.create_resource(restApiId=api["id"], parentId=root, pathPart="pets")
+    kid = gw.create_resource(restApiId=api["id"], parentId=pets["id"], pathPart="kid")
+    moved = gw.update_resource(restApiId=api["id"], resourceId=pets["id"], patchOperations=[
+        {"op": "replace", "path": "/pathPart", "value": "dogs"}])
+    assert moved["path"] == "/dogs"
+    assert gw.get_resource(restApiId=api["id"], resourceId=kid["id"])["path"] == "/dogs/kid", "the subtree follows"
+    with pytest.raises(ClientError) as e:
+        gw.update_resource(restApiId=api["id"], resourceId=pets["id"], patchOperations=[
+            {"op": "replace", "path": "/parentId", "value": kid["id"]}])
+    assert e.value.response["Error"]["Message"] == "Resources cannot be cyclical."
+
+    gw.put_method(restApiId=api["id"], resourceId=kid["id"], httpMethod="GET", authorizationType="NONE")
+    method = gw.update_method(restApiId=api["id"], resourceId=kid["id"], httpMethod="GET", patchOperations=[
+        {"op": "add", "path": "/requestParameters/method.request.querystring.q", "value": "true"},
+        {"op": "replace", "path": "/operationName", "value": "GetKid"}])
+    assert method["requestParameters"] == {"method.request.querystring.q": True}
+    assert method["operationName"] == "GetKid"
+    gw.put_integration(restApiId=api["id"], resourceId=kid["id"], httpMethod="GET", type="MOCK",
+                       requestTemplates={"application/json": '{"statusCode": 200}'})
+    integration = gw.update_integration(restApiId=api["id"], resourceId=kid["id"], httpMethod="GET", patchOperations=[
+        {"op": "replace", "path": "/timeoutInMillis", "value": "1000"},
+        {"op": "add", "path": "/requestTemplates/text~1plain", "value": "x"}])
+    assert integration["timeoutInMillis"] == 1000
+    assert set(integration["requestTemplates"]) == {"application/json", "text/plain"}
+    gw.put_method_response(restApiId=api["id"], resourceId=kid["id"], httpMethod="GET", statusCode="200")
+    response = gw.update_method_response(
+        restApiId=api["id"], resourceId=kid["id"], httpMethod="GET", statusCode="200",
+        patchOperations=[{"op": "add", "path": "/responseModels/application~1json", "value": "Empty"}])
+    assert response["responseModels"] == {"application/json": "Empty"}
+    with pytest.raises(ClientError) as e:
+        gw.update_method_response(restApiId=api["id"], resourceId=kid["id"], httpMethod="GET", statusCode="200",
+                                  patchOperations=[{"op": "remove", "path": "/responseParameters/method.response.header.x"}])
+    assert e.value.response["Error"]["Message"] == "Invalid parameter name specified"

@@ -620,9 +620,32 @@ impl GatewayService {
                         api.disable_execute_api_endpoint = p.bool_value()?
                     }
                     (Op::Replace, ["minimumCompressionSize"]) => {
+                        let bad_size = || {
+                            GatewayError::BadRequest(
+                                "Invalid minimum compression size, must be between 0 and 10485760".into(),
+                            )
+                        };
                         api.minimum_compression_size = match p.value.as_deref() {
                             None | Some("") => None,
-                            Some(v) => Some(v.parse().map_err(|_| p.unsupported())?),
+                            Some(v) => {
+                                Some(v.parse().ok().filter(|n| (0..=10_485_760).contains(n)).ok_or_else(bad_size)?)
+                            }
+                        }
+                    }
+                    (_, ["minimumCompressionSize"]) => {
+                        return Err(GatewayError::BadRequest(
+                            "Invalid patch operation specified. Must be one of: [replace]".into(),
+                        ))
+                    }
+                    (Op::Remove, ["description"]) => api.description = None,
+                    (_, ["binaryMediaTypes"]) => {
+                        return Err(GatewayError::BadRequest(format!("Invalid patch path {}", p.path)))
+                    }
+                    (Op::Replace, ["binaryMediaTypes", t]) => {
+                        let new = p.value()?.to_owned();
+                        api.binary_media_types.retain(|m| m != t);
+                        if !api.binary_media_types.contains(&new) {
+                            api.binary_media_types.push(new);
                         }
                     }
                     (Op::Replace, ["endpointConfiguration", "types", _]) => {

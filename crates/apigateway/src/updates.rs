@@ -1,11 +1,12 @@
-//! PATCH updates of a REST API's resources, methods, method responses and integration
-//! responses (UpdateResource, UpdateMethod, UpdateMethodResponse,
-//! UpdateIntegrationResponse), with AWS's rules and words for each path.
+//! PATCH updates of a REST API's resources, methods, method responses, integrations and
+//! integration responses (UpdateResource, UpdateMethod, UpdateMethodResponse,
+//! UpdateIntegration, UpdateIntegrationResponse), with AWS's rules and words for each
+//! path.
 
 use std::collections::BTreeMap;
 
 use crate::patch::PatchOperation;
-use crate::rest::{IntegrationResponse, Method, MethodResponse, Resource, RestApi};
+use crate::rest::{Integration, IntegrationResponse, Method, MethodResponse, Resource, RestApi};
 use crate::{Caller, GatewayError, GatewayService};
 
 fn bad(message: impl Into<String>) -> GatewayError {
@@ -213,6 +214,57 @@ impl RestApi {
         Ok(r)
     }
 
+    fn update_integration(
+        &mut self,
+        resource: &str,
+        method: &str,
+        patch: &[PatchOperation],
+    ) -> Result<Integration, GatewayError> {
+        let mut i = self.integration_mut(resource, method)?.clone();
+        for p in patch {
+            if let Some(key) = map_key(p, "/requestParameters") {
+                patch_map(&mut i.request_parameters, key, p, text, "Invalid parameter name specified")?;
+                continue;
+            }
+            if let Some(key) = map_key(p, "/requestTemplates") {
+                patch_map(&mut i.request_templates, key, p, text, "Content-Type specified was not found")?;
+                continue;
+            }
+            if let Some(key) = map_key(p, "/cacheKeyParameters") {
+                match p.op.as_str() {
+                    "add" if !i.cache_key_parameters.contains(&key) => i.cache_key_parameters.push(key),
+                    "add" => {}
+                    "remove" => i.cache_key_parameters.retain(|k| *k != key),
+                    _ => return Err(invalid_path(p)),
+                }
+                continue;
+            }
+            if p.op != "replace" {
+                return Err(invalid_path(p));
+            }
+            let value = p.value.clone().filter(|v| !v.is_empty());
+            match p.path.as_str() {
+                "/uri" => i.uri = value,
+                "/httpMethod" => i.http_method = value,
+                "/connectionType" => i.connection_type = value,
+                "/connectionId" => i.connection_id = value,
+                "/credentials" => i.credentials = value,
+                "/passthroughBehavior" => i.passthrough_behavior = value,
+                "/contentHandling" => i.content_handling = value,
+                "/cacheNamespace" => i.cache_namespace = value,
+                "/timeoutInMillis" => {
+                    i.timeout_ms = value
+                        .and_then(|v| v.parse().ok())
+                        .filter(|ms| (50..=29_000).contains(ms))
+                        .ok_or_else(|| bad("Timeout should be between 50 ms and 29000 ms"))?
+                }
+                _ => return Err(invalid_path(p)),
+            }
+        }
+        *self.integration_mut(resource, method)? = i.clone();
+        Ok(i)
+    }
+
     fn update_integration_response(
         &mut self,
         resource: &str,
@@ -283,6 +335,19 @@ impl GatewayService {
         patch: &[PatchOperation],
     ) -> Result<MethodResponse, GatewayError> {
         self.change_rest(caller, api, |a| a.update_method_response(resource, method, status, patch))
+            .map_err(missing_api_as_resource)
+    }
+
+    /// UpdateIntegration.
+    pub fn update_integration(
+        &self,
+        caller: &Caller,
+        api: &str,
+        resource: &str,
+        method: &str,
+        patch: &[PatchOperation],
+    ) -> Result<Integration, GatewayError> {
+        self.change_rest(caller, api, |a| a.update_integration(resource, method, patch))
             .map_err(missing_api_as_resource)
     }
 

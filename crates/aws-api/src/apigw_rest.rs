@@ -29,7 +29,10 @@ pub(crate) fn routes() -> Router<ApiState> {
             get(get_resource).post(create_resource).delete(delete_resource).patch(update_resource),
         )
         .route(method, put(put_method).get(get_method).delete(delete_method).patch(update_method))
-        .route(&format!("{method}/integration"), put(put_integration).get(get_integration).delete(delete_integration))
+        .route(
+            &format!("{method}/integration"),
+            put(put_integration).get(get_integration).delete(delete_integration).patch(update_integration),
+        )
         .route(
             &format!("{method}/responses/{{status}}"),
             put(put_method_response)
@@ -479,6 +482,18 @@ async fn update_method_response(
     let patch = patch_operations(&b);
     reply(s.gateway.update_method_response(&c, &api, &resource, &method, &status, &patch), StatusCode::CREATED, |r| {
         method_response_json(&r)
+    })
+}
+
+async fn update_integration(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method)): MethodPath,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let patch = patch_operations(&b);
+    reply(s.gateway.update_integration(&c, &api, &resource, &method, &patch), StatusCode::OK, |i| {
+        integration_json(&i, &resource)
     })
 }
 
