@@ -558,6 +558,12 @@ def test_access_logs_and_metrics_per_stage(lamina, lam):
     lamina.client("apigateway").update_stage(restApiId=api_id, stageName="prod", patchOperations=[
         {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": destination},
         {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as e:
+        lamina.client("apigateway").update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+            {"op": "add", "path": "/accessLogSettings/other", "value": "x"}])
+    assert e.value.response["Error"]["Message"] == ("Invalid accessLogSettings path. Must be one of : "
+                                                    "[/accessLogSettings/destinationArn, /accessLogSettings/format]")
     call(lamina, "GET", "/prod/one", api_id=api_id)
     call(lamina, "GET", "/prod/two?mode=malformed", api_id=api_id)
     logs = lamina.client("logs")
@@ -691,6 +697,7 @@ def test_every_rest_resource_kind_takes_patch_updates(lamina):
         gw.update_rest_api(restApiId=api["id"], patchOperations=[
             {"op": "replace", "path": "/minimumCompressionSize", "value": "-1"}])
     assert e.value.response["Error"]["Message"] == "Invalid minimum compression size, must be between 0 and 10485760"
+    assert out["tags"] == {}, "UpdateRestApi answers the tags, none included"
 
     pets = gw.create_resource(restApiId=api["id"], parentId=root, pathPart="pets")
     kid = gw.create_resource(restApiId=api["id"], parentId=pets["id"], pathPart="kid")

@@ -1334,15 +1334,32 @@ fn apply_stage_patch(stage: &mut Stage, p: &PatchOperation, deployments: &[Strin
         (Op::Replace, ["tracingEnabled"]) => stage.tracing_enabled = p.bool_value()?,
         (Op::Replace, ["cacheClusterEnabled"]) => stage.cache_cluster_enabled = p.bool_value()?,
         (Op::Replace, ["cacheClusterSize"]) => stage.cache_cluster_size = p.value.clone(),
-        (Op::Replace, ["accessLogSettings", field]) => {
+        (Op::Add | Op::Replace, ["accessLogSettings", field @ ("destinationArn" | "format")]) => {
+            let value = p
+                .value
+                .clone()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| GatewayError::BadRequest("Access Log value must not be empty".into()))?;
             let log = stage.access_log.get_or_insert_with(AccessLog::default);
             match *field {
-                "destinationArn" => log.destination_arn = p.value.clone(),
-                "format" => log.format = p.value.clone(),
-                _ => return Err(p.unsupported()),
+                "destinationArn" => log.destination_arn = Some(value),
+                _ => log.format = Some(value),
             }
         }
+        (Op::Add | Op::Replace, ["accessLogSettings", ..]) => {
+            return Err(GatewayError::BadRequest(
+                "Invalid accessLogSettings path. Must be one of : [/accessLogSettings/destinationArn, \
+                 /accessLogSettings/format]"
+                    .into(),
+            ))
+        }
         (Op::Remove, ["accessLogSettings"]) => stage.access_log = None,
+        (Op::Remove, ["accessLogSettings", field]) => {
+            return Err(GatewayError::BadRequest(format!(
+                "Cannot remove method setting accessLogSettings/{field} because there is no method setting for this \
+                 method "
+            )))
+        }
         (Op::Replace, [resource, method, group, field]) => {
             // The key keeps the resource path escaped, as AWS shows it: `~1items/GET`.
             let raw: Vec<&str> = p.path.trim_start_matches('/').split('/').collect();

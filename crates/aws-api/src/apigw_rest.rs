@@ -306,7 +306,12 @@ async fn update_rest_api(
     Path(api): Path<String>,
     JsonBody(b): JsonBody,
 ) -> Response {
-    reply(s.gateway.update_rest_api(&c, &api, &patch_operations(&b)), StatusCode::OK, |a| rest_api_json(&a))
+    // UpdateRestApi's answer carries the tags even when there are none, as AWS's does.
+    reply(s.gateway.update_rest_api(&c, &api, &patch_operations(&b)), StatusCode::OK, |a| {
+        let mut o = rest_api_json(&a);
+        o["tags"] = json!(a.tags);
+        o
+    })
 }
 
 async fn delete_rest_api(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
