@@ -196,6 +196,8 @@ struct Inner {
     /// Provisioned environments initialising at once, so that a large allocation does
     /// not starve invocations of CPU.
     warmups: Arc<tokio::sync::Semaphore>,
+    /// Told whenever an environment whose caller already has its answer is back.
+    returned: tokio::sync::Notify,
 }
 
 /// The environments of one version of one function.
@@ -214,11 +216,19 @@ struct Pool {
     starting: u32,
     /// Why the last provisioned environment failed to initialise, if it did.
     failure: Option<String>,
+    /// Environments whose caller has its answer and which are closing their log, about
+    /// to be idle again: the next invocation waits for one rather than start another.
+    closing: u32,
 }
 
 impl Pool {
     fn is_empty(&self) -> bool {
-        self.warm.is_empty() && self.provisioned.is_empty() && self.target == 0 && self.live == 0 && self.starting == 0
+        self.warm.is_empty()
+            && self.provisioned.is_empty()
+            && self.target == 0
+            && self.live == 0
+            && self.starting == 0
+            && self.closing == 0
     }
 }
 
@@ -329,6 +339,7 @@ impl Invoker {
             running: Mutex::new(Running::default()),
             started: AtomicU64::new(0),
             warmups: Arc::new(tokio::sync::Semaphore::new(WARMUPS_AT_ONCE)),
+            returned: tokio::sync::Notify::new(),
         });
         let weak = Arc::downgrade(&inner);
         let period = (inner.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
@@ -451,6 +462,10 @@ impl Invoker {
 /// Provisioned environments initialised at once.
 const WARMUPS_AT_ONCE: usize = 4;
 
+/// How many times an invocation waits (20 ms at most each) for an environment closing its
+/// log before it starts another.
+const CLOSING_WAITS: usize = 3;
+
 /// Environments idle this long are frozen. Freezing right after every invocation would
 /// put two cgroup writes on the path of every warm invoke under load; an environment
 /// that is truly idle is frozen within twice this.
@@ -557,10 +572,39 @@ impl Inner {
         found
     }
 
+    /// An idle environment of the version, waiting (briefly) for one that is closing its
+    /// log after answering, as a caller invoking again at once expects its warm one.
+    async fn checkout_or_closing(&self, key: &str, revision: &str) -> Option<Environment> {
+        for _ in 0..CLOSING_WAITS {
+            let returned = self.returned.notified();
+            tokio::pin!(returned);
+            returned.as_mut().enable();
+            if let Some(env) = self.checkout(key, revision) {
+                return Some(env);
+            }
+            let closing = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(key).is_some_and(|p| p.closing > 0);
+            if !closing {
+                return None;
+            }
+            // Bounded: a log that never closes does not hold the invocation up.
+            let _ = tokio::time::timeout(Duration::from_millis(20), returned).await;
+        }
+        self.checkout(key, revision)
+    }
+
+    /// Marks an environment as closing its log after its caller got the answer.
+    fn closing(&self, key: &str) {
+        self.pools.lock().unwrap_or_else(|p| p.into_inner()).entry(key.to_owned()).or_default().closing += 1;
+    }
+
     /// Returns an environment after an invocation; `reusable: false` means it is gone.
-    fn checkin(&self, key: String, env: Environment, reusable: bool) {
+    /// `was_closing` undoes [`Inner::closing`].
+    fn checkin(&self, key: String, env: Environment, reusable: bool, was_closing: bool) {
         let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
         let pool = pools.entry(key).or_default();
+        if was_closing {
+            pool.closing = pool.closing.saturating_sub(1);
+        }
         let dropped = match (env.provisioned, reusable) {
             (false, true) => {
                 pool.warm.push(env);
@@ -580,6 +624,9 @@ impl Inner {
         };
         drop(pools);
         drop(dropped);
+        if was_closing {
+            self.returned.notify_waiters();
+        }
     }
 
     /// Runs one invocation and sends its result on `reply` as soon as it is known; the
@@ -594,7 +641,7 @@ impl Inner {
         };
         let key = pool_key(f);
         let version = f.version_label();
-        let mut env = match self.checkout(&key, &f.revision_id) {
+        let mut env = match self.checkout_or_closing(&key, &f.revision_id).await {
             Some(env) => env,
             None => match self.launch(f, false).await {
                 Ok(env) => env,
@@ -643,15 +690,18 @@ impl Inner {
         let reply = if req.log_tail {
             Some(reply)
         } else {
+            // The caller may invoke again before the log closes: it then waits for this
+            // environment (`checkout_or_closing`) instead of starting another.
+            self.closing(&key);
             let _ = reply.send(Ok(self.result(f, payload.clone(), function_error, None)));
             None
         };
-        // Synchronous: no other invocation can miss this environment while its log closes.
+        let was_closing = reply.is_none();
         let (log, reusable) = env.close_log(settled.closing);
         if let Some(reply) = reply {
             let _ = reply.send(Ok(self.result(f, payload, function_error, Some(&log))));
         }
-        self.checkin(key, env, reusable);
+        self.checkin(key, env, reusable, was_closing);
     }
 
     /// What the caller sees; `log` is given when the caller asked for its tail.
