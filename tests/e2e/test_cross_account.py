@@ -220,3 +220,7 @@ def test_another_accounts_function_by_arn_as_its_policy_grants(server):
     other.tag_resource(Resource=arn, Tags={"by": "b"})
     assert owner.list_tags(Resource=arn)["Tags"] == {"by": "b"}
     assert other.get_function(FunctionName=arn)["Configuration"]["FunctionName"] == "shared-fn"
+    # Even `lambda:*` grants only the operations AWS lets another account perform.
+    assert code_of(other.add_permission, FunctionName=arn, StatementId="mine", Principal="*",
+                   Action="lambda:InvokeFunction") == "ResourceNotFoundException"
+    assert code_of(other.update_function_configuration, FunctionName=arn, Timeout=9) == "ResourceNotFoundException"

@@ -331,6 +331,29 @@ pub(crate) async fn model_check(service: &'static str, req: Request, next: Next)
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// The operations a function's resource policy can grant another account, as AWS lists
+/// them (Invoke checks its own grant); no other operation (AddPermission,
+/// UpdateFunctionConfiguration, …) ever acts in another account.
+const CROSS_ACCOUNT: &[&str] = &[
+    "GetFunction",
+    "GetFunctionConfiguration",
+    "UpdateFunctionCode",
+    "DeleteFunction",
+    "PublishVersion",
+    "ListVersionsByFunction",
+    "CreateAlias",
+    "GetAlias",
+    "ListAliases",
+    "UpdateAlias",
+    "DeleteAlias",
+    "GetPolicy",
+    "PutFunctionConcurrency",
+    "DeleteFunctionConcurrency",
+    "ListTags",
+    "TagResource",
+    "UntagResource",
+];
+
 /// A Lambda request naming another account's function by ARN (`FunctionName`, or a
 /// tagging operation's `Resource`) acts in that account when the function's resource
 /// policy grants the caller's account the operation (`lambda:GetFunction`, …), as on AWS;
@@ -343,7 +366,7 @@ pub(crate) async fn lambda_grants(State(s): State<ApiState>, mut req: Request, n
         return next.run(req).await;
     };
     let named = labels.iter().find(|(k, _)| k == "FunctionName" || k == "Resource").map(|(_, v)| v.as_str());
-    if let Some(name) = named.filter(|n| n.contains(':') && !op.name.starts_with("Invoke")) {
+    if let Some(name) = named.filter(|n| n.contains(':') && CROSS_ACCOUNT.contains(&op.name.as_str())) {
         let (parts, body) = req.into_parts();
         let caller = s.callers.caller(&parts);
         let grant = s.lambda.grant_of(&caller, name, &format!("lambda:{}", op.name));

@@ -16,8 +16,10 @@
 //! place (`sqs_api::service_error`, `sns_api::service_error`, `logs_api::service_error`, …).
 //! Lambda's and API Gateway's handlers still parse their own JSON and map errors in
 //! `lambda_rest::error_response` and `apigw_common::error_response`; `ingress::model_check`
-//! checks their input against the model first. Anything no handler takes is answered by
-//! `ingress::unserved` in the protocol the request used.
+//! checks their input against the model first, and `ingress::lambda_grants` lets a call
+//! naming another account's function act there when its resource policy grants it.
+//! Anything no handler takes is answered by `ingress::unserved` in the protocol the request
+//! used.
 //!
 //! **Invariant:** the wire formats are `protocol`'s and this crate's alone (the events
 //! functions receive are built by the services that send them). It never locks state,
