@@ -110,6 +110,12 @@ pub(crate) fn reply<T>(r: Result<T, GatewayError>, status: StatusCode, to_json: 
     }
 }
 
+/// A list answer of API Gateway's REST API (`{"item": [...]}`, which the SDKs read as
+/// `items`).
+pub(crate) fn item_list<T>(list: &[T], f: impl Fn(&T) -> Value) -> Value {
+    serde_json::json!({ "item": list.iter().map(f).collect::<Vec<_>>() })
+}
+
 /// An empty answer, or the error.
 pub(crate) fn done(r: Result<(), GatewayError>, status: StatusCode) -> Response {
     match r {

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::apigw_common::{boolean, done, put as put_field, reply, string, GwCaller, JsonBody};
+use crate::apigw_common::{boolean, done, item_list, put as put_field, reply, string, GwCaller, JsonBody};
 use crate::apigw_rest::patch_operations;
 use crate::ApiState;
 
@@ -56,11 +56,7 @@ async fn create_part(
 }
 
 async fn get_parts(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(
-        s.gateway.documentation_parts(&c, &api),
-        StatusCode::OK,
-        |list| json!({ "item": list.iter().map(part_json).collect::<Vec<_>>() }),
-    )
+    reply(s.gateway.documentation_parts(&c, &api), StatusCode::OK, |list| item_list(&list, part_json))
 }
 
 async fn get_part(
@@ -121,11 +117,7 @@ async fn create_model(
 }
 
 async fn get_models(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(
-        s.gateway.models(&c, &api),
-        StatusCode::OK,
-        |list| json!({ "item": list.iter().map(model_json).collect::<Vec<_>>() }),
-    )
+    reply(s.gateway.models(&c, &api), StatusCode::OK, |list| item_list(&list, model_json))
 }
 
 async fn get_model(
@@ -169,11 +161,7 @@ async fn create_validator(
 }
 
 async fn get_validators(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(
-        s.gateway.request_validators(&c, &api),
-        StatusCode::OK,
-        |list| json!({ "item": list.iter().map(validator_json).collect::<Vec<_>>() }),
-    )
+    reply(s.gateway.request_validators(&c, &api), StatusCode::OK, |list| item_list(&list, validator_json))
 }
 
 async fn get_validator(

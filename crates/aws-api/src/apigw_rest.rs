@@ -13,8 +13,8 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use crate::apigw_common::{
-    bool_map, boolean, done, integer, put as put_field, reply, string, string_map, strings, GwCaller, JsonBody, Query,
-    RawBody,
+    bool_map, boolean, done, integer, item_list, put as put_field, reply, string, string_map, strings, GwCaller,
+    JsonBody, Query, RawBody,
 };
 use crate::ApiState;
 
@@ -690,11 +690,7 @@ async fn create_authorizer(
 }
 
 async fn get_authorizers(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(
-        s.gateway.authorizers(&c, &api),
-        StatusCode::OK,
-        |list| json!({ "item": list.iter().map(authorizer_json).collect::<Vec<_>>() }),
-    )
+    reply(s.gateway.authorizers(&c, &api), StatusCode::OK, |list| item_list(&list, authorizer_json))
 }
 
 async fn get_authorizer(
