@@ -101,10 +101,11 @@ pub(crate) fn default_models() -> std::collections::BTreeMap<String, Model> {
     .collect()
 }
 
-/// Operations on one model answer an API that does not exist as a model that does not.
-fn model_or_api(name: &str) -> impl Fn(GatewayError) -> GatewayError + '_ {
+/// Operations on one model, validator or documentation part answer an API that does not
+/// exist (or anything else not found) as that item not found, as AWS does.
+fn not_found_as(answer: impl Fn() -> GatewayError) -> impl Fn(GatewayError) -> GatewayError {
     move |e| match e {
-        GatewayError::NotFound(_) => no_model(name),
+        GatewayError::NotFound(_) => answer(),
         e => e,
     }
 }
@@ -149,7 +150,7 @@ impl GatewayService {
     /// GetModel.
     pub fn model(&self, caller: &Caller, api: &str, name: &str) -> Result<Model, GatewayError> {
         self.read_rest(caller, api, |api| api.models.get(name).cloned().ok_or_else(|| no_model(name)))
-            .map_err(model_or_api(name))
+            .map_err(not_found_as(|| no_model(name)))
     }
 
     /// UpdateModel: `replace` of `/description` (empty removes it) and `/schema`.
@@ -174,13 +175,13 @@ impl GatewayService {
             api.models.insert(name.to_owned(), m.clone());
             Ok(m)
         })
-        .map_err(model_or_api(name))
+        .map_err(not_found_as(|| no_model(name)))
     }
 
     /// DeleteModel.
     pub fn delete_model(&self, caller: &Caller, api: &str, name: &str) -> Result<(), GatewayError> {
         self.change_rest(caller, api, |api| api.models.remove(name).map(drop).ok_or_else(|| no_model(name)))
-            .map_err(model_or_api(name))
+            .map_err(not_found_as(|| no_model(name)))
     }
 
     /// CreateRequestValidator; an API that does not exist is a bad request here.
@@ -195,10 +196,7 @@ impl GatewayService {
             api.request_validators.insert(v.id.clone(), v.clone());
             Ok(v)
         })
-        .map_err(|e| match e {
-            GatewayError::NotFound(_) => GatewayError::BadRequest("Invalid REST API identifier specified".into()),
-            e => e,
-        })
+        .map_err(not_found_as(|| GatewayError::BadRequest("Invalid REST API identifier specified".into())))
     }
 
     /// GetRequestValidators.
@@ -209,7 +207,7 @@ impl GatewayService {
     /// GetRequestValidator; a missing API reads as a missing validator.
     pub fn request_validator(&self, caller: &Caller, api: &str, id: &str) -> Result<RequestValidator, GatewayError> {
         self.read_rest(caller, api, |api| api.request_validators.get(id).cloned().ok_or_else(no_validator))
-            .map_err(|_| no_validator())
+            .map_err(not_found_as(no_validator))
     }
 
     /// UpdateRequestValidator: `replace` of `/name`, `/validateRequestBody` and
@@ -239,19 +237,13 @@ impl GatewayService {
             api.request_validators.insert(id.to_owned(), v.clone());
             Ok(v)
         })
-        .map_err(|e| match e {
-            GatewayError::NotFound(_) => no_validator(),
-            e => e,
-        })
+        .map_err(not_found_as(no_validator))
     }
 
     /// DeleteRequestValidator; a missing API reads as a missing validator.
     pub fn delete_request_validator(&self, caller: &Caller, api: &str, id: &str) -> Result<(), GatewayError> {
         self.change_rest(caller, api, |api| api.request_validators.remove(id).map(drop).ok_or_else(no_validator))
-            .map_err(|e| match e {
-                GatewayError::NotFound(_) => no_validator(),
-                e => e,
-            })
+            .map_err(not_found_as(no_validator))
     }
 }
 
@@ -287,7 +279,7 @@ impl GatewayService {
     /// GetDocumentationPart; a missing API reads as a missing part.
     pub fn documentation_part(&self, caller: &Caller, api: &str, id: &str) -> Result<DocumentationPart, GatewayError> {
         self.read_rest(caller, api, |api| api.documentation_parts.get(id).cloned().ok_or_else(no_part))
-            .map_err(|_| no_part())
+            .map_err(not_found_as(no_part))
     }
 
     /// UpdateDocumentationPart: `replace` of `/properties`.
@@ -309,10 +301,7 @@ impl GatewayService {
             api.documentation_parts.insert(id.to_owned(), part.clone());
             Ok(part)
         })
-        .map_err(|e| match e {
-            GatewayError::NotFound(_) => no_part(),
-            e => e,
-        })
+        .map_err(not_found_as(no_part))
     }
 
     /// DeleteDocumentationPart.

@@ -4,7 +4,7 @@
 //! [`GatewayService`] owns every API's configuration — for REST APIs the resource tree,
 //! methods, integrations, authorizers, deployments and stages (`rest.rs`), models, request
 //! validators and documentation parts (`definitions.rs`), and the PATCH updates of
-//! resources, methods and their responses (`updates.rs`); for HTTP APIs
+//! resources, methods, integrations and their responses (`updates.rs`); for HTTP APIs
 //! the routes, integrations, authorizers, deployments and stages (`v2.rs`); API keys and
 //! usage plans (`usage.rs`) — keeps it in memory, and writes each whole to the store's
 //! `GatewayStore` on every change, so it survives a restart. A deployment is a snapshot: a

@@ -309,7 +309,7 @@ impl GatewayService {
         id: &str,
         patch: &[PatchOperation],
     ) -> Result<Resource, GatewayError> {
-        self.change_rest(caller, api, |a| a.update_resource(id, patch)).map_err(missing_api_as_resource)
+        self.change_under_api(caller, api, |a| a.update_resource(id, patch))
     }
 
     /// UpdateMethod.
@@ -321,7 +321,7 @@ impl GatewayService {
         method: &str,
         patch: &[PatchOperation],
     ) -> Result<Method, GatewayError> {
-        self.change_rest(caller, api, |a| a.update_method(resource, method, patch)).map_err(missing_api_as_resource)
+        self.change_under_api(caller, api, |a| a.update_method(resource, method, patch))
     }
 
     /// UpdateMethodResponse.
@@ -334,8 +334,7 @@ impl GatewayService {
         status: &str,
         patch: &[PatchOperation],
     ) -> Result<MethodResponse, GatewayError> {
-        self.change_rest(caller, api, |a| a.update_method_response(resource, method, status, patch))
-            .map_err(missing_api_as_resource)
+        self.change_under_api(caller, api, |a| a.update_method_response(resource, method, status, patch))
     }
 
     /// UpdateIntegration.
@@ -347,8 +346,7 @@ impl GatewayService {
         method: &str,
         patch: &[PatchOperation],
     ) -> Result<Integration, GatewayError> {
-        self.change_rest(caller, api, |a| a.update_integration(resource, method, patch))
-            .map_err(missing_api_as_resource)
+        self.change_under_api(caller, api, |a| a.update_integration(resource, method, patch))
     }
 
     /// UpdateIntegrationResponse.
@@ -361,8 +359,7 @@ impl GatewayService {
         status: &str,
         patch: &[PatchOperation],
     ) -> Result<IntegrationResponse, GatewayError> {
-        self.change_rest(caller, api, |a| a.update_integration_response(resource, method, status, patch))
-            .map_err(missing_api_as_resource)
+        self.change_under_api(caller, api, |a| a.update_integration_response(resource, method, status, patch))
     }
 }
 
