@@ -1,5 +1,6 @@
 """SNS over its query protocol: topics, subscriptions, filter policies, and fan-out to
 SQS, Lambda and HTTP; SNS topics as Lambda destinations."""
+import base64
 import json
 import urllib.request
 
@@ -86,7 +87,7 @@ def test_fan_out_to_sqs_with_raw_delivery_and_filters(lamina):
     sqs.purge_queue(QueueUrl=wrapped_url)
     sns.publish(TopicArn=topic, Message="after")
     assert "Messages" not in sqs.receive_message(QueueUrl=wrapped_url)
-    assert error_of(sns.subscribe, TopicArn=topic, Protocol="sms", Endpoint="+1555")[:2] == (400, "InvalidParameter")
+    assert error_of(sns.subscribe, TopicArn=topic, Protocol="sms", Endpoint="NAA+1555")[:2] == (400, "InvalidParameter")
     assert error_of(sns.set_subscription_attributes, SubscriptionArn=sub + "x", AttributeName="RawMessageDelivery",
                     AttributeValue="true")[:2] == (404, "NotFound")
 
@@ -203,3 +204,76 @@ def test_bad_batches_and_attributes_are_refused_whole(lamina):
                                      Attributes={"FilterPolicyScope": "Everything"})
     assert (status, code) == (400, "InvalidParameter")
     assert "Invalid value [Everything]" in message
+
+
+def test_notifications_are_signed_as_aws_signs_them(lamina):
+    """Both signature versions verify against the certificate at SigningCertURL; FIFO
+    topics' notifications carry a sequence number and no signature, as on AWS."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    sns, sqs = lamina.client("sns"), lamina.client("sqs")
+    for version in ["1", "2"]:
+        topic = sns.create_topic(Name=f"signed-{version}", Attributes={"SignatureVersion": version})["TopicArn"]
+        url, arn = queue(sqs, f"signed-{version}")
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        sns.publish(TopicArn=topic, Message="hello", Subject="greeting")
+        note = json.loads(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"][0]["Body"])
+        assert note["SignatureVersion"] == version
+        assert "/SimpleNotificationService-" in note["SigningCertURL"]
+        cert = x509.load_pem_x509_certificate(urllib.request.urlopen(note["SigningCertURL"]).read())
+        fields = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+        text = "".join(f"{f}\n{note[f]}\n" for f in fields if f in note).encode()
+        digest = hashes.SHA1() if version == "1" else hashes.SHA256()
+        cert.public_key().verify(base64.b64decode(note["Signature"]), text, padding.PKCS1v15(), digest)
+        with pytest.raises(Exception):
+            cert.public_key().verify(base64.b64decode(note["Signature"]), text + b"x", padding.PKCS1v15(), digest)
+
+    fifo = sns.create_topic(Name="ordered.fifo", Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "true"})
+    attrs = sns.get_topic_attributes(TopicArn=fifo["TopicArn"])["Attributes"]
+    assert (attrs["FifoTopic"], attrs["ContentBasedDeduplication"]) == ("true", "true")
+    url = sqs.create_queue(QueueName="plain-for-fifo")["QueueUrl"]
+    sns.subscribe(TopicArn=fifo["TopicArn"], Protocol="sqs", Endpoint=f"arn:aws:sqs:us-east-1:{ACCOUNT}:plain-for-fifo")
+    first = sns.publish(TopicArn=fifo["TopicArn"], Message="once", MessageGroupId="g")
+    again = sns.publish(TopicArn=fifo["TopicArn"], Message="once", MessageGroupId="g")
+    assert first["MessageId"] == again["MessageId"] and len(first["SequenceNumber"]) == 20
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, MaxNumberOfMessages=10, AttributeNames=["All"])[
+        "Messages"]
+    assert len(got) == 1 and "MessageGroupId" not in got[0]["Attributes"]
+    note = json.loads(got[0]["Body"])
+    assert note["SequenceNumber"] == first["SequenceNumber"] and "Signature" not in note
+
+
+def test_sns_answers_bad_input_in_aws_words(lamina):
+    sns = lamina.client("sns")
+    topic = sns.create_topic(Name="words")["TopicArn"]
+    assert error_of(sns.publish, TopicArn="randomstring", Message="m") == (
+        400, "InvalidParameter", "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1")
+    assert error_of(sns.publish, TopicArn=topic, Message="m", Subject="") == (
+        400, "InvalidParameter", "Invalid parameter: Subject")
+    assert error_of(sns.publish, TopicArn=topic, Message="m",
+                    MessageAttributes={"a^b": {"DataType": "String", "StringValue": "v"}})[1] == "ParameterValueInvalid"
+    assert error_of(sns.publish_batch, TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "1", "Message": "a"}, {"Id": "1", "Message": "b"}])[1] == "BatchEntryIdsNotDistinct"
+    assert error_of(sns.tag_resource, ResourceArn=topic, Tags=[{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]) == (
+        400, "InvalidParameter", "Invalid parameter: Duplicated keys are not allowed.")
+    assert error_of(sns.subscribe, TopicArn=topic, Protocol="carrier-pigeon", Endpoint="x")[2] == (
+        "Invalid parameter: Amazon SNS does not support this protocol string: carrier-pigeon")
+    assert error_of(sns.subscribe, TopicArn=topic, Protocol="sms", Endpoint="+15--55") == (
+        400, "InvalidParameter", "Invalid SMS endpoint: +15--55")
+    west = lamina.client("sns", region="eu-west-1")
+    assert error_of(west.get_topic_attributes, TopicArn=topic) == (400, "InvalidParameter", "Invalid parameter: TopicArn")
+
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    assert policy["Statement"][0]["Action"][0] == "SNS:GetTopicAttributes" and len(policy["Statement"][0]["Action"]) == 8
+    sns.add_permission(TopicArn=topic, Label="pub", AWSAccountId=["111111111111"], ActionName=["Publish"])
+    assert error_of(sns.add_permission, TopicArn=topic, Label="pub", AWSAccountId=["1"], ActionName=["Publish"])[2] == (
+        "Invalid parameter: Statement already exists")
+    lamina.restart()
+    sns = lamina.client("sns")
+    statements = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])["Statement"]
+    assert statements[1] == {"Sid": "pub", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                             "Action": "SNS:Publish", "Resource": topic}
+    sns.remove_permission(TopicArn=topic, Label="pub")
+    assert len(json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])["Statement"]) == 1

@@ -197,6 +197,7 @@ pub(crate) async fn authenticate(State(s): State<ApiState>, req: Request, next: 
     if ["/_lamina/metrics", "/_lamina/clock"].contains(&path)
         || path.starts_with("/_lamina/code/")
         || path.starts_with("/_lamina/layer-code/")
+        || path.starts_with("/_lamina/sns/")
     {
         return next.run(req).await;
     }

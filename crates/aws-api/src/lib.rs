@@ -303,7 +303,8 @@ async fn modelled(
     let caller = s.callers.caller(parts);
     let result = match service {
         "sns" => {
-            let caller = sns::Caller { account: caller.account, region: caller.region };
+            let principal = sts_api::identity(&s.callers, parts).1;
+            let caller = sns::Caller { account: caller.account, region: caller.region, principal };
             sns_api::run(&s.sns, &caller, op, input.value.clone()).await.map_err(|e| sns_api::service_error(&e))
         }
         "sts" => sts_api::run(&s.callers, parts, op, &input.value),
@@ -330,6 +331,18 @@ async fn queue_post(
         return sqs_api::handle(&s, req, protocol::Protocol::Json, None).await;
     }
     query_request_for(s, req, Some((account, queue))).await
+}
+
+/// `GET /_lamina/sns/SimpleNotificationService-….pem`: the certificate SNS's messages are
+/// signed under (their `SigningCertURL`).
+async fn sns_certificate(
+    axum::extract::State(s): axum::extract::State<ApiState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    match s.sns.certificate(&file).await {
+        Some(pem) => ([(axum::http::header::CONTENT_TYPE, "application/x-x509-ca-cert")], pem).into_response(),
+        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn root_get(axum::extract::State(s): axum::extract::State<ApiState>, req: Request) -> Response {
@@ -359,6 +372,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/_lamina/metrics", axum::routing::get(metrics))
         .route("/_lamina/health", axum::routing::get(ingress::health))
         .route("/_localstack/health", axum::routing::get(ingress::localstack_health))
+        .route("/_lamina/sns/{file}", axum::routing::get(sns_certificate))
         .route("/", axum::routing::post(root_post).get(root_get))
         .route("/{account}/{queue}", axum::routing::post(queue_post).get(queue_post))
         .fallback(ingress::unserved)

@@ -8,7 +8,8 @@ use protocol::ServiceError;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sns::{Attribute, Caller, PublishInput, SnsError, SnsService};
+use sns::checks::{self, AttributeInput};
+use sns::{Caller, PublishInput, SnsError, SnsService};
 
 /// The operations Lamina implements; the model's others answer 501.
 pub(crate) const OPERATIONS: &[&str] = &[
@@ -29,6 +30,10 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "TagResource",
     "UntagResource",
     "ListTagsForResource",
+    "AddPermission",
+    "RemovePermission",
+    "PutDataProtectionPolicy",
+    "GetDataProtectionPolicy",
 ];
 
 /// An SNS error as the protocol layer writes it.
@@ -50,14 +55,15 @@ struct Tag {
     value: String,
 }
 
-fn tags(tags: Option<Vec<Tag>>) -> BTreeMap<String, String> {
+fn tags(tags: Option<Vec<Tag>>) -> Vec<(String, String)> {
     tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect()
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct AttributeWire {
-    data_type: Option<String>,
+    #[serde(default)]
+    data_type: String,
     string_value: Option<String>,
     binary_value: Option<String>,
 }
@@ -68,6 +74,7 @@ struct PublishWire {
     id: Option<String>,
     topic_arn: Option<String>,
     target_arn: Option<String>,
+    phone_number: Option<String>,
     message: Option<String>,
     subject: Option<String>,
     message_structure: Option<String>,
@@ -78,22 +85,19 @@ struct PublishWire {
 
 impl PublishWire {
     fn into_input(self) -> Result<PublishInput, SnsError> {
-        let mut attributes = BTreeMap::new();
-        for (name, a) in self.message_attributes.unwrap_or_default() {
-            let reason = |what: &str| {
-                SnsError::invalid(format!(
-                    "Invalid parameter: MessageAttributes Reason: The message attribute '{name}' must contain a non-empty message attribute {what}."
-                ))
-            };
-            let data_type = a.data_type.ok_or_else(|| reason("type"))?;
-            let value = a.string_value.or(a.binary_value).ok_or_else(|| reason("value"))?;
-            attributes.insert(name, Attribute { data_type, value });
-        }
+        let attributes = self
+            .message_attributes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, a)| {
+                (name, AttributeInput { data_type: a.data_type, string: a.string_value, binary: a.binary_value })
+            })
+            .collect();
         Ok(PublishInput {
             message: self.message.ok_or_else(|| SnsError::invalid("Invalid parameter: Message"))?,
             subject: self.subject,
             structure: self.message_structure,
-            attributes,
+            attributes: checks::message_attributes(attributes)?,
             group_id: self.message_group_id,
             dedup_id: self.message_deduplication_id,
         })
@@ -125,26 +129,34 @@ struct Wire {
     attributes: Option<BTreeMap<String, String>>,
     tags: Option<Vec<Tag>>,
     tag_keys: Option<Vec<String>>,
+    return_subscription_arn: Option<bool>,
+    label: Option<String>,
+    #[serde(rename = "AWSAccountId")]
+    aws_account_id: Option<Vec<String>>,
+    action_name: Option<Vec<String>>,
+    data_protection_policy: Option<String>,
 }
 
 fn need<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str, SnsError> {
-    v.as_deref().ok_or_else(|| SnsError::invalid(format!("Invalid parameter: {name}")))
+    v.as_deref()
+        .ok_or_else(|| SnsError::invalid(format!("Invalid parameter: {name} Reason: no value for required parameter")))
 }
 
-fn subscription(s: &sns::Subscription) -> Value {
-    json!({ "Owner": s.owner, "Protocol": s.protocol, "Endpoint": s.endpoint,
-            "SubscriptionArn": s.arn, "TopicArn": s.topic_arn })
+fn subscriptions((page, next): sns::Page) -> Value {
+    let subs: Vec<Value> = page
+        .iter()
+        .map(|s| {
+            json!({ "Owner": s.owner, "Protocol": s.protocol, "Endpoint": s.endpoint,
+                    "SubscriptionArn": s.arn, "TopicArn": s.topic_arn })
+        })
+        .collect();
+    json!({ "Subscriptions": subs, "NextToken": next })
 }
 
 /// Runs one SNS operation on its input tree; the output tree.
 pub(crate) async fn run(sns: &SnsService, caller: &Caller, operation: &str, input: Value) -> Result<Value, SnsError> {
     if operation == "Publish" {
-        let w: PublishWire = parse(&input)?;
-        let topic = w.topic_arn.clone().or_else(|| w.target_arn.clone()).ok_or_else(|| {
-            SnsError::invalid("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
-        })?;
-        let (id, sequence) = sns.publish(caller, &topic, w.into_input()?).await?;
-        return Ok(json!({ "MessageId": id, "SequenceNumber": sequence }));
+        return publish(sns, caller, parse(&input)?).await;
     }
     if operation == "PublishBatch" {
         return publish_batch(sns, caller, parse(&input)?).await;
@@ -152,12 +164,8 @@ pub(crate) async fn run(sns: &SnsService, caller: &Caller, operation: &str, inpu
     let w: Wire = parse(&input)?;
     Ok(match operation {
         "CreateTopic" => {
-            let arn = sns.create_topic(
-                caller,
-                need(&w.name, "Name")?,
-                w.attributes.clone().unwrap_or_default(),
-                tags(w.tags),
-            )?;
+            let attributes = w.attributes.clone().unwrap_or_default();
+            let arn = sns.create_topic(caller, need(&w.name, "Name")?, attributes, tags(w.tags))?;
             json!({ "TopicArn": arn })
         }
         "ListTopics" => {
@@ -172,52 +180,64 @@ pub(crate) async fn run(sns: &SnsService, caller: &Caller, operation: &str, inpu
         "GetTopicAttributes" => json!({ "Attributes": sns.topic_attributes(caller, need(&w.topic_arn, "TopicArn")?)? }),
         "SetTopicAttributes" => {
             let value = w.attribute_value.as_deref().unwrap_or_default();
-            sns.set_topic_attribute(
-                caller,
-                need(&w.topic_arn, "TopicArn")?,
-                need(&w.attribute_name, "AttributeName")?,
-                value,
-            )?;
+            let (topic, name) = (need(&w.topic_arn, "TopicArn")?, need(&w.attribute_name, "AttributeName")?);
+            sns.set_topic_attribute(caller, topic, name, value)?;
             json!({})
         }
+        "AddPermission" => {
+            let accounts = w.aws_account_id.clone().unwrap_or_default();
+            let actions = w.action_name.clone().unwrap_or_default();
+            let (topic, label) = (need(&w.topic_arn, "TopicArn")?, need(&w.label, "Label")?);
+            sns.add_permission(caller, topic, label, &accounts, &actions)?;
+            json!({})
+        }
+        "RemovePermission" => {
+            sns.remove_permission(caller, need(&w.topic_arn, "TopicArn")?, need(&w.label, "Label")?)?;
+            json!({})
+        }
+        "PutDataProtectionPolicy" => {
+            let (arn, policy) =
+                (need(&w.resource_arn, "ResourceArn")?, need(&w.data_protection_policy, "DataProtectionPolicy")?);
+            sns.put_data_protection_policy(caller, arn, policy)?;
+            json!({})
+        }
+        "GetDataProtectionPolicy" => {
+            json!({ "DataProtectionPolicy": sns.data_protection_policy(caller, need(&w.resource_arn, "ResourceArn")?)? })
+        }
         "Subscribe" => {
-            let s = sns
+            let arn = sns
                 .subscribe(
                     caller,
                     need(&w.topic_arn, "TopicArn")?,
                     need(&w.protocol, "Protocol")?,
-                    need(&w.endpoint, "Endpoint")?,
+                    w.endpoint.as_deref(),
                     w.attributes.clone().unwrap_or_default(),
+                    w.return_subscription_arn.unwrap_or(false),
                 )
                 .await?;
-            // AWS answers a subscription that waits for confirmation this way; listings show
-            // `PendingConfirmation`.
-            let shown = if s.pending { "pending confirmation".to_owned() } else { s.arn };
-            json!({ "SubscriptionArn": shown })
+            json!({ "SubscriptionArn": arn })
         }
         "ConfirmSubscription" => {
-            json!({ "SubscriptionArn": sns.confirm(need(&w.topic_arn, "TopicArn")?, need(&w.token, "Token")?)? })
+            let arn = sns.confirm(caller, need(&w.topic_arn, "TopicArn")?, need(&w.token, "Token")?)?;
+            json!({ "SubscriptionArn": arn })
         }
         "Unsubscribe" => {
             sns.unsubscribe(need(&w.subscription_arn, "SubscriptionArn")?)?;
             json!({})
         }
-        "ListSubscriptions" | "ListSubscriptionsByTopic" => {
-            let topic =
-                if operation == "ListSubscriptionsByTopic" { Some(need(&w.topic_arn, "TopicArn")?) } else { None };
-            let subs: Vec<Value> = sns.list_subscriptions(caller, topic)?.iter().map(subscription).collect();
-            json!({ "Subscriptions": subs })
+        "ListSubscriptions" => subscriptions(sns.list_subscriptions(caller, None, w.next_token.as_deref())?),
+        "ListSubscriptionsByTopic" => {
+            let topic = need(&w.topic_arn, "TopicArn")?;
+            subscriptions(sns.list_subscriptions(caller, Some(topic), w.next_token.as_deref())?)
         }
         "GetSubscriptionAttributes" => {
             json!({ "Attributes": sns.subscription_attributes(need(&w.subscription_arn, "SubscriptionArn")?)? })
         }
         "SetSubscriptionAttributes" => {
             let value = w.attribute_value.as_deref().unwrap_or_default();
-            sns.set_subscription_attribute(
-                need(&w.subscription_arn, "SubscriptionArn")?,
-                need(&w.attribute_name, "AttributeName")?,
-                value,
-            )?;
+            let (arn, name) =
+                (need(&w.subscription_arn, "SubscriptionArn")?, need(&w.attribute_name, "AttributeName")?);
+            sns.set_subscription_attribute(arn, name, value)?;
             json!({})
         }
         "TagResource" => {
@@ -225,16 +245,12 @@ pub(crate) async fn run(sns: &SnsService, caller: &Caller, operation: &str, inpu
             json!({})
         }
         "UntagResource" => {
-            sns.tags(
-                caller,
-                need(&w.resource_arn, "ResourceArn")?,
-                BTreeMap::new(),
-                &w.tag_keys.clone().unwrap_or_default(),
-            )?;
+            let keys = w.tag_keys.clone().unwrap_or_default();
+            sns.tags(caller, need(&w.resource_arn, "ResourceArn")?, Vec::new(), &keys)?;
             json!({})
         }
         "ListTagsForResource" => {
-            let tags = sns.tags(caller, need(&w.resource_arn, "ResourceArn")?, BTreeMap::new(), &[])?;
+            let tags = sns.tags(caller, need(&w.resource_arn, "ResourceArn")?, Vec::new(), &[])?;
             let tags: Vec<Value> = tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
             json!({ "Tags": tags })
         }
@@ -248,30 +264,82 @@ pub(crate) async fn run(sns: &SnsService, caller: &Caller, operation: &str, inpu
     })
 }
 
+/// Publish, to a topic (`TopicArn` or `TargetArn`) or a phone number.
+async fn publish(sns: &SnsService, caller: &Caller, w: PublishWire) -> Result<Value, SnsError> {
+    if let Some(number) = w.phone_number.clone() {
+        if !checks::phone_number_ok(&number) {
+            return Err(SnsError::invalid(format!(
+                "Invalid parameter: PhoneNumber Reason: {number} is not valid to publish to"
+            )));
+        }
+        w.into_input()?;
+        // There is no SMS gateway on this machine: the message is accepted and logged.
+        let id = uuid::Uuid::new_v4().to_string();
+        tracing::info!(phone_number = %number, message_id = %id, "sns: SMS not sent (no SMS gateway)");
+        return Ok(json!({ "MessageId": id }));
+    }
+    let (param, topic) = match (w.topic_arn.clone(), w.target_arn.clone()) {
+        (Some(t), _) => ("TopicArn", t),
+        (None, Some(t)) => ("TargetArn", t),
+        (None, None) => {
+            return Err(SnsError::invalid(
+                "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
+            ))
+        }
+    };
+    let parsed = checks::arn(param, &topic)?;
+    if parsed.resource.starts_with("endpoint/") {
+        return Err(SnsError::invalid(format!(
+            "Invalid parameter: {param} Reason: No endpoint found for the target arn specified"
+        )));
+    }
+    let (id, sequence) = sns.publish(caller, &topic, w.into_input()?).await?;
+    Ok(json!({ "MessageId": id, "SequenceNumber": sequence }))
+}
+
+fn batch_error(code: &'static str, message: &str) -> SnsError {
+    SnsError { code, status: 400, message: message.into() }
+}
+
 async fn publish_batch(sns: &SnsService, caller: &Caller, w: PublishBatchWire) -> Result<Value, SnsError> {
     // The whole batch is refused before any entry is published.
-    if w.publish_batch_request_entries.is_empty() {
-        return Err(SnsError {
-            code: "EmptyBatchRequest",
-            status: 400,
-            message: "The batch request doesn't contain any entries".into(),
-        });
+    let entries = w.publish_batch_request_entries;
+    let ids: Vec<String> = entries.iter().map(|e| e.id.clone().unwrap_or_default()).collect();
+    let mut inputs = Vec::with_capacity(entries.len());
+    for e in entries {
+        inputs.push(e.into_input()?);
     }
-    if w.publish_batch_request_entries.len() > 10 {
-        return Err(SnsError {
-            code: "TooManyEntriesInBatchRequest",
-            status: 400,
-            message: "The batch request contains more entries than permissible.".into(),
-        });
+    if inputs.is_empty() {
+        return Err(batch_error("EmptyBatchRequest", "The batch request doesn't contain any entries"));
+    }
+    if inputs.len() > 10 {
+        return Err(batch_error(
+            "TooManyEntriesInBatchRequest",
+            "The batch request contains more entries than permissible.",
+        ));
+    }
+    if ids.iter().enumerate().any(|(i, id)| ids[..i].contains(id)) {
+        return Err(batch_error(
+            "BatchEntryIdsNotDistinct",
+            "Two or more batch entries in the request have the same Id.",
+        ));
+    }
+    for id in &ids {
+        checks::batch_entry_id(id)?;
+    }
+    let total: usize = inputs.iter().map(|i| checks::message_size(&i.message, &i.attributes)).sum();
+    if total > checks::MAX_MESSAGE_BYTES {
+        return Err(batch_error(
+            "BatchRequestTooLong",
+            "The length of all the messages put together is more than the limit.",
+        ));
+    }
+    for input in &inputs {
+        sns.check_publish(caller, &w.topic_arn, input)?;
     }
     let (mut ok, mut failed) = (Vec::new(), Vec::new());
-    for entry in w.publish_batch_request_entries {
-        let id = entry.id.clone().unwrap_or_default();
-        let result = match entry.into_input() {
-            Ok(input) => sns.publish(caller, &w.topic_arn, input).await,
-            Err(e) => Err(e),
-        };
-        match result {
+    for (id, input) in ids.into_iter().zip(inputs) {
+        match sns.publish(caller, &w.topic_arn, input).await {
             Ok((message_id, sequence)) => {
                 ok.push(json!({ "Id": id, "MessageId": message_id, "SequenceNumber": sequence }))
             }

@@ -15,7 +15,7 @@ use crate::CallerPolicy;
 pub(crate) const OPERATIONS: &[&str] = &["GetCallerIdentity", "AssumeRole"];
 
 /// Who a request is: (account, ARN, user id).
-fn identity(callers: &CallerPolicy, parts: &Parts) -> (String, String, String) {
+pub(crate) fn identity(callers: &CallerPolicy, parts: &Parts) -> (String, String, String) {
     if let Some(who) = parts.extensions.get::<Authenticated>() {
         // An assumed role's session is `AROA…:{session}`; a key of the account, the account.
         let user_id = match who.principal.split_once(":assumed-role/") {

@@ -41,8 +41,8 @@ pub trait FunctionLookup: Send + Sync + 'static {
 pub struct Message {
     /// The message body.
     pub body: String,
-    /// String message attributes.
-    pub attributes: Vec<(String, String)>,
+    /// Message attributes: name, data type (`String` or `Number`) and value.
+    pub attributes: Vec<(String, &'static str, String)>,
 }
 
 /// Delivers messages to the resources of one AWS service (SQS queues, SNS topics), as
@@ -79,9 +79,9 @@ fn dead_letter(event: &AsyncEvent, condition: Condition, last: Option<&crate::In
     Message {
         body: String::from_utf8_lossy(&event.payload).into_owned(),
         attributes: vec![
-            ("RequestID".to_owned(), event.id.clone()),
-            ("ErrorCode".to_owned(), "200".to_owned()),
-            ("ErrorMessage".to_owned(), error_message.chars().take(1024).collect()),
+            ("RequestID".to_owned(), "String", event.id.clone()),
+            ("ErrorCode".to_owned(), "Number", "200".to_owned()),
+            ("ErrorMessage".to_owned(), "String", error_message.chars().take(1024).collect()),
         ],
     }
 }
@@ -531,13 +531,13 @@ mod tests {
         };
         let m = dead_letter(&event, Condition::RetriesExhausted, Some(&failed));
         assert_eq!(m.body, r#"{"k":"v"}"#);
-        let attr = |k: &str| m.attributes.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let attr = |k: &str| m.attributes.iter().find(|(n, _, _)| n == k).map(|(_, _, v)| v.as_str());
         assert_eq!(
             (attr("RequestID"), attr("ErrorCode"), attr("ErrorMessage")),
             (Some("req-1"), Some("200"), Some("boom"))
         );
         let expired = dead_letter(&event, Condition::EventAgeExceeded, None);
-        assert_eq!(expired.attributes[2].1, "EventAgeExceeded");
+        assert_eq!(expired.attributes[2].2, "EventAgeExceeded");
         assert_eq!(arn_service("arn:aws:sqs:us-east-1:000000000000:q"), Some("sqs"));
         assert_eq!(arn_service("queue"), None);
     }

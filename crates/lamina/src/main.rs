@@ -292,8 +292,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         lambda: std::sync::OnceLock::new(),
         check_policies: config.auth.mode == config::AuthMode::Sigv4,
     });
-    let sns = sns::SnsService::start(database.clone(), sqs.clone(), functions.clone(), format!("http://{local}"))
-        .map_err(|e| anyhow::anyhow!("starting SNS: {e}"))?;
+    let sns = sns::SnsService::start(
+        database.clone(),
+        sqs.clone(),
+        functions.clone(),
+        format!("http://{local}"),
+        data.join("sns"),
+    )
+    .map_err(|e| anyhow::anyhow!("starting SNS: {e}"))?;
     let async_config = invoker::AsyncConfig {
         retry_delays: config.async_.retry_delays_secs.iter().map(|s| Duration::from_secs_f64(*s)).collect(),
         parallelism: config.async_.parallelism,
@@ -440,7 +446,7 @@ impl invoker::MessageSink for SqsSink {
         let attributes = message
             .attributes
             .into_iter()
-            .map(|(k, v)| (k, sqs::AttributeValue { data_type: "String".into(), string: Some(v), binary: None }))
+            .map(|(k, t, v)| (k, sqs::AttributeValue { data_type: t.into(), string: Some(v), binary: None }))
             .collect();
         let input = sqs::SendInput { body: message.body, attributes, ..Default::default() };
         Box::pin(
@@ -470,7 +476,7 @@ impl invoker::MessageSink for SnsSink {
         let attributes = message
             .attributes
             .into_iter()
-            .map(|(k, v)| (k, sns::Attribute { data_type: "String".into(), value: v }))
+            .map(|(k, t, v)| (k, sns::Attribute { data_type: t.into(), value: v }))
             .collect();
         let input = sns::PublishInput { message: message.body, attributes, ..Default::default() };
         Box::pin(async move { delivered(self.0.publish_to_arn(target_arn, sender, input).await, "topic") })

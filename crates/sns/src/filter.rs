@@ -107,13 +107,12 @@ fn operator_matches(op: &str, arg: &Value, v: &Value) -> bool {
     }
 }
 
-/// Checks a filter policy document as SNS does when it is set.
-pub fn check(policy: &str) -> Result<Value, String> {
-    let v: Value = serde_json::from_str(policy).map_err(|_| "FilterPolicy: failed to parse JSON.".to_owned())?;
-    if !v.is_object() {
+/// Checks a parsed filter policy document as SNS does when it is set.
+pub fn check_value(policy: &Value) -> Result<(), String> {
+    if !policy.is_object() {
         return Err("FilterPolicy: Filter policy must be a JSON object".to_owned());
     }
-    Ok(v)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1141,11 +1141,12 @@ fn message_out(m: StoredMessage, r: Received, input: &ReceiveInput, fifo: bool) 
     if let Some(trace) = system.get("AWSTraceHeader") {
         all.insert("AWSTraceHeader".to_owned(), trace.clone());
     }
+    // Standard queues keep a message's group too (fair queues), and show it.
+    if let Some(g) = &m.group_id {
+        all.insert("MessageGroupId".to_owned(), g.clone());
+    }
     if fifo {
         all.insert("SequenceNumber".to_owned(), format!("{:020}", m.seq));
-        if let Some(g) = &m.group_id {
-            all.insert("MessageGroupId".to_owned(), g.clone());
-        }
         if let Some(d) = &m.dedup_id {
             all.insert("MessageDeduplicationId".to_owned(), d.clone());
         }
