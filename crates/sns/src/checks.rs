@@ -81,36 +81,25 @@ pub fn message_attributes(
             None => (a.data_type.as_str(), None),
         };
         let kind = if custom == Some("") { "" } else { kind };
-        let value = match kind {
-            "String" | "Number" => match (a.string, a.binary) {
-                (Some(s), _) if !s.is_empty() => s,
-                (None, Some(_)) => {
-                    return Err(attribute_error(format!(
-                        "The message attribute '{name}' with type '{kind}' must use field 'String'."
-                    )))
-                }
-                _ => {
-                    return Err(attribute_error(format!(
-                        "The message attribute '{name}' must contain non-empty message attribute value for message attribute type '{kind}'."
-                    )))
-                }
-            },
-            "Binary" => match (a.binary, a.string) {
-                (Some(b), _) if !b.is_empty() => b,
-                (None, Some(_)) => {
-                    return Err(attribute_error(format!(
-                        "The message attribute '{name}' with type 'Binary' must use field 'Binary'."
-                    )))
-                }
-                _ => {
-                    return Err(attribute_error(format!(
-                        "The message attribute '{name}' must contain non-empty message attribute value for message attribute type 'Binary'."
-                    )))
-                }
-            },
+        let (field, given, other) = match kind {
+            "String" | "Number" => ("String", a.string, a.binary),
+            "Binary" => ("Binary", a.binary, a.string),
             _ => {
                 return Err(attribute_error(format!(
                     "The message attribute '{name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String."
+                )))
+            }
+        };
+        let value = match (given, other) {
+            (Some(v), _) if !v.is_empty() => v,
+            (None, Some(_)) => {
+                return Err(attribute_error(format!(
+                    "The message attribute '{name}' with type '{kind}' must use field '{field}'."
+                )))
+            }
+            _ => {
+                return Err(attribute_error(format!(
+                    "The message attribute '{name}' must contain non-empty message attribute value for message attribute type '{kind}'."
                 )))
             }
         };
