@@ -277,3 +277,35 @@ def test_sns_answers_bad_input_in_aws_words(lamina):
                              "Action": "SNS:Publish", "Resource": topic}
     sns.remove_permission(TopicArn=topic, Label="pub")
     assert len(json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])["Statement"]) == 1
+
+
+def test_platform_applications_endpoints_and_sms_settings_are_kept(lamina):
+    sns = lamina.client("sns")
+    assert error_of(sns.create_platform_application, Name="app", Platform="AAA",
+                    Attributes={"PlatformPrincipal": "p", "PlatformCredential": "c"}) == (
+        400, "InvalidParameter", "Invalid parameter: Platform Reason: AAA is not supported")
+    app = sns.create_platform_application(Name="app", Platform="GCM",
+                                          Attributes={"PlatformPrincipal": "p", "PlatformCredential": "c"})[
+        "PlatformApplicationArn"]
+    assert app == f"arn:aws:sns:us-east-1:{ACCOUNT}:app/GCM/app"
+    endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t1", CustomUserData="data")["EndpointArn"]
+    assert sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t1", CustomUserData="data")[
+        "EndpointArn"] == endpoint
+    assert error_of(sns.create_platform_endpoint, PlatformApplicationArn=app, Token="t1",
+                    Attributes={"Enabled": "false"})[2].endswith("already exists with the same Token, but different attributes.")
+    sns.set_sms_attributes(attributes={"DefaultSMSType": "Transactional"})
+    assert error_of(sns.set_sms_attributes, attributes={"DefaultSMSType": "Loud"})[2] == "DefaultSMSType is invalid"
+    lamina.restart()
+    sns = lamina.client("sns")
+    assert sns.get_platform_application_attributes(PlatformApplicationArn=app)["Attributes"] == {"Enabled": "true"}
+    assert sns.get_endpoint_attributes(EndpointArn=endpoint)["Attributes"] == {
+        "CustomUserData": "data", "Enabled": "true", "Token": "t1"}
+    assert sns.publish(TargetArn=endpoint, Message="push")["MessageId"]
+    sns.set_endpoint_attributes(EndpointArn=endpoint, Attributes={"Enabled": "false"})
+    assert error_of(sns.publish, TargetArn=endpoint, Message="push")[1] == "EndpointDisabled"
+    assert sns.get_sms_attributes()["attributes"] == {"DefaultSMSType": "Transactional", "MonthlySpendLimit": "1"}
+    assert sns.check_if_phone_number_is_opted_out(phoneNumber="+15550100")["isOptedOut"] is False
+    sns.delete_platform_application(PlatformApplicationArn=app)
+    assert error_of(sns.list_endpoints_by_platform_application, PlatformApplicationArn=app) == (
+        404, "NotFound", "PlatformApplication does not exist")
+    assert error_of(sns.get_endpoint_attributes, EndpointArn=endpoint) == (404, "NotFound", "Endpoint does not exist")

@@ -305,7 +305,8 @@ async fn modelled(
         "sns" => {
             let principal = sts_api::identity(&s.callers, parts).1;
             let caller = sns::Caller { account: caller.account, region: caller.region, principal };
-            sns_api::run(&s.sns, &caller, op, input.value.clone()).await.map_err(|e| sns_api::service_error(&e))
+            let trace = parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok());
+            sns_api::run(&s.sns, &caller, op, input.value.clone(), trace).await.map_err(|e| sns_api::service_error(&e))
         }
         "sts" => sts_api::run(&s.callers, parts, op, &input.value),
         "logs" => {

@@ -34,6 +34,21 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "RemovePermission",
     "PutDataProtectionPolicy",
     "GetDataProtectionPolicy",
+    "CreatePlatformApplication",
+    "GetPlatformApplicationAttributes",
+    "SetPlatformApplicationAttributes",
+    "DeletePlatformApplication",
+    "ListPlatformApplications",
+    "CreatePlatformEndpoint",
+    "GetEndpointAttributes",
+    "SetEndpointAttributes",
+    "DeleteEndpoint",
+    "ListEndpointsByPlatformApplication",
+    "SetSMSAttributes",
+    "GetSMSAttributes",
+    "CheckIfPhoneNumberIsOptedOut",
+    "ListPhoneNumbersOptedOut",
+    "OptInPhoneNumber",
 ];
 
 /// An SNS error as the protocol layer writes it.
@@ -84,7 +99,7 @@ struct PublishWire {
 }
 
 impl PublishWire {
-    fn into_input(self) -> Result<PublishInput, SnsError> {
+    fn into_input(self, trace: Option<&str>) -> Result<PublishInput, SnsError> {
         let attributes = self
             .message_attributes
             .unwrap_or_default()
@@ -100,6 +115,7 @@ impl PublishWire {
             attributes: checks::message_attributes(attributes)?,
             group_id: self.message_group_id,
             dedup_id: self.message_deduplication_id,
+            trace_header: trace.map(str::to_owned),
         })
     }
 }
@@ -135,6 +151,19 @@ struct Wire {
     aws_account_id: Option<Vec<String>>,
     action_name: Option<Vec<String>>,
     data_protection_policy: Option<String>,
+    platform: Option<String>,
+    platform_application_arn: Option<String>,
+    endpoint_arn: Option<String>,
+    custom_user_data: Option<String>,
+    /// SetSMSAttributes' map and GetSMSAttributes' list share this lower-case name.
+    #[serde(rename = "attributes")]
+    sms_attributes: Option<Value>,
+    #[serde(rename = "phoneNumber")]
+    phone_number: Option<String>,
+}
+
+fn with_attributes(items: sns::Listed, arn_name: &str) -> Vec<Value> {
+    items.into_iter().map(|(arn, a)| json!({ arn_name: arn, "Attributes": a })).collect()
 }
 
 fn need<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str, SnsError> {
@@ -154,12 +183,19 @@ fn subscriptions((page, next): sns::Page) -> Value {
 }
 
 /// Runs one SNS operation on its input tree; the output tree.
-pub(crate) async fn run(sns: &SnsService, caller: &Caller, operation: &str, input: Value) -> Result<Value, SnsError> {
+/// `trace` is the request's `X-Amzn-Trace-Id`, which published messages carry on.
+pub(crate) async fn run(
+    sns: &SnsService,
+    caller: &Caller,
+    operation: &str,
+    input: Value,
+    trace: Option<&str>,
+) -> Result<Value, SnsError> {
     if operation == "Publish" {
-        return publish(sns, caller, parse(&input)?).await;
+        return publish(sns, caller, parse(&input)?, trace).await;
     }
     if operation == "PublishBatch" {
-        return publish_batch(sns, caller, parse(&input)?).await;
+        return publish_batch(sns, caller, parse(&input)?, trace).await;
     }
     let w: Wire = parse(&input)?;
     Ok(match operation {
@@ -203,6 +239,70 @@ pub(crate) async fn run(sns: &SnsService, caller: &Caller, operation: &str, inpu
         }
         "GetDataProtectionPolicy" => {
             json!({ "DataProtectionPolicy": sns.data_protection_policy(caller, need(&w.resource_arn, "ResourceArn")?)? })
+        }
+        "CreatePlatformApplication" => {
+            let (name, platform) = (need(&w.name, "Name")?, need(&w.platform, "Platform")?);
+            let arn =
+                sns.create_platform_application(caller, name, platform, w.attributes.clone().unwrap_or_default())?;
+            json!({ "PlatformApplicationArn": arn })
+        }
+        "GetPlatformApplicationAttributes" => {
+            let arn = need(&w.platform_application_arn, "PlatformApplicationArn")?;
+            json!({ "Attributes": sns.platform_application_attributes(caller, arn)? })
+        }
+        "SetPlatformApplicationAttributes" => {
+            let arn = need(&w.platform_application_arn, "PlatformApplicationArn")?;
+            sns.set_platform_application_attributes(caller, arn, w.attributes.clone().unwrap_or_default())?;
+            json!({})
+        }
+        "DeletePlatformApplication" => {
+            sns.delete_platform_application(caller, need(&w.platform_application_arn, "PlatformApplicationArn")?)?;
+            json!({})
+        }
+        "ListPlatformApplications" => {
+            json!({ "PlatformApplications": with_attributes(sns.list_platform_applications(caller), "PlatformApplicationArn") })
+        }
+        "CreatePlatformEndpoint" => {
+            let (app, token) = (need(&w.platform_application_arn, "PlatformApplicationArn")?, need(&w.token, "Token")?);
+            let attributes = w.attributes.clone().unwrap_or_default();
+            let arn = sns.create_platform_endpoint(caller, app, token, w.custom_user_data.clone(), attributes)?;
+            json!({ "EndpointArn": arn })
+        }
+        "GetEndpointAttributes" => {
+            json!({ "Attributes": sns.endpoint_attributes(caller, need(&w.endpoint_arn, "EndpointArn")?)? })
+        }
+        "SetEndpointAttributes" => {
+            let arn = need(&w.endpoint_arn, "EndpointArn")?;
+            sns.set_endpoint_attributes(caller, arn, w.attributes.clone().unwrap_or_default())?;
+            json!({})
+        }
+        "DeleteEndpoint" => {
+            sns.delete_endpoint(caller, need(&w.endpoint_arn, "EndpointArn")?)?;
+            json!({})
+        }
+        "ListEndpointsByPlatformApplication" => {
+            let app = need(&w.platform_application_arn, "PlatformApplicationArn")?;
+            json!({ "Endpoints": with_attributes(sns.list_endpoints(caller, app)?, "EndpointArn") })
+        }
+        "SetSMSAttributes" => {
+            let attributes: BTreeMap<String, String> = parse(&w.sms_attributes.clone().unwrap_or_default())?;
+            sns.set_sms_attributes(caller, attributes)?;
+            json!({})
+        }
+        "GetSMSAttributes" => {
+            let names: Vec<String> = match &w.sms_attributes {
+                Some(v) => parse(v)?,
+                None => Vec::new(),
+            };
+            json!({ "attributes": sns.sms_attributes(caller, &names) })
+        }
+        "CheckIfPhoneNumberIsOptedOut" => {
+            json!({ "isOptedOut": sns.phone_number_opted_out(need(&w.phone_number, "PhoneNumber")?)? })
+        }
+        "ListPhoneNumbersOptedOut" => json!({ "phoneNumbers": [] }),
+        "OptInPhoneNumber" => {
+            sns.opt_in_phone_number(need(&w.phone_number, "PhoneNumber")?)?;
+            json!({})
         }
         "Subscribe" => {
             let arn = sns
@@ -265,14 +365,14 @@ pub(crate) async fn run(sns: &SnsService, caller: &Caller, operation: &str, inpu
 }
 
 /// Publish, to a topic (`TopicArn` or `TargetArn`) or a phone number.
-async fn publish(sns: &SnsService, caller: &Caller, w: PublishWire) -> Result<Value, SnsError> {
+async fn publish(sns: &SnsService, caller: &Caller, w: PublishWire, trace: Option<&str>) -> Result<Value, SnsError> {
     if let Some(number) = w.phone_number.clone() {
         if !checks::phone_number_ok(&number) {
             return Err(SnsError::invalid(format!(
                 "Invalid parameter: PhoneNumber Reason: {number} is not valid to publish to"
             )));
         }
-        w.into_input()?;
+        w.into_input(trace)?;
         // There is no SMS gateway on this machine: the message is accepted and logged.
         let id = uuid::Uuid::new_v4().to_string();
         tracing::info!(phone_number = %number, message_id = %id, "sns: SMS not sent (no SMS gateway)");
@@ -289,11 +389,10 @@ async fn publish(sns: &SnsService, caller: &Caller, w: PublishWire) -> Result<Va
     };
     let parsed = checks::arn(param, &topic)?;
     if parsed.resource.starts_with("endpoint/") {
-        return Err(SnsError::invalid(format!(
-            "Invalid parameter: {param} Reason: No endpoint found for the target arn specified"
-        )));
+        let id = sns.publish_to_endpoint(caller, &topic, &w.into_input(trace)?.message)?;
+        return Ok(json!({ "MessageId": id }));
     }
-    let (id, sequence) = sns.publish(caller, &topic, w.into_input()?).await?;
+    let (id, sequence) = sns.publish(caller, &topic, w.into_input(trace)?).await?;
     Ok(json!({ "MessageId": id, "SequenceNumber": sequence }))
 }
 
@@ -301,13 +400,18 @@ fn batch_error(code: &'static str, message: &str) -> SnsError {
     SnsError { code, status: 400, message: message.into() }
 }
 
-async fn publish_batch(sns: &SnsService, caller: &Caller, w: PublishBatchWire) -> Result<Value, SnsError> {
+async fn publish_batch(
+    sns: &SnsService,
+    caller: &Caller,
+    w: PublishBatchWire,
+    trace: Option<&str>,
+) -> Result<Value, SnsError> {
     // The whole batch is refused before any entry is published.
     let entries = w.publish_batch_request_entries;
     let ids: Vec<String> = entries.iter().map(|e| e.id.clone().unwrap_or_default()).collect();
     let mut inputs = Vec::with_capacity(entries.len());
     for e in entries {
-        inputs.push(e.into_input()?);
+        inputs.push(e.into_input(trace)?);
     }
     if inputs.is_empty() {
         return Err(batch_error("EmptyBatchRequest", "The batch request doesn't contain any entries"));

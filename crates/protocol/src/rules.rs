@@ -65,7 +65,15 @@ pub fn of(service: &str) -> Rules {
             Rules { validation: Validation::Unchecked, malformed: "BadRequestException", ..DEFAULT }
         }
         "logs" => Rules { validation: Validation::Checked("InvalidParameterException"), ..DEFAULT },
-        "sns" | "sts" | "iam" | "cloudformation" | "cloudwatch" => {
+        // SNS words a missing subscription ARN itself (`Invalid parameter: SubscriptionArn
+        // Reason: no value for required parameter`).
+        "sns" => Rules {
+            validation: Validation::Checked("ValidationError"),
+            malformed: "MalformedQueryString",
+            own_checks: &["subscriptionArn"],
+            ..DEFAULT
+        },
+        "sts" | "iam" | "cloudformation" | "cloudwatch" => {
             Rules { validation: Validation::Checked("ValidationError"), malformed: "MalformedQueryString", ..DEFAULT }
         }
         "sqs" => Rules {

@@ -36,6 +36,9 @@ pub struct PublishInput {
     pub group_id: Option<String>,
     /// `MessageDeduplicationId` (FIFO topics).
     pub dedup_id: Option<String>,
+    /// The request's X-Ray trace header (`X-Amzn-Trace-Id`), passed on to SQS as the
+    /// message's `AWSTraceHeader`.
+    pub trace_header: Option<String>,
 }
 
 /// What Publish answers: the message id, and a FIFO topic's sequence number.
@@ -94,6 +97,8 @@ impl SnsService {
             sequence: sequence.as_deref(),
             input: &input,
             signature_version: attributes.get("SignatureVersion").map(String::as_str).unwrap_or("1"),
+            timestamp: timestamp(),
+            signed: Default::default(),
         };
         for s in subs {
             if let Err(e) = self.deliver(&s, &message).await {
@@ -158,11 +163,23 @@ impl SnsService {
             n.insert("Subject".into(), json!(subject));
         }
         n.insert("Message".into(), json!(text));
-        n.insert("Timestamp".into(), json!(timestamp()));
+        n.insert("Timestamp".into(), json!(m.timestamp));
         if m.sequence.is_none() {
             let signer = self.signer().await?;
             n.insert("SignatureVersion".into(), json!(m.signature_version));
-            let signature = signer.sign(&Value::Object(n.clone()));
+            // The signed fields are the same for every subscriber given the same text:
+            // one signature a text.
+            let signature = {
+                let mut signed = m.signed.lock().unwrap_or_else(|p| p.into_inner());
+                match signed.iter().find(|(t, _)| t == text) {
+                    Some((_, sig)) => sig.clone(),
+                    None => {
+                        let sig = signer.sign(&Value::Object(n.clone()));
+                        signed.push((text.to_owned(), sig.clone()));
+                        sig
+                    }
+                }
+            };
             n.insert("Signature".into(), json!(signature));
             n.insert("SigningCertURL".into(), json!(self.cert_url(&signer)));
         }
@@ -208,9 +225,19 @@ impl SnsService {
                 } else {
                     (self.notification(s, m, &text).await.map_err(|e| e.to_string())?.to_string(), BTreeMap::new())
                 };
+                let system = input
+                    .trace_header
+                    .iter()
+                    .map(|t| {
+                        let value =
+                            sqs::AttributeValue { data_type: "String".into(), string: Some(t.clone()), binary: None };
+                        ("AWSTraceHeader".to_owned(), value)
+                    })
+                    .collect();
                 let send = sqs::SendInput {
                     body,
                     attributes,
+                    system,
                     // A FIFO topic's groups order FIFO queues only; a standard topic
                     // passes the group on (standard queues show it).
                     group_id: input.group_id.clone().filter(|_| fifo_queue || m.sequence.is_none()),
@@ -346,6 +373,10 @@ struct Message<'a> {
     sequence: Option<&'a str>,
     input: &'a PublishInput,
     signature_version: &'a str,
+    /// When it was published (every subscriber's notification says the same).
+    timestamp: String,
+    /// The signatures made so far, by the text signed.
+    signed: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 impl Inner {

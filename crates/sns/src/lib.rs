@@ -18,7 +18,8 @@
 //! Notifications are signed as AWS signs them (`signing.rs`), with a key of the data
 //! directory whose certificate is served at `SigningCertURL`. Topics (this file) carry
 //! AWS's default policy, delivery policy and FIFO attributes; subscriptions
-//! (`subscriptions.rs`) their attributes, checked in AWS's words (`checks.rs`).
+//! (`subscriptions.rs`) their attributes, checked in AWS's words (`checks.rs`). Mobile push
+//! applications and endpoints, and SMS settings, are kept in `platform.rs`.
 //!
 //! It knows nothing of the query protocol; `aws-api` speaks it.
 #![deny(missing_docs)]
@@ -26,6 +27,7 @@
 pub mod checks;
 mod delivery;
 pub mod filter;
+mod platform;
 pub mod signing;
 mod subscriptions;
 
@@ -40,6 +42,7 @@ use serde_json::{json, Value};
 use store::{StoreError, SubscriptionRecord, TopicRecord, TopicStore};
 
 pub use delivery::PublishInput;
+pub use platform::Listed;
 pub use subscriptions::{Page, Subscription};
 
 /// An SNS error: its code, HTTP status and message.
@@ -140,6 +143,8 @@ struct Inner {
     signer: tokio::sync::OnceCell<Arc<signing::Signer>>,
     /// Wakes the HTTP outbox's dispatcher.
     outbox: tokio::sync::Notify,
+    /// Platform applications, endpoints and SMS settings.
+    documents: RwLock<platform::Documents>,
     /// What FIFO topics answered, by (topic, deduplication id), until the window closes.
     dedup: std::sync::Mutex<std::collections::HashMap<(String, String), (i64, delivery::Published)>>,
 }
@@ -280,6 +285,7 @@ impl SnsService {
     ) -> Result<Self, SnsError> {
         let topics = store.all_topics()?.into_iter().map(|t| (t.arn.clone(), t)).collect();
         let subscriptions = store.all_subscriptions()?.into_iter().map(|s| (s.arn.clone(), s)).collect();
+        let documents = RwLock::new(platform::Documents::load(store.as_ref())?);
         let inner = Arc::new(Inner {
             store,
             topics: RwLock::new(topics),
@@ -291,6 +297,7 @@ impl SnsService {
             signer: tokio::sync::OnceCell::new(),
             outbox: tokio::sync::Notify::new(),
             dedup: Default::default(),
+            documents,
         });
         tokio::spawn(delivery::dispatch(inner.clone()));
         Ok(SnsService { inner })

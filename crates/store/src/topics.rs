@@ -1,4 +1,5 @@
-//! Durable SNS state: topics and their subscriptions.
+//! Durable SNS state: topics and their subscriptions, the HTTP outbox, and SNS's other
+//! documents (platform applications and endpoints, SMS settings) by kind and key.
 
 use rusqlite::{params, Row};
 
@@ -20,6 +21,12 @@ CREATE TABLE IF NOT EXISTS sns_deliveries (
     next_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sns_deliveries_due ON sns_deliveries (next_ms);
+CREATE TABLE IF NOT EXISTS sns_documents (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
 CREATE TABLE IF NOT EXISTS subscriptions (
     arn TEXT PRIMARY KEY,
     topic_arn TEXT NOT NULL,
@@ -125,6 +132,12 @@ pub trait TopicStore: Send + Sync + 'static {
     fn remove_delivery(&self, id: i64) -> Result<(), StoreError>;
     /// The earliest time a queued delivery is due.
     fn next_delivery_due(&self) -> Result<Option<i64>, StoreError>;
+    /// Creates or replaces a document of a kind (`app`, `endpoint`, `sms`) by its key.
+    fn put_document(&self, kind: &str, key: &str, body: &str) -> Result<(), StoreError>;
+    /// Deletes documents of a kind by key.
+    fn delete_documents(&self, kind: &str, keys: &[String]) -> Result<(), StoreError>;
+    /// Every document of a kind: (key, body).
+    fn documents(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError>;
 }
 
 impl TopicStore for SqliteStore {
@@ -221,6 +234,31 @@ impl TopicStore for SqliteStore {
 
     fn next_delivery_due(&self) -> Result<Option<i64>, StoreError> {
         self.with(|c| c.query_row("SELECT MIN(next_ms) FROM sns_deliveries", [], |r| r.get(0)))
+    }
+
+    fn put_document(&self, kind: &str, key: &str, body: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("REPLACE INTO sns_documents (kind, key, body) VALUES (?1, ?2, ?3)", params![kind, key, body])
+                .map(drop)
+        })
+    }
+
+    fn delete_documents(&self, kind: &str, keys: &[String]) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            for key in keys {
+                tx.execute("DELETE FROM sns_documents WHERE kind = ?1 AND key = ?2", params![kind, key])?;
+            }
+            tx.commit()
+        })
+    }
+
+    fn documents(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT key, body FROM sns_documents WHERE kind = ?1 ORDER BY key")?;
+            let rows = stmt.query_map(params![kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
     }
 
     fn all_subscriptions(&self) -> Result<Vec<SubscriptionRecord>, StoreError> {
