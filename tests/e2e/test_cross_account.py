@@ -85,6 +85,24 @@ def test_queue_urls_of_another_account_answer_as_its_policy_says(server):
         (400, "InvalidAttributeValue")
 
 
+def test_add_permission_grants_another_account_and_remove_permission_takes_it_back(server):
+    sqs_a, url, _ = queue_of_a(server, "granted")
+    sqs_b = as_(server, B, "sqs")
+    sqs_a.add_permission(QueueUrl=url, Label="b-sends", AWSAccountIds=[B[0]], Actions=["SendMessage"])
+    assert error_of(sqs_a.add_permission, QueueUrl=url, Label="b-sends", AWSAccountIds=[B[0]],
+                    Actions=["SendMessage"])[2] == "Value b-sends for parameter Label is invalid. Reason: Already exists."
+    sqs_b.send_message(QueueUrl=url, MessageBody="granted")
+    assert error_of(sqs_b.receive_message, QueueUrl=url)[:2] == (403, "AccessDenied")
+    statement = json.loads(sqs_a.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])[
+        "Statement"]
+    assert statement[0]["Principal"] == {"AWS": f"arn:aws:iam::{B[0]}:root"} and statement[0]["Action"] == "SQS:SendMessage"
+    sqs_a.remove_permission(QueueUrl=url, Label="b-sends")
+    assert "Attributes" not in sqs_a.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+    assert error_of(sqs_b.send_message, QueueUrl=url, MessageBody="again")[:2] == (403, "AccessDenied")
+    assert error_of(sqs_a.remove_permission, QueueUrl=url, Label="b-sends")[2] == (
+        "Value b-sends for parameter Label is invalid. Reason: can't find label.")
+
+
 def test_an_event_source_mapping_on_another_accounts_queue_needs_its_policy(server):
     sqs_a, url, arn = queue_of_a(server)
     sqs_a.send_message(QueueUrl=url, MessageBody="a's secret")

@@ -41,6 +41,8 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "UntagQueue",
     "ListQueueTags",
     "ListDeadLetterSourceQueues",
+    "AddPermission",
+    "RemovePermission",
 ];
 
 /// An SQS error as the protocol layer writes it: the shape name, AWS's status and fault
@@ -229,6 +231,10 @@ struct Wire {
     receipt_handle: Option<String>,
     tags: Option<BTreeMap<String, String>>,
     tag_keys: Option<Vec<String>>,
+    label: Option<String>,
+    #[serde(rename = "AWSAccountIds")]
+    aws_account_ids: Option<Vec<String>>,
+    actions: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -441,6 +447,16 @@ async fn single(
             } else {
                 json!({ "Tags": tags })
             }
+        }
+        "AddPermission" => {
+            let accounts = r.aws_account_ids.clone().unwrap_or_default();
+            let actions = r.actions.clone().unwrap_or_default();
+            sqs.add_permission(caller, url()?, need(&r.label, "Label")?, &accounts, &actions)?;
+            json!({})
+        }
+        "RemovePermission" => {
+            sqs.remove_permission(caller, url()?, need(&r.label, "Label")?)?;
+            json!({})
         }
         "ListDeadLetterSourceQueues" => {
             let sources = sqs.dead_letter_sources(caller, url()?)?;

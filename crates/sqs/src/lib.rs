@@ -663,6 +663,93 @@ impl SqsService {
         Ok(())
     }
 
+    /// AddPermission: a labelled statement of the queue's policy letting the accounts
+    /// named perform the actions named.
+    pub fn add_permission(
+        &self,
+        caller: &Caller,
+        url: &str,
+        label: &str,
+        accounts: &[String],
+        actions: &[String],
+    ) -> Result<(), SqsError> {
+        self.change_policy(caller, url, "sqs:AddPermission", |policy, arn| {
+            let statements = policy["Statement"].as_array_mut().ok_or_else(|| SqsError::invalid_parameter("Policy"))?;
+            if statements.iter().any(|s| s["Sid"] == label) {
+                return Err(SqsError::invalid_parameter(format!(
+                    "Value {label} for parameter Label is invalid. Reason: Already exists."
+                )));
+            }
+            let one_or_many = |items: Vec<String>| match items.len() {
+                1 => serde_json::json!(items[0]),
+                _ => serde_json::json!(items),
+            };
+            statements.push(serde_json::json!({
+                "Sid": label,
+                "Effect": "Allow",
+                "Principal": {"AWS": one_or_many(accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect())},
+                "Action": one_or_many(actions.iter().map(|a| format!("SQS:{a}")).collect()),
+                "Resource": arn,
+            }));
+            Ok(())
+        })
+    }
+
+    /// RemovePermission: the statement with that label goes.
+    pub fn remove_permission(&self, caller: &Caller, url: &str, label: &str) -> Result<(), SqsError> {
+        self.change_policy(caller, url, "sqs:RemovePermission", |policy, _| {
+            let statements = policy["Statement"].as_array_mut();
+            let before = statements.as_ref().map_or(0, |s| s.len());
+            let statements = statements.ok_or_else(|| SqsError::invalid_parameter("Policy"))?;
+            statements.retain(|s| s["Sid"] != label);
+            if statements.len() == before {
+                return Err(SqsError::invalid_parameter(format!(
+                    "Value {label} for parameter Label is invalid. Reason: can't find label."
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    /// Changes the queue's policy (made empty if it has none); a policy left with no
+    /// statement is removed.
+    fn change_policy(
+        &self,
+        caller: &Caller,
+        url: &str,
+        action: &str,
+        change: impl FnOnce(&mut serde_json::Value, &str) -> Result<(), SqsError>,
+    ) -> Result<(), SqsError> {
+        let _guard = self.inner.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let q = self.by_url(caller, url, action)?;
+        let mut attrs = q.attributes();
+        let record = q.record.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let arn = queue_arn(&record.region, &record.account, &record.name);
+        let mut policy = attrs
+            .get("Policy")
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            .filter(|p| p["Statement"].is_array())
+            .unwrap_or_else(|| {
+                serde_json::json!({"Version": "2008-10-17", "Id": format!("{arn}/SQSDefaultPolicy"), "Statement": []})
+            });
+        change(&mut policy, &arn)?;
+        if policy["Statement"].as_array().is_some_and(|s| s.is_empty()) {
+            attrs.remove("Policy");
+        } else {
+            attrs.insert("Policy".into(), policy.to_string());
+        }
+        let settings = Settings::from_attributes(&attrs);
+        let record = {
+            let mut record = q.record.lock().unwrap_or_else(|p| p.into_inner());
+            record.attributes = serde_json::to_string(&attrs).unwrap_or_default();
+            record.modified_ms = self.now();
+            record.clone()
+        };
+        self.inner.store.update_queue(&record)?;
+        *q.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        Ok(())
+    }
+
     /// TagQueue, UntagQueue and ListQueueTags (with nothing to add or remove).
     pub fn tags(
         &self,
