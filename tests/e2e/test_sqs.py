@@ -168,9 +168,10 @@ def test_fifo_order_groups_and_deduplication(sqs):
     for body, group in [("a2", "a"), ("b1", "b"), ("a3", "a")]:
         sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group, MessageDeduplicationId=body)
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
-    assert [m["Body"] for m in got] == ["a1", "a2", "b1", "a3"]
-    seqs = [int(m["Attributes"]["SequenceNumber"]) for m in got]
-    assert seqs == sorted(seqs)
+    # A batch hands out each group's messages together, in order (as AWS does).
+    assert [m["Body"] for m in got] == ["a1", "a2", "a3", "b1"]
+    seqs = [int(m["Attributes"]["SequenceNumber"]) for m in got[:3]]
+    assert seqs == sorted(seqs) and len(got[0]["Attributes"]["SequenceNumber"]) == 20
     assert "Messages" not in sqs.receive_message(QueueUrl=url), "every group has messages in flight"
     sqs.send_message(QueueUrl=url, MessageBody="b2", MessageGroupId="b", MessageDeduplicationId="b2")
     sqs.send_message(QueueUrl=url, MessageBody="c1", MessageGroupId="c", MessageDeduplicationId="c1")
@@ -373,3 +374,34 @@ def test_fifo_messages_take_a_zero_delay_and_refuse_others(sqs):
         "Code": "InvalidParameterValue", "Type": "Sender", "QueryErrorCode": "InvalidParameterValueException",
         "Message": "Value 2 for parameter DelaySeconds is invalid. Reason: The request include parameter that is "
                    "not valid for this queue type."}
+
+
+def test_sqs_answers_as_aws_does_for_fifo_groups_receipts_and_attributes(sqs):
+    url = sqs.create_queue(QueueName="turns.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true",
+                                                               "VisibilityTimeout": "30"})["QueueUrl"]
+    for body, group in [("g1-m1", "1"), ("g1-m2", "1"), ("g2-m1", "2")]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    assert [m["Body"] for m in got] == ["g1-m1", "g1-m2"]
+    # Ending one message's timeout hands it out again before the rest of its group, and
+    # the group never received goes first.
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"], VisibilityTimeout=0)
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3)["Messages"]
+    assert [m["Body"] for m in again] == ["g2-m1", "g1-m1"]
+    # The first receipt of a message received again still names it.
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"], VisibilityTimeout=5)
+
+    plain = sqs.create_queue(QueueName="plain-words")["QueueUrl"]
+    assert error_of(sqs.set_queue_attributes, QueueUrl=plain, Attributes={"FifoQueue": "true"})[2] == (
+        "Unknown Attribute FifoQueue.")
+    assert error_of(sqs.send_message, QueueUrl=plain, MessageBody="m", MessageGroupId="a b")[2].endswith(
+        "MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+    assert error_of(sqs.send_message, QueueUrl=plain, MessageBody="m",
+                    MessageAttributes={"a": {"DataType": "String", "StringValue": ""}})[1] == "InvalidParameterValue"
+    sqs.send_message(QueueUrl="plain-words", MessageBody="by name")
+    sqs.set_queue_attributes(QueueUrl=plain, Attributes={"Policy": ""})
+    assert "Policy" not in sqs.get_queue_attributes(QueueUrl=plain, AttributeNames=["All"])["Attributes"]
+    m = sqs.receive_message(QueueUrl=plain)["Messages"][0]
+    sqs.delete_message(QueueUrl=plain, ReceiptHandle=m["ReceiptHandle"])
+    assert error_of(sqs.change_message_visibility, QueueUrl=plain, ReceiptHandle=m["ReceiptHandle"],
+                    VisibilityTimeout=10)[1] == "InvalidParameterValue"

@@ -45,6 +45,15 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "RemovePermission",
 ];
 
+/// A batch's answer: AWS leaves out `Failed` when nothing failed.
+fn batch_result(successful: Vec<Value>, failed: Vec<Value>) -> Value {
+    if failed.is_empty() {
+        json!({ "Successful": successful })
+    } else {
+        json!({ "Successful": successful, "Failed": failed })
+    }
+}
+
 /// An SQS error as the protocol layer writes it: the shape name, AWS's status and fault
 /// (the query code comes from the model).
 pub(crate) fn service_error(e: &SqsError) -> ServiceError {
@@ -97,6 +106,17 @@ pub(crate) async fn handle(
         && input.value.get("AttributeNames").is_none()
     {
         input.value["AttributeNames"] = json!(["All"]);
+    }
+    // An X-Ray trace header travels with the message sent, as its `AWSTraceHeader`.
+    if input.operation == "SendMessage" {
+        if let (Some(trace), Value::Object(obj)) =
+            (parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()), &mut input.value)
+        {
+            let system = obj.entry("MessageSystemAttributes").or_insert_with(|| json!({}));
+            if let Value::Object(system) = system {
+                system.entry("AWSTraceHeader").or_insert_with(|| json!({ "DataType": "String", "StringValue": trace }));
+            }
+        }
     }
     let caller = s.callers.caller(&parts);
     let caller = Caller { account: caller.account, region: caller.region };
@@ -229,6 +249,8 @@ struct Wire {
     visibility_timeout: Option<i64>,
     wait_time_seconds: Option<i64>,
     receipt_handle: Option<String>,
+    /// CreateQueue spells it `tags`, TagQueue `Tags`.
+    #[serde(alias = "tags")]
     tags: Option<BTreeMap<String, String>>,
     tag_keys: Option<Vec<String>>,
     label: Option<String>,
@@ -296,7 +318,7 @@ async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, bod
                     }
                 }
             }
-            json!({ "Successful": successful, "Failed": failed })
+            batch_result(successful, failed)
         }
         "DeleteMessageBatch" | "ChangeMessageVisibilityBatch" => {
             let r: EntriesRequest<ReceiptEntry> = parse(&body)?;
@@ -321,7 +343,7 @@ async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, bod
                     Err(err) => failed.push(failed_json(&e.id, &err)),
                 }
             }
-            json!({ "Successful": successful, "Failed": failed })
+            batch_result(successful, failed)
         }
         "SendMessage" => {
             let w: SendWire = parse(&body)?;

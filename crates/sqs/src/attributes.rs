@@ -145,6 +145,33 @@ fn parse_redrive(text: &str) -> Result<Redrive, SqsError> {
     }
 }
 
+/// Attributes as a queue keeps them: booleans lower-cased, as AWS shows them.
+pub fn normalised(mut attrs: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    for name in ["FifoQueue", "ContentBasedDeduplication", "SqsManagedSseEnabled"] {
+        if let Some(v) = attrs.get_mut(name) {
+            *v = v.to_ascii_lowercase();
+        }
+    }
+    attrs
+}
+
+/// Refuses the attributes only FIFO queues have, for a standard queue.
+pub fn standard_only(attrs: &BTreeMap<String, String>) -> Result<(), SqsError> {
+    for name in ["FifoQueue", "ContentBasedDeduplication"] {
+        if attrs.contains_key(name) {
+            return Err(SqsError::invalid_attribute_name(format!("Unknown Attribute {name}.")));
+        }
+    }
+    for name in ["DeduplicationScope", "FifoThroughputLimit"] {
+        if attrs.contains_key(name) {
+            return Err(SqsError::invalid_attribute_name(format!(
+                "You can specify the {name} only when FifoQueue is set to true."
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Settings {
     /// The settings of a queue with these (checked) attributes.
     pub fn from_attributes(attrs: &BTreeMap<String, String>) -> Settings {

@@ -91,6 +91,7 @@ impl SqsError {
             "EmptyBatchRequest" => "AWS.SimpleQueueService.EmptyBatchRequest",
             "TooManyEntriesInBatchRequest" => "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
             "BatchEntryIdsNotDistinct" => "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            "BatchRequestTooLong" => "AWS.SimpleQueueService.BatchRequestTooLong",
             _ => "AWS.SimpleQueueService.InvalidBatchEntryId",
         };
         Self::new(code, query_code, message)
@@ -293,6 +294,32 @@ fn receipt_for(queue_key: &str, message_id: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{queue_key} {message_id} {token}"))
 }
 
+/// A FIFO message's `SequenceNumber`: twenty digits, as AWS's, increasing with the
+/// store's order.
+fn sequence_number(seq: i64) -> String {
+    // Spread out, so that no run of zeros reads like an account id.
+    (10_000_000_000_000_000_000u128 + seq.max(0) as u128 * 1_099_511_627_776).to_string()
+}
+
+/// A FIFO queue hands out a group's messages together, each group's in order. Groups
+/// take turns as AWS's do: those never received first, then those received longest ago;
+/// among equals, the group of the oldest message.
+fn group_together(messages: &mut [StoredMessage]) {
+    let mut rank: HashMap<Option<String>, (i64, usize)> = HashMap::new();
+    for (i, m) in messages.iter().enumerate() {
+        let r = rank.entry(m.group_id.clone()).or_insert((m.first_receive_ms, i));
+        r.0 = r.0.max(m.first_receive_ms);
+    }
+    messages.sort_by_key(|m| rank.get(&m.group_id).copied().unwrap_or((i64::MAX, usize::MAX)));
+}
+
+/// The message id a receipt handle was issued for.
+fn receipt_message_id(handle: &str) -> Option<String> {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD.decode(handle).ok()?;
+    String::from_utf8(text).ok()?.split(' ').nth(1).map(str::to_owned)
+}
+
 fn receipt_is_well_formed(handle: &str) -> bool {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
@@ -333,6 +360,15 @@ fn parse_attributes(text: &str) -> BTreeMap<String, AttributeValue> {
         .collect()
 }
 
+/// What SQS says of a character XML cannot carry.
+const INVALID_CHARACTERS: &str = "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF";
+
+/// A character a message or a string attribute may carry (XML's).
+fn valid_char(c: char) -> bool {
+    let n = c as u32;
+    n == 0x9 || n == 0xA || n == 0xD || (0x20..=0xD7FF).contains(&n) || (0xE000..=0xFFFD).contains(&n) || n >= 0x10000
+}
+
 fn check_message_attributes(attrs: &BTreeMap<String, AttributeValue>) -> Result<usize, SqsError> {
     if attrs.len() > 10 {
         return Err(SqsError::invalid_parameter(format!(
@@ -344,7 +380,7 @@ fn check_message_attributes(attrs: &BTreeMap<String, AttributeValue>) -> Result<
     for (name, v) in attrs {
         let name_ok = !name.is_empty()
             && name.len() <= 256
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            && name.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c))
             && !name.starts_with('.')
             && !name.ends_with('.')
             && !name.contains("..")
@@ -359,11 +395,18 @@ fn check_message_attributes(attrs: &BTreeMap<String, AttributeValue>) -> Result<
                 "The type of message (user) attribute '{name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String."
             )));
         }
-        let has_value = if v.is_binary() { v.binary.is_some() } else { v.string.is_some() };
+        let has_value = if v.is_binary() {
+            v.binary.as_ref().is_some_and(|b| !b.is_empty())
+        } else {
+            v.string.as_ref().is_some_and(|s| !s.is_empty())
+        };
         if !has_value {
             return Err(SqsError::invalid_parameter(format!(
                 "Message (user) attribute '{name}' must contain a non-empty value of type '{kind}'."
             )));
+        }
+        if v.string.as_deref().is_some_and(|s| !s.chars().all(valid_char)) {
+            return Err(SqsError::invalid_parameter(INVALID_CHARACTERS));
         }
         if kind == "Number" && v.string.as_deref().is_some_and(|s| s.trim().parse::<f64>().is_err()) {
             return Err(SqsError::invalid_parameter(format!(
@@ -382,7 +425,7 @@ fn check_message_attributes(attrs: &BTreeMap<String, AttributeValue>) -> Result<
 /// `.*`, a name, or a `prefix.*`).
 fn attribute_wanted(name: &str, wanted: &[String]) -> bool {
     wanted.iter().any(|w| {
-        w == "All" || w == ".*" || w == name || w.strip_suffix(".*").is_some_and(|p| name.starts_with(&format!("{p}.")))
+        w == "All" || w == "*" || w == ".*" || w == name || w.strip_suffix(".*").is_some_and(|p| name.starts_with(p))
     })
 }
 
@@ -414,7 +457,9 @@ impl SqsService {
     /// account (unless the queue's policy denies it), another account's only as the
     /// queue's policy allows.
     fn by_url(&self, caller: &Caller, url: &str, action: &str) -> Result<Arc<Queue>, SqsError> {
-        let (account, name) = parse_queue_url(url).ok_or_else(SqsError::no_queue)?;
+        // A queue's bare name stands for its URL in the caller's account, as on AWS.
+        let bare = (!url.is_empty() && !url.contains(['/', ':'])).then(|| (caller.account.clone(), url.to_owned()));
+        let (account, name) = bare.or_else(|| parse_queue_url(url)).ok_or_else(SqsError::no_queue)?;
         let denied = || SqsError {
             status: 403,
             ..SqsError::new("AccessDenied", "AccessDenied", format!("Access to the resource {url} is denied."))
@@ -472,17 +517,20 @@ impl SqsService {
         tags: BTreeMap<String, String>,
     ) -> Result<QueueId, SqsError> {
         attributes::check(&attrs)?;
-        let fifo = attrs.get("FifoQueue").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        if !fifo && attrs.contains_key("ContentBasedDeduplication") {
-            return Err(SqsError::invalid_attribute_name("Unknown Attribute ContentBasedDeduplication."));
+        let attrs = attributes::normalised(attrs);
+        let fifo = attrs.get("FifoQueue").is_some_and(|v| v == "true");
+        if !fifo {
+            attributes::standard_only(&attrs)?;
         }
         check_name(name, fifo)?;
         let settings = Settings::from_attributes(&attrs);
         self.check_redrive(&settings, fifo)?;
         let _guard = self.inner.writes.lock().unwrap_or_else(|p| p.into_inner());
         if let Ok(existing) = self.queue(caller, &caller.account, name) {
+            // Only the attributes given are compared (a queue created again without them
+            // is the same queue).
             let current = attributes::shown(&existing.attributes());
-            let differs = attributes::shown(&attrs).into_iter().find(|(k, v)| current.get(k) != Some(v));
+            let differs = attrs.iter().find(|(k, v)| current.get(*k) != Some(*v));
             if let Some((k, _)) = differs {
                 return Err(SqsError::new(
                     "QueueNameExists",
@@ -638,17 +686,31 @@ impl SqsService {
         changes: BTreeMap<String, String>,
     ) -> Result<(), SqsError> {
         attributes::check(&changes)?;
+        let changes = attributes::normalised(changes);
         let _guard = self.inner.writes.lock().unwrap_or_else(|p| p.into_inner());
         let q = self.by_url(caller, url, "sqs:SetQueueAttributes")?;
         let mut attrs = q.attributes();
         let fifo = q.settings().fifo;
-        if changes.get("FifoQueue").is_some_and(|v| v.eq_ignore_ascii_case("true") != fifo) {
-            return Err(SqsError::invalid_attribute_value("Invalid value for the parameter FifoQueue."));
+        if !fifo {
+            attributes::standard_only(&changes)?;
+        } else if changes.get("FifoQueue").is_some_and(|v| v != "true") {
+            return Err(SqsError::invalid_attribute_value(
+                "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.",
+            ));
         }
-        if !fifo && changes.contains_key("ContentBasedDeduplication") {
-            return Err(SqsError::invalid_attribute_name("Unknown Attribute ContentBasedDeduplication."));
+        for (k, v) in changes {
+            // An empty policy or redrive policy removes it.
+            if v.is_empty() && (k == "Policy" || k == "RedrivePolicy") {
+                attrs.remove(&k);
+            } else {
+                attrs.insert(k, v);
+            }
         }
-        attrs.extend(changes);
+        // Without a KMS key there is no data key to reuse.
+        if attrs.get("KmsMasterKeyId").is_some_and(String::is_empty) {
+            attrs.remove("KmsMasterKeyId");
+            attrs.remove("KmsDataKeyReusePeriodSeconds");
+        }
         let settings = Settings::from_attributes(&attrs);
         self.check_redrive(&settings, fifo)?;
         let record = {
@@ -792,6 +854,43 @@ impl SqsService {
         entries: Vec<SendInput>,
     ) -> Result<Vec<Result<Sent, SqsError>>, SqsError> {
         let q = self.by_url(caller, url, "sqs:SendMessage")?;
+        let total: usize = entries
+            .iter()
+            .map(|e| {
+                e.body.len()
+                    + e.attributes
+                        .iter()
+                        .map(|(k, v)| {
+                            k.len()
+                                + v.data_type.len()
+                                + v.string.as_ref().map_or(0, String::len)
+                                + v.binary.as_ref().map_or(0, Vec::len)
+                        })
+                        .sum::<usize>()
+            })
+            .sum();
+        if total as i64 > attributes::MESSAGE_MAX_BYTES {
+            return Err(SqsError::batch(
+                "BatchRequestTooLong",
+                format!(
+                    "Batch requests cannot be longer than {} bytes. You have sent {total} bytes.",
+                    attributes::MESSAGE_MAX_BYTES
+                ),
+            ));
+        }
+        // A FIFO queue refuses the whole batch for an entry without its group or
+        // deduplication id.
+        let settings = q.settings();
+        if settings.fifo {
+            if entries.iter().any(|e| e.group_id.is_none()) {
+                return Err(SqsError::invalid_parameter("The request must contain the parameter MessageGroupId."));
+            }
+            if !settings.content_dedup && entries.iter().any(|e| e.dedup_id.is_none()) {
+                return Err(SqsError::invalid_parameter(
+                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
+                ));
+            }
+        }
         self.send_all(caller, &q, entries)
     }
 
@@ -816,21 +915,8 @@ impl SqsService {
         if input.body.is_empty() {
             return Err(SqsError::missing("MessageBody"));
         }
-        let bad_char = input.body.chars().any(|c| {
-            let n = c as u32;
-            !(n == 0x9
-                || n == 0xA
-                || n == 0xD
-                || (0x20..=0xD7FF).contains(&n)
-                || (0xE000..=0xFFFD).contains(&n)
-                || n >= 0x10000)
-        });
-        if bad_char {
-            return Err(SqsError::new(
-                "InvalidMessageContents",
-                "InvalidMessageContents",
-                "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
-            ));
+        if !input.body.chars().all(valid_char) {
+            return Err(SqsError::new("InvalidMessageContents", "InvalidMessageContents", INVALID_CHARACTERS));
         }
         let size = input.body.len() + check_message_attributes(&input.attributes)?;
         if size as i64 > settings.max_size {
@@ -853,6 +939,15 @@ impl SqsService {
             }
         }
         let _ = q;
+        for (name, value) in [("MessageGroupId", &input.group_id), ("MessageDeduplicationId", &input.dedup_id)] {
+            if let Some(v) = value.as_deref() {
+                if !(1..=128).contains(&v.len()) || !v.chars().all(|c| c.is_ascii_graphic()) {
+                    return Err(SqsError::invalid_parameter(format!(
+                        "Value {v} for parameter {name} is invalid. Reason: {name} can only include alphanumeric and punctuation characters. 1 to 128 in length."
+                    )));
+                }
+            }
+        }
         if settings.fifo {
             if input.group_id.is_none() {
                 return Err(SqsError::missing("MessageGroupId"));
@@ -903,7 +998,8 @@ impl SqsService {
                     system.insert(k.clone(), s.clone());
                 }
             }
-            let delay = input.delay_s.unwrap_or(settings.delay_s);
+            // A FIFO queue's delay is the queue's, whatever a message says (it may say 0).
+            let delay = if settings.fifo { settings.delay_s } else { input.delay_s.unwrap_or(settings.delay_s) };
             let stored = StoredMessage {
                 seq: 0,
                 id: id.clone(),
@@ -933,7 +1029,11 @@ impl SqsService {
             let messages: Vec<StoredMessage> = fresh.iter().map(|(_, m, _)| m.clone()).collect();
             // The deduplication check and record are the store's, in the transaction that
             // stores the messages: concurrent retries and crashes cannot let a duplicate in.
-            let window = settings.fifo.then_some(DedupWindow { now_ms: now, expires_ms: now + DEDUP_WINDOW_MS });
+            let window = settings.fifo.then_some(DedupWindow {
+                now_ms: now,
+                expires_ms: now + DEDUP_WINDOW_MS,
+                per_group: q.attributes().get("DeduplicationScope").is_some_and(|s| s == "messageGroup"),
+            });
             let added = self.inner.store.add_messages(&key, &messages, window)?;
             for ((index, _, mut sent), added) in fresh.into_iter().zip(added) {
                 let seq = match added {
@@ -944,7 +1044,7 @@ impl SqsService {
                     }
                 };
                 if settings.fifo {
-                    sent.sequence = Some(format!("{seq:020}"));
+                    sent.sequence = Some(sequence_number(seq));
                 }
                 results[index] = Some(Ok(sent));
             }
@@ -1025,11 +1125,16 @@ impl SqsService {
         if expire {
             self.inner.store.expire(&key, now - settings.retention_s * 1000)?;
         }
-        let candidates = self.inner.store.visible_messages(&key, now, max * 4 + 10, settings.fifo)?;
-        let blocked: HashSet<String> = if settings.fifo {
+        let mut candidates = self.inner.store.visible_messages(&key, now, max * 4 + 10, settings.fifo)?;
+        if settings.fifo {
+            group_together(&mut candidates);
+        }
+        // A FIFO group waits while an older message of it is in flight; a message that
+        // became visible again ahead of the others in flight is handed out.
+        let blocked: HashMap<String, i64> = if settings.fifo {
             self.inner.store.groups_in_flight(&key, now)?.into_iter().collect()
         } else {
-            HashSet::new()
+            HashMap::new()
         };
         let dead_letter =
             settings.redrive.as_ref().and_then(|r| self.by_arn(&r.dead_letter_arn).map(|d| (r.max_receive_count, d)));
@@ -1045,14 +1150,18 @@ impl SqsService {
                     continue;
                 }
             }
-            if m.group_id.as_ref().is_some_and(|g| blocked.contains(g)) {
+            if m.group_id.as_ref().and_then(|g| blocked.get(g)).is_some_and(|oldest| *oldest < m.seq) {
                 continue;
             }
             chosen.push(m);
         }
         if let Some((_, dlq)) = &dead_letter {
             if !to_dlq.is_empty() {
-                self.inner.store.move_messages(&to_dlq, &dlq.key(), now)?;
+                let source = {
+                    let record = q.record.lock().unwrap_or_else(|p| p.into_inner());
+                    queue_arn(&record.region, &record.account, &record.name)
+                };
+                self.inner.store.move_messages(&to_dlq, &dlq.key(), now, &source)?;
                 dlq.arrivals.notify_waiters();
             }
         }
@@ -1083,6 +1192,13 @@ impl SqsService {
             return Err(SqsError::receipt_invalid(receipt));
         }
         if let Some(m) = self.inner.store.message_by_receipt(&q.key(), receipt)? {
+            // A FIFO queue's receipt dies with its visibility timeout: the group may be
+            // handed out again.
+            if q.settings().fifo && m.visible_ms <= self.now() {
+                return Err(SqsError::invalid_parameter(format!(
+                    "Value {receipt} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
+                )));
+            }
             self.inner.store.delete_messages(&[m.seq])?;
         }
         Ok(())
@@ -1115,20 +1231,26 @@ impl SqsService {
             return Err(SqsError::receipt_invalid(receipt));
         }
         let now = self.now();
-        let m = self.inner.store.message_by_receipt(&q.key(), receipt)?;
+        // An earlier receipt of a message received again still names it, and a message
+        // whose visibility timeout has run out may be hidden again, as on AWS.
+        let m = match self.inner.store.message_by_receipt(&q.key(), receipt)? {
+            Some(m) => Some(m),
+            None => match receipt_message_id(receipt) {
+                Some(id) => self.inner.store.message_by_id(&q.key(), &id)?,
+                None => None,
+            },
+        };
         match m {
-            Some(m) if m.visible_ms > now => {
+            Some(m) if m.receipt.is_some() => {
                 self.inner.store.set_visible(&[(m.seq, now + timeout_s * 1000)])?;
                 if timeout_s == 0 {
                     q.arrivals.notify_waiters();
                 }
                 Ok(())
             }
-            _ => Err(SqsError::new(
-                "MessageNotInflight",
-                "AWS.SimpleQueueService.MessageNotInflight",
-                format!("Value {receipt} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."),
-            )),
+            _ => Err(SqsError::invalid_parameter(format!(
+                "Value {receipt} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."
+            ))),
         }
     }
 
@@ -1225,15 +1347,17 @@ fn message_out(m: StoredMessage, r: Received, input: &ReceiveInput, fifo: bool) 
     all.insert("SentTimestamp".to_owned(), m.sent_ms.to_string());
     all.insert("ApproximateReceiveCount".to_owned(), r.receive_count.to_string());
     all.insert("ApproximateFirstReceiveTimestamp".to_owned(), r.first_receive_ms.to_string());
-    if let Some(trace) = system.get("AWSTraceHeader") {
-        all.insert("AWSTraceHeader".to_owned(), trace.clone());
+    for name in ["AWSTraceHeader", "DeadLetterQueueSourceArn"] {
+        if let Some(value) = system.get(name) {
+            all.insert(name.to_owned(), value.clone());
+        }
     }
     // Standard queues keep a message's group too (fair queues), and show it.
     if let Some(g) = &m.group_id {
         all.insert("MessageGroupId".to_owned(), g.clone());
     }
     if fifo {
-        all.insert("SequenceNumber".to_owned(), format!("{:020}", m.seq));
+        all.insert("SequenceNumber".to_owned(), sequence_number(m.seq));
         if let Some(d) = &m.dedup_id {
             all.insert("MessageDeduplicationId".to_owned(), d.clone());
         }

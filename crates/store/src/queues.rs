@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_visible ON messages (queue, visible_ms, seq);
 CREATE INDEX IF NOT EXISTS messages_receipt ON messages (receipt);
+CREATE INDEX IF NOT EXISTS messages_id ON messages (queue, id);
 CREATE TABLE IF NOT EXISTS dedup (
     queue TEXT NOT NULL,
     dedup_id TEXT NOT NULL,
@@ -121,6 +122,9 @@ pub struct DedupWindow {
     pub now_ms: i64,
     /// When the records of messages stored now expire.
     pub expires_ms: i64,
+    /// Whether ids are unique within a message group only (`DeduplicationScope`
+    /// `messageGroup`) rather than the queue.
+    pub per_group: bool,
 }
 
 /// What [`QueueStore::add_messages`] did with one message.
@@ -206,19 +210,23 @@ pub trait QueueStore: Send + Sync + 'static {
     ) -> Result<Vec<StoredMessage>, StoreError>;
     /// The earliest time after `now` at which a message of the queue becomes visible.
     fn next_visible(&self, queue: &str, now: i64) -> Result<Option<i64>, StoreError>;
-    /// FIFO message groups with a message in flight at `now`.
-    fn groups_in_flight(&self, queue: &str, now: i64) -> Result<Vec<String>, StoreError>;
+    /// FIFO message groups with a message in flight at `now`, each with the position of
+    /// its oldest message in flight.
+    fn groups_in_flight(&self, queue: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError>;
     /// Records receives.
     fn mark_received(&self, received: &[Received]) -> Result<(), StoreError>;
-    /// Moves messages to another queue (dead-letter redrive), as new sends there.
-    fn move_messages(&self, seqs: &[i64], to_queue: &str, now: i64) -> Result<(), StoreError>;
+    /// Moves messages to another queue (dead-letter redrive), keeping their receive
+    /// counts and naming the queue they came from, `source_arn`.
+    fn move_messages(&self, seqs: &[i64], to_queue: &str, now: i64, source_arn: &str) -> Result<(), StoreError>;
     /// The message a receipt handle was issued for, if it is still in the queue.
     fn message_by_receipt(&self, queue: &str, receipt: &str) -> Result<Option<StoredMessage>, StoreError>;
+    /// A message by its id.
+    fn message_by_id(&self, queue: &str, id: &str) -> Result<Option<StoredMessage>, StoreError>;
     /// Deletes messages by position.
     fn delete_messages(&self, seqs: &[i64]) -> Result<(), StoreError>;
     /// Sets when messages become visible again.
     fn set_visible(&self, updates: &[(i64, i64)]) -> Result<(), StoreError>;
-    /// Deletes every message of a queue.
+    /// Deletes every message of a queue, and its deduplication records.
     fn purge(&self, queue: &str) -> Result<(), StoreError>;
     /// Deletes messages sent before `before_ms` (past their retention).
     fn expire(&self, queue: &str, before_ms: i64) -> Result<(), StoreError>;
@@ -297,7 +305,11 @@ impl QueueStore for SqliteStore {
                     "REPLACE INTO dedup (queue, dedup_id, message_id, sequence, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?;
                 for m in messages {
-                    let window = dedup.zip(m.dedup_id.as_deref());
+                    let key = m.dedup_id.as_deref().map(|d| match (dedup.is_some_and(|w| w.per_group), &m.group_id) {
+                        (true, Some(g)) => format!("{g}\u{1f}{d}"),
+                        _ => d.to_owned(),
+                    });
+                    let window = dedup.zip(key.as_deref());
                     if let Some((w, d)) = window {
                         let found: Option<(String, i64)> =
                             earlier.query_row(params![queue, d, w.now_ms], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
@@ -353,13 +365,13 @@ impl QueueStore for SqliteStore {
         })
     }
 
-    fn groups_in_flight(&self, queue: &str, now: i64) -> Result<Vec<String>, StoreError> {
+    fn groups_in_flight(&self, queue: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT group_id FROM messages WHERE queue = ?1 AND visible_ms > ?2 AND receive_count > 0 \
-                 AND group_id IS NOT NULL",
+                "SELECT group_id, MIN(seq) FROM messages WHERE queue = ?1 AND visible_ms > ?2 AND receive_count > 0 \
+                 AND group_id IS NOT NULL GROUP BY group_id",
             )?;
-            let rows = stmt.query_map(params![queue, now], |r| r.get(0))?;
+            let rows = stmt.query_map(params![queue, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect()
         })
     }
@@ -380,24 +392,26 @@ impl QueueStore for SqliteStore {
         })
     }
 
-    fn move_messages(&self, seqs: &[i64], to_queue: &str, now: i64) -> Result<(), StoreError> {
+    fn move_messages(&self, seqs: &[i64], to_queue: &str, now: i64, source_arn: &str) -> Result<(), StoreError> {
         if seqs.is_empty() {
             return Ok(());
         }
         self.with(|c| {
-            // A new position at the end of the dead-letter queue, visible at once, never
-            // received there; the id, body, attributes and sent time stay.
+            // A new position at the end of the dead-letter queue, visible at once; the id,
+            // body, attributes, sent time and receives so far stay, and the message says
+            // where it came from (`DeadLetterQueueSourceArn`).
             let tx = c.unchecked_transaction()?;
             {
                 let mut copy = tx.prepare_cached(
                     "INSERT INTO messages (queue, id, body, attributes, system, sent_ms, visible_ms, receive_count, \
                      first_receive_ms, receipt, group_id, dedup_id) \
-                     SELECT ?2, id, body, attributes, system, sent_ms, ?3, 0, 0, NULL, group_id, dedup_id \
+                     SELECT ?2, id, body, attributes, json_set(system, '$.DeadLetterQueueSourceArn', ?4), sent_ms, ?3, \
+                     receive_count, first_receive_ms, NULL, group_id, dedup_id \
                      FROM messages WHERE seq = ?1",
                 )?;
                 let mut delete = tx.prepare_cached("DELETE FROM messages WHERE seq = ?1")?;
                 for seq in seqs {
-                    copy.execute(params![seq, to_queue, now])?;
+                    copy.execute(params![seq, to_queue, now, source_arn])?;
                     delete.execute(params![seq])?;
                 }
             }
@@ -409,6 +423,14 @@ impl QueueStore for SqliteStore {
         self.with(|c| {
             c.prepare_cached(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE receipt = ?2 AND queue = ?1"))?
                 .query_row(params![queue, receipt], read_message)
+                .optional()
+        })
+    }
+
+    fn message_by_id(&self, queue: &str, id: &str) -> Result<Option<StoredMessage>, StoreError> {
+        self.with(|c| {
+            c.prepare_cached(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE queue = ?1 AND id = ?2"))?
+                .query_row(params![queue, id], read_message)
                 .optional()
         })
     }
@@ -440,7 +462,12 @@ impl QueueStore for SqliteStore {
     }
 
     fn purge(&self, queue: &str) -> Result<(), StoreError> {
-        self.with(|c| c.execute("DELETE FROM messages WHERE queue = ?1", params![queue]).map(drop))
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute("DELETE FROM messages WHERE queue = ?1", params![queue])?;
+            tx.execute("DELETE FROM dedup WHERE queue = ?1", params![queue])?;
+            tx.commit()
+        })
     }
 
     fn expire(&self, queue: &str, before_ms: i64) -> Result<(), StoreError> {
@@ -496,7 +523,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("lamina-dedup-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let store = std::sync::Arc::new(SqliteStore::open(&dir.join("state.db")).unwrap());
-        let window = Some(DedupWindow { now_ms: 1_000, expires_ms: 301_000 });
+        let window = Some(DedupWindow { now_ms: 1_000, expires_ms: 301_000, per_group: false });
         let threads: Vec<_> = (0..8)
             .map(|i| {
                 let store = store.clone();
@@ -516,7 +543,7 @@ mod tests {
         // Within one batch too; and after the window, the id is free again.
         let batch = store.add_messages("q", &[message("a", "x"), message("b", "x")], window).unwrap();
         assert!(matches!(&batch[..], [Added::New(s), Added::Duplicate(id, d)] if id == "a" && d == s));
-        let later = Some(DedupWindow { now_ms: 400_000, expires_ms: 700_000 });
+        let later = Some(DedupWindow { now_ms: 400_000, expires_ms: 700_000, per_group: false });
         assert!(matches!(store.add_messages("q", &[message("c", "x")], later).unwrap()[..], [Added::New(_)]));
         std::fs::remove_dir_all(&dir).unwrap();
     }
