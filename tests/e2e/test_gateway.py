@@ -732,3 +732,43 @@ def test_every_rest_resource_kind_takes_patch_updates(lamina):
         gw.update_method_response(restApiId=api["id"], resourceId=kid["id"], httpMethod="GET", statusCode="200",
                                   patchOperations=[{"op": "remove", "path": "/responseParameters/method.response.header.x"}])
     assert e.value.response["Error"]["Message"] == "Invalid parameter name specified"
+
+
+def test_gateway_responses_are_kept_deployed_and_answer_the_apis_own_errors(lamina, lam):
+    arn = function_arn(lam, "rest-gateway-responses")
+    apigw = lamina.client("apigateway")
+    api = apigw.create_rest_api(name="custom-errors")
+    items = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="items")
+    apigw.put_method(restApiId=api["id"], resourceId=items["id"], httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api["id"], resourceId=items["id"], httpMethod="GET", type="AWS_PROXY",
+                          integrationHttpMethod="POST", uri=lambda_uri(arn))
+    default = apigw.get_gateway_response(restApiId=api["id"], responseType="MISSING_AUTHENTICATION_TOKEN")
+    assert (default["statusCode"], default["defaultResponse"]) == ("403", True)
+    apigw.put_gateway_response(
+        restApiId=api["id"], responseType="MISSING_AUTHENTICATION_TOKEN", statusCode="404",
+        responseParameters={"gatewayresponse.header.x-where": "'nowhere'",
+                            "gatewayresponse.header.x-asked": "method.request.header.x-ask"},
+        responseTemplates={"application/json": '{"error": $context.error.messageString, '
+                                               '"type": "$context.error.responseType"}'})
+    apigw.put_gateway_response(restApiId=api["id"], responseType="DEFAULT_5XX", statusCode="599")
+    listed = {r["responseType"]: r for r in apigw.get_gateway_responses(restApiId=api["id"])["items"]}
+    assert listed["INTEGRATION_TIMEOUT"]["statusCode"] == "599" and listed["INTEGRATION_TIMEOUT"]["defaultResponse"]
+    with pytest.raises(Exception) as e:
+        apigw.delete_gateway_response(restApiId=api["id"], responseType="ACCESS_DENIED")
+    assert "Gateway response type not defined on api" in str(e.value)
+    # Answered once deployed (a stage that does not exist yet is forbidden).
+    assert call(lamina, "GET", "/v1/nothing", api_id=api["id"])[0] == 403
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    lamina.restart()
+    status, headers, body = call(lamina, "GET", "/v1/nothing", api_id=api["id"], headers={"x-ask": "why"})
+    assert status == 404
+    assert json.loads(body) == {"error": "Missing Authentication Token", "type": "MISSING_AUTHENTICATION_TOKEN"}
+    assert (header(headers, "x-where"), header(headers, "x-asked")) == ("nowhere", "why")
+    assert call(lamina, "GET", "/v1/items", api_id=api["id"])[0] == 200
+
+    apigw = lamina.client("apigateway")
+    assert apigw.create_rest_api(name="private", endpointConfiguration={"types": ["PRIVATE"]})[
+        "endpointConfiguration"] == {"types": ["PRIVATE"], "ipAddressType": "dualstack"}
+    with pytest.raises(Exception) as e:
+        apigw.create_rest_api(name="two", endpointConfiguration={"types": ["EDGE", "REGIONAL"]})
+    assert "Cannot create an api with multiple Endpoint Types." in str(e.value)

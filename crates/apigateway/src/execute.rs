@@ -167,6 +167,40 @@ pub(crate) fn json_error(status: u16, message: &str, error_type: Option<&str>) -
     GatewayResponse { status, headers, body: Bytes::from(serde_json::json!({ "message": message }).to_string()) }
 }
 
+/// One of API Gateway's own error answers as the API's deployed gateway responses
+/// reshape it; any other answer as it is.
+fn gateway_response(t: &RestTarget, resp: GatewayResponse, req: &GatewayRequest) -> GatewayResponse {
+    let error_type =
+        resp.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amzn-errortype")).map(|(_, v)| v.as_str());
+    let Some(kind) = crate::responses::kind_of(resp.status, error_type) else { return resp };
+    let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+    let message = body.get("message").or_else(|| body.get("Message")).and_then(|m| m.as_str()).unwrap_or_default();
+    let query =
+        req.query.as_deref().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let context = [
+        ("requestId".to_owned(), req.request_id.clone()),
+        ("stage".to_owned(), t.stage.clone()),
+        ("apiId".to_owned(), t.api_id.clone()),
+    ]
+    .into();
+    let scope = crate::template::Scope {
+        body: "",
+        query,
+        headers: req.headers.iter().cloned().collect(),
+        context,
+        stage_variables: t.variables.clone(),
+        ..Default::default()
+    };
+    match crate::responses::customised(&t.gateway_responses, kind, resp.status, message, &scope) {
+        Some((status, extra, body)) => {
+            let mut headers = resp.headers;
+            headers.extend(extra);
+            GatewayResponse { status, headers, body: Bytes::from(body) }
+        }
+        None => resp,
+    }
+}
+
 /// API Gateway's own answers.
 pub(crate) mod answers {
     use super::{json_error, GatewayResponse};
@@ -256,6 +290,7 @@ pub(crate) struct RestTarget {
     pub(crate) method_settings: BTreeMap<String, crate::rest::MethodSetting>,
     pub(crate) resources: Arc<Vec<Resource>>,
     pub(crate) authorizers: Arc<BTreeMap<String, Authorizer>>,
+    pub(crate) gateway_responses: Arc<BTreeMap<String, crate::responses::GatewayResponse>>,
 }
 
 /// What an HTTP API request needs from the API.
@@ -309,6 +344,7 @@ impl GatewayService {
                     method_settings: stage.method_settings.clone(),
                     resources: d.resources.clone(),
                     authorizers: d.authorizers.clone(),
+                    gateway_responses: d.gateway_responses.clone(),
                 },
                 rest.to_owned(),
             );
@@ -362,6 +398,9 @@ impl GatewayService {
             ),
             Target::Rest(t, path) => {
                 let mut resp = self.execute_rest(&t, &path, &req, now, &mut trace).await;
+                if !t.gateway_responses.is_empty() {
+                    resp = gateway_response(&t, resp, &req);
+                }
                 resp.headers.push(("x-amzn-requestid".into(), req.request_id.clone()));
                 resp.headers.push(("x-amz-apigw-id".into(), apigw_id(&req.request_id)));
                 (resp, Some((t.api_id, t.stage, t.access_log)))

@@ -42,6 +42,7 @@ mod mapped;
 mod observe;
 pub mod openapi;
 mod patch;
+pub mod responses;
 pub mod rest;
 pub mod routing;
 pub mod template;

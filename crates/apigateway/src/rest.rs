@@ -37,6 +37,9 @@ pub struct RestApi {
     pub api_key_source: String,
     /// `endpointConfiguration.types`: `REGIONAL`, `EDGE` or `PRIVATE`.
     pub endpoint_types: Vec<String>,
+    /// `endpointConfiguration.ipAddressType`, if set (see [`RestApi::ip_address_type`]).
+    #[serde(default)]
+    pub ip_address_type: Option<String>,
     /// `endpointConfiguration.vpcEndpointIds`.
     pub vpc_endpoint_ids: Vec<String>,
     /// `policy`.
@@ -65,6 +68,9 @@ pub struct RestApi {
     /// Documentation parts, by id.
     #[serde(default)]
     pub documentation_parts: BTreeMap<String, crate::definitions::DocumentationPart>,
+    /// Gateway responses put, by type.
+    #[serde(default)]
+    pub gateway_responses: BTreeMap<String, crate::responses::GatewayResponse>,
 }
 
 /// A Lambda (or Cognito) authorizer of a REST API.
@@ -209,6 +215,9 @@ pub struct Deployment {
     /// The authorizers as they were.
     #[serde(default)]
     pub authorizers: Arc<BTreeMap<String, Authorizer>>,
+    /// The gateway responses put, as they were.
+    #[serde(default)]
+    pub gateway_responses: Arc<BTreeMap<String, crate::responses::GatewayResponse>>,
 }
 
 /// A stage: a name under which a deployment is served, with its settings.
@@ -306,8 +315,10 @@ pub struct RestApiInput {
     pub minimum_compression_size: Option<i64>,
     /// `apiKeySource`.
     pub api_key_source: Option<String>,
-    /// `endpointConfiguration.types`.
-    pub endpoint_types: Vec<String>,
+    /// `endpointConfiguration.types`, if given (`EDGE` if not).
+    pub endpoint_types: Option<Vec<String>>,
+    /// `endpointConfiguration.ipAddressType`.
+    pub ip_address_type: Option<String>,
     /// `endpointConfiguration.vpcEndpointIds`.
     pub vpc_endpoint_ids: Vec<String>,
     /// `policy`.
@@ -521,13 +532,25 @@ impl GatewayService {
         if input.name.trim().is_empty() {
             return Err(GatewayError::BadRequest("Invalid REST API name specified".into()));
         }
-        let endpoint_types =
-            if input.endpoint_types.is_empty() { vec!["EDGE".to_owned()] } else { input.endpoint_types };
-        if endpoint_types.len() != 1 || !["REGIONAL", "EDGE", "PRIVATE"].contains(&endpoint_types[0].as_str()) {
+        if input.description.as_deref() == Some("") {
+            return Err(GatewayError::BadRequest("Description cannot be an empty string".into()));
+        }
+        let endpoint_types = input.endpoint_types.unwrap_or_else(|| vec!["EDGE".to_owned()]);
+        match endpoint_types.len() {
+            0 => {
+                return Err(GatewayError::BadRequest(
+                    "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.".into(),
+                ))
+            }
+            1 => {}
+            _ => return Err(GatewayError::BadRequest("Cannot create an api with multiple Endpoint Types.".into())),
+        }
+        if !["REGIONAL", "EDGE", "PRIVATE"].contains(&endpoint_types[0].as_str()) {
             return Err(GatewayError::BadRequest(
-                "Invalid endpoint configuration: exactly one of REGIONAL, EDGE or PRIVATE must be given".into(),
+                "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE".into(),
             ));
         }
+        check_ip_address_type(&endpoint_types, input.ip_address_type.as_deref())?;
         let api_key_source = input.api_key_source.unwrap_or_else(|| "HEADER".into());
         if !["HEADER", "AUTHORIZER"].contains(&api_key_source.as_str()) {
             return Err(GatewayError::BadRequest(format!("Invalid API Key source specified: {api_key_source}")));
@@ -551,6 +574,7 @@ impl GatewayService {
             minimum_compression_size: input.minimum_compression_size,
             api_key_source,
             endpoint_types,
+            ip_address_type: input.ip_address_type,
             vpc_endpoint_ids: input.vpc_endpoint_ids,
             policy: input.policy,
             tags: input.tags,
@@ -563,6 +587,7 @@ impl GatewayService {
             models: crate::definitions::default_models(),
             request_validators: BTreeMap::new(),
             documentation_parts: BTreeMap::new(),
+            gateway_responses: BTreeMap::new(),
         };
         self.put_rest(api)
     }
@@ -651,9 +676,35 @@ impl GatewayService {
                     (Op::Replace, ["endpointConfiguration", "types", _]) => {
                         let t = p.value()?;
                         if !["REGIONAL", "EDGE", "PRIVATE"].contains(&t) {
-                            return Err(GatewayError::BadRequest(format!("Invalid endpoint type: {t}")));
+                            return Err(GatewayError::BadRequest(
+                                "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE".into(),
+                            ));
                         }
                         api.endpoint_types = vec![t.to_owned()];
+                        // A private API is dual-stack only.
+                        if t == "PRIVATE" {
+                            api.ip_address_type = Some("dualstack".into());
+                        }
+                    }
+                    (_, ["endpointConfiguration", "types", _]) => {
+                        return Err(GatewayError::BadRequest(
+                            "Invalid patch operation specified. Must be 'add'|'remove'|'replace'".into(),
+                        ))
+                    }
+                    (Op::Replace, ["endpointConfiguration", "ipAddressType"]) => {
+                        let t = p.value()?;
+                        if t != "ipv4" && t != "dualstack" {
+                            return Err(GatewayError::BadRequest(
+                                "ipAddressType must be either ipv4 or dualstack.".into(),
+                            ));
+                        }
+                        check_ip_address_type(&api.endpoint_types, Some(t))?;
+                        api.ip_address_type = Some(t.to_owned());
+                    }
+                    (_, ["endpointConfiguration", "ipAddressType"]) => {
+                        return Err(GatewayError::BadRequest(
+                            "Invalid patch operation specified. Must be one of: [replace]".into(),
+                        ))
                     }
                     (Op::Add, ["binaryMediaTypes", t]) => {
                         if !api.binary_media_types.iter().any(|m| m == t) {
@@ -936,6 +987,7 @@ impl GatewayService {
                 created: now,
                 resources: Arc::new(api.resources.values().cloned().collect()),
                 authorizers: Arc::new(api.authorizers.clone()),
+                gateway_responses: Arc::new(api.gateway_responses.clone()),
             };
             api.deployments.insert(d.id.clone(), d.clone());
             if let Some(name) = input.stage_name.filter(|n| !n.is_empty()) {
@@ -1263,8 +1315,8 @@ impl GatewayService {
             )));
         }
         let endpoint_types = match endpoint_type {
-            Some(t) => vec![t],
-            None => def.endpoint_types.clone(),
+            Some(t) => Some(vec![t]),
+            None => Some(def.endpoint_types.clone()).filter(|t| !t.is_empty()),
         };
         let created = self.create_rest_api(
             caller,
@@ -1449,6 +1501,26 @@ fn check_integration(i: &mut Integration) -> Result<(), GatewayError> {
                 .into(),
         )),
         _ => Ok(()),
+    }
+}
+
+/// A private API answers over IPv4 and IPv6 both.
+fn check_ip_address_type(types: &[String], ip: Option<&str>) -> Result<(), GatewayError> {
+    if types.iter().any(|t| t == "PRIVATE") && ip == Some("ipv4") {
+        return Err(GatewayError::BadRequest("Only dualstack ipAddressType is supported for Private APIs.".into()));
+    }
+    Ok(())
+}
+
+impl RestApi {
+    /// `endpointConfiguration.ipAddressType`: as set, else `dualstack` for a private API
+    /// and `ipv4` for the others.
+    pub fn ip_address_type(&self) -> &str {
+        match &self.ip_address_type {
+            Some(t) => t,
+            None if self.endpoint_types.iter().any(|t| t == "PRIVATE") => "dualstack",
+            None => "ipv4",
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-//! API Gateway's models, request validators and documentation parts
-//! (`/restapis/{api}/models`, `…/requestvalidators`, `…/documentation/parts`): routes and
-//! wire shapes.
+//! API Gateway's models, request validators, documentation parts and gateway responses
+//! (`/restapis/{api}/models`, `…/requestvalidators`, `…/documentation/parts`,
+//! `…/gatewayresponses`): routes and wire shapes.
 
 use apigateway::definitions::{DocumentationPart, Model, RequestValidator};
+use apigateway::responses::GatewayResponse;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,7 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::apigw_common::{boolean, done, item_list, put as put_field, reply, string, GwCaller, JsonBody};
+use crate::apigw_common::{boolean, done, item_list, put as put_field, reply, string, string_map, GwCaller, JsonBody};
 use crate::apigw_rest::patch_operations;
 use crate::ApiState;
 
@@ -25,6 +26,68 @@ pub(crate) fn routes() -> Router<ApiState> {
         )
         .route("/restapis/{api}/documentation/parts", post(create_part).get(get_parts))
         .route("/restapis/{api}/documentation/parts/{id}", get(get_part).patch(update_part).delete(delete_part))
+        .route("/restapis/{api}/gatewayresponses", get(get_responses))
+        .route(
+            "/restapis/{api}/gatewayresponses/{kind}",
+            get(get_response).put(put_response).patch(update_response).delete(delete_response),
+        )
+}
+
+fn response_json(r: &GatewayResponse) -> Value {
+    let mut out = json!({
+        "responseType": r.response_type, "defaultResponse": r.default,
+        "responseParameters": r.parameters, "responseTemplates": r.templates,
+    });
+    put_field(&mut out, "statusCode", json!(r.status_code));
+    out
+}
+
+async fn get_responses(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
+    reply(s.gateway.gateway_responses(&c, &api), StatusCode::OK, |list| item_list(&list, response_json))
+}
+
+async fn get_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, kind)): Path<(String, String)>,
+) -> Response {
+    reply(s.gateway.gateway_response(&c, &api, &kind), StatusCode::OK, |r| response_json(&r))
+}
+
+async fn put_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, kind)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let map = |key: &str| b.get(key).is_some_and(Value::is_object).then(|| string_map(&b, key));
+    let put = s.gateway.put_gateway_response(
+        &c,
+        &api,
+        &kind,
+        string(&b, "statusCode"),
+        map("responseParameters"),
+        map("responseTemplates"),
+    );
+    reply(put, StatusCode::CREATED, |r| response_json(&r))
+}
+
+async fn update_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, kind)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let patch = patch_operations(&b);
+    reply(s.gateway.update_gateway_response(&c, &api, &kind, &patch), StatusCode::OK, |r| response_json(&r))
+}
+
+async fn delete_response(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, kind)): Path<(String, String)>,
+) -> Response {
+    done(s.gateway.delete_gateway_response(&c, &api, &kind), StatusCode::ACCEPTED)
 }
 
 fn part_json(p: &DocumentationPart) -> Value {

@@ -76,7 +76,7 @@ fn rest_api_json(a: &RestApi) -> Value {
         "name": a.name,
         "createdDate": a.created,
         "apiKeySource": a.api_key_source,
-        "endpointConfiguration": {"types": a.endpoint_types, "ipAddressType": "ipv4"},
+        "endpointConfiguration": {"types": a.endpoint_types, "ipAddressType": a.ip_address_type()},
         "disableExecuteApiEndpoint": a.disable_execute_api_endpoint,
         "rootResourceId": a.root_id,
     });
@@ -137,12 +137,17 @@ fn method_response_json(r: &MethodResponse) -> Value {
 fn integration_json(i: &Integration, resource_id: &str) -> Value {
     let mut o = json!({
         "type": i.kind,
-        "connectionType": i.connection_type.as_deref().unwrap_or("INTERNET"),
         "passthroughBehavior": i.passthrough_behavior.as_deref().unwrap_or("WHEN_NO_MATCH"),
         "timeoutInMillis": i.timeout_ms,
         "cacheNamespace": i.cache_namespace.as_deref().unwrap_or(resource_id),
         "cacheKeyParameters": i.cache_key_parameters,
     });
+    // A mock integration connects to nothing: it shows a connection type only if given one.
+    let connection = match i.kind.as_str() {
+        "MOCK" => i.connection_type.as_deref(),
+        _ => Some(i.connection_type.as_deref().unwrap_or("INTERNET")),
+    };
+    put_field(&mut o, "connectionType", json!(connection));
     put_field(&mut o, "httpMethod", json!(i.http_method));
     put_field(&mut o, "uri", json!(i.uri));
     put_field(&mut o, "connectionId", json!(i.connection_id));
@@ -283,7 +288,8 @@ async fn create_rest_api(
         binary_media_types: strings(&b, "binaryMediaTypes"),
         minimum_compression_size: integer(&b, "minimumCompressionSize"),
         api_key_source: string(&b, "apiKeySource"),
-        endpoint_types: strings(&endpoint, "types"),
+        endpoint_types: endpoint.get("types").is_some().then(|| strings(&endpoint, "types")),
+        ip_address_type: string(&endpoint, "ipAddressType"),
         vpc_endpoint_ids: strings(&endpoint, "vpcEndpointIds"),
         policy: string(&b, "policy"),
         tags: string_map(&b, "tags"),

@@ -33,7 +33,55 @@ pub struct Rules {
     /// model's check leaves them alone (Lambda's `runtime`, answered as
     /// `InvalidParameterValueException` with its own list of runtimes).
     pub own_checks: &'static [&'static str],
+    /// Enums whose values the service lists in an order of its own (not the model's) when
+    /// a value breaks them.
+    pub enum_orders: &'static [&'static [&'static str]],
 }
+
+/// API Gateway's orders, as its validation messages list them.
+const APIGATEWAY_ENUM_ORDERS: &[&[&str]] = &[
+    &["add", "remove", "move", "test", "replace", "copy"],
+    &["ipv4", "dualstack"],
+    &["PRIVATE", "EDGE", "REGIONAL"],
+    &["HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS"],
+    &[
+        "RESPONSE_BODY",
+        "RESPONSE",
+        "METHOD",
+        "MODEL",
+        "AUTHORIZER",
+        "RESPONSE_HEADER",
+        "RESOURCE",
+        "PATH_PARAMETER",
+        "REQUEST_BODY",
+        "QUERY_PARAMETER",
+        "API",
+        "REQUEST_HEADER",
+    ],
+    &[
+        "REQUEST_TOO_LARGE",
+        "RESOURCE_NOT_FOUND",
+        "AUTHORIZER_CONFIGURATION_ERROR",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "BAD_REQUEST_BODY",
+        "INVALID_SIGNATURE",
+        "INVALID_API_KEY",
+        "BAD_REQUEST_PARAMETERS",
+        "AUTHORIZER_FAILURE",
+        "UNAUTHORIZED",
+        "INTEGRATION_TIMEOUT",
+        "ACCESS_DENIED",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+        "WAF_FILTERED",
+        "QUOTA_EXCEEDED",
+        "THROTTLED",
+        "API_CONFIGURATION_ERROR",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "INTEGRATION_FAILURE",
+        "EXPIRED_TOKEN",
+    ],
+];
 
 impl Rules {
     /// The query protocol's answer to an action the service does not have.
@@ -53,13 +101,20 @@ const DEFAULT: Rules = Rules {
     malformed: "SerializationException",
     invalid_action_for: "for this web service",
     own_checks: &[],
+    enum_orders: &[],
 };
 
 /// The rules of a service, by Lamina's name for it.
 pub fn of(service: &str) -> Rules {
     match service {
         "lambda" => Rules { malformed: "InvalidRequestContentException", own_checks: &["runtime"], ..DEFAULT },
-        "apigateway" => Rules { input_prefix: true, list_not_null: false, malformed: "BadRequestException", ..DEFAULT },
+        "apigateway" => Rules {
+            input_prefix: true,
+            list_not_null: false,
+            malformed: "BadRequestException",
+            enum_orders: APIGATEWAY_ENUM_ORDERS,
+            ..DEFAULT
+        },
         // Until AWS's answers are recorded, API Gateway v2 checks its own input.
         "apigatewayv2" | "apigatewaymanagementapi" => {
             Rules { validation: Validation::Unchecked, malformed: "BadRequestException", ..DEFAULT }

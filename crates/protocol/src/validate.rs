@@ -52,6 +52,9 @@ pub fn check(model: &Model, operation: &str, input: ShapeId, value: &Value, rule
         member(model, m, value.get(&m.name), &path, rules, &mut out);
     }
     out.retain(|v| !rules.own_checks.contains(&v.path.as_str()));
+    for v in &mut out {
+        v.constraint = in_service_order(&v.constraint, rules.enum_orders);
+    }
     out.truncate(MAX_REPORTED);
     out
 }
@@ -173,6 +176,25 @@ fn number(n: f64) -> String {
     }
 }
 
+/// An enum constraint's values in the order the service lists them, where it has one of
+/// its own for that set.
+fn in_service_order(constraint: &str, orders: &[&[&str]]) -> String {
+    const SET: &str = "Member must satisfy enum value set: [";
+    let Some(start) = constraint.find(SET).map(|i| i + SET.len()) else { return constraint.to_owned() };
+    let Some(len) = constraint[start..].find(']') else { return constraint.to_owned() };
+    let mut listed: Vec<&str> = constraint[start..start + len].split(", ").collect();
+    listed.sort_unstable();
+    let order = orders.iter().find(|o| {
+        let mut sorted = o.to_vec();
+        sorted.sort_unstable();
+        sorted == listed
+    });
+    match order {
+        Some(o) => format!("{}{}{}", &constraint[..start], o.join(", "), &constraint[start + len..]),
+        None => constraint.to_owned(),
+    }
+}
+
 /// The constraints a value breaks, in the order AWS reports them.
 fn failed(shape: &Shape, v: &Value) -> Vec<String> {
     let c = &shape.constraints;
@@ -242,6 +264,17 @@ fn display(model: &Model, id: ShapeId, v: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn enums_are_listed_in_the_services_own_order() {
+        let orders: &[&[&str]] = &[&["c", "a", "b"]];
+        assert_eq!(
+            super::in_service_order("Member must satisfy enum value set: [a, b, c]", orders),
+            "Member must satisfy enum value set: [c, a, b]"
+        );
+        let other = "Member must satisfy enum value set: [a, b]";
+        assert_eq!(super::in_service_order(other, orders), other);
+    }
+
     use super::*;
     use serde_json::json;
 
