@@ -180,8 +180,19 @@ impl GatewayService {
 
     /// DeleteModel.
     pub fn delete_model(&self, caller: &Caller, api: &str, name: &str) -> Result<(), GatewayError> {
-        self.change_rest(caller, api, |api| api.models.remove(name).map(drop).ok_or_else(|| no_model(name)))
-            .map_err(not_found_as(|| no_model(name)))
+        self.change_rest(caller, api, |api| {
+            // A model a method request names stays.
+            for r in api.resources.values() {
+                if let Some(m) = r.methods.values().find(|m| m.request_models.values().any(|n| n == name)) {
+                    return Err(GatewayError::Conflict(format!(
+                        "Cannot delete model '{name}', is referenced in method request: {}/{}",
+                        r.path, m.http_method
+                    )));
+                }
+            }
+            api.models.remove(name).map(drop).ok_or_else(|| no_model(name))
+        })
+        .map_err(not_found_as(|| no_model(name)))
     }
 
     /// CreateRequestValidator; an API that does not exist is a bad request here.

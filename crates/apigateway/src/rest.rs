@@ -772,18 +772,24 @@ impl GatewayService {
         resource: &str,
         method: Method,
     ) -> Result<Method, GatewayError> {
-        check_http_method(&method.http_method)?;
-        match method.authorization_type.as_str() {
-            "NONE" | "AWS_IAM" | "COGNITO_USER_POOLS" => {}
-            "CUSTOM" if method.authorizer_id.is_some() => {}
-            "CUSTOM" => return Err(GatewayError::BadRequest("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.".into())),
-            other => return Err(GatewayError::BadRequest(format!("Invalid authorization type specified: {other}"))),
-        }
         self.change_under_api(caller, api, |api| {
-            if let Some(id) = method.authorizer_id.as_deref().filter(|_| method.authorization_type == "CUSTOM") {
-                if !api.authorizers.contains_key(id) {
-                    return Err(GatewayError::BadRequest(format!("Invalid authorizer ID specified: {id}")));
+            api.resource(resource)?;
+            check_http_method(&method.http_method)?;
+            match method.authorization_type.as_str() {
+                "NONE" | "AWS_IAM" => {}
+                "CUSTOM" | "COGNITO_USER_POOLS" => {
+                    if !method.authorizer_id.as_deref().is_some_and(|id| api.authorizers.contains_key(id)) {
+                        return Err(GatewayError::BadRequest("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.".into()));
+                    }
                 }
+                other => {
+                    return Err(GatewayError::BadRequest(format!("Invalid authorization type specified: {other}")))
+                }
+            }
+            check_method_request(api, &method)?;
+            let mut method = method;
+            if !matches!(method.authorization_type.as_str(), "CUSTOM" | "COGNITO_USER_POOLS") {
+                method.authorizer_id = None;
             }
             let r = api.resource_mut(resource)?;
             if r.methods.contains_key(&method.http_method) {
@@ -1502,6 +1508,31 @@ fn check_integration(i: &mut Integration) -> Result<(), GatewayError> {
         )),
         _ => Ok(()),
     }
+}
+
+/// A method request's validator and models must exist, and its parameters' names be
+/// unique across the query string, headers and path.
+fn check_method_request(api: &RestApi, m: &Method) -> Result<(), GatewayError> {
+    if m.request_validator_id.as_deref().is_some_and(|id| !api.request_validators.contains_key(id)) {
+        return Err(GatewayError::BadRequest("Invalid Request Validator identifier specified".into()));
+    }
+    if let Some(name) = m.request_models.values().find(|name| !api.models.contains_key(*name)) {
+        return Err(GatewayError::BadRequest(format!("Invalid model identifier specified: {name}")));
+    }
+    let mut names = std::collections::HashSet::new();
+    for key in m.request_parameters.keys() {
+        let name = ["method.request.querystring.", "method.request.header.", "method.request.path."]
+            .iter()
+            .find_map(|p| key.strip_prefix(p));
+        if let Some(name) = name {
+            if !names.insert(name.to_ascii_lowercase()) {
+                return Err(GatewayError::BadRequest(
+                    "Parameter names must be unique across querystring, header and path".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A private API answers over IPv4 and IPv6 both.

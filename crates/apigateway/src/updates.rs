@@ -187,6 +187,10 @@ impl RestApi {
         if m.request_validator_id.as_ref().is_some_and(|v| !self.request_validators.contains_key(v)) {
             return Err(bad("Invalid Request Validator identifier specified"));
         }
+        // Only an authorizer-backed method keeps an authorizer.
+        if !matches!(m.authorization_type.as_str(), "CUSTOM" | "COGNITO_USER_POOLS") {
+            m.authorizer_id = None;
+        }
         self.resource_mut(resource)?.methods.insert(method.to_owned(), m.clone());
         Ok(m)
     }
