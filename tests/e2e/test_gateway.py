@@ -772,3 +772,30 @@ def test_gateway_responses_are_kept_deployed_and_answer_the_apis_own_errors(lami
     with pytest.raises(Exception) as e:
         apigw.create_rest_api(name="two", endpointConfiguration={"types": ["EDGE", "REGIONAL"]})
     assert "Cannot create an api with multiple Endpoint Types." in str(e.value)
+
+
+def test_put_method_checks_what_the_method_request_names(lamina):
+    apigw = lamina.client("apigateway")
+    api = apigw.create_rest_api(name="checked-methods")
+    root = api["rootResourceId"]
+
+    def refused(**kw):
+        with pytest.raises(Exception) as e:
+            apigw.put_method(restApiId=api["id"], resourceId=root, httpMethod="ANY", **kw)
+        return str(e.value)
+
+    assert "requires a valid authorizer" in refused(authorizationType="CUSTOM", authorizerId="nope")
+    assert "Invalid Request Validator identifier specified" in refused(authorizationType="NONE",
+                                                                      requestValidatorId="nope")
+    assert "Invalid model identifier specified: petModel" in refused(
+        authorizationType="NONE", requestModels={"application/json": "petModel"})
+    assert "Parameter names must be unique across querystring, header and path" in refused(
+        authorizationType="NONE",
+        requestParameters={"method.request.querystring.id": True, "method.request.header.id": False})
+    apigw.create_model(restApiId=api["id"], name="Pet", contentType="application/json",
+                       schema=json.dumps({"type": "object", "properties": {"a": {"type": "string"}}}))
+    apigw.put_method(restApiId=api["id"], resourceId=root, httpMethod="ANY", authorizationType="NONE",
+                     requestModels={"application/json": "Pet"})
+    with pytest.raises(Exception) as e:
+        apigw.delete_model(restApiId=api["id"], modelName="Pet")
+    assert "Cannot delete model 'Pet', is referenced in method request: //ANY" in str(e.value)

@@ -713,15 +713,21 @@ impl SqsService {
         }
         let settings = Settings::from_attributes(&attrs);
         self.check_redrive(&settings, fifo)?;
+        self.save_attributes(&q, &attrs, settings)?;
+        q.arrivals.notify_waiters();
+        Ok(())
+    }
+
+    /// Keeps a queue's new attributes, durably, and the settings made of them.
+    fn save_attributes(&self, q: &Queue, attrs: &BTreeMap<String, String>, settings: Settings) -> Result<(), SqsError> {
         let record = {
             let mut record = q.record.lock().unwrap_or_else(|p| p.into_inner());
-            record.attributes = serde_json::to_string(&attrs).unwrap_or_default();
+            record.attributes = serde_json::to_string(attrs).unwrap_or_default();
             record.modified_ms = self.now();
             record.clone()
         };
         self.inner.store.update_queue(&record)?;
         *q.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
-        q.arrivals.notify_waiters();
         Ok(())
     }
 
@@ -801,15 +807,7 @@ impl SqsService {
             attrs.insert("Policy".into(), policy.to_string());
         }
         let settings = Settings::from_attributes(&attrs);
-        let record = {
-            let mut record = q.record.lock().unwrap_or_else(|p| p.into_inner());
-            record.attributes = serde_json::to_string(&attrs).unwrap_or_default();
-            record.modified_ms = self.now();
-            record.clone()
-        };
-        self.inner.store.update_queue(&record)?;
-        *q.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
-        Ok(())
+        self.save_attributes(&q, &attrs, settings)
     }
 
     /// TagQueue, UntagQueue and ListQueueTags (with nothing to add or remove).
