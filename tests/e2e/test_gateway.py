@@ -799,3 +799,24 @@ def test_put_method_checks_what_the_method_request_names(lamina):
     with pytest.raises(Exception) as e:
         apigw.delete_model(restApiId=api["id"], modelName="Pet")
     assert "Cannot delete model 'Pet', is referenced in method request: //ANY" in str(e.value)
+
+
+def test_vpc_links_are_kept_with_aws_checks(lamina):
+    apigw = lamina.client("apigateway")
+    nlb = "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/inner/0123456789abcdef"
+    link = apigw.create_vpc_link(name="inner", targetArns=[nlb])
+    assert (link["status"], link["targetArns"]) == ("PENDING", [nlb])
+    with pytest.raises(Exception) as e:
+        apigw.create_vpc_link(name="bad", targetArns=["invalid-arn"])
+    assert "Invalid ARN. ARN is not well formed invalid-arn" in str(e.value)
+    lamina.restart()
+    apigw = lamina.client("apigateway")
+    assert apigw.get_vpc_link(vpcLinkId=link["id"])["status"] == "AVAILABLE"
+    renamed = apigw.update_vpc_link(vpcLinkId=link["id"], patchOperations=[
+        {"op": "replace", "path": "/name", "value": "renamed"}])
+    assert renamed["name"] == "renamed"
+    assert [l["id"] for l in apigw.get_vpc_links()["items"]] == [link["id"]]
+    apigw.delete_vpc_link(vpcLinkId=link["id"])
+    with pytest.raises(Exception) as e:
+        apigw.get_vpc_link(vpcLinkId=link["id"])
+    assert "Invalid Vpc Link identifier specified" in str(e.value)

@@ -50,6 +50,7 @@ pub mod throttle;
 mod updates;
 pub mod usage;
 pub mod v2;
+pub mod vpc_links;
 pub mod websocket;
 
 use std::collections::HashMap;
@@ -238,6 +239,7 @@ struct State {
     http: HashMap<String, v2::HttpApi>,
     keys: HashMap<String, usage::ApiKey>,
     plans: HashMap<String, usage::UsagePlan>,
+    links: HashMap<String, vpc_links::VpcLink>,
 }
 
 const REST_KIND: &str = "restapi";
@@ -267,6 +269,10 @@ impl GatewayService {
         for d in store.documents(usage::PLAN_KIND)? {
             let plan: usage::UsagePlan = read_doc(&d)?;
             state.plans.insert(plan.id.clone(), plan);
+        }
+        for d in store.documents(vpc_links::LINK_KIND)? {
+            let link: vpc_links::VpcLink = read_doc(&d)?;
+            state.links.insert(link.id.clone(), link);
         }
         let service = GatewayService {
             inner: Arc::new(Inner {

@@ -1,6 +1,8 @@
-//! API Gateway's API keys and usage plans (`/apikeys`, `/usageplans`).
+//! API Gateway's API keys, usage plans and VPC links (`/apikeys`, `/usageplans`,
+//! `/vpclinks`).
 
 use apigateway::usage::{ApiKey, ApiKeyInput, ApiStage, Quota, Throttle, UsagePlan};
+use apigateway::vpc_links::VpcLink;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -21,6 +23,57 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/usageplans/{id}/keys", post(create_usage_plan_key).get(get_usage_plan_keys))
         .route("/usageplans/{id}/keys/{key}", get(get_usage_plan_key).delete(delete_usage_plan_key))
         .route("/usageplans/{id}/usage", get(get_usage))
+        .route("/vpclinks", post(create_vpc_link).get(get_vpc_links))
+        .route("/vpclinks/{id}", get(get_vpc_link).patch(update_vpc_link).delete(delete_vpc_link))
+}
+
+/// A VPC link as the API shows it: `PENDING` as created, `AVAILABLE` after.
+fn vpc_link_json(l: &VpcLink, created: bool) -> Value {
+    let mut o = json!({ "id": l.id, "name": l.name, "targetArns": l.target_arns });
+    put(&mut o, "description", json!(l.description));
+    if created {
+        o["status"] = json!("PENDING");
+    } else {
+        o["status"] = json!("AVAILABLE");
+        o["statusMessage"] = json!("Your vpc link is ready for use");
+    }
+    o
+}
+
+async fn create_vpc_link(State(s): State<ApiState>, GwCaller(c): GwCaller, JsonBody(b): JsonBody) -> Response {
+    let targets = crate::apigw_common::strings(&b, "targetArns");
+    let name = string(&b, "name").unwrap_or_default();
+    let created = s.gateway.create_vpc_link(&c, &name, string(&b, "description"), targets, string_map(&b, "tags"));
+    reply(created, StatusCode::ACCEPTED, |l| vpc_link_json(&l, true))
+}
+
+async fn get_vpc_links(State(s): State<ApiState>, GwCaller(c): GwCaller) -> Response {
+    let links = s.gateway.vpc_links(&c);
+    crate::apigw_common::answer(StatusCode::OK, crate::apigw_common::item_list(&links, |l| vpc_link_json(l, false)))
+}
+
+fn with_tags(l: &VpcLink) -> Value {
+    let mut o = vpc_link_json(l, false);
+    o["tags"] = json!(l.tags);
+    o
+}
+
+async fn get_vpc_link(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(id): Path<String>) -> Response {
+    reply(s.gateway.vpc_link(&c, &id), StatusCode::OK, |l| with_tags(&l))
+}
+
+async fn update_vpc_link(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let patch = patch_operations(&b);
+    reply(s.gateway.update_vpc_link(&c, &id, &patch), StatusCode::OK, |l| with_tags(&l))
+}
+
+async fn delete_vpc_link(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(id): Path<String>) -> Response {
+    done(s.gateway.delete_vpc_link(&c, &id), StatusCode::ACCEPTED)
 }
 
 #[derive(serde::Deserialize)]
