@@ -93,6 +93,20 @@ def test_account_settings_and_tags(lam):
                                "Function not found: arn:aws:lambda:us-east-1:000000000000:function:ghost")
 
 
+def test_recursion_config_is_kept_and_checked(lamina, lam):
+    create(lam, "loops", code=APP)
+    assert lam.get_function_recursion_config(FunctionName="loops")["RecursiveLoop"] == "Terminate"
+    assert lam.put_function_recursion_config(FunctionName="loops", RecursiveLoop="Allow")["RecursiveLoop"] == "Allow"
+    with pytest.raises(ClientError) as e:
+        lam.put_function_recursion_config(FunctionName="loops", RecursiveLoop="Sometimes")
+    assert error_of(e)[:2] == ("ValidationException", "1 validation error detected: Value 'Sometimes' at "
+                               "'recursiveLoop' failed to satisfy constraint: Member must satisfy enum value set: "
+                               "[Terminate, Allow]")
+    lamina.restart()
+    lam = lamina.client("lambda")
+    assert lam.get_function_recursion_config(FunctionName="loops")["RecursiveLoop"] == "Allow"
+
+
 def test_twelve_digit_keys_select_the_account(lamina):
     mine = lamina.client(key="111122223333")
     create(mine, "acct-fn", code=APP)

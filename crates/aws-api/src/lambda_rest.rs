@@ -36,6 +36,10 @@ pub(crate) fn routes() -> Router<ApiState> {
         )
         .route("/2019-09-30/functions/{name}/concurrency", get(get_function_concurrency))
         .route(
+            "/2024-08-31/functions/{name}/recursion-config",
+            axum::routing::put(put_recursion_config).get(get_recursion_config),
+        )
+        .route(
             "/2019-09-25/functions/{name}/event-invoke-config",
             get(get_event_invoke_config)
                 .put(put_event_invoke_config)
@@ -63,6 +67,9 @@ pub(crate) fn error_response(err: LambdaError) -> Response {
         }
         LambdaError::Invalid(Invalid::Parameter(m)) => {
             (StatusCode::BAD_REQUEST, "InvalidParameterValueException", json!({ "Type": "User", "message": m }))
+        }
+        LambdaError::AccountLimit(m) => {
+            (StatusCode::BAD_REQUEST, "InvalidParameterValueException", json!({ "message": m }))
         }
         LambdaError::NotFound(m) => {
             (StatusCode::NOT_FOUND, "ResourceNotFoundException", json!({ "Type": "User", "Message": m }))
@@ -942,6 +949,33 @@ async fn put_function_concurrency(
         .ok_or_else(|| Invalid::from(Violation::null("reservedConcurrentExecutions")))?;
     let n = s.lambda.put_concurrency(&caller, &name, requested)?;
     Ok(json_response(StatusCode::OK, &ConcurrencyWire { reserved_concurrent_executions: Some(i64::from(n)) }))
+}
+
+/// PutFunctionRecursionConfig's body and GetFunctionRecursionConfig's answer.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct RecursionWire {
+    recursive_loop: Option<String>,
+}
+
+impl Operation for RecursionWire {
+    const NAME: &'static str = "PutFunctionRecursionConfig";
+}
+
+async fn put_recursion_config(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(name): Path<String>,
+    Input(wire): Input<RecursionWire>,
+) -> ApiResult {
+    let setting = wire.recursive_loop.ok_or_else(|| Invalid::from(Violation::null("recursiveLoop")))?;
+    let set = s.lambda.put_recursion_config(&caller, &name, &setting)?;
+    Ok(json_response(StatusCode::OK, &RecursionWire { recursive_loop: Some(set) }))
+}
+
+async fn get_recursion_config(State(s): State<ApiState>, Who(caller): Who, Path(name): Path<String>) -> ApiResult {
+    let setting = s.lambda.recursion_config(&caller, &name)?;
+    Ok(json_response(StatusCode::OK, &RecursionWire { recursive_loop: Some(setting) }))
 }
 
 async fn get_function_concurrency(State(s): State<ApiState>, Who(caller): Who, Path(name): Path<String>) -> ApiResult {

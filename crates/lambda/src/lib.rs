@@ -43,6 +43,10 @@ pub enum LambdaError {
     /// `ValidationException` or `InvalidParameterValueException`.
     #[error(transparent)]
     Invalid(#[from] Invalid),
+    /// `InvalidParameterValueException` for an account limit a call would break, which
+    /// AWS words without the `Type` its other parameter errors carry.
+    #[error("{0}")]
+    AccountLimit(String),
     /// `ResourceNotFoundException`.
     #[error("{0}")]
     NotFound(String),
@@ -681,6 +685,7 @@ impl LambdaService {
             last_update_status: LastUpdateStatus::Successful,
             tags: cmd.tags,
             reserved_concurrency: None,
+            recursive_loop: None,
             event_invoke: None,
             version: None,
             last_version: 0,
@@ -1030,12 +1035,11 @@ impl LambdaService {
         let others = self.cache.reserved_in(&caller.account).saturating_sub(old.reserved_concurrency.unwrap_or(0));
         let unreserved = i64::from(self.concurrency_limit) - i64::from(others) - reserved;
         if unreserved < i64::from(limits::UNRESERVED_MIN) {
-            return Err(Invalid::parameter(format!(
+            return Err(LambdaError::AccountLimit(format!(
                 "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution \
                  below its minimum value of [{}].",
                 limits::UNRESERVED_MIN
-            ))
-            .into());
+            )));
         }
         let mut new = (*old).clone();
         new.reserved_concurrency = Some(reserved as u32);
@@ -1044,6 +1048,26 @@ impl LambdaService {
         }
         self.remember(new);
         Ok(reserved as u32)
+    }
+
+    /// PutFunctionRecursionConfig: whether Lambda lets a recursive loop through this
+    /// function run (`Allow`) or stops it (`Terminate`, the default).
+    pub fn put_recursion_config(&self, caller: &Caller, name: &str, setting: &str) -> Result<String, LambdaError> {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.resolve(caller, name, None).map_err(|e| latest_named(e, name, None))?;
+        let mut new = (*old).clone();
+        new.recursive_loop = (setting == "Allow").then(|| setting.to_owned());
+        if !self.store.update_function(&new)? {
+            return Err(not_found(caller, &old.name, None));
+        }
+        self.remember(new);
+        Ok(setting.to_owned())
+    }
+
+    /// GetFunctionRecursionConfig.
+    pub fn recursion_config(&self, caller: &Caller, name: &str) -> Result<String, LambdaError> {
+        let f = self.resolve(caller, name, None)?;
+        Ok(f.recursive_loop.clone().unwrap_or_else(|| "Terminate".into()))
     }
 
     /// GetFunctionConcurrency.

@@ -227,7 +227,21 @@ impl LambdaService {
         name: &str,
         qualifier: Option<&str>,
     ) -> Result<(std::sync::Arc<Function>, Option<String>), LambdaError> {
-        let (f, shown) = self.resolve_version(caller, name, qualifier)?;
+        let (f, shown) = self.resolve_version(caller, name, qualifier).map_err(|e| match e {
+            // A missing alias of a function that exists is worded as one.
+            LambdaError::NotFound(m) if m.starts_with("Function not found: ") => {
+                let arn = m.trim_start_matches("Function not found: ").to_owned();
+                let alias =
+                    arn.rsplit(':').next().filter(|q| !q.chars().all(|c| c.is_ascii_digit()) && *q != "$LATEST");
+                let function_exists = model::FunctionRef::parse(name, "functionName")
+                    .is_ok_and(|r| self.cached(caller, &r.name).is_some());
+                match (alias, function_exists, arn.matches(':').count() >= 7) {
+                    (Some(_), true, true) => LambdaError::NotFound(format!("Cannot find alias arn: {arn}")),
+                    _ => LambdaError::NotFound(m),
+                }
+            }
+            e => e,
+        })?;
         let latest = self.cached(caller, &f.name).unwrap_or(f);
         Ok((latest, shown.filter(|q| q != "$LATEST")))
     }
@@ -274,8 +288,16 @@ impl LambdaService {
         revision: Option<&str>,
     ) -> Result<(), LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let (f, q) = self.policy_target(caller, name, qualifier)?;
+        let (f, q) = self.policy_target(caller, name, qualifier).map_err(|e| match e {
+            LambdaError::NotFound(m) if m.starts_with("Function not found: ") => {
+                LambdaError::NotFound(m.replacen("Function not found: ", "No policy found for: ", 1))
+            }
+            e => e,
+        })?;
         let mut policy = (*self.policy_of(&f, q.as_deref())?).clone();
+        if policy.statements.is_empty() {
+            return Err(LambdaError::NotFound("No policy is associated with the given resource.".into()));
+        }
         check_revision(&policy, revision)?;
         let before = policy.statements.len();
         policy.statements.retain(|s| s.sid != sid);

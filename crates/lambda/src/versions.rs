@@ -532,18 +532,16 @@ impl LambdaService {
                 let unreserved = self.concurrency_limit.saturating_sub(self.cache.reserved_in(&latest.account));
                 let allowed = unreserved.saturating_sub(model::limits::UNRESERVED_MIN);
                 if total > i64::from(unreserved) {
-                    return Err(Invalid::parameter(format!(
+                    return Err(LambdaError::AccountLimit(format!(
                         "Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [{unreserved}]."
-                    ))
-                    .into());
+                    )));
                 }
                 if total > i64::from(allowed) {
-                    return Err(Invalid::parameter(format!(
+                    return Err(LambdaError::AccountLimit(format!(
                         "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution \
                          below its minimum value of [{}].",
                         model::limits::UNRESERVED_MIN
-                    ))
-                    .into());
+                    )));
                 }
             }
         }

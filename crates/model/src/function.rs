@@ -254,6 +254,9 @@ pub struct Function {
     pub tags: BTreeMap<String, String>,
     /// Concurrency reserved for this function (PutFunctionConcurrency), if any.
     pub reserved_concurrency: Option<u32>,
+    /// `RecursiveLoop` as PutFunctionRecursionConfig set it: `Allow`; `None` is AWS's
+    /// default, `Terminate`.
+    pub recursive_loop: Option<String>,
     /// How asynchronous invocations are retried and where their outcomes go.
     pub event_invoke: Option<EventInvokeConfig>,
     /// `None` for `$LATEST`; the number of a published version.

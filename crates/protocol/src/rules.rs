@@ -107,7 +107,12 @@ const DEFAULT: Rules = Rules {
 /// The rules of a service, by Lamina's name for it.
 pub fn of(service: &str) -> Rules {
     match service {
-        "lambda" => Rules { malformed: "InvalidRequestContentException", own_checks: &["runtime"], ..DEFAULT },
+        "lambda" => Rules {
+            malformed: "InvalidRequestContentException",
+            own_checks: &["runtime"],
+            enum_orders: &[&["Terminate", "Allow"]],
+            ..DEFAULT
+        },
         "apigateway" => Rules {
             input_prefix: true,
             list_not_null: false,

@@ -43,7 +43,8 @@ const FUNCTION_TABLE_COLUMNS: &str = "
     last_version INTEGER NOT NULL DEFAULT 0,
     layers TEXT NOT NULL DEFAULT '[]',
     logging TEXT,
-    snap_start INTEGER NOT NULL DEFAULT 0";
+    snap_start INTEGER NOT NULL DEFAULT 0,
+    recursive_loop TEXT";
 
 /// The function tables, built from [`FUNCTION_TABLE_COLUMNS`].
 fn function_tables() -> String {
@@ -140,8 +141,8 @@ CREATE TABLE IF NOT EXISTS function_urls (
 const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
     ephemeral_mb, environment, architecture, tracing, dead_letter_target, code_sha256_hex, code_sha256_b64, \
     code_size, revision_id, last_modified_ms, state, last_update_status, tags, reserved_concurrency, event_invoke, \
-    last_version, layers, logging, snap_start";
-const FUNCTION_PARAMS: usize = 28;
+    last_version, layers, logging, snap_start, recursive_loop";
+const FUNCTION_PARAMS: usize = 29;
 
 /// Sets (`Some`) or deletes (`None`) the `column` of a table keyed by account, region,
 /// function and qualifier.
@@ -203,6 +204,7 @@ impl SqliteStore {
             let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN layers TEXT NOT NULL DEFAULT '[]'"), []);
             let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN logging TEXT"), []);
             let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN snap_start INTEGER NOT NULL DEFAULT 0"), []);
+            let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN recursive_loop TEXT"), []);
         }
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
@@ -265,6 +267,7 @@ fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
             last_update_status: LastUpdateStatus::Successful,
             tags: BTreeMap::new(),
             reserved_concurrency: row.get(22)?,
+            recursive_loop: row.get(28)?,
             event_invoke: None,
             version: None,
             last_version: row.get(24)?,
@@ -424,6 +427,7 @@ fn function_params(f: &Function) -> [Box<dyn rusqlite::ToSql + '_>; FUNCTION_PAR
         Box::new(layers_json(&c.layers)),
         Box::new(logging_json(&c.logging)),
         Box::new(c.snap_start),
+        Box::new(&f.recursive_loop),
     ]
 }
 
@@ -1097,6 +1101,7 @@ mod tests {
             last_update_status: LastUpdateStatus::Successful,
             tags: BTreeMap::new(),
             reserved_concurrency: None,
+            recursive_loop: None,
             version: None,
             last_version: 0,
             event_invoke: Some(EventInvokeConfig {
@@ -1154,7 +1159,8 @@ mod tests {
                 .replace(",\n    last_version INTEGER NOT NULL DEFAULT 0", "")
                 .replace(",\n    layers TEXT NOT NULL DEFAULT '[]'", "")
                 .replace(",\n    logging TEXT", "")
-                .replace(",\n    snap_start INTEGER NOT NULL DEFAULT 0", "");
+                .replace(",\n    snap_start INTEGER NOT NULL DEFAULT 0", "")
+                .replace(",\n    recursive_loop TEXT", "");
             c.execute_batch(&format!(
                 "CREATE TABLE functions ({old_columns}, PRIMARY KEY (account, region, name));
                  CREATE TABLE async_events (id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
@@ -1169,15 +1175,16 @@ mod tests {
             let p = function_params(&f);
             let sql = format!(
                 "INSERT INTO functions ({}) VALUES ({})",
-                FUNCTION_COLUMNS.replace(", last_version, layers, logging, snap_start", ""),
-                placeholders(FUNCTION_PARAMS - 4)
+                FUNCTION_COLUMNS.replace(", last_version, layers, logging, snap_start, recursive_loop", ""),
+                placeholders(FUNCTION_PARAMS - 5)
             );
-            c.execute(&sql, rusqlite::params_from_iter(p.iter().take(FUNCTION_PARAMS - 4))).unwrap();
+            c.execute(&sql, rusqlite::params_from_iter(p.iter().take(FUNCTION_PARAMS - 5))).unwrap();
         }
         let s = SqliteStore::open(&path).unwrap();
         let old = s.get_function("000000000000", "us-east-1", "old").unwrap().unwrap();
         assert_eq!(old.last_version, 0);
         assert!(!old.config.snap_start && old.config.logging == LoggingConfig::default(), "later columns default");
+        assert_eq!(old.recursive_loop, None);
         let mut version = old.clone();
         version.version = Some(1);
         let mut latest = old;
