@@ -15,6 +15,9 @@ use sha2::Digest;
 
 /// An RSA key and the certificate subscribers check signatures with.
 pub struct Signer {
+    sha1: SigningKey<sha1::Sha1>,
+    sha256: SigningKey<sha2::Sha256>,
+    #[cfg(test)]
     key: RsaPrivateKey,
     /// The certificate, PEM.
     pub cert_pem: String,
@@ -53,7 +56,14 @@ impl Signer {
         let key = RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| fail("reading", &key_file, &e))?;
         let cert_pem = std::fs::read_to_string(&cert_file).map_err(|e| fail("reading", &cert_file, &e))?;
         let hash = hex(&sha2::Sha256::digest(cert_pem.as_bytes())[..16]);
-        Ok(Signer { key, cert_pem, cert_file: format!("SimpleNotificationService-{hash}.pem") })
+        Ok(Signer {
+            sha1: SigningKey::new(key.clone()),
+            sha256: SigningKey::new(key.clone()),
+            #[cfg(test)]
+            key,
+            cert_pem,
+            cert_file: format!("SimpleNotificationService-{hash}.pem"),
+        })
     }
 
     /// Signs a notification or subscription confirmation (its `Type` says which) with the
@@ -73,9 +83,9 @@ impl Signer {
             }
         }
         let signature = if message.get("SignatureVersion").and_then(Value::as_str) == Some("2") {
-            SigningKey::<sha2::Sha256>::new(self.key.clone()).sign(text.as_bytes()).to_vec()
+            self.sha256.sign(text.as_bytes()).to_vec()
         } else {
-            SigningKey::<sha1::Sha1>::new(self.key.clone()).sign(text.as_bytes()).to_vec()
+            self.sha1.sign(text.as_bytes()).to_vec()
         };
         base64::engine::general_purpose::STANDARD.encode(signature)
     }
