@@ -123,6 +123,10 @@ def test_http_subscriptions_confirm_then_receive(lamina, collector):
     sns.publish(TopicArn=topic, Message="over http")
     note = collector.get()
     assert (note["Type"], note["Message"], note["TopicArn"]) == ("Notification", "over http", topic)
+    # A `*.localhost` endpoint (a function URL's form) is the loopback, as RFC 6761 says.
+    named = collector.url.replace("127.0.0.1", "sink.lambda-url.us-east-1.localhost")
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=named)
+    assert collector.get()["Type"] == "SubscriptionConfirmation"
 
 
 def test_sns_as_a_lambda_destination(lamina, lam):

@@ -520,9 +520,37 @@ async fn attempt(inner: &Inner, d: HttpDelivery) {
 }
 
 type HttpClient = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector<LocalhostResolver>>,
     http_body_util::Full<bytes::Bytes>,
 >;
+
+/// Resolves `localhost` and `*.localhost` to the loopback address, as RFC 6761 reserves
+/// them (and browsers and curl resolve them), so endpoints such as a function URL's
+/// `….lambda-url.….localhost` are reachable; other names through the system.
+#[derive(Clone)]
+struct LocalhostResolver(hyper_util::client::legacy::connect::dns::GaiResolver);
+
+type Resolved = std::vec::IntoIter<std::net::SocketAddr>;
+
+impl tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for LocalhostResolver {
+    type Response = Resolved;
+    type Error = std::io::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Resolved, std::io::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), std::io::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, name: hyper_util::client::legacy::connect::dns::Name) -> Self::Future {
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        if host == "localhost" || host.ends_with(".localhost") {
+            let loopback = vec![std::net::SocketAddr::from(([127, 0, 0, 1], 0))];
+            return Box::pin(async move { Ok(loopback.into_iter()) });
+        }
+        let lookup = self.0.call(name);
+        Box::pin(async move { Ok(lookup.await?.collect::<Vec<_>>().into_iter()) })
+    }
+}
 
 /// One client for every delivery: plain HTTP, and HTTPS verified against the system's
 /// trusted certificates (`SSL_CERT_FILE` / `SSL_CERT_DIR` name others, as usual).
@@ -530,12 +558,16 @@ fn client() -> Result<&'static HttpClient, String> {
     static CLIENT: std::sync::OnceLock<Result<HttpClient, String>> = std::sync::OnceLock::new();
     CLIENT
         .get_or_init(|| {
+            let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(LocalhostResolver(
+                hyper_util::client::legacy::connect::dns::GaiResolver::new(),
+            ));
+            http.enforce_http(false);
             let connector = hyper_rustls::HttpsConnectorBuilder::new()
                 .with_native_roots()
                 .map_err(|e| format!("no trusted certificates for https deliveries: {e}"))?
                 .https_or_http()
                 .enable_http1()
-                .build();
+                .wrap_connector(http);
             Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
         })
         .as_ref()
