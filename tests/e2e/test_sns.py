@@ -305,6 +305,8 @@ def test_platform_applications_endpoints_and_sms_settings_are_kept(lamina):
     assert sns.get_endpoint_attributes(EndpointArn=endpoint)["Attributes"] == {
         "CustomUserData": "data", "Enabled": "true", "Token": "t1"}
     assert sns.publish(TargetArn=endpoint, Message="push")["MessageId"]
+    assert error_of(sns.publish, TargetArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:endpoint/x", Message="m")[2] == (
+        "Invalid parameter: TargetArn Reason: Wrong number of slashes in relative portion of the ARN.")
     sns.set_endpoint_attributes(EndpointArn=endpoint, Attributes={"Enabled": "false"})
     assert error_of(sns.publish, TargetArn=endpoint, Message="push")[1] == "EndpointDisabled"
     assert sns.get_sms_attributes()["attributes"] == {"DefaultSMSType": "Transactional", "MonthlySpendLimit": "1"}

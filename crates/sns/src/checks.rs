@@ -169,11 +169,12 @@ pub fn json_document(what: &str, text: &str) -> Result<Value, String> {
             }
             Some((i, b'{')) => {
                 let next = bytes[i + 1..].iter().position(|b| !b.is_ascii_whitespace()).map(|j| i + 1 + j);
-                match next.map(|j| (j, bytes[j])) {
-                    Some((j, c)) if c != b'"' && c != b'}' => Some((
+                // `next` is the first byte after `{` that is not ASCII space: a character's start.
+                match next.and_then(|j| text[j..].chars().next().map(|c| (j, c))) {
+                    Some((j, c)) if c != '"' && c != '}' => Some((
                         format!(
-                            "Unexpected character ('{}' (code {c})): was expecting double-quote to start field name",
-                            c as char
+                            "Unexpected character ('{c}' (code {})): was expecting double-quote to start field name",
+                            c as u32
                         ),
                         j + 1,
                     )),
@@ -272,5 +273,6 @@ mod tests {
             "RedrivePolicy: failed to parse JSON. Unexpected character ('i' (code 105)): was expecting double-quote to start field name"
         ));
         assert!(json_document("X", r#"{"a": 1}"#).is_ok());
+        assert!(json_document("X", "{é}").unwrap_err().contains("('é' (code 233))"));
     }
 }

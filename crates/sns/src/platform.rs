@@ -119,13 +119,13 @@ impl SnsService {
             .ok_or_else(|| SnsError::not_found("PlatformApplication does not exist"))
     }
 
-    /// The endpoint an ARN names.
-    fn endpoint(&self, caller: &Caller, arn: &str) -> Result<BTreeMap<String, String>, SnsError> {
-        let parsed = checks::arn("EndpointArn", arn)?;
+    /// The endpoint an ARN given as `param` names.
+    fn endpoint(&self, caller: &Caller, param: &str, arn: &str) -> Result<BTreeMap<String, String>, SnsError> {
+        let parsed = checks::arn(param, arn)?;
         if parsed.resource.split('/').count() != 4 {
-            return Err(SnsError::invalid(
-                "Invalid parameter: EndpointArn Reason: Wrong number of slashes in relative portion of the ARN.",
-            ));
+            return Err(SnsError::invalid(format!(
+                "Invalid parameter: {param} Reason: Wrong number of slashes in relative portion of the ARN."
+            )));
         }
         let docs = self.inner.documents.read().unwrap_or_else(|p| p.into_inner());
         docs.endpoints
@@ -258,7 +258,7 @@ impl SnsService {
 
     /// GetEndpointAttributes.
     pub fn endpoint_attributes(&self, caller: &Caller, arn: &str) -> Result<BTreeMap<String, String>, SnsError> {
-        self.endpoint(caller, arn)
+        self.endpoint(caller, "EndpointArn", arn)
     }
 
     /// SetEndpointAttributes.
@@ -268,7 +268,7 @@ impl SnsService {
         arn: &str,
         attributes: BTreeMap<String, String>,
     ) -> Result<(), SnsError> {
-        let mut stored = self.endpoint(caller, arn)?;
+        let mut stored = self.endpoint(caller, "EndpointArn", arn)?;
         check_endpoint_attributes(&attributes)?;
         stored.extend(attributes);
         self.save_document(ENDPOINT, arn, stored)
@@ -276,7 +276,7 @@ impl SnsService {
 
     /// DeleteEndpoint; a missing one is not an error (its subscriptions stay, as on AWS).
     pub fn delete_endpoint(&self, caller: &Caller, arn: &str) -> Result<(), SnsError> {
-        if self.endpoint(caller, arn).is_ok() {
+        if self.endpoint(caller, "EndpointArn", arn).is_ok() {
             self.inner.store.delete_documents(ENDPOINT, &[arn.to_owned()])?;
             self.inner.documents.write().unwrap_or_else(|p| p.into_inner()).endpoints.remove(arn);
         }
@@ -298,7 +298,7 @@ impl SnsService {
     /// Publish to an endpoint (`TargetArn`): accepted if it exists and is enabled; the
     /// push itself has no way off this machine.
     pub fn publish_to_endpoint(&self, caller: &Caller, arn: &str, message: &str) -> Result<String, SnsError> {
-        let endpoint = self.endpoint(caller, arn).map_err(|e| match e.code {
+        let endpoint = self.endpoint(caller, "TargetArn", arn).map_err(|e| match e.code {
             "NotFound" => {
                 SnsError::invalid("Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified")
             }
