@@ -3,10 +3,13 @@
 //!
 //! [`GatewayService`] owns every API's configuration — for REST APIs the resource tree,
 //! methods, integrations, authorizers, deployments and stages (`rest.rs`), models, request
-//! validators and documentation parts (`definitions.rs`), and the PATCH updates of
+//! validators and documentation parts (`definitions.rs`), gateway responses
+//! (`responses.rs`, deployed with the API and applied to its own errors), and the PATCH
+//! updates of
 //! resources, methods, integrations and their responses (`updates.rs`); for HTTP APIs
 //! the routes, integrations, authorizers, deployments and stages (`v2.rs`); API keys and
-//! usage plans (`usage.rs`) — keeps it in memory, and writes each whole to the store's
+//! usage plans (`usage.rs`); VPC links, kept as configuration (`vpc_links.rs`) — keeps it
+//! in memory, and writes each whole to the store's
 //! `GatewayStore` on every change, so it survives a restart. A deployment is a snapshot: a
 //! stage serves the deployment it points at, never the API's live configuration (an HTTP
 //! API stage with auto-deploy gets a new deployment on every change, as on AWS).

@@ -3,9 +3,11 @@
 //! [`SqsService`] executes SQS's operations with plain Rust values: standard and FIFO
 //! queues, message and system attributes with their MD5 digests, visibility timeouts,
 //! long polling (a receive waits on its queue, never on a poll interval), dead-letter
-//! redrive after `maxReceiveCount`, retention, FIFO per-group ordering and five-minute
-//! deduplication, queue policies (another account, or a service acting for another
-//! account's resource, reaches a queue only as its `Policy` allows), and tags. Every
+//! redrive after `maxReceiveCount`, retention, FIFO per-group ordering (a batch hands out
+//! a group's messages together; groups take turns) and five-minute deduplication per
+//! queue or message group, queue policies (another account, or a service acting for
+//! another account's resource, reaches a queue only as its `Policy` — set, or built by
+//! AddPermission — allows), and tags. Every
 //! accepted message is committed before the caller hears of it. Errors are [`SqsError`]s carrying AWS's error shape names and query codes.
 //!
 //! It knows nothing of HTTP or the wire protocols; `aws-api` speaks them.
