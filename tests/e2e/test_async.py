@@ -117,6 +117,12 @@ def test_event_invoke_config_api_and_validation(lamina, lam):
         lam.put_function_event_invoke_config(
             FunctionName="cfg", DestinationConfig={"OnFailure": {"Destination": "arn:aws:events:us-east-1:000000000000:event-bus/b"}})
     assert e.value.response["Error"]["Code"] == "InvalidParameterValueException", "no EventBridge"
+    # Update changes a configuration; it does not make one.
+    with pytest.raises(ClientError) as e:
+        lam.update_function_event_invoke_config(FunctionName="cfg", MaximumRetryAttempts=0)
+    assert (e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]) == (
+        "ResourceNotFoundException",
+        "The function arn:aws:lambda:us-east-1:000000000000:function:cfg:$LATEST doesn't have an EventInvokeConfig")
 
 
 def test_failures_and_successes_reach_their_destinations(lam, collector):

@@ -279,9 +279,15 @@ def test_a_cross_account_invoke_fails_until_add_permission_allows_it(secured):
 
     # A permission on an alias covers the alias, not the function.
     version = alice.publish_version(FunctionName="shared")["Version"]
-    alice.create_alias(FunctionName="shared", Name="live", FunctionVersion=version)
+    alias = alice.create_alias(FunctionName="shared", Name="live", FunctionVersion=version)
+    # AddPermission's RevisionId may be the alias's own, as on AWS.
     alice.add_permission(FunctionName="shared", Qualifier="live", StatementId="bob-live",
-                         Action="lambda:InvokeFunction", Principal=f"arn:aws:iam::{BOB[2]}:root")
+                         Action="lambda:InvokeFunction", Principal=f"arn:aws:iam::{BOB[2]}:root",
+                         RevisionId=alias["RevisionId"])
+    # A qualifier no alias could have names a missing function version.
+    assert error_of(lambda: alice.add_permission(FunctionName="shared", Qualifier="not-$-alias", StatementId="x",
+                                                 Action="lambda:InvokeFunction", Principal=BOB[2]))[1:] == (
+        "ResourceNotFoundException", f"Function not found: {arn}:not-$-alias")
     assert bob.invoke(FunctionName=f"{arn}:live")["StatusCode"] == 200
     assert error_of(lambda: bob.invoke(FunctionName=arn))[1] == "AccessDeniedException"
     assert json.loads(alice.get_policy(FunctionName="shared", Qualifier="live")["Policy"])["Statement"][0][

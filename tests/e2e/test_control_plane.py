@@ -75,18 +75,34 @@ def test_list_functions_paginates(lam):
     assert names == [f"page-{i}" for i in range(7)]
 
 
-def test_account_settings_and_tags(lam):
+def test_account_settings_and_tags(lamina, lam):
     create(lam, "tagged", code=APP)
     s = lam.get_account_settings()
     assert s["AccountLimit"]["ConcurrentExecutions"] == 1000
     assert s["AccountLimit"]["CodeSizeUnzipped"] == 262144000
     assert s["AccountUsage"]["FunctionCount"] == 1
     assert s["AccountUsage"]["TotalCodeSize"] == len(APP)
+    # Layer versions count toward the code stored; usage is the region's own.
+    layer = zip_bytes({"python/lib.py": "X = 1\n"})
+    lam.publish_layer_version(LayerName="counted", Content={"ZipFile": layer})
+    assert lam.get_account_settings()["AccountUsage"]["TotalCodeSize"] == len(APP) + len(layer)
+    west = lamina.client(region="us-west-2")
+    assert west.get_account_settings()["AccountUsage"] == {"TotalCodeSize": 0, "FunctionCount": 0}
 
     arn = "arn:aws:lambda:us-east-1:000000000000:function:tagged"
     lam.tag_resource(Resource=arn, Tags={"a": "1", "b": "2"})
     lam.untag_resource(Resource=arn, TagKeys=["a"])
     assert lam.list_tags(Resource=arn)["Tags"] == {"b": "2"}
+    # An empty tag-key list travels as none; an empty tag map is refused.
+    with pytest.raises(ClientError) as e:
+        lam.untag_resource(Resource=arn, TagKeys=[])
+    assert error_of(e) == ("ValidationException",
+                           "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: "
+                           "Member must not be null", 400)
+    with pytest.raises(ClientError) as e:
+        lam.tag_resource(Resource=arn, Tags={})
+    assert error_of(e) == ("InvalidParameterValueException",
+                           "An error occurred and the request cannot be processed.", 400)
     with pytest.raises(ClientError) as e:
         lam.list_tags(Resource="arn:aws:lambda:us-east-1:000000000000:function:ghost")
     assert error_of(e)[:2] == ("ResourceNotFoundException",
@@ -153,13 +169,21 @@ def test_create_validation_errors(lam, kwargs, code, message):
         assert got_message == message
 
 
-def test_environment_over_4kb_and_bad_zip(lam):
+def test_environment_over_4kb_and_bad_zip(lamina, lam):
     with pytest.raises(ClientError) as e:
         create(lam, "big-env", code=APP, Environment={"Variables": {"BIG": "x" * 5000}})
     code, message, _ = error_of(e)
     assert code == "InvalidParameterValueException"
     assert message.startswith("Lambda was unable to configure your environment variables because the "
                               "environment variables you have provided exceeded the 4KB limit.")
+    # The variables are measured, and shown, in the order given.
+    with pytest.raises(ClientError) as e:
+        create(lam, "big-env", code=APP, Environment={"Variables": {"SMALL": "ok", "BIG": "x" * 5000}})
+    assert error_of(e)[1].endswith('String measured: {"SMALL":"ok","BIG":"' + "x" * 5000 + '"}')
+    create(lam, "ordered", code=APP, Environment={"Variables": {"ZZ": "1", "AA": "2"}})
+    status, _, raw = lamina.http("GET", "/2015-03-31/functions/ordered/configuration")
+    shown = json.loads(raw, object_pairs_hook=list)
+    assert status == 200 and dict(shown)["Environment"] == [("Variables", [("ZZ", "1"), ("AA", "2")])]
     with pytest.raises(ClientError) as e:
         create(lam, "bad-zip", code=b"this is not a zip")
     assert error_of(e) == ("InvalidParameterValueException",
@@ -309,6 +333,13 @@ def test_each_operation_answers_a_missing_or_wrong_target_in_aws_words(lam):
     assert err(lam.get_function, FunctionName=long) == ("ResourceNotFoundException", f"Function not found: {arn}{long}", 404)
     assert err(lam.get_function, FunctionName="arn:aws:lambda:eu-west-1:000000000000:function:f") == (
         "ResourceNotFoundException", "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')", 404)
+    # Creating by ARN: another region is out of reach, another account's is refused.
+    assert err(create, lam=lam, name="arn:aws:lambda:eu-west-1:000000000000:function:f", code=APP) == (
+        "ResourceNotFoundException", "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')", 404)
+    with pytest.raises(ClientError) as e:
+        create(lam, "arn:aws:lambda:us-east-1:123456789012:function:f", code=APP)
+    assert (e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "AccessDeniedException", 403)
     create(lam, "look", code=APP)
     assert err(lam.get_function, FunctionName="look", Qualifier="$latest")[1] == f"Function not found: {arn}look:$latest"
     assert err(lam.delete_function, FunctionName="gone", Qualifier="3")[1] == f"Function not found: {arn}gone"
@@ -339,3 +370,73 @@ def test_each_operation_answers_a_missing_or_wrong_target_in_aws_words(lam):
         f"The destination ARN {arn}gone is invalid."
     assert lam.list_event_source_mappings(FunctionName="gone")["EventSourceMappings"] == []
     assert err(lam.invoke, FunctionName="gone")[1] == f"Function not found: {arn}gone:$LATEST"
+
+
+def test_code_signing_configs_are_kept_applied_and_refused_as_aws_refuses_them(lamina, lam):
+    profile = "arn:aws:signer:us-east-1:000000000000:/signing-profiles/team"
+    made = lam.create_code_signing_config(Description="team", AllowedPublishers={"SigningProfileVersionArns": [profile]},
+                                          CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Enforce"})
+    assert made["ResponseMetadata"]["HTTPStatusCode"] == 201
+    csc = made["CodeSigningConfig"]
+    arn = csc["CodeSigningConfigArn"]
+    assert re.fullmatch(r"arn:aws:lambda:us-east-1:000000000000:code-signing-config:csc-[a-z0-9]{17}", arn)
+    assert arn.endswith(csc["CodeSigningConfigId"])
+    assert csc["AllowedPublishers"] == {"SigningProfileVersionArns": [profile]}
+
+    # Lamina serves no Signer, so no package carries an allowed signature: Enforce refuses
+    # a new function's code, as AWS refuses unsigned code.
+    with pytest.raises(ClientError) as e:
+        create(lam, "signed", code=APP, CodeSigningConfigArn=arn)
+    assert error_of(e)[0] == "CodeVerificationFailedException" and error_of(e)[2] == 400
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName="signed")
+
+    # Warn lets it through; the function is listed under the configuration.
+    lam.update_code_signing_config(CodeSigningConfigArn=arn, CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Warn"})
+    create(lam, "signed", code=APP, CodeSigningConfigArn=arn)
+    assert lam.get_function_code_signing_config(FunctionName="signed")["CodeSigningConfigArn"] == arn
+    assert lam.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)["FunctionArns"] == [
+        "arn:aws:lambda:us-east-1:000000000000:function:signed"]
+    lam.update_function_code(FunctionName="signed", ZipFile=APP)
+
+    # Back to Enforce: the next code update is refused; configuration updates are not code.
+    lam.update_code_signing_config(CodeSigningConfigArn=arn, CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Enforce"})
+    with pytest.raises(ClientError) as e:
+        lam.update_function_code(FunctionName="signed", ZipFile=APP)
+    assert error_of(e)[0] == "CodeVerificationFailedException"
+    lam.update_function_configuration(FunctionName="signed", Description="still allowed")
+
+    # In use, it cannot be deleted; everything survives a kill -9.
+    with pytest.raises(lam.exceptions.ResourceConflictException):
+        lam.delete_code_signing_config(CodeSigningConfigArn=arn)
+    lamina.restart(hard=True)
+    lam = lamina.client()
+    assert lam.get_code_signing_config(CodeSigningConfigArn=arn)["CodeSigningConfig"]["CodeSigningPolicies"] == {
+        "UntrustedArtifactOnDeployment": "Enforce"}
+    assert lam.get_function_code_signing_config(FunctionName="signed")["CodeSigningConfigArn"] == arn
+    assert [c["CodeSigningConfigArn"] for c in lam.list_code_signing_configs()["CodeSigningConfigs"]] == [arn]
+
+    # Missing things, in AWS's words.
+    ghost = arn[:-1] + ("x" if arn[-1] != "x" else "y")
+    with pytest.raises(ClientError) as e:
+        lam.get_code_signing_config(CodeSigningConfigArn=ghost)
+    assert error_of(e) == ("ResourceNotFoundException",
+                           f"The Lambda code signing configuration {ghost} can not be found.", 404)
+    with pytest.raises(ClientError) as e:
+        lam.put_function_code_signing_config(FunctionName="signed", CodeSigningConfigArn=ghost)
+    assert error_of(e) == ("CodeSigningConfigNotFoundException",
+                           "The code signing configuration cannot be found. Check that the provided configuration "
+                           f"is not deleted: {ghost}.", 404)
+    with pytest.raises(ClientError) as e:
+        lam.delete_function_code_signing_config(FunctionName="ghost")
+    assert error_of(e) == ("ResourceNotFoundException",
+                           "Function not found: arn:aws:lambda:us-east-1:000000000000:function:ghost", 404)
+
+    # Let go by the function (and a function without one answers `{}`), then deleted.
+    lam.delete_function_code_signing_config(FunctionName="signed")
+    got = lam.get_function_code_signing_config(FunctionName="signed")
+    assert "CodeSigningConfigArn" not in got
+    assert lam.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)["FunctionArns"] == []
+    lam.update_function_code(FunctionName="signed", ZipFile=APP)
+    assert lam.delete_code_signing_config(CodeSigningConfigArn=arn)["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert lam.list_code_signing_configs()["CodeSigningConfigs"] == []

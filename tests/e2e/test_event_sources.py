@@ -123,7 +123,19 @@ def test_mapping_errors(lamina, lam, collector):
     with pytest.raises(ClientError) as e:
         lam.create_event_source_mapping(EventSourceArn="arn:aws:sqs:us-east-1:000000000000:q",
                                         FunctionName="nobody")
-    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert (e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]) == (
+        "InvalidParameterValueException", "Function does not exist")
+    # The function is looked at before the queue; a DestinationConfig before both.
+    with pytest.raises(ClientError) as e:
+        lam.create_event_source_mapping(EventSourceArn="arn:aws:sqs:us-east-1:000000000000:missing",
+                                        FunctionName="nobody")
+    assert e.value.response["Error"]["Message"] == "Function does not exist"
+    with pytest.raises(ClientError) as e:
+        lam.create_event_source_mapping(
+            EventSourceArn="arn:aws:sqs:us-east-1:000000000000:q", FunctionName="nobody",
+            DestinationConfig={"OnSuccess": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}})
+    assert e.value.response["Error"]["Message"] == \
+        "Unsupported DestinationConfig parameter for given event source mapping type."
 
 
 def test_mappings_and_functions_are_tagged_as_aws_tags_them(lamina, lam, collector):

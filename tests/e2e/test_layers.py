@@ -151,6 +151,12 @@ def test_function_layer_errors(lam):
         f"{arns[0]} and {second} are versions of the same layer.")
     assert error_of(lam.get_layer_version, LayerName="l0", VersionNumber=0) == \
         (400, "InvalidParameterValueException", "Layer Version Cannot be less than 1")
+    assert error_of(lam.delete_layer_version, LayerName="l0", VersionNumber=-1) == \
+        (400, "InvalidParameterValueException", "Layer Version Cannot be less than 1")
+    elsewhere = "arn:aws:lambda:ap-southeast-1:000000000000:layer:l0:1"
+    assert error_of(create, lam=lam, name="far", code=function_zip("app.py"), Layers=[elsewhere]) == (
+        400, "InvalidParameterValueException",
+        "Layers are not in the same region as the function. Layers are expected to be in region us-east-1.")
 
 
 def test_layer_permissions_gate_other_accounts(lamina, lam):

@@ -41,6 +41,6 @@ def test_awslocal_and_the_calls_terraform_reads_with(lamina, lam, tmp_path):
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert [f["FunctionName"] for f in json.loads(out.stdout)["Functions"]] == ["tf"]
-    assert lam.get_function_code_signing_config(FunctionName="tf")["FunctionName"] == "tf"
+    assert lam.get_function_code_signing_config(FunctionName="tf")["ResponseMetadata"]["HTTPStatusCode"] == 200
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_function_code_signing_config(FunctionName="none")

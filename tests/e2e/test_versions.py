@@ -75,7 +75,8 @@ def test_publish_freezes_code_and_configuration(lamina, lam):
 
 def test_publish_on_create_and_update_and_with_the_cli(lamina, lam):
     created = create(lam, "v", code=APP, Publish=True)
-    assert (created["Version"], created["FunctionArn"]) == ("1", ARN + ":1")
+    # AWS answers version 1 under the unqualified ARN.
+    assert (created["Version"], created["FunctionArn"]) == ("1", ARN)
     updated = lam.update_function_code(FunctionName="v", ZipFile=function_zip("app.py", extra="x"), Publish=True)
     assert updated["Version"] == "2"
     out = lamina.aws("lambda", "list-versions-by-function", "--function-name", "v")
@@ -97,9 +98,23 @@ def test_aliases_route_between_versions(lamina, lam):
         (400, "ValidationException")
     assert error_of(lam.create_alias, FunctionName="v", Name="x", FunctionVersion="9")[:2] == \
         (404, "ResourceNotFoundException")
-    assert error_of(lam.create_alias, FunctionName="v", Name="x", FunctionVersion="$LATEST",
-                    RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}}) == \
-        (400, "InvalidParameterValueException", "$LATEST is not supported for an alias pointing to more than 1 version")
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName="v", Name="x", FunctionVersion="$LATEST",
+                         RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})
+    assert (e.value.response["Error"]["Message"], "Type" in e.value.response) == (
+        "$LATEST is not supported for an alias pointing to more than 1 version", False), "AWS words it without Type"
+    # Weights are Java doubles in AWS's messages; map keys carry no not-null rule.
+    assert error_of(lam.create_alias, FunctionName="v", Name="x", FunctionVersion="1",
+                    RoutingConfig={"AdditionalVersionWeights": {"2": 2}})[2] == (
+        "1 validation error detected: Value '{2=2.0}' at 'routingConfig.additionalVersionWeights' failed to satisfy "
+        "constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, "
+        "Member must have value greater than or equal to 0.0, Member must not be null]")
+    assert error_of(lam.create_alias, FunctionName="v", Name="x", FunctionVersion="1",
+                    RoutingConfig={"AdditionalVersionWeights": {"$LATEST": 0.5}})[2].endswith(
+        "Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must have "
+        "length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+]")
+    assert error_of(lam.create_alias, FunctionName="v-unknown", Name="x", FunctionVersion="1") == \
+        (404, "ResourceNotFoundException", f"Function not found: {ARN}-unknown:1"), "named with the version"
     assert error_of(lam.create_alias, FunctionName="v", Name="x", FunctionVersion="1",
                     RoutingConfig={"AdditionalVersionWeights": {"2": 0.1, "3": 0.1}})[:2] == \
         (400, "InvalidParameterValueException"), "one extra version at most"

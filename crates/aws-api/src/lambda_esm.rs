@@ -34,6 +34,7 @@ struct MappingIn {
     scaling_config: Option<ScalingWire>,
     function_response_types: Option<Vec<String>>,
     tags: Option<std::collections::BTreeMap<String, String>>,
+    destination_config: Option<serde_json::Value>,
 }
 
 impl Operation for MappingIn {
@@ -60,6 +61,7 @@ impl MappingIn {
             max_concurrency: self.scaling_config.map(|s| s.maximum_concurrency),
             response_types: self.function_response_types,
             tags: self.tags,
+            destination: self.destination_config.is_some(),
         }
     }
 }

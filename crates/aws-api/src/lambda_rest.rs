@@ -29,7 +29,6 @@ pub(crate) fn routes() -> Router<ApiState> {
         )
         .route("/2015-03-31/functions/{name}/code", axum::routing::put(update_function_code))
         .route("/2015-03-31/functions/{name}/invocations", post(invoke))
-        .route("/2020-06-30/functions/{name}/code-signing-config", get(get_function_code_signing_config))
         .route(
             "/2017-10-31/functions/{name}/concurrency",
             axum::routing::put(put_function_concurrency).delete(delete_function_concurrency),
@@ -54,6 +53,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         .merge(crate::lambda_versions::routes())
         .merge(crate::lambda_layers::routes())
         .merge(crate::lambda_esm::routes())
+        .merge(crate::lambda_signing::routes())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ pub(crate) fn error_response(err: LambdaError) -> Response {
         LambdaError::Invalid(Invalid::Parameter(m)) => {
             (StatusCode::BAD_REQUEST, "InvalidParameterValueException", json!({ "Type": "User", "message": m }))
         }
-        LambdaError::AccountLimit(m) => {
+        LambdaError::Invalid(Invalid::Untyped(m)) => {
             (StatusCode::BAD_REQUEST, "InvalidParameterValueException", json!({ "message": m }))
         }
         LambdaError::NotFound(m) => {
@@ -99,6 +99,16 @@ pub(crate) fn error_response(err: LambdaError) -> Response {
         LambdaError::AccessDenied(m) => {
             (StatusCode::FORBIDDEN, "AccessDeniedException", json!({ "Type": "User", "Message": m }))
         }
+        LambdaError::CodeSigningConfigMissing(m) => {
+            (StatusCode::NOT_FOUND, "ResourceNotFoundException", json!({ "Message": m }))
+        }
+        LambdaError::CodeSigningConfigNotFound(m) => {
+            (StatusCode::NOT_FOUND, "CodeSigningConfigNotFoundException", json!({ "Type": "User", "Message": m }))
+        }
+        LambdaError::CodeVerificationFailed(m) => {
+            (StatusCode::BAD_REQUEST, "CodeVerificationFailedException", json!({ "Type": "User", "Message": m }))
+        }
+        LambdaError::ForeignAccount => (StatusCode::FORBIDDEN, "AccessDeniedException", json!({})),
         LambdaError::PolicyLengthExceeded(m) => {
             (StatusCode::BAD_REQUEST, "PolicyLengthExceededException", json!({ "Type": "User", "message": m }))
         }
@@ -152,7 +162,7 @@ pub(crate) fn query_one(raw: &Option<String>, key: &str) -> Option<String> {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 struct EnvironmentWire {
-    variables: Option<BTreeMap<String, String>>,
+    variables: Option<model::Variables>,
 }
 
 #[derive(Deserialize, Default)]
@@ -225,6 +235,7 @@ struct CreateFunctionWire {
     architectures: Option<Vec<String>>,
     package_type: Option<String>,
     publish: Option<bool>,
+    code_signing_config_arn: Option<String>,
     #[serde(flatten)]
     config: ConfigWire,
 }
@@ -375,7 +386,7 @@ struct LayerOut {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct EnvironmentOut {
-    variables: BTreeMap<String, String>,
+    variables: model::Variables,
 }
 
 #[derive(Serialize)]
@@ -690,9 +701,11 @@ async fn create_function(
         code: code_source(code.zip_file, code.s3_bucket, code.image_uri)?,
         tags: wire.tags.unwrap_or_default(),
         publish: wire.publish == Some(true),
+        code_signing: wire.code_signing_config_arn.filter(|a| !a.is_empty()),
     };
     let f = s.lambda.create_function(&caller, cmd)?;
-    Ok(json_response(StatusCode::CREATED, &configuration(&f, f.version.map(|_| f.version_label()).as_deref())))
+    // With `Publish`, AWS answers the version's configuration under the unqualified ARN.
+    Ok(json_response(StatusCode::CREATED, &configuration(&f, None)))
 }
 
 #[derive(Serialize)]
@@ -788,17 +801,6 @@ async fn get_function_configuration(
 ) -> ApiResult {
     let (f, shown) = s.lambda.get_function(&caller, &name, qualifier(&q).as_deref())?;
     Ok(json_response(StatusCode::OK, &configuration(&f, shown.as_deref())))
-}
-
-/// GetFunctionCodeSigningConfig: code signing is not modelled, so no function has a
-/// configuration (as a function without one answers on AWS; Terraform reads it).
-async fn get_function_code_signing_config(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-) -> ApiResult {
-    let (f, _) = s.lambda.get_function(&caller, &name, None)?;
-    Ok(json_response(StatusCode::OK, &serde_json::json!({ "CodeSigningConfigArn": "", "FunctionName": f.name })))
 }
 
 #[derive(Serialize)]
@@ -923,6 +925,9 @@ async fn tag_resource(
     Input(wire): Input<TagsWire>,
 ) -> ApiResult {
     let tags = wire.tags.ok_or_else(|| Invalid::from(Violation::null("tags")))?;
+    if tags.is_empty() {
+        return Err(Invalid::parameter("An error occurred and the request cannot be processed.").into());
+    }
     s.lambda.tag_resource(&caller, &arn, tags)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -934,6 +939,10 @@ async fn untag_resource(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let keys: Vec<String> = query(&q).into_iter().filter(|(k, _)| k == "tagKeys").map(|(_, v)| v).collect();
+    // An empty list travels as no `tagKeys` at all.
+    if keys.is_empty() {
+        return Err(Invalid::from(Violation::null("tagKeys")).into());
+    }
     s.lambda.untag_resource(&caller, &arn, &keys)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -41,6 +41,7 @@ mod lambda_esm;
 mod lambda_layers;
 mod lambda_policy;
 mod lambda_rest;
+mod lambda_signing;
 mod lambda_urls;
 mod lambda_versions;
 mod logs_api;

@@ -109,6 +109,8 @@ pub struct MappingInput {
     pub response_types: Option<Vec<String>>,
     /// `Tags` (create only).
     pub tags: Option<BTreeMap<String, String>>,
+    /// Whether a `DestinationConfig` was given (stream sources only).
+    pub destination: bool,
 }
 
 /// The running pollers of every mapping, and SQS once it is attached.
@@ -237,6 +239,15 @@ impl LambdaService {
                 "Lamina maps SQS queues to functions; {source} is not an SQS queue ARN."
             ))
             .into());
+        }
+        if input.destination {
+            return Err(Invalid::parameter(
+                "Unsupported DestinationConfig parameter for given event source mapping type.",
+            )
+            .into());
+        }
+        if let Err(LambdaError::NotFound(_)) = self.resolve_version(caller, &function, None) {
+            return Err(Invalid::parameter("Function does not exist").into());
         }
         let sqs = self.sqs()?;
         let Some(fifo) = sqs.is_fifo(&source) else {

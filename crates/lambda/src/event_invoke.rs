@@ -138,7 +138,30 @@ impl LambdaService {
         let (retries, age) = EventInvokeConfig::check(input.max_retries, input.max_event_age)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let holder = self.holder(caller, name, qualifier).map_err(|e| crate::missing_function_as(e, NO_FUNCTION))?;
+        // Update changes a configuration; it does not make one.
+        if merge && holder.config().is_none() {
+            return Err(holder.missing());
+        }
         let own = holder.function().arn();
+        // A destination of a kind Lambda never sends to makes the whole configuration
+        // invalid, in the words of AWS's Java shape.
+        let foreign = |d: &Option<String>| {
+            d.as_deref().is_some_and(|a| {
+                !a.is_empty() && !matches!(a.split(':').nth(2), Some("lambda" | "sqs" | "sns" | "events" | "s3"))
+            })
+        };
+        if foreign(&input.on_success) || foreign(&input.on_failure) {
+            let shown = |kind: &str, d: &Option<String>| match d {
+                Some(a) => format!("{kind}(destination={a})"),
+                None => "null".to_owned(),
+            };
+            return Err(Invalid::parameter(format!(
+                "The provided destination config DestinationConfig(onSuccess={}, onFailure={}) is invalid.",
+                shown("OnSuccess", &input.on_success),
+                shown("OnFailure", &input.on_failure)
+            ))
+            .into());
+        }
         for arn in [&input.on_success, &input.on_failure].into_iter().flatten() {
             if arn.split(':').take(7).collect::<Vec<_>>().join(":") == own {
                 return Err(Invalid::parameter("You can't specify the function as a destination for itself.").into());

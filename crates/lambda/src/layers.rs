@@ -217,6 +217,9 @@ impl LambdaService {
     /// while any of them does); deleting a missing version is not an error, as on AWS.
     pub fn delete_layer_version(&self, caller: &Caller, layer_name: &str, version: i64) -> Result<(), LambdaError> {
         let name = check_layer_name(layer_name)?;
+        if version < 1 {
+            return Err(Invalid::parameter("Layer Version Cannot be less than 1").into());
+        }
         let Ok(version) = u32::try_from(version) else { return Ok(()) };
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let Some(v) = self.store.get_layer_version(&caller.account, &caller.region, &name, version)? else {
@@ -340,9 +343,16 @@ impl LambdaService {
         refs.into_iter()
             .zip(arns)
             .map(|(r, arn)| {
+                if r.region != caller.region {
+                    return Err(Invalid::parameter(format!(
+                        "Layers are not in the same region as the function. Layers are expected to be in region {}.",
+                        caller.region
+                    ))
+                    .into());
+                }
                 let missing = || Invalid::parameter(format!("Layer version {arn} does not exist."));
                 let v = self.store.get_layer_version(&r.account, &r.region, &r.name, r.version)?.ok_or_else(missing)?;
-                if r.region != caller.region || !v.usable_by(&caller.account) {
+                if !v.usable_by(&caller.account) {
                     return Err(LambdaError::Invalid(missing()));
                 }
                 Ok(FunctionLayer { arn: v.arn(), code_size: v.code.size, sha256_hex: v.code.sha256_hex })

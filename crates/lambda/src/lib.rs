@@ -31,10 +31,12 @@ mod esm;
 mod event_invoke;
 mod layers;
 pub mod policy;
+mod signing;
 pub mod urls;
 mod versions;
 pub use esm::{Mapping, MappingInput};
 pub use layers::{LayerFilter, LayerPage};
+pub use signing::{CodeSigningConfig, CodeSigningInput};
 pub use versions::{AliasPage, ProvisionedView, VersionPage};
 
 /// Every error a Lambda API caller can see, one variant per AWS error type.
@@ -43,10 +45,6 @@ pub enum LambdaError {
     /// `ValidationException` or `InvalidParameterValueException`.
     #[error(transparent)]
     Invalid(#[from] Invalid),
-    /// `InvalidParameterValueException` for an account limit a call would break, which
-    /// AWS words without the `Type` its other parameter errors carry.
-    #[error("{0}")]
-    AccountLimit(String),
     /// `ResourceNotFoundException`.
     #[error("{0}")]
     NotFound(String),
@@ -79,6 +77,21 @@ pub enum LambdaError {
     /// 403 `AccessDeniedException`: no resource policy lets the caller do this.
     #[error("{0}")]
     AccessDenied(String),
+    /// 404 `ResourceNotFoundException` of the code signing configuration operations
+    /// (without the `Type` the other operations' carry).
+    #[error("{0}")]
+    CodeSigningConfigMissing(String),
+    /// 404 `CodeSigningConfigNotFoundException`.
+    #[error("{0}")]
+    CodeSigningConfigNotFound(String),
+    /// 400 `CodeVerificationFailedException`: code not signed by an allowed profile under
+    /// an `Enforce` policy.
+    #[error("{0}")]
+    CodeVerificationFailed(String),
+    /// 403 `AccessDeniedException` with no message: a function would be made in another
+    /// account.
+    #[error("access denied")]
+    ForeignAccount,
     /// 400 `PolicyLengthExceededException`.
     #[error("{0}")]
     PolicyLengthExceeded(String),
@@ -148,6 +161,8 @@ pub struct CreateFunction {
     pub tags: BTreeMap<String, String>,
     /// `Publish`: publish version 1 at once.
     pub publish: bool,
+    /// `CodeSigningConfigArn`: the code signing configuration the function uses.
+    pub code_signing: Option<String>,
 }
 
 /// A page of ListFunctions.
@@ -223,15 +238,16 @@ struct Family {
 }
 
 impl Family {
-    /// The version an alias or version-number qualifier names now, choosing between an
-    /// alias's two versions by their weights.
-    fn pick(&self, latest: &Arc<Function>, qualifier: &str) -> Option<Arc<Function>> {
+    /// The version an alias or version-number qualifier names now: for an invocation
+    /// (`routed`), one of an alias's two versions chosen by their weights; otherwise the
+    /// alias's own version, as the control plane shows it.
+    fn pick(&self, latest: &Arc<Function>, qualifier: &str, routed: bool) -> Option<Arc<Function>> {
         let version = if model::is_version_number(qualifier) {
             qualifier.to_owned()
         } else {
             let alias = self.aliases.get(qualifier)?;
             match alias.routing {
-                Some((extra, weight)) if unit_random() < weight => extra.to_string(),
+                Some((extra, weight)) if routed && unit_random() < weight => extra.to_string(),
                 _ => alias.function_version.clone(),
             }
         };
@@ -284,7 +300,7 @@ impl FunctionLookup for Cache {
         let latest = self.functions.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()?;
         match qualifier {
             None | Some("$LATEST") => Some(latest),
-            Some(q) => self.families.read().unwrap_or_else(|p| p.into_inner()).get(&key)?.pick(&latest, q),
+            Some(q) => self.families.read().unwrap_or_else(|p| p.into_inner()).get(&key)?.pick(&latest, q, true),
         }
     }
 
@@ -346,6 +362,7 @@ pub struct LambdaService {
     concurrency_limit: u32,
     writes: Arc<Mutex<()>>,
     sources: Arc<esm::EventSources>,
+    signing: Arc<signing::CodeSigning>,
 }
 
 fn now_ms() -> i64 {
@@ -381,6 +398,11 @@ pub(crate) fn missing_function_as(e: LambdaError, message: &str) -> LambdaError 
         }
         e => e,
     }
+}
+
+/// AWS's answer to a function ARN naming another region than the endpoint's.
+fn other_region(region: &str, caller: &Caller) -> LambdaError {
+    LambdaError::NotFound(format!("Functions from '{region}' are not reachable in this region ('{}')", caller.region))
 }
 
 fn not_found(caller: &Caller, name: &str, qualifier: Option<&Qualifier>) -> LambdaError {
@@ -433,6 +455,7 @@ impl LambdaService {
         for account in accounts {
             cache.recount_reserved(&account);
         }
+        let signing = Arc::new(signing::CodeSigning::load(store.as_ref())?);
         let queue = AsyncQueue::start(store.clone(), invoker.clone(), cache.clone(), async_config, sinks)?;
         let service = LambdaService {
             store,
@@ -443,6 +466,7 @@ impl LambdaService {
             concurrency_limit,
             writes: Arc::new(Mutex::new(())),
             sources: Arc::new(esm::EventSources::default()),
+            signing,
         };
         service.load_urls()?;
         for key in keys {
@@ -561,10 +585,7 @@ impl LambdaService {
     ) -> Result<(Arc<Function>, Option<Qualifier>), LambdaError> {
         let r = FunctionRef::parse(name, "functionName").map_err(Invalid::from)?;
         if let Some(region) = r.region.as_deref().filter(|reg| *reg != caller.region) {
-            return Err(LambdaError::NotFound(format!(
-                "Functions from '{region}' are not reachable in this region ('{}')",
-                caller.region
-            )));
+            return Err(other_region(region, caller));
         }
         // The model admits `$` anywhere in a qualifier; one that no version or alias can
         // have (`$latest`) names nothing.
@@ -602,6 +623,18 @@ impl LambdaService {
         name: &str,
         qualifier: Option<&str>,
     ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
+        self.resolve_picked(caller, name, qualifier, false)
+    }
+
+    /// As [`Self::resolve_version`], an alias with a routing configuration choosing
+    /// between its versions by their weights when `routed` (an invocation).
+    fn resolve_picked(
+        &self,
+        caller: &Caller,
+        name: &str,
+        qualifier: Option<&str>,
+        routed: bool,
+    ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
         let (latest, q) = self.resolve_ref(caller, name, qualifier)?;
         match q {
             None => Ok((latest, None)),
@@ -609,7 +642,7 @@ impl LambdaService {
             Some(Qualifier::Named(q)) => {
                 let found = {
                     let families = self.cache.families.read().unwrap_or_else(|p| p.into_inner());
-                    families.get(&key_of(&latest)).and_then(|fam| fam.pick(&latest, &q))
+                    families.get(&key_of(&latest)).and_then(|fam| fam.pick(&latest, &q, routed))
                 };
                 match found {
                     Some(v) => Ok((v, Some(q))),
@@ -660,6 +693,12 @@ impl LambdaService {
             ))
             .into());
         }
+        if let Some(region) = r.region.as_deref().filter(|reg| *reg != caller.region) {
+            return Err(other_region(region, caller));
+        }
+        if r.account.as_deref().is_some_and(|a| a != caller.account) {
+            return Err(LambdaError::ForeignAccount);
+        }
         let layer_arns = cmd.draft.layers.clone();
         let mut config = cmd.draft.into_config()?;
         if let Some(arns) = layer_arns {
@@ -667,6 +706,8 @@ impl LambdaService {
         }
         self.check_dead_letter(&config, &caller.account)?;
         check_tags(&cmd.tags)?;
+        let key = (caller.account.clone(), caller.region.clone(), r.name.clone());
+        let code_signing = self.check_code_signing(caller, &key, cmd.code_signing.as_deref())?;
         let (code, pin) = self.store_code(cmd.code)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         if self.cached(caller, &r.name).is_some() {
@@ -693,6 +734,9 @@ impl LambdaService {
         if !self.store.insert_function(&f)? {
             self.abandon(&f.code, pin);
             return Err(LambdaError::Conflict(format!("Function already exist: {}", f.name)));
+        }
+        if let Some(arn) = code_signing {
+            self.bind_code_signing(&f, &arn)?;
         }
         self.invoker.prepare(f.config.runtime);
         let latest = self.remember(f);
@@ -812,6 +856,7 @@ impl LambdaService {
         let result = (|| {
             let old = self.resolve(caller, name, None)?;
             Self::check_revision(&old, revision)?;
+            self.check_code_signing(caller, &key_of(&old), None)?;
             let mut new = (*old).clone();
             if architectures.is_some() {
                 new.config = FunctionPatch { architectures, ..Default::default() }.apply_to(new.config)?;
@@ -903,6 +948,7 @@ impl LambdaService {
         self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
         self.cache.policies.write().unwrap_or_else(|p| p.into_inner()).retain(|(k, _), _| *k != key_of(&f));
         self.forget_urls_of(&key_of(&f));
+        self.forget_code_signing(&key_of(&f))?;
         let family = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
         self.invoker.retire_all(&f);
         let blobs = std::iter::once(f.code.sha256_hex.clone())
@@ -916,7 +962,7 @@ impl LambdaService {
 
     /// GetAccountSettings.
     pub fn account_settings(&self, caller: &Caller) -> Result<AccountSettings, LambdaError> {
-        let (function_count, total_code_size) = self.store.usage(&caller.account)?;
+        let (function_count, total_code_size) = self.store.usage(&caller.account, &caller.region)?;
         Ok(AccountSettings {
             concurrency_limit: self.concurrency_limit,
             unreserved_concurrency: self.concurrency_limit.saturating_sub(self.cache.reserved_in(&caller.account)),
@@ -1035,11 +1081,11 @@ impl LambdaService {
         let others = self.cache.reserved_in(&caller.account).saturating_sub(old.reserved_concurrency.unwrap_or(0));
         let unreserved = i64::from(self.concurrency_limit) - i64::from(others) - reserved;
         if unreserved < i64::from(limits::UNRESERVED_MIN) {
-            return Err(LambdaError::AccountLimit(format!(
+            return Err(LambdaError::from(Invalid::Untyped(format!(
                 "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution \
                  below its minimum value of [{}].",
                 limits::UNRESERVED_MIN
-            )));
+            ))));
         }
         let mut new = (*old).clone();
         new.reserved_concurrency = Some(reserved as u32);
@@ -1098,9 +1144,9 @@ impl LambdaService {
     ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
         let owner =
             FunctionRef::parse(name, "functionName").ok().and_then(|r| r.account).filter(|a| *a != caller.account);
-        let Some(owner) = owner else { return self.resolve_version(caller, name, qualifier) };
+        let Some(owner) = owner else { return self.resolve_picked(caller, name, qualifier, true) };
         let as_owner = Caller { account: owner, region: caller.region.clone() };
-        let (f, shown) = self.resolve_version(&as_owner, name, qualifier)?;
+        let (f, shown) = self.resolve_picked(&as_owner, name, qualifier, true)?;
         if !self.policy_allows(&f, shown.as_deref(), policy::Principal::Account(&caller.account), policy::INVOKE) {
             let mut arn = function_arn(&f.region, &f.account, &f.name);
             if let Some(q) = &shown {

@@ -231,8 +231,11 @@ impl LambdaService {
             // A missing alias of a function that exists is worded as one.
             LambdaError::NotFound(m) if m.starts_with("Function not found: ") => {
                 let arn = m.trim_start_matches("Function not found: ").to_owned();
-                let alias =
-                    arn.rsplit(':').next().filter(|q| !q.chars().all(|c| c.is_ascii_digit()) && *q != "$LATEST");
+                // Only a qualifier an alias could have (no `$`, not all digits) names an alias.
+                let alias = arn.rsplit(':').next().filter(|q| {
+                    !q.chars().all(|c| c.is_ascii_digit())
+                        && q.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                });
                 let function_exists = model::FunctionRef::parse(name, "functionName")
                     .is_ok_and(|r| self.cached(caller, &r.name).is_some());
                 match (alias, function_exists, arn.matches(':').count() >= 7) {
@@ -264,7 +267,11 @@ impl LambdaService {
             return Err(Invalid::parameter("We currently do not support adding policies for $LATEST.").into());
         }
         let mut policy = (*self.policy_of(&f, q.as_deref())?).clone();
-        check_revision(&policy, revision)?;
+        // AWS takes the revision of the policy or of what it is on (the function, version
+        // or alias).
+        if revision.is_some() && revision != self.target_revision(&f, q.as_deref()).as_deref() {
+            check_revision(&policy, revision)?;
+        }
         if policy.statements.iter().any(|s| s.sid == statement.sid) {
             return Err(LambdaError::Conflict(format!(
                 "The statement id ({}) provided already exists. Please provide a new statement id, or remove the existing statement.",
@@ -276,6 +283,16 @@ impl LambdaService {
         policy.revision_id = new_revision();
         self.keep_policy(&f, q.as_deref(), policy)?;
         Ok(shown.to_string())
+    }
+
+    /// The `RevisionId` of `$LATEST`, a version or an alias.
+    fn target_revision(&self, latest: &Function, qualifier: Option<&str>) -> Option<String> {
+        let Some(q) = qualifier else { return Some(latest.revision_id.clone()) };
+        let family = self.family(latest)?;
+        match q.parse::<u32>() {
+            Ok(n) => family.versions.get(&n).map(|v| v.revision_id.clone()),
+            Err(_) => family.aliases.get(q).map(|a| a.revision_id.clone()),
+        }
     }
 
     /// RemovePermission.

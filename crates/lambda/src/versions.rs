@@ -152,6 +152,8 @@ impl LambdaService {
         }
         let mut updated = (**latest).clone();
         updated.last_version = number;
+        // Publishing is a change of `$LATEST` too: it gets a new revision, as on AWS.
+        updated.revision_id = new_revision();
         if !self.store.publish_version(&updated, &version)? {
             return Err(not_found(&self.caller_of(latest), &latest.name, None));
         }
@@ -272,7 +274,11 @@ impl LambdaService {
         };
         let alias = draft.apply_to(empty)?;
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let latest = self.resolve(caller, name, None)?;
+        // A missing function is named with the version the alias was to point to.
+        let latest = self.resolve(caller, name, None).map_err(|e| match e {
+            LambdaError::NotFound(m) => LambdaError::NotFound(format!("{m}:{}", alias.function_version)),
+            e => e,
+        })?;
         let family = self.family(&latest).unwrap_or_default();
         if family.aliases.contains_key(alias_name) {
             return Err(LambdaError::Conflict(format!("Alias already exists: {}", alias_arn(&latest, alias_name))));
@@ -532,16 +538,16 @@ impl LambdaService {
                 let unreserved = self.concurrency_limit.saturating_sub(self.cache.reserved_in(&latest.account));
                 let allowed = unreserved.saturating_sub(model::limits::UNRESERVED_MIN);
                 if total > i64::from(unreserved) {
-                    return Err(LambdaError::AccountLimit(format!(
+                    return Err(LambdaError::from(Invalid::Untyped(format!(
                         "Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [{unreserved}]."
-                    )));
+                    ))));
                 }
                 if total > i64::from(allowed) {
-                    return Err(LambdaError::AccountLimit(format!(
+                    return Err(LambdaError::from(Invalid::Untyped(format!(
                         "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution \
                          below its minimum value of [{}].",
                         model::limits::UNRESERVED_MIN
-                    )));
+                    ))));
                 }
             }
         }

@@ -113,8 +113,8 @@ impl AliasDraft {
         alias.routing = routing;
         if let Some((extra, _)) = alias.routing {
             if alias.function_version == "$LATEST" {
-                return Err(Invalid::parameter(
-                    "$LATEST is not supported for an alias pointing to more than 1 version",
+                return Err(Invalid::Untyped(
+                    "$LATEST is not supported for an alias pointing to more than 1 version".into(),
                 ));
             }
             if alias.function_version == extra.to_string() {

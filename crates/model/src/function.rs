@@ -152,7 +152,7 @@ pub struct FunctionConfig {
     pub ephemeral_mb: u32,
     /// The function's own environment variables: `None` if `Environment` was never
     /// given (AWS then shows none; an empty map given is shown empty).
-    pub environment: Option<BTreeMap<String, String>>,
+    pub environment: Option<Variables>,
     /// Instruction set.
     pub architecture: Architecture,
     /// X-Ray mode (stored).
@@ -346,7 +346,7 @@ pub struct FunctionDraft {
     /// `EphemeralStorage.Size`.
     pub ephemeral_size: Option<i64>,
     /// `Environment.Variables`.
-    pub environment: Option<BTreeMap<String, String>>,
+    pub environment: Option<Variables>,
     /// `Architectures`.
     pub architectures: Option<Vec<String>>,
     /// `TracingConfig.Mode`.
@@ -363,6 +363,10 @@ pub struct FunctionDraft {
 
 /// Raw UpdateFunctionConfiguration input: only the members that were sent.
 pub type FunctionPatch = FunctionDraft;
+
+/// A function's environment variables, in the order they were given (AWS shows and
+/// measures them in that order).
+pub type Variables = indexmap::IndexMap<String, String>;
 
 struct Checker {
     violations: Vec<Violation>,
@@ -635,7 +639,7 @@ fn is_env_name(s: &str) -> bool {
 }
 
 /// The variables as the JSON object AWS measures against the 4 KB limit.
-fn environment_json(env: &BTreeMap<String, String>) -> String {
+fn environment_json(env: &Variables) -> String {
     let body: Vec<String> = env.iter().map(|(k, v)| format!("\"{k}\":\"{v}\"")).collect();
     format!("{{{}}}", body.join(","))
 }
@@ -731,17 +735,17 @@ mod tests {
 
     #[test]
     fn environment_limits() {
-        let mut env = BTreeMap::new();
+        let mut env = Variables::new();
         env.insert("BIG".to_string(), "x".repeat(4100));
         let e = FunctionDraft { environment: Some(env), ..draft() }.into_config().unwrap_err();
         assert!(matches!(&e, Invalid::Parameter(m) if m.contains("exceeded the 4KB limit")));
 
-        let mut env = BTreeMap::new();
+        let mut env = Variables::new();
         env.insert("AWS_REGION".to_string(), "x".into());
         let e = FunctionDraft { environment: Some(env), ..draft() }.into_config().unwrap_err();
         assert!(matches!(&e, Invalid::Parameter(m) if m.ends_with("Reserved keys used in this request: AWS_REGION")));
 
-        let mut env = BTreeMap::new();
+        let mut env = Variables::new();
         env.insert("1BAD".to_string(), "x".into());
         let e = FunctionDraft { environment: Some(env), ..draft() }.into_config().unwrap_err();
         assert!(e.to_string().starts_with("1 validation error detected: Value at 'environment.variables'"));

@@ -26,7 +26,7 @@ pub use arn::{FunctionRef, Qualifier};
 pub use clock::Clock;
 pub use function::{
     Architecture, CodeInfo, EventInvokeConfig, Function, FunctionConfig, FunctionDraft, FunctionPatch, FunctionState,
-    LastUpdateStatus, LoggingConfig, LoggingDraft, TracingMode,
+    LastUpdateStatus, LoggingConfig, LoggingDraft, TracingMode, Variables,
 };
 pub use layer::{
     check_function_layers, check_layer_name, layer_arn, FunctionLayer, LayerDraft, LayerPolicy, LayerStatement,

@@ -73,6 +73,10 @@ pub enum Invalid {
     /// A value is well-formed but not acceptable: `InvalidParameterValueException`.
     #[error("{0}")]
     Parameter(String),
+    /// An `InvalidParameterValueException` AWS words without the `Type` its other
+    /// parameter errors carry (account limits, alias routing rules).
+    #[error("{0}")]
+    Untyped(String),
 }
 
 impl Invalid {

@@ -103,7 +103,7 @@ fn shape_value(model: &Model, id: ShapeId, v: &Value, path: &str, rules: &Rules,
                     path: path.to_owned(),
                     constraint: format!(
                         "Member must satisfy constraint: [{}]",
-                        all_constraints(inner, rules).join(", ")
+                        all_constraints(inner, rules.list_not_null).join(", ")
                     ),
                 });
             }
@@ -116,7 +116,7 @@ fn shape_value(model: &Model, id: ShapeId, v: &Value, path: &str, rules: &Rules,
                     path: path.to_owned(),
                     constraint: format!(
                         "Map keys must satisfy constraint: [{}]",
-                        all_constraints(key_shape, rules).join(", ")
+                        all_constraints(key_shape, false).join(", ")
                     ),
                 });
             }
@@ -131,7 +131,7 @@ fn shape_value(model: &Model, id: ShapeId, v: &Value, path: &str, rules: &Rules,
                     path: path.to_owned(),
                     constraint: format!(
                         "Map value must satisfy constraint: [{}]",
-                        all_constraints(value_shape, rules).join(", ")
+                        all_constraints(value_shape, rules.list_not_null).join(", ")
                     ),
                 });
             }
@@ -140,32 +140,35 @@ fn shape_value(model: &Model, id: ShapeId, v: &Value, path: &str, rules: &Rules,
     }
 }
 
-/// Every constraint of a shape, in the order AWS lists a list member's.
-fn all_constraints(shape: &Shape, rules: &Rules) -> Vec<String> {
+/// Every constraint of a shape, in the order AWS lists a list member's or a map value's
+/// (`not_null` where the service adds its own "must not be null"; map keys never do).
+fn all_constraints(shape: &Shape, not_null: bool) -> Vec<String> {
     let c = &shape.constraints;
     let mut out = Vec::new();
-    let length = matches!(shape.kind, Kind::String | Kind::Blob | Kind::List(_) | Kind::Map(..));
     if let Some(max) = c.max {
-        out.push(bound(length, false, max));
+        out.push(bound(shape, false, max));
     }
     if let Some(min) = c.min {
-        out.push(bound(length, true, min));
+        out.push(bound(shape, true, min));
     }
     if !c.enum_values.is_empty() {
         out.push(format!("Member must satisfy enum value set: [{}]", c.enum_values.join(", ")));
     } else if let Some(p) = &c.pattern {
         out.push(format!("Member must satisfy regular expression pattern: {p}"));
     }
-    if rules.list_not_null {
+    if not_null {
         out.push("Member must not be null".into());
     }
     out
 }
 
-fn bound(length: bool, min: bool, n: f64) -> String {
+/// A length or range bound, the number printed as the service's Java types print it.
+fn bound(shape: &Shape, min: bool, n: f64) -> String {
+    let length = matches!(shape.kind, Kind::String | Kind::Blob | Kind::List(_) | Kind::Map(..));
     let what = if length { "length" } else { "value" };
     let how = if min { "greater" } else { "less" };
-    format!("Member must have {what} {how} than or equal to {}", number(n))
+    let n = if matches!(shape.kind, Kind::Float | Kind::Double) { java_double(n) } else { number(n) };
+    format!("Member must have {what} {how} than or equal to {n}")
 }
 
 fn number(n: f64) -> String {
@@ -174,6 +177,20 @@ fn number(n: f64) -> String {
     } else {
         format!("{n}")
     }
+}
+
+/// A floating-point number as Java's `Double.toString` writes it: `2.0`, `0.5`, `-1.0`,
+/// and `1.0E7` / `1.0E-4` outside [10^-3, 10^7).
+fn java_double(n: f64) -> String {
+    let a = n.abs();
+    if n == 0.0 || (1e-3..1e7).contains(&a) {
+        let s = format!("{n}");
+        return if s.contains('.') { s } else { format!("{s}.0") };
+    }
+    let s = format!("{n:e}");
+    let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+    let mantissa = if mantissa.contains('.') { mantissa.to_owned() } else { format!("{mantissa}.0") };
+    format!("{mantissa}E{exponent}")
 }
 
 /// An enum constraint's values in the order the service lists them, where it has one of
@@ -199,7 +216,7 @@ fn in_service_order(constraint: &str, orders: &[&[&str]]) -> String {
 fn failed(shape: &Shape, v: &Value) -> Vec<String> {
     let c = &shape.constraints;
     let mut out = Vec::new();
-    let (length, size) = match (&shape.kind, v) {
+    let size = match (&shape.kind, v) {
         (Kind::String, Value::String(s)) => {
             if !c.enum_values.is_empty() && !c.enum_values.iter().any(|e| e == s) {
                 out.push(format!("Member must satisfy enum value set: [{}]", c.enum_values.join(", ")));
@@ -212,20 +229,20 @@ fn failed(shape: &Shape, v: &Value) -> Vec<String> {
                     ));
                 }
             }
-            (true, Some(s.chars().count() as f64))
+            Some(s.chars().count() as f64)
         }
-        (Kind::Blob, Value::String(s)) => (true, Some((s.trim_end_matches('=').len() * 3 / 4) as f64)),
-        (Kind::List(_), Value::Array(a)) => (true, Some(a.len() as f64)),
-        (Kind::Map(..), Value::Object(o)) => (true, Some(o.len() as f64)),
-        (Kind::Integer | Kind::Long | Kind::Float | Kind::Double, Value::Number(n)) => (false, n.as_f64()),
-        _ => (false, None),
+        (Kind::Blob, Value::String(s)) => Some((s.trim_end_matches('=').len() * 3 / 4) as f64),
+        (Kind::List(_), Value::Array(a)) => Some(a.len() as f64),
+        (Kind::Map(..), Value::Object(o)) => Some(o.len() as f64),
+        (Kind::Integer | Kind::Long | Kind::Float | Kind::Double, Value::Number(n)) => n.as_f64(),
+        _ => None,
     };
     if let Some(size) = size {
         if let Some(max) = c.max.filter(|max| size > *max) {
-            out.push(bound(length, false, max));
+            out.push(bound(shape, false, max));
         }
         if let Some(min) = c.min.filter(|min| size < *min) {
-            out.push(bound(length, true, min));
+            out.push(bound(shape, true, min));
         }
     }
     out
@@ -238,6 +255,7 @@ fn display(model: &Model, id: ShapeId, v: &Value) -> String {
     match (&shape.kind, v) {
         (_, Value::String(s)) => s.clone(),
         (_, Value::Null) => "null".into(),
+        (Kind::Float | Kind::Double, Value::Number(n)) => n.as_f64().map(java_double).unwrap_or_else(|| n.to_string()),
         (Kind::List(m), Value::Array(items)) => {
             format!("[{}]", items.iter().map(|i| display(model, m.shape, i)).collect::<Vec<_>>().join(", "))
         }
@@ -305,6 +323,18 @@ mod tests {
             lambda_check("CreateFunction", json!({"FunctionName": "f", "Code": {}, "Role": "arn:aws:iam::123456789012:role/r", "Architectures": ["X86_64"]})),
             "1 validation error detected: Value '[X86_64]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]"
         );
+        assert_eq!(
+            lambda_check("CreateAlias", json!({"FunctionName": "f", "Name": "a", "FunctionVersion": "1",
+                "RoutingConfig": {"AdditionalVersionWeights": {"$LATEST": 0.5, "2": 2}}})),
+            "2 validation errors detected: Value '{$LATEST=0.5, 2=2.0}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: \
+             Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1, \
+             Member must satisfy regular expression pattern: [0-9]+]; \
+             Value '{$LATEST=0.5, 2=2.0}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: \
+             Map value must satisfy constraint: [Member must have value less than or equal to 1.0, \
+             Member must have value greater than or equal to 0.0, Member must not be null]"
+        );
+        assert_eq!(java_double(1e7), "1.0E7");
+        assert_eq!(java_double(-0.25), "-0.25");
         assert_eq!(
             lambda_check("Invoke", json!({})),
             "1 validation error detected: Value null at 'functionName' failed to satisfy constraint: Member must not be null"

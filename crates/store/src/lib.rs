@@ -105,8 +105,9 @@ pub trait MetadataStore: Send + Sync + 'static {
     ) -> Result<Vec<Function>, StoreError>;
     /// Every function in every account, for start-up.
     fn all_functions(&self) -> Result<Vec<Function>, StoreError>;
-    /// Number of functions and total code bytes in an account.
-    fn usage(&self, account: &str) -> Result<(u64, u64), StoreError>;
+    /// Number of functions, and the code bytes of every function, version and layer
+    /// version, in an account's region.
+    fn usage(&self, account: &str, region: &str) -> Result<(u64, u64), StoreError>;
     /// Whether any function or version still uses a code blob.
     fn code_in_use(&self, sha256_hex: &str) -> Result<bool, StoreError>;
 
@@ -125,7 +126,7 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Events accepted and not yet finished.
     fn queued_events(&self) -> Result<u64, StoreError>;
 
-    /// Stores a published `version` and `$LATEST`'s new `last_version`, at once;
+    /// Stores a published `version` and `$LATEST`'s new `last_version` and revision, at once;
     /// `Ok(false)` if the function no longer exists.
     fn publish_version(&self, latest: &Function, version: &Function) -> Result<bool, StoreError>;
     /// Deletes a published version and its provisioned-concurrency configuration.
@@ -206,6 +207,16 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Every event source mapping, for start-up: `function` holds the UUID, `item` the
     /// configuration.
     fn all_mappings(&self) -> Result<Vec<Scoped<String>>, StoreError>;
+
+    // Lambda's smaller resources (code signing configurations and which function uses
+    // which), kept as JSON documents of a kind under a key.
+
+    /// Creates or replaces a document.
+    fn put_lambda_document(&self, kind: &str, key: &str, body: &str) -> Result<(), StoreError>;
+    /// Deletes a document (nothing if there is none).
+    fn delete_lambda_document(&self, kind: &str, key: &str) -> Result<(), StoreError>;
+    /// Every document of a kind, as `(key, body)`, for start-up.
+    fn lambda_documents(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError>;
 
     /// Stores a new version of a layer under the next number (numbers are never
     /// reused), and returns that number; `layer.version` is ignored.

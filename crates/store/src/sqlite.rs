@@ -92,6 +92,12 @@ CREATE TABLE IF NOT EXISTS layer_versions (
     policy TEXT NOT NULL,
     PRIMARY KEY (account, region, name, version)
 );
+CREATE TABLE IF NOT EXISTS lambda_documents (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
 CREATE TABLE IF NOT EXISTS event_source_mappings (
     uuid TEXT PRIMARY KEY,
     account TEXT NOT NULL,
@@ -215,11 +221,11 @@ impl SqliteStore {
     }
 }
 
-fn map_json(map: &BTreeMap<String, String>) -> String {
+fn map_json(map: &impl serde::Serialize) -> String {
     serde_json::to_string(map).expect("string maps always serialize")
 }
 
-fn parse_map(text: &str) -> Result<BTreeMap<String, String>, StoreError> {
+fn parse_map<M: serde::de::DeserializeOwned>(text: &str) -> Result<M, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("map column: {e}")))
 }
 
@@ -625,13 +631,14 @@ impl MetadataStore for SqliteStore {
         raws.into_iter().map(RawFunction::finish).collect()
     }
 
-    fn usage(&self, account: &str) -> Result<(u64, u64), StoreError> {
+    fn usage(&self, account: &str, region: &str) -> Result<(u64, u64), StoreError> {
         self.with(|c| {
             c.query_row(
                 "SELECT COUNT(*), COALESCE(SUM(code_size), 0) \
-                 + (SELECT COALESCE(SUM(code_size), 0) FROM function_versions WHERE account = ?1) \
-                 FROM functions WHERE account = ?1",
-                params![account],
+                 + (SELECT COALESCE(SUM(code_size), 0) FROM function_versions WHERE account = ?1 AND region = ?2) \
+                 + (SELECT COALESCE(SUM(code_size), 0) FROM layer_versions WHERE account = ?1 AND region = ?2) \
+                 FROM functions WHERE account = ?1 AND region = ?2",
+                params![account, region],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
             )
         })
@@ -734,8 +741,8 @@ impl MetadataStore for SqliteStore {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             let n = tx.execute(
-                "UPDATE functions SET last_version = ?4 WHERE account = ?1 AND region = ?2 AND name = ?3",
-                params![latest.account, latest.region, latest.name, latest.last_version],
+                "UPDATE functions SET last_version = ?4, revision_id = ?5 WHERE account = ?1 AND region = ?2 AND name = ?3",
+                params![latest.account, latest.region, latest.name, latest.last_version, latest.revision_id],
             )?;
             if n == 1 {
                 tx.execute(&sql, rusqlite::params_from_iter(p.iter()))?;
@@ -884,6 +891,27 @@ impl MetadataStore for SqliteStore {
                 params![uuid, account, region, config],
             )
             .map(drop)
+        })
+    }
+
+    fn put_lambda_document(&self, kind: &str, key: &str, body: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("REPLACE INTO lambda_documents (kind, key, body) VALUES (?1, ?2, ?3)", params![kind, key, body])
+                .map(drop)
+        })
+    }
+
+    fn delete_lambda_document(&self, kind: &str, key: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("DELETE FROM lambda_documents WHERE kind = ?1 AND key = ?2", params![kind, key]).map(drop)
+        })
+    }
+
+    fn lambda_documents(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT key, body FROM lambda_documents WHERE kind = ?1 ORDER BY key")?;
+            let rows = stmt.query_map(params![kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
         })
     }
 
@@ -1082,7 +1110,7 @@ mod tests {
                 timeout_s: 3,
                 memory_mb: 128,
                 ephemeral_mb: 512,
-                environment: Some(BTreeMap::from([("A".to_string(), "b".to_string())])),
+                environment: Some(model::Variables::from([("A".to_string(), "b".to_string())])),
                 architecture: Architecture::X86_64,
                 tracing: TracingMode::PassThrough,
                 dead_letter_target: None,
