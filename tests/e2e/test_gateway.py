@@ -820,3 +820,135 @@ def test_vpc_links_are_kept_with_aws_checks(lamina):
     with pytest.raises(Exception) as e:
         apigw.get_vpc_link(vpcLinkId=link["id"])
     assert "Invalid Vpc Link identifier specified" in str(e.value)
+
+
+def test_test_invoke_method_runs_the_undeployed_method_and_logs_as_aws_does(lamina, lam):
+    apigw = lamina.client("apigateway")
+    api = apigw.create_rest_api(name="tested")["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    pets = apigw.create_resource(restApiId=api, parentId=root, pathPart="pets")["id"]
+    pet = apigw.create_resource(restApiId=api, parentId=pets, pathPart="{petId}")["id"]
+    kw = dict(restApiId=api, resourceId=pet, httpMethod="GET")
+    apigw.put_method(authorizationType="NONE", **kw)
+    apigw.put_method_response(statusCode="200", **kw)
+    apigw.put_integration(type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'}, **kw)
+    apigw.put_integration_response(statusCode="200", **kw,
+                                   responseTemplates={"application/json": '{"petId": "$input.params(\'petId\')"}'})
+
+    # Nothing is deployed: the method runs as it is now. The path fills its parameters.
+    got = apigw.test_invoke_method(pathWithQueryString="/pets/123?foo=bar", body="", **kw)
+    assert (got["status"], json.loads(got["body"])) == (200, {"petId": "123"})
+    assert got["headers"] == {"Content-Type": "application/json"}
+    assert got["multiValueHeaders"] == {"Content-Type": ["application/json"]}
+    lines = [line.split(" : ", 1)[-1] for line in got["log"].split("\n")]
+    assert lines[0].startswith("Execution log for request ") and lines[-1] == ""
+    assert lines[2:-1] == [
+        "HTTP Method: GET, Resource Path: /pets/123", "Method request path: {petId=123}",
+        "Method request query string: {foo=bar}", "Method request headers: {}",
+        "Method request body before transformations: ",
+        'Method response body after transformations: {"petId": "123"}',
+        "Method response headers: {Content-Type=application/json}", "Successfully completed execution",
+        "Method completed with status: 200"]
+    # Without a path, the resource's own; a path that does not match fills nothing.
+    assert json.loads(apigw.test_invoke_method(body="", **kw)["body"]) == {"petId": "{petId}"}
+    assert json.loads(apigw.test_invoke_method(pathWithQueryString="/x/y", body="", **kw)["body"]) == {"petId": ""}
+
+    # A Lambda proxy integration runs the function for real.
+    arn = function_arn(lam, "tested-fn")
+    apigw.put_method(restApiId=api, resourceId=pets, httpMethod="POST", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=pets, httpMethod="POST", type="AWS_PROXY",
+                          integrationHttpMethod="POST", uri=lambda_uri(arn))
+    got = apigw.test_invoke_method(restApiId=api, resourceId=pets, httpMethod="POST", body='{"a": 1}',
+                                   headers={"X-Test": "yes"})
+    assert got["status"] == 200
+    assert "Method request headers: {X-Test=yes}" in got["log"]
+    assert "Endpoint request URI: " + lambda_uri(arn) in got["log"]
+
+    # A backend address that cannot be: the gateway's 500, and why.
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="ANY", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=root, httpMethod="ANY", type="HTTP_PROXY",
+                          integrationHttpMethod="ANY", uri="https://${stageVariables.host}")
+    got = apigw.test_invoke_method(restApiId=api, resourceId=root, httpMethod="GET", body="")
+    assert (got["status"], json.loads(got["body"])) == (500, {"message": "Internal server error"})
+    assert got["headers"] == {"x-amzn-ErrorType": "InternalServerErrorException"}
+    assert "Execution failed due to configuration error: Invalid endpoint address" in got["log"]
+
+    for resource, method, message in [(pet, "HEAD", "Invalid Method identifier specified"),
+                                      ("nope", "GET", "Invalid Resource identifier specified")]:
+        with pytest.raises(apigw.exceptions.NotFoundException) as e:
+            apigw.test_invoke_method(restApiId=api, resourceId=resource, httpMethod=method, body="")
+        assert e.value.response["Error"]["Message"] == message
+
+
+DOCUMENTED = {
+    "openapi": "3.0.0",
+    "info": {"title": "documented", "version": "1"},
+    "paths": {"/": {"get": {"responses": {"200": {"description": "ok"}}}}},
+    "x-amazon-apigateway-documentation": {"version": "1", "documentationParts": [
+        {"location": {"type": "API"}, "properties": {"description": "the API"}},
+        {"location": {"type": "METHOD", "method": "GET"}, "properties": {"description": "a method"}},
+        {"location": {"type": "MODEL", "name": "Empty"}, "properties": {"title": "Empty Schema"}},
+    ]},
+}
+
+
+def test_documentation_parts_import_with_the_api_and_on_their_own(lamina):
+    apigw = lamina.client("apigateway")
+    # A method without an integration is no warning on AWS: failOnWarnings lets it in.
+    api = apigw.import_rest_api(body=json.dumps(DOCUMENTED), failOnWarnings=True)["id"]
+    parts = apigw.get_documentation_parts(restApiId=api)["items"]
+    assert [p["location"] for p in parts] == [
+        {"type": "API"}, {"type": "METHOD", "path": "/", "method": "GET"}, {"type": "MODEL", "name": "Empty"}]
+    assert [json.loads(p["properties"]) for p in parts][0] == {"description": "the API"}
+
+    # Merge replaces a part at the same location; overwrite replaces them all.
+    one = dict(DOCUMENTED, **{"x-amazon-apigateway-documentation": {"documentationParts": [
+        {"location": {"type": "API"}, "properties": {"description": "new"}}]}})
+    ids = apigw.import_documentation_parts(restApiId=api, mode="merge", body=json.dumps(one))["ids"]
+    parts = apigw.get_documentation_parts(restApiId=api)["items"]
+    assert len(parts) == 3 and parts[-1]["id"] == ids[0] and json.loads(parts[-1]["properties"]) == {"description": "new"}
+    ids = apigw.import_documentation_parts(restApiId=api, mode="overwrite", body=json.dumps(one))["ids"]
+    assert [p["id"] for p in apigw.get_documentation_parts(restApiId=api)["items"]] == ids
+    # YAML is read too; what is neither answers AWS's words.
+    ids = apigw.import_documentation_parts(restApiId=api, mode="overwrite", body=yaml_of(DOCUMENTED))["ids"]
+    assert len(ids) == 3
+    with pytest.raises(apigw.exceptions.BadRequestException) as e:
+        apigw.import_documentation_parts(restApiId=api, mode="overwrite", body="{'key:value}")
+    assert e.value.response["Error"]["Message"] == "Unable to build importer with provided input."
+    # Imported parts persist.
+    lamina.restart()
+    assert len(lamina.client("apigateway").get_documentation_parts(restApiId=api)["items"]) == 3
+
+
+def yaml_of(value, indent=0):
+    """A small YAML writer for the test's plain documents (no YAML library needed)."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        return "".join(f"{pad}{json.dumps(k)}:\n{yaml_of(v, indent + 2)}" if isinstance(v, (dict, list)) and v
+                       else f"{pad}{json.dumps(k)}: {json.dumps(v)}\n" for k, v in value.items())
+    return "".join(f"{pad}-\n{yaml_of(v, indent + 2)}" if isinstance(v, (dict, list)) else f"{pad}- {json.dumps(v)}\n"
+                   for v in value)
+
+
+def test_control_plane_details_answer_as_aws_does(lamina):
+    apigw = lamina.client("apigateway")
+    with pytest.raises(apigw.exceptions.BadRequestException) as e:
+        apigw.create_rest_api(name="small", minimumCompressionSize=-1)
+    assert e.value.response["Error"]["Message"] == "Invalid minimum compression size, must be between 0 and 10485760"
+    api = apigw.create_rest_api(name="maps")
+    kw = dict(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET")
+    apigw.put_method(authorizationType="NONE", **kw)
+    # Maps given empty are shown empty; never given, not at all.
+    made = apigw.put_method_response(statusCode="200", responseParameters={}, responseModels={}, **kw)
+    assert (made["responseParameters"], made["responseModels"]) == ({}, {})
+    assert apigw.get_method_response(statusCode="200", **kw)["responseModels"] == {}
+    bare = apigw.put_method_response(statusCode="201", **kw)
+    assert "responseModels" not in bare and "responseParameters" not in bare
+    # The body's violations come before the path's.
+    with pytest.raises(apigw.exceptions.ClientError) as e:
+        apigw.update_method_response(statusCode="wrong", patchOperations=[{"op": "wrong_op", "path": "/x"}], **kw)
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    message = e.value.response["Error"]["Message"]
+    assert message.startswith("2 validation errors detected: Value 'wrong_op' at "
+                              "'updateMethodResponseInput.patchOperations.1.member.op'"), message
+    assert "; Value 'wrong' at 'statusCode'" in message

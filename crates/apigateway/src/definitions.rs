@@ -53,6 +53,32 @@ pub struct DocumentationPart {
     pub name: Option<String>,
     /// `properties`, as given.
     pub properties: String,
+    /// Its place in the order parts were made (lists follow it).
+    #[serde(default)]
+    pub seq: u64,
+}
+
+impl DocumentationPart {
+    /// Whether two parts document the same location.
+    fn same_place(&self, other: &DocumentationPart) -> bool {
+        (&self.location_type, &self.path, &self.method, &self.status_code, &self.name)
+            == (&other.location_type, &other.path, &other.method, &other.status_code, &other.name)
+    }
+}
+
+/// Puts an imported part into an API: it replaces a part at its location.
+pub(crate) fn put_part(api: &mut crate::rest::RestApi, part: DocumentationPart) -> String {
+    api.documentation_parts.retain(|_, p| !p.same_place(&part));
+    add_part(api, part)
+}
+
+/// Adds a part to an API under a new id, after the others.
+pub(crate) fn add_part(api: &mut crate::rest::RestApi, mut part: DocumentationPart) -> String {
+    part.id = new_id(6);
+    part.seq = api.documentation_parts.values().map(|p| p.seq).max().unwrap_or(0) + 1;
+    let id = part.id.clone();
+    api.documentation_parts.insert(id.clone(), part);
+    id
 }
 
 fn no_part() -> GatewayError {
@@ -268,23 +294,57 @@ impl GatewayService {
     ) -> Result<DocumentationPart, GatewayError> {
         part.id = new_id(6);
         self.change_rest(caller, api, |api| {
-            let same_place = |p: &DocumentationPart| {
-                (&p.location_type, &p.path, &p.method, &p.status_code, &p.name)
-                    == (&part.location_type, &part.path, &part.method, &part.status_code, &part.name)
-            };
-            if api.documentation_parts.values().any(same_place) {
+            if api.documentation_parts.values().any(|p| p.same_place(&part)) {
                 return Err(GatewayError::Conflict(
                     "Documentation part already exists for the specified location".into(),
                 ));
             }
-            api.documentation_parts.insert(part.id.clone(), part.clone());
-            Ok(part)
+            let id = add_part(api, part);
+            Ok(api.documentation_parts[&id].clone())
         })
     }
 
     /// GetDocumentationParts.
     pub fn documentation_parts(&self, caller: &Caller, api: &str) -> Result<Vec<DocumentationPart>, GatewayError> {
-        self.read_rest(caller, api, |api| Ok(api.documentation_parts.values().cloned().collect()))
+        self.read_rest(caller, api, |api| {
+            let mut parts: Vec<DocumentationPart> = api.documentation_parts.values().cloned().collect();
+            parts.sort_by_key(|p| p.seq);
+            Ok(parts)
+        })
+    }
+
+    /// ImportDocumentationParts: the parts of an OpenAPI definition's
+    /// `x-amazon-apigateway-documentation`, replacing the API's (`overwrite`) or added to
+    /// them, a part at a location already documented replacing it (`merge`). Answers the
+    /// new parts' ids and the warnings.
+    pub fn import_documentation_parts(
+        &self,
+        caller: &Caller,
+        api: &str,
+        document: &[u8],
+        mode: crate::rest::PutMode,
+        fail_on_warnings: bool,
+    ) -> Result<(Vec<String>, Vec<String>), GatewayError> {
+        let unreadable = || GatewayError::BadRequest("Unable to build importer with provided input.".into());
+        let doc: serde_json::Value = match serde_json::from_slice(document) {
+            Ok(v) => v,
+            Err(_) => serde_yaml_ng::from_slice(document).map_err(|_| unreadable())?,
+        };
+        if !doc.is_object() {
+            return Err(unreadable());
+        }
+        let parts = crate::openapi::documentation_parts(&doc);
+        let warnings: Vec<String> = Vec::new();
+        if fail_on_warnings && !warnings.is_empty() {
+            return Err(GatewayError::BadRequest(format!("Warnings found during import:\n{}", warnings.join("\n"))));
+        }
+        self.change_rest(caller, api, |api| {
+            if mode == crate::rest::PutMode::Overwrite {
+                api.documentation_parts.clear();
+            }
+            let ids = parts.into_iter().map(|part| put_part(api, part)).collect();
+            Ok((ids, warnings))
+        })
     }
 
     /// GetDocumentationPart; a missing API reads as a missing part.

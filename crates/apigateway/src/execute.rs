@@ -293,6 +293,17 @@ pub(crate) struct RestTarget {
     pub(crate) gateway_responses: Arc<BTreeMap<String, crate::responses::GatewayResponse>>,
 }
 
+/// The method a REST request reached, and what it brought there.
+pub(crate) struct Called<'a> {
+    pub(crate) resource: &'a Resource,
+    pub(crate) integration: &'a crate::rest::Integration,
+    pub(crate) params: &'a BTreeMap<String, String>,
+    /// The API key's value and id, when the method requires one.
+    pub(crate) api_key: Option<(String, String)>,
+    /// The authorizer's context, for `requestContext.authorizer`.
+    pub(crate) authorizer: Option<Value>,
+}
+
 /// What an HTTP API request needs from the API.
 pub(crate) struct HttpTarget {
     pub(crate) access_log: Option<AccessLog>,
@@ -493,20 +504,35 @@ impl GatewayService {
             c.insert("integrationLatency".into(), Value::from(0));
             Value::Object(c)
         });
-        let timeout = Duration::from_millis(integration.timeout_ms);
         trace.integration_started = Some(Instant::now());
-        match integration.kind.as_str() {
+        let called = Called { resource, integration, params: &params, api_key, authorizer: authorizer_context };
+        self.integrate_rest(t, &called, &facts, req).await.0
+    }
+
+    /// Runs a REST method's integration for a routed request: the answer, and for a
+    /// failure of the gateway's own, what went wrong (TestInvokeMethod's log shows it).
+    pub(crate) async fn integrate_rest(
+        &self,
+        t: &RestTarget,
+        called: &Called<'_>,
+        facts: &RequestFacts<'_>,
+        req: &GatewayRequest,
+    ) -> (GatewayResponse, Option<&'static str>) {
+        let (resource, integration, params) = (called.resource, called.integration, called.params);
+        let timeout = Duration::from_millis(integration.timeout_ms);
+        let unreachable = "Execution failed due to configuration error: Invalid endpoint address";
+        let resp = match integration.kind.as_str() {
             "AWS_PROXY" => {
                 let uri = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
-                let Some(function) = routing::lambda_function_of(&uri) else { return answers::rest_internal() };
+                let Some(function) = routing::lambda_function_of(&uri) else { return (answers::rest_internal(), None) };
                 let route = RestRoute {
                     resource_path: &resource.path,
                     resource_id: &resource.id,
                     binary: events::is_binary_type(facts.header("content-type"), &t.binary_media_types),
-                    api_key: api_key.as_ref().map(|(v, id)| (v.as_str(), id.as_str())),
-                    authorizer: authorizer_context,
+                    api_key: called.api_key.as_ref().map(|(v, id)| (v.as_str(), id.as_str())),
+                    authorizer: called.authorizer.clone(),
                 };
-                let event = events::rest_event(&facts, &route, &forwarded_headers(req, true));
+                let event = events::rest_event(facts, &route, &forwarded_headers(req, true));
                 let source =
                     authorizer::method_arn(&t.region, &t.account, &t.api_id, &t.stage, &req.method, &resource.path);
                 let call = self.inner.functions.invoke(&function, event.to_string().into(), &source);
@@ -531,47 +557,48 @@ impl GatewayService {
                 }
             }
             "HTTP_PROXY" => {
-                let url = backend_url(integration, &t.variables, &params, req.query.as_deref());
+                let url = backend_url(integration, &t.variables, params, req.query.as_deref());
                 let method =
                     integration.http_method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
                 match self.forward(&method, &url, req, timeout).await {
                     Ok(r) => r,
                     Err(Failure::Timeout) => answers::rest_timeout(),
-                    Err(Failure::Unreachable) => answers::rest_internal(),
+                    Err(Failure::Unreachable) => return (answers::rest_internal(), Some(unreachable)),
                 }
             }
             "HTTP" => {
-                let url = backend_url(integration, &t.variables, &params, req.query.as_deref());
+                let url = backend_url(integration, &t.variables, params, req.query.as_deref());
                 let method =
                     integration.http_method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
-                let scope = mapped::scope(&facts, &resource.path);
-                let Ok(body) = mapped::request_body(integration, &facts, &scope) else {
-                    return answers::rest_internal();
+                let scope = mapped::scope(facts, &resource.path);
+                let Ok(body) = mapped::request_body(integration, facts, &scope) else {
+                    return (answers::rest_internal(), None);
                 };
                 let outbound = GatewayRequest { body: body.into(), ..req.clone() };
                 match self.forward(&method, &url, &outbound, timeout).await {
                     Ok(r) => mapped::answer(integration, Some(&r.status.to_string()), &r.headers, r.body, &scope),
                     Err(Failure::Timeout) => answers::rest_timeout(),
-                    Err(Failure::Unreachable) => answers::rest_internal(),
+                    Err(Failure::Unreachable) => return (answers::rest_internal(), Some(unreachable)),
                 }
             }
             "MOCK" => {
-                let scope = mapped::scope(&facts, &resource.path);
-                let Ok(status) = mapped::mock_status(integration, &facts, &scope) else {
-                    return answers::rest_internal();
+                let scope = mapped::scope(facts, &resource.path);
+                let Ok(status) = mapped::mock_status(integration, facts, &scope) else {
+                    return (answers::rest_internal(), None);
                 };
                 mapped::answer(integration, Some(&status.to_string()), &[], Bytes::new(), &scope)
             }
             "AWS" => {
-                let scope = mapped::scope(&facts, &resource.path);
-                let reply = tokio::time::timeout(timeout, self.integrate_aws(integration, &facts, &scope, &t.region));
+                let scope = mapped::scope(facts, &resource.path);
+                let reply = tokio::time::timeout(timeout, self.integrate_aws(integration, facts, &scope, &t.region));
                 match reply.await {
                     Ok(r) => r,
                     Err(_) => answers::rest_timeout(),
                 }
             }
             _ => answers::rest_internal(),
-        }
+        };
+        (resp, None)
     }
 
     async fn execute_http(

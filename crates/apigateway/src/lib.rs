@@ -49,6 +49,7 @@ pub mod responses;
 pub mod rest;
 pub mod routing;
 pub mod template;
+pub mod test_invoke;
 pub mod throttle;
 mod updates;
 pub mod usage;

@@ -1,12 +1,14 @@
 //! OpenAPI 3 and Swagger 2 definitions with API Gateway's extensions
 //! (`x-amazon-apigateway-integration`, `-authorizer`, `-any-method`, `-binary-media-types`,
-//! `-api-key-source`, `-endpoint-configuration`), read into a REST API's resources,
-//! methods and authorizers. Pure: the document in, the definition out.
+//! `-api-key-source`, `-endpoint-configuration`, `-documentation`), read into a REST API's
+//! resources, methods, authorizers and documentation parts. Pure: the document in, the
+//! definition out.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::definitions::DocumentationPart;
 use crate::rest::{Authorizer, Integration, IntegrationResponse, Method, MethodResponse};
 use crate::GatewayError;
 
@@ -31,6 +33,34 @@ pub struct Definition {
     pub paths: BTreeMap<String, Vec<Method>>,
     /// What was ignored or could not be imported.
     pub warnings: Vec<String>,
+    /// `x-amazon-apigateway-documentation.documentationParts`, in order (ids are
+    /// assigned on import).
+    pub documentation: Vec<DocumentationPart>,
+}
+
+/// The documentation parts of a definition's `x-amazon-apigateway-documentation`, their
+/// locations completed as AWS completes them (`path` `/` where the type has one).
+pub fn documentation_parts(doc: &Value) -> Vec<DocumentationPart> {
+    let parts = doc.get("x-amazon-apigateway-documentation").and_then(|d| d.get("documentationParts"));
+    parts
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let location = p.get("location").cloned().unwrap_or(Value::Null);
+            let location_type = text(&location, "type").unwrap_or_default();
+            let has_path = !matches!(location_type.as_str(), "API" | "AUTHORIZER" | "MODEL");
+            DocumentationPart {
+                path: text(&location, "path").or_else(|| has_path.then(|| "/".to_owned())),
+                method: text(&location, "method"),
+                status_code: text(&location, "statusCode"),
+                name: text(&location, "name"),
+                location_type,
+                properties: p.get("properties").map(Value::to_string).unwrap_or_else(|| "{}".into()),
+                ..Default::default()
+            }
+        })
+        .collect()
 }
 
 /// Parses a definition from JSON or YAML text.
@@ -94,6 +124,7 @@ pub fn read(doc: &Value) -> Result<Definition, GatewayError> {
         binary_media_types: list(doc.get("x-amazon-apigateway-binary-media-types")),
         api_key_source: text(doc, "x-amazon-apigateway-api-key-source"),
         endpoint_types: list(doc.get("x-amazon-apigateway-endpoint-configuration").and_then(|e| e.get("types"))),
+        documentation: documentation_parts(doc),
         ..Default::default()
     };
     if def.name.is_empty() {
@@ -201,13 +232,14 @@ pub fn read(doc: &Value) -> Result<Definition, GatewayError> {
                                 .map(|(h, _)| (format!("method.response.header.{h}"), false))
                                 .collect(),
                             response_models: BTreeMap::new(),
+                            given: (false, false),
                         },
                     );
                 }
             }
-            match op.get("x-amazon-apigateway-integration") {
-                Some(i) => m.integration = Some(integration(i)),
-                None => def.warnings.push(format!("No integration defined for method {http_method} {path}")),
+            // A method without an integration is imported as it is, as AWS imports it.
+            if let Some(i) = op.get("x-amazon-apigateway-integration") {
+                m.integration = Some(integration(i));
             }
             methods.push(m);
         }
@@ -306,7 +338,7 @@ paths:
         let i = any.integration.as_ref().unwrap();
         assert_eq!(i.responses["500"].selection_pattern.as_deref(), Some("5\\d{2}"));
         assert_eq!(i.responses["200"].selection_pattern, None);
-        assert_eq!(d.warnings, ["No integration defined for method DELETE /health"]);
+        assert!(d.warnings.is_empty(), "a method without an integration is imported as AWS imports it");
     }
 
     #[test]

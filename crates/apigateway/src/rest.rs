@@ -150,6 +150,10 @@ pub struct MethodResponse {
     pub response_parameters: BTreeMap<String, bool>,
     /// `responseModels`.
     pub response_models: BTreeMap<String, String>,
+    /// Whether `responseParameters` and `responseModels` were given, if empty: AWS
+    /// shows a map given empty, and none never given.
+    #[serde(default)]
+    pub given: (bool, bool),
 }
 
 /// A method's integration with its backend.
@@ -535,6 +539,9 @@ impl GatewayService {
         if input.description.as_deref() == Some("") {
             return Err(GatewayError::BadRequest("Description cannot be an empty string".into()));
         }
+        if input.minimum_compression_size.is_some_and(|n| !(0..=MAX_COMPRESSION_SIZE).contains(&n)) {
+            return Err(bad_compression_size());
+        }
         let endpoint_types = input.endpoint_types.unwrap_or_else(|| vec!["EDGE".to_owned()]);
         match endpoint_types.len() {
             0 => {
@@ -645,16 +652,14 @@ impl GatewayService {
                         api.disable_execute_api_endpoint = p.bool_value()?
                     }
                     (Op::Replace, ["minimumCompressionSize"]) => {
-                        let bad_size = || {
-                            GatewayError::BadRequest(
-                                "Invalid minimum compression size, must be between 0 and 10485760".into(),
-                            )
-                        };
                         api.minimum_compression_size = match p.value.as_deref() {
                             None | Some("") => None,
-                            Some(v) => {
-                                Some(v.parse().ok().filter(|n| (0..=10_485_760).contains(n)).ok_or_else(bad_size)?)
-                            }
+                            Some(v) => Some(
+                                v.parse()
+                                    .ok()
+                                    .filter(|n| (0..=MAX_COMPRESSION_SIZE).contains(n))
+                                    .ok_or_else(bad_compression_size)?,
+                            ),
                         }
                     }
                     (_, ["minimumCompressionSize"]) => {
@@ -1257,6 +1262,7 @@ impl RestApi {
     /// Applies an OpenAPI definition.
     fn apply(&mut self, def: crate::openapi::Definition, mode: PutMode) -> Result<(), GatewayError> {
         if mode == PutMode::Overwrite {
+            self.documentation_parts.clear();
             let root = self.root_id.clone();
             self.resources.retain(|id, _| *id == root);
             if let Some(r) = self.resources.get_mut(&root) {
@@ -1283,6 +1289,9 @@ impl RestApi {
             check_authorizer(&mut a)?;
             ids.insert(name, a.id.clone());
             self.authorizers.insert(a.id.clone(), a);
+        }
+        for part in def.documentation {
+            crate::definitions::put_part(self, part);
         }
         for (path, methods) in def.paths {
             let resource = self.ensure_path(&path)?;
@@ -1360,6 +1369,13 @@ impl GatewayService {
         }
         self.change_rest(caller, id, |api| api.apply(def, mode).map(|()| api.clone()))
     }
+}
+
+/// The largest `minimumCompressionSize`: 10 MiB.
+const MAX_COMPRESSION_SIZE: i64 = 10_485_760;
+
+fn bad_compression_size() -> GatewayError {
+    GatewayError::BadRequest("Invalid minimum compression size, must be between 0 and 10485760".into())
 }
 
 fn no_status() -> GatewayError {

@@ -1,9 +1,10 @@
 //! API Gateway's models, request validators, documentation parts and gateway responses
-//! (`/restapis/{api}/models`, `…/requestvalidators`, `…/documentation/parts`,
-//! `…/gatewayresponses`): routes and wire shapes.
+//! (`/restapis/{api}/models`, `…/requestvalidators`, `…/documentation/parts` with their
+//! import, `…/gatewayresponses`): routes and wire shapes.
 
 use apigateway::definitions::{DocumentationPart, Model, RequestValidator};
 use apigateway::responses::GatewayResponse;
+use apigateway::rest::PutMode;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -11,7 +12,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::apigw_common::{boolean, done, item_list, put as put_field, reply, string, string_map, GwCaller, JsonBody};
+use crate::apigw_common::{
+    boolean, done, item_list, put as put_field, reply, string, string_map, GwCaller, JsonBody, Query, RawBody,
+};
 use crate::apigw_rest::patch_operations;
 use crate::ApiState;
 
@@ -24,7 +27,7 @@ pub(crate) fn routes() -> Router<ApiState> {
             "/restapis/{api}/requestvalidators/{id}",
             get(get_validator).patch(update_validator).delete(delete_validator),
         )
-        .route("/restapis/{api}/documentation/parts", post(create_part).get(get_parts))
+        .route("/restapis/{api}/documentation/parts", post(create_part).get(get_parts).put(import_parts))
         .route("/restapis/{api}/documentation/parts/{id}", get(get_part).patch(update_part).delete(delete_part))
         .route("/restapis/{api}/gatewayresponses", get(get_responses))
         .route(
@@ -114,8 +117,36 @@ async fn create_part(
         status_code: string(&location, "statusCode"),
         name: string(&location, "name"),
         properties: string(&b, "properties").unwrap_or_default(),
+        seq: 0,
     };
     reply(s.gateway.create_documentation_part(&c, &api, part), StatusCode::CREATED, |p| part_json(&p))
+}
+
+/// ImportDocumentationParts (`PUT …/documentation/parts?mode=…&failonwarnings=…`).
+async fn import_parts(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path(api): Path<String>,
+    Query(q): Query<crate::apigw_rest::ImportQuery>,
+    RawBody(body): RawBody,
+) -> Response {
+    let mode = match q.mode.as_deref() {
+        None | Some("merge") => PutMode::Merge,
+        Some("overwrite") => PutMode::Overwrite,
+        Some(other) => {
+            return crate::apigw_common::error_response(apigateway::GatewayError::BadRequest(format!(
+                "Invalid mode: {other}. Valid values are merge, overwrite"
+            )))
+        }
+    };
+    let imported = s.gateway.import_documentation_parts(&c, &api, &body, mode, q.failonwarnings.unwrap_or(false));
+    reply(imported, StatusCode::OK, |(ids, warnings)| {
+        let mut out = json!({ "ids": ids });
+        if !warnings.is_empty() {
+            out["warnings"] = json!(warnings);
+        }
+        out
+    })
 }
 
 async fn get_parts(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {

@@ -28,7 +28,10 @@ pub(crate) fn routes() -> Router<ApiState> {
             "/restapis/{api}/resources/{resource}",
             get(get_resource).post(create_resource).delete(delete_resource).patch(update_resource),
         )
-        .route(method, put(put_method).get(get_method).delete(delete_method).patch(update_method))
+        .route(
+            method,
+            put(put_method).get(get_method).delete(delete_method).patch(update_method).post(test_invoke_method),
+        )
         .route(
             &format!("{method}/integration"),
             put(put_integration).get(get_integration).delete(delete_integration).patch(update_integration),
@@ -131,6 +134,12 @@ fn method_response_json(r: &MethodResponse) -> Value {
     let mut o = json!({ "statusCode": r.status_code });
     put_field(&mut o, "responseParameters", json!(r.response_parameters));
     put_field(&mut o, "responseModels", json!(r.response_models));
+    if r.given.0 && r.response_parameters.is_empty() {
+        o["responseParameters"] = json!({});
+    }
+    if r.given.1 && r.response_models.is_empty() {
+        o["responseModels"] = json!({});
+    }
     o
 }
 
@@ -258,9 +267,9 @@ pub(crate) fn patch_operations(body: &Value) -> Vec<PatchOperation> {
 // Handlers: parse, call the service, map.
 
 #[derive(serde::Deserialize)]
-struct ImportQuery {
-    mode: Option<String>,
-    failonwarnings: Option<bool>,
+pub(crate) struct ImportQuery {
+    pub(crate) mode: Option<String>,
+    pub(crate) failonwarnings: Option<bool>,
     #[serde(rename = "endpointConfigurationTypes")]
     endpoint_types: Option<String>,
 }
@@ -387,6 +396,51 @@ async fn put_method(
     reply(s.gateway.put_method(&c, &api, &resource, m), StatusCode::CREATED, |m| method_json(&m, &resource))
 }
 
+/// TestInvokeMethod: the method run now, on the request described.
+async fn test_invoke_method(
+    State(s): State<ApiState>,
+    GwCaller(c): GwCaller,
+    Path((api, resource, method)): MethodPath,
+    JsonBody(b): JsonBody,
+) -> Response {
+    let multi = b.get("multiValueHeaders").and_then(Value::as_object).map(|o| {
+        o.iter()
+            .map(|(k, v)| {
+                (k.clone(), v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            })
+            .collect()
+    });
+    let input = apigateway::test_invoke::TestInvokeInput {
+        path_with_query: string(&b, "pathWithQueryString"),
+        body: string(&b, "body"),
+        headers: string_map(&b, "headers"),
+        multi_value_headers: multi.unwrap_or_default(),
+        stage_variables: string_map(&b, "stageVariables"),
+    };
+    let r = s.gateway.test_invoke_method(&c, &api, &resource, &method, input).await;
+    reply(r, StatusCode::OK, |out| {
+        let mut headers = Map::new();
+        let mut multi: Map<String, Value> = Map::new();
+        for (k, v) in &out.headers {
+            headers.insert(k.clone(), json!(v));
+            match multi.get_mut(k).and_then(Value::as_array_mut) {
+                Some(list) => list.push(json!(v)),
+                None => {
+                    multi.insert(k.clone(), json!([v]));
+                }
+            }
+        }
+        json!({
+            "status": out.status,
+            "body": out.body,
+            "headers": headers,
+            "multiValueHeaders": multi,
+            "log": out.log,
+            "latency": out.latency_ms,
+        })
+    })
+}
+
 async fn get_method(
     State(s): State<ApiState>,
     GwCaller(c): GwCaller,
@@ -458,6 +512,10 @@ async fn put_method_response(
         status_code: status,
         response_parameters: bool_map(&b, "responseParameters"),
         response_models: string_map(&b, "responseModels"),
+        given: (
+            b.get("responseParameters").is_some_and(Value::is_object),
+            b.get("responseModels").is_some_and(Value::is_object),
+        ),
     };
     reply(s.gateway.put_method_response(&c, &api, &resource, &method, r), StatusCode::CREATED, |r| {
         method_response_json(&r)

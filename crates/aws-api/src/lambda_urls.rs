@@ -106,8 +106,9 @@ fn url_address(headers: &HeaderMap, url: &FunctionUrl) -> String {
 }
 
 /// A URL config as AWS shows it: Create and Update show `LastModifiedTime` (Update only)
-/// and `InvokeMode` only when the request set it (`modified`, `invoke_mode`).
+/// and `InvokeMode` only once a request set it (`modified`, `invoke_mode`: always shown).
 fn url_out(headers: &HeaderMap, url: FunctionUrl, modified: bool, invoke_mode: bool) -> UrlOut {
+    let invoke_mode = invoke_mode || url.config.invoke_mode_given;
     let c = &url.config;
     UrlOut {
         function_url: url_address(headers, &url),
@@ -136,9 +137,8 @@ async fn create_url(
     Input(wire): Input<UrlWire>,
 ) -> ApiResult {
     let qualifier = query_one(&q, "Qualifier");
-    let mode = wire.invoke_mode.is_some();
     let url = s.lambda.create_function_url(&caller, &name, qualifier.as_deref(), wire.into_input())?;
-    Ok(json_response(StatusCode::CREATED, &url_out(&headers, url, false, mode)))
+    Ok(json_response(StatusCode::CREATED, &url_out(&headers, url, false, false)))
 }
 
 async fn get_url(
@@ -161,9 +161,8 @@ async fn update_url(
     Input(wire): Input<UrlWire>,
 ) -> ApiResult {
     let qualifier = query_one(&q, "Qualifier");
-    let mode = wire.invoke_mode.is_some();
     let url = s.lambda.update_function_url(&caller, &name, qualifier.as_deref(), wire.into_input())?;
-    Ok(json_response(StatusCode::OK, &url_out(&headers, url, true, mode)))
+    Ok(json_response(StatusCode::OK, &url_out(&headers, url, true, false)))
 }
 
 async fn delete_url(

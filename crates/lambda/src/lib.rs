@@ -867,8 +867,9 @@ impl LambdaService {
                 return Ok(view);
             }
             let latest = self.resolve(caller, name, None)?;
+            // The version answered is the one being created, as on AWS.
             let mut version = (*self.publish_locked(&latest, None)?).clone();
-            version.last_update_status = LastUpdateStatus::InProgress;
+            version.state = FunctionState::Pending;
             Ok(version)
         })();
         if result.is_err() {

@@ -48,6 +48,9 @@ pub struct UrlConfig {
     pub cors: Option<UrlCors>,
     /// `InvokeMode`.
     pub invoke_mode: String,
+    /// Whether `InvokeMode` was ever given: Create and Update show it only then.
+    #[serde(default)]
+    pub invoke_mode_given: bool,
     /// `CreationTime`, ms.
     pub created_ms: i64,
     /// `LastModifiedTime`, ms.
@@ -217,6 +220,7 @@ impl LambdaService {
             qualifier: q,
             auth_type: input.auth_type.unwrap_or_default(),
             cors: input.cors,
+            invoke_mode_given: input.invoke_mode.is_some(),
             invoke_mode: input.invoke_mode.unwrap_or_else(|| "BUFFERED".into()),
             created_ms: now,
             modified_ms: now,
@@ -260,6 +264,7 @@ impl LambdaService {
         }
         if let Some(m) = input.invoke_mode {
             config.invoke_mode = m;
+            config.invoke_mode_given = true;
         }
         config.modified_ms = crate::now_ms();
         self.keep_url(&f, &config)?;
@@ -349,6 +354,7 @@ impl UrlConfig {
             auth_type: String::new(),
             cors: None,
             invoke_mode: String::new(),
+            invoke_mode_given: false,
             created_ms: 0,
             modified_ms: 0,
         }

@@ -110,7 +110,7 @@ pub fn of(service: &str) -> Rules {
         "lambda" => Rules {
             malformed: "InvalidRequestContentException",
             own_checks: &["runtime"],
-            enum_orders: &[&["Terminate", "Allow"]],
+            enum_orders: &[&["Terminate", "Allow"], &["RESPONSE_STREAM", "BUFFERED"]],
             ..DEFAULT
         },
         "apigateway" => Rules {

@@ -52,6 +52,12 @@ pub fn check(model: &Model, operation: &str, input: ShapeId, value: &Value, rule
         member(model, m, value.get(&m.name), &path, rules, &mut out);
     }
     out.retain(|v| !rules.own_checks.contains(&v.path.as_str()));
+    // Where the body is validated as its own structure (`…Input.`), AWS reports it before
+    // the members bound to the URI.
+    if !prefix.is_empty() {
+        let body = format!("{prefix}.");
+        out.sort_by_key(|v| !v.path.starts_with(&body));
+    }
     for v in &mut out {
         v.constraint = in_service_order(&v.constraint, rules.enum_orders);
     }
