@@ -221,6 +221,13 @@ def test_functions_call_back_with_keys_of_their_own_account(secured):
     out = json.loads(lam.invoke(FunctionName="caller")["Payload"].read())
     assert f"/{ALICE[2]}/made-inside" in out["url"], out
     assert client(secured, "sqs", ALICE).get_queue_url(QueueName="made-inside")["QueueUrl"]
+    # Its keys are a session of its execution role, named after it.
+    who = zip_bytes({"who.py": "import boto3\n\ndef handler(event, context):\n"
+                               "    return boto3.client('sts').get_caller_identity()['Arn']\n"})
+    create(lam, "x", handler="who.handler", code=who, Timeout=30)
+    role = lam.get_function(FunctionName="x")["Configuration"]["Role"].rsplit("/", 1)[-1]
+    assert json.loads(lam.invoke(FunctionName="x")["Payload"].read()) == \
+        f"arn:aws:sts::{ALICE[2]}:assumed-role/{role}/x@lambda_function"
     # Unsigned, @connections is refused too.
     status, headers, _ = secured.http("POST", "/prod/@connections/abc", body=b"hi")
     assert (status, headers["x-amzn-ErrorType"]) == (403, "MissingAuthenticationTokenException")

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -44,3 +45,30 @@ def test_awslocal_and_the_calls_terraform_reads_with(lamina, lam, tmp_path):
     assert lam.get_function_code_signing_config(FunctionName="tf")["ResponseMetadata"]["HTTPStatusCode"] == 200
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_function_code_signing_config(FunctionName="none")
+
+
+def test_functions_run_as_a_session_of_their_execution_role(lamina, lam):
+    from conftest import create, zip_bytes
+    code = zip_bytes({"who.py": "import boto3\n\ndef handler(event, context):\n"
+                                "    who = boto3.client('sts').get_caller_identity()\n"
+                                "    queue = boto3.client('sqs').create_queue(QueueName='from-inside')['QueueUrl']\n"
+                                "    return [who['Arn'], who['UserId'], who['Account'], queue]\n"})
+    role = "arn:aws:iam::000000000000:role/service-role/runner"
+    for name, session in [("identity", "identity"), ("i", "i@lambda_function")]:
+        lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="who.handler",
+                            Code={"ZipFile": code}, Timeout=30)
+        r = lam.invoke(FunctionName=name)
+        assert "FunctionError" not in r
+        arn, user_id, account, queue = json.loads(r["Payload"].read())
+        assert arn == f"arn:aws:sts::000000000000:assumed-role/runner/{session}"
+        assert user_id.startswith("AROA") and user_id.endswith(f":{session}")
+        # The session acts in the role's account.
+        assert account == "000000000000" and queue.endswith("/000000000000/from-inside")
+    # Open mode: credentials from AssumeRole are read as the role's session too.
+    creds = lamina.client("sts").assume_role(RoleArn="arn:aws:iam::111111111111:role/deployer",
+                                             RoleSessionName="ci")["Credentials"]
+    assumed = boto3.client("sts", endpoint_url=lamina.url, region_name="us-east-1",
+                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"])
+    who = assumed.get_caller_identity()
+    assert (who["Arn"], who["Account"]) == ("arn:aws:sts::111111111111:assumed-role/deployer/ci", "111111111111")

@@ -591,6 +591,12 @@ pub fn rest_proxy_response(payload: &[u8]) -> Option<ProxyResponse> {
 pub fn http_proxy_response_v2(payload: &[u8]) -> Option<ProxyResponse> {
     let v: Value = serde_json::from_slice(payload).ok()?;
     if let Some(o) = v.as_object().filter(|o| o.contains_key("statusCode")) {
+        // A body given as JSON (an object, a list, a number) is sent as its JSON text.
+        let mut o = o.clone();
+        if let Some(b) = o.get_mut("body").filter(|b| !matches!(b, Value::String(_) | Value::Null)) {
+            *b = Value::String(b.to_string());
+        }
+        let o = &o;
         let mut r =
             proxy_members(o, &["statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"])?;
         match o.get("cookies") {
@@ -720,6 +726,8 @@ mod tests {
         let plain = http_proxy_response_v2(br#"{"hello": "world"}"#).unwrap();
         assert_eq!((plain.status, plain.body.as_str()), (200, r#"{"hello":"world"}"#));
         assert_eq!(http_proxy_response_v2(br#""text""#).unwrap().body, "text");
+        let object = http_proxy_response_v2(br#"{"statusCode": 200, "body": {"a": [1]}}"#).unwrap();
+        assert_eq!(object.body, r#"{"a":[1]}"#, "a JSON body is sent as its text");
         let c = http_proxy_response_v2(br#"{"statusCode": 302, "cookies": ["a=1", "b=2"]}"#).unwrap();
         assert_eq!(c.headers.iter().filter(|(k, _)| k == "set-cookie").count(), 2);
         let b = rest_proxy_response(br#"{"statusCode": 200, "body": "aGk=", "isBase64Encoded": true}"#).unwrap();

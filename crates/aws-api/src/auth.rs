@@ -66,7 +66,7 @@ pub struct Authenticator {
     keys: RwLock<HashMap<String, Arc<Known>>>,
     /// Signing keys derived from the secrets above.
     signing: sigv4::SigningKeys,
-    /// Temporary credentials by account: (key id, secret, session token).
+    /// Temporary credentials by principal: (key id, secret, session token).
     sessions: RwLock<HashMap<String, (String, String, String)>>,
 }
 
@@ -118,18 +118,19 @@ impl Authenticator {
         }
     }
 
-    /// Temporary credentials acting in `account` — (access key id, secret, session token)
-    /// — for functions' environments, made once per account.
-    pub fn session_for(&self, account: &str) -> (String, String, String) {
-        if let Some(s) = self.sessions.read().unwrap_or_else(|p| p.into_inner()).get(account) {
+    /// Temporary credentials acting in `account` as `principal` (an assumed role's
+    /// session) — (access key id, secret, session token) — for functions' environments,
+    /// made once per principal and kept while the server runs.
+    pub fn session_as(&self, account: &str, principal: &str) -> (String, String, String) {
+        if let Some(s) = self.sessions.read().unwrap_or_else(|p| p.into_inner()).get(principal) {
             return s.clone();
         }
         let mut sessions = self.sessions.write().unwrap_or_else(|p| p.into_inner());
-        let issued = sessions.entry(account.to_owned()).or_insert_with(new_credentials).clone();
+        let issued = sessions.entry(principal.to_owned()).or_insert_with(new_credentials).clone();
         let known = Known {
             secret: sigv4::Secret { secret_key: issued.1.clone(), session_token: Some(issued.2.clone()) },
             account: account.to_owned(),
-            principal: format!("arn:aws:iam::{account}:root"),
+            principal: principal.to_owned(),
             expires_at: None,
         };
         self.keys.write().unwrap_or_else(|p| p.into_inner()).insert(issued.0.clone(), Arc::new(known));
@@ -153,6 +154,14 @@ impl Authenticator {
         keys.retain(|_, k| k.expires_at.is_none_or(|e| e > now));
         keys.insert(access_key.clone(), Arc::new(known));
         Session { access_key, secret, token, expires_at }
+    }
+
+    /// The account and principal of a key this authenticator issued or was given, while
+    /// it is valid (open mode reads who a function's session is this way, unverified).
+    pub(crate) fn holder(&self, access_key: &str) -> Option<(String, String)> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let k = keys.get(access_key)?;
+        k.expires_at.is_none_or(|e| e > unix_now()).then(|| (k.account.clone(), k.principal.clone()))
     }
 
     /// Verifies a request's signature for the service whose signing name is `service`

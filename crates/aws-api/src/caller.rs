@@ -16,8 +16,9 @@ pub(crate) struct ActingFor(pub lambda::Caller);
 /// Maps requests to accounts and regions. In authenticated mode (`auth`), a request acts
 /// in the account of the key that signed it, verified before any handler runs. In open
 /// mode, an access key of twelve digits selects that account, as LocalStack does; any
-/// other key, or none, acts in the default account. The region comes from the SigV4
-/// credential scope.
+/// other key, or none, acts in the default account, except a temporary key Lamina issued
+/// (a function's session, an assumed role's), which acts as what it was issued to. The
+/// region comes from the SigV4 credential scope.
 #[derive(Debug, Clone)]
 pub struct CallerPolicy {
     /// Account for keys that do not name one (open mode).
@@ -26,6 +27,9 @@ pub struct CallerPolicy {
     pub default_region: String,
     /// The keys of authenticated mode; `None` is open mode.
     pub auth: Option<Arc<Authenticator>>,
+    /// Where temporary credentials are issued and known: `auth` in authenticated mode, a
+    /// registry of its own in open mode.
+    pub issued: Arc<Authenticator>,
 }
 
 impl CallerPolicy {
@@ -40,24 +44,32 @@ impl CallerPolicy {
         self.open_caller(&parts.headers)
     }
 
+    /// The principal of a request in open mode, when its key is a temporary one Lamina
+    /// issued: (account, principal ARN).
+    pub(crate) fn open_principal(&self, headers: &HeaderMap) -> Option<(String, String)> {
+        self.issued.holder(&credential_scope(headers)?.0?)
+    }
+
     /// The caller of a request in open mode: by the key its credential names.
     fn open_caller(&self, headers: &HeaderMap) -> lambda::Caller {
-        let scope = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|auth| auth.split("Credential=").nth(1))
-            .map(|cred| cred.split([',', ' ']).next().unwrap_or(""))
-            .map(|cred| cred.split('/').map(str::to_owned).collect::<Vec<_>>());
-        let (key, region) = match &scope {
-            Some(parts) => (parts.first().cloned(), parts.get(2).cloned()),
-            None => (None, None),
-        };
-        let account = key
-            .filter(|k| k.len() == 12 && k.chars().all(|c| c.is_ascii_digit()))
-            .unwrap_or_else(|| self.default_account.clone());
+        let (key, region) = credential_scope(headers).unwrap_or((None, None));
+        let issued = key.as_deref().and_then(|k| self.issued.holder(k)).map(|(account, _)| account);
+        let account = issued.or_else(|| key.filter(|k| k.len() == 12 && k.chars().all(|c| c.is_ascii_digit())));
+        let account = account.unwrap_or_else(|| self.default_account.clone());
         let region = region.filter(|r| !r.is_empty()).unwrap_or_else(|| self.default_region.clone());
         lambda::Caller { account, region }
     }
+}
+
+/// The access key and region of a request's SigV4 credential scope.
+fn credential_scope(headers: &HeaderMap) -> Option<(Option<String>, Option<String>)> {
+    let cred = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .map(|cred| cred.split([',', ' ']).next().unwrap_or(""))?;
+    let parts: Vec<&str> = cred.split('/').collect();
+    Some((parts.first().map(|s| (*s).to_owned()), parts.get(2).map(|s| (*s).to_owned())))
 }
 
 #[cfg(test)]
@@ -65,7 +77,12 @@ mod tests {
     use super::*;
 
     fn policy() -> CallerPolicy {
-        CallerPolicy { default_account: "000000000000".into(), default_region: "us-east-1".into(), auth: None }
+        CallerPolicy {
+            default_account: "000000000000".into(),
+            default_region: "us-east-1".into(),
+            auth: None,
+            issued: Arc::new(Authenticator::new(Vec::new())),
+        }
     }
 
     #[test]

@@ -17,19 +17,26 @@ pub(crate) const OPERATIONS: &[&str] = &["GetCallerIdentity", "AssumeRole"];
 /// Who a request is: (account, ARN, user id).
 pub(crate) fn identity(callers: &CallerPolicy, parts: &Parts) -> (String, String, String) {
     if let Some(who) = parts.extensions.get::<Authenticated>() {
-        // An assumed role's session is `AROA…:{session}`; a key of the account, the account.
-        let user_id = match who.principal.split_once(":assumed-role/") {
-            Some((_, role_session)) => {
-                let (role, session) = role_session.split_once('/').unwrap_or((role_session, ""));
-                format!("{}:{session}", role_id(&who.account, role))
-            }
-            None => who.account.clone(),
-        };
-        return (who.account.clone(), who.principal.clone(), user_id);
+        return (who.account.clone(), who.principal.clone(), user_id_of(&who.account, &who.principal));
     }
     let caller = callers.caller(parts);
+    if let Some((account, principal)) = callers.open_principal(&parts.headers) {
+        return (account.clone(), principal.clone(), user_id_of(&account, &principal));
+    }
     let arn = format!("arn:aws:iam::{}:root", caller.account);
     (caller.account.clone(), arn, caller.account)
+}
+
+/// An identity's `UserId`: an assumed role's session is `AROA…:{session}`; a key of the
+/// account, the account.
+fn user_id_of(account: &str, principal: &str) -> String {
+    match principal.split_once(":assumed-role/") {
+        Some((_, role_session)) => {
+            let (role, session) = role_session.split_once('/').unwrap_or((role_session, ""));
+            format!("{}:{session}", role_id(account, role))
+        }
+        None => account.to_owned(),
+    }
 }
 
 /// A role's `AROA…` id: the same for the same role, across restarts (FNV-1a of its name).
@@ -81,8 +88,8 @@ fn assume_role(callers: &CallerPolicy, parts: &Parts, input: &Value) -> Result<V
             }
             auth.assume(role_account, &assumed, seconds)
         }
-        // Open mode accepts any credentials: these are only made up.
-        None => crate::auth::Authenticator::new(Vec::new()).assume(role_account, &assumed, seconds),
+        // Open mode accepts any credentials; the session's are known as the role's.
+        None => callers.issued.assume(role_account, &assumed, seconds),
     };
     Ok(json!({
         "Credentials": {

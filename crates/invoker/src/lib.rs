@@ -97,8 +97,9 @@ pub struct LogStreamId {
 /// Issues the temporary credentials a function's environment gets, as Lambda hands a
 /// function its execution role's.
 pub trait CredentialIssuer: std::fmt::Debug + Send + Sync + 'static {
-    /// (access key ID, secret access key, session token), acting in `account`.
-    fn issue(&self, account: &str) -> (String, String, String);
+    /// (access key ID, secret access key, session token): a session of the function's
+    /// execution role, named after the function.
+    fn issue(&self, f: &Function) -> (String, String, String);
 }
 
 /// In the runtime directory: the system's roots and Lamina's authority, for
@@ -779,7 +780,7 @@ impl Inner {
         let task_root = layout.task_root.display().to_string();
         let opt = layout.opt_dir.display().to_string();
         let (key_id, secret, token) = match &self.config.credentials {
-            Some(issuer) => issuer.issue(&f.account),
+            Some(issuer) => issuer.issue(f),
             None => (f.account.clone(), "lamina".into(), "lamina".into()),
         };
         let mut env: Vec<(String, String)> = vec![

@@ -262,6 +262,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             Some(Arc::new(aws_api::Authenticator::new(keys)))
         }
     };
+    // Temporary credentials (functions' sessions, assumed roles) are kept where requests
+    // are checked: the authenticator, or in open mode a registry of their own.
+    let issued = auth.clone().unwrap_or_else(|| Arc::new(aws_api::Authenticator::new(Vec::new())));
     let logs = logs::LogsService::start(store::LogStore::open(&data.join("logs.db"))?)
         .map_err(|e| anyhow::anyhow!("starting CloudWatch Logs: {e}"))?;
     let sandbox = choose_sandbox(&config, &data)?;
@@ -278,7 +281,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             init_timeout: Duration::from_secs_f64(config.functions.init_timeout_secs),
             endpoint_url: format!("http://{local}"),
             trusted_ca: Some(authority.ca_file.clone()),
-            credentials: auth.clone().map(|a| Arc::new(FunctionKeys(a)) as Arc<dyn invoker::CredentialIssuer>),
+            credentials: Some(Arc::new(FunctionKeys(issued.clone()))),
             log_sink: Some(Arc::new(Logs(logs.clone()))),
         },
         sandbox,
@@ -347,6 +350,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
             auth,
+            issued,
         }),
         adjustable_clock: config.async_.adjustable_clock,
         code_urls: aws_api::CodeUrls::open(&data.join("code-url.key")).context("opening the code link key")?,
@@ -496,13 +500,15 @@ fn owner_of(arn: &str) -> Result<lambda::Caller, String> {
 }
 
 /// Lets SNS start asynchronous invocations (the `lambda` protocol).
-/// Functions' credentials in authenticated mode: temporary keys of their account.
+/// Functions' credentials: temporary keys of their execution role's session, known to
+/// the server (verified in authenticated mode, read as who they are in open mode).
 #[derive(Debug)]
 struct FunctionKeys(Arc<aws_api::Authenticator>);
 
 impl invoker::CredentialIssuer for FunctionKeys {
-    fn issue(&self, account: &str) -> (String, String, String) {
-        self.0.session_for(account)
+    fn issue(&self, f: &model::Function) -> (String, String, String) {
+        let (account, principal) = f.execution_session();
+        self.0.session_as(&account, &principal)
     }
 }
 

@@ -325,6 +325,20 @@ impl Function {
             None => format!("/aws/lambda/{}", self.name),
         }
     }
+
+    /// The session its code runs as: its execution role assumed under the function's
+    /// name (a name shorter than STS's two characters gets `@lambda_function`, as on AWS).
+    /// The session acts in the function's own account, whatever account the role ARN
+    /// names: a function cannot reach another account by naming its role. `(account,
+    /// principal ARN)`.
+    pub fn execution_session(&self) -> (String, String) {
+        // arn:aws:iam::{account}:role/{path/}{name}
+        let path = self.config.role.split_once(":role/").map_or("lambda-role", |(_, p)| p);
+        let role = path.rsplit('/').next().unwrap_or(path);
+        let session =
+            if self.name.chars().count() < 2 { format!("{}@lambda_function", self.name) } else { self.name.clone() };
+        (self.account.clone(), format!("arn:aws:sts::{}:assumed-role/{role}/{session}", self.account))
+    }
 }
 
 /// Raw CreateFunction input, before validation. Numbers are wide so that out-of-range
