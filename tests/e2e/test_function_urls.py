@@ -85,6 +85,8 @@ def test_a_function_url_called_with_curl_gets_the_payload_2_event(lamina, lam):
 
     status, headers, body = curl(url + "plain")
     assert (status, body) == (200, b"just a string") and headers["content-type"] == ["application/json"]
+    status, _, body = curl(url + "object")
+    assert (status, json.loads(body)) == (200, {"as": "object"}), "a body given as JSON is sent as its text"
     status, _, body = curl(url + "fail")
     assert (status, body) == (502, b"Internal Server Error"), "AWS answers a failed function in plain text"
     status, headers, body = curl(url, "-H", "Expect:", "--data-binary", "@-", stdin=b"x" * (7 * 1024 * 1024))

@@ -214,9 +214,12 @@ def test_bad_proxy_responses_function_errors_and_timeouts(lamina, lam):
                               PayloadFormatVersion="2.0", TimeoutInMillis=1000)
     v2.create_route(ApiId=api["ApiId"], RouteKey="$default", Target=f"integrations/{i['IntegrationId']}")
     v2.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
-    for mode in ["malformed", "error"]:
-        status, _, body = call(lamina, "GET", f"/x?mode={mode}", api_id=api["ApiId"])
-        assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"}), mode
+    status, _, body = call(lamina, "GET", "/x?mode=error", api_id=api["ApiId"])
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+    # Payload format 2.0 takes a body given as JSON and sends its text, as AWS does (REST
+    # APIs above answer it 502).
+    status, _, body = call(lamina, "GET", "/x?mode=malformed", api_id=api["ApiId"])
+    assert (status, json.loads(body)) == (200, {"not": "a string"})
     status, _, body = call(lamina, "GET", "/x?mode=sleep&seconds=3", api_id=api["ApiId"])
     assert (status, json.loads(body)) == (503, {"message": "Service Unavailable"})
 

@@ -8,6 +8,8 @@ def handler(event, context):
         raise RuntimeError("asked to fail")
     if event.get("rawPath") == "/plain":
         return "just a string"
+    if event.get("rawPath") == "/object":
+        return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": {"as": "object"}}
     return {
         "statusCode": 201,
         "headers": {"content-type": "application/json", "x-version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"]},
