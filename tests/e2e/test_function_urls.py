@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from conftest import create, function_zip
 from test_auth import ALICE, BOB, client, secured  # noqa: F401 (a fixture)
+from test_logs import wait_for
 
 
 def error(call):
@@ -82,6 +83,12 @@ def test_a_function_url_called_with_curl_gets_the_payload_2_event(lamina, lam):
     assert ctx["domainName"] == host and ctx["domainPrefix"] == host.split(".")[0]
     assert ctx["stage"] == "$default" and ctx["http"]["method"] == "POST" and ctx["http"]["path"] == "/items/7"
     assert ctx["requestId"] == headers["x-amzn-requestid"][0]
+    # The invocation runs under the URL request's id, as its log says.
+    logs = lamina.client("logs")
+    rid = headers["x-amzn-requestid"][0]
+    events = wait_for(lambda: [e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/web")["events"]
+                               if e["message"].startswith("END ")], "the invocation's END line")
+    assert f"END RequestId: {rid}" in [m.rstrip() for m in events]
 
     status, headers, body = curl(url + "plain")
     assert (status, body) == (200, b"just a string") and headers["content-type"] == ["application/json"]

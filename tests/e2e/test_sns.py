@@ -311,6 +311,12 @@ def test_platform_applications_endpoints_and_sms_settings_are_kept(lamina):
     assert error_of(sns.publish, TargetArn=endpoint, Message="push")[1] == "EndpointDisabled"
     assert sns.get_sms_attributes()["attributes"] == {"DefaultSMSType": "Transactional", "MonthlySpendLimit": "1"}
     assert sns.check_if_phone_number_is_opted_out(phoneNumber="+15550100")["isOptedOut"] is False
+    # The ARN is read before the attributes are wanted; then the model's check; then the app.
+    assert error_of(sns.set_platform_application_attributes, PlatformApplicationArn="invalid-arn", Attributes={}) == (
+        400, "InvalidParameter", "Invalid parameter: PlatformApplicationArn Reason: An ARN must have at least 6 elements, not 1")
+    assert error_of(sns.set_platform_application_attributes, PlatformApplicationArn=app, Attributes={}) == (
+        400, "ValidationError",
+        "1 validation error detected: Value null at 'attributes' failed to satisfy constraint: Member must not be null")
     sns.delete_platform_application(PlatformApplicationArn=app)
     assert error_of(sns.list_endpoints_by_platform_application, PlatformApplicationArn=app) == (
         404, "NotFound", "PlatformApplication does not exist")

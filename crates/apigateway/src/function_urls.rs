@@ -156,7 +156,8 @@ impl GatewayService {
         });
         let event = events::http_event_v2(&facts, "$default", &[], authorizer);
         let signer = if url.iam { caller } else { None };
-        let mut resp = match functions.invoke_url(url_id, signer, Bytes::from(event.to_string())).await {
+        let mut resp = match functions.invoke_url(url_id, signer, &req.request_id, Bytes::from(event.to_string())).await
+        {
             UrlReply::Forbidden => return forbidden(&req.request_id),
             UrlReply::Throttled => answer(429, "Rate Exceeded.", "TooManyRequestsException", &req.request_id),
             UrlReply::TooLarge(why) => answer(413, &why, "RequestEntityTooLargeException", &req.request_id),

@@ -134,9 +134,15 @@ pub trait Functions: Send + Sync + 'static {
 
     /// Invokes the function behind the URL `url_id` with `payload`, for `caller` (the
     /// signer's account; none for an unsigned call), if the function's resource policy
-    /// lets that caller in.
-    fn invoke_url<'a>(&'a self, url_id: &'a str, caller: Option<&'a str>, payload: Bytes)
-        -> function_urls::UrlCall<'a>;
+    /// lets that caller in. The invocation's request id is the URL request's
+    /// (`x-amzn-RequestId`), as on AWS.
+    fn invoke_url<'a>(
+        &'a self,
+        url_id: &'a str,
+        caller: Option<&'a str>,
+        request_id: &'a str,
+        payload: Bytes,
+    ) -> function_urls::UrlCall<'a>;
 }
 
 /// A message an `AWS` integration sends to SQS.

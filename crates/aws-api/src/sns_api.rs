@@ -252,7 +252,17 @@ pub(crate) async fn run(
         }
         "SetPlatformApplicationAttributes" => {
             let arn = need(&w.platform_application_arn, "PlatformApplicationArn")?;
-            sns.set_platform_application_attributes(caller, arn, w.attributes.clone().unwrap_or_default())?;
+            sns::checks::arn("PlatformApplicationArn", arn)?;
+            let Some(attributes) = w.attributes.clone() else {
+                return Err(SnsError {
+                    code: "ValidationError",
+                    status: 400,
+                    message: "1 validation error detected: Value null at 'attributes' failed to satisfy constraint: \
+                              Member must not be null"
+                        .into(),
+                });
+            };
+            sns.set_platform_application_attributes(caller, arn, attributes)?;
             json!({})
         }
         "DeletePlatformApplication" => {

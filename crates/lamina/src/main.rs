@@ -600,7 +600,7 @@ impl apigateway::Functions for Functions {
                 // API Gateway's "Invalid permissions on Lambda function": a 500 to the client.
                 return FunctionReply::Unavailable(why);
             }
-            match invoke_owned(lambda, arn, payload).await {
+            match invoke_owned(lambda, arn, None, payload).await {
                 Ok(reply) => reply,
                 Err(e) => FunctionReply::Unavailable(e.to_string()),
             }
@@ -629,6 +629,7 @@ impl apigateway::Functions for Functions {
         &'a self,
         url_id: &'a str,
         caller: Option<&'a str>,
+        request_id: &'a str,
         payload: bytes::Bytes,
     ) -> apigateway::function_urls::UrlCall<'a> {
         use apigateway::function_urls::UrlReply;
@@ -642,7 +643,7 @@ impl apigateway::Functions for Functions {
                 return UrlReply::Forbidden;
             }
             let Some(url) = lambda.function_url(url_id) else { return UrlReply::Forbidden };
-            match invoke_owned(lambda, &url.function_arn, payload).await {
+            match invoke_owned(lambda, &url.function_arn, Some(request_id), payload).await {
                 Ok(reply) => UrlReply::Function(reply),
                 Err(lambda::LambdaError::TooManyRequests { .. }) => UrlReply::Throttled,
                 Err(lambda::LambdaError::RequestTooLarge(why)) => UrlReply::TooLarge(why),
@@ -653,16 +654,17 @@ impl apigateway::Functions for Functions {
 }
 
 /// Invokes `arn` synchronously in its own account, for a service calling on a client's
-/// behalf (API Gateway, a function URL).
+/// behalf (API Gateway, a function URL), under `request_id` or a new one.
 async fn invoke_owned(
     lambda: &lambda::LambdaService,
     arn: &str,
+    request_id: Option<&str>,
     payload: bytes::Bytes,
 ) -> Result<apigateway::FunctionReply, lambda::LambdaError> {
     use apigateway::FunctionReply;
     let caller = owner_of(arn).map_err(lambda::LambdaError::Service)?;
     let input = lambda::InvokeInput {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: request_id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned),
         payload,
         log_tail: false,
         client_context: None,

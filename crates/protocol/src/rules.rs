@@ -29,9 +29,10 @@ pub struct Rules {
     /// Where the query protocol's `InvalidAction` says an action is not valid
     /// (`for this web service`, SQS's `for this endpoint`).
     pub invalid_action_for: &'static str,
-    /// Members (validation paths) the service checks itself, in its own words: the
-    /// model's check leaves them alone (Lambda's `runtime`, answered as
-    /// `InvalidParameterValueException` with its own list of runtimes).
+    /// Members (validation paths) the service checks itself, in its own words or order:
+    /// the model's check leaves them alone (Lambda's `runtime`, answered as
+    /// `InvalidParameterValueException` with its own list of runtimes). `Operation:path`
+    /// names a member of one operation only.
     pub own_checks: &'static [&'static str],
     /// Enums whose values the service lists in an order of its own (not the model's) when
     /// a value breaks them.
@@ -130,7 +131,8 @@ pub fn of(service: &str) -> Rules {
         "sns" => Rules {
             validation: Validation::Checked("ValidationError"),
             malformed: "MalformedQueryString",
-            own_checks: &["subscriptionArn"],
+            // SetPlatformApplicationAttributes reads its ARN before it wants attributes.
+            own_checks: &["subscriptionArn", "SetPlatformApplicationAttributes:attributes"],
             ..DEFAULT
         },
         "sts" | "iam" | "cloudformation" | "cloudwatch" => {

@@ -51,7 +51,10 @@ pub fn check(model: &Model, operation: &str, input: ShapeId, value: &Value, rule
         };
         member(model, m, value.get(&m.name), &path, rules, &mut out);
     }
-    out.retain(|v| !rules.own_checks.contains(&v.path.as_str()));
+    out.retain(|v| {
+        let scoped = format!("{operation}:{}", v.path);
+        !rules.own_checks.iter().any(|own| *own == v.path || *own == scoped)
+    });
     // Where the body is validated as its own structure (`…Input.`), AWS reports it before
     // the members bound to the URI.
     if !prefix.is_empty() {
