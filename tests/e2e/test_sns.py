@@ -123,6 +123,19 @@ def test_http_subscriptions_confirm_then_receive(lamina, collector):
     sns.publish(TopicArn=topic, Message="over http")
     note = collector.get()
     assert (note["Type"], note["Message"], note["TopicArn"]) == ("Notification", "over http", topic)
+    # Unsubscribing by the notification's UnsubscribeURL sends an UnsubscribeConfirmation,
+    # whose SubscribeURL restores the subscription.
+    with urllib.request.urlopen(note["UnsubscribeURL"], timeout=10) as r:
+        assert b"UnsubscribeResponse" in r.read()
+    assert sns.list_subscriptions()["Subscriptions"] == []
+    gone = collector.get()
+    assert (gone["Type"], gone["TopicArn"]) == ("UnsubscribeConfirmation", topic)
+    assert gone["Message"].startswith(f"You have chosen to deactivate subscription {sub['SubscriptionArn']}.")
+    with urllib.request.urlopen(gone["SubscribeURL"], timeout=10) as r:
+        assert sub["SubscriptionArn"].encode() in r.read()
+    assert [s["SubscriptionArn"] for s in sns.list_subscriptions()["Subscriptions"]] == [sub["SubscriptionArn"]]
+    sns.publish(TopicArn=topic, Message="again")
+    assert collector.get()["Message"] == "again"
     # A `*.localhost` endpoint (a function URL's form) is the loopback, as RFC 6761 says.
     named = collector.url.replace("127.0.0.1", "sink.lambda-url.us-east-1.localhost")
     sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=named)

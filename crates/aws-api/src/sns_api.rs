@@ -332,7 +332,7 @@ pub(crate) async fn run(
             json!({ "SubscriptionArn": arn })
         }
         "Unsubscribe" => {
-            sns.unsubscribe(need(&w.subscription_arn, "SubscriptionArn")?)?;
+            sns.unsubscribe(need(&w.subscription_arn, "SubscriptionArn")?).await?;
             json!({})
         }
         "ListSubscriptions" => subscriptions(sns.list_subscriptions(caller, None, w.next_token.as_deref())?),

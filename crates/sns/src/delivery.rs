@@ -349,6 +349,37 @@ impl SnsService {
         self.queue_http(&s.endpoint, &headers, body.to_string())
     }
 
+    /// Tells an HTTP(S) subscriber its subscription was deleted, with a token (and a
+    /// SubscribeURL) that restores it, as SNS does.
+    pub(crate) async fn send_unsubscribe_confirmation(
+        &self,
+        s: &SubscriptionRecord,
+        token: &str,
+    ) -> Result<(), SnsError> {
+        let signer = self.signer().await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut body = json!({
+            "Type": "UnsubscribeConfirmation",
+            "MessageId": id,
+            "Token": token,
+            "TopicArn": s.topic_arn,
+            "Message": format!("You have chosen to deactivate subscription {}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.", s.arn),
+            "SubscribeURL": format!("{}/?Action=ConfirmSubscription&TopicArn={}&Token={token}", self.inner.base_url, s.topic_arn),
+            "Timestamp": timestamp(),
+            "SignatureVersion": "1",
+        });
+        body["Signature"] = json!(signer.sign(&body));
+        body["SigningCertURL"] = json!(self.cert_url(&signer));
+        let headers = [
+            ("content-type", "text/plain; charset=UTF-8".to_owned()),
+            ("x-amz-sns-message-id", id),
+            ("x-amz-sns-message-type", "UnsubscribeConfirmation".to_owned()),
+            ("x-amz-sns-subscription-arn", s.arn.clone()),
+            ("x-amz-sns-topic-arn", s.topic_arn.clone()),
+        ];
+        self.queue_http(&s.endpoint, &headers, body.to_string())
+    }
+
     /// Queues an HTTP delivery durably; the dispatcher sends it.
     fn queue_http(&self, url: &str, headers: &[(&str, String)], body: String) -> Result<(), SnsError> {
         let headers: serde_json::Map<String, Value> =

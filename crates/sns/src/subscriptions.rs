@@ -199,14 +199,26 @@ impl SnsService {
         if !shaped {
             return Err(SnsError::invalid("Invalid token"));
         }
-        let mut subs = self.inner.subscriptions.write().unwrap_or_else(|p| p.into_inner());
-        let found = subs.values_mut().find(|s| s.topic_arn == topic && s.token.as_deref() == Some(token));
-        let Some(s) = found else {
-            return Err(SnsError::invalid("Invalid parameter: Token"));
-        };
-        s.token = None;
-        self.inner.store.put_subscription(s)?;
-        Ok(s.arn.clone())
+        {
+            let mut subs = self.inner.subscriptions.write().unwrap_or_else(|p| p.into_inner());
+            let found = subs.values_mut().find(|s| s.topic_arn == topic && s.token.as_deref() == Some(token));
+            if let Some(s) = found {
+                s.token = None;
+                self.inner.store.put_subscription(s)?;
+                return Ok(s.arn.clone());
+            }
+        }
+        // An UnsubscribeConfirmation's token brings the subscription back, while its
+        // topic exists.
+        let topic_exists = self.inner.topics.read().unwrap_or_else(|p| p.into_inner()).contains_key(topic);
+        match self.restorable(topic, token)?.filter(|_| topic_exists) {
+            Some(s) => {
+                let arn = s.arn.clone();
+                self.save_subscription(s)?;
+                Ok(arn)
+            }
+            None => Err(SnsError::invalid("Invalid parameter: Token")),
+        }
     }
 
     /// The subscription an ARN names, checked as SNS checks it.
@@ -219,16 +231,50 @@ impl SnsService {
         subs.get(arn).cloned().ok_or_else(|| SnsError::not_found("Subscription does not exist"))
     }
 
-    /// Unsubscribe; a missing subscription is not an error.
-    pub fn unsubscribe(&self, arn: &str) -> Result<(), SnsError> {
-        match self.subscription(arn) {
-            Ok(_) => {}
+    /// Unsubscribe; a missing subscription is not an error. A confirmed HTTP(S)
+    /// subscriber is sent an UnsubscribeConfirmation whose token restores the
+    /// subscription through ConfirmSubscription, as on AWS.
+    pub async fn unsubscribe(&self, arn: &str) -> Result<(), SnsError> {
+        let s = match self.subscription(arn) {
+            Ok(s) => s,
             Err(e) if e.code == "NotFound" => return Ok(()),
             Err(e) => return Err(e),
-        }
+        };
         self.inner.store.delete_subscription(arn)?;
         self.inner.subscriptions.write().unwrap_or_else(|p| p.into_inner()).remove(arn);
+        if matches!(s.protocol.as_str(), "http" | "https") && s.token.is_none() {
+            let token = new_token();
+            let kept = serde_json::json!({
+                "arn": s.arn, "topic_arn": s.topic_arn, "protocol": s.protocol, "endpoint": s.endpoint,
+                "owner": s.owner, "attributes": s.attributes,
+            });
+            self.inner.store.put_document(UNSUBSCRIBED, &token, &kept.to_string())?;
+            self.send_unsubscribe_confirmation(&s, &token).await?;
+        }
         Ok(())
+    }
+
+    /// The subscription an UnsubscribeConfirmation's token restores, taken out of the
+    /// store.
+    fn restorable(&self, topic: &str, token: &str) -> Result<Option<SubscriptionRecord>, SnsError> {
+        let Some((_, body)) = self.inner.store.documents(UNSUBSCRIBED)?.into_iter().find(|(k, _)| k == token) else {
+            return Ok(None);
+        };
+        let v: Value = serde_json::from_str(&body).unwrap_or_default();
+        let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        if text("topic_arn") != topic {
+            return Ok(None);
+        }
+        self.inner.store.delete_documents(UNSUBSCRIBED, &[token.to_owned()])?;
+        Ok(Some(SubscriptionRecord {
+            arn: text("arn"),
+            topic_arn: text("topic_arn"),
+            protocol: text("protocol"),
+            endpoint: text("endpoint"),
+            owner: text("owner"),
+            attributes: text("attributes"),
+            token: None,
+        }))
     }
 
     /// GetSubscriptionAttributes.
@@ -307,6 +353,9 @@ impl SnsService {
         Ok((page, token))
     }
 }
+
+/// Store kind of the subscriptions an UnsubscribeConfirmation's token can restore.
+const UNSUBSCRIBED: &str = "unsubscribed";
 
 /// A new confirmation token: hex, as long as AWS's.
 fn new_token() -> String {
