@@ -230,10 +230,14 @@ def test_oversized_request_and_response(lamina, py):
     err = e.value.response
     assert err["ResponseMetadata"]["HTTPStatusCode"] == 413
     assert err["Error"]["Code"] == "RequestEntityTooLargeException"
-    r, body = invoke_json(py, "py", {"action": "big", "size": 6 * 1024 * 1024 + 200})
+    before = invoke_json(py, "py", {"action": "echo"})[1]["environment"]
+    # 7 MB: the runtime is still sending when the Runtime API stops reading.
+    r, body = invoke_json(py, "py", {"action": "big", "size": 7 * 1024 * 1024})
     assert r["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Function.ResponseSizeTooLarge"
     assert body["errorMessage"] == "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
+    # The runtime lives on: the next invocation runs in the same environment.
+    assert invoke_json(py, "py", {"action": "echo"})[1]["environment"] == before
     # Just under the limit goes through.
     r, body = invoke_json(py, "py", {"action": "big", "size": 6 * 1024 * 1024 - 100})
     assert "FunctionError" not in r and len(body) == 6 * 1024 * 1024 - 100
@@ -315,6 +319,16 @@ def test_node_runtimes(lam):
     assert invoke_json(lam, "node-cb", {"n": 1})[1] == {"viaCallback": True, "event": {"n": 1}}
     create(lam, "node-esm", runtime="nodejs24.x", handler="esm.handler", code=code)
     assert invoke_json(lam, "node-esm", {"n": 2})[1] == {"esm": True, "event": {"n": 2}}
+
+    # An answer over 6 MB is refused mid-send; the runtime lives on for the next one.
+    big = zip_bytes({"big.js": "exports.handler = async (e) => 'a'.repeat(e.bytes);\n"})
+    create(lam, "node-big", runtime="nodejs20.x", handler="big.handler", code=big)
+    colds = []
+    for size in [7 * 1024 * 1024, 7 * 1024 * 1024, 3]:
+        r, body = invoke_json(lam, "node-big", {"bytes": size}, LogType="Tail")
+        assert body == "aaa" if size == 3 else body["errorType"] == "Function.ResponseSizeTooLarge"
+        colds.append("Init Duration" in log_of(r))
+    assert colds == [True, False, False], "one environment served all three"
 
 
 def test_aws_cli_invoke_with_log_tail(lamina, py, tmp_path):

@@ -29,21 +29,26 @@ class Connection {
   }
 
   open() {
-    this.socket = net.connect({ host: HOST, port: PORT });
-    this.socket.setNoDelay(true);
+    const socket = net.connect({ host: HOST, port: PORT });
+    this.socket = socket;
+    socket.setNoDelay(true);
     this.buf = Buffer.alloc(0);
-    this.socket.on("data", (chunk) => {
+    socket.on("data", (chunk) => {
+      if (this.socket !== socket) return;
       this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
       this.parse();
     });
+    // Only the connection in use fails the request waiting on it; one the server closed
+    // after answering (a refused oversized response) is simply replaced.
     const fail = (err) => {
+      if (this.socket !== socket) return;
       this.socket = null;
       const w = this.waiting;
       this.waiting = null;
       if (w) w.reject(err || new Error("runtime API connection closed"));
     };
-    this.socket.on("error", fail);
-    this.socket.on("close", () => fail());
+    socket.on("error", fail);
+    socket.on("close", () => fail());
   }
 
   parse() {
@@ -84,11 +89,28 @@ class Connection {
     this.buf = rest;
     const w = this.waiting;
     this.waiting = null;
+    if ((headers.connection || "").toLowerCase() === "close") {
+      const closing = this.socket;
+      this.socket = null;
+      closing.end();
+    }
     w.resolve({ status, headers, body });
   }
 
-  request(method, urlPath, body, headers) {
-    if (!this.socket) this.open();
+  // A GET (the wait for the next invocation) is sent again, once, on a new connection
+  // when the one it went out on was closed under it.
+  async request(method, urlPath, body, headers) {
+    try {
+      return await this.send(method, urlPath, body, headers);
+    } catch (err) {
+      if (method !== "GET") throw err;
+      this.socket = null;
+      return this.send(method, urlPath, body, headers);
+    }
+  }
+
+  send(method, urlPath, body, headers) {
+    if (!this.socket || this.socket.destroyed || !this.socket.writable) this.open();
     const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
     let head = `${method} ${PREFIX}${urlPath} HTTP/1.1\r\nHost: ${HOST}:${PORT}\r\nContent-Length: ${payload.length}\r\n`;
     for (const [k, v] of Object.entries(headers || {})) head += `${k}: ${v}\r\n`;
@@ -263,7 +285,12 @@ async function main() {
       continue;
     }
     const body = result === undefined ? "null" : JSON.stringify(result);
-    await request("POST", `/invocation/${requestId}/response`, body, { "Content-Type": "application/json" });
+    try {
+      await request("POST", `/invocation/${requestId}/response`, body, { "Content-Type": "application/json" });
+    } catch (_) {
+      // The Runtime API stops reading an answer over its size limit and records it as too
+      // large; the runtime goes on to the next invocation, as AWS's clients do.
+    }
   }
 }
 

@@ -270,8 +270,13 @@ def main():
             _log_error(doc)
             _post_error("/invocation/%s/error" % request_id, doc)
             continue
-        CONN.request("POST", "/invocation/%s/response" % request_id, out,
-                     {"Content-Type": "application/json"})
+        try:
+            CONN.request("POST", "/invocation/%s/response" % request_id, out,
+                         {"Content-Type": "application/json"})
+        except OSError:
+            # The Runtime API stops reading an answer over its size limit and records it as
+            # too large; the runtime goes on to the next invocation, as AWS's clients do.
+            pass
 
 
 if __name__ == "__main__":
