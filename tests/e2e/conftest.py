@@ -182,7 +182,7 @@ class Collector:
                     key = item.get("request_id")
                     collector.seen[key] = collector.seen.get(key, 0) + 1
                     reply = json.dumps({"seen": collector.seen[key]}).encode()
-                collector.items.put(item)
+                collector.items.put((item, {k.lower(): v for k, v in self.headers.items()}))
                 self.send_response(200)
                 self.send_header("content-length", str(len(reply)))
                 self.end_headers()
@@ -203,6 +203,10 @@ class Collector:
         self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/"
 
     def get(self, timeout=30):
+        return self.items.get(timeout=timeout)[0]
+
+    def get_with_headers(self, timeout=30):
+        """The next report and the headers it came with (names lower case)."""
         return self.items.get(timeout=timeout)
 
     def close(self):

@@ -114,8 +114,11 @@ def test_http_subscriptions_confirm_then_receive(lamina, collector):
     topic = sns.create_topic(Name="to-http")["TopicArn"]
     assert sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=collector.url)["SubscriptionArn"] == \
         "pending confirmation"
-    confirmation = collector.get()
+    confirmation, headers = collector.get_with_headers()
     assert confirmation["Type"] == "SubscriptionConfirmation"
+    assert headers["x-amz-sns-message-id"] == confirmation["MessageId"]
+    assert (headers["user-agent"], headers["accept-encoding"]) == ("Amazon Simple Notification Service Agent",
+                                                                   "gzip,deflate")
     with urllib.request.urlopen(confirmation["SubscribeURL"], timeout=10) as r:
         assert b"<SubscriptionArn>" in r.read()
     [sub] = sns.list_subscriptions()["Subscriptions"]

@@ -130,14 +130,9 @@ async fn import_parts(
     Query(q): Query<crate::apigw_rest::ImportQuery>,
     RawBody(body): RawBody,
 ) -> Response {
-    let mode = match q.mode.as_deref() {
-        None | Some("merge") => PutMode::Merge,
-        Some("overwrite") => PutMode::Overwrite,
-        Some(other) => {
-            return crate::apigw_common::error_response(apigateway::GatewayError::BadRequest(format!(
-                "Invalid mode: {other}. Valid values are merge, overwrite"
-            )))
-        }
+    let mode = match crate::apigw_rest::put_mode(q.mode.as_deref(), PutMode::Merge) {
+        Ok(m) => m,
+        Err(e) => return crate::apigw_common::error_response(e),
     };
     let imported = s.gateway.import_documentation_parts(&c, &api, &body, mode, q.failonwarnings.unwrap_or(false));
     reply(imported, StatusCode::OK, |(ids, warnings)| {

@@ -266,6 +266,18 @@ pub(crate) fn patch_operations(body: &Value) -> Vec<PatchOperation> {
 // ---------------------------------------------------------------------------------------
 // Handlers: parse, call the service, map.
 
+/// An import's `mode` query parameter (`default` when absent).
+pub(crate) fn put_mode(mode: Option<&str>, default: PutMode) -> Result<PutMode, apigateway::GatewayError> {
+    match mode {
+        None => Ok(default),
+        Some("overwrite") => Ok(PutMode::Overwrite),
+        Some("merge") => Ok(PutMode::Merge),
+        Some(other) => Err(apigateway::GatewayError::BadRequest(format!(
+            "Invalid mode: {other}. Valid values are merge, overwrite"
+        ))),
+    }
+}
+
 #[derive(serde::Deserialize)]
 pub(crate) struct ImportQuery {
     pub(crate) mode: Option<String>,
@@ -790,14 +802,9 @@ async fn put_rest_api(
     Query(q): Query<ImportQuery>,
     RawBody(body): RawBody,
 ) -> Response {
-    let mode = match q.mode.as_deref() {
-        None | Some("overwrite") => PutMode::Overwrite,
-        Some("merge") => PutMode::Merge,
-        Some(other) => {
-            return crate::apigw_common::error_response(apigateway::GatewayError::BadRequest(format!(
-                "Invalid mode: {other}. Valid values are merge, overwrite"
-            )))
-        }
+    let mode = match put_mode(q.mode.as_deref(), PutMode::Overwrite) {
+        Ok(m) => m,
+        Err(e) => return crate::apigw_common::error_response(e),
     };
     let put = s.gateway.put_rest_api(&c, &api, &body, mode, q.failonwarnings.unwrap_or(false));
     reply(put, StatusCode::OK, |a| rest_api_json(&a))

@@ -321,19 +321,11 @@ impl SnsService {
             tracing::info!(endpoint = %s.endpoint, "sns: a confirmation for an email subscription was not sent (no mail gateway)");
             return Ok(());
         }
-        let signer = self.signer().await?;
-        let mut body = json!({
-            "Type": "SubscriptionConfirmation",
-            "MessageId": uuid::Uuid::new_v4().to_string(),
-            "Token": token,
-            "TopicArn": s.topic_arn,
-            "Message": format!("You have chosen to subscribe to the topic {}.\nTo confirm the subscription, visit the SubscribeURL included in this message.", s.topic_arn),
-            "SubscribeURL": format!("{}/?Action=ConfirmSubscription&TopicArn={}&Token={token}", self.inner.base_url, s.topic_arn),
-            "Timestamp": timestamp(),
-            "SignatureVersion": "1",
-        });
-        body["Signature"] = json!(signer.sign(&body));
-        body["SigningCertURL"] = json!(self.cert_url(&signer));
+        let message = format!(
+            "You have chosen to subscribe to the topic {}.\nTo confirm the subscription, visit the SubscribeURL included in this message.",
+            s.topic_arn
+        );
+        let (id, body) = self.confirmation("SubscriptionConfirmation", &s.topic_arn, &token, message).await?;
         if s.protocol == "sqs" {
             let send = sqs::SendInput { body: body.to_string(), ..Default::default() };
             if let Err(e) = self.inner.sqs.send_to_arn(&s.endpoint, &for_topic(&s.topic_arn), send) {
@@ -343,10 +335,37 @@ impl SnsService {
         }
         let headers = [
             ("content-type", "text/plain; charset=UTF-8".to_owned()),
+            ("x-amz-sns-message-id", id),
             ("x-amz-sns-message-type", "SubscriptionConfirmation".to_owned()),
             ("x-amz-sns-topic-arn", s.topic_arn.clone()),
         ];
         self.queue_http(&s.endpoint, &headers, body.to_string())
+    }
+
+    /// A signed `SubscriptionConfirmation` or `UnsubscribeConfirmation` whose SubscribeURL
+    /// confirms `token`: its message id and body.
+    async fn confirmation(
+        &self,
+        kind: &str,
+        topic: &str,
+        token: &str,
+        message: String,
+    ) -> Result<(String, Value), SnsError> {
+        let signer = self.signer().await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut body = json!({
+            "Type": kind,
+            "MessageId": id,
+            "Token": token,
+            "TopicArn": topic,
+            "Message": message,
+            "SubscribeURL": format!("{}/?Action=ConfirmSubscription&TopicArn={topic}&Token={token}", self.inner.base_url),
+            "Timestamp": timestamp(),
+            "SignatureVersion": "1",
+        });
+        body["Signature"] = json!(signer.sign(&body));
+        body["SigningCertURL"] = json!(self.cert_url(&signer));
+        Ok((id, body))
     }
 
     /// Tells an HTTP(S) subscriber its subscription was deleted, with a token (and a
@@ -356,20 +375,11 @@ impl SnsService {
         s: &SubscriptionRecord,
         token: &str,
     ) -> Result<(), SnsError> {
-        let signer = self.signer().await?;
-        let id = uuid::Uuid::new_v4().to_string();
-        let mut body = json!({
-            "Type": "UnsubscribeConfirmation",
-            "MessageId": id,
-            "Token": token,
-            "TopicArn": s.topic_arn,
-            "Message": format!("You have chosen to deactivate subscription {}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.", s.arn),
-            "SubscribeURL": format!("{}/?Action=ConfirmSubscription&TopicArn={}&Token={token}", self.inner.base_url, s.topic_arn),
-            "Timestamp": timestamp(),
-            "SignatureVersion": "1",
-        });
-        body["Signature"] = json!(signer.sign(&body));
-        body["SigningCertURL"] = json!(self.cert_url(&signer));
+        let message = format!(
+            "You have chosen to deactivate subscription {}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.",
+            s.arn
+        );
+        let (id, body) = self.confirmation("UnsubscribeConfirmation", &s.topic_arn, token, message).await?;
         let headers = [
             ("content-type", "text/plain; charset=UTF-8".to_owned()),
             ("x-amz-sns-message-id", id),
@@ -608,7 +618,10 @@ fn client() -> Result<&'static HttpClient, String> {
 async fn post(url: &str, headers: &BTreeMap<String, String>, body: String) -> Result<u16, String> {
     use http_body_util::Full;
     let uri: hyper::Uri = url.parse().map_err(|e| format!("{e}"))?;
-    let mut req = hyper::Request::post(uri);
+    // SNS's agent names itself, and takes compressed answers, on every delivery.
+    let mut req = hyper::Request::post(uri)
+        .header("user-agent", "Amazon Simple Notification Service Agent")
+        .header("accept-encoding", "gzip,deflate");
     if !headers.contains_key("content-type") {
         req = req.header("content-type", "text/plain; charset=UTF-8");
     }
