@@ -1,6 +1,7 @@
 """SNS over its query protocol: topics, subscriptions, filter policies, and fan-out to
 SQS, Lambda and HTTP; SNS topics as Lambda destinations."""
 import base64
+import hashlib
 import json
 import urllib.request
 
@@ -8,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import create, function_zip
+from test_logs import wait_for
 
 ACCOUNT = "000000000000"
 
@@ -107,6 +109,25 @@ def test_lambda_subscriptions_get_awss_sns_event(lamina, lam, collector):
     assert (record["Sns"]["Message"], record["Sns"]["Subject"]) == ("to a function", "s")
     assert record["Sns"]["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
     assert {"SigningCertUrl", "UnsubscribeUrl", "Signature", "Timestamp"} <= set(record["Sns"])
+
+    # Delivery status logging: with a success feedback role and a sample rate of 100, each
+    # delivery to the function is logged to CloudWatch Logs as AWS logs it.
+    logs = lamina.client("logs")
+    group = f"sns/us-east-1/{ACCOUNT}/to-lambda"
+    role = f"arn:aws:iam::{ACCOUNT}:role/SNSSuccessFeedback"
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="LambdaSuccessFeedbackRoleArn", AttributeValue=role)
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="LambdaSuccessFeedbackSampleRate", AttributeValue="100")
+    logged = sns.publish(TopicArn=topic, Message="logged")["MessageId"]
+    collector.get()
+    [stream] = wait_for(lambda: logs.describe_log_streams(logGroupName=group)["logStreams"]
+                        if logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] else [], "the log stream")
+    [event] = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])["events"]
+    line = json.loads(event["message"])
+    assert line["status"] == "SUCCESS"
+    assert (line["notification"]["messageId"], line["notification"]["topicArn"]) == (logged, topic)
+    assert line["notification"]["messageMD5Sum"] == hashlib.md5(b"logged").hexdigest()
+    assert (line["delivery"]["destination"], line["delivery"]["statusCode"]) == (fn, 202)
+    assert set(line["delivery"]["providerResponse"]) == {"lambdaRequestId"}
 
 
 def test_http_subscriptions_confirm_then_receive(lamina, collector):

@@ -299,6 +299,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         database.clone(),
         sqs.clone(),
         functions.clone(),
+        Some(Arc::new(Logs(logs.clone()))),
         format!("http://{local}"),
         data.join("sns"),
     )
@@ -411,6 +412,16 @@ impl invoker::LogSink for Logs {
 
     fn until_room(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(self.0.until_room())
+    }
+}
+
+impl sns::DeliveryLog for Logs {
+    /// One stream per day of each group, named as SNS names its own.
+    fn write(&self, account: &str, region: &str, group: &str, line: String) {
+        let now = model::clock::now_ms();
+        let date = time::OffsetDateTime::from_unix_timestamp(now / 1000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let stream = format!("{:04}/{:02}/{:02}/sns", date.year(), u8::from(date.month()), date.day());
+        self.0.ingest(account, region, group, &stream, vec![(now, line)]);
     }
 }
 
@@ -541,13 +552,14 @@ impl sns::FunctionTarget for Functions {
         arn: &'a str,
         payload: String,
         topic_arn: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send + 'a>> {
         Box::pin(async move {
             let lambda = self.lambda.get().ok_or("Lambda is not started")?;
             self.permitted(lambda, arn, "sns.amazonaws.com", topic_arn)?;
             let caller = owner_of(arn)?;
+            let request_id = uuid::Uuid::new_v4().to_string();
             let input = lambda::InvokeInput {
-                request_id: uuid::Uuid::new_v4().to_string(),
+                request_id: request_id.clone(),
                 payload: payload.into(),
                 log_tail: false,
                 client_context: None,
@@ -555,7 +567,7 @@ impl sns::FunctionTarget for Functions {
             lambda
                 .invoke(&caller, arn, None, lambda::InvocationType::Event, input)
                 .await
-                .map(drop)
+                .map(|_| request_id)
                 .map_err(|e| e.to_string())
         })
     }

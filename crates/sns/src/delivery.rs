@@ -98,10 +98,13 @@ impl SnsService {
             input: &input,
             signature_version: attributes.get("SignatureVersion").map(String::as_str).unwrap_or("1"),
             timestamp: timestamp(),
+            published_ms: model::clock::now_ms(),
             signed: Default::default(),
         };
         for s in subs {
-            if let Err(e) = self.deliver(&s, &message).await {
+            let outcome = self.deliver(&s, &message).await;
+            self.log_delivery(&s, &message, &attributes, &outcome);
+            if let Err(e) = outcome {
                 tracing::warn!(subscription = %s.arn, error = %e, "sns: delivery failed");
                 self.dead_letter(&s, &message, &e).await;
             }
@@ -203,7 +206,10 @@ impl SnsService {
         format!("{}/_lamina/sns/{}", self.inner.base_url, signer.cert_file)
     }
 
-    async fn deliver(&self, s: &SubscriptionRecord, m: &Message<'_>) -> Result<(), String> {
+    /// Delivers to one subscriber: the provider's status and answer where SNS learns them
+    /// at once (SQS, Lambda), for the delivery status logs; `None` otherwise (filtered
+    /// out, or queued for HTTP).
+    async fn deliver(&self, s: &SubscriptionRecord, m: &Message<'_>) -> Result<Option<Delivered>, String> {
         let attrs = json_map(&s.attributes);
         let input = m.input;
         let text = message_for(input, &s.protocol);
@@ -213,7 +219,7 @@ impl SnsService {
                 input.attributes.iter().map(|(k, a)| (k.clone(), a.data_type.clone(), a.value.clone())).collect();
             let body_scope = attrs.get("FilterPolicyScope").is_some_and(|v| v == "MessageBody");
             if !filter::admits(&policy, &filter::Subject { attributes: &list, body: &text }, body_scope) {
-                return Ok(());
+                return Ok(None);
             }
         }
         let raw = attrs.get("RawMessageDelivery").is_some_and(|v| v == "true");
@@ -247,7 +253,10 @@ impl SnsService {
                 // SNS sends for the topic; the queue's policy must let it, unless the
                 // queue is the topic owner's own.
                 match self.inner.sqs.send_to_arn(&s.endpoint, &for_topic(&s.topic_arn), send) {
-                    Ok(true) => Ok(()),
+                    Ok(true) => Ok(Some(Delivered {
+                        status: 200,
+                        provider: json!({ "sqsRequestId": uuid::Uuid::new_v4().to_string() }),
+                    })),
                     Ok(false) => Err("the queue does not exist".into()),
                     Err(e) => Err(e.to_string()),
                 }
@@ -270,7 +279,9 @@ impl SnsService {
                 let event = json!({ "Records": [{
                     "EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": s.arn, "Sns": sns,
                 }]});
-                self.inner.functions.invoke_event(&s.endpoint, event.to_string(), &s.topic_arn).await
+                let request_id =
+                    self.inner.functions.invoke_event(&s.endpoint, event.to_string(), &s.topic_arn).await?;
+                Ok(Some(Delivered { status: 202, provider: json!({ "lambdaRequestId": request_id }) }))
             }
             "http" | "https" => {
                 let body = if raw {
@@ -302,16 +313,73 @@ impl SnsService {
                 if raw {
                     let mut headers = headers.to_vec();
                     headers.push(("x-amz-sns-rawdelivery", "true".to_owned()));
-                    return self.queue_http(&s.endpoint, &headers, body).map_err(|e| e.to_string());
+                    return self.queue_http(&s.endpoint, &headers, body).map(|()| None).map_err(|e| e.to_string());
                 }
-                self.queue_http(&s.endpoint, &headers, body).map_err(|e| e.to_string())
+                self.queue_http(&s.endpoint, &headers, body).map(|()| None).map_err(|e| e.to_string())
             }
             other => {
                 // Email, SMS, mobile push and Firehose have no way off this machine.
                 tracing::info!(protocol = other, endpoint = %s.endpoint, message_id = m.id, "sns: not delivered (no gateway for this protocol)");
-                Ok(())
+                Ok(None)
             }
         }
+    }
+
+    /// Writes a delivery's status log line, when the topic asks for one for the
+    /// subscriber's protocol: successes (sampled at `…SuccessFeedbackSampleRate` percent)
+    /// to `sns/<region>/<account>/<topic>`, failures to the same group's `/Failure`.
+    fn log_delivery(
+        &self,
+        s: &SubscriptionRecord,
+        m: &Message<'_>,
+        topic: &BTreeMap<String, String>,
+        outcome: &Result<Option<Delivered>, String>,
+    ) {
+        let Some(sink) = &self.inner.delivery_log else { return };
+        let prefix = match s.protocol.as_str() {
+            "lambda" => "Lambda",
+            "sqs" => "SQS",
+            _ => return,
+        };
+        let (status, code, provider, failure) = match outcome {
+            Ok(None) => return,
+            Ok(Some(d)) => ("SUCCESS", d.status, d.provider.clone(), false),
+            Err(why) => ("FAILURE", 500, json!({ "ErrorMessage": why }), true),
+        };
+        let role = if failure { "FailureFeedbackRoleArn" } else { "SuccessFeedbackRoleArn" };
+        if topic.get(&format!("{prefix}{role}")).is_none_or(|r| r.is_empty()) {
+            return;
+        }
+        if !failure {
+            let rate: f64 =
+                topic.get(&format!("{prefix}SuccessFeedbackSampleRate")).and_then(|r| r.parse().ok()).unwrap_or(0.0);
+            if rate <= 0.0 || (rate < 100.0 && rand_percent() >= rate) {
+                return;
+            }
+        }
+        let Ok(parsed) = checks::arn("TopicArn", &s.topic_arn) else { return };
+        let mut group = format!("sns/{}/{}/{}", parsed.region, parsed.account, parsed.resource);
+        if failure {
+            group.push_str("/Failure");
+        }
+        let digest = md5::Md5::digest(m.input.message.as_bytes());
+        let line = json!({
+            "notification": {
+                "messageMD5Sum": digest.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                "messageId": m.id,
+                "topicArn": s.topic_arn,
+                "timestamp": log_timestamp(m.published_ms),
+            },
+            "delivery": {
+                "deliveryId": uuid::Uuid::new_v4().to_string(),
+                "destination": s.endpoint,
+                "providerResponse": provider,
+                "dwellTimeMs": (model::clock::now_ms() - m.published_ms).max(0),
+                "statusCode": code,
+            },
+            "status": status,
+        });
+        sink.write(parsed.account, parsed.region, &group, line.to_string());
     }
 
     /// Asks a subscriber to confirm: over HTTP(S), or into another account's queue.
@@ -408,6 +476,26 @@ impl SnsService {
     }
 }
 
+/// What a subscriber's service answered a delivery: its status code and response, as the
+/// delivery status logs show them.
+struct Delivered {
+    status: u16,
+    provider: Value,
+}
+
+/// A uniformly distributed percentage in [0, 100).
+fn rand_percent() -> f64 {
+    f64::from(uuid::Uuid::new_v4().as_u128() as u32) / f64::from(u32::MAX) * 100.0
+}
+
+/// A delivery status log's notification time: `2026-12-05 20:01:02.345`.
+fn log_timestamp(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]");
+    t.format(&fmt).unwrap_or_default()
+}
+
 /// A message on its way to subscribers.
 struct Message<'a> {
     id: &'a str,
@@ -416,6 +504,8 @@ struct Message<'a> {
     signature_version: &'a str,
     /// When it was published (every subscriber's notification says the same).
     timestamp: String,
+    /// The same, ms since the epoch (a delivery's dwell time counts from it).
+    published_ms: i64,
     /// The signatures made so far, by the text signed.
     signed: std::sync::Mutex<Vec<(String, String)>>,
 }

@@ -106,13 +106,20 @@ pub struct Caller {
 pub trait FunctionTarget: Send + Sync + 'static {
     /// Queues one `Event` invocation of the function `arn` for a message of the topic
     /// `topic_arn` (what a resource policy's `SourceArn` for `sns.amazonaws.com` names);
-    /// resolves once it is accepted.
+    /// resolves once it is accepted, with the invocation's request id.
     fn invoke_event<'a>(
         &'a self,
         arn: &'a str,
         payload: String,
         topic_arn: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+    ) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send + 'a>>;
+}
+
+/// Where delivery status logs go (CloudWatch Logs): SNS writes one JSON line per delivery
+/// to a topic whose `<Protocol>SuccessFeedbackRoleArn` or `…FailureFeedbackRoleArn` is set.
+pub trait DeliveryLog: Send + Sync + 'static {
+    /// Writes `line` to the log group `group` (made if need be) of `account` in `region`.
+    fn write(&self, account: &str, region: &str, group: &str, line: String);
 }
 
 /// A message attribute of a published message.
@@ -136,6 +143,8 @@ struct Inner {
     subscriptions: RwLock<BTreeMap<String, SubscriptionRecord>>,
     sqs: sqs::SqsService,
     functions: Arc<dyn FunctionTarget>,
+    /// Where delivery status logs go, if anywhere.
+    delivery_log: Option<Arc<dyn DeliveryLog>>,
     /// The base URL subscribers reach Lamina by (for `UnsubscribeURL` and confirmations).
     base_url: String,
     /// Where the signing key lives; it is made on first use.
@@ -280,6 +289,7 @@ impl SnsService {
         store: Arc<dyn TopicStore>,
         sqs: sqs::SqsService,
         functions: Arc<dyn FunctionTarget>,
+        delivery_log: Option<Arc<dyn DeliveryLog>>,
         base_url: String,
         key_dir: PathBuf,
     ) -> Result<Self, SnsError> {
@@ -292,6 +302,7 @@ impl SnsService {
             subscriptions: RwLock::new(subscriptions),
             sqs,
             functions,
+            delivery_log,
             base_url,
             key_dir,
             signer: tokio::sync::OnceCell::new(),
