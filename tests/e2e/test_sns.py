@@ -127,7 +127,7 @@ def test_lambda_subscriptions_get_awss_sns_event(lamina, lam, collector):
     assert (line["notification"]["messageId"], line["notification"]["topicArn"]) == (logged, topic)
     assert line["notification"]["messageMD5Sum"] == hashlib.md5(b"logged").hexdigest()
     assert (line["delivery"]["destination"], line["delivery"]["statusCode"]) == (fn, 202)
-    assert set(line["delivery"]["providerResponse"]) == {"lambdaRequestId"}
+    assert set(json.loads(line["delivery"]["providerResponse"])) == {"lambdaRequestId"}
 
 
 def test_http_subscriptions_confirm_then_receive(lamina, collector):

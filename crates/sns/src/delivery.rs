@@ -373,7 +373,8 @@ impl SnsService {
             "delivery": {
                 "deliveryId": uuid::Uuid::new_v4().to_string(),
                 "destination": s.endpoint,
-                "providerResponse": provider,
+                // The provider's answer as JSON text, as AWS logs it.
+                "providerResponse": provider.to_string(),
                 "dwellTimeMs": (model::clock::now_ms() - m.published_ms).max(0),
                 "statusCode": code,
             },
