@@ -947,6 +947,16 @@ def test_control_plane_details_answer_as_aws_does(lamina):
     assert apigw.get_method_response(statusCode="200", **kw)["responseModels"] == {}
     bare = apigw.put_method_response(statusCode="201", **kw)
     assert "responseModels" not in bare and "responseParameters" not in bare
+    # Patched down to nothing, a map is shown as none.
+    apigw.update_method_response(statusCode="201", **kw, patchOperations=[
+        {"op": "add", "path": "/responseModels/application~1json", "value": "Empty"}])
+    emptied = apigw.update_method_response(statusCode="201", **kw, patchOperations=[
+        {"op": "remove", "path": "/responseModels/application~1json"}])
+    assert "responseModels" not in emptied
+    # APIs made within one second are listed in the order they were made.
+    made = [apigw.create_rest_api(name=f"order-{n}")["id"] for n in range(5)]
+    listed = [a["id"] for a in apigw.get_rest_apis()["items"] if a["name"].startswith("order-")]
+    assert listed == made
     # The body's violations come before the path's.
     with pytest.raises(apigw.exceptions.ClientError) as e:
         apigw.update_method_response(statusCode="wrong", patchOperations=[{"op": "wrong_op", "path": "/x"}], **kw)

@@ -29,6 +29,9 @@ pub struct RestApi {
     pub version: Option<String>,
     /// `createdDate`, seconds since the epoch.
     pub created: i64,
+    /// The same in ms: APIs made in one second are listed in the order they were made.
+    #[serde(default)]
+    pub created_ms: i64,
     /// `binaryMediaTypes`.
     pub binary_media_types: Vec<String>,
     /// `minimumCompressionSize`.
@@ -577,6 +580,7 @@ impl GatewayService {
             description: input.description,
             version: input.version,
             created: now_secs(),
+            created_ms: model::clock::now_ms(),
             binary_media_types: input.binary_media_types,
             minimum_compression_size: input.minimum_compression_size,
             api_key_source,
@@ -614,7 +618,7 @@ impl GatewayService {
         let state = self.read();
         let mut apis: Vec<RestApi> =
             state.rest.values().filter(|a| a.account == caller.account && a.region == caller.region).cloned().collect();
-        apis.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        apis.sort_by(|a, b| (a.created, a.created_ms, &a.id).cmp(&(b.created, b.created_ms, &b.id)));
         page(apis, position, limit)
     }
 

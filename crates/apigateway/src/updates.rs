@@ -214,6 +214,8 @@ impl RestApi {
                 return Err(invalid_path(p));
             }
         }
+        // A map patched down to nothing is shown as none, as AWS shows it.
+        r.given = (r.given.0 && !r.response_parameters.is_empty(), r.given.1 && !r.response_models.is_empty());
         self.method_mut(resource, method)?.responses.insert(status.to_owned(), r.clone());
         Ok(r)
     }
