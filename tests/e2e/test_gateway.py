@@ -953,6 +953,13 @@ def test_control_plane_details_answer_as_aws_does(lamina):
     emptied = apigw.update_method_response(statusCode="201", **kw, patchOperations=[
         {"op": "remove", "path": "/responseModels/application~1json"}])
     assert "responseModels" not in emptied
+    # A response template given as null or empty is kept as none: AWS shows null.
+    apigw.put_integration(type="MOCK", **kw)
+    path = f"/restapis/{api['id']}/resources/{api['rootResourceId']}/methods/GET/integration/responses/200"
+    for given in [None, ""]:  # (boto3 would not send a null; the CLI and other SDKs do)
+        status, _, raw = lamina.http("PUT", path, json.dumps({"responseTemplates": {"application/json": given}}).encode(),
+                                     {"content-type": "application/json"})
+        assert (status, json.loads(raw)["responseTemplates"]) == (201, {"application/json": None})
     # APIs made within one second are listed in the order they were made.
     made = [apigw.create_rest_api(name=f"order-{n}")["id"] for n in range(5)]
     listed = [a["id"] for a in apigw.get_rest_apis()["items"] if a["name"].startswith("order-")]

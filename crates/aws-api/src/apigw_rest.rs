@@ -174,7 +174,13 @@ fn integration_response_json(r: &IntegrationResponse) -> Value {
     let mut o = json!({ "statusCode": r.status_code });
     put_field(&mut o, "selectionPattern", json!(r.selection_pattern));
     put_field(&mut o, "responseParameters", json!(r.response_parameters));
-    put_field(&mut o, "responseTemplates", json!(r.response_templates));
+    // An empty template is no template: AWS shows it as null.
+    let templates: Map<String, Value> = r
+        .response_templates
+        .iter()
+        .map(|(k, v)| (k.clone(), if v.is_empty() { Value::Null } else { json!(v) }))
+        .collect();
+    put_field(&mut o, "responseTemplates", Value::Object(templates));
     put_field(&mut o, "contentHandling", json!(r.content_handling));
     o
 }
@@ -618,7 +624,12 @@ async fn put_integration_response(
         status_code: status,
         selection_pattern: string(&b, "selectionPattern"),
         response_parameters: string_map(&b, "responseParameters"),
-        response_templates: string_map(&b, "responseTemplates"),
+        // A template given as null is kept as none (empty text), as AWS keeps it.
+        response_templates: b
+            .get("responseTemplates")
+            .and_then(Value::as_object)
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+            .unwrap_or_default(),
         content_handling: string(&b, "contentHandling"),
     };
     reply(s.gateway.put_integration_response(&c, &api, &resource, &method, r), StatusCode::CREATED, |r| {
