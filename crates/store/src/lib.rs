@@ -2,8 +2,9 @@
 //!
 //! Two halves, both under the data directory:
 //! - [`MetadataStore`], implemented by [`SqliteStore`]: functions, their published
-//!   versions, aliases and provisioned-concurrency configurations, layer versions, and
-//!   the async event queue; [`QueueStore`], SQS's queues and messages, and
+//!   versions, aliases and provisioned-concurrency configurations, layer versions,
+//!   Lambda's smaller resources as documents (code signing configurations), and the async
+//!   event queue; [`QueueStore`], SQS's queues and messages, and
 //!   [`TopicStore`], SNS's topics and subscriptions; and [`GatewayStore`], API Gateway's
 //!   APIs, keys and usage plans, as documents; all in one SQLite database (WAL mode) so
 //!   that everything a user created or an invoke accepted survives a restart or a
