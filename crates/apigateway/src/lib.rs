@@ -27,6 +27,8 @@
 //! resolve every API's host is `hosts.rs`'s. Lambda function URLs' data plane is
 //! `function_urls.rs`'s: the same event building and answer mapping, for a URL Lambda
 //! names; access log lines go to CloudWatch Logs through an [`AccessLogSink`].
+//! TestInvokeMethod (`test_invoke.rs`) runs a method as it is now through the same
+//! integration code, with API Gateway's execution log.
 //!
 //! It knows nothing of the control plane's JSON: `aws-api` speaks it. It never starts
 //! processes; functions run through the [`Functions`] the binary wires in.

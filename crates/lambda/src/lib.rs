@@ -8,8 +8,9 @@
 //! step with the store. It also runs the SQS event source mappings' pollers (`esm.rs`),
 //! which read queues through the `sqs` crate and invoke through this service, and keeps
 //! functions' resource policies (`policy.rs`), which decide cross-account invokes and, in
-//! authenticated mode, services' invokes, and function URLs' configurations (`urls.rs`),
-//! with who may call each.
+//! authenticated mode, services' invokes, function URLs' configurations (`urls.rs`),
+//! with who may call each, and code signing configurations (`signing.rs`), which every
+//! new code deployment is checked against.
 //!
 //! It never parses HTTP or JSON requests and never formats AWS responses.
 #![deny(missing_docs)]

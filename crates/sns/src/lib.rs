@@ -11,6 +11,7 @@
 //!   before Publish answers), retried three times 20 s apart as SNS's default HTTP policy
 //!   does; `https` endpoints must present a certificate the system trusts.
 //!   Subscribing sends a `SubscriptionConfirmation` first; the subscriber confirms.
+//!   Unsubscribing sends an `UnsubscribeConfirmation`, whose token restores it.
 //! - `email`, `email-json` and `sms` subscriptions are kept and listed as AWS keeps them;
 //!   what they would send leaves no machine (there is no mail or SMS gateway): it is
 //!   logged.
@@ -19,7 +20,9 @@
 //! directory whose certificate is served at `SigningCertURL`. Topics (this file) carry
 //! AWS's default policy, delivery policy and FIFO attributes; subscriptions
 //! (`subscriptions.rs`) their attributes, checked in AWS's words (`checks.rs`). Mobile push
-//! applications and endpoints, and SMS settings, are kept in `platform.rs`.
+//! applications and endpoints, and SMS settings, are kept in `platform.rs`. Deliveries to
+//! Lambda and SQS are logged to CloudWatch Logs, through a [`DeliveryLog`], when the topic
+//! asks for delivery status logging.
 //!
 //! It knows nothing of the query protocol; `aws-api` speaks it.
 #![deny(missing_docs)]
