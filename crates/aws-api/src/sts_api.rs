@@ -19,10 +19,11 @@ pub(crate) fn identity(callers: &CallerPolicy, parts: &Parts) -> (String, String
     if let Some(who) = parts.extensions.get::<Authenticated>() {
         return (who.account.clone(), who.principal.clone(), user_id_of(&who.account, &who.principal));
     }
-    let caller = callers.caller(parts);
     if let Some((account, principal)) = callers.open_principal(&parts.headers) {
-        return (account.clone(), principal.clone(), user_id_of(&account, &principal));
+        let user_id = user_id_of(&account, &principal);
+        return (account, principal, user_id);
     }
+    let caller = callers.caller(parts);
     let arn = format!("arn:aws:iam::{}:root", caller.account);
     (caller.account.clone(), arn, caller.account)
 }

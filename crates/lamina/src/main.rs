@@ -416,12 +416,8 @@ impl invoker::LogSink for Logs {
 }
 
 impl sns::DeliveryLog for Logs {
-    /// One stream per day of each group, named as SNS names its own.
-    fn write(&self, account: &str, region: &str, group: &str, line: String) {
-        let now = model::clock::now_ms();
-        let date = time::OffsetDateTime::from_unix_timestamp(now / 1000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        let stream = format!("{:04}/{:02}/{:02}/sns", date.year(), u8::from(date.month()), date.day());
-        self.0.ingest(account, region, group, &stream, vec![(now, line)]);
+    fn write(&self, account: &str, region: &str, group: &str, stream: &str, line: String) {
+        self.0.ingest(account, region, group, stream, vec![(model::clock::now_ms(), line)]);
     }
 }
 
@@ -510,7 +506,6 @@ fn owner_of(arn: &str) -> Result<lambda::Caller, String> {
     }
 }
 
-/// Lets SNS start asynchronous invocations (the `lambda` protocol).
 /// Functions' credentials: temporary keys of their execution role's session, known to
 /// the server (verified in authenticated mode, read as who they are in open mode).
 #[derive(Debug)]

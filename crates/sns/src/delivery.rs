@@ -380,7 +380,10 @@ impl SnsService {
             },
             "status": status,
         });
-        sink.write(parsed.account, parsed.region, &group, line.to_string());
+        // One stream a day in each group.
+        let day = log_timestamp(m.published_ms);
+        let stream = format!("{}/sns", day.split(' ').next().unwrap_or_default().replace('-', "/"));
+        sink.write(parsed.account, parsed.region, &group, &stream, line.to_string());
     }
 
     /// Asks a subscriber to confirm: over HTTP(S), or into another account's queue.

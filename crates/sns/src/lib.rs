@@ -121,8 +121,9 @@ pub trait FunctionTarget: Send + Sync + 'static {
 /// Where delivery status logs go (CloudWatch Logs): SNS writes one JSON line per delivery
 /// to a topic whose `<Protocol>SuccessFeedbackRoleArn` or `…FailureFeedbackRoleArn` is set.
 pub trait DeliveryLog: Send + Sync + 'static {
-    /// Writes `line` to the log group `group` (made if need be) of `account` in `region`.
-    fn write(&self, account: &str, region: &str, group: &str, line: String);
+    /// Writes `line` to the stream `stream` of the log group `group` (both made if need
+    /// be) of `account` in `region`.
+    fn write(&self, account: &str, region: &str, group: &str, stream: &str, line: String);
 }
 
 /// A message attribute of a published message.
