@@ -405,3 +405,26 @@ def test_sqs_answers_as_aws_does_for_fifo_groups_receipts_and_attributes(sqs):
     sqs.delete_message(QueueUrl=plain, ReceiptHandle=m["ReceiptHandle"])
     assert error_of(sqs.change_message_visibility, QueueUrl=plain, ReceiptHandle=m["ReceiptHandle"],
                     VisibilityTimeout=10)[1] == "InvalidParameterValue"
+
+
+def test_a_long_poll_gets_a_fifo_groups_next_message_once_the_one_in_flight_is_deleted(sqs):
+    url = sqs.create_queue(QueueName="freed.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true",
+                                                               "VisibilityTimeout": "60"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m1", MessageGroupId="g")
+    first = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    sqs.send_message(QueueUrl=url, MessageBody="m2", MessageGroupId="g")
+    got = {}
+
+    def poll():
+        got["reply"] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)
+
+    waiter = threading.Thread(target=poll)
+    waiter.start()
+    # The group is in flight: the poll waits. (Its answer is checked below; an early
+    # answer would carry nothing or the wrong message.)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    started = time.monotonic()
+    waiter.join(timeout=25)
+    assert [m["Body"] for m in got["reply"].get("Messages", [])] == ["m2"]
+    # Freed by the delete, not by the wait running out.
+    assert time.monotonic() - started < 15

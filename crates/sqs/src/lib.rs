@@ -1200,6 +1200,11 @@ impl SqsService {
                 )));
             }
             self.inner.store.delete_messages(&[m.seq])?;
+            // Deleting a FIFO queue's in-flight message frees its group: a long poll
+            // waiting on the group's next message gets it now.
+            if q.settings().fifo {
+                q.arrivals.notify_waiters();
+            }
         }
         Ok(())
     }
