@@ -10,6 +10,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from conftest import create, zip_bytes
+
 
 def error_of(call):
     with pytest.raises(ClientError) as e:
@@ -152,3 +154,26 @@ def test_an_operation_lamina_lacks_answers_501_whatever_its_input(lamina):
     assert (r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]) == (400, "ValidationError")
     assert r["Error"]["Message"] == ("1 validation error detected: Value null at 'roleName' failed to satisfy "
                                      "constraint: Member must not be null")
+
+
+def test_lambda_is_routed_by_its_model(lamina):
+    # Two segments under Lambda's root that name no operation are not a queue's URL:
+    # they answer rest-json's unknown operation.
+    status, headers, body = lamina.http("GET", "/2015-03-31/no-such-thing")
+    assert status == 404
+    assert headers["x-amzn-ErrorType"] == "UnknownOperationException"
+    assert json.loads(body)["message"] == "No AWS operation matches GET /2015-03-31/no-such-thing"
+    # A served operation's input is read from the model: a header member outside its
+    # enum is refused in AWS's words before anything runs.
+    status, headers, body = lamina.http(
+        "POST", "/2015-03-31/functions/f/invocations", b"{}", {"X-Amz-Invocation-Type": "Sometimes"})
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "ValidationException")
+    assert json.loads(body)["message"] == (
+        "1 validation error detected: Value 'Sometimes' at 'invocationType' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+    # Its output is written from the model: DeleteFunction's status is an output member.
+    lam = lamina.client("lambda")
+    create(lam, "routed", code=zip_bytes({"app.py": "def handler(e, c):\n    return e\n"}))
+    assert lam.delete_function(FunctionName="routed")["ResponseMetadata"]["HTTPStatusCode"] == 204
+    r = error_of(lambda: lam.delete_function(FunctionName="routed"))
+    assert (r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]) == (404, "ResourceNotFoundException")

@@ -7,12 +7,6 @@ use axum::http::HeaderMap;
 
 use crate::auth::{Authenticated, Authenticator};
 
-/// The account a Lambda request acts in because the function it names by ARN belongs to
-/// another account whose resource policy grants the caller the operation
-/// (`ingress::lambda_grants`).
-#[derive(Debug, Clone)]
-pub(crate) struct ActingFor(pub lambda::Caller);
-
 /// Maps requests to accounts and regions. In authenticated mode (`auth`), a request acts
 /// in the account of the key that signed it, verified before any handler runs. In open
 /// mode, an access key of twelve digits selects that account, as LocalStack does; any
@@ -35,9 +29,6 @@ pub struct CallerPolicy {
 impl CallerPolicy {
     /// The caller of a request.
     pub fn caller(&self, parts: &Parts) -> lambda::Caller {
-        if let Some(ActingFor(owner)) = parts.extensions.get::<ActingFor>() {
-            return owner.clone();
-        }
         if let Some(who) = parts.extensions.get::<Authenticated>() {
             return lambda::Caller { account: who.account.clone(), region: who.region.clone() };
         }

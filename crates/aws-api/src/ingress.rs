@@ -282,7 +282,7 @@ pub(crate) async fn request_log(State(s): State<ApiState>, req: Request, next: N
     resp
 }
 
-/// Checks a request to one of Lamina's own REST routes (Lambda's, API Gateway's) against
+/// Checks a request to one of Lamina's own REST routes (API Gateway's) against
 /// its service's model before the handler runs: input that breaks the model's constraints
 /// answers the model's validation error, in AWS's words and the current patterns. Anything
 /// else (a body that is not JSON) is left to the handler. Invoke's payload is not read
@@ -329,53 +329,6 @@ pub(crate) async fn model_check(service: &'static str, req: Request, next: Next)
         }
     }
     next.run(Request::from_parts(parts, body)).await
-}
-
-/// The operations a function's resource policy can grant another account, as AWS lists
-/// them (Invoke checks its own grant); no other operation (AddPermission,
-/// UpdateFunctionConfiguration, …) ever acts in another account.
-const CROSS_ACCOUNT: &[&str] = &[
-    "GetFunction",
-    "GetFunctionConfiguration",
-    "UpdateFunctionCode",
-    "DeleteFunction",
-    "PublishVersion",
-    "ListVersionsByFunction",
-    "CreateAlias",
-    "GetAlias",
-    "ListAliases",
-    "UpdateAlias",
-    "DeleteAlias",
-    "GetPolicy",
-    "PutFunctionConcurrency",
-    "DeleteFunctionConcurrency",
-    "ListTags",
-    "TagResource",
-    "UntagResource",
-];
-
-/// A Lambda request naming another account's function by ARN (`FunctionName`, or a
-/// tagging operation's `Resource`) acts in that account when the function's resource
-/// policy grants the caller's account the operation (`lambda:GetFunction`, …), as on AWS;
-/// otherwise it looks in the caller's own account. Invoke checks its own grant.
-pub(crate) async fn lambda_grants(State(s): State<ApiState>, mut req: Request, next: Next) -> Response {
-    let Some(model) = protocol::service("lambda") else { return next.run(req).await };
-    let pairs: Vec<(String, String)> =
-        req.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
-    let Some((op, labels)) = model.find_rest(req.method(), req.uri().path(), &pairs) else {
-        return next.run(req).await;
-    };
-    let named = labels.iter().find(|(k, _)| k == "FunctionName" || k == "Resource").map(|(_, v)| v.as_str());
-    if let Some(name) = named.filter(|n| n.contains(':') && CROSS_ACCOUNT.contains(&op.name.as_str())) {
-        let (parts, body) = req.into_parts();
-        let caller = s.callers.caller(&parts);
-        let grant = s.lambda.grant_of(&caller, name, &format!("lambda:{}", op.name));
-        req = Request::from_parts(parts, body);
-        if let Some(owner) = grant {
-            req.extensions_mut().insert(crate::caller::ActingFor(owner));
-        }
-    }
-    next.run(req).await
 }
 
 /// `GET /_lamina/health`: each modelled service, whether Lamina serves it, and its

@@ -1,21 +1,11 @@
-//! Lambda's event source mapping operations (`/2015-03-31/event-source-mappings`).
+//! Lambda's event source mapping operations: input trees into service calls, results
+//! into output trees.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use lambda::{Mapping, MappingInput};
 use serde::{Deserialize, Serialize};
 
-use crate::lambda_rest::{json_response, max_items, query_one, ApiResult, Input, Operation, Who};
+use crate::lambda_api::{out, Call, Reply};
 use crate::ApiState;
-
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/2015-03-31/event-source-mappings", get(list_mappings).post(create_mapping))
-        .route("/2015-03-31/event-source-mappings/", get(list_mappings).post(create_mapping))
-        .route("/2015-03-31/event-source-mappings/{uuid}", get(get_mapping).put(update_mapping).delete(delete_mapping))
-}
 
 #[derive(Deserialize, Serialize, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -35,19 +25,6 @@ struct MappingIn {
     function_response_types: Option<Vec<String>>,
     tags: Option<std::collections::BTreeMap<String, String>>,
     destination_config: Option<serde_json::Value>,
-}
-
-impl Operation for MappingIn {
-    const NAME: &'static str = "CreateEventSourceMapping";
-}
-
-/// UpdateEventSourceMapping's input: the same members.
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct MappingUpdate(MappingIn);
-
-impl Operation for MappingUpdate {
-    const NAME: &'static str = "UpdateEventSourceMapping";
 }
 
 impl MappingIn {
@@ -101,28 +78,23 @@ fn mapping_out(m: Mapping, transition: Option<&'static str>) -> MappingOut {
     }
 }
 
-async fn create_mapping(State(s): State<ApiState>, Who(caller): Who, Input(wire): Input<MappingIn>) -> ApiResult {
-    let m = s.lambda.create_mapping(&caller, wire.into_input())?;
-    Ok(json_response(StatusCode::ACCEPTED, &mapping_out(m, Some("Creating"))))
+pub(crate) fn create_mapping(s: &ApiState, c: &Call) -> Reply {
+    let m = s.lambda.create_mapping(&c.caller, c.body::<MappingIn>()?.into_input())?;
+    out(mapping_out(m, Some("Creating")))
 }
 
-async fn get_mapping(State(s): State<ApiState>, Who(caller): Who, Path(uuid): Path<String>) -> ApiResult {
-    Ok(json_response(StatusCode::OK, &mapping_out(s.lambda.get_mapping(&caller, &uuid)?, None)))
+pub(crate) fn get_mapping(s: &ApiState, c: &Call) -> Reply {
+    out(mapping_out(s.lambda.get_mapping(&c.caller, &c.label("UUID"))?, None))
 }
 
-async fn update_mapping(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(uuid): Path<String>,
-    Input(MappingUpdate(wire)): Input<MappingUpdate>,
-) -> ApiResult {
-    let m = s.lambda.update_mapping(&caller, &uuid, wire.into_input())?;
-    Ok(json_response(StatusCode::ACCEPTED, &mapping_out(m, Some("Updating"))))
+pub(crate) fn update_mapping(s: &ApiState, c: &Call) -> Reply {
+    let m = s.lambda.update_mapping(&c.caller, &c.label("UUID"), c.body::<MappingIn>()?.into_input())?;
+    out(mapping_out(m, Some("Updating")))
 }
 
-async fn delete_mapping(State(s): State<ApiState>, Who(caller): Who, Path(uuid): Path<String>) -> ApiResult {
-    let m = s.lambda.delete_mapping(&caller, &uuid)?;
-    Ok(json_response(StatusCode::ACCEPTED, &mapping_out(m, Some("Deleting"))))
+pub(crate) fn delete_mapping(s: &ApiState, c: &Call) -> Reply {
+    let m = s.lambda.delete_mapping(&c.caller, &c.label("UUID"))?;
+    out(mapping_out(m, Some("Deleting")))
 }
 
 #[derive(Serialize)]
@@ -133,15 +105,13 @@ struct ListOut {
     next_marker: Option<String>,
 }
 
-async fn list_mappings(State(s): State<ApiState>, Who(caller): Who, RawQuery(q): RawQuery) -> ApiResult {
+pub(crate) fn list_mappings(s: &ApiState, c: &Call) -> Reply {
     let (mappings, next_marker) = s.lambda.list_mappings(
-        &caller,
-        query_one(&q, "EventSourceArn").as_deref(),
-        query_one(&q, "FunctionName").as_deref(),
-        query_one(&q, "Marker").as_deref(),
-        max_items(&q)?,
+        &c.caller,
+        c.text("EventSourceArn").as_deref(),
+        c.text("FunctionName").as_deref(),
+        c.marker().as_deref(),
+        c.max_items(),
     )?;
-    let out =
-        ListOut { event_source_mappings: mappings.into_iter().map(|m| mapping_out(m, None)).collect(), next_marker };
-    Ok(json_response(StatusCode::OK, &out))
+    out(ListOut { event_source_mappings: mappings.into_iter().map(|m| mapping_out(m, None)).collect(), next_marker })
 }

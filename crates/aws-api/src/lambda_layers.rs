@@ -1,37 +1,26 @@
-//! Lambda's layer operations (`/2018-10-31/layers/...`): routes and wire shapes.
+//! Lambda's layer operations: input trees into service calls, results into output trees;
+//! and the archive links GetLayerVersion answers.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use lambda::{Caller, LambdaError, LayerFilter};
 use model::{Invalid, LayerDraft, LayerStatement, LayerVersion, Violation};
 use serde::{Deserialize, Serialize};
 
-use crate::lambda_rest::{
-    code_source, json_response, last_modified, max_items, query_one, ApiResult, Input, Operation, Who,
-};
+use crate::lambda_api::{done, out, Call, Reply};
+use crate::lambda_rest::{code_source, last_modified};
 use crate::ApiState;
 
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/2018-10-31/layers", get(list_layers_or_find))
-        .route("/2018-10-31/layers/{name}/versions", post(publish_layer_version).get(list_layer_versions))
-        .route("/2018-10-31/layers/{name}/versions/{version}", get(get_layer_version).delete(delete_layer_version))
-        .route("/2018-10-31/layers/{name}/versions/{version}/policy", post(add_layer_permission).get(get_layer_policy))
-        .route(
-            "/2018-10-31/layers/{name}/versions/{version}/policy/{sid}",
-            axum::routing::delete(remove_layer_permission),
-        )
-        .route("/_lamina/layer-code/{account}/{region}/{name}/{version}", get(download_layer))
+/// A `VersionNumber` path member.
+fn version_number(text: &str) -> Result<i64, LambdaError> {
+    text.parse::<i64>().map_err(|_| {
+        LambdaError::InvalidRequestContent(format!("Could not parse request: VersionNumber '{text}' is not a number"))
+    })
 }
 
-/// A `VersionNumber` path member.
-fn version_number(v: &str) -> Result<i64, LambdaError> {
-    v.parse::<i64>().map_err(|_| {
-        LambdaError::InvalidRequestContent(format!("Could not parse request: VersionNumber '{v}' is not a number"))
-    })
+/// The call's `VersionNumber` label.
+fn version_of(c: &Call) -> i64 {
+    c.int("VersionNumber").unwrap_or_default()
 }
 
 #[derive(Deserialize, Default)]
@@ -50,11 +39,6 @@ struct PublishLayerIn {
     license_info: Option<String>,
     compatible_runtimes: Option<Vec<String>>,
     compatible_architectures: Option<Vec<String>>,
-}
-
-impl Operation for PublishLayerIn {
-    const NAME: &'static str = "PublishLayerVersion";
-    const MAX_BYTES: usize = model::limits::CODE_REQUEST_MAX_BYTES;
 }
 
 #[derive(Serialize)]
@@ -84,10 +68,6 @@ struct LayerVersionOut {
     compatible_architectures: Vec<String>,
 }
 
-fn host(headers: &HeaderMap) -> &str {
-    headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566")
-}
-
 /// Where `Content.Location` links to: the version's archive, for `caller`'s account, on
 /// the host the request came to.
 struct Link<'a> {
@@ -97,8 +77,8 @@ struct Link<'a> {
 }
 
 impl<'a> Link<'a> {
-    fn new(s: &'a ApiState, headers: &'a HeaderMap, caller: &'a Caller) -> Link<'a> {
-        Link { host: host(headers), urls: &s.code_urls, caller: &caller.account }
+    fn new(s: &'a ApiState, c: &'a Call) -> Link<'a> {
+        Link { host: &c.host, urls: &s.code_urls, caller: &c.caller.account }
     }
 }
 
@@ -127,13 +107,8 @@ fn layer_out(v: LayerVersion, link: Option<Link<'_>>) -> LayerVersionOut {
     }
 }
 
-async fn publish_layer_version(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    Input(wire): Input<PublishLayerIn>,
-) -> ApiResult {
+pub(crate) fn publish_layer_version(s: &ApiState, c: &Call) -> Reply {
+    let wire: PublishLayerIn = c.body()?;
     let content = wire.content.ok_or_else(|| Invalid::from(Violation::null("content")))?;
     let draft = LayerDraft {
         description: wire.description,
@@ -141,36 +116,23 @@ async fn publish_layer_version(
         runtimes: wire.compatible_runtimes,
         architectures: wire.compatible_architectures,
     };
-    let v = s.lambda.publish_layer_version(
-        &caller,
-        &name,
-        code_source(content.zip_file, content.s3_bucket, None)?,
-        draft,
-    )?;
-    Ok(json_response(StatusCode::CREATED, &layer_out(v, Some(Link::new(&s, &headers, &caller)))))
+    let source = code_source(content.zip_file, content.s3_bucket, None)?;
+    let v = s.lambda.publish_layer_version(&c.caller, &c.label("LayerName"), source, draft)?;
+    out(layer_out(v, Some(Link::new(s, c))))
 }
 
-async fn get_layer_version(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path((name, version)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> ApiResult {
-    let v = s.lambda.get_layer_version(&caller, &name, version_number(&version)?)?;
-    Ok(json_response(StatusCode::OK, &layer_out(v, Some(Link::new(&s, &headers, &caller)))))
+pub(crate) fn get_layer_version(s: &ApiState, c: &Call) -> Reply {
+    let v = s.lambda.get_layer_version(&c.caller, &c.label("LayerName"), version_of(c))?;
+    out(layer_out(v, Some(Link::new(s, c))))
 }
 
-async fn delete_layer_version(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path((name, version)): Path<(String, String)>,
-) -> ApiResult {
-    s.lambda.delete_layer_version(&caller, &name, version_number(&version)?)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+pub(crate) fn delete_layer_version(s: &ApiState, c: &Call) -> Reply {
+    s.lambda.delete_layer_version(&c.caller, &c.label("LayerName"), version_of(c))?;
+    done()
 }
 
-fn filter(q: &Option<String>) -> LayerFilter {
-    LayerFilter { runtime: query_one(q, "CompatibleRuntime"), architecture: query_one(q, "CompatibleArchitecture") }
+fn filter(c: &Call) -> LayerFilter {
+    LayerFilter { runtime: c.text("CompatibleRuntime"), architecture: c.text("CompatibleArchitecture") }
 }
 
 #[derive(Serialize)]
@@ -181,19 +143,18 @@ struct ListLayerVersionsOut {
     next_marker: Option<String>,
 }
 
-async fn list_layer_versions(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let page =
-        s.lambda.list_layer_versions(&caller, &name, filter(&q), query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
-    let out = ListLayerVersionsOut {
+pub(crate) fn list_layer_versions(s: &ApiState, c: &Call) -> Reply {
+    let page = s.lambda.list_layer_versions(
+        &c.caller,
+        &c.label("LayerName"),
+        filter(c),
+        c.marker().as_deref(),
+        c.max_items(),
+    )?;
+    out(ListLayerVersionsOut {
         layer_versions: page.versions.into_iter().map(|v| layer_out(v, None)).collect(),
         next_marker: page.next_marker,
-    };
-    Ok(json_response(StatusCode::OK, &out))
+    })
 }
 
 #[derive(Serialize)]
@@ -212,21 +173,15 @@ struct ListLayersOut {
     next_marker: Option<String>,
 }
 
-/// ListLayers, or with `find=LayerVersion&Arn=…` GetLayerVersionByArn: AWS serves both
-/// on one path.
-async fn list_layers_or_find(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult {
-    if query_one(&q, "find").as_deref() == Some("LayerVersion") {
-        let arn = query_one(&q, "Arn").ok_or_else(|| Invalid::from(Violation::null("arn")))?;
-        let v = s.lambda.get_layer_version_by_arn(&caller, &arn)?;
-        return Ok(json_response(StatusCode::OK, &layer_out(v, Some(Link::new(&s, &headers, &caller)))));
-    }
-    let page = s.lambda.list_layers(&caller, filter(&q), query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
-    let out = ListLayersOut {
+pub(crate) fn get_layer_version_by_arn(s: &ApiState, c: &Call) -> Reply {
+    let arn = c.text("Arn").ok_or_else(|| Invalid::from(Violation::null("arn")))?;
+    let v = s.lambda.get_layer_version_by_arn(&c.caller, &arn)?;
+    out(layer_out(v, Some(Link::new(s, c))))
+}
+
+pub(crate) fn list_layers(s: &ApiState, c: &Call) -> Reply {
+    let page = s.lambda.list_layers(&c.caller, filter(c), c.marker().as_deref(), c.max_items())?;
+    out(ListLayersOut {
         layers: page
             .versions
             .into_iter()
@@ -237,8 +192,7 @@ async fn list_layers_or_find(
             })
             .collect(),
         next_marker: page.next_marker,
-    };
-    Ok(json_response(StatusCode::OK, &out))
+    })
 }
 
 #[derive(Deserialize)]
@@ -250,10 +204,6 @@ struct AddPermissionIn {
     organization_id: Option<String>,
 }
 
-impl Operation for AddPermissionIn {
-    const NAME: &'static str = "AddLayerVersionPermission";
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct StatementOut {
@@ -261,13 +211,8 @@ struct StatementOut {
     revision_id: String,
 }
 
-async fn add_layer_permission(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path((name, version)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-    Input(wire): Input<AddPermissionIn>,
-) -> ApiResult {
+pub(crate) fn add_layer_permission(s: &ApiState, c: &Call) -> Reply {
+    let wire: AddPermissionIn = c.body()?;
     let mut missing = Vec::new();
     for (value, field) in
         [(&wire.statement_id, "statementId"), (&wire.action, "action"), (&wire.principal, "principal")]
@@ -285,14 +230,14 @@ async fn add_layer_permission(
         organization: wire.organization_id,
     };
     let (statement, revision_id) = s.lambda.add_layer_permission(
-        &caller,
-        &name,
-        version_number(&version)?,
+        &c.caller,
+        &c.label("LayerName"),
+        version_of(c),
         statement,
         wire.action.as_deref().unwrap_or_default(),
-        query_one(&q, "RevisionId").as_deref(),
+        c.text("RevisionId").as_deref(),
     )?;
-    Ok(json_response(StatusCode::CREATED, &StatementOut { statement, revision_id }))
+    out(StatementOut { statement, revision_id })
 }
 
 #[derive(Serialize)]
@@ -302,41 +247,34 @@ struct PolicyOut {
     revision_id: String,
 }
 
-async fn get_layer_policy(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path((name, version)): Path<(String, String)>,
-) -> ApiResult {
-    let (policy, revision_id) = s.lambda.get_layer_policy(&caller, &name, version_number(&version)?)?;
-    Ok(json_response(StatusCode::OK, &PolicyOut { policy, revision_id }))
+pub(crate) fn get_layer_policy(s: &ApiState, c: &Call) -> Reply {
+    let (policy, revision_id) = s.lambda.get_layer_policy(&c.caller, &c.label("LayerName"), version_of(c))?;
+    out(PolicyOut { policy, revision_id })
 }
 
-async fn remove_layer_permission(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path((name, version, sid)): Path<(String, String, String)>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
+pub(crate) fn remove_layer_permission(s: &ApiState, c: &Call) -> Reply {
     s.lambda.remove_layer_permission(
-        &caller,
-        &name,
-        version_number(&version)?,
-        &sid,
-        query_one(&q, "RevisionId").as_deref(),
+        &c.caller,
+        &c.label("LayerName"),
+        version_of(c),
+        &c.label("StatementId"),
+        c.text("RevisionId").as_deref(),
     )?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    done()
 }
 
 /// `Content.Location`: a layer version's archive, through a link GetLayerVersion signed.
-async fn download_layer(
+pub(crate) async fn download_layer(
     State(s): State<ApiState>,
     Path((account, region, name, version)): Path<(String, String, String, String)>,
     uri: axum::http::Uri,
-) -> ApiResult {
+) -> Response {
     if let Err(refused) = s.code_urls.check(uri.path(), uri.query(), crate::lambda_rest::unix_now()) {
-        return Ok(crate::lambda_rest::link_refused(refused));
+        return crate::lambda_rest::link_refused(refused);
     }
     let caller = Caller { account, region };
-    let zip = s.lambda.layer_code(&caller, &name, version_number(&version)?)?;
-    Ok(([("content-type", "application/zip")], zip).into_response())
+    match version_number(&version).and_then(|v| s.lambda.layer_code(&caller, &name, v)) {
+        Ok(zip) => ([("content-type", "application/zip")], zip).into_response(),
+        Err(e) => crate::lambda_rest::error_response(e),
+    }
 }

@@ -1,23 +1,12 @@
 //! Functions' resource policies (`/2015-03-31/functions/{name}/policy`): AddPermission,
 //! GetPolicy and RemovePermission.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::Router;
 use lambda::policy::Statement;
 use model::{Invalid, Violation};
 use serde::{Deserialize, Serialize};
 
-use crate::lambda_rest::{json_response, query_one, ApiResult, Input, Operation, Who};
+use crate::lambda_api::{done, out, Call, Reply};
 use crate::ApiState;
-
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/2015-03-31/functions/{name}/policy", post(add_permission).get(get_policy))
-        .route("/2015-03-31/functions/{name}/policy/{sid}", axum::routing::delete(remove_permission))
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -34,10 +23,6 @@ struct AddPermissionIn {
     revision_id: Option<String>,
 }
 
-impl Operation for AddPermissionIn {
-    const NAME: &'static str = "AddPermission";
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct StatementOut {
@@ -51,13 +36,8 @@ struct PolicyOut {
     revision_id: String,
 }
 
-async fn add_permission(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-    Input(wire): Input<AddPermissionIn>,
-) -> ApiResult {
+pub(crate) fn add_permission(s: &ApiState, c: &Call) -> Reply {
+    let wire: AddPermissionIn = c.body()?;
     let missing: Vec<Violation> =
         [(&wire.statement_id, "statementId"), (&wire.action, "action"), (&wire.principal, "principal")]
             .into_iter()
@@ -77,30 +57,24 @@ async fn add_permission(
         event_source_token: wire.event_source_token,
         function_url_auth_type: wire.function_url_auth_type,
     };
-    let qualifier = query_one(&q, "Qualifier");
-    let statement =
-        s.lambda.add_permission(&caller, &name, qualifier.as_deref(), statement, wire.revision_id.as_deref())?;
-    Ok(json_response(StatusCode::CREATED, &StatementOut { statement }))
+    let statement = s.lambda.add_permission(
+        &c.caller,
+        &c.function(),
+        c.qualifier().as_deref(),
+        statement,
+        wire.revision_id.as_deref(),
+    )?;
+    out(StatementOut { statement })
 }
 
-async fn get_policy(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let (policy, revision_id) = s.lambda.get_policy(&caller, &name, query_one(&q, "Qualifier").as_deref())?;
-    Ok(json_response(StatusCode::OK, &PolicyOut { policy, revision_id }))
+pub(crate) fn get_policy(s: &ApiState, c: &Call) -> Reply {
+    let (policy, revision_id) = s.lambda.get_policy(&c.caller, &c.function(), c.qualifier().as_deref())?;
+    out(PolicyOut { policy, revision_id })
 }
 
-async fn remove_permission(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path((name, sid)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let qualifier = query_one(&q, "Qualifier");
-    let revision = query_one(&q, "RevisionId");
-    s.lambda.remove_permission(&caller, &name, qualifier.as_deref(), &sid, revision.as_deref())?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+pub(crate) fn remove_permission(s: &ApiState, c: &Call) -> Reply {
+    let revision = c.text("RevisionId");
+    let sid = c.label("StatementId");
+    s.lambda.remove_permission(&c.caller, &c.function(), c.qualifier().as_deref(), &sid, revision.as_deref())?;
+    done()
 }

@@ -2,158 +2,61 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Extension, FromRequest, FromRequestParts, Path, RawQuery, Request, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use base64::Engine;
 use lambda::{AccountSettings, Caller, CodeSource, CreateFunction, InvocationType, InvokeOutcome, LambdaError};
 use model::limits;
 use model::{Function, FunctionDraft, Invalid, Violation};
-use serde::de::DeserializeOwned;
+use protocol::{Members, Output, ServiceError};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use crate::{ApiState, RequestId};
-
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/2015-03-31/functions", post(create_function).get(list_functions))
-        .route("/2015-03-31/functions/", post(create_function).get(list_functions))
-        .route("/2015-03-31/functions/{name}", get(get_function).delete(delete_function))
-        .route(
-            "/2015-03-31/functions/{name}/configuration",
-            get(get_function_configuration).put(update_function_configuration),
-        )
-        .route("/2015-03-31/functions/{name}/code", axum::routing::put(update_function_code))
-        .route("/2015-03-31/functions/{name}/invocations", post(invoke))
-        .route(
-            "/2017-10-31/functions/{name}/concurrency",
-            axum::routing::put(put_function_concurrency).delete(delete_function_concurrency),
-        )
-        .route("/2019-09-30/functions/{name}/concurrency", get(get_function_concurrency))
-        .route(
-            "/2024-08-31/functions/{name}/recursion-config",
-            axum::routing::put(put_recursion_config).get(get_recursion_config),
-        )
-        .route(
-            "/2019-09-25/functions/{name}/event-invoke-config",
-            get(get_event_invoke_config)
-                .put(put_event_invoke_config)
-                .post(update_event_invoke_config)
-                .delete(delete_event_invoke_config),
-        )
-        .route("/2019-09-25/functions/{name}/event-invoke-config/list", get(list_event_invoke_configs))
-        .route("/2016-08-19/account-settings", get(account_settings))
-        .route("/2016-08-19/account-settings/", get(account_settings))
-        .route("/2017-03-31/tags/{arn}", get(list_tags).post(tag_resource).delete(untag_resource))
-        .route("/_lamina/code/{account}/{region}/{name}/{file}", get(download_code))
-        .merge(crate::lambda_versions::routes())
-        .merge(crate::lambda_layers::routes())
-        .merge(crate::lambda_esm::routes())
-        .merge(crate::lambda_signing::routes())
-}
+use crate::lambda_api::{done, out, Call, Reply};
+use crate::ApiState;
 
 // ---------------------------------------------------------------------------------------
-// Errors: the one place a LambdaError becomes a response.
+// Errors: the one place a LambdaError becomes an AWS error. The model gives each its
+// status and its members' names (`message` or `Message`, `Type`).
 
-pub(crate) fn error_response(err: LambdaError) -> Response {
-    use serde_json::json;
-    let (status, kind, body) = match &err {
-        LambdaError::Invalid(Invalid::Constraints(_)) => {
-            (StatusCode::BAD_REQUEST, "ValidationException", json!({ "message": err.to_string() }))
-        }
-        LambdaError::Invalid(Invalid::Parameter(m)) => {
-            (StatusCode::BAD_REQUEST, "InvalidParameterValueException", json!({ "Type": "User", "message": m }))
-        }
-        LambdaError::Invalid(Invalid::Untyped(m)) => {
-            (StatusCode::BAD_REQUEST, "InvalidParameterValueException", json!({ "message": m }))
-        }
-        LambdaError::NotFound(m) => {
-            (StatusCode::NOT_FOUND, "ResourceNotFoundException", json!({ "Type": "User", "Message": m }))
-        }
-        LambdaError::ProvisionedConfigNotFound(m) => (
-            StatusCode::NOT_FOUND,
-            "ProvisionedConcurrencyConfigNotFoundException",
-            json!({ "Type": "User", "message": m }),
-        ),
-        LambdaError::Conflict(m) => {
-            (StatusCode::CONFLICT, "ResourceConflictException", json!({ "Type": "User", "message": m }))
-        }
-        LambdaError::PreconditionFailed(m) => {
-            (StatusCode::PRECONDITION_FAILED, "PreconditionFailedException", json!({ "Type": "User", "message": m }))
-        }
-        LambdaError::RequestTooLarge(m) => {
-            (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLargeException", json!({ "Type": "User", "message": m }))
-        }
-        LambdaError::InvalidRequestContent(m) => {
-            (StatusCode::BAD_REQUEST, "InvalidRequestContentException", json!({ "Type": "User", "message": m }))
-        }
-        LambdaError::TooManyRequests { message, reason } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequestsException",
-            json!({ "Type": "User", "message": message, "Reason": reason }),
-        ),
-        LambdaError::AccessDenied(m) => {
-            (StatusCode::FORBIDDEN, "AccessDeniedException", json!({ "Type": "User", "Message": m }))
-        }
-        LambdaError::CodeSigningConfigMissing(m) => {
-            (StatusCode::NOT_FOUND, "ResourceNotFoundException", json!({ "Message": m }))
-        }
-        LambdaError::CodeSigningConfigNotFound(m) => {
-            (StatusCode::NOT_FOUND, "CodeSigningConfigNotFoundException", json!({ "Type": "User", "Message": m }))
-        }
-        LambdaError::CodeVerificationFailed(m) => {
-            (StatusCode::BAD_REQUEST, "CodeVerificationFailedException", json!({ "Type": "User", "Message": m }))
-        }
-        LambdaError::ForeignAccount => (StatusCode::FORBIDDEN, "AccessDeniedException", json!({})),
-        LambdaError::PolicyLengthExceeded(m) => {
-            (StatusCode::BAD_REQUEST, "PolicyLengthExceededException", json!({ "Type": "User", "message": m }))
-        }
-        LambdaError::InvalidRuntime(m) => {
-            (StatusCode::BAD_GATEWAY, "InvalidRuntimeException", json!({ "Type": "User", "message": m }))
-        }
-        LambdaError::Service(m) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", json!({ "Type": "Service", "message": m }))
-        }
+pub(crate) fn service_error(err: &LambdaError) -> ServiceError {
+    let e = |code: &str, message: &str| ServiceError::new(code, message);
+    // Errors Lambda answers that its model does not declare, with their members as AWS
+    // writes them.
+    let unmodelled = |code: &str, status: u16, message_member: &str, message: &str| {
+        e(code, message).status(status).members(Members::Empty).field("Type", "User").field(message_member, message)
     };
-    (status, [("content-type", "application/json"), ("x-amzn-errortype", kind)], body.to_string()).into_response()
-}
-
-pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
-    let body = serde_json::to_vec(value).expect("wire types always serialize");
-    (status, [("content-type", "application/json")], body).into_response()
-}
-
-/// Reads a body of at most `limit` bytes; larger ones get AWS's 413 for `operation` —
-/// at once when its `Content-Length` says so, else as soon as it grows past the limit.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize, operation: &str) -> Result<Bytes, LambdaError> {
-    let too_large = || {
-        LambdaError::RequestTooLarge(format!(
-            "Request must be smaller than {limit} bytes for the {operation} operation"
-        ))
-    };
-    let declared = headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
+    match err {
+        LambdaError::Invalid(Invalid::Constraints(_)) => e("ValidationException", &err.to_string()),
+        LambdaError::Invalid(Invalid::Parameter(m)) => e("InvalidParameterValueException", m),
+        LambdaError::Invalid(Invalid::Untyped(m)) => e("InvalidParameterValueException", m).members(Members::Untyped),
+        LambdaError::NotFound(m) => e("ResourceNotFoundException", m),
+        LambdaError::ProvisionedConfigNotFound(m) => e("ProvisionedConcurrencyConfigNotFoundException", m),
+        LambdaError::Conflict(m) => e("ResourceConflictException", m),
+        LambdaError::PreconditionFailed(m) => e("PreconditionFailedException", m),
+        // The model calls it `RequestTooLargeException`; AWS answers this code.
+        LambdaError::RequestTooLarge(m) => unmodelled("RequestEntityTooLargeException", 413, "message", m),
+        LambdaError::InvalidRequestContent(m) => e("InvalidRequestContentException", m),
+        LambdaError::TooManyRequests { message, reason } => {
+            e("TooManyRequestsException", message).field("Reason", reason.to_string())
+        }
+        LambdaError::AccessDenied(m) => unmodelled("AccessDeniedException", 403, "Message", m),
+        LambdaError::CodeSigningConfigMissing(m) => e("ResourceNotFoundException", m).members(Members::Untyped),
+        LambdaError::CodeSigningConfigNotFound(m) => e("CodeSigningConfigNotFoundException", m),
+        LambdaError::CodeVerificationFailed(m) => e("CodeVerificationFailedException", m),
+        LambdaError::ForeignAccount => e("AccessDeniedException", "").status(403).members(Members::Empty),
+        LambdaError::PolicyLengthExceeded(m) => e("PolicyLengthExceededException", m),
+        // AWS blames the function's runtime on its owner.
+        LambdaError::InvalidRuntime(m) => ServiceError { sender_fault: Some(true), ..e("InvalidRuntimeException", m) },
+        LambdaError::Service(m) => e("ServiceException", m),
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
 }
 
-fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, LambdaError> {
-    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
-    serde_json::from_slice(bytes)
-        .map_err(|e| LambdaError::InvalidRequestContent(format!("Could not parse request body into json: {e}")))
-}
-
-fn query(raw: &Option<String>) -> Vec<(String, String)> {
-    raw.as_deref().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
-}
-
-pub(crate) fn query_one(raw: &Option<String>, key: &str) -> Option<String> {
-    query(raw).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+/// A LambdaError as an HTTP response (for Lamina's own routes beside the API: the code
+/// links, the metrics).
+pub(crate) fn error_response(err: LambdaError) -> Response {
+    crate::ingress::error("lambda", protocol::Protocol::RestJson, &service_error(&err), "")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -511,82 +414,13 @@ pub(crate) fn listed(f: &Function, shown: Option<&str>) -> FunctionConfiguration
 }
 
 // ---------------------------------------------------------------------------------------
-// Extractors: the caller, and a request body parsed as one operation's input.
-
-/// The error side of every handler: a [`LambdaError`] answered in AWS's shape.
-pub(crate) struct ApiError(LambdaError);
-
-impl<E: Into<LambdaError>> From<E> for ApiError {
-    fn from(e: E) -> Self {
-        ApiError(e.into())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        error_response(self.0)
-    }
-}
-
-pub(crate) type ApiResult = Result<Response, ApiError>;
-
-/// The caller of a request, from its SigV4 credential.
-pub(crate) struct Who(pub(crate) Caller);
-
-impl FromRequestParts<ApiState> for Who {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
-        Ok(Who(state.callers.caller(parts)))
-    }
-}
-
-/// An operation's JSON input: its name and body limit, for AWS's 413 message.
-pub(crate) trait Operation: DeserializeOwned {
-    const NAME: &'static str;
-    const MAX_BYTES: usize = 1024 * 1024;
-}
-
-/// A request body read within its operation's limit and parsed.
-pub(crate) struct Input<T>(pub(crate) T);
-
-impl<T: Operation> FromRequest<ApiState> for Input<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, _: &ApiState) -> Result<Self, ApiError> {
-        let (parts, body) = req.into_parts();
-        let bytes = read_body(&parts.headers, body, T::MAX_BYTES, T::NAME).await?;
-        Ok(Input(parse_json(&bytes)?))
-    }
-}
-
-impl Operation for CreateFunctionWire {
-    const NAME: &'static str = "CreateFunction";
-    const MAX_BYTES: usize = limits::CODE_REQUEST_MAX_BYTES;
-}
-
-impl Operation for UpdateConfigurationWire {
-    const NAME: &'static str = "UpdateFunctionConfiguration";
-}
-
-impl Operation for UpdateCodeWire {
-    const NAME: &'static str = "UpdateFunctionCode";
-    const MAX_BYTES: usize = limits::CODE_REQUEST_MAX_BYTES;
-}
-
-impl Operation for TagsWire {
-    const NAME: &'static str = "TagResource";
-}
+// Handlers: an input tree into a service call, its result into an output tree.
 
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct ConcurrencyWire {
     #[serde(skip_serializing_if = "Option::is_none")]
     reserved_concurrent_executions: Option<i64>,
-}
-
-impl Operation for ConcurrencyWire {
-    const NAME: &'static str = "PutFunctionConcurrency";
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -603,25 +437,13 @@ struct DestinationConfigWire {
     on_failure: Option<DestinationWire>,
 }
 
+/// PutFunctionEventInvokeConfig's and UpdateFunctionEventInvokeConfig's input.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct EventInvokeConfigIn {
     maximum_retry_attempts: Option<i64>,
     maximum_event_age_in_seconds: Option<i64>,
     destination_config: Option<DestinationConfigWire>,
-}
-
-impl Operation for EventInvokeConfigIn {
-    const NAME: &'static str = "PutFunctionEventInvokeConfig";
-}
-
-/// UpdateFunctionEventInvokeConfig's input: the same members.
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct EventInvokeConfigUpdate(EventInvokeConfigIn);
-
-impl Operation for EventInvokeConfigUpdate {
-    const NAME: &'static str = "UpdateFunctionEventInvokeConfig";
 }
 
 impl EventInvokeConfigIn {
@@ -662,19 +484,8 @@ fn event_invoke_out(function_arn: String, c: &model::EventInvokeConfig) -> Event
     }
 }
 
-/// The `Qualifier` query parameter, where an operation takes one.
-pub(crate) fn qualifier(q: &Option<String>) -> Option<String> {
-    query_one(q, "Qualifier")
-}
-
-// ---------------------------------------------------------------------------------------
-// Handlers: parse, call the service, map the result.
-
-async fn create_function(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Input(wire): Input<CreateFunctionWire>,
-) -> ApiResult {
+pub(crate) fn create_function(s: &ApiState, c: &Call) -> Reply {
+    let wire: CreateFunctionWire = c.body()?;
     let mut missing = Vec::new();
     if wire.function_name.is_none() {
         missing.push(Violation::null("functionName"));
@@ -703,9 +514,9 @@ async fn create_function(
         publish: wire.publish == Some(true),
         code_signing: wire.code_signing_config_arn.filter(|a| !a.is_empty()),
     };
-    let f = s.lambda.create_function(&caller, cmd)?;
+    let f = s.lambda.create_function(&c.caller, cmd)?;
     // With `Publish`, AWS answers the version's configuration under the unqualified ARN.
-    Ok(json_response(StatusCode::CREATED, &configuration(&f, None)))
+    out(configuration(&f, None))
 }
 
 #[derive(Serialize)]
@@ -726,50 +537,44 @@ struct GetFunctionOut {
     concurrency: Option<ConcurrencyWire>,
 }
 
-async fn get_function(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult {
-    let (f, shown) = s.lambda.get_function(&caller, &name, qualifier(&q).as_deref())?;
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
+pub(crate) fn get_function(s: &ApiState, c: &Call) -> Reply {
+    let (f, shown) = s.lambda.get_function(&c.caller, &c.function(), c.qualifier().as_deref())?;
     let path = format!("/_lamina/code/{}/{}/{}/{}.zip", f.account, f.region, f.name, f.code.sha256_hex);
-    let link = s.code_urls.sign(&path, &caller.account, unix_now());
-    let location = format!("http://{host}{path}?{link}");
+    let link = s.code_urls.sign(&path, &c.caller.account, unix_now());
+    let location = format!("http://{}{path}?{link}", c.host);
     // Tags and reserved concurrency belong to the function, whichever version is shown.
     let function = match f.version {
-        Some(_) => s.lambda.get_function(&caller, &f.name, None)?.0,
+        Some(_) => s.lambda.get_function(&c.caller, &f.name, None)?.0,
         None => f.clone(),
     };
-    let out = GetFunctionOut {
+    out(GetFunctionOut {
         configuration: configuration(&f, shown.as_deref()),
         code: CodeLocationOut { repository_type: "S3", location },
         tags: (!function.tags.is_empty()).then(|| function.tags.clone()),
         concurrency: function
             .reserved_concurrency
             .map(|n| ConcurrencyWire { reserved_concurrent_executions: Some(i64::from(n)) }),
-    };
-    Ok(json_response(StatusCode::OK, &out))
+    })
 }
 
 /// `Code.Location`: the deployment package, addressed by its hash, through a link that
 /// GetFunction signed.
-async fn download_code(
+pub(crate) async fn download_code(
     State(s): State<ApiState>,
     Path((account, region, name, file)): Path<(String, String, String, String)>,
     uri: axum::http::Uri,
-) -> ApiResult {
+) -> Response {
     if let Err(refused) = s.code_urls.check(uri.path(), uri.query(), unix_now()) {
-        return Ok(link_refused(refused));
+        return link_refused(refused);
     }
     let caller = Caller { account, region };
     let Some(hex) = file.strip_suffix(".zip") else {
-        return Ok(StatusCode::NOT_FOUND.into_response());
+        return StatusCode::NOT_FOUND.into_response();
     };
-    let zip = s.lambda.function_code(&caller, &name, hex)?;
-    Ok(([("content-type", "application/zip")], zip).into_response())
+    match s.lambda.function_code(&caller, &name, hex) {
+        Ok(zip) => ([("content-type", "application/zip")], zip).into_response(),
+        Err(e) => error_response(e),
+    }
 }
 
 /// Seconds since the epoch.
@@ -793,14 +598,9 @@ pub(crate) fn link_refused(refused: crate::code_urls::LinkRefusal) -> Response {
     (StatusCode::FORBIDDEN, [("content-type", "application/xml")], xml).into_response()
 }
 
-async fn get_function_configuration(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let (f, shown) = s.lambda.get_function(&caller, &name, qualifier(&q).as_deref())?;
-    Ok(json_response(StatusCode::OK, &configuration(&f, shown.as_deref())))
+pub(crate) fn get_function_configuration(s: &ApiState, c: &Call) -> Reply {
+    let (f, shown) = s.lambda.get_function(&c.caller, &c.function(), c.qualifier().as_deref())?;
+    out(configuration(&f, shown.as_deref()))
 }
 
 #[derive(Serialize)]
@@ -811,61 +611,44 @@ struct ListFunctionsOut {
     next_marker: Option<String>,
 }
 
-/// The `MaxItems` query parameter of a List operation.
-pub(crate) fn max_items(q: &Option<String>) -> Result<Option<i64>, LambdaError> {
-    match query_one(q, "MaxItems") {
-        Some(v) => Ok(Some(v.parse::<i64>().map_err(|_| {
-            LambdaError::InvalidRequestContent(format!("Could not parse request: MaxItems '{v}' is not a number"))
-        })?)),
-        None => Ok(None),
-    }
-}
-
-async fn list_functions(State(s): State<ApiState>, Who(caller): Who, RawQuery(q): RawQuery) -> ApiResult {
-    let all = query_one(&q, "FunctionVersion").as_deref() == Some("ALL");
-    let page = s.lambda.list_functions(&caller, query_one(&q, "Marker").as_deref(), max_items(&q)?, all)?;
-    let out = ListFunctionsOut {
+pub(crate) fn list_functions(s: &ApiState, c: &Call) -> Reply {
+    let all = c.text("FunctionVersion").as_deref() == Some("ALL");
+    let page = s.lambda.list_functions(&c.caller, c.marker().as_deref(), c.max_items(), all)?;
+    out(ListFunctionsOut {
         // Listing every version qualifies every ARN, `$LATEST`'s too.
         functions: page.functions.iter().map(|f| listed(f, all.then(|| f.version_label()).as_deref())).collect(),
         next_marker: page.next_marker,
-    };
-    Ok(json_response(StatusCode::OK, &out))
+    })
 }
 
-async fn update_function_configuration(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    Input(wire): Input<UpdateConfigurationWire>,
-) -> ApiResult {
+pub(crate) fn update_function_configuration(s: &ApiState, c: &Call) -> Reply {
+    let wire: UpdateConfigurationWire = c.body()?;
     let patch = wire.config.into_draft(None)?;
-    let f = s.lambda.update_configuration(&caller, &name, patch, wire.revision_id.as_deref())?;
-    Ok(json_response(StatusCode::OK, &configuration(&f, None)))
+    let f = s.lambda.update_configuration(&c.caller, &c.function(), patch, wire.revision_id.as_deref())?;
+    out(configuration(&f, None))
 }
 
-async fn update_function_code(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    Input(wire): Input<UpdateCodeWire>,
-) -> ApiResult {
+pub(crate) fn update_function_code(s: &ApiState, c: &Call) -> Reply {
+    let wire: UpdateCodeWire = c.body()?;
     if wire.dry_run == Some(true) {
         return Err(Invalid::parameter("Lamina does not support DryRun for UpdateFunctionCode yet.").into());
     }
     let source = code_source(wire.zip_file, wire.s3_bucket, wire.image_uri)?;
     let publish = wire.publish == Some(true);
-    let f = s.lambda.update_code(&caller, &name, source, wire.revision_id.as_deref(), wire.architectures, publish)?;
-    Ok(json_response(StatusCode::OK, &configuration(&f, f.version.map(|_| f.version_label()).as_deref())))
+    let f = s.lambda.update_code(
+        &c.caller,
+        &c.function(),
+        source,
+        wire.revision_id.as_deref(),
+        wire.architectures,
+        publish,
+    )?;
+    out(configuration(&f, f.version.map(|_| f.version_label()).as_deref()))
 }
 
-async fn delete_function(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    s.lambda.delete_function(&caller, &name, qualifier(&q).as_deref())?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+pub(crate) fn delete_function(s: &ApiState, c: &Call) -> Reply {
+    s.lambda.delete_function(&c.caller, &c.function(), c.qualifier().as_deref())?;
+    Ok(json!({ "StatusCode": 204 }))
 }
 
 #[derive(Serialize)]
@@ -892,9 +675,9 @@ struct AccountSettingsOut {
     account_usage: AccountUsageOut,
 }
 
-async fn account_settings(State(s): State<ApiState>, Who(caller): Who) -> ApiResult {
-    let a: AccountSettings = s.lambda.account_settings(&caller)?;
-    let out = AccountSettingsOut {
+pub(crate) fn account_settings(s: &ApiState, c: &Call) -> Reply {
+    let a: AccountSettings = s.lambda.account_settings(&c.caller)?;
+    out(AccountSettingsOut {
         account_limit: AccountLimitOut {
             total_code_size: limits::TOTAL_CODE_SIZE_BYTES,
             code_size_unzipped: limits::CODE_UNZIPPED_MAX_BYTES,
@@ -903,8 +686,7 @@ async fn account_settings(State(s): State<ApiState>, Who(caller): Who) -> ApiRes
             unreserved_concurrent_executions: a.unreserved_concurrency,
         },
         account_usage: AccountUsageOut { total_code_size: a.total_code_size, function_count: a.function_count },
-    };
-    Ok(json_response(StatusCode::OK, &out))
+    })
 }
 
 #[derive(Serialize)]
@@ -913,51 +695,42 @@ struct ListTagsOut {
     tags: BTreeMap<String, String>,
 }
 
-async fn list_tags(State(s): State<ApiState>, Who(caller): Who, Path(arn): Path<String>) -> ApiResult {
-    let tags = s.lambda.list_tags(&caller, &arn)?;
-    Ok(json_response(StatusCode::OK, &ListTagsOut { tags }))
+pub(crate) fn list_tags(s: &ApiState, c: &Call) -> Reply {
+    out(ListTagsOut { tags: s.lambda.list_tags(&c.caller, &c.label("Resource"))? })
 }
 
-async fn tag_resource(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(arn): Path<String>,
-    Input(wire): Input<TagsWire>,
-) -> ApiResult {
+pub(crate) fn tag_resource(s: &ApiState, c: &Call) -> Reply {
+    let wire: TagsWire = c.body()?;
     let tags = wire.tags.ok_or_else(|| Invalid::from(Violation::null("tags")))?;
     if tags.is_empty() {
         return Err(Invalid::parameter("An error occurred and the request cannot be processed.").into());
     }
-    s.lambda.tag_resource(&caller, &arn, tags)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    s.lambda.tag_resource(&c.caller, &c.label("Resource"), tags)?;
+    done()
 }
 
-async fn untag_resource(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(arn): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let keys: Vec<String> = query(&q).into_iter().filter(|(k, _)| k == "tagKeys").map(|(_, v)| v).collect();
+pub(crate) fn untag_resource(s: &ApiState, c: &Call) -> Reply {
+    let keys: Vec<String> = c.body::<UntagWire>()?.tag_keys.unwrap_or_default();
     // An empty list travels as no `tagKeys` at all.
     if keys.is_empty() {
         return Err(Invalid::from(Violation::null("tagKeys")).into());
     }
-    s.lambda.untag_resource(&caller, &arn, &keys)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    s.lambda.untag_resource(&c.caller, &c.label("Resource"), &keys)?;
+    done()
 }
 
-async fn put_function_concurrency(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    Input(wire): Input<ConcurrencyWire>,
-) -> ApiResult {
-    let requested = wire
-        .reserved_concurrent_executions
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UntagWire {
+    tag_keys: Option<Vec<String>>,
+}
+
+pub(crate) fn put_function_concurrency(s: &ApiState, c: &Call) -> Reply {
+    let requested = c
+        .int("ReservedConcurrentExecutions")
         .ok_or_else(|| Invalid::from(Violation::null("reservedConcurrentExecutions")))?;
-    let n = s.lambda.put_concurrency(&caller, &name, requested)?;
-    Ok(json_response(StatusCode::OK, &ConcurrencyWire { reserved_concurrent_executions: Some(i64::from(n)) }))
+    let n = s.lambda.put_concurrency(&c.caller, &c.function(), requested)?;
+    out(ConcurrencyWire { reserved_concurrent_executions: Some(i64::from(n)) })
 }
 
 /// PutFunctionRecursionConfig's body and GetFunctionRecursionConfig's answer.
@@ -967,82 +740,48 @@ struct RecursionWire {
     recursive_loop: Option<String>,
 }
 
-impl Operation for RecursionWire {
-    const NAME: &'static str = "PutFunctionRecursionConfig";
+pub(crate) fn put_recursion_config(s: &ApiState, c: &Call) -> Reply {
+    let setting = c.text("RecursiveLoop").ok_or_else(|| Invalid::from(Violation::null("recursiveLoop")))?;
+    let set = s.lambda.put_recursion_config(&c.caller, &c.function(), &setting)?;
+    out(RecursionWire { recursive_loop: Some(set) })
 }
 
-async fn put_recursion_config(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    Input(wire): Input<RecursionWire>,
-) -> ApiResult {
-    let setting = wire.recursive_loop.ok_or_else(|| Invalid::from(Violation::null("recursiveLoop")))?;
-    let set = s.lambda.put_recursion_config(&caller, &name, &setting)?;
-    Ok(json_response(StatusCode::OK, &RecursionWire { recursive_loop: Some(set) }))
+pub(crate) fn get_recursion_config(s: &ApiState, c: &Call) -> Reply {
+    let setting = s.lambda.recursion_config(&c.caller, &c.function())?;
+    out(RecursionWire { recursive_loop: Some(setting) })
 }
 
-async fn get_recursion_config(State(s): State<ApiState>, Who(caller): Who, Path(name): Path<String>) -> ApiResult {
-    let setting = s.lambda.recursion_config(&caller, &name)?;
-    Ok(json_response(StatusCode::OK, &RecursionWire { recursive_loop: Some(setting) }))
+pub(crate) fn get_function_concurrency(s: &ApiState, c: &Call) -> Reply {
+    let n = s.lambda.get_concurrency(&c.caller, &c.function())?;
+    out(ConcurrencyWire { reserved_concurrent_executions: n.map(i64::from) })
 }
 
-async fn get_function_concurrency(State(s): State<ApiState>, Who(caller): Who, Path(name): Path<String>) -> ApiResult {
-    let n = s.lambda.get_concurrency(&caller, &name)?;
-    Ok(json_response(StatusCode::OK, &ConcurrencyWire { reserved_concurrent_executions: n.map(i64::from) }))
+pub(crate) fn delete_function_concurrency(s: &ApiState, c: &Call) -> Reply {
+    s.lambda.delete_concurrency(&c.caller, &c.function())?;
+    done()
 }
 
-async fn delete_function_concurrency(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-) -> ApiResult {
-    s.lambda.delete_concurrency(&caller, &name)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+/// PutFunctionEventInvokeConfig, or UpdateFunctionEventInvokeConfig (`update`).
+pub(crate) fn put_event_invoke_config(s: &ApiState, c: &Call, update: bool) -> Reply {
+    let wire: EventInvokeConfigIn = c.body()?;
+    let (arn, config) = s.lambda.put_event_invoke_config(
+        &c.caller,
+        &c.function(),
+        c.qualifier().as_deref(),
+        wire.into_input(),
+        update,
+    )?;
+    out(event_invoke_out(arn, &config))
 }
 
-async fn put_event_invoke_config(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-    Input(wire): Input<EventInvokeConfigIn>,
-) -> ApiResult {
-    let (arn, c) =
-        s.lambda.put_event_invoke_config(&caller, &name, qualifier(&q).as_deref(), wire.into_input(), false)?;
-    Ok(json_response(StatusCode::OK, &event_invoke_out(arn, &c)))
+pub(crate) fn get_event_invoke_config(s: &ApiState, c: &Call) -> Reply {
+    let (arn, config) = s.lambda.get_event_invoke_config(&c.caller, &c.function(), c.qualifier().as_deref())?;
+    out(event_invoke_out(arn, &config))
 }
 
-async fn update_event_invoke_config(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-    Input(EventInvokeConfigUpdate(wire)): Input<EventInvokeConfigUpdate>,
-) -> ApiResult {
-    let (arn, c) =
-        s.lambda.put_event_invoke_config(&caller, &name, qualifier(&q).as_deref(), wire.into_input(), true)?;
-    Ok(json_response(StatusCode::OK, &event_invoke_out(arn, &c)))
-}
-
-async fn get_event_invoke_config(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let (arn, c) = s.lambda.get_event_invoke_config(&caller, &name, qualifier(&q).as_deref())?;
-    Ok(json_response(StatusCode::OK, &event_invoke_out(arn, &c)))
-}
-
-async fn delete_event_invoke_config(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    s.lambda.delete_event_invoke_config(&caller, &name, qualifier(&q).as_deref())?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+pub(crate) fn delete_event_invoke_config(s: &ApiState, c: &Call) -> Reply {
+    s.lambda.delete_event_invoke_config(&c.caller, &c.function(), c.qualifier().as_deref())?;
+    done()
 }
 
 #[derive(Serialize)]
@@ -1053,75 +792,41 @@ struct EventInvokeConfigListOut {
     next_marker: Option<String>,
 }
 
-async fn list_event_invoke_configs(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
+pub(crate) fn list_event_invoke_configs(s: &ApiState, c: &Call) -> Reply {
     let (configs, next_marker) =
-        s.lambda.list_event_invoke_configs(&caller, &name, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
-    let out = EventInvokeConfigListOut {
+        s.lambda.list_event_invoke_configs(&c.caller, &c.function(), c.marker().as_deref(), c.max_items())?;
+    out(EventInvokeConfigListOut {
         function_event_invoke_configs: configs.into_iter().map(|(arn, c)| event_invoke_out(arn, &c)).collect(),
         next_marker,
-    };
-    Ok(json_response(StatusCode::OK, &out))
+    })
 }
 
-async fn invoke(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-    Extension(RequestId(request_id)): Extension<RequestId>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let kind = match header("x-amz-invocation-type").unwrap_or("RequestResponse") {
-        "RequestResponse" => InvocationType::RequestResponse,
+pub(crate) async fn invoke(s: &ApiState, c: &Call) -> Result<Output, LambdaError> {
+    let kind = match c.text("InvocationType").as_deref().unwrap_or("RequestResponse") {
         "Event" => InvocationType::Event,
         "DryRun" => InvocationType::DryRun,
-        other => {
-            return Err(Invalid::from(Violation::enumeration(
-                other,
-                "invocationType",
-                &["Event", "RequestResponse", "DryRun"],
-            ))
-            .into())
-        }
+        _ => InvocationType::RequestResponse,
     };
-    let log_tail = match header("x-amz-log-type").unwrap_or("None") {
-        "None" => false,
-        "Tail" => true,
-        other => return Err(Invalid::from(Violation::enumeration(other, "logType", &["None", "Tail"])).into()),
-    };
-    let payload = read_body(&headers, body, limits::SYNC_PAYLOAD_MAX_BYTES, "InvokeFunction").await?;
+    let log_tail = c.text("LogType").as_deref() == Some("Tail");
     let request = lambda::InvokeInput {
-        request_id,
-        payload,
+        request_id: c.request_id.clone(),
+        payload: c.payload.clone().unwrap_or_default(),
         log_tail: log_tail && kind == InvocationType::RequestResponse,
-        client_context: header("x-amz-client-context").map(str::to_owned),
+        client_context: c.text("ClientContext"),
     };
-    let outcome = s.lambda.invoke(&caller, &name, qualifier(&q).as_deref(), kind, request).await?;
+    let outcome = s.lambda.invoke(&c.caller, &c.function(), c.qualifier().as_deref(), kind, request).await?;
     Ok(match outcome {
-        InvokeOutcome::Accepted => StatusCode::ACCEPTED.into_response(),
-        InvokeOutcome::Validated => StatusCode::NO_CONTENT.into_response(),
-        InvokeOutcome::Completed(r) => {
-            let mut resp = Response::new(Body::from(r.payload));
-            let h = resp.headers_mut();
-            h.insert("content-type", HeaderValue::from_static("application/json"));
-            if let Ok(v) = HeaderValue::from_str(&r.executed_version) {
-                h.insert("x-amz-executed-version", v);
-            }
-            if let Some(fe) = r.function_error {
-                h.insert("x-amz-function-error", HeaderValue::from_static(fe));
-            }
-            if let Some(log) = r.log_result.and_then(|l| HeaderValue::from_str(&l).ok()) {
-                h.insert("x-amz-log-result", log);
-            }
-            resp
-        }
+        InvokeOutcome::Accepted => Output::new(json!({ "StatusCode": 202 })),
+        InvokeOutcome::Validated => Output::new(json!({ "StatusCode": 204 })),
+        InvokeOutcome::Completed(r) => Output {
+            value: json!({
+                "StatusCode": 200,
+                "ExecutedVersion": r.executed_version,
+                "FunctionError": r.function_error,
+                "LogResult": r.log_result,
+            }),
+            payload: Some(r.payload),
+        },
     })
 }
 
@@ -1148,5 +853,40 @@ mod tests {
         let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), ["message"]);
+    }
+
+    #[tokio::test]
+    async fn errors_the_model_does_not_declare_keep_aws_status_and_members() {
+        async fn answer(e: LambdaError) -> (u16, String, serde_json::Value) {
+            let resp = error_response(e);
+            let status = resp.status().as_u16();
+            let kind = resp.headers()["x-amzn-errortype"].to_str().unwrap().to_owned();
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+            (status, kind, serde_json::from_slice(&body).unwrap())
+        }
+        let (status, kind, body) = answer(LambdaError::AccessDenied("no".into())).await;
+        assert_eq!((status, kind.as_str()), (403, "AccessDeniedException"));
+        assert_eq!(body, json!({"Type": "User", "Message": "no"}));
+        let (status, kind, body) = answer(LambdaError::RequestTooLarge("big".into())).await;
+        assert_eq!((status, kind.as_str()), (413, "RequestEntityTooLargeException"));
+        assert_eq!(body, json!({"Type": "User", "message": "big"}));
+        let (status, _, body) = answer(LambdaError::ForeignAccount).await;
+        assert_eq!((status, body), (403, json!({})));
+        let (status, _, body) = answer(LambdaError::Invalid(Invalid::Untyped("x".into()))).await;
+        assert_eq!((status, body), (400, json!({"message": "x"})));
+        let (status, _, body) = answer(LambdaError::InvalidRuntime("r".into())).await;
+        assert_eq!((status, body), (502, json!({"Type": "User", "Message": "r"})));
+        let (status, _, body) = answer(LambdaError::TooManyRequests {
+            message: "m".into(),
+            reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+        })
+        .await;
+        assert_eq!(
+            (status, body),
+            (
+                429,
+                json!({"Type": "User", "message": "m", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
+            )
+        );
     }
 }

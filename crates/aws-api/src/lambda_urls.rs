@@ -3,22 +3,11 @@
 //! DeleteFunctionUrlConfig and ListFunctionUrlConfigs. A URL is answered as
 //! `http://<url-id>.lambda-url.<region>.localhost:<port>/`, on the port the call came in on.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use lambda::urls::{FunctionUrl, UrlCors, UrlInput};
 use serde::{Deserialize, Serialize};
 
-use crate::lambda_rest::{json_response, max_items, query_one, ApiResult, Input, Operation, Who};
+use crate::lambda_api::{done, out, Call, Reply};
 use crate::ApiState;
-
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/2021-10-31/functions/{name}/url", get(get_url).post(create_url).put(update_url).delete(delete_url))
-        .route("/2021-10-31/functions/{name}/urls", get(list_urls))
-}
 
 #[derive(Deserialize, Serialize, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -43,10 +32,6 @@ struct UrlWire {
     auth_type: Option<String>,
     cors: Option<CorsWire>,
     invoke_mode: Option<String>,
-}
-
-impl Operation for UrlWire {
-    const NAME: &'static str = "CreateFunctionUrlConfig";
 }
 
 impl UrlWire {
@@ -98,8 +83,7 @@ fn url_time(ms: i64) -> String {
 }
 
 /// The URL a function URL is reached at, on the port this request came in on.
-fn url_address(headers: &HeaderMap, url: &FunctionUrl) -> String {
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
+fn url_address(host: &str, url: &FunctionUrl) -> String {
     let port = host.rsplit_once(':').map(|(_, p)| p).filter(|p| p.bytes().all(|b| b.is_ascii_digit()));
     let port = port.map(|p| format!(":{p}")).unwrap_or_default();
     format!("http://{}.lambda-url.{}.localhost{port}/", url.config.url_id, url.region)
@@ -107,11 +91,11 @@ fn url_address(headers: &HeaderMap, url: &FunctionUrl) -> String {
 
 /// A URL config as AWS shows it: Create and Update show `LastModifiedTime` (Update only)
 /// and `InvokeMode` only once a request set it (`modified`, `invoke_mode`: always shown).
-fn url_out(headers: &HeaderMap, url: FunctionUrl, modified: bool, invoke_mode: bool) -> UrlOut {
+fn url_out(host: &str, url: FunctionUrl, modified: bool, invoke_mode: bool) -> UrlOut {
     let invoke_mode = invoke_mode || url.config.invoke_mode_given;
     let c = &url.config;
     UrlOut {
-        function_url: url_address(headers, &url),
+        function_url: url_address(host, &url),
         function_arn: url.function_arn.clone(),
         auth_type: c.auth_type.clone(),
         cors: c.cors.as_ref().map(|c| CorsWire {
@@ -128,62 +112,30 @@ fn url_out(headers: &HeaderMap, url: FunctionUrl, modified: bool, invoke_mode: b
     }
 }
 
-async fn create_url(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    Input(wire): Input<UrlWire>,
-) -> ApiResult {
-    let qualifier = query_one(&q, "Qualifier");
-    let url = s.lambda.create_function_url(&caller, &name, qualifier.as_deref(), wire.into_input())?;
-    Ok(json_response(StatusCode::CREATED, &url_out(&headers, url, false, false)))
+pub(crate) fn create_url(s: &ApiState, c: &Call) -> Reply {
+    let wire: UrlWire = c.body()?;
+    let url = s.lambda.create_function_url(&c.caller, &c.function(), c.qualifier().as_deref(), wire.into_input())?;
+    out(url_out(&c.host, url, false, false))
 }
 
-async fn get_url(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult {
-    let url = s.lambda.get_function_url(&caller, &name, query_one(&q, "Qualifier").as_deref())?;
-    Ok(json_response(StatusCode::OK, &url_out(&headers, url, true, true)))
+pub(crate) fn get_url(s: &ApiState, c: &Call) -> Reply {
+    let url = s.lambda.get_function_url(&c.caller, &c.function(), c.qualifier().as_deref())?;
+    out(url_out(&c.host, url, true, true))
 }
 
-async fn update_url(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    Input(wire): Input<UrlWire>,
-) -> ApiResult {
-    let qualifier = query_one(&q, "Qualifier");
-    let url = s.lambda.update_function_url(&caller, &name, qualifier.as_deref(), wire.into_input())?;
-    Ok(json_response(StatusCode::OK, &url_out(&headers, url, true, false)))
+pub(crate) fn update_url(s: &ApiState, c: &Call) -> Reply {
+    let wire: UrlWire = c.body()?;
+    let url = s.lambda.update_function_url(&c.caller, &c.function(), c.qualifier().as_deref(), wire.into_input())?;
+    out(url_out(&c.host, url, true, false))
 }
 
-async fn delete_url(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    s.lambda.delete_function_url(&caller, &name, query_one(&q, "Qualifier").as_deref())?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+pub(crate) fn delete_url(s: &ApiState, c: &Call) -> Reply {
+    s.lambda.delete_function_url(&c.caller, &c.function(), c.qualifier().as_deref())?;
+    done()
 }
 
-async fn list_urls(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult {
-    let (urls, next) =
-        s.lambda.list_function_urls(&caller, &name, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
-    let function_url_configs = urls.into_iter().map(|u| url_out(&headers, u, true, true)).collect();
-    Ok(json_response(StatusCode::OK, &ListOut { function_url_configs, next_marker: next }))
+pub(crate) fn list_urls(s: &ApiState, c: &Call) -> Reply {
+    let (urls, next) = s.lambda.list_function_urls(&c.caller, &c.function(), c.marker().as_deref(), c.max_items())?;
+    let function_url_configs = urls.into_iter().map(|u| url_out(&c.host, u, true, true)).collect();
+    out(ListOut { function_url_configs, next_marker: next })
 }

@@ -1,33 +1,16 @@
-//! Lambda's version, alias and provisioned-concurrency operations: routes and wire shapes.
+//! Lambda's version, alias and provisioned-concurrency operations: input trees into
+//! service calls, results into output trees.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
 use lambda::ProvisionedView;
 use model::{Alias, AliasDraft, Function};
 use serde::{Deserialize, Serialize};
 
-use crate::lambda_rest::{
-    configuration, json_response, last_modified, listed, max_items, qualifier, query_one, ApiResult,
-    FunctionConfigurationWire, Input, Operation, Who,
-};
+use crate::lambda_api::{done, out, Call, Reply};
+use crate::lambda_rest::{configuration, last_modified, listed, FunctionConfigurationWire};
 use crate::ApiState;
-
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/2015-03-31/functions/{name}/versions", post(publish_version).get(list_versions))
-        .route("/2015-03-31/functions/{name}/aliases", post(create_alias).get(list_aliases))
-        .route("/2015-03-31/functions/{name}/aliases/{alias}", get(get_alias).put(update_alias).delete(delete_alias))
-        .route(
-            "/2019-09-30/functions/{name}/provisioned-concurrency",
-            get(get_or_list_provisioned).put(put_provisioned).delete(delete_provisioned),
-        )
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -37,24 +20,16 @@ struct PublishVersionIn {
     revision_id: Option<String>,
 }
 
-impl Operation for PublishVersionIn {
-    const NAME: &'static str = "PublishVersion";
-}
-
-async fn publish_version(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    Input(wire): Input<PublishVersionIn>,
-) -> ApiResult {
+pub(crate) fn publish_version(s: &ApiState, c: &Call) -> Reply {
+    let wire: PublishVersionIn = c.body()?;
     let v = s.lambda.publish_version(
-        &caller,
-        &name,
+        &c.caller,
+        &c.function(),
         wire.code_sha256.as_deref(),
         wire.description,
         wire.revision_id.as_deref(),
     )?;
-    Ok(json_response(StatusCode::CREATED, &configuration(&v, Some(&v.version_label()))))
+    out(configuration(&v, Some(&v.version_label())))
 }
 
 #[derive(Serialize)]
@@ -65,18 +40,12 @@ struct ListVersionsOut {
     next_marker: Option<String>,
 }
 
-async fn list_versions(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let page = s.lambda.list_versions(&caller, &name, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
-    let out = ListVersionsOut {
+pub(crate) fn list_versions(s: &ApiState, c: &Call) -> Reply {
+    let page = s.lambda.list_versions(&c.caller, &c.function(), c.marker().as_deref(), c.max_items())?;
+    out(ListVersionsOut {
         versions: page.versions.iter().map(|v| listed(v, Some(&v.version_label()))).collect(),
         next_marker: page.next_marker,
-    };
-    Ok(json_response(StatusCode::OK, &out))
+    })
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -94,19 +63,6 @@ struct AliasIn {
     description: Option<String>,
     routing_config: Option<RoutingWire>,
     revision_id: Option<String>,
-}
-
-impl Operation for AliasIn {
-    const NAME: &'static str = "CreateAlias";
-}
-
-/// UpdateAlias's input: the same members.
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct AliasUpdate(AliasIn);
-
-impl Operation for AliasUpdate {
-    const NAME: &'static str = "UpdateAlias";
 }
 
 impl AliasIn {
@@ -144,44 +100,31 @@ fn alias_out(f: &Function, a: &Alias) -> AliasOut {
     }
 }
 
-async fn create_alias(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    Input(mut wire): Input<AliasIn>,
-) -> ApiResult {
+pub(crate) fn create_alias(s: &ApiState, c: &Call) -> Reply {
+    let mut wire: AliasIn = c.body()?;
     let alias_name = wire.name.take().ok_or_else(|| model::Invalid::from(model::Violation::null("name")))?;
-    let (f, a) = s.lambda.create_alias(&caller, &name, &alias_name, wire.draft())?;
-    Ok(json_response(StatusCode::CREATED, &alias_out(&f, &a)))
+    let (f, a) = s.lambda.create_alias(&c.caller, &c.function(), &alias_name, wire.draft())?;
+    out(alias_out(&f, &a))
 }
 
-async fn get_alias(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path((name, alias)): Path<(String, String)>,
-) -> ApiResult {
-    let (f, a) = s.lambda.get_alias(&caller, &name, &alias)?;
-    Ok(json_response(StatusCode::OK, &alias_out(&f, &a)))
+pub(crate) fn get_alias(s: &ApiState, c: &Call) -> Reply {
+    let (f, a) = s.lambda.get_alias(&c.caller, &c.function(), &c.label("Name"))?;
+    out(alias_out(&f, &a))
 }
 
-async fn update_alias(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path((name, alias)): Path<(String, String)>,
-    Input(AliasUpdate(mut wire)): Input<AliasUpdate>,
-) -> ApiResult {
+pub(crate) fn update_alias(s: &ApiState, c: &Call) -> Reply {
+    let mut wire: AliasIn = c.body()?;
+    // The alias is the path's; a `Name` member in the body means nothing here.
+    wire.name = None;
     let revision = wire.revision_id.take();
-    let (f, a) = s.lambda.update_alias(&caller, &name, &alias, wire.draft(), revision.as_deref())?;
-    Ok(json_response(StatusCode::OK, &alias_out(&f, &a)))
+    let (f, a) =
+        s.lambda.update_alias(&c.caller, &c.function(), &c.label("Name"), wire.draft(), revision.as_deref())?;
+    out(alias_out(&f, &a))
 }
 
-async fn delete_alias(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path((name, alias)): Path<(String, String)>,
-) -> ApiResult {
-    s.lambda.delete_alias(&caller, &name, &alias)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+pub(crate) fn delete_alias(s: &ApiState, c: &Call) -> Reply {
+    s.lambda.delete_alias(&c.caller, &c.function(), &c.label("Name"))?;
+    done()
 }
 
 #[derive(Serialize)]
@@ -192,35 +135,25 @@ struct ListAliasesOut {
     next_marker: Option<String>,
 }
 
-async fn list_aliases(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
+pub(crate) fn list_aliases(s: &ApiState, c: &Call) -> Reply {
     let page = s.lambda.list_aliases(
-        &caller,
-        &name,
-        query_one(&q, "FunctionVersion").as_deref(),
-        query_one(&q, "Marker").as_deref(),
-        max_items(&q)?,
+        &c.caller,
+        &c.function(),
+        c.text("FunctionVersion").as_deref(),
+        c.marker().as_deref(),
+        c.max_items(),
     )?;
     let f: &Arc<Function> = &page.function;
-    let out = ListAliasesOut {
+    out(ListAliasesOut {
         aliases: page.aliases.iter().map(|a| alias_out(f, a)).collect(),
         next_marker: page.next_marker,
-    };
-    Ok(json_response(StatusCode::OK, &out))
+    })
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ProvisionedIn {
     provisioned_concurrent_executions: Option<i64>,
-}
-
-impl Operation for ProvisionedIn {
-    const NAME: &'static str = "PutProvisionedConcurrencyConfig";
 }
 
 #[derive(Serialize)]
@@ -249,16 +182,15 @@ fn provisioned_out(v: ProvisionedView, with_arn: bool) -> ProvisionedOut {
     }
 }
 
-async fn put_provisioned(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-    Input(wire): Input<ProvisionedIn>,
-) -> ApiResult {
-    let v =
-        s.lambda.put_provisioned(&caller, &name, qualifier(&q).as_deref(), wire.provisioned_concurrent_executions)?;
-    Ok(json_response(StatusCode::ACCEPTED, &provisioned_out(v, false)))
+pub(crate) fn put_provisioned(s: &ApiState, c: &Call) -> Reply {
+    let wire: ProvisionedIn = c.body()?;
+    let v = s.lambda.put_provisioned(
+        &c.caller,
+        &c.function(),
+        c.qualifier().as_deref(),
+        wire.provisioned_concurrent_executions,
+    )?;
+    out(provisioned_out(v, false))
 }
 
 #[derive(Serialize)]
@@ -269,33 +201,21 @@ struct ListProvisionedOut {
     next_marker: Option<String>,
 }
 
-/// GetProvisionedConcurrencyConfig, or with `List=ALL` ListProvisionedConcurrencyConfigs:
-/// AWS serves both on one path.
-async fn get_or_list_provisioned(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    if query_one(&q, "List").is_some() {
-        let (views, next_marker) =
-            s.lambda.list_provisioned(&caller, &name, query_one(&q, "Marker").as_deref(), max_items(&q)?)?;
-        let out = ListProvisionedOut {
-            provisioned_concurrency_configs: views.into_iter().map(|v| provisioned_out(v, true)).collect(),
-            next_marker,
-        };
-        return Ok(json_response(StatusCode::OK, &out));
-    }
-    let v = s.lambda.get_provisioned(&caller, &name, qualifier(&q).as_deref())?;
-    Ok(json_response(StatusCode::OK, &provisioned_out(v, false)))
+pub(crate) fn list_provisioned(s: &ApiState, c: &Call) -> Reply {
+    let (views, next_marker) =
+        s.lambda.list_provisioned(&c.caller, &c.function(), c.marker().as_deref(), c.max_items())?;
+    out(ListProvisionedOut {
+        provisioned_concurrency_configs: views.into_iter().map(|v| provisioned_out(v, true)).collect(),
+        next_marker,
+    })
 }
 
-async fn delete_provisioned(
-    State(s): State<ApiState>,
-    Who(caller): Who,
-    Path(name): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    s.lambda.delete_provisioned(&caller, &name, qualifier(&q).as_deref())?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+pub(crate) fn get_provisioned(s: &ApiState, c: &Call) -> Reply {
+    let v = s.lambda.get_provisioned(&c.caller, &c.function(), c.qualifier().as_deref())?;
+    out(provisioned_out(v, false))
+}
+
+pub(crate) fn delete_provisioned(s: &ApiState, c: &Call) -> Reply {
+    s.lambda.delete_provisioned(&c.caller, &c.function(), c.qualifier().as_deref())?;
+    done()
 }

@@ -9,15 +9,16 @@
 //! that key's account; code download links carry a signature of the server's own
 //! (`code_urls.rs`). Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
 //! a path form), or to a function URL (`{url-id}.lambda-url.{region}.localhost`), go to
-//! API Gateway's data plane first. SQS, SNS, STS, IAM and CloudWatch Logs are served on
-//! the `protocol` crate: it reads a request into the service's input tree from the
-//! service's model, and writes the output tree or error back (`ingress.rs`); their modules
-//! (`*_api.rs`) only turn trees into service calls and map each service's errors in one
-//! place (`sqs_api::service_error`, `sns_api::service_error`, `logs_api::service_error`, …).
-//! Lambda's and API Gateway's handlers still parse their own JSON and map errors in
-//! `lambda_rest::error_response` and `apigw_common::error_response`; `ingress::model_check`
-//! checks their input against the model first, and `ingress::lambda_grants` lets a call
-//! naming another account's function act there when its resource policy grants it.
+//! API Gateway's data plane first. Lambda, SQS, SNS, STS, IAM and CloudWatch Logs are
+//! served on the `protocol` crate: it routes a request to its operation (for Lambda, by the
+//! model's HTTP bindings), reads it into the service's input tree from the service's
+//! model, and writes the output tree or error back (`ingress.rs`, `lambda_api.rs`); their
+//! modules (`*_api.rs`, `lambda_*.rs`) only turn trees into service calls and map each
+//! service's errors in one place (`lambda_rest::service_error`, `sqs_api::service_error`,
+//! `sns_api::service_error`, …). A Lambda call naming another account's function acts
+//! there when its resource policy grants it (`lambda_api::handle`). API Gateway's handlers
+//! still parse their own JSON and map errors in `apigw_common::error_response`;
+//! `ingress::model_check` checks their input against the model first.
 //! Anything no handler takes is answered by `ingress::unserved` in the protocol the request
 //! used.
 //!
@@ -37,6 +38,7 @@ mod code_urls;
 mod execute_api;
 mod iam_api;
 mod ingress;
+mod lambda_api;
 mod lambda_esm;
 mod lambda_layers;
 mod lambda_policy;
@@ -353,14 +355,21 @@ async fn root_get(axum::extract::State(s): axum::extract::State<ApiState>, req: 
 
 /// Every AWS API Lamina serves, on one router.
 pub fn router(state: ApiState) -> Router {
-    // Lambda's and API Gateway's routes: the model checks their input once a route has
-    // matched (an operation without a route answers 501, whatever its input).
-    let lambda = Router::new()
-        .merge(lambda_rest::routes())
-        .merge(lambda_policy::routes())
-        .merge(lambda_urls::routes())
-        .route_layer(middleware::from_fn(|req, next| ingress::model_check("lambda", req, next)))
-        .route_layer(middleware::from_fn_with_state(state.clone(), ingress::lambda_grants));
+    // Lambda: every path under its operations' roots (`/2015-03-31/…`) goes to the
+    // protocol layer, which routes it by the model.
+    let mut lambda = Router::new()
+        .route("/_lamina/code/{account}/{region}/{name}/{file}", axum::routing::get(lambda_rest::download_code))
+        .route(
+            "/_lamina/layer-code/{account}/{region}/{name}/{version}",
+            axum::routing::get(lambda_layers::download_layer),
+        );
+    for root in lambda_api::path_roots() {
+        lambda = lambda
+            .route(&format!("/{root}"), axum::routing::any(lambda_api::handle))
+            .route(&format!("/{root}/{{*rest}}"), axum::routing::any(lambda_api::handle));
+    }
+    // API Gateway's routes: the model checks their input once a route has matched (an
+    // operation without a route answers 501, whatever its input).
     let apigateway = Router::new()
         .merge(apigw_rest::routes())
         .merge(apigw_definitions::routes())

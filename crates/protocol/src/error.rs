@@ -25,6 +25,21 @@ pub struct ServiceError {
     pub fields: Vec<(String, Value)>,
     /// Headers to answer with besides the protocol's own.
     pub headers: Vec<(String, String)>,
+    /// Which of its members a JSON body carries.
+    pub members: Members,
+}
+
+/// Which members an error's JSON body carries: all of them, or (where AWS answers so)
+/// all but Lambda's `Type`, or none at all (`{}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Members {
+    /// `Type` (where the shape has it), the message and the extra fields.
+    #[default]
+    All,
+    /// The message and the extra fields.
+    Untyped,
+    /// Only the extra fields (`{}` without them).
+    Empty,
 }
 
 impl ServiceError {
@@ -37,7 +52,14 @@ impl ServiceError {
             sender_fault: None,
             fields: Vec::new(),
             headers: Vec::new(),
+            members: Members::All,
         }
+    }
+
+    /// With a JSON body of only these members.
+    pub fn members(mut self, members: Members) -> ServiceError {
+        self.members = members;
+        self
     }
 
     /// With an explicit status.
@@ -123,6 +145,10 @@ impl ServiceError {
     /// `Type` where the shape has one, and the extra fields.
     fn json_members(&self, model: Option<&Model>, default_message: &str) -> Map<String, Value> {
         let mut body = Map::new();
+        if self.members == Members::Empty {
+            body.extend(self.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+            return body;
+        }
         let members = match self.shape(model).map(|s| &s.kind) {
             Some(Kind::Structure { members, .. }) => members.as_slice(),
             _ => &[],
@@ -132,7 +158,7 @@ impl ServiceError {
             .find(|m| m.name.eq_ignore_ascii_case("message"))
             .map(|m| m.wire_name().to_owned())
             .unwrap_or_else(|| default_message.to_owned());
-        if members.iter().any(|m| m.name == "Type") {
+        if self.members == Members::All && members.iter().any(|m| m.name == "Type") {
             let who = if self.resolved_sender(model) { "User" } else { "Service" };
             body.insert("Type".into(), json!(who));
         }

@@ -40,7 +40,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-pub use error::ServiceError;
+pub use error::{Members, ServiceError};
 pub use model::{Model, Operation, Protocol};
 
 /// A service with a vendored model: Lamina's name for it and the facts needed to
