@@ -28,6 +28,8 @@ def error_of(call):
         ("scheduler", lambda c: c.list_schedules()),  # rest-json
         ("cloudwatch", lambda c: c.list_metrics()),  # CBOR (the SDK's first choice)
         ("lambda", lambda c: c.list_capacity_providers()),  # rest-json, a served service
+        ("apigateway", lambda c: c.get_account()),
+        ("apigatewayv2", lambda c: c.get_domain_names()),
     ],
 )
 def test_operations_lamina_lacks_answer_501_in_their_protocol(lamina, service, call):

@@ -1,40 +1,16 @@
 //! API Gateway's models, request validators, documentation parts and gateway responses
 //! (`/restapis/{api}/models`, `…/requestvalidators`, `…/documentation/parts` with their
-//! import, `…/gatewayresponses`): routes and wire shapes.
+//! import, `…/gatewayresponses`): input trees into service calls, results into output trees.
 
 use apigateway::definitions::{DocumentationPart, Model, RequestValidator};
 use apigateway::responses::GatewayResponse;
 use apigateway::rest::PutMode;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use serde_json::{json, Value};
 
-use crate::apigw_common::{
-    boolean, done, item_list, put as put_field, reply, string, string_map, GwCaller, JsonBody, Query, RawBody,
-};
+use crate::apigw_api::{none, ok, GwCall, GwReply};
+use crate::apigw_common::{boolean, item_list, put as put_field, string, string_map};
 use crate::apigw_rest::patch_operations;
 use crate::ApiState;
-
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/restapis/{api}/models", post(create_model).get(get_models))
-        .route("/restapis/{api}/models/{name}", get(get_model).patch(update_model).delete(delete_model))
-        .route("/restapis/{api}/requestvalidators", post(create_validator).get(get_validators))
-        .route(
-            "/restapis/{api}/requestvalidators/{id}",
-            get(get_validator).patch(update_validator).delete(delete_validator),
-        )
-        .route("/restapis/{api}/documentation/parts", post(create_part).get(get_parts).put(import_parts))
-        .route("/restapis/{api}/documentation/parts/{id}", get(get_part).patch(update_part).delete(delete_part))
-        .route("/restapis/{api}/gatewayresponses", get(get_responses))
-        .route(
-            "/restapis/{api}/gatewayresponses/{kind}",
-            get(get_response).put(put_response).patch(update_response).delete(delete_response),
-        )
-}
 
 fn response_json(r: &GatewayResponse) -> Value {
     let mut out = json!({
@@ -45,52 +21,46 @@ fn response_json(r: &GatewayResponse) -> Value {
     out
 }
 
-async fn get_responses(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.gateway_responses(&c, &api), StatusCode::OK, |list| item_list(&list, response_json))
+pub(crate) fn get_responses(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.gateway_responses(c, &api), |list| item_list(&list, response_json))
 }
 
-async fn get_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, kind)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.gateway_response(&c, &api, &kind), StatusCode::OK, |r| response_json(&r))
+pub(crate) fn get_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, kind) = (g.path(0), g.path(1));
+    ok(s.gateway.gateway_response(c, &api, &kind), |r| response_json(&r))
 }
 
-async fn put_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, kind)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let map = |key: &str| b.get(key).is_some_and(Value::is_object).then(|| string_map(&b, key));
+pub(crate) fn put_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, kind) = (g.path(0), g.path(1));
+    let b = &g.input;
+    let map = |key: &str| b.get(key).is_some_and(Value::is_object).then(|| string_map(b, key));
     let put = s.gateway.put_gateway_response(
-        &c,
+        c,
         &api,
         &kind,
-        string(&b, "statusCode"),
+        string(b, "statusCode"),
         map("responseParameters"),
         map("responseTemplates"),
     );
-    reply(put, StatusCode::CREATED, |r| response_json(&r))
+    ok(put, |r| response_json(&r))
 }
 
-async fn update_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, kind)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let patch = patch_operations(&b);
-    reply(s.gateway.update_gateway_response(&c, &api, &kind, &patch), StatusCode::OK, |r| response_json(&r))
+pub(crate) fn update_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, kind) = (g.path(0), g.path(1));
+    let b = &g.input;
+    let patch = patch_operations(b);
+    ok(s.gateway.update_gateway_response(c, &api, &kind, &patch), |r| response_json(&r))
 }
 
-async fn delete_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, kind)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_gateway_response(&c, &api, &kind), StatusCode::ACCEPTED)
+pub(crate) fn delete_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, kind) = (g.path(0), g.path(1));
+    none(s.gateway.delete_gateway_response(c, &api, &kind))
 }
 
 fn part_json(p: &DocumentationPart) -> Value {
@@ -102,12 +72,10 @@ fn part_json(p: &DocumentationPart) -> Value {
     json!({ "id": p.id, "location": location, "properties": p.properties })
 }
 
-async fn create_part(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn create_part(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
     let location = b.get("location").cloned().unwrap_or(Value::Null);
     let part = DocumentationPart {
         id: String::new(),
@@ -116,26 +84,21 @@ async fn create_part(
         method: string(&location, "method"),
         status_code: string(&location, "statusCode"),
         name: string(&location, "name"),
-        properties: string(&b, "properties").unwrap_or_default(),
+        properties: string(b, "properties").unwrap_or_default(),
         seq: 0,
     };
-    reply(s.gateway.create_documentation_part(&c, &api, part), StatusCode::CREATED, |p| part_json(&p))
+    ok(s.gateway.create_documentation_part(c, &api, part), |p| part_json(&p))
 }
 
 /// ImportDocumentationParts (`PUT …/documentation/parts?mode=…&failonwarnings=…`).
-async fn import_parts(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    Query(q): Query<crate::apigw_rest::ImportQuery>,
-    RawBody(body): RawBody,
-) -> Response {
-    let mode = match crate::apigw_rest::put_mode(q.mode.as_deref(), PutMode::Merge) {
-        Ok(m) => m,
-        Err(e) => return crate::apigw_common::error_response(e),
-    };
-    let imported = s.gateway.import_documentation_parts(&c, &api, &body, mode, q.failonwarnings.unwrap_or(false));
-    reply(imported, StatusCode::OK, |(ids, warnings)| {
+pub(crate) fn import_parts(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let q = crate::apigw_rest::ImportQuery::of(g);
+    let body = g.payload.clone().unwrap_or_default();
+    let mode = crate::apigw_rest::put_mode(q.mode.as_deref(), PutMode::Merge)?;
+    let imported = s.gateway.import_documentation_parts(c, &api, &body, mode, q.failonwarnings.unwrap_or(false));
+    ok(imported, |(ids, warnings)| {
         let mut out = json!({ "ids": ids });
         if !warnings.is_empty() {
             out["warnings"] = json!(warnings);
@@ -144,34 +107,30 @@ async fn import_parts(
     })
 }
 
-async fn get_parts(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.documentation_parts(&c, &api), StatusCode::OK, |list| item_list(&list, part_json))
+pub(crate) fn get_parts(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.documentation_parts(c, &api), |list| item_list(&list, part_json))
 }
 
-async fn get_part(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.documentation_part(&c, &api, &id), StatusCode::OK, |p| part_json(&p))
+pub(crate) fn get_part(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    ok(s.gateway.documentation_part(c, &api, &id), |p| part_json(&p))
 }
 
-async fn update_part(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let patch = patch_operations(&b);
-    reply(s.gateway.update_documentation_part(&c, &api, &id, &patch), StatusCode::OK, |p| part_json(&p))
+pub(crate) fn update_part(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    let b = &g.input;
+    let patch = patch_operations(b);
+    ok(s.gateway.update_documentation_part(c, &api, &id, &patch), |p| part_json(&p))
 }
 
-async fn delete_part(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_documentation_part(&c, &api, &id), StatusCode::ACCEPTED)
+pub(crate) fn delete_part(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    none(s.gateway.delete_documentation_part(c, &api, &id))
 }
 
 fn model_json(m: &Model) -> Value {
@@ -189,92 +148,80 @@ fn validator_json(v: &RequestValidator) -> Value {
     })
 }
 
-async fn create_model(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn create_model(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
     let m = Model {
         id: String::new(),
-        name: string(&b, "name").unwrap_or_default(),
-        description: string(&b, "description"),
-        schema: string(&b, "schema").unwrap_or_default(),
-        content_type: string(&b, "contentType").unwrap_or_else(|| "application/json".into()),
+        name: string(b, "name").unwrap_or_default(),
+        description: string(b, "description"),
+        schema: string(b, "schema").unwrap_or_default(),
+        content_type: string(b, "contentType").unwrap_or_else(|| "application/json".into()),
     };
-    reply(s.gateway.create_model(&c, &api, m), StatusCode::CREATED, |m| model_json(&m))
+    ok(s.gateway.create_model(c, &api, m), |m| model_json(&m))
 }
 
-async fn get_models(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.models(&c, &api), StatusCode::OK, |list| item_list(&list, model_json))
+pub(crate) fn get_models(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.models(c, &api), |list| item_list(&list, model_json))
 }
 
-async fn get_model(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, name)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.model(&c, &api, &name), StatusCode::OK, |m| model_json(&m))
+pub(crate) fn get_model(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, name) = (g.path(0), g.path(1));
+    ok(s.gateway.model(c, &api, &name), |m| model_json(&m))
 }
 
-async fn update_model(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, name)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.update_model(&c, &api, &name, &patch_operations(&b)), StatusCode::OK, |m| model_json(&m))
+pub(crate) fn update_model(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, name) = (g.path(0), g.path(1));
+    let b = &g.input;
+    ok(s.gateway.update_model(c, &api, &name, &patch_operations(b)), |m| model_json(&m))
 }
 
-async fn delete_model(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, name)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_model(&c, &api, &name), StatusCode::ACCEPTED)
+pub(crate) fn delete_model(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, name) = (g.path(0), g.path(1));
+    none(s.gateway.delete_model(c, &api, &name))
 }
 
-async fn create_validator(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn create_validator(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
     let v = RequestValidator {
         id: String::new(),
-        name: string(&b, "name").unwrap_or_default(),
-        validate_body: boolean(&b, "validateRequestBody").unwrap_or(false),
-        validate_parameters: boolean(&b, "validateRequestParameters").unwrap_or(false),
+        name: string(b, "name").unwrap_or_default(),
+        validate_body: boolean(b, "validateRequestBody").unwrap_or(false),
+        validate_parameters: boolean(b, "validateRequestParameters").unwrap_or(false),
     };
-    reply(s.gateway.create_request_validator(&c, &api, v), StatusCode::CREATED, |v| validator_json(&v))
+    ok(s.gateway.create_request_validator(c, &api, v), |v| validator_json(&v))
 }
 
-async fn get_validators(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.request_validators(&c, &api), StatusCode::OK, |list| item_list(&list, validator_json))
+pub(crate) fn get_validators(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.request_validators(c, &api), |list| item_list(&list, validator_json))
 }
 
-async fn get_validator(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.request_validator(&c, &api, &id), StatusCode::OK, |v| validator_json(&v))
+pub(crate) fn get_validator(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    ok(s.gateway.request_validator(c, &api, &id), |v| validator_json(&v))
 }
 
-async fn update_validator(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let patch = patch_operations(&b);
-    reply(s.gateway.update_request_validator(&c, &api, &id, &patch), StatusCode::OK, |v| validator_json(&v))
+pub(crate) fn update_validator(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    let b = &g.input;
+    let patch = patch_operations(b);
+    ok(s.gateway.update_request_validator(c, &api, &id, &patch), |v| validator_json(&v))
 }
 
-async fn delete_validator(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_request_validator(&c, &api, &id), StatusCode::ACCEPTED)
+pub(crate) fn delete_validator(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    none(s.gateway.delete_request_validator(c, &api, &id))
 }

@@ -1,73 +1,35 @@
-//! API Gateway's REST API control plane (`apigateway`, REST-JSON under `/restapis`).
+//! API Gateway's REST API control plane: REST APIs, resources, methods, integrations and
+//! their responses, deployments, stages and authorizers; input trees into service calls,
+//! results into output trees.
 
 use apigateway::rest::{
     Authorizer, Deployment, DeploymentInput, Integration, IntegrationResponse, Method, MethodResponse, PutMode,
     Resource, RestApi, RestApiInput, Stage,
 };
 use apigateway::PatchOperation;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::{get, post, put};
-use axum::Router;
 use serde_json::{json, Map, Value};
 
-use crate::apigw_common::{
-    bool_map, boolean, done, integer, item_list, put as put_field, reply, string, string_map, strings, GwCaller,
-    JsonBody, Query, RawBody,
-};
+use crate::apigw_api::{none, ok, GwCall, GwReply};
+use crate::apigw_common::{bool_map, boolean, integer, item_list, put as put_field, string, string_map, strings};
 use crate::ApiState;
 
-pub(crate) fn routes() -> Router<ApiState> {
-    let method = "/restapis/{api}/resources/{resource}/methods/{method}";
-    Router::new()
-        .route("/restapis", post(create_rest_api).get(get_rest_apis))
-        .route("/restapis/{api}", get(get_rest_api).patch(update_rest_api).delete(delete_rest_api).put(put_rest_api))
-        .route("/restapis/{api}/resources", get(get_resources))
-        .route(
-            "/restapis/{api}/resources/{resource}",
-            get(get_resource).post(create_resource).delete(delete_resource).patch(update_resource),
-        )
-        .route(
-            method,
-            put(put_method).get(get_method).delete(delete_method).patch(update_method).post(test_invoke_method),
-        )
-        .route(
-            &format!("{method}/integration"),
-            put(put_integration).get(get_integration).delete(delete_integration).patch(update_integration),
-        )
-        .route(
-            &format!("{method}/responses/{{status}}"),
-            put(put_method_response)
-                .get(get_method_response)
-                .delete(delete_method_response)
-                .patch(update_method_response),
-        )
-        .route(
-            &format!("{method}/integration/responses/{{status}}"),
-            put(put_integration_response)
-                .get(get_integration_response)
-                .delete(delete_integration_response)
-                .patch(update_integration_response),
-        )
-        .route("/restapis/{api}/deployments", post(create_deployment).get(get_deployments))
-        .route("/restapis/{api}/deployments/{id}", get(get_deployment).delete(delete_deployment))
-        .route("/restapis/{api}/stages", post(create_stage).get(get_stages))
-        .route("/restapis/{api}/stages/{stage}", get(get_stage).patch(update_stage).delete(delete_stage))
-        .route("/restapis/{api}/authorizers", post(create_authorizer).get(get_authorizers))
-        .route(
-            "/restapis/{api}/authorizers/{id}",
-            get(get_authorizer).patch(update_authorizer).delete(delete_authorizer),
-        )
-}
-
-#[derive(serde::Deserialize)]
+/// A List operation's paging and embedding parameters.
 struct Paging {
     position: Option<String>,
     limit: Option<i64>,
     embed: Option<String>,
-    #[serde(rename = "deploymentId")]
     deployment_id: Option<String>,
+}
+
+impl Paging {
+    fn of(g: &GwCall) -> Paging {
+        Paging {
+            position: g.text("position"),
+            limit: g.int("limit"),
+            embed: g.input.get("embed").and_then(|e| e.get(0)).and_then(Value::as_str).map(str::to_owned),
+            deployment_id: g.text("deploymentId"),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -248,7 +210,7 @@ fn authorizer_json(a: &Authorizer) -> Value {
 }
 
 pub(crate) fn items<T>(page: apigateway::rest::Page<T>, f: impl Fn(&T) -> Value) -> Value {
-    let mut o = json!({ "item": page.items.iter().map(f).collect::<Vec<_>>() });
+    let mut o = json!({ "items": page.items.iter().map(f).collect::<Vec<_>>() });
     put_field(&mut o, "position", json!(page.position));
     o
 }
@@ -284,143 +246,138 @@ pub(crate) fn put_mode(mode: Option<&str>, default: PutMode) -> Result<PutMode, 
     }
 }
 
-#[derive(serde::Deserialize)]
+/// An import's parameters: `mode`, `failonwarnings`, and (ImportRestApi's `parameters`)
+/// `endpointConfigurationTypes`.
 pub(crate) struct ImportQuery {
     pub(crate) mode: Option<String>,
     pub(crate) failonwarnings: Option<bool>,
-    #[serde(rename = "endpointConfigurationTypes")]
     endpoint_types: Option<String>,
 }
 
-/// CreateRestApi, or with `?mode=import` ImportRestApi (the body is the definition).
-async fn create_rest_api(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Query(q): Query<ImportQuery>,
-    RawBody(body): RawBody,
-) -> Response {
-    if q.mode.as_deref() == Some("import") {
-        let imported = s.gateway.import_rest_api(&c, &body, q.failonwarnings.unwrap_or(false), q.endpoint_types);
-        return reply(imported, StatusCode::CREATED, |a| rest_api_json(&a));
+impl ImportQuery {
+    pub(crate) fn of(g: &GwCall) -> ImportQuery {
+        let parameter = |k: &str| g.input.get("parameters").and_then(|p| p.get(k)).and_then(Value::as_str);
+        ImportQuery {
+            mode: g.text("mode"),
+            failonwarnings: g.input.get("failOnWarnings").and_then(Value::as_bool),
+            endpoint_types: parameter("endpointConfigurationTypes").map(str::to_owned),
+        }
     }
-    let b = match crate::apigw_common::parse_json(&body) {
-        Ok(b) => b,
-        Err(e) => return crate::apigw_common::error_response(e),
-    };
+}
+
+/// ImportRestApi (`POST /restapis?mode=import`; the body is the definition).
+pub(crate) fn import_rest_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let q = ImportQuery::of(g);
+    let body = g.payload.clone().unwrap_or_default();
+    let imported = s.gateway.import_rest_api(&g.caller, &body, q.failonwarnings.unwrap_or(false), q.endpoint_types);
+    ok(imported, |a| rest_api_json(&a))
+}
+
+pub(crate) fn create_rest_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let b = &g.input;
     let endpoint = b.get("endpointConfiguration").cloned().unwrap_or(Value::Null);
     let input = RestApiInput {
-        name: string(&b, "name").unwrap_or_default(),
-        description: string(&b, "description"),
-        version: string(&b, "version"),
-        binary_media_types: strings(&b, "binaryMediaTypes"),
-        minimum_compression_size: integer(&b, "minimumCompressionSize"),
-        api_key_source: string(&b, "apiKeySource"),
+        name: string(b, "name").unwrap_or_default(),
+        description: string(b, "description"),
+        version: string(b, "version"),
+        binary_media_types: strings(b, "binaryMediaTypes"),
+        minimum_compression_size: integer(b, "minimumCompressionSize"),
+        api_key_source: string(b, "apiKeySource"),
         endpoint_types: endpoint.get("types").is_some().then(|| strings(&endpoint, "types")),
         ip_address_type: string(&endpoint, "ipAddressType"),
         vpc_endpoint_ids: strings(&endpoint, "vpcEndpointIds"),
-        policy: string(&b, "policy"),
-        tags: string_map(&b, "tags"),
-        disable_execute_api_endpoint: boolean(&b, "disableExecuteApiEndpoint").unwrap_or(false),
+        policy: string(b, "policy"),
+        tags: string_map(b, "tags"),
+        disable_execute_api_endpoint: boolean(b, "disableExecuteApiEndpoint").unwrap_or(false),
     };
-    reply(s.gateway.create_rest_api(&c, input), StatusCode::CREATED, |a| rest_api_json(&a))
+    ok(s.gateway.create_rest_api(c, input), |a| rest_api_json(&a))
 }
 
-async fn get_rest_apis(State(s): State<ApiState>, GwCaller(c): GwCaller, Query(q): Query<Paging>) -> Response {
-    reply(s.gateway.rest_apis(&c, q.position.as_deref(), q.limit), StatusCode::OK, |p| items(p, rest_api_json))
+pub(crate) fn get_rest_apis(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let q = Paging::of(g);
+    ok(s.gateway.rest_apis(c, q.position.as_deref(), q.limit), |p| items(p, rest_api_json))
 }
 
-async fn get_rest_api(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.rest_api(&c, &api), StatusCode::OK, |a| rest_api_json(&a))
+pub(crate) fn get_rest_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.rest_api(c, &api), |a| rest_api_json(&a))
 }
 
-async fn update_rest_api(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn update_rest_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
     // UpdateRestApi's answer carries the tags even when there are none, as AWS's does.
-    reply(s.gateway.update_rest_api(&c, &api, &patch_operations(&b)), StatusCode::OK, |a| {
+    ok(s.gateway.update_rest_api(c, &api, &patch_operations(b)), |a| {
         let mut o = rest_api_json(&a);
         o["tags"] = json!(a.tags);
         o
     })
 }
 
-async fn delete_rest_api(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    done(s.gateway.delete_rest_api(&c, &api), StatusCode::ACCEPTED)
+pub(crate) fn delete_rest_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    none(s.gateway.delete_rest_api(c, &api))
 }
 
-async fn get_resources(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    Query(q): Query<Paging>,
-) -> Response {
+pub(crate) fn get_resources(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let q = Paging::of(g);
     let embed = q.embed.as_deref() == Some("methods");
-    reply(s.gateway.resources(&c, &api, q.position.as_deref(), q.limit), StatusCode::OK, |p| {
-        items(p, |r| resource_json(r, embed))
-    })
+    ok(s.gateway.resources(c, &api, q.position.as_deref(), q.limit), |p| items(p, |r| resource_json(r, embed)))
 }
 
-async fn get_resource(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-    Query(q): Query<Paging>,
-) -> Response {
+pub(crate) fn get_resource(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    let q = Paging::of(g);
     let embed = q.embed.as_deref() == Some("methods");
-    reply(s.gateway.resource(&c, &api, &id), StatusCode::OK, |r| resource_json(&r, embed))
+    ok(s.gateway.resource(c, &api, &id), |r| resource_json(&r, embed))
 }
 
-async fn create_resource(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, parent)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let part = string(&b, "pathPart").unwrap_or_default();
-    reply(s.gateway.create_resource(&c, &api, &parent, &part), StatusCode::CREATED, |r| resource_json(&r, false))
+pub(crate) fn create_resource(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, parent) = (g.path(0), g.path(1));
+    let b = &g.input;
+    let part = string(b, "pathPart").unwrap_or_default();
+    ok(s.gateway.create_resource(c, &api, &parent, &part), |r| resource_json(&r, false))
 }
 
-async fn delete_resource(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_resource(&c, &api, &id), StatusCode::ACCEPTED)
+pub(crate) fn delete_resource(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    none(s.gateway.delete_resource(c, &api, &id))
 }
 
-type MethodPath = Path<(String, String, String)>;
-
-async fn put_method(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method)): MethodPath,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn put_method(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method) = (g.path(0), g.path(1), g.path(2));
+    let b = &g.input;
     let m = Method {
         http_method: method,
-        authorization_type: string(&b, "authorizationType").unwrap_or_default(),
-        authorizer_id: string(&b, "authorizerId"),
-        api_key_required: boolean(&b, "apiKeyRequired").unwrap_or(false),
-        operation_name: string(&b, "operationName"),
-        request_parameters: bool_map(&b, "requestParameters"),
-        request_models: string_map(&b, "requestModels"),
-        request_validator_id: string(&b, "requestValidatorId"),
-        authorization_scopes: strings(&b, "authorizationScopes"),
+        authorization_type: string(b, "authorizationType").unwrap_or_default(),
+        authorizer_id: string(b, "authorizerId"),
+        api_key_required: boolean(b, "apiKeyRequired").unwrap_or(false),
+        operation_name: string(b, "operationName"),
+        request_parameters: bool_map(b, "requestParameters"),
+        request_models: string_map(b, "requestModels"),
+        request_validator_id: string(b, "requestValidatorId"),
+        authorization_scopes: strings(b, "authorizationScopes"),
         ..Default::default()
     };
-    reply(s.gateway.put_method(&c, &api, &resource, m), StatusCode::CREATED, |m| method_json(&m, &resource))
+    ok(s.gateway.put_method(c, &api, &resource, m), |m| method_json(&m, &resource))
 }
 
 /// TestInvokeMethod: the method run now, on the request described.
-async fn test_invoke_method(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method)): MethodPath,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) async fn test_invoke_method(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method) = (g.path(0), g.path(1), g.path(2));
+    let b = &g.input;
     let multi = b.get("multiValueHeaders").and_then(Value::as_object).map(|o| {
         o.iter()
             .map(|(k, v)| {
@@ -429,14 +386,14 @@ async fn test_invoke_method(
             .collect()
     });
     let input = apigateway::test_invoke::TestInvokeInput {
-        path_with_query: string(&b, "pathWithQueryString"),
-        body: string(&b, "body"),
-        headers: string_map(&b, "headers"),
+        path_with_query: string(b, "pathWithQueryString"),
+        body: string(b, "body"),
+        headers: string_map(b, "headers"),
         multi_value_headers: multi.unwrap_or_default(),
-        stage_variables: string_map(&b, "stageVariables"),
+        stage_variables: string_map(b, "stageVariables"),
     };
-    let r = s.gateway.test_invoke_method(&c, &api, &resource, &method, input).await;
-    reply(r, StatusCode::OK, |out| {
+    let r = s.gateway.test_invoke_method(c, &api, &resource, &method, input).await;
+    ok(r, |out| {
         let mut headers = Map::new();
         let mut multi: Map<String, Value> = Map::new();
         for (k, v) in &out.headers {
@@ -459,364 +416,285 @@ async fn test_invoke_method(
     })
 }
 
-async fn get_method(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method)): MethodPath,
-) -> Response {
-    reply(s.gateway.method(&c, &api, &resource, &method), StatusCode::OK, |m| method_json(&m, &resource))
+pub(crate) fn get_method(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method) = (g.path(0), g.path(1), g.path(2));
+    ok(s.gateway.method(c, &api, &resource, &method), |m| method_json(&m, &resource))
 }
 
-async fn delete_method(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method)): MethodPath,
-) -> Response {
-    done(s.gateway.delete_method(&c, &api, &resource, &method), StatusCode::NO_CONTENT)
+pub(crate) fn delete_method(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method) = (g.path(0), g.path(1), g.path(2));
+    none(s.gateway.delete_method(c, &api, &resource, &method))
 }
 
-async fn put_integration(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method)): MethodPath,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn put_integration(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method) = (g.path(0), g.path(1), g.path(2));
+    let b = &g.input;
     let i = Integration {
-        kind: string(&b, "type").unwrap_or_default(),
-        http_method: string(&b, "httpMethod"),
-        uri: string(&b, "uri"),
-        connection_type: string(&b, "connectionType"),
-        connection_id: string(&b, "connectionId"),
-        credentials: string(&b, "credentials"),
-        request_parameters: string_map(&b, "requestParameters"),
-        request_templates: string_map(&b, "requestTemplates"),
-        passthrough_behavior: string(&b, "passthroughBehavior"),
-        content_handling: string(&b, "contentHandling"),
-        timeout_ms: integer(&b, "timeoutInMillis").map_or(0, |t| t.max(1) as u64),
-        cache_namespace: string(&b, "cacheNamespace"),
-        cache_key_parameters: strings(&b, "cacheKeyParameters"),
+        kind: string(b, "type").unwrap_or_default(),
+        // The body's `httpMethod`: the integration's, not the method's.
+        http_method: string(b, "integrationHttpMethod"),
+        uri: string(b, "uri"),
+        connection_type: string(b, "connectionType"),
+        connection_id: string(b, "connectionId"),
+        credentials: string(b, "credentials"),
+        request_parameters: string_map(b, "requestParameters"),
+        request_templates: string_map(b, "requestTemplates"),
+        passthrough_behavior: string(b, "passthroughBehavior"),
+        content_handling: string(b, "contentHandling"),
+        timeout_ms: integer(b, "timeoutInMillis").map_or(0, |t| t.max(1) as u64),
+        cache_namespace: string(b, "cacheNamespace"),
+        cache_key_parameters: strings(b, "cacheKeyParameters"),
         ..Default::default()
     };
-    reply(s.gateway.put_integration(&c, &api, &resource, &method, i), StatusCode::CREATED, |i| {
-        integration_json(&i, &resource)
-    })
+    ok(s.gateway.put_integration(c, &api, &resource, &method, i), |i| integration_json(&i, &resource))
 }
 
-async fn get_integration(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method)): MethodPath,
-) -> Response {
-    reply(s.gateway.integration(&c, &api, &resource, &method), StatusCode::OK, |i| integration_json(&i, &resource))
+pub(crate) fn get_integration(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method) = (g.path(0), g.path(1), g.path(2));
+    ok(s.gateway.integration(c, &api, &resource, &method), |i| integration_json(&i, &resource))
 }
 
-async fn delete_integration(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method)): MethodPath,
-) -> Response {
-    done(s.gateway.delete_integration(&c, &api, &resource, &method), StatusCode::NO_CONTENT)
+pub(crate) fn delete_integration(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method) = (g.path(0), g.path(1), g.path(2));
+    none(s.gateway.delete_integration(c, &api, &resource, &method))
 }
 
-type StatusPath = Path<(String, String, String, String)>;
-
-async fn put_method_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method, status)): StatusPath,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn put_method_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method, status) = (g.path(0), g.path(1), g.path(2), g.path(3));
+    let b = &g.input;
     let r = MethodResponse {
         status_code: status,
-        response_parameters: bool_map(&b, "responseParameters"),
-        response_models: string_map(&b, "responseModels"),
+        response_parameters: bool_map(b, "responseParameters"),
+        response_models: string_map(b, "responseModels"),
         given: (
             b.get("responseParameters").is_some_and(Value::is_object),
             b.get("responseModels").is_some_and(Value::is_object),
         ),
     };
-    reply(s.gateway.put_method_response(&c, &api, &resource, &method, r), StatusCode::CREATED, |r| {
-        method_response_json(&r)
-    })
+    ok(s.gateway.put_method_response(c, &api, &resource, &method, r), |r| method_response_json(&r))
 }
 
-async fn update_resource(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.update_resource(&c, &api, &id, &patch_operations(&b)), StatusCode::OK, |r| resource_json(&r, false))
+pub(crate) fn update_resource(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    let b = &g.input;
+    ok(s.gateway.update_resource(c, &api, &id, &patch_operations(b)), |r| resource_json(&r, false))
 }
 
-async fn update_method(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method)): Path<(String, String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let patch = patch_operations(&b);
-    reply(s.gateway.update_method(&c, &api, &resource, &method, &patch), StatusCode::OK, |m| method_json(&m, &resource))
+pub(crate) fn update_method(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method) = (g.path(0), g.path(1), g.path(2));
+    let b = &g.input;
+    let patch = patch_operations(b);
+    ok(s.gateway.update_method(c, &api, &resource, &method, &patch), |m| method_json(&m, &resource))
 }
 
 /// UpdateMethodResponse answers 201, as AWS does.
-async fn update_method_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method, status)): StatusPath,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let patch = patch_operations(&b);
-    reply(s.gateway.update_method_response(&c, &api, &resource, &method, &status, &patch), StatusCode::CREATED, |r| {
-        method_response_json(&r)
-    })
+pub(crate) fn update_method_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method, status) = (g.path(0), g.path(1), g.path(2), g.path(3));
+    let b = &g.input;
+    let patch = patch_operations(b);
+    ok(s.gateway.update_method_response(c, &api, &resource, &method, &status, &patch), |r| method_response_json(&r))
 }
 
-async fn update_integration(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method)): MethodPath,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let patch = patch_operations(&b);
-    reply(s.gateway.update_integration(&c, &api, &resource, &method, &patch), StatusCode::OK, |i| {
-        integration_json(&i, &resource)
-    })
+pub(crate) fn update_integration(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method) = (g.path(0), g.path(1), g.path(2));
+    let b = &g.input;
+    let patch = patch_operations(b);
+    ok(s.gateway.update_integration(c, &api, &resource, &method, &patch), |i| integration_json(&i, &resource))
 }
 
-async fn update_integration_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method, status)): StatusPath,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let patch = patch_operations(&b);
-    reply(s.gateway.update_integration_response(&c, &api, &resource, &method, &status, &patch), StatusCode::OK, |r| {
+pub(crate) fn update_integration_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method, status) = (g.path(0), g.path(1), g.path(2), g.path(3));
+    let b = &g.input;
+    let patch = patch_operations(b);
+    ok(s.gateway.update_integration_response(c, &api, &resource, &method, &status, &patch), |r| {
         integration_response_json(&r)
     })
 }
 
-async fn get_method_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method, status)): StatusPath,
-) -> Response {
-    reply(s.gateway.method_response(&c, &api, &resource, &method, &status), StatusCode::OK, |r| {
-        method_response_json(&r)
-    })
+pub(crate) fn get_method_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method, status) = (g.path(0), g.path(1), g.path(2), g.path(3));
+    ok(s.gateway.method_response(c, &api, &resource, &method, &status), |r| method_response_json(&r))
 }
 
-async fn delete_method_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method, status)): StatusPath,
-) -> Response {
-    done(s.gateway.delete_method_response(&c, &api, &resource, &method, &status), StatusCode::NO_CONTENT)
+pub(crate) fn delete_method_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method, status) = (g.path(0), g.path(1), g.path(2), g.path(3));
+    none(s.gateway.delete_method_response(c, &api, &resource, &method, &status))
 }
 
-async fn put_integration_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method, status)): StatusPath,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn put_integration_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method, status) = (g.path(0), g.path(1), g.path(2), g.path(3));
+    let b = &g.input;
     let r = IntegrationResponse {
         status_code: status,
-        selection_pattern: string(&b, "selectionPattern"),
-        response_parameters: string_map(&b, "responseParameters"),
+        selection_pattern: string(b, "selectionPattern"),
+        response_parameters: string_map(b, "responseParameters"),
         // A template given as null is kept as none (empty text), as AWS keeps it.
         response_templates: b
             .get("responseTemplates")
             .and_then(Value::as_object)
             .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
             .unwrap_or_default(),
-        content_handling: string(&b, "contentHandling"),
+        content_handling: string(b, "contentHandling"),
     };
-    reply(s.gateway.put_integration_response(&c, &api, &resource, &method, r), StatusCode::CREATED, |r| {
-        integration_response_json(&r)
-    })
+    ok(s.gateway.put_integration_response(c, &api, &resource, &method, r), |r| integration_response_json(&r))
 }
 
-async fn get_integration_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method, status)): StatusPath,
-) -> Response {
-    reply(s.gateway.integration_response(&c, &api, &resource, &method, &status), StatusCode::OK, |r| {
-        integration_response_json(&r)
-    })
+pub(crate) fn get_integration_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method, status) = (g.path(0), g.path(1), g.path(2), g.path(3));
+    ok(s.gateway.integration_response(c, &api, &resource, &method, &status), |r| integration_response_json(&r))
 }
 
-async fn delete_integration_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, resource, method, status)): StatusPath,
-) -> Response {
-    done(s.gateway.delete_integration_response(&c, &api, &resource, &method, &status), StatusCode::NO_CONTENT)
+pub(crate) fn delete_integration_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, resource, method, status) = (g.path(0), g.path(1), g.path(2), g.path(3));
+    none(s.gateway.delete_integration_response(c, &api, &resource, &method, &status))
 }
 
-async fn create_deployment(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn create_deployment(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
     let input = DeploymentInput {
-        stage_name: string(&b, "stageName"),
-        stage_description: string(&b, "stageDescription"),
-        description: string(&b, "description"),
-        variables: string_map(&b, "variables"),
+        stage_name: string(b, "stageName"),
+        stage_description: string(b, "stageDescription"),
+        description: string(b, "description"),
+        variables: string_map(b, "variables"),
     };
-    reply(s.gateway.create_deployment(&c, &api, input), StatusCode::CREATED, |d| deployment_json(&d))
+    ok(s.gateway.create_deployment(c, &api, input), |d| deployment_json(&d))
 }
 
-async fn get_deployments(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    Query(q): Query<Paging>,
-) -> Response {
-    reply(s.gateway.deployments(&c, &api, q.position.as_deref(), q.limit), StatusCode::OK, |p| {
-        items(p, deployment_json)
-    })
+pub(crate) fn get_deployments(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let q = Paging::of(g);
+    ok(s.gateway.deployments(c, &api, q.position.as_deref(), q.limit), |p| items(p, deployment_json))
 }
 
-async fn get_deployment(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.deployment(&c, &api, &id), StatusCode::OK, |d| deployment_json(&d))
+pub(crate) fn get_deployment(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    ok(s.gateway.deployment(c, &api, &id), |d| deployment_json(&d))
 }
 
-async fn delete_deployment(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_deployment(&c, &api, &id), StatusCode::ACCEPTED)
+pub(crate) fn delete_deployment(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    none(s.gateway.delete_deployment(c, &api, &id))
 }
 
-async fn create_stage(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn create_stage(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
     let stage = Stage {
-        name: string(&b, "stageName").unwrap_or_default(),
-        deployment_id: string(&b, "deploymentId").unwrap_or_default(),
-        description: string(&b, "description"),
-        variables: string_map(&b, "variables"),
-        cache_cluster_enabled: boolean(&b, "cacheClusterEnabled").unwrap_or(false),
-        cache_cluster_size: string(&b, "cacheClusterSize"),
-        tracing_enabled: boolean(&b, "tracingEnabled").unwrap_or(false),
-        tags: string_map(&b, "tags"),
+        name: string(b, "stageName").unwrap_or_default(),
+        deployment_id: string(b, "deploymentId").unwrap_or_default(),
+        description: string(b, "description"),
+        variables: string_map(b, "variables"),
+        cache_cluster_enabled: boolean(b, "cacheClusterEnabled").unwrap_or(false),
+        cache_cluster_size: string(b, "cacheClusterSize"),
+        tracing_enabled: boolean(b, "tracingEnabled").unwrap_or(false),
+        tags: string_map(b, "tags"),
         ..Default::default()
     };
-    reply(s.gateway.create_stage(&c, &api, stage), StatusCode::CREATED, |s| stage_json(&s))
+    ok(s.gateway.create_stage(c, &api, stage), |s| stage_json(&s))
 }
 
-async fn get_stages(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    Query(q): Query<Paging>,
-) -> Response {
-    reply(
-        s.gateway.stages(&c, &api, q.deployment_id.as_deref()),
-        StatusCode::OK,
+pub(crate) fn get_stages(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let q = Paging::of(g);
+    ok(
+        s.gateway.stages(c, &api, q.deployment_id.as_deref()),
         |stages| json!({ "item": stages.iter().map(stage_json).collect::<Vec<_>>() }),
     )
 }
 
-async fn get_stage(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, name)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.stage(&c, &api, &name), StatusCode::OK, |s| stage_json(&s))
+pub(crate) fn get_stage(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, name) = (g.path(0), g.path(1));
+    ok(s.gateway.stage(c, &api, &name), |s| stage_json(&s))
 }
 
-async fn update_stage(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, name)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.update_stage(&c, &api, &name, &patch_operations(&b)), StatusCode::OK, |s| stage_json(&s))
+pub(crate) fn update_stage(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, name) = (g.path(0), g.path(1));
+    let b = &g.input;
+    ok(s.gateway.update_stage(c, &api, &name, &patch_operations(b)), |s| stage_json(&s))
 }
 
-async fn delete_stage(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, name)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_stage(&c, &api, &name), StatusCode::ACCEPTED)
+pub(crate) fn delete_stage(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, name) = (g.path(0), g.path(1));
+    none(s.gateway.delete_stage(c, &api, &name))
 }
 
-async fn create_authorizer(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn create_authorizer(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
     let a = Authorizer {
         id: String::new(),
-        name: string(&b, "name").unwrap_or_default(),
-        kind: string(&b, "type").unwrap_or_default(),
-        provider_arns: strings(&b, "providerARNs"),
-        auth_type: string(&b, "authType"),
-        uri: string(&b, "authorizerUri"),
-        credentials: string(&b, "authorizerCredentials"),
-        identity_source: string(&b, "identitySource"),
-        identity_validation_expression: string(&b, "identityValidationExpression"),
-        ttl_seconds: integer(&b, "authorizerResultTtlInSeconds").unwrap_or(300),
+        name: string(b, "name").unwrap_or_default(),
+        kind: string(b, "type").unwrap_or_default(),
+        provider_arns: strings(b, "providerARNs"),
+        auth_type: string(b, "authType"),
+        uri: string(b, "authorizerUri"),
+        credentials: string(b, "authorizerCredentials"),
+        identity_source: string(b, "identitySource"),
+        identity_validation_expression: string(b, "identityValidationExpression"),
+        ttl_seconds: integer(b, "authorizerResultTtlInSeconds").unwrap_or(300),
     };
-    reply(s.gateway.create_authorizer(&c, &api, a), StatusCode::CREATED, |a| authorizer_json(&a))
+    ok(s.gateway.create_authorizer(c, &api, a), |a| authorizer_json(&a))
 }
 
-async fn get_authorizers(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.authorizers(&c, &api), StatusCode::OK, |list| item_list(&list, authorizer_json))
+pub(crate) fn get_authorizers(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.authorizers(c, &api), |list| item_list(&list, authorizer_json))
 }
 
-async fn get_authorizer(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.authorizer(&c, &api, &id), StatusCode::OK, |a| authorizer_json(&a))
+pub(crate) fn get_authorizer(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    ok(s.gateway.authorizer(c, &api, &id), |a| authorizer_json(&a))
 }
 
-async fn update_authorizer(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.update_authorizer(&c, &api, &id, &patch_operations(&b)), StatusCode::OK, |a| authorizer_json(&a))
+pub(crate) fn update_authorizer(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    let b = &g.input;
+    ok(s.gateway.update_authorizer(c, &api, &id, &patch_operations(b)), |a| authorizer_json(&a))
 }
 
-async fn delete_authorizer(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_authorizer(&c, &api, &id), StatusCode::ACCEPTED)
+pub(crate) fn delete_authorizer(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    none(s.gateway.delete_authorizer(c, &api, &id))
 }
 
 /// PutRestApi: `?mode=overwrite` (the default) or `merge`.
-async fn put_rest_api(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    Query(q): Query<ImportQuery>,
-    RawBody(body): RawBody,
-) -> Response {
-    let mode = match put_mode(q.mode.as_deref(), PutMode::Overwrite) {
-        Ok(m) => m,
-        Err(e) => return crate::apigw_common::error_response(e),
-    };
-    let put = s.gateway.put_rest_api(&c, &api, &body, mode, q.failonwarnings.unwrap_or(false));
-    reply(put, StatusCode::OK, |a| rest_api_json(&a))
+pub(crate) fn put_rest_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let q = ImportQuery::of(g);
+    let body = g.payload.clone().unwrap_or_default();
+    let mode = put_mode(q.mode.as_deref(), PutMode::Overwrite)?;
+    let put = s.gateway.put_rest_api(c, &api, &body, mode, q.failonwarnings.unwrap_or(false));
+    ok(put, |a| rest_api_json(&a))
 }

@@ -3,29 +3,12 @@
 
 use apigateway::usage::{ApiKey, ApiKeyInput, ApiStage, Quota, Throttle, UsagePlan};
 use apigateway::vpc_links::VpcLink;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use serde_json::{json, Map, Value};
 
-use crate::apigw_common::{boolean, done, integer, put, reply, string, string_map, GwCaller, JsonBody, Query};
+use crate::apigw_api::{none, ok, GwCall, GwReply};
+use crate::apigw_common::{boolean, integer, put, string, string_map};
 use crate::apigw_rest::{items, patch_operations};
 use crate::ApiState;
-
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/apikeys", post(create_api_key).get(get_api_keys))
-        .route("/apikeys/{id}", get(get_api_key).patch(update_api_key).delete(delete_api_key))
-        .route("/usageplans", post(create_usage_plan).get(get_usage_plans))
-        .route("/usageplans/{id}", get(get_usage_plan).patch(update_usage_plan).delete(delete_usage_plan))
-        .route("/usageplans/{id}/keys", post(create_usage_plan_key).get(get_usage_plan_keys))
-        .route("/usageplans/{id}/keys/{key}", get(get_usage_plan_key).delete(delete_usage_plan_key))
-        .route("/usageplans/{id}/usage", get(get_usage))
-        .route("/vpclinks", post(create_vpc_link).get(get_vpc_links))
-        .route("/vpclinks/{id}", get(get_vpc_link).patch(update_vpc_link).delete(delete_vpc_link))
-}
 
 /// A VPC link as the API shows it: `PENDING` as created, `AVAILABLE` after.
 fn vpc_link_json(l: &VpcLink, created: bool) -> Value {
@@ -40,16 +23,19 @@ fn vpc_link_json(l: &VpcLink, created: bool) -> Value {
     o
 }
 
-async fn create_vpc_link(State(s): State<ApiState>, GwCaller(c): GwCaller, JsonBody(b): JsonBody) -> Response {
-    let targets = crate::apigw_common::strings(&b, "targetArns");
-    let name = string(&b, "name").unwrap_or_default();
-    let created = s.gateway.create_vpc_link(&c, &name, string(&b, "description"), targets, string_map(&b, "tags"));
-    reply(created, StatusCode::ACCEPTED, |l| vpc_link_json(&l, true))
+pub(crate) fn create_vpc_link(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let b = &g.input;
+    let targets = crate::apigw_common::strings(b, "targetArns");
+    let name = string(b, "name").unwrap_or_default();
+    let created = s.gateway.create_vpc_link(c, &name, string(b, "description"), targets, string_map(b, "tags"));
+    ok(created, |l| vpc_link_json(&l, true))
 }
 
-async fn get_vpc_links(State(s): State<ApiState>, GwCaller(c): GwCaller) -> Response {
-    let links = s.gateway.vpc_links(&c);
-    crate::apigw_common::answer(StatusCode::OK, crate::apigw_common::item_list(&links, |l| vpc_link_json(l, false)))
+pub(crate) fn get_vpc_links(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let links = s.gateway.vpc_links(c);
+    Ok(crate::apigw_common::item_list(&links, |l| vpc_link_json(l, false)))
 }
 
 fn with_tags(l: &VpcLink) -> Value {
@@ -58,39 +44,52 @@ fn with_tags(l: &VpcLink) -> Value {
     o
 }
 
-async fn get_vpc_link(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(id): Path<String>) -> Response {
-    reply(s.gateway.vpc_link(&c, &id), StatusCode::OK, |l| with_tags(&l))
+pub(crate) fn get_vpc_link(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    ok(s.gateway.vpc_link(c, &id), |l| with_tags(&l))
 }
 
-async fn update_vpc_link(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(id): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let patch = patch_operations(&b);
-    reply(s.gateway.update_vpc_link(&c, &id, &patch), StatusCode::OK, |l| with_tags(&l))
+pub(crate) fn update_vpc_link(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    let b = &g.input;
+    let patch = patch_operations(b);
+    ok(s.gateway.update_vpc_link(c, &id, &patch), |l| with_tags(&l))
 }
 
-async fn delete_vpc_link(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(id): Path<String>) -> Response {
-    done(s.gateway.delete_vpc_link(&c, &id), StatusCode::ACCEPTED)
+pub(crate) fn delete_vpc_link(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    none(s.gateway.delete_vpc_link(c, &id))
 }
 
-#[derive(serde::Deserialize)]
+/// The query parameters of the key, plan and usage operations.
 struct KeyQuery {
-    #[serde(rename = "includeValue")]
     include_value: Option<bool>,
-    #[serde(rename = "includeValues")]
     include_values: Option<bool>,
     name: Option<String>,
     position: Option<String>,
     limit: Option<i64>,
-    #[serde(rename = "keyId")]
     key_id: Option<String>,
-    #[serde(rename = "startDate")]
     start_date: Option<String>,
-    #[serde(rename = "endDate")]
     end_date: Option<String>,
+}
+
+impl KeyQuery {
+    fn of(g: &GwCall) -> KeyQuery {
+        let flag = |k: &str| g.input.get(k).and_then(Value::as_bool);
+        KeyQuery {
+            include_value: flag("includeValue"),
+            include_values: flag("includeValues"),
+            name: g.text("nameQuery"),
+            position: g.text("position"),
+            limit: g.int("limit"),
+            key_id: g.text("keyId"),
+            start_date: g.text("startDate"),
+            end_date: g.text("endDate"),
+        }
+    }
 }
 
 fn key_json(k: &ApiKey, with_value: bool) -> Value {
@@ -151,13 +150,15 @@ fn plan_key_json(k: &ApiKey) -> Value {
     json!({ "id": k.id, "type": "API_KEY", "value": k.value, "name": k.name })
 }
 
-async fn create_api_key(State(s): State<ApiState>, GwCaller(c): GwCaller, JsonBody(b): JsonBody) -> Response {
+pub(crate) fn create_api_key(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let b = &g.input;
     let input = ApiKeyInput {
-        name: string(&b, "name"),
-        description: string(&b, "description"),
-        enabled: boolean(&b, "enabled").unwrap_or(false),
-        value: string(&b, "value"),
-        customer_id: string(&b, "customerId"),
+        name: string(b, "name"),
+        description: string(b, "description"),
+        enabled: boolean(b, "enabled").unwrap_or(false),
+        value: string(b, "value"),
+        customer_id: string(b, "customerId"),
         stage_keys: b
             .get("stageKeys")
             .and_then(Value::as_array)
@@ -167,42 +168,44 @@ async fn create_api_key(State(s): State<ApiState>, GwCaller(c): GwCaller, JsonBo
                     .collect()
             })
             .unwrap_or_default(),
-        tags: string_map(&b, "tags"),
+        tags: string_map(b, "tags"),
     };
-    reply(s.gateway.create_api_key(&c, input), StatusCode::CREATED, |k| key_json(&k, true))
+    ok(s.gateway.create_api_key(c, input), |k| key_json(&k, true))
 }
 
-async fn get_api_keys(State(s): State<ApiState>, GwCaller(c): GwCaller, Query(q): Query<KeyQuery>) -> Response {
+pub(crate) fn get_api_keys(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let q = KeyQuery::of(g);
     let with_values = q.include_values.unwrap_or(false);
-    reply(s.gateway.api_keys(&c, q.name.as_deref(), q.position.as_deref(), q.limit), StatusCode::OK, |p| {
+    ok(s.gateway.api_keys(c, q.name.as_deref(), q.position.as_deref(), q.limit), |p| {
         items(p, |k| key_json(k, with_values))
     })
 }
 
-async fn get_api_key(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(id): Path<String>,
-    Query(q): Query<KeyQuery>,
-) -> Response {
+pub(crate) fn get_api_key(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    let q = KeyQuery::of(g);
     let with_value = q.include_value.unwrap_or(false);
-    reply(s.gateway.api_key(&c, &id), StatusCode::OK, |k| key_json(&k, with_value))
+    ok(s.gateway.api_key(c, &id), |k| key_json(&k, with_value))
 }
 
-async fn update_api_key(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(id): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.update_api_key(&c, &id, &patch_operations(&b)), StatusCode::OK, |k| key_json(&k, false))
+pub(crate) fn update_api_key(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    let b = &g.input;
+    ok(s.gateway.update_api_key(c, &id, &patch_operations(b)), |k| key_json(&k, false))
 }
 
-async fn delete_api_key(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(id): Path<String>) -> Response {
-    done(s.gateway.delete_api_key(&c, &id), StatusCode::ACCEPTED)
+pub(crate) fn delete_api_key(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    none(s.gateway.delete_api_key(c, &id))
 }
 
-async fn create_usage_plan(State(s): State<ApiState>, GwCaller(c): GwCaller, JsonBody(b): JsonBody) -> Response {
+pub(crate) fn create_usage_plan(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let b = &g.input;
     let stages = b
         .get("apiStages")
         .and_then(Value::as_array)
@@ -226,90 +229,82 @@ async fn create_usage_plan(State(s): State<ApiState>, GwCaller(c): GwCaller, Jso
         period: string(q, "period").unwrap_or_default(),
     });
     let plan = s.gateway.create_usage_plan(
-        &c,
-        string(&b, "name").unwrap_or_default(),
-        string(&b, "description"),
+        c,
+        string(b, "name").unwrap_or_default(),
+        string(b, "description"),
         stages,
         throttle_of(b.get("throttle")),
         quota,
-        string_map(&b, "tags"),
+        string_map(b, "tags"),
     );
-    reply(plan, StatusCode::CREATED, |p| plan_json(&p))
+    ok(plan, |p| plan_json(&p))
 }
 
-async fn get_usage_plans(State(s): State<ApiState>, GwCaller(c): GwCaller, Query(q): Query<KeyQuery>) -> Response {
-    reply(s.gateway.usage_plans(&c, q.key_id.as_deref(), q.position.as_deref(), q.limit), StatusCode::OK, |p| {
-        items(p, plan_json)
-    })
+pub(crate) fn get_usage_plans(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let q = KeyQuery::of(g);
+    ok(s.gateway.usage_plans(c, q.key_id.as_deref(), q.position.as_deref(), q.limit), |p| items(p, plan_json))
 }
 
-async fn get_usage_plan(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(id): Path<String>) -> Response {
-    reply(s.gateway.usage_plan(&c, &id), StatusCode::OK, |p| plan_json(&p))
+pub(crate) fn get_usage_plan(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    ok(s.gateway.usage_plan(c, &id), |p| plan_json(&p))
 }
 
-async fn update_usage_plan(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(id): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.update_usage_plan(&c, &id, &patch_operations(&b)), StatusCode::OK, |p| plan_json(&p))
+pub(crate) fn update_usage_plan(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    let b = &g.input;
+    ok(s.gateway.update_usage_plan(c, &id, &patch_operations(b)), |p| plan_json(&p))
 }
 
-async fn delete_usage_plan(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(id): Path<String>) -> Response {
-    done(s.gateway.delete_usage_plan(&c, &id), StatusCode::ACCEPTED)
+pub(crate) fn delete_usage_plan(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    none(s.gateway.delete_usage_plan(c, &id))
 }
 
-async fn create_usage_plan_key(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(id): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let key = string(&b, "keyId").unwrap_or_default();
-    let kind = string(&b, "keyType").unwrap_or_default();
-    reply(s.gateway.create_usage_plan_key(&c, &id, &key, &kind), StatusCode::CREATED, |k| plan_key_json(&k))
+pub(crate) fn create_usage_plan_key(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    let b = &g.input;
+    let key = string(b, "keyId").unwrap_or_default();
+    let kind = string(b, "keyType").unwrap_or_default();
+    ok(s.gateway.create_usage_plan_key(c, &id, &key, &kind), |k| plan_key_json(&k))
 }
 
-async fn get_usage_plan_keys(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(id): Path<String>) -> Response {
-    reply(
-        s.gateway.usage_plan_keys(&c, &id),
-        StatusCode::OK,
-        |keys| json!({ "item": keys.iter().map(plan_key_json).collect::<Vec<_>>() }),
-    )
+pub(crate) fn get_usage_plan_keys(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    ok(s.gateway.usage_plan_keys(c, &id), |keys| json!({ "items": keys.iter().map(plan_key_json).collect::<Vec<_>>() }))
 }
 
-async fn get_usage_plan_key(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((id, key)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.usage_plan_key(&c, &id, &key), StatusCode::OK, |k| plan_key_json(&k))
+pub(crate) fn get_usage_plan_key(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (id, key) = (g.path(0), g.path(1));
+    ok(s.gateway.usage_plan_key(c, &id, &key), |k| plan_key_json(&k))
 }
 
-async fn delete_usage_plan_key(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((id, key)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_usage_plan_key(&c, &id, &key), StatusCode::ACCEPTED)
+pub(crate) fn delete_usage_plan_key(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (id, key) = (g.path(0), g.path(1));
+    none(s.gateway.delete_usage_plan_key(c, &id, &key))
 }
 
 /// GetUsage: the current quota period's figures, one `[used, remaining]` per key.
-async fn get_usage(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(id): Path<String>,
-    Query(q): Query<KeyQuery>,
-) -> Response {
-    reply(s.gateway.usage(&c, &id, q.key_id.as_deref()), StatusCode::OK, |usage| {
+pub(crate) fn get_usage(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let id = g.path(0);
+    let q = KeyQuery::of(g);
+    ok(s.gateway.usage(c, &id, q.key_id.as_deref()), |usage| {
         let values: Map<String, Value> =
             usage.into_iter().map(|(k, (used, remaining))| (k, json!([[used, remaining]]))).collect();
         json!({
             "usagePlanId": id,
             "startDate": q.start_date,
             "endDate": q.end_date,
-            "values": values,
+            "items": values,
         })
     })
 }

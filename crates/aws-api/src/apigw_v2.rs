@@ -1,4 +1,6 @@
-//! API Gateway's HTTP API control plane (`apigatewayv2`, REST-JSON under `/v2/apis`).
+//! API Gateway v2's control plane (HTTP and WebSocket APIs): input in its wire form into
+//! service calls, results into output in its wire form (`apigw_api` converts both from and
+//! to the model's trees).
 
 use std::collections::BTreeMap;
 
@@ -6,53 +8,11 @@ use apigateway::v2::{
     ApiInput, AuthorizerInput, Cors, HttpApi, HttpAuthorizer, HttpDeployment, HttpIntegration, HttpStage,
     IntegrationInput, Route, RouteInput, RouteResponse, RouteSettings, StageInput, WsIntegrationResponse,
 };
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use serde_json::{json, Map, Value};
 
-use crate::apigw_common::{
-    boolean, done, integer, iso8601, put, reply, string, string_map, strings, GwCaller, JsonBody,
-};
+use crate::apigw_api::{none, ok, GwCall, GwReply};
+use crate::apigw_common::{boolean, integer, iso8601, put, string, string_map, strings};
 use crate::ApiState;
-
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/v2/apis", post(create_api).get(get_apis))
-        .route("/v2/apis/{api}", get(get_api).patch(update_api).delete(delete_api))
-        .route("/v2/apis/{api}/cors", axum::routing::delete(delete_cors))
-        .route("/v2/apis/{api}/routes", post(create_route).get(get_routes))
-        .route("/v2/apis/{api}/routes/{id}", get(get_route).patch(update_route).delete(delete_route))
-        .route("/v2/apis/{api}/integrations", post(create_integration).get(get_integrations))
-        .route(
-            "/v2/apis/{api}/integrations/{id}",
-            get(get_integration).patch(update_integration).delete(delete_integration),
-        )
-        .route(
-            "/v2/apis/{api}/integrations/{integration}/integrationresponses",
-            post(create_integration_response).get(get_integration_responses),
-        )
-        .route(
-            "/v2/apis/{api}/integrations/{integration}/integrationresponses/{id}",
-            get(get_integration_response).patch(update_integration_response).delete(delete_integration_response),
-        )
-        .route("/v2/apis/{api}/stages", post(create_stage).get(get_stages))
-        .route("/v2/apis/{api}/stages/{name}", get(get_stage).patch(update_stage).delete(delete_stage))
-        .route("/v2/apis/{api}/deployments", post(create_deployment).get(get_deployments))
-        .route("/v2/apis/{api}/deployments/{id}", get(get_deployment).delete(delete_deployment))
-        .route("/v2/apis/{api}/routes/{route}/routeresponses", post(create_route_response).get(get_route_responses))
-        .route(
-            "/v2/apis/{api}/routes/{route}/routeresponses/{id}",
-            get(get_route_response).delete(delete_route_response),
-        )
-        .route("/v2/apis/{api}/authorizers", post(create_authorizer).get(get_authorizers))
-        .route(
-            "/v2/apis/{api}/authorizers/{id}",
-            get(get_authorizer).patch(update_authorizer).delete(delete_authorizer),
-        )
-}
 
 // ---------------------------------------------------------------------------------------
 // Wire shapes.
@@ -319,228 +279,203 @@ fn stage_input(b: &Value) -> StageInput {
 // ---------------------------------------------------------------------------------------
 // Handlers.
 
-async fn create_api(State(s): State<ApiState>, GwCaller(c): GwCaller, JsonBody(b): JsonBody) -> Response {
-    let g = s.gateway.clone();
-    reply(s.gateway.create_api(&c, api_input(&b)), StatusCode::CREATED, |a| api_json(&a, endpoint(&g, &a.id)))
+pub(crate) fn create_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let b = &g.input;
+    let gw = s.gateway.clone();
+    ok(s.gateway.create_api(c, api_input(b)), |a| api_json(&a, endpoint(&gw, &a.id)))
 }
 
 fn endpoint(g: &apigateway::GatewayService, id: &str) -> String {
     format!("http://{}", g.api_host(id))
 }
 
-async fn get_apis(State(s): State<ApiState>, GwCaller(c): GwCaller) -> Response {
-    let g = s.gateway.clone();
-    reply(Ok(s.gateway.apis(&c)), StatusCode::OK, |apis| items(apis, |a| api_json(a, endpoint(&g, &a.id))))
+pub(crate) fn get_apis(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let gw = s.gateway.clone();
+    ok(Ok(s.gateway.apis(c)), |apis| items(apis, |a| api_json(a, endpoint(&gw, &a.id))))
 }
 
-async fn get_api(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    let g = s.gateway.clone();
-    reply(s.gateway.api(&c, &api), StatusCode::OK, |a| api_json(&a, endpoint(&g, &a.id)))
+pub(crate) fn get_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let gw = s.gateway.clone();
+    ok(s.gateway.api(c, &api), |a| api_json(&a, endpoint(&gw, &a.id)))
 }
 
-async fn update_api(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    let g = s.gateway.clone();
-    reply(s.gateway.update_api(&c, &api, api_input(&b)), StatusCode::OK, |a| api_json(&a, endpoint(&g, &a.id)))
+pub(crate) fn update_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
+    let gw = s.gateway.clone();
+    ok(s.gateway.update_api(c, &api, api_input(b)), |a| api_json(&a, endpoint(&gw, &a.id)))
 }
 
-async fn delete_api(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    done(s.gateway.delete_api(&c, &api), StatusCode::NO_CONTENT)
+pub(crate) fn delete_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    none(s.gateway.delete_api(c, &api))
 }
 
-async fn delete_cors(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    done(s.gateway.delete_cors(&c, &api), StatusCode::NO_CONTENT)
+pub(crate) fn delete_cors(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    none(s.gateway.delete_cors(c, &api))
 }
 
-async fn create_route(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.create_route(&c, &api, route_input(&b)), StatusCode::CREATED, |r| route_json(&r))
+pub(crate) fn create_route(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
+    ok(s.gateway.create_route(c, &api, route_input(b)), |r| route_json(&r))
 }
 
-async fn get_routes(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.routes(&c, &api), StatusCode::OK, |r| items(r, route_json))
+pub(crate) fn get_routes(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.routes(c, &api), |r| items(r, route_json))
 }
 
-async fn get_route(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.route(&c, &api, &id), StatusCode::OK, |r| route_json(&r))
+pub(crate) fn get_route(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    ok(s.gateway.route(c, &api, &id), |r| route_json(&r))
 }
 
-async fn update_route(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.update_route(&c, &api, &id, route_input(&b)), StatusCode::OK, |r| route_json(&r))
+pub(crate) fn update_route(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    let b = &g.input;
+    ok(s.gateway.update_route(c, &api, &id, route_input(b)), |r| route_json(&r))
 }
 
-async fn delete_route(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_route(&c, &api, &id), StatusCode::NO_CONTENT)
+pub(crate) fn delete_route(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    none(s.gateway.delete_route(c, &api, &id))
 }
 
-async fn create_integration(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.create_integration(&c, &api, integration_input(&b)), StatusCode::CREATED, |i| integration_json(&i))
+pub(crate) fn create_integration(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
+    ok(s.gateway.create_integration(c, &api, integration_input(b)), |i| integration_json(&i))
 }
 
-async fn get_integrations(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.integrations_v2(&c, &api), StatusCode::OK, |i| items(i, integration_json))
+pub(crate) fn get_integrations(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.integrations_v2(c, &api), |i| items(i, integration_json))
 }
 
-async fn get_integration(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.integration_v2(&c, &api, &id), StatusCode::OK, |i| integration_json(&i))
+pub(crate) fn get_integration(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    ok(s.gateway.integration_v2(c, &api, &id), |i| integration_json(&i))
 }
 
-async fn update_integration(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.update_integration_v2(&c, &api, &id, integration_input(&b)), StatusCode::OK, |i| {
-        integration_json(&i)
+pub(crate) fn update_integration(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    let b = &g.input;
+    ok(s.gateway.update_integration_v2(c, &api, &id, integration_input(b)), |i| integration_json(&i))
+}
+
+pub(crate) fn delete_integration(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    none(s.gateway.delete_integration_v2(c, &api, &id))
+}
+
+pub(crate) fn create_stage(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
+    ok(s.gateway.create_stage_v2(c, &api, stage_input(b)), |s| stage_json(&s))
+}
+
+pub(crate) fn get_stages(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.stages_v2(c, &api), |st| items(st, stage_json))
+}
+
+pub(crate) fn get_stage(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, name) = (g.path(0), g.path(1));
+    ok(s.gateway.stage_v2(c, &api, &name), |s| stage_json(&s))
+}
+
+pub(crate) fn update_stage(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, name) = (g.path(0), g.path(1));
+    let b = &g.input;
+    ok(s.gateway.update_stage_v2(c, &api, &name, stage_input(b)), |s| stage_json(&s))
+}
+
+pub(crate) fn delete_stage(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, name) = (g.path(0), g.path(1));
+    none(s.gateway.delete_stage_v2(c, &api, &name))
+}
+
+pub(crate) fn create_deployment(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
+    ok(s.gateway.create_deployment_v2(c, &api, string(b, "description"), string(b, "stageName")), |d| {
+        deployment_json(&d)
     })
 }
 
-async fn delete_integration(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_integration_v2(&c, &api, &id), StatusCode::NO_CONTENT)
+pub(crate) fn get_deployments(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.deployments_v2(c, &api), |d| items(d, deployment_json))
 }
 
-async fn create_stage(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.create_stage_v2(&c, &api, stage_input(&b)), StatusCode::CREATED, |s| stage_json(&s))
+pub(crate) fn get_deployment(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    ok(s.gateway.deployment_v2(c, &api, &id), |d| deployment_json(&d))
 }
 
-async fn get_stages(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.stages_v2(&c, &api), StatusCode::OK, |st| items(st, stage_json))
+pub(crate) fn delete_deployment(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    none(s.gateway.delete_deployment_v2(c, &api, &id))
 }
 
-async fn get_stage(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, name)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.stage_v2(&c, &api, &name), StatusCode::OK, |s| stage_json(&s))
+pub(crate) fn create_authorizer(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    let b = &g.input;
+    ok(s.gateway.create_authorizer_v2(c, &api, authorizer_input(b)), |a| authorizer_json(&a))
 }
 
-async fn update_stage(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, name)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.update_stage_v2(&c, &api, &name, stage_input(&b)), StatusCode::OK, |s| stage_json(&s))
+pub(crate) fn get_authorizers(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let api = g.path(0);
+    ok(s.gateway.authorizers_v2(c, &api), |a| items(a, authorizer_json))
 }
 
-async fn delete_stage(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, name)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_stage_v2(&c, &api, &name), StatusCode::NO_CONTENT)
+pub(crate) fn get_authorizer(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    ok(s.gateway.authorizer_v2(c, &api, &id), |a| authorizer_json(&a))
 }
 
-async fn create_deployment(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(
-        s.gateway.create_deployment_v2(&c, &api, string(&b, "description"), string(&b, "stageName")),
-        StatusCode::CREATED,
-        |d| deployment_json(&d),
-    )
+pub(crate) fn update_authorizer(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    let b = &g.input;
+    ok(s.gateway.update_authorizer_v2(c, &api, &id, authorizer_input(b)), |a| authorizer_json(&a))
 }
 
-async fn get_deployments(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.deployments_v2(&c, &api), StatusCode::OK, |d| items(d, deployment_json))
-}
-
-async fn get_deployment(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.deployment_v2(&c, &api, &id), StatusCode::OK, |d| deployment_json(&d))
-}
-
-async fn delete_deployment(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_deployment_v2(&c, &api, &id), StatusCode::NO_CONTENT)
-}
-
-async fn create_authorizer(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path(api): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.create_authorizer_v2(&c, &api, authorizer_input(&b)), StatusCode::CREATED, |a| authorizer_json(&a))
-}
-
-async fn get_authorizers(State(s): State<ApiState>, GwCaller(c): GwCaller, Path(api): Path<String>) -> Response {
-    reply(s.gateway.authorizers_v2(&c, &api), StatusCode::OK, |a| items(a, authorizer_json))
-}
-
-async fn get_authorizer(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.authorizer_v2(&c, &api, &id), StatusCode::OK, |a| authorizer_json(&a))
-}
-
-async fn update_authorizer(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    reply(s.gateway.update_authorizer_v2(&c, &api, &id, authorizer_input(&b)), StatusCode::OK, |a| authorizer_json(&a))
-}
-
-async fn delete_authorizer(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, id)): Path<(String, String)>,
-) -> Response {
-    done(s.gateway.delete_authorizer_v2(&c, &api, &id), StatusCode::NO_CONTENT)
+pub(crate) fn delete_authorizer(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    none(s.gateway.delete_authorizer_v2(c, &api, &id))
 }
 
 fn route_response_json(r: &RouteResponse) -> Value {
@@ -550,43 +485,35 @@ fn route_response_json(r: &RouteResponse) -> Value {
     o
 }
 
-async fn create_route_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, route)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn create_route_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, route) = (g.path(0), g.path(1));
+    let b = &g.input;
     let r = RouteResponse {
         id: String::new(),
-        key: string(&b, "routeResponseKey").unwrap_or_default(),
-        model_selection_expression: string(&b, "modelSelectionExpression"),
-        response_models: string_map(&b, "responseModels"),
+        key: string(b, "routeResponseKey").unwrap_or_default(),
+        model_selection_expression: string(b, "modelSelectionExpression"),
+        response_models: string_map(b, "responseModels"),
     };
-    reply(s.gateway.create_route_response(&c, &api, &route, r), StatusCode::CREATED, |r| route_response_json(&r))
+    ok(s.gateway.create_route_response(c, &api, &route, r), |r| route_response_json(&r))
 }
 
-async fn get_route_responses(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, route)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.route_responses(&c, &api, &route), StatusCode::OK, |r| items(r, route_response_json))
+pub(crate) fn get_route_responses(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, route) = (g.path(0), g.path(1));
+    ok(s.gateway.route_responses(c, &api, &route), |r| items(r, route_response_json))
 }
 
-async fn get_route_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, route, id)): Path<(String, String, String)>,
-) -> Response {
-    reply(s.gateway.route_response(&c, &api, &route, &id), StatusCode::OK, |r| route_response_json(&r))
+pub(crate) fn get_route_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, route, id) = (g.path(0), g.path(1), g.path(2));
+    ok(s.gateway.route_response(c, &api, &route, &id), |r| route_response_json(&r))
 }
 
-async fn delete_route_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, route, id)): Path<(String, String, String)>,
-) -> Response {
-    done(s.gateway.delete_route_response(&c, &api, &route, &id), StatusCode::NO_CONTENT)
+pub(crate) fn delete_route_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, route, id) = (g.path(0), g.path(1), g.path(2));
+    none(s.gateway.delete_route_response(c, &api, &route, &id))
 }
 
 fn integration_response_json(r: &WsIntegrationResponse) -> Value {
@@ -617,54 +544,38 @@ fn apply_integration_response(r: &mut WsIntegrationResponse, b: &Value) {
     }
 }
 
-async fn create_integration_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, integration)): Path<(String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn create_integration_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, integration) = (g.path(0), g.path(1));
+    let b = &g.input;
     let mut r = WsIntegrationResponse::default();
-    apply_integration_response(&mut r, &b);
-    reply(s.gateway.create_integration_response_v2(&c, &api, &integration, r), StatusCode::CREATED, |r| {
-        integration_response_json(&r)
-    })
+    apply_integration_response(&mut r, b);
+    ok(s.gateway.create_integration_response_v2(c, &api, &integration, r), |r| integration_response_json(&r))
 }
 
-async fn get_integration_responses(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, integration)): Path<(String, String)>,
-) -> Response {
-    reply(s.gateway.integration_responses_v2(&c, &api, &integration), StatusCode::OK, |r| {
-        items(r, integration_response_json)
-    })
+pub(crate) fn get_integration_responses(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, integration) = (g.path(0), g.path(1));
+    ok(s.gateway.integration_responses_v2(c, &api, &integration), |r| items(r, integration_response_json))
 }
 
-async fn get_integration_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, integration, id)): Path<(String, String, String)>,
-) -> Response {
-    reply(s.gateway.integration_response_v2(&c, &api, &integration, &id), StatusCode::OK, |r| {
-        integration_response_json(&r)
-    })
+pub(crate) fn get_integration_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, integration, id) = (g.path(0), g.path(1), g.path(2));
+    ok(s.gateway.integration_response_v2(c, &api, &integration, &id), |r| integration_response_json(&r))
 }
 
-async fn update_integration_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, integration, id)): Path<(String, String, String)>,
-    JsonBody(b): JsonBody,
-) -> Response {
+pub(crate) fn update_integration_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, integration, id) = (g.path(0), g.path(1), g.path(2));
+    let b = &g.input;
     let updated =
-        s.gateway.update_integration_response_v2(&c, &api, &integration, &id, |r| apply_integration_response(r, &b));
-    reply(updated, StatusCode::OK, |r| integration_response_json(&r))
+        s.gateway.update_integration_response_v2(c, &api, &integration, &id, |r| apply_integration_response(r, b));
+    ok(updated, |r| integration_response_json(&r))
 }
 
-async fn delete_integration_response(
-    State(s): State<ApiState>,
-    GwCaller(c): GwCaller,
-    Path((api, integration, id)): Path<(String, String, String)>,
-) -> Response {
-    done(s.gateway.delete_integration_response_v2(&c, &api, &integration, &id), StatusCode::NO_CONTENT)
+pub(crate) fn delete_integration_response(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, integration, id) = (g.path(0), g.path(1), g.path(2));
+    none(s.gateway.delete_integration_response_v2(c, &api, &integration, &id))
 }

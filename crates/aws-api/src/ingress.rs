@@ -282,55 +282,6 @@ pub(crate) async fn request_log(State(s): State<ApiState>, req: Request, next: N
     resp
 }
 
-/// Checks a request to one of Lamina's own REST routes (API Gateway's) against
-/// its service's model before the handler runs: input that breaks the model's constraints
-/// answers the model's validation error, in AWS's words and the current patterns. Anything
-/// else (a body that is not JSON) is left to the handler. Invoke's payload is not read
-/// here: it is a blob the model does not constrain, and streams on to the handler.
-pub(crate) async fn model_check(service: &'static str, req: Request, next: Next) -> Response {
-    let Some(model) = protocol::service(service) else { return next.run(req).await };
-    let protocol::rules::Validation::Checked(code) = protocol::rules::of(service).validation else {
-        return next.run(req).await;
-    };
-    let pairs: Vec<(String, String)> =
-        req.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
-    let Some((op, _)) = model.find_rest(req.method(), req.uri().path(), &pairs) else {
-        return next.run(req).await;
-    };
-    let streamed = op.name.starts_with("Invoke");
-    // Only bodies of a declared, bounded length are read here; others (a large code
-    // upload, a chunked body) go to their handler untouched, which applies its own limits.
-    let length =
-        req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    let bodiless = streamed || (length.is_none() && !req.headers().contains_key("transfer-encoding"));
-    if !bodiless && length.is_none_or(|n| n > MAX_UNSERVED_BODY) {
-        return next.run(req).await;
-    }
-    let (parts, body) = req.into_parts();
-    let (body, checked) = if streamed {
-        (body, bytes::Bytes::new())
-    } else {
-        match axum::body::to_bytes(body, MAX_UNSERVED_BODY).await {
-            Ok(b) => (Body::from(b.clone()), b),
-            Err(_) => return next.run(Request::from_parts(parts, Body::empty())).await,
-        }
-    };
-    let preq = protocol::Request {
-        method: &parts.method,
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        body: checked,
-    };
-    if let Err(e) = model.read(model.protocol(), &preq).and_then(|input| model.check(&input)) {
-        if e.code == code {
-            let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-            return error(service, model.protocol(), &e, &request_id);
-        }
-    }
-    next.run(Request::from_parts(parts, body)).await
-}
-
 /// `GET /_lamina/health`: each modelled service, whether Lamina serves it, and its
 /// model's operation count.
 pub(crate) async fn health() -> Response {

@@ -9,16 +9,16 @@
 //! that key's account; code download links carry a signature of the server's own
 //! (`code_urls.rs`). Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
 //! a path form), or to a function URL (`{url-id}.lambda-url.{region}.localhost`), go to
-//! API Gateway's data plane first. Lambda, SQS, SNS, STS, IAM and CloudWatch Logs are
+//! API Gateway's data plane first. Lambda, API Gateway, SQS, SNS, STS, IAM and CloudWatch Logs are
 //! served on the `protocol` crate: it routes a request to its operation (for Lambda, by the
 //! model's HTTP bindings), reads it into the service's input tree from the service's
 //! model, and writes the output tree or error back (`ingress.rs`, `lambda_api.rs`); their
 //! modules (`*_api.rs`, `lambda_*.rs`) only turn trees into service calls and map each
 //! service's errors in one place (`lambda_rest::service_error`, `sqs_api::service_error`,
 //! `sns_api::service_error`, …). A Lambda call naming another account's function acts
-//! there when its resource policy grants it (`lambda_api::handle`). API Gateway's handlers
-//! still parse their own JSON and map errors in `apigw_common::error_response`;
-//! `ingress::model_check` checks their input against the model first.
+//! there when its resource policy grants it (`lambda_api::handle`). Both API Gateway
+//! control planes are served the same way (`apigw_api.rs`); v2's handlers read and write
+//! its JSON in the wire form, which `apigw_api` converts from and to the model's trees.
 //! Anything no handler takes is answered by `ingress::unserved` in the protocol the request
 //! used.
 //!
@@ -27,6 +27,7 @@
 //! touches the store or starts processes; the services do.
 #![deny(missing_docs)]
 
+mod apigw_api;
 mod apigw_common;
 mod apigw_definitions;
 mod apigw_rest;
@@ -368,17 +369,21 @@ pub fn router(state: ApiState) -> Router {
             .route(&format!("/{root}"), axum::routing::any(lambda_api::handle))
             .route(&format!("/{root}/{{*rest}}"), axum::routing::any(lambda_api::handle));
     }
-    // API Gateway's routes: the model checks their input once a route has matched (an
-    // operation without a route answers 501, whatever its input).
-    let apigateway = Router::new()
-        .merge(apigw_rest::routes())
-        .merge(apigw_definitions::routes())
-        .merge(apigw_usage::routes())
-        .route_layer(middleware::from_fn(|req, next| ingress::model_check("apigateway", req, next)));
+    // API Gateway's REST API control plane, likewise under its roots (`/restapis`, …).
+    let mut apigateway = Router::new();
+    for root in apigw_api::path_roots("apigateway") {
+        apigateway = apigateway
+            .route(&format!("/{root}"), axum::routing::any(apigw_api::handle))
+            .route(&format!("/{root}/{{*rest}}"), axum::routing::any(apigw_api::handle));
+    }
+    for root in apigw_api::path_roots("apigatewayv2") {
+        apigateway = apigateway
+            .route(&format!("/{root}"), axum::routing::any(apigw_api::handle_v2))
+            .route(&format!("/{root}/{{*rest}}"), axum::routing::any(apigw_api::handle_v2));
+    }
     Router::new()
         .merge(lambda)
         .merge(apigateway)
-        .merge(apigw_v2::routes())
         .route("/_lamina/clock", axum::routing::post(advance_clock))
         .route("/_lamina/metrics", axum::routing::get(metrics))
         .route("/_lamina/health", axum::routing::get(ingress::health))

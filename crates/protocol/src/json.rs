@@ -3,7 +3,8 @@
 //!
 //! The canonical tree is JSON too: structures are objects keyed by member name, maps are
 //! objects, timestamps are numbers of seconds, blobs are base64 text. Reading keeps only
-//! the members the shape has (AWS ignores the others) and drops nulls; a value of the wrong
+//! the members the shape has (AWS ignores the others) and drops null members (a map keeps
+//! a null value); a value of the wrong
 //! type is an error naming the member.
 
 use serde_json::{Map, Value};
@@ -64,13 +65,13 @@ pub fn read(model: &Model, shape: ShapeId, value: Value, path: &str) -> Result<V
                 .map(|(i, v)| read(model, member.shape, v, &join(path, &(i + 1).to_string())))
                 .collect::<Result<_, _>>()?,
         ),
+        // A map keeps a key whose value is null (API Gateway's `responseTemplates` keeps
+        // such a template, empty).
         (Kind::Map(_, value), Value::Object(obj)) => {
             let mut out = Map::new();
             for (k, v) in obj {
-                if !v.is_null() {
-                    let v = read(model, value.shape, v, &join(path, &k))?;
-                    out.insert(k, v);
-                }
+                let v = if v.is_null() { v } else { read(model, value.shape, v, &join(path, &k))? };
+                out.insert(k, v);
             }
             Value::Object(out)
         }
@@ -124,8 +125,11 @@ fn write_with(
         }
         (Kind::Map(_, m), Value::Object(obj)) => Value::Object(
             obj.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), write_with(model, m.shape, v, default_format, Some(m))))
+                .map(|(k, v)| {
+                    let v =
+                        if v.is_null() { Value::Null } else { write_with(model, m.shape, v, default_format, Some(m)) };
+                    (k.clone(), v)
+                })
                 .collect(),
         ),
         (Kind::Timestamp, v) => {

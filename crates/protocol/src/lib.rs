@@ -395,6 +395,28 @@ impl Model {
         }
     }
 
+    /// An operation's input tree as the JSON protocols write it (wire names), for a
+    /// handler that reads a service's JSON in its wire form.
+    pub fn input_as_wire(&self, operation: &str, input: &Value) -> Value {
+        match self.operation(operation).and_then(|op| op.input) {
+            Some(shape) => json::write(self, shape, input, model::TimestampFormat::EpochSeconds),
+            None => Value::Object(Map::new()),
+        }
+    }
+
+    /// An operation's output, given in the JSON protocols' wire form, read into the output
+    /// tree (members the model does not have are left out).
+    pub fn output_from_wire(&self, operation: &str, wire: Value) -> Result<Value, ServiceError> {
+        match self.operation(operation).and_then(|op| op.output) {
+            Some(shape) if !wire.is_null() => json::read(self, shape, wire, "").map_err(|e| {
+                ServiceError::new("InternalFailure", format!("output member {} is not a {}", e.path, e.expected))
+                    .status(500)
+                    .receiver()
+            }),
+            _ => Ok(Value::Null),
+        }
+    }
+
     /// Writes an operation's output in a protocol.
     pub fn respond(&self, protocol: Protocol, operation: &str, output: Output, request_id: &str) -> Response {
         let Some(op) = self.operation(operation) else {
