@@ -178,9 +178,26 @@ def lam_http_put(lam, name, qualifier, n):
         return e.code, e.headers, e.read()
 
 
+def test_provisioned_concurrency_is_taken_from_the_reservation(lam):
+    create(lam, "share", code=APP, Publish=True)
+    lam.put_function_concurrency(FunctionName="share", ReservedConcurrentExecutions=1)
+    assert invoke_json(lam, "share", {})[1]["event"] == {}
+    lam.put_provisioned_concurrency_config(FunctionName="share", Qualifier="1", ProvisionedConcurrentExecutions=1)
+    assert wait_ready(lam, "share", "1")["Status"] == "READY"
+    # The one reserved execution is version 1's: `$LATEST` has none left.
+    with pytest.raises(ClientError) as e:
+        invoke_json(lam, "share", {}, Qualifier="$LATEST")
+    assert (e.value.response["Error"]["Code"], e.value.response["Reason"]) == \
+        ("TooManyRequestsException", "ReservedFunctionConcurrentInvocationLimitExceeded")
+    r, body = invoke_json(lam, "share", {"action": "context"}, Qualifier="1")
+    assert body["env"]["AWS_LAMBDA_INITIALIZATION_TYPE"] == "provisioned-concurrency"
+    lam.delete_provisioned_concurrency_config(FunctionName="share", Qualifier="1")
+    assert invoke_json(lam, "share", {})[1]["event"] == {}
+
+
 def test_provisioning_a_function_whose_init_fails_reports_failed(lam):
     create(lam, "pf", code=function_zip("bad_import.py"), handler="bad_import.handler", Publish=True)
     lam.put_provisioned_concurrency_config(FunctionName="pf", Qualifier="1", ProvisionedConcurrentExecutions=1)
     got = wait_ready(lam, "pf", "1")
     assert (got["Status"], got["AllocatedProvisionedConcurrentExecutions"]) == ("FAILED", 0)
-    assert got["StatusReason"].startswith("FUNCTION_ERROR_INIT_FAILURE"), got["StatusReason"]
+    assert got["StatusReason"] == "FUNCTION_ERROR_INIT_FAILURE", got["StatusReason"]

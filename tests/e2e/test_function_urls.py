@@ -106,6 +106,26 @@ def test_a_function_url_called_with_curl_gets_the_payload_2_event(lamina, lam):
     assert curl(url_after + "again")[0] == 201
 
 
+STREAMING = b"""exports.handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
+  const stream = awslambda.HttpResponseStream.from(responseStream, {
+    statusCode: 200, headers: { "Content-Type": "text/html" } });
+  stream.write("Hello,");
+  stream.write(" world!");
+  stream.end();
+});
+"""
+
+
+def test_a_streaming_function_answers_its_url_in_response_stream_mode(lamina, lam):
+    from conftest import zip_bytes
+    create(lam, "streams", runtime="nodejs20.x", handler="index.handler", code=zip_bytes({"index.js": STREAMING}))
+    url = lam.create_function_url_config(FunctionName="streams", AuthType="NONE",
+                                         InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
+    status, headers, body = curl(url, "--data-binary", "{}")
+    assert (status, body) == (200, b"Hello, world!")
+    assert headers["content-type"] == ["text/html"]
+
+
 def test_url_configs_are_managed_as_aws_does(lamina, lam):
     create(lam, "site", code=function_zip("url.py"), handler="url.handler")
     assert error(lambda: lam.get_function_url_config(FunctionName="site")) == (

@@ -261,6 +261,11 @@ def test_dry_run_event_and_bad_payloads(lamina, py):
         "Function not found: arn:aws:lambda:us-east-1:000000000000:function:py:7"
 
 
+def test_no_payload_is_the_empty_object(py):
+    r = py.invoke(FunctionName="py")
+    assert json.loads(r["Payload"].read())["event"] == {}
+
+
 def test_init_errors_are_reported_as_aws_does(lam):
     create(lam, "bad-import", code=function_zip("bad_import.py"), handler="bad_import.handler")
     r, body = invoke_json(lam, "bad-import", {})

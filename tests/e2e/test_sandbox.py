@@ -92,6 +92,11 @@ def test_two_gb_of_tmp_is_usable(lam):
     assert body == {"allocated_mb": 2048, "more": "ENOSPC"}
 
 
+def test_the_entrypoint_is_where_aws_keeps_it(lam):
+    _, st = invoke_json(lam, "healthy", {"action": "stat", "path": "/lambda-entrypoint.sh"})
+    assert (st["mode"], st["uid"], st["gid"]) == ("0o100755", 0, 0)
+
+
 def test_code_and_root_are_read_only(lam):
     hostile(lam, "writer", "writer")
     _, body = invoke_json(lam, "writer", {})

@@ -3,6 +3,7 @@ other calls tools make first (awslocal, Terraform's reads)."""
 import json
 import os
 import subprocess
+import time
 
 import boto3
 import pytest
@@ -72,3 +73,32 @@ def test_functions_run_as_a_session_of_their_execution_role(lamina, lam):
                            aws_session_token=creds["SessionToken"])
     who = assumed.get_caller_identity()
     assert (who["Arn"], who["Account"]) == ("arn:aws:sts::111111111111:assumed-role/deployer/ci", "111111111111")
+
+
+def test_each_environment_has_credentials_of_its_own_while_it_lives(lamina, lam):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import create, function_zip
+    create(lam, "keys", code=function_zip("app.py"), Timeout=30)
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda _: json.loads(lam.invoke(
+            FunctionName="keys", Payload=json.dumps({"action": "credentials", "seconds": 1}))["Payload"].read()),
+            range(2)))
+    assert got[0]["environment"] != got[1]["environment"], "two environments"
+    keys = [g["credentials"] for g in got]
+    assert all(keys[0][i] != keys[1][i] for i in range(3)), keys
+
+    def who(creds):
+        sts = boto3.client("sts", endpoint_url=lamina.url, region_name="us-east-1", aws_access_key_id=creds[0],
+                           aws_secret_access_key=creds[1], aws_session_token=creds[2])
+        return sts.get_caller_identity()["Arn"]
+
+    session = "arn:aws:sts::000000000000:assumed-role/lambda-role/keys"
+    assert [who(k) for k in keys] == [session, session]
+    # Once the environments are gone, their keys are nobody's: open mode reads them as the
+    # default account.
+    lam.delete_function(FunctionName="keys")
+    deadline = time.monotonic() + 30
+    while [who(k) for k in keys] != ["arn:aws:iam::000000000000:root"] * 2:
+        assert time.monotonic() < deadline, "the environments' keys outlived them"
+        time.sleep(0.1)

@@ -816,7 +816,7 @@ fn apigw_id(request_id: &str) -> String {
     id
 }
 
-fn is_hop_by_hop(name: &str) -> bool {
+pub(crate) fn is_hop_by_hop(name: &str) -> bool {
     matches!(
         name,
         "connection"

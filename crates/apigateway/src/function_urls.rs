@@ -30,6 +30,35 @@ pub struct UrlTarget {
     pub iam: bool,
     /// Its CORS settings.
     pub cors: Option<crate::v2::Cors>,
+    /// `InvokeMode` `RESPONSE_STREAM`: the function's answer is the response's body, after
+    /// an HTTP prelude if it wrote one.
+    pub streaming: bool,
+}
+
+/// The response a function streamed: its HTTP prelude (`statusCode`, `headers`,
+/// `cookies`), then eight NUL bytes, then the body, when it used `HttpResponseStream`;
+/// otherwise the body alone, answered 200.
+fn streamed_answer(payload: &[u8]) -> GatewayResponse {
+    const DELIMITER: [u8; 8] = [0; 8];
+    let split = payload.windows(8).position(|w| w == DELIMITER).and_then(|at| {
+        let prelude: serde_json::Value = serde_json::from_slice(&payload[..at]).ok()?;
+        prelude.is_object().then_some((prelude, at))
+    });
+    let Some((prelude, at)) = split else {
+        return GatewayResponse { status: 200, headers: Vec::new(), body: Bytes::copy_from_slice(payload) };
+    };
+    let status = prelude.get("statusCode").and_then(serde_json::Value::as_u64).and_then(|s| u16::try_from(s).ok());
+    let mut headers: Vec<(String, String)> = prelude
+        .get("headers")
+        .and_then(serde_json::Value::as_object)
+        .map(|h| h.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default();
+    for cookie in prelude.get("cookies").and_then(serde_json::Value::as_array).into_iter().flatten() {
+        if let Some(c) = cookie.as_str() {
+            headers.push(("set-cookie".into(), c.to_owned()));
+        }
+    }
+    GatewayResponse { status: status.unwrap_or(200), headers, body: Bytes::copy_from_slice(&payload[at + 8..]) }
 }
 
 /// How a function URL's call went.
@@ -104,6 +133,19 @@ fn access_key(req: &GatewayRequest) -> Option<String> {
     })
 }
 
+/// The headers a function URL's event carries.
+fn url_event_headers(req: &GatewayRequest) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> =
+        req.headers.iter().filter(|(k, _)| !crate::execute::is_hop_by_hop(k)).cloned().collect();
+    let port = req.host.rsplit_once(':').map_or("80", |(_, p)| p).to_owned();
+    for (name, value) in [("x-forwarded-port", port), ("x-forwarded-proto", "http".to_owned())] {
+        if !headers.iter().any(|(k, _)| k == name) {
+            headers.push((name.to_owned(), value));
+        }
+    }
+    headers
+}
+
 impl GatewayService {
     /// Serves a request to the function URL `url_id`. `caller` is the account of the
     /// request's signer, if it was signed (and, in authenticated mode, verified).
@@ -124,12 +166,16 @@ impl GatewayService {
         let now = model::clock::now_ms();
         let no_map = BTreeMap::new();
         let account = if url.iam { caller.unwrap_or("anonymous") } else { "anonymous" };
+        // A function URL's event carries its path decoded, and the headers the client sent
+        // less the hop-by-hop ones, plus the forwarding ones AWS's front end adds.
+        let path = crate::routing::percent_decode(&req.path);
+        let headers = url_event_headers(req);
         let facts = RequestFacts {
             method: &req.method,
-            path: &req.path,
-            full_path: &req.path,
+            path: &path,
+            full_path: &path,
             query: req.query.as_deref(),
-            headers: &req.headers,
+            headers: &headers,
             body: &req.body,
             source_ip: &req.source_ip,
             domain_name: req.host.rsplit_once(':').map_or(req.host.as_str(), |(h, _)| h),
@@ -161,6 +207,7 @@ impl GatewayService {
             UrlReply::Forbidden => return forbidden(&req.request_id),
             UrlReply::Throttled => answer(429, "Rate Exceeded.", "TooManyRequestsException", &req.request_id),
             UrlReply::TooLarge(why) => answer(413, &why, "RequestEntityTooLargeException", &req.request_id),
+            UrlReply::Function(FunctionReply::Returned(payload)) if url.streaming => streamed_answer(&payload),
             UrlReply::Function(FunctionReply::Returned(payload)) => match events::http_proxy_response_v2(&payload) {
                 Some(p) => proxy_answer(p, true, false),
                 None => function_failed(&req.request_id),
@@ -193,5 +240,18 @@ mod tests {
         assert_eq!(id("a.b.lambda-url.us-east-1.localhost"), None);
         assert_eq!(id(".lambda-url.us-east-1.localhost"), None);
         assert_eq!(id("localhost:4566"), None);
+    }
+
+    #[test]
+    fn a_streamed_answer_reads_its_prelude_or_is_the_body() {
+        let mut payload = br#"{"statusCode":201,"headers":{"content-type":"text/html"},"cookies":["a=1"]}"#.to_vec();
+        payload.extend_from_slice(&[0; 8]);
+        payload.extend_from_slice(b"Hello, world!");
+        let r = streamed_answer(&payload);
+        assert_eq!(r.status, 201);
+        assert_eq!(r.headers, [("content-type".into(), "text/html".into()), ("set-cookie".into(), "a=1".into())]);
+        assert_eq!(&r.body[..], b"Hello, world!");
+        let r = streamed_answer(b"no prelude");
+        assert_eq!((r.status, &r.body[..]), (200, &b"no prelude"[..]));
     }
 }

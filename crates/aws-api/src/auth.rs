@@ -66,8 +66,6 @@ pub struct Authenticator {
     keys: RwLock<HashMap<String, Arc<Known>>>,
     /// Signing keys derived from the secrets above.
     signing: sigv4::SigningKeys,
-    /// Temporary credentials by principal: (key id, secret, session token).
-    sessions: RwLock<HashMap<String, (String, String, String)>>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -111,22 +109,15 @@ impl Authenticator {
                 (k.id, Arc::new(known))
             })
             .collect();
-        Authenticator {
-            keys: RwLock::new(keys),
-            signing: sigv4::SigningKeys::default(),
-            sessions: RwLock::new(HashMap::new()),
-        }
+        Authenticator { keys: RwLock::new(keys), signing: sigv4::SigningKeys::default() }
     }
 
-    /// Temporary credentials acting in `account` as `principal` (an assumed role's
-    /// session) — (access key id, secret, session token) — for functions' environments,
-    /// made once per principal and kept while the server runs.
-    pub fn session_as(&self, account: &str, principal: &str) -> (String, String, String) {
-        if let Some(s) = self.sessions.read().unwrap_or_else(|p| p.into_inner()).get(principal) {
-            return s.clone();
-        }
-        let mut sessions = self.sessions.write().unwrap_or_else(|p| p.into_inner());
-        let issued = sessions.entry(principal.to_owned()).or_insert_with(new_credentials).clone();
+    /// Fresh temporary credentials acting in `account` as `principal` (an assumed role's
+    /// session) — (access key id, secret, session token) — for one function environment,
+    /// as Lambda gives each environment its own: they work until [`Authenticator::revoke`]
+    /// (when the environment stops).
+    pub fn session_for(&self, account: &str, principal: &str) -> (String, String, String) {
+        let issued = new_credentials();
         let known = Known {
             secret: sigv4::Secret { secret_key: issued.1.clone(), session_token: Some(issued.2.clone()) },
             account: account.to_owned(),
@@ -135,6 +126,15 @@ impl Authenticator {
         };
         self.keys.write().unwrap_or_else(|p| p.into_inner()).insert(issued.0.clone(), Arc::new(known));
         issued
+    }
+
+    /// Forgets temporary credentials this authenticator issued (an environment's, as it
+    /// stops); configured keys stay.
+    pub fn revoke(&self, access_key: &str) {
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if keys.get(access_key).is_some_and(|k| k.secret.session_token.is_some()) {
+            keys.remove(access_key);
+        }
     }
 
     /// New temporary credentials acting in `account` as `principal` (an assumed role's

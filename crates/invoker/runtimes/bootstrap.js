@@ -10,6 +10,58 @@ const path = require("path");
 const fs = require("fs");
 const { pathToFileURL } = require("url");
 const util = require("util");
+const { Writable } = require("stream");
+
+// AWS's `awslambda` global: response streaming. A handler wrapped by `streamifyResponse`
+// is called with (event, responseStream, context) and writes its answer to the stream;
+// `HttpResponseStream.from` puts an HTTP prelude (status, headers) before the body, as a
+// function URL in RESPONSE_STREAM mode reads it: its JSON, then eight NUL bytes.
+const STREAMING = Symbol("streaming");
+
+class ResponseStream extends Writable {
+  constructor() {
+    super();
+    this.chunks = [];
+    this.contentType = "application/octet-stream";
+  }
+
+  _write(chunk, encoding, done) {
+    this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding));
+    done();
+  }
+
+  setContentType(type) {
+    this.contentType = type;
+  }
+}
+
+globalThis.awslambda = {
+  streamifyResponse(handler) {
+    handler[STREAMING] = true;
+    return handler;
+  },
+  HttpResponseStream: {
+    from(stream, prelude) {
+      stream.setContentType("application/vnd.awslambda.http-integration-response");
+      stream.write(JSON.stringify(prelude || {}));
+      stream.write(Buffer.alloc(8));
+      return stream;
+    },
+  },
+};
+
+// Runs a streaming handler to the end of its stream; answers the bytes written.
+async function runStreaming(handler, event, context) {
+  const stream = new ResponseStream();
+  const finished = new Promise((resolve, reject) => {
+    stream.on("finish", resolve);
+    stream.on("error", reject);
+  });
+  await handler(event, stream, context);
+  if (!stream.writableEnded) stream.end();
+  await finished;
+  return { body: Buffer.concat(stream.chunks), contentType: stream.contentType };
+}
 
 const [HOST, PORT] = (() => {
   const api = process.env.AWS_LAMBDA_RUNTIME_API;
@@ -273,20 +325,27 @@ async function main() {
     currentRequestId = requestId;
     process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"] || "";
     const context = makeContext(next.headers);
-    let result;
+    let body;
+    let headers = { "Content-Type": "application/json" };
     try {
       const text = next.body.toString("utf8");
       const event = text.length ? JSON.parse(text) : {};
-      result = await runHandler(handler, event, context);
+      if (handler[STREAMING]) {
+        const streamed = await runStreaming(handler, event, context);
+        body = streamed.body;
+        headers = { "Content-Type": streamed.contentType, "Lambda-Runtime-Function-Response-Mode": "streaming" };
+      } else {
+        const result = await runHandler(handler, event, context);
+        body = result === undefined ? "null" : JSON.stringify(result);
+      }
     } catch (err) {
       const doc = errorDoc(err);
       logError(requestId, doc);
       await postError(`/invocation/${requestId}/error`, doc);
       continue;
     }
-    const body = result === undefined ? "null" : JSON.stringify(result);
     try {
-      await request("POST", `/invocation/${requestId}/response`, body, { "Content-Type": "application/json" });
+      await request("POST", `/invocation/${requestId}/response`, body, headers);
     } catch (_) {
       // The Runtime API stops reading an answer over its size limit and records it as too
       // large; the runtime goes on to the next invocation, as AWS's clients do.

@@ -48,6 +48,8 @@ pub(crate) struct Environment {
     pub frozen: bool,
     /// Whether it was started for provisioned concurrency (and is kept, not reaped).
     pub provisioned: bool,
+    /// Its own credentials, revoked as it is dropped.
+    pub _credentials: Option<crate::CredentialLease>,
 }
 
 enum Phase {

@@ -98,8 +98,23 @@ pub struct LogStreamId {
 /// function its execution role's.
 pub trait CredentialIssuer: std::fmt::Debug + Send + Sync + 'static {
     /// (access key ID, secret access key, session token): a session of the function's
-    /// execution role, named after the function.
+    /// execution role, named after the function, new for each environment as Lambda's are.
     fn issue(&self, f: &Function) -> (String, String, String);
+    /// Revokes credentials `issue` made, once their environment has stopped.
+    fn revoke(&self, access_key: &str);
+}
+
+/// An environment's credentials, revoked when it is dropped (its environment stopped, or
+/// never started).
+pub(crate) struct CredentialLease {
+    issuer: Arc<dyn CredentialIssuer>,
+    access_key: String,
+}
+
+impl Drop for CredentialLease {
+    fn drop(&mut self) {
+        self.issuer.revoke(&self.access_key);
+    }
 }
 
 /// In the runtime directory: the system's roots and Lamina's authority, for
@@ -779,9 +794,13 @@ impl Inner {
         let c = &f.config;
         let task_root = layout.task_root.display().to_string();
         let opt = layout.opt_dir.display().to_string();
-        let (key_id, secret, token) = match &self.config.credentials {
-            Some(issuer) => issuer.issue(f),
-            None => (f.account.clone(), "lamina".into(), "lamina".into()),
+        let ((key_id, secret, token), credentials) = match &self.config.credentials {
+            Some(issuer) => {
+                let issued = issuer.issue(f);
+                let lease = CredentialLease { issuer: issuer.clone(), access_key: issued.0.clone() };
+                (issued, Some(lease))
+            }
+            None => ((f.account.clone(), "lamina".into(), "lamina".into()), None),
         };
         let mut env: Vec<(String, String)> = vec![
             ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
@@ -911,6 +930,7 @@ impl Inner {
             init_timeout: self.config.init_timeout,
             frozen: false,
             provisioned,
+            _credentials: credentials,
         })
     }
 }

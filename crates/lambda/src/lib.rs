@@ -278,6 +278,23 @@ struct Cache {
 }
 
 impl Cache {
+    /// The concurrency a synchronous invocation of `f` (under `qualifier`, as the caller
+    /// named it) may use. Provisioned concurrency is taken from the function's
+    /// reservation: a qualifier without a provisioned configuration of its own gets only
+    /// what the configurations leave, and is throttled when they claim it all.
+    fn sync_capacity(&self, f: &Function, qualifier: Option<&str>) -> Capacity {
+        match self.capacity(f) {
+            Capacity::Reserved(n) => {
+                let families = self.families.read().unwrap_or_else(|p| p.into_inner());
+                let provisioned = families.get(&key_of(f)).map(|fam| &fam.provisioned);
+                let own = qualifier.is_some_and(|q| provisioned.is_some_and(|p| p.contains_key(q)));
+                let claimed: u32 = provisioned.map_or(0, |p| p.values().map(|c| c.requested).sum());
+                Capacity::Reserved(if own { n } else { n.saturating_sub(claimed) })
+            }
+            unreserved => unreserved,
+        }
+    }
+
     fn reserved_in(&self, account: &str) -> u32 {
         self.reserved.read().unwrap_or_else(|p| p.into_inner()).get(account).copied().unwrap_or(0)
     }
@@ -1173,12 +1190,15 @@ impl LambdaService {
         input: InvokeInput,
     ) -> Result<InvokeOutcome, LambdaError> {
         let (f, shown) = self.resolve_invoked(caller, name, qualifier).map_err(|e| latest_named(e, name, qualifier))?;
+        // No payload is the empty object, as AWS hands it on (to the function, and to a
+        // destination's record).
+        let payload = if input.payload.is_empty() { Bytes::from_static(b"{}") } else { input.payload };
         let request = InvokeRequest {
             request_id: input.request_id,
-            payload: input.payload,
+            payload,
             log_tail: input.log_tail,
             client_context: input.client_context,
-            capacity: self.cache.capacity(&f),
+            capacity: self.cache.sync_capacity(&f, shown.as_deref()),
             qualifier: shown.clone(),
         };
         let limit = match kind {

@@ -472,7 +472,8 @@ impl LambdaService {
         let allocated = allocated.min(config.requested);
         let (status, status_reason) = match (allocated >= config.requested, failure) {
             (true, _) => ("READY", None),
-            (false, Some(why)) => ("FAILED", Some(format!("FUNCTION_ERROR_INIT_FAILURE: {why}"))),
+            // AWS names the failure, not its cause (the cause is in the function's log).
+            (false, Some(_)) => ("FAILED", Some("FUNCTION_ERROR_INIT_FAILURE".to_owned())),
             (false, None) => ("IN_PROGRESS", None),
         };
         ProvisionedView {

@@ -514,7 +514,11 @@ struct FunctionKeys(Arc<aws_api::Authenticator>);
 impl invoker::CredentialIssuer for FunctionKeys {
     fn issue(&self, f: &model::Function) -> (String, String, String) {
         let (account, principal) = f.execution_session();
-        self.0.session_as(&account, &principal)
+        self.0.session_for(&account, &principal)
+    }
+
+    fn revoke(&self, access_key: &str) {
+        self.0.revoke(access_key);
     }
 }
 
@@ -629,6 +633,7 @@ impl apigateway::Functions for Functions {
             account: url.account,
             iam: url.config.auth_type == "AWS_IAM",
             cors,
+            streaming: url.config.invoke_mode == "RESPONSE_STREAM",
         })
     }
 

@@ -287,6 +287,15 @@ fn prepare_root(cell: &CellSpec) {
 }
 
 /// The function's part of the root, then the pivot into it.
+/// Writes one of the root's files; a script (`#!`) is executable, as AWS's entrypoint is.
+fn write_file(at: &Path, contents: &str) {
+    must("writing a file", fs::write(at, contents));
+    if contents.starts_with("#!") {
+        use std::os::unix::fs::PermissionsExt;
+        must("making a script executable", fs::set_permissions(at, fs::Permissions::from_mode(0o755)));
+    }
+}
+
 fn finish_root(root: &Path, spec: &JailSpec) {
     // /tmp first: a bind below it (an interpreter installed under /tmp) must land on top
     // of the function's /tmp, not be hidden by it.
@@ -301,7 +310,7 @@ fn finish_root(root: &Path, spec: &JailSpec) {
         if let Some(parent) = at.parent() {
             mkdirs(parent);
         }
-        must("writing a file", fs::write(&at, contents));
+        write_file(&at, contents);
     }
 
     let old = root.join(".old-root");
@@ -343,7 +352,7 @@ fn prestarted_init(root: &Path, p: &Prestart) -> ! {
         if let Some(parent) = at.parent() {
             mkdirs(parent);
         }
-        must("writing a file", fs::write(&at, contents));
+        write_file(&at, contents);
     }
     mkdirs(&inside(root, Path::new("/tmp")));
     mkdirs(&inside(root, Path::new("/var/task")));

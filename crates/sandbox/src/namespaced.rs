@@ -340,7 +340,7 @@ impl NamespaceSandbox {
                         target: if p == &self.runtime_dir { "/var/runtime".into() } else { p.clone() },
                     })
                     .collect(),
-                files: passwd_files(uid),
+                files: root_files(uid, &k.program, &k.args),
                 uid,
                 gid: SANDBOX_GID,
                 nofile: NOFILE,
@@ -493,13 +493,27 @@ fn remove_cell_dirs(scratch_root: &Path) {
     }
 }
 
-fn passwd_files(uid: u32) -> Vec<(PathBuf, String)> {
+/// The files an environment's root holds besides its binds: its users, and
+/// `/lambda-entrypoint.sh`, where AWS's images keep the script that starts the runtime
+/// (`/lambda-entrypoint.sh <handler>`): here it starts this environment's runtime.
+fn root_files(uid: u32, program: &Path, args: &[String]) -> Vec<(PathBuf, String)> {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let command: Vec<String> =
+        std::iter::once(quote(&program.display().to_string())).chain(args.iter().map(|a| quote(a))).collect();
     vec![
         (
             "/etc/passwd".into(),
             format!("root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:{uid}:{SANDBOX_GID}::/tmp:/sbin/nologin\n"),
         ),
         ("/etc/group".into(), format!("root:x:0:\nsbx_user1051:x:{SANDBOX_GID}:\n")),
+        (
+            "/lambda-entrypoint.sh".into(),
+            format!(
+                "#!/bin/sh\n# Starts this environment's runtime; the first argument, if any, is the handler.\n\
+                 if [ $# -ge 1 ]; then export _HANDLER=\"$1\"; fi\nexec {}\n",
+                command.join(" ")
+            ),
+        ),
     ]
 }
 
@@ -575,7 +589,7 @@ impl Sandbox for NamespaceSandbox {
         let uid = cell.confinement.uid;
         let jail = JailSpec {
             binds,
-            files: passwd_files(uid),
+            files: root_files(uid, &spec.program, &spec.args),
             tmp_mb: spec.limits.ephemeral_mb,
             tmp_image,
             program: spec.program.clone(),
