@@ -156,6 +156,9 @@ def test_provisioned_concurrency_rules(lam):
     assert error(lam.put_function_concurrency, FunctionName="pr", ReservedConcurrentExecutions=0) == (
         400, "InvalidParameterValueException",
         " ReservedConcurrentExecutions  0 should not be lower than function's total provisioned concurrency [1].")
+    with pytest.raises(ClientError) as e:
+        lam.put_function_concurrency(FunctionName="pr", ReservedConcurrentExecutions=0)
+    assert "Type" not in e.value.response, "AWS answers this one without Type"
     lam.put_function_concurrency(FunctionName="pr", ReservedConcurrentExecutions=3)
     assert error(lam.put_provisioned_concurrency_config, FunctionName="pr", Qualifier="live",
                  ProvisionedConcurrentExecutions=4) == \

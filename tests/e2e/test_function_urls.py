@@ -77,6 +77,9 @@ def test_a_function_url_called_with_curl_gets_the_payload_2_event(lamina, lam):
     assert event["rawPath"] == "/items/7" and event["rawQueryString"] == "color=red&color=blue&size=L"
     assert event["queryStringParameters"] == {"color": "red,blue", "size": "L"}
     assert event["cookies"] == ["a=1", "b=2"] and event["headers"]["x-custom"] == "yes"
+    # As AWS's front end passes them on: the domain alone, the port apart, no hop-by-hop.
+    assert event["headers"]["host"] == host and event["headers"]["x-forwarded-port"] == str(lamina.port)
+    assert event["headers"]["x-forwarded-proto"] == "http" and "connection" not in event["headers"]
     assert event["body"] == "hello url" and event["isBase64Encoded"] is False
     ctx = event["requestContext"]
     assert ctx["accountId"] == "anonymous" and ctx["apiId"] == host.split(".")[0]

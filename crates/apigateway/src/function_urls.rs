@@ -133,11 +133,20 @@ fn access_key(req: &GatewayRequest) -> Option<String> {
     })
 }
 
-/// The headers a function URL's event carries.
+/// The headers a function URL's event carries: as AWS's front end passes them on, `host`
+/// is the URL's domain alone and the port is in `x-forwarded-port`.
 fn url_event_headers(req: &GatewayRequest) -> Vec<(String, String)> {
-    let mut headers: Vec<(String, String)> =
-        req.headers.iter().filter(|(k, _)| !crate::execute::is_hop_by_hop(k)).cloned().collect();
-    let port = req.host.rsplit_once(':').map_or("80", |(_, p)| p).to_owned();
+    let (domain, port) = match req.host.rsplit_once(':') {
+        Some((domain, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (domain, port),
+        _ => (req.host.as_str(), "80"),
+    };
+    let mut headers: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| !crate::execute::is_hop_by_hop(k))
+        .map(|(k, v)| if k == "host" { (k.clone(), domain.to_owned()) } else { (k.clone(), v.clone()) })
+        .collect();
+    let port = port.to_owned();
     for (name, value) in [("x-forwarded-port", port), ("x-forwarded-proto", "http".to_owned())] {
         if !headers.iter().any(|(k, _)| k == name) {
             headers.push((name.to_owned(), value));

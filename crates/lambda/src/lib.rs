@@ -1091,11 +1091,11 @@ impl LambdaService {
         let provisioned: i64 =
             self.family(&old).map_or(0, |fam| fam.provisioned.values().map(|c| i64::from(c.requested)).sum());
         if reserved < provisioned {
-            return Err(Invalid::parameter(format!(
+            // AWS answers this one without `Type`.
+            return Err(LambdaError::from(Invalid::Untyped(format!(
                 " ReservedConcurrentExecutions  {reserved} should not be lower than function's total provisioned \
                  concurrency [{provisioned}]."
-            ))
-            .into());
+            ))));
         }
         let others = self.cache.reserved_in(&caller.account).saturating_sub(old.reserved_concurrency.unwrap_or(0));
         let unreserved = i64::from(self.concurrency_limit) - i64::from(others) - reserved;
