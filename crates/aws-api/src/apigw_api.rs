@@ -6,8 +6,6 @@
 //! `apigw_definitions`, `apigw_usage`, `apigw_v2`) turn an input tree into a service call
 //! and its result into an output tree; none of them sees HTTP.
 
-use std::collections::BTreeSet;
-
 use apigateway::{Caller, GatewayError};
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -150,20 +148,6 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "UpdateUsagePlan",
     "UpdateVpcLink",
 ];
-
-/// The first path segments of a service's operations (`restapis`, `apikeys`, …; v2's
-/// `v2`): the router sends every request under them here.
-pub(crate) fn path_roots(service: &str) -> BTreeSet<String> {
-    protocol::service(service)
-        .map(|m| {
-            m.operations
-                .iter()
-                .filter_map(|op| op.template.example().split('/').nth(1).map(str::to_owned))
-                .filter(|root| !root.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// One API Gateway call, as its handler sees it.
 pub(crate) struct GwCall {
@@ -424,7 +408,7 @@ mod tests {
         for op in OPERATIONS {
             assert!(model.operation(op).is_some(), "{op} is not in API Gateway's model");
         }
-        let roots = path_roots("apigateway");
+        let roots = ingress::path_roots("apigateway");
         for root in ["restapis", "apikeys", "usageplans", "vpclinks"] {
             assert!(roots.contains(root), "{roots:?}");
         }
@@ -434,6 +418,6 @@ mod tests {
         for op in OPERATIONS_V2 {
             assert!(model.operation(op).is_some(), "{op} is not in API Gateway v2's model");
         }
-        assert_eq!(path_roots("apigatewayv2").into_iter().collect::<Vec<_>>(), ["v2"]);
+        assert_eq!(ingress::path_roots("apigatewayv2").into_iter().collect::<Vec<_>>(), ["v2"]);
     }
 }

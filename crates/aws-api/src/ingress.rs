@@ -282,6 +282,21 @@ pub(crate) async fn request_log(State(s): State<ApiState>, req: Request, next: N
     resp
 }
 
+/// The first path segments of a REST service's operations (Lambda's `2015-03-31`, API
+/// Gateway's `restapis`, v2's `v2`): the router sends every request under them to the
+/// service, which routes it by its model.
+pub(crate) fn path_roots(service: &str) -> std::collections::BTreeSet<String> {
+    protocol::service(service)
+        .map(|m| {
+            m.operations
+                .iter()
+                .filter_map(|op| op.template.example().split('/').nth(1).map(str::to_owned))
+                .filter(|root| !root.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `GET /_lamina/health`: each modelled service, whether Lamina serves it, and its
 /// model's operation count.
 pub(crate) async fn health() -> Response {

@@ -6,8 +6,6 @@
 //! an input tree into a service call and its result into an output tree; none of them sees
 //! HTTP.
 
-use std::collections::BTreeSet;
-
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
@@ -112,20 +110,6 @@ const CROSS_ACCOUNT: &[&str] = &[
     "TagResource",
     "UntagResource",
 ];
-
-/// The first path segments of Lambda's operations (`2015-03-31`, `2018-10-31`, …): the
-/// router sends every request under them here.
-pub(crate) fn path_roots() -> BTreeSet<String> {
-    protocol::service("lambda")
-        .map(|m| {
-            m.operations
-                .iter()
-                .filter_map(|op| op.template.example().split('/').nth(1).map(str::to_owned))
-                .filter(|root| !root.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// The largest body an operation takes, and the name AWS's 413 gives the operation.
 fn body_limit(operation: &str) -> (usize, &str) {
@@ -352,7 +336,7 @@ mod tests {
         for op in OPERATIONS {
             assert!(model.operation(op).is_some(), "{op} is not in Lambda's model");
         }
-        let roots = path_roots();
+        let roots = ingress::path_roots("lambda");
         assert!(roots.contains("2015-03-31") && roots.contains("2018-10-31"), "{roots:?}");
         assert!(roots.iter().all(|r| r.len() == 10 && r.as_bytes()[4] == b'-'), "{roots:?}");
     }

@@ -354,36 +354,36 @@ async fn root_get(axum::extract::State(s): axum::extract::State<ApiState>, req: 
     query_request(s, req).await
 }
 
+/// `router`, with every path under `service`'s roots going to `handler`.
+fn rooted<H, T>(mut router: Router<ApiState>, service: &str, handler: H) -> Router<ApiState>
+where
+    H: axum::handler::Handler<T, ApiState>,
+    T: 'static,
+{
+    for root in ingress::path_roots(service) {
+        router = router
+            .route(&format!("/{root}"), axum::routing::any(handler.clone()))
+            .route(&format!("/{root}/{{*rest}}"), axum::routing::any(handler.clone()));
+    }
+    router
+}
+
 /// Every AWS API Lamina serves, on one router.
 pub fn router(state: ApiState) -> Router {
-    // Lambda: every path under its operations' roots (`/2015-03-31/…`) goes to the
-    // protocol layer, which routes it by the model.
-    let mut lambda = Router::new()
+    // Lambda and both API Gateway control planes: every path under their operations'
+    // roots (`/2015-03-31/…`, `/restapis/…`, `/v2/…`) goes to the protocol layer, which
+    // routes it by the model.
+    let modelled = Router::new()
         .route("/_lamina/code/{account}/{region}/{name}/{file}", axum::routing::get(lambda_rest::download_code))
         .route(
             "/_lamina/layer-code/{account}/{region}/{name}/{version}",
             axum::routing::get(lambda_layers::download_layer),
         );
-    for root in lambda_api::path_roots() {
-        lambda = lambda
-            .route(&format!("/{root}"), axum::routing::any(lambda_api::handle))
-            .route(&format!("/{root}/{{*rest}}"), axum::routing::any(lambda_api::handle));
-    }
-    // API Gateway's REST API control plane, likewise under its roots (`/restapis`, …).
-    let mut apigateway = Router::new();
-    for root in apigw_api::path_roots("apigateway") {
-        apigateway = apigateway
-            .route(&format!("/{root}"), axum::routing::any(apigw_api::handle))
-            .route(&format!("/{root}/{{*rest}}"), axum::routing::any(apigw_api::handle));
-    }
-    for root in apigw_api::path_roots("apigatewayv2") {
-        apigateway = apigateway
-            .route(&format!("/{root}"), axum::routing::any(apigw_api::handle_v2))
-            .route(&format!("/{root}/{{*rest}}"), axum::routing::any(apigw_api::handle_v2));
-    }
+    let modelled = rooted(modelled, "lambda", lambda_api::handle);
+    let modelled = rooted(modelled, "apigateway", apigw_api::handle);
+    let modelled = rooted(modelled, "apigatewayv2", apigw_api::handle_v2);
     Router::new()
-        .merge(lambda)
-        .merge(apigateway)
+        .merge(modelled)
         .route("/_lamina/clock", axum::routing::post(advance_clock))
         .route("/_lamina/metrics", axum::routing::get(metrics))
         .route("/_lamina/health", axum::routing::get(ingress::health))
