@@ -3,8 +3,8 @@
 //!
 //! The canonical tree is JSON too: structures are objects keyed by member name, maps are
 //! objects, timestamps are numbers of seconds, blobs are base64 text. Reading keeps only
-//! the members the shape has (AWS ignores the others) and drops null members (a map keeps
-//! a null value); a value of the wrong
+//! the members the shape has (AWS ignores the others) and drops nulls (but for the null
+//! values of a service whose maps are sparse); a value of the wrong
 //! type is an error naming the member.
 
 use serde_json::{Map, Value};
@@ -65,12 +65,19 @@ pub fn read(model: &Model, shape: ShapeId, value: Value, path: &str) -> Result<V
                 .map(|(i, v)| read(model, member.shape, v, &join(path, &(i + 1).to_string())))
                 .collect::<Result<_, _>>()?,
         ),
-        // A map keeps a key whose value is null (API Gateway's `responseTemplates` keeps
-        // such a template, empty).
+        // Where the service's maps are sparse, a key whose value is null is kept (API
+        // Gateway's `responseTemplates` keeps such a template, empty); elsewhere dropped.
         (Kind::Map(_, value), Value::Object(obj)) => {
+            let sparse = crate::rules::of(model.service).sparse_maps;
             let mut out = Map::new();
             for (k, v) in obj {
-                let v = if v.is_null() { v } else { read(model, value.shape, v, &join(path, &k))? };
+                if v.is_null() {
+                    if sparse {
+                        out.insert(k, v);
+                    }
+                    continue;
+                }
+                let v = read(model, value.shape, v, &join(path, &k))?;
                 out.insert(k, v);
             }
             Value::Object(out)
@@ -166,5 +173,12 @@ mod tests {
         let err = read(model, input, json!({"MessageAttributes": {"a": {"StringListValues": "x"}}}), "").unwrap_err();
         assert_eq!(err.path, "MessageAttributes.a.StringListValues");
         assert_eq!(write(model, input, &v, TimestampFormat::EpochSeconds), v);
+        // SQS's maps drop a null value; API Gateway's keep it.
+        let v = read(model, input, json!({"MessageAttributes": {"a": null}}), "").unwrap();
+        assert_eq!(v, json!({"MessageAttributes": {}}));
+        let gw = crate::service("apigateway").unwrap();
+        let op = gw.operation("PutIntegrationResponse").unwrap().input.unwrap();
+        let v = read(gw, op, json!({"responseTemplates": {"application/json": null}}), "").unwrap();
+        assert_eq!(v, json!({"responseTemplates": {"application/json": null}}));
     }
 }

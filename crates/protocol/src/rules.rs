@@ -37,6 +37,9 @@ pub struct Rules {
     /// Enums whose values the service lists in an order of its own (not the model's) when
     /// a value breaks them.
     pub enum_orders: &'static [&'static [&'static str]],
+    /// Maps keep a key whose value is null (API Gateway keeps such a response template,
+    /// empty); elsewhere a null is dropped like an absent member.
+    pub sparse_maps: bool,
 }
 
 /// API Gateway's orders, as its validation messages list them.
@@ -103,6 +106,7 @@ const DEFAULT: Rules = Rules {
     invalid_action_for: "for this web service",
     own_checks: &[],
     enum_orders: &[],
+    sparse_maps: false,
 };
 
 /// The rules of a service, by Lamina's name for it.
@@ -119,6 +123,7 @@ pub fn of(service: &str) -> Rules {
             list_not_null: false,
             malformed: "BadRequestException",
             enum_orders: APIGATEWAY_ENUM_ORDERS,
+            sparse_maps: true,
             ..DEFAULT
         },
         // Until AWS's answers are recorded, API Gateway v2 checks its own input.
