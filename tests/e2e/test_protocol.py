@@ -173,6 +173,13 @@ def test_lambda_is_routed_by_its_model(lamina):
     assert json.loads(body)["message"] == (
         "1 validation error detected: Value 'Sometimes' at 'invocationType' failed to satisfy constraint: "
         "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+    # A body that is not JSON, and a member of the wrong type, named as the caller wrote it.
+    status, headers, body = lamina.http("POST", "/2015-03-31/functions", b"{nope")
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "InvalidRequestContentException")
+    assert json.loads(body)["message"].startswith("Could not parse request body into json: ")
+    status, headers, body = lamina.http("POST", "/v2/apis", b'{"name": 5}')
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "BadRequestException")
+    assert json.loads(body)["message"] == "Value for parameter name is not a valid string."
     # Its output is written from the model: DeleteFunction's status is an output member.
     lam = lamina.client("lambda")
     create(lam, "routed", code=zip_bytes({"app.py": "def handler(e, c):\n    return e\n"}))

@@ -53,7 +53,8 @@ pub fn read(model: &Model, shape: ShapeId, value: Value, path: &str) -> Result<V
             let mut out = Map::new();
             for m in members {
                 if let Some(v) = obj.remove(m.wire_name()).filter(|v| !v.is_null()) {
-                    out.insert(m.name.clone(), read(model, m.shape, v, &join(path, &m.name))?);
+                    // The path names the member as the caller wrote it.
+                    out.insert(m.name.clone(), read(model, m.shape, v, &join(path, m.wire_name()))?);
                 }
             }
             Value::Object(out)

@@ -309,7 +309,8 @@ impl Model {
     /// model's constraints (see [`Model::check`]).
     pub fn read(&self, protocol: Protocol, req: &Request) -> Result<Input, ServiceError> {
         let rules = rules::of(self.service);
-        let malformed = |detail: String| ServiceError::new(rules.malformed, detail);
+        let malformed =
+            |detail: String| ServiceError::new(rules.malformed, format!("{}{detail}", rules.malformed_prefix));
         // The SDKs compress some bodies (CloudWatch's metric data), adding `gzip` last.
         let inflated;
         let req = match req.header("content-encoding") {

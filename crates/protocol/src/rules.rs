@@ -26,6 +26,9 @@ pub struct Rules {
     pub json_type_prefix: &'static str,
     /// The code answered when the body cannot be read.
     pub malformed: &'static str,
+    /// What the message of an unreadable body starts with (Lambda's `Could not parse
+    /// request body into json: `).
+    pub malformed_prefix: &'static str,
     /// Where the query protocol's `InvalidAction` says an action is not valid
     /// (`for this web service`, SQS's `for this endpoint`).
     pub invalid_action_for: &'static str,
@@ -103,6 +106,7 @@ const DEFAULT: Rules = Rules {
     list_not_null: true,
     json_type_prefix: "",
     malformed: "SerializationException",
+    malformed_prefix: "",
     invalid_action_for: "for this web service",
     own_checks: &[],
     enum_orders: &[],
@@ -114,6 +118,7 @@ pub fn of(service: &str) -> Rules {
     match service {
         "lambda" => Rules {
             malformed: "InvalidRequestContentException",
+            malformed_prefix: "Could not parse request body into json: ",
             own_checks: &["runtime"],
             enum_orders: &[&["Terminate", "Allow"], &["RESPONSE_STREAM", "BUFFERED"]],
             ..DEFAULT
