@@ -153,6 +153,11 @@ def create(lam, name, runtime="python3.12", handler="app.handler", code=None, **
                                Code={"ZipFile": code}, **kw)
 
 
+def wait_updated(lam, name):
+    """Waits until a function's update is done, with boto3's waiter, as deploy tools do."""
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 600})
+
+
 def invoke_json(lam, name, payload=None, **kw):
     r = lam.invoke(FunctionName=name, Payload=json.dumps(payload if payload is not None else {}), **kw)
     body = r["Payload"].read()

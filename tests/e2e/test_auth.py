@@ -394,3 +394,22 @@ def test_aws_iam_routes_take_only_verified_signatures(secured):
     assert send(forged)[0] == 403
     stranger = signed(secured, "GET", path, b"", who=("AKIASTRANGER0000", "x"), service="execute-api")
     assert send(stranger)[0] == 403
+
+
+def test_an_iam_users_access_keys_sign_requests_while_active(secured):
+    iam = client(secured, "iam", BOB)
+    iam.create_user(UserName="carol")
+    key = iam.create_access_key(UserName="carol")["AccessKey"]
+    carol = (key["AccessKeyId"], key["SecretAccessKey"])
+    assert client(secured, "sts", carol).get_caller_identity()["Arn"] == "arn:aws:iam::222222222222:user/carol"
+    assert client(secured, "lambda", carol).list_functions()["Functions"] == [], "acts in the user's account"
+    forged = (key["AccessKeyId"], "not-the-secret")
+    assert error_of(lambda: client(secured, "sts", forged).get_caller_identity())[:2] == (403, "SignatureDoesNotMatch")
+
+    iam.update_access_key(UserName="carol", AccessKeyId=carol[0], Status="Inactive")
+    assert error_of(lambda: client(secured, "sts", carol).get_caller_identity())[:2] == (403, "InvalidClientTokenId")
+    iam.update_access_key(UserName="carol", AccessKeyId=carol[0], Status="Active")
+    secured.restart(hard=True)
+    assert client(secured, "sts", carol).get_caller_identity()["Arn"] == "arn:aws:iam::222222222222:user/carol"
+    client(secured, "iam", BOB).delete_access_key(UserName="carol", AccessKeyId=carol[0])
+    assert error_of(lambda: client(secured, "sts", carol).get_caller_identity())[:2] == (403, "InvalidClientTokenId")

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ROLE, create, function_zip, zip_bytes
+from conftest import ROLE, create, function_zip, wait_updated, zip_bytes
 
 APP = function_zip("app.py")
 
@@ -51,6 +51,7 @@ def test_create_get_list_update_delete(lam):
     assert updated["LastUpdateStatus"] == "InProgress"
     assert updated["RevisionId"] != created["RevisionId"]
     assert lam.get_function_configuration(FunctionName="fn-one")["Environment"] == {"Variables": {"BB": "2"}}
+    wait_updated(lam, "fn-one")
 
     new_zip = function_zip("app.py", extra="x")
     code = lam.update_function_code(FunctionName="fn-one", ZipFile=new_zip)
@@ -252,6 +253,7 @@ def test_revision_id_is_a_precondition(lam):
         assert error_of(e)[2] == 412
     ok = lam.update_function_configuration(FunctionName="rev", Description="x", RevisionId=active["RevisionId"])
     assert ok["Description"] == "x" and ok["LastUpdateStatus"] == "InProgress"
+    wait_updated(lam, "rev")
     done = lam.get_function_configuration(FunctionName="rev")
     assert done["LastUpdateStatus"] == "Successful" and done["RevisionId"] not in (ok["RevisionId"], active["RevisionId"])
 
@@ -398,6 +400,7 @@ def test_code_signing_configs_are_kept_applied_and_refused_as_aws_refuses_them(l
     assert lam.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)["FunctionArns"] == [
         "arn:aws:lambda:us-east-1:000000000000:function:signed"]
     lam.update_function_code(FunctionName="signed", ZipFile=APP)
+    wait_updated(lam, "signed")
 
     # Back to Enforce: the next code update is refused; configuration updates are not code.
     lam.update_code_signing_config(CodeSigningConfigArn=arn, CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Enforce"})

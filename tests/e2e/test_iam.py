@@ -1,5 +1,6 @@
-"""IAM, minimal: roles and policies, stored and returned as AWS does (not enforced); a role
-made with the aws CLI serves as a function's execution role."""
+"""IAM, minimal: roles, users and policies, stored and returned as AWS does (not enforced); a
+role made with the aws CLI serves as a function's execution role, and a user's access keys
+act as that user."""
 import json
 
 import pytest
@@ -81,3 +82,64 @@ def test_roles_and_policies_are_kept_and_answered_as_aws_does(lamina):
     iam.delete_role(RoleName="app")
     iam.delete_policy(PolicyArn=policy["Arn"])
     assert iam.list_roles()["Roles"] == []
+
+
+def test_a_users_access_key_acts_as_the_user_in_open_mode(lamina):
+    iam = lamina.client("iam")
+    user = iam.create_user(UserName="dev", Tags=[{"Key": "team", "Value": "core"}])["User"]
+    assert (user["Arn"], user["Path"], user["Tags"]) == ("arn:aws:iam::000000000000:user/dev", "/",
+                                                         [{"Key": "team", "Value": "core"}])
+    assert user["UserId"].startswith("AIDA") and len(user["UserId"]) == 21
+    key = iam.create_access_key(UserName="dev")["AccessKey"]
+    assert (key["UserName"], key["Status"], len(key["AccessKeyId"]), len(key["SecretAccessKey"])) == (
+        "dev", "Active", 20, 40)
+    assert key["AccessKeyId"].startswith("AKIA")
+    as_dev = {"key": key["AccessKeyId"]}  # open mode reads who a key is, without checking the signature
+
+    me = lamina.client("sts", **as_dev).get_caller_identity()
+    assert (me["Arn"], me["UserId"], me["Account"]) == (user["Arn"], user["UserId"], "000000000000")
+    assert lamina.client("iam", **as_dev).get_user()["User"]["UserName"] == "dev", "GetUser names the caller"
+    sns = lamina.client("sns", **as_dev)
+    topic = sns.create_topic(Name="t")["TopicArn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="sms", Endpoint="+15555550100",
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["SubscriptionPrincipal"] == user["Arn"]
+
+    # A second key; a third is over AWS's quota; the user cannot go while it has keys.
+    second = iam.create_access_key(UserName="dev")["AccessKey"]["AccessKeyId"]
+    assert error(lambda: iam.create_access_key(UserName="dev")) == (409, "LimitExceeded")
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="dev")["AccessKeyMetadata"]] == [
+        key["AccessKeyId"], second]
+    assert error(lambda: iam.delete_user(UserName="dev")) == (409, "DeleteConflict")
+    assert error(lambda: iam.get_user()) == (400, "ValidationError"), "the account's root is not a user"
+
+    # Kept across a kill -9.
+    lamina.restart(hard=True)
+    assert lamina.client("sts", **as_dev).get_caller_identity()["Arn"] == user["Arn"]
+    iam = lamina.client("iam")
+    iam.delete_access_key(UserName="dev", AccessKeyId=key["AccessKeyId"])
+    iam.delete_access_key(UserName="dev", AccessKeyId=second)
+    # Open mode takes any key: one no longer known acts as the account.
+    assert lamina.client("sts", **as_dev).get_caller_identity()["Arn"] == "arn:aws:iam::000000000000:root"
+    iam.delete_user(UserName="dev")
+    assert error(lambda: iam.get_user(UserName="dev")) == (404, "NoSuchEntity")
+
+
+def test_users_have_policies_as_roles_do(lamina):
+    iam = lamina.client("iam")
+    iam.create_user(UserName="ops", Path="/team/")
+    policy = iam.create_policy(PolicyName="logs", PolicyDocument=json.dumps(LOGS))["Policy"]
+    iam.attach_user_policy(UserName="ops", PolicyArn=policy["Arn"])
+    iam.put_user_policy(UserName="ops", PolicyName="inline", PolicyDocument=json.dumps(LOGS))
+    assert iam.get_policy(PolicyArn=policy["Arn"])["Policy"]["AttachmentCount"] == 1
+    assert iam.list_attached_user_policies(UserName="ops")["AttachedPolicies"] == [
+        {"PolicyName": "logs", "PolicyArn": policy["Arn"]}]
+    assert iam.list_user_policies(UserName="ops")["PolicyNames"] == ["inline"]
+    assert json.loads(json.dumps(iam.get_user_policy(UserName="ops", PolicyName="inline")["PolicyDocument"])) == LOGS
+    assert [u["Arn"] for u in iam.list_users(PathPrefix="/team/")["Users"]] == ["arn:aws:iam::000000000000:user/team/ops"]
+    assert error(lambda: iam.delete_user(UserName="ops")) == (409, "DeleteConflict")
+    assert error(lambda: iam.delete_policy(PolicyArn=policy["Arn"])) == (409, "DeleteConflict")
+    iam.detach_user_policy(UserName="ops", PolicyArn=policy["Arn"])
+    iam.delete_user_policy(UserName="ops", PolicyName="inline")
+    iam.delete_user(UserName="ops")
+    assert error(lambda: iam.create_user(UserName="bad name")) == (400, "ValidationError")

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Lamina, create, function_zip, invoke_json, log_of, zip_bytes
+from conftest import Lamina, create, function_zip, invoke_json, log_of, wait_updated, zip_bytes
 
 APP = function_zip("app.py")
 
@@ -286,11 +286,14 @@ def test_update_code_runs_the_new_code(py):
     invoke_json(py, "py", {"action": "echo"})
     src = "def handler(event, context):\n    return 'v2'\n"
     py.update_function_code(FunctionName="py", ZipFile=zip_bytes({"app.py": src}))
+    wait_updated(py, "py")
     r, body = invoke_json(py, "py", {})
     assert body == "v2"
     py.update_function_configuration(FunctionName="py", Environment={"Variables": {"COLOR": "blue"}})
+    wait_updated(py, "py")
     py.update_function_code(FunctionName="py", ZipFile=zip_bytes(
         {"app.py": "import os\ndef handler(e, c):\n    return os.environ['COLOR']\n"}))
+    wait_updated(py, "py")
     assert invoke_json(py, "py", {})[1] == "blue"
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ROLE, create, function_zip, invoke_json, zip_bytes
+from conftest import ROLE, create, function_zip, invoke_json, wait_updated, zip_bytes
 
 PROBE = """
 import json, os, subprocess, sys
@@ -50,6 +50,7 @@ def test_python_layers_merge_in_order(lamina, lam):
         FunctionName="probe", Layers=[deps["LayerVersionArn"], over["LayerVersionArn"]])
     assert [layer["Arn"] for layer in updated["Layers"]] == [deps["LayerVersionArn"], over["LayerVersionArn"]]
     assert updated["Layers"][0]["CodeSize"] == deps["Content"]["CodeSize"]
+    wait_updated(lam, "probe")
     _, out = invoke_json(lam, "probe", {"imports": ["fromopt", "fromsite", "shadow"], "run": "layer-tool"})
     assert (out["fromopt"], out["fromsite"], out["shadow"]) == ("opt/python", "site-packages", "second")
     assert out["ran"] == "tool from a layer", "/opt/bin is on PATH"
@@ -58,6 +59,7 @@ def test_python_layers_merge_in_order(lamina, lam):
     assert opt == [f"/opt/python/lib/python{version}/site-packages", "/opt/python"], out["path"]
 
     lam.update_function_configuration(FunctionName="probe", Layers=[over["LayerVersionArn"], deps["LayerVersionArn"]])
+    wait_updated(lam, "probe")
     assert invoke_json(lam, "probe", {"imports": ["shadow"]})[1]["shadow"] == "first", "the later layer shadows"
 
     # A deleted layer version keeps working for the functions that use it, across a restart.

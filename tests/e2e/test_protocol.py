@@ -149,7 +149,7 @@ def test_sqs_answers_its_query_protocol_by_get_and_post(lamina):
 def test_an_operation_lamina_lacks_answers_501_whatever_its_input(lamina):
     iam = boto3.client("iam", endpoint_url=lamina.url, region_name="us-east-1", aws_access_key_id="test",
                        aws_secret_access_key="test", config=Config(parameter_validation=False))
-    r = error_of(lambda: iam.create_user())  # UserName is required, but CreateUser is not served
+    r = error_of(lambda: iam.create_group())  # GroupName is required, but CreateGroup is not served
     assert (r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]) == (501, "NotImplemented")
     # A served operation with the same fault is refused as AWS refuses it.
     r = error_of(lambda: iam.get_role())

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Collector, create, function_zip, invoke_json, zip_bytes
+from conftest import Collector, create, function_zip, invoke_json, wait_updated, zip_bytes
 
 APP = function_zip("app.py")
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:v"
@@ -32,6 +32,7 @@ def test_publish_freezes_code_and_configuration(lamina, lam):
     assert lam.publish_version(FunctionName="v")["Version"] == "1", "nothing changed: nothing published"
 
     lam.update_function_configuration(FunctionName="v", Environment={"Variables": {"MARK": "two"}})
+    wait_updated(lam, "v")
     latest = lam.get_function(FunctionName="v")["Configuration"]
     assert error_of(lam.publish_version, FunctionName="v", RevisionId="stale")[:2] == \
         (412, "PreconditionFailedException")
@@ -79,6 +80,7 @@ def test_publish_on_create_and_update_and_with_the_cli(lamina, lam):
     assert (created["Version"], created["FunctionArn"]) == ("1", ARN)
     updated = lam.update_function_code(FunctionName="v", ZipFile=function_zip("app.py", extra="x"), Publish=True)
     assert updated["Version"] == "2"
+    wait_updated(lam, "v")
     out = lamina.aws("lambda", "list-versions-by-function", "--function-name", "v")
     assert [x["Version"] for x in out["Versions"]] == ["$LATEST", "1", "2"]
     out = lamina.aws("lambda", "publish-version", "--function-name", "v")
@@ -88,6 +90,7 @@ def test_publish_on_create_and_update_and_with_the_cli(lamina, lam):
 def test_aliases_route_between_versions(lamina, lam):
     create(lam, "v", code=APP, Environment={"Variables": {"MARK": "one"}}, Publish=True)
     lam.update_function_configuration(FunctionName="v", Environment={"Variables": {"MARK": "two"}})
+    wait_updated(lam, "v")
     lam.publish_version(FunctionName="v")
 
     alias = lam.create_alias(FunctionName="v", Name="live", FunctionVersion="1", Description="prod")
@@ -227,6 +230,7 @@ def test_a_published_version_keeps_running_its_own_code(lam):
     assert (v1["Tags"], v1["Concurrency"]) == ({"team": "a"}, {"ReservedConcurrentExecutions": 5}), \
         "a version shows its function's tags and concurrency"
     lam.update_function_code(FunctionName="frozen", ZipFile=code("new code"))
+    wait_updated(lam, "frozen")
     assert invoke_json(lam, "frozen", {})[1] == "new code"
     r, body = invoke_json(lam, "frozen", {}, Qualifier="1")
     assert (r["ExecutedVersion"], body) == ("1", "old code")

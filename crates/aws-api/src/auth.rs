@@ -41,7 +41,8 @@ pub struct AccessKey {
 struct Known {
     secret: sigv4::Secret,
     account: String,
-    /// Who the key is: `arn:aws:iam::{account}:root`, or an assumed role's session.
+    /// Who the key is: `arn:aws:iam::{account}:root`, an IAM user, or an assumed role's
+    /// session.
     principal: String,
     /// When temporary credentials stop working (Unix seconds).
     expires_at: Option<i64>,
@@ -79,7 +80,7 @@ impl std::fmt::Debug for Authenticator {
 pub(crate) struct Authenticated {
     pub account: String,
     pub region: String,
-    /// `arn:aws:iam::{account}:root`, or an assumed role's session.
+    /// `arn:aws:iam::{account}:root`, an IAM user, or an assumed role's session.
     pub principal: String,
 }
 
@@ -126,6 +127,26 @@ impl Authenticator {
         };
         self.keys.write().unwrap_or_else(|p| p.into_inner()).insert(issued.0.clone(), Arc::new(known));
         issued
+    }
+
+    /// Accepts an IAM user's access key (made by CreateAccessKey, or found at startup):
+    /// requests it signs act as that user.
+    pub fn accept_user_key(&self, key: &iam::KeyHolder) {
+        let known = Known {
+            secret: sigv4::Secret { secret_key: key.secret.clone(), session_token: None },
+            account: key.account.clone(),
+            principal: key.arn.clone(),
+            expires_at: None,
+        };
+        self.keys.write().unwrap_or_else(|p| p.into_inner()).insert(key.id.clone(), Arc::new(known));
+    }
+
+    /// Stops accepting an IAM user's access key (deleted, or made inactive).
+    pub fn forget_user_key(&self, id: &str) {
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if keys.get(id).is_some_and(|k| k.principal.contains(":user/")) {
+            keys.remove(id);
+        }
     }
 
     /// Forgets temporary credentials this authenticator issued (an environment's, as it

@@ -1,8 +1,12 @@
-//! IAM (query protocol; minimal: roles and policies, stored and returned, not enforced).
-//! The protocol layer reads and checks the input and writes the answer; policy documents
-//! travel URL-encoded, as AWS sends them.
+//! IAM (query protocol; minimal: roles, users and policies, stored and returned, not
+//! enforced). A user's access keys are handed to the authenticator as they are made,
+//! made inactive or deleted, so that requests they sign act as the user. The protocol
+//! layer reads and checks the input and writes the answer; policy documents travel
+//! URL-encoded, as AWS sends them.
 
-use iam::{IamError, IamService, Policy, Role, RoleInput};
+use iam::{IamError, IamService, Policy, Role, RoleInput, User};
+
+use crate::auth::Authenticator;
 use protocol::ServiceError;
 use serde_json::{json, Value};
 
@@ -25,7 +29,45 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "GetPolicy",
     "GetPolicyVersion",
     "DeletePolicy",
+    "CreateUser",
+    "GetUser",
+    "ListUsers",
+    "DeleteUser",
+    "CreateAccessKey",
+    "ListAccessKeys",
+    "UpdateAccessKey",
+    "DeleteAccessKey",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "ListAttachedUserPolicies",
+    "PutUserPolicy",
+    "GetUserPolicy",
+    "DeleteUserPolicy",
+    "ListUserPolicies",
 ];
+
+/// Who calls IAM, and where access keys are known.
+pub(crate) struct Call<'a> {
+    /// The account the request acts in.
+    pub account: &'a str,
+    /// The caller's ARN (root, a user, or an assumed role's session).
+    pub principal: &'a str,
+    /// Where a user's access keys are accepted.
+    pub keys: &'a Authenticator,
+}
+
+impl Call<'_> {
+    /// `UserName`, or the calling user's own when it is left out.
+    fn user_name<'v>(&'v self, given: Option<&'v str>) -> Result<&'v str, IamError> {
+        if let Some(name) = given {
+            return Ok(name);
+        }
+        match self.principal.split_once(":user/") {
+            Some((_, path_and_name)) => Ok(path_and_name.rsplit('/').next().unwrap_or(path_and_name)),
+            None => Err(IamError::Validation("Must specify userName when calling with non-User credentials".into())),
+        }
+    }
+}
 
 /// An IAM error as the protocol layer writes it (status and fault from IAM's model).
 fn service_error(e: &IamError) -> ServiceError {
@@ -33,6 +75,7 @@ fn service_error(e: &IamError) -> ServiceError {
         IamError::NoSuchEntity(_) => "NoSuchEntity",
         IamError::EntityAlreadyExists(_) => "EntityAlreadyExists",
         IamError::DeleteConflict(_) => "DeleteConflict",
+        IamError::LimitExceeded(_) => "LimitExceeded",
         IamError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
         IamError::Validation(_) => "ValidationError",
         IamError::Service(_) => "ServiceFailure",
@@ -67,6 +110,43 @@ fn role_json(r: &Role) -> Value {
     })
 }
 
+fn user_json(u: &User) -> Value {
+    let tags: Vec<Value> = u.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
+    json!({
+        "Path": u.path, "UserName": u.name, "UserId": u.id, "Arn": u.arn(), "CreateDate": date(u.created_ms),
+        "Tags": if tags.is_empty() { Value::Null } else { Value::Array(tags) },
+    })
+}
+
+fn status(active: bool) -> &'static str {
+    if active {
+        "Active"
+    } else {
+        "Inactive"
+    }
+}
+
+fn tags_of(input: &Value) -> Vec<(String, String)> {
+    input
+        .get("Tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let text = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+            (text("Key"), text("Value"))
+        })
+        .collect()
+}
+
+fn attached_json(attached: &[String]) -> Value {
+    let attached: Vec<Value> = attached
+        .iter()
+        .map(|arn| json!({ "PolicyName": arn.rsplit('/').next().unwrap_or(arn), "PolicyArn": arn }))
+        .collect();
+    json!({ "AttachedPolicies": attached, "IsTruncated": false })
+}
+
 fn policy_json(p: &Policy, attachments: usize) -> Value {
     json!({
         "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn(), "Path": p.path, "DefaultVersionId": "v1",
@@ -77,8 +157,110 @@ fn policy_json(p: &Policy, attachments: usize) -> Value {
 
 /// Runs one IAM operation for `account` on its input tree (the model has checked that
 /// required members are there).
-pub(crate) fn run(iam: &IamService, account: &str, operation: &str, input: &Value) -> Result<Value, ServiceError> {
-    run_iam(iam, account, operation, input).map_err(|e| service_error(&e))
+pub(crate) fn run(iam: &IamService, call: &Call, operation: &str, input: &Value) -> Result<Value, ServiceError> {
+    match users(iam, call, operation, input) {
+        Some(result) => result,
+        None => run_iam(iam, call.account, operation, input),
+    }
+    .map_err(|e| service_error(&e))
+}
+
+/// The operations on users and their keys; `None` for the others.
+fn users(iam: &IamService, call: &Call, operation: &str, input: &Value) -> Option<Result<Value, IamError>> {
+    let get = |k: &str| input.get(k).and_then(Value::as_str);
+    let need = |k: &str| get(k).unwrap_or_default();
+    let account = call.account;
+    let run = || -> Result<Option<Value>, IamError> {
+        Ok(Some(match operation {
+            "CreateUser" => {
+                let user = iam.create_user(account, need("UserName"), get("Path"), tags_of(input))?;
+                json!({ "User": user_json(&user) })
+            }
+            "GetUser" => json!({ "User": user_json(&iam.user(account, call.user_name(get("UserName"))?)?) }),
+            "ListUsers" => {
+                let users: Vec<Value> = iam.users(account, get("PathPrefix")).iter().map(user_json).collect();
+                json!({ "Users": users, "IsTruncated": false })
+            }
+            "DeleteUser" => {
+                iam.delete_user(account, need("UserName"))?;
+                json!({})
+            }
+            "CreateAccessKey" => {
+                let (user, key) = iam.create_access_key(account, call.user_name(get("UserName"))?)?;
+                call.keys.accept_user_key(&iam::KeyHolder {
+                    id: key.id.clone(),
+                    secret: key.secret.clone(),
+                    account: user.account.clone(),
+                    arn: user.arn(),
+                });
+                json!({ "AccessKey": {
+                    "UserName": user.name, "AccessKeyId": key.id, "Status": status(key.active),
+                    "SecretAccessKey": key.secret, "CreateDate": date(key.created_ms),
+                } })
+            }
+            "ListAccessKeys" => {
+                let user = iam.user(account, call.user_name(get("UserName"))?)?;
+                let keys: Vec<Value> = user
+                    .keys
+                    .iter()
+                    .map(|k| {
+                        json!({
+                            "UserName": user.name, "AccessKeyId": k.id, "Status": status(k.active),
+                            "CreateDate": date(k.created_ms),
+                        })
+                    })
+                    .collect();
+                json!({ "AccessKeyMetadata": keys, "IsTruncated": false })
+            }
+            "UpdateAccessKey" => {
+                let (name, id) = (call.user_name(get("UserName"))?, need("AccessKeyId"));
+                let active = need("Status") == "Active";
+                iam.update_access_key(account, name, id, active)?;
+                match iam.key_holder(id) {
+                    Some((holder, true)) => call.keys.accept_user_key(&holder),
+                    _ => call.keys.forget_user_key(id),
+                }
+                json!({})
+            }
+            "DeleteAccessKey" => {
+                let id = need("AccessKeyId");
+                iam.delete_access_key(account, call.user_name(get("UserName"))?, id)?;
+                call.keys.forget_user_key(id);
+                json!({})
+            }
+            "AttachUserPolicy" => {
+                iam.attach_user_policy(account, need("UserName"), need("PolicyArn"))?;
+                json!({})
+            }
+            "DetachUserPolicy" => {
+                iam.detach_user_policy(account, need("UserName"), need("PolicyArn"))?;
+                json!({})
+            }
+            "ListAttachedUserPolicies" => attached_json(&iam.user(account, need("UserName"))?.attached),
+            "PutUserPolicy" => {
+                iam.put_user_policy(account, need("UserName"), need("PolicyName"), need("PolicyDocument"))?;
+                json!({})
+            }
+            "GetUserPolicy" => {
+                let (name, policy) = (need("UserName"), need("PolicyName"));
+                let user = iam.user(account, name)?;
+                let doc = user.inline.get(policy).ok_or_else(|| {
+                    IamError::NoSuchEntity(format!("The user policy with name {policy} cannot be found."))
+                })?;
+                json!({ "UserName": name, "PolicyName": policy, "PolicyDocument": encoded(doc) })
+            }
+            "DeleteUserPolicy" => {
+                iam.delete_user_policy(account, need("UserName"), need("PolicyName"))?;
+                json!({})
+            }
+            "ListUserPolicies" => {
+                let user = iam.user(account, need("UserName"))?;
+                json!({ "PolicyNames": user.inline.keys().collect::<Vec<_>>(), "IsTruncated": false })
+            }
+            _ => return Ok(None),
+        }))
+    };
+    run().transpose()
 }
 
 fn run_iam(iam: &IamService, account: &str, operation: &str, input: &Value) -> Result<Value, IamError> {
@@ -86,23 +268,13 @@ fn run_iam(iam: &IamService, account: &str, operation: &str, input: &Value) -> R
     let need = |k: &str| get(k).unwrap_or_default();
     Ok(match operation {
         "CreateRole" => {
-            let tags = input
-                .get("Tags")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|t| {
-                    let text = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-                    (text("Key"), text("Value"))
-                })
-                .collect();
             let rin = RoleInput {
                 name: need("RoleName").to_owned(),
                 assume_role_policy: need("AssumeRolePolicyDocument").to_owned(),
                 path: get("Path").map(str::to_owned),
                 description: get("Description").map(str::to_owned),
                 max_session_duration: input.get("MaxSessionDuration").and_then(Value::as_i64),
-                tags,
+                tags: tags_of(input),
             };
             json!({ "Role": role_json(&iam.create_role(account, rin)?) })
         }
@@ -127,15 +299,7 @@ fn run_iam(iam: &IamService, account: &str, operation: &str, input: &Value) -> R
             iam.detach_role_policy(account, need("RoleName"), need("PolicyArn"))?;
             json!({})
         }
-        "ListAttachedRolePolicies" => {
-            let role = iam.role(account, need("RoleName"))?;
-            let attached: Vec<Value> = role
-                .attached
-                .iter()
-                .map(|arn| json!({ "PolicyName": arn.rsplit('/').next().unwrap_or(arn), "PolicyArn": arn }))
-                .collect();
-            json!({ "AttachedPolicies": attached, "IsTruncated": false })
-        }
+        "ListAttachedRolePolicies" => attached_json(&iam.role(account, need("RoleName"))?.attached),
         "PutRolePolicy" => {
             iam.put_role_policy(account, need("RoleName"), need("PolicyName"), need("PolicyDocument"))?;
             json!({})

@@ -312,12 +312,16 @@ async fn modelled(
             let trace = parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok());
             sns_api::run(&s.sns, &caller, op, input.value.clone(), trace).await.map_err(|e| sns_api::service_error(&e))
         }
-        "sts" => sts_api::run(&s.callers, parts, op, &input.value),
+        "sts" => sts_api::run(&s.callers, &s.iam, parts, op, &input.value),
         "logs" => {
             let caller = logs::Caller { account: caller.account, region: caller.region };
             logs_api::run(&s.logs, &caller, op, &input.value)
         }
-        _ => iam_api::run(&s.iam, &caller.account, op, &input.value),
+        _ => {
+            let principal = sts_api::identity(&s.callers, parts).1;
+            let call = iam_api::Call { account: &caller.account, principal: &principal, keys: &s.callers.issued };
+            iam_api::run(&s.iam, &call, op, &input.value)
+        }
     };
     match result {
         Ok(v) => ingress::answer(model, q, op, v, request_id),

@@ -52,13 +52,21 @@ fn role_id(account: &str, role: &str) -> String {
 /// Runs one STS operation on its input tree.
 pub(crate) fn run(
     callers: &CallerPolicy,
+    iam: &iam::IamService,
     parts: &Parts,
     operation: &str,
     input: &Value,
 ) -> Result<Value, ServiceError> {
     match operation {
         "GetCallerIdentity" => {
-            let (account, arn, user_id) = identity(callers, parts);
+            let (account, arn, mut user_id) = identity(callers, parts);
+            // An IAM user is known by its `AIDA…` id.
+            if let Some((_, path_and_name)) = arn.split_once(":user/") {
+                let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+                if let Ok(user) = iam.user(&account, name) {
+                    user_id = user.id;
+                }
+            }
             Ok(json!({ "Arn": arn, "UserId": user_id, "Account": account }))
         }
         "AssumeRole" => assume_role(callers, parts, input),

@@ -1,11 +1,14 @@
 //! IAM, minimal: roles (with their trust policy, attached managed policies and inline
-//! policies) and customer managed policies, kept per account, stored whole as documents
-//! in the store's `GatewayStore` (kinds `iam.role` and `iam.policy`) and so persisted.
+//! policies), users (with theirs, and their access keys) and customer managed policies,
+//! kept per account, stored whole as documents in the store's `GatewayStore` (kinds
+//! `iam.role`, `iam.user` and `iam.policy`) and so persisted.
 //!
 //! **Not enforced**: nothing here decides what a caller may do. Roles exist so that tools
 //! that create an execution role first (Terraform, test fixtures, the aws CLI) find what
-//! they expect. AWS managed policies (`arn:aws:iam::aws:policy/…`) can be attached
-//! without being created.
+//! they expect. A user's access keys are who a request is: the API layer hands them to its
+//! authenticator, so that a request signed with one acts as that user (its account, its
+//! ARN) in both auth modes. AWS managed policies (`arn:aws:iam::aws:policy/…`) can be
+//! attached without being created.
 //!
 //! Resource policies are the exception: [`resource_policy`] (pure) checks and evaluates
 //! them for the services that own such resources (SQS queues, SNS topics), which is how
@@ -22,6 +25,10 @@ use store::{GatewayDocument, GatewayStore, StoreError};
 
 const ROLE_KIND: &str = "iam.role";
 const POLICY_KIND: &str = "iam.policy";
+const USER_KIND: &str = "iam.user";
+
+/// Access keys a user may have at once (AWS's quota).
+pub const ACCESS_KEYS_PER_USER: usize = 2;
 
 /// Why an IAM operation failed, with AWS's codes.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +42,9 @@ pub enum IamError {
     /// 409 `DeleteConflict`.
     #[error("{0}")]
     DeleteConflict(String),
+    /// 409 `LimitExceeded`.
+    #[error("{0}")]
+    LimitExceeded(String),
     /// 400 `MalformedPolicyDocument`.
     #[error("{0}")]
     MalformedPolicyDocument(String),
@@ -86,6 +96,62 @@ impl Role {
     }
 }
 
+/// A user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    /// The account it belongs to.
+    pub account: String,
+    /// `UserName`.
+    pub name: String,
+    /// `UserId` (`AIDA…`).
+    pub id: String,
+    /// `Path` (`/` by default).
+    pub path: String,
+    /// `CreateDate`, Unix milliseconds.
+    pub created_ms: i64,
+    /// `Tags`, in order.
+    pub tags: Vec<(String, String)>,
+    /// Attached managed policies' ARNs.
+    pub attached: Vec<String>,
+    /// Inline policies: name → JSON document.
+    pub inline: BTreeMap<String, String>,
+    /// Its access keys, oldest first.
+    pub keys: Vec<UserKey>,
+}
+
+impl User {
+    /// `arn:aws:iam::{account}:user{path}{name}`.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:user{}{}", self.account, self.path, self.name)
+    }
+}
+
+/// A user's access key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserKey {
+    /// `AccessKeyId` (`AKIA…`).
+    pub id: String,
+    /// `SecretAccessKey`.
+    pub secret: String,
+    /// `Active`: it signs requests; `Inactive`: it does not.
+    pub active: bool,
+    /// `CreateDate`, Unix milliseconds.
+    pub created_ms: i64,
+}
+
+/// An access key with whom it belongs to, for the authenticator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHolder {
+    /// The access key ID.
+    pub id: String,
+    /// Its secret.
+    pub secret: String,
+    /// The user's account.
+    pub account: String,
+    /// The user's ARN.
+    pub arn: String,
+}
+
 /// A customer managed policy (one version, `v1`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Policy {
@@ -132,6 +198,7 @@ pub struct RoleInput {
 #[derive(Default)]
 struct State {
     roles: BTreeMap<(String, String), Role>,
+    users: BTreeMap<(String, String), User>,
     policies: BTreeMap<(String, String), Policy>,
 }
 
@@ -197,6 +264,21 @@ fn no_role(name: &str) -> IamError {
     IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
 }
 
+fn no_user(name: &str) -> IamError {
+    IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+}
+
+fn no_key(id: &str) -> IamError {
+    IamError::NoSuchEntity(format!("The Access Key with id {id} cannot be found."))
+}
+
+/// A secret access key of AWS's form: 40 characters of letters, digits, `+` and `/`.
+fn new_secret() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let random: Vec<u8> = (0..3).flat_map(|_| uuid::Uuid::new_v4().into_bytes()).collect();
+    random.iter().take(40).map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
+}
+
 impl IamService {
     /// Loads every role and policy from the store.
     pub fn start(store: Arc<dyn GatewayStore>) -> Result<Self, IamError> {
@@ -204,6 +286,10 @@ impl IamService {
         for d in store.documents(ROLE_KIND)? {
             let r: Role = serde_json::from_str(&d.doc).map_err(|e| IamError::Service(e.to_string()))?;
             state.roles.insert((r.account.clone(), r.name.clone()), r);
+        }
+        for d in store.documents(USER_KIND)? {
+            let u: User = serde_json::from_str(&d.doc).map_err(|e| IamError::Service(e.to_string()))?;
+            state.users.insert((u.account.clone(), u.name.clone()), u);
         }
         for d in store.documents(POLICY_KIND)? {
             let p: Policy = serde_json::from_str(&d.doc).map_err(|e| IamError::Service(e.to_string()))?;
@@ -232,6 +318,217 @@ impl IamService {
         self.save_role(&changed)?;
         *role = changed;
         Ok(out)
+    }
+
+    fn save_user(&self, u: &User) -> Result<(), IamError> {
+        let doc = serde_json::to_string(u).map_err(|e| IamError::Service(e.to_string()))?;
+        let id = format!("{}/{}", u.account, u.name);
+        self.store.put_document(&GatewayDocument { kind: USER_KIND.into(), id, doc })?;
+        Ok(())
+    }
+
+    fn change_user<T>(
+        &self,
+        account: &str,
+        name: &str,
+        f: impl FnOnce(&mut User) -> Result<T, IamError>,
+    ) -> Result<T, IamError> {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let user = state.users.get_mut(&(account.to_owned(), name.to_owned())).ok_or_else(|| no_user(name))?;
+        let mut changed = user.clone();
+        let out = f(&mut changed)?;
+        self.save_user(&changed)?;
+        *user = changed;
+        Ok(out)
+    }
+
+    /// CreateUser.
+    pub fn create_user(
+        &self,
+        account: &str,
+        name: &str,
+        path: Option<&str>,
+        tags: Vec<(String, String)>,
+    ) -> Result<User, IamError> {
+        check_name(name, "userName", 64)?;
+        let path = path.unwrap_or("/").to_owned();
+        check_path(&path)?;
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let key = (account.to_owned(), name.to_owned());
+        if state.users.contains_key(&key) {
+            return Err(IamError::EntityAlreadyExists(format!("User with name {name} already exists.")));
+        }
+        let user = User {
+            account: account.to_owned(),
+            name: name.to_owned(),
+            id: new_id("AIDA"),
+            path,
+            created_ms: model::clock::now_ms(),
+            tags,
+            attached: Vec::new(),
+            inline: BTreeMap::new(),
+            keys: Vec::new(),
+        };
+        self.save_user(&user)?;
+        state.users.insert(key, user.clone());
+        Ok(user)
+    }
+
+    /// GetUser.
+    pub fn user(&self, account: &str, name: &str) -> Result<User, IamError> {
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        state.users.get(&(account.to_owned(), name.to_owned())).cloned().ok_or_else(|| no_user(name))
+    }
+
+    /// ListUsers: the account's users under `path_prefix`, by name.
+    pub fn users(&self, account: &str, path_prefix: Option<&str>) -> Vec<User> {
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        state
+            .users
+            .values()
+            .filter(|u| u.account == account && path_prefix.is_none_or(|p| u.path.starts_with(p)))
+            .cloned()
+            .collect()
+    }
+
+    /// DeleteUser: refused while it has access keys or policies.
+    pub fn delete_user(&self, account: &str, name: &str) -> Result<(), IamError> {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let key = (account.to_owned(), name.to_owned());
+        let user = state.users.get(&key).ok_or_else(|| no_user(name))?;
+        if !user.keys.is_empty() {
+            return Err(IamError::DeleteConflict("Cannot delete entity, must delete access keys first.".into()));
+        }
+        if !user.attached.is_empty() {
+            return Err(IamError::DeleteConflict("Cannot delete entity, must detach all policies first.".into()));
+        }
+        if !user.inline.is_empty() {
+            return Err(IamError::DeleteConflict("Cannot delete entity, must delete policies first.".into()));
+        }
+        self.store.delete_document(USER_KIND, &format!("{account}/{name}"))?;
+        state.users.remove(&key);
+        Ok(())
+    }
+
+    /// CreateAccessKey: a new active key of the user, who may have two.
+    pub fn create_access_key(&self, account: &str, name: &str) -> Result<(User, UserKey), IamError> {
+        self.change_user(account, name, |u| {
+            if u.keys.len() >= ACCESS_KEYS_PER_USER {
+                return Err(IamError::LimitExceeded(format!(
+                    "Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}"
+                )));
+            }
+            let key = UserKey {
+                id: new_id("AKIA")[..20].to_owned(),
+                secret: new_secret(),
+                active: true,
+                created_ms: model::clock::now_ms(),
+            };
+            u.keys.push(key.clone());
+            Ok((u.clone(), key))
+        })
+    }
+
+    /// UpdateAccessKey: `Active` or `Inactive`.
+    pub fn update_access_key(&self, account: &str, name: &str, id: &str, active: bool) -> Result<(), IamError> {
+        self.change_user(account, name, |u| {
+            let key = u.keys.iter_mut().find(|k| k.id == id).ok_or_else(|| no_key(id))?;
+            key.active = active;
+            Ok(())
+        })
+    }
+
+    /// DeleteAccessKey.
+    pub fn delete_access_key(&self, account: &str, name: &str, id: &str) -> Result<(), IamError> {
+        self.change_user(account, name, |u| {
+            let before = u.keys.len();
+            u.keys.retain(|k| k.id != id);
+            if u.keys.len() == before {
+                return Err(no_key(id));
+            }
+            Ok(())
+        })
+    }
+
+    /// Every active access key of every user, for the authenticator.
+    pub fn active_keys(&self) -> Vec<KeyHolder> {
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        state
+            .users
+            .values()
+            .flat_map(|u| {
+                u.keys.iter().filter(|k| k.active).map(|k| KeyHolder {
+                    id: k.id.clone(),
+                    secret: k.secret.clone(),
+                    account: u.account.clone(),
+                    arn: u.arn(),
+                })
+            })
+            .collect()
+    }
+
+    /// The user an access key belongs to, active or not.
+    pub fn key_holder(&self, id: &str) -> Option<(KeyHolder, bool)> {
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        state.users.values().find_map(|u| {
+            let k = u.keys.iter().find(|k| k.id == id)?;
+            let holder =
+                KeyHolder { id: k.id.clone(), secret: k.secret.clone(), account: u.account.clone(), arn: u.arn() };
+            Some((holder, k.active))
+        })
+    }
+
+    /// AttachUserPolicy: a policy of the account, or an AWS managed one.
+    pub fn attach_user_policy(&self, account: &str, name: &str, policy_arn: &str) -> Result<(), IamError> {
+        self.check_attachable(account, policy_arn)?;
+        self.change_user(account, name, |u| {
+            if !u.attached.iter().any(|a| a == policy_arn) {
+                u.attached.push(policy_arn.to_owned());
+            }
+            Ok(())
+        })
+    }
+
+    /// DetachUserPolicy.
+    pub fn detach_user_policy(&self, account: &str, name: &str, policy_arn: &str) -> Result<(), IamError> {
+        self.change_user(account, name, |u| {
+            let before = u.attached.len();
+            u.attached.retain(|a| a != policy_arn);
+            if u.attached.len() == before {
+                return Err(IamError::NoSuchEntity(format!("Policy {policy_arn} was not found.")));
+            }
+            Ok(())
+        })
+    }
+
+    /// PutUserPolicy: creates or replaces an inline policy.
+    pub fn put_user_policy(&self, account: &str, name: &str, policy: &str, document: &str) -> Result<(), IamError> {
+        check_name(policy, "policyName", 128)?;
+        check_document(document)?;
+        self.change_user(account, name, |u| {
+            u.inline.insert(policy.to_owned(), document.to_owned());
+            Ok(())
+        })
+    }
+
+    /// DeleteUserPolicy.
+    pub fn delete_user_policy(&self, account: &str, name: &str, policy: &str) -> Result<(), IamError> {
+        self.change_user(account, name, |u| {
+            u.inline
+                .remove(policy)
+                .map(drop)
+                .ok_or_else(|| IamError::NoSuchEntity(format!("The user policy with name {policy} cannot be found.")))
+        })
+    }
+
+    /// Refuses a customer managed policy the account does not have.
+    fn check_attachable(&self, account: &str, policy_arn: &str) -> Result<(), IamError> {
+        let aws_managed = policy_arn.starts_with("arn:aws:iam::aws:policy/");
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        if !aws_managed && !state.policies.contains_key(&(account.to_owned(), policy_arn.to_owned())) {
+            return Err(IamError::NoSuchEntity(format!("Policy {policy_arn} does not exist or is not attachable.")));
+        }
+        Ok(())
     }
 
     /// CreateRole.
@@ -314,15 +611,7 @@ impl IamService {
 
     /// AttachRolePolicy: a policy of the account, or an AWS managed one.
     pub fn attach_role_policy(&self, account: &str, name: &str, policy_arn: &str) -> Result<(), IamError> {
-        let aws_managed = policy_arn.starts_with("arn:aws:iam::aws:policy/");
-        if !aws_managed {
-            let state = self.state.read().unwrap_or_else(|p| p.into_inner());
-            if !state.policies.contains_key(&(account.to_owned(), policy_arn.to_owned())) {
-                return Err(IamError::NoSuchEntity(format!(
-                    "Policy {policy_arn} does not exist or is not attachable."
-                )));
-            }
-        }
+        self.check_attachable(account, policy_arn)?;
         self.change_role(account, name, |r| {
             if !r.attached.iter().any(|a| a == policy_arn) {
                 r.attached.push(policy_arn.to_owned());
@@ -399,7 +688,7 @@ impl IamService {
         Ok(policy)
     }
 
-    /// GetPolicy (and GetPolicyVersion's document), with how many roles attach it.
+    /// GetPolicy (and GetPolicyVersion's document), with how many roles and users attach it.
     pub fn policy(&self, account: &str, arn: &str) -> Result<(Policy, usize), IamError> {
         let state = self.state.read().unwrap_or_else(|p| p.into_inner());
         let p = state
@@ -408,7 +697,8 @@ impl IamService {
             .cloned()
             .ok_or_else(|| IamError::NoSuchEntity(format!("Policy {arn} was not found.")))?;
         let attached =
-            state.roles.values().filter(|r| r.account == account && r.attached.iter().any(|a| a == arn)).count();
+            state.roles.values().filter(|r| r.account == account && r.attached.iter().any(|a| a == arn)).count()
+                + state.users.values().filter(|u| u.account == account && u.attached.iter().any(|a| a == arn)).count();
         Ok((p, attached))
     }
 

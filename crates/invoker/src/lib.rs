@@ -5,6 +5,8 @@
 //! every warm environment of a function is busy, another one is started; environments
 //! idle for longer than the configured time are reaped. Each environment is a process
 //! tree from a [`sandbox::Sandbox`], talking to its own [`runtime_api::RuntimeApi`].
+//! Some are initialised ahead of any invocation: provisioned concurrency's, and the one
+//! [`Invoker::warm_up`] prepares for an updated function.
 //!
 //! The invoker also owns the durable asynchronous queue ([`AsyncQueue`]): accepted
 //! `Event` invocations are written to the store before the caller gets its 202, then run
@@ -209,8 +211,9 @@ struct Inner {
     pools: Mutex<HashMap<String, Pool>>,
     running: Mutex<Running>,
     started: AtomicU64,
-    /// Provisioned environments initialising at once, so that a large allocation does
-    /// not starve invocations of CPU.
+    /// Environments initialising ahead of invocations at once (provisioned ones, and
+    /// those prepared for an update), so that a large allocation does not starve
+    /// invocations of CPU.
     warmups: Arc<tokio::sync::Semaphore>,
     /// Told whenever an environment whose caller already has its answer is back.
     returned: tokio::sync::Notify,
@@ -440,16 +443,33 @@ impl Invoker {
         });
     }
 
-    /// Stops the idle on-demand environments of a version (after `$LATEST` is updated).
+    /// Starts one on-demand environment of `function` and initialises it ahead of any
+    /// invocation (AWS's proactive initialisation), then keeps it idle for the first
+    /// invocation of this revision. Resolves once it is ready, or could not be made ready
+    /// (the first invocation then starts its own, and reports why).
+    pub fn warm_up(&self, function: Arc<Function>) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let inner = self.inner.clone();
+        async move {
+            match inner.start_initialized(&function, false).await {
+                Ok(env) => inner.checkin(pool_key(&function), env, true, false),
+                Err(why) => tracing::debug!(function = %function.name, error = %why,
+                    "an environment prepared for an update did not initialise"),
+            }
+        }
+    }
+
+    /// Stops the idle on-demand environments of one revision of a version (the revision
+    /// `$LATEST` had before an update, or a deleted version's).
     pub fn retire(&self, function: &Function) {
-        let removed = self
-            .inner
-            .pools
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(&pool_key(function))
-            .map(|p| std::mem::take(&mut p.warm));
-        drop(removed);
+        let removed = {
+            let mut pools = self.inner.pools.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(pool) = pools.get_mut(&pool_key(function)) else { return };
+            let (gone, kept) =
+                std::mem::take(&mut pool.warm).into_iter().partition(|e| e.revision == function.revision_id);
+            pool.warm = kept;
+            gone
+        };
+        drop::<Vec<Environment>>(removed);
     }
 
     /// Stops every environment of a function, all versions and provisioned ones included
@@ -475,7 +495,7 @@ impl Invoker {
     }
 }
 
-/// Provisioned environments initialised at once.
+/// Environments initialised ahead of invocations at once.
 const WARMUPS_AT_ONCE: usize = 4;
 
 /// How many times an invocation waits (20 ms at most each) for an environment closing its
@@ -515,14 +535,7 @@ impl Inner {
         for f in wanted {
             let inner = self.clone();
             tokio::spawn(async move {
-                let permit = inner.warmups.clone().acquire_owned().await;
-                let started = match inner.launch(&f, true).await {
-                    Ok(mut env) => env.initialize().await.map(|()| env),
-                    Err(LaunchFailure::Entrypoint(m) | LaunchFailure::Unavailable(m) | LaunchFailure::Internal(m)) => {
-                        Err(m)
-                    }
-                };
-                drop(permit);
+                let started = inner.start_initialized(&f, true).await;
                 let mut pools = inner.pools.lock().unwrap_or_else(|p| p.into_inner());
                 let pool = pools.entry(pool_key(&f)).or_default();
                 pool.starting = pool.starting.saturating_sub(1);
@@ -540,6 +553,15 @@ impl Inner {
                     }
                 }
             });
+        }
+    }
+
+    /// Starts an environment and waits for its initialisation, a few at a time.
+    async fn start_initialized(&self, f: &Function, provisioned: bool) -> Result<Environment, String> {
+        let _permit = self.warmups.clone().acquire_owned().await;
+        match self.launch(f, provisioned).await {
+            Ok(mut env) => env.initialize().await.map(|()| env),
+            Err(LaunchFailure::Entrypoint(m) | LaunchFailure::Unavailable(m) | LaunchFailure::Internal(m)) => Err(m),
         }
     }
 

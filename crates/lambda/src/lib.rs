@@ -5,7 +5,9 @@
 //! and gets back domain values or a [`LambdaError`], whose variants are exactly the AWS
 //! error types a caller can see. This crate keeps the in-memory view of every function,
 //! version, alias and layer reference (so an invoke never touches SQLite) and keeps it in
-//! step with the store. It also runs the SQS event source mappings' pollers (`esm.rs`),
+//! step with the store. An update of `$LATEST` is stored at once and then prepared in the
+//! background (an environment initialised with it), as AWS shows it `InProgress` and runs
+//! invocations on the previous revision until it is ready. It also runs the SQS event source mappings' pollers (`esm.rs`),
 //! which read queues through the `sqs` crate and invoke through this service, and keeps
 //! functions' resource policies (`policy.rs`), which decide cross-account invokes and, in
 //! authenticated mode, services' invokes, function URLs' configurations (`urls.rs`),
@@ -264,8 +266,27 @@ fn unit_random() -> f64 {
     (uuid::Uuid::new_v4().as_u64_pair().0 >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// An update of `$LATEST` being prepared. Its code and configuration are stored (a
+/// restart finds the update done), and reads show them `InProgress` under the revision
+/// the update answered with, while an environment is initialised with them; invocations
+/// meanwhile run what the function was before, and another update is refused, as on AWS.
+/// A version published with the update is `Pending` until it is done.
+#[derive(Clone)]
+struct Update {
+    /// `$LATEST` as it was: what invocations run meanwhile.
+    previous: Arc<Function>,
+    /// The stored revision being prepared.
+    revision: String,
+    /// The revision reads show meanwhile (the update's answer's).
+    shown_revision: String,
+    /// The version published with the update, if any.
+    version: Option<u32>,
+}
+
 struct Cache {
     functions: RwLock<HashMap<Key, Arc<Function>>>,
+    /// Updates of `$LATEST` still being prepared, by function.
+    updating: RwLock<HashMap<Key, Update>>,
     families: RwLock<HashMap<Key, Family>>,
     /// Concurrency reserved by the functions of each account.
     reserved: RwLock<HashMap<String, u32>>,
@@ -278,6 +299,41 @@ struct Cache {
 }
 
 impl Cache {
+    /// `$LATEST` (or a version) as the control plane shows it: `InProgress` while an update
+    /// is being prepared, and a version published with it `Pending`.
+    fn shown(&self, f: Arc<Function>) -> Arc<Function> {
+        let updating = self.updating.read().unwrap_or_else(|p| p.into_inner());
+        let Some(update) = updating.get(&key_of(&f)) else { return f };
+        let mut view = (*f).clone();
+        match f.version {
+            None if update.revision == f.revision_id => {
+                view.last_update_status = LastUpdateStatus::InProgress;
+                view.revision_id = update.shown_revision.clone();
+            }
+            Some(n) if update.version == Some(n) => view.state = FunctionState::Pending,
+            _ => return f,
+        }
+        Arc::new(view)
+    }
+
+    /// What an invocation of `f` runs: while `$LATEST`'s update is being prepared, what it
+    /// was before. A version published with the update cannot be invoked until it is
+    /// ready (`Err`).
+    fn running(&self, f: Arc<Function>) -> Result<Arc<Function>, Arc<Function>> {
+        let updating = self.updating.read().unwrap_or_else(|p| p.into_inner());
+        let Some(update) = updating.get(&key_of(&f)) else { return Ok(f) };
+        match f.version {
+            None if update.revision == f.revision_id => Ok(update.previous.clone()),
+            Some(n) if update.version == Some(n) => Err(f),
+            _ => Ok(f),
+        }
+    }
+
+    /// `$LATEST` of a function, as stored.
+    fn latest(&self, key: &Key) -> Option<Arc<Function>> {
+        self.functions.read().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
+    }
+
     /// The concurrency a synchronous invocation of `f` (under `qualifier`, as the caller
     /// named it) may use. Provisioned concurrency is taken from the function's
     /// reservation: a qualifier without a provisioned configuration of its own gets only
@@ -315,11 +371,13 @@ impl Cache {
 impl FunctionLookup for Cache {
     fn function(&self, account: &str, region: &str, name: &str, qualifier: Option<&str>) -> Option<Arc<Function>> {
         let key = (account.to_owned(), region.to_owned(), name.to_owned());
-        let latest = self.functions.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()?;
-        match qualifier {
-            None | Some("$LATEST") => Some(latest),
-            Some(q) => self.families.read().unwrap_or_else(|p| p.into_inner()).get(&key)?.pick(&latest, q, true),
-        }
+        let latest = self.latest(&key)?;
+        let f = match qualifier {
+            None | Some("$LATEST") => latest,
+            Some(q) => self.families.read().unwrap_or_else(|p| p.into_inner()).get(&key)?.pick(&latest, q, true)?,
+        };
+        // An event for a version still being prepared runs it as it is.
+        Some(self.running(f).unwrap_or_else(|pending| pending))
     }
 
     fn event_invoke(
@@ -442,6 +500,12 @@ impl LambdaService {
         concurrency_limit: u32,
         sinks: Vec<Arc<dyn invoker::MessageSink>>,
     ) -> Result<Self, StoreError> {
+        // A package a stop left behind (one replaced while its update was prepared) goes.
+        for hex in code.stored().unwrap_or_default() {
+            if let Err(e) = code.remove_unused(&hex, || store.code_in_use(&hex).map_err(LambdaError::from)) {
+                tracing::warn!("removing an unused package: {e}");
+            }
+        }
         let mut functions = HashMap::new();
         for f in store.all_functions()? {
             invoker.prepare(f.config.runtime);
@@ -464,6 +528,7 @@ impl LambdaService {
         let keys: Vec<Key> = families.keys().cloned().collect();
         let cache = Arc::new(Cache {
             functions: RwLock::new(functions),
+            updating: RwLock::new(HashMap::new()),
             families: RwLock::new(families),
             reserved: RwLock::new(HashMap::new()),
             policies: RwLock::new(HashMap::new()),
@@ -583,7 +648,7 @@ impl LambdaService {
     }
 
     fn cached(&self, caller: &Caller, name: &str) -> Option<Arc<Function>> {
-        self.cache.function(&caller.account, &caller.region, name, None)
+        self.cache.latest(&(caller.account.clone(), caller.region.clone(), name.to_owned()))
     }
 
     fn remember(&self, f: Function) -> Arc<Function> {
@@ -777,7 +842,8 @@ impl LambdaService {
         name: &str,
         qualifier: Option<&str>,
     ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
-        self.resolve_version(caller, name, qualifier)
+        let (f, q) = self.resolve_version(caller, name, qualifier)?;
+        Ok((self.cache.shown(f), q))
     }
 
     /// A deployment package of a function or one of its versions, for `Code.Location`.
@@ -812,6 +878,7 @@ impl LambdaService {
             }
             let key = |f: &Arc<Function>| format!("{}:{}", f.name, f.version_label());
             let (functions, next_marker) = versions::page(all, key, marker, limit);
+            let functions = functions.into_iter().map(|f| self.cache.shown(f)).collect();
             return Ok(FunctionPage { functions, next_marker });
         }
         let mut rows = self.store.list_functions(&caller.account, &caller.region, marker, limit + 1)?;
@@ -821,7 +888,7 @@ impl LambdaService {
         } else {
             None
         };
-        Ok(FunctionPage { functions: rows.into_iter().map(Arc::new).collect(), next_marker })
+        Ok(FunctionPage { functions: rows.into_iter().map(|f| self.cache.shown(Arc::new(f))).collect(), next_marker })
     }
 
     fn check_revision(f: &Function, revision: Option<&str>) -> Result<(), LambdaError> {
@@ -833,7 +900,8 @@ impl LambdaService {
         }
     }
 
-    fn replace(&self, old: &Function, mut new: Function) -> Result<Function, LambdaError> {
+    /// Stores `new` as `$LATEST` in place of `old`, under a new revision.
+    fn replace(&self, old: &Function, mut new: Function) -> Result<Arc<Function>, LambdaError> {
         new.revision_id = new_revision();
         // Later than the newest version, even within its millisecond: PublishVersion tells
         // a change since that version by it.
@@ -846,17 +914,78 @@ impl LambdaService {
                 None,
             ));
         }
-        let stored = self.remember(new);
-        self.invoker.retire(old);
-        if old.code.sha256_hex != stored.code.sha256_hex {
-            self.discard_if_unused(&old.code)?;
+        Ok(self.remember(new))
+    }
+
+    /// Refuses a change of `$LATEST` while an update of it is being prepared.
+    fn check_not_updating(&self, f: &Function) -> Result<(), LambdaError> {
+        match self.cache.updating.read().unwrap_or_else(|p| p.into_inner()).contains_key(&key_of(f)) {
+            true => Err(LambdaError::Conflict(format!(
+                "The operation cannot be performed at this time. An update is in progress for resource: {}",
+                f.arn()
+            ))),
+            false => Ok(()),
         }
-        // The function answered is the update in progress, under a revision of its own;
-        // the stored one has finished it, under the revision that follows.
-        let mut view = (*stored).clone();
+    }
+
+    /// Starts preparing `$LATEST` as just stored, `previous` being what it was (see
+    /// [`Update`]), with `version` published from it. Answers the revision reads show
+    /// until the update is done.
+    fn begin_update(&self, previous: Arc<Function>, version: Option<u32>) -> String {
+        let key = key_of(&previous);
+        let shown_revision = new_revision();
+        let Some(prepared) = self.cache.latest(&key) else { return shown_revision };
+        let update = Update {
+            previous,
+            revision: prepared.revision_id.clone(),
+            shown_revision: shown_revision.clone(),
+            version,
+        };
+        self.cache.updating.write().unwrap_or_else(|p| p.into_inner()).insert(key, update);
+        // A function that may not run (reserved concurrency 0) has nothing to prepare.
+        let ready = (prepared.reserved_concurrency != Some(0)).then(|| self.invoker.warm_up(prepared.clone()));
+        let service = self.clone();
+        tokio::spawn(async move {
+            if let Some(ready) = ready {
+                ready.await;
+            }
+            service.finish_update(&prepared);
+        });
+        shown_revision
+    }
+
+    /// Ends the update that prepared `prepared`: invocations now run it, and what the
+    /// function was before is let go.
+    fn finish_update(&self, prepared: &Arc<Function>) {
+        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let key = key_of(prepared);
+        let update = {
+            let mut updating = self.cache.updating.write().unwrap_or_else(|p| p.into_inner());
+            match updating.get(&key) {
+                Some(u) if u.revision == prepared.revision_id => updating.remove(&key),
+                _ => None,
+            }
+        };
+        if self.cache.latest(&key).is_none_or(|now| now.revision_id != prepared.revision_id) {
+            // Deleted or changed meanwhile: the environment prepared is of no use.
+            self.invoker.retire(prepared);
+        }
+        let Some(update) = update else { return };
+        self.invoker.retire(&update.previous);
+        if update.previous.code.sha256_hex != prepared.code.sha256_hex {
+            if let Err(e) = self.discard_if_unused(&update.previous.code) {
+                tracing::warn!("removing an unused package: {e}");
+            }
+        }
+    }
+
+    /// `$LATEST` being updated, as the update answers: `InProgress`, under the revision
+    /// reads show until it is done.
+    fn in_progress(stored: &Function, shown_revision: String) -> Function {
+        let mut view = stored.clone();
         view.last_update_status = LastUpdateStatus::InProgress;
-        view.revision_id = new_revision();
-        Ok(view)
+        view.revision_id = shown_revision;
+        view
     }
 
     /// UpdateFunctionCode. The returned view shows the update `InProgress`, as AWS answers.
@@ -873,6 +1002,7 @@ impl LambdaService {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let result = (|| {
             let old = self.resolve(caller, name, None)?;
+            self.check_not_updating(&old)?;
             Self::check_revision(&old, revision)?;
             self.check_code_signing(caller, &key_of(&old), None)?;
             let mut new = (*old).clone();
@@ -880,13 +1010,14 @@ impl LambdaService {
                 new.config = FunctionPatch { architectures, ..Default::default() }.apply_to(new.config)?;
             }
             new.code = code.clone();
-            let view = self.replace(&old, new)?;
+            let stored = self.replace(&old, new)?;
             if !publish {
-                return Ok(view);
+                let shown = self.begin_update(old, None);
+                return Ok(Self::in_progress(&stored, shown));
             }
-            let latest = self.resolve(caller, name, None)?;
             // The version answered is the one being created, as on AWS.
-            let mut version = (*self.publish_locked(&latest, None)?).clone();
+            let mut version = (*self.publish_locked(&stored, None)?).clone();
+            self.begin_update(old, version.version);
             version.state = FunctionState::Pending;
             Ok(version)
         })();
@@ -922,6 +1053,7 @@ impl LambdaService {
     ) -> Result<Function, LambdaError> {
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.resolve(caller, name, None)?;
+        self.check_not_updating(&old)?;
         Self::check_revision(&old, revision)?;
         let mut new = (*old).clone();
         let layer_arns = patch.layers.clone();
@@ -931,7 +1063,9 @@ impl LambdaService {
         }
         self.check_dead_letter(&new.config, &old.account)?;
         self.invoker.prepare(new.config.runtime);
-        self.replace(&old, new)
+        let stored = self.replace(&old, new)?;
+        let shown = self.begin_update(old, None);
+        Ok(Self::in_progress(&stored, shown))
     }
 
     /// DeleteFunction: the whole function, or (with a version qualifier) one version.
@@ -965,12 +1099,14 @@ impl LambdaService {
         }
         self.store.delete_function(&f.account, &f.region, &f.name)?;
         self.cache.functions.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
+        let update = self.cache.updating.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
         self.cache.policies.write().unwrap_or_else(|p| p.into_inner()).retain(|(k, _), _| *k != key_of(&f));
         self.forget_urls_of(&key_of(&f));
         self.forget_code_signing(&key_of(&f))?;
         let family = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).remove(&key_of(&f));
         self.invoker.retire_all(&f);
         let blobs = std::iter::once(f.code.sha256_hex.clone())
+            .chain(update.map(|u| u.previous.code.sha256_hex.clone()))
             .chain(family.iter().flat_map(|fam| fam.versions.values().map(|v| v.code.sha256_hex.clone())));
         for hex in blobs.collect::<std::collections::BTreeSet<_>>() {
             self.code.remove_unused(&hex, || self.store.code_in_use(&hex).map_err(LambdaError::from))?;
@@ -1163,7 +1299,28 @@ impl LambdaService {
     ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
         let owner =
             FunctionRef::parse(name, "functionName").ok().and_then(|r| r.account).filter(|a| *a != caller.account);
-        let Some(owner) = owner else { return self.resolve_picked(caller, name, qualifier, true) };
+        let (f, shown) = match owner {
+            None => self.resolve_picked(caller, name, qualifier, true)?,
+            Some(owner) => self.resolve_granted(caller, owner, name, qualifier)?,
+        };
+        let f = self.cache.running(f).map_err(|_| {
+            LambdaError::Conflict(
+                "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+                    .into(),
+            )
+        })?;
+        Ok((f, shown))
+    }
+
+    /// The version an Invoke names by another account's ARN, if that account's resource
+    /// policy lets the caller invoke it.
+    fn resolve_granted(
+        &self,
+        caller: &Caller,
+        owner: String,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
         let as_owner = Caller { account: owner, region: caller.region.clone() };
         let (f, shown) = self.resolve_picked(&as_owner, name, qualifier, true)?;
         if !self.policy_allows(&f, shown.as_deref(), policy::Principal::Account(&caller.account), policy::INVOKE) {

@@ -110,6 +110,7 @@ impl LambdaService {
         }
         let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let latest = self.resolve(caller, name, None)?;
+        self.check_not_updating(&latest)?;
         Self::check_revision(&latest, revision)?;
         if let Some(sha) = code_sha256 {
             if sha != latest.code.sha256_b64 {
@@ -186,6 +187,7 @@ impl LambdaService {
         let latest = self.resolve(caller, name, None)?;
         let mut all = vec![latest.clone()];
         all.extend(self.family(&latest).into_iter().flat_map(|f| f.versions.into_values()));
+        let all = all.into_iter().map(|f| self.cache.shown(f)).collect();
         let (versions, next_marker) = page(all, |v| v.version_label(), marker, size);
         Ok(VersionPage { versions, next_marker })
     }

@@ -340,6 +340,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;
     let iam = iam::IamService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting IAM: {e}"))?;
+    // IAM users' access keys act as their users, in either auth mode.
+    for key in iam.active_keys() {
+        issued.accept_user_key(&key);
+    }
     let app = aws_api::router(aws_api::ApiState {
         lambda,
         sqs,

@@ -188,6 +188,19 @@ impl CodeStore {
         result.map(|()| dir).map_err(CodeError::Io)
     }
 
+    /// The packages stored, by SHA-256 (hex).
+    pub fn stored(&self) -> Result<Vec<String>, CodeError> {
+        let mut hexes = Vec::new();
+        for entry in fs::read_dir(self.root.join("blobs"))? {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            if let Some(hex) = name.strip_suffix(".zip").filter(|h| !h.starts_with('.')) {
+                hexes.push(hex.to_owned());
+            }
+        }
+        Ok(hexes)
+    }
+
     fn blob_path(&self, hex: &str) -> PathBuf {
         self.root.join("blobs").join(format!("{hex}.zip"))
     }
