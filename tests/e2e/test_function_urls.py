@@ -3,6 +3,7 @@
 CORS, AWS_IAM signing), in open and authenticated mode."""
 import http.client
 import json
+import re
 import subprocess
 from urllib.parse import urlsplit
 
@@ -177,6 +178,26 @@ def test_url_configs_are_managed_as_aws_does(lamina, lam):
     url = lam.get_function_url_config(FunctionName="site")["FunctionUrl"]
     lam.delete_function(FunctionName="site")
     assert curl(url)[0] == 403
+
+
+def test_the_custom_id_tag_chooses_a_urls_id_as_localstack_lets_it(lamina, lam):
+    create(lam, "tagged", code=function_zip("url.py"), handler="url.handler", Tags={"_custom_id_": "My-App"})
+    lam.create_alias(FunctionName="tagged", Name="live", FunctionVersion="$LATEST")
+    url = lam.create_function_url_config(FunctionName="tagged", AuthType="NONE")["FunctionUrl"]
+    assert url.startswith("http://my-app.lambda-url.us-east-1."), url
+    aliased = lam.create_function_url_config(FunctionName="tagged", Qualifier="live", AuthType="NONE")["FunctionUrl"]
+    assert aliased.startswith("http://my-app-live.lambda-url.us-east-1."), aliased
+    for u in (url, aliased):
+        status, body = call(u)
+        assert status == 201 and json.loads(body)["requestContext"]["domainName"] == urlsplit(u).hostname
+    # An id already taken, or one that is no DNS label, gets a random id, as AWS gives.
+    create(lam, "twin", code=function_zip("url.py"), handler="url.handler", Tags={"_custom_id_": "my-app"})
+    create(lam, "odd", code=function_zip("url.py"), handler="url.handler", Tags={"_custom_id_": "not_a_label"})
+    for name in ("twin", "odd"):
+        other = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+        assert re.match(r"http://[0-9a-f]{32}\.lambda-url\.us-east-1\.", other), other
+    lamina.restart()
+    assert call(url)[0] == 201, "the URL survives a restart"
 
 
 def test_cors_preflights_are_answered_and_responses_carry_the_headers(lamina, lam):

@@ -56,13 +56,34 @@ def test_a_128mb_function_sees_a_real_128mb_limit(lam):
     assert 200 <= used <= 256, "a bigger MemorySize allows more"
 
 
-def test_pids_limit_stops_forks(lamina, lam):
+def test_the_process_limit_is_awss_742_and_stops_forks(lamina, lam):
     hostile(lam, "forks", "fork_counter", Timeout=30, MemorySize=2048)
     r, body = invoke_json(lam, "forks", {})
     assert "FunctionError" not in r, body
     assert body["error"] == "EAGAIN"
-    assert 900 <= body["forked"] < 1024, body
+    # The runtime's own process and threads count against the environment's 742.
+    assert 700 <= body["forked"] < 742, body
     assert_healthy(lam, lamina)
+
+
+def test_functions_run_under_awss_resource_limits(lam):
+    import resource
+    hostile(lam, "limits", "limits")
+    _, got = invoke_json(lam, "limits", {})
+
+    def aws(name, value):
+        """AWS's value, where this host's hard limit (the server's, as this test's) allows it."""
+        hard = resource.getrlimit(getattr(resource, name))[1]
+        return value if hard == -1 else min(value, hard)
+
+    # Core files are written inside the environment, as on AWS, unless the kernel would
+    # hand them to a host program.
+    piped = open("/proc/sys/kernel/core_pattern").read().startswith("|")
+    core = 0 if piped else aws("RLIMIT_CORE", 10 * 1024 ** 3)
+    memlock, nproc = aws("RLIMIT_MEMLOCK", 65536), aws("RLIMIT_NPROC", 742)
+    stack_hard = resource.getrlimit(resource.RLIMIT_STACK)[1]
+    assert got == {"RLIMIT_CORE": [core, core], "RLIMIT_MEMLOCK": [memlock, memlock], "RLIMIT_NOFILE": [1024, 1024],
+                   "RLIMIT_NPROC": [nproc, nproc], "RLIMIT_STACK": [aws("RLIMIT_STACK", 8 * 1024 ** 2), stack_hard]}, got
 
 
 def test_fork_bomb_times_out_and_leaves_nothing(lamina, lam):

@@ -122,6 +122,26 @@ fn new_url_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
+/// The tag by which a function chooses its URLs' ids, as LocalStack lets it (so that local
+/// tooling knows a URL before it exists): the function's URL is `<value>`, an alias's
+/// `<value>-<alias>`. AWS ignores the tag and so gives a random id.
+pub const CUSTOM_URL_ID_TAG: &str = "_custom_id_";
+
+/// The id `tag` asks for, lower case as hosts are read, if it is a DNS label (a letter
+/// first, letters, digits and hyphens, no hyphen last, at most 63).
+fn custom_url_id(tag: &str, qualifier: Option<&str>) -> Option<String> {
+    let id = match qualifier {
+        Some(q) => format!("{tag}-{q}"),
+        None => tag.to_owned(),
+    }
+    .to_ascii_lowercase();
+    let label = id.len() <= 63
+        && id.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !id.ends_with('-')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    label.then_some(id)
+}
+
 impl LambdaService {
     /// The function and the alias a URL call names: an alias must exist; `$LATEST` and
     /// version numbers are refused, as AWS refuses them.
@@ -215,8 +235,16 @@ impl LambdaService {
             )));
         }
         let now = crate::now_ms();
+        let custom = f.tags.get(CUSTOM_URL_ID_TAG).and_then(|tag| {
+            let id = custom_url_id(tag, q.as_deref());
+            let taken = id.as_ref().is_some_and(|id| self.cache.urls.read().unwrap_or_else(|p| p.into_inner()).contains_key(id));
+            if id.is_none() || taken {
+                tracing::warn!(function = %f.name, tag = %tag, "the {CUSTOM_URL_ID_TAG} tag names no free URL id; a random one is used");
+            }
+            id.filter(|_| !taken)
+        });
         let config = UrlConfig {
-            url_id: new_url_id(),
+            url_id: custom.unwrap_or_else(new_url_id),
             qualifier: q,
             auth_type: input.auth_type.unwrap_or_default(),
             cors: input.cors,
@@ -366,4 +394,19 @@ const NO_RESOURCE: &str = "The resource you requested does not exist.";
 
 fn no_url() -> LambdaError {
     LambdaError::NotFound(NO_RESOURCE.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::custom_url_id;
+
+    #[test]
+    fn custom_ids_are_dns_labels_read_in_lower_case() {
+        assert_eq!(custom_url_id("My-App", None).as_deref(), Some("my-app"));
+        assert_eq!(custom_url_id("my-app", Some("live")).as_deref(), Some("my-app-live"));
+        for bad in ["1app", "app-", "under_score", "", &"a".repeat(64)] {
+            assert_eq!(custom_url_id(bad, None), None, "{bad}");
+        }
+        assert_eq!(custom_url_id("app", Some("snake_alias")), None);
+    }
 }

@@ -571,6 +571,40 @@ struct Target<'a> {
     stdin: Option<i32>,
 }
 
+/// AWS's core-file limit in an execution environment (10 GiB).
+const AWS_CORE: u64 = 10 * 1024 * 1024 * 1024;
+/// AWS's locked-memory limit (64 KiB).
+const AWS_MEMLOCK: u64 = 64 * 1024;
+/// AWS's process limit: processes and threads of the environment, whose uid is its own.
+const AWS_NPROC: u64 = 742;
+/// AWS's stack size (8 MiB; its hard limit is unlimited).
+const AWS_STACK: u64 = 8 * 1024 * 1024;
+
+/// The limits an AWS execution environment has beside `RLIMIT_NOFILE`, as (soft, hard),
+/// none above this host's hard limit (raising one needs `CAP_SYS_RESOURCE`). Core files
+/// stay off when the kernel hands them to a host program (`core_pattern` `|…`): a crash in
+/// a sandbox must not start one. Otherwise they are written inside the environment's own
+/// filesystem, as on AWS.
+fn aws_limits() -> [(&'static str, nix::sys::resource::Resource, u64, u64); 4] {
+    use nix::sys::resource::{getrlimit, Resource, RLIM_INFINITY};
+    let piped = fs::read_to_string("/proc/sys/kernel/core_pattern").map_or(true, |p| p.starts_with('|'));
+    let hard = |resource| getrlimit(resource).map_or(RLIM_INFINITY, |(_, hard)| hard);
+    let both = |resource, want: u64| {
+        let v = want.min(hard(resource));
+        (v, v)
+    };
+    let core = if piped { (0, 0) } else { both(Resource::RLIMIT_CORE, AWS_CORE) };
+    let memlock = both(Resource::RLIMIT_MEMLOCK, AWS_MEMLOCK);
+    let nproc = both(Resource::RLIMIT_NPROC, AWS_NPROC);
+    let stack_hard = hard(Resource::RLIMIT_STACK);
+    [
+        ("RLIMIT_CORE", Resource::RLIMIT_CORE, core.0, core.1),
+        ("RLIMIT_MEMLOCK", Resource::RLIMIT_MEMLOCK, memlock.0, memlock.1),
+        ("RLIMIT_NPROC", Resource::RLIMIT_NPROC, nproc.0, nproc.1),
+        ("RLIMIT_STACK", Resource::RLIMIT_STACK, AWS_STACK.min(stack_hard), stack_hard),
+    ]
+}
+
 /// The runtime process: limits, privileges, filter, exec.
 fn exec_runtime(t: &Target<'_>, filters: &[seccompiler::BpfProgram]) -> ! {
     use nix::sys::resource::{setrlimit, Resource};
@@ -581,7 +615,9 @@ fn exec_runtime(t: &Target<'_>, filters: &[seccompiler::BpfProgram]) -> ! {
     let stdin = t.stdin.unwrap_or(std::os::fd::AsRawFd::as_raw_fd(&null));
     must("stdin", nix::unistd::dup2(stdin, 0));
     must("RLIMIT_NOFILE", setrlimit(Resource::RLIMIT_NOFILE, t.nofile, t.nofile));
-    must("RLIMIT_CORE", setrlimit(Resource::RLIMIT_CORE, 0, 0));
+    for (what, resource, soft, hard) in aws_limits() {
+        must(what, setrlimit(resource, soft, hard));
+    }
     drop_bounding_set();
     let gid = Gid::from_raw(t.gid);
     must("setgroups", setgroups(&[gid]));

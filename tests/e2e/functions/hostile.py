@@ -38,6 +38,13 @@ def fork_counter(event, context):
     return {"forked": count, "error": None}
 
 
+def limits(event, context):
+    """The resource limits the function runs under, as (soft, hard); -1 is unlimited."""
+    import resource
+    names = ["RLIMIT_CORE", "RLIMIT_MEMLOCK", "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_STACK"]
+    return {n: list(resource.getrlimit(getattr(resource, n))) for n in names}
+
+
 def fork_bomb(event, context):
     if event.get("uid"):
         return os.getuid()
