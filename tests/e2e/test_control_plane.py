@@ -342,6 +342,7 @@ def test_each_operation_answers_a_missing_or_wrong_target_in_aws_words(lam):
         create(lam, "arn:aws:lambda:us-east-1:123456789012:function:f", code=APP)
     assert (e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
         "AccessDeniedException", 403)
+    assert e.value.response["Error"]["Message"] is None, "AWS's body has a null message"
     create(lam, "look", code=APP)
     assert err(lam.get_function, FunctionName="look", Qualifier="$latest")[1] == f"Function not found: {arn}look:$latest"
     assert err(lam.delete_function, FunctionName="gone", Qualifier="3")[1] == f"Function not found: {arn}gone"

@@ -18,6 +18,10 @@ from test_auth import ALICE, BOB, client, secured  # noqa: F401 (a fixture)
 from test_logs import wait_for
 
 
+NOT_ALLOWED = ("Forbidden. For troubleshooting Function URL authorization issues, see: "
+               "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html")
+
+
 def error(call):
     with pytest.raises(ClientError) as e:
         call()
@@ -242,7 +246,8 @@ def test_authenticated_mode_holds_urls_to_the_functions_policy(secured):
     create(lam, "guarded", code=function_zip("url.py"), handler="url.handler")
     public = lam.create_function_url_config(FunctionName="guarded", AuthType="NONE")["FunctionUrl"]
     # NONE needs a statement letting everyone call the URL, as on AWS.
-    assert curl(public)[0] == 403
+    status, _, body = curl(public)
+    assert (status, json.loads(body)) == (403, {"Message": NOT_ALLOWED})
     lam.add_permission(FunctionName="guarded", StatementId="public", Action="lambda:InvokeFunctionUrl",
                        Principal="*", FunctionUrlAuthType="NONE")
     assert curl(public)[0] == 201

@@ -802,6 +802,13 @@ def test_put_method_checks_what_the_method_request_names(lamina):
     with pytest.raises(Exception) as e:
         apigw.delete_model(restApiId=api["id"], modelName="Pet")
     assert "Cannot delete model 'Pet', is referenced in method request: //ANY" in str(e.value)
+    # Of several methods naming it, AWS names the one last in path order.
+    child = apigw.create_resource(restApiId=api["id"], parentId=root, pathPart="test")["id"]
+    apigw.put_method(restApiId=api["id"], resourceId=child, httpMethod="ANY", authorizationType="NONE",
+                     requestModels={"application/json": "Pet"})
+    with pytest.raises(Exception) as e:
+        apigw.delete_model(restApiId=api["id"], modelName="Pet")
+    assert "Cannot delete model 'Pet', is referenced in method request: /test/ANY" in str(e.value)
 
 
 def test_vpc_links_are_kept_with_aws_checks(lamina):

@@ -297,6 +297,8 @@ def test_the_query_protocol_of_older_sdks(lamina, sqs):
     assert status == 400
     assert root.find("q:Error/q:Code", ns).text == "AWS.SimpleQueueService.NonExistentQueue"
     assert root.find("q:Error/q:Type", ns).text == "Sender"
+    detail = root.find("q:Error/q:Detail", ns)
+    assert detail is not None and not detail.text, "SQS's errors carry an empty Detail"
 
 
 def test_an_oversized_query_request_gets_an_sqs_error(lamina, sqs):
@@ -428,3 +430,23 @@ def test_a_long_poll_gets_a_fifo_groups_next_message_once_the_one_in_flight_is_d
     assert [m["Body"] for m in got["reply"].get("Messages", [])] == ["m2"]
     # Freed by the delete, not by the wait running out.
     assert time.monotonic() - started < 15
+
+
+def test_kms_keys_end_sqs_managed_encryption_and_batch_entries_say_cannot_be_validated(sqs):
+    url = sqs.create_queue(QueueName="enc", Attributes={"MaximumMessageSize": "1024"})["QueueUrl"]
+    shown = lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]  # noqa: E731
+    assert shown()["SqsManagedSseEnabled"] == "true"
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "testKeyId"})
+    assert (shown()["SqsManagedSseEnabled"], shown()["KmsMasterKeyId"]) == ("false", "testKeyId")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": ""})
+    assert shown()["SqsManagedSseEnabled"] == "false" and "KmsMasterKeyId" not in shown()
+
+    r = sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "big", "MessageBody": "x" * 1025},
+                                                      {"Id": "ok", "MessageBody": "x"}])
+    assert [e["Id"] for e in r["Successful"]] == ["ok"]
+    assert r["Failed"][0]["Message"] == (
+        "One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes.")
+    with pytest.raises(ClientError) as e:
+        sqs.send_message(QueueUrl=url, MessageBody="x" * 1025)
+    assert e.value.response["Error"]["Message"] == (
+        "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes.")

@@ -207,14 +207,19 @@ impl GatewayService {
     /// DeleteModel.
     pub fn delete_model(&self, caller: &Caller, api: &str, name: &str) -> Result<(), GatewayError> {
         self.change_rest(caller, api, |api| {
-            // A model a method request names stays.
-            for r in api.resources.values() {
-                if let Some(m) = r.methods.values().find(|m| m.request_models.values().any(|n| n == name)) {
-                    return Err(GatewayError::Conflict(format!(
-                        "Cannot delete model '{name}', is referenced in method request: {}/{}",
-                        r.path, m.http_method
-                    )));
-                }
+            // A model a method request names stays. Of several, AWS names the one last in
+            // path order (`/test/ANY` rather than `//ANY`).
+            let referenced = api
+                .resources
+                .values()
+                .flat_map(|r| r.methods.values().map(move |m| (r, m)))
+                .filter(|(_, m)| m.request_models.values().any(|n| n == name))
+                .map(|(r, m)| (r.path.clone(), m.http_method.clone()))
+                .max();
+            if let Some((path, method)) = referenced {
+                return Err(GatewayError::Conflict(format!(
+                    "Cannot delete model '{name}', is referenced in method request: {path}/{method}"
+                )));
             }
             api.models.remove(name).map(drop).ok_or_else(|| no_model(name))
         })

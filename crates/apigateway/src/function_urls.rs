@@ -101,6 +101,7 @@ fn answer(status: u16, message: &str, kind: &str, request_id: &str) -> GatewayRe
     }
 }
 
+/// An `AWS_IAM` URL called without a signature.
 fn forbidden(request_id: &str) -> GatewayResponse {
     answer(403, "Forbidden", "AccessDeniedException", request_id)
 }
@@ -108,6 +109,17 @@ fn forbidden(request_id: &str) -> GatewayResponse {
 /// A URL no function has: AWS's 403, whose message is `null`.
 fn no_such_url(request_id: &str) -> GatewayResponse {
     GatewayResponse { body: Bytes::from_static(b"{\"Message\":null}"), ..forbidden(request_id) }
+}
+
+/// A call no resource policy allows: AWS's 403, which points at its troubleshooting page.
+fn not_allowed(request_id: &str) -> GatewayResponse {
+    answer(
+        403,
+        "Forbidden. For troubleshooting Function URL authorization issues, see: \
+         https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html",
+        "AccessDeniedException",
+        request_id,
+    )
 }
 
 /// A function that failed, or answered what a URL cannot return: AWS's 502, in plain text.
@@ -213,7 +225,7 @@ impl GatewayService {
         let signer = if url.iam { caller } else { None };
         let mut resp = match functions.invoke_url(url_id, signer, &req.request_id, Bytes::from(event.to_string())).await
         {
-            UrlReply::Forbidden => return forbidden(&req.request_id),
+            UrlReply::Forbidden => return not_allowed(&req.request_id),
             UrlReply::Throttled => answer(429, "Rate Exceeded.", "TooManyRequestsException", &req.request_id),
             UrlReply::TooLarge(why) => answer(413, &why, "RequestEntityTooLargeException", &req.request_id),
             UrlReply::Function(FunctionReply::Returned(payload)) if url.streaming => streamed_answer(&payload),

@@ -147,6 +147,26 @@ fn attached_json(attached: &[String]) -> Value {
     json!({ "AttachedPolicies": attached, "IsTruncated": false })
 }
 
+/// GetRolePolicy / GetUserPolicy: an inline policy of the role or user `(member, name)`.
+fn inline_json(
+    (member, name): (&str, &str),
+    kind: &str,
+    inline: &std::collections::BTreeMap<String, String>,
+    policy: &str,
+) -> Result<Value, IamError> {
+    let doc = inline.get(policy).ok_or_else(|| iam::no_inline_policy(kind, policy))?;
+    let mut out = serde_json::Map::new();
+    out.insert(member.to_owned(), json!(name));
+    out.insert("PolicyName".into(), json!(policy));
+    out.insert("PolicyDocument".into(), json!(encoded(doc)));
+    Ok(Value::Object(out))
+}
+
+/// ListRolePolicies / ListUserPolicies.
+fn names_json(inline: &std::collections::BTreeMap<String, String>) -> Value {
+    json!({ "PolicyNames": inline.keys().collect::<Vec<_>>(), "IsTruncated": false })
+}
+
 fn policy_json(p: &Policy, attachments: usize) -> Value {
     json!({
         "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn(), "Path": p.path, "DefaultVersionId": "v1",
@@ -243,20 +263,13 @@ fn users(iam: &IamService, call: &Call, operation: &str, input: &Value) -> Optio
             }
             "GetUserPolicy" => {
                 let (name, policy) = (need("UserName"), need("PolicyName"));
-                let user = iam.user(account, name)?;
-                let doc = user.inline.get(policy).ok_or_else(|| {
-                    IamError::NoSuchEntity(format!("The user policy with name {policy} cannot be found."))
-                })?;
-                json!({ "UserName": name, "PolicyName": policy, "PolicyDocument": encoded(doc) })
+                inline_json(("UserName", name), "user", &iam.user(account, name)?.inline, policy)?
             }
             "DeleteUserPolicy" => {
                 iam.delete_user_policy(account, need("UserName"), need("PolicyName"))?;
                 json!({})
             }
-            "ListUserPolicies" => {
-                let user = iam.user(account, need("UserName"))?;
-                json!({ "PolicyNames": user.inline.keys().collect::<Vec<_>>(), "IsTruncated": false })
-            }
+            "ListUserPolicies" => names_json(&iam.user(account, need("UserName"))?.inline),
             _ => return Ok(None),
         }))
     };
@@ -306,20 +319,13 @@ fn run_iam(iam: &IamService, account: &str, operation: &str, input: &Value) -> R
         }
         "GetRolePolicy" => {
             let (name, policy) = (need("RoleName"), need("PolicyName"));
-            let role = iam.role(account, name)?;
-            let doc = role.inline.get(policy).ok_or_else(|| {
-                IamError::NoSuchEntity(format!("The role policy with name {policy} cannot be found."))
-            })?;
-            json!({ "RoleName": name, "PolicyName": policy, "PolicyDocument": encoded(doc) })
+            inline_json(("RoleName", name), "role", &iam.role(account, name)?.inline, policy)?
         }
         "DeleteRolePolicy" => {
             iam.delete_role_policy(account, need("RoleName"), need("PolicyName"))?;
             json!({})
         }
-        "ListRolePolicies" => {
-            let role = iam.role(account, need("RoleName"))?;
-            json!({ "PolicyNames": role.inline.keys().collect::<Vec<_>>(), "IsTruncated": false })
-        }
+        "ListRolePolicies" => names_json(&iam.role(account, need("RoleName"))?.inline),
         // Instance profiles are not modelled: a role has none (Terraform asks before
         // deleting one).
         "ListInstanceProfilesForRole" => {

@@ -11,7 +11,7 @@ use model::limits;
 use model::{Function, FunctionDraft, Invalid, Violation};
 use protocol::{Members, Output, ServiceError};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::lambda_api::{done, out, Call, Reply};
 use crate::ApiState;
@@ -45,7 +45,10 @@ pub(crate) fn service_error(err: &LambdaError) -> ServiceError {
         LambdaError::CodeSigningConfigMissing(m) => e("ResourceNotFoundException", m).members(Members::Untyped),
         LambdaError::CodeSigningConfigNotFound(m) => e("CodeSigningConfigNotFoundException", m),
         LambdaError::CodeVerificationFailed(m) => e("CodeVerificationFailedException", m),
-        LambdaError::ForeignAccount => e("AccessDeniedException", "").status(403).members(Members::Empty),
+        // AWS's body carries a null message (Java's exception without one).
+        LambdaError::ForeignAccount => {
+            e("AccessDeniedException", "").status(403).members(Members::Empty).field("Message", Value::Null)
+        }
         LambdaError::PolicyLengthExceeded(m) => e("PolicyLengthExceededException", m),
         // AWS blames the function's runtime on its owner.
         LambdaError::InvalidRuntime(m) => ServiceError { sender_fault: Some(true), ..e("InvalidRuntimeException", m) },
@@ -871,7 +874,7 @@ mod tests {
         assert_eq!((status, kind.as_str()), (413, "RequestEntityTooLargeException"));
         assert_eq!(body, json!({"Type": "User", "message": "big"}));
         let (status, _, body) = answer(LambdaError::ForeignAccount).await;
-        assert_eq!((status, body), (403, json!({})));
+        assert_eq!((status, body), (403, json!({"Message": null})));
         let (status, _, body) = answer(LambdaError::Invalid(Invalid::Untyped("x".into()))).await;
         assert_eq!((status, body), (400, json!({"message": "x"})));
         let (status, _, body) = answer(LambdaError::InvalidRuntime("r".into())).await;

@@ -272,6 +272,34 @@ fn no_key(id: &str) -> IamError {
     IamError::NoSuchEntity(format!("The Access Key with id {id} cannot be found."))
 }
 
+/// Attaches a managed policy to a role's or user's list, once.
+fn attach(attached: &mut Vec<String>, policy_arn: &str) -> Result<(), IamError> {
+    if !attached.iter().any(|a| a == policy_arn) {
+        attached.push(policy_arn.to_owned());
+    }
+    Ok(())
+}
+
+/// Detaches a managed policy from a role's or user's list.
+fn detach(attached: &mut Vec<String>, policy_arn: &str) -> Result<(), IamError> {
+    let before = attached.len();
+    attached.retain(|a| a != policy_arn);
+    match attached.len() == before {
+        true => Err(IamError::NoSuchEntity(format!("Policy {policy_arn} was not found."))),
+        false => Ok(()),
+    }
+}
+
+/// Deletes an inline policy of a role or user (`kind`).
+fn delete_inline(inline: &mut BTreeMap<String, String>, kind: &str, policy: &str) -> Result<(), IamError> {
+    inline.remove(policy).map(drop).ok_or_else(|| no_inline_policy(kind, policy))
+}
+
+/// AWS's answer for an inline policy a role or user (`kind`) does not have.
+pub fn no_inline_policy(kind: &str, policy: &str) -> IamError {
+    IamError::NoSuchEntity(format!("The {kind} policy with name {policy} cannot be found."))
+}
+
 /// A secret access key of AWS's form: 40 characters of letters, digits, `+` and `/`.
 fn new_secret() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -481,24 +509,12 @@ impl IamService {
     /// AttachUserPolicy: a policy of the account, or an AWS managed one.
     pub fn attach_user_policy(&self, account: &str, name: &str, policy_arn: &str) -> Result<(), IamError> {
         self.check_attachable(account, policy_arn)?;
-        self.change_user(account, name, |u| {
-            if !u.attached.iter().any(|a| a == policy_arn) {
-                u.attached.push(policy_arn.to_owned());
-            }
-            Ok(())
-        })
+        self.change_user(account, name, |u| attach(&mut u.attached, policy_arn))
     }
 
     /// DetachUserPolicy.
     pub fn detach_user_policy(&self, account: &str, name: &str, policy_arn: &str) -> Result<(), IamError> {
-        self.change_user(account, name, |u| {
-            let before = u.attached.len();
-            u.attached.retain(|a| a != policy_arn);
-            if u.attached.len() == before {
-                return Err(IamError::NoSuchEntity(format!("Policy {policy_arn} was not found.")));
-            }
-            Ok(())
-        })
+        self.change_user(account, name, |u| detach(&mut u.attached, policy_arn))
     }
 
     /// PutUserPolicy: creates or replaces an inline policy.
@@ -513,12 +529,7 @@ impl IamService {
 
     /// DeleteUserPolicy.
     pub fn delete_user_policy(&self, account: &str, name: &str, policy: &str) -> Result<(), IamError> {
-        self.change_user(account, name, |u| {
-            u.inline
-                .remove(policy)
-                .map(drop)
-                .ok_or_else(|| IamError::NoSuchEntity(format!("The user policy with name {policy} cannot be found.")))
-        })
+        self.change_user(account, name, |u| delete_inline(&mut u.inline, "user", policy))
     }
 
     /// Refuses a customer managed policy the account does not have.
@@ -612,24 +623,12 @@ impl IamService {
     /// AttachRolePolicy: a policy of the account, or an AWS managed one.
     pub fn attach_role_policy(&self, account: &str, name: &str, policy_arn: &str) -> Result<(), IamError> {
         self.check_attachable(account, policy_arn)?;
-        self.change_role(account, name, |r| {
-            if !r.attached.iter().any(|a| a == policy_arn) {
-                r.attached.push(policy_arn.to_owned());
-            }
-            Ok(())
-        })
+        self.change_role(account, name, |r| attach(&mut r.attached, policy_arn))
     }
 
     /// DetachRolePolicy.
     pub fn detach_role_policy(&self, account: &str, name: &str, policy_arn: &str) -> Result<(), IamError> {
-        self.change_role(account, name, |r| {
-            let before = r.attached.len();
-            r.attached.retain(|a| a != policy_arn);
-            if r.attached.len() == before {
-                return Err(IamError::NoSuchEntity(format!("Policy {policy_arn} was not found.")));
-            }
-            Ok(())
-        })
+        self.change_role(account, name, |r| detach(&mut r.attached, policy_arn))
     }
 
     /// PutRolePolicy: creates or replaces an inline policy.
@@ -644,12 +643,7 @@ impl IamService {
 
     /// DeleteRolePolicy.
     pub fn delete_role_policy(&self, account: &str, name: &str, policy: &str) -> Result<(), IamError> {
-        self.change_role(account, name, |r| {
-            r.inline
-                .remove(policy)
-                .map(drop)
-                .ok_or_else(|| IamError::NoSuchEntity(format!("The role policy with name {policy} cannot be found.")))
-        })
+        self.change_role(account, name, |r| delete_inline(&mut r.inline, "role", policy))
     }
 
     /// CreatePolicy.

@@ -6,13 +6,13 @@
 //! error types a caller can see. This crate keeps the in-memory view of every function,
 //! version, alias and layer reference (so an invoke never touches SQLite) and keeps it in
 //! step with the store. An update of `$LATEST` is stored at once and then prepared in the
-//! background (an environment initialised with it), as AWS shows it `InProgress` and runs
-//! invocations on the previous revision until it is ready. It also runs the SQS event source mappings' pollers (`esm.rs`),
-//! which read queues through the `sqs` crate and invoke through this service, and keeps
-//! functions' resource policies (`policy.rs`), which decide cross-account invokes and, in
-//! authenticated mode, services' invokes, function URLs' configurations (`urls.rs`),
-//! with who may call each, and code signing configurations (`signing.rs`), which every
-//! new code deployment is checked against.
+//! background (an environment initialised with it): as on AWS, it shows `InProgress` and
+//! invocations run the previous revision until it is ready. It also runs the SQS event
+//! source mappings' pollers (`esm.rs`), which read queues through the `sqs` crate and
+//! invoke through this service, and keeps functions' resource policies (`policy.rs`),
+//! which decide cross-account invokes and, in authenticated mode, services' invokes,
+//! function URLs' configurations (`urls.rs`), with who may call each, and code signing
+//! configurations (`signing.rs`), which every new code deployment is checked against.
 //!
 //! It never parses HTTP or JSON requests and never formats AWS responses.
 #![deny(missing_docs)]

@@ -209,6 +209,9 @@ impl ServiceError {
                 w.leaf("Code", &query_code);
                 w.leaf("Message", &self.message);
                 self.xml_fields(&mut w);
+                if model.is_some_and(|m| crate::rules::of(m.service).query_error_detail) {
+                    w.leaf("Detail", "");
+                }
                 w.close("Error");
                 w.leaf("RequestId", request_id);
                 w.close("ErrorResponse");

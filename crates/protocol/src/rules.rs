@@ -43,6 +43,8 @@ pub struct Rules {
     /// Maps keep a key whose value is null (API Gateway keeps such a response template,
     /// empty); elsewhere a null is dropped like an absent member.
     pub sparse_maps: bool,
+    /// The query protocol's errors carry an empty `<Detail/>` (SQS's do).
+    pub query_error_detail: bool,
 }
 
 /// API Gateway's orders, as its validation messages list them.
@@ -111,6 +113,7 @@ const DEFAULT: Rules = Rules {
     own_checks: &[],
     enum_orders: &[],
     sparse_maps: false,
+    query_error_detail: false,
 };
 
 /// The rules of a service, by Lamina's name for it.
@@ -153,6 +156,7 @@ pub fn of(service: &str) -> Rules {
             json_type_prefix: "com.amazonaws.sqs#",
             malformed: "InvalidParameterValueException",
             invalid_action_for: "for this endpoint",
+            query_error_detail: true,
             ..DEFAULT
         },
         "dynamodb" | "dynamodbstreams" => Rules { json_type_prefix: "com.amazonaws.dynamodb.v20120810#", ..DEFAULT },

@@ -700,6 +700,11 @@ impl SqsService {
                 "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.",
             ));
         }
+        // SSE-KMS and SQS-managed encryption exclude each other: naming a KMS key (even
+        // none) ends the SQS-managed kind, as AWS shows it.
+        if changes.contains_key("KmsMasterKeyId") && !changes.contains_key("SqsManagedSseEnabled") {
+            attrs.insert("SqsManagedSseEnabled".into(), "false".into());
+        }
         for (k, v) in changes {
             // An empty policy or redrive policy removes it.
             if v.is_empty() && (k == "Policy" || k == "RedrivePolicy") {
@@ -891,7 +896,15 @@ impl SqsService {
                 ));
             }
         }
-        self.send_all(caller, &q, entries)
+        // A batch entry too large is worded as one that "cannot be validated".
+        let mut results = self.send_all(caller, &q, entries)?;
+        for e in results.iter_mut().filter_map(|r| r.as_mut().err()) {
+            if let Some(reason) = e.message.strip_prefix("One or more parameters are invalid. Reason: Message must be")
+            {
+                e.message = format!("One or more parameters cannot be validated. Reason: Message must be{reason}");
+            }
+        }
+        Ok(results)
     }
 
     /// Sends a message, on `who`'s behalf, to the queue an ARN names (Lambda destinations
