@@ -149,3 +149,18 @@ def test_an_update_interrupted_by_kill9_is_done_after_the_restart(lamina, lam, g
     got = lam.get_function_configuration(FunctionName="upd")
     assert got["LastUpdateStatus"] == "Successful" and got["Environment"]["Variables"]["MARK"] == "two"
     assert payload(lam)[0] == '"two"'
+
+
+def test_a_function_deleted_during_its_update_is_gone_and_its_name_free(lam, gate):
+    create(lam, "upd", code=code(), Environment={"Variables": {"MARK": "one"}})
+    lam.update_function_configuration(FunctionName="upd", Environment={"Variables": {"MARK": "two",
+                                                                                     "GATE_URL": gate.url}})
+    lam.delete_function(FunctionName="upd")
+    assert error_of(lam.get_function, FunctionName="upd")[:2] == (404, "ResourceNotFoundException")
+    create(lam, "upd", code=code(" anew"), Environment={"Variables": {"MARK": "three"}})
+    assert lam.get_function_configuration(FunctionName="upd")["LastUpdateStatus"] == "Successful"
+    gate.open()  # the abandoned preparation finishes and is let go
+    assert payload(lam)[0] == '"three anew"'
+    lam.update_function_configuration(FunctionName="upd", Description="after")
+    wait_updated(lam, "upd")
+    assert payload(lam)[0] == '"three anew"'

@@ -1,7 +1,8 @@
 //! Authenticated mode: every AWS API request must carry a valid Signature Version 4 (in
 //! its `Authorization` header or a presigned URL) by a key this server knows, and acts in
 //! that key's account. Refusals have AWS's codes in each protocol's shape, and say no more
-//! than AWS does. Functions get temporary keys of their own account.
+//! than AWS does. Functions get temporary keys of their own account; IAM users' access
+//! keys act as their users.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
