@@ -679,34 +679,77 @@ fn output(cmd: &str, args: &[&str]) -> String {
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
-    let settings = if quick {
-        Settings {
-            cold_runs: 5,
-            warm_invokes: 500,
-            throughput_secs: 1.0,
-            throughput_rounds: 1,
-            drain_events: 2_000,
-            density_envs: 100,
-            ws_connections: 10_000,
-            flood_megabytes: 128,
+    let settings = Settings::new(quick);
+    let kinds = kinds(root)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    if only(root, args, &rt, &kinds, &settings)? {
+        return Ok(());
+    }
+    let (mut rows, server) = sandbox_rows(root, &rt, &kinds[0], &settings)?;
+    rows.extend(rt.block_on(main_rows(&server, &kinds, &settings))?);
+    drop(server);
+    rows.push(drain_row(root, &rt, &kinds[3], &settings)?);
+    rows.extend(sqs_rows(root, &rt, &settings)?);
+    // Authenticated mode against open mode: two fresh servers, the same function.
+    let open = start_server_with(root, "namespace", "open", "[functions]\nidle_timeout_secs = 600\n")?;
+    let secured = start_server_with(root, "namespace", "sigv4", &auth::config())?;
+    eprintln!("sigv4 verification");
+    let minimal = kinds.iter().find(|k| k.label == "provided-minimal").context("no provided-minimal kind")?;
+    rows.extend(rt.block_on(auth::rows(open.addr, secured.addr, minimal, settings.warm_invokes / 5))?);
+    drop((open, secured));
+
+    // WebSocket connections: a fresh server, with room for them.
+    websocket::raise_fd_limit();
+    let server = start_server_with(root, "namespace", "websocket", "[functions]\nidle_timeout_secs = 600\n")?;
+    eprintln!("websocket: {} connections", settings.ws_connections);
+    rows.extend(rt.block_on(websocket::rows(&server, settings.ws_connections, 10_000))?);
+    drop(server);
+
+    // Density: account concurrency above 1,000, so that AWS's rule (100 stay unreserved)
+    // leaves room for 1,000 provisioned environments.
+    let server =
+        start_server_with(root, "namespace", "density", "[functions]\nidle_timeout_secs = 600\nconcurrency = 1100\n")?;
+    eprintln!("density: {} Python environments", settings.density_envs);
+    rows.extend(rt.block_on(density(&server, &kinds[0], settings.density_envs))?);
+    drop(server);
+    write_doc(root, quick, &rows)
+}
+
+impl Settings {
+    fn new(quick: bool) -> Settings {
+        if quick {
+            Settings {
+                cold_runs: 5,
+                warm_invokes: 500,
+                throughput_secs: 1.0,
+                throughput_rounds: 1,
+                drain_events: 2_000,
+                density_envs: 100,
+                ws_connections: 10_000,
+                flood_megabytes: 128,
+            }
+        } else {
+            Settings {
+                cold_runs: 20,
+                warm_invokes: 5000,
+                throughput_secs: 3.0,
+                throughput_rounds: 3,
+                drain_events: 10_000,
+                density_envs: 1_000,
+                ws_connections: 100_000,
+                flood_megabytes: 1024,
+            }
         }
-    } else {
-        Settings {
-            cold_runs: 20,
-            warm_invokes: 5000,
-            throughput_secs: 3.0,
-            throughput_rounds: 3,
-            drain_events: 10_000,
-            density_envs: 1_000,
-            ws_connections: 100_000,
-            flood_megabytes: 1024,
-        }
-    };
+    }
+}
+
+/// Builds the release binary and the fixtures, and the four kinds of no-op function.
+fn kinds(root: &Path) -> Result<[Kind; 4]> {
     run_cmd(cargo().current_dir(root).args(["build", "--quiet", "--release", "-p", "lamina"]))?;
     let fixture = build_fixture(root, true)?;
     let rust_bootstrap = std::fs::read(&fixture)?;
     let minimal_bootstrap = std::fs::read(fixture.with_file_name("noop"))?;
-    let kinds = [
+    Ok([
         Kind {
             label: "python",
             runtime: "python3.12",
@@ -735,17 +778,24 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             zip: zip(&[("bootstrap", &minimal_bootstrap, 0o755)])?,
             layers: Vec::new(),
         },
-    ];
+    ])
+}
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let mut rows = Vec::new();
+/// The `--*-only` runs: one section's rows, printed, not written. `false` for a full run.
+fn only(
+    root: &Path,
+    args: &[String],
+    rt: &tokio::runtime::Runtime,
+    kinds: &[Kind],
+    settings: &Settings,
+) -> Result<bool> {
     if args.iter().any(|a| a == "--websocket-only") {
         websocket::raise_fd_limit();
         let server = start_server_with(root, "namespace", "websocket", "[functions]\nidle_timeout_secs = 600\n")?;
         for r in rt.block_on(websocket::rows(&server, settings.ws_connections, 10_000))? {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
         }
-        return Ok(());
+        return Ok(true);
     }
     if args.iter().any(|a| a == "--auth-only") {
         let open = start_server_with(root, "namespace", "open", "[functions]\nidle_timeout_secs = 600\n")?;
@@ -754,7 +804,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         for r in rt.block_on(auth::rows(open.addr, secured.addr, minimal, settings.warm_invokes / 5))? {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
         }
-        return Ok(());
+        return Ok(true);
     }
     if args.iter().any(|a| a == "--logs-only") {
         let server = start_server(root, "namespace")?;
@@ -772,7 +822,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         for r in rows {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
         }
-        return Ok(());
+        return Ok(true);
     }
     if args.iter().any(|a| a == "--gateway-only") {
         // A shorter loop for work on the gateway: its rows only, printed, not written.
@@ -784,23 +834,36 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             }
             let floor = percentile(&api_floor(server.addr, "warm-provided", settings.warm_invokes).await?, 0.5);
             println!("API floor {floor:.0} µs");
-            gateway::rows(&mut conn, server.addr, floor, &settings).await
+            gateway::rows(&mut conn, server.addr, floor, settings).await
         })?;
         for r in rows {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
         }
-        return Ok(());
+        return Ok(true);
     }
-    let ms = |v: f64| format!("{v:.2} ms");
+    Ok(false)
+}
 
-    // What the sandbox adds to a cold start: the same Python function, unsandboxed.
+fn ms(v: f64) -> String {
+    format!("{v:.2} ms")
+}
+
+/// What the sandbox adds to a cold start: the same Python function, unsandboxed and
+/// sandboxed, 200 ms apart. The sandboxed server goes on to the main rows.
+fn sandbox_rows(
+    root: &Path,
+    rt: &tokio::runtime::Runtime,
+    python: &Kind,
+    settings: &Settings,
+) -> Result<(Vec<Row>, Server)> {
+    let mut rows = Vec::new();
     let plain = start_server(root, "process")?;
     let gap = Duration::from_millis(200);
-    let plain_cold = rt.block_on(cold_starts(plain.addr, &kinds[0], settings.cold_runs, gap))?.1;
+    let plain_cold = rt.block_on(cold_starts(plain.addr, python, settings.cold_runs, gap))?.1;
     drop(plain);
     let server = start_server(root, "namespace")?;
     let addr = server.addr;
-    let sandboxed_cold = rt.block_on(cold_starts(addr, &kinds[0], settings.cold_runs, gap))?.1;
+    let sandboxed_cold = rt.block_on(cold_starts(addr, python, settings.cold_runs, gap))?.1;
     let (plain_p50, sandboxed_p50) = (percentile(&plain_cold, 0.5), percentile(&sandboxed_cold, 0.5));
     rows.push(Row {
         what: "Cold start, python, unsandboxed (`--sandbox process`), 200 ms apart".into(),
@@ -820,155 +883,192 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         target: "≤ 15 ms p50; ≤ 2 ms over unsandboxed (stretch ≤ 3 ms)".into(),
         ratio: format!("{:.2}× target; {:.2}× unsandboxed", sandboxed_p50 / 15.0, sandboxed_p50 / plain_p50),
     });
+    Ok((rows, server))
+}
 
-    rt.block_on(async {
-        for kind in &kinds {
-            eprintln!("cold starts: {}", kind.label);
-            let (create_ms, first_ms) = cold_starts(addr, kind, settings.cold_runs, Duration::ZERO).await?;
-            let (target, ratio) = match kind.label {
-                "python" => ("≤ 15 ms p50", format!("{:.2}× target", percentile(&first_ms, 0.5) / 15.0)),
-                "node" => ("AWS: 134–138 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 136.0)),
-                "provided-minimal" => ("—", "—".to_owned()),
-                _ => ("AWS: 15 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 15.0)),
-            };
-            rows.push(Row {
-                what: format!("Cold start, {}, back to back (first Invoke right after CreateFunction)", kind.label),
-                median: ms(percentile(&first_ms, 0.5)),
-                spread: format!(
-                    "p90 {}; CreateFunction itself {}",
-                    ms(percentile(&first_ms, 0.9)),
-                    ms(percentile(&create_ms, 0.5))
-                ),
-                target: target.into(),
-                ratio,
-            });
-        }
+/// Everything measured on one sandboxed server: cold starts, the API floor, warm
+/// latency, the gateway, logs, throughput and async accepts.
+async fn main_rows(server: &Server, kinds: &[Kind], settings: &Settings) -> Result<Vec<Row>> {
+    let addr = server.addr;
+    let mut rows = cold_rows(addr, kinds, settings).await?;
+    let mut conn = Conn::open(addr).await?;
+    rows.push(layer_row(&mut conn, addr, &kinds[0], settings).await?);
+    let (floor_p50, warm) = warm_rows(&mut conn, addr, kinds, settings).await?;
+    rows.extend(warm);
+    rows.extend(gateway::rows(&mut conn, addr, floor_p50, settings).await?);
+    rows.extend(logs::rows(&mut conn, addr, floor_p50, settings.warm_invokes).await?);
+    eprintln!("logs: flood");
+    rows.push(logs::flood(addr, &server.data_dir(), &|| server.rss_kib(), settings.flood_megabytes).await?);
+    rows.extend(throughput_rows(addr, kinds, settings).await?);
+    rows.push(accept_row(addr, settings).await?);
+    Ok(rows)
+}
 
-        let mut conn = Conn::open(addr).await?;
-        eprintln!("cold starts: python with 5 layers");
-        let layered = Kind {
-            label: "python-5-layers",
-            runtime: kinds[0].runtime,
-            handler: kinds[0].handler,
-            zip: kinds[0].zip.clone(),
-            layers: publish_layers(&mut conn, 5).await?,
+/// Back-to-back cold starts of each kind, right after CreateFunction.
+async fn cold_rows(addr: SocketAddr, kinds: &[Kind], settings: &Settings) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for kind in kinds {
+        eprintln!("cold starts: {}", kind.label);
+        let (create_ms, first_ms) = cold_starts(addr, kind, settings.cold_runs, Duration::ZERO).await?;
+        let (target, ratio) = match kind.label {
+            "python" => ("≤ 15 ms p50", format!("{:.2}× target", percentile(&first_ms, 0.5) / 15.0)),
+            "node" => ("AWS: 134–138 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 136.0)),
+            "provided-minimal" => ("—", "—".to_owned()),
+            _ => ("AWS: 15 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 15.0)),
         };
-        // Both 200 ms apart, one after the other, so that each finds the same ready cells.
-        let (_, plain_ms) = cold_starts(addr, &kinds[0], settings.cold_runs, gap).await?;
-        let (_, layered_ms) = cold_starts(addr, &layered, settings.cold_runs, gap).await?;
-        let (plain_p50, layered_p50) = (percentile(&plain_ms, 0.5), percentile(&layered_ms, 0.5));
         rows.push(Row {
-            what: "Cold start, python with 5 layers (20 modules each) against none, 200 ms apart".into(),
-            median: ms(layered_p50),
+            what: format!("Cold start, {}, back to back (first Invoke right after CreateFunction)", kind.label),
+            median: ms(percentile(&first_ms, 0.5)),
             spread: format!(
-                "p90 {}; without layers {} in the same run ({:+.2} ms)",
-                ms(percentile(&layered_ms, 0.9)),
-                ms(plain_p50),
-                layered_p50 - plain_p50
+                "p90 {}; CreateFunction itself {}",
+                ms(percentile(&first_ms, 0.9)),
+                ms(percentile(&create_ms, 0.5))
             ),
-            target: "—".into(),
-            ratio: format!("{:.2}× without layers", layered_p50 / plain_p50),
+            target: target.into(),
+            ratio,
         });
-        for kind in &kinds {
-            create(&mut conn, &format!("warm-{}", kind.label), kind).await?;
-        }
-        let floor = api_floor(addr, "warm-provided", settings.warm_invokes).await?;
-        let floor_p50 = percentile(&floor, 0.5);
+    }
+    Ok(rows)
+}
+
+/// Python with five layers against none, 200 ms apart.
+async fn layer_row(conn: &mut Conn, addr: SocketAddr, python: &Kind, settings: &Settings) -> Result<Row> {
+    let gap = Duration::from_millis(200);
+    eprintln!("cold starts: python with 5 layers");
+    let layered = Kind {
+        label: "python-5-layers",
+        runtime: python.runtime,
+        handler: python.handler,
+        zip: python.zip.clone(),
+        layers: publish_layers(conn, 5).await?,
+    };
+    // Both 200 ms apart, one after the other, so that each finds the same ready cells.
+    let (_, plain_ms) = cold_starts(addr, python, settings.cold_runs, gap).await?;
+    let (_, layered_ms) = cold_starts(addr, &layered, settings.cold_runs, gap).await?;
+    let (plain_p50, layered_p50) = (percentile(&plain_ms, 0.5), percentile(&layered_ms, 0.5));
+    Ok(Row {
+        what: "Cold start, python with 5 layers (20 modules each) against none, 200 ms apart".into(),
+        median: ms(layered_p50),
+        spread: format!(
+            "p90 {}; without layers {} in the same run ({:+.2} ms)",
+            ms(percentile(&layered_ms, 0.9)),
+            ms(plain_p50),
+            layered_p50 - plain_p50
+        ),
+        target: "—".into(),
+        ratio: format!("{:.2}× without layers", layered_p50 / plain_p50),
+    })
+}
+
+/// The API floor and each kind's warm invoke latency over it; the floor's median too.
+async fn warm_rows(conn: &mut Conn, addr: SocketAddr, kinds: &[Kind], settings: &Settings) -> Result<(f64, Vec<Row>)> {
+    let mut rows = Vec::new();
+    for kind in kinds {
+        create(conn, &format!("warm-{}", kind.label), kind).await?;
+    }
+    let floor = api_floor(addr, "warm-provided", settings.warm_invokes).await?;
+    let floor_p50 = percentile(&floor, 0.5);
+    rows.push(Row {
+        what: "API floor: GetFunctionConfiguration, one keep-alive connection".into(),
+        median: format!("{floor_p50:.0} µs"),
+        spread: format!("p99 {:.0} µs ({} calls)", percentile(&floor, 0.99), floor.len()),
+        target: "—".into(),
+        ratio: "—".into(),
+    });
+    for kind in kinds {
+        let name = format!("warm-{}", kind.label);
+        eprintln!("warm latency: {}", kind.label);
+        let us = warm_latency(addr, &name, settings.warm_invokes).await?;
+        let p50 = percentile(&us, 0.5);
+        let added = p50 - floor_p50;
+        let (target, ratio) = if kind.label.starts_with("provided") {
+            ("≤ 150 µs added", format!("{:.2}× target", added / 150.0))
+        } else {
+            ("—", "—".into())
+        };
         rows.push(Row {
-            what: "API floor: GetFunctionConfiguration, one keep-alive connection".into(),
-            median: format!("{floor_p50:.0} µs"),
-            spread: format!("p99 {:.0} µs ({} calls)", percentile(&floor, 0.99), floor.len()),
-            target: "—".into(),
-            ratio: "—".into(),
+            what: format!("Warm invoke latency, {} no-op, one keep-alive connection", kind.label),
+            median: format!("{p50:.0} µs"),
+            spread: format!(
+                "{added:.0} µs over the API floor; p99 {:.0} µs ({} invokes)",
+                percentile(&us, 0.99),
+                us.len()
+            ),
+            target: target.into(),
+            ratio,
         });
-        for kind in &kinds {
-            let name = format!("warm-{}", kind.label);
-            eprintln!("warm latency: {}", kind.label);
-            let us = warm_latency(addr, &name, settings.warm_invokes).await?;
-            let p50 = percentile(&us, 0.5);
-            let added = p50 - floor_p50;
-            let (target, ratio) = if kind.label.starts_with("provided") {
-                ("≤ 150 µs added", format!("{:.2}× target", added / 150.0))
-            } else {
-                ("—", "—".into())
+    }
+    Ok((floor_p50, rows))
+}
+
+/// Warm throughput of each kind on 1 and 8 connections.
+async fn throughput_rows(addr: SocketAddr, kinds: &[Kind], settings: &Settings) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for kind in kinds {
+        let name = format!("warm-{}", kind.label);
+        for connections in [1usize, 8] {
+            eprintln!("throughput: {} x{connections}", kind.label);
+            let mut rates = Vec::new();
+            for _ in 0..settings.throughput_rounds {
+                rates.push(throughput(addr, &name, connections, settings.throughput_secs).await?);
+            }
+            let rates = sorted(rates);
+            let median = percentile(&rates, 0.5);
+            let (target, ratio) = match kind.label {
+                "provided" | "provided-minimal" => ("≥ 10,000/s", format!("{:.2}× target", median / 10_000.0)),
+                "python" => ("≥ 5,000/s", format!("{:.2}× target", median / 5_000.0)),
+                _ => ("—", "—".to_owned()),
             };
             rows.push(Row {
-                what: format!("Warm invoke latency, {} no-op, one keep-alive connection", kind.label),
-                median: format!("{p50:.0} µs"),
+                what: format!("Warm throughput, {} no-op, {connections} keep-alive connection(s)", kind.label),
+                median: format!("{median:.0}/s"),
                 spread: format!(
-                    "{added:.0} µs over the API floor; p99 {:.0} µs ({} invokes)",
-                    percentile(&us, 0.99),
-                    us.len()
+                    "min {:.0}/s, max {:.0}/s over {} runs of {:.0} s",
+                    rates[0],
+                    rates[rates.len() - 1],
+                    rates.len(),
+                    settings.throughput_secs
                 ),
                 target: target.into(),
                 ratio,
             });
         }
-        rows.extend(gateway::rows(&mut conn, addr, floor_p50, &settings).await?);
-        rows.extend(logs::rows(&mut conn, addr, floor_p50, settings.warm_invokes).await?);
-        eprintln!("logs: flood");
-        rows.push(logs::flood(addr, &server.data_dir(), &|| server.rss_kib(), settings.flood_megabytes).await?);
-        for kind in &kinds {
-            let name = format!("warm-{}", kind.label);
-            for connections in [1usize, 8] {
-                eprintln!("throughput: {} x{connections}", kind.label);
-                let mut rates = Vec::new();
-                for _ in 0..settings.throughput_rounds {
-                    rates.push(throughput(addr, &name, connections, settings.throughput_secs).await?);
-                }
-                let rates = sorted(rates);
-                let median = percentile(&rates, 0.5);
-                let (target, ratio) = match kind.label {
-                    "provided" | "provided-minimal" => ("≥ 10,000/s", format!("{:.2}× target", median / 10_000.0)),
-                    "python" => ("≥ 5,000/s", format!("{:.2}× target", median / 5_000.0)),
-                    _ => ("—", "—".to_owned()),
-                };
-                rows.push(Row {
-                    what: format!("Warm throughput, {} no-op, {connections} keep-alive connection(s)", kind.label),
-                    median: format!("{median:.0}/s"),
-                    spread: format!(
-                        "min {:.0}/s, max {:.0}/s over {} runs of {:.0} s",
-                        rates[0],
-                        rates[rates.len() - 1],
-                        rates.len(),
-                        settings.throughput_secs
-                    ),
-                    target: target.into(),
-                    ratio,
-                });
-            }
-        }
-        eprintln!("async accept rate");
-        let mut rates = Vec::new();
-        for _ in 0..settings.throughput_rounds {
-            rates.push(async_accept_rate(addr, "warm-provided-minimal", ACCEPT_CONNECTIONS, 4000).await?);
-        }
-        let rates = sorted(rates);
-        let median = percentile(&rates, 0.5);
-        rows.push(Row {
-            what: format!(
-                "Async `Event` invokes accepted (durably stored before the 202), {ACCEPT_CONNECTIONS} connections"
-            ),
-            median: format!("{median:.0}/s"),
-            spread: format!(
-                "min {:.0}/s, max {:.0}/s over {} runs of 4,000",
-                rates[0],
-                rates[rates.len() - 1],
-                rates.len()
-            ),
-            target: "≥ 5,000/s".into(),
-            ratio: format!("{:.2}× target", median / 5_000.0),
-        });
-        anyhow::Ok(())
-    })?;
-    drop(server);
+    }
+    Ok(rows)
+}
 
-    // Draining: a fresh server, so no earlier events are queued.
+/// How fast `Event` invokes are accepted durably.
+async fn accept_row(addr: SocketAddr, settings: &Settings) -> Result<Row> {
+    eprintln!("async accept rate");
+    let mut rates = Vec::new();
+    for _ in 0..settings.throughput_rounds {
+        rates.push(async_accept_rate(addr, "warm-provided-minimal", ACCEPT_CONNECTIONS, 4000).await?);
+    }
+    let rates = sorted(rates);
+    let median = percentile(&rates, 0.5);
+    Ok(Row {
+        what: format!(
+            "Async `Event` invokes accepted (durably stored before the 202), {ACCEPT_CONNECTIONS} connections"
+        ),
+        median: format!("{median:.0}/s"),
+        spread: format!(
+            "min {:.0}/s, max {:.0}/s over {} runs of 4,000",
+            rates[0],
+            rates[rates.len() - 1],
+            rates.len()
+        ),
+        target: "≥ 5,000/s".into(),
+        ratio: format!("{:.2}× target", median / 5_000.0),
+    })
+}
+
+/// Draining a burst of `Event` invokes, on a fresh server so no earlier events are queued.
+fn drain_row(root: &Path, rt: &tokio::runtime::Runtime, minimal: &Kind, settings: &Settings) -> Result<Row> {
     let server = start_server_with(root, "namespace", "drain", "[functions]\nidle_timeout_secs = 600\n")?;
     let (mut totals, mut accepts) = (Vec::new(), Vec::new());
     rt.block_on(async {
         let mut conn = Conn::open(server.addr).await?;
-        create(&mut conn, "drain", &kinds[3]).await?;
+        create(&mut conn, "drain", minimal).await?;
         conn.invoke("drain").await?;
         for _ in 0..settings.throughput_rounds {
             eprintln!("drain {} events", settings.drain_events);
@@ -981,7 +1081,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     drop(server);
     let (totals, accepts) = (sorted(totals), sorted(accepts));
     let total = percentile(&totals, 0.5);
-    rows.push(Row {
+    Ok(Row {
         what: format!(
             "Async drain: {} `Event` invokes of a warm no-op, from the first accepted to the last finished",
             settings.drain_events
@@ -997,9 +1097,13 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         ),
         target: "—".into(),
         ratio: "—".into(),
-    });
+    })
+}
 
-    // SQS against moto, the peer users run for it, on the same machine in the same run.
+/// SQS against moto, the peer users run for it, on the same machine in the same run;
+/// and an event source mapping's latency.
+fn sqs_rows(root: &Path, rt: &tokio::runtime::Runtime, settings: &Settings) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
     let server = start_server_with(root, "namespace", "sqs", "[functions]\nidle_timeout_secs = 600\n")?;
     let rounds = settings.throughput_rounds;
     let secs = settings.throughput_secs;
@@ -1058,30 +1162,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         target: "near zero (long polling)".into(),
         ratio: "—".into(),
     });
+    Ok(rows)
+}
 
-    // Authenticated mode against open mode: two fresh servers, the same function.
-    let open = start_server_with(root, "namespace", "open", "[functions]\nidle_timeout_secs = 600\n")?;
-    let secured = start_server_with(root, "namespace", "sigv4", &auth::config())?;
-    eprintln!("sigv4 verification");
-    let minimal = kinds.iter().find(|k| k.label == "provided-minimal").context("no provided-minimal kind")?;
-    rows.extend(rt.block_on(auth::rows(open.addr, secured.addr, minimal, settings.warm_invokes / 5))?);
-    drop((open, secured));
-
-    // WebSocket connections: a fresh server, with room for them.
-    websocket::raise_fd_limit();
-    let server = start_server_with(root, "namespace", "websocket", "[functions]\nidle_timeout_secs = 600\n")?;
-    eprintln!("websocket: {} connections", settings.ws_connections);
-    rows.extend(rt.block_on(websocket::rows(&server, settings.ws_connections, 10_000))?);
-    drop(server);
-
-    // Density: account concurrency above 1,000, so that AWS's rule (100 stay unreserved)
-    // leaves room for 1,000 provisioned environments.
-    let server =
-        start_server_with(root, "namespace", "density", "[functions]\nidle_timeout_secs = 600\nconcurrency = 1100\n")?;
-    eprintln!("density: {} Python environments", settings.density_envs);
-    rows.extend(rt.block_on(density(&server, &kinds[0], settings.density_envs))?);
-    drop(server);
-
+/// Writes docs/PERFORMANCE.md, with the previous run's medians beside these.
+fn write_doc(root: &Path, quick: bool, rows: &[Row]) -> Result<()> {
     let date = output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
     let commit = output("git", &["-C", &root.display().to_string(), "rev-parse", "--short", "HEAD"]);
     let rustc = output("rustc", &["--version"]);
@@ -1100,7 +1185,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         doc.push_str(&format!("The previous run's medians (commit {run}) stand beside this one's.\n\n"));
     }
     doc.push_str("| What | Median | Previous run | Spread | Target | Ratio |\n|---|---|---|---|---|---|\n");
-    for r in &rows {
+    for r in rows {
         let before = previous.median(&r.what).unwrap_or("—");
         doc.push_str(&format!(
             "| {} | {} | {before} | {} | {} | {} |\n",

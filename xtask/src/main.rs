@@ -1,6 +1,6 @@
 //! Lamina's developer tasks, one entry point:
 //!
-//! - `cargo xtask test`: installs what the tests need (a Python virtualenv in `.venv`
+//! - `cargo xtask test`: checks that ARCHITECTURE.md names only paths that exist, installs what the tests need (a Python virtualenv in `.venv`
 //!   with boto3, the aws CLI, pytest and awslambdaric, and aws CLI v2 in `.venv-awscli2`), checks formatting and lints,
 //!   builds the binary and the `lambda_runtime` fixture, then runs every Rust test and
 //!   the end-to-end suite.
@@ -10,6 +10,7 @@
 //!   model and rewrites `docs/COVERAGE.md`.
 //! - `cargo xtask models [botocore-version]`: refreshes the vendored service models.
 
+mod architecture;
 mod bench;
 mod coverage;
 mod models;
@@ -82,6 +83,7 @@ fn build_fixture(root: &Path, release: bool) -> Result<PathBuf> {
 
 fn test(pytest_args: &[String]) -> Result<()> {
     let root = root();
+    architecture::check(&root)?;
     let venv = virtualenv(&root, ".venv", "tests/requirements.txt", None)?;
     // aws CLI v2, for `aws logs tail` (v1 lacks it): its dependencies from PyPI, the CLI
     // itself from Debian's package (AWS does not publish v2 on PyPI).

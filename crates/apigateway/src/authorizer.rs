@@ -2,8 +2,9 @@
 //! is checked against, how an IAM policy or a simple response decides, and the result
 //! cache keyed by identity with its TTL.
 
+use model::sync::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -209,7 +210,7 @@ pub struct Cache {
 impl Cache {
     /// The cached result for `key`, if it has not expired.
     pub fn get(&self, key: &str, now: Instant) -> Option<Arc<Grant>> {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut entries = self.entries.lock();
         match entries.get(key) {
             Some((until, g)) if *until > now => Some(g.clone()),
             Some(_) => {
@@ -222,7 +223,7 @@ impl Cache {
 
     /// Keeps `grant` for `ttl`.
     pub fn put(&self, key: String, grant: Arc<Grant>, ttl: Duration, now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut entries = self.entries.lock();
         if entries.len() > 100_000 {
             entries.retain(|_, (until, _)| *until > now);
         }

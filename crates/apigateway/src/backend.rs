@@ -4,16 +4,15 @@
 //! has closed is noticed when it is next used, and the request goes out on a new one (it
 //! was not sent, so nothing is sent twice).
 
+use model::sync::Mutex;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{Connection, SendRequest};
-use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_rustls::MaybeHttpsStream;
 use hyper_util::rt::TokioIo;
 use tower_service::Service;
 
@@ -42,7 +41,7 @@ const IDLE_FOR: Duration = Duration::from_secs(60);
 const IDLE_PER_ORIGIN: usize = 256;
 
 pub(crate) struct Backends {
-    connector: Mutex<HttpsConnector<HttpConnector>>,
+    connector: Mutex<outbound::Connector>,
     idle: Mutex<HashMap<String, Vec<Idle>>>,
 }
 
@@ -61,12 +60,12 @@ async fn driven<T>(conn: &mut Connection<Io, Full<Bytes>>, work: impl Future<Out
 }
 
 impl Backends {
-    pub fn new(connector: HttpsConnector<HttpConnector>) -> Backends {
+    pub fn new(connector: outbound::Connector) -> Backends {
         Backends { connector: Mutex::new(connector), idle: Mutex::new(HashMap::new()) }
     }
 
     fn take_idle(&self, origin: &str) -> Option<Idle> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let mut idle = self.idle.lock();
         let list = idle.get_mut(origin)?;
         while let Some(c) = list.pop() {
             if c.since.elapsed() < IDLE_FOR && !c.sender.is_closed() {
@@ -77,7 +76,7 @@ impl Backends {
     }
 
     fn put_idle(&self, origin: String, sender: SendRequest<Full<Bytes>>, conn: Connection<Io, Full<Bytes>>) {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let mut idle = self.idle.lock();
         let list = idle.entry(origin).or_default();
         if list.len() < IDLE_PER_ORIGIN {
             list.push(Idle { sender, conn, since: Instant::now() });
@@ -89,7 +88,7 @@ impl Backends {
         uri: &hyper::Uri,
     ) -> Result<(SendRequest<Full<Bytes>>, Connection<Io, Full<Bytes>>), BackendError> {
         let connecting = {
-            let mut c = self.connector.lock().unwrap_or_else(|p| p.into_inner());
+            let mut c = self.connector.lock();
             c.call(uri.clone())
         };
         let io = connecting.await.map_err(|e| BackendError::Unreachable(e.to_string()))?;
@@ -200,7 +199,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_the_backend_closed_is_replaced_without_failing_the_request() {
         let addr = rude_backend().await;
-        let backends = Backends::new(crate::execute::connector());
+        let backends = Backends::new(outbound::connector());
         for _ in 0..3 {
             let req = hyper::Request::get(format!("http://{addr}/x")).body(Full::new(Bytes::new())).unwrap();
             let (parts, body) = backends.send(req, 1024).await.unwrap();
@@ -220,7 +219,7 @@ mod tests {
             let _ = s.read(&mut buf).await;
             let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789").await;
         });
-        let backends = Backends::new(crate::execute::connector());
+        let backends = Backends::new(outbound::connector());
         let req = hyper::Request::get(format!("http://{addr}/")).body(Full::new(Bytes::new())).unwrap();
         assert!(matches!(backends.send(req, 5).await, Err(BackendError::TooLarge)));
     }

@@ -2,7 +2,12 @@
 //! deployment its stage serves, sent to its integration, and answered as API Gateway
 //! answers — including its own error responses.
 
-use std::collections::BTreeMap;
+mod http_api;
+mod snapshot;
+pub(crate) use snapshot::ApiSnapshot;
+use snapshot::{http_snapshot, rest_snapshot};
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -120,44 +125,7 @@ impl GatewayResponse {
     }
 }
 
-pub(crate) type HttpClient = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    http_body_util::Full<Bytes>,
->;
-
-/// One pooled keep-alive client for every HTTP integration: plain HTTP, and HTTPS
-/// verified against the system's trusted certificates when there are any.
-/// The connector of every outbound connection: plain HTTP, and HTTPS verified against the
-/// system's trusted certificates when there are any.
-pub(crate) fn connector() -> hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector> {
-    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
-    http.set_nodelay(true);
-    http.enforce_http(false);
-    match hyper_rustls::HttpsConnectorBuilder::new().with_native_roots() {
-        Ok(b) => b.https_or_http().enable_http1().wrap_connector(http),
-        Err(e) => {
-            tracing::warn!("no trusted certificates for https integrations ({e}); https backends will be refused");
-            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-            let tls = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default protocol versions")
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth();
-            hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config(tls)
-                .https_or_http()
-                .enable_http1()
-                .wrap_connector(http)
-        }
-    }
-}
-
-/// A pooled client, for the few requests the gateway makes of its own (JWKS).
-pub(crate) fn http_client() -> HttpClient {
-    let mut http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new());
-    http.pool_idle_timeout(Duration::from_secs(60));
-    http.build(connector())
-}
+pub(crate) type HttpClient = outbound::Client;
 
 pub(crate) fn json_error(status: u16, message: &str, error_type: Option<&str>) -> GatewayResponse {
     let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
@@ -277,7 +245,7 @@ pub(crate) mod answers {
     }
 }
 
-/// What a REST request needs from the API, copied out under the lock.
+/// What a REST request needs from the API and its stage: part of the API's snapshot.
 pub(crate) struct RestTarget {
     pub(crate) access_log: Option<AccessLog>,
     pub(crate) api_id: String,
@@ -317,9 +285,24 @@ pub(crate) struct HttpTarget {
     pub(crate) snapshot: Arc<HttpSnapshot>,
 }
 
+/// The stage a request was served by, for its metrics and access log.
+enum Served {
+    Rest(Arc<RestTarget>),
+    Http(Arc<HttpTarget>),
+}
+
+impl Served {
+    fn names(&self) -> (&str, &str, Option<&AccessLog>) {
+        match self {
+            Served::Rest(t) => (&t.api_id, &t.stage, t.access_log.as_ref()),
+            Served::Http(t) => (&t.api_id, &t.stage, t.access_log.as_ref()),
+        }
+    }
+}
+
 enum Target {
-    Rest(RestTarget, String),
-    Http(HttpTarget, String),
+    Rest(Arc<RestTarget>, String),
+    Http(Arc<HttpTarget>, String),
     /// A plain request to a WebSocket API: only `@connections` answers those.
     WebSocket(String),
     Unknown(GatewayResponse),
@@ -331,69 +314,53 @@ impl GatewayService {
         routing::address(host, path)
     }
 
-    fn target(&self, address: &Address) -> Target {
+    /// The snapshot of the API `api_id`, built (under the configuration's read lock, so a
+    /// change cannot slip between reading and caching it) if none is cached.
+    fn snapshot(&self, api_id: &str) -> Option<Arc<ApiSnapshot>> {
+        if let Some(s) = self.inner.snapshots.read().get(api_id) {
+            return Some(s.clone());
+        }
         let state = self.read();
-        if let Some(api) = state.rest.get(&address.api_id) {
-            if api.disable_execute_api_endpoint {
-                return Target::Unknown(answers::forbidden());
+        let built = match (state.rest.get(api_id), state.http.get(api_id)) {
+            (Some(api), _) => rest_snapshot(api),
+            (None, Some(api)) => http_snapshot(api),
+            (None, None) => return None,
+        };
+        let built = Arc::new(built);
+        self.inner.snapshots.write().insert(api_id.to_owned(), built.clone());
+        Some(built)
+    }
+
+    fn target(&self, address: &Address) -> Target {
+        let Some(api) = self.snapshot(&address.api_id) else { return Target::Unknown(answers::not_found()) };
+        match &*api {
+            ApiSnapshot::Rest { disabled: true, .. } => Target::Unknown(answers::forbidden()),
+            ApiSnapshot::Rest { stages, .. } => {
+                let (stage_name, rest) = routing::split_first_segment(&address.path);
+                match stages.get(stage_name) {
+                    Some(t) => Target::Rest(t.clone(), rest.to_owned()),
+                    None => Target::Unknown(answers::forbidden()),
+                }
             }
-            let (stage_name, rest) = routing::split_first_segment(&address.path);
-            let Some(stage) = api.stages.get(stage_name) else { return Target::Unknown(answers::forbidden()) };
-            let Some(d) = api.deployments.get(&stage.deployment_id) else {
-                return Target::Unknown(answers::forbidden());
-            };
-            return Target::Rest(
-                RestTarget {
-                    access_log: stage.access_log.clone(),
-                    api_id: api.id.clone(),
-                    account: api.account.clone(),
-                    region: api.region.clone(),
-                    binary_media_types: api.binary_media_types.clone(),
-                    api_key_source: api.api_key_source.clone(),
-                    stage: stage.name.clone(),
-                    variables: stage.variables.clone(),
-                    method_settings: stage.method_settings.clone(),
-                    resources: d.resources.clone(),
-                    authorizers: d.authorizers.clone(),
-                    gateway_responses: d.gateway_responses.clone(),
-                },
-                rest.to_owned(),
-            );
+            ApiSnapshot::Http { disabled: true, .. } | ApiSnapshot::WebSocket { disabled: true } => {
+                Target::Unknown(answers::http_forbidden())
+            }
+            ApiSnapshot::WebSocket { .. } => Target::WebSocket(address.api_id.clone()),
+            ApiSnapshot::Http { stages, .. } => {
+                let (first, rest) = routing::split_first_segment(&address.path);
+                let (stage, path) = match stages.get(first).filter(|_| first != "$default") {
+                    Some(s) => (s, rest.to_owned()),
+                    None => match stages.get("$default") {
+                        Some(s) => (s, address.path.clone()),
+                        None => return Target::Unknown(answers::not_found()),
+                    },
+                };
+                match stage {
+                    Some(t) => Target::Http(t.clone(), path),
+                    None => Target::Unknown(answers::not_found()),
+                }
+            }
         }
-        if let Some(api) = state.http.get(&address.api_id) {
-            if api.disable_execute_api_endpoint {
-                return Target::Unknown(answers::http_forbidden());
-            }
-            if api.protocol_type == "WEBSOCKET" {
-                return Target::WebSocket(api.id.clone());
-            }
-            let (first, rest) = routing::split_first_segment(&address.path);
-            let (stage, path) = match api.stages.get(first).filter(|s| s.name != "$default") {
-                Some(s) => (s, rest.to_owned()),
-                None => match api.stages.get("$default") {
-                    Some(s) => (s, address.path.clone()),
-                    None => return Target::Unknown(answers::not_found()),
-                },
-            };
-            let Some(d) = stage.deployment_id.as_ref().and_then(|d| api.deployments.get(d)) else {
-                return Target::Unknown(answers::not_found());
-            };
-            return Target::Http(
-                HttpTarget {
-                    access_log: stage.access_log.clone(),
-                    api_id: api.id.clone(),
-                    account: api.account.clone(),
-                    region: api.region.clone(),
-                    default_route_settings: stage.default_route_settings.clone(),
-                    route_settings: stage.route_settings.clone(),
-                    stage: stage.name.clone(),
-                    variables: stage.variables.clone(),
-                    snapshot: d.snapshot.clone(),
-                },
-                path,
-            );
-        }
-        Target::Unknown(answers::not_found())
     }
 
     /// Serves one execute-api request.
@@ -414,22 +381,23 @@ impl GatewayService {
                 }
                 resp.headers.push(("x-amzn-requestid".into(), req.request_id.clone()));
                 resp.headers.push(("x-amz-apigw-id".into(), apigw_id(&req.request_id)));
-                (resp, Some((t.api_id, t.stage, t.access_log)))
+                (resp, Some(Served::Rest(t)))
             }
             Target::Http(t, path) => {
                 let mut resp = self.execute_http(&t, &path, &req, now, &mut trace).await;
                 resp.headers.push(("apigw-requestid".into(), apigw_id(&req.request_id)));
-                (resp, Some((t.api_id, t.stage, t.access_log)))
+                (resp, Some(Served::Http(t)))
             }
         };
-        if let Some((api_id, stage, access_log)) = served {
+        if let Some(served) = served {
+            let (api_id, stage, access_log) = served.names();
             let finished = Instant::now();
             let latency = finished - started;
             let integration = trace.integration_started.map(|s| finished - s);
-            self.inner.metrics.record(&api_id, &stage, resp.status, latency, integration);
+            self.inner.metrics.record(api_id, stage, resp.status, latency, integration);
             if let Some(log) = access_log {
                 if let (Some(destination), Some(format)) = (&log.destination_arn, &log.format) {
-                    let context = access_context(&req, &resp, &api_id, &stage, now, latency, integration, &trace);
+                    let context = access_context(&req, &resp, api_id, stage, now, latency, integration, &trace);
                     if let Some(sink) = &self.inner.settings.access_logs {
                         let line = crate::observe::access_line(format, context);
                         sink.write(destination, &format!("{api_id}/{stage}"), line);
@@ -600,164 +568,9 @@ impl GatewayService {
         };
         (resp, None)
     }
-
-    async fn execute_http(
-        &self,
-        t: &HttpTarget,
-        path: &str,
-        req: &GatewayRequest,
-        now: i64,
-        trace: &mut Trace,
-    ) -> GatewayResponse {
-        let cors = t.snapshot.cors.as_ref();
-        let origin = req.headers.iter().find(|(k, _)| k == "origin").map(|(_, v)| v.clone());
-        if let (Some(c), Some(o)) = (cors, &origin) {
-            let preflight =
-                req.method == "OPTIONS" && req.headers.iter().any(|(k, _)| k == "access-control-request-method");
-            if preflight {
-                return preflight_answer(c, o, req);
-            }
-        }
-        let keys = t.snapshot.route_keys();
-        let Some((i, params)) = routing::match_route(keys.iter().map(|(k, i)| (k, *i)), &req.method, path) else {
-            return answers::not_found();
-        };
-        let route = &t.snapshot.routes[i];
-        trace.route_key = Some(route.route_key.clone());
-        trace.resource_path = Some(route.route_key.split_once(' ').map_or(path, |(_, p)| p).to_owned());
-        if !self.admit_http(t, &route.route_key) {
-            return answers::too_many_requests_http();
-        }
-        let integration = route
-            .target
-            .as_deref()
-            .and_then(|t| t.strip_prefix("integrations/"))
-            .and_then(|id| t.snapshot.integrations.get(id));
-        let Some(integration) = integration else { return answers::not_found() };
-        let full_path = if t.stage == "$default" { path.to_owned() } else { format!("/{}{}", t.stage, path) };
-        let facts = req.facts((&t.api_id, &t.account, &t.stage, &t.variables), path, &full_path, &params, now);
-        let authorizer = route.authorizer_id.as_deref().and_then(|id| t.snapshot.authorizers.get(id));
-        let mut grant = None;
-        match (route.authorization_type.as_str(), authorizer) {
-            ("JWT", Some(a)) => match self.authorize_jwt(a, &route.authorization_scopes, &facts).await {
-                Ok(v) => grant = Some(v),
-                Err(r) => return r,
-            },
-            ("CUSTOM", Some(a)) => {
-                let arn = authorizer::method_arn(&t.region, &t.account, &t.api_id, &t.stage, &req.method, path);
-                match self.authorize_http(a, &route.route_key, &arn, &facts).await {
-                    Ok(v) => grant = Some(v),
-                    Err(r) => return r,
-                }
-            }
-            ("JWT" | "CUSTOM", None) => return answers::http_internal(),
-            ("AWS_IAM", _) if !req.iam_allows() => {
-                return json_error(403, "Forbidden", None);
-            }
-            _ => {}
-        }
-        let timeout = Duration::from_millis(integration.timeout_ms);
-        trace.integration_started = Some(Instant::now());
-        let mut resp = match integration.integration_type.as_str() {
-            "AWS_PROXY" => self.http_lambda(integration, &facts, &route.route_key, t, req, timeout, grant).await,
-            "HTTP_PROXY" => {
-                let url = http_backend_url(integration, &t.variables, &params, path, req.query.as_deref());
-                let method = integration.method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
-                match self.forward(&method, &url, req, timeout).await {
-                    Ok(r) => r,
-                    Err(Failure::Timeout) => answers::http_unavailable(),
-                    Err(Failure::Unreachable) => answers::http_internal(),
-                }
-            }
-            _ => answers::http_internal(),
-        };
-        if let (Some(c), Some(o)) = (cors, &origin) {
-            add_cors_headers(&mut resp, c, o);
-        }
-        resp
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn http_lambda(
-        &self,
-        integration: &HttpIntegration,
-        facts: &RequestFacts<'_>,
-        route_key: &str,
-        t: &HttpTarget,
-        req: &GatewayRequest,
-        timeout: Duration,
-        authorizer: Option<Value>,
-    ) -> GatewayResponse {
-        let uri = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
-        let Some(function) = routing::lambda_function_of(&uri) else { return answers::http_internal() };
-        let v2 = integration.payload_format_version == "2.0";
-        let extra = forwarded_headers(req, false);
-        let event = if v2 {
-            events::http_event_v2(facts, route_key, &extra, authorizer)
-        } else {
-            let route_path = route_key.split_once(' ').map_or(facts.path, |(_, p)| p);
-            let mut e = events::http_event_v1(facts, route_key, route_path, &extra);
-            if let Some(a) = authorizer {
-                e["requestContext"]["authorizer"] = a;
-            }
-            e
-        };
-        let source = authorizer::method_arn(&t.region, &t.account, &t.api_id, &t.stage, &req.method, facts.path);
-        let call = self.inner.functions.invoke(&function, event.to_string().into(), &source);
-        let reply = tokio::time::timeout(timeout, call);
-        let payload = match reply.await {
-            Err(_) => return answers::http_unavailable(),
-            Ok(FunctionReply::Unavailable(why)) => {
-                tracing::warn!(function, "integration failed: {why}");
-                return answers::http_internal();
-            }
-            Ok(FunctionReply::Failed(_)) => return answers::http_internal(),
-            Ok(FunctionReply::Returned(p)) => p,
-        };
-        let parsed = if v2 { events::http_proxy_response_v2(&payload) } else { events::rest_proxy_response(&payload) };
-        match parsed {
-            Some(p) => proxy_answer(p, true, !v2),
-            None => answers::http_internal(),
-        }
-    }
-
-    /// Sends a request to an HTTP backend and returns its answer as it is.
-    async fn forward(
-        &self,
-        method: &str,
-        url: &str,
-        req: &GatewayRequest,
-        timeout: Duration,
-    ) -> Result<GatewayResponse, Failure> {
-        let uri: hyper::Uri = url.parse().map_err(|_| Failure::Unreachable)?;
-        let mut b = hyper::Request::builder().method(method).uri(uri);
-        for (k, v) in &req.headers {
-            if !is_hop_by_hop(k) && k != "host" {
-                b = b.header(k.as_str(), v.as_str());
-            }
-        }
-        for (k, v) in forwarded_headers(req, false) {
-            b = b.header(k, v);
-        }
-        let outbound = b.body(http_body_util::Full::new(req.body.clone())).map_err(|_| Failure::Unreachable)?;
-        let call = async {
-            let (parts, body) = self.inner.backends.send(outbound, MAX_PAYLOAD).await.map_err(|e| {
-                tracing::debug!(url, "backend failed: {e}");
-                Failure::Unreachable
-            })?;
-            let headers = parts
-                .headers
-                .iter()
-                .filter(|(k, _)| !is_hop_by_hop(k.as_str()) && k.as_str() != "content-length")
-                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                .collect();
-            Ok(GatewayResponse { status: parts.status.as_u16(), headers, body })
-        };
-        tokio::time::timeout(timeout, call).await.map_err(|_| Failure::Timeout)?
-    }
 }
 
-enum Failure {
+pub(crate) enum Failure {
     Timeout,
     Unreachable,
 }
@@ -924,61 +737,19 @@ fn with_query(mut url: String, query: Option<&str>) -> String {
     url
 }
 
-fn origin_allowed(c: &crate::v2::Cors, origin: &str) -> bool {
-    c.allow_origins.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
-}
-
-/// An HTTP API answers CORS preflight requests itself when CORS is configured.
-pub(crate) fn preflight_answer(c: &crate::v2::Cors, origin: &str, req: &GatewayRequest) -> GatewayResponse {
-    let mut headers = Vec::new();
-    if origin_allowed(c, origin) {
-        let requested = req.headers.iter().find(|(k, _)| k == "access-control-request-method").map(|(_, v)| v.as_str());
-        let method_ok =
-            requested.is_some_and(|m| c.allow_methods.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(m)));
-        if method_ok {
-            let allow_origin = if c.allow_origins.iter().any(|o| o == "*") && c.allow_credentials != Some(true) {
-                "*"
-            } else {
-                origin
-            };
-            headers.push(("access-control-allow-origin".to_owned(), allow_origin.to_owned()));
-            headers.push(("access-control-allow-methods".into(), c.allow_methods.join(",")));
-            if !c.allow_headers.is_empty() {
-                let allow = if c.allow_headers.iter().any(|h| h == "*") {
-                    req.headers
-                        .iter()
-                        .find(|(k, _)| k == "access-control-request-headers")
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default()
-                } else {
-                    c.allow_headers.join(",")
-                };
-                headers.push(("access-control-allow-headers".into(), allow));
-            }
-            if c.allow_credentials == Some(true) {
-                headers.push(("access-control-allow-credentials".into(), "true".into()));
-            }
-            if let Some(age) = c.max_age {
-                headers.push(("access-control-max-age".into(), age.to_string()));
-            }
-        }
-    }
+/// An HTTP API (or a function URL) answers CORS preflight requests itself when CORS is
+/// configured.
+pub(crate) fn preflight_answer(c: &model::Cors, origin: &str, req: &GatewayRequest) -> GatewayResponse {
+    let asked = |name: &str| req.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let headers = c.preflight(origin, asked("access-control-request-method"), asked("access-control-request-headers"));
     GatewayResponse { status: 204, headers, body: Bytes::new() }
 }
 
-pub(crate) fn add_cors_headers(resp: &mut GatewayResponse, c: &crate::v2::Cors, origin: &str) {
-    if !origin_allowed(c, origin) {
-        return;
-    }
-    let allow_origin =
-        if c.allow_origins.iter().any(|o| o == "*") && c.allow_credentials != Some(true) { "*" } else { origin };
-    resp.headers.retain(|(k, _)| !k.to_ascii_lowercase().starts_with("access-control-"));
-    resp.headers.push(("access-control-allow-origin".into(), allow_origin.into()));
-    if c.allow_credentials == Some(true) {
-        resp.headers.push(("access-control-allow-credentials".into(), "true".into()));
-    }
-    if !c.expose_headers.is_empty() {
-        resp.headers.push(("access-control-expose-headers".into(), c.expose_headers.join(",")));
+/// Puts the CORS headers `c` gives `origin` on an answer, in place of the integration's.
+pub(crate) fn add_cors_headers(resp: &mut GatewayResponse, c: &model::Cors, origin: &str) {
+    if let Some(headers) = c.answer_headers(origin) {
+        resp.headers.retain(|(k, _)| !k.to_ascii_lowercase().starts_with("access-control-"));
+        resp.headers.extend(headers);
     }
 }
 

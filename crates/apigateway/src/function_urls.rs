@@ -2,12 +2,9 @@
 //! becomes the payload format 2.0 event Lambda sends for function URLs (route and stage
 //! `$default`, `accountId` `anonymous` unless signed, the signer under `authorizer.iam`),
 //! its answer an HTTP response as an HTTP API maps one; CORS preflights are answered
-//! here, without invoking. Which URL exists and who may call it is Lambda's to say,
-//! through [`Functions`](crate::Functions).
+//! here, without invoking. Which URL exists and who may call it is Lambda's to say.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 
 use bytes::Bytes;
 use serde_json::json;
@@ -29,7 +26,7 @@ pub struct UrlTarget {
     /// `AuthType`: whether calls must be signed (`AWS_IAM`) or not (`NONE`).
     pub iam: bool,
     /// Its CORS settings.
-    pub cors: Option<crate::v2::Cors>,
+    pub cors: Option<model::Cors>,
     /// `InvokeMode` `RESPONSE_STREAM`: the function's answer is the response's body, after
     /// an HTTP prelude if it wrote one.
     pub streaming: bool,
@@ -73,9 +70,6 @@ pub enum UrlReply {
     /// The request is over the invoke payload limit; the text says what it is.
     TooLarge(String),
 }
-
-/// A boxed [`UrlReply`] on its way.
-pub type UrlCall<'a> = Pin<Box<dyn Future<Output = UrlReply> + Send + 'a>>;
 
 /// The URL id (and region) a host names: `<url-id>.lambda-url.<region>.localhost[:port]`
 /// or LocalStack's `….localhost.localstack.cloud`.

@@ -18,9 +18,9 @@
 //! The data plane (`execute.rs`) takes a plain HTTP request addressed to an API, matches
 //! it against the stage's deployment (`routing.rs`, pure), passes it through the gates
 //! (`gates.rs`: throttles, Lambda and JWT authorizers, then API keys), builds AWS's proxy
-//! events (`events.rs`, pure), calls the integration — a function through [`Functions`],
-//! an HTTP backend through its own keep-alive connections (`backend.rs`), SQS through
-//! [`Queues`], or a `MOCK`, mapping non-proxy requests and answers with templates
+//! events (`events.rs`, pure), calls the integration — a function through Lambda's
+//! `invoke_for`, an HTTP backend through its own keep-alive connections (`backend.rs`), SQS,
+//! or a `MOCK` (`targets.rs` says what Lambda's and SQS's answers are to the gateway), mapping non-proxy requests and answers with templates
 //! (`mapped.rs`, `template.rs`) — validates and maps the answer as API Gateway does, and
 //! records metrics and access logs (`observe.rs`). WebSocket APIs' connections, routes and
 //! `@connections` are `websocket.rs`'s; the hosts file that lets sandboxed functions
@@ -31,7 +31,7 @@
 //! integration code, with API Gateway's execution log.
 //!
 //! It knows nothing of the control plane's JSON: `aws-api` speaks it. It never starts
-//! processes; functions run through the [`Functions`] the binary wires in.
+//! processes; functions run in Lambda, which decides whether API Gateway may invoke them.
 #![deny(missing_docs)]
 
 pub mod authorizer;
@@ -50,6 +50,7 @@ mod patch;
 pub mod responses;
 pub mod rest;
 pub mod routing;
+mod targets;
 pub mod template;
 pub mod test_invoke;
 pub mod throttle;
@@ -59,10 +60,9 @@ pub mod v2;
 pub mod vpc_links;
 pub mod websocket;
 
+use model::sync::RwLock;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use store::{GatewayDocument, GatewayStore, StoreError};
@@ -98,14 +98,7 @@ impl From<StoreError> for GatewayError {
     }
 }
 
-/// Who is calling the control plane.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// The account.
-    pub account: String,
-    /// The region.
-    pub region: String,
-}
+pub use model::Caller;
 
 /// How a function answered an integration's invocation.
 #[derive(Debug)]
@@ -117,34 +110,6 @@ pub enum FunctionReply {
     /// Lambda could not run it: throttled, missing, or not permitted. The text says why,
     /// for Lamina's own log.
     Unavailable(String),
-}
-
-/// Lets the gateway invoke functions synchronously (wired to the Lambda service).
-pub trait Functions: Send + Sync + 'static {
-    /// Invokes the function `arn` (a function ARN, possibly qualified) with `payload`, on
-    /// behalf of `source_arn` (the method, route or authorizer: what a resource policy's
-    /// `SourceArn` for `apigateway.amazonaws.com` names).
-    fn invoke<'a>(
-        &'a self,
-        arn: &'a str,
-        payload: Bytes,
-        source_arn: &'a str,
-    ) -> Pin<Box<dyn Future<Output = FunctionReply> + Send + 'a>>;
-
-    /// The function URL whose id is `url_id`, if there is one.
-    fn function_url(&self, url_id: &str) -> Option<function_urls::UrlTarget>;
-
-    /// Invokes the function behind the URL `url_id` with `payload`, for `caller` (the
-    /// signer's account; none for an unsigned call), if the function's resource policy
-    /// lets that caller in. The invocation's request id is the URL request's
-    /// (`x-amzn-RequestId`), as on AWS.
-    fn invoke_url<'a>(
-        &'a self,
-        url_id: &'a str,
-        caller: Option<&'a str>,
-        request_id: &'a str,
-        payload: Bytes,
-    ) -> function_urls::UrlCall<'a>;
 }
 
 /// A message an `AWS` integration sends to SQS.
@@ -186,15 +151,6 @@ pub struct SqsFailure {
     pub message: String,
 }
 
-/// A send's outcome, to come.
-pub type SqsSending<'a> = Pin<Box<dyn Future<Output = Result<SqsSent, SqsFailure>> + Send + 'a>>;
-
-/// Lets the gateway send messages to queues (`AWS` integrations with SQS); wired to SQS.
-pub trait Queues: Send + Sync + 'static {
-    /// Sends a message.
-    fn send(&self, message: SqsMessage) -> SqsSending<'_>;
-}
-
 /// Receives stages' access log lines (wired to CloudWatch Logs). Must not block: it is
 /// called on the request path.
 pub trait AccessLogSink: Send + Sync + 'static {
@@ -231,10 +187,12 @@ impl std::fmt::Debug for GatewayService {
 
 struct Inner {
     store: Arc<dyn GatewayStore>,
-    functions: Arc<dyn Functions>,
-    queues: Arc<dyn Queues>,
+    functions: targets::Functions,
+    queues: targets::Queues,
     settings: GatewaySettings,
     state: RwLock<State>,
+    /// The data plane's view of each API, dropped on every change of the configuration.
+    snapshots: RwLock<HashMap<String, Arc<execute::ApiSnapshot>>>,
     http: execute::HttpClient,
     backends: backend::Backends,
     buckets: throttle::Buckets,
@@ -258,11 +216,11 @@ const REST_KIND: &str = "restapi";
 const HTTP_KIND: &str = "httpapi";
 
 impl GatewayService {
-    /// Loads every API from the store.
+    /// Loads every API from the store; integrations call `lambda` and `sqs`.
     pub fn start(
         store: Arc<dyn GatewayStore>,
-        functions: Arc<dyn Functions>,
-        queues: Arc<dyn Queues>,
+        lambda: lambda::LambdaService,
+        sqs: sqs::SqsService,
         settings: GatewaySettings,
     ) -> Result<Self, GatewayError> {
         let mut state = State::default();
@@ -289,17 +247,18 @@ impl GatewayService {
         let service = GatewayService {
             inner: Arc::new(Inner {
                 store,
-                functions,
-                queues,
+                functions: targets::Functions(lambda),
+                queues: targets::Queues(sqs),
                 settings: settings.clone(),
                 state: RwLock::new(state),
-                http: execute::http_client(),
-                backends: backend::Backends::new(execute::connector()),
+                http: outbound::client(),
+                backends: backend::Backends::new(outbound::connector()),
                 buckets: throttle::Buckets::default(),
                 quotas: throttle::Quotas::default(),
                 grants: authorizer::Cache::default(),
                 jwks: jwt::Jwks::default(),
                 metrics: observe::Metrics::default(),
+                snapshots: RwLock::new(HashMap::new()),
                 connections: websocket::Connections::default(),
             }),
         };
@@ -318,11 +277,15 @@ impl GatewayService {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        self.inner.state.read().unwrap_or_else(|p| p.into_inner())
+        self.inner.state.read()
     }
 
+    /// The configuration, to change: every API's data-plane snapshot is dropped while the
+    /// lock is held, so the next request builds its snapshot from the changed one.
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
-        self.inner.state.write().unwrap_or_else(|p| p.into_inner())
+        let state = self.inner.state.write();
+        self.inner.snapshots.write().clear();
+        state
     }
 
     fn save<T: serde::Serialize>(&self, kind: &str, id: &str, doc: &T) -> Result<(), GatewayError> {

@@ -2,8 +2,8 @@
 //! latency, integration latency), and access log lines in the stage's format, with its
 //! `$context` variables, handed to CloudWatch Logs (which never makes a request wait).
 
+use model::sync::Mutex;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::template::{self, Scope};
@@ -44,7 +44,7 @@ pub(crate) struct Metrics {
 
 impl Metrics {
     pub fn record(&self, api: &str, stage: &str, status: u16, latency: Duration, integration: Option<Duration>) {
-        let mut apis = self.apis.lock().unwrap_or_else(|p| p.into_inner());
+        let mut apis = self.apis.lock();
         let stages = match apis.get_mut(api) {
             Some(s) => s,
             None => apis.entry(api.to_owned()).or_default(),
@@ -61,7 +61,7 @@ impl Metrics {
     }
 
     pub fn snapshot(&self) -> BTreeMap<(String, String), StageMetrics> {
-        let apis = self.apis.lock().unwrap_or_else(|p| p.into_inner());
+        let apis = self.apis.lock();
         apis.iter()
             .flat_map(|(api, stages)| stages.iter().map(move |(stage, m)| ((api.clone(), stage.clone()), m.clone())))
             .collect()

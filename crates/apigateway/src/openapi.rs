@@ -130,6 +130,27 @@ pub fn read(doc: &Value) -> Result<Definition, GatewayError> {
     if def.name.is_empty() {
         return Err(GatewayError::BadRequest("Invalid OpenAPI input: info.title is required".into()));
     }
+    let schemes = security_schemes(doc, openapi3, &mut def);
+    let global_security = doc.get("security");
+    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        if !path.starts_with('/') {
+            def.warnings.push(format!("Path {path} does not start with / and was ignored"));
+            continue;
+        }
+        let shared_parameters = item.get("parameters");
+        let mut methods = Vec::new();
+        for (key, http_method) in METHODS {
+            let Some(op) = item.get(key) else { continue };
+            methods.push(method(op, http_method, shared_parameters, global_security, &def, &schemes));
+        }
+        def.paths.insert(path.clone(), methods);
+    }
+    Ok(def)
+}
+
+/// The security schemes a definition's methods may name: Lambda and Cognito authorizers
+/// (into `def`), and the names of the API key and IAM schemes.
+fn security_schemes(doc: &Value, openapi3: bool, def: &mut Definition) -> Schemes {
     let schemes = if openapi3 {
         doc.get("components").and_then(|c| c.get("securitySchemes"))
     } else {
@@ -172,80 +193,83 @@ pub fn read(doc: &Value) -> Result<Definition, GatewayError> {
             api_key_schemes.push(name.clone());
         }
     }
-    let global_security = doc.get("security");
-    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
-        if !path.starts_with('/') {
-            def.warnings.push(format!("Path {path} does not start with / and was ignored"));
-            continue;
+    Schemes { api_key: api_key_schemes, iam: iam_schemes }
+}
+
+/// The names of a definition's API key and IAM security schemes.
+struct Schemes {
+    api_key: Vec<String>,
+    iam: Vec<String>,
+}
+
+/// A method of a path: its parameters, security, responses and integration.
+fn method(
+    op: &Value,
+    http_method: &str,
+    shared_parameters: Option<&Value>,
+    global_security: Option<&Value>,
+    def: &Definition,
+    schemes: &Schemes,
+) -> Method {
+    let mut m = Method {
+        http_method: http_method.into(),
+        authorization_type: "NONE".into(),
+        operation_name: text(op, "operationId"),
+        ..Default::default()
+    };
+    for p in shared_parameters
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten())
+    {
+        let place = match p.get("in").and_then(Value::as_str) {
+            Some("path") => "path",
+            Some("query") => "querystring",
+            Some("header") => "header",
+            _ => continue,
+        };
+        if let Some(name) = text(p, "name") {
+            let required = p.get("required").and_then(Value::as_bool).unwrap_or(place == "path");
+            m.request_parameters.insert(format!("method.request.{place}.{name}"), required);
         }
-        let shared_parameters = item.get("parameters");
-        let mut methods = Vec::new();
-        for (key, http_method) in METHODS {
-            let Some(op) = item.get(key) else { continue };
-            let mut m = Method {
-                http_method: http_method.into(),
-                authorization_type: "NONE".into(),
-                operation_name: text(op, "operationId"),
-                ..Default::default()
-            };
-            for p in shared_parameters
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten())
-            {
-                let place = match p.get("in").and_then(Value::as_str) {
-                    Some("path") => "path",
-                    Some("query") => "querystring",
-                    Some("header") => "header",
-                    _ => continue,
-                };
-                if let Some(name) = text(p, "name") {
-                    let required = p.get("required").and_then(Value::as_bool).unwrap_or(place == "path");
-                    m.request_parameters.insert(format!("method.request.{place}.{name}"), required);
-                }
-            }
-            for requirement in op.get("security").or(global_security).and_then(Value::as_array).into_iter().flatten() {
-                for scheme in requirement.as_object().into_iter().flatten().map(|(k, _)| k) {
-                    if api_key_schemes.contains(scheme) {
-                        m.api_key_required = true;
-                    } else if iam_schemes.contains(scheme) {
-                        m.authorization_type = "AWS_IAM".into();
-                    } else if let Some(a) = def.authorizers.get(scheme) {
-                        m.authorization_type =
-                            if a.kind == "COGNITO_USER_POOLS" { a.kind.clone() } else { "CUSTOM".into() };
-                        m.authorizer_id = Some(scheme.clone());
-                        m.authorization_scopes = list(requirement.get(scheme));
-                    }
-                }
-            }
-            for (status, r) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
-                if status.len() == 3 && status.bytes().all(|b| b.is_ascii_digit()) {
-                    let headers = r.get("headers").and_then(Value::as_object);
-                    m.responses.insert(
-                        status.clone(),
-                        MethodResponse {
-                            status_code: status.clone(),
-                            response_parameters: headers
-                                .into_iter()
-                                .flatten()
-                                .map(|(h, _)| (format!("method.response.header.{h}"), false))
-                                .collect(),
-                            response_models: BTreeMap::new(),
-                            given: (false, false),
-                        },
-                    );
-                }
-            }
-            // A method without an integration is imported as it is, as AWS imports it.
-            if let Some(i) = op.get("x-amazon-apigateway-integration") {
-                m.integration = Some(integration(i));
-            }
-            methods.push(m);
-        }
-        def.paths.insert(path.clone(), methods);
     }
-    Ok(def)
+    for requirement in op.get("security").or(global_security).and_then(Value::as_array).into_iter().flatten() {
+        for scheme in requirement.as_object().into_iter().flatten().map(|(k, _)| k) {
+            if schemes.api_key.contains(scheme) {
+                m.api_key_required = true;
+            } else if schemes.iam.contains(scheme) {
+                m.authorization_type = "AWS_IAM".into();
+            } else if let Some(a) = def.authorizers.get(scheme) {
+                m.authorization_type = if a.kind == "COGNITO_USER_POOLS" { a.kind.clone() } else { "CUSTOM".into() };
+                m.authorizer_id = Some(scheme.clone());
+                m.authorization_scopes = list(requirement.get(scheme));
+            }
+        }
+    }
+    for (status, r) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+        if status.len() == 3 && status.bytes().all(|b| b.is_ascii_digit()) {
+            let headers = r.get("headers").and_then(Value::as_object);
+            m.responses.insert(
+                status.clone(),
+                MethodResponse {
+                    status_code: status.clone(),
+                    response_parameters: headers
+                        .into_iter()
+                        .flatten()
+                        .map(|(h, _)| (format!("method.response.header.{h}"), false))
+                        .collect(),
+                    response_models: BTreeMap::new(),
+                    given: (false, false),
+                },
+            );
+        }
+    }
+    // A method without an integration is imported as it is, as AWS imports it.
+    if let Some(i) = op.get("x-amazon-apigateway-integration") {
+        m.integration = Some(integration(i));
+    }
+    m
 }
 
 fn integration(i: &Value) -> Integration {

@@ -100,20 +100,7 @@ impl GatewayService {
             if !resource.methods.contains_key(http_method) && !resource.methods.contains_key("ANY") {
                 return Err(GatewayError::NotFound("Invalid Method identifier specified".into()));
             }
-            let target = RestTarget {
-                access_log: None,
-                api_id: api.id.clone(),
-                account: api.account.clone(),
-                region: api.region.clone(),
-                binary_media_types: api.binary_media_types.clone(),
-                api_key_source: api.api_key_source.clone(),
-                stage: "test-invoke-stage".into(),
-                variables: input.stage_variables.clone(),
-                method_settings: BTreeMap::new(),
-                resources: Arc::new(vec![resource.clone()]),
-                authorizers: Arc::new(api.authorizers.clone()),
-                gateway_responses: Arc::new(api.gateway_responses.clone()),
-            };
+            let target = test_target(api, &resource, input.stage_variables.clone());
             Ok((target, resource))
         })?;
         let Some(method) = resource.methods.get(http_method).or_else(|| resource.methods.get("ANY")) else {
@@ -185,42 +172,7 @@ impl GatewayService {
             Some(integration) => {
                 let called =
                     Called { resource: &resource, integration, params: &params, api_key: None, authorizer: None };
-                let sent = Instant::now();
-                let (resp, failure) = self.integrate_rest(&target, &called, &facts, &req).await;
-                match failure {
-                    Some(why) => {
-                        log.line(why);
-                        // API Gateway's own failure: its error type is the only header.
-                        let headers = resp
-                            .headers
-                            .into_iter()
-                            .filter(|(k, _)| k.eq_ignore_ascii_case("x-amzn-errortype"))
-                            .collect();
-                        (resp.status, headers, resp.body)
-                    }
-                    None => {
-                        if integration.kind != "MOCK" {
-                            let uri = integration.uri.as_deref().unwrap_or("");
-                            let uri = crate::routing::with_stage_variables(uri, &target.variables);
-                            log.line(format!("Endpoint request URI: {uri}"));
-                            log.line(format!(
-                                "Received response. Status: {}, Integration latency: {} ms",
-                                resp.status,
-                                sent.elapsed().as_millis()
-                            ));
-                        }
-                        let text = String::from_utf8_lossy(&resp.body).into_owned();
-                        log.line(format!("Method response body after transformations: {text}"));
-                        let shown: Vec<(String, String)> =
-                            resp.headers.iter().map(|(k, v)| (shown_name(k), v.clone())).collect();
-                        log.line(format!(
-                            "Method response headers: {}",
-                            java_map(shown.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                        ));
-                        log.line("Successfully completed execution");
-                        (resp.status, resp.headers, resp.body)
-                    }
-                }
+                self.test_integration(&target, &called, &facts, &req, &mut log).await
             }
         };
         log.line(format!("Method completed with status: {status}"));
@@ -234,6 +186,74 @@ impl GatewayService {
             log: log.finish(),
             latency_ms: started.elapsed().as_millis() as u64,
         })
+    }
+
+    /// Runs a method's integration as the data plane does, logging it as API Gateway's
+    /// execution log does: status, headers and body.
+    async fn test_integration(
+        &self,
+        target: &RestTarget,
+        called: &Called<'_>,
+        facts: &crate::events::RequestFacts<'_>,
+        req: &GatewayRequest,
+        log: &mut Log,
+    ) -> (u16, Vec<(String, String)>, Bytes) {
+        let sent = Instant::now();
+        let (resp, failure) = self.integrate_rest(target, called, facts, req).await;
+        match failure {
+            Some(why) => {
+                log.line(why);
+                // API Gateway's own failure: its error type is the only header.
+                let headers =
+                    resp.headers.into_iter().filter(|(k, _)| k.eq_ignore_ascii_case("x-amzn-errortype")).collect();
+                (resp.status, headers, resp.body)
+            }
+            None => {
+                if called.integration.kind != "MOCK" {
+                    let uri = called.integration.uri.as_deref().unwrap_or("");
+                    let uri = crate::routing::with_stage_variables(uri, &target.variables);
+                    log.line(format!("Endpoint request URI: {uri}"));
+                    log.line(format!(
+                        "Received response. Status: {}, Integration latency: {} ms",
+                        resp.status,
+                        sent.elapsed().as_millis()
+                    ));
+                }
+                let text = String::from_utf8_lossy(&resp.body).into_owned();
+                log.line(format!("Method response body after transformations: {text}"));
+                let shown: Vec<(String, String)> =
+                    resp.headers.iter().map(|(k, v)| (shown_name(k), v.clone())).collect();
+                log.line(format!(
+                    "Method response headers: {}",
+                    java_map(shown.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                ));
+                log.line("Successfully completed execution");
+                (resp.status, resp.headers, resp.body)
+            }
+        }
+    }
+}
+
+/// The stage a test invocation runs in: `test-invoke-stage`, with the method's resource
+/// as it is now (undeployed) and the given stage variables.
+fn test_target(
+    api: &crate::rest::RestApi,
+    resource: &crate::rest::Resource,
+    variables: BTreeMap<String, String>,
+) -> RestTarget {
+    RestTarget {
+        access_log: None,
+        api_id: api.id.clone(),
+        account: api.account.clone(),
+        region: api.region.clone(),
+        binary_media_types: api.binary_media_types.clone(),
+        api_key_source: api.api_key_source.clone(),
+        stage: "test-invoke-stage".into(),
+        variables,
+        method_settings: BTreeMap::new(),
+        resources: Arc::new(vec![resource.clone()]),
+        authorizers: Arc::new(api.authorizers.clone()),
+        gateway_responses: Arc::new(api.gateway_responses.clone()),
     }
 }
 

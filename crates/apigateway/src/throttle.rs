@@ -1,8 +1,8 @@
 //! Pure rate limiting: token buckets (steady rate and burst) and usage-plan quota periods.
 //! Time is passed in, so the rules are testable without a clock.
 
+use model::sync::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Instant;
 
 /// A token bucket: holds up to `burst` tokens, refilled at `rate` per second; each
@@ -44,7 +44,7 @@ pub struct Buckets {
 impl Buckets {
     /// Takes a token from the bucket `key` with these limits.
     pub fn allow(&self, key: &str, rate: f64, burst: f64, now: Instant) -> bool {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buckets = self.buckets.lock();
         match buckets.get_mut(key) {
             Some(b) if b.rate == rate.max(0.0) && b.burst == burst.max(0.0) => b.try_take(now),
             _ => {
@@ -108,7 +108,7 @@ impl Quotas {
     /// whether it was.
     pub fn take(&self, plan: &str, key: &str, limit: u64, period: Period, now_ms: i64) -> bool {
         let start = period.start(now_ms);
-        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        let mut used = self.used.lock();
         let entry = used.entry((plan.to_owned(), key.to_owned())).or_insert((start, 0));
         if entry.0 != start {
             *entry = (start, 0);
@@ -122,7 +122,7 @@ impl Quotas {
 
     /// Requests used so far in the current period.
     pub fn used(&self, plan: &str, key: &str, period: Period, now_ms: i64) -> u64 {
-        let used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        let used = self.used.lock();
         match used.get(&(plan.to_owned(), key.to_owned())) {
             Some((start, n)) if *start == period.start(now_ms) => *n,
             _ => 0,

@@ -3,9 +3,10 @@
 //! describes and closes them. The socket itself is `aws-api`'s; this module sees frames
 //! as data and answers with what to send.
 
+use model::sync::Mutex;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -103,7 +104,7 @@ impl Outbox {
             return Err(Refused::Gone);
         }
         {
-            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let mut queue = self.queue.lock();
             // A close is never refused for want of room.
             if queue.len() >= OUTBOX_CAPACITY && message != Outbound::Close {
                 return Err(Refused::Full);
@@ -117,7 +118,7 @@ impl Outbox {
     /// The next message to send, when there is one.
     pub async fn next(&self) -> Outbound {
         loop {
-            if let Some(m) = self.queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() {
+            if let Some(m) = self.queue.lock().pop_front() {
                 return m;
             }
             // A notification sent while nobody waited is kept for the next wait.
@@ -128,7 +129,7 @@ impl Outbox {
     /// The connection has ended: nothing more is queued, and what was is dropped.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.queue.lock().clear();
     }
 }
 
@@ -162,11 +163,11 @@ pub(crate) struct Connections {
 
 impl Connections {
     fn get(&self, id: &str) -> Option<Arc<Connection>> {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+        self.open.lock().get(id).cloned()
     }
 
     pub fn count(&self) -> usize {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.open.lock().len()
     }
 }
 
@@ -297,7 +298,7 @@ impl GatewayService {
         let (stage_name, _) = routing::split_first_segment(&address.path);
         let stage = api.stages.get(stage_name)?;
         let d = stage.deployment_id.as_ref().and_then(|d| api.deployments.get(d))?;
-        let mut targets = self.inner.connections.targets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut targets = self.inner.connections.targets.lock();
         let key = (api.id.clone(), stage.name.clone());
         if let Some(t) = targets.get(&key).filter(|t| {
             Arc::ptr_eq(&t.snapshot, &d.snapshot)
@@ -518,7 +519,7 @@ impl GatewayService {
                 return Err(json_error(status, "Forbidden", None));
             }
         }
-        self.inner.connections.open.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), Arc::new(conn));
+        self.inner.connections.open.lock().insert(id.clone(), Arc::new(conn));
         Ok((WsAccepted { id, outbox }, headers))
     }
 
@@ -665,7 +666,7 @@ impl GatewayService {
 
     /// The connection closed, however it closed: runs `$disconnect` and forgets it.
     pub async fn ws_disconnect(&self, id: &str, status: u16, reason: &str) {
-        let removed = self.inner.connections.open.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        let removed = self.inner.connections.open.lock().remove(id);
         let Some(c) = removed else { return };
         c.outbox.close();
         if let Some(route) = Self::ws_route(&c.target, "$disconnect") {

@@ -238,9 +238,8 @@ async fn serve(s: ApiState, req: Request, service: &'static str) -> Response {
         Ok((_, input)) => input,
         Err(e) => return fail(&e),
     };
-    let c = s.callers.caller(&parts);
     let call = GwCall {
-        caller: Caller { account: c.account, region: c.region },
+        caller: s.callers.caller(&parts),
         input: if v2 { model.input_as_wire(&operation, &input.value) } else { input.value },
         payload: input.payload,
         path: labels.into_iter().map(|(_, v)| v).collect(),

@@ -4,8 +4,9 @@
 //! than AWS does. Functions get temporary keys of their own account; IAM users' access
 //! keys act as their users.
 
+use model::sync::RwLock;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -126,7 +127,7 @@ impl Authenticator {
             principal: principal.to_owned(),
             expires_at: None,
         };
-        self.keys.write().unwrap_or_else(|p| p.into_inner()).insert(issued.0.clone(), Arc::new(known));
+        self.keys.write().insert(issued.0.clone(), Arc::new(known));
         issued
     }
 
@@ -139,12 +140,12 @@ impl Authenticator {
             principal: key.arn.clone(),
             expires_at: None,
         };
-        self.keys.write().unwrap_or_else(|p| p.into_inner()).insert(key.id.clone(), Arc::new(known));
+        self.keys.write().insert(key.id.clone(), Arc::new(known));
     }
 
     /// Stops accepting an IAM user's access key (deleted, or made inactive).
     pub fn forget_user_key(&self, id: &str) {
-        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        let mut keys = self.keys.write();
         if keys.get(id).is_some_and(|k| k.principal.contains(":user/")) {
             keys.remove(id);
         }
@@ -153,7 +154,7 @@ impl Authenticator {
     /// Forgets temporary credentials this authenticator issued (an environment's, as it
     /// stops); configured keys stay.
     pub fn revoke(&self, access_key: &str) {
-        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        let mut keys = self.keys.write();
         if keys.get(access_key).is_some_and(|k| k.secret.session_token.is_some()) {
             keys.remove(access_key);
         }
@@ -171,7 +172,7 @@ impl Authenticator {
             principal: principal.to_owned(),
             expires_at: Some(expires_at),
         };
-        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        let mut keys = self.keys.write();
         // Expired sessions are forgotten as new ones are made.
         keys.retain(|_, k| k.expires_at.is_none_or(|e| e > now));
         keys.insert(access_key.clone(), Arc::new(known));
@@ -181,7 +182,7 @@ impl Authenticator {
     /// The account and principal of a key this authenticator issued or was given, while
     /// it is valid (open mode reads who a function's session is this way, unverified).
     pub(crate) fn holder(&self, access_key: &str) -> Option<(String, String)> {
-        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let keys = self.keys.read();
         let k = keys.get(access_key)?;
         k.expires_at.is_none_or(|e| e > unix_now()).then(|| (k.account.clone(), k.principal.clone()))
     }
@@ -208,7 +209,7 @@ impl Authenticator {
             return Err(Refusal::Incomplete(format!("Credential should be scoped to correct service: '{service}'. ")));
         }
         let now = unix_now();
-        let known = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(&sig.access_key).cloned();
+        let known = self.keys.read().get(&sig.access_key).cloned();
         if known.as_ref().is_some_and(|k| k.expires_at.is_some_and(|e| e <= now)) {
             return Err(Refusal::ExpiredToken);
         }

@@ -30,7 +30,7 @@ impl CallerPolicy {
     /// The caller of a request.
     pub fn caller(&self, parts: &Parts) -> lambda::Caller {
         if let Some(who) = parts.extensions.get::<Authenticated>() {
-            return lambda::Caller { account: who.account.clone(), region: who.region.clone() };
+            return model::Caller::new(&who.account, &who.region);
         }
         self.open_caller(&parts.headers)
     }

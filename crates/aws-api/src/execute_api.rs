@@ -130,42 +130,7 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
         }
     }
     if let Some((target, upgrade)) = upgrade {
-        return match gateway.ws_connect(target, &request).await {
-            Err(refused) => to_response(refused),
-            Ok((accepted, headers)) => {
-                let limits = gateway.websocket_limits();
-                let id = accepted.id.clone();
-                let on_failure = gateway.clone();
-                // The subprotocol `$connect` chose (of those the client offered), as on AWS.
-                let protocol = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"));
-                let upgrade = match protocol {
-                    Some((_, p)) => upgrade.protocols([p.trim().to_owned()]),
-                    None => upgrade,
-                };
-                let mut response = upgrade
-                    .max_frame_size(limits.max_frame)
-                    .max_message_size(limits.max_message)
-                    // Small buffers, grown as messages need: an idle connection should cost
-                    // a few KiB, not the 128 KiB apiece these default to.
-                    .read_buffer_size(1024)
-                    .write_buffer_size(0)
-                    .on_failed_upgrade(move |_| {
-                        tokio::spawn(async move { on_failure.ws_disconnect(&id, 1006, "The handshake failed").await });
-                    })
-                    .on_upgrade(move |socket| serve_connection(gateway, accepted, socket, limits));
-                // `$connect`'s other headers go out with the handshake's answer.
-                for (k, v) in headers {
-                    let handshake = ["sec-websocket-protocol", "sec-websocket-accept", "upgrade", "connection"];
-                    if handshake.iter().any(|h| k.eq_ignore_ascii_case(h)) {
-                        continue;
-                    }
-                    if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
-                        response.headers_mut().append(k, v);
-                    }
-                }
-                response
-            }
-        };
+        return accept_websocket(gateway, target, upgrade, &request).await;
     }
     match address {
         Some(address) => to_response(gateway.execute(address, request).await),
@@ -173,6 +138,52 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
             Some(answer) => to_response(answer),
             None => crate::ingress::unserved(Request::from_parts(parts, Body::from(request.body.clone()))).await,
         },
+    }
+}
+
+/// Runs `$connect` for a WebSocket upgrade and, if it accepts, completes the handshake
+/// (with the subprotocol and headers `$connect` chose) and serves the connection.
+async fn accept_websocket(
+    gateway: apigateway::GatewayService,
+    target: std::sync::Arc<apigateway::websocket::WsTarget>,
+    upgrade: WebSocketUpgrade,
+    request: &GatewayRequest,
+) -> Response {
+    match gateway.ws_connect(target, request).await {
+        Err(refused) => to_response(refused),
+        Ok((accepted, headers)) => {
+            let limits = gateway.websocket_limits();
+            let id = accepted.id.clone();
+            let on_failure = gateway.clone();
+            // The subprotocol `$connect` chose (of those the client offered), as on AWS.
+            let protocol = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"));
+            let upgrade = match protocol {
+                Some((_, p)) => upgrade.protocols([p.trim().to_owned()]),
+                None => upgrade,
+            };
+            let mut response = upgrade
+                .max_frame_size(limits.max_frame)
+                .max_message_size(limits.max_message)
+                // Small buffers, grown as messages need: an idle connection should cost
+                // a few KiB, not the 128 KiB apiece these default to.
+                .read_buffer_size(1024)
+                .write_buffer_size(0)
+                .on_failed_upgrade(move |_| {
+                    tokio::spawn(async move { on_failure.ws_disconnect(&id, 1006, "The handshake failed").await });
+                })
+                .on_upgrade(move |socket| serve_connection(gateway, accepted, socket, limits));
+            // `$connect`'s other headers go out with the handshake's answer.
+            for (k, v) in headers {
+                let handshake = ["sec-websocket-protocol", "sec-websocket-accept", "upgrade", "connection"];
+                if handshake.iter().any(|h| k.eq_ignore_ascii_case(h)) {
+                    continue;
+                }
+                if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+                    response.headers_mut().append(k, v);
+                }
+            }
+            response
+        }
     }
 }
 

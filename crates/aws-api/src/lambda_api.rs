@@ -232,7 +232,16 @@ pub(crate) async fn handle(State(s): State<ApiState>, req: Request) -> Response 
     }
     let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_owned();
     let call = Call { caller, request_id: request_id.clone(), host, input: input.value, payload: input.payload };
-    match run(&s, &call, &operation).await {
+    let result = if BLOCKING.contains(&operation.as_str()) {
+        // Code uploads hash, unpack and write packages: off the async workers.
+        let (s, op) = (s.clone(), operation.clone());
+        tokio::task::spawn_blocking(move || run_blocking(&s, &call, &op))
+            .await
+            .unwrap_or_else(|e| Err(LambdaError::Service(format!("the operation stopped: {e}"))))
+    } else {
+        run(&s, &call, &operation).await
+    };
+    match result {
         Ok(output) => {
             let invoked = output.payload.is_some();
             let mut resp =
@@ -247,6 +256,21 @@ pub(crate) async fn handle(State(s): State<ApiState>, req: Request) -> Response 
     }
 }
 
+/// The operations that store code (hashing, unpacking and writing a package of up to
+/// 50 MB), which run on the blocking pool.
+const BLOCKING: [&str; 3] = ["CreateFunction", "UpdateFunctionCode", "PublishLayerVersion"];
+
+/// Runs one of the [`BLOCKING`] operations.
+fn run_blocking(s: &ApiState, c: &Call, operation: &str) -> Result<Output, LambdaError> {
+    let value = match operation {
+        "CreateFunction" => lambda_rest::create_function(s, c),
+        "UpdateFunctionCode" => lambda_rest::update_function_code(s, c),
+        "PublishLayerVersion" => lambda_layers::publish_layer_version(s, c),
+        other => return Err(LambdaError::Service(format!("no handler for {other}"))),
+    }?;
+    Ok(Output::new(value))
+}
+
 /// Runs one operation.
 async fn run(s: &ApiState, c: &Call, operation: &str) -> Result<Output, LambdaError> {
     use lambda_esm as esm;
@@ -258,12 +282,10 @@ async fn run(s: &ApiState, c: &Call, operation: &str) -> Result<Output, LambdaEr
     use lambda_versions as versions;
     let value = match operation {
         "Invoke" => return functions::invoke(s, c).await,
-        "CreateFunction" => functions::create_function(s, c),
         "GetFunction" => functions::get_function(s, c),
         "GetFunctionConfiguration" => functions::get_function_configuration(s, c),
         "ListFunctions" => functions::list_functions(s, c),
         "UpdateFunctionConfiguration" => functions::update_function_configuration(s, c),
-        "UpdateFunctionCode" => functions::update_function_code(s, c),
         "DeleteFunction" => functions::delete_function(s, c),
         "GetAccountSettings" => functions::account_settings(s, c),
         "ListTags" => functions::list_tags(s, c),
@@ -293,7 +315,6 @@ async fn run(s: &ApiState, c: &Call, operation: &str) -> Result<Output, LambdaEr
         "AddPermission" => policy::add_permission(s, c),
         "GetPolicy" => policy::get_policy(s, c),
         "RemovePermission" => policy::remove_permission(s, c),
-        "PublishLayerVersion" => layers::publish_layer_version(s, c),
         "GetLayerVersion" => layers::get_layer_version(s, c),
         "GetLayerVersionByArn" => layers::get_layer_version_by_arn(s, c),
         "DeleteLayerVersion" => layers::delete_layer_version(s, c),

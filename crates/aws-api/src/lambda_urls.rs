@@ -3,7 +3,7 @@
 //! DeleteFunctionUrlConfig and ListFunctionUrlConfigs. A URL is answered as
 //! `http://<url-id>.lambda-url.<region>.localhost:<port>/`, on the port the call came in on.
 
-use lambda::urls::{FunctionUrl, UrlCors, UrlInput};
+use lambda::urls::{Cors, FunctionUrl, UrlInput};
 use serde::{Deserialize, Serialize};
 
 use crate::lambda_api::{done, out, Call, Reply};
@@ -38,7 +38,7 @@ impl UrlWire {
     fn into_input(self) -> UrlInput {
         UrlInput {
             auth_type: self.auth_type,
-            cors: self.cors.map(|c| UrlCors {
+            cors: self.cors.map(|c| Cors {
                 allow_credentials: c.allow_credentials,
                 allow_headers: c.allow_headers.unwrap_or_default(),
                 allow_methods: c.allow_methods.unwrap_or_default(),

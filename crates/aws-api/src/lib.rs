@@ -40,6 +40,7 @@ mod execute_api;
 mod iam_api;
 mod ingress;
 mod lambda_api;
+mod lambda_configuration;
 mod lambda_esm;
 mod lambda_layers;
 mod lambda_policy;
@@ -314,8 +315,12 @@ async fn modelled(
         }
         "sts" => sts_api::run(&s.callers, &s.iam, parts, op, &input.value),
         "logs" => {
-            let caller = logs::Caller { account: caller.account, region: caller.region };
-            logs_api::run(&s.logs, &caller, op, &input.value)
+            // Every Logs operation reads or writes its SQLite file: off the async workers.
+            let (logs, op, value) = (s.logs.clone(), op.to_owned(), input.value.clone());
+            tokio::task::spawn_blocking(move || logs_api::run(&logs, &caller, &op, &value)).await.unwrap_or_else(|e| {
+                let stopped = logs::LogsError::ServiceUnavailable(format!("the operation stopped: {e}"));
+                Err(logs_api::service_error(&stopped))
+            })
         }
         _ => {
             let principal = sts_api::identity(&s.callers, parts).1;

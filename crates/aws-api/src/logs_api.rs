@@ -167,27 +167,13 @@ pub(crate) fn run(s: &LogsService, caller: &Caller, operation: &str, input: &Val
 
 fn dispatch(s: &LogsService, c: &Caller, operation: &str, input: &Value) -> Result<Value, LogsError> {
     let w: Wire = parse(input)?;
-    let group = |w: &Wire| logs::group_name(w.log_group_name.as_deref(), w.log_group_identifier.as_deref());
     match operation {
         "CreateLogGroup" => {
             let name = required(w.log_group_name, "logGroupName")?;
             s.create_group(c, &name, w.kms_key_id, w.log_group_class, tag_map(w.tags)?.unwrap_or_default())?;
             Ok(json!({}))
         }
-        "DescribeLogGroups" => {
-            let (groups, next) = s.describe_groups(
-                c,
-                w.log_group_name_prefix.as_deref(),
-                w.log_group_name_pattern.as_deref(),
-                w.next_token.as_deref(),
-                w.limit,
-            )?;
-            let mut o = json!({ "logGroups": groups.iter().map(group_json).collect::<Vec<_>>() });
-            if let Some(t) = next {
-                o["nextToken"] = json!(t);
-            }
-            Ok(o)
-        }
+        "DescribeLogGroups" => describe_groups(s, c, w),
         "DeleteLogGroup" => {
             s.delete_group(c, &required(w.log_group_name, "logGroupName")?)?;
             Ok(json!({}))
@@ -212,93 +198,10 @@ fn dispatch(s: &LogsService, c: &Caller, operation: &str, input: &Value) -> Resu
             s.delete_stream(c, &name, &required(w.log_stream_name, "logStreamName")?)?;
             Ok(json!({}))
         }
-        "DescribeLogStreams" => {
-            let name = group(&w)?;
-            let order = match w.order_by.as_deref() {
-                None | Some("LogStreamName") => StreamOrder::Name,
-                Some("LastEventTime") => StreamOrder::LastEventTime,
-                Some(other) => {
-                    return Err(LogsError::InvalidParameter(format!(
-                        "1 validation error detected: Value '{other}' at 'orderBy' failed to satisfy constraint: \
-                         Member must satisfy enum value set: [LogStreamName, LastEventTime]"
-                    )))
-                }
-            };
-            let q = StreamQuery {
-                prefix: w.log_stream_name_prefix,
-                order,
-                descending: w.descending.unwrap_or(false),
-                token: w.next_token,
-                limit: w.limit,
-            };
-            let (streams, next) = s.describe_streams(c, &name, q)?;
-            let mut o = json!({ "logStreams": streams.iter().map(stream_json).collect::<Vec<_>>() });
-            if let Some(t) = next {
-                o["nextToken"] = json!(t);
-            }
-            Ok(o)
-        }
-        "PutLogEvents" => {
-            let name = required(w.log_group_name, "logGroupName")?;
-            let stream = required(w.log_stream_name, "logStreamName")?;
-            let events = required(w.log_events, "logEvents")?
-                .into_iter()
-                .map(|e| Ok((required(e.timestamp, "timestamp")?, required(e.message, "message")?)))
-                .collect::<Result<Vec<_>, LogsError>>()?;
-            let rejected = s.put_events(c, &name, &stream, events)?;
-            let mut o = json!({ "nextSequenceToken": format!("{:056}", 0) });
-            let mut info = serde_json::Map::new();
-            for (k, v) in [
-                ("tooNewLogEventStartIndex", rejected.too_new_start),
-                ("tooOldLogEventEndIndex", rejected.too_old_end),
-                ("expiredLogEventEndIndex", rejected.expired_end),
-            ] {
-                if let Some(v) = v {
-                    info.insert(k.into(), json!(v));
-                }
-            }
-            if !info.is_empty() {
-                o["rejectedLogEventsInfo"] = Value::Object(info);
-            }
-            Ok(o)
-        }
-        "GetLogEvents" => {
-            let name = group(&w)?;
-            let stream = required(w.log_stream_name, "logStreamName")?;
-            let q = GetQuery {
-                start_ms: w.start_time,
-                end_ms: w.end_time,
-                token: w.next_token,
-                limit: w.limit,
-                from_head: w.start_from_head.unwrap_or(false),
-            };
-            let page = s.get_events(c, &name, &stream, q)?;
-            let events: Vec<Value> = page
-                .events
-                .iter()
-                .map(|e| json!({ "timestamp": e.timestamp_ms, "message": e.message, "ingestionTime": e.ingestion_ms }))
-                .collect();
-            Ok(json!({ "events": events, "nextForwardToken": page.forward, "nextBackwardToken": page.backward }))
-        }
-        "FilterLogEvents" => {
-            let name = group(&w)?;
-            let q = FilterQuery {
-                streams: w.log_stream_names,
-                prefix: w.log_stream_name_prefix,
-                start_ms: w.start_time,
-                end_ms: w.end_time,
-                pattern: w.filter_pattern,
-                token: w.next_token,
-                limit: w.limit,
-            };
-            let (events, next) = s.filter_events(c, &name, q)?;
-            let mut o =
-                json!({ "events": events.iter().map(filtered_json).collect::<Vec<_>>(), "searchedLogStreams": [] });
-            if let Some(t) = next {
-                o["nextToken"] = json!(t);
-            }
-            Ok(o)
-        }
+        "DescribeLogStreams" => describe_streams(s, c, w),
+        "PutLogEvents" => put_events(s, c, w),
+        "GetLogEvents" => get_events(s, c, w),
+        "FilterLogEvents" => filter_events(s, c, w),
         "ListTagsLogGroup" => Ok(json!({ "tags": s.tags(c, &required(w.log_group_name, "logGroupName")?)? })),
         "TagLogGroup" => {
             let name = required(w.log_group_name, "logGroupName")?;
@@ -325,4 +228,119 @@ fn dispatch(s: &LogsService, c: &Caller, operation: &str, input: &Value) -> Resu
         }
         other => unreachable!("{other} is not in OPERATIONS"),
     }
+}
+
+/// The group an operation names, by `logGroupName` or `logGroupIdentifier`.
+fn group_of(w: &Wire) -> Result<String, LogsError> {
+    logs::group_name(w.log_group_name.as_deref(), w.log_group_identifier.as_deref())
+}
+
+/// DescribeLogGroups.
+fn describe_groups(s: &LogsService, c: &Caller, w: Wire) -> Result<Value, LogsError> {
+    let (groups, next) = s.describe_groups(
+        c,
+        w.log_group_name_prefix.as_deref(),
+        w.log_group_name_pattern.as_deref(),
+        w.next_token.as_deref(),
+        w.limit,
+    )?;
+    let mut o = json!({ "logGroups": groups.iter().map(group_json).collect::<Vec<_>>() });
+    if let Some(t) = next {
+        o["nextToken"] = json!(t);
+    }
+    Ok(o)
+}
+
+/// DescribeLogStreams.
+fn describe_streams(s: &LogsService, c: &Caller, w: Wire) -> Result<Value, LogsError> {
+    let name = group_of(&w)?;
+    let order = match w.order_by.as_deref() {
+        None | Some("LogStreamName") => StreamOrder::Name,
+        Some("LastEventTime") => StreamOrder::LastEventTime,
+        Some(other) => {
+            return Err(LogsError::InvalidParameter(format!(
+                "1 validation error detected: Value '{other}' at 'orderBy' failed to satisfy constraint: \
+                     Member must satisfy enum value set: [LogStreamName, LastEventTime]"
+            )))
+        }
+    };
+    let q = StreamQuery {
+        prefix: w.log_stream_name_prefix,
+        order,
+        descending: w.descending.unwrap_or(false),
+        token: w.next_token,
+        limit: w.limit,
+    };
+    let (streams, next) = s.describe_streams(c, &name, q)?;
+    let mut o = json!({ "logStreams": streams.iter().map(stream_json).collect::<Vec<_>>() });
+    if let Some(t) = next {
+        o["nextToken"] = json!(t);
+    }
+    Ok(o)
+}
+
+/// PutLogEvents.
+fn put_events(s: &LogsService, c: &Caller, w: Wire) -> Result<Value, LogsError> {
+    let name = required(w.log_group_name, "logGroupName")?;
+    let stream = required(w.log_stream_name, "logStreamName")?;
+    let events = required(w.log_events, "logEvents")?
+        .into_iter()
+        .map(|e| Ok((required(e.timestamp, "timestamp")?, required(e.message, "message")?)))
+        .collect::<Result<Vec<_>, LogsError>>()?;
+    let rejected = s.put_events(c, &name, &stream, events)?;
+    let mut o = json!({ "nextSequenceToken": format!("{:056}", 0) });
+    let mut info = serde_json::Map::new();
+    for (k, v) in [
+        ("tooNewLogEventStartIndex", rejected.too_new_start),
+        ("tooOldLogEventEndIndex", rejected.too_old_end),
+        ("expiredLogEventEndIndex", rejected.expired_end),
+    ] {
+        if let Some(v) = v {
+            info.insert(k.into(), json!(v));
+        }
+    }
+    if !info.is_empty() {
+        o["rejectedLogEventsInfo"] = Value::Object(info);
+    }
+    Ok(o)
+}
+
+/// GetLogEvents.
+fn get_events(s: &LogsService, c: &Caller, w: Wire) -> Result<Value, LogsError> {
+    let name = group_of(&w)?;
+    let stream = required(w.log_stream_name, "logStreamName")?;
+    let q = GetQuery {
+        start_ms: w.start_time,
+        end_ms: w.end_time,
+        token: w.next_token,
+        limit: w.limit,
+        from_head: w.start_from_head.unwrap_or(false),
+    };
+    let page = s.get_events(c, &name, &stream, q)?;
+    let events: Vec<Value> = page
+        .events
+        .iter()
+        .map(|e| json!({ "timestamp": e.timestamp_ms, "message": e.message, "ingestionTime": e.ingestion_ms }))
+        .collect();
+    Ok(json!({ "events": events, "nextForwardToken": page.forward, "nextBackwardToken": page.backward }))
+}
+
+/// FilterLogEvents.
+fn filter_events(s: &LogsService, c: &Caller, w: Wire) -> Result<Value, LogsError> {
+    let name = group_of(&w)?;
+    let q = FilterQuery {
+        streams: w.log_stream_names,
+        prefix: w.log_stream_name_prefix,
+        start_ms: w.start_time,
+        end_ms: w.end_time,
+        pattern: w.filter_pattern,
+        token: w.next_token,
+        limit: w.limit,
+    };
+    let (events, next) = s.filter_events(c, &name, q)?;
+    let mut o = json!({ "events": events.iter().map(filtered_json).collect::<Vec<_>>(), "searchedLogStreams": [] });
+    if let Some(t) = next {
+        o["nextToken"] = json!(t);
+    }
+    Ok(o)
 }

@@ -62,7 +62,7 @@ fn parse<T: DeserializeOwned>(input: &Value) -> Result<T, SnsError> {
     T::deserialize(input).map_err(|e| SnsError::invalid(format!("Invalid parameter: {e}")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct Tag {
     key: String,
@@ -198,10 +198,32 @@ pub(crate) async fn run(
         return publish_batch(sns, caller, parse(&input)?, trace).await;
     }
     let w: Wire = parse(&input)?;
-    Ok(match operation {
+    let found = match topics_operation(sns, caller, operation, &w)? {
+        Some(v) => Some(v),
+        None => match platform_operation(sns, caller, operation, &w)? {
+            Some(v) => Some(v),
+            None => match sms_operation(sns, caller, operation, &w)? {
+                Some(v) => Some(v),
+                None => match subscriptions_operation(sns, caller, operation, &w).await? {
+                    Some(v) => Some(v),
+                    None => tags_operation(sns, caller, operation, &w)?,
+                },
+            },
+        },
+    };
+    found.ok_or_else(|| SnsError {
+        code: "InvalidAction",
+        status: 400,
+        message: format!("The action {operation} is not valid for this web service."),
+    })
+}
+
+/// Topics, their attributes, permissions and data protection policies. `None` for an operation of another group.
+fn topics_operation(sns: &SnsService, caller: &Caller, operation: &str, w: &Wire) -> Result<Option<Value>, SnsError> {
+    Ok(Some(match operation {
         "CreateTopic" => {
             let attributes = w.attributes.clone().unwrap_or_default();
-            let arn = sns.create_topic(caller, need(&w.name, "Name")?, attributes, tags(w.tags))?;
+            let arn = sns.create_topic(caller, need(&w.name, "Name")?, attributes, tags(w.tags.clone()))?;
             json!({ "TopicArn": arn })
         }
         "ListTopics" => {
@@ -240,6 +262,13 @@ pub(crate) async fn run(
         "GetDataProtectionPolicy" => {
             json!({ "DataProtectionPolicy": sns.data_protection_policy(caller, need(&w.resource_arn, "ResourceArn")?)? })
         }
+        _ => return Ok(None),
+    }))
+}
+
+/// Platform applications and their endpoints. `None` for an operation of another group.
+fn platform_operation(sns: &SnsService, caller: &Caller, operation: &str, w: &Wire) -> Result<Option<Value>, SnsError> {
+    Ok(Some(match operation {
         "CreatePlatformApplication" => {
             let (name, platform) = (need(&w.name, "Name")?, need(&w.platform, "Platform")?);
             let arn =
@@ -294,6 +323,13 @@ pub(crate) async fn run(
             let app = need(&w.platform_application_arn, "PlatformApplicationArn")?;
             json!({ "Endpoints": with_attributes(sns.list_endpoints(caller, app)?, "EndpointArn") })
         }
+        _ => return Ok(None),
+    }))
+}
+
+/// SMS settings and opted-out phone numbers. `None` for an operation of another group.
+fn sms_operation(sns: &SnsService, caller: &Caller, operation: &str, w: &Wire) -> Result<Option<Value>, SnsError> {
+    Ok(Some(match operation {
         "SetSMSAttributes" => {
             let attributes: BTreeMap<String, String> = parse(&w.sms_attributes.clone().unwrap_or_default())?;
             sns.set_sms_attributes(caller, attributes)?;
@@ -314,6 +350,18 @@ pub(crate) async fn run(
             sns.opt_in_phone_number(need(&w.phone_number, "PhoneNumber")?)?;
             json!({})
         }
+        _ => return Ok(None),
+    }))
+}
+
+/// Subscriptions. `None` for an operation of another group.
+async fn subscriptions_operation(
+    sns: &SnsService,
+    caller: &Caller,
+    operation: &str,
+    w: &Wire,
+) -> Result<Option<Value>, SnsError> {
+    Ok(Some(match operation {
         "Subscribe" => {
             let arn = sns
                 .subscribe(
@@ -350,8 +398,15 @@ pub(crate) async fn run(
             sns.set_subscription_attribute(arn, name, value)?;
             json!({})
         }
+        _ => return Ok(None),
+    }))
+}
+
+/// Tags of topics. `None` for an operation of another group.
+fn tags_operation(sns: &SnsService, caller: &Caller, operation: &str, w: &Wire) -> Result<Option<Value>, SnsError> {
+    Ok(Some(match operation {
         "TagResource" => {
-            sns.tags(caller, need(&w.resource_arn, "ResourceArn")?, tags(w.tags), &[])?;
+            sns.tags(caller, need(&w.resource_arn, "ResourceArn")?, tags(w.tags.clone()), &[])?;
             json!({})
         }
         "UntagResource" => {
@@ -364,14 +419,8 @@ pub(crate) async fn run(
             let tags: Vec<Value> = tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
             json!({ "Tags": tags })
         }
-        other => {
-            return Err(SnsError {
-                code: "InvalidAction",
-                status: 400,
-                message: format!("The action {other} is not valid for this web service."),
-            })
-        }
-    })
+        _ => return Ok(None),
+    }))
 }
 
 /// Publish, to a topic (`TopicArn` or `TargetArn`) or a phone number.

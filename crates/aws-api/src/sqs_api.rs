@@ -119,7 +119,6 @@ pub(crate) async fn handle(
         }
     }
     let caller = s.callers.caller(&parts);
-    let caller = Caller { account: caller.account, region: caller.region };
     match run(&s.sqs, &caller, &input.operation, &host, input.value).await {
         Ok(v) => ingress::answer(model, protocol, &input.operation, v, &request_id),
         Err(e) => {
@@ -284,7 +283,7 @@ fn batch_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Result<(), SqsError> {
 }
 
 async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, body: Value) -> Result<Value, SqsError> {
-    let url_of = |(account, name): (String, String)| queue_url(host, &account, &name);
+    let url_of = |q: sqs::QueueRef| queue_url(host, &q.account, &q.name);
     Ok(match operation {
         "SendMessageBatch" => {
             let r: EntriesRequest<SendWire> = parse(&body)?;
@@ -362,7 +361,7 @@ async fn single(
     caller: &Caller,
     operation: &str,
     r: Wire,
-    url_of: &(dyn Fn((String, String)) -> String + Sync),
+    url_of: &(dyn Fn(sqs::QueueRef) -> String + Sync),
 ) -> Result<Value, SqsError> {
     let url = || need(&r.queue_url, "QueueUrl");
     Ok(match operation {
@@ -380,18 +379,7 @@ async fn single(
             let name = need(&r.queue_name, "QueueName")?;
             json!({ "QueueUrl": url_of(sqs.get_queue_url(caller, name, r.queue_owner.as_deref())?) })
         }
-        "ListQueues" => {
-            let (queues, next) =
-                sqs.list_queues(caller, r.queue_name_prefix.as_deref(), r.max_results, r.next_token.as_deref())?;
-            let mut o = json!({});
-            if !queues.is_empty() {
-                o["QueueUrls"] = json!(queues.into_iter().map(url_of).collect::<Vec<_>>());
-            }
-            if let Some(n) = next {
-                o["NextToken"] = json!(n);
-            }
-            o
-        }
+        "ListQueues" => list_queues(sqs, caller, &r, url_of)?,
         "DeleteQueue" => {
             sqs.delete_queue(caller, url()?)?;
             json!({})
@@ -413,38 +401,7 @@ async fn single(
             sqs.set_attributes(caller, url()?, r.attributes.clone().unwrap_or_default())?;
             json!({})
         }
-        "ReceiveMessage" => {
-            let mut names = r.attribute_names.clone().unwrap_or_default();
-            names.extend(r.message_system_attribute_names.clone().unwrap_or_default());
-            let input = ReceiveInput {
-                max: r.max_number_of_messages,
-                wait_s: r.wait_time_seconds,
-                visibility_s: r.visibility_timeout,
-                attribute_names: names,
-                message_attribute_names: r.message_attribute_names.clone().unwrap_or_default(),
-            };
-            let messages = sqs.receive(caller, url()?, input).await?;
-            if messages.is_empty() {
-                return Ok(json!({}));
-            }
-            let list: Vec<Value> = messages
-                .iter()
-                .map(|m| {
-                    let mut o = json!({
-                        "MessageId": m.id, "ReceiptHandle": m.receipt, "MD5OfBody": m.md5_body, "Body": m.body,
-                    });
-                    if !m.attributes.is_empty() {
-                        o["Attributes"] = json!(m.attributes);
-                    }
-                    if !m.message_attributes.is_empty() {
-                        o["MessageAttributes"] = attributes_out(&m.message_attributes);
-                        o["MD5OfMessageAttributes"] = json!(m.md5_attributes);
-                    }
-                    o
-                })
-                .collect();
-            json!({ "Messages": list })
-        }
+        "ReceiveMessage" => receive_message(sqs, caller, &r, url()?).await?,
         "DeleteMessage" => {
             sqs.delete(caller, url()?, need(&r.receipt_handle, "ReceiptHandle")?)?;
             json!({})
@@ -494,4 +451,57 @@ async fn single(
             })
         }
     })
+}
+
+/// ReceiveMessage: the messages with the attributes asked for.
+async fn receive_message(sqs: &SqsService, caller: &Caller, r: &Wire, url: &str) -> Result<Value, SqsError> {
+    let mut names = r.attribute_names.clone().unwrap_or_default();
+    names.extend(r.message_system_attribute_names.clone().unwrap_or_default());
+    let input = ReceiveInput {
+        max: r.max_number_of_messages,
+        wait_s: r.wait_time_seconds,
+        visibility_s: r.visibility_timeout,
+        attribute_names: names,
+        message_attribute_names: r.message_attribute_names.clone().unwrap_or_default(),
+    };
+    let messages = sqs.receive(caller, url, input).await?;
+    if messages.is_empty() {
+        return Ok(json!({}));
+    }
+    let list: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            let mut o = json!({
+                "MessageId": m.id, "ReceiptHandle": m.receipt, "MD5OfBody": m.md5_body, "Body": m.body,
+            });
+            if !m.attributes.is_empty() {
+                o["Attributes"] = json!(m.attributes);
+            }
+            if !m.message_attributes.is_empty() {
+                o["MessageAttributes"] = attributes_out(&m.message_attributes);
+                o["MD5OfMessageAttributes"] = json!(m.md5_attributes);
+            }
+            o
+        })
+        .collect();
+    Ok(json!({ "Messages": list }))
+}
+
+/// ListQueues: a page of the caller's queues' URLs.
+fn list_queues(
+    sqs: &SqsService,
+    caller: &Caller,
+    r: &Wire,
+    url_of: &(dyn Fn(sqs::QueueRef) -> String + Sync),
+) -> Result<Value, SqsError> {
+    let (queues, next) =
+        sqs.list_queues(caller, r.queue_name_prefix.as_deref(), r.max_results, r.next_token.as_deref())?;
+    let mut o = json!({});
+    if !queues.is_empty() {
+        o["QueueUrls"] = json!(queues.into_iter().map(url_of).collect::<Vec<_>>());
+    }
+    if let Some(n) = next {
+        o["NextToken"] = json!(n);
+    }
+    Ok(o)
 }

@@ -17,8 +17,9 @@
 
 pub mod resource_policy;
 
+use model::sync::RwLock;
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use store::{GatewayDocument, GatewayStore, StoreError};
@@ -339,7 +340,7 @@ impl IamService {
         name: &str,
         f: impl FnOnce(&mut Role) -> Result<T, IamError>,
     ) -> Result<T, IamError> {
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.write();
         let role = state.roles.get_mut(&(account.to_owned(), name.to_owned())).ok_or_else(|| no_role(name))?;
         let mut changed = role.clone();
         let out = f(&mut changed)?;
@@ -361,7 +362,7 @@ impl IamService {
         name: &str,
         f: impl FnOnce(&mut User) -> Result<T, IamError>,
     ) -> Result<T, IamError> {
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.write();
         let user = state.users.get_mut(&(account.to_owned(), name.to_owned())).ok_or_else(|| no_user(name))?;
         let mut changed = user.clone();
         let out = f(&mut changed)?;
@@ -381,7 +382,7 @@ impl IamService {
         check_name(name, "userName", 64)?;
         let path = path.unwrap_or("/").to_owned();
         check_path(&path)?;
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.write();
         let key = (account.to_owned(), name.to_owned());
         if state.users.contains_key(&key) {
             return Err(IamError::EntityAlreadyExists(format!("User with name {name} already exists.")));
@@ -404,13 +405,13 @@ impl IamService {
 
     /// GetUser.
     pub fn user(&self, account: &str, name: &str) -> Result<User, IamError> {
-        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = self.state.read();
         state.users.get(&(account.to_owned(), name.to_owned())).cloned().ok_or_else(|| no_user(name))
     }
 
     /// ListUsers: the account's users under `path_prefix`, by name.
     pub fn users(&self, account: &str, path_prefix: Option<&str>) -> Vec<User> {
-        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = self.state.read();
         state
             .users
             .values()
@@ -421,7 +422,7 @@ impl IamService {
 
     /// DeleteUser: refused while it has access keys or policies.
     pub fn delete_user(&self, account: &str, name: &str) -> Result<(), IamError> {
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.write();
         let key = (account.to_owned(), name.to_owned());
         let user = state.users.get(&key).ok_or_else(|| no_user(name))?;
         if !user.keys.is_empty() {
@@ -480,7 +481,7 @@ impl IamService {
 
     /// Every active access key of every user, for the authenticator.
     pub fn active_keys(&self) -> Vec<KeyHolder> {
-        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = self.state.read();
         state
             .users
             .values()
@@ -497,7 +498,7 @@ impl IamService {
 
     /// The user an access key belongs to, active or not.
     pub fn key_holder(&self, id: &str) -> Option<(KeyHolder, bool)> {
-        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = self.state.read();
         state.users.values().find_map(|u| {
             let k = u.keys.iter().find(|k| k.id == id)?;
             let holder =
@@ -535,7 +536,7 @@ impl IamService {
     /// Refuses a customer managed policy the account does not have.
     fn check_attachable(&self, account: &str, policy_arn: &str) -> Result<(), IamError> {
         let aws_managed = policy_arn.starts_with("arn:aws:iam::aws:policy/");
-        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = self.state.read();
         if !aws_managed && !state.policies.contains_key(&(account.to_owned(), policy_arn.to_owned())) {
             return Err(IamError::NoSuchEntity(format!("Policy {policy_arn} does not exist or is not attachable.")));
         }
@@ -555,7 +556,7 @@ impl IamService {
                  Member must have value less than or equal to 43200"
             )));
         }
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.write();
         let key = (account.to_owned(), input.name.clone());
         if state.roles.contains_key(&key) {
             return Err(IamError::EntityAlreadyExists(format!("Role with name {} already exists.", input.name)));
@@ -580,13 +581,13 @@ impl IamService {
 
     /// GetRole.
     pub fn role(&self, account: &str, name: &str) -> Result<Role, IamError> {
-        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = self.state.read();
         state.roles.get(&(account.to_owned(), name.to_owned())).cloned().ok_or_else(|| no_role(name))
     }
 
     /// ListRoles: the account's roles under `path_prefix`, by name.
     pub fn roles(&self, account: &str, path_prefix: Option<&str>) -> Vec<Role> {
-        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = self.state.read();
         state
             .roles
             .values()
@@ -597,7 +598,7 @@ impl IamService {
 
     /// DeleteRole: refused while policies are attached or inline.
     pub fn delete_role(&self, account: &str, name: &str) -> Result<(), IamError> {
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.write();
         let key = (account.to_owned(), name.to_owned());
         let role = state.roles.get(&key).ok_or_else(|| no_role(name))?;
         if !role.attached.is_empty() {
@@ -669,7 +670,7 @@ impl IamService {
             document: document.to_owned(),
             created_ms: now,
         };
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.write();
         let key = (account.to_owned(), policy.arn());
         if state.policies.contains_key(&key) {
             return Err(IamError::EntityAlreadyExists(format!(
@@ -684,7 +685,7 @@ impl IamService {
 
     /// GetPolicy (and GetPolicyVersion's document), with how many roles and users attach it.
     pub fn policy(&self, account: &str, arn: &str) -> Result<(Policy, usize), IamError> {
-        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = self.state.read();
         let p = state
             .policies
             .get(&(account.to_owned(), arn.to_owned()))
@@ -703,7 +704,7 @@ impl IamService {
             return Err(IamError::DeleteConflict("Cannot delete a policy attached to entities.".into()));
         }
         self.store.delete_document(POLICY_KIND, arn)?;
-        self.state.write().unwrap_or_else(|p| p.into_inner()).policies.remove(&(account.to_owned(), arn.to_owned()));
+        self.state.write().policies.remove(&(account.to_owned(), arn.to_owned()));
         Ok(())
     }
 }

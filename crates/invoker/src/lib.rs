@@ -8,25 +8,22 @@
 //! Some are initialised ahead of any invocation: provisioned concurrency's, and the one
 //! [`Invoker::warm_up`] prepares for an updated function.
 //!
-//! The invoker also owns the durable asynchronous queue ([`AsyncQueue`]): accepted
-//! `Event` invocations are written to the store before the caller gets its 202, then run
-//! in the background with retries, and survive restarts.
-//!
-//! Environments' output goes, line by line as it is printed, to a [`LogSink`] (the binary
+//! Environments' output goes, line by line as it is printed, to a [`LogSink`] (`lamina`
 //! wires CloudWatch Logs), each environment to a stream of its own.
 //!
 //! It knows nothing of HTTP wire formats or AWS JSON; the API layer maps its results.
 #![deny(missing_docs)]
 
 mod environment;
+mod launch;
 mod logs;
-mod queue;
 mod runtimes;
 
+use model::sync::Mutex;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -37,8 +34,6 @@ use sandbox::{LaunchSpec, Limits, Mounts, Sandbox, SandboxError};
 use store::CodeStore;
 
 use environment::{error_doc, Environment};
-pub use model::Clock;
-pub use queue::{now_ms, AsyncConfig, AsyncQueue, FunctionLookup, Message, MessageSink};
 pub use runtimes::RuntimeCommands;
 
 /// How the invoker runs environments.
@@ -312,7 +307,7 @@ struct Slot<'a> {
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mut running = self.running.lock();
         if let Some(n) = running.counts.get_mut(&self.pool) {
             *n -= 1;
             if *n == 0 {
@@ -329,7 +324,7 @@ impl Inner {
             Capacity::Reserved(n) => (format!("f:{}", function_key(f)), n, true),
             Capacity::Unreserved(n) => (format!("a:{}", f.account), n, false),
         };
-        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mut running = self.running.lock();
         let count = running.counts.entry(pool.clone()).or_insert(0);
         if *count >= limit {
             if *count == 0 {
@@ -385,8 +380,8 @@ impl Invoker {
 
     /// What the invoker is doing now, for `/_lamina/metrics`.
     pub fn stats(&self) -> InvokerStats {
-        let pools = self.inner.pools.lock().unwrap_or_else(|p| p.into_inner());
-        let running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
+        let pools = self.inner.pools.lock();
+        let running = self.inner.running.lock();
         InvokerStats {
             environments_started: self.inner.started.load(Ordering::Relaxed),
             environments_idle: pools.values().map(|p| p.warm.len() + p.provisioned.len()).sum(),
@@ -402,7 +397,7 @@ impl Invoker {
     /// progress.
     pub fn provision(&self, function: Arc<Function>, target: u32) {
         {
-            let mut pools = self.inner.pools.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pools = self.inner.pools.lock();
             let pool = pools.entry(pool_key(&function)).or_default();
             pool.target = target;
             pool.failure = None;
@@ -418,7 +413,7 @@ impl Invoker {
 
     /// How far provisioning of this version has got.
     pub fn provisioned(&self, function: &Function) -> ProvisionedStatus {
-        let pools = self.inner.pools.lock().unwrap_or_else(|p| p.into_inner());
+        let pools = self.inner.pools.lock();
         match pools.get(&pool_key(function)) {
             Some(p) => ProvisionedStatus { allocated: p.live.min(p.target), failure: p.failure.clone() },
             None => ProvisionedStatus { allocated: 0, failure: None },
@@ -462,7 +457,7 @@ impl Invoker {
     /// `$LATEST` had before an update, or a deleted version's).
     pub fn retire(&self, function: &Function) {
         let removed = {
-            let mut pools = self.inner.pools.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pools = self.inner.pools.lock();
             let Some(pool) = pools.get_mut(&pool_key(function)) else { return };
             let (gone, kept) =
                 std::mem::take(&mut pool.warm).into_iter().partition(|e| e.revision == function.revision_id);
@@ -477,7 +472,7 @@ impl Invoker {
     pub fn retire_all(&self, function: &Function) {
         let prefix = format!("{}:", function_key(function));
         let mut removed = Vec::new();
-        self.inner.pools.lock().unwrap_or_else(|p| p.into_inner()).retain(|k, pool| {
+        self.inner.pools.lock().retain(|k, pool| {
             let gone = k.starts_with(&prefix);
             if gone {
                 removed.push(std::mem::take(pool));
@@ -489,7 +484,7 @@ impl Invoker {
 
     /// Stops every environment and releases the sandbox's host resources.
     pub fn shutdown(&self) {
-        let all = std::mem::take(&mut *self.inner.pools.lock().unwrap_or_else(|p| p.into_inner()));
+        let all = std::mem::take(&mut *self.inner.pools.lock());
         drop(all);
         self.inner.sandbox.shutdown();
     }
@@ -509,7 +504,7 @@ const FREEZE_AFTER: Duration = Duration::from_millis(100);
 
 impl Inner {
     fn freeze_idle(&self) {
-        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pools = self.pools.lock();
         for env in pools.values_mut().flat_map(|p| p.warm.iter_mut().chain(p.provisioned.iter_mut())) {
             if env.last_used.elapsed() >= FREEZE_AFTER {
                 env.freeze();
@@ -521,7 +516,7 @@ impl Inner {
     fn provision_missing(self: &Arc<Self>) {
         let mut wanted = Vec::new();
         {
-            let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pools = self.pools.lock();
             for pool in pools.values_mut() {
                 let Some(f) = pool.function.clone() else { continue };
                 if pool.failure.is_some() {
@@ -536,7 +531,7 @@ impl Inner {
             let inner = self.clone();
             tokio::spawn(async move {
                 let started = inner.start_initialized(&f, true).await;
-                let mut pools = inner.pools.lock().unwrap_or_else(|p| p.into_inner());
+                let mut pools = inner.pools.lock();
                 let pool = pools.entry(pool_key(&f)).or_default();
                 pool.starting = pool.starting.saturating_sub(1);
                 let current = pool.function.as_ref().is_some_and(|c| c.revision_id == f.revision_id);
@@ -569,7 +564,7 @@ impl Inner {
         let idle = self.config.idle_timeout;
         let mut expired = Vec::new();
         {
-            let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pools = self.pools.lock();
             for pool in pools.values_mut() {
                 let (old, keep): (Vec<_>, Vec<_>) = pool.warm.drain(..).partition(|e| e.last_used.elapsed() > idle);
                 pool.warm = keep;
@@ -585,7 +580,7 @@ impl Inner {
     fn checkout(&self, key: &str, revision: &str) -> Option<Environment> {
         let mut stale = Vec::new();
         let found = {
-            let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pools = self.pools.lock();
             let pool = pools.get_mut(key)?;
             let mut found = None;
             while let Some(mut env) = pool.provisioned.pop() {
@@ -620,7 +615,7 @@ impl Inner {
             if let Some(env) = self.checkout(key, revision) {
                 return Some(env);
             }
-            let closing = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(key).is_some_and(|p| p.closing > 0);
+            let closing = self.pools.lock().get(key).is_some_and(|p| p.closing > 0);
             if !closing {
                 return None;
             }
@@ -632,13 +627,13 @@ impl Inner {
 
     /// Marks an environment as closing its log after its caller got the answer.
     fn closing(&self, key: &str) {
-        self.pools.lock().unwrap_or_else(|p| p.into_inner()).entry(key.to_owned()).or_default().closing += 1;
+        self.pools.lock().entry(key.to_owned()).or_default().closing += 1;
     }
 
     /// Returns an environment after an invocation; `reusable: false` means it is gone.
     /// `was_closing` undoes [`Inner::closing`].
     fn checkin(&self, key: String, env: Environment, reusable: bool, was_closing: bool) {
-        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pools = self.pools.lock();
         let pool = pools.entry(key).or_default();
         if was_closing {
             pool.closing = pool.closing.saturating_sub(1);
@@ -752,207 +747,5 @@ impl Inner {
             }),
             executed_version: f.version_label(),
         }
-    }
-
-    async fn launch(&self, f: &Function, provisioned: bool) -> Result<Environment, LaunchFailure> {
-        let internal = |what: &str, e: &dyn std::fmt::Display| LaunchFailure::Internal(format!("{what}: {e}"));
-        let resolver = self.resolver.clone();
-        let runtime = f.config.runtime;
-        let (entry, shared) = tokio::task::spawn_blocking(move || (resolver.entry(runtime), resolver.shared_roots()))
-            .await
-            .map_err(|e| internal("resolving the runtime", &e))?;
-        let entry = entry.map_err(|u| LaunchFailure::Unavailable(u.0))?;
-        let code = self.code.clone();
-        let hex = f.code.sha256_hex.clone();
-        let layers: Vec<String> = f.config.layers.iter().map(|l| l.sha256_hex.clone()).collect();
-        let (task_dir, opt) = tokio::task::spawn_blocking(move || {
-            let task = code.extracted(&hex)?;
-            let opt = if layers.is_empty() { None } else { Some(code.merged(&layers)?) };
-            Ok::<_, store::CodeError>((task, opt))
-        })
-        .await
-        .map_err(|e| internal("extracting code", &e))?
-        .map_err(|e| internal("extracting code", &e))?;
-
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let mounts = Mounts { task: task_dir, runtime: self.config.runtime_dir.clone(), opt, shared };
-        let layout = self.sandbox.layout(&id, &mounts);
-        let prestart = matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py", .. });
-        let (program, args) = match entry {
-            runtimes::Entry::Client { interpreter, flags, script } => {
-                let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
-                args.push(layout.runtime_dir.join(script).display().to_string());
-                (interpreter, args)
-            }
-            runtimes::Entry::Bootstrap => {
-                if mounts.task.join("bootstrap").is_file() {
-                    (layout.task_root.join("bootstrap"), Vec::new())
-                } else if mounts.opt.as_ref().is_some_and(|o| o.join("bootstrap").is_file()) {
-                    (layout.opt_dir.join("bootstrap"), Vec::new())
-                } else {
-                    return Err(LaunchFailure::Entrypoint(
-                        "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".to_owned(),
-                    ));
-                }
-            }
-        };
-
-        // Environments with a network of their own listen for their Runtime API inside it;
-        // the others share the host's loopback, where Lamina listens for them.
-        let isolated_api = self.sandbox.isolated_runtime_api();
-        let host_listener = match isolated_api {
-            Some(_) => None,
-            None => Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| internal("runtime API", &e))?),
-        };
-        let api_address = match (&host_listener, isolated_api) {
-            (Some(l), _) => l.local_addr().map_err(|e| internal("runtime API", &e))?.to_string(),
-            (None, Some(inside)) => inside.to_owned(),
-            (None, None) => unreachable!("one of the two is set"),
-        };
-
-        let date = time::OffsetDateTime::now_utc();
-        let version = f.version_label();
-        let log_stream = format!("{:04}/{:02}/{:02}/[{version}]{id}", date.year(), u8::from(date.month()), date.day());
-        let c = &f.config;
-        let task_root = layout.task_root.display().to_string();
-        let opt = layout.opt_dir.display().to_string();
-        let ((key_id, secret, token), credentials) = match &self.config.credentials {
-            Some(issuer) => {
-                let issued = issuer.issue(f);
-                let lease = CredentialLease { issuer: issuer.clone(), access_key: issued.0.clone() };
-                (issued, Some(lease))
-            }
-            None => ((f.account.clone(), "lamina".into(), "lamina".into()), None),
-        };
-        let mut env: Vec<(String, String)> = vec![
-            ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), c.memory_mb.to_string()),
-            ("AWS_LAMBDA_FUNCTION_VERSION".into(), version),
-            (
-                "AWS_LAMBDA_INITIALIZATION_TYPE".into(),
-                if provisioned { "provisioned-concurrency" } else { "on-demand" }.into(),
-            ),
-            ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group()),
-            ("AWS_LAMBDA_LOG_STREAM_NAME".into(), log_stream.clone()),
-            ("AWS_LAMBDA_RUNTIME_API".into(), api_address),
-            ("AWS_REGION".into(), f.region.clone()),
-            ("AWS_DEFAULT_REGION".into(), f.region.clone()),
-            ("AWS_ACCESS_KEY_ID".into(), key_id),
-            ("AWS_SECRET_ACCESS_KEY".into(), secret),
-            ("AWS_SESSION_TOKEN".into(), token),
-            ("AWS_ENDPOINT_URL".into(), self.config.endpoint_url.clone()),
-            ("_HANDLER".into(), c.handler.clone()),
-            ("LAMBDA_TASK_ROOT".into(), task_root.clone()),
-            ("LAMBDA_RUNTIME_DIR".into(), layout.runtime_dir.display().to_string()),
-            ("LAMINA_OPT_DIR".into(), opt.clone()),
-            ("TZ".into(), ":UTC".into()),
-            ("LANG".into(), "en_US.UTF-8".into()),
-            ("PATH".into(), format!("/usr/local/bin:/usr/bin:/bin:{opt}/bin")),
-            ("LD_LIBRARY_PATH".into(), format!("/lib64:/usr/lib64:{task_root}:{task_root}/lib:{opt}/lib")),
-        ];
-        // The JSON log format, as AWS tells the runtimes.
-        if c.logging.json {
-            env.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
-            if let Some(level) = &c.logging.application_level {
-                env.push(("AWS_LAMBDA_LOG_LEVEL".into(), level.clone()));
-            }
-        }
-        if let Some(exec_env) = c.runtime.execution_env() {
-            env.push(("AWS_EXECUTION_ENV".into(), exec_env));
-        }
-        if c.runtime.family() == model::RuntimeFamily::Node {
-            // As on AWS: a layer's node_modules for this Node major version, then any.
-            let major = c.runtime.as_str().trim_start_matches("nodejs").trim_end_matches(".x");
-            env.push((
-                "NODE_PATH".into(),
-                format!("{opt}/nodejs/node{major}/node_modules:{opt}/nodejs/node_modules:{task_root}"),
-            ));
-        }
-        if self.config.trusted_ca.is_some() {
-            let dir = &layout.runtime_dir;
-            for (name, file) in
-                [("AWS_CA_BUNDLE", CA_BUNDLE), ("SSL_CERT_FILE", CA_BUNDLE), ("NODE_EXTRA_CA_CERTS", LAMINA_CA)]
-            {
-                if !c.environment.as_ref().is_some_and(|e| e.contains_key(name)) {
-                    env.push((name.into(), dir.join(file).display().to_string()));
-                }
-            }
-        }
-        env.extend(c.environment.iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
-
-        let spec = LaunchSpec {
-            id,
-            program: program.clone(),
-            args,
-            env,
-            mounts,
-            limits: Limits { memory_mb: c.memory_mb, ephemeral_mb: c.ephemeral_mb },
-            prestart,
-        };
-        let launched = Instant::now();
-        // Launching may format a /tmp image or spawn helpers: keep it off the async threads.
-        let sandbox = self.sandbox.clone();
-        let launched_result =
-            tokio::task::spawn_blocking(move || sandbox.launch(spec)).await.map_err(|e| internal("sandbox", &e))?;
-        let mut process = match launched_result {
-            Ok(p) => p,
-            Err(SandboxError::Spawn { program, source }) => {
-                let why = match source.kind() {
-                    std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-                    std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-                    _ => source.to_string(),
-                };
-                return Err(LaunchFailure::Entrypoint(format!("fork/exec {program}: {why}")));
-            }
-            Err(e @ SandboxError::Setup(_)) => return Err(internal("sandbox", &e)),
-        };
-        let output =
-            process.take_output().ok_or_else(|| LaunchFailure::Internal("the sandbox gave no output".into()))?;
-        let destination = self.config.log_sink.clone().map(|sink| {
-            let id = LogStreamId {
-                account: f.account.clone(),
-                region: f.region.clone(),
-                group: f.log_group(),
-                stream: log_stream.clone(),
-            };
-            (sink, id)
-        });
-        let logs = logs::LogCapture::start(output, destination).map_err(|e| internal("log pipe", &e))?;
-        // Serve the Runtime API now; the runtime's first connection waits in the backlog.
-        let (listener, admit): (_, runtime_api::Admission) = match host_listener {
-            // On the shared loopback, only the environment's own uid is admitted (when the
-            // sandbox gives it one).
-            Some(listener) => match process.uid() {
-                Some(uid) => {
-                    (listener, Arc::new(move |local, peer| sandbox::tcp_peer_uid(local, peer).is_ok_and(|u| u == uid)))
-                }
-                None => (listener, Arc::new(|_, _| true)),
-            },
-            // Inside the environment's own network, only it can connect.
-            None => match process.runtime_api_listener().await {
-                Ok(Some(listener)) => (listener, Arc::new(|_, _| true)),
-                Ok(None) => return Err(LaunchFailure::Internal("the sandbox gave no Runtime API socket".into())),
-                Err(e) => return Err(internal("receiving the Runtime API socket", &e)),
-            },
-        };
-        let (api, init_error) = RuntimeApi::serve(listener, admit).map_err(|e| internal("runtime API", &e))?;
-        self.started.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(function = %f.name, pid = process.pid(), "environment started");
-        Ok(Environment {
-            revision: f.revision_id.clone(),
-            last_used: launched,
-            api,
-            init_error: Some(init_error),
-            process,
-            logs,
-            launched,
-            initialized: false,
-            memory_mb: c.memory_mb,
-            max_memory_mb: 0,
-            init_timeout: self.config.init_timeout,
-            frozen: false,
-            provisioned,
-            _credentials: credentials,
-        })
     }
 }

@@ -2,8 +2,9 @@
 //! `REPORT` lines, gathered per invocation (for `LogType: Tail`) and handed, line by line
 //! as they are printed, to the [`LogSink`] (CloudWatch Logs).
 
+use model::sync::Mutex;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::net::unix::pipe;
 
@@ -80,12 +81,11 @@ impl Shared {
     /// readiness), so a flush sees every byte written before it; or until `budget` bytes
     /// are read, or (when `wait_for_room`) the sink has no room.
     fn drain(&self, budget: usize, wait_for_room: bool) -> Drained {
-        let mut buf = self.buf.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buf = self.buf.lock();
         let mut chunk = [0u8; 16 * 1024];
         let mut read = 0;
         loop {
-            let full = wait_for_room
-                && self.forward.as_ref().is_some_and(|f| !f.lock().unwrap_or_else(|p| p.into_inner()).sink.has_room());
+            let full = wait_for_room && self.forward.as_ref().is_some_and(|f| !f.lock().sink.has_room());
             if read >= budget || full {
                 return Drained::Paused;
             }
@@ -94,7 +94,7 @@ impl Shared {
                 Ok(n) => {
                     read += n;
                     if let Some(f) = &self.forward {
-                        f.lock().unwrap_or_else(|p| p.into_inner()).push(&chunk[..n], false);
+                        f.lock().push(&chunk[..n], false);
                     }
                     buf.extend_from_slice(&chunk[..n]);
                     if buf.len() > 2 * KEEP_BYTES {
@@ -149,11 +149,11 @@ impl LogCapture {
 
     /// Appends one of Lambda's own lines (after any unended line of output).
     pub(crate) fn line(&self, line: &str) {
-        let mut b = self.shared.buf.lock().unwrap_or_else(|p| p.into_inner());
+        let mut b = self.shared.buf.lock();
         b.extend_from_slice(line.as_bytes());
         b.push(b'\n');
         if let Some(f) = &self.shared.forward {
-            let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+            let mut f = f.lock();
             f.push(&[], true);
             f.push(format!("{line}\n").as_bytes(), false);
         }
@@ -165,13 +165,13 @@ impl LogCapture {
     pub(crate) fn flush(&self) {
         self.shared.drain(FLUSH_BYTES, false);
         if let Some(f) = &self.shared.forward {
-            f.lock().unwrap_or_else(|p| p.into_inner()).push(&[], true);
+            f.lock().push(&[], true);
         }
     }
 
     /// Takes the log gathered since the last call.
     pub(crate) fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.shared.buf.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(&mut *self.shared.buf.lock())
     }
 }
 
@@ -222,7 +222,7 @@ mod tests {
 
     impl LogSink for Gate {
         fn write(&self, _: &LogStreamId, lines: Vec<(i64, String)>) {
-            *self.lines.lock().unwrap() += lines.len();
+            *self.lines.lock() += lines.len();
         }
         fn has_room(&self) -> bool {
             self.open.load(std::sync::atomic::Ordering::SeqCst)
@@ -266,13 +266,13 @@ mod tests {
         });
         let (last, rx) = stalled.await.unwrap();
         assert!(last < lines - 1, "the printer was not held back");
-        assert_eq!(*gate.lines.lock().unwrap(), 0);
+        assert_eq!(*gate.lines.lock(), 0);
         gate.open.store(true, std::sync::atomic::Ordering::SeqCst);
         gate.opened.notify_waiters();
         tokio::task::spawn_blocking(move || printer.join().unwrap()).await.unwrap();
         drop(rx);
         cap.flush();
-        assert_eq!(*gate.lines.lock().unwrap(), lines, "every line arrives");
+        assert_eq!(*gate.lines.lock(), lines, "every line arrives");
     }
 
     #[tokio::test]
@@ -296,7 +296,7 @@ mod tests {
     impl LogSink for Collect {
         fn write(&self, stream: &LogStreamId, lines: Vec<(i64, String)>) {
             assert_eq!(stream.stream, "2026/01/01/[$LATEST]abc");
-            self.0.lock().unwrap().extend(lines.into_iter().map(|(_, l)| l));
+            self.0.lock().extend(lines.into_iter().map(|(_, l)| l));
         }
     }
 
@@ -317,7 +317,7 @@ mod tests {
         write!(writer, "three").unwrap();
         cap.flush();
         cap.line("END RequestId: 1");
-        let got = sink.0.lock().unwrap().clone();
+        let got = sink.0.lock().clone();
         assert_eq!(got, ["START RequestId: 1\n", "one\n", "tw", "three", "END RequestId: 1\n"]);
     }
 

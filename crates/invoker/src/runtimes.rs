@@ -9,9 +9,9 @@
 //! - everything else needs an explicit interpreter mapping, and otherwise answers
 //!   `InvalidRuntimeException`.
 
+use model::sync::Mutex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use model::{Runtime, RuntimeFamily};
 
@@ -129,13 +129,13 @@ impl Resolver {
     pub(crate) fn shared_roots(&self) -> Vec<PathBuf> {
         let _ = self.probe_once(&self.commands.python, RuntimeFamily::Python);
         let _ = self.probe_once(&self.commands.node, RuntimeFamily::Node);
-        self.roots.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+        self.roots.lock().iter().cloned().collect()
     }
 
     fn probe_once(&self, candidate: &Path, family: RuntimeFamily) -> Option<PathBuf> {
-        let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut probes = self.probes.lock();
         let probed = probes.entry(candidate.to_owned()).or_insert_with(|| probe(candidate, family)).clone()?;
-        self.roots.lock().unwrap_or_else(|p| p.into_inner()).extend(probed.roots);
+        self.roots.lock().extend(probed.roots);
         Some(probed.executable)
     }
 
@@ -154,7 +154,7 @@ impl Resolver {
                 )))
             }
         };
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.cache.lock();
         let interpreter = cache.entry(runtime.as_str()).or_insert_with(|| self.interpreter(runtime)).clone()?;
         Ok(Entry::Client { interpreter, flags, script })
     }

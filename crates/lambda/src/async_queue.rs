@@ -12,66 +12,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use invoker::{Capacity, InvokeError, InvokeRequest, InvokeResult, Invoker};
 use model::{Clock, Function};
 use store::{AsyncEvent, MetadataStore, StoreError};
 use tokio::sync::{Notify, Semaphore};
 
-use crate::{InvokeError, InvokeRequest, Invoker};
-
-/// Finds the version of a function an event is for.
-pub trait FunctionLookup: Send + Sync + 'static {
-    /// The version `qualifier` names (a number or an alias, resolved now; `$LATEST` when
-    /// `None`), or `None` if it no longer exists.
-    fn function(&self, account: &str, region: &str, name: &str, qualifier: Option<&str>) -> Option<Arc<Function>>;
-    /// The EventInvokeConfig of what `qualifier` names (`$LATEST` when `None`, a version,
-    /// or an alias), if it has one.
-    fn event_invoke(
-        &self,
-        account: &str,
-        region: &str,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Option<model::EventInvokeConfig>;
-    /// The concurrency pool an invocation of `function` draws on.
-    fn capacity(&self, function: &Function) -> crate::Capacity;
-}
-
-/// A message for a queue or topic: a destination record, or a dead-letter message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    /// The message body.
-    pub body: String,
-    /// Message attributes: name, data type (`String` or `Number`) and value.
-    pub attributes: Vec<(String, &'static str, String)>,
-}
-
-/// Delivers messages to the resources of one AWS service (SQS queues, SNS topics), as
-/// destinations and dead-letter queues of asynchronous invocations. Lamina's messaging
-/// services implement it; an ARN of a service with no sink is refused when configured.
-pub trait MessageSink: Send + Sync + 'static {
-    /// The ARN service part this sink serves (`sqs`, `sns`).
-    fn service(&self) -> &'static str;
-    /// Whether a function of account `sender` may deliver to `target_arn` (its resource
-    /// policy decides for another account); `None` if there is no such resource.
-    fn permits(&self, target_arn: &str, sender: &str) -> Option<bool>;
-    /// Durably delivers `message` to `target_arn` for a function of account `sender`, or
-    /// says why it cannot (the target's policy is asked again at every delivery).
-    fn send<'a>(
-        &'a self,
-        target_arn: &'a str,
-        sender: &'a str,
-        message: Message,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
-}
-
-/// The ARN's service part (`lambda`, `sqs`, …).
-fn arn_service(arn: &str) -> Option<&str> {
-    arn.strip_prefix("arn:")?.split(':').nth(1)
-}
+use crate::destinations::{arn_service, Destinations, Message};
+use crate::Cache;
 
 /// AWS's dead-letter message: the original event, with the request id, the status code
 /// and the error message as attributes.
-fn dead_letter(event: &AsyncEvent, condition: Condition, last: Option<&crate::InvokeResult>) -> Message {
+fn dead_letter(event: &AsyncEvent, condition: Condition, last: Option<&InvokeResult>) -> Message {
     let error_message = last
         .and_then(|r| serde_json::from_slice::<serde_json::Value>(&r.payload).ok())
         .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
@@ -122,14 +73,14 @@ pub struct AsyncQueue {
 struct Inner {
     store: Arc<dyn MetadataStore>,
     invoker: Invoker,
-    lookup: Arc<dyn FunctionLookup>,
+    cache: Arc<Cache>,
     config: AsyncConfig,
     wake: Arc<Notify>,
     permits: Arc<Semaphore>,
     /// Writes on their way to the group-commit writer.
     commits: std::sync::mpsc::Sender<Write>,
-    /// Where messages for queues and topics go.
-    sinks: Vec<Arc<dyn MessageSink>>,
+    /// Where records and messages for queues and topics go.
+    destinations: Destinations,
 }
 
 type Ack = tokio::sync::oneshot::Sender<Result<(), String>>;
@@ -180,8 +131,6 @@ fn commit_loop(store: Arc<dyn MetadataStore>, incoming: std::sync::mpsc::Receive
     }
 }
 
-pub use model::clock::now_ms;
-
 /// Why an event ended, as destination records name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Condition {
@@ -208,7 +157,7 @@ fn destination_record(
     event: &AsyncEvent,
     condition: Condition,
     invokes: u32,
-    last: Option<&crate::InvokeResult>,
+    last: Option<&InvokeResult>,
     now: i64,
 ) -> serde_json::Value {
     let timestamp = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
@@ -251,12 +200,12 @@ const THROTTLE_DELAY: Duration = Duration::from_secs(1);
 impl AsyncQueue {
     /// Starts the dispatcher. Events leased by a previous run are released first: after
     /// a restart, nothing is running.
-    pub fn start(
+    pub(crate) fn start(
         store: Arc<dyn MetadataStore>,
         invoker: Invoker,
-        lookup: Arc<dyn FunctionLookup>,
+        cache: Arc<Cache>,
         config: AsyncConfig,
-        sinks: Vec<Arc<dyn MessageSink>>,
+        destinations: Destinations,
     ) -> Result<Self, StoreError> {
         store.release_leases()?;
         let wake = Arc::new(Notify::new());
@@ -272,11 +221,11 @@ impl AsyncQueue {
             permits: Arc::new(Semaphore::new(config.parallelism.max(1))),
             store,
             invoker,
-            lookup,
+            cache,
             config,
             wake,
             commits,
-            sinks,
+            destinations,
         });
         let queue = AsyncQueue { inner };
         let q = queue.clone();
@@ -296,24 +245,9 @@ impl AsyncQueue {
         committed.await.map_err(|_| gone())?.map_err(StoreError::Unavailable)
     }
 
-    /// Whether records and messages can be delivered to `arn`: a Lambda function, or a
-    /// resource of a service with a [`MessageSink`].
-    pub fn can_deliver(&self, arn: &str) -> bool {
-        match arn_service(arn) {
-            Some("lambda") => true,
-            Some(service) => self.sink(service).is_some(),
-            None => false,
-        }
-    }
-
-    /// Whether a function of account `sender` may deliver to the queue or topic `arn`;
-    /// `None` when no such resource exists (or no service delivers to it).
-    pub fn permits(&self, arn: &str, sender: &str) -> Option<bool> {
-        self.sink(arn_service(arn)?)?.permits(arn, sender)
-    }
-
-    fn sink(&self, service: &str) -> Option<&Arc<dyn MessageSink>> {
-        self.inner.sinks.iter().find(|s| s.service() == service)
+    /// Where records and messages for queues and topics go.
+    pub fn destinations(&self) -> &Destinations {
+        &self.inner.destinations
     }
 
     /// Moves the queue's clock forward (for tests of event age), and looks again for
@@ -365,7 +299,8 @@ impl AsyncQueue {
 
     async fn run(&self, event: AsyncEvent) {
         let inner = &self.inner;
-        let found = inner.lookup.function(&event.account, &event.region, &event.function, event.qualifier.as_deref());
+        let found =
+            inner.cache.event_target(&event.account, &event.region, &event.function, event.qualifier.as_deref());
         let Some(function) = found else {
             self.remove(&event.id);
             return;
@@ -380,8 +315,8 @@ impl AsyncQueue {
             self.conclude(&function, &event, Condition::EventAgeExceeded, event.attempts, None).await;
             return;
         }
-        let capacity = inner.lookup.capacity(&function);
-        if capacity == crate::Capacity::Reserved(0) {
+        let capacity = inner.cache.capacity(&function);
+        if capacity == Capacity::Reserved(0) {
             // A function that may never run: AWS sends its events straight to failure.
             self.conclude(&function, &event, Condition::ZeroReservedConcurrency, 0, None).await;
             return;
@@ -429,7 +364,7 @@ impl AsyncQueue {
         event: &AsyncEvent,
         condition: Condition,
         invokes: u32,
-        last: Option<&crate::InvokeResult>,
+        last: Option<&InvokeResult>,
     ) {
         let settings = self.settings(event);
         let destination = match condition {
@@ -452,17 +387,13 @@ impl AsyncQueue {
     /// was invoked through.
     fn settings(&self, event: &AsyncEvent) -> model::EventInvokeConfig {
         let qualifier = event.qualifier.as_deref();
-        self.inner.lookup.event_invoke(&event.account, &event.region, &event.function, qualifier).unwrap_or_default()
+        self.inner.cache.event_invoke(&event.account, &event.region, &event.function, qualifier).unwrap_or_default()
     }
 
     /// Sends a message for a function of account `sender` to the queue or topic `arn`
     /// through its service's sink.
     async fn send(&self, arn: &str, sender: &str, message: Message) {
-        let sent = match arn_service(arn).and_then(|s| self.sink(s)) {
-            Some(sink) => sink.send(arn, sender, message).await,
-            None => Err("no service delivers to it".to_owned()),
-        };
-        if let Err(e) = sent {
+        if let Err(e) = self.inner.destinations.send(arn, sender, message).await {
             tracing::error!(error = %e, target = arn, "async queue: cannot deliver a message");
         }
     }
@@ -477,7 +408,7 @@ impl AsyncQueue {
         let target = model::FunctionRef::parse(arn, "destination").ok().and_then(|r| {
             let (account, region) = (r.account?, r.region?);
             let qualifier = r.qualifier.as_ref().map(|q| q.as_str().to_owned());
-            self.inner.lookup.function(&account, &region, &r.name, qualifier.as_deref()).map(|f| (f, qualifier))
+            self.inner.cache.event_target(&account, &region, &r.name, qualifier.as_deref()).map(|f| (f, qualifier))
         });
         let Some((target, qualifier)) = target else {
             tracing::warn!(destination = arn, "async destination not found; record dropped");
@@ -523,7 +454,7 @@ mod tests {
             next_attempt_ms: 0,
             qualifier: None,
         };
-        let failed = crate::InvokeResult {
+        let failed = InvokeResult {
             payload: bytes::Bytes::from_static(br#"{"errorMessage":"boom","errorType":"ValueError"}"#),
             function_error: Some("Unhandled"),
             log_result: None,
@@ -538,7 +469,5 @@ mod tests {
         );
         let expired = dead_letter(&event, Condition::EventAgeExceeded, None);
         assert_eq!(expired.attributes[2].2, "EventAgeExceeded");
-        assert_eq!(arn_service("arn:aws:sqs:us-east-1:000000000000:q"), Some("sqs"));
-        assert_eq!(arn_service("queue"), None);
     }
 }

@@ -9,8 +9,9 @@
 //! items the function names. Failed messages become visible again after the queue's
 //! visibility timeout, and SQS redrives them once `maxReceiveCount` is reached.
 
+use model::sync::Mutex;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use base64::Engine;
@@ -134,7 +135,7 @@ impl LambdaService {
         let _ = self.sources.sqs.set(sqs);
         for row in self.store.all_mappings()? {
             if let Some(m) = Mapping::from_json(row.function, row.account, row.region, &row.item) {
-                self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner()).insert(m.uuid.clone(), m.clone());
+                self.sources.mappings.lock().insert(m.uuid.clone(), m.clone());
                 self.run_pollers(m);
             }
         }
@@ -283,14 +284,13 @@ impl LambdaService {
             tags: input.tags.clone().unwrap_or_default(),
         };
         crate::check_tags(&m.tags)?;
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         self.apply_input(caller, &mut m, input)?;
         Self::check_mapping(&m, fifo)?;
         let existing = self
             .sources
             .mappings
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .values()
             .find(|o| o.source_arn == m.source_arn && o.function_arn == m.function_arn)
             .map(|o| o.uuid.clone());
@@ -301,13 +301,13 @@ impl LambdaService {
             )));
         }
         self.store.put_mapping(&m.uuid, &m.account, &m.region, &m.to_json())?;
-        self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner()).insert(m.uuid.clone(), m.clone());
+        self.sources.mappings.lock().insert(m.uuid.clone(), m.clone());
         self.run_pollers(m.clone());
         Ok(m)
     }
 
     fn mapping(&self, caller: &Caller, uuid: &str) -> Result<Mapping, LambdaError> {
-        let mappings = self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner());
+        let mappings = self.sources.mappings.lock();
         mappings
             .get(uuid)
             .filter(|m| m.account == caller.account && m.region == caller.region)
@@ -323,14 +323,14 @@ impl LambdaService {
         uuid: &str,
         change: impl FnOnce(&mut BTreeMap<String, String>),
     ) -> Result<BTreeMap<String, String>, LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let mut m = self
             .mapping(caller, uuid)
             .map_err(|_| LambdaError::NotFound(format!("Event source mapping not found: {arn}")))?;
         change(&mut m.tags);
         crate::check_tags(&m.tags)?;
         self.store.put_mapping(&m.uuid, &m.account, &m.region, &m.to_json())?;
-        self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner()).insert(m.uuid.clone(), m.clone());
+        self.sources.mappings.lock().insert(m.uuid.clone(), m.clone());
         Ok(m.tags)
     }
 
@@ -354,16 +354,16 @@ impl LambdaService {
 
     /// UpdateEventSourceMapping.
     pub fn update_mapping(&self, caller: &Caller, uuid: &str, input: MappingInput) -> Result<Mapping, LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let mut m = self.mapping(caller, uuid)?;
         self.apply_input(caller, &mut m, input)?;
         let fifo = self.sqs()?.is_fifo(&m.source_arn).unwrap_or(false);
         Self::check_mapping(&m, fifo)?;
         m.last_modified_ms = now_ms();
         self.store.put_mapping(&m.uuid, &m.account, &m.region, &m.to_json())?;
-        self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner()).insert(m.uuid.clone(), m.clone());
+        self.sources.mappings.lock().insert(m.uuid.clone(), m.clone());
         let restart = {
-            let pollers = self.sources.pollers.lock().unwrap_or_else(|p| p.into_inner());
+            let pollers = self.sources.pollers.lock();
             match pollers.get(uuid) {
                 // Running pollers pick the change up; a new poller count needs a restart.
                 Some(tx) => {
@@ -375,7 +375,7 @@ impl LambdaService {
             }
         };
         if restart {
-            self.sources.pollers.lock().unwrap_or_else(|p| p.into_inner()).remove(uuid);
+            self.sources.pollers.lock().remove(uuid);
             self.run_pollers(m.clone());
         }
         Ok(m)
@@ -383,11 +383,11 @@ impl LambdaService {
 
     /// DeleteEventSourceMapping: its pollers stop.
     pub fn delete_mapping(&self, caller: &Caller, uuid: &str) -> Result<Mapping, LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let m = self.mapping(caller, uuid)?;
         self.store.delete_mapping(uuid)?;
-        self.sources.mappings.lock().unwrap_or_else(|p| p.into_inner()).remove(uuid);
-        self.sources.pollers.lock().unwrap_or_else(|p| p.into_inner()).remove(uuid);
+        self.sources.mappings.lock().remove(uuid);
+        self.sources.pollers.lock().remove(uuid);
         Ok(m)
     }
 
@@ -413,7 +413,6 @@ impl LambdaService {
             .sources
             .mappings
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .values()
             .filter(|m| m.account == caller.account && m.region == caller.region)
             .filter(|m| source_arn.is_none_or(|s| m.source_arn == s))
@@ -428,7 +427,7 @@ impl LambdaService {
     /// sender is dropped (deleted or replaced).
     fn run_pollers(&self, m: Mapping) {
         let (tx, rx) = watch::channel(m.clone());
-        self.sources.pollers.lock().unwrap_or_else(|p| p.into_inner()).insert(m.uuid.clone(), tx);
+        self.sources.pollers.lock().insert(m.uuid.clone(), tx);
         for _ in 0..m.max_concurrency.unwrap_or(DEFAULT_POLLERS) {
             let service = self.clone();
             let rx = rx.clone();
@@ -476,7 +475,7 @@ impl LambdaService {
         // The function's account reads the queue, which may be another's (its policy then
         // decides, at every receive).
         let (account, name) = queue_of(&m.source_arn);
-        let caller = sqs::Caller { account: m.account.clone(), region: m.region.clone() };
+        let caller = Caller::new(&m.account, &m.region);
         let url = format!("http://lamina/{account}/{name}");
         let receive = |wait_s: i64, max: usize| sqs::ReceiveInput {
             max: Some(max.min(10) as i64),
@@ -511,7 +510,7 @@ impl LambdaService {
 
     async fn deliver(&self, m: &Mapping, messages: Vec<sqs::Message>) {
         let event = sqs_event(m, &messages);
-        let caller = Caller { account: m.account.clone(), region: m.region.clone() };
+        let caller = Caller::new(&m.account, &m.region);
         let input = InvokeInput {
             request_id: uuid::Uuid::new_v4().to_string(),
             payload: event.to_string().into(),
@@ -535,7 +534,7 @@ impl LambdaService {
             messages.iter().filter(|msg| !failed.contains(&msg.id)).map(|msg| msg.receipt.clone()).collect();
         if let Ok(sqs) = self.sqs() {
             let (account, name) = queue_of(&m.source_arn);
-            let caller = sqs::Caller { account: m.account.clone(), region: m.region.clone() };
+            let caller = Caller::new(&m.account, &m.region);
             if let Err(e) = sqs.delete_batch(&caller, &format!("http://lamina/{account}/{name}"), &done) {
                 tracing::warn!(mapping = %m.uuid, error = %e, "event source mapping: cannot delete a processed batch");
             }

@@ -83,8 +83,7 @@ impl LambdaService {
 
     /// Stores a holder's configuration (the caller holds the write lock).
     fn store_event_invoke(&self, holder: &Holder, config: Option<EventInvokeConfig>) -> Result<(), LambdaError> {
-        let gone =
-            |f: &Function| not_found(&Caller { account: f.account.clone(), region: f.region.clone() }, &f.name, None);
+        let gone = |f: &Function| not_found(&Caller::new(&f.account, &f.region), &f.name, None);
         match holder {
             Holder::Latest(f) => {
                 let mut new = (**f).clone();
@@ -101,14 +100,14 @@ impl LambdaService {
                 }
                 let mut new = (**v).clone();
                 new.event_invoke = config;
-                let mut families = self.cache.families.write().unwrap_or_else(|p| p.into_inner());
+                let mut families = self.cache.families.write();
                 families.entry(key_of(v)).or_default().versions.insert(n, Arc::new(new));
             }
             Holder::Alias(f, a) => {
                 let mut new = (**a).clone();
                 new.event_invoke = config;
                 self.store.put_alias(&f.account, &f.region, &f.name, &new)?;
-                let mut families = self.cache.families.write().unwrap_or_else(|p| p.into_inner());
+                let mut families = self.cache.families.write();
                 families.entry(key_of(f)).or_default().aliases.insert(new.name.clone(), Arc::new(new));
             }
         }
@@ -136,7 +135,7 @@ impl LambdaService {
             );
         }
         let (retries, age) = EventInvokeConfig::check(input.max_retries, input.max_event_age)?;
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let holder = self.holder(caller, name, qualifier).map_err(|e| crate::missing_function_as(e, NO_FUNCTION))?;
         // Update changes a configuration; it does not make one.
         if merge && holder.config().is_none() {
@@ -206,7 +205,7 @@ impl LambdaService {
         name: &str,
         qualifier: Option<&str>,
     ) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let holder = self.holder(caller, name, qualifier).map_err(|e| without_config(e, caller, name, qualifier))?;
         if holder.config().is_none() {
             return Err(holder.missing());

@@ -221,7 +221,7 @@ impl LambdaService {
             return Err(Invalid::parameter("Layer Version Cannot be less than 1").into());
         }
         let Ok(version) = u32::try_from(version) else { return Ok(()) };
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let Some(v) = self.store.get_layer_version(&caller.account, &caller.region, &name, version)? else {
             return Ok(());
         };
@@ -267,7 +267,7 @@ impl LambdaService {
             ))
             .into());
         }
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let mut v = self.layer_version_for_policy(caller, layer_name, version)?;
         check_policy_revision(&v.policy, revision)?;
         if v.policy.statements.iter().any(|s| s.sid == statement.sid) {
@@ -292,7 +292,7 @@ impl LambdaService {
         sid: &str,
         revision: Option<&str>,
     ) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let mut v = self.layer_version_for_policy(caller, layer_name, version)?;
         check_policy_revision(&v.policy, revision)?;
         let before = v.policy.statements.len();

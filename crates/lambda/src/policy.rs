@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use invoker::FunctionLookup;
 use model::arn::{arn_like, function_arn};
 use model::{Function, Invalid, Qualifier, Violation};
 
@@ -180,13 +179,13 @@ fn key(qualifier: Option<&str>) -> &str {
 impl LambdaService {
     fn policy_of(&self, f: &Function, qualifier: Option<&str>) -> Result<Arc<Policy>, LambdaError> {
         let id = (key_of(f), key(qualifier).to_owned());
-        if let Some(p) = self.cache.policies.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
+        if let Some(p) = self.cache.policies.read().get(&id) {
             return Ok(p.clone());
         }
         let stored = self.store.function_policy(&f.account, &f.region, &f.name, &id.1)?;
         let policy: Arc<Policy> =
             Arc::new(stored.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default());
-        self.cache.policies.write().unwrap_or_else(|p| p.into_inner()).insert(id, policy.clone());
+        self.cache.policies.write().insert(id, policy.clone());
         Ok(policy)
     }
 
@@ -199,14 +198,14 @@ impl LambdaService {
         let stored = (!policy.statements.is_empty()).then_some(text.as_str());
         self.store.set_function_policy(&f.account, &f.region, &f.name, key(qualifier), stored)?;
         let id = (key_of(f), key(qualifier).to_owned());
-        self.cache.policies.write().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::new(policy));
+        self.cache.policies.write().insert(id, Arc::new(policy));
         Ok(())
     }
 
     /// Drops the policy of a version or alias being deleted.
     pub(crate) fn forget_policy(&self, f: &Function, qualifier: &str) -> Result<(), LambdaError> {
         self.store.set_function_policy(&f.account, &f.region, &f.name, qualifier, None)?;
-        self.cache.policies.write().unwrap_or_else(|p| p.into_inner()).remove(&(key_of(f), qualifier.to_owned()));
+        self.cache.policies.write().remove(&(key_of(f), qualifier.to_owned()));
         Ok(())
     }
 
@@ -259,7 +258,7 @@ impl LambdaService {
         revision: Option<&str>,
     ) -> Result<String, LambdaError> {
         statement.check()?;
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let (f, q) = self.policy_target(caller, name, qualifier)?;
         let named_latest = qualifier == Some("$LATEST")
             || model::FunctionRef::parse(name, "functionName").is_ok_and(|r| r.qualifier == Some(Qualifier::Latest));
@@ -304,7 +303,7 @@ impl LambdaService {
         sid: &str,
         revision: Option<&str>,
     ) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let (f, q) = self.policy_target(caller, name, qualifier).map_err(|e| match e {
             LambdaError::NotFound(m) if m.starts_with("Function not found: ") => {
                 LambdaError::NotFound(m.replacen("Function not found: ", "No policy found for: ", 1))
@@ -345,18 +344,6 @@ impl LambdaService {
         Ok((doc.to_string(), policy.revision_id.clone()))
     }
 
-    /// Whether `service` (e.g. `sns.amazonaws.com`), acting for the resource
-    /// `source_arn`, may invoke the function `arn` (qualified or not): whether the
-    /// function's policy for that qualifier allows it. A function that does not exist
-    /// allows nothing.
-    pub fn service_may_invoke(&self, arn: &str, service: &str, source_arn: &str) -> bool {
-        let Ok(r) = model::FunctionRef::parse(arn, "functionName") else { return false };
-        let (Some(account), Some(region)) = (r.account, r.region) else { return false };
-        let Ok((f, shown)) = self.resolve_version(&Caller { account, region }, arn, None) else { return false };
-        let source_account = source_arn.split(':').nth(4).unwrap_or("");
-        self.policy_allows(&f, shown.as_deref(), Principal::Service { service, source_arn, source_account }, INVOKE)
-    }
-
     /// Whether the policy of `f` (for `qualifier`) grants `who` `lambda:InvokeFunctionUrl`
     /// for a URL of `auth_type` (a statement's `FunctionUrlAuthType` must match, if set).
     pub(crate) fn url_statement_allows(
@@ -383,7 +370,7 @@ impl LambdaService {
         let owner = r.account.as_deref().filter(|a| *a != caller.account)?;
         let region = r.region.clone().unwrap_or_else(|| caller.region.clone());
         let qualifier = r.qualifier.as_ref().map(|q| q.as_str().to_owned());
-        let f = self.cache.function(owner, &region, &r.name, None)?;
+        let f = self.cache.event_target(owner, &region, &r.name, None)?;
         self.policy_allows(
             &f,
             qualifier.as_deref().filter(|q| *q != "$LATEST"),

@@ -7,8 +7,8 @@
 //! with `CodeVerificationFailedException`, as AWS refuses unsigned code; under `Warn` it is
 //! deployed and the warning goes to the server's log.
 
+use model::sync::RwLock;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::RwLock;
 
 use model::Function;
 use serde::{Deserialize, Serialize};
@@ -111,12 +111,12 @@ impl LambdaService {
     fn save_config(&self, c: &CodeSigningConfig) -> Result<(), LambdaError> {
         let body = serde_json::to_string(c).map_err(|e| LambdaError::Service(e.to_string()))?;
         self.store.put_lambda_document(CONFIG_KIND, &c.arn(), &body)?;
-        self.signing.configs.write().unwrap_or_else(|p| p.into_inner()).insert(c.arn(), c.clone());
+        self.signing.configs.write().insert(c.arn(), c.clone());
         Ok(())
     }
 
     fn config_of(&self, caller: &Caller, arn: &str) -> Option<CodeSigningConfig> {
-        let configs = self.signing.configs.read().unwrap_or_else(|p| p.into_inner());
+        let configs = self.signing.configs.read();
         configs.get(arn).filter(|c| c.account == caller.account && c.region == caller.region).cloned()
     }
 
@@ -137,7 +137,7 @@ impl LambdaService {
             created_ms: now,
             last_modified_ms: now,
         };
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         self.save_config(&c)?;
         Ok(c)
     }
@@ -154,7 +154,7 @@ impl LambdaService {
         arn: &str,
         input: CodeSigningInput,
     ) -> Result<CodeSigningConfig, LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let mut c = self.config_of(caller, arn).ok_or_else(|| missing_config(arn))?;
         let changed = input.description.is_some() || input.profiles.is_some() || input.policy.is_some();
         if let Some(d) = input.description {
@@ -175,15 +175,15 @@ impl LambdaService {
 
     /// DeleteCodeSigningConfig: refused while a function uses it.
     pub fn delete_code_signing_config(&self, caller: &Caller, arn: &str) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         self.config_of(caller, arn).ok_or_else(|| missing_config(arn))?;
-        if self.signing.bindings.read().unwrap_or_else(|p| p.into_inner()).values().any(|a| a == arn) {
+        if self.signing.bindings.read().values().any(|a| a == arn) {
             return Err(LambdaError::Conflict(format!(
                 "The code signing configuration {arn} cannot be deleted because it is used by one or more functions."
             )));
         }
         self.store.delete_lambda_document(CONFIG_KIND, arn)?;
-        self.signing.configs.write().unwrap_or_else(|p| p.into_inner()).remove(arn);
+        self.signing.configs.write().remove(arn);
         Ok(())
     }
 
@@ -195,7 +195,7 @@ impl LambdaService {
         max_items: Option<i64>,
     ) -> Result<(Vec<CodeSigningConfig>, Option<String>), LambdaError> {
         let size = crate::versions::page_size(max_items, 10_000, 50)?;
-        let configs = self.signing.configs.read().unwrap_or_else(|p| p.into_inner());
+        let configs = self.signing.configs.read();
         let mut mine: Vec<CodeSigningConfig> =
             configs.values().filter(|c| c.account == caller.account && c.region == caller.region).cloned().collect();
         mine.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
@@ -212,7 +212,7 @@ impl LambdaService {
     ) -> Result<(Vec<String>, Option<String>), LambdaError> {
         self.config_of(caller, arn).ok_or_else(|| missing_config(arn))?;
         let size = crate::versions::page_size(max_items, 10_000, 50)?;
-        let bindings = self.signing.bindings.read().unwrap_or_else(|p| p.into_inner());
+        let bindings = self.signing.bindings.read();
         let mut arns: Vec<String> = bindings
             .iter()
             .filter(|(_, a)| *a == arn)
@@ -230,7 +230,7 @@ impl LambdaService {
         name: &str,
         arn: &str,
     ) -> Result<(String, String), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         self.config_of(caller, arn).ok_or_else(|| unknown_config(arn))?;
         let f = self.unqualified_target(caller, name)?;
         self.bind_code_signing(&f, arn)?;
@@ -240,7 +240,7 @@ impl LambdaService {
     pub(crate) fn bind_code_signing(&self, f: &Function, arn: &str) -> Result<(), LambdaError> {
         let key = key_of(f);
         self.store.put_lambda_document(BINDING_KIND, &binding_key(&key), arn)?;
-        self.signing.bindings.write().unwrap_or_else(|p| p.into_inner()).insert(key, arn.to_owned());
+        self.signing.bindings.write().insert(key, arn.to_owned());
         Ok(())
     }
 
@@ -252,20 +252,20 @@ impl LambdaService {
         name: &str,
     ) -> Result<Option<(String, String)>, LambdaError> {
         let f = self.unqualified_target(caller, name)?;
-        let bindings = self.signing.bindings.read().unwrap_or_else(|p| p.into_inner());
+        let bindings = self.signing.bindings.read();
         Ok(bindings.get(&key_of(&f)).map(|arn| (arn.clone(), f.name.clone())))
     }
 
     /// DeleteFunctionCodeSigningConfig (nothing to do for a function without one).
     pub fn delete_function_code_signing_config(&self, caller: &Caller, name: &str) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let f = self.unqualified_target(caller, name)?;
         self.forget_code_signing(&key_of(&f))
     }
 
     /// Drops a function's configuration (the function is gone, or let go of it).
     pub(crate) fn forget_code_signing(&self, key: &Key) -> Result<(), LambdaError> {
-        if self.signing.bindings.write().unwrap_or_else(|p| p.into_inner()).remove(key).is_some() {
+        if self.signing.bindings.write().remove(key).is_some() {
             self.store.delete_lambda_document(BINDING_KIND, &binding_key(key))?;
         }
         Ok(())
@@ -295,7 +295,7 @@ impl LambdaService {
     ) -> Result<Option<String>, LambdaError> {
         let arn = match named {
             Some(arn) => Some(arn.to_owned()),
-            None => self.signing.bindings.read().unwrap_or_else(|p| p.into_inner()).get(key).cloned(),
+            None => self.signing.bindings.read().get(key).cloned(),
         };
         let Some(arn) = arn else { return Ok(None) };
         let config = self.config_of(caller, &arn).ok_or_else(|| unknown_config(&arn))?;

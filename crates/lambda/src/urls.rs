@@ -18,22 +18,7 @@ const QUALIFIER_PATTERN: &str = r"((?!^\d+$)^[0-9a-zA-Z-_]+$)";
 const AUTH_TYPES: [&str; 2] = ["NONE", "AWS_IAM"];
 const INVOKE_MODES: [&str; 2] = ["BUFFERED", "RESPONSE_STREAM"];
 
-/// A URL's CORS settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UrlCors {
-    /// `AllowCredentials`.
-    pub allow_credentials: Option<bool>,
-    /// `AllowHeaders`.
-    pub allow_headers: Vec<String>,
-    /// `AllowMethods`.
-    pub allow_methods: Vec<String>,
-    /// `AllowOrigins`.
-    pub allow_origins: Vec<String>,
-    /// `ExposeHeaders`.
-    pub expose_headers: Vec<String>,
-    /// `MaxAge`, seconds.
-    pub max_age: Option<i64>,
-}
+pub use model::Cors;
 
 /// A function URL's configuration, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +30,8 @@ pub struct UrlConfig {
     /// `AuthType`: `NONE` or `AWS_IAM`.
     pub auth_type: String,
     /// `Cors`.
-    pub cors: Option<UrlCors>,
+    #[serde(default, with = "store::docs::cors")]
+    pub cors: Option<Cors>,
     /// `InvokeMode`.
     pub invoke_mode: String,
     /// Whether `InvokeMode` was ever given: Create and Update show it only then.
@@ -76,7 +62,7 @@ pub struct UrlInput {
     /// `AuthType`.
     pub auth_type: Option<String>,
     /// `Cors`.
-    pub cors: Option<UrlCors>,
+    pub cors: Option<Cors>,
     /// `InvokeMode`.
     pub invoke_mode: Option<String>,
 }
@@ -186,7 +172,7 @@ impl LambdaService {
 
     fn url_of(&self, f: &Function, qualifier: Option<&str>) -> Option<UrlConfig> {
         let key = key_of(f);
-        let urls = self.cache.urls.read().unwrap_or_else(|p| p.into_inner());
+        let urls = self.cache.urls.read();
         urls.values().find(|(k, c)| *k == key && c.qualifier.as_deref() == qualifier).map(|(_, c)| c.clone())
     }
 
@@ -194,7 +180,7 @@ impl LambdaService {
         let doc = serde_json::to_string(config).expect("a URL configuration serializes");
         let q = config.qualifier.as_deref().unwrap_or("");
         self.store.set_function_url(&f.account, &f.region, &f.name, q, Some(&doc))?;
-        let mut urls = self.cache.urls.write().unwrap_or_else(|p| p.into_inner());
+        let mut urls = self.cache.urls.write();
         urls.insert(config.url_id.clone(), (key_of(f), config.clone()));
         Ok(())
     }
@@ -203,13 +189,13 @@ impl LambdaService {
     pub(crate) fn forget_url(&self, f: &Function, qualifier: Option<&str>) -> Result<bool, LambdaError> {
         let Some(config) = self.url_of(f, qualifier) else { return Ok(false) };
         self.store.set_function_url(&f.account, &f.region, &f.name, qualifier.unwrap_or(""), None)?;
-        self.cache.urls.write().unwrap_or_else(|p| p.into_inner()).remove(&config.url_id);
+        self.cache.urls.write().remove(&config.url_id);
         Ok(true)
     }
 
     /// Drops every URL of a deleted function from memory (the store dropped its rows).
     pub(crate) fn forget_urls_of(&self, key: &Key) {
-        self.cache.urls.write().unwrap_or_else(|p| p.into_inner()).retain(|_, (k, _)| k != key);
+        self.cache.urls.write().retain(|_, (k, _)| k != key);
     }
 
     /// CreateFunctionUrlConfig.
@@ -220,7 +206,7 @@ impl LambdaService {
         qualifier: Option<&str>,
         input: UrlInput,
     ) -> Result<FunctionUrl, LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         if input.auth_type.is_none() {
             return Err(Invalid::from(Violation::null("authType")).into());
         }
@@ -237,7 +223,7 @@ impl LambdaService {
         let now = crate::now_ms();
         let custom = f.tags.get(CUSTOM_URL_ID_TAG).and_then(|tag| {
             let id = custom_url_id(tag, q.as_deref());
-            let taken = id.as_ref().is_some_and(|id| self.cache.urls.read().unwrap_or_else(|p| p.into_inner()).contains_key(id));
+            let taken = id.as_ref().is_some_and(|id| self.cache.urls.read().contains_key(id));
             if id.is_none() || taken {
                 tracing::warn!(function = %f.name, tag = %tag, "the {CUSTOM_URL_ID_TAG} tag names no free URL id; a random one is used");
             }
@@ -278,7 +264,7 @@ impl LambdaService {
         qualifier: Option<&str>,
         input: UrlInput,
     ) -> Result<FunctionUrl, LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         check(&input)?;
         let (f, q) = self
             .url_target(caller, name, qualifier)
@@ -301,7 +287,7 @@ impl LambdaService {
 
     /// DeleteFunctionUrlConfig.
     pub fn delete_function_url(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let (f, q) =
             self.url_target(caller, name, qualifier).map_err(|e| crate::missing_function_as(e, NO_RESOURCE))?;
         if !self.forget_url(&f, q.as_deref())? {
@@ -326,7 +312,7 @@ impl LambdaService {
             .map_err(|e| crate::missing_function_as(e, "Function does not exist"))?;
         let key = key_of(&f);
         let mut configs: Vec<UrlConfig> = {
-            let urls = self.cache.urls.read().unwrap_or_else(|p| p.into_inner());
+            let urls = self.cache.urls.read();
             urls.values().filter(|(k, _)| *k == key).map(|(_, c)| c.clone()).collect()
         };
         configs.sort_by(|a, b| a.qualifier.cmp(&b.qualifier));
@@ -334,9 +320,9 @@ impl LambdaService {
         Ok((page.into_iter().map(|c| Self::described(&f, c)).collect(), next))
     }
 
-    fn url_entry(&self, url_id: &str) -> Option<(Arc<Function>, UrlConfig)> {
-        let (key, config) = self.cache.urls.read().unwrap_or_else(|p| p.into_inner()).get(url_id).cloned()?;
-        let f = self.cache.functions.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()?;
+    pub(crate) fn url_entry(&self, url_id: &str) -> Option<(Arc<Function>, UrlConfig)> {
+        let (key, config) = self.cache.urls.read().get(url_id).cloned()?;
+        let f = self.cache.functions.read().get(&key).cloned()?;
         Some((f, config))
     }
 
@@ -345,23 +331,22 @@ impl LambdaService {
         self.url_entry(url_id).map(|(f, config)| Self::described(&f, config))
     }
 
-    /// Whether a call to the URL `url_id` may invoke its function under the function's
-    /// resource policy: `caller` is the signer's account (`AWS_IAM`), none for `NONE`.
-    /// A signer of the function's own account needs no statement (identity policies
-    /// are not modelled); anyone else needs `lambda:InvokeFunctionUrl` granted with the
-    /// URL's auth type.
-    pub fn url_permits(&self, url_id: &str, caller: Option<&str>) -> bool {
-        let Some((f, config)) = self.url_entry(url_id) else { return false };
-        if caller == Some(f.account.as_str()) {
+    /// Whether a call to the URL of `f` configured as `config` may invoke the function
+    /// under its resource policy: `signer` is the signer's account (`AWS_IAM`), none for
+    /// `NONE`. A signer of the function's own account needs no statement (identity
+    /// policies are not modelled); anyone else needs `lambda:InvokeFunctionUrl` granted
+    /// with the URL's auth type.
+    pub(crate) fn url_admits(&self, f: &Function, config: &UrlConfig, signer: Option<&str>) -> bool {
+        if signer == Some(f.account.as_str()) {
             return true;
         }
-        let who = Principal::Account(caller.unwrap_or("*"));
-        self.url_statement_allows(&f, config.qualifier.as_deref(), who, &config.auth_type)
+        let who = Principal::Account(signer.unwrap_or("*"));
+        self.url_statement_allows(f, config.qualifier.as_deref(), who, &config.auth_type)
     }
 
     /// Loads the stored URLs into memory, at start.
     pub(crate) fn load_urls(&self) -> Result<(), store::StoreError> {
-        let mut urls = self.cache.urls.write().unwrap_or_else(|p| p.into_inner());
+        let mut urls = self.cache.urls.write();
         for stored in self.store.all_function_urls()? {
             match serde_json::from_str::<UrlConfig>(&stored.item) {
                 Ok(c) => {

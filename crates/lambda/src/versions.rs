@@ -108,7 +108,7 @@ impl LambdaService {
                 );
             }
         }
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let latest = self.resolve(caller, name, None)?;
         self.check_not_updating(&latest)?;
         Self::check_revision(&latest, revision)?;
@@ -160,19 +160,12 @@ impl LambdaService {
         }
         self.remember(updated);
         let version = Arc::new(version);
-        self.cache
-            .families
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(key_of(&version))
-            .or_default()
-            .versions
-            .insert(number, version.clone());
+        self.cache.families.write().entry(key_of(&version)).or_default().versions.insert(number, version.clone());
         Ok(version)
     }
 
     fn caller_of(&self, f: &Function) -> Caller {
-        Caller { account: f.account.clone(), region: f.region.clone() }
+        Caller::new(&f.account, &f.region)
     }
 
     /// ListVersionsByFunction.
@@ -218,7 +211,7 @@ impl LambdaService {
         }
         self.store.delete_version(&v.account, &v.region, &v.name, v.version.unwrap_or(0))?;
         self.forget_policy(latest, &label)?;
-        if let Some(fam) = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).get_mut(&key_of(&v)) {
+        if let Some(fam) = self.cache.families.write().get_mut(&key_of(&v)) {
             fam.versions.remove(&v.version.unwrap_or(0));
             fam.provisioned.remove(&label);
         }
@@ -246,7 +239,6 @@ impl LambdaService {
         self.cache
             .families
             .write()
-            .unwrap_or_else(|p| p.into_inner())
             .entry(key_of(latest))
             .or_default()
             .aliases
@@ -275,7 +267,7 @@ impl LambdaService {
             event_invoke: None,
         };
         let alias = draft.apply_to(empty)?;
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         // A missing function is named with the version the alias was to point to.
         let latest = self.resolve(caller, name, None).map_err(|e| match e {
             LambdaError::NotFound(m) => LambdaError::NotFound(format!("{m}:{}", alias.function_version)),
@@ -312,7 +304,7 @@ impl LambdaService {
         draft: AliasDraft,
         revision: Option<&str>,
     ) -> Result<(Arc<Function>, Arc<Alias>), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let latest = self.resolve(caller, name, None)?;
         let old = self.family(&latest).and_then(|f| f.aliases.get(alias_name).cloned());
         // UpdateAlias words a missing alias its own way.
@@ -340,7 +332,7 @@ impl LambdaService {
 
     /// DeleteAlias, with its provisioned concurrency.
     pub fn delete_alias(&self, caller: &Caller, name: &str, alias_name: &str) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let latest = self.resolve(caller, name, None)?;
         // Deleting an alias that is not there succeeds, as on AWS.
         if self.family(&latest).is_none_or(|f| !f.aliases.contains_key(alias_name)) {
@@ -350,7 +342,7 @@ impl LambdaService {
         // Its permissions go with it: an alias made again under the name starts without.
         self.forget_policy(&latest, alias_name)?;
         self.forget_url(&latest, Some(alias_name))?;
-        if let Some(fam) = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).get_mut(&key_of(&latest)) {
+        if let Some(fam) = self.cache.families.write().get_mut(&key_of(&latest)) {
             fam.aliases.remove(alias_name);
             fam.provisioned.remove(alias_name);
         }
@@ -398,7 +390,7 @@ impl LambdaService {
     /// Tells the invoker how many environments each version of a function must keep
     /// initialised, from its provisioned-concurrency configurations.
     pub(crate) fn apply_provisioning(&self, key: &Key) {
-        let Some(family) = self.cache.families.read().unwrap_or_else(|p| p.into_inner()).get(key).cloned() else {
+        let Some(family) = self.cache.families.read().get(key).cloned() else {
             return;
         };
         let mut targets: HashMap<u32, u32> = HashMap::new();
@@ -500,7 +492,7 @@ impl LambdaService {
         if requested < 1 {
             return Err(Invalid::from(Violation::min_value(requested, "provisionedConcurrentExecutions", 1)).into());
         }
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let (latest, family, q) = self.provisioned_target(caller, name, qualifier, UNPUBLISHED)?;
         if let Some(alias) = family.aliases.get(&q) {
             if alias.function_version == "$LATEST" {
@@ -558,7 +550,7 @@ impl LambdaService {
             ProvisionedConfig { qualifier: q.clone(), requested: requested as u32, last_modified_ms: now_ms() };
         self.store.put_provisioned(&latest.account, &latest.region, &latest.name, &config)?;
         let family = {
-            let mut families = self.cache.families.write().unwrap_or_else(|p| p.into_inner());
+            let mut families = self.cache.families.write();
             let fam = families.entry(key_of(&latest)).or_default();
             fam.provisioned.insert(q, config.clone());
             fam.clone()
@@ -583,14 +575,14 @@ impl LambdaService {
 
     /// DeleteProvisionedConcurrencyConfig: releases the environments.
     pub fn delete_provisioned(&self, caller: &Caller, name: &str, qualifier: Option<&str>) -> Result<(), LambdaError> {
-        let _guard = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.writes.lock();
         let (latest, family, q) = self.provisioned_target(caller, name, qualifier, NOT_A_VERSION)?;
         // Deleting a configuration that is not there succeeds, as on AWS.
         if !family.provisioned.contains_key(&q) {
             return Ok(());
         }
         self.store.delete_provisioned(&latest.account, &latest.region, &latest.name, &q)?;
-        if let Some(fam) = self.cache.families.write().unwrap_or_else(|p| p.into_inner()).get_mut(&key_of(&latest)) {
+        if let Some(fam) = self.cache.families.write().get_mut(&key_of(&latest)) {
             fam.provisioned.remove(&q);
         }
         self.apply_provisioning(&key_of(&latest));

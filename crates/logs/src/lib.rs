@@ -14,11 +14,13 @@
 //! It knows nothing of HTTP or the wire protocol; `aws-api` speaks it.
 #![deny(missing_docs)]
 
+mod events;
 pub mod pattern;
 
+use model::sync::{Condvar, Mutex};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -90,14 +92,7 @@ fn bad_token() -> LogsError {
     LogsError::InvalidParameter("The specified nextToken is invalid.".into())
 }
 
-/// Who is calling.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The account.
-    pub account: String,
-    /// The region.
-    pub region: String,
-}
+pub use model::Caller;
 
 /// A log group as the API describes it.
 #[derive(Debug, Clone)]
@@ -373,7 +368,7 @@ impl LogsService {
 
     /// Whether output may be queued now without passing the soft limit.
     pub fn has_room(&self) -> bool {
-        let p = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let p = self.inner.pending.lock();
         p.lines < ROOM_LINES && p.bytes < ROOM_BYTES
     }
 
@@ -390,6 +385,20 @@ impl LogsService {
         }
     }
 
+    /// Queues `line` for the stream `stream` of the log group `group_arn` names
+    /// (`arn:aws:logs:<region>:<account>:log-group:<name>[:*]`, as an access log's
+    /// destination does); a line for anything else is dropped.
+    pub fn ingest_to_arn(&self, group_arn: &str, stream: &str, line: String) {
+        let parts: Vec<&str> = group_arn.splitn(7, ':').collect();
+        let (Some(&"logs"), Some(region), Some(account), Some(&"log-group"), Some(group)) =
+            (parts.get(2), parts.get(3), parts.get(4), parts.get(5), parts.get(6))
+        else {
+            return;
+        };
+        let group = group.strip_suffix(":*").unwrap_or(group);
+        self.ingest(account, region, group, stream, vec![(model::clock::now_ms(), line)]);
+    }
+
     /// Queues a function's output for its log stream (creating the group and stream if
     /// need be). Never blocks on the store; callers that can wait ask [`Self::has_room`]
     /// first.
@@ -398,7 +407,7 @@ impl LogsService {
             return;
         }
         let bytes: usize = events.iter().map(|(_, m)| m.len()).sum();
-        let mut p = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut p = self.inner.pending.lock();
         if p.lines + events.len() > MAX_PENDING_LINES || p.bytes + bytes > MAX_PENDING_BYTES {
             self.inner.dropped.fetch_add(events.len() as u64, Ordering::Relaxed);
             return;
@@ -646,197 +655,6 @@ impl LogsService {
         let next = (skip + page.len() < total).then(|| encode_token(&(skip + page.len()).to_string()));
         Ok((page, next))
     }
-
-    /// `PutLogEvents`: stores the acceptable events (committed before it returns) and
-    /// says which were rejected.
-    pub fn put_events(
-        &self,
-        c: &Caller,
-        group: &str,
-        stream: &str,
-        events: Vec<(i64, String)>,
-    ) -> Result<Rejected, LogsError> {
-        check_group_name(group, "logGroupName")?;
-        check_stream_name(stream)?;
-        if events.is_empty() || events.len() > MAX_EVENTS {
-            return Err(validation(
-                &format!("{} events", events.len()),
-                "logEvents",
-                "Member must have length between 1 and 10000",
-            ));
-        }
-        let size: usize = events.iter().map(|(_, m)| m.len() + 26).sum();
-        if size > MAX_BATCH_BYTES {
-            return Err(LogsError::InvalidParameter(format!(
-                "Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}"
-            )));
-        }
-        if events.iter().any(|(_, m)| m.is_empty()) {
-            return Err(validation(
-                "",
-                "logEvents.member.message",
-                "Member must have length greater than or equal to 1",
-            ));
-        }
-        if events.windows(2).any(|w| w[1].0 < w[0].0) {
-            return Err(LogsError::InvalidParameter(
-                "Log events in a single PutLogEvents request must be in chronological order.".into(),
-            ));
-        }
-        if let (Some(first), Some(last)) = (events.first(), events.last()) {
-            if last.0 - first.0 > DAY_MS {
-                return Err(LogsError::InvalidParameter(
-                    "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.".into(),
-                ));
-            }
-        }
-        let g = self.group(c, group)?;
-        self.inner.store.stream(g.id, stream)?.ok_or_else(no_stream)?;
-        let now = now_ms();
-        let too_new = now + 2 * 3_600_000;
-        let too_old = now - 14 * DAY_MS;
-        let expired = g.retention_days.map(|d| now - d * DAY_MS);
-        let mut rejected = Rejected::default();
-        let mut kept = Vec::with_capacity(events.len());
-        for (i, (ts, message)) in events.into_iter().enumerate() {
-            if ts > too_new {
-                rejected.too_new_start.get_or_insert(i);
-            } else if expired.is_some_and(|e| ts < e) {
-                rejected.expired_end = Some(i);
-            } else if ts < too_old {
-                rejected.too_old_end = Some(i);
-            } else {
-                kept.push((ts, message));
-            }
-        }
-        self.inner.store.append(&[LogAppend {
-            account: c.account.clone(),
-            region: c.region.clone(),
-            group: group.to_owned(),
-            stream: stream.to_owned(),
-            events: kept,
-            ingestion_ms: now,
-            create: false,
-        }])?;
-        Ok(rejected)
-    }
-
-    /// The earliest timestamp a group's retention still keeps.
-    fn retained_from(g: &LogGroupRecord) -> i64 {
-        g.retention_days.map_or(i64::MIN, |d| now_ms() - d * DAY_MS)
-    }
-
-    /// `GetLogEvents`.
-    pub fn get_events(&self, c: &Caller, group: &str, stream: &str, q: GetQuery) -> Result<GetPage, LogsError> {
-        let limit = limit(q.limit, MAX_EVENTS)?;
-        let g = self.group(c, group)?;
-        let s = self.inner.store.stream(g.id, stream)?.ok_or_else(no_stream)?;
-        let cursor = match q.token.as_deref() {
-            None if q.from_head => StreamCursor::After((0, 0)),
-            None => StreamCursor::Before((i64::MAX, i64::MAX)),
-            Some(t) => {
-                let (dir, position) = t.split_once('/').ok_or_else(bad_token)?;
-                let position = parse_position(position).ok_or_else(bad_token)?;
-                match dir {
-                    "f" => StreamCursor::After(position),
-                    "b" => StreamCursor::Before(position),
-                    _ => return Err(bad_token()),
-                }
-            }
-        };
-        let start = q.start_ms.unwrap_or(i64::MIN).max(Self::retained_from(&g));
-        let end = q.end_ms.map_or(i64::MAX, |e| e - 1);
-        let mut events = self.inner.store.stream_events(&s, start, end, cursor, limit)?;
-        if matches!(cursor, StreamCursor::Before(_)) {
-            events.reverse();
-        }
-        let token = |dir: char, (ts, seq): (i64, i64)| format!("{dir}/{}", position_text(ts, seq));
-        let (forward, backward) = match (events.first(), events.last(), cursor) {
-            (Some(first), Some(last), _) => {
-                (token('f', (last.timestamp_ms, last.seq)), token('b', (first.timestamp_ms, first.seq)))
-            }
-            (_, _, StreamCursor::After((ts, seq))) => (token('f', (ts, seq)), token('b', (ts, seq + 1))),
-            (_, _, StreamCursor::Before((i64::MAX, _))) => (token('f', (0, 0)), token('b', (0, 0))),
-            (_, _, StreamCursor::Before((ts, seq))) => (token('f', (ts, seq - 1)), token('b', (ts, seq))),
-        };
-        Ok(GetPage { events: events.into_iter().map(LogEvent::from).collect(), forward, backward })
-    }
-
-    /// `FilterLogEvents`: events in time order across the group's streams that match the
-    /// pattern, and a token when the limit cut the answer short.
-    pub fn filter_events(
-        &self,
-        c: &Caller,
-        group: &str,
-        q: FilterQuery,
-    ) -> Result<(Vec<LogEvent>, Option<String>), LogsError> {
-        if q.streams.is_some() && q.prefix.is_some() {
-            return Err(LogsError::InvalidParameter(
-                "logStreamNames and logStreamNamePrefix are mutually exclusive parameters.".into(),
-            ));
-        }
-        let limit = limit(q.limit, MAX_EVENTS)?;
-        let text = q.pattern.as_deref().unwrap_or("");
-        if text.chars().count() > pattern::MAX_PATTERN_CHARS {
-            return Err(validation(
-                text,
-                "filterPattern",
-                &format!("Member must have length less than or equal to {}", pattern::MAX_PATTERN_CHARS),
-            ));
-        }
-        let pattern = Pattern::parse(text).map_err(|e| LogsError::InvalidParameter(e.to_string()))?;
-        let g = self.group(c, group)?;
-        let streams = match (&q.streams, &q.prefix) {
-            (None, None) => None,
-            (names, prefix) => Some(
-                self.inner
-                    .store
-                    .streams(g.id)?
-                    .into_iter()
-                    .filter(|s| {
-                        names.as_ref().is_none_or(|n| n.contains(&s.name))
-                            && prefix.as_ref().is_none_or(|p| s.name.starts_with(p.as_str()))
-                    })
-                    .map(|s| s.id)
-                    .collect::<Vec<_>>(),
-            ),
-        };
-        if streams.as_ref().is_some_and(Vec::is_empty) {
-            return Ok((Vec::new(), None));
-        }
-        let range = EventRange {
-            start_ms: q.start_ms.unwrap_or(i64::MIN).max(Self::retained_from(&g)),
-            end_ms: q.end_ms.unwrap_or(i64::MAX),
-            streams,
-        };
-        let mut after = match q.token.as_deref() {
-            None => (i64::MIN, 0),
-            Some(t) => {
-                let t = decode_token(t)?;
-                let (ts, seq) = t.split_once(':').ok_or_else(bad_token)?;
-                (ts.parse().map_err(|_| bad_token())?, seq.parse().map_err(|_| bad_token())?)
-            }
-        };
-        const PAGE: usize = 1000;
-        let mut out = Vec::new();
-        loop {
-            let rows = self.inner.store.group_events(g.id, &range, after, PAGE)?;
-            let exhausted = rows.len() < PAGE;
-            for e in rows {
-                after = (e.timestamp_ms, e.seq);
-                if pattern.matches(&e.message) {
-                    out.push(LogEvent::from(e));
-                    if out.len() == limit {
-                        let more = !self.inner.store.group_events(g.id, &range, after, 1)?.is_empty();
-                        return Ok((out, more.then(|| encode_token(&format!("{}:{}", after.0, after.1)))));
-                    }
-                }
-            }
-            if exhausted {
-                return Ok((out, None));
-            }
-        }
-    }
 }
 
 /// How long the writer lets output gather after the first line before it commits: a
@@ -848,10 +666,9 @@ fn writer(inner: std::sync::Weak<Inner>) {
     loop {
         let Some(i) = inner.upgrade() else { return };
         {
-            let mut p = i.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let mut p = i.pending.lock();
             while p.batches.is_empty() {
-                let (guard, _) = i.wake.wait_timeout(p, Duration::from_secs(1)).unwrap_or_else(|e| e.into_inner());
-                p = guard;
+                p = i.wake.wait_timeout(p, Duration::from_secs(1));
                 if p.batches.is_empty() && Arc::strong_count(&i) == 1 {
                     return;
                 }
@@ -859,7 +676,7 @@ fn writer(inner: std::sync::Weak<Inner>) {
         }
         std::thread::sleep(GATHER);
         let batches = {
-            let mut p = i.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let mut p = i.pending.lock();
             p.lines = 0;
             p.bytes = 0;
             std::mem::take(&mut p.batches)
@@ -911,125 +728,4 @@ fn sweep(store: &LogStore, now: i64) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn service() -> LogsService {
-        let dir = std::env::temp_dir().join(format!("lamina-logs-svc-{}-{}", std::process::id(), now_ms()));
-        std::fs::create_dir_all(&dir).unwrap();
-        LogsService::start(LogStore::open(&dir.join(format!("{}.db", uuid::Uuid::new_v4()))).unwrap()).unwrap()
-    }
-
-    fn caller() -> Caller {
-        Caller { account: "000000000000".into(), region: "us-east-1".into() }
-    }
-
-    #[tokio::test]
-    async fn output_waits_for_room_and_the_writer_makes_it() {
-        let s = service();
-        assert!(s.has_room());
-        let line = "y".repeat(64 * 1024);
-        while s.has_room() {
-            s.ingest("a", "r", "g", "st", vec![(1, line.clone())]);
-        }
-        // The writer takes what is pending, and whoever waits for room goes on.
-        tokio::time::timeout(Duration::from_secs(30), s.until_room()).await.unwrap();
-        assert_eq!(s.dropped_lines(), 0);
-    }
-
-    #[test]
-    fn output_past_the_pending_limit_is_dropped_and_counted() {
-        let s = service();
-        // Nothing is pending, so the writer waits and leaves the count alone.
-        let big = "x".repeat(1024 * 1024);
-        let mut p = s.inner.pending.lock().unwrap();
-        p.bytes = MAX_PENDING_BYTES - 10;
-        drop(p);
-        s.ingest("a", "r", "g", "st", vec![(1, big)]);
-        assert_eq!(s.dropped_lines(), 1);
-        s.ingest("a", "r", "g", "st", vec![(1, "small".into())]);
-        assert_eq!(s.dropped_lines(), 1, "what still fits is kept");
-    }
-
-    #[test]
-    fn pending_output_is_merged_by_stream_in_order() {
-        let b = |stream: &str, line: &str| LogAppend {
-            account: "a".into(),
-            region: "r".into(),
-            group: "g".into(),
-            stream: stream.into(),
-            events: vec![(1, line.into())],
-            ingestion_ms: 1,
-            create: true,
-        };
-        let merged = by_stream(vec![b("x", "1"), b("y", "2"), b("x", "3")]);
-        let lines: Vec<(String, Vec<String>)> =
-            merged.into_iter().map(|m| (m.stream, m.events.into_iter().map(|e| e.1).collect())).collect();
-        assert_eq!(lines, [("x".into(), vec!["1".into(), "3".into()]), ("y".into(), vec!["2".into()])]);
-    }
-
-    #[test]
-    fn get_log_events_pages_forward_and_backward() {
-        let s = service();
-        let c = caller();
-        s.create_group(&c, "/g", None, None, BTreeMap::new()).unwrap();
-        s.create_stream(&c, "/g", "st").unwrap();
-        let now = now_ms();
-        s.put_events(&c, "/g", "st", (0..5).map(|i| (now + i, format!("m{i}"))).collect()).unwrap();
-        let msgs = |p: &GetPage| p.events.iter().map(|e| e.message.clone()).collect::<Vec<_>>();
-        let tail = s.get_events(&c, "/g", "st", GetQuery { limit: Some(2), ..Default::default() }).unwrap();
-        assert_eq!(msgs(&tail), ["m3", "m4"]);
-        let back =
-            s.get_events(&c, "/g", "st", GetQuery { limit: Some(2), token: Some(tail.backward), ..Default::default() });
-        assert_eq!(msgs(&back.unwrap()), ["m1", "m2"]);
-        let end = s.get_events(&c, "/g", "st", GetQuery { token: Some(tail.forward.clone()), ..Default::default() });
-        let end = end.unwrap();
-        assert!(end.events.is_empty());
-        assert_eq!(end.forward, tail.forward, "at the end the forward token comes back unchanged");
-        let head = s.get_events(&c, "/g", "st", GetQuery { from_head: true, limit: Some(3), ..Default::default() });
-        assert_eq!(msgs(&head.unwrap()), ["m0", "m1", "m2"]);
-    }
-
-    #[test]
-    fn put_log_events_rejects_what_aws_rejects() {
-        let s = service();
-        let c = caller();
-        s.create_group(&c, "g", None, None, BTreeMap::new()).unwrap();
-        s.create_stream(&c, "g", "st").unwrap();
-        let now = now_ms();
-        let out = order_err(&s, vec![(now, "b".into()), (now - 1, "a".into())]);
-        assert!(out.contains("chronological"), "{out}");
-        let span = order_err(&s, vec![(now - 2 * DAY_MS, "a".into()), (now, "b".into())]);
-        assert!(span.contains("24 hours"), "{span}");
-        let r = s.put_events(&c, "g", "st", vec![(now, "ok".into()), (now + 3 * 3_600_000, "new".into())]).unwrap();
-        assert_eq!(r, Rejected { too_new_start: Some(1), ..Default::default() });
-        let old = now - 15 * DAY_MS;
-        let r = s.put_events(&c, "g", "st", vec![(old, "a".into()), (old + 1, "b".into())]).unwrap();
-        assert_eq!(r, Rejected { too_old_end: Some(1), ..Default::default() });
-        let (kept, _) = s.filter_events(&c, "g", FilterQuery::default()).unwrap();
-        assert_eq!(kept.len(), 1);
-    }
-
-    fn order_err(s: &LogsService, events: Vec<(i64, String)>) -> String {
-        s.put_events(&caller(), "g", "st", events).unwrap_err().to_string()
-    }
-
-    #[test]
-    fn retention_hides_old_events_at_once() {
-        let s = service();
-        let c = caller();
-        s.create_group(&c, "g", None, None, BTreeMap::new()).unwrap();
-        s.create_stream(&c, "g", "st").unwrap();
-        let now = now_ms();
-        s.put_events(&c, "g", "st", vec![(now - 3 * DAY_MS, "old".into())]).unwrap();
-        s.put_events(&c, "g", "st", vec![(now, "new".into())]).unwrap();
-        s.set_retention(&c, "g", Some(1)).unwrap();
-        let (events, _) = s.filter_events(&c, "g", FilterQuery::default()).unwrap();
-        assert_eq!(events.iter().map(|e| e.message.as_str()).collect::<Vec<_>>(), ["new"]);
-        let r = s
-            .put_events(&c, "g", "st", vec![(now - DAY_MS - 60_000, "late".into()), (now - 120_000, "x".into())])
-            .unwrap();
-        assert_eq!(r.expired_end, Some(0));
-        assert!(s.set_retention(&c, "g", Some(2)).unwrap_err().to_string().contains("enum value set"));
-    }
-}
+mod tests;

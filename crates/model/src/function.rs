@@ -437,8 +437,17 @@ impl FunctionDraft {
         Ok(config)
     }
 
-    /// Validates the members that were sent and applies them to `config`.
-    pub fn apply_to(self, mut config: FunctionConfig) -> Result<FunctionConfig, Invalid> {
+    /// Validates the members that were sent and applies them to `config`: the model's
+    /// shape checks first (all of their violations together), then Lambda's own, as AWS
+    /// orders them.
+    pub fn apply_to(self, config: FunctionConfig) -> Result<FunctionConfig, Invalid> {
+        let checked = self.check_shapes()?;
+        self.check_service(&checked)?;
+        Ok(self.apply(checked, config))
+    }
+
+    /// The members' shape checks, with the values they parse to.
+    fn check_shapes(&self) -> Result<Checked, Invalid> {
         let mut c = Checker { violations: Vec::new() };
 
         let runtime = match self.runtime.as_deref() {
@@ -527,16 +536,20 @@ impl FunctionDraft {
         if !c.violations.is_empty() {
             return Err(Invalid::Constraints(c.violations));
         }
+        Ok(Checked { runtime, timeout, memory, ephemeral, architecture, tracing })
+    }
 
+    /// Lambda's own checks of members whose shapes are valid.
+    fn check_service(&self, checked: &Checked) -> Result<(), Invalid> {
         // Service-level checks, after the shape checks pass, as AWS orders them.
-        if let Some(t) = timeout {
+        if let Some(t) = checked.timeout {
             if t > TIMEOUT_MAX_S {
                 return Err(Invalid::parameter(format!(
                     "Timeout value {t} is invalid. Value must be between 1 and 900 seconds."
                 )));
             }
         }
-        if let Some(r) = runtime {
+        if let Some(r) = checked.runtime {
             if let Some(instead) = r.create_blocked() {
                 return Err(Invalid::parameter(format!(
                     "The runtime parameter of {r} is no longer supported for creating or updating AWS Lambda functions. \
@@ -572,7 +585,12 @@ impl FunctionDraft {
                 )));
             }
         }
+        Ok(())
+    }
 
+    /// Sets every member that was sent.
+    fn apply(self, checked: Checked, mut config: FunctionConfig) -> FunctionConfig {
+        let Checked { runtime, timeout, memory, ephemeral, architecture, tracing } = checked;
         if let Some(r) = runtime {
             config.runtime = r;
         }
@@ -612,8 +630,18 @@ impl FunctionDraft {
         if let Some(dlq) = self.dead_letter_target {
             config.dead_letter_target = if dlq.is_empty() { None } else { Some(dlq) };
         }
-        Ok(config)
+        config
     }
+}
+
+/// A draft's members, parsed by its shape checks.
+struct Checked {
+    runtime: Option<Runtime>,
+    timeout: Option<i64>,
+    memory: Option<u32>,
+    ephemeral: Option<u32>,
+    architecture: Option<Architecture>,
+    tracing: Option<TracingMode>,
 }
 
 fn is_role_arn(s: &str) -> bool {

@@ -49,39 +49,7 @@ pub fn read(
                 Some((_, t)) => Some(text(m, t)?),
                 None => None,
             },
-            Location::Query => {
-                let shape = model.shape(m.shape);
-                match &shape.kind {
-                    Kind::Map(_, val) => {
-                        let multi = matches!(model.shape(val.shape).kind, Kind::List(_));
-                        let mut map = Map::new();
-                        // Every parameter, those other members name too.
-                        for (k, v) in query {
-                            if multi {
-                                let e = map.entry(k.clone()).or_insert_with(|| Value::Array(Vec::new()));
-                                if let Value::Array(a) = e {
-                                    a.push(Value::String(v.clone()));
-                                }
-                            } else {
-                                map.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
-                            }
-                        }
-                        (!map.is_empty()).then_some(Value::Object(map))
-                    }
-                    Kind::List(item) => {
-                        let items: Vec<Value> = query
-                            .iter()
-                            .filter(|(k, _)| k == m.wire_name())
-                            .map(|(_, t)| text(item, t))
-                            .collect::<Result<_, _>>()?;
-                        (!items.is_empty()).then_some(Value::Array(items))
-                    }
-                    _ => match query.iter().find(|(k, _)| k == m.wire_name()) {
-                        Some((_, t)) => Some(text(m, t)?),
-                        None => None,
-                    },
-                }
-            }
+            Location::Query => query_member(model, m, query)?,
             Location::Header => match headers.get(m.wire_name()).and_then(|v| v.to_str().ok()) {
                 Some(t) => Some(header_value(model, m, t)?),
                 None => None,
@@ -98,30 +66,7 @@ pub fn read(
                 (!map.is_empty()).then_some(Value::Object(map))
             }
             Location::StatusCode => None,
-            Location::Body if *payload == Some(i) => {
-                let shape = model.shape(m.shape);
-                match &shape.kind {
-                    _ if body.is_empty() => None,
-                    Kind::Blob => {
-                        input.payload = Some(body.clone());
-                        None
-                    }
-                    Kind::String => Some(Value::String(String::from_utf8_lossy(&body).into_owned())),
-                    _ => Some(match protocol {
-                        Protocol::RestXml => {
-                            let root = xml::parse(&body).map_err(Unreadable::Body)?;
-                            xmlbody::element(model, m, &root, &m.name)?
-                        }
-                        _ => {
-                            let v: Value =
-                                serde_json::from_slice(&body).map_err(|e| Unreadable::Body(e.to_string()))?;
-                            json::read(model, m.shape, v, &m.name)?
-                        }
-                    })
-                    // An empty structure is no structure.
-                    .filter(|v| v.as_object().is_none_or(|o| !o.is_empty())),
-                }
-            }
+            Location::Body if *payload == Some(i) => payload_member(model, m, protocol, &body, &mut input.payload)?,
             Location::Body => None,
         };
         if let Some(v) = v {
@@ -150,6 +95,77 @@ pub fn read(
     }
     input.value = Value::Object(out);
     Ok(input)
+}
+
+/// A member bound to the query string: one parameter, a list of repeated ones, or a map
+/// of every parameter.
+fn query_member(model: &Model, m: &Member, query: &[(String, String)]) -> Result<Option<Value>, TypeError> {
+    let text = |m: &Member, t: &str| {
+        scalar::from_text(model, m.shape, t).map_err(|expected| TypeError { path: m.name.clone(), expected })
+    };
+    let shape = model.shape(m.shape);
+    Ok(match &shape.kind {
+        Kind::Map(_, val) => {
+            let multi = matches!(model.shape(val.shape).kind, Kind::List(_));
+            let mut map = Map::new();
+            // Every parameter, those other members name too.
+            for (k, v) in query {
+                if multi {
+                    let e = map.entry(k.clone()).or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(a) = e {
+                        a.push(Value::String(v.clone()));
+                    }
+                } else {
+                    map.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
+                }
+            }
+            (!map.is_empty()).then_some(Value::Object(map))
+        }
+        Kind::List(item) => {
+            let items: Vec<Value> = query
+                .iter()
+                .filter(|(k, _)| k == m.wire_name())
+                .map(|(_, t)| text(item, t))
+                .collect::<Result<_, _>>()?;
+            (!items.is_empty()).then_some(Value::Array(items))
+        }
+        _ => match query.iter().find(|(k, _)| k == m.wire_name()) {
+            Some((_, t)) => Some(text(m, t)?),
+            None => None,
+        },
+    })
+}
+
+/// The member bound to the whole body: a blob (kept as bytes in `payload`), a string, or
+/// a document in the protocol's format.
+fn payload_member(
+    model: &Model,
+    m: &Member,
+    protocol: Protocol,
+    body: &Bytes,
+    payload: &mut Option<Bytes>,
+) -> Result<Option<Value>, Unreadable> {
+    let shape = model.shape(m.shape);
+    Ok(match &shape.kind {
+        _ if body.is_empty() => None,
+        Kind::Blob => {
+            *payload = Some(body.clone());
+            None
+        }
+        Kind::String => Some(Value::String(String::from_utf8_lossy(body).into_owned())),
+        _ => Some(match protocol {
+            Protocol::RestXml => {
+                let root = xml::parse(body).map_err(Unreadable::Body)?;
+                xmlbody::element(model, m, &root, &m.name)?
+            }
+            _ => {
+                let v: Value = serde_json::from_slice(body).map_err(|e| Unreadable::Body(e.to_string()))?;
+                json::read(model, m.shape, v, &m.name)?
+            }
+        })
+        // An empty structure is no structure.
+        .filter(|v| v.as_object().is_none_or(|o| !o.is_empty())),
+    })
 }
 
 fn header_value(model: &Model, m: &Member, text: &str) -> Result<Value, TypeError> {

@@ -11,8 +11,9 @@
 //! or storage.
 #![deny(missing_docs)]
 
+use model::sync::Mutex;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
@@ -237,7 +238,7 @@ async fn next(State(s): State<Arc<Shared>>) -> Response {
     let inv = pending.invocation;
     let deadline = Instant::now() + inv.timeout;
     let deadline_wall = SystemTime::now() + inv.timeout;
-    *s.current.lock().unwrap_or_else(|p| p.into_inner()) = Some((inv.request_id.clone(), pending.done));
+    *s.current.lock() = Some((inv.request_id.clone(), pending.done));
     let _ = pending.started.send(deadline);
 
     let mut resp = Response::new(Body::from(inv.payload));
@@ -257,7 +258,7 @@ async fn next(State(s): State<Arc<Shared>>) -> Response {
 }
 
 fn take_current(s: &Shared, id: &str) -> Option<oneshot::Sender<Outcome>> {
-    let mut current = s.current.lock().unwrap_or_else(|p| p.into_inner());
+    let mut current = s.current.lock();
     match current.as_ref() {
         Some((current_id, _)) if current_id == id => current.take().map(|(_, tx)| tx),
         _ => None,
@@ -318,7 +319,7 @@ async fn error(State(s): State<Arc<Shared>>, Path(id): Path<String>, headers: He
 
 async fn init_error(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
     let body = read_limited(body).await.unwrap_or_default();
-    let tx = s.init_error.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let tx = s.init_error.lock().take();
     match tx {
         Some(tx) => {
             let _ = tx.send(InitError { error_type: error_type(&headers), body });

@@ -1,11 +1,12 @@
 //! The namespace sandbox: every environment in its own mount, pid, ipc and uts
 //! namespaces and cgroup, as an unprivileged user, under seccomp.
 
+use model::sync::Mutex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::cgroup::{Group, GroupLimits, Hierarchy};
 use crate::jail::{Bind, CellSpec, JailSpec, Prestart, CELL_ENV};
@@ -102,7 +103,7 @@ impl Spawner {
     fn spawn(&self, command: tokio::process::Command) -> std::io::Result<tokio::process::Child> {
         let gone = || std::io::Error::other("the sandbox's spawner thread has stopped");
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
-        self.requests.lock().unwrap_or_else(|p| p.into_inner()).send((command, reply)).map_err(|_| gone())?;
+        self.requests.lock().send((command, reply)).map_err(|_| gone())?;
         answer.recv().map_err(|_| gone())?
     }
 }
@@ -149,7 +150,7 @@ impl UidPool {
     }
 
     fn take(&self) -> Option<u32> {
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.state.lock();
         let (next, used) = &mut *guard;
         let size = self.range.len() as u32;
         for _ in 0..size {
@@ -163,7 +164,7 @@ impl UidPool {
     }
 
     fn give_back(&self, uid: u32) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).1.remove(&uid);
+        self.state.lock().1.remove(&uid);
     }
 }
 
@@ -214,7 +215,7 @@ impl TmpImages {
     /// Puts an image of `mb` MB at `dest`: a spare if one is ready, else a new one.
     /// Then makes sure a spare of that size is being prepared.
     fn take(self: &Arc<Self>, mb: u32, dest: &Path) -> std::io::Result<()> {
-        let spare = self.spares.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&mb).and_then(Vec::pop);
+        let spare = self.spares.lock().get_mut(&mb).and_then(Vec::pop);
         let result = match spare {
             Some(path) => std::fs::rename(path, dest),
             None => self.format(dest, mb),
@@ -224,7 +225,7 @@ impl TmpImages {
             let n = pool.counter.fetch_add(1, Ordering::Relaxed);
             let path = pool.dir.join(format!("{mb}-{n}.img"));
             if pool.format(&path, mb).is_ok() {
-                pool.spares.lock().unwrap_or_else(|p| p.into_inner()).entry(mb).or_default().push(path);
+                pool.spares.lock().entry(mb).or_default().push(path);
             }
         });
         result
@@ -378,7 +379,7 @@ impl NamespaceSandbox {
     /// A ready cell of `key`, if one is.
     fn ready_cell(&self, key: &Option<RuntimeKey>) -> Option<Cell> {
         loop {
-            let mut ready = self.cells.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key)?.pop()?;
+            let mut ready = self.cells.lock().get_mut(key)?.pop()?;
             if matches!(ready.child.try_wait(), Ok(None)) {
                 return Some(ready);
             }
@@ -391,12 +392,10 @@ impl NamespaceSandbox {
         if tokio::runtime::Handle::try_current().is_err() {
             return;
         }
-        let ready = |this: &Self| this.cells.lock().unwrap_or_else(|p| p.into_inner()).get(&key).map_or(0, Vec::len);
+        let ready = |this: &Self| this.cells.lock().get(&key).map_or(0, Vec::len);
         while ready(self) < READY_CELLS {
             match self.spawn_cell(key.as_ref()) {
-                Ok(cell) => {
-                    self.cells.lock().unwrap_or_else(|p| p.into_inner()).entry(key.clone()).or_default().push(cell)
-                }
+                Ok(cell) => self.cells.lock().entry(key.clone()).or_default().push(cell),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot prepare a sandbox cell");
                     return;
@@ -622,13 +621,13 @@ impl Sandbox for NamespaceSandbox {
     }
 
     fn shutdown(&self) {
-        drop(std::mem::take(&mut *self.cells.lock().unwrap_or_else(|p| p.into_inner())));
+        drop(std::mem::take(&mut *self.cells.lock()));
         self.hierarchy.remove_all();
         if let Some(pool) = &self.tmp_images {
             let _ = std::fs::remove_dir_all(&pool.dir);
         }
         remove_cell_dirs(&self.scratch_root);
-        if let Some(reaper) = self.reaper.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(reaper) = self.reaper.lock().take() {
             reaper.finish();
         }
     }

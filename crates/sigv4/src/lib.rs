@@ -236,12 +236,12 @@ fn scope(credential: &str) -> Result<(String, String, String, String), Refusal> 
 /// Signing keys already derived, by secret, date, region and service: a key serves every
 /// request of its day, so a server derives it once rather than per request.
 #[derive(Debug, Default)]
-pub struct SigningKeys(std::sync::Mutex<std::collections::HashMap<(String, String, String, String), hmac::Key>>);
+pub struct SigningKeys(model::sync::Mutex<std::collections::HashMap<(String, String, String, String), hmac::Key>>);
 
 impl SigningKeys {
     /// The signing key for these, derived on first use.
     pub fn get(&self, secret: &str, date: &str, region: &str, service: &str) -> hmac::Key {
-        let mut keys = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut keys = self.0.lock();
         let id = (secret.to_owned(), date.to_owned(), region.to_owned(), service.to_owned());
         if let Some(k) = keys.get(&id) {
             return k.clone();

@@ -87,7 +87,6 @@ impl SnsService {
             .inner
             .subscriptions
             .read()
-            .unwrap_or_else(|p| p.into_inner())
             .values()
             .filter(|s| s.topic_arn == topic && s.token.is_none())
             .cloned()
@@ -173,7 +172,7 @@ impl SnsService {
             // The signed fields are the same for every subscriber given the same text:
             // one signature a text.
             let signature = {
-                let mut signed = m.signed.lock().unwrap_or_else(|p| p.into_inner());
+                let mut signed = m.signed.lock();
                 match signed.iter().find(|(t, _)| t == text) {
                     Some((_, sig)) => sig.clone(),
                     None => {
@@ -224,65 +223,8 @@ impl SnsService {
         }
         let raw = attrs.get("RawMessageDelivery").is_some_and(|v| v == "true");
         match s.protocol.as_str() {
-            "sqs" => {
-                let fifo_queue = s.endpoint.ends_with(".fifo");
-                let (body, attributes) = if raw {
-                    (text, sqs_attributes(&input.attributes))
-                } else {
-                    (self.notification(s, m, &text).await.map_err(|e| e.to_string())?.to_string(), BTreeMap::new())
-                };
-                let system = input
-                    .trace_header
-                    .iter()
-                    .map(|t| {
-                        let value =
-                            sqs::AttributeValue { data_type: "String".into(), string: Some(t.clone()), binary: None };
-                        ("AWSTraceHeader".to_owned(), value)
-                    })
-                    .collect();
-                let send = sqs::SendInput {
-                    body,
-                    attributes,
-                    system,
-                    // A FIFO topic's groups order FIFO queues only; a standard topic
-                    // passes the group on (standard queues show it).
-                    group_id: input.group_id.clone().filter(|_| fifo_queue || m.sequence.is_none()),
-                    dedup_id: input.dedup_id.clone().filter(|_| fifo_queue),
-                    ..Default::default()
-                };
-                // SNS sends for the topic; the queue's policy must let it, unless the
-                // queue is the topic owner's own.
-                match self.inner.sqs.send_to_arn(&s.endpoint, &for_topic(&s.topic_arn), send) {
-                    Ok(true) => Ok(Some(Delivered {
-                        status: 200,
-                        provider: json!({ "sqsRequestId": uuid::Uuid::new_v4().to_string() }),
-                    })),
-                    Ok(false) => Err("the queue does not exist".into()),
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-            "lambda" => {
-                let mut sns = self.notification(s, m, &text).await.map_err(|e| e.to_string())?;
-                if let Some(o) = sns.as_object_mut() {
-                    // The Lambda event spells these two as AWS does there.
-                    if let Some(v) = o.remove("SigningCertURL") {
-                        o.insert("SigningCertUrl".into(), v);
-                    }
-                    if let Some(v) = o.remove("UnsubscribeURL") {
-                        o.insert("UnsubscribeUrl".into(), v);
-                    }
-                    // Lambda's events say version 1 whatever the topic signs with.
-                    o.insert("SignatureVersion".into(), json!("1"));
-                    o.entry("Subject").or_insert(Value::Null);
-                    o.entry("MessageAttributes").or_insert_with(|| json!({}));
-                }
-                let event = json!({ "Records": [{
-                    "EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": s.arn, "Sns": sns,
-                }]});
-                let request_id =
-                    self.inner.functions.invoke_event(&s.endpoint, event.to_string(), &s.topic_arn).await?;
-                Ok(Some(Delivered { status: 202, provider: json!({ "lambdaRequestId": request_id }) }))
-            }
+            "sqs" => self.deliver_to_queue(s, m, text, raw).await,
+            "lambda" => self.deliver_to_function(s, m, &text).await,
             "http" | "https" => {
                 let body = if raw {
                     text
@@ -293,7 +235,6 @@ impl SnsService {
                     .inner
                     .topics
                     .read()
-                    .unwrap_or_else(|p| p.into_inner())
                     .get(&s.topic_arn)
                     .and_then(|t| json_map(&t.attributes).remove("DeliveryPolicy"));
                 let policy = crate::effective_delivery_policy(
@@ -323,6 +264,81 @@ impl SnsService {
                 Ok(None)
             }
         }
+    }
+
+    /// Sends a message to an SQS subscriber (committed before Publish answers), as the
+    /// topic: the queue's policy must let SNS send for it.
+    async fn deliver_to_queue(
+        &self,
+        s: &SubscriptionRecord,
+        m: &Message<'_>,
+        text: String,
+        raw: bool,
+    ) -> Result<Option<Delivered>, String> {
+        let input = m.input;
+        let fifo_queue = s.endpoint.ends_with(".fifo");
+        let (body, attributes) = if raw {
+            (text, sqs_attributes(&input.attributes))
+        } else {
+            (self.notification(s, m, &text).await.map_err(|e| e.to_string())?.to_string(), BTreeMap::new())
+        };
+        let system = input
+            .trace_header
+            .iter()
+            .map(|t| {
+                let value = sqs::AttributeValue { data_type: "String".into(), string: Some(t.clone()), binary: None };
+                ("AWSTraceHeader".to_owned(), value)
+            })
+            .collect();
+        let send = sqs::SendInput {
+            body,
+            attributes,
+            system,
+            // A FIFO topic's groups order FIFO queues only; a standard topic
+            // passes the group on (standard queues show it).
+            group_id: input.group_id.clone().filter(|_| fifo_queue || m.sequence.is_none()),
+            dedup_id: input.dedup_id.clone().filter(|_| fifo_queue),
+            ..Default::default()
+        };
+        // SNS sends for the topic; the queue's policy must let it, unless the
+        // queue is the topic owner's own.
+        match self.inner.sqs.send_to_arn(&s.endpoint, &for_topic(&s.topic_arn), send) {
+            Ok(true) => Ok(Some(Delivered {
+                status: 200,
+                provider: json!({ "sqsRequestId": uuid::Uuid::new_v4().to_string() }),
+            })),
+            Ok(false) => Err("the queue does not exist".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Queues an `Event` invocation of a Lambda subscriber with AWS's `Records[].Sns` event.
+    async fn deliver_to_function(
+        &self,
+        s: &SubscriptionRecord,
+        m: &Message<'_>,
+        text: &str,
+    ) -> Result<Option<Delivered>, String> {
+        let mut sns = self.notification(s, m, text).await.map_err(|e| e.to_string())?;
+        if let Some(o) = sns.as_object_mut() {
+            // The Lambda event spells these two as AWS does there.
+            if let Some(v) = o.remove("SigningCertURL") {
+                o.insert("SigningCertUrl".into(), v);
+            }
+            if let Some(v) = o.remove("UnsubscribeURL") {
+                o.insert("UnsubscribeUrl".into(), v);
+            }
+            // Lambda's events say version 1 whatever the topic signs with.
+            o.insert("SignatureVersion".into(), json!("1"));
+            o.entry("Subject").or_insert(Value::Null);
+            o.entry("MessageAttributes").or_insert_with(|| json!({}));
+        }
+        let event = json!({ "Records": [{
+            "EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": s.arn, "Sns": sns,
+        }]});
+        let functions = self.inner.functions.get().ok_or("Lambda is not started")?;
+        let request_id = functions.invoke_event(&s.endpoint, event.to_string(), &s.topic_arn).await?;
+        Ok(Some(Delivered { status: 202, provider: json!({ "lambdaRequestId": request_id }) }))
     }
 
     /// Writes a delivery's status log line, when the topic asks for one for the
@@ -511,20 +527,20 @@ struct Message<'a> {
     /// The same, ms since the epoch (a delivery's dwell time counts from it).
     published_ms: i64,
     /// The signatures made so far, by the text signed.
-    signed: std::sync::Mutex<Vec<(String, String)>>,
+    signed: model::sync::Mutex<Vec<(String, String)>>,
 }
 
 impl Inner {
     /// What a FIFO topic answered for this deduplication id within the window.
     fn remembered(&self, topic: &str, dedup: &str) -> Option<Published> {
-        let mut seen = self.dedup.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = self.dedup.lock();
         let now = model::clock::now_ms();
         seen.retain(|_, (until, _)| *until > now);
         seen.get(&(topic.to_owned(), dedup.to_owned())).map(|(_, p)| p.clone())
     }
 
     fn remember(&self, topic: &str, dedup: &str, published: Published) {
-        let mut seen = self.dedup.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = self.dedup.lock();
         seen.insert((topic.to_owned(), dedup.to_owned()), (model::clock::now_ms() + DEDUP_WINDOW_MS, published));
     }
 }
@@ -654,59 +670,11 @@ async fn attempt(inner: &Inner, d: HttpDelivery) {
     inner.outbox.notify_one();
 }
 
-type HttpClient = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector<LocalhostResolver>>,
-    http_body_util::Full<bytes::Bytes>,
->;
-
-/// Resolves `localhost` and `*.localhost` to the loopback address, as RFC 6761 reserves
-/// them (and browsers and curl resolve them), so endpoints such as a function URL's
-/// `….lambda-url.….localhost` are reachable; other names through the system.
-#[derive(Clone)]
-struct LocalhostResolver(hyper_util::client::legacy::connect::dns::GaiResolver);
-
-type Resolved = std::vec::IntoIter<std::net::SocketAddr>;
-
-impl tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for LocalhostResolver {
-    type Response = Resolved;
-    type Error = std::io::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Resolved, std::io::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), std::io::Error>> {
-        self.0.poll_ready(cx)
-    }
-
-    fn call(&mut self, name: hyper_util::client::legacy::connect::dns::Name) -> Self::Future {
-        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
-        if host == "localhost" || host.ends_with(".localhost") {
-            let loopback = vec![std::net::SocketAddr::from(([127, 0, 0, 1], 0))];
-            return Box::pin(async move { Ok(loopback.into_iter()) });
-        }
-        let lookup = self.0.call(name);
-        Box::pin(async move { Ok(lookup.await?.collect::<Vec<_>>().into_iter()) })
-    }
-}
-
-/// One client for every delivery: plain HTTP, and HTTPS verified against the system's
-/// trusted certificates (`SSL_CERT_FILE` / `SSL_CERT_DIR` name others, as usual).
-fn client() -> Result<&'static HttpClient, String> {
-    static CLIENT: std::sync::OnceLock<Result<HttpClient, String>> = std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(LocalhostResolver(
-                hyper_util::client::legacy::connect::dns::GaiResolver::new(),
-            ));
-            http.enforce_http(false);
-            let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_native_roots()
-                .map_err(|e| format!("no trusted certificates for https deliveries: {e}"))?
-                .https_or_http()
-                .enable_http1()
-                .wrap_connector(http);
-            Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
+/// One client for every delivery (see `outbound`: system roots, `*.localhost` on the
+/// loopback).
+fn client() -> &'static outbound::Client {
+    static CLIENT: std::sync::OnceLock<outbound::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(outbound::client)
 }
 
 async fn post(url: &str, headers: &BTreeMap<String, String>, body: String) -> Result<u16, String> {
@@ -723,7 +691,7 @@ async fn post(url: &str, headers: &BTreeMap<String, String>, body: String) -> Re
         req = req.header(k.as_str(), v);
     }
     let req = req.body(Full::new(bytes::Bytes::from(body))).map_err(|e| e.to_string())?;
-    let resp = tokio::time::timeout(Duration::from_secs(15), client()?.request(req))
+    let resp = tokio::time::timeout(Duration::from_secs(15), client().request(req))
         .await
         .map_err(|_| "timed out".to_owned())?
         .map_err(|e| format!("{e:?}"))?;

@@ -34,11 +34,12 @@ mod platform;
 pub mod signing;
 mod subscriptions;
 
+use model::sync::RwLock;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use iam::resource_policy::{Requester, ResourcePolicy};
 use serde_json::{json, Value};
@@ -146,7 +147,8 @@ struct Inner {
     topics: RwLock<BTreeMap<String, TopicRecord>>,
     subscriptions: RwLock<BTreeMap<String, SubscriptionRecord>>,
     sqs: sqs::SqsService,
-    functions: Arc<dyn FunctionTarget>,
+    /// Lambda, once it is started (after SNS, which it delivers destinations to).
+    functions: std::sync::OnceLock<Arc<dyn FunctionTarget>>,
     /// Where delivery status logs go, if anywhere.
     delivery_log: Option<Arc<dyn DeliveryLog>>,
     /// The base URL subscribers reach Lamina by (for `UnsubscribeURL` and confirmations).
@@ -159,7 +161,7 @@ struct Inner {
     /// Platform applications, endpoints and SMS settings.
     documents: RwLock<platform::Documents>,
     /// What FIFO topics answered, by (topic, deduplication id), until the window closes.
-    dedup: std::sync::Mutex<std::collections::HashMap<(String, String), (i64, delivery::Published)>>,
+    dedup: model::sync::Mutex<std::collections::HashMap<(String, String), (i64, delivery::Published)>>,
 }
 
 /// The attributes CreateTopic and SetTopicAttributes take.
@@ -292,7 +294,6 @@ impl SnsService {
     pub fn start(
         store: Arc<dyn TopicStore>,
         sqs: sqs::SqsService,
-        functions: Arc<dyn FunctionTarget>,
         delivery_log: Option<Arc<dyn DeliveryLog>>,
         base_url: String,
         key_dir: PathBuf,
@@ -305,7 +306,7 @@ impl SnsService {
             topics: RwLock::new(topics),
             subscriptions: RwLock::new(subscriptions),
             sqs,
-            functions,
+            functions: std::sync::OnceLock::new(),
             delivery_log,
             base_url,
             key_dir,
@@ -316,6 +317,14 @@ impl SnsService {
         });
         tokio::spawn(delivery::dispatch(inner.clone()));
         Ok(SnsService { inner })
+    }
+
+    /// Connects the `lambda` protocol's deliveries to Lambda; until then they fail and
+    /// are retried as any failed delivery is.
+    pub fn deliver_to_functions(&self, functions: Arc<dyn FunctionTarget>) {
+        if self.inner.functions.set(functions).is_err() {
+            tracing::warn!("SNS's function target was connected twice; the first stays");
+        }
     }
 
     /// The signing key and certificate, made (or loaded) on first use.
@@ -349,7 +358,7 @@ impl SnsService {
         if parsed.region != caller.region {
             return Err(SnsError::invalid(format!("Invalid parameter: {param}")));
         }
-        let topics = self.inner.topics.read().unwrap_or_else(|p| p.into_inner());
+        let topics = self.inner.topics.read();
         topics
             .get(arn)
             .filter(|_| parsed.account == caller.account)
@@ -359,7 +368,7 @@ impl SnsService {
 
     fn save_topic(&self, t: TopicRecord) -> Result<(), SnsError> {
         self.inner.store.put_topic(&t)?;
-        self.inner.topics.write().unwrap_or_else(|p| p.into_inner()).insert(t.arn.clone(), t);
+        self.inner.topics.write().insert(t.arn.clone(), t);
         Ok(())
     }
 
@@ -425,7 +434,7 @@ impl SnsService {
     /// ListTopics, paginated by 100 as SNS does.
     pub fn list_topics(&self, caller: &Caller, next: Option<&str>) -> (Vec<String>, Option<String>) {
         let prefix = format!("arn:aws:sns:{}:{}:", caller.region, caller.account);
-        let topics = self.inner.topics.read().unwrap_or_else(|p| p.into_inner());
+        let topics = self.inner.topics.read();
         let all: Vec<String> =
             topics.keys().filter(|a| a.starts_with(&prefix) && next.is_none_or(|n| a.as_str() > n)).cloned().collect();
         let token = (all.len() > 100).then(|| all[99].clone());
@@ -440,15 +449,15 @@ impl SnsService {
             Err(e) => return Err(e),
         }
         self.inner.store.delete_topic(arn)?;
-        self.inner.topics.write().unwrap_or_else(|p| p.into_inner()).remove(arn);
-        self.inner.subscriptions.write().unwrap_or_else(|p| p.into_inner()).retain(|_, s| s.topic_arn != arn);
+        self.inner.topics.write().remove(arn);
+        self.inner.subscriptions.write().retain(|_, s| s.topic_arn != arn);
         Ok(())
     }
 
     /// GetTopicAttributes, with the computed ones.
     pub fn topic_attributes(&self, caller: &Caller, arn: &str) -> Result<BTreeMap<String, String>, SnsError> {
         let t = self.topic(caller, "TopicArn", arn)?;
-        let subs = self.inner.subscriptions.read().unwrap_or_else(|p| p.into_inner());
+        let subs = self.inner.subscriptions.read();
         let (mut confirmed, mut pending) = (0, 0);
         for s in subs.values().filter(|s| s.topic_arn == arn) {
             if s.token.is_some() {
@@ -624,7 +633,7 @@ impl SnsService {
     /// Whether a function of account `sender` may publish to the topic this ARN names;
     /// `None` if there is no such topic.
     pub fn permits(&self, topic: &str, sender: &str) -> Option<bool> {
-        let t = self.inner.topics.read().unwrap_or_else(|p| p.into_inner()).get(topic).cloned()?;
+        let t = self.inner.topics.read().get(topic).cloned()?;
         Some(Self::topic_permits(&t, &Requester::Account(sender), "SNS:Publish"))
     }
 
@@ -637,7 +646,7 @@ impl SnsService {
 
     /// Whether a topic with this ARN exists.
     pub fn exists(&self, arn: &str) -> bool {
-        self.inner.topics.read().unwrap_or_else(|p| p.into_inner()).contains_key(arn)
+        self.inner.topics.read().contains_key(arn)
     }
 }
 

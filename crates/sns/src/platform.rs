@@ -98,7 +98,7 @@ fn check_phone(number: &str) -> Result<(), SnsError> {
 impl SnsService {
     fn save_document(&self, kind: &str, key: &str, attributes: BTreeMap<String, String>) -> Result<(), SnsError> {
         self.inner.store.put_document(kind, key, &to_json(&attributes))?;
-        let mut docs = self.inner.documents.write().unwrap_or_else(|p| p.into_inner());
+        let mut docs = self.inner.documents.write();
         let map = match kind {
             APP => &mut docs.apps,
             ENDPOINT => &mut docs.endpoints,
@@ -111,7 +111,7 @@ impl SnsService {
     /// The application an ARN names, in the caller's account and region.
     fn app(&self, caller: &Caller, arn: &str) -> Result<BTreeMap<String, String>, SnsError> {
         let parsed = checks::arn("PlatformApplicationArn", arn)?;
-        let docs = self.inner.documents.read().unwrap_or_else(|p| p.into_inner());
+        let docs = self.inner.documents.read();
         docs.apps
             .get(arn)
             .filter(|_| parsed.account == caller.account && parsed.region == caller.region)
@@ -127,7 +127,7 @@ impl SnsService {
                 "Invalid parameter: {param} Reason: Wrong number of slashes in relative portion of the ARN."
             )));
         }
-        let docs = self.inner.documents.read().unwrap_or_else(|p| p.into_inner());
+        let docs = self.inner.documents.read();
         docs.endpoints
             .get(arn)
             .filter(|_| parsed.account == caller.account && parsed.region == caller.region)
@@ -191,7 +191,7 @@ impl SnsService {
     /// DeletePlatformApplication, with its endpoints; a missing one is not an error.
     pub fn delete_platform_application(&self, caller: &Caller, arn: &str) -> Result<(), SnsError> {
         checks::arn("PlatformApplicationArn", arn)?;
-        let mut docs = self.inner.documents.write().unwrap_or_else(|p| p.into_inner());
+        let mut docs = self.inner.documents.write();
         let endpoints: Vec<String> = docs.endpoints.keys().filter(|e| app_of(e) == arn).cloned().collect();
         if docs.apps.contains_key(arn) && arn.split(':').nth(4) == Some(caller.account.as_str()) {
             self.inner.store.delete_documents(ENDPOINT, &endpoints)?;
@@ -207,7 +207,7 @@ impl SnsService {
     /// ListPlatformApplications: the caller's, with their attributes.
     pub fn list_platform_applications(&self, caller: &Caller) -> Listed {
         let prefix = format!("arn:aws:sns:{}:{}:app/", caller.region, caller.account);
-        let docs = self.inner.documents.read().unwrap_or_else(|p| p.into_inner());
+        let docs = self.inner.documents.read();
         docs.apps
             .iter()
             .filter(|(arn, _)| arn.starts_with(&prefix))
@@ -236,7 +236,7 @@ impl SnsService {
         attributes.insert("Token".into(), token.to_owned());
         attributes.entry("Enabled".into()).or_insert_with(|| "true".into());
         let existing = {
-            let docs = self.inner.documents.read().unwrap_or_else(|p| p.into_inner());
+            let docs = self.inner.documents.read();
             docs.endpoints
                 .iter()
                 .find(|(arn, a)| app_of(arn) == app_arn && a.get("Token").map(String::as_str) == Some(token))
@@ -278,7 +278,7 @@ impl SnsService {
     pub fn delete_endpoint(&self, caller: &Caller, arn: &str) -> Result<(), SnsError> {
         if self.endpoint(caller, "EndpointArn", arn).is_ok() {
             self.inner.store.delete_documents(ENDPOINT, &[arn.to_owned()])?;
-            self.inner.documents.write().unwrap_or_else(|p| p.into_inner()).endpoints.remove(arn);
+            self.inner.documents.write().endpoints.remove(arn);
         }
         Ok(())
     }
@@ -286,7 +286,7 @@ impl SnsService {
     /// ListEndpointsByPlatformApplication.
     pub fn list_endpoints(&self, caller: &Caller, app_arn: &str) -> Result<Listed, SnsError> {
         self.app(caller, app_arn)?;
-        let docs = self.inner.documents.read().unwrap_or_else(|p| p.into_inner());
+        let docs = self.inner.documents.read();
         Ok(docs
             .endpoints
             .iter()
@@ -341,7 +341,7 @@ impl SnsService {
     /// GetSMSAttributes: all, or those named.
     pub fn sms_attributes(&self, caller: &Caller, names: &[String]) -> BTreeMap<String, String> {
         let key = format!("{}:{}", caller.account, caller.region);
-        let docs = self.inner.documents.read().unwrap_or_else(|p| p.into_inner());
+        let docs = self.inner.documents.read();
         let mut all = docs.sms.get(&key).cloned().unwrap_or_default();
         all.entry("MonthlySpendLimit".into()).or_insert_with(|| "1".into());
         all.retain(|k, _| names.is_empty() || names.contains(k));

@@ -82,7 +82,6 @@ impl SnsService {
             .inner
             .subscriptions
             .read()
-            .unwrap_or_else(|p| p.into_inner())
             .values()
             .find(|s| s.topic_arn == topic && s.protocol == protocol && s.endpoint == endpoint)
             .cloned();
@@ -135,7 +134,7 @@ impl SnsService {
 
     fn save_subscription(&self, s: SubscriptionRecord) -> Result<(), SnsError> {
         self.inner.store.put_subscription(&s)?;
-        self.inner.subscriptions.write().unwrap_or_else(|p| p.into_inner()).insert(s.arn.clone(), s);
+        self.inner.subscriptions.write().insert(s.arn.clone(), s);
         Ok(())
     }
 
@@ -200,7 +199,7 @@ impl SnsService {
             return Err(SnsError::invalid("Invalid token"));
         }
         {
-            let mut subs = self.inner.subscriptions.write().unwrap_or_else(|p| p.into_inner());
+            let mut subs = self.inner.subscriptions.write();
             let found = subs.values_mut().find(|s| s.topic_arn == topic && s.token.as_deref() == Some(token));
             if let Some(s) = found {
                 s.token = None;
@@ -210,7 +209,7 @@ impl SnsService {
         }
         // An UnsubscribeConfirmation's token brings the subscription back, while its
         // topic exists.
-        let topic_exists = self.inner.topics.read().unwrap_or_else(|p| p.into_inner()).contains_key(topic);
+        let topic_exists = self.inner.topics.read().contains_key(topic);
         match self.restorable(topic, token)?.filter(|_| topic_exists) {
             Some(s) => {
                 let arn = s.arn.clone();
@@ -227,7 +226,7 @@ impl SnsService {
         if !parsed.resource.contains(':') {
             return Err(SnsError::invalid("Invalid parameter: SubscriptionId"));
         }
-        let subs = self.inner.subscriptions.read().unwrap_or_else(|p| p.into_inner());
+        let subs = self.inner.subscriptions.read();
         subs.get(arn).cloned().ok_or_else(|| SnsError::not_found("Subscription does not exist"))
     }
 
@@ -241,7 +240,7 @@ impl SnsService {
             Err(e) => return Err(e),
         };
         self.inner.store.delete_subscription(arn)?;
-        self.inner.subscriptions.write().unwrap_or_else(|p| p.into_inner()).remove(arn);
+        self.inner.subscriptions.write().remove(arn);
         if matches!(s.protocol.as_str(), "http" | "https") && s.token.is_none() {
             let token = new_token();
             let kept = serde_json::json!({
@@ -335,7 +334,7 @@ impl SnsService {
             ),
             None => None,
         };
-        let subs = self.inner.subscriptions.read().unwrap_or_else(|p| p.into_inner());
+        let subs = self.inner.subscriptions.read();
         let mut page: Vec<&SubscriptionRecord> = subs
             .values()
             .filter(|s| match topic {

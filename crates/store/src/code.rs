@@ -1,10 +1,11 @@
 //! Deployment packages, stored once by content hash and extracted once for execution.
 
+use model::sync::Mutex;
 use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::Engine;
 use model::limits::CODE_UNZIPPED_MAX_BYTES;
@@ -49,7 +50,7 @@ pub struct CodePin {
 
 impl Drop for CodePin {
     fn drop(&mut self) {
-        let mut pins = self.pins.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pins = self.pins.lock();
         if let Some(n) = pins.get_mut(&self.hex) {
             *n -= 1;
             if *n == 0 {
@@ -79,7 +80,7 @@ impl CodeStore {
             sha256_hex: hex,
             size: zip.len() as u64,
         };
-        *self.pins.lock().unwrap_or_else(|p| p.into_inner()).entry(info.sha256_hex.clone()).or_default() += 1;
+        *self.pins.lock().entry(info.sha256_hex.clone()).or_default() += 1;
         let pin = CodePin { pins: self.pins.clone(), hex: info.sha256_hex.clone() };
         let path = self.blob_path(&info.sha256_hex);
         if !path.exists() {
@@ -113,7 +114,7 @@ impl CodeStore {
         sha256_hex: &str,
         in_use: impl FnOnce() -> Result<bool, E>,
     ) -> Result<(), E> {
-        let pins = self.pins.lock().unwrap_or_else(|p| p.into_inner());
+        let pins = self.pins.lock();
         if pins.contains_key(sha256_hex) || in_use()? {
             return Ok(());
         }

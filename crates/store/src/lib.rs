@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod code;
+pub mod docs;
 mod gateway;
 mod logs;
 mod queues;

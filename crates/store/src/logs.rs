@@ -6,10 +6,10 @@
 //! line costs one insert): a stream reads in order directly, and a group's events are
 //! merged across its streams in time order as they are read.
 
+use model::sync::Mutex;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::path::Path;
-use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -228,7 +228,7 @@ impl LogStore {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        let mut db = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut db = self.conn.lock();
         Ok(f(&mut db.conn)?)
     }
 
@@ -366,7 +366,7 @@ impl LogStore {
     /// Appends batches of events in one transaction. A batch whose group or stream is
     /// missing, and that may not create them, is skipped (it was deleted meanwhile).
     pub fn append(&self, batches: &[LogAppend]) -> Result<(), StoreError> {
-        let mut db = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut db = self.conn.lock();
         let Db { conn, next_seq } = &mut *db;
         let mut seq = *next_seq;
         let written = (|| {

@@ -1,0 +1,242 @@
+//! Starting an environment: its code and layers unpacked, the process tree launched\nwith AWS's environment variables, its output captured and its Runtime API served.
+
+use super::*;
+
+impl Inner {
+    /// Starts an environment for `f`: its code and layers unpacked, its process tree
+    /// launched with AWS's environment, its output captured and its Runtime API served.
+    pub(crate) async fn launch(&self, f: &Function, provisioned: bool) -> Result<Environment, LaunchFailure> {
+        let (entry, mounts) = self.unpack(f).await?;
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let layout = self.sandbox.layout(&id, &mounts);
+        let prestart = matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py", .. });
+        let (program, args) = entrypoint(entry, &mounts, &layout)?;
+        // Environments with a network of their own listen for their Runtime API inside it;
+        // the others share the host's loopback, where Lamina listens for them.
+        let host_listener = match self.sandbox.isolated_runtime_api() {
+            Some(_) => None,
+            None => Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| internal("runtime API", &e))?),
+        };
+        let api_address = match (&host_listener, self.sandbox.isolated_runtime_api()) {
+            (Some(l), _) => l.local_addr().map_err(|e| internal("runtime API", &e))?.to_string(),
+            (None, Some(inside)) => inside.to_owned(),
+            (None, None) => unreachable!("one of the two is set"),
+        };
+        let date = time::OffsetDateTime::now_utc();
+        let log_stream =
+            format!("{:04}/{:02}/{:02}/[{}]{id}", date.year(), u8::from(date.month()), date.day(), f.version_label());
+        let (env, credentials) = self.environment(f, provisioned, &layout, api_address, &log_stream);
+        let limits = Limits { memory_mb: f.config.memory_mb, ephemeral_mb: f.config.ephemeral_mb };
+        let spec = LaunchSpec { id, program, args, env, mounts, limits, prestart };
+        let launched = Instant::now();
+        let mut process = self.start_process(spec).await?;
+        let output =
+            process.take_output().ok_or_else(|| LaunchFailure::Internal("the sandbox gave no output".into()))?;
+        let destination = self.config.log_sink.clone().map(|sink| {
+            let id = LogStreamId {
+                account: f.account.clone(),
+                region: f.region.clone(),
+                group: f.log_group(),
+                stream: log_stream.clone(),
+            };
+            (sink, id)
+        });
+        let logs = logs::LogCapture::start(output, destination).map_err(|e| internal("log pipe", &e))?;
+        let (api, init_error) = serve_runtime_api(host_listener, &mut process).await?;
+        self.started.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(function = %f.name, pid = process.pid(), "environment started");
+        Ok(Environment {
+            revision: f.revision_id.clone(),
+            last_used: launched,
+            api,
+            init_error: Some(init_error),
+            process,
+            logs,
+            launched,
+            initialized: false,
+            memory_mb: f.config.memory_mb,
+            max_memory_mb: 0,
+            init_timeout: self.config.init_timeout,
+            frozen: false,
+            provisioned,
+            _credentials: credentials,
+        })
+    }
+
+    /// The runtime's entry and the environment's mounts: the function's package and its
+    /// layers, unpacked (once) off the async workers.
+    pub(crate) async fn unpack(&self, f: &Function) -> Result<(runtimes::Entry, Mounts), LaunchFailure> {
+        let resolver = self.resolver.clone();
+        let runtime = f.config.runtime;
+        let (entry, shared) = tokio::task::spawn_blocking(move || (resolver.entry(runtime), resolver.shared_roots()))
+            .await
+            .map_err(|e| internal("resolving the runtime", &e))?;
+        let entry = entry.map_err(|u| LaunchFailure::Unavailable(u.0))?;
+        let code = self.code.clone();
+        let hex = f.code.sha256_hex.clone();
+        let layers: Vec<String> = f.config.layers.iter().map(|l| l.sha256_hex.clone()).collect();
+        let (task, opt) = tokio::task::spawn_blocking(move || {
+            let task = code.extracted(&hex)?;
+            let opt = if layers.is_empty() { None } else { Some(code.merged(&layers)?) };
+            Ok::<_, store::CodeError>((task, opt))
+        })
+        .await
+        .map_err(|e| internal("extracting code", &e))?
+        .map_err(|e| internal("extracting code", &e))?;
+        Ok((entry, Mounts { task, runtime: self.config.runtime_dir.clone(), opt, shared }))
+    }
+
+    /// The environment variables AWS gives a function's runtime (and its own, last), with
+    /// the lease on the credentials among them.
+    pub(crate) fn environment(
+        &self,
+        f: &Function,
+        provisioned: bool,
+        layout: &sandbox::Layout,
+        api_address: String,
+        log_stream: &str,
+    ) -> (Vec<(String, String)>, Option<CredentialLease>) {
+        let c = &f.config;
+        let task_root = layout.task_root.display().to_string();
+        let opt = layout.opt_dir.display().to_string();
+        let ((key_id, secret, token), credentials) = match &self.config.credentials {
+            Some(issuer) => {
+                let issued = issuer.issue(f);
+                let lease = CredentialLease { issuer: issuer.clone(), access_key: issued.0.clone() };
+                (issued, Some(lease))
+            }
+            None => ((f.account.clone(), "lamina".into(), "lamina".into()), None),
+        };
+        let initialization = if provisioned { "provisioned-concurrency" } else { "on-demand" };
+        let mut env: Vec<(String, String)> = [
+            ("AWS_LAMBDA_FUNCTION_NAME", f.name.clone()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", c.memory_mb.to_string()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", f.version_label()),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", initialization.to_owned()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", f.log_group()),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream.to_owned()),
+            ("AWS_LAMBDA_RUNTIME_API", api_address),
+            ("AWS_REGION", f.region.clone()),
+            ("AWS_DEFAULT_REGION", f.region.clone()),
+            ("AWS_ACCESS_KEY_ID", key_id),
+            ("AWS_SECRET_ACCESS_KEY", secret),
+            ("AWS_SESSION_TOKEN", token),
+            ("AWS_ENDPOINT_URL", self.config.endpoint_url.clone()),
+            ("_HANDLER", c.handler.clone()),
+            ("LAMBDA_TASK_ROOT", task_root.clone()),
+            ("LAMBDA_RUNTIME_DIR", layout.runtime_dir.display().to_string()),
+            ("LAMINA_OPT_DIR", opt.clone()),
+            ("TZ", ":UTC".to_owned()),
+            ("LANG", "en_US.UTF-8".to_owned()),
+            ("PATH", format!("/usr/local/bin:/usr/bin:/bin:{opt}/bin")),
+            ("LD_LIBRARY_PATH", format!("/lib64:/usr/lib64:{task_root}:{task_root}/lib:{opt}/lib")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        // The JSON log format, as AWS tells the runtimes.
+        if c.logging.json {
+            env.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
+            if let Some(level) = &c.logging.application_level {
+                env.push(("AWS_LAMBDA_LOG_LEVEL".into(), level.clone()));
+            }
+        }
+        if let Some(exec_env) = c.runtime.execution_env() {
+            env.push(("AWS_EXECUTION_ENV".into(), exec_env));
+        }
+        if c.runtime.family() == model::RuntimeFamily::Node {
+            // As on AWS: a layer's node_modules for this Node major version, then any.
+            let major = c.runtime.as_str().trim_start_matches("nodejs").trim_end_matches(".x");
+            env.push((
+                "NODE_PATH".into(),
+                format!("{opt}/nodejs/node{major}/node_modules:{opt}/nodejs/node_modules:{task_root}"),
+            ));
+        }
+        if self.config.trusted_ca.is_some() {
+            let dir = &layout.runtime_dir;
+            for (name, file) in
+                [("AWS_CA_BUNDLE", CA_BUNDLE), ("SSL_CERT_FILE", CA_BUNDLE), ("NODE_EXTRA_CA_CERTS", LAMINA_CA)]
+            {
+                if !c.environment.as_ref().is_some_and(|e| e.contains_key(name)) {
+                    env.push((name.into(), dir.join(file).display().to_string()));
+                }
+            }
+        }
+        env.extend(c.environment.iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
+        (env, credentials)
+    }
+
+    /// Launches the process tree. Launching may format a /tmp image or spawn helpers, so
+    /// it runs off the async workers; a program that cannot be executed is the function's
+    /// failure, in AWS's words.
+    pub(crate) async fn start_process(&self, spec: LaunchSpec) -> Result<sandbox::Sandboxed, LaunchFailure> {
+        let sandbox = self.sandbox.clone();
+        let launched =
+            tokio::task::spawn_blocking(move || sandbox.launch(spec)).await.map_err(|e| internal("sandbox", &e))?;
+        match launched {
+            Ok(p) => Ok(p),
+            Err(SandboxError::Spawn { program, source }) => {
+                let why = match source.kind() {
+                    std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                    std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+                    _ => source.to_string(),
+                };
+                Err(LaunchFailure::Entrypoint(format!("fork/exec {program}: {why}")))
+            }
+            Err(e @ SandboxError::Setup(_)) => Err(internal("sandbox", &e)),
+        }
+    }
+}
+
+pub(crate) fn internal(what: &str, e: &dyn std::fmt::Display) -> LaunchFailure {
+    LaunchFailure::Internal(format!("{what}: {e}"))
+}
+
+/// The program and arguments an environment runs: Lamina's runtime client under its
+/// interpreter, or the function's (or a layer's) `bootstrap`.
+pub(crate) fn entrypoint(
+    entry: runtimes::Entry,
+    mounts: &Mounts,
+    layout: &sandbox::Layout,
+) -> Result<(PathBuf, Vec<String>), LaunchFailure> {
+    match entry {
+        runtimes::Entry::Client { interpreter, flags, script } => {
+            let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+            args.push(layout.runtime_dir.join(script).display().to_string());
+            Ok((interpreter, args))
+        }
+        runtimes::Entry::Bootstrap if mounts.task.join("bootstrap").is_file() => {
+            Ok((layout.task_root.join("bootstrap"), Vec::new()))
+        }
+        runtimes::Entry::Bootstrap if mounts.opt.as_ref().is_some_and(|o| o.join("bootstrap").is_file()) => {
+            Ok((layout.opt_dir.join("bootstrap"), Vec::new()))
+        }
+        runtimes::Entry::Bootstrap => Err(LaunchFailure::Entrypoint(
+            "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".to_owned(),
+        )),
+    }
+}
+
+/// Serves the environment's Runtime API: on the shared loopback, admitting only the
+/// environment's own uid (when the sandbox gives it one); inside the environment's own
+/// network, on the socket the sandbox handed over, where only it can connect. The
+/// runtime's first connection waits in the backlog meanwhile.
+pub(crate) async fn serve_runtime_api(
+    host_listener: Option<tokio::net::TcpListener>,
+    process: &mut sandbox::Sandboxed,
+) -> Result<(RuntimeApi, tokio::sync::oneshot::Receiver<runtime_api::InitError>), LaunchFailure> {
+    let (listener, admit): (_, runtime_api::Admission) = match host_listener {
+        Some(listener) => match process.uid() {
+            Some(uid) => {
+                (listener, Arc::new(move |local, peer| sandbox::tcp_peer_uid(local, peer).is_ok_and(|u| u == uid)))
+            }
+            None => (listener, Arc::new(|_, _| true)),
+        },
+        None => match process.runtime_api_listener().await {
+            Ok(Some(listener)) => (listener, Arc::new(|_, _| true)),
+            Ok(None) => return Err(LaunchFailure::Internal("the sandbox gave no Runtime API socket".into())),
+            Err(e) => return Err(internal("receiving the Runtime API socket", &e)),
+        },
+    };
+    RuntimeApi::serve(listener, admit).map_err(|e| internal("runtime API", &e))
+}

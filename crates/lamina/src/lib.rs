@@ -1,0 +1,315 @@
+//! Lamina as a library: [`start`] builds a whole server — store, sandbox, invoker, every
+//! service and the API router — on a listener it is given, and [`Server::serve`] (or
+//! [`run`], both at once) serves it until a shutdown future resolves. The `lamina` binary
+//! (`main.rs`) reads the command line and the configuration and calls it; Rust
+//! integration tests (`tests/`) start servers in-process on port 0 the same way.
+//!
+//! It only wires: configuration ([`config`]), construction, the listener (HTTP and HTTPS on
+//! one port, `tls.rs`; connection limits, `serve.rs`) and shutdown. What a service does is
+//! its crate's; the adapters in `sinks.rs` only forward (functions' output and access
+//! logs to CloudWatch Logs, functions' credentials to the authenticator).
+#![deny(missing_docs)]
+
+pub mod config;
+mod serve;
+mod sinks;
+mod tls;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+pub use config::Config;
+
+/// Chooses the sandbox the configuration asks for and the host allows; `data` is where
+/// its scratch files go.
+pub fn choose_sandbox(config: &Config, data: &std::path::Path) -> anyhow::Result<Arc<dyn sandbox::Sandbox>> {
+    use crate::config::SandboxMode;
+    let scratch = data.join("scratch");
+    if config.sandbox.mode == SandboxMode::Process {
+        tracing::warn!("sandbox mode `process`: environments run UNSANDBOXED, with Lamina's own privileges");
+        return Ok(Arc::new(sandbox::ProcessSandbox::new(&scratch)));
+    }
+    let helper = std::env::current_exe().context("locating the lamina binary")?;
+    let isolated_network = config.sandbox.network == crate::config::NetworkMode::None;
+    let runtime_dir = data.join("runtime");
+    let hosts = data.join("etc").join("hosts");
+    let hosts = apigateway::hosts::prepare(&hosts)
+        .inspect_err(|e| tracing::warn!("{}: {e}; environments resolve only the system's hosts", hosts.display()))
+        .map(|()| hosts.as_path());
+    let freeze = config.sandbox.freeze_idle;
+    match sandbox::NamespaceSandbox::new(&helper, &scratch, &runtime_dir, freeze, isolated_network, hosts.ok()) {
+        Ok(s) => Ok(Arc::new(s)),
+        Err(why) if config.sandbox.mode == SandboxMode::Auto => {
+            tracing::warn!("cannot sandbox environments ({why}); running them UNSANDBOXED as plain processes");
+            Ok(Arc::new(sandbox::ProcessSandbox::new(&scratch)))
+        }
+        Err(why) => anyhow::bail!("sandbox mode is `namespace` but this host cannot sandbox: {why}"),
+    }
+}
+
+/// Holds `<data>/lamina.lock` for as long as the server runs (the kernel lets go of it
+/// however the process ends): a second server on the same data directory would corrupt
+/// what the first one holds in memory, so it refuses to start.
+fn lock_data_dir(data: &std::path::Path) -> anyhow::Result<nix::fcntl::Flock<std::fs::File>> {
+    use nix::fcntl::{Flock, FlockArg};
+    use std::io::Write;
+    let path = data.join("lamina.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(mut lock) => {
+            lock.set_len(0)?;
+            writeln!(lock, "{}", std::process::id())?;
+            Ok(lock)
+        }
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            anyhow::bail!(
+                "data directory {} is in use by another `lamina serve` (pid {}); stop it, or give this one its own --data-dir",
+                data.display(),
+                holder.trim()
+            )
+        }
+        Err((_, e)) => Err(anyhow::anyhow!("locking {}: {e}", path.display())),
+    }
+}
+
+/// Every environment holds a few descriptors (its Runtime API listener and connection,
+/// its log pipe), and every WebSocket connection one; raise the limit so that a busy host
+/// does not run out at the common default of 1024.
+fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else { return };
+    // As root, up to the kernel's ceiling: every WebSocket connection holds a descriptor.
+    let ceiling = std::fs::read_to_string("/proc/sys/fs/nr_open").ok().and_then(|s| s.trim().parse::<u64>().ok());
+    if let Some(max) = ceiling.filter(|max| *max > hard) {
+        if setrlimit(Resource::RLIMIT_NOFILE, max, max).is_ok() {
+            return;
+        }
+    }
+    if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err() {
+        tracing::warn!(soft, hard, "cannot raise the open-file limit");
+    }
+}
+
+/// A server built and listening, not yet serving.
+pub struct Server {
+    addr: SocketAddr,
+    data_dir: std::path::PathBuf,
+    listener: tls::DualListener,
+    app: axum::Router,
+    limits: serve::Limits,
+    invoker: invoker::Invoker,
+    _lock: nix::fcntl::Flock<std::fs::File>,
+}
+
+impl Server {
+    /// The address it listens on (the port chosen, when it was given port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The data directory, canonical.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// Serves every API until `shutdown` resolves, lets open requests finish, and stops
+    /// the execution environments.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) {
+        serve::serve(self.listener, self.app, self.limits, shutdown).await;
+        self.invoker.shutdown();
+        tracing::info!("stopped");
+    }
+}
+
+/// Builds the server `config` describes on `listener` and serves it until `shutdown`
+/// resolves.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    start(listener, config).await?.serve(shutdown).await;
+    Ok(())
+}
+
+/// Builds the server `config` describes on `listener`: opens (and locks) the data
+/// directory, starts every service, and loads the service models in the background.
+pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow::Result<Server> {
+    raise_fd_limit();
+    let data = &config.data_dir;
+    std::fs::create_dir_all(data).with_context(|| format!("creating data directory {}", data.display()))?;
+    let data = data.canonicalize()?;
+    let lock = lock_data_dir(&data)?;
+    let database = Arc::new(store::SqliteStore::open(&data.join("state.db"))?);
+    let store: Arc<dyn store::MetadataStore> = database.clone();
+    let code = store::CodeStore::open(&data.join("code"))?;
+
+    let addr = listener.local_addr()?;
+    let local = if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
+
+    let authority = tls::authority(&data.join("tls"))?;
+    let auth = authenticator(&config)?;
+    // Temporary credentials (functions' sessions, assumed roles) are kept where requests
+    // are checked: the authenticator, or in open mode a registry of their own.
+    let issued = auth.clone().unwrap_or_else(|| Arc::new(aws_api::Authenticator::new(Vec::new())));
+    let logs = logs::LogsService::start(store::LogStore::open(&data.join("logs.db"))?)
+        .map_err(|e| anyhow::anyhow!("starting CloudWatch Logs: {e}"))?;
+    let invoker = start_invoker(&config, &data, local, &authority, &issued, &logs, code.clone())?;
+    // One clock for everything that keeps time, so tests can move it once.
+    let clock = model::Clock::default();
+    let sqs =
+        sqs::SqsService::start(database.clone(), clock.clone()).map_err(|e| anyhow::anyhow!("starting SQS: {e}"))?;
+    let sns = sns::SnsService::start(
+        database.clone(),
+        sqs.clone(),
+        Some(Arc::new(sinks::Logs(logs.clone()))),
+        format!("http://{local}"),
+        data.join("sns"),
+    )
+    .map_err(|e| anyhow::anyhow!("starting SNS: {e}"))?;
+    let settings = lambda::LambdaSettings {
+        async_queue: lambda::AsyncConfig {
+            retry_delays: config.async_.retry_delays_secs.iter().map(|s| Duration::from_secs_f64(*s)).collect(),
+            parallelism: config.async_.parallelism,
+            clock,
+            ..Default::default()
+        },
+        concurrency_limit: config.functions.concurrency,
+        authorize_services: config.auth.mode == config::AuthMode::Sigv4,
+    };
+    let destinations = lambda::Destinations::new(sqs.clone(), sns.clone());
+    let lambda = lambda::LambdaService::start(store, code, invoker.clone(), settings, destinations)?;
+    sns.deliver_to_functions(Arc::new(lambda.clone()));
+    lambda.start_event_sources(sqs.clone()).map_err(|e| anyhow::anyhow!("starting event source mappings: {e}"))?;
+    let gateway = apigateway::GatewayService::start(
+        database.clone(),
+        lambda.clone(),
+        sqs.clone(),
+        gateway_settings(&config, &data, local, &logs),
+    )
+    .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;
+    let iam = iam::IamService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting IAM: {e}"))?;
+    // IAM users' access keys act as their users, in either auth mode.
+    for key in iam.active_keys() {
+        issued.accept_user_key(&key);
+    }
+    let app = aws_api::router(aws_api::ApiState {
+        lambda,
+        sqs,
+        sns,
+        gateway,
+        iam,
+        logs,
+        callers: Arc::new(aws_api::CallerPolicy {
+            default_account: config.account.clone(),
+            default_region: config.region.clone(),
+            auth,
+            issued,
+        }),
+        adjustable_clock: config.async_.adjustable_clock,
+        code_urls: aws_api::CodeUrls::open(&data.join("code-url.key")).context("opening the code link key")?,
+    });
+    if config.async_.adjustable_clock {
+        tracing::warn!("async.adjustable_clock is on: POST /_lamina/clock moves the async queue's clock forward");
+    }
+    tracing::info!(data_dir = %data.display(), "state directory");
+    // HTTP and HTTPS on the one port; the peer's address is the gateway's `sourceIp`.
+    let limits = serve::Limits {
+        header_timeout: Duration::from_secs_f64(config.server.header_timeout_secs),
+        max_connections: config.server.max_connections,
+    };
+    let listener = tls::DualListener::new(listener, authority.server, limits.header_timeout);
+    // The service models, read before the first request needs them.
+    std::thread::spawn(|| {
+        for s in protocol::SERVICES {
+            protocol::service(s.name);
+        }
+    });
+    Ok(Server { addr, data_dir: data, listener, app, limits, invoker: invoker.clone(), _lock: lock })
+}
+
+/// The authenticator `--auth sigv4` needs, with the configured keys; none in open mode.
+fn authenticator(config: &Config) -> anyhow::Result<Option<Arc<aws_api::Authenticator>>> {
+    match config.auth.mode {
+        config::AuthMode::Open => {
+            tracing::warn!(
+                "auth: open — any credentials are accepted; a 12-digit access key acts in that account, any other in {}",
+                config.account
+            );
+            Ok(None)
+        }
+        config::AuthMode::Sigv4 => {
+            let keys: Vec<aws_api::AccessKey> = config
+                .auth
+                .keys()?
+                .into_iter()
+                .map(|k| aws_api::AccessKey { id: k.access_key_id, secret: k.secret_access_key, account: k.account })
+                .collect();
+            tracing::info!("auth: sigv4 — requests must be signed by one of {} keys", keys.len());
+            Ok(Some(Arc::new(aws_api::Authenticator::new(keys))))
+        }
+    }
+}
+
+/// The invoker, with functions' credentials from `issued` and their output to `logs`.
+fn start_invoker(
+    config: &Config,
+    data: &std::path::Path,
+    local: SocketAddr,
+    authority: &tls::Authority,
+    issued: &Arc<aws_api::Authenticator>,
+    logs: &logs::LogsService,
+    code: store::CodeStore,
+) -> anyhow::Result<invoker::Invoker> {
+    let sandbox = choose_sandbox(config, data)?;
+    tracing::info!("sandbox: {}", sandbox.describe());
+    Ok(invoker::Invoker::new(
+        invoker::InvokerConfig {
+            runtime_dir: data.join("runtime"),
+            runtimes: invoker::RuntimeCommands {
+                overrides: config.runtimes.overrides.clone(),
+                python: config.runtimes.python.clone(),
+                node: config.runtimes.node.clone(),
+            },
+            idle_timeout: Duration::from_secs_f64(config.functions.idle_timeout_secs),
+            init_timeout: Duration::from_secs_f64(config.functions.init_timeout_secs),
+            endpoint_url: format!("http://{local}"),
+            trusted_ca: Some(authority.ca_file.clone()),
+            credentials: Some(Arc::new(sinks::FunctionKeys(issued.clone()))),
+            log_sink: Some(Arc::new(sinks::Logs(logs.clone()))),
+        },
+        sandbox,
+        code,
+    )?)
+}
+
+/// Where API Gateway says its APIs are, and its limits.
+fn gateway_settings(
+    config: &Config,
+    data: &std::path::Path,
+    local: SocketAddr,
+    logs: &logs::LogsService,
+) -> apigateway::GatewaySettings {
+    apigateway::GatewaySettings {
+        endpoint_host: format!("localhost:{}", local.port()),
+        hosts_file: Some(data.join("etc").join("hosts")),
+        access_logs: Some(Arc::new(sinks::Logs(logs.clone()))),
+        websocket: apigateway::websocket::WsLimits {
+            max_frame: config.websocket.max_frame_bytes,
+            max_message: config.websocket.max_message_bytes,
+            idle_timeout: Duration::from_secs_f64(config.websocket.idle_timeout_secs),
+            max_duration: Duration::from_secs_f64(config.websocket.max_connection_secs),
+        },
+    }
+}
