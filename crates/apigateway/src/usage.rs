@@ -254,7 +254,9 @@ impl GatewayService {
             // A REST API's stage, or a WebSocket API's (whose `$connect` may want a key).
             let has_stage = match (state.rest.get(&s.api_id), state.http.get(&s.api_id)) {
                 (Some(a), _) if mine(&a.account, &a.region) => a.stages.contains_key(&s.stage),
-                (_, Some(a)) if mine(&a.account, &a.region) && a.protocol_type == "WEBSOCKET" => {
+                (_, Some(a))
+                    if mine(&a.account, &a.region) && a.protocol_type == crate::v2::ProtocolType::WebSocket =>
+                {
                     a.stages.contains_key(&s.stage)
                 }
                 _ => {

@@ -282,7 +282,7 @@ fn quick_create(
 
 fn apply_route(api: &HttpApi, r: &mut Route, input: RouteInput) -> Result<(), GatewayError> {
     if let Some(k) = input.route_key {
-        if api.protocol_type == "WEBSOCKET" {
+        if api.protocol_type == crate::v2::ProtocolType::WebSocket {
             if k.is_empty() || k.len() > 128 {
                 return Err(GatewayError::BadRequest(format!("Invalid route key specified: {k}")));
             }
@@ -319,7 +319,7 @@ fn apply_route(api: &HttpApi, r: &mut Route, input: RouteInput) -> Result<(), Ga
         r.target = (!t.is_empty()).then_some(t);
     }
     if let Some(e) = input.route_response_selection_expression {
-        if api.protocol_type != "WEBSOCKET" {
+        if api.protocol_type != crate::v2::ProtocolType::WebSocket {
             return Err(GatewayError::BadRequest(
                 "RouteResponseSelectionExpression is only supported for WebSocket APIs".into(),
             ));
@@ -413,16 +413,8 @@ impl GatewayService {
             .name
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| GatewayError::BadRequest("Name is required".into()))?;
-        let protocol_type = input.protocol_type.unwrap_or_default();
-        let websocket = match protocol_type.as_str() {
-            "HTTP" => false,
-            "WEBSOCKET" => true,
-            other => {
-                return Err(GatewayError::BadRequest(format!(
-                    "Invalid protocol type specified: {other}. Valid values are HTTP, WEBSOCKET"
-                )))
-            }
-        };
+        let protocol_type = ProtocolType::parse(input.protocol_type.as_deref().unwrap_or_default())?;
+        let websocket = protocol_type == ProtocolType::WebSocket;
         if websocket {
             let e = input.route_selection_expression.as_deref().unwrap_or("");
             if !e.starts_with("$request.body.") && e != "${request.body.action}" && !e.starts_with("${request.body.") {
@@ -595,7 +587,7 @@ impl GatewayService {
                 connection_type: "INTERNET".into(),
                 ..Default::default()
             };
-            apply_integration(&mut i, input, api.protocol_type == "WEBSOCKET")?;
+            apply_integration(&mut i, input, api.protocol_type == crate::v2::ProtocolType::WebSocket)?;
             api.integrations.insert(i.id.clone(), i.clone());
             Ok(i)
         })
@@ -620,7 +612,7 @@ impl GatewayService {
         input: IntegrationInput,
     ) -> Result<HttpIntegration, GatewayError> {
         self.change_http(caller, api, true, |api| {
-            let websocket = api.protocol_type == "WEBSOCKET";
+            let websocket = api.protocol_type == crate::v2::ProtocolType::WebSocket;
             let i = api.integrations.get_mut(id).ok_or_else(|| no_integration(id))?;
             apply_integration(i, input, websocket)?;
             Ok(i.clone())

@@ -294,7 +294,7 @@ impl GatewayService {
     /// The WebSocket API stage `address` names, if it names one.
     pub fn websocket(&self, address: &Address) -> Option<Arc<WsTarget>> {
         let state = self.read();
-        let api = state.http.get(&address.api_id).filter(|a| a.protocol_type == "WEBSOCKET")?;
+        let api = state.http.get(&address.api_id).filter(|a| a.protocol_type == crate::v2::ProtocolType::WebSocket)?;
         let (stage_name, _) = routing::split_first_segment(&address.path);
         let stage = api.stages.get(stage_name)?;
         let d = stage.deployment_id.as_ref().and_then(|d| api.deployments.get(d))?;

@@ -44,7 +44,7 @@ fn api_json(a: &HttpApi, endpoint: String) -> Value {
     let mut o = json!({
         "apiId": a.id,
         "name": a.name,
-        "protocolType": a.protocol_type,
+        "protocolType": a.protocol_type.as_str(),
         "routeSelectionExpression": a.route_selection_expression,
         "apiKeySelectionExpression": a.api_key_selection_expression,
         "apiEndpoint": endpoint,

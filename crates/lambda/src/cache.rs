@@ -151,7 +151,7 @@ impl Cache {
         name: &str,
         qualifier: Option<&str>,
     ) -> Option<Arc<Function>> {
-        let key = (account.to_owned(), region.to_owned(), name.to_owned());
+        let key = Key::new(account, region, name);
         let latest = self.latest(&key)?;
         let f = match qualifier {
             None | Some("$LATEST") => latest,
@@ -170,7 +170,7 @@ impl Cache {
         name: &str,
         qualifier: Option<&str>,
     ) -> Option<EventInvokeConfig> {
-        let key = (account.to_owned(), region.to_owned(), name.to_owned());
+        let key = Key::new(account, region, name);
         match qualifier {
             None | Some("$LATEST") => self.functions.read().get(&key)?.event_invoke.clone(),
             Some(q) => {

@@ -35,7 +35,7 @@ impl LambdaService {
         }
         self.check_dead_letter(&config, &caller.account)?;
         check_tags(&cmd.tags)?;
-        let key = (caller.account.clone(), caller.region.clone(), r.name.clone());
+        let key = Key::new(&caller.account, &caller.region, &r.name);
         let code_signing = self.check_code_signing(caller, &key, cmd.code_signing.as_deref())?;
         let (code, pin) = self.store_code(cmd.code)?;
         let _guard = self.writes.lock();

@@ -235,10 +235,10 @@ pub struct InvokeInput {
     pub client_context: Option<String>,
 }
 
-pub(crate) type Key = (String, String, String);
+pub(crate) use model::FunctionKey as Key;
 
 pub(crate) fn key_of(f: &Function) -> Key {
-    (f.account.clone(), f.region.clone(), f.name.clone())
+    Key::new(&f.account, &f.region, &f.name)
 }
 
 /// AWS's refusal of a destination the function's execution role cannot use.
@@ -352,14 +352,14 @@ impl LambdaService {
             families.entry(key_of(&v)).or_default().versions.insert(n, Arc::new(v));
         }
         for a in store.all_aliases()? {
-            let family = families.entry((a.account, a.region, a.function)).or_default();
+            let family = families.entry(Key::new(a.account, a.region, a.function)).or_default();
             family.aliases.insert(a.item.name.clone(), Arc::new(a.item));
         }
         for p in store.all_provisioned()? {
-            let family = families.entry((p.account, p.region, p.function)).or_default();
+            let family = families.entry(Key::new(p.account, p.region, p.function)).or_default();
             family.provisioned.insert(p.item.qualifier.clone(), p.item);
         }
-        let accounts: std::collections::BTreeSet<String> = functions.keys().map(|(a, _, _)| a.clone()).collect();
+        let accounts: std::collections::BTreeSet<String> = functions.keys().map(|k: &Key| k.account.clone()).collect();
         let keys: Vec<Key> = families.keys().cloned().collect();
         let cache = Arc::new(Cache {
             functions: RwLock::new(functions),
@@ -484,7 +484,7 @@ impl LambdaService {
     }
 
     fn cached(&self, caller: &Caller, name: &str) -> Option<Arc<Function>> {
-        self.cache.latest(&(caller.account.clone(), caller.region.clone(), name.to_owned()))
+        self.cache.latest(&Key::new(&caller.account, &caller.region, name))
     }
 
     fn remember(&self, f: Function) -> Arc<Function> {

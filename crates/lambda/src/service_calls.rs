@@ -52,7 +52,7 @@ impl LambdaService {
             return Err(LambdaError::NotFound(format!("Function not found: {function_arn}")));
         };
         let qualifier = r.qualifier.as_ref().map(Qualifier::as_str);
-        let (f, shown) = self.resolve_key(&(account, region, r.name.clone()), qualifier)?;
+        let (f, shown) = self.resolve_key(&Key::new(account, region, &r.name), qualifier)?;
         if self.authorize_services {
             let who = Principal::Service {
                 service: principal.id(),
@@ -95,8 +95,8 @@ impl LambdaService {
     /// The version `qualifier` names of the function `key` (an alias with routing picks
     /// one by weight): what a service's invocation runs.
     fn resolve_key(&self, key: &Key, qualifier: Option<&str>) -> Result<(Arc<Function>, Option<String>), LambdaError> {
-        let (account, region, name) = key;
-        let owner = Caller::new(account, region);
+        let owner = Caller::new(&key.account, &key.region);
+        let name = &key.name;
         let latest = self.cache.latest(key).ok_or_else(|| crate::not_found(&owner, name, None))?;
         match qualifier {
             None => Ok((latest, None)),

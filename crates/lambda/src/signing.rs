@@ -79,15 +79,15 @@ impl CodeSigning {
         for (key, arn) in store.lambda_documents(BINDING_KIND)? {
             let mut parts = key.splitn(3, '/').map(str::to_owned);
             if let (Some(a), Some(r), Some(f)) = (parts.next(), parts.next(), parts.next()) {
-                bindings.insert((a, r, f), arn);
+                bindings.insert(Key::new(a, r, f), arn);
             }
         }
         Ok(CodeSigning { configs: RwLock::new(configs), bindings: RwLock::new(bindings) })
     }
 }
 
-fn binding_key((account, region, function): &Key) -> String {
-    format!("{account}/{region}/{function}")
+fn binding_key(key: &Key) -> String {
+    format!("{}/{}/{}", key.account, key.region, key.name)
 }
 
 /// The answer of the configuration operations to an ARN that names none.
@@ -216,7 +216,7 @@ impl LambdaService {
         let mut arns: Vec<String> = bindings
             .iter()
             .filter(|(_, a)| *a == arn)
-            .map(|((account, region, name), _)| crate::function_arn(region, account, name))
+            .map(|(k, _)| crate::function_arn(&k.region, &k.account, &k.name))
             .collect();
         arns.sort();
         Ok(crate::versions::page(arns, Clone::clone, marker, size))
@@ -307,7 +307,7 @@ impl LambdaService {
             ));
         }
         tracing::warn!(
-            function = %key.2,
+            function = %key.name,
             config = %arn,
             "code deployed without a signature from an allowed signing profile (code signing policy Warn)"
         );

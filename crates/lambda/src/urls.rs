@@ -350,7 +350,7 @@ impl LambdaService {
         for stored in self.store.all_function_urls()? {
             match serde_json::from_str::<UrlConfig>(&stored.item) {
                 Ok(c) => {
-                    urls.insert(c.url_id.clone(), ((stored.account, stored.region, stored.function), c));
+                    urls.insert(c.url_id.clone(), (Key::new(stored.account, stored.region, stored.function), c));
                 }
                 Err(e) => tracing::error!(function = %stored.function, "unreadable function URL: {e}"),
             }

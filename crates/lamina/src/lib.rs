@@ -7,7 +7,9 @@
 //! It only wires: configuration ([`config`]), construction, the listener (HTTP and HTTPS on
 //! one port, `tls.rs`; connection limits, `serve.rs`) and shutdown. What a service does is
 //! its crate's; the adapters in `sinks.rs` only forward (functions' output and access
-//! logs to CloudWatch Logs, functions' credentials to the authenticator).
+//! logs to CloudWatch Logs, functions' credentials to the authenticator). Its errors are
+//! `anyhow`'s: it is the binary's own library, and each is a start-up failure reported to
+//! whoever started the server.
 #![deny(missing_docs)]
 
 pub mod config;

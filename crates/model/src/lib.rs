@@ -29,7 +29,7 @@ pub mod wildcard;
 
 pub use alias::{check_alias_name, is_version_number, Alias, AliasDraft, ProvisionedConfig};
 pub use arn::{FunctionRef, Qualifier};
-pub use caller::Caller;
+pub use caller::{Caller, FunctionKey};
 pub use clock::Clock;
 pub use cors::Cors;
 pub use function::{

@@ -42,7 +42,7 @@ pub(super) fn rest_snapshot(api: &crate::rest::RestApi) -> ApiSnapshot {
 }
 
 pub(super) fn http_snapshot(api: &crate::v2::HttpApi) -> ApiSnapshot {
-    if api.protocol_type == "WEBSOCKET" {
+    if api.protocol_type == crate::v2::ProtocolType::WebSocket {
         return ApiSnapshot::WebSocket { disabled: api.disable_execute_api_endpoint };
     }
     let stages = api

@@ -12,7 +12,7 @@ impl GatewayService {
     ) -> Result<HttpAuthorizer, GatewayError> {
         self.change_http(caller, api, true, |api| {
             let mut a = HttpAuthorizer { id: new_id(6), ..Default::default() };
-            apply_authorizer(&mut a, input, api.protocol_type == "WEBSOCKET")?;
+            apply_authorizer(&mut a, input, api.protocol_type == crate::v2::ProtocolType::WebSocket)?;
             api.authorizers.insert(a.id.clone(), a.clone());
             Ok(a)
         })
@@ -37,7 +37,7 @@ impl GatewayService {
         input: AuthorizerInput,
     ) -> Result<HttpAuthorizer, GatewayError> {
         self.change_http(caller, api, true, |api| {
-            let websocket = api.protocol_type == "WEBSOCKET";
+            let websocket = api.protocol_type == crate::v2::ProtocolType::WebSocket;
             let a = api.authorizers.get_mut(id).ok_or_else(|| no_authorizer(id))?;
             apply_authorizer(a, input, websocket)?;
             Ok(a.clone())

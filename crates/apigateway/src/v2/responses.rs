@@ -15,7 +15,7 @@ impl GatewayService {
             return Err(GatewayError::BadRequest("RouteResponseKey is required".into()));
         }
         self.change_http(caller, api, true, |api| {
-            if api.protocol_type != "WEBSOCKET" {
+            if api.protocol_type != crate::v2::ProtocolType::WebSocket {
                 return Err(GatewayError::BadRequest("Route responses are only supported for WebSocket APIs".into()));
             }
             let r = api.routes.get_mut(route).ok_or_else(|| no_route(route))?;
@@ -72,7 +72,7 @@ impl GatewayService {
         f: impl FnOnce(&mut HttpIntegration) -> Result<T, GatewayError>,
     ) -> Result<T, GatewayError> {
         self.change_http(caller, api, true, |api| {
-            if api.protocol_type != "WEBSOCKET" {
+            if api.protocol_type != crate::v2::ProtocolType::WebSocket {
                 return Err(GatewayError::BadRequest(
                     "Integration responses are only supported for WebSocket APIs".into(),
                 ));

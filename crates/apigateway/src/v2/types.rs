@@ -3,6 +3,39 @@
 
 use super::*;
 
+/// `protocolType`: what an API serves. Stored by its AWS name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ProtocolType {
+    /// `HTTP`: an HTTP API.
+    #[default]
+    #[serde(rename = "HTTP")]
+    Http,
+    /// `WEBSOCKET`: a WebSocket API.
+    #[serde(rename = "WEBSOCKET")]
+    WebSocket,
+}
+
+impl ProtocolType {
+    /// Reads CreateApi's `ProtocolType`, with AWS's refusal of anything else.
+    pub fn parse(s: &str) -> Result<ProtocolType, GatewayError> {
+        match s {
+            "HTTP" => Ok(ProtocolType::Http),
+            "WEBSOCKET" => Ok(ProtocolType::WebSocket),
+            other => Err(GatewayError::BadRequest(format!(
+                "Invalid protocol type specified: {other}. Valid values are HTTP, WEBSOCKET"
+            ))),
+        }
+    }
+
+    /// Its AWS name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProtocolType::Http => "HTTP",
+            ProtocolType::WebSocket => "WEBSOCKET",
+        }
+    }
+}
+
 /// An HTTP API.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HttpApi {
@@ -14,8 +47,8 @@ pub struct HttpApi {
     pub region: String,
     /// `name`.
     pub name: String,
-    /// `protocolType`: `HTTP`.
-    pub protocol_type: String,
+    /// `protocolType`.
+    pub protocol_type: ProtocolType,
     /// `description`.
     pub description: Option<String>,
     /// `version`.
