@@ -15,8 +15,9 @@
 //! API stage with auto-deploy gets a new deployment on every change, as on AWS).
 //! Definitions can be imported from OpenAPI 3 or Swagger 2 (`openapi.rs`).
 //!
-//! The data plane (`execute.rs`) takes a plain HTTP request addressed to an API, matches
-//! it against the stage's deployment (`routing.rs`, pure), passes it through the gates
+//! The data plane (`execute.rs`) takes a plain HTTP request addressed to an API, finds the
+//! API's snapshot (`execute/snapshot.rs`: every stage with its deployment, shared behind an
+//! `Arc` until the configuration changes), matches it against the stage's deployment (`routing.rs`, pure), passes it through the gates
 //! (`gates.rs`: throttles, Lambda and JWT authorizers, then API keys), builds AWS's proxy
 //! events (`events.rs`, pure), calls the integration — a function through Lambda's
 //! `invoke_for`, an HTTP backend through its own keep-alive connections (`backend.rs`), SQS,
