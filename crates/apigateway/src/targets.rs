@@ -39,9 +39,9 @@ impl Functions {
         Some(UrlTarget {
             function_arn: url.function_arn,
             account: url.account,
-            iam: url.config.auth_type == "AWS_IAM",
+            iam: url.config.auth_type == lambda::urls::AuthType::AwsIam,
             cors: url.config.cors,
-            streaming: url.config.invoke_mode == "RESPONSE_STREAM",
+            streaming: url.config.invoke_mode == lambda::urls::InvokeMode::ResponseStream,
         })
     }
 

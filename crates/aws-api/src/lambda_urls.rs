@@ -97,7 +97,7 @@ fn url_out(host: &str, url: FunctionUrl, modified: bool, invoke_mode: bool) -> U
     UrlOut {
         function_url: url_address(host, &url),
         function_arn: url.function_arn.clone(),
-        auth_type: c.auth_type.clone(),
+        auth_type: c.auth_type.as_str().to_owned(),
         cors: c.cors.as_ref().map(|c| CorsWire {
             allow_credentials: c.allow_credentials,
             allow_headers: Some(c.allow_headers.clone()).filter(|v| !v.is_empty()),
@@ -108,7 +108,7 @@ fn url_out(host: &str, url: FunctionUrl, modified: bool, invoke_mode: bool) -> U
         }),
         creation_time: url_time(c.created_ms),
         last_modified_time: modified.then(|| url_time(c.modified_ms)),
-        invoke_mode: invoke_mode.then(|| c.invoke_mode.clone()),
+        invoke_mode: invoke_mode.then(|| c.invoke_mode.as_str().to_owned()),
     }
 }
 

@@ -18,6 +18,66 @@ const QUALIFIER_PATTERN: &str = r"((?!^\d+$)^[0-9a-zA-Z-_]+$)";
 const AUTH_TYPES: [&str; 2] = ["NONE", "AWS_IAM"];
 const INVOKE_MODES: [&str; 2] = ["BUFFERED", "RESPONSE_STREAM"];
 
+/// `AuthType`: whether calls to a URL must be signed. Stored by its AWS name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum AuthType {
+    /// `NONE`: anyone may call.
+    #[default]
+    #[serde(rename = "NONE")]
+    None,
+    /// `AWS_IAM`: calls are signed, and the resource policy decides.
+    #[serde(rename = "AWS_IAM")]
+    AwsIam,
+}
+
+impl AuthType {
+    fn parse(s: &str) -> Option<AuthType> {
+        match s {
+            "NONE" => Some(AuthType::None),
+            "AWS_IAM" => Some(AuthType::AwsIam),
+            _ => None,
+        }
+    }
+
+    /// Its AWS name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::None => "NONE",
+            AuthType::AwsIam => "AWS_IAM",
+        }
+    }
+}
+
+/// `InvokeMode`: how a URL's answer is sent. Stored by its AWS name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum InvokeMode {
+    /// `BUFFERED`: the function's whole answer, mapped as an HTTP API maps it.
+    #[default]
+    #[serde(rename = "BUFFERED")]
+    Buffered,
+    /// `RESPONSE_STREAM`: what the function streams, after its HTTP prelude.
+    #[serde(rename = "RESPONSE_STREAM")]
+    ResponseStream,
+}
+
+impl InvokeMode {
+    fn parse(s: &str) -> Option<InvokeMode> {
+        match s {
+            "BUFFERED" => Some(InvokeMode::Buffered),
+            "RESPONSE_STREAM" => Some(InvokeMode::ResponseStream),
+            _ => None,
+        }
+    }
+
+    /// Its AWS name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvokeMode::Buffered => "BUFFERED",
+            InvokeMode::ResponseStream => "RESPONSE_STREAM",
+        }
+    }
+}
+
 pub use model::Cors;
 
 /// A function URL's configuration, as stored.
@@ -27,13 +87,13 @@ pub struct UrlConfig {
     pub url_id: String,
     /// The alias it invokes; none for the unqualified function (`$LATEST`).
     pub qualifier: Option<String>,
-    /// `AuthType`: `NONE` or `AWS_IAM`.
-    pub auth_type: String,
+    /// `AuthType`.
+    pub auth_type: AuthType,
     /// `Cors`.
     #[serde(default, with = "store::docs::cors")]
     pub cors: Option<Cors>,
     /// `InvokeMode`.
-    pub invoke_mode: String,
+    pub invoke_mode: InvokeMode,
     /// Whether `InvokeMode` was ever given: Create and Update show it only then.
     #[serde(default)]
     pub invoke_mode_given: bool,
@@ -67,12 +127,22 @@ pub struct UrlInput {
     pub invoke_mode: Option<String>,
 }
 
-fn check(input: &UrlInput) -> Result<(), LambdaError> {
+/// The settings an input names, read after its checks.
+struct Checked {
+    auth_type: Option<AuthType>,
+    invoke_mode: Option<InvokeMode>,
+}
+
+/// Checks an input's members in AWS's words (every violation together) and reads its
+/// closed sets.
+fn check(input: &UrlInput) -> Result<Checked, LambdaError> {
     let mut violations = Vec::new();
-    if let Some(a) = input.auth_type.as_deref().filter(|a| !AUTH_TYPES.contains(a)) {
+    let auth_type = input.auth_type.as_deref().map(|a| (a, AuthType::parse(a)));
+    if let Some((a, None)) = auth_type {
         violations.push(Violation::enumeration(a, "authType", &AUTH_TYPES));
     }
-    if let Some(m) = input.invoke_mode.as_deref().filter(|m| !INVOKE_MODES.contains(m)) {
+    let invoke_mode = input.invoke_mode.as_deref().map(|m| (m, InvokeMode::parse(m)));
+    if let Some((m, None)) = invoke_mode {
         violations.push(Violation::enumeration(m, "invokeMode", &INVOKE_MODES));
     }
     if let Some(c) = &input.cors {
@@ -100,7 +170,7 @@ fn check(input: &UrlInput) -> Result<(), LambdaError> {
             return Err(Invalid::parameter(format!("{bad} is not a valid HTTP method.")).into());
         }
     }
-    Ok(())
+    Ok(Checked { auth_type: auth_type.and_then(|(_, t)| t), invoke_mode: invoke_mode.and_then(|(_, m)| m) })
 }
 
 /// The URL id for a new URL: 32 lower-case letters and digits, as AWS's are.
@@ -210,7 +280,7 @@ impl LambdaService {
         if input.auth_type.is_none() {
             return Err(Invalid::from(Violation::null("authType")).into());
         }
-        check(&input)?;
+        let checked = check(&input)?;
         let (f, q) = self
             .url_target(caller, name, qualifier)
             .map_err(|e| crate::missing_function_as(e, "Function does not exist"))?;
@@ -232,10 +302,10 @@ impl LambdaService {
         let config = UrlConfig {
             url_id: custom.unwrap_or_else(new_url_id),
             qualifier: q,
-            auth_type: input.auth_type.unwrap_or_default(),
+            auth_type: checked.auth_type.unwrap_or_default(),
             cors: input.cors,
-            invoke_mode_given: input.invoke_mode.is_some(),
-            invoke_mode: input.invoke_mode.unwrap_or_else(|| "BUFFERED".into()),
+            invoke_mode_given: checked.invoke_mode.is_some(),
+            invoke_mode: checked.invoke_mode.unwrap_or_default(),
             created_ms: now,
             modified_ms: now,
         };
@@ -265,18 +335,18 @@ impl LambdaService {
         input: UrlInput,
     ) -> Result<FunctionUrl, LambdaError> {
         let _guard = self.writes.lock();
-        check(&input)?;
+        let checked = check(&input)?;
         let (f, q) = self
             .url_target(caller, name, qualifier)
             .map_err(|e| crate::missing_function_as(e, "Function does not exist"))?;
         let mut config = self.url_of(&f, q.as_deref()).ok_or_else(no_url)?;
-        if let Some(a) = input.auth_type {
+        if let Some(a) = checked.auth_type {
             config.auth_type = a;
         }
         if let Some(c) = input.cors {
             config.cors = Some(c);
         }
-        if let Some(m) = input.invoke_mode {
+        if let Some(m) = checked.invoke_mode {
             config.invoke_mode = m;
             config.invoke_mode_given = true;
         }
@@ -341,7 +411,7 @@ impl LambdaService {
             return true;
         }
         let who = Principal::Account(signer.unwrap_or("*"));
-        self.url_statement_allows(f, config.qualifier.as_deref(), who, &config.auth_type)
+        self.url_statement_allows(f, config.qualifier.as_deref(), who, config.auth_type.as_str())
     }
 
     /// Loads the stored URLs into memory, at start.
@@ -364,9 +434,9 @@ impl UrlConfig {
         UrlConfig {
             url_id: String::new(),
             qualifier,
-            auth_type: String::new(),
+            auth_type: AuthType::default(),
             cors: None,
-            invoke_mode: String::new(),
+            invoke_mode: InvokeMode::default(),
             invoke_mode_given: false,
             created_ms: 0,
             modified_ms: 0,
