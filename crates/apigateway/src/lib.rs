@@ -1,76 +1,53 @@
-//! Lamina's API Gateway: REST APIs (`apigateway`) and HTTP APIs (`apigatewayv2`), and
-//! the execute-api data plane that serves them.
+//! Lamina's API Gateway control planes: REST APIs (`apigateway`) and HTTP and WebSocket
+//! APIs (`apigatewayv2`). The execute-api data plane that serves them is the `gateway`
+//! crate's.
 //!
 //! [`GatewayService`] owns every API's configuration — for REST APIs the resource tree,
 //! methods, integrations, authorizers, deployments and stages (`rest.rs`), models, request
 //! validators and documentation parts (`definitions.rs`), gateway responses
-//! (`responses.rs`, deployed with the API and applied to its own errors), and the PATCH
-//! updates of
-//! resources, methods, integrations and their responses (`updates.rs`); for HTTP APIs
-//! the routes, integrations, authorizers, deployments and stages (`v2.rs`); API keys and
-//! usage plans (`usage.rs`); VPC links, kept as configuration (`vpc_links.rs`) — keeps it
-//! in memory, and writes each whole to the store's
-//! `GatewayStore` on every change, so it survives a restart. A deployment is a snapshot: a
-//! stage serves the deployment it points at, never the API's live configuration (an HTTP
-//! API stage with auto-deploy gets a new deployment on every change, as on AWS).
-//! Definitions can be imported from OpenAPI 3 or Swagger 2 (`openapi.rs`).
-//!
-//! The data plane (`execute.rs`) takes a plain HTTP request addressed to an API, finds the
-//! API's snapshot (`execute/snapshot.rs`: every stage with its deployment, shared behind an
-//! `Arc` until the configuration changes), matches it against the stage's deployment (`routing.rs`, pure), passes it through the gates
-//! (`gates.rs`: throttles, Lambda and JWT authorizers, then API keys), builds AWS's proxy
-//! events (`events.rs`, pure), calls the integration — a function through Lambda's
-//! `invoke_for`, an HTTP backend through its own keep-alive connections (`backend.rs`), SQS,
-//! or a `MOCK` (`targets.rs` says what Lambda's and SQS's answers are to the gateway), mapping non-proxy requests and answers with templates
-//! (`mapped.rs`, `template.rs`) — validates and maps the answer as API Gateway does, and
-//! records metrics and access logs (`observe.rs`). WebSocket APIs' connections, routes and
-//! `@connections` are `websocket.rs`'s; the hosts file that lets sandboxed functions
-//! resolve every API's host is `hosts.rs`'s. Lambda function URLs' data plane is
-//! `function_urls.rs`'s: the same event building and answer mapping, for a URL Lambda
-//! names; access log lines go to CloudWatch Logs through an [`AccessLogSink`].
-//! TestInvokeMethod (`test_invoke.rs`) runs a method as it is now through the same
-//! integration code, with API Gateway's execution log.
+//! (`responses.rs`, deployed with the API and rendered with `template.rs` when the data
+//! plane answers its own errors), and the PATCH updates of resources, methods,
+//! integrations and their responses (`updates.rs`); for HTTP APIs the routes,
+//! integrations, authorizers, deployments and stages (`v2.rs`); API keys and usage plans
+//! (`usage.rs`, with the key check and quotas the data plane asks for); VPC links, kept as
+//! configuration (`vpc_links.rs`) — keeps it in memory, and writes each whole to the
+//! store's `GatewayStore` on every change, so it survives a restart. A deployment is a
+//! snapshot: a stage serves the deployment it points at, never the API's live
+//! configuration (an HTTP API stage with auto-deploy gets a new deployment on every change,
+//! as on AWS). Definitions can be imported from OpenAPI 3 or Swagger 2 (`openapi.rs`).
+//! The data plane reads an API through [`GatewayService::with_api`], and knows its view is
+//! stale when [`GatewayService::generation`] has moved on. `routing.rs` (pure) matches
+//! hosts, paths and routes for both; `hosts.rs` keeps the hosts file sandboxes see.
 //!
 //! It knows nothing of the control plane's JSON: `aws-api` speaks it. It never starts
-//! processes; functions run in Lambda, which decides whether API Gateway may invoke them.
+//! processes and never calls another service.
 #![deny(missing_docs)]
 
-pub mod authorizer;
-mod backend;
 pub mod definitions;
-pub mod events;
-mod execute;
-pub mod function_urls;
-mod gates;
 pub mod hosts;
-pub mod jwt;
-mod mapped;
-mod observe;
 pub mod openapi;
 mod patch;
 pub mod responses;
 pub mod rest;
 pub mod routing;
-mod targets;
 pub mod template;
-pub mod test_invoke;
 pub mod throttle;
 mod updates;
 pub mod usage;
 pub mod v2;
 pub mod vpc_links;
-pub mod websocket;
 
 use model::sync::RwLock;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use store::{GatewayDocument, GatewayStore, StoreError};
 
-pub use execute::{GatewayRequest, GatewayResponse, Signed, MAX_PAYLOAD};
-pub use observe::StageMetrics;
 pub use patch::PatchOperation;
+
+/// The largest request or answer payload API Gateway passes on: 10 MB.
+pub const MAX_PAYLOAD: usize = 10 * 1024 * 1024;
 
 /// An API Gateway error, as the control plane answers it.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -101,64 +78,6 @@ impl From<StoreError> for GatewayError {
 
 pub use model::Caller;
 
-/// How a function answered an integration's invocation.
-#[derive(Debug)]
-pub enum FunctionReply {
-    /// The function returned this payload.
-    Returned(Bytes),
-    /// The function failed (`X-Amz-Function-Error`); the payload is its error document.
-    Failed(Bytes),
-    /// Lambda could not run it: throttled, missing, or not permitted. The text says why,
-    /// for Lamina's own log.
-    Unavailable(String),
-}
-
-/// A message an `AWS` integration sends to SQS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqsMessage {
-    /// The queue's region.
-    pub region: String,
-    /// The queue's account.
-    pub account: String,
-    /// The queue's name.
-    pub queue: String,
-    /// `MessageBody`.
-    pub body: String,
-    /// `DelaySeconds`.
-    pub delay_seconds: Option<u32>,
-    /// `MessageGroupId`.
-    pub group_id: Option<String>,
-    /// `MessageDeduplicationId`.
-    pub deduplication_id: Option<String>,
-}
-
-/// What SQS answered a send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqsSent {
-    /// `MessageId`.
-    pub message_id: String,
-    /// `MD5OfMessageBody`.
-    pub md5_of_body: String,
-    /// `SequenceNumber`, for FIFO queues.
-    pub sequence_number: Option<String>,
-}
-
-/// SQS's refusal of a send: its error code and message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqsFailure {
-    /// The query-protocol error code (`AWS.SimpleQueueService.NonExistentQueue`).
-    pub code: String,
-    /// The message.
-    pub message: String,
-}
-
-/// Receives stages' access log lines (wired to CloudWatch Logs). Must not block: it is
-/// called on the request path.
-pub trait AccessLogSink: Send + Sync + 'static {
-    /// Appends `line` to the log group `destination_arn` names, in the stream `stream`.
-    fn write(&self, destination_arn: &str, stream: &str, line: String);
-}
-
 /// Where the gateway says its APIs can be reached.
 #[derive(Clone)]
 pub struct GatewaySettings {
@@ -168,13 +87,9 @@ pub struct GatewaySettings {
     /// A hosts file to keep naming every API's host (`{api-id}.execute-api.localhost`)
     /// beside the system's entries, for environments to resolve them; see [`hosts`].
     pub hosts_file: Option<std::path::PathBuf>,
-    /// Where access log lines go (CloudWatch Logs); none keeps no access logs.
-    pub access_logs: Option<Arc<dyn AccessLogSink>>,
-    /// WebSocket APIs' limits.
-    pub websocket: websocket::WsLimits,
 }
 
-/// API Gateway's control plane and data plane.
+/// API Gateway's control plane.
 #[derive(Clone)]
 pub struct GatewayService {
     inner: Arc<Inner>,
@@ -188,20 +103,15 @@ impl std::fmt::Debug for GatewayService {
 
 struct Inner {
     store: Arc<dyn GatewayStore>,
-    functions: targets::Functions,
-    queues: targets::Queues,
     settings: GatewaySettings,
     state: RwLock<State>,
-    /// The data plane's view of each API, dropped on every change of the configuration.
-    snapshots: RwLock<HashMap<String, Arc<execute::ApiSnapshot>>>,
-    http: execute::HttpClient,
-    backends: backend::Backends,
+    /// Counts changes of the configuration, so that views of it (the data plane's
+    /// snapshots) know when they are stale.
+    generation: AtomicU64,
+    /// Requests let through per throttle key (the data plane's gates and usage plans').
     buckets: throttle::Buckets,
+    /// Requests counted against usage plans' quotas (GetUsage reads them).
     quotas: throttle::Quotas,
-    grants: authorizer::Cache,
-    jwks: jwt::Jwks,
-    metrics: observe::Metrics,
-    connections: websocket::Connections,
 }
 
 #[derive(Default)]
@@ -217,13 +127,8 @@ const REST_KIND: &str = "restapi";
 const HTTP_KIND: &str = "httpapi";
 
 impl GatewayService {
-    /// Loads every API from the store; integrations call `lambda` and `sqs`.
-    pub fn start(
-        store: Arc<dyn GatewayStore>,
-        lambda: lambda::LambdaService,
-        sqs: sqs::SqsService,
-        settings: GatewaySettings,
-    ) -> Result<Self, GatewayError> {
+    /// Loads every API from the store.
+    pub fn start(store: Arc<dyn GatewayStore>, settings: GatewaySettings) -> Result<Self, GatewayError> {
         let mut state = State::default();
         for d in store.documents(REST_KIND)? {
             let api: rest::RestApi = read_doc(&d)?;
@@ -248,19 +153,11 @@ impl GatewayService {
         let service = GatewayService {
             inner: Arc::new(Inner {
                 store,
-                functions: targets::Functions(lambda),
-                queues: targets::Queues(sqs),
                 settings: settings.clone(),
                 state: RwLock::new(state),
-                http: outbound::client(),
-                backends: backend::Backends::new(outbound::connector()),
+                generation: AtomicU64::new(0),
                 buckets: throttle::Buckets::default(),
                 quotas: throttle::Quotas::default(),
-                grants: authorizer::Cache::default(),
-                jwks: jwt::Jwks::default(),
-                metrics: observe::Metrics::default(),
-                snapshots: RwLock::new(HashMap::new()),
-                connections: websocket::Connections::default(),
             }),
         };
         service.publish_hosts(&service.read());
@@ -281,12 +178,35 @@ impl GatewayService {
         self.inner.state.read()
     }
 
-    /// The configuration, to change: every API's data-plane snapshot is dropped while the
-    /// lock is held, so the next request builds its snapshot from the changed one.
+    /// The configuration, to change: its generation moves on while the lock is held, so a
+    /// view built before the change is known to be stale.
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         let state = self.inner.state.write();
-        self.inner.snapshots.write().clear();
+        self.inner.generation.fetch_add(1, Ordering::SeqCst);
         state
+    }
+
+    /// The configuration's generation: it moves on with every change.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::SeqCst)
+    }
+
+    /// Runs `f` on the API `api_id` (REST, HTTP or WebSocket) under the configuration's read
+    /// lock, with the generation it has; `None` if there is no such API.
+    pub fn with_api<T>(&self, api_id: &str, f: impl FnOnce(Api<'_>) -> T) -> Option<(u64, T)> {
+        let state = self.read();
+        let generation = self.generation();
+        let api = match (state.rest.get(api_id), state.http.get(api_id)) {
+            (Some(api), _) => Api::Rest(api),
+            (None, Some(api)) => Api::Http(api),
+            (None, None) => return None,
+        };
+        Some((generation, f(api)))
+    }
+
+    /// Whether the token bucket `key` lets one more request through now.
+    pub fn throttle_allows(&self, key: &str, rate: f64, burst: f64, now: std::time::Instant) -> bool {
+        self.inner.buckets.allow(key, rate, burst, now)
     }
 
     fn save<T: serde::Serialize>(&self, kind: &str, id: &str, doc: &T) -> Result<(), GatewayError> {
@@ -295,15 +215,19 @@ impl GatewayService {
         Ok(())
     }
 
-    /// Requests served per API and stage since start-up.
-    pub fn metrics(&self) -> std::collections::BTreeMap<(String, String), StageMetrics> {
-        self.inner.metrics.snapshot()
-    }
-
     /// The host an API's execute-api URLs use: `{api-id}.execute-api.{endpoint}`.
     pub fn api_host(&self, api_id: &str) -> String {
         format!("{api_id}.execute-api.{}", self.inner.settings.endpoint_host)
     }
+}
+
+/// An API, as [`GatewayService::with_api`] shows it.
+#[derive(Debug, Clone, Copy)]
+pub enum Api<'a> {
+    /// A REST API.
+    Rest(&'a rest::RestApi),
+    /// An HTTP or WebSocket API.
+    Http(&'a v2::HttpApi),
 }
 
 fn read_doc<T: serde::de::DeserializeOwned>(d: &GatewayDocument) -> Result<T, GatewayError> {
@@ -312,7 +236,7 @@ fn read_doc<T: serde::de::DeserializeOwned>(d: &GatewayDocument) -> Result<T, Ga
 }
 
 /// A fresh identifier of `len` lowercase letters and digits, as API Gateway's ids are.
-pub(crate) fn new_id(len: usize) -> String {
+pub fn new_id(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut out = String::with_capacity(len);
     while out.len() < len {
@@ -327,7 +251,7 @@ pub(crate) fn new_id(len: usize) -> String {
 }
 
 /// Seconds since the epoch.
-pub(crate) fn now_secs() -> i64 {
+pub fn now_secs() -> i64 {
     model::clock::now_ms() / 1000
 }
 

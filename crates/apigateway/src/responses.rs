@@ -160,7 +160,7 @@ impl GatewayService {
 
 /// Which response type one of API Gateway's own error answers is, by its status and
 /// `x-amzn-ErrorType` (`execute.rs` makes them); `None` for an answer of the backend.
-pub(crate) fn kind_of(status: u16, error_type: Option<&str>) -> Option<&'static str> {
+pub fn kind_of(status: u16, error_type: Option<&str>) -> Option<&'static str> {
     Some(match (status, error_type) {
         (403, Some("MissingAuthenticationTokenException")) => "MISSING_AUTHENTICATION_TOKEN",
         (403, Some("ForbiddenException")) => "INVALID_API_KEY",
@@ -178,13 +178,13 @@ pub(crate) fn kind_of(status: u16, error_type: Option<&str>) -> Option<&'static 
 }
 
 /// A customised answer: status, headers to add, body.
-pub(crate) type Customised = (u16, Vec<(String, String)>, String);
+pub type Customised = (u16, Vec<(String, String)>, String);
 
 /// What a REST API answers for one of its own errors, once it has gateway responses
 /// deployed: the response's status, its `gatewayresponse.header.*` parameters (static
 /// `'values'` or `method.request.*` references) and its template for `application/json`
 /// (or its first), rendered with `$context.error.*`.
-pub(crate) fn customised(
+pub fn customised(
     put: &BTreeMap<String, GatewayResponse>,
     kind: &str,
     status: u16,

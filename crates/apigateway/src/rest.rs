@@ -67,7 +67,8 @@ fn is_variable(part: &str) -> bool {
 }
 
 impl RestApi {
-    pub(crate) fn resource(&self, id: &str) -> Result<&Resource, GatewayError> {
+    /// The resource `id`, or API Gateway's not-found answer.
+    pub fn resource(&self, id: &str) -> Result<&Resource, GatewayError> {
         self.resources.get(id).ok_or_else(|| GatewayError::NotFound("Invalid Resource identifier specified".into()))
     }
 
@@ -146,7 +147,7 @@ impl GatewayService {
 
     /// Reads a REST API for an operation on one of its resources: an API that does not
     /// exist answers as a resource that does not, as AWS answers.
-    pub(crate) fn read_under_api<T>(
+    pub fn read_under_api<T>(
         &self,
         caller: &Caller,
         id: &str,

@@ -476,7 +476,7 @@ impl GatewayService {
 
     /// The API-key check of a request to a method that requires one: returns the key's
     /// value and id.
-    pub(crate) fn admit_key(
+    pub fn admit_key(
         &self,
         api_id: &str,
         stage: &str,

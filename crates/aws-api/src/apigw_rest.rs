@@ -385,14 +385,14 @@ pub(crate) async fn test_invoke_method(s: &ApiState, g: &GwCall) -> GwReply {
             })
             .collect()
     });
-    let input = apigateway::test_invoke::TestInvokeInput {
+    let input = gateway::test_invoke::TestInvokeInput {
         path_with_query: string(b, "pathWithQueryString"),
         body: string(b, "body"),
         headers: string_map(b, "headers"),
         multi_value_headers: multi.unwrap_or_default(),
         stage_variables: string_map(b, "stageVariables"),
     };
-    let r = s.gateway.test_invoke_method(c, &api, &resource, &method, input).await;
+    let r = s.plane.test_invoke_method(c, &api, &resource, &method, input).await;
     ok(r, |out| {
         let mut headers = Map::new();
         let mut multi: Map<String, Value> = Map::new();

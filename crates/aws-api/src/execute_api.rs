@@ -4,8 +4,6 @@
 
 use std::net::SocketAddr;
 
-use apigateway::websocket::{Outbound, WsAccepted, WsLimits};
-use apigateway::{GatewayRequest, GatewayResponse, GatewayService, Signed, MAX_PAYLOAD};
 use axum::body::Body;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -13,6 +11,8 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use gateway::websocket::{Outbound, WsAccepted, WsLimits};
+use gateway::{DataPlane, GatewayRequest, GatewayResponse, Signed, MAX_PAYLOAD};
 
 use crate::RequestId;
 
@@ -25,7 +25,7 @@ fn header_list(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
 /// mode), is the caller an `AWS_IAM` URL needs.
 async fn function_url(
     callers: &crate::CallerPolicy,
-    gateway: &GatewayService,
+    gateway: &DataPlane,
     url_id: &str,
     host: String,
     req: Request,
@@ -62,7 +62,7 @@ async fn function_url(
 
 /// Serves execute-api requests; passes every other request on.
 pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, next: Next) -> Response {
-    let gateway = s.gateway;
+    let gateway = s.plane;
     let host = req
         .headers()
         .get("host")
@@ -70,7 +70,7 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .unwrap_or("")
         .to_owned();
-    if let Some((url_id, _)) = apigateway::function_urls::url_id(&host) {
+    if let Some((url_id, _)) = gateway::function_urls::url_id(&host) {
         return function_url(&s.callers, &gateway, &url_id, host, req).await;
     }
     let address = gateway.address(&host, req.uri().path());
@@ -144,8 +144,8 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
 /// Runs `$connect` for a WebSocket upgrade and, if it accepts, completes the handshake
 /// (with the subprotocol and headers `$connect` chose) and serves the connection.
 async fn accept_websocket(
-    gateway: apigateway::GatewayService,
-    target: std::sync::Arc<apigateway::websocket::WsTarget>,
+    gateway: gateway::DataPlane,
+    target: std::sync::Arc<gateway::websocket::WsTarget>,
     upgrade: WebSocketUpgrade,
     request: &GatewayRequest,
 ) -> Response {
@@ -192,7 +192,7 @@ async fn accept_websocket(
 /// DeleteConnection); then `$disconnect` runs. An idle connection is this task and
 /// little else, so what it holds across its waits is kept small: one timer, and the
 /// rarer work (a message's route, the close) boxed rather than inline.
-async fn serve_connection(gateway: GatewayService, accepted: WsAccepted, mut socket: WebSocket, limits: WsLimits) {
+async fn serve_connection(gateway: DataPlane, accepted: WsAccepted, mut socket: WebSocket, limits: WsLimits) {
     let (status, reason, we_closed) = converse(&gateway, &accepted, &mut socket, limits).await;
     accepted.outbox.close();
     Box::pin(async move {
@@ -227,7 +227,7 @@ async fn serve_connection(gateway: GatewayService, accepted: WsAccepted, mut soc
 /// Frames in and messages out until the connection ends: how it ended (status, reason),
 /// and whether this side sent the close frame.
 async fn converse(
-    gateway: &GatewayService,
+    gateway: &DataPlane,
     accepted: &WsAccepted,
     socket: &mut WebSocket,
     limits: WsLimits,

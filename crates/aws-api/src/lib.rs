@@ -99,6 +99,8 @@ pub struct ApiState {
     pub sns: sns::SnsService,
     /// API Gateway.
     pub gateway: apigateway::GatewayService,
+    /// The execute-api data plane (APIs served, function URLs, WebSockets).
+    pub plane: gateway::DataPlane,
     /// IAM (roles and policies; not enforced).
     pub iam: iam::IamService,
     /// CloudWatch Logs.
@@ -162,7 +164,7 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
         ("lamina_environments_idle", "Warm environments waiting for work.", i.environments_idle as u64),
         ("lamina_environments_provisioned", "Provisioned environments initialised.", i.environments_provisioned as u64),
         ("lamina_invocations_running", "Invocations running now.", i.invocations_running as u64),
-        ("lamina_websocket_connections", "Open WebSocket API connections.", s.gateway.websocket_connections() as u64),
+        ("lamina_websocket_connections", "Open WebSocket API connections.", s.plane.websocket_connections() as u64),
         (
             "lamina_log_lines_dropped_total",
             "Log lines dropped: CloudWatch Logs' writer fell behind.",
@@ -175,8 +177,8 @@ async fn metrics(axum::extract::State(s): axum::extract::State<ApiState>) -> Res
         body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
     }
     // API Gateway, per API and stage.
-    let stages = s.gateway.metrics();
-    type Series = (&'static str, &'static str, fn(&apigateway::StageMetrics) -> f64);
+    let stages = s.plane.metrics();
+    type Series = (&'static str, &'static str, fn(&gateway::StageMetrics) -> f64);
     let series: [Series; 5] = [
         ("lamina_apigateway_requests_total", "Requests answered.", |m| m.count as f64),
         ("lamina_apigateway_4xx_total", "Requests answered with a 4xx status.", |m| m.client_errors as f64),

@@ -196,11 +196,13 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     lambda.start_event_sources(sqs.clone()).map_err(|e| anyhow::anyhow!("starting event source mappings: {e}"))?;
     let gateway = apigateway::GatewayService::start(
         database.clone(),
-        lambda.clone(),
-        sqs.clone(),
-        gateway_settings(&config, &data, local, &logs),
+        apigateway::GatewaySettings {
+            endpoint_host: format!("localhost:{}", local.port()),
+            hosts_file: Some(data.join("etc").join("hosts")),
+        },
     )
     .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;
+    let plane = gateway::DataPlane::new(gateway.clone(), lambda.clone(), sqs.clone(), plane_settings(&config, &logs));
     let iam = iam::IamService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting IAM: {e}"))?;
     // IAM users' access keys act as their users, in either auth mode.
     for key in iam.active_keys() {
@@ -211,6 +213,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         sqs,
         sns,
         gateway,
+        plane,
         iam,
         logs,
         callers: Arc::new(aws_api::CallerPolicy {
@@ -296,18 +299,11 @@ fn start_invoker(
     )?)
 }
 
-/// Where API Gateway says its APIs are, and its limits.
-fn gateway_settings(
-    config: &Config,
-    data: &std::path::Path,
-    local: SocketAddr,
-    logs: &logs::LogsService,
-) -> apigateway::GatewaySettings {
-    apigateway::GatewaySettings {
-        endpoint_host: format!("localhost:{}", local.port()),
-        hosts_file: Some(data.join("etc").join("hosts")),
+/// The data plane's access logs (to CloudWatch Logs) and WebSocket limits.
+fn plane_settings(config: &Config, logs: &logs::LogsService) -> gateway::PlaneSettings {
+    gateway::PlaneSettings {
         access_logs: Some(Arc::new(sinks::Logs(logs.clone()))),
-        websocket: apigateway::websocket::WsLimits {
+        websocket: gateway::websocket::WsLimits {
             max_frame: config.websocket.max_frame_bytes,
             max_message: config.websocket.max_message_bytes,
             idle_timeout: Duration::from_secs_f64(config.websocket.idle_timeout_secs),

@@ -34,7 +34,7 @@ impl sns::DeliveryLog for Logs {
     }
 }
 
-impl apigateway::AccessLogSink for Logs {
+impl gateway::AccessLogSink for Logs {
     fn write(&self, destination_arn: &str, stream: &str, line: String) {
         self.0.ingest_to_arn(destination_arn, stream, line);
     }

@@ -17,11 +17,11 @@ use serde_json::Value;
 use crate::authorizer;
 use crate::events::{self, ProxyResponse, RequestFacts, RestRoute};
 use crate::observe::Trace;
-use crate::rest::{AccessLog, Authorizer, Integration, Resource};
-use crate::routing::{self, Address};
-use crate::usage::Refusal;
-use crate::v2::{HttpIntegration, HttpSnapshot};
-use crate::{mapped, FunctionReply, GatewayService};
+use crate::{mapped, DataPlane, FunctionReply, MAX_PAYLOAD};
+use apigateway::rest::{AccessLog, Authorizer, Integration, Resource};
+use apigateway::routing::{self, Address};
+use apigateway::usage::Refusal;
+use apigateway::v2::{HttpIntegration, HttpSnapshot};
 
 /// An HTTP request addressed to an API.
 #[derive(Debug, Clone)]
@@ -115,9 +115,6 @@ pub struct GatewayResponse {
     pub body: Bytes,
 }
 
-/// The largest payload API Gateway passes: 10 MB.
-pub const MAX_PAYLOAD: usize = 10 * 1024 * 1024;
-
 impl GatewayResponse {
     /// API Gateway's answer to a request body over [`MAX_PAYLOAD`].
     pub fn too_large() -> GatewayResponse {
@@ -140,7 +137,7 @@ pub(crate) fn json_error(status: u16, message: &str, error_type: Option<&str>) -
 fn gateway_response(t: &RestTarget, resp: GatewayResponse, req: &GatewayRequest) -> GatewayResponse {
     let error_type =
         resp.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amzn-errortype")).map(|(_, v)| v.as_str());
-    let Some(kind) = crate::responses::kind_of(resp.status, error_type) else { return resp };
+    let Some(kind) = apigateway::responses::kind_of(resp.status, error_type) else { return resp };
     let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
     let message = body.get("message").or_else(|| body.get("Message")).and_then(|m| m.as_str()).unwrap_or_default();
     let query =
@@ -151,7 +148,7 @@ fn gateway_response(t: &RestTarget, resp: GatewayResponse, req: &GatewayRequest)
         ("apiId".to_owned(), t.api_id.clone()),
     ]
     .into();
-    let scope = crate::template::Scope {
+    let scope = apigateway::template::Scope {
         body: "",
         query,
         headers: req.headers.iter().cloned().collect(),
@@ -159,7 +156,7 @@ fn gateway_response(t: &RestTarget, resp: GatewayResponse, req: &GatewayRequest)
         stage_variables: t.variables.clone(),
         ..Default::default()
     };
-    match crate::responses::customised(&t.gateway_responses, kind, resp.status, message, &scope) {
+    match apigateway::responses::customised(&t.gateway_responses, kind, resp.status, message, &scope) {
         Some((status, extra, body)) => {
             let mut headers = resp.headers;
             headers.extend(extra);
@@ -255,16 +252,16 @@ pub(crate) struct RestTarget {
     pub(crate) api_key_source: String,
     pub(crate) stage: String,
     pub(crate) variables: BTreeMap<String, String>,
-    pub(crate) method_settings: BTreeMap<String, crate::rest::MethodSetting>,
+    pub(crate) method_settings: BTreeMap<String, apigateway::rest::MethodSetting>,
     pub(crate) resources: Arc<Vec<Resource>>,
     pub(crate) authorizers: Arc<BTreeMap<String, Authorizer>>,
-    pub(crate) gateway_responses: Arc<BTreeMap<String, crate::responses::GatewayResponse>>,
+    pub(crate) gateway_responses: Arc<BTreeMap<String, apigateway::responses::GatewayResponse>>,
 }
 
 /// The method a REST request reached, and what it brought there.
 pub(crate) struct Called<'a> {
     pub(crate) resource: &'a Resource,
-    pub(crate) integration: &'a crate::rest::Integration,
+    pub(crate) integration: &'a apigateway::rest::Integration,
     pub(crate) params: &'a BTreeMap<String, String>,
     /// The API key's value and id, when the method requires one.
     pub(crate) api_key: Option<(String, String)>,
@@ -278,8 +275,8 @@ pub(crate) struct HttpTarget {
     pub(crate) api_id: String,
     pub(crate) account: String,
     pub(crate) region: String,
-    pub(crate) default_route_settings: crate::v2::RouteSettings,
-    pub(crate) route_settings: BTreeMap<String, crate::v2::RouteSettings>,
+    pub(crate) default_route_settings: apigateway::v2::RouteSettings,
+    pub(crate) route_settings: BTreeMap<String, apigateway::v2::RouteSettings>,
     pub(crate) stage: String,
     pub(crate) variables: BTreeMap<String, String>,
     pub(crate) snapshot: Arc<HttpSnapshot>,
@@ -308,26 +305,32 @@ enum Target {
     Unknown(GatewayResponse),
 }
 
-impl GatewayService {
+impl DataPlane {
     /// Which API a request addresses, if any (by host or path form).
     pub fn address(&self, host: &str, path: &str) -> Option<Address> {
         routing::address(host, path)
     }
 
-    /// The snapshot of the API `api_id`, built (under the configuration's read lock, so a
-    /// change cannot slip between reading and caching it) if none is cached.
+    /// The snapshot of the API `api_id`: the cached one while the configuration's
+    /// generation has not moved on, else one built now (under the configuration's read
+    /// lock, with the generation it has, so a change cannot slip in between).
     fn snapshot(&self, api_id: &str) -> Option<Arc<ApiSnapshot>> {
-        if let Some(s) = self.inner.snapshots.read().get(api_id) {
-            return Some(s.clone());
+        let current = self.inner.control.generation();
+        if let Some((generation, s)) = self.inner.snapshots.read().get(api_id) {
+            if *generation == current {
+                return Some(s.clone());
+            }
         }
-        let state = self.read();
-        let built = match (state.rest.get(api_id), state.http.get(api_id)) {
-            (Some(api), _) => rest_snapshot(api),
-            (None, Some(api)) => http_snapshot(api),
-            (None, None) => return None,
+        let built = self.inner.control.with_api(api_id, |api| match api {
+            apigateway::Api::Rest(api) => rest_snapshot(api),
+            apigateway::Api::Http(api) => http_snapshot(api),
+        });
+        let Some((generation, built)) = built else {
+            self.inner.snapshots.write().remove(api_id);
+            return None;
         };
         let built = Arc::new(built);
-        self.inner.snapshots.write().insert(api_id.to_owned(), built.clone());
+        self.inner.snapshots.write().insert(api_id.to_owned(), (generation, built.clone()));
         Some(built)
     }
 
@@ -458,7 +461,7 @@ impl GatewayService {
                 facts.header("x-api-key").map(str::to_owned)
             };
             let method_key = format!("{}/{}", resource.path, method.http_method);
-            match self.admit_key(&t.api_id, &t.stage, &method_key, value.as_deref()) {
+            match self.inner.control.admit_key(&t.api_id, &t.stage, &method_key, value.as_deref()) {
                 Ok(k) => api_key = Some(k),
                 Err(Refusal::Forbidden) => return answers::forbidden(),
                 Err(Refusal::Throttled) => return answers::too_many_requests(),

@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 
 use crate::events::{self, RequestFacts};
 use crate::execute::answers;
-use crate::rest::{Integration, IntegrationResponse};
-use crate::template::{self, Scope, TemplateError};
-use crate::{routing, FunctionReply, GatewayResponse, GatewayService, SqsMessage};
+use crate::{DataPlane, FunctionReply, GatewayResponse, SqsMessage};
+use apigateway::rest::{Integration, IntegrationResponse};
+use apigateway::routing;
+use apigateway::template::{self, Scope, TemplateError};
 
 /// What a request's templates can refer to.
 pub(crate) fn scope<'a>(f: &RequestFacts<'a>, resource_path: &str) -> Scope<'a> {
@@ -193,7 +194,7 @@ fn sqs_error(code: &str, message: &str, request_id: &str) -> (u16, Value) {
     (400, json!({ "Error": { "Code": code, "Message": message, "Type": "Sender" }, "RequestId": request_id }))
 }
 
-impl GatewayService {
+impl DataPlane {
     /// An `AWS` integration: a function invoked with the mapped request (non-proxy), or
     /// SQS's SendMessage.
     pub(crate) async fn integrate_aws(

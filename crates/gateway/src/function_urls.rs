@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::events::{self, RequestFacts};
 use crate::execute::{add_cors_headers, preflight_answer, proxy_answer};
-use crate::{FunctionReply, GatewayRequest, GatewayResponse, GatewayService};
+use crate::{DataPlane, FunctionReply, GatewayRequest, GatewayResponse};
 
 /// The host suffixes a function URL is reached by, after `<url-id>.lambda-url.<region>`.
 const HOST_SUFFIXES: [&str; 2] = [".localhost.localstack.cloud", ".localhost"];
@@ -161,7 +161,7 @@ fn url_event_headers(req: &GatewayRequest) -> Vec<(String, String)> {
     headers
 }
 
-impl GatewayService {
+impl DataPlane {
     /// Serves a request to the function URL `url_id`. `caller` is the account of the
     /// request's signer, if it was signed (and, in authenticated mode, verified).
     pub async fn function_url(&self, url_id: &str, caller: Option<&str>, req: &GatewayRequest) -> GatewayResponse {
@@ -183,7 +183,7 @@ impl GatewayService {
         let account = if url.iam { caller.unwrap_or("anonymous") } else { "anonymous" };
         // A function URL's event carries its path decoded, and the headers the client sent
         // less the hop-by-hop ones, plus the forwarding ones AWS's front end adds.
-        let path = crate::routing::percent_decode(&req.path);
+        let path = apigateway::routing::percent_decode(&req.path);
         let headers = url_event_headers(req);
         let facts = RequestFacts {
             method: &req.method,

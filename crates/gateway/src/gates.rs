@@ -10,9 +10,10 @@ use serde_json::Value;
 use crate::authorizer::{self, Decision, Grant};
 use crate::events::{self, RequestFacts, RestRoute};
 use crate::execute::{answers, HttpTarget, RestTarget};
-use crate::rest::Authorizer;
-use crate::v2::HttpAuthorizer;
-use crate::{routing, FunctionReply, GatewayResponse, GatewayService};
+use crate::{DataPlane, FunctionReply, GatewayResponse};
+use apigateway::rest::Authorizer;
+use apigateway::routing;
+use apigateway::v2::HttpAuthorizer;
 
 /// Why an authorizer let nothing through.
 pub(crate) enum Refused {
@@ -34,15 +35,20 @@ pub(crate) struct Run<'a> {
     pub simple: bool,
 }
 
-impl GatewayService {
+impl DataPlane {
     /// Takes a token from the account's bucket, then from `bucket` with these limits, if any.
     fn admit(&self, account: &str, region: &str, bucket: Option<(String, f64, f64)>) -> bool {
         let now = Instant::now();
         let key = format!("account:{account}:{region}");
-        if !self.inner.buckets.allow(&key, routing::ACCOUNT_RATE_LIMIT, routing::ACCOUNT_BURST_LIMIT as f64, now) {
+        if !self.inner.control.throttle_allows(
+            &key,
+            routing::ACCOUNT_RATE_LIMIT,
+            routing::ACCOUNT_BURST_LIMIT as f64,
+            now,
+        ) {
             return false;
         }
-        bucket.is_none_or(|(key, rate, burst)| self.inner.buckets.allow(&key, rate, burst, now))
+        bucket.is_none_or(|(key, rate, burst)| self.inner.control.throttle_allows(&key, rate, burst, now))
     }
 
     /// The account's and the stage's (or method's) throttles for a REST request.

@@ -15,7 +15,7 @@ pub(crate) enum ApiSnapshot {
     WebSocket { disabled: bool },
 }
 
-pub(super) fn rest_snapshot(api: &crate::rest::RestApi) -> ApiSnapshot {
+pub(super) fn rest_snapshot(api: &apigateway::rest::RestApi) -> ApiSnapshot {
     let stages = api
         .stages
         .values()
@@ -41,8 +41,8 @@ pub(super) fn rest_snapshot(api: &crate::rest::RestApi) -> ApiSnapshot {
     ApiSnapshot::Rest { disabled: api.disable_execute_api_endpoint, stages }
 }
 
-pub(super) fn http_snapshot(api: &crate::v2::HttpApi) -> ApiSnapshot {
-    if api.protocol_type == crate::v2::ProtocolType::WebSocket {
+pub(super) fn http_snapshot(api: &apigateway::v2::HttpApi) -> ApiSnapshot {
+    if api.protocol_type == apigateway::v2::ProtocolType::WebSocket {
         return ApiSnapshot::WebSocket { disabled: api.disable_execute_api_endpoint };
     }
     let stages = api

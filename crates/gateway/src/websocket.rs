@@ -15,10 +15,11 @@ use tokio::sync::Notify;
 
 use crate::events::{self, WsEventType, WsFacts};
 use crate::execute::{answers, json_error};
-use crate::routing::{self, Address};
-use crate::template::{self, Scope};
-use crate::v2::{HttpIntegration, HttpSnapshot, Route, WsIntegrationResponse};
-use crate::{new_id, FunctionReply, GatewayRequest, GatewayResponse, GatewayService};
+use crate::{DataPlane, FunctionReply, GatewayRequest, GatewayResponse};
+use apigateway::new_id;
+use apigateway::routing::{self, Address};
+use apigateway::template::{self, Scope};
+use apigateway::v2::{HttpIntegration, HttpSnapshot, Route, WsIntegrationResponse};
 
 /// AWS's WebSocket limits, configurable.
 #[derive(Debug, Clone, Copy)]
@@ -290,37 +291,50 @@ fn map_answer(i: &HttpIntegration, selector: &str, integration_body: &[u8], requ
     }
 }
 
-impl GatewayService {
+impl DataPlane {
     /// The WebSocket API stage `address` names, if it names one.
     pub fn websocket(&self, address: &Address) -> Option<Arc<WsTarget>> {
-        let state = self.read();
-        let api = state.http.get(&address.api_id).filter(|a| a.protocol_type == crate::v2::ProtocolType::WebSocket)?;
         let (stage_name, _) = routing::split_first_segment(&address.path);
-        let stage = api.stages.get(stage_name)?;
-        let d = stage.deployment_id.as_ref().and_then(|d| api.deployments.get(d))?;
-        let mut targets = self.inner.connections.targets.lock();
-        let key = (api.id.clone(), stage.name.clone());
-        if let Some(t) = targets.get(&key).filter(|t| {
-            Arc::ptr_eq(&t.snapshot, &d.snapshot)
-                && t.variables == stage.variables
-                && t.selection == api.route_selection_expression
-                && t.api_key_selection == api.api_key_selection_expression
-        }) {
-            return Some(t.clone());
+        let (_, found) = self.inner.control.with_api(&address.api_id, |api| {
+            let apigateway::Api::Http(api) = api else { return None };
+            if api.protocol_type != apigateway::v2::ProtocolType::WebSocket {
+                return None;
+            }
+            let stage = api.stages.get(stage_name)?;
+            let d = stage.deployment_id.as_ref().and_then(|d| api.deployments.get(d))?;
+            let mut targets = self.inner.connections.targets.lock();
+            let key = (api.id.clone(), stage.name.clone());
+            if let Some(t) = targets.get(&key).filter(|t| {
+                Arc::ptr_eq(&t.snapshot, &d.snapshot)
+                    && t.variables == stage.variables
+                    && t.selection == api.route_selection_expression
+                    && t.api_key_selection == api.api_key_selection_expression
+            }) {
+                return Some((t.clone(), false));
+            }
+            let target = Arc::new(WsTarget {
+                api_id: api.id.clone(),
+                account: api.account.clone(),
+                region: api.region.clone(),
+                stage: stage.name.clone(),
+                variables: stage.variables.clone(),
+                snapshot: d.snapshot.clone(),
+                selection: api.route_selection_expression.clone(),
+                api_key_selection: api.api_key_selection_expression.clone(),
+            });
+            targets.insert(key, target.clone());
+            Some((target, true))
+        })?;
+        let (target, fresh) = found?;
+        if fresh {
+            // A miss is a new deployment: the time to forget the stages of deleted APIs.
+            let apis: Vec<String> = self.inner.connections.targets.lock().keys().map(|(a, _)| a.clone()).collect();
+            let gone: Vec<String> =
+                apis.into_iter().filter(|a| self.inner.control.with_api(a, |_| ()).is_none()).collect();
+            if !gone.is_empty() {
+                self.inner.connections.targets.lock().retain(|(a, _), _| !gone.contains(a));
+            }
         }
-        let target = Arc::new(WsTarget {
-            api_id: api.id.clone(),
-            account: api.account.clone(),
-            region: api.region.clone(),
-            stage: stage.name.clone(),
-            variables: stage.variables.clone(),
-            snapshot: d.snapshot.clone(),
-            selection: api.route_selection_expression.clone(),
-            api_key_selection: api.api_key_selection_expression.clone(),
-        });
-        // A miss is a new deployment: the time to forget the stages of deleted APIs.
-        targets.retain(|(a, _), _| state.http.contains_key(a));
-        targets.insert(key, target.clone());
         Some(target)
     }
 
@@ -538,9 +552,9 @@ impl GatewayService {
             let name = t.api_key_selection.trim_start_matches("$request.header.");
             req.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
         };
-        match self.admit_key(&t.api_id, &t.stage, "$connect", value.as_deref()) {
+        match self.inner.control.admit_key(&t.api_id, &t.stage, "$connect", value.as_deref()) {
             Ok(_) => Ok(()),
-            Err(crate::usage::Refusal::Forbidden) => Err(answers::http_forbidden()),
+            Err(apigateway::usage::Refusal::Forbidden) => Err(answers::http_forbidden()),
             Err(_) => Err(json_error(429, "Too Many Requests", None)),
         }
     }

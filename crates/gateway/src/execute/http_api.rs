@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl GatewayService {
+impl DataPlane {
     pub(crate) async fn execute_http(
         &self,
         t: &HttpTarget,

@@ -6,7 +6,7 @@ use model::sync::Mutex;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use crate::template::{self, Scope};
+use apigateway::template::{self, Scope};
 
 /// What the data plane learned about one request on its way through.
 #[derive(Debug, Default)]

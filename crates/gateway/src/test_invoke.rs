@@ -13,7 +13,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use crate::execute::{Called, GatewayRequest, RestTarget, Signed};
-use crate::{Caller, GatewayError, GatewayService};
+use crate::{Caller, DataPlane, GatewayError};
 
 /// TestInvokeMethod's input.
 #[derive(Debug, Default)]
@@ -85,7 +85,7 @@ impl Log {
     }
 }
 
-impl GatewayService {
+impl DataPlane {
     /// TestInvokeMethod.
     pub async fn test_invoke_method(
         &self,
@@ -95,7 +95,7 @@ impl GatewayService {
         http_method: &str,
         input: TestInvokeInput,
     ) -> Result<TestInvokeOutput, GatewayError> {
-        let (target, resource) = self.read_under_api(caller, api_id, |api| {
+        let (target, resource) = self.inner.control.read_under_api(caller, api_id, |api| {
             let resource = api.resource(resource_id)?.clone();
             if !resource.methods.contains_key(http_method) && !resource.methods.contains_key("ANY") {
                 return Err(GatewayError::NotFound("Invalid Method identifier specified".into()));
@@ -117,7 +117,7 @@ impl GatewayService {
             None => (given, None),
         };
         let params =
-            crate::routing::best_match([(resource.path.as_str(), ())], &path).map(|(_, p)| p).unwrap_or_default();
+            apigateway::routing::best_match([(resource.path.as_str(), ())], &path).map(|(_, p)| p).unwrap_or_default();
         let mut headers: Vec<(String, String)> =
             input.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
         for (k, values) in &input.multi_value_headers {
@@ -211,7 +211,7 @@ impl GatewayService {
             None => {
                 if called.integration.kind != "MOCK" {
                     let uri = called.integration.uri.as_deref().unwrap_or("");
-                    let uri = crate::routing::with_stage_variables(uri, &target.variables);
+                    let uri = apigateway::routing::with_stage_variables(uri, &target.variables);
                     log.line(format!("Endpoint request URI: {uri}"));
                     log.line(format!(
                         "Received response. Status: {}, Integration latency: {} ms",
@@ -237,8 +237,8 @@ impl GatewayService {
 /// The stage a test invocation runs in: `test-invoke-stage`, with the method's resource
 /// as it is now (undeployed) and the given stage variables.
 fn test_target(
-    api: &crate::rest::RestApi,
-    resource: &crate::rest::Resource,
+    api: &apigateway::rest::RestApi,
+    resource: &apigateway::rest::Resource,
     variables: BTreeMap<String, String>,
 ) -> RestTarget {
     RestTarget {
