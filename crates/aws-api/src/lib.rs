@@ -36,7 +36,7 @@ mod apigw_v2;
 mod auth;
 mod caller;
 mod code_urls;
-mod execute_api;
+mod edge;
 mod iam_api;
 mod ingress;
 mod lambda_api;
@@ -406,7 +406,7 @@ pub fn router(state: ApiState) -> Router {
         .method_not_allowed_fallback(ingress::unserved)
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), ingress::request_log))
-        .layer(middleware::from_fn_with_state(state.clone(), execute_api::front_door))
+        .layer(middleware::from_fn_with_state(state.clone(), edge::front_door))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

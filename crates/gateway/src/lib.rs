@@ -15,7 +15,9 @@
 //! (`observe.rs`). HTTP APIs' execution is `execute/http_api.rs`'s; WebSocket APIs'
 //! connections, routes and `@connections` are `websocket.rs`'s; function URLs'
 //! `function_urls.rs`'s; TestInvokeMethod (`test_invoke.rs`) runs a method as it is now
-//! through the same integration code.
+//! through the same integration code. `ingress.rs` is the front door: the HTTP edge of
+//! API and function URL hosts, WebSocket handshakes and connections, with the
+//! authentication the server's edge provides ([`ingress::Edge`]).
 //!
 //! It never changes an API's configuration, never starts processes, and knows no AWS
 //! control-plane JSON.
@@ -27,6 +29,7 @@ pub mod events;
 mod execute;
 pub mod function_urls;
 mod gates;
+pub mod ingress;
 pub mod jwt;
 mod mapped;
 mod observe;

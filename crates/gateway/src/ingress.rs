@@ -1,20 +1,37 @@
-//! The execute-api front door: requests addressed to an API (by host or path form) go to
-//! the gateway's data plane before any AWS API route sees them; a WebSocket handshake to
-//! a WebSocket API becomes a connection whose frames the gateway routes.
+//! The front door of execute-api and function URL hosts: a request addressed to an API
+//! (by `{api-id}.execute-api.localhost` host or path form), to a function URL's host, or to
+//! `@connections` goes to the data plane before any AWS route sees it, WebSocket upgrades
+//! included; every other request passes on. Authentication is the edge's ([`Edge`]): it
+//! verifies a signed request (authenticated mode) or reads who sent it (open mode), and
+//! answers in AWS's words what it refuses or what nothing serves.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 
+use crate::websocket::{Outbound, WsAccepted, WsLimits};
+use crate::{DataPlane, GatewayRequest, GatewayResponse, Signed, MAX_PAYLOAD};
 use axum::body::Body;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use gateway::websocket::{Outbound, WsAccepted, WsLimits};
-use gateway::{DataPlane, GatewayRequest, GatewayResponse, Signed, MAX_PAYLOAD};
 
-use crate::RequestId;
+/// What the front door asks of the edge that owns authentication and AWS's own answers.
+pub trait Edge: Send + Sync {
+    /// Whether requests must be signed by a known key (`--auth sigv4`).
+    fn authenticated(&self) -> bool;
+    /// The account whose key signed the request for `service`: verified in authenticated
+    /// mode (else the edge's refusal, as AWS words it), read from the credential in open
+    /// mode.
+    fn signer(&self, parts: &axum::http::request::Parts, body: &[u8], service: &str) -> Result<String, Box<Response>>;
+    /// The id the edge gave the request.
+    fn request_id(&self, req: &Request) -> String;
+    /// The answer to a request nothing serves.
+    fn unserved(&self, req: Request) -> Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
+}
 
 /// A request's headers, in order, as the gateway takes them.
 fn header_list(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
@@ -23,14 +40,8 @@ fn header_list(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
 
 /// A request to a Lambda function URL: its signer, if signed (verified in authenticated
 /// mode), is the caller an `AWS_IAM` URL needs.
-async fn function_url(
-    callers: &crate::CallerPolicy,
-    gateway: &DataPlane,
-    url_id: &str,
-    host: String,
-    req: Request,
-) -> Response {
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+async fn function_url(edge: &dyn Edge, gateway: &DataPlane, url_id: &str, host: String, req: Request) -> Response {
+    let request_id = edge.request_id(&req);
     let source_ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -41,11 +52,7 @@ async fn function_url(
     };
     let signed = parts.headers.contains_key("authorization")
         || parts.uri.query().is_some_and(|q| q.contains("X-Amz-Signature="));
-    let caller = match (&callers.auth, signed) {
-        (_, false) => None,
-        (Some(auth), true) => auth.check(&parts, &body, Some("lambda")).ok().map(|who| who.account),
-        (None, true) => Some(callers.caller(&parts).account),
-    };
+    let caller = if signed { edge.signer(&parts, &body, "lambda").ok() } else { None };
     let request = GatewayRequest {
         method: parts.method.as_str().to_owned(),
         host,
@@ -60,9 +67,8 @@ async fn function_url(
     to_response(gateway.function_url(url_id, caller.as_deref(), &request).await)
 }
 
-/// Serves execute-api requests; passes every other request on.
-pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, next: Next) -> Response {
-    let gateway = s.plane;
+/// Serves execute-api and function URL requests; passes every other request on.
+pub async fn front_door(gateway: DataPlane, edge: &dyn Edge, req: Request, next: Next) -> Response {
     let host = req
         .headers()
         .get("host")
@@ -70,15 +76,15 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .unwrap_or("")
         .to_owned();
-    if let Some((url_id, _)) = gateway::function_urls::url_id(&host) {
-        return function_url(&s.callers, &gateway, &url_id, host, req).await;
+    if let Some((url_id, _)) = crate::function_urls::url_id(&host) {
+        return function_url(edge, &gateway, &url_id, host, req).await;
     }
     let address = gateway.address(&host, req.uri().path());
     let management = address.is_none() && req.uri().path().contains("/@connections/");
     if address.is_none() && !management {
         return next.run(req).await;
     }
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = edge.request_id(&req);
     let source_ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -115,18 +121,18 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
     };
     // `AWS_IAM` methods: in authenticated mode the signature is verified here, where the
     // keys are.
-    if let Some(auth) = s.callers.auth.as_ref().filter(|_| address.is_some()) {
+    if edge.authenticated() && address.is_some() {
         let signed = request.headers.iter().any(|(k, _)| k == "authorization")
             || request.query.as_deref().is_some_and(|q| q.contains("X-Amz-Signature="));
-        request.signature = match signed.then(|| auth.check(&parts, &request.body, Some("execute-api"))) {
-            Some(Ok(who)) => Signed::By(who.account),
+        request.signature = match signed.then(|| edge.signer(&parts, &request.body, "execute-api")) {
+            Some(Ok(account)) => Signed::By(account),
             _ => Signed::Refused,
         };
     }
     // `@connections` is an AWS API (apigatewaymanagementapi): signed, in authenticated mode.
-    if let Some(auth) = s.callers.auth.as_ref().filter(|_| request.path.contains("/@connections/")) {
-        if let Err(refusal) = auth.check(&parts, &request.body, Some("execute-api")) {
-            return crate::auth::refused(&parts, &refusal, &request.request_id);
+    if edge.authenticated() && request.path.contains("/@connections/") {
+        if let Err(refused) = edge.signer(&parts, &request.body, "execute-api") {
+            return *refused;
         }
     }
     if let Some((target, upgrade)) = upgrade {
@@ -136,7 +142,7 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
         Some(address) => to_response(gateway.execute(address, request).await),
         None => match gateway.manage_connection(None, &request.path, &request) {
             Some(answer) => to_response(answer),
-            None => crate::ingress::unserved(Request::from_parts(parts, Body::from(request.body.clone()))).await,
+            None => edge.unserved(Request::from_parts(parts, Body::from(request.body.clone()))).await,
         },
     }
 }
@@ -144,8 +150,8 @@ pub(crate) async fn front_door(State(s): State<crate::ApiState>, req: Request, n
 /// Runs `$connect` for a WebSocket upgrade and, if it accepts, completes the handshake
 /// (with the subprotocol and headers `$connect` chose) and serves the connection.
 async fn accept_websocket(
-    gateway: gateway::DataPlane,
-    target: std::sync::Arc<gateway::websocket::WsTarget>,
+    gateway: DataPlane,
+    target: std::sync::Arc<crate::websocket::WsTarget>,
     upgrade: WebSocketUpgrade,
     request: &GatewayRequest,
 ) -> Response {
