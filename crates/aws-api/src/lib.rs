@@ -9,7 +9,8 @@
 //! that key's account; code download links carry a signature of the server's own
 //! (`code_urls.rs`). Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
 //! a path form), or to a function URL (`{url-id}.lambda-url.{region}.localhost`), go to
-//! API Gateway's data plane first. Lambda, API Gateway, SQS, SNS, STS, IAM and CloudWatch Logs are
+//! the `gateway` crate's data plane first, through its front door, with the authentication
+//! `edge.rs` gives it. Lambda, API Gateway, SQS, SNS, STS, IAM and CloudWatch Logs are
 //! served on the `protocol` crate: it routes a request to its operation (for Lambda, by the
 //! model's HTTP bindings), reads it into the service's input tree from the service's
 //! model, and writes the output tree or error back (`ingress.rs`, `lambda_api.rs`); their
