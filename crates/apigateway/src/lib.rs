@@ -17,7 +17,8 @@
 //! as on AWS). Definitions can be imported from OpenAPI 3 or Swagger 2 (`openapi.rs`).
 //! The data plane reads an API through [`GatewayService::with_api`], and knows its view is
 //! stale when [`GatewayService::generation`] has moved on. `routing.rs` (pure) matches
-//! hosts, paths and routes for both; `hosts.rs` keeps the hosts file sandboxes see.
+//! hosts, paths and routes for both; `hosts.rs` keeps the hosts file sandboxes see;
+//! `kinds.rs` holds the closed sets both planes share.
 //!
 //! It knows nothing of the control plane's JSON: `aws-api` speaks it. It never starts
 //! processes and never calls another service.
@@ -25,6 +26,7 @@
 
 pub mod definitions;
 pub mod hosts;
+pub mod kinds;
 pub mod openapi;
 mod patch;
 pub mod responses;
@@ -77,6 +79,12 @@ impl From<StoreError> for GatewayError {
 }
 
 pub use model::Caller;
+
+/// AWS's refusal of a member outside a closed set: `Invalid {what} specified: {text}.
+/// Valid values are …`.
+pub(crate) fn invalid_member(what: &str, text: &str, names: &[&str]) -> GatewayError {
+    GatewayError::BadRequest(format!("Invalid {what} specified: {text}. Valid values are {}", names.join(", ")))
+}
 
 /// Where the gateway says its APIs can be reached.
 #[derive(Clone)]

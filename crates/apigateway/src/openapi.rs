@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::definitions::DocumentationPart;
-use crate::rest::{Authorizer, Integration, IntegrationResponse, Method, MethodResponse};
+use crate::rest::{
+    AuthorizationType, Authorizer, AuthorizerType, Draft, Integration, IntegrationResponse, Method, MethodResponse,
+};
 use crate::GatewayError;
 
 /// What a definition describes.
@@ -30,12 +32,21 @@ pub struct Definition {
     /// Authorizers from security schemes, by scheme name (ids are assigned on import).
     pub authorizers: BTreeMap<String, Authorizer>,
     /// Methods by path; a CUSTOM method's `authorizer_id` holds its scheme's name.
-    pub paths: BTreeMap<String, Vec<Method>>,
+    pub paths: BTreeMap<String, Vec<Operation>>,
     /// What was ignored or could not be imported.
     pub warnings: Vec<String>,
     /// `x-amazon-apigateway-documentation.documentationParts`, in order (ids are
     /// assigned on import).
     pub documentation: Vec<DocumentationPart>,
+}
+
+/// A method of a definition, with its integration as given: its type is read on import.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// The method, without its integration.
+    pub method: Method,
+    /// `x-amazon-apigateway-integration`, if the method has one.
+    pub integration: Option<Draft<Integration>>,
 }
 
 /// The documentation parts of a definition's `x-amazon-apigateway-documentation`, their
@@ -160,9 +171,10 @@ fn security_schemes(doc: &Value, openapi3: bool, def: &mut Definition) -> Scheme
     let mut iam_schemes = Vec::new();
     for (name, scheme) in schemes.and_then(Value::as_object).into_iter().flatten() {
         if let Some(a) = scheme.get("x-amazon-apigateway-authorizer") {
-            let kind = text(a, "type").unwrap_or_else(|| "token".into()).to_ascii_uppercase();
+            let kind = text(a, "type").unwrap_or_default().to_ascii_uppercase();
+            let kind = AuthorizerType::parse(&kind).unwrap_or(AuthorizerType::Token);
             let identity_source = text(a, "identitySource").or_else(|| {
-                (kind == "TOKEN").then(|| {
+                (kind == AuthorizerType::Token).then(|| {
                     format!("method.request.header.{}", text(scheme, "name").unwrap_or_else(|| "Authorization".into()))
                 })
             });
@@ -171,13 +183,7 @@ fn security_schemes(doc: &Value, openapi3: bool, def: &mut Definition) -> Scheme
                 Authorizer {
                     id: String::new(),
                     name: name.clone(),
-                    kind: if kind == "COGNITO_USER_POOLS" {
-                        kind
-                    } else if kind == "REQUEST" {
-                        "REQUEST".into()
-                    } else {
-                        "TOKEN".into()
-                    },
+                    kind,
                     provider_arns: list(a.get("providerARNs")),
                     auth_type: text(scheme, "x-amazon-apigateway-authtype"),
                     uri: text(a, "authorizerUri"),
@@ -210,10 +216,10 @@ fn method(
     global_security: Option<&Value>,
     def: &Definition,
     schemes: &Schemes,
-) -> Method {
+) -> Operation {
     let mut m = Method {
         http_method: http_method.into(),
-        authorization_type: "NONE".into(),
+        authorization_type: AuthorizationType::None,
         operation_name: text(op, "operationId"),
         ..Default::default()
     };
@@ -239,9 +245,12 @@ fn method(
             if schemes.api_key.contains(scheme) {
                 m.api_key_required = true;
             } else if schemes.iam.contains(scheme) {
-                m.authorization_type = "AWS_IAM".into();
+                m.authorization_type = AuthorizationType::AwsIam;
             } else if let Some(a) = def.authorizers.get(scheme) {
-                m.authorization_type = if a.kind == "COGNITO_USER_POOLS" { a.kind.clone() } else { "CUSTOM".into() };
+                m.authorization_type = match a.kind {
+                    AuthorizerType::CognitoUserPools => AuthorizationType::CognitoUserPools,
+                    _ => AuthorizationType::Custom,
+                };
                 m.authorizer_id = Some(scheme.clone());
                 m.authorization_scopes = list(requirement.get(scheme));
             }
@@ -266,15 +275,11 @@ fn method(
         }
     }
     // A method without an integration is imported as it is, as AWS imports it.
-    if let Some(i) = op.get("x-amazon-apigateway-integration") {
-        m.integration = Some(integration(i));
-    }
-    m
+    Operation { method: m, integration: op.get("x-amazon-apigateway-integration").map(integration) }
 }
 
-fn integration(i: &Value) -> Integration {
+fn integration(i: &Value) -> Draft<Integration> {
     let mut out = Integration {
-        kind: text(i, "type").unwrap_or_default().to_ascii_uppercase(),
         http_method: text(i, "httpMethod").map(|m| m.to_ascii_uppercase()),
         uri: text(i, "uri"),
         connection_type: text(i, "connectionType"),
@@ -287,7 +292,7 @@ fn integration(i: &Value) -> Integration {
         timeout_ms: i.get("timeoutInMillis").and_then(Value::as_u64).unwrap_or(0),
         cache_namespace: text(i, "cacheNamespace"),
         cache_key_parameters: list(i.get("cacheKeyParameters")),
-        responses: BTreeMap::new(),
+        ..Default::default()
     };
     for (pattern, r) in i.get("responses").and_then(Value::as_object).into_iter().flatten() {
         let status = text(r, "statusCode").unwrap_or_else(|| "200".into());
@@ -302,7 +307,7 @@ fn integration(i: &Value) -> Integration {
             },
         );
     }
-    out
+    Draft::new(text(i, "type").unwrap_or_default().to_ascii_uppercase(), out)
 }
 
 #[cfg(test)]
@@ -350,16 +355,16 @@ paths:
     fn a_yaml_openapi_3_document_reads_into_methods_and_authorizers() {
         let d = parse(DOC.as_bytes()).unwrap();
         assert_eq!((d.name.as_str(), d.binary_media_types.as_slice()), ("pets", &["image/png".to_owned()][..]));
-        let get = &d.paths["/pets/{id}"][0];
+        let get = &d.paths["/pets/{id}"][0].method;
         assert_eq!(get.http_method, "GET");
         assert!(get.api_key_required);
-        assert_eq!((get.authorization_type.as_str(), get.authorizer_id.as_deref()), ("CUSTOM", Some("tokens")));
+        assert_eq!((get.authorization_type, get.authorizer_id.as_deref()), (AuthorizationType::Custom, Some("tokens")));
         assert!(get.request_parameters["method.request.path.id"]);
-        assert_eq!(get.integration.as_ref().unwrap().kind, "AWS_PROXY");
+        assert_eq!(d.paths["/pets/{id}"][0].integration.as_ref().unwrap().kind, "AWS_PROXY");
         assert_eq!(d.authorizers["tokens"].identity_source.as_deref(), Some("method.request.header.Authorization"));
         assert_eq!(d.authorizers["tokens"].ttl_seconds, 60);
-        let any = d.paths["/health"].iter().find(|m| m.http_method == "ANY").unwrap();
-        let i = any.integration.as_ref().unwrap();
+        let any = d.paths["/health"].iter().find(|o| o.method.http_method == "ANY").unwrap();
+        let i = &any.integration.as_ref().unwrap().item;
         assert_eq!(i.responses["500"].selection_pattern.as_deref(), Some("5\\d{2}"));
         assert_eq!(i.responses["200"].selection_pattern, None);
         assert!(d.warnings.is_empty(), "a method without an integration is imported as AWS imports it");

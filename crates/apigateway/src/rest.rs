@@ -207,21 +207,16 @@ impl GatewayService {
             return Err(bad_compression_size());
         }
         let endpoint_types = input.endpoint_types.unwrap_or_else(|| vec!["EDGE".to_owned()]);
-        match endpoint_types.len() {
-            0 => {
+        let endpoint_type = match endpoint_types.as_slice() {
+            [] => {
                 return Err(GatewayError::BadRequest(
                     "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.".into(),
                 ))
             }
-            1 => {}
+            [t] => read_endpoint_type(t)?,
             _ => return Err(GatewayError::BadRequest("Cannot create an api with multiple Endpoint Types.".into())),
-        }
-        if !["REGIONAL", "EDGE", "PRIVATE"].contains(&endpoint_types[0].as_str()) {
-            return Err(GatewayError::BadRequest(
-                "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE".into(),
-            ));
-        }
-        check_ip_address_type(&endpoint_types, input.ip_address_type.as_deref())?;
+        };
+        check_ip_address_type(&[endpoint_type], input.ip_address_type.as_deref())?;
         let api_key_source = input.api_key_source.unwrap_or_else(|| "HEADER".into());
         if !["HEADER", "AUTHORIZER"].contains(&api_key_source.as_str()) {
             return Err(GatewayError::BadRequest(format!("Invalid API Key source specified: {api_key_source}")));
@@ -245,7 +240,7 @@ impl GatewayService {
             binary_media_types: input.binary_media_types,
             minimum_compression_size: input.minimum_compression_size,
             api_key_source,
-            endpoint_types,
+            endpoint_types: vec![endpoint_type],
             ip_address_type: input.ip_address_type,
             vpc_endpoint_ids: input.vpc_endpoint_ids,
             policy: input.policy,
@@ -344,15 +339,10 @@ impl GatewayService {
                         }
                     }
                     (Op::Replace, ["endpointConfiguration", "types", _]) => {
-                        let t = p.value()?;
-                        if !["REGIONAL", "EDGE", "PRIVATE"].contains(&t) {
-                            return Err(GatewayError::BadRequest(
-                                "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE".into(),
-                            ));
-                        }
-                        api.endpoint_types = vec![t.to_owned()];
+                        let t = read_endpoint_type(p.value()?)?;
+                        api.endpoint_types = vec![t];
                         // A private API is dual-stack only.
-                        if t == "PRIVATE" {
+                        if t == EndpointType::Private {
                             api.ip_address_type = Some("dualstack".into());
                         }
                     }
@@ -495,15 +485,15 @@ impl RestApi {
         }
         for (path, methods) in def.paths {
             let resource = self.ensure_path(&path)?;
-            for mut m in methods {
+            for crate::openapi::Operation { method: mut m, integration } in methods {
                 check_http_method(&m.http_method)?;
                 if let Some(name) = m.authorizer_id.take() {
                     m.authorizer_id = ids.get(&name).cloned();
                 }
-                if let Some(i) = m.integration.as_mut() {
-                    check_integration(i).map_err(|e| {
+                if let Some(i) = integration {
+                    m.integration = Some(check_integration(i).map_err(|e| {
                         GatewayError::BadRequest(format!("Errors found during import: {} {path}: {e}", m.http_method))
-                    })?;
+                    })?);
                 }
                 self.resource_mut(&resource)?.methods.insert(m.http_method.clone(), m);
             }
@@ -549,22 +539,19 @@ fn check_status(code: &str) -> Result<(), GatewayError> {
     }
 }
 
-/// Checks an integration and fills its defaults, with AWS's messages.
-fn check_integration(i: &mut Integration) -> Result<(), GatewayError> {
-    if !["HTTP", "HTTP_PROXY", "AWS", "AWS_PROXY", "MOCK"].contains(&i.kind.as_str()) {
-        return Err(GatewayError::BadRequest(format!(
-            "Invalid integration type specified: {}. Valid values are HTTP, HTTP_PROXY, AWS, AWS_PROXY, MOCK",
-            i.kind
-        )));
-    }
+/// Reads an integration's type, checks the rest and fills its defaults, with AWS's messages.
+fn check_integration(draft: Draft<Integration>) -> Result<Integration, GatewayError> {
+    let Draft { kind, item: mut i } = draft;
+    i.kind = IntegrationType::parse(&kind)
+        .ok_or_else(|| crate::invalid_member("integration type", &kind, IntegrationType::NAMES))?;
     if i.timeout_ms == 0 {
         i.timeout_ms = 29_000;
     }
     if !(50..=29_000).contains(&i.timeout_ms) {
         return Err(GatewayError::BadRequest("Timeout should be between 50 ms and 29000 ms".into()));
     }
-    if i.kind == "MOCK" {
-        return Ok(());
+    if i.kind == IntegrationType::Mock {
+        return Ok(i);
     }
     match i.http_method.as_deref() {
         None | Some("") => {
@@ -573,19 +560,39 @@ fn check_integration(i: &mut Integration) -> Result<(), GatewayError> {
         Some(m) => check_http_method(m)?,
     }
     let uri = i.uri.as_deref().unwrap_or("");
-    match i.kind.as_str() {
-        "HTTP" | "HTTP_PROXY" if !(uri.starts_with("http://") || uri.starts_with("https://")) => {
-            Err(GatewayError::BadRequest("Invalid HTTP endpoint specified for URI".into()))
-        }
-        "AWS" | "AWS_PROXY" if !uri.starts_with("arn:") => {
-            Err(GatewayError::BadRequest("AWS ARN for integration must contain path or action".into()))
-        }
-        "AWS_PROXY" if crate::routing::lambda_function_of(uri).is_none() => Err(GatewayError::BadRequest(
+    if i.kind.is_http() && !(uri.starts_with("http://") || uri.starts_with("https://")) {
+        return Err(GatewayError::BadRequest("Invalid HTTP endpoint specified for URI".into()));
+    }
+    if i.kind.is_aws() && !uri.starts_with("arn:") {
+        return Err(GatewayError::BadRequest("AWS ARN for integration must contain path or action".into()));
+    }
+    if i.kind == IntegrationType::AwsProxy && crate::routing::lambda_function_of(uri).is_none() {
+        return Err(GatewayError::BadRequest(
             "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations."
                 .into(),
-        )),
-        _ => Ok(()),
+        ));
     }
+    Ok(i)
+}
+
+/// The authorization types REST APIs' methods take.
+pub(crate) const REST_AUTHORIZATION: &[AuthorizationType] = &[
+    AuthorizationType::None,
+    AuthorizationType::AwsIam,
+    AuthorizationType::Custom,
+    AuthorizationType::CognitoUserPools,
+];
+
+/// A method authorized by an authorizer names one of its API's.
+pub(crate) fn check_method_authorizer(api: &RestApi, m: &Method) -> Result<(), GatewayError> {
+    if m.authorization_type.uses_authorizer()
+        && !m.authorizer_id.as_deref().is_some_and(|id| api.authorizers.contains_key(id))
+    {
+        return Err(GatewayError::BadRequest(
+            "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A method request's validator and models must exist, and its parameters' names be
@@ -613,9 +620,16 @@ fn check_method_request(api: &RestApi, m: &Method) -> Result<(), GatewayError> {
     Ok(())
 }
 
+/// Reads an `endpointConfiguration.types` member, with AWS's refusal of anything else.
+fn read_endpoint_type(text: &str) -> Result<EndpointType, GatewayError> {
+    EndpointType::parse(text).ok_or_else(|| {
+        GatewayError::BadRequest("Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE".into())
+    })
+}
+
 /// A private API answers over IPv4 and IPv6 both.
-fn check_ip_address_type(types: &[String], ip: Option<&str>) -> Result<(), GatewayError> {
-    if types.iter().any(|t| t == "PRIVATE") && ip == Some("ipv4") {
+fn check_ip_address_type(types: &[EndpointType], ip: Option<&str>) -> Result<(), GatewayError> {
+    if types.contains(&EndpointType::Private) && ip == Some("ipv4") {
         return Err(GatewayError::BadRequest("Only dualstack ipAddressType is supported for Private APIs.".into()));
     }
     Ok(())
@@ -627,7 +641,7 @@ impl RestApi {
     pub fn ip_address_type(&self) -> &str {
         match &self.ip_address_type {
             Some(t) => t,
-            None if self.endpoint_types.iter().any(|t| t == "PRIVATE") => "dualstack",
+            None if self.endpoint_types.contains(&EndpointType::Private) => "dualstack",
             None => "ipv4",
         }
     }
@@ -635,4 +649,40 @@ impl RestApi {
 
 fn no_api(caller: &Caller, id: &str) -> GatewayError {
     GatewayError::NotFound(format!("Invalid API identifier specified {}:{id}", caller.account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(kind: &str, uri: Option<&str>) -> Result<Integration, String> {
+        let i = Integration { http_method: Some("POST".into()), uri: uri.map(str::to_owned), ..Default::default() };
+        check_integration(Draft::new(kind, i)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_integrations_type_is_read_first_and_refused_in_aws_words() {
+        assert_eq!(
+            checked("LAMBDA", None).unwrap_err(),
+            "Invalid integration type specified: LAMBDA. Valid values are HTTP, HTTP_PROXY, AWS, AWS_PROXY, MOCK"
+        );
+        let mock = checked("MOCK", None).unwrap();
+        assert_eq!((mock.kind, mock.timeout_ms), (IntegrationType::Mock, 29_000));
+        assert_eq!(checked("HTTP", Some("ftp://x")).unwrap_err(), "Invalid HTTP endpoint specified for URI");
+        assert_eq!(checked("AWS", Some("x")).unwrap_err(), "AWS ARN for integration must contain path or action");
+        let lambda = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/invocations";
+        assert_eq!(checked("AWS_PROXY", Some(lambda)).unwrap().kind, IntegrationType::AwsProxy);
+        assert!(checked("AWS_PROXY", Some("arn:aws:apigateway:us-east-1:sqs:path/q")).is_err());
+    }
+
+    #[test]
+    fn endpoint_types_are_read_in_aws_words() {
+        assert_eq!(read_endpoint_type("PRIVATE").unwrap(), EndpointType::Private);
+        assert_eq!(
+            read_endpoint_type("regional").unwrap_err().to_string(),
+            "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE"
+        );
+        assert!(check_ip_address_type(&[EndpointType::Private], Some("ipv4")).is_err());
+        assert!(check_ip_address_type(&[EndpointType::Regional], Some("ipv4")).is_ok());
+    }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::patch::PatchOperation;
-use crate::rest::{Integration, IntegrationResponse, Method, MethodResponse, Resource, RestApi};
+use crate::rest::{AuthorizationType, Integration, IntegrationResponse, Method, MethodResponse, Resource, RestApi};
 use crate::{Caller, GatewayError, GatewayService};
 
 fn bad(message: impl Into<String>) -> GatewayError {
@@ -172,23 +172,22 @@ impl RestApi {
             match p.path.as_str() {
                 "/operationName" => m.operation_name = value,
                 "/apiKeyRequired" => m.api_key_required = flag(value.as_deref())?,
-                "/authorizationType" => m.authorization_type = value.unwrap_or_else(|| "NONE".into()),
+                "/authorizationType" => {
+                    m.authorization_type = match value {
+                        Some(t) => AuthorizationType::read(&t, crate::rest::REST_AUTHORIZATION)?,
+                        None => AuthorizationType::None,
+                    }
+                }
                 "/authorizerId" => m.authorizer_id = value,
                 _ => m.request_validator_id = value,
             }
         }
-        if matches!(m.authorization_type.as_str(), "CUSTOM" | "COGNITO_USER_POOLS")
-            && !m.authorizer_id.as_ref().is_some_and(|a| self.authorizers.contains_key(a))
-        {
-            return Err(bad(
-                "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
-            ));
-        }
+        crate::rest::check_method_authorizer(self, &m)?;
         if m.request_validator_id.as_ref().is_some_and(|v| !self.request_validators.contains_key(v)) {
             return Err(bad("Invalid Request Validator identifier specified"));
         }
         // Only an authorizer-backed method keeps an authorizer.
-        if !matches!(m.authorization_type.as_str(), "CUSTOM" | "COGNITO_USER_POOLS") {
+        if !m.authorization_type.uses_authorizer() {
             m.authorizer_id = None;
         }
         self.resource_mut(resource)?.methods.insert(method.to_owned(), m.clone());

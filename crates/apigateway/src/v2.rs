@@ -80,9 +80,8 @@ fn check_cors(c: &Cors) -> Result<(), GatewayError> {
 }
 
 fn apply_integration(i: &mut HttpIntegration, input: IntegrationInput, websocket: bool) -> Result<(), GatewayError> {
-    if let Some(t) = input.integration_type {
-        i.integration_type = t;
-    }
+    // The type is read last, where AWS checks it.
+    let kind = input.integration_type;
     if input.uri.is_some() {
         i.uri = input.uri;
     }
@@ -141,6 +140,10 @@ fn apply_integration(i: &mut HttpIntegration, input: IntegrationInput, websocket
     if input.integration_response_selection_expression.is_some() {
         i.integration_response_selection_expression = input.integration_response_selection_expression;
     }
+    if let Some(t) = kind {
+        i.integration_type = IntegrationType::parse(&t)
+            .ok_or_else(|| crate::invalid_member("integration type", &t, &["AWS_PROXY", "HTTP_PROXY"]))?;
+    }
     check_integration(i, websocket)
 }
 
@@ -152,9 +155,9 @@ fn check_integration(i: &mut HttpIntegration, websocket: bool) -> Result<(), Gat
         if i.payload_format_version.is_empty() {
             i.payload_format_version = "1.0".into();
         }
-        match i.integration_type.as_str() {
-            "MOCK" => return Ok(()),
-            "AWS" => {
+        match i.integration_type {
+            IntegrationType::Mock => return Ok(()),
+            IntegrationType::Aws => {
                 let uri = i.uri.as_deref().unwrap_or("");
                 if crate::routing::lambda_function_of(uri).is_none() {
                     return Err(GatewayError::BadRequest(format!(
@@ -164,7 +167,7 @@ fn check_integration(i: &mut HttpIntegration, websocket: bool) -> Result<(), Gat
                 }
                 return Ok(());
             }
-            "HTTP" | "HTTP_PROXY" => {
+            IntegrationType::Http | IntegrationType::HttpProxy => {
                 let uri = i.uri.as_deref().unwrap_or("");
                 if !(uri.starts_with("http://") || uri.starts_with("https://")) {
                     return Err(GatewayError::BadRequest(format!("Invalid integration URI specified: {uri}")));
@@ -174,11 +177,11 @@ fn check_integration(i: &mut HttpIntegration, websocket: bool) -> Result<(), Gat
                 }
                 return Ok(());
             }
-            _ => {}
+            IntegrationType::AwsProxy => {}
         }
     }
-    match i.integration_type.as_str() {
-        "AWS_PROXY" => {
+    match i.integration_type {
+        IntegrationType::AwsProxy => {
             let uri = i.uri.as_deref().unwrap_or("");
             if crate::routing::lambda_function_of(uri).is_none() {
                 return Err(GatewayError::BadRequest(format!(
@@ -191,7 +194,7 @@ fn check_integration(i: &mut HttpIntegration, websocket: bool) -> Result<(), Gat
                 ));
             }
         }
-        "HTTP_PROXY" => {
+        IntegrationType::HttpProxy => {
             let uri = i.uri.as_deref().unwrap_or("");
             if !(uri.starts_with("http://") || uri.starts_with("https://")) {
                 return Err(GatewayError::BadRequest(format!("Invalid integration URI specified: {uri}")));
@@ -208,15 +211,10 @@ fn check_integration(i: &mut HttpIntegration, websocket: bool) -> Result<(), Gat
                 i.method = Some("ANY".into());
             }
         }
-        "MOCK" | "AWS" | "HTTP" => {
+        IntegrationType::Mock | IntegrationType::Aws | IntegrationType::Http => {
             return Err(GatewayError::BadRequest(format!(
                 "Integration type {} is not supported for HTTP APIs",
                 i.integration_type
-            )))
-        }
-        other => {
-            return Err(GatewayError::BadRequest(format!(
-                "Invalid integration type specified: {other}. Valid values are AWS_PROXY, HTTP_PROXY"
             )))
         }
     }
@@ -257,7 +255,7 @@ fn quick_create(
     let route = Route {
         id: new_id(7),
         route_key,
-        authorization_type: "NONE".into(),
+        authorization_type: AuthorizationType::None,
         target: Some(format!("integrations/{}", integration.id)),
         managed: true,
         ..Default::default()
@@ -280,6 +278,10 @@ fn quick_create(
     Ok(())
 }
 
+/// The authorization types HTTP and WebSocket APIs' routes take.
+const V2_AUTHORIZATION: &[AuthorizationType] =
+    &[AuthorizationType::None, AuthorizationType::Jwt, AuthorizationType::AwsIam, AuthorizationType::Custom];
+
 fn apply_route(api: &HttpApi, r: &mut Route, input: RouteInput) -> Result<(), GatewayError> {
     if let Some(k) = input.route_key {
         if api.protocol_type == crate::v2::ProtocolType::WebSocket {
@@ -295,10 +297,7 @@ fn apply_route(api: &HttpApi, r: &mut Route, input: RouteInput) -> Result<(), Ga
         r.route_key = k;
     }
     if let Some(t) = input.authorization_type {
-        if !["NONE", "JWT", "AWS_IAM", "CUSTOM"].contains(&t.as_str()) {
-            return Err(GatewayError::BadRequest(format!("Invalid authorization type specified: {t}")));
-        }
-        r.authorization_type = t;
+        r.authorization_type = AuthorizationType::read(&t, V2_AUTHORIZATION)?;
     }
     if input.authorizer_id.is_some() {
         r.authorizer_id = input.authorizer_id;
@@ -326,10 +325,11 @@ fn apply_route(api: &HttpApi, r: &mut Route, input: RouteInput) -> Result<(), Ga
         }
         r.route_response_selection_expression = (!e.is_empty()).then_some(e);
     }
-    match (r.authorization_type.as_str(), r.authorizer_id.as_deref().and_then(|id| api.authorizers.get(id))) {
-        ("JWT", Some(a)) if a.authorizer_type == "JWT" => {}
-        ("CUSTOM", Some(a)) if a.authorizer_type == "REQUEST" => {}
-        ("JWT" | "CUSTOM", _) => {
+    let authorizer = r.authorizer_id.as_deref().and_then(|id| api.authorizers.get(id));
+    match (r.authorization_type, authorizer.map(|a| a.authorizer_type)) {
+        (AuthorizationType::Jwt, Some(AuthorizerType::Jwt)) => {}
+        (AuthorizationType::Custom, Some(AuthorizerType::Request)) => {}
+        (AuthorizationType::Jwt | AuthorizationType::Custom, _) => {
             return Err(GatewayError::BadRequest(format!(
                 "Unable to set authorization type {} without an authorizer of that kind",
                 r.authorization_type
@@ -413,7 +413,7 @@ impl GatewayService {
             .name
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| GatewayError::BadRequest("Name is required".into()))?;
-        let protocol_type = ProtocolType::parse(input.protocol_type.as_deref().unwrap_or_default())?;
+        let protocol_type = ProtocolType::read(input.protocol_type.as_deref().unwrap_or_default())?;
         let websocket = protocol_type == ProtocolType::WebSocket;
         if websocket {
             let e = input.route_selection_expression.as_deref().unwrap_or("");
@@ -541,7 +541,7 @@ impl GatewayService {
             return Err(GatewayError::BadRequest("RouteKey is required".into()));
         }
         self.change_http(caller, api, true, |api| {
-            let mut r = Route { id: new_id(7), authorization_type: "NONE".into(), ..Default::default() };
+            let mut r = Route { id: new_id(7), ..Default::default() };
             apply_route(api, &mut r, input)?;
             api.routes.insert(r.id.clone(), r.clone());
             Ok(r)
@@ -578,8 +578,10 @@ impl GatewayService {
         &self,
         caller: &Caller,
         api: &str,
-        input: IntegrationInput,
+        mut input: IntegrationInput,
     ) -> Result<HttpIntegration, GatewayError> {
+        // A new integration's type is required: none is refused as an empty one.
+        input.integration_type.get_or_insert_with(String::new);
         self.change_http(caller, api, true, |api| {
             let mut i = HttpIntegration {
                 id: new_id(7),
@@ -664,4 +666,32 @@ fn no_integration(id: &str) -> GatewayError {
 
 fn no_stage(name: &str) -> GatewayError {
     GatewayError::NotFound(format!("Invalid stage identifier specified {name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn applied(kind: &str, websocket: bool) -> Result<HttpIntegration, String> {
+        let mut i = HttpIntegration { timeout_ms: 30_000, ..Default::default() };
+        let input = IntegrationInput {
+            integration_type: Some(kind.into()),
+            uri: Some("https://example.com/".into()),
+            ..Default::default()
+        };
+        apply_integration(&mut i, input, websocket).map(|()| i).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn integration_types_are_read_as_each_kind_of_api_takes_them() {
+        assert_eq!(applied("HTTP_PROXY", false).unwrap().integration_type, IntegrationType::HttpProxy);
+        assert_eq!(applied("MOCK", false).unwrap_err(), "Integration type MOCK is not supported for HTTP APIs");
+        assert_eq!(
+            applied("LAMBDA", false).unwrap_err(),
+            "Invalid integration type specified: LAMBDA. Valid values are AWS_PROXY, HTTP_PROXY"
+        );
+        let ws = applied("HTTP", true).unwrap();
+        assert_eq!((ws.integration_type, ws.method.as_deref()), (IntegrationType::Http, Some("POST")));
+        assert_eq!(applied("MOCK", true).unwrap().integration_type, IntegrationType::Mock);
+    }
 }

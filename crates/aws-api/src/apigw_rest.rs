@@ -3,8 +3,8 @@
 //! results into output trees.
 
 use apigateway::rest::{
-    Authorizer, Deployment, DeploymentInput, Integration, IntegrationResponse, Method, MethodResponse, PutMode,
-    Resource, RestApi, RestApiInput, Stage,
+    Authorizer, AuthorizerType, Deployment, DeploymentInput, Draft, Integration, IntegrationResponse, IntegrationType,
+    Method, MethodResponse, PutMode, Resource, RestApi, RestApiInput, Stage,
 };
 use apigateway::PatchOperation;
 use serde_json::{json, Map, Value};
@@ -114,8 +114,8 @@ fn integration_json(i: &Integration, resource_id: &str) -> Value {
         "cacheKeyParameters": i.cache_key_parameters,
     });
     // A mock integration connects to nothing: it shows a connection type only if given one.
-    let connection = match i.kind.as_str() {
-        "MOCK" => i.connection_type.as_deref(),
+    let connection = match i.kind {
+        IntegrationType::Mock => i.connection_type.as_deref(),
         _ => Some(i.connection_type.as_deref().unwrap_or("INTERNET")),
     };
     put_field(&mut o, "connectionType", json!(connection));
@@ -360,7 +360,6 @@ pub(crate) fn put_method(s: &ApiState, g: &GwCall) -> GwReply {
     let b = &g.input;
     let m = Method {
         http_method: method,
-        authorization_type: string(b, "authorizationType").unwrap_or_default(),
         authorizer_id: string(b, "authorizerId"),
         api_key_required: boolean(b, "apiKeyRequired").unwrap_or(false),
         operation_name: string(b, "operationName"),
@@ -370,6 +369,7 @@ pub(crate) fn put_method(s: &ApiState, g: &GwCall) -> GwReply {
         authorization_scopes: strings(b, "authorizationScopes"),
         ..Default::default()
     };
+    let m = Draft::new(string(b, "authorizationType").unwrap_or_default(), m);
     ok(s.gateway.put_method(c, &api, &resource, m), |m| method_json(&m, &resource))
 }
 
@@ -433,7 +433,6 @@ pub(crate) fn put_integration(s: &ApiState, g: &GwCall) -> GwReply {
     let (api, resource, method) = (g.path(0), g.path(1), g.path(2));
     let b = &g.input;
     let i = Integration {
-        kind: string(b, "type").unwrap_or_default(),
         // The body's `httpMethod`: the integration's, not the method's.
         http_method: string(b, "integrationHttpMethod"),
         uri: string(b, "uri"),
@@ -449,6 +448,7 @@ pub(crate) fn put_integration(s: &ApiState, g: &GwCall) -> GwReply {
         cache_key_parameters: strings(b, "cacheKeyParameters"),
         ..Default::default()
     };
+    let i = Draft::new(string(b, "type").unwrap_or_default(), i);
     ok(s.gateway.put_integration(c, &api, &resource, &method, i), |i| integration_json(&i, &resource))
 }
 
@@ -651,7 +651,7 @@ pub(crate) fn create_authorizer(s: &ApiState, g: &GwCall) -> GwReply {
     let a = Authorizer {
         id: String::new(),
         name: string(b, "name").unwrap_or_default(),
-        kind: string(b, "type").unwrap_or_default(),
+        kind: AuthorizerType::default(),
         provider_arns: strings(b, "providerARNs"),
         auth_type: string(b, "authType"),
         uri: string(b, "authorizerUri"),
@@ -660,6 +660,7 @@ pub(crate) fn create_authorizer(s: &ApiState, g: &GwCall) -> GwReply {
         identity_validation_expression: string(b, "identityValidationExpression"),
         ttl_seconds: integer(b, "authorizerResultTtlInSeconds").unwrap_or(300),
     };
+    let a = Draft::new(string(b, "type").unwrap_or_default(), a);
     ok(s.gateway.create_authorizer(c, &api, a), |a| authorizer_json(&a))
 }
 

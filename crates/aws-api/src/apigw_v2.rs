@@ -171,7 +171,7 @@ fn authorizer_json(a: &HttpAuthorizer) -> Value {
         "authorizerType": a.authorizer_type,
         "identitySource": a.identity_source,
     });
-    if a.authorizer_type == "JWT" {
+    if a.authorizer_type == apigateway::v2::AuthorizerType::Jwt {
         o["jwtConfiguration"] = json!({ "audience": a.jwt_audience, "issuer": a.jwt_issuer });
     } else {
         o["authorizerResultTtlInSeconds"] = json!(a.ttl_seconds);

@@ -13,7 +13,7 @@ use protocol::{Protocol, ServiceError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sqs::{AttributeValue, Caller, ReceiveInput, SendInput, SqsError, SqsService};
+use sqs::{AttributeValue, Caller, QueueName, ReceiveInput, SendInput, SqsError, SqsService};
 
 use crate::ingress;
 
@@ -287,7 +287,7 @@ async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, bod
     Ok(match operation {
         "SendMessageBatch" => {
             let r: EntriesRequest<SendWire> = parse(&body)?;
-            let url = need(&r.queue_url, "QueueUrl")?;
+            let url = &QueueName::from_url(caller, need(&r.queue_url, "QueueUrl")?);
             let entries = r.entries.unwrap_or_default();
             batch_ids(entries.iter().map(|e| e.id.as_deref().unwrap_or("")))?;
             let ids: Vec<String> = entries.iter().map(|e| e.id.clone().unwrap_or_default()).collect();
@@ -321,7 +321,7 @@ async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, bod
         }
         "DeleteMessageBatch" | "ChangeMessageVisibilityBatch" => {
             let r: EntriesRequest<ReceiptEntry> = parse(&body)?;
-            let url = need(&r.queue_url, "QueueUrl")?;
+            let url = &QueueName::from_url(caller, need(&r.queue_url, "QueueUrl")?);
             let entries = r.entries.unwrap_or_default();
             batch_ids(entries.iter().map(|e| e.id.as_str()))?;
             let results = if operation == "DeleteMessageBatch" {
@@ -346,7 +346,7 @@ async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, bod
         }
         "SendMessage" => {
             let w: SendWire = parse(&body)?;
-            let url = need(&w.queue_url, "QueueUrl")?.to_owned();
+            let url = QueueName::from_url(caller, need(&w.queue_url, "QueueUrl")?);
             sent_json(&sqs.send(caller, &url, w.into_input()?)?)
         }
         _ => {
@@ -363,7 +363,7 @@ async fn single(
     r: Wire,
     url_of: &(dyn Fn(sqs::QueueRef) -> String + Sync),
 ) -> Result<Value, SqsError> {
-    let url = || need(&r.queue_url, "QueueUrl");
+    let url = || need(&r.queue_url, "QueueUrl").map(|u| QueueName::from_url(caller, u));
     Ok(match operation {
         "CreateQueue" => {
             let name = need(&r.queue_name, "QueueName")?;
@@ -381,16 +381,16 @@ async fn single(
         }
         "ListQueues" => list_queues(sqs, caller, &r, url_of)?,
         "DeleteQueue" => {
-            sqs.delete_queue(caller, url()?)?;
+            sqs.delete_queue(caller, &url()?)?;
             json!({})
         }
         "PurgeQueue" => {
-            sqs.purge_queue(caller, url()?)?;
+            sqs.purge_queue(caller, &url()?)?;
             json!({})
         }
         "GetQueueAttributes" => {
             let names = r.attribute_names.clone().unwrap_or_default();
-            let attrs = sqs.get_attributes(caller, url()?, &names)?;
+            let attrs = sqs.get_attributes(caller, &url()?, &names)?;
             if attrs.is_empty() {
                 json!({})
             } else {
@@ -398,29 +398,29 @@ async fn single(
             }
         }
         "SetQueueAttributes" => {
-            sqs.set_attributes(caller, url()?, r.attributes.clone().unwrap_or_default())?;
+            sqs.set_attributes(caller, &url()?, r.attributes.clone().unwrap_or_default())?;
             json!({})
         }
-        "ReceiveMessage" => receive_message(sqs, caller, &r, url()?).await?,
+        "ReceiveMessage" => receive_message(sqs, caller, &r, &url()?).await?,
         "DeleteMessage" => {
-            sqs.delete(caller, url()?, need(&r.receipt_handle, "ReceiptHandle")?)?;
+            sqs.delete(caller, &url()?, need(&r.receipt_handle, "ReceiptHandle")?)?;
             json!({})
         }
         "ChangeMessageVisibility" => {
             let timeout = r.visibility_timeout.ok_or_else(|| SqsError::missing("VisibilityTimeout"))?;
-            sqs.change_visibility(caller, url()?, need(&r.receipt_handle, "ReceiptHandle")?, timeout)?;
+            sqs.change_visibility(caller, &url()?, need(&r.receipt_handle, "ReceiptHandle")?, timeout)?;
             json!({})
         }
         "TagQueue" => {
-            sqs.tags(caller, url()?, r.tags.clone().unwrap_or_default(), &[])?;
+            sqs.tags(caller, &url()?, r.tags.clone().unwrap_or_default(), &[])?;
             json!({})
         }
         "UntagQueue" => {
-            sqs.tags(caller, url()?, BTreeMap::new(), &r.tag_keys.clone().unwrap_or_default())?;
+            sqs.tags(caller, &url()?, BTreeMap::new(), &r.tag_keys.clone().unwrap_or_default())?;
             json!({})
         }
         "ListQueueTags" => {
-            let tags = sqs.tags(caller, url()?, BTreeMap::new(), &[])?;
+            let tags = sqs.tags(caller, &url()?, BTreeMap::new(), &[])?;
             if tags.is_empty() {
                 json!({})
             } else {
@@ -430,15 +430,15 @@ async fn single(
         "AddPermission" => {
             let accounts = r.aws_account_ids.clone().unwrap_or_default();
             let actions = r.actions.clone().unwrap_or_default();
-            sqs.add_permission(caller, url()?, need(&r.label, "Label")?, &accounts, &actions)?;
+            sqs.add_permission(caller, &url()?, need(&r.label, "Label")?, &accounts, &actions)?;
             json!({})
         }
         "RemovePermission" => {
-            sqs.remove_permission(caller, url()?, need(&r.label, "Label")?)?;
+            sqs.remove_permission(caller, &url()?, need(&r.label, "Label")?)?;
             json!({})
         }
         "ListDeadLetterSourceQueues" => {
-            let sources = sqs.dead_letter_sources(caller, url()?)?;
+            let sources = sqs.dead_letter_sources(caller, &url()?)?;
             json!({ "queueUrls": sources.into_iter().map(url_of).collect::<Vec<_>>() })
         }
         other => {
@@ -454,7 +454,7 @@ async fn single(
 }
 
 /// ReceiveMessage: the messages with the attributes asked for.
-async fn receive_message(sqs: &SqsService, caller: &Caller, r: &Wire, url: &str) -> Result<Value, SqsError> {
+async fn receive_message(sqs: &SqsService, caller: &Caller, r: &Wire, url: &QueueName) -> Result<Value, SqsError> {
     let mut names = r.attribute_names.clone().unwrap_or_default();
     names.extend(r.message_system_attribute_names.clone().unwrap_or_default());
     let input = ReceiveInput {

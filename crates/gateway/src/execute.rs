@@ -18,6 +18,7 @@ use crate::authorizer;
 use crate::events::{self, ProxyResponse, RequestFacts, RestRoute};
 use crate::observe::Trace;
 use crate::{mapped, DataPlane, FunctionReply, MAX_PAYLOAD};
+use apigateway::kinds::{AuthorizationType, IntegrationType};
 use apigateway::rest::{AccessLog, Authorizer, Integration, Resource};
 use apigateway::routing::{self, Address};
 use apigateway::usage::Refusal;
@@ -432,8 +433,8 @@ impl DataPlane {
         let full_path = format!("/{}{}", t.stage, if path == "/" { "" } else { path });
         let facts = req.facts((&t.api_id, &t.account, &t.stage, &t.variables), path, &full_path, &params, now);
         let mut grant = None;
-        match method.authorization_type.as_str() {
-            "CUSTOM" => {
+        match method.authorization_type {
+            AuthorizationType::Custom => {
                 let authorizer = method.authorizer_id.as_deref().and_then(|id| t.authorizers.get(id));
                 let Some(authorizer) = authorizer else { return answers::authorizer_failed() };
                 let arn =
@@ -445,12 +446,12 @@ impl DataPlane {
             }
             // In authenticated mode the signature was verified; in open mode an AWS_IAM
             // method needs one there, as any caller of it on AWS sends.
-            "AWS_IAM" if !req.iam_allows() => {
+            AuthorizationType::AwsIam if !req.iam_allows() => {
                 return answers::missing_token();
             }
             // There is no Cognito here to check a user pool's tokens against: refused,
             // rather than let through unchecked.
-            "COGNITO_USER_POOLS" => return answers::unauthorized(),
+            AuthorizationType::CognitoUserPools => return answers::unauthorized(),
             _ => {}
         }
         let mut api_key = None;
@@ -492,8 +493,8 @@ impl DataPlane {
         let (resource, integration, params) = (called.resource, called.integration, called.params);
         let timeout = Duration::from_millis(integration.timeout_ms);
         let unreachable = "Execution failed due to configuration error: Invalid endpoint address";
-        let resp = match integration.kind.as_str() {
-            "AWS_PROXY" => {
+        let resp = match integration.kind {
+            IntegrationType::AwsProxy => {
                 let uri = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
                 let Some(function) = routing::lambda_function_of(&uri) else { return (answers::rest_internal(), None) };
                 let route = RestRoute {
@@ -527,7 +528,7 @@ impl DataPlane {
                     },
                 }
             }
-            "HTTP_PROXY" => {
+            IntegrationType::HttpProxy => {
                 let url = backend_url(integration, &t.variables, params, req.query.as_deref());
                 let method =
                     integration.http_method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
@@ -537,7 +538,7 @@ impl DataPlane {
                     Err(Failure::Unreachable) => return (answers::rest_internal(), Some(unreachable)),
                 }
             }
-            "HTTP" => {
+            IntegrationType::Http => {
                 let url = backend_url(integration, &t.variables, params, req.query.as_deref());
                 let method =
                     integration.http_method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
@@ -552,14 +553,14 @@ impl DataPlane {
                     Err(Failure::Unreachable) => return (answers::rest_internal(), Some(unreachable)),
                 }
             }
-            "MOCK" => {
+            IntegrationType::Mock => {
                 let scope = mapped::scope(facts, &resource.path);
                 let Ok(status) = mapped::mock_status(integration, facts, &scope) else {
                     return (answers::rest_internal(), None);
                 };
                 mapped::answer(integration, Some(&status.to_string()), &[], Bytes::new(), &scope)
             }
-            "AWS" => {
+            IntegrationType::Aws => {
                 let scope = mapped::scope(facts, &resource.path);
                 let reply = tokio::time::timeout(timeout, self.integrate_aws(integration, facts, &scope, &t.region));
                 match reply.await {
@@ -567,7 +568,6 @@ impl DataPlane {
                     Err(_) => answers::rest_timeout(),
                 }
             }
-            _ => answers::rest_internal(),
         };
         (resp, None)
     }

@@ -11,7 +11,7 @@ use crate::authorizer::{self, Decision, Grant};
 use crate::events::{self, RequestFacts, RestRoute};
 use crate::execute::{answers, HttpTarget, RestTarget};
 use crate::{DataPlane, FunctionReply, GatewayResponse};
-use apigateway::rest::Authorizer;
+use apigateway::rest::{Authorizer, AuthorizerType};
 use apigateway::routing;
 use apigateway::v2::HttpAuthorizer;
 
@@ -129,12 +129,12 @@ impl DataPlane {
         arn: &str,
     ) -> Result<Arc<Grant>, GatewayResponse> {
         let source = a.identity_source.as_deref().unwrap_or("");
-        let identity = if source.trim().is_empty() && a.kind == "REQUEST" && a.ttl_seconds == 0 {
+        let identity = if source.trim().is_empty() && a.kind == AuthorizerType::Request && a.ttl_seconds == 0 {
             Vec::new()
         } else {
             authorizer::rest_identity(source, facts).ok_or_else(answers::unauthorized)?
         };
-        if a.kind == "TOKEN" {
+        if a.kind == AuthorizerType::Token {
             if let Some(p) = a.identity_validation_expression.as_deref().and_then(|e| routing::Pattern::new(e).ok()) {
                 if !identity.first().is_some_and(|t| p.matches(t)) {
                     return Err(answers::unauthorized());
@@ -150,7 +150,7 @@ impl DataPlane {
             simple: false,
         };
         let event = || {
-            if a.kind == "TOKEN" {
+            if a.kind == AuthorizerType::Token {
                 return serde_json::json!({
                     "type": "TOKEN",
                     "authorizationToken": identity.first().cloned().unwrap_or_default(),

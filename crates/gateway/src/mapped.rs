@@ -326,7 +326,7 @@ mod tests {
     #[test]
     fn mock_integrations_answer_their_mapped_response() {
         let mut i = Integration {
-            kind: "MOCK".into(),
+            kind: apigateway::kinds::IntegrationType::Mock,
             request_templates: BTreeMap::from([("application/json".to_owned(), "{\"statusCode\": 404}".to_owned())]),
             ..Default::default()
         };

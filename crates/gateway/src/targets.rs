@@ -108,7 +108,7 @@ impl Queues {
             ..Default::default()
         };
         self.0
-            .send_to(&caller, &sqs::QueueRef::new(m.account, m.queue), input)
+            .send(&caller, &sqs::QueueName::of(sqs::QueueRef::new(m.account, m.queue), &m.region), input)
             .map(|s| SqsSent { message_id: s.id, md5_of_body: s.md5_body, sequence_number: s.sequence })
             .map_err(|e| SqsFailure { code: e.query_code.to_owned(), message: e.message })
     }

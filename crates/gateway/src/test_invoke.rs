@@ -209,7 +209,7 @@ impl DataPlane {
                 (resp.status, headers, resp.body)
             }
             None => {
-                if called.integration.kind != "MOCK" {
+                if called.integration.kind != apigateway::rest::IntegrationType::Mock {
                     let uri = called.integration.uri.as_deref().unwrap_or("");
                     let uri = apigateway::routing::with_stage_variables(uri, &target.variables);
                     log.line(format!("Endpoint request URI: {uri}"));

@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 use crate::events::{self, WsEventType, WsFacts};
 use crate::execute::{answers, json_error};
 use crate::{DataPlane, FunctionReply, GatewayRequest, GatewayResponse};
+use apigateway::kinds::{AuthorizationType, IntegrationType};
 use apigateway::new_id;
 use apigateway::routing::{self, Address};
 use apigateway::template::{self, Scope};
@@ -370,7 +371,7 @@ impl DataPlane {
                 Err(_) => None,
             }
         };
-        if integration.integration_type == "AWS_PROXY" {
+        if integration.integration_type == IntegrationType::AwsProxy {
             return match invoke(function()?, event.to_string().into()).await {
                 Some(FunctionReply::Returned(p)) => Ok(Answer::Proxy(p)),
                 _ => Err(()),
@@ -392,18 +393,18 @@ impl DataPlane {
                 _ => scope.body.to_owned(),
             },
         };
-        match integration.integration_type.as_str() {
-            "MOCK" => {
+        match integration.integration_type {
+            IntegrationType::Mock => {
                 let status = serde_json::from_str::<Value>(&payload)
                     .ok()
                     .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
                     .map_or(200, |s| s as u16);
                 Ok(Answer::Mapped { status, message: map_answer(integration, &status.to_string(), b"", &scope)? })
             }
-            "HTTP" | "HTTP_PROXY" => {
+            IntegrationType::Http | IntegrationType::HttpProxy => {
                 let url = routing::with_stage_variables(integration.uri.as_deref().unwrap_or(""), &t.variables);
                 let method = integration.method.as_deref().unwrap_or("POST");
-                let proxy = integration.integration_type == "HTTP_PROXY";
+                let proxy = integration.integration_type == IntegrationType::HttpProxy;
                 let body = match (proxy, event["isBase64Encoded"].as_bool()) {
                     // A binary message goes on as the bytes the client sent.
                     (true, Some(true)) => {
@@ -419,7 +420,7 @@ impl DataPlane {
                     if proxy { answer } else { map_answer(integration, &status.to_string(), &answer, &scope)? };
                 Ok(Answer::Mapped { status, message })
             }
-            "AWS" => match invoke(function()?, payload.into()).await {
+            IntegrationType::Aws => match invoke(function()?, payload.into()).await {
                 Some(FunctionReply::Returned(p)) => {
                     Ok(Answer::Mapped { status: 200, message: map_answer(integration, "200", &p, &scope)? })
                 }
@@ -432,7 +433,7 @@ impl DataPlane {
                 }
                 _ => Err(()),
             },
-            _ => Err(()),
+            IntegrationType::AwsProxy => Err(()),
         }
     }
 
@@ -502,10 +503,10 @@ impl DataPlane {
         let mut headers = Vec::new();
         if let Some(route) = Self::ws_route(&conn.target, "$connect") {
             let mut usage_key = None;
-            if route.authorization_type == "AWS_IAM" && !req.iam_allows() {
+            if route.authorization_type == AuthorizationType::AwsIam && !req.iam_allows() {
                 return Err(answers::http_forbidden());
             }
-            if route.authorization_type == "CUSTOM" {
+            if route.authorization_type == AuthorizationType::Custom {
                 let (context, key) = self.ws_authorize(&conn, &id, route, req, now).await?;
                 conn.authorizer = Some(context);
                 usage_key = key;

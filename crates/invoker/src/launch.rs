@@ -1,4 +1,5 @@
-//! Starting an environment: its code and layers unpacked, the process tree launched\nwith AWS's environment variables, its output captured and its Runtime API served.
+//! Starting an environment: its code and layers unpacked, the process tree launched
+//! with AWS's environment variables, its output captured and its Runtime API served.
 
 use super::*;
 

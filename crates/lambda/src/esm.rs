@@ -474,9 +474,8 @@ impl LambdaService {
         let sqs = self.sqs().map_err(|e| sqs::SqsError::invalid_parameter(e.to_string()))?;
         // The function's account reads the queue, which may be another's (its policy then
         // decides, at every receive).
-        let (account, name) = queue_of(&m.source_arn);
+        let queue = queue_of(&m.source_arn);
         let caller = Caller::new(&m.account, &m.region);
-        let url = format!("http://lamina/{account}/{name}");
         let receive = |wait_s: i64, max: usize| sqs::ReceiveInput {
             max: Some(max.min(10) as i64),
             wait_s: Some(wait_s),
@@ -484,7 +483,7 @@ impl LambdaService {
             attribute_names: vec!["All".into()],
             message_attribute_names: vec!["All".into()],
         };
-        let mut batch = sqs.receive(&caller, &url, receive(20, m.batch_size as usize)).await?;
+        let mut batch = sqs.receive(&caller, &queue, receive(20, m.batch_size as usize)).await?;
         if batch.is_empty() || m.window_s == 0 {
             return Ok(batch);
         }
@@ -496,7 +495,7 @@ impl LambdaService {
             }
             let more = sqs.receive(
                 &caller,
-                &url,
+                &queue,
                 receive(left.as_secs().clamp(1, 20) as i64, m.batch_size as usize - batch.len()),
             );
             match tokio::time::timeout(left, more).await {
@@ -533,19 +532,19 @@ impl LambdaService {
         let done: Vec<String> =
             messages.iter().filter(|msg| !failed.contains(&msg.id)).map(|msg| msg.receipt.clone()).collect();
         if let Ok(sqs) = self.sqs() {
-            let (account, name) = queue_of(&m.source_arn);
             let caller = Caller::new(&m.account, &m.region);
-            if let Err(e) = sqs.delete_batch(&caller, &format!("http://lamina/{account}/{name}"), &done) {
+            if let Err(e) = sqs.delete_batch(&caller, &queue_of(&m.source_arn), &done) {
                 tracing::warn!(mapping = %m.uuid, error = %e, "event source mapping: cannot delete a processed batch");
             }
         }
     }
 }
 
-/// The account and name in an SQS ARN.
-fn queue_of(arn: &str) -> (String, String) {
+/// The queue an SQS ARN names.
+fn queue_of(arn: &str) -> sqs::QueueName {
     let parts: Vec<&str> = arn.split(':').collect();
-    (parts.get(4).copied().unwrap_or("").to_owned(), parts.get(5).copied().unwrap_or("").to_owned())
+    let part = |i: usize| parts.get(i).copied().unwrap_or("");
+    sqs::QueueName::of(sqs::QueueRef::new(part(4), part(5)), part(3))
 }
 
 /// The ids the function reported in `batchItemFailures`. A response that does not parse,

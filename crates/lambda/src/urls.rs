@@ -15,66 +15,30 @@ use crate::{key_of, not_found, Caller, Key, LambdaError, LambdaService};
 /// The action a function URL's caller needs.
 pub const INVOKE_URL: &str = "lambda:InvokeFunctionUrl";
 const QUALIFIER_PATTERN: &str = r"((?!^\d+$)^[0-9a-zA-Z-_]+$)";
-const AUTH_TYPES: [&str; 2] = ["NONE", "AWS_IAM"];
-const INVOKE_MODES: [&str; 2] = ["BUFFERED", "RESPONSE_STREAM"];
 
-/// `AuthType`: whether calls to a URL must be signed. Stored by its AWS name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum AuthType {
-    /// `NONE`: anyone may call.
-    #[default]
-    #[serde(rename = "NONE")]
-    None,
-    /// `AWS_IAM`: calls are signed, and the resource policy decides.
-    #[serde(rename = "AWS_IAM")]
-    AwsIam,
-}
-
-impl AuthType {
-    fn parse(s: &str) -> Option<AuthType> {
-        match s {
-            "NONE" => Some(AuthType::None),
-            "AWS_IAM" => Some(AuthType::AwsIam),
-            _ => None,
-        }
-    }
-
-    /// Its AWS name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthType::None => "NONE",
-            AuthType::AwsIam => "AWS_IAM",
-        }
+model::aws_enum! {
+    /// `AuthType`: whether calls to a URL must be signed. Stored by its AWS name.
+    #[derive(Default, Serialize, Deserialize)]
+    #[serde(try_from = "String", into = "String")]
+    pub enum AuthType {
+        /// `NONE`: anyone may call.
+        #[default]
+        None = "NONE",
+        /// `AWS_IAM`: calls are signed, and the resource policy decides.
+        AwsIam = "AWS_IAM",
     }
 }
 
-/// `InvokeMode`: how a URL's answer is sent. Stored by its AWS name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum InvokeMode {
-    /// `BUFFERED`: the function's whole answer, mapped as an HTTP API maps it.
-    #[default]
-    #[serde(rename = "BUFFERED")]
-    Buffered,
-    /// `RESPONSE_STREAM`: what the function streams, after its HTTP prelude.
-    #[serde(rename = "RESPONSE_STREAM")]
-    ResponseStream,
-}
-
-impl InvokeMode {
-    fn parse(s: &str) -> Option<InvokeMode> {
-        match s {
-            "BUFFERED" => Some(InvokeMode::Buffered),
-            "RESPONSE_STREAM" => Some(InvokeMode::ResponseStream),
-            _ => None,
-        }
-    }
-
-    /// Its AWS name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvokeMode::Buffered => "BUFFERED",
-            InvokeMode::ResponseStream => "RESPONSE_STREAM",
-        }
+model::aws_enum! {
+    /// `InvokeMode`: how a URL's answer is sent. Stored by its AWS name.
+    #[derive(Default, Serialize, Deserialize)]
+    #[serde(try_from = "String", into = "String")]
+    pub enum InvokeMode {
+        /// `BUFFERED`: the function's whole answer, mapped as an HTTP API maps it.
+        #[default]
+        Buffered = "BUFFERED",
+        /// `RESPONSE_STREAM`: what the function streams, after its HTTP prelude.
+        ResponseStream = "RESPONSE_STREAM",
     }
 }
 
@@ -139,11 +103,11 @@ fn check(input: &UrlInput) -> Result<Checked, LambdaError> {
     let mut violations = Vec::new();
     let auth_type = input.auth_type.as_deref().map(|a| (a, AuthType::parse(a)));
     if let Some((a, None)) = auth_type {
-        violations.push(Violation::enumeration(a, "authType", &AUTH_TYPES));
+        violations.push(Violation::enumeration(a, "authType", AuthType::NAMES));
     }
     let invoke_mode = input.invoke_mode.as_deref().map(|m| (m, InvokeMode::parse(m)));
     if let Some((m, None)) = invoke_mode {
-        violations.push(Violation::enumeration(m, "invokeMode", &INVOKE_MODES));
+        violations.push(Violation::enumeration(m, "invokeMode", InvokeMode::NAMES));
     }
     if let Some(c) = &input.cors {
         if let Some(age) = c.max_age.filter(|a| !(0..=86_400).contains(a)) {

@@ -1,4 +1,5 @@
-//! Events: PutLogEvents' acceptance rules, GetLogEvents' pages and tokens, and\nFilterLogEvents across a group's streams in time order.
+//! Events: PutLogEvents' acceptance rules, GetLogEvents' pages and tokens, and
+//! FilterLogEvents across a group's streams in time order.
 
 use super::*;
 

@@ -33,103 +33,47 @@ const RESERVED_ENV: &[&str] = &[
     "LAMBDA_RUNTIME_DIR",
 ];
 
-/// The instruction set a function is built for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Architecture {
-    /// `x86_64`, the default.
-    X86_64,
-    /// `arm64`.
-    Arm64,
-}
-
-impl Architecture {
-    /// AWS's spelling.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Architecture::X86_64 => "x86_64",
-            Architecture::Arm64 => "arm64",
-        }
-    }
-
-    /// Parses AWS's spelling.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "x86_64" => Some(Architecture::X86_64),
-            "arm64" => Some(Architecture::Arm64),
-            _ => None,
-        }
+crate::aws_enum! {
+    /// The instruction set a function is built for.
+    pub enum Architecture {
+        /// `x86_64`, the default.
+        X86_64 = "x86_64",
+        /// `arm64`.
+        Arm64 = "arm64",
     }
 }
 
-/// X-Ray tracing mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TracingMode {
-    /// `PassThrough`, the default.
-    PassThrough,
-    /// `Active`.
-    Active,
-}
-
-impl TracingMode {
-    /// AWS's spelling.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            TracingMode::PassThrough => "PassThrough",
-            TracingMode::Active => "Active",
-        }
-    }
-
-    /// Parses AWS's spelling.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "PassThrough" => Some(TracingMode::PassThrough),
-            "Active" => Some(TracingMode::Active),
-            _ => None,
-        }
+crate::aws_enum! {
+    /// X-Ray tracing mode.
+    pub enum TracingMode {
+        /// `PassThrough`, the default.
+        PassThrough = "PassThrough",
+        /// `Active`.
+        Active = "Active",
     }
 }
 
-/// A function's lifecycle state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FunctionState {
-    /// Being created.
-    Pending,
-    /// Ready to invoke.
-    Active,
-    /// Creation failed.
-    Failed,
-}
-
-impl FunctionState {
-    /// AWS's spelling.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            FunctionState::Pending => "Pending",
-            FunctionState::Active => "Active",
-            FunctionState::Failed => "Failed",
-        }
+crate::aws_enum! {
+    /// A function's lifecycle state.
+    pub enum FunctionState {
+        /// Being created.
+        Pending = "Pending",
+        /// Ready to invoke.
+        Active = "Active",
+        /// Creation failed.
+        Failed = "Failed",
     }
 }
 
-/// The outcome of the last update.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LastUpdateStatus {
-    /// Applied.
-    Successful,
-    /// Being applied.
-    InProgress,
-    /// Failed.
-    Failed,
-}
-
-impl LastUpdateStatus {
-    /// AWS's spelling.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            LastUpdateStatus::Successful => "Successful",
-            LastUpdateStatus::InProgress => "InProgress",
-            LastUpdateStatus::Failed => "Failed",
-        }
+crate::aws_enum! {
+    /// The outcome of the last update.
+    pub enum LastUpdateStatus {
+        /// Applied.
+        Successful = "Successful",
+        /// Being applied.
+        InProgress = "InProgress",
+        /// Failed.
+        Failed = "Failed",
     }
 }
 

@@ -7,7 +7,8 @@
 //! carry AWS's own wording; and [`wildcard`], the one bounded matcher for IAM's `*`/`?`
 //! patterns and CloudWatch Logs' `...` fields; and the types services exchange: [`Caller`],
 //! [`Cors`], [`QueueRef`], [`Clock`], and [`sync`]'s locks, which handle poisoning in one
-//! place. It is used by every other crate.
+//! place; and [`aws_enum!`], which declares a closed set of AWS names. It is used by every
+//! other crate.
 //!
 //! It must never do I/O, know about HTTP, JSON or SQL, or depend on tokio: every rule in
 //! here is testable with plain unit tests.
@@ -21,6 +22,7 @@ pub mod cors;
 mod function;
 mod layer;
 pub mod limits;
+mod names;
 mod queue;
 mod runtime;
 pub mod sync;

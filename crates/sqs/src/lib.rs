@@ -250,6 +250,32 @@ fn tag_action(add: &BTreeMap<String, String>, remove: &[String]) -> &'static str
     }
 }
 
+/// A queue as a request names it: by its `QueueUrl` (or a bare name, in the caller's
+/// account), or by reference from another service. AWS's AccessDenied quotes the name as
+/// given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueName {
+    /// The queue named; none when the text names no account and queue.
+    queue: Option<QueueRef>,
+    /// How the request named it.
+    shown: String,
+}
+
+impl QueueName {
+    /// A `QueueUrl` as `caller` gave it: a URL (`http://host/<account>/<name>`) or a bare
+    /// name, which stands for the caller's queue of that name, as on AWS.
+    pub fn from_url(caller: &Caller, url: &str) -> QueueName {
+        let bare = (!url.is_empty() && !url.contains(['/', ':'])).then(|| QueueRef::new(&caller.account, url));
+        QueueName { queue: bare.or_else(|| QueueRef::from_url(url)), shown: url.to_owned() }
+    }
+
+    /// A queue another service names by reference, in `region`: shown by its ARN.
+    pub fn of(queue: QueueRef, region: &str) -> QueueName {
+        let shown = queue_arn(region, &queue.account, &queue.name);
+        QueueName { queue: Some(queue), shown }
+    }
+}
+
 /// A queue's ARN.
 pub fn queue_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:sqs:{region}:{account}:{name}")
@@ -296,26 +322,15 @@ impl SqsService {
         self.inner.queues.read().get(&key).cloned().ok_or_else(SqsError::no_queue)
     }
 
-    /// The queue a `QueueUrl` names, which must be the caller's: queue policies, which
-    /// could grant another account, are not modelled.
-    /// The queue a URL names, if `caller` may perform `action` on it: any queue of its own
-    /// account (unless the queue's policy denies it), another account's only as the
+    /// The queue `queue` names, if `caller` may perform `action` on it: any queue of its
+    /// own account (unless the queue's policy denies it), another account's only as the
     /// queue's policy allows.
-    fn by_url(&self, caller: &Caller, url: &str, action: &str) -> Result<Arc<Queue>, SqsError> {
-        // A queue's bare name stands for its URL in the caller's account, as on AWS.
-        let bare = (!url.is_empty() && !url.contains(['/', ':'])).then(|| QueueRef::new(&caller.account, url));
-        let queue = bare.or_else(|| QueueRef::from_url(url)).ok_or_else(SqsError::no_queue)?;
-        self.by_ref(caller, &queue, url, action)
-    }
-
-    /// The queue `queue` names, if `caller` may perform `action` on it (another account's
-    /// queue only as its policy allows). `shown` is how the request named it.
-    fn by_ref(&self, caller: &Caller, queue: &QueueRef, shown: &str, action: &str) -> Result<Arc<Queue>, SqsError> {
-        let url = shown;
-        let (account, name) = (&queue.account, &queue.name);
+    fn named(&self, caller: &Caller, queue: &QueueName, action: &str) -> Result<Arc<Queue>, SqsError> {
+        let QueueRef { account, name } = queue.queue.as_ref().ok_or_else(SqsError::no_queue)?;
+        let shown = &queue.shown;
         let denied = || SqsError {
             status: 403,
-            ..SqsError::new("AccessDenied", "AccessDenied", format!("Access to the resource {url} is denied."))
+            ..SqsError::new("AccessDenied", "AccessDenied", format!("Access to the resource {shown} is denied."))
         };
         let found = self.queue(caller, account, name);
         if *account != caller.account {
@@ -468,9 +483,9 @@ impl SqsService {
     }
 
     /// DeleteQueue, with its messages.
-    pub fn delete_queue(&self, caller: &Caller, url: &str) -> Result<(), SqsError> {
+    pub fn delete_queue(&self, caller: &Caller, queue: &QueueName) -> Result<(), SqsError> {
         let _guard = self.inner.writes.lock();
-        let q = self.by_url(caller, url, "sqs:DeleteQueue")?;
+        let q = self.named(caller, queue, "sqs:DeleteQueue")?;
         let record = q.record.lock().clone();
         self.inner.store.delete_queue(&record)?;
         let key = QueueKey { account: record.account, region: record.region, name: record.name };
@@ -480,8 +495,8 @@ impl SqsService {
     }
 
     /// PurgeQueue; once a minute at most, as on AWS.
-    pub fn purge_queue(&self, caller: &Caller, url: &str) -> Result<(), SqsError> {
-        let q = self.by_url(caller, url, "sqs:PurgeQueue")?;
+    pub fn purge_queue(&self, caller: &Caller, queue: &QueueName) -> Result<(), SqsError> {
+        let q = self.named(caller, queue, "sqs:PurgeQueue")?;
         let now = self.now();
         {
             let mut last = q.last_purge_ms.lock();
@@ -503,10 +518,10 @@ impl SqsService {
     pub fn get_attributes(
         &self,
         caller: &Caller,
-        url: &str,
+        queue: &QueueName,
         names: &[String],
     ) -> Result<BTreeMap<String, String>, SqsError> {
-        let q = self.by_url(caller, url, "sqs:GetQueueAttributes")?;
+        let q = self.named(caller, queue, "sqs:GetQueueAttributes")?;
         for n in names {
             if n != "All" && !attributes::readable(n) {
                 return Err(SqsError::invalid_attribute_name(format!("Unknown Attribute {n}.")));
@@ -529,13 +544,13 @@ impl SqsService {
     pub fn set_attributes(
         &self,
         caller: &Caller,
-        url: &str,
+        queue: &QueueName,
         changes: BTreeMap<String, String>,
     ) -> Result<(), SqsError> {
         attributes::check(&changes)?;
         let changes = attributes::normalised(changes);
         let _guard = self.inner.writes.lock();
-        let q = self.by_url(caller, url, "sqs:SetQueueAttributes")?;
+        let q = self.named(caller, queue, "sqs:SetQueueAttributes")?;
         let mut attrs = q.attributes();
         let fifo = q.settings().fifo;
         if !fifo {
@@ -588,12 +603,12 @@ impl SqsService {
     pub fn add_permission(
         &self,
         caller: &Caller,
-        url: &str,
+        queue: &QueueName,
         label: &str,
         accounts: &[String],
         actions: &[String],
     ) -> Result<(), SqsError> {
-        self.change_policy(caller, url, "sqs:AddPermission", |policy, arn| {
+        self.change_policy(caller, queue, "sqs:AddPermission", |policy, arn| {
             let statements = policy["Statement"].as_array_mut().ok_or_else(|| SqsError::invalid_parameter("Policy"))?;
             if statements.iter().any(|s| s["Sid"] == label) {
                 return Err(SqsError::invalid_parameter(format!(
@@ -616,8 +631,8 @@ impl SqsService {
     }
 
     /// RemovePermission: the statement with that label goes.
-    pub fn remove_permission(&self, caller: &Caller, url: &str, label: &str) -> Result<(), SqsError> {
-        self.change_policy(caller, url, "sqs:RemovePermission", |policy, _| {
+    pub fn remove_permission(&self, caller: &Caller, queue: &QueueName, label: &str) -> Result<(), SqsError> {
+        self.change_policy(caller, queue, "sqs:RemovePermission", |policy, _| {
             let statements = policy["Statement"].as_array_mut();
             let before = statements.as_ref().map_or(0, |s| s.len());
             let statements = statements.ok_or_else(|| SqsError::invalid_parameter("Policy"))?;
@@ -636,12 +651,12 @@ impl SqsService {
     fn change_policy(
         &self,
         caller: &Caller,
-        url: &str,
+        queue: &QueueName,
         action: &str,
         change: impl FnOnce(&mut serde_json::Value, &str) -> Result<(), SqsError>,
     ) -> Result<(), SqsError> {
         let _guard = self.inner.writes.lock();
-        let q = self.by_url(caller, url, action)?;
+        let q = self.named(caller, queue, action)?;
         let mut attrs = q.attributes();
         let record = q.record.lock().clone();
         let arn = queue_arn(&record.region, &record.account, &record.name);
@@ -666,12 +681,12 @@ impl SqsService {
     pub fn tags(
         &self,
         caller: &Caller,
-        url: &str,
+        queue: &QueueName,
         add: BTreeMap<String, String>,
         remove: &[String],
     ) -> Result<BTreeMap<String, String>, SqsError> {
         let _guard = self.inner.writes.lock();
-        let q = self.by_url(caller, url, tag_action(&add, remove))?;
+        let q = self.named(caller, queue, tag_action(&add, remove))?;
         let mut record = q.record.lock();
         let mut tags: BTreeMap<String, String> = serde_json::from_str(&record.tags).unwrap_or_default();
         if add.is_empty() && remove.is_empty() {
@@ -690,8 +705,8 @@ impl SqsService {
     }
 
     /// ListDeadLetterSourceQueues: queues whose redrive policy targets this one.
-    pub fn dead_letter_sources(&self, caller: &Caller, url: &str) -> Result<Vec<QueueRef>, SqsError> {
-        let q = self.by_url(caller, url, "sqs:ListDeadLetterSourceQueues")?;
+    pub fn dead_letter_sources(&self, caller: &Caller, queue: &QueueName) -> Result<Vec<QueueRef>, SqsError> {
+        let q = self.named(caller, queue, "sqs:ListDeadLetterSourceQueues")?;
         let record = q.record.lock().clone();
         let arn = queue_arn(&record.region, &record.account, &record.name);
         let queues = self.inner.queues.read();
@@ -773,5 +788,17 @@ mod tests {
         assert!(SqsService::check_batch_ids(&["a", "b"]).is_ok());
         assert_eq!(SqsService::check_batch_ids(&["a", "a"]).unwrap_err().code, "BatchEntryIdsNotDistinct");
         assert_eq!(SqsService::check_batch_ids(&[]).unwrap_err().code, "EmptyBatchRequest");
+    }
+
+    #[test]
+    fn a_queue_is_named_by_url_by_bare_name_or_by_reference() {
+        let caller = Caller::new("111111111111", "us-east-1");
+        let url = QueueName::from_url(&caller, "http://localhost:4566/222222222222/jobs");
+        assert_eq!(url.queue, Some(QueueRef::new("222222222222", "jobs")));
+        assert_eq!(url.shown, "http://localhost:4566/222222222222/jobs");
+        assert_eq!(QueueName::from_url(&caller, "jobs").queue, Some(QueueRef::new("111111111111", "jobs")));
+        assert_eq!(QueueName::from_url(&caller, "http://localhost:4566/jobs").queue, None);
+        let referred = QueueName::of(QueueRef::new("222222222222", "jobs"), "eu-west-1");
+        assert_eq!(referred.shown, "arn:aws:sqs:eu-west-1:222222222222:jobs");
     }
 }

@@ -186,17 +186,8 @@ fn message_out(m: StoredMessage, r: Received, input: &ReceiveInput, fifo: bool) 
 
 impl SqsService {
     /// SendMessage.
-    pub fn send(&self, caller: &Caller, url: &str, input: SendInput) -> Result<Sent, SqsError> {
-        let q = self.by_url(caller, url, "sqs:SendMessage")?;
-        let mut sent = self.send_all(caller, &q, vec![input])?;
-        sent.pop().expect("one message, one result")
-    }
-
-    /// SendMessage to a queue named by reference (an API Gateway integration's), as
-    /// `caller`.
-    pub fn send_to(&self, caller: &Caller, queue: &QueueRef, input: SendInput) -> Result<Sent, SqsError> {
-        let shown = queue_arn(&caller.region, &queue.account, &queue.name);
-        let q = self.by_ref(caller, queue, &shown, "sqs:SendMessage")?;
+    pub fn send(&self, caller: &Caller, queue: &QueueName, input: SendInput) -> Result<Sent, SqsError> {
+        let q = self.named(caller, queue, "sqs:SendMessage")?;
         let mut sent = self.send_all(caller, &q, vec![input])?;
         sent.pop().expect("one message, one result")
     }
@@ -205,10 +196,10 @@ impl SqsService {
     pub fn send_batch(
         &self,
         caller: &Caller,
-        url: &str,
+        queue: &QueueName,
         entries: Vec<SendInput>,
     ) -> Result<Vec<Result<Sent, SqsError>>, SqsError> {
-        let q = self.by_url(caller, url, "sqs:SendMessage")?;
+        let q = self.named(caller, queue, "sqs:SendMessage")?;
         let total: usize = entries
             .iter()
             .map(|e| {
@@ -417,8 +408,13 @@ impl SqsService {
     }
 
     /// ReceiveMessage, long-polling up to the wait time when nothing is there.
-    pub async fn receive(&self, caller: &Caller, url: &str, input: ReceiveInput) -> Result<Vec<Message>, SqsError> {
-        let q = self.by_url(caller, url, "sqs:ReceiveMessage")?;
+    pub async fn receive(
+        &self,
+        caller: &Caller,
+        queue: &QueueName,
+        input: ReceiveInput,
+    ) -> Result<Vec<Message>, SqsError> {
+        let q = self.named(caller, queue, "sqs:ReceiveMessage")?;
         let max = input.max.unwrap_or(1);
         if !(1..=10).contains(&max) {
             return Err(SqsError::invalid_parameter(format!(
@@ -545,8 +541,8 @@ impl SqsService {
     }
 
     /// DeleteMessage. A receipt handle of a message already deleted is accepted, as on AWS.
-    pub fn delete(&self, caller: &Caller, url: &str, receipt: &str) -> Result<(), SqsError> {
-        let q = self.by_url(caller, url, "sqs:DeleteMessage")?;
+    pub fn delete(&self, caller: &Caller, queue: &QueueName, receipt: &str) -> Result<(), SqsError> {
+        let q = self.named(caller, queue, "sqs:DeleteMessage")?;
         self.delete_in(&q, receipt)
     }
 
@@ -576,16 +572,22 @@ impl SqsService {
     pub fn delete_batch(
         &self,
         caller: &Caller,
-        url: &str,
+        queue: &QueueName,
         receipts: &[String],
     ) -> Result<Vec<Result<(), SqsError>>, SqsError> {
-        let q = self.by_url(caller, url, "sqs:DeleteMessage")?;
+        let q = self.named(caller, queue, "sqs:DeleteMessage")?;
         Ok(receipts.iter().map(|r| self.delete_in(&q, r)).collect())
     }
 
     /// ChangeMessageVisibility.
-    pub fn change_visibility(&self, caller: &Caller, url: &str, receipt: &str, timeout_s: i64) -> Result<(), SqsError> {
-        let q = self.by_url(caller, url, "sqs:ChangeMessageVisibility")?;
+    pub fn change_visibility(
+        &self,
+        caller: &Caller,
+        queue: &QueueName,
+        receipt: &str,
+        timeout_s: i64,
+    ) -> Result<(), SqsError> {
+        let q = self.named(caller, queue, "sqs:ChangeMessageVisibility")?;
         self.change_visibility_in(&q, receipt, timeout_s)
     }
 
@@ -626,10 +628,10 @@ impl SqsService {
     pub fn change_visibility_batch(
         &self,
         caller: &Caller,
-        url: &str,
+        queue: &QueueName,
         entries: &[(String, i64)],
     ) -> Result<Vec<Result<(), SqsError>>, SqsError> {
-        let q = self.by_url(caller, url, "sqs:ChangeMessageVisibility")?;
+        let q = self.named(caller, queue, "sqs:ChangeMessageVisibility")?;
         Ok(entries.iter().map(|(r, t)| self.change_visibility_in(&q, r, *t)).collect())
     }
 }

@@ -4,7 +4,15 @@ use super::*;
 
 impl GatewayService {
     /// CreateAuthorizer.
-    pub fn create_authorizer(&self, caller: &Caller, api: &str, mut a: Authorizer) -> Result<Authorizer, GatewayError> {
+    pub fn create_authorizer(
+        &self,
+        caller: &Caller,
+        api: &str,
+        draft: Draft<Authorizer>,
+    ) -> Result<Authorizer, GatewayError> {
+        let Draft { kind, item: mut a } = draft;
+        check_authorizer_name(&a)?;
+        a.kind = read_authorizer_type(&kind)?;
         a.id = new_id(6);
         check_authorizer(&mut a)?;
         self.change_rest(caller, api, |api| {
@@ -43,7 +51,7 @@ impl GatewayService {
             for p in patch {
                 match (p.kind()?, p.path.as_str()) {
                     (Op::Replace, "/name") => a.name = p.value()?.to_owned(),
-                    (Op::Replace, "/type") => a.kind = p.value()?.to_owned(),
+                    (Op::Replace, "/type") => a.kind = read_authorizer_type(p.value()?)?,
                     (Op::Replace, "/authorizerUri") => a.uri = p.value.clone(),
                     (Op::Replace, "/authorizerCredentials") => a.credentials = p.value.clone(),
                     (Op::Replace, "/identitySource") => a.identity_source = p.value.clone(),
@@ -80,29 +88,22 @@ impl GatewayService {
 
 /// Checks an authorizer's definition with AWS's rules and fills its defaults.
 pub(super) fn check_authorizer(a: &mut Authorizer) -> Result<(), GatewayError> {
-    if a.name.trim().is_empty() {
-        return Err(GatewayError::BadRequest("Authorizer name is required".into()));
-    }
-    match a.kind.as_str() {
-        "TOKEN" | "REQUEST" => {
+    check_authorizer_name(a)?;
+    match a.kind {
+        AuthorizerType::Token | AuthorizerType::Request => {
             let uri = a.uri.as_deref().unwrap_or("");
             if crate::routing::lambda_function_of(uri).is_none() {
                 return Err(GatewayError::BadRequest(format!("Invalid Authorizer URI: {uri}. Authorizer URI should be a valid API Gateway ARN that represents a Lambda function invocation.")));
             }
         }
-        "COGNITO_USER_POOLS" if !a.provider_arns.is_empty() => {}
-        "COGNITO_USER_POOLS" => {
+        AuthorizerType::CognitoUserPools if !a.provider_arns.is_empty() => {}
+        AuthorizerType::CognitoUserPools => {
             return Err(GatewayError::BadRequest(
                 "ProviderARNs need to be specified for COGNITO_USER_POOLS authorizers".into(),
             ))
         }
-        other => {
-            return Err(GatewayError::BadRequest(format!(
-                "Invalid authorizer type specified: {other}. Valid values are TOKEN, REQUEST, COGNITO_USER_POOLS"
-            )))
-        }
     }
-    if a.kind == "TOKEN" && a.identity_source.as_deref().is_none_or(str::is_empty) {
+    if a.kind == AuthorizerType::Token && a.identity_source.as_deref().is_none_or(str::is_empty) {
         return Err(GatewayError::BadRequest("Identity source is required for TOKEN authorizers".into()));
     }
     if !(0..=3600).contains(&a.ttl_seconds) {
@@ -113,4 +114,15 @@ pub(super) fn check_authorizer(a: &mut Authorizer) -> Result<(), GatewayError> {
             .map_err(|err| GatewayError::BadRequest(format!("Invalid identity validation expression: {err}")))?;
     }
     Ok(())
+}
+
+fn check_authorizer_name(a: &Authorizer) -> Result<(), GatewayError> {
+    if a.name.trim().is_empty() {
+        return Err(GatewayError::BadRequest("Authorizer name is required".into()));
+    }
+    Ok(())
+}
+
+fn read_authorizer_type(text: &str) -> Result<AuthorizerType, GatewayError> {
+    AuthorizerType::parse(text).ok_or_else(|| crate::invalid_member("authorizer type", text, AuthorizerType::NAMES))
 }

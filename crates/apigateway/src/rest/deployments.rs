@@ -1,4 +1,5 @@
-//! Deployments (snapshots of the resources, authorizers and gateway responses) and the\nstages that serve them.
+//! Deployments (snapshots of the resources, authorizers and gateway responses) and the
+//! stages that serve them.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! ImportRestApi and PutRestApi: a REST API from an OpenAPI 3 or Swagger 2 definition,\nmerged into or overwriting what it has.
+//! ImportRestApi and PutRestApi: a REST API from an OpenAPI 3 or Swagger 2 definition,
+//! merged into or overwriting what it has.
 
 use super::*;
 

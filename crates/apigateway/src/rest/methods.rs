@@ -9,25 +9,16 @@ impl GatewayService {
         caller: &Caller,
         api: &str,
         resource: &str,
-        method: Method,
+        method: Draft<Method>,
     ) -> Result<Method, GatewayError> {
         self.change_under_api(caller, api, |api| {
             api.resource(resource)?;
+            let Draft { kind, item: mut method } = method.clone();
             check_http_method(&method.http_method)?;
-            match method.authorization_type.as_str() {
-                "NONE" | "AWS_IAM" => {}
-                "CUSTOM" | "COGNITO_USER_POOLS" => {
-                    if !method.authorizer_id.as_deref().is_some_and(|id| api.authorizers.contains_key(id)) {
-                        return Err(GatewayError::BadRequest("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.".into()));
-                    }
-                }
-                other => {
-                    return Err(GatewayError::BadRequest(format!("Invalid authorization type specified: {other}")))
-                }
-            }
+            method.authorization_type = AuthorizationType::read(&kind, REST_AUTHORIZATION)?;
+            check_method_authorizer(api, &method)?;
             check_method_request(api, &method)?;
-            let mut method = method;
-            if !matches!(method.authorization_type.as_str(), "CUSTOM" | "COGNITO_USER_POOLS") {
+            if !method.authorization_type.uses_authorizer() {
                 method.authorizer_id = None;
             }
             let r = api.resource_mut(resource)?;
@@ -68,9 +59,9 @@ impl GatewayService {
         api: &str,
         resource: &str,
         method: &str,
-        mut integration: Integration,
+        integration: Draft<Integration>,
     ) -> Result<Integration, GatewayError> {
-        check_integration(&mut integration)?;
+        let mut integration = check_integration(integration)?;
         self.change_under_api(caller, api, |api| {
             let m = api.method_mut(resource, method)?;
             // A re-put keeps the integration responses already defined.

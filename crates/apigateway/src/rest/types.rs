@@ -6,6 +6,37 @@ use super::*;
 // The stored form of these types is this crate's own (serde, for the store's documents);
 // their wire form is `aws-api`'s.
 
+pub use crate::kinds::{AuthorizationType, Draft, IntegrationType};
+
+model::aws_enum! {
+    /// A REST API's `endpointConfiguration.types` member.
+    #[derive(Serialize, Deserialize)]
+    #[serde(try_from = "String", into = "String")]
+    pub enum EndpointType {
+        /// `REGIONAL`.
+        Regional = "REGIONAL",
+        /// `EDGE`, the default.
+        Edge = "EDGE",
+        /// `PRIVATE`: reached through VPC endpoints.
+        Private = "PRIVATE",
+    }
+}
+
+model::aws_enum! {
+    /// A REST API authorizer's `type`.
+    #[derive(Default, Serialize, Deserialize)]
+    #[serde(try_from = "String", into = "String")]
+    pub enum AuthorizerType {
+        /// `TOKEN`: a Lambda function given the caller's token.
+        #[default]
+        Token = "TOKEN",
+        /// `REQUEST`: a Lambda function given the request's identity sources.
+        Request = "REQUEST",
+        /// `COGNITO_USER_POOLS`: a user pool's tokens.
+        CognitoUserPools = "COGNITO_USER_POOLS",
+    }
+}
+
 /// A REST API.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RestApi {
@@ -32,8 +63,8 @@ pub struct RestApi {
     pub minimum_compression_size: Option<i64>,
     /// `apiKeySource`: `HEADER` or `AUTHORIZER`.
     pub api_key_source: String,
-    /// `endpointConfiguration.types`: `REGIONAL`, `EDGE` or `PRIVATE`.
-    pub endpoint_types: Vec<String>,
+    /// `endpointConfiguration.types`.
+    pub endpoint_types: Vec<EndpointType>,
     /// `endpointConfiguration.ipAddressType`, if set (see [`RestApi::ip_address_type`]).
     #[serde(default)]
     pub ip_address_type: Option<String>,
@@ -77,8 +108,8 @@ pub struct Authorizer {
     pub id: String,
     /// `name`.
     pub name: String,
-    /// `type`: `TOKEN`, `REQUEST` or `COGNITO_USER_POOLS`.
-    pub kind: String,
+    /// `type`.
+    pub kind: AuthorizerType,
     /// `providerARNs`.
     pub provider_arns: Vec<String>,
     /// `authType`.
@@ -117,7 +148,7 @@ pub struct Method {
     /// `httpMethod`.
     pub http_method: String,
     /// `authorizationType`: `NONE`, `AWS_IAM`, `CUSTOM` or `COGNITO_USER_POOLS`.
-    pub authorization_type: String,
+    pub authorization_type: AuthorizationType,
     /// `authorizerId`.
     pub authorizer_id: Option<String>,
     /// `apiKeyRequired`.
@@ -156,8 +187,8 @@ pub struct MethodResponse {
 /// A method's integration with its backend.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Integration {
-    /// `type`: `HTTP`, `HTTP_PROXY`, `AWS`, `AWS_PROXY` or `MOCK`.
-    pub kind: String,
+    /// `type`.
+    pub kind: IntegrationType,
     /// `httpMethod`: the method used to call the backend.
     pub http_method: Option<String>,
     /// `uri`.

@@ -8,8 +8,10 @@ impl GatewayService {
         &self,
         caller: &Caller,
         api: &str,
-        input: AuthorizerInput,
+        mut input: AuthorizerInput,
     ) -> Result<HttpAuthorizer, GatewayError> {
+        // A new authorizer's type is required: none is refused as an empty one.
+        input.authorizer_type.get_or_insert_with(String::new);
         self.change_http(caller, api, true, |api| {
             let mut a = HttpAuthorizer { id: new_id(6), ..Default::default() };
             apply_authorizer(&mut a, input, api.protocol_type == crate::v2::ProtocolType::WebSocket)?;
@@ -69,9 +71,6 @@ pub(super) fn apply_authorizer(
     if let Some(v) = i.name {
         a.name = v;
     }
-    if let Some(v) = i.authorizer_type {
-        a.authorizer_type = v;
-    }
     if let Some(v) = i.identity_source {
         a.identity_source = v;
     }
@@ -102,11 +101,15 @@ pub(super) fn apply_authorizer(
     if !(0..=3600).contains(&a.ttl_seconds) {
         return Err(GatewayError::BadRequest("AuthorizerResultTtlInSeconds must be between 0 and 3600".into()));
     }
-    match a.authorizer_type.as_str() {
-        "JWT" if websocket => {
+    if let Some(t) = i.authorizer_type {
+        a.authorizer_type = AuthorizerType::parse(&t)
+            .ok_or_else(|| crate::invalid_member("authorizer type", &t, &["JWT", "REQUEST"]))?;
+    }
+    match a.authorizer_type {
+        AuthorizerType::Jwt if websocket => {
             return Err(GatewayError::BadRequest("JWT authorizers are not supported for WebSocket APIs".into()))
         }
-        "JWT" => {
+        AuthorizerType::Jwt => {
             if a.jwt_issuer.as_deref().is_none_or(str::is_empty) || a.jwt_audience.is_empty() {
                 return Err(GatewayError::BadRequest(
                     "JwtConfiguration with an Issuer and an Audience is required for JWT authorizers".into(),
@@ -116,7 +119,7 @@ pub(super) fn apply_authorizer(
                 return Err(GatewayError::BadRequest("JWT authorizers take exactly one identity source".into()));
             }
         }
-        "REQUEST" if websocket => {
+        AuthorizerType::Request if websocket => {
             // A WebSocket API's authorizer runs on `$connect` and answers with a policy.
             let uri = a.uri.as_deref().unwrap_or("");
             if crate::routing::lambda_function_of(uri).is_none() {
@@ -130,7 +133,7 @@ pub(super) fn apply_authorizer(
             }
             return Ok(());
         }
-        "REQUEST" => {
+        AuthorizerType::Request => {
             let uri = a.uri.as_deref().unwrap_or("");
             if crate::routing::lambda_function_of(uri).is_none() {
                 return Err(GatewayError::BadRequest(format!("Invalid authorizer URI specified: {uri}")));
@@ -149,11 +152,6 @@ pub(super) fn apply_authorizer(
             if a.ttl_seconds > 0 && a.identity_source.is_empty() {
                 return Err(GatewayError::BadRequest("Identity source is required when caching is enabled".into()));
             }
-        }
-        other => {
-            return Err(GatewayError::BadRequest(format!(
-                "Invalid authorizer type specified: {other}. Valid values are JWT, REQUEST"
-            )))
         }
     }
     for s in &a.identity_source {

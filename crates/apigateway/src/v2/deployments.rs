@@ -1,4 +1,5 @@
-//! HTTP and WebSocket APIs' stages and deployments (snapshots; auto-deploy makes one on\nevery change).
+//! HTTP and WebSocket APIs' stages and deployments (snapshots; auto-deploy makes one on
+//! every change).
 
 use super::*;
 

@@ -3,36 +3,38 @@
 
 use super::*;
 
-/// `protocolType`: what an API serves. Stored by its AWS name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum ProtocolType {
-    /// `HTTP`: an HTTP API.
-    #[default]
-    #[serde(rename = "HTTP")]
-    Http,
-    /// `WEBSOCKET`: a WebSocket API.
-    #[serde(rename = "WEBSOCKET")]
-    WebSocket,
+model::aws_enum! {
+    /// `protocolType`: what an API serves. Stored by its AWS name.
+    #[derive(Default, Serialize, Deserialize)]
+    #[serde(try_from = "String", into = "String")]
+    pub enum ProtocolType {
+        /// `HTTP`: an HTTP API.
+        #[default]
+        Http = "HTTP",
+        /// `WEBSOCKET`: a WebSocket API.
+        WebSocket = "WEBSOCKET",
+    }
 }
 
 impl ProtocolType {
     /// Reads CreateApi's `ProtocolType`, with AWS's refusal of anything else.
-    pub fn parse(s: &str) -> Result<ProtocolType, GatewayError> {
-        match s {
-            "HTTP" => Ok(ProtocolType::Http),
-            "WEBSOCKET" => Ok(ProtocolType::WebSocket),
-            other => Err(GatewayError::BadRequest(format!(
-                "Invalid protocol type specified: {other}. Valid values are HTTP, WEBSOCKET"
-            ))),
-        }
+    pub fn read(s: &str) -> Result<ProtocolType, GatewayError> {
+        ProtocolType::parse(s).ok_or_else(|| crate::invalid_member("protocol type", s, ProtocolType::NAMES))
     }
+}
 
-    /// Its AWS name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProtocolType::Http => "HTTP",
-            ProtocolType::WebSocket => "WEBSOCKET",
-        }
+pub use crate::kinds::{AuthorizationType, IntegrationType};
+
+model::aws_enum! {
+    /// An HTTP or WebSocket API authorizer's `authorizerType`.
+    #[derive(Default, Serialize, Deserialize)]
+    #[serde(try_from = "String", into = "String")]
+    pub enum AuthorizerType {
+        /// `REQUEST`: a Lambda function given the request's identity sources.
+        #[default]
+        Request = "REQUEST",
+        /// `JWT`: tokens from an issuer, for an audience (HTTP APIs).
+        Jwt = "JWT",
     }
 }
 
@@ -90,8 +92,8 @@ pub struct HttpAuthorizer {
     pub id: String,
     /// `name`.
     pub name: String,
-    /// `authorizerType`: `JWT` or `REQUEST`.
-    pub authorizer_type: String,
+    /// `authorizerType`.
+    pub authorizer_type: AuthorizerType,
     /// `identitySource` (`$request.header.Authorization`, …).
     pub identity_source: Vec<String>,
     /// `jwtConfiguration.issuer`.
@@ -145,7 +147,7 @@ pub struct Route {
     /// `routeKey`.
     pub route_key: String,
     /// `authorizationType`: `NONE`, `JWT`, `AWS_IAM` or `CUSTOM`.
-    pub authorization_type: String,
+    pub authorization_type: AuthorizationType,
     /// `authorizerId`.
     pub authorizer_id: Option<String>,
     /// `authorizationScopes`.
@@ -192,8 +194,9 @@ pub struct RouteResponse {
 pub struct HttpIntegration {
     /// `integrationId`.
     pub id: String,
-    /// `integrationType`: `AWS_PROXY` or `HTTP_PROXY`.
-    pub integration_type: String,
+    /// `integrationType`: `AWS_PROXY` or `HTTP_PROXY` (and `MOCK`, `AWS` and `HTTP` for
+    /// WebSocket APIs).
+    pub integration_type: IntegrationType,
     /// `integrationUri`.
     pub uri: Option<String>,
     /// `integrationMethod`.

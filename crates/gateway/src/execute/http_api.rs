@@ -1,4 +1,5 @@
-//! HTTP APIs' execution: route matching, authorizers, the Lambda (payload 1.0 and 2.0)\nand HTTP proxy integrations, and CORS.
+//! HTTP APIs' execution: route matching, authorizers, the Lambda (payload 1.0 and 2.0)
+//! and HTTP proxy integrations, and CORS.
 
 use super::*;
 
@@ -40,29 +41,32 @@ impl DataPlane {
         let facts = req.facts((&t.api_id, &t.account, &t.stage, &t.variables), path, &full_path, &params, now);
         let authorizer = route.authorizer_id.as_deref().and_then(|id| t.snapshot.authorizers.get(id));
         let mut grant = None;
-        match (route.authorization_type.as_str(), authorizer) {
-            ("JWT", Some(a)) => match self.authorize_jwt(a, &route.authorization_scopes, &facts).await {
+        match (route.authorization_type, authorizer) {
+            (AuthorizationType::Jwt, Some(a)) => match self.authorize_jwt(a, &route.authorization_scopes, &facts).await
+            {
                 Ok(v) => grant = Some(v),
                 Err(r) => return r,
             },
-            ("CUSTOM", Some(a)) => {
+            (AuthorizationType::Custom, Some(a)) => {
                 let arn = authorizer::method_arn(&t.region, &t.account, &t.api_id, &t.stage, &req.method, path);
                 match self.authorize_http(a, &route.route_key, &arn, &facts).await {
                     Ok(v) => grant = Some(v),
                     Err(r) => return r,
                 }
             }
-            ("JWT" | "CUSTOM", None) => return answers::http_internal(),
-            ("AWS_IAM", _) if !req.iam_allows() => {
+            (AuthorizationType::Jwt | AuthorizationType::Custom, None) => return answers::http_internal(),
+            (AuthorizationType::AwsIam, _) if !req.iam_allows() => {
                 return json_error(403, "Forbidden", None);
             }
             _ => {}
         }
         let timeout = Duration::from_millis(integration.timeout_ms);
         trace.integration_started = Some(Instant::now());
-        let mut resp = match integration.integration_type.as_str() {
-            "AWS_PROXY" => self.http_lambda(integration, &facts, &route.route_key, t, req, timeout, grant).await,
-            "HTTP_PROXY" => {
+        let mut resp = match integration.integration_type {
+            IntegrationType::AwsProxy => {
+                self.http_lambda(integration, &facts, &route.route_key, t, req, timeout, grant).await
+            }
+            IntegrationType::HttpProxy => {
                 let url = http_backend_url(integration, &t.variables, &params, path, req.query.as_deref());
                 let method = integration.method.as_deref().filter(|m| *m != "ANY").unwrap_or(&req.method).to_owned();
                 match self.forward(&method, &url, req, timeout).await {
