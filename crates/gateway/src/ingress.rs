@@ -199,8 +199,18 @@ async fn accept_websocket(
 /// little else, so what it holds across its waits is kept small: one timer, and the
 /// rarer work (a message's route, the close) boxed rather than inline.
 async fn serve_connection(gateway: DataPlane, accepted: WsAccepted, mut socket: WebSocket, limits: WsLimits) {
-    let (status, reason, we_closed) = converse(&gateway, &accepted, &mut socket, limits).await;
+    let (status, reason, close_frame) = converse(&gateway, &accepted, &mut socket, limits).await;
     accepted.outbox.close();
+    // Gone before the client can see the close frame, so that it finds it gone.
+    let closing = gateway.ws_forget(&accepted.id);
+    let we_closed = match close_frame {
+        Some((code, text)) => {
+            let frame = Message::Close(Some(CloseFrame { code, reason: text.into() }));
+            let _ = socket.send(frame).await;
+            true
+        }
+        None => false,
+    };
     Box::pin(async move {
         // The closing handshake: a close frame sent is answered by the client's before
         // the socket goes (or after a grace period, for a client that never answers).
@@ -225,23 +235,24 @@ async fn serve_connection(gateway: DataPlane, accepted: WsAccepted, mut socket: 
             }
             drop(socket);
         }
-        gateway.ws_disconnect(&accepted.id, status, &reason).await;
+        if let Some(closing) = closing {
+            gateway.ws_disconnected(closing, status, &reason).await;
+        }
     })
     .await;
 }
 
 /// Frames in and messages out until the connection ends: how it ended (status, reason),
-/// and whether this side sent the close frame.
+/// and the close frame this side is to send, if it is the one closing.
 async fn converse(
     gateway: &DataPlane,
     accepted: &WsAccepted,
     socket: &mut WebSocket,
     limits: WsLimits,
-) -> (u16, String, bool) {
+) -> (u16, String, Option<(u16, &'static str)>) {
     let deadline = tokio::time::Instant::now() + limits.max_duration;
     let timer = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + limits.idle_timeout));
     tokio::pin!(timer);
-    let close = |code: u16, reason: &'static str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
     loop {
         let sent = tokio::select! {
             incoming = socket.recv() => {
@@ -251,14 +262,13 @@ async fn converse(
                     Some(Ok(Message::Close(frame))) => {
                         let (code, text) = frame.map_or((1005, String::new()), |f| (f.code, f.reason.to_string()));
                         let reason = format!("Client-side close frame status code '{code}' and reason '{text}'");
-                        return (code, reason, false);
+                        return (code, reason, None);
                     }
                     Some(Ok(_)) => continue,
                     Some(Err(e)) if e.to_string().to_ascii_lowercase().contains("too") => {
-                        let _ = socket.send(close(1009, "Message too big")).await;
-                        return (1009, "Message too big".into(), true);
+                        return (1009, "Message too big".into(), Some((1009, "Message too big")));
                     }
-                    Some(Err(_)) | None => return (1006, "Going away".into(), false),
+                    Some(Err(_)) | None => return (1006, "Going away".into(), None),
                 };
                 let idle_until = tokio::time::Instant::now() + limits.idle_timeout;
                 timer.as_mut().reset(idle_until.min(deadline));
@@ -269,20 +279,19 @@ async fn converse(
                 Outbound::Text(t) => socket.send(Message::Text(t.into())).await,
                 Outbound::Binary(b) => socket.send(Message::Binary(b)).await,
                 Outbound::Close => {
-                    let _ = socket.send(close(1000, "Connection closed by the server")).await;
-                    return (1000, "Connection closed by DeleteConnection".into(), true);
+                    let frame = Some((1000, "Connection closed by the server"));
+                    return (1000, "Connection closed by DeleteConnection".into(), frame);
                 }
             },
             () = &mut timer => {
-                let _ = socket.send(close(1001, "Going away")).await;
                 if tokio::time::Instant::now() >= deadline {
-                    return (1001, "Maximum connection duration".into(), true);
+                    return (1001, "Maximum connection duration".into(), Some((1001, "Going away")));
                 }
-                return (1001, "Idle timeout".into(), true);
+                return (1001, "Idle timeout".into(), Some((1001, "Going away")));
             }
         };
         if sent.is_err() {
-            return (1006, "Going away".into(), false);
+            return (1006, "Going away".into(), None);
         }
     }
 }

@@ -154,6 +154,12 @@ impl Connection {
     }
 }
 
+/// A connection forgotten as it closes, its `$disconnect` still to run.
+pub struct Closing {
+    id: String,
+    connection: Arc<Connection>,
+}
+
 /// Every open connection, by id; and the stages they connect to.
 #[derive(Default)]
 pub(crate) struct Connections {
@@ -679,11 +685,25 @@ impl DataPlane {
         }
     }
 
-    /// The connection closed, however it closed: runs `$disconnect` and forgets it.
+    /// The connection closed, however it closed: forgets it and runs `$disconnect`.
     pub async fn ws_disconnect(&self, id: &str, status: u16, reason: &str) {
-        let removed = self.inner.connections.open.lock().remove(id);
-        let Some(c) = removed else { return };
+        if let Some(closing) = self.ws_forget(id) {
+            self.ws_disconnected(closing, status, reason).await;
+        }
+    }
+
+    /// The connection is closing: from now on `@connections` finds it gone, as its client
+    /// may ask as soon as it sees the close frame.
+    pub fn ws_forget(&self, id: &str) -> Option<Closing> {
+        let c = self.inner.connections.open.lock().remove(id)?;
         c.outbox.close();
+        Some(Closing { id: id.to_owned(), connection: c })
+    }
+
+    /// Runs `$disconnect` for a connection forgotten with [`DataPlane::ws_forget`].
+    pub async fn ws_disconnected(&self, closing: Closing, status: u16, reason: &str) {
+        let Closing { id, connection: c } = closing;
+        let id = id.as_str();
         if let Some(route) = Self::ws_route(&c.target, "$disconnect") {
             let request_id = uuid::Uuid::new_v4().to_string();
             let facts = self.facts(&c, id, &[]);
