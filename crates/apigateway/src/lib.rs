@@ -11,7 +11,7 @@
 //! integrations, authorizers, deployments and stages (`v2.rs`); API keys and usage plans
 //! (`usage.rs`, with the key check and quotas the data plane asks for); VPC links, kept as
 //! configuration (`vpc_links.rs`) — keeps it in memory, and writes each whole to the
-//! store's `GatewayStore` on every change, so it survives a restart. A deployment is a
+//! store's `DocumentStore` on every change, so it survives a restart. A deployment is a
 //! snapshot: a stage serves the deployment it points at, never the API's live
 //! configuration (an HTTP API stage with auto-deploy gets a new deployment on every change,
 //! as on AWS). Definitions can be imported from OpenAPI 3 or Swagger 2 (`openapi.rs`).
@@ -44,7 +44,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use store::{GatewayDocument, GatewayStore, StoreError};
+use store::{Document, DocumentStore, StoreError};
 
 pub use patch::PatchOperation;
 
@@ -110,7 +110,7 @@ impl std::fmt::Debug for GatewayService {
 }
 
 struct Inner {
-    store: Arc<dyn GatewayStore>,
+    store: Arc<dyn DocumentStore>,
     settings: GatewaySettings,
     state: RwLock<State>,
     /// Counts changes of the configuration, so that views of it (the data plane's
@@ -136,7 +136,7 @@ const HTTP_KIND: &str = "httpapi";
 
 impl GatewayService {
     /// Loads every API from the store.
-    pub fn start(store: Arc<dyn GatewayStore>, settings: GatewaySettings) -> Result<Self, GatewayError> {
+    pub fn start(store: Arc<dyn DocumentStore>, settings: GatewaySettings) -> Result<Self, GatewayError> {
         let mut state = State::default();
         for d in store.documents(REST_KIND)? {
             let api: rest::RestApi = read_doc(&d)?;
@@ -219,7 +219,7 @@ impl GatewayService {
 
     fn save<T: serde::Serialize>(&self, kind: &str, id: &str, doc: &T) -> Result<(), GatewayError> {
         let doc = serde_json::to_string(doc).map_err(|e| GatewayError::Service(e.to_string()))?;
-        self.inner.store.put_document(&GatewayDocument { kind: kind.into(), id: id.into(), doc })?;
+        self.inner.store.put_document(&Document { kind: kind.into(), id: id.into(), doc })?;
         Ok(())
     }
 
@@ -238,7 +238,7 @@ pub enum Api<'a> {
     Http(&'a v2::HttpApi),
 }
 
-fn read_doc<T: serde::de::DeserializeOwned>(d: &GatewayDocument) -> Result<T, GatewayError> {
+fn read_doc<T: serde::de::DeserializeOwned>(d: &Document) -> Result<T, GatewayError> {
     serde_json::from_str(&d.doc)
         .map_err(|e| GatewayError::Service(format!("stored {} {} is unreadable: {e}", d.kind, d.id)))
 }

@@ -52,6 +52,7 @@ mod lambda_versions;
 mod logs_api;
 mod sns_api;
 mod sqs_api;
+mod ssm_api;
 mod sts_api;
 
 pub use code_urls::CodeUrls;
@@ -106,6 +107,8 @@ pub struct ApiState {
     pub iam: iam::IamService,
     /// CloudWatch Logs.
     pub logs: logs::LogsService,
+    /// SSM Parameter Store.
+    pub ssm: ssm::SsmService,
     /// How callers map to accounts and regions (shared: the state is cloned per request).
     pub callers: std::sync::Arc<CallerPolicy>,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -212,6 +215,15 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
         };
         return modelled(&s, "logs", protocol::Protocol::Json, &parts, body, &request_id).await;
     }
+    if target.as_deref().is_some_and(|t| t.starts_with("AmazonSSM.")) {
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let (parts, body) = req.into_parts();
+        let Some(body) = ingress::read_body(&parts, body, ssm_api::MAX_BODY).await else {
+            let e = protocol::ServiceError::new("ValidationException", "The request is larger than SSM accepts.");
+            return ingress::error("ssm", protocol::Protocol::Json, &e, &request_id);
+        };
+        return modelled(&s, "ssm", protocol::Protocol::Json, &parts, body, &request_id).await;
+    }
     match target.as_deref() {
         Some(t) if t.starts_with("AmazonSQS.") => sqs_api::handle(&s, req, protocol::Protocol::Json, None).await,
         Some(_) => ingress::unserved(req).await,
@@ -301,6 +313,7 @@ async fn modelled(
         "sns" => sns_api::OPERATIONS,
         "sts" => sts_api::OPERATIONS,
         "logs" => logs_api::OPERATIONS.as_slice(),
+        "ssm" => ssm_api::OPERATIONS,
         _ => iam_api::OPERATIONS,
     };
     let (model, input) = match ingress::read(service, q, parts, body, served) {
@@ -323,6 +336,15 @@ async fn modelled(
             tokio::task::spawn_blocking(move || logs_api::run(&logs, &caller, &op, &value)).await.unwrap_or_else(|e| {
                 let stopped = logs::LogsError::ServiceUnavailable(format!("the operation stopped: {e}"));
                 Err(logs_api::service_error(&stopped))
+            })
+        }
+        "ssm" => {
+            // Every SSM operation reads or writes SQLite: off the async workers.
+            let user = sts_api::identity(&s.callers, parts).1;
+            let (ssm, op, value) = (s.ssm.clone(), op.to_owned(), input.value.clone());
+            let run = move || ssm_api::run(&ssm, &caller, &user, &op, &value);
+            tokio::task::spawn_blocking(run).await.unwrap_or_else(|e| {
+                Err(ssm_api::service_error(&ssm::SsmError::Internal(format!("the operation stopped: {e}"))))
             })
         }
         _ => {

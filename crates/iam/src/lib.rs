@@ -1,6 +1,6 @@
 //! IAM, minimal: roles (with their trust policy, attached managed policies and inline
 //! policies), users (with theirs, and their access keys) and customer managed policies,
-//! kept per account, stored whole as documents in the store's `GatewayStore` (kinds
+//! kept per account, stored whole as documents in the store's `DocumentStore` (kinds
 //! `iam.role`, `iam.user` and `iam.policy`) and so persisted.
 //!
 //! **Not enforced**: nothing here decides what a caller may do. Roles exist so that tools
@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use store::{GatewayDocument, GatewayStore, StoreError};
+use store::{Document, DocumentStore, StoreError};
 
 const ROLE_KIND: &str = "iam.role";
 const POLICY_KIND: &str = "iam.policy";
@@ -206,7 +206,7 @@ struct State {
 /// IAM's roles and policies.
 #[derive(Clone)]
 pub struct IamService {
-    store: Arc<dyn GatewayStore>,
+    store: Arc<dyn DocumentStore>,
     state: Arc<RwLock<State>>,
 }
 
@@ -310,7 +310,7 @@ fn new_secret() -> String {
 
 impl IamService {
     /// Loads every role and policy from the store.
-    pub fn start(store: Arc<dyn GatewayStore>) -> Result<Self, IamError> {
+    pub fn start(store: Arc<dyn DocumentStore>) -> Result<Self, IamError> {
         let mut state = State::default();
         for d in store.documents(ROLE_KIND)? {
             let r: Role = serde_json::from_str(&d.doc).map_err(|e| IamError::Service(e.to_string()))?;
@@ -330,7 +330,7 @@ impl IamService {
     fn save_role(&self, r: &Role) -> Result<(), IamError> {
         let doc = serde_json::to_string(r).map_err(|e| IamError::Service(e.to_string()))?;
         let id = format!("{}/{}", r.account, r.name);
-        self.store.put_document(&GatewayDocument { kind: ROLE_KIND.into(), id, doc })?;
+        self.store.put_document(&Document { kind: ROLE_KIND.into(), id, doc })?;
         Ok(())
     }
 
@@ -352,7 +352,7 @@ impl IamService {
     fn save_user(&self, u: &User) -> Result<(), IamError> {
         let doc = serde_json::to_string(u).map_err(|e| IamError::Service(e.to_string()))?;
         let id = format!("{}/{}", u.account, u.name);
-        self.store.put_document(&GatewayDocument { kind: USER_KIND.into(), id, doc })?;
+        self.store.put_document(&Document { kind: USER_KIND.into(), id, doc })?;
         Ok(())
     }
 
@@ -678,7 +678,7 @@ impl IamService {
             )));
         }
         let doc = serde_json::to_string(&policy).map_err(|e| IamError::Service(e.to_string()))?;
-        self.store.put_document(&GatewayDocument { kind: POLICY_KIND.into(), id: policy.arn(), doc })?;
+        self.store.put_document(&Document { kind: POLICY_KIND.into(), id: policy.arn(), doc })?;
         state.policies.insert(key, policy.clone());
         Ok(policy)
     }

@@ -204,6 +204,8 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;
     let plane = gateway::DataPlane::new(gateway.clone(), lambda.clone(), sqs.clone(), plane_settings(&config, &logs));
     let iam = iam::IamService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting IAM: {e}"))?;
+    let sealer = ssm::Sealer::open(&data.join("ssm").join("key")).context("opening SSM's SecureString key")?;
+    let ssm = ssm::SsmService::start(database.clone(), sealer).map_err(|e| anyhow::anyhow!("starting SSM: {e}"))?;
     // IAM users' access keys act as their users, in either auth mode.
     for key in iam.active_keys() {
         issued.accept_user_key(&key);
@@ -216,6 +218,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         plane,
         iam,
         logs,
+        ssm,
         callers: Arc::new(aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),

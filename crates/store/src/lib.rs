@@ -5,8 +5,8 @@
 //!   versions, aliases and provisioned-concurrency configurations, layer versions,
 //!   Lambda's smaller resources as documents (code signing configurations), and the async
 //!   event queue; [`QueueStore`], SQS's queues and messages, and
-//!   [`TopicStore`], SNS's topics and subscriptions; and [`GatewayStore`], API Gateway's
-//!   APIs, keys and usage plans, as documents; all in one SQLite database (WAL mode) so
+//!   [`TopicStore`], SNS's topics and subscriptions; and [`DocumentStore`], services' whole
+//!   documents (API Gateway's APIs, keys and usage plans, IAM's roles, SSM's parameters); all in one SQLite database (WAL mode) so
 //!   that everything a user created or an invoke accepted survives a restart or a
 //!   `kill -9`;
 //! - [`LogStore`]: CloudWatch Logs' groups, streams and events, in a second SQLite file
@@ -20,14 +20,14 @@
 
 mod code;
 pub mod docs;
-mod gateway;
+mod documents;
 mod logs;
 mod queues;
 mod sqlite;
 mod topics;
 
 pub use code::{inspect as inspect_zip, CodeError, CodePin, CodeStore};
-pub use gateway::{GatewayDocument, GatewayStore};
+pub use documents::{Document, DocumentStore};
 pub use logs::{EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoredLogEvent, StreamCursor};
 pub use queues::{Added, DedupWindow, QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;

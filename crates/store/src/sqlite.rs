@@ -202,7 +202,7 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::queues::QUEUE_SCHEMA)?;
         conn.execute_batch(crate::topics::TOPIC_SCHEMA)?;
-        conn.execute_batch(crate::gateway::GATEWAY_SCHEMA)?;
+        conn.execute_batch(crate::documents::DOCUMENT_SCHEMA)?;
         // Columns added after the first release; adding one that exists fails harmlessly.
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN reserved_concurrency INTEGER", []);
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN event_invoke TEXT", []);

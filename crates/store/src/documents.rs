@@ -1,17 +1,15 @@
-//! Durable documents: API Gateway's APIs, API keys and usage plans, and IAM's roles and
-//! policies, each one document.
-//!
-//! An API's resources, methods, routes, integrations, deployments and stages change
-//! together and are read together, so the gateway stores each API whole, as a document
-//! whose format the `apigateway` crate owns (a role, with its policies, likewise for
-//! `iam`); the store only keeps it.
+//! Durable documents: what a service changes and reads whole (API Gateway's APIs, API keys
+//! and usage plans; IAM's roles and policies; SSM's parameters with their versions), each
+//! one document of a kind under an id, in a format its service owns; the store only
+//! keeps it. (The table keeps the name it was born with, `gateway_documents`, so data
+//! directories written before stay readable.)
 
 use rusqlite::params;
 
 use crate::{SqliteStore, StoreError};
 
 /// The table, created with the rest of the schema.
-pub(crate) const GATEWAY_SCHEMA: &str = "
+pub(crate) const DOCUMENT_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS gateway_documents (
     kind TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -22,8 +20,8 @@ CREATE TABLE IF NOT EXISTS gateway_documents (
 
 /// One stored document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GatewayDocument {
-    /// What it is (`restapi`, `httpapi`, `apikey`, `usageplan`, …).
+pub struct Document {
+    /// What it is (`restapi`, `httpapi`, `apikey`, `usageplan`, `ssm-parameter`, …).
     pub kind: String,
     /// Its id, unique within its kind.
     pub id: String,
@@ -31,18 +29,18 @@ pub struct GatewayDocument {
     pub doc: String,
 }
 
-/// Where API Gateway keeps its configuration.
-pub trait GatewayStore: Send + Sync + 'static {
+/// Where services keep their documents.
+pub trait DocumentStore: Send + Sync + 'static {
     /// Creates or replaces a document.
-    fn put_document(&self, d: &GatewayDocument) -> Result<(), StoreError>;
+    fn put_document(&self, d: &Document) -> Result<(), StoreError>;
     /// Deletes a document; deleting a missing one is not an error.
     fn delete_document(&self, kind: &str, id: &str) -> Result<(), StoreError>;
     /// Every document of a kind.
-    fn documents(&self, kind: &str) -> Result<Vec<GatewayDocument>, StoreError>;
+    fn documents(&self, kind: &str) -> Result<Vec<Document>, StoreError>;
 }
 
-impl GatewayStore for SqliteStore {
-    fn put_document(&self, d: &GatewayDocument) -> Result<(), StoreError> {
+impl DocumentStore for SqliteStore {
+    fn put_document(&self, d: &Document) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
                 "REPLACE INTO gateway_documents (kind, id, doc) VALUES (?1, ?2, ?3)",
@@ -58,11 +56,11 @@ impl GatewayStore for SqliteStore {
         })
     }
 
-    fn documents(&self, kind: &str) -> Result<Vec<GatewayDocument>, StoreError> {
+    fn documents(&self, kind: &str) -> Result<Vec<Document>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT kind, id, doc FROM gateway_documents WHERE kind = ?1 ORDER BY id")?;
-            let rows = stmt
-                .query_map(params![kind], |r| Ok(GatewayDocument { kind: r.get(0)?, id: r.get(1)?, doc: r.get(2)? }))?;
+            let rows =
+                stmt.query_map(params![kind], |r| Ok(Document { kind: r.get(0)?, id: r.get(1)?, doc: r.get(2)? }))?;
             rows.collect()
         })
     }
@@ -79,10 +77,10 @@ mod tests {
         let path = dir.join("state.db");
         {
             let s = SqliteStore::open(&path).unwrap();
-            let d = |doc: &str| GatewayDocument { kind: "restapi".into(), id: "a1".into(), doc: doc.into() };
+            let d = |doc: &str| Document { kind: "restapi".into(), id: "a1".into(), doc: doc.into() };
             s.put_document(&d("{}")).unwrap();
             s.put_document(&d("{\"v\":2}")).unwrap();
-            s.put_document(&GatewayDocument { kind: "apikey".into(), id: "k".into(), doc: "{}".into() }).unwrap();
+            s.put_document(&Document { kind: "apikey".into(), id: "k".into(), doc: "{}".into() }).unwrap();
         }
         let s = SqliteStore::open(&path).unwrap();
         let apis = s.documents("restapi").unwrap();
