@@ -68,6 +68,30 @@ impl AuthorizationType {
     }
 }
 
+model::aws_enum! {
+    /// An integration's `passthroughBehavior`: what a request whose content type no
+    /// request template names is sent as.
+    #[derive(Default)]
+    pub enum PassthroughBehavior {
+        /// `WHEN_NO_MATCH`, the default: the body as it came.
+        #[default]
+        WhenNoMatch = "WHEN_NO_MATCH",
+        /// `WHEN_NO_TEMPLATES`: as it came if the integration has no templates at all,
+        /// else refused.
+        WhenNoTemplates = "WHEN_NO_TEMPLATES",
+        /// `NEVER`: refused.
+        Never = "NEVER",
+    }
+}
+
+impl PassthroughBehavior {
+    /// A stored `passthroughBehavior` (kept as given: the model's enum check guards the
+    /// wire), read; the default when none was given.
+    pub fn of(given: Option<&str>) -> PassthroughBehavior {
+        given.and_then(PassthroughBehavior::parse).unwrap_or_default()
+    }
+}
+
 /// An input whose closed-set member (a method's `authorizationType`, an integration's or
 /// authorizer's `type`) is still the caller's text: AWS checks it in its turn among the
 /// input's other members, so it is read only then.

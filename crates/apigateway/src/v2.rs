@@ -129,7 +129,7 @@ fn apply_integration(i: &mut HttpIntegration, input: IntegrationInput, websocket
         i.template_selection_expression = input.template_selection_expression;
     }
     if let Some(p) = input.passthrough_behavior {
-        if !["WHEN_NO_MATCH", "NEVER", "WHEN_NO_TEMPLATES"].contains(&p.as_str()) {
+        if crate::kinds::PassthroughBehavior::parse(&p).is_none() {
             return Err(GatewayError::BadRequest(format!("Invalid passthrough behavior specified: {p}")));
         }
         i.passthrough_behavior = Some(p);

@@ -2,6 +2,7 @@
 //! their responses, deployments, stages and authorizers; input trees into service calls,
 //! results into output trees.
 
+use apigateway::kinds::PassthroughBehavior;
 use apigateway::rest::{
     Authorizer, AuthorizerType, Deployment, DeploymentInput, Draft, Integration, IntegrationResponse, IntegrationType,
     Method, MethodResponse, PutMode, Resource, RestApi, RestApiInput, Stage,
@@ -108,7 +109,7 @@ fn method_response_json(r: &MethodResponse) -> Value {
 fn integration_json(i: &Integration, resource_id: &str) -> Value {
     let mut o = json!({
         "type": i.kind,
-        "passthroughBehavior": i.passthrough_behavior.as_deref().unwrap_or("WHEN_NO_MATCH"),
+        "passthroughBehavior": PassthroughBehavior::of(i.passthrough_behavior.as_deref()).as_str(),
         "timeoutInMillis": i.timeout_ms,
         "cacheNamespace": i.cache_namespace.as_deref().unwrap_or(resource_id),
         "cacheKeyParameters": i.cache_key_parameters,

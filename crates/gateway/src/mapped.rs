@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::events::{self, RequestFacts};
 use crate::execute::answers;
 use crate::{DataPlane, FunctionReply, GatewayResponse, SqsMessage};
+use apigateway::kinds::PassthroughBehavior;
 use apigateway::rest::{Integration, IntegrationResponse};
 use apigateway::routing;
 use apigateway::template::{self, Scope, TemplateError};
@@ -59,10 +60,11 @@ fn media_type(content_type: Option<&str>) -> String {
 /// empty body). A template that cannot be rendered within its bounds fails the request.
 pub(crate) fn request_body(i: &Integration, f: &RequestFacts<'_>, scope: &Scope<'_>) -> Result<String, TemplateError> {
     let ct = media_type(f.header("content-type"));
+    let passthrough = PassthroughBehavior::of(i.passthrough_behavior.as_deref());
     Ok(match i.request_templates.get(&ct) {
         Some(t) => template::render(t, scope)?,
-        None if i.request_templates.is_empty() || i.passthrough_behavior.as_deref() != Some("WHEN_NO_TEMPLATES") => {
-            if i.passthrough_behavior.as_deref() == Some("NEVER") {
+        None if i.request_templates.is_empty() || passthrough != PassthroughBehavior::WhenNoTemplates => {
+            if passthrough == PassthroughBehavior::Never {
                 String::new()
             } else {
                 scope.body.to_owned()

@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use crate::events::{self, WsEventType, WsFacts};
 use crate::execute::{answers, json_error};
 use crate::{DataPlane, FunctionReply, GatewayRequest, GatewayResponse};
-use apigateway::kinds::{AuthorizationType, IntegrationType};
+use apigateway::kinds::{AuthorizationType, IntegrationType, PassthroughBehavior};
 use apigateway::new_id;
 use apigateway::routing::{self, Address};
 use apigateway::template::{self, Scope};
@@ -393,9 +393,9 @@ impl DataPlane {
             Some(template) => template::render(template, &scope).map_err(|e| {
                 tracing::warn!("integration request template: {e}");
             })?,
-            None => match integration.passthrough_behavior.as_deref() {
-                Some("NEVER") => return Err(()),
-                Some("WHEN_NO_TEMPLATES") if !integration.request_templates.is_empty() => return Err(()),
+            None => match PassthroughBehavior::of(integration.passthrough_behavior.as_deref()) {
+                PassthroughBehavior::Never => return Err(()),
+                PassthroughBehavior::WhenNoTemplates if !integration.request_templates.is_empty() => return Err(()),
                 _ => scope.body.to_owned(),
             },
         };
