@@ -256,6 +256,10 @@ struct Inner {
     /// Woken whenever the writer takes what was pending.
     room: tokio::sync::Notify,
     dropped: AtomicU64,
+    /// Held by the writer from taking what is pending until it is committed, and by a
+    /// group's deletion: output queued before a group is deleted goes with it, never
+    /// recreating it after.
+    commit: Mutex<()>,
 }
 
 /// CloudWatch Logs.
@@ -348,6 +352,7 @@ impl LogsService {
             wake: Condvar::new(),
             room: tokio::sync::Notify::new(),
             dropped: AtomicU64::new(0),
+            commit: Mutex::new(()),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new().name("logs-writer".into()).spawn(move || writer(weak))?;
@@ -533,6 +538,18 @@ impl LogsService {
     pub fn delete_group(&self, c: &Caller, name: &str) -> Result<(), LogsError> {
         check_group_name(name, "logGroupName")?;
         let g = self.group(c, name)?;
+        let _committing = self.inner.commit.lock();
+        {
+            // What the group's streams were sent before now is deleted with it.
+            let mut p = self.inner.pending.lock();
+            let gone = |b: &LogAppend| b.account == c.account && b.region == c.region && b.group == name;
+            let (lines, bytes) = p.batches.iter().filter(|b| gone(b)).fold((0, 0), |(l, n), b| {
+                (l + b.events.len(), n + b.events.iter().map(|(_, m)| m.len()).sum::<usize>())
+            });
+            p.batches.retain(|b| !gone(b));
+            p.lines -= lines;
+            p.bytes -= bytes;
+        }
         self.inner.store.delete_group(g.id)?;
         Ok(())
     }
@@ -675,6 +692,7 @@ fn writer(inner: std::sync::Weak<Inner>) {
             }
         }
         std::thread::sleep(GATHER);
+        let _committing = i.commit.lock();
         let batches = {
             let mut p = i.pending.lock();
             p.lines = 0;

@@ -117,3 +117,24 @@ fn retention_hides_old_events_at_once() {
     assert_eq!(r.expired_end, Some(0));
     assert!(s.set_retention(&c, "g", Some(2)).unwrap_err().to_string().contains("enum value set"));
 }
+
+#[test]
+fn output_queued_before_a_group_is_deleted_goes_with_it() {
+    let s = service();
+    let c = caller();
+    s.create_group(&c, "g", None, None, BTreeMap::new()).unwrap();
+    {
+        // The writer cannot commit while this is held: both lines stay pending.
+        let _held = s.inner.commit.lock();
+        s.ingest(&c.account, &c.region, "g", "st", vec![(now_ms(), "late".into())]);
+        s.ingest(&c.account, &c.region, "h", "st", vec![(now_ms(), "kept".into())]);
+    }
+    // Whichever comes first, the writer's commit or the deletion, `g` stays deleted.
+    s.delete_group(&c, "g").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while s.group(&c, "h").is_err() {
+        assert!(std::time::Instant::now() < deadline, "the other group's line was never written");
+        std::thread::yield_now();
+    }
+    assert!(s.group(&c, "g").is_err());
+}
