@@ -263,6 +263,7 @@ pub(crate) fn endpoint_service(parts: &axum::http::request::Parts, body: &[u8]) 
         return match target.split_once('.').map(|(prefix, _)| prefix) {
             Some("Logs_20140328") => Some("logs"),
             Some("AmazonSQS") => Some("sqs"),
+            Some("AmazonSSM") => Some("ssm"),
             _ => None,
         };
     }
