@@ -36,6 +36,7 @@ mod apigw_usage;
 mod apigw_v2;
 mod auth;
 mod caller;
+mod chunked;
 mod code_urls;
 mod edge;
 mod iam_api;
@@ -50,6 +51,7 @@ mod lambda_signing;
 mod lambda_urls;
 mod lambda_versions;
 mod logs_api;
+mod s3_api;
 mod sns_api;
 mod sqs_api;
 mod ssm_api;
@@ -109,6 +111,8 @@ pub struct ApiState {
     pub logs: logs::LogsService,
     /// SSM Parameter Store.
     pub ssm: ssm::SsmService,
+    /// S3.
+    pub s3: s3::S3Service,
     /// How callers map to accounts and regions (shared: the state is cloned per request).
     pub callers: std::sync::Arc<CallerPolicy>,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -427,6 +431,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/{account}/{queue}", axum::routing::post(queue_post).get(queue_post))
         .fallback(ingress::unserved)
         .method_not_allowed_fallback(ingress::unserved)
+        .layer(middleware::from_fn_with_state(state.clone(), s3_api::front))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), ingress::request_log))
         .layer(middleware::from_fn_with_state(state.clone(), edge::front_door))

@@ -206,6 +206,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     let iam = iam::IamService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting IAM: {e}"))?;
     let sealer = ssm::Sealer::open(&data.join("ssm").join("key")).context("opening SSM's SecureString key")?;
     let ssm = ssm::SsmService::start(database.clone(), sealer).map_err(|e| anyhow::anyhow!("starting SSM: {e}"))?;
+    let s3 = s3::S3Service::start(&data.join("s3")).map_err(|e| anyhow::anyhow!("starting S3: {e}"))?;
     // IAM users' access keys act as their users, in either auth mode.
     for key in iam.active_keys() {
         issued.accept_user_key(&key);
@@ -219,6 +220,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         iam,
         logs,
         ssm,
+        s3,
         callers: Arc::new(aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),

@@ -297,6 +297,28 @@ impl Model {
         Some((&self.operations[i], labels))
     }
 
+    /// Reads a REST request as the operation `name`, which the caller chose among those
+    /// sharing its route by what the model cannot route on (S3's PutObject and
+    /// CopyObject differ in a header, DeleteObject and AbortMultipartUpload in a query
+    /// member).
+    pub fn read_as(&self, name: &str, protocol: Protocol, req: &Request<'_>) -> Result<Input, ServiceError> {
+        let unknown = || ServiceError::new("UnknownOperationException", format!("Operation {name} is not supported."));
+        let op = self.operation(name).ok_or_else(unknown)?;
+        let pairs = req.query_pairs();
+        let labels = op.template.matches(req.path, &pairs).ok_or_else(|| unknown().status(404))?;
+        let rules = rules::of(self.service);
+        let input = rest::read(self, op, protocol, labels, &pairs, req.headers, req.body.clone()).map_err(|e| {
+            let detail = match e {
+                rest::Unreadable::Type(t) => format!("Value for parameter {} is not a valid {}.", t.path, t.expected),
+                rest::Unreadable::Body(b) => format!("{}{b}", rules.malformed_prefix),
+            };
+            ServiceError::new(rules.malformed, detail)
+        })?;
+        let mut value = input.value;
+        fill_idempotency_tokens(self, op, &mut value);
+        Ok(Input { operation: op.name.clone(), value, payload: input.payload })
+    }
+
     /// Routes a request to an operation and reads its input, checking the model's
     /// constraints unless the service checks its own.
     pub fn parse(&self, protocol: Protocol, req: &Request) -> Result<Input, ServiceError> {
@@ -645,6 +667,22 @@ mod tests {
         let bomb = gz.finish().unwrap();
         let e = logs.parse(Protocol::Json, &request(&post, "/", "", &headers, &bomb)).unwrap_err();
         assert!(e.message.contains("32 MiB"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_request_is_read_as_the_operation_its_caller_chose_among_those_sharing_its_route() {
+        let s3 = service("s3").unwrap();
+        let delete = http::Method::DELETE;
+        let mut h = http::HeaderMap::new();
+        h.insert("x-amz-request-payer", "requester".parse().unwrap());
+        let req = request(&delete, "/b/a%20key", "uploadId=u1", &h, b"");
+        let abort = s3.read_as("AbortMultipartUpload", Protocol::RestXml, &req).unwrap();
+        assert_eq!(abort.value["Key"], "a key");
+        assert_eq!(abort.value["UploadId"], "u1");
+        let plain = s3.read_as("DeleteObject", Protocol::RestXml, &request(&delete, "/b/k", "", &h, b"")).unwrap();
+        assert_eq!((plain.operation.as_str(), &plain.value["Bucket"]), ("DeleteObject", &json!("b")));
+        assert!(s3.read_as("NoSuchOperation", Protocol::RestXml, &req).is_err());
+        assert!(s3.read_as("ListBuckets", Protocol::RestXml, &req).is_err(), "its route must match");
     }
 
     #[test]

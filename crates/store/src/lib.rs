@@ -11,6 +11,8 @@
 //!   `kill -9`;
 //! - [`LogStore`]: CloudWatch Logs' groups, streams and events, in a second SQLite file
 //!   so that log traffic never waits on the first;
+//! - [`ObjectStore`]: S3's buckets and object versions, in a third SQLite file (the
+//!   objects' bytes are the `s3` crate's files);
 //! - [`CodeStore`]: deployment packages stored once by SHA-256, and their extracted trees,
 //!   which execution environments read.
 //!
@@ -22,6 +24,7 @@ mod code;
 pub mod docs;
 mod documents;
 mod logs;
+mod objects;
 mod queues;
 mod sqlite;
 mod topics;
@@ -29,6 +32,7 @@ mod topics;
 pub use code::{inspect as inspect_zip, CodeError, CodePin, CodeStore};
 pub use documents::{Document, DocumentStore};
 pub use logs::{EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoredLogEvent, StreamCursor};
+pub use objects::{BucketRecord, ObjectRecord, ObjectStore};
 pub use queues::{Added, DedupWindow, QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;
 pub use topics::{HttpDelivery, SubscriptionRecord, TopicRecord, TopicStore};

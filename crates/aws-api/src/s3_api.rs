@@ -1,0 +1,595 @@
+//! S3 (rest-xml). A request is S3's by its host (`<bucket>.s3.localhost`,
+//! `<bucket>.s3.<region>.localhost`, LocalStack's `….s3.localhost.localstack.cloud`, and
+//! the endpoint hosts `s3.localhost`, `s3.<region>.localhost`) or, on any other host, by its
+//! signature's scope (`…/s3/aws4_request`, or S3's older `AWS key:signature` form); a
+//! virtual-hosted request is read as its path-style form. The protocol layer reads every
+//! input but an object's bytes, which stream to the service (`aws-chunked` decoded on the
+//! way, `chunked.rs`); GetObject's bytes stream back from the object's file.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use protocol::{Protocol, ServiceError};
+use s3::{Caller, ListQuery, Listed, ObjectMeta, PutInput, Range, S3Error, S3Service, Stored};
+use serde_json::{json, Value};
+
+use crate::{ingress, ApiState, RequestId};
+
+/// The operations served.
+pub(crate) const OPERATIONS: &[&str] = &[
+    "CreateBucket",
+    "HeadBucket",
+    "ListBuckets",
+    "DeleteBucket",
+    "GetBucketLocation",
+    "PutObject",
+    "GetObject",
+    "HeadObject",
+    "DeleteObject",
+    "DeleteObjects",
+    "ListObjects",
+    "ListObjectsV2",
+];
+
+/// The largest XML body S3 reads (a DeleteObjects of 1,000 long keys fits).
+const MAX_XML: usize = 2 * 1024 * 1024;
+
+/// Where an S3 request is addressed: the bucket its host names, if it does, and the
+/// region its host names, if it does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Addressed {
+    pub(crate) bucket: Option<String>,
+    pub(crate) region: Option<String>,
+}
+
+/// Whether a request is S3's, and how it is addressed.
+pub(crate) fn addressed(parts: &Parts) -> Option<Addressed> {
+    let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
+    if let Some(a) = by_host(host) {
+        return Some(a);
+    }
+    signed_for_s3(parts).then(Addressed::default)
+}
+
+/// Reads an S3 host: `[<bucket>.]s3[.<region>].localhost[.localstack.cloud][:port]`.
+fn by_host(host: &str) -> Option<Addressed> {
+    let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+    let host = host.to_ascii_lowercase();
+    let rest = host.strip_suffix(".localhost.localstack.cloud").or_else(|| host.strip_suffix(".localhost"))?;
+    let labels: Vec<&str> = rest.split('.').collect();
+    let region_like = |l: &str| l.contains('-') && l.bytes().any(|b| b.is_ascii_digit());
+    match labels.as_slice() {
+        ["s3"] => Some(Addressed::default()),
+        ["s3", region] if region_like(region) => Some(Addressed { bucket: None, region: Some((*region).to_owned()) }),
+        [.., "s3"] => Some(Addressed { bucket: Some(labels[..labels.len() - 1].join(".")), region: None }),
+        [.., "s3", region] if labels.len() > 2 && region_like(region) => {
+            Some(Addressed { bucket: Some(labels[..labels.len() - 2].join(".")), region: Some((*region).to_owned()) })
+        }
+        _ => None,
+    }
+}
+
+/// Whether the request is signed for S3: a SigV4 scope naming `s3` (header or presigned
+/// query), or SigV2's header or query forms, which only S3 still takes.
+fn signed_for_s3(parts: &Parts) -> bool {
+    if crate::signed_service(&parts.headers).as_deref() == Some("s3") {
+        return true;
+    }
+    let auth = parts.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth.starts_with("AWS ") {
+        return true;
+    }
+    let query = parts.uri.query().unwrap_or("");
+    form_urlencoded::parse(query.as_bytes())
+        .any(|(k, v)| (k == "X-Amz-Credential" && v.split('/').nth(3) == Some("s3")) || k == "AWSAccessKeyId")
+}
+
+/// The front door's S3 branch: S3's requests are answered here, the rest go on.
+pub(crate) async fn front(State(s): State<ApiState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match addressed(&parts) {
+        Some(a) => handle(&s, a, parts, body).await,
+        None => next.run(Request::from_parts(parts, body)).await,
+    }
+}
+
+/// One S3 request, whole.
+struct Call {
+    caller: Caller,
+    /// The path-style path (`/<bucket>/<key>`), still percent-encoded.
+    path: String,
+    request_id: String,
+    head: bool,
+}
+
+async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Response {
+    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let path = match &a.bucket {
+        Some(b) if parts.uri.path() == "/" => format!("/{b}"),
+        Some(b) => format!("/{b}{}", parts.uri.path()),
+        None => parts.uri.path().to_owned(),
+    };
+    let mut caller = s.callers.caller(&parts);
+    if let Some(region) = a.region {
+        caller.region = region;
+    }
+    let head = parts.method == axum::http::Method::HEAD;
+    let call = Call { caller, path, request_id, head };
+    let Some(model) = protocol::service("s3") else {
+        return fail(&call, &S3Error::internal("the model of s3 is missing"));
+    };
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect();
+    let Some((op, _)) = model.find_rest(&parts.method, &call.path, &pairs) else {
+        let e = S3Error::new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
+        return fail(&call, &e);
+    };
+    let op = operation(&op.name, &parts, &pairs);
+    if !OPERATIONS.contains(&op.as_str()) {
+        return ingress::unserved_operation("s3", Protocol::RestXml, &op, &call.request_id);
+    }
+    match op.as_str() {
+        "PutObject" => put_object(s, &call, model, parts, body).await,
+        "GetObject" | "HeadObject" => get_object(s, &call, model, &op, &parts).await,
+        _ => {
+            let Some(bytes) = ingress::read_body(&parts, body, MAX_XML).await else {
+                return fail(
+                    &call,
+                    &S3Error::new("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"),
+                );
+            };
+            let input = match read(model, &op, &parts, &call.path, bytes) {
+                Ok(input) => input,
+                Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
+            };
+            let (s3, caller, value) = (s.s3.clone(), call.caller.clone(), input.value);
+            let op2 = op.clone();
+            let ran = tokio::task::spawn_blocking(move || run(&s3, &caller, &op2, &value)).await;
+            match ran.unwrap_or_else(|e| Err(S3Error::internal(e))) {
+                Ok(Answer::Xml(v)) => ingress::answer(model, Protocol::RestXml, &op, v, &call.request_id),
+                Ok(Answer::Raw(r)) => r,
+                Err(e) => fail(&call, &e),
+            }
+        }
+    }
+}
+
+/// The operation a request is, where operations share a route: the model routes by
+/// method, path and query literals, S3 also by a query member (`uploadId`) and a header
+/// (`x-amz-copy-source`).
+fn operation(routed: &str, parts: &Parts, pairs: &[(String, String)]) -> String {
+    let upload = pairs.iter().any(|(k, _)| k == "uploadId");
+    let copying = parts.headers.contains_key("x-amz-copy-source");
+    match routed {
+        "PutObject" | "CopyObject" | "UploadPart" | "UploadPartCopy" => match (upload, copying) {
+            (true, true) => "UploadPartCopy",
+            (true, false) => "UploadPart",
+            (false, true) => "CopyObject",
+            (false, false) => "PutObject",
+        },
+        "GetObject" | "ListParts" if upload => "ListParts",
+        "GetObject" | "ListParts" => "GetObject",
+        "DeleteObject" | "AbortMultipartUpload" if upload => "AbortMultipartUpload",
+        "DeleteObject" | "AbortMultipartUpload" => "DeleteObject",
+        name => name,
+    }
+    .to_owned()
+}
+
+/// Reads the input of operation `op` from the protocol layer, the body given.
+fn read(
+    model: &protocol::Model,
+    op: &str,
+    parts: &Parts,
+    path: &str,
+    body: Bytes,
+) -> Result<protocol::Input, ServiceError> {
+    let req = protocol::Request {
+        method: &parts.method,
+        path,
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body,
+    };
+    model.read_as(op, Protocol::RestXml, &req)
+}
+
+/// An answer: an output tree for the protocol layer, or a response made here.
+enum Answer {
+    Xml(Value),
+    Raw(Response),
+}
+
+/// The operations whose input is all in the request's line, headers and XML body.
+fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S3Error> {
+    let bucket = text(v, "Bucket");
+    let out = match op {
+        "CreateBucket" => {
+            let constraint = v.pointer("/CreateBucketConfiguration/LocationConstraint").and_then(Value::as_str);
+            let b = s3.create_bucket(caller, &bucket, constraint)?;
+            json!({ "Location": format!("/{}", b.name) })
+        }
+        "HeadBucket" => {
+            let b = s3.bucket(caller, &bucket)?;
+            json!({ "BucketRegion": b.region, "AccessPointAlias": false })
+        }
+        "ListBuckets" => {
+            let buckets: Vec<Value> = s3
+                .list_buckets(caller)?
+                .iter()
+                .map(|b| json!({ "Name": b.name, "CreationDate": secs(b.created_ms), "BucketRegion": b.region }))
+                .collect();
+            json!({ "Buckets": buckets, "Owner": owner(&caller.account) })
+        }
+        "DeleteBucket" => {
+            s3.delete_bucket(caller, &bucket)?;
+            json!({})
+        }
+        "GetBucketLocation" => {
+            let b = s3.bucket(caller, &bucket)?;
+            return Ok(Answer::Raw(location(&b.region)));
+        }
+        "DeleteObject" => {
+            s3.delete_object(caller, &bucket, &text(v, "Key"))?;
+            json!({})
+        }
+        "DeleteObjects" => delete_objects(s3, caller, &bucket, v)?,
+        "ListObjects" => list_v1(s3, caller, &bucket, v)?,
+        _ => list_v2(s3, caller, &bucket, v)?,
+    };
+    Ok(Answer::Xml(out))
+}
+
+fn text(v: &Value, member: &str) -> String {
+    v.get(member).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+fn secs(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn owner(account: &str) -> Value {
+    json!({ "DisplayName": "webfile", "ID": s3::canonical_id(account) })
+}
+
+/// GetBucketLocation's answer: the constraint itself is the document (empty for us-east-1).
+fn location(region: &str) -> Response {
+    let inner = if region == "us-east-1" { String::new() } else { region.to_owned() };
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{inner}</LocationConstraint>"
+    );
+    ([("content-type", "application/xml")], body).into_response()
+}
+
+fn delete_objects(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    let objects = v.pointer("/Delete/Objects").and_then(Value::as_array).cloned().unwrap_or_default();
+    if objects.len() > 1000 {
+        return Err(S3Error::new(
+            "MalformedXML",
+            400,
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        ));
+    }
+    let quiet = v.pointer("/Delete/Quiet").and_then(Value::as_bool).unwrap_or(false);
+    let keys: Vec<String> = objects.iter().map(|o| text(o, "Key")).collect();
+    let results = s3.delete_objects(caller, bucket, &keys)?;
+    let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+    for (key, r) in keys.iter().zip(results) {
+        match r {
+            Ok(()) if !quiet => deleted.push(json!({ "Key": key })),
+            Ok(()) => {}
+            Err(e) => errors.push(json!({ "Key": key, "Code": e.code, "Message": e.message })),
+        }
+    }
+    Ok(json!({ "Deleted": deleted, "Errors": errors }))
+}
+
+/// What `encoding-type=url` encodes: all but unreserved characters and `/`.
+const KEY_ENCODED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+
+/// `encoding-type=url`: keys and prefixes in the answer percent-encoded.
+fn encoder(v: &Value) -> impl Fn(&str) -> String {
+    let url = v.get("EncodingType").and_then(Value::as_str) == Some("url");
+    move |s: &str| if url { percent_encoding::utf8_percent_encode(s, KEY_ENCODED).to_string() } else { s.to_owned() }
+}
+
+fn contents(listed: &Listed, encode: &dyn Fn(&str) -> String, with_owner: Option<&str>) -> Vec<Value> {
+    listed
+        .contents
+        .iter()
+        .map(|o| {
+            let mut c = json!({
+                "Key": encode(&o.key),
+                "LastModified": secs(o.modified_ms),
+                "ETag": o.etag,
+                "Size": o.size,
+                "StorageClass": "STANDARD",
+            });
+            if let Some(account) = with_owner {
+                c["Owner"] = owner(account);
+            }
+            c
+        })
+        .collect()
+}
+
+fn prefixes(listed: &Listed, encode: &dyn Fn(&str) -> String) -> Vec<Value> {
+    listed.common_prefixes.iter().map(|p| json!({ "Prefix": encode(p) })).collect()
+}
+
+fn max_keys(v: &Value) -> Result<Option<usize>, S3Error> {
+    match v.get("MaxKeys").and_then(Value::as_i64) {
+        Some(n) if n < 0 => {
+            Err(S3Error::new("InvalidArgument", 400, "Argument maxKeys must be an integer between 0 and 2147483647")
+                .with("ArgumentName", "maxKeys")
+                .with("ArgumentValue", n.to_string()))
+        }
+        Some(n) => Ok(Some(n as usize)),
+        None => Ok(None),
+    }
+}
+
+fn list_v1(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    let encode = encoder(v);
+    let q = ListQuery {
+        prefix: text(v, "Prefix"),
+        delimiter: v.get("Delimiter").and_then(Value::as_str).map(str::to_owned),
+        max_keys: max_keys(v)?,
+        after: text(v, "Marker"),
+    };
+    let listed = s3.list_objects(caller, bucket, &q)?;
+    let mut out = json!({
+        "IsTruncated": listed.is_truncated,
+        "Marker": encode(&q.after),
+        "Contents": contents(&listed, &encode, Some(&caller.account)),
+        "Name": bucket,
+        "Prefix": encode(&q.prefix),
+        "MaxKeys": q.max_keys.unwrap_or(s3::MAX_KEYS),
+        "CommonPrefixes": prefixes(&listed, &encode),
+    });
+    if let Some(d) = &q.delimiter {
+        out["Delimiter"] = json!(encode(d));
+        if listed.is_truncated {
+            out["NextMarker"] = json!(listed.last.as_deref().map(&encode));
+        }
+    }
+    if let Some(e) = v.get("EncodingType") {
+        out["EncodingType"] = e.clone();
+    }
+    Ok(out)
+}
+
+fn list_v2(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    use base64::Engine;
+    let encode = encoder(v);
+    let token = v.get("ContinuationToken").and_then(Value::as_str);
+    let after = match token {
+        Some(t) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(t)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("lamina:").map(str::to_owned))
+            .ok_or_else(|| {
+                S3Error::new("InvalidArgument", 400, "The continuation token provided is incorrect")
+                    .with("ArgumentName", "continuation-token")
+            })?,
+        None => text(v, "StartAfter"),
+    };
+    let q = ListQuery {
+        prefix: text(v, "Prefix"),
+        delimiter: v.get("Delimiter").and_then(Value::as_str).map(str::to_owned),
+        max_keys: max_keys(v)?,
+        after,
+    };
+    let listed = s3.list_objects(caller, bucket, &q)?;
+    let mut out = json!({
+        "IsTruncated": listed.is_truncated,
+        "Contents": contents(&listed, &encode, None),
+        "Name": bucket,
+        "Prefix": encode(&q.prefix),
+        "MaxKeys": q.max_keys.unwrap_or(s3::MAX_KEYS),
+        "CommonPrefixes": prefixes(&listed, &encode),
+        "KeyCount": listed.contents.len() + listed.common_prefixes.len(),
+    });
+    if let Some(d) = &q.delimiter {
+        out["Delimiter"] = json!(encode(d));
+    }
+    if let Some(t) = token {
+        out["ContinuationToken"] = json!(t);
+    }
+    if let Some(sa) = v.get("StartAfter").and_then(Value::as_str) {
+        out["StartAfter"] = json!(encode(sa));
+    }
+    if listed.is_truncated {
+        let last = listed.last.clone().unwrap_or_default();
+        out["NextContinuationToken"] =
+            json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("lamina:{last}")));
+    }
+    if let Some(e) = v.get("EncodingType") {
+        out["EncodingType"] = e.clone();
+    }
+    Ok(out)
+}
+
+/// An S3 error, as S3 answers it (a HEAD request's without a body).
+fn fail(call: &Call, e: &S3Error) -> Response {
+    let mut se = ServiceError::new(e.code, e.message.clone()).status(e.status);
+    se.fields = e.fields.iter().map(|(k, v)| ((*k).to_owned(), Value::String(v.clone()))).collect();
+    let mut resp = ingress::error("s3", Protocol::RestXml, &se, &call.request_id);
+    if call.head {
+        *resp.body_mut() = Body::empty();
+    }
+    resp
+}
+
+/// The headers an object is stored with, from a PutObject's input.
+fn meta_of(v: &Value) -> ObjectMeta {
+    let t = |m: &str| v.get(m).and_then(Value::as_str).map(str::to_owned);
+    let metadata: BTreeMap<String, String> = v
+        .get("Metadata")
+        .and_then(Value::as_object)
+        .map(|o| o.iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default();
+    ObjectMeta {
+        content_type: t("ContentType"),
+        content_encoding: t("ContentEncoding").filter(|e| e != "aws-chunked"),
+        content_disposition: t("ContentDisposition"),
+        content_language: t("ContentLanguage"),
+        cache_control: t("CacheControl"),
+        expires: t("Expires"),
+        metadata,
+    }
+}
+
+async fn put_object(s: &ApiState, call: &Call, model: &protocol::Model, parts: Parts, body: Body) -> Response {
+    let input = match read(model, "PutObject", &parts, &call.path, Bytes::new()) {
+        Ok(i) => i.value,
+        Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
+    };
+    let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
+    let chunked = header("x-amz-content-sha256").is_some_and(|h| h.starts_with("STREAMING-"))
+        || header("content-encoding").is_some_and(|e| e.split(',').any(|p| p.trim() == "aws-chunked"));
+    let declared = |n: &str| header(n).and_then(|v| v.parse::<u64>().ok());
+    let length = if chunked { declared("x-amz-decoded-content-length") } else { declared("content-length") };
+    let put = PutInput {
+        bucket: text(&input, "Bucket"),
+        key: text(&input, "Key"),
+        meta: meta_of(&input),
+        content_md5: input.get("ContentMD5").and_then(Value::as_str).map(str::to_owned),
+        length,
+    };
+    let raw = body.into_data_stream().map(|r| r.map_err(|e| S3Error::new("IncompleteBody", 400, e.to_string())));
+    let stored = if chunked {
+        s.s3.put_object(&call.caller, put, crate::chunked::decode(raw)).await
+    } else {
+        s.s3.put_object(&call.caller, put, raw).await
+    };
+    match stored {
+        Ok(o) => {
+            let out = json!({ "ETag": o.etag, "ServerSideEncryption": "AES256", "VersionId": o.version_id });
+            ingress::answer(model, Protocol::RestXml, "PutObject", out, &call.request_id)
+        }
+        Err(e) => {
+            // The body may not have been read to its end: the connection cannot carry
+            // another request, and says so.
+            let mut resp = fail(call, &e);
+            resp.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
+            resp
+        }
+    }
+}
+
+async fn get_object(s: &ApiState, call: &Call, model: &protocol::Model, op: &str, parts: &Parts) -> Response {
+    let input = match read(model, op, parts, &call.path, Bytes::new()) {
+        Ok(i) => i.value,
+        Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
+    };
+    let (s3, caller, bucket, key) = (s.s3.clone(), call.caller.clone(), text(&input, "Bucket"), text(&input, "Key"));
+    let version = input.get("VersionId").and_then(Value::as_str).map(str::to_owned);
+    let found = tokio::task::spawn_blocking(move || s3.object(&caller, &bucket, &key, version.as_deref())).await;
+    let o = match found.unwrap_or_else(|e| Err(S3Error::internal(e))) {
+        Ok(o) => o,
+        Err(e) => return fail(call, &e),
+    };
+    let range = match Range::read(parts.headers.get("range").and_then(|v| v.to_str().ok()), o.size) {
+        Ok(r) => r,
+        Err(e) => return fail(call, &e),
+    };
+    let (start, len) = range.map_or((0, o.size), |r| (r.start, r.end - r.start + 1));
+    let mut out = object_headers(&o);
+    out["ContentLength"] = json!(len);
+    if let Some(r) = range {
+        out["ContentRange"] = json!(format!("bytes {}-{}/{}", r.start, r.end, o.size));
+    }
+    let mut resp = ingress::answer(model, Protocol::RestXml, op, out, &call.request_id);
+    if range.is_some() {
+        *resp.status_mut() = axum::http::StatusCode::PARTIAL_CONTENT;
+    }
+    resp.headers_mut().insert("content-length", len.into());
+    if let Some(v) = o.meta.expires.as_deref().and_then(|e| axum::http::HeaderValue::from_str(e).ok()) {
+        resp.headers_mut().insert("expires", v);
+    }
+    if op == "HeadObject" || call.head {
+        *resp.body_mut() = Body::empty();
+        return resp;
+    }
+    match file_stream(&s.s3.blobs().path(&o.blob), start, len).await {
+        Ok(body) => {
+            *resp.body_mut() = body;
+            resp
+        }
+        Err(e) => fail(call, &S3Error::internal(e)),
+    }
+}
+
+/// The headers GetObject and HeadObject answer with.
+fn object_headers(o: &Stored) -> Value {
+    let m = &o.meta;
+    let mut out = json!({
+        "ETag": o.etag,
+        "LastModified": secs(o.modified_ms),
+        "AcceptRanges": "bytes",
+        "ContentType": m.content_type.clone().unwrap_or_else(|| "binary/octet-stream".into()),
+        "ServerSideEncryption": "AES256",
+        "Metadata": m.metadata,
+    });
+    let mut put = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            out[k] = json!(v);
+        }
+    };
+    put("ContentEncoding", &m.content_encoding);
+    put("ContentDisposition", &m.content_disposition);
+    put("ContentLanguage", &m.content_language);
+    put("CacheControl", &m.cache_control);
+    put("VersionId", &o.version_id);
+    out
+}
+
+/// `len` bytes of a file from `start`, as a body read 64 KiB at a time.
+async fn file_stream(path: &std::path::Path, start: u64, len: u64) -> std::io::Result<Body> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut file = tokio::fs::File::open(path).await?;
+    file.seek(std::io::SeekFrom::Start(start)).await?;
+    let stream = futures_util::stream::unfold((file, len), |(mut file, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; left.min(64 * 1024) as usize];
+        match file.read(&mut buf).await {
+            Ok(0) => Some((Err(std::io::Error::other("the object's file ended early")), (file, 0))),
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), (file, left - n as u64)))
+            }
+            Err(e) => Some((Err(e), (file, 0))),
+        }
+    });
+    Ok(Body::from_stream(stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_hosts_name_their_bucket_and_region() {
+        let a = |bucket: Option<&str>, region: Option<&str>| {
+            Some(Addressed { bucket: bucket.map(str::to_owned), region: region.map(str::to_owned) })
+        };
+        assert_eq!(by_host("s3.localhost:4566"), a(None, None));
+        assert_eq!(by_host("s3.eu-west-1.localhost"), a(None, Some("eu-west-1")));
+        assert_eq!(by_host("my.bucket.s3.localhost:4566"), a(Some("my.bucket"), None));
+        assert_eq!(by_host("logs.s3.us-east-2.localhost"), a(Some("logs"), Some("us-east-2")));
+        assert_eq!(by_host("b.s3.localhost.localstack.cloud:4566"), a(Some("b"), None));
+        assert_eq!(by_host("localhost:4566"), None);
+        assert_eq!(by_host("abc.execute-api.localhost:4566"), None);
+    }
+}

@@ -1,0 +1,136 @@
+//! Buckets: CreateBucket (with AWS's `LocationConstraint` rules), HeadBucket,
+//! ListBuckets, DeleteBucket and GetBucketLocation. Names are global: another account's
+//! bucket of the same name is `BucketAlreadyExists`.
+
+use store::BucketRecord;
+
+use crate::{names, now_ms, Caller, S3Error, S3Service};
+
+/// A bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    /// Its name.
+    pub name: String,
+    /// The owning account.
+    pub account: String,
+    /// Its region.
+    pub region: String,
+    /// When it was made, ms since the epoch.
+    pub created_ms: i64,
+}
+
+impl From<BucketRecord> for Bucket {
+    fn from(r: BucketRecord) -> Bucket {
+        Bucket { name: r.name, account: r.account, region: r.region, created_ms: r.created_ms }
+    }
+}
+
+/// The region whose endpoint takes buckets without a `LocationConstraint`.
+const DEFAULT_REGION: &str = "us-east-1";
+
+impl S3Service {
+    /// CreateBucket, sent to `caller.region`'s endpoint.
+    pub fn create_bucket(&self, caller: &Caller, name: &str, constraint: Option<&str>) -> Result<Bucket, S3Error> {
+        names::check_bucket(name)?;
+        let region = bucket_region(&caller.region, constraint)?;
+        let record = BucketRecord {
+            name: name.to_owned(),
+            account: caller.account.clone(),
+            region: region.clone(),
+            created_ms: now_ms(),
+            doc: "{}".into(),
+        };
+        if self.inner.store.insert_bucket(&record)? {
+            return Ok(record.into());
+        }
+        let existing = self.inner.store.bucket(name)?.ok_or_else(|| S3Error::internal("a bucket came and went"))?;
+        if existing.account != caller.account {
+            return Err(S3Error::new(
+                "BucketAlreadyExists",
+                409,
+                "The requested bucket name is not available. The bucket namespace is shared by all users of the \
+                 system. Please select a different name and try again.",
+            )
+            .with("BucketName", name));
+        }
+        // us-east-1 answers the owner's second CreateBucket with success, as it always has.
+        if caller.region == DEFAULT_REGION && existing.region == DEFAULT_REGION {
+            return Ok(existing.into());
+        }
+        Err(S3Error::new(
+            "BucketAlreadyOwnedByYou",
+            409,
+            "Your previous request to create the named bucket succeeded and you already own it.",
+        )
+        .with("BucketName", name))
+    }
+
+    /// The bucket `name`, if `caller` may use it.
+    pub fn bucket(&self, caller: &Caller, name: &str) -> Result<Bucket, S3Error> {
+        self.owned(caller, name).map(Bucket::from)
+    }
+
+    /// ListBuckets: the caller's, by name.
+    pub fn list_buckets(&self, caller: &Caller) -> Result<Vec<Bucket>, S3Error> {
+        Ok(self.inner.store.buckets(&caller.account)?.into_iter().map(Bucket::from).collect())
+    }
+
+    /// DeleteBucket: only an empty one.
+    pub fn delete_bucket(&self, caller: &Caller, name: &str) -> Result<(), S3Error> {
+        self.owned(caller, name)?;
+        if !self.inner.store.delete_bucket(name)? {
+            return Err(S3Error::new("BucketNotEmpty", 409, "The bucket you tried to delete is not empty")
+                .with("BucketName", name));
+        }
+        Ok(())
+    }
+
+    /// The stored bucket, if it exists and is the caller's.
+    pub(crate) fn owned(&self, caller: &Caller, name: &str) -> Result<BucketRecord, S3Error> {
+        let b = self.inner.store.bucket(name)?.ok_or_else(|| S3Error::no_bucket(name))?;
+        if b.account != caller.account {
+            return Err(S3Error::new("AccessDenied", 403, "Access Denied"));
+        }
+        Ok(b)
+    }
+}
+
+/// The region a new bucket lives in: its constraint, as the endpoint it was sent to
+/// allows it.
+fn bucket_region(endpoint: &str, constraint: Option<&str>) -> Result<String, S3Error> {
+    match constraint.filter(|c| !c.is_empty()) {
+        None if endpoint == DEFAULT_REGION => Ok(DEFAULT_REGION.into()),
+        None => Err(S3Error::new(
+            "IllegalLocationConstraintException",
+            400,
+            "The unspecified location constraint is incompatible for the region specific endpoint this request was \
+             sent to.",
+        )),
+        Some(c) if c == DEFAULT_REGION => {
+            Err(S3Error::new("InvalidLocationConstraint", 400, "The specified location-constraint is not valid")
+                .with("LocationConstraint", c))
+        }
+        Some(c) if endpoint == DEFAULT_REGION || c == endpoint => Ok(c.to_owned()),
+        Some(c) => Err(S3Error::new(
+            "IllegalLocationConstraintException",
+            400,
+            format!("The {c} location constraint is incompatible for the region specific endpoint this request was sent to."),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_constraints_follow_the_endpoints_region() {
+        assert_eq!(bucket_region("us-east-1", None).unwrap(), "us-east-1");
+        assert_eq!(bucket_region("us-east-1", Some("eu-west-1")).unwrap(), "eu-west-1");
+        assert_eq!(bucket_region("us-east-1", Some("us-east-1")).unwrap_err().code, "InvalidLocationConstraint");
+        assert_eq!(bucket_region("eu-west-1", None).unwrap_err().code, "IllegalLocationConstraintException");
+        assert_eq!(bucket_region("eu-west-1", Some("eu-west-1")).unwrap(), "eu-west-1");
+        let e = bucket_region("eu-west-1", Some("us-west-2")).unwrap_err();
+        assert!(e.message.starts_with("The us-west-2 location constraint is incompatible"));
+    }
+}

@@ -1,0 +1,130 @@
+//! Lamina's S3.
+//!
+//! [`S3Service`] owns buckets and objects. An object's bytes go to a blob file under the
+//! data directory (`blobs.rs`: streamed to a temporary file while their digests are
+//! computed, fsynced and renamed into place), and its metadata to the store's
+//! [`store::ObjectStore`] only then, so an answered write survives a `kill -9` and an
+//! interrupted one leaves nothing visible. Keys are opaque: they name rows, never files.
+//! `buckets.rs` holds the buckets (names in `names.rs`), `objects.rs` the objects,
+//! `listing.rs` ListObjects and ListObjectsV2.
+//!
+//! It knows nothing of S3's XML or HTTP: `aws-api` speaks them, and hands bodies in as
+//! streams of bytes already decoded (`aws-chunked` included). Metadata calls are short
+//! SQLite statements; callers run them off the async workers.
+#![deny(missing_docs)]
+
+mod blobs;
+mod buckets;
+mod listing;
+pub mod names;
+mod objects;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use store::{ObjectStore, StoreError};
+
+pub use blobs::Blobs;
+pub use buckets::Bucket;
+pub use listing::{ListQuery, Listed, MAX_KEYS};
+pub use model::Caller;
+pub use objects::{ObjectMeta, PutInput, Range, Stored};
+
+/// An S3 error, as the API answers it: its code, message and status, and the extra
+/// fields S3 adds to the `<Error>` document (`BucketName`, `Key`, …).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct S3Error {
+    /// `Code`.
+    pub code: &'static str,
+    /// `Message`.
+    pub message: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// Further fields of the error document, in order.
+    pub fields: Vec<(&'static str, String)>,
+}
+
+impl S3Error {
+    /// An error with no extra fields.
+    pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> S3Error {
+        S3Error { code, message: message.into(), status, fields: Vec::new() }
+    }
+
+    /// The same, with one more field.
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> S3Error {
+        self.fields.push((name, value.into()));
+        self
+    }
+
+    /// `NoSuchBucket`.
+    pub fn no_bucket(name: &str) -> S3Error {
+        S3Error::new("NoSuchBucket", 404, "The specified bucket does not exist").with("BucketName", name)
+    }
+
+    /// `NoSuchKey`.
+    pub fn no_key(key: &str) -> S3Error {
+        S3Error::new("NoSuchKey", 404, "The specified key does not exist.").with("Key", key)
+    }
+
+    /// `InternalError`: a failure of Lamina's own.
+    pub fn internal(why: impl std::fmt::Display) -> S3Error {
+        tracing::error!("s3: {why}");
+        S3Error::new("InternalError", 500, "We encountered an internal error. Please try again.")
+    }
+}
+
+impl From<StoreError> for S3Error {
+    fn from(e: StoreError) -> Self {
+        S3Error::internal(e)
+    }
+}
+
+/// S3.
+#[derive(Clone)]
+pub struct S3Service {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for S3Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Service").finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    store: ObjectStore,
+    blobs: Blobs,
+}
+
+impl S3Service {
+    /// Opens S3's state under `dir` (`meta.db`, `blobs/`), removing what an interrupted
+    /// write left behind.
+    pub fn start(dir: &Path) -> Result<S3Service, S3Error> {
+        let store = ObjectStore::open(&dir.join("meta.db"))?;
+        let blobs = Blobs::open(&dir.join("blobs")).map_err(S3Error::internal)?;
+        let kept: std::collections::HashSet<String> = store.blobs()?.into_iter().collect();
+        let removed = blobs.sweep(&kept).map_err(S3Error::internal)?;
+        if removed > 0 {
+            tracing::info!(removed, "s3: removed blobs no object names (writes a crash interrupted)");
+        }
+        Ok(S3Service { inner: Arc::new(Inner { store, blobs }) })
+    }
+
+    /// Where object bytes are written and read.
+    pub fn blobs(&self) -> &Blobs {
+        &self.inner.blobs
+    }
+}
+
+/// The canonical user id S3 shows as an account's `Owner.ID`.
+pub fn canonical_id(account: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("lamina-s3-owner:{account}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Milliseconds since the epoch, now.
+fn now_ms() -> i64 {
+    model::clock::now_ms()
+}

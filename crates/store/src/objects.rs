@@ -1,0 +1,354 @@
+//! S3's metadata: buckets and object versions, in a SQLite file of its own so that object
+//! traffic never waits on the rest of the state. The bytes are not here: each version
+//! names the blob file that holds them (the `s3` crate writes those, fsynced and renamed
+//! into place before the row that names them is committed).
+
+use std::path::Path;
+
+use model::sync::Mutex;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::StoreError;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    latest INTEGER NOT NULL,
+    marker INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    blob TEXT,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (bucket, key, version)
+);
+CREATE INDEX IF NOT EXISTS objects_listing ON objects (bucket, latest, key);
+";
+
+/// A bucket, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketRecord {
+    /// Its name, unique across accounts.
+    pub name: String,
+    /// The owning account.
+    pub account: String,
+    /// Its region (its `LocationConstraint`, or `us-east-1`).
+    pub region: String,
+    /// When it was made, ms since the epoch.
+    pub created_ms: i64,
+    /// Its configuration (versioning, tags, CORS, policy, …), in the `s3` crate's format.
+    pub doc: String,
+}
+
+/// One version of an object (or a delete marker), as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRecord {
+    /// The bucket.
+    pub bucket: String,
+    /// The key: opaque bytes of UTF-8, never a path.
+    pub key: String,
+    /// The version id; `null` in a bucket that never had versioning on.
+    pub version: String,
+    /// Orders a key's versions: the newest has the highest.
+    pub seq: i64,
+    /// Whether this is the key's current version.
+    pub latest: bool,
+    /// Whether this is a delete marker.
+    pub marker: bool,
+    /// Its length in bytes.
+    pub size: i64,
+    /// Its ETag, quoted as S3 shows it.
+    pub etag: String,
+    /// When it was written, ms since the epoch.
+    pub modified_ms: i64,
+    /// The blob holding its bytes (none for a delete marker).
+    pub blob: Option<String>,
+    /// Its metadata (content headers, user metadata, tags, checksums), in the `s3`
+    /// crate's format.
+    pub doc: String,
+}
+
+/// S3's metadata store.
+pub struct ObjectStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for ObjectStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectStore").finish_non_exhaustive()
+    }
+}
+
+const OBJECT_COLUMNS: &str = "bucket, key, version, seq, latest, marker, size, etag, modified_ms, blob, doc";
+
+fn object_of(r: &Row<'_>) -> rusqlite::Result<ObjectRecord> {
+    Ok(ObjectRecord {
+        bucket: r.get(0)?,
+        key: r.get(1)?,
+        version: r.get(2)?,
+        seq: r.get(3)?,
+        latest: r.get(4)?,
+        marker: r.get(5)?,
+        size: r.get(6)?,
+        etag: r.get(7)?,
+        modified_ms: r.get(8)?,
+        blob: r.get(9)?,
+        doc: r.get(10)?,
+    })
+}
+
+fn bucket_of(r: &Row<'_>) -> rusqlite::Result<BucketRecord> {
+    Ok(BucketRecord { name: r.get(0)?, account: r.get(1)?, region: r.get(2)?, created_ms: r.get(3)?, doc: r.get(4)? })
+}
+
+impl ObjectStore {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<ObjectStore, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        }
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(ObjectStore { conn: Mutex::new(conn) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let mut conn = self.conn.lock();
+        Ok(f(&mut conn)?)
+    }
+
+    /// Stores a new bucket; false if one of that name exists.
+    pub fn insert_bucket(&self, b: &BucketRecord) -> Result<bool, StoreError> {
+        let n = self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO buckets (name, account, region, created_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![b.name, b.account, b.region, b.created_ms, b.doc],
+            )
+        })?;
+        Ok(n == 1)
+    }
+
+    /// The bucket of that name.
+    pub fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT name, account, region, created_ms, doc FROM buckets WHERE name = ?1",
+                params![name],
+                bucket_of,
+            )
+            .optional()
+        })
+    }
+
+    /// An account's buckets, by name.
+    pub fn buckets(&self, account: &str) -> Result<Vec<BucketRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT name, account, region, created_ms, doc FROM buckets WHERE account = ?1 ORDER BY name",
+            )?;
+            let rows = stmt.query_map(params![account], bucket_of)?;
+            rows.collect()
+        })
+    }
+
+    /// Replaces a bucket's configuration.
+    pub fn update_bucket(&self, name: &str, doc: &str) -> Result<(), StoreError> {
+        self.with(|c| c.execute("UPDATE buckets SET doc = ?2 WHERE name = ?1", params![name, doc]).map(drop))
+    }
+
+    /// Deletes a bucket if it holds no object version; false if it holds one.
+    pub fn delete_bucket(&self, name: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let any: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)", params![name], |r| r.get(0))?;
+            if any {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM buckets WHERE name = ?1", params![name])?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    /// Stores a new version of a key as its latest; a `null` version replaces the key's
+    /// `null` version, if it has one. The blobs no version names any more are returned,
+    /// for the caller to delete once this has committed.
+    pub fn put_object(&self, o: &ObjectRecord) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let mut gone = Vec::new();
+            if o.version == "null" {
+                let old: Option<Option<String>> = tx
+                    .query_row(
+                        "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'",
+                        params![o.bucket, o.key],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                gone.extend(old.flatten());
+                tx.execute(
+                    "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'",
+                    params![o.bucket, o.key],
+                )?;
+            }
+            tx.execute(
+                "UPDATE objects SET latest = 0 WHERE bucket = ?1 AND key = ?2 AND latest = 1",
+                params![o.bucket, o.key],
+            )?;
+            let seq: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM objects WHERE bucket = ?1 AND key = ?2",
+                params![o.bucket, o.key],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                &format!("INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![o.bucket, o.key, o.version, seq, o.marker, o.size, o.etag, o.modified_ms, o.blob, o.doc],
+            )?;
+            tx.commit()?;
+            Ok(gone)
+        })
+    }
+
+    /// A key's version: the latest unless one is named.
+    pub fn object(&self, bucket: &str, key: &str, version: Option<&str>) -> Result<Option<ObjectRecord>, StoreError> {
+        self.with(|c| match version {
+            Some(v) => c
+                .query_row(
+                    &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND version = ?3"),
+                    params![bucket, key, v],
+                    object_of,
+                )
+                .optional(),
+            None => c
+                .query_row(
+                    &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND latest = 1"),
+                    params![bucket, key],
+                    object_of,
+                )
+                .optional(),
+        })
+    }
+
+    /// Deletes one version of a key (the newest left becomes its latest); the blob it
+    /// named, if it did and it existed.
+    pub fn delete_version(&self, bucket: &str, key: &str, version: &str) -> Result<Option<Option<String>>, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let old: Option<Option<String>> = tx
+                .query_row(
+                    "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version = ?3",
+                    params![bucket, key, version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if old.is_some() {
+                tx.execute(
+                    "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version = ?3",
+                    params![bucket, key, version],
+                )?;
+                tx.execute(
+                    "UPDATE objects SET latest = 1 WHERE bucket = ?1 AND key = ?2 AND seq = \
+                     (SELECT MAX(seq) FROM objects WHERE bucket = ?1 AND key = ?2)",
+                    params![bucket, key],
+                )?;
+            }
+            tx.commit()?;
+            Ok(old)
+        })
+    }
+
+    /// Latest versions that are not delete markers, in key order: keys after `after`
+    /// that begin with `prefix`, at most `limit`.
+    pub fn list(&self, bucket: &str, prefix: &str, after: &str, limit: usize) -> Result<Vec<ObjectRecord>, StoreError> {
+        self.with(|c| {
+            // Keys from `max(after, prefix)` on; the prefix is checked in Rust, where a
+            // byte comparison is exact.
+            let from = if prefix > after { prefix } else { after };
+            let op = if prefix > after { ">=" } else { ">" };
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND latest = 1 AND marker = 0 \
+                 AND key {op} ?2 ORDER BY key LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![bucket, from, limit as i64], object_of)?;
+            let mut out = Vec::new();
+            for r in rows {
+                let r = r?;
+                if !r.key.starts_with(prefix) {
+                    break;
+                }
+                out.push(r);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every blob a version names: what the blob directory must keep.
+    pub fn blobs(&self) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT blob FROM objects WHERE blob IS NOT NULL")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(key: &str, version: &str, blob: &str) -> ObjectRecord {
+        ObjectRecord {
+            bucket: "b".into(),
+            key: key.into(),
+            version: version.into(),
+            seq: 0,
+            latest: true,
+            marker: false,
+            size: 1,
+            etag: "\"e\"".into(),
+            modified_ms: 1,
+            blob: Some(blob.into()),
+            doc: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn versions_replace_and_list_in_key_order() {
+        let dir = std::env::temp_dir().join(format!("lamina-objects-{}", std::process::id()));
+        let s = ObjectStore::open(&dir.join("s3.db")).unwrap();
+        let b =
+            BucketRecord { name: "b".into(), account: "a".into(), region: "r".into(), created_ms: 1, doc: "{}".into() };
+        assert!(s.insert_bucket(&b).unwrap());
+        assert!(!s.insert_bucket(&b).unwrap());
+        assert!(s.put_object(&object("k", "null", "blob1")).unwrap().is_empty());
+        assert_eq!(s.put_object(&object("k", "null", "blob2")).unwrap(), ["blob1"]);
+        assert!(s.put_object(&object("k", "v2", "blob3")).unwrap().is_empty());
+        assert_eq!(s.object("b", "k", None).unwrap().unwrap().blob.as_deref(), Some("blob3"));
+        assert_eq!(s.object("b", "k", Some("null")).unwrap().unwrap().blob.as_deref(), Some("blob2"));
+        for k in ["a/1", "a/2", "b/1", "ab"] {
+            s.put_object(&object(k, "null", k)).unwrap();
+        }
+        let keys = |v: Vec<ObjectRecord>| v.into_iter().map(|o| o.key).collect::<Vec<_>>();
+        assert_eq!(keys(s.list("b", "a", "", 10).unwrap()), ["a/1", "a/2", "ab"]);
+        assert_eq!(keys(s.list("b", "a", "a/1", 10).unwrap()), ["a/2", "ab"]);
+        assert_eq!(keys(s.list("b", "", "ab", 2).unwrap()), ["b/1", "k"]);
+        assert!(!s.delete_bucket("b").unwrap(), "not empty");
+        assert_eq!(s.delete_version("b", "k", "v2").unwrap(), Some(Some("blob3".into())));
+        assert_eq!(s.object("b", "k", None).unwrap().unwrap().version, "null", "the older one is latest again");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,184 @@
+"""S3, driven by boto3, both aws CLIs and plain HTTP: buckets with AWS's naming and
+location rules, objects streamed in and out (ranges, metadata, Content-MD5, aws-chunked
+uploads), listings, path-style and virtual-hosted addressing, and persistence across a
+kill -9."""
+import hashlib
+import json
+import os
+import subprocess
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+@pytest.fixture
+def s3(lamina):
+    return lamina.client("s3")
+
+
+def error_of(call, **kw):
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    r = e.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]
+
+
+def test_buckets_follow_aws_naming_and_location_rules(lamina, s3):
+    s3.create_bucket(Bucket="photos")
+    # us-east-1 answers its owner's second CreateBucket with success.
+    s3.create_bucket(Bucket="photos")
+    other = lamina.client("s3", key="222222222222")
+    code, status, err = error_of(other.create_bucket, Bucket="photos")
+    assert (code, status, err["BucketName"]) == ("BucketAlreadyExists", 409, "photos")
+    assert error_of(s3.create_bucket, Bucket="Not_Valid")[:2] == ("InvalidBucketName", 400)
+    europe = lamina.client("s3", region="eu-west-1")
+    assert error_of(europe.create_bucket, Bucket="euro-bucket")[:2] == ("IllegalLocationConstraintException", 400)
+    europe.create_bucket(Bucket="euro-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert error_of(europe.create_bucket, Bucket="euro-bucket",
+                    CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})[0] == "BucketAlreadyOwnedByYou"
+    assert s3.get_bucket_location(Bucket="euro-bucket")["LocationConstraint"] == "eu-west-1"
+    assert s3.get_bucket_location(Bucket="photos")["LocationConstraint"] is None
+    head = s3.head_bucket(Bucket="euro-bucket")
+    assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "eu-west-1"
+    assert error_of(s3.head_bucket, Bucket="nobody-has-this")[:2] == ("404", 404)
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["euro-bucket", "photos"]
+    assert [b["Name"] for b in other.list_buckets()["Buckets"]] == []
+    s3.put_object(Bucket="photos", Key="a.jpg", Body=b"x")
+    assert error_of(s3.delete_bucket, Bucket="photos")[:2] == ("BucketNotEmpty", 409)
+    assert error_of(other.get_object, Bucket="photos", Key="a.jpg")[:2] == ("AccessDenied", 403)
+    s3.delete_object(Bucket="photos", Key="a.jpg")
+    s3.delete_bucket(Bucket="photos")
+    code, status, err = error_of(s3.delete_bucket, Bucket="photos")
+    assert (code, status, err["Message"]) == ("NoSuchBucket", 404, "The specified bucket does not exist")
+
+
+def test_objects_round_trip_with_their_headers_ranges_and_digests(s3):
+    s3.create_bucket(Bucket="docs")
+    body = b"0123456789" * 1000
+    put = s3.put_object(Bucket="docs", Key="report.txt", Body=body, ContentType="text/plain",
+                        Metadata={"Author": "ada"}, CacheControl="no-cache")
+    assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    got = s3.get_object(Bucket="docs", Key="report.txt")
+    assert got["Body"].read() == body
+    assert (got["ContentType"], got["Metadata"], got["CacheControl"], got["ContentLength"]) == \
+        ("text/plain", {"author": "ada"}, "no-cache", len(body))
+    part = s3.get_object(Bucket="docs", Key="report.txt", Range="bytes=10-14")
+    assert (part["Body"].read(), part["ContentRange"], part["ResponseMetadata"]["HTTPStatusCode"]) == \
+        (b"01234", "bytes 10-14/10000", 206)
+    assert s3.get_object(Bucket="docs", Key="report.txt", Range="bytes=-3")["Body"].read() == b"789"
+    code, status, err = error_of(s3.get_object, Bucket="docs", Key="report.txt", Range="bytes=20000-")
+    assert (code, status, err["ActualObjectSize"]) == ("InvalidRange", 416, "10000")
+    head = s3.head_object(Bucket="docs", Key="report.txt")
+    assert (head["ContentLength"], head["ETag"], head["AcceptRanges"]) == (10000, put["ETag"], "bytes")
+    # A wrong Content-MD5 stores nothing.
+    wrong = "1B2M2Y8AsgTpgAmY7PhCfg=="
+    code, status, err = error_of(s3.put_object, Bucket="docs", Key="bad", Body=b"data", ContentMD5=wrong)
+    assert (code, status, err["CalculatedDigest"]) == ("BadDigest", 400, "jXd/OF09/siBXSD3SWAm3A==")
+    assert error_of(s3.head_object, Bucket="docs", Key="bad")[:2] == ("404", 404)
+    assert error_of(s3.put_object, Bucket="docs", Key="bad", Body=b"data", ContentMD5="nope")[0] == "InvalidDigest"
+    code, _, err = error_of(s3.get_object, Bucket="docs", Key="missing")
+    assert (code, err["Key"], err["Message"]) == ("NoSuchKey", "missing", "The specified key does not exist.")
+    assert error_of(s3.get_object, Bucket="no-such-bucket-here", Key="k")[0] == "NoSuchBucket"
+    assert error_of(s3.put_object, Bucket="docs", Key="k" * 1025, Body=b"x")[0] == "KeyTooLongError"
+
+
+def test_keys_are_opaque(lamina, s3):
+    s3.create_bucket(Bucket="odd")
+    keys = ["../escape", "a//b", "100%", "a+b c", "ünïcødé/🚀", "trailing/", "./dot", "?q=1&x"]
+    for k in keys:
+        s3.put_object(Bucket="odd", Key=k, Body=k.encode())
+    for k in keys:
+        assert s3.get_object(Bucket="odd", Key=k)["Body"].read() == k.encode(), k
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket="odd")["Contents"]]
+    assert listed == sorted(keys, key=lambda k: k.encode())
+    assert not (lamina.data_dir.parent / "escape").exists()
+    out = s3.delete_objects(Bucket="odd", Delete={"Objects": [{"Key": k} for k in keys[:3]] + [{"Key": "never"}]})
+    assert sorted(d["Key"] for d in out["Deleted"]) == sorted(keys[:3] + ["never"])
+    assert s3.list_objects_v2(Bucket="odd")["KeyCount"] == len(keys) - 3
+
+
+def test_listings_fold_prefixes_and_page(s3):
+    s3.create_bucket(Bucket="tree")
+    keys = [f"logs/2026/{d:02}.log" for d in range(1, 8)] + ["logs/readme", "top.txt", "zeta/x"]
+    for k in keys:
+        s3.put_object(Bucket="tree", Key=k, Body=b"-")
+    root = s3.list_objects_v2(Bucket="tree", Delimiter="/")
+    assert [c["Prefix"] for c in root["CommonPrefixes"]] == ["logs/", "zeta/"]
+    assert [o["Key"] for o in root["Contents"]] == ["top.txt"] and root["KeyCount"] == 3
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket="tree", Prefix="logs/", PaginationConfig={"PageSize": 3})
+    seen = [o["Key"] for p in pages for o in p.get("Contents", [])]
+    assert seen == sorted(k for k in keys if k.startswith("logs/"))
+    after = s3.list_objects_v2(Bucket="tree", StartAfter="logs/2026/05.log", MaxKeys=2)
+    assert [o["Key"] for o in after["Contents"]] == ["logs/2026/06.log", "logs/2026/07.log"]
+    assert after["IsTruncated"] and after["NextContinuationToken"]
+    v1 = s3.list_objects(Bucket="tree", Marker="logs/readme")
+    assert [o["Key"] for o in v1["Contents"]] == ["top.txt", "zeta/x"] and v1["Contents"][0]["Owner"]["ID"]
+    v1_pages = s3.get_paginator("list_objects").paginate(Bucket="tree", PaginationConfig={"PageSize": 4})
+    assert [o["Key"] for p in v1_pages for o in p["Contents"]] == sorted(keys)
+    s3.put_object(Bucket="tree", Key="sp ace/é", Body=b"-")
+    # Asked for by the caller, the encoding is left to it (boto3 decodes only what it asked for itself).
+    encoded = s3.list_objects_v2(Bucket="tree", Prefix="sp", EncodingType="url")
+    assert encoded["Contents"][0]["Key"] == "sp%20ace/%C3%A9"
+    assert s3.list_objects_v2(Bucket="tree", Prefix="sp")["Contents"][0]["Key"] == "sp ace/é"
+
+
+def test_virtual_hosted_and_path_style_requests_over_plain_http(lamina, s3):
+    s3.create_bucket(Bucket="web")
+
+    def call(method, path, host, body=None):
+        req = urllib.request.Request(lamina.url + path, data=body, method=method, headers={"Host": host})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    port = lamina.port
+    status, _, _ = call("PUT", "/index.html", f"web.s3.localhost:{port}", b"<h1>hi</h1>")
+    assert status == 200
+    assert call("GET", "/index.html", f"web.s3.us-east-1.localhost:{port}")[2] == b"<h1>hi</h1>"
+    assert call("GET", "/web/index.html", f"s3.localhost:{port}")[2] == b"<h1>hi</h1>"
+    assert call("GET", "/index.html", f"web.s3.localhost.localstack.cloud:{port}")[2] == b"<h1>hi</h1>"
+    status, headers, body = call("GET", "/nope", f"web.s3.localhost:{port}")
+    assert status == 404 and b"<Code>NoSuchKey</Code>" in body and headers["content-type"] == "application/xml"
+
+
+@pytest.mark.parametrize("cli", ["aws", "aws2"])
+def test_both_aws_clis(lamina, tmp_path, cli):
+    binary = "aws" if cli == "aws" else os.environ.get("AWS_CLI_V2", "aws")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
+               AWS_PAGER="")
+
+    def aws(*args):
+        p = subprocess.run([binary, "--endpoint-url", lamina.url, *args], capture_output=True, text=True, env=env,
+                           timeout=120)
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    bucket = f"cli-{cli}"
+    assert f"make_bucket: {bucket}" in aws("s3", "mb", f"s3://{bucket}")
+    src = tmp_path / "notes.txt"
+    src.write_bytes(os.urandom(3 * 1024 * 1024))
+    aws("s3", "cp", str(src), f"s3://{bucket}/dir/notes.txt")
+    assert "notes.txt" in aws("s3", "ls", f"s3://{bucket}/dir/")
+    back = tmp_path / "back.txt"
+    aws("s3", "cp", f"s3://{bucket}/dir/notes.txt", str(back))
+    assert back.read_bytes() == src.read_bytes()
+    listed = json.loads(aws("s3api", "list-objects-v2", "--bucket", bucket))
+    assert [o["Key"] for o in listed["Contents"]] == ["dir/notes.txt"]
+    aws("s3", "rm", f"s3://{bucket}/dir/notes.txt")
+    assert f"remove_bucket: {bucket}" in aws("s3", "rb", f"s3://{bucket}")
+
+
+def test_objects_survive_a_kill_9_and_a_large_body_streams_both_ways(lamina, s3):
+    s3.create_bucket(Bucket="durable")
+    big = os.urandom(24 * 1024 * 1024)
+    put = s3.put_object(Bucket="durable", Key="big.bin", Body=big)
+    s3.put_object(Bucket="durable", Key="small", Body=b"kept")
+    lamina.restart(hard=True)
+    s3 = lamina.client("s3")
+    got = s3.get_object(Bucket="durable", Key="big.bin")
+    assert got["ETag"] == put["ETag"] and hashlib.sha256(got["Body"].read()).digest() == hashlib.sha256(big).digest()
+    assert s3.get_object(Bucket="durable", Key="small")["Body"].read() == b"kept"
+    assert os.listdir(lamina.data_dir / "s3" / "blobs" / "tmp") == []
