@@ -24,7 +24,7 @@ def error_of(call):
     [
         ("cloudformation", lambda c: c.describe_stacks()),  # query (XML)
         ("dynamodb", lambda c: c.list_tables()),  # json 1.0
-        ("s3", lambda c: c.list_buckets()),  # rest-xml
+        ("s3", lambda c: c.get_bucket_accelerate_configuration(Bucket="some-bucket")),  # rest-xml
         ("scheduler", lambda c: c.list_schedules()),  # rest-json
         ("cloudwatch", lambda c: c.list_metrics()),  # CBOR (the SDK's first choice)
         ("lambda", lambda c: c.list_capacity_providers()),  # rest-json, a served service
@@ -62,7 +62,8 @@ def test_health_in_lamina_and_localstack_formats(lamina):
     assert status == 200
     health = json.loads(body)
     assert health["services"]["lambda"]["state"] == "running"
-    assert health["services"]["s3"]["state"] == "not implemented"
+    assert health["services"]["s3"]["state"] == "running"
+    assert health["services"]["dynamodb"]["state"] == "not implemented"
     status, _, body = lamina.http("GET", "/_localstack/health")
     assert status == 200
     health = json.loads(body)

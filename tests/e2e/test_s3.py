@@ -159,7 +159,8 @@ def test_both_aws_clis(lamina, tmp_path, cli):
     bucket = f"cli-{cli}"
     assert f"make_bucket: {bucket}" in aws("s3", "mb", f"s3://{bucket}")
     src = tmp_path / "notes.txt"
-    src.write_bytes(os.urandom(3 * 1024 * 1024))
+    # Past the CLIs' 8 MB threshold: a multipart upload, and ranged downloads.
+    src.write_bytes(os.urandom(20 * 1024 * 1024))
     aws("s3", "cp", str(src), f"s3://{bucket}/dir/notes.txt")
     assert "notes.txt" in aws("s3", "ls", f"s3://{bucket}/dir/")
     back = tmp_path / "back.txt"
@@ -182,3 +183,95 @@ def test_objects_survive_a_kill_9_and_a_large_body_streams_both_ways(lamina, s3)
     assert got["ETag"] == put["ETag"] and hashlib.sha256(got["Body"].read()).digest() == hashlib.sha256(big).digest()
     assert s3.get_object(Bucket="durable", Key="small")["Body"].read() == b"kept"
     assert os.listdir(lamina.data_dir / "s3" / "blobs" / "tmp") == []
+
+
+def test_multipart_uploads_as_aws_checks_them(s3):
+    s3.create_bucket(Bucket="parts")
+    five = os.urandom(5 * 1024 * 1024)
+    up = s3.create_multipart_upload(Bucket="parts", Key="joined.bin", ContentType="application/x-joined",
+                                    Metadata={"origin": "test"})["UploadId"]
+    e1 = s3.upload_part(Bucket="parts", Key="joined.bin", UploadId=up, PartNumber=1, Body=five)["ETag"]
+    e2 = s3.upload_part(Bucket="parts", Key="joined.bin", UploadId=up, PartNumber=2, Body=b"tail")["ETag"]
+    listed = s3.list_parts(Bucket="parts", Key="joined.bin", UploadId=up)
+    assert [(p["PartNumber"], p["Size"]) for p in listed["Parts"]] == [(1, len(five)), (2, 4)]
+    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket="parts")["Uploads"]] == [up]
+    parts = [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]
+    assert error_of(s3.complete_multipart_upload, Bucket="parts", Key="joined.bin", UploadId=up,
+                    MultipartUpload={"Parts": parts[::-1]})[0] == "InvalidPartOrder"
+    code, _, err = error_of(s3.complete_multipart_upload, Bucket="parts", Key="joined.bin", UploadId=up,
+                            MultipartUpload={"Parts": [parts[0], {"PartNumber": 2, "ETag": '"00"'}]})
+    assert (code, err["PartNumber"]) == ("InvalidPart", "2")
+    never_uploaded = [{"PartNumber": 2, "ETag": e2}, {"PartNumber": 3, "ETag": e1}]
+    assert error_of(s3.complete_multipart_upload, Bucket="parts", Key="joined.bin", UploadId=up,
+                    MultipartUpload={"Parts": never_uploaded})[0] == "InvalidPart"
+    done = s3.complete_multipart_upload(Bucket="parts", Key="joined.bin", UploadId=up, MultipartUpload={"Parts": parts})
+    digests = bytes.fromhex(e1.strip('"')) + bytes.fromhex(e2.strip('"'))
+    assert done["ETag"] == f'"{hashlib.md5(digests).hexdigest()}-2"'
+    got = s3.get_object(Bucket="parts", Key="joined.bin")
+    assert got["Body"].read() == five + b"tail"
+    assert (got["ContentType"], got["Metadata"], got["ETag"]) == ("application/x-joined", {"origin": "test"}, done["ETag"])
+    assert error_of(s3.list_parts, Bucket="parts", Key="joined.bin", UploadId=up)[0] == "NoSuchUpload"
+    # A small part before the last one, and an aborted upload.
+    up = s3.create_multipart_upload(Bucket="parts", Key="small")["UploadId"]
+    small = [{"PartNumber": n, "ETag": s3.upload_part(Bucket="parts", Key="small", UploadId=up, PartNumber=n,
+                                                      Body=b"x" * 10)["ETag"]} for n in (1, 2)]
+    code, _, err = error_of(s3.complete_multipart_upload, Bucket="parts", Key="small", UploadId=up,
+                            MultipartUpload={"Parts": small})
+    assert (code, err["ProposedSize"], err["MinSizeAllowed"]) == ("EntityTooSmall", "10", "5242880")
+    s3.abort_multipart_upload(Bucket="parts", Key="small", UploadId=up)
+    assert error_of(s3.upload_part, Bucket="parts", Key="small", UploadId=up, PartNumber=1, Body=b"x")[0] == \
+        "NoSuchUpload"
+    assert error_of(s3.upload_part, Bucket="parts", Key="small", UploadId=up, PartNumber=10001, Body=b"x")[0] == \
+        "InvalidArgument"
+    assert s3.list_multipart_uploads(Bucket="parts").get("Uploads", []) == []
+
+
+def test_managed_transfers_of_large_files(lamina, s3, tmp_path):
+    from boto3.s3.transfer import TransferConfig
+    s3.create_bucket(Bucket="transfers")
+    src = tmp_path / "big.bin"
+    with open(src, "wb") as f:
+        for _ in range(24):
+            f.write(os.urandom(1024 * 1024))
+    config = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+    s3.upload_file(str(src), "transfers", "big.bin", Config=config)
+    assert s3.head_object(Bucket="transfers", Key="big.bin")["ETag"].endswith('-5"')
+    back = tmp_path / "back.bin"
+    s3.download_file("transfers", "big.bin", str(back), Config=config)
+    assert back.read_bytes() == src.read_bytes()
+
+
+def test_a_1_gib_file_goes_up_with_the_cli_and_comes_back_with_boto3_and_sync(lamina, s3, tmp_path):
+    s3.create_bucket(Bucket="huge")
+    src = tmp_path / "up" / "huge.bin"
+    src.parent.mkdir()
+    digest = hashlib.sha256()
+    with open(src, "wb") as f:
+        block = os.urandom(1024 * 1024)
+        for i in range(1024):
+            chunk = block[i:] + block[:i]
+            digest.update(chunk)
+            f.write(chunk)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
+    cli2 = os.environ.get("AWS_CLI_V2", "aws")
+    p = subprocess.run([cli2, "--endpoint-url", lamina.url, "s3", "cp", str(src), "s3://huge/huge.bin"],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert s3.head_object(Bucket="huge", Key="huge.bin")["ContentLength"] == 1024 * 1024 * 1024
+    back = tmp_path / "back.bin"
+    s3.download_file("huge", "huge.bin", str(back))
+
+    def sha(path):
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            while block := f.read(4 * 1024 * 1024):
+                h.update(block)
+        return h.digest()
+
+    assert sha(back) == digest.digest()
+    back.unlink()
+    down = tmp_path / "down"
+    p = subprocess.run(["aws", "--endpoint-url", lamina.url, "s3", "sync", "s3://huge", str(down)],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert sha(down / "huge.bin") == digest.digest()

@@ -15,8 +15,19 @@ use protocol::{Addressed, Protocol, ServiceError};
 use crate::{ApiState, RequestId};
 
 /// The services Lamina serves today; the others have a model and answer 501.
-pub(crate) const SERVED: &[&str] =
-    &["lambda", "apigateway", "apigatewayv2", "apigatewaymanagementapi", "sqs", "sns", "logs", "sts", "iam"];
+pub(crate) const SERVED: &[&str] = &[
+    "lambda",
+    "apigateway",
+    "apigatewayv2",
+    "apigatewaymanagementapi",
+    "sqs",
+    "sns",
+    "logs",
+    "sts",
+    "iam",
+    "ssm",
+    "s3",
+];
 
 /// The largest body read to answer a request no handler took.
 const MAX_UNSERVED_BODY: usize = 11 * 1024 * 1024;

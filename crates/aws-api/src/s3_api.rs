@@ -35,6 +35,12 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "DeleteObjects",
     "ListObjects",
     "ListObjectsV2",
+    "CreateMultipartUpload",
+    "UploadPart",
+    "CompleteMultipartUpload",
+    "AbortMultipartUpload",
+    "ListParts",
+    "ListMultipartUploads",
 ];
 
 /// The largest XML body S3 reads (a DeleteObjects of 1,000 long keys fits).
@@ -135,7 +141,8 @@ async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Respons
         return ingress::unserved_operation("s3", Protocol::RestXml, &op, &call.request_id);
     }
     match op.as_str() {
-        "PutObject" => put_object(s, &call, model, parts, body).await,
+        "PutObject" | "UploadPart" => put_object(s, &call, model, &op, parts, body).await,
+        "CompleteMultipartUpload" => complete_upload(s, &call, model, parts, body).await,
         "GetObject" | "HeadObject" => get_object(s, &call, model, &op, &parts).await,
         _ => {
             let Some(bytes) = ingress::read_body(&parts, body, MAX_XML).await else {
@@ -240,6 +247,17 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
             json!({})
         }
         "DeleteObjects" => delete_objects(s3, caller, &bucket, v)?,
+        "CreateMultipartUpload" => {
+            let key = text(v, "Key");
+            let id = s3.create_upload(caller, &bucket, &key, &meta_of(v))?;
+            json!({ "Bucket": bucket, "Key": key, "UploadId": id })
+        }
+        "AbortMultipartUpload" => {
+            s3.abort_upload(caller, &bucket, &text(v, "Key"), &text(v, "UploadId"))?;
+            json!({})
+        }
+        "ListParts" => list_parts(s3, caller, &bucket, v)?,
+        "ListMultipartUploads" => list_uploads(s3, caller, &bucket, v)?,
         "ListObjects" => list_v1(s3, caller, &bucket, v)?,
         _ => list_v2(s3, caller, &bucket, v)?,
     };
@@ -448,34 +466,59 @@ fn meta_of(v: &Value) -> ObjectMeta {
     }
 }
 
-async fn put_object(s: &ApiState, call: &Call, model: &protocol::Model, parts: Parts, body: Body) -> Response {
-    let input = match read(model, "PutObject", &parts, &call.path, Bytes::new()) {
-        Ok(i) => i.value,
-        Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
-    };
+/// An upload's bytes as they arrive.
+type Upload = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, S3Error>> + Send>>;
+
+/// The body of a PutObject or UploadPart as its bytes arrive (`aws-chunked` decoded), and
+/// its length when the request says.
+fn upload_body(parts: &Parts, body: Body) -> (Option<u64>, Upload) {
     let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
     let chunked = header("x-amz-content-sha256").is_some_and(|h| h.starts_with("STREAMING-"))
         || header("content-encoding").is_some_and(|e| e.split(',').any(|p| p.trim() == "aws-chunked"));
     let declared = |n: &str| header(n).and_then(|v| v.parse::<u64>().ok());
     let length = if chunked { declared("x-amz-decoded-content-length") } else { declared("content-length") };
-    let put = PutInput {
-        bucket: text(&input, "Bucket"),
-        key: text(&input, "Key"),
-        meta: meta_of(&input),
-        content_md5: input.get("ContentMD5").and_then(Value::as_str).map(str::to_owned),
-        length,
-    };
     let raw = body.into_data_stream().map(|r| r.map_err(|e| S3Error::new("IncompleteBody", 400, e.to_string())));
-    let stored = if chunked {
-        s.s3.put_object(&call.caller, put, crate::chunked::decode(raw)).await
+    if chunked {
+        (length, Box::pin(crate::chunked::decode(raw)))
     } else {
-        s.s3.put_object(&call.caller, put, raw).await
+        (length, Box::pin(raw))
+    }
+}
+
+async fn put_object(
+    s: &ApiState,
+    call: &Call,
+    model: &protocol::Model,
+    op: &str,
+    parts: Parts,
+    body: Body,
+) -> Response {
+    let input = match read(model, op, &parts, &call.path, Bytes::new()) {
+        Ok(i) => i.value,
+        Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
     };
-    match stored {
-        Ok(o) => {
-            let out = json!({ "ETag": o.etag, "ServerSideEncryption": "AES256", "VersionId": o.version_id });
-            ingress::answer(model, Protocol::RestXml, "PutObject", out, &call.request_id)
-        }
+    let (length, body) = upload_body(&parts, body);
+    let content_md5 = input.get("ContentMD5").and_then(Value::as_str).map(str::to_owned);
+    let (bucket, key) = (text(&input, "Bucket"), text(&input, "Key"));
+    let out = if op == "UploadPart" {
+        let part = s3::PartInput {
+            bucket,
+            key,
+            upload_id: text(&input, "UploadId"),
+            number: input.get("PartNumber").and_then(Value::as_i64).unwrap_or(0),
+            content_md5,
+            length,
+        };
+        s.s3.upload_part(&call.caller, part, body)
+            .await
+            .map(|etag| json!({ "ETag": etag, "ServerSideEncryption": "AES256" }))
+    } else {
+        let put = PutInput { bucket, key, meta: meta_of(&input), content_md5, length };
+        let stored = s.s3.put_object(&call.caller, put, body).await;
+        stored.map(|o| json!({ "ETag": o.etag, "ServerSideEncryption": "AES256", "VersionId": o.version_id }))
+    };
+    match out {
+        Ok(out) => ingress::answer(model, Protocol::RestXml, op, out, &call.request_id),
         Err(e) => {
             // The body may not have been read to its end: the connection cannot carry
             // another request, and says so.
@@ -484,6 +527,100 @@ async fn put_object(s: &ApiState, call: &Call, model: &protocol::Model, parts: P
             resp
         }
     }
+}
+
+async fn complete_upload(s: &ApiState, call: &Call, model: &protocol::Model, parts: Parts, body: Body) -> Response {
+    let Some(bytes) = ingress::read_body(&parts, body, MAX_XML).await else {
+        return fail(
+            call,
+            &S3Error::new("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"),
+        );
+    };
+    let input = match read(model, "CompleteMultipartUpload", &parts, &call.path, bytes) {
+        Ok(i) => i.value,
+        Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
+    };
+    let listed: Vec<(i64, String)> = input
+        .pointer("/MultipartUpload/Parts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| (p.get("PartNumber").and_then(Value::as_i64).unwrap_or(0), text(p, "ETag")))
+        .collect();
+    let (bucket, key, id) = (text(&input, "Bucket"), text(&input, "Key"), text(&input, "UploadId"));
+    match s.s3.complete_upload(&call.caller, &bucket, &key, &id, &listed).await {
+        Ok(o) => {
+            let out = json!({
+                "Location": format!("/{bucket}/{}", percent_encoding::utf8_percent_encode(&key, KEY_ENCODED)),
+                "Bucket": bucket,
+                "Key": key,
+                "ETag": o.etag,
+                "ServerSideEncryption": "AES256",
+            });
+            ingress::answer(model, Protocol::RestXml, "CompleteMultipartUpload", out, &call.request_id)
+        }
+        Err(e) => fail(call, &e),
+    }
+}
+
+fn list_parts(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    let (key, id) = (text(v, "Key"), text(v, "UploadId"));
+    let max = v.get("MaxParts").and_then(Value::as_i64).map_or(1000, |m| m.clamp(0, 1000) as usize);
+    let marker = v.get("PartNumberMarker").and_then(Value::as_str).and_then(|m| m.parse().ok()).unwrap_or(0);
+    let (parts, truncated) = s3.list_parts(caller, bucket, &key, &id, marker, max)?;
+    let listed: Vec<Value> = parts
+        .iter()
+        .map(|p| json!({ "PartNumber": p.number, "LastModified": secs(p.modified_ms), "ETag": p.etag, "Size": p.size }))
+        .collect();
+    let mut out = json!({
+        "Bucket": bucket,
+        "Key": key,
+        "UploadId": id,
+        "PartNumberMarker": marker.to_string(),
+        "MaxParts": max,
+        "IsTruncated": truncated,
+        "Parts": listed,
+        "Initiator": owner(&caller.account),
+        "Owner": owner(&caller.account),
+        "StorageClass": "STANDARD",
+    });
+    if let Some(last) = parts.last().filter(|_| truncated) {
+        out["NextPartNumberMarker"] = json!(last.number.to_string());
+    }
+    Ok(out)
+}
+
+fn list_uploads(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    let max = v.get("MaxUploads").and_then(Value::as_i64).map_or(1000, |m| m.clamp(0, 1000) as usize);
+    let (prefix, key_marker, id_marker) = (text(v, "Prefix"), text(v, "KeyMarker"), text(v, "UploadIdMarker"));
+    let (uploads, truncated) = s3.list_uploads(caller, bucket, &prefix, (&key_marker, &id_marker), max)?;
+    let listed: Vec<Value> = uploads
+        .iter()
+        .map(|u| {
+            json!({
+                "UploadId": u.id,
+                "Key": u.key,
+                "Initiated": secs(u.initiated_ms),
+                "StorageClass": "STANDARD",
+                "Owner": owner(&caller.account),
+                "Initiator": owner(&caller.account),
+            })
+        })
+        .collect();
+    let mut out = json!({
+        "Bucket": bucket,
+        "KeyMarker": key_marker,
+        "UploadIdMarker": id_marker,
+        "MaxUploads": max,
+        "IsTruncated": truncated,
+        "Uploads": listed,
+        "Prefix": prefix,
+    });
+    if let Some(last) = uploads.last().filter(|_| truncated) {
+        out["NextKeyMarker"] = json!(last.key);
+        out["NextUploadIdMarker"] = json!(last.id);
+    }
+    Ok(out)
 }
 
 async fn get_object(s: &ApiState, call: &Call, model: &protocol::Model, op: &str, parts: &Parts) -> Response {

@@ -108,6 +108,35 @@ impl Blobs {
         Ok((size, md5.finalize().into()))
     }
 
+    /// A new blob holding the given blobs one after another (a completed multipart
+    /// upload's parts), copied file to file; its id and length.
+    pub async fn concat(&self, parts: &[String]) -> Result<(String, u64), S3Error> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let tmp = self.dir.join("tmp").join(&id);
+        let copied = async {
+            let mut out = tokio::fs::File::create(&tmp).await?;
+            let mut size = 0;
+            for p in parts {
+                let mut part = tokio::fs::File::open(self.path(p)).await?;
+                size += tokio::io::copy(&mut part, &mut out).await?;
+            }
+            out.sync_all().await?;
+            let path = self.path(&id);
+            let dir = path.parent().expect("a blob has a shard directory");
+            tokio::fs::create_dir_all(dir).await?;
+            tokio::fs::rename(&tmp, &path).await?;
+            tokio::fs::File::open(dir).await?.sync_all().await?;
+            Ok::<u64, std::io::Error>(size)
+        };
+        match copied.await {
+            Ok(size) => Ok((id, size)),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                Err(S3Error::internal(format!("joining parts: {e}")))
+            }
+        }
+    }
+
     /// Removes blob `id` (a missing one is already gone).
     pub fn remove(&self, id: &str) {
         if let Err(e) = std::fs::remove_file(self.path(id)) {

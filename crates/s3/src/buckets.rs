@@ -78,11 +78,14 @@ impl S3Service {
     /// DeleteBucket: only an empty one.
     pub fn delete_bucket(&self, caller: &Caller, name: &str) -> Result<(), S3Error> {
         self.owned(caller, name)?;
-        if !self.inner.store.delete_bucket(name)? {
-            return Err(S3Error::new("BucketNotEmpty", 409, "The bucket you tried to delete is not empty")
-                .with("BucketName", name));
+        match self.inner.store.delete_bucket(name)? {
+            Some(parts) => {
+                parts.iter().for_each(|b| self.inner.blobs.remove(b));
+                Ok(())
+            }
+            None => Err(S3Error::new("BucketNotEmpty", 409, "The bucket you tried to delete is not empty")
+                .with("BucketName", name)),
         }
-        Ok(())
     }
 
     /// The stored bucket, if it exists and is the caller's.

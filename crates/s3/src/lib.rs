@@ -6,7 +6,7 @@
 //! [`store::ObjectStore`] only then, so an answered write survives a `kill -9` and an
 //! interrupted one leaves nothing visible. Keys are opaque: they name rows, never files.
 //! `buckets.rs` holds the buckets (names in `names.rs`), `objects.rs` the objects,
-//! `listing.rs` ListObjects and ListObjectsV2.
+//! `listing.rs` ListObjects and ListObjectsV2, `multipart.rs` multipart uploads.
 //!
 //! It knows nothing of S3's XML or HTTP: `aws-api` speaks them, and hands bodies in as
 //! streams of bytes already decoded (`aws-chunked` included). Metadata calls are short
@@ -16,6 +16,7 @@
 mod blobs;
 mod buckets;
 mod listing;
+mod multipart;
 pub mod names;
 mod objects;
 
@@ -28,6 +29,7 @@ pub use blobs::Blobs;
 pub use buckets::Bucket;
 pub use listing::{ListQuery, Listed, MAX_KEYS};
 pub use model::Caller;
+pub use multipart::{Part, PartInput, Upload};
 pub use objects::{ObjectMeta, PutInput, Range, Stored};
 
 /// An S3 error, as the API answers it: its code, message and status, and the extra

@@ -201,7 +201,7 @@ impl S3Service {
     }
 }
 
-fn read_md5(text: &str) -> Result<[u8; 16], S3Error> {
+pub(crate) fn read_md5(text: &str) -> Result<[u8; 16], S3Error> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim()).ok();
     bytes.and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()).ok_or_else(|| {

@@ -32,7 +32,7 @@ mod topics;
 pub use code::{inspect as inspect_zip, CodeError, CodePin, CodeStore};
 pub use documents::{Document, DocumentStore};
 pub use logs::{EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoredLogEvent, StreamCursor};
-pub use objects::{BucketRecord, ObjectRecord, ObjectStore};
+pub use objects::{BucketRecord, ObjectRecord, ObjectStore, PartRecord, UploadRecord};
 pub use queues::{Added, DedupWindow, QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;
 pub use topics::{HttpDelivery, SubscriptionRecord, TopicRecord, TopicStore};

@@ -33,7 +33,56 @@ CREATE TABLE IF NOT EXISTS objects (
     PRIMARY KEY (bucket, key, version)
 );
 CREATE INDEX IF NOT EXISTS objects_listing ON objects (bucket, latest, key);
+CREATE TABLE IF NOT EXISTS uploads (
+    id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    initiated_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_listing ON uploads (bucket, key, initiated_ms);
+CREATE TABLE IF NOT EXISTS parts (
+    upload TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    PRIMARY KEY (upload, number)
+);
 ";
+
+/// A multipart upload in progress, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRecord {
+    /// Its id.
+    pub id: String,
+    /// The bucket.
+    pub bucket: String,
+    /// The key the object will have.
+    pub key: String,
+    /// When it was created, ms since the epoch.
+    pub initiated_ms: i64,
+    /// What the object will carry (headers, metadata), in the `s3` crate's format.
+    pub doc: String,
+}
+
+/// An uploaded part, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRecord {
+    /// The upload.
+    pub upload: String,
+    /// Its part number (1–10,000).
+    pub number: i64,
+    /// Its length.
+    pub size: i64,
+    /// Its ETag, quoted.
+    pub etag: String,
+    /// When it was uploaded, ms.
+    pub modified_ms: i64,
+    /// The blob holding its bytes.
+    pub blob: String,
+}
 
 /// A bucket, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +156,58 @@ fn object_of(r: &Row<'_>) -> rusqlite::Result<ObjectRecord> {
     })
 }
 
+/// `put_object`'s work, inside a transaction of the caller's.
+fn put_object_in(tx: &rusqlite::Transaction<'_>, o: &ObjectRecord) -> rusqlite::Result<Vec<String>> {
+    let mut gone = Vec::new();
+    if o.version == "null" {
+        let old: Option<Option<String>> = tx
+            .query_row(
+                "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'",
+                params![o.bucket, o.key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        gone.extend(old.flatten());
+        tx.execute(
+            "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'",
+            params![o.bucket, o.key],
+        )?;
+    }
+    tx.execute(
+        "UPDATE objects SET latest = 0 WHERE bucket = ?1 AND key = ?2 AND latest = 1",
+        params![o.bucket, o.key],
+    )?;
+    let seq: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM objects WHERE bucket = ?1 AND key = ?2",
+        params![o.bucket, o.key],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        &format!("INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10)"),
+        params![o.bucket, o.key, o.version, seq, o.marker, o.size, o.etag, o.modified_ms, o.blob, o.doc],
+    )?;
+    Ok(gone)
+}
+
+/// Deletes an upload and its parts inside a transaction of the caller's; the parts' blobs.
+fn end_upload_in(tx: &rusqlite::Transaction<'_>, id: &str) -> rusqlite::Result<Vec<String>> {
+    let mut gone = Vec::new();
+    {
+        let mut stmt = tx.prepare("SELECT blob FROM parts WHERE upload = ?1")?;
+        let rows = stmt.query_map(params![id], |r| r.get::<_, String>(0))?;
+        for r in rows {
+            gone.push(r?);
+        }
+    }
+    tx.execute("DELETE FROM parts WHERE upload = ?1", params![id])?;
+    tx.execute("DELETE FROM uploads WHERE id = ?1", params![id])?;
+    Ok(gone)
+}
+
+fn upload_of(r: &Row<'_>) -> rusqlite::Result<UploadRecord> {
+    Ok(UploadRecord { id: r.get(0)?, bucket: r.get(1)?, key: r.get(2)?, initiated_ms: r.get(3)?, doc: r.get(4)? })
+}
+
 fn bucket_of(r: &Row<'_>) -> rusqlite::Result<BucketRecord> {
     Ok(BucketRecord { name: r.get(0)?, account: r.get(1)?, region: r.get(2)?, created_ms: r.get(3)?, doc: r.get(4)? })
 }
@@ -169,18 +270,28 @@ impl ObjectStore {
         self.with(|c| c.execute("UPDATE buckets SET doc = ?2 WHERE name = ?1", params![name, doc]).map(drop))
     }
 
-    /// Deletes a bucket if it holds no object version; false if it holds one.
-    pub fn delete_bucket(&self, name: &str) -> Result<bool, StoreError> {
+    /// Deletes a bucket if it holds no object version, with its unfinished uploads: the
+    /// blobs of their parts (for the caller to delete), or `None` if it is not empty.
+    pub fn delete_bucket(&self, name: &str) -> Result<Option<Vec<String>>, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
             let any: bool =
                 tx.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)", params![name], |r| r.get(0))?;
             if any {
-                return Ok(false);
+                return Ok(None);
+            }
+            let uploads: Vec<String> = {
+                let mut stmt = tx.prepare("SELECT id FROM uploads WHERE bucket = ?1")?;
+                let rows = stmt.query_map(params![name], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut gone = Vec::new();
+            for u in uploads {
+                gone.extend(end_upload_in(&tx, &u)?);
             }
             tx.execute("DELETE FROM buckets WHERE name = ?1", params![name])?;
             tx.commit()?;
-            Ok(true)
+            Ok(Some(gone))
         })
     }
 
@@ -190,34 +301,7 @@ impl ObjectStore {
     pub fn put_object(&self, o: &ObjectRecord) -> Result<Vec<String>, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
-            let mut gone = Vec::new();
-            if o.version == "null" {
-                let old: Option<Option<String>> = tx
-                    .query_row(
-                        "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'",
-                        params![o.bucket, o.key],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                gone.extend(old.flatten());
-                tx.execute(
-                    "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'",
-                    params![o.bucket, o.key],
-                )?;
-            }
-            tx.execute(
-                "UPDATE objects SET latest = 0 WHERE bucket = ?1 AND key = ?2 AND latest = 1",
-                params![o.bucket, o.key],
-            )?;
-            let seq: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM objects WHERE bucket = ?1 AND key = ?2",
-                params![o.bucket, o.key],
-                |r| r.get(0),
-            )?;
-            tx.execute(
-                &format!("INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10)"),
-                params![o.bucket, o.key, o.version, seq, o.marker, o.size, o.etag, o.modified_ms, o.blob, o.doc],
-            )?;
+            let gone = put_object_in(&tx, o)?;
             tx.commit()?;
             Ok(gone)
         })
@@ -296,12 +380,124 @@ impl ObjectStore {
         })
     }
 
-    /// Every blob a version names: what the blob directory must keep.
+    /// Every blob a version or a part names: what the blob directory must keep.
     pub fn blobs(&self) -> Result<Vec<String>, StoreError> {
         self.with(|c| {
-            let mut stmt = c.prepare("SELECT blob FROM objects WHERE blob IS NOT NULL")?;
+            let mut stmt =
+                c.prepare("SELECT blob FROM objects WHERE blob IS NOT NULL UNION ALL SELECT blob FROM parts")?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect()
+        })
+    }
+
+    /// Stores a new multipart upload.
+    pub fn insert_upload(&self, u: &UploadRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO uploads (id, bucket, key, initiated_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![u.id, u.bucket, u.key, u.initiated_ms, u.doc],
+            )
+            .map(drop)
+        })
+    }
+
+    /// The upload of that id.
+    pub fn upload(&self, id: &str) -> Result<Option<UploadRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT id, bucket, key, initiated_ms, doc FROM uploads WHERE id = ?1", params![id], upload_of)
+                .optional()
+        })
+    }
+
+    /// A bucket's uploads in (key, initiation) order, after the given key (and, for that
+    /// key, after the given upload id), at most `limit`.
+    pub fn uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: (&str, &str),
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, bucket, key, initiated_ms, doc FROM uploads WHERE bucket = ?1 AND key >= ?2 \
+                 ORDER BY key, initiated_ms, id",
+            )?;
+            let rows = stmt.query_map(params![bucket, prefix], upload_of)?;
+            let mut out = Vec::new();
+            let mut passed_marker = after.1.is_empty();
+            for r in rows {
+                let r = r?;
+                if !r.key.starts_with(prefix) {
+                    break;
+                }
+                if r.key.as_str() < after.0 || (r.key == after.0 && (after.1.is_empty() || !passed_marker)) {
+                    passed_marker |= r.key == after.0 && r.id == after.1;
+                    continue;
+                }
+                out.push(r);
+                if out.len() == limit {
+                    break;
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Stores a part, replacing one of the same number; the blob it replaced, if any.
+    pub fn put_part(&self, p: &PartRecord) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let old: Option<String> = tx
+                .query_row(
+                    "SELECT blob FROM parts WHERE upload = ?1 AND number = ?2",
+                    params![p.upload, p.number],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            tx.execute(
+                "REPLACE INTO parts (upload, number, size, etag, modified_ms, blob) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![p.upload, p.number, p.size, p.etag, p.modified_ms, p.blob],
+            )?;
+            tx.commit()?;
+            Ok(old)
+        })
+    }
+
+    /// An upload's parts in number order, after `after`, at most `limit`.
+    pub fn parts(&self, upload: &str, after: i64, limit: usize) -> Result<Vec<PartRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT upload, number, size, etag, modified_ms, blob FROM parts WHERE upload = ?1 AND number > ?2 \
+                 ORDER BY number LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![upload, after, limit as i64], |r| {
+                Ok(PartRecord {
+                    upload: r.get(0)?,
+                    number: r.get(1)?,
+                    size: r.get(2)?,
+                    etag: r.get(3)?,
+                    modified_ms: r.get(4)?,
+                    blob: r.get(5)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Ends an upload: its parts' blobs, for the caller to delete once this has
+    /// committed; with `object`, the object it completed into is stored in the same
+    /// transaction (and the blobs that object replaced are returned too).
+    pub fn end_upload(&self, id: &str, object: Option<&ObjectRecord>) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let mut gone = match object {
+                Some(o) => put_object_in(&tx, o)?,
+                None => Vec::new(),
+            };
+            gone.extend(end_upload_in(&tx, id)?);
+            tx.commit()?;
+            Ok(gone)
         })
     }
 }
@@ -346,7 +542,7 @@ mod tests {
         assert_eq!(keys(s.list("b", "a", "", 10).unwrap()), ["a/1", "a/2", "ab"]);
         assert_eq!(keys(s.list("b", "a", "a/1", 10).unwrap()), ["a/2", "ab"]);
         assert_eq!(keys(s.list("b", "", "ab", 2).unwrap()), ["b/1", "k"]);
-        assert!(!s.delete_bucket("b").unwrap(), "not empty");
+        assert!(s.delete_bucket("b").unwrap().is_none(), "not empty");
         assert_eq!(s.delete_version("b", "k", "v2").unwrap(), Some(Some("blob3".into())));
         assert_eq!(s.object("b", "k", None).unwrap().unwrap().version, "null", "the older one is latest again");
         std::fs::remove_dir_all(&dir).unwrap();

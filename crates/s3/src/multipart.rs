@@ -1,0 +1,323 @@
+//! Multipart uploads: CreateMultipartUpload, UploadPart (each part a blob of its own),
+//! CompleteMultipartUpload (the parts checked as AWS checks them, joined into the
+//! object's blob, the object stored and the upload ended in one transaction),
+//! AbortMultipartUpload, ListParts and ListMultipartUploads.
+
+use bytes::Bytes;
+use futures_util::Stream;
+use store::{ObjectRecord, PartRecord, UploadRecord};
+
+use crate::objects::{hex, read_md5};
+use crate::{names, now_ms, Caller, ObjectMeta, S3Error, S3Service, Stored};
+
+/// The largest part: 5 GiB.
+const MAX_PART: u64 = 5 * 1024 * 1024 * 1024;
+/// The smallest part but the last: 5 MiB.
+const MIN_PART: u64 = 5 * 1024 * 1024;
+/// The highest part number.
+const MAX_PART_NUMBER: i64 = 10_000;
+
+/// An upload in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// `UploadId`.
+    pub id: String,
+    /// `Key`.
+    pub key: String,
+    /// `Initiated`, ms.
+    pub initiated_ms: i64,
+}
+
+/// A part, as ListParts shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// `PartNumber`.
+    pub number: i64,
+    /// `ETag`, quoted.
+    pub etag: String,
+    /// `Size`.
+    pub size: u64,
+    /// `LastModified`, ms.
+    pub modified_ms: i64,
+}
+
+/// What UploadPart takes beside the body.
+#[derive(Debug, Clone, Default)]
+pub struct PartInput {
+    /// `Bucket`.
+    pub bucket: String,
+    /// `Key`.
+    pub key: String,
+    /// `UploadId`.
+    pub upload_id: String,
+    /// `PartNumber`.
+    pub number: i64,
+    /// `Content-MD5`.
+    pub content_md5: Option<String>,
+    /// The body's length, when the request says.
+    pub length: Option<u64>,
+}
+
+fn no_upload(id: &str) -> S3Error {
+    S3Error::new(
+        "NoSuchUpload",
+        404,
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or \
+         completed.",
+    )
+    .with("UploadId", id)
+}
+
+impl S3Service {
+    /// CreateMultipartUpload: the new upload's id.
+    pub fn create_upload(
+        &self,
+        caller: &Caller,
+        bucket: &str,
+        key: &str,
+        meta: &ObjectMeta,
+    ) -> Result<String, S3Error> {
+        self.owned(caller, bucket)?;
+        names::check_key(key)?;
+        let id = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let doc = serde_json::to_string(meta).map_err(S3Error::internal)?;
+        let record =
+            UploadRecord { id: id.clone(), bucket: bucket.into(), key: key.into(), initiated_ms: now_ms(), doc };
+        self.inner.store.insert_upload(&record)?;
+        Ok(id)
+    }
+
+    /// The upload `id` of `bucket`/`key`, if the caller may use it.
+    fn upload_of(&self, caller: &Caller, bucket: &str, key: &str, id: &str) -> Result<UploadRecord, S3Error> {
+        self.owned(caller, bucket)?;
+        let u = self.inner.store.upload(id)?.filter(|u| u.bucket == bucket && u.key == key);
+        u.ok_or_else(|| no_upload(id))
+    }
+
+    /// UploadPart: the part's ETag.
+    pub async fn upload_part<S>(&self, caller: &Caller, input: PartInput, body: S) -> Result<String, S3Error>
+    where
+        S: Stream<Item = Result<Bytes, S3Error>>,
+    {
+        if !(1..=MAX_PART_NUMBER).contains(&input.number) {
+            return Err(S3Error::new(
+                "InvalidArgument",
+                400,
+                "Part number must be an integer between 1 and 10000, inclusive",
+            )
+            .with("ArgumentName", "partNumber")
+            .with("ArgumentValue", input.number.to_string()));
+        }
+        self.upload_of(caller, &input.bucket, &input.key, &input.upload_id)?;
+        let expected_md5 = input.content_md5.as_deref().map(read_md5).transpose()?;
+        let written = self.inner.blobs.write(body, input.length, MAX_PART).await?;
+        if expected_md5.is_some_and(|e| e != written.md5) {
+            self.inner.blobs.remove(&written.id);
+            return Err(S3Error::new(
+                "BadDigest",
+                400,
+                "The Content-MD5 you specified did not match what we received.",
+            ));
+        }
+        let etag = format!("\"{}\"", hex(&written.md5));
+        let part = PartRecord {
+            upload: input.upload_id.clone(),
+            number: input.number,
+            size: written.size as i64,
+            etag: etag.clone(),
+            modified_ms: now_ms(),
+            blob: written.id.clone(),
+        };
+        // The upload may have ended while the part streamed in.
+        if self.inner.store.upload(&input.upload_id)?.is_none() {
+            self.inner.blobs.remove(&written.id);
+            return Err(no_upload(&input.upload_id));
+        }
+        match self.inner.store.put_part(&part) {
+            Ok(old) => old.iter().for_each(|b| self.inner.blobs.remove(b)),
+            Err(e) => {
+                self.inner.blobs.remove(&written.id);
+                return Err(e.into());
+            }
+        }
+        Ok(etag)
+    }
+
+    /// CompleteMultipartUpload: the parts listed (ascending, each as uploaded, all but the
+    /// last at least 5 MiB) become the object, whose ETag is the MD5 of their MD5s with
+    /// their count.
+    pub async fn complete_upload(
+        &self,
+        caller: &Caller,
+        bucket: &str,
+        key: &str,
+        id: &str,
+        listed: &[(i64, String)],
+    ) -> Result<Stored, S3Error> {
+        let upload = self.upload_of(caller, bucket, key, id)?;
+        if listed.is_empty() {
+            return Err(S3Error::new(
+                "MalformedXML",
+                400,
+                "The XML you provided was not well-formed or did not validate against our published schema",
+            ));
+        }
+        if listed.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err(S3Error::new(
+                "InvalidPartOrder",
+                400,
+                "The list of parts was not in ascending order. Parts must be ordered by part number.",
+            )
+            .with("UploadId", id));
+        }
+        let parts = self.inner.store.parts(id, 0, MAX_PART_NUMBER as usize)?;
+        let chosen = choose_parts(id, &parts, listed)?;
+        let blobs: Vec<String> = chosen.iter().map(|p| p.blob.clone()).collect();
+        let (blob, size) = self.inner.blobs.concat(&blobs).await?;
+        let mut md5s = Vec::with_capacity(16 * chosen.len());
+        for p in &chosen {
+            md5s.extend(unhex(p.etag.trim_matches('"')));
+        }
+        let etag = format!("\"{}-{}\"", hex(&md5::compute_digest(&md5s)), chosen.len());
+        let record = ObjectRecord {
+            bucket: bucket.into(),
+            key: key.into(),
+            version: "null".into(),
+            seq: 0,
+            latest: true,
+            marker: false,
+            size: size as i64,
+            etag,
+            modified_ms: now_ms(),
+            blob: Some(blob.clone()),
+            doc: upload.doc,
+        };
+        match self.inner.store.end_upload(id, Some(&record)) {
+            Ok(gone) => gone.iter().for_each(|b| self.inner.blobs.remove(b)),
+            Err(e) => {
+                self.inner.blobs.remove(&blob);
+                return Err(e.into());
+            }
+        }
+        Stored::of(record)
+    }
+
+    /// AbortMultipartUpload.
+    pub fn abort_upload(&self, caller: &Caller, bucket: &str, key: &str, id: &str) -> Result<(), S3Error> {
+        self.upload_of(caller, bucket, key, id)?;
+        let gone = self.inner.store.end_upload(id, None)?;
+        gone.iter().for_each(|b| self.inner.blobs.remove(b));
+        Ok(())
+    }
+
+    /// ListParts: a page of parts after `marker`, and whether more follow.
+    pub fn list_parts(
+        &self,
+        caller: &Caller,
+        bucket: &str,
+        key: &str,
+        id: &str,
+        marker: i64,
+        max: usize,
+    ) -> Result<(Vec<Part>, bool), S3Error> {
+        self.upload_of(caller, bucket, key, id)?;
+        let mut parts = self.inner.store.parts(id, marker, max + 1)?;
+        let truncated = parts.len() > max;
+        parts.truncate(max);
+        let parts = parts
+            .into_iter()
+            .map(|p| Part { number: p.number, etag: p.etag, size: p.size as u64, modified_ms: p.modified_ms })
+            .collect();
+        Ok((parts, truncated))
+    }
+
+    /// ListMultipartUploads: a page of a bucket's uploads, and whether more follow.
+    pub fn list_uploads(
+        &self,
+        caller: &Caller,
+        bucket: &str,
+        prefix: &str,
+        after: (&str, &str),
+        max: usize,
+    ) -> Result<(Vec<Upload>, bool), S3Error> {
+        self.owned(caller, bucket)?;
+        let mut found = self.inner.store.uploads(bucket, prefix, after, max + 1)?;
+        let truncated = found.len() > max;
+        found.truncate(max);
+        let uploads =
+            found.into_iter().map(|u| Upload { id: u.id, key: u.key, initiated_ms: u.initiated_ms }).collect();
+        Ok((uploads, truncated))
+    }
+}
+
+/// The uploaded parts a completion lists, checked: each uploaded with that ETag, all but
+/// the last at least 5 MiB.
+fn choose_parts(id: &str, parts: &[PartRecord], listed: &[(i64, String)]) -> Result<Vec<PartRecord>, S3Error> {
+    let mut chosen = Vec::with_capacity(listed.len());
+    for (number, etag) in listed {
+        let wanted = etag.trim_matches('"');
+        let found = parts.iter().find(|p| p.number == *number && p.etag.trim_matches('"') == wanted);
+        let Some(p) = found else {
+            return Err(S3Error::new(
+                "InvalidPart",
+                400,
+                "One or more of the specified parts could not be found.  The part may not have been uploaded, or the \
+                 specified entity tag may not have matched the part's entity tag.",
+            )
+            .with("UploadId", id)
+            .with("PartNumber", number.to_string())
+            .with("ETag", etag.clone()));
+        };
+        chosen.push(p.clone());
+    }
+    if let Some(small) = chosen[..chosen.len() - 1].iter().find(|p| (p.size as u64) < MIN_PART) {
+        return Err(S3Error::new(
+            "EntityTooSmall",
+            400,
+            "Your proposed upload is smaller than the minimum allowed size",
+        )
+        .with("ProposedSize", small.size.to_string())
+        .with("MinSizeAllowed", MIN_PART.to_string()));
+    }
+    Ok(chosen)
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len() / 2).filter_map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()).collect()
+}
+
+mod md5 {
+    /// The MD5 of `bytes`.
+    pub(super) fn compute_digest(bytes: &[u8]) -> [u8; 16] {
+        use ::md5::Digest;
+        ::md5::Md5::digest(bytes).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(number: i64, size: i64, etag: &str) -> PartRecord {
+        PartRecord {
+            upload: "u".into(),
+            number,
+            size,
+            etag: format!("\"{etag}\""),
+            modified_ms: 0,
+            blob: format!("b{number}"),
+        }
+    }
+
+    #[test]
+    fn completions_name_parts_as_uploaded_and_small_ones_only_last() {
+        let big = MIN_PART as i64;
+        let parts = [part(1, big, "aa"), part(2, 10, "bb"), part(3, big, "cc")];
+        let ok = choose_parts("u", &parts, &[(1, "aa".into()), (2, "\"bb\"".into())]).unwrap();
+        assert_eq!(ok.len(), 2);
+        let e = choose_parts("u", &parts, &[(1, "aa".into()), (2, "zz".into())]).unwrap_err();
+        assert_eq!((e.code, e.fields[1].1.as_str()), ("InvalidPart", "2"));
+        let e = choose_parts("u", &parts, &[(2, "bb".into()), (3, "cc".into())]).unwrap_err();
+        assert_eq!((e.code, e.fields[0].1.as_str()), ("EntityTooSmall", "10"));
+    }
+}
