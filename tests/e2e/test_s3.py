@@ -2,6 +2,7 @@
 location rules, objects streamed in and out (ranges, metadata, Content-MD5, aws-chunked
 uploads), listings, path-style and virtual-hosted addressing, and persistence across a
 kill -9."""
+import base64
 import hashlib
 import json
 import os
@@ -275,3 +276,33 @@ def test_a_1_gib_file_goes_up_with_the_cli_and_comes_back_with_boto3_and_sync(la
                        capture_output=True, text=True, env=env, timeout=600)
     assert p.returncode == 0, p.stderr
     assert sha(down / "huge.bin") == digest.digest()
+
+
+def test_functions_and_layers_are_created_from_s3(lamina, s3):
+    from conftest import ROLE, function_zip, invoke_json, wait_updated
+    lam = lamina.client()
+    s3.create_bucket(Bucket="deploys")
+    s3.put_object(Bucket="deploys", Key="app/v1.zip", Body=function_zip("app.py"))
+    lam.create_function(FunctionName="from-s3", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"S3Bucket": "deploys", "S3Key": "app/v1.zip"})
+    lam.get_waiter("function_active_v2").wait(FunctionName="from-s3")
+    _, out = invoke_json(lam, "from-s3", {"action": "echo", "value": 1})
+    assert out is not None
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as e:
+        lam.update_function_code(FunctionName="from-s3", S3Bucket="deploys", S3Key="app/missing.zip")
+    assert e.value.response["Error"]["Message"] == (
+        "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as e:
+        lam.create_function(FunctionName="nowhere", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                            Code={"S3Bucket": "no-such-deploys", "S3Key": "x.zip"})
+    assert e.value.response["Error"]["Message"] == (
+        "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist")
+    s3.put_object(Bucket="deploys", Key="app/v2.zip", Body=function_zip("app.py", extra="v2"))
+    lam.update_function_code(FunctionName="from-s3", S3Bucket="deploys", S3Key="app/v2.zip")
+    wait_updated(lam, "from-s3")
+    sha = lam.get_function(FunctionName="from-s3")["Configuration"]["CodeSha256"]
+    expected = base64.b64encode(hashlib.sha256(function_zip("app.py", extra="v2")).digest()).decode()
+    assert sha == expected
+    s3.put_object(Bucket="deploys", Key="layer.zip", Body=function_zip("app.py"))
+    layer = lam.publish_layer_version(LayerName="from-s3", Content={"S3Bucket": "deploys", "S3Key": "layer.zip"})
+    assert layer["Version"] == 1 and layer["Content"]["CodeSize"] > 0

@@ -29,6 +29,10 @@ struct ContentIn {
     zip_file: Option<String>,
     #[serde(rename = "S3Bucket")]
     s3_bucket: Option<String>,
+    #[serde(rename = "S3Key")]
+    s3_key: Option<String>,
+    #[serde(rename = "S3ObjectVersion")]
+    s3_object_version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -116,7 +120,8 @@ pub(crate) fn publish_layer_version(s: &ApiState, c: &Call) -> Reply {
         runtimes: wire.compatible_runtimes,
         architectures: wire.compatible_architectures,
     };
-    let source = code_source(content.zip_file, content.s3_bucket, None)?;
+    let s3 = crate::lambda_rest::s3_location(content.s3_bucket, content.s3_key, content.s3_object_version);
+    let source = code_source(content.zip_file, s3, None)?;
     let v = s.lambda.publish_layer_version(&c.caller, &c.label("LayerName"), source, draft)?;
     out(layer_out(v, Some(Link::new(s, c))))
 }

@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use lambda::{AccountSettings, Caller, CodeSource, CreateFunction, InvocationType, InvokeOutcome, LambdaError};
+use lambda::{
+    AccountSettings, Caller, CodeSource, CreateFunction, InvocationType, InvokeOutcome, LambdaError, S3Location,
+};
 use model::limits;
 use model::{FunctionDraft, Invalid, Violation};
 use protocol::{Members, Output, ServiceError};
@@ -95,6 +97,10 @@ struct CodeWire {
     zip_file: Option<String>,
     #[serde(rename = "S3Bucket")]
     s3_bucket: Option<String>,
+    #[serde(rename = "S3Key")]
+    s3_key: Option<String>,
+    #[serde(rename = "S3ObjectVersion")]
+    s3_object_version: Option<String>,
     image_uri: Option<String>,
 }
 
@@ -160,6 +166,10 @@ struct UpdateCodeWire {
     zip_file: Option<String>,
     #[serde(rename = "S3Bucket")]
     s3_bucket: Option<String>,
+    #[serde(rename = "S3Key")]
+    s3_key: Option<String>,
+    #[serde(rename = "S3ObjectVersion")]
+    s3_object_version: Option<String>,
     image_uri: Option<String>,
     revision_id: Option<String>,
     architectures: Option<Vec<String>>,
@@ -199,9 +209,14 @@ impl ConfigWire {
     }
 }
 
+/// A package's S3 location, when a bucket is named.
+pub(crate) fn s3_location(bucket: Option<String>, key: Option<String>, version: Option<String>) -> Option<S3Location> {
+    bucket.map(|bucket| S3Location { bucket, key: key.unwrap_or_default(), version })
+}
+
 pub(crate) fn code_source(
     zip: Option<String>,
-    s3_bucket: Option<String>,
+    s3: Option<S3Location>,
     image: Option<String>,
 ) -> Result<CodeSource, LambdaError> {
     if image.is_some() {
@@ -210,7 +225,7 @@ pub(crate) fn code_source(
         )
         .into());
     }
-    match (zip, s3_bucket) {
+    match (zip, s3) {
         (Some(b64), _) => {
             base64::engine::general_purpose::STANDARD.decode(b64.as_bytes()).map(CodeSource::Zip).map_err(|_| {
                 LambdaError::InvalidRequestContent(
@@ -218,7 +233,7 @@ pub(crate) fn code_source(
                 )
             })
         }
-        (None, Some(bucket)) => Ok(CodeSource::S3 { bucket }),
+        (None, Some(location)) => Ok(CodeSource::S3(location)),
         (None, None) => Ok(CodeSource::None),
     }
 }
@@ -321,7 +336,11 @@ pub(crate) fn create_function(s: &ApiState, c: &Call) -> Reply {
     let cmd = CreateFunction {
         name: wire.function_name.unwrap_or_default(),
         draft: wire.config.into_draft(wire.architectures)?,
-        code: code_source(code.zip_file, code.s3_bucket, code.image_uri)?,
+        code: code_source(
+            code.zip_file,
+            s3_location(code.s3_bucket, code.s3_key, code.s3_object_version),
+            code.image_uri,
+        )?,
         tags: wire.tags.unwrap_or_default(),
         publish: wire.publish == Some(true),
         code_signing: wire.code_signing_config_arn.filter(|a| !a.is_empty()),
@@ -445,7 +464,8 @@ pub(crate) fn update_function_code(s: &ApiState, c: &Call) -> Reply {
     if wire.dry_run == Some(true) {
         return Err(Invalid::parameter("Lamina does not support DryRun for UpdateFunctionCode yet.").into());
     }
-    let source = code_source(wire.zip_file, wire.s3_bucket, wire.image_uri)?;
+    let s3 = s3_location(wire.s3_bucket, wire.s3_key, wire.s3_object_version);
+    let source = code_source(wire.zip_file, s3, wire.image_uri)?;
     let publish = wire.publish == Some(true);
     let f = s.lambda.update_code(
         &c.caller,

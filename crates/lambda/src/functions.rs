@@ -37,7 +37,7 @@ impl LambdaService {
         check_tags(&cmd.tags)?;
         let key = Key::new(&caller.account, &caller.region, &r.name);
         let code_signing = self.check_code_signing(caller, &key, cmd.code_signing.as_deref())?;
-        let (code, pin) = self.store_code(cmd.code)?;
+        let (code, pin) = self.store_code(caller, cmd.code)?;
         let _guard = self.writes.lock();
         if self.cached(caller, &r.name).is_some() {
             self.abandon(&code, pin);
@@ -240,7 +240,7 @@ impl LambdaService {
         architectures: Option<Vec<String>>,
         publish: bool,
     ) -> Result<Function, LambdaError> {
-        let (code, pin) = self.store_code(source)?;
+        let (code, pin) = self.store_code(caller, source)?;
         let _guard = self.writes.lock();
         let result = (|| {
             let old = self.resolve(caller, name, None)?;

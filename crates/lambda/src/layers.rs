@@ -78,7 +78,7 @@ impl LambdaService {
     ) -> Result<LayerVersion, LambdaError> {
         let name = check_layer_name(layer_name)?;
         draft.check()?;
-        let (code, pin) = self.store_code(content)?;
+        let (code, pin) = self.store_code(caller, content)?;
         let mut layer = LayerVersion {
             account: caller.account.clone(),
             region: caller.region.clone(),

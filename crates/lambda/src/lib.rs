@@ -152,13 +152,29 @@ pub use model::Caller;
 pub enum CodeSource {
     /// `ZipFile`: the archive itself.
     Zip(Vec<u8>),
-    /// `S3Bucket` / `S3Key`.
-    S3 {
-        /// The bucket.
-        bucket: String,
-    },
+    /// `S3Bucket` / `S3Key` / `S3ObjectVersion`.
+    S3(S3Location),
     /// Nothing usable was given.
     None,
+}
+
+/// Where Lambda reads deployment packages named by their S3 location (S3, connected
+/// after both start).
+pub trait CodeObjects: Send + Sync {
+    /// The object's bytes, read as `caller`, if it is at most `max` bytes long; else S3's
+    /// error code and message (`None` for an object over `max`).
+    fn fetch(&self, caller: &Caller, location: &S3Location, max: u64) -> Result<Vec<u8>, Option<(String, String)>>;
+}
+
+/// A deployment package's S3 location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    /// `S3Bucket`.
+    pub bucket: String,
+    /// `S3Key`.
+    pub key: String,
+    /// `S3ObjectVersion`.
+    pub version: Option<String>,
 }
 
 /// A CreateFunction command.
@@ -274,6 +290,8 @@ pub struct LambdaService {
     writes: Arc<Mutex<()>>,
     sources: Arc<esm::EventSources>,
     signing: Arc<signing::CodeSigning>,
+    /// Where packages named by S3 location are read.
+    objects: Arc<std::sync::OnceLock<Arc<dyn CodeObjects>>>,
 }
 
 fn now_ms() -> i64 {
@@ -386,6 +404,7 @@ impl LambdaService {
             writes: Arc::new(Mutex::new(())),
             sources: Arc::new(esm::EventSources::default()),
             signing,
+            objects: Arc::new(std::sync::OnceLock::new()),
         };
         service.load_urls()?;
         for key in keys {
@@ -575,8 +594,13 @@ impl LambdaService {
         self.cache.families.read().get(&key_of(f)).cloned()
     }
 
+    /// Reads deployment packages named by S3 location from `objects`.
+    pub fn read_code_from(&self, objects: Arc<dyn CodeObjects>) {
+        let _ = self.objects.set(objects);
+    }
+
     /// Stores a deployment package; the pin keeps it until the command records its user.
-    fn store_code(&self, source: CodeSource) -> Result<(model::CodeInfo, CodePin), LambdaError> {
+    fn store_code(&self, caller: &Caller, source: CodeSource) -> Result<(model::CodeInfo, CodePin), LambdaError> {
         match source {
             CodeSource::Zip(zip) => {
                 if zip.len() as u64 > limits::CODE_ZIPPED_MAX_BYTES {
@@ -587,10 +611,21 @@ impl LambdaService {
                 }
                 Ok(self.code.put(&zip)?)
             }
-            CodeSource::S3 { bucket } => Err(Invalid::parameter(format!(
-                "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket {bucket} does not exist"
-            ))
-            .into()),
+            CodeSource::S3(location) => {
+                // A package from S3 may be as large as its unzipped limit.
+                let max = limits::CODE_UNZIPPED_MAX_BYTES;
+                let fetched = match self.objects.get() {
+                    Some(objects) => objects.fetch(caller, &location, max),
+                    None => Err(Some(("NoSuchBucket".into(), "The specified bucket does not exist".into()))),
+                };
+                let zip = fetched.map_err(|e| match e {
+                    Some((code, message)) => Invalid::parameter(format!(
+                        "Error occurred while GetObject. S3 Error Code: {code}. S3 Error Message: {message}"
+                    )),
+                    None => Invalid::parameter(format!("Unzipped size must be smaller than {max} bytes")),
+                })?;
+                Ok(self.code.put(&zip)?)
+            }
             CodeSource::None => Err(Invalid::parameter("Please provide a source for function code.").into()),
         }
     }

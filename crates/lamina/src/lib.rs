@@ -207,6 +207,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     let sealer = ssm::Sealer::open(&data.join("ssm").join("key")).context("opening SSM's SecureString key")?;
     let ssm = ssm::SsmService::start(database.clone(), sealer).map_err(|e| anyhow::anyhow!("starting SSM: {e}"))?;
     let s3 = s3::S3Service::start(&data.join("s3")).map_err(|e| anyhow::anyhow!("starting S3: {e}"))?;
+    lambda.read_code_from(Arc::new(sinks::S3Code(s3.clone())));
     // IAM users' access keys act as their users, in either auth mode.
     for key in iam.active_keys() {
         issued.accept_user_key(&key);

@@ -1,5 +1,6 @@
 //! Adapters that only forward: functions' output, SNS's delivery logs and stages' access
-//! logs into CloudWatch Logs, and functions' credentials to the authenticator.
+//! logs into CloudWatch Logs, functions' credentials to the authenticator, and packages
+//! named by S3 location from S3.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -53,5 +54,23 @@ impl invoker::CredentialIssuer for FunctionKeys {
 
     fn revoke(&self, access_key: &str) {
         self.0.revoke(access_key);
+    }
+}
+
+/// Functions' packages named by S3 location, read from S3 as the function's caller.
+pub(crate) struct S3Code(pub(crate) s3::S3Service);
+
+impl lambda::CodeObjects for S3Code {
+    fn fetch(
+        &self,
+        caller: &lambda::Caller,
+        at: &lambda::S3Location,
+        max: u64,
+    ) -> Result<Vec<u8>, Option<(String, String)>> {
+        match self.0.read_whole(caller, &at.bucket, &at.key, at.version.as_deref(), max) {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(None),
+            Err(e) => Err(Some((e.code.to_owned(), e.message))),
+        }
     }
 }

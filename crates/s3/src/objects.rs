@@ -180,6 +180,23 @@ impl S3Service {
         Stored::of(found.ok_or_else(|| S3Error::no_key(key))?)
     }
 
+    /// An object's whole bytes, for other services (a function's package): `None` when it
+    /// is longer than `max`.
+    pub fn read_whole(
+        &self,
+        caller: &Caller,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+        max: u64,
+    ) -> Result<Option<Vec<u8>>, S3Error> {
+        let o = self.object(caller, bucket, key, version)?;
+        if o.size > max {
+            return Ok(None);
+        }
+        std::fs::read(self.inner.blobs.path(&o.blob)).map(Some).map_err(S3Error::internal)
+    }
+
     /// DeleteObject: the key's current version goes (deleting a missing key succeeds).
     pub fn delete_object(&self, caller: &Caller, bucket: &str, key: &str) -> Result<(), S3Error> {
         self.owned(caller, bucket)?;
