@@ -306,3 +306,43 @@ def test_functions_and_layers_are_created_from_s3(lamina, s3):
     s3.put_object(Bucket="deploys", Key="layer.zip", Body=function_zip("app.py"))
     layer = lam.publish_layer_version(LayerName="from-s3", Content={"S3Bucket": "deploys", "S3Key": "layer.zip"})
     assert layer["Version"] == 1 and layer["Content"]["CodeSize"] > 0
+
+
+def test_conditional_requests_and_copies(s3):
+    import datetime
+    s3.create_bucket(Bucket="cond")
+    etag = s3.put_object(Bucket="cond", Key="k", Body=b"v1", Metadata={"m": "1"}, ContentType="text/x-one")["ETag"]
+    assert s3.get_object(Bucket="cond", Key="k", IfMatch=etag)["Body"].read() == b"v1"
+    code, status, err = error_of(s3.get_object, Bucket="cond", Key="k", IfMatch='"0000"')
+    assert (code, status, err["Condition"]) == ("PreconditionFailed", 412, "If-Match")
+    assert error_of(s3.get_object, Bucket="cond", Key="k", IfNoneMatch=etag)[:2] == ("304", 304)
+    assert error_of(s3.head_object, Bucket="cond", Key="k", IfNoneMatch=etag)[:2] == ("304", 304)
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    earlier = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    assert error_of(s3.get_object, Bucket="cond", Key="k", IfModifiedSince=later)[:2] == ("304", 304)
+    assert s3.get_object(Bucket="cond", Key="k", IfModifiedSince=earlier)["Body"].read() == b"v1"
+    assert error_of(s3.get_object, Bucket="cond", Key="k", IfUnmodifiedSince=earlier)[:2] == ("PreconditionFailed", 412)
+    # A write that must not replace anything, and one that must replace what it read.
+    code, status, err = error_of(s3.put_object, Bucket="cond", Key="k", Body=b"v2", IfNoneMatch="*")
+    assert (code, status, err["Condition"]) == ("PreconditionFailed", 412, "If-None-Match")
+    s3.put_object(Bucket="cond", Key="fresh", Body=b"new", IfNoneMatch="*")
+    assert error_of(s3.put_object, Bucket="cond", Key="k", Body=b"v2", IfMatch='"0000"')[:2] == \
+        ("PreconditionFailed", 412)
+    s3.put_object(Bucket="cond", Key="k", Body=b"v2", IfMatch=etag, Metadata={"m": "2"}, ContentType="text/x-two")
+    assert s3.get_object(Bucket="cond", Key="k")["Body"].read() == b"v2"
+    # Copies: the metadata copied, or replaced; never onto itself unchanged.
+    copied = s3.copy_object(Bucket="cond", Key="copy", CopySource={"Bucket": "cond", "Key": "k"})
+    got = s3.get_object(Bucket="cond", Key="copy")
+    assert (got["Body"].read(), got["Metadata"], got["ContentType"]) == (b"v2", {"m": "2"}, "text/x-two")
+    assert copied["CopyObjectResult"]["ETag"] == got["ETag"]
+    s3.copy_object(Bucket="cond", Key="copy", CopySource="cond/k", MetadataDirective="REPLACE",
+                   Metadata={"m": "3"}, ContentType="text/x-three")
+    head = s3.head_object(Bucket="cond", Key="copy")
+    assert (head["Metadata"], head["ContentType"]) == ({"m": "3"}, "text/x-three")
+    assert error_of(s3.copy_object, Bucket="cond", Key="k", CopySource="cond/k")[:2] == ("InvalidRequest", 400)
+    assert error_of(s3.copy_object, Bucket="cond", Key="x", CopySource="cond/none")[:2] == ("NoSuchKey", 404)
+    assert error_of(s3.copy_object, Bucket="cond", Key="x", CopySource="cond/k",
+                    CopySourceIfMatch='"0000"')[:2] == ("PreconditionFailed", 412)
+    # The source going does not take the copy's bytes with it.
+    s3.delete_object(Bucket="cond", Key="k")
+    assert s3.get_object(Bucket="cond", Key="copy")["Body"].read() == b"v2"

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use protocol::{Protocol, ServiceError};
-use s3::{Caller, ListQuery, Listed, ObjectMeta, PutInput, Range, S3Error, S3Service, Stored};
+use s3::{Caller, Conditions, CopyInput, ListQuery, Listed, ObjectMeta, PutInput, Range, S3Error, S3Service, Stored};
 use serde_json::{json, Value};
 
 use crate::{ingress, ApiState, RequestId};
@@ -35,6 +35,7 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "DeleteObjects",
     "ListObjects",
     "ListObjectsV2",
+    "CopyObject",
     "CreateMultipartUpload",
     "UploadPart",
     "CompleteMultipartUpload",
@@ -247,6 +248,7 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
             json!({})
         }
         "DeleteObjects" => delete_objects(s3, caller, &bucket, v)?,
+        "CopyObject" => copy_object(s3, caller, &bucket, v)?,
         "CreateMultipartUpload" => {
             let key = text(v, "Key");
             let id = s3.create_upload(caller, &bucket, &key, &meta_of(v))?;
@@ -447,6 +449,62 @@ fn fail(call: &Call, e: &S3Error) -> Response {
     resp
 }
 
+/// A request's conditions, from its input's `<prefix>IfMatch`, `…IfNoneMatch`,
+/// `…IfModifiedSince` and `…IfUnmodifiedSince` (the prefix `CopySource` for CopyObject's
+/// conditions on its source).
+fn conditions(v: &Value, prefix: &str) -> Conditions {
+    let t = |m: &str| v.get(format!("{prefix}{m}")).and_then(Value::as_str).map(str::to_owned);
+    let at = |m: &str| {
+        v.get(format!("{prefix}{m}")).and_then(protocol::timestamp::seconds_of).map(|secs| (secs * 1000.0) as i64)
+    };
+    Conditions {
+        if_match: t("IfMatch"),
+        if_none_match: t("IfNoneMatch"),
+        if_modified_since: at("IfModifiedSince"),
+        if_unmodified_since: at("IfUnmodifiedSince"),
+    }
+}
+
+/// CopyObject: `x-amz-copy-source` (`[/]bucket/key[?versionId=…]`, percent-encoded).
+fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    let raw = text(v, "CopySource");
+    let (path, version) = match raw.split_once("?versionId=") {
+        Some((p, ver)) => (p.to_owned(), Some(ver.to_owned())),
+        None => (raw.clone(), None),
+    };
+    let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/')).decode_utf8_lossy().into_owned();
+    let Some((src_bucket, src_key)) = decoded.split_once('/').filter(|(b, k)| !b.is_empty() && !k.is_empty()) else {
+        return Err(S3Error::new(
+            "InvalidArgument",
+            400,
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+        )
+        .with("ArgumentName", "x-amz-copy-source")
+        .with("ArgumentValue", raw));
+    };
+    let replace = match v.get("MetadataDirective").and_then(Value::as_str) {
+        Some("REPLACE") => Some(meta_of(v)),
+        Some("COPY") | None => None,
+        Some(other) => {
+            return Err(S3Error::new("InvalidArgument", 400, format!("Unknown metadata directive: {other}"))
+                .with("ArgumentName", "x-amz-metadata-directive")
+                .with("ArgumentValue", other))
+        }
+    };
+    let input = CopyInput {
+        source: (src_bucket.to_owned(), src_key.to_owned(), version),
+        bucket: bucket.to_owned(),
+        key: text(v, "Key"),
+        replace,
+        conditions: conditions(v, "CopySource"),
+    };
+    let o = s3.copy_object(caller, input)?;
+    Ok(json!({
+        "CopyObjectResult": { "ETag": o.etag, "LastModified": secs(o.modified_ms) },
+        "ServerSideEncryption": "AES256",
+    }))
+}
+
 /// The headers an object is stored with, from a PutObject's input.
 fn meta_of(v: &Value) -> ObjectMeta {
     let t = |m: &str| v.get(m).and_then(Value::as_str).map(str::to_owned);
@@ -513,7 +571,8 @@ async fn put_object(
             .await
             .map(|etag| json!({ "ETag": etag, "ServerSideEncryption": "AES256" }))
     } else {
-        let put = PutInput { bucket, key, meta: meta_of(&input), content_md5, length };
+        let conditions = conditions(&input, "");
+        let put = PutInput { bucket, key, meta: meta_of(&input), content_md5, length, conditions };
         let stored = s.s3.put_object(&call.caller, put, body).await;
         stored.map(|o| json!({ "ETag": o.etag, "ServerSideEncryption": "AES256", "VersionId": o.version_id }))
     };
@@ -635,6 +694,19 @@ async fn get_object(s: &ApiState, call: &Call, model: &protocol::Model, op: &str
         Ok(o) => o,
         Err(e) => return fail(call, &e),
     };
+    if let Err(e) = conditions(&input, "").check_read(&o) {
+        return match e.status {
+            304 => {
+                let headers = json!({ "ETag": o.etag, "LastModified": secs(o.modified_ms) });
+                let mut resp = ingress::answer(model, Protocol::RestXml, op, headers, &call.request_id);
+                *resp.status_mut() = axum::http::StatusCode::NOT_MODIFIED;
+                *resp.body_mut() = Body::empty();
+                resp.headers_mut().remove("content-type");
+                resp
+            }
+            _ => fail(call, &e),
+        };
+    }
     let range = match Range::read(parts.headers.get("range").and_then(|v| v.to_str().ok()), o.size) {
         Ok(r) => r,
         Err(e) => return fail(call, &e),

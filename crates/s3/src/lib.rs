@@ -30,7 +30,7 @@ pub use buckets::Bucket;
 pub use listing::{ListQuery, Listed, MAX_KEYS};
 pub use model::Caller;
 pub use multipart::{Part, PartInput, Upload};
-pub use objects::{ObjectMeta, PutInput, Range, Stored};
+pub use objects::{Conditions, CopyInput, ObjectMeta, PutInput, Range, Stored};
 
 /// An S3 error, as the API answers it: its code, message and status, and the extra
 /// fields S3 adds to the `<Error>` document (`BucketName`, `Key`, …).

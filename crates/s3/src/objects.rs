@@ -39,6 +39,71 @@ pub struct ObjectMeta {
     pub metadata: BTreeMap<String, String>,
 }
 
+/// A request's conditions (`If-Match`, `If-None-Match`, `If-Modified-Since`,
+/// `If-Unmodified-Since`), dates in ms since the epoch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditions {
+    /// `If-Match`: ETags, or `*`.
+    pub if_match: Option<String>,
+    /// `If-None-Match`: ETags, or `*`.
+    pub if_none_match: Option<String>,
+    /// `If-Modified-Since`.
+    pub if_modified_since: Option<i64>,
+    /// `If-Unmodified-Since`.
+    pub if_unmodified_since: Option<i64>,
+}
+
+/// Whether an `If-Match`-style list (`"a", "b"`, or `*`) names `etag`.
+fn names_etag(list: &str, etag: &str) -> bool {
+    let etag = etag.trim_matches('"');
+    list.split(',').map(|e| e.trim().trim_start_matches("W/").trim_matches('"')).any(|e| e == "*" || e == etag)
+}
+
+fn precondition_failed(condition: &str) -> S3Error {
+    S3Error::new("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold")
+        .with("Condition", condition)
+}
+
+impl Conditions {
+    /// GetObject's and HeadObject's conditions against the object: `PreconditionFailed`
+    /// (412), or `NotModified` (304), in HTTP's order of precedence.
+    pub fn check_read(&self, o: &Stored) -> Result<(), S3Error> {
+        // HTTP dates have whole seconds.
+        let modified = o.modified_ms / 1000 * 1000;
+        match &self.if_match {
+            Some(list) if !names_etag(list, &o.etag) => return Err(precondition_failed("If-Match")),
+            Some(_) => {}
+            None if self.if_unmodified_since.is_some_and(|t| modified > t) => {
+                return Err(precondition_failed("If-Unmodified-Since"))
+            }
+            None => {}
+        }
+        let not_modified = match &self.if_none_match {
+            Some(list) => names_etag(list, &o.etag),
+            None => self.if_modified_since.is_some_and(|t| modified <= t),
+        };
+        if not_modified {
+            return Err(S3Error::new("NotModified", 304, "Not Modified"));
+        }
+        Ok(())
+    }
+
+    /// PutObject's conditions (`If-None-Match: *`, `If-Match`) against the key's current
+    /// object, if any.
+    fn allows_write(&self, current: Option<&ObjectRecord>) -> Result<(), S3Error> {
+        if let (Some(list), Some(c)) = (&self.if_none_match, current) {
+            if names_etag(list, &c.etag) {
+                return Err(precondition_failed("If-None-Match"));
+            }
+        }
+        match (&self.if_match, current) {
+            (Some(list), Some(c)) if !names_etag(list, &c.etag) => Err(precondition_failed("If-Match")),
+            (Some(_), None) => Err(S3Error::new("NoSuchKey", 404, "The specified key does not exist.")),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What PutObject takes beside the body.
 #[derive(Debug, Clone, Default)]
 pub struct PutInput {
@@ -53,6 +118,24 @@ pub struct PutInput {
     /// The body's length, when the request says (`Content-Length`, or
     /// `x-amz-decoded-content-length` for `aws-chunked`).
     pub length: Option<u64>,
+    /// `If-None-Match` (`*`) and `If-Match`: the write happens only if they hold.
+    pub conditions: Conditions,
+}
+
+/// What CopyObject takes.
+#[derive(Debug, Clone, Default)]
+pub struct CopyInput {
+    /// The source: bucket, key and version.
+    pub source: (String, String, Option<String>),
+    /// The destination bucket.
+    pub bucket: String,
+    /// The destination key.
+    pub key: String,
+    /// `x-amz-metadata-directive: REPLACE`: the new object takes `meta` rather than the
+    /// source's.
+    pub replace: Option<ObjectMeta>,
+    /// `x-amz-copy-source-if-*`, against the source.
+    pub conditions: Conditions,
 }
 
 /// An object version as stored.
@@ -138,6 +221,8 @@ impl S3Service {
     {
         self.owned(caller, &input.bucket)?;
         names::check_key(&input.key)?;
+        let current = self.inner.store.object(&input.bucket, &input.key, None)?.filter(|o| !o.marker);
+        input.conditions.allows_write(current.as_ref())?;
         let expected_md5 = input.content_md5.as_deref().map(read_md5).transpose()?;
         let written = self.inner.blobs.write(body, input.length, MAX_PUT).await?;
         if let Some(expected) = expected_md5.filter(|e| *e != written.md5) {
@@ -163,14 +248,70 @@ impl S3Service {
             blob: Some(written.id.clone()),
             doc: serde_json::to_string(&input.meta).map_err(S3Error::internal)?,
         };
-        match self.inner.store.put_object(&record) {
-            Ok(replaced) => replaced.iter().for_each(|b| self.inner.blobs.remove(b)),
+        self.commit(record, &input.conditions)
+    }
+
+    /// Stores a version whose blob is written, if the conditions still hold of the key's
+    /// current object (checked in the same transaction); else the blob goes.
+    fn commit(&self, record: ObjectRecord, conditions: &Conditions) -> Result<Stored, S3Error> {
+        let blob = record.blob.clone().unwrap_or_default();
+        let mut refused = None;
+        let stored = self.inner.store.put_object_if(&record, |current| match conditions.allows_write(current) {
+            Ok(()) => true,
             Err(e) => {
-                self.inner.blobs.remove(&written.id);
+                refused = Some(e);
+                false
+            }
+        });
+        match stored {
+            Ok(Some(replaced)) => replaced.iter().for_each(|b| self.inner.blobs.remove(b)),
+            Ok(None) => {
+                self.inner.blobs.remove(&blob);
+                return Err(refused.unwrap_or_else(|| precondition_failed("If-Match")));
+            }
+            Err(e) => {
+                self.inner.blobs.remove(&blob);
                 return Err(e.into());
             }
         }
         Stored::of(record)
+    }
+
+    /// CopyObject: the source's bytes shared with the new object (blobs never change, so
+    /// a copy is a hard link), its metadata copied or replaced.
+    pub fn copy_object(&self, caller: &Caller, input: CopyInput) -> Result<Stored, S3Error> {
+        let (src_bucket, src_key, src_version) = &input.source;
+        self.owned(caller, &input.bucket)?;
+        names::check_key(&input.key)?;
+        let source = self.object(caller, src_bucket, src_key, src_version.as_deref())?;
+        input.conditions.check_read(&source).map_err(|e| match e.status {
+            304 => precondition_failed("x-amz-copy-source-If-None-Match"),
+            _ => e,
+        })?;
+        let same = *src_bucket == input.bucket && *src_key == input.key;
+        if same && input.replace.is_none() {
+            return Err(S3Error::new(
+                "InvalidRequest",
+                400,
+                "This copy request is illegal because it is trying to copy an object to itself without changing the                  object's metadata, storage class, website redirect location or encryption attributes.",
+            ));
+        }
+        let blob = self.inner.blobs.link(&source.blob).map_err(S3Error::internal)?;
+        let meta = input.replace.unwrap_or(source.meta);
+        let record = ObjectRecord {
+            bucket: input.bucket,
+            key: input.key,
+            version: "null".into(),
+            seq: 0,
+            latest: true,
+            marker: false,
+            size: source.size as i64,
+            etag: source.etag,
+            modified_ms: now_ms(),
+            blob: Some(blob),
+            doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
+        };
+        self.commit(record, &Conditions::default())
     }
 
     /// HeadObject and GetObject's object: the latest version unless one is named.
@@ -252,6 +393,52 @@ mod tests {
         let e = r("bytes=10-").unwrap_err();
         assert_eq!((e.status, e.code), (416, "InvalidRange"));
         assert_eq!(Range::read(None, 10).unwrap(), None);
+    }
+
+    fn stored(etag: &str, modified_ms: i64) -> Stored {
+        Stored {
+            bucket: "b".into(),
+            key: "k".into(),
+            version_id: None,
+            size: 1,
+            etag: format!("\"{etag}\""),
+            modified_ms,
+            meta: ObjectMeta::default(),
+            blob: String::new(),
+        }
+    }
+
+    #[test]
+    fn read_conditions_follow_https_precedence() {
+        let o = stored("abc", 10_500);
+        let c = |f: fn(&mut Conditions)| {
+            let mut c = Conditions::default();
+            f(&mut c);
+            c.check_read(&o).map_err(|e| (e.status, e.fields.first().map(|f| f.1.clone())))
+        };
+        assert_eq!(c(|c| c.if_match = Some("\"abc\"".into())), Ok(()));
+        assert_eq!(c(|c| c.if_match = Some("\"x\", *".into())), Ok(()));
+        assert_eq!(c(|c| c.if_match = Some("x".into())), Err((412, Some("If-Match".into()))));
+        assert_eq!(c(|c| c.if_none_match = Some("abc".into())), Err((304, None)));
+        assert_eq!(c(|c| c.if_modified_since = Some(10_000)), Err((304, None)), "same second: not modified");
+        assert_eq!(c(|c| c.if_modified_since = Some(9_000)), Ok(()));
+        assert_eq!(c(|c| c.if_unmodified_since = Some(9_000)), Err((412, Some("If-Unmodified-Since".into()))));
+        // If-Match holding outweighs If-Unmodified-Since failing, as in RFC 7232.
+        assert_eq!(
+            c(|c| {
+                c.if_match = Some("abc".into());
+                c.if_unmodified_since = Some(0);
+            }),
+            Ok(())
+        );
+        // If-None-Match not matching outweighs If-Modified-Since.
+        assert_eq!(
+            c(|c| {
+                c.if_none_match = Some("zzz".into());
+                c.if_modified_since = Some(20_000);
+            }),
+            Ok(())
+        );
     }
 
     #[test]

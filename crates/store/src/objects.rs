@@ -299,11 +299,33 @@ impl ObjectStore {
     /// `null` version, if it has one. The blobs no version names any more are returned,
     /// for the caller to delete once this has committed.
     pub fn put_object(&self, o: &ObjectRecord) -> Result<Vec<String>, StoreError> {
+        self.put_object_if(o, |_| true).map(|r| r.unwrap_or_default())
+    }
+
+    /// `put_object`, if `allowed` says yes to the key's current version (none when it has
+    /// none) in the same transaction; `None` when it says no.
+    pub fn put_object_if(
+        &self,
+        o: &ObjectRecord,
+        allowed: impl FnOnce(Option<&ObjectRecord>) -> bool,
+    ) -> Result<Option<Vec<String>>, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
+            let current = tx
+                .query_row(
+                    &format!(
+                        "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND latest = 1 AND marker = 0"
+                    ),
+                    params![o.bucket, o.key],
+                    object_of,
+                )
+                .optional()?;
+            if !allowed(current.as_ref()) {
+                return Ok(None);
+            }
             let gone = put_object_in(&tx, o)?;
             tx.commit()?;
-            Ok(gone)
+            Ok(Some(gone))
         })
     }
 
