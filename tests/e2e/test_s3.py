@@ -346,3 +346,72 @@ def test_conditional_requests_and_copies(s3):
     # The source going does not take the copy's bytes with it.
     s3.delete_object(Bucket="cond", Key="k")
     assert s3.get_object(Bucket="cond", Key="copy")["Body"].read() == b"v2"
+
+
+def test_presigned_urls_work_over_plain_http_until_they_expire(lamina, s3):
+    import datetime
+    from unittest import mock
+    from botocore.config import Config
+    s3.create_bucket(Bucket="shared")
+    s3.put_object(Bucket="shared", Key="doc.txt", Body=b"for your eyes")
+
+    def fetch(url, method="GET", body=None):
+        req = urllib.request.Request(url, data=body, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "shared", "Key": "doc.txt"}, ExpiresIn=300)
+    assert fetch(url) == (200, b"for your eyes")
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": "shared", "Key": "up.txt"}, ExpiresIn=300)
+    assert fetch(put, "PUT", b"uploaded")[0] == 200
+    assert s3.get_object(Bucket="shared", Key="up.txt")["Body"].read() == b"uploaded"
+    import boto3
+    legacy = boto3.client("s3", endpoint_url=lamina.url, region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test", config=Config(signature_version="s3"))
+    v2 = legacy.generate_presigned_url("get_object", Params={"Bucket": "shared", "Key": "doc.txt"}, ExpiresIn=300)
+    assert "AWSAccessKeyId=" in v2 and fetch(v2) == (200, b"for your eyes")
+    v4 = boto3.client("s3", endpoint_url=lamina.url, region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test", config=Config(signature_version="s3v4"))
+    fresh = v4.generate_presigned_url("get_object", Params={"Bucket": "shared", "Key": "doc.txt"}, ExpiresIn=300)
+    assert "X-Amz-Credential=" in fresh and fetch(fresh) == (200, b"for your eyes")
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=10)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=past.replace(tzinfo=None)):
+        stale = v4.generate_presigned_url("get_object", Params={"Bucket": "shared", "Key": "doc.txt"}, ExpiresIn=60)
+    status, body = fetch(stale)
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body and b"<Message>Request has expired</Message>" in body
+    assert b"<X-Amz-Expires>60</X-Amz-Expires>" in body
+    with mock.patch("time.time", return_value=past.timestamp()):
+        stale_v2 = legacy.generate_presigned_url("get_object", Params={"Bucket": "shared", "Key": "doc.txt"},
+                                                 ExpiresIn=60)
+    status, body = fetch(stale_v2)
+    assert status == 403 and b"<Message>Request has expired</Message>" in body
+
+
+def test_bucket_and_object_tags(s3):
+    s3.create_bucket(Bucket="tagged")
+    code, status, err = error_of(s3.get_bucket_tagging, Bucket="tagged")
+    assert (code, status, err["Message"]) == ("NoSuchTagSet", 404, "The TagSet does not exist")
+    s3.put_bucket_tagging(Bucket="tagged", Tagging={"TagSet": [{"Key": "team", "Value": "data"}]})
+    assert s3.get_bucket_tagging(Bucket="tagged")["TagSet"] == [{"Key": "team", "Value": "data"}]
+    s3.delete_bucket_tagging(Bucket="tagged")
+    assert error_of(s3.get_bucket_tagging, Bucket="tagged")[0] == "NoSuchTagSet"
+    s3.put_object(Bucket="tagged", Key="o", Body=b"x", Tagging="a=1&b=two%20words")
+    assert s3.get_object_tagging(Bucket="tagged", Key="o")["TagSet"] == \
+        [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "two words"}]
+    assert s3.head_object(Bucket="tagged", Key="o")["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "2"
+    s3.put_object_tagging(Bucket="tagged", Key="o", Tagging={"TagSet": [{"Key": "c", "Value": "3"}]})
+    assert s3.get_object_tagging(Bucket="tagged", Key="o")["TagSet"] == [{"Key": "c", "Value": "3"}]
+    s3.copy_object(Bucket="tagged", Key="copy", CopySource="tagged/o", MetadataDirective="REPLACE")
+    assert s3.get_object_tagging(Bucket="tagged", Key="copy")["TagSet"] == [{"Key": "c", "Value": "3"}]
+    s3.delete_object_tagging(Bucket="tagged", Key="o")
+    assert s3.get_object_tagging(Bucket="tagged", Key="o")["TagSet"] == []
+    too_many = {"TagSet": [{"Key": f"k{i}", "Value": "v"} for i in range(11)]}
+    code, _, err = error_of(s3.put_object_tagging, Bucket="tagged", Key="o", Tagging=too_many)
+    assert (code, err["Message"]) == ("BadRequest", "Object tags cannot be greater than 10")
+    dup = {"TagSet": [{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]}
+    assert error_of(s3.put_object_tagging, Bucket="tagged", Key="o", Tagging=dup)[0] == "InvalidTag"
+    assert error_of(s3.put_object, Bucket="tagged", Key="p", Body=b"x", Tagging="aws:x=1")[0] == "InvalidTag"
+    assert error_of(s3.get_object_tagging, Bucket="tagged", Key="none")[0] == "NoSuchKey"

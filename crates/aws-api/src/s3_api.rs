@@ -36,6 +36,12 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "ListObjects",
     "ListObjectsV2",
     "CopyObject",
+    "PutBucketTagging",
+    "GetBucketTagging",
+    "DeleteBucketTagging",
+    "PutObjectTagging",
+    "GetObjectTagging",
+    "DeleteObjectTagging",
     "CreateMultipartUpload",
     "UploadPart",
     "CompleteMultipartUpload",
@@ -106,6 +112,46 @@ pub(crate) async fn front(State(s): State<ApiState>, req: Request, next: Next) -
     }
 }
 
+/// A presigned URL past its expiry (SigV4's `X-Amz-Date` plus `X-Amz-Expires`, SigV2's
+/// `Expires`): refused in every auth mode, as AWS refuses it, with AWS's fields.
+fn expired(parts: &Parts, now: i64) -> Option<S3Error> {
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect();
+    let get = |k: &str| query.iter().find(|(q, _)| q == k).map(|(_, v)| v.as_str());
+    let iso = |secs: i64| {
+        let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    };
+    let refused = || S3Error::new("AccessDenied", 403, "Request has expired");
+    if let (Some(date), Some(expires)) = (get("X-Amz-Date"), get("X-Amz-Expires")) {
+        let (signed, valid_for) = (amz_date(date)?, expires.parse::<i64>().ok()?);
+        let until = signed + valid_for;
+        return (now > until).then(|| {
+            refused().with("X-Amz-Expires", expires).with("Expires", iso(until)).with("ServerTime", iso(now))
+        });
+    }
+    if get("AWSAccessKeyId").is_some() {
+        let until = get("Expires")?.parse::<i64>().ok()?;
+        return (now > until).then(|| refused().with("Expires", iso(until)).with("ServerTime", iso(now)));
+    }
+    None
+}
+
+/// Seconds since the epoch of an `X-Amz-Date` (`20261206T073459Z`).
+fn amz_date(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| text.get(r)?.parse::<i32>().ok();
+    let month = time::Month::try_from(u8::try_from(n(4..6)?).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(n(0..4)?, month, u8::try_from(n(6..8)?).ok()?).ok()?;
+    let t = date
+        .with_hms(u8::try_from(n(9..11)?).ok()?, u8::try_from(n(11..13)?).ok()?, u8::try_from(n(13..15)?).ok()?)
+        .ok()?;
+    Some(t.assume_utc().unix_timestamp())
+}
+
 /// One S3 request, whole.
 struct Call {
     caller: Caller,
@@ -128,6 +174,9 @@ async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Respons
     }
     let head = parts.method == axum::http::Method::HEAD;
     let call = Call { caller, path, request_id, head };
+    if let Some(e) = expired(&parts, crate::auth::unix_now()) {
+        return fail(&call, &e);
+    }
     let Some(model) = protocol::service("s3") else {
         return fail(&call, &S3Error::internal("the model of s3 is missing"));
     };
@@ -249,6 +298,26 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
         }
         "DeleteObjects" => delete_objects(s3, caller, &bucket, v)?,
         "CopyObject" => copy_object(s3, caller, &bucket, v)?,
+        "PutBucketTagging" => {
+            s3.set_bucket_tags(caller, &bucket, Some(&tag_set(v)))?;
+            json!({})
+        }
+        "GetBucketTagging" => json!({ "TagSet": tag_list(&s3.bucket_tags(caller, &bucket)?) }),
+        "DeleteBucketTagging" => {
+            s3.set_bucket_tags(caller, &bucket, None)?;
+            json!({})
+        }
+        "PutObjectTagging" | "DeleteObjectTagging" => {
+            let version = v.get("VersionId").and_then(Value::as_str);
+            let tags = (op == "PutObjectTagging").then(|| tag_set(v));
+            let version = s3.set_object_tags(caller, &bucket, &text(v, "Key"), version, tags.as_deref())?;
+            json!({ "VersionId": version })
+        }
+        "GetObjectTagging" => {
+            let version = v.get("VersionId").and_then(Value::as_str);
+            let o = s3.object(caller, &bucket, &text(v, "Key"), version)?;
+            json!({ "TagSet": tag_list(&o.meta.tags), "VersionId": o.version_id })
+        }
         "CreateMultipartUpload" => {
             let key = text(v, "Key");
             let id = s3.create_upload(caller, &bucket, &key, &meta_of(v))?;
@@ -264,6 +333,16 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
         _ => list_v2(s3, caller, &bucket, v)?,
     };
     Ok(Answer::Xml(out))
+}
+
+/// A `Tagging` body's `TagSet`, as pairs.
+fn tag_set(v: &Value) -> Vec<(String, String)> {
+    let set = v.pointer("/Tagging/TagSet").and_then(Value::as_array);
+    set.into_iter().flatten().map(|t| (text(t, "Key"), text(t, "Value"))).collect()
+}
+
+fn tag_list(tags: &BTreeMap<String, String>) -> Vec<Value> {
+    tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect()
 }
 
 fn text(v: &Value, member: &str) -> String {
@@ -521,6 +600,7 @@ fn meta_of(v: &Value) -> ObjectMeta {
         cache_control: t("CacheControl"),
         expires: t("Expires"),
         metadata,
+        tags: BTreeMap::new(),
     }
 }
 
@@ -572,7 +652,19 @@ async fn put_object(
             .map(|etag| json!({ "ETag": etag, "ServerSideEncryption": "AES256" }))
     } else {
         let conditions = conditions(&input, "");
-        let put = PutInput { bucket, key, meta: meta_of(&input), content_md5, length, conditions };
+        let mut meta = meta_of(&input);
+        if let Some(tagging) = input.get("Tagging").and_then(Value::as_str) {
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(tagging.as_bytes()).into_owned().collect();
+            match s3::check_tags(&pairs, 10, "Object") {
+                Ok(tags) => meta.tags = tags,
+                Err(e) => {
+                    let mut resp = fail(call, &e);
+                    resp.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
+                    return resp;
+                }
+            }
+        }
+        let put = PutInput { bucket, key, meta, content_md5, length, conditions };
         let stored = s.s3.put_object(&call.caller, put, body).await;
         stored.map(|o| json!({ "ETag": o.etag, "ServerSideEncryption": "AES256", "VersionId": o.version_id }))
     };
@@ -759,6 +851,9 @@ fn object_headers(o: &Stored) -> Value {
     put("ContentLanguage", &m.content_language);
     put("CacheControl", &m.cache_control);
     put("VersionId", &o.version_id);
+    if !m.tags.is_empty() {
+        out["TagCount"] = json!(m.tags.len());
+    }
     out
 }
 
@@ -787,6 +882,21 @@ async fn file_stream(path: &std::path::Path, start: u64, len: u64) -> std::io::R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presigned_urls_expire() {
+        let parts = |q: &str| Request::builder().uri(format!("/b/k?{q}")).body(()).unwrap().into_parts().0;
+        let v4 = parts("X-Amz-Date=20261206T000000Z&X-Amz-Expires=60&X-Amz-Credential=k%2F20261206%2Fus-east-1%2Fs3%2Faws4_request");
+        let signed = amz_date("20261206T000000Z").unwrap();
+        assert!(expired(&v4, signed + 60).is_none());
+        let e = expired(&v4, signed + 61).unwrap();
+        assert_eq!((e.code, e.status, e.message.as_str()), ("AccessDenied", 403, "Request has expired"));
+        assert_eq!(e.fields[1], ("Expires", "2026-12-06T00:01:00Z".to_owned()));
+        let v2 = parts("AWSAccessKeyId=k&Signature=s&Expires=100");
+        assert!(expired(&v2, 100).is_none());
+        assert!(expired(&v2, 101).is_some());
+        assert!(expired(&parts("versionId=1"), 1 << 40).is_none());
+    }
 
     #[test]
     fn s3_hosts_name_their_bucket_and_region() {

@@ -19,6 +19,7 @@ mod listing;
 mod multipart;
 pub mod names;
 mod objects;
+mod tagging;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use listing::{ListQuery, Listed, MAX_KEYS};
 pub use model::Caller;
 pub use multipart::{Part, PartInput, Upload};
 pub use objects::{Conditions, CopyInput, ObjectMeta, PutInput, Range, Stored};
+pub use tagging::check_tags;
 
 /// An S3 error, as the API answers it: its code, message and status, and the extra
 /// fields S3 adds to the `<Error>` document (`BucketName`, `Key`, …).

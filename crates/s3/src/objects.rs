@@ -37,6 +37,9 @@ pub struct ObjectMeta {
     /// User metadata (`x-amz-meta-*`), names in lower case.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    /// The object's tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// A request's conditions (`If-Match`, `If-None-Match`, `If-Modified-Since`,
@@ -297,7 +300,15 @@ impl S3Service {
             ));
         }
         let blob = self.inner.blobs.link(&source.blob).map_err(S3Error::internal)?;
-        let meta = input.replace.unwrap_or(source.meta);
+        // Tags go with the copy whatever becomes of the metadata (`x-amz-tagging-directive`
+        // `COPY`, the default).
+        let meta = match input.replace {
+            Some(mut meta) => {
+                meta.tags = source.meta.tags.clone();
+                meta
+            }
+            None => source.meta,
+        };
         let record = ObjectRecord {
             bucket: input.bucket,
             key: input.key,

@@ -329,6 +329,17 @@ impl ObjectStore {
         })
     }
 
+    /// Replaces a version's metadata document; false if the version is not there.
+    pub fn update_object(&self, bucket: &str, key: &str, version: &str, doc: &str) -> Result<bool, StoreError> {
+        let n = self.with(|c| {
+            c.execute(
+                "UPDATE objects SET doc = ?4 WHERE bucket = ?1 AND key = ?2 AND version = ?3",
+                params![bucket, key, version, doc],
+            )
+        })?;
+        Ok(n == 1)
+    }
+
     /// A key's version: the latest unless one is named.
     pub fn object(&self, bucket: &str, key: &str, version: Option<&str>) -> Result<Option<ObjectRecord>, StoreError> {
         self.with(|c| match version {
