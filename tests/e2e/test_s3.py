@@ -415,3 +415,47 @@ def test_bucket_and_object_tags(s3):
     assert error_of(s3.put_object_tagging, Bucket="tagged", Key="o", Tagging=dup)[0] == "InvalidTag"
     assert error_of(s3.put_object, Bucket="tagged", Key="p", Body=b"x", Tagging="aws:x=1")[0] == "InvalidTag"
     assert error_of(s3.get_object_tagging, Bucket="tagged", Key="none")[0] == "NoSuchKey"
+
+
+def test_versioning_keeps_every_version_and_deletes_with_markers(s3):
+    s3.create_bucket(Bucket="history")
+    assert "Status" not in s3.get_bucket_versioning(Bucket="history")
+    s3.put_object(Bucket="history", Key="doc", Body=b"before")
+    s3.put_bucket_versioning(Bucket="history", VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket="history")["Status"] == "Enabled"
+    v1 = s3.put_object(Bucket="history", Key="doc", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket="history", Key="doc", Body=b"two")["VersionId"]
+    assert len({v1, v2}) == 2 and all(len(v) == 32 for v in (v1, v2))
+    assert s3.get_object(Bucket="history", Key="doc")["Body"].read() == b"two"
+    assert s3.get_object(Bucket="history", Key="doc", VersionId=v1)["Body"].read() == b"one"
+    assert s3.get_object(Bucket="history", Key="doc", VersionId="null")["Body"].read() == b"before"
+    gone = s3.delete_object(Bucket="history", Key="doc")
+    assert gone["DeleteMarker"] is True and gone["VersionId"]
+    code, status, _ = error_of(s3.get_object, Bucket="history", Key="doc")
+    assert (code, status) == ("NoSuchKey", 404)
+    assert s3.list_objects_v2(Bucket="history")["KeyCount"] == 0
+    listed = s3.list_object_versions(Bucket="history")
+    assert [(v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [(v2, False), (v1, False), ("null", False)]
+    assert [(m["VersionId"], m["IsLatest"]) for m in listed["DeleteMarkers"]] == [(gone["VersionId"], True)]
+    assert error_of(s3.get_object, Bucket="history", Key="doc", VersionId=gone["VersionId"])[:2] == \
+        ("MethodNotAllowed", 405)
+    # Deleting the marker brings the object back; deleting a version removes it for good.
+    s3.delete_object(Bucket="history", Key="doc", VersionId=gone["VersionId"])
+    assert s3.get_object(Bucket="history", Key="doc")["Body"].read() == b"two"
+    s3.delete_object(Bucket="history", Key="doc", VersionId=v2)
+    assert s3.get_object(Bucket="history", Key="doc")["Body"].read() == b"one"
+    assert error_of(s3.get_object, Bucket="history", Key="doc", VersionId=v2)[0] == "NoSuchVersion"
+    page = s3.list_object_versions(Bucket="history", MaxKeys=1)
+    assert page["IsTruncated"] and page["NextVersionIdMarker"] == v1
+    rest = s3.list_object_versions(Bucket="history", KeyMarker=page["NextKeyMarker"],
+                                   VersionIdMarker=page["NextVersionIdMarker"])
+    assert [v["VersionId"] for v in rest["Versions"]] == ["null"]
+    # Suspended: writes make the null version again.
+    s3.put_bucket_versioning(Bucket="history", VersioningConfiguration={"Status": "Suspended"})
+    assert s3.put_object(Bucket="history", Key="doc", Body=b"suspended")["VersionId"] == "null"
+    versions = s3.list_object_versions(Bucket="history")["Versions"]
+    assert sorted(v["VersionId"] for v in versions) == sorted([v1, "null"])
+    out = s3.delete_objects(Bucket="history", Delete={"Objects": [{"Key": "doc", "VersionId": v1}]})
+    assert out["Deleted"] == [{"Key": "doc", "VersionId": v1}]
+    assert error_of(s3.put_bucket_versioning, Bucket="history",
+                    VersioningConfiguration={"Status": "Sometimes"})[0] == "MalformedXML"

@@ -36,6 +36,9 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "ListObjects",
     "ListObjectsV2",
     "CopyObject",
+    "PutBucketVersioning",
+    "GetBucketVersioning",
+    "ListObjectVersions",
     "PutBucketTagging",
     "GetBucketTagging",
     "DeleteBucketTagging",
@@ -293,9 +296,18 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
             return Ok(Answer::Raw(location(&b.region)));
         }
         "DeleteObject" => {
-            s3.delete_object(caller, &bucket, &text(v, "Key"))?;
+            let version = v.get("VersionId").and_then(Value::as_str);
+            let d = s3.delete_object(caller, &bucket, &text(v, "Key"), version)?;
+            let marker = d.delete_marker.then_some(true);
+            json!({ "DeleteMarker": marker, "VersionId": d.version_id })
+        }
+        "PutBucketVersioning" => {
+            let status = v.pointer("/VersioningConfiguration/Status").and_then(Value::as_str);
+            s3.set_versioning(caller, &bucket, status)?;
             json!({})
         }
+        "GetBucketVersioning" => json!({ "Status": s3.versioning(caller, &bucket)? }),
+        "ListObjectVersions" => list_versions(s3, caller, &bucket, v)?,
         "DeleteObjects" => delete_objects(s3, caller, &bucket, v)?,
         "CopyObject" => copy_object(s3, caller, &bucket, v)?,
         "PutBucketTagging" => {
@@ -376,13 +388,33 @@ fn delete_objects(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> R
         ));
     }
     let quiet = v.pointer("/Delete/Quiet").and_then(Value::as_bool).unwrap_or(false);
-    let keys: Vec<String> = objects.iter().map(|o| text(o, "Key")).collect();
+    let keys: Vec<(String, Option<String>)> = objects
+        .iter()
+        .map(|o| (text(o, "Key"), o.get("VersionId").and_then(Value::as_str).map(str::to_owned)))
+        .collect();
     let results = s3.delete_objects(caller, bucket, &keys)?;
     let (mut deleted, mut errors) = (Vec::new(), Vec::new());
-    for (key, r) in keys.iter().zip(results) {
+    for ((key, asked), r) in keys.iter().zip(results) {
         match r {
-            Ok(()) if !quiet => deleted.push(json!({ "Key": key })),
-            Ok(()) => {}
+            Ok(d) if !quiet => {
+                let mut entry = json!({ "Key": key });
+                match (asked, d.delete_marker) {
+                    (Some(v), marker) => {
+                        entry["VersionId"] = json!(v);
+                        if marker {
+                            entry["DeleteMarker"] = json!(true);
+                            entry["DeleteMarkerVersionId"] = json!(v);
+                        }
+                    }
+                    (None, true) => {
+                        entry["DeleteMarker"] = json!(true);
+                        entry["DeleteMarkerVersionId"] = json!(d.version_id);
+                    }
+                    (None, false) => {}
+                }
+                deleted.push(entry);
+            }
+            Ok(_) => {}
             Err(e) => errors.push(json!({ "Key": key, "Code": e.code, "Message": e.message })),
         }
     }
@@ -433,6 +465,64 @@ fn max_keys(v: &Value) -> Result<Option<usize>, S3Error> {
         Some(n) => Ok(Some(n as usize)),
         None => Ok(None),
     }
+}
+
+fn list_versions(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    let encode = encoder(v);
+    let prefix = text(v, "Prefix");
+    let delimiter = v.get("Delimiter").and_then(Value::as_str);
+    let (key_marker, version_marker) = (text(v, "KeyMarker"), text(v, "VersionIdMarker"));
+    let max = max_keys(v)?.unwrap_or(s3::MAX_KEYS).min(s3::MAX_KEYS);
+    let page = s3.list_versions(caller, bucket, &prefix, delimiter, (&key_marker, &version_marker), max)?;
+    let (mut versions, mut markers) = (Vec::new(), Vec::new());
+    for entry in &page.entries {
+        let (o, latest) = (&entry.object, entry.latest);
+        let version = o.version_id.clone().unwrap_or_else(|| "null".into());
+        if entry.delete_marker {
+            markers.push(json!({
+                "Owner": owner(&caller.account),
+                "Key": encode(&o.key),
+                "VersionId": version,
+                "IsLatest": latest,
+                "LastModified": secs(o.modified_ms),
+            }));
+        } else {
+            versions.push(json!({
+                "ETag": o.etag,
+                "Size": o.size,
+                "StorageClass": "STANDARD",
+                "Key": encode(&o.key),
+                "VersionId": version,
+                "IsLatest": latest,
+                "LastModified": secs(o.modified_ms),
+                "Owner": owner(&caller.account),
+            }));
+        }
+    }
+    let mut out = json!({
+        "IsTruncated": page.is_truncated,
+        "KeyMarker": encode(&key_marker),
+        "VersionIdMarker": version_marker,
+        "Versions": versions,
+        "DeleteMarkers": markers,
+        "Name": bucket,
+        "Prefix": encode(&prefix),
+        "MaxKeys": max,
+        "CommonPrefixes": page.common_prefixes.iter().map(|p| json!({ "Prefix": encode(p) })).collect::<Vec<_>>(),
+    });
+    if let Some(d) = delimiter {
+        out["Delimiter"] = json!(encode(d));
+    }
+    if let Some((k, ver)) = page.next {
+        out["NextKeyMarker"] = json!(encode(&k));
+        if !ver.is_empty() {
+            out["NextVersionIdMarker"] = json!(ver);
+        }
+    }
+    if let Some(e) = v.get("EncodingType") {
+        out["EncodingType"] = e.clone();
+    }
+    Ok(out)
 }
 
 fn list_v1(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
@@ -522,6 +612,11 @@ fn fail(call: &Call, e: &S3Error) -> Response {
     let mut se = ServiceError::new(e.code, e.message.clone()).status(e.status);
     se.fields = e.fields.iter().map(|(k, v)| ((*k).to_owned(), Value::String(v.clone()))).collect();
     let mut resp = ingress::error("s3", Protocol::RestXml, &se, &call.request_id);
+    for (k, v) in &e.headers {
+        if let Ok(v) = axum::http::HeaderValue::from_str(v) {
+            resp.headers_mut().insert(*k, v);
+        }
+    }
     if call.head {
         *resp.body_mut() = Body::empty();
     }

@@ -20,6 +20,7 @@ mod multipart;
 pub mod names;
 mod objects;
 mod tagging;
+mod versioning;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use model::Caller;
 pub use multipart::{Part, PartInput, Upload};
 pub use objects::{Conditions, CopyInput, ObjectMeta, PutInput, Range, Stored};
 pub use tagging::check_tags;
+pub use versioning::{Deleted, VersionEntry, VersionPage};
 
 /// An S3 error, as the API answers it: its code, message and status, and the extra
 /// fields S3 adds to the `<Error>` document (`BucketName`, `Key`, …).
@@ -47,12 +49,20 @@ pub struct S3Error {
     pub status: u16,
     /// Further fields of the error document, in order.
     pub fields: Vec<(&'static str, String)>,
+    /// Headers the answer carries (`x-amz-delete-marker`, …).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl S3Error {
     /// An error with no extra fields.
     pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> S3Error {
-        S3Error { code, message: message.into(), status, fields: Vec::new() }
+        S3Error { code, message: message.into(), status, fields: Vec::new(), headers: Vec::new() }
+    }
+
+    /// The same, with a header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> S3Error {
+        self.headers.push((name, value.into()));
+        self
     }
 
     /// The same, with one more field.

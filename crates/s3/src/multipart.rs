@@ -155,6 +155,7 @@ impl S3Service {
         listed: &[(i64, String)],
     ) -> Result<Stored, S3Error> {
         let upload = self.upload_of(caller, bucket, key, id)?;
+        let versioning = crate::versioning::doc_of(&self.owned(caller, bucket)?)?;
         if listed.is_empty() {
             return Err(S3Error::new(
                 "MalformedXML",
@@ -182,7 +183,7 @@ impl S3Service {
         let record = ObjectRecord {
             bucket: bucket.into(),
             key: key.into(),
-            version: "null".into(),
+            version: versioning.next_version(),
             seq: 0,
             latest: true,
             marker: false,

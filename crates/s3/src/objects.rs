@@ -222,7 +222,8 @@ impl S3Service {
     where
         S: Stream<Item = Result<Bytes, S3Error>>,
     {
-        self.owned(caller, &input.bucket)?;
+        let bucket = self.owned(caller, &input.bucket)?;
+        let versioning = crate::versioning::doc_of(&bucket)?;
         names::check_key(&input.key)?;
         let current = self.inner.store.object(&input.bucket, &input.key, None)?.filter(|o| !o.marker);
         input.conditions.allows_write(current.as_ref())?;
@@ -241,7 +242,7 @@ impl S3Service {
         let record = ObjectRecord {
             bucket: input.bucket,
             key: input.key,
-            version: "null".into(),
+            version: versioning.next_version(),
             seq: 0,
             latest: true,
             marker: false,
@@ -251,12 +252,12 @@ impl S3Service {
             blob: Some(written.id.clone()),
             doc: serde_json::to_string(&input.meta).map_err(S3Error::internal)?,
         };
-        self.commit(record, &input.conditions)
+        self.commit(record, &input.conditions, versioning.versioned())
     }
 
     /// Stores a version whose blob is written, if the conditions still hold of the key's
     /// current object (checked in the same transaction); else the blob goes.
-    fn commit(&self, record: ObjectRecord, conditions: &Conditions) -> Result<Stored, S3Error> {
+    fn commit(&self, record: ObjectRecord, conditions: &Conditions, versioned: bool) -> Result<Stored, S3Error> {
         let blob = record.blob.clone().unwrap_or_default();
         let mut refused = None;
         let stored = self.inner.store.put_object_if(&record, |current| match conditions.allows_write(current) {
@@ -277,14 +278,18 @@ impl S3Service {
                 return Err(e.into());
             }
         }
-        Stored::of(record)
+        let mut stored = Stored::of(record)?;
+        if versioned {
+            stored.version_id.get_or_insert_with(|| "null".into());
+        }
+        Ok(stored)
     }
 
     /// CopyObject: the source's bytes shared with the new object (blobs never change, so
     /// a copy is a hard link), its metadata copied or replaced.
     pub fn copy_object(&self, caller: &Caller, input: CopyInput) -> Result<Stored, S3Error> {
         let (src_bucket, src_key, src_version) = &input.source;
-        self.owned(caller, &input.bucket)?;
+        let versioning = crate::versioning::doc_of(&self.owned(caller, &input.bucket)?)?;
         names::check_key(&input.key)?;
         let source = self.object(caller, src_bucket, src_key, src_version.as_deref())?;
         input.conditions.check_read(&source).map_err(|e| match e.status {
@@ -312,7 +317,7 @@ impl S3Service {
         let record = ObjectRecord {
             bucket: input.bucket,
             key: input.key,
-            version: "null".into(),
+            version: versioning.next_version(),
             seq: 0,
             latest: true,
             marker: false,
@@ -322,14 +327,33 @@ impl S3Service {
             blob: Some(blob),
             doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
         };
-        self.commit(record, &Conditions::default())
+        self.commit(record, &Conditions::default(), versioning.versioned())
     }
 
     /// HeadObject and GetObject's object: the latest version unless one is named.
     pub fn object(&self, caller: &Caller, bucket: &str, key: &str, version: Option<&str>) -> Result<Stored, S3Error> {
         self.owned(caller, bucket)?;
-        let found = self.inner.store.object(bucket, key, version)?.filter(|o| !o.marker);
-        Stored::of(found.ok_or_else(|| S3Error::no_key(key))?)
+        let Some(found) = self.inner.store.object(bucket, key, version)? else {
+            return Err(match version {
+                Some(v) => S3Error::new("NoSuchVersion", 404, "The specified version does not exist.")
+                    .with("Key", key)
+                    .with("VersionId", v),
+                None => S3Error::no_key(key),
+            });
+        };
+        if found.marker {
+            // The latest is a delete marker: gone; a marker asked for by version: not an object.
+            let e = match version {
+                None => S3Error::no_key(key),
+                Some(_) => {
+                    S3Error::new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.")
+                        .with("Method", "GET")
+                        .with("ResourceType", "DeleteMarker")
+                }
+            };
+            return Err(e.header("x-amz-delete-marker", "true").header("x-amz-version-id", found.version));
+        }
+        Stored::of(found)
     }
 
     /// An object's whole bytes, for other services (a function's package): `None` when it
@@ -349,24 +373,16 @@ impl S3Service {
         std::fs::read(self.inner.blobs.path(&o.blob)).map(Some).map_err(S3Error::internal)
     }
 
-    /// DeleteObject: the key's current version goes (deleting a missing key succeeds).
-    pub fn delete_object(&self, caller: &Caller, bucket: &str, key: &str) -> Result<(), S3Error> {
-        self.owned(caller, bucket)?;
-        if let Some(Some(blob)) = self.inner.store.delete_version(bucket, key, "null")? {
-            self.inner.blobs.remove(&blob);
-        }
-        Ok(())
-    }
-
-    /// DeleteObjects: each key's outcome, in order (`Ok` also for a key that was not there).
+    /// DeleteObjects: each key's outcome, in order (a key that was not there is deleted
+    /// all the same).
     pub fn delete_objects(
         &self,
         caller: &Caller,
         bucket: &str,
-        keys: &[String],
-    ) -> Result<Vec<Result<(), S3Error>>, S3Error> {
+        keys: &[(String, Option<String>)],
+    ) -> Result<Vec<Result<crate::Deleted, S3Error>>, S3Error> {
         self.owned(caller, bucket)?;
-        Ok(keys.iter().map(|k| self.delete_object(caller, bucket, k)).collect())
+        Ok(keys.iter().map(|(k, v)| self.delete_object(caller, bucket, k, v.as_deref())).collect())
     }
 }
 

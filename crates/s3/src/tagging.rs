@@ -18,6 +18,9 @@ pub(crate) struct BucketDoc {
     /// Its tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) tags: BTreeMap<String, String>,
+    /// Its versioning: `Enabled` or `Suspended`; none if it never had any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) versioning: Option<String>,
 }
 
 fn invalid_tag(message: &str) -> S3Error {
@@ -48,7 +51,7 @@ pub fn check_tags(pairs: &[(String, String)], max: usize, what: &str) -> Result<
 }
 
 impl S3Service {
-    fn bucket_doc(&self, caller: &Caller, bucket: &str) -> Result<BucketDoc, S3Error> {
+    pub(crate) fn bucket_doc(&self, caller: &Caller, bucket: &str) -> Result<BucketDoc, S3Error> {
         let b = self.owned(caller, bucket)?;
         serde_json::from_str(&b.doc).map_err(S3Error::internal)
     }

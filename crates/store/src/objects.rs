@@ -413,6 +413,41 @@ impl ObjectStore {
         })
     }
 
+    /// Every version and delete marker, in key order and newest first within a key: keys
+    /// that begin with `prefix`, after the marker (a key, and within it a version's
+    /// sequence: versions older than it follow), at most `limit`.
+    pub fn versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        marker: Option<(&str, Option<i64>)>,
+        limit: usize,
+    ) -> Result<Vec<ObjectRecord>, StoreError> {
+        self.with(|c| {
+            let order = format!("ORDER BY key, seq DESC LIMIT {limit}");
+            let select = format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND");
+            let rows: Vec<ObjectRecord> = match marker {
+                Some((key, Some(seq))) if key >= prefix => {
+                    let mut stmt =
+                        c.prepare_cached(&format!("{select} (key > ?2 OR (key = ?2 AND seq < ?3)) {order}"))?;
+                    let rows = stmt.query_map(params![bucket, key, seq], object_of)?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                }
+                Some((key, None)) if key >= prefix => {
+                    let mut stmt = c.prepare_cached(&format!("{select} key > ?2 {order}"))?;
+                    let rows = stmt.query_map(params![bucket, key], object_of)?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                }
+                _ => {
+                    let mut stmt = c.prepare_cached(&format!("{select} key >= ?2 {order}"))?;
+                    let rows = stmt.query_map(params![bucket, prefix], object_of)?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                }
+            };
+            Ok(rows.into_iter().take_while(|r| r.key.starts_with(prefix)).collect())
+        })
+    }
+
     /// Every blob a version or a part names: what the blob directory must keep.
     pub fn blobs(&self) -> Result<Vec<String>, StoreError> {
         self.with(|c| {
