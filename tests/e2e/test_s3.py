@@ -459,3 +459,18 @@ def test_versioning_keeps_every_version_and_deletes_with_markers(s3):
     assert out["Deleted"] == [{"Key": "doc", "VersionId": v1}]
     assert error_of(s3.put_bucket_versioning, Bucket="history",
                     VersioningConfiguration={"Status": "Sometimes"})[0] == "MalformedXML"
+
+
+def test_crc32_checksums_are_checked_and_kept(s3):
+    import zlib
+    s3.create_bucket(Bucket="sums")
+    body = b"checked bytes"
+    want = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+    put = s3.put_object(Bucket="sums", Key="k", Body=body, ChecksumAlgorithm="CRC32")
+    assert (put["ChecksumCRC32"], put["ChecksumType"]) == (want, "FULL_OBJECT")
+    listed = s3.list_objects_v2(Bucket="sums")["Contents"][0]
+    assert (listed["ChecksumAlgorithm"], listed["ChecksumType"]) == (["CRC32"], "FULL_OBJECT")
+    code, status, err = error_of(s3.put_object, Bucket="sums", Key="bad", Body=body, ChecksumCRC32="AAAAAA==")
+    assert (code, status, err["Message"]) == ("BadDigest", 400,
+                                              "The CRC32 you specified did not match the calculated checksum.")
+    assert error_of(s3.head_object, Bucket="sums", Key="bad")[:2] == ("404", 404)

@@ -40,11 +40,15 @@ enum State {
     Done,
 }
 
+/// Where a trailer's value goes once read: its name, and the slot.
+pub(crate) type TrailerSlot = (&'static str, std::sync::Arc<model::sync::Mutex<Option<String>>>);
+
 struct Decoder<S> {
     input: S,
     buf: BytesMut,
     state: State,
     ended: bool,
+    slot: Option<TrailerSlot>,
 }
 
 impl<S> Decoder<S>
@@ -122,6 +126,11 @@ where
                 if taken > MAX_TRAILERS {
                     return Err(malformed("the trailers are too long"));
                 }
+                if let (Some((name, slot)), Some((k, v))) = (&self.slot, line.split_once(':')) {
+                    if k.trim().eq_ignore_ascii_case(name) {
+                        *slot.lock() = Some(v.trim().to_owned());
+                    }
+                }
                 self.state = if line.is_empty() { State::Done } else { State::Trailers(taken) };
                 Ok(Step::Moved)
             }
@@ -144,12 +153,12 @@ where
     }
 }
 
-/// Decodes an `aws-chunked` body as it arrives.
-pub(crate) fn decode<S>(input: S) -> impl Stream<Item = Result<Bytes, S3Error>>
+/// Decodes an `aws-chunked` body as it arrives; the trailer `slot` names is kept there.
+pub(crate) fn decode<S>(input: S, slot: Option<TrailerSlot>) -> impl Stream<Item = Result<Bytes, S3Error>>
 where
     S: Stream<Item = Result<Bytes, S3Error>> + Unpin,
 {
-    let decoder = Decoder { input, buf: BytesMut::new(), state: State::Header, ended: false };
+    let decoder = Decoder { input, buf: BytesMut::new(), state: State::Header, ended: false, slot };
     futures_util::stream::unfold(decoder, |mut d| async move { d.next().await.map(|item| (item, d)) })
 }
 
@@ -162,7 +171,7 @@ mod tests {
             parts.iter().map(|p| Ok(Bytes::copy_from_slice(p.as_bytes()))).collect::<Vec<_>>(),
         );
         let mut out = Vec::new();
-        let mut s = std::pin::pin!(decode(input));
+        let mut s = std::pin::pin!(decode(input, None));
         while let Some(piece) = s.next().await {
             out.extend_from_slice(&piece?);
         }
@@ -178,6 +187,18 @@ mod tests {
             let (a, b) = trailing.split_at(cut);
             assert_eq!(decoded(&[a, b]).await.unwrap(), b"hello world", "cut at {cut}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_trailer_asked_for_is_kept() {
+        let slot = std::sync::Arc::new(model::sync::Mutex::new(None));
+        let body = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
+        let input = futures_util::stream::iter(vec![Ok(Bytes::from_static(body.as_bytes()))]);
+        let mut s = std::pin::pin!(decode(input, Some(("x-amz-checksum-crc32", slot.clone()))));
+        while let Some(piece) = s.next().await {
+            piece.unwrap();
+        }
+        assert_eq!(slot.lock().as_deref(), Some("DUoRhQ=="));
     }
 
     #[tokio::test]

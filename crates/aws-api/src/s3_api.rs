@@ -366,7 +366,7 @@ fn secs(ms: i64) -> f64 {
 }
 
 fn owner(account: &str) -> Value {
-    json!({ "DisplayName": "webfile", "ID": s3::canonical_id(account) })
+    json!({ "ID": s3::canonical_id(account) })
 }
 
 /// GetBucketLocation's answer: the constraint itself is the document (empty for us-east-1).
@@ -443,6 +443,10 @@ fn contents(listed: &Listed, encode: &dyn Fn(&str) -> String, with_owner: Option
                 "Size": o.size,
                 "StorageClass": "STANDARD",
             });
+            if let Some((algorithm, _)) = &o.meta.checksum {
+                c["ChecksumAlgorithm"] = json!([algorithm]);
+                c["ChecksumType"] = json!("FULL_OBJECT");
+            }
             if let Some(account) = with_owner {
                 c["Owner"] = owner(account);
             }
@@ -487,7 +491,7 @@ fn list_versions(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Re
                 "LastModified": secs(o.modified_ms),
             }));
         } else {
-            versions.push(json!({
+            let mut entry = json!({
                 "ETag": o.etag,
                 "Size": o.size,
                 "StorageClass": "STANDARD",
@@ -496,7 +500,12 @@ fn list_versions(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Re
                 "IsLatest": latest,
                 "LastModified": secs(o.modified_ms),
                 "Owner": owner(&caller.account),
-            }));
+            });
+            if let Some((algorithm, _)) = &o.meta.checksum {
+                entry["ChecksumAlgorithm"] = json!([algorithm]);
+                entry["ChecksumType"] = json!("FULL_OBJECT");
+            }
+            versions.push(entry);
         }
     }
     let mut out = json!({
@@ -696,25 +705,33 @@ fn meta_of(v: &Value) -> ObjectMeta {
         expires: t("Expires"),
         metadata,
         tags: BTreeMap::new(),
+        checksum: None,
     }
 }
 
 /// An upload's bytes as they arrive.
 type Upload = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, S3Error>> + Send>>;
 
-/// The body of a PutObject or UploadPart as its bytes arrive (`aws-chunked` decoded), and
-/// its length when the request says.
-fn upload_body(parts: &Parts, body: Body) -> (Option<u64>, Upload) {
+/// The body of a PutObject or UploadPart as its bytes arrive (`aws-chunked` decoded), its
+/// length when the request says, and the CRC32 it declares (`x-amz-checksum-crc32` as a
+/// header or a trailer, or `x-amz-sdk-checksum-algorithm: CRC32`).
+fn upload_body(parts: &Parts, body: Body) -> (Option<u64>, Upload, Option<s3::DeclaredCrc32>) {
     let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
     let chunked = header("x-amz-content-sha256").is_some_and(|h| h.starts_with("STREAMING-"))
         || header("content-encoding").is_some_and(|e| e.split(',').any(|p| p.trim() == "aws-chunked"));
     let declared = |n: &str| header(n).and_then(|v| v.parse::<u64>().ok());
     let length = if chunked { declared("x-amz-decoded-content-length") } else { declared("content-length") };
+    const CRC32: &str = "x-amz-checksum-crc32";
+    let trailing = header("x-amz-trailer").is_some_and(|t| t.split(',').any(|n| n.trim().eq_ignore_ascii_case(CRC32)));
+    let slot = trailing.then(|| std::sync::Arc::new(model::sync::Mutex::new(None)));
+    let algorithm = header("x-amz-sdk-checksum-algorithm").is_some_and(|a| a.eq_ignore_ascii_case("CRC32"));
+    let crc32 = (header(CRC32).is_some() || slot.is_some() || algorithm)
+        .then(|| s3::DeclaredCrc32 { header: header(CRC32).map(str::to_owned), trailer: slot.clone() });
     let raw = body.into_data_stream().map(|r| r.map_err(|e| S3Error::new("IncompleteBody", 400, e.to_string())));
     if chunked {
-        (length, Box::pin(crate::chunked::decode(raw)))
+        (length, Box::pin(crate::chunked::decode(raw, slot.map(|s| (CRC32, s)))), crc32)
     } else {
-        (length, Box::pin(raw))
+        (length, Box::pin(raw), crc32)
     }
 }
 
@@ -730,7 +747,7 @@ async fn put_object(
         Ok(i) => i.value,
         Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
     };
-    let (length, body) = upload_body(&parts, body);
+    let (length, body, crc32) = upload_body(&parts, body);
     let content_md5 = input.get("ContentMD5").and_then(Value::as_str).map(str::to_owned);
     let (bucket, key) = (text(&input, "Bucket"), text(&input, "Key"));
     let out = if op == "UploadPart" {
@@ -759,9 +776,16 @@ async fn put_object(
                 }
             }
         }
-        let put = PutInput { bucket, key, meta, content_md5, length, conditions };
+        let put = PutInput { bucket, key, meta, content_md5, length, conditions, crc32 };
         let stored = s.s3.put_object(&call.caller, put, body).await;
-        stored.map(|o| json!({ "ETag": o.etag, "ServerSideEncryption": "AES256", "VersionId": o.version_id }))
+        stored.map(|o| {
+            let mut out = json!({ "ETag": o.etag, "ServerSideEncryption": "AES256", "VersionId": o.version_id });
+            if let Some((_, value)) = &o.meta.checksum {
+                out["ChecksumCRC32"] = json!(value);
+                out["ChecksumType"] = json!("FULL_OBJECT");
+            }
+            out
+        })
     };
     match out {
         Ok(out) => ingress::answer(model, Protocol::RestXml, op, out, &call.request_id),

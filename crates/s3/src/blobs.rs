@@ -28,6 +28,8 @@ pub struct Written {
     pub size: u64,
     /// The MD5 of its bytes.
     pub md5: [u8; 16],
+    /// Their CRC32.
+    pub crc32: u32,
 }
 
 impl Blobs {
@@ -52,7 +54,7 @@ impl Blobs {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let tmp = self.dir.join("tmp").join(&id);
         match self.write_tmp(&tmp, body, expected, max).await {
-            Ok((size, md5)) => {
+            Ok((size, md5, crc32)) => {
                 let path = self.path(&id);
                 let placed = async {
                     let dir = path.parent().expect("a blob has a shard directory");
@@ -64,7 +66,7 @@ impl Blobs {
                     let _ = tokio::fs::remove_file(&tmp).await;
                     return Err(S3Error::internal(format!("placing a blob: {e}")));
                 }
-                Ok(Written { id, size, md5 })
+                Ok(Written { id, size, md5, crc32 })
             }
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp).await;
@@ -79,12 +81,13 @@ impl Blobs {
         body: S,
         expected: Option<u64>,
         max: u64,
-    ) -> Result<(u64, [u8; 16]), S3Error>
+    ) -> Result<(u64, [u8; 16], u32), S3Error>
     where
         S: Stream<Item = Result<Bytes, S3Error>>,
     {
         let mut file = tokio::fs::File::create(tmp).await.map_err(S3Error::internal)?;
         let mut md5 = md5::Md5::new();
+        let mut crc32 = crc32fast::Hasher::new();
         let mut size = 0u64;
         let limit = expected.map_or(max, |e| e.min(max));
         let mut body = std::pin::pin!(body);
@@ -95,6 +98,7 @@ impl Blobs {
                 return Err(too_large(expected, max));
             }
             md5.update(&chunk);
+            crc32.update(&chunk);
             file.write_all(&chunk).await.map_err(S3Error::internal)?;
         }
         if expected.is_some_and(|e| e != size) {
@@ -105,7 +109,7 @@ impl Blobs {
             ));
         }
         file.sync_all().await.map_err(S3Error::internal)?;
-        Ok((size, md5.finalize().into()))
+        Ok((size, md5.finalize().into(), crc32.finalize()))
     }
 
     /// A new blob holding the given blobs one after another (a completed multipart

@@ -32,7 +32,7 @@ pub use buckets::Bucket;
 pub use listing::{ListQuery, Listed, MAX_KEYS};
 pub use model::Caller;
 pub use multipart::{Part, PartInput, Upload};
-pub use objects::{Conditions, CopyInput, ObjectMeta, PutInput, Range, Stored};
+pub use objects::{Conditions, CopyInput, DeclaredCrc32, ObjectMeta, PutInput, Range, Stored};
 pub use tagging::check_tags;
 pub use versioning::{Deleted, VersionEntry, VersionPage};
 

@@ -40,6 +40,28 @@ pub struct ObjectMeta {
     /// The object's tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// Its full-object checksum, when the client sent one: the algorithm (`CRC32`) and
+    /// the value, base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<(String, String)>,
+}
+
+/// A CRC32 checksum the client declared for a body: in a header, or in an `aws-chunked`
+/// trailer that arrives after the body (the edge fills it in as the body ends).
+#[derive(Debug, Clone, Default)]
+pub struct DeclaredCrc32 {
+    /// `x-amz-checksum-crc32`, when sent as a header.
+    pub header: Option<String>,
+    /// The trailer's value, once read.
+    pub trailer: Option<std::sync::Arc<model::sync::Mutex<Option<String>>>>,
+}
+
+impl DeclaredCrc32 {
+    /// The value the client sent, if it sent one.
+    fn value(&self) -> Option<String> {
+        let trailer = self.trailer.as_ref().and_then(|t| t.lock().clone());
+        self.header.clone().or(trailer)
+    }
 }
 
 /// A request's conditions (`If-Match`, `If-None-Match`, `If-Modified-Since`,
@@ -123,6 +145,8 @@ pub struct PutInput {
     pub length: Option<u64>,
     /// `If-None-Match` (`*`) and `If-Match`: the write happens only if they hold.
     pub conditions: Conditions,
+    /// A CRC32 the client declared, to check the body against and keep.
+    pub crc32: Option<DeclaredCrc32>,
 }
 
 /// What CopyObject takes.
@@ -229,6 +253,19 @@ impl S3Service {
         input.conditions.allows_write(current.as_ref())?;
         let expected_md5 = input.content_md5.as_deref().map(read_md5).transpose()?;
         let written = self.inner.blobs.write(body, input.length, MAX_PUT).await?;
+        let mut meta = input.meta;
+        if let Some(declared) = &input.crc32 {
+            let computed = base64(&written.crc32.to_be_bytes());
+            if declared.value().is_some_and(|v| v != computed) {
+                self.inner.blobs.remove(&written.id);
+                return Err(S3Error::new(
+                    "BadDigest",
+                    400,
+                    "The CRC32 you specified did not match the calculated checksum.",
+                ));
+            }
+            meta.checksum = Some(("CRC32".into(), computed));
+        }
         if let Some(expected) = expected_md5.filter(|e| *e != written.md5) {
             self.inner.blobs.remove(&written.id);
             return Err(S3Error::new(
@@ -250,7 +287,7 @@ impl S3Service {
             etag: format!("\"{}\"", hex(&written.md5)),
             modified_ms: now_ms(),
             blob: Some(written.id.clone()),
-            doc: serde_json::to_string(&input.meta).map_err(S3Error::internal)?,
+            doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
         };
         self.commit(record, &input.conditions, versioning.versioned())
     }
@@ -310,6 +347,7 @@ impl S3Service {
         let meta = match input.replace {
             Some(mut meta) => {
                 meta.tags = source.meta.tags.clone();
+                meta.checksum = source.meta.checksum.clone();
                 meta
             }
             None => source.meta,
