@@ -28,6 +28,8 @@ mod auth;
 mod gateway;
 #[path = "bench_logs.rs"]
 mod logs;
+#[path = "bench_s3.rs"]
+mod s3;
 #[path = "bench_websocket.rs"]
 mod websocket;
 
@@ -174,6 +176,26 @@ impl Conn {
         let status = resp.status().as_u16();
         let body = resp.into_body().collect().await?.to_bytes();
         Ok((status, body))
+    }
+
+    /// A call whose answer's `ETag` is wanted (S3's UploadPart).
+    async fn call_etag(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<(u16, String)> {
+        let mut req = hyper::Request::builder().method(method).uri(path).header("host", &self.host);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.sender.ready().await?;
+        let resp = self.sender.send_request(req.body(Full::new(body))?).await?;
+        let status = resp.status().as_u16();
+        let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        resp.into_body().collect().await?;
+        Ok((status, etag))
     }
 
     async fn invoke(&mut self, name: &str) -> Result<()> {
@@ -695,6 +717,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     drop(server);
     rows.push(drain_row(root, &rt, &kinds[3], &settings)?);
     rows.extend(sqs_rows(root, &rt, &settings)?);
+    let server = start_server_with(root, "namespace", "s3", "")?;
+    rows.extend(rt.block_on(s3::rows(&server, root, &settings))?);
+    drop(server);
     // Authenticated mode against open mode: two fresh servers, the same function.
     let open = start_server_with(root, "namespace", "open", "[functions]\nidle_timeout_secs = 600\n")?;
     let secured = start_server_with(root, "namespace", "sigv4", &auth::config())?;
@@ -798,6 +823,13 @@ fn only(
         websocket::raise_fd_limit();
         let server = start_server_with(root, "namespace", "websocket", "[functions]\nidle_timeout_secs = 600\n")?;
         for r in rt.block_on(websocket::rows(&server, settings.ws_connections, 10_000))? {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(true);
+    }
+    if args.iter().any(|a| a == "--s3-only") {
+        let server = start_server_with(root, "namespace", "s3", "")?;
+        for r in rt.block_on(s3::rows(&server, root, settings))? {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
         }
         return Ok(true);
