@@ -474,3 +474,18 @@ def test_crc32_checksums_are_checked_and_kept(s3):
     assert (code, status, err["Message"]) == ("BadDigest", 400,
                                               "The CRC32 you specified did not match the calculated checksum.")
     assert error_of(s3.head_object, Bucket="sums", Key="bad")[:2] == ("404", 404)
+
+
+def test_functions_reach_s3_through_their_endpoint(lamina, s3):
+    from conftest import create, zip_bytes
+    s3.create_bucket(Bucket="inside")
+    s3.put_object(Bucket="inside", Key="in.txt", Body=b"from outside")
+    code = zip_bytes({"s3fn.py": "import boto3\n\ndef handler(event, context):\n"
+                                 "    s3 = boto3.client('s3')\n"
+                                 "    body = s3.get_object(Bucket='inside', Key='in.txt')['Body'].read().decode()\n"
+                                 "    s3.put_object(Bucket='inside', Key='out.txt', Body=body.upper())\n"
+                                 "    return body\n"})
+    lam = lamina.client()
+    create(lam, "s3fn", handler="s3fn.handler", code=code, Timeout=30)
+    assert json.loads(lam.invoke(FunctionName="s3fn")["Payload"].read()) == "from outside"
+    assert s3.get_object(Bucket="inside", Key="out.txt")["Body"].read() == b"FROM OUTSIDE"
