@@ -204,9 +204,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;
     let plane = gateway::DataPlane::new(gateway.clone(), lambda.clone(), sqs.clone(), plane_settings(&config, &logs));
     let iam = iam::IamService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting IAM: {e}"))?;
-    let sealer = ssm::Sealer::open(&data.join("ssm").join("key")).context("opening SSM's SecureString key")?;
-    let ssm = ssm::SsmService::start(database.clone(), sealer).map_err(|e| anyhow::anyhow!("starting SSM: {e}"))?;
-    let s3 = s3::S3Service::start(&data.join("s3")).map_err(|e| anyhow::anyhow!("starting S3: {e}"))?;
+    let (ssm, s3) = start_ssm_and_s3(&database, &data)?;
     lambda.read_code_from(Arc::new(sinks::S3Code(s3.clone())));
     // IAM users' access keys act as their users, in either auth mode.
     for key in iam.active_keys() {
@@ -248,6 +246,18 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         }
     });
     Ok(Server { addr, data_dir: data, listener, app, limits, invoker: invoker.clone(), _lock: lock })
+}
+
+/// SSM (its documents in the database, its SecureString key in the data directory) and S3
+/// (its own metadata file and blobs under `s3/`).
+fn start_ssm_and_s3(
+    database: &Arc<store::SqliteStore>,
+    data: &std::path::Path,
+) -> anyhow::Result<(ssm::SsmService, s3::S3Service)> {
+    let sealer = ssm::Sealer::open(&data.join("ssm").join("key")).context("opening SSM's SecureString key")?;
+    let ssm = ssm::SsmService::start(database.clone(), sealer).map_err(|e| anyhow::anyhow!("starting SSM: {e}"))?;
+    let s3 = s3::S3Service::start(&data.join("s3")).map_err(|e| anyhow::anyhow!("starting S3: {e}"))?;
+    Ok((ssm, s3))
 }
 
 /// The authenticator `--auth sigv4` needs, with the configured keys; none in open mode.

@@ -1,0 +1,329 @@
+//! S3's object bodies and object writes: PutObject and UploadPart streamed in,
+//! CompleteMultipartUpload, GetObject and HeadObject streamed out, CopyObject and
+//! DeleteObjects.
+
+use super::*;
+
+pub(super) fn delete_objects(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    let objects = v.pointer("/Delete/Objects").and_then(Value::as_array).cloned().unwrap_or_default();
+    if objects.len() > 1000 {
+        return Err(S3Error::new(
+            "MalformedXML",
+            400,
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        ));
+    }
+    let quiet = v.pointer("/Delete/Quiet").and_then(Value::as_bool).unwrap_or(false);
+    let keys: Vec<(String, Option<String>)> = objects
+        .iter()
+        .map(|o| (text(o, "Key"), o.get("VersionId").and_then(Value::as_str).map(str::to_owned)))
+        .collect();
+    let results = s3.delete_objects(caller, bucket, &keys)?;
+    let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+    for ((key, asked), r) in keys.iter().zip(results) {
+        match r {
+            Ok(d) if !quiet => {
+                let mut entry = json!({ "Key": key });
+                match (asked, d.delete_marker) {
+                    (Some(v), marker) => {
+                        entry["VersionId"] = json!(v);
+                        if marker {
+                            entry["DeleteMarker"] = json!(true);
+                            entry["DeleteMarkerVersionId"] = json!(v);
+                        }
+                    }
+                    (None, true) => {
+                        entry["DeleteMarker"] = json!(true);
+                        entry["DeleteMarkerVersionId"] = json!(d.version_id);
+                    }
+                    (None, false) => {}
+                }
+                deleted.push(entry);
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(json!({ "Key": key, "Code": e.code, "Message": e.message })),
+        }
+    }
+    Ok(json!({ "Deleted": deleted, "Errors": errors }))
+}
+
+/// CopyObject: `x-amz-copy-source` (`[/]bucket/key[?versionId=…]`, percent-encoded).
+pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    let raw = text(v, "CopySource");
+    let (path, version) = match raw.split_once("?versionId=") {
+        Some((p, ver)) => (p.to_owned(), Some(ver.to_owned())),
+        None => (raw.clone(), None),
+    };
+    let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/')).decode_utf8_lossy().into_owned();
+    let Some((src_bucket, src_key)) = decoded.split_once('/').filter(|(b, k)| !b.is_empty() && !k.is_empty()) else {
+        return Err(S3Error::new(
+            "InvalidArgument",
+            400,
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+        )
+        .with("ArgumentName", "x-amz-copy-source")
+        .with("ArgumentValue", raw));
+    };
+    let replace = match v.get("MetadataDirective").and_then(Value::as_str) {
+        Some("REPLACE") => Some(meta_of(v)),
+        Some("COPY") | None => None,
+        Some(other) => {
+            return Err(S3Error::new("InvalidArgument", 400, format!("Unknown metadata directive: {other}"))
+                .with("ArgumentName", "x-amz-metadata-directive")
+                .with("ArgumentValue", other))
+        }
+    };
+    let input = CopyInput {
+        source: (src_bucket.to_owned(), src_key.to_owned(), version),
+        bucket: bucket.to_owned(),
+        key: text(v, "Key"),
+        replace,
+        conditions: conditions(v, "CopySource"),
+    };
+    let o = s3.copy_object(caller, input)?;
+    Ok(json!({
+        "CopyObjectResult": { "ETag": o.etag, "LastModified": secs(o.modified_ms) },
+        "ServerSideEncryption": "AES256",
+    }))
+}
+
+/// An upload's bytes as they arrive.
+type Upload = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, S3Error>> + Send>>;
+
+/// The body of a PutObject or UploadPart as its bytes arrive (`aws-chunked` decoded), its
+/// length when the request says, and the CRC32 it declares (`x-amz-checksum-crc32` as a
+/// header or a trailer, or `x-amz-sdk-checksum-algorithm: CRC32`).
+fn upload_body(parts: &Parts, body: Body) -> (Option<u64>, Upload, Option<s3::DeclaredCrc32>) {
+    let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
+    let chunked = header("x-amz-content-sha256").is_some_and(|h| h.starts_with("STREAMING-"))
+        || header("content-encoding").is_some_and(|e| e.split(',').any(|p| p.trim() == "aws-chunked"));
+    let declared = |n: &str| header(n).and_then(|v| v.parse::<u64>().ok());
+    let length = if chunked { declared("x-amz-decoded-content-length") } else { declared("content-length") };
+    const CRC32: &str = "x-amz-checksum-crc32";
+    let trailing = header("x-amz-trailer").is_some_and(|t| t.split(',').any(|n| n.trim().eq_ignore_ascii_case(CRC32)));
+    let slot = trailing.then(|| std::sync::Arc::new(model::sync::Mutex::new(None)));
+    let algorithm = header("x-amz-sdk-checksum-algorithm").is_some_and(|a| a.eq_ignore_ascii_case("CRC32"));
+    let crc32 = (header(CRC32).is_some() || slot.is_some() || algorithm)
+        .then(|| s3::DeclaredCrc32 { header: header(CRC32).map(str::to_owned), trailer: slot.clone() });
+    let raw = body.into_data_stream().map(|r| r.map_err(|e| S3Error::new("IncompleteBody", 400, e.to_string())));
+    if chunked {
+        (length, Box::pin(crate::chunked::decode(raw, slot.map(|s| (CRC32, s)))), crc32)
+    } else {
+        (length, Box::pin(raw), crc32)
+    }
+}
+
+pub(super) async fn put_object(
+    s: &ApiState,
+    call: &Call,
+    model: &protocol::Model,
+    op: &str,
+    parts: Parts,
+    body: Body,
+) -> Response {
+    let input = match read(model, op, &parts, &call.path, Bytes::new()) {
+        Ok(i) => i.value,
+        Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
+    };
+    let (length, body, crc32) = upload_body(&parts, body);
+    let content_md5 = input.get("ContentMD5").and_then(Value::as_str).map(str::to_owned);
+    let (bucket, key) = (text(&input, "Bucket"), text(&input, "Key"));
+    let out = if op == "UploadPart" {
+        let part = s3::PartInput {
+            bucket,
+            key,
+            upload_id: text(&input, "UploadId"),
+            number: input.get("PartNumber").and_then(Value::as_i64).unwrap_or(0),
+            content_md5,
+            length,
+        };
+        s.s3.upload_part(&call.caller, part, body)
+            .await
+            .map(|etag| json!({ "ETag": etag, "ServerSideEncryption": "AES256" }))
+    } else {
+        let conditions = conditions(&input, "");
+        let mut meta = meta_of(&input);
+        if let Some(tagging) = input.get("Tagging").and_then(Value::as_str) {
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(tagging.as_bytes()).into_owned().collect();
+            match s3::check_tags(&pairs, 10, "Object") {
+                Ok(tags) => meta.tags = tags,
+                Err(e) => {
+                    let mut resp = fail(call, &e);
+                    resp.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
+                    return resp;
+                }
+            }
+        }
+        let put = PutInput { bucket, key, meta, content_md5, length, conditions, crc32 };
+        let stored = s.s3.put_object(&call.caller, put, body).await;
+        stored.map(|o| {
+            let mut out = json!({ "ETag": o.etag, "ServerSideEncryption": "AES256", "VersionId": o.version_id });
+            if let Some((_, value)) = &o.meta.checksum {
+                out["ChecksumCRC32"] = json!(value);
+                out["ChecksumType"] = json!("FULL_OBJECT");
+            }
+            out
+        })
+    };
+    match out {
+        Ok(out) => ingress::answer(model, Protocol::RestXml, op, out, &call.request_id),
+        Err(e) => {
+            // The body may not have been read to its end: the connection cannot carry
+            // another request, and says so.
+            let mut resp = fail(call, &e);
+            resp.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
+            resp
+        }
+    }
+}
+
+pub(super) async fn complete_upload(
+    s: &ApiState,
+    call: &Call,
+    model: &protocol::Model,
+    parts: Parts,
+    body: Body,
+) -> Response {
+    let Some(bytes) = ingress::read_body(&parts, body, MAX_XML).await else {
+        return fail(
+            call,
+            &S3Error::new("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"),
+        );
+    };
+    let input = match read(model, "CompleteMultipartUpload", &parts, &call.path, bytes) {
+        Ok(i) => i.value,
+        Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
+    };
+    let listed: Vec<(i64, String)> = input
+        .pointer("/MultipartUpload/Parts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| (p.get("PartNumber").and_then(Value::as_i64).unwrap_or(0), text(p, "ETag")))
+        .collect();
+    let (bucket, key, id) = (text(&input, "Bucket"), text(&input, "Key"), text(&input, "UploadId"));
+    match s.s3.complete_upload(&call.caller, &bucket, &key, &id, &listed).await {
+        Ok(o) => {
+            let out = json!({
+                "Location": format!("/{bucket}/{}", percent_encoding::utf8_percent_encode(&key, KEY_ENCODED)),
+                "Bucket": bucket,
+                "Key": key,
+                "ETag": o.etag,
+                "ServerSideEncryption": "AES256",
+            });
+            ingress::answer(model, Protocol::RestXml, "CompleteMultipartUpload", out, &call.request_id)
+        }
+        Err(e) => fail(call, &e),
+    }
+}
+
+pub(super) async fn get_object(
+    s: &ApiState,
+    call: &Call,
+    model: &protocol::Model,
+    op: &str,
+    parts: &Parts,
+) -> Response {
+    let input = match read(model, op, parts, &call.path, Bytes::new()) {
+        Ok(i) => i.value,
+        Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
+    };
+    let (s3, caller, bucket, key) = (s.s3.clone(), call.caller.clone(), text(&input, "Bucket"), text(&input, "Key"));
+    let version = input.get("VersionId").and_then(Value::as_str).map(str::to_owned);
+    let found = tokio::task::spawn_blocking(move || s3.object(&caller, &bucket, &key, version.as_deref())).await;
+    let o = match found.unwrap_or_else(|e| Err(S3Error::internal(e))) {
+        Ok(o) => o,
+        Err(e) => return fail(call, &e),
+    };
+    if let Err(e) = conditions(&input, "").check_read(&o) {
+        return match e.status {
+            304 => {
+                let headers = json!({ "ETag": o.etag, "LastModified": secs(o.modified_ms) });
+                let mut resp = ingress::answer(model, Protocol::RestXml, op, headers, &call.request_id);
+                *resp.status_mut() = axum::http::StatusCode::NOT_MODIFIED;
+                *resp.body_mut() = Body::empty();
+                resp.headers_mut().remove("content-type");
+                resp
+            }
+            _ => fail(call, &e),
+        };
+    }
+    let range = match Range::read(parts.headers.get("range").and_then(|v| v.to_str().ok()), o.size) {
+        Ok(r) => r,
+        Err(e) => return fail(call, &e),
+    };
+    let (start, len) = range.map_or((0, o.size), |r| (r.start, r.end - r.start + 1));
+    let mut out = object_headers(&o);
+    out["ContentLength"] = json!(len);
+    if let Some(r) = range {
+        out["ContentRange"] = json!(format!("bytes {}-{}/{}", r.start, r.end, o.size));
+    }
+    let mut resp = ingress::answer(model, Protocol::RestXml, op, out, &call.request_id);
+    if range.is_some() {
+        *resp.status_mut() = axum::http::StatusCode::PARTIAL_CONTENT;
+    }
+    resp.headers_mut().insert("content-length", len.into());
+    if let Some(v) = o.meta.expires.as_deref().and_then(|e| axum::http::HeaderValue::from_str(e).ok()) {
+        resp.headers_mut().insert("expires", v);
+    }
+    if op == "HeadObject" || call.head {
+        *resp.body_mut() = Body::empty();
+        return resp;
+    }
+    match file_stream(&s.s3.blobs().path(&o.blob), start, len).await {
+        Ok(body) => {
+            *resp.body_mut() = body;
+            resp
+        }
+        Err(e) => fail(call, &S3Error::internal(e)),
+    }
+}
+
+/// The headers GetObject and HeadObject answer with.
+fn object_headers(o: &Stored) -> Value {
+    let m = &o.meta;
+    let mut out = json!({
+        "ETag": o.etag,
+        "LastModified": secs(o.modified_ms),
+        "AcceptRanges": "bytes",
+        "ContentType": m.content_type.clone().unwrap_or_else(|| "binary/octet-stream".into()),
+        "ServerSideEncryption": "AES256",
+        "Metadata": m.metadata,
+    });
+    let mut put = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            out[k] = json!(v);
+        }
+    };
+    put("ContentEncoding", &m.content_encoding);
+    put("ContentDisposition", &m.content_disposition);
+    put("ContentLanguage", &m.content_language);
+    put("CacheControl", &m.cache_control);
+    put("VersionId", &o.version_id);
+    if !m.tags.is_empty() {
+        out["TagCount"] = json!(m.tags.len());
+    }
+    out
+}
+
+/// `len` bytes of a file from `start`, as a body read 1 MiB at a time (each read is a
+/// trip to the blocking pool: fewer, larger reads stream faster).
+async fn file_stream(path: &std::path::Path, start: u64, len: u64) -> std::io::Result<Body> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    const CHUNK: u64 = 1024 * 1024;
+    let mut file = tokio::fs::File::open(path).await?;
+    file.seek(std::io::SeekFrom::Start(start)).await?;
+    let stream = futures_util::stream::unfold((file, len), |(mut file, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let mut buf = bytes::BytesMut::with_capacity(left.min(CHUNK) as usize);
+        let mut limited = (&mut file).take(left.min(CHUNK));
+        match limited.read_buf(&mut buf).await {
+            Ok(0) => Some((Err(std::io::Error::other("the object's file ended early")), (file, 0))),
+            Ok(n) => Some((Ok(buf.freeze()), (file, left - n as u64))),
+            Err(e) => Some((Err(e), (file, 0))),
+        }
+    });
+    Ok(Body::from_stream(stream))
+}
