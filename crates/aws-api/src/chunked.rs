@@ -201,6 +201,22 @@ mod tests {
         assert_eq!(slot.lock().as_deref(), Some("DUoRhQ=="));
     }
 
+    #[test]
+    fn the_fuzz_entry_survives_odd_bodies_cut_anywhere() {
+        let bodies: [&[u8]; 5] = [
+            b"5\r\nhello\r\n0\r\n\r\n",
+            b"ffffffffffffffffff\r\n",
+            b"3;chunk-signature=\xff\r\nabc\r\n0\r\nx-amz-checksum-crc32:\r\n\r\n",
+            b"\r\n\r\n\r\n",
+            b"",
+        ];
+        for body in bodies {
+            for cut in 0..=body.len() {
+                crate::fuzz::aws_chunked(body, cut);
+            }
+        }
+    }
+
     #[tokio::test]
     async fn truncated_or_malformed_bodies_are_refused() {
         assert!(decoded(&["5\r\nhel"]).await.is_err());

@@ -89,6 +89,28 @@ pub mod fuzz {
             }
         }
     }
+
+    /// An `aws-chunked` upload body, decoded as S3 decodes it, split where `cut` says.
+    pub fn aws_chunked(body: &[u8], cut: usize) {
+        use futures_util::StreamExt;
+        let cut = cut.min(body.len());
+        let pieces =
+            vec![Ok(bytes::Bytes::copy_from_slice(&body[..cut])), Ok(bytes::Bytes::copy_from_slice(&body[cut..]))];
+        let slot = std::sync::Arc::new(model::sync::Mutex::new(None));
+        let decoded = crate::chunked::decode(futures_util::stream::iter(pieces), Some(("x-amz-checksum-crc32", slot)));
+        let mut decoded = std::pin::pin!(decoded);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        runtime.block_on(async {
+            let mut total = 0;
+            while let Some(piece) = decoded.next().await {
+                match piece {
+                    Ok(data) => total += data.len(),
+                    Err(_) => break,
+                }
+                assert!(total <= body.len(), "decoded more than was sent");
+            }
+        });
+    }
 }
 pub use caller::CallerPolicy;
 
