@@ -498,6 +498,11 @@ async fn sqs_throughput(addr: SocketAddr, connections: usize, secs: f64, tag: &s
             anyhow::Ok(done)
         }));
     }
+    per_second(tasks).await
+}
+
+/// What `tasks` count, summed, per second from now until the last ends.
+async fn per_second(tasks: Vec<tokio::task::JoinHandle<Result<u64>>>) -> Result<f64> {
     let start = Instant::now();
     let mut total = 0;
     for t in tasks {
@@ -671,12 +676,7 @@ async fn throughput(addr: SocketAddr, name: &str, connections: usize, secs: f64)
             anyhow::Ok(n)
         }));
     }
-    let start = Instant::now();
-    let mut total = 0;
-    for t in tasks {
-        total += t.await??;
-    }
-    Ok(total as f64 / start.elapsed().as_secs_f64())
+    per_second(tasks).await
 }
 
 fn machine() -> String {

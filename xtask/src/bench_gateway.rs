@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 
-use super::{percentile, sorted, Conn, Row, Settings, TempDir};
+use super::{per_second, percentile, sorted, Conn, Row, Settings, TempDir};
 
 /// Creates an HTTP API by quick create with `target`; returns its host.
 pub(super) async fn quick_api(conn: &mut Conn, target: &str) -> Result<String> {
@@ -64,12 +64,7 @@ pub(super) async fn rate(addr: SocketAddr, host: &str, path: &str, connections: 
             anyhow::Ok(n)
         }));
     }
-    let start = Instant::now();
-    let mut total = 0;
-    for t in tasks {
-        total += t.await??;
-    }
-    Ok(total as f64 / start.elapsed().as_secs_f64())
+    per_second(tasks).await
 }
 
 /// A local HTTP backend on a thread of its own: every request gets a small JSON answer.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 
-use super::{percentile, sorted, start_moto, Conn, Row, Server, Settings};
+use super::{per_second, percentile, sorted, start_moto, Conn, Row, Server, Settings};
 
 /// A SigV4 header scoped to S3: how moto and Lamina (in its open mode, path style) tell
 /// S3's requests apart.
@@ -44,12 +44,7 @@ async fn rate(addr: SocketAddr, bucket: &str, method: &'static str, connections:
             anyhow::Ok(done)
         }));
     }
-    let start = Instant::now();
-    let mut total = 0;
-    for t in tasks {
-        total += t.await??;
-    }
-    Ok(total as f64 / start.elapsed().as_secs_f64())
+    per_second(tasks).await
 }
 
 /// PUT then GET rates, each over `rounds` runs, sorted: `[put×1, get×1, put×8, get×8]`.
