@@ -339,7 +339,10 @@ def test_conditional_requests_and_copies(s3):
                    Metadata={"m": "3"}, ContentType="text/x-three")
     head = s3.head_object(Bucket="cond", Key="copy")
     assert (head["Metadata"], head["ContentType"]) == ({"m": "3"}, "text/x-three")
-    assert error_of(s3.copy_object, Bucket="cond", Key="k", CopySource="cond/k")[:2] == ("InvalidRequest", 400)
+    code, status, err = error_of(s3.copy_object, Bucket="cond", Key="k", CopySource="cond/k")
+    assert (code, status, err["Message"]) == ("InvalidRequest", 400, (
+        "This copy request is illegal because it is trying to copy an object to itself without changing the "
+        "object's metadata, storage class, website redirect location or encryption attributes."))
     assert error_of(s3.copy_object, Bucket="cond", Key="x", CopySource="cond/none")[:2] == ("NoSuchKey", 404)
     assert error_of(s3.copy_object, Bucket="cond", Key="x", CopySource="cond/k",
                     CopySourceIfMatch='"0000"')[:2] == ("PreconditionFailed", 412)

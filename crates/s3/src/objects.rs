@@ -338,7 +338,7 @@ impl S3Service {
             return Err(S3Error::new(
                 "InvalidRequest",
                 400,
-                "This copy request is illegal because it is trying to copy an object to itself without changing the                  object's metadata, storage class, website redirect location or encryption attributes.",
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
             ));
         }
         let blob = self.inner.blobs.link(&source.blob).map_err(S3Error::internal)?;
