@@ -2,16 +2,17 @@
 //!
 //! One [`router`] serves every AWS API on one port, routed the way AWS clients address
 //! them: Lambda's and API Gateway's REST paths (`/2015-03-31/…`, `/restapis`, `/apikeys`,
-//! `/usageplans`, `/v2/apis`); SQS's and CloudWatch Logs' JSON protocols (`X-Amz-Target`); and the query
-//! protocol (form `Action=…`) of SQS, SNS, STS and IAM, told apart by the SigV4 credential
-//! scope or the action. In authenticated mode (`auth.rs`) a request gets this far only
+//! `/usageplans`, `/v2/apis`); SQS's, CloudWatch Logs' and SSM's JSON protocols
+//! (`X-Amz-Target`); the query protocol (form `Action=…`) of SQS, SNS, STS and IAM, told
+//! apart by the SigV4 credential scope or the action; and S3, by its hosts
+//! (`bucket.s3.localhost`, `s3.localhost`) or a signature scoped to it (`s3_api.rs`, which
+//! streams bodies both ways and decodes `aws-chunked` uploads in `chunked.rs`). In authenticated mode (`auth.rs`) a request gets this far only
 //! with a valid signature by a known key, scoped to the endpoint's service, and acts in
 //! that key's account; code download links carry a signature of the server's own
 //! (`code_urls.rs`). Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
 //! a path form), or to a function URL (`{url-id}.lambda-url.{region}.localhost`), go to
 //! the `gateway` crate's data plane first, through its front door, with the authentication
-//! `edge.rs` gives it. Lambda, API Gateway, SQS, SNS, STS, IAM and CloudWatch Logs are
-//! served on the `protocol` crate: it routes a request to its operation (for Lambda, by the
+//! `edge.rs` gives it. Every service is served on the `protocol` crate: it routes a request to its operation (for Lambda, by the
 //! model's HTTP bindings), reads it into the service's input tree from the service's
 //! model, and writes the output tree or error back (`ingress.rs`, `lambda_api.rs`); their
 //! modules (`*_api.rs`, `lambda_*.rs`) only turn trees into service calls and map each

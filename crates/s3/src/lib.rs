@@ -6,7 +6,9 @@
 //! [`store::ObjectStore`] only then, so an answered write survives a `kill -9` and an
 //! interrupted one leaves nothing visible. Keys are opaque: they name rows, never files.
 //! `buckets.rs` holds the buckets (names in `names.rs`), `objects.rs` the objects,
-//! `listing.rs` ListObjects and ListObjectsV2, `multipart.rs` multipart uploads.
+//! `listing.rs` ListObjects and ListObjectsV2, `multipart.rs` multipart uploads,
+//! `tagging.rs` tags (and the bucket's configuration document), `versioning.rs` versions
+//! and delete markers.
 //!
 //! It knows nothing of S3's XML or HTTP: `aws-api` speaks them, and hands bodies in as
 //! streams of bytes already decoded (`aws-chunked` included). Metadata calls are short

@@ -13,13 +13,7 @@ impl GatewayService {
         fail_on_warnings: bool,
         endpoint_type: Option<String>,
     ) -> Result<RestApi, GatewayError> {
-        let def = crate::openapi::parse(document)?;
-        if fail_on_warnings && !def.warnings.is_empty() {
-            return Err(GatewayError::BadRequest(format!(
-                "Warnings found during import:\n{}",
-                def.warnings.join("\n")
-            )));
-        }
+        let def = definition(document, fail_on_warnings)?;
         let endpoint_types = match endpoint_type {
             Some(t) => Some(vec![t]),
             None => Some(def.endpoint_types.clone()).filter(|t| !t.is_empty()),
@@ -51,13 +45,16 @@ impl GatewayService {
         mode: PutMode,
         fail_on_warnings: bool,
     ) -> Result<RestApi, GatewayError> {
-        let def = crate::openapi::parse(document)?;
-        if fail_on_warnings && !def.warnings.is_empty() {
-            return Err(GatewayError::BadRequest(format!(
-                "Warnings found during import:\n{}",
-                def.warnings.join("\n")
-            )));
-        }
+        let def = definition(document, fail_on_warnings)?;
         self.change_rest(caller, id, |api| api.apply(def, mode).map(|()| api.clone()))
     }
+}
+
+/// A definition read, refused when it has warnings and the caller asked to fail on them.
+fn definition(document: &[u8], fail_on_warnings: bool) -> Result<crate::openapi::Definition, GatewayError> {
+    let def = crate::openapi::parse(document)?;
+    if fail_on_warnings && !def.warnings.is_empty() {
+        return Err(GatewayError::BadRequest(format!("Warnings found during import:\n{}", def.warnings.join("\n"))));
+    }
+    Ok(def)
 }
