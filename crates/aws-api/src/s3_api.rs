@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use crate::{ingress, ApiState, RequestId};
 
 mod lists;
+mod notifications;
 mod objects;
 
 use lists::{list_parts, list_uploads, list_v1, list_v2, list_versions};
@@ -57,6 +58,8 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "AbortMultipartUpload",
     "ListParts",
     "ListMultipartUploads",
+    "PutBucketNotificationConfiguration",
+    "GetBucketNotificationConfiguration",
 ];
 
 /// The largest XML body S3 reads (a DeleteObjects of 1,000 long keys fits).
@@ -161,6 +164,25 @@ fn amz_date(text: &str) -> Option<i64> {
     Some(t.assume_utc().unix_timestamp())
 }
 
+/// Who makes a request: its account and region, its principal (in authenticated mode,
+/// or a temporary key's holder) and its client's address.
+fn s3_caller(s: &ApiState, parts: &Parts) -> Caller {
+    let mut caller = Caller::from(s.callers.caller(parts));
+    let principal = match parts.extensions.get::<crate::auth::Authenticated>() {
+        Some(who) => Some(who.principal.clone()),
+        None => s.callers.open_principal(&parts.headers).map(|(_, principal)| principal),
+    };
+    if let Some(p) = principal {
+        caller.principal = p;
+    }
+    if let Some(axum::extract::ConnectInfo(peer)) =
+        parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        caller.source_ip = peer.ip().to_string();
+    }
+    caller
+}
+
 /// One S3 request, whole.
 struct Call {
     caller: Caller,
@@ -177,7 +199,7 @@ async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Respons
         Some(b) => format!("/{b}{}", parts.uri.path()),
         None => parts.uri.path().to_owned(),
     };
-    let mut caller = s.callers.caller(&parts);
+    let mut caller = s3_caller(s, &parts);
     if let Some(region) = a.region {
         caller.region = region;
     }
@@ -243,6 +265,9 @@ fn operation(routed: &str, parts: &Parts, pairs: &[(String, String)]) -> String 
         "GetObject" | "ListParts" => "GetObject",
         "DeleteObject" | "AbortMultipartUpload" if upload => "AbortMultipartUpload",
         "DeleteObject" | "AbortMultipartUpload" => "DeleteObject",
+        // The deprecated forms share the route; the documents are the current ones.
+        "PutBucketNotification" => "PutBucketNotificationConfiguration",
+        "GetBucketNotification" => "GetBucketNotificationConfiguration",
         name => name,
     }
     .to_owned()
@@ -313,6 +338,13 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
             json!({})
         }
         "GetBucketVersioning" => json!({ "Status": s3.versioning(caller, &bucket)? }),
+        "PutBucketNotificationConfiguration" => {
+            let config = notifications::read(v.get("NotificationConfiguration").unwrap_or(&Value::Null));
+            let skip = v.get("SkipDestinationValidation").and_then(Value::as_bool).unwrap_or(false);
+            s3.set_notifications(caller, &bucket, config, skip)?;
+            json!({})
+        }
+        "GetBucketNotificationConfiguration" => notifications::write(&s3.notifications(caller, &bucket)?),
         "ListObjectVersions" => list_versions(s3, caller, &bucket, v)?,
         "DeleteObjects" => delete_objects(s3, caller, &bucket, v)?,
         "CopyObject" => copy_object(s3, caller, &bucket, v)?,
@@ -391,7 +423,7 @@ const KEY_ENCODED: &percent_encoding::AsciiSet =
 /// An S3 error, as S3 answers it (a HEAD request's without a body).
 fn fail(call: &Call, e: &S3Error) -> Response {
     let mut se = ServiceError::new(e.code, e.message.clone()).status(e.status);
-    se.fields = e.fields.iter().map(|(k, v)| ((*k).to_owned(), Value::String(v.clone()))).collect();
+    se.fields = e.fields.iter().map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect();
     let mut resp = ingress::error("s3", Protocol::RestXml, &se, &call.request_id);
     for (k, v) in &e.headers {
         if let Ok(v) = axum::http::HeaderValue::from_str(v) {
@@ -452,7 +484,7 @@ mod tests {
         assert!(expired(&v4, signed + 60).is_none());
         let e = expired(&v4, signed + 61).unwrap();
         assert_eq!((e.code, e.status, e.message.as_str()), ("AccessDenied", 403, "Request has expired"));
-        assert_eq!(e.fields[1], ("Expires", "2026-12-06T00:01:00Z".to_owned()));
+        assert_eq!(e.fields[1], ("Expires".into(), "2026-12-06T00:01:00Z".to_owned()));
         let v2 = parts("AWSAccessKeyId=k&Signature=s&Expires=100");
         assert!(expired(&v2, 100).is_none());
         assert!(expired(&v2, 101).is_some());

@@ -43,7 +43,7 @@ impl Destinations {
     pub fn permits(&self, arn: &str, sender: &str) -> Option<bool> {
         match arn_service(arn)? {
             "sqs" => self.sqs.allows(arn, &Requester::Account(sender), "sqs:SendMessage"),
-            "sns" => self.sns.permits(arn, sender),
+            "sns" => self.sns.permits(arn, &Requester::Account(sender)),
             _ => None,
         }
     }
@@ -68,7 +68,7 @@ impl Destinations {
                     .map(|(k, t, v)| (k, sns::Attribute { data_type: t.into(), value: v }))
                     .collect();
                 let input = sns::PublishInput { message: message.body, attributes, ..Default::default() };
-                delivered(self.sns.publish_to_arn(arn, sender, input).await, "topic")
+                delivered(self.sns.publish_to_arn(arn, &Requester::Account(sender), input).await, "topic")
             }
             _ => Err("no service delivers to it".to_owned()),
         }

@@ -21,6 +21,8 @@ pub enum ServicePrincipal {
     ApiGateway,
     /// SNS: a topic's `lambda` subscription.
     Sns,
+    /// S3: a bucket's event notification.
+    S3,
 }
 
 impl ServicePrincipal {
@@ -29,6 +31,7 @@ impl ServicePrincipal {
         match self {
             ServicePrincipal::ApiGateway => "apigateway.amazonaws.com",
             ServicePrincipal::Sns => "sns.amazonaws.com",
+            ServicePrincipal::S3 => "s3.amazonaws.com",
         }
     }
 }
@@ -53,21 +56,63 @@ impl LambdaService {
         };
         let qualifier = r.qualifier.as_ref().map(Qualifier::as_str);
         let (f, shown) = self.resolve_key(&Key::new(account, region, &r.name), qualifier)?;
-        if self.authorize_services {
-            let who = Principal::Service {
-                service: principal.id(),
-                source_arn,
-                source_account: source_arn.split(':').nth(4).unwrap_or(""),
-            };
-            if !self.policy_allows(&f, shown.as_deref(), who, policy::INVOKE) {
-                return Err(LambdaError::AccessDenied(format!(
-                    "no resource policy of {function_arn} allows {} to invoke it for {source_arn}",
-                    principal.id()
-                )));
-            }
+        if !self.service_allowed(principal, source_arn, &f, shown.as_deref()) {
+            return Err(LambdaError::AccessDenied(format!(
+                "no resource policy of {function_arn} allows {} to invoke it for {source_arn}",
+                principal.id()
+            )));
         }
         let f = self.runnable(f)?;
         self.execute(f, shown, kind, input).await
+    }
+
+    /// Queues one `Event` invocation for `principal` (`invoke_for`); resolves once it is
+    /// accepted, with its request id.
+    pub async fn invoke_event_for(
+        &self,
+        principal: ServicePrincipal,
+        source_arn: &str,
+        function_arn: &str,
+        payload: String,
+    ) -> Result<String, LambdaError> {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let input = InvokeInput {
+            request_id: request_id.clone(),
+            payload: payload.into(),
+            log_tail: false,
+            client_context: None,
+        };
+        self.invoke_for(principal, source_arn, function_arn, InvocationType::Event, input).await.map(|_| request_id)
+    }
+
+    /// Whether `principal` may invoke `function_arn` for `source_arn`, as `invoke_for`
+    /// decides it (for a service that checks a target when it is configured, as S3 does);
+    /// `None` if there is no such function.
+    pub fn admits(&self, principal: ServicePrincipal, source_arn: &str, function_arn: &str) -> Option<bool> {
+        let r = FunctionRef::parse(function_arn, "functionName").ok()?;
+        let (account, region) = (r.account?, r.region?);
+        let qualifier = r.qualifier.as_ref().map(Qualifier::as_str);
+        let (f, shown) = self.resolve_key(&Key::new(account, region, &r.name), qualifier).ok()?;
+        Some(self.service_allowed(principal, source_arn, &f, shown.as_deref()))
+    }
+
+    /// Only in authenticated mode must a statement of the resource policy let a service in.
+    fn service_allowed(
+        &self,
+        principal: ServicePrincipal,
+        source_arn: &str,
+        f: &Arc<Function>,
+        shown: Option<&str>,
+    ) -> bool {
+        if !self.authorize_services {
+            return true;
+        }
+        let who = Principal::Service {
+            service: principal.id(),
+            source_arn,
+            source_account: source_arn.split(':').nth(4).unwrap_or(""),
+        };
+        self.policy_allows(f, shown, who, policy::INVOKE)
     }
 
     /// Invokes the function behind the URL `url_id` synchronously with `payload`, for
@@ -119,17 +164,7 @@ impl sns::FunctionTarget for LambdaService {
         topic_arn: &'a str,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send + 'a>> {
         Box::pin(async move {
-            let request_id = uuid::Uuid::new_v4().to_string();
-            let input = InvokeInput {
-                request_id: request_id.clone(),
-                payload: payload.into(),
-                log_tail: false,
-                client_context: None,
-            };
-            self.invoke_for(ServicePrincipal::Sns, topic_arn, arn, InvocationType::Event, input)
-                .await
-                .map(|_| request_id)
-                .map_err(|e| e.to_string())
+            self.invoke_event_for(ServicePrincipal::Sns, topic_arn, arn, payload).await.map_err(|e| e.to_string())
         })
     }
 }

@@ -206,6 +206,8 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     let iam = iam::IamService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting IAM: {e}"))?;
     let (ssm, s3) = start_ssm_and_s3(&database, &data)?;
     lambda.read_code_from(Arc::new(sinks::S3Code(s3.clone())));
+    let targets = sinks::S3Events { sqs: sqs.clone(), sns: sns.clone(), lambda: lambda.clone() };
+    s3.deliver_events(Arc::new(targets));
     // IAM users' access keys act as their users, in either auth mode.
     for key in iam.active_keys() {
         issued.accept_user_key(&key);

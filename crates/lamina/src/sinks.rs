@@ -1,6 +1,6 @@
 //! Adapters that only forward: functions' output, SNS's delivery logs and stages' access
-//! logs into CloudWatch Logs, functions' credentials to the authenticator, and packages
-//! named by S3 location from S3.
+//! logs into CloudWatch Logs, functions' credentials to the authenticator, packages
+//! named by S3 location from S3, and S3's event notifications to SQS, SNS and Lambda.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -67,10 +67,72 @@ impl lambda::CodeObjects for S3Code {
         at: &lambda::S3Location,
         max: u64,
     ) -> Result<Vec<u8>, Option<(String, String)>> {
-        match self.0.read_whole(caller, &at.bucket, &at.key, at.version.as_deref(), max) {
+        let caller = s3::Caller::from(caller.clone());
+        match self.0.read_whole(&caller, &at.bucket, &at.key, at.version.as_deref(), max) {
             Ok(Some(bytes)) => Ok(bytes),
             Ok(None) => Err(None),
             Err(e) => Err(Some((e.code.to_owned(), e.message))),
         }
+    }
+}
+
+/// S3's event notifications, to the services that take them: each decides, by its own
+/// policy, whether S3 may deliver for the bucket.
+pub(crate) struct S3Events {
+    pub(crate) sqs: sqs::SqsService,
+    pub(crate) sns: sns::SnsService,
+    pub(crate) lambda: lambda::LambdaService,
+}
+
+impl S3Events {
+    fn who<'a>(bucket_arn: &'a str, account: &'a str) -> sqs::Requester<'a> {
+        sqs::Requester::Service { service: "s3.amazonaws.com", source_arn: bucket_arn, source_account: account }
+    }
+}
+
+impl s3::EventTargets for S3Events {
+    fn reach(&self, kind: s3::TargetKind, arn: &str, bucket_arn: &str, account: &str) -> s3::Reach {
+        let who = Self::who(bucket_arn, account);
+        let allowed = match kind {
+            s3::TargetKind::Queue => self.sqs.allows(arn, &who, "sqs:SendMessage"),
+            s3::TargetKind::Topic => self.sns.permits(arn, &who),
+            s3::TargetKind::Function => self.lambda.admits(lambda::ServicePrincipal::S3, bucket_arn, arn),
+        };
+        match allowed {
+            None => s3::Reach::Missing,
+            Some(false) => s3::Reach::Denied,
+            Some(true) => s3::Reach::Allowed,
+        }
+    }
+
+    fn send<'a>(&'a self, n: &'a s3::Outgoing) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let who = Self::who(&n.bucket_arn, &n.account);
+            let found = match n.kind {
+                s3::TargetKind::Queue => {
+                    let input = sqs::SendInput { body: n.body.clone(), ..Default::default() };
+                    self.sqs.send_to_arn(&n.arn, &who, input).map_err(|e| e.to_string())?
+                }
+                s3::TargetKind::Topic => {
+                    let input = sns::PublishInput {
+                        message: n.body.clone(),
+                        subject: Some(s3::TOPIC_SUBJECT.to_owned()),
+                        ..Default::default()
+                    };
+                    self.sns.publish_to_arn(&n.arn, &who, input).await.map_err(|e| e.to_string())?
+                }
+                s3::TargetKind::Function => {
+                    let invoked = self.lambda.invoke_event_for(
+                        lambda::ServicePrincipal::S3,
+                        &n.bucket_arn,
+                        &n.arn,
+                        n.body.clone(),
+                    );
+                    invoked.await.map_err(|e| e.to_string())?;
+                    true
+                }
+            };
+            found.then_some(()).ok_or_else(|| "the destination does not exist".to_owned())
+        })
     }
 }

@@ -8,7 +8,8 @@
 //! `buckets.rs` holds the buckets (names in `names.rs`), `objects.rs` the objects,
 //! `listing.rs` ListObjects and ListObjectsV2, `multipart.rs` multipart uploads,
 //! `tagging.rs` tags (and the bucket's configuration document), `versioning.rs` versions
-//! and delete markers.
+//! and delete markers, `notifications.rs` event notifications (queued with the write that
+//! causes them, delivered to SQS, SNS and Lambda through [`EventTargets`]).
 //!
 //! It knows nothing of S3's XML or HTTP: `aws-api` speaks them, and hands bodies in as
 //! streams of bytes already decoded (`aws-chunked` included). Metadata calls are short
@@ -20,20 +21,22 @@ mod buckets;
 mod listing;
 mod multipart;
 pub mod names;
+mod notifications;
 mod objects;
 mod tagging;
 mod versioning;
 
+use std::borrow::Cow;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use store::{ObjectStore, StoreError};
 
 pub use blobs::Blobs;
 pub use buckets::Bucket;
 pub use listing::{ListQuery, Listed, MAX_KEYS};
-pub use model::Caller;
 pub use multipart::{Part, PartInput, Upload};
+pub use notifications::{Destination, EventTargets, Notifications, Outgoing, Reach, TargetKind, TOPIC_SUBJECT};
 pub use objects::{Conditions, CopyInput, DeclaredCrc32, ObjectMeta, PutInput, Range, Stored};
 pub use tagging::check_tags;
 pub use versioning::{Deleted, VersionEntry, VersionPage};
@@ -50,7 +53,7 @@ pub struct S3Error {
     /// The HTTP status.
     pub status: u16,
     /// Further fields of the error document, in order.
-    pub fields: Vec<(&'static str, String)>,
+    pub fields: Vec<(Cow<'static, str>, String)>,
     /// Headers the answer carries (`x-amz-delete-marker`, …).
     pub headers: Vec<(&'static str, String)>,
 }
@@ -68,8 +71,8 @@ impl S3Error {
     }
 
     /// The same, with one more field.
-    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> S3Error {
-        self.fields.push((name, value.into()));
+    pub fn with(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) -> S3Error {
+        self.fields.push((name.into(), value.into()));
         self
     }
 
@@ -111,6 +114,52 @@ impl std::fmt::Debug for S3Service {
 struct Inner {
     store: ObjectStore,
     blobs: Blobs,
+    /// Where notifications go, once connected.
+    targets: OnceLock<Arc<dyn EventTargets>>,
+    /// Wakes the notifications' dispatcher.
+    wake: tokio::sync::Notify,
+}
+
+/// Who makes a request: an account in a region, as a principal, from an address (what
+/// an event notification names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The account (12 digits).
+    pub account: String,
+    /// The region the request was sent to.
+    pub region: String,
+    /// The principal's ARN: the account's root, an IAM user, an assumed role's session.
+    pub principal: String,
+    /// The client's address.
+    pub source_ip: String,
+}
+
+impl Caller {
+    /// The root of `account`, in `region`, on the loopback.
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Caller {
+        let account = account.into();
+        Caller {
+            principal: format!("arn:aws:iam::{account}:root"),
+            account,
+            region: region.into(),
+            source_ip: "127.0.0.1".into(),
+        }
+    }
+
+    /// The `principalId` an event notification shows: the account for its root, else
+    /// `AWS:` and the principal's name (`AWS:user/alice`).
+    fn principal_id(&self) -> String {
+        match self.principal.rsplit_once(':') {
+            Some((_, "root")) | None => self.account.clone(),
+            Some((_, name)) => format!("AWS:{name}"),
+        }
+    }
+}
+
+impl From<model::Caller> for Caller {
+    fn from(c: model::Caller) -> Caller {
+        Caller::new(c.account, c.region)
+    }
 }
 
 impl S3Service {
@@ -124,7 +173,8 @@ impl S3Service {
         if removed > 0 {
             tracing::info!(removed, "s3: removed blobs no object names (writes a crash interrupted)");
         }
-        Ok(S3Service { inner: Arc::new(Inner { store, blobs }) })
+        let inner = Inner { store, blobs, targets: OnceLock::new(), wake: tokio::sync::Notify::new() };
+        Ok(S3Service { inner: Arc::new(inner) })
     }
 
     /// Where object bytes are written and read.

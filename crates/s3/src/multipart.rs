@@ -155,7 +155,8 @@ impl S3Service {
         listed: &[(i64, String)],
     ) -> Result<Stored, S3Error> {
         let upload = self.upload_of(caller, bucket, key, id)?;
-        let versioning = crate::versioning::doc_of(&self.owned(caller, bucket)?)?;
+        let b = self.owned(caller, bucket)?;
+        let versioning = crate::versioning::doc_of(&b)?;
         if listed.is_empty() {
             return Err(S3Error::new(
                 "MalformedXML",
@@ -193,20 +194,23 @@ impl S3Service {
             blob: Some(blob.clone()),
             doc: upload.doc,
         };
-        match self.inner.store.end_upload(id, Some(&record)) {
+        let events =
+            versioning.events(&b, caller, crate::objects::created("ObjectCreated:CompleteMultipartUpload", &record));
+        match self.inner.store.end_upload(id, Some(&record), &events) {
             Ok(gone) => gone.iter().for_each(|b| self.inner.blobs.remove(b)),
             Err(e) => {
                 self.inner.blobs.remove(&blob);
                 return Err(e.into());
             }
         }
+        self.queued(&events);
         Stored::of(record)
     }
 
     /// AbortMultipartUpload.
     pub fn abort_upload(&self, caller: &Caller, bucket: &str, key: &str, id: &str) -> Result<(), S3Error> {
         self.upload_of(caller, bucket, key, id)?;
-        let gone = self.inner.store.end_upload(id, None)?;
+        let gone = self.inner.store.end_upload(id, None, &[])?;
         gone.iter().for_each(|b| self.inner.blobs.remove(b));
         Ok(())
     }

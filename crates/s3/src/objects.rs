@@ -8,6 +8,7 @@ use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use store::ObjectRecord;
 
+use crate::notifications::Happened;
 use crate::{names, now_ms, Caller, S3Error, S3Service};
 
 /// The largest object a single PutObject takes: 5 GiB.
@@ -289,21 +290,25 @@ impl S3Service {
             blob: Some(written.id.clone()),
             doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
         };
-        self.commit(record, &input.conditions, versioning.versioned())
+        let events = versioning.events(&bucket, caller, created("ObjectCreated:Put", &record));
+        self.commit(record, &input.conditions, &events)
     }
 
     /// Stores a version whose blob is written, if the conditions still hold of the key's
-    /// current object (checked in the same transaction); else the blob goes.
-    fn commit(&self, record: ObjectRecord, conditions: &Conditions, versioned: bool) -> Result<Stored, S3Error> {
+    /// current object (checked in the same transaction), with the `events` it causes;
+    /// else the blob goes. A `null` version is not named in the answer (a suspended
+    /// bucket's write shows none, as on AWS).
+    fn commit(&self, record: ObjectRecord, conditions: &Conditions, events: &[String]) -> Result<Stored, S3Error> {
         let blob = record.blob.clone().unwrap_or_default();
         let mut refused = None;
-        let stored = self.inner.store.put_object_if(&record, |current| match conditions.allows_write(current) {
-            Ok(()) => true,
-            Err(e) => {
-                refused = Some(e);
-                false
-            }
-        });
+        let stored =
+            self.inner.store.put_object_if(&record, events, |current| match conditions.allows_write(current) {
+                Ok(()) => true,
+                Err(e) => {
+                    refused = Some(e);
+                    false
+                }
+            });
         match stored {
             Ok(Some(replaced)) => replaced.iter().for_each(|b| self.inner.blobs.remove(b)),
             Ok(None) => {
@@ -315,18 +320,16 @@ impl S3Service {
                 return Err(e.into());
             }
         }
-        let mut stored = Stored::of(record)?;
-        if versioned {
-            stored.version_id.get_or_insert_with(|| "null".into());
-        }
-        Ok(stored)
+        self.queued(events);
+        Stored::of(record)
     }
 
     /// CopyObject: the source's bytes shared with the new object (blobs never change, so
     /// a copy is a hard link), its metadata copied or replaced.
     pub fn copy_object(&self, caller: &Caller, input: CopyInput) -> Result<Stored, S3Error> {
         let (src_bucket, src_key, src_version) = &input.source;
-        let versioning = crate::versioning::doc_of(&self.owned(caller, &input.bucket)?)?;
+        let bucket = self.owned(caller, &input.bucket)?;
+        let versioning = crate::versioning::doc_of(&bucket)?;
         names::check_key(&input.key)?;
         let source = self.object(caller, src_bucket, src_key, src_version.as_deref())?;
         input.conditions.check_read(&source).map_err(|e| match e.status {
@@ -365,7 +368,8 @@ impl S3Service {
             blob: Some(blob),
             doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
         };
-        self.commit(record, &Conditions::default(), versioning.versioned())
+        let events = versioning.events(&bucket, caller, created("ObjectCreated:Copy", &record));
+        self.commit(record, &Conditions::default(), &events)
     }
 
     /// HeadObject and GetObject's object: the latest version unless one is named.
@@ -422,6 +426,11 @@ impl S3Service {
         self.owned(caller, bucket)?;
         Ok(keys.iter().map(|(k, v)| self.delete_object(caller, bucket, k, v.as_deref())).collect())
     }
+}
+
+/// A new version's event (`ObjectCreated:Put`, …).
+pub(crate) fn created<'a>(name: &'static str, r: &'a ObjectRecord) -> Happened<'a> {
+    Happened { name, key: &r.key, size: Some(r.size as u64), etag: Some(&r.etag), version: Some(&r.version) }
 }
 
 pub(crate) fn read_md5(text: &str) -> Result<[u8; 16], S3Error> {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::notifications::Happened;
 use crate::{names, Caller, S3Error, S3Service};
 
 /// The most tags an object carries.
@@ -21,6 +22,9 @@ pub(crate) struct BucketDoc {
     /// Its versioning: `Enabled` or `Suspended`; none if it never had any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) versioning: Option<String>,
+    /// Its event notifications.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) notifications: Option<crate::Notifications>,
 }
 
 fn invalid_tag(message: &str) -> S3Error {
@@ -92,6 +96,7 @@ impl S3Service {
         tags: Option<&[(String, String)]>,
     ) -> Result<Option<String>, S3Error> {
         names::check_key(key)?;
+        let b = self.owned(caller, bucket)?;
         let mut o = self.object(caller, bucket, key, version)?;
         o.meta.tags = match tags {
             Some(pairs) => check_tags(pairs, MAX_OBJECT_TAGS, "Object")?,
@@ -99,9 +104,18 @@ impl S3Service {
         };
         let doc = serde_json::to_string(&o.meta).map_err(S3Error::internal)?;
         let stored_version = o.version_id.clone().unwrap_or_else(|| "null".into());
-        if !self.inner.store.update_object(bucket, key, &stored_version, &doc)? {
+        let happened = Happened {
+            name: if tags.is_some() { "ObjectTagging:Put" } else { "ObjectTagging:Delete" },
+            key,
+            size: None,
+            etag: Some(&o.etag),
+            version: Some(&stored_version),
+        };
+        let events = crate::versioning::doc_of(&b)?.events(&b, caller, happened);
+        if !self.inner.store.update_object(bucket, key, &stored_version, &doc, &events)? {
             return Err(S3Error::no_key(key));
         }
+        self.queued(&events);
         Ok(o.version_id)
     }
 }

@@ -4,6 +4,7 @@
 use base64::Engine;
 use store::{BucketRecord, ObjectRecord};
 
+use crate::notifications::Happened;
 use crate::tagging::BucketDoc;
 use crate::{now_ms, Caller, S3Error, S3Service, Stored};
 
@@ -103,17 +104,25 @@ impl S3Service {
     ) -> Result<Deleted, S3Error> {
         let b = self.owned(caller, bucket)?;
         let doc = doc_of(&b)?;
+        let removed = |version: Option<&str>| {
+            let happened = Happened { name: "ObjectRemoved:Delete", key, size: None, etag: None, version };
+            doc.events(&b, caller, happened)
+        };
         if let Some(v) = version {
             let was = self.inner.store.object(bucket, key, Some(v))?;
-            if let Some(Some(blob)) = self.inner.store.delete_version(bucket, key, v)? {
+            let events = removed(Some(v));
+            if let Some(Some(blob)) = self.inner.store.delete_version(bucket, key, v, &events)? {
                 self.inner.blobs.remove(&blob);
             }
+            self.queued(&events);
             return Ok(Deleted { version_id: Some(v.to_owned()), delete_marker: was.is_some_and(|o| o.marker) });
         }
         if !doc.versioned() {
-            if let Some(Some(blob)) = self.inner.store.delete_version(bucket, key, "null")? {
+            let events = removed(None);
+            if let Some(Some(blob)) = self.inner.store.delete_version(bucket, key, "null", &events)? {
                 self.inner.blobs.remove(&blob);
             }
+            self.queued(&events);
             return Ok(Deleted { version_id: None, delete_marker: false });
         }
         let marker = ObjectRecord {
@@ -129,8 +138,17 @@ impl S3Service {
             blob: None,
             doc: "{}".into(),
         };
-        let gone = self.inner.store.put_object(&marker)?;
+        let happened = Happened {
+            name: "ObjectRemoved:DeleteMarkerCreated",
+            key,
+            size: None,
+            etag: None,
+            version: Some(&marker.version),
+        };
+        let events = doc.events(&b, caller, happened);
+        let gone = self.inner.store.put_object(&marker, &events)?;
         gone.iter().for_each(|b| self.inner.blobs.remove(b));
+        self.queued(&events);
         Ok(Deleted { version_id: Some(marker.version), delete_marker: true })
     }
 

@@ -612,29 +612,37 @@ impl SnsService {
         Ok(tags)
     }
 
-    /// Publishes to a topic named by ARN for a function of account `sender` (Lambda
-    /// destinations and dead-letter topics), if the topic's policy lets it; `Ok(false)` if
-    /// there is no such topic.
-    pub async fn publish_to_arn(&self, topic: &str, sender: &str, input: PublishInput) -> Result<bool, SnsError> {
+    /// Publishes to a topic named by ARN on `who`'s behalf (a function of another account
+    /// for Lambda destinations and dead-letter topics, S3 for a bucket's notifications),
+    /// if the topic's policy lets `who` publish; `Ok(false)` if there is no such topic.
+    pub async fn publish_to_arn(
+        &self,
+        topic: &str,
+        who: &Requester<'_>,
+        input: PublishInput,
+    ) -> Result<bool, SnsError> {
         let parts: Vec<&str> = topic.split(':').collect();
         let (Some(region), Some(account)) = (parts.get(3), parts.get(4)) else { return Ok(false) };
         let caller = Caller {
             account: (*account).to_owned(),
             region: (*region).to_owned(),
-            principal: format!("arn:aws:iam::{sender}:root"),
+            principal: match who {
+                Requester::Account(sender) => format!("arn:aws:iam::{sender}:root"),
+                Requester::Service { service, .. } => (*service).to_owned(),
+            },
         };
         let Ok(t) = self.topic(&caller, "TopicArn", topic) else { return Ok(false) };
-        if !Self::topic_permits(&t, &Requester::Account(sender), "SNS:Publish") {
-            return Err(SnsError::not_authorized(sender, "SNS:Publish", topic));
+        if !Self::topic_permits(&t, who, "SNS:Publish") {
+            return Err(SnsError::not_authorized(who.account(), "SNS:Publish", topic));
         }
         self.publish(&caller, topic, input).await.map(|_| true)
     }
 
-    /// Whether a function of account `sender` may publish to the topic this ARN names;
-    /// `None` if there is no such topic.
-    pub fn permits(&self, topic: &str, sender: &str) -> Option<bool> {
+    /// Whether `who` may publish to the topic this ARN names; `None` if there is no such
+    /// topic.
+    pub fn permits(&self, topic: &str, who: &Requester<'_>) -> Option<bool> {
         let t = self.inner.topics.read().get(topic).cloned()?;
-        Some(Self::topic_permits(&t, &Requester::Account(sender), "SNS:Publish"))
+        Some(Self::topic_permits(&t, who, "SNS:Publish"))
     }
 
     /// The topic's policy decides for another account; with none set, only the owner.

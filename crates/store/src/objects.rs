@@ -1,5 +1,6 @@
-//! S3's metadata: buckets and object versions, in a SQLite file of its own so that object
-//! traffic never waits on the rest of the state. The bytes are not here: each version
+//! S3's metadata: buckets, object versions, multipart uploads and the outbox of event
+//! notifications (queued in the transaction of the write that causes them), in a SQLite
+//! file of its own so that object traffic never waits on the rest of the state. The bytes are not here: each version
 //! names the blob file that holds them (the `s3` crate writes those, fsynced and renamed
 //! into place before the row that names them is committed).
 
@@ -41,6 +42,10 @@ CREATE TABLE IF NOT EXISTS uploads (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS uploads_listing ON uploads (bucket, key, initiated_ms);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS parts (
     upload TEXT NOT NULL,
     number INTEGER NOT NULL,
@@ -189,6 +194,14 @@ fn put_object_in(tx: &rusqlite::Transaction<'_>, o: &ObjectRecord) -> rusqlite::
     Ok(gone)
 }
 
+/// Queues event notifications inside a transaction of the caller's.
+fn push_events_in(tx: &rusqlite::Transaction<'_>, events: &[String]) -> rusqlite::Result<()> {
+    for e in events {
+        tx.execute("INSERT INTO events (doc) VALUES (?1)", params![e])?;
+    }
+    Ok(())
+}
+
 /// Deletes an upload and its parts inside a transaction of the caller's; the parts' blobs.
 fn end_upload_in(tx: &rusqlite::Transaction<'_>, id: &str) -> rusqlite::Result<Vec<String>> {
     let mut gone = Vec::new();
@@ -297,9 +310,10 @@ impl ObjectStore {
 
     /// Stores a new version of a key as its latest; a `null` version replaces the key's
     /// `null` version, if it has one. The blobs no version names any more are returned,
-    /// for the caller to delete once this has committed.
-    pub fn put_object(&self, o: &ObjectRecord) -> Result<Vec<String>, StoreError> {
-        self.put_object_if(o, |_| true).map(|r| r.unwrap_or_default())
+    /// for the caller to delete once this has committed. `events` (event notifications'
+    /// documents) are queued in the same transaction, as they are by every write here.
+    pub fn put_object(&self, o: &ObjectRecord, events: &[String]) -> Result<Vec<String>, StoreError> {
+        self.put_object_if(o, events, |_| true).map(|r| r.unwrap_or_default())
     }
 
     /// `put_object`, if `allowed` says yes to the key's current version (none when it has
@@ -307,6 +321,7 @@ impl ObjectStore {
     pub fn put_object_if(
         &self,
         o: &ObjectRecord,
+        events: &[String],
         allowed: impl FnOnce(Option<&ObjectRecord>) -> bool,
     ) -> Result<Option<Vec<String>>, StoreError> {
         self.with(|c| {
@@ -324,20 +339,33 @@ impl ObjectStore {
                 return Ok(None);
             }
             let gone = put_object_in(&tx, o)?;
+            push_events_in(&tx, events)?;
             tx.commit()?;
             Ok(Some(gone))
         })
     }
 
     /// Replaces a version's metadata document; false if the version is not there.
-    pub fn update_object(&self, bucket: &str, key: &str, version: &str, doc: &str) -> Result<bool, StoreError> {
-        let n = self.with(|c| {
-            c.execute(
+    pub fn update_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &str,
+        doc: &str,
+        events: &[String],
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "UPDATE objects SET doc = ?4 WHERE bucket = ?1 AND key = ?2 AND version = ?3",
                 params![bucket, key, version, doc],
-            )
-        })?;
-        Ok(n == 1)
+            )?;
+            if n == 1 {
+                push_events_in(&tx, events)?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
     }
 
     /// A key's version: the latest unless one is named.
@@ -361,8 +389,15 @@ impl ObjectStore {
     }
 
     /// Deletes one version of a key (the newest left becomes its latest); the blob it
-    /// named, if it did and it existed.
-    pub fn delete_version(&self, bucket: &str, key: &str, version: &str) -> Result<Option<Option<String>>, StoreError> {
+    /// named, if it did and it existed. `events` are queued whether it existed or not (S3
+    /// notifies a delete of what was not there).
+    pub fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &str,
+        events: &[String],
+    ) -> Result<Option<Option<String>>, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
             let old: Option<Option<String>> = tx
@@ -383,6 +418,7 @@ impl ObjectStore {
                     params![bucket, key],
                 )?;
             }
+            push_events_in(&tx, events)?;
             tx.commit()?;
             Ok(old)
         })
@@ -556,7 +592,12 @@ impl ObjectStore {
     /// Ends an upload: its parts' blobs, for the caller to delete once this has
     /// committed; with `object`, the object it completed into is stored in the same
     /// transaction (and the blobs that object replaced are returned too).
-    pub fn end_upload(&self, id: &str, object: Option<&ObjectRecord>) -> Result<Vec<String>, StoreError> {
+    pub fn end_upload(
+        &self,
+        id: &str,
+        object: Option<&ObjectRecord>,
+        events: &[String],
+    ) -> Result<Vec<String>, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
             let mut gone = match object {
@@ -564,9 +605,33 @@ impl ObjectStore {
                 None => Vec::new(),
             };
             gone.extend(end_upload_in(&tx, id)?);
+            push_events_in(&tx, events)?;
             tx.commit()?;
             Ok(gone)
         })
+    }
+
+    /// Queues event notifications on their own (a configuration's test event).
+    pub fn push_events(&self, events: &[String]) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            push_events_in(&tx, events)?;
+            tx.commit()
+        })
+    }
+
+    /// The oldest queued event notifications, at most `limit`: (id, document).
+    pub fn events(&self, limit: usize) -> Result<Vec<(i64, String)>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached("SELECT id, doc FROM events ORDER BY id LIMIT ?1")?;
+            let rows = stmt.query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+    }
+
+    /// Forgets a delivered (or undeliverable) event notification.
+    pub fn drop_event(&self, id: i64) -> Result<(), StoreError> {
+        self.with(|c| c.execute("DELETE FROM events WHERE id = ?1", params![id]).map(drop))
     }
 }
 
@@ -598,20 +663,20 @@ mod tests {
             BucketRecord { name: "b".into(), account: "a".into(), region: "r".into(), created_ms: 1, doc: "{}".into() };
         assert!(s.insert_bucket(&b).unwrap());
         assert!(!s.insert_bucket(&b).unwrap());
-        assert!(s.put_object(&object("k", "null", "blob1")).unwrap().is_empty());
-        assert_eq!(s.put_object(&object("k", "null", "blob2")).unwrap(), ["blob1"]);
-        assert!(s.put_object(&object("k", "v2", "blob3")).unwrap().is_empty());
+        assert!(s.put_object(&object("k", "null", "blob1"), &[]).unwrap().is_empty());
+        assert_eq!(s.put_object(&object("k", "null", "blob2"), &[]).unwrap(), ["blob1"]);
+        assert!(s.put_object(&object("k", "v2", "blob3"), &[]).unwrap().is_empty());
         assert_eq!(s.object("b", "k", None).unwrap().unwrap().blob.as_deref(), Some("blob3"));
         assert_eq!(s.object("b", "k", Some("null")).unwrap().unwrap().blob.as_deref(), Some("blob2"));
         for k in ["a/1", "a/2", "b/1", "ab"] {
-            s.put_object(&object(k, "null", k)).unwrap();
+            s.put_object(&object(k, "null", k), &[]).unwrap();
         }
         let keys = |v: Vec<ObjectRecord>| v.into_iter().map(|o| o.key).collect::<Vec<_>>();
         assert_eq!(keys(s.list("b", "a", "", 10).unwrap()), ["a/1", "a/2", "ab"]);
         assert_eq!(keys(s.list("b", "a", "a/1", 10).unwrap()), ["a/2", "ab"]);
         assert_eq!(keys(s.list("b", "", "ab", 2).unwrap()), ["b/1", "k"]);
         assert!(s.delete_bucket("b").unwrap().is_none(), "not empty");
-        assert_eq!(s.delete_version("b", "k", "v2").unwrap(), Some(Some("blob3".into())));
+        assert_eq!(s.delete_version("b", "k", "v2", &[]).unwrap(), Some(Some("blob3".into())));
         assert_eq!(s.object("b", "k", None).unwrap().unwrap().version, "null", "the older one is latest again");
         std::fs::remove_dir_all(&dir).unwrap();
     }
