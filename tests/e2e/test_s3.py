@@ -227,6 +227,32 @@ def test_multipart_uploads_as_aws_checks_them(s3):
     assert s3.list_multipart_uploads(Bucket="parts").get("Uploads", []) == []
 
 
+def test_parts_copied_from_other_objects(s3):
+    s3.create_bucket(Bucket="sources")
+    five = os.urandom(5 * 1024 * 1024)
+    s3.put_object(Bucket="sources", Key="big", Body=five)
+    s3.put_object(Bucket="sources", Key="small", Body=b"0123456789")
+    up = s3.create_multipart_upload(Bucket="sources", Key="spliced")["UploadId"]
+    whole = s3.upload_part_copy(Bucket="sources", Key="spliced", UploadId=up, PartNumber=1,
+                                CopySource={"Bucket": "sources", "Key": "big"})["CopyPartResult"]
+    assert whole["ETag"] == f'"{hashlib.md5(five).hexdigest()}"' and whole["LastModified"]
+    middle = s3.upload_part_copy(Bucket="sources", Key="spliced", UploadId=up, PartNumber=2,
+                                 CopySource="sources/small", CopySourceRange="bytes=2-5")["CopyPartResult"]
+    assert middle["ETag"] == f'"{hashlib.md5(b"2345").hexdigest()}"'
+    code, status, err = error_of(s3.upload_part_copy, Bucket="sources", Key="spliced", UploadId=up, PartNumber=3,
+                                 CopySource="sources/small", CopySourceRange="bytes=5-10")
+    assert (code, status, err["ActualObjectSize"]) == ("InvalidRange", 416, "10")
+    assert error_of(s3.upload_part_copy, Bucket="sources", Key="spliced", UploadId=up, PartNumber=3,
+                    CopySource="sources/small", CopySourceRange="5-1")[0] == "InvalidArgument"
+    assert error_of(s3.upload_part_copy, Bucket="sources", Key="spliced", UploadId=up, PartNumber=3,
+                    CopySource="sources/missing")[0] == "NoSuchKey"
+    assert error_of(s3.upload_part_copy, Bucket="sources", Key="spliced", UploadId=up, PartNumber=3,
+                    CopySource="sources/small", CopySourceIfMatch='"nope"')[:2] == ("PreconditionFailed", 412)
+    parts = [{"PartNumber": 1, "ETag": whole["ETag"]}, {"PartNumber": 2, "ETag": middle["ETag"]}]
+    s3.complete_multipart_upload(Bucket="sources", Key="spliced", UploadId=up, MultipartUpload={"Parts": parts})
+    assert s3.get_object(Bucket="sources", Key="spliced")["Body"].read() == five + b"2345"
+
+
 def test_managed_transfers_of_large_files(lamina, s3, tmp_path):
     from boto3.s3.transfer import TransferConfig
     s3.create_bucket(Bucket="transfers")

@@ -26,7 +26,7 @@ mod notifications;
 mod objects;
 
 use lists::{list_parts, list_uploads, list_v1, list_v2, list_versions};
-use objects::{complete_upload, copy_object, delete_objects, get_object, put_object};
+use objects::{complete_upload, copy_object, delete_objects, get_object, put_object, upload_part_copy};
 
 /// The operations served.
 pub(crate) const OPERATIONS: &[&str] = &[
@@ -54,6 +54,7 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "DeleteObjectTagging",
     "CreateMultipartUpload",
     "UploadPart",
+    "UploadPartCopy",
     "CompleteMultipartUpload",
     "AbortMultipartUpload",
     "ListParts",
@@ -224,6 +225,7 @@ async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Respons
     match op.as_str() {
         "PutObject" | "UploadPart" => put_object(s, &call, model, &op, parts, body).await,
         "CompleteMultipartUpload" => complete_upload(s, &call, model, parts, body).await,
+        "UploadPartCopy" => upload_part_copy(s, &call, model, parts).await,
         "GetObject" | "HeadObject" => get_object(s, &call, model, &op, &parts).await,
         _ => {
             let Some(bytes) = ingress::read_body(&parts, body, MAX_XML).await else {

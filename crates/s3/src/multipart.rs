@@ -4,11 +4,11 @@
 //! AbortMultipartUpload, ListParts and ListMultipartUploads.
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use store::{ObjectRecord, PartRecord, UploadRecord};
 
 use crate::objects::{hex, read_md5};
-use crate::{names, now_ms, Caller, ObjectMeta, S3Error, S3Service, Stored};
+use crate::{names, now_ms, Caller, Conditions, ObjectMeta, S3Error, S3Service, Stored};
 
 /// The largest part: 5 GiB.
 const MAX_PART: u64 = 5 * 1024 * 1024 * 1024;
@@ -56,6 +56,33 @@ pub struct PartInput {
     pub content_md5: Option<String>,
     /// The body's length, when the request says.
     pub length: Option<u64>,
+}
+
+/// An `x-amz-copy-source-range` (`bytes=first-last`, within the source's `size`): the
+/// first byte and the length.
+fn copy_range(range: &str, size: u64) -> Result<(u64, u64), S3Error> {
+    let bounds = range.strip_prefix("bytes=").and_then(|r| r.split_once('-'));
+    let parsed = bounds.and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)));
+    let Some((first, last)) = parsed.filter(|(a, b)| a <= b) else {
+        return Err(S3Error::new(
+            "InvalidArgument",
+            400,
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the \
+             zero-based offsets of the first and last bytes to copy",
+        )
+        .with("ArgumentName", "x-amz-copy-source-range")
+        .with("ArgumentValue", range));
+    };
+    if last >= size {
+        return Err(S3Error::new(
+            "InvalidRange",
+            416,
+            format!("Range specified is not valid for source object of size: {size}"),
+        )
+        .with("RangeRequested", range)
+        .with("ActualObjectSize", size.to_string()));
+    }
+    Ok((first, last - first + 1))
 }
 
 fn no_upload(id: &str) -> S3Error {
@@ -141,6 +168,29 @@ impl S3Service {
             }
         }
         Ok(etag)
+    }
+
+    /// UploadPartCopy: the part is the `source` object (bucket, key, version), or the
+    /// range of it `x-amz-copy-source-range` names (`bytes=first-last`), if `conditions`
+    /// hold of it; the part's ETag.
+    pub async fn upload_part_copy(
+        &self,
+        caller: &Caller,
+        mut input: PartInput,
+        source: (String, String, Option<String>),
+        range: Option<&str>,
+        conditions: &Conditions,
+    ) -> Result<String, S3Error> {
+        self.upload_of(caller, &input.bucket, &input.key, &input.upload_id)?;
+        let src = self.object(caller, &source.0, &source.1, source.2.as_deref())?;
+        conditions.check_read(&src).map_err(crate::objects::as_copy_condition)?;
+        let (start, len) = match range {
+            None => (0, src.size),
+            Some(r) => copy_range(r, src.size)?,
+        };
+        input.length = Some(len);
+        let bytes = self.inner.blobs.read(&src.blob, start, len).await?;
+        self.upload_part(caller, input, bytes.map(|r| r.map_err(S3Error::internal))).await
     }
 
     /// CompleteMultipartUpload: the parts listed (ascending, each as uploaded, all but the

@@ -332,10 +332,7 @@ impl S3Service {
         let versioning = crate::versioning::doc_of(&bucket)?;
         names::check_key(&input.key)?;
         let source = self.object(caller, src_bucket, src_key, src_version.as_deref())?;
-        input.conditions.check_read(&source).map_err(|e| match e.status {
-            304 => precondition_failed("x-amz-copy-source-If-None-Match"),
-            _ => e,
-        })?;
+        input.conditions.check_read(&source).map_err(as_copy_condition)?;
         let same = *src_bucket == input.bucket && *src_key == input.key;
         if same && input.replace.is_none() {
             return Err(S3Error::new(
@@ -425,6 +422,15 @@ impl S3Service {
     ) -> Result<Vec<Result<crate::Deleted, S3Error>>, S3Error> {
         self.owned(caller, bucket)?;
         Ok(keys.iter().map(|(k, v)| self.delete_object(caller, bucket, k, v.as_deref())).collect())
+    }
+}
+
+/// A copy's conditions on its source: what would be `304 Not Modified` on a read is a
+/// failed precondition.
+pub(crate) fn as_copy_condition(e: S3Error) -> S3Error {
+    match e.status {
+        304 => precondition_failed("x-amz-copy-source-If-None-Match"),
+        _ => e,
     }
 }
 

@@ -1,6 +1,6 @@
 //! S3's object bodies and object writes: PutObject and UploadPart streamed in,
-//! CompleteMultipartUpload, GetObject and HeadObject streamed out, CopyObject and
-//! DeleteObjects.
+//! CompleteMultipartUpload, GetObject and HeadObject streamed out, CopyObject,
+//! UploadPartCopy and DeleteObjects.
 
 use super::*;
 
@@ -47,23 +47,59 @@ pub(super) fn delete_objects(s3: &S3Service, caller: &Caller, bucket: &str, v: &
     Ok(json!({ "Deleted": deleted, "Errors": errors }))
 }
 
-/// CopyObject: `x-amz-copy-source` (`[/]bucket/key[?versionId=…]`, percent-encoded).
-pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+/// `x-amz-copy-source` (`[/]bucket/key[?versionId=…]`, percent-encoded): bucket, key and
+/// version.
+fn copy_source(v: &Value) -> Result<(String, String, Option<String>), S3Error> {
     let raw = text(v, "CopySource");
     let (path, version) = match raw.split_once("?versionId=") {
         Some((p, ver)) => (p.to_owned(), Some(ver.to_owned())),
         None => (raw.clone(), None),
     };
     let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/')).decode_utf8_lossy().into_owned();
-    let Some((src_bucket, src_key)) = decoded.split_once('/').filter(|(b, k)| !b.is_empty() && !k.is_empty()) else {
-        return Err(S3Error::new(
+    match decoded.split_once('/').filter(|(b, k)| !b.is_empty() && !k.is_empty()) {
+        Some((bucket, key)) => Ok((bucket.to_owned(), key.to_owned(), version)),
+        None => Err(S3Error::new(
             "InvalidArgument",
             400,
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
         )
         .with("ArgumentName", "x-amz-copy-source")
-        .with("ArgumentValue", raw));
+        .with("ArgumentValue", raw)),
+    }
+}
+
+/// UploadPartCopy: a part made of (a range of) another object.
+pub(super) async fn upload_part_copy(s: &ApiState, call: &Call, model: &protocol::Model, parts: Parts) -> Response {
+    let v = match read(model, "UploadPartCopy", &parts, &call.path, Bytes::new()) {
+        Ok(i) => i.value,
+        Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
     };
+    let copied = async {
+        let source = copy_source(&v)?;
+        let part = s3::PartInput {
+            bucket: text(&v, "Bucket"),
+            key: text(&v, "Key"),
+            upload_id: text(&v, "UploadId"),
+            number: v.get("PartNumber").and_then(Value::as_i64).unwrap_or(0),
+            content_md5: None,
+            length: None,
+        };
+        let range = v.get("CopySourceRange").and_then(Value::as_str);
+        s.s3.upload_part_copy(&call.caller, part, source, range, &conditions(&v, "CopySource")).await
+    };
+    match copied.await {
+        Ok(etag) => {
+            let result = json!({ "ETag": etag, "LastModified": secs(model::clock::now_ms()) });
+            let out = json!({ "CopyPartResult": result, "ServerSideEncryption": "AES256" });
+            ingress::answer(model, Protocol::RestXml, "UploadPartCopy", out, &call.request_id)
+        }
+        Err(e) => fail(call, &e),
+    }
+}
+
+/// CopyObject.
+pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    let (src_bucket, src_key, version) = copy_source(v)?;
     let replace = match v.get("MetadataDirective").and_then(Value::as_str) {
         Some("REPLACE") => Some(meta_of(v)),
         Some("COPY") | None => None,
@@ -74,7 +110,7 @@ pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Val
         }
     };
     let input = CopyInput {
-        source: (src_bucket.to_owned(), src_key.to_owned(), version),
+        source: (src_bucket, src_key, version),
         bucket: bucket.to_owned(),
         key: text(v, "Key"),
         replace,
@@ -270,12 +306,12 @@ pub(super) async fn get_object(
         *resp.body_mut() = Body::empty();
         return resp;
     }
-    match file_stream(&s.s3.blobs().path(&o.blob), start, len).await {
-        Ok(body) => {
-            *resp.body_mut() = body;
+    match s.s3.blobs().read(&o.blob, start, len).await {
+        Ok(bytes) => {
+            *resp.body_mut() = Body::from_stream(bytes);
             resp
         }
-        Err(e) => fail(call, &S3Error::internal(e)),
+        Err(e) => fail(call, &e),
     }
 }
 
@@ -304,26 +340,4 @@ fn object_headers(o: &Stored) -> Value {
         out["TagCount"] = json!(m.tags.len());
     }
     out
-}
-
-/// `len` bytes of a file from `start`, as a body read 1 MiB at a time (each read is a
-/// trip to the blocking pool: fewer, larger reads stream faster).
-async fn file_stream(path: &std::path::Path, start: u64, len: u64) -> std::io::Result<Body> {
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    const CHUNK: u64 = 1024 * 1024;
-    let mut file = tokio::fs::File::open(path).await?;
-    file.seek(std::io::SeekFrom::Start(start)).await?;
-    let stream = futures_util::stream::unfold((file, len), |(mut file, left)| async move {
-        if left == 0 {
-            return None;
-        }
-        let mut buf = bytes::BytesMut::with_capacity(left.min(CHUNK) as usize);
-        let mut limited = (&mut file).take(left.min(CHUNK));
-        match limited.read_buf(&mut buf).await {
-            Ok(0) => Some((Err(std::io::Error::other("the object's file ended early")), (file, 0))),
-            Ok(n) => Some((Ok(buf.freeze()), (file, left - n as u64))),
-            Err(e) => Some((Err(e), (file, 0))),
-        }
-    });
-    Ok(Body::from_stream(stream))
 }
