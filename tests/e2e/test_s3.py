@@ -519,3 +519,91 @@ def test_functions_reach_s3_through_their_endpoint(lamina, s3):
     create(lam, "s3fn", handler="s3fn.handler", code=code, Timeout=30)
     assert json.loads(lam.invoke(FunctionName="s3fn")["Payload"].read()) == "from outside"
     assert s3.get_object(Bucket="inside", Key="out.txt")["Body"].read() == b"FROM OUTSIDE"
+
+
+def test_bucket_settings_answer_as_aws_does(s3):
+    s3.create_bucket(Bucket="configured")
+    # What every new bucket has.
+    assert s3.get_bucket_encryption(Bucket="configured")["ServerSideEncryptionConfiguration"]["Rules"] == [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]
+    assert all(s3.get_public_access_block(Bucket="configured")["PublicAccessBlockConfiguration"].values())
+    assert s3.get_bucket_ownership_controls(Bucket="configured")["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert s3.get_bucket_request_payment(Bucket="configured")["Payer"] == "BucketOwner"
+    # Missing settings are AWS's errors, with the bucket named.
+    for call, code in [(s3.get_bucket_cors, "NoSuchCORSConfiguration"), (s3.get_bucket_policy, "NoSuchBucketPolicy"),
+                       (s3.get_bucket_lifecycle_configuration, "NoSuchLifecycleConfiguration"),
+                       (s3.get_bucket_website, "NoSuchWebsiteConfiguration"),
+                       (s3.get_bucket_replication, "ReplicationConfigurationNotFoundError")]:
+        c, status, err = error_of(call, Bucket="configured")
+        assert (c, status, err["BucketName"]) == (code, 404, "configured")
+    # ACLs are off until ownership controls let them in.
+    c, status, _ = error_of(s3.put_object, Bucket="configured", Key="public", Body=b"x", ACL="public-read")
+    assert (c, status) == ("AccessControlListNotSupported", 400)
+    s3.put_object(Bucket="configured", Key="owned", Body=b"x", ACL="bucket-owner-full-control")
+    s3.put_bucket_ownership_controls(Bucket="configured",
+                                     OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.delete_public_access_block(Bucket="configured")
+    assert error_of(s3.get_public_access_block, Bucket="configured")[0] == "NoSuchPublicAccessBlockConfiguration"
+    s3.put_object(Bucket="configured", Key="public", Body=b"x", ACL="public-read")
+    grants = s3.get_object_acl(Bucket="configured", Key="public")["Grants"]
+    assert [(g["Grantee"]["Type"], g["Permission"]) for g in grants] == [("CanonicalUser", "FULL_CONTROL"), ("Group", "READ")]
+    assert grants[1]["Grantee"]["URI"] == "http://acs.amazonaws.com/groups/global/AllUsers"
+    s3.put_bucket_acl(Bucket="configured", ACL="public-read")
+    assert len(s3.get_bucket_acl(Bucket="configured")["Grants"]) == 2
+    # Documents come back as they were given, and go.
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::configured/*"}]})
+    s3.put_bucket_policy(Bucket="configured", Policy=policy)
+    assert json.loads(s3.get_bucket_policy(Bucket="configured")["Policy"]) == json.loads(policy)
+    assert error_of(s3.put_bucket_policy, Bucket="configured", Policy="{not json")[0] == "MalformedPolicy"
+    rules = [{"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}}]
+    s3.put_bucket_lifecycle_configuration(Bucket="configured", LifecycleConfiguration={"Rules": rules})
+    assert s3.get_bucket_lifecycle_configuration(Bucket="configured")["Rules"] == rules
+    s3.delete_bucket_lifecycle(Bucket="configured")
+    assert error_of(s3.get_bucket_lifecycle_configuration, Bucket="configured")[0] == "NoSuchLifecycleConfiguration"
+    s3.put_bucket_encryption(Bucket="configured", ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    assert s3.get_bucket_encryption(Bucket="configured")["ServerSideEncryptionConfiguration"]["Rules"][0][
+        "ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    bad_cors = {"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}]}
+    code, _, err = error_of(s3.put_bucket_cors, Bucket="configured", CORSConfiguration=bad_cors)
+    assert (code, err["Message"]) == ("InvalidRequest", "Found unsupported HTTP method in CORS config. Unsupported method is PATCH")
+
+
+def test_cors_preflights_and_allowed_origins(lamina, s3):
+    s3.create_bucket(Bucket="site")
+    s3.put_object(Bucket="site", Key="app.js", Body=b"js")
+    port = lamina.port
+
+    def call(method, headers):
+        req = urllib.request.Request(f"{lamina.url}/app.js", method=method,
+                                     headers={"Host": f"site.s3.localhost:{port}", **headers})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    asking = {"Origin": "https://app.example", "Access-Control-Request-Method": "PUT",
+              "Access-Control-Request-Headers": "Content-Type, X-Amz-Date"}
+    status, _, body = call("OPTIONS", asking)
+    assert status == 403 and b"CORSResponse: CORS is not enabled for this bucket." in body
+    s3.put_bucket_cors(Bucket="site", CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": ["https://*.example"], "AllowedMethods": ["GET", "PUT"], "AllowedHeaders": ["*"],
+         "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600},
+        {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]})
+    status, headers, _ = call("OPTIONS", asking)
+    assert status == 200
+    assert (headers["Access-Control-Allow-Origin"], headers["Access-Control-Allow-Methods"]) == \
+        ("https://app.example", "GET, PUT")
+    assert (headers["Access-Control-Allow-Headers"], headers["Access-Control-Max-Age"]) == ("content-type, x-amz-date", "600")
+    assert (headers["Access-Control-Expose-Headers"], headers["Access-Control-Allow-Credentials"]) == ("ETag", "true")
+    status, _, body = call("OPTIONS", {"Origin": "https://elsewhere.org", "Access-Control-Request-Method": "PUT"})
+    assert status == 403 and b"<Method>PUT</Method><ResourceType>OBJECT</ResourceType>" in body
+    assert call("OPTIONS", {})[0] == 400
+    status, headers, body = call("GET", {"Origin": "https://elsewhere.org"})
+    assert (status, body, headers["Access-Control-Allow-Origin"]) == (200, b"js", "*")
+    assert "Access-Control-Allow-Credentials" not in headers
+    s3.delete_bucket_cors(Bucket="site")
+    assert "Access-Control-Allow-Origin" not in call("GET", {"Origin": "https://elsewhere.org"})[1]

@@ -24,6 +24,7 @@ use crate::{ingress, ApiState, RequestId};
 mod lists;
 mod notifications;
 mod objects;
+mod settings;
 
 use lists::{list_parts, list_uploads, list_v1, list_v2, list_versions};
 use objects::{complete_upload, copy_object, delete_objects, get_object, put_object, upload_part_copy};
@@ -209,6 +210,9 @@ async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Respons
     if let Some(e) = expired(&parts, crate::auth::unix_now()) {
         return fail(&call, &e);
     }
+    if parts.method == axum::http::Method::OPTIONS {
+        return settings::preflight(s, &call, &parts);
+    }
     let Some(model) = protocol::service("s3") else {
         return fail(&call, &S3Error::internal("the model of s3 is missing"));
     };
@@ -219,32 +223,43 @@ async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Respons
         return fail(&call, &e);
     };
     let op = operation(&op.name, &parts, &pairs);
-    if !OPERATIONS.contains(&op.as_str()) {
+    if !OPERATIONS.contains(&op.as_str()) && !settings::operations().any(|o| o == op) {
         return ingress::unserved_operation("s3", Protocol::RestXml, &op, &call.request_id);
     }
-    match op.as_str() {
-        "PutObject" | "UploadPart" => put_object(s, &call, model, &op, parts, body).await,
-        "CompleteMultipartUpload" => complete_upload(s, &call, model, parts, body).await,
-        "UploadPartCopy" => upload_part_copy(s, &call, model, parts).await,
-        "GetObject" | "HeadObject" => get_object(s, &call, model, &op, &parts).await,
+    let origin = parts.headers.get("origin").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let method = parts.method.clone();
+    let mut resp = answer(s, &call, model, &op, parts, body).await;
+    if let Some(origin) = origin.filter(|_| resp.status().is_success()) {
+        settings::decorate(s, &call, &origin, method.as_str(), &mut resp);
+    }
+    resp
+}
+
+/// Runs one operation.
+async fn answer(s: &ApiState, call: &Call, model: &protocol::Model, op: &str, parts: Parts, body: Body) -> Response {
+    match op {
+        "PutObject" | "UploadPart" => put_object(s, call, model, op, parts, body).await,
+        "CompleteMultipartUpload" => complete_upload(s, call, model, parts, body).await,
+        "UploadPartCopy" => upload_part_copy(s, call, model, parts).await,
+        "GetObject" | "HeadObject" => get_object(s, call, model, op, &parts).await,
         _ => {
             let Some(bytes) = ingress::read_body(&parts, body, MAX_XML).await else {
                 return fail(
-                    &call,
+                    call,
                     &S3Error::new("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"),
                 );
             };
-            let input = match read(model, &op, &parts, &call.path, bytes) {
+            let input = match read(model, op, &parts, &call.path, bytes) {
                 Ok(input) => input,
                 Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
             };
             let (s3, caller, value) = (s.s3.clone(), call.caller.clone(), input.value);
-            let op2 = op.clone();
+            let op2 = op.to_owned();
             let ran = tokio::task::spawn_blocking(move || run(&s3, &caller, &op2, &value)).await;
             match ran.unwrap_or_else(|e| Err(S3Error::internal(e))) {
-                Ok(Answer::Xml(v)) => ingress::answer(model, Protocol::RestXml, &op, v, &call.request_id),
+                Ok(Answer::Xml(v)) => ingress::answer(model, Protocol::RestXml, op, v, &call.request_id),
                 Ok(Answer::Raw(r)) => r,
-                Err(e) => fail(&call, &e),
+                Err(e) => fail(call, &e),
             }
         }
     }
@@ -270,6 +285,8 @@ fn operation(routed: &str, parts: &Parts, pairs: &[(String, String)]) -> String 
         // The deprecated forms share the route; the documents are the current ones.
         "PutBucketNotification" => "PutBucketNotificationConfiguration",
         "GetBucketNotification" => "GetBucketNotificationConfiguration",
+        "PutBucketLifecycle" => "PutBucketLifecycleConfiguration",
+        "GetBucketLifecycle" => "GetBucketLifecycleConfiguration",
         name => name,
     }
     .to_owned()
@@ -302,6 +319,9 @@ enum Answer {
 /// The operations whose input is all in the request's line, headers and XML body.
 fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S3Error> {
     let bucket = text(v, "Bucket");
+    if let Some(out) = settings::run(s3, caller, op, &bucket, v) {
+        return out.map(Answer::Xml);
+    }
     let out = match op {
         "CreateBucket" => {
             let constraint = v.pointer("/CreateBucketConfiguration/LocationConstraint").and_then(Value::as_str);
@@ -372,7 +392,11 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
         }
         "CreateMultipartUpload" => {
             let key = text(v, "Key");
-            let id = s3.create_upload(caller, &bucket, &key, &meta_of(v))?;
+            let mut meta = meta_of(v);
+            if v.get("ACL").is_some() {
+                meta.acl = Some(s3.acl_grants(caller, &bucket, &settings::acl_of(v))?);
+            }
+            let id = s3.create_upload(caller, &bucket, &key, &meta)?;
             json!({ "Bucket": bucket, "Key": key, "UploadId": id })
         }
         "AbortMultipartUpload" => {
@@ -472,6 +496,7 @@ fn meta_of(v: &Value) -> ObjectMeta {
         metadata,
         tags: BTreeMap::new(),
         checksum: None,
+        acl: None,
     }
 }
 #[cfg(test)]

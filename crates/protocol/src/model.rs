@@ -120,8 +120,9 @@ pub struct Shape {
     pub constraints: Constraints,
     /// The XML element name the shape takes wherever it appears (`locationName` on the shape).
     pub xml_name: Option<String>,
-    /// The XML namespace its element declares.
-    pub xml_namespace: Option<String>,
+    /// The XML namespace its element declares: the attribute (`xmlns`, `xmlns:xsi`) and
+    /// the URI.
+    pub xml_namespace: Option<(String, String)>,
     /// A list or map written without a wrapper element (query and XML protocols).
     pub flattened: bool,
     /// How timestamps of this shape are written, when the model says.
@@ -313,8 +314,9 @@ pub struct Member {
     pub query_name: Option<String>,
     /// Written as an XML attribute.
     pub xml_attribute: bool,
-    /// The XML namespace its element declares.
-    pub xml_namespace: Option<String>,
+    /// The XML namespace its element declares: the attribute (`xmlns`, `xmlns:xsi`) and
+    /// the URI.
+    pub xml_namespace: Option<(String, String)>,
     /// A flattened list or map (query and XML protocols).
     pub flattened: bool,
     /// A header whose value is base64-encoded JSON.

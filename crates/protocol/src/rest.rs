@@ -297,8 +297,9 @@ pub fn write(model: &Model, op: &Operation, protocol: Protocol, output: Output) 
                 let root = model.shape(shape).xml_name.clone().unwrap_or_else(|| op.name.clone() + "Result");
                 let mut w = xml::XmlWriter::new();
                 let mut attrs = xmlbody::attributes(model, shape, &output.value);
-                if let Some(ns) = model.xml_namespace.as_ref().or(model.shape(shape).xml_namespace.as_ref()) {
-                    attrs.insert(0, ("xmlns".to_owned(), ns.clone()));
+                let service_ns = model.xml_namespace.as_ref().map(|uri| ("xmlns".to_owned(), uri.clone()));
+                if let Some(ns) = service_ns.or_else(|| model.shape(shape).xml_namespace.clone()) {
+                    attrs.insert(0, ns);
                 }
                 w.open_with(&root, attrs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
                 xmlbody::write_members(&mut w, model, shape, &output.value);

@@ -39,7 +39,7 @@ pub fn write_member(w: &mut XmlWriter, model: &Model, m: &Member, name: &str, v:
         (Kind::Structure { .. }, _) => {
             let mut attrs = attributes(model, m.shape, v);
             if let Some(ns) = m.xml_namespace.as_ref().or(shape.xml_namespace.as_ref()) {
-                attrs.insert(0, ("xmlns".into(), ns.clone()));
+                attrs.insert(0, ns.clone());
             }
             w.open_with(name, attrs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             write_members(w, model, m.shape, v);

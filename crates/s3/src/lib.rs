@@ -8,21 +8,26 @@
 //! `buckets.rs` holds the buckets (names in `names.rs`), `objects.rs` the objects,
 //! `listing.rs` ListObjects and ListObjectsV2, `multipart.rs` multipart uploads,
 //! `tagging.rs` tags (and the bucket's configuration document), `versioning.rs` versions
-//! and delete markers, `notifications.rs` event notifications (queued with the write that
-//! causes them, delivered to SQS, SNS and Lambda through [`EventTargets`]).
+//! and delete markers, `settings.rs` the settings kept as documents (CORS, lifecycle,
+//! policy, encryption, …), `acl.rs` ACLs, `cors.rs` preflights, `notifications.rs` event
+//! notifications (queued with the write that causes them, delivered to SQS, SNS and
+//! Lambda through [`EventTargets`]).
 //!
 //! It knows nothing of S3's XML or HTTP: `aws-api` speaks them, and hands bodies in as
 //! streams of bytes already decoded (`aws-chunked` included). Metadata calls are short
 //! SQLite statements; callers run them off the async workers.
 #![deny(missing_docs)]
 
+mod acl;
 mod blobs;
 mod buckets;
+mod cors;
 mod listing;
 mod multipart;
 pub mod names;
 mod notifications;
 mod objects;
+mod settings;
 mod tagging;
 mod versioning;
 
@@ -32,12 +37,14 @@ use std::sync::{Arc, OnceLock};
 
 use store::{ObjectStore, StoreError};
 
+pub use acl::Acl;
 pub use blobs::Blobs;
 pub use buckets::Bucket;
 pub use listing::{ListQuery, Listed, MAX_KEYS};
 pub use multipart::{Part, PartInput, Upload};
 pub use notifications::{Destination, EventTargets, Notifications, Outgoing, Reach, TargetKind, TOPIC_SUBJECT};
 pub use objects::{Conditions, CopyInput, DeclaredCrc32, ObjectMeta, PutInput, Range, Stored};
+pub use settings::Setting;
 pub use tagging::check_tags;
 pub use versioning::{Deleted, VersionEntry, VersionPage};
 

@@ -448,8 +448,7 @@ impl S3Service {
         };
         let empty = config == Notifications::default();
         doc.notifications = (!empty).then_some(config);
-        let text = serde_json::to_string(&doc).map_err(S3Error::internal)?;
-        self.inner.store.update_bucket(bucket, &text)?;
+        self.save_doc(bucket, &doc)?;
         self.queue_events(&tests)
     }
 

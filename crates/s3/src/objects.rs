@@ -45,6 +45,9 @@ pub struct ObjectMeta {
     /// the value, base64.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<(String, String)>,
+    /// Its ACL's grants, when one was set (else the owner's full control).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<serde_json::Value>>,
 }
 
 /// A CRC32 checksum the client declared for a body: in a header, or in an `aws-chunked`

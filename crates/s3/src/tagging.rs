@@ -25,6 +25,10 @@ pub(crate) struct BucketDoc {
     /// Its event notifications.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) notifications: Option<crate::Notifications>,
+    /// Its settings kept as documents (`settings.rs`) and its ACL's grants (`acl`); a
+    /// `null` is one deleted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) settings: BTreeMap<String, serde_json::Value>,
 }
 
 fn invalid_tag(message: &str) -> S3Error {
@@ -55,6 +59,13 @@ pub fn check_tags(pairs: &[(String, String)], max: usize, what: &str) -> Result<
 }
 
 impl S3Service {
+    /// Replaces a bucket's configuration document.
+    pub(crate) fn save_doc(&self, bucket: &str, doc: &BucketDoc) -> Result<(), S3Error> {
+        let text = serde_json::to_string(doc).map_err(S3Error::internal)?;
+        self.inner.store.update_bucket(bucket, &text)?;
+        Ok(())
+    }
+
     pub(crate) fn bucket_doc(&self, caller: &Caller, bucket: &str) -> Result<BucketDoc, S3Error> {
         let b = self.owned(caller, bucket)?;
         serde_json::from_str(&b.doc).map_err(S3Error::internal)
@@ -72,9 +83,7 @@ impl S3Service {
             Some(pairs) => check_tags(pairs, MAX_BUCKET_TAGS, "Bucket")?,
             None => BTreeMap::new(),
         };
-        let text = serde_json::to_string(&doc).map_err(S3Error::internal)?;
-        self.inner.store.update_bucket(bucket, &text)?;
-        Ok(())
+        self.save_doc(bucket, &doc)
     }
 
     /// GetBucketTagging: `NoSuchTagSet` for a bucket without tags.

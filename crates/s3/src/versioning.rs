@@ -83,9 +83,7 @@ impl S3Service {
                 ))
             }
         }
-        let text = serde_json::to_string(&doc).map_err(S3Error::internal)?;
-        self.inner.store.update_bucket(bucket, &text)?;
-        Ok(())
+        self.save_doc(bucket, &doc)
     }
 
     /// GetBucketVersioning: the status, none if never set.

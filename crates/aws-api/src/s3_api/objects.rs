@@ -2,6 +2,7 @@
 //! CompleteMultipartUpload, GetObject and HeadObject streamed out, CopyObject,
 //! UploadPartCopy and DeleteObjects.
 
+use super::settings;
 use super::*;
 
 pub(super) fn delete_objects(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
@@ -179,6 +180,16 @@ pub(super) async fn put_object(
     } else {
         let conditions = conditions(&input, "");
         let mut meta = meta_of(&input);
+        if input.get("ACL").is_some() {
+            match s.s3.acl_grants(&call.caller, &bucket, &settings::acl_of(&input)) {
+                Ok(grants) => meta.acl = Some(grants),
+                Err(e) => {
+                    let mut resp = fail(call, &e);
+                    resp.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
+                    return resp;
+                }
+            }
+        }
         if let Some(tagging) = input.get("Tagging").and_then(Value::as_str) {
             let pairs: Vec<(String, String)> = form_urlencoded::parse(tagging.as_bytes()).into_owned().collect();
             match s3::check_tags(&pairs, 10, "Object") {

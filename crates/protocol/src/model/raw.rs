@@ -163,13 +163,19 @@ struct RawOperation {
 #[serde(untagged)]
 enum RawXmlNamespace {
     Uri(String),
-    Full { uri: String },
+    Full {
+        uri: String,
+        #[serde(default)]
+        prefix: Option<String>,
+    },
 }
 
 impl RawXmlNamespace {
-    fn uri(&self) -> String {
+    /// The attribute that declares it (`xmlns`, or `xmlns:<prefix>`) and its URI.
+    fn declaration(&self) -> (String, String) {
         match self {
-            RawXmlNamespace::Uri(u) | RawXmlNamespace::Full { uri: u } => u.clone(),
+            RawXmlNamespace::Uri(u) | RawXmlNamespace::Full { uri: u, prefix: None } => ("xmlns".into(), u.clone()),
+            RawXmlNamespace::Full { uri, prefix: Some(p) } => (format!("xmlns:{p}"), uri.clone()),
         }
     }
 }
@@ -293,7 +299,7 @@ pub(super) fn resolve(service: &'static str, raw: RawModel) -> Result<Model, Str
                 compiled: OnceLock::new(),
             },
             xml_name: s.location_name.clone(),
-            xml_namespace: s.xml_namespace.as_ref().map(RawXmlNamespace::uri),
+            xml_namespace: s.xml_namespace.as_ref().map(RawXmlNamespace::declaration),
             flattened: s.flattened,
             timestamp_format: s.timestamp_format.as_deref().and_then(TimestampFormat::from_name),
             error,
@@ -360,7 +366,7 @@ fn resolve_member(
         location_name: m.location_name.clone(),
         query_name: m.query_name.clone(),
         xml_attribute: m.xml_attribute,
-        xml_namespace: m.xml_namespace.as_ref().map(RawXmlNamespace::uri),
+        xml_namespace: m.xml_namespace.as_ref().map(RawXmlNamespace::declaration),
         flattened: m.flattened,
         json_value: m.jsonvalue,
         idempotency_token: m.idempotency_token,
