@@ -413,3 +413,47 @@ def test_an_iam_users_access_keys_sign_requests_while_active(secured):
     assert client(secured, "sts", carol).get_caller_identity()["Arn"] == "arn:aws:iam::222222222222:user/carol"
     client(secured, "iam", BOB).delete_access_key(UserName="carol", AccessKeyId=carol[0])
     assert error_of(lambda: client(secured, "sts", carol).get_caller_identity())[:2] == (403, "InvalidClientTokenId")
+
+
+def test_s3_streams_signed_bodies_and_lets_in_whom_the_bucket_allows(secured, tmp_path):
+    alice, bob = client(secured, "s3", ALICE), client(secured, "s3", BOB)
+    alice.create_bucket(Bucket="alices")
+    # A body larger than any buffered request streams in, signed (boto3 sends aws-chunked
+    # or a digest), and through the CLI's multipart upload.
+    big = os.urandom(24 * 1024 * 1024)
+    alice.put_object(Bucket="alices", Key="big.bin", Body=big)
+    assert alice.get_object(Bucket="alices", Key="big.bin")["Body"].read() == big
+    # A body that is not what its signature declared is refused, and nothing is stored.
+    req = signed(secured, "PUT", "/alices/tampered", b"declared", service="s3",
+                 headers={"Host": f"s3.localhost:{secured.port}",
+                          "x-amz-content-sha256": hashlib.sha256(b"declared").hexdigest()})
+    status, _, body = send(req, body=b"swapped!")
+    assert status == 400 and b"<Code>XAmzContentSHA256Mismatch</Code>" in body
+    assert error_of(lambda: alice.head_object(Bucket="alices", Key="tampered"))[0] == 404
+    # Presigned URLs carry their signature in the URL.
+    url = alice.generate_presigned_url("get_object", Params={"Bucket": "alices", "Key": "big.bin"}, ExpiresIn=60)
+    with urllib.request.urlopen(url, timeout=60) as r:
+        assert r.read() == big
+    # Another account, and anyone at all, get in only as the bucket's policy says.
+    alice.put_object(Bucket="alices", Key="shared/readme", Body=b"for bob")
+    assert error_of(lambda: bob.get_object(Bucket="alices", Key="shared/readme"))[:2] == (403, "AccessDenied")
+    anonymous = f"{secured.url}/alices/shared/readme"
+    assert send(AWSRequest(method="GET", url=anonymous, headers={"Host": f"s3.localhost:{secured.port}"}))[0] == 403
+    to_bob = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{BOB[2]}:root"}, "Action": "s3:GetObject",
+              "Resource": "arn:aws:s3:::alices/shared/*"}
+    alice.put_bucket_policy(Bucket="alices", Policy=json.dumps({"Version": "2012-10-17", "Statement": [to_bob]}))
+    assert bob.get_object(Bucket="alices", Key="shared/readme")["Body"].read() == b"for bob"
+    assert error_of(lambda: bob.get_object(Bucket="alices", Key="big.bin"))[:2] == (403, "AccessDenied")
+    assert error_of(lambda: bob.put_object(Bucket="alices", Key="shared/x", Body=b"x"))[:2] == (403, "AccessDenied")
+    assert error_of(lambda: bob.list_objects_v2(Bucket="alices"))[:2] == (403, "AccessDenied")
+    # A public policy is blocked until the bucket's public access block is lifted.
+    to_all = dict(to_bob, Principal="*")
+    public = json.dumps({"Version": "2012-10-17", "Statement": [to_all]})
+    assert error_of(lambda: alice.put_bucket_policy(Bucket="alices", Policy=public))[:2] == (403, "AccessDenied")
+    alice.delete_public_access_block(Bucket="alices")
+    alice.put_bucket_policy(Bucket="alices", Policy=public)
+    status, _, body = send(AWSRequest(method="GET", url=anonymous, headers={"Host": f"s3.localhost:{secured.port}"}))
+    assert (status, body) == (200, b"for bob")
+    # An anonymous caller lists no one's buckets.
+    status, _, body = send(AWSRequest(method="GET", url=secured.url + "/", headers={"Host": f"s3.localhost:{secured.port}"}))
+    assert status == 403 and b"AccessDenied" in body

@@ -201,6 +201,9 @@ fn name(parts: &axum::http::request::Parts, body: &[u8]) -> Named {
     if path.starts_with("/_lamina/") || path.starts_with("/_localstack/") {
         return Named { service: "lamina".into(), operation: path.to_owned() };
     }
+    if let Some(a) = crate::s3_api::addressed(parts) {
+        return Named { service: "s3".into(), operation: crate::s3_api::operation_named(parts, &a) };
+    }
     let preq = protocol::Request {
         method: &parts.method,
         path,

@@ -25,6 +25,9 @@ mod lists;
 mod notifications;
 mod objects;
 mod settings;
+mod signed;
+
+pub(crate) use signed::authenticated;
 
 use lists::{list_parts, list_uploads, list_v1, list_v2, list_versions};
 use objects::{complete_upload, copy_object, delete_objects, get_object, put_object, upload_part_copy};
@@ -82,6 +85,11 @@ pub(crate) fn addressed(parts: &Parts) -> Option<Addressed> {
         return Some(a);
     }
     signed_for_s3(parts).then(Addressed::default)
+}
+
+/// Whether a request's host is one of S3's.
+pub(crate) fn hosted(parts: &Parts) -> bool {
+    by_host(parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("")).is_some()
 }
 
 /// Reads an S3 host: `[<bucket>.]s3[.<region>].localhost[.localstack.cloud][:port]`.
@@ -177,6 +185,11 @@ fn s3_caller(s: &ApiState, parts: &Parts) -> Caller {
     if let Some(p) = principal {
         caller.principal = p;
     }
+    caller.anonymous = parts.extensions.get::<signed::Anonymous>().is_some();
+    if caller.region.is_empty() {
+        // SigV2 names no region.
+        caller.region = s.callers.default_region.clone();
+    }
     if let Some(axum::extract::ConnectInfo(peer)) =
         parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
     {
@@ -194,13 +207,29 @@ struct Call {
     head: bool,
 }
 
-async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Response {
-    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    let path = match &a.bucket {
+/// The path-style path (`/<bucket>/<key>`) of a request, still percent-encoded.
+fn path_style(a: &Addressed, parts: &Parts) -> String {
+    match &a.bucket {
         Some(b) if parts.uri.path() == "/" => format!("/{b}"),
         Some(b) => format!("/{b}{}", parts.uri.path()),
         None => parts.uri.path().to_owned(),
-    };
+    }
+}
+
+/// The operation an S3 request is, for the request log (`-` if none).
+pub(crate) fn operation_named(parts: &Parts, a: &Addressed) -> String {
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect();
+    match protocol::service("s3").and_then(|m| m.find_rest(&parts.method, &path_style(a, parts), &pairs)) {
+        Some((op, _)) => operation(&op.name, parts, &pairs),
+        None if parts.method == axum::http::Method::OPTIONS => "Preflight".into(),
+        None => "-".into(),
+    }
+}
+
+async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Response {
+    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let path = path_style(&a, &parts);
     let mut caller = s3_caller(s, &parts);
     if let Some(region) = a.region {
         caller.region = region;

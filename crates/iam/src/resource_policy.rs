@@ -42,14 +42,18 @@ pub enum Requester<'a> {
         /// That resource's account (`aws:SourceAccount`).
         source_account: &'a str,
     },
+    /// A request signed by no one (S3's anonymous callers): only a statement naming every
+    /// principal (`*`) applies to it.
+    Anonymous,
 }
 
 impl Requester<'_> {
-    /// The account the request acts for.
+    /// The account the request acts for (none for an anonymous one).
     pub fn account(&self) -> &str {
         match self {
             Requester::Account(a) => a,
             Requester::Service { source_account, .. } => source_account,
+            Requester::Anonymous => "",
         }
     }
 }
@@ -112,6 +116,16 @@ impl ResourcePolicy {
         Ok(ResourcePolicy { statements })
     }
 
+    /// Whether a statement allows every principal (`*`) without a condition: a public
+    /// policy, as S3's public access block calls it.
+    pub fn is_public(&self) -> bool {
+        self.statements.iter().any(|s| {
+            s.get("Effect").and_then(Value::as_str) == Some("Allow")
+                && s.get("Condition").is_none()
+                && principal_matches(s, &Requester::Anonymous)
+        })
+    }
+
     /// Whether `who` may perform `action` (e.g. `sqs:SendMessage`) on `resource`, which
     /// belongs to `owner`.
     pub fn allows(&self, owner: &str, resource: &str, who: &Requester<'_>, action: &str) -> bool {
@@ -159,6 +173,7 @@ fn principal_matches(s: &Value, who: &Requester<'_>) -> bool {
             .unwrap_or_default()
             .iter()
             .any(|p| p.eq_ignore_ascii_case(service)),
+        Requester::Anonymous => false,
     }
 }
 
@@ -188,7 +203,8 @@ fn context<'a>(who: &Requester<'a>, key: &str) -> Result<Option<&'a str>, ()> {
         }
         ("aws:sourcearn" | "aws:sourceaccount" | "aws:sourceowner", Requester::Account(_)) => Ok(None),
         ("aws:principalaccount", Requester::Account(a)) => Ok(Some(a)),
-        ("aws:principalaccount", Requester::Service { .. }) => Ok(None),
+        ("aws:principalaccount", Requester::Service { .. } | Requester::Anonymous) => Ok(None),
+        ("aws:sourcearn" | "aws:sourceaccount" | "aws:sourceowner", Requester::Anonymous) => Ok(None),
         _ => Err(()),
     }
 }

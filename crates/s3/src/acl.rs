@@ -97,7 +97,10 @@ impl S3Service {
     /// stands for, if the bucket takes ACLs.
     pub fn acl_grants(&self, caller: &Caller, bucket: &str, acl: &Acl) -> Result<Vec<Value>, S3Error> {
         self.check_acl(caller, bucket, acl)?;
-        acl.grants(&caller.account)
+        let b = self.inner.store.bucket(bucket)?.ok_or_else(|| S3Error::no_bucket(bucket))?;
+        let grants = acl.grants(&b.account)?;
+        self.check_public_acl(&b, &grants)?;
+        Ok(grants)
     }
 
     /// PutBucketAcl.

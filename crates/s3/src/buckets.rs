@@ -31,6 +31,9 @@ const DEFAULT_REGION: &str = "us-east-1";
 impl S3Service {
     /// CreateBucket, sent to `caller.region`'s endpoint.
     pub fn create_bucket(&self, caller: &Caller, name: &str, constraint: Option<&str>) -> Result<Bucket, S3Error> {
+        if caller.anonymous {
+            return Err(crate::access::access_denied());
+        }
         names::check_bucket(name)?;
         let region = bucket_region(&caller.region, constraint)?;
         let record = BucketRecord {
@@ -65,13 +68,16 @@ impl S3Service {
         .with("BucketName", name))
     }
 
-    /// The bucket `name`, if `caller` may use it.
+    /// The bucket `name`, if `caller` may list it (HeadBucket, GetBucketLocation).
     pub fn bucket(&self, caller: &Caller, name: &str) -> Result<Bucket, S3Error> {
-        self.owned(caller, name).map(Bucket::from)
+        self.access(caller, name, "s3:ListBucket", None).map(Bucket::from)
     }
 
     /// ListBuckets: the caller's, by name.
     pub fn list_buckets(&self, caller: &Caller) -> Result<Vec<Bucket>, S3Error> {
+        if caller.anonymous {
+            return Err(crate::access::access_denied());
+        }
         Ok(self.inner.store.buckets(&caller.account)?.into_iter().map(Bucket::from).collect())
     }
 
@@ -88,11 +94,11 @@ impl S3Service {
         }
     }
 
-    /// The stored bucket, if it exists and is the caller's.
+    /// The stored bucket, if it exists and is the caller's: what its settings need.
     pub(crate) fn owned(&self, caller: &Caller, name: &str) -> Result<BucketRecord, S3Error> {
         let b = self.inner.store.bucket(name)?.ok_or_else(|| S3Error::no_bucket(name))?;
-        if b.account != caller.account {
-            return Err(S3Error::new("AccessDenied", 403, "Access Denied"));
+        if caller.anonymous || b.account != caller.account {
+            return Err(crate::access::access_denied());
         }
         Ok(b)
     }

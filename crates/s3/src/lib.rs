@@ -9,7 +9,8 @@
 //! `listing.rs` ListObjects and ListObjectsV2, `multipart.rs` multipart uploads,
 //! `tagging.rs` tags (and the bucket's configuration document), `versioning.rs` versions
 //! and delete markers, `settings.rs` the settings kept as documents (CORS, lifecycle,
-//! policy, encryption, …), `acl.rs` ACLs, `cors.rs` preflights, `notifications.rs` event
+//! policy, encryption, …), `acl.rs` ACLs, `access.rs` who may do what (policy, ACLs,
+//! public access block), `cors.rs` preflights, `notifications.rs` event
 //! notifications (queued with the write that causes them, delivered to SQS, SNS and
 //! Lambda through [`EventTargets`]).
 //!
@@ -18,6 +19,7 @@
 //! SQLite statements; callers run them off the async workers.
 #![deny(missing_docs)]
 
+mod access;
 mod acl;
 mod blobs;
 mod buckets;
@@ -139,6 +141,9 @@ pub struct Caller {
     pub principal: String,
     /// The client's address.
     pub source_ip: String,
+    /// Whether the request was signed by no one (only public policies and grants let
+    /// it in).
+    pub anonymous: bool,
 }
 
 impl Caller {
@@ -150,12 +155,16 @@ impl Caller {
             account,
             region: region.into(),
             source_ip: "127.0.0.1".into(),
+            anonymous: false,
         }
     }
 
     /// The `principalId` an event notification shows: the account for its root, else
     /// `AWS:` and the principal's name (`AWS:user/alice`).
     fn principal_id(&self) -> String {
+        if self.anonymous {
+            return "Anonymous".into();
+        }
         match self.principal.rsplit_once(':') {
             Some((_, "root")) | None => self.account.clone(),
             Some((_, name)) => format!("AWS:{name}"),

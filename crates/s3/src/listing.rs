@@ -36,7 +36,7 @@ pub struct Listed {
 impl S3Service {
     /// Lists a bucket's current objects.
     pub fn list_objects(&self, caller: &Caller, bucket: &str, q: &ListQuery) -> Result<Listed, S3Error> {
-        self.owned(caller, bucket)?;
+        self.access(caller, bucket, "s3:ListBucket", None)?;
         let max = q.max_keys.unwrap_or(MAX_KEYS).min(MAX_KEYS);
         let mut out = Listed::default();
         let mut after = q.after.clone();

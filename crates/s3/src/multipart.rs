@@ -104,7 +104,7 @@ impl S3Service {
         key: &str,
         meta: &ObjectMeta,
     ) -> Result<String, S3Error> {
-        self.owned(caller, bucket)?;
+        self.access(caller, bucket, "s3:PutObject", Some(key))?;
         names::check_key(key)?;
         let id = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         let doc = serde_json::to_string(meta).map_err(S3Error::internal)?;
@@ -114,9 +114,14 @@ impl S3Service {
         Ok(id)
     }
 
-    /// The upload `id` of `bucket`/`key`, if the caller may use it.
-    fn upload_of(&self, caller: &Caller, bucket: &str, key: &str, id: &str) -> Result<UploadRecord, S3Error> {
-        self.owned(caller, bucket)?;
+    /// The upload `id` of `bucket`/`key`, if the caller may perform `action` on it.
+    fn upload_of(
+        &self,
+        caller: &Caller,
+        (bucket, key, id): (&str, &str, &str),
+        action: &str,
+    ) -> Result<UploadRecord, S3Error> {
+        self.access(caller, bucket, action, Some(key))?;
         let u = self.inner.store.upload(id)?.filter(|u| u.bucket == bucket && u.key == key);
         u.ok_or_else(|| no_upload(id))
     }
@@ -135,7 +140,7 @@ impl S3Service {
             .with("ArgumentName", "partNumber")
             .with("ArgumentValue", input.number.to_string()));
         }
-        self.upload_of(caller, &input.bucket, &input.key, &input.upload_id)?;
+        self.upload_of(caller, (&input.bucket, &input.key, &input.upload_id), "s3:PutObject")?;
         let expected_md5 = input.content_md5.as_deref().map(read_md5).transpose()?;
         let written = self.inner.blobs.write(body, input.length, MAX_PART).await?;
         if expected_md5.is_some_and(|e| e != written.md5) {
@@ -181,7 +186,7 @@ impl S3Service {
         range: Option<&str>,
         conditions: &Conditions,
     ) -> Result<String, S3Error> {
-        self.upload_of(caller, &input.bucket, &input.key, &input.upload_id)?;
+        self.upload_of(caller, (&input.bucket, &input.key, &input.upload_id), "s3:PutObject")?;
         let src = self.object(caller, &source.0, &source.1, source.2.as_deref())?;
         conditions.check_read(&src).map_err(crate::objects::as_copy_condition)?;
         let (start, len) = match range {
@@ -204,8 +209,8 @@ impl S3Service {
         id: &str,
         listed: &[(i64, String)],
     ) -> Result<Stored, S3Error> {
-        let upload = self.upload_of(caller, bucket, key, id)?;
-        let b = self.owned(caller, bucket)?;
+        let upload = self.upload_of(caller, (bucket, key, id), "s3:PutObject")?;
+        let b = self.access(caller, bucket, "s3:PutObject", Some(key))?;
         let versioning = crate::versioning::doc_of(&b)?;
         if listed.is_empty() {
             return Err(S3Error::new(
@@ -259,7 +264,7 @@ impl S3Service {
 
     /// AbortMultipartUpload.
     pub fn abort_upload(&self, caller: &Caller, bucket: &str, key: &str, id: &str) -> Result<(), S3Error> {
-        self.upload_of(caller, bucket, key, id)?;
+        self.upload_of(caller, (bucket, key, id), "s3:AbortMultipartUpload")?;
         let gone = self.inner.store.end_upload(id, None, &[])?;
         gone.iter().for_each(|b| self.inner.blobs.remove(b));
         Ok(())
@@ -275,7 +280,7 @@ impl S3Service {
         marker: i64,
         max: usize,
     ) -> Result<(Vec<Part>, bool), S3Error> {
-        self.upload_of(caller, bucket, key, id)?;
+        self.upload_of(caller, (bucket, key, id), "s3:ListMultipartUploadParts")?;
         let mut parts = self.inner.store.parts(id, marker, max + 1)?;
         let truncated = parts.len() > max;
         parts.truncate(max);
@@ -295,7 +300,7 @@ impl S3Service {
         after: (&str, &str),
         max: usize,
     ) -> Result<(Vec<Upload>, bool), S3Error> {
-        self.owned(caller, bucket)?;
+        self.access(caller, bucket, "s3:ListBucketMultipartUploads", None)?;
         let mut found = self.inner.store.uploads(bucket, prefix, after, max + 1)?;
         let truncated = found.len() > max;
         found.truncate(max);

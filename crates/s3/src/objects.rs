@@ -250,7 +250,7 @@ impl S3Service {
     where
         S: Stream<Item = Result<Bytes, S3Error>>,
     {
-        let bucket = self.owned(caller, &input.bucket)?;
+        let bucket = self.access(caller, &input.bucket, "s3:PutObject", Some(&input.key))?;
         let versioning = crate::versioning::doc_of(&bucket)?;
         names::check_key(&input.key)?;
         let current = self.inner.store.object(&input.bucket, &input.key, None)?.filter(|o| !o.marker);
@@ -331,7 +331,7 @@ impl S3Service {
     /// a copy is a hard link), its metadata copied or replaced.
     pub fn copy_object(&self, caller: &Caller, input: CopyInput) -> Result<Stored, S3Error> {
         let (src_bucket, src_key, src_version) = &input.source;
-        let bucket = self.owned(caller, &input.bucket)?;
+        let bucket = self.access(caller, &input.bucket, "s3:PutObject", Some(&input.key))?;
         let versioning = crate::versioning::doc_of(&bucket)?;
         names::check_key(&input.key)?;
         let source = self.object(caller, src_bucket, src_key, src_version.as_deref())?;
@@ -372,9 +372,19 @@ impl S3Service {
         self.commit(record, &Conditions::default(), &events)
     }
 
-    /// HeadObject and GetObject's object: the latest version unless one is named.
+    /// HeadObject and GetObject's object: the latest version unless one is named. A
+    /// caller the bucket does not let read may still read an object whose own ACL lets it.
     pub fn object(&self, caller: &Caller, bucket: &str, key: &str, version: Option<&str>) -> Result<Stored, S3Error> {
-        self.owned(caller, bucket)?;
+        let b = self.inner.store.bucket(bucket)?.ok_or_else(|| S3Error::no_bucket(bucket))?;
+        let action = if version.is_some() { "s3:GetObjectVersion" } else { "s3:GetObject" };
+        if !self.permits(&b, caller, action, Some(key))? {
+            let found = self.inner.store.object(bucket, key, version)?.filter(|o| !o.marker);
+            let stored = found.map(Stored::of).transpose()?;
+            return match stored {
+                Some(o) if self.object_readable(&b, caller, o.meta.acl.as_deref())? => Ok(o),
+                _ => Err(crate::access::access_denied()),
+            };
+        }
         let Some(found) = self.inner.store.object(bucket, key, version)? else {
             return Err(match version {
                 Some(v) => S3Error::new("NoSuchVersion", 404, "The specified version does not exist.")
@@ -423,7 +433,7 @@ impl S3Service {
         bucket: &str,
         keys: &[(String, Option<String>)],
     ) -> Result<Vec<Result<crate::Deleted, S3Error>>, S3Error> {
-        self.owned(caller, bucket)?;
+        self.inner.store.bucket(bucket)?.ok_or_else(|| S3Error::no_bucket(bucket))?;
         Ok(keys.iter().map(|(k, v)| self.delete_object(caller, bucket, k, v.as_deref())).collect())
     }
 }

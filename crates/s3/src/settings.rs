@@ -234,6 +234,10 @@ impl S3Service {
     pub fn put_setting(&self, caller: &Caller, bucket: &str, setting: Setting, v: Value) -> Result<(), S3Error> {
         let mut doc = self.bucket_doc(caller, bucket)?;
         setting.check(&v)?;
+        if setting == Setting::Policy {
+            let b = self.owned(caller, bucket)?;
+            self.check_public_policy(caller, &b, v.as_str().unwrap_or_default())?;
+        }
         doc.settings.insert(setting.key().to_owned(), v);
         self.save_doc(bucket, &doc)
     }

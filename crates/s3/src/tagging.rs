@@ -105,7 +105,7 @@ impl S3Service {
         tags: Option<&[(String, String)]>,
     ) -> Result<Option<String>, S3Error> {
         names::check_key(key)?;
-        let b = self.owned(caller, bucket)?;
+        let b = self.access(caller, bucket, "s3:PutObjectTagging", Some(key))?;
         let mut o = self.object(caller, bucket, key, version)?;
         o.meta.tags = match tags {
             Some(pairs) => check_tags(pairs, MAX_OBJECT_TAGS, "Object")?,

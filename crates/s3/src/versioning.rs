@@ -100,7 +100,8 @@ impl S3Service {
         key: &str,
         version: Option<&str>,
     ) -> Result<Deleted, S3Error> {
-        let b = self.owned(caller, bucket)?;
+        let action = if version.is_some() { "s3:DeleteObjectVersion" } else { "s3:DeleteObject" };
+        let b = self.access(caller, bucket, action, Some(key))?;
         let doc = doc_of(&b)?;
         let removed = |version: Option<&str>| {
             let happened = Happened { name: "ObjectRemoved:Delete", key, size: None, etag: None, version };
@@ -161,7 +162,7 @@ impl S3Service {
         marker: (&str, &str),
         max: usize,
     ) -> Result<VersionPage, S3Error> {
-        self.owned(caller, bucket)?;
+        self.access(caller, bucket, "s3:ListBucketVersions", None)?;
         let (key_marker, version_marker) = marker;
         let seq = match (key_marker, version_marker) {
             (k, v) if !k.is_empty() && !v.is_empty() => self.inner.store.object(bucket, k, Some(v))?.map(|o| o.seq),

@@ -14,6 +14,8 @@
 
 use ring::{digest, hmac};
 
+pub mod v2;
+
 /// The one algorithm SigV4 has.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// How far a request's time may be from the server's, in seconds (15 minutes).
@@ -275,6 +277,65 @@ pub fn verify_with(
     lookup: impl FnOnce(&str) -> Option<Secret>,
     keys: &SigningKeys,
 ) -> Result<(), Refusal> {
+    let payload = payload_hash(req, &sig.service)?;
+    verify_payload(req, sig, now, lookup, keys, &payload)
+}
+
+/// What an S3 request whose body has not been read yet (it streams to the service)
+/// declares of it: the payload hash it signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Declared {
+    /// `UNSIGNED-PAYLOAD` (and every presigned URL): nothing to check.
+    Unsigned,
+    /// `STREAMING-…`: an `aws-chunked` body whose chunks carry their own signatures.
+    Streaming(String),
+    /// The body's SHA-256, hex, which the body must turn out to have.
+    Digest(String),
+}
+
+/// [`verify_with`] for an S3 request whose body streams on unread: the signature covers
+/// the payload hash the request declares (`X-Amz-Content-Sha256`; a presigned URL's is
+/// `UNSIGNED-PAYLOAD`), and what that declares is returned for the reader of the body to
+/// hold it to.
+pub fn verify_declared(
+    req: &Request<'_>,
+    sig: &Signature,
+    now: i64,
+    lookup: impl FnOnce(&str) -> Option<Secret>,
+    keys: &SigningKeys,
+) -> Result<Declared, Refusal> {
+    let declared = match (sig.carrier, req.header("x-amz-content-sha256")) {
+        (Carrier::Query, _) => Declared::Unsigned,
+        (_, None) => {
+            return Err(Refusal::Incomplete("Missing required header for this request: x-amz-content-sha256".into()))
+        }
+        (_, Some(UNSIGNED_PAYLOAD)) => Declared::Unsigned,
+        (_, Some(s)) if s.starts_with("STREAMING-") => Declared::Streaming(s.to_owned()),
+        (_, Some(h)) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Declared::Digest(h.to_ascii_lowercase())
+        }
+        (_, Some(_)) => {
+            return Err(Refusal::Incomplete(
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-… or a SHA-256 digest".into(),
+            ))
+        }
+    };
+    let payload = match &declared {
+        Declared::Unsigned => UNSIGNED_PAYLOAD,
+        Declared::Streaming(s) | Declared::Digest(s) => s.as_str(),
+    };
+    verify_payload(req, sig, now, lookup, keys, payload)?;
+    Ok(declared)
+}
+
+fn verify_payload(
+    req: &Request<'_>,
+    sig: &Signature,
+    now: i64,
+    lookup: impl FnOnce(&str) -> Option<Secret>,
+    keys: &SigningKeys,
+    payload: &str,
+) -> Result<(), Refusal> {
     let signed_at = parse_amz_date(&sig.amz_date).ok_or_else(|| {
         Refusal::Incomplete(format!("Date must be in ISO-8601 'basic format'. Got '{}'.", sig.amz_date))
     })?;
@@ -297,8 +358,7 @@ pub fn verify_with(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
         ));
     }
-    let payload = payload_hash(req, &sig.service)?;
-    let canonical = canonical_request(req, sig, &payload);
+    let canonical = canonical_request(req, sig, payload);
     let key = keys.get(&secret.secret_key, &sig.date, &sig.region, &sig.service);
     let expected = sign(&key, &string_to_sign(sig, &canonical));
     if constant_time_eq(expected.as_bytes(), sig.signature.as_bytes()) {
@@ -362,7 +422,11 @@ pub fn canonical_request(req: &Request<'_>, sig: &Signature, payload_hash: &str)
     let mut out = String::with_capacity(256);
     out.push_str(req.method);
     out.push('\n');
-    out.push_str(&canonical_path(req.path));
+    // S3 signs its path as sent: keys are opaque, so nothing is normalised or re-encoded.
+    match sig.service.as_str() {
+        "s3" => out.push_str(req.path),
+        _ => out.push_str(&canonical_path(req.path)),
+    }
     out.push('\n');
     out.push_str(&canonical_query(req.query.unwrap_or(""), sig.carrier == Carrier::Query));
     out.push('\n');

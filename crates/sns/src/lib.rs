@@ -629,6 +629,7 @@ impl SnsService {
             principal: match who {
                 Requester::Account(sender) => format!("arn:aws:iam::{sender}:root"),
                 Requester::Service { service, .. } => (*service).to_owned(),
+                Requester::Anonymous => "*".to_owned(),
             },
         };
         let Ok(t) = self.topic(&caller, "TopicArn", topic) else { return Ok(false) };

@@ -142,7 +142,12 @@ fn upload_body(parts: &Parts, body: Body) -> (Option<u64>, Upload, Option<s3::De
     let algorithm = header("x-amz-sdk-checksum-algorithm").is_some_and(|a| a.eq_ignore_ascii_case("CRC32"));
     let crc32 = (header(CRC32).is_some() || slot.is_some() || algorithm)
         .then(|| s3::DeclaredCrc32 { header: header(CRC32).map(str::to_owned), trailer: slot.clone() });
-    let raw = body.into_data_stream().map(|r| r.map_err(|e| S3Error::new("IncompleteBody", 400, e.to_string())));
+    let raw = body.into_data_stream().map(|r| {
+        r.map_err(|e| match super::signed::is_digest_mismatch(&e) {
+            true => super::signed::DigestMismatch::error(),
+            false => S3Error::new("IncompleteBody", 400, e.to_string()),
+        })
+    });
     if chunked {
         (length, Box::pin(crate::chunked::decode(raw, slot.map(|s| (CRC32, s)))), crc32)
     } else {
