@@ -607,3 +607,49 @@ def test_cors_preflights_and_allowed_origins(lamina, s3):
     assert "Access-Control-Allow-Credentials" not in headers
     s3.delete_bucket_cors(Bucket="site")
     assert "Access-Control-Allow-Origin" not in call("GET", {"Origin": "https://elsewhere.org"})[1]
+
+
+def test_bad_input_gets_awss_errors_and_stores_nothing(lamina, s3):
+    import socket
+    s3.create_bucket(Bucket="strict-input")
+    host = f"s3.localhost:{lamina.port}"
+
+    def raw(head, body, close_early=True):
+        """Sends a request by hand; with close_early, stops writing after `body` and
+        half-closes, as a client that died mid-upload does. Returns the answer's bytes."""
+        with socket.create_connection(("127.0.0.1", lamina.port), timeout=30) as c:
+            c.sendall(head + body)
+            if close_early:
+                c.shutdown(socket.SHUT_WR)
+            out = b""
+            while chunk := c.recv(65536):
+                out += chunk
+            return out
+
+    # A Content-Length larger than the body that came.
+    answer = raw(f"PUT /strict-input/short HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100\r\n\r\n".encode(), b"x" * 10)
+    assert b"200 OK" not in answer.split(b"\r\n")[0]
+    # An aws-chunked body cut off mid-chunk, and one that never sends its last chunk.
+    chunked = (f"PUT /strict-input/{{key}} HTTP/1.1\r\nHost: {host}\r\nContent-Encoding: aws-chunked\r\n"
+               "x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\nx-amz-decoded-content-length: 64\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n")
+
+    def http_chunk(data):
+        return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+    cut = raw(chunked.format(key="cut").encode(), http_chunk(b"40\r\n" + b"y" * 20))
+    assert b"200 OK" not in cut.split(b"\r\n")[0]
+    unended = raw(chunked.format(key="unended").encode(), http_chunk(b"40\r\n" + b"y" * 64 + b"\r\n") + b"0\r\n\r\n",
+                  close_early=False)
+    assert b"200 OK" not in unended.split(b"\r\n")[0]
+    for key in ("short", "cut", "unended"):
+        assert error_of(s3.head_object, Bucket="strict-input", Key=key)[:2] == ("404", 404), key
+    # Malformed XML, and XML that is not what the operation takes.
+    for body in (b"<Delete><Object><Key>a</Key>", b"<<<not xml", b"<Delete>" + b"<a>" * 10000 + b"</Delete>"):
+        status, _, text = lamina.http("POST", "/strict-input?delete", body,
+                                      headers={"Host": host, "Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()})
+        assert status == 400 and b"<Code>MalformedXML</Code>" in text, (body[:20], text)
+    assert s3.list_objects_v2(Bucket="strict-input")["KeyCount"] == 0
+    # The server is still up and answering.
+    s3.put_object(Bucket="strict-input", Key="fine", Body=b"ok")
+    assert s3.get_object(Bucket="strict-input", Key="fine")["Body"].read() == b"ok"
