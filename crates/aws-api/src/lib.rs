@@ -172,9 +172,10 @@ async fn advance_clock(
     });
     match secs {
         Some(secs) if s.adjustable_clock && secs.is_finite() && secs >= 0.0 => {
-            // One clock: the async queue's and SQS's.
+            // One clock: the async queue's, SQS's and S3's lifecycle's.
             s.lambda.queue().advance_clock(std::time::Duration::from_secs_f64(secs));
             s.sqs.advance_clock(std::time::Duration::ZERO);
+            s.s3.clock_moved();
             StatusCode::NO_CONTENT.into_response()
         }
         _ => ingress::unserved(req).await,

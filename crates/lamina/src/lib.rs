@@ -184,7 +184,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         async_queue: lambda::AsyncConfig {
             retry_delays: config.async_.retry_delays_secs.iter().map(|s| Duration::from_secs_f64(*s)).collect(),
             parallelism: config.async_.parallelism,
-            clock,
+            clock: clock.clone(),
             ..Default::default()
         },
         concurrency_limit: config.functions.concurrency,
@@ -204,10 +204,11 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     .map_err(|e| anyhow::anyhow!("starting API Gateway: {e}"))?;
     let plane = gateway::DataPlane::new(gateway.clone(), lambda.clone(), sqs.clone(), plane_settings(&config, &logs));
     let iam = iam::IamService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting IAM: {e}"))?;
-    let (ssm, s3) = start_ssm_and_s3(&database, &data)?;
+    let (ssm, s3) = start_ssm_and_s3(&database, &data, clock.clone())?;
     lambda.read_code_from(Arc::new(sinks::S3Code(s3.clone())));
     let targets = sinks::S3Events { sqs: sqs.clone(), sns: sns.clone(), lambda: lambda.clone() };
     s3.deliver_events(Arc::new(targets));
+    s3.expire_objects();
     // IAM users' access keys act as their users, in either auth mode.
     for key in iam.active_keys() {
         issued.accept_user_key(&key);
@@ -232,7 +233,10 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         code_urls: aws_api::CodeUrls::open(&data.join("code-url.key")).context("opening the code link key")?,
     });
     if config.async_.adjustable_clock {
-        tracing::warn!("async.adjustable_clock is on: POST /_lamina/clock moves the async queue's clock forward");
+        tracing::warn!(
+            "async.adjustable_clock is on: POST /_lamina/clock moves the clock of the async queue, SQS and S3's \
+             lifecycle forward"
+        );
     }
     tracing::info!(data_dir = %data.display(), "state directory");
     // HTTP and HTTPS on the one port; the peer's address is the gateway's `sourceIp`.
@@ -255,10 +259,11 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
 fn start_ssm_and_s3(
     database: &Arc<store::SqliteStore>,
     data: &std::path::Path,
+    clock: model::Clock,
 ) -> anyhow::Result<(ssm::SsmService, s3::S3Service)> {
     let sealer = ssm::Sealer::open(&data.join("ssm").join("key")).context("opening SSM's SecureString key")?;
     let ssm = ssm::SsmService::start(database.clone(), sealer).map_err(|e| anyhow::anyhow!("starting SSM: {e}"))?;
-    let s3 = s3::S3Service::start(&data.join("s3")).map_err(|e| anyhow::anyhow!("starting S3: {e}"))?;
+    let s3 = s3::S3Service::start(&data.join("s3"), clock).map_err(|e| anyhow::anyhow!("starting S3: {e}"))?;
     Ok((ssm, s3))
 }
 

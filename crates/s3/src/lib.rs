@@ -9,7 +9,7 @@
 //! `listing.rs` ListObjects and ListObjectsV2, `multipart.rs` multipart uploads,
 //! `tagging.rs` tags (and the bucket's configuration document), `versioning.rs` versions
 //! and delete markers, `settings.rs` the settings kept as documents (CORS, lifecycle,
-//! policy, encryption, …), `acl.rs` ACLs, `access.rs` who may do what (policy, ACLs,
+//! policy, encryption, …), `lifecycle.rs` their expiration, `acl.rs` ACLs, `access.rs` who may do what (policy, ACLs,
 //! public access block), `cors.rs` preflights, `notifications.rs` event
 //! notifications (queued with the write that causes them, delivered to SQS, SNS and
 //! Lambda through [`EventTargets`]).
@@ -24,6 +24,7 @@ mod acl;
 mod blobs;
 mod buckets;
 mod cors;
+mod lifecycle;
 mod listing;
 mod multipart;
 pub mod names;
@@ -127,6 +128,10 @@ struct Inner {
     targets: OnceLock<Arc<dyn EventTargets>>,
     /// Wakes the notifications' dispatcher.
     wake: tokio::sync::Notify,
+    /// The clock lifecycle rules go by (the server's, which tests move on).
+    clock: model::Clock,
+    /// Wakes the lifecycle sweep when that clock moves.
+    clock_moved: Arc<tokio::sync::Notify>,
 }
 
 /// Who makes a request: an account in a region, as a principal, from an address (what
@@ -180,8 +185,8 @@ impl From<model::Caller> for Caller {
 
 impl S3Service {
     /// Opens S3's state under `dir` (`meta.db`, `blobs/`), removing what an interrupted
-    /// write left behind.
-    pub fn start(dir: &Path) -> Result<S3Service, S3Error> {
+    /// write left behind; lifecycle rules go by `clock`.
+    pub fn start(dir: &Path, clock: model::Clock) -> Result<S3Service, S3Error> {
         let store = ObjectStore::open(&dir.join("meta.db"))?;
         let blobs = Blobs::open(&dir.join("blobs")).map_err(S3Error::internal)?;
         let kept: std::collections::HashSet<String> = store.blobs()?.into_iter().collect();
@@ -189,8 +194,20 @@ impl S3Service {
         if removed > 0 {
             tracing::info!(removed, "s3: removed blobs no object names (writes a crash interrupted)");
         }
-        let inner = Inner { store, blobs, targets: OnceLock::new(), wake: tokio::sync::Notify::new() };
+        let inner = Inner {
+            store,
+            blobs,
+            targets: OnceLock::new(),
+            wake: tokio::sync::Notify::new(),
+            clock,
+            clock_moved: Arc::new(tokio::sync::Notify::new()),
+        };
         Ok(S3Service { inner: Arc::new(inner) })
+    }
+
+    /// The server's clock moved on: lifecycle rules may have work due.
+    pub fn clock_moved(&self) {
+        self.inner.clock_moved.notify_one();
     }
 
     /// Where object bytes are written and read.

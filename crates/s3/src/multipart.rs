@@ -259,7 +259,9 @@ impl S3Service {
             }
         }
         self.queued(&events);
-        Stored::of(record)
+        let mut stored = Stored::of(record)?;
+        stored.expiration = versioning.expiration(&stored);
+        Ok(stored)
     }
 
     /// AbortMultipartUpload.

@@ -188,6 +188,9 @@ pub struct Stored {
     pub meta: ObjectMeta,
     /// The blob holding its bytes.
     pub blob: String,
+    /// `x-amz-expiration`, when a lifecycle rule will expire it (shown for the current
+    /// version, read or written without a version id).
+    pub expiration: Option<String>,
 }
 
 impl Stored {
@@ -202,6 +205,7 @@ impl Stored {
             modified_ms: r.modified_ms,
             meta,
             blob: r.blob.unwrap_or_default(),
+            expiration: None,
         })
     }
 }
@@ -294,7 +298,9 @@ impl S3Service {
             doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
         };
         let events = versioning.events(&bucket, caller, created("ObjectCreated:Put", &record));
-        self.commit(record, &input.conditions, &events)
+        let mut stored = self.commit(record, &input.conditions, &events)?;
+        stored.expiration = versioning.expiration(&stored);
+        Ok(stored)
     }
 
     /// Stores a version whose blob is written, if the conditions still hold of the key's
@@ -369,7 +375,9 @@ impl S3Service {
             doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
         };
         let events = versioning.events(&bucket, caller, created("ObjectCreated:Copy", &record));
-        self.commit(record, &Conditions::default(), &events)
+        let mut stored = self.commit(record, &Conditions::default(), &events)?;
+        stored.expiration = versioning.expiration(&stored);
+        Ok(stored)
     }
 
     /// HeadObject and GetObject's object: the latest version unless one is named. A
@@ -405,7 +413,11 @@ impl S3Service {
             };
             return Err(e.header("x-amz-delete-marker", "true").header("x-amz-version-id", found.version));
         }
-        Stored::of(found)
+        let mut o = Stored::of(found)?;
+        if version.is_none() {
+            o.expiration = crate::versioning::doc_of(&b)?.expiration(&o);
+        }
+        Ok(o)
     }
 
     /// An object's whole bytes, for other services (a function's package): `None` when it
@@ -498,6 +510,7 @@ mod tests {
             modified_ms,
             meta: ObjectMeta::default(),
             blob: String::new(),
+            expiration: None,
         }
     }
 

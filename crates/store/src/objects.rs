@@ -267,6 +267,15 @@ impl ObjectStore {
         })
     }
 
+    /// Every bucket, by name.
+    pub fn all_buckets(&self) -> Result<Vec<BucketRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT name, account, region, created_ms, doc FROM buckets ORDER BY name")?;
+            let rows = stmt.query_map([], bucket_of)?;
+            rows.collect()
+        })
+    }
+
     /// An account's buckets, by name.
     pub fn buckets(&self, account: &str) -> Result<Vec<BucketRecord>, StoreError> {
         self.with(|c| {

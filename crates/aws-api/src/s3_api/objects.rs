@@ -121,6 +121,8 @@ pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Val
     Ok(json!({
         "CopyObjectResult": { "ETag": o.etag, "LastModified": secs(o.modified_ms) },
         "ServerSideEncryption": "AES256",
+        "VersionId": o.version_id,
+        "Expiration": o.expiration,
     }))
 }
 
@@ -209,7 +211,12 @@ pub(super) async fn put_object(
         let put = PutInput { bucket, key, meta, content_md5, length, conditions, crc32 };
         let stored = s.s3.put_object(&call.caller, put, body).await;
         stored.map(|o| {
-            let mut out = json!({ "ETag": o.etag, "ServerSideEncryption": "AES256", "VersionId": o.version_id });
+            let mut out = json!({
+                "ETag": o.etag,
+                "ServerSideEncryption": "AES256",
+                "VersionId": o.version_id,
+                "Expiration": o.expiration,
+            });
             if let Some((_, value)) = &o.meta.checksum {
                 out["ChecksumCRC32"] = json!(value);
                 out["ChecksumType"] = json!("FULL_OBJECT");
@@ -262,6 +269,8 @@ pub(super) async fn complete_upload(
                 "Key": key,
                 "ETag": o.etag,
                 "ServerSideEncryption": "AES256",
+                "VersionId": o.version_id,
+                "Expiration": o.expiration,
             });
             ingress::answer(model, Protocol::RestXml, "CompleteMultipartUpload", out, &call.request_id)
         }
@@ -342,6 +351,9 @@ fn object_headers(o: &Stored) -> Value {
         "ServerSideEncryption": "AES256",
         "Metadata": m.metadata,
     });
+    if let Some(e) = &o.expiration {
+        out["Expiration"] = json!(e);
+    }
     let mut put = |k: &str, v: &Option<String>| {
         if let Some(v) = v {
             out[k] = json!(v);

@@ -155,14 +155,21 @@ pub(super) fn run(
         return Some(acl_op());
     }
     let d = SETTINGS.iter().find(|d| d.put == op || d.get == op || d.delete == Some(op))?;
-    Some(if op == d.put {
+    let out = if op == d.put {
         let doc = v.get(d.member).cloned().unwrap_or(Value::Null);
         s3.put_setting(caller, bucket, d.setting, doc).map(|()| json!({}))
     } else if op == d.get {
         s3.setting(caller, bucket, d.setting).map(|doc| if d.flat { doc } else { json!({ d.member: doc }) })
     } else {
-        s3.delete_setting(caller, bucket, d.setting).map(|()| json!({}))
-    })
+        return Some(s3.delete_setting(caller, bucket, d.setting).map(|()| json!({})));
+    };
+    // Lifecycle answers say which objects transitions leave alone: S3's default.
+    Some(out.map(|mut out| {
+        if d.setting == Setting::Lifecycle {
+            out["TransitionDefaultMinimumObjectSize"] = json!("all_storage_classes_128K");
+        }
+        out
+    }))
 }
 
 /// The ACL a request sets: `x-amz-acl`, or its `AccessControlPolicy`'s grants.
