@@ -506,6 +506,68 @@ def test_crc32_checksums_are_checked_and_kept(s3):
     assert error_of(s3.head_object, Bucket="sums", Key="bad")[:2] == ("404", 404)
 
 
+def test_every_flexible_checksum_in_headers_trailers_and_multipart(lamina, s3):
+    s3.create_bucket(Bucket="sums2")
+    body = b"hello world"
+    # S3's values of "hello world", as the SDKs compute them.
+    values = {"CRC32": "DUoRhQ==", "CRC32C": "yZRlqg==", "CRC64NVME": "jSnVw/bqjr4=",
+              "SHA1": "Kq5sNclPz7QV2+lfQIuc6R7oRu0=", "SHA256": "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="}
+    for algorithm, value in values.items():
+        # botocore computes the CRCs beyond CRC32 only with awscrt; given, they go as headers.
+        given = {"ChecksumAlgorithm": algorithm} if algorithm in ("CRC32", "SHA1", "SHA256") else \
+            {f"Checksum{algorithm}": value}
+        put = s3.put_object(Bucket="sums2", Key=algorithm, Body=body, **given)
+        assert put[f"Checksum{algorithm}"] == value, algorithm
+        got = s3.head_object(Bucket="sums2", Key=algorithm, ChecksumMode="ENABLED")
+        assert (got[f"Checksum{algorithm}"], got["ChecksumType"]) == (value, "FULL_OBJECT")
+        assert f"Checksum{algorithm}" not in s3.head_object(Bucket="sums2", Key=algorithm)
+        wrong = error_of(s3.put_object, Bucket="sums2", Key="wrong", Body=b"other", **{f"Checksum{algorithm}": value})
+        assert wrong[:2] == ("BadDigest", 400), algorithm
+    # A checksum in an aws-chunked trailer, as SDKs send over HTTPS, checked as the body ends.
+    port = lamina.port
+    for trailer, expect in ((values["SHA256"], 200), ("AAAA" + values["SHA256"][4:], 400)):
+        chunked = b"b\r\nhello world\r\n0\r\nx-amz-checksum-sha256:" + trailer.encode() + b"\r\n\r\n"
+        status, _, _ = lamina.http("PUT", "/sums2/trailed", chunked, headers={
+            "Host": f"s3.localhost:{port}", "Content-Encoding": "aws-chunked",
+            "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "x-amz-decoded-content-length": "11",
+            "x-amz-trailer": "x-amz-checksum-sha256"})
+        assert status == expect
+    got = s3.get_object(Bucket="sums2", Key="trailed", ChecksumMode="ENABLED")
+    assert (got["Body"].read(), got["ChecksumSHA256"]) == (body, values["SHA256"])
+    # Multipart: SHA-256 parts make a composite checksum; asked for, CRC32 keeps the
+    # whole object's.
+    five = os.urandom(5 * 1024 * 1024)
+    for algorithm, kind in (("SHA256", "COMPOSITE"), ("CRC32", "FULL_OBJECT")):
+        key = f"parts-{algorithm}"
+        up = s3.create_multipart_upload(Bucket="sums2", Key=key, ChecksumAlgorithm=algorithm, ChecksumType=kind)
+        assert (up["ChecksumAlgorithm"], up["ChecksumType"]) == (algorithm, kind)
+        parts = []
+        for n, data in ((1, five), (2, b"tail")):
+            part = s3.upload_part(Bucket="sums2", Key=key, UploadId=up["UploadId"], PartNumber=n, Body=data,
+                                  ChecksumAlgorithm=algorithm)
+            parts.append({"PartNumber": n, "ETag": part["ETag"], f"Checksum{algorithm}": part[f"Checksum{algorithm}"]})
+        listed = s3.list_parts(Bucket="sums2", Key=key, UploadId=up["UploadId"])["Parts"]
+        assert [p[f"Checksum{algorithm}"] for p in listed] == [p[f"Checksum{algorithm}"] for p in parts]
+        done = s3.complete_multipart_upload(Bucket="sums2", Key=key, UploadId=up["UploadId"],
+                                            MultipartUpload={"Parts": parts})
+        assert done["ChecksumType"] == kind
+        if kind == "COMPOSITE":
+            raw = b"".join(base64.b64decode(p[f"Checksum{algorithm}"]) for p in parts)
+            assert done["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(raw).digest()).decode() + "-2"
+        else:
+            import zlib
+            assert done["ChecksumCRC32"] == base64.b64encode(zlib.crc32(five + b"tail").to_bytes(4, "big")).decode()
+    # Parts must use their upload's algorithm.
+    up = s3.create_multipart_upload(Bucket="sums2", Key="mismatch", ChecksumAlgorithm="SHA1")["UploadId"]
+    code, status, err = error_of(s3.upload_part, Bucket="sums2", Key="mismatch", UploadId=up, PartNumber=1,
+                                 Body=b"x", ChecksumAlgorithm="CRC32")
+    assert (code, status, err["Message"]) == (
+        "InvalidRequest", 400, "Checksum Type mismatch occurred, expected checksum Type: sha1, actual checksum Type: crc32")
+    # A copy computes the checksum it is asked for.
+    copied = s3.copy_object(Bucket="sums2", Key="copied", CopySource="sums2/SHA1", ChecksumAlgorithm="CRC32C")
+    assert copied["CopyObjectResult"]["ChecksumCRC32C"] == values["CRC32C"]
+
+
 def test_functions_reach_s3_through_their_endpoint(lamina, s3):
     from conftest import create, zip_bytes
     s3.create_bucket(Bucket="inside")

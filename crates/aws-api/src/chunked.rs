@@ -41,7 +41,7 @@ enum State {
 }
 
 /// Where a trailer's value goes once read: its name, and the slot.
-pub(crate) type TrailerSlot = (&'static str, std::sync::Arc<model::sync::Mutex<Option<String>>>);
+pub(crate) type TrailerSlot = (String, std::sync::Arc<model::sync::Mutex<Option<String>>>);
 
 struct Decoder<S> {
     input: S,
@@ -194,7 +194,7 @@ mod tests {
         let slot = std::sync::Arc::new(model::sync::Mutex::new(None));
         let body = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
         let input = futures_util::stream::iter(vec![Ok(Bytes::from_static(body.as_bytes()))]);
-        let mut s = std::pin::pin!(decode(input, Some(("x-amz-checksum-crc32", slot.clone()))));
+        let mut s = std::pin::pin!(decode(input, Some(("x-amz-checksum-crc32".into(), slot.clone()))));
         while let Some(piece) = s.next().await {
             piece.unwrap();
         }

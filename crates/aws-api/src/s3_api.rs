@@ -425,8 +425,32 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
             if v.get("ACL").is_some() {
                 meta.acl = Some(s3.acl_grants(caller, &bucket, &settings::acl_of(v))?);
             }
+            // The checksum its parts are kept with: composite unless the whole object's
+            // is asked for (CRC64NVME's can only be the whole object's).
+            let algorithm = v.get("ChecksumAlgorithm").and_then(Value::as_str).and_then(s3::Algorithm::parse);
+            if let Some(a) = algorithm {
+                let kind = v.get("ChecksumType").and_then(Value::as_str);
+                let full = kind == Some("FULL_OBJECT") || (kind.is_none() && a == s3::Algorithm::Crc64Nvme);
+                if full && !a.can_be_full_object() {
+                    return Err(S3Error::new(
+                        "InvalidRequest",
+                        400,
+                        format!(
+                            "The FULL_OBJECT checksum type cannot be used with the {} checksum algorithm.",
+                            a.as_str().to_ascii_lowercase()
+                        ),
+                    ));
+                }
+                meta.checksum = Some((a.as_str().into(), String::new()));
+                meta.composite = !full;
+            }
             let id = s3.create_upload(caller, &bucket, &key, &meta)?;
-            json!({ "Bucket": bucket, "Key": key, "UploadId": id })
+            let mut out = json!({ "Bucket": bucket, "Key": key, "UploadId": id });
+            if let Some(a) = algorithm {
+                out["ChecksumAlgorithm"] = json!(a.as_str());
+                out["ChecksumType"] = json!(if meta.composite { "COMPOSITE" } else { "FULL_OBJECT" });
+            }
+            out
         }
         "AbortMultipartUpload" => {
             s3.abort_upload(caller, &bucket, &text(v, "Key"), &text(v, "UploadId"))?;
@@ -525,6 +549,7 @@ fn meta_of(v: &Value) -> ObjectMeta {
         metadata,
         tags: BTreeMap::new(),
         checksum: None,
+        composite: false,
         acl: None,
     }
 }

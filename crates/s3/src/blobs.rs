@@ -11,6 +11,7 @@ use futures_util::{Stream, StreamExt};
 use md5::Digest;
 use tokio::io::AsyncWriteExt;
 
+use crate::checksums::{Algorithm, Hasher};
 use crate::S3Error;
 
 /// The blob files.
@@ -28,8 +29,8 @@ pub struct Written {
     pub size: u64,
     /// The MD5 of its bytes.
     pub md5: [u8; 16],
-    /// Their CRC32.
-    pub crc32: u32,
+    /// Their checksum by the algorithm asked for, if one was.
+    pub checksum: Option<Vec<u8>>,
 }
 
 impl Blobs {
@@ -72,15 +73,22 @@ impl Blobs {
     }
 
     /// Writes what `body` yields to a new blob, at most `max` bytes; when `expected` is
-    /// given, exactly that many (else `IncompleteBody`). Nothing is left behind on an error.
-    pub async fn write<S>(&self, body: S, expected: Option<u64>, max: u64) -> Result<Written, S3Error>
+    /// given, exactly that many (else `IncompleteBody`), with its MD5 and its `checksum`
+    /// by that algorithm. Nothing is left behind on an error.
+    pub async fn write<S>(
+        &self,
+        body: S,
+        expected: Option<u64>,
+        max: u64,
+        checksum: Option<Algorithm>,
+    ) -> Result<Written, S3Error>
     where
         S: Stream<Item = Result<Bytes, S3Error>>,
     {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let tmp = self.dir.join("tmp").join(&id);
-        match self.write_tmp(&tmp, body, expected, max).await {
-            Ok((size, md5, crc32)) => {
+        match self.write_tmp(&tmp, body, expected, max, checksum.map(Hasher::new)).await {
+            Ok((size, md5, checksum)) => {
                 let path = self.path(&id);
                 let placed = async {
                     let dir = path.parent().expect("a blob has a shard directory");
@@ -92,7 +100,7 @@ impl Blobs {
                     let _ = tokio::fs::remove_file(&tmp).await;
                     return Err(S3Error::internal(format!("placing a blob: {e}")));
                 }
-                Ok(Written { id, size, md5, crc32 })
+                Ok(Written { id, size, md5, checksum })
             }
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp).await;
@@ -107,13 +115,13 @@ impl Blobs {
         body: S,
         expected: Option<u64>,
         max: u64,
-    ) -> Result<(u64, [u8; 16], u32), S3Error>
+        mut checksum: Option<Hasher>,
+    ) -> Result<(u64, [u8; 16], Option<Vec<u8>>), S3Error>
     where
         S: Stream<Item = Result<Bytes, S3Error>>,
     {
         let mut file = tokio::fs::File::create(tmp).await.map_err(S3Error::internal)?;
         let mut md5 = md5::Md5::new();
-        let mut crc32 = crc32fast::Hasher::new();
         let mut size = 0u64;
         let limit = expected.map_or(max, |e| e.min(max));
         let mut body = std::pin::pin!(body);
@@ -124,7 +132,9 @@ impl Blobs {
                 return Err(too_large(expected, max));
             }
             md5.update(&chunk);
-            crc32.update(&chunk);
+            if let Some(h) = &mut checksum {
+                h.update(&chunk);
+            }
             file.write_all(&chunk).await.map_err(S3Error::internal)?;
         }
         if expected.is_some_and(|e| e != size) {
@@ -135,20 +145,38 @@ impl Blobs {
             ));
         }
         file.sync_all().await.map_err(S3Error::internal)?;
-        Ok((size, md5.finalize().into(), crc32.finalize()))
+        Ok((size, md5.finalize().into(), checksum.map(Hasher::finish)))
     }
 
     /// A new blob holding the given blobs one after another (a completed multipart
-    /// upload's parts), copied file to file; its id and length.
-    pub async fn concat(&self, parts: &[String]) -> Result<(String, u64), S3Error> {
+    /// upload's parts), copied file to file; its id, length and, if asked, its checksum.
+    pub async fn concat(
+        &self,
+        parts: &[String],
+        checksum: Option<Algorithm>,
+    ) -> Result<(String, u64, Option<Vec<u8>>), S3Error> {
+        use tokio::io::AsyncReadExt;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let tmp = self.dir.join("tmp").join(&id);
+        let mut hasher = checksum.map(Hasher::new);
         let copied = async {
             let mut out = tokio::fs::File::create(&tmp).await?;
             let mut size = 0;
+            let mut buf = vec![0u8; 1024 * 1024];
             for p in parts {
                 let mut part = tokio::fs::File::open(self.path(p)).await?;
-                size += tokio::io::copy(&mut part, &mut out).await?;
+                match &mut hasher {
+                    None => size += tokio::io::copy(&mut part, &mut out).await?,
+                    Some(h) => loop {
+                        let n = part.read(&mut buf).await?;
+                        if n == 0 {
+                            break;
+                        }
+                        h.update(&buf[..n]);
+                        out.write_all(&buf[..n]).await?;
+                        size += n as u64;
+                    },
+                }
             }
             out.sync_all().await?;
             let path = self.path(&id);
@@ -159,7 +187,7 @@ impl Blobs {
             Ok::<u64, std::io::Error>(size)
         };
         match copied.await {
-            Ok(size) => Ok((id, size)),
+            Ok(size) => Ok((id, size, hasher.map(Hasher::finish))),
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp).await;
                 Err(S3Error::internal(format!("joining parts: {e}")))
@@ -231,15 +259,16 @@ mod tests {
     async fn a_blob_is_placed_whole_or_not_at_all() {
         let dir = std::env::temp_dir().join(format!("lamina-blobs-{}", std::process::id()));
         let b = Blobs::open(&dir).unwrap();
-        let w = b.write(body(&["hello ", "world"]), Some(11), 100).await.unwrap();
+        let w = b.write(body(&["hello ", "world"]), Some(11), 100, Some(Algorithm::Crc32c)).await.unwrap();
         assert_eq!(w.size, 11);
+        assert_eq!(w.checksum, Some(crate::checksums::of(Algorithm::Crc32c, b"hello world")));
         assert_eq!(std::fs::read(b.path(&w.id)).unwrap(), b"hello world");
         assert_eq!(w.md5.iter().map(|x| format!("{x:02x}")).collect::<String>(), "5eb63bbbe01eeed093cb22bb8f5acdc3");
-        let short = b.write(body(&["hello"]), Some(11), 100).await.unwrap_err();
+        let short = b.write(body(&["hello"]), Some(11), 100, None).await.unwrap_err();
         assert_eq!(short.code, "IncompleteBody");
-        let long = b.write(body(&["hello world!"]), Some(11), 100).await.unwrap_err();
+        let long = b.write(body(&["hello world!"]), Some(11), 100, None).await.unwrap_err();
         assert_eq!(long.code, "IncompleteBody");
-        assert_eq!(b.write(body(&["x"; 3]), None, 2).await.unwrap_err().code, "EntityTooLarge");
+        assert_eq!(b.write(body(&["x"; 3]), None, 2, None).await.unwrap_err().code, "EntityTooLarge");
         assert_eq!(std::fs::read_dir(dir.join("tmp")).unwrap().count(), 0, "nothing left behind");
         let kept: HashSet<String> = HashSet::new();
         assert_eq!(b.sweep(&kept).unwrap(), 1);

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use store::{ObjectRecord, PartRecord, UploadRecord};
 
+use crate::checksums::{Algorithm, Declared};
 use crate::objects::{hex, read_md5};
 use crate::{names, now_ms, Caller, Conditions, ObjectMeta, S3Error, S3Service, Stored};
 
@@ -39,6 +40,8 @@ pub struct Part {
     pub size: u64,
     /// `LastModified`, ms.
     pub modified_ms: i64,
+    /// Its checksum (the upload's algorithm, base64), when its upload keeps them.
+    pub checksum: Option<(Algorithm, String)>,
 }
 
 /// What UploadPart takes beside the body.
@@ -56,6 +59,17 @@ pub struct PartInput {
     pub content_md5: Option<String>,
     /// The body's length, when the request says.
     pub length: Option<u64>,
+    /// A checksum the client declared for the part.
+    pub checksum: Option<Declared>,
+}
+
+/// What UploadPart answers: the part's ETag, and its checksum when its upload keeps one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartWritten {
+    /// `ETag`, quoted.
+    pub etag: String,
+    /// The algorithm and the part's checksum, base64.
+    pub checksum: Option<(Algorithm, String)>,
 }
 
 /// An `x-amz-copy-source-range` (`bytes=first-last`, within the source's `size`): the
@@ -83,6 +97,12 @@ fn copy_range(range: &str, size: u64) -> Result<(u64, u64), S3Error> {
         .with("ActualObjectSize", size.to_string()));
     }
     Ok((first, last - first + 1))
+}
+
+/// The checksum algorithm an upload keeps (`ChecksumAlgorithm` when it was created).
+fn upload_algorithm(u: &UploadRecord) -> Result<Option<Algorithm>, S3Error> {
+    let meta: ObjectMeta = serde_json::from_str(&u.doc).map_err(S3Error::internal)?;
+    Ok(meta.checksum.and_then(|(a, _)| Algorithm::parse(&a)))
 }
 
 fn no_upload(id: &str) -> S3Error {
@@ -126,8 +146,9 @@ impl S3Service {
         u.ok_or_else(|| no_upload(id))
     }
 
-    /// UploadPart: the part's ETag.
-    pub async fn upload_part<S>(&self, caller: &Caller, input: PartInput, body: S) -> Result<String, S3Error>
+    /// UploadPart: the part's ETag and checksum (by its upload's algorithm, or the one
+    /// the part declares).
+    pub async fn upload_part<S>(&self, caller: &Caller, input: PartInput, body: S) -> Result<PartWritten, S3Error>
     where
         S: Stream<Item = Result<Bytes, S3Error>>,
     {
@@ -140,9 +161,23 @@ impl S3Service {
             .with("ArgumentName", "partNumber")
             .with("ArgumentValue", input.number.to_string()));
         }
-        self.upload_of(caller, (&input.bucket, &input.key, &input.upload_id), "s3:PutObject")?;
+        let upload = self.upload_of(caller, (&input.bucket, &input.key, &input.upload_id), "s3:PutObject")?;
+        let kept = upload_algorithm(&upload)?;
+        let declared = input.checksum.as_ref().map(|d| d.algorithm);
+        if let Some((kept, declared)) = kept.zip(declared).filter(|(k, d)| k != d) {
+            return Err(S3Error::new(
+                "InvalidRequest",
+                400,
+                format!(
+                    "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+                    kept.as_str().to_ascii_lowercase(),
+                    declared.as_str().to_ascii_lowercase()
+                ),
+            ));
+        }
+        let algorithm = kept.or(declared);
         let expected_md5 = input.content_md5.as_deref().map(read_md5).transpose()?;
-        let written = self.inner.blobs.write(body, input.length, MAX_PART).await?;
+        let written = self.inner.blobs.write(body, input.length, MAX_PART, algorithm).await?;
         if expected_md5.is_some_and(|e| e != written.md5) {
             self.inner.blobs.remove(&written.id);
             return Err(S3Error::new(
@@ -151,6 +186,19 @@ impl S3Service {
                 "The Content-MD5 you specified did not match what we received.",
             ));
         }
+        let checksum = match (algorithm, &written.checksum) {
+            (Some(a), Some(computed)) => {
+                let declared = input.checksum.clone().unwrap_or(Declared { algorithm: a, header: None, trailer: None });
+                match declared.check(computed) {
+                    Ok(value) => Some((a, value)),
+                    Err(e) => {
+                        self.inner.blobs.remove(&written.id);
+                        return Err(e);
+                    }
+                }
+            }
+            _ => None,
+        };
         let etag = format!("\"{}\"", hex(&written.md5));
         let part = PartRecord {
             upload: input.upload_id.clone(),
@@ -159,6 +207,7 @@ impl S3Service {
             etag: etag.clone(),
             modified_ms: now_ms(),
             blob: written.id.clone(),
+            checksum: checksum.as_ref().map(|(_, v)| v.clone()),
         };
         // The upload may have ended while the part streamed in.
         if self.inner.store.upload(&input.upload_id)?.is_none() {
@@ -172,7 +221,7 @@ impl S3Service {
                 return Err(e.into());
             }
         }
-        Ok(etag)
+        Ok(PartWritten { etag, checksum })
     }
 
     /// UploadPartCopy: the part is the `source` object (bucket, key, version), or the
@@ -185,7 +234,7 @@ impl S3Service {
         source: (String, String, Option<String>),
         range: Option<&str>,
         conditions: &Conditions,
-    ) -> Result<String, S3Error> {
+    ) -> Result<PartWritten, S3Error> {
         self.upload_of(caller, (&input.bucket, &input.key, &input.upload_id), "s3:PutObject")?;
         let src = self.object(caller, &source.0, &source.1, source.2.as_deref())?;
         conditions.check_read(&src).map_err(crate::objects::as_copy_condition)?;
@@ -230,7 +279,19 @@ impl S3Service {
         let parts = self.inner.store.parts(id, 0, MAX_PART_NUMBER as usize)?;
         let chosen = choose_parts(id, &parts, listed)?;
         let blobs: Vec<String> = chosen.iter().map(|p| p.blob.clone()).collect();
-        let (blob, size) = self.inner.blobs.concat(&blobs).await?;
+        let mut meta: ObjectMeta = serde_json::from_str(&upload.doc).map_err(S3Error::internal)?;
+        let algorithm = upload_algorithm(&upload)?;
+        let full_object = algorithm.filter(|_| !meta.composite);
+        let (blob, size, whole) = self.inner.blobs.concat(&blobs, full_object).await?;
+        meta.checksum = match (algorithm, whole) {
+            (Some(a), Some(whole)) => Some((a.as_str().into(), crate::checksums::base64(&whole))),
+            (Some(a), None) => {
+                let sums: Option<Vec<Vec<u8>>> =
+                    chosen.iter().map(|p| p.checksum.as_deref().and_then(crate::checksums::unbase64)).collect();
+                sums.map(|sums| (a.as_str().into(), crate::checksums::composite(a, &sums)))
+            }
+            (None, _) => None,
+        };
         let mut md5s = Vec::with_capacity(16 * chosen.len());
         for p in &chosen {
             md5s.extend(unhex(p.etag.trim_matches('"')));
@@ -247,7 +308,7 @@ impl S3Service {
             etag,
             modified_ms: now_ms(),
             blob: Some(blob.clone()),
-            doc: upload.doc,
+            doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
         };
         let events =
             versioning.events(&b, caller, crate::objects::created("ObjectCreated:CompleteMultipartUpload", &record));
@@ -282,13 +343,20 @@ impl S3Service {
         marker: i64,
         max: usize,
     ) -> Result<(Vec<Part>, bool), S3Error> {
-        self.upload_of(caller, (bucket, key, id), "s3:ListMultipartUploadParts")?;
+        let upload = self.upload_of(caller, (bucket, key, id), "s3:ListMultipartUploadParts")?;
+        let algorithm = upload_algorithm(&upload)?;
         let mut parts = self.inner.store.parts(id, marker, max + 1)?;
         let truncated = parts.len() > max;
         parts.truncate(max);
         let parts = parts
             .into_iter()
-            .map(|p| Part { number: p.number, etag: p.etag, size: p.size as u64, modified_ms: p.modified_ms })
+            .map(|p| Part {
+                number: p.number,
+                etag: p.etag,
+                size: p.size as u64,
+                modified_ms: p.modified_ms,
+                checksum: algorithm.zip(p.checksum),
+            })
             .collect();
         Ok((parts, truncated))
     }
@@ -368,6 +436,7 @@ mod tests {
             etag: format!("\"{etag}\""),
             modified_ms: 0,
             blob: format!("b{number}"),
+            checksum: None,
         }
     }
 

@@ -8,6 +8,7 @@ use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use store::ObjectRecord;
 
+use crate::checksums::Declared;
 use crate::notifications::Happened;
 use crate::{names, now_ms, Caller, S3Error, S3Service};
 
@@ -41,31 +42,17 @@ pub struct ObjectMeta {
     /// The object's tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
-    /// Its full-object checksum, when the client sent one: the algorithm (`CRC32`) and
-    /// the value, base64.
+    /// Its checksum, when the client asked for one: the algorithm (`CRC32`) and the
+    /// value, base64 (a multipart upload's composite one ends `-<parts>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<(String, String)>,
+    /// Whether that checksum is `COMPOSITE` (of a multipart upload's parts) rather than
+    /// `FULL_OBJECT`, which none means.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub composite: bool,
     /// Its ACL's grants, when one was set (else the owner's full control).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<Vec<serde_json::Value>>,
-}
-
-/// A CRC32 checksum the client declared for a body: in a header, or in an `aws-chunked`
-/// trailer that arrives after the body (the edge fills it in as the body ends).
-#[derive(Debug, Clone, Default)]
-pub struct DeclaredCrc32 {
-    /// `x-amz-checksum-crc32`, when sent as a header.
-    pub header: Option<String>,
-    /// The trailer's value, once read.
-    pub trailer: Option<std::sync::Arc<model::sync::Mutex<Option<String>>>>,
-}
-
-impl DeclaredCrc32 {
-    /// The value the client sent, if it sent one.
-    fn value(&self) -> Option<String> {
-        let trailer = self.trailer.as_ref().and_then(|t| t.lock().clone());
-        self.header.clone().or(trailer)
-    }
 }
 
 /// A request's conditions (`If-Match`, `If-None-Match`, `If-Modified-Since`,
@@ -149,8 +136,8 @@ pub struct PutInput {
     pub length: Option<u64>,
     /// `If-None-Match` (`*`) and `If-Match`: the write happens only if they hold.
     pub conditions: Conditions,
-    /// A CRC32 the client declared, to check the body against and keep.
-    pub crc32: Option<DeclaredCrc32>,
+    /// A checksum the client declared (or asked for), to check the body against and keep.
+    pub checksum: Option<Declared>,
 }
 
 /// What CopyObject takes.
@@ -167,6 +154,8 @@ pub struct CopyInput {
     pub replace: Option<ObjectMeta>,
     /// `x-amz-copy-source-if-*`, against the source.
     pub conditions: Conditions,
+    /// `x-amz-checksum-algorithm`: the copy's checksum is computed anew by it.
+    pub checksum: Option<crate::Algorithm>,
 }
 
 /// An object version as stored.
@@ -260,19 +249,17 @@ impl S3Service {
         let current = self.inner.store.object(&input.bucket, &input.key, None)?.filter(|o| !o.marker);
         input.conditions.allows_write(current.as_ref())?;
         let expected_md5 = input.content_md5.as_deref().map(read_md5).transpose()?;
-        let written = self.inner.blobs.write(body, input.length, MAX_PUT).await?;
+        let algorithm = input.checksum.as_ref().map(|d| d.algorithm);
+        let written = self.inner.blobs.write(body, input.length, MAX_PUT, algorithm).await?;
         let mut meta = input.meta;
-        if let Some(declared) = &input.crc32 {
-            let computed = base64(&written.crc32.to_be_bytes());
-            if declared.value().is_some_and(|v| v != computed) {
-                self.inner.blobs.remove(&written.id);
-                return Err(S3Error::new(
-                    "BadDigest",
-                    400,
-                    "The CRC32 you specified did not match the calculated checksum.",
-                ));
+        if let (Some(declared), Some(computed)) = (&input.checksum, &written.checksum) {
+            match declared.check(computed) {
+                Ok(value) => meta.checksum = Some((declared.algorithm.as_str().into(), value)),
+                Err(e) => {
+                    self.inner.blobs.remove(&written.id);
+                    return Err(e);
+                }
             }
-            meta.checksum = Some(("CRC32".into(), computed));
         }
         if let Some(expected) = expected_md5.filter(|e| *e != written.md5) {
             self.inner.blobs.remove(&written.id);
@@ -353,14 +340,30 @@ impl S3Service {
         let blob = self.inner.blobs.link(&source.blob).map_err(S3Error::internal)?;
         // Tags go with the copy whatever becomes of the metadata (`x-amz-tagging-directive`
         // `COPY`, the default).
-        let meta = match input.replace {
+        let mut meta = match input.replace {
             Some(mut meta) => {
                 meta.tags = source.meta.tags.clone();
                 meta.checksum = source.meta.checksum.clone();
+                meta.composite = source.meta.composite;
                 meta
             }
             None => source.meta,
         };
+        if let Some(a) = input.checksum {
+            // A copy is one object: its checksum is the whole object's.
+            let mut h = crate::checksums::Hasher::new(a);
+            let mut file = std::fs::File::open(self.inner.blobs.path(&blob)).map_err(S3Error::internal)?;
+            let mut buf = vec![0u8; 1024 * 1024];
+            loop {
+                let n = std::io::Read::read(&mut file, &mut buf).map_err(S3Error::internal)?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+            meta.checksum = Some((a.as_str().into(), crate::checksums::base64(&h.finish())));
+            meta.composite = false;
+        }
         let record = ObjectRecord {
             bucket: input.bucket,
             key: input.key,

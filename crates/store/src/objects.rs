@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS parts (
     etag TEXT NOT NULL,
     modified_ms INTEGER NOT NULL,
     blob TEXT NOT NULL,
+    checksum TEXT,
     PRIMARY KEY (upload, number)
 );
 ";
@@ -87,6 +88,8 @@ pub struct PartRecord {
     pub modified_ms: i64,
     /// The blob holding its bytes.
     pub blob: String,
+    /// Its checksum (base64), when its upload has an algorithm.
+    pub checksum: Option<String>,
 }
 
 /// A bucket, as stored.
@@ -236,6 +239,14 @@ impl ObjectStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        // Parts' checksums came after the first stores were made.
+        let has_checksums: bool =
+            conn.query_row("SELECT COUNT(*) FROM pragma_table_info('parts') WHERE name = 'checksum'", [], |r| {
+                r.get(0)
+            })?;
+        if !has_checksums {
+            conn.execute_batch("ALTER TABLE parts ADD COLUMN checksum TEXT")?;
+        }
         Ok(ObjectStore { conn: Mutex::new(conn) })
     }
 
@@ -569,8 +580,9 @@ impl ObjectStore {
                 )
                 .optional()?;
             tx.execute(
-                "REPLACE INTO parts (upload, number, size, etag, modified_ms, blob) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![p.upload, p.number, p.size, p.etag, p.modified_ms, p.blob],
+                "REPLACE INTO parts (upload, number, size, etag, modified_ms, blob, checksum) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![p.upload, p.number, p.size, p.etag, p.modified_ms, p.blob, p.checksum],
             )?;
             tx.commit()?;
             Ok(old)
@@ -581,8 +593,8 @@ impl ObjectStore {
     pub fn parts(&self, upload: &str, after: i64, limit: usize) -> Result<Vec<PartRecord>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT upload, number, size, etag, modified_ms, blob FROM parts WHERE upload = ?1 AND number > ?2 \
-                 ORDER BY number LIMIT ?3",
+                "SELECT upload, number, size, etag, modified_ms, blob, checksum FROM parts \
+                 WHERE upload = ?1 AND number > ?2 ORDER BY number LIMIT ?3",
             )?;
             let rows = stmt.query_map(params![upload, after, limit as i64], |r| {
                 Ok(PartRecord {
@@ -592,6 +604,7 @@ impl ObjectStore {
                     etag: r.get(3)?,
                     modified_ms: r.get(4)?,
                     blob: r.get(5)?,
+                    checksum: r.get(6)?,
                 })
             })?;
             rows.collect()

@@ -23,7 +23,7 @@ fn contents(listed: &Listed, encode: &dyn Fn(&str) -> String, with_owner: Option
             });
             if let Some((algorithm, _)) = &o.meta.checksum {
                 c["ChecksumAlgorithm"] = json!([algorithm]);
-                c["ChecksumType"] = json!("FULL_OBJECT");
+                c["ChecksumType"] = json!(if o.meta.composite { "COMPOSITE" } else { "FULL_OBJECT" });
             }
             if let Some(account) = with_owner {
                 c["Owner"] = owner(account);
@@ -81,7 +81,7 @@ pub(super) fn list_versions(s3: &S3Service, caller: &Caller, bucket: &str, v: &V
             });
             if let Some((algorithm, _)) = &o.meta.checksum {
                 entry["ChecksumAlgorithm"] = json!([algorithm]);
-                entry["ChecksumType"] = json!("FULL_OBJECT");
+                entry["ChecksumType"] = json!(if o.meta.composite { "COMPOSITE" } else { "FULL_OBJECT" });
             }
             versions.push(entry);
         }
@@ -201,7 +201,14 @@ pub(super) fn list_parts(s3: &S3Service, caller: &Caller, bucket: &str, v: &Valu
     let (parts, truncated) = s3.list_parts(caller, bucket, &key, &id, marker, max)?;
     let listed: Vec<Value> = parts
         .iter()
-        .map(|p| json!({ "PartNumber": p.number, "LastModified": secs(p.modified_ms), "ETag": p.etag, "Size": p.size }))
+        .map(|p| {
+            let mut part =
+                json!({ "PartNumber": p.number, "LastModified": secs(p.modified_ms), "ETag": p.etag, "Size": p.size });
+            if let Some((algorithm, value)) = &p.checksum {
+                part[algorithm.member()] = json!(value);
+            }
+            part
+        })
         .collect();
     let mut out = json!({
         "Bucket": bucket,

@@ -84,9 +84,11 @@ pub(super) async fn upload_part_copy(s: &ApiState, call: &Call, model: &protocol
             number: v.get("PartNumber").and_then(Value::as_i64).unwrap_or(0),
             content_md5: None,
             length: None,
+            checksum: None,
         };
         let range = v.get("CopySourceRange").and_then(Value::as_str);
-        s.s3.upload_part_copy(&call.caller, part, source, range, &conditions(&v, "CopySource")).await
+        let copied = s.s3.upload_part_copy(&call.caller, part, source, range, &conditions(&v, "CopySource")).await?;
+        Ok::<_, S3Error>(copied.etag)
     };
     match copied.await {
         Ok(etag) => {
@@ -116,10 +118,13 @@ pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Val
         key: text(v, "Key"),
         replace,
         conditions: conditions(v, "CopySource"),
+        checksum: v.get("ChecksumAlgorithm").and_then(Value::as_str).and_then(s3::Algorithm::parse),
     };
     let o = s3.copy_object(caller, input)?;
+    let mut result = json!({ "ETag": o.etag, "LastModified": secs(o.modified_ms) });
+    checksum_members(&mut result, &o.meta);
     Ok(json!({
-        "CopyObjectResult": { "ETag": o.etag, "LastModified": secs(o.modified_ms) },
+        "CopyObjectResult": result,
         "ServerSideEncryption": "AES256",
         "VersionId": o.version_id,
         "Expiration": o.expiration,
@@ -130,20 +135,28 @@ pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Val
 type Upload = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, S3Error>> + Send>>;
 
 /// The body of a PutObject or UploadPart as its bytes arrive (`aws-chunked` decoded), its
-/// length when the request says, and the CRC32 it declares (`x-amz-checksum-crc32` as a
-/// header or a trailer, or `x-amz-sdk-checksum-algorithm: CRC32`).
-fn upload_body(parts: &Parts, body: Body) -> (Option<u64>, Upload, Option<s3::DeclaredCrc32>) {
+/// length when the request says, and the checksum it declares: `x-amz-checksum-<alg>` as
+/// a header or a trailer (`x-amz-trailer`), or only its algorithm
+/// (`x-amz-sdk-checksum-algorithm`, for S3 to compute and keep).
+fn upload_body(parts: &Parts, body: Body) -> (Option<u64>, Upload, Option<s3::Declared>) {
     let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
     let chunked = header("x-amz-content-sha256").is_some_and(|h| h.starts_with("STREAMING-"))
         || header("content-encoding").is_some_and(|e| e.split(',').any(|p| p.trim() == "aws-chunked"));
     let declared = |n: &str| header(n).and_then(|v| v.parse::<u64>().ok());
     let length = if chunked { declared("x-amz-decoded-content-length") } else { declared("content-length") };
-    const CRC32: &str = "x-amz-checksum-crc32";
-    let trailing = header("x-amz-trailer").is_some_and(|t| t.split(',').any(|n| n.trim().eq_ignore_ascii_case(CRC32)));
-    let slot = trailing.then(|| std::sync::Arc::new(model::sync::Mutex::new(None)));
-    let algorithm = header("x-amz-sdk-checksum-algorithm").is_some_and(|a| a.eq_ignore_ascii_case("CRC32"));
-    let crc32 = (header(CRC32).is_some() || slot.is_some() || algorithm)
-        .then(|| s3::DeclaredCrc32 { header: header(CRC32).map(str::to_owned), trailer: slot.clone() });
+    let algorithms = s3::Algorithm::NAMES.iter().filter_map(|n| s3::Algorithm::parse(n));
+    let trailer = header("x-amz-trailer").map(|t| t.trim().to_ascii_lowercase());
+    let named = |a: s3::Algorithm| header(&a.header()).is_some() || trailer.as_deref() == Some(a.header().as_str());
+    let sdk = header("x-amz-sdk-checksum-algorithm").and_then(|a| s3::Algorithm::parse(&a.to_ascii_uppercase()));
+    let algorithm = algorithms.clone().find(|a| named(*a)).or(sdk);
+    let slot = algorithm
+        .filter(|a| trailer.as_deref() == Some(a.header().as_str()))
+        .map(|a| (a.header(), std::sync::Arc::new(model::sync::Mutex::new(None))));
+    let checksum = algorithm.map(|a| s3::Declared {
+        algorithm: a,
+        header: header(&a.header()).map(str::to_owned),
+        trailer: slot.as_ref().map(|(_, s)| s.clone()),
+    });
     let raw = body.into_data_stream().map(|r| {
         r.map_err(|e| match super::signed::is_digest_mismatch(&e) {
             true => super::signed::DigestMismatch::error(),
@@ -151,9 +164,17 @@ fn upload_body(parts: &Parts, body: Body) -> (Option<u64>, Upload, Option<s3::De
         })
     });
     if chunked {
-        (length, Box::pin(crate::chunked::decode(raw, slot.map(|s| (CRC32, s)))), crc32)
+        (length, Box::pin(crate::chunked::decode(raw, slot)), checksum)
     } else {
-        (length, Box::pin(raw), crc32)
+        (length, Box::pin(raw), checksum)
+    }
+}
+
+/// A kept checksum's output members (`ChecksumSHA256`, `ChecksumType`).
+pub(super) fn checksum_members(out: &mut Value, meta: &ObjectMeta) {
+    if let Some((algorithm, value)) = &meta.checksum {
+        out[format!("Checksum{algorithm}")] = json!(value);
+        out["ChecksumType"] = json!(if meta.composite { "COMPOSITE" } else { "FULL_OBJECT" });
     }
 }
 
@@ -169,7 +190,7 @@ pub(super) async fn put_object(
         Ok(i) => i.value,
         Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
     };
-    let (length, body, crc32) = upload_body(&parts, body);
+    let (length, body, checksum) = upload_body(&parts, body);
     let content_md5 = input.get("ContentMD5").and_then(Value::as_str).map(str::to_owned);
     let (bucket, key) = (text(&input, "Bucket"), text(&input, "Key"));
     let out = if op == "UploadPart" {
@@ -180,10 +201,15 @@ pub(super) async fn put_object(
             number: input.get("PartNumber").and_then(Value::as_i64).unwrap_or(0),
             content_md5,
             length,
+            checksum,
         };
-        s.s3.upload_part(&call.caller, part, body)
-            .await
-            .map(|etag| json!({ "ETag": etag, "ServerSideEncryption": "AES256" }))
+        s.s3.upload_part(&call.caller, part, body).await.map(|written| {
+            let mut out = json!({ "ETag": written.etag, "ServerSideEncryption": "AES256" });
+            if let Some((algorithm, value)) = written.checksum {
+                out[algorithm.member()] = json!(value);
+            }
+            out
+        })
     } else {
         let conditions = conditions(&input, "");
         let mut meta = meta_of(&input);
@@ -208,7 +234,7 @@ pub(super) async fn put_object(
                 }
             }
         }
-        let put = PutInput { bucket, key, meta, content_md5, length, conditions, crc32 };
+        let put = PutInput { bucket, key, meta, content_md5, length, conditions, checksum };
         let stored = s.s3.put_object(&call.caller, put, body).await;
         stored.map(|o| {
             let mut out = json!({
@@ -217,10 +243,7 @@ pub(super) async fn put_object(
                 "VersionId": o.version_id,
                 "Expiration": o.expiration,
             });
-            if let Some((_, value)) = &o.meta.checksum {
-                out["ChecksumCRC32"] = json!(value);
-                out["ChecksumType"] = json!("FULL_OBJECT");
-            }
+            checksum_members(&mut out, &o.meta);
             out
         })
     };
@@ -263,7 +286,7 @@ pub(super) async fn complete_upload(
     let (bucket, key, id) = (text(&input, "Bucket"), text(&input, "Key"), text(&input, "UploadId"));
     match s.s3.complete_upload(&call.caller, &bucket, &key, &id, &listed).await {
         Ok(o) => {
-            let out = json!({
+            let mut out = json!({
                 "Location": format!("/{bucket}/{}", percent_encoding::utf8_percent_encode(&key, KEY_ENCODED)),
                 "Bucket": bucket,
                 "Key": key,
@@ -272,6 +295,7 @@ pub(super) async fn complete_upload(
                 "VersionId": o.version_id,
                 "Expiration": o.expiration,
             });
+            checksum_members(&mut out, &o.meta);
             ingress::answer(model, Protocol::RestXml, "CompleteMultipartUpload", out, &call.request_id)
         }
         Err(e) => fail(call, &e),
@@ -315,6 +339,10 @@ pub(super) async fn get_object(
     };
     let (start, len) = range.map_or((0, o.size), |r| (r.start, r.end - r.start + 1));
     let mut out = object_headers(&o);
+    // The whole object's checksum, when asked for (a range has none).
+    if input.get("ChecksumMode").and_then(Value::as_str) == Some("ENABLED") && range.is_none() {
+        checksum_members(&mut out, &o.meta);
+    }
     out["ContentLength"] = json!(len);
     if let Some(r) = range {
         out["ContentRange"] = json!(format!("bytes {}-{}/{}", r.start, r.end, o.size));
