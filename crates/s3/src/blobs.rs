@@ -1,10 +1,16 @@
 //! Object bytes in files: `blobs/<2 hex>/<id>`, named by ids of their own, never by keys.
 //! A write streams into `blobs/tmp/`, digesting as it goes, is fsynced, and is renamed
 //! into place (its directory fsynced too) before it counts; a crash before that leaves a
-//! temporary file that start-up removes.
+//! temporary file that start-up removes. A small body is gathered first and written,
+//! synced and placed in one trip to the blocking pool; the 256 shard directories are made
+//! once and kept open for their fsyncs. Reads go a mebibyte at a time straight into the
+//! buffer that is sent.
 
 use std::collections::HashSet;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -14,10 +20,17 @@ use tokio::io::AsyncWriteExt;
 use crate::checksums::{Algorithm, Hasher};
 use crate::S3Error;
 
+/// A body up to this long is gathered in memory, then written in one go.
+const SMALL: usize = 256 * 1024;
+/// How much a read of a blob takes at once.
+const READ_CHUNK: u64 = 1024 * 1024;
+
 /// The blob files.
 #[derive(Debug)]
 pub struct Blobs {
     dir: PathBuf,
+    /// The shard directories (`00` to `ff`), open for their fsyncs.
+    shards: Arc<Vec<std::fs::File>>,
 }
 
 /// A blob written: its id, length and MD5.
@@ -37,7 +50,22 @@ impl Blobs {
     /// The blob directory at `dir`, made if need be.
     pub fn open(dir: &Path) -> std::io::Result<Blobs> {
         std::fs::create_dir_all(dir.join("tmp"))?;
-        Ok(Blobs { dir: dir.to_owned() })
+        let mut shards = Vec::with_capacity(256);
+        for n in 0..=255u8 {
+            let shard = dir.join(format!("{n:02x}"));
+            std::fs::create_dir_all(&shard)?;
+            shards.push(std::fs::File::open(&shard)?);
+        }
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(Blobs { dir: dir.to_owned(), shards: Arc::new(shards) })
+    }
+
+    /// Places a synced temporary file as blob `id`: renamed into its shard, whose entry is
+    /// then made durable.
+    fn place(shards: &[std::fs::File], tmp: &Path, path: &Path, id: &str) -> std::io::Result<()> {
+        std::fs::rename(tmp, path)?;
+        let shard = id.get(..2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0);
+        shards[usize::from(shard)].sync_all()
     }
 
     /// Where blob `id` is.
@@ -46,28 +74,42 @@ impl Blobs {
         self.dir.join(shard).join(id)
     }
 
-    /// `len` bytes of blob `id` from `start`, read 1 MiB at a time (each read is a trip to
-    /// the blocking pool: fewer, larger reads stream faster).
+    /// `len` bytes of blob `id` from `start`, read 1 MiB at a time (each read one trip to
+    /// the blocking pool, straight into the buffer that is sent).
     pub async fn read(
         &self,
         id: &str,
         start: u64,
         len: u64,
     ) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static, S3Error> {
-        use tokio::io::{AsyncReadExt, AsyncSeekExt};
-        const CHUNK: u64 = 1024 * 1024;
-        let mut file = tokio::fs::File::open(self.path(id)).await.map_err(S3Error::internal)?;
-        file.seek(std::io::SeekFrom::Start(start)).await.map_err(S3Error::internal)?;
-        Ok(futures_util::stream::unfold((file, len), |(mut file, left)| async move {
+        let path = self.path(id);
+        let file = tokio::task::spawn_blocking(move || std::fs::File::open(path))
+            .await
+            .map_err(S3Error::internal)?
+            .map_err(S3Error::internal)?;
+        let file = Arc::new(file);
+        Ok(futures_util::stream::unfold((file, start, len), |(file, at, left)| async move {
             if left == 0 {
                 return None;
             }
-            let mut buf = bytes::BytesMut::with_capacity(left.min(CHUNK) as usize);
-            let mut limited = (&mut file).take(left.min(CHUNK));
-            match limited.read_buf(&mut buf).await {
-                Ok(0) => Some((Err(std::io::Error::other("the object's file ended early")), (file, 0))),
-                Ok(n) => Some((Ok(buf.freeze()), (file, left - n as u64))),
-                Err(e) => Some((Err(e), (file, 0))),
+            let want = left.min(READ_CHUNK) as usize;
+            let f = file.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                let mut buf = vec![0u8; want];
+                let mut filled = 0;
+                while filled < want {
+                    match f.read_at(&mut buf[filled..], at + filled as u64)? {
+                        0 => return Err(std::io::Error::other("the object's file ended early")),
+                        n => filled += n,
+                    }
+                }
+                Ok(Bytes::from(buf))
+            })
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            match read {
+                Ok(bytes) => Some((Ok(bytes), (file, at + want as u64, left - want as u64))),
+                Err(e) => Some((Err(e), (file, at, 0))),
             }
         }))
     }
@@ -87,65 +129,53 @@ impl Blobs {
     {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let tmp = self.dir.join("tmp").join(&id);
-        match self.write_tmp(&tmp, body, expected, max, checksum.map(Hasher::new)).await {
-            Ok((size, md5, checksum)) => {
-                let path = self.path(&id);
-                let placed = async {
-                    let dir = path.parent().expect("a blob has a shard directory");
-                    tokio::fs::create_dir_all(dir).await?;
-                    tokio::fs::rename(&tmp, &path).await?;
-                    tokio::fs::File::open(dir).await?.sync_all().await
-                };
-                if let Err(e) = placed.await {
-                    let _ = tokio::fs::remove_file(&tmp).await;
-                    return Err(S3Error::internal(format!("placing a blob: {e}")));
-                }
-                Ok(Written { id, size, md5, checksum })
-            }
-            Err(e) => {
+        let mut received = Received {
+            md5: md5::Md5::new(),
+            checksum: checksum.map(Hasher::new),
+            size: 0,
+            held: Vec::new(),
+            file: None,
+        };
+        if let Err(e) = received.take(&tmp, body, expected, max).await {
+            if received.size as usize > SMALL {
+                // Its temporary file had been made.
                 let _ = tokio::fs::remove_file(&tmp).await;
-                Err(e)
             }
+            return Err(e);
         }
-    }
-
-    async fn write_tmp<S>(
-        &self,
-        tmp: &Path,
-        body: S,
-        expected: Option<u64>,
-        max: u64,
-        mut checksum: Option<Hasher>,
-    ) -> Result<(u64, [u8; 16], Option<Vec<u8>>), S3Error>
-    where
-        S: Stream<Item = Result<Bytes, S3Error>>,
-    {
-        let mut file = tokio::fs::File::create(tmp).await.map_err(S3Error::internal)?;
-        let mut md5 = md5::Md5::new();
-        let mut size = 0u64;
-        let limit = expected.map_or(max, |e| e.min(max));
-        let mut body = std::pin::pin!(body);
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk?;
-            size += chunk.len() as u64;
-            if size > limit {
-                return Err(too_large(expected, max));
-            }
-            md5.update(&chunk);
-            if let Some(h) = &mut checksum {
-                h.update(&chunk);
-            }
-            file.write_all(&chunk).await.map_err(S3Error::internal)?;
+        let (path, shards, held) = (self.path(&id), self.shards.clone(), std::mem::take(&mut received.held));
+        let file = match received.file.take() {
+            Some(f) => Some(f.into_std().await),
+            None => None,
+        };
+        let (tmp2, id2) = (tmp.clone(), id.clone());
+        // Written (if gathered), synced and placed in one trip to the blocking pool.
+        let placed = tokio::task::spawn_blocking(move || {
+            let file = match file {
+                Some(f) => f,
+                None => {
+                    let mut f = std::fs::File::create(&tmp2)?;
+                    for chunk in &held {
+                        f.write_all(chunk)?;
+                    }
+                    f
+                }
+            };
+            file.sync_data()?;
+            Self::place(&shards, &tmp2, &path, &id2)
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        if let Err(e) = placed {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(S3Error::internal(format!("placing a blob: {e}")));
         }
-        if expected.is_some_and(|e| e != size) {
-            return Err(S3Error::new(
-                "IncompleteBody",
-                400,
-                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-            ));
-        }
-        file.sync_all().await.map_err(S3Error::internal)?;
-        Ok((size, md5.finalize().into(), checksum.map(Hasher::finish)))
+        Ok(Written {
+            id,
+            size: received.size,
+            md5: received.md5.finalize().into(),
+            checksum: received.checksum.map(Hasher::finish),
+        })
     }
 
     /// A new blob holding the given blobs one after another (a completed multipart
@@ -178,12 +208,11 @@ impl Blobs {
                     },
                 }
             }
-            out.sync_all().await?;
-            let path = self.path(&id);
-            let dir = path.parent().expect("a blob has a shard directory");
-            tokio::fs::create_dir_all(dir).await?;
-            tokio::fs::rename(&tmp, &path).await?;
-            tokio::fs::File::open(dir).await?.sync_all().await?;
+            out.sync_data().await?;
+            let (shards, tmp, path, id) = (self.shards.clone(), tmp.clone(), self.path(&id), id.clone());
+            tokio::task::spawn_blocking(move || Self::place(&shards, &tmp, &path, &id))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)))?;
             Ok::<u64, std::io::Error>(size)
         };
         match copied.await {
@@ -198,11 +227,9 @@ impl Blobs {
     /// A new blob with blob `id`'s bytes: a hard link, as blobs never change.
     pub fn link(&self, id: &str) -> std::io::Result<String> {
         let new = uuid::Uuid::new_v4().simple().to_string();
-        let path = self.path(&new);
-        let dir = path.parent().expect("a blob has a shard directory");
-        std::fs::create_dir_all(dir)?;
-        std::fs::hard_link(self.path(id), &path)?;
-        std::fs::File::open(dir)?.sync_all()?;
+        std::fs::hard_link(self.path(id), self.path(&new))?;
+        let shard = new.get(..2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0);
+        self.shards[usize::from(shard)].sync_all()?;
         Ok(new)
     }
 
@@ -234,6 +261,60 @@ impl Blobs {
             }
         }
         Ok(removed)
+    }
+}
+
+/// A body as it arrives: digested, and held in memory while it is small, then written to
+/// its temporary file.
+struct Received {
+    md5: md5::Md5,
+    checksum: Option<Hasher>,
+    size: u64,
+    held: Vec<Bytes>,
+    file: Option<tokio::fs::File>,
+}
+
+impl Received {
+    async fn take<S>(&mut self, tmp: &Path, body: S, expected: Option<u64>, max: u64) -> Result<(), S3Error>
+    where
+        S: Stream<Item = Result<Bytes, S3Error>>,
+    {
+        let limit = expected.map_or(max, |e| e.min(max));
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            self.size += chunk.len() as u64;
+            if self.size > limit {
+                return Err(too_large(expected, max));
+            }
+            self.md5.update(&chunk);
+            if let Some(h) = &mut self.checksum {
+                h.update(&chunk);
+            }
+            match &mut self.file {
+                Some(f) => f.write_all(&chunk).await.map_err(S3Error::internal)?,
+                None if self.size as usize <= SMALL => self.held.push(chunk),
+                None => {
+                    let mut f = tokio::fs::File::create(tmp).await.map_err(S3Error::internal)?;
+                    for held in self.held.drain(..) {
+                        f.write_all(&held).await.map_err(S3Error::internal)?;
+                    }
+                    f.write_all(&chunk).await.map_err(S3Error::internal)?;
+                    self.file = Some(f);
+                }
+            }
+        }
+        if expected.is_some_and(|e| e != self.size) {
+            return Err(S3Error::new(
+                "IncompleteBody",
+                400,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            ));
+        }
+        if let Some(f) = &mut self.file {
+            f.flush().await.map_err(S3Error::internal)?;
+        }
+        Ok(())
     }
 }
 
