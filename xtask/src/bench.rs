@@ -178,6 +178,26 @@ impl Conn {
         Ok((status, body))
     }
 
+    /// A call whose answer is only counted as it arrives, never gathered (a large
+    /// download, as a client writing to a file or a socket sees it): status and length.
+    async fn call_counted(&mut self, method: &str, path: &str, headers: &[(&str, &str)]) -> Result<(u16, u64)> {
+        let mut req = hyper::Request::builder().method(method).uri(path).header("host", &self.host);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.sender.ready().await?;
+        let resp = self.sender.send_request(req.body(Full::new(Bytes::new()))?).await?;
+        let status = resp.status().as_u16();
+        let mut body = resp.into_body();
+        let mut length = 0u64;
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                length += data.len() as u64;
+            }
+        }
+        Ok((status, length))
+    }
+
     /// A call whose answer's `ETag` is wanted (S3's UploadPart).
     async fn call_etag(
         &mut self,

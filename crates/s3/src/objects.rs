@@ -246,8 +246,11 @@ impl S3Service {
         let bucket = self.access(caller, &input.bucket, "s3:PutObject", Some(&input.key))?;
         let versioning = crate::versioning::doc_of(&bucket)?;
         names::check_key(&input.key)?;
-        let current = self.inner.store.object(&input.bucket, &input.key, None)?.filter(|o| !o.marker);
-        input.conditions.allows_write(current.as_ref())?;
+        if input.conditions != Conditions::default() {
+            // Refused before the body is read, when it would be; checked again as it commits.
+            let current = self.inner.store.object(&input.bucket, &input.key, None)?.filter(|o| !o.marker);
+            input.conditions.allows_write(current.as_ref())?;
+        }
         let expected_md5 = input.content_md5.as_deref().map(read_md5).transpose()?;
         let algorithm = input.checksum.as_ref().map(|d| d.algorithm);
         let written = self.inner.blobs.write(body, input.length, MAX_PUT, algorithm).await?;

@@ -169,38 +169,29 @@ fn put_object_in(tx: &rusqlite::Transaction<'_>, o: &ObjectRecord) -> rusqlite::
     let mut gone = Vec::new();
     if o.version == "null" {
         let old: Option<Option<String>> = tx
-            .query_row(
-                "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'",
-                params![o.bucket, o.key],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'")?
+            .query_row(params![o.bucket, o.key], |r| r.get(0))
             .optional()?;
         gone.extend(old.flatten());
-        tx.execute(
-            "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'",
-            params![o.bucket, o.key],
-        )?;
+        tx.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'")?
+            .execute(params![o.bucket, o.key])?;
     }
-    tx.execute(
-        "UPDATE objects SET latest = 0 WHERE bucket = ?1 AND key = ?2 AND latest = 1",
-        params![o.bucket, o.key],
-    )?;
-    let seq: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(seq), 0) + 1 FROM objects WHERE bucket = ?1 AND key = ?2",
-        params![o.bucket, o.key],
-        |r| r.get(0),
-    )?;
-    tx.execute(
-        &format!("INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10)"),
-        params![o.bucket, o.key, o.version, seq, o.marker, o.size, o.etag, o.modified_ms, o.blob, o.doc],
-    )?;
+    tx.prepare_cached("UPDATE objects SET latest = 0 WHERE bucket = ?1 AND key = ?2 AND latest = 1")?
+        .execute(params![o.bucket, o.key])?;
+    let seq: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM objects WHERE bucket = ?1 AND key = ?2")?
+        .query_row(params![o.bucket, o.key], |r| r.get(0))?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))?
+    .execute(params![o.bucket, o.key, o.version, seq, o.marker, o.size, o.etag, o.modified_ms, o.blob, o.doc])?;
     Ok(gone)
 }
 
 /// Queues event notifications inside a transaction of the caller's.
 fn push_events_in(tx: &rusqlite::Transaction<'_>, events: &[String]) -> rusqlite::Result<()> {
     for e in events {
-        tx.execute("INSERT INTO events (doc) VALUES (?1)", params![e])?;
+        tx.prepare_cached("INSERT INTO events (doc) VALUES (?1)")?.execute(params![e])?;
     }
     Ok(())
 }
@@ -238,6 +229,7 @@ impl ObjectStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(SCHEMA)?;
         // Parts' checksums came after the first stores were made.
         let has_checksums: bool =
@@ -269,12 +261,9 @@ impl ObjectStore {
     /// The bucket of that name.
     pub fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError> {
         self.with(|c| {
-            c.query_row(
-                "SELECT name, account, region, created_ms, doc FROM buckets WHERE name = ?1",
-                params![name],
-                bucket_of,
-            )
-            .optional()
+            c.prepare_cached("SELECT name, account, region, created_ms, doc FROM buckets WHERE name = ?1")?
+                .query_row(params![name], bucket_of)
+                .optional()
         })
     }
 
@@ -347,13 +336,10 @@ impl ObjectStore {
         self.with(|c| {
             let tx = c.transaction()?;
             let current = tx
-                .query_row(
-                    &format!(
-                        "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND latest = 1 AND marker = 0"
-                    ),
-                    params![o.bucket, o.key],
-                    object_of,
-                )
+                .prepare_cached(&format!(
+                    "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND latest = 1 AND marker = 0"
+                ))?
+                .query_row(params![o.bucket, o.key], object_of)
                 .optional()?;
             if !allowed(current.as_ref()) {
                 return Ok(None);
@@ -392,18 +378,16 @@ impl ObjectStore {
     pub fn object(&self, bucket: &str, key: &str, version: Option<&str>) -> Result<Option<ObjectRecord>, StoreError> {
         self.with(|c| match version {
             Some(v) => c
-                .query_row(
-                    &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND version = ?3"),
-                    params![bucket, key, v],
-                    object_of,
-                )
+                .prepare_cached(&format!(
+                    "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND version = ?3"
+                ))?
+                .query_row(params![bucket, key, v], object_of)
                 .optional(),
             None => c
-                .query_row(
-                    &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND latest = 1"),
-                    params![bucket, key],
-                    object_of,
-                )
+                .prepare_cached(&format!(
+                    "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND latest = 1"
+                ))?
+                .query_row(params![bucket, key], object_of)
                 .optional(),
         })
     }
