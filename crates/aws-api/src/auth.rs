@@ -86,6 +86,20 @@ pub(crate) struct Authenticated {
     pub principal: String,
 }
 
+/// A request's headers as a signature check reads them.
+fn header_pairs(parts: &axum::http::request::Parts) -> Vec<(&str, &str)> {
+    parts.headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect()
+}
+
+/// A request as a signature check reads it: its line, `headers` and `body`.
+fn signed_request<'a>(
+    parts: &'a axum::http::request::Parts,
+    headers: &'a [(&'a str, &'a str)],
+    body: &'a [u8],
+) -> sigv4::Request<'a> {
+    sigv4::Request { method: parts.method.as_str(), path: parts.uri.path(), query: parts.uri.query(), headers, body }
+}
+
 pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
@@ -196,15 +210,8 @@ impl Authenticator {
         parts: &axum::http::request::Parts,
         resource: &str,
     ) -> Result<Option<(Authenticated, sigv4::Declared)>, Refusal> {
-        let headers: Vec<(&str, &str)> =
-            parts.headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect();
-        let req = sigv4::Request {
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
-            query: parts.uri.query(),
-            headers: &headers,
-            body: &[],
-        };
+        let headers = header_pairs(parts);
+        let req = signed_request(parts, &headers, &[]);
         let now = unix_now();
         let Some(sig) = sigv4::parse(&req)? else {
             let Some(v2) = sigv4::v2::parse(&req) else { return Ok(None) };
@@ -247,15 +254,8 @@ impl Authenticator {
         body: &[u8],
         service: Option<&str>,
     ) -> Result<Authenticated, Refusal> {
-        let headers: Vec<(&str, &str)> =
-            parts.headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect();
-        let req = sigv4::Request {
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
-            query: parts.uri.query(),
-            headers: &headers,
-            body,
-        };
+        let headers = header_pairs(parts);
+        let req = signed_request(parts, &headers, body);
         let sig = sigv4::parse(&req)?.ok_or(Refusal::Missing)?;
         if let Some(service) = service.filter(|s| *s != sig.service) {
             return Err(Refusal::Incomplete(format!("Credential should be scoped to correct service: '{service}'. ")));

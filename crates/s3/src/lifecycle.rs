@@ -203,38 +203,14 @@ impl S3Service {
     fn expire_one(&self, b: &BucketRecord, doc: &BucketDoc, r: &ObjectRecord) -> Result<(), S3Error> {
         let system = lifecycle_caller(b);
         if doc.versioning.as_deref() == Some("Enabled") {
-            let marker = ObjectRecord {
-                version: doc.next_version(),
-                seq: 0,
-                latest: true,
-                marker: true,
-                size: 0,
-                etag: String::new(),
-                // By the clock the rules go by: a noncurrent version's days start here.
-                modified_ms: self.inner.clock.now_ms(),
-                blob: None,
-                doc: "{}".into(),
-                ..r.clone()
-            };
-            let happened = Happened {
-                name: "LifecycleExpiration:DeleteMarkerCreated",
-                key: &r.key,
-                size: None,
-                etag: None,
-                version: Some(&marker.version),
-            };
-            let events = doc.events(b, &system, happened);
-            let gone = self.inner.store.put_object(&marker, &events)?;
-            gone.iter().for_each(|blob| self.inner.blobs.remove(blob));
-            self.queued(&events);
+            // By the clock the rules go by: a noncurrent version's days start here.
+            let at = self.inner.clock.now_ms();
+            self.put_marker(b, doc, &r.key, &system, "LifecycleExpiration:DeleteMarkerCreated", at)?;
         } else {
             let happened =
                 Happened { name: "LifecycleExpiration:Delete", key: &r.key, size: None, etag: None, version: None };
             let events = doc.events(b, &system, happened);
-            if let Some(Some(blob)) = self.inner.store.delete_version(&b.name, &r.key, &r.version, &events)? {
-                self.inner.blobs.remove(&blob);
-            }
-            self.queued(&events);
+            self.drop_version(&b.name, &r.key, &r.version, &events)?;
         }
         Ok(())
     }
@@ -286,10 +262,7 @@ impl S3Service {
                             },
                         ),
                     };
-                    if let Some(Some(blob)) = self.inner.store.delete_version(&b.name, &r.key, &r.version, &events)? {
-                        self.inner.blobs.remove(&blob);
-                    }
-                    self.queued(&events);
+                    self.drop_version(&b.name, &r.key, &r.version, &events)?;
                     done += 1;
                 }
                 successor = Some(r.clone());

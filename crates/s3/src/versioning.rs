@@ -110,22 +110,47 @@ impl S3Service {
         if let Some(v) = version {
             let was = self.inner.store.object(bucket, key, Some(v))?;
             let events = removed(Some(v));
-            if let Some(Some(blob)) = self.inner.store.delete_version(bucket, key, v, &events)? {
-                self.inner.blobs.remove(&blob);
-            }
-            self.queued(&events);
+            self.drop_version(bucket, key, v, &events)?;
             return Ok(Deleted { version_id: Some(v.to_owned()), delete_marker: was.is_some_and(|o| o.marker) });
         }
         if !doc.versioned() {
             let events = removed(None);
-            if let Some(Some(blob)) = self.inner.store.delete_version(bucket, key, "null", &events)? {
-                self.inner.blobs.remove(&blob);
-            }
-            self.queued(&events);
+            self.drop_version(bucket, key, "null", &events)?;
             return Ok(Deleted { version_id: None, delete_marker: false });
         }
+        let version = self.put_marker(&b, &doc, key, caller, "ObjectRemoved:DeleteMarkerCreated", now_ms())?;
+        Ok(Deleted { version_id: Some(version), delete_marker: true })
+    }
+
+    /// Deletes one version of a key for good (nothing if it is not there), queuing `events`
+    /// with it.
+    pub(crate) fn drop_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &str,
+        events: &[String],
+    ) -> Result<(), S3Error> {
+        if let Some(Some(blob)) = self.inner.store.delete_version(bucket, key, version, events)? {
+            self.inner.blobs.remove(&blob);
+        }
+        self.queued(events);
+        Ok(())
+    }
+
+    /// Puts a delete marker on `key` (made at `at`, ms), with the event `name` it is
+    /// (`ObjectRemoved:DeleteMarkerCreated`, or lifecycle's); its version id.
+    pub(crate) fn put_marker(
+        &self,
+        b: &BucketRecord,
+        doc: &BucketDoc,
+        key: &str,
+        caller: &Caller,
+        name: &'static str,
+        at: i64,
+    ) -> Result<String, S3Error> {
         let marker = ObjectRecord {
-            bucket: bucket.into(),
+            bucket: b.name.clone(),
             key: key.into(),
             version: doc.next_version(),
             seq: 0,
@@ -133,22 +158,16 @@ impl S3Service {
             marker: true,
             size: 0,
             etag: String::new(),
-            modified_ms: now_ms(),
+            modified_ms: at,
             blob: None,
             doc: "{}".into(),
         };
-        let happened = Happened {
-            name: "ObjectRemoved:DeleteMarkerCreated",
-            key,
-            size: None,
-            etag: None,
-            version: Some(&marker.version),
-        };
-        let events = doc.events(&b, caller, happened);
+        let happened = Happened { name, key, size: None, etag: None, version: Some(&marker.version) };
+        let events = doc.events(b, caller, happened);
         let gone = self.inner.store.put_object(&marker, &events)?;
-        gone.iter().for_each(|b| self.inner.blobs.remove(b));
+        gone.iter().for_each(|blob| self.inner.blobs.remove(blob));
         self.queued(&events);
-        Ok(Deleted { version_id: Some(marker.version), delete_marker: true })
+        Ok(marker.version)
     }
 
     /// ListObjectVersions: versions and delete markers under `prefix`, folded at the
