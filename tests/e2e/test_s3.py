@@ -554,6 +554,24 @@ def test_every_flexible_checksum_in_headers_trailers_and_multipart(lamina, s3):
         if kind == "COMPOSITE":
             raw = b"".join(base64.b64decode(p[f"Checksum{algorithm}"]) for p in parts)
             assert done["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(raw).digest()).decode() + "-2"
+            attrs = s3.get_object_attributes(Bucket="sums2", Key=key,
+                                             ObjectAttributes=["ETag", "Checksum", "ObjectParts", "ObjectSize"])
+            assert (attrs["ETag"], attrs["ObjectSize"]) == (done["ETag"].strip('"'), len(five) + 4)
+            assert attrs["Checksum"] == {"ChecksumSHA256": done["ChecksumSHA256"][:-2], "ChecksumType": "COMPOSITE"}
+            assert attrs["ObjectParts"]["TotalPartsCount"] == 2
+            assert [p["Size"] for p in attrs["ObjectParts"]["Parts"]] == [len(five), 4]
+            second = s3.get_object(Bucket="sums2", Key=key, PartNumber=2, ChecksumMode="ENABLED")
+            assert (second["Body"].read(), second["PartsCount"], second["ChecksumSHA256"]) == \
+                (b"tail", 2, parts[1]["ChecksumSHA256"])
+            # A completion must name each part's checksum, as it was uploaded.
+            again = s3.create_multipart_upload(Bucket="sums2", Key="again", ChecksumAlgorithm=algorithm)["UploadId"]
+            etag = s3.upload_part(Bucket="sums2", Key="again", UploadId=again, PartNumber=1, Body=b"x",
+                                  ChecksumAlgorithm=algorithm)["ETag"]
+            code, _, err = error_of(s3.complete_multipart_upload, Bucket="sums2", Key="again", UploadId=again,
+                                    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+            assert (code, err["Message"]) == ("InvalidRequest", "The upload was created using a sha256 checksum. The "
+                                              "complete request must include the checksum for each part. It was "
+                                              "missing for part 1 in the request.")
         else:
             import zlib
             assert done["ChecksumCRC32"] == base64.b64encode(zlib.crc32(five + b"tail").to_bytes(4, "big")).decode()

@@ -30,7 +30,9 @@ mod signed;
 pub(crate) use signed::authenticated;
 
 use lists::{list_parts, list_uploads, list_v1, list_v2, list_versions};
-use objects::{complete_upload, copy_object, delete_objects, get_object, put_object, upload_part_copy};
+use objects::{
+    complete_upload, copy_object, delete_objects, get_object, object_attributes, put_object, upload_part_copy,
+};
 
 /// The operations served.
 pub(crate) const OPERATIONS: &[&str] = &[
@@ -65,6 +67,7 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "ListMultipartUploads",
     "PutBucketNotificationConfiguration",
     "GetBucketNotificationConfiguration",
+    "GetObjectAttributes",
 ];
 
 /// The largest XML body S3 reads (a DeleteObjects of 1,000 long keys fits).
@@ -399,6 +402,7 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
         "ListObjectVersions" => list_versions(s3, caller, &bucket, v)?,
         "DeleteObjects" => delete_objects(s3, caller, &bucket, v)?,
         "CopyObject" => copy_object(s3, caller, &bucket, v)?,
+        "GetObjectAttributes" => object_attributes(s3, caller, &bucket, v)?,
         "PutBucketTagging" => {
             s3.set_bucket_tags(caller, &bucket, Some(&tag_set(v)))?;
             json!({})
@@ -550,6 +554,7 @@ fn meta_of(v: &Value) -> ObjectMeta {
         tags: BTreeMap::new(),
         checksum: None,
         composite: false,
+        parts: Vec::new(),
         acl: None,
     }
 }

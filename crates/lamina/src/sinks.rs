@@ -105,13 +105,19 @@ impl s3::EventTargets for S3Events {
         }
     }
 
-    fn send<'a>(&'a self, n: &'a s3::Outgoing) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+    fn send<'a>(
+        &'a self,
+        n: &'a s3::Outgoing,
+    ) -> Pin<Box<dyn Future<Output = Result<(), s3::Undelivered>> + Send + 'a>> {
+        use s3::Undelivered::{Later, Refused};
+        // A service's own failure (its store's) is worth another try; the rest is a refusal.
+        let by_status = |status: u16, e: String| if status >= 500 { Later(e) } else { Refused(e) };
         Box::pin(async move {
             let who = Self::who(&n.bucket_arn, &n.account);
             let found = match n.kind {
                 s3::TargetKind::Queue => {
                     let input = sqs::SendInput { body: n.body.clone(), ..Default::default() };
-                    self.sqs.send_to_arn(&n.arn, &who, input).map_err(|e| e.to_string())?
+                    self.sqs.send_to_arn(&n.arn, &who, input).map_err(|e| by_status(e.status, e.to_string()))?
                 }
                 s3::TargetKind::Topic => {
                     let input = sns::PublishInput {
@@ -119,20 +125,22 @@ impl s3::EventTargets for S3Events {
                         subject: Some(s3::TOPIC_SUBJECT.to_owned()),
                         ..Default::default()
                     };
-                    self.sns.publish_to_arn(&n.arn, &who, input).await.map_err(|e| e.to_string())?
+                    let published = self.sns.publish_to_arn(&n.arn, &who, input).await;
+                    published.map_err(|e| by_status(e.status, e.to_string()))?
                 }
                 s3::TargetKind::Function => {
-                    let invoked = self.lambda.invoke_event_for(
-                        lambda::ServicePrincipal::S3,
-                        &n.bucket_arn,
-                        &n.arn,
-                        n.body.clone(),
-                    );
-                    invoked.await.map_err(|e| e.to_string())?;
+                    let principal = lambda::ServicePrincipal::S3;
+                    let invoked = self.lambda.invoke_event_for(principal, &n.bucket_arn, &n.arn, n.body.clone()).await;
+                    invoked.map_err(|e| match e {
+                        lambda::LambdaError::Service(_) | lambda::LambdaError::TooManyRequests { .. } => {
+                            Later(e.to_string())
+                        }
+                        e => Refused(e.to_string()),
+                    })?;
                     true
                 }
             };
-            found.then_some(()).ok_or_else(|| "the destination does not exist".to_owned())
+            found.then_some(()).ok_or_else(|| Refused("the destination does not exist".to_owned()))
         })
     }
 }

@@ -233,6 +233,24 @@ impl Blobs {
         Ok(new)
     }
 
+    /// Blob `id`'s MD5 and, if asked, its checksum, read through (blocking).
+    pub fn digest(&self, id: &str, checksum: Option<Algorithm>) -> std::io::Result<([u8; 16], Option<Vec<u8>>)> {
+        let mut file = std::fs::File::open(self.path(id))?;
+        let (mut md5, mut sum) = (md5::Md5::new(), checksum.map(Hasher::new));
+        let mut buf = vec![0u8; READ_CHUNK as usize];
+        loop {
+            let n = std::io::Read::read(&mut file, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            md5.update(&buf[..n]);
+            if let Some(h) = &mut sum {
+                h.update(&buf[..n]);
+            }
+        }
+        Ok((md5.finalize().into(), sum.map(Hasher::finish)))
+    }
+
     /// Removes blob `id` (a missing one is already gone).
     pub fn remove(&self, id: &str) {
         if let Err(e) = std::fs::remove_file(self.path(id)) {

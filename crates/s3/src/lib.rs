@@ -46,9 +46,11 @@ pub use blobs::Blobs;
 pub use buckets::Bucket;
 pub use checksums::{Algorithm, Declared};
 pub use listing::{ListQuery, Listed, MAX_KEYS};
-pub use multipart::{Part, PartInput, Upload};
-pub use notifications::{Destination, EventTargets, Notifications, Outgoing, Reach, TargetKind, TOPIC_SUBJECT};
-pub use objects::{Conditions, CopyInput, ObjectMeta, PutInput, Range, Stored};
+pub use multipart::{ListedPart, Part, PartInput, PartWritten, Upload};
+pub use notifications::{
+    Destination, EventTargets, Notifications, Outgoing, Reach, TargetKind, Undelivered, TOPIC_SUBJECT,
+};
+pub use objects::{Conditions, CopyInput, ObjectMeta, PartInfo, PutInput, Range, Stored};
 pub use settings::Setting;
 pub use tagging::check_tags;
 pub use versioning::{Deleted, VersionEntry, VersionPage};

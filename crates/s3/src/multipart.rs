@@ -63,6 +63,17 @@ pub struct PartInput {
     pub checksum: Option<Declared>,
 }
 
+/// A part as CompleteMultipartUpload lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListedPart {
+    /// `PartNumber`.
+    pub number: i64,
+    /// `ETag`, quoted or not.
+    pub etag: String,
+    /// Its `Checksum<ALG>` by the upload's algorithm, when given.
+    pub checksum: Option<(Algorithm, String)>,
+}
+
 /// What UploadPart answers: the part's ETag, and its checksum when its upload keeps one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartWritten {
@@ -256,7 +267,7 @@ impl S3Service {
         bucket: &str,
         key: &str,
         id: &str,
-        listed: &[(i64, String)],
+        listed: &[ListedPart],
     ) -> Result<Stored, S3Error> {
         let upload = self.upload_of(caller, (bucket, key, id), "s3:PutObject")?;
         let b = self.access(caller, bucket, "s3:PutObject", Some(key))?;
@@ -268,7 +279,7 @@ impl S3Service {
                 "The XML you provided was not well-formed or did not validate against our published schema",
             ));
         }
-        if listed.windows(2).any(|w| w[0].0 >= w[1].0) {
+        if listed.windows(2).any(|w| w[0].number >= w[1].number) {
             return Err(S3Error::new(
                 "InvalidPartOrder",
                 400,
@@ -277,10 +288,12 @@ impl S3Service {
             .with("UploadId", id));
         }
         let parts = self.inner.store.parts(id, 0, MAX_PART_NUMBER as usize)?;
-        let chosen = choose_parts(id, &parts, listed)?;
-        let blobs: Vec<String> = chosen.iter().map(|p| p.blob.clone()).collect();
         let mut meta: ObjectMeta = serde_json::from_str(&upload.doc).map_err(S3Error::internal)?;
         let algorithm = upload_algorithm(&upload)?;
+        let chosen = choose_parts(id, &parts, listed, algorithm.filter(|_| meta.composite))?;
+        let blobs: Vec<String> = chosen.iter().map(|p| p.blob.clone()).collect();
+        meta.parts =
+            chosen.iter().map(|p| crate::PartInfo { size: p.size as u64, checksum: p.checksum.clone() }).collect();
         let full_object = algorithm.filter(|_| !meta.composite);
         let (blob, size, whole) = self.inner.blobs.concat(&blobs, full_object).await?;
         meta.checksum = match (algorithm, whole) {
@@ -380,23 +393,47 @@ impl S3Service {
     }
 }
 
-/// The uploaded parts a completion lists, checked: each uploaded with that ETag, all but
+/// The uploaded parts a completion lists, checked: each uploaded with that ETag (and
+/// with that checksum, which an upload keeping composite checksums must be given), all but
 /// the last at least 5 MiB.
-fn choose_parts(id: &str, parts: &[PartRecord], listed: &[(i64, String)]) -> Result<Vec<PartRecord>, S3Error> {
+fn choose_parts(
+    id: &str,
+    parts: &[PartRecord],
+    listed: &[ListedPart],
+    composite: Option<Algorithm>,
+) -> Result<Vec<PartRecord>, S3Error> {
     let mut chosen = Vec::with_capacity(listed.len());
-    for (number, etag) in listed {
-        let wanted = etag.trim_matches('"');
-        let found = parts.iter().find(|p| p.number == *number && p.etag.trim_matches('"') == wanted);
+    for l in listed {
+        if let Some(a) = composite.filter(|_| l.checksum.is_none()) {
+            return Err(S3Error::new(
+                "InvalidRequest",
+                400,
+                format!(
+                    "The upload was created using a {} checksum. The complete request must include the checksum for \
+                     each part. It was missing for part {} in the request.",
+                    a.as_str().to_ascii_lowercase(),
+                    l.number
+                ),
+            ));
+        }
+        let wanted = l.etag.trim_matches('"');
+        let found = parts.iter().find(|p| {
+            let same_sum = match &l.checksum {
+                Some((_, sum)) => p.checksum.as_deref() == Some(sum.as_str()),
+                None => true,
+            };
+            p.number == l.number && p.etag.trim_matches('"') == wanted && same_sum
+        });
         let Some(p) = found else {
             return Err(S3Error::new(
                 "InvalidPart",
                 400,
                 "One or more of the specified parts could not be found.  The part may not have been uploaded, or the \
-                 specified entity tag may not have matched the part's entity tag.",
+                 specified entity tag may not match the part's entity tag.",
             )
             .with("UploadId", id)
-            .with("PartNumber", number.to_string())
-            .with("ETag", etag.clone()));
+            .with("PartNumber", l.number.to_string())
+            .with("ETag", wanted));
         };
         chosen.push(p.clone());
     }
@@ -444,11 +481,16 @@ mod tests {
     fn completions_name_parts_as_uploaded_and_small_ones_only_last() {
         let big = MIN_PART as i64;
         let parts = [part(1, big, "aa"), part(2, 10, "bb"), part(3, big, "cc")];
-        let ok = choose_parts("u", &parts, &[(1, "aa".into()), (2, "\"bb\"".into())]).unwrap();
+        let listed = |list: &[(i64, &str)]| -> Vec<ListedPart> {
+            list.iter().map(|(n, e)| ListedPart { number: *n, etag: (*e).to_owned(), checksum: None }).collect()
+        };
+        let ok = choose_parts("u", &parts, &listed(&[(1, "aa"), (2, "\"bb\"")]), None).unwrap();
         assert_eq!(ok.len(), 2);
-        let e = choose_parts("u", &parts, &[(1, "aa".into()), (2, "zz".into())]).unwrap_err();
-        assert_eq!((e.code, e.fields[1].1.as_str()), ("InvalidPart", "2"));
-        let e = choose_parts("u", &parts, &[(2, "bb".into()), (3, "cc".into())]).unwrap_err();
+        let e = choose_parts("u", &parts, &listed(&[(1, "aa"), (2, "zz")]), None).unwrap_err();
+        assert_eq!((e.code, e.fields[1].1.as_str(), e.fields[2].1.as_str()), ("InvalidPart", "2", "zz"));
+        let e = choose_parts("u", &parts, &listed(&[(2, "bb"), (3, "cc")]), None).unwrap_err();
         assert_eq!((e.code, e.fields[0].1.as_str()), ("EntityTooSmall", "10"));
+        let e = choose_parts("u", &parts, &listed(&[(1, "aa")]), Some(Algorithm::Crc32)).unwrap_err();
+        assert!(e.message.starts_with("The upload was created using a crc32 checksum."));
     }
 }

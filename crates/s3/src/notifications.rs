@@ -171,15 +171,24 @@ pub struct Outgoing {
 /// The subject of S3's messages to SNS topics.
 pub const TOPIC_SUBJECT: &str = "Amazon S3 Notification";
 
+/// Why a notification was not delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undelivered {
+    /// The destination is gone or refused it: dropped (and logged), as S3 drops it.
+    Refused(String),
+    /// The destination could not take it now (its own store failed): kept, and sent
+    /// again, the notifications after it waiting their turn.
+    Later(String),
+}
+
 /// Where notifications go: SQS, SNS and Lambda, connected once they have started.
 pub trait EventTargets: Send + Sync + 'static {
     /// Whether a destination exists and lets S3 deliver to it for `bucket_arn` of `account`.
     fn reach(&self, kind: TargetKind, arn: &str, bucket_arn: &str, account: &str) -> Reach;
 
     /// Delivers one notification: a message to a queue, a publish to a topic (with
-    /// [`TOPIC_SUBJECT`]), an `Event` invocation of a function. An error is logged and
-    /// the notification dropped, as S3 drops what a destination refuses.
-    fn send<'a>(&'a self, n: &'a Outgoing) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+    /// [`TOPIC_SUBJECT`]), an `Event` invocation of a function.
+    fn send<'a>(&'a self, n: &'a Outgoing) -> Pin<Box<dyn Future<Output = Result<(), Undelivered>> + Send + 'a>>;
 }
 
 /// What happened to an object, for its event record.
@@ -485,6 +494,7 @@ impl S3Service {
 
     /// The dispatcher: oldest first, one at a time, so a key's events arrive in order.
     async fn dispatch(self, targets: Arc<dyn EventTargets>) {
+        let mut backoff = Duration::from_millis(200);
         loop {
             let batch = match self.inner.store.events(64) {
                 Ok(batch) => batch,
@@ -500,11 +510,18 @@ impl S3Service {
             }
             for (id, doc) in batch {
                 match serde_json::from_str::<Outgoing>(&doc) {
-                    Ok(n) => {
-                        if let Err(e) = targets.send(&n).await {
+                    Ok(n) => match targets.send(&n).await {
+                        Ok(()) => backoff = Duration::from_millis(200),
+                        Err(Undelivered::Refused(e)) => {
                             tracing::warn!(destination = %n.arn, "s3: a notification was refused: {e}");
                         }
-                    }
+                        Err(Undelivered::Later(e)) => {
+                            tracing::warn!(destination = %n.arn, "s3: a notification waits to be sent again: {e}");
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(Duration::from_secs(30));
+                            break;
+                        }
+                    },
                     Err(e) => tracing::error!("s3: a queued notification is unreadable: {e}"),
                 }
                 if let Err(e) = self.inner.store.drop_event(id) {

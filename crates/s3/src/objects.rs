@@ -50,9 +50,41 @@ pub struct ObjectMeta {
     /// `FULL_OBJECT`, which none means.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub composite: bool,
+    /// A multipart upload's parts, in order: what GetObject by `partNumber` and
+    /// GetObjectAttributes read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartInfo>,
     /// Its ACL's grants, when one was set (else the owner's full control).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<Vec<serde_json::Value>>,
+}
+
+/// A part of an object that was uploaded in parts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartInfo {
+    /// Its length.
+    pub size: u64,
+    /// Its checksum (base64), when its upload kept them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
+}
+
+impl ObjectMeta {
+    /// Part `n`'s bytes (from 1) of an object that was uploaded in parts: the first byte
+    /// and the length; an object uploaded whole is its one part.
+    pub fn part_range(&self, n: i64, size: u64) -> Result<(u64, u64), S3Error> {
+        let refused = || {
+            S3Error::new("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")
+                .with("PartNumberRequested", n.to_string())
+                .with("ActualPartCount", self.parts.len().max(1).to_string())
+        };
+        if self.parts.is_empty() {
+            return if n == 1 { Ok((0, size)) } else { Err(refused()) };
+        }
+        let index = usize::try_from(n - 1).ok().filter(|i| *i < self.parts.len()).ok_or_else(refused)?;
+        let start = self.parts[..index].iter().map(|p| p.size).sum();
+        Ok((start, self.parts[index].size))
+    }
 }
 
 /// A request's conditions (`If-Match`, `If-None-Match`, `If-Modified-Since`,
@@ -352,20 +384,20 @@ impl S3Service {
             }
             None => source.meta,
         };
-        if let Some(a) = input.checksum {
-            // A copy is one object: its checksum is the whole object's.
-            let mut h = crate::checksums::Hasher::new(a);
-            let mut file = std::fs::File::open(self.inner.blobs.path(&blob)).map_err(S3Error::internal)?;
-            let mut buf = vec![0u8; 1024 * 1024];
-            loop {
-                let n = std::io::Read::read(&mut file, &mut buf).map_err(S3Error::internal)?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
+        // A copy is one object: a multipart source's copy has its own MD5 for an ETag, and
+        // a checksum asked for is the whole object's.
+        let multipart = source.etag.contains('-');
+        let mut etag = source.etag;
+        if multipart || input.checksum.is_some() {
+            let (md5, sum) = self.inner.blobs.digest(&blob, input.checksum).map_err(S3Error::internal)?;
+            if multipart {
+                etag = format!("\"{}\"", hex(&md5));
+                meta.parts.clear();
             }
-            meta.checksum = Some((a.as_str().into(), crate::checksums::base64(&h.finish())));
-            meta.composite = false;
+            if let (Some(a), Some(sum)) = (input.checksum, sum) {
+                meta.checksum = Some((a.as_str().into(), crate::checksums::base64(&sum)));
+                meta.composite = false;
+            }
         }
         let record = ObjectRecord {
             bucket: input.bucket,
@@ -375,7 +407,7 @@ impl S3Service {
             latest: true,
             marker: false,
             size: source.size as i64,
-            etag: source.etag,
+            etag,
             modified_ms: now_ms(),
             blob: Some(blob),
             doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,

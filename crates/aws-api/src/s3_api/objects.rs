@@ -276,12 +276,19 @@ pub(super) async fn complete_upload(
         Ok(i) => i.value,
         Err(e) => return ingress::error("s3", Protocol::RestXml, &e, &call.request_id),
     };
-    let listed: Vec<(i64, String)> = input
+    let listed: Vec<s3::ListedPart> = input
         .pointer("/MultipartUpload/Parts")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .map(|p| (p.get("PartNumber").and_then(Value::as_i64).unwrap_or(0), text(p, "ETag")))
+        .map(|p| s3::ListedPart {
+            number: p.get("PartNumber").and_then(Value::as_i64).unwrap_or(0),
+            etag: text(p, "ETag"),
+            checksum: s3::Algorithm::NAMES
+                .iter()
+                .filter_map(|n| s3::Algorithm::parse(n))
+                .find_map(|a| p.get(a.member()).and_then(Value::as_str).map(|v| (a, v.to_owned()))),
+        })
         .collect();
     let (bucket, key, id) = (text(&input, "Bucket"), text(&input, "Key"), text(&input, "UploadId"));
     match s.s3.complete_upload(&call.caller, &bucket, &key, &id, &listed).await {
@@ -333,14 +340,32 @@ pub(super) async fn get_object(
             _ => fail(call, &e),
         };
     }
-    let range = match Range::read(parts.headers.get("range").and_then(|v| v.to_str().ok()), o.size) {
-        Ok(r) => r,
-        Err(e) => return fail(call, &e),
+    let part = input.get("PartNumber").and_then(Value::as_i64);
+    let range = match part {
+        // A part is the range it was uploaded as.
+        Some(n) => match o.meta.part_range(n, o.size) {
+            Ok((start, len)) => Some(Range { start, end: (start + len).max(1) - 1 }).filter(|_| len > 0),
+            Err(e) => return fail(call, &e),
+        },
+        None => match Range::read(parts.headers.get("range").and_then(|v| v.to_str().ok()), o.size) {
+            Ok(r) => r,
+            Err(e) => return fail(call, &e),
+        },
     };
     let (start, len) = range.map_or((0, o.size), |r| (r.start, r.end - r.start + 1));
     let mut out = object_headers(&o);
+    if let Some(n) = part.filter(|_| !o.meta.parts.is_empty()) {
+        out["PartsCount"] = json!(o.meta.parts.len());
+        if input.get("ChecksumMode").and_then(Value::as_str) == Some("ENABLED") && o.meta.composite {
+            let sum = usize::try_from(n - 1).ok().and_then(|i| o.meta.parts.get(i)?.checksum.clone());
+            if let (Some((algorithm, _)), Some(sum)) = (&o.meta.checksum, sum) {
+                out[format!("Checksum{algorithm}")] = json!(sum);
+                out["ChecksumType"] = json!("COMPOSITE");
+            }
+        }
+    }
     // The whole object's checksum, when asked for (a range has none).
-    if input.get("ChecksumMode").and_then(Value::as_str) == Some("ENABLED") && range.is_none() {
+    if input.get("ChecksumMode").and_then(Value::as_str) == Some("ENABLED") && range.is_none() && part.is_none() {
         checksum_members(&mut out, &o.meta);
     }
     out["ContentLength"] = json!(len);
@@ -396,4 +421,49 @@ fn object_headers(o: &Stored) -> Value {
         out["TagCount"] = json!(m.tags.len());
     }
     out
+}
+
+/// GetObjectAttributes: the attributes `x-amz-object-attributes` names.
+pub(super) fn object_attributes(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
+    let version = v.get("VersionId").and_then(Value::as_str);
+    let o = s3.object(caller, bucket, &text(v, "Key"), version)?;
+    let wanted: Vec<&str> =
+        v.get("ObjectAttributes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let mut out = json!({ "LastModified": secs(o.modified_ms), "VersionId": o.version_id });
+    for attribute in wanted {
+        match attribute {
+            "ETag" => out["ETag"] = json!(o.etag.trim_matches('"')),
+            "StorageClass" => out["StorageClass"] = json!("STANDARD"),
+            "ObjectSize" => out["ObjectSize"] = json!(o.size),
+            "Checksum" => {
+                if let Some((algorithm, value)) = &o.meta.checksum {
+                    // A composite checksum is given without its part count here.
+                    let value = value.split_once('-').map_or(value.as_str(), |(v, _)| v);
+                    out["Checksum"] = json!({
+                        format!("Checksum{algorithm}"): value,
+                        "ChecksumType": if o.meta.composite { "COMPOSITE" } else { "FULL_OBJECT" },
+                    });
+                }
+            }
+            "ObjectParts" if !o.meta.parts.is_empty() => {
+                let mut parts = json!({ "TotalPartsCount": o.meta.parts.len() });
+                if let Some((algorithm, _)) = o.meta.checksum.as_ref().filter(|_| o.meta.composite) {
+                    let marker = v.get("PartNumberMarker").and_then(Value::as_i64).unwrap_or(0).max(0) as usize;
+                    let max = v.get("MaxParts").and_then(Value::as_i64).map_or(1000, |m| m.clamp(0, 1000) as usize);
+                    let listed: Vec<Value> = o.meta.parts.iter().enumerate().skip(marker).take(max).map(|(i, p)| {
+                        json!({ "PartNumber": i + 1, "Size": p.size, format!("Checksum{algorithm}"): p.checksum })
+                    }).collect();
+                    let next = marker + listed.len();
+                    parts["PartNumberMarker"] = json!(marker);
+                    parts["NextPartNumberMarker"] = json!(next);
+                    parts["MaxParts"] = json!(max);
+                    parts["IsTruncated"] = json!(next < o.meta.parts.len());
+                    parts["Parts"] = json!(listed);
+                }
+                out["ObjectParts"] = parts;
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
 }
