@@ -258,6 +258,12 @@ async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Respons
     if !OPERATIONS.contains(&op.as_str()) && !settings::operations().any(|o| o == op) {
         return ingress::unserved_operation("s3", Protocol::RestXml, &op, &call.request_id);
     }
+    if let Some(expected) = parts.headers.get("x-amz-expected-bucket-owner").and_then(|v| v.to_str().ok()) {
+        let bucket = call.path.trim_start_matches('/').split('/').next().unwrap_or_default();
+        if let Err(e) = s.s3.check_expected_owner(bucket, expected) {
+            return fail(&call, &e);
+        }
+    }
     let origin = parts.headers.get("origin").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let method = parts.method.clone();
     let mut resp = answer(s, &call, model, &op, parts, body).await;
@@ -289,7 +295,14 @@ async fn answer(s: &ApiState, call: &Call, model: &protocol::Model, op: &str, pa
             let op2 = op.to_owned();
             let ran = tokio::task::spawn_blocking(move || run(&s3, &caller, &op2, &value)).await;
             match ran.unwrap_or_else(|e| Err(S3Error::internal(e))) {
-                Ok(Answer::Xml(v)) => ingress::answer(model, Protocol::RestXml, op, v, &call.request_id),
+                Ok(Answer::Xml(v)) => {
+                    let mut resp = ingress::answer(model, Protocol::RestXml, op, v, &call.request_id);
+                    // Bucket policies are set with no content, as AWS answers.
+                    if op == "PutBucketPolicy" {
+                        *resp.status_mut() = axum::http::StatusCode::NO_CONTENT;
+                    }
+                    resp
+                }
                 Ok(Answer::Raw(r)) => r,
                 Err(e) => fail(call, &e),
             }

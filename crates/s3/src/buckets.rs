@@ -25,6 +25,48 @@ impl From<BucketRecord> for Bucket {
     }
 }
 
+/// The location constraints S3 knows (botocore's `BucketLocationConstraint`).
+const LOCATIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "EU",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
 /// The region whose endpoint takes buckets without a `LocationConstraint`.
 const DEFAULT_REGION: &str = "us-east-1";
 
@@ -94,6 +136,22 @@ impl S3Service {
         }
     }
 
+    /// `x-amz-expected-bucket-owner`: the request goes on only if `bucket` (when it exists)
+    /// is that account's.
+    pub fn check_expected_owner(&self, bucket: &str, expected: &str) -> Result<(), S3Error> {
+        if expected.len() != 12 || !expected.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(S3Error::new(
+                "InvalidBucketOwnerAWSAccountID",
+                400,
+                format!("The value of the expected bucket owner parameter must be an AWS Account ID... [{expected}]"),
+            ));
+        }
+        match self.inner.store.bucket(bucket)? {
+            Some(b) if b.account != expected => Err(crate::access::access_denied()),
+            _ => Ok(()),
+        }
+    }
+
     /// The stored bucket, if it exists and is the caller's: what its settings need.
     pub(crate) fn owned(&self, caller: &Caller, name: &str) -> Result<BucketRecord, S3Error> {
         let b = self.inner.store.bucket(name)?.ok_or_else(|| S3Error::no_bucket(name))?;
@@ -115,7 +173,9 @@ fn bucket_region(endpoint: &str, constraint: Option<&str>) -> Result<String, S3E
             "The unspecified location constraint is incompatible for the region specific endpoint this request was \
              sent to.",
         )),
-        Some(c) if c == DEFAULT_REGION => {
+        // us-east-1 takes none, and knows AWS's other regions (a region's own endpoint
+        // takes its own name, whatever it is).
+        Some(c) if c == DEFAULT_REGION || (endpoint == DEFAULT_REGION && !LOCATIONS.contains(&c)) => {
             Err(S3Error::new("InvalidLocationConstraint", 400, "The specified location-constraint is not valid")
                 .with("LocationConstraint", c))
         }
@@ -137,6 +197,8 @@ mod tests {
         assert_eq!(bucket_region("us-east-1", None).unwrap(), "us-east-1");
         assert_eq!(bucket_region("us-east-1", Some("eu-west-1")).unwrap(), "eu-west-1");
         assert_eq!(bucket_region("us-east-1", Some("us-east-1")).unwrap_err().code, "InvalidLocationConstraint");
+        assert_eq!(bucket_region("us-east-1", Some("aws-global")).unwrap_err().code, "InvalidLocationConstraint");
+        assert_eq!(bucket_region("local-1", Some("local-1")).unwrap(), "local-1");
         assert_eq!(bucket_region("eu-west-1", None).unwrap_err().code, "IllegalLocationConstraintException");
         assert_eq!(bucket_region("eu-west-1", Some("eu-west-1")).unwrap(), "eu-west-1");
         let e = bucket_region("eu-west-1", Some("us-west-2")).unwrap_err();

@@ -188,6 +188,9 @@ pub struct CopyInput {
     pub conditions: Conditions,
     /// `x-amz-checksum-algorithm`: the copy's checksum is computed anew by it.
     pub checksum: Option<crate::Algorithm>,
+    /// Whether the request names a storage class, a website redirect or encryption: each
+    /// makes a copy onto itself legal, as a metadata replacement does.
+    pub changes_attributes: bool,
 }
 
 /// An object version as stored.
@@ -365,7 +368,7 @@ impl S3Service {
         let source = self.object(caller, src_bucket, src_key, src_version.as_deref())?;
         input.conditions.check_read(&source).map_err(as_copy_condition)?;
         let same = *src_bucket == input.bucket && *src_key == input.key;
-        if same && input.replace.is_none() {
+        if same && input.replace.is_none() && !input.changes_attributes {
             return Err(S3Error::new(
                 "InvalidRequest",
                 400,
@@ -415,6 +418,10 @@ impl S3Service {
         let events = versioning.events(&bucket, caller, created("ObjectCreated:Copy", &record));
         let mut stored = self.commit(record, &Conditions::default(), &events)?;
         stored.expiration = versioning.expiration(&stored);
+        if versioning.versioned() {
+            // A copy names the null version it made, where a PutObject does not.
+            stored.version_id.get_or_insert_with(|| "null".into());
+        }
         Ok(stored)
     }
 

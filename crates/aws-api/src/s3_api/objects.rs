@@ -119,6 +119,9 @@ pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Val
         replace,
         conditions: conditions(v, "CopySource"),
         checksum: v.get("ChecksumAlgorithm").and_then(Value::as_str).and_then(s3::Algorithm::parse),
+        changes_attributes: ["StorageClass", "WebsiteRedirectLocation", "ServerSideEncryption", "SSEKMSKeyId"]
+            .iter()
+            .any(|m| v.get(*m).is_some()),
     };
     let o = s3.copy_object(caller, input)?;
     let mut result = json!({ "ETag": o.etag, "LastModified": secs(o.modified_ms) });
