@@ -297,7 +297,7 @@ pub enum Location {
 }
 
 /// A member of a structure, or the member/key/value of a list or map.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Member {
     /// The member's name in the model.
     pub name: String,

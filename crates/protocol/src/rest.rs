@@ -280,7 +280,12 @@ pub fn write(model: &Model, op: &Operation, protocol: Protocol, output: Output) 
                 Protocol::RestXml => {
                     let mut w = xml::XmlWriter::new();
                     let name = shape.xml_name.as_deref().unwrap_or(p.wire_name());
-                    xmlbody::write_member(&mut w, model, p, name, v);
+                    // The document's root declares the service's namespace, when it has one.
+                    let mut root = p.clone();
+                    if root.xml_namespace.is_none() && shape.xml_namespace.is_none() {
+                        root.xml_namespace = model.xml_namespace.as_ref().map(|uri| ("xmlns".to_owned(), uri.clone()));
+                    }
+                    xmlbody::write_member(&mut w, model, &root, name, v);
                     response.body = w.finish().into();
                     body_type = content_type("application/xml");
                 }
