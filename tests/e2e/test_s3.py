@@ -143,6 +143,12 @@ def test_virtual_hosted_and_path_style_requests_over_plain_http(lamina, s3):
     assert call("GET", "/index.html", f"web.s3.localhost.localstack.cloud:{port}")[2] == b"<h1>hi</h1>"
     status, headers, body = call("GET", "/nope", f"web.s3.localhost:{port}")
     assert status == 404 and b"<Code>NoSuchKey</Code>" in body and headers["content-type"] == "application/xml"
+    # S3 names a request by x-amz-request-id and x-amz-id-2, which its errors repeat.
+    request_id, host_id = headers["x-amz-request-id"], headers["x-amz-id-2"]
+    assert f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>".encode() in body
+    status, _, body = call("GET", "/", f"web.s3.localhost:{port}")
+    assert body.startswith(b'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult '
+                           b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">')
 
 
 @pytest.mark.parametrize("cli", ["aws", "aws2"])

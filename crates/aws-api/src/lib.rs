@@ -155,6 +155,10 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     let id = uuid::Uuid::new_v4().to_string();
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut resp = next.run(req).await;
+    // S3 names it in a header of its own.
+    if resp.headers().contains_key("x-amz-request-id") {
+        return resp;
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-amzn-requestid", v);
     }

@@ -132,9 +132,32 @@ fn signed_for_s3(parts: &Parts) -> bool {
 pub(crate) async fn front(State(s): State<ApiState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     match addressed(&parts) {
-        Some(a) => handle(&s, a, parts, body).await,
+        Some(a) => {
+            let (host_id, request_id) = (host_id(), parts.extensions.get::<RequestId>().map(|r| r.0.clone()));
+            let resp = handle(&s, a, parts, body, &host_id).await;
+            s3_ids(resp, request_id.as_deref().unwrap_or_default(), &host_id)
+        }
         None => next.run(Request::from_parts(parts, body)).await,
     }
+}
+
+/// An `x-amz-id-2`, as S3's look: base64 of random bytes.
+pub(crate) fn host_id() -> String {
+    use base64::Engine;
+    let bytes = [uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// S3 names a request by `x-amz-request-id` and `x-amz-id-2`.
+pub(crate) fn s3_ids(mut resp: Response, request_id: &str, host_id: &str) -> Response {
+    let headers = resp.headers_mut();
+    headers.remove("x-amzn-requestid");
+    for (name, value) in [("x-amz-request-id", request_id), ("x-amz-id-2", host_id)] {
+        if let Ok(v) = axum::http::HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+    resp
 }
 
 /// A presigned URL past its expiry (SigV4's `X-Amz-Date` plus `X-Amz-Expires`, SigV2's
@@ -204,6 +227,8 @@ fn s3_caller(s: &ApiState, parts: &Parts) -> Caller {
 /// One S3 request, whole.
 struct Call {
     caller: Caller,
+    /// `x-amz-id-2`, also an error's `HostId`.
+    host_id: String,
     /// The path-style path (`/<bucket>/<key>`), still percent-encoded.
     path: String,
     request_id: String,
@@ -230,7 +255,7 @@ pub(crate) fn operation_named(parts: &Parts, a: &Addressed) -> String {
     }
 }
 
-async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Response {
+async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body, host_id: &str) -> Response {
     let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let path = path_style(&a, &parts);
     let mut caller = s3_caller(s, &parts);
@@ -238,7 +263,7 @@ async fn handle(s: &ApiState, a: Addressed, parts: Parts, body: Body) -> Respons
         caller.region = region;
     }
     let head = parts.method == axum::http::Method::HEAD;
-    let call = Call { caller, path, request_id, head };
+    let call = Call { caller, host_id: host_id.to_owned(), path, request_id, head };
     if let Some(e) = expired(&parts, crate::auth::unix_now()) {
         return fail(&call, &e);
     }
@@ -520,6 +545,7 @@ const KEY_ENCODED: &percent_encoding::AsciiSet =
 fn fail(call: &Call, e: &S3Error) -> Response {
     let mut se = ServiceError::new(e.code, e.message.clone()).status(e.status);
     se.fields = e.fields.iter().map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect();
+    se.fields.push(("HostId".into(), Value::String(call.host_id.clone())));
     let mut resp = ingress::error("s3", Protocol::RestXml, &se, &call.request_id);
     for (k, v) in &e.headers {
         if let Ok(v) = axum::http::HeaderValue::from_str(v) {

@@ -208,7 +208,7 @@ impl ServiceError {
                 w.leaf("Type", if sender { "Sender" } else { "Receiver" });
                 w.leaf("Code", &query_code);
                 w.leaf("Message", &self.message);
-                self.xml_fields(&mut w);
+                self.xml_fields(&mut w, |_| true);
                 if model.is_some_and(|m| crate::rules::of(m.service).query_error_detail) {
                     w.leaf("Detail", "");
                 }
@@ -223,8 +223,10 @@ impl ServiceError {
                 w.open("Error", None);
                 w.leaf("Code", &query_code);
                 w.leaf("Message", &self.message);
-                self.xml_fields(&mut w);
+                // S3's `HostId` follows the request id.
+                self.xml_fields(&mut w, |k| k != "HostId");
                 w.leaf("RequestId", request_id);
+                self.xml_fields(&mut w, |k| k == "HostId");
                 w.close("Error");
                 headers.push(("content-type".into(), "application/xml".into()));
                 w.finish()
@@ -233,8 +235,9 @@ impl ServiceError {
         Response { status, headers, body: body.into() }
     }
 
-    fn xml_fields(&self, w: &mut XmlWriter) {
-        for (k, v) in &self.fields {
+    /// Writes the extra fields `pick` chooses, in order.
+    fn xml_fields(&self, w: &mut XmlWriter, pick: impl Fn(&str) -> bool) {
+        for (k, v) in self.fields.iter().filter(|(k, _)| pick(k)) {
             match v {
                 Value::String(s) => w.leaf(k, s),
                 Value::Null => {}

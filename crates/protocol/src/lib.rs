@@ -92,10 +92,8 @@ services! {
 }
 
 /// Lamina's own additions to models, by service.
-const OVERLAYS: &[(&str, &[u8])] = &[
-    ("sqs", include_bytes!("../models/overlays/sqs.json")),
-    ("s3", include_bytes!("../models/overlays/s3.json")),
-];
+const OVERLAYS: &[(&str, &[u8])] =
+    &[("sqs", include_bytes!("../models/overlays/sqs.json")), ("s3", include_bytes!("../models/overlays/s3.json"))];
 
 /// The model of a service, loaded on first use.
 pub fn service(name: &str) -> Option<&'static Model> {

@@ -103,7 +103,7 @@ impl S3Service {
             return Err(forbidden("Bucket not found", "OPTIONS", false));
         };
         if rules.is_empty() {
-            return Err(forbidden("CORS is not enabled for this bucket.", shown, object));
+            return Err(forbidden("CORS is not enabled for this bucket.", shown, false));
         }
         let refused = || {
             forbidden(

@@ -57,8 +57,10 @@ pub(crate) async fn authenticated(
         Err(refusal) => {
             let presigned = parts.uri.query().is_some_and(|q| q.contains("Signature="));
             let e = refused(&refusal, presigned);
-            let se = ServiceError::new(e.code, e.message.clone()).status(e.status);
-            return ingress::error("s3", Protocol::RestXml, &se, request_id);
+            let mut se = ServiceError::new(e.code, e.message.clone()).status(e.status);
+            let host_id = host_id();
+            se.fields.push(("HostId".into(), Value::String(host_id.clone())));
+            return s3_ids(ingress::error("s3", Protocol::RestXml, &se, request_id), request_id, &host_id);
         }
     };
     next.run(Request::from_parts(parts, body)).await
