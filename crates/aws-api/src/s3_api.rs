@@ -152,7 +152,9 @@ pub(crate) fn host_id() -> String {
 pub(crate) fn s3_ids(mut resp: Response, request_id: &str, host_id: &str) -> Response {
     let headers = resp.headers_mut();
     headers.remove("x-amzn-requestid");
-    for (name, value) in [("x-amz-request-id", request_id), ("x-amz-id-2", host_id)] {
+    // The router's method table speaks for other services' routes, not S3's.
+    headers.remove("allow");
+    for (name, value) in [("x-amz-request-id", request_id), ("x-amz-id-2", host_id), ("server", "AmazonS3")] {
         if let Ok(v) = axum::http::HeaderValue::from_str(value) {
             headers.insert(name, v);
         }
@@ -487,7 +489,7 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
                 meta.composite = !full;
             }
             let id = s3.create_upload(caller, &bucket, &key, &meta)?;
-            let mut out = json!({ "Bucket": bucket, "Key": key, "UploadId": id });
+            let mut out = json!({ "Bucket": bucket, "Key": key, "UploadId": id, "ServerSideEncryption": "AES256" });
             if let Some(a) = algorithm {
                 out["ChecksumAlgorithm"] = json!(a.as_str());
                 out["ChecksumType"] = json!(if meta.composite { "COMPOSITE" } else { "FULL_OBJECT" });

@@ -22,8 +22,9 @@ model::aws_enum! {
     }
 }
 
-static CRC32C: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
-static CRC64NVME: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_NVME);
+/// Slice-by-16 tables: bodies of any size go through them.
+static CRC32C: crc::Crc<u32, crc::Table<16>> = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
+static CRC64NVME: crc::Crc<u64, crc::Table<16>> = crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_NVME);
 
 impl Algorithm {
     /// Its header (`x-amz-checksum-crc32c`), also its trailer's name.
@@ -46,8 +47,8 @@ impl Algorithm {
 /// A checksum being computed.
 pub(crate) enum Hasher {
     Crc32(crc32fast::Hasher),
-    Crc32c(crc::Digest<'static, u32>),
-    Crc64(crc::Digest<'static, u64>),
+    Crc32c(crc::Digest<'static, u32, crc::Table<16>>),
+    Crc64(crc::Digest<'static, u64, crc::Table<16>>),
     Digest(Box<ring::digest::Context>),
 }
 
@@ -113,6 +114,11 @@ pub struct Declared {
 }
 
 impl Declared {
+    /// What S3 computes of an object sent with no checksum: its CRC64NVME.
+    pub(crate) fn default_for_objects() -> Declared {
+        Declared { algorithm: Algorithm::Crc64Nvme, header: None, trailer: None }
+    }
+
     /// The value the client sent, if it sent one.
     pub(crate) fn value(&self) -> Option<String> {
         let trailer = self.trailer.as_ref().and_then(|t| t.lock().clone());

@@ -273,11 +273,7 @@ impl S3Service {
         let b = self.access(caller, bucket, "s3:PutObject", Some(key))?;
         let versioning = crate::versioning::doc_of(&b)?;
         if listed.is_empty() {
-            return Err(S3Error::new(
-                "MalformedXML",
-                400,
-                "The XML you provided was not well-formed or did not validate against our published schema",
-            ));
+            return Err(S3Error::new("InvalidRequest", 400, "You must specify at least one part"));
         }
         if listed.windows(2).any(|w| w[0].number >= w[1].number) {
             return Err(S3Error::new(
@@ -289,8 +285,10 @@ impl S3Service {
         }
         let parts = self.inner.store.parts(id, 0, MAX_PART_NUMBER as usize)?;
         let mut meta: ObjectMeta = serde_json::from_str(&upload.doc).map_err(S3Error::internal)?;
-        let algorithm = upload_algorithm(&upload)?;
-        let chosen = choose_parts(id, &parts, listed, algorithm.filter(|_| meta.composite))?;
+        let kept = upload_algorithm(&upload)?;
+        let chosen = choose_parts(id, &parts, listed, kept.filter(|_| meta.composite))?;
+        // An upload that kept none gets the whole object's CRC64NVME, as AWS gives it.
+        let algorithm = kept.or(Some(Algorithm::Crc64Nvme));
         let blobs: Vec<String> = chosen.iter().map(|p| p.blob.clone()).collect();
         meta.parts =
             chosen.iter().map(|p| crate::PartInfo { size: p.size as u64, checksum: p.checksum.clone() }).collect();

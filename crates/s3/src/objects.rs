@@ -215,6 +215,8 @@ pub struct Stored {
     /// `x-amz-expiration`, when a lifecycle rule will expire it (shown for the current
     /// version, read or written without a version id).
     pub expiration: Option<String>,
+    /// A copy's source version, when the source has one (`x-amz-copy-source-version-id`).
+    pub copied_from: Option<String>,
 }
 
 impl Stored {
@@ -230,6 +232,7 @@ impl Stored {
             meta,
             blob: r.blob.unwrap_or_default(),
             expiration: None,
+            copied_from: None,
         })
     }
 }
@@ -287,10 +290,11 @@ impl S3Service {
             input.conditions.allows_write(current.as_ref())?;
         }
         let expected_md5 = input.content_md5.as_deref().map(read_md5).transpose()?;
-        let algorithm = input.checksum.as_ref().map(|d| d.algorithm);
-        let written = self.inner.blobs.write(body, input.length, MAX_PUT, algorithm).await?;
+        // With none asked for, S3 keeps a CRC64NVME of every object, as AWS now does.
+        let declared = input.checksum.clone().unwrap_or(Declared::default_for_objects());
+        let written = self.inner.blobs.write(body, input.length, MAX_PUT, Some(declared.algorithm)).await?;
         let mut meta = input.meta;
-        if let (Some(declared), Some(computed)) = (&input.checksum, &written.checksum) {
+        if let (declared, Some(computed)) = (&declared, &written.checksum) {
             match declared.check(computed) {
                 Ok(value) => meta.checksum = Some((declared.algorithm.as_str().into(), value)),
                 Err(e) => {
@@ -376,6 +380,7 @@ impl S3Service {
             ));
         }
         let blob = self.inner.blobs.link(&source.blob).map_err(S3Error::internal)?;
+        let source_version = source.version_id.clone();
         // Tags go with the copy whatever becomes of the metadata (`x-amz-tagging-directive`
         // `COPY`, the default).
         let mut meta = match input.replace {
@@ -422,6 +427,7 @@ impl S3Service {
             // A copy names the null version it made, where a PutObject does not.
             stored.version_id.get_or_insert_with(|| "null".into());
         }
+        stored.copied_from = source_version;
         Ok(stored)
     }
 
@@ -556,6 +562,7 @@ mod tests {
             meta: ObjectMeta::default(),
             blob: String::new(),
             expiration: None,
+            copied_from: None,
         }
     }
 

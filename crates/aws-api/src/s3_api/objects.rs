@@ -130,6 +130,7 @@ pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Val
         "CopyObjectResult": result,
         "ServerSideEncryption": "AES256",
         "VersionId": o.version_id,
+        "CopySourceVersionId": o.copied_from,
         "Expiration": o.expiration,
     }))
 }
