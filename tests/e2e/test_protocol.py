@@ -24,7 +24,7 @@ def error_of(call):
     [
         ("cloudformation", lambda c: c.describe_stacks()),  # query (XML)
         ("dynamodb", lambda c: c.list_tables()),  # json 1.0
-        ("s3", lambda c: c.get_bucket_accelerate_configuration(Bucket="some-bucket")),  # rest-xml
+        ("s3", lambda c: c.list_bucket_inventory_configurations(Bucket="some-bucket")),  # rest-xml
         ("scheduler", lambda c: c.list_schedules()),  # rest-json
         ("cloudwatch", lambda c: c.list_metrics()),  # CBOR (the SDK's first choice)
         ("lambda", lambda c: c.list_capacity_providers()),  # rest-json, a served service
