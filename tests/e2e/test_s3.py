@@ -122,6 +122,19 @@ def test_listings_fold_prefixes_and_page(s3):
     encoded = s3.list_objects_v2(Bucket="tree", Prefix="sp", EncodingType="url")
     assert encoded["Contents"][0]["Key"] == "sp%20ace/%C3%A9"
     assert s3.list_objects_v2(Bucket="tree", Prefix="sp")["Contents"][0]["Key"] == "sp ace/é"
+    # Listed times are S3's whole seconds.
+    assert s3.list_objects_v2(Bucket="tree")["Contents"][0]["LastModified"].microsecond == 0
+    # Buckets page by name, filtered by prefix and region.
+    for name in ("tree-a", "tree-b"):
+        s3.create_bucket(Bucket=name)
+    first = s3.list_buckets(Prefix="tree", MaxBuckets=2)
+    assert [b["Name"] for b in first["Buckets"]] == ["tree", "tree-a"] and first["Prefix"] == "tree"
+    assert first["Buckets"][0]["BucketArn"] == "arn:aws:s3:::tree"
+    rest = s3.list_buckets(Prefix="tree", MaxBuckets=2, ContinuationToken=first["ContinuationToken"])
+    assert [b["Name"] for b in rest["Buckets"]] == ["tree-b"] and "ContinuationToken" not in rest
+    assert s3.list_buckets(BucketRegion="eu-west-1")["Buckets"] == []
+    assert error_of(s3.list_buckets, BucketRegion="eu-east-1")[2]["Message"] == \
+        "Argument value eu-east-1 is not a valid AWS Region"
 
 
 def test_virtual_hosted_and_path_style_requests_over_plain_http(lamina, s3):

@@ -29,7 +29,7 @@ mod signed;
 
 pub(crate) use signed::authenticated;
 
-use lists::{list_parts, list_uploads, list_v1, list_v2, list_versions};
+use lists::{check_encoding, list_buckets, list_parts, list_uploads, list_v1, list_v2, list_versions};
 use objects::{
     complete_upload, copy_object, delete_objects, get_object, object_attributes, put_object, upload_part_copy,
 };
@@ -402,16 +402,9 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
         }
         "HeadBucket" => {
             let b = s3.bucket(caller, &bucket)?;
-            json!({ "BucketRegion": b.region, "AccessPointAlias": false })
+            json!({ "BucketRegion": b.region, "AccessPointAlias": false, "BucketArn": format!("arn:aws:s3:::{}", b.name) })
         }
-        "ListBuckets" => {
-            let buckets: Vec<Value> = s3
-                .list_buckets(caller)?
-                .iter()
-                .map(|b| json!({ "Name": b.name, "CreationDate": secs(b.created_ms), "BucketRegion": b.region }))
-                .collect();
-            json!({ "Buckets": buckets, "Owner": owner(&caller.account) })
-        }
+        "ListBuckets" => list_buckets(s3, caller, v)?,
         "DeleteBucket" => {
             s3.delete_bucket(caller, &bucket)?;
             json!({})
@@ -439,7 +432,10 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
             json!({})
         }
         "GetBucketNotificationConfiguration" => notifications::write(&s3.notifications(caller, &bucket)?),
-        "ListObjectVersions" => list_versions(s3, caller, &bucket, v)?,
+        "ListObjectVersions" => {
+            check_encoding(v)?;
+            list_versions(s3, caller, &bucket, v)?
+        }
         "DeleteObjects" => delete_objects(s3, caller, &bucket, v)?,
         "CopyObject" => copy_object(s3, caller, &bucket, v)?,
         "GetObjectAttributes" => object_attributes(s3, caller, &bucket, v)?,
@@ -501,9 +497,18 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
             json!({})
         }
         "ListParts" => list_parts(s3, caller, &bucket, v)?,
-        "ListMultipartUploads" => list_uploads(s3, caller, &bucket, v)?,
-        "ListObjects" => list_v1(s3, caller, &bucket, v)?,
-        _ => list_v2(s3, caller, &bucket, v)?,
+        "ListMultipartUploads" => {
+            check_encoding(v)?;
+            list_uploads(s3, caller, &bucket, v)?
+        }
+        "ListObjects" => {
+            check_encoding(v)?;
+            list_v1(s3, caller, &bucket, v)?
+        }
+        _ => {
+            check_encoding(v)?;
+            list_v2(s3, caller, &bucket, v)?
+        }
     };
     Ok(Answer::Xml(out))
 }
@@ -522,8 +527,9 @@ fn text(v: &Value, member: &str) -> String {
     v.get(member).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
+/// S3's times, in whole seconds (its answers show `.000Z`).
 fn secs(ms: i64) -> f64 {
-    ms as f64 / 1000.0
+    ms.div_euclid(1000) as f64
 }
 
 fn owner(account: &str) -> Value {

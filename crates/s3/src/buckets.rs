@@ -26,7 +26,7 @@ impl From<BucketRecord> for Bucket {
 }
 
 /// The location constraints S3 knows (botocore's `BucketLocationConstraint`).
-const LOCATIONS: &[&str] = &[
+pub(crate) const LOCATIONS: &[&str] = &[
     "af-south-1",
     "ap-east-1",
     "ap-east-2",

@@ -41,6 +41,11 @@ pub fn check_key(key: &str) -> Result<(), S3Error> {
     Ok(())
 }
 
+/// Whether `region` is one of AWS's (a location constraint, or `us-east-1`).
+pub fn region_known(region: &str) -> bool {
+    region == "us-east-1" || crate::buckets::LOCATIONS.contains(&region)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

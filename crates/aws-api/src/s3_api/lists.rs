@@ -260,3 +260,56 @@ pub(super) fn list_uploads(s3: &S3Service, caller: &Caller, bucket: &str, v: &Va
     }
     Ok(out)
 }
+
+/// ListBuckets: the caller's buckets by name, filtered by `Prefix` and `BucketRegion`, a
+/// page of `MaxBuckets` at a time after a `ContinuationToken` (the last name, base64).
+pub(super) fn list_buckets(s3: &S3Service, caller: &Caller, v: &Value) -> Result<Value, S3Error> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let prefix = v.get("Prefix").and_then(Value::as_str).unwrap_or_default();
+    let region = v.get("BucketRegion").and_then(Value::as_str);
+    if region.is_some_and(|r| !s3::names::region_known(r)) {
+        let message = format!("Argument value {} is not a valid AWS Region", region.unwrap_or_default());
+        return Err(S3Error::new("InvalidArgument", 400, message).with("ArgumentName", "bucket-region"));
+    }
+    let max = v.get("MaxBuckets").and_then(Value::as_i64).map_or(10_000, |m| m.clamp(1, 10_000) as usize);
+    let token = v.get("ContinuationToken").and_then(Value::as_str).filter(|t| !t.is_empty());
+    let after = token.and_then(|t| b64.decode(t).ok()).and_then(|b| String::from_utf8(b).ok()).unwrap_or_default();
+    let matching: Vec<s3::Bucket> = s3
+        .list_buckets(caller)?
+        .into_iter()
+        .filter(|b| b.name.starts_with(prefix) && b.name > after && region.is_none_or(|r| b.region == r))
+        .collect();
+    let page = &matching[..matching.len().min(max)];
+    let buckets: Vec<Value> = page
+        .iter()
+        .map(|b| {
+            json!({
+                "Name": b.name,
+                "CreationDate": secs(b.created_ms),
+                "BucketRegion": b.region,
+                "BucketArn": format!("arn:aws:s3:::{}", b.name),
+            })
+        })
+        .collect();
+    let mut out = json!({ "Buckets": buckets, "Owner": owner(&caller.account) });
+    if let Some(last) = page.last().filter(|_| matching.len() > max) {
+        out["ContinuationToken"] = json!(b64.encode(&last.name));
+    }
+    if v.get("Prefix").is_some() {
+        out["Prefix"] = json!(prefix);
+    }
+    Ok(out)
+}
+
+/// `EncodingType`: only `url` is one (S3's error for any other, empty included).
+pub(super) fn check_encoding(v: &Value) -> Result<(), S3Error> {
+    match v.get("EncodingType").and_then(Value::as_str) {
+        None | Some("url") => Ok(()),
+        Some(other) => {
+            let e = S3Error::new("InvalidArgument", 400, "Invalid Encoding Method specified in Request")
+                .with("ArgumentName", "encoding-type");
+            Err(if other.is_empty() { e } else { e.with("ArgumentValue", other) })
+        }
+    }
+}
