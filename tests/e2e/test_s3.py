@@ -394,6 +394,18 @@ def test_conditional_requests_and_copies(s3):
     # The source going does not take the copy's bytes with it.
     s3.delete_object(Bucket="cond", Key="k")
     assert s3.get_object(Bucket="cond", Key="copy")["Body"].read() == b"v2"
+    # Copies and completions write only if the destination's conditions hold.
+    s3.put_object(Bucket="cond", Key="src", Body=b"src")
+    code, status, err = error_of(s3.copy_object, Bucket="cond", Key="copy", CopySource="cond/src", IfNoneMatch="*")
+    assert (code, status, err["Condition"]) == ("PreconditionFailed", 412, "If-None-Match")
+    up = s3.create_multipart_upload(Bucket="cond", Key="copy")["UploadId"]
+    part = s3.upload_part(Bucket="cond", Key="copy", UploadId=up, PartNumber=1, Body=b"parted")["ETag"]
+    done = {"Parts": [{"PartNumber": 1, "ETag": part}]}
+    assert error_of(s3.complete_multipart_upload, Bucket="cond", Key="copy", UploadId=up, MultipartUpload=done,
+                    IfMatch='"0000"')[:2] == ("PreconditionFailed", 412)
+    current = s3.head_object(Bucket="cond", Key="copy")["ETag"]
+    s3.complete_multipart_upload(Bucket="cond", Key="copy", UploadId=up, MultipartUpload=done, IfMatch=current)
+    assert s3.get_object(Bucket="cond", Key="copy")["Body"].read() == b"parted"
 
 
 def test_presigned_urls_work_over_plain_http_until_they_expire(lamina, s3):

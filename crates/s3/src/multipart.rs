@@ -268,6 +268,7 @@ impl S3Service {
         key: &str,
         id: &str,
         listed: &[ListedPart],
+        conditions: &Conditions,
     ) -> Result<Stored, S3Error> {
         let upload = self.upload_of(caller, (bucket, key, id), "s3:PutObject")?;
         let b = self.access(caller, bucket, "s3:PutObject", Some(key))?;
@@ -323,8 +324,18 @@ impl S3Service {
         };
         let events =
             versioning.events(&b, caller, crate::objects::created("ObjectCreated:CompleteMultipartUpload", &record));
-        match self.inner.store.end_upload(id, Some(&record), &events) {
-            Ok(gone) => gone.iter().for_each(|b| self.inner.blobs.remove(b)),
+        // `If-Match`/`If-None-Match` hold of the key as the object completes, or the
+        // upload stays as it was.
+        let mut refused = None;
+        let ended = self.inner.store.end_upload_if(id, Some(&record), &events, |current| {
+            conditions.allows_write(current).map_err(|e| refused = Some(e)).is_ok()
+        });
+        match ended {
+            Ok(Some(gone)) => gone.iter().for_each(|b| self.inner.blobs.remove(b)),
+            Ok(None) => {
+                self.inner.blobs.remove(&blob);
+                return Err(refused.unwrap_or_else(|| S3Error::internal("a refused completion without a reason")));
+            }
             Err(e) => {
                 self.inner.blobs.remove(&blob);
                 return Err(e.into());

@@ -138,7 +138,7 @@ impl Conditions {
 
     /// PutObject's conditions (`If-None-Match: *`, `If-Match`) against the key's current
     /// object, if any.
-    fn allows_write(&self, current: Option<&ObjectRecord>) -> Result<(), S3Error> {
+    pub(crate) fn allows_write(&self, current: Option<&ObjectRecord>) -> Result<(), S3Error> {
         if let (Some(list), Some(c)) = (&self.if_none_match, current) {
             if names_etag(list, &c.etag) {
                 return Err(precondition_failed("If-None-Match"));
@@ -191,6 +191,8 @@ pub struct CopyInput {
     /// Whether the request names a storage class, a website redirect or encryption: each
     /// makes a copy onto itself legal, as a metadata replacement does.
     pub changes_attributes: bool,
+    /// `If-Match`/`If-None-Match`, against the destination key's current object.
+    pub write_conditions: Conditions,
 }
 
 /// An object version as stored.
@@ -421,7 +423,7 @@ impl S3Service {
             doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
         };
         let events = versioning.events(&bucket, caller, created("ObjectCreated:Copy", &record));
-        let mut stored = self.commit(record, &Conditions::default(), &events)?;
+        let mut stored = self.commit(record, &input.write_conditions, &events)?;
         stored.expiration = versioning.expiration(&stored);
         if versioning.versioned() {
             // A copy names the null version it made, where a PutObject does not.

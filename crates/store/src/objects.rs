@@ -188,6 +188,16 @@ fn put_object_in(tx: &rusqlite::Transaction<'_>, o: &ObjectRecord) -> rusqlite::
     Ok(gone)
 }
 
+/// The current version of `o`'s key (none when it has none, or a delete marker), inside a
+/// transaction of the caller's.
+fn current_in(tx: &rusqlite::Transaction<'_>, o: &ObjectRecord) -> rusqlite::Result<Option<ObjectRecord>> {
+    tx.prepare_cached(&format!(
+        "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND latest = 1 AND marker = 0"
+    ))?
+    .query_row(params![o.bucket, o.key], object_of)
+    .optional()
+}
+
 /// Queues event notifications inside a transaction of the caller's.
 fn push_events_in(tx: &rusqlite::Transaction<'_>, events: &[String]) -> rusqlite::Result<()> {
     for e in events {
@@ -335,13 +345,7 @@ impl ObjectStore {
     ) -> Result<Option<Vec<String>>, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
-            let current = tx
-                .prepare_cached(&format!(
-                    "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND latest = 1 AND marker = 0"
-                ))?
-                .query_row(params![o.bucket, o.key], object_of)
-                .optional()?;
-            if !allowed(current.as_ref()) {
+            if !allowed(current_in(&tx, o)?.as_ref()) {
                 return Ok(None);
             }
             let gone = put_object_in(&tx, o)?;
@@ -604,16 +608,34 @@ impl ObjectStore {
         object: Option<&ObjectRecord>,
         events: &[String],
     ) -> Result<Vec<String>, StoreError> {
+        self.end_upload_if(id, object, events, |_| true).map(Option::unwrap_or_default)
+    }
+
+    /// `end_upload`, if `allowed` says yes to the current version of the key the object
+    /// completes (checked in the same transaction); `None` when it says no, and the upload
+    /// stays.
+    pub fn end_upload_if(
+        &self,
+        id: &str,
+        object: Option<&ObjectRecord>,
+        events: &[String],
+        allowed: impl FnOnce(Option<&ObjectRecord>) -> bool,
+    ) -> Result<Option<Vec<String>>, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
             let mut gone = match object {
-                Some(o) => put_object_in(&tx, o)?,
+                Some(o) => {
+                    if !allowed(current_in(&tx, o)?.as_ref()) {
+                        return Ok(None);
+                    }
+                    put_object_in(&tx, o)?
+                }
                 None => Vec::new(),
             };
             gone.extend(end_upload_in(&tx, id)?);
             push_events_in(&tx, events)?;
             tx.commit()?;
-            Ok(gone)
+            Ok(Some(gone))
         })
     }
 

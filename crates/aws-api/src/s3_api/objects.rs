@@ -122,6 +122,11 @@ pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Val
         changes_attributes: ["StorageClass", "WebsiteRedirectLocation", "ServerSideEncryption", "SSEKMSKeyId"]
             .iter()
             .any(|m| v.get(*m).is_some()),
+        write_conditions: Conditions {
+            if_match: v.get("IfMatch").and_then(Value::as_str).map(str::to_owned),
+            if_none_match: v.get("IfNoneMatch").and_then(Value::as_str).map(str::to_owned),
+            ..Conditions::default()
+        },
     };
     let o = s3.copy_object(caller, input)?;
     let mut result = json!({ "ETag": o.etag, "LastModified": secs(o.modified_ms) });
@@ -295,7 +300,7 @@ pub(super) async fn complete_upload(
         })
         .collect();
     let (bucket, key, id) = (text(&input, "Bucket"), text(&input, "Key"), text(&input, "UploadId"));
-    match s.s3.complete_upload(&call.caller, &bucket, &key, &id, &listed).await {
+    match s.s3.complete_upload(&call.caller, &bucket, &key, &id, &listed, &conditions(&input, "")).await {
         Ok(o) => {
             let mut out = json!({
                 "Location": format!("/{bucket}/{}", percent_encoding::utf8_percent_encode(&key, KEY_ENCODED)),
