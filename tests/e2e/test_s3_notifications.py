@@ -211,3 +211,29 @@ def test_the_cli_configures_notifications_and_events_survive_kill_9(lamina, sqs)
     s3 = lamina.client("s3")
     s3.put_object(Bucket="durable-events", Key="after", Body=b"x")
     assert received(sqs, url, 1)[0]["Records"][0]["s3"]["object"]["key"] == "after"
+
+
+def test_acl_events_and_the_trace_header_reach_the_queue(lamina, s3, sqs):
+    s3.create_bucket(Bucket="traced")
+    s3.put_bucket_ownership_controls(Bucket="traced", OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    url, arn = queue(sqs, "traced-events")
+    s3.put_bucket_notification_configuration(Bucket="traced", NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*", "s3:ObjectAcl:Put"]}]})
+    received(sqs, url, 1)
+    trace = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent=7fa8c0f79203be72;Sampled=1"
+
+    def add_trace(request, **kwargs):
+        request.headers["X-Amzn-Trace-Id"] = trace
+
+    s3.meta.events.register("before-send.s3.PutObject", add_trace)
+    s3.put_object(Bucket="traced", Key="k", Body=b"x")
+    s3.put_object_acl(Bucket="traced", Key="k", ACL="private")
+    got = []
+    for _ in range(30):
+        got += sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                   AttributeNames=["AWSTraceHeader"]).get("Messages", [])
+        if len(got) >= 2:
+            break
+    put, acl = (json.loads(m["Body"])["Records"][0] for m in got)
+    assert got[0]["Attributes"]["AWSTraceHeader"] == trace
+    assert (put["eventName"], acl["eventName"], acl["eventVersion"]) == ("ObjectCreated:Put", "ObjectAcl:Put", "2.3")

@@ -214,6 +214,7 @@ fn s3_caller(s: &ApiState, parts: &Parts) -> Caller {
         caller.principal = p;
     }
     caller.anonymous = parts.extensions.get::<signed::Anonymous>().is_some();
+    caller.trace_header = parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     if caller.region.is_empty() {
         // SigV2 names no region.
         caller.region = s.callers.default_region.clone();

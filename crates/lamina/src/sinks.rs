@@ -116,13 +116,19 @@ impl s3::EventTargets for S3Events {
             let who = Self::who(&n.bucket_arn, &n.account);
             let found = match n.kind {
                 s3::TargetKind::Queue => {
-                    let input = sqs::SendInput { body: n.body.clone(), ..Default::default() };
+                    let trace = n.trace_header.iter().map(|t| {
+                        let value =
+                            sqs::AttributeValue { data_type: "String".into(), string: Some(t.clone()), binary: None };
+                        ("AWSTraceHeader".to_owned(), value)
+                    });
+                    let input = sqs::SendInput { body: n.body.clone(), system: trace.collect(), ..Default::default() };
                     self.sqs.send_to_arn(&n.arn, &who, input).map_err(|e| by_status(e.status, e.to_string()))?
                 }
                 s3::TargetKind::Topic => {
                     let input = sns::PublishInput {
                         message: n.body.clone(),
                         subject: Some(s3::TOPIC_SUBJECT.to_owned()),
+                        trace_header: n.trace_header.clone(),
                         ..Default::default()
                     };
                     let published = self.sns.publish_to_arn(&n.arn, &who, input).await;

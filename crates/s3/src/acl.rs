@@ -6,6 +6,7 @@
 
 use serde_json::{json, Value};
 
+use crate::notifications::Happened;
 use crate::settings::Setting;
 use crate::{canonical_id, Caller, S3Error, S3Service};
 
@@ -131,13 +132,17 @@ impl S3Service {
         acl: &Acl,
     ) -> Result<Option<String>, S3Error> {
         let grants = self.acl_grants(caller, bucket, acl)?;
+        let b = self.owned(caller, bucket)?;
         let mut o = self.object(caller, bucket, key, version)?;
         o.meta.acl = Some(grants);
         let doc = serde_json::to_string(&o.meta).map_err(S3Error::internal)?;
         let stored = o.version_id.clone().unwrap_or_else(|| "null".into());
-        if !self.inner.store.update_object(bucket, key, &stored, &doc, &[])? {
+        let happened = Happened { name: "ObjectAcl:Put", key, size: None, etag: Some(&o.etag), version: Some(&stored) };
+        let events = crate::versioning::doc_of(&b)?.events(&b, caller, happened);
+        if !self.inner.store.update_object(bucket, key, &stored, &doc, &events)? {
             return Err(S3Error::no_key(key));
         }
+        self.queued(&events);
         Ok(o.version_id)
     }
 

@@ -138,8 +138,8 @@ struct Inner {
     clock_moved: Arc<tokio::sync::Notify>,
 }
 
-/// Who makes a request: an account in a region, as a principal, from an address (what
-/// an event notification names).
+/// Who makes a request: an account in a region, as a principal, from an address, with
+/// the trace it belongs to (what an event notification names and carries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     /// The account (12 digits).
@@ -153,6 +153,9 @@ pub struct Caller {
     /// Whether the request was signed by no one (only public policies and grants let
     /// it in).
     pub anonymous: bool,
+    /// The request's X-Ray trace header (`X-Amzn-Trace-Id`), which S3 passes on to the
+    /// queues its notifications go to.
+    pub trace_header: Option<String>,
 }
 
 impl Caller {
@@ -165,6 +168,7 @@ impl Caller {
             region: region.into(),
             source_ip: "127.0.0.1".into(),
             anonymous: false,
+            trace_header: None,
         }
     }
 

@@ -166,6 +166,9 @@ pub struct Outgoing {
     pub account: String,
     /// The message: `{"Records":[…]}`, or a test event.
     pub body: String,
+    /// The X-Ray trace header of the request that caused it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_header: Option<String>,
 }
 
 /// The subject of S3's messages to SNS topics.
@@ -323,7 +326,8 @@ impl BucketDoc {
         if wanted.is_empty() {
             return Vec::new();
         }
-        let tagging = h.name.starts_with("ObjectTagging:");
+        // Tag and ACL changes are version 2.3's events, without a sequencer.
+        let tagging = h.name.starts_with("ObjectTagging:") || h.name.starts_with("ObjectAcl:");
         let mut object = serde_json::Map::new();
         object.insert("key".into(), event_key(h.key).into());
         if let Some(size) = h.size {
@@ -368,21 +372,23 @@ impl BucketDoc {
                         "object": Value::Object(object.clone()),
                     },
                 });
-                outgoing(kind, &d.arn, bucket, json!({ "Records": [record] }).to_string())
+                let mut n = outgoing(kind, &d.arn, bucket, json!({ "Records": [record] }).to_string());
+                n.trace_header = caller.trace_header.clone();
+                serde_json::to_string(&n).unwrap_or_default()
             })
             .collect()
     }
 }
 
-fn outgoing(kind: TargetKind, arn: &str, bucket: &BucketRecord, body: String) -> String {
-    let n = Outgoing {
+fn outgoing(kind: TargetKind, arn: &str, bucket: &BucketRecord, body: String) -> Outgoing {
+    Outgoing {
         kind,
         arn: arn.to_owned(),
         bucket_arn: bucket_arn(&bucket.name),
         account: bucket.account.clone(),
         body,
-    };
-    serde_json::to_string(&n).unwrap_or_default()
+        trace_header: None,
+    }
 }
 
 /// A request id as S3's look: sixteen upper-case hex digits.
@@ -449,7 +455,9 @@ impl S3Service {
                 let mut tests: Vec<String> = config
                     .all()
                     .filter(|(kind, _)| *kind != TargetKind::Function)
-                    .map(|(kind, d)| outgoing(kind, &d.arn, &b, body.clone()))
+                    .map(|(kind, d)| {
+                        serde_json::to_string(&outgoing(kind, &d.arn, &b, body.clone())).unwrap_or_default()
+                    })
                     .collect();
                 tests.dedup();
                 tests
