@@ -677,6 +677,14 @@ def test_bucket_settings_answer_as_aws_does(s3):
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
     assert s3.get_bucket_encryption(Bucket="configured")["ServerSideEncryptionConfiguration"]["Rules"][0][
         "ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    wrong = error_of(s3.put_bucket_encryption, Bucket="configured", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256", "KMSMasterKeyID": "key"}}]})
+    assert (wrong[0], wrong[2]["ArgumentName"]) == ("InvalidArgument", "ApplyServerSideEncryptionByDefault")
+    code, _, err = error_of(s3.put_bucket_tagging, Bucket="configured", Tagging={"TagSet": [{"Key": "aws:x", "Value": "1"}]})
+    assert (code, err["Message"], err["TagKey"]) == ("InvalidTag", "System tags cannot be added/updated by requester", "aws:x")
+    s3.create_bucket(Bucket="writer-owned", ObjectOwnership="ObjectWriter")
+    assert s3.get_bucket_ownership_controls(Bucket="writer-owned")["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "ObjectWriter"}]
     bad_cors = {"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}]}
     code, _, err = error_of(s3.put_bucket_cors, Bucket="configured", CORSConfiguration=bad_cors)
     assert (code, err["Message"]) == ("InvalidRequest", "Found unsupported HTTP method in CORS config. Unsupported method is PATCH")

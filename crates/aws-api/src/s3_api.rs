@@ -398,7 +398,8 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
     let out = match op {
         "CreateBucket" => {
             let constraint = v.pointer("/CreateBucketConfiguration/LocationConstraint").and_then(Value::as_str);
-            let b = s3.create_bucket(caller, &bucket, constraint)?;
+            let ownership = v.get("ObjectOwnership").and_then(Value::as_str);
+            let b = s3.create_bucket(caller, &bucket, constraint, ownership)?;
             json!({ "Location": format!("/{}", b.name) })
         }
         "HeadBucket" => {
@@ -441,7 +442,7 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
         "CopyObject" => copy_object(s3, caller, &bucket, v)?,
         "GetObjectAttributes" => object_attributes(s3, caller, &bucket, v)?,
         "PutBucketTagging" => {
-            s3.set_bucket_tags(caller, &bucket, Some(&tag_set(v)))?;
+            s3.set_bucket_tags(caller, &bucket, Some(&tag_set(v)?))?;
             json!({})
         }
         "GetBucketTagging" => json!({ "TagSet": tag_list(&s3.bucket_tags(caller, &bucket)?) }),
@@ -451,7 +452,7 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
         }
         "PutObjectTagging" | "DeleteObjectTagging" => {
             let version = v.get("VersionId").and_then(Value::as_str);
-            let tags = (op == "PutObjectTagging").then(|| tag_set(v));
+            let tags = (op == "PutObjectTagging").then(|| tag_set(v)).transpose()?;
             let version = s3.set_object_tags(caller, &bucket, &text(v, "Key"), version, tags.as_deref())?;
             json!({ "VersionId": version })
         }
@@ -514,10 +515,20 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
     Ok(Answer::Xml(out))
 }
 
-/// A `Tagging` body's `TagSet`, as pairs.
-fn tag_set(v: &Value) -> Vec<(String, String)> {
+/// A `Tagging` body's `TagSet`, as pairs; a tag without its key or value is malformed.
+fn tag_set(v: &Value) -> Result<Vec<(String, String)>, S3Error> {
     let set = v.pointer("/Tagging/TagSet").and_then(Value::as_array);
-    set.into_iter().flatten().map(|t| (text(t, "Key"), text(t, "Value"))).collect()
+    set.into_iter()
+        .flatten()
+        .map(|t| match (t.get("Key").and_then(Value::as_str), t.get("Value").and_then(Value::as_str)) {
+            (Some(k), Some(v)) => Ok((k.to_owned(), v.to_owned())),
+            _ => Err(S3Error::new(
+                "MalformedXML",
+                400,
+                "The XML you provided was not well-formed or did not validate against our published schema",
+            )),
+        })
+        .collect()
 }
 
 fn tag_list(tags: &BTreeMap<String, String>) -> Vec<Value> {

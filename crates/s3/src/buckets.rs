@@ -72,18 +72,39 @@ const DEFAULT_REGION: &str = "us-east-1";
 
 impl S3Service {
     /// CreateBucket, sent to `caller.region`'s endpoint.
-    pub fn create_bucket(&self, caller: &Caller, name: &str, constraint: Option<&str>) -> Result<Bucket, S3Error> {
+    /// `ownership`: `x-amz-object-ownership`, the bucket's ownership controls (else
+    /// `BucketOwnerEnforced`).
+    pub fn create_bucket(
+        &self,
+        caller: &Caller,
+        name: &str,
+        constraint: Option<&str>,
+        ownership: Option<&str>,
+    ) -> Result<Bucket, S3Error> {
         if caller.anonymous {
             return Err(crate::access::access_denied());
         }
         names::check_bucket(name)?;
         let region = bucket_region(&caller.region, constraint)?;
+        let mut doc = crate::tagging::BucketDoc::default();
+        if let Some(o) = ownership {
+            if !["BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"].contains(&o) {
+                return Err(S3Error::new(
+                    "InvalidArgument",
+                    400,
+                    format!("Invalid x-amz-object-ownership header: {o}"),
+                )
+                .with("ArgumentName", "x-amz-object-ownership"));
+            }
+            let rules = serde_json::json!({ "Rules": [{ "ObjectOwnership": o }] });
+            doc.settings.insert("ownership".into(), rules);
+        }
         let record = BucketRecord {
             name: name.to_owned(),
             account: caller.account.clone(),
             region: region.clone(),
             created_ms: now_ms(),
-            doc: "{}".into(),
+            doc: serde_json::to_string(&doc).map_err(S3Error::internal)?,
         };
         if self.inner.store.insert_bucket(&record)? {
             return Ok(record.into());

@@ -184,17 +184,20 @@ impl Setting {
             }
             Setting::Encryption => {
                 let rules = list(v, "Rules");
-                let algorithm = |r: &Value| {
-                    r.pointer("/ApplyServerSideEncryptionByDefault/SSEAlgorithm")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                };
-                if rules.is_empty()
-                    || rules
-                        .iter()
-                        .any(|r| !matches!(algorithm(r).as_deref(), Some("AES256" | "aws:kms" | "aws:kms:dsse")))
-                {
+                let [rule] = rules.as_slice() else { return Err(malformed()) };
+                let default = rule.get("ApplyServerSideEncryptionByDefault");
+                let algorithm = default.and_then(|d| d.get("SSEAlgorithm")).and_then(Value::as_str);
+                let kms = matches!(algorithm, Some("aws:kms" | "aws:kms:dsse"));
+                if !(kms || algorithm == Some("AES256")) {
                     return Err(malformed());
+                }
+                if !kms && default.is_some_and(|d| d.get("KMSMasterKeyID").is_some()) {
+                    return Err(S3Error::new(
+                        "InvalidArgument",
+                        400,
+                        "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse",
+                    )
+                    .with("ArgumentName", "ApplyServerSideEncryptionByDefault"));
                 }
             }
             Setting::Ownership => {

@@ -31,28 +31,41 @@ pub(crate) struct BucketDoc {
     pub(crate) settings: BTreeMap<String, serde_json::Value>,
 }
 
-fn invalid_tag(message: &str) -> S3Error {
-    S3Error::new("InvalidTag", 400, message)
+fn invalid_tag(message: &str, key: &str) -> S3Error {
+    S3Error::new("InvalidTag", 400, message).with("TagKey", key)
 }
 
-/// Checks a tag set given as pairs (duplicates refused), at most `max` of them.
+/// What a tag's key and value may hold: letters, digits, spaces and `_ . : / = + - @`.
+fn tag_text(text: &str) -> bool {
+    text.chars().all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+}
+
+/// Checks a tag set given as pairs (duplicates refused), at most `max` of them, as S3
+/// checks a bucket's (`what`: `Bucket`) or an object's.
 pub fn check_tags(pairs: &[(String, String)], max: usize, what: &str) -> Result<BTreeMap<String, String>, S3Error> {
     if pairs.len() > max {
         return Err(S3Error::new("BadRequest", 400, format!("{what} tags cannot be greater than {max}")));
     }
     let mut tags = BTreeMap::new();
     for (k, v) in pairs {
-        if k.is_empty() || k.chars().count() > 128 {
-            return Err(invalid_tag("The TagKey you have provided is invalid"));
+        if k.is_empty() || k.chars().count() > 128 || !tag_text(k) {
+            return Err(invalid_tag("The TagKey you have provided is invalid", k));
         }
         if v.chars().count() > 256 {
-            return Err(invalid_tag("The TagValue you have provided is too long, max 256"));
+            return Err(invalid_tag("The TagValue you have provided is too long, max 256", k));
+        }
+        if !tag_text(v) {
+            return Err(invalid_tag("The TagValue you have provided is invalid", k).with("TagValue", v.as_str()));
         }
         if k.to_ascii_lowercase().starts_with("aws:") {
-            return Err(invalid_tag("Your TagKey cannot be prefixed with aws:"));
+            let message = match what {
+                "Bucket" => "System tags cannot be added/updated by requester",
+                _ => "Your TagKey cannot be prefixed with aws:",
+            };
+            return Err(invalid_tag(message, k));
         }
         if tags.insert(k.clone(), v.clone()).is_some() {
-            return Err(invalid_tag("Cannot provide multiple Tags with the same key"));
+            return Err(invalid_tag("Cannot provide multiple Tags with the same key", k));
         }
     }
     Ok(tags)
@@ -142,6 +155,16 @@ mod tests {
         assert_eq!(check_tags(&pairs(&[("a", "1"), ("b", "")]), 10, "Object").unwrap().len(), 2);
         assert_eq!(check_tags(&pairs(&[("a", "1"), ("a", "2")]), 10, "Object").unwrap_err().code, "InvalidTag");
         assert_eq!(check_tags(&pairs(&[("aws:x", "1")]), 10, "Object").unwrap_err().code, "InvalidTag");
+        let e = check_tags(&pairs(&[("aws:x", "1")]), 50, "Bucket").unwrap_err();
+        assert_eq!(e.message, "System tags cannot be added/updated by requester");
+        let e = check_tags(&pairs(&[("Key1,Key2", "1")]), 10, "Object").unwrap_err();
+        assert_eq!(
+            (e.message.as_str(), e.fields[0].1.as_str()),
+            ("The TagKey you have provided is invalid", "Key1,Key2")
+        );
+        let e = check_tags(&pairs(&[("k", "Val1,Val2")]), 10, "Object").unwrap_err();
+        assert_eq!(e.fields[1], ("TagValue".into(), "Val1,Val2".to_owned()));
+        assert!(check_tags(&pairs(&[("team name", "a-b_c.d:e/f=g+h@i")]), 10, "Object").is_ok());
         let many: Vec<(String, String)> = (0..11).map(|i| (i.to_string(), String::new())).collect();
         let e = check_tags(&many, 10, "Object").unwrap_err();
         assert_eq!((e.code, e.message.as_str()), ("BadRequest", "Object tags cannot be greater than 10"));
