@@ -232,6 +232,13 @@ impl Authenticator {
         let declared =
             sigv4::verify_declared(&req, &sig, now, |_| known.as_ref().map(|k| k.secret.clone()), &self.signing)?;
         let known = known.ok_or(Refusal::UnknownKey)?;
+        // Signed chunks are checked as they arrive, each against this request's signature.
+        let declared = match declared {
+            sigv4::Declared::Streaming(s) if s.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD") => {
+                sigv4::Declared::SignedChunks(Box::new(sigv4::ChunkSigner::new(&sig, &known.secret, &self.signing)))
+            }
+            other => other,
+        };
         let who =
             Authenticated { account: known.account.clone(), region: sig.region, principal: known.principal.clone() };
         Ok(Some((who, declared)))

@@ -98,8 +98,11 @@ pub mod fuzz {
         let pieces =
             vec![Ok(bytes::Bytes::copy_from_slice(&body[..cut])), Ok(bytes::Bytes::copy_from_slice(&body[cut..]))];
         let slot = std::sync::Arc::new(model::sync::Mutex::new(None));
-        let decoded =
-            crate::chunked::decode(futures_util::stream::iter(pieces), Some(("x-amz-checksum-crc32".into(), slot)));
+        let decoded = crate::chunked::decode(
+            futures_util::stream::iter(pieces),
+            Some(("x-amz-checksum-crc32".into(), slot)),
+            None,
+        );
         let mut decoded = std::pin::pin!(decoded);
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
         runtime.block_on(async {

@@ -283,12 +283,14 @@ pub fn verify_with(
 
 /// What an S3 request whose body has not been read yet (it streams to the service)
 /// declares of it: the payload hash it signed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Declared {
     /// `UNSIGNED-PAYLOAD` (and every presigned URL): nothing to check.
     Unsigned,
-    /// `STREAMING-…`: an `aws-chunked` body whose chunks carry their own signatures.
+    /// `STREAMING-…`: an `aws-chunked` body (its checksum, if any, in a trailer).
     Streaming(String),
+    /// An `aws-chunked` body whose chunks are signed, each to be checked as it arrives.
+    SignedChunks(Box<ChunkSigner>),
     /// The body's SHA-256, hex, which the body must turn out to have.
     Digest(String),
 }
@@ -321,11 +323,54 @@ pub fn verify_declared(
         }
     };
     let payload = match &declared {
-        Declared::Unsigned => UNSIGNED_PAYLOAD,
+        Declared::Unsigned | Declared::SignedChunks(_) => UNSIGNED_PAYLOAD,
         Declared::Streaming(s) | Declared::Digest(s) => s.as_str(),
     };
     verify_payload(req, sig, now, lookup, keys, payload)?;
     Ok(declared)
+}
+
+/// Checks the chunks of a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` body: each chunk's
+/// signature chains from the one before it, the first from the request's own.
+#[derive(Clone)]
+pub struct ChunkSigner {
+    key: hmac::Key,
+    amz_date: String,
+    scope: String,
+    previous: String,
+}
+
+impl std::fmt::Debug for ChunkSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkSigner").field("scope", &self.scope).finish_non_exhaustive()
+    }
+}
+
+/// The SHA-256 of nothing, hex.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+impl ChunkSigner {
+    /// The signer of a request whose signature `sig` was just verified with `secret`.
+    pub fn new(sig: &Signature, secret: &Secret, keys: &SigningKeys) -> ChunkSigner {
+        ChunkSigner {
+            key: keys.get(&secret.secret_key, &sig.date, &sig.region, &sig.service),
+            amz_date: sig.amz_date.clone(),
+            scope: format!("{}/{}/{}/aws4_request", sig.date, sig.region, sig.service),
+            previous: sig.signature.clone(),
+        }
+    }
+
+    /// Whether `signature` is the next chunk's, whose data hashes to `data_sha256` (hex).
+    pub fn verify(&mut self, signature: &str, data_sha256: &str) -> bool {
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{EMPTY_SHA256}\n{data_sha256}",
+            self.amz_date, self.scope, self.previous
+        );
+        let expected = sign(&self.key, &to_sign);
+        let ok = constant_time_eq(expected.as_bytes(), signature.as_bytes());
+        self.previous = expected;
+        ok
+    }
 }
 
 fn verify_payload(

@@ -173,7 +173,8 @@ fn upload_body(parts: &Parts, body: Body) -> (Option<u64>, Upload, Option<s3::De
         })
     });
     if chunked {
-        (length, Box::pin(crate::chunked::decode(raw, slot)), checksum)
+        let signer = parts.extensions.get::<super::signed::ChunkSigning>().map(|s| s.0.clone());
+        (length, Box::pin(crate::chunked::decode(raw, slot, signer)), checksum)
     } else {
         (length, Box::pin(raw), checksum)
     }

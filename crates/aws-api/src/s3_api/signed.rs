@@ -9,6 +9,10 @@ use sigv4::{Declared, Refusal};
 use super::*;
 use crate::auth::Authenticator;
 
+/// The checker of a request's signed chunks, for the `aws-chunked` decoder.
+#[derive(Debug, Clone)]
+pub(crate) struct ChunkSigning(pub(crate) sigv4::ChunkSigner);
+
 /// Marks a request that no one signed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Anonymous;
@@ -51,6 +55,10 @@ pub(crate) async fn authenticated(
             parts.extensions.insert(who);
             match declared {
                 Declared::Digest(hex) => digest_checked(body, hex),
+                Declared::SignedChunks(signer) => {
+                    parts.extensions.insert(ChunkSigning(*signer));
+                    body
+                }
                 Declared::Unsigned | Declared::Streaming(_) => body,
             }
         }
