@@ -452,15 +452,15 @@ impl S3Service {
                     "HostId": host_id(),
                 })
                 .to_string();
-                let mut tests: Vec<String> = config
+                // One test event to each queue and topic, however many configurations name it.
+                let mut named = std::collections::HashSet::new();
+                config
                     .all()
-                    .filter(|(kind, _)| *kind != TargetKind::Function)
+                    .filter(|(kind, d)| *kind != TargetKind::Function && named.insert(d.arn.as_str()))
                     .map(|(kind, d)| {
                         serde_json::to_string(&outgoing(kind, &d.arn, &b, body.clone())).unwrap_or_default()
                     })
-                    .collect();
-                tests.dedup();
-                tests
+                    .collect()
             }
         };
         let empty = config == Notifications::default();
