@@ -248,7 +248,7 @@ impl S3Service {
     ) -> Result<PartWritten, S3Error> {
         self.upload_of(caller, (&input.bucket, &input.key, &input.upload_id), "s3:PutObject")?;
         let src = self.object(caller, &source.0, &source.1, source.2.as_deref())?;
-        conditions.check_read(&src).map_err(crate::objects::as_copy_condition)?;
+        conditions.check_copy_source(&src)?;
         let (start, len) = match range {
             None => (0, src.size),
             Some(r) => copy_range(r, src.size)?,

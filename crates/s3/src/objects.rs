@@ -113,27 +113,47 @@ fn precondition_failed(condition: &str) -> S3Error {
 }
 
 impl Conditions {
-    /// GetObject's and HeadObject's conditions against the object: `PreconditionFailed`
-    /// (412), or `NotModified` (304), in HTTP's order of precedence.
-    pub fn check_read(&self, o: &Stored) -> Result<(), S3Error> {
+    /// Which of a read's conditions fails of the object, in HTTP's order of precedence
+    /// (`If-Unmodified-Since` only without `If-Match`, `If-Modified-Since` only without
+    /// `If-None-Match`, and not for a date still to come): its name, and whether it means
+    /// `Not Modified` rather than a failed precondition.
+    fn read_refusal(&self, o: &Stored) -> Option<(&'static str, bool)> {
         // HTTP dates have whole seconds.
         let modified = o.modified_ms / 1000 * 1000;
         match &self.if_match {
-            Some(list) if !names_etag(list, &o.etag) => return Err(precondition_failed("If-Match")),
+            Some(list) if !names_etag(list, &o.etag) => return Some(("If-Match", false)),
             Some(_) => {}
             None if self.if_unmodified_since.is_some_and(|t| modified > t) => {
-                return Err(precondition_failed("If-Unmodified-Since"))
+                return Some(("If-Unmodified-Since", false))
             }
             None => {}
         }
-        let not_modified = match &self.if_none_match {
-            Some(list) => names_etag(list, &o.etag),
-            None => self.if_modified_since.is_some_and(|t| modified <= t),
-        };
-        if not_modified {
-            return Err(S3Error::new("NotModified", 304, "Not Modified"));
+        match &self.if_none_match {
+            Some(list) => names_etag(list, &o.etag).then_some(("If-None-Match", true)),
+            None => {
+                let past = self.if_modified_since.filter(|t| *t <= now_ms());
+                past.is_some_and(|t| modified <= t).then_some(("If-Modified-Since", true))
+            }
         }
-        Ok(())
+    }
+
+    /// GetObject's and HeadObject's conditions against the object: `PreconditionFailed`
+    /// (412), or `NotModified` (304).
+    pub fn check_read(&self, o: &Stored) -> Result<(), S3Error> {
+        match self.read_refusal(o) {
+            None => Ok(()),
+            Some((_, true)) => Err(S3Error::new("NotModified", 304, "Not Modified")),
+            Some((name, false)) => Err(precondition_failed(name)),
+        }
+    }
+
+    /// A copy's conditions on its source (`x-amz-copy-source-if-*`): any that fails is a
+    /// failed precondition, named by its header.
+    pub fn check_copy_source(&self, o: &Stored) -> Result<(), S3Error> {
+        match self.read_refusal(o) {
+            None => Ok(()),
+            Some((name, _)) => Err(precondition_failed(&format!("x-amz-copy-source-{name}"))),
+        }
     }
 
     /// PutObject's conditions (`If-None-Match: *`, `If-Match`) against the key's current
@@ -372,7 +392,7 @@ impl S3Service {
         let versioning = crate::versioning::doc_of(&bucket)?;
         names::check_key(&input.key)?;
         let source = self.object(caller, src_bucket, src_key, src_version.as_deref())?;
-        input.conditions.check_read(&source).map_err(as_copy_condition)?;
+        input.conditions.check_copy_source(&source)?;
         let same = *src_bucket == input.bucket && *src_key == input.key;
         if same && input.replace.is_none() && !input.changes_attributes {
             return Err(S3Error::new(
@@ -500,15 +520,6 @@ impl S3Service {
     ) -> Result<Vec<Result<crate::Deleted, S3Error>>, S3Error> {
         self.inner.store.bucket(bucket)?.ok_or_else(|| S3Error::no_bucket(bucket))?;
         Ok(keys.iter().map(|(k, v)| self.delete_object(caller, bucket, k, v.as_deref())).collect())
-    }
-}
-
-/// A copy's conditions on its source: what would be `304 Not Modified` on a read is a
-/// failed precondition.
-pub(crate) fn as_copy_condition(e: S3Error) -> S3Error {
-    match e.status {
-        304 => precondition_failed("x-amz-copy-source-If-None-Match"),
-        _ => e,
     }
 }
 
