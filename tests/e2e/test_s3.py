@@ -78,6 +78,8 @@ def test_objects_round_trip_with_their_headers_ranges_and_digests(s3):
     assert (code, status, err["CalculatedDigest"]) == ("BadDigest", 400, "jXd/OF09/siBXSD3SWAm3A==")
     assert error_of(s3.head_object, Bucket="docs", Key="bad")[:2] == ("404", 404)
     assert error_of(s3.put_object, Bucket="docs", Key="bad", Body=b"data", ContentMD5="nope")[0] == "InvalidDigest"
+    code, status, err = error_of(s3.put_object, Bucket="docs", Key="bad", Body=b"data", StorageClass="OUTPOSTS")
+    assert (code, status, err["StorageClassRequested"]) == ("InvalidStorageClass", 400, "OUTPOSTS")
     code, _, err = error_of(s3.get_object, Bucket="docs", Key="missing")
     assert (code, err["Key"], err["Message"]) == ("NoSuchKey", "missing", "The specified key does not exist.")
     assert error_of(s3.get_object, Bucket="no-such-bucket-here", Key="k")[0] == "NoSuchBucket"

@@ -463,6 +463,7 @@ fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S
         }
         "CreateMultipartUpload" => {
             let key = text(v, "Key");
+            s3::names::check_storage_class(v.get("StorageClass").and_then(Value::as_str))?;
             let mut meta = meta_of(v);
             if v.get("ACL").is_some() {
                 meta.acl = Some(s3.acl_grants(caller, &bucket, &settings::acl_of(v))?);

@@ -46,6 +46,30 @@ pub fn region_known(region: &str) -> bool {
     region == "us-east-1" || crate::buckets::LOCATIONS.contains(&region)
 }
 
+/// The storage classes a general-purpose bucket takes (their objects are kept alike here).
+const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+];
+
+/// `x-amz-storage-class`: one a general-purpose bucket takes (not Outposts', Snow's or a
+/// directory bucket's), else S3's `InvalidStorageClass`.
+pub fn check_storage_class(class: Option<&str>) -> Result<(), S3Error> {
+    match class {
+        Some(c) if !STORAGE_CLASSES.contains(&c) => {
+            Err(S3Error::new("InvalidStorageClass", 400, "The storage class you specified is not valid")
+                .with("StorageClassRequested", c))
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,6 +103,7 @@ pub(super) async fn upload_part_copy(s: &ApiState, call: &Call, model: &protocol
 /// CopyObject.
 pub(super) fn copy_object(s3: &S3Service, caller: &Caller, bucket: &str, v: &Value) -> Result<Value, S3Error> {
     let (src_bucket, src_key, version) = copy_source(v)?;
+    s3::names::check_storage_class(v.get("StorageClass").and_then(Value::as_str))?;
     let replace = match v.get("MetadataDirective").and_then(Value::as_str) {
         Some("REPLACE") => Some(meta_of(v)),
         Some("COPY") | None => None,
@@ -223,6 +224,11 @@ pub(super) async fn put_object(
     } else {
         let conditions = conditions(&input, "");
         let mut meta = meta_of(&input);
+        if let Err(e) = s3::names::check_storage_class(input.get("StorageClass").and_then(Value::as_str)) {
+            let mut resp = fail(call, &e);
+            resp.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
+            return resp;
+        }
         if input.get("ACL").is_some() {
             match s.s3.acl_grants(&call.caller, &bucket, &settings::acl_of(&input)) {
                 Ok(grants) => meta.acl = Some(grants),
