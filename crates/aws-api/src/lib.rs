@@ -6,9 +6,11 @@
 //! (`X-Amz-Target`); the query protocol (form `Action=…`) of SQS, SNS, STS and IAM, told
 //! apart by the SigV4 credential scope or the action; and S3, by its hosts
 //! (`bucket.s3.localhost`, `s3.localhost`) or a signature scoped to it (`s3_api.rs`, which
-//! streams bodies both ways and decodes `aws-chunked` uploads in `chunked.rs`). In authenticated mode (`auth.rs`) a request gets this far only
-//! with a valid signature by a known key, scoped to the endpoint's service, and acts in
-//! that key's account; code download links carry a signature of the server's own
+//! streams bodies both ways and decodes `aws-chunked` uploads in `chunked.rs`). In
+//! authenticated mode (`auth.rs`) a request gets this far only with a valid signature by a
+//! known key, scoped to the endpoint's service, and acts in that key's account (S3's are
+//! checked without reading their bodies, and unsigned ones go on as anonymous,
+//! `s3_api/signed.rs`); code download links carry a signature of the server's own
 //! (`code_urls.rs`). Requests addressed to a deployed API (`{api-id}.execute-api.localhost`, or
 //! a path form), or to a function URL (`{url-id}.lambda-url.{region}.localhost`), go to
 //! the `gateway` crate's data plane first, through its front door, with the authentication

@@ -6,13 +6,13 @@
 //! [`store::ObjectStore`] only then, so an answered write survives a `kill -9` and an
 //! interrupted one leaves nothing visible. Keys are opaque: they name rows, never files.
 //! `buckets.rs` holds the buckets (names in `names.rs`), `objects.rs` the objects,
-//! `listing.rs` ListObjects and ListObjectsV2, `multipart.rs` multipart uploads,
-//! `tagging.rs` tags (and the bucket's configuration document), `versioning.rs` versions
-//! and delete markers, `settings.rs` the settings kept as documents (CORS, lifecycle,
-//! policy, encryption, …), `lifecycle.rs` their expiration, `acl.rs` ACLs, `access.rs` who may do what (policy, ACLs,
-//! public access block), `cors.rs` preflights, `notifications.rs` event
-//! notifications (queued with the write that causes them, delivered to SQS, SNS and
-//! Lambda through [`EventTargets`]).
+//! `checksums.rs` their flexible checksums, `listing.rs` ListObjects and ListObjectsV2,
+//! `multipart.rs` multipart uploads, `tagging.rs` tags (and the bucket's configuration
+//! document), `versioning.rs` versions and delete markers, `settings.rs` the settings kept
+//! as documents (CORS, lifecycle, policy, encryption, …), `lifecycle.rs` their expiration,
+//! `acl.rs` ACLs, `access.rs` who may do what (policy, ACLs, public access block),
+//! `cors.rs` preflights, `notifications.rs` event notifications (queued with the write that
+//! causes them, delivered to SQS, SNS and Lambda through [`EventTargets`]).
 //!
 //! It knows nothing of S3's XML or HTTP: `aws-api` speaks them, and hands bodies in as
 //! streams of bytes already decoded (`aws-chunked` included). Metadata calls are short
