@@ -233,7 +233,7 @@ impl Setting {
 }
 
 impl S3Service {
-    /// Put<Setting>: checked, then stored as given.
+    /// `Put<Setting>`: checked, then stored as given.
     pub fn put_setting(&self, caller: &Caller, bucket: &str, setting: Setting, v: Value) -> Result<(), S3Error> {
         let mut doc = self.bucket_doc(caller, bucket)?;
         setting.check(&v)?;
@@ -245,7 +245,7 @@ impl S3Service {
         self.save_doc(bucket, &doc)
     }
 
-    /// Get<Setting>: the document as stored, S3's default, or S3's error for a missing one.
+    /// `Get<Setting>`: the document as stored, S3's default, or S3's error for a missing one.
     pub fn setting(&self, caller: &Caller, bucket: &str, setting: Setting) -> Result<Value, S3Error> {
         let doc = self.bucket_doc(caller, bucket)?;
         match doc.settings.get(setting.key()) {
@@ -257,7 +257,7 @@ impl S3Service {
         }
     }
 
-    /// Delete<Setting>: gone (encryption back to S3's default).
+    /// `Delete<Setting>`: gone (encryption back to S3's default).
     pub fn delete_setting(&self, caller: &Caller, bucket: &str, setting: Setting) -> Result<(), S3Error> {
         let mut doc = self.bucket_doc(caller, bucket)?;
         match setting {
