@@ -155,6 +155,21 @@ impl Conn {
         self.call_with(method, path, &[("content-type", "application/json")], body).await
     }
 
+    /// A request to this connection's server.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<hyper::Request<Full<Bytes>>> {
+        let mut req = hyper::Request::builder().method(method).uri(path).header("host", &self.host);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Ok(req.body(Full::new(body))?)
+    }
+
     async fn call_with(
         &mut self,
         method: &str,
@@ -162,11 +177,7 @@ impl Conn {
         headers: &[(&str, &str)],
         body: Bytes,
     ) -> Result<(u16, Bytes)> {
-        let mut req = hyper::Request::builder().method(method).uri(path).header("host", &self.host);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let req = req.body(Full::new(body))?;
+        let req = self.request(method, path, headers, body)?;
         // A server that closes connections after each answer (moto's) gets a new one.
         if self.sender.is_closed() || self.sender.ready().await.is_err() {
             *self = Conn::open(self.addr).await?;
@@ -181,12 +192,9 @@ impl Conn {
     /// A call whose answer is only counted as it arrives, never gathered (a large
     /// download, as a client writing to a file or a socket sees it): status and length.
     async fn call_counted(&mut self, method: &str, path: &str, headers: &[(&str, &str)]) -> Result<(u16, u64)> {
-        let mut req = hyper::Request::builder().method(method).uri(path).header("host", &self.host);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
+        let req = self.request(method, path, headers, Bytes::new())?;
         self.sender.ready().await?;
-        let resp = self.sender.send_request(req.body(Full::new(Bytes::new()))?).await?;
+        let resp = self.sender.send_request(req).await?;
         let status = resp.status().as_u16();
         let mut body = resp.into_body();
         let mut length = 0u64;
@@ -206,12 +214,9 @@ impl Conn {
         headers: &[(&str, &str)],
         body: Bytes,
     ) -> Result<(u16, String)> {
-        let mut req = hyper::Request::builder().method(method).uri(path).header("host", &self.host);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
+        let req = self.request(method, path, headers, body)?;
         self.sender.ready().await?;
-        let resp = self.sender.send_request(req.body(Full::new(body))?).await?;
+        let resp = self.sender.send_request(req).await?;
         let status = resp.status().as_u16();
         let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         resp.into_body().collect().await?;

@@ -41,6 +41,11 @@ pub(crate) struct Rule {
     abort_days: Option<i64>,
 }
 
+/// `days` after `ms` (whatever a rule names, without overflowing).
+fn after_days(ms: i64, days: i64) -> i64 {
+    ms.saturating_add(days.saturating_mul(DAY_MS))
+}
+
 /// A timestamp in the configuration's tree: seconds, or an ISO 8601 text.
 fn time_ms(v: &Value) -> Option<i64> {
     match v {
@@ -106,7 +111,7 @@ impl Rule {
     fn expiry(&self, written_ms: i64) -> Option<i64> {
         match (self.days, self.date_ms) {
             // The day count is added, then rounded up to the next midnight UTC.
-            (Some(days), _) => Some(((written_ms + days * DAY_MS) / DAY_MS + 1) * DAY_MS),
+            (Some(days), _) => Some((after_days(written_ms, days) / DAY_MS).saturating_add(1).saturating_mul(DAY_MS)),
             (None, Some(date)) => Some(date),
             _ => None,
         }
@@ -238,7 +243,7 @@ impl S3Service {
                     Some(s) => rules
                         .iter()
                         .filter(|rule| rule.covers(&r.key, &o.meta.tags, o.size))
-                        .any(|rule| rule.noncurrent_days.is_some_and(|d| s.modified_ms + d * DAY_MS <= now)),
+                        .any(|rule| rule.noncurrent_days.is_some_and(|d| after_days(s.modified_ms, d) <= now)),
                     // The current version: a delete marker with nothing older is lone.
                     None => {
                         let older = page.get(i + 1).is_some_and(|n| n.key == r.key);
@@ -278,7 +283,7 @@ impl S3Service {
         let mut done = 0;
         for u in self.inner.store.uploads(&b.name, "", ("", ""), 10_000)? {
             let due = rules.iter().any(|r| {
-                u.key.starts_with(&r.prefix) && r.abort_days.is_some_and(|d| u.initiated_ms + d * DAY_MS <= now)
+                u.key.starts_with(&r.prefix) && r.abort_days.is_some_and(|d| after_days(u.initiated_ms, d) <= now)
             });
             if due {
                 let gone = self.inner.store.end_upload(&u.id, None, &[])?;

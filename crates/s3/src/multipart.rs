@@ -310,17 +310,11 @@ impl S3Service {
         }
         let etag = format!("\"{}-{}\"", hex(&md5::compute_digest(&md5s)), chosen.len());
         let record = ObjectRecord {
-            bucket: bucket.into(),
-            key: key.into(),
-            version: versioning.next_version(),
-            seq: 0,
-            latest: true,
-            marker: false,
             size: size as i64,
             etag,
-            modified_ms: now_ms(),
             blob: Some(blob.clone()),
             doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
+            ..versioning.new_version(bucket.into(), key.into())
         };
         let events =
             versioning.events(&b, caller, crate::objects::created("ObjectCreated:CompleteMultipartUpload", &record));

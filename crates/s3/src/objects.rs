@@ -336,17 +336,11 @@ impl S3Service {
             .with("CalculatedDigest", base64(&written.md5)));
         }
         let record = ObjectRecord {
-            bucket: input.bucket,
-            key: input.key,
-            version: versioning.next_version(),
-            seq: 0,
-            latest: true,
-            marker: false,
             size: written.size as i64,
             etag: format!("\"{}\"", hex(&written.md5)),
-            modified_ms: now_ms(),
             blob: Some(written.id.clone()),
             doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
+            ..versioning.new_version(input.bucket, input.key)
         };
         let events = versioning.events(&bucket, caller, created("ObjectCreated:Put", &record));
         let mut stored = self.commit(record, &input.conditions, &events)?;
@@ -430,17 +424,11 @@ impl S3Service {
             }
         }
         let record = ObjectRecord {
-            bucket: input.bucket,
-            key: input.key,
-            version: versioning.next_version(),
-            seq: 0,
-            latest: true,
-            marker: false,
             size: source.size as i64,
             etag,
-            modified_ms: now_ms(),
             blob: Some(blob),
             doc: serde_json::to_string(&meta).map_err(S3Error::internal)?,
+            ..versioning.new_version(input.bucket, input.key)
         };
         let events = versioning.events(&bucket, caller, created("ObjectCreated:Copy", &record));
         let mut stored = self.commit(record, &input.write_conditions, &events)?;

@@ -154,6 +154,19 @@ impl Setting {
                     if !matches!(text(rule, "Status").as_deref(), Some("Enabled" | "Disabled")) {
                         return Err(malformed());
                     }
+                    for (action, path) in [
+                        ("Expiration", "/Expiration/Days"),
+                        ("NoncurrentVersionExpiration", "/NoncurrentVersionExpiration/NoncurrentDays"),
+                        ("AbortIncompleteMultipartUpload", "/AbortIncompleteMultipartUpload/DaysAfterInitiation"),
+                    ] {
+                        if rule.pointer(path).and_then(Value::as_i64).is_some_and(|d| d < 1) {
+                            return Err(S3Error::new(
+                                "InvalidArgument",
+                                400,
+                                format!("'Days' for {action} action must be a positive integer"),
+                            ));
+                        }
+                    }
                     if text(rule, "ID").is_some_and(|id| id.len() > 255) {
                         return Err(S3Error::new(
                             "InvalidArgument",

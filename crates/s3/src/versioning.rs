@@ -58,6 +58,24 @@ impl BucketDoc {
         }
     }
 
+    /// A new current version of `key`, made now, with its version id: its bytes, ETag and
+    /// document for the caller to fill in.
+    pub(crate) fn new_version(&self, bucket: String, key: String) -> ObjectRecord {
+        ObjectRecord {
+            bucket,
+            key,
+            version: self.next_version(),
+            seq: 0,
+            latest: true,
+            marker: false,
+            size: 0,
+            etag: String::new(),
+            modified_ms: now_ms(),
+            blob: None,
+            doc: "{}".into(),
+        }
+    }
+
     /// Whether the bucket ever had versioning configured (its `null` version is then shown
     /// as `null`).
     pub(crate) fn versioned(&self) -> bool {
@@ -149,19 +167,7 @@ impl S3Service {
         name: &'static str,
         at: i64,
     ) -> Result<String, S3Error> {
-        let marker = ObjectRecord {
-            bucket: b.name.clone(),
-            key: key.into(),
-            version: doc.next_version(),
-            seq: 0,
-            latest: true,
-            marker: true,
-            size: 0,
-            etag: String::new(),
-            modified_ms: at,
-            blob: None,
-            doc: "{}".into(),
-        };
+        let marker = ObjectRecord { marker: true, modified_ms: at, ..doc.new_version(b.name.clone(), key.into()) };
         let happened = Happened { name, key, size: None, etag: None, version: Some(&marker.version) };
         let events = doc.events(b, caller, happened);
         let gone = self.inner.store.put_object(&marker, &events)?;
