@@ -680,6 +680,7 @@ const GATHER: Duration = Duration::from_millis(10);
 
 /// Commits pending function output, one transaction per wake-up, until the service goes.
 fn writer(inner: std::sync::Weak<Inner>) {
+    let mut since_trim = 0;
     loop {
         let Some(i) = inner.upgrade() else { return };
         {
@@ -689,12 +690,17 @@ fn writer(inner: std::sync::Weak<Inner>) {
                 if p.batches.is_empty() && Arc::strong_count(&i) == 1 {
                     return;
                 }
+                if p.batches.is_empty() && since_trim >= TRIM_AFTER_BYTES {
+                    since_trim = 0;
+                    give_back_free_memory();
+                }
             }
         }
         std::thread::sleep(GATHER);
         let _committing = i.commit.lock();
         let batches = {
             let mut p = i.pending.lock();
+            since_trim += p.bytes;
             p.lines = 0;
             p.bytes = 0;
             std::mem::take(&mut p.batches)
@@ -706,6 +712,22 @@ fn writer(inner: std::sync::Weak<Inner>) {
             i.dropped.fetch_add(lines as u64, Ordering::Relaxed);
             tracing::warn!("function logs not written: {e}");
         }
+    }
+}
+
+/// How much output passes through the writer before, once it idles, the memory it held
+/// is handed back to the system.
+const TRIM_AFTER_BYTES: usize = 32 * 1024 * 1024;
+
+/// Returns the allocator's free pages to the system. A flood of output is tens of
+/// megabytes of lines freed in any order on several threads; glibc keeps such holes in
+/// its arenas, so without this the server would hold a flood's peak for good.
+fn give_back_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists, under its locks.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
