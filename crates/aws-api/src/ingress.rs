@@ -27,6 +27,7 @@ pub(crate) const SERVED: &[&str] = &[
     "iam",
     "ssm",
     "s3",
+    "cloudformation",
 ];
 
 /// The largest body read to answer a request no handler took.

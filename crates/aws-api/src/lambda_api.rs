@@ -258,10 +258,10 @@ pub(crate) async fn handle(State(s): State<ApiState>, req: Request) -> Response 
 
 /// The operations that store code (hashing, unpacking and writing a package of up to
 /// 50 MB), which run on the blocking pool.
-const BLOCKING: [&str; 3] = ["CreateFunction", "UpdateFunctionCode", "PublishLayerVersion"];
+pub(crate) const BLOCKING: [&str; 3] = ["CreateFunction", "UpdateFunctionCode", "PublishLayerVersion"];
 
 /// Runs one of the [`BLOCKING`] operations.
-fn run_blocking(s: &ApiState, c: &Call, operation: &str) -> Result<Output, LambdaError> {
+pub(crate) fn run_blocking(s: &ApiState, c: &Call, operation: &str) -> Result<Output, LambdaError> {
     let value = match operation {
         "CreateFunction" => lambda_rest::create_function(s, c),
         "UpdateFunctionCode" => lambda_rest::update_function_code(s, c),
@@ -272,7 +272,7 @@ fn run_blocking(s: &ApiState, c: &Call, operation: &str) -> Result<Output, Lambd
 }
 
 /// Runs one operation.
-async fn run(s: &ApiState, c: &Call, operation: &str) -> Result<Output, LambdaError> {
+pub(crate) async fn run(s: &ApiState, c: &Call, operation: &str) -> Result<Output, LambdaError> {
     use lambda_esm as esm;
     use lambda_layers as layers;
     use lambda_policy as policy;

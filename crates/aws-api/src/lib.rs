@@ -40,10 +40,12 @@ mod apigw_v2;
 mod auth;
 mod caller;
 mod chunked;
+mod cloudformation_api;
 mod code_urls;
 mod edge;
 mod iam_api;
 mod ingress;
+mod internal;
 mod lambda_api;
 mod lambda_configuration;
 mod lambda_esm;
@@ -61,6 +63,7 @@ mod ssm_api;
 mod sts_api;
 
 pub use code_urls::CodeUrls;
+pub use internal::Internal;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
@@ -142,6 +145,8 @@ pub struct ApiState {
     pub ssm: ssm::SsmService,
     /// S3.
     pub s3: s3::S3Service,
+    /// CloudFormation.
+    pub cloudformation: cloudformation::CloudFormationService,
     /// How callers map to accounts and regions (shared: the state is cloned per request).
     pub callers: std::sync::Arc<CallerPolicy>,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -286,6 +291,8 @@ pub(crate) fn query_service_of(action: &str) -> Option<&'static str> {
         Some("iam")
     } else if sns_api::OPERATIONS.contains(&action) {
         Some("sns")
+    } else if cloudformation_api::OPERATIONS.contains(&action) {
+        Some("cloudformation")
     } else {
         None
     }
@@ -300,7 +307,7 @@ async fn query_request(s: ApiState, req: Request) -> Response {
 async fn query_request_for(s: ApiState, req: Request, path_queue: Option<(String, String)>) -> Response {
     // `GET /` or `POST /` signed for another service (S3's ListBuckets, CloudFormation).
     let signed = signed_service(req.headers());
-    if signed.as_deref().is_some_and(|svc| !["sqs", "sns", "sts", "iam"].contains(&svc)) {
+    if signed.as_deref().is_some_and(|svc| !["sqs", "sns", "sts", "iam", "cloudformation"].contains(&svc)) {
         return ingress::unserved(req).await;
     }
     if signed.as_deref() == Some("sqs") || path_queue.is_some() {
@@ -331,13 +338,13 @@ async fn query_request_for(s: ApiState, req: Request, path_queue: Option<(String
         let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         return sqs_api::handle(&s, req, protocol::Protocol::Query, None).await;
     }
-    if !["sns", "sts", "iam"].contains(&service) {
+    if !["sns", "sts", "iam", "cloudformation"].contains(&service) {
         return ingress::unserved_operation(service, protocol::Protocol::Query, &action, &request_id);
     }
     modelled(&s, service, protocol::Protocol::Query, &parts, bytes, &request_id).await
 }
 
-/// A request of SNS, STS, IAM or CloudWatch Logs, on the protocol layer: read and checked
+/// A request of SNS, STS, IAM, CloudWatch Logs, SSM or CloudFormation, on the protocol layer: read and checked
 /// from the service's model, run, and answered from it in the request's protocol.
 async fn modelled(
     s: &ApiState,
@@ -352,6 +359,7 @@ async fn modelled(
         "sts" => sts_api::OPERATIONS,
         "logs" => logs_api::OPERATIONS.as_slice(),
         "ssm" => ssm_api::OPERATIONS,
+        "cloudformation" => cloudformation_api::OPERATIONS,
         _ => iam_api::OPERATIONS,
     };
     let (model, input) = match ingress::read(service, q, parts, body, served) {
@@ -368,6 +376,19 @@ async fn modelled(
             sns_api::run(&s.sns, &caller, op, input.value.clone(), trace).await.map_err(|e| sns_api::service_error(&e))
         }
         "sts" => sts_api::run(&s.callers, &s.iam, parts, op, &input.value),
+        "cloudformation" => {
+            let principal = sts_api::identity(&s.callers, parts).1;
+            let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
+            let acting = cloudformation::Acting {
+                account: caller.account,
+                region: caller.region,
+                principal,
+                host: host.to_owned(),
+            };
+            cloudformation_api::run(&s.cloudformation, &acting, op, &input.value)
+                .await
+                .map_err(|e| cloudformation_api::service_error(&e))
+        }
         "logs" => {
             // Every Logs operation reads or writes its SQLite file: off the async workers.
             let (logs, op, value) = (s.logs.clone(), op.to_owned(), input.value.clone());

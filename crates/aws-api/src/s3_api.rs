@@ -389,6 +389,15 @@ enum Answer {
     Raw(Response),
 }
 
+/// An operation of [`run`]'s for another service (CloudFormation's providers): its output
+/// tree (`null` for the answers written by hand).
+pub(crate) fn run_tree(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Value, S3Error> {
+    run(s3, caller, op, v).map(|a| match a {
+        Answer::Xml(v) => v,
+        Answer::Raw(_) => Value::Null,
+    })
+}
+
 /// The operations whose input is all in the request's line, headers and XML body.
 fn run(s3: &S3Service, caller: &Caller, op: &str, v: &Value) -> Result<Answer, S3Error> {
     let bucket = text(v, "Bucket");

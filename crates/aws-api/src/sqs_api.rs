@@ -282,7 +282,13 @@ fn batch_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Result<(), SqsError> {
     SqsService::check_batch_ids(&ids)
 }
 
-async fn run(sqs: &SqsService, caller: &Caller, operation: &str, host: &str, body: Value) -> Result<Value, SqsError> {
+pub(crate) async fn run(
+    sqs: &SqsService,
+    caller: &Caller,
+    operation: &str,
+    host: &str,
+    body: Value,
+) -> Result<Value, SqsError> {
     let url_of = |q: sqs::QueueRef| queue_url(host, &q.account, &q.name);
     Ok(match operation {
         "SendMessageBatch" => {

@@ -111,6 +111,8 @@ pub struct Server {
     app: axum::Router,
     limits: serve::Limits,
     invoker: invoker::Invoker,
+    /// The services CloudFormation reaches (it holds them weakly).
+    _services: Arc<aws_api::ApiState>,
     _lock: nix::fcntl::Flock<std::fs::File>,
 }
 
@@ -213,7 +215,9 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     for key in iam.active_keys() {
         issued.accept_user_key(&key);
     }
-    let app = aws_api::router(aws_api::ApiState {
+    let cloudformation = cloudformation::CloudFormationService::start(database.clone())
+        .map_err(|e| anyhow::anyhow!("starting CloudFormation: {e}"))?;
+    let state = aws_api::ApiState {
         lambda,
         sqs,
         sns,
@@ -223,6 +227,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         logs,
         ssm,
         s3,
+        cloudformation: cloudformation.clone(),
         callers: Arc::new(aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
@@ -231,7 +236,12 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         }),
         adjustable_clock: config.async_.adjustable_clock,
         code_urls: aws_api::CodeUrls::open(&data.join("code-url.key")).context("opening the code link key")?,
-    });
+    };
+    // CloudFormation makes resources through the services' operations; the server holds
+    // them for as long as it runs.
+    let services = Arc::new(state.clone());
+    cloudformation.connect(Arc::new(aws_api::Internal::new(&services)));
+    let app = aws_api::router(state);
     if config.async_.adjustable_clock {
         tracing::warn!(
             "async.adjustable_clock is on: POST /_lamina/clock moves the clock of the async queue, SQS and S3's \
@@ -251,7 +261,16 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
             protocol::service(s.name);
         }
     });
-    Ok(Server { addr, data_dir: data, listener, app, limits, invoker: invoker.clone(), _lock: lock })
+    Ok(Server {
+        addr,
+        data_dir: data,
+        listener,
+        app,
+        limits,
+        invoker: invoker.clone(),
+        _services: services,
+        _lock: lock,
+    })
 }
 
 /// SSM (its documents in the database, its SecureString key in the data directory) and S3

@@ -1,0 +1,63 @@
+//! `AWS::Logs::LogGroup`.
+
+use serde_json::{json, Value};
+
+use super::{string, tag_map, Ctx, Failed, Kind, Made};
+use crate::stack::Resource;
+
+fn made(ctx: &Ctx<'_>, name: &str) -> Made {
+    Made::new(name, json!({"Arn": ctx.arn("logs", &format!("log-group:{name}:*"))}))
+}
+
+async fn retention(ctx: &Ctx<'_>, name: &str, props: &Value) -> Result<(), Failed> {
+    match super::int(props.get("RetentionInDays")) {
+        Some(days) => {
+            ctx.call("logs", "PutRetentionPolicy", json!({"logGroupName": name, "retentionInDays": days})).await?;
+        }
+        None => {
+            ctx.call("logs", "DeleteRetentionPolicy", json!({"logGroupName": name})).await?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn create(_: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, Failed> {
+    let name = props.get("LogGroupName").map(string).unwrap_or_default();
+    let mut input = json!({"logGroupName": name});
+    let tags = tag_map(props.get("Tags"));
+    if !tags.is_empty() {
+        input["tags"] = Value::Object(tags);
+    }
+    if let Some(k) = props.get("KmsKeyId") {
+        input["kmsKeyId"] = Value::String(string(k));
+    }
+    ctx.call("logs", "CreateLogGroup", input).await?;
+    if props.get("RetentionInDays").is_some() {
+        retention(ctx, &name, props).await?;
+    }
+    Ok(made(ctx, &name))
+}
+
+pub(super) async fn update(_: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Value) -> Result<Made, Failed> {
+    let name = old.physical.clone().unwrap_or_default();
+    if old.properties.get("RetentionInDays") != props.get("RetentionInDays") {
+        retention(ctx, &name, props).await?;
+    }
+    let (before, after) = (tag_map(old.properties.get("Tags")), tag_map(props.get("Tags")));
+    if before != after {
+        let arn = ctx.arn("logs", &format!("log-group:{name}"));
+        let gone: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
+        if !gone.is_empty() {
+            ctx.call("logs", "UntagResource", json!({"resourceArn": arn, "tagKeys": gone})).await?;
+        }
+        if !after.is_empty() {
+            ctx.call("logs", "TagResource", json!({"resourceArn": arn, "tags": after})).await?;
+        }
+    }
+    Ok(made(ctx, &name))
+}
+
+pub(super) async fn delete(_: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Failed> {
+    let name = old.physical.clone().unwrap_or_default();
+    ctx.call_gone_ok("logs", "DeleteLogGroup", json!({"logGroupName": name})).await
+}

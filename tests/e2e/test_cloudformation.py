@@ -1,0 +1,273 @@
+"""CloudFormation, as a user drives it with boto3 and the aws CLI: stacks created, updated
+and deleted with their resources made through the services themselves, waiters, events,
+outputs, exports, parameters, rollbacks, and stacks that survive a restart."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+APP = """
+AWSTemplateFormatVersion: '2010-09-09'
+Description: An app of a queue, a topic, a role and a function.
+Parameters:
+  Greeting:
+    Type: String
+    Default: hello
+    AllowedValues: [hello, hi]
+  Secret:
+    Type: String
+    NoEcho: true
+    Default: s3cr3t
+Conditions:
+  Friendly: !Equals [!Ref Greeting, hi]
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: 45
+      Tags:
+        - Key: app
+          Value: !Ref AWS::StackName
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !Sub '${AWS::StackName} news'
+  Subscription:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref Topic
+      Protocol: sqs
+      Endpoint: !GetAtt Queue.Arn
+      RawMessageDelivery: true
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+  Function:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Environment:
+        Variables:
+          GREETING: !If [Friendly, !Sub '${Greeting}!', !Ref Greeting]
+          QUEUE: !Ref Queue
+      Code:
+        ZipFile: |
+          import os
+          def handler(event, context):
+              return {"greeting": os.environ["GREETING"], "queue": os.environ["QUEUE"]}
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub '/aws/lambda/${Function}'
+      RetentionInDays: 7
+  Setting:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: !Sub '/${AWS::StackName}/queue-arn'
+      Type: String
+      Value: !GetAtt Queue.Arn
+Outputs:
+  QueueUrl:
+    Value: !Ref Queue
+    Export:
+      Name: !Sub '${AWS::StackName}-queue'
+  FunctionArn:
+    Description: The function
+    Value: !GetAtt Function.Arn
+"""
+
+
+def deploy(cfn, name, body, **kw):
+    cfn.create_stack(StackName=name, TemplateBody=body, Capabilities=["CAPABILITY_IAM"], **kw)
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    return cfn.describe_stacks(StackName=name)["Stacks"][0]
+
+
+def statuses(cfn, name):
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    return [(e["LogicalResourceId"], e["ResourceStatus"]) for e in reversed(events)]
+
+
+def test_a_stack_makes_its_resources_through_the_services(lamina):
+    cfn = lamina.client("cloudformation")
+    stack = deploy(cfn, "app", APP, Parameters=[{"ParameterKey": "Greeting", "ParameterValue": "hi"}])
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["Description"] == "An app of a queue, a topic, a role and a function."
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {"Greeting": "hi", "Secret": "****"}
+    outputs = {o["OutputKey"]: o for o in stack["Outputs"]}
+    queue_url = outputs["QueueUrl"]["OutputValue"]
+    assert queue_url.endswith("/000000000000/" + queue_url.rsplit("/", 1)[1])
+    assert queue_url.rsplit("/", 1)[1].startswith("app-Queue-")
+    assert outputs["QueueUrl"]["ExportName"] == "app-queue"
+
+    # Each resource is the service's own.
+    sqs = lamina.client("sqs")
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert attrs["VisibilityTimeout"] == "45"
+    assert sqs.list_queue_tags(QueueUrl=queue_url)["Tags"] == {"app": "app"}
+    lam = lamina.client("lambda")
+    fn = outputs["FunctionArn"]["OutputValue"].rsplit(":", 1)[1]
+    assert fn.startswith("app-Function-")
+    answer = json.loads(lam.invoke(FunctionName=fn)["Payload"].read())
+    assert answer == {"greeting": "hi!", "queue": queue_url}
+    ssm = lamina.client("ssm")
+    assert ssm.get_parameter(Name="/app/queue-arn")["Parameter"]["Value"] == attrs["QueueArn"]
+    logs = lamina.client("logs")
+    group = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{fn}")["logGroups"][0]
+    assert group["retentionInDays"] == 7
+    # The subscription delivers the topic's messages to the queue.
+    sns = lamina.client("sns")
+    topic = cfn.describe_stack_resource(StackName="app", LogicalResourceId="Topic")["StackResourceDetail"]
+    assert topic["ResourceStatus"] == "CREATE_COMPLETE"
+    sns.publish(TopicArn=topic["PhysicalResourceId"], Message="news")
+    got = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5)["Messages"]
+    assert got[0]["Body"] == "news"
+
+    # Events: the stack's, then each resource's, in AWS's order.
+    events = statuses(cfn, "app")
+    assert events[0] == ("app", "CREATE_IN_PROGRESS") and events[-1] == ("app", "CREATE_COMPLETE")
+    fn_events = [s for (r, s) in events if r == "Function"]
+    assert fn_events == ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
+    assert events.index(("Role", "CREATE_COMPLETE")) < events.index(("Function", "CREATE_IN_PROGRESS"))
+    resources = cfn.list_stack_resources(StackName="app")["StackResourceSummaries"]
+    assert sorted(r["LogicalResourceId"] for r in resources) == [
+        "Function", "Logs", "Queue", "Role", "Setting", "Subscription", "Topic"]
+    assert {r["ResourceStatus"] for r in resources} == {"CREATE_COMPLETE"}
+    exports = cfn.list_exports()["Exports"]
+    assert [(e["Name"], e["Value"]) for e in exports] == [("app-queue", queue_url)]
+    original = cfn.get_template(StackName="app")["TemplateBody"]
+    assert original == APP
+
+    # Delete: every resource goes.
+    cfn.delete_stack(StackName="app")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="app", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    with pytest.raises(ClientError) as e:
+        sqs.get_queue_attributes(QueueUrl=queue_url)
+    assert "NonExistentQueue" in str(e.value)
+    with pytest.raises(ClientError):
+        lam.get_function(FunctionName=fn)
+    assert ssm.get_parameters(Names=["/app/queue-arn"])["InvalidParameters"] == ["/app/queue-arn"]
+    deleted = cfn.list_stacks(StackStatusFilter=["DELETE_COMPLETE"])["StackSummaries"]
+    assert [s["StackName"] for s in deleted] == ["app"]
+    with pytest.raises(ClientError) as e:
+        cfn.describe_stacks(StackName="app")
+    assert e.value.response["Error"] == {"Type": "Sender", "Code": "ValidationError", "Message": "Stack with id app does not exist"}
+
+
+def test_template_errors_are_cloudformations(lamina):
+    cfn = lamina.client("cloudformation")
+
+    def refused(**kw):
+        with pytest.raises(ClientError) as e:
+            cfn.create_stack(StackName="bad", **kw)
+        return e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]
+
+    body = {"Resources": {"A": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "InvalidRef"}}}}}
+    assert refused(TemplateBody=json.dumps(body)) == (
+        "ValidationError",
+        "Template format error: Unresolved resource dependencies [InvalidRef] in the Resources block of the template")
+    circle = {"Resources": {"A": {"Type": "AWS::SNS::Topic", "DependsOn": "B"},
+                            "B": {"Type": "AWS::SNS::Topic", "DependsOn": "A"}}}
+    assert refused(TemplateBody=json.dumps(circle)) == (
+        "ValidationError", "Template format error: Circular dependency between resources: [A, B]")
+    assert refused(TemplateBody='{"this is invalid JSON"="bobbins"}') == (
+        "ValidationError", "Template format error: JSON not well-formed. (line 1, column 25)")
+    role = {"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}}}}
+    assert refused(TemplateBody=json.dumps(role)) == (
+        "InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_IAM]")
+    att = {"Resources": {"T": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"O": {"Value": {"Fn::GetAtt": ["T", "Nope"]}}}}
+    assert refused(TemplateBody=json.dumps(att)) == (
+        "ValidationError", "Template error: resource T does not support attribute type Nope in Fn::GetAtt")
+    params = {"Parameters": {"P": {"Type": "String"}}, "Resources": {"T": {"Type": "AWS::SNS::Topic"}}}
+    assert refused(TemplateBody=json.dumps(params)) == ("ValidationError", "Parameters: [P] must have values")
+    checked = cfn.validate_template(TemplateBody=json.dumps(role))
+    assert checked["Capabilities"] == ["CAPABILITY_IAM"]
+    assert checked["CapabilitiesReason"] == "The following resource(s) require capabilities: [AWS::IAM::Role]"
+    assert cfn.describe_stacks()["Stacks"] == []
+
+
+def test_a_failed_create_rolls_back_what_it_made(lamina):
+    cfn = lamina.client("cloudformation")
+    body = {
+        "Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue"},
+            "Broken": {"Type": "AWS::SQS::Queue", "DependsOn": "Queue",
+                       "Properties": {"VisibilityTimeout": 999999}},
+        }
+    }
+    cfn.create_stack(StackName="broken", TemplateBody=json.dumps(body))
+    with pytest.raises(Exception):
+        cfn.get_waiter("stack_create_complete").wait(StackName="broken", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    stack = cfn.describe_stacks(StackName="broken")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = statuses(cfn, "broken")
+    assert ("Broken", "CREATE_FAILED") in events
+    assert events[-3:] == [("Queue", "DELETE_IN_PROGRESS"), ("Queue", "DELETE_COMPLETE"), ("broken", "ROLLBACK_COMPLETE")]
+    reason = [e for e in cfn.describe_stack_events(StackName="broken")["StackEvents"]
+              if e["LogicalResourceId"] == "Broken" and e["ResourceStatus"] == "CREATE_FAILED"][0]["ResourceStatusReason"]
+    assert reason.startswith("Resource handler returned message: \"") and "VisibilityTimeout" in reason, reason
+    assert lamina.client("sqs").list_queues().get("QueueUrls", []) == []
+    # A stack that rolled back cannot be updated, only deleted.
+    with pytest.raises(ClientError) as e:
+        cfn.update_stack(StackName="broken", TemplateBody=json.dumps(body))
+    assert "is in ROLLBACK_COMPLETE state and can not be updated." in str(e.value)
+
+
+def test_an_update_changes_in_place_replaces_and_removes(lamina):
+    cfn = lamina.client("cloudformation")
+    v1 = {
+        "Parameters": {"Timeout": {"Type": "Number", "Default": 30}},
+        "Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": {"Ref": "Timeout"}}},
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "Gone": {"Type": "AWS::SNS::Topic"},
+        },
+    }
+    deploy(cfn, "upd", json.dumps(v1))
+    before = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+              for r in cfn.list_stack_resources(StackName="upd")["StackResourceSummaries"]}
+    v2 = {
+        "Parameters": v1["Parameters"],
+        "Resources": {
+            "Queue": v1["Resources"]["Queue"],
+            "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"FifoTopic": True}},
+        },
+    }
+    cfn.update_stack(StackName="upd", TemplateBody=json.dumps(v2), Parameters=[{"ParameterKey": "Timeout", "ParameterValue": "60"}])
+    cfn.get_waiter("stack_update_complete").wait(StackName="upd", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    after = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+             for r in cfn.list_stack_resources(StackName="upd")["StackResourceSummaries"]}
+    assert set(after) == {"Queue", "Topic"}
+    assert after["Queue"] == before["Queue"]
+    assert after["Topic"] != before["Topic"] and after["Topic"].endswith(".fifo")
+    sqs = lamina.client("sqs")
+    assert sqs.get_queue_attributes(QueueUrl=after["Queue"], AttributeNames=["VisibilityTimeout"])["Attributes"] == {
+        "VisibilityTimeout": "60"}
+    topics = [t["TopicArn"] for t in lamina.client("sns").list_topics()["Topics"]]
+    assert topics == [after["Topic"]]
+    with pytest.raises(ClientError) as e:
+        cfn.update_stack(StackName="upd", TemplateBody=json.dumps(v2), Parameters=[{"ParameterKey": "Timeout", "UsePreviousValue": True}])
+    assert e.value.response["Error"]["Message"] == "No updates are to be performed."
+
+
+def test_stacks_survive_a_restart(lamina):
+    cfn = lamina.client("cloudformation")
+    deploy(cfn, "kept", json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}},
+                                    "Outputs": {"U": {"Value": {"Ref": "Q"}}}}))
+    lamina.restart(hard=True)
+    cfn = lamina.client("cloudformation")
+    stack = cfn.describe_stacks(StackName="kept")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert [s for (_, s) in statuses(cfn, "kept")][-1] == "CREATE_COMPLETE"
+    cfn.delete_stack(StackName="kept")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="kept", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    assert lamina.client("sqs").list_queues().get("QueueUrls", []) == []
