@@ -271,3 +271,62 @@ def test_stacks_survive_a_restart(lamina):
     cfn.delete_stack(StackName="kept")
     cfn.get_waiter("stack_delete_complete").wait(StackName="kept", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
     assert lamina.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_change_sets_show_what_they_change_and_then_do_it(lamina):
+    cfn = lamina.client("cloudformation")
+    v1 = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 1}},
+                        "Topic": {"Type": "AWS::SNS::Topic"}}}
+    made = cfn.create_change_set(StackName="cs", ChangeSetName="first", ChangeSetType="CREATE",
+                                 TemplateBody=json.dumps(v1))
+    assert made["Id"].startswith("arn:aws:cloudformation:us-east-1:000000000000:changeSet/first/")
+    assert cfn.describe_stacks(StackName="cs")["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"
+    cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=made["Id"], WaiterConfig={"Delay": 0.1})
+    described = cfn.describe_change_set(ChangeSetName="first", StackName="cs")
+    assert (described["Status"], described["ExecutionStatus"]) == ("CREATE_COMPLETE", "AVAILABLE")
+    assert [(c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in described["Changes"]] == [
+        ("Add", "Queue"), ("Add", "Topic")]
+    assert cfn.get_template(ChangeSetName=made["Id"])["TemplateBody"] == v1
+    cfn.execute_change_set(ChangeSetName="first", StackName="cs")
+    cfn.get_waiter("stack_create_complete").wait(StackName="cs", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    assert cfn.describe_change_set(ChangeSetName=made["Id"])["ExecutionStatus"] == "EXECUTE_COMPLETE"
+    queue = cfn.describe_stack_resource(StackName="cs", LogicalResourceId="Queue")["StackResourceDetail"]["PhysicalResourceId"]
+
+    v2 = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 2}},
+                        "Other": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::GetAtt": ["Queue", "QueueName"]}}}}}
+    update = cfn.create_change_set(StackName="cs", ChangeSetName="second", TemplateBody=json.dumps(v2))
+    cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=update["Id"], WaiterConfig={"Delay": 0.1})
+    changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
+               for c in cfn.describe_change_set(ChangeSetName=update["Id"])["Changes"]}
+    assert changes["Queue"]["Action"] == "Modify" and changes["Queue"]["Replacement"] == "False"
+    assert changes["Queue"]["PhysicalResourceId"] == queue
+    assert [d["Target"]["Name"] for d in changes["Queue"]["Details"]] == ["DelaySeconds"]
+    assert changes["Other"]["Action"] == "Add"
+    assert changes["Topic"]["Action"] == "Remove" and changes["Topic"]["PolicyAction"] == "Delete"
+    assert [s["ChangeSetName"] for s in cfn.list_change_sets(StackName="cs")["Summaries"]] == ["first", "second"]
+    # Nothing changes until it is executed.
+    attrs = lamina.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["DelaySeconds"])["Attributes"]
+    assert attrs == {"DelaySeconds": "1"}
+    cfn.execute_change_set(ChangeSetName=update["Id"])
+    cfn.get_waiter("stack_update_complete").wait(StackName="cs", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    attrs = lamina.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["DelaySeconds"])["Attributes"]
+    assert attrs == {"DelaySeconds": "2"}
+    topics = lamina.client("sns").list_topics()["Topics"]
+    assert len(topics) == 1 and "cs-Other-" in topics[0]["TopicArn"]
+
+    # The same template again is no change.
+    same = cfn.create_change_set(StackName="cs", ChangeSetName="same", TemplateBody=json.dumps(v2))
+    with pytest.raises(Exception):
+        cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=same["Id"], WaiterConfig={"Delay": 0.1})
+    failed = cfn.describe_change_set(ChangeSetName=same["Id"])
+    assert (failed["Status"], failed["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
+    assert failed["StatusReason"] == (
+        "The submitted information didn't contain changes. Submit different information to create a change set.")
+    cfn.delete_change_set(ChangeSetName=same["Id"])
+    with pytest.raises(ClientError) as e:
+        cfn.describe_change_set(ChangeSetName=same["Id"])
+    assert e.value.response["Error"]["Code"] == "ChangeSetNotFound"
+    with pytest.raises(ClientError) as e:
+        cfn.create_change_set(StackName="cs", ChangeSetName="again", ChangeSetType="CREATE", TemplateBody=json.dumps(v2))
+    assert e.value.response["Error"]["Message"] == (
+        "Stack [cs] already exists and cannot be created again with the changeSet [again].")

@@ -26,6 +26,11 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "SetStackPolicy",
     "GetStackPolicy",
     "UpdateTerminationProtection",
+    "CreateChangeSet",
+    "DescribeChangeSet",
+    "ExecuteChangeSet",
+    "DeleteChangeSet",
+    "ListChangeSets",
 ];
 
 /// A CloudFormation error as the protocol layer writes it; the one place they are mapped.
@@ -278,6 +283,33 @@ fn summary_output(s: &cloudformation::Summary, validate: bool) -> Value {
     o
 }
 
+fn change_set_json(s: &Stack, c: &cloudformation::stack::ChangeSet, whole: bool) -> Value {
+    let mut o = json!({
+        "ChangeSetName": c.name, "ChangeSetId": c.id, "StackId": s.id, "StackName": s.name,
+        "CreationTime": seconds(c.created), "ExecutionStatus": c.execution, "Status": c.status,
+        "IncludeNestedStacks": false,
+    });
+    if let Some(d) = &c.description {
+        o["Description"] = json!(d);
+    }
+    if let Some(r) = &c.reason {
+        o["StatusReason"] = json!(r);
+    }
+    if whole {
+        o["Parameters"] = c
+            .parameters
+            .iter()
+            .map(|p| json!({"ParameterKey": p.key, "ParameterValue": if p.no_echo { "****" } else { &p.value }}))
+            .collect();
+        o["NotificationARNs"] = json!(c.notification_arns);
+        o["RollbackConfiguration"] = json!({});
+        o["Capabilities"] = json!(c.capabilities);
+        o["Tags"] = c.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
+        o["Changes"] = Value::from(c.changes.clone());
+    }
+    o
+}
+
 fn need(v: &Value, key: &str, message: &str) -> Result<String, CfnError> {
     text(v, key).ok_or_else(|| CfnError::Validation(message.into()))
 }
@@ -395,7 +427,47 @@ pub(crate) async fn run(cfn: &CloudFormationService, acting: &Acting, op: &str, 
             let all: Vec<Value> = s.resources.values().map(|r| summary_json(r, s.created)).collect();
             json!({"StackResourceSummaries": all})
         }
+        "CreateChangeSet" => {
+            let name = need(v, "ChangeSetName", "ChangeSetName is a required parameter.")?;
+            let kind = text(v, "ChangeSetType").unwrap_or_else(|| "UPDATE".into());
+            if kind == "IMPORT" {
+                return Err(CfnError::Validation("Lamina does not serve IMPORT change sets.".into()));
+            }
+            let mut input = stack_input(v)?;
+            if text(v, "OnStackFailure").as_deref() == Some("DO_NOTHING") {
+                input.disable_rollback = true;
+            }
+            let (id, stack) = cfn.create_change_set(acting, input, &name, &kind, text(v, "Description")).await?;
+            json!({"Id": id, "StackId": stack})
+        }
+        "DescribeChangeSet" => {
+            let name = need(v, "ChangeSetName", "ChangeSetName is a required parameter.")?;
+            let (s, c) = cfn.change_set(acting, &name, text(v, "StackName").as_deref())?;
+            change_set_json(&s, &c, true)
+        }
+        "ExecuteChangeSet" => {
+            let name = need(v, "ChangeSetName", "ChangeSetName is a required parameter.")?;
+            let disable = v.get("DisableRollback").and_then(Value::as_bool);
+            cfn.execute_change_set(acting, &name, text(v, "StackName").as_deref(), disable)?;
+            json!({})
+        }
+        "DeleteChangeSet" => {
+            let name = need(v, "ChangeSetName", "ChangeSetName is a required parameter.")?;
+            cfn.delete_change_set(acting, &name, text(v, "StackName").as_deref())?;
+            json!({})
+        }
+        "ListChangeSets" => {
+            let name = need(v, "StackName", "StackName is a required parameter.")?;
+            let (s, sets) = cfn.change_sets(acting, &name)?;
+            json!({"Summaries": sets.iter().map(|c| change_set_json(&s, c, false)).collect::<Vec<_>>()})
+        }
         "GetTemplate" => {
+            if let Some(cs) = text(v, "ChangeSetName") {
+                let (_, c) = cfn.change_set(acting, &cs, text(v, "StackName").as_deref())?;
+                let processed = text(v, "TemplateStage").as_deref() == Some("Processed");
+                let body = if processed { c.processed.to_string() } else { c.body };
+                return Ok(json!({"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}));
+            }
             let name = need(v, "StackName", "StackName is required if ChangeSetName is not specified.")?;
             let processed = text(v, "TemplateStage").as_deref() == Some("Processed");
             json!({"TemplateBody": cfn.template(acting, &name, processed)?, "StagesAvailable": ["Original", "Processed"]})

@@ -16,6 +16,7 @@
 //! no service directly.
 #![deny(missing_docs)]
 
+mod changes;
 mod deploy;
 mod dynamic;
 pub mod graph;
@@ -173,6 +174,13 @@ impl Inner {
             s.reason = reason.map(str::to_owned);
             if status.starts_with("UPDATE_") && status.ends_with("IN_PROGRESS") && s.updated.is_none_or(|u| u < now) {
                 s.updated = Some(now);
+            }
+            // The change set executing ends with the deployment.
+            if stack::settled(status) && status != "REVIEW_IN_PROGRESS" {
+                let ok = matches!(status, "CREATE_COMPLETE" | "UPDATE_COMPLETE");
+                for c in s.change_sets.iter_mut().filter(|c| c.execution == "EXECUTE_IN_PROGRESS") {
+                    c.execution = if ok { "EXECUTE_COMPLETE" } else { "EXECUTE_FAILED" }.into();
+                }
             }
             s.clone()
         }) else {
@@ -604,24 +612,8 @@ impl CloudFormationService {
         Ok(id)
     }
 
-    /// `UpdateStack`: checks the new template and parameters, then updates in the
-    /// background; the stack's id.
-    pub async fn update_stack(&self, acting: &Acting, input: StackInput) -> Result<String, CfnError> {
-        let current = self.stack(acting, &input.name)?;
-        let updatable = matches!(
-            current.status.as_str(),
-            "CREATE_COMPLETE"
-                | "UPDATE_COMPLETE"
-                | "UPDATE_ROLLBACK_COMPLETE"
-                | "IMPORT_COMPLETE"
-                | "IMPORT_ROLLBACK_COMPLETE"
-        );
-        if !updatable {
-            return Err(CfnError::Validation(format!(
-                "Stack:{} is in {} state and can not be updated.",
-                current.id, current.status
-            )));
-        }
+    /// The stack `current` would be after an update to `input` (checked, not stored).
+    async fn next_state(&self, acting: &Acting, current: &Stack, input: &StackInput) -> Result<Stack, CfnError> {
         let (body, processed, t) = match &input.source {
             Some(source) => self.load(acting, source).await?,
             None => {
@@ -631,15 +623,6 @@ impl CloudFormationService {
         };
         Self::check_capabilities(&t, &input.capabilities, &t.transforms)?;
         let params = self.settle_parameters(acting, &t, &input.parameters, &current.parameters).await?;
-        let tags = input.tags.clone().unwrap_or_else(|| current.tags.clone());
-        let notification_arns = input.notification_arns.clone().unwrap_or_else(|| current.notification_arns.clone());
-        if processed == current.processed
-            && params == current.parameters
-            && tags == current.tags
-            && notification_arns == current.notification_arns
-        {
-            return Err(CfnError::Validation("No updates are to be performed.".into()));
-        }
         let mut next = current.clone();
         next.previous = Some(Box::new(stack::Previous {
             body: current.body.clone(),
@@ -653,25 +636,55 @@ impl CloudFormationService {
         next.processed = processed;
         next.description = t.description.clone();
         next.parameters = params;
-        next.tags = tags;
-        next.notification_arns = notification_arns;
-        next.capabilities = input.capabilities;
+        next.tags = input.tags.clone().unwrap_or_else(|| current.tags.clone());
+        next.notification_arns = input.notification_arns.clone().unwrap_or_else(|| current.notification_arns.clone());
+        next.capabilities = input.capabilities.clone();
         next.principal = acting.principal.clone();
         next.host = acting.host.clone();
         if input.role_arn.is_some() {
-            next.role_arn = input.role_arn;
+            next.role_arn = input.role_arn.clone();
         }
-        if input.disable_rollback {
-            next.disable_rollback = true;
-        }
+        next.disable_rollback = input.disable_rollback;
         Evaluated::of(&next)?;
-        let id = current.id.clone();
+        Ok(next)
+    }
+
+    /// Whether an update would change nothing.
+    fn unchanged(current: &Stack, next: &Stack) -> bool {
+        next.processed == current.processed
+            && next.parameters == current.parameters
+            && next.tags == current.tags
+            && next.notification_arns == current.notification_arns
+    }
+
+    fn check_updatable(current: &Stack) -> Result<(), CfnError> {
+        let updatable = matches!(
+            current.status.as_str(),
+            "CREATE_COMPLETE"
+                | "UPDATE_COMPLETE"
+                | "UPDATE_ROLLBACK_COMPLETE"
+                | "IMPORT_COMPLETE"
+                | "IMPORT_ROLLBACK_COMPLETE"
+        );
+        if updatable {
+            Ok(())
+        } else {
+            Err(CfnError::Validation(format!(
+                "Stack:{} is in {} state and can not be updated.",
+                current.id, current.status
+            )))
+        }
+    }
+
+    /// Stores `next` in place of the stack (still in the status `from`), then runs `action`.
+    fn begin(&self, next: Stack, from: &str, status: &str, action: Action) -> Result<String, CfnError> {
+        let id = next.id.clone();
         {
             let mut stacks = self.inner.stacks.lock();
             let Some(s) = stacks.get_mut(&id) else {
-                return Err(CfnError::Validation(format!("Stack with id {} does not exist", input.name)));
+                return Err(CfnError::Validation(format!("Stack with id {} does not exist", next.name)));
             };
-            if s.status != current.status {
+            if s.status != from {
                 return Err(CfnError::Validation(format!(
                     "Stack:{} is in {} state and can not be updated.",
                     s.id, s.status
@@ -680,15 +693,244 @@ impl CloudFormationService {
             *s = next;
             self.inner.persist(s);
         }
-        self.inner.set_status(&id, "UPDATE_IN_PROGRESS", Some("User Initiated"));
-        deploy::spawn(self.inner.clone(), id.clone(), Action::Update);
+        self.inner.set_status(&id, status, Some("User Initiated"));
+        deploy::spawn(self.inner.clone(), id.clone(), action);
         Ok(id)
+    }
+
+    /// `UpdateStack`: checks the new template and parameters, then updates in the
+    /// background; the stack's id.
+    pub async fn update_stack(&self, acting: &Acting, input: StackInput) -> Result<String, CfnError> {
+        let current = self.stack(acting, &input.name)?;
+        Self::check_updatable(&current)?;
+        let mut next = self.next_state(acting, &current, &input).await?;
+        if Self::unchanged(&current, &next) {
+            return Err(CfnError::Validation("No updates are to be performed.".into()));
+        }
+        next.change_set = None;
+        next.change_sets.clear();
+        self.begin(next, &current.status, "UPDATE_IN_PROGRESS", Action::Update)
+    }
+
+    /// `CreateChangeSet`: the change set's id and its stack's. A `CREATE` change set makes
+    /// the stack, in `REVIEW_IN_PROGRESS`, if it does not exist.
+    pub async fn create_change_set(
+        &self,
+        acting: &Acting,
+        input: StackInput,
+        name: &str,
+        kind: &str,
+        description: Option<String>,
+    ) -> Result<(String, String), CfnError> {
+        let existing = self.find(acting, &input.name);
+        let current = match (kind, existing) {
+            ("CREATE", Some(s)) if s.status != "REVIEW_IN_PROGRESS" => {
+                return Err(CfnError::Validation(format!(
+                    "Stack [{}] already exists and cannot be created again with the changeSet [{name}].",
+                    if input.name.starts_with("arn:") { &s.id } else { &s.name }
+                )))
+            }
+            ("CREATE", Some(s)) => s,
+            ("CREATE", None) => {
+                if input.name.starts_with("arn:") {
+                    return Err(CfnError::Validation(format!("Stack [{}] does not exist", input.name)));
+                }
+                let id = format!(
+                    "arn:aws:cloudformation:{}:{}:stack/{}/{}",
+                    acting.region,
+                    acting.account,
+                    input.name,
+                    uuid::Uuid::new_v4()
+                );
+                Stack {
+                    id,
+                    name: input.name.clone(),
+                    account: acting.account.clone(),
+                    region: acting.region.clone(),
+                    status: "REVIEW_IN_PROGRESS".into(),
+                    reason: Some("User Initiated".into()),
+                    processed: serde_json::json!({}),
+                    created: model::clock::now_ms(),
+                    principal: acting.principal.clone(),
+                    host: acting.host.clone(),
+                    ..Stack::default()
+                }
+            }
+            (_, Some(s)) if s.status != "REVIEW_IN_PROGRESS" => s,
+            (_, _) => return Err(CfnError::Validation(format!("Stack [{}] does not exist", input.name))),
+        };
+        if current.change_sets.iter().any(|c| c.name == name) {
+            return Err(CfnError::AlreadyExists(format!("ChangeSet [{name}] already exists")));
+        }
+        if input.source.is_none() && kind == "CREATE" {
+            return Err(CfnError::Validation("Either Template URL or Template Body must be specified.".into()));
+        }
+        let next = self.next_state(acting, &current, &input).await?;
+        let exports = self.inner.exports_for(&acting.account, &acting.region);
+        let changes = changes::changes(&current, &next, &|n| exports.get(n).cloned());
+        let (status, reason, execution) = if kind != "CREATE" && changes.is_empty() && Self::unchanged(&current, &next)
+        {
+            (
+                "FAILED",
+                Some("The submitted information didn't contain changes. Submit different information to create a change set.".to_owned()),
+                "UNAVAILABLE",
+            )
+        } else {
+            ("CREATE_COMPLETE", None, "AVAILABLE")
+        };
+        let cs = stack::ChangeSet {
+            id: format!(
+                "arn:aws:cloudformation:{}:{}:changeSet/{name}/{}",
+                acting.region,
+                acting.account,
+                uuid::Uuid::new_v4()
+            ),
+            name: name.to_owned(),
+            kind: if kind == "CREATE" { "CREATE".into() } else { "UPDATE".into() },
+            description,
+            body: next.body.clone(),
+            processed: next.processed.clone(),
+            template_description: next.description.clone(),
+            parameters: next.parameters.clone(),
+            tags: next.tags.clone(),
+            capabilities: next.capabilities.clone(),
+            notification_arns: next.notification_arns.clone(),
+            role_arn: next.role_arn.clone(),
+            created: model::clock::now_ms(),
+            status: status.into(),
+            reason,
+            execution: execution.into(),
+            changes,
+            disable_rollback: input.disable_rollback,
+        };
+        let ids = (cs.id.clone(), current.id.clone());
+        let fresh = !self.inner.stacks.lock().contains_key(&current.id);
+        if fresh {
+            let mut stack = current;
+            stack.change_sets.push(cs);
+            {
+                let mut stacks = self.inner.stacks.lock();
+                self.inner.persist(&stack);
+                stacks.insert(stack.id.clone(), stack);
+            }
+            self.inner.set_status(&ids.1, "REVIEW_IN_PROGRESS", Some("User Initiated"));
+        } else {
+            self.inner.update(&ids.1, |s| s.change_sets.push(cs));
+        }
+        Ok(ids)
+    }
+
+    /// A change set, by ARN or by name within a stack; with its stack.
+    pub fn change_set(
+        &self,
+        acting: &Acting,
+        name: &str,
+        stack: Option<&str>,
+    ) -> Result<(Stack, stack::ChangeSet), CfnError> {
+        let missing = || CfnError::ChangeSetNotFound(format!("ChangeSet [{name}] does not exist"));
+        let s = if name.starts_with("arn:") {
+            let stacks = self.inner.stacks.lock();
+            stacks
+                .values()
+                .filter(|s| s.account == acting.account && s.region == acting.region)
+                .find(|s| s.change_sets.iter().any(|c| c.id == name))
+                .cloned()
+                .ok_or_else(missing)?
+        } else {
+            let Some(stack) = stack else {
+                return Err(CfnError::Validation(
+                    "StackName must be specified if ChangeSetName is not specified as an ARN.".into(),
+                ));
+            };
+            self.find(acting, stack).ok_or_else(missing)?
+        };
+        let cs = s.change_sets.iter().find(|c| c.id == name || c.name == name).cloned().ok_or_else(missing)?;
+        Ok((s, cs))
+    }
+
+    /// `ListChangeSets`.
+    pub fn change_sets(&self, acting: &Acting, stack: &str) -> Result<(Stack, Vec<stack::ChangeSet>), CfnError> {
+        let s =
+            self.find(acting, stack).ok_or_else(|| CfnError::Validation(format!("Stack [{stack}] does not exist")))?;
+        let sets = s.change_sets.clone();
+        Ok((s, sets))
+    }
+
+    /// `DeleteChangeSet`.
+    pub fn delete_change_set(&self, acting: &Acting, name: &str, stack: Option<&str>) -> Result<(), CfnError> {
+        let (s, cs) = self.change_set(acting, name, stack)?;
+        if cs.execution == "EXECUTE_IN_PROGRESS" {
+            return Err(CfnError::InvalidChangeSetStatus(format!(
+                "Cannot delete ChangeSet in status {}",
+                cs.execution
+            )));
+        }
+        self.inner.update(&s.id, |s| s.change_sets.retain(|c| c.id != cs.id));
+        Ok(())
+    }
+
+    /// `ExecuteChangeSet`: creates or updates the stack as the change set says.
+    pub fn execute_change_set(
+        &self,
+        acting: &Acting,
+        name: &str,
+        stack: Option<&str>,
+        disable_rollback: Option<bool>,
+    ) -> Result<(), CfnError> {
+        let (current, cs) = self.change_set(acting, name, stack)?;
+        if cs.status != "CREATE_COMPLETE" || cs.execution != "AVAILABLE" {
+            return Err(CfnError::InvalidChangeSetStatus(format!(
+                "ChangeSet [{}] cannot be executed in its current status of [{}]",
+                cs.id, cs.status
+            )));
+        }
+        let mut next = current.clone();
+        next.body = cs.body.clone();
+        next.processed = cs.processed.clone();
+        next.description = cs.template_description.clone();
+        next.parameters = cs.parameters.clone();
+        next.tags = cs.tags.clone();
+        next.capabilities = cs.capabilities.clone();
+        next.notification_arns = cs.notification_arns.clone();
+        if cs.role_arn.is_some() {
+            next.role_arn = cs.role_arn.clone();
+        }
+        next.disable_rollback = disable_rollback.unwrap_or(cs.disable_rollback);
+        next.principal = acting.principal.clone();
+        next.host = acting.host.clone();
+        next.change_set = Some(cs.id.clone());
+        next.change_sets = vec![stack::ChangeSet { execution: "EXECUTE_IN_PROGRESS".into(), ..cs.clone() }];
+        if current.status == "REVIEW_IN_PROGRESS" {
+            next.created = model::clock::now_ms();
+            self.begin(next, "REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS", Action::Create)?;
+        } else {
+            Self::check_updatable(&current)?;
+            next.previous = Some(Box::new(stack::Previous {
+                body: current.body.clone(),
+                processed: current.processed.clone(),
+                parameters: current.parameters.clone(),
+                outputs: current.outputs.clone(),
+                resources: current.resources.clone(),
+                description: current.description.clone(),
+            }));
+            let from = current.status.clone();
+            self.begin(next, &from, "UPDATE_IN_PROGRESS", Action::Update)?;
+        }
+        Ok(())
     }
 
     /// `DeleteStack`: deletes in the background (a stack that does not exist is deleted).
     pub fn delete_stack(&self, acting: &Acting, name: &str, retain: Vec<String>) -> Result<(), CfnError> {
         let Some(s) = self.find(acting, name) else { return Ok(()) };
         if s.status == "DELETE_COMPLETE" || s.status == "DELETE_IN_PROGRESS" {
+            return Ok(());
+        }
+        if s.status == "REVIEW_IN_PROGRESS" {
+            self.inner.update(&s.id, |s| {
+                s.change_sets.clear();
+                s.deleted = Some(model::clock::now_ms());
+            });
+            self.inner.set_status(&s.id, "DELETE_COMPLETE", None);
             return Ok(());
         }
         if s.termination_protection {
@@ -842,6 +1084,15 @@ impl CloudFormationService {
     /// `GetTemplate`: the text as given (`Original`) or after its transforms (`Processed`).
     pub fn template(&self, acting: &Acting, name: &str, processed: bool) -> Result<String, CfnError> {
         let s = self.stack(acting, name)?;
+        if s.status == "REVIEW_IN_PROGRESS" {
+            if let Some(cs) = s.change_sets.last() {
+                return Ok(if processed {
+                    serde_json::to_string(&cs.processed).unwrap_or_default()
+                } else {
+                    cs.body.clone()
+                });
+            }
+        }
         if processed {
             Ok(serde_json::to_string(&s.processed).unwrap_or_default())
         } else {

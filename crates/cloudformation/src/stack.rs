@@ -161,6 +161,95 @@ pub struct Stack {
     pub host: String,
     /// The change set that made it, while it is in `REVIEW_IN_PROGRESS`, or last updated it.
     pub change_set: Option<String>,
+    /// Its change sets not yet executed or deleted.
+    pub change_sets: Vec<ChangeSet>,
+}
+
+/// A change set: a template and parameters for a stack, with the changes they would make.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChangeSet {
+    /// `ChangeSetId` (its ARN).
+    pub id: String,
+    /// `ChangeSetName`.
+    pub name: String,
+    /// `CREATE` or `UPDATE`.
+    pub kind: String,
+    /// `Description`.
+    pub description: Option<String>,
+    /// The template's text.
+    pub body: String,
+    /// The template after its transforms.
+    pub processed: Value,
+    /// The template's description.
+    pub template_description: Option<String>,
+    /// The parameters, settled.
+    pub parameters: Vec<Param>,
+    /// `Tags`.
+    pub tags: Vec<(String, String)>,
+    /// `Capabilities`.
+    pub capabilities: Vec<String>,
+    /// `NotificationARNs`.
+    pub notification_arns: Vec<String>,
+    /// `RoleARN`.
+    pub role_arn: Option<String>,
+    /// `CreationTime`, ms.
+    pub created: i64,
+    /// `Status`.
+    pub status: String,
+    /// `StatusReason`.
+    pub reason: Option<String>,
+    /// `ExecutionStatus`.
+    pub execution: String,
+    /// `Changes`, in the API's shape (`{Type, ResourceChange}`).
+    pub changes: Vec<Value>,
+    /// `OnStackFailure: DO_NOTHING` or `DisableRollback`.
+    pub disable_rollback: bool,
+}
+
+impl ChangeSet {
+    fn to_doc(&self) -> Value {
+        json!({
+            "id": self.id, "name": self.name, "kind": self.kind, "description": self.description,
+            "body": self.body, "processed": self.processed, "template_description": self.template_description,
+            "parameters": params_doc(&self.parameters),
+            "tags": self.tags.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "capabilities": self.capabilities, "notification_arns": self.notification_arns,
+            "role_arn": self.role_arn, "created": self.created, "status": self.status, "reason": self.reason,
+            "execution": self.execution, "changes": self.changes, "disable_rollback": self.disable_rollback,
+        })
+    }
+
+    fn from_doc(v: &Value) -> ChangeSet {
+        ChangeSet {
+            id: text(v, "id"),
+            name: text(v, "name"),
+            kind: text(v, "kind"),
+            description: opt(v, "description"),
+            body: text(v, "body"),
+            processed: v.get("processed").cloned().unwrap_or_default(),
+            template_description: opt(v, "template_description"),
+            parameters: params_of(&v["parameters"]),
+            tags: tags_of(v),
+            capabilities: strings(v, "capabilities"),
+            notification_arns: strings(v, "notification_arns"),
+            role_arn: opt(v, "role_arn"),
+            created: v.get("created").and_then(Value::as_i64).unwrap_or(0),
+            status: text(v, "status"),
+            reason: opt(v, "reason"),
+            execution: text(v, "execution"),
+            changes: v.get("changes").and_then(Value::as_array).cloned().unwrap_or_default(),
+            disable_rollback: v.get("disable_rollback").and_then(Value::as_bool).unwrap_or(false),
+        }
+    }
+}
+
+fn tags_of(v: &Value) -> Vec<(String, String)> {
+    v.get("tags")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter().filter_map(|t| Some((t.get(0)?.as_str()?.to_owned(), t.get(1)?.as_str()?.to_owned()))).collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether a status is a settled one (no deployment runs).
@@ -284,6 +373,7 @@ impl Stack {
             "outputs": outputs_doc(&self.outputs), "resources": resources_doc(&self.resources),
             "previous": previous, "principal": self.principal, "host": self.host,
             "change_set": self.change_set,
+            "change_sets": self.change_sets.iter().map(ChangeSet::to_doc).collect::<Vec<_>>(),
         })
     }
 
@@ -310,15 +400,7 @@ impl Stack {
             body: text(v, "body"),
             processed: v.get("processed").cloned().unwrap_or_default(),
             parameters: params_of(&v["parameters"]),
-            tags: v
-                .get("tags")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|t| Some((t.get(0)?.as_str()?.to_owned(), t.get(1)?.as_str()?.to_owned())))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            tags: tags_of(v),
             capabilities: strings(v, "capabilities"),
             notification_arns: strings(v, "notification_arns"),
             disable_rollback: v.get("disable_rollback").and_then(Value::as_bool).unwrap_or(false),
@@ -335,6 +417,11 @@ impl Stack {
             principal: text(v, "principal"),
             host: text(v, "host"),
             change_set: opt(v, "change_set"),
+            change_sets: v
+                .get("change_sets")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(ChangeSet::from_doc).collect())
+                .unwrap_or_default(),
         }
     }
 }
