@@ -330,3 +330,110 @@ def test_change_sets_show_what_they_change_and_then_do_it(lamina):
         cfn.create_change_set(StackName="cs", ChangeSetName="again", ChangeSetType="CREATE", TemplateBody=json.dumps(v2))
     assert e.value.response["Error"]["Message"] == (
         "Stack [cs] already exists and cannot be created again with the changeSet [again].")
+
+
+API = """
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Code:
+        ZipFile: |
+          import json
+          def handler(event, context):
+              path = event.get("rawPath") or event.get("path")
+              return {"statusCode": 200, "body": json.dumps({"path": path, "version": event.get("version", "1.0")})}
+  Rest:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: rest
+      Body:
+        swagger: '2.0'
+        info: {title: ignored, version: '1'}
+        paths:
+          /hello:
+            get:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub 'arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations'
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    Properties:
+      RestApiId: !Ref Rest
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      RestApiId: !Ref Rest
+      DeploymentId: !Ref Deployment
+      StageName: prod
+  RestPermission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref Fn
+      Action: lambda:InvokeFunction
+      Principal: apigateway.amazonaws.com
+      SourceArn: !Sub 'arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Rest}/*/GET/hello'
+  Http:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Body:
+        openapi: '3.0.1'
+        info: {title: http, version: '1'}
+        paths:
+          /hi:
+            get:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !GetAtt Fn.Arn
+                payloadFormatVersion: '2.0'
+  HttpStage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties:
+      ApiId: !Ref Http
+      StageName: $default
+      AutoDeploy: true
+  HttpPermission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref Fn
+      Action: lambda:InvokeFunction
+      Principal: apigateway.amazonaws.com
+Outputs:
+  RestId: {Value: !Ref Rest}
+  HttpId: {Value: !Ref Http}
+  Root: {Value: !GetAtt Rest.RootResourceId}
+"""
+
+
+def test_apis_deployed_by_a_stack_answer_through_lamina(lamina):
+    import urllib.request
+    cfn = lamina.client("cloudformation")
+    stack = deploy(cfn, "apis", API)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+
+    def get(api, path):
+        req = urllib.request.Request(f"{lamina.url}{path}", headers={"Host": f"{api}.execute-api.localhost:{lamina.port}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+
+    assert get(outputs["RestId"], "/prod/hello") == (200, {"path": "/hello", "version": "1.0"})
+    assert get(outputs["HttpId"], "/hi") == (200, {"path": "/hi", "version": "2.0"})
+    apigw = lamina.client("apigateway")
+    resources = apigw.get_resources(restApiId=outputs["RestId"])["items"]
+    assert {r["path"]: r["id"] for r in resources}["/"] == outputs["Root"]
+    assert apigw.get_rest_api(restApiId=outputs["RestId"])["name"] == "rest"
+    routes = lamina.client("apigatewayv2").get_routes(ApiId=outputs["HttpId"])["Items"]
+    assert [r["RouteKey"] for r in routes] == ["GET /hi"]
+    cfn.delete_stack(StackName="apis")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="apis", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    assert apigw.get_rest_apis()["items"] == []
+    assert lamina.client("apigatewayv2").get_apis()["Items"] == []

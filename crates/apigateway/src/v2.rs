@@ -3,6 +3,7 @@
 
 mod authorizers;
 mod deployments;
+mod import;
 mod responses;
 mod types;
 

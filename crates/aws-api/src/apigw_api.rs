@@ -21,6 +21,8 @@ const MAX_BODY: usize = 6 * 1024 * 1024;
 /// The operations of API Gateway v2's model that Lamina serves; the others answer 501.
 pub(crate) const OPERATIONS_V2: &[&str] = &[
     "CreateApi",
+    "ImportApi",
+    "ReimportApi",
     "CreateAuthorizer",
     "CreateDeployment",
     "CreateIntegration",
@@ -159,7 +161,7 @@ pub(crate) struct GwCall {
     /// ImportDocumentationParts).
     pub(crate) payload: Option<Bytes>,
     /// The path's labels, in the order the URI template names them.
-    path: Vec<String>,
+    pub(crate) path: Vec<String>,
 }
 
 impl GwCall {
@@ -257,10 +259,12 @@ async fn serve(s: ApiState, req: Request, service: &'static str) -> Response {
 }
 
 /// Runs one operation of API Gateway v2.
-fn run_v2(s: &ApiState, g: &GwCall, operation: &str) -> GwReply {
+pub(crate) fn run_v2(s: &ApiState, g: &GwCall, operation: &str) -> GwReply {
     use crate::apigw_v2 as v2;
     match operation {
         "CreateApi" => v2::create_api(s, g),
+        "ImportApi" => v2::import_api(s, g),
+        "ReimportApi" => v2::reimport_api(s, g),
         "GetApis" => v2::get_apis(s, g),
         "GetApi" => v2::get_api(s, g),
         "UpdateApi" => v2::update_api(s, g),
@@ -304,7 +308,7 @@ fn run_v2(s: &ApiState, g: &GwCall, operation: &str) -> GwReply {
 }
 
 /// Runs one operation.
-async fn run(s: &ApiState, g: &GwCall, operation: &str) -> GwReply {
+pub(crate) async fn run(s: &ApiState, g: &GwCall, operation: &str) -> GwReply {
     use apigw_definitions as defs;
     use apigw_rest as rest;
     use apigw_usage as usage;

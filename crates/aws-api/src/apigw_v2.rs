@@ -290,6 +290,18 @@ fn endpoint(g: &apigateway::GatewayService, id: &str) -> String {
     format!("http://{}", g.api_host(id))
 }
 
+pub(crate) fn import_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let body = string(&g.input, "body").unwrap_or_default();
+    let gw = s.gateway.clone();
+    ok(s.gateway.import_api(&g.caller, &body), |a| api_json(&a, endpoint(&gw, &a.id)))
+}
+
+pub(crate) fn reimport_api(s: &ApiState, g: &GwCall) -> GwReply {
+    let body = string(&g.input, "body").unwrap_or_default();
+    let gw = s.gateway.clone();
+    ok(s.gateway.reimport_api(&g.caller, &g.path(0), &body), |a| api_json(&a, endpoint(&gw, &a.id)))
+}
+
 pub(crate) fn get_apis(s: &ApiState, g: &GwCall) -> GwReply {
     let c = &g.caller;
     let gw = s.gateway.clone();

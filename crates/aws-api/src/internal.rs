@@ -121,6 +121,7 @@ impl Operations for Internal {
                             status: e.status,
                         })
                 }
+                "apigateway" | "apigatewayv2" => gateway(&s, caller, service, operation, input).await,
                 other => Err(refused(ServiceError::not_implemented(other, operation))),
             }
         })
@@ -153,5 +154,60 @@ impl Operations for Internal {
                 }
             }
         })
+    }
+}
+
+/// An API Gateway operation: the URI's labels taken from the tree's members, a definition
+/// (`body`) as the payload, v2's trees in its wire form.
+async fn gateway(
+    s: &ApiState,
+    caller: model::Caller,
+    service: &str,
+    operation: &str,
+    mut input: Value,
+) -> Result<Value, OperationError> {
+    let model = protocol::service(service).ok_or_else(|| stopped("no model"))?;
+    let op = model.operation(operation).ok_or_else(|| stopped("no operation"))?;
+    let members = match op.input.map(|i| &model.shape(i).kind) {
+        Some(protocol::model::Kind::Structure { members, .. }) => members.clone(),
+        _ => Vec::new(),
+    };
+    let path = op
+        .template
+        .labels()
+        .iter()
+        .map(|label| {
+            let member = members
+                .iter()
+                .find(|m| m.location == protocol::model::Location::Uri && m.location_name.as_deref() == Some(label));
+            let value = member.and_then(|m| input.get(&m.name));
+            match value {
+                Some(Value::String(v)) => v.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            }
+        })
+        .collect();
+    let payload = match input.as_object_mut().and_then(|o| o.remove("body")) {
+        Some(Value::String(text)) => Some(bytes::Bytes::from(text)),
+        Some(other) => Some(bytes::Bytes::from(other.to_string())),
+        None => None,
+    };
+    let v2 = service == "apigatewayv2";
+    let call = crate::apigw_api::GwCall {
+        caller,
+        input: if v2 { model.input_as_wire(operation, &input) } else { input },
+        payload,
+        path,
+    };
+    let result = if v2 {
+        crate::apigw_api::run_v2(s, &call, operation)
+    } else {
+        crate::apigw_api::run(s, &call, operation).await
+    };
+    match result {
+        Ok(v) if v2 => model.output_from_wire(operation, v).map_err(refused),
+        Ok(v) => Ok(v),
+        Err(e) => Err(refused(crate::apigw_api::service_error(&e))),
     }
 }

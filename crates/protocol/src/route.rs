@@ -59,6 +59,17 @@ impl Template {
         Ok(Template { segments, query })
     }
 
+    /// Its labels' names, in the path's order.
+    pub fn labels(&self) -> Vec<&str> {
+        self.segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Label(l) | Segment::Greedy(l) => Some(l.as_str()),
+                Segment::Literal(_) => None,
+            })
+            .collect()
+    }
+
     /// A request target this template matches: labels filled with `x` (a greedy one
     /// with `x/y`), the query literals appended. For tools that probe every operation.
     pub fn example(&self) -> String {

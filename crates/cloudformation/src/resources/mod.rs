@@ -3,6 +3,7 @@
 //! `Ref` and `Fn::GetAtt` answer, which property changes replace it, and how it is named
 //! when the template names it not.
 
+mod apigateway;
 mod iam;
 mod lambda;
 mod logs;
@@ -47,6 +48,8 @@ pub struct Kind {
     pub naming: Naming,
     /// Whether it is recorded without effect (deploy tools' own plumbing).
     pub recorded_only: bool,
+    /// Whether its properties change in place (else any change replaces it).
+    pub in_place: bool,
 }
 
 const fn kind(
@@ -55,7 +58,17 @@ const fn kind(
     replace_on: &'static [&'static str],
     naming: Naming,
 ) -> Kind {
-    Kind { name, attributes, replace_on, naming, recorded_only: false }
+    Kind { name, attributes, replace_on, naming, recorded_only: false, in_place: true }
+}
+
+/// A type whose every change replaces it.
+const fn replaced(name: &'static str, attributes: &'static [&'static str]) -> Kind {
+    Kind { name, attributes, replace_on: &[], naming: Naming::Service, recorded_only: false, in_place: false }
+}
+
+/// A type recorded without effect.
+const fn recorded(name: &'static str, attributes: &'static [&'static str]) -> Kind {
+    Kind { name, attributes, replace_on: &[], naming: Naming::Service, recorded_only: true, in_place: true }
 }
 
 const fn named(property: &'static str, max: usize) -> Naming {
@@ -92,84 +105,42 @@ pub static KINDS: &[Kind] = &[
         &["FunctionName", "PackageType"],
         named("FunctionName", 64),
     ),
-    kind(
-        "AWS::Lambda::Permission",
-        &[],
-        &[
-            "Action",
-            "EventSourceToken",
-            "FunctionName",
-            "Principal",
-            "SourceAccount",
-            "SourceArn",
-            "PrincipalOrgID",
-            "FunctionUrlAuthType",
-        ],
-        Naming::Service,
-    ),
-    kind(
-        "AWS::Lambda::Version",
-        &["FunctionArn", "Version"],
-        &["FunctionName", "CodeSha256", "Description", "ProvisionedConcurrencyConfig", "RuntimePolicy"],
-        Naming::Service,
-    ),
+    replaced("AWS::Lambda::Permission", &[]),
+    replaced("AWS::Lambda::Version", &["FunctionArn", "Version"]),
     kind("AWS::Lambda::Alias", &["AliasArn"], &["FunctionName", "Name"], Naming::Service),
     kind(
         "AWS::Lambda::EventSourceMapping",
         &["Id", "EventSourceMappingArn"],
-        &[
-            "EventSourceArn",
-            "StartingPosition",
-            "StartingPositionTimestamp",
-            "SelfManagedEventSource",
-            "AmazonManagedKafkaEventSourceConfig",
-            "SelfManagedKafkaEventSourceConfig",
-        ],
+        &["EventSourceArn", "StartingPosition", "StartingPositionTimestamp", "SelfManagedEventSource"],
         Naming::Service,
     ),
     kind("AWS::Lambda::Url", &["FunctionArn", "FunctionUrl"], &["TargetFunctionArn", "Qualifier"], Naming::Service),
     kind("AWS::Lambda::EventInvokeConfig", &[], &["FunctionName", "Qualifier"], Naming::Service),
-    kind(
-        "AWS::Lambda::LayerVersion",
-        &["LayerVersionArn"],
-        &["CompatibleRuntimes", "Content", "Description", "LayerName", "LicenseInfo", "CompatibleArchitectures"],
-        Naming::Service,
-    ),
-    kind(
-        "AWS::Lambda::LayerVersionPermission",
-        &[],
-        &["Action", "LayerVersionArn", "OrganizationId", "Principal"],
-        Naming::Service,
-    ),
-    Kind { name: "AWS::CDK::Metadata", attributes: &[], replace_on: &[], naming: Naming::Service, recorded_only: true },
-    Kind {
-        name: "AWS::ECR::Repository",
-        attributes: &["Arn", "RepositoryUri"],
-        replace_on: &["RepositoryName"],
-        naming: Naming::Service,
-        recorded_only: true,
-    },
-    Kind {
-        name: "AWS::KMS::Key",
-        attributes: &["Arn", "KeyId"],
-        replace_on: &[],
-        naming: Naming::Service,
-        recorded_only: true,
-    },
-    Kind {
-        name: "AWS::KMS::Alias",
-        attributes: &[],
-        replace_on: &["AliasName"],
-        naming: Naming::Service,
-        recorded_only: true,
-    },
-    Kind {
-        name: "AWS::CloudFormation::WaitConditionHandle",
-        attributes: &[],
-        replace_on: &[],
-        naming: Naming::Service,
-        recorded_only: true,
-    },
+    replaced("AWS::Lambda::LayerVersion", &["LayerVersionArn"]),
+    replaced("AWS::Lambda::LayerVersionPermission", &[]),
+    kind("AWS::ApiGateway::RestApi", &["RestApiId", "RootResourceId"], &[], Naming::Service),
+    replaced("AWS::ApiGateway::Resource", &["ResourceId"]),
+    kind("AWS::ApiGateway::Method", &[], &["RestApiId", "ResourceId", "HttpMethod"], Naming::Service),
+    replaced("AWS::ApiGateway::Deployment", &["DeploymentId"]),
+    kind("AWS::ApiGateway::Stage", &[], &["RestApiId", "StageName"], Naming::Service),
+    replaced("AWS::ApiGateway::Authorizer", &["AuthorizerId"]),
+    kind("AWS::ApiGateway::GatewayResponse", &[], &["RestApiId", "ResponseType"], Naming::Service),
+    replaced("AWS::ApiGateway::RequestValidator", &["RequestValidatorId"]),
+    replaced("AWS::ApiGateway::Model", &[]),
+    replaced("AWS::ApiGateway::ApiKey", &["APIKeyId"]),
+    replaced("AWS::ApiGateway::UsagePlan", &["Id"]),
+    replaced("AWS::ApiGateway::UsagePlanKey", &["Id"]),
+    kind("AWS::ApiGatewayV2::Api", &["ApiId", "ApiEndpoint"], &["ProtocolType"], Naming::Service),
+    kind("AWS::ApiGatewayV2::Stage", &[], &["ApiId", "StageName"], Naming::Service),
+    kind("AWS::ApiGatewayV2::Route", &["RouteId"], &["ApiId"], Naming::Service),
+    kind("AWS::ApiGatewayV2::Integration", &["IntegrationId"], &["ApiId"], Naming::Service),
+    replaced("AWS::ApiGatewayV2::Deployment", &["DeploymentId"]),
+    kind("AWS::ApiGatewayV2::Authorizer", &["AuthorizerId"], &["ApiId"], Naming::Service),
+    recorded("AWS::CDK::Metadata", &[]),
+    recorded("AWS::ECR::Repository", &["Arn", "RepositoryUri"]),
+    recorded("AWS::KMS::Key", &["Arn", "KeyId"]),
+    recorded("AWS::KMS::Alias", &[]),
+    recorded("AWS::CloudFormation::WaitConditionHandle", &[]),
 ];
 
 /// The type named, if Lamina serves it.
@@ -282,12 +253,15 @@ impl Made {
     }
 }
 
+/// Twelve random capitals and digits, as CloudFormation's names end.
+pub fn suffix() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    uuid::Uuid::new_v4().as_bytes().iter().take(12).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
 /// A name CloudFormation makes up: `{stack}-{logical}-{random}`, cut to `max`.
 pub fn generated_name(stack: &str, logical: &str, max: usize, lower: bool) -> String {
-    let id = uuid::Uuid::new_v4();
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let suffix: String =
-        id.as_bytes().iter().take(12).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+    let suffix = suffix();
     // Room for two dashes and the suffix; the rest shared, the stack's part first.
     let room = max.saturating_sub(suffix.len() + 2);
     let logical_room = logical.len().min(room / 2).max(room.saturating_sub(stack.len()));
@@ -354,6 +328,7 @@ pub async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, F
         "SSM" => ssm::create(kind, ctx, props).await,
         "S3" => s3::create(kind, ctx, props).await,
         "Lambda" => lambda::create(kind, ctx, props).await,
+        "ApiGateway" | "ApiGatewayV2" => apigateway::create(kind, ctx, props).await,
         _ => Err(Failed::invalid(format!("Lamina does not serve resources of type {}", kind.name))),
     }
 }
@@ -371,6 +346,7 @@ pub async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Value) -
         "SSM" => ssm::update(kind, ctx, old, props).await,
         "S3" => s3::update(kind, ctx, old, props).await,
         "Lambda" => lambda::update(kind, ctx, old, props).await,
+        "ApiGateway" | "ApiGatewayV2" => apigateway::update(kind, ctx, old, props).await,
         _ => Err(Failed::invalid(format!("Lamina does not serve resources of type {}", kind.name))),
     }
 }
@@ -388,13 +364,14 @@ pub async fn delete(kind: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Fa
         "SSM" => ssm::delete(kind, ctx, old).await,
         "S3" => s3::delete(kind, ctx, old).await,
         "Lambda" => lambda::delete(kind, ctx, old).await,
+        "ApiGateway" | "ApiGatewayV2" => apigateway::delete(kind, ctx, old).await,
         _ => Ok(()),
     }
 }
 
 /// Whether changing `old` to `new` replaces the resource.
 pub fn replaces(kind: &Kind, old: &Value, new: &Value) -> bool {
-    kind.replace_on.iter().any(|p| old.get(*p) != new.get(*p))
+    (!kind.in_place && old != new) || kind.replace_on.iter().any(|p| old.get(*p) != new.get(*p))
 }
 
 // Helpers the providers share.

@@ -31,7 +31,7 @@ async fn put(ctx: &Ctx<'_>, name: &str, props: &Value, overwrite: bool) -> Resul
 pub(super) async fn create(_: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, Failed> {
     let name = match props.get("Name") {
         Some(n) => string(n),
-        None => format!("CFN-{}-{}", ctx.logical, super::generated_name("", "", 14, false).trim_matches('-')),
+        None => format!("CFN-{}-{}", ctx.logical, super::suffix()),
     };
     put(ctx, &name, props, false).await
 }
