@@ -437,3 +437,97 @@ def test_apis_deployed_by_a_stack_answer_through_lamina(lamina):
     cfn.get_waiter("stack_delete_complete").wait(StackName="apis", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
     assert apigw.get_rest_apis()["items"] == []
     assert lamina.client("apigatewayv2").get_apis()["Items"] == []
+
+
+SAM_APP = """
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.12
+    Timeout: 10
+    Environment:
+      Variables:
+        STAGE: test
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      AutoPublishAlias: live
+      InlineCode: |
+        import json, os
+        def handler(event, context):
+            path = event.get("rawPath") or event.get("path")
+            return {"statusCode": 200, "body": json.dumps({"path": path, "stage": os.environ["STAGE"]})}
+      Policies:
+        - SQSPollerPolicy:
+            QueueName: !GetAtt Jobs.QueueName
+      Events:
+        Rest:
+          Type: Api
+          Properties: {Path: /hello, Method: get}
+        Http:
+          Type: HttpApi
+          Properties: {Path: /hi, Method: get}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      InlineCode: |
+        def handler(event, context):
+            return len(event["Records"])
+      Events:
+        Queue:
+          Type: SQS
+          Properties: {Queue: !GetAtt Jobs.Arn, BatchSize: 5}
+Outputs:
+  RestApi: {Value: !Ref ServerlessRestApi}
+  HttpApi: {Value: !Ref ServerlessHttpApi}
+  HelloAlias: {Value: !Ref Hello.Alias}
+"""
+
+
+def test_a_sam_template_deploys_with_change_sets_and_answers(lamina):
+    import urllib.request
+    cfn = lamina.client("cloudformation")
+    made = cfn.create_change_set(StackName="sam-app", ChangeSetName="deploy1", ChangeSetType="CREATE",
+                                 TemplateBody=SAM_APP, Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=made["Id"], WaiterConfig={"Delay": 0.1})
+    added = sorted((c["ResourceChange"]["LogicalResourceId"], c["ResourceChange"]["ResourceType"])
+                   for c in cfn.describe_change_set(ChangeSetName=made["Id"])["Changes"])
+    names = [n for n, _ in added]
+    assert ("Hello", "AWS::Lambda::Function") in added and ("HelloRole", "AWS::IAM::Role") in added
+    assert ("HelloAliaslive", "AWS::Lambda::Alias") in added
+    assert [n for n in names if n.startswith("HelloVersion")] and [n for n in names if n.startswith("ServerlessRestApiDeployment")]
+    for expected in ["HelloRestPermissionProd", "HelloHttpPermission", "ServerlessRestApi", "ServerlessRestApiProdStage",
+                     "ServerlessHttpApi", "ServerlessHttpApiApiGatewayDefaultStage", "WorkerQueue", "WorkerRole", "Jobs"]:
+        assert expected in names, expected
+    cfn.execute_change_set(ChangeSetName=made["Id"])
+    cfn.get_waiter("stack_create_complete").wait(StackName="sam-app", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    stack = cfn.describe_stacks(StackName="sam-app")["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["HelloAlias"].endswith(":live")
+
+    def get(api, path):
+        req = urllib.request.Request(f"{lamina.url}{path}", headers={"Host": f"{api}.execute-api.localhost:{lamina.port}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+
+    assert get(outputs["RestApi"], "/Prod/hello") == (200, {"path": "/hello", "stage": "test"})
+    assert get(outputs["HttpApi"], "/hi") == (200, {"path": "/hi", "stage": "test"})
+    processed = cfn.get_template(StackName="sam-app", TemplateStage="Processed")["TemplateBody"]
+    assert "Transform" not in processed and processed["Resources"]["Hello"]["Type"] == "AWS::Lambda::Function"
+    assert cfn.get_template(StackName="sam-app")["TemplateBody"] == SAM_APP
+    role = processed["Resources"]["HelloRole"]["Properties"]
+    assert role["ManagedPolicyArns"] == ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+    assert role["Policies"][0]["PolicyName"] == "HelloRolePolicy0"
+    worker_role = processed["Resources"]["WorkerRole"]["Properties"]["ManagedPolicyArns"]
+    assert "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole" in worker_role
+    mappings = lamina.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    assert [m["BatchSize"] for m in mappings] == [5]
+    cfn.delete_stack(StackName="sam-app")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="sam-app", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    assert lamina.client("lambda").list_functions()["Functions"] == []

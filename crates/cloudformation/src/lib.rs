@@ -24,6 +24,7 @@ pub mod intrinsics;
 pub mod operations;
 pub mod parameters;
 pub mod resources;
+pub mod sam;
 pub mod stack;
 pub mod template;
 
@@ -410,12 +411,13 @@ impl CloudFormationService {
     }
 
     /// A template's tree after its transforms.
-    fn expand(&self, tree: Value) -> Result<Value, CfnError> {
+    fn expand(&self, acting: &Acting, tree: Value) -> Result<Value, CfnError> {
         for t in template::transforms(&tree)? {
             match t.as_str() {
                 "AWS::LanguageExtensions" => {}
                 SAM_TRANSFORM => {
-                    return Err(CfnError::Validation(format!("Transform {SAM_TRANSFORM} is not served by Lamina yet")))
+                    let place = sam::Place { partition: "aws".into(), region: acting.region.clone() };
+                    return Ok(sam::transform(&tree, &place)?);
                 }
                 other => {
                     return Err(CfnError::Validation(format!("Template format error: Unsupported transform {other}")))
@@ -429,7 +431,7 @@ impl CloudFormationService {
     async fn load(&self, acting: &Acting, source: &Source) -> Result<(String, Value, Template), CfnError> {
         let body = self.text(acting, source).await?;
         let tree = template::parse(&body)?;
-        let processed = self.expand(tree)?;
+        let processed = self.expand(acting, tree)?;
         let t = Template::read(&processed)?;
         check_types(&t)?;
         // Names and circles, with every condition's branches read.
