@@ -81,7 +81,28 @@ fn build_fixture(root: &Path, release: bool) -> Result<PathBuf> {
     Ok(root.join("target/fixtures").join(if release { "release" } else { "debug" }).join("bootstrap"))
 }
 
+/// `cargo xtask test --tools`: the deploy tools' end-to-end tests (`tests/tools_e2e`),
+/// with the tools installed into the repository's ignored tool directories.
+fn test_tools(pytest_args: &[String]) -> Result<()> {
+    let root = root();
+    let venv = virtualenv(&root, ".venv", "tests/requirements.txt", None)?;
+    let sam = virtualenv(&root, ".venv-sam", "tests/requirements-sam.txt", None)?;
+    run(cargo().current_dir(&root).args(["build", "--quiet", "-p", "lamina"]))?;
+    let path = format!("{}:{}", venv.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    run(Command::new(venv.join("bin/python"))
+        .current_dir(&root)
+        .args(["-m", "pytest", "tests/tools_e2e", "-q", "-p", "no:cacheprovider"])
+        .args(pytest_args)
+        .env("PATH", path)
+        .env("LAMINA_BIN", root.join("target/debug/lamina"))
+        .env("SAM_BIN", sam.join("bin/sam"))
+        .env("SAM_PYTHON", sam.join("bin/python")))
+}
+
 fn test(pytest_args: &[String]) -> Result<()> {
+    if pytest_args.first().map(String::as_str) == Some("--tools") {
+        return test_tools(&pytest_args[1..]);
+    }
     let root = root();
     architecture::check(&root)?;
     let venv = virtualenv(&root, ".venv", "tests/requirements.txt", None)?;
@@ -123,7 +144,7 @@ fn main() -> Result<()> {
         Some("models") => models::run(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [pytest args...] | cargo xtask bench [--quick | --gateway-only | --websocket-only | --auth-only | --logs-only | --s3-only] | cargo xtask coverage | cargo xtask models [botocore-version]"
+                "usage: cargo xtask test [--tools] [pytest args...] | cargo xtask bench [--quick | --gateway-only | --websocket-only | --auth-only | --logs-only | --s3-only] | cargo xtask coverage | cargo xtask models [botocore-version]"
             );
             std::process::exit(2);
         }

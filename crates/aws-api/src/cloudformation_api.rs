@@ -41,6 +41,8 @@ pub(crate) fn service_error(e: &CfnError) -> ServiceError {
         CfnError::InsufficientCapabilities(_) => ("InsufficientCapabilitiesException", 400),
         CfnError::ChangeSetNotFound(_) => ("ChangeSetNotFound", 404),
         CfnError::InvalidChangeSetStatus(_) => ("InvalidChangeSetStatus", 400),
+        CfnError::ResourceNotFound(_) => ("ResourceNotFoundException", 400),
+        CfnError::UnsupportedAction(_) => ("UnsupportedActionException", 400),
         CfnError::Internal(_) => ("InternalFailure", 500),
     };
     ServiceError::new(code, e.to_string()).status(status)
@@ -511,4 +513,25 @@ pub(crate) async fn run(cfn: &CloudFormationService, acting: &Acting, op: &str, 
         }
         other => return Err(CfnError::Internal(format!("no handler for {other}"))),
     })
+}
+
+/// Cloud Control API's operations served (json 1.0, `CloudApiService.GetResource`).
+pub(crate) const CONTROL_OPERATIONS: &[&str] = &["GetResource"];
+
+/// Runs one Cloud Control operation.
+pub(crate) async fn run_control(
+    cfn: &CloudFormationService,
+    acting: &Acting,
+    op: &str,
+    v: &Value,
+) -> Result<Value, CfnError> {
+    match op {
+        "GetResource" => {
+            let kind = text(v, "TypeName").unwrap_or_default();
+            let id = text(v, "Identifier").unwrap_or_default();
+            let description = cfn.get_resource(acting, &kind, &id).await?;
+            Ok(json!({"TypeName": kind, "ResourceDescription": description}))
+        }
+        other => Err(CfnError::Internal(format!("no handler for {other}"))),
+    }
 }

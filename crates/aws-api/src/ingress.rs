@@ -28,6 +28,7 @@ pub(crate) const SERVED: &[&str] = &[
     "ssm",
     "s3",
     "cloudformation",
+    "cloudcontrol",
 ];
 
 /// The largest body read to answer a request no handler took.

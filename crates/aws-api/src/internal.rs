@@ -52,6 +52,10 @@ impl Operations for Internal {
     ) -> Pending<'a, Value> {
         Box::pin(async move {
             let s = self.state.upgrade().ok_or_else(|| stopped("the server is stopping"))?;
+            let mut input = input;
+            if let Some(model) = protocol::service(service) {
+                model.coerce_input(operation, &mut input);
+            }
             check(service, operation, &input)?;
             let caller = model::Caller::new(acting.account.clone(), acting.region.clone());
             match service {

@@ -267,6 +267,16 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
         };
         return modelled(&s, "ssm", protocol::Protocol::Json, &parts, body, &request_id).await;
     }
+    if target.as_deref().is_some_and(|t| t.starts_with("CloudApiService.")) {
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let (parts, body) = req.into_parts();
+        let Some(body) = ingress::read_body(&parts, body, 1024 * 1024).await else {
+            let e =
+                protocol::ServiceError::new("ValidationException", "The request is larger than Cloud Control accepts.");
+            return ingress::error("cloudcontrol", protocol::Protocol::Json, &e, &request_id);
+        };
+        return modelled(&s, "cloudcontrol", protocol::Protocol::Json, &parts, body, &request_id).await;
+    }
     match target.as_deref() {
         Some(t) if t.starts_with("AmazonSQS.") => sqs_api::handle(&s, req, protocol::Protocol::Json, None).await,
         Some(_) => ingress::unserved(req).await,
@@ -360,6 +370,7 @@ async fn modelled(
         "logs" => logs_api::OPERATIONS.as_slice(),
         "ssm" => ssm_api::OPERATIONS,
         "cloudformation" => cloudformation_api::OPERATIONS,
+        "cloudcontrol" => cloudformation_api::CONTROL_OPERATIONS,
         _ => iam_api::OPERATIONS,
     };
     let (model, input) = match ingress::read(service, q, parts, body, served) {
@@ -376,7 +387,7 @@ async fn modelled(
             sns_api::run(&s.sns, &caller, op, input.value.clone(), trace).await.map_err(|e| sns_api::service_error(&e))
         }
         "sts" => sts_api::run(&s.callers, &s.iam, parts, op, &input.value),
-        "cloudformation" => {
+        "cloudformation" | "cloudcontrol" => {
             let principal = sts_api::identity(&s.callers, parts).1;
             let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566");
             let acting = cloudformation::Acting {
@@ -385,9 +396,12 @@ async fn modelled(
                 principal,
                 host: host.to_owned(),
             };
-            cloudformation_api::run(&s.cloudformation, &acting, op, &input.value)
-                .await
-                .map_err(|e| cloudformation_api::service_error(&e))
+            let ran = if service == "cloudcontrol" {
+                cloudformation_api::run_control(&s.cloudformation, &acting, op, &input.value).await
+            } else {
+                cloudformation_api::run(&s.cloudformation, &acting, op, &input.value).await
+            };
+            ran.map_err(|e| cloudformation_api::service_error(&e))
         }
         "logs" => {
             // Every Logs operation reads or writes its SQLite file: off the async workers.

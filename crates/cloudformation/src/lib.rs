@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod changes;
+mod control;
 mod deploy;
 mod dynamic;
 pub mod graph;
@@ -66,6 +67,12 @@ pub enum CfnError {
     /// `InvalidChangeSetStatus`.
     #[error("{0}")]
     InvalidChangeSetStatus(String),
+    /// Cloud Control's `ResourceNotFoundException`.
+    #[error("{0}")]
+    ResourceNotFound(String),
+    /// Cloud Control's `UnsupportedActionException`.
+    #[error("{0}")]
+    UnsupportedAction(String),
     /// `InternalFailure`.
     #[error("{0}")]
     Internal(String),
@@ -1113,6 +1120,11 @@ impl CloudFormationService {
         let s = self.stack(acting, name)?;
         self.inner.update(&s.id, |s| s.policy = policy);
         Ok(())
+    }
+
+    /// Cloud Control's `GetResource`: `{Identifier, Properties}` of a resource of a type.
+    pub async fn get_resource(&self, acting: &Acting, kind: &str, id: &str) -> Result<Value, CfnError> {
+        control::get(&*self.ops()?, acting, kind, id).await
     }
 
     /// `UpdateTerminationProtection`; the stack's id.

@@ -89,6 +89,7 @@ services! {
     "dynamodbstreams", "dynamodb", Some("DynamoDBStreams_20120810"), false;
     "kinesis", "kinesis", Some("Kinesis_20131202"), false;
     "cloudwatch", "monitoring", Some("GraniteServiceVersion20100801"), true;
+    "cloudcontrol", "cloudcontrolapi", Some("CloudApiService"), false;
 }
 
 /// Lamina's own additions to models, by service.
@@ -97,7 +98,7 @@ const OVERLAYS: &[(&str, &[u8])] =
 
 /// The model of a service, loaded on first use.
 pub fn service(name: &str) -> Option<&'static Model> {
-    static LOADED: [OnceLock<Option<Model>>; 18] = [const { OnceLock::new() }; 18];
+    static LOADED: [OnceLock<Option<Model>>; 19] = [const { OnceLock::new() }; 19];
     let i = SERVICES.iter().position(|s| s.name == name)?;
     LOADED[i].get_or_init(|| load(SERVICES[i].name).ok()).as_ref()
 }
@@ -416,6 +417,16 @@ impl Model {
             Ok(())
         } else {
             Err(ServiceError::new(code, validate::message(&violations)))
+        }
+    }
+
+    /// Brings an input tree built by another service (CloudFormation's properties) to the
+    /// model's scalar types, as CloudFormation reads its templates: `"true"` where a
+    /// boolean is wanted, `"30"` where a number is, `30` where a string is. What cannot be
+    /// read so is left for [`Model::check`] to refuse.
+    pub fn coerce_input(&self, operation: &str, value: &mut Value) {
+        if let Some(shape) = self.operation(operation).and_then(|op| op.input) {
+            coerce(self, shape, value, 0);
         }
     }
 
@@ -749,5 +760,50 @@ mod tests {
             );
         }
         assert!(broken.is_empty(), "{broken:#?}");
+    }
+}
+
+/// [`Model::coerce_input`]'s walk, bounded in depth.
+fn coerce(model: &Model, shape: model::ShapeId, value: &mut Value, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    match (&model.shape(shape).kind, &mut *value) {
+        (model::Kind::Structure { members, .. }, Value::Object(obj)) => {
+            for m in members {
+                if let Some(v) = obj.get_mut(&m.name) {
+                    coerce(model, m.shape, v, depth + 1);
+                }
+            }
+        }
+        (model::Kind::List(member), Value::Array(items)) => {
+            for v in items {
+                coerce(model, member.shape, v, depth + 1);
+            }
+        }
+        (model::Kind::Map(_, member), Value::Object(obj)) => {
+            for v in obj.values_mut() {
+                coerce(model, member.shape, v, depth + 1);
+            }
+        }
+        (model::Kind::Boolean, Value::String(s)) => {
+            if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") {
+                *value = Value::Bool(s.eq_ignore_ascii_case("true"));
+            }
+        }
+        (model::Kind::Integer | model::Kind::Long, Value::String(s)) => {
+            if let Ok(n) = s.trim().parse::<i64>() {
+                *value = Value::from(n);
+            }
+        }
+        (model::Kind::Float | model::Kind::Double, Value::String(s)) => {
+            if let Some(n) = s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                *value = Value::Number(n);
+            }
+        }
+        (model::Kind::String, Value::Number(_) | Value::Bool(_)) => {
+            *value = Value::String(value.to_string());
+        }
+        _ => {}
     }
 }

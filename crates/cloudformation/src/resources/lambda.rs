@@ -315,6 +315,9 @@ pub(super) async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<
                     input[key] = Value::String(string(v));
                 }
             }
+            if let Some(b) = super::boolean(props.get("InvokedViaFunctionUrl")) {
+                input["InvokedViaFunctionUrl"] = json!(b);
+            }
             ctx.call("lambda", "AddPermission", input).await?;
             Ok(Made::new(id, json!({})))
         }

@@ -118,7 +118,16 @@ const SETTINGS: [(&str, &str, Option<&str>, &str, Shape); 8] = [
         "PutBucketEncryption",
         Some("DeleteBucketEncryption"),
         "ServerSideEncryptionConfiguration",
-        |v| json!({"Rules": v.get("ServerSideEncryptionConfiguration").cloned().unwrap_or_else(|| json!([]))}),
+        |v| {
+            let rules: Vec<Value> = v
+                .get("ServerSideEncryptionConfiguration")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|r| rename(r, &[("ServerSideEncryptionByDefault", "ApplyServerSideEncryptionByDefault")]))
+                .collect();
+            json!({"Rules": rules})
+        },
     ),
     (
         "PublicAccessBlockConfiguration",

@@ -63,13 +63,16 @@ impl Apis {
     }
 }
 
-fn swagger(routes: &[Route]) -> Value {
+/// A function's invocation URI, as integrations name it (`partition` written out, or
+/// `${AWS::Partition}`).
+fn invocation(partition: &str, arn_sub: &str) -> String {
+    format!("arn:{partition}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/{arn_sub}/invocations")
+}
+
+fn swagger(routes: &[Route], partition: &str) -> Value {
     let mut paths = Map::new();
     for r in routes {
-        let uri = format!(
-            "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/{}/invocations",
-            r.function_arn_sub
-        );
+        let uri = invocation(partition, &r.function_arn_sub);
         let entry = paths.entry(r.path.clone()).or_insert_with(|| json!({}));
         entry[method_key(&r.method)] = json!({
             "x-amazon-apigateway-integration": {"httpMethod": "POST", "type": "aws_proxy", "uri": {"Fn::Sub": uri}},
@@ -84,13 +87,17 @@ fn openapi(routes: &[HttpRoute], cors: Option<&Value>) -> Value {
     for r in routes {
         let mut integration = json!({
             "httpMethod": "POST", "type": "aws_proxy",
-            "uri": {"Fn::Sub": r.route.function_arn_sub}, "payloadFormatVersion": r.version,
+            "uri": {"Fn::Sub": invocation("${AWS::Partition}", &r.route.function_arn_sub)}, "payloadFormatVersion": r.version,
         });
         if let Some(t) = &r.timeout {
             integration["timeoutInMillis"] = t.clone();
         }
         let entry = paths.entry(r.route.path.clone()).or_insert_with(|| json!({}));
-        entry[method_key(&r.route.method)] = json!({"x-amazon-apigateway-integration": integration, "responses": {}});
+        let mut op = json!({"x-amazon-apigateway-integration": integration, "responses": {}});
+        if r.route.path == "$default" {
+            op["isDefaultRoute"] = json!(true);
+        }
+        entry[method_key(&r.route.method)] = op;
     }
     let mut doc = json!({
         "openapi": "3.0.1",
@@ -180,9 +187,13 @@ fn http_api(
     for (k, v) in stage_extra {
         sp[k] = v;
     }
-    if logical == "ServerlessHttpApi" {
-        sp["Tags"] = json!({"httpapi:createdBy": "SAM"});
+    let mut tags = json!({"httpapi:createdBy": "SAM"});
+    if let Some(Value::Object(own)) = from.and_then(|f| f.pointer("/Properties/Tags")) {
+        for (k, v) in own {
+            tags[k] = v.clone();
+        }
     }
+    sp["Tags"] = tags;
     out.add(stage_logical, resource("AWS::ApiGatewayV2::Stage", sp));
 }
 
@@ -195,7 +206,7 @@ pub(super) fn expand(serverless: &[(String, Value)], out: &mut Out, apis: &mut A
     if let Some(routes) = apis.rest.get("ServerlessRestApi").filter(|_| !declared("ServerlessRestApi")) {
         rest_api(
             "ServerlessRestApi",
-            json!({"Body": swagger(routes)}),
+            json!({"Body": swagger(routes, &out.place.partition.clone())}),
             &json!("Prod"),
             Map::new(),
             Map::new(),
@@ -225,7 +236,9 @@ pub(super) fn expand(serverless: &[(String, Value)], out: &mut Out, apis: &mut A
                 let body = match (p.get("DefinitionBody"), p.get("DefinitionUri")) {
                     (Some(b), _) => json!({"Body": b}),
                     (None, Some(uri)) => json!({"BodyS3Location": s3_location(uri, "Bucket", "Key", "Version")?}),
-                    (None, None) => json!({"Body": swagger(apis.rest.get(logical).map(Vec::as_slice).unwrap_or(&[]))}),
+                    (None, None) => {
+                        json!({"Body": swagger(apis.rest.get(logical).map(Vec::as_slice).unwrap_or(&[]), &out.place.partition.clone())})
+                    }
                 };
                 let mut extra = pick(
                     &p,

@@ -86,7 +86,8 @@ pub(super) fn expand(
             );
             let mut perm = permission(target, "apigateway.amazonaws.com");
             let source = format!(
-                "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{__ApiId__}}/${{__Stage__}}/{}{}",
+                "arn:{}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{__ApiId__}}/${{__Stage__}}/{}{}",
+                out.place.partition,
                 if method.eq_ignore_ascii_case("any") { "*".to_owned() } else { method.to_uppercase() },
                 arn_path(path)
             );
@@ -131,9 +132,12 @@ pub(super) fn expand(
                 format!("{m}{}", arn_path(path))
             };
             let source = format!(
-                "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{__ApiId__}}/*/{route}"
+                "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{__ApiId__}}/${{__Stage__}}/{route}"
             );
-            perm.insert("SourceArn".into(), json!({"Fn::Sub": [source, {"__ApiId__": {"Ref": api}}]}));
+            perm.insert(
+                "SourceArn".into(),
+                json!({"Fn::Sub": [source, {"__ApiId__": {"Ref": api}, "__Stage__": "*"}]}),
+            );
             out.add(format!("{id}Permission"), resource("AWS::Lambda::Permission", Value::Object(perm)));
         }
         "SQS" | "DynamoDB" | "Kinesis" | "MQ" | "MSK" | "DocumentDB" => {
@@ -241,10 +245,15 @@ pub(super) fn expand(
                     .cloned()
                     .ok_or_else(|| invalid(logical, name, "Missing required property 'Schedule'."))?;
                 rule.insert("ScheduleExpression".into(), expr);
-                let enabled = p.get("Enabled").and_then(Value::as_bool).unwrap_or(true);
-                let state =
-                    p.get("State").cloned().unwrap_or_else(|| json!(if enabled { "ENABLED" } else { "DISABLED" }));
-                rule.insert("State".into(), state);
+                match (p.get("State"), p.get("Enabled").and_then(Value::as_bool)) {
+                    (Some(state), _) => {
+                        rule.insert("State".into(), state.clone());
+                    }
+                    (None, Some(enabled)) => {
+                        rule.insert("State".into(), json!(if enabled { "ENABLED" } else { "DISABLED" }));
+                    }
+                    (None, None) => {}
+                }
             } else {
                 rule.insert("EventPattern".into(), p.get("Pattern").cloned().unwrap_or_else(|| json!({})));
                 copy(&p, &mut rule, &["EventBusName", "State"]);

@@ -147,10 +147,6 @@ pub(super) fn expand(
 
     if let Some(url) = p.get("FunctionUrlConfig") {
         let mut u = json!({"TargetFunctionArn": target.reference, "AuthType": url.get("AuthType").cloned().unwrap_or(json!("AWS_IAM"))});
-        if alias.is_some() {
-            u["TargetFunctionArn"] = json!({"Ref": logical});
-            u["Qualifier"] = json!(alias);
-        }
         for key in ["Cors", "InvokeMode"] {
             if let Some(v) = url.get(key) {
                 u[key] = v.clone();
@@ -168,6 +164,14 @@ pub(super) fn expand(
                 perm["FunctionName"] = target.reference.clone();
             }
             out.add(format!("{logical}UrlPublicPermissions"), resource("AWS::Lambda::Permission", perm));
+            // A public URL's callers also need lambda:InvokeFunction, through the URL only.
+            let invoke = json!({
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": target.reference,
+                "Principal": "*",
+                "InvokedViaFunctionUrl": true,
+            });
+            out.add(format!("{logical}URLInvokeAllowPublicAccess"), resource("AWS::Lambda::Permission", invoke));
         }
     }
 
@@ -207,7 +211,7 @@ pub(super) fn expand(
                 "Statement": [{"Action": ["sts:AssumeRole"], "Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com"]}}],
             },
             "ManagedPolicyArns": managed,
-            "Tags": [{"Key": "lambda:createdBy", "Value": "SAM"}],
+            "Tags": tags,
         });
         if !inline.is_empty() {
             role["Policies"] = Value::Array(inline);
