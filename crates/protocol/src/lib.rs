@@ -786,10 +786,10 @@ fn coerce(model: &Model, shape: model::ShapeId, value: &mut Value, depth: usize)
                 coerce(model, member.shape, v, depth + 1);
             }
         }
-        (model::Kind::Boolean, Value::String(s)) => {
-            if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") {
-                *value = Value::Bool(s.eq_ignore_ascii_case("true"));
-            }
+        (model::Kind::Boolean, Value::String(s))
+            if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
+        {
+            *value = Value::Bool(s.eq_ignore_ascii_case("true"));
         }
         (model::Kind::Integer | model::Kind::Long, Value::String(s)) => {
             if let Ok(n) = s.trim().parse::<i64>() {
