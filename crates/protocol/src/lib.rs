@@ -557,6 +557,51 @@ fn fill_idempotency_tokens(model: &Model, op: &Operation, value: &mut Value) {
     }
 }
 
+/// [`Model::coerce_input`]'s walk, bounded in depth.
+fn coerce(model: &Model, shape: model::ShapeId, value: &mut Value, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    match (&model.shape(shape).kind, &mut *value) {
+        (model::Kind::Structure { members, .. }, Value::Object(obj)) => {
+            for m in members {
+                if let Some(v) = obj.get_mut(&m.name) {
+                    coerce(model, m.shape, v, depth + 1);
+                }
+            }
+        }
+        (model::Kind::List(member), Value::Array(items)) => {
+            for v in items {
+                coerce(model, member.shape, v, depth + 1);
+            }
+        }
+        (model::Kind::Map(_, member), Value::Object(obj)) => {
+            for v in obj.values_mut() {
+                coerce(model, member.shape, v, depth + 1);
+            }
+        }
+        (model::Kind::Boolean, Value::String(s))
+            if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
+        {
+            *value = Value::Bool(s.eq_ignore_ascii_case("true"));
+        }
+        (model::Kind::Integer | model::Kind::Long, Value::String(s)) => {
+            if let Ok(n) = s.trim().parse::<i64>() {
+                *value = Value::from(n);
+            }
+        }
+        (model::Kind::Float | model::Kind::Double, Value::String(s)) => {
+            if let Some(n) = s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                *value = Value::Number(n);
+            }
+        }
+        (model::Kind::String, Value::Number(_) | Value::Bool(_)) => {
+            *value = Value::String(value.to_string());
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -761,49 +806,20 @@ mod tests {
         }
         assert!(broken.is_empty(), "{broken:#?}");
     }
-}
 
-/// [`Model::coerce_input`]'s walk, bounded in depth.
-fn coerce(model: &Model, shape: model::ShapeId, value: &mut Value, depth: usize) {
-    if depth > 32 {
-        return;
-    }
-    match (&model.shape(shape).kind, &mut *value) {
-        (model::Kind::Structure { members, .. }, Value::Object(obj)) => {
-            for m in members {
-                if let Some(v) = obj.get_mut(&m.name) {
-                    coerce(model, m.shape, v, depth + 1);
-                }
-            }
-        }
-        (model::Kind::List(member), Value::Array(items)) => {
-            for v in items {
-                coerce(model, member.shape, v, depth + 1);
-            }
-        }
-        (model::Kind::Map(_, member), Value::Object(obj)) => {
-            for v in obj.values_mut() {
-                coerce(model, member.shape, v, depth + 1);
-            }
-        }
-        (model::Kind::Boolean, Value::String(s))
-            if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
-        {
-            *value = Value::Bool(s.eq_ignore_ascii_case("true"));
-        }
-        (model::Kind::Integer | model::Kind::Long, Value::String(s)) => {
-            if let Ok(n) = s.trim().parse::<i64>() {
-                *value = Value::from(n);
-            }
-        }
-        (model::Kind::Float | model::Kind::Double, Value::String(s)) => {
-            if let Some(n) = s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
-                *value = Value::Number(n);
-            }
-        }
-        (model::Kind::String, Value::Number(_) | Value::Bool(_)) => {
-            *value = Value::String(value.to_string());
-        }
-        _ => {}
+    #[test]
+    fn coerced_trees_take_the_models_scalar_types() {
+        let model = service("s3").unwrap();
+        let mut v = serde_json::json!({"Bucket": "b", "PublicAccessBlockConfiguration": {"BlockPublicAcls": "true", "IgnorePublicAcls": "no"}});
+        model.coerce_input("PutPublicAccessBlock", &mut v);
+        assert_eq!(v["PublicAccessBlockConfiguration"]["BlockPublicAcls"], serde_json::json!(true));
+        assert_eq!(v["PublicAccessBlockConfiguration"]["IgnorePublicAcls"], serde_json::json!("no"));
+        let sqs = service("sqs").unwrap();
+        let mut v = serde_json::json!({"QueueUrl": "u", "MaxNumberOfMessages": "5", "VisibilityTimeout": 30});
+        sqs.coerce_input("ReceiveMessage", &mut v);
+        assert_eq!(
+            (v["MaxNumberOfMessages"].clone(), v["QueueUrl"].clone()),
+            (serde_json::json!(5), serde_json::json!("u"))
+        );
     }
 }
