@@ -3,6 +3,8 @@ and deleted with their resources made through the services themselves, waiters, 
 outputs, exports, parameters, rollbacks, and stacks that survive a restart."""
 
 import json
+import threading
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -531,3 +533,50 @@ def test_a_sam_template_deploys_with_change_sets_and_answers(lamina):
     cfn.delete_stack(StackName="sam-app")
     cfn.get_waiter("stack_delete_complete").wait(StackName="sam-app", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
     assert lamina.client("lambda").list_functions()["Functions"] == []
+
+
+def test_a_deployment_killed_midway_rolls_back_after_the_restart_leaving_nothing(lamina):
+    cfn = lamina.client("cloudformation")
+    # A chain of functions, each made after the one before: the deployment takes a while.
+    resources = {"Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}}}
+    for i in range(30):
+        resources[f"F{i}"] = {
+            "Type": "AWS::Lambda::Function",
+            "DependsOn": f"F{i - 1}" if i else "Role",
+            "Properties": {"Runtime": "python3.12", "Handler": "index.handler", "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                           "Code": {"ZipFile": "def handler(e, c):\n    return 1\n"}},
+        }
+    # CreateStack answers once the stack settles, or after a few seconds: it is sent from a
+    # thread, and the server killed once some functions exist and others do not yet.
+    def create():
+        try:
+            cfn.create_stack(StackName="chain", TemplateBody=json.dumps({"Resources": resources}),
+                             Capabilities=["CAPABILITY_IAM"])
+        except Exception:  # the server is killed under it
+            pass
+
+    sender = threading.Thread(target=create)
+    sender.start()
+    lam = lamina.client("lambda")
+    deadline = time.monotonic() + 60
+    while len(lam.list_functions()["Functions"]) < 3:
+        assert time.monotonic() < deadline, "the deployment made no functions"
+        time.sleep(0.01)
+    lamina.kill9()
+    sender.join()
+    lamina.start()
+    cfn = lamina.client("cloudformation")
+    deadline = time.monotonic() + 60
+    while (stack := cfn.describe_stacks(StackName="chain")["Stacks"][0])["StackStatus"].endswith("IN_PROGRESS"):
+        assert time.monotonic() < deadline, stack["StackStatus"]
+        time.sleep(0.05)
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName="chain")["StackEvents"]
+    rollback = [e for e in events if e["LogicalResourceId"] == "chain" and e["ResourceStatus"] == "ROLLBACK_IN_PROGRESS"]
+    assert rollback[0]["ResourceStatusReason"].startswith("Lamina restarted during the deployment.")
+    # Nothing the interrupted deployment made is left behind.
+    assert lamina.client("lambda").list_functions()["Functions"] == []
+    assert lamina.client("iam").list_roles()["Roles"] == []
+    statuses_seen = {s for (_, s) in statuses(cfn, "chain")}
+    assert {"CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"} <= statuses_seen

@@ -22,7 +22,7 @@ def error_of(call):
 @pytest.mark.parametrize(
     "service,call",
     [
-        ("cloudformation", lambda c: c.describe_stacks()),  # query (XML)
+        ("cloudformation", lambda c: c.list_stack_sets()),  # query (XML)
         ("dynamodb", lambda c: c.list_tables()),  # json 1.0
         ("s3", lambda c: c.list_bucket_inventory_configurations(Bucket="some-bucket")),  # rest-xml
         ("scheduler", lambda c: c.list_schedules()),  # rest-json

@@ -24,6 +24,8 @@ use rows::{drain_row, main_rows, sandbox_rows, sqs_rows};
 
 #[path = "bench_auth.rs"]
 mod auth;
+#[path = "bench_cloudformation.rs"]
+mod cloudformation;
 #[path = "bench_gateway.rs"]
 mod gateway;
 #[path = "bench_logs.rs"]
@@ -745,6 +747,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let server = start_server_with(root, "namespace", "s3", "")?;
     rows.extend(rt.block_on(s3::rows(&server, root, &settings))?);
     drop(server);
+    let server = start_server_with(root, "namespace", "cloudformation", "")?;
+    rows.extend(rt.block_on(cloudformation::rows(&server, &settings))?);
+    drop(server);
     // Authenticated mode against open mode: two fresh servers, the same function.
     let open = start_server_with(root, "namespace", "open", "[functions]\nidle_timeout_secs = 600\n")?;
     let secured = start_server_with(root, "namespace", "sigv4", &auth::config())?;
@@ -848,6 +853,13 @@ fn only(
         websocket::raise_fd_limit();
         let server = start_server_with(root, "namespace", "websocket", "[functions]\nidle_timeout_secs = 600\n")?;
         for r in rt.block_on(websocket::rows(&server, settings.ws_connections, 10_000))? {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(true);
+    }
+    if args.iter().any(|a| a == "--cloudformation-only") {
+        let server = start_server_with(root, "namespace", "cloudformation", "")?;
+        for r in rt.block_on(cloudformation::rows(&server, settings))? {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
         }
         return Ok(true);

@@ -144,7 +144,7 @@ fn main() -> Result<()> {
         Some("models") => models::run(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [--tools] [pytest args...] | cargo xtask bench [--quick | --gateway-only | --websocket-only | --auth-only | --logs-only | --s3-only] | cargo xtask coverage | cargo xtask models [botocore-version]"
+                "usage: cargo xtask test [--tools] [pytest args...] | cargo xtask bench [--quick | --gateway-only | --websocket-only | --auth-only | --logs-only | --s3-only | --cloudformation-only] | cargo xtask coverage | cargo xtask models [botocore-version]"
             );
             std::process::exit(2);
         }

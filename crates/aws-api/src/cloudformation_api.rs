@@ -334,7 +334,7 @@ pub(crate) async fn run(cfn: &CloudFormationService, acting: &Acting, op: &str, 
         "UpdateStack" => json!({"StackId": cfn.update_stack(acting, stack_input(v)?).await?}),
         "DeleteStack" => {
             let name = need(v, "StackName", "StackName is a required parameter.")?;
-            cfn.delete_stack(acting, &name, strings(v, "RetainResources").unwrap_or_default())?;
+            cfn.delete_stack(acting, &name, strings(v, "RetainResources").unwrap_or_default()).await?;
             json!({})
         }
         "DescribeStacks" => {
@@ -450,7 +450,7 @@ pub(crate) async fn run(cfn: &CloudFormationService, acting: &Acting, op: &str, 
         "ExecuteChangeSet" => {
             let name = need(v, "ChangeSetName", "ChangeSetName is a required parameter.")?;
             let disable = v.get("DisableRollback").and_then(Value::as_bool);
-            cfn.execute_change_set(acting, &name, text(v, "StackName").as_deref(), disable)?;
+            cfn.execute_change_set(acting, &name, text(v, "StackName").as_deref(), disable).await?;
             json!({})
         }
         "DeleteChangeSet" => {

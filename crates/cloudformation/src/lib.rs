@@ -151,6 +151,8 @@ pub(crate) struct Inner {
     seq: Mutex<i64>,
     /// Resources to keep when a stack in `DELETE_FAILED` is deleted again.
     retain: Mutex<HashMap<String, Vec<String>>>,
+    /// Woken whenever a stack's status settles.
+    settled: tokio::sync::Notify,
 }
 
 impl Inner {
@@ -194,6 +196,9 @@ impl Inner {
         }) else {
             return;
         };
+        if stack::settled(status) {
+            self.settled.notify_waiters();
+        }
         self.store_event(
             id,
             Event {
@@ -278,6 +283,12 @@ impl Inner {
         self.retain.lock().remove(id).unwrap_or_default()
     }
 }
+
+/// How long a call that starts a deployment waits for it to settle before it answers. AWS
+/// answers at once; a deployment that settles within this is answered settled, so a deploy
+/// tool's first poll finds it done (tools poll every few seconds). Longer ones go on in the
+/// background as on AWS.
+const ANSWER_SETTLED_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// CloudFormation.
 #[derive(Clone)]
@@ -378,6 +389,7 @@ impl CloudFormationService {
                 ops: OnceLock::new(),
                 seq: Mutex::new(0),
                 retain: Mutex::new(HashMap::new()),
+                settled: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -392,6 +404,23 @@ impl CloudFormationService {
             self.inner.stacks.lock().values().filter(|s| !stack::settled(&s.status)).map(|s| s.id.clone()).collect();
         for id in unsettled {
             deploy::spawn(self.inner.clone(), id, Action::Resume);
+        }
+    }
+
+    /// Waits, at most [`ANSWER_SETTLED_WITHIN`], for a stack's deployment to settle.
+    async fn until_settled(&self, id: &str) {
+        let deadline = tokio::time::Instant::now() + ANSWER_SETTLED_WITHIN;
+        loop {
+            let woken = self.inner.settled.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            match self.inner.snapshot(id) {
+                Some(s) if !stack::settled(&s.status) => {}
+                _ => return,
+            }
+            if tokio::time::timeout_at(deadline, woken).await.is_err() {
+                return;
+            }
         }
     }
 
@@ -618,6 +647,7 @@ impl CloudFormationService {
         }
         self.inner.set_status(&id, "CREATE_IN_PROGRESS", Some("User Initiated"));
         deploy::spawn(self.inner.clone(), id.clone(), Action::Create);
+        self.until_settled(&id).await;
         Ok(id)
     }
 
@@ -718,7 +748,9 @@ impl CloudFormationService {
         }
         next.change_set = None;
         next.change_sets.clear();
-        self.begin(next, &current.status, "UPDATE_IN_PROGRESS", Action::Update)
+        let id = self.begin(next, &current.status, "UPDATE_IN_PROGRESS", Action::Update)?;
+        self.until_settled(&id).await;
+        Ok(id)
     }
 
     /// `CreateChangeSet`: the change set's id and its stack's. A `CREATE` change set makes
@@ -879,7 +911,7 @@ impl CloudFormationService {
     }
 
     /// `ExecuteChangeSet`: creates or updates the stack as the change set says.
-    pub fn execute_change_set(
+    pub async fn execute_change_set(
         &self,
         acting: &Acting,
         name: &str,
@@ -925,11 +957,12 @@ impl CloudFormationService {
             let from = current.status.clone();
             self.begin(next, &from, "UPDATE_IN_PROGRESS", Action::Update)?;
         }
+        self.until_settled(&current.id).await;
         Ok(())
     }
 
     /// `DeleteStack`: deletes in the background (a stack that does not exist is deleted).
-    pub fn delete_stack(&self, acting: &Acting, name: &str, retain: Vec<String>) -> Result<(), CfnError> {
+    pub async fn delete_stack(&self, acting: &Acting, name: &str, retain: Vec<String>) -> Result<(), CfnError> {
         let Some(s) = self.find(acting, name) else { return Ok(()) };
         if s.status == "DELETE_COMPLETE" || s.status == "DELETE_IN_PROGRESS" {
             return Ok(());
@@ -978,6 +1011,7 @@ impl CloudFormationService {
         }
         self.inner.set_status(&s.id, "DELETE_IN_PROGRESS", Some("User Initiated"));
         deploy::spawn(self.inner.clone(), s.id.clone(), Action::Delete);
+        self.until_settled(&s.id).await;
         Ok(())
     }
 
