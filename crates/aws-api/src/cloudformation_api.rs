@@ -156,6 +156,9 @@ fn stack_json(s: &Stack) -> Value {
     if let Some(d) = &s.description {
         o["Description"] = json!(d);
     }
+    if let Some(c) = &s.change_set {
+        o["ChangeSetId"] = json!(c);
+    }
     if let Some(r) = &s.reason {
         o["StackStatusReason"] = json!(r);
     }
@@ -298,15 +301,26 @@ fn change_set_json(s: &Stack, c: &cloudformation::stack::ChangeSet, whole: bool)
         o["StatusReason"] = json!(r);
     }
     if whole {
-        o["Parameters"] = c
-            .parameters
-            .iter()
-            .map(|p| json!({"ParameterKey": p.key, "ParameterValue": if p.no_echo { "****" } else { &p.value }}))
-            .collect();
+        if !c.parameters.is_empty() {
+            o["Parameters"] = c
+                .parameters
+                .iter()
+                .map(|p| {
+                    let mut j =
+                        json!({"ParameterKey": p.key, "ParameterValue": if p.no_echo { "****" } else { &p.value }});
+                    if let Some(r) = &p.resolved {
+                        j["ResolvedValue"] = json!(r);
+                    }
+                    j
+                })
+                .collect();
+        }
         o["NotificationARNs"] = json!(c.notification_arns);
         o["RollbackConfiguration"] = json!({});
         o["Capabilities"] = json!(c.capabilities);
-        o["Tags"] = c.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
+        if !c.tags.is_empty() {
+            o["Tags"] = c.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
+        }
         o["Changes"] = Value::from(c.changes.clone());
     }
     o
@@ -467,7 +481,8 @@ pub(crate) async fn run(cfn: &CloudFormationService, acting: &Acting, op: &str, 
             if let Some(cs) = text(v, "ChangeSetName") {
                 let (_, c) = cfn.change_set(acting, &cs, text(v, "StackName").as_deref())?;
                 let processed = text(v, "TemplateStage").as_deref() == Some("Processed");
-                let body = if processed { c.processed.to_string() } else { c.body };
+                let body =
+                    if processed { cloudformation::template::processed_text(&c.body, &c.processed) } else { c.body };
                 return Ok(json!({"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}));
             }
             let name = need(v, "StackName", "StackName is required if ChangeSetName is not specified.")?;

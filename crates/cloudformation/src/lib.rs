@@ -569,7 +569,17 @@ impl CloudFormationService {
         Ok(params)
     }
 
-    fn check_capabilities(t: &Template, given: &[String], transforms: &[String]) -> Result<(), CfnError> {
+    /// CreateStack and UpdateStack expand a template's macros only with
+    /// `CAPABILITY_AUTO_EXPAND` (change sets show the expansion instead).
+    fn check_expansion(body: &str, given: &[String]) -> Result<(), CfnError> {
+        let named = template::transforms(&template::parse(body)?)?;
+        if !named.is_empty() && !given.iter().any(|g| g == "CAPABILITY_AUTO_EXPAND") {
+            return Err(CfnError::InsufficientCapabilities("Requires capabilities : [CAPABILITY_AUTO_EXPAND]".into()));
+        }
+        Ok(())
+    }
+
+    fn check_capabilities(t: &Template, given: &[String]) -> Result<(), CfnError> {
         let (needed, _) = needed_capabilities(t);
         for cap in needed {
             let ok =
@@ -577,11 +587,6 @@ impl CloudFormationService {
             if !ok {
                 return Err(CfnError::InsufficientCapabilities(format!("Requires capabilities : [{cap}]")));
             }
-        }
-        if transforms.iter().any(|t| t != "AWS::LanguageExtensions" && t != SAM_TRANSFORM)
-            && !given.iter().any(|g| g == "CAPABILITY_AUTO_EXPAND")
-        {
-            return Err(CfnError::InsufficientCapabilities("Requires capabilities : [CAPABILITY_AUTO_EXPAND]".into()));
         }
         Ok(())
     }
@@ -597,7 +602,8 @@ impl CloudFormationService {
             return Err(CfnError::AlreadyExists(format!("Stack [{}] already exists", input.name)));
         }
         let (body, processed, t) = self.load(acting, &source).await?;
-        Self::check_capabilities(&t, &input.capabilities, &t.transforms)?;
+        Self::check_capabilities(&t, &input.capabilities)?;
+        Self::check_expansion(&body, &input.capabilities)?;
         let params = self.settle_parameters(acting, &t, &input.parameters, &[]).await?;
         let id = format!(
             "arn:aws:cloudformation:{}:{}:stack/{}/{}",
@@ -660,7 +666,7 @@ impl CloudFormationService {
                 (current.body.clone(), current.processed.clone(), t)
             }
         };
-        Self::check_capabilities(&t, &input.capabilities, &t.transforms)?;
+        Self::check_capabilities(&t, &input.capabilities)?;
         let params = self.settle_parameters(acting, &t, &input.parameters, &current.parameters).await?;
         let mut next = current.clone();
         next.previous = Some(Box::new(stack::Previous {
@@ -743,7 +749,10 @@ impl CloudFormationService {
         let current = self.stack(acting, &input.name)?;
         Self::check_updatable(&current)?;
         let mut next = self.next_state(acting, &current, &input).await?;
-        if Self::unchanged(&current, &next) {
+        Self::check_expansion(&next.body, &input.capabilities)?;
+        // A template with macros may expand differently each time: it is always an update.
+        let expanded = template::parse(&next.body).and_then(|t| template::transforms(&t)).is_ok_and(|t| !t.is_empty());
+        if Self::unchanged(&current, &next) && !expanded {
             return Err(CfnError::Validation("No updates are to be performed.".into()));
         }
         next.change_set = None;
@@ -800,7 +809,7 @@ impl CloudFormationService {
             (_, Some(s)) if s.status != "REVIEW_IN_PROGRESS" => s,
             (_, _) => return Err(CfnError::Validation(format!("Stack [{}] does not exist", input.name))),
         };
-        if current.change_sets.iter().any(|c| c.name == name) {
+        if current.change_sets.iter().any(|c| c.name == name && !c.execution.starts_with("EXECUTE")) {
             return Err(CfnError::AlreadyExists(format!("ChangeSet [{name}] already exists")));
         }
         if input.source.is_none() && kind == "CREATE" {
@@ -809,8 +818,10 @@ impl CloudFormationService {
         let next = self.next_state(acting, &current, &input).await?;
         let exports = self.inner.exports_for(&acting.account, &acting.region);
         let changes = changes::changes(&current, &next, &|n| exports.get(n).cloned());
-        let (status, reason, execution) = if kind != "CREATE" && changes.is_empty() && Self::unchanged(&current, &next)
-        {
+        let outputs_same = Template::read(&current.processed).map(|t| t.outputs).ok()
+            == Template::read(&next.processed).map(|t| t.outputs).ok();
+        let quiet = outputs_same && next.tags == current.tags && next.notification_arns == current.notification_arns;
+        let (status, reason, execution) = if kind != "CREATE" && changes.is_empty() && quiet {
             (
                 "FAILED",
                 Some("The submitted information didn't contain changes. Submit different information to create a change set.".to_owned()),
@@ -883,7 +894,7 @@ impl CloudFormationService {
                     "StackName must be specified if ChangeSetName is not specified as an ARN.".into(),
                 ));
             };
-            self.find(acting, stack).ok_or_else(missing)?
+            self.find(acting, stack).ok_or_else(|| CfnError::Validation(format!("Stack [{stack}] does not exist")))?
         };
         let cs = s.change_sets.iter().find(|c| c.id == name || c.name == name).cloned().ok_or_else(missing)?;
         Ok((s, cs))
@@ -941,6 +952,8 @@ impl CloudFormationService {
         next.host = acting.host.clone();
         next.change_set = Some(cs.id.clone());
         next.change_sets = vec![stack::ChangeSet { execution: "EXECUTE_IN_PROGRESS".into(), ..cs.clone() }];
+        // A change set's execution is an update, even one that creates the stack.
+        next.updated = Some(model::clock::now_ms());
         if current.status == "REVIEW_IN_PROGRESS" {
             next.created = model::clock::now_ms();
             self.begin(next, "REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS", Action::Create)?;
@@ -1129,15 +1142,11 @@ impl CloudFormationService {
         let s = self.stack(acting, name)?;
         if s.status == "REVIEW_IN_PROGRESS" {
             if let Some(cs) = s.change_sets.last() {
-                return Ok(if processed {
-                    serde_json::to_string(&cs.processed).unwrap_or_default()
-                } else {
-                    cs.body.clone()
-                });
+                return Ok(if processed { template::processed_text(&cs.body, &cs.processed) } else { cs.body.clone() });
             }
         }
         if processed {
-            Ok(serde_json::to_string(&s.processed).unwrap_or_default())
+            Ok(template::processed_text(&s.body, &s.processed))
         } else {
             Ok(s.body)
         }

@@ -30,7 +30,7 @@ pub fn is_list(kind: &str) -> bool {
 }
 
 fn known_type(kind: &str) -> bool {
-    matches!(kind, "String" | "Number" | "CommaDelimitedList" | "List<Number>")
+    matches!(kind, "String" | "Number" | "CommaDelimitedList" | "List<Number>" | "List<String>")
         || kind.starts_with("AWS::EC2::")
         || kind.starts_with("AWS::Route53::")
         || kind.starts_with("List<AWS::EC2::")

@@ -160,6 +160,100 @@ fn from_yaml(v: serde_yaml_ng::Value) -> Result<Value, TemplateError> {
     })
 }
 
+/// `GetTemplate`'s `Processed` text: YAML for a YAML template no macro expanded (its short
+/// forms written long), JSON otherwise, as CloudFormation answers.
+pub fn processed_text(body: &str, processed: &Value) -> String {
+    let yaml = !body.trim_start().starts_with('{');
+    let expanded = parse(body).and_then(|t| transforms(&t)).is_ok_and(|t| !t.is_empty());
+    if yaml && !expanded {
+        let mut out = String::new();
+        write_yaml(processed, 0, &mut out);
+        out
+    } else {
+        processed.to_string()
+    }
+}
+
+/// A scalar as YAML writes it: plain where YAML reads it back as the same string, else
+/// quoted.
+fn yaml_scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let plain = !s.is_empty()
+                && !s.starts_with([
+                    ' ', '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`',
+                ])
+                && !s.ends_with([' ', ':'])
+                && !s.contains(": ")
+                && !s.contains(" #")
+                && !s.contains(['\n', '\t'])
+                && !matches!(
+                    s.to_ascii_lowercase().as_str(),
+                    "true" | "false" | "yes" | "no" | "null" | "~" | "on" | "off"
+                )
+                && s.parse::<f64>().is_err();
+            if plain {
+                s.clone()
+            } else if s.contains(['\n', '\t']) {
+                Value::String(s.clone()).to_string()
+            } else {
+                format!("'{}'", s.replace('\'', "''"))
+            }
+        }
+        Value::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+fn write_yaml(v: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(o) if !o.is_empty() => {
+            for (k, v) in o {
+                out.push_str(&format!("{pad}{}:", yaml_scalar(&Value::String(k.clone()))));
+                match v {
+                    Value::Object(c) if !c.is_empty() => {
+                        out.push('\n');
+                        write_yaml(v, indent + 2, out);
+                    }
+                    Value::Array(items) if !items.is_empty() => {
+                        out.push('\n');
+                        write_yaml(v, indent + 2, out);
+                    }
+                    other => out.push_str(&format!(" {}\n", flow(other))),
+                }
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for item in items {
+                match item {
+                    Value::Object(c) if !c.is_empty() => {
+                        let mut inner = String::new();
+                        write_yaml(item, indent + 2, &mut inner);
+                        // The first key goes on the dash's line.
+                        out.push_str(&format!("{pad}- {}", inner.trim_start()));
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        out.push_str(&format!("{pad}-\n"));
+                        write_yaml(item, indent + 2, out);
+                    }
+                    other => out.push_str(&format!("{pad}- {}\n", flow(other))),
+                }
+            }
+        }
+        other => out.push_str(&format!("{pad}{}\n", flow(other))),
+    }
+}
+
+/// A value on one line: scalars, and empty collections.
+fn flow(v: &Value) -> String {
+    match v {
+        Value::Object(_) => "{}".into(),
+        Value::Array(_) => "[]".into(),
+        other => yaml_scalar(other),
+    }
+}
+
 /// A parameter's declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParameterDecl {
@@ -649,6 +743,20 @@ mod tests {
             read(json!({"Resource": {}, "Resources": {"A": {"Type": "T"}}})),
             "Template format error: Invalid template property or properties [Resource]"
         );
+    }
+
+    #[test]
+    fn a_yaml_template_is_processed_to_yaml() {
+        let body = "Resources:\n  topic:\n    Type: AWS::SNS::Topic\nOutputs:\n  TopicName:\n    Value: !GetAtt topic.TopicName\n";
+        assert_eq!(
+            processed_text(body, &parse(body).unwrap()),
+            "Resources:\n  topic:\n    Type: AWS::SNS::Topic\nOutputs:\n  TopicName:\n    Value:\n      Fn::GetAtt:\n        - topic\n        - TopicName\n"
+        );
+        let odd = json!({"A": ["yes", "1", "a: b", "", "it's"], "B": [{"K": 1, "L": "x"}]});
+        let mut out = String::new();
+        write_yaml(&odd, 0, &mut out);
+        assert_eq!(out, "A:\n  - 'yes'\n  - '1'\n  - 'a: b'\n  - ''\n  - it's\nB:\n  - K: 1\n    L: x\n");
+        assert_eq!(processed_text("{\"Resources\": {}}", &json!({"Resources": {}})), "{\"Resources\":{}}");
     }
 
     #[test]
