@@ -268,7 +268,9 @@ fn summary_output(s: &cloudformation::Summary, validate: bool) -> Value {
     if let Some(r) = &s.capabilities_reason {
         o["CapabilitiesReason"] = json!(r);
     }
-    o["DeclaredTransforms"] = json!(s.transforms);
+    if !s.transforms.is_empty() {
+        o["DeclaredTransforms"] = json!(s.transforms);
+    }
     if !validate {
         o["ResourceTypes"] = json!(s.resource_types);
         o["Version"] = json!(s.version);
@@ -479,6 +481,9 @@ pub(crate) async fn run(cfn: &CloudFormationService, acting: &Acting, op: &str, 
         }
         "GetTemplate" => {
             if let Some(cs) = text(v, "ChangeSetName") {
+                if !cs.starts_with("arn:") && text(v, "StackName").is_none() {
+                    return Err(CfnError::Validation("StackName is a required parameter.".into()));
+                }
                 let (_, c) = cfn.change_set(acting, &cs, text(v, "StackName").as_deref())?;
                 let processed = text(v, "TemplateStage").as_deref() == Some("Processed");
                 let body =

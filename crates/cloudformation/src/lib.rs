@@ -433,6 +433,12 @@ impl CloudFormationService {
         match source {
             Source::Body(b) => Ok(b.clone()),
             Source::Url(url) => {
+                if let Some(rest) = url.strip_prefix("s3://") {
+                    let bucket = rest.split('/').next().unwrap_or_default();
+                    return Err(CfnError::Validation(format!(
+                        "S3 error: Domain name specified in {bucket} is not a valid S3 domain"
+                    )));
+                }
                 let (bucket, key) = s3_location(url)
                     .ok_or_else(|| CfnError::Validation("TemplateURL must be a supported URL.".into()))?;
                 let bytes = self

@@ -575,10 +575,17 @@ pub(super) async fn delete(kind: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result
             json!({"restApiId": api, "resourceId": p.get("ResourceId").map(string), "httpMethod": p.get("HttpMethod").map(string)}),
         ),
         "AWS::ApiGateway::Deployment" => {
-            // A deployment that made its own stage takes the stage with it.
+            // A deployment that made its own stage takes the stage with it, unless another
+            // deployment has taken the stage over since (a replacement's).
             if let Some(stage) = p.get("StageName") {
-                ctx.call_gone_ok("apigateway", "DeleteStage", json!({"restApiId": api, "stageName": string(stage)}))
-                    .await?;
+                let at = json!({"restApiId": api, "stageName": string(stage)});
+                let ours = match ctx.ops.call(ctx.acting, "apigateway", "GetStage", at.clone()).await {
+                    Ok(s) => s.get("deploymentId").and_then(Value::as_str) == Some(physical.as_str()),
+                    Err(_) => false,
+                };
+                if ours {
+                    ctx.call_gone_ok("apigateway", "DeleteStage", at).await?;
+                }
             }
             ("apigateway", "DeleteDeployment", json!({"restApiId": api, "deploymentId": physical}))
         }

@@ -122,7 +122,7 @@ pub static KINDS: &[Kind] = &[
     replaced("AWS::ApiGateway::Resource", &["ResourceId"]),
     kind("AWS::ApiGateway::Method", &[], &["RestApiId", "ResourceId", "HttpMethod"], Naming::Service),
     replaced("AWS::ApiGateway::Deployment", &["DeploymentId"]),
-    kind("AWS::ApiGateway::Stage", &[], &["RestApiId", "StageName"], Naming::Service),
+    kind("AWS::ApiGateway::Stage", &[], &["RestApiId", "StageName"], named("StageName", 128)),
     replaced("AWS::ApiGateway::Authorizer", &["AuthorizerId"]),
     kind("AWS::ApiGateway::GatewayResponse", &[], &["RestApiId", "ResponseType"], Naming::Service),
     replaced("AWS::ApiGateway::RequestValidator", &["RequestValidatorId"]),
@@ -296,9 +296,11 @@ pub fn prepare(kind: &Kind, ctx: &Ctx<'_>, props: &mut Value) -> Option<String> 
     match kind.name {
         "AWS::SQS::Queue" => sqs::planned(ctx, props),
         "AWS::SNS::Topic" => sns::planned(ctx, props),
-        "AWS::IAM::Role" | "AWS::Logs::LogGroup" | "AWS::Lambda::Function" | "AWS::S3::Bucket" => {
-            props.get(naming_property(kind)?).and_then(Value::as_str).map(str::to_owned)
-        }
+        "AWS::IAM::Role"
+        | "AWS::Logs::LogGroup"
+        | "AWS::Lambda::Function"
+        | "AWS::S3::Bucket"
+        | "AWS::ApiGateway::Stage" => props.get(naming_property(kind)?).and_then(Value::as_str).map(str::to_owned),
         "AWS::IAM::ManagedPolicy" => {
             let name = props.get("ManagedPolicyName")?.as_str()?;
             let path = props.get("Path").and_then(Value::as_str).unwrap_or("/");
