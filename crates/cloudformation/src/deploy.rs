@@ -47,7 +47,57 @@ impl Evaluated {
                 .is_none_or(|c| conditions.get(c) == Some(&true))
         };
         let graph = crate::graph::build(&template, &active, &|c| conditions.get(c).copied())?;
-        Ok(Evaluated { template, params, pseudo, conditions, graph })
+        let ev = Evaluated { template, params, pseudo, conditions, graph };
+        ev.check_mappings()?;
+        Ok(ev)
+    }
+
+    /// Every `Fn::FindInMap` that reads no resource is looked up now: a missing key is
+    /// the template's error before anything is made, as CloudFormation finds it.
+    fn check_mappings(&self) -> Result<(), TemplateError> {
+        struct Unmade<'a>(&'a Evaluated);
+        impl Resources for Unmade<'_> {
+            fn declared(&self, logical: &str) -> bool {
+                self.0.active(logical)
+            }
+            fn reference(&self, _: &str) -> Option<Value> {
+                None
+            }
+            fn attribute(&self, _: &str, _: &str) -> Result<Value, String> {
+                Err(String::new())
+            }
+        }
+        let unmade = Unmade(self);
+        let scope = Scope {
+            parameters: &self.params,
+            pseudo: &self.pseudo,
+            mappings: &self.template.mappings,
+            conditions: &self.conditions,
+            resources: &unmade,
+            exports: &|_| None,
+        };
+        let mut lookups = Vec::new();
+        for (logical, decl) in &self.template.resources {
+            if self.active(logical) {
+                crate::intrinsics::find_in_maps(
+                    &decl.properties,
+                    &|c| self.conditions.get(c).copied(),
+                    &mut lookups,
+                    0,
+                );
+            }
+        }
+        for o in self.template.outputs.values() {
+            crate::intrinsics::find_in_maps(&o.value, &|c| self.conditions.get(c).copied(), &mut lookups, 0);
+        }
+        for lookup in lookups {
+            if let Err(e) = scope.resolve(lookup) {
+                if e.0.starts_with("Template error: Unable to get mapping") {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Whether a resource is made (its condition holds).
@@ -551,6 +601,11 @@ async fn rollback_create(inner: &Arc<Inner>, id: &str) {
     let failed = remove(inner, id, victims, &|r| r.deletion_policy == "Retain", false).await;
     inner.update(id, |s| s.outputs.clear());
     if failed.is_empty() {
+        // What a failed create made is gone: AWS dates that, and names no change set.
+        inner.update(id, |s| {
+            s.deleted = Some(model::clock::now_ms());
+            s.change_set = None;
+        });
         inner.set_status(id, "ROLLBACK_COMPLETE", None);
     } else {
         inner.set_status(

@@ -284,6 +284,10 @@ impl Scope<'_> {
             return Ok(None);
         }
         if let Some(v) = self.parameters.get(name) {
+            // A parameter whose value is the name `AWS::NoValue` stands for no value.
+            if v.as_str() == Some("AWS::NoValue") {
+                return Ok(None);
+            }
             return Ok(Some(v.clone()));
         }
         if let Some(v) = self.pseudo.get(name) {
@@ -437,6 +441,38 @@ impl Scope<'_> {
                 "Conditions can only be boolean operations on parameters and other conditions",
             )),
         }
+    }
+}
+
+/// The `Fn::FindInMap` expressions in `v`, each branch of an `Fn::If` only where `chosen`
+/// picks it.
+pub fn find_in_maps<'a>(v: &'a Value, chosen: &dyn Fn(&str) -> Option<bool>, out: &mut Vec<&'a Value>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    if let Some((name, arg)) = function_of(v) {
+        match name {
+            "Fn::FindInMap" => {
+                out.push(v);
+                return;
+            }
+            "Fn::If" => {
+                if let Some([Value::String(c), yes, no]) = arg.as_array().map(Vec::as_slice) {
+                    match chosen(c) {
+                        Some(true) => find_in_maps(yes, chosen, out, depth + 1),
+                        Some(false) => find_in_maps(no, chosen, out, depth + 1),
+                        None => {}
+                    }
+                    return;
+                }
+            }
+            _ => {}
+        }
+    }
+    match v {
+        Value::Object(o) => o.values().for_each(|v| find_in_maps(v, chosen, out, depth + 1)),
+        Value::Array(items) => items.iter().for_each(|v| find_in_maps(v, chosen, out, depth + 1)),
+        _ => {}
     }
 }
 

@@ -1,4 +1,4 @@
-//! `AWS::Logs::LogGroup`.
+//! `AWS::Logs::LogGroup` and `AWS::Logs::LogStream`.
 
 use serde_json::{json, Value};
 
@@ -21,7 +21,13 @@ async fn retention(ctx: &Ctx<'_>, name: &str, props: &Value) -> Result<(), Faile
     Ok(())
 }
 
-pub(super) async fn create(_: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, Failed> {
+pub(super) async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, Failed> {
+    if kind.name == "AWS::Logs::LogStream" {
+        let group = props.get("LogGroupName").map(string).unwrap_or_default();
+        let stream = props.get("LogStreamName").map(string).unwrap_or_default();
+        ctx.call("logs", "CreateLogStream", json!({"logGroupName": group, "logStreamName": stream})).await?;
+        return Ok(Made::new(stream, json!({})));
+    }
     let name = props.get("LogGroupName").map(string).unwrap_or_default();
     let mut input = json!({"logGroupName": name});
     let tags = tag_map(props.get("Tags"));
@@ -57,7 +63,13 @@ pub(super) async fn update(_: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Valu
     Ok(made(ctx, &name))
 }
 
-pub(super) async fn delete(_: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Failed> {
+pub(super) async fn delete(kind: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Failed> {
     let name = old.physical.clone().unwrap_or_default();
+    if kind.name == "AWS::Logs::LogStream" {
+        let group = old.properties.get("LogGroupName").map(string).unwrap_or_default();
+        return ctx
+            .call_gone_ok("logs", "DeleteLogStream", json!({"logGroupName": group, "logStreamName": name}))
+            .await;
+    }
     ctx.call_gone_ok("logs", "DeleteLogGroup", json!({"logGroupName": name})).await
 }

@@ -91,6 +91,14 @@ pub static KINDS: &[Kind] = &[
         named("ManagedPolicyName", 128),
     ),
     kind("AWS::Logs::LogGroup", &["Arn"], &["LogGroupName"], named("LogGroupName", 512)),
+    Kind {
+        name: "AWS::Logs::LogStream",
+        attributes: &[],
+        replace_on: &[],
+        naming: Naming::Generated { property: "LogStreamName", max: 512, lower: false },
+        recorded_only: false,
+        in_place: false,
+    },
     kind("AWS::SSM::Parameter", &["Type", "Value"], &["Name"], Naming::Service),
     kind(
         "AWS::S3::Bucket",

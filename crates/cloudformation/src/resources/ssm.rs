@@ -37,7 +37,21 @@ pub(super) async fn create(_: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Mad
 }
 
 pub(super) async fn update(_: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Value) -> Result<Made, Failed> {
-    put(ctx, old.physical.as_deref().unwrap_or_default(), props, true).await
+    let name = old.physical.as_deref().unwrap_or_default();
+    let made = put(ctx, name, props, true).await?;
+    let tags = |v: &Value| v.get("Tags").and_then(Value::as_object).cloned().unwrap_or_default();
+    let (before, after) = (tags(&old.properties), tags(props));
+    let gone: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
+    if !gone.is_empty() {
+        let input = json!({"ResourceType": "Parameter", "ResourceId": name, "TagKeys": gone});
+        ctx.call("ssm", "RemoveTagsFromResource", input).await?;
+    }
+    if !after.is_empty() && before != after {
+        let list: Vec<Value> = after.iter().map(|(k, v)| json!({"Key": k, "Value": string(v)})).collect();
+        ctx.call("ssm", "AddTagsToResource", json!({"ResourceType": "Parameter", "ResourceId": name, "Tags": list}))
+            .await?;
+    }
+    Ok(made)
 }
 
 pub(super) async fn delete(_: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Failed> {
