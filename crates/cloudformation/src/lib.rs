@@ -147,7 +147,7 @@ pub(crate) struct Inner {
     store: Arc<dyn DocumentStore>,
     stacks: Mutex<HashMap<String, Stack>>,
     ops: OnceLock<Arc<dyn Operations>>,
-    /// Orders events (stored by this number).
+    /// The last event's time, ms: each event comes after it.
     seq: Mutex<i64>,
     /// Resources to keep when a stack in `DELETE_FAILED` is deleted again.
     retain: Mutex<HashMap<String, Vec<String>>>,
@@ -237,13 +237,19 @@ impl Inner {
         );
     }
 
-    fn store_event(&self, id: &str, e: Event) {
-        let seq = {
-            let mut seq = self.seq.lock();
-            *seq = (*seq + 1).max(e.at * 1000);
-            *seq
+    fn store_event(&self, id: &str, mut e: Event) {
+        // Each event a millisecond after the one before, so timestamps alone order them
+        // (as clients sort them); the id orders them in the store.
+        e.at = {
+            let mut last = self.seq.lock();
+            *last = (*last + 1).max(e.at);
+            *last
         };
-        let doc = Document { kind: format!("cfn-events:{id}"), id: format!("{seq:020}"), doc: e.to_doc().to_string() };
+        let doc = Document {
+            kind: format!("cfn-events:{id}"),
+            id: format!("{:015}-{}", e.at, e.id),
+            doc: e.to_doc().to_string(),
+        };
         if let Err(e) = self.store.put_document(&doc) {
             tracing::error!("storing a stack event: {e}");
         }
