@@ -5,6 +5,7 @@ outputs, exports, parameters, rollbacks, and stacks that survive a restart."""
 import json
 import threading
 import time
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -92,6 +93,13 @@ def deploy(cfn, name, body, **kw):
     cfn.create_stack(StackName=name, TemplateBody=body, Capabilities=["CAPABILITY_IAM"], **kw)
     cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
     return cfn.describe_stacks(StackName=name)["Stacks"][0]
+
+
+def api_get(lamina, api, path):
+    """A GET of a deployed API on Lamina, addressed by its execute-api host."""
+    req = urllib.request.Request(f"{lamina.url}{path}", headers={"Host": f"{api}.execute-api.localhost:{lamina.port}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, json.loads(r.read())
 
 
 def statuses(cfn, name):
@@ -417,18 +425,12 @@ Outputs:
 
 
 def test_apis_deployed_by_a_stack_answer_through_lamina(lamina):
-    import urllib.request
     cfn = lamina.client("cloudformation")
     stack = deploy(cfn, "apis", API)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
 
-    def get(api, path):
-        req = urllib.request.Request(f"{lamina.url}{path}", headers={"Host": f"{api}.execute-api.localhost:{lamina.port}"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())
-
-    assert get(outputs["RestId"], "/prod/hello") == (200, {"path": "/hello", "version": "1.0"})
-    assert get(outputs["HttpId"], "/hi") == (200, {"path": "/hi", "version": "2.0"})
+    assert api_get(lamina, outputs["RestId"], "/prod/hello") == (200, {"path": "/hello", "version": "1.0"})
+    assert api_get(lamina, outputs["HttpId"], "/hi") == (200, {"path": "/hi", "version": "2.0"})
     apigw = lamina.client("apigateway")
     resources = apigw.get_resources(restApiId=outputs["RestId"])["items"]
     assert {r["path"]: r["id"] for r in resources}["/"] == outputs["Root"]
@@ -493,7 +495,6 @@ Outputs:
 
 
 def test_a_sam_template_deploys_with_change_sets_and_answers(lamina):
-    import urllib.request
     cfn = lamina.client("cloudformation")
     made = cfn.create_change_set(StackName="sam-app", ChangeSetName="deploy1", ChangeSetType="CREATE",
                                  TemplateBody=SAM_APP, Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
@@ -513,13 +514,8 @@ def test_a_sam_template_deploys_with_change_sets_and_answers(lamina):
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["HelloAlias"].endswith(":live")
 
-    def get(api, path):
-        req = urllib.request.Request(f"{lamina.url}{path}", headers={"Host": f"{api}.execute-api.localhost:{lamina.port}"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())
-
-    assert get(outputs["RestApi"], "/Prod/hello") == (200, {"path": "/hello", "stage": "test"})
-    assert get(outputs["HttpApi"], "/hi") == (200, {"path": "/hi", "stage": "test"})
+    assert api_get(lamina, outputs["RestApi"], "/Prod/hello") == (200, {"path": "/hello", "stage": "test"})
+    assert api_get(lamina, outputs["HttpApi"], "/hi") == (200, {"path": "/hi", "stage": "test"})
     processed = cfn.get_template(StackName="sam-app", TemplateStage="Processed")["TemplateBody"]
     assert "Transform" not in processed and processed["Resources"]["Hello"]["Type"] == "AWS::Lambda::Function"
     assert cfn.get_template(StackName="sam-app")["TemplateBody"] == SAM_APP

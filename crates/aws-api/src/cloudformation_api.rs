@@ -126,6 +126,19 @@ fn stack_input(v: &Value) -> Result<StackInput, CfnError> {
     })
 }
 
+/// A stack's `StackStatusReason`, `LastUpdatedTime` and `DeletionTime`, those it has.
+fn status_and_times(o: &mut Value, s: &Stack) {
+    if let Some(r) = &s.reason {
+        o["StackStatusReason"] = json!(r);
+    }
+    if let Some(t) = s.updated {
+        o["LastUpdatedTime"] = json!(seconds(t));
+    }
+    if let Some(t) = s.deleted {
+        o["DeletionTime"] = json!(seconds(t));
+    }
+}
+
 fn stack_json(s: &Stack) -> Value {
     let mut o = json!({
         "StackId": s.id,
@@ -159,15 +172,7 @@ fn stack_json(s: &Stack) -> Value {
     if let Some(c) = &s.change_set {
         o["ChangeSetId"] = json!(c);
     }
-    if let Some(r) = &s.reason {
-        o["StackStatusReason"] = json!(r);
-    }
-    if let Some(t) = s.updated {
-        o["LastUpdatedTime"] = json!(seconds(t));
-    }
-    if let Some(t) = s.deleted {
-        o["DeletionTime"] = json!(seconds(t));
-    }
+    status_and_times(&mut o, s);
     if let Some(t) = s.timeout {
         o["TimeoutInMinutes"] = json!(t);
     }
@@ -370,15 +375,7 @@ pub(crate) async fn run(cfn: &CloudFormationService, acting: &Acting, op: &str, 
                     if let Some(d) = &s.description {
                         o["TemplateDescription"] = json!(d);
                     }
-                    if let Some(r) = &s.reason {
-                        o["StackStatusReason"] = json!(r);
-                    }
-                    if let Some(t) = s.updated {
-                        o["LastUpdatedTime"] = json!(seconds(t));
-                    }
-                    if let Some(t) = s.deleted {
-                        o["DeletionTime"] = json!(seconds(t));
-                    }
+                    status_and_times(&mut o, s);
                     o
                 })
                 .collect();

@@ -617,13 +617,7 @@ impl CloudFormationService {
         Self::check_capabilities(&t, &input.capabilities)?;
         Self::check_expansion(&body, &input.capabilities)?;
         let params = self.settle_parameters(acting, &t, &input.parameters, &[]).await?;
-        let id = format!(
-            "arn:aws:cloudformation:{}:{}:stack/{}/{}",
-            acting.region,
-            acting.account,
-            input.name,
-            uuid::Uuid::new_v4()
-        );
+        let id = stack_arn(acting, &input.name);
         let stack = Stack {
             id: id.clone(),
             name: input.name.clone(),
@@ -681,14 +675,7 @@ impl CloudFormationService {
         Self::check_capabilities(&t, &input.capabilities)?;
         let params = self.settle_parameters(acting, &t, &input.parameters, &current.parameters).await?;
         let mut next = current.clone();
-        next.previous = Some(Box::new(stack::Previous {
-            body: current.body.clone(),
-            processed: current.processed.clone(),
-            parameters: current.parameters.clone(),
-            outputs: current.outputs.clone(),
-            resources: current.resources.clone(),
-            description: current.description.clone(),
-        }));
+        next.previous = Some(Box::new(current.previous_state()));
         next.body = body;
         next.processed = processed;
         next.description = t.description.clone();
@@ -797,13 +784,7 @@ impl CloudFormationService {
                 if input.name.starts_with("arn:") {
                     return Err(CfnError::Validation(format!("Stack [{}] does not exist", input.name)));
                 }
-                let id = format!(
-                    "arn:aws:cloudformation:{}:{}:stack/{}/{}",
-                    acting.region,
-                    acting.account,
-                    input.name,
-                    uuid::Uuid::new_v4()
-                );
+                let id = stack_arn(acting, &input.name);
                 Stack {
                     id,
                     name: input.name.clone(),
@@ -971,14 +952,7 @@ impl CloudFormationService {
             self.begin(next, "REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS", Action::Create)?;
         } else {
             Self::check_updatable(&current)?;
-            next.previous = Some(Box::new(stack::Previous {
-                body: current.body.clone(),
-                processed: current.processed.clone(),
-                parameters: current.parameters.clone(),
-                outputs: current.outputs.clone(),
-                resources: current.resources.clone(),
-                description: current.description.clone(),
-            }));
+            next.previous = Some(Box::new(current.previous_state()));
             let from = current.status.clone();
             self.begin(next, &from, "UPDATE_IN_PROGRESS", Action::Update)?;
         }
@@ -1188,6 +1162,11 @@ impl CloudFormationService {
         self.inner.update(&s.id, |s| s.termination_protection = on);
         Ok(s.id)
     }
+}
+
+/// A new stack's id.
+fn stack_arn(acting: &Acting, name: &str) -> String {
+    format!("arn:aws:cloudformation:{}:{}:stack/{name}/{}", acting.region, acting.account, uuid::Uuid::new_v4())
 }
 
 /// Calls `f` with the argument of every `Fn::ImportValue` in `v`.

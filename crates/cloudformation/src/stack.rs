@@ -352,6 +352,18 @@ fn resources_of(v: &Value) -> IndexMap<String, Resource> {
 }
 
 impl Stack {
+    /// What an update keeps of the stack before it, to roll back to.
+    pub fn previous_state(&self) -> Previous {
+        Previous {
+            body: self.body.clone(),
+            processed: self.processed.clone(),
+            parameters: self.parameters.clone(),
+            outputs: self.outputs.clone(),
+            resources: self.resources.clone(),
+            description: self.description.clone(),
+        }
+    }
+
     /// The stored form.
     pub fn to_doc(&self) -> Value {
         let previous = self.previous.as_ref().map(|p| {

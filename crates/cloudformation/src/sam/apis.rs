@@ -123,6 +123,17 @@ fn openapi(routes: &[HttpRoute], cors: Option<&Value>) -> Value {
     doc
 }
 
+/// An API resource: its definition and settings, and the serverless resource's attributes.
+fn api_resource(kind: &str, body: Value, extra: Map<String, Value>, from: Option<&Value>) -> Value {
+    let mut props = extra;
+    props.extend(body.as_object().cloned().unwrap_or_default());
+    let mut api = resource(kind, Value::Object(props));
+    if let Some(from) = from {
+        attributes(from, &mut api);
+    }
+    api
+}
+
 /// A REST API, its deployment and its stage.
 fn rest_api(
     logical: &str,
@@ -133,13 +144,8 @@ fn rest_api(
     from: Option<&Value>,
     out: &mut Out,
 ) {
-    let mut props = extra;
-    props.extend(body.as_object().cloned().unwrap_or_default());
-    let hash = digest(&Value::Object(props.clone()));
-    let mut api = resource("AWS::ApiGateway::RestApi", Value::Object(props));
-    if let Some(from) = from {
-        attributes(from, &mut api);
-    }
+    let api = api_resource("AWS::ApiGateway::RestApi", body, extra, from);
+    let hash = digest(&api["Properties"]);
     out.add(logical, api);
     let deployment = format!("{logical}Deployment{hash}");
     out.add(
@@ -172,13 +178,7 @@ fn http_api(
     from: Option<&Value>,
     out: &mut Out,
 ) {
-    let mut props = extra;
-    props.extend(body.as_object().cloned().unwrap_or_default());
-    let mut api = resource("AWS::ApiGatewayV2::Api", Value::Object(props));
-    if let Some(from) = from {
-        attributes(from, &mut api);
-    }
-    out.add(logical, api);
+    out.add(logical, api_resource("AWS::ApiGatewayV2::Api", body, extra, from));
     let stage_logical = match stage.as_str() {
         Some("$default") | None => format!("{logical}ApiGatewayDefaultStage"),
         Some(s) => format!("{logical}{}Stage", s.replace(|c: char| !c.is_ascii_alphanumeric(), "")),
