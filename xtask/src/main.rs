@@ -87,6 +87,7 @@ fn test_tools(pytest_args: &[String]) -> Result<()> {
     let root = root();
     let venv = virtualenv(&root, ".venv", "tests/requirements.txt", None)?;
     let sam = virtualenv(&root, ".venv-sam", "tests/requirements-sam.txt", None)?;
+    let cdk = node_tools(&root, ".tools/cdk", "tests/tools_e2e/cdk/package.json")?;
     run(cargo().current_dir(&root).args(["build", "--quiet", "-p", "lamina"]))?;
     let path = format!("{}:{}", venv.join("bin").display(), std::env::var("PATH").unwrap_or_default());
     run(Command::new(venv.join("bin/python"))
@@ -96,7 +97,29 @@ fn test_tools(pytest_args: &[String]) -> Result<()> {
         .env("PATH", path)
         .env("LAMINA_BIN", root.join("target/debug/lamina"))
         .env("SAM_BIN", sam.join("bin/sam"))
-        .env("SAM_PYTHON", sam.join("bin/python")))
+        .env("SAM_PYTHON", sam.join("bin/python"))
+        .env("CDKLOCAL_BIN", cdk.join("node_modules/.bin/cdklocal")))
+}
+
+/// Installs the npm packages `package` pins into `dir` (with the `npm` on `PATH`), once per
+/// change of it.
+fn node_tools(root: &Path, dir: &str, package: &str) -> Result<PathBuf> {
+    let dir = root.join(dir);
+    std::fs::create_dir_all(&dir)?;
+    let wanted = std::fs::read_to_string(root.join(package))?;
+    let stamp = dir.join(".installed-package");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        std::fs::write(dir.join("package.json"), &wanted)?;
+        run(Command::new("npm").current_dir(&dir).args([
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--no-package-lock",
+        ]))?;
+        std::fs::write(&stamp, wanted)?;
+    }
+    Ok(dir)
 }
 
 fn test(pytest_args: &[String]) -> Result<()> {

@@ -79,9 +79,32 @@ fn lifecycle(v: &Value) -> Value {
                 o["Expiration"] = json!({"Days": days});
             } else if let Some(date) = r.get("ExpirationDate") {
                 o["Expiration"] = json!({"Date": string(date)});
+            } else if let Some(marker) = super::boolean(r.get("ExpiredObjectDeleteMarker")) {
+                o["Expiration"] = json!({"ExpiredObjectDeleteMarker": marker});
             }
             if let Some(days) = super::int(r.get("NoncurrentVersionExpirationInDays")) {
                 o["NoncurrentVersionExpiration"] = json!({"NoncurrentDays": days});
+            } else if let Some(n) = r.get("NoncurrentVersionExpiration") {
+                o["NoncurrentVersionExpiration"] = n.clone();
+            }
+            if let Some(t) = r.get("Transitions").or_else(|| r.get("Transition")) {
+                let list = if t.is_array() { t.clone() } else { json!([t]) };
+                let list: Vec<Value> = list
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|t| rename(t, &[("TransitionInDays", "Days"), ("TransitionDate", "Date")]))
+                    .collect();
+                o["Transitions"] = Value::Array(list);
+            }
+            if let Some(t) = r.get("NoncurrentVersionTransitions") {
+                let list: Vec<Value> = t
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|t| rename(t, &[("TransitionInDays", "NoncurrentDays")]))
+                    .collect();
+                o["NoncurrentVersionTransitions"] = Value::Array(list);
             }
             if let Some(a) = r.get("AbortIncompleteMultipartUpload") {
                 o["AbortIncompleteMultipartUpload"] = a.clone();
