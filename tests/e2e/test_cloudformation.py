@@ -576,3 +576,23 @@ def test_a_deployment_killed_midway_rolls_back_after_the_restart_leaving_nothing
     assert lamina.client("iam").list_roles()["Roles"] == []
     statuses_seen = {s for (_, s) in statuses(cfn, "chain")}
     assert {"CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"} <= statuses_seen
+
+
+def test_dynamic_references_reach_the_service_and_never_the_stack_record(lamina):
+    ssm = lamina.client("ssm")
+    ssm.put_parameter(Name="/app/greeting", Value="hello from ssm", Type="String")
+    cfn = lamina.client("cloudformation")
+    body = {"Resources": {"Copy": {"Type": "AWS::SSM::Parameter", "Properties": {
+        "Name": "/app/copy", "Type": "String", "Value": "{{resolve:ssm:/app/greeting}}"}}}}
+    deploy(cfn, "dynamic", json.dumps(body))
+    assert ssm.get_parameter(Name="/app/copy")["Parameter"]["Value"] == "hello from ssm"
+    shown = [e.get("ResourceProperties", "") for e in cfn.describe_stack_events(StackName="dynamic")["StackEvents"]]
+    assert any("{{resolve:ssm:/app/greeting}}" in p for p in shown)
+    assert not any("hello from ssm" in p for p in shown)
+    missing = {"Resources": {"Copy": {"Type": "AWS::SSM::Parameter", "Properties": {
+        "Type": "String", "Value": "{{resolve:ssm:/app/nothing}}"}}}}
+    cfn.create_stack(StackName="missing", TemplateBody=json.dumps(missing))
+    stack = cfn.describe_stacks(StackName="missing")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    failed = [e for e in cfn.describe_stack_events(StackName="missing")["StackEvents"] if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert "{{resolve:ssm:/app/nothing}}" in failed[0]["ResourceStatusReason"]

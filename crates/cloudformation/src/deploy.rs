@@ -212,7 +212,7 @@ fn ops(inner: &Inner) -> Option<Arc<dyn Operations>> {
 }
 
 /// Creates or updates every active resource, in dependency order; the names that failed.
-async fn converge(inner: &Arc<Inner>, id: &str, ev: &Arc<Evaluated>, updating: bool) -> Vec<String> {
+async fn converge(inner: &Arc<Inner>, id: &str, ev: &Arc<Evaluated>) -> Vec<String> {
     let mut done: HashSet<String> = HashSet::new();
     let mut started: HashSet<String> = HashSet::new();
     let mut failed: Vec<String> = Vec::new();
@@ -226,7 +226,7 @@ async fn converge(inner: &Arc<Inner>, id: &str, ev: &Arc<Evaluated>, updating: b
                 started.insert(logical.clone());
                 let (inner, ev, id, logical) = (inner.clone(), ev.clone(), id.to_owned(), logical.clone());
                 running.spawn(async move {
-                    let ok = converge_one(&inner, &id, &ev, &logical, updating).await;
+                    let ok = converge_one(&inner, &id, &ev, &logical).await;
                     (logical, ok)
                 });
             }
@@ -258,7 +258,7 @@ fn fail_resource(inner: &Inner, id: &str, logical: &str, kind: &str, status: &st
 }
 
 /// Makes one resource, or brings it to its new properties; whether it succeeded.
-async fn converge_one(inner: &Arc<Inner>, id: &str, ev: &Evaluated, logical: &str, updating: bool) -> bool {
+async fn converge_one(inner: &Arc<Inner>, id: &str, ev: &Evaluated, logical: &str) -> bool {
     let decl = &ev.template.resources[logical];
     let Some(stack) = inner.snapshot(id) else { return false };
     let old = stack.resources.get(logical).filter(|r| r.exists() && r.kind == decl.kind).cloned();
@@ -266,7 +266,7 @@ async fn converge_one(inner: &Arc<Inner>, id: &str, ev: &Evaluated, logical: &st
         if old.is_some() { ("UPDATE_IN_PROGRESS", "UPDATE_FAILED") } else { ("CREATE_IN_PROGRESS", "CREATE_FAILED") };
     let exports = inner.exports_for(&stack.account, &stack.region);
     let resolved = resolve(&stack, ev, &|n| exports.get(n).cloned(), &decl.properties);
-    let mut props = match resolved {
+    let props = match resolved {
         Ok(p) => p.unwrap_or_else(|| Value::Object(Default::default())),
         Err(e) => {
             fail_resource(inner, id, logical, &decl.kind, failed_status, &e.0);
@@ -278,7 +278,10 @@ async fn converge_one(inner: &Arc<Inner>, id: &str, ev: &Evaluated, logical: &st
         return false;
     };
     let acting = inner.acting(&stack);
-    if let Err(e) = crate::dynamic::resolve(&*ops, &acting, &mut props).await {
+    // Dynamic references are read for the service alone: what the stack records (and its
+    // events show) keeps the reference, never the value (a SecureString's above all).
+    let mut live = props.clone();
+    if let Err(e) = crate::dynamic::resolve(&*ops, &acting, &mut live).await {
         fail_resource(inner, id, logical, &decl.kind, failed_status, &e);
         return false;
     }
@@ -315,7 +318,7 @@ async fn converge_one(inner: &Arc<Inner>, id: &str, ev: &Evaluated, logical: &st
                 }
             });
             inner.resource_event(id, logical, in_progress, None);
-            return match resources::update(kind, &ctx, &old, &props).await {
+            return match resources::update(kind, &ctx, &old, &live).await {
                 Ok(made) => {
                     inner.update(id, |s| {
                         if let Some(r) = s.resources.get_mut(logical) {
@@ -351,9 +354,8 @@ async fn converge_one(inner: &Arc<Inner>, id: &str, ev: &Evaluated, logical: &st
             "UPDATE_IN_PROGRESS",
             Some("Requested update requires the creation of a new physical resource; hence creating one."),
         );
-        return make(inner, id, &ctx, kind, logical, props, true, &settle).await;
+        return make(inner, id, &ctx, kind, logical, (props, live), true, &settle).await;
     }
-    let _ = updating;
     inner.update(id, |s| {
         let r = s.resources.entry(logical.to_owned()).or_insert_with(|| Resource::new(logical, &decl.kind));
         r.kind = decl.kind.clone();
@@ -363,10 +365,12 @@ async fn converge_one(inner: &Arc<Inner>, id: &str, ev: &Evaluated, logical: &st
         r.updated = model::clock::now_ms();
     });
     inner.resource_event(id, logical, "CREATE_IN_PROGRESS", None);
-    make(inner, id, &ctx, kind, logical, props, false, &settle).await
+    make(inner, id, &ctx, kind, logical, (props, live), false, &settle).await
 }
 
 /// Creates a resource (new, or the replacement of one), recording its planned id first.
+/// `(declared, live)`: the properties recorded, and those the service is given (dynamic
+/// references read).
 #[allow(clippy::too_many_arguments)]
 async fn make(
     inner: &Arc<Inner>,
@@ -374,7 +378,7 @@ async fn make(
     ctx: &Ctx<'_>,
     kind: &'static resources::Kind,
     logical: &str,
-    props: Value,
+    (declared, live): (Value, Value),
     replacing: bool,
     settle: &(dyn Fn(&mut Resource) + Sync),
 ) -> bool {
@@ -385,8 +389,7 @@ async fn make(
     };
     // What is recorded is what the template says: a name made up here is not a property
     // the next update could be told to change.
-    let declared = props.clone();
-    let mut props = props;
+    let mut props = live;
     let planned = resources::prepare(kind, ctx, &mut props);
     inner.update(id, |s| {
         if let Some(r) = s.resources.get_mut(logical) {
@@ -461,7 +464,7 @@ async fn create(inner: &Arc<Inner>, id: &str) {
             return rollback_create(inner, id).await;
         }
     };
-    let failed = converge(inner, id, &ev, false).await;
+    let failed = converge(inner, id, &ev).await;
     let reason = if failed.is_empty() {
         match outputs(inner, id, &ev) {
             Ok(o) => {
@@ -653,7 +656,7 @@ async fn update(inner: &Arc<Inner>, id: &str) {
             return rollback_update(inner, id).await;
         }
     };
-    let failed = converge(inner, id, &ev, true).await;
+    let failed = converge(inner, id, &ev).await;
     let reason = if failed.is_empty() {
         match outputs(inner, id, &ev) {
             Ok(o) => {
