@@ -50,7 +50,7 @@ impl Apis {
         all.get(api)
             .and_then(|a| a.pointer("/Properties/StageName"))
             .and_then(Value::as_str)
-            .map(|s| s.replace(|c: char| !c.is_ascii_alphanumeric(), ""))
+            .map(logical_part)
             .unwrap_or_else(|| "Prod".into())
     }
 
@@ -123,6 +123,11 @@ fn openapi(routes: &[HttpRoute], cors: Option<&Value>) -> Value {
     doc
 }
 
+/// A stage name as it goes into a logical id: its letters and digits.
+fn logical_part(stage: &str) -> String {
+    stage.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+}
+
 /// An API resource: its definition and settings, and the serverless resource's attributes.
 fn api_resource(kind: &str, body: Value, extra: Map<String, Value>, from: Option<&Value>) -> Value {
     let mut props = extra;
@@ -159,8 +164,7 @@ fn rest_api(
             }),
         ),
     );
-    let stage_name =
-        stage.as_str().map(|s| s.replace(|c: char| !c.is_ascii_alphanumeric(), "")).unwrap_or_else(|| "Prod".into());
+    let stage_name = stage.as_str().map(logical_part).unwrap_or_else(|| "Prod".into());
     let mut sp = json!({"DeploymentId": {"Ref": deployment}, "RestApiId": {"Ref": logical}, "StageName": stage});
     for (k, v) in stage_extra {
         sp[k] = v;
@@ -181,7 +185,7 @@ fn http_api(
     out.add(logical, api_resource("AWS::ApiGatewayV2::Api", body, extra, from));
     let stage_logical = match stage.as_str() {
         Some("$default") | None => format!("{logical}ApiGatewayDefaultStage"),
-        Some(s) => format!("{logical}{}Stage", s.replace(|c: char| !c.is_ascii_alphanumeric(), "")),
+        Some(s) => format!("{logical}{}Stage", logical_part(s)),
     };
     let mut sp = json!({"ApiId": {"Ref": logical}, "StageName": stage, "AutoDeploy": true});
     for (k, v) in stage_extra {
