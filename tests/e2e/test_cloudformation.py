@@ -109,7 +109,8 @@ def statuses(cfn, name):
 
 def test_a_stack_makes_its_resources_through_the_services(lamina):
     cfn = lamina.client("cloudformation")
-    stack = deploy(cfn, "app", APP, Parameters=[{"ParameterKey": "Greeting", "ParameterValue": "hi"}])
+    stack = deploy(cfn, "app", APP, Parameters=[{"ParameterKey": "Greeting", "ParameterValue": "hi"}],
+                   Tags=[{"Key": "team", "Value": "core"}, {"Key": "app", "Value": "overridden"}])
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     assert stack["Description"] == "An app of a queue, a topic, a role and a function."
     assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {"Greeting": "hi", "Secret": "****"}
@@ -123,9 +124,14 @@ def test_a_stack_makes_its_resources_through_the_services(lamina):
     sqs = lamina.client("sqs")
     attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
     assert attrs["VisibilityTimeout"] == "45"
-    assert sqs.list_queue_tags(QueueUrl=queue_url)["Tags"] == {"app": "app"}
+    # The stack's tags and CloudFormation's own reach the resource; its own tag wins.
+    system = {"aws:cloudformation:stack-name": "app", "aws:cloudformation:stack-id": stack["StackId"]}
+    assert sqs.list_queue_tags(QueueUrl=queue_url)["Tags"] == {
+        "app": "app", "team": "core", "aws:cloudformation:logical-id": "Queue", **system}
     lam = lamina.client("lambda")
     fn = outputs["FunctionArn"]["OutputValue"].rsplit(":", 1)[1]
+    assert lam.get_function(FunctionName=fn)["Tags"] == {
+        "app": "overridden", "team": "core", "aws:cloudformation:logical-id": "Function", **system}
     assert fn.startswith("app-Function-")
     answer = json.loads(lam.invoke(FunctionName=fn)["Payload"].read())
     assert answer == {"greeting": "hi!", "queue": queue_url}
@@ -596,3 +602,166 @@ def test_dynamic_references_reach_the_service_and_never_the_stack_record(lamina)
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
     failed = [e for e in cfn.describe_stack_events(StackName="missing")["StackEvents"] if e["ResourceStatus"] == "CREATE_FAILED"]
     assert "{{resolve:ssm:/app/nothing}}" in failed[0]["ResourceStatusReason"]
+
+
+def typed_stack(version):
+    """A resource of each type changed in place from version 1 to 2, and one of each
+    replaced (a name changed)."""
+    v = str(version)
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    allow = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sqs:SendMessage" if version == 1 else "sqs:*", "Resource": "*"}]}
+    lifecycle = {"rules": [{"rulePriority": 1, "selection": {
+        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 5 * version}, "action": {"type": "expire"}}]}
+    return json.dumps({"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "typed-role", "AssumeRolePolicyDocument": trust,
+            "Policies": [{"PolicyName": "inline", "PolicyDocument": allow}]}},
+        "RoleR": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": f"typed-role-{v}", "AssumeRolePolicyDocument": trust}},
+        "Managed": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": allow}},
+        "Param": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/typed/p", "Type": "String", "Value": f"value-{v}"}},
+        "ParamR": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": f"/typed/r{v}", "Type": "String", "Value": "r"}},
+        "Group": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/typed/g", "RetentionInDays": 7 * version}},
+        "GroupR": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": f"/typed/g{v}"}},
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {
+            "BucketName": "typed-bucket", "Tags": [{"Key": "v", "Value": v}],
+            "VersioningConfiguration": {"Status": "Enabled" if version == 1 else "Suspended"}}},
+        "BucketR": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": f"typed-bucket-{v}"}},
+        "Repo": {"Type": "AWS::ECR::Repository", "Properties": {
+            "RepositoryName": "typed/repo", "ImageTagMutability": "MUTABLE" if version == 1 else "IMMUTABLE",
+            "LifecyclePolicy": {"LifecyclePolicyText": json.dumps(lifecycle)}}},
+        "RepoR": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": f"typed/repo-{v}"}},
+        "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"Name": "typed", "ProtocolType": "HTTP"}},
+        "Integration": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+            "ApiId": {"Ref": "Api"}, "IntegrationType": "HTTP_PROXY", "IntegrationMethod": "GET",
+            "IntegrationUri": f"https://example.com/{v}", "PayloadFormatVersion": "1.0"}},
+        "Route": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
+            "ApiId": {"Ref": "Api"}, "RouteKey": f"GET /v{v}",
+            "Target": {"Fn::Sub": "integrations/${Integration}"}}},
+    }})
+
+
+def test_each_type_updates_in_place_replaces_and_deletes(lamina):
+    cfn = lamina.client("cloudformation")
+    cfn.create_stack(StackName="typed", TemplateBody=typed_stack(1), Capabilities=["CAPABILITY_NAMED_IAM"])
+    waiting = {"Delay": 0.1, "MaxAttempts": 600}
+    cfn.get_waiter("stack_create_complete").wait(StackName="typed", WaiterConfig=waiting)
+
+    def physical():
+        listed = cfn.list_stack_resources(StackName="typed")["StackResourceSummaries"]
+        return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in listed}
+
+    before = physical()
+    iam, ssm, logs, s3, ecr, v2 = (lamina.client(s) for s in ("iam", "ssm", "logs", "s3", "ecr", "apigatewayv2"))
+    assert ecr.get_lifecycle_policy(repositoryName="typed/repo")["lifecyclePolicyText"]
+    cfn.update_stack(StackName="typed", TemplateBody=typed_stack(2), Capabilities=["CAPABILITY_NAMED_IAM"])
+    cfn.get_waiter("stack_update_complete").wait(StackName="typed", WaiterConfig=waiting)
+    after = physical()
+    in_place = ["Role", "Managed", "Param", "Group", "Bucket", "Repo", "Api", "Integration", "Route"]
+    assert {k: after[k] for k in in_place} == {k: before[k] for k in in_place}
+    replaced = {"RoleR": "typed-role-2", "ParamR": "/typed/r2", "GroupR": "/typed/g2", "BucketR": "typed-bucket-2",
+                "RepoR": "typed/repo-2"}
+    assert {k: after[k] for k in replaced} == replaced
+    # The in-place changes reached each service.
+    inline = iam.get_role_policy(RoleName="typed-role", PolicyName="inline")["PolicyDocument"]
+    assert inline["Statement"][0]["Action"] == "sqs:*"
+    managed = iam.get_policy(PolicyArn=after["Managed"])["Policy"]
+    assert managed["DefaultVersionId"] == "v2"
+    assert ssm.get_parameter(Name="/typed/p")["Parameter"]["Value"] == "value-2"
+    group = logs.describe_log_groups(logGroupNamePrefix="/typed/g")["logGroups"]
+    assert {g["logGroupName"]: g.get("retentionInDays") for g in group} == {"/typed/g": 14, "/typed/g2": None}
+    assert s3.get_bucket_versioning(Bucket="typed-bucket")["Status"] == "Suspended"
+    assert s3.get_bucket_tagging(Bucket="typed-bucket")["TagSet"] == [{"Key": "v", "Value": "2"}]
+    repo = ecr.describe_repositories(repositoryNames=["typed/repo"])["repositories"][0]
+    assert repo["imageTagMutability"] == "IMMUTABLE"
+    assert json.loads(ecr.get_lifecycle_policy(repositoryName="typed/repo")["lifecyclePolicyText"])[
+        "rules"][0]["selection"]["countNumber"] == 10
+    assert v2.get_integration(ApiId=after["Api"], IntegrationId=after["Integration"])["IntegrationUri"] == \
+        "https://example.com/2"
+    assert [r["RouteKey"] for r in v2.get_routes(ApiId=after["Api"])["Items"]] == ["GET /v2"]
+    # What was replaced is gone.
+    for call, kw in [(iam.get_role, {"RoleName": "typed-role-1"}), (ssm.get_parameter, {"Name": "/typed/r1"}),
+                     (s3.head_bucket, {"Bucket": "typed-bucket-1"}),
+                     (ecr.describe_repositories, {"repositoryNames": ["typed/repo-1"]})]:
+        with pytest.raises(ClientError):
+            call(**kw)
+    cfn.delete_stack(StackName="typed")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="typed", WaiterConfig=waiting)
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("typed")] == []
+    with pytest.raises(ClientError) as gone:
+        iam.get_policy(PolicyArn=after["Managed"])
+    assert gone.value.response["Error"]["Code"] == "NoSuchEntity"
+    assert ssm.describe_parameters()["Parameters"] == []
+    assert logs.describe_log_groups(logGroupNamePrefix="/typed")["logGroups"] == []
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == []
+    assert ecr.describe_repositories()["repositories"] == []
+    assert v2.get_apis()["Items"] == []
+
+
+def rest_settings_stack(version):
+    v = str(version)
+    return json.dumps({"Resources": {
+        "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "settings", "Tags": [{"Key": "v", "Value": v}]}},
+        "Method": {"Type": "AWS::ApiGateway::Method", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "ResourceId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+            "HttpMethod": "GET", "AuthorizationType": "NONE", "Integration": {"Type": "MOCK"}}},
+        "Deployment": {"Type": "AWS::ApiGateway::Deployment", "DependsOn": ["Method"],
+                       "Properties": {"RestApiId": {"Ref": "Api"}, "Description": f"deployment {v}"}},
+        "Logs": {"Type": "AWS::Logs::LogGroup"},
+        "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "DeploymentId": {"Ref": "Deployment"}, "StageName": "live",
+            "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": ["Logs", "Arn"]}, "Format": f"$context.requestId {v}"}}},
+        "Plan": {"Type": "AWS::ApiGateway::UsagePlan", "DependsOn": ["Stage"], "Properties": {
+            "ApiStages": [{"ApiId": {"Ref": "Api"}, "Stage": "live"}],
+            "Quota": {"Limit": 5000 if version == 1 else 7000, "Period": "MONTH"},
+            "Tags": [{"Key": "plan", "Value": v}]}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "apigateway.amazonaws.com"}}]}}},
+        "Account": {"Type": "AWS::ApiGateway::Account", "Properties": {"CloudWatchRoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}},
+    }})
+
+
+def test_rest_api_settings_change_in_place(lamina):
+    cfn, apigw = lamina.client("cloudformation"), lamina.client("apigateway")
+    waiting = {"Delay": 0.1, "MaxAttempts": 600}
+    deploy(cfn, "settings", rest_settings_stack(1))
+
+    def physical():
+        listed = cfn.list_stack_resources(StackName="settings")["StackResourceSummaries"]
+        return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in listed}
+
+    before = physical()
+    api = before["Api"]
+    stack_id = cfn.describe_stacks(StackName="settings")["Stacks"][0]["StackId"]
+    api_arn = f"arn:aws:apigateway:us-east-1::/restapis/{api}"
+    assert apigw.get_tags(resourceArn=api_arn)["tags"] == {
+        "v": "1", "aws:cloudformation:stack-name": "settings", "aws:cloudformation:stack-id": stack_id,
+        "aws:cloudformation:logical-id": "Api"}
+    role = cfn.describe_stack_resource(StackName="settings", LogicalResourceId="Role")["StackResourceDetail"]
+    assert apigw.get_account()["cloudwatchRoleArn"].endswith("/" + role["PhysicalResourceId"])
+
+    cfn.update_stack(StackName="settings", TemplateBody=rest_settings_stack(2), Capabilities=["CAPABILITY_IAM"])
+    cfn.get_waiter("stack_update_complete").wait(StackName="settings", WaiterConfig=waiting)
+    after = physical()
+    assert after == before
+    assert apigw.get_deployment(restApiId=api, deploymentId=after["Deployment"])["description"] == "deployment 2"
+    stage = apigw.get_stage(restApiId=api, stageName="live")
+    assert stage["deploymentId"] == after["Deployment"]
+    assert stage["accessLogSettings"]["format"] == "$context.requestId 2"
+    assert stage["accessLogSettings"]["destinationArn"] == \
+        f"arn:aws:logs:us-east-1:000000000000:log-group:{after['Logs']}:*"
+    plan = apigw.get_usage_plan(usagePlanId=after["Plan"])
+    assert (plan["quota"]["limit"], plan["tags"]["plan"]) == (7000, "2")
+    assert plan["apiStages"] == [{"apiId": api, "stage": "live"}]
+    assert apigw.get_tags(resourceArn=api_arn)["tags"]["v"] == "2"
+    # The tags are the API's own: a client changes them too.
+    apigw.untag_resource(resourceArn=api_arn, tagKeys=["v"])
+    assert "v" not in apigw.get_tags(resourceArn=api_arn)["tags"]
+
+    # The account's setting outlives the stack, as on AWS.
+    cfn.delete_stack(StackName="settings")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="settings", WaiterConfig=waiting)
+    assert apigw.get_account()["cloudwatchRoleArn"].endswith("/" + role["PhysicalResourceId"])
+    assert apigw.get_rest_apis()["items"] == [] and apigw.get_usage_plans()["items"] == []

@@ -143,3 +143,39 @@ def test_users_have_policies_as_roles_do(lamina):
     iam.delete_user_policy(UserName="ops", PolicyName="inline")
     iam.delete_user(UserName="ops")
     assert error(lambda: iam.create_user(UserName="bad name")) == (400, "ValidationError")
+
+
+def test_managed_policies_keep_up_to_five_versions(lamina):
+    iam = lamina.client("iam")
+
+    def doc(action):
+        return json.dumps({"Version": "2012-10-17",
+                           "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+
+    arn = iam.create_policy(PolicyName="versioned", PolicyDocument=doc("sqs:SendMessage"))["Policy"]["Arn"]
+    made = iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc("sqs:*"), SetAsDefault=True)["PolicyVersion"]
+    assert (made["VersionId"], made["IsDefaultVersion"]) == ("v2", True)
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v2"
+    shown = iam.get_policy_version(PolicyArn=arn, VersionId="v2")["PolicyVersion"]
+    assert shown["Document"]["Statement"][0]["Action"] == "sqs:*"
+    for action in ("sns:*", "s3:*", "logs:*"):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc(action))
+    with pytest.raises(ClientError) as e:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc("ssm:*"))
+    assert e.value.response["Error"]["Code"] == "LimitExceeded"
+    with pytest.raises(ClientError) as e:
+        iam.delete_policy_version(PolicyArn=arn, VersionId="v2")
+    assert (e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]) == (
+        "DeleteConflict", "Cannot delete the default version of a policy.")
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+    # Numbers are never reused.
+    assert iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc("ssm:*"))["PolicyVersion"]["VersionId"] == "v6"
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v6")
+    lamina.restart(hard=True)
+    iam = lamina.client("iam")
+    listed = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    assert [(v["VersionId"], v["IsDefaultVersion"]) for v in listed] == [
+        ("v6", True), ("v5", False), ("v4", False), ("v3", False), ("v2", False)]
+    with pytest.raises(ClientError) as e:
+        iam.get_policy_version(PolicyArn=arn, VersionId="v1")
+    assert e.value.response["Error"]["Code"] == "NoSuchEntity"

@@ -88,6 +88,7 @@ fn test_tools(pytest_args: &[String]) -> Result<()> {
     let venv = virtualenv(&root, ".venv", "tests/requirements.txt", None)?;
     let sam = virtualenv(&root, ".venv-sam", "tests/requirements-sam.txt", None)?;
     let cdk = node_tools(&root, ".tools/cdk", "tests/tools_e2e/cdk/package.json")?;
+    let serverless = node_tools(&root, ".tools/serverless", "tests/tools_e2e/serverless/package.json")?;
     run(cargo().current_dir(&root).args(["build", "--quiet", "-p", "lamina"]))?;
     let path = format!("{}:{}", venv.join("bin").display(), std::env::var("PATH").unwrap_or_default());
     run(Command::new(venv.join("bin/python"))
@@ -98,7 +99,8 @@ fn test_tools(pytest_args: &[String]) -> Result<()> {
         .env("LAMINA_BIN", root.join("target/debug/lamina"))
         .env("SAM_BIN", sam.join("bin/sam"))
         .env("SAM_PYTHON", sam.join("bin/python"))
-        .env("CDKLOCAL_BIN", cdk.join("node_modules/.bin/cdklocal")))
+        .env("CDKLOCAL_BIN", cdk.join("node_modules/.bin/cdklocal"))
+        .env("SERVERLESS_BIN", serverless.join("node_modules/.bin/serverless")))
 }
 
 /// Installs the npm packages `package` pins into `dir` (with the `npm` on `PATH`), once per

@@ -24,6 +24,7 @@
 //! processes and never calls another service.
 #![deny(missing_docs)]
 
+pub mod account;
 pub mod definitions;
 pub mod hosts;
 pub mod kinds;
@@ -32,6 +33,7 @@ mod patch;
 pub mod responses;
 pub mod rest;
 pub mod routing;
+mod tags;
 pub mod template;
 pub mod throttle;
 mod updates;
@@ -129,6 +131,7 @@ struct State {
     keys: HashMap<String, usage::ApiKey>,
     plans: HashMap<String, usage::UsagePlan>,
     links: HashMap<String, vpc_links::VpcLink>,
+    accounts: HashMap<(String, String), account::AccountSettings>,
 }
 
 const REST_KIND: &str = "restapi";
@@ -157,6 +160,10 @@ impl GatewayService {
         for d in store.documents(vpc_links::LINK_KIND)? {
             let link: vpc_links::VpcLink = read_doc(&d)?;
             state.links.insert(link.id.clone(), link);
+        }
+        for d in store.documents(account::ACCOUNT_KIND)? {
+            let settings: account::AccountSettings = read_doc(&d)?;
+            state.accounts.insert((settings.account.clone(), settings.region.clone()), settings);
         }
         let service = GatewayService {
             inner: Arc::new(Inner {

@@ -90,7 +90,7 @@ impl RestApi {
             .ok_or_else(|| GatewayError::NotFound("Invalid Integration identifier specified".into()))
     }
 
-    fn stage_mut(&mut self, name: &str) -> Result<&mut Stage, GatewayError> {
+    pub(crate) fn stage_mut(&mut self, name: &str) -> Result<&mut Stage, GatewayError> {
         self.stages.get_mut(name).ok_or_else(|| GatewayError::NotFound("Invalid Stage identifier specified".into()))
     }
 

@@ -153,7 +153,12 @@ fn check_quota(q: &Quota) -> Result<(), GatewayError> {
 }
 
 impl GatewayService {
-    fn mine<'a, T>(&self, caller: &Caller, item: Option<&'a T>, owner: impl Fn(&T) -> (&str, &str)) -> Option<&'a T> {
+    pub(crate) fn mine<'a, T>(
+        &self,
+        caller: &Caller,
+        item: Option<&'a T>,
+        owner: impl Fn(&T) -> (&str, &str),
+    ) -> Option<&'a T> {
         item.filter(|i| owner(i) == (caller.account.as_str(), caller.region.as_str()))
     }
 

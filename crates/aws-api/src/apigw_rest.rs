@@ -592,6 +592,12 @@ pub(crate) fn get_deployment(s: &ApiState, g: &GwCall) -> GwReply {
     ok(s.gateway.deployment(c, &api, &id), |d| deployment_json(&d))
 }
 
+pub(crate) fn update_deployment(s: &ApiState, g: &GwCall) -> GwReply {
+    let c = &g.caller;
+    let (api, id) = (g.path(0), g.path(1));
+    ok(s.gateway.update_deployment(c, &api, &id, &patch_operations(&g.input)), |d| deployment_json(&d))
+}
+
 pub(crate) fn delete_deployment(s: &ApiState, g: &GwCall) -> GwReply {
     let c = &g.caller;
     let (api, id) = (g.path(0), g.path(1));

@@ -308,3 +308,49 @@ pub(crate) fn get_usage(s: &ApiState, g: &GwCall) -> GwReply {
         })
     })
 }
+
+pub(crate) fn get_account(s: &ApiState, g: &GwCall) -> GwReply {
+    Ok(account_json(&s.gateway.account_settings(&g.caller)))
+}
+
+pub(crate) fn update_account(s: &ApiState, g: &GwCall) -> GwReply {
+    ok(s.gateway.update_account(&g.caller, &patch_operations(&g.input)), |a| account_json(&a))
+}
+
+/// The account's settings, with the limits and features every account has.
+fn account_json(a: &apigateway::account::AccountSettings) -> Value {
+    let mut out = json!({
+        "throttleSettings": {"burstLimit": 5000, "rateLimit": 10000.0},
+        "features": ["UsagePlans"],
+        "apiKeyVersion": "4",
+    });
+    if let Some(arn) = &a.cloudwatch_role_arn {
+        out["cloudwatchRoleArn"] = json!(arn);
+    }
+    out
+}
+
+pub(crate) fn get_tags(s: &ApiState, g: &GwCall) -> GwReply {
+    let arn = g.path(0);
+    ok(s.gateway.tags(&g.caller, &arn), |t| json!({ "tags": t }))
+}
+
+pub(crate) fn tag_resource(s: &ApiState, g: &GwCall) -> GwReply {
+    let arn = g.path(0);
+    let add = string_map(&g.input, "tags");
+    none(s.gateway.change_tags(&g.caller, &arn, &add, &[]))
+}
+
+pub(crate) fn untag_resource(s: &ApiState, g: &GwCall) -> GwReply {
+    let arn = g.path(0);
+    let keys: Vec<String> = g
+        .input
+        .get("tagKeys")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k.as_str())
+        .map(str::to_owned)
+        .collect();
+    none(s.gateway.change_tags(&g.caller, &arn, &Default::default(), &keys))
+}

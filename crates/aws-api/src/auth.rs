@@ -327,6 +327,7 @@ pub(crate) fn endpoint_service(parts: &axum::http::request::Parts, body: &[u8]) 
             Some("Logs_20140328") => Some("logs"),
             Some("AmazonSQS") => Some("sqs"),
             Some("AmazonSSM") => Some("ssm"),
+            Some("AmazonEC2ContainerRegistry_V20150921") => Some("ecr"),
             _ => None,
         };
     }

@@ -28,6 +28,10 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "CreatePolicy",
     "GetPolicy",
     "GetPolicyVersion",
+    "CreatePolicyVersion",
+    "ListPolicyVersions",
+    "SetDefaultPolicyVersion",
+    "DeletePolicyVersion",
     "DeletePolicy",
     "CreateUser",
     "GetUser",
@@ -169,10 +173,26 @@ fn names_json(inline: &std::collections::BTreeMap<String, String>) -> Value {
 
 fn policy_json(p: &Policy, attachments: usize) -> Value {
     json!({
-        "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn(), "Path": p.path, "DefaultVersionId": "v1",
+        "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn(), "Path": p.path,
+        "DefaultVersionId": format!("v{}", p.default_version),
         "AttachmentCount": attachments, "PermissionsBoundaryUsageCount": 0, "IsAttachable": true,
-        "Description": p.description, "CreateDate": date(p.created_ms), "UpdateDate": date(p.created_ms),
+        "Description": p.description, "CreateDate": date(p.created_ms),
+        "UpdateDate": date(p.versions.iter().map(|v| v.created_ms).max().unwrap_or(p.created_ms)),
     })
+}
+
+/// A version of a managed policy; its document only where one version is asked for (as
+/// GetPolicyVersion answers; ListPolicyVersions and CreatePolicyVersion leave it out).
+fn version_json(p: &Policy, v: &iam::PolicyVersion, with_document: bool) -> Value {
+    let mut out = json!({
+        "VersionId": format!("v{}", v.number),
+        "IsDefaultVersion": v.number == p.default_version,
+        "CreateDate": date(v.created_ms),
+    });
+    if with_document {
+        out["Document"] = json!(encoded(&v.document));
+    }
+    out
 }
 
 /// Runs one IAM operation for `account` on its input tree (the model has checked that
@@ -291,7 +311,12 @@ fn run_iam(iam: &IamService, account: &str, operation: &str, input: &Value) -> R
             };
             json!({ "Role": role_json(&iam.create_role(account, rin)?) })
         }
-        "GetRole" => json!({ "Role": role_json(&iam.role(account, need("RoleName"))?) }),
+        "GetRole" => {
+            // GetRole alone shows when the role was last used (never, here: `{}`).
+            let mut role = role_json(&iam.role(account, need("RoleName"))?);
+            role["RoleLastUsed"] = json!({});
+            json!({ "Role": role })
+        }
         "ListRoles" => {
             let roles: Vec<Value> = iam.roles(account, get("PathPrefix")).iter().map(role_json).collect();
             json!({ "Roles": roles, "IsTruncated": false })
@@ -343,17 +368,28 @@ fn run_iam(iam: &IamService, account: &str, operation: &str, input: &Value) -> R
         }
         "GetPolicyVersion" => {
             let (p, _) = iam.policy(account, need("PolicyArn"))?;
-            let version = need("VersionId");
-            if version != "v1" {
-                return Err(IamError::NoSuchEntity(format!(
-                    "Policy {} version {version} does not exist or is not attachable.",
-                    p.arn()
-                )));
-            }
-            json!({ "PolicyVersion": {
-                "Document": encoded(&p.document), "VersionId": "v1", "IsDefaultVersion": true,
-                "CreateDate": date(p.created_ms),
-            } })
+            let v = iam::version_of(&p, need("VersionId"))?;
+            json!({ "PolicyVersion": version_json(&p, v, true) })
+        }
+        "CreatePolicyVersion" => {
+            let set_default = input.get("SetAsDefault").and_then(Value::as_bool).unwrap_or(false);
+            let arn = need("PolicyArn");
+            let v = iam.create_policy_version(account, arn, need("PolicyDocument"), set_default)?;
+            let (p, _) = iam.policy(account, arn)?;
+            json!({ "PolicyVersion": version_json(&p, &v, false) })
+        }
+        "ListPolicyVersions" => {
+            let (p, _) = iam.policy(account, need("PolicyArn"))?;
+            let list: Vec<Value> = p.versions.iter().rev().map(|v| version_json(&p, v, false)).collect();
+            json!({ "Versions": list, "IsTruncated": false })
+        }
+        "SetDefaultPolicyVersion" => {
+            iam.set_default_policy_version(account, need("PolicyArn"), need("VersionId"))?;
+            json!({})
+        }
+        "DeletePolicyVersion" => {
+            iam.delete_policy_version(account, need("PolicyArn"), need("VersionId"))?;
+            json!({})
         }
         "DeletePolicy" => {
             iam.delete_policy(account, need("PolicyArn"))?;

@@ -29,6 +29,7 @@ pub(crate) const SERVED: &[&str] = &[
     "s3",
     "cloudformation",
     "cloudcontrol",
+    "ecr",
 ];
 
 /// The largest body read to answer a request no handler took.

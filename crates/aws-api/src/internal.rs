@@ -112,6 +112,18 @@ impl Operations for Internal {
                         .map_err(stopped)?
                         .map_err(refused)
                 }
+                "ecr" => {
+                    let caller = ecr::Caller {
+                        account: acting.account.clone(),
+                        region: acting.region.clone(),
+                        principal: acting.principal.clone(),
+                    };
+                    let (ecr, op) = (s.ecr.clone(), operation.to_owned());
+                    tokio::task::spawn_blocking(move || crate::ecr_api::run(&ecr, &caller, &op, &input))
+                        .await
+                        .map_err(stopped)?
+                        .map_err(refused)
+                }
                 "s3" => {
                     let mut caller = s3::Caller::from(caller);
                     caller.principal = acting.principal.clone();

@@ -373,15 +373,17 @@ pub(crate) fn get_function(s: &ApiState, c: &Call) -> Reply {
     let path = format!("/_lamina/code/{}/{}/{}/{}.zip", f.account, f.region, f.name, f.code.sha256_hex);
     let link = s.code_urls.sign(&path, &c.caller.account, unix_now());
     let location = format!("http://{}{path}?{link}", c.host);
-    // Tags and reserved concurrency belong to the function, whichever version is shown.
+    // Reserved concurrency belongs to the function, whichever version is shown; tags are
+    // shown with the unpublished function only, as AWS shows them.
     let function = match f.version {
         Some(_) => s.lambda.get_function(&c.caller, &f.name, None)?.0,
         None => f.clone(),
     };
+    let tags = (f.version.is_none() && !function.tags.is_empty()).then(|| function.tags.clone());
     out(GetFunctionOut {
         configuration: configuration(&f, shown.as_deref()),
         code: CodeLocationOut { repository_type: "S3", location },
-        tags: (!function.tags.is_empty()).then(|| function.tags.clone()),
+        tags,
         concurrency: function
             .reserved_concurrency
             .map(|n| ConcurrencyWire { reserved_concurrent_executions: Some(i64::from(n)) }),

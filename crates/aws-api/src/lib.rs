@@ -42,6 +42,7 @@ mod caller;
 mod chunked;
 mod cloudformation_api;
 mod code_urls;
+mod ecr_api;
 mod edge;
 mod iam_api;
 mod ingress;
@@ -143,6 +144,8 @@ pub struct ApiState {
     pub logs: logs::LogsService,
     /// SSM Parameter Store.
     pub ssm: ssm::SsmService,
+    /// ECR's repository catalogue.
+    pub ecr: ecr::EcrService,
     /// S3.
     pub s3: s3::S3Service,
     /// CloudFormation.
@@ -258,24 +261,15 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
         };
         return modelled(&s, "logs", protocol::Protocol::Json, &parts, body, &request_id).await;
     }
-    if target.as_deref().is_some_and(|t| t.starts_with("AmazonSSM.")) {
+    let json_service = target.as_deref().and_then(|t| JSON_SERVICES.iter().find(|j| t.starts_with(j.prefix)));
+    if let Some(j) = json_service {
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
         let (parts, body) = req.into_parts();
-        let Some(body) = ingress::read_body(&parts, body, ssm_api::MAX_BODY).await else {
-            let e = protocol::ServiceError::new("ValidationException", "The request is larger than SSM accepts.");
-            return ingress::error("ssm", protocol::Protocol::Json, &e, &request_id);
+        let Some(body) = ingress::read_body(&parts, body, j.max_body).await else {
+            let e = protocol::ServiceError::new(j.too_large, "The request is larger than the service accepts.");
+            return ingress::error(j.service, protocol::Protocol::Json, &e, &request_id);
         };
-        return modelled(&s, "ssm", protocol::Protocol::Json, &parts, body, &request_id).await;
-    }
-    if target.as_deref().is_some_and(|t| t.starts_with("CloudApiService.")) {
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-        let (parts, body) = req.into_parts();
-        let Some(body) = ingress::read_body(&parts, body, 1024 * 1024).await else {
-            let e =
-                protocol::ServiceError::new("ValidationException", "The request is larger than Cloud Control accepts.");
-            return ingress::error("cloudcontrol", protocol::Protocol::Json, &e, &request_id);
-        };
-        return modelled(&s, "cloudcontrol", protocol::Protocol::Json, &parts, body, &request_id).await;
+        return modelled(&s, j.service, protocol::Protocol::Json, &parts, body, &request_id).await;
     }
     match target.as_deref() {
         Some(t) if t.starts_with("AmazonSQS.") => sqs_api::handle(&s, req, protocol::Protocol::Json, None).await,
@@ -283,6 +277,31 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
         None => query_request(s, req).await,
     }
 }
+
+/// A json-protocol service reached by its `X-Amz-Target` prefix and answered by [`modelled`].
+struct JsonService {
+    prefix: &'static str,
+    service: &'static str,
+    max_body: usize,
+    /// The error code of a body too large.
+    too_large: &'static str,
+}
+
+const JSON_SERVICES: &[JsonService] = &[
+    JsonService { prefix: "AmazonSSM.", service: "ssm", max_body: ssm_api::MAX_BODY, too_large: "ValidationException" },
+    JsonService {
+        prefix: "CloudApiService.",
+        service: "cloudcontrol",
+        max_body: 1024 * 1024,
+        too_large: "ValidationException",
+    },
+    JsonService {
+        prefix: "AmazonEC2ContainerRegistry_V20150921.",
+        service: "ecr",
+        max_body: ecr_api::MAX_BODY,
+        too_large: "InvalidParameterException",
+    },
+];
 
 /// The service a SigV4 credential scope names (`…/<region>/<service>/aws4_request`).
 pub(crate) fn signed_service(headers: &axum::http::HeaderMap) -> Option<String> {
@@ -371,6 +390,7 @@ async fn modelled(
         "ssm" => ssm_api::OPERATIONS,
         "cloudformation" => cloudformation_api::OPERATIONS,
         "cloudcontrol" => cloudformation_api::CONTROL_OPERATIONS,
+        "ecr" => ecr_api::OPERATIONS,
         _ => iam_api::OPERATIONS,
     };
     let (model, input) = match ingress::read(service, q, parts, body, served) {
@@ -418,6 +438,15 @@ async fn modelled(
             let run = move || ssm_api::run(&ssm, &caller, &user, &op, &value);
             tokio::task::spawn_blocking(run).await.unwrap_or_else(|e| {
                 Err(ssm_api::service_error(&ssm::SsmError::Internal(format!("the operation stopped: {e}"))))
+            })
+        }
+        "ecr" => {
+            // Every change writes SQLite: off the async workers.
+            let principal = sts_api::identity(&s.callers, parts).1;
+            let caller = ecr::Caller { account: caller.account, region: caller.region, principal };
+            let (ecr, op, value) = (s.ecr.clone(), op.to_owned(), input.value.clone());
+            tokio::task::spawn_blocking(move || ecr_api::run(&ecr, &caller, &op, &value)).await.unwrap_or_else(|e| {
+                Err(ecr_api::service_error(&ecr::EcrError::Server(format!("the operation stopped: {e}"))))
             })
         }
         _ => {

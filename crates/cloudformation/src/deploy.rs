@@ -290,6 +290,7 @@ async fn converge_one(inner: &Arc<Inner>, id: &str, ev: &Evaluated, logical: &st
         fail_resource(inner, id, logical, &decl.kind, failed_status, &reason);
         return false;
     };
+    resources::add_stack_tags(kind, &mut live, &stack, logical);
     let ctx = Ctx { ops: &*ops, acting: &acting, stack_name: &stack.name, logical };
     let needs: Vec<String> = ev.graph.needs[logical].iter().cloned().collect();
     let policy = |v: &Option<Value>| v.as_ref().and_then(scalar).unwrap_or_else(|| "Delete".into());

@@ -166,11 +166,39 @@ pub struct Policy {
     pub path: String,
     /// `Description`.
     pub description: Option<String>,
-    /// The document of its one version, JSON as given.
+    /// The document of its default version, JSON as given.
+    pub document: String,
+    /// `CreateDate`, Unix milliseconds.
+    pub created_ms: i64,
+    /// Its versions (at most five), oldest first; empty in policies stored before
+    /// versions were kept, whose one version is `v1`.
+    #[serde(default)]
+    pub versions: Vec<PolicyVersion>,
+    /// The default version's number.
+    #[serde(default = "first_version")]
+    pub default_version: u32,
+    /// The highest version number given so far (numbers are never reused).
+    #[serde(default = "first_version")]
+    pub last_version: u32,
+}
+
+fn first_version() -> u32 {
+    1
+}
+
+/// One version of a managed policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    /// Its number (`v<number>`).
+    pub number: u32,
+    /// Its document, JSON as given.
     pub document: String,
     /// `CreateDate`, Unix milliseconds.
     pub created_ms: i64,
 }
+
+/// The most versions a managed policy keeps.
+const MAX_POLICY_VERSIONS: usize = 5;
 
 impl Policy {
     /// `arn:aws:iam::{account}:policy{path}{name}`.
@@ -244,6 +272,14 @@ fn check_path(path: &str) -> Result<(), IamError> {
              characters and/or / characters. Path: {path}"
         )))
     }
+}
+
+/// The version `v<n>` of `p`.
+pub fn version_of<'p>(p: &'p Policy, version: &str) -> Result<&'p PolicyVersion, IamError> {
+    let number = version.strip_prefix('v').and_then(|n| n.parse::<u32>().ok());
+    p.versions.iter().find(|v| Some(v.number) == number).ok_or_else(|| {
+        IamError::NoSuchEntity(format!("Policy {} version {version} does not exist or is not attachable.", p.arn()))
+    })
 }
 
 fn check_document(doc: &str) -> Result<(), IamError> {
@@ -321,7 +357,10 @@ impl IamService {
             state.users.insert((u.account.clone(), u.name.clone()), u);
         }
         for d in store.documents(POLICY_KIND)? {
-            let p: Policy = serde_json::from_str(&d.doc).map_err(|e| IamError::Service(e.to_string()))?;
+            let mut p: Policy = serde_json::from_str(&d.doc).map_err(|e| IamError::Service(e.to_string()))?;
+            if p.versions.is_empty() {
+                p.versions.push(PolicyVersion { number: 1, document: p.document.clone(), created_ms: p.created_ms });
+            }
             state.policies.insert((p.account.clone(), p.arn()), p);
         }
         Ok(IamService { store, state: Arc::new(RwLock::new(state)) })
@@ -669,6 +708,9 @@ impl IamService {
             description,
             document: document.to_owned(),
             created_ms: now,
+            versions: vec![PolicyVersion { number: 1, document: document.to_owned(), created_ms: now }],
+            default_version: 1,
+            last_version: 1,
         };
         let mut state = self.state.write();
         let key = (account.to_owned(), policy.arn());
@@ -695,6 +737,75 @@ impl IamService {
             state.roles.values().filter(|r| r.account == account && r.attached.iter().any(|a| a == arn)).count()
                 + state.users.values().filter(|u| u.account == account && u.attached.iter().any(|a| a == arn)).count();
         Ok((p, attached))
+    }
+
+    /// Changes a managed policy with `f`, then stores it.
+    fn change_policy<T>(
+        &self,
+        account: &str,
+        arn: &str,
+        f: impl FnOnce(&mut Policy) -> Result<T, IamError>,
+    ) -> Result<T, IamError> {
+        let mut state = self.state.write();
+        let key = (account.to_owned(), arn.to_owned());
+        let mut p = state
+            .policies
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| IamError::NoSuchEntity(format!("Policy {arn} was not found.")))?;
+        let out = f(&mut p)?;
+        let doc = serde_json::to_string(&p).map_err(|e| IamError::Service(e.to_string()))?;
+        self.store.put_document(&Document { kind: POLICY_KIND.into(), id: p.arn(), doc })?;
+        state.policies.insert(key, p);
+        Ok(out)
+    }
+
+    /// CreatePolicyVersion: at most five versions; the new one the default if `set_default`.
+    pub fn create_policy_version(
+        &self,
+        account: &str,
+        arn: &str,
+        document: &str,
+        set_default: bool,
+    ) -> Result<PolicyVersion, IamError> {
+        check_document(document)?;
+        self.change_policy(account, arn, |p| {
+            if p.versions.len() >= MAX_POLICY_VERSIONS {
+                return Err(IamError::LimitExceeded(
+                    "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.".into(),
+                ));
+            }
+            p.last_version += 1;
+            let v = PolicyVersion { number: p.last_version, document: document.to_owned(), created_ms: model::clock::now_ms() };
+            p.versions.push(v.clone());
+            if set_default {
+                p.default_version = v.number;
+                p.document = v.document.clone();
+            }
+            Ok(v)
+        })
+    }
+
+    /// SetDefaultPolicyVersion.
+    pub fn set_default_policy_version(&self, account: &str, arn: &str, version: &str) -> Result<(), IamError> {
+        self.change_policy(account, arn, |p| {
+            let v = version_of(p, version)?.clone();
+            p.default_version = v.number;
+            p.document = v.document;
+            Ok(())
+        })
+    }
+
+    /// DeletePolicyVersion: never the default one.
+    pub fn delete_policy_version(&self, account: &str, arn: &str, version: &str) -> Result<(), IamError> {
+        self.change_policy(account, arn, |p| {
+            let number = version_of(p, version)?.number;
+            if number == p.default_version {
+                return Err(IamError::DeleteConflict("Cannot delete the default version of a policy.".into()));
+            }
+            p.versions.retain(|v| v.number != number);
+            Ok(())
+        })
     }
 
     /// DeletePolicy: refused while attached.

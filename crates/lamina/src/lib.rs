@@ -215,6 +215,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     for key in iam.active_keys() {
         issued.accept_user_key(&key);
     }
+    let ecr = ecr::EcrService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting ECR: {e}"))?;
     let cloudformation = cloudformation::CloudFormationService::start(database.clone())
         .map_err(|e| anyhow::anyhow!("starting CloudFormation: {e}"))?;
     let state = aws_api::ApiState {
@@ -226,6 +227,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         iam,
         logs,
         ssm,
+        ecr,
         s3,
         cloudformation: cloudformation.clone(),
         callers: Arc::new(aws_api::CallerPolicy {

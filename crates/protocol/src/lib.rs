@@ -90,6 +90,7 @@ services! {
     "kinesis", "kinesis", Some("Kinesis_20131202"), false;
     "cloudwatch", "monitoring", Some("GraniteServiceVersion20100801"), true;
     "cloudcontrol", "cloudcontrolapi", Some("CloudApiService"), false;
+    "ecr", "ecr", Some("AmazonEC2ContainerRegistry_V20150921"), false;
 }
 
 /// Lamina's own additions to models, by service.
@@ -98,7 +99,7 @@ const OVERLAYS: &[(&str, &[u8])] =
 
 /// The model of a service, loaded on first use.
 pub fn service(name: &str) -> Option<&'static Model> {
-    static LOADED: [OnceLock<Option<Model>>; 19] = [const { OnceLock::new() }; 19];
+    static LOADED: [OnceLock<Option<Model>>; 20] = [const { OnceLock::new() }; 20];
     let i = SERVICES.iter().position(|s| s.name == name)?;
     LOADED[i].get_or_init(|| load(SERVICES[i].name).ok()).as_ref()
 }

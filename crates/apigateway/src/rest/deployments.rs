@@ -71,6 +71,29 @@ impl GatewayService {
         })
     }
 
+    /// UpdateDeployment: its description (a deployment's resources never change).
+    pub fn update_deployment(
+        &self,
+        caller: &Caller,
+        api: &str,
+        id: &str,
+        patch: &[PatchOperation],
+    ) -> Result<Deployment, GatewayError> {
+        self.change_rest(caller, api, |api| {
+            let d = api
+                .deployments
+                .get_mut(id)
+                .ok_or_else(|| GatewayError::NotFound("Invalid Deployment identifier specified".into()))?;
+            for p in patch {
+                match (p.kind()?, p.path.as_str()) {
+                    (Op::Replace, "/description") => d.description = p.value.clone(),
+                    _ => return Err(p.unsupported()),
+                }
+            }
+            Ok(d.clone())
+        })
+    }
+
     /// DeleteDeployment: refused while a stage serves it.
     pub fn delete_deployment(&self, caller: &Caller, api: &str, id: &str) -> Result<(), GatewayError> {
         self.change_rest(caller, api, |api| {

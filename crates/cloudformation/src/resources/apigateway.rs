@@ -193,6 +193,78 @@ fn method_patches(props: &Value) -> Vec<Value> {
     out
 }
 
+/// A stage's `AccessLogSetting` as UpdateStage's patches (CreateStage takes none): set
+/// where given or changed, removed where it was and is no more.
+fn access_log_patches(before: Option<&Value>, props: &Value) -> Vec<Value> {
+    let (was, is) = (before.and_then(|b| b.get("AccessLogSetting")), props.get("AccessLogSetting"));
+    if was == is {
+        return Vec::new();
+    }
+    let Some(setting) = is else {
+        return vec![json!({"op": "remove", "path": "/accessLogSettings"})];
+    };
+    [("DestinationArn", "destinationArn"), ("Format", "format")]
+        .iter()
+        .filter_map(|(prop, field)| {
+            let value = setting.get(*prop)?;
+            Some(json!({"op": "replace", "path": format!("/accessLogSettings/{field}"), "value": string(value)}))
+        })
+        .collect()
+}
+
+/// A usage plan's limits: the property, its patch path, and its members' fields.
+type Limits = [(&'static str, &'static str, &'static [(&'static str, &'static str)])];
+const PLAN_LIMITS: &Limits = &[
+    ("Throttle", "/throttle", &[("BurstLimit", "burstLimit"), ("RateLimit", "rateLimit")]),
+    ("Quota", "/quota", &[("Limit", "limit"), ("Period", "period"), ("Offset", "offset")]),
+];
+
+/// A usage plan's changed settings as UpdateUsagePlan's patches.
+fn usage_plan_patches(before: &Value, props: &Value) -> Vec<Value> {
+    let mut patch = Vec::new();
+    let changed = |prop: &str| before.get(prop) != props.get(prop);
+    for (prop, path) in [("UsagePlanName", "/name"), ("Description", "/description")] {
+        if changed(prop) {
+            let value = props.get(prop).map(string).unwrap_or_default();
+            patch.push(json!({"op": "replace", "path": path, "value": value}));
+        }
+    }
+    for &(prop, path, fields) in PLAN_LIMITS {
+        if !changed(prop) {
+            continue;
+        }
+        let Some(group) = props.get(prop) else {
+            patch.push(json!({"op": "remove", "path": path}));
+            continue;
+        };
+        for (member, field) in fields {
+            if let Some(v) = group.get(*member) {
+                patch.push(json!({"op": "replace", "path": format!("{path}/{field}"), "value": string(v)}));
+            }
+        }
+    }
+    let stages = |p: &Value| -> Vec<String> {
+        let list = p.get("ApiStages").and_then(Value::as_array).cloned().unwrap_or_default();
+        list.iter()
+            .map(|s| {
+                format!(
+                    "{}:{}",
+                    s.get("ApiId").map(string).unwrap_or_default(),
+                    s.get("Stage").map(string).unwrap_or_default()
+                )
+            })
+            .collect()
+    };
+    let (was, is) = (stages(before), stages(props));
+    for gone in was.iter().filter(|s| !is.contains(s)) {
+        patch.push(json!({"op": "remove", "path": "/apiStages", "value": gone}));
+    }
+    for new in is.iter().filter(|s| !was.contains(s)) {
+        patch.push(json!({"op": "add", "path": "/apiStages", "value": new}));
+    }
+    patch
+}
+
 pub(super) async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, Failed> {
     let api = props.get("RestApiId").map(string).unwrap_or_default();
     match kind.name {
@@ -283,7 +355,8 @@ pub(super) async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<
             }
             let out = ctx.call("apigateway", "CreateStage", Value::Object(input)).await?;
             let name = id(&out, "stageName");
-            let patches = method_patches(props);
+            let mut patches = access_log_patches(None, props);
+            patches.extend(method_patches(props));
             if !patches.is_empty() {
                 ctx.call(
                     "apigateway",
@@ -384,6 +457,11 @@ pub(super) async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<
             let out = ctx.call("apigateway", "CreateUsagePlan", Value::Object(input)).await?;
             let pid = id(&out, "id");
             Ok(Made::new(pid.clone(), json!({"Id": pid})))
+        }
+        "AWS::ApiGateway::Account" => {
+            account(ctx, props).await?;
+            let id = super::generated_name(ctx.stack_name, ctx.logical, 128, false);
+            Ok(Made::new(id.clone(), json!({"Id": id})))
         }
         "AWS::ApiGateway::UsagePlanKey" => {
             let input = pick(props, &["UsagePlanId", "KeyId", "KeyType"]);
@@ -486,6 +564,7 @@ pub(super) async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &V
                 ctx.call("apigateway", "UpdateRestApi", json!({"restApiId": physical, "patchOperations": patch}))
                     .await?;
             }
+            retag(ctx, &format!("/restapis/{physical}"), &old.properties, props).await?;
             rest_api_made(ctx, &physical).await
         }
         "AWS::ApiGateway::Method" => {
@@ -512,6 +591,7 @@ pub(super) async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &V
             for (k, v) in after.iter().filter(|(k, v)| before.get(*k) != Some(*v)) {
                 patch.push(json!({"op": "replace", "path": format!("/variables/{k}"), "value": string(v)}));
             }
+            patch.extend(access_log_patches(Some(&old.properties), props));
             patch.extend(method_patches(props));
             if !patch.is_empty() {
                 ctx.call(
@@ -521,10 +601,33 @@ pub(super) async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &V
                 )
                 .await?;
             }
+            retag(ctx, &format!("/restapis/{api}/stages/{physical}"), &old.properties, props).await?;
             Ok(Made { physical, attributes: old.attributes.clone() })
         }
         "AWS::ApiGateway::GatewayResponse" => {
             create(kind, ctx, props).await.map(|_| Made { physical, attributes: old.attributes.clone() })
+        }
+        "AWS::ApiGateway::Account" => {
+            account(ctx, props).await?;
+            Ok(Made { physical, attributes: old.attributes.clone() })
+        }
+        "AWS::ApiGateway::Deployment" => {
+            if old.properties.get("Description") != props.get("Description") {
+                let value = props.get("Description").map(string).unwrap_or_default();
+                let patch = json!([{"op": "replace", "path": "/description", "value": value}]);
+                let input = json!({"restApiId": api, "deploymentId": physical, "patchOperations": patch});
+                ctx.call("apigateway", "UpdateDeployment", input).await?;
+            }
+            Ok(Made { physical, attributes: old.attributes.clone() })
+        }
+        "AWS::ApiGateway::UsagePlan" => {
+            let patch = usage_plan_patches(&old.properties, props);
+            if !patch.is_empty() {
+                let input = json!({"usagePlanId": physical, "patchOperations": patch});
+                ctx.call("apigateway", "UpdateUsagePlan", input).await?;
+            }
+            retag(ctx, &format!("/usageplans/{physical}"), &old.properties, props).await?;
+            Ok(Made { physical, attributes: old.attributes.clone() })
         }
         "AWS::ApiGatewayV2::Api" => {
             if definition(ctx, props).await?.is_some() {
@@ -559,7 +662,36 @@ pub(super) async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &V
     }
 }
 
+/// Brings a resource's tags from `old`'s to `props`' (TagResource, UntagResource).
+async fn retag(ctx: &Ctx<'_>, path: &str, old: &Value, props: &Value) -> Result<(), Failed> {
+    let (was, is) = (tag_map(old.get("Tags")), tag_map(props.get("Tags")));
+    if was == is {
+        return Ok(());
+    }
+    let arn = format!("arn:aws:apigateway:{}::{path}", ctx.acting.region);
+    let gone: Vec<&String> = was.keys().filter(|k| !is.contains_key(*k)).collect();
+    if !gone.is_empty() {
+        ctx.call("apigateway", "UntagResource", json!({"resourceArn": arn, "tagKeys": gone})).await?;
+    }
+    if !is.is_empty() {
+        ctx.call("apigateway", "TagResource", json!({"resourceArn": arn, "tags": is})).await?;
+    }
+    Ok(())
+}
+
+/// `AWS::ApiGateway::Account`: the account's CloudWatch role, set by UpdateAccount.
+async fn account(ctx: &Ctx<'_>, props: &Value) -> Result<(), Failed> {
+    let role = props.get("CloudWatchRoleArn").map(string).unwrap_or_default();
+    let patch = json!([{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}]);
+    ctx.call("apigateway", "UpdateAccount", json!({"patchOperations": patch})).await?;
+    Ok(())
+}
+
 pub(super) async fn delete(kind: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Failed> {
+    if kind.name == "AWS::ApiGateway::Account" {
+        // The account's settings stay as the stack left them, as on AWS.
+        return Ok(());
+    }
     let physical = old.physical.clone().unwrap_or_default();
     let p = &old.properties;
     let api = p.get("RestApiId").map(string).unwrap_or_default();

@@ -126,19 +126,25 @@ pub(super) async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<
                 input["Description"] = Value::String(string(d));
             }
             let out = ctx.call("iam", "CreatePolicy", input).await?;
-            let p = &out["Policy"];
-            let arn = p["Arn"].as_str().unwrap_or_default().to_owned();
+            let arn = out["Policy"]["Arn"].as_str().unwrap_or_default().to_owned();
             attachments(ctx, &arn, props, true).await?;
-            Ok(Made::new(
-                arn.clone(),
-                json!({
-                    "PolicyArn": arn, "PolicyId": p["PolicyId"], "DefaultVersionId": p["DefaultVersionId"],
-                    "AttachmentCount": p["AttachmentCount"], "IsAttachable": p["IsAttachable"],
-                    "CreateDate": p["CreateDate"], "UpdateDate": p["UpdateDate"],
-                }),
-            ))
+            managed_made(ctx, &arn).await
         }
     }
+}
+
+/// A managed policy's `Ref` (its ARN) and attributes, as it now is.
+async fn managed_made(ctx: &Ctx<'_>, arn: &str) -> Result<Made, Failed> {
+    let out = ctx.call("iam", "GetPolicy", json!({"PolicyArn": arn})).await?;
+    let p = &out["Policy"];
+    Ok(Made::new(
+        arn,
+        json!({
+            "PolicyArn": arn, "PolicyId": p["PolicyId"], "DefaultVersionId": p["DefaultVersionId"],
+            "AttachmentCount": p["AttachmentCount"], "IsAttachable": p["IsAttachable"],
+            "CreateDate": p["CreateDate"], "UpdateDate": p["UpdateDate"],
+        }),
+    ))
 }
 
 pub(super) async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Value) -> Result<Made, Failed> {
@@ -158,12 +164,38 @@ pub(super) async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &V
             Ok(Made::new(physical, json!({})))
         }
         _ => {
-            // A new document is a new policy under the same name (and so the same ARN).
-            attachments(ctx, &physical, &old.properties, false).await?;
-            ctx.call_gone_ok("iam", "DeletePolicy", json!({"PolicyArn": physical})).await?;
-            create(kind, ctx, props).await
+            // A new document is the policy's new default version, the oldest other version
+            // deleted first when it has five, as CloudFormation does.
+            if old.properties.get("PolicyDocument") != props.get("PolicyDocument") {
+                let listed = ctx.call("iam", "ListPolicyVersions", json!({"PolicyArn": physical})).await?;
+                let versions = listed["Versions"].as_array().cloned().unwrap_or_default();
+                if versions.len() >= 5 {
+                    let oldest = versions.iter().rev().find(|v| v["IsDefaultVersion"] != json!(true));
+                    if let Some(id) = oldest.and_then(|v| v["VersionId"].as_str()) {
+                        let input = json!({"PolicyArn": physical, "VersionId": id});
+                        ctx.call("iam", "DeletePolicyVersion", input).await?;
+                    }
+                }
+                let doc = document(props.get("PolicyDocument").unwrap_or(&Value::Null));
+                let input = json!({"PolicyArn": physical, "PolicyDocument": doc, "SetAsDefault": true});
+                ctx.call("iam", "CreatePolicyVersion", input).await?;
+            }
+            // Detach what left the lists, attach what joined them.
+            attachments(ctx, &physical, &subtract(&old.properties, props), false).await?;
+            attachments(ctx, &physical, &subtract(props, &old.properties), true).await?;
+            managed_made(ctx, &physical).await
         }
     }
+}
+
+/// `props`' `Roles` and `Users` less those of `other`.
+fn subtract(props: &Value, other: &Value) -> Value {
+    let mut out = json!({});
+    for member in ["Roles", "Users"] {
+        let keep = list(other.get(member));
+        out[member] = json!(list(props.get(member)).into_iter().filter(|x| !keep.contains(x)).collect::<Vec<_>>());
+    }
+    out
 }
 
 pub(super) async fn delete(kind: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Failed> {

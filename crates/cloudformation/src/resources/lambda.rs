@@ -162,6 +162,7 @@ async fn provisioned(
         (_, Some(n)) if was != is => {
             let input = json!({"FunctionName": function, "Qualifier": qualifier, "ProvisionedConcurrentExecutions": n});
             ctx.call("lambda", "PutProvisionedConcurrencyConfig", input).await?;
+            provisioned_ready(ctx, function, qualifier).await?;
         }
         (Some(_), None) => {
             ctx.call_gone_ok(
@@ -174,6 +175,30 @@ async fn provisioned(
         _ => {}
     }
     Ok(())
+}
+
+/// Waits, as CloudFormation does, until the provisioned environments are ready.
+async fn provisioned_ready(ctx: &Ctx<'_>, function: &str, qualifier: &str) -> Result<(), Failed> {
+    let deadline = tokio::time::Instant::now() + READY_WITHIN;
+    let mut pause = Duration::from_millis(5);
+    let input = json!({"FunctionName": function, "Qualifier": qualifier});
+    loop {
+        let config = ctx.call("lambda", "GetProvisionedConcurrencyConfig", input.clone()).await?;
+        match config["Status"].as_str() {
+            Some("READY") => return Ok(()),
+            Some("FAILED") => {
+                let why = config["StatusReason"].as_str().unwrap_or("failed");
+                return Err(Failed { code: "NotStabilized", message: why.to_owned() });
+            }
+            _ if tokio::time::Instant::now() > deadline => {
+                let message = format!("Provisioned concurrency of {function}:{qualifier} did not become ready");
+                return Err(Failed { code: "NotStabilized", message });
+            }
+            _ => {}
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
 }
 
 /// The members of an event source mapping the properties set.

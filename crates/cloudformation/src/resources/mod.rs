@@ -4,6 +4,7 @@
 //! when the template names it not.
 
 mod apigateway;
+mod ecr;
 mod iam;
 mod lambda;
 mod logs;
@@ -129,23 +130,34 @@ pub static KINDS: &[Kind] = &[
     kind("AWS::ApiGateway::RestApi", &["RestApiId", "RootResourceId"], &[], Naming::Service),
     replaced("AWS::ApiGateway::Resource", &["ResourceId"]),
     kind("AWS::ApiGateway::Method", &[], &["RestApiId", "ResourceId", "HttpMethod"], Naming::Service),
-    replaced("AWS::ApiGateway::Deployment", &["DeploymentId"]),
+    kind(
+        "AWS::ApiGateway::Deployment",
+        &["DeploymentId"],
+        &["RestApiId", "DeploymentCanarySettings", "StageName", "StageDescription"],
+        Naming::Service,
+    ),
     kind("AWS::ApiGateway::Stage", &[], &["RestApiId", "StageName"], named("StageName", 128)),
     replaced("AWS::ApiGateway::Authorizer", &["AuthorizerId"]),
     kind("AWS::ApiGateway::GatewayResponse", &[], &["RestApiId", "ResponseType"], Naming::Service),
     replaced("AWS::ApiGateway::RequestValidator", &["RequestValidatorId"]),
     replaced("AWS::ApiGateway::Model", &[]),
     replaced("AWS::ApiGateway::ApiKey", &["APIKeyId"]),
-    replaced("AWS::ApiGateway::UsagePlan", &["Id"]),
+    kind("AWS::ApiGateway::UsagePlan", &["Id"], &[], Naming::Service),
     replaced("AWS::ApiGateway::UsagePlanKey", &["Id"]),
+    kind("AWS::ApiGateway::Account", &["Id"], &[], Naming::Service),
     kind("AWS::ApiGatewayV2::Api", &["ApiId", "ApiEndpoint"], &["ProtocolType"], Naming::Service),
     kind("AWS::ApiGatewayV2::Stage", &[], &["ApiId", "StageName"], Naming::Service),
     kind("AWS::ApiGatewayV2::Route", &["RouteId"], &["ApiId"], Naming::Service),
     kind("AWS::ApiGatewayV2::Integration", &["IntegrationId"], &["ApiId"], Naming::Service),
     replaced("AWS::ApiGatewayV2::Deployment", &["DeploymentId"]),
     kind("AWS::ApiGatewayV2::Authorizer", &["AuthorizerId"], &["ApiId"], Naming::Service),
+    kind(
+        "AWS::ECR::Repository",
+        &["Arn", "RepositoryUri"],
+        &["RepositoryName", "EncryptionConfiguration"],
+        Naming::Generated { property: "RepositoryName", max: 256, lower: true },
+    ),
     recorded("AWS::CDK::Metadata", &[]),
-    recorded("AWS::ECR::Repository", &["Arn", "RepositoryUri"]),
     recorded("AWS::KMS::Key", &["Arn", "KeyId"]),
     recorded("AWS::KMS::Alias", &[]),
     recorded("AWS::CloudFormation::WaitConditionHandle", &[]),
@@ -308,6 +320,7 @@ pub fn prepare(kind: &Kind, ctx: &Ctx<'_>, props: &mut Value) -> Option<String> 
         | "AWS::Logs::LogGroup"
         | "AWS::Lambda::Function"
         | "AWS::S3::Bucket"
+        | "AWS::ECR::Repository"
         | "AWS::ApiGateway::Stage" => props.get(naming_property(kind)?).and_then(Value::as_str).map(str::to_owned),
         "AWS::IAM::ManagedPolicy" => {
             let name = props.get("ManagedPolicyName")?.as_str()?;
@@ -325,6 +338,39 @@ fn naming_property(kind: &Kind) -> Option<&'static str> {
     }
 }
 
+/// The types CloudFormation tags with the stack's tags and its own
+/// `aws:cloudformation:stack-name`, `stack-id` and `logical-id` tags, as AWS's handlers do.
+const STACK_TAGGED: &[&str] = &[
+    "AWS::SQS::Queue",
+    "AWS::SNS::Topic",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Stage",
+    "AWS::ApiGateway::ApiKey",
+    "AWS::ApiGateway::UsagePlan",
+];
+
+/// Adds the stack's tags and CloudFormation's own to `props`' `Tags` where the type takes
+/// them; a tag the resource declares itself keeps its value.
+pub fn add_stack_tags(kind: &Kind, props: &mut Value, stack: &crate::stack::Stack, logical: &str) {
+    if !STACK_TAGGED.contains(&kind.name) {
+        return;
+    }
+    let Value::Object(o) = props else { return };
+    let mut tags = tag_map(o.get("Tags"));
+    let system = [
+        ("aws:cloudformation:stack-name", stack.name.as_str()),
+        ("aws:cloudformation:stack-id", stack.id.as_str()),
+        ("aws:cloudformation:logical-id", logical),
+    ];
+    let inherited = stack.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(system);
+    for (k, v) in inherited {
+        tags.entry(k.to_owned()).or_insert_with(|| Value::String(v.to_owned()));
+    }
+    o.insert("Tags".into(), tags.into_iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect());
+}
+
 /// Makes a resource.
 pub async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, Failed> {
     if kind.recorded_only {
@@ -336,6 +382,7 @@ pub async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, F
         "IAM" => iam::create(kind, ctx, props).await,
         "Logs" => logs::create(kind, ctx, props).await,
         "SSM" => ssm::create(kind, ctx, props).await,
+        "ECR" => ecr::create(kind, ctx, props).await,
         "S3" => s3::create(kind, ctx, props).await,
         "Lambda" => lambda::create(kind, ctx, props).await,
         "ApiGateway" | "ApiGatewayV2" => apigateway::create(kind, ctx, props).await,
@@ -354,6 +401,7 @@ pub async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Value) -
         "IAM" => iam::update(kind, ctx, old, props).await,
         "Logs" => logs::update(kind, ctx, old, props).await,
         "SSM" => ssm::update(kind, ctx, old, props).await,
+        "ECR" => ecr::update(kind, ctx, old, props).await,
         "S3" => s3::update(kind, ctx, old, props).await,
         "Lambda" => lambda::update(kind, ctx, old, props).await,
         "ApiGateway" | "ApiGatewayV2" => apigateway::update(kind, ctx, old, props).await,
@@ -372,6 +420,7 @@ pub async fn delete(kind: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Fa
         "IAM" => iam::delete(kind, ctx, old).await,
         "Logs" => logs::delete(kind, ctx, old).await,
         "SSM" => ssm::delete(kind, ctx, old).await,
+        "ECR" => ecr::delete(kind, ctx, old).await,
         "S3" => s3::delete(kind, ctx, old).await,
         "Lambda" => lambda::delete(kind, ctx, old).await,
         "ApiGateway" | "ApiGatewayV2" => apigateway::delete(kind, ctx, old).await,

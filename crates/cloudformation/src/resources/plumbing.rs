@@ -1,7 +1,7 @@
 //! Deploy tools' own plumbing, recorded without effect so their stacks complete:
-//! `AWS::CDK::Metadata`, `AWS::ECR::Repository`, `AWS::KMS::Key`, `AWS::KMS::Alias` and
-//! `AWS::CloudFormation::WaitConditionHandle`. Lamina runs no container images and
-//! encrypts nothing with KMS; these answer the ids and attributes a template reads.
+//! `AWS::CDK::Metadata`, `AWS::KMS::Key`, `AWS::KMS::Alias` and
+//! `AWS::CloudFormation::WaitConditionHandle`. Lamina encrypts nothing with KMS; these
+//! answer the ids and attributes a template reads.
 
 use serde_json::{json, Value};
 
@@ -9,14 +9,6 @@ use super::{string, Ctx, Kind, Made};
 
 pub(super) fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Made {
     match kind.name {
-        "AWS::ECR::Repository" => {
-            let name = props
-                .get("RepositoryName")
-                .map(string)
-                .unwrap_or_else(|| super::generated_name(ctx.stack_name, ctx.logical, 256, true));
-            let uri = format!("{}.dkr.ecr.{}.amazonaws.com/{name}", ctx.acting.account, ctx.acting.region);
-            Made::new(name.clone(), json!({"Arn": ctx.arn("ecr", &format!("repository/{name}")), "RepositoryUri": uri}))
-        }
         "AWS::KMS::Key" => {
             let id = uuid::Uuid::new_v4().to_string();
             Made::new(id.clone(), json!({"Arn": ctx.arn("kms", &format!("key/{id}")), "KeyId": id}))
