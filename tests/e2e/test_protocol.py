@@ -28,7 +28,7 @@ def error_of(call):
         ("scheduler", lambda c: c.list_schedules()),  # rest-json
         ("cloudwatch", lambda c: c.list_metrics()),  # CBOR (the SDK's first choice)
         ("lambda", lambda c: c.list_capacity_providers()),  # rest-json, a served service
-        ("apigateway", lambda c: c.get_account()),
+        ("apigateway", lambda c: c.get_client_certificates()),
         ("apigatewayv2", lambda c: c.get_domain_names()),
     ],
 )
