@@ -124,10 +124,9 @@ def test_a_stack_makes_its_resources_through_the_services(lamina):
     sqs = lamina.client("sqs")
     attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
     assert attrs["VisibilityTimeout"] == "45"
-    # The stack's tags and CloudFormation's own reach the resource; its own tag wins.
+    # The stack's tags and CloudFormation's own reach a function, not a queue (as on AWS).
+    assert sqs.list_queue_tags(QueueUrl=queue_url)["Tags"] == {"app": "app"}
     system = {"aws:cloudformation:stack-name": "app", "aws:cloudformation:stack-id": stack["StackId"]}
-    assert sqs.list_queue_tags(QueueUrl=queue_url)["Tags"] == {
-        "app": "app", "team": "core", "aws:cloudformation:logical-id": "Queue", **system}
     lam = lamina.client("lambda")
     fn = outputs["FunctionArn"]["OutputValue"].rsplit(":", 1)[1]
     assert lam.get_function(FunctionName=fn)["Tags"] == {

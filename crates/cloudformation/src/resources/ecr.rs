@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{string, truthy, Ctx, Failed, Kind, Made};
+use super::{string, tag_list, tag_map, truthy, Ctx, Failed, Kind, Made};
 use crate::stack::Resource;
 
 fn made(ctx: &Ctx<'_>, name: &str) -> Made {
@@ -32,17 +32,6 @@ fn exclusions(props: &Value) -> Option<Value> {
     (!list.is_empty()).then(|| list.iter().map(filter).collect())
 }
 
-fn tags(props: &Value) -> Vec<(String, String)> {
-    let list = props.get("Tags").and_then(Value::as_array).cloned().unwrap_or_default();
-    list.iter()
-        .map(|t| (t.get("Key").map(string).unwrap_or_default(), t.get("Value").map(string).unwrap_or_default()))
-        .collect()
-}
-
-fn tag_list(tags: &[(String, String)]) -> Value {
-    tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect()
-}
-
 pub(super) async fn create(_: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, Failed> {
     let name = props.get("RepositoryName").map(string).unwrap_or_default();
     let mut input = json!({"repositoryName": name});
@@ -61,9 +50,8 @@ pub(super) async fn create(_: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Mad
             input["encryptionConfiguration"]["kmsKey"] = json!(string(k));
         }
     }
-    let tags = tags(props);
-    if !tags.is_empty() {
-        input["tags"] = tag_list(&tags);
+    if !tag_map(props.get("Tags")).is_empty() {
+        input["tags"] = tag_list(props.get("Tags"));
     }
     ctx.call("ecr", "CreateRepository", input).await?;
     if let Some(text) = policy_text(props) {
@@ -109,15 +97,15 @@ pub(super) async fn update(_: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Valu
             None => ctx.call("ecr", "DeleteLifecyclePolicy", json!({"repositoryName": name})).await?,
         };
     }
-    let (was, now) = (tags(before), tags(props));
+    let (was, now) = (tag_map(before.get("Tags")), tag_map(props.get("Tags")));
     if was != now {
         let arn = ctx.arn("ecr", &format!("repository/{name}"));
-        let gone: Vec<&String> = was.iter().map(|(k, _)| k).filter(|k| !now.iter().any(|(n, _)| n == *k)).collect();
+        let gone: Vec<&String> = was.keys().filter(|k| !now.contains_key(*k)).collect();
         if !gone.is_empty() {
             ctx.call("ecr", "UntagResource", json!({"resourceArn": arn, "tagKeys": gone})).await?;
         }
         if !now.is_empty() {
-            ctx.call("ecr", "TagResource", json!({"resourceArn": arn, "tags": tag_list(&now)})).await?;
+            ctx.call("ecr", "TagResource", json!({"resourceArn": arn, "tags": tag_list(props.get("Tags"))})).await?;
         }
     }
     Ok(made(ctx, &name))

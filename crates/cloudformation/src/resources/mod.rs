@@ -339,9 +339,9 @@ fn naming_property(kind: &Kind) -> Option<&'static str> {
 }
 
 /// The types CloudFormation tags with the stack's tags and its own
-/// `aws:cloudformation:stack-name`, `stack-id` and `logical-id` tags, as AWS's handlers do.
+/// `aws:cloudformation:stack-name`, `stack-id` and `logical-id` tags, as AWS's handlers do
+/// (its queues carry neither: AWS's recorded answers show a queue's own tags alone).
 const STACK_TAGGED: &[&str] = &[
-    "AWS::SQS::Queue",
     "AWS::SNS::Topic",
     "AWS::Lambda::Function",
     "AWS::Lambda::EventSourceMapping",
