@@ -719,6 +719,12 @@ def rest_settings_stack(version):
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                     "Principal": {"Service": "apigateway.amazonaws.com"}}]}}},
         "Account": {"Type": "AWS::ApiGateway::Account", "Properties": {"CloudWatchRoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}},
+        "Authorizer": {"Type": "AWS::ApiGateway::Authorizer", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "Name": "tokens", "Type": "TOKEN",
+            "IdentitySource": "method.request.header.Authorization",
+            "AuthorizerResultTtlInSeconds": 300 if version == 1 else 60,
+            "AuthorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                             "arn:aws:lambda:us-east-1:000000000000:function:auth/invocations"}},
     }})
 
 
@@ -755,6 +761,8 @@ def test_rest_api_settings_change_in_place(lamina):
     assert (plan["quota"]["limit"], plan["tags"]["plan"]) == (7000, "2")
     assert plan["apiStages"] == [{"apiId": api, "stage": "live"}]
     assert apigw.get_tags(resourceArn=api_arn)["tags"]["v"] == "2"
+    authorizer = apigw.get_authorizer(restApiId=api, authorizerId=after["Authorizer"])
+    assert authorizer["authorizerResultTtlInSeconds"] == 60
     # The tags are the API's own: a client changes them too.
     apigw.untag_resource(resourceArn=api_arn, tagKeys=["v"])
     assert "v" not in apigw.get_tags(resourceArn=api_arn)["tags"]

@@ -212,6 +212,18 @@ fn access_log_patches(before: Option<&Value>, props: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// A REST authorizer's properties that change in place, and their patch paths.
+const AUTHORIZER_FIELDS: &[(&str, &str)] = &[
+    ("Name", "/name"),
+    ("Type", "/type"),
+    ("AuthType", "/authType"),
+    ("AuthorizerUri", "/authorizerUri"),
+    ("AuthorizerCredentials", "/authorizerCredentials"),
+    ("IdentitySource", "/identitySource"),
+    ("IdentityValidationExpression", "/identityValidationExpression"),
+    ("AuthorizerResultTtlInSeconds", "/authorizerResultTtlInSeconds"),
+];
+
 /// A usage plan's limits: the property, its patch path, and its members' fields.
 type Limits = [(&'static str, &'static str, &'static [(&'static str, &'static str)])];
 const PLAN_LIMITS: &Limits = &[
@@ -368,19 +380,8 @@ pub(super) async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<
             Ok(Made::new(name, json!({})))
         }
         "AWS::ApiGateway::Authorizer" => {
-            let mut input = pick(
-                props,
-                &[
-                    "Name",
-                    "Type",
-                    "AuthType",
-                    "AuthorizerUri",
-                    "AuthorizerCredentials",
-                    "IdentitySource",
-                    "IdentityValidationExpression",
-                    "AuthorizerResultTtlInSeconds",
-                ],
-            );
+            let fields: Vec<&str> = AUTHORIZER_FIELDS.iter().map(|(prop, _)| *prop).collect();
+            let mut input = pick(props, &fields);
             if let Some(p) = props.get("ProviderARNs") {
                 input.insert("providerARNs".into(), p.clone());
             }
@@ -609,6 +610,23 @@ pub(super) async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &V
         }
         "AWS::ApiGateway::Account" => {
             account(ctx, props).await?;
+            Ok(Made { physical, attributes: old.attributes.clone() })
+        }
+        "AWS::ApiGateway::Authorizer" => {
+            let mut patch = Vec::new();
+            for (prop, path) in AUTHORIZER_FIELDS {
+                if old.properties.get(*prop) != props.get(*prop) {
+                    let mut op = json!({"op": "replace", "path": path});
+                    if let Some(v) = props.get(*prop) {
+                        op["value"] = json!(string(v));
+                    }
+                    patch.push(op);
+                }
+            }
+            if !patch.is_empty() {
+                let input = json!({"restApiId": api, "authorizerId": physical, "patchOperations": patch});
+                ctx.call("apigateway", "UpdateAuthorizer", input).await?;
+            }
             Ok(Made { physical, attributes: old.attributes.clone() })
         }
         "AWS::ApiGateway::Deployment" => {

@@ -137,7 +137,7 @@ pub static KINDS: &[Kind] = &[
         Naming::Service,
     ),
     kind("AWS::ApiGateway::Stage", &[], &["RestApiId", "StageName"], named("StageName", 128)),
-    replaced("AWS::ApiGateway::Authorizer", &["AuthorizerId"]),
+    kind("AWS::ApiGateway::Authorizer", &["AuthorizerId"], &["RestApiId", "ProviderARNs"], Naming::Service),
     kind("AWS::ApiGateway::GatewayResponse", &[], &["RestApiId", "ResponseType"], Naming::Service),
     replaced("AWS::ApiGateway::RequestValidator", &["RequestValidatorId"]),
     replaced("AWS::ApiGateway::Model", &[]),
