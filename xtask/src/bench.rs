@@ -803,8 +803,9 @@ impl Settings {
     }
 }
 
-/// Builds the release binary and the fixtures, and the four kinds of no-op function.
-fn kinds(root: &Path) -> Result<[Kind; 4]> {
+/// Builds the release binary and the fixtures, and the five kinds of no-op function.
+fn kinds(root: &Path) -> Result<[Kind; 5]> {
+    crate::debian_packages(&[("ruby", "ruby")])?;
     run_cmd(cargo().current_dir(root).args(["build", "--quiet", "--release", "-p", "lamina"]))?;
     let fixture = build_fixture(root, true)?;
     let rust_bootstrap = std::fs::read(&fixture)?;
@@ -836,6 +837,13 @@ fn kinds(root: &Path) -> Result<[Kind; 4]> {
             runtime: "provided.al2023",
             handler: "bootstrap",
             zip: zip(&[("bootstrap", &minimal_bootstrap, 0o755)])?,
+            layers: Vec::new(),
+        },
+        Kind {
+            label: "ruby",
+            runtime: "ruby3.3",
+            handler: "app.handler",
+            zip: zip(&[("app.rb", b"def handler(event:, context:)\n  nil\nend\n", 0o644)])?,
             layers: Vec::new(),
         },
     ])

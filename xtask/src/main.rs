@@ -103,6 +103,23 @@ fn test_tools(pytest_args: &[String]) -> Result<()> {
         .env("SERVERLESS_BIN", serverless.join("node_modules/.bin/serverless")))
 }
 
+/// Installs, with apt, the Debian packages whose programs are not on `PATH`:
+/// `(program, package)` pairs.
+pub(crate) fn debian_packages(wanted: &[(&str, &str)]) -> Result<()> {
+    let on_path = |program: &str| {
+        std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+    };
+    let missing: Vec<&str> = wanted.iter().filter(|(program, _)| !on_path(program)).map(|(_, p)| *p).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing))
+}
+
 /// Installs the npm packages `package` pins into `dir` (with the `npm` on `PATH`), once per
 /// change of it.
 fn node_tools(root: &Path, dir: &str, package: &str) -> Result<PathBuf> {
@@ -136,6 +153,8 @@ fn test(pytest_args: &[String]) -> Result<()> {
     let aws_v2 =
         virtualenv(&root, ".venv-awscli2", "tests/requirements-awscli2.txt", Some("tests/tools/install_awscli2.py"))?
             .join("bin/aws");
+    // Ruby for the Ruby runtime's tests, from Debian's packages (AWS's runtimes are Ruby).
+    debian_packages(&[("ruby", "ruby")])?;
     run(cargo().current_dir(&root).args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().current_dir(&root).args([
         "clippy",

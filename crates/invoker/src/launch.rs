@@ -153,6 +153,16 @@ impl Inner {
                 format!("{opt}/nodejs/node{major}/node_modules:{opt}/nodejs/node_modules:{task_root}"),
             ));
         }
+        if c.runtime.family() == model::RuntimeFamily::Ruby {
+            // As on AWS: the package and a layer's `ruby/lib` on the load path, the
+            // package's bundled gems and a layer's `ruby/gems` on the gem path.
+            let version = format!("{}.0", c.runtime.as_str().trim_start_matches("ruby"));
+            env.push(("RUBYLIB".into(), format!("{task_root}:{opt}/ruby/lib")));
+            env.push((
+                "GEM_PATH".into(),
+                format!("{task_root}/vendor/bundle/ruby/{version}:{opt}/ruby/gems/{version}"),
+            ));
+        }
         if self.config.trusted_ca.is_some() {
             let dir = &layout.runtime_dir;
             for (name, file) in

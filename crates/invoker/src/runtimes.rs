@@ -5,6 +5,8 @@
 //!   fallback (`python3`).
 //! - `nodejsNN.x`: Lamina's Node client (`bootstrap.js`) under the configured
 //!   interpreter, else `node` on `PATH`.
+//! - `rubyX.Y`: Lamina's Ruby client (`bootstrap.rb`) under the configured interpreter,
+//!   else `rubyX.Y` on `PATH` (Debian's name for each version), else the `ruby` fallback.
 //! - `provided*`: the package's own `bootstrap` (or one from a layer at `/opt`).
 //! - everything else needs an explicit interpreter mapping, and otherwise answers
 //!   `InvalidRuntimeException`.
@@ -17,6 +19,7 @@ use model::{Runtime, RuntimeFamily};
 
 const PYTHON_CLIENT: &str = include_str!("../runtimes/bootstrap.py");
 const NODE_CLIENT: &str = include_str!("../runtimes/bootstrap.js");
+const RUBY_CLIENT: &str = include_str!("../runtimes/bootstrap.rb");
 
 /// Host interpreters for runtime identifiers.
 #[derive(Debug, Clone)]
@@ -27,11 +30,18 @@ pub struct RuntimeCommands {
     pub python: PathBuf,
     /// Fallback interpreter for every `nodejs*` runtime.
     pub node: PathBuf,
+    /// Fallback interpreter for every `ruby*` runtime.
+    pub ruby: PathBuf,
 }
 
 impl Default for RuntimeCommands {
     fn default() -> Self {
-        RuntimeCommands { overrides: BTreeMap::new(), python: "python3".into(), node: "node".into() }
+        RuntimeCommands {
+            overrides: BTreeMap::new(),
+            python: "python3".into(),
+            node: "node".into(),
+            ruby: "ruby".into(),
+        }
     }
 }
 
@@ -87,6 +97,7 @@ fn probe(candidate: &Path, family: RuntimeFamily) -> Option<Probed> {
         RuntimeFamily::Python => {
             &["-S", "-c", "import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)"]
         }
+        RuntimeFamily::Ruby => &["--disable=gems", "-rrbconfig", "-e", "puts RbConfig.ruby"],
         _ => &["-p", "process.execPath"],
     };
     let out = std::process::Command::new(&found).args(args).stdin(std::process::Stdio::null()).output().ok()?;
@@ -147,10 +158,12 @@ impl Resolver {
             // read-only on AWS; no bytecode is written into the package.
             RuntimeFamily::Python => (&["-S", "-B"], "bootstrap.py"),
             RuntimeFamily::Node => (&[], "bootstrap.js"),
+            RuntimeFamily::Ruby => (&[], "bootstrap.rb"),
             _ => {
                 return Err(Unavailable(format!(
                     "The runtime {runtime} is not available on this Lamina host. \
-                     Supported here: python3.9-python3.14, nodejs18.x-nodejs24.x, provided.al2, provided.al2023."
+                     Supported here: python3.9-python3.14, nodejs18.x-nodejs24.x, ruby3.2-ruby3.4, provided.al2, \
+                     provided.al2023."
                 )))
             }
         };
@@ -165,10 +178,14 @@ impl Resolver {
             candidates.push(p.clone());
         } else {
             match runtime.family() {
+                // The exact version when the host has it, else the family fallback.
                 RuntimeFamily::Python => {
-                    // The exact version when the host has it, else the family fallback.
                     candidates.push(PathBuf::from(runtime.as_str()));
                     candidates.push(self.commands.python.clone());
+                }
+                RuntimeFamily::Ruby => {
+                    candidates.push(PathBuf::from(runtime.as_str()));
+                    candidates.push(self.commands.ruby.clone());
                 }
                 _ => candidates.push(self.commands.node.clone()),
             }
@@ -184,7 +201,8 @@ impl Resolver {
 /// Writes Lamina's runtime clients into `dir` (the host side of `/var/runtime`).
 pub(crate) fn install_clients(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    for (name, text) in [("bootstrap.py", PYTHON_CLIENT), ("bootstrap.js", NODE_CLIENT)] {
+    for (name, text) in [("bootstrap.py", PYTHON_CLIENT), ("bootstrap.js", NODE_CLIENT), ("bootstrap.rb", RUBY_CLIENT)]
+    {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
             let tmp = dir.join(format!(".{name}.tmp"));

@@ -278,6 +278,8 @@ pub struct RuntimesConfig {
     pub python: PathBuf,
     /// Interpreter for every `nodejs*` runtime without its own entry.
     pub node: PathBuf,
+    /// Interpreter for every `ruby*` runtime without its own entry.
+    pub ruby: PathBuf,
     /// Interpreter per runtime id, e.g. `"python3.12" = "/usr/bin/python3.12"`.
     pub overrides: BTreeMap<String, PathBuf>,
 }
@@ -315,7 +317,12 @@ impl Default for AsyncSection {
 
 impl Default for RuntimesConfig {
     fn default() -> Self {
-        RuntimesConfig { python: "python3".into(), node: "node".into(), overrides: BTreeMap::new() }
+        RuntimesConfig {
+            python: "python3".into(),
+            node: "node".into(),
+            ruby: "ruby".into(),
+            overrides: BTreeMap::new(),
+        }
     }
 }
 

@@ -330,6 +330,7 @@ fn start_invoker(
                 overrides: config.runtimes.overrides.clone(),
                 python: config.runtimes.python.clone(),
                 node: config.runtimes.node.clone(),
+                ruby: config.runtimes.ruby.clone(),
             },
             idle_timeout: Duration::from_secs_f64(config.functions.idle_timeout_secs),
             init_timeout: Duration::from_secs_f64(config.functions.init_timeout_secs),
