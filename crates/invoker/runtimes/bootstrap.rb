@@ -182,6 +182,8 @@ module LaminaRuntime
     go = JSON.parse($stdin.read)
     ENV.replace(go['env'])
     Dir.chdir(go['cwd'])
+    # RubyGems read GEM_PATH when the interpreter started, before the function's.
+    Gem.clear_paths if defined?(Gem)
   end
 
   def run

@@ -10,7 +10,7 @@ impl Inner {
         let (entry, mounts) = self.unpack(f).await?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let layout = self.sandbox.layout(&id, &mounts);
-        let prestart = matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py", .. });
+        let prestart = matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py" | "bootstrap.rb", .. });
         let (program, args) = entrypoint(entry, &mounts, &layout)?;
         // Environments with a network of their own listen for their Runtime API inside it;
         // the others share the host's loopback, where Lamina listens for them.
