@@ -65,3 +65,24 @@ done
     r, body = invoke_json(lam, "not-executable", {})
     assert body["errorType"] == "Runtime.InvalidEntrypoint"
     assert "permission denied" in body["errorMessage"]
+
+
+def test_aws_tutorial_bootstrap_runs_under_bash_as_sh(lam):
+    # AWS's custom-runtime tutorial: `#!/bin/sh` with `set -euo pipefail`, which needs
+    # /bin/sh to be bash, as it is on Amazon Linux.
+    script = """#!/bin/sh
+set -euo pipefail
+while true; do
+  HEADERS="$(mktemp)"
+  EVENT_DATA=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+  REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  PIPE=$(false | true && echo ignored || echo caught)
+  RESPONSE="{\\"bash\\": \\"${BASH_VERSION:-}\\", \\"pipefail\\": \\"$PIPE\\", \\"event\\": $EVENT_DATA}"
+  curl -sS -o /dev/null -X POST "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response" -d "$RESPONSE"
+done
+"""
+    create(lam, "tutorial", runtime="provided.al2023", handler="function.handler",
+           code=zip_bytes({"bootstrap": (script, 0o755)}))
+    r, body = invoke_json(lam, "tutorial", {"n": 1}, LogType="Tail")
+    assert "FunctionError" not in r, (body, log_of(r))
+    assert body["bash"].startswith("5.") and body["pipefail"] == "caught" and body["event"] == {"n": 1}

@@ -221,7 +221,8 @@ fn bind_ro(source: &Path, target: &Path) {
     let is_dir = fs::metadata(source).map(|m| m.is_dir()).unwrap_or(false);
     if is_dir {
         mkdirs(target);
-    } else {
+    } else if !target.exists() {
+        // A file already there (under a bound directory) is bound over as it is.
         if let Some(parent) = target.parent() {
             mkdirs(parent);
         }

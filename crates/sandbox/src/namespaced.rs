@@ -430,6 +430,13 @@ impl NamespaceSandbox {
                 Err(_) => {}
             }
         }
+        // `/bin/sh` is bash, as on Amazon Linux (AWS's custom-runtime tutorial's bootstrap
+        // sets `-o pipefail`, which dash does not know): bash is bound where the host's
+        // `sh` link leads (dash on Debian), inside the environment only.
+        let (sh, bash) = (Path::new("/usr/bin/sh"), Path::new("/usr/bin/bash"));
+        if bash.is_file() && std::fs::canonicalize(sh).is_ok_and(|real| real != bash) {
+            system_binds.push(Bind { source: bash.into(), target: sh.into() });
+        }
         for name in ETC {
             let path = Path::new("/etc").join(name);
             // Lamina's own hosts file, when it keeps one, names its APIs too.
