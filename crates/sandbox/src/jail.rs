@@ -8,8 +8,9 @@
 //! 2. unshares mount, pid, ipc and uts (and, for the `none` network, net) namespaces
 //!    and forks the namespace's init, which waits for the [`JailSpec`] on stdin: steps 1
 //!    and 2 run ahead of time, in a pool of ready cells;
-//! 3. the init builds a fresh root (a small tmpfs with read-only binds of `/usr`, a few
-//!    `/etc` files, the interpreters, `/var/task`, `/var/runtime`, `/opt`; its own ext4
+//! 3. the init builds a fresh root (a small tmpfs with read-only binds of `/usr` — bash
+//!    over its `sh`, as on Amazon Linux — a few `/etc` files, the interpreters,
+//!    `/var/task`, `/var/runtime`, `/opt`; its own ext4
 //!    image (or a sized tmpfs) at `/tmp`; a new `/proc`; a minimal `/dev`), pivots into
 //!    it and makes it read-only;
 //! 4. the init forks the runtime, which sets AWS's rlimits, drops every capability and
