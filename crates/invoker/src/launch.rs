@@ -11,6 +11,10 @@ impl Inner {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let layout = self.sandbox.layout(&id, &mounts);
         let prestart = matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py" | "bootstrap.rb", .. });
+        let substitute = match &entry {
+            runtimes::Entry::Client { substitute, .. } => substitute.clone(),
+            runtimes::Entry::Bootstrap => None,
+        };
         let (program, args) = entrypoint(entry, &mounts, &layout)?;
         // Environments with a network of their own listen for their Runtime API inside it;
         // the others share the host's loopback, where Lamina listens for them.
@@ -43,6 +47,11 @@ impl Inner {
             (sink, id)
         });
         let logs = logs::LogCapture::start(output, destination).map_err(|e| internal("log pipe", &e))?;
+        // The environment's first line says so when its interpreter is not the runtime's
+        // own version.
+        if let Some(line) = &substitute {
+            logs.line(line);
+        }
         let (api, init_error) = serve_runtime_api(host_listener, &mut process).await?;
         self.started.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(function = %f.name, pid = process.pid(), "environment started");
@@ -211,7 +220,7 @@ pub(crate) fn entrypoint(
     layout: &sandbox::Layout,
 ) -> Result<(PathBuf, Vec<String>), LaunchFailure> {
     match entry {
-        runtimes::Entry::Client { interpreter, flags, script } => {
+        runtimes::Entry::Client { interpreter, flags, script, .. } => {
             let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
             args.push(layout.runtime_dir.join(script).display().to_string());
             Ok((interpreter, args))

@@ -56,10 +56,16 @@ pub(crate) enum Entry {
         flags: &'static [&'static str],
         /// File name of the client inside the runtime directory.
         script: &'static str,
+        /// Why the interpreter is not the runtime's own version, when it is not: the
+        /// host has no such interpreter, and the nearest one runs the function.
+        substitute: Option<String>,
     },
     /// The function's own `bootstrap`.
     Bootstrap,
 }
+
+/// An interpreter found for a runtime: its path and its version.
+type Found = (PathBuf, String);
 
 /// Why no program could be chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,15 +73,17 @@ pub(crate) struct Unavailable(pub String);
 
 pub(crate) struct Resolver {
     commands: RuntimeCommands,
-    cache: Mutex<HashMap<&'static str, Result<PathBuf, Unavailable>>>,
+    cache: Mutex<HashMap<&'static str, Result<Found, Unavailable>>>,
     probes: Mutex<HashMap<PathBuf, Option<Probed>>>,
     roots: Mutex<BTreeSet<PathBuf>>,
 }
 
-/// A working interpreter and the installation directories it needs at run time.
+/// A working interpreter, its version and the installation directories it needs at run
+/// time.
 #[derive(Debug, Clone)]
 struct Probed {
     executable: PathBuf,
+    version: String,
     roots: Vec<PathBuf>,
 }
 
@@ -93,12 +101,16 @@ fn find_on_path(name: &Path) -> Option<PathBuf> {
 /// that can to the interpreter itself, which starts faster.
 fn probe(candidate: &Path, family: RuntimeFamily) -> Option<Probed> {
     let found = find_on_path(candidate)?;
+    // Each prints its executable, then its version, then (Python) its prefixes.
     let args: &[&str] = match family {
-        RuntimeFamily::Python => {
-            &["-S", "-c", "import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)"]
-        }
-        RuntimeFamily::Ruby => &["--disable=gems", "-rrbconfig", "-e", "puts RbConfig.ruby"],
-        _ => &["-p", "process.execPath"],
+        RuntimeFamily::Python => &[
+            "-S",
+            "-c",
+            "import sys; print(sys.executable); print(sys.version.split()[0]); print(sys.prefix); \
+             print(sys.base_prefix)",
+        ],
+        RuntimeFamily::Ruby => &["--disable=gems", "-rrbconfig", "-e", "puts RbConfig.ruby, RUBY_VERSION"],
+        _ => &["-p", "process.execPath + '\\n' + process.versions.node"],
     };
     let out = std::process::Command::new(&found).args(args).stdin(std::process::Stdio::null()).output().ok()?;
     if !out.status.success() {
@@ -107,6 +119,7 @@ fn probe(candidate: &Path, family: RuntimeFamily) -> Option<Probed> {
     let text = String::from_utf8(out.stdout).ok()?;
     let mut lines = text.lines().map(PathBuf::from);
     let real = lines.next()?;
+    let version = lines.next()?.display().to_string();
     let executable = if real.is_file() { real } else { found };
     // <prefix>/bin/<interpreter>: the installation (or virtualenv) it belongs to.
     let mut roots: Vec<PathBuf> = executable.parent().and_then(Path::parent).map(Path::to_owned).into_iter().collect();
@@ -122,7 +135,20 @@ fn probe(candidate: &Path, family: RuntimeFamily) -> Option<Probed> {
     roots.retain(|r| r.is_absolute() && !r.starts_with("/usr") && r != Path::new("/"));
     roots.sort();
     roots.dedup();
-    Some(Probed { executable, roots })
+    Some(Probed { executable, version, roots })
+}
+
+/// The version a runtime identifier names, as its interpreter reports its own:
+/// `python3.12` → `3.12`, `nodejs22.x` → `22`, `ruby3.3` → `3.3`.
+fn wanted_version(runtime: Runtime) -> &'static str {
+    let id = runtime.as_str();
+    id.trim_start_matches("python").trim_start_matches("nodejs").trim_start_matches("ruby").trim_end_matches(".x")
+}
+
+/// Whether an interpreter of `version` (`3.11.7`, `20.19.2`) is the one `runtime` names.
+fn same_version(runtime: Runtime, version: &str) -> bool {
+    let wanted = wanted_version(runtime);
+    version == wanted || version.strip_prefix(wanted).is_some_and(|rest| rest.starts_with('.'))
 }
 
 impl Resolver {
@@ -143,11 +169,11 @@ impl Resolver {
         self.roots.lock().iter().cloned().collect()
     }
 
-    fn probe_once(&self, candidate: &Path, family: RuntimeFamily) -> Option<PathBuf> {
+    fn probe_once(&self, candidate: &Path, family: RuntimeFamily) -> Option<Found> {
         let mut probes = self.probes.lock();
         let probed = probes.entry(candidate.to_owned()).or_insert_with(|| probe(candidate, family)).clone()?;
         self.roots.lock().extend(probed.roots);
-        Some(probed.executable)
+        Some((probed.executable, probed.version))
     }
 
     pub(crate) fn entry(&self, runtime: Runtime) -> Result<Entry, Unavailable> {
@@ -168,11 +194,18 @@ impl Resolver {
             }
         };
         let mut cache = self.cache.lock();
-        let interpreter = cache.entry(runtime.as_str()).or_insert_with(|| self.interpreter(runtime)).clone()?;
-        Ok(Entry::Client { interpreter, flags, script })
+        let (interpreter, version) =
+            cache.entry(runtime.as_str()).or_insert_with(|| self.interpreter(runtime)).clone()?;
+        let substitute = (!same_version(runtime, &version)).then(|| {
+            format!(
+                "Lamina: this host has no interpreter for {runtime}; the function runs on version {version} ({})",
+                interpreter.display()
+            )
+        });
+        Ok(Entry::Client { interpreter, flags, script, substitute })
     }
 
-    fn interpreter(&self, runtime: Runtime) -> Result<PathBuf, Unavailable> {
+    fn interpreter(&self, runtime: Runtime) -> Result<Found, Unavailable> {
         let mut candidates: Vec<PathBuf> = Vec::new();
         if let Some(p) = self.commands.overrides.get(runtime.as_str()) {
             candidates.push(p.clone());
@@ -235,6 +268,29 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_substitute_interpreter_is_named() {
+        let r = Resolver::new(RuntimeCommands::default());
+        // The host's python3 runs every version it is not: at most one of these is it.
+        let substitutes = ["python3.9", "python3.14"]
+            .iter()
+            .filter_map(|id| match r.entry(Runtime::parse(id).unwrap()).unwrap() {
+                Entry::Client { substitute, .. } => substitute,
+                Entry::Bootstrap => None,
+            })
+            .collect::<Vec<_>>();
+        assert!(!substitutes.is_empty());
+        assert!(substitutes[0].starts_with("Lamina: this host has no interpreter for python3."), "{substitutes:?}");
+        assert!(same_version(Runtime::parse("python3.12").unwrap(), "3.12.1"));
+        assert!(!same_version(Runtime::parse("python3.9").unwrap(), "3.11.7"));
+        assert!(same_version(Runtime::parse("nodejs20.x").unwrap(), "20.19.2"));
+        assert!(!same_version(Runtime::parse("nodejs22.x").unwrap(), "20.19.2"));
+        assert!(
+            same_version(Runtime::parse("ruby3.3").unwrap(), "3.3.0")
+                && !same_version(Runtime::parse("ruby3.3").unwrap(), "3.1.2")
+        );
     }
 
     #[test]
