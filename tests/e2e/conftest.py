@@ -5,6 +5,7 @@ import io
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import tempfile
@@ -166,6 +167,17 @@ def invoke_json(lam, name, payload=None, **kw):
 
 def log_of(response):
     return base64.b64decode(response["LogResult"]).decode()
+
+
+# The first line of a cold environment whose interpreter is not its runtime's own version
+# (python3.12 on a host whose Python is 3.11): Lamina says so.
+SUBSTITUTE_NOTICE = re.compile(r"Lamina: this host has no interpreter for (\S+); the function runs on version "
+                               r"(\S+) \((\S+)\)\n")
+
+
+def without_notice(log):
+    """A log without the substitute-interpreter notice it may begin with."""
+    return SUBSTITUTE_NOTICE.sub("", log, count=1) if SUBSTITUTE_NOTICE.match(log) else log
 
 
 class Collector:
