@@ -34,7 +34,7 @@ use sandbox::{LaunchSpec, Limits, Mounts, Sandbox, SandboxError};
 use store::CodeStore;
 
 use environment::{error_doc, Environment};
-pub use runtimes::RuntimeCommands;
+pub use runtimes::{report as runtime_report, RuntimeCommands};
 
 /// How the invoker runs environments.
 #[derive(Debug, Clone)]

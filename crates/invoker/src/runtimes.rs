@@ -231,6 +231,28 @@ impl Resolver {
     }
 }
 
+/// What serves each runtime identifier a function can be created with on this host
+/// (`lamina doctor`): the interpreter and its version, the function's own bootstrap, or
+/// why nothing does.
+pub fn report(commands: RuntimeCommands) -> Vec<(&'static str, Result<String, String>)> {
+    let resolver = Resolver::new(commands);
+    let served = |runtime: Runtime| -> Result<String, String> {
+        let substitute = match resolver.entry(runtime).map_err(|u| u.0)? {
+            Entry::Bootstrap => return Ok("the function's own bootstrap".to_owned()),
+            Entry::Client { substitute, .. } => substitute,
+        };
+        let (interpreter, version) = resolver.interpreter(runtime).map_err(|u| u.0)?;
+        let nearest = if substitute.is_some() { "; not its own version: the nearest this host has" } else { "" };
+        Ok(format!("{} ({version}{nearest})", interpreter.display()))
+    };
+    Runtime::all_ids()
+        .iter()
+        .filter_map(|id| Runtime::parse(id))
+        .filter(|runtime| runtime.create_blocked().is_none())
+        .map(|runtime| (runtime.as_str(), served(runtime)))
+        .collect()
+}
+
 /// Writes Lamina's runtime clients into `dir` (the host side of `/var/runtime`).
 pub(crate) fn install_clients(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -291,6 +313,16 @@ mod tests {
             same_version(Runtime::parse("ruby3.3").unwrap(), "3.3.0")
                 && !same_version(Runtime::parse("ruby3.3").unwrap(), "3.1.2")
         );
+    }
+
+    #[test]
+    fn the_report_names_what_serves_each_runtime() {
+        let report: HashMap<_, _> = report(RuntimeCommands::default()).into_iter().collect();
+        assert_eq!(report["provided.al2023"], Ok("the function's own bootstrap".to_owned()));
+        assert!(report["java21"].as_ref().is_err_and(|why| why.contains("java21 is not available")));
+        assert!(report["python3.12"].as_ref().is_ok_and(|by| by.contains('(')), "{:?}", report["python3.12"]);
+        // Runtimes AWS no longer lets a function be created with are left out.
+        assert!(!report.contains_key("python2.7"));
     }
 
     #[test]

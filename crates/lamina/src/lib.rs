@@ -26,6 +26,16 @@ use anyhow::Context;
 
 pub use config::Config;
 
+/// The interpreters the config names for the runtimes.
+pub fn runtime_commands(config: &Config) -> invoker::RuntimeCommands {
+    invoker::RuntimeCommands {
+        overrides: config.runtimes.overrides.clone(),
+        python: config.runtimes.python.clone(),
+        node: config.runtimes.node.clone(),
+        ruby: config.runtimes.ruby.clone(),
+    }
+}
+
 /// Chooses the sandbox the configuration asks for and the host allows; `data` is where
 /// its scratch files go.
 pub fn choose_sandbox(config: &Config, data: &std::path::Path) -> anyhow::Result<Arc<dyn sandbox::Sandbox>> {
@@ -326,12 +336,7 @@ fn start_invoker(
     Ok(invoker::Invoker::new(
         invoker::InvokerConfig {
             runtime_dir: data.join("runtime"),
-            runtimes: invoker::RuntimeCommands {
-                overrides: config.runtimes.overrides.clone(),
-                python: config.runtimes.python.clone(),
-                node: config.runtimes.node.clone(),
-                ruby: config.runtimes.ruby.clone(),
-            },
+            runtimes: runtime_commands(config),
             idle_timeout: Duration::from_secs_f64(config.functions.idle_timeout_secs),
             init_timeout: Duration::from_secs_f64(config.functions.init_timeout_secs),
             endpoint_url: format!("http://{local}"),

@@ -123,6 +123,12 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn doctor(config: &Config) -> anyhow::Result<()> {
+    for (id, served) in invoker::runtime_report(lamina::runtime_commands(config)) {
+        match served {
+            Ok(by) => println!("runtime {id}: {by}"),
+            Err(why) => println!("runtime {id}: unavailable: {why}"),
+        }
+    }
     let data = std::env::temp_dir().join(format!("lamina-doctor-{}", std::process::id()));
     std::fs::create_dir_all(&data)?;
     let chosen = lamina::choose_sandbox(config, &data);
