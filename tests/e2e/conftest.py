@@ -24,6 +24,14 @@ FUNCTIONS = Path(__file__).resolve().parent / "functions"
 LAMINA_BIN = os.environ.get("LAMINA_BIN", str(ROOT / "target" / "debug" / "lamina"))
 RUST_ECHO_BIN = os.environ.get("RUST_ECHO_BIN", str(ROOT / "target" / "fixtures" / "debug" / "bootstrap"))
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+# The SDK layer (boto3, the AWS SDK v3 for Node.js) every test server's functions import,
+# installed once for the whole run (`lamina install-sdk`), not once per server.
+SDK_DIR = os.environ.setdefault("LAMINA_SDK_DIR", str(ROOT / "target" / "sdk-layer"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sdk_layer():
+    subprocess.run([LAMINA_BIN, "install-sdk"], check=True, capture_output=True, timeout=600)
 
 CONFIG = """
 [functions]

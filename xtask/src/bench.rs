@@ -803,14 +803,60 @@ impl Settings {
     }
 }
 
-/// Builds the release binary and the fixtures, and the five kinds of no-op function.
-fn kinds(root: &Path) -> Result<[Kind; 5]> {
+/// A Java 17 hello world (a `RequestHandler` compiled with the host's `javac` against the
+/// e2e tests' stand-ins for `aws-lambda-java-core`, which the package does not carry), or
+/// none where the host has no JDK.
+fn java_kind(root: &Path) -> Result<Option<Kind>> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let Some(javac) = std::env::split_paths(&path).map(|d| d.join("javac")).find(|p| p.is_file()) else {
+        return Ok(None);
+    };
+    let dir = root.join("target/bench-java");
+    let _ = std::fs::remove_dir_all(&dir);
+    let src = dir.join("src/bench/Hello.java");
+    std::fs::create_dir_all(src.parent().unwrap())?;
+    std::fs::write(
+        &src,
+        "package bench;\n\nimport com.amazonaws.services.lambda.runtime.Context;\n\
+         import com.amazonaws.services.lambda.runtime.RequestHandler;\nimport java.util.Map;\n\n\
+         public class Hello implements RequestHandler<Map<String, Object>, String> {\n    \
+         public String handleRequest(Map<String, Object> event, Context context) {\n        \
+         return \"hello\";\n    }\n}\n",
+    )?;
+    let stubs = root.join("tests/e2e/functions/java/stubs");
+    let mut sources = vec![src];
+    let mut stack = vec![stubs.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)?.flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                sources.push(e.path());
+            }
+        }
+    }
+    let classes = dir.join("classes");
+    run_cmd(Command::new(javac).args(["--release", "17", "-nowarn", "-d"]).arg(&classes).args(&sources))?;
+    let class = std::fs::read(classes.join("bench/Hello.class"))?;
+    Ok(Some(Kind {
+        label: "java",
+        runtime: "java17",
+        handler: "bench.Hello::handleRequest",
+        zip: zip(&[("bench/Hello.class", &class, 0o644)])?,
+        layers: Vec::new(),
+    }))
+}
+
+/// Builds the release binary and the fixtures, and the kinds of no-op function (Java's
+/// where the host has a JDK).
+fn kinds(root: &Path) -> Result<Vec<Kind>> {
     crate::debian_packages(&[("ruby", "ruby")])?;
     run_cmd(cargo().current_dir(root).args(["build", "--quiet", "--release", "-p", "lamina"]))?;
     let fixture = build_fixture(root, true)?;
     let rust_bootstrap = std::fs::read(&fixture)?;
     let minimal_bootstrap = std::fs::read(fixture.with_file_name("noop"))?;
-    Ok([
+    let java = java_kind(root)?;
+    let mut kinds = vec![
         Kind {
             label: "python",
             runtime: "python3.12",
@@ -846,7 +892,9 @@ fn kinds(root: &Path) -> Result<[Kind; 5]> {
             zip: zip(&[("app.rb", b"def handler(event:, context:)\n  nil\nend\n", 0o644)])?,
             layers: Vec::new(),
         },
-    ])
+    ];
+    kinds.extend(java);
+    Ok(kinds)
 }
 
 /// The `--*-only` runs: one section's rows, printed, not written. `false` for a full run.

@@ -28,7 +28,7 @@ pub(crate) struct FunctionConfigurationWire {
     #[serde(skip_serializing_if = "Option::is_none")]
     state: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    state_reason: Option<&'static str>,
+    state_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     state_reason_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,9 +126,12 @@ pub(crate) fn last_modified(ms: i64) -> String {
 pub(crate) fn configuration(f: &Function, shown: Option<&str>) -> FunctionConfigurationWire {
     use model::{FunctionState, LastUpdateStatus};
     let c = &f.config;
+    // A function whose runtime this host cannot run is `Failed` (`InvalidRuntime`); one
+    // whose runtime runs on another version says so in its reason, without a code.
     let (state_reason, state_reason_code) = match f.state {
-        FunctionState::Pending => (Some("The function is being created."), Some("Creating")),
-        FunctionState::Active | FunctionState::Failed => (None, None),
+        FunctionState::Pending => (Some("The function is being created.".to_owned()), Some("Creating")),
+        FunctionState::Failed => (f.state_reason.clone(), Some("InvalidRuntime")),
+        FunctionState::Active => (f.state_reason.clone(), None),
     };
     let (update_reason, update_reason_code) = match f.last_update_status {
         LastUpdateStatus::InProgress => (Some("The function is being created."), Some("Creating")),

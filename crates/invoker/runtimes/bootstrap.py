@@ -5,20 +5,10 @@ _HANDLER ("module.function") with AWS's (event, context) contract. Standard libr
 so that no package has to be installed for a function to run.
 """
 import os
-import site
 import sys
 
-# Started with -S: add the interpreter's site-packages (boto3, if the host has it, as the
-# Lambda runtime has) without running their .pth files. -S also skips virtualenv
-# detection, so a virtualenv's own site-packages come first when the interpreter is one.
-_prefixes = [sys.prefix]
-_venv = os.path.dirname(os.path.dirname(sys.executable))
-if os.path.exists(os.path.join(_venv, "pyvenv.cfg")):
-    _prefixes.insert(0, _venv)
-for _p in site.getsitepackages(_prefixes):
-    if _p not in sys.path:
-        sys.path.append(_p)
-
+# Started with -S, the interpreter's own site-packages are not on the path: the host's
+# packages are not the function's. AWS's SDK is (see _load_handler).
 import importlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
@@ -203,6 +193,11 @@ def _load_handler():
     for p in reversed([task_root, opt + "/python/lib/%s/site-packages" % ver, opt + "/python"]):
         if p not in sys.path:
             sys.path.insert(0, p)
+    # boto3 from Lamina's SDK layer (for this Python version), after the function's own
+    # packages and its layers.
+    sdk = os.environ.pop("LAMINA_SDK_PYTHON", None)
+    if sdk:
+        sys.path.append("%s/%d.%d" % (sdk, sys.version_info[0], sys.version_info[1]))
     spec = os.environ.get("_HANDLER", "")
     module_name, _, func_name = spec.rpartition(".")
     if not module_name:

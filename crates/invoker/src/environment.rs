@@ -19,6 +19,9 @@ pub(crate) struct Settled {
     pub function_error: bool,
     /// What is still to be written to the log.
     pub closing: Closing,
+    /// Whether the environment was warm and its runtime exited before taking the
+    /// invocation: the function never saw it, and a fresh environment may run it.
+    pub undelivered: bool,
 }
 
 /// The end of an invocation's log, written after the caller has its answer.
@@ -151,7 +154,10 @@ impl Environment {
         };
         let deadline = match picked_up {
             Ok(deadline) => deadline,
-            Err(phase) => return self.settle(phase, request_id, Duration::ZERO, None),
+            Err(phase) => {
+                let undelivered = !cold && matches!(phase, Phase::Exited(_));
+                return Settled { undelivered, ..self.settle(phase, request_id, Duration::ZERO, None) };
+            }
         };
         let run_started = deadline - timeout;
         let init_duration = cold.then(|| run_started.saturating_duration_since(self.launched));
@@ -247,7 +253,7 @@ impl Environment {
                 )
             }
         };
-        Settled { payload, function_error, closing }
+        Settled { payload, function_error, closing, undelivered: false }
     }
 
     /// Completes the invocation's log (`END`, `REPORT`) and returns it, and whether the

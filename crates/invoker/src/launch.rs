@@ -11,11 +11,8 @@ impl Inner {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let layout = self.sandbox.layout(&id, &mounts);
         let prestart = matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py" | "bootstrap.rb", .. });
-        let substitute = match &entry {
-            runtimes::Entry::Client { substitute, .. } => substitute.clone(),
-            runtimes::Entry::Bootstrap => None,
-        };
-        let (program, args) = entrypoint(entry, &mounts, &layout)?;
+        let substitute = entry.substitute().map(str::to_owned);
+        let (program, args) = entrypoint(entry, &mounts, &layout, f.config.memory_mb)?;
         // Environments with a network of their own listen for their Runtime API inside it;
         // the others share the host's loopback, where Lamina listens for them.
         let host_listener = match self.sandbox.isolated_runtime_api() {
@@ -78,9 +75,20 @@ impl Inner {
     pub(crate) async fn unpack(&self, f: &Function) -> Result<(runtimes::Entry, Mounts), LaunchFailure> {
         let resolver = self.resolver.clone();
         let runtime = f.config.runtime;
-        let (entry, shared) = tokio::task::spawn_blocking(move || (resolver.entry(runtime), resolver.shared_roots()))
-            .await
-            .map_err(|e| internal("resolving the runtime", &e))?;
+        let runtime_dir = self.config.runtime_dir.clone();
+        let (entry, shared) = tokio::task::spawn_blocking(move || {
+            let entry = resolver.entry(runtime).and_then(|entry| match entry {
+                // Lamina's Java client, compiled on first use.
+                runtimes::Entry::Jvm { java, javac, substitute, .. } => {
+                    let classes = Some(resolver.java_client(&runtime_dir, javac.as_deref())?);
+                    Ok(runtimes::Entry::Jvm { java, javac, classes, substitute })
+                }
+                other => Ok(other),
+            });
+            (entry, resolver.shared_roots())
+        })
+        .await
+        .map_err(|e| internal("resolving the runtime", &e))?;
         let entry = entry.map_err(|u| LaunchFailure::Unavailable(u.0))?;
         let code = self.code.clone();
         let hex = f.code.sha256_hex.clone();
@@ -154,13 +162,19 @@ impl Inner {
         if let Some(exec_env) = c.runtime.execution_env() {
             env.push(("AWS_EXECUTION_ENV".into(), exec_env));
         }
+        // The SDK layer, last: the function's own packages and its layers come first.
+        let sdk = self.resolver.sdk();
         if c.runtime.family() == model::RuntimeFamily::Node {
             // As on AWS: a layer's node_modules for this Node major version, then any.
             let major = c.runtime.as_str().trim_start_matches("nodejs").trim_end_matches(".x");
-            env.push((
-                "NODE_PATH".into(),
-                format!("{opt}/nodejs/node{major}/node_modules:{opt}/nodejs/node_modules:{task_root}"),
-            ));
+            let mut path = format!("{opt}/nodejs/node{major}/node_modules:{opt}/nodejs/node_modules:{task_root}");
+            if let Some(sdk) = sdk {
+                path = format!("{path}:{}", crate::sdk::node_modules(sdk).display());
+            }
+            env.push(("NODE_PATH".into(), path));
+        }
+        if let (model::RuntimeFamily::Python, Some(sdk)) = (c.runtime.family(), sdk) {
+            env.push(("LAMINA_SDK_PYTHON".into(), crate::sdk::python_dir(sdk).display().to_string()));
         }
         if c.runtime.family() == model::RuntimeFamily::Ruby {
             // As on AWS: the package and a layer's `ruby/lib` on the load path, the
@@ -218,8 +232,13 @@ pub(crate) fn entrypoint(
     entry: runtimes::Entry,
     mounts: &Mounts,
     layout: &sandbox::Layout,
+    memory_mb: u32,
 ) -> Result<(PathBuf, Vec<String>), LaunchFailure> {
     match entry {
+        runtimes::Entry::Jvm { java, classes, .. } => {
+            let classes = layout.runtime_dir.join(classes.unwrap_or_default());
+            Ok((java, jvm_args(&classes, layout, memory_mb)))
+        }
         runtimes::Entry::Client { interpreter, flags, script, .. } => {
             let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
             args.push(layout.runtime_dir.join(script).display().to_string());
@@ -235,6 +254,29 @@ pub(crate) fn entrypoint(
             "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".to_owned(),
         )),
     }
+}
+
+/// The JVM's arguments, as AWS's Java runtimes start it: the heap at 85% of the function's
+/// memory, metaspace at 10% and the code cache at 5%, the serial collector and the C1
+/// compiler only (fast start-up), then the classpath: the runtime, the package's classes
+/// and its `lib/` jars, and a layer's `java/lib` jars.
+fn jvm_args(classes: &std::path::Path, layout: &sandbox::Layout, memory_mb: u32) -> Vec<String> {
+    let kb = u64::from(memory_mb) * 1024;
+    let (task, opt) = (layout.task_root.display(), layout.opt_dir.display());
+    vec![
+        format!("-XX:MaxHeapSize={}k", kb * 85 / 100),
+        format!("-XX:MaxMetaspaceSize={}k", kb * 10 / 100),
+        format!("-XX:ReservedCodeCacheSize={}k", kb * 5 / 100),
+        "-XX:+UseSerialGC".into(),
+        "-Xshare:auto".into(),
+        "-XX:+TieredCompilation".into(),
+        "-XX:TieredStopAtLevel=1".into(),
+        "-XX:-UsePerfData".into(),
+        "-Djava.net.preferIPv4Stack=true".into(),
+        "-cp".into(),
+        format!("{}:{task}:{task}/lib/*:{opt}/java/lib/*", classes.display()),
+        "lamina.runtime.Bootstrap".into(),
+    ]
 }
 
 /// Serves the environment's Runtime API: on the shared loopback, admitting only the

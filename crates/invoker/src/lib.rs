@@ -11,6 +11,10 @@
 //! Environments' output goes, line by line as it is printed, to a [`LogSink`] (`lamina`
 //! wires CloudWatch Logs), each environment to a stream of its own.
 //!
+//! Which interpreter runs each runtime id (its own version, else the nearest, else none:
+//! [`Invoker::runtime_status`]) and Lamina's runtime clients (Python, Node.js, Ruby, Java)
+//! are its business too, as is the SDK layer functions import ([`sdk`]).
+//!
 //! It knows nothing of HTTP wire formats or AWS JSON; the API layer maps its results.
 #![deny(missing_docs)]
 
@@ -35,6 +39,7 @@ use store::CodeStore;
 
 use environment::{error_doc, Environment};
 pub use runtimes::{report as runtime_report, RuntimeCommands};
+pub mod sdk;
 
 /// How the invoker runs environments.
 #[derive(Debug, Clone)]
@@ -132,6 +137,17 @@ fn install_trust(runtime_dir: &std::path::Path, ca: &std::path::Path) -> std::io
     bundle.extend_from_slice(&ca);
     std::fs::write(runtime_dir.join(CA_BUNDLE), bundle)?;
     std::fs::write(runtime_dir.join(LAMINA_CA), ca)
+}
+
+/// What this host runs a runtime on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuntimeStatus {
+    /// An interpreter of the runtime's own version (or the function's own bootstrap).
+    Ready,
+    /// The nearest version this host has; the notice says which.
+    Substitute(String),
+    /// Nothing: why.
+    Unavailable(String),
 }
 
 /// One synchronous invocation request.
@@ -429,6 +445,22 @@ impl Invoker {
         answer.await.map_err(|_| InvokeError::Service("the invocation task failed".into()))?
     }
 
+    /// What this host runs `runtime` on. The first question about a runtime may probe
+    /// its interpreters (once per server; CreateFunction and start-up resolve them ahead).
+    pub fn runtime_status(&self, runtime: model::Runtime) -> RuntimeStatus {
+        let resolver = &self.inner.resolver;
+        let known = resolver.known(runtime).or_else(|| {
+            let _ = resolver.entry(runtime);
+            resolver.known(runtime)
+        });
+        match known {
+            None => RuntimeStatus::Ready,
+            Some(Ok(None)) => RuntimeStatus::Ready,
+            Some(Ok(Some(notice))) => RuntimeStatus::Substitute(notice),
+            Some(Err(why)) => RuntimeStatus::Unavailable(why.0),
+        }
+    }
+
     /// Resolves a runtime's interpreter in the background, so that the first cold start
     /// of a function does not pay for probing it.
     pub fn prepare(&self, runtime: model::Runtime) {
@@ -676,30 +708,10 @@ impl Inner {
         let version = f.version_label();
         let mut env = match self.checkout_or_closing(&key, &f.revision_id).await {
             Some(env) => env,
-            None => match self.launch(f, false).await {
+            None => match self.launch_for(f, &req.request_id).await {
                 Ok(env) => env,
-                Err(LaunchFailure::Unavailable(m)) => {
-                    let _ = reply.send(Err(InvokeError::InvalidRuntime(m)));
-                    return;
-                }
-                Err(LaunchFailure::Internal(m)) => {
-                    let _ = reply.send(Err(InvokeError::Service(m)));
-                    return;
-                }
-                Err(LaunchFailure::Entrypoint(message)) => {
-                    let id = &req.request_id;
-                    let log = format!(
-                        "START RequestId: {id} Version: {version}\n{message}\nRuntime.InvalidEntrypoint\nEND RequestId: {id}\n\
-                         REPORT RequestId: {id}\tDuration: 0.00 ms\tBilled Duration: 0 ms\tMemory Size: {} MB\t\
-                         Max Memory Used: 0 MB\tStatus: error\tError Type: Runtime.InvalidEntrypoint\n",
-                        f.config.memory_mb
-                    );
-                    let _ = reply.send(Ok(self.result(
-                        f,
-                        error_doc("Runtime.InvalidEntrypoint", format!("RequestId: {id} Error: {message}")),
-                        true,
-                        Some(log.as_bytes()),
-                    )));
+                Err(answer) => {
+                    let _ = reply.send(answer);
                     return;
                 }
             },
@@ -718,7 +730,20 @@ impl Inner {
             }),
             cognito_identity: None,
         };
-        let settled = env.run(invocation, &version).await;
+        let mut settled = env.run(invocation.clone(), &version).await;
+        if settled.undelivered {
+            // A warm environment whose runtime exited before taking the invocation (as
+            // Java's does after an OutOfMemoryError) never saw it: a fresh one runs it.
+            drop(env);
+            env = match self.launch_for(f, &req.request_id).await {
+                Ok(env) => env,
+                Err(answer) => {
+                    let _ = reply.send(answer);
+                    return;
+                }
+            };
+            settled = env.run(invocation, &version).await;
+        }
         let (payload, function_error) = (settled.payload, settled.function_error);
         let reply = if req.log_tail {
             Some(reply)
@@ -735,6 +760,31 @@ impl Inner {
             let _ = reply.send(Ok(self.result(f, payload, function_error, Some(&log))));
         }
         self.checkin(key, env, reusable, was_closing);
+    }
+
+    /// A fresh environment for one invocation of `f`, or the answer its caller gets when
+    /// none can start.
+    async fn launch_for(&self, f: &Function, id: &str) -> Result<Environment, Result<InvokeResult, InvokeError>> {
+        match self.launch(f, false).await {
+            Ok(env) => Ok(env),
+            Err(LaunchFailure::Unavailable(m)) => Err(Err(InvokeError::InvalidRuntime(m))),
+            Err(LaunchFailure::Internal(m)) => Err(Err(InvokeError::Service(m))),
+            Err(LaunchFailure::Entrypoint(message)) => {
+                let log = format!(
+                    "START RequestId: {id} Version: {version}\n{message}\nRuntime.InvalidEntrypoint\nEND RequestId: {id}\n\
+                     REPORT RequestId: {id}\tDuration: 0.00 ms\tBilled Duration: 0 ms\tMemory Size: {} MB\t\
+                     Max Memory Used: 0 MB\tStatus: error\tError Type: Runtime.InvalidEntrypoint\n",
+                    f.config.memory_mb,
+                    version = f.version_label(),
+                );
+                Err(Ok(self.result(
+                    f,
+                    error_doc("Runtime.InvalidEntrypoint", format!("RequestId: {id} Error: {message}")),
+                    true,
+                    Some(log.as_bytes()),
+                )))
+            }
+        }
     }
 
     /// What the caller sees; `log` is given when the caller asked for its tail.

@@ -59,6 +59,7 @@ impl LambdaService {
             event_invoke: None,
             version: None,
             last_version: 0,
+            state_reason: None,
         };
         if !self.store.insert_function(&f)? {
             self.abandon(&f.code, pin);
@@ -89,7 +90,7 @@ impl LambdaService {
         qualifier: Option<&str>,
     ) -> Result<(Arc<Function>, Option<String>), LambdaError> {
         let (f, q) = self.resolve_version(caller, name, qualifier)?;
-        Ok((self.cache.shown(f), q))
+        Ok((self.shown(f), q))
     }
 
     /// A deployment package of a function or one of its versions, for `Code.Location`.
@@ -124,7 +125,7 @@ impl LambdaService {
             }
             let key = |f: &Arc<Function>| format!("{}:{}", f.name, f.version_label());
             let (functions, next_marker) = versions::page(all, key, marker, limit);
-            let functions = functions.into_iter().map(|f| self.cache.shown(f)).collect();
+            let functions = functions.into_iter().map(|f| self.shown(f)).collect();
             return Ok(FunctionPage { functions, next_marker });
         }
         let mut rows = self.store.list_functions(&caller.account, &caller.region, marker, limit + 1)?;
@@ -134,7 +135,7 @@ impl LambdaService {
         } else {
             None
         };
-        Ok(FunctionPage { functions: rows.into_iter().map(|f| self.cache.shown(Arc::new(f))).collect(), next_marker })
+        Ok(FunctionPage { functions: rows.into_iter().map(|f| self.shown(Arc::new(f))).collect(), next_marker })
     }
 
     pub(crate) fn check_revision(f: &Function, revision: Option<&str>) -> Result<(), LambdaError> {

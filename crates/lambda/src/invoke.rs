@@ -24,13 +24,22 @@ impl LambdaService {
 
     /// What an invocation of `f` runs (the previous revision while an update is being
     /// prepared); a version published with that update cannot run yet.
+    /// A function whose runtime this host cannot run is `Failed`: invoking it fails at
+    /// once, with the reason.
     pub(crate) fn runnable(&self, f: Arc<Function>) -> Result<Arc<Function>, LambdaError> {
-        self.cache.running(f).map_err(|_| {
+        let f = self.cache.running(f).map_err(|_| {
             LambdaError::Conflict(
                 "The operation cannot be performed at this time. The function is currently in the following state: Pending"
                     .into(),
             )
-        })
+        })?;
+        if let RuntimeStatus::Unavailable(why) = self.invoker.runtime_status(f.config.runtime) {
+            return Err(LambdaError::Conflict(format!(
+                "The operation cannot be performed at this time. The function is currently in the following state: \
+                 Failed. {why}"
+            )));
+        }
+        Ok(f)
     }
 
     /// The version an Invoke names by another account's ARN, if that account's resource

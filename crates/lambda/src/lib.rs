@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use invoker::{Capacity, InvokeError, InvokeRequest, InvokeResult, Invoker};
+use invoker::{Capacity, InvokeError, InvokeRequest, InvokeResult, Invoker, RuntimeStatus};
 use model::arn::function_arn;
 use model::limits;
 use model::{
@@ -495,6 +495,26 @@ impl LambdaService {
     /// The async queue, whose clock tests may move forward.
     pub fn queue(&self) -> &AsyncQueue {
         &self.queue
+    }
+
+    /// A function as the control plane shows it: an update in progress (see
+    /// [`cache::Cache::shown`]), and `Failed` when this host cannot run its runtime, with
+    /// the reason (or, while `Active`, a notice naming the interpreter that stands in for
+    /// its runtime's version).
+    pub(crate) fn shown(&self, f: Arc<Function>) -> Arc<Function> {
+        let f = self.cache.shown(f);
+        if f.state != FunctionState::Active {
+            return f;
+        }
+        let (state, reason) = match self.invoker.runtime_status(f.config.runtime) {
+            RuntimeStatus::Ready => return f,
+            RuntimeStatus::Substitute(notice) => (FunctionState::Active, notice),
+            RuntimeStatus::Unavailable(why) => (FunctionState::Failed, why),
+        };
+        let mut view = (*f).clone();
+        view.state = state;
+        view.state_reason = Some(reason);
+        Arc::new(view)
     }
 
     /// The invoker, for metrics and shutdown.

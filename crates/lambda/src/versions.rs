@@ -180,7 +180,7 @@ impl LambdaService {
         let latest = self.resolve(caller, name, None)?;
         let mut all = vec![latest.clone()];
         all.extend(self.family(&latest).into_iter().flat_map(|f| f.versions.into_values()));
-        let all = all.into_iter().map(|f| self.cache.shown(f)).collect();
+        let all = all.into_iter().map(|f| self.shown(f)).collect();
         let (versions, next_marker) = page(all, |v| v.version_label(), marker, size);
         Ok(VersionPage { versions, next_marker })
     }

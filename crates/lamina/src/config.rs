@@ -282,6 +282,14 @@ pub struct RuntimesConfig {
     pub ruby: PathBuf,
     /// Interpreter per runtime id, e.g. `"python3.12" = "/usr/bin/python3.12"`.
     pub overrides: BTreeMap<String, PathBuf>,
+    /// Refuse a runtime whose exact version the host lacks (its functions go `Failed`),
+    /// instead of running it on the nearest version with a notice.
+    pub strict: bool,
+    /// Where the SDK layer (boto3, the AWS SDK v3 for Node.js) lives; default: `sdk`
+    /// under the data directory.
+    pub sdk_dir: Option<PathBuf>,
+    /// Install the SDK layer's missing parts from PyPI and npm when the server starts.
+    pub install_sdk: bool,
 }
 
 impl Default for Config {
@@ -322,6 +330,9 @@ impl Default for RuntimesConfig {
             node: "node".into(),
             ruby: "ruby".into(),
             overrides: BTreeMap::new(),
+            strict: false,
+            sdk_dir: None,
+            install_sdk: true,
         }
     }
 }

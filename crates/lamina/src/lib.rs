@@ -26,6 +26,30 @@ use anyhow::Context;
 
 pub use config::Config;
 
+/// Where the SDK layer lives.
+pub fn sdk_dir(config: &Config) -> std::path::PathBuf {
+    let dir = config.runtimes.sdk_dir.clone().unwrap_or_else(|| config.data_dir.join("sdk"));
+    // Environments see it at the same path: it must be absolute.
+    std::path::absolute(&dir).unwrap_or(dir)
+}
+
+/// Installs the SDK layer's missing parts in the background (once per directory; an
+/// environment started meanwhile runs without them).
+fn install_sdk(config: &Config) {
+    let dir = sdk_dir(config);
+    if !config.runtimes.install_sdk || invoker::sdk::status(&dir) == (true, true) {
+        return;
+    }
+    let python = config.runtimes.python.clone();
+    std::thread::spawn(move || {
+        tracing::info!(dir = %dir.display(), "installing the AWS SDKs for functions (boto3, the SDK v3 for Node.js)");
+        match invoker::sdk::install(&dir, &python) {
+            Ok(()) => tracing::info!("the AWS SDKs for functions are installed"),
+            Err(why) => tracing::warn!("the AWS SDKs for functions could not be installed: {why}"),
+        }
+    });
+}
+
 /// The interpreters the config names for the runtimes.
 pub fn runtime_commands(config: &Config) -> invoker::RuntimeCommands {
     invoker::RuntimeCommands {
@@ -33,6 +57,8 @@ pub fn runtime_commands(config: &Config) -> invoker::RuntimeCommands {
         python: config.runtimes.python.clone(),
         node: config.runtimes.node.clone(),
         ruby: config.runtimes.ruby.clone(),
+        strict: config.runtimes.strict,
+        sdk: Some(sdk_dir(config)),
     }
 }
 
@@ -165,6 +191,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     std::fs::create_dir_all(data).with_context(|| format!("creating data directory {}", data.display()))?;
     let data = data.canonicalize()?;
     let lock = lock_data_dir(&data)?;
+    install_sdk(&config);
     let database = Arc::new(store::SqliteStore::open(&data.join("state.db"))?);
     let store: Arc<dyn store::MetadataStore> = database.clone();
     let code = store::CodeStore::open(&data.join("code"))?;

@@ -1,6 +1,6 @@
 //! The `lamina` binary: reads the command line and the configuration, sets up logging,
 //! binds the port and runs the library's server ([`lamina::start`]) until SIGINT or
-//! SIGTERM; `lamina doctor` reports the sandbox. The helper subcommands the sandbox execs
+//! SIGTERM; `lamina doctor` reports the sandbox, `lamina install-sdk` installs the SDK layer. The helper subcommands the sandbox execs
 //! (`sandbox-exec`, the reaper) are dispatched before anything else starts.
 
 use std::net::SocketAddr;
@@ -24,6 +24,9 @@ enum Command {
     Serve(ServeArgs),
     /// Report which protections this host gives execution environments.
     Doctor(ServeArgs),
+    /// Install the AWS SDKs functions import (boto3, the SDK v3 for Node.js) into the SDK
+    /// layer, as `serve` does in the background, and exit.
+    InstallSdk(ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -52,6 +55,9 @@ struct ServeArgs {
     /// Request log: off, error, warn or info (default: info).
     #[arg(long, env = "LAMINA_REQUEST_LOG")]
     request_log: Option<config::RequestLog>,
+    /// Where the SDK layer lives (default: `sdk` in the data directory).
+    #[arg(long, env = "LAMINA_SDK_DIR")]
+    sdk_dir: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -81,6 +87,9 @@ impl ServeArgs {
         if let Some(l) = self.request_log {
             c.server.request_log = l;
         }
+        if let Some(d) = self.sdk_dir {
+            c.runtimes.sdk_dir = Some(d);
+        }
         c.validate()?;
         Ok(c)
     }
@@ -108,6 +117,13 @@ fn main() -> anyhow::Result<()> {
     let (args, doctor_only) = match cli.command {
         Command::Serve(args) => (args, false),
         Command::Doctor(args) => (args, true),
+        Command::InstallSdk(args) => {
+            let config = args.config()?;
+            let dir = lamina::sdk_dir(&config);
+            invoker::sdk::install(&dir, &config.runtimes.python).map_err(|why| anyhow::anyhow!(why))?;
+            println!("the AWS SDKs for functions are in {}", dir.display());
+            return Ok(());
+        }
     };
     let config = args.config()?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("LAMINA_LOG")
@@ -123,6 +139,19 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn doctor(config: &Config) -> anyhow::Result<()> {
+    let sdk = lamina::sdk_dir(config);
+    match invoker::sdk::status(&sdk) {
+        (true, true) => println!("sdk: boto3 and the AWS SDK v3 for Node.js, in {}", sdk.display()),
+        (python, node) => println!(
+            "sdk: {} in {} (`lamina serve` installs what is missing from PyPI and npm; `lamina install-sdk` too)",
+            match (python, node) {
+                (true, false) => "boto3 only; no AWS SDK for Node.js",
+                (false, true) => "the AWS SDK v3 for Node.js only; no boto3",
+                _ => "not installed",
+            },
+            sdk.display()
+        ),
+    }
     for (id, served) in invoker::runtime_report(lamina::runtime_commands(config)) {
         match served {
             Ok(by) => println!("runtime {id}: {by}"),

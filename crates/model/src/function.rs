@@ -207,6 +207,10 @@ pub struct Function {
     pub version: Option<u32>,
     /// On `$LATEST`: the highest version number ever published (numbers are never reused).
     pub last_version: u32,
+    /// Why the function is `Failed` (this host cannot run its runtime), or, while it is
+    /// `Active`, which interpreter stands in for its runtime's version. Derived from the
+    /// host when the function is shown; never stored.
+    pub state_reason: Option<String>,
 }
 
 /// PutFunctionEventInvokeConfig: retries, event age and destinations for async invokes.

@@ -584,7 +584,7 @@ impl Sandbox for NamespaceSandbox {
             .mounts
             .shared
             .iter()
-            .filter(|p| !self.system_binds.iter().any(|b| &b.source == *p))
+            .filter(|p| !self.system_binds.iter().any(|b| p.starts_with(&b.source)))
             .map(|p| Bind { source: p.clone(), target: p.clone() })
             .collect();
         binds.push(Bind { source: spec.mounts.task.clone(), target: "/var/task".into() });

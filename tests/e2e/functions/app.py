@@ -47,7 +47,7 @@ def handler(event, context):
         logger.info("logged %s", event["what"])
         return "logged"
     if action == "call_lamina":
-        import boto3  # from the interpreter's site-packages, as the Lambda runtime provides it
+        import boto3  # from the SDK layer, as the Lambda runtime provides it
 
         functions = boto3.client("lambda").list_functions()["Functions"]
         return sorted(f["FunctionName"] for f in functions)

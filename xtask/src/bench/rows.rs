@@ -68,6 +68,7 @@ async fn cold_rows(addr: SocketAddr, kinds: &[Kind], settings: &Settings) -> Res
             "python" => ("≤ 15 ms p50", format!("{:.2}× target", percentile(&first_ms, 0.5) / 15.0)),
             "node" => ("AWS: 134–138 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 136.0)),
             "ruby" => ("< 60 ms p50", format!("{:.2}× target", percentile(&first_ms, 0.5) / 60.0)),
+            "java" => ("< 400 ms p50", format!("{:.2}× target", percentile(&first_ms, 0.5) / 400.0)),
             "provided-minimal" => ("—", "—".to_owned()),
             _ => ("AWS: 15 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 15.0)),
         };
@@ -173,6 +174,7 @@ async fn throughput_rows(addr: SocketAddr, kinds: &[Kind], settings: &Settings) 
                 "provided" | "provided-minimal" => ("≥ 10,000/s", format!("{:.2}× target", median / 10_000.0)),
                 "python" => ("≥ 5,000/s", format!("{:.2}× target", median / 5_000.0)),
                 "ruby" if connections == 8 => ("≥ 2,000/s", format!("{:.2}× target", median / 2_000.0)),
+                "java" if connections == 8 => ("≥ 4,000/s", format!("{:.2}× target", median / 4_000.0)),
                 _ => ("—", "—".to_owned()),
             };
             rows.push(Row {

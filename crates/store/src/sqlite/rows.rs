@@ -59,6 +59,7 @@ pub(super) fn read_function(row: &Row<'_>) -> rusqlite::Result<RawFunction> {
             event_invoke: None,
             version: None,
             last_version: row.get(24)?,
+            state_reason: None,
         },
         event_invoke: row.get(23)?,
         layers: row.get(25)?,

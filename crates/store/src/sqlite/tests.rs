@@ -35,6 +35,7 @@ fn function(name: &str) -> Function {
         recursive_loop: None,
         version: None,
         last_version: 0,
+        state_reason: None,
         event_invoke: Some(EventInvokeConfig {
             max_retries: Some(0),
             on_failure: Some("arn:aws:lambda:us-east-1:000000000000:function:dlq".into()),
