@@ -92,3 +92,36 @@ def test_ruby_layers_and_timeouts(lam):
                     "errorMessage": f"RequestId: {rid} Error: Task timed out after 1.00 seconds"}
     # The next invocation starts afresh.
     assert json.loads(json.dumps(invoke_json(lam, "rb-slow", {"n": 2})[1]))["event"] == {"n": 2}
+
+
+GEMSPEC = """Gem::Specification.new do |s|
+  s.name = 'shouter'
+  s.version = '1.0.0'
+  s.summary = 'shouts'
+  s.authors = ['lamina']
+  s.files = ['lib/shouter.rb']
+  s.require_paths = ['lib']
+end
+"""
+
+
+def test_ruby_gems_from_a_layer_and_out_of_memory(lam):
+    # A gem installed in a layer's ruby/gems/<version>, as `bundle install --path` lays it out.
+    gems = "ruby/gems/3.3.0"
+    layer = lam.publish_layer_version(LayerName="rb-gems", Content={"ZipFile": zip_bytes({
+        f"{gems}/specifications/shouter-1.0.0.gemspec": GEMSPEC,
+        f"{gems}/gems/shouter-1.0.0/lib/shouter.rb": "module Shouter\n  def self.shout(s) = s.upcase + '!'\nend\n",
+    })})["LayerVersionArn"]
+    code = ("require 'shouter'\ndef handler(event:, context:)\n"
+            "  { 'shout' => Shouter.shout(event['word']), 'from' => Gem.loaded_specs['shouter'].full_gem_path }\nend\n")
+    create(lam, "rb-gem", runtime="ruby3.3", handler="fn.handler", code=zip_bytes({"fn.rb": code}), Layers=[layer])
+    r, body = invoke_json(lam, "rb-gem", {"word": "gem"})
+    assert body == {"shout": "GEM!", "from": f"/opt/{gems}/gems/shouter-1.0.0"}, body
+    # Past its memory the environment is stopped, in AWS's words, and the next runs afresh.
+    hog = "def handler(event:, context:)\n  hoard = []\n  loop { hoard << ('x' * (1 << 20)) } if event['hoard']\n  'fine'\nend\n"
+    create(lam, "rb-hog", runtime="ruby3.3", handler="fn.handler", code=zip_bytes({"fn.rb": hog}), MemorySize=128)
+    r, body = invoke_json(lam, "rb-hog", {"hoard": True}, LogType="Tail")
+    assert r["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.OutOfMemory", body
+    assert "Error Type: Runtime.OutOfMemory" in log_of(r)
+    assert invoke_json(lam, "rb-hog", {})[1] == "fine"

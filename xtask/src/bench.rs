@@ -225,6 +225,36 @@ impl Conn {
         Ok((status, etag))
     }
 
+    /// InvokeWithResponseStream, read until its first `PayloadChunk` has arrived whole;
+    /// answers that chunk's payload and when it arrived (the rest is read and dropped).
+    async fn first_streamed_chunk(&mut self, name: &str) -> Result<(Bytes, std::time::SystemTime)> {
+        let path = format!("/2021-11-15/functions/{name}/response-streaming-invocations");
+        let req = self.request("POST", &path, &[("content-type", "application/json")], Bytes::from_static(b"{}"))?;
+        self.sender.ready().await?;
+        let resp = self.sender.send_request(req).await?;
+        if resp.status() != 200 {
+            bail!("InvokeWithResponseStream {name}: {}", resp.status());
+        }
+        let mut body = resp.into_body();
+        let mut buf = Vec::new();
+        let mut first = None;
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame?.into_data() else { continue };
+            buf.extend_from_slice(&data);
+            // An event stream message: its length, its headers' length, a CRC, headers,
+            // payload, CRC.
+            if first.is_none() && buf.len() >= 12 {
+                let total = u32::from_be_bytes(buf[0..4].try_into()?) as usize;
+                let headers = u32::from_be_bytes(buf[4..8].try_into()?) as usize;
+                if buf.len() >= total {
+                    let at = std::time::SystemTime::now();
+                    first = Some((Bytes::copy_from_slice(&buf[12 + headers..total - 4]), at));
+                }
+            }
+        }
+        first.context("no PayloadChunk")
+    }
+
     async fn invoke(&mut self, name: &str) -> Result<()> {
         let (status, body) =
             self.call("POST", &format!("/2015-03-31/functions/{name}/invocations"), Bytes::from_static(b"{}")).await?;

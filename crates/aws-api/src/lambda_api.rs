@@ -56,6 +56,7 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "GetPolicy",
     "GetProvisionedConcurrencyConfig",
     "Invoke",
+    "InvokeWithResponseStream",
     "ListAliases",
     "ListCodeSigningConfigs",
     "ListEventSourceMappings",
@@ -115,7 +116,7 @@ const CROSS_ACCOUNT: &[&str] = &[
 fn body_limit(operation: &str) -> (usize, &str) {
     match operation {
         "CreateFunction" | "UpdateFunctionCode" | "PublishLayerVersion" => (limits::CODE_REQUEST_MAX_BYTES, operation),
-        "Invoke" => (limits::SYNC_PAYLOAD_MAX_BYTES, "InvokeFunction"),
+        "Invoke" | "InvokeWithResponseStream" => (limits::SYNC_PAYLOAD_MAX_BYTES, "InvokeFunction"),
         _ => (1024 * 1024, operation),
     }
 }
@@ -232,6 +233,13 @@ pub(crate) async fn handle(State(s): State<ApiState>, req: Request) -> Response 
     }
     let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_owned();
     let call = Call { caller, request_id: request_id.clone(), host, input: input.value, payload: input.payload };
+    if operation == "InvokeWithResponseStream" {
+        // Its answer is a stream of events, sent as the function writes.
+        return match lambda_rest::invoke_with_response_stream(&s, &call).await {
+            Ok(resp) => resp,
+            Err(e) => fail(&lambda_rest::service_error(&e)),
+        };
+    }
     let result = if BLOCKING.contains(&operation.as_str()) {
         // Code uploads hash, unpack and write packages: off the async workers.
         let (s, op) = (s.clone(), operation.clone());

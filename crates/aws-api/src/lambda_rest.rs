@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use lambda::{
@@ -662,6 +663,90 @@ pub(crate) async fn invoke(s: &ApiState, c: &Call) -> Result<Output, LambdaError
             payload: Some(r.payload),
         },
     })
+}
+
+/// InvokeWithResponseStream: the function's response as AWS's event stream, a
+/// `PayloadChunk` per piece as the function writes it (a response it did not stream is one
+/// piece), then `InvokeComplete` with the error, if any, and the log's tail.
+pub(crate) async fn invoke_with_response_stream(s: &ApiState, c: &Call) -> Result<Response, LambdaError> {
+    use protocol::eventstream;
+    let kind = match c.text("InvocationType").as_deref() {
+        Some("DryRun") => InvocationType::DryRun,
+        _ => InvocationType::Streaming,
+    };
+    let request = lambda::InvokeInput {
+        request_id: c.request_id.clone(),
+        payload: c.payload.clone().unwrap_or_default(),
+        log_tail: c.text("LogType").as_deref() == Some("Tail"),
+        client_context: c.text("ClientContext"),
+    };
+    let outcome = s.lambda.invoke(&c.caller, &c.function(), c.qualifier().as_deref(), kind, request).await?;
+    let result = match outcome {
+        InvokeOutcome::Completed(r) => r,
+        InvokeOutcome::Accepted | InvokeOutcome::Validated => {
+            let mut resp = Response::new(Body::empty());
+            *resp.status_mut() = StatusCode::NO_CONTENT;
+            resp.headers_mut().insert("x-amzn-requestid", header_value(&c.request_id));
+            return Ok(resp);
+        }
+    };
+    fn complete(code: Option<String>, details: Option<String>, log: Option<String>) -> Bytes {
+        let doc = json!({ "ErrorCode": code, "ErrorDetails": details, "LogResult": log });
+        let doc: serde_json::Map<String, Value> = doc
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        eventstream::event("InvokeComplete", "application/json", Value::Object(doc).to_string().as_bytes())
+    }
+    let body = match result.stream {
+        Some(stream) => {
+            let events = futures_util::stream::unfold(stream.events, |mut events| async move {
+                let event = events.recv().await?;
+                let message = match event {
+                    lambda::StreamEvent::Chunk(bytes) => {
+                        eventstream::event("PayloadChunk", "application/octet-stream", &bytes)
+                    }
+                    lambda::StreamEvent::Complete { error_code, error_details, log_result } => {
+                        complete(error_code, error_details, log_result)
+                    }
+                };
+                Some((Ok::<_, std::convert::Infallible>(message), events))
+            });
+            Body::from_stream(events)
+        }
+        None => {
+            // A response the function did not stream: one piece, or the error.
+            let mut whole = Vec::new();
+            match result.function_error {
+                None => {
+                    whole.extend_from_slice(&eventstream::event(
+                        "PayloadChunk",
+                        "application/octet-stream",
+                        &result.payload,
+                    ));
+                    whole.extend_from_slice(&complete(None, None, result.log_result));
+                }
+                Some(kind) => {
+                    let details = String::from_utf8_lossy(&result.payload).into_owned();
+                    whole.extend_from_slice(&complete(Some(kind.to_owned()), Some(details), result.log_result));
+                }
+            }
+            Body::from(whole)
+        }
+    };
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(eventstream::CONTENT_TYPE));
+    h.insert("x-amz-executed-version", header_value(&result.executed_version));
+    h.insert("x-amzn-requestid", header_value(&c.request_id));
+    Ok(resp)
+}
+
+fn header_value(v: &str) -> HeaderValue {
+    HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 #[cfg(test)]

@@ -63,12 +63,87 @@ fn streamed_answer(payload: &[u8]) -> GatewayResponse {
 pub enum UrlReply {
     /// The function ran (or failed, or could not be run).
     Function(FunctionReply),
+    /// The function (behind a `RESPONSE_STREAM` URL) is streaming its answer.
+    Streamed(lambda::ResponseStream),
     /// The function's resource policy does not let this caller in.
     Forbidden,
     /// Lambda's concurrency is exhausted.
     Throttled,
     /// The request is over the invoke payload limit; the text says what it is.
     TooLarge(String),
+}
+
+/// What a function URL answers: a whole response, or one whose body streams.
+#[derive(Debug)]
+pub enum UrlResponse {
+    /// A whole response.
+    Whole(GatewayResponse),
+    /// Status and headers at once, the body as the function writes it.
+    Streamed {
+        /// Status and headers (the body is empty).
+        head: GatewayResponse,
+        /// The body.
+        body: StreamedBody,
+    },
+}
+
+/// A response body the function is still writing: the bytes already read past its
+/// prelude, then each piece as it arrives; it ends with the stream (an error mid-stream
+/// ends it early, as AWS's front end does).
+#[derive(Debug)]
+pub struct StreamedBody {
+    first: Option<Bytes>,
+    events: tokio::sync::mpsc::Receiver<lambda::StreamEvent>,
+}
+
+impl http_body::Body for StreamedBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if let Some(first) = self.first.take().filter(|b| !b.is_empty()) {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(first))));
+        }
+        loop {
+            return match self.events.poll_recv(cx) {
+                std::task::Poll::Ready(Some(lambda::StreamEvent::Chunk(b))) if b.is_empty() => continue,
+                std::task::Poll::Ready(Some(lambda::StreamEvent::Chunk(b))) => {
+                    std::task::Poll::Ready(Some(Ok(http_body::Frame::data(b))))
+                }
+                std::task::Poll::Ready(Some(lambda::StreamEvent::Complete { .. }) | None) => {
+                    std::task::Poll::Ready(None)
+                }
+                std::task::Poll::Pending => std::task::Poll::Pending,
+            };
+        }
+    }
+}
+
+/// The head of a response the function streams: its HTTP prelude, read up to the eight
+/// NUL bytes that end it, when the function used `HttpResponseStream` (else 200 and the
+/// stream's content type), and the bytes after it.
+async fn streamed_head(stream: lambda::ResponseStream) -> (GatewayResponse, StreamedBody) {
+    let lambda::ResponseStream { content_type, mut events } = stream;
+    if content_type != "application/vnd.awslambda.http-integration-response" {
+        let head =
+            GatewayResponse { status: 200, headers: vec![("content-type".into(), content_type)], body: Bytes::new() };
+        return (head, StreamedBody { first: None, events });
+    }
+    // The prelude is small; a stream that never ends it is answered as it stands.
+    const PRELUDE_MAX: usize = 1 << 20;
+    let mut read = Vec::new();
+    while let Some(lambda::StreamEvent::Chunk(b)) = events.recv().await {
+        read.extend_from_slice(&b);
+        if read.windows(8).any(|w| w == [0; 8]) || read.len() > PRELUDE_MAX {
+            break;
+        }
+    }
+    let whole = streamed_answer(&read);
+    let rest = whole.body.clone();
+    (GatewayResponse { body: Bytes::new(), ..whole }, StreamedBody { first: Some(rest), events })
 }
 
 /// The URL id (and region) a host names: `<url-id>.lambda-url.<region>.localhost[:port]`
@@ -164,19 +239,40 @@ fn url_event_headers(req: &GatewayRequest) -> Vec<(String, String)> {
 impl DataPlane {
     /// Serves a request to the function URL `url_id`. `caller` is the account of the
     /// request's signer, if it was signed (and, in authenticated mode, verified).
-    pub async fn function_url(&self, url_id: &str, caller: Option<&str>, req: &GatewayRequest) -> GatewayResponse {
+    pub async fn function_url(&self, url_id: &str, caller: Option<&str>, req: &GatewayRequest) -> UrlResponse {
+        match self.function_url_answer(url_id, caller, req).await {
+            Ok(whole) => UrlResponse::Whole(whole),
+            Err((mut head, body, origin, cors)) => {
+                if let (Some(c), Some(o)) = (&cors, &origin) {
+                    add_cors_headers(&mut head, c, o);
+                }
+                head.headers.push(("x-amzn-requestid".into(), req.request_id.clone()));
+                UrlResponse::Streamed { head, body }
+            }
+        }
+    }
+
+    /// A function URL's whole answer, or (`Err`) the head and body of one the function
+    /// streams, with what its CORS headers need.
+    #[allow(clippy::type_complexity)]
+    async fn function_url_answer(
+        &self,
+        url_id: &str,
+        caller: Option<&str>,
+        req: &GatewayRequest,
+    ) -> Result<GatewayResponse, (GatewayResponse, StreamedBody, Option<String>, Option<model::Cors>)> {
         let functions = &self.inner.functions;
-        let Some(url) = functions.function_url(url_id) else { return no_such_url(&req.request_id) };
+        let Some(url) = functions.function_url(url_id) else { return Ok(no_such_url(&req.request_id)) };
         let origin = req.headers.iter().find(|(k, _)| k == "origin").map(|(_, v)| v.clone());
         if let (Some(c), Some(o)) = (&url.cors, &origin) {
             if req.method == "OPTIONS" && req.headers.iter().any(|(k, _)| k == "access-control-request-method") {
                 let mut resp = preflight_answer(c, o, req);
                 resp.headers.push(("x-amzn-requestid".into(), req.request_id.clone()));
-                return resp;
+                return Ok(resp);
             }
         }
         if url.iam && caller.is_none() {
-            return forbidden(&req.request_id);
+            return Ok(forbidden(&req.request_id));
         }
         let now = model::clock::now_ms();
         let no_map = BTreeMap::new();
@@ -219,7 +315,11 @@ impl DataPlane {
         let signer = if url.iam { caller } else { None };
         let mut resp = match functions.invoke_url(url_id, signer, &req.request_id, Bytes::from(event.to_string())).await
         {
-            UrlReply::Forbidden => return not_allowed(&req.request_id),
+            UrlReply::Streamed(stream) => {
+                let (head, body) = streamed_head(stream).await;
+                return Err((head, body, origin, url.cors));
+            }
+            UrlReply::Forbidden => return Ok(not_allowed(&req.request_id)),
             UrlReply::Throttled => answer(429, "Rate Exceeded.", "TooManyRequestsException", &req.request_id),
             UrlReply::TooLarge(why) => answer(413, &why, "RequestEntityTooLargeException", &req.request_id),
             UrlReply::Function(FunctionReply::Returned(payload)) if url.streaming => streamed_answer(&payload),
@@ -238,7 +338,7 @@ impl DataPlane {
         }
         resp.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("x-amzn-requestid"));
         resp.headers.push(("x-amzn-requestid".into(), req.request_id.clone()));
-        resp
+        Ok(resp)
     }
 }
 

@@ -64,7 +64,14 @@ async fn function_url(edge: &dyn Edge, gateway: &DataPlane, url_id: &str, host: 
         request_id,
         signature: Signed::Unchecked,
     };
-    to_response(gateway.function_url(url_id, caller.as_deref(), &request).await)
+    match gateway.function_url(url_id, caller.as_deref(), &request).await {
+        crate::function_urls::UrlResponse::Whole(r) => to_response(r),
+        crate::function_urls::UrlResponse::Streamed { head, body } => {
+            let mut resp = to_response(head);
+            *resp.body_mut() = Body::new(body);
+            resp
+        }
+    }
 }
 
 /// Serves execute-api and function URL requests; passes every other request on.

@@ -55,6 +55,9 @@ impl Functions {
         payload: Bytes,
     ) -> UrlReply {
         match self.0.invoke_url(url_id, signer, request_id, payload).await {
+            Ok(InvokeOutcome::Completed(r)) if r.stream.is_some() => {
+                UrlReply::Streamed(r.stream.expect("checked just above"))
+            }
             Ok(outcome) => UrlReply::Function(replied(outcome)),
             Err(e) => url_refusal(e),
         }

@@ -13,21 +13,35 @@ const util = require("util");
 const { Writable } = require("stream");
 
 // AWS's `awslambda` global: response streaming. A handler wrapped by `streamifyResponse`
-// is called with (event, responseStream, context) and writes its answer to the stream;
-// `HttpResponseStream.from` puts an HTTP prelude (status, headers) before the body, as a
-// function URL in RESPONSE_STREAM mode reads it: its JSON, then eight NUL bytes.
+// is called with (event, responseStream, context) and writes its answer to the stream,
+// which goes to the Runtime API as it is written (`Lambda-Runtime-Function-Response-Mode:
+// streaming`, chunked); `HttpResponseStream.from` puts an HTTP prelude (status, headers)
+// before the body, as a function URL in RESPONSE_STREAM mode reads it: its JSON, then
+// eight NUL bytes.
 const STREAMING = Symbol("streaming");
 
 class ResponseStream extends Writable {
-  constructor() {
+  constructor(requestId) {
     super();
-    this.chunks = [];
+    this.requestId = requestId;
     this.contentType = "application/octet-stream";
+    this.post = null;
+  }
+
+  // The response's POST, begun with the first write (the content type is set by then).
+  begin() {
+    if (!this.post) {
+      this.post = connection.beginChunked(`/invocation/${this.requestId}/response`, {
+        "Content-Type": this.contentType,
+        "Lambda-Runtime-Function-Response-Mode": "streaming",
+      });
+    }
+    return this.post;
   }
 
   _write(chunk, encoding, done) {
-    this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding));
-    done();
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding);
+    this.begin().write(buf).then(() => done(), done);
   }
 
   setContentType(type) {
@@ -50,17 +64,31 @@ globalThis.awslambda = {
   },
 };
 
-// Runs a streaming handler to the end of its stream; answers the bytes written.
-async function runStreaming(handler, event, context) {
-  const stream = new ResponseStream();
+// Runs a streaming handler to the end of its stream; an error after the first write ends
+// the stream with AWS's error trailers, one before it is an ordinary error.
+async function runStreaming(handler, event, context, requestId) {
+  const stream = new ResponseStream(requestId);
   const finished = new Promise((resolve, reject) => {
     stream.on("finish", resolve);
     stream.on("error", reject);
   });
-  await handler(event, stream, context);
-  if (!stream.writableEnded) stream.end();
-  await finished;
-  return { body: Buffer.concat(stream.chunks), contentType: stream.contentType };
+  try {
+    await handler(event, stream, context);
+    if (!stream.writableEnded) stream.end();
+    await finished;
+    await stream.begin().end();
+  } catch (err) {
+    const doc = errorDoc(err);
+    logError(requestId, doc);
+    if (stream.post) {
+      await stream.post.end({
+        "Lambda-Runtime-Function-Error-Type": doc.errorType,
+        "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(doc)).toString("base64"),
+      });
+    } else {
+      await postError(`/invocation/${requestId}/error`, doc);
+    }
+  }
 }
 
 const [HOST, PORT] = (() => {
@@ -69,6 +97,7 @@ const [HOST, PORT] = (() => {
   return [api.slice(0, i), Number(api.slice(i + 1))];
 })();
 const PREFIX = "/2018-06-01/runtime";
+const CRLF = Buffer.from("\r\n", "latin1");
 
 // One keep-alive HTTP/1.1 connection over a raw socket, one request at a time: the
 // Runtime API needs no more, and Node's http client costs more than the rest of an
@@ -159,6 +188,37 @@ class Connection {
       this.socket = null;
       return this.send(method, urlPath, body, headers);
     }
+  }
+
+  // A POST whose body follows piece by piece (`Transfer-Encoding: chunked`): `write`
+  // resolves once a piece is handed to the socket, `end` sends the last chunk and any
+  // trailers and resolves with the answer.
+  beginChunked(urlPath, headers) {
+    if (!this.socket || this.socket.destroyed || !this.socket.writable) this.open();
+    const socket = this.socket;
+    let head = `POST ${PREFIX}${urlPath} HTTP/1.1\r\nHost: ${HOST}:${PORT}\r\nTransfer-Encoding: chunked\r\n`;
+    head += "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n";
+    for (const [k, v] of Object.entries(headers || {})) head += `${k}: ${v}\r\n`;
+    const answered = new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+    answered.catch(() => {});
+    socket.write(head + "\r\n");
+    return {
+      write: (buf) =>
+        new Promise((resolve) => {
+          if (!buf.length || socket.destroyed) return resolve();
+          socket.write(Buffer.concat([Buffer.from(buf.length.toString(16) + "\r\n", "latin1"), buf, CRLF]), () =>
+            resolve(),
+          );
+        }),
+      end: (trailers) => {
+        let last = "0\r\n";
+        for (const [k, v] of Object.entries(trailers || {})) last += `${k}: ${v}\r\n`;
+        if (!socket.destroyed) socket.write(last + "\r\n");
+        return answered.catch(() => ({ status: 0, headers: {}, body: Buffer.alloc(0) }));
+      },
+    };
   }
 
   send(method, urlPath, body, headers) {
@@ -331,9 +391,8 @@ async function main() {
       const text = next.body.toString("utf8");
       const event = text.length ? JSON.parse(text) : {};
       if (handler[STREAMING]) {
-        const streamed = await runStreaming(handler, event, context);
-        body = streamed.body;
-        headers = { "Content-Type": streamed.contentType, "Lambda-Runtime-Function-Response-Mode": "streaming" };
+        await runStreaming(handler, event, context, requestId);
+        continue;
       } else {
         const result = await runHandler(handler, event, context);
         body = result === undefined ? "null" : JSON.stringify(result);

@@ -4,7 +4,7 @@ use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use runtime_api::{InitError, Invocation, Outcome, RuntimeApi, MAX_RESPONSE_BYTES};
+use runtime_api::{InitError, Invocation, Outcome, RuntimeApi, StreamPiece, Streamed, MAX_RESPONSE_BYTES};
 use sandbox::Sandboxed;
 use tokio::sync::oneshot;
 
@@ -22,6 +22,28 @@ pub(crate) struct Settled {
     /// Whether the environment was warm and its runtime exited before taking the
     /// invocation: the function never saw it, and a fresh environment may run it.
     pub undelivered: bool,
+    /// A response the runtime is streaming: the payload is empty, and the invocation is
+    /// over once [`Environment::pump`] has passed the stream on.
+    pub stream: Option<Streaming>,
+}
+
+/// A response being streamed, with the invocation's deadline.
+#[derive(Debug)]
+pub(crate) struct Streaming {
+    /// Its `Content-Type`.
+    pub content_type: String,
+    pieces: tokio::sync::mpsc::Receiver<StreamPiece>,
+    deadline: tokio::time::Instant,
+}
+
+/// How a streamed response ended.
+#[derive(Debug)]
+pub(crate) enum StreamEnd {
+    /// As the function meant it to.
+    Ended,
+    /// With an error: its type and document (the runtime's trailers, or Lamina's words
+    /// when the runtime died, ran out of time or wrote too much).
+    Failed(String, Bytes),
 }
 
 /// The end of an invocation's log, written after the caller has its answer.
@@ -53,6 +75,8 @@ pub(crate) struct Environment {
     pub provisioned: bool,
     /// Its own credentials, revoked as it is dropped.
     pub _credentials: Option<crate::CredentialLease>,
+    /// The running invocation's deadline.
+    pub deadline: tokio::time::Instant,
 }
 
 enum Phase {
@@ -160,6 +184,7 @@ impl Environment {
             }
         };
         let run_started = deadline - timeout;
+        self.deadline = tokio::time::Instant::from_std(deadline);
         let init_duration = cold.then(|| run_started.saturating_duration_since(self.launched));
         self.initialized = true;
         self.init_error = None;
@@ -199,10 +224,15 @@ impl Environment {
     ) -> Settled {
         let mut closing =
             Closing { request_id, duration, init_duration, status: "", extra_line: None, reused_later: true };
+        let mut stream = None;
         let id = &closing.request_id;
         let (payload, function_error) = match phase {
             Phase::Answered(Outcome::Response(body)) => (body, false),
             Phase::Answered(Outcome::Error { body, .. }) => (body, true),
+            Phase::Answered(Outcome::Streamed(Streamed { content_type, pieces })) => {
+                stream = Some(Streaming { content_type, pieces, deadline: self.deadline });
+                (Bytes::new(), false)
+            }
             Phase::Answered(Outcome::ResponseTooLarge) => (
                 error_doc(
                     "Function.ResponseSizeTooLarge",
@@ -253,7 +283,88 @@ impl Environment {
                 )
             }
         };
-        Settled { payload, function_error, closing, undelivered: false }
+        Settled { payload, function_error, closing, undelivered: false, stream }
+    }
+
+    /// Passes a streamed response on as it arrives (to `out`, else into `whole`) until it
+    /// ends, the runtime dies or the deadline passes, and records the end in the log's
+    /// closing lines. A runtime that died or ran out of time is not reused.
+    pub(crate) async fn pump(
+        &mut self,
+        mut streaming: Streaming,
+        out: Option<&tokio::sync::mpsc::Sender<crate::StreamEvent>>,
+        whole: &mut Vec<u8>,
+        closing: &mut Closing,
+    ) -> StreamEnd {
+        let started = Instant::now();
+        let id = closing.request_id.clone();
+        let end = loop {
+            let piece = tokio::select! {
+                biased;
+                piece = streaming.pieces.recv() => piece.unwrap_or(StreamPiece::Broken),
+                status = self.process.wait() => {
+                    // What the runtime wrote before it exited still counts.
+                    match tokio::time::timeout(Duration::from_millis(100), streaming.pieces.recv()).await {
+                        Ok(Some(piece)) => piece,
+                        _ => {
+                            let reason = exit_reason(status.ok());
+                            break self.stream_died(&id, reason, closing);
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(streaming.deadline) => {
+                    self.sample_memory();
+                    self.process.kill();
+                    let limit = streaming.deadline.duration_since(tokio::time::Instant::from_std(started)) + closing.duration;
+                    let secs = format!("{:.2}", limit.as_secs_f64());
+                    closing.reused_later = false;
+                    closing.status = "Status: timeout";
+                    closing.extra_line = Some(format!("{} {id} Task timed out after {secs} seconds", now_rfc3339()));
+                    break StreamEnd::Failed(
+                        "Sandbox.Timedout".into(),
+                        error_doc("Sandbox.Timedout", format!("RequestId: {id} Error: Task timed out after {secs} seconds")),
+                    );
+                }
+            };
+            match piece {
+                StreamPiece::Data(bytes) => match out {
+                    Some(out) => {
+                        let _ = out.send(crate::StreamEvent::Chunk(bytes)).await;
+                    }
+                    None => whole.extend_from_slice(&bytes),
+                },
+                StreamPiece::End => break StreamEnd::Ended,
+                StreamPiece::Error { error_type, body } => break StreamEnd::Failed(error_type, body),
+                StreamPiece::TooLarge => {
+                    let message = format!(
+                        "Response payload size exceeded maximum allowed payload size ({} bytes).",
+                        runtime_api::MAX_STREAMED_BYTES
+                    );
+                    break StreamEnd::Failed(
+                        "Function.ResponseSizeTooLarge".into(),
+                        error_doc("Function.ResponseSizeTooLarge", message),
+                    );
+                }
+                StreamPiece::Broken => {
+                    let status = tokio::time::timeout(Duration::from_millis(100), self.process.wait()).await;
+                    let reason = exit_reason(status.ok().and_then(Result::ok));
+                    break self.stream_died(&id, reason, closing);
+                }
+            }
+        };
+        closing.duration += started.elapsed();
+        end
+    }
+
+    fn stream_died(&mut self, id: &str, reason: String, closing: &mut Closing) -> StreamEnd {
+        self.process.kill();
+        closing.reused_later = false;
+        closing.status = "Status: error\tError Type: Runtime.ExitError";
+        closing.extra_line = Some(format!("RequestId: {id} Error: {reason}\nRuntime.ExitError"));
+        StreamEnd::Failed(
+            "Runtime.ExitError".into(),
+            error_doc("Runtime.ExitError", format!("RequestId: {id} Error: {reason}")),
+        )
     }
 
     /// Completes the invocation's log (`END`, `REPORT`) and returns it, and whether the

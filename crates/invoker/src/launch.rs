@@ -67,6 +67,7 @@ impl Inner {
             frozen: false,
             provisioned,
             _credentials: credentials,
+            deadline: tokio::time::Instant::now(),
         })
     }
 

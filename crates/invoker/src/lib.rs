@@ -165,6 +165,34 @@ pub struct InvokeRequest {
     pub capacity: Capacity,
     /// The version or alias the caller named, which qualifies the invoked function ARN.
     pub qualifier: Option<String>,
+    /// Whether the caller takes a response the function streams as it is written
+    /// (InvokeWithResponseStream, `RESPONSE_STREAM` URLs); otherwise it is gathered whole.
+    pub stream: bool,
+}
+
+/// A piece of a response streamed to its caller; the last is always `Complete`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// Bytes the function wrote.
+    Chunk(Bytes),
+    /// The end: AWS's `InvokeComplete`.
+    Complete {
+        /// The error's type, when the function failed (mid-stream, or before it streamed).
+        error_code: Option<String>,
+        /// The error's document.
+        error_details: Option<String>,
+        /// The log's tail, base64, when asked for.
+        log_result: Option<String>,
+    },
+}
+
+/// A response the function streams, as its caller receives it.
+#[derive(Debug)]
+pub struct ResponseStream {
+    /// The stream's `Content-Type`, as the function set it.
+    pub content_type: String,
+    /// Its pieces, as they are written.
+    pub events: tokio::sync::mpsc::Receiver<StreamEvent>,
 }
 
 /// Which concurrency pool an invocation draws on, and its size.
@@ -178,10 +206,12 @@ pub enum Capacity {
 }
 
 /// What a caller of Invoke sees.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct InvokeResult {
-    /// The response payload, or the error document.
+    /// The response payload, or the error document (empty while it streams).
     pub payload: Bytes,
+    /// The response, as the function streams it, when the caller takes streams.
+    pub stream: Option<ResponseStream>,
     /// `X-Amz-Function-Error`, when the function failed.
     pub function_error: Option<&'static str>,
     /// The last 4 KB of the invocation's log, base64 (`X-Amz-Log-Result`).
@@ -744,6 +774,49 @@ impl Inner {
             };
             settled = env.run(invocation, &version).await;
         }
+        if let Some(streaming) = settled.stream.take() {
+            if req.stream {
+                // The caller gets the stream at once; the log closes after it.
+                let (events, received) = tokio::sync::mpsc::channel(16);
+                let content_type = streaming.content_type.clone();
+                let answer = InvokeResult {
+                    stream: Some(ResponseStream { content_type, events: received }),
+                    ..self.result(f, Bytes::new(), false, None)
+                };
+                let _ = reply.send(Ok(answer));
+                let end = env.pump(streaming, Some(&events), &mut Vec::new(), &mut settled.closing).await;
+                let (log, reusable) = env.close_log(settled.closing);
+                let (error_code, error_details) = match end {
+                    environment::StreamEnd::Ended => (None, None),
+                    environment::StreamEnd::Failed(code, doc) => {
+                        (Some(code), Some(String::from_utf8_lossy(&doc).into_owned()))
+                    }
+                };
+                let log_result = req.log_tail.then(|| {
+                    base64::engine::general_purpose::STANDARD.encode(logs::tail(&log, model::limits::LOG_TAIL_BYTES))
+                });
+                let _ = events.send(StreamEvent::Complete { error_code, error_details, log_result }).await;
+                self.checkin(key, env, reusable, false);
+                return;
+            }
+            // Gathered whole, as Invoke answers a streaming function: up to its limit.
+            let mut whole = Vec::new();
+            let end = env.pump(streaming, None, &mut whole, &mut settled.closing).await;
+            (settled.payload, settled.function_error) = match end {
+                environment::StreamEnd::Ended if whole.len() > runtime_api::MAX_RESPONSE_BYTES => (
+                    error_doc(
+                        "Function.ResponseSizeTooLarge",
+                        format!(
+                            "Response payload size exceeded maximum allowed payload size ({} bytes).",
+                            runtime_api::MAX_RESPONSE_BYTES
+                        ),
+                    ),
+                    true,
+                ),
+                environment::StreamEnd::Ended => (Bytes::from(whole), false),
+                environment::StreamEnd::Failed(_, doc) => (doc, true),
+            };
+        }
         let (payload, function_error) = (settled.payload, settled.function_error);
         let reply = if req.log_tail {
             Some(reply)
@@ -791,6 +864,7 @@ impl Inner {
     fn result(&self, f: &Function, payload: Bytes, function_error: bool, log: Option<&[u8]>) -> InvokeResult {
         InvokeResult {
             payload,
+            stream: None,
             function_error: function_error.then_some("Unhandled"),
             log_result: log.map(|log| {
                 base64::engine::general_purpose::STANDARD.encode(logs::tail(log, model::limits::LOG_TAIL_BYTES))

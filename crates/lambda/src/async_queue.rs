@@ -322,6 +322,7 @@ impl AsyncQueue {
             return;
         }
         let request = InvokeRequest {
+            stream: false,
             request_id: event.id.clone(),
             payload: event.payload.clone().into(),
             log_tail: false,
@@ -455,6 +456,7 @@ mod tests {
             qualifier: None,
         };
         let failed = InvokeResult {
+            stream: None,
             payload: bytes::Bytes::from_static(br#"{"errorMessage":"boom","errorType":"ValueError"}"#),
             function_error: Some("Unhandled"),
             log_result: None,

@@ -119,8 +119,9 @@ impl LambdaService {
                 self.queue.accept(event).await?;
                 Ok(InvokeOutcome::Accepted)
             }
-            InvocationType::RequestResponse => {
+            InvocationType::RequestResponse | InvocationType::Streaming => {
                 let request = InvokeRequest {
+                    stream: kind == InvocationType::Streaming,
                     request_id: input.request_id,
                     payload,
                     log_tail: input.log_tail,

@@ -54,6 +54,7 @@ pub use async_queue::{AsyncConfig, AsyncQueue};
 use cache::{Cache, Family, Update};
 pub use destinations::{Destinations, Message};
 pub use esm::{Mapping, MappingInput};
+pub use invoker::{ResponseStream, StreamEvent};
 pub use layers::{LayerFilter, LayerPage};
 pub use service_calls::ServicePrincipal;
 pub use signing::{CodeSigningConfig, CodeSigningInput};
@@ -225,6 +226,9 @@ pub enum InvocationType {
     Event,
     /// `DryRun`.
     DryRun,
+    /// `RequestResponse` through InvokeWithResponseStream or a `RESPONSE_STREAM` function
+    /// URL: a response the function streams reaches the caller as it is written.
+    Streaming,
 }
 
 /// What an Invoke call produced.

@@ -134,7 +134,12 @@ impl LambdaService {
         let (f, shown) = self.resolve_key(&key_of(&latest), config.qualifier.as_deref())?;
         let f = self.runnable(f)?;
         let input = InvokeInput { request_id: request_id.to_owned(), payload, log_tail: false, client_context: None };
-        self.execute(f, shown, InvocationType::RequestResponse, input).await
+        // A RESPONSE_STREAM URL passes a streamed response on as it is written.
+        let kind = match config.invoke_mode {
+            crate::urls::InvokeMode::ResponseStream => InvocationType::Streaming,
+            crate::urls::InvokeMode::Buffered => InvocationType::RequestResponse,
+        };
+        self.execute(f, shown, kind, input).await
     }
 
     /// The version `qualifier` names of the function `key` (an alias with routing picks

@@ -20,6 +20,7 @@
 
 mod cbor;
 mod error;
+pub mod eventstream;
 mod json;
 pub mod model;
 mod query;

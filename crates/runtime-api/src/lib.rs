@@ -47,11 +47,54 @@ pub struct Invocation {
     pub cognito_identity: Option<String>,
 }
 
-/// How the runtime finished an invocation.
+/// Largest response a runtime may stream, as AWS limits it by default (20 MB).
+pub const MAX_STREAMED_BYTES: usize = 20 * 1024 * 1024;
+
+/// How much of a streamed response goes out at full speed; after it, AWS caps the rate
+/// at [`STREAM_CAPPED_BYTES_PER_SEC`].
+pub const STREAM_UNCAPPED_BYTES: usize = 6 * 1024 * 1024;
+
+/// The rate of a streamed response after its first [`STREAM_UNCAPPED_BYTES`] (2 MB/s).
+pub const STREAM_CAPPED_BYTES_PER_SEC: f64 = 2.0 * 1024.0 * 1024.0;
+
+/// A piece of a response the runtime streams, in order; the last is always an end.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamPiece {
+    /// Bytes the function wrote.
+    Data(Bytes),
+    /// The stream ended as the runtime meant it to.
+    End,
+    /// The runtime ended the stream with an error (`Lambda-Runtime-Function-Error-Type`
+    /// and `Lambda-Runtime-Function-Error-Body` trailers, the body base64-decoded).
+    Error {
+        /// The error type trailer.
+        error_type: String,
+        /// The error document.
+        body: Bytes,
+    },
+    /// The response went over [`MAX_STREAMED_BYTES`]; the rest was not read.
+    TooLarge,
+    /// The runtime's connection broke before the stream ended.
+    Broken,
+}
+
+/// A response the runtime streams (`Lambda-Runtime-Function-Response-Mode: streaming`):
+/// its pieces arrive as the runtime writes them, paced as AWS paces them.
+#[derive(Debug)]
+pub struct Streamed {
+    /// Its `Content-Type`.
+    pub content_type: String,
+    /// Its pieces.
+    pub pieces: mpsc::Receiver<StreamPiece>,
+}
+
+/// How the runtime finished an invocation.
+#[derive(Debug)]
 pub enum Outcome {
     /// `POST .../response`.
     Response(Bytes),
+    /// `POST .../response` in streaming mode: it has begun.
+    Streamed(Streamed),
     /// `POST .../error`, with `Lambda-Runtime-Function-Error-Type` if sent.
     Error {
         /// The error type header.
@@ -281,10 +324,29 @@ fn too_large() -> Response {
     )
 }
 
-async fn response(State(s): State<Arc<Shared>>, Path(id): Path<String>, body: Body) -> Response {
+async fn response(State(s): State<Arc<Shared>>, Path(id): Path<String>, headers: HeaderMap, body: Body) -> Response {
     let Some(tx) = take_current(&s, &id) else {
         return invalid_id();
     };
+    let streaming = headers
+        .get("lambda-runtime-function-response-mode")
+        .is_some_and(|m| m.as_bytes().eq_ignore_ascii_case(b"streaming"));
+    if streaming {
+        let content_type =
+            headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_owned();
+        let (pieces_tx, pieces) = mpsc::channel(16);
+        let _ = tx.send(Outcome::Streamed(Streamed { content_type, pieces }));
+        return match relay(body, &pieces_tx).await {
+            StreamPiece::TooLarge => {
+                let _ = pieces_tx.send(StreamPiece::TooLarge).await;
+                too_large_stream()
+            }
+            end => {
+                let _ = pieces_tx.send(end).await;
+                accepted()
+            }
+        };
+    }
     match read_limited(body).await {
         Ok(bytes) => {
             let _ = tx.send(Outcome::Response(bytes));
@@ -293,6 +355,63 @@ async fn response(State(s): State<Arc<Shared>>, Path(id): Path<String>, body: Bo
         Err(()) => {
             let _ = tx.send(Outcome::ResponseTooLarge);
             too_large()
+        }
+    }
+}
+
+fn too_large_stream() -> Response {
+    runtime_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestEntityTooLarge",
+        &format!("Exceeded maximum allowed payload size ({MAX_STREAMED_BYTES} bytes)."),
+    )
+}
+
+/// Passes a streamed body's pieces on as they arrive (waiting while the reader is behind),
+/// at full speed for the first [`STREAM_UNCAPPED_BYTES`] and at AWS's capped rate after;
+/// answers how it ended, from its trailers.
+async fn relay(body: Body, pieces: &mpsc::Sender<StreamPiece>) -> StreamPiece {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut sent = 0usize;
+    let mut capped_since: Option<tokio::time::Instant> = None;
+    loop {
+        let frame = match body.frame().await {
+            None => return StreamPiece::End,
+            Some(Err(_)) => return StreamPiece::Broken,
+            Some(Ok(frame)) => frame,
+        };
+        let frame = match frame.into_data() {
+            Ok(data) => {
+                if data.is_empty() {
+                    continue;
+                }
+                sent += data.len();
+                if sent > MAX_STREAMED_BYTES {
+                    return StreamPiece::TooLarge;
+                }
+                if pieces.send(StreamPiece::Data(data)).await.is_err() {
+                    // Nobody reads it any more: the rest is drained, unread.
+                    continue;
+                }
+                if sent > STREAM_UNCAPPED_BYTES {
+                    let since = *capped_since.get_or_insert_with(tokio::time::Instant::now);
+                    let due = (sent - STREAM_UNCAPPED_BYTES) as f64 / STREAM_CAPPED_BYTES_PER_SEC;
+                    tokio::time::sleep_until(since + Duration::from_secs_f64(due)).await;
+                }
+                continue;
+            }
+            Err(frame) => frame,
+        };
+        if let Ok(trailers) = frame.into_trailers() {
+            if let Some(error_type) = error_type(&trailers) {
+                use base64::Engine;
+                let encoded =
+                    trailers.get("lambda-runtime-function-error-body").map(|v| v.as_bytes()).unwrap_or_default();
+                let body =
+                    base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_else(|_| encoded.to_vec());
+                return StreamPiece::Error { error_type, body: Bytes::from(body) };
+            }
         }
     }
 }
@@ -394,7 +513,7 @@ mod tests {
         assert!(wrong.starts_with("HTTP/1.1 400"), "{wrong}");
         let ok = http(addr, "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\nconnection: close\r\n\r\n\"hi\"".into()).await;
         assert!(ok.starts_with("HTTP/1.1 202"), "{ok}");
-        assert_eq!(d.done.await.unwrap(), Outcome::Response(Bytes::from_static(b"\"hi\"")));
+        assert!(matches!(d.done.await.unwrap(), Outcome::Response(b) if b == "\"hi\""));
     }
 
     #[tokio::test]
@@ -405,12 +524,47 @@ mod tests {
         http(addr, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".into())
             .await;
         http(addr, "POST /2018-06-01/runtime/invocation/req-2/error HTTP/1.1\r\nhost: x\r\nlambda-runtime-function-error-type: Boom\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".into()).await;
-        assert_eq!(
+        assert!(matches!(
             d.done.await.unwrap(),
-            Outcome::Error { error_type: Some("Boom".into()), body: Bytes::from_static(b"{}") }
-        );
+            Outcome::Error { error_type: Some(t), body } if t == "Boom" && body == "{}"
+        ));
 
         http(addr, "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nhost: x\r\nlambda-runtime-function-error-type: Runtime.ImportModuleError\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".into()).await;
         assert_eq!(init.await.unwrap().error_type.as_deref(), Some("Runtime.ImportModuleError"));
+    }
+
+    #[tokio::test]
+    async fn a_streamed_response_arrives_piece_by_piece_and_ends_with_its_trailers() {
+        let (api, _init) = RuntimeApi::serve(TcpListener::bind("127.0.0.1:0").await.unwrap(), admit_all()).unwrap();
+        let addr = api.address();
+        let d = api.dispatch(invocation("req-3"));
+        http(addr, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".into())
+            .await;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            b"POST /2018-06-01/runtime/invocation/req-3/response HTTP/1.1\r\nhost: x\r\n\
+              lambda-runtime-function-response-mode: streaming\r\ncontent-type: text/plain\r\n\
+              transfer-encoding: chunked\r\ntrailer: lambda-runtime-function-error-type\r\n\r\n5\r\nfirst\r\n",
+        )
+        .await
+        .unwrap();
+        let Outcome::Streamed(mut streamed) = d.done.await.unwrap() else { panic!("not streamed") };
+        assert_eq!(streamed.content_type, "text/plain");
+        // The first piece arrives while the runtime is still writing.
+        assert_eq!(streamed.pieces.recv().await, Some(StreamPiece::Data(Bytes::from_static(b"first"))));
+        s.write_all(
+            b"6\r\nsecond\r\n0\r\nlambda-runtime-function-error-type: Boom\r\n\
+              lambda-runtime-function-error-body: eyJlcnJvclR5cGUiOiJCb29tIn0=\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        assert_eq!(streamed.pieces.recv().await, Some(StreamPiece::Data(Bytes::from_static(b"second"))));
+        assert_eq!(
+            streamed.pieces.recv().await,
+            Some(StreamPiece::Error {
+                error_type: "Boom".into(),
+                body: Bytes::from_static(b"{\"errorType\":\"Boom\"}")
+            })
+        );
     }
 }

@@ -54,8 +54,44 @@ pub(super) async fn main_rows(server: &Server, kinds: &[Kind], settings: &Settin
     eprintln!("logs: flood");
     rows.push(logs::flood(addr, &server.data_dir(), &|| server.rss_kib(), settings.flood_megabytes).await?);
     rows.extend(throughput_rows(addr, kinds, settings).await?);
+    rows.push(stream_row(&mut conn, settings).await?);
     rows.push(accept_row(addr, settings).await?);
     Ok(rows)
+}
+
+/// How long after a Node function writes the first piece of a streamed response the
+/// caller of InvokeWithResponseStream has it: the function writes the wall-clock time it
+/// writes, in milliseconds with microseconds, and keeps its stream open a while after.
+async fn stream_row(conn: &mut Conn, settings: &Settings) -> Result<Row> {
+    eprintln!("streaming: first byte");
+    let code = b"exports.handler = awslambda.streamifyResponse(async (event, stream) => {\n  \
+                 stream.write(String(performance.timeOrigin + performance.now()));\n  \
+                 await new Promise((r) => setTimeout(r, 20));\n  stream.end();\n});\n";
+    let kind = Kind {
+        label: "node-stream",
+        runtime: "nodejs20.x",
+        handler: "index.handler",
+        zip: zip(&[("index.js", code, 0o644)])?,
+        layers: Vec::new(),
+    };
+    create(conn, "stream-first-byte", &kind).await?;
+    conn.first_streamed_chunk("stream-first-byte").await?; // the cold start
+    let mut delays = Vec::new();
+    for _ in 0..settings.cold_runs.max(20) * 5 {
+        let (payload, at) = conn.first_streamed_chunk("stream-first-byte").await?;
+        let written: f64 = std::str::from_utf8(&payload)?.trim().parse()?;
+        let arrived = at.duration_since(std::time::UNIX_EPOCH)?.as_secs_f64() * 1000.0;
+        delays.push((arrived - written).max(0.0));
+    }
+    let delays = sorted(delays);
+    let p50 = percentile(&delays, 0.5);
+    Ok(Row {
+        what: "Streamed response, first byte: the function's write to the InvokeWithResponseStream caller's PayloadChunk (Node, warm)".into(),
+        median: ms(p50),
+        spread: format!("p90 {}, over {} invocations", ms(percentile(&delays, 0.9)), delays.len()),
+        target: "< 5 ms".into(),
+        ratio: format!("{:.2}× target", p50 / 5.0),
+    })
 }
 
 /// Back-to-back cold starts of each kind, right after CreateFunction.
