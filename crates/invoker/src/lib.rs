@@ -491,12 +491,16 @@ impl Invoker {
         }
     }
 
-    /// Resolves a runtime's interpreter in the background, so that the first cold start
-    /// of a function does not pay for probing it.
+    /// Resolves a runtime's interpreter in the background (and compiles Lamina's Java
+    /// client, for Java), so that the first cold start of a function does not pay for it.
     pub fn prepare(&self, runtime: model::Runtime) {
         let resolver = self.inner.resolver.clone();
+        let runtime_dir = self.inner.config.runtime_dir.clone();
         tokio::task::spawn_blocking(move || {
-            let _ = resolver.entry(runtime);
+            // Java's client is compiled now too (once), not by the first cold start.
+            if let Ok(runtimes::Entry::Jvm { javac, .. }) = resolver.entry(runtime) {
+                let _ = resolver.java_client(&runtime_dir, javac.as_deref());
+            }
         });
     }
 

@@ -1,6 +1,5 @@
 package lamina.runtime;
 
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -37,6 +36,10 @@ final class RuntimeApi {
     private Socket socket;
     private InputStream in;
     private OutputStream out;
+    /** What has been read from the socket and not yet parsed: {@code buf[pos..limit)}. */
+    private final byte[] buf = new byte[65536];
+    private int pos;
+    private int limit;
 
     RuntimeApi(String address) {
         int colon = address.lastIndexOf(':');
@@ -49,8 +52,10 @@ final class RuntimeApi {
             if (socket == null) {
                 socket = new Socket(host, port);
                 socket.setTcpNoDelay(true);
-                in = new BufferedInputStream(socket.getInputStream(), 65536);
+                in = socket.getInputStream();
                 out = socket.getOutputStream();
+                pos = 0;
+                limit = 0;
             }
             try {
                 return exchange(method, path, body, headers);
@@ -129,27 +134,55 @@ final class RuntimeApi {
         return new Response(code, got, data);
     }
 
+    private boolean fill() throws IOException {
+        if (pos == limit) {
+            pos = 0;
+            limit = 0;
+        }
+        if (limit == buf.length) {
+            System.arraycopy(buf, pos, buf, 0, limit - pos);
+            limit -= pos;
+            pos = 0;
+        }
+        int r = in.read(buf, limit, buf.length - limit);
+        if (r < 0) {
+            throw new EOFException("the Runtime API closed the connection");
+        }
+        limit += r;
+        return true;
+    }
+
     private String line() throws IOException {
-        StringBuilder b = new StringBuilder(64);
+        StringBuilder b = null;
         while (true) {
-            int c = in.read();
-            if (c < 0) {
-                throw new EOFException("the Runtime API closed the connection");
-            }
-            if (c == '\n') {
-                int n = b.length();
-                if (n > 0 && b.charAt(n - 1) == '\r') {
-                    b.setLength(n - 1);
+            for (int k = pos; k < limit; k++) {
+                if (buf[k] == '\n') {
+                    int end = k > pos && buf[k - 1] == '\r' ? k - 1 : k;
+                    String part = new String(buf, pos, end - pos, StandardCharsets.ISO_8859_1);
+                    pos = k + 1;
+                    if (b == null) {
+                        return part;
+                    }
+                    String whole = b.append(part).toString();
+                    return whole.endsWith("\r") ? whole.substring(0, whole.length() - 1) : whole;
                 }
-                return b.toString();
             }
-            b.append((char) c);
+            if (b == null) {
+                b = new StringBuilder();
+            }
+            b.append(new String(buf, pos, limit - pos, StandardCharsets.ISO_8859_1));
+            pos = limit;
+            fill();
         }
     }
 
     private byte[] exactly(int n) throws IOException {
         byte[] data = new byte[n];
         int off = 0;
+        int buffered = Math.min(n, limit - pos);
+        System.arraycopy(buf, pos, data, 0, buffered);
+        pos += buffered;
+        off += buffered;
         while (off < n) {
             int r = in.read(data, off, n - off);
             if (r < 0) {
