@@ -39,6 +39,12 @@ exports.handler = async () => {
 """
 
 
+SDK_MJS = """
+import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+export const handler = async () => (await new LambdaClient({}).send(new ListFunctionsCommand({}))).Functions.length;
+"""
+
+
 def test_the_sdk_is_inside_and_the_hosts_packages_are_not(lam):
     # python3.11 is the test virtualenv's own interpreter on this host, whose site-packages
     # hold pytest and boto3: neither comes from there.
@@ -53,6 +59,12 @@ def test_the_sdk_is_inside_and_the_hosts_packages_are_not(lam):
     r, body = invoke_json(lam, "sdk-js", {})
     assert "FunctionError" not in r, body
     assert sorted(body["functions"]) == ["sdk-js", "sdk-py"] and body["doc"] == "function"
+    # An ES module imports it too, as AWS's own examples do.
+    create(lam, "sdk-mjs", runtime="nodejs20.x", handler="index.handler", code=zip_bytes({"index.mjs": SDK_MJS}),
+           Timeout=30)
+    r, body = invoke_json(lam, "sdk-mjs", {})
+    assert "FunctionError" not in r, body
+    assert body == 3
 
 
 def host_python(version):

@@ -79,7 +79,10 @@ pub fn choose_sandbox(config: &Config, data: &std::path::Path) -> anyhow::Result
         .inspect_err(|e| tracing::warn!("{}: {e}; environments resolve only the system's hosts", hosts.display()))
         .map(|()| hosts.as_path());
     let freeze = config.sandbox.freeze_idle;
-    match sandbox::NamespaceSandbox::new(&helper, &scratch, &runtime_dir, freeze, isolated_network, hosts.ok()) {
+    // Node resolves `@aws-sdk/…` from `/node_modules` (after the package's own
+    // node_modules), in `require` and `import` alike: there the SDK layer's are.
+    let links = vec![("/node_modules".into(), invoker::sdk::node_modules(&sdk_dir(config)))];
+    match sandbox::NamespaceSandbox::new(&helper, &scratch, &runtime_dir, freeze, isolated_network, hosts.ok(), links) {
         Ok(s) => Ok(Arc::new(s)),
         Err(why) if config.sandbox.mode == SandboxMode::Auto => {
             tracing::warn!("cannot sandbox environments ({why}); running them UNSANDBOXED as plain processes");

@@ -415,6 +415,7 @@ impl NamespaceSandbox {
         freeze_idle: bool,
         isolated_network: bool,
         hosts: Option<&Path>,
+        links: Vec<(PathBuf, PathBuf)>,
     ) -> Result<Self, String> {
         if !nix::unistd::Uid::effective().is_root() {
             return Err("not running as root".into());
@@ -448,6 +449,9 @@ impl NamespaceSandbox {
                 system_binds.push(Bind { source, target: path });
             }
         }
+        // Links every environment's root has besides the system's (`/node_modules` → the
+        // SDK layer's, where Node finds packages for CommonJS and ES modules alike).
+        system_links.extend(links);
         remove_cell_dirs(scratch_root);
         let uids = Arc::new(UidPool::claim()?);
         let reaper = crate::reaper::Reaper::start(helper, &hierarchy.dirs())
