@@ -151,3 +151,28 @@ def test_doctor_names_what_serves_each_runtime(tmp_path):
         assert "/bin/java (" in lines["runtime java17"], lines["runtime java17"]
     assert lines["runtime dotnet8"].startswith("unavailable: ") or shutil.which("dotnet")
     assert lines["sdk"].startswith("boto3 and the AWS SDK v3 for Node.js, in ") or "install" in lines["sdk"]
+
+
+WRAPPED = """
+import os, sys
+
+def handler(event, context):
+    return {"wrapped": os.environ.get("WRAPPED_BY"), "argv0": sys.argv[0] if sys.argv else None}
+"""
+
+
+def test_an_exec_wrapper_starts_the_runtime(lam):
+    """AWS_LAMBDA_EXEC_WRAPPER: the runtime starts as the wrapper script with the runtime's
+    command line as its arguments."""
+    wrapper = "#!/bin/bash\nexport WRAPPED_BY=\"$(basename \"$0\") $#\"\nexec \"$@\"\n"
+    create(lam, "wrapped", runtime="python3.12", code=zip_bytes({"app.py": WRAPPED, "wrap.sh": (wrapper, 0o755)}),
+           Environment={"Variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/var/task/wrap.sh"}})
+    r, body = invoke_json(lam, "wrapped", {})
+    assert "FunctionError" not in r, body
+    name, count = body["wrapped"].split()
+    assert name == "wrap.sh" and int(count) >= 2  # the interpreter, its flags and the client
+    # A wrapper that is not there is the runtime's failure to start, in AWS's words.
+    create(lam, "badly-wrapped", runtime="python3.12", code=zip_bytes({"app.py": WRAPPED}),
+           Environment={"Variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/var/task/missing.sh"}})
+    r, body = invoke_json(lam, "badly-wrapped", {})
+    assert r["FunctionError"] == "Unhandled" and body["errorType"] == "Runtime.InvalidEntrypoint", body

@@ -10,9 +10,16 @@ impl Inner {
         let (entry, mounts) = self.unpack(f).await?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let layout = self.sandbox.layout(&id, &mounts);
-        let prestart = matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py" | "bootstrap.rb", .. });
+        let wrapper = exec_wrapper(f, &entry, &layout);
+        // A wrapped runtime starts under its wrapper: no runtime can be started ahead for it.
+        let prestart = wrapper.is_none()
+            && matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py" | "bootstrap.rb", .. });
         let substitute = entry.substitute().map(str::to_owned);
-        let (program, args) = entrypoint(entry, &mounts, &layout, f.config.memory_mb)?;
+        let (mut program, mut args) = entrypoint(entry, &mounts, &layout, f.config.memory_mb)?;
+        if let Some(wrapper) = wrapper {
+            args.insert(0, program.display().to_string());
+            program = wrapper;
+        }
         // Environments with a network of their own listen for their Runtime API inside it;
         // the others share the host's loopback, where Lamina listens for them.
         let host_listener = match self.sandbox.isolated_runtime_api() {
@@ -144,7 +151,6 @@ impl Inner {
             ("_HANDLER", c.handler.clone()),
             ("LAMBDA_TASK_ROOT", task_root.clone()),
             ("LAMBDA_RUNTIME_DIR", layout.runtime_dir.display().to_string()),
-            ("LAMINA_OPT_DIR", opt.clone()),
             ("TZ", ":UTC".to_owned()),
             ("LANG", "en_US.UTF-8".to_owned()),
             ("PATH", format!("/usr/local/bin:/usr/bin:/bin:{opt}/bin")),
@@ -153,6 +159,19 @@ impl Inner {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        // Where layers are, for Lamina's clients, when it is not `/opt` (unsandboxed).
+        if layout.opt_dir != std::path::Path::new("/opt") {
+            env.push(("LAMINA_OPT_DIR".into(), opt.clone()));
+        }
+        // AWS's java8.al2 and java11 also give the credentials under their older names (its
+        // later Java runtimes do not).
+        if matches!(c.runtime.as_str(), "java8.al2" | "java11") {
+            let key = env.iter().find(|(k, _)| k == "AWS_ACCESS_KEY_ID").map(|(_, v)| v.clone()).unwrap_or_default();
+            let secret =
+                env.iter().find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY").map(|(_, v)| v.clone()).unwrap_or_default();
+            env.push(("AWS_ACCESS_KEY".into(), key));
+            env.push(("AWS_SECRET_KEY".into(), secret));
+        }
         // The JSON log format, as AWS tells the runtimes.
         if c.logging.json {
             env.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
@@ -163,35 +182,52 @@ impl Inner {
         if let Some(exec_env) = c.runtime.execution_env() {
             env.push(("AWS_EXECUTION_ENV".into(), exec_env));
         }
-        // The SDK layer, last: the function's own packages and its layers come first.
+        // The SDK layer, after the function's own packages and its layers.
         let sdk = self.resolver.sdk();
+        let runtime_dir = layout.runtime_dir.display().to_string();
         if c.runtime.family() == model::RuntimeFamily::Node {
-            // As on AWS: a layer's node_modules for this Node major version, then any.
+            // AWS's: a layer's node_modules for this Node major version, then any, then the
+            // runtime's (the SDK: `node_modules` in the runtime directory leads to it).
             let major = c.runtime.as_str().trim_start_matches("nodejs").trim_end_matches(".x");
-            let mut path = format!("{opt}/nodejs/node{major}/node_modules:{opt}/nodejs/node_modules:{task_root}");
-            if let Some(sdk) = sdk {
-                path = format!("{path}:{}", crate::sdk::node_modules(sdk).display());
-            }
-            env.push(("NODE_PATH".into(), path));
+            env.push((
+                "NODE_PATH".into(),
+                format!(
+                    "{opt}/nodejs/node{major}/node_modules:{opt}/nodejs/node_modules:{runtime_dir}/node_modules:\
+                     {runtime_dir}:{task_root}"
+                ),
+            ));
         }
-        if let (model::RuntimeFamily::Python, Some(sdk)) = (c.runtime.family(), sdk) {
-            env.push(("LAMINA_SDK_PYTHON".into(), crate::sdk::python_dir(sdk).display().to_string()));
+        if c.runtime.family() == model::RuntimeFamily::Python {
+            env.push(("PYTHONPATH".into(), runtime_dir.clone()));
+            if let Some(sdk) = sdk {
+                env.push(("LAMINA_SDK_PYTHON".into(), crate::sdk::python_dir(sdk).display().to_string()));
+            }
+        }
+        // AWS starts these runtimes from a shell script in the task directory.
+        if matches!(
+            c.runtime.family(),
+            model::RuntimeFamily::Python | model::RuntimeFamily::Node | model::RuntimeFamily::Ruby
+        ) {
+            env.push(("PWD".into(), task_root.clone()));
+            env.push(("SHLVL".into(), "0".into()));
         }
         if c.runtime.family() == model::RuntimeFamily::Ruby {
             // As on AWS: the package and a layer's `ruby/lib` on the load path, the
             // package's bundled gems and a layer's `ruby/gems` on the gem path.
             let version = format!("{}.0", c.runtime.as_str().trim_start_matches("ruby"));
+            env.push(("GEM_HOME".into(), runtime_dir.clone()));
             env.push(("RUBYLIB".into(), format!("{task_root}:{opt}/ruby/lib")));
             env.push((
                 "GEM_PATH".into(),
                 format!("{task_root}/vendor/bundle/ruby/{version}:{opt}/ruby/gems/{version}"),
             ));
         }
-        if self.config.trusted_ca.is_some() {
+        // Node trusts Lamina's authority (AWS's Node runtimes set this variable too); other
+        // runtimes can point AWS_CA_BUNDLE at /var/runtime/ca-bundle.pem themselves, since
+        // AWS's environments carry no such variables.
+        if self.config.trusted_ca.is_some() && c.runtime.family() == model::RuntimeFamily::Node {
             let dir = &layout.runtime_dir;
-            for (name, file) in
-                [("AWS_CA_BUNDLE", CA_BUNDLE), ("SSL_CERT_FILE", CA_BUNDLE), ("NODE_EXTRA_CA_CERTS", LAMINA_CA)]
-            {
+            for (name, file) in [("NODE_EXTRA_CA_CERTS", LAMINA_CA)] {
                 if !c.environment.as_ref().is_some_and(|e| e.contains_key(name)) {
                     env.push((name.into(), dir.join(file).display().to_string()));
                 }
@@ -255,6 +291,23 @@ pub(crate) fn entrypoint(
             "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".to_owned(),
         )),
     }
+}
+
+/// `AWS_LAMBDA_EXEC_WRAPPER`: a managed runtime (not a custom one) starts as the wrapper
+/// script with the runtime's command line as its arguments, as AWS's runtimes start it. The
+/// path names a file inside the environment (`/var/task/…`, `/opt/…`).
+fn exec_wrapper(f: &Function, entry: &runtimes::Entry, layout: &sandbox::Layout) -> Option<PathBuf> {
+    if matches!(entry, runtimes::Entry::Bootstrap) {
+        return None;
+    }
+    let wrapper = f.config.environment.as_ref()?.get("AWS_LAMBDA_EXEC_WRAPPER")?;
+    let wrapper = std::path::Path::new(wrapper);
+    for (inside, at) in [("/var/task", &layout.task_root), ("/opt", &layout.opt_dir)] {
+        if let Ok(rest) = wrapper.strip_prefix(inside) {
+            return Some(at.join(rest));
+        }
+    }
+    Some(wrapper.to_owned())
 }
 
 /// The JVM's arguments, as AWS's Java runtimes start it: the heap at 85% of the function's

@@ -119,8 +119,8 @@ impl Drop for CredentialLease {
     }
 }
 
-/// In the runtime directory: the system's roots and Lamina's authority, for
-/// `AWS_CA_BUNDLE` and `SSL_CERT_FILE`; and the authority alone, for `NODE_EXTRA_CA_CERTS`.
+/// In the runtime directory: the system's roots and Lamina's authority (for a function to
+/// point `AWS_CA_BUNDLE` at); and the authority alone, for `NODE_EXTRA_CA_CERTS`.
 const CA_BUNDLE: &str = "ca-bundle.pem";
 const LAMINA_CA: &str = "lamina-ca.pem";
 
@@ -387,6 +387,16 @@ impl Invoker {
     /// Creates an invoker and starts its idle reaper. Must be called inside a tokio runtime.
     pub fn new(config: InvokerConfig, sandbox: Arc<dyn Sandbox>, code: CodeStore) -> std::io::Result<Self> {
         runtimes::install_clients(&config.runtime_dir)?;
+        if let Some(sdk) = &config.runtimes.sdk {
+            // `/var/runtime/node_modules`, where AWS's Node runtimes keep the SDK: a link to
+            // the SDK layer's (which environments see at its own path).
+            let link = config.runtime_dir.join("node_modules");
+            let target = sdk::node_modules(sdk);
+            if std::fs::read_link(&link).ok().as_deref() != Some(target.as_path()) {
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(&target, &link)?;
+            }
+        }
         if let Some(ca) = &config.trusted_ca {
             install_trust(&config.runtime_dir, ca)?;
         }

@@ -404,8 +404,7 @@ impl Resolver {
     /// The SDK layer, once any part of it is installed.
     pub(crate) fn sdk(&self) -> Option<&Path> {
         let sdk = self.commands.sdk.as_deref()?;
-        let (python, node) = crate::sdk::status(sdk);
-        (python || node).then_some(sdk)
+        crate::sdk::present(sdk).then_some(sdk)
     }
 
     fn probe_once(&self, candidate: &Path, family: RuntimeFamily) -> Option<Found> {

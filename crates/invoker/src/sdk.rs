@@ -58,19 +58,34 @@ pub fn node_modules(sdk: &Path) -> PathBuf {
     sdk.join("nodejs").join("node_modules")
 }
 
-/// What the layer holds: (boto3 ready, Node.js clients ready).
-pub fn status(sdk: &Path) -> (bool, bool) {
+/// What the layer holds: (boto3 ready, Node.js packages ready: [`NODE_PACKAGES`] and the
+/// `extra` ones the configuration adds).
+pub fn status(sdk: &Path, extra: &[String]) -> (bool, bool) {
     let python = PYTHON_VERSIONS.iter().all(|v| python_ready(sdk, v));
-    (python, node_modules(sdk).join("@aws-sdk/client-s3").is_dir())
+    let modules = node_modules(sdk).join("@aws-sdk");
+    let node = NODE_PACKAGES.iter().copied().chain(extra.iter().map(String::as_str)).all(|p| modules.join(p).is_dir());
+    (python, node)
+}
+
+/// Whether any part of the layer is installed (and so is shown to environments).
+pub fn present(sdk: &Path) -> bool {
+    python_dir(sdk).is_dir() || node_modules(sdk).is_dir()
+}
+
+/// Whether `name` can name a package of the `@aws-sdk` scope (`client-sfn`).
+pub fn valid_package(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Installs whatever part of the layer is missing, with `python` (its pip) and `npm`.
 /// Each part is installed beside its place and moved there whole, so that an environment
 /// never sees half of it and concurrent installers do not collide. Blocking; returns why a
 /// part could not be installed.
-pub fn install(sdk: &Path, python: &Path) -> Result<(), String> {
+pub fn install(sdk: &Path, python: &Path, extra: &[String]) -> Result<(), String> {
     std::fs::create_dir_all(sdk).map_err(|e| format!("{}: {e}", sdk.display()))?;
-    let (python_done, node_done) = status(sdk);
+    let (python_done, node_done) = status(sdk, extra);
     let mut failures = Vec::new();
     if !python_done {
         std::fs::create_dir_all(python_dir(sdk)).map_err(|e| format!("{}: {e}", sdk.display()))?;
@@ -86,6 +101,7 @@ pub fn install(sdk: &Path, python: &Path) -> Result<(), String> {
             if let Err(why) = run(&mut pip).and_then(|()| publish(&work, &python_dir(sdk).join(version))) {
                 failures.push(format!("boto3 for Python {version} functions: {why}"));
             }
+            let _ = std::fs::remove_dir_all(&work); // what a failed install left
         }
     }
     if !node_done {
@@ -102,15 +118,35 @@ pub fn install(sdk: &Path, python: &Path) -> Result<(), String> {
             "--prefix",
         ])
         .arg(&work)
-        .args(NODE_PACKAGES.iter().map(|p| format!("@aws-sdk/{p}@{NODE_SDK_VERSION}")));
-        if let Err(why) = run(&mut npm).and_then(|()| publish(&work, &sdk.join("nodejs"))) {
+        .args(
+            NODE_PACKAGES
+                .iter()
+                .copied()
+                .chain(extra.iter().map(String::as_str).filter(|p| valid_package(p)))
+                .map(|p| format!("@aws-sdk/{p}@{NODE_SDK_VERSION}")),
+        );
+        if let Err(why) = run(&mut npm).and_then(|()| replace(&work, &sdk.join("nodejs"))) {
             failures.push(format!("the AWS SDK v3 for Node.js functions: {why}"));
         }
+        let _ = std::fs::remove_dir_all(&work);
     }
     match failures.is_empty() {
         true => Ok(()),
         false => Err(failures.join("; ")),
     }
+}
+
+/// Puts a finished installation in the place of an older one (which lacked packages the
+/// configuration now names).
+fn replace(work: &Path, place: &Path) -> Result<(), String> {
+    if place.is_dir() {
+        let old = place.with_file_name(format!(".replaced-{}", std::process::id()));
+        std::fs::rename(place, &old).map_err(|e| format!("{}: {e}", place.display()))?;
+        let result = publish(work, place);
+        let _ = std::fs::remove_dir_all(&old);
+        return result;
+    }
+    publish(work, place)
 }
 
 fn run(command: &mut Command) -> Result<(), String> {
@@ -134,4 +170,29 @@ fn publish(work: &Path, place: &Path) -> Result<(), String> {
     };
     let _ = std::fs::remove_dir_all(work);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_names_of_the_aws_sdk_scope_are_installed() {
+        assert!(valid_package("client-sfn") && valid_package("lib-storage"));
+        for bad in ["", "client-sfn@1.0.0", "../x", "@evil/x", "Client", "a b"] {
+            assert!(!valid_package(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_layer_is_ready_when_every_package_named_is_there() {
+        let dir = std::env::temp_dir().join(format!("lamina-sdk-status-{}", std::process::id()));
+        for p in NODE_PACKAGES {
+            std::fs::create_dir_all(node_modules(&dir).join("@aws-sdk").join(p)).unwrap();
+        }
+        assert!(present(&dir));
+        assert_eq!(status(&dir, &[]), (false, true));
+        assert_eq!(status(&dir, &["client-sfn".to_owned()]), (false, false));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

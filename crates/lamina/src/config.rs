@@ -290,6 +290,9 @@ pub struct RuntimesConfig {
     pub sdk_dir: Option<PathBuf>,
     /// Install the SDK layer's missing parts from PyPI and npm when the server starts.
     pub install_sdk: bool,
+    /// More `@aws-sdk/…` packages for Node.js functions than the layer's own (the clients
+    /// of the services Lamina serves), e.g. `["client-sfn"]`.
+    pub sdk_node_packages: Vec<String>,
 }
 
 impl Default for Config {
@@ -333,6 +336,7 @@ impl Default for RuntimesConfig {
             strict: false,
             sdk_dir: None,
             install_sdk: true,
+            sdk_node_packages: Vec::new(),
         }
     }
 }
@@ -354,6 +358,11 @@ impl Config {
         anyhow::ensure!(self.functions.idle_timeout_secs > 0.0, "functions.idle_timeout_secs must be positive");
         anyhow::ensure!(self.functions.init_timeout_secs > 0.0, "functions.init_timeout_secs must be positive");
         anyhow::ensure!(self.functions.concurrency > 0, "functions.concurrency must be positive");
+        if let Some(bad) = self.runtimes.sdk_node_packages.iter().find(|p| !invoker::sdk::valid_package(p)) {
+            anyhow::bail!(
+                "runtimes.sdk_node_packages: {bad:?} is not an @aws-sdk package name (such as \"client-sfn\")"
+            );
+        }
         anyhow::ensure!(
             self.async_.retry_delays_secs.iter().all(|d| *d >= 0.0),
             "async.retry_delays_secs must not be negative"

@@ -37,13 +37,14 @@ pub fn sdk_dir(config: &Config) -> std::path::PathBuf {
 /// environment started meanwhile runs without them).
 fn install_sdk(config: &Config) {
     let dir = sdk_dir(config);
-    if !config.runtimes.install_sdk || invoker::sdk::status(&dir) == (true, true) {
+    let extra = config.runtimes.sdk_node_packages.clone();
+    if !config.runtimes.install_sdk || invoker::sdk::status(&dir, &extra) == (true, true) {
         return;
     }
     let python = config.runtimes.python.clone();
     std::thread::spawn(move || {
         tracing::info!(dir = %dir.display(), "installing the AWS SDKs for functions (boto3, the SDK v3 for Node.js)");
-        match invoker::sdk::install(&dir, &python) {
+        match invoker::sdk::install(&dir, &python, &extra) {
             Ok(()) => tracing::info!("the AWS SDKs for functions are installed"),
             Err(why) => tracing::warn!("the AWS SDKs for functions could not be installed: {why}"),
         }

@@ -120,7 +120,8 @@ fn main() -> anyhow::Result<()> {
         Command::InstallSdk(args) => {
             let config = args.config()?;
             let dir = lamina::sdk_dir(&config);
-            invoker::sdk::install(&dir, &config.runtimes.python).map_err(|why| anyhow::anyhow!(why))?;
+            invoker::sdk::install(&dir, &config.runtimes.python, &config.runtimes.sdk_node_packages)
+                .map_err(|why| anyhow::anyhow!(why))?;
             println!("the AWS SDKs for functions are in {}", dir.display());
             return Ok(());
         }
@@ -140,7 +141,7 @@ fn main() -> anyhow::Result<()> {
 
 fn doctor(config: &Config) -> anyhow::Result<()> {
     let sdk = lamina::sdk_dir(config);
-    match invoker::sdk::status(&sdk) {
+    match invoker::sdk::status(&sdk, &config.runtimes.sdk_node_packages) {
         (true, true) => println!("sdk: boto3 and the AWS SDK v3 for Node.js, in {}", sdk.display()),
         (python, node) => println!(
             "sdk: {} in {} (`lamina serve` installs what is missing from PyPI and npm; `lamina install-sdk` too)",

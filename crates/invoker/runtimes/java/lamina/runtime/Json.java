@@ -380,8 +380,10 @@ final class Json {
                 continue;
             }
             try {
+                // A public field of a class that is not public (Jackson reads it too).
+                f.setAccessible(true);
                 out.put(f.getName(), f.get(bean));
-            } catch (IllegalAccessException e) {
+            } catch (IllegalAccessException | RuntimeException e) {
                 // not readable: left out
             }
         }
