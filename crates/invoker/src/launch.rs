@@ -222,12 +222,14 @@ impl Inner {
                 format!("{task_root}/vendor/bundle/ruby/{version}:{opt}/ruby/gems/{version}"),
             ));
         }
-        // Node trusts Lamina's authority (AWS's Node runtimes set this variable too); other
-        // runtimes can point AWS_CA_BUNDLE at /var/runtime/ca-bundle.pem themselves, since
-        // AWS's environments carry no such variables.
-        if self.config.trusted_ca.is_some() && c.runtime.family() == model::RuntimeFamily::Node {
+        // Functions trust Lamina's authority, so that the `https://` endpoints AWS's
+        // examples build (a WebSocket API's `@connections`) answer them. AWS's environments
+        // have no AWS_CA_BUNDLE or SSL_CERT_FILE: the one difference in their variables.
+        if self.config.trusted_ca.is_some() {
             let dir = &layout.runtime_dir;
-            for (name, file) in [("NODE_EXTRA_CA_CERTS", LAMINA_CA)] {
+            for (name, file) in
+                [("AWS_CA_BUNDLE", CA_BUNDLE), ("SSL_CERT_FILE", CA_BUNDLE), ("NODE_EXTRA_CA_CERTS", LAMINA_CA)]
+            {
                 if !c.environment.as_ref().is_some_and(|e| e.contains_key(name)) {
                     env.push((name.into(), dir.join(file).display().to_string()));
                 }

@@ -119,8 +119,8 @@ impl Drop for CredentialLease {
     }
 }
 
-/// In the runtime directory: the system's roots and Lamina's authority (for a function to
-/// point `AWS_CA_BUNDLE` at); and the authority alone, for `NODE_EXTRA_CA_CERTS`.
+/// In the runtime directory: the system's roots and Lamina's authority, for
+/// `AWS_CA_BUNDLE` and `SSL_CERT_FILE`; and the authority alone, for `NODE_EXTRA_CA_CERTS`.
 const CA_BUNDLE: &str = "ca-bundle.pem";
 const LAMINA_CA: &str = "lamina-ca.pem";
 
