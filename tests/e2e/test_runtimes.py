@@ -176,3 +176,19 @@ def test_an_exec_wrapper_starts_the_runtime(lam):
            Environment={"Variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/var/task/missing.sh"}})
     r, body = invoke_json(lam, "badly-wrapped", {})
     assert r["FunctionError"] == "Unhandled" and body["errorType"] == "Runtime.InvalidEntrypoint", body
+
+
+def test_without_the_sdk_layer_a_function_says_so(tmp_path):
+    from conftest import CONFIG
+    empty = tmp_path / "no-sdk"
+    server = Lamina(tmp_path / "bare", config=CONFIG + "\n[runtimes]\ninstall_sdk = false\n",
+                    env={"LAMINA_SDK_DIR": str(empty)}).start()
+    try:
+        lam = server.client()
+        create(lam, "no-sdk", runtime="python3.11", code=zip_bytes({"app.py": SDK_PY}))
+        r = lam.invoke(FunctionName="no-sdk", Payload=b"{}", LogType="Tail")
+        assert r["FunctionError"] == "Unhandled"
+        assert json.loads(r["Payload"].read())["errorType"] == "ModuleNotFoundError"
+        assert f"Lamina: boto3 is not in this host's SDK layer ({empty}) yet" in log_of(r)
+    finally:
+        server.stop()

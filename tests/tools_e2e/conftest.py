@@ -12,3 +12,4 @@ sys.modules["e2e_harness"] = harness
 _spec.loader.exec_module(harness)
 
 lamina = harness.lamina
+sdk_layer = harness.sdk_layer

@@ -19,6 +19,8 @@ pub fn run(root: &Path) -> Result<()> {
     let mut child = Command::new(root.join("target/debug/lamina"))
         .args(["serve", "--port", "0", "--sandbox", "process", "--request-log", "off", "--data-dir"])
         .arg(&data)
+        // The shared SDK layer: a fresh data directory's own would be installed meanwhile.
+        .env("LAMINA_SDK_DIR", root.join("target/sdk-layer"))
         .env("LAMINA_LOG", "error")
         .stdout(Stdio::piped())
         .spawn()

@@ -56,6 +56,11 @@ impl Inner {
         if let Some(line) = &substitute {
             logs.line(line);
         }
+        // And when the SDK AWS's runtime carries is not there (not installed yet, or the
+        // registries are out of reach).
+        if let Some(line) = self.missing_sdk(f.config.runtime) {
+            logs.line(&line);
+        }
         let (api, init_error) = serve_runtime_api(host_listener, &mut process).await?;
         self.started.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(function = %f.name, pid = process.pid(), "environment started");
@@ -76,6 +81,23 @@ impl Inner {
             _credentials: credentials,
             deadline: tokio::time::Instant::now(),
         })
+    }
+
+    /// The notice for an environment whose runtime carries the AWS SDK on AWS (Python,
+    /// Node.js) while the SDK layer lacks it.
+    fn missing_sdk(&self, runtime: model::Runtime) -> Option<String> {
+        let sdk = self.config.runtimes.sdk.as_deref()?;
+        let (python, node) = crate::sdk::status(sdk, &[]);
+        let missing = match runtime.family() {
+            model::RuntimeFamily::Python if !python => "boto3",
+            model::RuntimeFamily::Node if !node => "the AWS SDK v3",
+            _ => return None,
+        };
+        Some(format!(
+            "Lamina: {missing} is not in this host's SDK layer ({}) yet; `lamina install-sdk` installs it from the \
+             package registries",
+            sdk.display()
+        ))
     }
 
     /// The runtime's entry and the environment's mounts: the function's package and its
