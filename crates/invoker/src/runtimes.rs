@@ -422,6 +422,17 @@ impl Resolver {
             _ => return Some(self.entry(runtime).map(|e| e.substitute().map(str::to_owned))),
         }
         let cached = self.cache.lock().get(runtime.as_str()).cloned()?;
+        // A JVM without a javac to compile Lamina's client (none compiled yet) cannot run.
+        if let Ok((java, _)) = &cached {
+            let compiled = matches!(self.java_client.lock().as_ref(), Some(Ok(_)));
+            if runtime.family() == RuntimeFamily::Java && !compiled && self.javac_for(java).is_none() {
+                return Some(Err(Unavailable(format!(
+                    "The runtime {runtime} is not available on this Lamina host: it has a Java runtime ({}) but no \
+                     javac to compile Lamina's Java runtime client; install a JDK.",
+                    java.display()
+                ))));
+            }
+        }
         Some(cached.map(|(interpreter, version)| self.substitute(runtime, &interpreter, &version)))
     }
 
