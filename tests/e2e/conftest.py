@@ -10,6 +10,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 import urllib.request
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,17 +54,24 @@ class Lamina:
         self.port = None
 
     def start(self):
-        self.proc = subprocess.Popen(
-            [LAMINA_BIN, "serve", "--port", str(self.port or 0), "--data-dir", str(self.data_dir),
-             "--config", str(self.config_path)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            # A secret in Lamina's own environment: functions must never see it.
-            env=dict(os.environ, LAMINA_TEST_SECRET="do-not-leak", **self.env),
-        )
-        line = self.proc.stdout.readline()
-        if not line.startswith("lamina listening on "):
+        # A restart takes the port back. Between a `kill -9` and the new start, another
+        # process's connection may briefly hold it as its own (ephemeral) port: the start
+        # is tried again until the port is free, for a few seconds at most.
+        for attempt in range(50):
+            self.proc = subprocess.Popen(
+                [LAMINA_BIN, "serve", "--port", str(self.port or 0), "--data-dir", str(self.data_dir),
+                 "--config", str(self.config_path)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                # A secret in Lamina's own environment: functions must never see it.
+                env=dict(os.environ, LAMINA_TEST_SECRET="do-not-leak", **self.env),
+            )
+            line = self.proc.stdout.readline()
+            if line.startswith("lamina listening on "):
+                break
             err = self.proc.stderr.read() if self.proc.poll() is not None else ""
-            raise RuntimeError(f"lamina did not start: {line!r} {err}")
+            if not (self.port and "Address already in use" in err and attempt < 49):
+                raise RuntimeError(f"lamina did not start: {line!r} {err}")
+            time.sleep(0.1)
         self.port = int(line.rsplit(":", 1)[1])
         # Testcontainers waits for this line: it comes once requests are accepted.
         self.ready_line = self.proc.stdout.readline()
