@@ -26,6 +26,8 @@ use rows::{drain_row, main_rows, sandbox_rows, sqs_rows};
 mod auth;
 #[path = "bench_cloudformation.rs"]
 mod cloudformation;
+#[path = "bench_events.rs"]
+mod events;
 #[path = "bench_gateway.rs"]
 mod gateway;
 #[path = "bench_logs.rs"]
@@ -45,6 +47,8 @@ struct Settings {
     ws_connections: usize,
     /// How much the log-flood function prints.
     flood_megabytes: u64,
+    /// Minutes a scheduled rule is watched for.
+    ticks: usize,
 }
 
 struct Server {
@@ -574,6 +578,25 @@ async fn per_second(tasks: Vec<tokio::task::JoinHandle<Result<u64>>>) -> Result<
     Ok(total as f64 / start.elapsed().as_secs_f64())
 }
 
+/// `2026-01-02T03:04:05Z` as ms since the epoch.
+fn iso_ms(t: &str) -> Option<i64> {
+    let b = t.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[10] != b'T' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| t.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400) + hh * 3600 + mm * 60 + ss) * 1000)
+}
+
 fn uuid_suffix() -> String {
     format!(
         "{:x}",
@@ -786,6 +809,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let server = start_server_with(root, "namespace", "cloudformation", "")?;
     rows.extend(rt.block_on(cloudformation::rows(&server, &settings))?);
     drop(server);
+    let server = start_server_with(root, "namespace", "events", "")?;
+    rows.extend(rt.block_on(events::rows(server.addr, settings.throughput_secs * 2.0, settings.ticks))?);
+    drop(server);
     // Authenticated mode against open mode: two fresh servers, the same function.
     let open = start_server_with(root, "namespace", "open", "[functions]\nidle_timeout_secs = 600\n")?;
     let secured = start_server_with(root, "namespace", "sigv4", &auth::config())?;
@@ -823,6 +849,7 @@ impl Settings {
                 density_envs: 100,
                 ws_connections: 10_000,
                 flood_megabytes: 128,
+                ticks: 1,
             }
         } else {
             Settings {
@@ -834,6 +861,7 @@ impl Settings {
                 density_envs: 1_000,
                 ws_connections: 100_000,
                 flood_megabytes: 1024,
+                ticks: 2,
             }
         }
     }
@@ -955,6 +983,13 @@ fn only(
     if args.iter().any(|a| a == "--cloudformation-only") {
         let server = start_server_with(root, "namespace", "cloudformation", "")?;
         for r in rt.block_on(cloudformation::rows(&server, settings))? {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(true);
+    }
+    if args.iter().any(|a| a == "--events-only") {
+        let server = start_server_with(root, "namespace", "events", "")?;
+        for r in rt.block_on(events::rows(server.addr, settings.throughput_secs * 2.0, settings.ticks))? {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
         }
         return Ok(true);

@@ -214,6 +214,10 @@ pub(crate) fn service_error(err: &GatewayError) -> ServiceError {
 
 /// Every request to API Gateway's REST API control plane.
 pub(crate) async fn handle(State(s): State<ApiState>, req: Request) -> Response {
+    // Scheduler's tags share API Gateway's `/tags/{arn}`: its signature's scope tells.
+    if crate::signed_service(req.headers()).as_deref() == Some("scheduler") {
+        return crate::scheduler_api::handle(State(s), req).await;
+    }
     serve(s, req, "apigateway").await
 }
 

@@ -30,6 +30,8 @@ pub(crate) const SERVED: &[&str] = &[
     "cloudformation",
     "cloudcontrol",
     "ecr",
+    "events",
+    "scheduler",
 ];
 
 /// The largest body read to answer a request no handler took.

@@ -138,6 +138,23 @@ impl Operations for Internal {
                         })
                 }
                 "apigateway" | "apigatewayv2" => gateway(&s, caller, service, operation, input).await,
+                "events" if operation == "PutEvents" => {
+                    crate::events_api::put_events(&s.events, &caller, &input).await.map_err(refused)
+                }
+                "events" => {
+                    let (events, op) = (s.events.clone(), operation.to_owned());
+                    tokio::task::spawn_blocking(move || crate::events_api::run(&events, &caller, &op, &input))
+                        .await
+                        .map_err(stopped)?
+                        .map_err(refused)
+                }
+                "scheduler" => {
+                    let (events, op) = (s.events.clone(), operation.to_owned());
+                    tokio::task::spawn_blocking(move || crate::scheduler_api::run(&events, &caller, &op, &input))
+                        .await
+                        .map_err(stopped)?
+                        .map_err(|e| refused(crate::scheduler_api::service_error(&e)))
+                }
                 other => Err(refused(ServiceError::not_implemented(other, operation))),
             }
         })

@@ -44,6 +44,7 @@ mod cloudformation_api;
 mod code_urls;
 mod ecr_api;
 mod edge;
+mod events_api;
 mod iam_api;
 mod ingress;
 mod internal;
@@ -58,6 +59,7 @@ mod lambda_urls;
 mod lambda_versions;
 mod logs_api;
 mod s3_api;
+mod scheduler_api;
 mod sns_api;
 mod sqs_api;
 mod ssm_api;
@@ -150,6 +152,8 @@ pub struct ApiState {
     pub s3: s3::S3Service,
     /// CloudFormation.
     pub cloudformation: cloudformation::CloudFormationService,
+    /// EventBridge and Scheduler.
+    pub events: events::EventsService,
     /// How callers map to accounts and regions (shared: the state is cloned per request).
     pub callers: std::sync::Arc<CallerPolicy>,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -194,6 +198,7 @@ async fn advance_clock(
             s.lambda.queue().advance_clock(std::time::Duration::from_secs_f64(secs));
             s.sqs.advance_clock(std::time::Duration::ZERO);
             s.s3.clock_moved();
+            s.events.clock_moved();
             StatusCode::NO_CONTENT.into_response()
         }
         _ => ingress::unserved(req).await,
@@ -289,6 +294,12 @@ struct JsonService {
 
 const JSON_SERVICES: &[JsonService] = &[
     JsonService { prefix: "AmazonSSM.", service: "ssm", max_body: ssm_api::MAX_BODY, too_large: "ValidationException" },
+    JsonService {
+        prefix: "AWSEvents.",
+        service: "events",
+        max_body: events_api::MAX_BODY,
+        too_large: "ValidationException",
+    },
     JsonService {
         prefix: "CloudApiService.",
         service: "cloudcontrol",
@@ -391,6 +402,7 @@ async fn modelled(
         "cloudformation" => cloudformation_api::OPERATIONS,
         "cloudcontrol" => cloudformation_api::CONTROL_OPERATIONS,
         "ecr" => ecr_api::OPERATIONS,
+        "events" => events_api::OPERATIONS,
         _ => iam_api::OPERATIONS,
     };
     let (model, input) = match ingress::read(service, q, parts, body, served) {
@@ -448,6 +460,18 @@ async fn modelled(
             tokio::task::spawn_blocking(move || ecr_api::run(&ecr, &caller, &op, &value)).await.unwrap_or_else(|e| {
                 Err(ecr_api::service_error(&ecr::EcrError::Server(format!("the operation stopped: {e}"))))
             })
+        }
+        "events" if op == "PutEvents" => events_api::put_events(&s.events, &caller, &input.value).await,
+        "events" => {
+            // Every change writes the store: off the async workers.
+            let (events, op, value) = (s.events.clone(), op.to_owned(), input.value.clone());
+            tokio::task::spawn_blocking(move || events_api::run(&events, &caller, &op, &value)).await.unwrap_or_else(
+                |e| {
+                    Err(events_api::service_error(&events::EventsError::Internal(format!(
+                        "the operation stopped: {e}"
+                    ))))
+                },
+            )
         }
         _ => {
             let principal = sts_api::identity(&s.callers, parts).1;
@@ -518,6 +542,14 @@ pub fn router(state: ApiState) -> Router {
     let modelled = rooted(modelled, "lambda", lambda_api::handle);
     let modelled = rooted(modelled, "apigateway", apigw_api::handle);
     let modelled = rooted(modelled, "apigatewayv2", apigw_api::handle_v2);
+    // Scheduler's roots but `/tags`, which API Gateway's handler hands on by signature.
+    let mut modelled = modelled;
+    let taken = ingress::path_roots("apigateway");
+    for root in ingress::path_roots("scheduler").difference(&taken) {
+        modelled = modelled
+            .route(&format!("/{root}"), axum::routing::any(scheduler_api::handle))
+            .route(&format!("/{root}/{{*rest}}"), axum::routing::any(scheduler_api::handle));
+    }
     Router::new()
         .merge(modelled)
         .route("/_lamina/clock", axum::routing::post(advance_clock))
@@ -525,6 +557,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/_lamina/health", axum::routing::get(ingress::health))
         .route("/_localstack/health", axum::routing::get(ingress::localstack_health))
         .route("/_lamina/sns/{file}", axum::routing::get(sns_certificate))
+        .route("/_lamina/events/emit", axum::routing::post(events_api::emit))
+        .route("/_lamina/events/templates", axum::routing::get(events_api::templates))
         .route("/", axum::routing::post(root_post).get(root_get))
         .route("/{account}/{queue}", axum::routing::post(queue_post).get(queue_post))
         .fallback(ingress::unserved)

@@ -24,6 +24,8 @@ pub(crate) fn service_error(e: &LogsError) -> ServiceError {
         LogsError::InvalidParameter(_) => "InvalidParameterException",
         LogsError::Serialization(_) => "SerializationException",
         LogsError::ServiceUnavailable(_) => "ServiceUnavailableException",
+        LogsError::LimitExceeded(_) => "LimitExceededException",
+        LogsError::AccessDenied(_) => "AccessDeniedException",
     };
     ServiceError::new(code, e.to_string())
 }
@@ -65,6 +67,12 @@ struct Wire {
     end_time: Option<i64>,
     start_from_head: Option<bool>,
     filter_pattern: Option<String>,
+    filter_name: Option<String>,
+    filter_name_prefix: Option<String>,
+    destination_arn: Option<String>,
+    role_arn: Option<String>,
+    distribution: Option<String>,
+    apply_on_transformed_logs: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -140,7 +148,7 @@ fn arn_group(arn: &str) -> Result<String, LogsError> {
     logs::group_name(None, Some(arn))
 }
 
-pub(crate) const OPERATIONS: [&str; 17] = [
+pub(crate) const OPERATIONS: [&str; 20] = [
     "CreateLogGroup",
     "DescribeLogGroups",
     "DeleteLogGroup",
@@ -158,6 +166,9 @@ pub(crate) const OPERATIONS: [&str; 17] = [
     "ListTagsForResource",
     "TagResource",
     "UntagResource",
+    "PutSubscriptionFilter",
+    "DescribeSubscriptionFilters",
+    "DeleteSubscriptionFilter",
 ];
 
 /// Runs one operation on its input tree.
@@ -224,6 +235,47 @@ fn dispatch(s: &LogsService, c: &Caller, operation: &str, input: &Value) -> Resu
         "UntagResource" => {
             let name = arn_group(&required(w.resource_arn, "resourceArn")?)?;
             s.retag(c, &name, BTreeMap::new(), &required(w.tag_keys, "tagKeys")?)?;
+            Ok(json!({}))
+        }
+        "PutSubscriptionFilter" => {
+            let filter = logs::NewFilter {
+                group: required(w.log_group_name, "logGroupName")?,
+                name: required(w.filter_name, "filterName")?,
+                pattern: required(w.filter_pattern, "filterPattern")?,
+                destination: required(w.destination_arn, "destinationArn")?,
+                role_arn: w.role_arn,
+                distribution: w.distribution,
+                apply_on_transformed: w.apply_on_transformed_logs.unwrap_or(false),
+            };
+            s.put_subscription(c, filter)?;
+            Ok(json!({}))
+        }
+        "DescribeSubscriptionFilters" => {
+            let group = required(w.log_group_name, "logGroupName")?;
+            let all = s.subscriptions(c, &group, w.filter_name_prefix.as_deref())?;
+            let filters: Vec<Value> = all
+                .iter()
+                .map(|f| {
+                    let mut o = json!({
+                        "filterName": f.name,
+                        "logGroupName": group,
+                        "filterPattern": f.pattern,
+                        "destinationArn": f.destination,
+                        "distribution": f.distribution,
+                        "applyOnTransformedLogs": f.apply_on_transformed,
+                        "creationTime": f.created_ms,
+                    });
+                    if let Some(r) = &f.role_arn {
+                        o["roleArn"] = json!(r);
+                    }
+                    o
+                })
+                .collect();
+            Ok(json!({ "subscriptionFilters": filters }))
+        }
+        "DeleteSubscriptionFilter" => {
+            let group = required(w.log_group_name, "logGroupName")?;
+            s.delete_subscription(c, &group, &required(w.filter_name, "filterName")?)?;
             Ok(json!({}))
         }
         other => unreachable!("{other} is not in OPERATIONS"),

@@ -23,6 +23,14 @@ pub enum ServicePrincipal {
     Sns,
     /// S3: a bucket's event notification.
     S3,
+    /// EventBridge: a rule's target.
+    Events,
+    /// CloudWatch Logs: a log group's subscription filter (its policy may name the
+    /// regional principal, `logs.<region>.amazonaws.com`).
+    Logs,
+    /// EventBridge Scheduler: a schedule's target, reached with the schedule's role, which
+    /// (IAM not being enforced) the function's resource policy does not decide.
+    Scheduler,
 }
 
 impl ServicePrincipal {
@@ -32,6 +40,9 @@ impl ServicePrincipal {
             ServicePrincipal::ApiGateway => "apigateway.amazonaws.com",
             ServicePrincipal::Sns => "sns.amazonaws.com",
             ServicePrincipal::S3 => "s3.amazonaws.com",
+            ServicePrincipal::Events => "events.amazonaws.com",
+            ServicePrincipal::Logs => "logs.amazonaws.com",
+            ServicePrincipal::Scheduler => "scheduler.amazonaws.com",
         }
     }
 }
@@ -104,15 +115,32 @@ impl LambdaService {
         f: &Arc<Function>,
         shown: Option<&str>,
     ) -> bool {
-        if !self.authorize_services {
+        if !self.authorize_services || principal == ServicePrincipal::Scheduler {
             return true;
         }
-        let who = Principal::Service {
-            service: principal.id(),
-            source_arn,
-            source_account: source_arn.split(':').nth(4).unwrap_or(""),
-        };
-        self.policy_allows(f, shown, who, policy::INVOKE)
+        let source_account = source_arn.split(':').nth(4).unwrap_or("");
+        let who = Principal::Service { service: principal.id(), source_arn, source_account };
+        if self.policy_allows(f, shown, who, policy::INVOKE) {
+            return true;
+        }
+        // CloudWatch Logs is named by its regional principal too.
+        let regional = format!("logs.{}.amazonaws.com", source_arn.split(':').nth(3).unwrap_or(""));
+        principal == ServicePrincipal::Logs
+            && self.policy_allows(
+                f,
+                shown,
+                Principal::Service { service: &regional, source_arn, source_account },
+                policy::INVOKE,
+            )
+    }
+
+    /// The log group a function (by ARN, possibly qualified) writes to; `None` if there is
+    /// no such function.
+    pub fn log_group_of(&self, function_arn: &str) -> Option<String> {
+        let r = FunctionRef::parse(function_arn, "functionName").ok()?;
+        let (account, region) = (r.account?, r.region?);
+        let qualifier = r.qualifier.as_ref().map(Qualifier::as_str);
+        self.resolve_key(&Key::new(account, region, &r.name), qualifier).ok().map(|(f, _)| f.log_group())
     }
 
     /// Invokes the function behind the URL `url_id` synchronously with `payload`, for

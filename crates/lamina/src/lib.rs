@@ -236,6 +236,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     let destinations = lambda::Destinations::new(sqs.clone(), sns.clone());
     let lambda = lambda::LambdaService::start(store, code, invoker.clone(), settings, destinations)?;
     sns.deliver_to_functions(Arc::new(lambda.clone()));
+    logs.deliver_subscriptions(Arc::new(sinks::LogSubscriptions(lambda.clone())));
     lambda.start_event_sources(sqs.clone()).map_err(|e| anyhow::anyhow!("starting event source mappings: {e}"))?;
     let gateway = apigateway::GatewayService::start(
         database.clone(),
@@ -249,7 +250,11 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     let iam = iam::IamService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting IAM: {e}"))?;
     let (ssm, s3) = start_ssm_and_s3(&database, &data, clock.clone())?;
     lambda.read_code_from(Arc::new(sinks::S3Code(s3.clone())));
-    let targets = sinks::S3Events { sqs: sqs.clone(), sns: sns.clone(), lambda: lambda.clone() };
+    let events =
+        events::EventsService::open(Arc::new(store::EventStore::open(&data.join("events.db"))?), clock.clone())
+            .map_err(|e| anyhow::anyhow!("starting EventBridge: {e}"))?;
+    let targets =
+        sinks::S3Events { sqs: sqs.clone(), sns: sns.clone(), lambda: lambda.clone(), events: events.clone() };
     s3.deliver_events(Arc::new(targets));
     s3.expire_objects();
     // IAM users' access keys act as their users, in either auth mode.
@@ -271,6 +276,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         ecr,
         s3,
         cloudformation: cloudformation.clone(),
+        events: events.clone(),
         callers: Arc::new(aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
@@ -283,12 +289,22 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     // CloudFormation makes resources through the services' operations; the server holds
     // them for as long as it runs.
     let services = Arc::new(state.clone());
-    cloudformation.connect(Arc::new(aws_api::Internal::new(&services)));
+    let operations = Arc::new(aws_api::Internal::new(&services));
+    cloudformation.connect(operations.clone());
+    events.start(Arc::new(sinks::EventTargets {
+        sqs: services.sqs.clone(),
+        sns: services.sns.clone(),
+        lambda: services.lambda.clone(),
+        plane: services.plane.clone(),
+        logs: services.logs.clone(),
+        operations,
+        host: format!("localhost:{}", local.port()),
+    }));
     let app = aws_api::router(state);
     if config.async_.adjustable_clock {
         tracing::warn!(
-            "async.adjustable_clock is on: POST /_lamina/clock moves the clock of the async queue, SQS and S3's \
-             lifecycle forward"
+            "async.adjustable_clock is on: POST /_lamina/clock moves the clock of the async queue, SQS, S3's \
+             lifecycle, EventBridge's schedules and Scheduler forward"
         );
     }
     tracing::info!(data_dir = %data.display(), "state directory");
@@ -391,4 +407,44 @@ fn plane_settings(config: &Config, logs: &logs::LogsService) -> gateway::PlaneSe
             max_duration: Duration::from_secs_f64(config.websocket.max_connection_secs),
         },
     }
+}
+
+/// One plain HTTP/1.1 request to a running server (`lamina events …`): `endpoint` is
+/// `http://host:port`; the answer's status and body.
+pub fn local_request(endpoint: &str, method: &str, path: &str, body: &str) -> anyhow::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let authority = endpoint
+        .strip_prefix("http://")
+        .ok_or_else(|| anyhow::anyhow!("the endpoint must be an http:// URL: {endpoint}"))?
+        .trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(authority).with_context(|| format!("connecting to {endpoint}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes())?;
+    let mut raw = Vec::new();
+    stream.take(16 * 1024 * 1024).read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, rest) = text.split_once("\r\n\r\n").ok_or_else(|| anyhow::anyhow!("no HTTP answer from {endpoint}"))?;
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let chunked = head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
+    let body = if chunked { dechunk(rest) } else { rest.to_owned() };
+    Ok((status, body))
+}
+
+/// A chunked body's data.
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
 }

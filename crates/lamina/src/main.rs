@@ -27,6 +27,53 @@ enum Command {
     /// Install the AWS SDKs functions import (boto3, the SDK v3 for Node.js) into the SDK
     /// layer, as `serve` does in the background, and exit.
     InstallSdk(ServeArgs),
+    /// EventBridge: emit AWS services' events onto a running server's buses.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Put an AWS service's event (EC2's, Auto Scaling's, ECS's, …) on a bus, as that
+    /// service would: its `aws.` source is let in. Prints PutEvents' answer.
+    Emit(EmitArgs),
+    /// List the templates `emit --template` takes, with their default detail.
+    Templates {
+        /// The running server.
+        #[arg(long, env = "LAMINA_ENDPOINT", default_value = "http://127.0.0.1:4566")]
+        endpoint: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct EmitArgs {
+    /// The running server.
+    #[arg(long, env = "LAMINA_ENDPOINT", default_value = "http://127.0.0.1:4566")]
+    endpoint: String,
+    /// A template of the catalogue (`lamina events templates`).
+    #[arg(long)]
+    template: Option<String>,
+    /// The event's `source` (`aws.ec2`).
+    #[arg(long)]
+    source: Option<String>,
+    /// The event's `detail-type`.
+    #[arg(long)]
+    detail_type: Option<String>,
+    /// The event's `detail`, JSON (merged over a template's).
+    #[arg(long)]
+    detail: Option<String>,
+    /// A resource ARN of the event (repeatable).
+    #[arg(long = "resource")]
+    resources: Vec<String>,
+    /// The bus (default: the account's default bus).
+    #[arg(long)]
+    event_bus_name: Option<String>,
+    /// The account (default: the server's).
+    #[arg(long)]
+    account: Option<String>,
+    /// The region (default: the server's).
+    #[arg(long)]
+    region: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -115,6 +162,7 @@ fn main() -> anyhow::Result<()> {
     }
     let cli = Cli::parse();
     let (args, doctor_only) = match cli.command {
+        Command::Events(command) => return events(command),
         Command::Serve(args) => (args, false),
         Command::Doctor(args) => (args, true),
         Command::InstallSdk(args) => {
@@ -137,6 +185,42 @@ fn main() -> anyhow::Result<()> {
         return doctor(&config);
     }
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
+}
+
+/// `lamina events …`: a request to a running server's own endpoint.
+fn events(command: EventsCommand) -> anyhow::Result<()> {
+    let (endpoint, method, path, body) = match command {
+        EventsCommand::Templates { endpoint } => (endpoint, "GET", "/_lamina/events/templates", String::new()),
+        EventsCommand::Emit(a) => {
+            let mut body = serde_json::Map::new();
+            let detail = match a.detail {
+                Some(d) => Some(serde_json::from_str::<serde_json::Value>(&d).context("--detail is not JSON")?),
+                None => None,
+            };
+            let given = [
+                ("Template", a.template.map(serde_json::Value::from)),
+                ("Source", a.source.map(serde_json::Value::from)),
+                ("DetailType", a.detail_type.map(serde_json::Value::from)),
+                ("Detail", detail),
+                ("Resources", (!a.resources.is_empty()).then(|| serde_json::Value::from(a.resources))),
+                ("EventBusName", a.event_bus_name.map(serde_json::Value::from)),
+                ("Account", a.account.map(serde_json::Value::from)),
+                ("Region", a.region.map(serde_json::Value::from)),
+            ];
+            for (k, v) in given {
+                if let Some(v) = v {
+                    body.insert(k.to_owned(), v);
+                }
+            }
+            (a.endpoint, "POST", "/_lamina/events/emit", serde_json::Value::Object(body).to_string())
+        }
+    };
+    let (status, answer) = lamina::local_request(&endpoint, method, path, &body)?;
+    println!("{answer}");
+    if !(200..300).contains(&status) {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 fn doctor(config: &Config) -> anyhow::Result<()> {

@@ -1,6 +1,8 @@
 //! Adapters that only forward: functions' output, SNS's delivery logs and stages' access
 //! logs into CloudWatch Logs, functions' credentials to the authenticator, packages
-//! named by S3 location from S3, and S3's event notifications to SQS, SNS and Lambda.
+//! named by S3 location from S3, S3's event notifications to SQS, SNS, Lambda and
+//! EventBridge, EventBridge's and Scheduler's deliveries to their targets, and CloudWatch
+//! Logs' subscriptions to Lambda.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -82,6 +84,7 @@ pub(crate) struct S3Events {
     pub(crate) sqs: sqs::SqsService,
     pub(crate) sns: sns::SnsService,
     pub(crate) lambda: lambda::LambdaService,
+    pub(crate) events: events::EventsService,
 }
 
 impl S3Events {
@@ -97,6 +100,8 @@ impl s3::EventTargets for S3Events {
             s3::TargetKind::Queue => self.sqs.allows(arn, &who, "sqs:SendMessage"),
             s3::TargetKind::Topic => self.sns.permits(arn, &who),
             s3::TargetKind::Function => self.lambda.admits(lambda::ServicePrincipal::S3, bucket_arn, arn),
+            // The owner's own default bus takes its buckets' events.
+            s3::TargetKind::EventBridge => Some(true),
         };
         match allowed {
             None => s3::Reach::Missing,
@@ -145,8 +150,243 @@ impl s3::EventTargets for S3Events {
                     })?;
                     true
                 }
+                s3::TargetKind::EventBridge => {
+                    let message: serde_json::Value =
+                        serde_json::from_str(&n.body).map_err(|e| Refused(format!("an unreadable event: {e}")))?;
+                    let region = n.arn.split(':').nth(3).unwrap_or_default();
+                    let caller = events::Caller::new(n.account.clone(), region.to_owned());
+                    let entry = events::Entry {
+                        source: Some("aws.s3".into()),
+                        detail_type: message["detail-type"].as_str().map(str::to_owned),
+                        detail: Some(message["detail"].to_string()),
+                        resources: vec![n.bucket_arn.clone()],
+                        trace_header: n.trace_header.clone(),
+                        ..Default::default()
+                    };
+                    let put = self.events.put_events(&caller, vec![entry], true).await;
+                    put.map_err(|e| Later(e.to_string()))?;
+                    true
+                }
             };
             found.then_some(()).ok_or_else(|| Refused("the destination does not exist".to_owned()))
+        })
+    }
+}
+
+/// EventBridge's and Scheduler's targets: each service decides, by its own policy, whether
+/// the rule (or schedule) may deliver to it.
+pub(crate) struct EventTargets {
+    pub(crate) sqs: sqs::SqsService,
+    pub(crate) sns: sns::SnsService,
+    pub(crate) lambda: lambda::LambdaService,
+    pub(crate) plane: gateway::DataPlane,
+    pub(crate) logs: logs::LogsService,
+    /// Scheduler's universal targets: the services' own operations.
+    pub(crate) operations: Arc<dyn cloudformation::Operations>,
+    /// The server's `host:port`, where queue URLs point.
+    pub(crate) host: String,
+}
+
+impl EventTargets {
+    async fn send_one(&self, o: &events::Outgoing<'_>) -> Result<(), events::Failure> {
+        use events::Failure;
+        let who = sqs::Requester::Service { service: o.service, source_arn: o.source_arn, source_account: o.account };
+        // A service's own failure (its store's, its throttle) is worth another try.
+        let by_status = |status: u16, code: &str, e: String| match (status, code) {
+            (403, _) | (_, "AccessDenied" | "AuthorizationError") => Failure::Denied(e),
+            (429, _) | (_, "Throttling" | "ThrottlingException") => Failure::Throttled(e),
+            (s, _) if s >= 500 => Failure::Failed(e),
+            _ => Failure::Invalid(e),
+        };
+        let missing = || Failure::Missing(format!("The target {} does not exist.", o.arn));
+        match o.kind {
+            events::TargetKind::Sqs => {
+                let string =
+                    |v: &str| sqs::AttributeValue { data_type: "String".into(), string: Some(v.into()), binary: None };
+                let input = sqs::SendInput {
+                    body: o.payload.to_owned(),
+                    attributes: o.attributes.iter().map(|(k, v)| ((*k).to_owned(), string(v))).collect(),
+                    system: o.trace_header.iter().map(|t| ("AWSTraceHeader".to_owned(), string(t))).collect(),
+                    group_id: o.message_group_id.map(str::to_owned),
+                    dedup_id: o.message_group_id.and(o.dedup_id).map(str::to_owned),
+                    ..Default::default()
+                };
+                let sent =
+                    self.sqs.send_to_arn(o.arn, &who, input).map_err(|e| by_status(e.status, e.code, e.to_string()))?;
+                sent.then_some(()).ok_or_else(missing)
+            }
+            events::TargetKind::Sns => {
+                let input = sns::PublishInput {
+                    message: o.payload.to_owned(),
+                    group_id: o.message_group_id.map(str::to_owned),
+                    trace_header: o.trace_header.map(str::to_owned),
+                    ..Default::default()
+                };
+                let published = self.sns.publish_to_arn(o.arn, &who, input).await;
+                published.map_err(|e| by_status(e.status, e.code, e.to_string()))?.then_some(()).ok_or_else(missing)
+            }
+            events::TargetKind::Lambda => {
+                let principal = if o.service.starts_with("scheduler.") {
+                    lambda::ServicePrincipal::Scheduler
+                } else {
+                    lambda::ServicePrincipal::Events
+                };
+                let invoked = self.lambda.invoke_event_for(principal, o.source_arn, o.arn, o.payload.to_owned()).await;
+                invoked.map(drop).map_err(|e| match e {
+                    lambda::LambdaError::Service(_) => Failure::Failed(e.to_string()),
+                    lambda::LambdaError::TooManyRequests { .. } => Failure::Throttled(e.to_string()),
+                    lambda::LambdaError::NotFound(_) => missing(),
+                    lambda::LambdaError::AccessDenied(_) => Failure::Denied(e.to_string()),
+                    e => Failure::Invalid(e.to_string()),
+                })
+            }
+            events::TargetKind::ApiGateway => self.to_api(o).await,
+            events::TargetKind::Logs => {
+                let stream = o.dedup_id.unwrap_or("events");
+                self.logs.ingest_to_arn(o.arn.trim_end_matches(":*"), stream, o.payload.to_owned());
+                Ok(())
+            }
+            events::TargetKind::Universal => self.call_operation(o).await,
+            events::TargetKind::Bus | events::TargetKind::Other => {
+                Err(Failure::Unsupported(format!("Lamina does not deliver to {}.", o.arn)))
+            }
+        }
+    }
+
+    /// `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path>`: a request to
+    /// the stage, the path's `*`s filled in order.
+    async fn to_api(&self, o: &events::Outgoing<'_>) -> Result<(), events::Failure> {
+        use events::Failure;
+        let resource = o.arn.splitn(6, ':').nth(5).unwrap_or_default();
+        let mut parts = resource.splitn(4, '/');
+        let (Some(api), Some(stage), method, path) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err(Failure::Invalid(format!("{} names no API stage.", o.arn)));
+        };
+        let method = match method {
+            None | Some("*") | Some("") => "POST",
+            Some(m) => m,
+        };
+        let http = o.http.cloned().unwrap_or_default();
+        let mut values = http.path_values.iter();
+        let path: Vec<String> = path
+            .unwrap_or_default()
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .map(|p| if p == "*" { values.next().cloned().unwrap_or_default() } else { p.to_owned() })
+            .collect();
+        let query: Vec<String> = http
+            .query
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    form_urlencoded::byte_serialize(k.as_bytes()).collect::<String>(),
+                    form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                )
+            })
+            .collect();
+        // As EventBridge's client sends it: its own agent, JSON, the path with its slash.
+        let host = format!("{api}.execute-api.{}", self.host);
+        let mut headers: Vec<(String, String)> = vec![
+            ("host".into(), host.clone()),
+            ("user-agent".into(), "Amazon/EventBridge/ApiGatewayTarget".into()),
+            ("content-type".into(), "application/json".into()),
+        ];
+        headers.extend(http.headers.iter().map(|(k, v)| (k.to_lowercase(), v.clone())));
+        let path = format!("/{stage}/{}/", path.join("/")).replace("//", "/");
+        let req = gateway::GatewayRequest {
+            method: method.to_owned(),
+            host,
+            path: path.clone(),
+            query: (!query.is_empty()).then(|| query.join("&")),
+            headers,
+            body: bytes::Bytes::from(o.payload.to_owned()),
+            source_ip: "127.0.0.1".into(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            signature: gateway::Signed::Unchecked,
+        };
+        let address = apigateway::routing::Address { api_id: api.to_owned(), path, by_host: true };
+        let resp = self.plane.execute(address, req).await;
+        match resp.status {
+            s if s < 400 => Ok(()),
+            429 => Err(Failure::Throttled(format!("The API answered {s}.", s = resp.status))),
+            404 => Err(Failure::Missing(format!("The API answered {}.", resp.status))),
+            s if s >= 500 => Err(Failure::Failed(format!("The API answered {s}."))),
+            s => Err(Failure::Invalid(format!("The API answered {s}."))),
+        }
+    }
+
+    /// `arn:aws:scheduler:::aws-sdk:<service>:<action>`: the operation, with the input as
+    /// its parameters, as the schedule's account.
+    async fn call_operation(&self, o: &events::Outgoing<'_>) -> Result<(), events::Failure> {
+        use events::Failure;
+        let rest = o.arn.split(":aws-sdk:").nth(1).unwrap_or_default();
+        let Some((service, action)) = rest.split_once(':') else {
+            return Err(Failure::Invalid(format!("{} names no operation.", o.arn)));
+        };
+        let mut chars = action.chars();
+        let operation: String = chars.next().map(|c| c.to_ascii_uppercase()).into_iter().chain(chars).collect();
+        let input: serde_json::Value =
+            serde_json::from_str(o.payload).map_err(|e| Failure::Invalid(format!("The input is not JSON: {e}")))?;
+        let region = o.source_arn.split(':').nth(3).unwrap_or_default();
+        let acting = cloudformation::Acting {
+            account: o.account.to_owned(),
+            region: region.to_owned(),
+            principal: format!(
+                "arn:aws:sts::{}:assumed-role/scheduler/{}",
+                o.account,
+                o.source_arn.rsplit('/').next().unwrap_or_default()
+            ),
+            host: self.host.clone(),
+        };
+        match self.operations.call(&acting, service, &operation, input).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.status >= 500 || e.code.contains("Throttl") => {
+                Err(Failure::Failed(format!("{}: {}", e.code, e.message)))
+            }
+            Err(e) if e.code.contains("NotFound") || e.code.contains("NonExistent") => {
+                Err(Failure::Missing(format!("{}: {}", e.code, e.message)))
+            }
+            Err(e) => Err(Failure::Invalid(format!("{}: {}", e.code, e.message))),
+        }
+    }
+}
+
+impl events::Targets for EventTargets {
+    fn send<'a>(
+        &'a self,
+        o: &'a events::Outgoing<'a>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), events::Failure>> + Send + 'a>> {
+        Box::pin(self.send_one(o))
+    }
+}
+
+/// CloudWatch Logs' subscriptions, to Lambda: asynchronous invocations by
+/// `logs.amazonaws.com` for the log group, which the function's policy decides.
+pub(crate) struct LogSubscriptions(pub(crate) lambda::LambdaService);
+
+impl logs::SubscriptionTarget for LogSubscriptions {
+    fn admits(&self, function_arn: &str, group_arn: &str) -> Option<bool> {
+        self.0.admits(lambda::ServicePrincipal::Logs, group_arn, function_arn)
+    }
+
+    fn own_group(&self, function_arn: &str) -> Option<String> {
+        self.0.log_group_of(function_arn)
+    }
+
+    fn invoke<'a>(
+        &'a self,
+        function_arn: &'a str,
+        group_arn: &'a str,
+        payload: String,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let principal = lambda::ServicePrincipal::Logs;
+            self.0
+                .invoke_event_for(principal, group_arn, function_arn, payload)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
         })
     }
 }

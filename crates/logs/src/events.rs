@@ -66,7 +66,7 @@ impl LogsService {
                 kept.push((ts, message));
             }
         }
-        self.inner.store.append(&[LogAppend {
+        let appended = [LogAppend {
             account: c.account.clone(),
             region: c.region.clone(),
             group: group.to_owned(),
@@ -74,7 +74,9 @@ impl LogsService {
             events: kept,
             ingestion_ms: now,
             create: false,
-        }])?;
+        }];
+        self.inner.store.append(&appended)?;
+        self.subscribed(&appended);
         Ok(rejected)
     }
 

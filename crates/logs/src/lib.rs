@@ -16,6 +16,7 @@
 
 mod events;
 pub mod pattern;
+mod subscriptions;
 
 use model::sync::{Condvar, Mutex};
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ pub use pattern::{Pattern, PatternError};
 use store::{
     EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoreError, StoredLogEvent, StreamCursor,
 };
+pub use subscriptions::{NewFilter, SubscriptionFilter, SubscriptionTarget, MAX_FILTERS};
 
 /// The retention periods AWS accepts, in days.
 pub const RETENTION_DAYS: [i64; 22] =
@@ -66,6 +68,12 @@ pub enum LogsError {
     /// `ServiceUnavailableException`: the store failed.
     #[error("{0}")]
     ServiceUnavailable(String),
+    /// `LimitExceededException`.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// `AccessDeniedException`.
+    #[error("{0}")]
+    AccessDenied(String),
 }
 
 impl From<StoreError> for LogsError {
@@ -260,6 +268,12 @@ struct Inner {
     /// group's deletion: output queued before a group is deleted goes with it, never
     /// recreating it after.
     commit: Mutex<()>,
+    /// Subscription filters, and the lines waiting to be sent.
+    subscriptions: Mutex<subscriptions::Subscriptions>,
+    /// Where subscribed lines go, once connected.
+    target: std::sync::OnceLock<Arc<dyn SubscriptionTarget>>,
+    /// Woken when lines wait to be sent.
+    lines_waiting: tokio::sync::Notify,
 }
 
 /// CloudWatch Logs.
@@ -268,7 +282,7 @@ pub struct LogsService {
     inner: Arc<Inner>,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
@@ -294,7 +308,7 @@ fn decode_token(t: &str) -> Result<String, LogsError> {
     String::from_utf8(bytes).map_err(|_| bad_token())
 }
 
-fn check_group_name(name: &str, member: &str) -> Result<(), LogsError> {
+pub(crate) fn check_group_name(name: &str, member: &str) -> Result<(), LogsError> {
     if name.is_empty() || name.len() > 512 {
         return Err(validation(name, member, "Member must have length between 1 and 512"));
     }
@@ -353,7 +367,12 @@ impl LogsService {
             room: tokio::sync::Notify::new(),
             dropped: AtomicU64::new(0),
             commit: Mutex::new(()),
+            subscriptions: Mutex::new(Default::default()),
+            target: std::sync::OnceLock::new(),
+            lines_waiting: tokio::sync::Notify::new(),
         });
+        let service = LogsService { inner: inner.clone() };
+        service.load_subscriptions().map_err(|e| std::io::Error::other(e.to_string()))?;
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new().name("logs-writer".into()).spawn(move || writer(weak))?;
         let weak = Arc::downgrade(&inner);
@@ -363,7 +382,7 @@ impl LogsService {
             drop(inner);
             std::thread::sleep(Duration::from_secs(60));
         })?;
-        Ok(LogsService { inner })
+        Ok(service)
     }
 
     /// Lines of function output dropped because the writer fell too far behind.
@@ -437,7 +456,7 @@ impl LogsService {
         }
     }
 
-    fn group(&self, c: &Caller, name: &str) -> Result<LogGroupRecord, LogsError> {
+    pub(crate) fn group(&self, c: &Caller, name: &str) -> Result<LogGroupRecord, LogsError> {
         self.inner.store.group(&c.account, &c.region, name)?.ok_or_else(no_group)
     }
 
@@ -551,6 +570,7 @@ impl LogsService {
             p.bytes -= bytes;
         }
         self.inner.store.delete_group(g.id)?;
+        self.forget_subscriptions(&g);
         Ok(())
     }
 
@@ -707,10 +727,13 @@ fn writer(inner: std::sync::Weak<Inner>) {
         };
         i.room.notify_waiters();
         let batches = by_stream(batches);
-        if let Err(e) = i.store.append(&batches) {
-            let lines: usize = batches.iter().map(|b| b.events.len()).sum();
-            i.dropped.fetch_add(lines as u64, Ordering::Relaxed);
-            tracing::warn!("function logs not written: {e}");
+        match i.store.append(&batches) {
+            Ok(()) => LogsService { inner: i.clone() }.subscribed(&batches),
+            Err(e) => {
+                let lines: usize = batches.iter().map(|b| b.events.len()).sum();
+                i.dropped.fetch_add(lines as u64, Ordering::Relaxed);
+                tracing::warn!("function logs not written: {e}");
+            }
         }
     }
 }

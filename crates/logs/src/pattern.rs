@@ -132,6 +132,10 @@ impl Pattern {
         }
         if let Some(inner) = t.strip_prefix('[') {
             let inner = inner.strip_suffix(']').ok_or_else(|| invalid("a space-delimited pattern ends with ']'"))?;
+            // `[]` names no field: every line matches.
+            if inner.trim().is_empty() {
+                return Ok(Pattern::All);
+            }
             return inner.split(',').map(|f| field(f.trim())).collect::<Result<_, _>>().map(Pattern::Delimited);
         }
         let (mut all, mut none, mut any) = (Vec::new(), Vec::new(), Vec::new());

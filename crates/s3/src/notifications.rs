@@ -57,6 +57,9 @@ pub enum TargetKind {
     Topic,
     /// A Lambda function.
     Function,
+    /// The bucket owner's default EventBridge bus (`EventBridgeConfiguration`): the
+    /// message is `{"detail-type": …, "detail": …}`, put there as an `aws.s3` event.
+    EventBridge,
 }
 
 impl TargetKind {
@@ -66,6 +69,7 @@ impl TargetKind {
             TargetKind::Queue => "sqs",
             TargetKind::Topic => "sns",
             TargetKind::Function => "lambda",
+            TargetKind::EventBridge => "events",
         }
     }
 
@@ -75,6 +79,7 @@ impl TargetKind {
             TargetKind::Queue => "Queue",
             TargetKind::Topic => "Topic",
             TargetKind::Function => "CloudFunction",
+            TargetKind::EventBridge => "EventBridge",
         }
     }
 }
@@ -120,8 +125,8 @@ pub struct Notifications {
     /// `LambdaFunctionConfigurations`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<Destination>,
-    /// Whether `EventBridgeConfiguration` is present (kept and answered; Lamina has no
-    /// EventBridge to send to yet).
+    /// Whether `EventBridgeConfiguration` is present: every event also goes to the bucket
+    /// owner's default event bus.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub eventbridge: bool,
 }
@@ -323,8 +328,14 @@ impl BucketDoc {
     pub(crate) fn events(&self, bucket: &BucketRecord, caller: &Caller, h: Happened<'_>) -> Vec<String> {
         let Some(config) = &self.notifications else { return Vec::new() };
         let wanted: Vec<(TargetKind, &Destination)> = config.all().filter(|(_, d)| d.wants(h.name, h.key)).collect();
+        let mut out = Vec::new();
+        if config.eventbridge {
+            if let Some(n) = eventbridge_event(bucket, caller, &h) {
+                out.push(serde_json::to_string(&n).unwrap_or_default());
+            }
+        }
         if wanted.is_empty() {
-            return Vec::new();
+            return out;
         }
         // Tag and ACL changes are version 2.3's events, without a sequencer.
         let tagging = h.name.starts_with("ObjectTagging:") || h.name.starts_with("ObjectAcl:");
@@ -376,8 +387,65 @@ impl BucketDoc {
                 n.trace_header = caller.trace_header.clone();
                 serde_json::to_string(&n).unwrap_or_default()
             })
-            .collect()
+            .for_each(|n| out.push(n));
+        out
     }
+}
+
+/// What S3 puts on the owner's default bus for an event, as EventBridge's `aws.s3` events
+/// are shaped; `None` for events S3 does not send there.
+fn eventbridge_event(bucket: &BucketRecord, caller: &Caller, h: &Happened<'_>) -> Option<Outgoing> {
+    let (detail_type, reason) = match h.name {
+        "ObjectCreated:Put" => ("Object Created", "PutObject"),
+        "ObjectCreated:Post" => ("Object Created", "POST Object"),
+        "ObjectCreated:Copy" => ("Object Created", "CopyObject"),
+        "ObjectCreated:CompleteMultipartUpload" => ("Object Created", "CompleteMultipartUpload"),
+        "ObjectRemoved:Delete" | "ObjectRemoved:DeleteMarkerCreated" => ("Object Deleted", "DeleteObject"),
+        "LifecycleExpiration:Delete" | "LifecycleExpiration:DeleteMarkerCreated" => {
+            ("Object Deleted", "Lifecycle Expiration")
+        }
+        "ObjectTagging:Put" => ("Object Tags Added", ""),
+        "ObjectTagging:Delete" => ("Object Tags Deleted", ""),
+        "ObjectAcl:Put" => ("Object ACL Updated", ""),
+        _ => return None,
+    };
+    let mut object = serde_json::Map::new();
+    object.insert("key".into(), h.key.into());
+    if let Some(size) = h.size {
+        object.insert("size".into(), size.into());
+    }
+    if let Some(etag) = h.etag {
+        object.insert("etag".into(), etag.trim_matches('"').into());
+    }
+    if let Some(v) = h.version.filter(|v| *v != "null") {
+        object.insert("version-id".into(), v.into());
+    }
+    object.insert("sequencer".into(), next_sequencer().into());
+    let mut detail = json!({
+        "version": "0",
+        "bucket": { "name": bucket.name },
+        "object": Value::Object(object),
+        "request-id": request_id(),
+        "requester": caller.account,
+        "source-ip-address": caller.source_ip,
+    });
+    if !reason.is_empty() {
+        detail["reason"] = json!(reason);
+    }
+    if detail_type == "Object Deleted" {
+        let kind =
+            if h.name.ends_with("DeleteMarkerCreated") { "Delete Marker Created" } else { "Permanently Deleted" };
+        detail["deletion-type"] = json!(kind);
+    }
+    let body = json!({ "detail-type": detail_type, "detail": detail }).to_string();
+    let mut n = outgoing(
+        TargetKind::EventBridge,
+        &format!("arn:aws:events:{}:{}:event-bus/default", bucket.region, bucket.account),
+        bucket,
+        body,
+    );
+    n.trace_header = caller.trace_header.clone();
+    Some(n)
 }
 
 fn outgoing(kind: TargetKind, arn: &str, bucket: &BucketRecord, body: String) -> Outgoing {

@@ -13,6 +13,8 @@
 //!   so that log traffic never waits on the first;
 //! - [`ObjectStore`]: S3's buckets and object versions, in a third SQLite file (the
 //!   objects' bytes are the `s3` crate's files);
+//! - [`EventStore`]: EventBridge's and Scheduler's buses, rules, schedules and the
+//!   deliveries waiting for their targets, in a fourth;
 //! - [`CodeStore`]: deployment packages stored once by SHA-256, and their extracted trees,
 //!   which execution environments read.
 //!
@@ -23,6 +25,7 @@
 mod code;
 pub mod docs;
 mod documents;
+mod events;
 mod logs;
 mod objects;
 mod queues;
@@ -31,6 +34,7 @@ mod topics;
 
 pub use code::{inspect as inspect_zip, CodeError, CodePin, CodeStore};
 pub use documents::{Document, DocumentStore};
+pub use events::{EventCommit, EventStore, StoredDelivery};
 pub use logs::{EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoredLogEvent, StreamCursor};
 pub use objects::{BucketRecord, ObjectRecord, ObjectStore, PartRecord, UploadRecord};
 pub use queues::{Added, DedupWindow, QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};

@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS stream_events (
     message TEXT NOT NULL,
     PRIMARY KEY (stream_id, ts_ms, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS subscription_filters (
+    group_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (group_id, name)
+);
 ";
 
 /// A log group as stored.
@@ -306,9 +312,43 @@ impl LogStore {
                 params![id],
             )?;
             tx.execute("DELETE FROM log_streams WHERE group_id = ?1", params![id])?;
+            tx.execute("DELETE FROM subscription_filters WHERE group_id = ?1", params![id])?;
             let n = tx.execute("DELETE FROM log_groups WHERE id = ?1", params![id])?;
             tx.commit()?;
             Ok(n == 1)
+        })
+    }
+
+    /// Creates or replaces a group's subscription filter (its document is the `logs`
+    /// crate's).
+    pub fn put_subscription(&self, group_id: i64, name: &str, doc: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "REPLACE INTO subscription_filters (group_id, name, doc) VALUES (?1, ?2, ?3)",
+                params![group_id, name, doc],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Deletes a subscription filter; `false` if there was none.
+    pub fn delete_subscription(&self, group_id: i64, name: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute("DELETE FROM subscription_filters WHERE group_id = ?1 AND name = ?2", params![group_id, name])
+                .map(|n| n == 1)
+        })
+    }
+
+    /// Every subscription filter: (its group, its document), by group and name.
+    pub fn subscriptions(&self) -> Result<Vec<(LogGroupRecord, String)>, StoreError> {
+        self.with(|c| {
+            let columns = GROUP_COLUMNS.split(", ").map(|col| format!("g.{col}")).collect::<Vec<_>>().join(", ");
+            let mut stmt = c.prepare(&format!(
+                "SELECT {columns}, f.doc FROM subscription_filters f JOIN log_groups g ON g.id = f.group_id \
+                 ORDER BY g.id, f.name"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok((group_row(r)?, r.get(10)?)))?;
+            rows.collect()
         })
     }
 

@@ -1,4 +1,4 @@
-//! `AWS::Logs::LogGroup` and `AWS::Logs::LogStream`.
+//! `AWS::Logs::LogGroup`, `AWS::Logs::LogStream` and `AWS::Logs::SubscriptionFilter`.
 
 use serde_json::{json, Value};
 
@@ -21,7 +21,28 @@ async fn retention(ctx: &Ctx<'_>, name: &str, props: &Value) -> Result<(), Faile
     Ok(())
 }
 
+/// PutSubscriptionFilter from a filter's properties.
+async fn subscription(ctx: &Ctx<'_>, props: &Value) -> Result<Made, Failed> {
+    let name = props.get("FilterName").map(string).unwrap_or_default();
+    let mut input = json!({
+        "logGroupName": props.get("LogGroupName").map(string).unwrap_or_default(),
+        "filterName": name,
+        "filterPattern": props.get("FilterPattern").map(string).unwrap_or_default(),
+        "destinationArn": props.get("DestinationArn").map(string).unwrap_or_default(),
+    });
+    for (prop, member) in [("RoleArn", "roleArn"), ("Distribution", "distribution")] {
+        if let Some(v) = props.get(prop) {
+            input[member] = Value::String(string(v));
+        }
+    }
+    ctx.call("logs", "PutSubscriptionFilter", input).await?;
+    Ok(Made::new(name, json!({})))
+}
+
 pub(super) async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, Failed> {
+    if kind.name == "AWS::Logs::SubscriptionFilter" {
+        return subscription(ctx, props).await;
+    }
     if kind.name == "AWS::Logs::LogStream" {
         let group = props.get("LogGroupName").map(string).unwrap_or_default();
         let stream = props.get("LogStreamName").map(string).unwrap_or_default();
@@ -44,7 +65,10 @@ pub(super) async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<
     Ok(made(ctx, &name))
 }
 
-pub(super) async fn update(_: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Value) -> Result<Made, Failed> {
+pub(super) async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Value) -> Result<Made, Failed> {
+    if kind.name == "AWS::Logs::SubscriptionFilter" {
+        return subscription(ctx, props).await;
+    }
     let name = old.physical.clone().unwrap_or_default();
     if old.properties.get("RetentionInDays") != props.get("RetentionInDays") {
         retention(ctx, &name, props).await?;
@@ -65,6 +89,12 @@ pub(super) async fn update(_: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Valu
 
 pub(super) async fn delete(kind: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Failed> {
     let name = old.physical.clone().unwrap_or_default();
+    if kind.name == "AWS::Logs::SubscriptionFilter" {
+        let group = old.properties.get("LogGroupName").map(string).unwrap_or_default();
+        return ctx
+            .call_gone_ok("logs", "DeleteSubscriptionFilter", json!({"logGroupName": group, "filterName": name}))
+            .await;
+    }
     if kind.name == "AWS::Logs::LogStream" {
         let group = old.properties.get("LogGroupName").map(string).unwrap_or_default();
         return ctx

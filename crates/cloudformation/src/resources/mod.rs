@@ -5,6 +5,7 @@
 
 mod apigateway;
 mod ecr;
+mod events;
 mod iam;
 mod lambda;
 mod logs;
@@ -92,6 +93,11 @@ pub static KINDS: &[Kind] = &[
         named("ManagedPolicyName", 128),
     ),
     kind("AWS::Logs::LogGroup", &["Arn"], &["LogGroupName"], named("LogGroupName", 512)),
+    kind("AWS::Logs::SubscriptionFilter", &[], &["LogGroupName", "FilterName"], named("FilterName", 512)),
+    kind("AWS::Events::EventBus", &["Arn", "Name"], &["Name", "EventSourceName"], Naming::Service),
+    kind("AWS::Events::Rule", &["Arn"], &["Name", "EventBusName"], named("Name", 64)),
+    kind("AWS::Scheduler::ScheduleGroup", &["Arn", "State"], &["Name"], named("Name", 64)),
+    kind("AWS::Scheduler::Schedule", &["Arn"], &["Name", "GroupName"], named("Name", 64)),
     Kind {
         name: "AWS::Logs::LogStream",
         attributes: &[],
@@ -321,7 +327,12 @@ pub fn prepare(kind: &Kind, ctx: &Ctx<'_>, props: &mut Value) -> Option<String> 
         | "AWS::Lambda::Function"
         | "AWS::S3::Bucket"
         | "AWS::ECR::Repository"
-        | "AWS::ApiGateway::Stage" => props.get(naming_property(kind)?).and_then(Value::as_str).map(str::to_owned),
+        | "AWS::ApiGateway::Stage"
+        | "AWS::Logs::SubscriptionFilter"
+        | "AWS::Scheduler::Schedule"
+        | "AWS::Scheduler::ScheduleGroup" => {
+            props.get(naming_property(kind)?).and_then(Value::as_str).map(str::to_owned)
+        }
         "AWS::IAM::ManagedPolicy" => {
             let name = props.get("ManagedPolicyName")?.as_str()?;
             let path = props.get("Path").and_then(Value::as_str).unwrap_or("/");
@@ -381,6 +392,7 @@ pub async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, F
         "SNS" => sns::create(kind, ctx, props).await,
         "IAM" => iam::create(kind, ctx, props).await,
         "Logs" => logs::create(kind, ctx, props).await,
+        "Events" | "Scheduler" => events::create(kind, ctx, props).await,
         "SSM" => ssm::create(kind, ctx, props).await,
         "ECR" => ecr::create(kind, ctx, props).await,
         "S3" => s3::create(kind, ctx, props).await,
@@ -400,6 +412,7 @@ pub async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Value) -
         "SNS" => sns::update(kind, ctx, old, props).await,
         "IAM" => iam::update(kind, ctx, old, props).await,
         "Logs" => logs::update(kind, ctx, old, props).await,
+        "Events" | "Scheduler" => events::update(kind, ctx, old, props).await,
         "SSM" => ssm::update(kind, ctx, old, props).await,
         "ECR" => ecr::update(kind, ctx, old, props).await,
         "S3" => s3::update(kind, ctx, old, props).await,
@@ -419,6 +432,7 @@ pub async fn delete(kind: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Fa
         "SNS" => sns::delete(kind, ctx, old).await,
         "IAM" => iam::delete(kind, ctx, old).await,
         "Logs" => logs::delete(kind, ctx, old).await,
+        "Events" | "Scheduler" => events::delete(kind, ctx, old).await,
         "SSM" => ssm::delete(kind, ctx, old).await,
         "ECR" => ecr::delete(kind, ctx, old).await,
         "S3" => s3::delete(kind, ctx, old).await,
