@@ -204,6 +204,7 @@ def test_lambda_sns_fifo_and_bus_targets_each_receive_the_event(lamina, events, 
     assert messages(sqs, topic_url, 1)[0]["id"] == event_id
     [fifo] = messages(sqs, fifo_url, 1, attributes=True)
     assert json.loads(fifo["Body"])["id"] == event_id
+    # Another bus of the region gets the event as it is.
     assert messages(sqs, audit_url, 1)[0]["id"] == event_id
     # A FIFO queue target needs its message group.
     e = error_of(events.put_targets, Rule="fan-out", Targets=[{"Id": "fifo2", "Arn": fifo_arn}])
@@ -360,8 +361,6 @@ def test_subscription_filters_send_matching_lines_decoded(lamina, collector):
     logs.create_log_group(logGroupName="app")
     logs.create_log_stream(logGroupName="app", logStreamName="web-1")
     logs.put_subscription_filter(logGroupName="app", filterName="errors", filterPattern="ERROR", destinationArn=sink)
-    control = collector.get()["event"]
-    assert control["messageType"] == "CONTROL_MESSAGE" and control["logEvents"][0]["message"].startswith("CWL CONTROL")
     now = int(time.time() * 1000)
     logs.put_log_events(logGroupName="app", logStreamName="web-1", logEvents=[
         {"timestamp": now, "message": "ERROR disk full"}, {"timestamp": now + 1, "message": "all good"},
@@ -382,7 +381,6 @@ def test_subscription_filters_send_matching_lines_decoded(lamina, collector):
     for group in ["/aws/lambda/producer", "/aws/lambda/sink"]:
         logs.create_log_group(logGroupName=group) if group == "/aws/lambda/producer" else None
         logs.put_subscription_filter(logGroupName=group, filterName="errors", filterPattern="ERROR", destinationArn=sink)
-        assert collector.get()["event"]["messageType"] == "CONTROL_MESSAGE"
     lam.invoke(FunctionName="producer", Payload=b"{}")
     lines = collector.get()["event"]
     assert lines["logGroup"] == "/aws/lambda/producer"
@@ -511,3 +509,47 @@ def test_sam_event_sources_deploy_as_rules_schedules_and_subscriptions(lamina, e
     cfn.get_waiter("stack_delete_complete").wait(StackName="orders", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
     assert events.list_rules()["Rules"] == []
     assert lamina.client("scheduler").list_schedules()["Schedules"] == []
+
+
+ALICE = ("AKIAALICEEXAMPLE", "alice-secret", "111111111111")
+
+
+def test_in_authenticated_mode_targets_and_subscriptions_need_their_resource_policies(tmp_path, collector):
+    config = ('[auth]\nmode = "sigv4"\n'
+              f'[[auth.keys]]\naccess_key_id = "{ALICE[0]}"\nsecret_access_key = "{ALICE[1]}"\naccount = "{ALICE[2]}"\n')
+    server = Lamina(tmp_path / "data", config=config).start()
+    try:
+        signed = {"aws_access_key_id": ALICE[0], "aws_secret_access_key": ALICE[1], "region_name": REGION}
+        import boto3
+        from botocore.config import Config
+        client = lambda service: boto3.client(service, endpoint_url=server.url, config=Config(retries={"total_max_attempts": 1}), **signed)  # noqa: E731
+        lam, events, sqs, logs, scheduler = (client(s) for s in ["lambda", "events", "sqs", "logs", "scheduler"])
+        fn = create(lam, "guarded", handler="reporter.handler", code=function_zip("reporter.py"),
+                    Environment={"Variables": {"REPORT_URL": collector.url}})["FunctionArn"]
+        dlq_url, dlq = queue(sqs, "guarded-dlq")
+        rule = events.put_rule(Name="guarded", EventPattern=json.dumps({"source": ["shop"]}))["RuleArn"]
+        events.put_targets(Rule="guarded", Targets=[{"Id": "fn", "Arn": fn, "DeadLetterConfig": {"Arn": dlq}}])
+        put(events, "shop", "order", {"n": 1})
+        [letter] = messages(sqs, dlq_url, 1, attributes=True)
+        assert letter["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "NO_PERMISSIONS"
+        lam.add_permission(FunctionName="guarded", StatementId="events", Action="lambda:InvokeFunction",
+                           Principal="events.amazonaws.com", SourceArn=rule)
+        event_id = put(events, "shop", "order", {"n": 2})
+        assert collector.get()["event"]["id"] == event_id
+
+        logs.create_log_group(logGroupName="guarded-logs")
+        e = error_of(logs.put_subscription_filter, logGroupName="guarded-logs", filterName="f", filterPattern="",
+                     destinationArn=fn)
+        assert e == {"Code": "InvalidParameterException", "Message": "Could not execute the lambda function. Make sure "
+                     "you have given CloudWatch Logs permission to execute your function."}
+        lam.add_permission(FunctionName="guarded", StatementId="logs", Action="lambda:InvokeFunction",
+                           Principal=f"logs.{REGION}.amazonaws.com",
+                           SourceArn=f"arn:aws:logs:{REGION}:{ALICE[2]}:log-group:guarded-logs:*")
+        logs.put_subscription_filter(logGroupName="guarded-logs", filterName="f", filterPattern="", destinationArn=fn)
+
+        # Scheduler's paths, its tags' shared with API Gateway's, go by the signature's scope.
+        group = scheduler.create_schedule_group(Name="signed", Tags=[{"Key": "k", "Value": "v"}])["ScheduleGroupArn"]
+        assert scheduler.list_tags_for_resource(ResourceArn=group)["Tags"] == [{"Key": "k", "Value": "v"}]
+        assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default", "signed"]
+    finally:
+        server.stop()

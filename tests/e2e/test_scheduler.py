@@ -139,3 +139,23 @@ def test_schedules_are_checked_in_schedulers_words(server):
     assert e == {"Code": "ResourceNotFoundException", "Message": "Schedule group nope does not exist."}
     e = error_of(scheduler.delete_schedule, Name="missing")
     assert e == {"Code": "ResourceNotFoundException", "Message": "Schedule missing does not exist."}
+
+
+def test_a_schedule_whose_target_fails_sends_its_dead_letter(server):
+    scheduler, sqs = server.client("scheduler"), server.client("sqs")
+    dlq_url, dlq = queue(sqs, "schedule-dlq")
+    arn = scheduler.create_schedule(
+        Name="to-nowhere", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone", "RoleArn": ROLE, "Input": '{"job": 1}',
+                "DeadLetterConfig": {"Arn": dlq}, "RetryPolicy": {"MaximumRetryAttempts": 0}})["ScheduleArn"]
+    advance(server, 3601)
+    for _ in range(30):
+        got = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1, MessageAttributeNames=["All"]).get("Messages")
+        if got:
+            break
+    [letter] = got
+    assert json.loads(letter["Body"]) == {"job": 1}
+    attrs = {k: v["StringValue"] for k, v in letter["MessageAttributes"].items()}
+    assert (attrs["SCHEDULE_ARN"], attrs["TARGET_ARN"], attrs["ERROR_CODE"]) == (
+        arn, f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone", "NO_RESOURCE")
+    assert attrs["SCHEDULED_TIME"].endswith("Z") and attrs["EXECUTION_ID"]

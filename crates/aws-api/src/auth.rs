@@ -328,6 +328,7 @@ pub(crate) fn endpoint_service(parts: &axum::http::request::Parts, body: &[u8]) 
             Some("AmazonSQS") => Some("sqs"),
             Some("AmazonSSM") => Some("ssm"),
             Some("AmazonEC2ContainerRegistry_V20150921") => Some("ecr"),
+            Some("AWSEvents") => Some("events"),
             _ => None,
         };
     }
@@ -336,6 +337,13 @@ pub(crate) fn endpoint_service(parts: &axum::http::request::Parts, body: &[u8]) 
     let dated = first.len() == 10 && first.starts_with("20") && first.bytes().all(|b| b.is_ascii_digit() || b == b'-');
     if dated {
         return Some("lambda");
+    }
+    if matches!(first, "schedules" | "schedule-groups") {
+        return Some("scheduler");
+    }
+    // Scheduler's tags share API Gateway's path: the scope tells them apart.
+    if first == "tags" && crate::signed_service(&parts.headers).as_deref() == Some("scheduler") {
+        return Some("scheduler");
     }
     if matches!(first, "restapis" | "apikeys" | "usageplans" | "v2" | "tags" | "account" | "domainnames") {
         return Some("apigateway");

@@ -90,6 +90,9 @@ pub(crate) struct Delivery {
     pub(crate) http: Option<HttpParameters>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) trace_header: Option<String>,
+    /// A schedule's firing: when it was due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) scheduled_ms: Option<i64>,
 }
 
 /// One message for a target.
@@ -282,11 +285,18 @@ impl EventsService {
         targets.send(&o).await
     }
 
-    /// Puts the event on another bus, as the rule's account.
+    /// Puts the event on another bus, as the rule's account. In another region it is a new
+    /// event there, with an id of its own; in the same region it keeps its id (as AWS's
+    /// recorded answers show).
     async fn to_bus(&self, d: &Delivery) -> Result<(), Failure> {
-        let event: Value = serde_json::from_str(&d.payload).map_err(|e| Failure::Invalid(e.to_string()))?;
+        let mut event: Value = serde_json::from_str(&d.payload).map_err(|e| Failure::Invalid(e.to_string()))?;
         let caller = crate::Caller::new(d.account.clone(), d.region.clone());
         let key = buses::resolve(&caller, Some(&d.target_arn));
+        if key.region != d.region {
+            if let Some(id) = event.get_mut("id") {
+                *id = Value::String(crate::new_id());
+            }
+        }
         let now = self.inner.clock.now_ms();
         self.ensure_bus(&key, now);
         let deliveries = {
@@ -309,12 +319,21 @@ impl EventsService {
             return;
         };
         let Some(targets) = self.inner.targets.get() else { return };
-        let mut attributes = vec![
-            ("RULE_ARN", d.rule_arn.clone()),
+        // A rule's dead letters name it; a schedule's name it and its firing.
+        let mut attributes = match d.scheduled_ms {
+            None => vec![("RULE_ARN", d.rule_arn.clone())],
+            Some(due) => vec![
+                ("SCHEDULE_ARN", d.rule_arn.clone()),
+                ("EXECUTION_ID", d.dedup_id.clone().unwrap_or_default()),
+                ("SCHEDULED_TIME", crate::iso_seconds(due)),
+                ("INVOCATION_TIME", crate::iso_seconds(self.inner.clock.now_ms())),
+            ],
+        };
+        attributes.extend([
             ("TARGET_ARN", d.target_arn.clone()),
             ("ERROR_CODE", failure.code().to_owned()),
             ("ERROR_MESSAGE", failure.message().to_owned()),
-        ];
+        ]);
         if let Some(c) = condition {
             attributes.push(("EXHAUSTED_RETRY_CONDITION", c.to_owned()));
         }

@@ -142,10 +142,11 @@ pub(crate) fn input_for(rule: &Rule, target: &crate::rules::Target, event: &Valu
         "aws.events.rule-name" => Some(Value::String(rule.record.name.clone())),
         "aws.events.event.ingestion-time" => Some(Value::String(iso_seconds(now_ms))),
         "aws.events.event.json" => Some(event.clone()),
-        // The event as EventBridge holds it: `detailType`, not `detail-type`.
+        // The event as EventBridge holds it: `detailType`, not `detail-type`, and no detail.
         "aws.events.event" => Some(match event {
             Value::Object(m) => Value::Object(
                 m.iter()
+                    .filter(|(k, _)| k.as_str() != "detail")
                     .map(|(k, v)| (if k == "detail-type" { "detailType".into() } else { k.clone() }, v.clone()))
                     .collect(),
             ),
@@ -184,6 +185,7 @@ pub(crate) fn deliveries_for(
                 dedup_id: Some(id.to_owned()),
                 http: t.http.clone(),
                 trace_header: trace.map(str::to_owned),
+                scheduled_ms: None,
             })
         })
         .collect()

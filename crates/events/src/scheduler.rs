@@ -315,36 +315,45 @@ impl EventsService {
         Ok(arn)
     }
 
-    /// GetScheduleGroup (the default group is always there).
+    /// GetScheduleGroup. The default group is made (and kept) the first time it is named.
     pub fn group(&self, caller: &Caller, name: &str) -> Result<GroupRecord, SchedulerError> {
-        let state = self.inner.state.read();
         let key = (caller.account.clone(), caller.region.clone(), name.to_owned());
-        match state.schedules.groups.get(&key) {
-            Some(g) => Ok(g.clone()),
-            None if name == DEFAULT_GROUP => Ok(GroupRecord {
-                name: name.to_owned(),
-                account: caller.account.clone(),
-                region: caller.region.clone(),
-                created_ms: 0,
-                modified_ms: 0,
-                tags: BTreeMap::new(),
-            }),
-            None => Err(not_found_group(name)),
+        if let Some(g) = self.inner.state.read().schedules.groups.get(&key) {
+            return Ok(g.clone());
         }
+        if name != DEFAULT_GROUP {
+            return Err(not_found_group(name));
+        }
+        let mut state = self.inner.state.write();
+        if let Some(g) = state.schedules.groups.get(&key) {
+            return Ok(g.clone());
+        }
+        let now = self.inner.clock.now_ms();
+        let g = GroupRecord {
+            name: name.to_owned(),
+            account: caller.account.clone(),
+            region: caller.region.clone(),
+            created_ms: now,
+            modified_ms: now,
+            tags: BTreeMap::new(),
+        };
+        self.write(EventCommit { put: vec![group_doc(&g)], ..Default::default() })?;
+        state.schedules.groups.insert(key, g.clone());
+        Ok(g)
     }
 
     /// ListScheduleGroups: the default group, then the caller's others, by name.
     pub fn groups(&self, caller: &Caller, prefix: Option<&str>) -> Vec<GroupRecord> {
-        let mut out = vec![self.group(caller, DEFAULT_GROUP).expect("the default group")];
+        // The default group, made if need be (a store failure leaves it out of this answer).
+        let _ = self.group(caller, DEFAULT_GROUP);
         let state = self.inner.state.read();
-        out.extend(
-            state
-                .schedules
-                .groups
-                .values()
-                .filter(|g| g.account == caller.account && g.region == caller.region && g.name != DEFAULT_GROUP)
-                .cloned(),
-        );
+        let mut out: Vec<GroupRecord> = state
+            .schedules
+            .groups
+            .values()
+            .filter(|g| g.account == caller.account && g.region == caller.region)
+            .cloned()
+            .collect();
         out.retain(|g| prefix.is_none_or(|p| g.name.starts_with(p)));
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out

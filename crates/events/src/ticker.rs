@@ -159,5 +159,6 @@ fn schedule_delivery(s: &ScheduleRecord, due_ms: i64, now: i64) -> Delivery {
         dedup_id: Some(execution),
         http: None,
         trace_header: None,
+        scheduled_ms: Some(due_ms),
     }
 }

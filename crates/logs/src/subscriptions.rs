@@ -2,7 +2,8 @@
 //! DeleteSubscriptionFilter (at most two per group), and the delivery of matching lines to
 //! a Lambda function as CloudWatch Logs sends them: per stream, gathered for half a
 //! second, gzip then base64 of a `DATA_MESSAGE`, in `{"awslogs": {"data": …}}`, as an
-//! asynchronous invocation; a `CONTROL_MESSAGE` when the filter is made. Lines of the
+//! asynchronous invocation. (AWS's recorded answers show no `CONTROL_MESSAGE` reaching a
+//! Lambda destination; it checks Kinesis and Firehose ones, which Lamina does not serve.) Lines of the
 //! destination function's own log group are never sent back to it (AWS's recursion
 //! guard), so a function subscribed to its own group cannot feed itself forever.
 
@@ -147,10 +148,9 @@ impl LogsService {
         });
     }
 
-    /// PutSubscriptionFilter: creates or replaces a filter, and sends the destination
-    /// CloudWatch Logs' control message.
+    /// PutSubscriptionFilter: creates or replaces a filter.
     pub fn put_subscription(&self, c: &Caller, f: NewFilter) -> Result<(), LogsError> {
-        let target = self.inner.target.get().cloned();
+        let target = self.inner.target.get();
         let service = f.destination.split(':').nth(2).unwrap_or_default();
         let dest_account = f.destination.split(':').nth(4).unwrap_or_default();
         match service {
@@ -206,32 +206,8 @@ impl LogsService {
         self.inner.store.put_subscription(g.id, &f.name, &doc)?;
         let list = subs.by_group.entry(key).or_default();
         list.retain(|a| a.filter.name != f.name);
-        let destination = filter.destination.clone();
         list.push(Active { filter, pattern });
         list.sort_by(|a, b| a.filter.name.cmp(&b.filter.name));
-        drop(subs);
-        if let Some(t) = target {
-            let control = json!({
-                "messageType": "CONTROL_MESSAGE",
-                "owner": "CloudwatchLogs",
-                "logGroup": "",
-                "logStream": "",
-                "subscriptionFilters": [],
-                "logEvents": [{
-                    "id": "",
-                    "timestamp": now_ms(),
-                    "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function.",
-                }],
-            });
-            let payload = gzip_base64(&control);
-            tokio::runtime::Handle::try_current().ok().map(|h| {
-                h.spawn(async move {
-                    if let Err(e) = t.invoke(&destination, &arn, payload).await {
-                        tracing::warn!(destination = %destination, "logs: the control message was not sent: {e}");
-                    }
-                })
-            });
-        }
         Ok(())
     }
 
