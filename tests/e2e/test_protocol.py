@@ -25,7 +25,7 @@ def error_of(call):
         ("cloudformation", lambda c: c.list_stack_sets()),  # query (XML)
         ("dynamodb", lambda c: c.list_tables()),  # json 1.0
         ("s3", lambda c: c.list_bucket_inventory_configurations(Bucket="some-bucket")),  # rest-xml
-        ("scheduler", lambda c: c.list_schedules()),  # rest-json
+        ("events", lambda c: c.list_archives()),  # json 1.1, a served service (archives are not)
         ("cloudwatch", lambda c: c.list_metrics()),  # CBOR (the SDK's first choice)
         ("lambda", lambda c: c.list_capacity_providers()),  # rest-json, a served service
         ("apigateway", lambda c: c.get_client_certificates()),
