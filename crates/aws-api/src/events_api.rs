@@ -63,19 +63,23 @@ pub(crate) fn service_error(e: &EventsError) -> ServiceError {
     }
 }
 
-fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+/// A string member of an input tree.
+pub(crate) fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
-fn owned(v: &Value, key: &str) -> Option<String> {
+/// A string member of an input tree, owned.
+pub(crate) fn owned(v: &Value, key: &str) -> Option<String> {
     s(v, key).map(str::to_owned)
 }
 
-fn secs(ms: i64) -> Value {
+/// A timestamp of the output tree: seconds.
+pub(crate) fn secs(ms: i64) -> Value {
     json!(ms as f64 / 1000.0)
 }
 
-fn tags_of(v: &Value) -> BTreeMap<String, String> {
+/// `Tags` as a list of `Key`/`Value` pairs, as a map.
+pub(crate) fn tags_of(v: &Value) -> BTreeMap<String, String> {
     v.get("Tags")
         .and_then(Value::as_array)
         .map(|tags| {

@@ -13,6 +13,7 @@ use events::{
 use protocol::{Output, Protocol, ServiceError};
 use serde_json::{json, Map, Value};
 
+use crate::events_api::{owned, s, secs, tags_of};
 use crate::{ingress, ApiState, RequestId};
 
 /// The operations served.
@@ -67,27 +68,8 @@ pub(crate) async fn handle(State(s): State<ApiState>, req: Request) -> Response 
     }
 }
 
-fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
-
-fn owned(v: &Value, key: &str) -> Option<String> {
-    s(v, key).map(str::to_owned)
-}
-
-fn secs(ms: i64) -> Value {
-    json!(ms as f64 / 1000.0)
-}
-
 fn ms_of(v: &Value, key: &str) -> Option<i64> {
     v.get(key).and_then(protocol::timestamp::seconds_of).map(|s| (s * 1000.0) as i64)
-}
-
-fn tags_of(v: &Value) -> BTreeMap<String, String> {
-    v.get("Tags")
-        .and_then(Value::as_array)
-        .map(|t| t.iter().filter_map(|t| Some((owned(t, "Key")?, owned(t, "Value").unwrap_or_default()))).collect())
-        .unwrap_or_default()
 }
 
 /// Members of a target Lamina keeps and answers back without acting on them.

@@ -76,8 +76,9 @@ pub(crate) struct Delivery {
     pub(crate) region: String,
     /// What the target receives.
     pub(crate) payload: String,
-    /// The event (a dead letter's body; what another bus receives).
-    pub(crate) event: String,
+    /// The event (a dead letter's body), when it is not the payload itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) event: Option<String>,
     pub(crate) accepted_ms: i64,
     pub(crate) retry: RetryPolicy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +94,26 @@ pub(crate) struct Delivery {
     /// A schedule's firing: when it was due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) scheduled_ms: Option<i64>,
+}
+
+impl Delivery {
+    /// What its target is sent, from the rule (or schedule) that sends it.
+    fn outgoing(&self) -> Outgoing<'_> {
+        let scheduled = self.rule_arn.contains(":scheduler:");
+        Outgoing {
+            kind: self.kind,
+            arn: &self.target_arn,
+            payload: &self.payload,
+            source_arn: &self.rule_arn,
+            account: &self.account,
+            service: if scheduled { "scheduler.amazonaws.com" } else { "events.amazonaws.com" },
+            message_group_id: self.message_group_id.as_deref(),
+            dedup_id: self.dedup_id.as_deref(),
+            attributes: Vec::new(),
+            http: self.http.as_ref(),
+            trace_header: self.trace_header.as_deref(),
+        }
+    }
 }
 
 /// One message for a target.
@@ -167,11 +188,29 @@ impl Failure {
     }
 }
 
+/// The results of a batch of sends, in order.
+pub type Sent<'a> = Pin<Box<dyn Future<Output = Vec<Result<(), Failure>>> + Send + 'a>>;
+
+/// Claimed deliveries: (row id, attempts made, the delivery).
+type Claimed = Vec<(i64, u32, Delivery)>;
+
 /// The services targets live in, connected once they have started.
 pub trait Targets: Send + Sync + 'static {
     /// Sends one message: an `Event` invocation, a message to a queue, a publish to a
     /// topic, a request to an API's stage, a log event.
     fn send<'a>(&'a self, o: &'a Outgoing<'a>) -> Pin<Box<dyn Future<Output = Result<(), Failure>> + Send + 'a>>;
+
+    /// Sends messages to one SQS queue (the same `arn`, `service`, `source_arn` and
+    /// `account`), in one write where the service can: each one's result, in order.
+    fn send_to_queue<'a>(&'a self, batch: &'a [Outgoing<'a>]) -> Sent<'a> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(batch.len());
+            for o in batch {
+                out.push(self.send(o).await);
+            }
+            out
+        })
+    }
 }
 
 /// A write for the group-commit writer.
@@ -265,24 +304,7 @@ impl EventsService {
             return self.to_bus(d).await;
         }
         let targets = self.inner.targets.get().ok_or_else(|| Failure::Failed("targets are not connected".into()))?;
-        let o = Outgoing {
-            kind: d.kind,
-            arn: &d.target_arn,
-            payload: &d.payload,
-            source_arn: &d.rule_arn,
-            account: &d.account,
-            service: if d.rule_arn.contains(":scheduler:") {
-                "scheduler.amazonaws.com"
-            } else {
-                "events.amazonaws.com"
-            },
-            message_group_id: d.message_group_id.as_deref(),
-            dedup_id: d.dedup_id.as_deref(),
-            attributes: Vec::new(),
-            http: d.http.as_ref(),
-            trace_header: d.trace_header.as_deref(),
-        };
-        targets.send(&o).await
+        targets.send(&d.outgoing()).await
     }
 
     /// Puts the event on another bus, as the rule's account. In another region it is a new
@@ -338,22 +360,16 @@ impl EventsService {
             attributes.push(("EXHAUSTED_RETRY_CONDITION", c.to_owned()));
         }
         attributes.push(("RETRY_ATTEMPTS", attempts.to_string()));
+        // The event itself, to a standard queue, with the failure's attributes.
         let o = Outgoing {
             kind: TargetKind::Sqs,
             arn: queue,
-            payload: &d.event,
-            source_arn: &d.rule_arn,
-            account: &d.account,
-            service: if d.rule_arn.contains(":scheduler:") {
-                "scheduler.amazonaws.com"
-            } else {
-                "events.amazonaws.com"
-            },
+            payload: d.event.as_deref().unwrap_or(&d.payload),
             message_group_id: None,
             dedup_id: None,
             attributes,
             http: None,
-            trace_header: d.trace_header.as_deref(),
+            ..d.outgoing()
         };
         if let Err(e) = targets.send(&o).await {
             tracing::warn!(queue = %queue, "events: a dead letter could not be sent: {}", e.message());
@@ -363,6 +379,21 @@ impl EventsService {
     /// Runs one claimed delivery to its end or its next retry.
     async fn run(&self, id: i64, attempts: u32, d: Delivery) {
         let result = self.attempt(&d).await;
+        self.conclude(id, attempts, &d, result).await;
+    }
+
+    /// Runs claimed deliveries to one SQS queue together: one write for all of them.
+    async fn run_queue_batch(&self, batch: Claimed) {
+        let Some(targets) = self.inner.targets.get() else { return };
+        let outgoing: Vec<Outgoing<'_>> = batch.iter().map(|(_, _, d)| d.outgoing()).collect();
+        let results = targets.send_to_queue(&outgoing).await;
+        for ((id, attempts, d), result) in batch.iter().zip(results) {
+            self.conclude(*id, *attempts, d, result).await;
+        }
+    }
+
+    /// What follows an attempt: forgotten when done; else retried, or a dead letter.
+    async fn conclude(&self, id: i64, attempts: u32, d: &Delivery, result: Result<(), Failure>) {
         let failure = match result {
             Ok(()) => return self.forget(id),
             Err(f) => f,
@@ -385,7 +416,7 @@ impl EventsService {
             self.inner.deliveries_due.notify_one();
             return;
         };
-        self.dead_letter(&d, &failure, condition, attempts - 1).await;
+        self.dead_letter(d, &failure, condition, attempts - 1).await;
         self.forget(id);
     }
 }
@@ -415,21 +446,36 @@ pub(crate) async fn deliver_loop(events: EventsService) {
             }
             continue;
         }
+        // Deliveries to the same queue go together (one write); the rest one by one.
+        let mut queues: std::collections::BTreeMap<(String, String), Claimed> = Default::default();
+        let mut single = Vec::new();
         for c in claimed {
-            let Ok(permit) = permits.clone().acquire_owned().await else { return };
             match serde_json::from_str::<Delivery>(&c.doc) {
-                Ok(d) => {
-                    let events = events.clone();
-                    tokio::spawn(async move {
-                        events.run(c.id, c.attempts, d).await;
-                        drop(permit);
-                    });
+                Ok(d) if d.kind == TargetKind::Sqs => {
+                    queues.entry((d.target_arn.clone(), d.rule_arn.clone())).or_default().push((c.id, c.attempts, d))
                 }
+                Ok(d) => single.push((c.id, c.attempts, d)),
                 Err(e) => {
                     tracing::error!("events: an unreadable delivery was dropped: {e}");
                     events.forget(c.id);
                 }
             }
+        }
+        for batch in queues.into_values() {
+            let Ok(permit) = permits.clone().acquire_owned().await else { return };
+            let events = events.clone();
+            tokio::spawn(async move {
+                events.run_queue_batch(batch).await;
+                drop(permit);
+            });
+        }
+        for (id, attempts, d) in single {
+            let Ok(permit) = permits.clone().acquire_owned().await else { return };
+            let events = events.clone();
+            tokio::spawn(async move {
+                events.run(id, attempts, d).await;
+                drop(permit);
+            });
         }
     }
 }

@@ -40,7 +40,7 @@ use store::{EventCommit, EventStore, StoreError};
 use tokio::sync::Notify;
 
 pub use buses::{Condition, NewBus, Permission};
-pub use delivery::{Failure, Outgoing, TargetKind, Targets};
+pub use delivery::{Failure, Outgoing, Sent, TargetKind, Targets};
 pub use model::{Caller, Clock};
 pub use put::{Emitted, Entry, EntryResult};
 pub use rules::{FailedTarget, HttpParameters, InputTransformer, RetryPolicy, RuleInput, RuleRecord, Target};

@@ -169,6 +169,7 @@ pub(crate) fn deliveries_for(
         .targets
         .iter()
         .filter_map(|t| {
+            let payload = input_for(rule, t, event, now_ms)?;
             Some(Delivery {
                 rule_arn: rule.record.arn(),
                 target_id: t.id.clone(),
@@ -176,8 +177,8 @@ pub(crate) fn deliveries_for(
                 kind: TargetKind::of(&t.arn),
                 account: rule.record.account.clone(),
                 region: rule.record.region.clone(),
-                payload: input_for(rule, t, event, now_ms)?,
-                event: event_text.to_owned(),
+                event: (payload != event_text).then(|| event_text.to_owned()),
+                payload,
                 accepted_ms: now_ms,
                 retry: t.retry_policy.unwrap_or(crate::rules::RetryPolicy { max_attempts: None, max_age_s: None }),
                 dead_letter_arn: t.dead_letter_arn.clone(),

@@ -47,6 +47,9 @@ pub struct RuleRecord {
     pub managed_by: Option<String>,
     /// Created, ms (a rate's ticks count from it).
     pub created_ms: i64,
+    /// Last put, enabled or disabled, ms: a schedule's first tick is the one after it.
+    #[serde(default)]
+    pub modified_ms: i64,
     /// Its tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -372,6 +375,7 @@ impl EventsService {
                 managed_by: None,
                 // A rate keeps counting from the rule's creation.
                 created_ms: existing.as_ref().map_or(now, |r| r.created_ms),
+                modified_ms: now,
                 tags: existing.as_ref().map_or(input.tags, |r| r.tags.clone()),
                 targets: existing.map(|r| r.targets).unwrap_or_default(),
             };
@@ -414,6 +418,7 @@ impl EventsService {
             let mut record =
                 bus.rules.get(name).map(|r| r.record.clone()).ok_or_else(|| rule_not_found(name, &key.name))?;
             record.state = if on { "ENABLED".into() } else { "DISABLED".into() };
+            record.modified_ms = self.inner.clock.now_ms();
             self.save_rule(bus, record)
         })
     }

@@ -18,8 +18,11 @@ use crate::{iso_seconds, kinds, new_id, EventsService};
 
 /// Fires what is due, then sleeps until the next time or a change.
 pub(crate) async fn tick_loop(events: EventsService) {
-    // Each scheduled rule's next tick, by rule id, with the expression it was made for.
-    let mut ticks: HashMap<String, (String, i64)> = HashMap::new();
+    // Each scheduled rule's next tick, by rule id, with the change it was computed for. A
+    // rule's first tick is the first after it was put or enabled, or after the ticker
+    // started (ticks missed while the server was down are not made up).
+    let started = events.inner.clock.now_ms();
+    let mut ticks: HashMap<String, (i64, i64)> = HashMap::new();
     loop {
         let now = events.inner.clock.now_ms();
         let mut earliest: Option<i64> = None;
@@ -29,16 +32,17 @@ pub(crate) async fn tick_loop(events: EventsService) {
             let mut seen = Vec::new();
             for bus in state.buses.values() {
                 for rule in bus.rules.values() {
-                    let (Some(expr), Some(text)) = (&rule.schedule, &rule.record.schedule) else { continue };
+                    let Some(expr) = &rule.schedule else { continue };
                     if !rule.record.enabled() {
                         continue;
                     }
                     let id = rule.record.id();
                     let next = |after: i64| expr.next_after(after, rule.record.created_ms, &TimeZone::UTC);
-                    let entry =
-                        ticks.entry(id.clone()).or_insert_with(|| (text.clone(), next(now).unwrap_or(i64::MAX)));
-                    if entry.0 != *text {
-                        *entry = (text.clone(), next(now).unwrap_or(i64::MAX));
+                    let changed = rule.record.modified_ms;
+                    let first = || next(changed.max(started)).unwrap_or(i64::MAX);
+                    let entry = ticks.entry(id.clone()).or_insert_with(|| (changed, first()));
+                    if entry.0 != changed {
+                        *entry = (changed, first());
                     }
                     if entry.1 <= now {
                         due.push((rule.clone(), entry.1));
@@ -150,7 +154,7 @@ fn schedule_delivery(s: &ScheduleRecord, due_ms: i64, now: i64) -> Delivery {
         kind,
         account: s.account.clone(),
         region: s.region.clone(),
-        event: payload.clone(),
+        event: None,
         payload,
         accepted_ms: now,
         retry: s.target.retry_policy.unwrap_or(RetryPolicy { max_attempts: None, max_age_s: None }),

@@ -187,32 +187,43 @@ pub(crate) struct EventTargets {
     pub(crate) host: String,
 }
 
+/// A service's refusal as EventBridge classes it: its own failure (its store's, its
+/// throttle) is worth another try; the rest is not.
+fn failure_of(status: u16, code: &str, e: String) -> events::Failure {
+    use events::Failure;
+    match (status, code) {
+        (403, _) | (_, "AccessDenied" | "AuthorizationError") => Failure::Denied(e),
+        (429, _) | (_, "Throttling" | "ThrottlingException") => Failure::Throttled(e),
+        (s, _) if s >= 500 => Failure::Failed(e),
+        _ => Failure::Invalid(e),
+    }
+}
+
+/// The SQS message an EventBridge delivery (or dead letter) is.
+fn sqs_message(o: &events::Outgoing<'_>) -> sqs::SendInput {
+    let string = |v: &str| sqs::AttributeValue { data_type: "String".into(), string: Some(v.into()), binary: None };
+    sqs::SendInput {
+        body: o.payload.to_owned(),
+        attributes: o.attributes.iter().map(|(k, v)| ((*k).to_owned(), string(v))).collect(),
+        system: o.trace_header.iter().map(|t| ("AWSTraceHeader".to_owned(), string(t))).collect(),
+        group_id: o.message_group_id.map(str::to_owned),
+        dedup_id: o.message_group_id.and(o.dedup_id).map(str::to_owned),
+        ..Default::default()
+    }
+}
+
 impl EventTargets {
     async fn send_one(&self, o: &events::Outgoing<'_>) -> Result<(), events::Failure> {
         use events::Failure;
         let who = sqs::Requester::Service { service: o.service, source_arn: o.source_arn, source_account: o.account };
-        // A service's own failure (its store's, its throttle) is worth another try.
-        let by_status = |status: u16, code: &str, e: String| match (status, code) {
-            (403, _) | (_, "AccessDenied" | "AuthorizationError") => Failure::Denied(e),
-            (429, _) | (_, "Throttling" | "ThrottlingException") => Failure::Throttled(e),
-            (s, _) if s >= 500 => Failure::Failed(e),
-            _ => Failure::Invalid(e),
-        };
+        let by_status = failure_of;
         let missing = || Failure::Missing(format!("The target {} does not exist.", o.arn));
         match o.kind {
             events::TargetKind::Sqs => {
-                let string =
-                    |v: &str| sqs::AttributeValue { data_type: "String".into(), string: Some(v.into()), binary: None };
-                let input = sqs::SendInput {
-                    body: o.payload.to_owned(),
-                    attributes: o.attributes.iter().map(|(k, v)| ((*k).to_owned(), string(v))).collect(),
-                    system: o.trace_header.iter().map(|t| ("AWSTraceHeader".to_owned(), string(t))).collect(),
-                    group_id: o.message_group_id.map(str::to_owned),
-                    dedup_id: o.message_group_id.and(o.dedup_id).map(str::to_owned),
-                    ..Default::default()
-                };
-                let sent =
-                    self.sqs.send_to_arn(o.arn, &who, input).map_err(|e| by_status(e.status, e.code, e.to_string()))?;
+                let sent = self
+                    .sqs
+                    .send_to_arn(o.arn, &who, sqs_message(o))
+                    .map_err(|e| by_status(e.status, e.code, e.to_string()))?;
                 sent.then_some(()).ok_or_else(missing)
             }
             events::TargetKind::Sns => {
@@ -358,6 +369,27 @@ impl events::Targets for EventTargets {
         o: &'a events::Outgoing<'a>,
     ) -> Pin<Box<dyn Future<Output = Result<(), events::Failure>> + Send + 'a>> {
         Box::pin(self.send_one(o))
+    }
+
+    fn send_to_queue<'a>(&'a self, batch: &'a [events::Outgoing<'a>]) -> events::Sent<'a> {
+        Box::pin(async move {
+            let Some(first) = batch.first() else { return Vec::new() };
+            let who = sqs::Requester::Service {
+                service: first.service,
+                source_arn: first.source_arn,
+                source_account: first.account,
+            };
+            let inputs = batch.iter().map(sqs_message).collect();
+            let missing = || events::Failure::Missing(format!("The target {} does not exist.", first.arn));
+            match self.sqs.send_many_to_arn(first.arn, &who, inputs) {
+                Ok(Some(results)) => results
+                    .into_iter()
+                    .map(|r| r.map(drop).map_err(|e| failure_of(e.status, e.code, e.to_string())))
+                    .collect(),
+                Ok(None) => batch.iter().map(|_| Err(missing())).collect(),
+                Err(e) => batch.iter().map(|_| Err(failure_of(e.status, e.code, e.to_string()))).collect(),
+            }
+        })
     }
 }
 

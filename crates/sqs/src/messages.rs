@@ -265,6 +265,26 @@ impl SqsService {
         Ok(true)
     }
 
+    /// Sends messages, on `who`'s behalf, to the queue an ARN names, in one write: each
+    /// message's result (its own refusal, or sent); `Ok(None)` if there is no such queue.
+    pub fn send_many_to_arn(
+        &self,
+        arn: &str,
+        who: &Requester<'_>,
+        inputs: Vec<SendInput>,
+    ) -> Result<Option<Vec<Result<Sent, SqsError>>>, SqsError> {
+        let Some(q) = self.by_arn(arn) else { return Ok(None) };
+        if !self.permits(&q, who, "sqs:SendMessage") {
+            return Err(SqsError {
+                status: 403,
+                ..SqsError::new("AccessDenied", "AccessDenied", format!("Access to the resource {arn} is denied."))
+            });
+        }
+        let record = q.record.lock().clone();
+        let caller = Caller { account: record.account, region: record.region };
+        self.send_all(&caller, &q, inputs).map(Some)
+    }
+
     fn check_send(&self, q: &Queue, input: &SendInput, settings: &Settings) -> Result<(), SqsError> {
         if input.body.is_empty() {
             return Err(SqsError::missing("MessageBody"));
