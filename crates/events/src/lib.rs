@@ -234,7 +234,8 @@ impl EventsService {
         self.inner.store.pending().unwrap_or(0)
     }
 
-    /// Commits documents (a control-plane change) on the writer thread, and waits.
+    /// Commits documents (a control-plane change) at once, on the caller's thread (the API
+    /// runs control-plane calls on the blocking pool).
     pub(crate) fn write(&self, commit: EventCommit) -> Result<(), EventsError> {
         self.inner.store.commit(&commit).map_err(EventsError::from)
     }
