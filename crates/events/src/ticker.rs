@@ -87,34 +87,40 @@ pub(crate) async fn tick_loop(events: EventsService) {
 /// Fires every due schedule: its delivery and its next time (or its deletion) in one
 /// transaction.
 async fn fire_schedules(events: &EventsService, now: i64) {
-    let due = events.inner.state.read().schedules.due(now);
-    for s in due {
-        let due_ms = s.next_ms.unwrap_or(now);
-        let delivery = schedule_delivery(&s, due_ms, now);
-        let mut next = s.clone();
-        next.next_ms = s.next_after(now);
-        let mut commit = EventCommit::default();
-        commit.deliveries.push((serde_json::to_string(&delivery).expect("a delivery serialises"), now));
-        let finished = next.next_ms.is_none() && s.after_completion == "DELETE";
-        if finished {
-            commit.delete.push((kinds::SCHEDULE.into(), schedule_doc(&s).id));
-        } else {
-            commit.put.push(schedule_doc(&next));
-        }
-        let store = events.inner.store.clone();
-        let written = tokio::task::spawn_blocking(move || store.commit(&commit)).await;
-        match written {
-            Ok(Ok(())) => {
-                let mut state = events.inner.state.write();
-                if finished {
-                    state.schedules.remove(&s);
-                } else {
-                    state.schedules.replace(next);
-                }
-                events.inner.deliveries_due.notify_one();
+    if events.inner.state.read().schedules.due(now).is_empty() {
+        return;
+    }
+    // Under the state's lock, on the blocking pool: a schedule changed or deleted meanwhile
+    // is seen as it is, never written back as it was.
+    let firing = events.clone();
+    let fired = tokio::task::spawn_blocking(move || firing.fire_due(now)).await;
+    if let Err(e) = fired {
+        tracing::error!("scheduler: the firing stopped: {e}");
+    }
+    events.inner.deliveries_due.notify_one();
+}
+
+impl EventsService {
+    fn fire_due(&self, now: i64) {
+        let mut state = self.inner.state.write();
+        for s in state.schedules.due(now) {
+            let due_ms = s.next_ms.unwrap_or(now);
+            let delivery = schedule_delivery(&s, due_ms, now);
+            let mut next = s.clone();
+            next.next_ms = s.next_after(now);
+            let mut commit = EventCommit::default();
+            commit.deliveries.push((serde_json::to_string(&delivery).expect("a delivery serialises"), now));
+            let finished = next.next_ms.is_none() && s.after_completion == "DELETE";
+            if finished {
+                commit.delete.push((kinds::SCHEDULE.into(), schedule_doc(&s).id));
+            } else {
+                commit.put.push(schedule_doc(&next));
             }
-            Ok(Err(e)) => tracing::error!(schedule = %s.arn(), "scheduler: cannot fire: {e}"),
-            Err(e) => tracing::error!(schedule = %s.arn(), "scheduler: cannot fire: {e}"),
+            match self.inner.store.commit(&commit) {
+                Ok(()) if finished => state.schedules.remove(&s),
+                Ok(()) => state.schedules.replace(next),
+                Err(e) => tracing::error!(schedule = %s.arn(), "scheduler: cannot fire: {e}"),
+            }
         }
     }
 }
