@@ -252,17 +252,10 @@ impl SqsService {
     /// and dead-letter queues, SNS deliveries) if the queue's policy lets `who` send;
     /// `Ok(false)` if there is no such queue.
     pub fn send_to_arn(&self, arn: &str, who: &Requester<'_>, input: SendInput) -> Result<bool, SqsError> {
-        let Some(q) = self.by_arn(arn) else { return Ok(false) };
-        if !self.permits(&q, who, "sqs:SendMessage") {
-            return Err(SqsError {
-                status: 403,
-                ..SqsError::new("AccessDenied", "AccessDenied", format!("Access to the resource {arn} is denied."))
-            });
+        match self.send_many_to_arn(arn, who, vec![input])? {
+            None => Ok(false),
+            Some(mut sent) => sent.pop().expect("one message, one result").map(|_| true),
         }
-        let record = q.record.lock().clone();
-        let caller = Caller { account: record.account, region: record.region };
-        self.send_all(&caller, &q, vec![input])?.pop().expect("one message, one result")?;
-        Ok(true)
     }
 
     /// Sends messages, on `who`'s behalf, to the queue an ARN names, in one write: each
