@@ -23,7 +23,7 @@ def error_of(call):
     "service,call",
     [
         ("cloudformation", lambda c: c.list_stack_sets()),  # query (XML)
-        ("dynamodb", lambda c: c.list_tables()),  # json 1.0
+        ("dynamodb", lambda c: c.list_backups()),  # json 1.0, a served service (backups are not)
         ("s3", lambda c: c.list_bucket_inventory_configurations(Bucket="some-bucket")),  # rest-xml
         ("events", lambda c: c.list_archives()),  # json 1.1, a served service (archives are not)
         ("cloudwatch", lambda c: c.list_metrics()),  # CBOR (the SDK's first choice)
@@ -63,7 +63,8 @@ def test_health_in_lamina_and_localstack_formats(lamina):
     health = json.loads(body)
     assert health["services"]["lambda"]["state"] == "running"
     assert health["services"]["s3"]["state"] == "running"
-    assert health["services"]["dynamodb"]["state"] == "not implemented"
+    assert health["services"]["dynamodb"]["state"] == "running"
+    assert health["services"]["kinesis"]["state"] == "not implemented"
     status, _, body = lamina.http("GET", "/_localstack/health")
     assert status == 200
     health = json.loads(body)

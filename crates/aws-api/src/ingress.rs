@@ -32,6 +32,8 @@ pub(crate) const SERVED: &[&str] = &[
     "ecr",
     "events",
     "scheduler",
+    "dynamodb",
+    "dynamodbstreams",
 ];
 
 /// The largest body read to answer a request no handler took.

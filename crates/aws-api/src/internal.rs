@@ -148,6 +148,15 @@ impl Operations for Internal {
                         .map_err(stopped)?
                         .map_err(refused)
                 }
+                "dynamodb" => {
+                    let (d, op) = (s.dynamodb.clone(), operation.to_owned());
+                    tokio::task::spawn_blocking(move || {
+                        crate::dynamodb_api::run(&d, &caller, "localhost:4566", &op, &input)
+                    })
+                    .await
+                    .map_err(stopped)?
+                    .map_err(refused)
+                }
                 "scheduler" => {
                     let (events, op) = (s.events.clone(), operation.to_owned());
                     tokio::task::spawn_blocking(move || crate::scheduler_api::run(&events, &caller, &op, &input))

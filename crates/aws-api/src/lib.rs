@@ -42,6 +42,7 @@ mod caller;
 mod chunked;
 mod cloudformation_api;
 mod code_urls;
+mod dynamodb_api;
 mod ecr_api;
 mod edge;
 mod events_api;
@@ -154,6 +155,8 @@ pub struct ApiState {
     pub cloudformation: cloudformation::CloudFormationService,
     /// EventBridge and Scheduler.
     pub events: events::EventsService,
+    /// DynamoDB and DynamoDB Streams.
+    pub dynamodb: std::sync::Arc<dynamodb::DynamoService>,
     /// How callers map to accounts and regions (shared: the state is cloned per request).
     pub callers: std::sync::Arc<CallerPolicy>,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -301,6 +304,18 @@ const JSON_SERVICES: &[JsonService] = &[
         too_large: "ValidationException",
     },
     JsonService {
+        prefix: "DynamoDB_20120810.",
+        service: "dynamodb",
+        max_body: dynamodb_api::MAX_BODY,
+        too_large: "ValidationException",
+    },
+    JsonService {
+        prefix: "DynamoDBStreams_20120810.",
+        service: "dynamodbstreams",
+        max_body: dynamodb_api::MAX_BODY,
+        too_large: "ValidationException",
+    },
+    JsonService {
         prefix: "CloudApiService.",
         service: "cloudcontrol",
         max_body: 1024 * 1024,
@@ -403,6 +418,8 @@ async fn modelled(
         "cloudcontrol" => cloudformation_api::CONTROL_OPERATIONS,
         "ecr" => ecr_api::OPERATIONS,
         "events" => events_api::OPERATIONS,
+        "dynamodb" => dynamodb_api::OPERATIONS,
+        "dynamodbstreams" => dynamodb_api::STREAM_OPERATIONS,
         _ => iam_api::OPERATIONS,
     };
     let (model, input) = match ingress::read(service, q, parts, body, served) {
@@ -459,6 +476,25 @@ async fn modelled(
             let (ecr, op, value) = (s.ecr.clone(), op.to_owned(), input.value.clone());
             tokio::task::spawn_blocking(move || ecr_api::run(&ecr, &caller, &op, &value)).await.unwrap_or_else(|e| {
                 Err(ecr_api::service_error(&ecr::EcrError::Server(format!("the operation stopped: {e}"))))
+            })
+        }
+        "dynamodb" | "dynamodbstreams" => {
+            // Every operation reads or writes the store: off the async workers.
+            let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_owned();
+            let (d, op, value, streams) =
+                (s.dynamodb.clone(), op.to_owned(), input.value.clone(), service == "dynamodbstreams");
+            tokio::task::spawn_blocking(move || {
+                if streams {
+                    dynamodb_api::run_streams(&d, &caller, &op, &value)
+                } else {
+                    dynamodb_api::run(&d, &caller, &host, &op, &value)
+                }
+            })
+            .await
+            .unwrap_or_else(|e| {
+                Err(dynamodb_api::service_error(&dynamodb::DynamoError::Internal(format!(
+                    "the operation stopped: {e}"
+                ))))
             })
         }
         "events" if op == "PutEvents" => events_api::put_events(&s.events, &caller, &input.value).await,

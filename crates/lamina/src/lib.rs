@@ -262,6 +262,10 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         issued.accept_user_key(&key);
     }
     let ecr = ecr::EcrService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting ECR: {e}"))?;
+    let dynamodb =
+        dynamodb::DynamoService::open(Arc::new(store::TableStore::open(&data.join("dynamodb.db"))?), clock.clone())
+            .map_err(|e| anyhow::anyhow!("starting DynamoDB: {e}"))?;
+    upkeep_dynamodb(dynamodb.clone());
     let cloudformation = cloudformation::CloudFormationService::start(database.clone())
         .map_err(|e| anyhow::anyhow!("starting CloudFormation: {e}"))?;
     let state = aws_api::ApiState {
@@ -277,6 +281,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         s3,
         cloudformation: cloudformation.clone(),
         events: events.clone(),
+        dynamodb,
         callers: Arc::new(aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
@@ -407,6 +412,24 @@ fn plane_settings(config: &Config, logs: &logs::LogsService) -> gateway::PlaneSe
             max_duration: Duration::from_secs_f64(config.websocket.max_connection_secs),
         },
     }
+}
+
+/// DynamoDB's upkeep, once a second: expired items (TTL) removed, old stream records
+/// dropped.
+fn upkeep_dynamodb(d: Arc<dynamodb::DynamoService>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let d = d.clone();
+            match tokio::task::spawn_blocking(move || d.tick()).await {
+                Ok(Ok(0)) | Err(_) => {}
+                Ok(Ok(n)) => tracing::debug!(expired = n, "dynamodb: time to live"),
+                Ok(Err(e)) => tracing::warn!("dynamodb: upkeep: {e}"),
+            }
+        }
+    });
 }
 
 /// One plain HTTP/1.1 request to a running server (`lamina events …`): `endpoint` is

@@ -33,6 +33,15 @@ impl<T: ?Sized> Mutex<T> {
         unpoisoned(self.0.lock())
     }
 
+    /// The lock if nobody holds it now.
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        match self.0.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// The value, borrowed mutably without locking.
     pub fn get_mut(&mut self) -> &mut T {
         unpoisoned(self.0.get_mut())

@@ -15,6 +15,8 @@
 //!   objects' bytes are the `s3` crate's files);
 //! - [`EventStore`]: EventBridge's and Scheduler's buses, rules, schedules and the
 //!   deliveries waiting for their targets, in a fourth;
+//! - [`TableStore`]: DynamoDB's tables, items, index entries and stream records, in a
+//!   fifth;
 //! - [`CodeStore`]: deployment packages stored once by SHA-256, and their extracted trees,
 //!   which execution environments read.
 //!
@@ -30,6 +32,7 @@ mod logs;
 mod objects;
 mod queues;
 mod sqlite;
+mod tables;
 mod topics;
 
 pub use code::{inspect as inspect_zip, CodeError, CodePin, CodeStore};
@@ -39,6 +42,7 @@ pub use logs::{EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord,
 pub use objects::{BucketRecord, ObjectRecord, ObjectStore, PartRecord, UploadRecord};
 pub use queues::{Added, DedupWindow, QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;
+pub use tables::{IndexEntry, KeyBound, StoredItem, StreamRecord, TableCounts, TableStore, Writes};
 pub use topics::{HttpDelivery, SubscriptionRecord, TopicRecord, TopicStore};
 
 use model::{Alias, Function, LayerVersion, ProvisionedConfig};
