@@ -26,6 +26,8 @@ use rows::{drain_row, main_rows, sandbox_rows, sqs_rows};
 mod auth;
 #[path = "bench_cloudformation.rs"]
 mod cloudformation;
+#[path = "bench_dynamodb.rs"]
+mod dynamodb;
 #[path = "bench_events.rs"]
 mod events;
 #[path = "bench_gateway.rs"]
@@ -812,6 +814,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let server = start_server_with(root, "namespace", "events", "")?;
     rows.extend(rt.block_on(events::rows(server.addr, settings.throughput_secs * 2.0, settings.ticks))?);
     drop(server);
+    rows.extend(dynamodb_rows(root, &rt, &settings)?);
     // Authenticated mode against open mode: two fresh servers, the same function.
     let open = start_server_with(root, "namespace", "open", "[functions]\nidle_timeout_secs = 600\n")?;
     let secured = start_server_with(root, "namespace", "sigv4", &auth::config())?;
@@ -994,6 +997,12 @@ fn only(
         }
         return Ok(true);
     }
+    if args.iter().any(|a| a == "--dynamodb-only") {
+        for r in dynamodb_rows(root, rt, settings)? {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(true);
+    }
     if args.iter().any(|a| a == "--s3-only") {
         let server = start_server_with(root, "namespace", "s3", "")?;
         for r in rt.block_on(s3::rows(&server, root, settings))? {
@@ -1046,6 +1055,21 @@ fn only(
         return Ok(true);
     }
     Ok(false)
+}
+
+/// DynamoDB's rows: a fresh server, and moto's beside it.
+fn dynamodb_rows(root: &Path, rt: &tokio::runtime::Runtime, settings: &Settings) -> Result<Vec<Row>> {
+    let server = start_server_with(root, "namespace", "dynamodb", "")?;
+    let moto = start_moto(root);
+    let items = if settings.throughput_secs < 2.0 { 100_000 } else { 1_000_000 };
+    let addr = moto.as_ref().map(|(_, a)| *a).map_err(|e| e.to_string());
+    let rows =
+        rt.block_on(dynamodb::rows(server.addr, addr, settings.throughput_secs, settings.throughput_rounds, items));
+    if let Ok((mut child, _)) = moto {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    rows
 }
 
 fn ms(v: f64) -> String {

@@ -341,11 +341,18 @@ fn table_json(d: &Described, full: bool) -> Value {
     o.insert("TableName".into(), json!(t.name));
     o.insert("TableSizeBytes".into(), json!(d.bytes));
     o.insert("TableStatus".into(), json!(d.status));
-    if full {
-        let (r, w) = if t.billing == "PAY_PER_REQUEST" { (12000, 4000) } else { (t.read, t.write) };
+    // Warm throughput asked for shows from the start (still `UPDATING` as the table is
+    // created); otherwise DescribeTable shows what the billing mode gives.
+    let warm = match (t.warm, full) {
+        (Some(w), _) => Some((w, if d.status == "CREATING" { "UPDATING" } else { "ACTIVE" })),
+        (None, true) if t.billing == "PAY_PER_REQUEST" => Some(((12000, 4000), "ACTIVE")),
+        (None, true) => Some(((t.read, t.write), "ACTIVE")),
+        (None, false) => None,
+    };
+    if let Some(((r, w), status)) = warm.filter(|_| !deleting) {
         o.insert(
             "WarmThroughput".into(),
-            json!({ "ReadUnitsPerSecond": r, "Status": "ACTIVE", "WriteUnitsPerSecond": w }),
+            json!({ "ReadUnitsPerSecond": r, "Status": status, "WriteUnitsPerSecond": w }),
         );
     }
     Value::Object(o)
@@ -483,6 +490,9 @@ pub(crate) fn run(d: &DynamoService, caller: &Caller, host: &str, op: &str, v: &
                 tags: tags(v),
                 table_class: owned(v, "TableClass"),
                 deletion_protection: v.get("DeletionProtectionEnabled").and_then(Value::as_bool),
+                warm: v.get("WarmThroughput").and_then(|w| {
+                    Some((w.get("ReadUnitsPerSecond")?.as_i64()?, w.get("WriteUnitsPerSecond")?.as_i64()?))
+                }),
             };
             json!({ "TableDescription": table_json(&d.create_table(caller, input).map_err(e)?, false) })
         }
@@ -636,7 +646,7 @@ pub(crate) fn run(d: &DynamoService, caller: &Caller, host: &str, op: &str, v: &
                 if let Some(o) = body.as_object_mut() {
                     o.remove("ClientRequestToken");
                 }
-                body.to_string()
+                canonical(&body)
             };
             let consumed =
                 d.transact_write(caller, &actions, token.as_deref().map(|t| (t, digest.as_str()))).map_err(e)?;
@@ -685,6 +695,21 @@ pub(crate) fn run(d: &DynamoService, caller: &Caller, host: &str, op: &str, v: &
         }
         other => return Err(ServiceError::not_implemented("dynamodb", other)),
     })
+}
+
+/// A JSON value as text with every object's keys in order: two requests that differ only
+/// in the order of their members read the same.
+fn canonical(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys.iter().map(|k| format!("{}:{}", json!(k), canonical(&m[*k]))).collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(l) => format!("[{}]", l.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
 }
 
 fn backups_json(t: &dynamodb::Table) -> Value {

@@ -92,7 +92,15 @@ impl DynamoService {
             for w in writes {
                 let (key, item) = match w {
                     WriteRequest::Put(item) => {
-                        let key = keys::of_item(&t, item)?;
+                        // A batch's put names its key in the words a `Key` would.
+                        let key = keys::of_item(&t, item).map_err(|e| match e {
+                            DynamoError::Validation(m)
+                                if m.contains("Missing the key") || m.contains("Type mismatch for key") =>
+                            {
+                                invalid("The provided key element does not match the schema")
+                            }
+                            other => other,
+                        })?;
                         check_item(item, false)?;
                         (key, Some(item))
                     }

@@ -249,7 +249,7 @@ pub(crate) fn apply(w: &mut Writes<'_>, c: &Change<'_>, now_ms: i64, by_ttl: boo
         }
     }
     if let Some(s) = t.live_stream() {
-        let record = streams::record(t, s, c.old, c.new, now_ms, by_ttl);
+        let record = streams::record(t, s, c.old, c.new, by_ttl);
         w.stream_append(&t.stream_arn(s), now_ms, &record)?;
     }
     let size = |i: Option<&Item>| i.map_or(0, |i| item_size(i) as i64);

@@ -20,14 +20,7 @@ const ITERATOR_LIFE_MS: i64 = 15 * 60 * 1000;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The stored form of one change's record.
-pub(crate) fn record(
-    t: &Table,
-    s: &StreamDef,
-    old: Option<&Item>,
-    new: Option<&Item>,
-    now_ms: i64,
-    by_ttl: bool,
-) -> Vec<u8> {
+pub(crate) fn record(t: &Table, s: &StreamDef, old: Option<&Item>, new: Option<&Item>, by_ttl: bool) -> Vec<u8> {
     let name = match (old, new) {
         (None, _) => "INSERT",
         (Some(_), Some(_)) => "MODIFY",
@@ -57,7 +50,6 @@ pub(crate) fn record(
     if by_ttl {
         r.insert("ByTtl".into(), Value::Bool(true));
     }
-    let _ = now_ms;
     encode(&r)
 }
 

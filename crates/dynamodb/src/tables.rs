@@ -100,6 +100,9 @@ pub struct Table {
     pub deletion_protection: bool,
     /// Point-in-time recovery (stored, not performed).
     pub pitr: bool,
+    /// Warm throughput asked for: read and write units per second.
+    #[serde(default)]
+    pub warm: Option<(i64, i64)>,
 }
 
 impl Table {
@@ -180,6 +183,8 @@ pub struct TableInput {
     pub table_class: Option<String>,
     /// `DeletionProtectionEnabled`.
     pub deletion_protection: Option<bool>,
+    /// `WarmThroughput`: read and write units per second.
+    pub warm: Option<(i64, i64)>,
 }
 
 /// UpdateTable's input.
@@ -447,6 +452,7 @@ impl DynamoService {
             table_class: input.table_class.clone(),
             deletion_protection: input.deletion_protection.unwrap_or(false),
             pitr: false,
+            warm: input.warm,
         };
         let key = (caller.account.clone(), caller.region.clone(), name.clone());
         let mut tables = self.tables.write();
