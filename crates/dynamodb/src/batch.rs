@@ -126,6 +126,7 @@ impl DynamoService {
         let mut consumed: BTreeMap<String, f64> = BTreeMap::new();
         for ((state, t, _, _), (counts, units)) in planned.iter().zip(results) {
             state.counted(counts.0, counts.1);
+            self.written(t);
             *consumed.entry(t.name.clone()).or_default() += units;
         }
         Ok(consumed.into_iter().map(|(table, units)| Consumed { table, units }).collect())

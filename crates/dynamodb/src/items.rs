@@ -317,6 +317,7 @@ impl DynamoService {
             Ok::<_, DynamoError>((old, counts))
         })?;
         state.counted(counts.0, counts.1);
+        self.written(&t);
         let units = write_units(item_size(&item).max(old.as_ref().map_or(0, item_size)));
         Ok(Written {
             attributes: if opts.return_values.as_deref() == Some("ALL_OLD") { old } else { None },
@@ -373,6 +374,7 @@ impl DynamoService {
             Ok::<_, DynamoError>((old, counts))
         })?;
         state.counted(counts.0, counts.1);
+        self.written(&t);
         let units = write_units(old.as_ref().map_or(0, item_size));
         Ok(Written {
             attributes: if opts.return_values.as_deref() == Some("ALL_OLD") { old } else { None },
@@ -412,6 +414,7 @@ impl DynamoService {
             Ok::<_, DynamoError>((old, new, counts))
         })?;
         state.counted(counts.0, counts.1);
+        self.written(&t);
         let paths: Vec<Path> = update.paths().cloned().collect();
         let attributes = match rv {
             "ALL_OLD" => old.clone(),

@@ -40,6 +40,7 @@ use store::{StoreError, TableStore};
 
 pub use model::Caller;
 pub use tables::{Table, TableInput};
+
 pub use value::{Item, Value};
 
 /// Why a transaction was cancelled, for one of its actions.
@@ -138,6 +139,8 @@ pub struct DynamoService {
     pub(crate) tables: RwLock<Tables>,
     pub(crate) clock: Clock,
     pub(crate) ttl_cursors: ttl::Cursors,
+    /// Told after a write that left stream records (Lambda's pollers wait on it).
+    pub(crate) stream_hook: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl std::fmt::Debug for DynamoService {
@@ -164,7 +167,27 @@ impl DynamoService {
             };
             tables.insert(key, Arc::new(state));
         }
-        Ok(Arc::new(DynamoService { store, tables: RwLock::new(tables), clock, ttl_cursors: ttl::Cursors::default() }))
+        Ok(Arc::new(DynamoService {
+            store,
+            tables: RwLock::new(tables),
+            clock,
+            ttl_cursors: ttl::Cursors::default(),
+            stream_hook: std::sync::OnceLock::new(),
+        }))
+    }
+
+    /// Calls `hook` after every write that leaves stream records.
+    pub fn on_stream_write(&self, hook: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.stream_hook.set(hook);
+    }
+
+    /// After a committed write to `t`: its stream's readers are told.
+    pub(crate) fn written(&self, t: &Table) {
+        if t.live_stream().is_some() {
+            if let Some(h) = self.stream_hook.get() {
+                h();
+            }
+        }
     }
 
     pub(crate) fn now_ms(&self) -> i64 {

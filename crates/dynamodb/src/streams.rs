@@ -97,9 +97,18 @@ pub fn record_json(seq: i64, at_ms: i64, bytes: &[u8]) -> Option<Json> {
     Some(out)
 }
 
-/// A record read by a poller: its sequence number, when it was written (ms), and the
-/// record.
-pub type Polled = (i64, i64, Json);
+/// A record as a poller reads it.
+#[derive(Debug, Clone)]
+pub struct Polled {
+    /// Its sequence number.
+    pub sequence: String,
+    /// When it was written (ms).
+    pub at_ms: i64,
+    /// The item's key, as text (records of one key keep their order).
+    pub key: String,
+    /// The record, as Lambda receives it (less `eventSourceARN`).
+    pub event: Json,
+}
 
 /// A stream as ListStreams and DescribeStream show it.
 #[derive(Debug, Clone)]
@@ -269,23 +278,42 @@ impl DynamoService {
         Ok((records, next))
     }
 
-    /// Records of a stream (by ARN, any account) after a sequence number: Lambda's
-    /// pollers read here. `None` if the stream is gone.
-    pub fn stream_read(&self, arn: &str, after: i64, limit: usize) -> Result<Option<Vec<Polled>>, DynamoError> {
-        let known = self.all_tables().iter().any(|st| {
-            let t = st.def();
-            t.streams.iter().any(|s| t.stream_arn(s) == arn)
-        });
-        if !known && self.store.stream_span(arn)?.is_none() {
-            return Ok(None);
-        }
+    /// Records of a stream (by ARN, any account) after a sequence number (`None`: from
+    /// the oldest), at most `limit`: Lambda's pollers read here.
+    pub fn stream_read(&self, arn: &str, after: Option<&str>, limit: usize) -> Result<Vec<Polled>, DynamoError> {
+        let after = after.and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
         let rows = self.store.stream_records(arn, after, limit)?;
-        Ok(Some(rows.iter().filter_map(|r| Some((r.seq, r.at_ms, record_json(r.seq, r.at_ms, &r.record)?))).collect()))
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let event = record_json(r.seq, r.at_ms, &r.record)?;
+                Some(Polled {
+                    sequence: sequence_number(r.seq),
+                    at_ms: r.at_ms,
+                    key: event["dynamodb"]["Keys"].to_string(),
+                    event,
+                })
+            })
+            .collect())
+    }
+
+    /// A stream's one shard (any account's): its id, and whether it is closed (the stream
+    /// turned off). `None` if there is no such stream.
+    pub fn stream_shard(&self, arn: &str) -> Option<(String, bool)> {
+        self.all_tables().iter().find_map(|st| {
+            let t = st.def();
+            t.streams.iter().find(|s| t.stream_arn(s) == arn).map(|s| (shard_id(s), !s.enabled))
+        })
+    }
+
+    /// The sequence number just before the first record written at or after `ms`.
+    pub fn stream_before(&self, arn: &str, ms: i64) -> Result<String, DynamoError> {
+        Ok(sequence_number(self.store.stream_before(arn, ms)?))
     }
 
     /// The last sequence number of a stream (0 if it holds none): where `LATEST` starts.
-    pub fn stream_latest(&self, arn: &str) -> Result<i64, DynamoError> {
-        Ok(self.store.stream_span(arn)?.map_or(0, |(_, hi)| hi))
+    pub fn stream_latest(&self, arn: &str) -> Result<String, DynamoError> {
+        Ok(sequence_number(self.store.stream_span(arn)?.map_or(0, |(_, hi)| hi)))
     }
 
     /// Drops records older than 24 hours.

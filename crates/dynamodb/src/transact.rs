@@ -165,6 +165,7 @@ impl DynamoService {
         if let Some(results) = results {
             for (p, (counts, units)) in planned.iter().zip(results) {
                 p.state.counted(counts.0, counts.1);
+                self.written(&p.table);
                 match consumed.iter_mut().find(|c| c.table == p.table.name) {
                     Some(c) => c.units += units,
                     None => consumed.push(Consumed { table: p.table.name.clone(), units }),

@@ -76,6 +76,7 @@ impl DynamoService {
                 Ok::<_, DynamoError>(total)
             })?;
             state.counted(counts.0, counts.1);
+            self.written(&t);
             removed += (-counts.0) as usize;
         }
         self.trim_streams()?;

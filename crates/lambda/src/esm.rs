@@ -19,6 +19,7 @@ use model::{FunctionRef, Invalid, Violation};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use crate::stream_esm::{stream_kind, StreamSettings, StreamSource};
 use crate::{now_ms, Caller, InvocationType, InvokeInput, InvokeOutcome, LambdaError, LambdaService};
 
 /// An event source mapping.
@@ -50,6 +51,10 @@ pub struct Mapping {
     pub last_modified_ms: i64,
     /// Resource tags.
     pub tags: BTreeMap<String, String>,
+    /// A stream source's settings (`None` for a queue).
+    pub stream: Option<StreamSettings>,
+    /// `FilterCriteria`'s patterns.
+    pub filters: Vec<String>,
 }
 
 impl Mapping {
@@ -64,6 +69,7 @@ impl Mapping {
             "batch_size": self.batch_size, "window_s": self.window_s, "enabled": self.enabled,
             "max_concurrency": self.max_concurrency, "report_failures": self.report_failures,
             "last_modified_ms": self.last_modified_ms, "tags": self.tags,
+            "stream": self.stream.as_ref().map(StreamSettings::to_json), "filters": self.filters,
         })
         .to_string()
     }
@@ -87,7 +93,17 @@ impl Mapping {
                 .as_object()
                 .map(|t| t.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
                 .unwrap_or_default(),
+            stream: StreamSettings::from_json(&v["stream"]),
+            filters: v["filters"]
+                .as_array()
+                .map(|f| f.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default(),
         })
+    }
+
+    /// Its filters, read.
+    pub(crate) fn patterns(&self) -> Vec<events::pattern::Pattern> {
+        self.filters.iter().filter_map(|p| events::pattern::Pattern::parse(p).ok()).collect()
     }
 }
 
@@ -110,8 +126,24 @@ pub struct MappingInput {
     pub response_types: Option<Vec<String>>,
     /// `Tags` (create only).
     pub tags: Option<BTreeMap<String, String>>,
-    /// Whether a `DestinationConfig` was given (stream sources only).
-    pub destination: bool,
+    /// `DestinationConfig`: given, with its `OnFailure` destination if it names one.
+    pub destination: Option<Option<String>>,
+    /// `StartingPosition`.
+    pub starting_position: Option<String>,
+    /// `StartingPositionTimestamp` (ms).
+    pub starting_ms: Option<i64>,
+    /// `ParallelizationFactor`.
+    pub parallelization: Option<i64>,
+    /// `BisectBatchOnFunctionError`.
+    pub bisect: Option<bool>,
+    /// `MaximumRetryAttempts`.
+    pub max_retries: Option<i64>,
+    /// `MaximumRecordAgeInSeconds`.
+    pub max_age_s: Option<i64>,
+    /// `TumblingWindowInSeconds`.
+    pub tumbling_s: Option<i64>,
+    /// `FilterCriteria`'s patterns.
+    pub filters: Option<Vec<String>>,
 }
 
 /// The running pollers of every mapping, and SQS once it is attached.
@@ -121,6 +153,8 @@ pub(crate) struct EventSources {
     mappings: Mutex<BTreeMap<String, Mapping>>,
     /// Tells a mapping's pollers its configuration changed (or, dropped, that it is gone).
     pollers: Mutex<HashMap<String, watch::Sender<Mapping>>>,
+    /// The sources of stream records, by kind (`dynamodb`, `kinesis`).
+    pub(crate) streams: Mutex<HashMap<&'static str, std::sync::Arc<dyn StreamSource>>>,
 }
 
 const DEFAULT_POLLERS: u32 = 5;
@@ -227,7 +261,170 @@ impl LambdaService {
         if let Some(c) = input.max_concurrency {
             m.max_concurrency = c.map(|c| c as u32);
         }
+        if let Some(filters) = input.filters {
+            if filters.len() > 5 {
+                return Err(Invalid::parameter("Invalid filter pattern definition.").into());
+            }
+            for f in &filters {
+                events::pattern::Pattern::parse(f)
+                    .map_err(|_| LambdaError::from(Invalid::parameter("Invalid filter pattern definition.")))?;
+            }
+            m.filters = filters;
+        }
+        if let Some(s) = m.stream.as_mut() {
+            if let Some(p) = input.parallelization {
+                s.parallelization = p as u32;
+            }
+            if let Some(b) = input.bisect {
+                s.bisect = b;
+            }
+            if let Some(r) = input.max_retries {
+                s.max_retries = r;
+            }
+            if let Some(a) = input.max_age_s {
+                s.max_age_s = a;
+            }
+            if let Some(t) = input.tumbling_s {
+                s.tumbling_s = t as u32;
+            }
+            if let Some(d) = input.destination {
+                s.on_failure = d;
+            }
+        }
         Ok(())
+    }
+
+    /// CreateEventSourceMapping for a DynamoDB or Kinesis stream.
+    fn create_stream_mapping(
+        &self,
+        caller: &Caller,
+        source: &str,
+        function: &str,
+        input: MappingInput,
+    ) -> Result<Mapping, LambdaError> {
+        let mut violations = Vec::new();
+        if let Some(p) = input.parallelization {
+            if !(1..=10).contains(&p) {
+                violations.push(if p < 1 {
+                    Violation::min_value(p, "parallelizationFactor", 1)
+                } else {
+                    Violation::max_value(p, "parallelizationFactor", 10)
+                });
+            }
+        }
+        if let Some(r) = input.max_retries {
+            if !(-1..=10_000).contains(&r) {
+                violations.push(if r < -1 {
+                    Violation::min_value(r, "maximumRetryAttempts", -1)
+                } else {
+                    Violation::max_value(r, "maximumRetryAttempts", 10_000)
+                });
+            }
+        }
+        if let Some(a) = input.max_age_s {
+            if !(-1..=604_800).contains(&a) {
+                violations.push(if a < -1 {
+                    Violation::min_value(a, "maximumRecordAgeInSeconds", -1)
+                } else {
+                    Violation::max_value(a, "maximumRecordAgeInSeconds", 604_800)
+                });
+            }
+        }
+        if let Some(t) = input.tumbling_s {
+            if !(0..=900).contains(&t) {
+                violations.push(if t < 0 {
+                    Violation::min_value(t, "tumblingWindowInSeconds", 0)
+                } else {
+                    Violation::max_value(t, "tumblingWindowInSeconds", 900)
+                });
+            }
+        }
+        if !violations.is_empty() {
+            return Err(Invalid::Constraints(violations).into());
+        }
+        if let Some(a) = input.max_age_s {
+            if (0..60).contains(&a) {
+                return Err(Invalid::parameter("MaximumRecordAgeInSeconds must be -1 or between 60 and 604800.").into());
+            }
+        }
+        let position = input.starting_position.clone().ok_or_else(|| {
+            LambdaError::from(Invalid::parameter("StartingPosition is required for stream event sources."))
+        })?;
+        if !["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"].contains(&position.as_str()) {
+            return Err(Invalid::from(Violation::enumeration(
+                &position,
+                "startingPosition",
+                &["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"],
+            ))
+            .into());
+        }
+        if position == "AT_TIMESTAMP" && input.starting_ms.is_none() {
+            return Err(Invalid::parameter(
+                "StartingPositionTimestamp must be provided when StartingPosition is AT_TIMESTAMP.",
+            )
+            .into());
+        }
+        if let Err(LambdaError::NotFound(_)) = self.resolve_version(caller, function, None) {
+            return Err(Invalid::parameter("Function does not exist").into());
+        }
+        let exists = self.stream_source(source).and_then(|s| s.shards(source)).is_some();
+        if !exists {
+            return Err(Invalid::parameter(format!("Stream not found: {source}")).into());
+        }
+        if let Some(Some(d)) = &input.destination {
+            if !self.queue.destinations().can_deliver(d) || d.split(':').nth(2) == Some("lambda") {
+                return Err(Invalid::parameter(format!(
+                    "Lamina delivers stream failure records to SQS queues and SNS topics; {d} is neither."
+                ))
+                .into());
+            }
+        }
+        let mut m = Mapping {
+            uuid: uuid::Uuid::new_v4().to_string(),
+            account: caller.account.clone(),
+            region: caller.region.clone(),
+            function: String::new(),
+            function_arn: String::new(),
+            source_arn: source.to_owned(),
+            batch_size: 100,
+            window_s: 0,
+            enabled: true,
+            max_concurrency: None,
+            report_failures: false,
+            last_modified_ms: now_ms(),
+            tags: input.tags.clone().unwrap_or_default(),
+            stream: Some(StreamSettings {
+                starting_position: position,
+                starting_ms: input.starting_ms,
+                parallelization: 1,
+                bisect: false,
+                max_retries: -1,
+                max_age_s: -1,
+                on_failure: None,
+                tumbling_s: 0,
+            }),
+            filters: Vec::new(),
+        };
+        crate::check_tags(&m.tags)?;
+        let _guard = self.writes.lock();
+        self.apply_input(caller, &mut m, input)?;
+        let existing = self
+            .sources
+            .mappings
+            .lock()
+            .values()
+            .find(|o| o.source_arn == m.source_arn && o.function_arn == m.function_arn)
+            .map(|o| o.uuid.clone());
+        if let Some(uuid) = existing {
+            return Err(LambdaError::Conflict(format!(
+                "The event source arn (\" {} \") and function (\" {function} \") provided mapping already exists. Please update or delete the existing mapping with UUID {uuid}",
+                m.source_arn
+            )));
+        }
+        self.store.put_mapping(&m.uuid, &m.account, &m.region, &m.to_json())?;
+        self.sources.mappings.lock().insert(m.uuid.clone(), m.clone());
+        self.run_pollers(m.clone());
+        Ok(m)
     }
 
     /// CreateEventSourceMapping (SQS sources).
@@ -235,17 +432,35 @@ impl LambdaService {
         let source = input.source_arn.clone().ok_or_else(|| Invalid::parameter("Unrecognized event source."))?;
         let function = input.function.clone().ok_or_else(|| Invalid::from(Violation::null("functionName")))?;
         FunctionRef::parse(&function, "functionName").map_err(Invalid::from)?;
+        if stream_kind(&source).is_some() {
+            return self.create_stream_mapping(caller, &source, &function, input);
+        }
         if source.split(':').nth(2) != Some("sqs") {
             return Err(Invalid::parameter(format!(
                 "Lamina maps SQS queues to functions; {source} is not an SQS queue ARN."
             ))
             .into());
         }
-        if input.destination {
+        if input.destination.is_some() {
             return Err(Invalid::parameter(
                 "Unsupported DestinationConfig parameter for given event source mapping type.",
             )
             .into());
+        }
+        for (given, name) in [
+            (input.starting_position.is_some(), "StartingPosition"),
+            (input.parallelization.is_some(), "ParallelizationFactor"),
+            (input.bisect.is_some(), "BisectBatchOnFunctionError"),
+            (input.max_retries.is_some(), "MaximumRetryAttempts"),
+            (input.max_age_s.is_some(), "MaximumRecordAgeInSeconds"),
+            (input.tumbling_s.is_some(), "TumblingWindowInSeconds"),
+        ] {
+            if given {
+                return Err(Invalid::parameter(format!(
+                    "Unsupported {name} parameter for given event source mapping type."
+                ))
+                .into());
+            }
         }
         if let Err(LambdaError::NotFound(_)) = self.resolve_version(caller, &function, None) {
             return Err(Invalid::parameter("Function does not exist").into());
@@ -282,6 +497,8 @@ impl LambdaService {
             report_failures: false,
             last_modified_ms: now_ms(),
             tags: input.tags.clone().unwrap_or_default(),
+            stream: None,
+            filters: Vec::new(),
         };
         crate::check_tags(&m.tags)?;
         let _guard = self.writes.lock();
@@ -357,8 +574,10 @@ impl LambdaService {
         let _guard = self.writes.lock();
         let mut m = self.mapping(caller, uuid)?;
         self.apply_input(caller, &mut m, input)?;
-        let fifo = self.sqs()?.is_fifo(&m.source_arn).unwrap_or(false);
-        Self::check_mapping(&m, fifo)?;
+        if m.stream.is_none() {
+            let fifo = self.sqs()?.is_fifo(&m.source_arn).unwrap_or(false);
+            Self::check_mapping(&m, fifo)?;
+        }
         m.last_modified_ms = now_ms();
         self.store.put_mapping(&m.uuid, &m.account, &m.region, &m.to_json())?;
         self.sources.mappings.lock().insert(m.uuid.clone(), m.clone());
@@ -428,6 +647,10 @@ impl LambdaService {
     fn run_pollers(&self, m: Mapping) {
         let (tx, rx) = watch::channel(m.clone());
         self.sources.pollers.lock().insert(m.uuid.clone(), tx);
+        if m.stream.is_some() {
+            self.run_stream_pollers(m, rx);
+            return;
+        }
         for _ in 0..m.max_concurrency.unwrap_or(DEFAULT_POLLERS) {
             let service = self.clone();
             let rx = rx.clone();
@@ -508,6 +731,23 @@ impl LambdaService {
     }
 
     async fn deliver(&self, m: &Mapping, messages: Vec<sqs::Message>) {
+        // Messages no filter matches are deleted unseen, as AWS does.
+        let filters = m.patterns();
+        let (messages, dropped): (Vec<sqs::Message>, Vec<sqs::Message>) = messages.into_iter().partition(|msg| {
+            crate::stream_esm::passes(&filters, &sqs_event(m, std::slice::from_ref(msg))["Records"][0])
+        });
+        if !dropped.is_empty() {
+            if let Ok(sqs) = self.sqs() {
+                let receipts: Vec<String> = dropped.iter().map(|msg| msg.receipt.clone()).collect();
+                let caller = Caller::new(&m.account, &m.region);
+                if let Err(e) = sqs.delete_batch(&caller, &queue_of(&m.source_arn), &receipts) {
+                    tracing::warn!(mapping = %m.uuid, error = %e, "event source mapping: cannot delete filtered messages");
+                }
+            }
+        }
+        if messages.is_empty() {
+            return;
+        }
         let event = sqs_event(m, &messages);
         let caller = Caller::new(&m.account, &m.region);
         let input = InvokeInput {

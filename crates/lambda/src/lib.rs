@@ -48,6 +48,7 @@ pub mod policy;
 mod service_calls;
 mod settings;
 mod signing;
+mod stream_esm;
 pub mod urls;
 mod versions;
 pub use async_queue::{AsyncConfig, AsyncQueue};
@@ -58,6 +59,7 @@ pub use invoker::{ResponseStream, StreamEvent};
 pub use layers::{LayerFilter, LayerPage};
 pub use service_calls::ServicePrincipal;
 pub use signing::{CodeSigningConfig, CodeSigningInput};
+pub use stream_esm::{ShardInfo, StreamRecord, StreamSettings, StreamSource};
 pub use versions::{AliasPage, ProvisionedView, VersionPage};
 
 /// Every error a Lambda API caller can see, one variant per AWS error type.

@@ -237,6 +237,11 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     let lambda = lambda::LambdaService::start(store, code, invoker.clone(), settings, destinations)?;
     sns.deliver_to_functions(Arc::new(lambda.clone()));
     logs.deliver_subscriptions(Arc::new(sinks::LogSubscriptions(lambda.clone())));
+    let dynamodb =
+        dynamodb::DynamoService::open(Arc::new(store::TableStore::open(&data.join("dynamodb.db"))?), clock.clone())
+            .map_err(|e| anyhow::anyhow!("starting DynamoDB: {e}"))?;
+    upkeep_dynamodb(dynamodb.clone());
+    lambda.attach_stream_source("dynamodb", sinks::DynamoStreams::connect(dynamodb.clone()));
     lambda.start_event_sources(sqs.clone()).map_err(|e| anyhow::anyhow!("starting event source mappings: {e}"))?;
     let gateway = apigateway::GatewayService::start(
         database.clone(),
@@ -262,10 +267,6 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         issued.accept_user_key(&key);
     }
     let ecr = ecr::EcrService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting ECR: {e}"))?;
-    let dynamodb =
-        dynamodb::DynamoService::open(Arc::new(store::TableStore::open(&data.join("dynamodb.db"))?), clock.clone())
-            .map_err(|e| anyhow::anyhow!("starting DynamoDB: {e}"))?;
-    upkeep_dynamodb(dynamodb.clone());
     let cloudformation = cloudformation::CloudFormationService::start(database.clone())
         .map_err(|e| anyhow::anyhow!("starting CloudFormation: {e}"))?;
     let state = aws_api::ApiState {

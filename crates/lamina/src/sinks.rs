@@ -1,8 +1,8 @@
 //! Adapters that only forward: functions' output, SNS's delivery logs and stages' access
 //! logs into CloudWatch Logs, functions' credentials to the authenticator, packages
 //! named by S3 location from S3, S3's event notifications to SQS, SNS, Lambda and
-//! EventBridge, EventBridge's and Scheduler's deliveries to their targets, and CloudWatch
-//! Logs' subscriptions to Lambda.
+//! EventBridge, EventBridge's and Scheduler's deliveries to their targets, CloudWatch
+//! Logs' subscriptions to Lambda, and DynamoDB's streams to Lambda's pollers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -420,5 +420,59 @@ impl logs::SubscriptionTarget for LogSubscriptions {
                 .map(drop)
                 .map_err(|e| e.to_string())
         })
+    }
+}
+
+/// DynamoDB's streams, read by Lambda's event source mappings.
+pub(crate) struct DynamoStreams {
+    pub(crate) dynamodb: Arc<dynamodb::DynamoService>,
+    pub(crate) woken: Arc<tokio::sync::Notify>,
+}
+
+impl DynamoStreams {
+    /// The source, its wake-ups connected to the service's writes.
+    pub(crate) fn connect(dynamodb: Arc<dynamodb::DynamoService>) -> Arc<DynamoStreams> {
+        let woken = Arc::new(tokio::sync::Notify::new());
+        let w = woken.clone();
+        dynamodb.on_stream_write(Box::new(move || w.notify_waiters()));
+        Arc::new(DynamoStreams { dynamodb, woken })
+    }
+}
+
+impl lambda::StreamSource for DynamoStreams {
+    fn shards(&self, arn: &str) -> Option<Vec<lambda::ShardInfo>> {
+        let (id, closed) = self.dynamodb.stream_shard(arn)?;
+        Some(vec![lambda::ShardInfo { id, parent: None, closed }])
+    }
+
+    fn read(
+        &self,
+        arn: &str,
+        _shard: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<lambda::StreamRecord>, String> {
+        let rows = self.dynamodb.stream_read(arn, after, limit).map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .map(|r| lambda::StreamRecord {
+                sequence: r.sequence,
+                at_ms: r.at_ms,
+                partition_key: r.key,
+                event: r.event,
+            })
+            .collect())
+    }
+
+    fn latest(&self, arn: &str, _shard: &str) -> Option<String> {
+        self.dynamodb.stream_latest(arn).ok()
+    }
+
+    fn at_time(&self, arn: &str, _shard: &str, ms: i64) -> Option<String> {
+        self.dynamodb.stream_before(arn, ms).ok()
+    }
+
+    fn woken(&self) -> Arc<tokio::sync::Notify> {
+        self.woken.clone()
     }
 }

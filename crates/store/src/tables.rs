@@ -349,6 +349,18 @@ impl TableStore {
         })
     }
 
+    /// The sequence number just before a stream's first record written at or after `ms`.
+    pub fn stream_before(&self, stream: &str, ms: i64) -> Result<i64, StoreError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT MIN(seq) FROM ddb_stream_records WHERE stream = ?1 AND at_ms >= ?2")?
+                .query_row(params![stream, ms], |r| r.get::<_, Option<i64>>(0))
+        })
+        .and_then(|first| match first {
+            Some(seq) => Ok(seq - 1),
+            None => Ok(self.stream_span(stream)?.map_or(0, |(_, hi)| hi)),
+        })
+    }
+
     /// The highest sequence number written to any stream (0 if none).
     pub fn last_sequence(&self) -> Result<i64, StoreError> {
         self.read(|c| c.query_row("SELECT COALESCE(MAX(seq), 0) FROM ddb_stream_records", [], |r| r.get(0)))
