@@ -330,6 +330,7 @@ pub(crate) fn endpoint_service(parts: &axum::http::request::Parts, body: &[u8]) 
             Some("AmazonEC2ContainerRegistry_V20150921") => Some("ecr"),
             Some("AWSEvents") => Some("events"),
             Some("DynamoDB_20120810") | Some("DynamoDBStreams_20120810") => Some("dynamodb"),
+            Some("Kinesis_20131202") => Some("kinesis"),
             _ => None,
         };
     }

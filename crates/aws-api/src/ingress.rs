@@ -34,6 +34,7 @@ pub(crate) const SERVED: &[&str] = &[
     "scheduler",
     "dynamodb",
     "dynamodbstreams",
+    "kinesis",
 ];
 
 /// The largest body read to answer a request no handler took.

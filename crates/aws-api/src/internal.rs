@@ -157,6 +157,13 @@ impl Operations for Internal {
                     .map_err(stopped)?
                     .map_err(refused)
                 }
+                "kinesis" => {
+                    let (k, op) = (s.kinesis.clone(), operation.to_owned());
+                    tokio::task::spawn_blocking(move || crate::kinesis_api::run(&k, &caller, &op, &input))
+                        .await
+                        .map_err(stopped)?
+                        .map_err(refused)
+                }
                 "scheduler" => {
                     let (events, op) = (s.events.clone(), operation.to_owned());
                     tokio::task::spawn_blocking(move || crate::scheduler_api::run(&events, &caller, &op, &input))

@@ -49,6 +49,7 @@ mod events_api;
 mod iam_api;
 mod ingress;
 mod internal;
+mod kinesis_api;
 mod lambda_api;
 mod lambda_configuration;
 mod lambda_esm;
@@ -157,6 +158,8 @@ pub struct ApiState {
     pub events: events::EventsService,
     /// DynamoDB and DynamoDB Streams.
     pub dynamodb: std::sync::Arc<dynamodb::DynamoService>,
+    /// Kinesis Data Streams.
+    pub kinesis: std::sync::Arc<kinesis::KinesisService>,
     /// How callers map to accounts and regions (shared: the state is cloned per request).
     pub callers: std::sync::Arc<CallerPolicy>,
     /// Whether `POST /_lamina/clock` may move the async queue's clock forward (for tests
@@ -316,6 +319,12 @@ const JSON_SERVICES: &[JsonService] = &[
         too_large: "ValidationException",
     },
     JsonService {
+        prefix: "Kinesis_20131202.",
+        service: "kinesis",
+        max_body: kinesis_api::MAX_BODY,
+        too_large: "ValidationException",
+    },
+    JsonService {
         prefix: "CloudApiService.",
         service: "cloudcontrol",
         max_body: 1024 * 1024,
@@ -420,6 +429,7 @@ async fn modelled(
         "events" => events_api::OPERATIONS,
         "dynamodb" => dynamodb_api::OPERATIONS,
         "dynamodbstreams" => dynamodb_api::STREAM_OPERATIONS,
+        "kinesis" => kinesis_api::OPERATIONS,
         _ => iam_api::OPERATIONS,
     };
     let (model, input) = match ingress::read(service, q, parts, body, served) {
@@ -495,6 +505,13 @@ async fn modelled(
                 Err(dynamodb_api::service_error(&dynamodb::DynamoError::Internal(format!(
                     "the operation stopped: {e}"
                 ))))
+            })
+        }
+        "kinesis" => {
+            // Every operation reads or writes the store: off the async workers.
+            let (k, op, value) = (s.kinesis.clone(), op.to_owned(), input.value.clone());
+            tokio::task::spawn_blocking(move || kinesis_api::run(&k, &caller, &op, &value)).await.unwrap_or_else(|e| {
+                Err(kinesis_api::service_error(&kinesis::KinesisError::Internal(format!("the operation stopped: {e}"))))
             })
         }
         "events" if op == "PutEvents" => events_api::put_events(&s.events, &caller, &input.value).await,

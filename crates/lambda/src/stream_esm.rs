@@ -43,6 +43,8 @@ pub struct ShardInfo {
     pub id: String,
     /// The shard it was split or merged from.
     pub parent: Option<String>,
+    /// The second shard it was merged from.
+    pub adjacent_parent: Option<String>,
     /// Whether it takes no more records.
     pub closed: bool,
 }
@@ -185,6 +187,9 @@ impl LambdaService {
             let mut started: Vec<String> = Vec::new();
             let done: Arc<model::sync::Mutex<Vec<String>>> = Arc::default();
             let mut rx = rx;
+            // Shards there when the mapping starts begin at its starting position; shards
+            // made later (resharding) are read from their start.
+            let mut first_listing = true;
             loop {
                 if rx.has_changed().is_err() {
                     return;
@@ -198,19 +203,24 @@ impl LambdaService {
                         continue;
                     }
                     // A child waits for its parent to be read to its end (or to age out).
-                    let ready = shard.parent.as_ref().is_none_or(|p| done.lock().contains(p) || !ids.contains(p));
+                    let ready = [&shard.parent, &shard.adjacent_parent]
+                        .into_iter()
+                        .flatten()
+                        .all(|p| done.lock().contains(p) || !ids.contains(p));
                     if !ready {
                         continue;
                     }
                     started.push(shard.id.clone());
                     let (svc, rx2, src, finished) = (service.clone(), rx.clone(), source.clone(), done.clone());
+                    let initial = first_listing;
                     tokio::spawn(async move {
                         let id = shard.id.clone();
-                        if svc.poll_shard(rx2, src, shard).await {
+                        if svc.poll_shard(rx2, src, shard, initial).await {
                             finished.lock().push(id);
                         }
                     });
                 }
+                first_listing = false;
                 // New shards (resharding) are looked for now and then.
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -240,11 +250,13 @@ impl LambdaService {
         mut rx: watch::Receiver<Mapping>,
         source: Arc<dyn StreamSource>,
         shard: ShardInfo,
+        initial: bool,
     ) -> bool {
         let first = rx.borrow().clone();
         let Some(settings) = first.stream.clone() else { return false };
         let mut at = match self.checkpoint(&first, &shard.id) {
             Some(at) => at,
+            None if !initial => None,
             None => {
                 let at = match settings.starting_position.as_str() {
                     "LATEST" => source.latest(&first.source_arn, &shard.id),

@@ -240,8 +240,12 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     let dynamodb =
         dynamodb::DynamoService::open(Arc::new(store::TableStore::open(&data.join("dynamodb.db"))?), clock.clone())
             .map_err(|e| anyhow::anyhow!("starting DynamoDB: {e}"))?;
-    upkeep_dynamodb(dynamodb.clone());
     lambda.attach_stream_source("dynamodb", sinks::DynamoStreams::connect(dynamodb.clone()));
+    let kinesis =
+        kinesis::KinesisService::open(Arc::new(store::StreamStore::open(&data.join("kinesis.db"))?), clock.clone())
+            .map_err(|e| anyhow::anyhow!("starting Kinesis: {e}"))?;
+    lambda.attach_stream_source("kinesis", sinks::KinesisStreams::connect(kinesis.clone()));
+    upkeep_streams(dynamodb.clone(), kinesis.clone());
     lambda.start_event_sources(sqs.clone()).map_err(|e| anyhow::anyhow!("starting event source mappings: {e}"))?;
     let gateway = apigateway::GatewayService::start(
         database.clone(),
@@ -283,6 +287,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         cloudformation: cloudformation.clone(),
         events: events.clone(),
         dynamodb,
+        kinesis: kinesis.clone(),
         callers: Arc::new(aws_api::CallerPolicy {
             default_account: config.account.clone(),
             default_region: config.region.clone(),
@@ -415,19 +420,21 @@ fn plane_settings(config: &Config, logs: &logs::LogsService) -> gateway::PlaneSe
     }
 }
 
-/// DynamoDB's upkeep, once a second: expired items (TTL) removed, old stream records
-/// dropped.
-fn upkeep_dynamodb(d: Arc<dynamodb::DynamoService>) {
+/// DynamoDB's and Kinesis's upkeep, once a second: expired items (TTL) removed, stream
+/// records past their retention dropped.
+fn upkeep_streams(d: Arc<dynamodb::DynamoService>, k: Arc<kinesis::KinesisService>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            let d = d.clone();
-            match tokio::task::spawn_blocking(move || d.tick()).await {
-                Ok(Ok(0)) | Err(_) => {}
-                Ok(Ok(n)) => tracing::debug!(expired = n, "dynamodb: time to live"),
-                Ok(Err(e)) => tracing::warn!("dynamodb: upkeep: {e}"),
+            let (d, k) = (d.clone(), k.clone());
+            let done = tokio::task::spawn_blocking(move || (d.tick(), k.tick())).await;
+            if let Ok((Err(e), _)) = &done {
+                tracing::warn!("dynamodb: upkeep: {e}");
+            }
+            if let Ok((_, Err(e))) = &done {
+                tracing::warn!("kinesis: upkeep: {e}");
             }
         }
     });

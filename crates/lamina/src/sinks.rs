@@ -2,7 +2,7 @@
 //! logs into CloudWatch Logs, functions' credentials to the authenticator, packages
 //! named by S3 location from S3, S3's event notifications to SQS, SNS, Lambda and
 //! EventBridge, EventBridge's and Scheduler's deliveries to their targets, CloudWatch
-//! Logs' subscriptions to Lambda, and DynamoDB's streams to Lambda's pollers.
+//! Logs' subscriptions to Lambda, and DynamoDB's and Kinesis's streams to Lambda's pollers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -442,7 +442,7 @@ impl DynamoStreams {
 impl lambda::StreamSource for DynamoStreams {
     fn shards(&self, arn: &str) -> Option<Vec<lambda::ShardInfo>> {
         let (id, closed) = self.dynamodb.stream_shard(arn)?;
-        Some(vec![lambda::ShardInfo { id, parent: None, closed }])
+        Some(vec![lambda::ShardInfo { id, parent: None, adjacent_parent: None, closed }])
     }
 
     fn read(
@@ -470,6 +470,70 @@ impl lambda::StreamSource for DynamoStreams {
 
     fn at_time(&self, arn: &str, _shard: &str, ms: i64) -> Option<String> {
         self.dynamodb.stream_before(arn, ms).ok()
+    }
+
+    fn woken(&self) -> Arc<tokio::sync::Notify> {
+        self.woken.clone()
+    }
+}
+
+/// Kinesis's streams, read by Lambda's event source mappings.
+pub(crate) struct KinesisStreams {
+    pub(crate) kinesis: Arc<kinesis::KinesisService>,
+    pub(crate) woken: Arc<tokio::sync::Notify>,
+}
+
+impl KinesisStreams {
+    /// The source, its wake-ups connected to the service's puts.
+    pub(crate) fn connect(kinesis: Arc<kinesis::KinesisService>) -> Arc<KinesisStreams> {
+        let woken = Arc::new(tokio::sync::Notify::new());
+        let w = woken.clone();
+        kinesis.on_put(Box::new(move || w.notify_waiters()));
+        Arc::new(KinesisStreams { kinesis, woken })
+    }
+}
+
+impl lambda::StreamSource for KinesisStreams {
+    fn shards(&self, arn: &str) -> Option<Vec<lambda::ShardInfo>> {
+        let s = self.kinesis.stream_by_arn(arn)?;
+        Some(
+            s.shards
+                .iter()
+                .map(|sh| lambda::ShardInfo {
+                    id: sh.id(),
+                    parent: sh.parent.map(kinesis::shards::shard_id),
+                    adjacent_parent: sh.adjacent_parent.map(kinesis::shards::shard_id),
+                    closed: !sh.is_open(),
+                })
+                .collect(),
+        )
+    }
+
+    fn read(
+        &self,
+        arn: &str,
+        shard: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<lambda::StreamRecord>, String> {
+        let rows = self.kinesis.poll(arn, shard, after, limit).map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .map(|(r, event)| lambda::StreamRecord {
+                sequence: r.sequence,
+                at_ms: r.at_ms,
+                partition_key: r.partition_key,
+                event,
+            })
+            .collect())
+    }
+
+    fn latest(&self, arn: &str, shard: &str) -> Option<String> {
+        self.kinesis.poll_latest(arn, shard)
+    }
+
+    fn at_time(&self, arn: &str, shard: &str, ms: i64) -> Option<String> {
+        self.kinesis.poll_at(arn, shard, ms)
     }
 
     fn woken(&self) -> Arc<tokio::sync::Notify> {

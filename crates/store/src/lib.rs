@@ -16,7 +16,7 @@
 //! - [`EventStore`]: EventBridge's and Scheduler's buses, rules, schedules and the
 //!   deliveries waiting for their targets, in a fourth;
 //! - [`TableStore`]: DynamoDB's tables, items, index entries and stream records, in a
-//!   fifth;
+//!   fifth, and [`StreamStore`], Kinesis's streams and records, in a sixth;
 //! - [`CodeStore`]: deployment packages stored once by SHA-256, and their extracted trees,
 //!   which execution environments read.
 //!
@@ -28,6 +28,7 @@ mod code;
 pub mod docs;
 mod documents;
 mod events;
+mod kinesis;
 mod logs;
 mod objects;
 mod queues;
@@ -38,6 +39,7 @@ mod topics;
 pub use code::{inspect as inspect_zip, CodeError, CodePin, CodeStore};
 pub use documents::{Document, DocumentStore};
 pub use events::{EventCommit, EventStore, StoredDelivery};
+pub use kinesis::{KinesisRecord, StreamStore};
 pub use logs::{EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoredLogEvent, StreamCursor};
 pub use objects::{BucketRecord, ObjectRecord, ObjectStore, PartRecord, UploadRecord};
 pub use queues::{Added, DedupWindow, QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
