@@ -198,3 +198,30 @@ def test_a_mapping_keeps_each_keys_order_and_bisects_a_poison_record(lamina, lam
     info = failure["KinesisBatchInfo"]
     assert (info["batchSize"], info["streamArn"]) == (1, arn)
     assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+
+
+def test_the_java_sdks_cbor_is_spoken(lamina, kinesis):
+    """The Java SDK sends Kinesis's JSON protocol as CBOR (`application/x-amz-cbor-1.1`):
+    blobs as byte strings, timestamps tagged, answers in kind."""
+    import cbor2
+    kinesis.create_stream(StreamName="cbor", ShardCount=1)
+
+    def call(op, payload):
+        headers = {"Content-Type": "application/x-amz-cbor-1.1", "X-Amz-Target": f"Kinesis_20131202.{op}",
+                   "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261206/us-east-1/kinesis/aws4_request, "
+                                    "SignedHeaders=host, Signature=0"}
+        status, h, body = lamina.http("POST", "/", cbor2.dumps(payload), headers)
+        assert h["content-type"] == "application/x-amz-cbor-1.1"
+        return status, cbor2.loads(body)
+
+    status, put = call("PutRecord", {"StreamName": "cbor", "Data": b"\x00\xffbinary", "PartitionKey": "k"})
+    assert status == 200 and put["ShardId"] == "shardId-000000000000"
+    status, it = call("GetShardIterator", {"StreamName": "cbor", "ShardId": "shardId-000000000000",
+                                           "ShardIteratorType": "TRIM_HORIZON"})
+    status, got = call("GetRecords", {"ShardIterator": it["ShardIterator"]})
+    record = got["Records"][0]
+    assert record["Data"] == b"\x00\xffbinary", "a blob is a byte string"
+    assert isinstance(record["ApproximateArrivalTimestamp"], cbor2.CBORTag) or hasattr(
+        record["ApproximateArrivalTimestamp"], "year"), "a timestamp is tagged"
+    status, err = call("DescribeStream", {"StreamName": "missing"})
+    assert status == 400 and err["__type"].endswith("ResourceNotFoundException")

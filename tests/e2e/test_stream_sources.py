@@ -3,6 +3,7 @@ AWS's `aws:dynamodb` records, in order; a poison record bisected away to the on-
 queue with AWS's failure record; ReportBatchItemFailures; FilterCriteria; and a mapping
 that resumes where it stopped after a kill -9."""
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -179,3 +180,26 @@ def test_a_mapping_resumes_after_a_kill_9(lamina, lam, collector):
     new = [k for k in after if k not in first]
     assert new == [f"k{i}" for i in range(5, 10)]
     assert len(after) <= 10
+
+
+def test_failure_records_can_go_to_a_bucket_with_the_batch(lamina, lam, collector):
+    ddb, s3 = lamina.client("dynamodb"), lamina.client("s3")
+    s3.create_bucket(Bucket="esm-failures")
+    arn = stream_table(ddb, "to-bucket", view="NEW_IMAGE")
+    consumer(lam, collector)
+    m = lam.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="consumer", StartingPosition="TRIM_HORIZON", BatchSize=1,
+        MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::esm-failures"}})
+    ddb.put_item(TableName="to-bucket", Item={"pk": S("p"), "poison": {"BOOL": True}})
+    keys = []
+    for _ in range(400):
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="esm-failures").get("Contents", [])]
+        if keys:
+            break
+        time.sleep(0.05)  # polling a condition, bounded by the loop
+    assert len(keys) == 1
+    record = json.loads(s3.get_object(Bucket="esm-failures", Key=keys[0])["Body"].read())
+    shard = record["DDBStreamBatchInfo"]["shardId"]
+    assert keys[0].startswith(f"aws/lambda/{m['UUID']}/{shard}/")
+    assert record["payload"]["Records"][0]["dynamodb"]["Keys"] == {"pk": S("p")}
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"

@@ -533,7 +533,7 @@ pub(crate) fn run(d: &DynamoService, caller: &Caller, host: &str, op: &str, v: &
                     }
                 }
             }
-            json!({ "TableDescription": table_json(&d.update_table(caller, &table_name(v), u).map_err(e)?, false) })
+            json!({ "TableDescription": table_json(&d.update_table(caller, &table_name(v), u).map_err(e)?, true) })
         }
         "UpdateTimeToLive" => {
             let spec = v.get("TimeToLiveSpecification").cloned().unwrap_or(Value::Null);

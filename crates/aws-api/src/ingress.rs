@@ -59,6 +59,32 @@ pub(crate) fn to_response(r: protocol::Response, code: Option<&str>) -> Response
     resp
 }
 
+/// Whether a json-protocol request came in CBOR (`application/x-amz-cbor-1.1`, as the Java
+/// SDK sends Kinesis's).
+pub(crate) fn amz_cbor(parts: &axum::http::request::Parts) -> bool {
+    parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-amz-cbor"))
+}
+
+/// A json-protocol answer re-encoded in CBOR for a request that came in it.
+pub(crate) async fn as_amz_cbor(service: &str, operation: Option<&str>, resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let Ok(json) = axum::body::to_bytes(body, usize::MAX).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    let ok = parts.status.is_success();
+    let cbor = match protocol::service(service) {
+        Some(m) => m.json_answer_as_cbor(if ok { operation } else { None }, &json),
+        None => json.to_vec(),
+    };
+    parts.headers.insert("content-type", HeaderValue::from_static("application/x-amz-cbor-1.1"));
+    parts.headers.remove("content-length");
+    Response::from_parts(parts, Body::from(cbor))
+}
+
 /// An error of a modelled service, in a protocol.
 pub(crate) fn error(service: &str, protocol: Protocol, e: &ServiceError, request_id: &str) -> Response {
     let model = protocol::service(service);

@@ -91,9 +91,9 @@ fn shard_json(sh: &Shard) -> Value {
     }
     o.insert("HashKeyRange".into(), json!({ "StartingHashKey": sh.start, "EndingHashKey": sh.end }));
     let mut range = Map::new();
-    range.insert("StartingSequenceNumber".into(), json!(kinesis::records_sequence(sh.first_seq + 1)));
+    range.insert("StartingSequenceNumber".into(), json!(kinesis::records_sequence(sh.index, sh.first_seq + 1)));
     if let Some(c) = sh.closed_at {
-        range.insert("EndingSequenceNumber".into(), json!(kinesis::records_sequence(c)));
+        range.insert("EndingSequenceNumber".into(), json!(kinesis::records_sequence(sh.index, c)));
     }
     o.insert("SequenceNumberRange".into(), Value::Object(range));
     Value::Object(o)

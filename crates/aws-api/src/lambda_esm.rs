@@ -150,8 +150,15 @@ pub(crate) fn get_mapping(s: &ApiState, c: &Call) -> Reply {
 }
 
 pub(crate) fn update_mapping(s: &ApiState, c: &Call) -> Reply {
-    let m = s.lambda.update_mapping(&c.caller, &c.label("UUID"), c.body::<MappingIn>()?.into_input())?;
-    out(mapping_out(m, Some("Updating")))
+    let input = c.body::<MappingIn>()?.into_input();
+    let before = s.lambda.get_mapping(&c.caller, &c.label("UUID"))?.enabled;
+    let transition = match input.enabled {
+        Some(false) if before => "Disabling",
+        Some(true) if !before => "Enabling",
+        _ => "Updating",
+    };
+    let m = s.lambda.update_mapping(&c.caller, &c.label("UUID"), input)?;
+    out(mapping_out(m, Some(transition)))
 }
 
 pub(crate) fn delete_mapping(s: &ApiState, c: &Call) -> Reply {

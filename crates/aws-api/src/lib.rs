@@ -280,6 +280,17 @@ async fn root_post(axum::extract::State(s): axum::extract::State<ApiState>, req:
             let e = protocol::ServiceError::new(j.too_large, "The request is larger than the service accepts.");
             return ingress::error(j.service, protocol::Protocol::Json, &e, &request_id);
         };
+        if ingress::amz_cbor(&parts) {
+            let operation = target.as_deref().and_then(|t| t.split_once('.')).map(|(_, op)| op);
+            let resp = match protocol::cbor_as_json(&body) {
+                Ok(json) => modelled(&s, j.service, protocol::Protocol::Json, &parts, json.into(), &request_id).await,
+                Err(m) => {
+                    let e = protocol::ServiceError::new("SerializationException", m);
+                    ingress::error(j.service, protocol::Protocol::Json, &e, &request_id)
+                }
+            };
+            return ingress::as_amz_cbor(j.service, operation, resp).await;
+        }
         return modelled(&s, j.service, protocol::Protocol::Json, &parts, body, &request_id).await;
     }
     match target.as_deref() {

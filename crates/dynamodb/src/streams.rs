@@ -70,7 +70,8 @@ pub fn record_json(seq: i64, at_ms: i64, bytes: &[u8]) -> Option<Json> {
         _ => String::new(),
     };
     let mut dynamodb = serde_json::Map::new();
-    dynamodb.insert("ApproximateCreationDateTime".into(), json!(at_ms / 1000));
+    // Whole seconds, as a number with a fraction part (Lambda's filters see a float).
+    dynamodb.insert("ApproximateCreationDateTime".into(), json!((at_ms / 1000) as f64));
     for k in ["Keys", "NewImage", "OldImage"] {
         if let Some(Value::M(m)) = r.get(k) {
             dynamodb.insert(k.into(), item_json(m));

@@ -15,16 +15,17 @@ const ITERATOR_LIFE_MS: i64 = 300_000;
 const MAX_BYTES: usize = 10 * 1024 * 1024;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-/// A sequence number as Kinesis writes them: 56 digits.
-pub fn sequence_number(seq: i64) -> String {
-    format!("49{seq:054}")
+/// A sequence number as Kinesis writes them: 56 digits, the shard's number in them (so
+/// no two shards share one).
+pub fn sequence_number(shard: u32, seq: i64) -> String {
+    format!("49{shard:06}{seq:048}")
 }
 
 fn read_sequence(text: &str) -> Option<i64> {
-    if text.len() > 60 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.len() != 56 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    text.strip_prefix("49").and_then(|t| t.parse().ok())
+    text.strip_prefix("49")?.get(6..)?.parse().ok()
 }
 
 /// A record to put.
@@ -140,7 +141,7 @@ impl KinesisService {
         Ok(placed
             .iter()
             .zip(seqs)
-            .map(|((i, _, _), seq)| Put { shard: shards::shard_id(*i), sequence: sequence_number(seq) })
+            .map(|((i, _, _), seq)| Put { shard: shards::shard_id(*i), sequence: sequence_number(*i, seq) })
             .collect())
     }
 
@@ -260,7 +261,7 @@ impl KinesisService {
         let records = records
             .into_iter()
             .map(|r| Record {
-                sequence: sequence_number(r.seq),
+                sequence: sequence_number(shard.index, r.seq),
                 at_ms: r.at_ms,
                 partition_key: r.partition_key,
                 data: r.data,
@@ -286,7 +287,7 @@ impl KinesisService {
             .into_iter()
             .map(|r| {
                 let rec = Record {
-                    sequence: sequence_number(r.seq),
+                    sequence: sequence_number(shard.index, r.seq),
                     at_ms: r.at_ms,
                     partition_key: r.partition_key,
                     data: r.data,
@@ -302,7 +303,7 @@ impl KinesisService {
         let s = self.stream_by_arn(arn)?;
         let shard = s.shard(shard_id)?;
         let newest = self.store.newest(s.row, shard.index).ok()?.map_or(shard.first_seq, |(n, _)| n);
-        Some(sequence_number(newest.max(shard.first_seq)))
+        Some(sequence_number(shard.index, newest.max(shard.first_seq)))
     }
 
     /// Where `AT_TIMESTAMP` starts in a shard (any account's stream).
@@ -313,7 +314,7 @@ impl KinesisService {
             Some(seq) => seq.max(shard.first_seq),
             None => return self.poll_latest(arn, shard_id),
         };
-        Some(sequence_number(at))
+        Some(sequence_number(shard.index, at))
     }
 
     /// ListShards: the shards after `after` (an id), at most `limit`; the next token.
@@ -366,7 +367,7 @@ mod tests {
 
     #[test]
     fn sequence_numbers_read_back() {
-        let s = sequence_number(1234);
+        let s = sequence_number(3, 1234);
         assert_eq!(s.len(), 56);
         assert_eq!(read_sequence(&s), Some(1234));
         assert_eq!(read_sequence("12"), None);

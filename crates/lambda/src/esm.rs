@@ -372,9 +372,10 @@ impl LambdaService {
             return Err(Invalid::parameter(format!("Stream not found: {source}")).into());
         }
         if let Some(Some(d)) = &input.destination {
-            if !self.queue.destinations().can_deliver(d) || d.split(':').nth(2) == Some("lambda") {
+            let service = crate::destinations::arn_service(d);
+            if !matches!(service, Some("sqs" | "sns" | "s3")) {
                 return Err(Invalid::parameter(format!(
-                    "Lamina delivers stream failure records to SQS queues and SNS topics; {d} is neither."
+                    "Lamina delivers stream failure records to SQS queues, SNS topics and S3 buckets; {d} is none of them."
                 ))
                 .into());
             }

@@ -161,12 +161,21 @@ pub enum CodeSource {
     None,
 }
 
-/// Where Lambda reads deployment packages named by their S3 location (S3, connected
-/// after both start).
+/// S3 as Lambda uses it (connected after both start): where deployment packages named by
+/// their S3 location are read, and where stream mappings' failure records are written.
 pub trait CodeObjects: Send + Sync {
     /// The object's bytes, read as `caller`, if it is at most `max` bytes long; else S3's
     /// error code and message (`None` for an object over `max`).
     fn fetch(&self, caller: &Caller, location: &S3Location, max: u64) -> Result<Vec<u8>, Option<(String, String)>>;
+
+    /// Writes an object as `caller` (the bucket's policy decides); why not, if it cannot.
+    fn write<'a>(
+        &'a self,
+        caller: &'a Caller,
+        bucket: &'a str,
+        key: &'a str,
+        body: Vec<u8>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
 }
 
 /// A deployment package's S3 location.

@@ -431,7 +431,8 @@ impl LambdaService {
         true
     }
 
-    async fn invoke_batch(&self, m: &Mapping, batch: &[StreamRecord]) -> Outcome {
+    /// The event a batch is invoked with.
+    fn event_of(&self, m: &Mapping, batch: &[StreamRecord]) -> Value {
         let kinesis = stream_kind(&m.source_arn) == Some("kinesis");
         let role = if kinesis {
             let caller = Caller::new(&m.account, &m.region);
@@ -450,7 +451,11 @@ impl LambdaService {
                 e
             })
             .collect();
-        let event = json!({ "Records": records });
+        json!({ "Records": records })
+    }
+
+    async fn invoke_batch(&self, m: &Mapping, batch: &[StreamRecord]) -> Outcome {
+        let event = self.event_of(m, batch);
         let caller = Caller::new(&m.account, &m.region);
         let input = InvokeInput {
             request_id: uuid::Uuid::new_v4().to_string(),
@@ -493,12 +498,11 @@ impl LambdaService {
         tracing::warn!(mapping = %m.uuid, shard, condition, records = batch.len(), "event source mapping: a batch is skipped");
         let Some(dest) = &s.on_failure else { return };
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return };
-        let info_key =
-            if stream_kind(&m.source_arn) == Some("kinesis") { "KinesisBatchInfo" } else { "DDBStreamBatchInfo" };
-        let mut response = json!({ "statusCode": status, "executedVersion": "$LATEST" });
-        if let Some(e) = error {
-            response["functionError"] = json!(e);
-        }
+        let now_ms = crate::now_ms();
+        let kinesis = stream_kind(&m.source_arn) == Some("kinesis");
+        let info_key = if kinesis { "KinesisBatchInfo" } else { "DDBStreamBatchInfo" };
+        // `functionError` is there, null, when the function answered but named failures.
+        let response = json!({ "statusCode": status, "executedVersion": "$LATEST", "functionError": error });
         let record = json!({
             "requestContext": {
                 "requestId": uuid::Uuid::new_v4().to_string(),
@@ -508,17 +512,43 @@ impl LambdaService {
             },
             "responseContext": response,
             "version": "1.0",
-            "timestamp": iso(crate::now_ms(), true),
+            "timestamp": iso(now_ms, true),
             info_key: {
                 "shardId": shard,
                 "startSequenceNumber": first.sequence,
                 "endSequenceNumber": last.sequence,
-                "approximateArrivalOfFirstRecord": iso(first.at_ms, false),
-                "approximateArrivalOfLastRecord": iso(last.at_ms, false),
+                // Kinesis's arrival times carry milliseconds; DynamoDB's whole seconds.
+                "approximateArrivalOfFirstRecord": iso(first.at_ms, kinesis),
+                "approximateArrivalOfLastRecord": iso(last.at_ms, kinesis),
                 "batchSize": batch.len(),
                 "streamArn": m.source_arn,
             },
         });
+        if crate::destinations::arn_service(dest) == Some("s3") {
+            // S3 keeps the batch itself too, under a key of the mapping, shard and time.
+            let mut record = record;
+            record["payload"] = self.event_of(m, batch);
+            let bucket = dest.rsplit(':').next().unwrap_or_default();
+            let now = iso(now_ms, false);
+            let (day, time) = now.split_once('T').unwrap_or((&now, ""));
+            let time = time.trim_end_matches('Z').replace(':', ".");
+            let key = format!(
+                "aws/lambda/{}/{shard}/{}/{day}T{time}-{}",
+                m.uuid,
+                day.replace('-', "/"),
+                uuid::Uuid::new_v4()
+            );
+            let written = match self.objects.get() {
+                Some(o) => {
+                    o.write(&Caller::new(&m.account, &m.region), bucket, &key, record.to_string().into_bytes()).await
+                }
+                None => Err("S3 is not attached".into()),
+            };
+            if let Err(e) = written {
+                tracing::warn!(mapping = %m.uuid, error = %e, "event source mapping: cannot write a failure record to S3");
+            }
+            return;
+        }
         let message = crate::Message { body: record.to_string(), attributes: Vec::new() };
         if let Err(e) = self.queue.destinations().send(dest, &m.account, message).await {
             tracing::warn!(mapping = %m.uuid, error = %e, "event source mapping: cannot deliver a failure record");
@@ -543,8 +573,10 @@ fn settings_of(m: &Mapping) -> StreamSettings {
 /// `None` if the answer does not name records of the batch (the whole batch failed).
 fn reported(payload: &[u8], batch: &[StreamRecord]) -> Option<Option<usize>> {
     let Ok(v) = serde_json::from_slice::<Value>(payload) else { return Some(None) };
-    let Some(items) = v.get("batchItemFailures") else { return Some(None) };
-    let items = items.as_array()?;
+    let items = match v.get("batchItemFailures") {
+        None | Some(Value::Null) => return Some(None),
+        Some(items) => items.as_array()?,
+    };
     let mut first: Option<usize> = None;
     for item in items {
         let id = item.get("itemIdentifier").and_then(Value::as_str)?;

@@ -76,6 +76,27 @@ impl lambda::CodeObjects for S3Code {
             Err(e) => Err(Some((e.code.to_owned(), e.message))),
         }
     }
+
+    fn write<'a>(
+        &'a self,
+        caller: &'a lambda::Caller,
+        bucket: &'a str,
+        key: &'a str,
+        body: Vec<u8>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let caller = s3::Caller::from(caller.clone());
+            let input = s3::PutInput {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                length: Some(body.len() as u64),
+                meta: s3::ObjectMeta { content_type: Some("application/json".into()), ..Default::default() },
+                ..Default::default()
+            };
+            let chunk = futures_util::stream::once(async move { Ok(bytes::Bytes::from(body)) });
+            self.0.put_object(&caller, input, chunk).await.map(|_| ()).map_err(|e| e.message)
+        })
+    }
 }
 
 /// S3's event notifications, to the services that take them: each decides, by its own
