@@ -15,11 +15,26 @@ const MAX_DEPTH: usize = 64;
 /// Decodes a CBOR document into JSON: byte strings as base64 text, tagged epoch times as
 /// numbers.
 pub fn decode(body: &[u8]) -> Result<Value, String> {
-    let v: Cbor = ciborium::de::from_reader_with_recursion_limit(body, MAX_DEPTH).map_err(|e| e.to_string())?;
-    to_json(v)
+    decode_times(body, Times::Seconds)
 }
 
-fn to_json(v: Cbor) -> Result<Value, String> {
+/// How a CBOR body writes its times: epoch seconds (smithy's rpc-v2-cbor), or epoch
+/// milliseconds (AWS's JSON protocols carried in CBOR, `application/x-amz-cbor-1.1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Times {
+    /// Tag 1, seconds.
+    Seconds,
+    /// Tag 1, whole milliseconds.
+    Millis,
+}
+
+/// Decodes a CBOR document whose times are written as `times` says.
+pub fn decode_times(body: &[u8], times: Times) -> Result<Value, String> {
+    let v: Cbor = ciborium::de::from_reader_with_recursion_limit(body, MAX_DEPTH).map_err(|e| e.to_string())?;
+    to_json(v, times)
+}
+
+fn to_json(v: Cbor, times: Times) -> Result<Value, String> {
     Ok(match v {
         Cbor::Null => Value::Null,
         Cbor::Bool(b) => Value::Bool(b),
@@ -35,16 +50,22 @@ fn to_json(v: Cbor) -> Result<Value, String> {
         },
         Cbor::Text(s) => Value::String(s),
         Cbor::Bytes(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
-        Cbor::Array(items) => Value::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?),
+        Cbor::Array(items) => Value::Array(items.into_iter().map(|i| to_json(i, times)).collect::<Result<_, _>>()?),
         Cbor::Map(entries) => {
             let mut out = Map::new();
             for (k, v) in entries {
                 let Cbor::Text(k) = k else { return Err("a map key that is not text".into()) };
-                out.insert(k, to_json(v)?);
+                out.insert(k, to_json(v, times)?);
             }
             Value::Object(out)
         }
-        Cbor::Tag(_, inner) => to_json(*inner)?,
+        Cbor::Tag(1, inner) if times == Times::Millis => match to_json(*inner, times)? {
+            Value::Number(n) => {
+                serde_json::Number::from_f64(n.as_f64().unwrap_or(0.0) / 1000.0).map_or(Value::Null, Value::Number)
+            }
+            other => other,
+        },
+        Cbor::Tag(_, inner) => to_json(*inner, times)?,
         _ => return Err("an unsupported CBOR value".into()),
     })
 }
@@ -73,30 +94,38 @@ fn generic(v: &Value) -> Cbor {
 
 /// Encodes a canonical value of a shape.
 pub fn encode_shaped(model: &Model, shape: ShapeId, v: &Value) -> Vec<u8> {
+    encode_shaped_times(model, shape, v, Times::Seconds)
+}
+
+/// Encodes a canonical value of a shape, its times written as `times` says.
+pub fn encode_shaped_times(model: &Model, shape: ShapeId, v: &Value, times: Times) -> Vec<u8> {
     let mut out = Vec::new();
-    let _ = ciborium::ser::into_writer(&shaped(model, shape, v), &mut out);
+    let _ = ciborium::ser::into_writer(&shaped(model, shape, v, times), &mut out);
     out
 }
 
-fn shaped(model: &Model, shape: ShapeId, v: &Value) -> Cbor {
+fn shaped(model: &Model, shape: ShapeId, v: &Value, times: Times) -> Cbor {
     match (&model.shape(shape).kind, v) {
         (Kind::Structure { members, .. }, Value::Object(o)) => Cbor::Map(
             members
                 .iter()
                 .filter_map(|m| {
                     let v = o.get(&m.name).filter(|v| !v.is_null())?;
-                    Some((Cbor::Text(m.wire_name().to_owned()), shaped(model, m.shape, v)))
+                    Some((Cbor::Text(m.wire_name().to_owned()), shaped(model, m.shape, v, times)))
                 })
                 .collect(),
         ),
-        (Kind::List(m), Value::Array(a)) => Cbor::Array(a.iter().map(|v| shaped(model, m.shape, v)).collect()),
+        (Kind::List(m), Value::Array(a)) => Cbor::Array(a.iter().map(|v| shaped(model, m.shape, v, times)).collect()),
         (Kind::Map(_, m), Value::Object(o)) => {
-            Cbor::Map(o.iter().map(|(k, v)| (Cbor::Text(k.clone()), shaped(model, m.shape, v))).collect())
+            Cbor::Map(o.iter().map(|(k, v)| (Cbor::Text(k.clone()), shaped(model, m.shape, v, times))).collect())
         }
         (Kind::Blob, Value::String(s)) => {
             Cbor::Bytes(base64::engine::general_purpose::STANDARD.decode(s).unwrap_or_else(|_| s.as_bytes().to_vec()))
         }
         (Kind::Timestamp, v) => match timestamp::seconds_of(v) {
+            Some(secs) if times == Times::Millis => {
+                Cbor::Tag(1, Box::new(Cbor::Integer(((secs * 1000.0).round() as i64).into())))
+            }
             Some(secs) => Cbor::Tag(1, Box::new(Cbor::Float(secs))),
             None => Cbor::Null,
         },

@@ -46,17 +46,17 @@ pub use error::{Members, ServiceError};
 /// AWS's JSON protocols carried in CBOR (`application/x-amz-cbor-1.1`, which Kinesis's SDKs
 /// send): a request's body as JSON text, for the json protocol's reader.
 pub fn cbor_as_json(body: &[u8]) -> Result<Vec<u8>, String> {
-    cbor::decode(body).map(|v| v.to_string().into_bytes())
+    cbor::decode_times(body, cbor::Times::Millis).map(|v| v.to_string().into_bytes())
 }
 
 impl Model {
     /// An answer written by the json protocol, carried in CBOR instead: the operation's
     /// output shape says which strings are blobs (byte strings) and which numbers are
-    /// timestamps (tag 1); an error's body is carried as it is.
+    /// timestamps (tag 1, milliseconds); an error's body is carried as it is.
     pub fn json_answer_as_cbor(&self, operation: Option<&str>, json_body: &[u8]) -> Vec<u8> {
         let value: serde_json::Value = serde_json::from_slice(json_body).unwrap_or(serde_json::Value::Null);
         match operation.and_then(|o| self.operation(o)).and_then(|o| o.output) {
-            Some(shape) => cbor::encode_shaped(self, shape, &value),
+            Some(shape) => cbor::encode_shaped_times(self, shape, &value, cbor::Times::Millis),
             None => cbor::encode(&value),
         }
     }
