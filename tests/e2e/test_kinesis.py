@@ -2,6 +2,7 @@
 ranges, records routed by the MD5 of their partition keys, iterators of every type,
 resharding with parents read before children, records that survive a kill -9, and
 event source mappings that keep each shard's order and bisect a poison record away."""
+import base64
 import hashlib
 import json
 import time
@@ -232,3 +233,45 @@ def test_the_java_sdks_cbor_is_spoken(lamina, kinesis):
     assert abs(record["ApproximateArrivalTimestamp"] - time.time() * 1000) < 60_000, "milliseconds since the epoch"
     status, err = call("DescribeStream", {"StreamName": "missing"})
     assert status == 400 and err["__type"].endswith("ResourceNotFoundException")
+
+
+WINDOWED = """
+import base64, json, os, urllib.request
+
+def handler(event, context):
+    body = json.dumps({"request_id": context.aws_request_id, "event": event}).encode()
+    req = urllib.request.Request(os.environ["REPORT_URL"], data=body, method="POST",
+                                 headers={"content-type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).read()
+    total = event["state"].get("total", 0)
+    total += sum(int(base64.b64decode(r["kinesis"]["data"])) for r in event["Records"])
+    return {"state": {"total": total}}
+"""
+
+
+def test_tumbling_windows_carry_state_to_a_final_invocation(lamina, lam, collector):
+    kinesis = lamina.client("kinesis")
+    kinesis.create_stream(StreamName="sums", ShardCount=1)
+    create(lam, "summer", code=zip_bytes({"app.py": WINDOWED}), Timeout=10,
+           Environment={"Variables": {"REPORT_URL": collector.url}})
+    m = lam.create_event_source_mapping(EventSourceArn="arn:aws:kinesis:us-east-1:000000000000:stream/sums",
+                                        FunctionName="summer", StartingPosition="TRIM_HORIZON", BatchSize=2,
+                                        TumblingWindowInSeconds=2)
+    assert m["TumblingWindowInSeconds"] == 2
+    for v in (1, 2, 3):
+        kinesis.put_record(StreamName="sums", Data=str(v).encode(), PartitionKey="k")
+    finals, invoked = [], []
+    while sum(f["state"].get("total", 0) for f in finals) < 6:
+        event = collector.get()["event"]
+        assert event["shardId"] == "shardId-000000000000" and {"start", "end"} <= set(event["window"])
+        assert event["isWindowTerminatedEarly"] is False
+        (finals if event["isFinalInvokeForWindow"] else invoked).append(event)
+    # Each window's final invocation has no records and the state its records summed to.
+    assert sum(f["state"]["total"] for f in finals) == 6
+    assert all(f["Records"] == [] for f in finals)
+    for f in finals:
+        mine = [e for e in invoked if e["window"] == f["window"]]
+        assert mine and mine[0]["state"] == {}, "a window starts with no state"
+        for before, after in zip(mine, mine[1:]):
+            got = sum(int(base64.b64decode(r["kinesis"]["data"])) for r in before["Records"])
+            assert after["state"]["total"] == before["state"].get("total", 0) + got, "state carried along"

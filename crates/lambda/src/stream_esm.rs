@@ -159,6 +159,14 @@ fn iso(ms: i64, fraction: bool) -> String {
     }
 }
 
+/// A tumbling window being aggregated.
+#[derive(Debug, Clone)]
+struct Window {
+    start_ms: i64,
+    end_ms: i64,
+    state: Value,
+}
+
 /// How a batch left the function.
 enum Outcome {
     /// Done (every record, or every record before those the function named).
@@ -268,6 +276,8 @@ impl LambdaService {
             }
         };
         let woken = source.woken();
+        // The tumbling window being aggregated, with its state.
+        let mut window: Option<Window> = None;
         loop {
             let m = rx.borrow_and_update().clone();
             if rx.has_changed().is_err() {
@@ -305,12 +315,25 @@ impl LambdaService {
                         .flatten()
                         .is_some_and(|s| s.iter().any(|x| x.id == id && x.closed))
                 };
+                // A window whose time is up gets its final invocation.
+                if let Some(w) = window.take() {
+                    if crate::now_ms() >= w.end_ms || closed {
+                        if !self.final_window(&m, &settings_of(&m), &shard.id, w, &mut rx).await {
+                            return false;
+                        }
+                    } else {
+                        window = Some(w);
+                    }
+                }
                 if closed {
                     return true;
                 }
+                let wait = window.as_ref().map_or(Duration::from_secs(1), |w| {
+                    Duration::from_millis((w.end_ms - crate::now_ms()).clamp(1, 1000) as u64)
+                });
                 tokio::select! {
                     _ = notified => {}
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     changed = rx.changed() => if changed.is_err() { return false; },
                 }
                 continue;
@@ -339,11 +362,122 @@ impl LambdaService {
             }
             let last = records.last().map(|r| r.sequence.clone());
             let kept: Vec<StreamRecord> = records.into_iter().filter(|r| passes(&m.patterns(), &r.event)).collect();
-            if !kept.is_empty() && !self.deliver_batch(&m, &settings_of(&m), &shard.id, kept, &mut rx).await {
+            let s = settings_of(&m);
+            if s.tumbling_s > 0 {
+                if !self.deliver_windows(&m, &s, &shard.id, kept, &mut window, &mut rx).await {
+                    return false;
+                }
+            } else if !kept.is_empty() && !self.deliver_batch(&m, &s, &shard.id, kept, &mut rx).await {
                 return false;
             }
             at = last;
             self.save_checkpoint(&m, &shard.id, at.as_deref());
+        }
+    }
+
+    /// Delivers records in their tumbling windows: each window's records with the state
+    /// the last invocation returned, and a final invocation when a window ends; `false`
+    /// if the mapping went meanwhile.
+    async fn deliver_windows(
+        &self,
+        m: &Mapping,
+        s: &StreamSettings,
+        shard: &str,
+        records: Vec<StreamRecord>,
+        window: &mut Option<Window>,
+        rx: &mut watch::Receiver<Mapping>,
+    ) -> bool {
+        let size = i64::from(s.tumbling_s) * 1000;
+        let mut groups: Vec<(i64, Vec<StreamRecord>)> = Vec::new();
+        for r in records {
+            let start = r.at_ms - r.at_ms.rem_euclid(size);
+            match groups.last_mut() {
+                Some((s0, g)) if *s0 == start => g.push(r),
+                _ => groups.push((start, vec![r])),
+            }
+        }
+        for (start, batch) in groups {
+            if let Some(w) = window.take_if(|w| w.start_ms != start) {
+                if !self.final_window(m, s, shard, w, rx).await {
+                    return false;
+                }
+            }
+            let w = window.get_or_insert_with(|| Window { start_ms: start, end_ms: start + size, state: json!({}) });
+            match self.invoke_window(m, s, shard, &batch, w, false, rx).await {
+                Some(state) => w.state = state,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// A window's last invocation: no records, its state, `isFinalInvokeForWindow`.
+    async fn final_window(
+        &self,
+        m: &Mapping,
+        s: &StreamSettings,
+        shard: &str,
+        w: Window,
+        rx: &mut watch::Receiver<Mapping>,
+    ) -> bool {
+        let mut w = w;
+        self.invoke_window(m, s, shard, &[], &mut w, true, rx).await.is_some()
+    }
+
+    /// One invocation within a window, retried as the mapping says; the state it returned
+    /// (the window's, unchanged, if it was given up on), or `None` if the mapping went.
+    #[allow(clippy::too_many_arguments)]
+    async fn invoke_window(
+        &self,
+        m: &Mapping,
+        s: &StreamSettings,
+        shard: &str,
+        batch: &[StreamRecord],
+        w: &mut Window,
+        last: bool,
+        rx: &mut watch::Receiver<Mapping>,
+    ) -> Option<Value> {
+        let mut event = self.event_of(m, batch);
+        event["window"] = json!({ "start": iso(w.start_ms, false), "end": iso(w.end_ms, false) });
+        event["state"] = w.state.clone();
+        event["shardId"] = json!(shard);
+        event["eventSourceARN"] = json!(m.source_arn);
+        event["isFinalInvokeForWindow"] = json!(last);
+        event["isWindowTerminatedEarly"] = json!(false);
+        let mut attempts = 0i64;
+        loop {
+            attempts += 1;
+            let caller = Caller::new(&m.account, &m.region);
+            let input = InvokeInput {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                payload: event.to_string().into(),
+                log_tail: false,
+                client_context: None,
+            };
+            let (status, error) =
+                match self.invoke(&caller, &m.function_arn, None, InvocationType::RequestResponse, input).await {
+                    Ok(InvokeOutcome::Completed(r)) if r.function_error.is_none() => {
+                        let state = serde_json::from_slice::<Value>(&r.payload)
+                            .ok()
+                            .and_then(|v| v.get("state").filter(|s| s.is_object()).cloned())
+                            .unwrap_or_else(|| json!({}));
+                        return Some(state);
+                    }
+                    Ok(InvokeOutcome::Completed(r)) => (200, r.function_error.map(str::to_owned)),
+                    Ok(_) => return Some(w.state.clone()),
+                    Err(_) => (500, None),
+                };
+            if s.max_retries >= 0 && attempts > s.max_retries {
+                if !batch.is_empty() {
+                    self.failed_batch(m, s, shard, batch, "RetryAttemptsExhausted", attempts, status, error).await;
+                }
+                return Some(w.state.clone());
+            }
+            let backoff = Duration::from_millis((100u64 << attempts.min(7)).min(10_000));
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                changed = rx.changed() => if changed.is_err() { return None; },
+            }
         }
     }
 
