@@ -64,7 +64,7 @@ def test_health_in_lamina_and_localstack_formats(lamina):
     assert health["services"]["lambda"]["state"] == "running"
     assert health["services"]["s3"]["state"] == "running"
     assert health["services"]["dynamodb"]["state"] == "running"
-    assert health["services"]["kinesis"]["state"] == "not implemented"
+    assert health["services"]["cloudwatch"]["state"] == "not implemented"
     status, _, body = lamina.http("GET", "/_localstack/health")
     assert status == 200
     health = json.loads(body)

@@ -641,12 +641,12 @@ fn start_moto(root: &Path) -> Result<(Child, SocketAddr)> {
     bail!("moto did not start on {addr}")
 }
 
-/// The latency from SendMessage to the function's invocation through an event source
-/// mapping: the function reports to a listener here, and the gap is measured on one clock.
-async fn esm_latency(addr: SocketAddr, samples: usize) -> Result<Vec<f64>> {
+/// A Python function `name` that reports each invocation to a listener here; the
+/// instants reports arrive, on this process's clock.
+async fn reporting_function(conn: &mut Conn, name: &str) -> Result<tokio::sync::mpsc::UnboundedReceiver<Instant>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let report = format!("http://{}/", listener.local_addr()?);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
     tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         while let Ok((mut sock, _)) = listener.accept().await {
@@ -676,12 +676,11 @@ async fn esm_latency(addr: SocketAddr, samples: usize) -> Result<Vec<f64>> {
             });
         }
     });
-    let mut conn = Conn::open(addr).await?;
     let code = format!(
         "import urllib.request\n\ndef handler(event, context):\n    urllib.request.urlopen(urllib.request.Request({report:?}, data=b'x', method='POST'), timeout=10).read()\n"
     );
     let body = serde_json::json!({
-        "FunctionName": "esm-latency", "Runtime": "python3.12", "Handler": "app.handler",
+        "FunctionName": name, "Runtime": "python3.12", "Handler": "app.handler",
         "Role": "arn:aws:iam::000000000000:role/bench", "MemorySize": 256,
         "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(zip(&[("app.py", code.as_bytes(), 0o644)])?) },
     });
@@ -689,6 +688,14 @@ async fn esm_latency(addr: SocketAddr, samples: usize) -> Result<Vec<f64>> {
     if status != 201 {
         bail!("create: {status} {}", String::from_utf8_lossy(&resp));
     }
+    Ok(rx)
+}
+
+/// The latency from SendMessage to the function's invocation through an event source
+/// mapping: the function reports to a listener here, and the gap is measured on one clock.
+async fn esm_latency(addr: SocketAddr, samples: usize) -> Result<Vec<f64>> {
+    let mut conn = Conn::open(addr).await?;
+    let mut rx = reporting_function(&mut conn, "esm-latency").await?;
     let url = sqs_call(&mut conn, "CreateQueue", serde_json::json!({ "QueueName": "esm-latency" })).await?["QueueUrl"]
         .as_str()
         .context("QueueUrl")?

@@ -45,6 +45,9 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "ListTagsOfResource",
 ];
 
+/// The operations that read or write one item: short enough for the async workers.
+pub(crate) const SINGLE_ITEM: &[&str] = &["PutItem", "GetItem", "UpdateItem", "DeleteItem"];
+
 /// DynamoDB Streams' operations served.
 pub(crate) const STREAM_OPERATIONS: &[&str] = &["ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"];
 

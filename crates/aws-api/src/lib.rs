@@ -129,9 +129,28 @@ pub mod fuzz {
 }
 pub use caller::CallerPolicy;
 
-/// What the API layer needs to serve requests.
+/// What the API layer needs to serve requests: the services, shared (every request's
+/// handler holds it, so a clone is one count, not one per service).
 #[derive(Clone)]
-pub struct ApiState {
+pub struct ApiState(std::sync::Arc<Services>);
+
+impl ApiState {
+    /// The state over these services.
+    pub fn new(services: Services) -> ApiState {
+        ApiState(std::sync::Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for ApiState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services the API layer serves.
+pub struct Services {
     /// The Lambda service.
     pub lambda: lambda::LambdaService,
     /// SQS.
@@ -498,6 +517,11 @@ async fn modelled(
             tokio::task::spawn_blocking(move || ecr_api::run(&ecr, &caller, &op, &value)).await.unwrap_or_else(|e| {
                 Err(ecr_api::service_error(&ecr::EcrError::Server(format!("the operation stopped: {e}"))))
             })
+        }
+        // One item's read or write is a short statement or two: on the async worker, as a
+        // queue's send is; the rest (queries, scans, batches, tables) on the pool.
+        "dynamodb" if dynamodb_api::SINGLE_ITEM.contains(&op) => {
+            dynamodb_api::run(&s.dynamodb, &caller, "", op, &input.value)
         }
         "dynamodb" | "dynamodbstreams" => {
             // Every operation reads or writes the store: off the async workers.

@@ -273,7 +273,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     let ecr = ecr::EcrService::start(database.clone()).map_err(|e| anyhow::anyhow!("starting ECR: {e}"))?;
     let cloudformation = cloudformation::CloudFormationService::start(database.clone())
         .map_err(|e| anyhow::anyhow!("starting CloudFormation: {e}"))?;
-    let state = aws_api::ApiState {
+    let state = aws_api::ApiState::new(aws_api::Services {
         lambda,
         sqs,
         sns,
@@ -296,7 +296,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         }),
         adjustable_clock: config.async_.adjustable_clock,
         code_urls: aws_api::CodeUrls::open(&data.join("code-url.key")).context("opening the code link key")?,
-    };
+    });
     // CloudFormation makes resources through the services' operations; the server holds
     // them for as long as it runs.
     let services = Arc::new(state.clone());

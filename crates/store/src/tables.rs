@@ -1,6 +1,7 @@
 //! DynamoDB's durable state, in a SQLite file of its own: tables as documents; items by
 //! (table, partition key, sort key), the keys in an encoding whose bytewise order is
-//! DynamoDB's order, so a query is a range of the primary key; secondary indexes' entries
+//! DynamoDB's order, so a query is a range of that index (the items themselves in a rowid
+//! table, where an item of a few KB fits its page rather than spilling to overflow pages); secondary indexes' entries
 //! by (table, index, index keys, item keys); and the tables' stream records in the order
 //! they were written. A write runs as one transaction that can read what it is about to
 //! change ([`TableStore::write`]), so a condition and the write it guards are atomic, and
@@ -21,13 +22,14 @@ CREATE TABLE IF NOT EXISTS ddb_tables (
     doc TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ddb_items (
+    id INTEGER PRIMARY KEY,
     tbl INTEGER NOT NULL,
     pk BLOB NOT NULL,
     sk BLOB NOT NULL,
     item BLOB NOT NULL,
-    size INTEGER NOT NULL,
-    PRIMARY KEY (tbl, pk, sk)
-) WITHOUT ROWID;
+    size INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ddb_items_by_key ON ddb_items (tbl, pk, sk);
 CREATE TABLE IF NOT EXISTS ddb_index (
     tbl INTEGER NOT NULL,
     idx TEXT NOT NULL,
@@ -116,6 +118,7 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     // NORMAL in WAL mode keeps every commit across a process kill.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
     Ok(conn)
 }
 
@@ -189,13 +192,13 @@ impl TableStore {
         Ok(())
     }
 
-    /// One item's bytes.
+    /// One item's bytes. Read on the writing connection: a reader's cache is dropped
+    /// whenever another connection commits, and a point read is as short as a write.
     pub fn get(&self, table: i64, pk: &[u8], sk: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.read(|c| {
-            c.prepare_cached("SELECT item FROM ddb_items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3")?
-                .query_row(params![table, pk, sk], |r| r.get(0))
-                .optional()
-        })
+        let c = self.writer.lock();
+        let mut stmt = c.prepare_cached("SELECT item FROM ddb_items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3")?;
+        let item = stmt.query_row(params![table, pk, sk], |r| r.get(0)).optional()?;
+        Ok(item)
     }
 
     /// Items of one partition, their sort keys within bounds, in order (or reversed), at
@@ -465,7 +468,10 @@ impl Writes<'_> {
     /// Writes an item.
     pub fn put(&mut self, table: i64, pk: &[u8], sk: &[u8], item: &[u8], size: usize) -> Result<(), StoreError> {
         self.tx
-            .prepare_cached("REPLACE INTO ddb_items (tbl, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .prepare_cached(
+                "INSERT INTO ddb_items (tbl, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (tbl, pk, sk) DO UPDATE SET item = excluded.item, size = excluded.size",
+            )?
             .execute(params![table, pk, sk, item, size as i64])?;
         Ok(())
     }
