@@ -772,3 +772,85 @@ def test_rest_api_settings_change_in_place(lamina):
     cfn.get_waiter("stack_delete_complete").wait(StackName="settings", WaiterConfig=waiting)
     assert apigw.get_account()["cloudwatchRoleArn"].endswith("/" + role["PhysicalResourceId"])
     assert apigw.get_rest_apis()["items"] == [] and apigw.get_usage_plans()["items"] == []
+
+
+STREAMS_APP = """
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Sessions:
+    Type: AWS::Serverless::SimpleTable
+    Properties:
+      PrimaryKey: {Name: id, Type: String}
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions:
+        - {AttributeName: pk, AttributeType: S}
+        - {AttributeName: status, AttributeType: S}
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+      BillingMode: PAY_PER_REQUEST
+      GlobalSecondaryIndexes:
+        - IndexName: by-status
+          KeySchema: [{AttributeName: status, KeyType: HASH}]
+          Projection: {ProjectionType: KEYS_ONLY}
+      StreamSpecification: {StreamViewType: NEW_IMAGE}
+      TimeToLiveSpecification: {AttributeName: expires, Enabled: true}
+      Tags: [{Key: app, Value: shop}]
+  Clicks:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: 2
+      RetentionPeriodHours: 48
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: "def handler(event, context):\\n    return {}\\n"
+      Events:
+        OrderChanges:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Orders.StreamArn
+            StartingPosition: TRIM_HORIZON
+            BatchSize: 10
+        ClickStream:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt Clicks.Arn
+            StartingPosition: LATEST
+            ParallelizationFactor: 2
+Outputs:
+  Orders: {Value: !Ref Orders}
+  Sessions: {Value: !Ref Sessions}
+  Clicks: {Value: !Ref Clicks}
+  OrdersStream: {Value: !GetAtt Orders.StreamArn}
+"""
+
+
+def test_tables_streams_and_their_mappings_deploy_from_a_sam_template(lamina):
+    cfn, ddb, kinesis = lamina.client("cloudformation"), lamina.client("dynamodb"), lamina.client("kinesis")
+    cfn.create_stack(StackName="streams", TemplateBody=STREAMS_APP,
+                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    cfn.get_waiter("stack_create_complete").wait(StackName="streams", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="streams")["Stacks"][0]["Outputs"]}
+    assert outputs["Orders"].startswith("streams-Orders-")
+    orders = ddb.describe_table(TableName=outputs["Orders"])["Table"]
+    assert orders["LatestStreamArn"] == outputs["OrdersStream"]
+    assert [i["IndexName"] for i in orders["GlobalSecondaryIndexes"]] == ["by-status"]
+    assert ddb.describe_time_to_live(TableName=outputs["Orders"])["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
+    assert ddb.list_tags_of_resource(ResourceArn=orders["TableArn"])["Tags"] == [{"Key": "app", "Value": "shop"}]
+    sessions = ddb.describe_table(TableName=outputs["Sessions"])["Table"]
+    assert sessions["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    clicks = kinesis.describe_stream(StreamName=outputs["Clicks"])["StreamDescription"]
+    assert (len(clicks["Shards"]), clicks["RetentionPeriodHours"]) == (2, 48)
+    mappings = lamina.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    by_source = {m["EventSourceArn"]: m for m in mappings}
+    assert by_source[outputs["OrdersStream"]]["StartingPosition"] == "TRIM_HORIZON"
+    assert by_source[clicks["StreamARN"]]["ParallelizationFactor"] == 2
+
+    cfn.delete_stack(StackName="streams")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="streams", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    assert ddb.list_tables()["TableNames"] == []
+    assert kinesis.list_streams()["StreamNames"] == []

@@ -4,6 +4,7 @@
 //! when the template names it not.
 
 mod apigateway;
+mod dynamodb;
 mod ecr;
 mod events;
 mod iam;
@@ -107,6 +108,13 @@ pub static KINDS: &[Kind] = &[
         in_place: false,
     },
     kind("AWS::SSM::Parameter", &["Type", "Value"], &["Name"], Naming::Service),
+    kind(
+        "AWS::DynamoDB::Table",
+        &["Arn", "StreamArn"],
+        &["TableName", "KeySchema", "LocalSecondaryIndexes"],
+        named("TableName", 255),
+    ),
+    kind("AWS::Kinesis::Stream", &["Arn"], &["Name"], named("Name", 128)),
     kind(
         "AWS::S3::Bucket",
         &["Arn", "DomainName", "DualStackDomainName", "RegionalDomainName", "WebsiteURL"],
@@ -330,9 +338,9 @@ pub fn prepare(kind: &Kind, ctx: &Ctx<'_>, props: &mut Value) -> Option<String> 
         | "AWS::ApiGateway::Stage"
         | "AWS::Logs::SubscriptionFilter"
         | "AWS::Scheduler::Schedule"
-        | "AWS::Scheduler::ScheduleGroup" => {
-            props.get(naming_property(kind)?).and_then(Value::as_str).map(str::to_owned)
-        }
+        | "AWS::Scheduler::ScheduleGroup"
+        | "AWS::DynamoDB::Table"
+        | "AWS::Kinesis::Stream" => props.get(naming_property(kind)?).and_then(Value::as_str).map(str::to_owned),
         "AWS::IAM::ManagedPolicy" => {
             let name = props.get("ManagedPolicyName")?.as_str()?;
             let path = props.get("Path").and_then(Value::as_str).unwrap_or("/");
@@ -394,6 +402,7 @@ pub async fn create(kind: &Kind, ctx: &Ctx<'_>, props: &Value) -> Result<Made, F
         "Logs" => logs::create(kind, ctx, props).await,
         "Events" | "Scheduler" => events::create(kind, ctx, props).await,
         "SSM" => ssm::create(kind, ctx, props).await,
+        "DynamoDB" | "Kinesis" => dynamodb::create(kind, ctx, props).await,
         "ECR" => ecr::create(kind, ctx, props).await,
         "S3" => s3::create(kind, ctx, props).await,
         "Lambda" => lambda::create(kind, ctx, props).await,
@@ -414,6 +423,7 @@ pub async fn update(kind: &Kind, ctx: &Ctx<'_>, old: &Resource, props: &Value) -
         "Logs" => logs::update(kind, ctx, old, props).await,
         "Events" | "Scheduler" => events::update(kind, ctx, old, props).await,
         "SSM" => ssm::update(kind, ctx, old, props).await,
+        "DynamoDB" | "Kinesis" => dynamodb::update(kind, ctx, old, props).await,
         "ECR" => ecr::update(kind, ctx, old, props).await,
         "S3" => s3::update(kind, ctx, old, props).await,
         "Lambda" => lambda::update(kind, ctx, old, props).await,
@@ -434,6 +444,7 @@ pub async fn delete(kind: &Kind, ctx: &Ctx<'_>, old: &Resource) -> Result<(), Fa
         "Logs" => logs::delete(kind, ctx, old).await,
         "Events" | "Scheduler" => events::delete(kind, ctx, old).await,
         "SSM" => ssm::delete(kind, ctx, old).await,
+        "DynamoDB" | "Kinesis" => dynamodb::delete(kind, ctx, old).await,
         "ECR" => ecr::delete(kind, ctx, old).await,
         "S3" => s3::delete(kind, ctx, old).await,
         "Lambda" => lambda::delete(kind, ctx, old).await,
