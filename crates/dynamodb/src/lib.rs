@@ -8,7 +8,8 @@
 //! reads the item, checks its condition, and writes the item, its index entries and its
 //! stream record together; `query.rs` is Query and Scan; `batch.rs` BatchGet/WriteItem;
 //! `transact.rs` TransactWrite/GetItems; `streams.rs` the Streams API and the records a
-//! table's writes leave; `ttl.rs` removes expired items. Values (`value.rs`, `number.rs`:
+//! table's writes leave; `ttl.rs` removes expired items (`sweep_ttl`, and `trim_streams`
+//! for records past 24 hours, are the caller's to run now and then). Values (`value.rs`, `number.rs`:
 //! 38 exact digits) and expressions (`expr/`) are pure.
 //!
 //! It knows DynamoDB's rules and words, not its HTTP: `aws-api` reads requests into the

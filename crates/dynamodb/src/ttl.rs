@@ -29,9 +29,9 @@ pub(crate) struct Cursors(Mutex<HashMap<i64, Resume>>);
 type Resume = (Vec<u8>, Vec<u8>);
 
 impl DynamoService {
-    /// One tick of upkeep: expired items removed (a slice of each TTL table), stream
-    /// records past their 24 hours dropped. The number of items removed.
-    pub fn tick(&self) -> Result<usize, DynamoError> {
+    /// One tick of time to live: expired items removed, a slice of each TTL table (a
+    /// table without TTL costs nothing). The number of items removed.
+    pub fn sweep_ttl(&self) -> Result<usize, DynamoError> {
         let now_s = self.now_ms() as f64 / 1000.0;
         let mut removed = 0;
         for state in self.all_tables() {
@@ -79,7 +79,6 @@ impl DynamoService {
             self.written(&t);
             removed += (-counts.0) as usize;
         }
-        self.trim_streams()?;
         Ok(removed)
     }
 }

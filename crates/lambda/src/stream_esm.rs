@@ -24,7 +24,8 @@ use crate::{Caller, InvocationType, InvokeInput, InvokeOutcome, LambdaService};
 /// A stream whose records a mapping reads: implemented for DynamoDB Streams and Kinesis
 /// by the services that own them.
 pub trait StreamSource: Send + Sync {
-    /// The stream's shards, parents first; `None` if there is no such stream.
+    /// The stream's shards, parents first; `None` if there is no such stream. Kept in
+    /// memory: cheap enough to ask on an async worker.
     fn shards(&self, arn: &str) -> Option<Vec<ShardInfo>>;
     /// Records of a shard after a position (`None`: from its oldest), at most `limit`.
     fn read(&self, arn: &str, shard: &str, after: Option<&str>, limit: usize) -> Result<Vec<StreamRecord>, String>;
@@ -202,9 +203,7 @@ impl LambdaService {
                 if rx.has_changed().is_err() {
                     return;
                 }
-                let (src, arn) = (source.clone(), m.source_arn.clone());
-                let shards =
-                    tokio::task::spawn_blocking(move || src.shards(&arn)).await.ok().flatten().unwrap_or_default();
+                let shards = source.shards(&m.source_arn).unwrap_or_default();
                 let ids: Vec<String> = shards.iter().map(|s| s.id.clone()).collect();
                 for shard in shards {
                     if started.contains(&shard.id) {
@@ -278,6 +277,7 @@ impl LambdaService {
         let woken = source.woken();
         // The tumbling window being aggregated, with its state.
         let mut window: Option<Window> = None;
+        let mut caught_up = false;
         loop {
             let m = rx.borrow_and_update().clone();
             if rx.has_changed().is_err() {
@@ -292,7 +292,12 @@ impl LambdaService {
             let notified = woken.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let read = {
+            // Catching up, a read may be large: on the blocking pool. Caught up, it is one
+            // index seek, done here (a read a second on the pool would keep its idle
+            // threads from ever retiring).
+            let read = if caught_up {
+                Ok(source.read(&m.source_arn, &shard.id, at.as_deref(), m.batch_size as usize))
+            } else {
                 let (src, arn, id, after, limit) =
                     (source.clone(), m.source_arn.clone(), shard.id.clone(), at.clone(), m.batch_size as usize);
                 tokio::task::spawn_blocking(move || src.read(&arn, &id, after.as_deref(), limit)).await
@@ -305,16 +310,10 @@ impl LambdaService {
                 }
                 Err(_) => return false,
             };
+            caught_up = records.is_empty();
             if records.is_empty() {
-                let closed = shard.closed || {
-                    let (src, arn) = (source.clone(), m.source_arn.clone());
-                    let id = shard.id.clone();
-                    tokio::task::spawn_blocking(move || src.shards(&arn))
-                        .await
-                        .ok()
-                        .flatten()
-                        .is_some_and(|s| s.iter().any(|x| x.id == id && x.closed))
-                };
+                let closed = shard.closed
+                    || source.shards(&m.source_arn).is_some_and(|s| s.iter().any(|x| x.id == shard.id && x.closed));
                 // A window whose time is up gets its final invocation.
                 if let Some(w) = window.take() {
                     if crate::now_ms() >= w.end_ms || closed {

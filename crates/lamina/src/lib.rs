@@ -245,7 +245,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
         kinesis::KinesisService::open(Arc::new(store::StreamStore::open(&data.join("kinesis.db"))?), clock.clone())
             .map_err(|e| anyhow::anyhow!("starting Kinesis: {e}"))?;
     lambda.attach_stream_source("kinesis", sinks::KinesisStreams::connect(kinesis.clone()));
-    upkeep_streams(dynamodb.clone(), kinesis.clone());
+    upkeep_streams(dynamodb.clone(), kinesis.clone())?;
     lambda.start_event_sources(sqs.clone()).map_err(|e| anyhow::anyhow!("starting event source mappings: {e}"))?;
     let gateway = apigateway::GatewayService::start(
         database.clone(),
@@ -420,24 +420,30 @@ fn plane_settings(config: &Config, logs: &logs::LogsService) -> gateway::PlaneSe
     }
 }
 
-/// DynamoDB's and Kinesis's upkeep, once a second: expired items (TTL) removed, stream
-/// records past their retention dropped.
-fn upkeep_streams(d: Arc<dynamodb::DynamoService>, k: Arc<kinesis::KinesisService>) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            let (d, k) = (d.clone(), k.clone());
-            let done = tokio::task::spawn_blocking(move || (d.tick(), k.tick())).await;
-            if let Ok((Err(e), _)) = &done {
-                tracing::warn!("dynamodb: upkeep: {e}");
+/// DynamoDB's and Kinesis's upkeep, on a thread of its own (a periodic task on the
+/// blocking pool would keep its idle threads from ever retiring): expired items (TTL)
+/// removed every second; stream records past their retention dropped every minute.
+fn upkeep_streams(d: Arc<dynamodb::DynamoService>, k: Arc<kinesis::KinesisService>) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("lamina-streams-upkeep".into())
+        .spawn(move || {
+            for second in 0u64.. {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                if let Err(e) = d.sweep_ttl() {
+                    tracing::warn!("dynamodb: time to live: {e}");
+                }
+                if second % 60 == 59 {
+                    if let Err(e) = d.trim_streams() {
+                        tracing::warn!("dynamodb: stream retention: {e}");
+                    }
+                    if let Err(e) = k.tick() {
+                        tracing::warn!("kinesis: retention: {e}");
+                    }
+                }
             }
-            if let Ok((_, Err(e))) = &done {
-                tracing::warn!("kinesis: upkeep: {e}");
-            }
-        }
-    });
+        })
+        .context("starting the streams' upkeep")?;
+    Ok(())
 }
 
 /// One plain HTTP/1.1 request to a running server (`lamina events …`): `endpoint` is
