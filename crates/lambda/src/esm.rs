@@ -468,9 +468,9 @@ impl LambdaService {
         }
         let sqs = self.sqs()?;
         let Some(fifo) = sqs.is_fifo(&source) else {
-            return Err(Invalid::parameter(format!(
-                "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist for this wsdl version. Queue: {source}"
-            ))
+            return Err(Invalid::parameter(
+                "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.",
+            )
             .into());
         };
         // The mapping reads as the function's account: another account's queue must
