@@ -56,6 +56,54 @@ pub struct ReadOutput {
     pub consumed: Option<Consumed>,
 }
 
+/// What a read has gathered so far.
+struct Gathered<'a> {
+    filter: Option<&'a Cond>,
+    limit: usize,
+    scanned: usize,
+    bytes: usize,
+    kept: Vec<Item>,
+    last: Option<Item>,
+}
+
+impl Gathered<'_> {
+    /// Takes one item read (kept if it passes the filter); whether the page is full, its
+    /// key (`key` of the item) then being where the next page starts.
+    fn take(&mut self, item: Item, key: impl FnOnce(&Item) -> Item) -> bool {
+        self.scanned += 1;
+        self.bytes += item_size(&item);
+        let full = self.scanned >= self.limit || self.bytes >= PAGE_BYTES;
+        if full {
+            self.last = Some(key(&item));
+        }
+        if self.filter.is_none_or(|f| expr::evaluate(f, &item)) {
+            self.kept.push(item);
+        }
+        full
+    }
+
+    /// The answer: the items kept (projected, unless only counted), the counts, the key
+    /// the next page starts after, the capacity read.
+    fn finish(self, table: &str, consistent: bool, select: &str, projection: Option<&[Path]>) -> ReadOutput {
+        let count = self.kept.len();
+        let items = if select == "COUNT" {
+            None
+        } else {
+            Some(match projection {
+                Some(p) => self.kept.iter().map(|i| expr::project(i, p)).collect(),
+                None => self.kept,
+            })
+        };
+        ReadOutput {
+            count,
+            scanned: self.scanned,
+            last_key: self.last,
+            consumed: Some(Consumed { table: table.to_owned(), units: read_units(self.bytes, consistent) }),
+            items,
+        }
+    }
+}
+
 /// A sort key's range, and a prefix every key in it starts with.
 #[derive(Debug, Default)]
 struct Range {
@@ -302,10 +350,8 @@ impl DynamoService {
         let forward = input.forward.unwrap_or(true);
         let from = range_of.from.clone().unwrap_or(Bound::Unbounded);
         let to = range_of.to.clone().unwrap_or(Bound::Unbounded);
-        let mut out = ReadOutput::default();
-        let mut kept = Vec::new();
-        let mut bytes = 0usize;
-        let mut last: Option<Item> = None;
+        let mut g =
+            Gathered { filter: parsed.filter.as_ref(), limit, scanned: 0, bytes: 0, kept: Vec::new(), last: None };
         let mut done = false;
         match index {
             None => {
@@ -328,26 +374,18 @@ impl DynamoService {
                     }
                 }
                 while !done {
-                    let want = (limit - out.scanned).min(1000);
+                    let want = (limit - g.scanned).min(1000);
                     let page = self.store.range(t.row, &pk, &from, &to, forward, want)?;
                     let n = page.len();
                     for s in page {
                         let Some(item) = decode(&s.item) else { continue };
-                        out.scanned += 1;
-                        bytes += item_size(&item);
                         if forward {
                             from = Bound::Excluded(s.sk.clone());
                         } else {
                             to = Bound::Excluded(s.sk.clone());
                         }
-                        if out.scanned >= limit || bytes >= PAGE_BYTES {
-                            last = Some(keys::key_item(&t, &item));
+                        if g.take(item, |i| keys::key_item(&t, i)) {
                             done = true;
-                        }
-                        if parsed.filter.as_ref().is_none_or(|f| expr::evaluate(f, &item)) {
-                            kept.push(item);
-                        }
-                        if done {
                             break;
                         }
                     }
@@ -362,24 +400,16 @@ impl DynamoService {
                     None => None,
                 };
                 while !done {
-                    let want = (limit - out.scanned).min(1000);
+                    let want = (limit - g.scanned).min(1000);
                     let page =
                         self.store.index_range(t.row, &idx.name, &pk, &from, &to, after.as_ref(), forward, want)?;
                     let n = page.len();
                     for (e, raw) in page {
                         let Some(full) = decode(&raw) else { continue };
                         let item = keys::projected(&t, idx, &full);
-                        out.scanned += 1;
-                        bytes += item_size(&item);
                         after = Some(e);
-                        if out.scanned >= limit || bytes >= PAGE_BYTES {
-                            last = Some(keys::index_key_item(&t, idx, &full));
+                        if g.take(item, |_| keys::index_key_item(&t, idx, &full)) {
                             done = true;
-                        }
-                        if parsed.filter.as_ref().is_none_or(|f| expr::evaluate(f, &item)) {
-                            kept.push(item);
-                        }
-                        if done {
                             break;
                         }
                     }
@@ -389,16 +419,7 @@ impl DynamoService {
                 }
             }
         }
-        out.count = kept.len();
-        out.last_key = last;
-        out.consumed = Some(Consumed { table: t.name.clone(), units: read_units(bytes, input.consistent) });
-        if select != "COUNT" {
-            out.items = Some(match &parsed.projection {
-                Some(p) => kept.iter().map(|i| expr::project(i, p)).collect(),
-                None => kept,
-            });
-        }
-        Ok(out)
+        Ok(g.finish(&t.name, input.consistent, &select, parsed.projection.as_deref()))
     }
 
     fn index_start(&self, t: &Table, idx: &Index, start: &Item, pk: &[u8]) -> Result<store::IndexEntry, DynamoError> {
@@ -462,10 +483,8 @@ impl DynamoService {
             }
             None => true,
         };
-        let mut out = ReadOutput::default();
-        let mut kept = Vec::new();
-        let mut bytes = 0usize;
-        let mut last: Option<Item> = None;
+        let mut g =
+            Gathered { filter: parsed.filter.as_ref(), limit, scanned: 0, bytes: 0, kept: Vec::new(), last: None };
         let mut done = false;
         match index {
             None => {
@@ -488,16 +507,8 @@ impl DynamoService {
                             continue;
                         }
                         let Some(item) = decode(&s.item) else { continue };
-                        out.scanned += 1;
-                        bytes += item_size(&item);
-                        if out.scanned >= limit || bytes >= PAGE_BYTES {
-                            last = Some(keys::key_item(&t, &item));
+                        if g.take(item, |i| keys::key_item(&t, i)) {
                             done = true;
-                        }
-                        if parsed.filter.as_ref().is_none_or(|f| expr::evaluate(f, &item)) {
-                            kept.push(item);
-                        }
-                        if done {
                             break;
                         }
                     }
@@ -527,16 +538,8 @@ impl DynamoService {
                         }
                         let Some(full) = decode(&raw) else { continue };
                         let item = keys::projected(&t, idx, &full);
-                        out.scanned += 1;
-                        bytes += item_size(&item);
-                        if out.scanned >= limit || bytes >= PAGE_BYTES {
-                            last = Some(keys::index_key_item(&t, idx, &full));
+                        if g.take(item, |_| keys::index_key_item(&t, idx, &full)) {
                             done = true;
-                        }
-                        if parsed.filter.as_ref().is_none_or(|f| expr::evaluate(f, &item)) {
-                            kept.push(item);
-                        }
-                        if done {
                             break;
                         }
                     }
@@ -546,16 +549,7 @@ impl DynamoService {
                 }
             }
         }
-        out.count = kept.len();
-        out.last_key = last;
-        out.consumed = Some(Consumed { table: t.name.clone(), units: read_units(bytes, input.consistent) });
-        if select != "COUNT" {
-            out.items = Some(match &parsed.projection {
-                Some(p) => kept.iter().map(|i| expr::project(i, p)).collect(),
-                None => kept,
-            });
-        }
-        Ok(out)
+        Ok(g.finish(&t.name, input.consistent, &select, parsed.projection.as_deref()))
     }
 }
 

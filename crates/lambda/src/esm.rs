@@ -159,6 +159,15 @@ pub(crate) struct EventSources {
 
 const DEFAULT_POLLERS: u32 = 5;
 
+/// A violation, in AWS's words, if a value given is outside `lo..=hi`.
+fn within(v: Option<i64>, name: &str, lo: i64, hi: i64, out: &mut Vec<Violation>) {
+    match v {
+        Some(v) if v < lo => out.push(Violation::min_value(v, name, lo)),
+        Some(v) if v > hi => out.push(Violation::max_value(v, name, hi)),
+        _ => {}
+    }
+}
+
 fn not_found() -> LambdaError {
     LambdaError::NotFound("The resource you requested does not exist.".into())
 }
@@ -200,33 +209,9 @@ impl LambdaService {
 
     fn apply_input(&self, caller: &Caller, m: &mut Mapping, input: MappingInput) -> Result<(), LambdaError> {
         let mut violations = Vec::new();
-        if let Some(b) = input.batch_size {
-            if !(1..=10_000).contains(&b) {
-                violations.push(if b < 1 {
-                    Violation::min_value(b, "batchSize", 1)
-                } else {
-                    Violation::max_value(b, "batchSize", 10_000)
-                });
-            }
-        }
-        if let Some(w) = input.window_s {
-            if !(0..=300).contains(&w) {
-                violations.push(if w < 0 {
-                    Violation::min_value(w, "maximumBatchingWindowInSeconds", 0)
-                } else {
-                    Violation::max_value(w, "maximumBatchingWindowInSeconds", 300)
-                });
-            }
-        }
-        if let Some(Some(c)) = input.max_concurrency {
-            if !(2..=1000).contains(&c) {
-                violations.push(if c < 2 {
-                    Violation::min_value(c, "scalingConfig.maximumConcurrency", 2)
-                } else {
-                    Violation::max_value(c, "scalingConfig.maximumConcurrency", 1000)
-                });
-            }
-        }
+        within(input.batch_size, "batchSize", 1, 10_000, &mut violations);
+        within(input.window_s, "maximumBatchingWindowInSeconds", 0, 300, &mut violations);
+        within(input.max_concurrency.flatten(), "scalingConfig.maximumConcurrency", 2, 1000, &mut violations);
         if !violations.is_empty() {
             return Err(Invalid::Constraints(violations).into());
         }
@@ -303,42 +288,10 @@ impl LambdaService {
         input: MappingInput,
     ) -> Result<Mapping, LambdaError> {
         let mut violations = Vec::new();
-        if let Some(p) = input.parallelization {
-            if !(1..=10).contains(&p) {
-                violations.push(if p < 1 {
-                    Violation::min_value(p, "parallelizationFactor", 1)
-                } else {
-                    Violation::max_value(p, "parallelizationFactor", 10)
-                });
-            }
-        }
-        if let Some(r) = input.max_retries {
-            if !(-1..=10_000).contains(&r) {
-                violations.push(if r < -1 {
-                    Violation::min_value(r, "maximumRetryAttempts", -1)
-                } else {
-                    Violation::max_value(r, "maximumRetryAttempts", 10_000)
-                });
-            }
-        }
-        if let Some(a) = input.max_age_s {
-            if !(-1..=604_800).contains(&a) {
-                violations.push(if a < -1 {
-                    Violation::min_value(a, "maximumRecordAgeInSeconds", -1)
-                } else {
-                    Violation::max_value(a, "maximumRecordAgeInSeconds", 604_800)
-                });
-            }
-        }
-        if let Some(t) = input.tumbling_s {
-            if !(0..=900).contains(&t) {
-                violations.push(if t < 0 {
-                    Violation::min_value(t, "tumblingWindowInSeconds", 0)
-                } else {
-                    Violation::max_value(t, "tumblingWindowInSeconds", 900)
-                });
-            }
-        }
+        within(input.parallelization, "parallelizationFactor", 1, 10, &mut violations);
+        within(input.max_retries, "maximumRetryAttempts", -1, 10_000, &mut violations);
+        within(input.max_age_s, "maximumRecordAgeInSeconds", -1, 604_800, &mut violations);
+        within(input.tumbling_s, "tumblingWindowInSeconds", 0, 900, &mut violations);
         if !violations.is_empty() {
             return Err(Invalid::Constraints(violations).into());
         }
@@ -608,6 +561,9 @@ impl LambdaService {
         self.store.delete_mapping(uuid)?;
         self.sources.mappings.lock().remove(uuid);
         self.sources.pollers.lock().remove(uuid);
+        if m.stream.is_some() {
+            self.forget_checkpoints(uuid);
+        }
         Ok(m)
     }
 

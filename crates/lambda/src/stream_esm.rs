@@ -243,6 +243,18 @@ impl LambdaService {
         docs.into_iter().find(|(k, _)| *k == key).map(|(_, v)| if v.is_empty() { None } else { Some(v) })
     }
 
+    /// Drops a deleted mapping's checkpoints.
+    pub(crate) fn forget_checkpoints(&self, uuid: &str) {
+        let prefix = format!("{uuid}/");
+        for (key, _) in self.store.lambda_documents(CHECKPOINT).unwrap_or_default() {
+            if key.starts_with(&prefix) {
+                if let Err(e) = self.store.delete_lambda_document(CHECKPOINT, &key) {
+                    tracing::warn!(mapping = uuid, error = %e, "event source mapping: cannot drop a checkpoint");
+                }
+            }
+        }
+    }
+
     fn save_checkpoint(&self, m: &Mapping, shard: &str, at: Option<&str>) {
         let key = format!("{}/{shard}", m.uuid);
         if let Err(e) = self.store.put_lambda_document(CHECKPOINT, &key, at.unwrap_or("")) {
