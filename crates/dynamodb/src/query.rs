@@ -104,12 +104,11 @@ impl Gathered<'_> {
     }
 }
 
-/// A sort key's range, and a prefix every key in it starts with.
+/// A sort key's range.
 #[derive(Debug, Default)]
 struct Range {
     from: Option<Bound<Vec<u8>>>,
     to: Option<Bound<Vec<u8>>>,
-    prefix: Option<Vec<u8>>,
 }
 
 fn flatten<'a>(c: &'a Cond, out: &mut Vec<&'a Cond>) {
@@ -244,7 +243,6 @@ fn key_range(hash: &str, range: Option<&str>, t: &Table, c: &Cond) -> Result<(Ve
                 let k = typed(attr, v)?;
                 r.from = Some(Bound::Included(k.clone()));
                 r.to = successor(&k).map(Bound::Excluded);
-                r.prefix = Some(k);
             }
             _ => return Err(invalid("Query key condition not supported")),
         }
