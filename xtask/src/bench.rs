@@ -30,6 +30,8 @@ mod cloudformation;
 mod dynamodb;
 #[path = "bench_events.rs"]
 mod events;
+#[path = "bench_first.rs"]
+mod first;
 #[path = "bench_gateway.rs"]
 mod gateway;
 #[path = "bench_logs.rs"]
@@ -56,7 +58,10 @@ struct Settings {
 struct Server {
     child: Child,
     addr: SocketAddr,
-    _data: TempDir,
+    /// Its data directory's parent (the config beside `state`).
+    dir: std::path::PathBuf,
+    /// Removes that directory with the server, unless it outlives it.
+    _owned: Option<TempDir>,
 }
 
 struct TempDir(std::path::PathBuf);
@@ -85,12 +90,20 @@ const SDK_LAYER: &str = "target/sdk-layer";
 fn start_server_with(root: &Path, sandbox: &str, label: &str, config_toml: &str) -> Result<Server> {
     let data = TempDir(std::env::temp_dir().join(format!("lamina-bench-{}-{sandbox}-{label}", std::process::id())));
     let _ = std::fs::remove_dir_all(&data.0);
-    std::fs::create_dir_all(&data.0)?;
-    let config = data.0.join("bench.toml");
+    let mut server = start_server_in(root, sandbox, &data.0, config_toml)?;
+    server._owned = Some(data);
+    Ok(server)
+}
+
+/// A server on the data directory under `dir`, which it leaves there when it stops (the
+/// next one started there finds what it left).
+fn start_server_in(root: &Path, sandbox: &str, dir: &Path, config_toml: &str) -> Result<Server> {
+    std::fs::create_dir_all(dir)?;
+    let config = dir.join("bench.toml");
     std::fs::write(&config, config_toml)?;
     let mut child = Command::new(root.join("target/release/lamina"))
         .args(["serve", "--port", "0", "--sandbox", sandbox, "--data-dir"])
-        .arg(data.0.join("state"))
+        .arg(dir.join("state"))
         .arg("--config")
         .arg(&config)
         .env("LAMINA_LOG", "error")
@@ -107,13 +120,13 @@ fn start_server_with(root: &Path, sandbox: &str, label: &str, config_toml: &str)
     let Some(url) = line.trim().strip_prefix("lamina listening on http://") else {
         bail!("lamina did not start: {line:?}");
     };
-    Ok(Server { child, addr: url.parse()?, _data: data })
+    Ok(Server { child, addr: url.parse()?, dir: dir.to_owned(), _owned: None })
 }
 
 impl Server {
     /// The server's data directory.
     fn data_dir(&self) -> std::path::PathBuf {
-        self._data.0.join("state")
+        self.dir.join("state")
     }
 
     /// The server process's resident memory, in KiB.
@@ -807,7 +820,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     if only(root, args, &rt, &kinds, &settings)? {
         return Ok(());
     }
-    let (mut rows, server) = sandbox_rows(root, &rt, &kinds[0], &settings)?;
+    let mut rows = first_rows(root, &rt, &kinds, &settings)?;
+    let (sandboxed, server) = sandbox_rows(root, &rt, &kinds[0], &settings)?;
+    rows.extend(sandboxed);
     rows.extend(rt.block_on(main_rows(&server, &kinds, &settings))?);
     drop(server);
     rows.push(drain_row(root, &rt, &kinds[3], &settings)?);
@@ -1004,6 +1019,12 @@ fn only(
         }
         return Ok(true);
     }
+    if args.iter().any(|a| a == "--first-only") {
+        for r in first_rows(root, rt, kinds, settings)? {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(true);
+    }
     if args.iter().any(|a| a == "--dynamodb-only") {
         for r in dynamodb_rows(root, rt, settings)? {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
@@ -1062,6 +1083,12 @@ fn only(
         return Ok(true);
     }
     Ok(false)
+}
+
+/// The first invoke on a freshly started server, for `provided` and Python.
+fn first_rows(root: &Path, rt: &tokio::runtime::Runtime, kinds: &[Kind], settings: &Settings) -> Result<Vec<Row>> {
+    let chosen: Vec<&Kind> = kinds.iter().filter(|k| matches!(k.label, "provided" | "python")).collect();
+    first::rows(root, rt, &chosen, settings.cold_runs.min(10))
 }
 
 /// DynamoDB's rows: a fresh server, and moto's beside it.

@@ -10,16 +10,8 @@ impl Inner {
         let (entry, mounts) = self.unpack(f).await?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let layout = self.sandbox.layout(&id, &mounts);
-        let wrapper = exec_wrapper(f, &entry, &layout);
-        // A wrapped runtime starts under its wrapper: no runtime can be started ahead for it.
-        let prestart = wrapper.is_none()
-            && matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py" | "bootstrap.rb", .. });
         let substitute = entry.substitute().map(str::to_owned);
-        let (mut program, mut args) = entrypoint(entry, &mounts, &layout, f.config.memory_mb)?;
-        if let Some(wrapper) = wrapper {
-            args.insert(0, program.display().to_string());
-            program = wrapper;
-        }
+        let Command { program, args, prestart } = command(f, entry, &mounts, &layout)?;
         // Environments with a network of their own listen for their Runtime API inside it;
         // the others share the host's loopback, where Lamina listens for them.
         let host_listener = match self.sandbox.isolated_runtime_api() {
@@ -36,9 +28,13 @@ impl Inner {
             format!("{:04}/{:02}/{:02}/[{}]{id}", date.year(), u8::from(date.month()), date.day(), f.version_label());
         let (env, credentials) = self.environment(f, provisioned, &layout, api_address, &log_stream);
         let limits = Limits { memory_mb: f.config.memory_mb, ephemeral_mb: f.config.ephemeral_mb };
+        let ready = (program.clone(), args.clone(), mounts.clone());
         let spec = LaunchSpec { id, program, args, env, mounts, limits, prestart };
         let launched = Instant::now();
         let mut process = self.start_process(spec).await?;
+        // What the launch used is readied again for the next one, off this launch's path.
+        let sandbox = self.sandbox.clone();
+        tokio::task::spawn_blocking(move || sandbox.prepare(&ready.0, &ready.1, &ready.2, prestart));
         let output =
             process.take_output().ok_or_else(|| LaunchFailure::Internal("the sandbox gave no output".into()))?;
         let destination = self.config.log_sink.clone().map(|sink| {
@@ -289,6 +285,33 @@ pub(crate) fn internal(what: &str, e: &dyn std::fmt::Display) -> LaunchFailure {
 
 /// The program and arguments an environment runs: Lamina's runtime client under its
 /// interpreter, or the function's (or a layer's) `bootstrap`.
+/// What an environment of a function executes.
+pub(crate) struct Command {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<String>,
+    /// Whether the sandbox may have started it ahead, before it knew the function.
+    pub(crate) prestart: bool,
+}
+
+/// The program an environment of `f` starts, under its exec wrapper if it has one.
+pub(crate) fn command(
+    f: &Function,
+    entry: runtimes::Entry,
+    mounts: &Mounts,
+    layout: &sandbox::Layout,
+) -> Result<Command, LaunchFailure> {
+    let wrapper = exec_wrapper(f, &entry, layout);
+    // A wrapped runtime starts under its wrapper: no runtime can be started ahead for it.
+    let prestart =
+        wrapper.is_none() && matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py" | "bootstrap.rb", .. });
+    let (mut program, mut args) = entrypoint(entry, mounts, layout, f.config.memory_mb)?;
+    if let Some(wrapper) = wrapper {
+        args.insert(0, program.display().to_string());
+        program = wrapper;
+    }
+    Ok(Command { program, args, prestart })
+}
+
 pub(crate) fn entrypoint(
     entry: runtimes::Entry,
     mounts: &Mounts,

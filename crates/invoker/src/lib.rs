@@ -400,8 +400,18 @@ impl Invoker {
         if let Some(ca) = &config.trusted_ca {
             install_trust(&config.runtime_dir, ca)?;
         }
+        let resolver = Arc::new(runtimes::Resolver::new(config.runtimes.clone()));
+        // The host's interpreters are probed again in the background (the server answers
+        // from the last run's probes meanwhile), never on an invocation's path: at once on
+        // a first start, a little later on a restart, when functions may be starting.
+        let refreshing = resolver.clone();
+        let delay = if resolver.has_cache() { PROBE_AGAIN_AFTER } else { Duration::ZERO };
+        std::thread::Builder::new().name("lamina-probe".into()).spawn(move || {
+            std::thread::sleep(delay);
+            refreshing.refresh()
+        })?;
         let inner = Arc::new(Inner {
-            resolver: Arc::new(runtimes::Resolver::new(config.runtimes.clone())),
+            resolver,
             config,
             sandbox,
             code,
@@ -501,16 +511,23 @@ impl Invoker {
         }
     }
 
-    /// Resolves a runtime's interpreter in the background (and compiles Lamina's Java
-    /// client, for Java), so that the first cold start of a function does not pay for it.
-    pub fn prepare(&self, runtime: model::Runtime) {
-        let resolver = self.inner.resolver.clone();
-        let runtime_dir = self.inner.config.runtime_dir.clone();
-        tokio::task::spawn_blocking(move || {
-            // Java's client is compiled now too (once), not by the first cold start.
-            if let Ok(runtimes::Entry::Jvm { javac, .. }) = resolver.entry(runtime) {
-                let _ = resolver.java_client(&runtime_dir, javac.as_deref());
-            }
+    /// Makes a function ready to start, in the background: resolves its runtime's
+    /// interpreter (compiling Lamina's Java client, for Java), unpacks its package and
+    /// layers, and has the sandbox ready a cell for it (with its runtime started, where
+    /// the runtime allows), so that its first cold start pays for none of it. AWS does
+    /// this work while the function is `Pending`.
+    pub fn prepare(&self, function: Arc<Function>) {
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            // A function that cannot start says why when it is invoked.
+            let Ok((entry, mounts)) = inner.unpack(&function).await else { return };
+            let layout = inner.sandbox.layout("prepared", &mounts);
+            let Ok(command) = launch::command(&function, entry, &mounts, &layout) else { return };
+            let sandbox = inner.sandbox.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                sandbox.prepare(&command.program, &command.args, &mounts, command.prestart)
+            })
+            .await;
         });
     }
 
@@ -568,6 +585,9 @@ impl Invoker {
 
 /// Environments initialised ahead of invocations at once.
 const WARMUPS_AT_ONCE: usize = 4;
+
+/// How long a restarted server waits before probing the host's interpreters again.
+const PROBE_AGAIN_AFTER: Duration = Duration::from_secs(10);
 
 /// How many times an invocation waits (20 ms at most each) for an environment closing its
 /// log before it starts another.

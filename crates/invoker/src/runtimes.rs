@@ -94,6 +94,10 @@ pub struct RuntimeCommands {
     pub strict: bool,
     /// Where the SDK layer lives (see [`crate::sdk`]); none: functions get no SDK.
     pub sdk: Option<PathBuf>,
+    /// A file that keeps what probing the interpreters found, across restarts: a server
+    /// answers from it at once and probes again in the background, off every invocation's
+    /// path; none: every server probes on first use.
+    pub probe_cache: Option<PathBuf>,
 }
 
 impl Default for RuntimeCommands {
@@ -105,6 +109,7 @@ impl Default for RuntimeCommands {
             ruby: "ruby".into(),
             strict: false,
             sdk: None,
+            probe_cache: None,
         }
     }
 }
@@ -159,7 +164,8 @@ pub(crate) struct Unavailable(pub String);
 pub(crate) struct Resolver {
     commands: RuntimeCommands,
     cache: Mutex<HashMap<&'static str, Result<Found, Unavailable>>>,
-    probes: Mutex<HashMap<PathBuf, Option<Probed>>>,
+    /// Each candidate probed (or read from the cache), with its family.
+    probes: Mutex<HashMap<PathBuf, (RuntimeFamily, Option<Probed>)>>,
     roots: Mutex<BTreeSet<PathBuf>>,
     /// The Java client's directory inside the runtime directory, once compiled.
     java_client: Mutex<Option<Result<String, Unavailable>>>,
@@ -167,11 +173,17 @@ pub(crate) struct Resolver {
 
 /// A working interpreter, its version and the installation directories it needs at run
 /// time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Probed {
     executable: PathBuf,
     version: String,
     roots: Vec<PathBuf>,
+}
+
+/// A version manager's shim (pyenv's, rbenv's, asdf's): a script that runs the manager
+/// to choose the interpreter.
+fn is_shim(path: &Path) -> bool {
+    path.parent().is_some_and(|dir| dir.ends_with("shims"))
 }
 
 fn find_on_path(name: &Path) -> Option<PathBuf> {
@@ -230,6 +242,41 @@ fn outside_usr(mut roots: Vec<PathBuf>) -> Vec<PathBuf> {
     roots.sort();
     roots.dedup();
     roots
+}
+
+/// One probe as the cache file keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Cached {
+    candidate: PathBuf,
+    family: String,
+    found: Option<Probed>,
+}
+
+fn family_name(family: RuntimeFamily) -> Option<&'static str> {
+    match family {
+        RuntimeFamily::Python => Some("python"),
+        RuntimeFamily::Node => Some("node"),
+        RuntimeFamily::Ruby => Some("ruby"),
+        RuntimeFamily::Java => Some("java"),
+        RuntimeFamily::Provided | RuntimeFamily::DotNet | RuntimeFamily::Go => None,
+    }
+}
+
+/// The probes a cache file holds, without those whose interpreter is gone. A file that
+/// cannot be read holds none (they are probed again).
+fn load_probes(path: &Path) -> HashMap<PathBuf, (RuntimeFamily, Option<Probed>)> {
+    let Ok(text) = std::fs::read(path) else { return HashMap::new() };
+    let cached: Vec<Cached> = serde_json::from_slice(&text).unwrap_or_default();
+    let family = |name: &str| {
+        [RuntimeFamily::Python, RuntimeFamily::Node, RuntimeFamily::Ruby, RuntimeFamily::Java]
+            .into_iter()
+            .find(|f| family_name(*f) == Some(name))
+    };
+    cached
+        .into_iter()
+        .filter(|c| c.found.as_ref().is_none_or(|p| p.executable.is_file()))
+        .filter_map(|c| Some((c.candidate, (family(&c.family)?, c.found))))
+        .collect()
 }
 
 /// A JDK's `java`: its version from the JDK's `release` file, and the directories its
@@ -382,22 +429,92 @@ fn installed(family: RuntimeFamily) -> Vec<(String, PathBuf)> {
 
 impl Resolver {
     pub(crate) fn new(commands: RuntimeCommands) -> Self {
+        let probes = commands.probe_cache.as_deref().map(load_probes).unwrap_or_default();
         Resolver {
             commands,
             cache: Mutex::new(HashMap::new()),
-            probes: Mutex::new(HashMap::new()),
+            probes: Mutex::new(probes),
             roots: Mutex::new(BTreeSet::new()),
             java_client: Mutex::new(None),
         }
     }
 
-    /// Installation directories of every interpreter found so far, after probing the
-    /// Python and Node fallbacks (so that a custom runtime can use them too).
+    /// Whether probes were read from a cache file.
+    pub(crate) fn has_cache(&self) -> bool {
+        !self.probes.lock().is_empty()
+    }
+
+    /// Probes the Python and Node fallbacks and every interpreter probed before (the
+    /// cache's), without holding up anyone asking meanwhile, and keeps the answers: a
+    /// server runs this once, in the background, as it starts. When an answer changed
+    /// (an interpreter upgraded or removed), runtimes are resolved again on next use.
+    pub(crate) fn refresh(&self) {
+        let mut wanted: Vec<(PathBuf, RuntimeFamily)> = vec![
+            (self.commands.python.clone(), RuntimeFamily::Python),
+            (self.commands.node.clone(), RuntimeFamily::Node),
+        ];
+        wanted.extend(self.probes.lock().iter().map(|(candidate, (family, _))| (candidate.clone(), *family)));
+        let mut seen = BTreeSet::new();
+        wanted.retain(|(candidate, _)| seen.insert(candidate.clone()));
+        let fresh: Vec<_> = wanted
+            .into_iter()
+            .map(|(candidate, family)| {
+                let probed = probe(&candidate, family);
+                (candidate, (family, probed))
+            })
+            .collect();
+        let changed = {
+            let mut probes = self.probes.lock();
+            let mut changed = false;
+            for (candidate, answer) in fresh {
+                changed |= probes.get(&candidate) != Some(&answer);
+                probes.insert(candidate, answer);
+            }
+            changed
+        };
+        if changed {
+            self.cache.lock().clear();
+            self.save();
+        }
+    }
+
+    /// Writes the probes to the cache file (whole, then renamed into place).
+    fn save(&self) {
+        let Some(path) = self.commands.probe_cache.as_deref() else { return };
+        let entries: Vec<Cached> = self
+            .probes
+            .lock()
+            .iter()
+            .filter_map(|(candidate, (family, found))| {
+                Some(Cached {
+                    candidate: candidate.clone(),
+                    family: family_name(*family)?.to_owned(),
+                    found: found.clone(),
+                })
+            })
+            .collect();
+        let Ok(text) = serde_json::to_vec(&entries) else { return };
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path)).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+
+    /// Installation directories of every interpreter found so far, with the Python and
+    /// Node fallbacks' once they are known (so that a custom runtime can use them too).
+    /// Never probes: a function's own bootstrap needs no interpreter to start.
     pub(crate) fn shared_roots(&self) -> Vec<PathBuf> {
-        let _ = self.probe_once(&self.commands.python, RuntimeFamily::Python);
-        let _ = self.probe_once(&self.commands.node, RuntimeFamily::Node);
         let mut roots: Vec<PathBuf> = self.roots.lock().iter().cloned().collect();
+        let probes = self.probes.lock();
+        for fallback in [&self.commands.python, &self.commands.node] {
+            if let Some((_, Some(probed))) = probes.get(fallback) {
+                roots.extend(probed.roots.iter().cloned());
+            }
+        }
+        drop(probes);
         roots.extend(self.sdk().map(Path::to_owned));
+        roots.sort();
+        roots.dedup();
         roots
     }
 
@@ -409,7 +526,16 @@ impl Resolver {
 
     fn probe_once(&self, candidate: &Path, family: RuntimeFamily) -> Option<Found> {
         let mut probes = self.probes.lock();
-        let probed = probes.entry(candidate.to_owned()).or_insert_with(|| probe(candidate, family)).clone()?;
+        let probed = match probes.get(candidate) {
+            Some((_, known)) => known.clone(),
+            None => {
+                let probed = probe(candidate, family);
+                probes.insert(candidate.to_owned(), (family, probed.clone()));
+                drop(probes);
+                self.save();
+                probed
+            }
+        }?;
         self.roots.lock().extend(probed.roots);
         Some((probed.executable, probed.version))
     }
@@ -500,13 +626,21 @@ impl Resolver {
             _ => None,
         };
         let mut out = Vec::new();
-        // The exact name on PATH (`python3.12`, `ruby3.3`) first.
-        if matches!(family, RuntimeFamily::Python | RuntimeFamily::Ruby) {
-            if let Some((_, version)) = self.probe_once(Path::new(runtime.as_str()), family) {
-                out.push((version, PathBuf::from(runtime.as_str())));
+        // The exact name on PATH (`python3.12`, `ruby3.3`) first, unless it is a version
+        // manager's shim: running one costs a tenth of a second, and the installations
+        // behind it are listed below anyway.
+        let exact = Path::new(runtime.as_str());
+        if matches!(family, RuntimeFamily::Python | RuntimeFamily::Ruby)
+            && find_on_path(exact).is_some_and(|p| !is_shim(&p))
+        {
+            if let Some((_, version)) = self.probe_once(exact, family) {
+                out.push((version, exact.to_owned()));
             }
         }
-        if let Some(fallback) = fallback {
+        let installed = installed(family);
+        // The fallback is probed (for its version) only when nothing has the exact one.
+        let exact_found = out.iter().chain(&installed).any(|(v, _)| same_version(runtime, v));
+        if let Some(fallback) = fallback.filter(|_| !exact_found) {
             if let Some((_, version)) = self.probe_once(fallback, family) {
                 out.push((version, fallback.clone()));
             }
@@ -516,7 +650,7 @@ impl Resolver {
                 out.push((version, PathBuf::from("java")));
             }
         }
-        out.extend(installed(family));
+        out.extend(installed);
         out
     }
 
@@ -771,6 +905,49 @@ mod tests {
         let r = Resolver::new(commands);
         let err = r.entry(Runtime::parse("nodejs20.x").unwrap()).unwrap_err();
         assert!(err.0.contains("/nonexistent/node"), "{}", err.0);
+    }
+
+    #[test]
+    fn probes_are_kept_across_restarts_and_refreshed_in_the_background() {
+        let dir = std::env::temp_dir().join(format!("lamina-probes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cache = dir.join("interpreters.json");
+        let commands = RuntimeCommands { probe_cache: Some(cache.clone()), ..RuntimeCommands::default() };
+        let python = Runtime::parse("python3.12").unwrap();
+        let first = Resolver::new(commands.clone());
+        let Entry::Client { interpreter, .. } = first.entry(python).unwrap() else { panic!("not a client") };
+        assert!(cache.is_file(), "a probe is written down");
+
+        // A restarted server answers from the file: a candidate it holds is not run again.
+        let text = std::fs::read_to_string(&cache).unwrap();
+        let fake = dir.join("python-from-the-cache");
+        std::fs::copy(&interpreter, &fake).unwrap();
+        // The file, with what probing `interpreter` found changed to `to`.
+        let found_at = |to: &Path| {
+            let mut entries: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+            for e in &mut entries {
+                if e["found"]["executable"] == interpreter.to_string_lossy().as_ref() {
+                    e["found"]["executable"] = to.to_string_lossy().as_ref().into();
+                }
+            }
+            serde_json::to_string(&entries).unwrap()
+        };
+        std::fs::write(&cache, found_at(&fake)).unwrap();
+        let second = Resolver::new(commands.clone());
+        let Entry::Client { interpreter: cached, .. } = second.entry(python).unwrap() else { panic!() };
+        assert_eq!(cached, fake);
+
+        // Probing again finds the real interpreter, and later resolutions use it.
+        second.refresh();
+        let Entry::Client { interpreter: fresh, .. } = second.entry(python).unwrap() else { panic!() };
+        assert_eq!(fresh, interpreter);
+        assert!(!std::fs::read_to_string(&cache).unwrap().contains("python-from-the-cache"));
+
+        // An interpreter that is gone is not taken from the file.
+        std::fs::write(&cache, found_at(Path::new("/nonexistent/python3"))).unwrap();
+        let Entry::Client { interpreter: third, .. } = Resolver::new(commands).entry(python).unwrap() else { panic!() };
+        assert_eq!(third, interpreter);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -68,8 +68,8 @@ impl LambdaService {
         if let Some(arn) = code_signing {
             self.bind_code_signing(&f, &arn)?;
         }
-        self.invoker.prepare(f.config.runtime);
         let latest = self.remember(f);
+        self.invoker.prepare(latest.clone());
         let mut view = match cmd.publish {
             true => (*self.publish_locked(&latest, None)?).clone(),
             false => (*latest).clone(),
@@ -305,8 +305,8 @@ impl LambdaService {
             new.config.layers = self.resolve_layers(caller, &arns)?;
         }
         self.check_dead_letter(&new.config, &old.account)?;
-        self.invoker.prepare(new.config.runtime);
         let stored = self.replace(&old, new)?;
+        self.invoker.prepare(stored.clone());
         let shown = self.begin_update(old, None);
         Ok(Self::in_progress(&stored, shown))
     }

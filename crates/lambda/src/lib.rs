@@ -376,8 +376,9 @@ impl LambdaService {
         }
         let mut functions = HashMap::new();
         for f in store.all_functions()? {
-            invoker.prepare(f.config.runtime);
-            functions.insert(key_of(&f), Arc::new(f));
+            let f = Arc::new(f);
+            invoker.prepare(f.clone());
+            functions.insert(key_of(&f), f);
         }
         let mut families: HashMap<Key, Family> = HashMap::new();
         for v in store.all_versions()? {

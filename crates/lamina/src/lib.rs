@@ -60,6 +60,7 @@ pub fn runtime_commands(config: &Config) -> invoker::RuntimeCommands {
         ruby: config.runtimes.ruby.clone(),
         strict: config.runtimes.strict,
         sdk: Some(sdk_dir(config)),
+        probe_cache: Some(config.data_dir.join("interpreters.json")),
     }
 }
 

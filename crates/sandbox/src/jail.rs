@@ -57,6 +57,9 @@ pub struct CellSpec {
     /// then listens for the Runtime API inside it, at [`ISOLATED_API_ADDRESS`], and
     /// hands the listening socket to the server over its stdin (a Unix socket).
     pub isolated_network: bool,
+    /// A formatted ext4 image mounted at `/tmp` ahead, for a function of the usual
+    /// ephemeral size (mounting one costs milliseconds).
+    pub tmp_image: Option<PathBuf>,
 }
 
 /// A read-only bind mount into the new root.
@@ -80,6 +83,9 @@ pub struct JailSpec {
     /// A formatted ext4 image to mount at `/tmp` (disk-backed, so it is not charged
     /// to the function's memory); without one, `/tmp` is a tmpfs of `tmp_mb`.
     pub tmp_image: Option<PathBuf>,
+    /// The cell's own `/tmp` (its [`CellSpec::tmp_image`]) is the function's: `tmp_mb` and
+    /// `tmp_image` are not used. Otherwise a `/tmp` the cell mounted ahead is replaced.
+    pub tmp_ready: bool,
     /// The program to exec, as a path inside the environment.
     pub program: PathBuf,
     /// Its arguments (after `argv[0]`).
@@ -172,7 +178,7 @@ pub fn run_helper() -> ! {
             must("pdeathsig", nix::sys::prctl::set_pdeathsig(Signal::SIGKILL));
             prepare_root(&spec);
             if let Some(prestart) = &spec.prestart {
-                prestarted_init(&spec.root, prestart);
+                prestarted_init(&spec.root, prestart, spec.tmp_image.is_some());
             }
             // Wait here, ready, until the cell is claimed for a function.
             let mut text = String::new();
@@ -182,7 +188,7 @@ pub fn run_helper() -> ! {
                 std::process::exit(0);
             }
             let job: JailSpec = must("parsing the spec", serde_json::from_str(&text));
-            init(&spec.root, &job)
+            init(&spec.root, &job, spec.tmp_image.is_some())
         }
     }
 }
@@ -286,6 +292,11 @@ fn prepare_root(cell: &CellSpec) {
     let shm = dev.join("shm");
     mkdirs(&shm);
     must("mode of /dev/shm", fs::set_permissions(&shm, fs::Permissions::from_mode(0o1777)));
+    if let Some(image) = &cell.tmp_image {
+        let tmp = inside(root, Path::new("/tmp"));
+        mkdirs(&tmp);
+        mount_tmp_image(&tmp, image, Path::new("/"));
+    }
 }
 
 /// The function's part of the root, then the pivot into it.
@@ -298,12 +309,12 @@ fn write_file(at: &Path, contents: &str) {
     }
 }
 
-fn finish_root(root: &Path, spec: &JailSpec) {
+fn finish_root(root: &Path, spec: &JailSpec, premounted: bool) {
     // /tmp first: a bind below it (an interpreter installed under /tmp) must land on top
     // of the function's /tmp, not be hidden by it.
     let tmp = inside(root, Path::new("/tmp"));
     mkdirs(&tmp);
-    mount_tmp(&tmp, spec, Path::new("/"));
+    replace_tmp(&tmp, spec, Path::new("/"), premounted);
     for bind in &spec.binds {
         bind_ro(&bind.source, &inside(root, &bind.target));
     }
@@ -325,17 +336,18 @@ fn finish_root(root: &Path, spec: &JailSpec) {
     must("making / read-only", mount(None::<&str>, "/", None::<&str>, ro, Some("size=16m,mode=0755")));
 }
 
-/// Mounts the function's `/tmp` at `tmp`; `host` is where the host's root is visible.
-fn mount_tmp(tmp: &Path, spec: &JailSpec, host: &Path) {
+/// Mounts the function's `/tmp` at `tmp`, unless the one the cell mounted ahead is it;
+/// `host` is where the host's root is visible.
+fn replace_tmp(tmp: &Path, spec: &JailSpec, host: &Path, premounted: bool) {
+    if spec.tmp_ready {
+        return;
+    }
+    if premounted {
+        // Its loop device goes with it (autoclear).
+        must("unmounting the cell's /tmp", umount2(tmp, MntFlags::MNT_DETACH));
+    }
     match &spec.tmp_image {
-        Some(image) => {
-            // The open device must outlive the mount: with autoclear, closing the last
-            // reference to an unmounted loop device detaches it.
-            let (device, _open) = must("attaching /tmp's image", loop_attach(&inside(host, image), &host.join("dev")));
-            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-            must("mounting /tmp", mount(Some(&device), tmp, Some("ext4"), flags, None::<&str>));
-            must("mode of /tmp", fs::set_permissions(tmp, fs::Permissions::from_mode(0o1777)));
-        }
+        Some(image) => mount_tmp_image(tmp, image, host),
         None => {
             let size = format!("size={}m,mode=1777", spec.tmp_mb);
             let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
@@ -344,8 +356,18 @@ fn mount_tmp(tmp: &Path, spec: &JailSpec, host: &Path) {
     }
 }
 
+/// Mounts an ext4 image (a host path, seen under `host`) at `tmp`.
+fn mount_tmp_image(tmp: &Path, image: &Path, host: &Path) {
+    // The open device must outlive the mount: with autoclear, closing the last reference
+    // to an unmounted loop device detaches it.
+    let (device, _open) = must("attaching /tmp's image", loop_attach(&inside(host, image), &host.join("dev")));
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    must("mounting /tmp", mount(Some(&device), tmp, Some("ext4"), flags, None::<&str>));
+    must("mode of /tmp", fs::set_permissions(tmp, fs::Permissions::from_mode(0o1777)));
+}
+
 /// The init of a cell whose runtime starts before its function is known.
-fn prestarted_init(root: &Path, p: &Prestart) -> ! {
+fn prestarted_init(root: &Path, p: &Prestart, premounted: bool) -> ! {
     for bind in &p.binds {
         bind_ro(&bind.source, &inside(root, &bind.target));
     }
@@ -400,7 +422,7 @@ fn prestarted_init(root: &Path, p: &Prestart) -> ! {
     }
     let spec: JailSpec = must("parsing the spec", serde_json::from_str(&text));
     let host = Path::new(HOST_DIR);
-    mount_tmp(Path::new("/tmp"), &spec, host);
+    replace_tmp(Path::new("/tmp"), &spec, host, premounted);
     for bind in &spec.binds {
         bind_ro(&inside(host, &bind.source), &bind.target);
     }
@@ -536,8 +558,8 @@ fn send_fd(channel: i32, listener: &std::net::TcpListener) -> nix::Result<usize>
 }
 
 /// PID 1 of the environment's namespace.
-fn init(root: &Path, spec: &JailSpec) -> ! {
-    finish_root(root, spec);
+fn init(root: &Path, spec: &JailSpec, premounted: bool) -> ! {
+    finish_root(root, spec, premounted);
     must("sethostname", sethostname(&spec.hostname));
     let filters = seccomp_filters();
     // SAFETY: the init is single-threaded (it is the only thread of a process forked

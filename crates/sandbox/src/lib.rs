@@ -111,8 +111,15 @@ pub struct LaunchSpec {
 pub trait Sandbox: Send + Sync + 'static {
     /// Where `mounts` appear inside environments this sandbox creates.
     fn layout(&self, id: &str, mounts: &Mounts) -> Layout;
-    /// Starts the environment's first process.
+    /// Starts the environment's first process, in what [`Sandbox::prepare`] readied if it
+    /// can. What it used is not replaced here, on the launch's path: callers call
+    /// `prepare` again after the launch.
     fn launch(&self, spec: LaunchSpec) -> Result<Sandboxed, SandboxError>;
+    /// Readies what environments starting `program` with `args` and `mounts` need, ahead
+    /// of their first launch (ready cells, with the program started in them when
+    /// `prestart`), so that launching one costs less. Blocks while it works; sandboxes
+    /// with nothing to ready do nothing.
+    fn prepare(&self, _program: &Path, _args: &[String], _mounts: &Mounts, _prestart: bool) {}
     /// A short description for start-up logs, e.g. `process (no isolation)`.
     fn describe(&self) -> String;
     /// Releases what the sandbox holds on the host, once every environment is gone.

@@ -69,6 +69,7 @@ pub struct NamespaceSandbox {
     uids: Arc<UidPool>,
     isolated_network: bool,
     cells: Mutex<HashMap<Option<RuntimeKey>, Vec<Cell>>>,
+    refilling: Mutex<()>,
     cells_made: AtomicU64,
     runtime_dir: PathBuf,
     spawner: std::sync::OnceLock<Spawner>,
@@ -115,6 +116,16 @@ struct RuntimeKey {
     program: PathBuf,
     args: Vec<String>,
     binds: Vec<PathBuf>,
+}
+
+impl RuntimeKey {
+    fn of(program: &Path, args: &[String], mounts: &Mounts) -> RuntimeKey {
+        RuntimeKey {
+            program: program.to_owned(),
+            args: args.to_vec(),
+            binds: std::iter::once(mounts.runtime.clone()).chain(mounts.shared.iter().cloned()).collect(),
+        }
+    }
 }
 
 /// Uids of live environments, from this server's slice.
@@ -296,7 +307,13 @@ struct Cell {
     confinement: CgroupConfinement,
     channel: std::os::unix::net::UnixStream,
     output: std::os::fd::OwnedFd,
+    /// The size of the `/tmp` the cell mounted ahead, if it did.
+    tmp_mb: Option<u32>,
 }
+
+/// The ephemeral storage most functions have (AWS's default): cells mount a `/tmp` of
+/// this size ahead.
+const USUAL_TMP_MB: u32 = 512;
 
 /// Cells kept ready. Joining a cgroup costs milliseconds on cgroup v1 (an RCU grace
 /// period); a ready cell takes that off the cold start.
@@ -320,6 +337,15 @@ impl NamespaceSandbox {
         let scratch = self.scratch_root.join(&id);
         let root = scratch.join("root");
         std::fs::create_dir_all(&root)?;
+        // `/tmp` of the usual size, mounted ahead.
+        let tmp_image = match &self.tmp_images {
+            Some(pool) => {
+                let image = scratch.join("tmp-ahead.img");
+                pool.take(USUAL_TMP_MB, &image)?;
+                Some(image)
+            }
+            None => None,
+        };
         let cell_spec = CellSpec {
             cgroup_procs: confinement.group.procs_files(),
             root,
@@ -348,6 +374,7 @@ impl NamespaceSandbox {
                 hostname: "localhost".into(),
             }),
             isolated_network: self.isolated_network,
+            tmp_image: tmp_image.clone(),
         };
         let (reader, writer) = std::io::pipe()?;
         let writer = std::os::fd::OwnedFd::from(writer);
@@ -373,7 +400,8 @@ impl NamespaceSandbox {
         };
         let child = spawner.spawn(command)?;
         let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-        Ok(Cell { child, pid, scratch, confinement, channel: ours, output: reader.into() })
+        let tmp_mb = tmp_image.map(|_| USUAL_TMP_MB);
+        Ok(Cell { child, pid, scratch, confinement, channel: ours, output: reader.into(), tmp_mb })
     }
 
     /// A ready cell of `key`, if one is.
@@ -392,6 +420,8 @@ impl NamespaceSandbox {
         if tokio::runtime::Handle::try_current().is_err() {
             return;
         }
+        // One refill at a time: those racing would each fill the same gap.
+        let _one = self.refilling.lock();
         let ready = |this: &Self| this.cells.lock().get(&key).map_or(0, Vec::len);
         while ready(self) < READY_CELLS {
             match self.spawn_cell(key.as_ref()) {
@@ -471,6 +501,7 @@ impl NamespaceSandbox {
             uids,
             isolated_network,
             cells: Mutex::new(HashMap::new()),
+            refilling: Mutex::new(()),
             cells_made: AtomicU64::new(0),
             runtime_dir: runtime_dir.to_owned(),
             spawner: std::sync::OnceLock::new(),
@@ -555,11 +586,7 @@ impl Sandbox for NamespaceSandbox {
         }
 
         // A cell with this runtime already started, else a plain ready cell.
-        let key = spec.prestart.then(|| RuntimeKey {
-            program: spec.program.clone(),
-            args: spec.args.clone(),
-            binds: std::iter::once(spec.mounts.runtime.clone()).chain(spec.mounts.shared.iter().cloned()).collect(),
-        });
+        let key = spec.prestart.then(|| RuntimeKey::of(&spec.program, &spec.args, &spec.mounts));
         let cell = match key.as_ref().and_then(|_| self.ready_cell(&key)) {
             Some(cell) => cell,
             None => match self.ready_cell(&None) {
@@ -574,13 +601,14 @@ impl Sandbox for NamespaceSandbox {
             cpu_shares: (1024 * memory_mb / MB_PER_VCPU).max(2),
         };
         cell.confinement.group.set_limits(limits).map_err(SandboxError::Setup)?;
+        let tmp_ready = cell.tmp_mb == Some(spec.limits.ephemeral_mb);
         let tmp_image = match &self.tmp_images {
-            Some(pool) => {
+            Some(pool) if !tmp_ready => {
                 let image = cell.scratch.join("tmp.img");
                 pool.take(spec.limits.ephemeral_mb, &image).map_err(SandboxError::Setup)?;
                 Some(image)
             }
-            None => None,
+            _ => None,
         };
 
         // Interpreters found since the cell was made are bound now.
@@ -602,6 +630,7 @@ impl Sandbox for NamespaceSandbox {
             files: root_files(uid, &spec.program, &spec.args),
             tmp_mb: spec.limits.ephemeral_mb,
             tmp_image,
+            tmp_ready,
             program: spec.program.clone(),
             args: spec.args.clone(),
             env: spec.env.clone(),
@@ -615,10 +644,6 @@ impl Sandbox for NamespaceSandbox {
         // The cell's init reads the spec to its end, then builds the environment.
         (&cell.channel).write_all(&json).map_err(SandboxError::Setup)?;
         cell.channel.shutdown(std::net::Shutdown::Write).map_err(SandboxError::Setup)?;
-        self.refill(None);
-        if key.is_some() {
-            self.refill(key);
-        }
         let api_channel = self.isolated_network.then_some(cell.channel);
         Ok(Sandboxed::new(
             cell.child,
@@ -645,6 +670,13 @@ impl Sandbox for NamespaceSandbox {
 
     fn isolated_runtime_api(&self) -> Option<&'static str> {
         self.isolated_network.then_some(crate::jail::ISOLATED_API_ADDRESS)
+    }
+
+    fn prepare(&self, program: &Path, args: &[String], mounts: &Mounts, prestart: bool) {
+        self.refill(None);
+        if prestart {
+            self.refill(Some(RuntimeKey::of(program, args, mounts)));
+        }
     }
 
     fn describe(&self) -> String {
