@@ -151,6 +151,14 @@ def test_doctor_names_what_serves_each_runtime(tmp_path):
         assert "/bin/java (" in lines["runtime java17"], lines["runtime java17"]
     assert lines["runtime dotnet8"].startswith("unavailable: ") or shutil.which("dotnet")
     assert lines["sdk"].startswith("boto3 and the AWS SDK v3 for Node.js, in ") or "install" in lines["sdk"]
+    # The open-file limit it could reach, and why not higher where the host stops it.
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with open("/proc/sys/fs/nr_open") as f:
+        ceiling = int(f.read())
+    limit = int(lines["open files"].split()[2].rstrip(","))
+    assert limit >= min(hard, ceiling), lines["open files"]
+    assert ("CAP_SYS_RESOURCE" in lines["open files"]) == (limit < ceiling), lines["open files"]
 
 
 WRAPPED = """

@@ -123,7 +123,39 @@ fn start_server_in(root: &Path, sandbox: &str, dir: &Path, config_toml: &str) ->
     Ok(Server { child, addr: url.parse()?, dir: dir.to_owned(), _owned: None })
 }
 
+/// The server's peak resident memory over a stretch of a run: [`Peak::reset`] starts
+/// it, [`Peak::kib`] reads it (the kernel's `VmHWM`, reset through `clear_refs`).
+#[derive(Clone, Copy)]
+struct Peak {
+    pid: u32,
+}
+
+impl Peak {
+    fn reset(self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5");
+    }
+
+    fn kib(self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .ok()
+            .and_then(|s| {
+                s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    /// `; server peak RSS N MiB`, for a row's spread.
+    fn note(self) -> String {
+        format!("; server peak RSS {:.0} MiB", self.kib() as f64 / 1024.0)
+    }
+}
+
 impl Server {
+    /// Its peak resident memory, measured from a reset.
+    fn peak(&self) -> Peak {
+        Peak { pid: self.child.id() }
+    }
+
     /// The server's data directory.
     fn data_dir(&self) -> std::path::PathBuf {
         self.dir.join("state")
@@ -299,6 +331,7 @@ fn zip(files: &[(&str, &[u8], u32)]) -> Result<Vec<u8>> {
     Ok(w.finish()?.into_inner())
 }
 
+#[derive(Clone)]
 struct Kind {
     label: &'static str,
     runtime: &'static str,
@@ -1019,6 +1052,17 @@ fn only(
         }
         return Ok(true);
     }
+    if args.iter().any(|a| a == "--warm-only") {
+        // The warm path alone: the API floor, warm latency, throughput and async accepts.
+        let server = start_server(root, "namespace")?;
+        let chosen: Vec<Kind> =
+            kinds.iter().filter(|k| matches!(k.label, "python" | "provided" | "provided-minimal")).cloned().collect();
+        let rows = rt.block_on(rows::warm_path(&server, &chosen, settings))?;
+        for r in rows {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(true);
+    }
     if args.iter().any(|a| a == "--first-only") {
         for r in first_rows(root, rt, kinds, settings)? {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
@@ -1097,8 +1141,14 @@ fn dynamodb_rows(root: &Path, rt: &tokio::runtime::Runtime, settings: &Settings)
     let moto = start_moto(root);
     let items = if settings.throughput_secs < 2.0 { 100_000 } else { 1_000_000 };
     let addr = moto.as_ref().map(|(_, a)| *a).map_err(|e| e.to_string());
-    let rows =
-        rt.block_on(dynamodb::rows(server.addr, addr, settings.throughput_secs, settings.throughput_rounds, items));
+    let rows = rt.block_on(dynamodb::rows(
+        server.addr,
+        server.peak(),
+        addr,
+        settings.throughput_secs,
+        settings.throughput_rounds,
+        items,
+    ));
     if let Ok((mut child, _)) = moto {
         let _ = child.kill();
         let _ = child.wait();

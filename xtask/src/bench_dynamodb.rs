@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use bytes::Bytes;
 use serde_json::json;
 
-use super::{per_second, percentile, reporting_function, sorted, Conn, Row};
+use super::{per_second, percentile, reporting_function, sorted, Conn, Peak, Row};
 
 /// Connections putting and getting at once.
 const CONNECTIONS: usize = 8;
@@ -170,6 +170,7 @@ async fn stream_latency(addr: SocketAddr, samples: usize) -> Result<Vec<f64>> {
 /// The rows: Lamina's figures beside moto's (`Err` says why moto could not run).
 pub(super) async fn rows(
     lamina: SocketAddr,
+    peak: Peak,
     moto: std::result::Result<SocketAddr, String>,
     secs: f64,
     rounds: usize,
@@ -178,9 +179,11 @@ pub(super) async fn rows(
     eprintln!("dynamodb: put and get");
     create_table(lamina, "bench-kv", false).await?;
     let mut rates = Vec::new();
+    peak.reset();
     for r in 0..rounds {
         rates.push(put_get(lamina, "bench-kv", secs, &format!("l{r}")).await?);
     }
+    let peak = peak.note();
     let rates = sorted(rates);
     let rate = percentile(&rates, 0.5);
     let (moto_text, ratio) = match moto {
@@ -200,7 +203,7 @@ pub(super) async fn rows(
         what: format!("DynamoDB PutItem then GetItem, 1 KB items, {CONNECTIONS} connections"),
         median: format!("{rate:.0} ops/s"),
         spread: format!(
-            "min {:.0}/s, max {:.0}/s over {rounds} runs of {secs:.0} s; {moto_text}",
+            "min {:.0}/s, max {:.0}/s over {rounds} runs of {secs:.0} s{peak}; {moto_text}",
             rates[0],
             rates[rates.len() - 1]
         ),

@@ -128,20 +128,24 @@ fn lock_data_dir(data: &std::path::Path) -> anyhow::Result<nix::fcntl::Flock<std
 
 /// Every environment holds a few descriptors (its Runtime API listener and connection,
 /// its log pipe), and every WebSocket connection one; raise the limit so that a busy host
-/// does not run out at the common default of 1024.
-fn raise_fd_limit() {
+/// does not run out at the common default of 1024. Answers the limit now in force and
+/// the kernel's ceiling, when the process could not reach it.
+pub fn raise_fd_limit() -> (u64, Option<u64>) {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
-    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else { return };
-    // As root, up to the kernel's ceiling: every WebSocket connection holds a descriptor.
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else { return (0, None) };
+    // Up to the kernel's ceiling where allowed (raising the hard limit needs
+    // CAP_SYS_RESOURCE): every WebSocket connection holds a descriptor.
     let ceiling = std::fs::read_to_string("/proc/sys/fs/nr_open").ok().and_then(|s| s.trim().parse::<u64>().ok());
     if let Some(max) = ceiling.filter(|max| *max > hard) {
         if setrlimit(Resource::RLIMIT_NOFILE, max, max).is_ok() {
-            return;
+            return (max, None);
         }
     }
     if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err() {
         tracing::warn!(soft, hard, "cannot raise the open-file limit");
+        return (soft, ceiling);
     }
+    (hard, ceiling.filter(|max| *max > hard))
 }
 
 /// A server built and listening, not yet serving.
@@ -191,7 +195,7 @@ pub async fn run(
 /// Builds the server `config` describes on `listener`: opens (and locks) the data
 /// directory, starts every service, and loads the service models in the background.
 pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow::Result<Server> {
-    raise_fd_limit();
+    let _ = raise_fd_limit();
     let data = &config.data_dir;
     std::fs::create_dir_all(data).with_context(|| format!("creating data directory {}", data.display()))?;
     let data = data.canonicalize()?;

@@ -243,6 +243,16 @@ fn doctor(config: &Config) -> anyhow::Result<()> {
             Err(why) => println!("runtime {id}: unavailable: {why}"),
         }
     }
+    match lamina::raise_fd_limit() {
+        (limit, None) => {
+            println!("open files: up to {limit} (WebSocket connections and environments hold one or more each)")
+        }
+        (limit, Some(ceiling)) => println!(
+            "open files: up to {limit}, below the kernel's {ceiling}: raising the hard limit needs CAP_SYS_RESOURCE \
+             (or `ulimit -Hn`, systemd's LimitNOFILE=, docker's --ulimit nofile=); one server holds at most about \
+             {limit} WebSocket connections"
+        ),
+    }
     let data = std::env::temp_dir().join(format!("lamina-doctor-{}", std::process::id()));
     std::fs::create_dir_all(&data)?;
     let chosen = lamina::choose_sandbox(config, &data);

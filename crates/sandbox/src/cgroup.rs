@@ -1,6 +1,7 @@
 //! Per-environment cgroups, on either hierarchy: v2 (one unified tree) or v1 (one tree
 //! per controller: memory, pids, cpu, freezer).
 
+use model::sync::Mutex;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -207,6 +208,8 @@ pub struct Group {
     v2: bool,
     /// Directories: v2 has one; v1 has memory, pids, cpu, freezer in that order.
     dirs: Vec<PathBuf>,
+    /// The peak-memory file, open once: it is read after every invocation.
+    peak: Mutex<Option<fs::File>>,
 }
 
 fn write(path: &Path, value: &str) -> io::Result<()> {
@@ -216,16 +219,18 @@ fn write(path: &Path, value: &str) -> io::Result<()> {
 impl Group {
     /// A group with no directories (what is left after its removal was handed off).
     pub fn empty() -> Group {
-        Group { v2: false, dirs: Vec::new() }
+        Group { v2: false, dirs: Vec::new(), peak: Mutex::new(None) }
     }
 
     /// Creates the group `name` and applies `limits`.
     pub fn create(h: &Hierarchy, name: &str, limits: GroupLimits) -> io::Result<Group> {
         let group = match h {
-            Hierarchy::V2 { parent } => Group { v2: true, dirs: vec![parent.join(name)] },
-            Hierarchy::V1 { memory, pids, cpu, freezer } => {
-                Group { v2: false, dirs: [memory, pids, cpu, freezer].iter().map(|p| p.join(name)).collect() }
-            }
+            Hierarchy::V2 { parent } => Group { v2: true, dirs: vec![parent.join(name)], peak: Mutex::new(None) },
+            Hierarchy::V1 { memory, pids, cpu, freezer } => Group {
+                v2: false,
+                dirs: [memory, pids, cpu, freezer].iter().map(|p| p.join(name)).collect(),
+                peak: Mutex::new(None),
+            },
         };
         for d in &group.dirs {
             fs::create_dir(d)?;
@@ -310,9 +315,16 @@ impl Group {
 
     /// Peak memory use in bytes.
     pub fn peak_memory(&self) -> Option<u64> {
-        let file =
-            if self.v2 { self.dirs[0].join("memory.peak") } else { self.dirs[0].join("memory.max_usage_in_bytes") };
-        fs::read_to_string(file).ok()?.trim().parse().ok()
+        use std::os::unix::fs::FileExt;
+        let mut open = self.peak.lock();
+        if open.is_none() {
+            let name = if self.v2 { "memory.peak" } else { "memory.max_usage_in_bytes" };
+            *open = Some(fs::File::open(self.dirs.first()?.join(name)).ok()?);
+        }
+        // A control file is generated anew by each read from its start.
+        let mut buf = [0u8; 32];
+        let n = open.as_ref()?.read_at(&mut buf, 0).ok()?;
+        std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
     }
 
     /// Whether the kernel's OOM killer has killed a process of the group.
@@ -327,6 +339,7 @@ impl Group {
 
     /// Removes the group's directories; they must be empty of processes.
     pub fn remove(&self) -> bool {
+        self.peak.lock().take();
         self.dirs.iter().all(|d| fs::remove_dir(d).is_ok() || !d.exists())
     }
 }

@@ -53,9 +53,19 @@ pub(super) async fn main_rows(server: &Server, kinds: &[Kind], settings: &Settin
     rows.extend(logs::rows(&mut conn, addr, floor_p50, settings.warm_invokes).await?);
     eprintln!("logs: flood");
     rows.push(logs::flood(addr, &server.data_dir(), &|| server.rss_kib(), settings.flood_megabytes).await?);
-    rows.extend(throughput_rows(addr, kinds, settings).await?);
+    rows.extend(throughput_rows(server, kinds, settings).await?);
     rows.push(stream_row(&mut conn, settings).await?);
-    rows.push(accept_row(addr, settings).await?);
+    rows.push(accept_row(server, settings).await?);
+    Ok(rows)
+}
+
+/// The warm path alone (`--warm-only`): the API floor, warm latency, throughput and async
+/// accepts, on one server.
+pub(super) async fn warm_path(server: &Server, kinds: &[Kind], settings: &Settings) -> Result<Vec<Row>> {
+    let mut conn = Conn::open(server.addr).await?;
+    let (_, mut rows) = warm_rows(&mut conn, server.addr, kinds, settings).await?;
+    rows.extend(throughput_rows(server, kinds, settings).await?);
+    rows.push(accept_row(server, settings).await?);
     Ok(rows)
 }
 
@@ -194,15 +204,16 @@ async fn warm_rows(conn: &mut Conn, addr: SocketAddr, kinds: &[Kind], settings: 
 }
 
 /// Warm throughput of each kind on 1 and 8 connections.
-async fn throughput_rows(addr: SocketAddr, kinds: &[Kind], settings: &Settings) -> Result<Vec<Row>> {
+async fn throughput_rows(server: &Server, kinds: &[Kind], settings: &Settings) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for kind in kinds {
         let name = format!("warm-{}", kind.label);
         for connections in [1usize, 8] {
             eprintln!("throughput: {} x{connections}", kind.label);
             let mut rates = Vec::new();
+            server.peak().reset();
             for _ in 0..settings.throughput_rounds {
-                rates.push(throughput(addr, &name, connections, settings.throughput_secs).await?);
+                rates.push(throughput(server.addr, &name, connections, settings.throughput_secs).await?);
             }
             let rates = sorted(rates);
             let median = percentile(&rates, 0.5);
@@ -217,11 +228,12 @@ async fn throughput_rows(addr: SocketAddr, kinds: &[Kind], settings: &Settings) 
                 what: format!("Warm throughput, {} no-op, {connections} keep-alive connection(s)", kind.label),
                 median: format!("{median:.0}/s"),
                 spread: format!(
-                    "min {:.0}/s, max {:.0}/s over {} runs of {:.0} s",
+                    "min {:.0}/s, max {:.0}/s over {} runs of {:.0} s{}",
                     rates[0],
                     rates[rates.len() - 1],
                     rates.len(),
-                    settings.throughput_secs
+                    settings.throughput_secs,
+                    server.peak().note()
                 ),
                 target: target.into(),
                 ratio,
@@ -232,11 +244,12 @@ async fn throughput_rows(addr: SocketAddr, kinds: &[Kind], settings: &Settings) 
 }
 
 /// How fast `Event` invokes are accepted durably.
-async fn accept_row(addr: SocketAddr, settings: &Settings) -> Result<Row> {
+async fn accept_row(server: &Server, settings: &Settings) -> Result<Row> {
     eprintln!("async accept rate");
     let mut rates = Vec::new();
+    server.peak().reset();
     for _ in 0..settings.throughput_rounds {
-        rates.push(async_accept_rate(addr, "warm-provided-minimal", ACCEPT_CONNECTIONS, 4000).await?);
+        rates.push(async_accept_rate(server.addr, "warm-provided-minimal", ACCEPT_CONNECTIONS, 4000).await?);
     }
     let rates = sorted(rates);
     let median = percentile(&rates, 0.5);
@@ -246,10 +259,11 @@ async fn accept_row(addr: SocketAddr, settings: &Settings) -> Result<Row> {
         ),
         median: format!("{median:.0}/s"),
         spread: format!(
-            "min {:.0}/s, max {:.0}/s over {} runs of 4,000",
+            "min {:.0}/s, max {:.0}/s over {} runs of 4,000{}",
             rates[0],
             rates[rates.len() - 1],
-            rates.len()
+            rates.len(),
+            server.peak().note()
         ),
         target: "≥ 5,000/s".into(),
         ratio: format!("{:.2}× target", median / 5_000.0),
@@ -301,6 +315,7 @@ pub(super) fn sqs_rows(root: &Path, rt: &tokio::runtime::Runtime, settings: &Set
     let server = start_server_with(root, "namespace", "sqs", "[functions]\nidle_timeout_secs = 600\n")?;
     let rounds = settings.throughput_rounds;
     let secs = settings.throughput_secs;
+    server.peak().reset();
     let lamina_sqs = rt.block_on(async {
         let mut rates = Vec::new();
         for r in 0..rounds {
@@ -309,6 +324,7 @@ pub(super) fn sqs_rows(root: &Path, rt: &tokio::runtime::Runtime, settings: &Set
         }
         anyhow::Ok(sorted(rates))
     })?;
+    let peak = server.peak().note();
     eprintln!("esm latency");
     let latency = rt.block_on(esm_latency(server.addr, settings.cold_runs))?;
     drop(server);
@@ -340,7 +356,7 @@ pub(super) fn sqs_rows(root: &Path, rt: &tokio::runtime::Runtime, settings: &Set
         what: "SQS send + receive + delete, batches of 10, 4 connections (a queue each)".into(),
         median: format!("{lamina_rate:.0} messages/s"),
         spread: format!(
-            "min {:.0}/s, max {:.0}/s over {} runs of {:.0} s; {moto_text}",
+            "min {:.0}/s, max {:.0}/s over {} runs of {:.0} s{peak}; {moto_text}",
             lamina_sqs[0],
             lamina_sqs[lamina_sqs.len() - 1],
             lamina_sqs.len(),
