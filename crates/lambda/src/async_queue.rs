@@ -89,9 +89,10 @@ type Ack = tokio::sync::oneshot::Sender<Result<(), String>>;
 enum Write {
     /// Accept an event; the caller waits for the commit.
     Add(AsyncEvent, Ack),
-    /// Remove a finished event. Nobody waits: the event is leased until then, and if a
-    /// crash loses the removal the event runs again (delivery is at least once).
-    Remove(String),
+    /// Remove a finished event (by its `seq`). Nobody waits: the event is leased until
+    /// then, and if a crash loses the removal the event runs again (delivery is at least
+    /// once).
+    Remove(i64),
 }
 
 /// Events committed in one transaction at most.
@@ -113,7 +114,7 @@ fn commit_loop(store: Arc<dyn MetadataStore>, incoming: std::sync::mpsc::Receive
         for write in &batch {
             match write {
                 Write::Add(event, _) => added.push(event),
-                Write::Remove(id) => removed.push(id.as_str()),
+                Write::Remove(seq) => removed.push(*seq),
             }
         }
         let result = store.write_events(&added, &removed).map_err(|e| e.to_string());
@@ -302,7 +303,7 @@ impl AsyncQueue {
         let found =
             inner.cache.event_target(&event.account, &event.region, &event.function, event.qualifier.as_deref());
         let Some(function) = found else {
-            self.remove(&event.id);
+            self.remove(event.seq);
             return;
         };
         let settings = self.settings(&event);
@@ -350,7 +351,7 @@ impl AsyncQueue {
             self.conclude(&function, &event, Condition::RetriesExhausted, attempts, outcome.ok().as_ref()).await;
             return;
         }
-        if let Err(e) = inner.store.reschedule_event(&event.id, attempts, self.now_ms() + delay.as_millis() as i64) {
+        if let Err(e) = inner.store.reschedule_event(event.seq, attempts, self.now_ms() + delay.as_millis() as i64) {
             tracing::error!(error = %e, id = %event.id, "async queue: cannot reschedule");
         }
     }
@@ -381,7 +382,7 @@ impl AsyncQueue {
         if let (Some(dlq), false) = (&function.config.dead_letter_target, condition == Condition::Success) {
             self.send(dlq, &event.account, dead_letter(event, condition, last)).await;
         }
-        self.remove(&event.id);
+        self.remove(event.seq);
     }
 
     /// The retry and destination settings for an event: those of the version or alias it
@@ -425,15 +426,16 @@ impl AsyncQueue {
             attempts: 0,
             next_attempt_ms: 0,
             qualifier,
+            seq: 0,
         };
         if let Err(e) = self.accept(event).await {
             tracing::error!(error = %e, destination = arn, "async queue: cannot queue a destination record");
         }
     }
 
-    fn remove(&self, id: &str) {
-        if self.inner.commits.send(Write::Remove(id.to_owned())).is_err() {
-            tracing::error!(id, "async queue: cannot remove a finished event: the commit thread has stopped");
+    fn remove(&self, seq: i64) {
+        if self.inner.commits.send(Write::Remove(seq)).is_err() {
+            tracing::error!(seq, "async queue: cannot remove a finished event: the commit thread has stopped");
         }
     }
 }
@@ -454,6 +456,7 @@ mod tests {
             attempts: 2,
             next_attempt_ms: 0,
             qualifier: None,
+            seq: 0,
         };
         let failed = InvokeResult {
             stream: None,

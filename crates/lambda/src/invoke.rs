@@ -115,6 +115,7 @@ impl LambdaService {
                     attempts: 0,
                     next_attempt_ms: 0,
                     qualifier: shown,
+                    seq: 0,
                 };
                 self.queue.accept(event).await?;
                 Ok(InvokeOutcome::Accepted)

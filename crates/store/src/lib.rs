@@ -85,6 +85,8 @@ pub struct AsyncEvent {
     pub next_attempt_ms: i64,
     /// The version or alias invoked, if the caller named one.
     pub qualifier: Option<String>,
+    /// Its place in the queue, which the store gives it when it is accepted (0 before).
+    pub seq: i64,
 }
 
 /// Something that belongs to one function.
@@ -129,14 +131,14 @@ pub trait MetadataStore: Send + Sync + 'static {
 
     /// Durably records accepted async events and removes finished ones, all in one
     /// transaction.
-    fn write_events(&self, added: &[&AsyncEvent], removed: &[&str]) -> Result<(), StoreError>;
+    fn write_events(&self, added: &[&AsyncEvent], removed: &[i64]) -> Result<(), StoreError>;
     /// Takes the events due at `now_ms`, oldest first, at most `limit`, and leases them
     /// until `lease_until_ms` so that they are not taken again while they run.
     fn claim_due_events(&self, now_ms: i64, lease_until_ms: i64, limit: usize) -> Result<Vec<AsyncEvent>, StoreError>;
     /// Releases every lease: at start-up, nothing is running.
     fn release_leases(&self) -> Result<(), StoreError>;
     /// Records a failed attempt and when to try again, releasing the lease.
-    fn reschedule_event(&self, id: &str, attempts: u32, next_attempt_ms: i64) -> Result<(), StoreError>;
+    fn reschedule_event(&self, seq: i64, attempts: u32, next_attempt_ms: i64) -> Result<(), StoreError>;
     /// The earliest time any queued event may be taken.
     fn next_event_due(&self) -> Result<Option<i64>, StoreError>;
     /// Events accepted and not yet finished.

@@ -116,19 +116,7 @@ CREATE TABLE IF NOT EXISTS provisioned_concurrency (
     last_modified_ms INTEGER NOT NULL,
     PRIMARY KEY (account, region, function, qualifier)
 );
-CREATE TABLE IF NOT EXISTS async_events (
-    id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    region TEXT NOT NULL,
-    function TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    accepted_ms INTEGER NOT NULL,
-    attempts INTEGER NOT NULL,
-    next_attempt_ms INTEGER NOT NULL,
-    lease_ms INTEGER NOT NULL DEFAULT 0,
-    qualifier TEXT
-);
-CREATE INDEX IF NOT EXISTS async_events_due ON async_events (next_attempt_ms);
+
 CREATE TABLE IF NOT EXISTS function_policies (
     account TEXT NOT NULL,
     region TEXT NOT NULL,
@@ -146,6 +134,55 @@ CREATE TABLE IF NOT EXISTS function_urls (
     PRIMARY KEY (account, region, function, qualifier)
 );
 ";
+
+/// Accepted async events, in the order they came (`seq`, never reused): appending keeps
+/// a commit's writes on the last pages, however long the queue.
+const ASYNC_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS async_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    function TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    accepted_ms INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL,
+    lease_ms INTEGER NOT NULL DEFAULT 0,
+    qualifier TEXT
+);
+DROP INDEX IF EXISTS async_events_due;
+-- The order events are claimed in: a claim reads from the front, as far as it takes.
+CREATE INDEX IF NOT EXISTS async_events_order ON async_events (next_attempt_ms, accepted_ms);
+-- Events being run: few, however many are queued.
+CREATE INDEX IF NOT EXISTS async_events_leased ON async_events (lease_ms) WHERE lease_ms != 0;
+";
+
+/// Moves the events of a queue from before `seq` (keyed by their random request id, so
+/// that each commit wrote all over the table) into the current table, in accept order.
+fn migrate_async_events(conn: &Connection) -> rusqlite::Result<()> {
+    let sql: Option<String> = conn
+        .query_row("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'async_events'", [], |r| r.get(0))
+        .optional()?;
+    if sql.is_none_or(|sql| sql.contains("seq INTEGER PRIMARY KEY")) {
+        return conn.execute_batch(ASYNC_TABLE);
+    }
+    let _ = conn.execute("ALTER TABLE async_events ADD COLUMN qualifier TEXT", []);
+    let tx = conn.unchecked_transaction()?;
+    tx.execute_batch(
+        "ALTER TABLE async_events RENAME TO async_events_before_seq;
+         DROP INDEX IF EXISTS async_events_due;",
+    )?;
+    tx.execute_batch(ASYNC_TABLE)?;
+    tx.execute_batch(
+        "INSERT INTO async_events (id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms, \
+           lease_ms, qualifier) \
+         SELECT id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms, lease_ms, qualifier \
+         FROM async_events_before_seq ORDER BY accepted_ms;
+         DROP TABLE async_events_before_seq;",
+    )?;
+    tx.commit()
+}
 
 const FUNCTION_COLUMNS: &str = "account, region, name, runtime, role, handler, description, timeout_s, memory_mb, \
     ephemeral_mb, environment, architecture, tracing, dead_letter_target, code_sha256_hex, code_sha256_b64, \
@@ -207,7 +244,7 @@ impl SqliteStore {
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN reserved_concurrency INTEGER", []);
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN event_invoke TEXT", []);
         let _ = conn.execute("ALTER TABLE functions ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0", []);
-        let _ = conn.execute("ALTER TABLE async_events ADD COLUMN qualifier TEXT", []);
+        migrate_async_events(&conn)?;
         let _ = conn.execute("ALTER TABLE aliases ADD COLUMN event_invoke TEXT", []);
         for table in ["functions", "function_versions"] {
             let _ = conn.execute(&format!("ALTER TABLE {table} ADD COLUMN layers TEXT NOT NULL DEFAULT '[]'"), []);
@@ -328,7 +365,7 @@ impl MetadataStore for SqliteStore {
         })
     }
 
-    fn write_events(&self, added: &[&AsyncEvent], removed: &[&str]) -> Result<(), StoreError> {
+    fn write_events(&self, added: &[&AsyncEvent], removed: &[i64]) -> Result<(), StoreError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             {
@@ -349,9 +386,9 @@ impl MetadataStore for SqliteStore {
                         e.qualifier
                     ])?;
                 }
-                let mut delete = tx.prepare_cached("DELETE FROM async_events WHERE id = ?1")?;
-                for id in removed {
-                    delete.execute(params![id])?;
+                let mut delete = tx.prepare_cached("DELETE FROM async_events WHERE seq = ?1")?;
+                for seq in removed {
+                    delete.execute(params![seq])?;
                 }
             }
             tx.commit()
@@ -364,16 +401,16 @@ impl MetadataStore for SqliteStore {
             let events = {
                 let mut stmt = tx.prepare_cached(
                     "SELECT id, account, region, function, payload, accepted_ms, attempts, next_attempt_ms, \
-                     qualifier FROM async_events WHERE next_attempt_ms <= ?1 AND lease_ms <= ?1 \
+                     qualifier, seq FROM async_events WHERE next_attempt_ms <= ?1 AND lease_ms <= ?1 \
                      ORDER BY next_attempt_ms, accepted_ms LIMIT ?2",
                 )?;
                 let rows = stmt.query_map(params![now_ms, limit as i64], read_event)?;
                 rows.collect::<rusqlite::Result<Vec<_>>>()?
             };
             {
-                let mut lease = tx.prepare_cached("UPDATE async_events SET lease_ms = ?2 WHERE id = ?1")?;
+                let mut lease = tx.prepare_cached("UPDATE async_events SET lease_ms = ?2 WHERE seq = ?1")?;
                 for e in &events {
-                    lease.execute(params![e.id, lease_until_ms])?;
+                    lease.execute(params![e.seq, lease_until_ms])?;
                 }
             }
             tx.commit()?;
@@ -385,16 +422,29 @@ impl MetadataStore for SqliteStore {
         self.with(|c| c.execute("UPDATE async_events SET lease_ms = 0 WHERE lease_ms != 0", []).map(drop))
     }
 
-    fn reschedule_event(&self, id: &str, attempts: u32, next_attempt_ms: i64) -> Result<(), StoreError> {
+    fn reschedule_event(&self, seq: i64, attempts: u32, next_attempt_ms: i64) -> Result<(), StoreError> {
         self.with(|c| {
-            c.prepare_cached("UPDATE async_events SET attempts = ?2, next_attempt_ms = ?3, lease_ms = 0 WHERE id = ?1")?
-                .execute(params![id, attempts, next_attempt_ms])
-                .map(drop)
+            c.prepare_cached(
+                "UPDATE async_events SET attempts = ?2, next_attempt_ms = ?3, lease_ms = 0 WHERE seq = ?1",
+            )?
+            .execute(params![seq, attempts, next_attempt_ms])
+            .map(drop)
         })
     }
 
     fn next_event_due(&self) -> Result<Option<i64>, StoreError> {
-        self.with(|c| c.query_row("SELECT MIN(MAX(next_attempt_ms, lease_ms)) FROM async_events", [], |r| r.get(0)))
+        // The first event not being run, and the first lease to run out: two index reads,
+        // not a scan of the queue (this is asked after every accept and every finish).
+        self.with(|c| {
+            c.prepare_cached(
+                "SELECT MIN(due) FROM (\
+                   SELECT due FROM (SELECT next_attempt_ms AS due FROM async_events WHERE lease_ms = 0 \
+                                    ORDER BY next_attempt_ms, accepted_ms LIMIT 1) \
+                   UNION ALL \
+                   SELECT MIN(MAX(next_attempt_ms, lease_ms)) FROM async_events WHERE lease_ms != 0)",
+            )?
+            .query_row([], |r| r.get(0))
+        })
     }
 
     fn queued_events(&self) -> Result<u64, StoreError> {

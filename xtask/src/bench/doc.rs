@@ -10,7 +10,9 @@ pub(super) fn write_doc(root: &Path, quick: bool, rows: &[Row]) -> Result<()> {
     let mut doc = String::new();
     doc.push_str("# Performance\n\n");
     doc.push_str("Written by `cargo xtask bench`; do not edit by hand. Every figure comes from a release build of\n");
-    doc.push_str("`lamina serve` driven over loopback HTTP/1.1 by the bench client (itself a release build, as wrk would\n");
+    doc.push_str(
+        "`lamina serve` driven over loopback HTTP/1.1 by the bench client (itself a release build, as wrk would\n",
+    );
     doc.push_str("be) on the same machine. Throughput rows give the server's peak resident memory during them.\n\n");
     doc.push_str(&format!("- Date: {date}\n- Machine: {}\n- Commit: {commit}; {rustc}\n", machine()));
     doc.push_str(&format!(

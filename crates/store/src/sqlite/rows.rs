@@ -231,6 +231,7 @@ pub(super) fn read_event(row: &Row<'_>) -> rusqlite::Result<AsyncEvent> {
         attempts: row.get(6)?,
         next_attempt_ms: row.get(7)?,
         qualifier: row.get(8)?,
+        seq: row.get(9)?,
     })
 }
 

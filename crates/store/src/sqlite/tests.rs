@@ -141,17 +141,54 @@ fn async_events_queue_in_due_order() {
         attempts: 0,
         next_attempt_ms: due,
         qualifier: None,
+        seq: 0,
     };
     s.write_events(&[&ev("late", 50), &ev("early", 10)], &[]).unwrap();
     assert_eq!(s.next_event_due().unwrap(), Some(10));
-    let due: Vec<_> = s.claim_due_events(20, 500, 10).unwrap().into_iter().map(|e| e.id).collect();
-    assert_eq!(due, ["early"]);
+    let claimed = s.claim_due_events(20, 500, 10).unwrap();
+    assert_eq!(claimed.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["early"]);
+    let early = claimed[0].seq;
+    assert_eq!(early, 2, "events are numbered in the order they came");
     assert!(s.claim_due_events(20, 500, 10).unwrap().is_empty(), "claimed events are leased");
-    s.reschedule_event("early", 1, 100).unwrap();
-    let due: Vec<_> = s.claim_due_events(100, 500, 10).unwrap().into_iter().map(|e| (e.id, e.attempts)).collect();
-    assert_eq!(due, [("late".to_string(), 0), ("early".to_string(), 1)]);
-    s.write_events(&[], &["late"]).unwrap();
+    assert_eq!(s.next_event_due().unwrap(), Some(50), "the first event not being run");
+    s.reschedule_event(early, 1, 100).unwrap();
+    let due: Vec<_> =
+        s.claim_due_events(100, 500, 10).unwrap().into_iter().map(|e| (e.id, e.attempts, e.seq)).collect();
+    assert_eq!(due, [("late".to_string(), 0, 1), ("early".to_string(), 1, early)]);
+    assert_eq!(s.next_event_due().unwrap(), Some(500), "every event is run: the first lease to run out");
+    s.write_events(&[], &[1]).unwrap();
     assert!(s.claim_due_events(400, 1500, 10).unwrap().is_empty(), "still leased");
     s.release_leases().unwrap();
+    assert_eq!(s.next_event_due().unwrap(), Some(100));
     assert_eq!(s.claim_due_events(400, 1500, 10).unwrap().len(), 1, "a restart releases leases");
+    s.write_events(&[], &[early]).unwrap();
+    assert_eq!(s.next_event_due().unwrap(), None, "nothing queued");
+    s.write_events(&[&ev("next", 10)], &[]).unwrap();
+    assert_eq!(s.claim_due_events(400, 1500, 10).unwrap()[0].seq, 3, "a number is never given twice");
+}
+
+#[test]
+fn a_queue_keyed_by_request_id_is_carried_over_in_accept_order() {
+    let dir = std::env::temp_dir().join(format!("lamina-async-migrate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("lamina.db");
+    {
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE async_events (id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, \
+               function TEXT NOT NULL, payload BLOB NOT NULL, accepted_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, \
+               next_attempt_ms INTEGER NOT NULL, lease_ms INTEGER NOT NULL DEFAULT 0);
+             CREATE INDEX async_events_due ON async_events (next_attempt_ms);
+             INSERT INTO async_events VALUES ('b', 'a', 'r', 'f', X'7B7D', 20, 1, 30, 999);
+             INSERT INTO async_events VALUES ('a', 'a', 'r', 'f', X'7B7D', 10, 0, 10, 0);",
+        )
+        .unwrap();
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    s.release_leases().unwrap();
+    let got: Vec<_> =
+        s.claim_due_events(100, 200, 10).unwrap().into_iter().map(|e| (e.id, e.seq, e.attempts, e.payload)).collect();
+    assert_eq!(got, [("a".into(), 1, 0, b"{}".to_vec()), ("b".into(), 2, 1, b"{}".to_vec())]);
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
 }
