@@ -136,14 +136,16 @@ impl Hierarchy {
 /// The groups of Lamina servers that no longer run, in every hierarchy.
 fn stale(base: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(base) else { return Vec::new() };
+    let own = fs::read_to_string("/proc/self/comm").unwrap_or_default();
     entries
         .flatten()
         .filter(|e| e.path().is_dir())
         .filter(|e| {
             let live = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()).is_some_and(|pid| {
-                // A live process of the same name: another Lamina server's groups.
+                // A live Lamina server's groups: a process named as this one is, or as
+                // Lamina (a build installed under another name, `lamina-1.2`).
                 let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-                comm.trim() == "lamina"
+                comm == own || comm.trim().starts_with("lamina")
             });
             !live
         })
@@ -341,5 +343,27 @@ impl Group {
     pub fn remove(&self) -> bool {
         self.peak.lock().take();
         self.dirs.iter().all(|d| fs::remove_dir(d).is_ok() || !d.exists())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_groups_of_servers_that_are_gone_are_stale() {
+        let base = std::env::temp_dir().join(format!("lamina-stale-{}", std::process::id()));
+        // This process (named as this test binary is), a pid beyond any pid_max, and
+        // init, which is not a Lamina server.
+        let own = base.join(std::process::id().to_string());
+        let gone = base.join("999999999");
+        let init = base.join("1");
+        for dir in [&own, &gone, &init] {
+            fs::create_dir_all(dir).unwrap();
+        }
+        let mut found = stale(&base);
+        found.sort();
+        assert_eq!(found, [init, gone]);
+        fs::remove_dir_all(&base).unwrap();
     }
 }
