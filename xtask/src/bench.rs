@@ -341,6 +341,16 @@ struct Kind {
     layers: Vec<String>,
 }
 
+/// CreateEventSourceMapping.
+async fn create_mapping(conn: &mut Conn, mapping: &serde_json::Value) -> Result<()> {
+    let (status, resp) =
+        conn.call("POST", "/2015-03-31/event-source-mappings", Bytes::from(mapping.to_string())).await?;
+    if status != 202 {
+        bail!("mapping: {status} {}", String::from_utf8_lossy(&resp));
+    }
+    Ok(())
+}
+
 async fn create(conn: &mut Conn, name: &str, kind: &Kind) -> Result<()> {
     let body = serde_json::json!({
         "FunctionName": name,
@@ -749,11 +759,7 @@ async fn esm_latency(addr: SocketAddr, samples: usize) -> Result<Vec<f64>> {
     let mapping = serde_json::json!({
         "EventSourceArn": "arn:aws:sqs:us-east-1:000000000000:esm-latency", "FunctionName": "esm-latency", "BatchSize": 1,
     });
-    let (status, resp) =
-        conn.call("POST", "/2015-03-31/event-source-mappings", Bytes::from(mapping.to_string())).await?;
-    if status != 202 {
-        bail!("mapping: {status} {}", String::from_utf8_lossy(&resp));
-    }
+    create_mapping(&mut conn, &mapping).await?;
     let mut ms = Vec::new();
     // The first message meets a cold start: it is not a sample.
     for i in 0..=samples {

@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use bytes::Bytes;
 use serde_json::json;
 
-use super::{per_second, percentile, reporting_function, sorted, Conn, Peak, Row};
+use super::{create_mapping, per_second, percentile, reporting_function, sorted, Conn, Peak, Row};
 
 /// Connections putting and getting at once.
 const CONNECTIONS: usize = 8;
@@ -151,11 +151,7 @@ async fn stream_latency(addr: SocketAddr, samples: usize) -> Result<Vec<f64>> {
     // what is written before its poller has begun, as on AWS.
     let mapping = json!({ "EventSourceArn": arn, "FunctionName": "stream-latency", "BatchSize": 1,
                           "StartingPosition": "TRIM_HORIZON" });
-    let (status, resp) =
-        conn.call("POST", "/2015-03-31/event-source-mappings", Bytes::from(mapping.to_string())).await?;
-    if status != 202 {
-        bail!("mapping: {status} {}", String::from_utf8_lossy(&resp));
-    }
+    create_mapping(&mut conn, &mapping).await?;
     let mut ms = Vec::new();
     for i in 0..=samples {
         let sent = Instant::now();
