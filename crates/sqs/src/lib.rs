@@ -26,7 +26,7 @@ use attributes::Settings;
 pub use digest::AttributeValue;
 pub use iam::resource_policy::Requester;
 use model::Clock;
-use store::{Added, DedupWindow, QueueRecord, QueueStore, Received, StoreError, StoredMessage};
+use store::{Added, DedupWindow, Deleted, QueueRecord, QueueStore, Received, StoreError, StoredMessage};
 use tokio::sync::Notify;
 
 /// An SQS error: the modelled shape name, AWS's query-protocol code, the message.

@@ -29,20 +29,14 @@ fn group_together(messages: &mut [StoredMessage]) {
     messages.sort_by_key(|m| rank.get(&m.group_id).copied().unwrap_or((i64::MAX, usize::MAX)));
 }
 
-/// The message id a receipt handle was issued for.
+/// The message id a well-formed receipt handle was issued for (`None` for a malformed
+/// one).
 fn receipt_message_id(handle: &str) -> Option<String> {
     use base64::Engine;
-    let text = base64::engine::general_purpose::STANDARD.decode(handle).ok()?;
-    String::from_utf8(text).ok()?.split(' ').nth(1).map(str::to_owned)
-}
-
-fn receipt_is_well_formed(handle: &str) -> bool {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(handle)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .is_some_and(|s| s.split(' ').count() == 3)
+    let text = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(handle).ok()?).ok()?;
+    let mut parts = text.split(' ');
+    let id = parts.nth(1)?;
+    (parts.count() == 1).then(|| id.to_owned())
 }
 
 fn attributes_json(attrs: &BTreeMap<String, AttributeValue>) -> String {
@@ -560,25 +554,57 @@ impl SqsService {
     }
 
     fn delete_in(&self, q: &Queue, receipt: &str) -> Result<(), SqsError> {
-        if !receipt_is_well_formed(receipt) {
-            return Err(SqsError::receipt_invalid(receipt));
+        self.delete_all(q, std::slice::from_ref(&receipt)).pop().expect("one receipt, one answer")
+    }
+
+    /// Deletes what the receipts name in one transaction; per receipt, ok or its error.
+    fn delete_all(&self, q: &Queue, receipts: &[impl AsRef<str>]) -> Vec<Result<(), SqsError>> {
+        let mut results: Vec<Result<(), SqsError>> = Vec::with_capacity(receipts.len());
+        let mut named = Vec::with_capacity(receipts.len());
+        for receipt in receipts {
+            let receipt = receipt.as_ref();
+            if let Some(id) = receipt_message_id(receipt) {
+                named.push((results.len(), id, receipt));
+            }
+            results.push(Err(SqsError::receipt_invalid(receipt)));
         }
-        if let Some(m) = self.inner.store.message_by_receipt(&q.key(), receipt)? {
-            // A FIFO queue's receipt dies with its visibility timeout: the group may be
-            // handed out again.
-            if q.settings().fifo && m.visible_ms <= self.now() {
-                return Err(SqsError::invalid_parameter(format!(
+        if named.is_empty() {
+            return results;
+        }
+        let fifo = q.settings().fifo;
+        let pairs: Vec<(&str, &str)> = named.iter().map(|(_, id, r)| (id.as_str(), *r)).collect();
+        // A FIFO queue's receipt dies with its visibility timeout: the group may be handed
+        // out again.
+        let outcomes = match self.inner.store.delete_received(&q.key(), &pairs, fifo.then(|| self.now())) {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                let e = SqsError::from(e);
+                for (index, _, _) in &named {
+                    results[*index] = Err(e.clone());
+                }
+                return results;
+            }
+        };
+        let mut freed = false;
+        for ((index, _, receipt), outcome) in named.iter().zip(outcomes) {
+            // A receipt handle of a message already deleted is accepted, as on AWS.
+            results[*index] = match outcome {
+                Deleted::Deleted => {
+                    freed = true;
+                    Ok(())
+                }
+                Deleted::Unknown => Ok(()),
+                Deleted::Expired => Err(SqsError::invalid_parameter(format!(
                     "Value {receipt} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
-                )));
-            }
-            self.inner.store.delete_messages(&[m.seq])?;
-            // Deleting a FIFO queue's in-flight message frees its group: a long poll
-            // waiting on the group's next message gets it now.
-            if q.settings().fifo {
-                q.arrivals.notify_waiters();
-            }
+                ))),
+            };
         }
-        Ok(())
+        // Deleting a FIFO queue's in-flight message frees its group: a long poll waiting
+        // on the group's next message gets it now.
+        if fifo && freed {
+            q.arrivals.notify_waiters();
+        }
+        results
     }
 
     /// DeleteMessageBatch: per entry, ok or its error.
@@ -589,7 +615,7 @@ impl SqsService {
         receipts: &[String],
     ) -> Result<Vec<Result<(), SqsError>>, SqsError> {
         let q = self.named(caller, queue, "sqs:DeleteMessage")?;
-        Ok(receipts.iter().map(|r| self.delete_in(&q, r)).collect())
+        Ok(self.delete_all(&q, receipts))
     }
 
     /// ChangeMessageVisibility.
@@ -610,19 +636,11 @@ impl SqsService {
                 "Value {timeout_s} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided."
             )));
         }
-        if !receipt_is_well_formed(receipt) {
-            return Err(SqsError::receipt_invalid(receipt));
-        }
+        let id = receipt_message_id(receipt).ok_or_else(|| SqsError::receipt_invalid(receipt))?;
         let now = self.now();
         // An earlier receipt of a message received again still names it, and a message
         // whose visibility timeout has run out may be hidden again, as on AWS.
-        let m = match self.inner.store.message_by_receipt(&q.key(), receipt)? {
-            Some(m) => Some(m),
-            None => match receipt_message_id(receipt) {
-                Some(id) => self.inner.store.message_by_id(&q.key(), &id)?,
-                None => None,
-            },
-        };
+        let m = self.inner.store.message_by_id(&q.key(), &id)?;
         match m {
             Some(m) if m.receipt.is_some() => {
                 self.inner.store.set_visible(&[(m.seq, now + timeout_s * 1000)])?;

@@ -42,7 +42,7 @@ pub use events::{EventCommit, EventStore, StoredDelivery};
 pub use kinesis::{KinesisRecord, StreamStore};
 pub use logs::{EventRange, LogAppend, LogGroupRecord, LogStore, LogStreamRecord, StoredLogEvent, StreamCursor};
 pub use objects::{BucketRecord, ObjectRecord, ObjectStore, PartRecord, UploadRecord};
-pub use queues::{Added, DedupWindow, QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
+pub use queues::{Added, DedupWindow, Deleted, QueueCounts, QueueRecord, QueueStore, Received, StoredMessage};
 pub use sqlite::SqliteStore;
 pub use tables::{IndexEntry, KeyBound, StoredItem, StreamRecord, TableCounts, TableStore, Writes};
 pub use topics::{HttpDelivery, SubscriptionRecord, TopicRecord, TopicStore};

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS messages (
     dedup_id TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_visible ON messages (queue, visible_ms, seq);
-CREATE INDEX IF NOT EXISTS messages_receipt ON messages (receipt);
+DROP INDEX IF EXISTS messages_receipt;
 CREATE INDEX IF NOT EXISTS messages_id ON messages (queue, id);
 CREATE TABLE IF NOT EXISTS dedup (
     queue TEXT NOT NULL,
@@ -136,6 +136,17 @@ pub enum Added {
     Duplicate(String, i64),
 }
 
+/// What [`QueueStore::delete_received`] did with one receipt handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// The message it was issued for is gone now.
+    Deleted,
+    /// No message in the queue holds it (deleted before, or received again since).
+    Unknown,
+    /// Its message's visibility timeout ran out, which ends a FIFO receipt: kept.
+    Expired,
+}
+
 /// Counts behind `ApproximateNumberOfMessages*`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueCounts {
@@ -218,12 +229,17 @@ pub trait QueueStore: Send + Sync + 'static {
     /// Moves messages to another queue (dead-letter redrive), keeping their receive
     /// counts and naming the queue they came from, `source_arn`.
     fn move_messages(&self, seqs: &[i64], to_queue: &str, now: i64, source_arn: &str) -> Result<(), StoreError>;
-    /// The message a receipt handle was issued for, if it is still in the queue.
-    fn message_by_receipt(&self, queue: &str, receipt: &str) -> Result<Option<StoredMessage>, StoreError>;
     /// A message by its id.
     fn message_by_id(&self, queue: &str, id: &str) -> Result<Option<StoredMessage>, StoreError>;
-    /// Deletes messages by position.
-    fn delete_messages(&self, seqs: &[i64]) -> Result<(), StoreError>;
+    /// Deletes the messages receipt handles were issued for, each given with the message
+    /// id it names, in one transaction. With `expired_at`, a message visible again by then
+    /// is kept ([`Deleted::Expired`]).
+    fn delete_received(
+        &self,
+        queue: &str,
+        receipts: &[(&str, &str)],
+        expired_at: Option<i64>,
+    ) -> Result<Vec<Deleted>, StoreError>;
     /// Sets when messages become visible again.
     fn set_visible(&self, updates: &[(i64, i64)]) -> Result<(), StoreError>;
     /// Deletes every message of a queue, and its deduplication records.
@@ -232,10 +248,6 @@ pub trait QueueStore: Send + Sync + 'static {
     fn expire(&self, queue: &str, before_ms: i64) -> Result<(), StoreError>;
     /// The queue's message counts at `now`.
     fn counts(&self, queue: &str, now: i64) -> Result<QueueCounts, StoreError>;
-}
-
-fn in_list(n: usize) -> String {
-    (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
 }
 
 impl QueueStore for SqliteStore {
@@ -419,14 +431,6 @@ impl QueueStore for SqliteStore {
         })
     }
 
-    fn message_by_receipt(&self, queue: &str, receipt: &str) -> Result<Option<StoredMessage>, StoreError> {
-        self.with(|c| {
-            c.prepare_cached(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE receipt = ?2 AND queue = ?1"))?
-                .query_row(params![queue, receipt], read_message)
-                .optional()
-        })
-    }
-
     fn message_by_id(&self, queue: &str, id: &str) -> Result<Option<StoredMessage>, StoreError> {
         self.with(|c| {
             c.prepare_cached(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE queue = ?1 AND id = ?2"))?
@@ -435,16 +439,34 @@ impl QueueStore for SqliteStore {
         })
     }
 
-    fn delete_messages(&self, seqs: &[i64]) -> Result<(), StoreError> {
-        if seqs.is_empty() {
-            return Ok(());
-        }
+    fn delete_received(
+        &self,
+        queue: &str,
+        receipts: &[(&str, &str)],
+        expired_at: Option<i64>,
+    ) -> Result<Vec<Deleted>, StoreError> {
         self.with(|c| {
-            c.execute(
-                &format!("DELETE FROM messages WHERE seq IN ({})", in_list(seqs.len())),
-                rusqlite::params_from_iter(seqs.iter()),
-            )
-            .map(drop)
+            let tx = c.unchecked_transaction()?;
+            let mut outcomes = Vec::with_capacity(receipts.len());
+            {
+                let mut delete = tx.prepare_cached(
+                    "DELETE FROM messages WHERE queue = ?1 AND id = ?2 AND receipt = ?3 AND visible_ms > ?4",
+                )?;
+                let mut held =
+                    tx.prepare_cached("SELECT 1 FROM messages WHERE queue = ?1 AND id = ?2 AND receipt = ?3")?;
+                let at = expired_at.unwrap_or(i64::MIN);
+                for (id, receipt) in receipts {
+                    outcomes.push(if delete.execute(params![queue, id, receipt, at])? > 0 {
+                        Deleted::Deleted
+                    } else if expired_at.is_some() && held.exists(params![queue, id, receipt])? {
+                        Deleted::Expired
+                    } else {
+                        Deleted::Unknown
+                    });
+                }
+            }
+            tx.commit()?;
+            Ok(outcomes)
         })
     }
 
@@ -545,6 +567,40 @@ mod tests {
         assert!(matches!(&batch[..], [Added::New(s), Added::Duplicate(id, d)] if id == "a" && d == s));
         let later = Some(DedupWindow { now_ms: 400_000, expires_ms: 700_000, per_group: false });
         assert!(matches!(store.add_messages("q", &[message("c", "x")], later).unwrap()[..], [Added::New(_)]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn receipts_delete_what_they_name_unless_expired() {
+        let dir = std::env::temp_dir().join(format!("lamina-delete-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = SqliteStore::open(&dir.join("state.db")).unwrap();
+        let added = store.add_messages("q", &[message("a", "1"), message("b", "2"), message("c", "3")], None).unwrap();
+        let seqs: Vec<i64> = added.iter().map(|a| if let Added::New(s) = a { *s } else { unreachable!() }).collect();
+        // `a` and `b` in flight until 5,000; `c` was visible again at 2,000.
+        let received: Vec<Received> = seqs
+            .iter()
+            .zip(["ra", "rb", "rc"])
+            .zip([5_000, 5_000, 2_000])
+            .map(|((seq, receipt), visible_ms)| Received {
+                seq: *seq,
+                receipt: receipt.into(),
+                visible_ms,
+                receive_count: 1,
+                first_receive_ms: 1_000,
+            })
+            .collect();
+        store.mark_received(&received).unwrap();
+        let outcomes = store
+            .delete_received("q", &[("a", "ra"), ("b", "old"), ("c", "rc"), ("a", "ra"), ("b", "rb")], Some(3_000))
+            .unwrap();
+        assert_eq!(
+            outcomes,
+            [Deleted::Deleted, Deleted::Unknown, Deleted::Expired, Deleted::Unknown, Deleted::Deleted]
+        );
+        // Without an expiry (a standard queue), a receipt past its timeout still deletes.
+        assert_eq!(store.delete_received("q", &[("c", "rc")], None).unwrap(), [Deleted::Deleted]);
+        assert_eq!(store.counts("q", 0).unwrap(), QueueCounts::default());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
