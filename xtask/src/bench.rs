@@ -1069,6 +1069,30 @@ fn only(
         }
         return Ok(true);
     }
+    if args.iter().any(|a| a == "--accept-only") {
+        // Async accepts alone, while the function drains them.
+        let server = start_server_with(root, "namespace", "accept", "[functions]\nidle_timeout_secs = 600\n")?;
+        let minimal = kinds.iter().find(|k| k.label == "provided-minimal").context("no provided-minimal kind")?;
+        let row = rt.block_on(async {
+            let mut conn = Conn::open(server.addr).await?;
+            create(&mut conn, "warm-provided-minimal", minimal).await?;
+            conn.invoke("warm-provided-minimal").await?;
+            rows::accept_row(&server, settings).await
+        })?;
+        println!("| {} | {} | {} | {} | {} |", row.what, row.median, row.spread, row.target, row.ratio);
+        return Ok(true);
+    }
+    if args.iter().any(|a| a == "--sqs-only") {
+        // Lamina's SQS throughput alone, without moto or the mapping's latency.
+        let server = start_server_with(root, "namespace", "sqs", "")?;
+        server.peak().reset();
+        for r in 0..settings.throughput_rounds {
+            let rate = rt.block_on(sqs_throughput(server.addr, 4, settings.throughput_secs, &format!("o{r}")))?;
+            println!("SQS send + receive + delete: {rate:.0} messages/s");
+        }
+        println!("server{}", server.peak().note());
+        return Ok(true);
+    }
     if args.iter().any(|a| a == "--first-only") {
         for r in first_rows(root, rt, kinds, settings)? {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);

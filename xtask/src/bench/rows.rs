@@ -244,7 +244,7 @@ async fn throughput_rows(server: &Server, kinds: &[Kind], settings: &Settings) -
 }
 
 /// How fast `Event` invokes are accepted durably.
-async fn accept_row(server: &Server, settings: &Settings) -> Result<Row> {
+pub(super) async fn accept_row(server: &Server, settings: &Settings) -> Result<Row> {
     eprintln!("async accept rate");
     let mut rates = Vec::new();
     server.peak().reset();
