@@ -158,6 +158,11 @@ pub struct QueueCounts {
     pub delayed: u64,
 }
 
+/// Deletes a message by its id and receipt, unless visible again by `?4`. The unary `+`
+/// keeps SQLite from reading the visibility index for the range, which would scan every
+/// message of the queue in flight: the id finds the one row.
+const DELETE_RECEIVED: &str = "DELETE FROM messages WHERE queue = ?1 AND id = ?2 AND receipt = ?3 AND +visible_ms > ?4";
+
 const MESSAGE_COLUMNS: &str = "seq, id, body, attributes, system, sent_ms, visible_ms, receive_count, \
     first_receive_ms, receipt, group_id, dedup_id";
 
@@ -449,9 +454,7 @@ impl QueueStore for SqliteStore {
             let tx = c.unchecked_transaction()?;
             let mut outcomes = Vec::with_capacity(receipts.len());
             {
-                let mut delete = tx.prepare_cached(
-                    "DELETE FROM messages WHERE queue = ?1 AND id = ?2 AND receipt = ?3 AND visible_ms > ?4",
-                )?;
+                let mut delete = tx.prepare_cached(DELETE_RECEIVED)?;
                 let mut held =
                     tx.prepare_cached("SELECT 1 FROM messages WHERE queue = ?1 AND id = ?2 AND receipt = ?3")?;
                 let at = expired_at.unwrap_or(i64::MIN);
@@ -601,6 +604,15 @@ mod tests {
         // Without an expiry (a standard queue), a receipt past its timeout still deletes.
         assert_eq!(store.delete_received("q", &[("c", "rc")], None).unwrap(), [Deleted::Deleted]);
         assert_eq!(store.counts("q", 0).unwrap(), QueueCounts::default());
+        // One row found by its id, however many messages are in flight.
+        let plan: String = store
+            .with(|c| {
+                c.query_row(&format!("EXPLAIN QUERY PLAN {DELETE_RECEIVED}"), params!["q", "a", "r", 0], |r| {
+                    r.get::<_, String>(3)
+                })
+            })
+            .unwrap();
+        assert!(plan.contains("messages_id (queue=? AND id=?)"), "{plan}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
