@@ -563,10 +563,13 @@ impl SqsService {
         let mut named = Vec::with_capacity(receipts.len());
         for receipt in receipts {
             let receipt = receipt.as_ref();
-            if let Some(id) = receipt_message_id(receipt) {
-                named.push((results.len(), id, receipt));
+            match receipt_message_id(receipt) {
+                Some(id) => {
+                    named.push((results.len(), id, receipt));
+                    results.push(Ok(()));
+                }
+                None => results.push(Err(SqsError::receipt_invalid(receipt))),
             }
-            results.push(Err(SqsError::receipt_invalid(receipt)));
         }
         if named.is_empty() {
             return results;
