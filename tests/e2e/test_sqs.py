@@ -113,6 +113,25 @@ def test_messages_round_trip_with_correct_digests(sqs):
     deleted = sqs.delete_message_batch(QueueUrl=url, Entries=[
         {"Id": str(i), "ReceiptHandle": x["ReceiptHandle"]} for i, x in enumerate(msgs)])
     assert len(deleted["Successful"]) == 2
+    # One batch, one transaction: a malformed handle fails alone, an older receipt of a
+    # message received again succeeds without deleting it, the latest one deletes it.
+    sqs.send_message(QueueUrl=url, MessageBody="kept")
+    first = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"][0]
+    latest = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    assert latest["MessageId"] == first["MessageId"] and latest["ReceiptHandle"] != first["ReceiptHandle"]
+    mixed = sqs.delete_message_batch(QueueUrl=url, Entries=[
+        {"Id": "bad", "ReceiptHandle": "garbage"}, {"Id": "stale", "ReceiptHandle": first["ReceiptHandle"]}])
+    assert [s["Id"] for s in mixed["Successful"]] == ["stale"]
+    assert [(f["Id"], f["Code"], f["SenderFault"]) for f in mixed["Failed"]] == [
+        ("bad", "ReceiptHandleIsInvalid", True)]
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])[
+        "Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+    mixed = sqs.delete_message_batch(QueueUrl=url, Entries=[
+        {"Id": "latest", "ReceiptHandle": latest["ReceiptHandle"]}, {"Id": "bad", "ReceiptHandle": "garbage"}])
+    assert [s["Id"] for s in mixed["Successful"]] == ["latest"]
+    assert [f["Id"] for f in mixed["Failed"]] == ["bad"]
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])[
+        "Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "0"
     assert error_of(sqs.send_message_batch, QueueUrl=url, Entries=[
         {"Id": "same", "MessageBody": "1"}, {"Id": "same", "MessageBody": "2"}])[1] == \
         "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"
