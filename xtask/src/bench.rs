@@ -1093,6 +1093,14 @@ fn only(
         println!("server{}", server.peak().note());
         return Ok(true);
     }
+    if args.iter().any(|a| a == "--cold-only") {
+        // Back-to-back cold starts alone, of every kind.
+        let server = start_server(root, "namespace")?;
+        for r in rt.block_on(rows::cold_rows(server.addr, kinds, settings))? {
+            println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);
+        }
+        return Ok(true);
+    }
     if args.iter().any(|a| a == "--first-only") {
         for r in first_rows(root, rt, kinds, settings)? {
             println!("| {} | {} | {} | {} | {} |", r.what, r.median, r.spread, r.target, r.ratio);

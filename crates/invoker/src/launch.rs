@@ -28,13 +28,13 @@ impl Inner {
             format!("{:04}/{:02}/{:02}/[{}]{id}", date.year(), u8::from(date.month()), date.day(), f.version_label());
         let (env, credentials) = self.environment(f, provisioned, &layout, api_address, &log_stream);
         let limits = Limits { memory_mb: f.config.memory_mb, ephemeral_mb: f.config.ephemeral_mb };
-        let ready = (program.clone(), args.clone(), mounts.clone());
         let spec = LaunchSpec { id, program, args, env, mounts, limits, prestart };
+        let like = spec.clone();
         let launched = Instant::now();
         let mut process = self.start_process(spec).await?;
         // What the launch used is readied again for the next one, off this launch's path.
         let sandbox = self.sandbox.clone();
-        tokio::task::spawn_blocking(move || sandbox.prepare(&ready.0, &ready.1, &ready.2, prestart));
+        tokio::task::spawn_blocking(move || sandbox.prepare(&like));
         let output =
             process.take_output().ok_or_else(|| LaunchFailure::Internal("the sandbox gave no output".into()))?;
         let destination = self.config.log_sink.clone().map(|sink| {
@@ -140,10 +140,7 @@ impl Inner {
         api_address: String,
         log_stream: &str,
     ) -> (Vec<(String, String)>, Option<CredentialLease>) {
-        let c = &f.config;
-        let task_root = layout.task_root.display().to_string();
-        let opt = layout.opt_dir.display().to_string();
-        let ((key_id, secret, token), credentials) = match &self.config.credentials {
+        let (issued, credentials) = match &self.config.credentials {
             Some(issuer) => {
                 let issued = issuer.issue(f);
                 let lease = CredentialLease { issuer: issuer.clone(), access_key: issued.0.clone() };
@@ -151,6 +148,24 @@ impl Inner {
             }
             None => ((f.account.clone(), "lamina".into(), "lamina".into()), None),
         };
+        (self.variables(f, provisioned, layout, api_address, log_stream, issued), credentials)
+    }
+
+    /// The environment variables of [`Inner::environment`], with the credentials given.
+    /// A name given twice (a function's own variable named like one of AWS's) keeps its
+    /// last value, the function's, in its first place.
+    pub(crate) fn variables(
+        &self,
+        f: &Function,
+        provisioned: bool,
+        layout: &sandbox::Layout,
+        api_address: String,
+        log_stream: &str,
+        (key_id, secret, token): (String, String, String),
+    ) -> Vec<(String, String)> {
+        let c = &f.config;
+        let task_root = layout.task_root.display().to_string();
+        let opt = layout.opt_dir.display().to_string();
         let initialization = if provisioned { "provisioned-concurrency" } else { "on-demand" };
         let mut env: Vec<(String, String)> = [
             ("AWS_LAMBDA_FUNCTION_NAME", f.name.clone()),
@@ -253,8 +268,13 @@ impl Inner {
                 }
             }
         }
-        env.extend(c.environment.iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
-        (env, credentials)
+        for (k, v) in c.environment.iter().flatten() {
+            match env.iter_mut().find(|(name, _)| name == k) {
+                Some((_, value)) => value.clone_from(v),
+                None => env.push((k.clone(), v.clone())),
+            }
+        }
+        env
     }
 
     /// Launches the process tree. Launching may format a /tmp image or spawn helpers, so
@@ -302,8 +322,8 @@ pub(crate) fn command(
 ) -> Result<Command, LaunchFailure> {
     let wrapper = exec_wrapper(f, &entry, layout);
     // A wrapped runtime starts under its wrapper: no runtime can be started ahead for it.
-    let prestart =
-        wrapper.is_none() && matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py" | "bootstrap.rb", .. });
+    let prestart = wrapper.is_none()
+        && matches!(&entry, runtimes::Entry::Client { script: "bootstrap.py" | "bootstrap.rb" | "bootstrap.js", .. });
     let (mut program, mut args) = entrypoint(entry, mounts, layout, f.config.memory_mb)?;
     if let Some(wrapper) = wrapper {
         args.insert(0, program.display().to_string());
@@ -325,6 +345,9 @@ pub(crate) fn entrypoint(
         }
         runtimes::Entry::Client { interpreter, flags, script, .. } => {
             let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+            if script == "bootstrap.js" {
+                args.extend(node_memory_args(memory_mb));
+            }
             args.push(layout.runtime_dir.join(script).display().to_string());
             Ok((interpreter, args))
         }
@@ -338,6 +361,15 @@ pub(crate) fn entrypoint(
             "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".to_owned(),
         )),
     }
+}
+
+/// V8's heap sizes, as AWS's Node.js runtimes start Node: a tenth of the function's
+/// memory for the young generation (half of it for each semi-space), the rest for the old.
+/// Given on the command line, the heap never depends on the memory limit Node finds when
+/// it starts (a runtime started ahead runs under a limit that is not yet its function's).
+fn node_memory_args(memory_mb: u32) -> [String; 2] {
+    let new_space = memory_mb / 10;
+    [format!("--max-semi-space-size={}", new_space / 2), format!("--max-old-space-size={}", memory_mb - new_space)]
 }
 
 /// `AWS_LAMBDA_EXEC_WRAPPER`: a managed runtime (not a custom one) starts as the wrapper

@@ -523,11 +523,23 @@ impl Invoker {
             let Ok((entry, mounts)) = inner.unpack(&function).await else { return };
             let layout = inner.sandbox.layout("prepared", &mounts);
             let Ok(command) = launch::command(&function, entry, &mounts, &layout) else { return };
+            // No credentials are issued for it: only what the runtime reads as it starts
+            // matters here.
+            let none = (function.account.clone(), String::new(), String::new());
+            let env = inner.variables(&function, false, &layout, String::new(), "", none);
+            let limits =
+                sandbox::Limits { memory_mb: function.config.memory_mb, ephemeral_mb: function.config.ephemeral_mb };
+            let like = sandbox::LaunchSpec {
+                id: "prepared".into(),
+                program: command.program,
+                args: command.args,
+                env,
+                mounts,
+                limits,
+                prestart: command.prestart,
+            };
             let sandbox = inner.sandbox.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                sandbox.prepare(&command.program, &command.args, &mounts, command.prestart)
-            })
-            .await;
+            let _ = tokio::task::spawn_blocking(move || sandbox.prepare(&like)).await;
         });
     }
 

@@ -578,7 +578,8 @@ impl Resolver {
             // (which can cost more than the whole start-up). -B: /var/task is
             // read-only on AWS; no bytecode is written into the package.
             RuntimeFamily::Python => (&["-S", "-B"], "bootstrap.py"),
-            RuntimeFamily::Node => (&[], "bootstrap.js"),
+            // As AWS's Node.js runtimes start it (the heap sizes follow, from the memory).
+            RuntimeFamily::Node => (&["--expose-gc", "--max-http-header-size", "81920"], "bootstrap.js"),
             RuntimeFamily::Ruby => (&[], "bootstrap.rb"),
             RuntimeFamily::Java => (&[], ""),
             RuntimeFamily::DotNet => {

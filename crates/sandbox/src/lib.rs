@@ -87,7 +87,7 @@ pub struct Limits {
 }
 
 /// Everything needed to start one execution environment.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LaunchSpec {
     /// Unique id of the environment; names its private directories.
     pub id: String,
@@ -103,8 +103,19 @@ pub struct LaunchSpec {
     pub limits: Limits,
     /// The program is one of Lamina's runtime clients that can start before its function
     /// is known (it waits on stdin for `{"env": ..., "cwd": ...}` when
-    /// `LAMINA_PRESTART=1`). A sandbox may then keep such runtimes ready.
+    /// `LAMINA_PRESTART=1`). A sandbox may then keep such runtimes ready, started with
+    /// the variables of `env` that are [`read_at_start`]: a runtime is only handed to a
+    /// launch whose values of those are the ones it started with.
     pub prestart: bool,
+}
+
+/// Whether a process reads the variable `name` as it starts, so that setting it later
+/// (in a runtime started ahead of its function) would change nothing: the dynamic
+/// loader's and the C library's, the locale and time zone, and the interpreters' own
+/// (`PYTHONPATH`, `NODE_OPTIONS`, `NODE_EXTRA_CA_CERTS`, `RUBYLIB`, `RUBYOPT`, ...).
+pub fn read_at_start(name: &str) -> bool {
+    const PREFIXES: &[&str] = &["LD_", "LC_", "MALLOC_", "GLIBC_", "PYTHON", "NODE_", "UV_", "RUBY", "GEM_"];
+    matches!(name, "LANG" | "LANGUAGE" | "TZ") || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// Creates execution environments.
@@ -115,11 +126,12 @@ pub trait Sandbox: Send + Sync + 'static {
     /// can. What it used is not replaced here, on the launch's path: callers call
     /// `prepare` again after the launch.
     fn launch(&self, spec: LaunchSpec) -> Result<Sandboxed, SandboxError>;
-    /// Readies what environments starting `program` with `args` and `mounts` need, ahead
-    /// of their first launch (ready cells, with the program started in them when
-    /// `prestart`), so that launching one costs less. Blocks while it works; sandboxes
-    /// with nothing to ready do nothing.
-    fn prepare(&self, _program: &Path, _args: &[String], _mounts: &Mounts, _prestart: bool) {}
+    /// Readies what launching environments like `like` needs, ahead of their next launch
+    /// (ready cells, with its program started in them when `prestart`), so that launching
+    /// one costs less. Only what a process reads as it starts matters of `like`'s
+    /// environment ([`read_at_start`]). Blocks while it works; sandboxes with nothing to
+    /// ready do nothing.
+    fn prepare(&self, _like: &LaunchSpec) {}
     /// A short description for start-up logs, e.g. `process (no isolation)`.
     fn describe(&self) -> String;
     /// Releases what the sandbox holds on the host, once every environment is gone.

@@ -109,21 +109,28 @@ impl Spawner {
     }
 }
 
-/// Which prestarted runtime a cell holds: its program and arguments, and the host
-/// directories it reads (the runtime client, the interpreter).
+/// Which prestarted runtime a cell holds: its program and arguments, the host
+/// directories it reads (the runtime client, the interpreter), and the variables it read
+/// as it started.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct RuntimeKey {
     program: PathBuf,
     args: Vec<String>,
     binds: Vec<PathBuf>,
+    /// The [`crate::read_at_start`] variables of the launch's environment, by name (the
+    /// last value of a name given twice, as the runtime's `{"env": ...}` takes it).
+    env: Vec<(String, String)>,
 }
 
 impl RuntimeKey {
-    fn of(program: &Path, args: &[String], mounts: &Mounts) -> RuntimeKey {
+    fn of(spec: &LaunchSpec) -> RuntimeKey {
+        let env: std::collections::BTreeMap<&str, &str> =
+            spec.env.iter().filter(|(k, _)| crate::read_at_start(k)).map(|(k, v)| (k.as_str(), v.as_str())).collect();
         RuntimeKey {
-            program: program.to_owned(),
-            args: args.to_vec(),
-            binds: std::iter::once(mounts.runtime.clone()).chain(mounts.shared.iter().cloned()).collect(),
+            program: spec.program.clone(),
+            args: spec.args.clone(),
+            binds: std::iter::once(spec.mounts.runtime.clone()).chain(spec.mounts.shared.iter().cloned()).collect(),
+            env: env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
         }
     }
 }
@@ -404,11 +411,10 @@ impl NamespaceSandbox {
             prestart: key.map(|k| Prestart {
                 program: k.program.clone(),
                 args: k.args.clone(),
-                env: vec![
-                    ("LAMINA_PRESTART".into(), "1".into()),
-                    ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
-                    ("LANG".into(), "en_US.UTF-8".into()),
-                ],
+                env: [("LAMINA_PRESTART".into(), "1".into()), ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into())]
+                    .into_iter()
+                    .chain(k.env.iter().cloned())
+                    .collect(),
                 binds: k
                     .binds
                     .iter()
@@ -636,7 +642,7 @@ impl Sandbox for NamespaceSandbox {
         }
 
         // A cell with this runtime already started, else a plain ready cell.
-        let key = spec.prestart.then(|| RuntimeKey::of(&spec.program, &spec.args, &spec.mounts));
+        let key = spec.prestart.then(|| RuntimeKey::of(&spec));
         let cell = match key.as_ref().and_then(|_| self.ready_cell(&key)) {
             Some(cell) => cell,
             None => match self.ready_cell(&None) {
@@ -719,10 +725,10 @@ impl Sandbox for NamespaceSandbox {
         self.isolated_network.then_some(crate::jail::ISOLATED_API_ADDRESS)
     }
 
-    fn prepare(&self, program: &Path, args: &[String], mounts: &Mounts, prestart: bool) {
+    fn prepare(&self, like: &LaunchSpec) {
         // The runtime first: it takes longest to come up.
-        if prestart {
-            self.refill(Some(RuntimeKey::of(program, args, mounts)));
+        if like.prestart {
+            self.refill(Some(RuntimeKey::of(like)));
         }
         self.refill(None);
     }

@@ -104,31 +104,35 @@ async fn stream_row(conn: &mut Conn, settings: &Settings) -> Result<Row> {
     })
 }
 
-/// Back-to-back cold starts of each kind, right after CreateFunction.
-async fn cold_rows(addr: SocketAddr, kinds: &[Kind], settings: &Settings) -> Result<Vec<Row>> {
+/// Cold starts of each kind, each a first Invoke right after its CreateFunction: back to
+/// back (the sandbox refills its ready cells while the next one is being claimed), then
+/// 200 ms apart (it has refilled them).
+pub(super) async fn cold_rows(addr: SocketAddr, kinds: &[Kind], settings: &Settings) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for kind in kinds {
-        eprintln!("cold starts: {}", kind.label);
-        let (create_ms, first_ms) = cold_starts(addr, kind, settings.cold_runs, Duration::ZERO).await?;
-        let (target, ratio) = match kind.label {
-            "python" => ("≤ 15 ms p50", format!("{:.2}× target", percentile(&first_ms, 0.5) / 15.0)),
-            "node" => ("AWS: 134–138 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 136.0)),
-            "ruby" => ("< 60 ms p50", format!("{:.2}× target", percentile(&first_ms, 0.5) / 60.0)),
-            "java" => ("< 400 ms p50", format!("{:.2}× target", percentile(&first_ms, 0.5) / 400.0)),
-            "provided-minimal" => ("—", "—".to_owned()),
-            _ => ("AWS: 15 ms init", format!("{:.2}× AWS", percentile(&first_ms, 0.5) / 15.0)),
-        };
-        rows.push(Row {
-            what: format!("Cold start, {}, back to back (first Invoke right after CreateFunction)", kind.label),
-            median: ms(percentile(&first_ms, 0.5)),
-            spread: format!(
-                "p90 {}; CreateFunction itself {}",
-                ms(percentile(&first_ms, 0.9)),
-                ms(percentile(&create_ms, 0.5))
-            ),
-            target: target.into(),
-            ratio,
-        });
+        for (gap, how) in [(Duration::ZERO, "back to back"), (Duration::from_millis(200), "200 ms apart")] {
+            eprintln!("cold starts: {}, {how}", kind.label);
+            let (create_ms, first_ms) = cold_starts(addr, kind, settings.cold_runs, gap).await?;
+            let p50 = percentile(&first_ms, 0.5);
+            let (target, ratio) = match kind.label {
+                "python" => ("≤ 5 ms p50", format!("{:.2}× target", p50 / 5.0)),
+                "node" => ("≤ 15 ms p50 (AWS: 134–138 ms init)", format!("{:.2}× target", p50 / 15.0)),
+                "ruby" => ("< 60 ms p50", format!("{:.2}× target", p50 / 60.0)),
+                "java" => ("< 400 ms p50", format!("{:.2}× target", p50 / 400.0)),
+                _ => ("≤ 3 ms p50 (AWS: 15 ms init)", format!("{:.2}× target", p50 / 3.0)),
+            };
+            rows.push(Row {
+                what: format!("Cold start, {}, {how} (first Invoke right after CreateFunction)", kind.label),
+                median: ms(p50),
+                spread: format!(
+                    "p90 {}; CreateFunction itself {}",
+                    ms(percentile(&first_ms, 0.9)),
+                    ms(percentile(&create_ms, 0.5))
+                ),
+                target: target.into(),
+                ratio,
+            });
+        }
     }
     Ok(rows)
 }
