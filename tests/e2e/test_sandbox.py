@@ -268,6 +268,54 @@ def test_prestarted_node_runtimes_become_their_function(lam):
         assert ctx["noDeprecation"] == (i == 1), "NODE_OPTIONS is read as Node starts"
 
 
+def started_ahead(server_pid, script):
+    """Runtimes waiting for a function under the server `server_pid`: processes running
+    Lamina's client `script` that were started ahead (LAMINA_PRESTART=1)."""
+    def parent(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if script.encode() not in f.read():
+                    continue
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if b"LAMINA_PRESTART=1" not in f.read().split(b"\0"):
+                    continue
+            p = int(pid)
+            while p > 1 and p != server_pid:
+                p = parent(p)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if p == server_pid:
+            found.append(int(pid))
+    return found
+
+
+def test_a_restarted_server_starts_the_runtimes_its_predecessor_started_ahead(tmp_path):
+    server = Lamina(tmp_path / "ahead").start()
+    try:
+        lam = server.client()
+        create(lam, "once", runtime="nodejs20.x", handler="index.handler",
+               code=zip_bytes({"index.js": "exports.handler = async () => 1;"}))
+        assert invoke_json(lam, "once", {})[1] == 1
+        lam.delete_function(FunctionName="once")
+        server.restart()
+        # No function is stored, so none asks for Node: the runtimes started are those
+        # the last server started ahead.
+        deadline = time.monotonic() + 30
+        while not started_ahead(server.proc.pid, "bootstrap.js"):
+            assert time.monotonic() < deadline, "no Node runtime was started ahead"
+            time.sleep(0.05)
+        create(lam, "next", runtime="nodejs20.x", handler="index.handler",
+               code=zip_bytes({"index.js": "exports.handler = async () => 2;"}))
+        assert invoke_json(lam, "next", {})[1] == 2
+    finally:
+        server.stop()
+
+
 def metric(lamina, name):
     _, _, body = lamina.http("GET", "/_lamina/metrics")
     for line in body.decode().splitlines():

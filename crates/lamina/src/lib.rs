@@ -396,6 +396,9 @@ fn start_invoker(
 ) -> anyhow::Result<invoker::Invoker> {
     let sandbox = choose_sandbox(config, data)?;
     tracing::info!("sandbox: {}", sandbox.describe());
+    // The runtimes the last server started ahead start now, while the services open.
+    let resumed = sandbox.clone();
+    tokio::task::spawn_blocking(move || resumed.resume());
     Ok(invoker::Invoker::new(
         invoker::InvokerConfig {
             runtime_dir: data.join("runtime"),

@@ -132,6 +132,10 @@ pub trait Sandbox: Send + Sync + 'static {
     /// environment ([`read_at_start`]). Blocks while it works; sandboxes with nothing to
     /// ready do nothing.
     fn prepare(&self, _like: &LaunchSpec) {}
+    /// Readies, as the server starts and before any function asks, the runtimes an
+    /// earlier server on the same data directory last started ahead. Blocks while it
+    /// works.
+    fn resume(&self) {}
     /// A short description for start-up logs, e.g. `process (no isolation)`.
     fn describe(&self) -> String;
     /// Releases what the sandbox holds on the host, once every environment is gone.

@@ -75,7 +75,17 @@ pub struct NamespaceSandbox {
     spawner: std::sync::OnceLock<Spawner>,
     /// Cleans up after this server if it dies without doing so itself.
     reaper: Mutex<Option<crate::reaper::Reaper>>,
+    /// The runtimes most recently started ahead, newest first, as kept in
+    /// [`STARTED_AHEAD`] for the next server on this data directory.
+    started_ahead: Mutex<Vec<RuntimeKey>>,
 }
+
+/// The file in the scratch directory that names the runtimes most recently started ahead,
+/// so that a restarted server starts them again before any function asks.
+const STARTED_AHEAD: &str = ".started-ahead.json";
+
+/// How many runtimes [`STARTED_AHEAD`] names.
+const REMEMBERED_RUNTIMES: usize = 4;
 
 type SpawnRequest = (tokio::process::Command, std::sync::mpsc::SyncSender<std::io::Result<tokio::process::Child>>);
 
@@ -112,7 +122,7 @@ impl Spawner {
 /// Which prestarted runtime a cell holds: its program and arguments, the host
 /// directories it reads (the runtime client, the interpreter), and the variables it read
 /// as it started.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 struct RuntimeKey {
     program: PathBuf,
     args: Vec<String>,
@@ -563,7 +573,46 @@ impl NamespaceSandbox {
             runtime_dir: runtime_dir.to_owned(),
             spawner: std::sync::OnceLock::new(),
             reaper: Mutex::new(Some(reaper)),
+            started_ahead: Mutex::new(Self::read_started_ahead(scratch_root)),
         })
+    }
+
+    /// The runtimes an earlier server on this data directory last started ahead, those
+    /// whose programs and directories are still there. A file that cannot be read names
+    /// none: it only saves time.
+    fn read_started_ahead(scratch_root: &Path) -> Vec<RuntimeKey> {
+        let Ok(text) = std::fs::read_to_string(scratch_root.join(STARTED_AHEAD)) else { return Vec::new() };
+        let keys: Vec<RuntimeKey> = serde_json::from_str(&text).unwrap_or_default();
+        keys.into_iter()
+            .filter(|k| k.program.is_file() && k.binds.iter().all(|b| b.exists()))
+            .take(REMEMBERED_RUNTIMES)
+            .collect()
+    }
+
+    /// Puts `key` first among the runtimes started ahead, and writes them down when that
+    /// changed them (whole or not at all: a temporary file renamed over the last).
+    fn remember(&self, key: &RuntimeKey) {
+        let keys = {
+            let mut keys = self.started_ahead.lock();
+            if keys.first() == Some(key) {
+                return;
+            }
+            keys.retain(|k| k != key);
+            keys.insert(0, key.clone());
+            keys.truncate(REMEMBERED_RUNTIMES);
+            keys.clone()
+        };
+        let write = || -> std::io::Result<()> {
+            use std::os::unix::fs::OpenOptionsExt;
+            let tmp = self.scratch_root.join(format!("{STARTED_AHEAD}.tmp"));
+            let mut file =
+                std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+            std::io::Write::write_all(&mut file, &serde_json::to_vec(&keys).map_err(std::io::Error::other)?)?;
+            std::fs::rename(&tmp, self.scratch_root.join(STARTED_AHEAD))
+        };
+        if let Err(e) = write() {
+            tracing::debug!(error = %e, "cannot write down the runtimes started ahead");
+        }
     }
 
     /// The host path behind a path inside the environment, for checks before launch.
@@ -728,9 +777,18 @@ impl Sandbox for NamespaceSandbox {
     fn prepare(&self, like: &LaunchSpec) {
         // The runtime first: it takes longest to come up.
         if like.prestart {
-            self.refill(Some(RuntimeKey::of(like)));
+            let key = RuntimeKey::of(like);
+            self.remember(&key);
+            self.refill(Some(key));
         }
         self.refill(None);
+    }
+
+    fn resume(&self) {
+        let keys = self.started_ahead.lock().clone();
+        for key in keys {
+            self.refill(Some(key));
+        }
     }
 
     fn describe(&self) -> String {
