@@ -38,7 +38,7 @@ use sandbox::{LaunchSpec, Limits, Mounts, Sandbox, SandboxError};
 use store::CodeStore;
 
 use environment::{error_doc, Environment};
-pub use runtimes::{report as runtime_report, RuntimeCommands};
+pub use runtimes::{install_clients, report as runtime_report, RuntimeCommands};
 pub mod sdk;
 
 /// How the invoker runs environments.

@@ -810,7 +810,7 @@ pub fn report(commands: RuntimeCommands) -> Vec<(&'static str, Result<String, St
 }
 
 /// Writes Lamina's runtime clients into `dir` (the host side of `/var/runtime`).
-pub(crate) fn install_clients(dir: &Path) -> std::io::Result<()> {
+pub fn install_clients(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for (name, text) in [("bootstrap.py", PYTHON_CLIENT), ("bootstrap.js", NODE_CLIENT), ("bootstrap.rb", RUBY_CLIENT)]
     {

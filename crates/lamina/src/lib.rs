@@ -201,6 +201,13 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     let data = data.canonicalize()?;
     let lock = lock_data_dir(&data)?;
     install_sdk(&config);
+    // The sandbox before the stores: the runtimes the last server started ahead start
+    // while the services open (with this binary's runtime clients).
+    invoker::install_clients(&data.join("runtime"))?;
+    let sandbox = choose_sandbox(&config, &data)?;
+    tracing::info!("sandbox: {}", sandbox.describe());
+    let resumed = sandbox.clone();
+    tokio::task::spawn_blocking(move || resumed.resume());
     let database = Arc::new(store::SqliteStore::open(&data.join("state.db"))?);
     let store: Arc<dyn store::MetadataStore> = database.clone();
     let code = store::CodeStore::open(&data.join("code"))?;
@@ -215,7 +222,7 @@ pub async fn start(listener: tokio::net::TcpListener, config: Config) -> anyhow:
     let issued = auth.clone().unwrap_or_else(|| Arc::new(aws_api::Authenticator::new(Vec::new())));
     let logs = logs::LogsService::start(store::LogStore::open(&data.join("logs.db"))?)
         .map_err(|e| anyhow::anyhow!("starting CloudWatch Logs: {e}"))?;
-    let invoker = start_invoker(&config, &data, local, &authority, &issued, &logs, code.clone())?;
+    let invoker = start_invoker(sandbox, &config, &data, local, &authority, &issued, &logs, code.clone())?;
     // One clock for everything that keeps time, so tests can move it once.
     let clock = model::Clock::default();
     let sqs =
@@ -384,8 +391,11 @@ fn authenticator(config: &Config) -> anyhow::Result<Option<Arc<aws_api::Authenti
     }
 }
 
-/// The invoker, with functions' credentials from `issued` and their output to `logs`.
+/// The invoker, in `sandbox`, with functions' credentials from `issued` and their output
+/// to `logs`.
+#[allow(clippy::too_many_arguments)]
 fn start_invoker(
+    sandbox: Arc<dyn sandbox::Sandbox>,
     config: &Config,
     data: &std::path::Path,
     local: SocketAddr,
@@ -394,11 +404,6 @@ fn start_invoker(
     logs: &logs::LogsService,
     code: store::CodeStore,
 ) -> anyhow::Result<invoker::Invoker> {
-    let sandbox = choose_sandbox(config, data)?;
-    tracing::info!("sandbox: {}", sandbox.describe());
-    // The runtimes the last server started ahead start now, while the services open.
-    let resumed = sandbox.clone();
-    tokio::task::spawn_blocking(move || resumed.resume());
     Ok(invoker::Invoker::new(
         invoker::InvokerConfig {
             runtime_dir: data.join("runtime"),
