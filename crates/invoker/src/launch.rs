@@ -26,7 +26,8 @@ impl Inner {
         let date = time::OffsetDateTime::now_utc();
         let log_stream =
             format!("{:04}/{:02}/{:02}/[{}]{id}", date.year(), u8::from(date.month()), date.day(), f.version_label());
-        let (env, credentials) = self.environment(f, provisioned, &layout, api_address, &log_stream);
+        let (issued, credentials) = self.issue(f);
+        let env = self.variables(f, provisioned, &layout, api_address, &log_stream, issued);
         let limits = Limits { memory_mb: f.config.memory_mb, ephemeral_mb: f.config.ephemeral_mb };
         let spec = LaunchSpec { id, program, args, env, mounts, limits, prestart };
         let like = spec.clone();
@@ -130,30 +131,22 @@ impl Inner {
         Ok((entry, Mounts { task, runtime: self.config.runtime_dir.clone(), opt, shared }))
     }
 
-    /// The environment variables AWS gives a function's runtime (and its own, last), with
-    /// the lease on the credentials among them.
-    pub(crate) fn environment(
-        &self,
-        f: &Function,
-        provisioned: bool,
-        layout: &sandbox::Layout,
-        api_address: String,
-        log_stream: &str,
-    ) -> (Vec<(String, String)>, Option<CredentialLease>) {
-        let (issued, credentials) = match &self.config.credentials {
+    /// Credentials for an environment of `f` (key id, secret, session token), with their
+    /// lease when they were issued.
+    fn issue(&self, f: &Function) -> ((String, String, String), Option<CredentialLease>) {
+        match &self.config.credentials {
             Some(issuer) => {
                 let issued = issuer.issue(f);
                 let lease = CredentialLease { issuer: issuer.clone(), access_key: issued.0.clone() };
                 (issued, Some(lease))
             }
             None => ((f.account.clone(), "lamina".into(), "lamina".into()), None),
-        };
-        (self.variables(f, provisioned, layout, api_address, log_stream, issued), credentials)
+        }
     }
 
-    /// The environment variables of [`Inner::environment`], with the credentials given.
-    /// A name given twice (a function's own variable named like one of AWS's) keeps its
-    /// last value, the function's, in its first place.
+    /// The environment variables AWS gives a function's runtime (and its own, last), with
+    /// the credentials given. A name given twice (a function's own variable named like one
+    /// of AWS's) keeps its last value, the function's, in its first place.
     pub(crate) fn variables(
         &self,
         f: &Function,
