@@ -807,6 +807,39 @@ impl Sandbox for NamespaceSandbox {
 mod tests {
     use super::*;
 
+    fn spec(env: &[(&str, &str)]) -> LaunchSpec {
+        LaunchSpec {
+            id: "t".into(),
+            program: "/usr/bin/node".into(),
+            args: vec!["/var/runtime/bootstrap.js".into()],
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            mounts: Mounts { task: "/task".into(), runtime: "/runtime".into(), opt: None, shared: Vec::new() },
+            limits: crate::Limits { memory_mb: 128, ephemeral_mb: 512 },
+            prestart: true,
+        }
+    }
+
+    #[test]
+    fn a_runtime_started_ahead_is_keyed_by_what_it_reads_as_it_starts() {
+        let base = RuntimeKey::of(&spec(&[("TZ", ":UTC"), ("AWS_REGION", "us-east-1"), ("_HANDLER", "a.b")]));
+        // Variables read later (the function's name, its handler) do not matter.
+        assert_eq!(base, RuntimeKey::of(&spec(&[("_HANDLER", "c.d"), ("TZ", ":UTC"), ("AWS_REGION", "eu-west-1")])));
+        // NODE_OPTIONS does; a name given twice counts with its last value.
+        let opts = RuntimeKey::of(&spec(&[("TZ", ":UTC"), ("NODE_OPTIONS", "--no-deprecation")]));
+        assert_ne!(base, opts);
+        assert_eq!(
+            opts.env,
+            [("NODE_OPTIONS".to_owned(), "--no-deprecation".to_owned()), ("TZ".into(), ":UTC".into())]
+        );
+        assert_eq!(base, RuntimeKey::of(&spec(&[("TZ", "Europe/Paris"), ("TZ", ":UTC")])));
+        for name in ["LD_LIBRARY_PATH", "LANG", "LC_ALL", "PYTHONPATH", "NODE_EXTRA_CA_CERTS", "RUBYOPT", "GEM_PATH"] {
+            assert!(crate::read_at_start(name), "{name}");
+        }
+        for name in ["PATH", "AWS_REGION", "_HANDLER", "AWS_LAMBDA_RUNTIME_API", "HOME"] {
+            assert!(!crate::read_at_start(name), "{name}");
+        }
+    }
+
     #[test]
     fn a_sparse_copy_has_the_data_and_keeps_the_holes() {
         use std::os::unix::fs::{FileExt, MetadataExt};
