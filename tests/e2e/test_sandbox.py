@@ -213,6 +213,10 @@ def test_network_modes(tmp_path, lamina, lam):
         assert "FunctionError" not in r, body
         assert body == {"runtime_api": "127.0.0.1:9001", "reach": "ECONNREFUSED"}
         assert invoke_json(iso, "net", {"target": target})[1]["reach"] == "ECONNREFUSED", "warm reuse works"
+        # Node runtimes started ahead warm up on the namespace's own loopback.
+        create(iso, "node-net", runtime="nodejs20.x", handler="index.handler",
+               code=zip_bytes({"index.js": "exports.handler = async () => process.env.AWS_LAMBDA_RUNTIME_API;"}))
+        assert [invoke_json(iso, "node-net", {})[1] for _ in range(2)] == ["127.0.0.1:9001"] * 2
     finally:
         isolated.stop()
 

@@ -409,7 +409,15 @@ async function warmUp() {
     HOST = "127.0.0.1";
     PORT = standIn.address().port;
     const warm = new Connection();
-    await warm.request("GET", "/warm-up", undefined, { "Content-Type": "application/json" });
+    // Never held up for long: the function's environment is read only after this.
+    let timer;
+    const late = new Promise((resolve) => {
+      timer = setTimeout(resolve, 500);
+    });
+    await Promise.race([warm.request("GET", "/warm-up", undefined, { "Content-Type": "application/json" }), late]);
+    clearTimeout(timer);
+    // An answer still awaited is dropped, not failed (a failed GET is sent again).
+    warm.waiting = null;
     if (warm.socket) warm.socket.destroy();
   } catch (_) {
     /* the first real request pays instead */

@@ -590,24 +590,23 @@ impl NamespaceSandbox {
     }
 
     /// Puts `key` first among the runtimes started ahead, and writes them down when that
-    /// changed them (whole or not at all: a temporary file renamed over the last).
+    /// changed them (whole or not at all: a temporary file renamed over the last, under
+    /// the lock, so that two writers never share the temporary file).
     fn remember(&self, key: &RuntimeKey) {
-        let keys = {
-            let mut keys = self.started_ahead.lock();
-            if keys.first() == Some(key) {
-                return;
-            }
-            keys.retain(|k| k != key);
-            keys.insert(0, key.clone());
-            keys.truncate(REMEMBERED_RUNTIMES);
-            keys.clone()
-        };
+        let mut keys = self.started_ahead.lock();
+        if keys.first() == Some(key) {
+            return;
+        }
+        keys.retain(|k| k != key);
+        keys.insert(0, key.clone());
+        keys.truncate(REMEMBERED_RUNTIMES);
+        let keys = &*keys;
         let write = || -> std::io::Result<()> {
             use std::os::unix::fs::OpenOptionsExt;
             let tmp = self.scratch_root.join(format!("{STARTED_AHEAD}.tmp"));
             let mut file =
                 std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-            std::io::Write::write_all(&mut file, &serde_json::to_vec(&keys).map_err(std::io::Error::other)?)?;
+            std::io::Write::write_all(&mut file, &serde_json::to_vec(keys).map_err(std::io::Error::other)?)?;
             std::fs::rename(&tmp, self.scratch_root.join(STARTED_AHEAD))
         };
         if let Err(e) = write() {
