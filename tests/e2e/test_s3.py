@@ -199,11 +199,25 @@ def test_objects_survive_a_kill_9_and_a_large_body_streams_both_ways(lamina, s3)
     big = os.urandom(24 * 1024 * 1024)
     put = s3.put_object(Bucket="durable", Key="big.bin", Body=big)
     s3.put_object(Bucket="durable", Key="small", Body=b"kept")
+    # 64 KiB is kept with the object's row, a byte more in a file of its own.
+    edge = os.urandom(64 * 1024)
+    s3.put_object(Bucket="durable", Key="edge", Body=edge)
+    s3.put_object(Bucket="durable", Key="over", Body=edge + b"!")
+    s3.copy_object(Bucket="durable", Key="edge-copy", CopySource={"Bucket": "durable", "Key": "edge"})
+    s3.put_object(Bucket="durable", Key="small", Body=b"replaced")
+    s3.put_object(Bucket="durable", Key="gone", Body=b"x")
+    s3.delete_object(Bucket="durable", Key="gone")
     lamina.restart(hard=True)
     s3 = lamina.client("s3")
     got = s3.get_object(Bucket="durable", Key="big.bin")
     assert got["ETag"] == put["ETag"] and hashlib.sha256(got["Body"].read()).digest() == hashlib.sha256(big).digest()
-    assert s3.get_object(Bucket="durable", Key="small")["Body"].read() == b"kept"
+    assert s3.get_object(Bucket="durable", Key="small")["Body"].read() == b"replaced"
+    for key, body in (("edge", edge), ("over", edge + b"!"), ("edge-copy", edge)):
+        got = s3.get_object(Bucket="durable", Key=key)
+        assert (got["ETag"], got["Body"].read()) == (f'"{hashlib.md5(body).hexdigest()}"', body), key
+    ranged = s3.get_object(Bucket="durable", Key="edge", Range="bytes=10-19")
+    assert (ranged["ContentRange"], ranged["Body"].read()) == (f"bytes 10-19/{len(edge)}", edge[10:20])
+    assert error_of(s3.head_object, Bucket="durable", Key="gone")[:2] == ("404", 404)
     assert os.listdir(lamina.data_dir / "s3" / "blobs" / "tmp") == []
 
 

@@ -2,9 +2,11 @@
 //!
 //! [`S3Service`] owns buckets and objects. An object's bytes go to a blob file under the
 //! data directory (`blobs.rs`: streamed to a temporary file while their digests are
-//! computed, fsynced and renamed into place), and its metadata to the store's
+//! computed, renamed into place and fsynced), and its metadata to the store's
 //! [`store::ObjectStore`] only then, so an answered write survives a `kill -9` and an
-//! interrupted one leaves nothing visible. Keys are opaque: they name rows, never files.
+//! interrupted one leaves nothing visible. A PutObject of at most 64 KiB keeps its bytes
+//! in the store instead, with its row, in one fsynced commit. Keys are opaque: they name
+//! rows, never files.
 //! `buckets.rs` holds the buckets (names in `names.rs`), `objects.rs` the objects,
 //! `checksums.rs` their flexible checksums, `listing.rs` ListObjects and ListObjectsV2,
 //! `multipart.rs` multipart uploads, `tagging.rs` tags (and the bucket's configuration

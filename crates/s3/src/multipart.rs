@@ -188,7 +188,7 @@ impl S3Service {
         }
         let algorithm = kept.or(declared);
         let expected_md5 = input.content_md5.as_deref().map(read_md5).transpose()?;
-        let written = self.inner.blobs.write(body, input.length, MAX_PART, algorithm).await?;
+        let written = self.inner.blobs.write(body, input.length, MAX_PART, algorithm, false).await?;
         if expected_md5.is_some_and(|e| e != written.md5) {
             self.inner.blobs.remove(&written.id);
             return Err(S3Error::new(
@@ -226,7 +226,7 @@ impl S3Service {
             return Err(no_upload(&input.upload_id));
         }
         match self.inner.store.put_part(&part) {
-            Ok(old) => old.iter().for_each(|b| self.inner.blobs.remove(b)),
+            Ok(old) => self.inner.blobs.remove_later(old),
             Err(e) => {
                 self.inner.blobs.remove(&written.id);
                 return Err(e.into());
@@ -254,7 +254,7 @@ impl S3Service {
             Some(r) => copy_range(r, src.size)?,
         };
         input.length = Some(len);
-        let bytes = self.inner.blobs.read(&src.blob, start, len).await?;
+        let bytes = self.read_blob(&src.blob, start, len).await?;
         self.upload_part(caller, input, bytes.map(|r| r.map_err(S3Error::internal))).await
     }
 
@@ -325,7 +325,7 @@ impl S3Service {
             conditions.allows_write(current).map_err(|e| refused = Some(e)).is_ok()
         });
         match ended {
-            Ok(Some(gone)) => gone.iter().for_each(|b| self.inner.blobs.remove(b)),
+            Ok(Some(gone)) => self.inner.blobs.remove_later(gone),
             Ok(None) => {
                 self.inner.blobs.remove(&blob);
                 return Err(refused.unwrap_or_else(|| S3Error::internal("a refused completion without a reason")));
@@ -345,7 +345,7 @@ impl S3Service {
     pub fn abort_upload(&self, caller: &Caller, bucket: &str, key: &str, id: &str) -> Result<(), S3Error> {
         self.upload_of(caller, (bucket, key, id), "s3:AbortMultipartUpload")?;
         let gone = self.inner.store.end_upload(id, None, &[])?;
-        gone.iter().for_each(|b| self.inner.blobs.remove(b));
+        self.inner.blobs.remove_later(gone);
         Ok(())
     }
 

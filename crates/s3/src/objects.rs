@@ -10,7 +10,7 @@ use store::ObjectRecord;
 
 use crate::checksums::Declared;
 use crate::notifications::Happened;
-use crate::{names, now_ms, Caller, S3Error, S3Service};
+use crate::{names, now_ms, Blobs, Caller, S3Error, S3Service};
 
 /// The largest object a single PutObject takes: 5 GiB.
 pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -314,7 +314,7 @@ impl S3Service {
         let expected_md5 = input.content_md5.as_deref().map(read_md5).transpose()?;
         // With none asked for, S3 keeps a CRC64NVME of every object, as AWS now does.
         let declared = input.checksum.clone().unwrap_or(Declared::default_for_objects());
-        let written = self.inner.blobs.write(body, input.length, MAX_PUT, Some(declared.algorithm)).await?;
+        let written = self.inner.blobs.write(body, input.length, MAX_PUT, Some(declared.algorithm), true).await?;
         let mut meta = input.meta;
         if let (declared, Some(computed)) = (&declared, &written.checksum) {
             match declared.check(computed) {
@@ -343,28 +343,35 @@ impl S3Service {
             ..versioning.new_version(input.bucket, input.key)
         };
         let events = versioning.events(&bucket, caller, created("ObjectCreated:Put", &record));
-        let mut stored = self.commit(record, &input.conditions, &events)?;
+        let mut stored = self.commit(record, written.inline.as_deref(), &input.conditions, &events)?;
         stored.expiration = versioning.expiration(&stored);
         Ok(stored)
     }
 
-    /// Stores a version whose blob is written, if the conditions still hold of the key's
-    /// current object (checked in the same transaction), with the `events` it causes;
-    /// else the blob goes. A `null` version is not named in the answer (a suspended
-    /// bucket's write shows none, as on AWS).
-    fn commit(&self, record: ObjectRecord, conditions: &Conditions, events: &[String]) -> Result<Stored, S3Error> {
+    /// Stores a version whose blob is written (or is `inline`, stored with it), if the
+    /// conditions still hold of the key's current object (checked in the same
+    /// transaction), with the `events` it causes; else the blob goes. A `null` version is
+    /// not named in the answer (a suspended bucket's write shows none, as on AWS).
+    fn commit(
+        &self,
+        mut record: ObjectRecord,
+        inline: Option<&[u8]>,
+        conditions: &Conditions,
+        events: &[String],
+    ) -> Result<Stored, S3Error> {
         let blob = record.blob.clone().unwrap_or_default();
         let mut refused = None;
-        let stored =
-            self.inner.store.put_object_if(&record, events, |current| match conditions.allows_write(current) {
+        let stored = self.inner.store.put_object_if(&mut record, inline, events, |current| {
+            match conditions.allows_write(current) {
                 Ok(()) => true,
                 Err(e) => {
                     refused = Some(e);
                     false
                 }
-            });
+            }
+        });
         match stored {
-            Ok(Some(replaced)) => replaced.iter().for_each(|b| self.inner.blobs.remove(b)),
+            Ok(Some(replaced)) => self.inner.blobs.remove_later(replaced),
             Ok(None) => {
                 self.inner.blobs.remove(&blob);
                 return Err(refused.unwrap_or_else(|| precondition_failed("If-Match")));
@@ -395,7 +402,11 @@ impl S3Service {
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
             ));
         }
-        let blob = self.inner.blobs.link(&source.blob).map_err(S3Error::internal)?;
+        // An inline source's bytes are copied into the new version's row.
+        let (blob, inline) = match Blobs::is_inline(&source.blob) {
+            true => (Blobs::INLINE_ID.into(), Some(self.inline_bytes(&source.blob)?)),
+            false => (self.inner.blobs.link(&source.blob).map_err(S3Error::internal)?, None),
+        };
         let source_version = source.version_id.clone();
         // Tags go with the copy whatever becomes of the metadata (`x-amz-tagging-directive`
         // `COPY`, the default).
@@ -413,7 +424,10 @@ impl S3Service {
         let multipart = source.etag.contains('-');
         let mut etag = source.etag;
         if multipart || input.checksum.is_some() {
-            let (md5, sum) = self.inner.blobs.digest(&blob, input.checksum).map_err(S3Error::internal)?;
+            let (md5, sum) = match &inline {
+                Some(data) => Blobs::digest_of(data, input.checksum),
+                None => self.inner.blobs.digest(&blob, input.checksum).map_err(S3Error::internal)?,
+            };
             if multipart {
                 etag = format!("\"{}\"", hex(&md5));
                 meta.parts.clear();
@@ -431,7 +445,7 @@ impl S3Service {
             ..versioning.new_version(input.bucket, input.key)
         };
         let events = versioning.events(&bucket, caller, created("ObjectCreated:Copy", &record));
-        let mut stored = self.commit(record, &input.write_conditions, &events)?;
+        let mut stored = self.commit(record, inline.as_deref(), &input.write_conditions, &events)?;
         stored.expiration = versioning.expiration(&stored);
         if versioning.versioned() {
             // A copy names the null version it made, where a PutObject does not.
@@ -495,7 +509,36 @@ impl S3Service {
         if o.size > max {
             return Ok(None);
         }
+        if Blobs::is_inline(&o.blob) {
+            return self.inline_bytes(&o.blob).map(Some);
+        }
         std::fs::read(self.inner.blobs.path(&o.blob)).map(Some).map_err(S3Error::internal)
+    }
+
+    /// The bytes of inline blob `id`.
+    fn inline_bytes(&self, id: &str) -> Result<Vec<u8>, S3Error> {
+        self.inner.store.inline_blob(id)?.ok_or_else(|| S3Error::internal(format!("inline blob {id} is missing")))
+    }
+
+    /// `len` bytes of blob `id` from `start`, as they are read: an inline blob's from the
+    /// store at once, a file's a mebibyte at a time.
+    pub async fn read_blob(
+        &self,
+        id: &str,
+        start: u64,
+        len: u64,
+    ) -> Result<futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>, S3Error> {
+        use futures_util::StreamExt;
+        if !Blobs::is_inline(id) {
+            return Ok(self.inner.blobs.read(id, start, len).await?.boxed());
+        }
+        let data = Bytes::from(self.inline_bytes(id)?);
+        let end = start.saturating_add(len);
+        if end > data.len() as u64 {
+            return Err(S3Error::internal(format!("inline blob {id} is shorter than its object")));
+        }
+        let part = data.slice(start as usize..end as usize);
+        Ok(futures_util::stream::once(async move { Ok(part) }).boxed())
     }
 
     /// DeleteObjects: each key's outcome, in order (a key that was not there is deleted

@@ -171,7 +171,7 @@ impl S3Service {
         let happened = Happened { name, key, size: None, etag: None, version: Some(&marker.version) };
         let events = doc.events(b, caller, happened);
         let gone = self.inner.store.put_object(&marker, &events)?;
-        gone.iter().for_each(|blob| self.inner.blobs.remove(blob));
+        self.inner.blobs.remove_later(gone);
         self.queued(&events);
         Ok(marker.version)
     }

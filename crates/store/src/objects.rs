@@ -1,8 +1,11 @@
 //! S3's metadata: buckets, object versions, multipart uploads and the outbox of event
 //! notifications (queued in the transaction of the write that causes them), in a SQLite
-//! file of its own so that object traffic never waits on the rest of the state. The bytes are not here: each version
-//! names the blob file that holds them (the `s3` crate writes those, fsynced and renamed
-//! into place before the row that names them is committed).
+//! file of its own so that object traffic never waits on the rest of the state. Each version
+//! names the blob that holds its bytes: a file the `s3` crate writes (fsynced and renamed
+//! into place before the row that names it is committed), or, for a small object, a row of
+//! `inline_blobs` (named `i<rowid>`) inserted with the version's in one transaction, which
+//! is then fsynced (`synchronous=FULL` for that commit alone), and deleted by a trigger
+//! when its version goes or its bytes are replaced.
 
 use std::path::Path;
 
@@ -46,6 +49,18 @@ CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     doc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS inline_blobs (
+    id INTEGER PRIMARY KEY,
+    data BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS inline_blobs_go_with_their_version AFTER DELETE ON objects
+WHEN old.blob GLOB 'i[0-9]*' BEGIN
+    DELETE FROM inline_blobs WHERE id = CAST(substr(old.blob, 2) AS INTEGER);
+END;
+CREATE TRIGGER IF NOT EXISTS inline_blobs_go_when_replaced AFTER UPDATE OF blob ON objects
+WHEN old.blob GLOB 'i[0-9]*' AND old.blob IS NOT new.blob BEGIN
+    DELETE FROM inline_blobs WHERE id = CAST(substr(old.blob, 2) AS INTEGER);
+END;
 CREATE TABLE IF NOT EXISTS parts (
     upload TEXT NOT NULL,
     number INTEGER NOT NULL,
@@ -138,6 +153,11 @@ pub struct ObjectRecord {
 /// S3's metadata store.
 pub struct ObjectStore {
     conn: Mutex<Connection>,
+    /// The WAL file, open for the fsyncs that make commits with bytes in them durable
+    /// without holding the connection (so that concurrent writes share the disk's
+    /// flushes); `None` if it could not be opened, and then those commits are
+    /// `synchronous=FULL`.
+    wal: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for ObjectStore {
@@ -164,28 +184,50 @@ fn object_of(r: &Row<'_>) -> rusqlite::Result<ObjectRecord> {
     })
 }
 
-/// `put_object`'s work, inside a transaction of the caller's.
+/// `put_object`'s work, inside a transaction of the caller's. A key's `null` version is
+/// rewritten in place (its row and index entries stay where they are, so an overwrite
+/// touches as few pages as it can); any other version is a new row.
 fn put_object_in(tx: &rusqlite::Transaction<'_>, o: &ObjectRecord) -> rusqlite::Result<Vec<String>> {
-    let mut gone = Vec::new();
-    if o.version == "null" {
-        let old: Option<Option<String>> = tx
-            .prepare_cached("SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'")?
-            .query_row(params![o.bucket, o.key], |r| r.get(0))
-            .optional()?;
-        gone.extend(old.flatten());
-        tx.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'")?
-            .execute(params![o.bucket, o.key])?;
-    }
-    tx.prepare_cached("UPDATE objects SET latest = 0 WHERE bucket = ?1 AND key = ?2 AND latest = 1")?
-        .execute(params![o.bucket, o.key])?;
     let seq: i64 = tx
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM objects WHERE bucket = ?1 AND key = ?2")?
         .query_row(params![o.bucket, o.key], |r| r.get(0))?;
-    tx.prepare_cached(&format!(
-        "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10)"
-    ))?
-    .execute(params![o.bucket, o.key, o.version, seq, o.marker, o.size, o.etag, o.modified_ms, o.blob, o.doc])?;
-    Ok(gone)
+    let old: Option<Option<String>> = match o.version.as_str() {
+        "null" => tx
+            .prepare_cached("SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version = 'null'")?
+            .query_row(params![o.bucket, o.key], |r| r.get(0))
+            .optional()?,
+        _ => None,
+    };
+    tx.prepare_cached("UPDATE objects SET latest = 0 WHERE bucket = ?1 AND key = ?2 AND latest = 1 AND version != ?3")?
+        .execute(params![o.bucket, o.key, o.version])?;
+    if old.is_some() {
+        tx.prepare_cached(
+            "UPDATE objects SET seq = ?3, marker = ?4, size = ?5, etag = ?6, modified_ms = ?7, blob = ?8, doc = ?9 \
+             WHERE bucket = ?1 AND key = ?2 AND version = 'null'",
+        )?
+        .execute(params![o.bucket, o.key, seq, o.marker, o.size, o.etag, o.modified_ms, o.blob, o.doc])?;
+        tx.prepare_cached(
+            "UPDATE objects SET latest = 1 WHERE bucket = ?1 AND key = ?2 AND version = 'null' AND latest = 0",
+        )?
+        .execute(params![o.bucket, o.key])?;
+    } else {
+        tx.prepare_cached(&format!(
+            "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ))?
+        .execute(params![
+            o.bucket,
+            o.key,
+            o.version,
+            seq,
+            o.marker,
+            o.size,
+            o.etag,
+            o.modified_ms,
+            o.blob,
+            o.doc
+        ])?;
+    }
+    Ok(old.flatten().into_iter().collect())
 }
 
 /// The current version of `o`'s key (none when it has none, or a delete marker), inside a
@@ -249,7 +291,13 @@ impl ObjectStore {
         if !has_checksums {
             conn.execute_batch("ALTER TABLE parts ADD COLUMN checksum TEXT")?;
         }
-        Ok(ObjectStore { conn: Mutex::new(conn) })
+        // The WAL exists once the connection has read the schema; SQLite never truncates it
+        // while the connection is open (a checkpoint rewrites it from the start), and
+        // takes no locks on it, so this handle stays the file's for the store's life.
+        let mut wal_path = path.as_os_str().to_owned();
+        wal_path.push("-wal");
+        let wal = std::fs::File::open(&wal_path).ok();
+        Ok(ObjectStore { conn: Mutex::new(conn), wal })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
@@ -332,26 +380,62 @@ impl ObjectStore {
     /// for the caller to delete once this has committed. `events` (event notifications'
     /// documents) are queued in the same transaction, as they are by every write here.
     pub fn put_object(&self, o: &ObjectRecord, events: &[String]) -> Result<Vec<String>, StoreError> {
-        self.put_object_if(o, events, |_| true).map(|r| r.unwrap_or_default())
+        self.put_object_if(&mut o.clone(), None, events, |_| true).map(|r| r.unwrap_or_default())
     }
 
     /// `put_object`, if `allowed` says yes to the key's current version (none when it has
-    /// none) in the same transaction; `None` when it says no.
+    /// none) in the same transaction; `None` when it says no. With `inline`, those are the
+    /// version's bytes, stored in the same transaction under a new id that becomes `o`'s
+    /// blob, and the commit is fsynced before this returns.
     pub fn put_object_if(
         &self,
-        o: &ObjectRecord,
+        o: &mut ObjectRecord,
+        inline: Option<&[u8]>,
         events: &[String],
         allowed: impl FnOnce(Option<&ObjectRecord>) -> bool,
     ) -> Result<Option<Vec<String>>, StoreError> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            if !allowed(current_in(&tx, o)?.as_ref()) {
-                return Ok(None);
+        // Only a commit with bytes in it waits for the disk: on the WAL's fsync, which also
+        // makes every commit before it durable. A checkpoint between the commit and the
+        // fsync has already synced the commit's pages.
+        let full = inline.is_some() && self.wal.is_none();
+        let put = self.with(|c| {
+            if full {
+                c.pragma_update(None, "synchronous", "FULL")?;
             }
-            let gone = put_object_in(&tx, o)?;
-            push_events_in(&tx, events)?;
-            tx.commit()?;
-            Ok(Some(gone))
+            let put = (|| {
+                let tx = c.transaction()?;
+                if !allowed(current_in(&tx, o)?.as_ref()) {
+                    return Ok(None);
+                }
+                if let Some(data) = inline {
+                    tx.prepare_cached("INSERT INTO inline_blobs (data) VALUES (?1)")?.execute(params![data])?;
+                    o.blob = Some(format!("i{}", tx.last_insert_rowid()));
+                }
+                let gone = put_object_in(&tx, o)?;
+                push_events_in(&tx, events)?;
+                tx.commit()?;
+                Ok(Some(gone))
+            })();
+            if full {
+                c.pragma_update(None, "synchronous", "NORMAL")?;
+            }
+            put
+        })?;
+        if let (Some(_), Some(_), Some(wal)) = (&put, inline, &self.wal) {
+            wal.sync_data().map_err(|e| StoreError::Unavailable(format!("syncing S3's WAL: {e}")))?;
+        }
+        Ok(put)
+    }
+
+    /// The bytes of inline blob `id` (`i<rowid>`), if there is one.
+    pub fn inline_blob(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(rowid) = id.strip_prefix('i').and_then(|n| n.parse::<i64>().ok()) else {
+            return Ok(None);
+        };
+        self.with(|c| {
+            c.prepare_cached("SELECT data FROM inline_blobs WHERE id = ?1")?
+                .query_row(params![rowid], |r| r.get(0))
+                .optional()
         })
     }
 
@@ -706,6 +790,42 @@ mod tests {
         assert!(s.delete_bucket("b").unwrap().is_none(), "not empty");
         assert_eq!(s.delete_version("b", "k", "v2", &[]).unwrap(), Some(Some("blob3".into())));
         assert_eq!(s.object("b", "k", None).unwrap().unwrap().version, "null", "the older one is latest again");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn inline_bytes_live_and_go_with_their_version() {
+        let dir = std::env::temp_dir().join(format!("lamina-inline-{}", std::process::id()));
+        let s = ObjectStore::open(&dir.join("s3.db")).unwrap();
+        assert!(s.wal.is_some(), "the WAL is open for the fsyncs of commits with bytes");
+        let put = |key: &str, version: &str, data: &[u8], allowed: bool| {
+            let mut o = object(key, version, "i");
+            let gone = s.put_object_if(&mut o, Some(data), &[], |_| allowed).unwrap();
+            (o.blob.unwrap(), gone)
+        };
+        let (one, gone) = put("k", "null", b"one", true);
+        assert_eq!(gone, Some(vec![]));
+        assert_eq!(s.inline_blob(&one).unwrap().as_deref(), Some(&b"one"[..]));
+        let (two, gone) = put("k", "null", b"two", false);
+        assert_eq!(gone, None, "refused");
+        assert_eq!(s.inline_blob(&two).unwrap(), None, "nothing stored");
+        // A new null version takes the old one's place, and the old bytes go in its transaction.
+        let (three, gone) = put("k", "null", b"three", true);
+        assert_eq!(gone, Some(vec![one.clone()]));
+        assert_eq!(s.inline_blob(&one).unwrap(), None);
+        let (four, _) = put("k", "v2", b"four", true);
+        assert_eq!(s.object("b", "k", None).unwrap().unwrap().version, "v2");
+        assert_eq!(s.delete_version("b", "k", "v2", &[]).unwrap(), Some(Some(four.clone())));
+        assert_eq!(s.inline_blob(&four).unwrap(), None);
+        let latest = s.object("b", "k", None).unwrap().unwrap();
+        assert_eq!((latest.version.as_str(), latest.blob.as_deref()), ("null", Some(three.as_str())));
+        drop(s);
+        // Committed bytes are there when the file is opened again.
+        let s = ObjectStore::open(&dir.join("s3.db")).unwrap();
+        assert_eq!(s.inline_blob(&three).unwrap().as_deref(), Some(&b"three"[..]));
+        // A file's blob replacing inline bytes takes them with it too.
+        assert_eq!(s.put_object(&object("k", "null", "file-blob"), &[]).unwrap(), vec![three.clone()]);
+        assert_eq!(s.inline_blob(&three).unwrap(), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

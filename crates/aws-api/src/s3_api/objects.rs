@@ -400,7 +400,7 @@ pub(super) async fn get_object(
         *resp.body_mut() = Body::empty();
         return resp;
     }
-    match s.s3.blobs().read(&o.blob, start, len).await {
+    match s.s3.read_blob(&o.blob, start, len).await {
         Ok(bytes) => {
             *resp.body_mut() = Body::from_stream(bytes);
             resp
