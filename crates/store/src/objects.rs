@@ -5,7 +5,9 @@
 //! into place before the row that names it is committed), or, for a small object, a row of
 //! `inline_blobs` (named `i<rowid>`) inserted with the version's in one transaction, which
 //! is then fsynced (`synchronous=FULL` for that commit alone), and deleted by a trigger
-//! when its version goes or its bytes are replaced.
+//! when its version goes or its bytes are replaced. Its ids are never reused
+//! (`AUTOINCREMENT`), so a read that found a version before it went can never be handed
+//! another object's bytes.
 
 use std::path::Path;
 
@@ -50,7 +52,7 @@ CREATE TABLE IF NOT EXISTS events (
     doc TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS inline_blobs (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     data BLOB NOT NULL
 );
 CREATE TRIGGER IF NOT EXISTS inline_blobs_go_with_their_version AFTER DELETE ON objects
@@ -817,6 +819,10 @@ mod tests {
         assert_eq!(s.object("b", "k", None).unwrap().unwrap().version, "v2");
         assert_eq!(s.delete_version("b", "k", "v2", &[]).unwrap(), Some(Some(four.clone())));
         assert_eq!(s.inline_blob(&four).unwrap(), None);
+        // The newest id went with its version; the next is still a new one.
+        let (five, _) = put("k", "v3", b"five", true);
+        assert!(![&one, &two, &three, &four].contains(&&five), "{five} was used before");
+        assert_eq!(s.delete_version("b", "k", "v3", &[]).unwrap(), Some(Some(five.clone())));
         let latest = s.object("b", "k", None).unwrap().unwrap();
         assert_eq!((latest.version.as_str(), latest.blob.as_deref()), ("null", Some(three.as_str())));
         drop(s);
